@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nslab/error.h - the error value every fallible call fills
+ *
+ * Fallible calls return >= 0 on success and -errno on failure, and take a
+ * nslab_error *err last. err may be NULL; success leaves it untouched. The
+ * value is fixed-size: nothing to free, and it can cross a pipe.
+ */
+#ifndef NSLAB_ERROR_H
+#define NSLAB_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NSLAB_EXPORT __attribute__((visibility("default")))
+#define NSLAB_ERROR_MSG_MAX 512
+
+typedef struct nslab_error {
+	int code;			/* positive errno value; 0 while unset */
+	char msg[NSLAB_ERROR_MSG_MAX]; /* "outer context: inner context: cause" */
+} nslab_error;
+
+/* Set err to code and "fmt: strerror(code)". Return: -code. */
+NSLAB_EXPORT int nslab_err_set(nslab_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Set err to code and fmt, without strerror (synthetic errors). Return: -code. */
+NSLAB_EXPORT int nslab_err_setx(nslab_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Prepend "fmt: " to err's message. Return: -err->code (or -EIO if err was unset). */
+NSLAB_EXPORT int nslab_err_prefix(nslab_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lab/labfile: the YAML lab file (libfyaml) into a validated lab_spec. */
+#pragma once
+
+#include <stddef.h>
+
+#include "lab/spec.h"
+
+/*
+ * labfile_parse() - Read, parse and validate a lab file
+ * Unknown keys, wrong types, bad values, unknown routers, cycles, duplicates:
+ * -EINVAL with "FILE:LINE:COL: message". Unreadable file: -errno naming the path.
+ * Return: 0 and *ret (free with lab_spec_free()), or -errno.
+ */
+int labfile_parse(const char *path, struct lab_spec **ret, nslab_error *err);
+/* Same, from memory; filename is used for messages and for the default lab name (its stem). */
+int labfile_parse_string(const char *text, size_t len, const char *filename,
+			 struct lab_spec **ret, nslab_error *err);

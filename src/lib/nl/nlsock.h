@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nl/nlsock: one netlink socket type and one talk function. A socket belongs to
+ * the network namespace it was opened in (the calling thread's at open time).
+ */
+#pragma once
+
+#include <stddef.h>
+#include <linux/netlink.h>
+#include <libmnl/libmnl.h>
+
+#include "nslab/error.h"
+#include "shared/macro.h"
+
+#define NL_REQ_BUFSIZ  8192
+#define NL_DUMP_BUFSIZ 32768
+
+struct nlsock;
+
+/*
+ * nlsock_open() - Open and bind a netlink socket in the calling thread's netns
+ * @protocol: NETLINK_ROUTE, NETLINK_NETFILTER, ...
+ * Extended ACK and strict checking are enabled when the kernel has them.
+ * Return: 0 and *ret (free with nlsock_free()), or -errno.
+ */
+int nlsock_open(int protocol, struct nlsock **ret, nslab_error *err);
+/* Close and free; NULL is fine. Return: NULL. */
+struct nlsock *nlsock_free(struct nlsock *nl);
+DEFINE_CLEANUP_FUNC(struct nlsock, nlsock_free)
+int nlsock_fd(const struct nlsock *nl);
+
+/*
+ * nlsock_talk() - Send one request, wait for its ACK or the end of its dump
+ * @nl:   socket opened in the namespace the request is meant for
+ * @nlh:  request; sequence number assigned here, NLM_F_ACK forced
+ * @cb:   called per data message (dumps/replies), NULL if none expected; @data is its argument
+ * @err:  on failure, -nlmsgerr.error as code plus the extended-ACK text: '...: cause (kernel: "text")'
+ * A malformed reply is -EPROTO, never an exit. A callback returning MNL_CB_ERROR
+ * stops the talk with -EPROTO unless it filled err itself via nlsock_cb_error().
+ * Return: 0 on success, negative errno on failure
+ */
+int nlsock_talk(struct nlsock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data, nslab_error *err);
+
+/*
+ * A batch: several requests laid one after another in a caller's buffer, sent
+ * with one sendmsg() and each ACKed. Used on hot paths (building a lab issues
+ * several requests per namespace).
+ *
+ *	char buf[NL_REQ_BUFSIZ];
+ *	struct nlbatch b;
+ *	nlbatch_init(&b, buf, sizeof(buf));
+ *	r = rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), ...);   (builder at the tail)
+ *	nlbatch_push(&b);                                                 (accept what it wrote)
+ *	...
+ *	r = nlsock_talk_batch(nl, &b, err);
+ */
+struct nlbatch {
+	char *buf;
+	size_t len; /* bytes used by pushed requests */
+	size_t cap;
+	unsigned count; /* requests pushed */
+};
+void nlbatch_init(struct nlbatch *b, void *buf, size_t cap);
+void *nlbatch_tail(struct nlbatch *b);
+size_t nlbatch_room(const struct nlbatch *b);
+/* Accept the request a builder just wrote at the tail (its nlmsg_len, aligned). */
+void nlbatch_push(struct nlbatch *b);
+/*
+ * nlsock_talk_batch() - Send every pushed request at once, collect every ACK
+ * On failure err names the first failing request ("request 3 (RTM_NEWADDR): ...").
+ * The batch is empty afterwards, whatever the result.
+ * Return: 0, or the first failure's -errno.
+ */
+int nlsock_talk_batch(struct nlsock *nl, struct nlbatch *b, nslab_error *err);
+
+/* Name of a netlink message type for messages ("RTM_NEWLINK"), or "message N". */
+const char *nlsock_msg_name(unsigned type);

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Cleanup attributes and small helpers shared by library, command and tests (never installed). */
+#pragma once
+
+#include <errno.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define _cleanup_(f)	 __attribute__((cleanup(f)))
+#define _cleanup_free_	 _cleanup_(freep)
+#define _cleanup_close_	 _cleanup_(closep)
+#define _printf_(a, b)	 __attribute__((format(printf, a, b)))
+#define _nodiscard_	 __attribute__((warn_unused_result))
+#define _unused_	 __attribute__((unused))
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#define DEFINE_CLEANUP_FUNC(type, func)              \
+	static inline void func##p(type **p)         \
+	{                                            \
+		if (*p)                              \
+			func(*p);                    \
+	}
+
+#define TAKE_PTR(p)                          \
+	({                                   \
+		__typeof__(p) _ptr_ = (p);   \
+		(p) = NULL;                  \
+		_ptr_;                       \
+	})
+#define TAKE_FD(fd)                \
+	({                         \
+		int _fd_ = (fd);   \
+		(fd) = -1;         \
+		_fd_;              \
+	})
+
+static inline void freep(void *p)
+{
+	free(*(void **)p);
+}
+
+/* Never retry close() on EINTR: the fd is gone either way on Linux. */
+static inline void closep(int *fd)
+{
+	if (*fd >= 0)
+		(void)close(*fd);
+}
+
+static inline int close_fd(int fd)
+{
+	if (fd >= 0)
+		(void)close(fd);
+	return -1;
+}
