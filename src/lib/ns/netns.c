@@ -1,1 +1,71 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ns/netns: see the DOC block in netns.h for the order of steps. */
+#include "ns/netns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+
+#include "nl/sysctl.h"
+
+int netns_open_current(int *ret_fd, nslab_error *err)
+{
+	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "open /proc/thread-self/ns/net");
+	*ret_fd = fd;
+	return 0;
+}
+
+struct netns *netns_free(struct netns *ns)
+{
+	if (!ns)
+		return NULL;
+	nlsock_free(ns->nl);
+	if (ns->fd >= 0)
+		(void)close(ns->fd);
+	free(ns);
+	return NULL;
+}
+
+/* Steps 2-4, run while the thread is inside the new namespace. */
+static int netns_setup_inside(struct netns *ns, const struct sysctl_kv *sysctls, size_t n,
+			      nslab_error *err)
+{
+	int r = netns_open_current(&ns->fd, err);
+
+	if (r < 0)
+		return r;
+	r = nlsock_open(NETLINK_ROUTE, &ns->nl, err);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = sysctl_write_in_ns(sysctls[i].key, sysctls[i].value, err);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls, struct netns **ret,
+	      nslab_error *err)
+{
+	_cleanup_(netns_freep) struct netns *ns = calloc(1, sizeof(*ns));
+	int r;
+
+	if (!ns)
+		return nslab_err_set(err, ENOMEM, "allocate namespace");
+	ns->fd = -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return nslab_err_set(err, errno, "unshare(CLONE_NEWNET)");
+	r = netns_setup_inside(ns, sysctls, n_sysctls, err);
+	if (setns(home_fd, CLONE_NEWNET) < 0)
+		/* The thread is stranded in a namespace we are about to drop: report it loudly. */
+		return nslab_err_set(err, errno, "setns back to the home network namespace");
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(ns);
+	return 0;
+}

@@ -1,1 +1,155 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* ns/spawn: see the DOC block in spawn.h for the child's steps. */
+#include "ns/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shared/macro.h"
+
+extern char **environ;
+
+/* Async-signal-safe: copy what into the error, add ": " and the errno text, send, exit. */
+static _Noreturn void child_fail(int pipe_fd, const char *what, const char *arg)
+{
+	nslab_error e = { .code = errno ? errno : EIO };
+	const char *cause = strerrordesc_np(e.code);
+	size_t n = 0;
+	const char *parts[] = { what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "", ": ",
+				cause ? cause : "error" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
+		for (const char *p = parts[i]; *p && n < sizeof(e.msg) - 1; p++)
+			e.msg[n++] = *p;
+	e.msg[n] = '\0';
+	(void)!write(pipe_fd, &e, sizeof(e));
+	_exit(127);
+}
+
+static void child_enter(const struct spawn_opts *o, int pipe_fd)
+{
+	if (o->userns_fd >= 0 && setns(o->userns_fd, CLONE_NEWUSER) < 0)
+		child_fail(pipe_fd, "setns(user namespace)", NULL);
+	if (o->mntns_fd >= 0 && setns(o->mntns_fd, CLONE_NEWNS) < 0)
+		child_fail(pipe_fd, "setns(mount namespace)", NULL);
+	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
+		child_fail(pipe_fd, "setns(network namespace)", NULL);
+	if (o->cwd && chdir(o->cwd) < 0 && chdir("/") < 0)
+		child_fail(pipe_fd, "chdir", o->cwd);
+	else if (!o->cwd && o->mntns_fd >= 0 && chdir("/") < 0)
+		child_fail(pipe_fd, "chdir", "/");
+}
+
+static void child_stdio(const struct spawn_opts *o, int pipe_fd)
+{
+	const int fds[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+
+	for (int i = 0; i < 3; i++)
+		if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0)
+			child_fail(pipe_fd, "dup2 stdio", NULL);
+}
+
+static void child_signals(void)
+{
+	sigset_t none;
+
+	for (int s = 1; s < NSIG; s++)
+		if (s != SIGKILL && s != SIGSTOP)
+			(void)signal(s, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static _Noreturn void child_main(const struct spawn_opts *o, pid_t parent, int pipe_fd)
+{
+	if (o->die_with_parent) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+			child_fail(pipe_fd, "prctl(PR_SET_PDEATHSIG)", NULL);
+		if (getppid() != parent)
+			_exit(127); /* the parent died before the prctl */
+	}
+	if (o->new_session)
+		(void)setsid();
+	child_enter(o, pipe_fd);
+	child_stdio(o, pipe_fd);
+	child_signals();
+	execvpe(o->argv[0], o->argv, o->envp ? o->envp : environ);
+	child_fail(pipe_fd, "exec", o->argv[0]);
+}
+
+static pid_t clone_with_pidfd(int *ret_pidfd)
+{
+	struct clone_args args = { .flags = CLONE_PIDFD,
+				   .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+				   .exit_signal = SIGCHLD };
+
+	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+}
+
+/* Read the child's error, if any: EOF means exec succeeded. */
+static int read_child_error(int pipe_fd, nslab_error *err)
+{
+	nslab_error e;
+	ssize_t n;
+
+	do
+		n = read(pipe_fd, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return 0;
+	if (n != (ssize_t)sizeof(e))
+		return nslab_err_setx(err, EIO, "spawn: short error report from child");
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	if (err)
+		*err = e;
+	return -e.code;
+}
+
+int spawn_in_ns(const struct spawn_opts *o, pid_t *ret_pid, int *ret_pidfd, nslab_error *err)
+{
+	_cleanup_close_ int rd = -1, wr = -1;
+	int pipefd[2], pidfd = -1, r, status;
+	pid_t parent = getpid(), pid;
+
+	if (!o->argv || !o->argv[0])
+		return nslab_err_setx(err, EINVAL, "spawn: empty command");
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nslab_err_set(err, errno, "spawn: pipe2");
+	rd = pipefd[0];
+	wr = pipefd[1];
+	pid = clone_with_pidfd(&pidfd);
+	if (pid < 0)
+		return nslab_err_set(err, errno, "spawn '%s': clone3", o->argv[0]);
+	if (pid == 0)
+		child_main(o, parent, wr);
+	wr = close_fd(wr);
+	r = read_child_error(rd, err);
+	if (r < 0) {
+		(void)spawn_wait(pidfd, &status, NULL);
+		(void)close(pidfd);
+		return r;
+	}
+	*ret_pid = pid;
+	*ret_pidfd = pidfd;
+	return 0;
+}
+
+int spawn_wait(int pidfd, int *ret_status, nslab_error *err)
+{
+	siginfo_t si = { 0 };
+
+	while (waitid(P_PIDFD, (id_t)pidfd, &si, WEXITED) < 0)
+		if (errno != EINTR)
+			return nslab_err_set(err, errno, "waitid");
+	*ret_status = si.si_code == CLD_EXITED ? W_EXITCODE(si.si_status, 0) : si.si_status & 0x7f;
+	return 0;
+}

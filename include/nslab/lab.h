@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nslab/lab.h - labs: routers and devices in network namespaces
+ *
+ * A lab is described (from a YAML file or by builder calls), then built in
+ * one call, then used (read addresses, spawn commands in nodes), then freed,
+ * which destroys everything it made. Nothing outlives the nslab_lab object:
+ * namespaces are held by file descriptors, spawned processes die with it.
+ */
+#ifndef NSLAB_LAB_H
+#define NSLAB_LAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <nslab/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nslab_lab nslab_lab;
+typedef struct nslab_node nslab_node;
+typedef struct nslab_proc nslab_proc;
+
+enum nslab_node_kind { NSLAB_NODE_ROUTER = 1, NSLAB_NODE_DEVICE = 2 };
+enum nslab_pool { NSLAB_POOL_PUBLIC = 0, NSLAB_POOL_PRIVATE = 1 };
+enum nslab_ipmode { NSLAB_IP_DUAL = 0, NSLAB_IP_V4 = 1, NSLAB_IP_V6 = 2 };
+
+/*
+ * nslab_bootstrap() - Prepare the process; call first in main(), before any thread
+ * Without root, enters a user namespace mapping the caller to 0 (rootless mode).
+ * Return: 1 if rootless, 0 if running as root, -errno with the cause.
+ */
+NSLAB_EXPORT int nslab_bootstrap(nslab_error *err);
+
+/* Return: 0 and a lab described by the YAML file (not built yet), or -errno ("FILE:LINE:COL: ..."). */
+NSLAB_EXPORT int nslab_lab_from_file(const char *path, nslab_lab **ret, nslab_error *err);
+/* Return: 0 and an empty lab to describe with the builder calls below. */
+NSLAB_EXPORT int nslab_lab_new(const char *name, nslab_lab **ret, nslab_error *err);
+/* Destroy the lab: kill its processes, drop its namespaces. NULL is fine. Return: NULL. */
+NSLAB_EXPORT nslab_lab *nslab_lab_free(nslab_lab *lab);
+
+struct nslab_router_opts {
+	const char *upstream; /* router name; NULL: the IX */
+	enum nslab_pool pool;
+	enum nslab_ipmode ip;
+	unsigned mtu; /* 0: default */
+};
+/* Builder calls (before nslab_lab_build()). opts may be NULL for defaults. */
+NSLAB_EXPORT int nslab_lab_add_router(nslab_lab *lab, const char *name,
+				      const struct nslab_router_opts *opts, nslab_error *err);
+/* A device with one interface "eth0" on router (or no interface if router is NULL). */
+NSLAB_EXPORT int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router,
+				      nslab_error *err);
+NSLAB_EXPORT int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname,
+				     const char *router, nslab_error *err);
+NSLAB_EXPORT int nslab_lab_set_default_via(nslab_lab *lab, const char *device,
+					   const char *ifname, nslab_error *err);
+NSLAB_EXPORT int nslab_lab_add_dns(nslab_lab *lab, const char *hostname, const char *target,
+				   nslab_error *err);
+NSLAB_EXPORT void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed);
+/* Rename before building (e.g. `nslab up --name`). */
+NSLAB_EXPORT int nslab_lab_set_name(nslab_lab *lab, const char *name, nslab_error *err);
+/* Write events.jsonl, state.json and nodes/<node>/ logs into dir (created if missing). */
+NSLAB_EXPORT int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err);
+
+/* Hooks: debug log lines, and every event (JSON text of one object). */
+typedef void (*nslab_log_func)(int level, const char *msg, void *data);
+typedef void (*nslab_event_func)(const char *kind, const char *json, void *data);
+NSLAB_EXPORT void nslab_lab_set_log_func(nslab_lab *lab, nslab_log_func fn, void *data);
+NSLAB_EXPORT void nslab_lab_set_event_func(nslab_lab *lab, nslab_event_func fn, void *data);
+
+/*
+ * nslab_lab_build() - Validate, plan addresses, create every namespace and link
+ * On failure nothing the call made is left behind, and err says what and where.
+ */
+NSLAB_EXPORT int nslab_lab_build(nslab_lab *lab, nslab_error *err);
+
+NSLAB_EXPORT const char *nslab_lab_name(const nslab_lab *lab);
+NSLAB_EXPORT bool nslab_lab_is_rootless(const nslab_lab *lab);
+NSLAB_EXPORT size_t nslab_lab_node_count(const nslab_lab *lab);
+/* Nodes: routers first, then devices. Borrowed, valid until nslab_lab_free(). */
+NSLAB_EXPORT nslab_node *nslab_lab_node_at(nslab_lab *lab, size_t i);
+NSLAB_EXPORT nslab_node *nslab_lab_node(nslab_lab *lab, const char *name);
+
+NSLAB_EXPORT const char *nslab_node_name(const nslab_node *node);
+NSLAB_EXPORT enum nslab_node_kind nslab_node_kind(const nslab_node *node);
+NSLAB_EXPORT size_t nslab_node_iface_count(const nslab_node *node);
+NSLAB_EXPORT const char *nslab_node_iface_name(const nslab_node *node, size_t i);
+/*
+ * nslab_node_addr() - An address of the node as text
+ * @iface:  interface name, or NULL for the node's primary interface (a device's
+ *          default_via, a router's uplink)
+ * @family: AF_INET, AF_INET6, or 0 for the IPv6 link-local
+ * Return: 0 and the address in buf, -ENOENT if there is none.
+ */
+NSLAB_EXPORT int nslab_node_addr(const nslab_node *node, const char *iface, int family, char *buf,
+				 size_t len, nslab_error *err);
+/* The node's network namespace fd (borrowed; -1 before the lab is built). */
+NSLAB_EXPORT int nslab_node_netns_fd(const nslab_node *node);
+
+struct nslab_spawn_opts {
+	bool inherit_stdio; /* false: stdout/stderr go to the outdir's nodes/<node>/<n>-<cmd>.* (or /dev/null) */
+	const char *cwd;    /* NULL: the caller's working directory */
+};
+/*
+ * nslab_node_spawn() - Run argv in the node (its netns and the lab's /etc/hosts)
+ * The environment carries NSLAB_IP_<NODE>, NSLAB_IP6_<NODE> and NSLAB_IP_<NODE>_<IFACE>
+ * for every node (names upper-cased, '-' as '_').
+ * Return: 0 and a process handle (free with nslab_proc_free(), which kills it if running).
+ */
+NSLAB_EXPORT int nslab_node_spawn(nslab_node *node, char *const argv[],
+				  const struct nslab_spawn_opts *opts, nslab_proc **ret,
+				  nslab_error *err);
+/* Wait for the process to end. *ret_status is waitpid()-style. */
+NSLAB_EXPORT int nslab_proc_wait(nslab_proc *proc, int *ret_status, nslab_error *err);
+NSLAB_EXPORT pid_t nslab_proc_pid(const nslab_proc *proc);
+NSLAB_EXPORT nslab_proc *nslab_proc_free(nslab_proc *proc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

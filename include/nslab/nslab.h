@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* nslab/nslab.h - everything public: errors, labs, the supervisor and its clients. */
+#ifndef NSLAB_NSLAB_H
+#define NSLAB_NSLAB_H
+
+#include <nslab/error.h>
+#include <nslab/lab.h>
+#include <nslab/control.h>
+
+#endif

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cli/cmd-up: build a lab and hold it (the supervisor).
+ * With -d the supervisor forks into its own session; the foreground process
+ * waits until the lab is ready (exit 0) or the supervisor failed (its status).
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct up_opts {
+	const char *file, *name, *outdir;
+	bool detach, persist, quiet;
+};
+
+struct progress {
+	size_t done, total;
+	bool show;
+};
+
+static void on_event(const char *kind, const char *json, void *data)
+{
+	struct progress *p = data;
+
+	(void)json;
+	if (strcmp(kind, "router_added") != 0 && strcmp(kind, "device_added") != 0)
+		return;
+	p->done++;
+	if (p->show && (p->done % 25 == 0 || p->done == p->total))
+		fprintf(stderr, "\rbuilding: %zu/%zu nodes", p->done, p->total);
+}
+
+static void on_log(int level, const char *msg, void *data)
+{
+	(void)level;
+	(void)data;
+	fprintf(stderr, "nslab: debug: %s\n", msg);
+}
+
+static int parse_up(int argc, char **argv, struct up_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "detach", no_argument, NULL, 'd' },	  { "name", required_argument, NULL, 'n' },
+		{ "outdir", required_argument, NULL, 'o' }, { "persist", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },	  { NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+dn:o:q", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o->detach = true;
+			break;
+		case 'n':
+			o->name = optarg;
+			break;
+		case 'o':
+			o->outdir = optarg;
+			break;
+		case 'p':
+			o->persist = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		default:
+			return cli_usage_error("up", "bad option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error("up", "expected one lab file");
+	o->file = argv[optind];
+	if (!o->outdir)
+		o->outdir = getenv("NSLAB_OUTDIR");
+	return 0;
+}
+
+/* Describe, name, claim the socket, build: the lab or an exit status. */
+static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **ret)
+{
+	nslab_error err = { 0 };
+	nslab_lab *lab = NULL;
+	int status = 1;
+
+	if (nslab_lab_from_file(o->file, &lab, &err) < 0)
+		return cli_fail(&err, EXIT_USAGE);
+	if (o->name && nslab_lab_set_name(lab, o->name, &err) < 0) {
+		status = EXIT_USAGE;
+		goto fail;
+	}
+	if ((o->outdir && nslab_lab_set_outdir(lab, o->outdir, &err) < 0) ||
+	    nslab_lab_listen(lab, &err) < 0)
+		goto fail;
+	nslab_lab_set_event_func(lab, on_event, pg);
+	if (cli_verbose)
+		nslab_lab_set_log_func(lab, on_log, NULL);
+	if (nslab_lab_build(lab, &err) < 0)
+		goto fail;
+	if (pg->show)
+		fputc('\n', stderr);
+	if (o->persist && nslab_lab_persist(lab, &err) < 0)
+		goto fail;
+	*ret = lab;
+	return 0;
+fail:
+	if (pg->show && pg->done)
+		fputc('\n', stderr);
+	nslab_lab_free(lab);
+	return cli_fail(&err, status);
+}
+
+static void print_table(nslab_lab *lab)
+{
+	nslab_error err = { 0 };
+	char *table;
+
+	if (nslab_lab_table(lab, &table, &err) < 0) {
+		cli_fail(&err, 1);
+		return;
+	}
+	printf("lab '%s' is up (%s): %zu nodes\n%s", nslab_lab_name(lab),
+	       nslab_lab_is_rootless(lab) ? "rootless" : "root", nslab_lab_node_count(lab), table);
+	if (!getenv("NSLAB_NO_HINT"))
+		printf("\nnslab exec %s NODE -- CMD   |   nslab down %s\n", nslab_lab_name(lab),
+		       nslab_lab_name(lab));
+	fflush(stdout);
+	free(table);
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)dup2(fd, 0);
+		(void)dup2(fd, 1);
+		(void)dup2(fd, 2);
+		(void)close(fd);
+	}
+}
+
+static int up_run(const struct up_opts *o, int ready_fd)
+{
+	struct progress pg = { .show = !o->quiet && isatty(2) };
+	nslab_error err = { 0 };
+	nslab_lab *lab = NULL;
+	int r;
+
+	if (nslab_bootstrap(&err) < 0)
+		return cli_fail(&err, 1);
+	r = up_build(o, &pg, &lab);
+	if (r)
+		return r;
+	pg.show = false;
+	if (!o->quiet)
+		print_table(lab);
+	if (o->detach)
+		detach_stdio();
+	r = nslab_lab_serve(lab, ready_fd, &err);
+	if (r >= 0 && !o->quiet && !o->detach)
+		fprintf(stderr, "lab '%s': tearing down\n", nslab_lab_name(lab));
+	nslab_lab_free(lab);
+	return r < 0 ? cli_fail(&err, 1) : 0;
+}
+
+/* The foreground half of -d: wait for "ready" or for the supervisor's failure. */
+static int up_detach(const struct up_opts *o)
+{
+	int p[2], status;
+	char buf[8];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		perror("nslab: pipe");
+		return 1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		perror("nslab: fork");
+		return 1;
+	}
+	if (pid == 0) {
+		(void)close(p[0]);
+		(void)setsid();
+		_exit(up_run(o, p[1]));
+	}
+	(void)close(p[1]);
+	if (read(p[0], buf, sizeof(buf)) > 0)
+		return 0;
+	if (waitpid(pid, &status, 0) < 0)
+		return 1;
+	return cli_exit_status(status) ?: 1;
+}
+
+int cmd_up(int argc, char **argv)
+{
+	struct up_opts o = { 0 };
+	int r = parse_up(argc, argv, &o);
+
+	if (r)
+		return r;
+	if (o.detach)
+		return up_detach(&o);
+	return up_run(&o, -1);
+}

@@ -1,0 +1,342 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lab/api: the public nslab_lab / nslab_node / nslab_proc calls (include/nslab/lab.h). */
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab/labfile.h"
+#include "ns/spawn.h"
+#include "ns/userns.h"
+
+int nslab_bootstrap(nslab_error *err)
+{
+	return userns_bootstrap(err);
+}
+
+static int lab_alloc(struct lab_spec *spec, nslab_lab **ret, nslab_error *err)
+{
+	nslab_lab *lab = calloc(1, sizeof(*lab));
+
+	if (!lab) {
+		lab_spec_free(spec);
+		return nslab_err_set(err, ENOMEM, "allocate lab");
+	}
+	lab->spec = spec;
+	lab->mntns_fd = -1;
+	lab->listen_fd = -1;
+	lab->rootless = userns_is_nested();
+	evlog_init(&lab->ev);
+	*ret = lab;
+	return 0;
+}
+
+int nslab_lab_from_file(const char *path, nslab_lab **ret, nslab_error *err)
+{
+	struct lab_spec *spec;
+	int r = labfile_parse(path, &spec, err);
+
+	return r < 0 ? r : lab_alloc(spec, ret, err);
+}
+
+int nslab_lab_new(const char *name, nslab_lab **ret, nslab_error *err)
+{
+	struct lab_spec *spec;
+	int r = lab_spec_new(name, &spec, err);
+
+	return r < 0 ? r : lab_alloc(spec, ret, err);
+}
+
+static void proc_kill_and_reap(struct nslab_proc *p)
+{
+	int status;
+
+	if (p->reaped)
+		return;
+	(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+	if (spawn_wait(p->pidfd, &status, NULL) == 0) {
+		p->reaped = true;
+		p->status = status;
+	}
+}
+
+nslab_lab *nslab_lab_free(nslab_lab *lab)
+{
+	if (!lab)
+		return NULL;
+	for (struct nslab_proc *p = lab->procs; p; p = p->next) {
+		proc_kill_and_reap(p);
+		p->lab = NULL; /* a handle freed later must not touch the lab */
+	}
+	if (lab->built) {
+		lab_teardown(lab);
+		lab_emit_destroyed(lab);
+	}
+	for (size_t i = 0; i < lab->n_persisted; i++)
+		free(lab->persisted[i]);
+	free(lab->persisted);
+	lab->listen_fd = close_fd(lab->listen_fd);
+	for (size_t i = 0; i < lab->n_waiters; i++)
+		(void)close(lab->waiters[i]); /* tells `nslab down` the lab is gone */
+	free(lab->waiters);
+	evlog_close(&lab->ev);
+	lab_env_free(lab);
+	free(lab->nodes);
+	lab_plan_free(lab->plan);
+	lab_spec_free(lab->spec);
+	free(lab->outdir);
+	free(lab);
+	return NULL;
+}
+
+static int check_not_built(const nslab_lab *lab, nslab_error *err)
+{
+	if (lab->built)
+		return nslab_err_setx(err, EBUSY, "lab '%s' is already built", lab->spec->name);
+	return 0;
+}
+
+int nslab_lab_add_router(nslab_lab *lab, const char *name, const struct nslab_router_opts *opts,
+			 nslab_error *err)
+{
+	struct spec_router r = { .name = (char *)name };
+
+	if (opts) {
+		r.upstream = (char *)opts->upstream;
+		r.pool = opts->pool == NSLAB_POOL_PRIVATE ? LAB_POOL_PRIVATE : LAB_POOL_PUBLIC;
+		r.ip = opts->ip == NSLAB_IP_V4 ? LAB_IP_V4 : opts->ip == NSLAB_IP_V6 ? LAB_IP_V6 : LAB_IP_DUAL;
+		r.mtu = opts->mtu;
+	}
+	return check_not_built(lab, err) ?: lab_spec_add_router(lab->spec, &r, err);
+}
+
+int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router, nslab_error *err)
+{
+	ssize_t d;
+	int r = check_not_built(lab, err);
+
+	if (r >= 0)
+		r = lab_spec_add_device(lab->spec, name, (struct spec_loc){ 0 }, err);
+	if (r < 0 || !router)
+		return r;
+	d = lab_spec_device_index(lab->spec, name);
+	return lab_spec_add_iface(lab->spec, (size_t)d,
+				  &(struct spec_iface){ .name = "eth0", .router = (char *)router },
+				  err);
+}
+
+int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname,
+			const char *router, nslab_error *err)
+{
+	ssize_t d = lab_spec_device_index(lab->spec, device);
+	int r = check_not_built(lab, err);
+
+	if (r < 0)
+		return r;
+	if (d < 0)
+		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
+	return lab_spec_add_iface(lab->spec, (size_t)d,
+				  &(struct spec_iface){ .name = (char *)ifname,
+							.router = (char *)router },
+				  err);
+}
+
+int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *ifname,
+			      nslab_error *err)
+{
+	ssize_t d = lab_spec_device_index(lab->spec, device);
+	char *copy;
+
+	if (d < 0)
+		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
+	copy = strdup(ifname);
+	if (!copy)
+		return nslab_err_set(err, ENOMEM, "set default_via");
+	free(lab->spec->devices[d].default_via);
+	lab->spec->devices[d].default_via = copy;
+	return 0;
+}
+
+int nslab_lab_add_dns(nslab_lab *lab, const char *hostname, const char *target, nslab_error *err)
+{
+	struct spec_dns d = { .name = (char *)hostname, .target = (char *)target };
+
+	return check_not_built(lab, err) ?: lab_spec_add_dns(lab->spec, &d, err);
+}
+
+void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed)
+{
+	lab->spec->seed = seed;
+}
+
+int nslab_lab_set_name(nslab_lab *lab, const char *name, nslab_error *err)
+{
+	char *copy;
+
+	if (!spec_node_name_ok(name) || strlen(name) > LAB_NAME_MAX)
+		return nslab_err_setx(err, EINVAL,
+				      "'%s': not a valid lab name (a-z, 0-9 and '-', at most %d)",
+				      name, LAB_NAME_MAX);
+	copy = strdup(name);
+	if (!copy)
+		return nslab_err_set(err, ENOMEM, "set lab name");
+	free(lab->spec->name);
+	lab->spec->name = copy;
+	return 0;
+}
+
+int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return nslab_err_set(err, errno, "create output directory '%s'", dir);
+	if (asprintf(&path, "%s/events.jsonl", dir) < 0)
+		return nslab_err_set(err, ENOMEM, "output directory");
+	r = evlog_open(&lab->ev, path, err);
+	if (r < 0)
+		return r;
+	free(lab->outdir);
+	lab->outdir = strdup(dir);
+	return lab->outdir ? 0 : nslab_err_set(err, ENOMEM, "output directory");
+}
+
+void nslab_lab_set_log_func(nslab_lab *lab, nslab_log_func fn, void *data)
+{
+	lab->log.fn = fn;
+	lab->log.data = data;
+}
+
+void nslab_lab_set_event_func(nslab_lab *lab, nslab_event_func fn, void *data)
+{
+	lab->ev.cb = fn;
+	lab->ev.cb_data = data;
+}
+
+static int lab_prepare(nslab_lab *lab, nslab_error *err)
+{
+	int r = lab_spec_validate(lab->spec, err);
+
+	if (r >= 0)
+		r = lab_plan_make(lab->spec, &lab->plan, err);
+	if (r < 0)
+		return r;
+	lab->nodes = calloc(lab->plan->n_nodes, sizeof(*lab->nodes));
+	if (!lab->nodes)
+		return nslab_err_set(err, ENOMEM, "allocate %zu nodes", lab->plan->n_nodes);
+	for (size_t i = 0; i < lab->plan->n_nodes; i++) {
+		lab->nodes[i].lab = lab;
+		lab->nodes[i].idx = i;
+		lab->nodes[i].pn = &lab->plan->nodes[i];
+	}
+	return lab_env_make(lab, err);
+}
+
+static void lab_unprepare(nslab_lab *lab)
+{
+	free(lab->nodes);
+	lab->nodes = NULL;
+	lab->plan = lab_plan_free(lab->plan);
+	lab_env_free(lab);
+}
+
+int nslab_lab_build(nslab_lab *lab, nslab_error *err)
+{
+	int r = check_not_built(lab, err);
+
+	if (r >= 0)
+		r = lab_prepare(lab, err);
+	if (r >= 0)
+		r = lab_build(lab, err);
+	if (r < 0) {
+		lab_unprepare(lab);
+		return r;
+	}
+	lab->built = true;
+	lab->built_at = evlog_now();
+	lab_emit_built(lab);
+	return lab_state_write(lab, err);
+}
+
+const char *nslab_lab_name(const nslab_lab *lab)
+{
+	return lab->spec->name;
+}
+
+bool nslab_lab_is_rootless(const nslab_lab *lab)
+{
+	return lab->rootless;
+}
+
+size_t nslab_lab_node_count(const nslab_lab *lab)
+{
+	return lab->plan ? lab->plan->n_nodes - 1 : 0;
+}
+
+nslab_node *nslab_lab_node_at(nslab_lab *lab, size_t i)
+{
+	return i + 1 < (lab->plan ? lab->plan->n_nodes : 0) ? &lab->nodes[i + 1] : NULL;
+}
+
+nslab_node *nslab_lab_node(nslab_lab *lab, const char *name)
+{
+	ssize_t i = lab->plan ? lab_plan_find(lab->plan, name) : -1;
+
+	return i > 0 ? &lab->nodes[i] : NULL;
+}
+
+const char *nslab_node_name(const nslab_node *node)
+{
+	return node->pn->name;
+}
+
+enum nslab_node_kind nslab_node_kind(const nslab_node *node)
+{
+	return node->pn->kind == PLAN_ROUTER ? NSLAB_NODE_ROUTER : NSLAB_NODE_DEVICE;
+}
+
+size_t nslab_node_iface_count(const nslab_node *node)
+{
+	return node->pn->n_ifaces;
+}
+
+const char *nslab_node_iface_name(const nslab_node *node, size_t i)
+{
+	return i < node->pn->n_ifaces ? node->pn->ifaces[i].name : NULL;
+}
+
+int nslab_node_addr(const nslab_node *node, const char *iface, int family, char *buf, size_t len,
+		    nslab_error *err)
+{
+	const struct plan_node *pn = node->pn;
+	ssize_t i = iface ? -1 : lab_node_primary_iface(pn);
+	const struct nslab_prefix *a;
+
+	for (size_t k = 0; iface && k < pn->n_ifaces; k++)
+		if (strcmp(pn->ifaces[k].name, iface) == 0)
+			i = (ssize_t)k;
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "node '%s' has no interface '%s'", pn->name,
+				      iface ? iface : "(primary)");
+	a = family == AF_INET ? &pn->ifaces[i].a4
+	    : family == AF_INET6 ? &pn->ifaces[i].a6 : &pn->ifaces[i].ll6;
+	if (!prefix_is_set(a))
+		return nslab_err_setx(err, ENOENT, "node '%s' interface '%s' has no such address",
+				      pn->name, pn->ifaces[i].name);
+	prefix_format(a, false, buf, len);
+	return 0;
+}
+
+int nslab_node_netns_fd(const nslab_node *node)
+{
+	return node->ns ? node->ns->fd : -1;
+}

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/build: turn a plan into namespaces, bridges, veths, addresses and routes.
+ *
+ * DOC: build order (all on one worker thread, so the caller's thread never
+ * changes namespace, and there is no thread per namespace)
+ * 1. mount namespace: private propagation, the lab's /etc/hosts bound from a memfd
+ * 2. lab root: unshare(CLONE_NEWNET); this thread stays there and it is "home"
+ *    for the setns round trips below; IX bridge with the root's addresses
+ * 3. routers, upstream first; devices: netns_new(), then one netlink batch on
+ *    the node's own socket: lo up, bridge, veths (the outer end created
+ *    directly in the upstream's namespace and enslaved to its bridge),
+ *    addresses, routes
+ * Interface indexes are chosen by us (ifi_index), so no lookups are needed:
+ * lo is 1, a bridge is 2, then veth ends in creation order per namespace.
+ * On any failure the caller drops every namespace made so far (lab_teardown()).
+ */
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "nl/rtnl.h"
+#include "nl/sysctl.h"
+#include "ns/userns.h"
+
+#define BRIDGE_IFINDEX 2
+#define BATCH_SLACK    1024 /* room a single request needs at most */
+
+struct builder {
+	struct nslab_lab *lab;
+	int home_fd;	 /* the lab root's netns fd (borrowed from nodes[0]) */
+	struct sysctl_kv base[8]; /* applied to every namespace */
+	size_t n_base;
+	char batch_buf[4 * NL_REQ_BUFSIZ];
+	nslab_error err;
+	int result;
+};
+
+/* Send the batch if a request might not fit anymore. */
+static int batch_make_room(struct nlsock *nl, struct nlbatch *b, nslab_error *err)
+{
+	if (nlbatch_room(b) >= BATCH_SLACK)
+		return 0;
+	return nlsock_talk_batch(nl, b, err);
+}
+
+static int push_link_up(struct nlbatch *b, int ifindex, nslab_error *err)
+{
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	int r;
+
+	chg.up = 1;
+	r = rtnl_build_link_set(nlbatch_tail(b), nlbatch_room(b), ifindex, &chg, err);
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
+static int push_bridge(struct nlbatch *b, const struct plan_node *pn, nslab_error *err)
+{
+	struct nlmsghdr *nlh = nlbatch_tail(b);
+	int r = rtnl_build_bridge(nlh, nlbatch_room(b), pn->bridge, pn->bridge_mac, pn->mtu, true,
+				  err);
+
+	if (r < 0)
+		return r;
+	((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_index = BRIDGE_IFINDEX;
+	nlbatch_push(b);
+	return 0;
+}
+
+static int push_addr(struct nlbatch *b, int ifindex, const struct nslab_prefix *p, bool dad,
+		     nslab_error *err)
+{
+	uint32_t flags = (p->family == AF_INET6 && !dad) ? IFA_F_NODAD : 0;
+	int r;
+
+	if (!prefix_is_set(p))
+		return 0;
+	r = rtnl_build_addr(nlbatch_tail(b), nlbatch_room(b), RTM_NEWADDR, ifindex, p, flags, err);
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
+static int push_route(struct nlbatch *b, const struct plan_route *pr, nslab_error *err)
+{
+	struct rtnl_route rt = { .dst = pr->dst, .via = pr->via };
+	int r = rtnl_build_route(nlbatch_tail(b), nlbatch_room(b), RTM_NEWROUTE, &rt, err);
+
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
+/* The veth for iface i of node n: outer end in the upstream's namespace on its bridge. */
+static int push_veth(struct builder *bd, struct nlbatch *b, struct nslab_node *n,
+		     const struct plan_iface *pi, int *ret_inner, nslab_error *err)
+{
+	struct nslab_node *up = &bd->lab->nodes[pi->up_node];
+	struct rtnl_veth_end outer = { .name = pi->peer_name, .netns_fd = up->ns->fd,
+				       .mac = pi->peer_mac, .master = BRIDGE_IFINDEX,
+				       .mtu = pi->mtu, .up = true, .ifindex = up->next_ifindex };
+	/* The peer cannot come up in the creating request: the kernel configures it
+	 * before the pair is linked (veth_open() fails with ENOTCONN), so it goes up
+	 * in the next request. */
+	struct rtnl_veth_end inner = { .name = pi->name, .netns_fd = -1, .mac = pi->mac,
+				       .mtu = pi->mtu, .up = false, .ifindex = n->next_ifindex };
+	int r = rtnl_build_veth(nlbatch_tail(b), nlbatch_room(b), &outer, &inner, err);
+
+	if (r < 0)
+		return r;
+	nlbatch_push(b);
+	up->next_ifindex++;
+	*ret_inner = n->next_ifindex++;
+	return 0;
+}
+
+static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *n,
+		      const struct plan_iface *pi, nslab_error *err)
+{
+	bool dad = bd->lab->spec->dad;
+	int ifindex, r;
+
+	r = push_veth(bd, b, n, pi, &ifindex, err);
+	if (r >= 0)
+		r = push_link_up(b, ifindex, err);
+	if (r >= 0)
+		r = push_addr(b, ifindex, &pi->a4, dad, err);
+	if (r >= 0)
+		r = push_addr(b, ifindex, &pi->a6, dad, err);
+	return r;
+}
+
+/* Everything inside one node, in one or more batches on the node's socket. */
+static int build_node_links(struct builder *bd, struct nslab_node *n, nslab_error *err)
+{
+	const struct plan_node *pn = n->pn;
+	bool dad = bd->lab->spec->dad;
+	struct nlsock *nl = n->ns->nl;
+	struct nlbatch b;
+	int r;
+
+	nlbatch_init(&b, bd->batch_buf, sizeof(bd->batch_buf));
+	n->next_ifindex = pn->has_bridge ? BRIDGE_IFINDEX + 1 : BRIDGE_IFINDEX;
+	r = push_link_up(&b, 1, err);
+	if (r >= 0 && pn->has_bridge) {
+		r = push_bridge(&b, pn, err);
+		if (r >= 0)
+			r = push_addr(&b, BRIDGE_IFINDEX, &pn->down4, dad, err);
+		if (r >= 0)
+			r = push_addr(&b, BRIDGE_IFINDEX, &pn->down6, dad, err);
+	}
+	for (size_t i = 0; r >= 0 && i < pn->n_ifaces; i++) {
+		r = batch_make_room(nl, &b, err);
+		if (r >= 0)
+			r = push_iface(bd, &b, n, &pn->ifaces[i], err);
+	}
+	for (size_t i = 0; r >= 0 && i < pn->n_routes; i++) {
+		r = batch_make_room(nl, &b, err);
+		if (r >= 0)
+			r = push_route(&b, &pn->routes[i], err);
+	}
+	if (r >= 0 && b.count)
+		r = nlsock_talk_batch(nl, &b, err);
+	return r;
+}
+
+static const struct sysctl_kv router_sysctls[] = {
+	{ "net/ipv4/ip_forward", "1" },
+	{ "net/ipv6/conf/all/forwarding", "1" },
+	/* the IX hairpins packets between routers: redirects would only add noise */
+	{ "net/ipv4/conf/all/send_redirects", "0" },
+	{ "net/ipv4/conf/default/send_redirects", "0" },
+};
+
+/*
+ * IPv4 settings of a new netns are copied from the host (devconf_inherit_init_net),
+ * IPv6 ones reset to defaults: set what a lab relies on, whatever the host has.
+ */
+static void builder_base_sysctls(struct builder *bd)
+{
+	static const struct sysctl_kv v4_base[] = {
+		{ "net/ipv4/ip_forward", "0" },
+		{ "net/ipv4/conf/all/rp_filter", "0" },
+		{ "net/ipv4/conf/default/rp_filter", "0" },
+	};
+	char val[16];
+
+	bd->n_base = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(v4_base); i++)
+		if (sysctl_read_in_ns(v4_base[i].key, val, sizeof(val), NULL) < 0 ||
+		    strncmp(val, v4_base[i].value, 1) != 0)
+			bd->base[bd->n_base++] = v4_base[i];
+	if (!bd->lab->spec->dad)
+		bd->base[bd->n_base++] = (struct sysctl_kv){ "net/ipv6/conf/default/accept_dad", "0" };
+}
+
+static int write_sysctls(const struct sysctl_kv *kv, size_t n, nslab_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = sysctl_write_in_ns(kv[i].key, kv[i].value, err);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void emit_node(struct nslab_lab *lab, const struct nslab_node *n)
+{
+	const struct plan_node *pn = n->pn;
+	char buf[PREFIX_STRLEN];
+	struct jw *w;
+
+	w = evlog_begin(&lab->ev, pn->kind == PLAN_ROUTER ? "router_added" : "device_added");
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", pn->name);
+	evlog_end(&lab->ev);
+	for (size_t i = 0; i < pn->n_ifaces; i++) {
+		const struct plan_iface *pi = &pn->ifaces[i];
+
+		w = evlog_begin(&lab->ev, "iface_added");
+		jw_str(w, "lab", lab->spec->name);
+		jw_str(w, "node", pn->name);
+		jw_str(w, "iface", pi->name);
+		jw_str(w, "peer", lab->nodes[pi->up_node].pn->kind == PLAN_ROOT
+					  ? "ix"
+					  : lab->nodes[pi->up_node].pn->name);
+		if (prefix_is_set(&pi->a4))
+			jw_str(w, "ip4", prefix_format(&pi->a4, true, buf, sizeof(buf)));
+		if (prefix_is_set(&pi->a6))
+			jw_str(w, "ip6", prefix_format(&pi->a6, true, buf, sizeof(buf)));
+		evlog_end(&lab->ev);
+	}
+}
+
+static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err)
+{
+	const struct plan_node *pn = n->pn;
+	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls)];
+	size_t nkv = 0;
+	int r;
+
+	for (size_t i = 0; i < bd->n_base; i++)
+		if (!(pn->forwarding && strcmp(bd->base[i].key, "net/ipv4/ip_forward") == 0))
+			kv[nkv++] = bd->base[i];
+	for (size_t i = 0; pn->forwarding && i < ARRAY_SIZE(router_sysctls); i++)
+		kv[nkv++] = router_sysctls[i];
+	r = netns_new(bd->home_fd, kv, nkv, &n->ns, err);
+	if (r >= 0)
+		r = build_node_links(bd, n, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "%s '%s'", pn->kind == PLAN_ROUTER ? "router" : "device",
+					pn->name);
+	emit_node(bd->lab, n);
+	return 0;
+}
+
+/* Step 2: the lab root becomes this thread's namespace for good. */
+static int build_root(struct builder *bd, nslab_error *err)
+{
+	struct nslab_node *root = &bd->lab->nodes[0];
+	int r;
+
+	root->ns = calloc(1, sizeof(*root->ns));
+	if (!root->ns)
+		return nslab_err_set(err, ENOMEM, "allocate lab root");
+	root->ns->fd = -1;
+	if (unshare(CLONE_NEWNET) < 0)
+		return nslab_err_set(err, errno, "lab root: unshare(CLONE_NEWNET)");
+	r = netns_open_current(&root->ns->fd, err);
+	if (r >= 0)
+		r = nlsock_open(NETLINK_ROUTE, &root->ns->nl, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "lab root");
+	bd->home_fd = root->ns->fd;
+	builder_base_sysctls(bd);
+	r = write_sysctls(bd->base, bd->n_base, err);
+	if (r >= 0)
+		r = write_sysctls(router_sysctls, ARRAY_SIZE(router_sysctls), err);
+	if (r >= 0)
+		r = build_node_links(bd, root, err);
+	if (r == -EPERM && bd->lab->rootless)
+		return nslab_err_prefix(err, "lab root: %s", userns_eperm_hint());
+	return r < 0 ? nslab_err_prefix(err, "lab root") : 0;
+}
+
+/*
+ * Step 1: a mount namespace whose /etc/hosts names the lab's nodes. The file
+ * lives on a tmpfs mounted for a moment over /tmp *inside the new namespace*
+ * and unmounted once the file is bound over /etc/hosts: nothing is written to
+ * any disk, and nothing can be left behind by a SIGKILL. (A memfd or an
+ * O_TMPFILE file cannot be the source of a bind mount.)
+ */
+static int write_hosts_file(const char *path, const char *text, nslab_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "create the lab's hosts file");
+	if (write(fd, text, len) != (ssize_t)len)
+		return nslab_err_set(err, errno ? errno : EIO, "write the lab's hosts file");
+	return 0;
+}
+
+static int build_mntns(struct builder *bd, nslab_error *err)
+{
+	_cleanup_free_ char *hosts = NULL;
+	int r;
+
+	r = lab_hosts_text(bd->lab, &hosts, err);
+	if (r < 0)
+		return r;
+	if (unshare(CLONE_NEWNS) < 0)
+		return nslab_err_set(err, errno, "unshare(CLONE_NEWNS)");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return nslab_err_set(err, errno, "make / private in the lab's mount namespace");
+	if (mount("nslab", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0)
+		return nslab_err_set(err, errno, "mount a tmpfs for the lab's hosts file");
+	r = write_hosts_file("/tmp/hosts", hosts, err);
+	if (r >= 0 && mount("/tmp/hosts", "/etc/hosts", NULL, MS_BIND, NULL) < 0)
+		r = nslab_err_set(err, errno, "bind the lab's hosts file over /etc/hosts");
+	(void)umount2("/tmp", MNT_DETACH);
+	if (r < 0)
+		return r;
+	bd->lab->mntns_fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (bd->lab->mntns_fd < 0)
+		return nslab_err_set(err, errno, "open /proc/thread-self/ns/mnt");
+	return 0;
+}
+
+static int build_all(struct builder *bd, nslab_error *err)
+{
+	struct nslab_lab *lab = bd->lab;
+	int r = build_mntns(bd, err);
+
+	if (r >= 0)
+		r = build_root(bd, err);
+	lab->ev.flush_each = false;
+	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
+		r = build_node(bd, &lab->nodes[i], err);
+	lab->ev.flush_each = true;
+	evlog_flush(&lab->ev);
+	return r;
+}
+
+static void *build_thread(void *arg)
+{
+	struct builder *bd = arg;
+
+	bd->result = build_all(bd, &bd->err);
+	return NULL;
+}
+
+int lab_build(struct nslab_lab *lab, nslab_error *err)
+{
+	_cleanup_free_ struct builder *bd = calloc(1, sizeof(*bd));
+	pthread_t tid;
+	int r;
+
+	if (!bd)
+		return nslab_err_set(err, ENOMEM, "allocate builder");
+	bd->lab = lab;
+	bd->home_fd = -1;
+	r = pthread_create(&tid, NULL, build_thread, bd);
+	if (r != 0)
+		return nslab_err_set(err, r, "start the build thread");
+	(void)pthread_join(tid, NULL);
+	if (bd->result < 0) {
+		if (err)
+			*err = bd->err;
+		lab_teardown(lab);
+		return bd->result;
+	}
+	return 0;
+}
+
+void lab_teardown(struct nslab_lab *lab)
+{
+	/* devices first, the lab root last: veth peers die with either end anyway */
+	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;)
+		lab->nodes[i].ns = netns_free(lab->nodes[i].ns);
+	lab->mntns_fd = close_fd(lab->mntns_fd);
+}

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/client: what `nslab ls/status/exec/down/cleanup` ask of a supervisor,
+ * plus --persist (root only: /run/netns entries for `ip netns exec` users).
+ */
+#include "nslab/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab/ctlmsg.h"
+#include "lab/lab.h"
+#include "ns/spawn.h"
+
+#define NETNS_RUN_DIR "/run/netns"
+#define PERSIST_DIR   "/run/nslab/persist"
+
+void nslab_strv_free(char **strv)
+{
+	for (char **s = strv; s && *s; s++)
+		free(*s);
+	free(strv);
+}
+
+/* Labs are the listening abstract sockets "@nslab/<uid>/<name>" in /proc/net/unix. */
+int nslab_ctl_list(char ***ret_names, nslab_error *err)
+{
+	_cleanup_free_ char *line = NULL, *prefix = NULL;
+	char **v = calloc(1, sizeof(*v));
+	size_t cap = 0, n = 0;
+	FILE *f;
+
+	if (!v || asprintf(&prefix, "@nslab/%u/", lab_outer_uid()) < 0) {
+		free(v);
+		return nslab_err_set(err, ENOMEM, "list labs");
+	}
+	f = fopen("/proc/net/unix", "re");
+	if (!f) {
+		free(v);
+		return nslab_err_set(err, errno, "open /proc/net/unix");
+	}
+	while (getline(&line, &cap, f) > 0) {
+		char path[256];
+		unsigned flags, st;
+		char **nv;
+
+		if (sscanf(line, "%*s %*s %*s %x %*s %x %*s %255s", &flags, &st, path) != 3 ||
+		    !(flags & 0x10000) || strncmp(path, prefix, strlen(prefix)) != 0)
+			continue; /* 0x10000: __SO_ACCEPTCON, a listening socket */
+		nv = realloc(v, (n + 2) * sizeof(*v));
+		if (!nv || !(nv[n] = strdup(path + strlen(prefix)))) {
+			v = nv ? nv : v;
+			v[n] = NULL;
+			fclose(f);
+			nslab_strv_free(v);
+			return nslab_err_set(err, ENOMEM, "list labs");
+		}
+		v = nv;
+		v[++n] = NULL;
+	}
+	fclose(f);
+	*ret_names = v;
+	return 0;
+}
+
+static int read_memfd(int fd, char **ret, nslab_error *err)
+{
+	struct stat st;
+	char *buf;
+
+	if (fstat(fd, &st) < 0)
+		return nslab_err_set(err, errno, "fstat");
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return nslab_err_set(err, ENOMEM, "read reply");
+	if (pread(fd, buf, (size_t)st.st_size, 0) != st.st_size) {
+		free(buf);
+		return nslab_err_set(err, EIO, "read reply");
+	}
+	buf[st.st_size] = '\0';
+	*ret = buf;
+	return (int)st.st_size;
+}
+
+static int ctl_fetch(const char *lab, const char *req, char **ret, nslab_error *err)
+{
+	_cleanup_close_ int conn = -1, fd = -1;
+	int fds[CTL_MAX_FDS];
+	size_t n = 0;
+	int r = ctl_connect(lab, &conn, err);
+
+	if (r >= 0)
+		r = ctl_call(conn, req, fds, &n, err);
+	if (r < 0)
+		return r;
+	if (n < 1)
+		return nslab_err_setx(err, EPROTO, "status of lab '%s': no data", lab);
+	fd = fds[0];
+	for (size_t i = 1; i < n; i++)
+		(void)close(fds[i]);
+	r = read_memfd(fd, ret, err);
+	return r < 0 ? r : 0;
+}
+
+int nslab_ctl_status(const char *lab, char **ret_json, nslab_error *err)
+{
+	return ctl_fetch(lab, "status", ret_json, err);
+}
+
+int nslab_ctl_table(const char *lab, char **ret_text, nslab_error *err)
+{
+	return ctl_fetch(lab, "table", ret_text, err);
+}
+
+int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err)
+{
+	if (!lab->built)
+		return nslab_err_setx(err, EINVAL, "table: the lab is not built");
+	return lab_table_text(lab, ret_text, err);
+}
+
+int nslab_ctl_down(const char *lab, nslab_error *err)
+{
+	_cleanup_close_ int conn = -1;
+	char buf[16];
+	int r = ctl_connect(lab, &conn, err);
+
+	if (r >= 0)
+		r = ctl_call(conn, "down", NULL, NULL, err);
+	if (r < 0)
+		return r;
+	/* The supervisor closes this connection once the lab is gone. */
+	while (recv(conn, buf, sizeof(buf), 0) > 0 || errno == EINTR)
+		;
+	return 0;
+}
+
+/* NUL-separated "K=V" entries into a NULL-terminated vector pointing into buf. */
+static char **env_split(char *buf, size_t len)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	for (size_t i = 0; i < len; i++)
+		n += buf[i] == '\0';
+	v = calloc(n + 1, sizeof(*v));
+	for (size_t i = 0; v && i < len; i += strlen(buf + i) + 1)
+		v[k++] = buf + i;
+	return v;
+}
+
+static int exec_wait(int conn, int pidfd, int *ret_status, nslab_error *err)
+{
+	struct pollfd pfd[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = conn, .events = 0 } };
+
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			return nslab_err_set(err, errno, "poll");
+		if (pfd[0].revents)
+			return spawn_wait(pidfd, ret_status, err);
+		if (pfd[1].revents & (POLLHUP | POLLERR)) {
+			/* the lab went down: its commands go with it */
+			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			pfd[1].fd = -1;
+		}
+	}
+}
+
+static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[], int *ret_status,
+			 nslab_error *err)
+{
+	_cleanup_free_ char *envbuf = NULL;
+	_cleanup_free_ char **envp = NULL;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	char cwd[4096];
+	struct spawn_opts so = { .argv = argv, .userns_fd = n > 3 ? fds[3] : -1,
+				 .mntns_fd = fds[1], .netns_fd = fds[2], .stdin_fd = -1,
+				 .stdout_fd = -1, .stderr_fd = -1, .die_with_parent = true };
+	_cleanup_close_ int pidfd = -1;
+	pid_t pid;
+	int r = read_memfd(fds[0], &envbuf, err);
+
+	if (r < 0)
+		return r;
+	envp = env_split(envbuf, (size_t)r);
+	if (!envp)
+		return nslab_err_set(err, ENOMEM, "environment");
+	so.envp = envp;
+	so.cwd = getcwd(cwd, sizeof(cwd));
+	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	r = spawn_in_ns(&so, &pid, &pidfd, err);
+	if (r >= 0)
+		r = exec_wait(conn, pidfd, ret_status, err);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+	return r;
+}
+
+int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *ret_status,
+		   nslab_error *err)
+{
+	_cleanup_close_ int conn = -1;
+	_cleanup_free_ char *req = NULL;
+	int fds[CTL_MAX_FDS];
+	size_t n = 0;
+	int r = ctl_connect(lab, &conn, err);
+
+	if (r < 0)
+		return r;
+	if (asprintf(&req, "enter %s", node) < 0)
+		return nslab_err_set(err, ENOMEM, "exec");
+	r = ctl_call(conn, req, fds, &n, err);
+	if (r < 0)
+		return r;
+	if (n < 3)
+		r = nslab_err_setx(err, EPROTO, "lab '%s' sent %zu fds, expected 3 or 4", lab, n);
+	else
+		r = exec_with_fds(conn, fds, n, argv, ret_status, err);
+	for (size_t i = 0; i < n; i++)
+		(void)close(fds[i]);
+	return r;
+}

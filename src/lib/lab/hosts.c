@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/hosts: names inside the lab. The /etc/hosts text every spawned process
+ * sees (<node>.<lab>.test and the lab file's dns: entries) and the NSLAB_IP_*
+ * environment.
+ */
+#include "lab/lab.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern char **environ;
+
+ssize_t lab_node_primary_iface(const struct plan_node *pn)
+{
+	if (pn->n_ifaces == 0)
+		return -1;
+	if (pn->kind == PLAN_DEVICE && pn->default_iface >= 0)
+		return pn->default_iface;
+	return 0;
+}
+
+/* A node's address for a family: its primary iface's, else the first iface's that has one. */
+static const struct nslab_prefix *node_addr(const struct plan_node *pn, int family)
+{
+	ssize_t p = lab_node_primary_iface(pn);
+
+	for (ssize_t k = -1; k < (ssize_t)pn->n_ifaces; k++) {
+		ssize_t i = k < 0 ? p : k;
+		const struct nslab_prefix *a;
+
+		if (i < 0)
+			continue;
+		a = family == AF_INET ? &pn->ifaces[i].a4 : &pn->ifaces[i].a6;
+		if (prefix_is_set(a))
+			return a;
+	}
+	if (pn->has_bridge) {
+		const struct nslab_prefix *a = family == AF_INET ? &pn->down4 : &pn->down6;
+
+		return prefix_is_set(a) ? a : NULL;
+	}
+	return NULL;
+}
+
+static void hosts_line(FILE *f, const struct nslab_prefix *a, const char *name, const char *lab)
+{
+	char buf[PREFIX_STRLEN];
+
+	if (!a)
+		return;
+	if (lab)
+		fprintf(f, "%s\t%s.%s.test %s\n", prefix_format(a, false, buf, sizeof(buf)), name,
+			lab, name);
+	else
+		fprintf(f, "%s\t%s\n", prefix_format(a, false, buf, sizeof(buf)), name);
+}
+
+static void hosts_dns(FILE *f, const struct nslab_lab *lab, const struct spec_dns *d)
+{
+	ssize_t i = lab_plan_find(lab->plan, d->target);
+	struct nslab_prefix lit;
+
+	if (i >= 0) {
+		hosts_line(f, node_addr(&lab->plan->nodes[i], AF_INET), d->name, NULL);
+		hosts_line(f, node_addr(&lab->plan->nodes[i], AF_INET6), d->name, NULL);
+	} else if (prefix_parse(d->target, false, &lit, NULL) == 0) {
+		hosts_line(f, &lit, d->name, NULL);
+	}
+}
+
+int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return nslab_err_set(err, errno, "build the hosts file");
+	fputs("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n", f);
+	fprintf(f, "# lab '%s', written by nslab\n", lab->spec->name);
+	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
+		const struct plan_node *pn = &lab->plan->nodes[i];
+
+		hosts_line(f, node_addr(pn, AF_INET), pn->name, lab->spec->name);
+		hosts_line(f, node_addr(pn, AF_INET6), pn->name, lab->spec->name);
+	}
+	for (size_t i = 0; i < lab->spec->n_dns; i++)
+		hosts_dns(f, lab, &lab->spec->dns[i]);
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		return nslab_err_set(err, ENOMEM, "build the hosts file");
+	}
+	*ret = text;
+	return 0;
+}
+
+/* "NSLAB_IP_<NODE>[_<IFACE>]=addr": upper case, anything not alphanumeric becomes '_'. */
+static char *env_entry(const char *var, const char *node, const char *iface,
+		       const struct nslab_prefix *a)
+{
+	char buf[PREFIX_STRLEN];
+	char *s = NULL;
+
+	if (!a || !prefix_is_set(a))
+		return NULL;
+	if (asprintf(&s, "%s_%s%s%s=%s", var, node, iface ? "_" : "", iface ? iface : "",
+		     prefix_format(a, false, buf, sizeof(buf))) < 0)
+		return NULL;
+	for (char *p = s + strlen(var); *p && *p != '='; p++)
+		*p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '_';
+	return s;
+}
+
+struct strv {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void strv_push(struct strv *sv, char *s)
+{
+	if (!s) {
+		sv->oom = true;
+		return;
+	}
+	if (sv->n + 2 > sv->cap) {
+		size_t ncap = sv->cap ? sv->cap * 2 : 64;
+		char **nv = realloc(sv->v, ncap * sizeof(*nv));
+
+		if (!nv) {
+			free(s);
+			sv->oom = true;
+			return;
+		}
+		sv->v = nv;
+		sv->cap = ncap;
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+static void env_node(struct strv *sv, const struct plan_node *pn)
+{
+	const struct nslab_prefix *a4 = node_addr(pn, AF_INET), *a6 = node_addr(pn, AF_INET6);
+
+	if (a4)
+		strv_push(sv, env_entry("NSLAB_IP", pn->name, NULL, a4));
+	if (a6)
+		strv_push(sv, env_entry("NSLAB_IP6", pn->name, NULL, a6));
+	for (size_t k = 0; k < pn->n_ifaces; k++) {
+		if (prefix_is_set(&pn->ifaces[k].a4))
+			strv_push(sv, env_entry("NSLAB_IP", pn->name, pn->ifaces[k].name,
+						&pn->ifaces[k].a4));
+		if (prefix_is_set(&pn->ifaces[k].a6))
+			strv_push(sv, env_entry("NSLAB_IP6", pn->name, pn->ifaces[k].name,
+						&pn->ifaces[k].a6));
+	}
+}
+
+void lab_env_free(struct nslab_lab *lab)
+{
+	for (char **e = lab->env; e && *e; e++)
+		free(*e);
+	free(lab->env);
+	lab->env = NULL;
+}
+
+int lab_env_make(struct nslab_lab *lab, nslab_error *err)
+{
+	struct strv sv = { 0 };
+
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, "NSLAB_IP", 8) != 0)
+			strv_push(&sv, strdup(*e));
+	for (size_t i = 1; i < lab->plan->n_nodes; i++)
+		env_node(&sv, &lab->plan->nodes[i]);
+	if (!sv.v)
+		sv.v = calloc(1, sizeof(*sv.v));
+	if (sv.oom || !sv.v) {
+		for (size_t i = 0; i < sv.n; i++)
+			free(sv.v[i]);
+		free(sv.v);
+		return nslab_err_set(err, ENOMEM, "build the lab environment");
+	}
+	lab_env_free(lab);
+	lab->env = sv.v;
+	return 0;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/proc: commands spawned in nodes. Each runs in the node's netns and the
+ * lab's mount namespace, dies with the lab's owner (PR_SET_PDEATHSIG) and is
+ * killed and reaped by nslab_lab_free() at the latest.
+ */
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ns/spawn.h"
+
+/* Open nodes/<node>/<seq>-<cmd>.<ext> in the output directory, or /dev/null. */
+static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, const char *ext,
+		    int *ret_fd, nslab_error *err)
+{
+	_cleanup_free_ char *dir = NULL, *path = NULL, *cmd = strdup(p->cmd);
+	int fd;
+
+	if (!cmd)
+		return nslab_err_set(err, ENOMEM, "log path");
+	if (!lab->outdir) {
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return nslab_err_set(err, errno, "open /dev/null");
+		*ret_fd = fd;
+		return 0;
+	}
+	if (asprintf(&dir, "%s/nodes", lab->outdir) < 0)
+		return nslab_err_set(err, ENOMEM, "log path");
+	(void)mkdir(dir, 0755);
+	free(dir);
+	if (asprintf(&dir, "%s/nodes/%s", lab->outdir, p->node->pn->name) < 0 ||
+	    asprintf(&path, "%s/%u-%s.%s", dir, p->seq, basename(cmd), ext) < 0)
+		return nslab_err_set(err, ENOMEM, "log path");
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return nslab_err_set(err, errno, "create '%s'", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return nslab_err_set(err, errno, "create '%s'", path);
+	*ret_fd = fd;
+	return 0;
+}
+
+static void emit_spawned(struct nslab_lab *lab, const struct nslab_proc *p)
+{
+	struct jw *w = evlog_begin(&lab->ev, "cmd_spawned");
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", p->node->pn->name);
+	jw_uint(w, "id", p->seq);
+	jw_int(w, "pid", p->pid);
+	jw_str(w, "cmd", p->cmd);
+	evlog_end(&lab->ev);
+}
+
+static void emit_exited(struct nslab_lab *lab, const struct nslab_proc *p)
+{
+	struct jw *w = evlog_begin(&lab->ev, "cmd_exited");
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", p->node->pn->name);
+	jw_uint(w, "id", p->seq);
+	jw_int(w, "pid", p->pid);
+	if (WIFEXITED(p->status))
+		jw_int(w, "exit", WEXITSTATUS(p->status));
+	else
+		jw_int(w, "signal", WTERMSIG(p->status));
+	evlog_end(&lab->ev);
+}
+
+static int proc_start(struct nslab_proc *p, char *const argv[], const struct nslab_spawn_opts *o,
+		      nslab_error *err)
+{
+	struct nslab_lab *lab = p->lab;
+	_cleanup_close_ int out = -1, errfd = -1;
+	struct spawn_opts so = { .argv = argv, .envp = lab->env, .userns_fd = -1,
+				 .mntns_fd = lab->mntns_fd, .netns_fd = p->node->ns->fd,
+				 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+				 .die_with_parent = true };
+	char cwd[4096];
+	int r;
+
+	so.cwd = o && o->cwd ? o->cwd : getcwd(cwd, sizeof(cwd));
+	if (!(o && o->inherit_stdio)) {
+		r = open_log(lab, p, "stdout", &out, err);
+		if (r >= 0)
+			r = open_log(lab, p, "stderr", &errfd, err);
+		if (r < 0)
+			return r;
+		so.stdout_fd = out;
+		so.stderr_fd = errfd;
+	}
+	return spawn_in_ns(&so, &p->pid, &p->pidfd, err);
+}
+
+int nslab_node_spawn(nslab_node *node, char *const argv[], const struct nslab_spawn_opts *opts,
+		     nslab_proc **ret, nslab_error *err)
+{
+	struct nslab_lab *lab = node->lab;
+	struct nslab_proc *p;
+	int r;
+
+	if (!lab->built || node->idx == 0)
+		return nslab_err_setx(err, EINVAL, "spawn: the lab is not built");
+	if (!argv || !argv[0])
+		return nslab_err_setx(err, EINVAL, "spawn: empty command");
+	p = calloc(1, sizeof(*p));
+	if (!p || !(p->cmd = strdup(argv[0]))) {
+		free(p);
+		return nslab_err_set(err, ENOMEM, "spawn");
+	}
+	p->lab = lab;
+	p->node = node;
+	p->pidfd = -1;
+	p->seq = ++node->spawn_seq;
+	r = proc_start(p, argv, opts, err);
+	if (r < 0) {
+		free(p->cmd);
+		free(p);
+		return nslab_err_prefix(err, "node '%s'", node->pn->name);
+	}
+	p->next = lab->procs;
+	lab->procs = p;
+	emit_spawned(lab, p);
+	*ret = p;
+	return 0;
+}
+
+int nslab_proc_wait(nslab_proc *p, int *ret_status, nslab_error *err)
+{
+	if (!p->reaped) {
+		int r = spawn_wait(p->pidfd, &p->status, err);
+
+		if (r < 0)
+			return r;
+		p->reaped = true;
+		if (p->lab)
+			emit_exited(p->lab, p);
+	}
+	*ret_status = p->status;
+	return 0;
+}
+
+pid_t nslab_proc_pid(const nslab_proc *p)
+{
+	return p->pid;
+}
+
+nslab_proc *nslab_proc_free(nslab_proc *p)
+{
+	int status;
+
+	if (!p)
+		return NULL;
+	if (!p->reaped) {
+		(void)syscall(SYS_pidfd_send_signal, p->pidfd, SIGKILL, NULL, 0);
+		(void)spawn_wait(p->pidfd, &status, NULL);
+	}
+	if (p->lab) {
+		struct nslab_proc **pp = &p->lab->procs;
+
+		while (*pp && *pp != p)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = p->next;
+	}
+	if (p->pidfd >= 0)
+		(void)close(p->pidfd);
+	free(p->cmd);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/state: the lab as JSON. The same object answers `nslab status --json`
+ * and is state.json in the output directory; it holds exactly what the
+ * router_added/device_added/iface_added events carried, so a reader of
+ * events.jsonl derives the same state.
+ */
+#include "lab/lab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *kind_name(enum plan_kind k)
+{
+	switch (k) {
+	case PLAN_ROOT:
+		return "root";
+	case PLAN_ROUTER:
+		return "router";
+	case PLAN_DEVICE:
+		return "device";
+	}
+	return "?";
+}
+
+static void mac_format(const uint8_t *mac, char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
+}
+
+static void jw_prefix_opt(struct jw *w, const char *key, const struct nslab_prefix *p,
+			  bool with_len)
+{
+	char buf[PREFIX_STRLEN];
+
+	if (prefix_is_set(p))
+		jw_str(w, key, prefix_format(p, with_len, buf, sizeof(buf)));
+}
+
+static void iface_json(const struct nslab_lab *lab, const struct plan_iface *pi, struct jw *w)
+{
+	const struct plan_node *up = &lab->plan->nodes[pi->up_node];
+	char mac[18];
+
+	jw_obj_open(w, NULL);
+	jw_str(w, "name", pi->name);
+	jw_str(w, "peer", up->kind == PLAN_ROOT ? "ix" : up->name);
+	mac_format(pi->mac, mac, sizeof(mac));
+	jw_str(w, "mac", mac);
+	jw_prefix_opt(w, "ip4", &pi->a4, true);
+	jw_prefix_opt(w, "ip6", &pi->a6, true);
+	jw_prefix_opt(w, "ll6", &pi->ll6, false);
+	jw_prefix_opt(w, "gw4", &pi->gw4, false);
+	jw_prefix_opt(w, "gw6", &pi->gw6, false);
+	if (pi->mtu)
+		jw_uint(w, "mtu", pi->mtu);
+	jw_obj_close(w);
+}
+
+static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, struct jw *w)
+{
+	ssize_t primary = lab_node_primary_iface(pn);
+
+	jw_obj_open(w, NULL);
+	jw_str(w, "name", pn->kind == PLAN_ROOT ? "ix" : pn->name);
+	jw_str(w, "kind", kind_name(pn->kind));
+	if (primary >= 0)
+		jw_str(w, "primary", pn->ifaces[primary].name);
+	if (pn->has_bridge) {
+		jw_obj_open(w, "bridge");
+		jw_str(w, "name", pn->bridge);
+		jw_prefix_opt(w, "ip4", &pn->down4, true);
+		jw_prefix_opt(w, "ip6", &pn->down6, true);
+		jw_obj_close(w);
+	}
+	jw_arr_open(w, "ifaces");
+	for (size_t i = 0; i < pn->n_ifaces; i++)
+		iface_json(lab, &pn->ifaces[i], w);
+	jw_arr_close(w);
+	jw_obj_close(w);
+}
+
+void lab_state_json(const struct nslab_lab *lab, struct jw *w)
+{
+	jw_obj_open(w, NULL);
+	jw_str(w, "lab", lab->spec->name);
+	jw_bool(w, "built", lab->built);
+	jw_bool(w, "rootless", lab->rootless);
+	jw_uint(w, "seed", lab->spec->seed);
+	if (lab->built)
+		jw_double(w, "built_at", lab->built_at, 6);
+	jw_uint(w, "routers", lab->plan ? lab->plan->n_routers : 0);
+	jw_uint(w, "devices", lab->plan ? lab->plan->n_devices : 0);
+	jw_arr_open(w, "nodes");
+	for (size_t i = 0; lab->plan && i < lab->plan->n_nodes; i++)
+		node_json(lab, &lab->plan->nodes[i], w);
+	jw_arr_close(w);
+	jw_obj_close(w);
+}
+
+int lab_state_write(const struct nslab_lab *lab, nslab_error *err)
+{
+	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	struct jw w;
+	const char *text;
+	FILE *f;
+	int r = 0;
+
+	if (!lab->outdir)
+		return 0;
+	if (asprintf(&path, "%s/state.json", lab->outdir) < 0 ||
+	    asprintf(&tmp, "%s/.state.json.tmp", lab->outdir) < 0)
+		return nslab_err_set(err, ENOMEM, "state.json");
+	jw_init(&w);
+	lab_state_json(lab, &w);
+	text = jw_get(&w);
+	f = text ? fopen(tmp, "we") : NULL;
+	if (!f)
+		r = nslab_err_set(err, text ? errno : ENOMEM, "write '%s'", tmp);
+	else if (fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)
+		r = nslab_err_set(err, EIO, "write '%s'", tmp);
+	else if (rename(tmp, path) < 0)
+		r = nslab_err_set(err, errno, "rename to '%s'", path);
+	jw_free(&w);
+	return r;
+}
+
+void lab_emit_built(struct nslab_lab *lab)
+{
+	struct jw *w = evlog_begin(&lab->ev, "lab_built");
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_uint(w, "routers", lab->plan->n_routers);
+	jw_uint(w, "devices", lab->plan->n_devices);
+	jw_bool(w, "rootless", lab->rootless);
+	evlog_end(&lab->ev);
+}
+
+void lab_emit_destroyed(struct nslab_lab *lab)
+{
+	struct jw *w = evlog_begin(&lab->ev, "lab_destroyed");
+
+	jw_str(w, "lab", lab->spec->name);
+	evlog_end(&lab->ev);
+}
+
+static void table_row(FILE *f, const struct nslab_lab *lab, const struct plan_node *pn,
+		      const struct plan_iface *pi, bool first)
+{
+	const struct plan_node *up = &lab->plan->nodes[pi->up_node];
+	char a4[PREFIX_STRLEN], a6[PREFIX_STRLEN];
+
+	fprintf(f, "%-16s %-7s %-6s %-12s %-18s %s\n", first ? pn->name : "",
+		first ? kind_name(pn->kind) : "", pi->name, up->kind == PLAN_ROOT ? "ix" : up->name,
+		prefix_format(&pi->a4, true, a4, sizeof(a4)),
+		prefix_format(&pi->a6, true, a6, sizeof(a6)));
+}
+
+int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return nslab_err_set(err, errno, "render table");
+	fprintf(f, "%-16s %-7s %-6s %-12s %-18s %s\n", "NODE", "KIND", "IFACE", "UPSTREAM", "IPV4",
+		"IPV6");
+	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
+		const struct plan_node *pn = &lab->plan->nodes[i];
+
+		for (size_t k = 0; k < pn->n_ifaces; k++)
+			table_row(f, lab, pn, &pn->ifaces[k], k == 0);
+		if (pn->has_bridge) {
+			char a4[PREFIX_STRLEN], a6[PREFIX_STRLEN];
+
+			fprintf(f, "%-16s %-7s %-6s %-12s %-18s %s\n", "", "", pn->bridge, "-",
+				prefix_format(&pn->down4, true, a4, sizeof(a4)),
+				prefix_format(&pn->down6, true, a6, sizeof(a6)));
+		}
+	}
+	if (fclose(f) != 0 || !text) {
+		free(text);
+		return nslab_err_set(err, ENOMEM, "render table");
+	}
+	*ret = text;
+	return 0;
+}
