@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Integration: the lab API against the real kernel. A lab is built, real
+ * traffic crosses it, a build that fails half-way leaves no fd (hence no
+ * namespace) behind, and freeing a lab kills what it spawned.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "nslab/nslab.h"
+
+#define CHECK(cond, ...)                                                        \
+	do {                                                                    \
+		if (!(cond)) {                                                  \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
+			fprintf(stderr, __VA_ARGS__);                           \
+			fputc('\n', stderr);                                    \
+			exit(1);                                                \
+		}                                                               \
+	} while (0)
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static nslab_lab *two_routers(const char *name, int devices)
+{
+	nslab_error err = { 0 };
+	nslab_lab *lab;
+	char dev[32];
+
+	CHECK(nslab_lab_new(name, &lab, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_router(lab, "isp", NULL, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_router(lab, "home",
+				   &(struct nslab_router_opts){ .upstream = "isp",
+								.pool = NSLAB_POOL_PRIVATE },
+				   &err) == 0,
+	      "%s", err.msg);
+	CHECK(nslab_lab_add_device(lab, "server", "isp", &err) == 0, "%s", err.msg);
+	for (int i = 0; i < devices; i++) {
+		snprintf(dev, sizeof(dev), "d%d", i);
+		CHECK(nslab_lab_add_device(lab, dev, "home", &err) == 0, "%s", err.msg);
+	}
+	return lab;
+}
+
+static int run(nslab_lab *lab, const char *node, char *const argv[])
+{
+	nslab_error err = { 0 };
+	nslab_proc *p;
+	int status;
+
+	CHECK(nslab_node_spawn(nslab_lab_node(lab, node), argv,
+			       &(struct nslab_spawn_opts){ .inherit_stdio = true }, &p, &err) == 0,
+	      "spawn in %s: %s", node, err.msg);
+	CHECK(nslab_proc_wait(p, &status, &err) == 0, "%s", err.msg);
+	nslab_proc_free(p);
+	return status;
+}
+
+static void test_traffic(void)
+{
+	nslab_error err = { 0 };
+	nslab_lab *lab = two_routers("t-traffic", 2);
+	char a4[64], a6[64];
+
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET, a4, sizeof(a4), &err) ==
+		      0,
+	      "%s", err.msg);
+	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET6, a6, sizeof(a6), &err) ==
+		      0,
+	      "%s", err.msg);
+	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W2", a4, NULL }) == 0, "v4 ping to %s", a4);
+	CHECK(run(lab, "d1", (char *[]){ "ping", "-6", "-c1", "-W2", a6, NULL }) == 0,
+	      "v6 ping to %s", a6);
+	/* names and the environment */
+	CHECK(run(lab, "d0", (char *[]){ "sh", "-c", "getent ahostsv4 server.t-traffic.test | "
+					  "grep -q \"^$NSLAB_IP_SERVER \"", NULL }) == 0,
+	      "server.t-traffic.test resolves to $NSLAB_IP_SERVER");
+	/* a wrong expectation fails: an address nobody has does not answer */
+	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W1", "198.18.250.250", NULL }) != 0,
+	      "ping to an unassigned address must fail");
+	nslab_lab_free(lab);
+}
+
+static void test_failed_build_leaves_nothing(void)
+{
+	nslab_error err = { 0 };
+	struct rlimit old, low;
+	nslab_lab *lab = two_routers("t-fail", 40);
+	int before = count_fds(), r;
+
+	/* Few fds: the build runs out of them half-way, a realistic failure. */
+	CHECK(getrlimit(RLIMIT_NOFILE, &old) == 0, "getrlimit");
+	low = old;
+	low.rlim_cur = (rlim_t)before + 30;
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0, "setrlimit");
+	r = nslab_lab_build(lab, &err);
+	CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0, "setrlimit");
+	CHECK(r < 0, "the build should have failed with %d fds", (int)low.rlim_cur);
+	CHECK(strstr(err.msg, "device 'd") != NULL, "error names the device: %s", err.msg);
+	CHECK(count_fds() == before, "fds before %d, after %d", before, count_fds());
+	nslab_lab_free(lab);
+}
+
+static void test_free_kills_processes(void)
+{
+	nslab_error err = { 0 };
+	nslab_lab *lab = two_routers("t-kill", 1);
+	nslab_proc *p;
+	pid_t pid;
+
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	CHECK(nslab_node_spawn(nslab_lab_node(lab, "d0"), (char *[]){ "sleep", "100", NULL }, NULL,
+			       &p, &err) == 0,
+	      "%s", err.msg);
+	pid = nslab_proc_pid(p);
+	CHECK(kill(pid, 0) == 0, "sleep runs");
+	nslab_lab_free(lab);
+	CHECK(kill(pid, 0) < 0 && errno == ESRCH, "sleep %d survived the lab", (int)pid);
+	nslab_proc_free(p);
+}
+
+int main(void)
+{
+	nslab_error err = { 0 };
+	int r = nslab_bootstrap(&err);
+
+	if (r < 0) {
+		fprintf(stderr, "SKIP: %s\n", err.msg);
+		return getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77;
+	}
+	test_traffic();
+	test_failed_build_leaves_nothing();
+	test_free_kills_processes();
+	printf("ok: lab integration (%s)\n", r == 1 ? "rootless" : "root");
+	return 0;
+}
