@@ -16,7 +16,9 @@ static int ping(nslab_lab *lab, const char *from, const char *to, int family)
 	nslab_proc *proc;
 	char addr[64];
 	int status;
-	char *argv[] = { "ping", family == AF_INET ? "-4" : "-6", "-c", "1", "-W", "2", addr, NULL };
+	char *argv[] = {
+		"ping", family == AF_INET ? "-4" : "-6", "-c", "1", "-W", "2", addr, NULL
+	};
 	struct nslab_spawn_opts opts = { .inherit_stdio = true };
 
 	if (nslab_node_addr(nslab_lab_node(lab, to), NULL, family, addr, sizeof(addr), &err) < 0 ||

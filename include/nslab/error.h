@@ -13,11 +13,11 @@
 extern "C" {
 #endif
 
-#define NSLAB_EXPORT __attribute__((visibility("default")))
+#define NSLAB_EXPORT	    __attribute__((visibility("default")))
 #define NSLAB_ERROR_MSG_MAX 512
 
 typedef struct nslab_error {
-	int code;			/* positive errno value; 0 while unset */
+	int code;		       /* positive errno value; 0 while unset */
 	char msg[NSLAB_ERROR_MSG_MAX]; /* "outer context: inner context: cause" */
 } nslab_error;
 

@@ -57,8 +57,8 @@ NSLAB_EXPORT int nslab_lab_add_device(nslab_lab *lab, const char *name, const ch
 				      nslab_error *err);
 NSLAB_EXPORT int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname,
 				     const char *router, nslab_error *err);
-NSLAB_EXPORT int nslab_lab_set_default_via(nslab_lab *lab, const char *device,
-					   const char *ifname, nslab_error *err);
+NSLAB_EXPORT int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *ifname,
+					   nslab_error *err);
 NSLAB_EXPORT int nslab_lab_add_dns(nslab_lab *lab, const char *hostname, const char *target,
 				   nslab_error *err);
 NSLAB_EXPORT void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed);
@@ -104,7 +104,7 @@ NSLAB_EXPORT int nslab_node_netns_fd(const nslab_node *node);
 
 struct nslab_spawn_opts {
 	bool inherit_stdio; /* false: stdout/stderr go to the outdir's nodes/<node>/<n>-<cmd>.* (or /dev/null) */
-	const char *cwd;    /* NULL: the caller's working directory */
+	const char *cwd; /* NULL: the caller's working directory */
 };
 /*
  * nslab_node_spawn() - Run argv in the node (its netns and the lab's /etc/hosts)

@@ -46,9 +46,12 @@ static void on_log(int level, const char *msg, void *data)
 static int parse_up(int argc, char **argv, struct up_opts *o)
 {
 	static const struct option longopts[] = {
-		{ "detach", no_argument, NULL, 'd' },	  { "name", required_argument, NULL, 'n' },
-		{ "outdir", required_argument, NULL, 'o' }, { "persist", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },	  { NULL, 0, NULL, 0 },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "outdir", required_argument, NULL, 'o' },
+		{ "persist", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 

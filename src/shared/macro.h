@@ -6,33 +6,33 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define _cleanup_(f)	 __attribute__((cleanup(f)))
-#define _cleanup_free_	 _cleanup_(freep)
-#define _cleanup_close_	 _cleanup_(closep)
-#define _printf_(a, b)	 __attribute__((format(printf, a, b)))
-#define _nodiscard_	 __attribute__((warn_unused_result))
-#define _unused_	 __attribute__((unused))
+#define _cleanup_(f)	__attribute__((cleanup(f)))
+#define _cleanup_free_	_cleanup_(freep)
+#define _cleanup_close_ _cleanup_(closep)
+#define _printf_(a, b)	__attribute__((format(printf, a, b)))
+#define _nodiscard_	__attribute__((warn_unused_result))
+#define _unused_	__attribute__((unused))
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-#define DEFINE_CLEANUP_FUNC(type, func)              \
-	static inline void func##p(type **p)         \
-	{                                            \
-		if (*p)                              \
-			func(*p);                    \
+#define DEFINE_CLEANUP_FUNC(type, func)      \
+	static inline void func##p(type **p) \
+	{                                    \
+		if (*p)                      \
+			func(*p);            \
 	}
 
-#define TAKE_PTR(p)                          \
-	({                                   \
-		__typeof__(p) _ptr_ = (p);   \
-		(p) = NULL;                  \
-		_ptr_;                       \
+#define TAKE_PTR(p)                        \
+	({                                 \
+		__typeof__(p) _ptr_ = (p); \
+		(p) = NULL;                \
+		_ptr_;                     \
 	})
-#define TAKE_FD(fd)                \
-	({                         \
-		int _fd_ = (fd);   \
-		(fd) = -1;         \
-		_fd_;              \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _fd_ = (fd); \
+		(fd) = -1;       \
+		_fd_;            \
 	})
 
 static inline void freep(void *p)

@@ -17,14 +17,14 @@
 
 #include "nslab/nslab.h"
 
-#define CHECK(cond, ...)                                                        \
-	do {                                                                    \
-		if (!(cond)) {                                                  \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-			fprintf(stderr, __VA_ARGS__);                           \
-			fputc('\n', stderr);                                    \
-			exit(1);                                                \
-		}                                                               \
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			exit(1);                                             \
+		}                                                            \
 	} while (0)
 
 static int count_fds(void)
@@ -47,10 +47,10 @@ static nslab_lab *two_routers(const char *name, int devices)
 
 	CHECK(nslab_lab_new(name, &lab, &err) == 0, "%s", err.msg);
 	CHECK(nslab_lab_add_router(lab, "isp", NULL, &err) == 0, "%s", err.msg);
-	CHECK(nslab_lab_add_router(lab, "home",
-				   &(struct nslab_router_opts){ .upstream = "isp",
-								.pool = NSLAB_POOL_PRIVATE },
-				   &err) == 0,
+	CHECK(nslab_lab_add_router(
+		      lab, "home",
+		      &(struct nslab_router_opts){ .upstream = "isp", .pool = NSLAB_POOL_PRIVATE },
+		      &err) == 0,
 	      "%s", err.msg);
 	CHECK(nslab_lab_add_device(lab, "server", "isp", &err) == 0, "%s", err.msg);
 	for (int i = 0; i < devices; i++) {
@@ -84,15 +84,19 @@ static void test_traffic(void)
 	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET, a4, sizeof(a4), &err) ==
 		      0,
 	      "%s", err.msg);
-	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET6, a6, sizeof(a6), &err) ==
-		      0,
+	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET6, a6, sizeof(a6),
+			      &err) == 0,
 	      "%s", err.msg);
-	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W2", a4, NULL }) == 0, "v4 ping to %s", a4);
+	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W2", a4, NULL }) == 0, "v4 ping to %s",
+	      a4);
 	CHECK(run(lab, "d1", (char *[]){ "ping", "-6", "-c1", "-W2", a6, NULL }) == 0,
 	      "v6 ping to %s", a6);
 	/* names and the environment */
-	CHECK(run(lab, "d0", (char *[]){ "sh", "-c", "getent ahostsv4 server.t-traffic.test | "
-					  "grep -q \"^$NSLAB_IP_SERVER \"", NULL }) == 0,
+	CHECK(run(lab, "d0",
+		  (char *[]){ "sh", "-c",
+			      "getent ahostsv4 server.t-traffic.test | "
+			      "grep -q \"^$NSLAB_IP_SERVER \"",
+			      NULL }) == 0,
 	      "server.t-traffic.test resolves to $NSLAB_IP_SERVER");
 	/* a wrong expectation fails: an address nobody has does not answer */
 	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W1", "198.18.250.250", NULL }) != 0,

@@ -40,8 +40,8 @@ int prefix_parse(const char *s, bool need_len, struct nslab_prefix *ret, nslab_e
 		errno = 0;
 		l = strtoul(slash + 1, &end, 10);
 		if (slash[1] < '0' || slash[1] > '9' || *end || errno || l > max)
-			return nslab_err_setx(err, EINVAL, "'%s': prefix length out of range 0..%u", s,
-					      max);
+			return nslab_err_setx(err, EINVAL, "'%s': prefix length out of range 0..%u",
+					      s, max);
 		p.len = (uint8_t)l;
 	}
 	*ret = p;
@@ -104,7 +104,8 @@ static bool addr_add(uint8_t *a, size_t alen, uint64_t v, unsigned shift)
 		if (bitpos + 8 > shift && bitpos < shift + 64) {
 			int off = (int)bitpos - (int)shift;
 
-			add = off >= 0 ? (unsigned)((v >> off) & 0xff) : (unsigned)((v << -off) & 0xff);
+			add = off >= 0 ? (unsigned)((v >> off) & 0xff)
+				       : (unsigned)((v << -off) & 0xff);
 		}
 		carry += a[byte] + add;
 		a[byte] = (uint8_t)carry;
@@ -124,10 +125,9 @@ int prefix_subnet(const struct nslab_prefix *range, unsigned sublen, uint64_t in
 		return nslab_err_setx(err, EINVAL, "range %s: subnet length /%u does not fit",
 				      prefix_format(range, true, buf, sizeof(buf)), sublen);
 	if (span < 64 && index >= (UINT64_C(1) << span))
-		return nslab_err_setx(err, ENOSPC,
-				      "range %s is exhausted (%" PRIu64 " subnets of /%u)",
-				      prefix_format(range, true, buf, sizeof(buf)),
-				      UINT64_C(1) << span, sublen);
+		return nslab_err_setx(
+			err, ENOSPC, "range %s is exhausted (%" PRIu64 " subnets of /%u)",
+			prefix_format(range, true, buf, sizeof(buf)), UINT64_C(1) << span, sublen);
 	p.len = (uint8_t)sublen;
 	if (!addr_add(p.addr, prefix_addr_len(&p), index, bits - sublen))
 		return nslab_err_setx(err, ENOSPC, "range %s is exhausted",
@@ -152,9 +152,9 @@ int prefix_host(const struct nslab_prefix *net, uint64_t n, struct nslab_prefix 
 	char buf[PREFIX_STRLEN];
 
 	if (n == 0 || n > prefix_host_count(net))
-		return nslab_err_setx(err, ENOSPC,
-				      "subnet %s is full (%" PRIu64 " host addresses)",
-				      prefix_format(net, true, buf, sizeof(buf)), prefix_host_count(net));
+		return nslab_err_setx(err, ENOSPC, "subnet %s is full (%" PRIu64 " host addresses)",
+				      prefix_format(net, true, buf, sizeof(buf)),
+				      prefix_host_count(net));
 	(void)addr_add(p.addr, prefix_addr_len(&p), n, 0);
 	*ret = p;
 	return 0;

@@ -21,7 +21,8 @@ static int err_vformat(nslab_error *err, int code, bool with_cause, const char *
 	if (with_cause && n >= 0 && (size_t)n < sizeof(err->msg)) {
 		const char *cause = strerrordesc_np(code);
 
-		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s", cause ? cause : "unknown error");
+		snprintf(err->msg + n, sizeof(err->msg) - n, ": %s",
+			 cause ? cause : "unknown error");
 	}
 	return -code;
 }

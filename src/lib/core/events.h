@@ -23,7 +23,7 @@ struct evlog {
 	void *cb_data;
 	struct jw w;
 	const char *kind; /* of the event being written */
-	bool flush_each; /* flush the file after every event (off while bulk building) */
+	bool flush_each;  /* flush the file after every event (off while bulk building) */
 };
 
 void evlog_init(struct evlog *ev);

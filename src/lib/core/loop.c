@@ -303,7 +303,8 @@ int loop_run(struct loop *l, nslab_error *err)
 				l->dispatching = false;
 				loop_free_dead_sources(l);
 				if (err && !err->code)
-					return nslab_err_setx(err, -r, "event loop callback failed");
+					return nslab_err_setx(err, -r,
+							      "event loop callback failed");
 				return r;
 			}
 		}

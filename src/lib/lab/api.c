@@ -112,7 +112,9 @@ int nslab_lab_add_router(nslab_lab *lab, const char *name, const struct nslab_ro
 	if (opts) {
 		r.upstream = (char *)opts->upstream;
 		r.pool = opts->pool == NSLAB_POOL_PRIVATE ? LAB_POOL_PRIVATE : LAB_POOL_PUBLIC;
-		r.ip = opts->ip == NSLAB_IP_V4 ? LAB_IP_V4 : opts->ip == NSLAB_IP_V6 ? LAB_IP_V6 : LAB_IP_DUAL;
+		r.ip = opts->ip == NSLAB_IP_V4	 ? LAB_IP_V4
+		       : opts->ip == NSLAB_IP_V6 ? LAB_IP_V6
+						 : LAB_IP_DUAL;
 		r.mtu = opts->mtu;
 	}
 	return check_not_built(lab, err) ?: lab_spec_add_router(lab->spec, &r, err);
@@ -133,8 +135,8 @@ int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router, n
 				  err);
 }
 
-int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname,
-			const char *router, nslab_error *err)
+int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname, const char *router,
+			nslab_error *err)
 {
 	ssize_t d = lab_spec_device_index(lab->spec, device);
 	int r = check_not_built(lab, err);
@@ -143,10 +145,9 @@ int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname,
 		return r;
 	if (d < 0)
 		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
-	return lab_spec_add_iface(lab->spec, (size_t)d,
-				  &(struct spec_iface){ .name = (char *)ifname,
-							.router = (char *)router },
-				  err);
+	return lab_spec_add_iface(
+		lab->spec, (size_t)d,
+		&(struct spec_iface){ .name = (char *)ifname, .router = (char *)router }, err);
 }
 
 int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *ifname,
@@ -327,8 +328,9 @@ int nslab_node_addr(const nslab_node *node, const char *iface, int family, char 
 	if (i < 0)
 		return nslab_err_setx(err, ENOENT, "node '%s' has no interface '%s'", pn->name,
 				      iface ? iface : "(primary)");
-	a = family == AF_INET ? &pn->ifaces[i].a4
-	    : family == AF_INET6 ? &pn->ifaces[i].a6 : &pn->ifaces[i].ll6;
+	a = family == AF_INET	 ? &pn->ifaces[i].a4
+	    : family == AF_INET6 ? &pn->ifaces[i].a6
+				 : &pn->ifaces[i].ll6;
 	if (!prefix_is_set(a))
 		return nslab_err_setx(err, ENOENT, "node '%s' interface '%s' has no such address",
 				      pn->name, pn->ifaces[i].name);

@@ -36,7 +36,7 @@
 
 struct builder {
 	struct nslab_lab *lab;
-	int home_fd;	 /* the lab root's netns fd (borrowed from nodes[0]) */
+	int home_fd;		  /* the lab root's netns fd (borrowed from nodes[0]) */
 	struct sysctl_kv base[8]; /* applied to every namespace */
 	size_t n_base;
 	char batch_buf[4 * NL_REQ_BUFSIZ];
@@ -106,14 +106,22 @@ static int push_veth(struct builder *bd, struct nlbatch *b, struct nslab_node *n
 		     const struct plan_iface *pi, int *ret_inner, nslab_error *err)
 {
 	struct nslab_node *up = &bd->lab->nodes[pi->up_node];
-	struct rtnl_veth_end outer = { .name = pi->peer_name, .netns_fd = up->ns->fd,
-				       .mac = pi->peer_mac, .master = BRIDGE_IFINDEX,
-				       .mtu = pi->mtu, .up = true, .ifindex = up->next_ifindex };
+	struct rtnl_veth_end outer = { .name = pi->peer_name,
+				       .netns_fd = up->ns->fd,
+				       .mac = pi->peer_mac,
+				       .master = BRIDGE_IFINDEX,
+				       .mtu = pi->mtu,
+				       .up = true,
+				       .ifindex = up->next_ifindex };
 	/* The peer cannot come up in the creating request: the kernel configures it
 	 * before the pair is linked (veth_open() fails with ENOTCONN), so it goes up
 	 * in the next request. */
-	struct rtnl_veth_end inner = { .name = pi->name, .netns_fd = -1, .mac = pi->mac,
-				       .mtu = pi->mtu, .up = false, .ifindex = n->next_ifindex };
+	struct rtnl_veth_end inner = { .name = pi->name,
+				       .netns_fd = -1,
+				       .mac = pi->mac,
+				       .mtu = pi->mtu,
+				       .up = false,
+				       .ifindex = n->next_ifindex };
 	int r = rtnl_build_veth(nlbatch_tail(b), nlbatch_room(b), &outer, &inner, err);
 
 	if (r < 0)
@@ -201,7 +209,8 @@ static void builder_base_sysctls(struct builder *bd)
 		    strncmp(val, v4_base[i].value, 1) != 0)
 			bd->base[bd->n_base++] = v4_base[i];
 	if (!bd->lab->spec->dad)
-		bd->base[bd->n_base++] = (struct sysctl_kv){ "net/ipv6/conf/default/accept_dad", "0" };
+		bd->base[bd->n_base++] =
+			(struct sysctl_kv){ "net/ipv6/conf/default/accept_dad", "0" };
 }
 
 static int write_sysctls(const struct sysctl_kv *kv, size_t n, nslab_error *err)
@@ -232,9 +241,10 @@ static void emit_node(struct nslab_lab *lab, const struct nslab_node *n)
 		jw_str(w, "lab", lab->spec->name);
 		jw_str(w, "node", pn->name);
 		jw_str(w, "iface", pi->name);
-		jw_str(w, "peer", lab->nodes[pi->up_node].pn->kind == PLAN_ROOT
-					  ? "ix"
-					  : lab->nodes[pi->up_node].pn->name);
+		jw_str(w, "peer",
+		       lab->nodes[pi->up_node].pn->kind == PLAN_ROOT
+			       ? "ix"
+			       : lab->nodes[pi->up_node].pn->name);
 		if (prefix_is_set(&pi->a4))
 			jw_str(w, "ip4", prefix_format(&pi->a4, true, buf, sizeof(buf)));
 		if (prefix_is_set(&pi->a6))
@@ -259,8 +269,8 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 	if (r >= 0)
 		r = build_node_links(bd, n, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "%s '%s'", pn->kind == PLAN_ROUTER ? "router" : "device",
-					pn->name);
+		return nslab_err_prefix(err, "%s '%s'",
+					pn->kind == PLAN_ROUTER ? "router" : "device", pn->name);
 	emit_node(bd->lab, n);
 	return 0;
 }

@@ -184,9 +184,14 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 	_cleanup_free_ char **envp = NULL;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	char cwd[4096];
-	struct spawn_opts so = { .argv = argv, .userns_fd = n > 3 ? fds[3] : -1,
-				 .mntns_fd = fds[1], .netns_fd = fds[2], .stdin_fd = -1,
-				 .stdout_fd = -1, .stderr_fd = -1, .die_with_parent = true };
+	struct spawn_opts so = { .argv = argv,
+				 .userns_fd = n > 3 ? fds[3] : -1,
+				 .mntns_fd = fds[1],
+				 .netns_fd = fds[2],
+				 .stdin_fd = -1,
+				 .stdout_fd = -1,
+				 .stderr_fd = -1,
+				 .die_with_parent = true };
 	_cleanup_close_ int pidfd = -1;
 	pid_t pid;
 	int r = read_memfd(fds[0], &envbuf, err);

@@ -218,8 +218,7 @@ static bool peer_is_owner(int conn)
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 &&
-	       cred.uid == geteuid();
+	return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == geteuid();
 }
 
 static int on_accept(struct loop_source *s, int fd, uint32_t events, void *data)
@@ -278,7 +277,8 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 	int r;
 
 	if (!lab->built || lab->listen_fd < 0)
-		return nslab_err_setx(err, EINVAL, "serve: build the lab and claim its socket first");
+		return nslab_err_setx(err, EINVAL,
+				      "serve: build the lab and claim its socket first");
 	r = loop_new(&l, err);
 	if (r < 0)
 		return r;

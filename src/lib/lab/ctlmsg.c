@@ -49,7 +49,9 @@ int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
 	struct iovec iov = { .iov_base = text, .iov_len = len - 1 };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr mh = { .msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = cbuf,
 			     .msg_controllen = sizeof(cbuf) };
 	size_t n_fds = 0;
 	ssize_t n;

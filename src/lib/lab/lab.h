@@ -43,8 +43,8 @@ struct nslab_lab {
 	struct lab_plan *plan;
 	struct nslab_node *nodes; /* plan->n_nodes entries */
 	bool built, rootless;
-	int mntns_fd;		  /* mount namespace with the lab's /etc/hosts */
-	char **env;		  /* NSLAB_IP_* entries plus the caller's environment */
+	int mntns_fd; /* mount namespace with the lab's /etc/hosts */
+	char **env;   /* NSLAB_IP_* entries plus the caller's environment */
 	char *outdir;
 	struct evlog ev;
 	struct logger log;

@@ -71,8 +71,9 @@ int nslab_lab_persist(nslab_lab *lab, nslab_error *err)
 	int r = 0;
 
 	if (lab->rootless || geteuid() != 0)
-		return nslab_err_setx(err, EPERM, "--persist needs root (it names namespaces in "
-						  NETNS_RUN_DIR ")");
+		return nslab_err_setx(err, EPERM,
+				      "--persist needs root (it names namespaces in " NETNS_RUN_DIR
+				      ")");
 	if (!lab->built)
 		return nslab_err_setx(err, EINVAL, "persist: build the lab first");
 	(void)mkdir("/run/nslab", 0755);

@@ -84,9 +84,14 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 {
 	struct nslab_lab *lab = p->lab;
 	_cleanup_close_ int out = -1, errfd = -1;
-	struct spawn_opts so = { .argv = argv, .envp = lab->env, .userns_fd = -1,
-				 .mntns_fd = lab->mntns_fd, .netns_fd = p->node->ns->fd,
-				 .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+	struct spawn_opts so = { .argv = argv,
+				 .envp = lab->env,
+				 .userns_fd = -1,
+				 .mntns_fd = lab->mntns_fd,
+				 .netns_fd = p->node->ns->fd,
+				 .stdin_fd = -1,
+				 .stdout_fd = -1,
+				 .stderr_fd = -1,
 				 .die_with_parent = true };
 	char cwd[4096];
 	int r;

@@ -17,7 +17,7 @@
 #include "shared/macro.h"
 
 struct netns {
-	int fd;		  /* /proc/thread-self/ns/net of the namespace */
+	int fd;		   /* /proc/thread-self/ns/net of the namespace */
 	struct nlsock *nl; /* NETLINK_ROUTE socket opened inside it */
 };
 

@@ -24,8 +24,8 @@ static _Noreturn void child_fail(int pipe_fd, const char *what, const char *arg)
 	nslab_error e = { .code = errno ? errno : EIO };
 	const char *cause = strerrordesc_np(e.code);
 	size_t n = 0;
-	const char *parts[] = { what, arg ? " '" : "", arg ? arg : "", arg ? "'" : "", ": ",
-				cause ? cause : "error" };
+	const char *parts[] = { what, arg ? " '" : "",	      arg ? arg : "", arg ? "'" : "",
+				": ", cause ? cause : "error" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(parts); i++)
 		for (const char *p = parts[i]; *p && n < sizeof(e.msg) - 1; p++)

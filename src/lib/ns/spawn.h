@@ -18,13 +18,13 @@
 #include "nslab/error.h"
 
 struct spawn_opts {
-	char *const *argv; /* argv[0] is looked up in PATH */
-	char *const *envp; /* NULL: the caller's environ */
-	int userns_fd;	   /* -1: stay */
-	int mntns_fd;	   /* -1: stay */
-	int netns_fd;	   /* -1: stay */
+	char *const *argv;		    /* argv[0] is looked up in PATH */
+	char *const *envp;		    /* NULL: the caller's environ */
+	int userns_fd;			    /* -1: stay */
+	int mntns_fd;			    /* -1: stay */
+	int netns_fd;			    /* -1: stay */
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: inherit */
-	const char *cwd;		    /* NULL: "/" after a mount namespace change, else stay */
+	const char *cwd; /* NULL: "/" after a mount namespace change, else stay */
 	bool die_with_parent;
 	bool new_session; /* setsid(): not for commands that need the caller's terminal */
 };
