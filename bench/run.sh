@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/run.sh BUILD_DIR: build what the benchmarks need, then run them (`make bench`).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-build}
+[ -d "$build" ] || { echo "bench/run.sh: no build dir $build (run meson setup first)" >&2; exit 1; }
+build=$(cd "$build" && pwd)
+
+nslab=$build/src/cli/nslab
+floor=$build/bench/bench-floor
+if [ ! -x "$nslab" ] || [ ! -x "$floor" ] || [ "$here/floor.c" -nt "$floor" ]; then
+	ninja -C "$build" src/cli/nslab bench/bench-floor
+fi
+"$here/lab-scale.sh" "$nslab" "$floor"
