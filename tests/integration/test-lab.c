@@ -87,9 +87,9 @@ static void test_traffic(void)
 	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET6, a6, sizeof(a6),
 			      &err) == 0,
 	      "%s", err.msg);
-	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W2", a4, NULL }) == 0, "v4 ping to %s",
-	      a4);
-	CHECK(run(lab, "d1", (char *[]){ "ping", "-6", "-c1", "-W2", a6, NULL }) == 0,
+	CHECK(run(lab, "d0", (char *[]){ "ping", "-c3", "-i0.2", "-W5", a4, NULL }) == 0,
+	      "v4 ping to %s", a4);
+	CHECK(run(lab, "d1", (char *[]){ "ping", "-6", "-c3", "-i0.2", "-W5", a6, NULL }) == 0,
 	      "v6 ping to %s", a6);
 	/* names and the environment */
 	CHECK(run(lab, "d0",
