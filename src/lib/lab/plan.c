@@ -1,1 +1,555 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/plan: from a validated spec to names, MACs, addresses and routes.
+ *
+ * DOC: planning steps
+ *  1. Resolve names to indices once (a sorted name index), and order the
+ *     routers so that every router comes after its upstream: the smallest
+ *     file index among the routers whose upstream is placed goes next.
+ *  2. The lab root: the IX bridge, host 1 of ix4/ix6.
+ *  3. Routers, in that order: the uplink takes the next host number of the
+ *     upstream's downstream (the IX for top-level routers), then a subnet
+ *     per family from the router's pool (index 0 and subnets overlapping the
+ *     IX skipped); the bridge is host 1 of it.
+ *  4. Devices, in file order: one address per interface, from the router's
+ *     host counter (one counter per downstream, shared by both families).
+ *  5. Routes: defaults towards the upstream; every ancestor of a router gets
+ *     a route to its subnets via the child on the path, while the family is
+ *     carried on every link of that path (the root included, via the
+ *     top-level router's IX address).
+ * Every step is O(n log n) or O(n * depth), so 1000 routers and 4096 devices
+ * plan in milliseconds.
+ */
+#include "lab/plan.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/hash.h"
+
+#define FAM4 1u
+#define FAM6 2u
+
+struct planner {
+	const struct lab_spec *spec;
+	struct lab_plan *plan;
+	nslab_error *err;
+	struct spec_names names;
+	ssize_t *rup;		  /* spec router -> spec router of its upstream; -1: the IX */
+	size_t *rnode;		  /* spec router -> plan node */
+	unsigned *fam;		  /* plan node -> families of its downstream (root: both) */
+	struct nslab_prefix *net; /* plan node -> downstream networks, [2 * node + v6] */
+	uint64_t *next_host;	  /* plan node -> next host number on its downstream */
+	uint64_t next_subnet[2][2]; /* [pool][v6]: next subnet index of each pool */
+};
+
+static void planner_clear(struct planner *p)
+{
+	spec_names_clear(&p->names);
+	free(p->rup);
+	free(p->rnode);
+	free(p->fam);
+	free(p->net);
+	free(p->next_host);
+}
+
+static unsigned ip_fams(enum lab_ipmode ip)
+{
+	return ip == LAB_IP_V4 ? FAM4 : ip == LAB_IP_V6 ? FAM6 : FAM4 | FAM6;
+}
+
+/* The address of p as a host prefix (/32, /128). */
+static struct nslab_prefix as_host(const struct nslab_prefix *p)
+{
+	struct nslab_prefix h = *p;
+
+	h.len = (uint8_t)(prefix_addr_len(p) * 8);
+	return h;
+}
+
+/* EUI-64 link-local address of mac (RFC 4291 appendix A). */
+static void ll6_from_mac(const uint8_t mac[6], struct nslab_prefix *ret)
+{
+	*ret = (struct nslab_prefix){ .family = AF_INET6, .len = 64 };
+	ret->addr[0] = 0xfe;
+	ret->addr[1] = 0x80;
+	ret->addr[8] = mac[0] ^ 0x02;
+	ret->addr[9] = mac[1];
+	ret->addr[10] = mac[2];
+	ret->addr[11] = 0xff;
+	ret->addr[12] = 0xfe;
+	ret->addr[13] = mac[3];
+	ret->addr[14] = mac[4];
+	ret->addr[15] = mac[5];
+}
+
+static int route_add(struct planner *p, struct plan_node *n, const struct nslab_prefix *dst,
+		     const struct nslab_prefix *via)
+{
+	size_t k = n->n_routes;
+
+	/* capacity implied by the count: 4, then powers of two */
+	if (k == 0 || (k >= 4 && (k & (k - 1)) == 0)) {
+		struct plan_route *v = reallocarray(n->routes, k ? k * 2 : 4, sizeof(*v));
+
+		if (!v)
+			return nslab_err_set(p->err, ENOMEM, "plan routes of '%s'", n->name);
+		n->routes = v;
+	}
+	n->routes[k] = (struct plan_route){ .dst = *dst, .via = as_host(via) };
+	n->n_routes++;
+	return 0;
+}
+
+static int default_route_add(struct planner *p, struct plan_node *n, const struct nslab_prefix *gw)
+{
+	struct nslab_prefix any = { .family = gw->family, .len = 0 };
+
+	return route_add(p, n, &any, gw);
+}
+
+/* Step 1 */
+
+static void heap_push(size_t *heap, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+
+	for (; i > 0 && heap[(i - 1) / 2] > v; i = (i - 1) / 2)
+		heap[i] = heap[(i - 1) / 2];
+	heap[i] = v;
+}
+
+static size_t heap_pop(size_t *heap, size_t *n)
+{
+	size_t top = heap[0], v = heap[--*n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && heap[c + 1] < heap[c])
+			c++;
+		if (heap[c] >= v)
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	if (*n)
+		heap[i] = v;
+	return top;
+}
+
+/*
+ * order_routers() - Every router after its upstream, file order otherwise
+ * Children lists in CSR form (parent n stands for the IX), then Kahn's
+ * algorithm with a min-heap of ready routers.
+ */
+static int order_routers(struct planner *p, size_t *order)
+{
+	size_t n = p->spec->n_routers, hn = 0, k = 0;
+	_cleanup_free_ size_t *start = calloc(n + 2, sizeof(*start));
+	_cleanup_free_ size_t *kids = calloc(n + 1, sizeof(*kids));
+	_cleanup_free_ size_t *fill = calloc(n + 2, sizeof(*fill));
+	_cleanup_free_ size_t *heap = calloc(n + 1, sizeof(*heap));
+
+	if (!start || !kids || !fill || !heap)
+		return nslab_err_set(p->err, ENOMEM, "order %zu routers", n);
+	for (size_t i = 0; i < n; i++)
+		start[(p->rup[i] < 0 ? n : (size_t)p->rup[i]) + 1]++;
+	for (size_t i = 0; i <= n; i++)
+		start[i + 1] += start[i];
+	memcpy(fill, start, (n + 2) * sizeof(*fill));
+	for (size_t i = 0; i < n; i++)
+		kids[fill[p->rup[i] < 0 ? n : (size_t)p->rup[i]]++] = i;
+	for (size_t j = start[n]; j < start[n + 1]; j++)
+		heap_push(heap, &hn, kids[j]);
+	while (hn) {
+		size_t x = heap_pop(heap, &hn);
+
+		order[k++] = x;
+		for (size_t j = start[x]; j < start[x + 1]; j++)
+			heap_push(heap, &hn, kids[j]);
+	}
+	/* validation excludes cycles, so every router was reached */
+	return k == n ? 0 : nslab_err_setx(p->err, EINVAL, "upstream cycle");
+}
+
+static int planner_init(struct planner *p)
+{
+	const struct lab_spec *spec = p->spec;
+	size_t nodes = 1 + spec->n_routers + spec->n_devices;
+	int r = spec_names_build(spec, &p->names, p->err);
+
+	if (r < 0)
+		return r;
+	p->rup = calloc(spec->n_routers + 1, sizeof(*p->rup));
+	p->rnode = calloc(spec->n_routers + 1, sizeof(*p->rnode));
+	p->fam = calloc(nodes, sizeof(*p->fam));
+	p->net = calloc(2 * nodes, sizeof(*p->net));
+	p->next_host = calloc(nodes, sizeof(*p->next_host));
+	if (!p->rup || !p->rnode || !p->fam || !p->net || !p->next_host)
+		return nslab_err_set(p->err, ENOMEM, "plan %zu nodes", nodes);
+	for (size_t i = 0; i < spec->n_routers; i++) {
+		const char *up = spec->routers[i].upstream;
+
+		p->rup[i] = up ? (ssize_t)spec_names_find(&p->names, up)->index : -1;
+	}
+	/* subnet index 0 of every pool is kept free */
+	for (size_t i = 0; i < 4; i++)
+		p->next_subnet[i / 2][i % 2] = 1;
+	return 0;
+}
+
+/* Step 2 */
+
+static int plan_root(struct planner *p)
+{
+	const struct spec_ranges *rg = &p->spec->ranges;
+	struct plan_node *n = &p->plan->nodes[0];
+	int r;
+
+	*n = (struct plan_node){ .kind = PLAN_ROOT, .spec_index = -1, .default_iface = -1,
+				 .has_bridge = true, .forwarding = true };
+	n->name = strdup("");
+	if (!n->name)
+		return nslab_err_set(p->err, ENOMEM, "plan the lab root");
+	snprintf(n->bridge, sizeof(n->bridge), "ix");
+	hash_mac(p->spec->seed, "", "bridge", n->bridge_mac);
+	p->net[0] = rg->ix4;
+	p->net[1] = rg->ix6;
+	r = prefix_host(&rg->ix4, 1, &n->down4, p->err);
+	if (r >= 0)
+		r = prefix_host(&rg->ix6, 1, &n->down6, p->err);
+	if (r < 0)
+		return nslab_err_prefix(p->err, "IX");
+	p->fam[0] = FAM4 | FAM6;
+	p->next_host[0] = 2;
+	return 0;
+}
+
+/* Step 3 */
+
+/*
+ * alloc_subnet() - The next free subnet of the router's pool for one family
+ * Subnets overlapping the IX are skipped all at once: both are aligned
+ * prefixes and validation keeps the IX from containing the whole pool.
+ */
+static int alloc_subnet(struct planner *p, const struct spec_router *sr, bool v6,
+			struct nslab_prefix *ret)
+{
+	const struct spec_ranges *rg = &p->spec->ranges;
+	bool priv = sr->pool == LAB_POOL_PRIVATE;
+	const struct nslab_prefix *range = priv ? (v6 ? &rg->private6 : &rg->private4)
+						: (v6 ? &rg->public6 : &rg->public4);
+	const struct nslab_prefix *ix = v6 ? &rg->ix6 : &rg->ix4;
+	unsigned sub = v6 ? rg->sub6 : rg->sub4;
+	uint64_t *next = &p->next_subnet[priv][v6];
+	nslab_error tmp = { 0 };
+
+	for (;;) {
+		if (*next == UINT64_MAX || ix->len <= range->len ||
+		    prefix_subnet(range, sub, *next, ret, &tmp) < 0) {
+			char buf[PREFIX_STRLEN];
+
+			if (!tmp.code)
+				snprintf(tmp.msg, sizeof(tmp.msg), "range %s is exhausted",
+					 prefix_format(range, true, buf, sizeof(buf)));
+			return spec_error(p->err, p->spec, sr->loc, ENOSPC, "router '%s': %s IPv%d %s",
+					  sr->name, priv ? "private" : "public", v6 ? 6 : 4,
+					  tmp.msg);
+		}
+		if (!prefix_overlaps(ret, ix)) {
+			(*next)++;
+			return 0;
+		}
+		if (ix->len >= sub)
+			(*next)++;
+		else if (sub - ix->len >= 64)
+			*next = UINT64_MAX;
+		else
+			*next = (*next | ((UINT64_C(1) << (sub - ix->len)) - 1)) + 1;
+	}
+}
+
+static int full_error(struct planner *p, size_t ni, size_t up, const struct nslab_prefix *net,
+		      struct spec_loc loc)
+{
+	const struct plan_node *n = &p->plan->nodes[ni];
+	const char *what = n->kind == PLAN_ROUTER ? "router" : "device";
+	uint64_t hosts = prefix_host_count(net) - 1; /* host 1 is the upstream's own */
+	char buf[PREFIX_STRLEN];
+
+	prefix_format(net, true, buf, sizeof(buf));
+	if (up == 0)
+		return spec_error(p->err, p->spec, loc, ENOSPC,
+				  "%s '%s': IX subnet %s is full (%" PRIu64 " host%s)", what,
+				  n->name, buf, hosts, hosts == 1 ? "" : "s");
+	return spec_error(p->err, p->spec, loc, ENOSPC,
+			  "%s '%s': subnet %s of router '%s' is full (%" PRIu64 " host%s)", what,
+			  n->name, buf, p->plan->nodes[up].name, hosts, hosts == 1 ? "" : "s");
+}
+
+/* Address (and gateway) of one family on a link of node ni to up, as host number host. */
+static int link_addr(struct planner *p, size_t ni, size_t up, bool v6, uint64_t host,
+		     struct plan_iface *f, struct spec_loc loc)
+{
+	const struct plan_node *u = &p->plan->nodes[up];
+	const struct nslab_prefix *net = &p->net[2 * up + v6];
+
+	if (prefix_host(net, host, v6 ? &f->a6 : &f->a4, NULL) < 0)
+		return full_error(p, ni, up, net, loc);
+	if (v6) {
+		f->gw6 = as_host(&u->down6);
+		ll6_from_mac(f->mac, &f->ll6);
+	} else {
+		f->gw4 = as_host(&u->down4);
+	}
+	return 0;
+}
+
+/*
+ * plan_link() - Interface k of node ni, a veth to up's bridge
+ * fams: the families the link carries. loc: where errors point.
+ */
+static int plan_link(struct planner *p, size_t ni, size_t k, size_t up, const char *ifname,
+		     unsigned fams, struct spec_loc loc)
+{
+	struct plan_node *n = &p->plan->nodes[ni];
+	struct plan_iface *f = &n->ifaces[k];
+	uint64_t host = p->next_host[up]++;
+	char peer[IFNAMSIZ + 8];
+	int r = 0;
+
+	snprintf(f->name, sizeof(f->name), "%s", ifname);
+	if (strlen(n->name) + 1 + strlen(ifname) < IFNAMSIZ)
+		snprintf(f->peer_name, sizeof(f->peer_name), "%s.%s", n->name, ifname);
+	else
+		snprintf(f->peer_name, sizeof(f->peer_name), "_%zu.%zu", ni, k);
+	snprintf(peer, sizeof(peer), "peer:%s", ifname);
+	hash_mac(p->spec->seed, n->name, ifname, f->mac);
+	hash_mac(p->spec->seed, n->name, peer, f->peer_mac);
+	f->up_node = up;
+	f->mtu = p->plan->nodes[up].mtu;
+	if (fams & FAM4)
+		r = link_addr(p, ni, up, false, host, f, loc);
+	if (r >= 0 && (fams & FAM6))
+		r = link_addr(p, ni, up, true, host, f, loc);
+	return r;
+}
+
+static int plan_router(struct planner *p, size_t ri, size_t ni)
+{
+	const struct spec_router *sr = &p->spec->routers[ri];
+	struct plan_node *n = &p->plan->nodes[ni];
+	size_t up = p->rup[ri] < 0 ? 0 : p->rnode[p->rup[ri]];
+	unsigned fams = ip_fams(sr->ip);
+	int r;
+
+	*n = (struct plan_node){ .kind = PLAN_ROUTER, .spec_index = (ssize_t)ri,
+				 .default_iface = -1, .has_bridge = true, .mtu = sr->mtu,
+				 .forwarding = true };
+	n->name = strdup(sr->name);
+	n->ifaces = calloc(1, sizeof(*n->ifaces));
+	if (!n->name || !n->ifaces)
+		return nslab_err_set(p->err, ENOMEM, "plan router '%s'", sr->name);
+	n->n_ifaces = 1;
+	n->ifaces[0].spec_iface = -1;
+	snprintf(n->bridge, sizeof(n->bridge), "br0");
+	hash_mac(p->spec->seed, sr->name, "bridge", n->bridge_mac);
+	p->fam[ni] = fams;
+	p->next_host[ni] = 2;
+	r = plan_link(p, ni, 0, up, up == 0 ? "ix" : "wan", fams & p->fam[up], sr->loc);
+	for (int v6 = 0; r >= 0 && v6 < 2; v6++) {
+		struct nslab_prefix *net = &p->net[2 * ni + v6];
+
+		if (!(fams & (v6 ? FAM6 : FAM4)))
+			continue;
+		r = alloc_subnet(p, sr, v6, net);
+		if (r >= 0)
+			r = prefix_host(net, 1, v6 ? &n->down6 : &n->down4, p->err);
+	}
+	if (r >= 0 && prefix_is_set(&n->ifaces[0].gw4))
+		r = default_route_add(p, n, &n->ifaces[0].gw4);
+	if (r >= 0 && prefix_is_set(&n->ifaces[0].gw6))
+		r = default_route_add(p, n, &n->ifaces[0].gw6);
+	return r;
+}
+
+/* Step 4 */
+
+static int plan_device_routes(struct planner *p, struct plan_node *n)
+{
+	int r = 0;
+
+	for (int v6 = 0; r >= 0 && v6 < 2; v6++) {
+		const struct plan_iface *f = &n->ifaces[n->default_iface];
+		const struct nslab_prefix *gw = v6 ? &f->gw6 : &f->gw4;
+
+		for (size_t j = 0; !prefix_is_set(gw) && j < n->n_ifaces; j++)
+			gw = v6 ? &n->ifaces[j].gw6 : &n->ifaces[j].gw4;
+		if (prefix_is_set(gw))
+			r = default_route_add(p, n, gw);
+	}
+	return r;
+}
+
+static int plan_device(struct planner *p, size_t di, size_t ni)
+{
+	const struct spec_device *sd = &p->spec->devices[di];
+	struct plan_node *n = &p->plan->nodes[ni];
+	int r = 0;
+
+	*n = (struct plan_node){ .kind = PLAN_DEVICE, .spec_index = (ssize_t)di };
+	n->name = strdup(sd->name);
+	n->ifaces = calloc(sd->n_ifaces, sizeof(*n->ifaces));
+	if (!n->name || !n->ifaces)
+		return nslab_err_set(p->err, ENOMEM, "plan device '%s'", sd->name);
+	n->n_ifaces = sd->n_ifaces;
+	for (size_t j = 0; j < sd->n_ifaces; j++) {
+		const struct spec_iface *si = &sd->ifaces[j];
+		size_t up = p->rnode[spec_names_find(&p->names, si->router)->index];
+
+		n->ifaces[j].spec_iface = (ssize_t)j;
+		if (sd->default_via && strcmp(sd->default_via, si->name) == 0)
+			n->default_iface = (ssize_t)j;
+		r = plan_link(p, ni, j, up, si->name, p->fam[up], sd->loc);
+		if (r < 0)
+			return r;
+	}
+	return plan_device_routes(p, n);
+}
+
+/* Step 5 */
+
+/* Routes to router d's subnets in every ancestor that reaches it in that family. */
+static int plan_subnet_routes(struct planner *p, size_t d)
+{
+	struct plan_node *nodes = p->plan->nodes;
+	int r = 0;
+
+	for (int v6 = 0; r >= 0 && v6 < 2; v6++) {
+		unsigned fam = v6 ? FAM6 : FAM4;
+		size_t c = d, a;
+
+		if (!(p->fam[d] & fam))
+			continue;
+		for (; r >= 0; c = a) {
+			const struct plan_iface *up = &nodes[c].ifaces[0];
+
+			a = up->up_node;
+			if (!(p->fam[c] & p->fam[a] & fam))
+				break;
+			r = route_add(p, &nodes[a], &p->net[2 * d + v6], v6 ? &up->a6 : &up->a4);
+			if (a == 0)
+				break;
+		}
+	}
+	return r;
+}
+
+static int by_name_cmp(const void *a, const void *b, void *userdata)
+{
+	const struct plan_node *nodes = userdata;
+
+	return strcmp(nodes[*(const size_t *)a].name, nodes[*(const size_t *)b].name);
+}
+
+static int plan_index(struct planner *p)
+{
+	struct lab_plan *plan = p->plan;
+
+	plan->by_name = calloc(plan->n_nodes, sizeof(*plan->by_name));
+	if (!plan->by_name)
+		return nslab_err_set(p->err, ENOMEM, "index %zu nodes", plan->n_nodes);
+	for (size_t i = 0; i < plan->n_nodes; i++)
+		plan->by_name[i] = i;
+	qsort_r(plan->by_name, plan->n_nodes, sizeof(*plan->by_name), by_name_cmp, plan->nodes);
+	return 0;
+}
+
+static int plan_all(struct planner *p)
+{
+	const struct lab_spec *spec = p->spec;
+	size_t nr = spec->n_routers;
+	_cleanup_free_ size_t *order = calloc(nr + 1, sizeof(*order));
+	int r;
+
+	if (!order)
+		return nslab_err_set(p->err, ENOMEM, "plan %zu routers", nr);
+	r = order_routers(p, order);
+	if (r >= 0)
+		r = plan_root(p);
+	for (size_t k = 0; r >= 0 && k < nr; k++)
+		p->rnode[order[k]] = 1 + k;
+	for (size_t k = 0; r >= 0 && k < nr; k++)
+		r = plan_router(p, order[k], 1 + k);
+	for (size_t i = 0; r >= 0 && i < spec->n_devices; i++)
+		r = plan_device(p, i, 1 + nr + i);
+	for (size_t k = 0; r >= 0 && k < nr; k++)
+		r = plan_subnet_routes(p, 1 + k);
+	if (r >= 0)
+		r = plan_index(p);
+	return r;
+}
+
+int lab_plan_make(const struct lab_spec *spec, struct lab_plan **ret, nslab_error *err)
+{
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	_cleanup_(planner_clear) struct planner p = { .spec = spec, .err = err };
+	size_t n = 1 + spec->n_routers + spec->n_devices;
+	int r;
+
+	r = lab_spec_validate(spec, err);
+	if (r < 0)
+		return r;
+	plan = calloc(1, sizeof(*plan));
+	if (!plan || !(plan->nodes = calloc(n, sizeof(*plan->nodes))))
+		return nslab_err_set(err, ENOMEM, "plan lab '%s'", spec->name);
+	plan->n_nodes = n;
+	plan->n_routers = spec->n_routers;
+	plan->n_devices = spec->n_devices;
+	p.plan = plan;
+	r = planner_init(&p);
+	if (r >= 0)
+		r = plan_all(&p);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(plan);
+	return 0;
+}
+
+struct lab_plan *lab_plan_free(struct lab_plan *plan)
+{
+	if (!plan)
+		return NULL;
+	for (size_t i = 0; plan->nodes && i < plan->n_nodes; i++) {
+		free(plan->nodes[i].name);
+		free(plan->nodes[i].ifaces);
+		free(plan->nodes[i].routes);
+	}
+	free(plan->nodes);
+	free(plan->by_name);
+	free(plan);
+	return NULL;
+}
+
+ssize_t lab_plan_find(const struct lab_plan *plan, const char *name)
+{
+	size_t lo = 0, hi = plan->by_name ? plan->n_nodes : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2, i = plan->by_name[mid];
+		int c = strcmp(plan->nodes[i].name, name);
+
+		if (c == 0)
+			return (ssize_t)i;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}

@@ -65,6 +65,7 @@ struct lab_plan {
 	struct plan_node *nodes; /* [0] is the lab root; then routers (upstream first), then devices */
 	size_t n_nodes;
 	size_t n_routers, n_devices;
+	size_t *by_name; /* private: node indices sorted by name, for lab_plan_find() */
 };
 
 /*
@@ -75,5 +76,5 @@ struct lab_plan {
 int lab_plan_make(const struct lab_spec *spec, struct lab_plan **ret, nslab_error *err);
 struct lab_plan *lab_plan_free(struct lab_plan *plan);
 DEFINE_CLEANUP_FUNC(struct lab_plan, lab_plan_free)
-/* Index of the node called name, or -1. */
+/* Index of the node called name, or -1 (O(log n)). */
 ssize_t lab_plan_find(const struct lab_plan *plan, const char *name);

@@ -16,6 +16,13 @@
 
 #define LAB_NAME_MAX  32 /* lab names appear in socket names and /run/netns entries */
 #define NODE_NAME_MAX 63 /* a DNS label */
+#define LAB_ROUTERS_MAX 4096  /* bounds the planner's work on hostile input */
+#define LAB_DEVICES_MAX 16384
+#define LAB_COUNT_MAX	4096 /* `count:` of one device entry */
+#define LAB_DEVICE_IFACES_MAX 64
+#define LAB_IFACES_MAX	65536 /* device interfaces in the whole lab */
+#define LAB_MTU_MIN	576
+#define LAB_MTU_MAX	9000
 
 enum lab_ipmode { LAB_IP_DUAL = 0, LAB_IP_V4, LAB_IP_V6 };
 enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE };
@@ -53,6 +60,19 @@ struct spec_dns {
 	struct spec_loc loc, target_loc;
 };
 
+/* The fields of spec_ranges, in lab file order (names as under `ranges:`). */
+enum spec_range_id {
+	SPEC_RANGE_IX4,
+	SPEC_RANGE_IX6,
+	SPEC_RANGE_PUBLIC4,
+	SPEC_RANGE_PUBLIC6,
+	SPEC_RANGE_PRIVATE4,
+	SPEC_RANGE_PRIVATE6,
+	SPEC_RANGE_SUB4,
+	SPEC_RANGE_SUB6,
+	SPEC_RANGE__MAX
+};
+
 /* Address ranges; every one can be overridden under `ranges:` in the lab file. */
 struct spec_ranges {
 	struct nslab_prefix ix4, ix6;		/* the IX link */
@@ -60,6 +80,7 @@ struct spec_ranges {
 	struct nslab_prefix private4, private6; /* private downstream subnets */
 	unsigned sub4, sub6;			/* downstream subnet lengths (24, 64) */
 	struct spec_loc loc;
+	struct spec_loc at[SPEC_RANGE__MAX]; /* where each override was given; 0 for defaults */
 };
 
 struct lab_spec {
@@ -81,18 +102,48 @@ int lab_spec_new(const char *name, struct lab_spec **ret, nslab_error *err);
 struct lab_spec *lab_spec_free(struct lab_spec *spec);
 DEFINE_CLEANUP_FUNC(struct lab_spec, lab_spec_free)
 void spec_ranges_default(struct spec_ranges *r);
+/* "ix4", "sub6", ...: the key of a range under `ranges:`. */
+const char *spec_range_name(enum spec_range_id id);
+/* The prefix field for id, or NULL for SPEC_RANGE_SUB4/SUB6. */
+struct nslab_prefix *spec_range_prefix(struct spec_ranges *r, enum spec_range_id id);
 
-/* Builder calls used by the API (and by the parser). Strings are copied. */
+/*
+ * Builder calls used by the API (and by the parser). Strings are copied. The
+ * element arrays are owned by the spec and grown only through these calls.
+ */
 int lab_spec_add_router(struct lab_spec *spec, const struct spec_router *r, nslab_error *err);
 int lab_spec_add_device(struct lab_spec *spec, const char *name, struct spec_loc loc,
 			nslab_error *err);
 int lab_spec_add_iface(struct lab_spec *spec, size_t device, const struct spec_iface *i,
 		       nslab_error *err);
 int lab_spec_add_dns(struct lab_spec *spec, const struct spec_dns *d, nslab_error *err);
+/* Set (or with ifname NULL, clear) the default_via interface of a device. */
+int lab_spec_set_default_via(struct lab_spec *spec, size_t device, const char *ifname,
+			     struct spec_loc loc, nslab_error *err);
 
-/* Lookups: index, or -1. */
+/* Lookups: index, or -1. Linear: for lookups in bulk build a spec_names index. */
 ssize_t lab_spec_router_index(const struct lab_spec *spec, const char *name);
 ssize_t lab_spec_device_index(const struct lab_spec *spec, const char *name);
+
+/* A name index over routers and devices: sorted, O(log n) lookups. */
+struct spec_name {
+	const char *name; /* borrowed from the spec */
+	size_t index;	  /* into spec->routers or spec->devices */
+	bool router;
+};
+struct spec_names {
+	struct spec_name *v;
+	size_t n;
+};
+/* Build the index (borrows the spec's strings). Return: 0 or -ENOMEM. */
+int spec_names_build(const struct lab_spec *spec, struct spec_names *ret, nslab_error *err);
+/* The entry called name (the first in file order if duplicated), or NULL. */
+const struct spec_name *spec_names_find(const struct spec_names *names, const char *name);
+void spec_names_clear(struct spec_names *names);
+static inline void spec_names_clearp(struct spec_names *names)
+{
+	spec_names_clear(names);
+}
 
 /*
  * lab_spec_validate() - Names, references, duplicates and cycles
@@ -112,7 +163,17 @@ int lab_spec_validate(const struct lab_spec *spec, nslab_error *err);
 int spec_error(nslab_error *err, const struct lab_spec *spec, struct spec_loc loc, int code,
 	       const char *fmt, ...) _printf_(5, 6);
 
+#define SPEC_QUOTE_MAX 72
+/* s for a message: printable ASCII kept, other bytes as '?', cut to 64 with "...". Return: buf. */
+const char *spec_quote(const char *s, char buf[SPEC_QUOTE_MAX]);
+/* spec_quote() into a temporary that lives until the end of the enclosing block. */
+#define SPEC_Q(s) spec_quote((s), (char[SPEC_QUOTE_MAX]){ 0 })
+
 /* True if s is a valid node name: [a-z0-9-], starts with a letter, no trailing '-', 1..63. */
 bool spec_node_name_ok(const char *s);
 /* True if s is a valid interface name: [A-Za-z0-9_-], 1..15, not "lo". */
 bool spec_iface_name_ok(const char *s);
+/* True if s is a valid lab name: a node name of at most LAB_NAME_MAX characters. */
+bool spec_lab_name_ok(const char *s);
+/* True if s is a valid DNS host name: dot-separated labels of [A-Za-z0-9-], <= 253 chars. */
+bool spec_host_name_ok(const char *s);

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/netlink.h>
 #include <libmnl/libmnl.h>
@@ -73,5 +74,40 @@ void nlbatch_push(struct nlbatch *b);
  */
 int nlsock_talk_batch(struct nlsock *nl, struct nlbatch *b, nslab_error *err);
 
-/* Name of a netlink message type for messages ("RTM_NEWLINK"), or "message N". */
+/*
+ * Name of a netlink message type for messages ("RTM_NEWLINK"), or "message N".
+ * Return: a static string, or for "message N" a per-thread buffer valid until
+ * the thread's next call.
+ */
 const char *nlsock_msg_name(unsigned type);
+
+/*
+ * nlsock_msg_ok() - Whether a whole message starts at nlh within len bytes
+ * Use instead of mnl_nlmsg_ok(): its (int) cast lets an nlmsg_len >= 2^31 pass
+ * as negative, and mnl_nlmsg_next() then jumps gigabytes ahead (found by fuzzing).
+ */
+static inline bool nlsock_msg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned)len;
+}
+
+/*
+ * nlsock_cb_error() - Fail the running talk from its callback with r, err already filled
+ * @nl: the socket whose nlsock_talk() called the callback (keep it in the callback's data)
+ * @r:  negative errno the talk returns; the callback has filled the talk's err itself
+ * The talk stops calling the callback and reads on to the end of the reply.
+ * Return: MNL_CB_ERROR, so a callback can "return nlsock_cb_error(nl, r);"
+ */
+int nlsock_cb_error(struct nlsock *nl, int r);
+
+/*
+ * nlsock_parse_ack() - Status of an NLMSG_ERROR (error 0 is the ACK) or NLMSG_DONE
+ * @nlh:       the message; nlmsg_len bytes readable
+ * @ret_error: 0, or the kernel's negative errno
+ * @ret_text:  the extended-ACK text (NLMSGERR_ATTR_MSG), borrowed from nlh, or NULL
+ * Pure (used by nlsock_talk(), tested on recorded replies).
+ * Return: 0, or -EPROTO for a malformed message (ret_* untouched)
+ */
+int nlsock_parse_ack(const struct nlmsghdr *nlh, int *ret_error, const char **ret_text,
+		     nslab_error *err);

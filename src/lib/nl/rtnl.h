@@ -24,6 +24,7 @@ struct rtnl_veth_end {
 	int master;	    /* ifindex of a bridge in the end's own namespace, 0 for none */
 	unsigned mtu;	    /* 0 for the default */
 	bool up;
+	int ifindex; /* > 0: ask the kernel for this ifindex (ifi_index) in the end's namespace; 0: kernel picks */
 };
 
 /*
@@ -31,11 +32,15 @@ struct rtnl_veth_end {
  * One request: @a's attributes at top level, @peer's inside VETH_INFO_PEER;
  * each end carries IFLA_NET_NS_FD when its netns_fd >= 0. Only @a may have a
  * master (the kernel applies IFLA_MASTER to the primary end only); a peer
- * master is -EINVAL.
+ * master is -EINVAL. Likewise only @a may be up: the kernel configures the
+ * peer before linking the pair, so a peer's IFF_UP fails with ENOTCONN
+ * (veth_open()); peer->up is -EINVAL, bring it up with a second request in its
+ * namespace (its ifindex is known in advance when peer->ifindex is set).
  */
 int rtnl_build_veth(void *buf, size_t len, const struct rtnl_veth_end *a,
 		    const struct rtnl_veth_end *peer, nslab_error *err);
-/* RTM_NEWLINK creating a bridge (name, optional mac, mtu 0 = default, up). */
+/* RTM_NEWLINK creating a bridge (name, optional mac, mtu 0 = default, up); ifi_index 0.
+ * Callers wanting a fixed ifindex set ifi_index in the payload afterwards. */
 int rtnl_build_bridge(void *buf, size_t len, const char *name, const uint8_t *mac, unsigned mtu,
 		      bool up, nslab_error *err);
 

@@ -2,6 +2,8 @@
 /* nl/sysctl: /proc/sys writes; net/ entries act on the calling thread's network namespace. */
 #pragma once
 
+#include <stddef.h>
+
 #include "nslab/error.h"
 
 /*
