@@ -74,6 +74,12 @@ NSLAB_EXPORT void nslab_lab_set_log_func(nslab_lab *lab, nslab_log_func fn, void
 NSLAB_EXPORT void nslab_lab_set_event_func(nslab_lab *lab, nslab_event_func fn, void *data);
 
 /*
+ * nslab_lab_check() - Validate and plan addresses without building anything
+ * Return: 0, or -errno with "FILE:LINE:COL: ..." (unknown names, exhausted ranges, ...).
+ */
+NSLAB_EXPORT int nslab_lab_check(nslab_lab *lab, nslab_error *err);
+
+/*
  * nslab_lab_build() - Validate, plan addresses, create every namespace and link
  * On failure nothing the call made is left behind, and err says what and where.
  */

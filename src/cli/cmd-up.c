@@ -56,7 +56,7 @@ static int parse_up(int argc, char **argv, struct up_opts *o)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+dn:o:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "dn:o:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			o->detach = true;
@@ -94,7 +94,8 @@ static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **re
 
 	if (nslab_lab_from_file(o->file, &lab, &err) < 0)
 		return cli_fail(&err, EXIT_USAGE);
-	if (o->name && nslab_lab_set_name(lab, o->name, &err) < 0) {
+	if ((o->name && nslab_lab_set_name(lab, o->name, &err) < 0) ||
+	    nslab_lab_check(lab, &err) < 0) {
 		status = EXIT_USAGE;
 		goto fail;
 	}

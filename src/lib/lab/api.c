@@ -223,12 +223,64 @@ void nslab_lab_set_event_func(nslab_lab *lab, nslab_event_func fn, void *data)
 	lab->ev.cb_data = data;
 }
 
-static int lab_prepare(nslab_lab *lab, nslab_error *err)
+/* A Linux bridge takes at most BR_MAX_PORTS (1024) ports. */
+#define BRIDGE_PORTS_MAX 1023
+
+static int check_bridge_ports(const struct lab_spec *spec, const struct lab_plan *plan,
+			      nslab_error *err)
 {
+	_cleanup_free_ size_t *ports = calloc(plan->n_nodes, sizeof(*ports));
+
+	if (!ports)
+		return nslab_err_set(err, ENOMEM, "count bridge ports");
+	for (size_t i = 1; i < plan->n_nodes; i++) {
+		const struct plan_node *pn = &plan->nodes[i];
+
+		for (size_t k = 0; k < pn->n_ifaces; k++) {
+			if (++ports[pn->ifaces[k].up_node] <= BRIDGE_PORTS_MAX)
+				continue;
+			return spec_error(
+				err, spec,
+				pn->kind == PLAN_DEVICE ? spec->devices[pn->spec_index].loc
+							: spec->routers[pn->spec_index].loc,
+				ENOSPC, "'%s': router '%s' has no bridge port left (%d)", pn->name,
+				plan->nodes[pn->ifaces[k].up_node].name, BRIDGE_PORTS_MAX);
+		}
+	}
+	return 0;
+}
+
+static int lab_plan_checked(nslab_lab *lab, struct lab_plan **ret, nslab_error *err)
+{
+	struct lab_plan *plan = NULL;
 	int r = lab_spec_validate(lab->spec, err);
 
 	if (r >= 0)
-		r = lab_plan_make(lab->spec, &lab->plan, err);
+		r = lab_plan_make(lab->spec, &plan, err);
+	if (r >= 0)
+		r = check_bridge_ports(lab->spec, plan, err);
+	if (r < 0) {
+		lab_plan_free(plan);
+		return r;
+	}
+	*ret = plan;
+	return 0;
+}
+
+int nslab_lab_check(nslab_lab *lab, nslab_error *err)
+{
+	struct lab_plan *plan;
+	int r = lab_plan_checked(lab, &plan, err);
+
+	if (r >= 0)
+		lab_plan_free(plan);
+	return r;
+}
+
+static int lab_prepare(nslab_lab *lab, nslab_error *err)
+{
+	int r = lab_plan_checked(lab, &lab->plan, err);
+
 	if (r < 0)
 		return r;
 	lab->nodes = calloc(lab->plan->n_nodes, sizeof(*lab->nodes));

@@ -1,0 +1,167 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# badfile: every bad lab file is refused by `nslab up` with exit status 2 and
+# "FILE:LINE:COL: message" at the right place, and nothing is left behind
+# (not in `nslab ls`, no /run/netns entry, no network namespace, no interface).
+# Last, a failure in the middle of building (out of file descriptors) leaves
+# nothing behind either.
+. "$SRCDIR/tests/e2e/lib.sh"
+require_env ip
+
+L=$(new_lab_name bad)
+leftovers_snapshot start
+
+# bad_file NAME LINE COL STATUS MESSAGE-REGEX < yaml
+# LINE and COL may be '[0-9]*' when only the form is checked.
+bad_file() {
+	_f="$TMP/$1.yaml"
+	cat >"$_f"
+	"$NSLAB" up -d -q --name "$L" "$_f" >"$TMP/$1.out" 2>"$TMP/$1.err"
+	_rc=$?
+	_err=$(cat "$TMP/$1.err")
+	if [ $_rc -eq "$4" ]; then ok "$1: exit status $_rc"; else
+		bad "$1: nslab up gave exit status $_rc, expected $4 (stderr: $_err)"
+	fi
+	if echo "$_err" | grep -q "^nslab: $_f:$2:$3: $5"; then
+		ok "$1: $_err"
+	else
+		bad "$1: stderr '$_err' does not match 'nslab: FILE:$2:$3: $5'"
+	fi
+	[ "$(echo "$_err" | wc -l)" -eq 1 ] || bad "$1: more than one line on stderr"
+	[ -s "$TMP/$1.out" ] && bad "$1: output on stdout: $(cat "$TMP/$1.out")"
+	lab_listed "$L" && bad "$1: 'nslab ls' lists $L after a failed up"
+	[ "$(netns_count)" -le "$(cat "$TMP/start.count")" ] ||
+		bad "$1: $(netns_count) network namespaces referenced, $(cat "$TMP/start.count") before"
+	[ "$(run_netns)" = "$(cat "$TMP/start.runns")" ] || bad "$1: /run/netns changed"
+}
+
+bad_file unknown-key 3 1 2 "unknown key 'colour'" <<'EOF'
+routers:
+  isp: {}
+colour: blue
+EOF
+bad_file unknown-router-key 2 9 2 "unknown key 'upstrem'" <<'EOF'
+routers:
+  isp: {upstrem: isp}
+EOF
+bad_file unknown-iface-key 5 35 2 "unknown key 'route'" <<'EOF'
+routers:
+  isp: {}
+devices:
+  phone:
+    ifaces: {wlan0: {router: isp, route: x}}
+EOF
+bad_file wrong-type-scalar 4 28 2 "bad count 'many'" <<'EOF'
+routers:
+  isp: {}
+devices:
+  pc: {router: isp, count: many}
+EOF
+bad_file wrong-type-seq 1 10 2 "routers: expected a mapping" <<'EOF'
+routers: [isp]
+EOF
+bad_file wrong-type-enum 2 13 2 "bad ip 'v5'" <<'EOF'
+routers:
+  isp: {ip: v5}
+EOF
+bad_file unknown-router 4 16 2 "unknown router 'ips'" <<'EOF'
+routers:
+  isp: {}
+devices:
+  pc: {router: ips}
+EOF
+bad_file unknown-upstream 3 20 2 "unknown router 'nowhere'" <<'EOF'
+routers:
+  isp: {}
+  home: {upstream: nowhere}
+EOF
+bad_file upstream-cycle 2 17 2 "upstream cycle: a -> c -> b -> a" <<'EOF'
+routers:
+  a: {upstream: c}
+  b: {upstream: a}
+  c: {upstream: b}
+EOF
+bad_file upstream-self 3 20 2 "upstream cycle: loop -> loop" <<'EOF'
+routers:
+  isp: {}
+  loop: {upstream: loop}
+EOF
+bad_file duplicate-name 4 3 2 "duplicate name 'isp' (already used by the router at 2:3)" <<'EOF'
+routers:
+  isp: {}
+devices:
+  isp: {router: isp}
+EOF
+bad_file duplicate-count-name 5 3 2 "duplicate name 'pc-2'" <<'EOF'
+routers:
+  isp: {}
+devices:
+  pc: {router: isp, count: 3}
+  pc-2: {router: isp}
+EOF
+bad_file bad-cidr 2 13 2 "bad private4 '10.0.0.0/33'" <<'EOF'
+ranges:
+  private4: 10.0.0.0/33
+EOF
+bad_file bad-cidr-family 3 12 2 "ranges: public6 '198.51.100.0/24' is not an IPv6 prefix" <<'EOF'
+ranges:
+  public4: 198.18.0.0/15
+  public6: 198.51.100.0/24
+EOF
+# 198.18.0.0/23 holds two /24s, and subnet 0 is kept free: router b has none left.
+bad_file exhausted-range 6 3 2 "router 'b': .*198.18.0.0/23.*exhausted" <<'EOF'
+ranges:
+  ix4: 100.64.0.0/24
+  public4: 198.18.0.0/23
+routers:
+  a: {}
+  b: {}
+EOF
+# A Linux bridge takes at most 1024 ports: 1100 devices fit the /21 but not the
+# router's bridge. The planner must say so, before building anything.
+bad_file too-many-ports '[0-9]*' '[0-9]*' 2 "." <<'EOF'
+ranges: {sub4: 21}
+routers:
+  isp: {}
+devices:
+  host: {router: isp, count: 1100}
+EOF
+bad_file malformed-tab 3 1 2 "tab character" <<'EOF'
+routers:
+  isp: {}
+	bad: {}
+EOF
+bad_file malformed-flow '[0-9]*' '[0-9]*' 2 "." <<'EOF'
+routers:
+  isp: {}
+devices:
+  pc: {router: isp
+EOF
+bad_file malformed-quote 2 '[0-9]*' 2 "." <<'EOF'
+routers:
+  "isp: {}
+EOF
+
+leftovers_check start "$L"
+
+# A failure in the middle of building: out of file descriptors after some
+# namespaces exist. The error names the device; nothing stays.
+cat >"$TMP/many.yaml" <<'EOF'
+routers:
+  isp: {}
+devices:
+  d: {router: isp, count: 200}
+EOF
+leftovers_snapshot midbuild
+(
+	ulimit -n 64 && exec "$NSLAB" up -d -q --name "$L" --outdir "$TMP/out" "$TMP/many.yaml"
+) >"$TMP/many.out" 2>"$TMP/many.err"
+rc=$?
+[ $rc -eq 1 ] && ok "mid-build failure: exit 1: $(cat "$TMP/many.err")" ||
+	bad "mid-build failure: exit $rc (expected 1): $(cat "$TMP/many.err")"
+grep -q "device 'd-[0-9]*'" "$TMP/many.err" || bad "mid-build failure: the error names no device"
+grep -q device_added "$TMP/out/events.jsonl" ||
+	bad "mid-build failure: no device was added before it (events.jsonl), the test proves nothing"
+grep -q lab_built "$TMP/out/events.jsonl" && bad "mid-build failure: events.jsonl says lab_built"
+leftovers_check midbuild "$L"
+finish

@@ -1,0 +1,177 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# exec: `nslab exec` passes exit statuses, stdio and the NSLAB_IP_* environment
+# through and fails clearly on unknown labs and nodes; `shell`, `ls`, `status`
+# (table and --json), a second `up` of the same name, and `down`.
+. "$SRCDIR/tests/e2e/lib.sh"
+require_env ip
+
+L=$(new_lab_name exec)
+lab_up "$E2E/small.yaml" "$L"
+ok "nslab up -d: 'nslab ls' lists $L"
+status_json "$L" "$TMP/st.json"
+
+ex() { "$NSLAB" exec "$L" "$@"; }
+
+# Exit status, also of a command killed by a signal (128 + signal).
+ex server -- sh -c 'exit 7'
+rc=$?
+[ $rc -eq 7 ] && ok "exit status 7 passed through" || bad "exec 'exit 7' gave $rc, expected 7"
+ex server -- true && ok "exit status 0 passed through" || bad "exec true gave $?"
+ex laptop -- sh -c 'kill -TERM $$'
+rc=$?
+[ $rc -eq 143 ] && ok "SIGTERM: status 143" || bad "exec of a command killed by SIGTERM gave $rc, expected 143"
+
+# stdin, stdout and stderr.
+out=$(echo hi | ex laptop -- cat)
+[ "$out" = hi ] && ok "stdin and stdout piped through" || bad "echo hi | exec cat gave '$out'"
+head -c 300000 /dev/urandom >"$TMP/blob"
+ex box-1 -- cat <"$TMP/blob" >"$TMP/blob.out"
+cmp -s "$TMP/blob" "$TMP/blob.out" && ok "300 kB through exec cat unchanged" ||
+	bad "300 kB through exec cat: $(wc -c <"$TMP/blob.out") bytes came back, or different ones"
+ex server -- sh -c 'echo to-err >&2; echo to-out' >"$TMP/o" 2>"$TMP/e"
+[ "$(cat "$TMP/o")" = to-out ] && [ "$(cat "$TMP/e")" = to-err ] &&
+	ok "stdout and stderr kept apart" || bad "stdout '$(cat "$TMP/o")', stderr '$(cat "$TMP/e")'"
+out=$(ex server -- pwd)
+[ "$out" = "$TMP" ] && ok "the command runs in the caller's directory" ||
+	bad "exec pwd gave '$out', expected $TMP"
+
+# The environment: NSLAB_IP_<NODE>, NSLAB_IP6_<NODE>, NSLAB_IP_<NODE>_<IFACE>, as status --json.
+# want VAR NODE FAM [IFACE]: the value VAR must have (empty: VAR must be unset).
+env_checks() {
+	cat <<EOF
+NSLAB_IP_SERVER server 4
+NSLAB_IP6_SERVER server 6
+NSLAB_IP_SERVER_ETH0 server 4 eth0
+NSLAB_IP6_SERVER_ETH0 server 6 eth0
+NSLAB_IP_LAPTOP laptop 4
+NSLAB_IP6_LAPTOP laptop 6
+NSLAB_IP_BOX_1 box-1 4
+NSLAB_IP_BOX_2 box-2 4
+NSLAB_IP6_BOX_2_ETH0 box-2 6 eth0
+NSLAB_IP_PHONE phone 4
+NSLAB_IP6_PHONE phone 6
+NSLAB_IP_PHONE_WLAN0 phone 4 wlan0
+NSLAB_IP_PHONE_LTE0 phone 4 lte0
+NSLAB_IP6_PHONE_LTE0 phone 6 lte0
+NSLAB_IP_ISP isp 4
+NSLAB_IP_HOME home 4
+EOF
+}
+ex phone -- env >"$TMP/env" || bad "exec env failed"
+ex isp -- env >"$TMP/env-isp" || bad "exec env in a router failed"
+env_checks >"$TMP/env-checks"
+while read -r var node fam iface; do
+	want=$(addr "$TMP/st.json" "$node" "$fam" $iface) || {
+		bad "status --json has no IPv$fam address for $node ${iface:-}"
+		continue
+	}
+	got=$(sed -n "s/^$var=//p" "$TMP/env")
+	[ "$got" = "$want" ] || bad "in phone: $var='$got', status --json says $want"
+	got=$(sed -n "s/^$var=//p" "$TMP/env-isp")
+	[ "$got" = "$want" ] || bad "in isp: $var='$got', status --json says $want"
+done <"$TMP/env-checks"
+[ "$(grep -c '^NSLAB_IP' "$TMP/env")" -ge 16 ] && ok "NSLAB_IP* variables as status --json says" ||
+	bad "only $(grep -c '^NSLAB_IP' "$TMP/env") NSLAB_IP* variables in the environment"
+# The primary address of phone is its default_via interface's; the variable is the one it has.
+[ "$(sed -n 's/^NSLAB_IP_PHONE=//p' "$TMP/env")" = "$(sed -n 's/^NSLAB_IP_PHONE_WLAN0=//p' "$TMP/env")" ] ||
+	bad "NSLAB_IP_PHONE is not the default_via (wlan0) address"
+# ... and the address is really there, on the interface the variable names.
+a=$(addr "$TMP/st.json" phone 4 lte0)
+ex phone -- ip -br addr show dev lte0 | grep -qF " $a/" &&
+	ok "phone's lte0 carries $a" || bad "ip addr in phone does not show $a on lte0"
+# The caller's own environment passes through too.
+out=$(E2E_MARK=xyz "$NSLAB" exec "$L" server -- sh -c 'echo "$E2E_MARK"')
+[ "$out" = xyz ] || log "note: the caller's environment is not passed to exec'd commands"
+
+# Unknown node, unknown lab, missing program.
+ex nosuch -- true 2>"$TMP/err"
+rc=$?
+[ $rc -eq 1 ] && ok "unknown node: exit 1" || bad "exec in an unknown node gave $rc, expected 1"
+grep -q "no node 'nosuch'" "$TMP/err" && ok "unknown node: '$(cat "$TMP/err")'" ||
+	bad "unknown node: stderr '$(cat "$TMP/err")' does not name node 'nosuch'"
+"$NSLAB" exec "nosuch-$L" server -- true 2>"$TMP/err"
+rc=$?
+[ $rc -eq 1 ] && ok "unknown lab: exit 1" || bad "exec in an unknown lab gave $rc, expected 1"
+grep -q "nosuch-$L" "$TMP/err" && ok "unknown lab: '$(cat "$TMP/err")'" ||
+	bad "unknown lab: stderr '$(cat "$TMP/err")' does not name the lab"
+ex server -- /nonexistent/program 2>"$TMP/err"
+rc=$?
+[ $rc -ne 0 ] && ok "missing program: exit $rc, '$(cat "$TMP/err")'" ||
+	bad "exec of a missing program gave 0"
+grep -q /nonexistent/program "$TMP/err" || bad "missing program: stderr '$(cat "$TMP/err")' does not name it"
+"$NSLAB" exec "$L" server 2>/dev/null
+rc=$?
+[ $rc -eq 2 ] && ok "exec without a command: usage error 2" || bad "exec without a command gave $rc, expected 2"
+
+# A terminal reaches the command when there is one.
+if command -v script >/dev/null 2>&1; then
+	out=$(script -qec "$NSLAB exec $L server -- sh -c 'test -t 0 && test -t 1 && echo TTY'" /dev/null </dev/null | tr -d '\r')
+	[ "$out" = TTY ] && ok "a terminal's tty reaches the command" || bad "under a tty, exec's command saw no tty ('$out')"
+fi
+
+# shell: $SHELL in the node, script on stdin.
+out=$(echo 'echo "$NSLAB_IP_SERVER"; exit 3' | SHELL=/bin/sh "$NSLAB" shell "$L" server)
+rc=$?
+want=$(addr "$TMP/st.json" server 4)
+[ $rc -eq 3 ] && [ "$out" = "$want" ] && ok "shell: runs \$SHELL in the node, status 3" ||
+	bad "shell: status $rc (want 3), output '$out' (want $want)"
+
+# status: the table and --json list every node.
+"$NSLAB" status "$L" >"$TMP/table" || bad "nslab status $L failed"
+head -1 "$TMP/table" | grep -q '^NODE  *KIND  *IFACE' || bad "status table header: '$(head -1 "$TMP/table")'"
+for n in isp home server laptop box-1 box-2 phone; do
+	grep -q "^$n " "$TMP/table" || bad "status table has no row for $n"
+	a=$(addr "$TMP/st.json" "$n" 4)
+	grep -q "^$n .* $a/" "$TMP/table" || bad "status table: no $a on $n's row"
+done
+ok "status table lists every node"
+[ "$(nodes "$TMP/st.json" | tr '\n' ' ')" = "isp home server laptop box-1 box-2 phone " ] &&
+	ok "status --json lists every node" || bad "status --json nodes: $(nodes "$TMP/st.json" | tr '\n' ' ')"
+python3 - "$TMP/st.json" "$L" <<'EOF' || bad "status --json: wrong fields (see above)"
+import json, sys
+st = json.load(open(sys.argv[1]))
+assert st["lab"] == sys.argv[2], st["lab"]
+assert st["built"] is True
+assert st["routers"] == 2 and st["devices"] == 5, (st["routers"], st["devices"])
+assert st["rootless"] == (__import__("os").getuid() != 0)
+phone = [n for n in st["nodes"] if n["name"] == "phone"][0]
+assert phone["primary"] == "wlan0", phone
+assert [(f["name"], f["peer"]) for f in phone["ifaces"]] == [("wlan0", "home"), ("lte0", "isp")], phone
+for n in st["nodes"]:
+    for f in n["ifaces"]:
+        assert "ll6" in f and f["ll6"].startswith("fe80:"), f
+EOF
+"$NSLAB" status "nosuch-$L" >/dev/null 2>&1
+rc=$?
+[ $rc -eq 1 ] && ok "status of an unknown lab: exit 1" || bad "status of an unknown lab gave $rc"
+
+# A second lab of the same name is refused; the first goes on.
+"$NSLAB" up -d -q --name "$L" "$E2E/small.yaml" 2>"$TMP/err"
+rc=$?
+[ $rc -ne 0 ] && grep -q "already up" "$TMP/err" && ok "second up of $L refused: '$(cat "$TMP/err")'" ||
+	bad "second up of $L: exit $rc, stderr '$(cat "$TMP/err")'"
+ex server -- true || bad "after the refused second up, exec in $L fails"
+
+# The usage line says `up FILE [-d] [--name N] ...`: options after FILE.
+L2=$(new_lab_name exec2)
+track_lab "$L2"
+if "$NSLAB" up "$E2E/small.yaml" -d -q --name "$L2" 2>"$TMP/err" && lab_listed "$L2"; then
+	ok "nslab up FILE -d -q --name N (options after FILE) works"
+	"$NSLAB" down "$L2" || bad "nslab down $L2 failed"
+else
+	bad "nslab up FILE -d -q --name N, as the usage line writes it, failed: $(cat "$TMP/err")"
+fi
+
+# down: gone from ls, exec refused.
+"$NSLAB" down "$L"
+rc=$?
+[ $rc -eq 0 ] && ok "nslab down: exit 0" || bad "nslab down $L gave $rc"
+lab_listed "$L" && bad "after down, 'nslab ls' still lists $L" || ok "after down, $L is not in 'nslab ls'"
+ex server -- true 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] && ok "exec after down: exit 1" || bad "exec after down gave $rc, expected 1"
+"$NSLAB" down "$L" 2>/dev/null
+rc=$?
+[ $rc -eq 1 ] && ok "down of a lab that is not up: exit 1" || bad "second down gave $rc, expected 1"
+finish

@@ -1,0 +1,115 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# outdir: `up -d --outdir DIR`, exec, down; DIR/events.jsonl is one JSON object
+# a line, seq 1, 2, 3..., every router, device and interface added, lab_built,
+# lab_destroyed last; DIR/state.json lists every node with its addresses, the
+# same as `status --json` and as the events say. NSLAB_OUTDIR works too.
+. "$SRCDIR/tests/e2e/lib.sh"
+require_env
+
+L=$(new_lab_name outdir)
+OUT="$TMP/out"
+lab_up "$E2E/small.yaml" "$L" --outdir "$OUT"
+status_json "$L" "$TMP/st.json"
+[ -s "$OUT/events.jsonl" ] && ok "events.jsonl written while the lab is up" ||
+	bad "no $OUT/events.jsonl while the lab is up"
+[ -s "$OUT/state.json" ] && ok "state.json written while the lab is up" ||
+	bad "no $OUT/state.json while the lab is up"
+cp "$OUT/state.json" "$TMP/state-up.json" 2>/dev/null
+out=$("$NSLAB" exec "$L" laptop -- sh -c 'echo "$NSLAB_IP_SERVER"')
+[ -n "$out" ] || bad "exec in laptop printed nothing"
+"$NSLAB" down "$L" || bad "nslab down $L failed"
+
+python3 - "$OUT" "$L" "$TMP/st.json" "$TMP/state-up.json" <<'EOF'
+import json, os, sys
+out, lab, status_path, state_up_path = sys.argv[1:5]
+failures = []
+def bad(msg):
+    failures.append(msg)
+    print("outdir: FAIL:", msg, file=sys.stderr)
+
+status = json.load(open(status_path))
+lines = open(os.path.join(out, "events.jsonl")).read().split("\n")
+if lines[-1] != "":
+    bad("events.jsonl does not end with a newline")
+events = []
+for i, line in enumerate(lines[:-1], 1):
+    try:
+        ev = json.loads(line)
+    except ValueError as e:
+        bad(f"events.jsonl line {i} is not JSON: {e}: {line[:80]}")
+        continue
+    if not isinstance(ev, dict):
+        bad(f"events.jsonl line {i} is not an object")
+        continue
+    events.append(ev)
+seqs = [e.get("seq") for e in events]
+if seqs != list(range(1, len(events) + 1)):
+    bad(f"seq is not 1, 2, 3...: {seqs[:20]}")
+ts = [e.get("ts") for e in events]
+if not all(isinstance(t, (int, float)) for t in ts) or ts != sorted(ts):
+    bad("ts is not a non-decreasing number on every line")
+for e in events:
+    if e.get("lab") != lab:
+        bad(f"event {e.get('seq')} ({e.get('kind')}) has lab {e.get('lab')!r}")
+kinds = [e.get("kind") for e in events]
+
+nodes = {n["name"]: n for n in status["nodes"] if n["kind"] in ("router", "device")}
+routers = sorted(n for n, v in nodes.items() if v["kind"] == "router")
+devices = sorted(n for n, v in nodes.items() if v["kind"] == "device")
+added = lambda k: sorted(e.get("node") for e in events if e.get("kind") == k)
+if added("router_added") != routers:
+    bad(f"router_added for {added('router_added')}, the lab has routers {routers}")
+if added("device_added") != devices:
+    bad(f"device_added for {added('device_added')}, the lab has devices {devices}")
+want_ifaces = sorted((n, f["name"], f["peer"], f.get("ip4"), f.get("ip6"))
+                     for n, v in nodes.items() for f in v["ifaces"])
+got_ifaces = sorted((e.get("node"), e.get("iface"), e.get("peer"), e.get("ip4"), e.get("ip6"))
+                    for e in events if e.get("kind") == "iface_added")
+if got_ifaces != want_ifaces:
+    bad(f"iface_added events {got_ifaces} differ from status --json {want_ifaces}")
+if kinds.count("lab_built") != 1:
+    bad(f"{kinds.count('lab_built')} lab_built events")
+elif any(k in ("router_added", "device_added", "iface_added")
+         for k in kinds[kinds.index("lab_built"):]):
+    bad("nodes added after lab_built")
+if kinds.count("lab_destroyed") != 1 or kinds[-1] != "lab_destroyed":
+    bad(f"lab_destroyed is not the one last event: {kinds[-3:]}")
+for e in events:
+    if e.get("kind") == "lab_built" and (e.get("routers"), e.get("devices")) != (len(routers), len(devices)):
+        bad(f"lab_built says {e.get('routers')} routers, {e.get('devices')} devices")
+
+# state.json: every node with its addresses, as status --json and the events say.
+def shape(st):
+    return {n["name"]: (n["kind"], n.get("primary"),
+                        [(f["name"], f["peer"], f.get("ip4"), f.get("ip6"), f.get("mac"))
+                         for f in n["ifaces"]])
+            for n in st["nodes"] if n["kind"] in ("router", "device")}
+for label, path in (("while up", state_up_path), ("after down", os.path.join(out, "state.json"))):
+    try:
+        state = json.load(open(path))
+    except (OSError, ValueError) as e:
+        bad(f"state.json {label}: {e}")
+        continue
+    if state.get("lab") != lab:
+        bad(f"state.json {label}: lab {state.get('lab')!r}")
+    if shape(state) != shape(status):
+        bad(f"state.json {label} differs from status --json: {shape(state)} vs {shape(status)}")
+    for name, (kind, primary, ifaces) in shape(state).items():
+        if not ifaces or not all(f[2] for f in ifaces):
+            bad(f"state.json {label}: {name} has an interface without an IPv4 address: {ifaces}")
+print(f"outdir: {len(events)} events: " +
+      ", ".join(f"{k} {kinds.count(k)}" for k in dict.fromkeys(kinds)))
+sys.exit(1 if failures else 0)
+EOF
+[ $? -eq 0 ] && ok "events.jsonl and state.json hold the lab" || FAILURES=$((FAILURES + 1))
+
+# NSLAB_OUTDIR instead of --outdir (a directory that does not exist yet).
+L2=$(new_lab_name outenv)
+track_lab "$L2"
+NSLAB_OUTDIR="$TMP/env-out" "$NSLAB" up -d -q --name "$L2" "$E2E/small.yaml" ||
+	bad "NSLAB_OUTDIR=$TMP/env-out nslab up failed"
+grep -q lab_built "$TMP/env-out/events.jsonl" 2>/dev/null &&
+	ok "NSLAB_OUTDIR: events.jsonl has lab_built" || bad "NSLAB_OUTDIR: no lab_built in $TMP/env-out/events.jsonl"
+"$NSLAB" down "$L2" || bad "nslab down $L2 failed"
+finish
