@@ -32,21 +32,21 @@
 static nslab_error err;
 static unsigned checks;
 
-#define CHECK(cond, ...)                                                            \
-	do {                                                                        \
-		checks++;                                                           \
-		if (!(cond)) {                                                      \
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		checks++;                                                               \
+		if (!(cond)) {                                                          \
 			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                               \
-			fputc('\n', stderr);                                        \
-			exit(1);                                                    \
-		}                                                                   \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fputc('\n', stderr);                                            \
+			exit(1);                                                        \
+		}                                                                       \
 	} while (0)
 
 /* A call that must succeed; on failure print its error. */
-#define OK(expr)                                                     \
-	do {                                                         \
-		int r_ = (expr);                                     \
+#define OK(expr)                                                   \
+	do {                                                       \
+		int r_ = (expr);                                   \
 		CHECK(r_ >= 0, "%s = %d: %s", #expr, r_, err.msg); \
 	} while (0)
 
@@ -271,8 +271,9 @@ static int talk_built(struct nlsock *nl, int r, char *buf)
 
 static int step_topology(struct nlsock *nl_a, struct nlsock *nl_b)
 {
-	struct rtnl_veth_end a = { .name = "va", .netns_fd = -1, .mac = mac_va, .mtu = 1400,
-				   .up = true };
+	struct rtnl_veth_end a = {
+		.name = "va", .netns_fd = -1, .mac = mac_va, .mtu = 1400, .up = true
+	};
 	struct rtnl_veth_end b = { .name = "vb", .netns_fd = fd_b, .mac = mac_vb, .mtu = 1400 };
 	struct rtnl_link_change up = RTNL_LINK_CHANGE_KEEP;
 	char buf[NL_REQ_BUFSIZ];
@@ -292,10 +293,10 @@ static int step_topology(struct nlsock *nl_a, struct nlsock *nl_b)
 	return br;
 }
 
-#define PUSH(b, call)                                                    \
-	do {                                                             \
-		OK(call);                                                \
-		nlbatch_push(b);                                         \
+#define PUSH(b, call)            \
+	do {                     \
+		OK(call);        \
+		nlbatch_push(b); \
 	} while (0)
 
 static void step_batch(struct nlsock *nl_a, int br)
@@ -305,22 +306,23 @@ static void step_batch(struct nlsock *nl_a, int br)
 	struct rtnl_route via4 = { .dst = pfx("10.2.0.0/16"), .via = pfx("10.1.0.2") };
 	struct rtnl_route via6 = { .dst = pfx("2001:db8:2::/64"), .via = pfx("2001:db8:1::2") };
 	struct rtnl_route direct = { .dst = pfx("10.3.0.0/16"), .oif = br, .metric = 10 };
-	struct rtnl_route table = { .dst = pfx("10.4.0.0/16"), .via = pfx("10.1.0.2"),
+	struct rtnl_route table = { .dst = pfx("10.4.0.0/16"),
+				    .via = pfx("10.1.0.2"),
 				    .table = 1000 };
 	char buf[NL_REQ_BUFSIZ];
 	struct nlbatch b;
 
 	nlbatch_init(&b, buf, sizeof(buf));
-	PUSH(&b, rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &a4, 0,
-				 &err));
+	PUSH(&b,
+	     rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &a4, 0, &err));
 	PUSH(&b, rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &a6,
 				 IFA_F_NODAD, &err));
 	PUSH(&b, rtnl_build_route(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWROUTE, &via4, &err));
 	PUSH(&b, rtnl_build_route(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWROUTE, &via6, &err));
 	PUSH(&b, rtnl_build_route(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWROUTE, &direct, &err));
 	PUSH(&b, rtnl_build_route(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWROUTE, &table, &err));
-	PUSH(&b, rtnl_build_neigh(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWNEIGH, br, &nb,
-				  mac_nb, NUD_PERMANENT, &err));
+	PUSH(&b, rtnl_build_neigh(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWNEIGH, br, &nb, mac_nb,
+				  NUD_PERMANENT, &err));
 	CHECK(b.count == 7, "%u requests", b.count);
 	OK(nlsock_talk_batch(nl_a, &b, &err));
 	CHECK(b.count == 0 && b.len == 0, "batch not emptied");
@@ -451,13 +453,13 @@ static void step_batch_error(struct nlsock *nl, int br)
 	int r, idx;
 
 	nlbatch_init(&b, buf, sizeof(buf));
-	PUSH(&b, rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &ok1, 0,
-				 &err));
-	PUSH(&b, rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &dup, 0,
-				 &err));
+	PUSH(&b,
+	     rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &ok1, 0, &err));
+	PUSH(&b,
+	     rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &dup, 0, &err));
 	PUSH(&b, rtnl_build_route(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWROUTE, &bad, &err));
-	PUSH(&b, rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &ok2, 0,
-				 &err));
+	PUSH(&b,
+	     rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, br, &ok2, 0, &err));
 	r = nlsock_talk_batch(nl, &b, &err);
 	CHECK(r == -EEXIST, "batch: %d %s", r, err.msg);
 	check_kernel_msg("request 1 (RTM_NEWADDR): File exists (kernel: \"");

@@ -83,7 +83,8 @@ static void record(struct nlmsghdr *nlh, const char *name, int keep)
 
 		if (n < 0)
 			die("receive for %s: %s", name, strerror(errno));
-		for (struct nlmsghdr *m = (void *)buf; mnl_nlmsg_ok(m, len); m = mnl_nlmsg_next(m, &len)) {
+		for (struct nlmsghdr *m = (void *)buf; mnl_nlmsg_ok(m, len);
+		     m = mnl_nlmsg_next(m, &len)) {
 			int end = m->nlmsg_type == NLMSG_ERROR || m->nlmsg_type == NLMSG_DONE;
 
 			if (m->nlmsg_seq != seq)
@@ -126,7 +127,8 @@ static void record_link(const char *ifname, const char *file)
 static void record_addrs(int ifindex)
 {
 	char buf[BUFSIZE];
-	struct nlmsghdr *nlh = req(buf, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg), AF_UNSPEC);
+	struct nlmsghdr *nlh =
+		req(buf, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg), AF_UNSPEC);
 
 	((struct ifaddrmsg *)mnl_nlmsg_get_payload(nlh))->ifa_index = ifindex;
 	record(nlh, "rtnl-addr.nlmsg", KEEP_DATA);

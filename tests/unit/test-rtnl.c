@@ -131,7 +131,7 @@ static char *load(const char *name, size_t *ret_len)
 	return buf;
 }
 
-#define for_each_msg(nlh, buf, len, rem)                                      \
+#define for_each_msg(nlh, buf, len, rem)                                                      \
 	for (rem = (int)(len), nlh = (const struct nlmsghdr *)(buf); nlsock_msg_ok(nlh, rem); \
 	     nlh = mnl_nlmsg_next(nlh, &rem))
 
@@ -139,10 +139,12 @@ static char *load(const char *name, size_t *ret_len)
 
 static void test_veth(void **state)
 {
-	struct rtnl_veth_end a = { .name = "va", .netns_fd = -1, .mac = mac_a, .master = 7,
-				   .mtu = 1400, .up = true };
-	struct rtnl_veth_end b = { .name = "vb", .netns_fd = 9, .mac = mac_b, .mtu = 1300,
-				   .ifindex = 42 };
+	struct rtnl_veth_end a = {
+		.name = "va", .netns_fd = -1, .mac = mac_a, .master = 7, .mtu = 1400, .up = true
+	};
+	struct rtnl_veth_end b = {
+		.name = "vb", .netns_fd = 9, .mac = mac_b, .mtu = 1300, .ifindex = 42
+	};
 	const struct nlattr *tb[TBMAX], *info[TBMAX], *data[TBMAX], *peer[TBMAX];
 	nslab_error err = { .code = 123, .msg = "untouched" };
 	char buf[NL_REQ_BUFSIZ];
@@ -280,8 +282,9 @@ static void test_link_set(void **state)
 	assert_int_equal(ifi->ifi_change, 0);
 	assert_int_equal(collect_msg(nlh, sizeof(*ifi), tb), 0);
 
-	chg = (struct rtnl_link_change){ .up = 0, .mtu = 1280, .name = "eth1", .master = 0,
-					 .netns_fd = 11, .mac = mac_b };
+	chg = (struct rtnl_link_change){
+		.up = 0, .mtu = 1280, .name = "eth1", .master = 0, .netns_fd = 11, .mac = mac_b
+	};
 	assert_int_equal(rtnl_build_link_set(buf, sizeof(buf), 4, &chg, NULL), 0);
 	assert_int_equal(ifi->ifi_flags, 0);
 	assert_int_equal(ifi->ifi_change, IFF_UP);
@@ -400,8 +403,9 @@ static void test_route_default_v4(void **state)
 
 static void test_route_v6_direct(void **state)
 {
-	struct rtnl_route rt = { .dst = pfx("2001:db8:1::/64"), .oif = 5, .metric = 100,
-				 .table = 200 };
+	struct rtnl_route rt = {
+		.dst = pfx("2001:db8:1::/64"), .oif = 5, .metric = 100, .table = 200
+	};
 	const struct nlattr *tb[TBMAX];
 	char buf[NL_REQ_BUFSIZ];
 	const struct nlmsghdr *nlh = (void *)buf;
@@ -423,8 +427,9 @@ static void test_route_v6_direct(void **state)
 
 static void test_route_table_del(void **state)
 {
-	struct rtnl_route rt = { .dst = pfx("10.2.0.0/16"), .via = pfx("10.0.0.1"), .oif = 2,
-				 .table = 1000 };
+	struct rtnl_route rt = {
+		.dst = pfx("10.2.0.0/16"), .via = pfx("10.0.0.1"), .oif = 2, .table = 1000
+	};
 	const struct nlattr *tb[TBMAX];
 	char buf[NL_REQ_BUFSIZ];
 	const struct nlmsghdr *nlh = (void *)buf;
@@ -531,8 +536,9 @@ typedef int (*build_fn)(void *buf, size_t len, nslab_error *err);
 
 static int b_veth(void *buf, size_t len, nslab_error *err)
 {
-	struct rtnl_veth_end a = { .name = "va", .netns_fd = 3, .mac = mac_a, .master = 7,
-				   .mtu = 1400, .up = true };
+	struct rtnl_veth_end a = {
+		.name = "va", .netns_fd = 3, .mac = mac_a, .master = 7, .mtu = 1400, .up = true
+	};
 	struct rtnl_veth_end b = { .name = "vb", .netns_fd = 9, .mac = mac_b, .mtu = 1300 };
 
 	return rtnl_build_veth(buf, len, &a, &b, err);
@@ -545,8 +551,9 @@ static int b_bridge(void *buf, size_t len, nslab_error *err)
 
 static int b_link_set(void *buf, size_t len, nslab_error *err)
 {
-	struct rtnl_link_change chg = { .up = 1, .mtu = 1280, .name = "x", .master = 2,
-					.netns_fd = 4, .mac = mac_a };
+	struct rtnl_link_change chg = {
+		.up = 1, .mtu = 1280, .name = "x", .master = 2, .netns_fd = 4, .mac = mac_a
+	};
 
 	return rtnl_build_link_set(buf, len, 4, &chg, err);
 }
@@ -570,8 +577,11 @@ static int b_addr(void *buf, size_t len, nslab_error *err)
 
 static int b_route(void *buf, size_t len, nslab_error *err)
 {
-	struct rtnl_route rt = { .dst = pfx("2001:db8:2::/48"), .via = pfx("2001:db8::2"),
-				 .oif = 2, .metric = 5, .table = 500 };
+	struct rtnl_route rt = { .dst = pfx("2001:db8:2::/48"),
+				 .via = pfx("2001:db8::2"),
+				 .oif = 2,
+				 .metric = 5,
+				 .table = 500 };
 
 	return rtnl_build_route(buf, len, RTM_NEWROUTE, &rt, err);
 }
@@ -591,8 +601,8 @@ static int b_dump(void *buf, size_t len, nslab_error *err)
 /* Every length short of the full request is EMSGSIZE, and no byte at or past len is written. */
 static void test_emsgsize(void **state)
 {
-	static const build_fn builders[] = { b_veth,	 b_bridge, b_link_set, b_link_del, b_link_get,
-					     b_addr,	 b_route,  b_neigh,    b_dump };
+	static const build_fn builders[] = { b_veth, b_bridge, b_link_set, b_link_del, b_link_get,
+					     b_addr, b_route,  b_neigh,	   b_dump };
 	char buf[NL_REQ_BUFSIZ];
 	(void)state;
 
@@ -637,7 +647,8 @@ static struct rtnl_link_info link_fixture(const char *name)
 
 static void test_parse_link(void **state)
 {
-	static const uint8_t mac_v0[6] = { 2, 0, 0, 0, 0, 0xa0 }, mac_br[6] = { 2, 0, 0, 0, 0, 0xb0 };
+	static const uint8_t mac_v0[6] = { 2, 0, 0, 0, 0, 0xa0 },
+			     mac_br[6] = { 2, 0, 0, 0, 0, 0xb0 };
 	static const uint8_t zero[6] = { 0 };
 	struct rtnl_link_info br = link_fixture("rtnl-link-bridge.nlmsg");
 	struct rtnl_link_info v0 = link_fixture("rtnl-link-veth.nlmsg");
@@ -658,7 +669,7 @@ static void test_parse_link(void **state)
 	assert_memory_equal(v0.mac, mac_v0, 6);
 	assert_true(v0.flags & IFF_UP);
 	assert_int_equal(v0.master, br.ifindex);
-	assert_true(v0.link > 0);	      /* the peer's ifindex, in its namespace */
+	assert_true(v0.link > 0);	   /* the peer's ifindex, in its namespace */
 	assert_true(v0.link_netnsid >= 0); /* ... which is another one */
 	assert_int_equal(v0.operstate, 6); /* IF_OPER_UP */
 
@@ -840,9 +851,9 @@ static int parse_any(const struct nlmsghdr *nlh, void *ret, nslab_error *err)
 }
 
 static const char *const data_fixtures[] = {
-	"rtnl-link-veth.nlmsg",	 "rtnl-link-bridge.nlmsg", "rtnl-link-lo.nlmsg",
-	"rtnl-addr.nlmsg",	 "rtnl-route-v4.nlmsg",	   "rtnl-route-v6.nlmsg",
-	"rtnl-route-table.nlmsg", "rtnl-neigh-v4.nlmsg",   "rtnl-neigh-v6.nlmsg",
+	"rtnl-link-veth.nlmsg",	  "rtnl-link-bridge.nlmsg", "rtnl-link-lo.nlmsg",
+	"rtnl-addr.nlmsg",	  "rtnl-route-v4.nlmsg",    "rtnl-route-v6.nlmsg",
+	"rtnl-route-table.nlmsg", "rtnl-neigh-v4.nlmsg",    "rtnl-neigh-v6.nlmsg",
 };
 
 /*
@@ -920,8 +931,7 @@ static size_t attr_offset(const char *name, size_t hdr, uint16_t type)
 	char *buf = load(name, &len);
 	size_t off = 0;
 
-	mnl_attr_for_each(attr, (struct nlmsghdr *)buf, hdr)
-	{
+	mnl_attr_for_each (attr, (struct nlmsghdr *)buf, hdr) {
 		if (mnl_attr_get_type(attr) == type) {
 			off = (const char *)attr - buf;
 			break;
@@ -1086,9 +1096,9 @@ static void test_batch(void **state)
 	assert_ptr_equal(nlbatch_tail(&b), buf);
 	assert_int_equal(nlbatch_room(&b), sizeof(buf));
 	assert_int_equal(b.count, 0);
-	assert_int_equal(rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, 2, &p, 0,
-					 NULL),
-			 0);
+	assert_int_equal(
+		rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, 2, &p, 0, NULL),
+		0);
 	nlbatch_push(&b);
 	first = b.len;
 	assert_int_equal(first, ((struct nlmsghdr *)buf)->nlmsg_len);
@@ -1101,9 +1111,9 @@ static void test_batch(void **state)
 	assert_int_equal(((struct nlmsghdr *)(buf + first))->nlmsg_type, RTM_DELLINK);
 	/* A builder that does not fit writes nothing past the room */
 	nlbatch_init(&b, buf, 40);
-	assert_int_equal(rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, 2, &p, 0,
-					 NULL),
-			 -EMSGSIZE);
+	assert_int_equal(
+		rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_NEWADDR, 2, &p, 0, NULL),
+		-EMSGSIZE);
 	assert_int_equal(b.count, 0);
 }
 

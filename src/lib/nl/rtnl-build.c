@@ -130,9 +130,9 @@ int rtnl_build_veth(void *buf, size_t len, const struct rtnl_veth_end *a,
 	if (r < 0)
 		return r;
 	if (peer->master)
-		return nslab_err_setx(err, EINVAL,
-				      "'%s': a veth peer cannot be enslaved in the creating request",
-				      peer->name);
+		return nslab_err_setx(
+			err, EINVAL, "'%s': a veth peer cannot be enslaved in the creating request",
+			peer->name);
 	/* The kernel configures the peer before it links the pair: veth_open() says ENOTCONN */
 	if (peer->up)
 		return nslab_err_setx(err, EINVAL,
@@ -164,7 +164,8 @@ int rtnl_build_bridge(void *buf, size_t len, const char *name, const uint8_t *ma
 	if (!ifi)
 		return header_too_small(RTM_NEWLINK, len, err);
 	ifi_set_up(ifi, up ? 1 : -1);
-	if (!put_link_attrs(nlh, len, name, mac, mtu, -1) || !put_linkinfo(nlh, len, "bridge", NULL))
+	if (!put_link_attrs(nlh, len, name, mac, mtu, -1) ||
+	    !put_linkinfo(nlh, len, "bridge", NULL))
 		return too_small(nlh, len, err);
 	return 0;
 }
@@ -235,8 +236,8 @@ int rtnl_build_link_get(void *buf, size_t len, int ifindex, const char *name, ns
 static int check_prefix(const struct nslab_prefix *p, const char *what, nslab_error *err)
 {
 	if (p->family != AF_INET && p->family != AF_INET6)
-		return nslab_err_setx(err, EAFNOSUPPORT, "%s: address family %d is not IPv4 or IPv6",
-				      what, p->family);
+		return nslab_err_setx(err, EAFNOSUPPORT,
+				      "%s: address family %d is not IPv4 or IPv6", what, p->family);
 	if (p->len > prefix_addr_len(p) * 8)
 		return nslab_err_setx(err, EINVAL, "%s: prefix length %u out of range", what,
 				      p->len);
@@ -307,7 +308,9 @@ static void route_header(struct rtmsg *rtm, int type, const struct rtnl_route *r
 {
 	rtm->rtm_family = rt->dst.family;
 	rtm->rtm_dst_len = rt->dst.len;
-	rtm->rtm_table = rt->table == 0 ? RT_TABLE_MAIN : rt->table > 255 ? RT_TABLE_UNSPEC : rt->table;
+	rtm->rtm_table = rt->table == 0	   ? RT_TABLE_MAIN
+			 : rt->table > 255 ? RT_TABLE_UNSPEC
+					   : rt->table;
 	if (type == RTM_DELROUTE) {
 		rtm->rtm_scope = RT_SCOPE_NOWHERE;
 		return;
@@ -317,8 +320,7 @@ static void route_header(struct rtmsg *rtm, int type, const struct rtnl_route *r
 	rtm->rtm_scope = prefix_is_set(&rt->via) ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 }
 
-int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *rt,
-		     nslab_error *err)
+int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *rt, nslab_error *err)
 {
 	size_t alen = prefix_addr_len(&rt->dst);
 	struct nlmsghdr *nlh;

@@ -46,7 +46,8 @@ static int attr_cb(const struct nlattr *attr, void *data)
 
 		if (rule->type != type)
 			continue;
-		if (mnl_attr_validate2(attr, rule->data, rule->len == RULE_ALEN ? a->alen : rule->len) < 0)
+		if (mnl_attr_validate2(attr, rule->data,
+				       rule->len == RULE_ALEN ? a->alen : rule->len) < 0)
 			return MNL_CB_ERROR;
 		a->tb[type] = attr;
 	}
@@ -66,7 +67,8 @@ static int parse_range(const void *start, const void *end, struct attrs *a)
 {
 	const struct nlattr *attr = start;
 
-	for (; mnl_attr_ok(attr, (const char *)end - (const char *)attr); attr = mnl_attr_next(attr))
+	for (; mnl_attr_ok(attr, (const char *)end - (const char *)attr);
+	     attr = mnl_attr_next(attr))
 		if (attr_cb(attr, a) != MNL_CB_OK)
 			return mnl_attr_get_type(attr) + 1;
 	return (const char *)attr < (const char *)end ? PARSE_TRUNCATED : 0;
@@ -244,8 +246,10 @@ int rtnl_parse_addr(const struct nlmsghdr *nlh, struct rtnl_addr_info *ret, nsla
 }
 
 static const struct attr_rule route_rules[] = {
-	{ RTA_DST, MNL_TYPE_BINARY, RULE_ALEN }, { RTA_GATEWAY, MNL_TYPE_BINARY, RULE_ALEN },
-	{ RTA_OIF, MNL_TYPE_U32, 4 },		 { RTA_TABLE, MNL_TYPE_U32, 4 },
+	{ RTA_DST, MNL_TYPE_BINARY, RULE_ALEN },
+	{ RTA_GATEWAY, MNL_TYPE_BINARY, RULE_ALEN },
+	{ RTA_OIF, MNL_TYPE_U32, 4 },
+	{ RTA_TABLE, MNL_TYPE_U32, 4 },
 	{ RTA_PRIORITY, MNL_TYPE_U32, 4 },
 };
 

@@ -53,7 +53,9 @@ struct rtnl_link_change {
 	int netns_fd;	    /* -1 keep, else move to that namespace */
 	const uint8_t *mac; /* NULL keep */
 };
+/* clang-format off */
 #define RTNL_LINK_CHANGE_KEEP { .up = -1, .master = -1, .netns_fd = -1 }
+/* clang-format on */
 int rtnl_build_link_set(void *buf, size_t len, int ifindex, const struct rtnl_link_change *chg,
 			nslab_error *err);
 int rtnl_build_link_del(void *buf, size_t len, int ifindex, nslab_error *err);
@@ -76,8 +78,7 @@ struct rtnl_route {
 	uint32_t table;		 /* 0 = main */
 };
 /* RTM_NEWROUTE (create, excl) or RTM_DELROUTE; protocol static, scope from via/oif. */
-int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *r,
-		     nslab_error *err);
+int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *r, nslab_error *err);
 /* RTM_NEWNEIGH (create/replace) or RTM_DELNEIGH; state NUD_* (NUD_PERMANENT for static). */
 int rtnl_build_neigh(void *buf, size_t len, int type, int ifindex, const struct nslab_prefix *ip,
 		     const uint8_t *mac, uint16_t state, nslab_error *err);
@@ -90,8 +91,8 @@ struct rtnl_link_info {
 	char name[IFNAMSIZ];
 	unsigned flags; /* IFF_* */
 	unsigned mtu;
-	int master;	 /* 0 if none */
-	int link;	 /* IFLA_LINK (veth peer ifindex), 0 if none */
+	int master;	  /* 0 if none */
+	int link;	  /* IFLA_LINK (veth peer ifindex), 0 if none */
 	int link_netnsid; /* -1 if none */
 	uint8_t mac[6];
 	bool has_mac;

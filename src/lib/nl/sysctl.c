@@ -51,8 +51,8 @@ int sysctl_write_in_ns(const char *key, const char *value, nslab_error *err)
 	if (n < 0)
 		return nslab_err_set(err, errno, "sysctl '%s': write '%s'", key, value);
 	if ((size_t)n != len)
-		return nslab_err_setx(err, EIO, "sysctl '%s': wrote %zd of %zu bytes of '%s'", key, n,
-				      len, value);
+		return nslab_err_setx(err, EIO, "sysctl '%s': wrote %zd of %zu bytes of '%s'", key,
+				      n, len, value);
 	return 0;
 }
 
