@@ -5,7 +5,7 @@
 # (not in `nslab ls`, no /run/netns entry, no network namespace, no interface).
 # Last, a failure in the middle of building (out of file descriptors) leaves
 # nothing behind either.
-. "$SRCDIR/tests/e2e/lib.sh"
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ip
 
 L=$(new_lab_name bad)
@@ -30,9 +30,8 @@ bad_file() {
 	[ "$(echo "$_err" | wc -l)" -eq 1 ] || bad "$1: more than one line on stderr"
 	[ -s "$TMP/$1.out" ] && bad "$1: output on stdout: $(cat "$TMP/$1.out")"
 	lab_listed "$L" && bad "$1: 'nslab ls' lists $L after a failed up"
-	[ "$(netns_count)" -le "$(cat "$TMP/start.count")" ] ||
-		bad "$1: $(netns_count) network namespaces referenced, $(cat "$TMP/start.count") before"
-	[ "$(run_netns)" = "$(cat "$TMP/start.runns")" ] || bad "$1: /run/netns changed"
+	no_leaked_ns start || bad "$1: our processes hold new namespaces: $(leaked_ns start)"
+	! run_netns | grep -q "^$L-" || bad "$1: /run/netns has entries of $L"
 }
 
 bad_file unknown-key 3 1 2 "unknown key 'colour'" <<'EOF'

@@ -3,7 +3,7 @@
 # exec: `nslab exec` passes exit statuses, stdio and the NSLAB_IP_* environment
 # through and fails clearly on unknown labs and nodes; `shell`, `ls`, `status`
 # (table and --json), a second `up` of the same name, and `down`.
-. "$SRCDIR/tests/e2e/lib.sh"
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ip
 
 L=$(new_lab_name exec)
@@ -128,7 +128,7 @@ done
 ok "status table lists every node"
 [ "$(nodes "$TMP/st.json" | tr '\n' ' ')" = "isp home server laptop box-1 box-2 phone " ] &&
 	ok "status --json lists every node" || bad "status --json nodes: $(nodes "$TMP/st.json" | tr '\n' ' ')"
-python3 - "$TMP/st.json" "$L" <<'EOF' || bad "status --json: wrong fields (see above)"
+$PY - "$TMP/st.json" "$L" <<'EOF' || bad "status --json: wrong fields (see above)"
 import json, sys
 st = json.load(open(sys.argv[1]))
 assert st["lab"] == sys.argv[2], st["lab"]
@@ -163,10 +163,23 @@ else
 	bad "nslab up FILE -d -q --name N, as the usage line writes it, failed: $(cat "$TMP/err")"
 fi
 
-# down: gone from ls, exec refused.
+# down: gone from ls, exec refused, and no process left in the lab's namespaces,
+# not even one an exec'd command left running in the background.
+for n in $(nodes "$TMP/st.json"); do ex "$n" -- readlink /proc/self/ns/net; done | sort -u >"$TMP/lab-ns"
+[ "$(wc -l <"$TMP/lab-ns")" -eq 7 ] || bad "7 nodes, $(wc -l <"$TMP/lab-ns") distinct namespaces"
+bg=$(ex laptop -- sh -c 'sleep 1000 >/dev/null 2>&1 </dev/null & echo $!')
+track_pid "$bg"
+alive "$bg" || bad "the background sleep ($bg) of an exec'd command did not start"
 "$NSLAB" down "$L"
 rc=$?
 [ $rc -eq 0 ] && ok "nslab down: exit 0" || bad "nslab down $L gave $rc"
+if wait_until 10 no_ns_holders "$TMP/lab-ns"; then
+	ok "after down, no process or fd is left in the lab's namespaces"
+else
+	bad "after down, processes are left in the lab's namespaces (pid comm where ns):"
+	ns_holders "$TMP/lab-ns" >&2
+fi
+alive "$bg" && bad "after down, the background sleep $bg started by 'exec laptop -- sh -c \"sleep &\"' still runs"
 lab_listed "$L" && bad "after down, 'nslab ls' still lists $L" || ok "after down, $L is not in 'nslab ls'"
 ex server -- true 2>/dev/null
 rc=$?

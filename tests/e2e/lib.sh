@@ -16,6 +16,9 @@ set -u
 : "${NSLAB:?NSLAB must name the nslab binary}"
 : "${SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
 E2E="$SRCDIR/tests/e2e"
+# the system's python3 starts faster than a version manager's shim
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 TEST=$(basename "$0" .sh)
 
 FAILURES=0 # checks that failed so far (see bad)
@@ -48,13 +51,6 @@ bad() {
 }
 
 ok() { printf '%s: ok: %s\n' "$TEST" "$*"; }
-
-# check MSG CMD...: run CMD; ok or bad with MSG.
-check() {
-	_msg=$1
-	shift
-	if "$@"; then ok "$_msg"; else bad "$_msg"; fi
-}
 
 finish() {
 	if [ "$FAILURES" -gt 0 ]; then
@@ -90,12 +86,11 @@ require_env() {
 	fi
 }
 
+# On exit: labs down, --persist entries removed, then whatever tracked process
+# still runs killed, if it still is ours (a PID may have been reused meanwhile).
 e2e_cleanup() {
 	_rc=$?
 	trap - EXIT INT TERM HUP
-	for _p in $E2E_PIDS; do
-		kill -9 "$_p" 2>/dev/null
-	done
 	for _l in $E2E_LABS; do
 		if lab_listed "$_l"; then
 			"$NSLAB" down "$_l" >/dev/null 2>&1 || log "cleanup: nslab down $_l failed"
@@ -103,6 +98,11 @@ e2e_cleanup() {
 	done
 	for _l in $E2E_CLEANUP; do
 		"$NSLAB" cleanup "$_l" >/dev/null 2>&1
+	done
+	for _p in $E2E_PIDS; do
+		if alive "$_p" && ours "$_p"; then
+			kill -9 "$_p" 2>/dev/null
+		fi
 	done
 	for _p in $E2E_PIDS; do
 		wait "$_p" 2>/dev/null
@@ -170,37 +170,41 @@ lab_up() {
 
 # status_json LAB FILE: `nslab status LAB --json` into FILE; fatal if it fails.
 status_json() {
+	rm -f "$2.tsv"
 	"$NSLAB" status "$1" --json >"$2" 2>"$2.err" || {
 		cat "$2.err" >&2
 		fail "nslab status $1 --json failed"
 	}
-	python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$2" ||
+	$PY -c 'import json, sys; json.load(open(sys.argv[1]))' "$2" ||
 		fail "nslab status $1 --json is not JSON"
+}
+
+# status_tsv STATUS_JSON: STATUS_JSON.tsv, one line per node interface address:
+# "node kind iface primary(1|0) fam addr" (fam 4 or 6, addr without the length).
+status_tsv() {
+	$PY - "$1" >"$1.tsv" <<'EOF'
+import json, sys
+for n in json.load(open(sys.argv[1]))["nodes"]:
+    for f in n["ifaces"]:
+        for fam in ("4", "6"):
+            if "ip" + fam in f:
+                print(n["name"], n["kind"], f["name"], int(f["name"] == n.get("primary")), fam,
+                      f["ip" + fam].split("/")[0])
+EOF
 }
 
 # addr STATUS_JSON NODE FAMILY [IFACE]: a node's address (no prefix length) from
 # status --json; FAMILY is 4 or 6; IFACE defaults to the node's primary interface.
 addr() {
-	python3 - "$@" <<'EOF'
-import json, sys
-st = json.load(open(sys.argv[1]))
-node, fam = sys.argv[2], sys.argv[3]
-want = sys.argv[4] if len(sys.argv) > 4 else None
-for n in st["nodes"]:
-    if n["name"] != node:
-        continue
-    iface = want or n.get("primary")
-    for f in n["ifaces"]:
-        if f["name"] == iface and ("ip" + fam) in f:
-            print(f["ip" + fam].split("/")[0])
-            sys.exit(0)
-sys.exit(1)
-EOF
+	[ -s "$1.tsv" ] || status_tsv "$1"
+	awk -v n="$2" -v fam="$3" -v i="${4:-}" '
+		$1 == n && $5 == fam && ((i == "" && $4 == 1) || $3 == i) { print $6; found = 1; exit }
+		END { exit !found }' "$1.tsv"
 }
 
 # nodes STATUS_JSON [router|device]: node names, one a line.
 nodes() {
-	python3 - "$@" <<'EOF'
+	$PY - "$@" <<'EOF'
 import json, sys
 st = json.load(open(sys.argv[1]))
 kind = sys.argv[2] if len(sys.argv) > 2 else None
@@ -211,27 +215,38 @@ EOF
 }
 
 # Leftovers. Namespaces are counted by what references them: a process
-# (any thread's ns/net) or an open fd. /run/netns entries are listed apart.
-netns_refs() {
-	find /proc/[0-9]*/task/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 -lname 'net:\[*' \
-		-printf '%l\n' 2>/dev/null | sort -u
-}
-netns_count() { netns_refs | wc -l; }
-netns_count_at_most() { [ "$(netns_count)" -le "$1" ]; }
-# The other namespaces a lab makes: its mount namespace (/etc/hosts), its user namespace (rootless).
-otherns_refs() {
+# (any thread's ns/*) or an open fd. /run/netns entries are listed apart.
+#
+# Other people's labs may come and go on the machine while a test runs, so a
+# count that grew is a failure only if a new namespace is held by one of *our*
+# processes: every process this test starts, and everything nslab starts for
+# it (the supervisor, exec'd commands), carries NSLAB_E2E_RUN in its
+# environment. A count that grew because of foreign programs is only noted.
+NSLAB_E2E_RUN="$TEST-$(id -u)-$$"
+export NSLAB_E2E_RUN
+
+# ns_refs KIND...: distinct namespaces of those kinds (net, mnt, user) referenced.
+ns_refs() {
 	find /proc/[0-9]*/task/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 \
-		\( -lname 'mnt:\[*' -o -lname 'user:\[*' \) -printf '%l\n' 2>/dev/null | sort -u
+		\( -lname 'net:\[*' -o -lname 'mnt:\[*' -o -lname 'user:\[*' \) \
+		-printf '%l\n' 2>/dev/null | grep -E "^($(echo "$@" | tr ' ' '|')):" | sort -u
 }
-otherns_count_at_most() { [ "$(otherns_refs | wc -l)" -le "$1" ]; }
+netns_refs() { ns_refs net; }
+netns_count() { netns_refs | wc -l; }
+otherns_refs() { ns_refs mnt user; }
 run_netns() { ls -1 /run/netns 2>/dev/null | sort; }
 host_links() { ip -o link show 2>/dev/null | sed 's/^[0-9]*: \([^:@]*\).*/\1/' | sort; }
 my_netns() { readlink /proc/self/ns/net; }
 
-# ns_holders INODES_FILE: "pid comm how" of every process referencing one of the
-# namespaces listed in INODES_FILE (lines "net:[N]"); nothing when none is left.
+# ours PID: the process was started by this test run (directly or through nslab).
+ours() { tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qxF "NSLAB_E2E_RUN=$NSLAB_E2E_RUN"; }
+
+# ns_holders INODES_FILE: "pid comm where ns" of every process referencing one of
+# the namespaces listed in INODES_FILE (lines "net:[N]"); nothing when none is left.
 ns_holders() {
-	find /proc/[0-9]*/task/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 -lname 'net:\[*' \
+	[ -s "$1" ] || return 0
+	find /proc/[0-9]*/task/[0-9]*/ns /proc/[0-9]*/fd -maxdepth 1 \
+		\( -lname 'net:\[*' -o -lname 'mnt:\[*' -o -lname 'user:\[*' \) \
 		-printf '%h %l\n' 2>/dev/null | grep -F -f "$1" |
 		while read -r _dir _ns; do
 			_pid=$(echo "$_dir" | cut -d/ -f3)
@@ -240,41 +255,70 @@ ns_holders() {
 }
 no_ns_holders() { [ -z "$(ns_holders "$1")" ]; }
 
+# new_ns SNAPSHOT KIND...: namespaces referenced now that were not at SNAPSHOT.
+new_ns() {
+	_snap=$1
+	shift
+	ns_refs "$@" | comm -13 "$TMP/$_snap.ns" -
+}
+# leaked_ns SNAPSHOT: "pid comm where ns" of our processes holding a namespace new since SNAPSHOT.
+leaked_ns() {
+	new_ns "$1" net mnt user >"$TMP/$1.new"
+	ns_holders "$TMP/$1.new" | while read -r _pid _rest; do
+		! ours "$_pid" || echo "$_pid $_rest"
+	done
+}
+no_leaked_ns() { [ -z "$(leaked_ns "$1")" ]; }
+
 # abstract_socket LAB: the lab's control socket is still bound somewhere.
 abstract_socket() { grep -q "@nslab/[0-9]*/$1\$" /proc/net/unix; }
 
 # Snapshot / compare what a lab may leave behind on the host.
 leftovers_snapshot() {
-	netns_refs >"$TMP/$1.refs"
-	wc -l <"$TMP/$1.refs" >"$TMP/$1.count"
-	otherns_refs >"$TMP/$1.other"
+	ns_refs net mnt user >"$TMP/$1.ns"
+	netns_count >"$TMP/$1.count"
+	otherns_refs | wc -l >"$TMP/$1.other-count"
 	run_netns >"$TMP/$1.runns"
 	host_links >"$TMP/$1.links"
 }
 
-# leftovers_check SNAPSHOT LAB: namespaces, /run/netns entries, host interfaces,
-# control socket all as before (bounded wait for the kernel to drop namespaces).
+# count_back SNAPSHOT WHAT BEFORE REFS_FUNC: the count of namespaces is back
+# (bounded wait), else a note naming the foreign holders.
+count_back() {
+	_n=$($4 | wc -l)
+	_t=30
+	while [ "$_n" -gt "$3" ] && [ $_t -gt 0 ]; do
+		sleep 0.1
+		_t=$((_t - 1))
+		_n=$($4 | wc -l)
+	done
+	if [ "$_n" -le "$3" ]; then
+		ok "$1: $2 namespaces back to $3 (now $_n)"
+	else
+		log "note: $_n $2 namespaces referenced, $3 before; the new ones are held by:"
+		new_ns "$1" net mnt user >"$TMP/$1.new"
+		ns_holders "$TMP/$1.new" | awk '{ print "  " $1, $2 }' | sort -u | head -10
+	fi
+}
+
+# leftovers_check SNAPSHOT LAB: no namespace held by our processes, namespace
+# counts, /run/netns entries, host interfaces, control socket all as before.
 leftovers_check() {
-	_before=$(cat "$TMP/$1.count")
-	if wait_until 10 netns_count_at_most "$_before"; then
-		ok "$2: network namespaces back to $_before (now $(netns_count))"
+	if wait_until 10 no_leaked_ns "$1"; then
+		ok "$2: none of our processes holds a namespace made since the start"
 	else
-		netns_refs | comm -13 "$TMP/$1.refs" - >"$TMP/$1.new-refs"
-		bad "$2: $(netns_count) network namespaces referenced, $_before before; new ones held by:"
-		ns_holders "$TMP/$1.new-refs" | head -20 >&2
+		bad "$2: our processes still hold new namespaces 10 s later (pid comm where ns):"
+		leaked_ns "$1" | head -20 >&2
 	fi
-	_before=$(wc -l <"$TMP/$1.other")
-	if wait_until 10 otherns_count_at_most "$_before"; then
-		ok "$2: mount and user namespaces back to $_before"
-	else
-		otherns_refs | comm -13 "$TMP/$1.other" - >"$TMP/$1.new-other"
-		bad "$2: $(otherns_refs | wc -l) mount and user namespaces referenced, $_before before; new: $(echo $(cat "$TMP/$1.new-other"))"
-	fi
+	count_back "$1" network "$(cat "$TMP/$1.count")" netns_refs
+	count_back "$1" "mount and user" "$(cat "$TMP/$1.other-count")" otherns_refs
 	run_netns >"$TMP/$1.runns-after"
-	_new=$(comm -13 "$TMP/$1.runns" "$TMP/$1.runns-after")
-	if [ -z "$_new" ]; then ok "$2: no new /run/netns entries"; else
+	_new=$(comm -13 "$TMP/$1.runns" "$TMP/$1.runns-after" | grep "^$2-")
+	if [ -z "$_new" ]; then ok "$2: no /run/netns/$2-* entries"; else
 		bad "$2: new /run/netns entries: $(echo $_new)"
 	fi
+	_new=$(comm -13 "$TMP/$1.runns" "$TMP/$1.runns-after" | grep -v "^$2-")
+	[ -z "$_new" ] || log "note: /run/netns entries of other labs appeared meanwhile: $(echo $_new)"
 	host_links >"$TMP/$1.links-after"
 	_new=$(comm -13 "$TMP/$1.links" "$TMP/$1.links-after")
 	if [ -z "$_new" ]; then ok "$2: no new interfaces on the host"; else

@@ -4,7 +4,7 @@
 # a line, seq 1, 2, 3..., every router, device and interface added, lab_built,
 # lab_destroyed last; DIR/state.json lists every node with its addresses, the
 # same as `status --json` and as the events say. NSLAB_OUTDIR works too.
-. "$SRCDIR/tests/e2e/lib.sh"
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env
 
 L=$(new_lab_name outdir)
@@ -20,7 +20,7 @@ out=$("$NSLAB" exec "$L" laptop -- sh -c 'echo "$NSLAB_IP_SERVER"')
 [ -n "$out" ] || bad "exec in laptop printed nothing"
 "$NSLAB" down "$L" || bad "nslab down $L failed"
 
-python3 - "$OUT" "$L" "$TMP/st.json" "$TMP/state-up.json" <<'EOF'
+$PY - "$OUT" "$L" "$TMP/st.json" "$TMP/state-up.json" <<'EOF'
 import json, os, sys
 out, lab, status_path, state_up_path = sys.argv[1:5]
 failures = []

@@ -3,7 +3,7 @@
 # persist (root only): `up -d --persist` names every node's namespace
 # /run/netns/<lab>-<node> for `ip netns exec`; they outlive `nslab down`, and
 # `nslab cleanup LAB` removes them, leaving nothing behind.
-. "$SRCDIR/tests/e2e/lib.sh"
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 
 # Rootless --persist is documented as unsupported: a skip, even in CI.
 if ! is_root; then

@@ -6,7 +6,7 @@
 # and their commands end, no process or fd references any of the lab's network
 # namespaces, and the namespace count, /run/netns and the host's interfaces
 # are as before.
-. "$SRCDIR/tests/e2e/lib.sh"
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ip
 
 # sup_netns PID: the network namespaces the supervisor holds (fds, threads), but the host's.
@@ -73,21 +73,30 @@ inner_ns=$(readlink "/proc/$inner/ns/net")
 grep -qxF "$inner_ns" "$TMP/lab-ns" && ok "sleep $inner runs in laptop's namespace $inner_ns" ||
 	bad "sleep $inner runs in $inner_ns, not in one of the lab's namespaces"
 
+# ... and one a command left running in the background, in its own session.
+daemon=$("$NSLAB" exec "$L" server -- sh -c 'setsid sleep 1000 >/dev/null 2>&1 </dev/null & echo $!')
+track_pid "$daemon"
+alive "$daemon" || bad "the background sleep ($daemon) in server did not start"
+
 kill -9 $sup
-wait $sup
+wait $sup 2>/dev/null # (no "Killed" from the shell)
 rc=$?
 [ $rc -eq 137 ] || bad "the supervisor $sup exited with $rc after SIGKILL, expected 137"
 if wait_until 10 not alive $client; then ok "the exec client $client exited"; else
 	bad "the exec client $client is still running 10 s after SIGKILL of the supervisor"
 fi
-wait $client
+wait $client 2>/dev/null
 rc=$?
 [ $rc -ne 0 ] && ok "the exec client exited with $rc" || bad "the exec client exited with 0 though its command was killed"
 if wait_until 10 not alive "$inner"; then ok "the command inside the lab ($inner) is gone"; else
 	bad "the command inside the lab (sleep, pid $inner) still runs after SIGKILL of the supervisor"
-	kill -9 "$inner" 2>/dev/null # started by our exec client
+	! ours "$inner" || kill -9 "$inner" 2>/dev/null # started by our exec client
+fi
+if wait_until 10 not alive "$daemon"; then ok "the background command in server ($daemon) is gone"; else
+	bad "the background command in server (setsid sleep, pid $daemon) still runs after SIGKILL of the supervisor"
 fi
 after_kill "$L" run "$TMP/lab-ns"
+! { alive "$daemon" && ours "$daemon"; } || kill -9 "$daemon" # started above through nslab exec
 
 ### While building: a big lab, killed once events.jsonl shows devices being added.
 L=$(new_lab_name killb)
@@ -103,7 +112,7 @@ sup_netns $sup >"$TMP/lab-ns" # every added device's, and more by now
 grep -q lab_built "$TMP/out/events.jsonl" &&
 	fail "the big lab was built before the kill: make tests/e2e/big.yaml bigger"
 kill -9 $sup
-wait $sup
+wait $sup 2>/dev/null # (no "Killed" from the shell)
 rc=$?
 [ $rc -eq 137 ] || bad "the building supervisor $sup exited with $rc after SIGKILL, expected 137"
 grep -q lab_built "$TMP/out/events.jsonl" &&
