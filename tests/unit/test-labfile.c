@@ -11,6 +11,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "lab/plan.h"
+
 #define SENTINEL ((struct lab_spec *)0x1)
 
 static struct lab_spec *parse_ok(const char *text, const char *file)
@@ -109,7 +111,7 @@ static void test_office_example(void **state)
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/two-hosts.yaml", "examples/office.yaml",
-					      "examples/chain.yaml" };
+					     "examples/chain.yaml" };
 	_cleanup_(lab_spec_freep) struct lab_spec *chain = NULL;
 
 	(void)state;
@@ -117,9 +119,14 @@ static void test_examples(void **state)
 		_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
 		nslab_error err = { 0 };
 
+		_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+
 		if (labfile_parse(files[i], &spec, &err) < 0)
 			print_error("%s\n", err.msg);
 		assert_non_null(spec);
+		/* and every example plans */
+		assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
+		assert_int_equal(plan->n_nodes, 1 + spec->n_routers + spec->n_devices);
 	}
 	assert_int_equal(labfile_parse("examples/chain.yaml", &chain, NULL), 0);
 	assert_string_equal(chain->name, "chain");
@@ -137,7 +144,8 @@ static void test_examples(void **state)
 
 static void test_defaults(void **state)
 {
-	_cleanup_(lab_spec_freep) struct lab_spec *spec = parse_ok("routers:\n  r:\n", "dir/my-lab.yml");
+	_cleanup_(lab_spec_freep) struct lab_spec *spec =
+		parse_ok("routers:\n  r:\n", "dir/my-lab.yml");
 
 	(void)state;
 	assert_string_equal(spec->name, "my-lab");
@@ -274,7 +282,8 @@ static const struct error_case errors[] = {
 	{ "seed: 18446744073709551616\n",
 	  "t.yaml:1:7: bad seed '18446744073709551616' (expected an unsigned integer)" },
 	{ "dad: maybe\n", "t.yaml:1:6: bad dad 'maybe' (expected true or false)" },
-	{ "devices:\n  d: {router: r, count: 0}\n", "t.yaml:2:25: bad count '0' (expected 1..4096)" },
+	{ "devices:\n  d: {router: r, count: 0}\n",
+	  "t.yaml:2:25: bad count '0' (expected 1..4096)" },
 	{ "devices:\n  d: {router: r, count: 5000}\n",
 	  "t.yaml:2:25: bad count '5000' (expected 1..4096)" },
 	{ "lab: Office\n",
@@ -287,12 +296,13 @@ static const struct error_case errors[] = {
 	{ "lab: 'it''s'\n", "t.yaml:1:6: escape sequences are not supported" },
 	{ "lab: a\n  b\n", "t.yaml:1:6: multi-line values are not supported" },
 	{ "lab: |\n  a\n", "t.yaml:1:1: block scalars ('|', '>') are not supported" },
-	{ "routers:\n  caf\xc3\xa9: {}\n",
-	  "t.yaml:2:3: bad router name 'caf?" "?': use a-z, 0-9 and '-', start with a letter, do not "
-	  "end with '-', at most 63 characters" },
+	{ "routers:\n  caf\xc3\xa9: {}\n", "t.yaml:2:3: bad router name 'caf?"
+					   "?': use a-z, 0-9 and '-', start with a letter, do not "
+					   "end with '-', at most 63 characters" },
 	/* unknown routers, devices used as routers */
 	{ "routers:\n  a: {upstream: nope}\n", "t.yaml:2:17: unknown router 'nope'" },
-	{ "routers:\n  a: {}\ndevices:\n  d: {router: nope}\n", "t.yaml:4:15: unknown router 'nope'" },
+	{ "routers:\n  a: {}\ndevices:\n  d: {router: nope}\n",
+	  "t.yaml:4:15: unknown router 'nope'" },
 	{ "routers:\n  r: {}\ndevices:\n  d: {router: r}\n  e: {router: d}\n",
 	  "t.yaml:5:15: 'd' is a device, not a router" },
 	/* cycles */
@@ -328,7 +338,8 @@ static const struct error_case errors[] = {
 	  "t.yaml:4:18: 'router' and 'ifaces' cannot be used together" },
 	{ "devices:\n  d: {count: 2}\n", "t.yaml:2:3: device 'd' needs 'router' or 'ifaces'" },
 	{ "devices:\n  d:\n", "t.yaml:2:3: device 'd' needs 'router' or 'ifaces'" },
-	{ "devices:\n  d:\n    ifaces: {eth0: }\n", "t.yaml:3:14: interface 'eth0' needs 'router'" },
+	{ "devices:\n  d:\n    ifaces: {eth0: }\n",
+	  "t.yaml:3:14: interface 'eth0' needs 'router'" },
 	{ "devices:\n  d:\n    ifaces: {eth0: {}}\n",
 	  "t.yaml:3:14: interface 'eth0' needs 'router'" },
 	{ "routers:\n  r: {}\ndevices:\n  d:\n    ifaces: {}\n",
@@ -374,11 +385,16 @@ static const struct error_case errors[] = {
 	  "t.yaml:2:8: ranges: ix4 '2001:db8::/64' is not an IPv4 prefix" },
 	{ "ranges:\n  ix4: 198.18.0.1/22\n",
 	  "t.yaml:2:8: ranges: ix4 '198.18.0.1/22' has host bits set" },
-	{ "ranges:\n  ix6: 2001:db8::/127\n", "t.yaml:2:8: ranges: ix6 '2001:db8::/127' is too small" },
+	{ "ranges:\n  ix6: 2001:db8::/127\n",
+	  "t.yaml:2:8: ranges: ix6 '2001:db8::/127' is too small" },
 	{ "ranges:\n  sub4: 31\n",
 	  "t.yaml:2:9: ranges: sub4 /31 leaves no room for devices (at most /30)" },
-	{ "ranges:\n  sub4: 8\n", "t.yaml:2:9: ranges: sub4 /8 does not fit in public4 198.18.0.0/15" },
-	{ "ranges:\n  sub6: 129\n", "t.yaml:2:9: bad sub6 '129' (expected a prefix length 0..128)" },
+	{ "ranges:\n  sub4: 8\n",
+	  "t.yaml:2:9: ranges: sub4 /8 does not fit in public4 198.18.0.0/15" },
+	{ "ranges:\n  ix4: 198.18.0.0/29\n  public4: 198.18.0.0/28\n",
+	  "t.yaml:3:12: ranges: sub4 /24 does not fit in public4 198.18.0.0/28" },
+	{ "ranges:\n  sub6: 129\n",
+	  "t.yaml:2:9: bad sub6 '129' (expected a prefix length 0..128)" },
 	{ "ranges:\n  public4: 198.18.1.0/24\n",
 	  "t.yaml:2:12: ranges: public4 198.18.1.0/24 lies inside ix4 198.18.0.0/22" },
 	/* YAML itself */
@@ -489,9 +505,10 @@ static void test_name_rules(void **state)
 	assert_false(spec_node_name_ok("a-"));
 	assert_false(spec_node_name_ok("a.b"));
 	assert_false(spec_node_name_ok("A"));
-	assert_true(spec_node_name_ok("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"));
-	assert_false(
-		spec_node_name_ok("abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"));
+	assert_true(spec_node_name_ok(
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijk"));
+	assert_false(spec_node_name_ok(
+		"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"));
 	assert_true(spec_lab_name_ok("abcdefghijklmnopqrstuvwxyz012345"));
 	assert_false(spec_lab_name_ok("abcdefghijklmnopqrstuvwxyz0123456"));
 	assert_true(spec_iface_name_ok("eth0"));

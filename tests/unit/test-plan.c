@@ -348,30 +348,33 @@ static void test_chain(void **state)
 	(void)state;
 	assert_int_equal(labfile_parse("examples/chain.yaml", &spec, NULL), 0);
 	assert_int_equal(lab_plan_make(spec, &plan, NULL), 0);
-	assert_string_equal(routes(&plan->nodes[0]),
-			    "198.18.4.0/24 via 198.18.0.2/32; 2001:db8:1:1::/64 via 2001:db8::2/128; "
-			    "198.18.5.0/24 via 198.18.0.2/32; 2001:db8:1:2::/64 via 2001:db8::2/128; "
-			    "10.0.1.0/24 via 198.18.0.2/32; fd10:0:0:1::/64 via 2001:db8::2/128; "
-			    "10.0.2.0/24 via 198.18.0.2/32; fd10:0:0:2::/64 via 2001:db8::2/128; "
-			    "2001:db8:1:3::/64 via 2001:db8::2/128; "
-			    "198.18.6.0/24 via 198.18.0.2/32");
+	assert_string_equal(
+		routes(&plan->nodes[0]),
+		"198.18.4.0/24 via 198.18.0.2/32; 2001:db8:1:1::/64 via 2001:db8::2/128; "
+		"198.18.5.0/24 via 198.18.0.2/32; 2001:db8:1:2::/64 via 2001:db8::2/128; "
+		"10.0.1.0/24 via 198.18.0.2/32; fd10:0:0:1::/64 via 2001:db8::2/128; "
+		"10.0.2.0/24 via 198.18.0.2/32; fd10:0:0:2::/64 via 2001:db8::2/128; "
+		"2001:db8:1:3::/64 via 2001:db8::2/128; "
+		"198.18.6.0/24 via 198.18.0.2/32");
 	n = node(plan, "transit");
 	assert_int_equal(n->mtu, 9000);
 	assert_int_equal(n->ifaces[0].mtu, 0);
-	assert_string_equal(routes(n),
-			    "0.0.0.0/0 via 198.18.0.1/32; ::/0 via 2001:db8::1/128; "
-			    "198.18.5.0/24 via 198.18.4.2/32; 2001:db8:1:2::/64 via 2001:db8:1:1::2/128; "
-			    "10.0.1.0/24 via 198.18.4.2/32; fd10:0:0:1::/64 via 2001:db8:1:1::2/128; "
-			    "10.0.2.0/24 via 198.18.4.2/32; fd10:0:0:2::/64 via 2001:db8:1:1::2/128; "
-			    "2001:db8:1:3::/64 via 2001:db8:1:1::2/128; "
-			    "198.18.6.0/24 via 198.18.4.3/32");
+	assert_string_equal(
+		routes(n),
+		"0.0.0.0/0 via 198.18.0.1/32; ::/0 via 2001:db8::1/128; "
+		"198.18.5.0/24 via 198.18.4.2/32; 2001:db8:1:2::/64 via 2001:db8:1:1::2/128; "
+		"10.0.1.0/24 via 198.18.4.2/32; fd10:0:0:1::/64 via 2001:db8:1:1::2/128; "
+		"10.0.2.0/24 via 198.18.4.2/32; fd10:0:0:2::/64 via 2001:db8:1:1::2/128; "
+		"2001:db8:1:3::/64 via 2001:db8:1:1::2/128; "
+		"198.18.6.0/24 via 198.18.4.3/32");
 	n = node(plan, "isp");
 	assert_int_equal(n->ifaces[0].mtu, 9000); /* the link below transit */
-	assert_string_equal(routes(n),
-			    "0.0.0.0/0 via 198.18.4.1/32; ::/0 via 2001:db8:1:1::1/128; "
-			    "10.0.1.0/24 via 198.18.5.2/32; fd10:0:0:1::/64 via 2001:db8:1:2::2/128; "
-			    "10.0.2.0/24 via 198.18.5.2/32; fd10:0:0:2::/64 via 2001:db8:1:2::2/128; "
-			    "2001:db8:1:3::/64 via 2001:db8:1:2::3/128");
+	assert_string_equal(
+		routes(n),
+		"0.0.0.0/0 via 198.18.4.1/32; ::/0 via 2001:db8:1:1::1/128; "
+		"10.0.1.0/24 via 198.18.5.2/32; fd10:0:0:1::/64 via 2001:db8:1:2::2/128; "
+		"10.0.2.0/24 via 198.18.5.2/32; fd10:0:0:2::/64 via 2001:db8:1:2::2/128; "
+		"2001:db8:1:3::/64 via 2001:db8:1:2::3/128");
 	n = node(plan, "campus");
 	assert_string_equal(routes(n),
 			    "0.0.0.0/0 via 198.18.5.1/32; ::/0 via 2001:db8:1:2::1/128; "
@@ -474,7 +477,8 @@ static void test_exhaustion(void **state)
 				    "  f: {}\n",
 				    msg, sizeof(msg)),
 			 -ENOSPC);
-	assert_string_equal(msg, "t.yaml:9:3: router 'f': IX subnet 198.18.0.0/29 is full (5 hosts)");
+	assert_string_equal(msg,
+			    "t.yaml:9:3: router 'f': IX subnet 198.18.0.0/29 is full (5 hosts)");
 	assert_int_equal(plan_error("ranges:\n  sub4: 30\n"
 				    "routers:\n  a: {}\n  b: {upstream: a}\n  c: {upstream: a}\n",
 				    msg, sizeof(msg)),
@@ -544,14 +548,16 @@ static void test_ix_capacity(void **state)
 	assert_int_equal(lab_spec_new("ix", &spec, &err), 0);
 	for (int i = 0; i < 1022; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
-		assert_int_equal(lab_spec_add_router(spec,
-						     &(struct spec_router){
-							     .name = name, .pool = LAB_POOL_PRIVATE },
-						     &err),
-				 0);
+		assert_int_equal(
+			lab_spec_add_router(
+				spec,
+				&(struct spec_router){ .name = name, .pool = LAB_POOL_PRIVATE },
+				&err),
+			0);
 	}
 	assert_int_equal(lab_plan_make(spec, &plan, &err), -ENOSPC);
-	assert_string_equal(err.msg, "router 'r1021': IX subnet 198.18.0.0/22 is full (1021 hosts)");
+	assert_string_equal(err.msg,
+			    "router 'r1021': IX subnet 198.18.0.0/22 is full (1021 hosts)");
 	spec->n_routers--;
 	free(spec->routers[spec->n_routers].name);
 	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
@@ -590,11 +596,12 @@ static void test_scale(void **state)
 	assert_int_equal(lab_spec_new("scale", &spec, &err), 0);
 	for (int i = 0; i < 1000; i++) {
 		snprintf(name, sizeof(name), "router-%d", i);
-		assert_int_equal(lab_spec_add_router(spec,
-						     &(struct spec_router){
-							     .name = name, .pool = LAB_POOL_PRIVATE },
-						     &err),
-				 0);
+		assert_int_equal(
+			lab_spec_add_router(
+				spec,
+				&(struct spec_router){ .name = name, .pool = LAB_POOL_PRIVATE },
+				&err),
+			0);
 	}
 	for (int i = 0; i < 4096; i++) {
 		snprintf(name, sizeof(name), "device-%d", i);
@@ -653,11 +660,12 @@ static void test_deep_chain(void **state)
 	for (int i = 0; i < 200; i++) {
 		snprintf(name, sizeof(name), "r%d", i);
 		snprintf(up, sizeof(up), "r%d", i - 1);
-		assert_int_equal(lab_spec_add_router(spec,
-						     &(struct spec_router){
-							     .name = name, .upstream = i ? up : NULL },
-						     &err),
-				 0);
+		assert_int_equal(
+			lab_spec_add_router(
+				spec,
+				&(struct spec_router){ .name = name, .upstream = i ? up : NULL },
+				&err),
+			0);
 	}
 	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
 	assert_int_equal(plan->nodes[0].n_routes, 400);

@@ -181,10 +181,34 @@ static int add_kid(struct yreader *rd, struct ynode *n, struct ynode *kid)
  * read_node() - The node that starts with event ev (consumed), children included
  * Depth is bounded by libfyaml's nesting limit, so recursion is too.
  */
+static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret);
+
+/* The children of collection n, up to its end event. */
+static int read_children(struct yreader *rd, struct ynode *n, enum fy_event_type end)
+{
+	for (;;) {
+		struct fy_event *ev = NULL;
+		struct ynode *kid;
+		int r = next_event(rd, &ev);
+
+		if (r < 0)
+			return r;
+		if (ev->type == end) {
+			fy_parser_event_free(rd->fyp, ev);
+			return 0;
+		}
+		r = read_node(rd, ev, &kid);
+		if (r >= 0)
+			r = add_kid(rd, n, kid);
+		if (r < 0)
+			return r;
+	}
+}
+
 static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret)
 {
 	_cleanup_(ynode_freep) struct ynode *n = calloc(1, sizeof(*n));
-	enum fy_event_type type = ev->type, end;
+	enum fy_event_type type = ev->type;
 	struct spec_loc prev = rd->last;
 	int r = 0;
 
@@ -197,49 +221,19 @@ static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret
 		return nslab_err_set(rd->err, ENOMEM, "read YAML node");
 	if (r < 0)
 		return r;
-	switch (type) {
-	case FYET_SCALAR:
-		*ret = TAKE_PTR(n);
-		return 0;
-	case FYET_MAPPING_START:
-		n->type = Y_MAP;
-		end = FYET_MAPPING_END;
-		break;
-	case FYET_SEQUENCE_START:
-		n->type = Y_SEQ;
-		end = FYET_SEQUENCE_END;
-		break;
-	case FYET_ALIAS:
+	if (type == FYET_MAPPING_START || type == FYET_SEQUENCE_START) {
+		n->type = type == FYET_MAPPING_START ? Y_MAP : Y_SEQ;
+		r = read_children(rd, n, n->type == Y_MAP ? FYET_MAPPING_END : FYET_SEQUENCE_END);
+	} else if (type == FYET_ALIAS) {
 		/* the mark is on the alias name: point at the '*' */
 		if (n->loc.col > 1)
 			n->loc.col--;
-		return spec_error(rd->err, rd->spec, n->loc, EINVAL, "aliases are not supported");
-	case FYET_NONE:
-	case FYET_STREAM_START:
-	case FYET_STREAM_END:
-	case FYET_DOCUMENT_START:
-	case FYET_DOCUMENT_END:
-	case FYET_MAPPING_END:
-	case FYET_SEQUENCE_END:
-	default:
-		return spec_error(rd->err, rd->spec, n->loc, EINVAL, "unexpected YAML event");
+		r = spec_error(rd->err, rd->spec, n->loc, EINVAL, "aliases are not supported");
+	} else if (type != FYET_SCALAR) {
+		r = spec_error(rd->err, rd->spec, n->loc, EINVAL, "unexpected YAML event");
 	}
-	for (;;) {
-		struct ynode *kid;
-
-		r = next_event(rd, &ev);
-		if (r < 0)
-			return r;
-		if (ev->type == end) {
-			fy_parser_event_free(rd->fyp, ev);
-			break;
-		}
-		r = read_node(rd, ev, &kid);
-		if (r >= 0)
-			r = add_kid(rd, n, kid);
-		if (r < 0)
-			return r;
-	}
+	if (r < 0)
+		return r;
 	*ret = TAKE_PTR(n);
 	return 0;
 }
@@ -247,7 +241,7 @@ static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret
 /* Expect an event of type want and drop it. */
 static int skip_event(struct yreader *rd, enum fy_event_type want, const char *what)
 {
-	struct fy_event *ev;
+	struct fy_event *ev = NULL;
 	struct spec_loc loc;
 	int r = next_event(rd, &ev);
 
@@ -263,7 +257,7 @@ static int skip_event(struct yreader *rd, enum fy_event_type want, const char *w
 static int read_document(struct yreader *rd, struct ynode **ret)
 {
 	_cleanup_(ynode_freep) struct ynode *root = NULL;
-	struct fy_event *ev;
+	struct fy_event *ev = NULL;
 	int r;
 
 	r = skip_event(rd, FYET_STREAM_START, "expected a YAML stream");

@@ -37,11 +37,11 @@ struct planner {
 	struct lab_plan *plan;
 	nslab_error *err;
 	struct spec_names names;
-	ssize_t *rup;		  /* spec router -> spec router of its upstream; -1: the IX */
-	size_t *rnode;		  /* spec router -> plan node */
-	unsigned *fam;		  /* plan node -> families of its downstream (root: both) */
-	struct nslab_prefix *net; /* plan node -> downstream networks, [2 * node + v6] */
-	uint64_t *next_host;	  /* plan node -> next host number on its downstream */
+	ssize_t *rup;		    /* spec router -> spec router of its upstream; -1: the IX */
+	size_t *rnode;		    /* spec router -> plan node */
+	unsigned *fam;		    /* plan node -> families of its downstream (root: both) */
+	struct nslab_prefix *net;   /* plan node -> downstream networks, [2 * node + v6] */
+	uint64_t *next_host;	    /* plan node -> next host number on its downstream */
 	uint64_t next_subnet[2][2]; /* [pool][v6]: next subnet index of each pool */
 };
 
@@ -211,8 +211,11 @@ static int plan_root(struct planner *p)
 	struct plan_node *n = &p->plan->nodes[0];
 	int r;
 
-	*n = (struct plan_node){ .kind = PLAN_ROOT, .spec_index = -1, .default_iface = -1,
-				 .has_bridge = true, .forwarding = true };
+	*n = (struct plan_node){ .kind = PLAN_ROOT,
+				 .spec_index = -1,
+				 .default_iface = -1,
+				 .has_bridge = true,
+				 .forwarding = true };
 	n->name = strdup("");
 	if (!n->name)
 		return nslab_err_set(p->err, ENOMEM, "plan the lab root");
@@ -242,8 +245,8 @@ static int alloc_subnet(struct planner *p, const struct spec_router *sr, bool v6
 {
 	const struct spec_ranges *rg = &p->spec->ranges;
 	bool priv = sr->pool == LAB_POOL_PRIVATE;
-	const struct nslab_prefix *range = priv ? (v6 ? &rg->private6 : &rg->private4)
-						: (v6 ? &rg->public6 : &rg->public4);
+	const struct nslab_prefix *range =
+		priv ? (v6 ? &rg->private6 : &rg->private4) : (v6 ? &rg->public6 : &rg->public4);
 	const struct nslab_prefix *ix = v6 ? &rg->ix6 : &rg->ix4;
 	unsigned sub = v6 ? rg->sub6 : rg->sub4;
 	uint64_t *next = &p->next_subnet[priv][v6];
@@ -257,9 +260,9 @@ static int alloc_subnet(struct planner *p, const struct spec_router *sr, bool v6
 			if (!tmp.code)
 				snprintf(tmp.msg, sizeof(tmp.msg), "range %s is exhausted",
 					 prefix_format(range, true, buf, sizeof(buf)));
-			return spec_error(p->err, p->spec, sr->loc, ENOSPC, "router '%s': %s IPv%d %s",
-					  sr->name, priv ? "private" : "public", v6 ? 6 : 4,
-					  tmp.msg);
+			return spec_error(p->err, p->spec, sr->loc, ENOSPC,
+					  "router '%s': %s IPv%d %s", sr->name,
+					  priv ? "private" : "public", v6 ? 6 : 4, tmp.msg);
 		}
 		if (!prefix_overlaps(ret, ix)) {
 			(*next)++;
@@ -348,8 +351,11 @@ static int plan_router(struct planner *p, size_t ri, size_t ni)
 	unsigned fams = ip_fams(sr->ip);
 	int r;
 
-	*n = (struct plan_node){ .kind = PLAN_ROUTER, .spec_index = (ssize_t)ri,
-				 .default_iface = -1, .has_bridge = true, .mtu = sr->mtu,
+	*n = (struct plan_node){ .kind = PLAN_ROUTER,
+				 .spec_index = (ssize_t)ri,
+				 .default_iface = -1,
+				 .has_bridge = true,
+				 .mtu = sr->mtu,
 				 .forwarding = true };
 	n->name = strdup(sr->name);
 	n->ifaces = calloc(1, sizeof(*n->ifaces));

@@ -130,10 +130,10 @@ bool spec_host_name_ok(const char *s)
 /* Builder calls */
 
 static const char *const range_names[SPEC_RANGE__MAX] = {
-	[SPEC_RANGE_IX4] = "ix4",	      [SPEC_RANGE_IX6] = "ix6",
+	[SPEC_RANGE_IX4] = "ix4",	    [SPEC_RANGE_IX6] = "ix6",
 	[SPEC_RANGE_PUBLIC4] = "public4",   [SPEC_RANGE_PUBLIC6] = "public6",
 	[SPEC_RANGE_PRIVATE4] = "private4", [SPEC_RANGE_PRIVATE6] = "private6",
-	[SPEC_RANGE_SUB4] = "sub4",	      [SPEC_RANGE_SUB6] = "sub6",
+	[SPEC_RANGE_SUB4] = "sub4",	    [SPEC_RANGE_SUB6] = "sub6",
 };
 
 const char *spec_range_name(enum spec_range_id id)
@@ -233,6 +233,7 @@ int lab_spec_add_router(struct lab_spec *spec, const struct spec_router *r, nsla
 {
 	struct spec_router c = *r;
 
+	c.name = c.upstream = NULL; /* copies below; never free the caller's */
 	if (!r->name)
 		return nslab_err_setx(err, EINVAL, "router without a name");
 	if (array_grow((void **)&spec->routers, spec->n_routers, sizeof(c)) < 0 ||
@@ -264,6 +265,7 @@ int lab_spec_add_iface(struct lab_spec *spec, size_t device, const struct spec_i
 	struct spec_iface c = *i;
 	struct spec_device *d;
 
+	c.name = c.router = NULL; /* copies below; never free the caller's */
 	if (device >= spec->n_devices || !i->name || !i->router)
 		return nslab_err_setx(err, EINVAL, "interface without a device, name or router");
 	d = &spec->devices[device];
@@ -295,6 +297,7 @@ int lab_spec_add_dns(struct lab_spec *spec, const struct spec_dns *d, nslab_erro
 {
 	struct spec_dns c = *d;
 
+	c.name = c.target = NULL; /* copies below; never free the caller's */
 	if (!d->name || !d->target)
 		return nslab_err_setx(err, EINVAL, "dns entry without a name or target");
 	if (array_grow((void **)&spec->dns, spec->n_dns, sizeof(c)) < 0 ||
@@ -427,8 +430,9 @@ static int check_device_names(const struct lab_spec *spec, const struct spec_dev
 			      nslab_error *err)
 {
 	if (!spec_node_name_ok(d->name))
-		return spec_error(err, spec, d->loc, EINVAL, "bad device name '%s': " NODE_RULE
-				  ", at most %d characters", SPEC_Q(d->name), NODE_NAME_MAX);
+		return spec_error(err, spec, d->loc, EINVAL,
+				  "bad device name '%s': " NODE_RULE ", at most %d characters",
+				  SPEC_Q(d->name), NODE_NAME_MAX);
 	if (d->n_ifaces == 0)
 		return spec_error(err, spec, d->loc, EINVAL, "device '%s' has no interfaces",
 				  d->name);
@@ -574,8 +578,7 @@ static int check_router(const struct lab_spec *spec, const struct spec_names *na
 	return 0;
 }
 
-static int check_refs(const struct lab_spec *spec, const struct spec_names *names,
-		      nslab_error *err)
+static int check_refs(const struct lab_spec *spec, const struct spec_names *names, nslab_error *err)
 {
 	int r;
 
@@ -647,8 +650,7 @@ static int range_family(enum spec_range_id id)
 		       : AF_INET6;
 }
 
-static int check_range_prefix(const struct lab_spec *spec, enum spec_range_id id,
-			      nslab_error *err)
+static int check_range_prefix(const struct lab_spec *spec, enum spec_range_id id, nslab_error *err)
 {
 	struct spec_ranges r = spec->ranges;
 	const struct nslab_prefix *p = spec_range_prefix(&r, id);
@@ -685,9 +687,12 @@ static int check_range_sub(const struct lab_spec *spec, enum spec_range_id sub,
 	for (size_t i = 0; i < ARRAY_SIZE(pools); i++) {
 		const struct nslab_prefix *p = spec_range_prefix(&r, pools[i]);
 
+		/* either was overridden: point at the later one */
 		if (len < p->len)
-			return spec_error(err, spec, r.at[sub], EINVAL,
-					  "ranges: %s /%u does not fit in %s %s",
+			return spec_error(err, spec,
+					  loc_before(r.at[sub], r.at[pools[i]]) ? r.at[pools[i]]
+										: r.at[sub],
+					  EINVAL, "ranges: %s /%u does not fit in %s %s",
 					  spec_range_name(sub), len, spec_range_name(pools[i]),
 					  prefix_format(p, true, buf, sizeof(buf)));
 	}
@@ -695,8 +700,8 @@ static int check_range_sub(const struct lab_spec *spec, enum spec_range_id sub,
 }
 
 /* a and b must not overlap; the message points at whichever was given later in the file. */
-static int check_range_pair(const struct lab_spec *spec, enum spec_range_id a,
-			    enum spec_range_id b, nslab_error *err)
+static int check_range_pair(const struct lab_spec *spec, enum spec_range_id a, enum spec_range_id b,
+			    nslab_error *err)
 {
 	struct spec_ranges r = spec->ranges;
 	char ba[PREFIX_STRLEN], bb[PREFIX_STRLEN];
@@ -709,11 +714,10 @@ static int check_range_pair(const struct lab_spec *spec, enum spec_range_id a,
 		a = b;
 		b = t;
 	}
-	return spec_error(err, spec, r.at[a], EINVAL, "ranges: %s %s overlaps %s %s",
-			  spec_range_name(a),
-			  prefix_format(spec_range_prefix(&r, a), true, ba, sizeof(ba)),
-			  spec_range_name(b),
-			  prefix_format(spec_range_prefix(&r, b), true, bb, sizeof(bb)));
+	return spec_error(
+		err, spec, r.at[a], EINVAL, "ranges: %s %s overlaps %s %s", spec_range_name(a),
+		prefix_format(spec_range_prefix(&r, a), true, ba, sizeof(ba)), spec_range_name(b),
+		prefix_format(spec_range_prefix(&r, b), true, bb, sizeof(bb)));
 }
 
 /* A public pool may contain the IX (its subnets are skipped), but not lie inside it. */
@@ -726,8 +730,8 @@ static int check_public_ix(const struct lab_spec *spec, enum spec_range_id pub,
 
 	if (!prefix_overlaps(p, x) || x->len > p->len)
 		return 0;
-	return spec_error(err, spec, loc_before(r.at[pub], r.at[ix]) ? r.at[ix] : r.at[pub],
-			  EINVAL, "ranges: %s %s lies inside %s %s", spec_range_name(pub),
+	return spec_error(err, spec, loc_before(r.at[pub], r.at[ix]) ? r.at[ix] : r.at[pub], EINVAL,
+			  "ranges: %s %s lies inside %s %s", spec_range_name(pub),
 			  prefix_format(p, true, bp, sizeof(bp)), spec_range_name(ix),
 			  prefix_format(x, true, bx, sizeof(bx)));
 }
@@ -788,8 +792,7 @@ static int check_dns_entry(const struct lab_spec *spec, const struct spec_names 
 			  SPEC_Q(d->target));
 }
 
-static int check_dns(const struct lab_spec *spec, const struct spec_names *names,
-		     nslab_error *err)
+static int check_dns(const struct lab_spec *spec, const struct spec_names *names, nslab_error *err)
 {
 	_cleanup_free_ size_t *order = calloc(spec->n_dns + 1, sizeof(*order));
 	const struct spec_dns *dup = NULL;
