@@ -167,7 +167,7 @@ fi
 # not even one an exec'd command left running in the background.
 for n in $(nodes "$TMP/st.json"); do ex "$n" -- readlink /proc/self/ns/net; done | sort -u >"$TMP/lab-ns"
 [ "$(wc -l <"$TMP/lab-ns")" -eq 7 ] || bad "7 nodes, $(wc -l <"$TMP/lab-ns") distinct namespaces"
-bg=$(ex laptop -- sh -c 'sleep 1000 >/dev/null 2>&1 </dev/null & echo $!')
+bg=$(host_pid "$(ex laptop -- sh -c 'sleep 1000 >/dev/null 2>&1 </dev/null & echo $!')")
 track_pid "$bg"
 alive "$bg" || bad "the background sleep ($bg) of an exec'd command did not start"
 "$NSLAB" down "$L"

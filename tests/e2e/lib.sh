@@ -148,6 +148,19 @@ alive() {
 	[ -n "$_st" ] && [ "$_st" != Z ] && [ "$_st" != X ]
 }
 
+# host_pid INNER: the host PID of our process whose PID is INNER in the lab's
+# PID namespace (commands in a lab run in a PID namespace of their own, so the
+# `$!` they print is not a host PID). Empty if there is none.
+host_pid() {
+	for _s in /proc/[0-9]*/status; do
+		_p=${_s#/proc/}
+		_p=${_p%/status}
+		ours "$_p" || continue
+		awk -v inner="$1" -v p="$_p" '/^NSpid:/ { if (NF >= 3 && $NF == inner) print p }' \
+			"$_s" 2>/dev/null
+	done | head -n 1
+}
+
 # children_of PID: the PIDs whose parent is PID.
 children_of() {
 	for _s in /proc/[0-9]*/stat; do

@@ -74,7 +74,7 @@ grep -qxF "$inner_ns" "$TMP/lab-ns" && ok "sleep $inner runs in laptop's namespa
 	bad "sleep $inner runs in $inner_ns, not in one of the lab's namespaces"
 
 # ... and one a command left running in the background, in its own session.
-daemon=$("$NSLAB" exec "$L" server -- sh -c 'setsid sleep 1000 >/dev/null 2>&1 </dev/null & echo $!')
+daemon=$(host_pid "$("$NSLAB" exec "$L" server -- sh -c 'setsid sleep 1000 >/dev/null 2>&1 </dev/null & echo $!')")
 track_pid "$daemon"
 alive "$daemon" || bad "the background sleep ($daemon) in server did not start"
 

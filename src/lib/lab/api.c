@@ -33,6 +33,7 @@ static int lab_alloc(struct lab_spec *spec, nslab_lab **ret, nslab_error *err)
 	lab->spec = spec;
 	lab->mntns_fd = -1;
 	lab->listen_fd = -1;
+	lab->init.pidfd = lab->init.nsfd = -1;
 	lab->rootless = userns_is_nested();
 	evlog_init(&lab->ev);
 	*ret = lab;
@@ -310,6 +311,12 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 		r = lab_prepare(lab, err);
 	if (r >= 0)
 		r = lab_build(lab, err);
+	if (r >= 0) {
+		/* from this thread: the lab's processes die with it (PR_SET_PDEATHSIG) */
+		r = pidns_init_start(lab->mntns_fd, &lab->init, err);
+		if (r < 0)
+			lab_teardown(lab);
+	}
 	if (r < 0) {
 		lab_unprepare(lab);
 		return r;

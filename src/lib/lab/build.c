@@ -397,6 +397,8 @@ int lab_build(struct nslab_lab *lab, nslab_error *err)
 
 void lab_teardown(struct nslab_lab *lab)
 {
+	/* first every process (pid 1 takes its whole PID namespace along) */
+	pidns_init_stop(&lab->init);
 	/* devices first, the lab root last: veth peers die with either end anyway */
 	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;)
 		lab->nodes[i].ns = netns_free(lab->nodes[i].ns);

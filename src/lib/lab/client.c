@@ -185,7 +185,8 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	char cwd[4096];
 	struct spawn_opts so = { .argv = argv,
-				 .userns_fd = n > 3 ? fds[3] : -1,
+				 .userns_fd = n > 4 ? fds[4] : -1,
+				 .pidns_fd = fds[3],
 				 .mntns_fd = fds[1],
 				 .netns_fd = fds[2],
 				 .stdin_fd = -1,
@@ -230,8 +231,8 @@ int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *r
 	r = ctl_call(conn, req, fds, &n, err);
 	if (r < 0)
 		return r;
-	if (n < 3)
-		r = nslab_err_setx(err, EPROTO, "lab '%s' sent %zu fds, expected 3 or 4", lab, n);
+	if (n < 4)
+		r = nslab_err_setx(err, EPROTO, "lab '%s' sent %zu fds, expected 4 or 5", lab, n);
 	else
 		r = exec_with_fds(conn, fds, n, argv, ret_status, err);
 	for (size_t i = 0; i < n; i++)

@@ -11,7 +11,7 @@
  * fds travel as SCM_RIGHTS.
  *   status        -> ok + memfd(JSON)
  *   table         -> ok + memfd(the human table)
- *   enter NODE    -> ok + [memfd(environment), mntns, netns (, userns if rootless)]
+ *   enter NODE    -> ok + [memfd(environment), mntns, netns, pidns (, userns if rootless)]
  *   down          -> ok; the connection closes once the lab is gone
  * An `enter` connection stays open while the command runs: when the
  * supervisor goes, the client sees the hang-up and kills its command.
@@ -139,7 +139,7 @@ static int reply_enter(nslab_lab *lab, int conn, const char *node_name)
 {
 	nslab_node *node = nslab_lab_node(lab, node_name);
 	_cleanup_close_ int userns = -1, envfd = -1;
-	int fds[4], n = 0, r;
+	int fds[5], n = 0, r;
 	char msg[160];
 
 	if (!node) {
@@ -153,6 +153,7 @@ static int reply_enter(nslab_lab *lab, int conn, const char *node_name)
 	fds[n++] = envfd;
 	fds[n++] = lab->mntns_fd;
 	fds[n++] = node->ns->fd;
+	fds[n++] = lab->init.nsfd;
 	if (lab->rootless) {
 		userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
 		if (userns >= 0)

@@ -16,6 +16,7 @@
 #include "lab/spec.h"
 #include "nslab/lab.h"
 #include "ns/netns.h"
+#include "ns/pidns.h"
 
 struct nslab_node {
 	struct nslab_lab *lab;
@@ -43,8 +44,9 @@ struct nslab_lab {
 	struct lab_plan *plan;
 	struct nslab_node *nodes; /* plan->n_nodes entries */
 	bool built, rootless;
-	int mntns_fd; /* mount namespace with the lab's /etc/hosts */
-	char **env;   /* NSLAB_IP_* entries plus the caller's environment */
+	int mntns_fd;		/* mount namespace with the lab's /etc/hosts */
+	struct pidns_init init; /* pid 1 of the lab PID namespace: every process runs there */
+	char **env;		/* NSLAB_IP_* entries plus the caller's environment */
 	char *outdir;
 	struct evlog ev;
 	struct logger log;

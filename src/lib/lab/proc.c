@@ -87,6 +87,7 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 	struct spawn_opts so = { .argv = argv,
 				 .envp = lab->env,
 				 .userns_fd = -1,
+				 .pidns_fd = lab->init.nsfd,
 				 .mntns_fd = lab->mntns_fd,
 				 .netns_fd = p->node->ns->fd,
 				 .stdin_fd = -1,

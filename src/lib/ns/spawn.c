@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -71,7 +72,7 @@ static void child_signals(void)
 
 static _Noreturn void child_main(const struct spawn_opts *o, pid_t parent, int pipe_fd)
 {
-	if (o->die_with_parent) {
+	if (o->die_with_parent && o->pidns_fd < 0) {
 		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 			child_fail(pipe_fd, "prctl(PR_SET_PDEATHSIG)", NULL);
 		if (getppid() != parent)
@@ -95,6 +96,58 @@ static pid_t clone_with_pidfd(int *ret_pidfd)
 	return (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 }
 
+struct clone_req {
+	const struct spawn_opts *o;
+	pid_t parent;
+	int pipe_fd;
+	pid_t pid;
+	int pidfd;
+	int error;
+};
+
+static void *clone_in_pidns(void *arg)
+{
+	struct clone_req *req = arg;
+
+	if (setns(req->o->pidns_fd, CLONE_NEWPID) < 0) {
+		req->error = errno;
+		return NULL;
+	}
+	req->pid = clone_with_pidfd(&req->pidfd);
+	if (req->pid == 0)
+		child_main(req->o, req->parent, req->pipe_fd);
+	if (req->pid < 0)
+		req->error = errno;
+	return NULL;
+}
+
+/* clone on this thread, or on a thread that entered the PID namespace first. */
+static pid_t spawn_clone(const struct spawn_opts *o, pid_t parent, int pipe_fd, int *ret_pidfd,
+			 nslab_error *err)
+{
+	struct clone_req req = { .o = o, .parent = parent, .pipe_fd = pipe_fd, .pidfd = -1 };
+	pthread_t tid;
+	int r;
+
+	if (o->pidns_fd < 0) {
+		req.pid = clone_with_pidfd(ret_pidfd);
+		if (req.pid == 0)
+			child_main(o, parent, pipe_fd);
+		if (req.pid < 0)
+			return nslab_err_set(err, errno, "spawn '%s': clone3", o->argv[0]);
+		return req.pid;
+	}
+	r = pthread_create(&tid, NULL, clone_in_pidns, &req);
+	if (r != 0)
+		return nslab_err_set(err, r, "spawn '%s': start a thread", o->argv[0]);
+	(void)pthread_join(tid, NULL);
+	if (req.error)
+		return nslab_err_set(err, req.error, "spawn '%s' in the lab's PID namespace",
+				     o->argv[0]);
+	*ret_pidfd = req.pidfd;
+	return req.pid;
+}
+
 /* Read the child's error, if any: EOF means exec succeeded. */
 static int read_child_error(int pipe_fd, nslab_error *err)
 {
@@ -114,23 +167,29 @@ static int read_child_error(int pipe_fd, nslab_error *err)
 	return -e.code;
 }
 
-int spawn_in_ns(const struct spawn_opts *o, pid_t *ret_pid, int *ret_pidfd, nslab_error *err)
+int spawn_in_ns(const struct spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd, nslab_error *err)
 {
 	_cleanup_close_ int rd = -1, wr = -1;
+	struct spawn_opts local = *opts;
+	const struct spawn_opts *o = &local;
 	int pipefd[2], pidfd = -1, r, status;
 	pid_t parent = getpid(), pid;
 
 	if (!o->argv || !o->argv[0])
 		return nslab_err_setx(err, EINVAL, "spawn: empty command");
+	if (o->pidns_fd >= 0 && o->userns_fd >= 0) {
+		/* joining the PID namespace needs its owner's capabilities first */
+		if (setns(o->userns_fd, CLONE_NEWUSER) < 0)
+			return nslab_err_set(err, errno, "setns(user namespace)");
+		local.userns_fd = -1;
+	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return nslab_err_set(err, errno, "spawn: pipe2");
 	rd = pipefd[0];
 	wr = pipefd[1];
-	pid = clone_with_pidfd(&pidfd);
+	pid = spawn_clone(o, parent, wr, &pidfd, err);
 	if (pid < 0)
-		return nslab_err_set(err, errno, "spawn '%s': clone3", o->argv[0]);
-	if (pid == 0)
-		child_main(o, parent, wr);
+		return pid;
 	wr = close_fd(wr);
 	r = read_child_error(rd, err);
 	if (r < 0) {

@@ -18,11 +18,12 @@
 #include "nslab/error.h"
 
 struct spawn_opts {
-	char *const *argv;		    /* argv[0] is looked up in PATH */
-	char *const *envp;		    /* NULL: the caller's environ */
-	int userns_fd;			    /* -1: stay */
-	int mntns_fd;			    /* -1: stay */
-	int netns_fd;			    /* -1: stay */
+	char *const *argv; /* argv[0] is looked up in PATH */
+	char *const *envp; /* NULL: the caller's environ */
+	int userns_fd;	   /* -1: stay */
+	int pidns_fd;	   /* -1: stay; else the child is born in this PID namespace (see below) */
+	int mntns_fd;	   /* -1: stay */
+	int netns_fd;	   /* -1: stay */
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: inherit */
 	const char *cwd; /* NULL: "/" after a mount namespace change, else stay */
 	bool die_with_parent;
@@ -30,6 +31,13 @@ struct spawn_opts {
 };
 
 /*
+ * A PID namespace cannot be entered by the child itself (setns() only moves its
+ * future children), so with pidns_fd the clone happens on a short-lived thread
+ * that entered it first; die_with_parent is then ignored (the child dies with
+ * the namespace's pid 1 instead). With both pidns_fd and userns_fd, the
+ * *calling process* enters the user namespace first (it must be
+ * single-threaded, as `nslab exec` is).
+ *
  * spawn_in_ns() - Fork, enter the namespaces and exec
  * Return: 0 with *ret_pid and *ret_pidfd (CLOEXEC, caller owns) once exec
  * succeeded, or -errno with the child's own error message (the child is reaped).

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ns/pidns: DOC: nslab-init, pid 1 of the lab's PID namespace
+ * 1. PR_SET_PDEATHSIG(SIGKILL), then make sure the parent did not die already
+ *    (through a pidfd of the parent: getppid() is 0 across a PID namespace)
+ * 2. close every inherited fd (it must not keep the lab's namespaces alive)
+ * 3. mount a /proc of the new namespace in the lab's mount namespace (best effort:
+ *    some hosts mask parts of /proc and the kernel then refuses a new one)
+ * 4. reap children forever; SIGCHLD is blocked and taken by sigsuspend() so
+ *    that no exit is missed between a wait and the sleep
+ */
+#include "ns/pidns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ns/spawn.h"
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+static _Noreturn void init_main(int mntns_fd, int parent_pidfd)
+{
+	struct sigaction sa = { .sa_handler = on_sigchld };
+	struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
+	sigset_t chld, none;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
+		_exit(1);
+	(void)prctl(PR_SET_NAME, "nslab-init");
+	if (mntns_fd >= 0 && setns(mntns_fd, CLONE_NEWNS) == 0)
+		(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	(void)syscall(SYS_close_range, 0U, ~0U, 0U);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
+	(void)sigaction(SIGCHLD, &sa, NULL);
+	for (;;) {
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		(void)sigsuspend(&none);
+	}
+}
+
+int pidns_init_start(int mntns_fd, struct pidns_init *ret, nslab_error *err)
+{
+	struct pidns_init init = { .pidfd = -1, .nsfd = -1 };
+	struct clone_args args = { .flags = CLONE_NEWPID | CLONE_PIDFD,
+				   .pidfd = (uint64_t)(uintptr_t)&init.pidfd,
+				   .exit_signal = SIGCHLD };
+	int parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	char path[64];
+
+	if (parent_pidfd < 0)
+		return nslab_err_set(err, errno, "pidfd_open(self)");
+	init.pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
+	if (init.pid == 0)
+		init_main(mntns_fd, parent_pidfd);
+	(void)close(parent_pidfd);
+	if (init.pid < 0)
+		return nslab_err_set(err, errno, "start the lab's PID namespace");
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init.pid);
+	init.nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (init.nsfd < 0) {
+		int r = nslab_err_set(err, errno, "open %s", path);
+
+		pidns_init_stop(&init);
+		return r;
+	}
+	*ret = init;
+	return 0;
+}
+
+void pidns_init_stop(struct pidns_init *init)
+{
+	int status;
+
+	if (init->pidfd >= 0) {
+		(void)syscall(SYS_pidfd_send_signal, init->pidfd, SIGKILL, NULL, 0);
+		(void)spawn_wait(init->pidfd, &status, NULL);
+		(void)close(init->pidfd);
+	}
+	if (init->nsfd >= 0)
+		(void)close(init->nsfd);
+	init->pidfd = init->nsfd = -1;
+}
