@@ -82,7 +82,12 @@ ex phone -- ip -br addr show dev lte0 | grep -qF " $a/" &&
 	ok "phone's lte0 carries $a" || bad "ip addr in phone does not show $a on lte0"
 # The caller's own environment passes through too.
 out=$(E2E_MARK=xyz "$NSLAB" exec "$L" server -- sh -c 'echo "$E2E_MARK"')
-[ "$out" = xyz ] || log "note: the caller's environment is not passed to exec'd commands"
+# ... but a stale NSLAB_IP_* of the caller never hides the lab's.
+out2=$(NSLAB_IP_SERVER=0.0.0.0 "$NSLAB" exec "$L" laptop -- sh -c 'echo "$NSLAB_IP_SERVER"')
+[ "$out2" = "$(addr "$TMP/st.json" server 4)" ] && ok "the lab's NSLAB_IP_SERVER wins over the caller's" ||
+	bad "NSLAB_IP_SERVER in the command is '$out2', expected the lab's $(addr "$TMP/st.json" server 4)"
+[ "$out" = xyz ] && ok "the caller's environment reaches the command" ||
+	bad "the caller's environment is not passed to exec'd commands (got '$out')"
 
 # Unknown node, unknown lab, missing program.
 ex nosuch -- true 2>"$TMP/err"

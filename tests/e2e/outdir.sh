@@ -73,6 +73,13 @@ if kinds.count("lab_built") != 1:
 elif any(k in ("router_added", "device_added", "iface_added")
          for k in kinds[kinds.index("lab_built"):]):
     bad("nodes added after lab_built")
+# the exec above: one cmd_spawned (node, command line) and its cmd_exited (exit 0), same id
+spawned = [e for e in events if e.get("kind") == "cmd_spawned"]
+exited = [e for e in events if e.get("kind") == "cmd_exited"]
+if len(spawned) != 1 or spawned[0].get("node") != "laptop" or "NSLAB_IP_SERVER" not in spawned[0].get("cmd", ""):
+    bad(f"cmd_spawned events: {spawned}")
+elif len(exited) != 1 or exited[0].get("id") != spawned[0].get("id") or exited[0].get("exit") != 0:
+    bad(f"cmd_exited events: {exited} (spawned {spawned})")
 if kinds.count("lab_destroyed") != 1 or kinds[-1] != "lab_destroyed":
     bad(f"lab_destroyed is not the one last event: {kinds[-3:]}")
 for e in events:

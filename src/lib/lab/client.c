@@ -23,6 +23,8 @@
 #include "lab/lab.h"
 #include "ns/spawn.h"
 
+extern char **environ;
+
 #define NETNS_RUN_DIR "/run/netns"
 #define PERSIST_DIR   "/run/nslab/persist"
 
@@ -146,16 +148,26 @@ int nslab_ctl_down(const char *lab, nslab_error *err)
 	return 0;
 }
 
-/* NUL-separated "K=V" entries into a NULL-terminated vector pointing into buf. */
-static char **env_split(char *buf, size_t len)
+/*
+ * The command's environment: the caller's, with the lab's NSLAB_IP* entries
+ * (NUL-separated in buf) in place of any the caller had. Pointers into buf and environ.
+ */
+static char **env_merge(char *buf, size_t len)
 {
 	size_t n = 0, k = 0;
 	char **v;
 
+	for (char **e = environ; *e; e++)
+		n++;
 	for (size_t i = 0; i < len; i++)
 		n += buf[i] == '\0';
 	v = calloc(n + 1, sizeof(*v));
-	for (size_t i = 0; v && i < len; i += strlen(buf + i) + 1)
+	if (!v)
+		return NULL;
+	for (char **e = environ; *e; e++)
+		if (strncmp(*e, "NSLAB_IP", 8) != 0)
+			v[k++] = *e;
+	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
 		v[k++] = buf + i;
 	return v;
 }
@@ -199,7 +211,7 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 
 	if (r < 0)
 		return r;
-	envp = env_split(envbuf, (size_t)r);
+	envp = env_merge(envbuf, (size_t)r);
 	if (!envp)
 		return nslab_err_set(err, ENOMEM, "environment");
 	so.envp = envp;
@@ -210,9 +222,36 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 	r = spawn_in_ns(&so, &pid, &pidfd, err);
 	if (r >= 0)
 		r = exec_wait(conn, pidfd, ret_status, err);
+	if (r >= 0) {
+		char msg[32];
+
+		snprintf(msg, sizeof(msg), "exited %d", *ret_status);
+		(void)ctl_send(conn, msg, NULL, 0); /* for the lab's event log; best effort */
+	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	return r;
+}
+
+/* "enter NODE\tCMDLINE" (the command line only for the lab's event log, cut to fit). */
+static char *enter_request(const char *node, char *const argv[])
+{
+	char *req = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&req, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "enter %s\t", node);
+	for (size_t i = 0; argv[i]; i++)
+		fprintf(f, "%s%s", i ? " " : "", argv[i]);
+	if (fclose(f) != 0) {
+		free(req);
+		return NULL;
+	}
+	if (len >= CTL_REQ_MAX)
+		req[CTL_REQ_MAX - 1] = '\0';
+	return req;
 }
 
 int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *ret_status,
@@ -222,12 +261,18 @@ int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *r
 	_cleanup_free_ char *req = NULL;
 	int fds[CTL_MAX_FDS];
 	size_t n = 0;
-	int r = ctl_connect(lab, &conn, err);
+	int r;
 
+	if (!argv || !argv[0])
+		return nslab_err_setx(err, EINVAL, "exec: empty command");
+	if (strchr(node, '\t') || strlen(node) > NODE_NAME_MAX)
+		return nslab_err_setx(err, EINVAL, "'%s': not a node name", node);
+	req = enter_request(node, argv);
+	if (!req)
+		return nslab_err_set(err, ENOMEM, "exec");
+	r = ctl_connect(lab, &conn, err);
 	if (r < 0)
 		return r;
-	if (asprintf(&req, "enter %s", node) < 0)
-		return nslab_err_set(err, ENOMEM, "exec");
 	r = ctl_call(conn, req, fds, &n, err);
 	if (r < 0)
 		return r;

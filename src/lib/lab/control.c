@@ -11,10 +11,12 @@
  * fds travel as SCM_RIGHTS.
  *   status        -> ok + memfd(JSON)
  *   table         -> ok + memfd(the human table)
- *   enter NODE    -> ok + [memfd(environment), mntns, netns, pidns (, userns if rootless)]
+ *   enter NODE\tCMD ->  ok + [memfd(environment), mntns, netns, pidns (, userns if rootless)]
  *   down          -> ok; the connection closes once the lab is gone
- * An `enter` connection stays open while the command runs: when the
- * supervisor goes, the client sees the hang-up and kills its command.
+ * An `enter` connection stays open while the command runs; the client says
+ * "exited STATUS" at the end (events cmd_spawned / cmd_exited). When the
+ * supervisor goes, the client sees the hang-up and its command is gone with
+ * the lab's PID namespace.
  */
 #include "nslab/control.h"
 
@@ -29,6 +31,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/loop.h"
@@ -115,19 +118,23 @@ static int reply_status(nslab_lab *lab, int conn, bool table)
 	return r;
 }
 
+/* The lab's own variables (NSLAB_IP*), NUL-separated: the client adds its environment. */
 static int env_memfd(const nslab_lab *lab)
 {
 	size_t len = 0, off = 0;
 	_cleanup_free_ char *buf = NULL;
 
 	for (char **e = lab->env; e && *e; e++)
-		len += strlen(*e) + 1;
+		if (strncmp(*e, "NSLAB_IP", 8) == 0)
+			len += strlen(*e) + 1;
 	buf = malloc(len + 1);
 	if (!buf)
 		return -ENOMEM;
 	for (char **e = lab->env; e && *e; e++) {
 		size_t n = strlen(*e) + 1;
 
+		if (strncmp(*e, "NSLAB_IP", 8) != 0)
+			continue;
 		memcpy(buf + off, *e, n);
 		off += n;
 	}
@@ -163,19 +170,91 @@ static int reply_enter(nslab_lab *lab, int conn, const char *node_name)
 	return r < 0 ? r : 1;
 }
 
+/* A running `nslab exec`: its connection stays open until the command ends. */
+struct exec_watch {
+	struct serve_ctx *ctx;
+	const struct nslab_node *node;
+	uint64_t id;
+	struct exec_watch *next;
+};
+
 struct serve_ctx {
 	nslab_lab *lab;
 	struct loop *loop;
+	struct exec_watch *execs;
+	uint64_t exec_seq;
 };
 
-static int on_peer_hangup(struct loop_source *s, int fd, uint32_t events, void *data)
+static void emit_exec(nslab_lab *lab, const char *kind, const struct exec_watch *x, const char *cmd,
+		      int status)
 {
-	struct serve_ctx *ctx = data;
+	struct jw *w = evlog_begin(&lab->ev, kind);
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", x->node->pn->name);
+	jw_str(w, "via", "exec");
+	jw_uint(w, "id", x->id);
+	if (cmd)
+		jw_str(w, "cmd", cmd);
+	if (status >= 0 && WIFEXITED(status))
+		jw_int(w, "exit", WEXITSTATUS(status));
+	else if (status >= 0)
+		jw_int(w, "signal", WTERMSIG(status));
+	evlog_end(&lab->ev);
+}
+
+static void exec_watch_free(struct serve_ctx *ctx, struct exec_watch *x)
+{
+	struct exec_watch **pp = &ctx->execs;
+
+	while (*pp && *pp != x)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = x->next;
+	free(x);
+}
+
+/* "exited STATUS" from the client, or its hang-up (status unknown). */
+static int on_exec_conn(struct loop_source *s, int fd, uint32_t events, void *data)
+{
+	struct exec_watch *x = data;
+	struct serve_ctx *ctx = x->ctx;
 	char buf[64];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	int status;
 
 	(void)events;
-	if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
-		loop_remove(ctx->loop, s); /* the loop owns and closes fd */
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n > 0) {
+		buf[n] = '\0';
+		if (sscanf(buf, "exited %d", &status) == 1)
+			emit_exec(ctx->lab, "cmd_exited", x, NULL, status);
+		return 0;
+	}
+	loop_remove(ctx->loop, s); /* the loop owns and closes fd */
+	exec_watch_free(ctx, x);
+	return 0;
+}
+
+static int watch_exec(struct serve_ctx *ctx, int conn, const char *node_name, const char *cmd)
+{
+	struct exec_watch *x = calloc(1, sizeof(*x));
+	struct loop_source *src;
+
+	if (!x)
+		return -ENOMEM;
+	x->ctx = ctx;
+	x->node = nslab_lab_node(ctx->lab, node_name);
+	x->id = ++ctx->exec_seq;
+	if (loop_add_fd(ctx->loop, conn, EPOLLIN | EPOLLRDHUP, on_exec_conn, x, &src, NULL) < 0) {
+		free(x);
+		return -ENOMEM;
+	}
+	loop_source_own_fd(src);
+	x->next = ctx->execs;
+	ctx->execs = x;
+	emit_exec(ctx->lab, "cmd_spawned", x, cmd, -1);
 	return 0;
 }
 
@@ -190,10 +269,24 @@ static int keep_waiter(nslab_lab *lab, int conn)
 	return 0;
 }
 
-/* Serve one request on conn. Return: 1 keep conn watched, 2 conn kept by the lab, 0 close. */
+/* "enter NODE\tCMDLINE": the node's namespaces, and the connection watched. */
+static int handle_enter(struct serve_ctx *ctx, int conn, char *args)
+{
+	char *tab = strchr(args, '\t');
+	int r;
+
+	if (tab)
+		*tab = '\0';
+	r = reply_enter(ctx->lab, conn, args);
+	if (r != 1)
+		return r;
+	return watch_exec(ctx, conn, args, tab ? tab + 1 : "") < 0 ? 0 : 2;
+}
+
+/* Serve one request on conn. Return: 2 if conn is kept (by the loop or the lab), 0 close. */
 static int handle_request(struct serve_ctx *ctx, int conn)
 {
-	char req[256];
+	char req[CTL_REQ_MAX];
 	ssize_t n = recv(conn, req, sizeof(req) - 1, 0);
 
 	if (n <= 0)
@@ -202,7 +295,7 @@ static int handle_request(struct serve_ctx *ctx, int conn)
 	if (strcmp(req, "status") == 0 || strcmp(req, "table") == 0)
 		return reply_status(ctx->lab, conn, req[0] == 't') < 0 ? -1 : 0;
 	if (strncmp(req, "enter ", 6) == 0)
-		return reply_enter(ctx->lab, conn, req + 6);
+		return handle_enter(ctx, conn, req + 6);
 	if (strcmp(req, "down") == 0) {
 		if (ctl_send(conn, "ok", NULL, 0) < 0 || keep_waiter(ctx->lab, conn) < 0)
 			return 0;
@@ -226,23 +319,20 @@ static int on_accept(struct loop_source *s, int fd, uint32_t events, void *data)
 {
 	struct serve_ctx *ctx = data;
 	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC), r;
-	struct loop_source *watch;
+	struct timeval tv = { .tv_sec = 2 };
 
 	(void)s;
 	(void)events;
 	if (conn < 0)
 		return 0;
+	/* a client that connects and says nothing must not stall the supervisor */
+	(void)setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	if (!peer_is_owner(conn)) {
 		(void)ctl_send(conn, "error: permission denied (not the lab's owner)", NULL, 0);
 		(void)close(conn);
 		return 0;
 	}
 	r = handle_request(ctx, conn);
-	if (r == 1 && loop_add_fd(ctx->loop, conn, EPOLLIN | EPOLLRDHUP, on_peer_hangup, ctx,
-				  &watch, NULL) >= 0) {
-		loop_source_own_fd(watch);
-		return 0;
-	}
 	if (r != 2)
 		(void)close(conn);
 	return 0;
@@ -292,5 +382,7 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 		(void)close(ready_fd);
 	}
 	r = loop_run(l, err);
+	while (ctx.execs)
+		exec_watch_free(&ctx, ctx.execs);
 	return r < 0 ? r : 0;
 }

@@ -9,6 +9,7 @@
 #include "nslab/error.h"
 
 #define CTL_MAX_FDS 8
+#define CTL_REQ_MAX 1024 /* a request, command line included */
 
 /* The abstract address "@nslab/<uid>/<lab>" of the current user's lab. */
 void ctl_addr(const char *lab, struct sockaddr_un *ret, socklen_t *ret_len);
