@@ -10,7 +10,7 @@ deps:
 	@scripts/deps.sh
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) -Dwerror=true
+	meson setup $(BUILD) -Dwerror=true -Dman=true
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
