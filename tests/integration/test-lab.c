@@ -142,6 +142,55 @@ static void test_free_kills_processes(void)
 	nslab_proc_free(p);
 }
 
+static void read_file(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	CHECK(f, "open %s: %s", path, strerror(errno));
+	n = fread(buf, 1, len - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+}
+
+/* Commands spawned without inherit_stdio write nodes/<node>/<n>-<cmd>.stdout|stderr. */
+static void test_outdir_logs(void)
+{
+	char dir[] = "/tmp/nslab-test-lab.XXXXXX", path[256], buf[4096];
+	nslab_error err = { 0 };
+	nslab_lab *lab = two_routers("t-logs", 1);
+	nslab_proc *p;
+	int status;
+
+	CHECK(mkdtemp(dir), "mkdtemp");
+	CHECK(nslab_lab_set_outdir(lab, dir, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	CHECK(nslab_node_spawn(nslab_lab_node(lab, "d0"),
+			       (char *[]){ "sh", "-c",
+					   "echo \"hi $NSLAB_IP_SERVER\"; echo oops >&2; exit 4",
+					   NULL },
+			       NULL, &p, &err) == 0,
+	      "%s", err.msg);
+	CHECK(nslab_proc_wait(p, &status, &err) == 0 && WEXITSTATUS(status) == 4, "exit status");
+	nslab_proc_free(p);
+	snprintf(path, sizeof(path), "%s/nodes/d0/1-sh.stdout", dir);
+	read_file(path, buf, sizeof(buf));
+	CHECK(strncmp(buf, "hi 198.18.", 10) == 0, "stdout log holds '%s'", buf);
+	snprintf(path, sizeof(path), "%s/nodes/d0/1-sh.stderr", dir);
+	read_file(path, buf, sizeof(buf));
+	CHECK(strcmp(buf, "oops\n") == 0, "stderr log holds '%s'", buf);
+	nslab_lab_free(lab);
+	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
+	read_file(path, buf, sizeof(buf));
+	CHECK(strstr(buf, "\"kind\":\"cmd_spawned\",\"lab\":\"t-logs\",\"node\":\"d0\""),
+	      "cmd_spawned event in %s", path);
+	CHECK(strstr(buf, "\"kind\":\"cmd_exited\"") && strstr(buf, "\"exit\":4"),
+	      "cmd_exited with exit 4 in %s", path);
+	CHECK(strstr(buf, "\"kind\":\"lab_destroyed\""), "lab_destroyed in %s", path);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	CHECK(system(path) == 0, "remove %s", dir);
+}
+
 int main(void)
 {
 	nslab_error err = { 0 };
@@ -154,6 +203,7 @@ int main(void)
 	test_traffic();
 	test_failed_build_leaves_nothing();
 	test_free_kills_processes();
+	test_outdir_logs();
 	printf("ok: lab integration (%s)\n", r == 1 ? "rootless" : "root");
 	return 0;
 }
