@@ -56,7 +56,7 @@ const char *spec_quote(const char *s, char buf[SPEC_QUOTE_MAX])
 {
 	size_t n;
 
-	for (n = 0; s[n] && n < 64; n++)
+	for (n = 0; n < 64 && s[n]; n++)
 		buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
 	strcpy(buf + n, s[n] ? "..." : "");
 	return buf;
