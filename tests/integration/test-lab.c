@@ -98,6 +98,18 @@ static void test_traffic(void)
 			      "grep -q \"^$NSLAB_IP_SERVER \"",
 			      NULL }) == 0,
 	      "server.t-traffic.test resolves to $NSLAB_IP_SERVER");
+	/* the link-local the lab reports is the one the kernel made */
+	{
+		char ll[64], cmd[160];
+
+		CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, 0, ll, sizeof(ll),
+				      &err) == 0,
+		      "%s", err.msg);
+		snprintf(cmd, sizeof(cmd),
+			 "ip -6 -o addr show dev eth0 scope link | grep -q ' %s/64 '", ll);
+		CHECK(run(lab, "server", (char *[]){ "sh", "-c", cmd, NULL }) == 0,
+		      "server's eth0 carries the reported link-local %s", ll);
+	}
 	/* a wrong expectation fails: an address nobody has does not answer */
 	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W1", "198.18.250.250", NULL }) != 0,
 	      "ping to an unassigned address must fail");
