@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <sys/mount.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +29,7 @@ extern char **environ;
 
 #define NETNS_RUN_DIR "/run/netns"
 #define PERSIST_DIR   "/run/nslab/persist"
+#define REPLY_MAX     (64 << 20) /* a status of the largest lab is a few MiB */
 
 void nslab_strv_free(char **strv)
 {
@@ -83,6 +86,8 @@ static int read_memfd(int fd, char **ret, nslab_error *err)
 
 	if (fstat(fd, &st) < 0)
 		return nslab_err_set(err, errno, "fstat");
+	if (!S_ISREG(st.st_mode) || st.st_size > REPLY_MAX)
+		return nslab_err_setx(err, EPROTO, "the supervisor sent a malformed reply");
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf)
 		return nslab_err_set(err, ENOMEM, "read reply");
@@ -143,9 +148,12 @@ int nslab_ctl_down(const char *lab, nslab_error *err)
 	if (r < 0)
 		return r;
 	/* The supervisor closes this connection once the lab is gone. */
-	while (recv(conn, buf, sizeof(buf), 0) > 0 || errno == EINTR)
-		;
-	return 0;
+	for (;;) {
+		ssize_t n = recv(conn, buf, sizeof(buf), 0);
+
+		if (n == 0 || (n < 0 && errno != EINTR))
+			return 0;
+	}
 }
 
 /*
@@ -168,25 +176,62 @@ static char **env_merge(char *buf, size_t len)
 		if (strncmp(*e, "NSLAB_IP", 8) != 0)
 			v[k++] = *e;
 	for (size_t i = 0; i < len; i += strlen(buf + i) + 1)
-		v[k++] = buf + i;
+		if (strncmp(buf + i, "NSLAB_IP", 8) == 0) /* nothing else, e.g. no LD_PRELOAD */
+			v[k++] = buf + i;
 	return v;
 }
 
-static int exec_wait(int conn, int pidfd, int *ret_status, nslab_error *err)
+/* Hand a SIGTERM or SIGHUP we received (the terminal closed, a kill) to the command. */
+static void forward_signal(int sigfd, int pidfd)
 {
-	struct pollfd pfd[2] = { { .fd = pidfd, .events = POLLIN }, { .fd = conn, .events = 0 } };
+	struct signalfd_siginfo si;
+
+	if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		(void)syscall(SYS_pidfd_send_signal, pidfd, (int)si.ssi_signo, NULL, 0);
+}
+
+/*
+ * Wait for the command. The lab going down (the connection hangs up) ends it
+ * with the lab's PID namespace; SIGTERM and SIGHUP sent to us are passed on.
+ */
+static int exec_wait(int conn, int pidfd, int sigfd, int *ret_status, nslab_error *err)
+{
+	struct pollfd pfd[3] = { { .fd = pidfd, .events = POLLIN },
+				 { .fd = conn, .events = 0 },
+				 { .fd = sigfd, .events = POLLIN } };
 
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			return nslab_err_set(err, errno, "poll");
 		if (pfd[0].revents)
 			return spawn_wait(pidfd, ret_status, err);
 		if (pfd[1].revents & (POLLHUP | POLLERR)) {
-			/* the lab went down: its commands go with it */
 			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
 			pfd[1].fd = -1;
 		}
+		if (pfd[2].revents)
+			forward_signal(sigfd, pidfd);
 	}
+}
+
+/* Run the spawned command to its end with SIGTERM/SIGHUP routed through a signalfd. */
+static int exec_run(int conn, const struct spawn_opts *so, int *ret_status, nslab_error *err)
+{
+	_cleanup_close_ int pidfd = -1, sigfd = -1;
+	sigset_t fwd, old;
+	pid_t pid;
+	int r;
+
+	sigemptyset(&fwd);
+	sigaddset(&fwd, SIGTERM);
+	sigaddset(&fwd, SIGHUP);
+	(void)pthread_sigmask(SIG_BLOCK, &fwd, &old);
+	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	r = sigfd < 0 ? nslab_err_set(err, errno, "signalfd") : spawn_in_ns(so, &pid, &pidfd, err);
+	if (r >= 0)
+		r = exec_wait(conn, pidfd, sigfd, ret_status, err);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
 }
 
 static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[], int *ret_status,
@@ -205,8 +250,6 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 				 .stdout_fd = -1,
 				 .stderr_fd = -1,
 				 .die_with_parent = true };
-	_cleanup_close_ int pidfd = -1;
-	pid_t pid;
 	int r = read_memfd(fds[0], &envbuf, err);
 
 	if (r < 0)
@@ -219,9 +262,7 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	r = spawn_in_ns(&so, &pid, &pidfd, err);
-	if (r >= 0)
-		r = exec_wait(conn, pidfd, ret_status, err);
+	r = exec_run(conn, &so, ret_status, err);
 	if (r >= 0) {
 		char msg[32];
 

@@ -163,37 +163,50 @@ static int reply_enter(nslab_lab *lab, int conn, const char *node_name)
 	fds[n++] = lab->init.nsfd;
 	if (lab->rootless) {
 		userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
-		if (userns >= 0)
-			fds[n++] = userns;
+		if (userns < 0) {
+			snprintf(msg, sizeof(msg), "error: open the lab's user namespace: %s",
+				 strerrordesc_np(errno));
+			return ctl_send(conn, msg, NULL, 0);
+		}
+		fds[n++] = userns;
 	}
 	r = ctl_send(conn, "ok", fds, n);
 	return r < 0 ? r : 1;
 }
 
-/* A running `nslab exec`: its connection stays open until the command ends. */
-struct exec_watch {
+/*
+ * One client connection: first a request; an `enter` then stays open while the
+ * command runs (mode EXEC) and may say "exited STATUS" once.
+ */
+enum conn_mode { CONN_REQUEST, CONN_EXEC };
+
+struct conn {
 	struct serve_ctx *ctx;
-	const struct nslab_node *node;
-	uint64_t id;
-	struct exec_watch *next;
+	struct loop_source *src; /* owns the fd */
+	enum conn_mode mode;
+	const struct nslab_node *node; /* EXEC */
+	uint64_t id;		       /* EXEC */
+	bool exited;		       /* EXEC: its status was reported */
+	struct conn *next;
 };
 
 struct serve_ctx {
 	nslab_lab *lab;
 	struct loop *loop;
-	struct exec_watch *execs;
+	struct conn *conns;
 	uint64_t exec_seq;
+	nslab_error *err;
 };
 
-static void emit_exec(nslab_lab *lab, const char *kind, const struct exec_watch *x, const char *cmd,
+static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, const char *cmd,
 		      int status)
 {
 	struct jw *w = evlog_begin(&lab->ev, kind);
 
 	jw_str(w, "lab", lab->spec->name);
-	jw_str(w, "node", x->node->pn->name);
+	jw_str(w, "node", c->node->pn->name);
 	jw_str(w, "via", "exec");
-	jw_uint(w, "id", x->id);
+	jw_uint(w, "id", c->id);
 	if (cmd)
 		jw_str(w, "cmd", cmd);
 	if (status >= 0 && WIFEXITED(status))
@@ -203,139 +216,159 @@ static void emit_exec(nslab_lab *lab, const char *kind, const struct exec_watch 
 	evlog_end(&lab->ev);
 }
 
-static void exec_watch_free(struct serve_ctx *ctx, struct exec_watch *x)
+static void conn_close(struct serve_ctx *ctx, struct conn *c)
 {
-	struct exec_watch **pp = &ctx->execs;
+	struct conn **pp = &ctx->conns;
 
-	while (*pp && *pp != x)
+	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
-		*pp = x->next;
-	free(x);
+		*pp = c->next;
+	loop_remove(ctx->loop, c->src); /* closes the fd */
+	free(c);
 }
 
-/* "exited STATUS" from the client, or its hang-up (status unknown). */
-static int on_exec_conn(struct loop_source *s, int fd, uint32_t events, void *data)
-{
-	struct exec_watch *x = data;
-	struct serve_ctx *ctx = x->ctx;
-	char buf[64];
-	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-	int status;
-
-	(void)events;
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n > 0) {
-		buf[n] = '\0';
-		if (sscanf(buf, "exited %d", &status) == 1)
-			emit_exec(ctx->lab, "cmd_exited", x, NULL, status);
-		return 0;
-	}
-	loop_remove(ctx->loop, s); /* the loop owns and closes fd */
-	exec_watch_free(ctx, x);
-	return 0;
-}
-
-static int watch_exec(struct serve_ctx *ctx, int conn, const char *node_name, const char *cmd)
-{
-	struct exec_watch *x = calloc(1, sizeof(*x));
-	struct loop_source *src;
-
-	if (!x)
-		return -ENOMEM;
-	x->ctx = ctx;
-	x->node = nslab_lab_node(ctx->lab, node_name);
-	x->id = ++ctx->exec_seq;
-	if (loop_add_fd(ctx->loop, conn, EPOLLIN | EPOLLRDHUP, on_exec_conn, x, &src, NULL) < 0) {
-		free(x);
-		return -ENOMEM;
-	}
-	loop_source_own_fd(src);
-	x->next = ctx->execs;
-	ctx->execs = x;
-	emit_exec(ctx->lab, "cmd_spawned", x, cmd, -1);
-	return 0;
-}
-
-static int keep_waiter(nslab_lab *lab, int conn)
-{
-	int *nw = realloc(lab->waiters, (lab->n_waiters + 1) * sizeof(*nw));
-
-	if (!nw)
-		return -ENOMEM;
-	lab->waiters = nw;
-	lab->waiters[lab->n_waiters++] = conn;
-	return 0;
-}
-
-/* "enter NODE\tCMDLINE": the node's namespaces, and the connection watched. */
-static int handle_enter(struct serve_ctx *ctx, int conn, char *args)
+/* "enter NODE\tCMDLINE": the node's namespaces; the connection then watches the command. */
+static int handle_enter(struct serve_ctx *ctx, struct conn *c, int fd, char *args)
 {
 	char *tab = strchr(args, '\t');
 	int r;
 
 	if (tab)
 		*tab = '\0';
-	r = reply_enter(ctx->lab, conn, args);
+	r = reply_enter(ctx->lab, fd, args);
 	if (r != 1)
-		return r;
-	return watch_exec(ctx, conn, args, tab ? tab + 1 : "") < 0 ? 0 : 2;
+		return 0;
+	c->mode = CONN_EXEC;
+	c->node = nslab_lab_node(ctx->lab, args);
+	c->id = ++ctx->exec_seq;
+	emit_exec(ctx->lab, "cmd_spawned", c, tab ? tab + 1 : "", -1);
+	return 1;
 }
 
-/* Serve one request on conn. Return: 2 if conn is kept (by the loop or the lab), 0 close. */
-static int handle_request(struct serve_ctx *ctx, int conn)
+/* `down`: the answer is the connection closing once the lab is gone (lab->waiters). */
+static int handle_down(struct serve_ctx *ctx, int fd)
 {
-	char req[CTL_REQ_MAX];
-	ssize_t n = recv(conn, req, sizeof(req) - 1, 0);
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int *nw;
 
-	if (n <= 0)
+	nw = keep < 0 ? NULL : realloc(ctx->lab->waiters, (ctx->lab->n_waiters + 1) * sizeof(*nw));
+	if (!nw) {
+		(void)close_fd(keep);
+		(void)ctl_send(fd, "error: out of resources", NULL, 0);
 		return 0;
-	req[n] = '\0';
-	if (strcmp(req, "status") == 0 || strcmp(req, "table") == 0)
-		return reply_status(ctx->lab, conn, req[0] == 't') < 0 ? -1 : 0;
-	if (strncmp(req, "enter ", 6) == 0)
-		return handle_enter(ctx, conn, req + 6);
-	if (strcmp(req, "down") == 0) {
-		if (ctl_send(conn, "ok", NULL, 0) < 0 || keep_waiter(ctx->lab, conn) < 0)
-			return 0;
-		ctx->lab->stop_requested = true;
-		loop_quit(ctx->loop, 0);
-		return 2;
 	}
-	(void)ctl_send(conn, "error: unknown request", NULL, 0);
+	ctx->lab->waiters = nw;
+	ctx->lab->waiters[ctx->lab->n_waiters++] = keep;
+	(void)ctl_send(fd, "ok", NULL, 0);
+	ctx->lab->stop_requested = true;
+	loop_quit(ctx->loop, 0);
 	return 0;
 }
 
-static bool peer_is_owner(int conn)
+/* Serve the one request of a connection. Return: 1 to keep it open, 0 to close it. */
+static int handle_request(struct serve_ctx *ctx, struct conn *c, int fd)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
+	char req[CTL_REQ_MAX];
+	ssize_t n = recv(fd, req, sizeof(req), MSG_DONTWAIT | MSG_TRUNC);
 
-	return getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == geteuid();
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (n <= 0)
+		return 0;
+	if ((size_t)n >= sizeof(req)) {
+		(void)ctl_send(fd, "error: request too long", NULL, 0);
+		return 0;
+	}
+	req[n] = '\0';
+	if (strcmp(req, "status") == 0 || strcmp(req, "table") == 0)
+		(void)reply_status(ctx->lab, fd, req[0] == 't');
+	else if (strncmp(req, "enter ", 6) == 0)
+		return handle_enter(ctx, c, fd, req + 6);
+	else if (strcmp(req, "down") == 0)
+		return handle_down(ctx, fd);
+	else
+		(void)ctl_send(fd, "error: unknown request", NULL, 0);
+	return 0;
 }
 
+/* An exec'd command's end: "exited STATUS" once, then the hang-up. */
+static int handle_exec_msg(struct serve_ctx *ctx, struct conn *c, int fd)
+{
+	char buf[64];
+	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	int status;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 1;
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (!c->exited && sscanf(buf, "exited %d", &status) == 1) {
+		c->exited = true;
+		emit_exec(ctx->lab, "cmd_exited", c, NULL, status);
+	}
+	return 1;
+}
+
+static int on_conn(struct loop_source *s, int fd, uint32_t events, void *data)
+{
+	struct conn *c = data;
+	struct serve_ctx *ctx = c->ctx;
+	int keep;
+
+	(void)s;
+	(void)events;
+	keep = c->mode == CONN_REQUEST ? handle_request(ctx, c, fd) : handle_exec_msg(ctx, c, fd);
+	if (!keep)
+		conn_close(ctx, c);
+	return 0;
+}
+
+/*
+ * Connections are non-blocking and served from the loop: a client that
+ * connects and says nothing holds one fd, never the supervisor.
+ */
 static int on_accept(struct loop_source *s, int fd, uint32_t events, void *data)
 {
 	struct serve_ctx *ctx = data;
-	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC), r;
-	struct timeval tv = { .tv_sec = 2 };
+	int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	struct conn *c;
 
 	(void)s;
 	(void)events;
 	if (conn < 0)
 		return 0;
-	/* a client that connects and says nothing must not stall the supervisor */
-	(void)setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	if (!peer_is_owner(conn)) {
+	if (!ctl_peer_is(conn, geteuid())) {
 		(void)ctl_send(conn, "error: permission denied (not the lab's owner)", NULL, 0);
 		(void)close(conn);
 		return 0;
 	}
-	r = handle_request(ctx, conn);
-	if (r != 2)
+	c = calloc(1, sizeof(*c));
+	if (!c ||
+	    loop_add_fd(ctx->loop, conn, EPOLLIN | EPOLLRDHUP, on_conn, c, &c->src, NULL) < 0) {
+		free(c);
 		(void)close(conn);
+		return 0;
+	}
+	loop_source_own_fd(c->src);
+	c->ctx = ctx;
+	c->next = ctx->conns;
+	ctx->conns = c;
 	return 0;
+}
+
+/* pid 1 of the lab's PID namespace died: every process of the lab is gone; stop. */
+static int on_init_died(struct loop_source *s, int fd, uint32_t events, void *data)
+{
+	struct serve_ctx *ctx = data;
+
+	(void)fd;
+	(void)events;
+	loop_remove(ctx->loop, s);
+	return nslab_err_setx(ctx->err, ECHILD,
+			      "lab '%s': its init process (pid %d) died; stopping the lab",
+			      ctx->lab->spec->name, (int)ctx->lab->init.pid);
 }
 
 static int on_signal(struct loop_source *s, int signo, void *data)
@@ -358,13 +391,16 @@ static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 		r = loop_add_signal(ctx->loop, sigs[i], on_signal, ctx, NULL, err);
 	if (r >= 0)
 		r = loop_add_fd(ctx->loop, ctx->lab->listen_fd, EPOLLIN, on_accept, ctx, NULL, err);
+	if (r >= 0) /* not owned: pidns_init_stop() closes it */
+		r = loop_add_fd(ctx->loop, ctx->lab->init.pidfd, EPOLLIN, on_init_died, ctx, NULL,
+				err);
 	return r;
 }
 
 int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 {
 	_cleanup_(loop_freep) struct loop *l = NULL;
-	struct serve_ctx ctx = { .lab = lab };
+	struct serve_ctx ctx = { .lab = lab, .err = err };
 	int r;
 
 	if (!lab->built || lab->listen_fd < 0)
@@ -382,7 +418,7 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 		(void)close(ready_fd);
 	}
 	r = loop_run(l, err);
-	while (ctx.execs)
-		exec_watch_free(&ctx, ctx.execs);
+	while (ctx.conns)
+		conn_close(&ctx, ctx.conns);
 	return r < 0 ? r : 0;
 }

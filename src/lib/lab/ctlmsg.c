@@ -18,6 +18,9 @@ void ctl_addr(const char *lab, struct sockaddr_un *ret, socklen_t *ret_len)
 	/* sun_path[0] stays '\0': abstract namespace */
 	n = snprintf(ret->sun_path + 1, sizeof(ret->sun_path) - 1, "nslab/%u/%s", lab_outer_uid(),
 		     lab);
+	if (n < 0 || (size_t)n >= sizeof(ret->sun_path) - 1)
+		n = (int)sizeof(ret->sun_path) -
+		    2; /* callers validate names; never past the struct */
 	*ret_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
@@ -61,17 +64,36 @@ int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds)
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if (n == 0)
-		return -ECONNRESET;
-	text[n] = '\0';
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		int got[CTL_MAX_FDS];
+
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		n_fds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(fds, CMSG_DATA(c), n_fds * sizeof(int));
+		memcpy(got, CMSG_DATA(c), k * sizeof(int));
+		for (size_t i = 0; i < k; i++)
+			if (n_fds < CTL_MAX_FDS)
+				fds[n_fds++] = got[i];
+			else
+				(void)close(got[i]);
 	}
+	if (n == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		/* cut short: what did arrive is no answer to trust */
+		for (size_t i = 0; i < n_fds; i++)
+			(void)close(fds[i]);
+		return n == 0 ? -ECONNRESET : -EMSGSIZE;
+	}
+	text[n] = '\0';
 	*ret_n_fds = n_fds;
 	return 0;
+}
+
+bool ctl_peer_is(int fd, uid_t uid)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == uid;
 }
 
 int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
@@ -80,6 +102,8 @@ int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
 	socklen_t salen;
 	int fd;
 
+	if (!spec_lab_name_ok(lab))
+		return nslab_err_setx(err, EINVAL, "'%s': not a lab name", lab);
 	ctl_addr(lab, &sa, &salen);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
@@ -91,6 +115,16 @@ int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
 		if (e == ECONNREFUSED || e == ENOENT)
 			return nslab_err_setx(err, ESRCH, "no lab '%s' is up", lab);
 		return nslab_err_set(err, e, "connect to lab '%s'", lab);
+	}
+	/*
+	 * Abstract names carry no permissions: anyone could bind ours first and
+	 * hand us namespaces of their own. Only a supervisor of our own uid is
+	 * trusted (a rootless one, uid 0 in its user namespace, shows our uid here).
+	 */
+	if (!ctl_peer_is(fd, geteuid())) {
+		(void)close(fd);
+		return nslab_err_setx(
+			err, EPERM, "lab '%s': the control socket is not served by your user", lab);
 	}
 	*ret_fd = fd;
 	return 0;

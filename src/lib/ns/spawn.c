@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,12 +51,23 @@ static void child_enter(const struct spawn_opts *o, int pipe_fd)
 		child_fail(pipe_fd, "chdir", "/");
 }
 
+/*
+ * dup2 each given fd to 0, 1, 2. Sources are first moved above 2 so that one
+ * target never overwrites another's source (stderr_fd == 1, say), and every
+ * target ends up without FD_CLOEXEC, even one that already had its number.
+ */
 static void child_stdio(const struct spawn_opts *o, int pipe_fd)
 {
-	const int fds[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+	const int want[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+	int high[3];
 
+	for (int i = 0; i < 3; i++) {
+		high[i] = want[i] >= 0 ? fcntl(want[i], F_DUPFD_CLOEXEC, 3) : -1;
+		if (want[i] >= 0 && high[i] < 0)
+			child_fail(pipe_fd, "dup stdio", NULL);
+	}
 	for (int i = 0; i < 3; i++)
-		if (fds[i] >= 0 && fds[i] != i && dup2(fds[i], i) < 0)
+		if (high[i] >= 0 && dup2(high[i], i) < 0)
 			child_fail(pipe_fd, "dup2 stdio", NULL);
 }
 
@@ -167,6 +179,15 @@ static int read_child_error(int pipe_fd, nslab_error *err)
 	return -e.code;
 }
 
+/* True if fd is the namespace at path (entering one's own user namespace is EINVAL). */
+static bool same_ns(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+	       a.st_dev == b.st_dev;
+}
+
 int spawn_in_ns(const struct spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd, nslab_error *err)
 {
 	_cleanup_close_ int rd = -1, wr = -1;
@@ -179,7 +200,8 @@ int spawn_in_ns(const struct spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd, n
 		return nslab_err_setx(err, EINVAL, "spawn: empty command");
 	if (o->pidns_fd >= 0 && o->userns_fd >= 0) {
 		/* joining the PID namespace needs its owner's capabilities first */
-		if (setns(o->userns_fd, CLONE_NEWUSER) < 0)
+		if (!same_ns(o->userns_fd, "/proc/self/ns/user") &&
+		    setns(o->userns_fd, CLONE_NEWUSER) < 0)
 			return nslab_err_set(err, errno, "setns(user namespace)");
 		local.userns_fd = -1;
 	}

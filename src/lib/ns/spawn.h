@@ -35,8 +35,8 @@ struct spawn_opts {
  * future children), so with pidns_fd the clone happens on a short-lived thread
  * that entered it first; die_with_parent is then ignored (the child dies with
  * the namespace's pid 1 instead). With both pidns_fd and userns_fd, the
- * *calling process* enters the user namespace first (it must be
- * single-threaded, as `nslab exec` is).
+ * *calling process* enters the user namespace first, for good (it must be
+ * single-threaded, as `nslab exec` is; a later call finds it already there).
  *
  * spawn_in_ns() - Fork, enter the namespaces and exec
  * Return: 0 with *ret_pid and *ret_pidfd (CLOEXEC, caller owns) once exec
