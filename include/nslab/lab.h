@@ -82,6 +82,8 @@ NSLAB_EXPORT int nslab_lab_check(nslab_lab *lab, nslab_error *err);
 /*
  * nslab_lab_build() - Validate, plan addresses, create every namespace and link
  * On failure nothing the call made is left behind, and err says what and where.
+ * Every process of the lab lives in a PID namespace whose pid 1 dies with the
+ * calling thread: build from a thread that outlives the lab (docs/processes.md).
  */
 NSLAB_EXPORT int nslab_lab_build(nslab_lab *lab, nslab_error *err);
 
@@ -121,7 +123,10 @@ struct nslab_spawn_opts {
 NSLAB_EXPORT int nslab_node_spawn(nslab_node *node, char *const argv[],
 				  const struct nslab_spawn_opts *opts, nslab_proc **ret,
 				  nslab_error *err);
-/* Wait for the process to end. *ret_status is waitpid()-style. */
+/*
+ * Wait for the process to end. *ret_status is waitpid()-style. A handle stays
+ * valid after nslab_lab_free() (its process is gone then) until nslab_proc_free().
+ */
 NSLAB_EXPORT int nslab_proc_wait(nslab_proc *proc, int *ret_status, nslab_error *err);
 NSLAB_EXPORT pid_t nslab_proc_pid(const nslab_proc *proc);
 NSLAB_EXPORT nslab_proc *nslab_proc_free(nslab_proc *proc);
