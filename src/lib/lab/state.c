@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *kind_name(enum plan_kind k)
 {
@@ -118,12 +119,19 @@ int lab_state_write(const struct nslab_lab *lab, nslab_error *err)
 	lab_state_json(lab, &w);
 	text = jw_get(&w);
 	f = text ? fopen(tmp, "we") : NULL;
-	if (!f)
+	if (!f) {
 		r = nslab_err_set(err, text ? errno : ENOMEM, "write '%s'", tmp);
-	else if (fprintf(f, "%s\n", text) < 0 || fclose(f) != 0)
-		r = nslab_err_set(err, EIO, "write '%s'", tmp);
-	else if (rename(tmp, path) < 0)
-		r = nslab_err_set(err, errno, "rename to '%s'", path);
+	} else {
+		/* Close whatever fprintf() did: a failed write must not leak the FILE */
+		bool ok = fprintf(f, "%s\n", text) >= 0;
+
+		if (fclose(f) != 0 || !ok)
+			r = nslab_err_set(err, EIO, "write '%s'", tmp);
+		else if (rename(tmp, path) < 0)
+			r = nslab_err_set(err, errno, "rename to '%s'", path);
+		if (r < 0)
+			(void)unlink(tmp);
+	}
 	jw_free(&w);
 	return r;
 }
