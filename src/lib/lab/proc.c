@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * lab/proc: commands spawned in nodes. Each runs in the node's netns and the
- * lab's mount namespace, dies with the lab's owner (PR_SET_PDEATHSIG) and is
- * killed and reaped by nslab_lab_free() at the latest.
+ * lab's mount and PID namespaces, so it dies with the lab's pid 1, which dies
+ * with the lab's owner (ns/pidns.h); nslab_lab_free() kills and reaps it at
+ * the latest.
  */
 #include "lab/lab.h"
 
@@ -39,7 +40,7 @@ static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, con
 	if (asprintf(&dir, "%s/nodes", lab->outdir) < 0)
 		return nslab_err_set(err, ENOMEM, "log path");
 	(void)mkdir(dir, 0755);
-	free(dir);
+	free(TAKE_PTR(dir)); /* asprintf() leaves dir untouched on failure */
 	if (asprintf(&dir, "%s/nodes/%s", lab->outdir, p->node->pn->name) < 0 ||
 	    asprintf(&path, "%s/%u-%s.%s", dir, p->seq, basename(cmd), ext) < 0)
 		return nslab_err_set(err, ENOMEM, "log path");
@@ -117,8 +118,10 @@ int nslab_node_spawn(nslab_node *node, char *const argv[], const struct nslab_sp
 	struct nslab_proc *p;
 	int r;
 
-	if (!lab->built || node->idx == 0)
+	if (!lab->built)
 		return nslab_err_setx(err, EINVAL, "spawn: the lab is not built");
+	if (node->idx == 0)
+		return nslab_err_setx(err, EINVAL, "spawn: the lab root ('ix') runs no commands");
 	if (!argv || !argv[0])
 		return nslab_err_setx(err, EINVAL, "spawn: empty command");
 	p = calloc(1, sizeof(*p));
