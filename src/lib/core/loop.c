@@ -7,6 +7,7 @@
 #include "core/loop.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,8 @@ struct loop {
 	bool quit;
 	int quit_code;
 	bool dispatching;
+	bool mask_saved;
+	sigset_t saved_mask; /* the thread's mask before loop_add_signal() first blocked */
 };
 
 static void loop_free_dead_sources(struct loop *l);
@@ -63,7 +66,13 @@ int loop_new(struct loop **ret, nslab_error *err)
 
 static void source_free(struct loop *l, struct loop_source *s)
 {
-	(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
+	/*
+	 * A dead source left the epoll set in loop_remove(). Its fd number may
+	 * since have been closed and reused (it is not ours unless owned):
+	 * another DEL now would remove the new fd's registration.
+	 */
+	if (!s->dead)
+		(void)epoll_ctl(l->epfd, EPOLL_CTL_DEL, s->fd, NULL);
 	if (s->owned)
 		(void)close(s->fd);
 	free(s);
@@ -80,6 +89,9 @@ struct loop *loop_free(struct loop *l)
 		source_free(l, s);
 	}
 	(void)close(l->epfd);
+	/* Signals still pending are delivered now, as if the loop had never blocked them */
+	if (l->mask_saved)
+		(void)pthread_sigmask(SIG_SETMASK, &l->saved_mask, NULL);
 	free(l);
 	return NULL;
 }
@@ -143,8 +155,11 @@ int loop_add_signal(struct loop *l, int signo, loop_signal_cb cb, void *data,
 
 	sigemptyset(&mask);
 	sigaddset(&mask, signo);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return nslab_err_set(err, errno, "block signal %d", signo);
+	/* pthread_sigmask() returns the error rather than setting errno */
+	r = pthread_sigmask(SIG_BLOCK, &mask, l->mask_saved ? NULL : &l->saved_mask);
+	if (r != 0)
+		return nslab_err_set(err, r, "block signal %d", signo);
+	l->mask_saved = true;
 	fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0)
 		return nslab_err_set(err, errno, "signalfd(%d)", signo);

@@ -23,14 +23,17 @@ typedef int (*loop_timer_cb)(struct loop_source *s, void *data);
 typedef int (*loop_child_cb)(struct loop_source *s, pid_t pid, int status, void *data);
 
 int loop_new(struct loop **ret, nslab_error *err);
-/* Free every source (closing the fds the loop owns) and the loop. Return: NULL. */
+/*
+ * Free every source (closing the fds the loop owns) and the loop, and restore
+ * the thread's signal mask from before the first loop_add_signal(). Return: NULL.
+ */
 struct loop *loop_free(struct loop *l);
 DEFINE_CLEANUP_FUNC(struct loop, loop_free)
 
 /* Watch fd (not owned) for events (EPOLLIN...). */
 int loop_add_fd(struct loop *l, int fd, uint32_t events, loop_fd_cb cb, void *data,
 		struct loop_source **ret, nslab_error *err);
-/* Block signo in the calling thread and deliver it through a signalfd. */
+/* Block signo in the calling thread (until loop_free()) and deliver it through a signalfd. */
 int loop_add_signal(struct loop *l, int signo, loop_signal_cb cb, void *data,
 		    struct loop_source **ret, nslab_error *err);
 /* One-shot timer after usec microseconds (CLOCK_MONOTONIC). */
