@@ -155,8 +155,11 @@ int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *if
 			      nslab_error *err)
 {
 	ssize_t d = lab_spec_device_index(lab->spec, device);
+	int r = check_not_built(lab, err);
 	char *copy;
 
+	if (r < 0)
+		return r;
 	if (d < 0)
 		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
 	copy = strdup(ifname);
@@ -181,8 +184,11 @@ void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed)
 
 int nslab_lab_set_name(nslab_lab *lab, const char *name, nslab_error *err)
 {
+	int r = check_not_built(lab, err);
 	char *copy;
 
+	if (r < 0)
+		return r;
 	if (!spec_node_name_ok(name) || strlen(name) > LAB_NAME_MAX)
 		return nslab_err_setx(err, EINVAL,
 				      "'%s': not a valid lab name (a-z, 0-9 and '-', at most %d)",
@@ -305,6 +311,7 @@ static void lab_unprepare(nslab_lab *lab)
 
 int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 {
+	nslab_error state_err = { 0 };
 	int r = check_not_built(lab, err);
 
 	if (r >= 0)
@@ -324,7 +331,13 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 	lab->built = true;
 	lab->built_at = evlog_now();
 	lab_emit_built(lab);
-	return lab_state_write(lab, err);
+	/*
+	 * Best effort: the lab is up, and failing now would leave it behind a
+	 * failure return. state.json is a convenience copy of `nslab status --json`.
+	 */
+	if (lab_state_write(lab, &state_err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", state_err.msg);
+	return 0;
 }
 
 const char *nslab_lab_name(const nslab_lab *lab)
