@@ -90,6 +90,20 @@ int nslab_lab_persist(nslab_lab *lab, nslab_error *err)
 	return r;
 }
 
+/*
+ * A list file is only as trustworthy as /run/nslab/persist: accept exactly
+ * NETNS_RUN_DIR "/<name>" with no further '/' and no "..", so that a bad line
+ * can never point the umount2()/unlink() below anywhere else.
+ */
+static bool is_netns_entry(const char *line)
+{
+	const char *name = line + strlen(NETNS_RUN_DIR "/");
+
+	if (strncmp(line, NETNS_RUN_DIR "/", strlen(NETNS_RUN_DIR "/")) != 0)
+		return false;
+	return *name && strcmp(name, ".") != 0 && !strchr(name, '/') && !strstr(name, "..");
+}
+
 static int cleanup_list(const char *listpath, nslab_error *err)
 {
 	_cleanup_free_ char *line = NULL;
@@ -102,7 +116,7 @@ static int cleanup_list(const char *listpath, nslab_error *err)
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			line[n - 1] = '\0';
-		if (strncmp(line, NETNS_RUN_DIR "/", strlen(NETNS_RUN_DIR) + 1) != 0)
+		if (!is_netns_entry(line))
 			continue; /* only ever touch what we made */
 		(void)umount2(line, MNT_DETACH);
 		(void)unlink(line);
@@ -121,6 +135,12 @@ int nslab_cleanup(const char *lab, nslab_error *err)
 	int r = 0;
 
 	if (lab) {
+		/* lab becomes a path: the name rules keep '/' and ".." out of it */
+		if (!spec_lab_name_ok(lab))
+			return nslab_err_setx(
+				err, EINVAL,
+				"'%s': not a valid lab name (a-z, 0-9 and '-', at most %d)",
+				SPEC_Q(lab), LAB_NAME_MAX);
 		if (asprintf(&path, PERSIST_DIR "/%s.list", lab) < 0)
 			return nslab_err_set(err, ENOMEM, "cleanup");
 		if (access(path, F_OK) < 0)
@@ -135,7 +155,7 @@ int nslab_cleanup(const char *lab, nslab_error *err)
 
 		if (len < 6 || strcmp(de->d_name + len - 5, ".list") != 0)
 			continue;
-		free(path);
+		free(TAKE_PTR(path)); /* asprintf() leaves path untouched on failure */
 		if (asprintf(&path, PERSIST_DIR "/%s", de->d_name) < 0)
 			r = nslab_err_set(err, ENOMEM, "cleanup");
 		else
