@@ -315,11 +315,13 @@ static int write_hosts_file(const char *path, const char *text, nslab_error *err
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	size_t len = strlen(text);
+	ssize_t n;
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "create the lab's hosts file");
-	if (write(fd, text, len) != (ssize_t)len)
-		return nslab_err_set(err, errno ? errno : EIO, "write the lab's hosts file");
+	n = write(fd, text, len);
+	if (n != (ssize_t)len) /* errno means something only if write() failed */
+		return nslab_err_set(err, n < 0 ? errno : EIO, "write the lab's hosts file");
 	return 0;
 }
 

@@ -24,11 +24,13 @@ static int write_file(const char *path, const char *text, nslab_error *err)
 {
 	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	size_t len = strlen(text);
+	ssize_t n;
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "open %s", path);
-	if (write(fd, text, len) != (ssize_t)len)
-		return nslab_err_set(err, errno ? errno : EIO, "write '%s' to %s", text, path);
+	n = write(fd, text, len);
+	if (n != (ssize_t)len) /* errno means something only if write() failed */
+		return nslab_err_set(err, n < 0 ? errno : EIO, "write '%s' to %s", text, path);
 	return 0;
 }
 
