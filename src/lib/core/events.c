@@ -53,6 +53,27 @@ struct jw *evlog_begin(struct evlog *ev, const char *kind)
 	return &ev->w;
 }
 
+/*
+ * The callback may emit events of its own, and evlog_begin() reuses ev->w: so
+ * the event being handed out moves to a local writer first, and ev->w starts
+ * empty for any nested event. Nested events are written whole, after this one
+ * (their seq is higher), and reach the callback in turn. ev->w gets its buffer
+ * back afterwards unless a nested event allocated a new one.
+ */
+static void call_back(struct evlog *ev, const char *text)
+{
+	struct jw out = ev->w;
+
+	jw_init(&ev->w);
+	ev->cb(ev->kind, text, ev->cb_data);
+	if (ev->w.buf) {
+		jw_free(&out);
+	} else {
+		jw_reset(&out);
+		ev->w = out;
+	}
+}
+
 void evlog_end(struct evlog *ev)
 {
 	const char *text;
@@ -68,7 +89,7 @@ void evlog_end(struct evlog *ev)
 			fflush(ev->file);
 	}
 	if (ev->cb)
-		ev->cb(ev->kind, text, ev->cb_data);
+		call_back(ev, text);
 }
 
 void evlog_flush(struct evlog *ev)

@@ -13,7 +13,11 @@
 #include "core/json.h"
 #include "nslab/error.h"
 
-/* Called with each event's JSON text (one line, no newline) and its kind. */
+/*
+ * Called with each event's JSON text (one line, no newline) and its kind, both
+ * borrowed for the call. It may emit events itself (evlog_begin/end): they are
+ * written after the current one and passed to the callback in turn.
+ */
 typedef void (*evlog_cb)(const char *kind, const char *json, void *data);
 
 struct evlog {
