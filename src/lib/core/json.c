@@ -71,6 +71,51 @@ static void jw_puts(struct jw *w, const char *s)
 	jw_put(w, s, strlen(s));
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at p, or 0 if there is none
+ * (Unicode 15, table 3-7): no overlong forms, no surrogates (U+D800..DFFF),
+ * nothing above U+10FFFF, no truncated sequence. The second byte's range
+ * depends on the lead byte; later ones are always 80..BF. A NUL is never a
+ * continuation byte, so a truncated sequence at the end of s stops there.
+ */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (*p < 0x80)
+		return 1;
+	if (*p >= 0xc2 && *p <= 0xdf)
+		n = 2;
+	else if (*p >= 0xe0 && *p <= 0xef)
+		n = 3;
+	else if (*p >= 0xf0 && *p <= 0xf4)
+		n = 4;
+	else
+		return 0; /* continuation byte, C0/C1 (overlong) or F5..FF */
+	if (*p == 0xe0)
+		lo = 0xa0; /* overlong below U+0800 */
+	else if (*p == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (*p == 0xf0)
+		lo = 0x90; /* overlong below U+10000 */
+	else if (*p == 0xf4)
+		hi = 0x8f; /* above U+10FFFF */
+	if (p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * Strings come from anywhere (command lines from clients end up in events), so
+ * the output is made valid JSON whatever the input: each byte that does not
+ * start a well-formed UTF-8 sequence becomes the escape \ufffd (U+FFFD, the
+ * replacement character), and the writer's output stays plain ASCII apart
+ * from the valid multibyte sequences it copies unchanged.
+ */
 static void jw_quoted(struct jw *w, const char *s)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -78,6 +123,7 @@ static void jw_quoted(struct jw *w, const char *s)
 	jw_put(w, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		char esc[7] = "\\u00";
+		size_t n;
 
 		switch (*p) {
 		case '"':
@@ -100,8 +146,11 @@ static void jw_quoted(struct jw *w, const char *s)
 				esc[4] = hex[*p >> 4];
 				esc[5] = hex[*p & 0xf];
 				jw_put(w, esc, 6);
+			} else if ((n = utf8_len(p)) == 0) {
+				jw_put(w, "\\ufffd", 6);
 			} else {
-				jw_put(w, (const char *)p, 1);
+				jw_put(w, (const char *)p, n);
+				p += n - 1;
 			}
 		}
 	}

@@ -27,7 +27,12 @@ void jw_obj_open(struct jw *w, const char *key);
 void jw_obj_close(struct jw *w);
 void jw_arr_open(struct jw *w, const char *key);
 void jw_arr_close(struct jw *w);
-void jw_str(struct jw *w, const char *key, const char *val); /* NULL val writes null */
+/*
+ * NULL val writes null. Keys and values are escaped per RFC 8259 and need not be
+ * valid UTF-8: each byte that does not start a well-formed sequence is written
+ * as the escape \ufffd, so the output is valid JSON whatever the input.
+ */
+void jw_str(struct jw *w, const char *key, const char *val);
 void jw_int(struct jw *w, const char *key, int64_t val);
 void jw_uint(struct jw *w, const char *key, uint64_t val);
 void jw_bool(struct jw *w, const char *key, bool val);
