@@ -20,27 +20,30 @@ extern "C" {
 #endif
 
 /* Claim the lab's control socket (before building: a lab name is taken once per user). */
-NSLAB_EXPORT int nslab_lab_listen(nslab_lab *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_listen(nslab_lab *lab, nslab_error *err);
 /*
  * nslab_lab_serve() - Serve the control socket until `down`, SIGINT, SIGTERM or SIGHUP
  * @ready_fd: if >= 0, "ready\n" is written to it and it is closed once serving
  * Return: 0 after an orderly stop, -errno on failure. The lab is still built; free it.
  */
-NSLAB_EXPORT int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err);
 /* Also name each node's namespace /run/netns/<lab>-<node> (root only); see nslab_cleanup(). */
-NSLAB_EXPORT int nslab_lab_persist(nslab_lab *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_persist(nslab_lab *lab, nslab_error *err);
 
 /* Labs of the calling user that are up: a NULL-terminated array; free with nslab_strv_free(). */
-NSLAB_EXPORT int nslab_ctl_list(char ***ret_names, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_list(char ***ret_names, nslab_error *err);
 NSLAB_EXPORT void nslab_strv_free(char **strv);
 /* The lab's status as JSON (nodes, interfaces, addresses); free() the text. */
-NSLAB_EXPORT int nslab_ctl_status(const char *lab, char **ret_json, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_status(const char *lab, char **ret_json,
+						  nslab_error *err);
 /* The lab's nodes, interfaces and addresses as a text table; free() the text. */
-NSLAB_EXPORT int nslab_ctl_table(const char *lab, char **ret_text, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_table(const char *lab, char **ret_text,
+						 nslab_error *err);
 /* The same table for a lab built in this process. */
-NSLAB_EXPORT int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_table(const nslab_lab *lab, char **ret_text,
+						 nslab_error *err);
 /* Ask the supervisor to tear the lab down and wait until it is gone. */
-NSLAB_EXPORT int nslab_ctl_down(const char *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_down(const char *lab, nslab_error *err);
 /*
  * nslab_ctl_exec() - Run argv inside a node of a running lab
  * The calling process keeps its terminal and stdio; the command runs in a child
@@ -48,10 +51,11 @@ NSLAB_EXPORT int nslab_ctl_down(const char *lab, nslab_error *err);
  * Signals from the terminal reach the command; if the lab goes down, the command is killed.
  * Return: 0 and *ret_status (waitpid()-style), or -errno.
  */
-NSLAB_EXPORT int nslab_ctl_exec(const char *lab, const char *node, char *const argv[],
-				int *ret_status, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec(const char *lab, const char *node,
+						char *const argv[], int *ret_status,
+						nslab_error *err);
 /* Remove what `--persist` left: /run/netns entries of lab (or of every lab if NULL). */
-NSLAB_EXPORT int nslab_cleanup(const char *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup(const char *lab, nslab_error *err);
 
 #ifdef __cplusplus
 }

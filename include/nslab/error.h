@@ -14,6 +14,8 @@ extern "C" {
 #endif
 
 #define NSLAB_EXPORT	    __attribute__((visibility("default")))
+/* A fallible call whose result must be looked at (as iproute2's libnetlink.h does). */
+#define NSLAB_NODISCARD	    __attribute__((warn_unused_result))
 #define NSLAB_ERROR_MSG_MAX 512
 
 typedef struct nslab_error {

@@ -34,12 +34,13 @@ enum nslab_ipmode { NSLAB_IP_DUAL = 0, NSLAB_IP_V4 = 1, NSLAB_IP_V6 = 2 };
  * Without root, enters a user namespace mapping the caller to 0 (rootless mode).
  * Return: 1 if rootless, 0 if running as root, -errno with the cause.
  */
-NSLAB_EXPORT int nslab_bootstrap(nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_bootstrap(nslab_error *err);
 
 /* Return: 0 and a lab described by the YAML file (not built yet), or -errno ("FILE:LINE:COL: ..."). */
-NSLAB_EXPORT int nslab_lab_from_file(const char *path, nslab_lab **ret, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_from_file(const char *path, nslab_lab **ret,
+						     nslab_error *err);
 /* Return: 0 and an empty lab to describe with the builder calls below. */
-NSLAB_EXPORT int nslab_lab_new(const char *name, nslab_lab **ret, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_new(const char *name, nslab_lab **ret, nslab_error *err);
 /* Destroy the lab: kill its processes, drop its namespaces. NULL is fine. Return: NULL. */
 NSLAB_EXPORT nslab_lab *nslab_lab_free(nslab_lab *lab);
 
@@ -50,22 +51,26 @@ struct nslab_router_opts {
 	unsigned mtu; /* 0: default */
 };
 /* Builder calls (before nslab_lab_build()). opts may be NULL for defaults. */
-NSLAB_EXPORT int nslab_lab_add_router(nslab_lab *lab, const char *name,
-				      const struct nslab_router_opts *opts, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_router(nslab_lab *lab, const char *name,
+						      const struct nslab_router_opts *opts,
+						      nslab_error *err);
 /* A device with one interface "eth0" on router (or no interface if router is NULL). */
-NSLAB_EXPORT int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router,
-				      nslab_error *err);
-NSLAB_EXPORT int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname,
-				     const char *router, nslab_error *err);
-NSLAB_EXPORT int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *ifname,
-					   nslab_error *err);
-NSLAB_EXPORT int nslab_lab_add_dns(nslab_lab *lab, const char *hostname, const char *target,
-				   nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_device(nslab_lab *lab, const char *name,
+						      const char *router, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char *device,
+						     const char *ifname, const char *router,
+						     nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_default_via(nslab_lab *lab, const char *device,
+							   const char *ifname, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_dns(nslab_lab *lab, const char *hostname,
+						   const char *target, nslab_error *err);
 NSLAB_EXPORT void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed);
 /* Rename before building (e.g. `nslab up --name`). */
-NSLAB_EXPORT int nslab_lab_set_name(nslab_lab *lab, const char *name, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_name(nslab_lab *lab, const char *name,
+						    nslab_error *err);
 /* Write events.jsonl, state.json and nodes/<node>/ logs into dir (created if missing). */
-NSLAB_EXPORT int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_outdir(nslab_lab *lab, const char *dir,
+						      nslab_error *err);
 
 /* Hooks: debug log lines, and every event (JSON text of one object). */
 typedef void (*nslab_log_func)(int level, const char *msg, void *data);
@@ -77,7 +82,7 @@ NSLAB_EXPORT void nslab_lab_set_event_func(nslab_lab *lab, nslab_event_func fn, 
  * nslab_lab_check() - Validate and plan addresses without building anything
  * Return: 0, or -errno with "FILE:LINE:COL: ..." (unknown names, exhausted ranges, ...).
  */
-NSLAB_EXPORT int nslab_lab_check(nslab_lab *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_check(nslab_lab *lab, nslab_error *err);
 
 /*
  * nslab_lab_build() - Validate, plan addresses, create every namespace and link
@@ -85,7 +90,7 @@ NSLAB_EXPORT int nslab_lab_check(nslab_lab *lab, nslab_error *err);
  * Every process of the lab lives in a PID namespace whose pid 1 dies with the
  * calling thread: build from a thread that outlives the lab (docs/processes.md).
  */
-NSLAB_EXPORT int nslab_lab_build(nslab_lab *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_build(nslab_lab *lab, nslab_error *err);
 
 NSLAB_EXPORT const char *nslab_lab_name(const nslab_lab *lab);
 NSLAB_EXPORT bool nslab_lab_is_rootless(const nslab_lab *lab);
@@ -105,10 +110,11 @@ NSLAB_EXPORT const char *nslab_node_iface_name(const nslab_node *node, size_t i)
  * @family: AF_INET, AF_INET6, or 0 for the IPv6 link-local
  * Return: 0 and the address in buf, -ENOENT if there is none.
  */
-NSLAB_EXPORT int nslab_node_addr(const nslab_node *node, const char *iface, int family, char *buf,
-				 size_t len, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_node_addr(const nslab_node *node, const char *iface,
+						 int family, char *buf, size_t len,
+						 nslab_error *err);
 /* The node's network namespace fd (borrowed; -1 before the lab is built). */
-NSLAB_EXPORT int nslab_node_netns_fd(const nslab_node *node);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_node_netns_fd(const nslab_node *node);
 
 struct nslab_spawn_opts {
 	bool inherit_stdio; /* false: stdout/stderr go to the outdir's nodes/<node>/<n>-<cmd>.* (or /dev/null) */
@@ -120,14 +126,15 @@ struct nslab_spawn_opts {
  * for every node (names upper-cased, '-' as '_').
  * Return: 0 and a process handle (free with nslab_proc_free(), which kills it if running).
  */
-NSLAB_EXPORT int nslab_node_spawn(nslab_node *node, char *const argv[],
-				  const struct nslab_spawn_opts *opts, nslab_proc **ret,
-				  nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_node_spawn(nslab_node *node, char *const argv[],
+						  const struct nslab_spawn_opts *opts,
+						  nslab_proc **ret, nslab_error *err);
 /*
  * Wait for the process to end. *ret_status is waitpid()-style. A handle stays
  * valid after nslab_lab_free() (its process is gone then) until nslab_proc_free().
  */
-NSLAB_EXPORT int nslab_proc_wait(nslab_proc *proc, int *ret_status, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_proc_wait(nslab_proc *proc, int *ret_status,
+						 nslab_error *err);
 NSLAB_EXPORT pid_t nslab_proc_pid(const nslab_proc *proc);
 NSLAB_EXPORT nslab_proc *nslab_proc_free(nslab_proc *proc);
 
