@@ -80,6 +80,10 @@ done <"$TMP/env-checks"
 a=$(addr "$TMP/st.json" phone 4 lte0)
 ex phone -- ip -br addr show dev lte0 | grep -qF " $a/" &&
 	ok "phone's lte0 carries $a" || bad "ip addr in phone does not show $a on lte0"
+# The host name is the node's (a UTS namespace per command); the host's stays.
+[ "$(ex phone -- hostname)" = phone ] && ok "hostname in phone is 'phone'" ||
+	bad "hostname in phone is '$(ex phone -- hostname)'"
+[ "$(hostname)" != phone ] || bad "the host's name changed to 'phone'"
 # The caller's own environment passes through too.
 out=$(E2E_MARK=xyz "$NSLAB" exec "$L" server -- sh -c 'echo "$E2E_MARK"')
 # ... but a stale NSLAB_IP_* of the caller never hides the lab's.

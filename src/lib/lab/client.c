@@ -234,8 +234,8 @@ static int exec_run(int conn, const struct spawn_opts *so, int *ret_status, nsla
 	return r;
 }
 
-static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[], int *ret_status,
-			 nslab_error *err)
+static int exec_with_fds(int conn, const int *fds, size_t n, const char *node, char *const argv[],
+			 int *ret_status, nslab_error *err)
 {
 	_cleanup_free_ char *envbuf = NULL;
 	_cleanup_free_ char **envp = NULL;
@@ -244,6 +244,7 @@ static int exec_with_fds(int conn, const int *fds, size_t n, char *const argv[],
 	struct spawn_opts so = { .argv = argv,
 				 .userns_fd = n > 4 ? fds[4] : -1,
 				 .pidns_fd = fds[3],
+				 .hostname = node,
 				 .mntns_fd = fds[1],
 				 .netns_fd = fds[2],
 				 .stdin_fd = -1,
@@ -320,7 +321,7 @@ int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *r
 	if (n < 4)
 		r = nslab_err_setx(err, EPROTO, "lab '%s' sent %zu fds, expected 4 or 5", lab, n);
 	else
-		r = exec_with_fds(conn, fds, n, argv, ret_status, err);
+		r = exec_with_fds(conn, fds, n, node, argv, ret_status, err);
 	for (size_t i = 0; i < n; i++)
 		(void)close(fds[i]);
 	return r;

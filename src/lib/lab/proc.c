@@ -89,6 +89,7 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 				 .envp = lab->env,
 				 .userns_fd = -1,
 				 .pidns_fd = lab->init.nsfd,
+				 .hostname = p->node->pn->name,
 				 .mntns_fd = lab->mntns_fd,
 				 .netns_fd = p->node->ns->fd,
 				 .stdin_fd = -1,

@@ -45,6 +45,10 @@ static void child_enter(const struct spawn_opts *o, int pipe_fd)
 		child_fail(pipe_fd, "setns(mount namespace)", NULL);
 	if (o->netns_fd >= 0 && setns(o->netns_fd, CLONE_NEWNET) < 0)
 		child_fail(pipe_fd, "setns(network namespace)", NULL);
+	/* a UTS namespace of its own, so that `hostname` and shell prompts name the node */
+	if (o->hostname &&
+	    (unshare(CLONE_NEWUTS) < 0 || sethostname(o->hostname, strlen(o->hostname)) < 0))
+		child_fail(pipe_fd, "set the host name", o->hostname);
 	if (o->cwd && chdir(o->cwd) < 0 && chdir("/") < 0)
 		child_fail(pipe_fd, "chdir", o->cwd);
 	else if (!o->cwd && o->mntns_fd >= 0 && chdir("/") < 0)

@@ -5,7 +5,8 @@
  * DOC: child steps (between clone and exec only async-signal-safe calls)
  * 1. PR_SET_PDEATHSIG(SIGKILL) if die_with_parent, then check the parent is still there
  * 2. setns: user namespace (if given), mount namespace, network namespace
- * 3. chdir to cwd (setns(CLONE_NEWNS) moved us to the namespace's root)
+ * 3. a UTS namespace named after the node, if asked
+ *    chdir to cwd (setns(CLONE_NEWNS) moved us to the namespace's root)
  * 4. stdio: dup2 the given fds
  * 5. default signal dispositions, empty signal mask
  * 6. execvpe; any failure writes an nslab_error to the CLOEXEC pipe and _exit(127)
@@ -25,7 +26,8 @@ struct spawn_opts {
 	int mntns_fd;	   /* -1: stay */
 	int netns_fd;	   /* -1: stay */
 	int stdin_fd, stdout_fd, stderr_fd; /* -1: inherit */
-	const char *cwd; /* NULL: "/" after a mount namespace change, else stay */
+	const char *cwd;      /* NULL: "/" after a mount namespace change, else stay */
+	const char *hostname; /* non-NULL: a new UTS namespace with this host name */
 	bool die_with_parent;
 	bool new_session; /* setsid(): not for commands that need the caller's terminal */
 };
