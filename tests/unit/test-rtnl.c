@@ -303,6 +303,24 @@ static void test_link_set(void **state)
 	assert_int_equal(collect_msg(nlh, sizeof(*ifi), tb), 1);
 	assert_u32_attr(tb[IFLA_MASTER], 3);
 	assert_int_equal(rtnl_build_link_set(buf, sizeof(buf), 0, &chg, NULL), -EINVAL);
+
+	/* IPv6 address generation mode: IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE } } */
+	chg = (struct rtnl_link_change)RTNL_LINK_CHANGE_KEEP;
+	chg.set_addr_gen_mode = true;
+	chg.addr_gen_mode = IN6_ADDR_GEN_MODE_NONE;
+	assert_int_equal(rtnl_build_link_set(buf, sizeof(buf), 4, &chg, NULL), 0);
+	assert_int_equal(ifi->ifi_change, 0);
+	assert_int_equal(collect_msg(nlh, sizeof(*ifi), tb), 1);
+	{
+		const struct nlattr *spec[TBMAX], *inet6[TBMAX];
+
+		assert_int_equal(collect_nest(tb[IFLA_AF_SPEC], 0, spec), 1);
+		assert_non_null(spec[AF_INET6]);
+		assert_int_equal(collect_nest(spec[AF_INET6], 0, inet6), 1);
+		assert_non_null(inet6[IFLA_INET6_ADDR_GEN_MODE]);
+		assert_int_equal(mnl_attr_get_u8(inet6[IFLA_INET6_ADDR_GEN_MODE]),
+				 IN6_ADDR_GEN_MODE_NONE);
+	}
 }
 
 static void test_link_del_get(void **state)

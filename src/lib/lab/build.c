@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <pthread.h>
 #include <sched.h>
@@ -132,15 +133,38 @@ static int push_veth(struct builder *bd, struct nlbatch *b, struct nslab_node *n
 	return 0;
 }
 
+/*
+ * A device's interface makes no link-local of its own: the plan's (the same
+ * EUI-64 address) is added without DAD instead. That spares every device a
+ * sysctl write, and /proc/sys lookups grow slower with each namespace (their
+ * dentries share names, hence hash chains, across namespaces).
+ */
+static int push_no_auto_ll(struct nlbatch *b, int ifindex, nslab_error *err)
+{
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	int r;
+
+	chg.set_addr_gen_mode = true;
+	chg.addr_gen_mode = IN6_ADDR_GEN_MODE_NONE;
+	r = rtnl_build_link_set(nlbatch_tail(b), nlbatch_room(b), ifindex, &chg, err);
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
 static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *n,
 		      const struct plan_iface *pi, nslab_error *err)
 {
-	bool dad = bd->lab->spec->dad;
+	bool dad = bd->lab->spec->dad, own_ll = n->pn->kind == PLAN_DEVICE && !dad;
 	int ifindex, r;
 
 	r = push_veth(bd, b, n, pi, &ifindex, err);
+	if (r >= 0 && own_ll)
+		r = push_no_auto_ll(b, ifindex, err);
 	if (r >= 0)
 		r = push_link_up(b, ifindex, err);
+	if (r >= 0 && own_ll)
+		r = push_addr(b, ifindex, &pi->ll6, dad, err);
 	if (r >= 0)
 		r = push_addr(b, ifindex, &pi->a4, dad, err);
 	if (r >= 0)
@@ -208,10 +232,10 @@ static void builder_base_sysctls(struct builder *bd)
 		if (sysctl_read_in_ns(v4_base[i].key, val, sizeof(val), NULL) < 0 ||
 		    strncmp(val, v4_base[i].value, 1) != 0)
 			bd->base[bd->n_base++] = v4_base[i];
-	if (!bd->lab->spec->dad)
-		bd->base[bd->n_base++] =
-			(struct sysctl_kv){ "net/ipv6/conf/default/accept_dad", "0" };
 }
+
+/* Routers and the root: their kernel-made link-locals skip DAD unless the lab asks for it. */
+static const struct sysctl_kv no_dad = { "net/ipv6/conf/default/accept_dad", "0" };
 
 static int write_sysctls(const struct sysctl_kv *kv, size_t n, nslab_error *err)
 {
@@ -256,7 +280,7 @@ static void emit_node(struct nslab_lab *lab, const struct nslab_node *n)
 static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err)
 {
 	const struct plan_node *pn = n->pn;
-	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls)];
+	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls) + 1];
 	size_t nkv = 0;
 	int r;
 
@@ -265,6 +289,8 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 			kv[nkv++] = bd->base[i];
 	for (size_t i = 0; pn->forwarding && i < ARRAY_SIZE(router_sysctls); i++)
 		kv[nkv++] = router_sysctls[i];
+	if (pn->forwarding && !bd->lab->spec->dad)
+		kv[nkv++] = no_dad;
 	r = netns_new(bd->home_fd, kv, nkv, &n->ns, err);
 	if (r >= 0)
 		r = build_node_links(bd, n, err);
@@ -297,6 +323,8 @@ static int build_root(struct builder *bd, nslab_error *err)
 	r = write_sysctls(bd->base, bd->n_base, err);
 	if (r >= 0)
 		r = write_sysctls(router_sysctls, ARRAY_SIZE(router_sysctls), err);
+	if (r >= 0 && !bd->lab->spec->dad)
+		r = write_sysctls(&no_dad, 1, err);
 	if (r >= 0)
 		r = build_node_links(bd, root, err);
 	if (r == -EPERM && bd->lab->rootless)

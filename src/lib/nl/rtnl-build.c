@@ -177,6 +177,19 @@ static int check_ifindex(int ifindex, nslab_error *err)
 	return 0;
 }
 
+/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE mode } } */
+static bool put_addr_gen_mode(struct nlmsghdr *nlh, size_t len, uint8_t mode)
+{
+	struct nlattr *spec = mnl_attr_nest_start_check(nlh, len, IFLA_AF_SPEC), *inet6;
+
+	if (!spec || !(inet6 = mnl_attr_nest_start_check(nlh, len, AF_INET6)) ||
+	    !mnl_attr_put_u8_check(nlh, len, IFLA_INET6_ADDR_GEN_MODE, mode))
+		return false;
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return true;
+}
+
 int rtnl_build_link_set(void *buf, size_t len, int ifindex, const struct rtnl_link_change *chg,
 			nslab_error *err)
 {
@@ -195,7 +208,8 @@ int rtnl_build_link_set(void *buf, size_t len, int ifindex, const struct rtnl_li
 	ifi->ifi_index = ifindex;
 	ifi_set_up(ifi, chg->up);
 	if (!put_link_attrs(nlh, len, chg->name, chg->mac, chg->mtu, chg->netns_fd) ||
-	    (chg->master >= 0 && !mnl_attr_put_u32_check(nlh, len, IFLA_MASTER, chg->master)))
+	    (chg->master >= 0 && !mnl_attr_put_u32_check(nlh, len, IFLA_MASTER, chg->master)) ||
+	    (chg->set_addr_gen_mode && !put_addr_gen_mode(nlh, len, chg->addr_gen_mode)))
 		return too_small(nlh, len, err);
 	return 0;
 }

@@ -46,12 +46,14 @@ int rtnl_build_bridge(void *buf, size_t len, const char *name, const uint8_t *ma
 
 /* What rtnl_build_link_set() changes; fields left at their "keep" value change nothing. */
 struct rtnl_link_change {
-	int up;		    /* -1 keep, 0 down, 1 up */
-	unsigned mtu;	    /* 0 keep */
-	const char *name;   /* NULL keep */
-	int master;	    /* -1 keep, 0 release from master, > 0 enslave */
-	int netns_fd;	    /* -1 keep, else move to that namespace */
-	const uint8_t *mac; /* NULL keep */
+	int up;			/* -1 keep, 0 down, 1 up */
+	unsigned mtu;		/* 0 keep */
+	const char *name;	/* NULL keep */
+	int master;		/* -1 keep, 0 release from master, > 0 enslave */
+	int netns_fd;		/* -1 keep, else move to that namespace */
+	const uint8_t *mac;	/* NULL keep */
+	bool set_addr_gen_mode; /* false keep */
+	uint8_t addr_gen_mode;	/* IN6_ADDR_GEN_MODE_*, sent in IFLA_AF_SPEC/AF_INET6 */
 };
 /* clang-format off */
 #define RTNL_LINK_CHANGE_KEEP { .up = -1, .master = -1, .netns_fd = -1 }
