@@ -81,9 +81,6 @@ nslab_lab *nslab_lab_free(nslab_lab *lab)
 		lab_teardown(lab);
 		lab_emit_destroyed(lab);
 	}
-	for (size_t i = 0; i < lab->n_persisted; i++)
-		free(lab->persisted[i]);
-	free(lab->persisted);
 	lab->listen_fd = close_fd(lab->listen_fd);
 	for (size_t i = 0; i < lab->n_waiters; i++)
 		(void)close(lab->waiters[i]); /* tells `nslab down` the lab is gone */
@@ -323,6 +320,9 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 		r = pidns_init_start(lab->mntns_fd, &lab->init, err);
 		if (r < 0)
 			lab_teardown(lab);
+		else
+			log_debugf(&lab->log, "pid 1 of the lab's PID namespace: %d",
+				   (int)lab->init.pid);
 	}
 	if (r < 0) {
 		lab_unprepare(lab);

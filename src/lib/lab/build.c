@@ -298,6 +298,9 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 		return nslab_err_prefix(err, "%s '%s'",
 					pn->kind == PLAN_ROUTER ? "router" : "device", pn->name);
 	emit_node(bd->lab, n);
+	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
+		   pn->kind == PLAN_ROUTER ? "router" : "device", pn->name, pn->n_ifaces,
+		   pn->n_routes);
 	return 0;
 }
 
@@ -384,8 +387,12 @@ static int build_all(struct builder *bd, nslab_error *err)
 	struct nslab_lab *lab = bd->lab;
 	int r = build_mntns(bd, err);
 
-	if (r >= 0)
+	if (r >= 0) {
+		log_debugf(&lab->log, "mount namespace with the lab's /etc/hosts ready");
 		r = build_root(bd, err);
+	}
+	if (r >= 0)
+		log_debugf(&lab->log, "lab root with the IX bridge ready");
 	lab->ev.flush_each = false;
 	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
 		r = build_node(bd, &lab->nodes[i], err);

@@ -261,7 +261,6 @@ static int handle_down(struct serve_ctx *ctx, int fd)
 	ctx->lab->waiters = nw;
 	ctx->lab->waiters[ctx->lab->n_waiters++] = keep;
 	(void)ctl_send(fd, "ok", NULL, 0);
-	ctx->lab->stop_requested = true;
 	loop_quit(ctx->loop, 0);
 	return 0;
 }
@@ -377,7 +376,6 @@ static int on_signal(struct loop_source *s, int signo, void *data)
 
 	(void)s;
 	(void)signo;
-	ctx->lab->stop_requested = true;
 	loop_quit(ctx->loop, 0);
 	return 0;
 }

@@ -56,9 +56,6 @@ struct nslab_lab {
 	int listen_fd;
 	int *waiters; /* clients of `down`, answered by closing once the lab is gone */
 	size_t n_waiters;
-	bool stop_requested;
-	char **persisted; /* /run/netns paths made by nslab_lab_persist() */
-	size_t n_persisted;
 	double built_at;
 };
 

@@ -40,28 +40,19 @@ static int bind_netns(int nsfd, const char *path, nslab_error *err)
 	return 0;
 }
 
+/* Name one node's namespace; the list file records it for nslab_cleanup(). */
 static int persist_node(nslab_lab *lab, nslab_node *n, FILE *list, nslab_error *err)
 {
-	char *path;
-	char **nv;
+	_cleanup_free_ char *path = NULL;
 	int r;
 
 	if (asprintf(&path, NETNS_RUN_DIR "/%s-%s", lab->spec->name, n->pn->name) < 0)
 		return nslab_err_set(err, ENOMEM, "persist");
-	nv = realloc(lab->persisted, (lab->n_persisted + 1) * sizeof(*nv));
-	if (!nv) {
-		free(path);
-		return nslab_err_set(err, ENOMEM, "persist");
-	}
-	lab->persisted = nv;
+	/* recorded first: whatever gets bound, even by a process killed right after, is listed */
+	if (fprintf(list, "%s\n", path) < 0 || fflush(list) != 0)
+		return nslab_err_set(err, EIO, "record '%s' for nslab cleanup", path);
 	r = bind_netns(n->ns->fd, path, err);
-	if (r < 0) {
-		free(path);
-		return r;
-	}
-	lab->persisted[lab->n_persisted++] = path;
-	fprintf(list, "%s\n", path);
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 int nslab_lab_persist(nslab_lab *lab, nslab_error *err)
