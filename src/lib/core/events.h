@@ -30,16 +30,50 @@ struct evlog {
 	bool flush_each;  /* flush the file after every event (off while bulk building) */
 };
 
+/**
+ * evlog_init() - Start an event log with no sinks, seq 0, flushing after each event
+ * @ev:  event log (caller's storage); set cb/cb_data directly, add a file with evlog_open()
+ */
 void evlog_init(struct evlog *ev);
-/* Open (truncate) path as the file sink. */
+/**
+ * evlog_open() - Open (create or truncate) path as the file sink
+ * @ev:    event log
+ * @path:  file name, copied; created with 0666 minus the umask, CLOEXEC
+ * @err:   on failure, the cause
+ *
+ * Replaces (closes) any file sink opened before; on failure that one stays.
+ * Return: 0, or fopen()'s -errno with "open '<path>'"
+ */
 int evlog_open(struct evlog *ev, const char *path, nslab_error *err);
+/**
+ * evlog_close() - Close the file sink and free the writer
+ * @ev:  event log; the callback and seq are kept, so it may still be used
+ */
 void evlog_close(struct evlog *ev);
-/*
+/**
  * evlog_begin() - Start an event; add fields to the returned writer, then evlog_end()
+ * @ev:    event log
+ * @kind:  event kind, borrowed: must stay valid until evlog_end() (a literal, usually)
+ *
+ * Takes the next seq number and stamps "ts" (evlog_now()).
  * Return: the writer (borrowed, valid until evlog_end()).
  */
 struct jw *evlog_begin(struct evlog *ev, const char *kind);
+/**
+ * evlog_end() - Finish the event and write it to the file, then to the callback
+ * @ev:  event log
+ *
+ * Never fails: an event that ran out of memory is dropped (its seq number is not
+ * reused), and file write errors are ignored.
+ */
 void evlog_end(struct evlog *ev);
+/**
+ * evlog_flush() - Flush the file sink, if any (after bulk writing with flush_each off)
+ * @ev:  event log
+ */
 void evlog_flush(struct evlog *ev);
-/* Wall-clock time in seconds since the epoch (microsecond resolution). */
+/**
+ * evlog_now() - Wall-clock time (CLOCK_REALTIME)
+ * Return: seconds since the epoch, microsecond resolution
+ */
 double evlog_now(void);

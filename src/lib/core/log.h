@@ -13,4 +13,11 @@ struct logger {
 
 #define LOG_LEVEL_DEBUG 7
 
+/**
+ * log_debugf() - Format a debug message and pass it to the logger's function
+ * @lg:   logger, or NULL; nothing is formatted while it has no function
+ * @fmt:  printf format and arguments; the message is cut at 1023 bytes
+ *
+ * The function gets LOG_LEVEL_DEBUG, the message (borrowed for the call) and lg->data.
+ */
 void log_debugf(const struct logger *lg, const char *fmt, ...) _printf_(2, 3);

@@ -12,18 +12,63 @@
 #define CTL_MAX_FDS 8
 #define CTL_REQ_MAX 1024 /* a request, command line included */
 
-/* The abstract address "@nslab/<uid>/<lab>" of the current user's lab. */
+/**
+ * ctl_addr() - The abstract address "@nslab/<uid>/<lab>" of the current user's lab
+ * @lab:      lab name; validate it first (spec_lab_name_ok()): a long one is cut short
+ * @ret:      the address
+ * @ret_len:  its exact length, for bind()/connect()
+ *
+ * <uid> is lab_outer_uid(), so a rootless supervisor and its clients agree.
+ */
 void ctl_addr(const char *lab, struct sockaddr_un *ret, socklen_t *ret_len);
-/* Send text with up to CTL_MAX_FDS fds. Return: 0 or -errno. */
+/**
+ * ctl_send() - Send text with up to CTL_MAX_FDS fds as one message (no SIGPIPE)
+ * @fd:     connected SOCK_SEQPACKET socket
+ * @text:   NUL-terminated text, sent without its NUL
+ * @fds:    fds to pass (SCM_RIGHTS), borrowed: the caller still closes its copies
+ * @n_fds:  number of @fds
+ * Return: 0, or -EINVAL if @n_fds > CTL_MAX_FDS, or sendmsg()'s -errno
+ */
 int ctl_send(int fd, const char *text, const int *fds, size_t n_fds);
-/*
+/**
  * ctl_recv() - Receive one message with its fds
- * Return: 0 with text NUL-terminated and *ret_n_fds fds (caller closes), or -errno.
+ * @fd:         connected SOCK_SEQPACKET socket
+ * @text:       buffer for the text
+ * @len:        size of @text (at least 1); a longer message fails
+ * @fds:        room for CTL_MAX_FDS fds; any beyond that are closed
+ * @ret_n_fds:  on success, number of fds in @fds
+ * Return: 0 with text NUL-terminated and *ret_n_fds fds (CLOEXEC, caller closes), or
+ * -errno: recvmsg()'s, -ECONNRESET at end of file (or an empty message), -EMSGSIZE
+ * if text or fds were cut short; on failure every fd received is closed
  */
 int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds);
-/* True if the peer of a connected UNIX socket runs as uid (SO_PEERCRED). */
+/**
+ * ctl_peer_is() - Whether the peer of a connected UNIX socket runs as uid (SO_PEERCRED)
+ * @fd:   connected socket
+ * @uid:  expected uid, as seen from our user namespace
+ * Return: true if it does; false also if SO_PEERCRED fails
+ */
 bool ctl_peer_is(int fd, uid_t uid);
-/* Connect to lab's supervisor (of our own uid only); -ESRCH is "no lab 'x' is up". */
+/**
+ * ctl_connect() - Connect to lab's supervisor (of our own uid only)
+ * @lab:     lab name
+ * @ret_fd:  on success, a CLOEXEC SOCK_SEQPACKET socket the caller closes
+ * @err:     on failure, the cause
+ * Return: 0, or -EINVAL ("not a lab name"), -ESRCH ("no lab 'x' is up"), -EPERM
+ * when the socket is served by another user, or socket()/connect()'s -errno
+ */
 int ctl_connect(const char *lab, int *ret_fd, nslab_error *err);
-/* Send req, wait for the reply; an "error: ..." reply becomes -EINVAL with that text. */
+/**
+ * ctl_call() - Send req, wait for the reply
+ * @conn:   from ctl_connect()
+ * @req:    request text; the supervisor reads at most CTL_REQ_MAX - 1 bytes (not checked here)
+ * @fds:    room for CTL_MAX_FDS fds received with an "ok" reply (never NULL)
+ * @n_fds:  on success, how many; NULL to have any received fds closed
+ * @err:    on failure, the cause
+ *
+ * The reply must fit in NSLAB_ERROR_MSG_MAX bytes.
+ * Return: 0 for a reply starting with "ok"; -EINVAL with the text of any other
+ * reply (an "error: " prefix stripped), its fds closed; or the -errno of
+ * ctl_send()/ctl_recv() with "control request '<req>'"
+ */
 int ctl_call(int conn, const char *req, int *fds, size_t *n_fds, nslab_error *err);

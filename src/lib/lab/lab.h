@@ -59,24 +59,90 @@ struct nslab_lab {
 	double built_at;
 };
 
-/* Build everything in the plan on a worker thread (see build.c). */
+/**
+ * lab_build() - Build everything in the plan on a worker thread (see build.c)
+ * @lab:  prepared lab (spec, plan and nodes set); gets mntns_fd and each node's ns
+ * @err:  on failure, the cause (copied from the worker)
+ *
+ * Blocks until the worker is done; the calling thread never changes namespace.
+ * Return: 0, or -errno; on failure lab_teardown() has already run
+ */
 int lab_build(struct nslab_lab *lab, nslab_error *err);
-/* Undo lab_build(): kill processes, close namespaces. */
+/**
+ * lab_teardown() - Undo lab_build() and pidns_init_start(): kill processes, close namespaces
+ * @lab:  lab; init, node namespaces and mntns_fd are released and reset, the rest is kept
+ *
+ * Reap the lab's processes (lab->procs) first: see pidns_init_stop().
+ */
 void lab_teardown(struct nslab_lab *lab);
-/* The /etc/hosts text for the lab (see hosts.c). Return: malloc'd text. */
+/**
+ * lab_hosts_text() - The /etc/hosts text for the lab (see hosts.c)
+ * @lab:  lab with a plan
+ * @ret:  on success, malloc'd text the caller frees
+ * @err:  on failure, the cause
+ * Return: 0, or -ENOMEM (or open_memstream()'s -errno), "build the hosts file"
+ */
 int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
-/* NSLAB_IP_* environment merged over environ (see hosts.c). */
+/**
+ * lab_env_make() - Set lab->env: NSLAB_IP_* and NSLAB_IP6_* merged over environ (see hosts.c)
+ * @lab:  lab with a plan; a previous lab->env is freed on success
+ * @err:  on failure, the cause
+ *
+ * Variables of the caller starting with "NSLAB_IP" are dropped, the lab's added.
+ * Return: 0, or -ENOMEM ("build the lab environment") with lab->env unchanged
+ */
 int lab_env_make(struct nslab_lab *lab, nslab_error *err);
+/**
+ * lab_env_free() - Free lab->env and set it to NULL (idempotent)
+ * @lab:  lab
+ */
 void lab_env_free(struct nslab_lab *lab);
-/* Write the lab's state as JSON (status replies and state.json) into w (see state.c). */
+/**
+ * lab_state_json() - Write the lab's state as one JSON object value (see state.c)
+ * @lab:  lab; without a plan the node list is empty
+ * @w:    writer, at top level or inside an array (no key); failures show in jw_get()
+ *
+ * The same object answers status requests and is state.json.
+ */
 void lab_state_json(const struct nslab_lab *lab, struct jw *w);
-/* The human table of nodes, interfaces and addresses. Return: malloc'd text. */
+/**
+ * lab_table_text() - The human table of nodes, interfaces and addresses
+ * @lab:  lab with a plan
+ * @ret:  on success, malloc'd text the caller frees
+ * @err:  on failure, the cause
+ * Return: 0, or -ENOMEM (or open_memstream()'s -errno), "render table"
+ */
 int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
+/**
+ * lab_state_write() - Write lab_state_json() to <outdir>/state.json, atomically
+ * @lab:  lab; nothing is done without an outdir
+ * @err:  on failure, the cause
+ *
+ * Writes .state.json.tmp and renames it over state.json (removed again on failure).
+ * Return: 0, or -ENOMEM, -EIO for a failed write, or fopen()/rename()'s -errno
+ */
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
-/* Events about the lab (see state.c). */
+/**
+ * lab_emit_built() - Emit the "lab_built" event (name, router and device counts, rootless)
+ * @lab:  lab with a plan
+ */
 void lab_emit_built(struct nslab_lab *lab);
+/**
+ * lab_emit_destroyed() - Emit the "lab_destroyed" event
+ * @lab:  lab
+ */
 void lab_emit_destroyed(struct nslab_lab *lab);
-/* Primary iface of a node: a device's default_via, a router's uplink; -1 if none. */
+/**
+ * lab_node_primary_iface() - Index of a node's primary interface
+ * @pn:  plan node
+ * Return: a device's default_via interface if it has one, else the first interface
+ * (a router's uplink, or a device's first); -1 if the node has no interfaces
+ */
 ssize_t lab_node_primary_iface(const struct plan_node *pn);
-/* Outer uid: the caller's uid outside our user namespace (for socket names). */
+/**
+ * lab_outer_uid() - The caller's uid outside our user namespace (for socket names)
+ *
+ * Read from the first line of /proc/self/uid_map, one level up only.
+ * Return: that uid, or geteuid() when not mapped (or not nested)
+ */
 unsigned lab_outer_uid(void);

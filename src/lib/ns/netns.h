@@ -26,15 +26,38 @@ struct sysctl_kv {
 	const char *value;
 };
 
-/*
+/**
  * netns_new() - Create a network namespace with its socket and sysctls
- * @home_fd: netns fd to return the calling thread to
- * Return: 0 and *ret (free with netns_free()), or -errno; the thread is home either way.
+ * @home_fd:    netns fd to return the calling thread to (borrowed)
+ * @sysctls:    written inside the new namespace, in order (borrowed)
+ * @n_sysctls:  number of @sysctls
+ * @ret:        on success, the namespace; free with netns_free()
+ * @err:        on failure, the cause
+ *
+ * Moves the *calling thread* in and out of the namespace (see the DOC block), so
+ * call it on a thread of its own, never one whose netns others rely on; it needs
+ * CAP_SYS_ADMIN in the current user namespace.
+ * Return: 0, or -errno from unshare(), the socket or a sysctl write; nothing is
+ * left behind. The thread is back in @home_fd's namespace in those cases; if the
+ * setns() back itself fails, that -errno is returned ("setns back to the home
+ * network namespace", replacing any earlier error) and the thread is stranded in
+ * the dropped namespace.
  */
 int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls, struct netns **ret,
 	      nslab_error *err);
-/* Close the socket and the fd (the namespace dies with its last reference). Return: NULL. */
+/**
+ * netns_free() - Close the socket and the fd
+ * @ns:  namespace, or NULL
+ *
+ * The namespace itself dies with its last reference (processes, other fds).
+ * Return: NULL
+ */
 struct netns *netns_free(struct netns *ns);
 DEFINE_CLEANUP_FUNC(struct netns, netns_free)
-/* Open the calling thread's current netns fd (O_CLOEXEC). */
+/**
+ * netns_open_current() - Open the calling thread's current netns (/proc/thread-self/ns/net)
+ * @ret_fd:  on success, an O_CLOEXEC fd the caller closes; untouched on failure
+ * @err:     on failure, the cause
+ * Return: 0, or open()'s -errno
+ */
 int netns_open_current(int *ret_fd, nslab_error *err);

@@ -3,7 +3,8 @@
  * ns/spawn: start a process inside namespaces held by fd.
  *
  * DOC: child steps (between clone and exec only async-signal-safe calls)
- * 1. PR_SET_PDEATHSIG(SIGKILL) if die_with_parent, then check the parent is still there
+ * 1. PR_SET_PDEATHSIG(SIGKILL) if die_with_parent, then check the parent is still there;
+ *    setsid() if new_session
  * 2. setns: user namespace (if given), mount namespace, network namespace
  * 3. a UTS namespace named after the node, if asked
  *    chdir to cwd (setns(CLONE_NEWNS) moved us to the namespace's root)
@@ -39,11 +40,29 @@ struct spawn_opts {
  * the namespace's pid 1 instead). With both pidns_fd and userns_fd, the
  * *calling process* enters the user namespace first, for good (it must be
  * single-threaded, as `nslab exec` is; a later call finds it already there).
- *
+ * Without pidns_fd, die_with_parent ties the child to the *calling thread*
+ * (PR_SET_PDEATHSIG fires when that thread exits, not the process).
+ */
+
+/**
  * spawn_in_ns() - Fork, enter the namespaces and exec
- * Return: 0 with *ret_pid and *ret_pidfd (CLOEXEC, caller owns) once exec
- * succeeded, or -errno with the child's own error message (the child is reaped).
+ * @o:          options; read during the call only, every fd in it stays the caller's
+ * @ret_pid:    on success, the child's pid in the caller's PID namespace
+ * @ret_pidfd:  on success, its pidfd (CLOEXEC, caller owns: reap with spawn_wait()
+ *              and close it, or hand it to loop_add_child())
+ * @err:        on failure, the cause
+ * Return: 0 once exec succeeded, or -errno: -EINVAL for an empty argv, the
+ * parent's own setns()/pipe2()/clone3() failure, or the child's code with its
+ * own message in @err (e.g. "exec 'x': No such file or directory"), the child
+ * then being reaped. If cwd cannot be entered the child falls back to "/"
+ * silently.
  */
 int spawn_in_ns(const struct spawn_opts *o, pid_t *ret_pid, int *ret_pidfd, nslab_error *err);
-/* Wait for a child by pidfd; *ret_status is waitpid()-style. */
+/**
+ * spawn_wait() - Block until a child exits, and reap it
+ * @pidfd:       pidfd of a child of this process (borrowed: not closed)
+ * @ret_status:  on success, waitpid()-style status (W_EXITCODE, or the signal number)
+ * @err:         on failure, the cause
+ * Return: 0, or waitid()'s -errno (EINTR is retried; -ECHILD if already reaped)
+ */
 int spawn_wait(int pidfd, int *ret_status, nslab_error *err);

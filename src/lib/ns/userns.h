@@ -10,13 +10,28 @@
 
 #include "nslab/error.h"
 
-/*
+/**
  * userns_bootstrap() - Enter a user namespace if not root
- * NSLAB_ROOTLESS=1 in the environment forces the user namespace even as root (tests).
- * Return: 1 if a user namespace was entered, 0 if not needed, -errno with the cause.
+ * @err:  on failure, the cause
+ *
+ * Call first thing in main(), before any thread starts. Root means effective
+ * uid 0. NSLAB_ROOTLESS=1 in the environment forces the user namespace even as
+ * root (tests). The effective uid and gid are mapped to 0, setgroups is denied.
+ * Return: 1 if a user namespace was entered, 0 if not needed, or -errno: -EBUSY if
+ * the process has threads (or /proc/self/status is unreadable), unshare()'s error,
+ * or a failed write to setgroups/uid_map/gid_map. After a failed write the process
+ * stays in the new, partly mapped user namespace.
  */
 int userns_bootstrap(nslab_error *err);
-/* True if the process runs in a user namespace other than the initial one. */
+/**
+ * userns_is_nested() - Whether the process runs in a user namespace other than the initial one
+ *
+ * Judged from /proc/self/uid_map: anything but the identity map of the whole range.
+ * Return: true if nested; false also when uid_map cannot be read
+ */
 bool userns_is_nested(void);
-/* A hint for an EPERM from a network operation inside our user namespace. */
+/**
+ * userns_eperm_hint() - A hint for an EPERM from a network operation inside our user namespace
+ * Return: static text (borrowed, valid forever), to append to the error message
+ */
 const char *userns_eperm_hint(void);
