@@ -4,7 +4,7 @@
  *
  * DOC: build order (all on one worker thread, so the caller's thread never
  * changes namespace, and there is no thread per namespace)
- * 1. mount namespace: private propagation, the lab's /etc/hosts bound from a memfd
+ * 1. mount namespace: private propagation, the lab's /etc/hosts bound over the host's
  * 2. lab root: unshare(CLONE_NEWNET); this thread stays there and it is "home"
  *    for the setns round trips below; IX bridge with the root's addresses
  * 3. routers, upstream first; devices: netns_new(), then one netlink batch on
@@ -13,7 +13,7 @@
  *    addresses, routes
  * Interface indexes are chosen by us (ifi_index), so no lookups are needed:
  * lo is 1, a bridge is 2, then veth ends in creation order per namespace.
- * On any failure the caller drops every namespace made so far (lab_teardown()).
+ * On any failure lab_build() drops every namespace made so far (lab_teardown()).
  */
 #include "lab/lab.h"
 

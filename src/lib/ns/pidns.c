@@ -3,9 +3,10 @@
  * ns/pidns: DOC: nslab-init, pid 1 of the lab's PID namespace
  * 1. PR_SET_PDEATHSIG(SIGKILL), then make sure the parent did not die already
  *    (through a pidfd of the parent: getppid() is 0 across a PID namespace)
- * 2. close every inherited fd (it must not keep the lab's namespaces alive)
- * 3. mount a /proc of the new namespace in the lab's mount namespace (best effort:
- *    some hosts mask parts of /proc and the kernel then refuses a new one)
+ * 2. mount a /proc of the new namespace in the lab's mount namespace (best effort:
+ *    some hosts mask parts of /proc and the kernel then refuses a new one);
+ *    first, since entering that mount namespace needs its inherited fd
+ * 3. close every inherited fd (it must not keep the lab's namespaces alive)
  * 4. reap children forever; SIGCHLD is blocked and taken by sigsuspend() so
  *    that no exit is missed between a wait and the sleep
  */
