@@ -3,6 +3,7 @@
 #include "core/json.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,6 +246,10 @@ void jw_double(struct jw *w, const char *key, double val, int decimals)
 	char buf[64];
 
 	jw_prefix(w, key);
+	if (!isfinite(val)) {
+		jw_puts(w, "null"); /* JSON has no NaN or infinity */
+		return;
+	}
 	snprintf(buf, sizeof(buf), "%.*f", decimals, val);
 	jw_puts(w, buf);
 }

@@ -134,7 +134,12 @@ int ctl_call(int conn, const char *req, int *fds, size_t *n_fds, nslab_error *er
 {
 	char reply[NSLAB_ERROR_MSG_MAX];
 	size_t got = 0;
-	int r = ctl_send(conn, req, NULL, 0);
+	int r;
+
+	if (strlen(req) >= CTL_REQ_MAX)
+		return nslab_err_setx(err, EINVAL, "control request longer than %d bytes",
+				      CTL_REQ_MAX);
+	r = ctl_send(conn, req, NULL, 0);
 
 	if (r >= 0)
 		r = ctl_recv(conn, reply, sizeof(reply), fds, &got);

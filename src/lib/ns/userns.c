@@ -81,11 +81,15 @@ int userns_bootstrap(nslab_error *err)
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	char map[64];
-	int r;
+	int r, threads;
 
 	if (uid == 0 && !(force && strcmp(force, "1") == 0))
 		return 0;
-	if (thread_count() != 1)
+	threads = thread_count();
+	if (threads < 0)
+		return nslab_err_setx(err, EIO,
+				      "rootless bootstrap: cannot read /proc/self/status");
+	if (threads != 1)
 		return nslab_err_setx(err, EBUSY,
 				      "rootless bootstrap: the process already has threads; "
 				      "call nslab_bootstrap() first thing in main()");
