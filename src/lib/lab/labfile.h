@@ -14,5 +14,5 @@
  */
 int labfile_parse(const char *path, struct lab_spec **ret, nslab_error *err);
 /* Same, from memory; filename is used for messages and for the default lab name (its stem). */
-int labfile_parse_string(const char *text, size_t len, const char *filename,
-			 struct lab_spec **ret, nslab_error *err);
+int labfile_parse_string(const char *text, size_t len, const char *filename, struct lab_spec **ret,
+			 nslab_error *err);

@@ -27,15 +27,17 @@ enum plan_kind { PLAN_ROOT, PLAN_ROUTER, PLAN_DEVICE };
 
 /* One veth pair: the node's end (inner) and its upstream's end (outer, on the upstream's bridge). */
 struct plan_iface {
-	char name[IFNAMSIZ];	  /* in the node: "eth0", routers: "ix" on the IX, else "wan" */
-	char peer_name[IFNAMSIZ]; /* in the upstream node: "<node>.<iface>", or "_<nodeidx>.<ifidx>" if too long */
+	char name[IFNAMSIZ]; /* in the node: "eth0", routers: "ix" on the IX, else "wan" */
+	char peer_name
+		[IFNAMSIZ]; /* in the upstream node: "<node>.<iface>", or "_<nodeidx>.<ifidx>" if too long */
 	uint8_t mac[6], peer_mac[6];
-	size_t up_node;		      /* plan node index of the upstream (0 = lab root) */
-	struct nslab_prefix a4, a6;   /* the node's addresses with subnet length; family 0 if none */
-	struct nslab_prefix gw4, gw6; /* the upstream's address on this link (host prefix), family 0 if none */
-	struct nslab_prefix ll6;      /* EUI-64 link-local of the inner end (fe80::/64) */
-	unsigned mtu;		      /* 0: default */
-	ssize_t spec_iface;	      /* index into the device's spec ifaces; -1 for a router's uplink */
+	size_t up_node;		    /* plan node index of the upstream (0 = lab root) */
+	struct nslab_prefix a4, a6; /* the node's addresses with subnet length; family 0 if none */
+	struct nslab_prefix gw4,
+		gw6; /* the upstream's address on this link (host prefix), family 0 if none */
+	struct nslab_prefix ll6; /* EUI-64 link-local of the inner end (fe80::/64) */
+	unsigned mtu;		 /* 0: default */
+	ssize_t spec_iface;	 /* index into the device's spec ifaces; -1 for a router's uplink */
 };
 
 struct plan_route {
@@ -62,7 +64,8 @@ struct plan_node {
 };
 
 struct lab_plan {
-	struct plan_node *nodes; /* [0] is the lab root; then routers (upstream first), then devices */
+	struct plan_node
+		*nodes; /* [0] is the lab root; then routers (upstream first), then devices */
 	size_t n_nodes;
 	size_t n_routers, n_devices;
 	size_t *by_name; /* private: node indices sorted by name, for lab_plan_find() */

@@ -14,15 +14,15 @@
 #include "nslab/error.h"
 #include "shared/macro.h"
 
-#define LAB_NAME_MAX  32 /* lab names appear in socket names and /run/netns entries */
-#define NODE_NAME_MAX 63 /* a DNS label */
-#define LAB_ROUTERS_MAX 4096  /* bounds the planner's work on hostile input */
-#define LAB_DEVICES_MAX 16384
-#define LAB_COUNT_MAX	4096 /* `count:` of one device entry */
+#define LAB_NAME_MAX	      32   /* lab names appear in socket names and /run/netns entries */
+#define NODE_NAME_MAX	      63   /* a DNS label */
+#define LAB_ROUTERS_MAX	      4096 /* bounds the planner's work on hostile input */
+#define LAB_DEVICES_MAX	      16384
+#define LAB_COUNT_MAX	      4096 /* `count:` of one device entry */
 #define LAB_DEVICE_IFACES_MAX 64
-#define LAB_IFACES_MAX	65536 /* device interfaces in the whole lab */
-#define LAB_MTU_MIN	576
-#define LAB_MTU_MAX	9000
+#define LAB_IFACES_MAX	      65536 /* device interfaces in the whole lab */
+#define LAB_MTU_MIN	      576
+#define LAB_MTU_MAX	      9000
 
 enum lab_ipmode { LAB_IP_DUAL = 0, LAB_IP_V4, LAB_IP_V6 };
 enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE };
@@ -75,8 +75,8 @@ enum spec_range_id {
 
 /* Address ranges; every one can be overridden under `ranges:` in the lab file. */
 struct spec_ranges {
-	struct nslab_prefix ix4, ix6;		/* the IX link */
-	struct nslab_prefix public4, public6;	/* public downstream subnets are carved from these */
+	struct nslab_prefix ix4, ix6;	      /* the IX link */
+	struct nslab_prefix public4, public6; /* public downstream subnets are carved from these */
 	struct nslab_prefix private4, private6; /* private downstream subnets */
 	unsigned sub4, sub6;			/* downstream subnet lengths (24, 64) */
 	struct spec_loc loc;
