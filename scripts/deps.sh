@@ -2,7 +2,7 @@
 # Install what nslab needs to build, test and demo, from Debian 12's archive.
 # Quiet when everything is present; only root can install.
 set -eu
-PKGS="meson ninja-build pkg-config gcc clang libclang-rt-14-dev libmnl-dev libfyaml-dev
+PKGS="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev libmnl-dev libfyaml-dev
 libcmocka-dev scdoc iproute2 iputils-ping iperf3 netcat-openbsd util-linux procps
 python3"
 missing=""
