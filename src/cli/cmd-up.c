@@ -120,17 +120,23 @@ fail:
 	return cli_fail(&err, status);
 }
 
+/* Beyond this many nodes `up` prints a summary; `nslab status` has the whole table. */
+#define TABLE_MAX_NODES 200
+
 static void print_table(nslab_lab *lab)
 {
 	nslab_error err = { 0 };
-	char *table;
+	size_t n = nslab_lab_node_count(lab);
+	char *table = NULL;
 
-	if (nslab_lab_table(lab, &table, &err) < 0) {
+	printf("lab '%s' is up (%s): %zu nodes\n", nslab_lab_name(lab),
+	       nslab_lab_is_rootless(lab) ? "rootless" : "root", n);
+	if (n > TABLE_MAX_NODES)
+		printf("(the table of %zu nodes: nslab status %s)\n", n, nslab_lab_name(lab));
+	else if (nslab_lab_table(lab, &table, &err) < 0)
 		cli_fail(&err, 1);
-		return;
-	}
-	printf("lab '%s' is up (%s): %zu nodes\n%s", nslab_lab_name(lab),
-	       nslab_lab_is_rootless(lab) ? "rootless" : "root", nslab_lab_node_count(lab), table);
+	else
+		fputs(table, stdout);
 	if (!getenv("NSLAB_NO_HINT"))
 		printf("\nnslab exec %s NODE -- CMD   |   nslab down %s\n", nslab_lab_name(lab),
 		       nslab_lab_name(lab));
