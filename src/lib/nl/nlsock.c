@@ -227,7 +227,8 @@ static int talk_end(struct talk *t, unsigned idx, const struct nlmsghdr *nlh, ns
 	r = nlsock_parse_ack(nlh, &error, &text, err);
 	if (r < 0)
 		return r;
-	t->pending--;
+	if (!t->batch || idx == t->count - 1)
+		t->pending--; /* earlier requests of a batch only ever answer failures */
 	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
 		t->intr = true;
 	if (error < 0)
@@ -309,16 +310,27 @@ static int talk_run(struct nlsock *nl, struct talk *t, nslab_error *err)
 	int len = (int)t->req_len, r;
 	ssize_t n;
 
+	struct nlmsghdr *last = NULL;
+
 	t->seq = nl->seq + 1;
 	for (t->count = 0; nlsock_msg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
 		nlh->nlmsg_seq = t->seq + t->count++;
 		nlh->nlmsg_pid = 0;
+		/*
+		 * In a batch only the last request asks for an ACK: the kernel
+		 * handles them in order and answers a failing one whatever its
+		 * flags, so the last ACK closes the batch with one read instead of one a request.
+		 */
 		nlh->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+		if (t->batch)
+			nlh->nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+		last = nlh;
 	}
 	if (len > 0 || t->count == 0)
 		return nslab_err_setx(err, EINVAL, "malformed netlink request buffer");
+	last->nlmsg_flags |= NLM_F_ACK;
 	nl->seq += t->count;
-	t->pending = t->count;
+	t->pending = t->batch ? 1 : t->count;
 	n = mnl_socket_sendto(nl->mnl, t->req, t->req_len);
 	if (n < 0 || (size_t)n != t->req_len)
 		return nslab_err_set(err, n < 0 ? errno : EIO, "send %s",

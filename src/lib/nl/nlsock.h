@@ -44,7 +44,8 @@ int nlsock_talk(struct nlsock *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data
 
 /*
  * A batch: several requests laid one after another in a caller's buffer, sent
- * with one sendmsg() and each ACKed. Used on hot paths (building a lab issues
+ * with one sendmsg(); only the last asks for an ACK (a failing one is answered
+ * anyway, naming its index). Used on hot paths (building a lab issues
  * several requests per namespace).
  *
  *	char buf[NL_REQ_BUFSIZ];
