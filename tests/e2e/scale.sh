@@ -24,6 +24,10 @@ PYEOF
 # two fds per namespace (the namespace and its netlink socket)
 [ "$(ulimit -n)" -ge 12000 ] || ulimit -n 12000 2>/dev/null ||
 	skip "RLIMIT_NOFILE $(ulimit -n) is below the 12000 fds a 5096-node lab holds"
+# The host's IPv6 neighbour table is one for all namespaces (1024 entries by
+# default): a lab this size must not fill it (/proc/net/stat/ndisc_cache).
+nd_fulls() { set -- $(sed -n 2p /proc/net/stat/ndisc_cache); echo $((0x${13})); }
+fulls_before=$(nd_fulls)
 leftovers_snapshot start
 lab_up "$TMP/scale.yaml" "$L"
 status_json "$L" "$TMP/st.json"
@@ -43,6 +47,9 @@ wait_until 3 reaches -4 "$a4" && ok "d999-4 reaches e0 at $a4" ||
 	bad "d999-4 cannot reach e0 at $a4"
 wait_until 3 reaches -6 "$a6" && ok "d999-4 reaches e0 at $a6" ||
 	bad "d999-4 cannot reach e0 at $a6"
+fulls=$(($(nd_fulls) - fulls_before))
+[ "$fulls" -eq 0 ] && ok "the host's IPv6 neighbour table never overflowed" ||
+	bad "the host's IPv6 neighbour table overflowed $fulls times while the lab was up"
 ex e95 -- getent ahostsv4 "d0-1.$L.test" | grep -q "^$(addr "$TMP/st.json" d0-1 4) " &&
 	ok "names resolve in a 5096-node lab" || bad "d0-1.$L.test does not resolve to its address"
 "$NSLAB" down "$L" || bad "nslab down $L failed"

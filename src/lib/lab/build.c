@@ -173,11 +173,11 @@ static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *
 }
 
 /* Everything inside one node, in one or more batches on the node's socket. */
-static int build_node_links(struct builder *bd, struct nslab_node *n, nslab_error *err)
+static int build_node_links(struct builder *bd, struct nslab_node *n, struct nlsock *nl,
+			    nslab_error *err)
 {
 	const struct plan_node *pn = n->pn;
 	bool dad = bd->lab->spec->dad;
-	struct nlsock *nl = n->ns->nl;
 	struct nlbatch b;
 	int r;
 
@@ -277,6 +277,42 @@ static void emit_node(struct nslab_lab *lab, const struct nslab_node *n)
 	}
 }
 
+/*
+ * Bridge ports need no IPv6 of their own. With it, each port makes a
+ * link-local, sends MLD reports (flooded by its bridge) and holds entries in
+ * the kernel's IPv6 neighbour table, which is one table for the whole host
+ * (1024 entries by default): a large lab filled it. Set in a bridge owner
+ * once its own links exist, so that only the ports made later go without.
+ */
+static const struct sysctl_kv ports_without_ipv6 = { "net/ipv6/conf/default/disable_ipv6", "1" };
+
+/*
+ * Devices solicit routers when their link comes up; a router answering to RS
+ * records each device in that same host-wide table (fresh entries, which its
+ * garbage collector spares). Routes here are static, so the bridge side of a
+ * router leaves RS alone: IPv6 forwarding stays on (conf/all), only the
+ * per-interface router role (RS, RA, the NA router flag) is off on br0.
+ */
+static const struct sysctl_kv bridge_not_a_router = { "net/ipv6/conf/br0/forwarding", "0" };
+
+struct inside_ctx {
+	struct builder *bd;
+	struct nslab_node *n;
+};
+
+/* Inside the node's new namespace: its links; then, in a bridge owner, no IPv6 on later ports. */
+static int build_inside(struct netns *ns, void *data, nslab_error *err)
+{
+	struct inside_ctx *ctx = data;
+	int r = build_node_links(ctx->bd, ctx->n, ns->nl, err);
+
+	if (r >= 0 && ctx->n->pn->has_bridge)
+		r = sysctl_write_in_ns(ports_without_ipv6.key, ports_without_ipv6.value, err);
+	if (r >= 0 && ctx->n->pn->has_bridge)
+		r = sysctl_write_in_ns(bridge_not_a_router.key, bridge_not_a_router.value, err);
+	return r;
+}
+
 static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err)
 {
 	const struct plan_node *pn = n->pn;
@@ -291,9 +327,8 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 		kv[nkv++] = router_sysctls[i];
 	if (pn->forwarding && !bd->lab->spec->dad)
 		kv[nkv++] = no_dad;
-	r = netns_new(bd->home_fd, kv, nkv, &n->ns, err);
-	if (r >= 0)
-		r = build_node_links(bd, n, err);
+	r = netns_new(bd->home_fd, kv, nkv, build_inside, &(struct inside_ctx){ bd, n }, &n->ns,
+		      err);
 	if (r < 0)
 		return nslab_err_prefix(err, "%s '%s'",
 					pn->kind == PLAN_ROUTER ? "router" : "device", pn->name);
@@ -329,7 +364,9 @@ static int build_root(struct builder *bd, nslab_error *err)
 	if (r >= 0 && !bd->lab->spec->dad)
 		r = write_sysctls(&no_dad, 1, err);
 	if (r >= 0)
-		r = build_node_links(bd, root, err);
+		r = build_node_links(bd, root, root->ns->nl, err);
+	if (r >= 0)
+		r = sysctl_write_in_ns(ports_without_ipv6.key, ports_without_ipv6.value, err);
 	if (r == -EPERM && bd->lab->rootless)
 		return nslab_err_prefix(err, "lab root: %s", userns_eperm_hint());
 	return r < 0 ? nslab_err_prefix(err, "lab root") : 0;

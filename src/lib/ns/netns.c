@@ -49,8 +49,8 @@ static int netns_setup_inside(struct netns *ns, const struct sysctl_kv *sysctls,
 	return 0;
 }
 
-int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls, struct netns **ret,
-	      nslab_error *err)
+int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls,
+	      netns_inside_fn inside, void *data, struct netns **ret, nslab_error *err)
 {
 	_cleanup_(netns_freep) struct netns *ns = calloc(1, sizeof(*ns));
 	int r;
@@ -61,6 +61,8 @@ int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls, st
 	if (unshare(CLONE_NEWNET) < 0)
 		return nslab_err_set(err, errno, "unshare(CLONE_NEWNET)");
 	r = netns_setup_inside(ns, sysctls, n_sysctls, err);
+	if (r >= 0 && inside)
+		r = inside(ns, data, err);
 	if (setns(home_fd, CLONE_NEWNET) < 0)
 		/* The thread is stranded in a namespace we are about to drop: report it loudly. */
 		return nslab_err_set(err, errno, "setns back to the home network namespace");

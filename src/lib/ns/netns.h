@@ -8,7 +8,8 @@
  * 2. open /proc/thread-self/ns/net (the only reference that will remain)
  * 3. open the rtnetlink socket (it stays bound to this netns forever)
  * 4. write the namespace's sysctls (/proc/sys/net resolves per thread)
- * 5. setns() back to the home namespace, on success and on every failure
+ * 5. run the caller's work inside it, if any (links, later sysctls)
+ * 6. setns() back to the home namespace, on success and on every failure
  */
 #pragma once
 
@@ -26,11 +27,17 @@ struct sysctl_kv {
 	const char *value;
 };
 
+/* Work done while the thread is inside the new namespace (step 5). */
+typedef int (*netns_inside_fn)(struct netns *ns, void *data, nslab_error *err);
+
 /**
  * netns_new() - Create a network namespace with its socket and sysctls
  * @home_fd:    netns fd to return the calling thread to (borrowed)
  * @sysctls:    written inside the new namespace, in order (borrowed)
  * @n_sysctls:  number of @sysctls
+ * @inside:     optional work done inside the new namespace before going home
+ *              (step 5), given the new namespace and @data; < 0 fails the call
+ * @data:       @inside's argument
  * @ret:        on success, the namespace; free with netns_free()
  * @err:        on failure, the cause
  *
@@ -43,8 +50,8 @@ struct sysctl_kv {
  * network namespace", replacing any earlier error) and the thread is stranded in
  * the dropped namespace.
  */
-int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls, struct netns **ret,
-	      nslab_error *err);
+int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls,
+	      netns_inside_fn inside, void *data, struct netns **ret, nslab_error *err);
 /**
  * netns_free() - Close the socket and the fd
  * @ns:  namespace, or NULL
