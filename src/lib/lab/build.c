@@ -209,7 +209,14 @@ static int build_node_links(struct builder *bd, struct nslab_node *n, struct nls
 static const struct sysctl_kv router_sysctls[] = {
 	{ "net/ipv4/ip_forward", "1" },
 	{ "net/ipv6/conf/all/forwarding", "1" },
-	/* the IX hairpins packets between routers: redirects would only add noise */
+};
+
+/*
+ * The lab root hairpins every packet between two routers on the IX: its
+ * redirects would only add noise. (A router hairpins only towards a child
+ * router on its own bridge, where a redirect is right.)
+ */
+static const struct sysctl_kv root_sysctls[] = {
 	{ "net/ipv4/conf/all/send_redirects", "0" },
 	{ "net/ipv4/conf/default/send_redirects", "0" },
 };
@@ -361,6 +368,8 @@ static int build_root(struct builder *bd, nslab_error *err)
 	r = write_sysctls(bd->base, bd->n_base, err);
 	if (r >= 0)
 		r = write_sysctls(router_sysctls, ARRAY_SIZE(router_sysctls), err);
+	if (r >= 0)
+		r = write_sysctls(root_sysctls, ARRAY_SIZE(root_sysctls), err);
 	if (r >= 0 && !bd->lab->spec->dad)
 		r = write_sysctls(&no_dad, 1, err);
 	if (r >= 0)
