@@ -41,6 +41,8 @@ struct builder {
 	struct sysctl_kv base[8]; /* applied to every namespace */
 	size_t n_base;
 	char batch_buf[4 * NL_REQ_BUFSIZ];
+	char ix_buf[4 * NL_REQ_BUFSIZ];
+	struct nlbatch ix_batch; /* IX ports to enslave, isolate and raise, on the root's socket */
 	nslab_error err;
 	int result;
 };
@@ -78,10 +80,11 @@ static int push_bridge(struct nlbatch *b, const struct plan_node *pn, nslab_erro
 	return 0;
 }
 
-static int push_addr(struct nlbatch *b, int ifindex, const struct nslab_prefix *p, bool dad,
-		     nslab_error *err)
+/* @extra: more IFA_F_* flags (IFA_F_NOPREFIXROUTE on the IX). */
+static int push_addr_flags(struct nlbatch *b, int ifindex, const struct nslab_prefix *p, bool dad,
+			   uint32_t extra, nslab_error *err)
 {
-	uint32_t flags = (p->family == AF_INET6 && !dad) ? IFA_F_NODAD : 0;
+	uint32_t flags = ((p->family == AF_INET6 && !dad) ? IFA_F_NODAD : 0) | extra;
 	int r;
 
 	if (!prefix_is_set(p))
@@ -89,6 +92,48 @@ static int push_addr(struct nlbatch *b, int ifindex, const struct nslab_prefix *
 	r = rtnl_build_addr(nlbatch_tail(b), nlbatch_room(b), RTM_NEWADDR, ifindex, p, flags, err);
 	if (r >= 0)
 		nlbatch_push(b);
+	return r;
+}
+
+static int push_addr(struct nlbatch *b, int ifindex, const struct nslab_prefix *p, bool dad,
+		     nslab_error *err)
+{
+	return push_addr_flags(b, ifindex, p, dad, 0, err);
+}
+
+/* A host route to gw through ifindex (the lab root on the IX, see push_ix_addrs()). */
+static int push_onlink_host(struct nlbatch *b, int ifindex, const struct nslab_prefix *gw,
+			    nslab_error *err)
+{
+	struct rtnl_route rt = { .dst = *gw, .oif = ifindex };
+	int r;
+
+	if (!prefix_is_set(gw))
+		return 0;
+	rt.dst.len = gw->family == AF_INET ? 32 : 128;
+	r = rtnl_build_route(nlbatch_tail(b), nlbatch_room(b), RTM_NEWROUTE, &rt, err);
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
+/*
+ * On the IX a router's port is isolated (push_ix_port()), so other routers are
+ * not on its link: its addresses carry no prefix route, only a host route to
+ * the lab root, and everything else, other routers' IX addresses included,
+ * goes through the root. The addresses keep the IX length for what they say.
+ */
+static int push_ix_addrs(struct nlbatch *b, int ifindex, const struct plan_iface *pi, bool dad,
+			 nslab_error *err)
+{
+	int r = push_addr_flags(b, ifindex, &pi->a4, dad, IFA_F_NOPREFIXROUTE, err);
+
+	if (r >= 0)
+		r = push_addr_flags(b, ifindex, &pi->a6, dad, IFA_F_NOPREFIXROUTE, err);
+	if (r >= 0)
+		r = push_onlink_host(b, ifindex, &pi->gw4, err);
+	if (r >= 0)
+		r = push_onlink_host(b, ifindex, &pi->gw6, err);
 	return r;
 }
 
@@ -102,17 +147,50 @@ static int push_route(struct nlbatch *b, const struct plan_route *pr, nslab_erro
 	return r;
 }
 
+/*
+ * A router's port on the IX is isolated: it exchanges frames with the lab root
+ * only, never with another router's port. Every route between routers goes
+ * through the root anyway, and without it each router's MLD reports and
+ * neighbour solicitations were flooded to every other router, a cost that
+ * grows with the square of the routers. The port is created detached and down
+ * and only joins the bridge, isolated, then comes up, in the root's own batch
+ * (a port's bridge settings need a request on its own namespace's socket);
+ * the router's uplink has no carrier, and so floods nothing, until then.
+ */
+static int push_ix_port(struct builder *bd, int ifindex, nslab_error *err)
+{
+	struct nlbatch *b = &bd->ix_batch;
+	struct nlsock *nl = bd->lab->nodes[0].ns->nl;
+	struct rtnl_link_change enslave = RTNL_LINK_CHANGE_KEEP;
+	int r = batch_make_room(nl, b, err);
+
+	enslave.master = BRIDGE_IFINDEX;
+	if (r >= 0)
+		r = rtnl_build_link_set(nlbatch_tail(b), nlbatch_room(b), ifindex, &enslave, err);
+	if (r >= 0) {
+		nlbatch_push(b);
+		r = rtnl_build_brport_isolated(nlbatch_tail(b), nlbatch_room(b), ifindex, true,
+					       err);
+	}
+	if (r >= 0) {
+		nlbatch_push(b);
+		r = push_link_up(b, ifindex, err);
+	}
+	return r;
+}
+
 /* The veth for iface i of node n: outer end in the upstream's namespace on its bridge. */
 static int push_veth(struct builder *bd, struct nlbatch *b, struct nslab_node *n,
 		     const struct plan_iface *pi, int *ret_inner, nslab_error *err)
 {
 	struct nslab_node *up = &bd->lab->nodes[pi->up_node];
+	bool on_ix = pi->up_node == 0; /* see push_ix_port() */
 	struct rtnl_veth_end outer = { .name = pi->peer_name,
 				       .netns_fd = up->ns->fd,
 				       .mac = pi->peer_mac,
-				       .master = BRIDGE_IFINDEX,
+				       .master = on_ix ? 0 : BRIDGE_IFINDEX,
 				       .mtu = pi->mtu,
-				       .up = true,
+				       .up = !on_ix,
 				       .ifindex = up->next_ifindex };
 	/* The peer cannot come up in the creating request: the kernel configures it
 	 * before the pair is linked (veth_open() fails with ENOTCONN), so it goes up
@@ -128,9 +206,11 @@ static int push_veth(struct builder *bd, struct nlbatch *b, struct nslab_node *n
 	if (r < 0)
 		return r;
 	nlbatch_push(b);
+	if (on_ix)
+		r = push_ix_port(bd, up->next_ifindex, err);
 	up->next_ifindex++;
 	*ret_inner = n->next_ifindex++;
-	return 0;
+	return r;
 }
 
 /*
@@ -165,8 +245,9 @@ static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *
 		r = push_link_up(b, ifindex, err);
 	if (r >= 0 && own_ll)
 		r = push_addr(b, ifindex, &pi->ll6, dad, err);
-	if (r >= 0)
-		r = push_addr(b, ifindex, &pi->a4, dad, err);
+	if (r < 0 || pi->up_node == 0)
+		return r < 0 ? r : push_ix_addrs(b, ifindex, pi, dad, err);
+	r = push_addr(b, ifindex, &pi->a4, dad, err);
 	if (r >= 0)
 		r = push_addr(b, ifindex, &pi->a6, dad, err);
 	return r;
@@ -442,6 +523,8 @@ static int build_all(struct builder *bd, nslab_error *err)
 	lab->ev.flush_each = false;
 	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
 		r = build_node(bd, &lab->nodes[i], err);
+	if (r >= 0 && bd->ix_batch.count) /* the IX ports still pending (push_ix_port()) */
+		r = nlsock_talk_batch(lab->nodes[0].ns->nl, &bd->ix_batch, err);
 	lab->ev.flush_each = true;
 	evlog_flush(&lab->ev);
 	return r;
@@ -465,6 +548,7 @@ int lab_build(struct nslab_lab *lab, nslab_error *err)
 		return nslab_err_set(err, ENOMEM, "allocate builder");
 	bd->lab = lab;
 	bd->home_fd = -1;
+	nlbatch_init(&bd->ix_batch, bd->ix_buf, sizeof(bd->ix_buf));
 	r = pthread_create(&tid, NULL, build_thread, bd);
 	if (r != 0)
 		return nslab_err_set(err, r, "start the build thread");

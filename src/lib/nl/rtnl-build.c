@@ -214,6 +214,30 @@ int rtnl_build_link_set(void *buf, size_t len, int ifindex, const struct rtnl_li
 	return 0;
 }
 
+int rtnl_build_brport_isolated(void *buf, size_t len, int ifindex, bool isolated, nslab_error *err)
+{
+	struct nlmsghdr *nlh = buf;
+	struct nlattr *info, *data;
+	struct ifinfomsg *ifi;
+	int r = check_ifindex(ifindex, err);
+
+	if (r < 0)
+		return r;
+	ifi = put_newlink(buf, len, 0);
+	if (!ifi)
+		return header_too_small(RTM_NEWLINK, len, err);
+	ifi->ifi_index = ifindex;
+	info = mnl_attr_nest_start_check(nlh, len, IFLA_LINKINFO);
+	if (!info || !mnl_attr_put_strz_check(nlh, len, IFLA_INFO_SLAVE_KIND, "bridge"))
+		return too_small(nlh, len, err);
+	data = mnl_attr_nest_start_check(nlh, len, IFLA_INFO_SLAVE_DATA);
+	if (!data || !mnl_attr_put_u8_check(nlh, len, IFLA_BRPORT_ISOLATED, isolated))
+		return too_small(nlh, len, err);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return 0;
+}
+
 int rtnl_build_link_del(void *buf, size_t len, int ifindex, nslab_error *err)
 {
 	struct nlmsghdr *nlh;

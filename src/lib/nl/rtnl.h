@@ -61,6 +61,13 @@ struct rtnl_link_change {
 int rtnl_build_link_set(void *buf, size_t len, int ifindex, const struct rtnl_link_change *chg,
 			nslab_error *err);
 int rtnl_build_link_del(void *buf, size_t len, int ifindex, nslab_error *err);
+/*
+ * rtnl_build_brport_isolated() - RTM_NEWLINK setting a bridge port's isolation
+ * An isolated port exchanges frames with the bridge itself and with
+ * non-isolated ports only (IFLA_BRPORT_ISOLATED, as a bridge slave's data).
+ * The link must already be enslaved.
+ */
+int rtnl_build_brport_isolated(void *buf, size_t len, int ifindex, bool isolated, nslab_error *err);
 /* RTM_GETLINK for one link, by ifindex (> 0) or else by name. */
 int rtnl_build_link_get(void *buf, size_t len, int ifindex, const char *name, nslab_error *err);
 
