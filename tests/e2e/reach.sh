@@ -152,6 +152,16 @@ got=$(resolve farm-1 4 fixed.example.test)
 "$NSLAB" exec "$L" pc -- ping -6 -n -q -c 1 -W 3 "srv1.$L.test" >/dev/null 2>&1 &&
 	ok "ping by name: pc -> srv1.$L.test (v6)" || bad "ping -6 srv1.$L.test from pc failed"
 
+# Routers on the IX reach each other's IX addresses (through the lab root: IX
+# ports are isolated), and a device reaches a router's IX address.
+for fam in 4 6; do
+	a=$(addr "$TMP/st.json" isp2 $fam) || { bad "no IPv$fam address for isp2"; continue; }
+	"$NSLAB" exec "$L" isp1 -- ping -$fam -n -q -c 1 -W 3 "$a" >/dev/null 2>&1 &&
+		ok "isp1 reaches isp2's IX address $a" || bad "isp1 cannot reach isp2's IX address $a"
+	"$NSLAB" exec "$L" pc -- ping -$fam -n -q -c 1 -W 3 "$a" >/dev/null 2>&1 &&
+		ok "pc reaches isp2's IX address $a" || bad "pc cannot reach isp2's IX address $a"
+done
+
 # The host never sees the lab's names.
 [ "$(sha256sum </etc/hosts)" = "$hosts_before" ] && ! grep -q "$L" /etc/hosts &&
 	ok "the host's /etc/hosts is untouched" || bad "the host's /etc/hosts changed"

@@ -323,6 +323,28 @@ static void test_link_set(void **state)
 	}
 }
 
+static void test_brport_isolated(void **state)
+{
+	const struct nlattr *tb[TBMAX], *info[TBMAX], *data[TBMAX];
+	char buf[NL_REQ_BUFSIZ];
+	const struct nlmsghdr *nlh = (void *)buf;
+	const struct ifinfomsg *ifi = (const void *)(buf + MNL_NLMSG_HDRLEN);
+	(void)state;
+
+	assert_int_equal(rtnl_build_brport_isolated(buf, sizeof(buf), 7, true, NULL), 0);
+	assert_header(nlh, RTM_NEWLINK, 0, sizeof(*ifi));
+	assert_int_equal(ifi->ifi_index, 7);
+	assert_int_equal(ifi->ifi_change, 0);
+	assert_int_equal(collect_msg(nlh, sizeof(*ifi), tb), 1);
+	assert_int_equal(collect_nest(tb[IFLA_LINKINFO], 0, info), 2);
+	assert_str_attr(info[IFLA_INFO_SLAVE_KIND], "bridge");
+	assert_int_equal(collect_nest(info[IFLA_INFO_SLAVE_DATA], 0, data), 1);
+	assert_non_null(data[IFLA_BRPORT_ISOLATED]);
+	assert_int_equal(mnl_attr_get_u8(data[IFLA_BRPORT_ISOLATED]), 1);
+	assert_int_equal(rtnl_build_brport_isolated(buf, sizeof(buf), 0, true, NULL), -EINVAL);
+	assert_int_equal(rtnl_build_brport_isolated(buf, 40, 7, true, NULL), -EMSGSIZE);
+}
+
 static void test_link_del_get(void **state)
 {
 	const struct nlattr *tb[TBMAX];
@@ -1143,6 +1165,7 @@ int main(void)
 		cmocka_unit_test(test_veth_invalid),
 		cmocka_unit_test(test_bridge),
 		cmocka_unit_test(test_link_set),
+		cmocka_unit_test(test_brport_isolated),
 		cmocka_unit_test(test_link_del_get),
 		cmocka_unit_test(test_addr),
 		cmocka_unit_test(test_addr_invalid),
