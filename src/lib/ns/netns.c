@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 
@@ -70,4 +71,38 @@ int netns_new(int home_fd, const struct sysctl_kv *sysctls, size_t n_sysctls,
 		return r;
 	*ret = TAKE_PTR(ns);
 	return 0;
+}
+
+struct netns_call_req {
+	int netns_fd;
+	netns_call_fn fn;
+	void *data;
+	nslab_error err;
+	int r;
+};
+
+static void *netns_call_thread(void *arg)
+{
+	struct netns_call_req *req = arg;
+
+	if (req->netns_fd >= 0 && setns(req->netns_fd, CLONE_NEWNET) < 0)
+		req->r = nslab_err_set(&req->err, errno, "setns(CLONE_NEWNET)");
+	else
+		req->r = req->fn(req->data, &req->err);
+	return NULL;
+}
+
+int netns_call(int netns_fd, netns_call_fn fn, void *data, nslab_error *err)
+{
+	struct netns_call_req req = { .netns_fd = netns_fd, .fn = fn, .data = data };
+	pthread_t tid;
+	int r;
+
+	r = pthread_create(&tid, NULL, netns_call_thread, &req);
+	if (r != 0)
+		return nslab_err_set(err, r, "create a thread to enter a network namespace");
+	(void)pthread_join(tid, NULL);
+	if (req.r < 0 && err)
+		*err = req.err;
+	return req.r;
 }

@@ -68,3 +68,21 @@ DEFINE_CLEANUP_FUNC(struct netns, netns_free)
  * Return: 0, or open()'s -errno
  */
 int netns_open_current(int *ret_fd, nslab_error *err);
+
+/* Work run by netns_call() on a thread inside a namespace. */
+typedef int (*netns_call_fn)(void *data, nslab_error *err);
+
+/**
+ * netns_call() - Run fn on a short-lived thread that entered a network namespace
+ * @netns_fd:  namespace to enter (borrowed), or -1 to stay in the caller's (a
+ *             thread of its own for work that unshares, e.g. a scratch home)
+ * @fn:        the work; it may open sockets, which stay bound to that namespace
+ * @data:      @fn's argument
+ * @err:       on failure, the cause (setns(), thread creation, or @fn's own)
+ *
+ * The calling thread never changes namespace, so this is safe from any thread,
+ * and the thread's mount namespace stays the caller's (/proc/sys/net on such
+ * a thread is the caller's view: write sysctls with netns_new()'s step 4).
+ * Return: @fn's result, or -errno from setns()/pthread_create()
+ */
+int netns_call(int netns_fd, netns_call_fn fn, void *data, nslab_error *err);

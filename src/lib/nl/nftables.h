@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nl/nftables: nftables rulesets through libnftables (text in, errors with
+ * locations out), and pure helpers over nft's text: where an error is, whether
+ * a ruleset includes files, and the rules of a listing with their handles.
+ * Every call that talks to the kernel acts in the calling thread's network
+ * namespace: run it through netns_call().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nslab/error.h"
+
+/**
+ * nftbl_run() - Run nft commands in the calling thread's netns
+ * @text:        commands or ruleset text, as `nft -f` reads it
+ * @with_handles: list rules with their "# handle N" (for listings)
+ * @ret_output:  if non-NULL, on success what the commands printed (malloc'd; caller frees)
+ * @err:         on failure, libnftables' first error message, located:
+ *               "LINE:COL: message" (LINE:COL within @text), code EINVAL for a
+ *               rejected ruleset, or the errno of a system failure
+ * Return: 0, or -errno
+ */
+int nftbl_run(const char *text, bool with_handles, char **ret_output, nslab_error *err);
+
+/*
+ * A libnftables context kept for many runs: creating one costs about a
+ * millisecond (it reads iproute2's tables and builds caches). Its socket
+ * belongs to the namespace of the thread that first runs a command with it,
+ * so create and use it only on threads inside one namespace (netns_call()).
+ */
+struct nftbl_ctx;
+int nftbl_ctx_new(struct nftbl_ctx **ret, nslab_error *err);
+struct nftbl_ctx *nftbl_ctx_free(struct nftbl_ctx *c);
+/* As nftbl_run(), with a kept context. */
+int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char **ret_output,
+		  nslab_error *err);
+
+/* Where libnftables' error text says the first error is. */
+struct nftbl_error_loc {
+	unsigned line, col; /* 1-based; 0 when the text names no place */
+	const char *msg;    /* borrowed from the error text: after "Error: " */
+	size_t msg_len;	    /* up to the end of that line */
+};
+/**
+ * nftbl_parse_error() - Locate the first error in libnftables' error text
+ * @text: e.g. "/dev/stdin:2:84-84: Error: syntax error, unexpected '}'\n..."
+ * Pure. A text without a location still yields its first line as the message.
+ * Return: 0, or -EINVAL when text is empty (@ret untouched)
+ */
+int nftbl_parse_error(const char *text, struct nftbl_error_loc *ret);
+
+/**
+ * nftbl_find_include() - The first `include` statement of a ruleset, if any
+ * @text:      ruleset text
+ * @ret_line:  on a find, its 1-based line
+ * @ret_col:   and column
+ * Statements start a line or follow ';', '{' or '}'; comments and quoted
+ * strings are skipped.
+ * Return: true if there is one
+ */
+bool nftbl_find_include(const char *text, unsigned *ret_line, unsigned *ret_col);
+
+/* One rule of a listing (nftbl_run(.., with_handles=true) of "list ruleset"). */
+struct nftbl_rule {
+	char family[8]; /* "inet", "ip", "ip6", "arp", "bridge", "netdev" */
+	char table[64];
+	char chain[64];
+	uint64_t handle;
+	char *text;    /* the rule without its "# handle N" (malloc'd) */
+	char *comment; /* its comment "...", or NULL (malloc'd) */
+	unsigned line; /* 1-based line in the listing */
+};
+/* One base or regular chain of a listing. */
+struct nftbl_chain {
+	char family[8];
+	char table[64];
+	char chain[64];
+	char type[16]; /* "filter", "nat", "route"; "" for a regular chain */
+	char hook[16]; /* "input", ...; "" for a regular chain */
+};
+struct nftbl_listing {
+	struct nftbl_rule *rules;
+	size_t n;
+	struct nftbl_chain *chains;
+	size_t n_chains;
+};
+/**
+ * nftbl_parse_listing() - Rules of a "list ruleset" output with handles
+ * @text: the listing
+ * @ret:  on success, its rules in order (free with nftbl_listing_clear())
+ * Pure; lines that are not rules (chain types, sets, maps' elements) are skipped.
+ * Return: 0, -ENOMEM, or -EPROTO for a listing it cannot follow
+ */
+int nftbl_parse_listing(const char *text, struct nftbl_listing *ret, nslab_error *err);
+void nftbl_listing_clear(struct nftbl_listing *l);
+/* The chain with this family/table/name, or NULL. */
+const struct nftbl_chain *nftbl_listing_chain(const struct nftbl_listing *l, const char *family,
+					      const char *table, const char *chain);
+/* The rule with this family/table/chain/handle, or NULL. */
+const struct nftbl_rule *nftbl_listing_find(const struct nftbl_listing *l, const char *family,
+					    const char *table, const char *chain, uint64_t handle);
