@@ -9,7 +9,7 @@ build=$(cd "$build" && pwd)
 
 nslab=$build/src/cli/nslab
 floor=$build/bench/bench-floor
-if [ ! -x "$nslab" ] || [ ! -x "$floor" ] || [ "$here/floor.c" -nt "$floor" ]; then
-	ninja -C "$build" src/cli/nslab bench/bench-floor
-fi
+fwfloor=$build/bench/bench-fwfloor
+ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
+"$here/fwtest-throughput.sh" "$nslab" "$fwfloor"

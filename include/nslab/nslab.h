@@ -6,5 +6,6 @@
 #include <nslab/error.h>
 #include <nslab/lab.h>
 #include <nslab/control.h>
+#include <nslab/fwtest.h>
 
 #endif

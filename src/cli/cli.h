@@ -31,3 +31,5 @@ int cmd_status(int argc, char **argv);
 int cmd_exec(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_test(int argc, char **argv);
+int cmd_trace(int argc, char **argv);

@@ -17,6 +17,12 @@ static const struct cli_cmd commands[] = {
 	{ "status", cmd_status, "status LAB [--json]", "nodes, interfaces and addresses of a lab" },
 	{ "exec", cmd_exec, "exec LAB NODE -- CMD [ARG...]", "run a command inside a node" },
 	{ "shell", cmd_shell, "shell LAB NODE", "an interactive shell inside a node" },
+	{ "test", cmd_test,
+	  "test SUITE [--format F] [-o FILE] [--coverage] | --check RULES | --compare OLD NEW "
+	  "SUITE",
+	  "run firewall tests: nftables rulesets against crafted packets and flows" },
+	{ "trace", cmd_trace, "trace --rules FILE [--topology T] 'tcp SRC:PORT > DST:PORT S'",
+	  "one packet through a ruleset, every trace event shown" },
 	{ "cleanup", cmd_cleanup, "cleanup [LAB]", "remove what `up --persist` left behind" },
 };
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/fwtest-throughput.sh NSLAB FWFLOOR: a generated suite of N (default
+# 1000) single-packet tests against one ruleset (accept, reject and drop in
+# turn), run by `nslab test`; REPS runs (default 3), the median printed as
+# tests/s and ms per test, beside the kernel floor in the same run
+# (bench-fwfloor: the same packets, injected and traced, nothing else).
+# Printed, never a test.
+set -euo pipefail
+
+NSLAB=${1:?usage: fwtest-throughput.sh NSLAB FWFLOOR}
+FLOOR=${2:?usage: fwtest-throughput.sh NSLAB FWFLOOR}
+N=${N:-1000}
+REPS=${REPS:-3}
+
+tmp=$(mktemp -d /tmp/nslab-bench-fw.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+{
+	printf 'topology: direct\nrules: |\n  table inet filter {\n    chain input {\n'
+	printf '      type filter hook input priority 0; policy drop;\n'
+	printf '      ct state established,related accept\n'
+	printf '      tcp dport 22 accept comment "ssh"\n      udp dport 161 reject\n'
+	printf '    }\n  }\ntests:\n'
+	for ((i = 0; i < N; i++)); do
+		case $((i % 3)) in
+		0) printf '  - {name: t%d, packets: [{proto: tcp, dport: 22}], expect: {verdict: accept}}\n' $i ;;
+		1) printf '  - {name: t%d, packets: [{proto: udp, dport: 161}], expect: {verdict: reject}}\n' $i ;;
+		2) printf '  - {name: t%d, packets: [{proto: tcp, dport: %d}], expect: {verdict: drop}}\n' $i $((1000 + i)) ;;
+		esac
+	done
+} >"$tmp/suite.yaml"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+: >"$tmp/nslab.ms"
+: >"$tmp/floor.ms"
+for ((r = 0; r < REPS; r++)); do
+	t0=$(now_ms)
+	"$NSLAB" test -q "$tmp/suite.yaml" >"$tmp/out" || { cat "$tmp/out"; exit 1; }
+	echo $(($(now_ms) - t0)) >>"$tmp/nslab.ms"
+	"$FLOOR" "$N" | awk '{ print int($5) }' >>"$tmp/floor.ms"
+done
+grep -q "^$N passed, 0 failed" "$tmp/out" || { echo "fwtest-throughput: not every test passed" >&2; exit 1; }
+ms=$(median <"$tmp/nslab.ms")
+floor=$(median <"$tmp/floor.ms")
+echo "fwtest-throughput: $N single-packet tests, median of $REPS"
+awk -v n="$N" -v ms="$ms" -v f="$floor" 'BEGIN {
+	printf "  nslab test   %6d ms  %7.0f tests/s  %.2f ms/test (whole run: namespaces, suite, report)\n", ms, n * 1000 / ms, ms / n
+	printf "  kernel floor %6d ms  %7.0f packets/s  %.2f ms/packet (inject + trace only)\n", f, n * 1000 / f, f / n
+	printf "  ratio        %.1fx the floor\n", ms / f
+}'

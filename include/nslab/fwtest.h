@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * nslab/fwtest.h - firewall tests: nftables rulesets run by the kernel
+ *
+ * A suite (YAML) names a topology, a ruleset and tests made of crafted
+ * packets and real flows with expectations (verdict, rule, chain, delivery,
+ * reply, conntrack state, NAT, captures, connect). The kernel decides every
+ * verdict; nslab reads it from nftables' trace. Namespaces are made once per
+ * run and dropped with the object.
+ */
+#ifndef NSLAB_FWTEST_H
+#define NSLAB_FWTEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include <nslab/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nslab_fwtest nslab_fwtest;
+
+enum nslab_fwtest_flags {
+	NSLAB_FWTEST_ALLOW_INCLUDE = 1u << 0, /* accept `include` in rulesets */
+};
+
+enum nslab_fwtest_status {
+	NSLAB_FWTEST_PASS = 0,
+	NSLAB_FWTEST_FAIL = 1,
+	NSLAB_FWTEST_INCONCLUSIVE = 2, /* the trace did not decide a packet */
+	NSLAB_FWTEST_ERROR = 3,	       /* the test could not run (e.g. ruleset refused) */
+	NSLAB_FWTEST_NOT_RUN = 4,
+};
+
+enum nslab_fwtest_format {
+	NSLAB_FWTEST_FORMAT_TEXT = 0,
+	NSLAB_FWTEST_FORMAT_TAP,
+	NSLAB_FWTEST_FORMAT_JUNIT,
+	NSLAB_FWTEST_FORMAT_JSON,
+};
+
+/*
+ * nslab_fwtest_from_file() - Read and validate a suite
+ * Return: 0 and *ret, or -errno with "FILE:LINE:COL: message" (nothing built).
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_from_file(const char *path, unsigned flags,
+							nslab_fwtest **ret, nslab_error *err);
+/* Replace the suite's ruleset with a file's (e.g. `--compare`); before running. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_set_rules_file(nslab_fwtest *ft, const char *path,
+							     nslab_error *err);
+NSLAB_EXPORT nslab_fwtest *nslab_fwtest_free(nslab_fwtest *ft);
+
+/* Called after each test has run (i is its index). */
+typedef void (*nslab_fwtest_cb)(nslab_fwtest *ft, size_t i, void *data);
+/*
+ * nslab_fwtest_run() - Run every test (needs root, or nslab_bootstrap() first)
+ * Every distinct ruleset is loaded once first: one nftables refuses fails the
+ * call with -EINVAL and "FILE:LINE:COL: ruleset: ..." (the suite file's place).
+ * Return: 0 when the suite ran (see each test's status), -EINVAL for a refused
+ * ruleset or a test naming what the topology lacks, -errno when the
+ * environment could not be built.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data,
+						  nslab_error *err);
+
+NSLAB_EXPORT size_t nslab_fwtest_count(const nslab_fwtest *ft);
+NSLAB_EXPORT const char *nslab_fwtest_name(const nslab_fwtest *ft, size_t i);
+NSLAB_EXPORT enum nslab_fwtest_status nslab_fwtest_status(const nslab_fwtest *ft, size_t i);
+NSLAB_EXPORT double nslab_fwtest_ms(const nslab_fwtest *ft, size_t i);
+/* What failed, with trace paths; "" when the test passed. Borrowed. */
+NSLAB_EXPORT const char *nslab_fwtest_log(const nslab_fwtest *ft, size_t i);
+/* Number of packets and flows of test i, and the verdict of each ("accept", ... or "none"). */
+NSLAB_EXPORT size_t nslab_fwtest_packet_count(const nslab_fwtest *ft, size_t i);
+NSLAB_EXPORT const char *nslab_fwtest_packet_desc(const nslab_fwtest *ft, size_t i, size_t k);
+NSLAB_EXPORT const char *nslab_fwtest_packet_verdict(const nslab_fwtest *ft, size_t i, size_t k);
+
+/*
+ * nslab_fwtest_report() - Write the results
+ * @coverage: add every rule with its hit count (rules never hit listed)
+ * Return: 0, or -errno (write error)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_report(const nslab_fwtest *ft,
+						     enum nslab_fwtest_format format, bool coverage,
+						     FILE *out, nslab_error *err);
+
+/*
+ * nslab_fwtest_check_rules() - Load a ruleset file in a throwaway namespace
+ * Return: 0, or -EINVAL with "FILE:LINE:COL: message".
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_check_rules(const char *path, unsigned flags,
+							  nslab_error *err);
+
+/*
+ * nslab_fwtest_trace() - One packet through a ruleset, every trace event printed
+ * @rules_path: ruleset file
+ * @packet:     "PROTO SRC[:PORT] > DST[:PORT] [FLAGS]" ("[v6]:port" for IPv6 with a port)
+ * @topology:   "direct" (NULL) or "gateway"
+ * Return: 0, or -EINVAL for a bad packet text or ruleset (with FILE:LINE:COL), -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_trace(const char *rules_path, const char *packet,
+						    const char *topology, unsigned flags, FILE *out,
+						    nslab_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

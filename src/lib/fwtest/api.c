@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fwtest/api: the public nslab_fwtest_* calls over the suite model and the runner. */
+#include "nslab/fwtest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fwtest/api.h"
+#include "nl/nftables.h"
+
+#define RULES_SIZE_MAX (16u << 20)
+
+int fw_read_text(const char *path, char **ret, nslab_error *err)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	_cleanup_free_ char *buf = NULL;
+	struct stat st;
+	size_t got = 0;
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "'%s'", path);
+	if (fstat(fd, &st) < 0)
+		return nslab_err_set(err, errno, "'%s'", path);
+	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > RULES_SIZE_MAX)
+		return nslab_err_setx(err, EINVAL, "'%s': not a regular file of at most 16 MiB",
+				      path);
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return nslab_err_set(err, ENOMEM, "'%s'", path);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return nslab_err_set(err, errno, "read '%s'", path);
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	if (strlen(buf) != got)
+		return nslab_err_setx(err, EINVAL, "'%s': a NUL byte in a text file", path);
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int refuse_include(const char *path, const char *text, unsigned flags, nslab_error *err)
+{
+	unsigned line, col;
+
+	if (!(flags & NSLAB_FWTEST_ALLOW_INCLUDE) && nftbl_find_include(text, &line, &col))
+		return nslab_err_setx(
+			err, EPERM,
+			"%s:%u:%u: include is refused: rules load with privileges and "
+			"could read any file (--allow-include to permit it)",
+			path, line, col);
+	return 0;
+}
+
+int nslab_fwtest_from_file(const char *path, unsigned flags, nslab_fwtest **ret, nslab_error *err)
+{
+	nslab_fwtest *ft = calloc(1, sizeof(*ft));
+	int r;
+
+	if (!ft)
+		return nslab_err_set(err, ENOMEM, "allocate a test suite");
+	ft->flags = flags;
+	r = fw_suite_parse(path, flags & NSLAB_FWTEST_ALLOW_INCLUDE, &ft->suite, err);
+	if (r < 0) {
+		free(ft);
+		return r;
+	}
+	*ret = ft;
+	return 0;
+}
+
+int nslab_fwtest_set_rules_file(nslab_fwtest *ft, const char *path, nslab_error *err)
+{
+	char *text = NULL;
+	int r = fw_read_text(path, &text, err);
+
+	if (r >= 0)
+		r = refuse_include(path, text, ft->flags, err);
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	free(ft->suite->rules);
+	free(ft->suite->rules_file);
+	ft->suite->rules = text;
+	ft->suite->rules_file = strdup(path);
+	ft->suite->rules_loc = (struct fw_loc){ 1, 1 };
+	if (!ft->suite->rules_file)
+		return nslab_err_set(err, ENOMEM, "rules file name");
+	return 0;
+}
+
+nslab_fwtest *nslab_fwtest_free(nslab_fwtest *ft)
+{
+	if (!ft)
+		return NULL;
+	for (size_t i = 0; i < ft->n_results; i++)
+		fw_result_clear(&ft->results[i]);
+	free(ft->results);
+	fw_runner_free(ft->runner);
+	fw_suite_free(ft->suite);
+	free(ft);
+	return NULL;
+}
+
+int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_error *err)
+{
+	size_t n = ft->suite->n_tests;
+	int r;
+
+	if (ft->results)
+		return nslab_err_setx(err, EALREADY, "the suite has run already");
+	ft->results = calloc(n ? n : 1, sizeof(*ft->results));
+	if (!ft->results)
+		return nslab_err_set(err, ENOMEM, "results");
+	for (size_t i = 0; i < n; i++)
+		ft->results[i].status = (enum fw_status)NSLAB_FWTEST_NOT_RUN;
+	ft->n_results = n;
+	r = fw_runner_new(ft->suite, &ft->runner, err);
+	if (r >= 0)
+		r = fw_runner_check_rules(ft->runner, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		r = fw_runner_run_test(ft->runner, i, &ft->results[i], err);
+		if (r >= 0 && cb)
+			cb(ft, i, data);
+	}
+	return r < 0 ? r : 0;
+}
+
+size_t nslab_fwtest_count(const nslab_fwtest *ft)
+{
+	return ft->suite->n_tests;
+}
+
+const char *nslab_fwtest_name(const nslab_fwtest *ft, size_t i)
+{
+	return i < ft->suite->n_tests ? ft->suite->tests[i].name : NULL;
+}
+
+enum nslab_fwtest_status nslab_fwtest_status(const nslab_fwtest *ft, size_t i)
+{
+	if (i >= ft->n_results)
+		return NSLAB_FWTEST_NOT_RUN;
+	return (enum nslab_fwtest_status)ft->results[i].status;
+}
+
+double nslab_fwtest_ms(const nslab_fwtest *ft, size_t i)
+{
+	return i < ft->n_results ? ft->results[i].ms : 0.0;
+}
+
+const char *nslab_fwtest_log(const nslab_fwtest *ft, size_t i)
+{
+	return i < ft->n_results && ft->results[i].log ? ft->results[i].log : "";
+}
+
+size_t nslab_fwtest_packet_count(const nslab_fwtest *ft, size_t i)
+{
+	return i < ft->n_results ? ft->results[i].n_tracks : 0;
+}
+
+const char *nslab_fwtest_packet_desc(const nslab_fwtest *ft, size_t i, size_t k)
+{
+	if (k >= nslab_fwtest_packet_count(ft, i))
+		return NULL;
+	return ft->results[i].tracks[k].desc;
+}
+
+const char *nslab_fwtest_packet_verdict(const nslab_fwtest *ft, size_t i, size_t k)
+{
+	if (k >= nslab_fwtest_packet_count(ft, i))
+		return NULL;
+	return ft->results[i].tracks[k].decided
+		       ? fw_verdict_name(ft->results[i].tracks[k].dec.verdict)
+		       : "none";
+}
+
+int nslab_fwtest_check_rules(const char *path, unsigned flags, nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_(fw_topo_freep) struct fw_topo *topo = NULL;
+	nslab_error nerr = { 0 };
+	unsigned line, col;
+	int off = 0, r = fw_read_text(path, &text, err);
+
+	if (r >= 0)
+		r = refuse_include(path, text, flags, err);
+	if (r >= 0)
+		r = fw_topo_new(FW_TOPO_DIRECT, &topo, err);
+	if (r < 0)
+		return r;
+	if (fw_io_nft(&topo->nodes[topo->rules_node], NULL, text, false, NULL, &nerr) >= 0)
+		return 0;
+	if (sscanf(nerr.msg, "%u:%u: %n", &line, &col, &off) == 2 && off > 0)
+		return nslab_err_setx(err, EINVAL, "%s:%u:%u: %s", path, line, col, nerr.msg + off);
+	return nslab_err_setx(err, EINVAL, "%s: %s", path, nerr.msg);
+}

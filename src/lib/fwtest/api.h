@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fwtest/api: the object behind nslab_fwtest (shared by api.c and report.c). */
+#pragma once
+
+#include "fwtest/run.h"
+#include "fwtest/suite.h"
+
+struct nslab_fwtest {
+	unsigned flags;
+	struct fw_suite *suite;
+	struct fw_runner *runner; /* kept after the run: coverage */
+	struct fw_result *results;
+	size_t n_results;
+};
+
+/* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */
+int fw_read_text(const char *path, char **ret, nslab_error *err);

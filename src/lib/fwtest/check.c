@@ -1,0 +1,356 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fwtest/check: a packet's or flow's observations against its expectations.
+ * A check that needs the kernel's decision and finds none makes the test
+ * inconclusive (never a pass, never a drop); any other mismatch fails it.
+ */
+#include "fwtest/run.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <pcap/pcap.h>
+
+struct check_ctx {
+	struct fw_runner *r;
+	const struct fw_track *t;
+	struct fw_result *res;
+	bool header_done;
+};
+
+static void header(struct check_ctx *c)
+{
+	const struct fw_track *t = c->t;
+
+	if (c->header_done)
+		return;
+	c->header_done = true;
+	fprintf(c->r->log, "  %s %zu%s: %s\n", t->is_flow ? "flow" : "packet", t->index + 1,
+		t->copy ? " (copy)" : "", t->desc);
+	if (t->dec.path[0])
+		fprintf(c->r->log, "    trace: %s\n", t->dec.path);
+	else if (t->n_evs)
+		fprintf(c->r->log, "    trace: %zu events, no verdict\n", t->n_evs);
+	else
+		fprintf(c->r->log, "    trace: none\n");
+}
+
+static void worsen(struct fw_result *res, enum fw_status s)
+{
+	if (res->status == FW_STATUS_PASS ||
+	    (s == FW_STATUS_INCONCLUSIVE && res->status == FW_STATUS_FAIL))
+		res->status = s;
+}
+
+_printf_(2, 3) static void fail(struct check_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	header(c);
+	fputs("    ", c->r->log);
+	va_start(ap, fmt);
+	vfprintf(c->r->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->r->log);
+	c->res->n_failed++;
+	worsen(c->res, FW_STATUS_FAIL);
+}
+
+/* The decision is needed: without it the test is inconclusive. */
+static bool need_decision(struct check_ctx *c, const char *what)
+{
+	if (c->t->decided)
+		return true;
+	header(c);
+	fprintf(c->r->log,
+		"    inconclusive: no verdict in the trace to check %s (%s); the packet was "
+		"not dropped by a rule and never reached the end of the hooks\n",
+		what, c->t->n_evs ? "it stopped part way" : "no trace event at all");
+	if (!c->t->n_evs && c->t->spec.family == AF_INET6)
+		fprintf(c->r->log,
+			"    (an IPv6 ruleset that drops neighbour discovery keeps packets "
+			"from ever being sent)\n");
+	c->res->n_failed++;
+	worsen(c->res, FW_STATUS_INCONCLUSIVE);
+	return false;
+}
+
+static void check_verdict(struct check_ctx *c, const struct fw_expect *e)
+{
+	const struct fw_decision *d = &c->t->dec;
+
+	c->res->n_checks++;
+	if (!need_decision(c, "the verdict"))
+		return;
+	if (d->verdict != e->verdict)
+		fail(c, "expected verdict %s, got %s", fw_verdict_name(e->verdict),
+		     fw_verdict_name(d->verdict));
+}
+
+static void check_rule(struct check_ctx *c, const struct fw_expect *e)
+{
+	const struct fw_decision *d = &c->t->dec;
+
+	c->res->n_checks++;
+	if (!need_decision(c, "the rule"))
+		return;
+	if (!fw_rule_matches(d, e->rule))
+		fail(c, "expected rule '%s', got %s", e->rule,
+		     d->by_policy ? "the chain's policy"
+				  : (d->rule_text ? d->rule_text : "no rule (no user chain)"));
+}
+
+static void check_chain(struct check_ctx *c, const struct fw_expect *e)
+{
+	c->res->n_checks++;
+	if (!need_decision(c, "the chain"))
+		return;
+	if (strcmp(c->t->dec.chain, e->chain) != 0)
+		fail(c, "expected chain '%s', got '%s'", e->chain,
+		     c->t->dec.decided ? c->t->dec.chain : "(none)");
+}
+
+static void check_delivered(struct check_ctx *c, const struct fw_expect *e)
+{
+	c->res->n_checks++;
+	if (!need_decision(c, "delivery"))
+		return;
+	if (c->t->dec.delivered != (e->delivered == 1))
+		fail(c, "expected %s, it was %s", e->delivered ? "delivered" : "not delivered",
+		     c->t->dec.delivered ? "delivered" : "not delivered");
+}
+
+static void check_reply(struct check_ctx *c, const struct fw_expect *e)
+{
+	enum fw_reply got = c->t->reply == FW_REPLY_UNSET ? FW_REPLY_NONE : c->t->reply;
+
+	c->res->n_checks++;
+	if (got != e->reply)
+		fail(c, "expected reply %s, got %s", fw_reply_name(e->reply), fw_reply_name(got));
+}
+
+static void check_ct(struct check_ctx *c, const struct fw_expect *e)
+{
+	char want[64], got[64];
+
+	c->res->n_checks++;
+	if (!c->t->dec.has_ct_state) {
+		fail(c,
+		     "expected ct state %s, but no trace event carried one (the kernel "
+		     "reports it in traces since Linux 6.8)",
+		     fw_ct_state_format(e->ct_state, want, sizeof(want)));
+		return;
+	}
+	if (c->t->dec.ct_state != e->ct_state)
+		fail(c, "expected ct state %s, got %s",
+		     fw_ct_state_format(e->ct_state, want, sizeof(want)),
+		     fw_ct_state_format(c->t->dec.ct_state, got, sizeof(got)));
+}
+
+/* Whether the address a (of family) is what ep names: a literal, or any address of a node. */
+static bool endpoint_is(struct fw_runner *r, const struct fw_endpoint *ep, int family,
+			const uint8_t *a)
+{
+	struct fw_node *n;
+
+	if (ep->addr.family)
+		return ep->addr.family == family &&
+		       memcmp(ep->addr.addr, a, family == AF_INET ? 4 : 16) == 0;
+	n = fw_topo_node_by_addr(r->env->topo, a, family);
+	return n && ep->node && strcmp(n->name, ep->node) == 0;
+}
+
+static void check_nat(struct check_ctx *c, const struct fw_nat_expect *nat)
+{
+	const struct pkt_info *f = &c->t->dec.final;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+
+	c->res->n_checks++;
+	if (!need_decision(c, "NAT"))
+		return;
+	if (!c->t->dec.has_final) {
+		fail(c, "expected NAT, but the packet was not seen leaving (verdict %s)",
+		     fw_verdict_name(c->t->dec.verdict));
+		return;
+	}
+	inet_ntop(f->family, f->src, a, sizeof(a));
+	inet_ntop(f->family, f->dst, b, sizeof(b));
+	if ((nat->src.node || nat->src.addr.family) &&
+	    !endpoint_is(c->r, &nat->src, f->family, f->src))
+		fail(c, "expected NAT source %s, got %s",
+		     nat->src.node ? nat->src.node : "(address)", a);
+	if ((nat->dst.node || nat->dst.addr.family) &&
+	    !endpoint_is(c->r, &nat->dst, f->family, f->dst))
+		fail(c, "expected NAT destination %s, got %s",
+		     nat->dst.node ? nat->dst.node : "(address)", b);
+	if (nat->sport >= 0 && (!f->has_ports || f->sport != nat->sport))
+		fail(c, "expected NAT source port %d, got %u", nat->sport, f->sport);
+	if (nat->dport >= 0 && (!f->has_ports || f->dport != nat->dport))
+		fail(c, "expected NAT destination port %d, got %u", nat->dport, f->dport);
+}
+
+static long count_captured(struct check_ctx *c, const struct fw_capture_expect *ce, size_t node,
+			   int ifindex, struct bpf_program *prog)
+{
+	long n = 0;
+
+	for (size_t i = 0; i < c->r->n_caps; i++) {
+		const struct fw_captured *k = &c->r->caps[i];
+		struct pcap_pkthdr h = { .caplen = (bpf_u_int32)k->len,
+					 .len = (bpf_u_int32)k->len };
+
+		if (k->node != node || (ifindex && k->ifindex != ifindex))
+			continue;
+		if (!ce->filter || pcap_offline_filter(prog, &h, k->data))
+			n++;
+	}
+	return n;
+}
+
+/* BPF for frames without a link-layer header (SOCK_DGRAM packet sockets give L3). */
+static int compile_filter(const char *filter, struct bpf_program *prog)
+{
+	pcap_t *p = pcap_open_dead(DLT_RAW, PKT_MAX);
+	int r;
+
+	if (!p)
+		return -1;
+	r = pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN);
+	pcap_close(p);
+	return r;
+}
+
+static void check_capture(struct check_ctx *c, const struct fw_capture_expect *ce)
+{
+	struct fw_node *n = fw_topo_node(c->r->env->topo, ce->node);
+	struct bpf_program prog = { 0 };
+	int ifindex = 0;
+	long got;
+
+	c->res->n_checks++;
+	if (!n) {
+		fail(c, "capture at unknown node '%s'", ce->node);
+		return;
+	}
+	for (size_t i = 0; ce->iface && i < n->n_ifaces; i++)
+		if (strcmp(n->ifaces[i].name, ce->iface) == 0)
+			ifindex = n->ifaces[i].ifindex;
+	if (ce->iface && !ifindex) {
+		fail(c, "capture at unknown interface '%s:%s'", ce->node, ce->iface);
+		return;
+	}
+	if (ce->filter && compile_filter(ce->filter, &prog) < 0) {
+		fail(c, "capture filter '%s' does not compile", ce->filter);
+		return;
+	}
+	got = count_captured(c, ce, (size_t)(n - c->r->env->topo->nodes), ifindex, &prog);
+	pcap_freecode(&prog);
+	if (ce->count >= 0 && got != ce->count)
+		fail(c, "expected %ld packets captured at %s%s%s, got %ld", ce->count, ce->node,
+		     ce->iface ? ":" : "", ce->iface ? ce->iface : "", got);
+	if (ce->min >= 0 && got < ce->min)
+		fail(c, "expected at least %ld packets captured at %s, got %ld", ce->min, ce->node,
+		     got);
+	if (ce->max >= 0 && got > ce->max)
+		fail(c, "expected at most %ld packets captured at %s, got %ld", ce->max, ce->node,
+		     got);
+}
+
+static const char *connect_name(enum fw_connect v)
+{
+	switch (v) {
+	case FW_CONNECT_OK:
+		return "ok";
+	case FW_CONNECT_REFUSED:
+		return "refused";
+	case FW_CONNECT_TIMEOUT:
+		return "timeout";
+	case FW_CONNECT_UNSET:
+		break;
+	}
+	return "(not attempted)";
+}
+
+static void check_connect(struct check_ctx *c, const struct fw_expect *e)
+{
+	c->res->n_checks++;
+	if (c->t->connect != e->connect)
+		fail(c, "expected connect %s, got %s", connect_name(e->connect),
+		     connect_name(c->t->connect));
+}
+
+/* "packets N bytes M" of the named counter object in a `list counters` output. */
+static bool counter_values(const char *listing, const char *name, int64_t *packets, int64_t *bytes)
+{
+	char head[128];
+	const char *p;
+	long long pk, by;
+
+	snprintf(head, sizeof(head), "counter %s {", name);
+	p = strstr(listing, head);
+	if (!p || !(p = strstr(p, "packets ")))
+		return false;
+	if (sscanf(p, "packets %lld bytes %lld", &pk, &by) != 2)
+		return false;
+	*packets = pk;
+	*bytes = by;
+	return true;
+}
+
+static void check_counters(struct check_ctx *c, const struct fw_expect *e)
+{
+	struct fw_node *rn = &c->r->env->topo->nodes[c->r->env->topo->rules_node];
+	_cleanup_free_ char *out = NULL;
+	nslab_error err = { 0 };
+
+	if (fw_io_nft(rn, &c->r->env->nft, "list counters", false, &out, &err) < 0) {
+		fail(c, "list counters: %s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < e->n_counters; i++) {
+		const struct fw_counter_expect *ce = &e->counters[i];
+		int64_t pk, by;
+
+		c->res->n_checks++;
+		if (!counter_values(out, ce->name, &pk, &by)) {
+			fail(c, "no named counter '%s' in the ruleset", ce->name);
+			continue;
+		}
+		if (ce->packets >= 0 && pk != ce->packets)
+			fail(c, "expected counter %s packets %lld, got %lld", ce->name,
+			     (long long)ce->packets, (long long)pk);
+		if (ce->bytes >= 0 && by != ce->bytes)
+			fail(c, "expected counter %s bytes %lld, got %lld", ce->name,
+			     (long long)ce->bytes, (long long)by);
+	}
+}
+
+void fw_check_track(struct fw_runner *r, const struct fw_track *t, const struct fw_expect *e,
+		    struct fw_result *res)
+{
+	struct check_ctx c = { r, t, res, false };
+
+	if (!e)
+		return;
+	if (e->verdict != FW_VERDICT_UNSET)
+		check_verdict(&c, e);
+	if (e->rule)
+		check_rule(&c, e);
+	if (e->chain)
+		check_chain(&c, e);
+	if (e->delivered >= 0)
+		check_delivered(&c, e);
+	if (e->reply != FW_REPLY_UNSET && !t->is_flow)
+		check_reply(&c, e);
+	if (e->ct_state)
+		check_ct(&c, e);
+	if (e->nat.set)
+		check_nat(&c, &e->nat);
+	for (size_t i = 0; i < e->n_captures; i++)
+		check_capture(&c, &e->captures[i]);
+	if (e->connect != FW_CONNECT_UNSET)
+		check_connect(&c, e);
+	if (e->n_counters)
+		check_counters(&c, e);
+}

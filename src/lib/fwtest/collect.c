@@ -1,0 +1,473 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fwtest/collect: what the kernel reports while a test runs.
+ *
+ * Trace events are matched to packets by content (tag, addresses, ports),
+ * then by trace id for the events of a chain that carry no headers, and for
+ * the packet after NAT rewrote its addresses (the tag survives). Frames seen
+ * by the nodes' packet sockets are kept for capture checks; those arriving at
+ * a sender are matched as replies. UDP listeners echo what they receive.
+ */
+#include "fwtest/run.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/if_packet.h>
+
+#define DECIDE_MS 1000 /* a packet's trace normally completes in well under 1 ms */
+#define REPLY_MS  500  /* an expected reply */
+#define SETTLE_MS 30   /* "no reply": how long nothing must come back */
+#define POLL_MAX  (3 + FW_NODE_MAX + 64)
+
+static size_t alen(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static bool event_info(const struct nftrace_event *ev, struct pkt_info *pi)
+{
+	return fw_event_info(ev, pi);
+}
+
+static bool same_addrs(const struct pkt_spec *s, const struct pkt_info *pi)
+{
+	return memcmp(s->src, pi->src, alen(s->family)) == 0 &&
+	       memcmp(s->dst, pi->dst, alen(s->family)) == 0;
+}
+
+static bool matches_packet(const struct fw_track *t, const struct pkt_info *pi, bool by_id)
+{
+	const struct pkt_spec *s = &t->spec;
+
+	if (t->is_flow || pi->family != s->family || pi->proto != s->proto || pi->tag != s->tag)
+		return false;
+	if (by_id)
+		return true; /* NAT may have rewritten addresses and ports */
+	if (!same_addrs(s, pi))
+		return false;
+	return !pi->has_ports || (pi->sport == s->sport && pi->dport == s->dport);
+}
+
+static bool matches_flow(const struct fw_track *t, const struct pkt_info *pi)
+{
+	const struct pkt_spec *s = &t->spec;
+
+	return t->is_flow && pi->family == s->family && pi->proto == s->proto &&
+	       same_addrs(s, pi) && pi->has_ports && pi->sport == s->sport && pi->dport == s->dport;
+}
+
+/* A flow's packet after NAT: same skb (trace id), one side rewritten. */
+static bool same_flow_nat(const struct fw_track *t, const struct pkt_info *pi)
+{
+	return t->is_flow && pi->family == t->spec.family && pi->proto == t->spec.proto &&
+	       pi->has_ports && (pi->sport == t->spec.sport || pi->dport == t->spec.dport);
+}
+
+static long id_lookup(const struct fw_runner *r, uint32_t id)
+{
+	for (size_t i = r->n_id_map; i-- > 0;)
+		if (r->id_map_id[i] == id)
+			return (long)r->id_map_track[i];
+	return -1;
+}
+
+static void id_set(struct fw_runner *r, uint32_t id, size_t track)
+{
+	for (size_t i = 0; i < r->n_id_map; i++)
+		if (r->id_map_id[i] == id) {
+			r->id_map_track[i] = track;
+			return;
+		}
+	if (r->n_id_map == ARRAY_SIZE(r->id_map_id)) {
+		memmove(r->id_map_id, r->id_map_id + 1, sizeof(r->id_map_id) - sizeof(uint32_t));
+		memmove(r->id_map_track, r->id_map_track + 1,
+			sizeof(r->id_map_track) - sizeof(size_t));
+		r->n_id_map--;
+	}
+	r->id_map_id[r->n_id_map] = id;
+	r->id_map_track[r->n_id_map++] = track;
+}
+
+static void id_forget(struct fw_runner *r, uint32_t id)
+{
+	for (size_t i = 0; i < r->n_id_map; i++)
+		if (r->id_map_id[i] == id)
+			r->id_map_track[i] = SIZE_MAX;
+}
+
+/* Which track an event belongs to, or -1. */
+static long route_event(struct fw_runner *r, const struct nftrace_event *ev)
+{
+	long by_id = id_lookup(r, ev->id);
+	struct pkt_info pi;
+
+	if (!event_info(ev, &pi))
+		return by_id >= 0 && (size_t)by_id != SIZE_MAX ? by_id : -1;
+	for (size_t i = r->n_tracks; i-- > 0;)
+		if (matches_packet(&r->tracks[i], &pi, false) || matches_flow(&r->tracks[i], &pi)) {
+			id_set(r, ev->id, i);
+			return (long)i;
+		}
+	if (by_id >= 0 && (size_t)by_id != SIZE_MAX &&
+	    (matches_packet(&r->tracks[by_id], &pi, true) || same_flow_nat(&r->tracks[by_id], &pi)))
+		return by_id;
+	id_forget(r, ev->id); /* a packet of no test (a reply, ND): ignore its chain */
+	return -1;
+}
+
+static void redecide(struct fw_runner *r, struct fw_track *t)
+{
+	size_t n = t->n_evs;
+
+	if (t->is_flow) {
+		/* a flow's verdict is its first packet's */
+		for (n = 0; n < t->n_evs && t->evs[n].id == t->evs[0].id; n++)
+			;
+	}
+	fw_decision_clear(&t->dec);
+	if (fw_decide(t->evs, n, &r->env->listing, &t->dec) < 0)
+		return;
+	t->decided = t->dec.verdict != FW_VERDICT_UNSET;
+	/* a flow's state is its latest packet's (established once the handshake is done) */
+	for (size_t i = n; t->is_flow && i < t->n_evs; i++)
+		if (t->evs[i].has_ct_state && strcmp(t->evs[i].table, FW_TRACE_TABLE) != 0) {
+			t->dec.has_ct_state = true;
+			t->dec.ct_state = t->evs[i].ct_state;
+		}
+}
+
+static void on_event(const struct nftrace_event *ev, void *data)
+{
+	struct fw_runner *r = data;
+	long i = route_event(r, ev);
+	struct fw_track *t;
+	struct nftrace_event *evs;
+
+	if (i < 0)
+		return;
+	t = &r->tracks[i];
+	if (t->n_evs == t->cap_evs) {
+		size_t cap = t->cap_evs ? 2 * t->cap_evs : 16;
+
+		evs = reallocarray(t->evs, cap, sizeof(*evs));
+		if (!evs)
+			return;
+		t->evs = evs;
+		t->cap_evs = cap;
+	}
+	t->evs[t->n_evs++] = *ev;
+	redecide(r, t);
+}
+
+/* Replies */
+
+static enum fw_reply icmp_reply(const struct pkt_info *pi)
+{
+	if (pi->family == AF_INET && pi->icmp_type == 3) {
+		switch (pi->icmp_code) {
+		case 0:
+			return FW_REPLY_ICMP_NET_UNREACHABLE;
+		case 1:
+			return FW_REPLY_ICMP_HOST_UNREACHABLE;
+		case 2:
+			return FW_REPLY_ICMP_PROT_UNREACHABLE;
+		case 3:
+			return FW_REPLY_ICMP_PORT_UNREACHABLE;
+		default:
+			return FW_REPLY_ICMP_ADMIN_PROHIBITED; /* 9, 10, 13 */
+		}
+	}
+	if (pi->family == AF_INET6 && pi->icmp_type == 1) {
+		switch (pi->icmp_code) {
+		case 0:
+			return FW_REPLY_ICMP_NET_UNREACHABLE;
+		case 1:
+			return FW_REPLY_ICMP_ADMIN_PROHIBITED;
+		case 3:
+			return FW_REPLY_ICMP_HOST_UNREACHABLE;
+		case 4:
+			return FW_REPLY_ICMP_PORT_UNREACHABLE;
+		default:
+			return FW_REPLY_ICMP_ADMIN_PROHIBITED;
+		}
+	}
+	return FW_REPLY_UNSET;
+}
+
+/* The reply this packet is to t, or FW_REPLY_UNSET. */
+static enum fw_reply reply_to(const struct fw_track *t, const struct pkt_info *pi)
+{
+	const struct pkt_spec *s = &t->spec;
+	size_t n = alen(s->family);
+	bool swapped = pi->family == s->family && memcmp(pi->src, s->dst, n) == 0 &&
+		       memcmp(pi->dst, s->src, n) == 0;
+
+	if (pi->is_icmp && pi->inner.set)
+		return pi->inner.tag == s->tag && pi->inner.proto == s->proto &&
+				       memcmp(pi->inner.src, s->src, n) == 0
+			       ? icmp_reply(pi)
+			       : FW_REPLY_UNSET;
+	if (!swapped || pi->proto != s->proto)
+		return FW_REPLY_UNSET;
+	if (pi->is_icmp)
+		return (pi->icmp_type == 0 || pi->icmp_type == 129) && pi->icmp_id == s->icmp_id &&
+				       pi->icmp_seq == s->icmp_seq
+			       ? FW_REPLY_ECHO_REPLY
+			       : FW_REPLY_UNSET;
+	if (!pi->has_ports || pi->sport != s->dport || pi->dport != s->sport)
+		return FW_REPLY_UNSET;
+	if (pi->proto == IPPROTO_UDP)
+		return FW_REPLY_UDP;
+	if (pi->tcp_flags & 0x04)
+		return FW_REPLY_RST;
+	if ((pi->tcp_flags & 0x12) == 0x12)
+		return FW_REPLY_SYN_ACK;
+	return FW_REPLY_UNSET;
+}
+
+static void match_replies(struct fw_runner *r, size_t node, const uint8_t *buf, size_t len)
+{
+	struct pkt_info pi;
+
+	if (pkt_parse(buf, len, &pi, NULL) < 0)
+		return;
+	for (size_t i = 0; i < r->n_tracks; i++) {
+		struct fw_track *t = &r->tracks[i];
+		enum fw_reply rep;
+
+		if (t->is_flow || t->from != node || t->reply != FW_REPLY_UNSET)
+			continue;
+		rep = reply_to(t, &pi);
+		if (rep != FW_REPLY_UNSET)
+			t->reply = rep;
+	}
+}
+
+static void keep_frame(struct fw_runner *r, size_t node, const struct sockaddr_ll *sll,
+		       const uint8_t *buf, size_t len)
+{
+	struct fw_captured *c = reallocarray(r->caps, r->n_caps + 1, sizeof(*c));
+	uint8_t *copy = malloc(len ? len : 1);
+
+	if (!c || !copy) {
+		free(copy);
+		if (c)
+			r->caps = c;
+		return;
+	}
+	memcpy(copy, buf, len);
+	r->caps = c;
+	r->caps[r->n_caps++] =
+		(struct fw_captured){ .node = node,
+				      .ifindex = sll->sll_ifindex,
+				      .outgoing = sll->sll_pkttype == PACKET_OUTGOING,
+				      .data = copy,
+				      .len = len };
+}
+
+static void read_frames(struct fw_runner *r, size_t node, bool keep)
+{
+	static uint8_t buf[PKT_MAX];
+	int fd = r->env->io[node].cap;
+
+	for (;;) {
+		struct sockaddr_ll sll;
+		socklen_t sl = sizeof(sll);
+		ssize_t n =
+			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
+
+		if (n < 0)
+			return;
+		/* lo carries the node's own talk (listeners to themselves): not a wire */
+		if (!keep || sll.sll_ifindex == 1)
+			continue;
+		keep_frame(r, node, &sll, buf, (size_t)n);
+		if (sll.sll_pkttype != PACKET_OUTGOING)
+			match_replies(r, node, buf, (size_t)n);
+	}
+}
+
+static void echo_udp(int fd)
+{
+	uint8_t buf[2048];
+	struct sockaddr_storage ss;
+
+	for (;;) {
+		socklen_t sl = sizeof(ss);
+		ssize_t n =
+			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
+
+		if (n < 0)
+			return;
+		(void)sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+	}
+}
+
+static int read_traces(struct fw_runner *r, bool keep, nslab_error *err)
+{
+	int k = nftrace_read(r->env->trace, keep ? on_event : NULL, r, err);
+
+	return k < 0 ? k : 0;
+}
+
+/* One round: wait up to timeout_ms for anything, handle it all. */
+static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int timeout_ms,
+		     short *ret_revents, nslab_error *err)
+{
+	struct pollfd pfd[POLL_MAX];
+	size_t n = 0, n_nodes = r->env->topo->n, n_l = 0;
+	int k;
+
+	pfd[n++] = (struct pollfd){ nlsock_fd(r->env->trace), POLLIN, 0 };
+	for (size_t i = 0; i < n_nodes; i++)
+		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
+	for (; n_l < r->n_listeners && n < POLL_MAX - 1; n_l++)
+		pfd[n++] = (struct pollfd){ r->listeners[n_l], POLLIN, 0 };
+	if (extra_fd >= 0)
+		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
+	k = poll(pfd, n, timeout_ms);
+	if (k < 0 && errno != EINTR)
+		return nslab_err_set(err, errno, "poll");
+	/* frames first: a reply's frame may arrive before its packet's last trace event */
+	for (size_t i = 0; i < n_nodes; i++)
+		read_frames(r, i, true);
+	k = read_traces(r, true, err);
+	if (k < 0)
+		return k;
+	for (size_t i = 0; i < n_l; i++)
+		if (pfd[1 + n_nodes + i].revents & POLLIN)
+			echo_udp(r->listeners[i]);
+	if (ret_revents)
+		*ret_revents = extra_fd >= 0 ? pfd[n - 1].revents : 0;
+	return 0;
+}
+
+static int remaining_ms(uint64_t deadline)
+{
+	uint64_t now = fw_now_us();
+
+	return now >= deadline ? 0 : (int)((deadline - now + 999) / 1000);
+}
+
+void fw_collect_drain(struct fw_runner *r)
+{
+	for (size_t i = 0; i < r->env->topo->n; i++)
+		read_frames(r, i, false);
+	(void)read_traces(r, false, NULL);
+}
+
+void fw_collect_captures(struct fw_runner *r)
+{
+	for (size_t i = 0; i < r->env->topo->n; i++)
+		read_frames(r, i, true);
+}
+
+int fw_collect_until(struct fw_runner *r, struct fw_track *t, bool want_reply, nslab_error *err)
+{
+	size_t ti = (size_t)(t - r->tracks);
+	uint64_t deadline = fw_now_us() + DECIDE_MS * 1000u;
+	int k = 0;
+
+	while (k >= 0 && !r->tracks[ti].decided && remaining_ms(deadline) > 0)
+		k = poll_once(r, -1, 0, remaining_ms(deadline), NULL, err);
+	if (k < 0 || !want_reply)
+		return k;
+	t = &r->tracks[ti];
+	deadline = fw_now_us() + (t->expect->reply == FW_REPLY_NONE ? SETTLE_MS : REPLY_MS) * 1000u;
+	while (k >= 0 && r->tracks[ti].reply == FW_REPLY_UNSET && remaining_ms(deadline) > 0)
+		k = poll_once(r, -1, 0, remaining_ms(deadline), NULL, err);
+	return k;
+}
+
+/* The flow's last packet from the client has been decided by the trace. */
+static bool flow_settled(const struct fw_track *t, uint8_t want_flags)
+{
+	for (size_t i = t->n_evs; i-- > 0;) {
+		struct pkt_info pi;
+		const struct nftrace_event *ev = &t->evs[i];
+
+		if (!event_info(ev, &pi) || !pi.has_ports || pi.tcp_flags != want_flags)
+			continue;
+		for (size_t k = i; k < t->n_evs && t->evs[k].id == ev->id; k++)
+			if (strcmp(t->evs[k].table, FW_TRACE_TABLE) == 0 &&
+			    strstr(t->evs[k].chain, "_end"))
+				return true;
+		return false;
+	}
+	return false;
+}
+
+static bool syn_dropped(const struct fw_track *t)
+{
+	return t->decided && t->dec.verdict == FW_VERDICT_DROP;
+}
+
+static int tcp_flow(struct fw_runner *r, size_t ti, int fd, const uint8_t *data, size_t len,
+		    nslab_error *err)
+{
+	uint64_t deadline = fw_now_us() + DECIDE_MS * 1000u;
+	short rev = 0;
+	int k = 0, soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	/* a SYN the trace shows dropped would only be sent again into the same rule */
+	while (k >= 0 && !(rev & (POLLOUT | POLLERR | POLLHUP)) && remaining_ms(deadline) > 0 &&
+	       !syn_dropped(&r->tracks[ti]))
+		k = poll_once(r, fd, POLLOUT, remaining_ms(deadline), &rev, err);
+	if (k < 0)
+		return k;
+	if (!(rev & (POLLOUT | POLLERR | POLLHUP))) {
+		r->tracks[ti].connect = FW_CONNECT_TIMEOUT;
+		return 0;
+	}
+	(void)getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+	r->tracks[ti].connect =
+		soerr ? (soerr == ETIMEDOUT ? FW_CONNECT_TIMEOUT : FW_CONNECT_REFUSED)
+		      : FW_CONNECT_OK;
+	if (soerr)
+		return 0;
+	if (len && send(fd, data, len, MSG_NOSIGNAL) < 0)
+		return nslab_err_set(err, errno, "send on the flow");
+	deadline = fw_now_us() + REPLY_MS * 1000u;
+	while (k >= 0 && !flow_settled(&r->tracks[ti], len ? 0x18 : 0x10) &&
+	       remaining_ms(deadline) > 0)
+		k = poll_once(r, -1, 0, remaining_ms(deadline), NULL, err);
+	return k;
+}
+
+static int udp_flow(struct fw_runner *r, size_t ti, int fd, const uint8_t *data, size_t len,
+		    nslab_error *err)
+{
+	uint64_t deadline = fw_now_us() + REPLY_MS * 1000u;
+	uint8_t buf[2048];
+	short rev = 0;
+	int k = 0;
+
+	if (send(fd, len ? data : (const uint8_t *)"", len, 0) < 0)
+		return nslab_err_set(err, errno, "send on the flow");
+	while (k >= 0 && !(rev & (POLLIN | POLLERR)) && remaining_ms(deadline) > 0)
+		k = poll_once(r, fd, POLLIN, remaining_ms(deadline), &rev, err);
+	if (k < 0)
+		return k;
+	if (!(rev & (POLLIN | POLLERR)))
+		r->tracks[ti].connect = FW_CONNECT_TIMEOUT;
+	else if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		r->tracks[ti].connect = FW_CONNECT_OK;
+	else
+		r->tracks[ti].connect = FW_CONNECT_REFUSED;
+	return 0;
+}
+
+int fw_collect_flow(struct fw_runner *r, struct fw_track *t, int fd, const uint8_t *data,
+		    size_t len, nslab_error *err)
+{
+	size_t ti = (size_t)(t - r->tracks);
+
+	if (t->spec.proto == IPPROTO_TCP)
+		return tcp_flow(r, ti, fd, data, len, err);
+	return udp_flow(r, ti, fd, data, len, err);
+}

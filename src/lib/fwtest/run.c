@@ -1,0 +1,779 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fwtest/run: environments, rulesets and the order of a test (see the DOC in run.h). */
+#include "fwtest/run.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <linux/netfilter/nf_tables.h>
+
+#include "nl/ct.h"
+
+#define TAG_BASE   0x4e00 /* never 0: the kernel sends DF packets with IP ID 0 */
+#define SPORT_BASE 40000
+
+uint64_t fw_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+const char *fw_status_name(enum fw_status s)
+{
+	switch (s) {
+	case FW_STATUS_PASS:
+		return "pass";
+	case FW_STATUS_FAIL:
+		return "fail";
+	case FW_STATUS_INCONCLUSIVE:
+		return "inconclusive";
+	case FW_STATUS_ERROR:
+		return "error";
+	}
+	return "?";
+}
+
+static struct fw_env *env_free(struct fw_env *e)
+{
+	if (!e)
+		return NULL;
+	for (size_t i = 0; i < FW_NODE_MAX; i++)
+		fw_io_close(&e->io[i]);
+	nlsock_free(e->trace);
+	nlsock_free(e->req);
+	nftbl_listing_clear(&e->listing);
+	nftbl_ctx_free(e->nft);
+	fw_topo_free(e->topo);
+	free(e);
+	return NULL;
+}
+DEFINE_CLEANUP_FUNC(struct fw_env, env_free)
+
+static int env_new(enum fw_topology kind, struct fw_env **ret, nslab_error *err)
+{
+	_cleanup_(env_freep) struct fw_env *e = calloc(1, sizeof(*e));
+	int r;
+
+	if (!e)
+		return nslab_err_set(err, ENOMEM, "allocate a test environment");
+	for (size_t i = 0; i < FW_NODE_MAX; i++)
+		e->io[i] = (struct fw_node_io){ -1, -1, -1 };
+	r = fw_topo_new(kind, &e->topo, err);
+	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
+		r = fw_io_open(&e->topo->nodes[i], &e->io[i], err);
+	if (r >= 0)
+		r = fw_io_open_nf(&e->topo->nodes[e->topo->rules_node], &e->trace, &e->req, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(e);
+	return 0;
+}
+
+int fw_runner_new(const struct fw_suite *suite, struct fw_runner **ret, nslab_error *err)
+{
+	struct fw_runner *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return nslab_err_set(err, ENOMEM, "allocate a test runner");
+	if (suite->topology == FW_TOPO_LAB) {
+		free(r);
+		return nslab_err_setx(err, ENOTSUP, "%s: topology 'lab' is not supported yet",
+				      suite->path);
+	}
+	r->suite = suite;
+	r->next_tag = TAG_BASE;
+	r->next_sport = SPORT_BASE;
+	*ret = r;
+	return 0;
+}
+
+static void coverage_free(struct fw_coverage *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->rules_hit[i].text);
+	free(c->rules_hit);
+}
+
+struct fw_runner *fw_runner_free(struct fw_runner *r)
+{
+	if (!r)
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(r->envs); i++)
+		env_free(r->envs[i]);
+	for (size_t i = 0; i < r->n_cov; i++)
+		coverage_free(&r->cov[i]);
+	free(r->cov);
+	free(r);
+	return NULL;
+}
+
+void fw_result_clear(struct fw_result *res)
+{
+	for (size_t i = 0; i < res->n_tracks; i++) {
+		free(res->tracks[i].evs);
+		fw_decision_clear(&res->tracks[i].dec);
+	}
+	free(res->tracks);
+	free(res->log);
+	*res = (struct fw_result){ 0 };
+}
+
+/* Rules */
+
+/*
+ * "LINE:COL: msg" from nftbl_run() moved to where the text sits in the suite
+ * file; skip is the number of lines nslab put before the user's text.
+ */
+static int rules_error(const struct fw_suite *s, const char *origin, struct fw_loc at,
+		       unsigned skip, const nslab_error *nerr, nslab_error *err)
+{
+	unsigned line = 0, col = 0;
+	int off = 0;
+	const char *file = origin ? origin : s->path;
+
+	if (sscanf(nerr->msg, "%u:%u: %n", &line, &col, &off) == 2 && off > 0 && line > skip) {
+		line = at.line + (line - skip) - 1;
+		col += at.col ? at.col - 1 : 0;
+		return nslab_err_setx(err, EINVAL, "%s:%u:%u: ruleset: %s", file, line, col,
+				      nerr->msg + off);
+	}
+	return nslab_err_setx(err, EINVAL, "%s:%u:%u: ruleset: %s", file, at.line, at.col,
+			      nerr->msg);
+}
+
+static int load_listing(struct fw_env *e, nslab_error *err)
+{
+	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
+	_cleanup_free_ char *out = NULL;
+	int r = fw_io_nft(rn, &e->nft, "list ruleset", true, &out, err);
+
+	nftbl_listing_clear(&e->listing);
+	if (r >= 0)
+		r = nftbl_parse_listing(out, &e->listing, err);
+	return r;
+}
+
+/*
+ * State a ruleset keeps besides counters and conntrack (sets filled by rules,
+ * limits, quotas, meters): such a ruleset is loaded afresh for every test.
+ */
+static bool keeps_state(const char *rules)
+{
+	static const char *const words[] = { "limit",	 "quota", "meter",    "dynamic", "timeout",
+					     "ct count", "add @", "update @", "numgen",	 "last" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strstr(rules, words[i]))
+			return true;
+	return false;
+}
+
+/* Same ruleset as the last test's: reset what tests change (counters, conntrack). */
+static int reset_state(struct fw_env *e, nslab_error *err)
+{
+	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
+	int k = fw_io_nft(rn, &e->nft, "reset counters", false, NULL, err);
+
+	return k < 0 ? k : ct_flush(e->req, err);
+}
+
+/*
+ * The user's rules and our trace table in one transaction after a flush (each
+ * transaction that deletes waits for an RCU grace period: one, not three).
+ */
+static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, struct fw_loc at,
+		      nslab_error *err)
+{
+	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
+	_cleanup_free_ char *text = NULL;
+	nslab_error nerr = { 0 };
+	int k;
+
+	if (e->loaded && e->loaded == rules && !keeps_state(rules))
+		return reset_state(e, err);
+	e->loaded = NULL;
+	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", fw_trace_table_text()) < 0)
+		return nslab_err_set(err, ENOMEM, "ruleset text");
+	if (fw_io_nft(rn, &e->nft, text, false, NULL, &nerr) < 0)
+		return rules_error(r->suite,
+				   r->suite->rules_file && rules == r->suite->rules
+					   ? r->suite->rules_file
+					   : NULL,
+				   at, 1, &nerr, err);
+	k = ct_flush(e->req, err);
+	if (k >= 0)
+		k = load_listing(e, err);
+	if (k >= 0)
+		e->loaded = rules;
+	return k;
+}
+
+/* Coverage: hits per rule, per distinct ruleset */
+
+static struct fw_coverage *coverage_for(struct fw_runner *r, const char *rules, const char *origin,
+					const struct nftbl_listing *l)
+{
+	struct fw_coverage *c;
+
+	for (size_t i = 0; i < r->n_cov; i++)
+		if (r->cov[i].rules == rules)
+			return &r->cov[i];
+	c = reallocarray(r->cov, r->n_cov + 1, sizeof(*c));
+	if (!c)
+		return NULL;
+	r->cov = c;
+	c = &r->cov[r->n_cov];
+	*c = (struct fw_coverage){ .rules = rules, .origin = origin };
+	c->rules_hit = calloc(l->n ? l->n : 1, sizeof(*c->rules_hit));
+	if (!c->rules_hit)
+		return NULL;
+	for (size_t i = 0; i < l->n; i++) {
+		struct fw_rule_hits *h = &c->rules_hit[c->n];
+
+		if (strcmp(l->rules[i].table, FW_TRACE_TABLE) == 0)
+			continue;
+		snprintf(h->family, sizeof(h->family), "%s", l->rules[i].family);
+		snprintf(h->table, sizeof(h->table), "%s", l->rules[i].table);
+		snprintf(h->chain, sizeof(h->chain), "%s", l->rules[i].chain);
+		h->handle = l->rules[i].handle;
+		h->text = strdup(l->rules[i].text);
+		c->n++;
+	}
+	r->n_cov++;
+	return c;
+}
+
+static void coverage_count(struct fw_coverage *c, const struct fw_track *t)
+{
+	for (size_t i = 0; c && i < t->n_evs; i++) {
+		const struct nftrace_event *ev = &t->evs[i];
+
+		if (ev->type != NFT_TRACETYPE_RULE || !ev->has_rule)
+			continue;
+		for (size_t k = 0; k < c->n; k++)
+			if (c->rules_hit[k].handle == ev->rule_handle &&
+			    strcmp(c->rules_hit[k].table, ev->table) == 0 &&
+			    strcmp(c->rules_hit[k].chain, ev->chain) == 0)
+				c->rules_hit[k].hits++;
+	}
+}
+
+/* Endpoints */
+
+static const char *node_list(const struct fw_topo *t, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < t->n && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 t->nodes[i].name);
+	return buf;
+}
+
+static int find_node(struct fw_runner *r, const char *name, struct fw_loc loc, size_t *ret,
+		     nslab_error *err)
+{
+	struct fw_topo *t = r->env->topo;
+	char names[128];
+
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->nodes[i].name, name) == 0) {
+			*ret = i;
+			return 0;
+		}
+	return nslab_err_setx(err, EINVAL, "%s:%u:%u: unknown node '%s' (this topology has %s)",
+			      r->suite->path, loc.line, loc.col, name,
+			      node_list(t, names, sizeof(names)));
+}
+
+/* The address of an endpoint for family, into out (16 bytes). */
+static int endpoint_addr(struct fw_runner *r, const struct fw_endpoint *ep, size_t dflt_node,
+			 int family, uint8_t *out, nslab_error *err)
+{
+	const struct nslab_prefix *p;
+	size_t node = dflt_node;
+	int k;
+
+	if (ep->addr.family) {
+		memcpy(out, ep->addr.addr, 16);
+		return 0;
+	}
+	if (ep->node) {
+		k = find_node(r, ep->node, ep->loc, &node, err);
+		if (k < 0)
+			return k;
+	}
+	p = fw_node_addr(&r->env->topo->nodes[node], family);
+	if (!p)
+		return nslab_err_setx(err, EINVAL, "%s:%u:%u: node '%s' has no IPv%c address",
+				      r->suite->path, ep->loc.line, ep->loc.col,
+				      r->env->topo->nodes[node].name,
+				      family == AF_INET ? '4' : '6');
+	memcpy(out, p->addr, 16);
+	return 0;
+}
+
+/* Which node an endpoint is (by name or by owning its literal address); SIZE_MAX if none. */
+static size_t endpoint_node(struct fw_runner *r, const struct fw_endpoint *ep, size_t dflt)
+{
+	struct fw_topo *t = r->env->topo;
+	struct fw_node *n;
+
+	if (ep->node) {
+		n = fw_topo_node(t, ep->node);
+		return n ? (size_t)(n - t->nodes) : SIZE_MAX;
+	}
+	if (ep->addr.family) {
+		n = fw_topo_node_by_addr(t, ep->addr.addr, ep->addr.family);
+		return n ? (size_t)(n - t->nodes) : SIZE_MAX;
+	}
+	return dflt;
+}
+
+static int pick_family(struct fw_runner *r, int proto, const struct fw_endpoint *src,
+		       const struct fw_endpoint *dst, struct fw_loc loc, int *ret, nslab_error *err)
+{
+	int f = src->addr.family ? src->addr.family : dst->addr.family;
+
+	if (src->addr.family && dst->addr.family && src->addr.family != dst->addr.family)
+		return nslab_err_setx(err, EINVAL,
+				      "%s:%u:%u: src and dst are of different families",
+				      r->suite->path, loc.line, loc.col);
+	if (proto == IPPROTO_ICMPV6)
+		f = f ? f : AF_INET6;
+	if (!f)
+		f = AF_INET;
+	if ((proto == IPPROTO_ICMPV6 && f != AF_INET6) || (proto == IPPROTO_ICMP && f != AF_INET))
+		return nslab_err_setx(err, EINVAL, "%s:%u:%u: %s with IPv%c addresses",
+				      r->suite->path, loc.line, loc.col,
+				      proto == IPPROTO_ICMP ? "icmp" : "icmpv6",
+				      f == AF_INET ? '4' : '6');
+	*ret = f;
+	return 0;
+}
+
+/* The sending node: from, else the source's node, else the topology's client. */
+static int sender_node(struct fw_runner *r, const char *from, const struct fw_endpoint *src,
+		       struct fw_loc loc, size_t *ret, nslab_error *err)
+{
+	size_t n;
+
+	if (from)
+		return find_node(r, from, loc, ret, err);
+	n = endpoint_node(r, src, r->env->topo->client_node);
+	if (n == SIZE_MAX && src->node)
+		return find_node(r, src->node, src->loc, ret, err);
+	*ret = n == SIZE_MAX ? r->env->topo->client_node : n;
+	return 0;
+}
+
+/* Listeners */
+
+static int listen_on(struct fw_runner *r, size_t node, int proto, int port, nslab_error *err)
+{
+	int fd, *l, k;
+
+	if (node == SIZE_MAX || port <= 0 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
+		return 0;
+	k = fw_io_listen(&r->env->topo->nodes[node], proto, port, &fd, err);
+	if (k == -EADDRINUSE)
+		return 0; /* this test listens there already */
+	if (k < 0)
+		return k;
+	l = reallocarray(r->listeners, r->n_listeners + 1, sizeof(*l));
+	if (!l) {
+		(void)close(fd);
+		return nslab_err_set(err, ENOMEM, "listeners");
+	}
+	r->listeners = l;
+	r->listeners[r->n_listeners++] = fd;
+	return 0;
+}
+
+static void listeners_close(struct fw_runner *r)
+{
+	for (size_t i = 0; i < r->n_listeners; i++)
+		(void)close(r->listeners[i]);
+	free(r->listeners);
+	r->listeners = NULL;
+	r->n_listeners = 0;
+}
+
+static int start_listeners(struct fw_runner *r, const struct fw_test *t, nslab_error *err)
+{
+	size_t server = r->env->topo->server_node;
+	int k = 0;
+
+	if (!t->listen)
+		return 0;
+	for (size_t i = 0; k >= 0 && i < t->n_packets; i++)
+		k = listen_on(r, endpoint_node(r, &t->packets[i].dst, server), t->packets[i].proto,
+			      t->packets[i].dport, err);
+	for (size_t i = 0; k >= 0 && i < t->n_flows; i++)
+		k = listen_on(r, endpoint_node(r, &t->flows[i].dst, server), t->flows[i].proto,
+			      t->flows[i].dport, err);
+	return k;
+}
+
+/* Packets */
+
+static struct fw_track *track_new(struct fw_runner *r, nslab_error *err)
+{
+	struct fw_track *t = reallocarray(r->tracks, r->n_tracks + 1, sizeof(*t));
+
+	if (!t) {
+		nslab_err_set(err, ENOMEM, "track a packet");
+		return NULL;
+	}
+	r->tracks = t;
+	t = &r->tracks[r->n_tracks++];
+	*t = (struct fw_track){ 0 };
+	return t;
+}
+
+static const char *proto_name(int proto, char *buf, size_t len)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		snprintf(buf, len, "proto %d", proto);
+		return buf;
+	}
+}
+
+static void tcp_flags_text(uint8_t f, char *buf)
+{
+	static const char letters[] = "FSRPAUEC";
+	size_t n = 0;
+
+	for (int i = 0; i < 8; i++)
+		if (f & (1u << i))
+			buf[n++] = letters[i];
+	buf[n] = '\0';
+}
+
+static void describe(struct fw_track *t)
+{
+	const struct pkt_spec *s = &t->spec;
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], pbuf[16], flags[9];
+	bool v6 = s->family == AF_INET6;
+	const char *pn = proto_name(s->proto, pbuf, sizeof(pbuf));
+
+	inet_ntop(s->family, s->src, a, sizeof(a));
+	inet_ntop(s->family, s->dst, b, sizeof(b));
+	if (s->proto == IPPROTO_TCP && t->is_flow) {
+		snprintf(t->desc, sizeof(t->desc), "tcp %s%s%s:%u > %s%s%s:%u (connection)",
+			 v6 ? "[" : "", a, v6 ? "]" : "", s->sport, v6 ? "[" : "", b, v6 ? "]" : "",
+			 s->dport);
+	} else if (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP) {
+		tcp_flags_text(s->tcp_flags, flags);
+		snprintf(t->desc, sizeof(t->desc), "%s %s%s%s:%u > %s%s%s:%u%s%s%s", pn,
+			 v6 ? "[" : "", a, v6 ? "]" : "", s->sport, v6 ? "[" : "", b, v6 ? "]" : "",
+			 s->dport, s->proto == IPPROTO_TCP ? " [" : "",
+			 s->proto == IPPROTO_TCP ? flags : "", s->proto == IPPROTO_TCP ? "]" : "");
+	} else if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6) {
+		snprintf(t->desc, sizeof(t->desc), "%s %s > %s type %u code %u", pn, a, b,
+			 s->icmp_type, s->icmp_code);
+	} else {
+		snprintf(t->desc, sizeof(t->desc), "%s %s > %s", pn, a, b);
+	}
+}
+
+static uint32_t take_tag(struct fw_runner *r, int family)
+{
+	uint32_t tag = r->next_tag++;
+
+	if (family == AF_INET && (tag & 0xffff) == 0)
+		tag = r->next_tag++;
+	return tag & (family == AF_INET ? 0xffffu : 0xfffffu);
+}
+
+static int fill_spec(struct fw_runner *r, const struct fw_packet *p, int family, unsigned copy,
+		     struct pkt_spec *s, nslab_error *err)
+{
+	bool l4 = p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP;
+
+	if (l4 && p->dport < 0)
+		return nslab_err_setx(err, EINVAL, "%s:%u:%u: a %s packet needs dport",
+				      r->suite->path, p->loc.line, p->loc.col,
+				      p->proto == IPPROTO_TCP ? "tcp" : "udp");
+	s->family = family;
+	s->proto = p->proto;
+	s->tag = take_tag(r, family);
+	s->sport = (uint16_t)(p->sport >= 0 ? p->sport : r->next_sport++);
+	s->dport = (uint16_t)(p->dport >= 0 ? p->dport : 0);
+	s->tcp_flags = (uint8_t)(p->tcp_flags >= 0 ? p->tcp_flags : 0x02);
+	s->tcp_seq = 0x10000u * s->tag + 1;
+	s->tcp_ack = (s->tcp_flags & 0x10) ? 1 : 0;
+	s->icmp_type = (uint8_t)(p->icmp_type >= 0 ? p->icmp_type : (family == AF_INET ? 8 : 128));
+	s->icmp_code = (uint8_t)(p->icmp_code >= 0 ? p->icmp_code : 0);
+	s->icmp_id = (uint16_t)s->tag;
+	s->icmp_seq = (uint16_t)(copy + 1);
+	s->ttl = (uint8_t)(p->ttl > 0 ? p->ttl : 64);
+	s->payload = p->payload;
+	s->payload_len = p->payload_len;
+	if (r->next_sport < SPORT_BASE)
+		r->next_sport = SPORT_BASE;
+	return 0;
+}
+
+static int send_raw(const struct fw_node_io *io, const struct pkt_spec *s, const uint8_t *buf,
+		    size_t len, nslab_error *err)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	ssize_t n;
+
+	if (s->family == AF_INET) {
+		memcpy(&sin.sin_addr, s->dst, 4);
+		n = sendto(io->raw4, buf, len, 0, (struct sockaddr *)&sin, sizeof(sin));
+	} else {
+		memcpy(&sin6.sin6_addr, s->dst, 16);
+		n = sendto(io->raw6, buf, len, 0, (struct sockaddr *)&sin6, sizeof(sin6));
+	}
+	/* EPERM: the sender's own output hook dropped it; the trace says where and why */
+	if (n < 0 && errno != EPERM)
+		return nslab_err_set(err, errno, "send the packet");
+	return 0;
+}
+
+static int inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, unsigned copy,
+			 struct fw_result *res, nslab_error *err)
+{
+	const struct fw_packet *p = &test->packets[i];
+	_cleanup_free_ uint8_t *buf = malloc(PKT_MAX);
+	struct fw_track *t;
+	size_t from, len;
+	int family, k;
+	bool last = i + 1 == test->n_packets && copy + 1 == p->count && !test->n_flows;
+
+	if (!buf)
+		return nslab_err_set(err, ENOMEM, "packet buffer");
+	k = pick_family(r, p->proto, &p->src, &p->dst, p->loc, &family, err);
+	if (k >= 0)
+		k = sender_node(r, p->from, &p->src, p->loc, &from, err);
+	t = k >= 0 ? track_new(r, err) : NULL;
+	if (!t)
+		return -EINVAL;
+	t->index = i;
+	t->copy = copy;
+	t->from = from;
+	t->expect = p->has_expect ? &p->expect : (last ? &test->expect : NULL);
+	k = fill_spec(r, p, family, copy, &t->spec, err);
+	if (k >= 0)
+		k = endpoint_addr(r, &p->src, from, family, t->spec.src, err);
+	if (k >= 0)
+		k = endpoint_addr(r, &p->dst, r->env->topo->server_node, family, t->spec.dst, err);
+	if (k < 0)
+		return -EINVAL;
+	describe(t);
+	k = pkt_build(&t->spec, buf, PKT_MAX, &len, err);
+	if (k >= 0)
+		k = send_raw(&r->env->io[from], &t->spec, buf, len, err);
+	if (k < 0)
+		return nslab_err_prefix(err, "%s:%u:%u: %s", r->suite->path, p->loc.line,
+					p->loc.col, t->desc);
+	t->spec.payload = NULL;
+	(void)res;
+	return fw_collect_until(r, t, t->expect && t->expect->reply != FW_REPLY_UNSET, err);
+}
+
+/* Flows */
+
+static int flow_connect(struct fw_runner *r, struct fw_track *t, int fd, nslab_error *err)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl;
+
+	if (t->spec.family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(t->spec.dport);
+		memcpy(&s4->sin_addr, t->spec.dst, 4);
+		sl = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(t->spec.dport);
+		memcpy(&s6->sin6_addr, t->spec.dst, 16);
+		sl = sizeof(*s6);
+	}
+	(void)r;
+	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
+		return nslab_err_set(err, errno, "connect");
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		t->spec.sport =
+			ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						      : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return 0;
+}
+
+static int run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab_error *err)
+{
+	const struct fw_flow *f = &test->flows[i];
+	_cleanup_close_ int fd = -1;
+	struct fw_track *t;
+	size_t from;
+	int family, k;
+
+	k = pick_family(r, f->proto, &f->src, &f->dst, f->loc, &family, err);
+	if (k >= 0)
+		k = sender_node(r, f->from, &f->src, f->loc, &from, err);
+	t = k >= 0 ? track_new(r, err) : NULL;
+	if (!t)
+		return -EINVAL;
+	t->is_flow = true;
+	t->index = i;
+	t->from = from;
+	t->expect = i + 1 == test->n_flows ? &test->expect : NULL;
+	t->spec.family = family;
+	t->spec.proto = f->proto;
+	t->spec.dport = (uint16_t)f->dport;
+	k = endpoint_addr(r, &f->src, from, family, t->spec.src, err);
+	if (k >= 0)
+		k = endpoint_addr(r, &f->dst, r->env->topo->server_node, family, t->spec.dst, err);
+	if (k >= 0)
+		k = fw_io_socket(&r->env->topo->nodes[from], family, f->proto,
+				 f->sport > 0 ? f->sport : 0, &fd, err);
+	if (k >= 0)
+		k = flow_connect(r, t, fd, err);
+	if (k < 0)
+		return nslab_err_prefix(err, "%s:%u:%u: flow", r->suite->path, f->loc.line,
+					f->loc.col);
+	describe(t);
+	return fw_collect_flow(r, t, fd, f->send, f->send_len, err);
+}
+
+/* A test */
+
+static int run_steps(struct fw_runner *r, const struct fw_test *test, struct fw_result *res,
+		     nslab_error *err)
+{
+	int k = start_listeners(r, test, err);
+
+	for (size_t i = 0; k >= 0 && i < test->n_packets; i++)
+		for (unsigned c = 0; k >= 0 && c < test->packets[i].count; c++)
+			k = inject_packet(r, test, i, c, res, err);
+	for (size_t i = 0; k >= 0 && i < test->n_flows; i++)
+		k = run_flow(r, test, i, err);
+	return k;
+}
+
+static int env_for(struct fw_runner *r, const struct fw_test *test, nslab_error *err)
+{
+	enum fw_topology kind = test->has_topology ? test->topology : r->suite->topology;
+	size_t slot = kind == FW_TOPO_GATEWAY ? 1 : 0;
+	int k;
+
+	if (kind == FW_TOPO_LAB)
+		return nslab_err_setx(err, ENOTSUP, "topology 'lab' is not supported yet");
+	if (!r->envs[slot]) {
+		k = env_new(kind, &r->envs[slot], err);
+		if (k < 0)
+			return k;
+	}
+	r->env = r->envs[slot];
+	return 0;
+}
+
+static void finish(struct fw_runner *r, const struct fw_test *test, struct fw_result *res)
+{
+	const char *rules = test->rules ? test->rules : r->suite->rules;
+	struct fw_coverage *cov =
+		coverage_for(r, rules, test->rules ? test->name : "suite", &r->env->listing);
+
+	fw_collect_captures(r);
+	for (size_t i = 0; i < r->n_tracks; i++) {
+		coverage_count(cov, &r->tracks[i]);
+		fw_check_track(r, &r->tracks[i], r->tracks[i].expect, res);
+	}
+}
+
+int fw_runner_check_rules(struct fw_runner *r, nslab_error *err)
+{
+	for (size_t i = 0; i < r->suite->n_tests; i++) {
+		const struct fw_test *test = &r->suite->tests[i];
+		const char *rules = test->rules ? test->rules : r->suite->rules;
+		struct fw_loc at = test->rules ? test->rules_loc : r->suite->rules_loc;
+		bool seen = false;
+		int k;
+
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = (r->suite->tests[j].rules ? r->suite->tests[j].rules
+							 : r->suite->rules) == rules &&
+			       r->suite->tests[j].has_topology == test->has_topology &&
+			       r->suite->tests[j].topology == test->topology;
+		if (seen)
+			continue;
+		k = env_for(r, test, err);
+		if (k >= 0)
+			k = load_rules(r, r->env, rules, at, err);
+		if (k < 0)
+			return k;
+	}
+	return 0;
+}
+
+int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nslab_error *err)
+{
+	const struct fw_test *test = &r->suite->tests[i];
+	const char *rules = test->rules ? test->rules : r->suite->rules;
+	struct fw_loc at = test->rules ? test->rules_loc : r->suite->rules_loc;
+	uint64_t t0 = fw_now_us();
+	nslab_error terr = { 0 };
+	size_t logsz = 0;
+	int k;
+
+	*res = (struct fw_result){ 0 };
+	k = env_for(r, test, err);
+	if (k < 0)
+		return k;
+	r->log = open_memstream(&res->log, &logsz);
+	if (!r->log)
+		return nslab_err_set(err, ENOMEM, "test log");
+	k = load_rules(r, r->env, rules, at, &terr);
+	fw_collect_drain(r);
+	if (k >= 0)
+		k = run_steps(r, test, res, &terr);
+	if (k >= 0)
+		finish(r, test, res);
+	if (k < 0) {
+		res->status = FW_STATUS_ERROR;
+		fprintf(r->log, "  error: %s\n", terr.msg);
+	}
+	listeners_close(r);
+	for (size_t c = 0; c < r->n_caps; c++)
+		free(r->caps[c].data);
+	free(r->caps);
+	r->caps = NULL;
+	r->n_caps = 0;
+	res->tracks = TAKE_PTR(r->tracks);
+	res->n_tracks = r->n_tracks;
+	r->n_tracks = 0;
+	r->n_id_map = 0;
+	fclose(r->log);
+	r->log = NULL;
+	res->ms = (double)(fw_now_us() - t0) / 1000.0;
+	return 0;
+}

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fwtest/run: running a suite's tests against the kernel.
+ *
+ * DOC: one test
+ * 1. the topology of its kind, built once per run and reused (env)
+ * 2. the ruleset loaded in the rules node (flush ruleset, the user's text, then
+ *    nslab's trace table, in one transaction) and conntrack flushed: every test
+ *    starts from the same state. When the previous test loaded the same
+ *    ruleset and it keeps no state of its own (sets filled by rules, limits,
+ *    quotas), counters are reset instead of reloading (a reload waits for an
+ *    RCU grace period: ~10 ms)
+ * 3. listeners on the destination ports, in the receiving nodes
+ * 4. packets, one at a time: crafted, tagged (IPv4 ID, IPv6 flow label),
+ *    injected from the sending node's raw socket; its trace events are
+ *    matched by content (then by trace id), until the trace decides it;
+ *    replies are read from the sender's packet socket
+ * 5. flows: real sockets, connect(), data; their trace matched by 4-tuple
+ * 6. expectations checked; the last packet or flow takes the test's own
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fwtest/io.h"
+#include "fwtest/suite.h"
+#include "fwtest/topo.h"
+#include "fwtest/verdict.h"
+#include "nl/nftables.h"
+#include "nl/nftrace.h"
+#include "pkt/pkt.h"
+
+enum fw_status {
+	FW_STATUS_PASS = 0,
+	FW_STATUS_FAIL,
+	FW_STATUS_INCONCLUSIVE,
+	FW_STATUS_ERROR, /* the test could not run (bad reference, rules refused) */
+};
+
+/* A packet or flow under observation, and what the kernel did with it. */
+struct fw_track {
+	bool is_flow;
+	size_t index;	      /* packet or flow index in its test */
+	unsigned copy;	      /* packets: 0 .. count-1 */
+	size_t from;	      /* sending node */
+	struct pkt_spec spec; /* addresses, proto, ports, tag; payload not kept */
+	char desc[192];	      /* "tcp 10.0.0.1:40000 > 10.0.0.2:22 [S]" */
+	struct nftrace_event *evs;
+	size_t n_evs, cap_evs;
+	uint32_t first_id; /* flows: trace id of their first packet */
+	size_t n_first;	   /* flows: events of that first packet */
+	struct fw_decision dec;
+	bool decided; /* dec has a verdict (or a flow's first packet was decided) */
+	enum fw_reply reply;
+	enum fw_connect connect; /* flows */
+	const struct fw_expect *expect;
+};
+
+struct fw_captured {
+	size_t node;
+	int ifindex;
+	bool outgoing;
+	uint8_t *data;
+	size_t len;
+};
+
+/* A topology with its sockets and loaded ruleset. */
+struct fw_env {
+	struct fw_topo *topo;
+	struct fw_node_io io[FW_NODE_MAX];
+	struct nlsock *trace, *req;
+	const char *loaded;    /* the ruleset text loaded now (the suite's pointer), or NULL */
+	struct nftbl_ctx *nft; /* kept libnftables context of the rules node */
+	struct nftbl_listing listing;
+};
+
+struct fw_rule_hits {
+	char family[8], table[64], chain[64];
+	uint64_t handle;
+	char *text;
+	unsigned hits;
+};
+
+struct fw_coverage {
+	const char *rules;  /* the ruleset text (borrowed from the suite) */
+	const char *origin; /* "suite", or the test name that overrides */
+	struct fw_rule_hits *rules_hit;
+	size_t n;
+};
+
+struct fw_result {
+	enum fw_status status;
+	double ms;
+	char *log; /* what failed and the trace paths (malloc'd, may be NULL) */
+	size_t n_checks, n_failed;
+	struct fw_track *tracks; /* for reports */
+	size_t n_tracks;
+};
+
+struct fw_runner {
+	const struct fw_suite *suite;
+	struct fw_env *envs[2]; /* direct, gateway */
+	uint32_t next_tag;
+	uint16_t next_sport;
+	struct fw_coverage *cov;
+	size_t n_cov;
+	/* the test being run */
+	struct fw_env *env;
+	struct fw_track *tracks;
+	size_t n_tracks;
+	uint32_t id_map_id[64];
+	size_t id_map_track[64];
+	size_t n_id_map;
+	int *listeners;
+	size_t n_listeners;
+	struct fw_captured *caps;
+	size_t n_caps;
+	FILE *log;
+};
+
+int fw_runner_new(const struct fw_suite *suite, struct fw_runner **ret, nslab_error *err);
+struct fw_runner *fw_runner_free(struct fw_runner *r);
+DEFINE_CLEANUP_FUNC(struct fw_runner, fw_runner_free)
+/*
+ * fw_runner_check_rules() - Load every distinct ruleset of the suite once
+ * Return: 0, or -EINVAL with "FILE:LINE:COL: ruleset: ..." for the first one
+ * nftables refuses (a suite error: nothing runs), or an environment's -errno.
+ */
+int fw_runner_check_rules(struct fw_runner *r, nslab_error *err);
+/*
+ * fw_runner_run_test() - Run test i and fill ret (free with fw_result_clear())
+ * Return: 0 when the test ran (its status says how it went), -errno when the
+ * environment failed (namespaces, sockets): the run cannot go on.
+ */
+int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *ret, nslab_error *err);
+void fw_result_clear(struct fw_result *res);
+
+/* Internals shared by run.c, collect.c and check.c */
+/* Wait for a packet's decision (and its reply, if the test looks at replies). */
+int fw_collect_until(struct fw_runner *r, struct fw_track *t, bool want_reply, nslab_error *err);
+/* Complete a flow whose connect() was issued on fd: its outcome, data, and trace. */
+int fw_collect_flow(struct fw_runner *r, struct fw_track *t, int fd, const uint8_t *data,
+		    size_t len, nslab_error *err);
+void fw_collect_drain(struct fw_runner *r);
+void fw_collect_captures(struct fw_runner *r);
+void fw_check_track(struct fw_runner *r, const struct fw_track *t, const struct fw_expect *e,
+		    struct fw_result *res);
+const char *fw_status_name(enum fw_status s);
+uint64_t fw_now_us(void);

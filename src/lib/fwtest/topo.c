@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fwtest/topo: direct and gateway topologies (see topo.h).
+ *
+ * DOC: build steps (on a thread of its own, via netns_call())
+ * 1. one namespace per node (netns_new(): fd, rtnetlink socket, sysctls:
+ *    no DAD, forwarding on the router)
+ * 2. one veth per link, created on the first node's socket with both ends
+ *    placed and given ifindexes of our choosing (lo is 1, eth0 2, eth1 3)
+ * 3. per node, one batch: lo and its ends up, addresses (no DAD), default routes
+ */
+#include "fwtest/topo.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+
+#include "nl/rtnl.h"
+
+struct node_def {
+	const char *name;
+	struct {
+		const char *v4, *v6;
+	} ifaces[FW_IFACE_MAX];
+	size_t n_ifaces;
+	const char *gw4, *gw6; /* default route, or NULL */
+	bool forward;
+};
+
+/* peers: (node, iface) pairs joined by a veth */
+struct link_def {
+	size_t a, a_if, b, b_if;
+};
+
+static const struct node_def direct_nodes[] = {
+	{ "client", { { "10.0.0.1/24", "fd00::1/64" } }, 1, NULL, NULL, false },
+	{ "target", { { "10.0.0.2/24", "fd00::2/64" } }, 1, NULL, NULL, false },
+};
+static const struct link_def direct_links[] = { { 0, 0, 1, 0 } };
+
+static const struct node_def gateway_nodes[] = {
+	{ "client", { { "10.0.1.1/24", "fd00:1::1/64" } }, 1, "10.0.1.2", "fd00:1::2", false },
+	{ "router",
+	  { { "10.0.1.2/24", "fd00:1::2/64" }, { "10.0.2.1/24", "fd00:2::1/64" } },
+	  2,
+	  NULL,
+	  NULL,
+	  true },
+	{ "server", { { "10.0.2.2/24", "fd00:2::2/64" } }, 1, "10.0.2.1", "fd00:2::1", false },
+};
+static const struct link_def gateway_links[] = { { 0, 0, 1, 0 }, { 1, 1, 2, 0 } };
+
+struct topo_build {
+	struct fw_topo *t;
+	const struct node_def *defs;
+	const struct link_def *links;
+	size_t n_links;
+	int home_fd;
+};
+
+struct fw_topo *fw_topo_free(struct fw_topo *t)
+{
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++)
+		netns_free(t->nodes[i].ns);
+	free(t);
+	return NULL;
+}
+
+static int make_node(struct topo_build *b, size_t i, nslab_error *err)
+{
+	static const struct sysctl_kv base[] = {
+		{ "net/ipv6/conf/all/accept_dad", "0" },
+		{ "net/ipv6/conf/default/accept_dad", "0" },
+		{ "net/ipv6/conf/all/forwarding", "1" },
+		{ "net/ipv4/ip_forward", "1" },
+	};
+	const struct node_def *d = &b->defs[i];
+	struct fw_node *n = &b->t->nodes[i];
+	int r;
+
+	snprintf(n->name, sizeof(n->name), "%s", d->name);
+	n->n_ifaces = d->n_ifaces;
+	for (size_t k = 0; k < d->n_ifaces; k++) {
+		struct fw_iface *fi = &n->ifaces[k];
+
+		snprintf(fi->name, sizeof(fi->name), "eth%zu", k);
+		fi->ifindex = 2 + (int)k;
+		r = prefix_parse(d->ifaces[k].v4, true, &fi->v4, err);
+		if (r >= 0)
+			r = prefix_parse(d->ifaces[k].v6, true, &fi->v6, err);
+		if (r < 0)
+			return r;
+	}
+	r = netns_new(b->home_fd, base, d->forward ? 4 : 2, NULL, NULL, &n->ns, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "node '%s'", d->name);
+	b->t->n = i + 1;
+	return 0;
+}
+
+static int make_link(struct topo_build *b, const struct link_def *l, nslab_error *err)
+{
+	struct fw_node *na = &b->t->nodes[l->a], *nb = &b->t->nodes[l->b];
+	struct rtnl_veth_end a = { .name = na->ifaces[l->a_if].name,
+				   .netns_fd = -1,
+				   .ifindex = na->ifaces[l->a_if].ifindex };
+	struct rtnl_veth_end peer = { .name = nb->ifaces[l->b_if].name,
+				      .netns_fd = nb->ns->fd,
+				      .ifindex = nb->ifaces[l->b_if].ifindex };
+	char buf[NL_REQ_BUFSIZ];
+	int r = rtnl_build_veth(buf, sizeof(buf), &a, &peer, err);
+
+	if (r >= 0)
+		r = nlsock_talk(na->ns->nl, (struct nlmsghdr *)buf, NULL, NULL, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "veth %s:%s - %s:%s", na->name, a.name, nb->name,
+					peer.name);
+	return 0;
+}
+
+static int push_up(struct nlbatch *q, int ifindex, nslab_error *err)
+{
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	int r;
+
+	chg.up = 1;
+	r = rtnl_build_link_set(nlbatch_tail(q), nlbatch_room(q), ifindex, &chg, err);
+	if (r >= 0)
+		nlbatch_push(q);
+	return r;
+}
+
+static int push_addr(struct nlbatch *q, int ifindex, const struct nslab_prefix *p, nslab_error *err)
+{
+	int r = rtnl_build_addr(nlbatch_tail(q), nlbatch_room(q), RTM_NEWADDR, ifindex, p,
+				p->family == AF_INET6 ? IFA_F_NODAD : 0, err);
+
+	if (r >= 0)
+		nlbatch_push(q);
+	return r;
+}
+
+static int push_default(struct nlbatch *q, const char *gw, nslab_error *err)
+{
+	struct rtnl_route rt = { 0 };
+	int r = prefix_parse(gw, false, &rt.via, err);
+
+	if (r < 0)
+		return r;
+	rt.dst.family = rt.via.family;
+	rt.oif = 2;
+	r = rtnl_build_route(nlbatch_tail(q), nlbatch_room(q), RTM_NEWROUTE, &rt, err);
+	if (r >= 0)
+		nlbatch_push(q);
+	return r;
+}
+
+static int configure_node(struct topo_build *b, size_t i, nslab_error *err)
+{
+	const struct node_def *d = &b->defs[i];
+	struct fw_node *n = &b->t->nodes[i];
+	char buf[NL_REQ_BUFSIZ];
+	struct nlbatch q;
+	int r = 0;
+
+	nlbatch_init(&q, buf, sizeof(buf));
+	r = push_up(&q, 1, err);
+	for (size_t k = 0; r >= 0 && k < n->n_ifaces; k++) {
+		r = push_up(&q, n->ifaces[k].ifindex, err);
+		if (r >= 0)
+			r = push_addr(&q, n->ifaces[k].ifindex, &n->ifaces[k].v4, err);
+		if (r >= 0)
+			r = push_addr(&q, n->ifaces[k].ifindex, &n->ifaces[k].v6, err);
+	}
+	if (r >= 0 && d->gw4)
+		r = push_default(&q, d->gw4, err);
+	if (r >= 0 && d->gw6)
+		r = push_default(&q, d->gw6, err);
+	if (r >= 0)
+		r = nlsock_talk_batch(n->ns->nl, &q, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "node '%s'", n->name);
+	return 0;
+}
+
+static int topo_build_fn(void *data, nslab_error *err)
+{
+	struct topo_build *b = data;
+	size_t n = b->t->kind == FW_TOPO_DIRECT ? 2 : 3;
+	int r = 0;
+
+	/*
+	 * A scratch namespace of our own is the home of the setns round trips:
+	 * rootless, the host's cannot be re-entered (no CAP_SYS_ADMIN over its
+	 * owner). It goes with this thread.
+	 */
+	if (unshare(CLONE_NEWNET) < 0)
+		r = nslab_err_set(err, errno, "unshare(CLONE_NEWNET)");
+	if (r >= 0)
+		r = netns_open_current(&b->home_fd, err);
+
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = make_node(b, i, err);
+	for (size_t i = 0; r >= 0 && i < b->n_links; i++)
+		r = make_link(b, &b->links[i], err);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = configure_node(b, i, err);
+	if (b->home_fd >= 0)
+		(void)close(b->home_fd);
+	return r;
+}
+
+int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err)
+{
+	_cleanup_(fw_topo_freep) struct fw_topo *t = calloc(1, sizeof(*t));
+	struct topo_build b = { .t = t, .home_fd = -1 };
+	int r;
+
+	if (!t)
+		return nslab_err_set(err, ENOMEM, "allocate a topology");
+	if (kind != FW_TOPO_DIRECT && kind != FW_TOPO_GATEWAY)
+		return nslab_err_setx(err, EINVAL, "topology %d is not built here", (int)kind);
+	t->kind = kind;
+	b.defs = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
+	b.links = kind == FW_TOPO_DIRECT ? direct_links : gateway_links;
+	b.n_links = kind == FW_TOPO_DIRECT ? 1 : 2;
+	t->client_node = 0;
+	t->rules_node = 1;
+	t->server_node = kind == FW_TOPO_DIRECT ? 1 : 2;
+	r = netns_call(-1, topo_build_fn, &b, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "build the %s topology",
+					kind == FW_TOPO_DIRECT ? "direct" : "gateway");
+	*ret = TAKE_PTR(t);
+	return 0;
+}
+
+struct fw_node *fw_topo_node(struct fw_topo *t, const char *name)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->nodes[i].name, name) == 0)
+			return &t->nodes[i];
+	return NULL;
+}
+
+const struct nslab_prefix *fw_node_addr(const struct fw_node *n, int family)
+{
+	for (size_t k = 0; k < n->n_ifaces; k++) {
+		const struct nslab_prefix *p =
+			family == AF_INET ? &n->ifaces[k].v4 : &n->ifaces[k].v6;
+
+		if (p->family == family)
+			return p;
+	}
+	return NULL;
+}
+
+struct fw_node *fw_topo_node_by_addr(struct fw_topo *t, const uint8_t *a, int family)
+{
+	size_t alen = family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t k = 0; k < t->nodes[i].n_ifaces; k++) {
+			const struct nslab_prefix *p = family == AF_INET
+							       ? &t->nodes[i].ifaces[k].v4
+							       : &t->nodes[i].ifaces[k].v6;
+
+			if (p->family == family && memcmp(p->addr, a, alen) == 0)
+				return &t->nodes[i];
+		}
+	return NULL;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * fwtest/topo: the namespaces a firewall test runs in.
+ *
+ * direct:  client eth0 10.0.0.1/24 fd00::1/64 <-> target eth0 10.0.0.2/24 fd00::2/64
+ * gateway: client eth0 10.0.1.1 fd00:1::1 <-> router eth0 10.0.1.2 fd00:1::2 |
+ *          router eth1 10.0.2.1 fd00:2::1 <-> server eth0 10.0.2.2 fd00:2::2
+ * (NSE's addresses, so its suites run unchanged.) Namespaces are held by fd;
+ * freeing the topology drops them.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <net/if.h>
+
+#include "core/addr.h"
+#include "fwtest/suite.h"
+#include "ns/netns.h"
+
+#define FW_NODE_MAX  3
+#define FW_IFACE_MAX 2
+
+struct fw_iface {
+	char name[IFNAMSIZ];
+	int ifindex;
+	struct nslab_prefix v4, v6; /* with their subnet length */
+};
+
+struct fw_node {
+	char name[16];
+	struct netns *ns; /* owned */
+	struct fw_iface ifaces[FW_IFACE_MAX];
+	size_t n_ifaces;
+};
+
+struct fw_topo {
+	enum fw_topology kind;
+	struct fw_node nodes[FW_NODE_MAX];
+	size_t n;
+	size_t rules_node;  /* where rules load (target, router) */
+	size_t client_node; /* default sender */
+	size_t server_node; /* default receiver */
+};
+
+/**
+ * fw_topo_new() - Build a direct or gateway topology
+ * @kind:  FW_TOPO_DIRECT or FW_TOPO_GATEWAY
+ * @ret:   on success, the topology (free with fw_topo_free())
+ * Needs CAP_SYS_ADMIN and CAP_NET_ADMIN in the current user namespace (root,
+ * or after nslab_bootstrap()). Runs on a thread of its own: the caller's
+ * thread never changes namespace. On failure nothing is left behind.
+ * Return: 0, or -errno
+ */
+int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err);
+struct fw_topo *fw_topo_free(struct fw_topo *t);
+DEFINE_CLEANUP_FUNC(struct fw_topo, fw_topo_free)
+
+/* The node called name, or NULL. */
+struct fw_node *fw_topo_node(struct fw_topo *t, const char *name);
+/* The node's first address of family (AF_INET or AF_INET6), host length; NULL if none. */
+const struct nslab_prefix *fw_node_addr(const struct fw_node *n, int family);
+/* The node owning address a (host part compared), or NULL. */
+struct fw_node *fw_topo_node_by_addr(struct fw_topo *t, const uint8_t *a, int family);

@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* fwtest/verdict: a packet's verdict from its trace (see verdict.h). */
+#include "fwtest/verdict.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+
+/*
+ * Priorities are the extremes nft accepts, so that no user chain runs before
+ * tracing starts or after the end chains. The statements end with ';' since
+ * nft 1.0.6 refuses "meta nftrace set 1 }".
+ */
+static const char trace_table[] =
+	"table inet " FW_TRACE_TABLE " {\n"
+	"\tchain pre { type filter hook prerouting priority -2147483648; meta nftrace set 1; }\n"
+	"\tchain out { type filter hook output priority -2147483648; meta nftrace set 1; }\n"
+	"\tchain in_end { type filter hook input priority 2147483647; }\n"
+	"\tchain post_end { type filter hook postrouting priority 2147483647; }\n"
+	"}\n";
+
+const char *fw_trace_table_text(void)
+{
+	return trace_table;
+}
+
+void fw_decision_clear(struct fw_decision *d)
+{
+	free(d->rule_text);
+	free(d->comment);
+	*d = (struct fw_decision){ 0 };
+}
+
+static bool is_trace_table(const struct nftrace_event *ev)
+{
+	return strcmp(ev->table, FW_TRACE_TABLE) == 0;
+}
+
+static bool is_end_chain(const struct nftrace_event *ev)
+{
+	return is_trace_table(ev) &&
+	       (strcmp(ev->chain, "in_end") == 0 || strcmp(ev->chain, "post_end") == 0);
+}
+
+static const char *family_name(uint32_t f)
+{
+	switch (f) {
+	case NFPROTO_INET:
+		return "inet";
+	case NFPROTO_IPV4:
+		return "ip";
+	case NFPROTO_IPV6:
+		return "ip6";
+	case NFPROTO_ARP:
+		return "arp";
+	case NFPROTO_BRIDGE:
+		return "bridge";
+	case NFPROTO_NETDEV:
+		return "netdev";
+	default:
+		return "?";
+	}
+}
+
+bool fw_rule_is_reject(const char *text)
+{
+	const char *c = text ? strstr(text, "comment \"") : NULL;
+	size_t len = text ? (c ? (size_t)(c - text) : strlen(text)) : 0;
+
+	for (const char *p = text; p && (size_t)(p - text) + 6 <= len; p++)
+		if (strncmp(p, "reject", 6) == 0 && (p == text || p[-1] == ' ') &&
+		    (p[6] == ' ' || p[6] == '\0' || (size_t)(p - text) + 6 == len))
+			return true;
+	return false;
+}
+
+bool fw_rule_matches(const struct fw_decision *d, const char *want)
+{
+	if (strcmp(want, "policy") == 0)
+		return d->by_policy;
+	if (d->by_policy || !d->decided)
+		return false;
+	if (d->comment && strcmp(d->comment, want) == 0)
+		return true;
+	return d->rule_text && strstr(d->rule_text, want);
+}
+
+static void path_add(struct fw_decision *d, const struct nftrace_event *ev, const char *rule,
+		     const char *v)
+{
+	size_t used = strlen(d->path);
+
+	if (used + 4 >= sizeof(d->path))
+		return;
+	if (used)
+		snprintf(d->path + used, sizeof(d->path) - used, "; ");
+	used = strlen(d->path);
+	snprintf(d->path + used, sizeof(d->path) - used, "%s %s %s: %s -> %s",
+		 family_name(ev->family), ev->table, ev->chain, rule, v);
+}
+
+/* Remember the user chain and rule behind a terminal event. */
+static int take_decider(struct fw_decision *d, const struct nftrace_event *ev,
+			const struct nftbl_listing *l)
+{
+	const struct nftbl_rule *r = NULL;
+
+	free(d->rule_text);
+	free(d->comment);
+	d->rule_text = d->comment = NULL;
+	d->decided = true;
+	d->by_policy = ev->type == NFT_TRACETYPE_POLICY;
+	snprintf(d->family, sizeof(d->family), "%s", family_name(ev->family));
+	snprintf(d->table, sizeof(d->table), "%s", ev->table);
+	snprintf(d->chain, sizeof(d->chain), "%s", ev->chain);
+	d->handle = ev->has_rule ? ev->rule_handle : 0;
+	if (!d->by_policy && l)
+		r = nftbl_listing_find(l, d->family, ev->table, ev->chain, ev->rule_handle);
+	if (r && !(d->rule_text = strdup(r->text)))
+		return -ENOMEM;
+	if (r && r->comment && !(d->comment = strdup(r->comment)))
+		return -ENOMEM;
+	return 0;
+}
+
+static const char *rule_label(const struct nftrace_event *ev, const struct nftbl_listing *l,
+			      char *buf, size_t len)
+{
+	const struct nftbl_rule *r = l ? nftbl_listing_find(l, family_name(ev->family), ev->table,
+							    ev->chain, ev->rule_handle)
+				       : NULL;
+
+	if (ev->type == NFT_TRACETYPE_POLICY)
+		return "policy";
+	if (r)
+		return r->text;
+	snprintf(buf, len, "rule handle %llu", (unsigned long long)ev->rule_handle);
+	return buf;
+}
+
+static bool is_nat_chain(const struct nftbl_listing *l, const struct nftrace_event *ev)
+{
+	const struct nftbl_chain *c =
+		l ? nftbl_listing_chain(l, family_name(ev->family), ev->table, ev->chain) : NULL;
+
+	return c && strcmp(c->type, "nat") == 0;
+}
+
+static bool is_terminal(const struct nftrace_event *ev, enum nftrace_verdict *ret)
+{
+	enum nftrace_verdict v = ev->verdict;
+
+	if (ev->type == NFT_TRACETYPE_POLICY)
+		v = ev->policy == NF_DROP ? NFTRACE_V_DROP : NFTRACE_V_ACCEPT;
+	else if (ev->type != NFT_TRACETYPE_RULE)
+		return false;
+	*ret = v;
+	return v == NFTRACE_V_ACCEPT || v == NFTRACE_V_DROP || v == NFTRACE_V_QUEUE ||
+	       v == NFTRACE_V_STOLEN;
+}
+
+/*
+ * The kernel sends at most 20 bytes of transport header: a SYN with options
+ * (40 bytes of TCP header) does not parse as TCP, but its ports and flags are there.
+ */
+static void ports_from_quote(const struct nftrace_event *ev, struct pkt_info *pi)
+{
+	if ((pi->proto != IPPROTO_TCP && pi->proto != IPPROTO_UDP) || ev->th_len < 4)
+		return;
+	pi->has_ports = true;
+	pi->sport = (uint16_t)(ev->th[0] << 8 | ev->th[1]);
+	pi->dport = (uint16_t)(ev->th[2] << 8 | ev->th[3]);
+	if (pi->proto == IPPROTO_TCP && ev->th_len >= 14)
+		pi->tcp_flags = ev->th[13];
+}
+
+bool fw_event_info(const struct nftrace_event *ev, struct pkt_info *pi)
+{
+	*pi = (struct pkt_info){ 0 };
+	if (!ev->nh_len || pkt_parse_l3(ev->nh, ev->nh_len, pi, NULL) < 0)
+		return false;
+	if (ev->th_len && pkt_parse_l4(ev->th, ev->th_len, pi, NULL) < 0)
+		ports_from_quote(ev, pi);
+	pi->payload = NULL; /* points into ev: not kept */
+	pi->payload_len = 0;
+	return true;
+}
+
+/* Headers at an end chain: the packet as it leaves (after NAT). */
+static void take_final(struct fw_decision *d, const struct nftrace_event *ev)
+{
+	struct pkt_info pi;
+
+	if (fw_event_info(ev, &pi)) {
+		d->final = pi;
+		d->has_final = true;
+	}
+}
+
+int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_listing *l,
+	      struct fw_decision *ret)
+{
+	struct fw_decision d = { 0 };
+	char hbuf[48];
+
+	d.n_events = n;
+	for (size_t i = 0; i < n; i++) {
+		const struct nftrace_event *ev = &evs[i];
+		enum nftrace_verdict v;
+
+		if (ev->has_ct_state) {
+			d.has_ct_state = true;
+			d.ct_state = ev->ct_state;
+		}
+		if (is_end_chain(ev)) {
+			d.delivered = true;
+			take_final(&d, ev);
+			break;
+		}
+		if (is_trace_table(ev))
+			continue;
+		if (ev->type == NFT_TRACETYPE_RULE &&
+		    (ev->verdict == NFTRACE_V_JUMP || ev->verdict == NFTRACE_V_GOTO))
+			path_add(&d, ev, rule_label(ev, l, hbuf, sizeof(hbuf)), ev->jump_target);
+		if (!is_terminal(ev, &v))
+			continue;
+		/* NAT chains end in accept whether or not they translate: not a filtering verdict */
+		if (v == NFTRACE_V_ACCEPT && d.decided && is_nat_chain(l, ev)) {
+			path_add(&d, ev, rule_label(ev, l, hbuf, sizeof(hbuf)), "nat");
+			continue;
+		}
+		path_add(&d, ev, rule_label(ev, l, hbuf, sizeof(hbuf)), nftrace_verdict_name(v));
+		if (take_decider(&d, ev, l) < 0) {
+			fw_decision_clear(&d);
+			return -ENOMEM;
+		}
+		if (v == NFTRACE_V_DROP) {
+			d.verdict = !d.by_policy && fw_rule_is_reject(d.rule_text)
+					    ? FW_VERDICT_REJECT
+					    : FW_VERDICT_DROP;
+			break;
+		}
+		if (v != NFTRACE_V_ACCEPT)
+			break; /* queued or stolen: the packet left nftables' hands */
+	}
+	if (d.delivered)
+		d.verdict = FW_VERDICT_ACCEPT;
+	*ret = d;
+	return 0;
+}

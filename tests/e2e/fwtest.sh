@@ -1,0 +1,158 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# fwtest: `nslab test` end to end. Every bundled example suite passes (NSE's
+# two formats, reject, flows, gateway masquerade, IPv6, output chain); a wrong
+# expectation fails with the trace path; a packet that never reaches the rules
+# is inconclusive, not a drop; the report formats parse; coverage names the
+# rules never hit; --check and --compare work; bad suites and rulesets exit 2
+# at FILE:LINE:COL; and a SIGKILLed run leaves no namespace behind.
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
+require_env
+
+EX="$SRCDIR/examples/fwtest"
+leftovers_snapshot start
+
+# run_suite NAME STATUS ARGS...: nslab test ARGS, expecting exit status STATUS.
+run_suite() {
+	_name=$1
+	_want=$2
+	shift 2
+	"$NSLAB" test "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ]; then ok "$_name: exit status $_rc"; else
+		bad "$_name: exit status $_rc, expected $_want"
+		sed 's/^/  | /' "$TMP/$_name.out" "$TMP/$_name.err" >&2
+	fi
+}
+
+# has NAME REGEX: the output of run NAME (stdout then stderr) matches.
+has() {
+	if cat "$TMP/$1.out" "$TMP/$1.err" | grep -Eq -- "$2"; then ok "$1: says '$2'"; else
+		bad "$1: no line matches '$2'"
+		sed 's/^/  | /' "$TMP/$1.out" "$TMP/$1.err" >&2
+	fi
+}
+
+for s in basic ipv6 output gateway nse-simple nse-runner; do
+	run_suite "$s" 0 "$EX/$s.yaml"
+	has "$s" '^[0-9]+ passed, 0 failed, 0 inconclusive, 0 errors$'
+done
+has basic '^PASS +snmp is rejected'
+has gateway '^PASS +web goes out masqueraded'
+
+# A wrong expectation must fail, and say why with the kernel's trace.
+cat >"$TMP/wrong.yaml" <<'YAML'
+rules: |
+  table inet filter {
+    chain input {
+      type filter hook input priority 0; policy accept;
+      tcp dport 22 accept comment "ssh"
+    }
+  }
+tests:
+  - name: ssh is (wrongly) expected dropped
+    packets: [{proto: tcp, dport: 22}]
+    expect: {verdict: drop, rule: telnet}
+YAML
+run_suite wrong 1 "$TMP/wrong.yaml"
+has wrong '^FAIL +ssh is \(wrongly\) expected dropped'
+has wrong 'expected verdict drop, got accept'
+has wrong "expected rule 'telnet'"
+has wrong 'trace: inet filter input: tcp dport 22 accept comment "ssh" -> accept'
+
+# A packet that never reaches the rules (nobody has 10.0.0.99) has no verdict.
+cat >"$TMP/lost.yaml" <<'YAML'
+rules: |
+  table inet filter {
+    chain input { type filter hook input priority 0; policy drop; }
+  }
+tests:
+  - name: lost
+    packets: [{proto: udp, dst: 10.0.0.99, dport: 53}]
+    expect: {verdict: drop}
+YAML
+run_suite lost 1 "$TMP/lost.yaml"
+has lost '^INCONCLUSIVE +lost'
+has lost 'inconclusive: no verdict'
+
+# Report formats.
+run_suite json 0 "$EX/basic.yaml" --format json --coverage
+if $PY - "$TMP/json.out" <<'PY'; then ok "json: a report of 6 passed tests with coverage"; else bad "json report"; fi
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["passed"] == 6 and r["failed"] == 0, r
+t = {x["name"]: x for x in r["tests"]}
+assert t["snmp is rejected"]["packets"][0]["verdict"] == "reject"
+assert t["ssh is open"]["packets"][0]["ct_state"] == "new"
+rules = r["coverage"][0]["rules"]
+assert any(x["rule"].startswith("udp dport 161 reject") and x["hits"] == 1 for x in rules), rules
+PY
+run_suite tap 1 "$TMP/wrong.yaml" --format tap
+has tap '^not ok 1 - ssh is \(wrongly\) expected dropped'
+has tap '^1\.\.1$'
+run_suite junit 0 "$EX/output.yaml" --format junit -o "$TMP/junit.xml"
+if $PY -c "import xml.dom.minidom,sys; d=xml.dom.minidom.parse(sys.argv[1]); assert len(d.getElementsByTagName('testcase'))==2" "$TMP/junit.xml"; then
+	ok "junit: two test cases in well-formed XML"
+else
+	bad "junit: $TMP/junit.xml"
+fi
+
+# Coverage names the rules never hit.
+run_suite coverage 0 "$EX/output.yaml" --coverage
+has coverage '2 of 2 rules hit'
+cat >"$TMP/cov.yaml" <<'YAML'
+rules: |
+  table inet filter {
+    chain input {
+      type filter hook input priority 0; policy accept;
+      tcp dport 22 accept comment "ssh"
+      tcp dport 23 drop comment "telnet"
+    }
+  }
+tests:
+  - name: ssh
+    packets: [{proto: tcp, dport: 22}]
+    expect: {verdict: accept}
+YAML
+run_suite coverage2 0 "$TMP/cov.yaml" --coverage
+has coverage2 'tcp dport 23 drop comment "telnet" +<- never hit'
+has coverage2 '1 of 2 rules hit'
+
+# --check and --compare.
+run_suite check-ok 0 --check "$EX/old.nft"
+printf 'table inet t {\n  chain c {\n    tcp dport 22 acept\n  }\n}\n' >"$TMP/bad.nft"
+run_suite check-bad 2 --check "$TMP/bad.nft"
+has check-bad "^nslab: $TMP/bad.nft:3:[0-9]+: "
+run_suite compare 1 --compare "$EX/old.nft" "$EX/new.nft" "$EX/migrate.yaml"
+has compare '^web: tcp 10\.0\.0\.1:[0-9]+ > 10\.0\.0\.2:80 \[S\]: accept -> reject$'
+has compare '^1 packet differ'
+
+# Bad input: exit 2 at the place, nothing run.
+printf 'rules: "table inet t {}"\ntests:\n  - name: x\n    packets: [{proto: tcp, dport: 22, colour: red}]\n' >"$TMP/badkey.yaml"
+run_suite badkey 2 "$TMP/badkey.yaml"
+has badkey "^nslab: $TMP/badkey.yaml:4:[0-9]+: .*colour"
+printf 'rules: |\n  table inet t {\n    chain c { tcp dport 22 acept; }\n  }\ntests:\n  - name: x\n    packets: [{proto: tcp, dport: 22}]\n' >"$TMP/badrules.yaml"
+run_suite badrules 2 "$TMP/badrules.yaml"
+has badrules "^nslab: $TMP/badrules.yaml:3:[0-9]+: ruleset: "
+printf 'rules: |\n  include "/etc/shadow"\ntests:\n  - name: x\n    packets: [{proto: tcp, dport: 22}]\n' >"$TMP/include.yaml"
+run_suite include 2 "$TMP/include.yaml"
+has include "^nslab: $TMP/include.yaml:2:[0-9]+: .*include"
+
+# SIGKILL in the middle of a run: the kernel drops every namespace with the process.
+cat >"$TMP/slow.yaml" <<'YAML'
+rules: |
+  table inet filter {
+    chain input { type filter hook input priority 0; policy drop; }
+  }
+tests:
+  - name: slow
+    packets: [{proto: udp, dst: 10.0.0.99, dport: 53, count: 5}]
+YAML
+"$NSLAB" test "$TMP/slow.yaml" >/dev/null 2>&1 &
+_pid=$!
+track_pid "$_pid"
+sleep 0.5 # let it build its namespaces and start waiting; the kill may land anywhere
+kill -9 "$_pid" 2>/dev/null
+wait "$_pid" 2>/dev/null
+leftovers_check start fwtest-none
+finish

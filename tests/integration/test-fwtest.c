@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Integration: the firewall test engine against the real kernel. One suite
+ * holds, for every kind of expectation, a test whose expectation is right and
+ * one whose expectation is wrong; the right ones must pass and the wrong ones
+ * must fail (so a check that cannot fail would show here). A packet that
+ * never reaches the rules is inconclusive, never a drop.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fwtest/run.h"
+#include "fwtest/suite.h"
+#include "nslab/nslab.h"
+
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (!(cond)) {                                               \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+			fprintf(stderr, __VA_ARGS__);                        \
+			fputc('\n', stderr);                                 \
+			exit(1);                                             \
+		}                                                            \
+	} while (0)
+
+static const char suite_text[] =
+	"topology: direct\n"
+	"rules: |\n"
+	"  table inet filter {\n"
+	"    counter ssh_hits { }\n"
+	"    chain input {\n"
+	"      type filter hook input priority 0; policy drop;\n"
+	"      ct state established,related accept\n"
+	"      tcp dport 22 counter name ssh_hits accept comment \"ssh\"\n"
+	"      udp dport 161 reject\n"
+	"      tcp dport 23 reject with tcp reset comment \"telnet\"\n"
+	"      meta l4proto { icmp, ipv6-icmp } accept comment \"icmp\"\n"
+	"    }\n"
+	"  }\n"
+	"  table ip nat {\n"
+	"    chain prerouting {\n"
+	"      type nat hook prerouting priority -100;\n"
+	"      tcp dport 2222 dnat to 10.0.0.2:22 comment \"ssh alt\"\n"
+	"    }\n"
+	"  }\n"
+	"tests:\n"
+	"  - {name: verdict ok, packets: [{proto: tcp, dport: 22}], expect: {verdict: accept}}\n"
+	"  - {name: verdict bad, packets: [{proto: tcp, dport: 22}], expect: {verdict: drop}}\n"
+	"  - {name: rule ok, packets: [{proto: tcp, dport: 22}], expect: {rule: ssh}}\n"
+	"  - {name: rule bad, packets: [{proto: tcp, dport: 22}], expect: {rule: policy}}\n"
+	"  - {name: chain ok, packets: [{proto: tcp, dport: 80}], expect: {chain: input}}\n"
+	"  - {name: chain bad, packets: [{proto: tcp, dport: 80}], expect: {chain: forward}}\n"
+	"  - {name: delivered ok, packets: [{proto: icmp}], expect: {delivered: true}}\n"
+	"  - {name: delivered bad, packets: [{proto: tcp, dport: 80}], expect: {delivered: true}}\n"
+	"  - {name: reject ok, packets: [{proto: udp, dport: 161}], expect: {verdict: reject}}\n"
+	"  - {name: reject bad, packets: [{proto: udp, dport: 161}], expect: {verdict: drop}}\n"
+	"  - {name: reply ok, packets: [{proto: tcp, dport: 23}], expect: {reply: rst}}\n"
+	"  - {name: reply bad, packets: [{proto: tcp, dport: 23}], expect: {reply: syn-ack}}\n"
+	"  - {name: reply v6 ok, packets: [{proto: udp, dst: 'fd00::2', dport: 161}],\n"
+	"     expect: {reply: icmp-port-unreachable}}\n"
+	"  - {name: no reply ok, packets: [{proto: tcp, dport: 80}], expect: {reply: none}}\n"
+	"  - {name: no reply bad, packets: [{proto: icmp}], expect: {reply: none}}\n"
+	"  - {name: ct ok, packets: [{proto: tcp, dport: 22}], expect: {ct_state: new}}\n"
+	"  - {name: ct bad, packets: [{proto: tcp, dport: 22}], expect: {ct_state: established}}\n"
+	"  - {name: nat ok, packets: [{proto: tcp, dport: 2222}], expect: {nat: {dport: 22}}}\n"
+	"  - {name: nat bad, packets: [{proto: tcp, dport: 2222}], expect: {nat: {dport: 2222}}}\n"
+	"  - name: capture ok\n"
+	"    packets: [{proto: tcp, dport: 22, count: 2}]\n"
+	"    expect: {capture: {at: 'target:eth0', filter: 'tcp dst port 22 and tcp[tcpflags] & "
+	"tcp-syn != 0', count: 2}}\n"
+	"  - name: capture bad\n"
+	"    packets: [{proto: tcp, dport: 22}]\n"
+	"    expect: {capture: {at: target, filter: 'udp', min: 1}}\n"
+	"  - name: counter ok\n"
+	"    packets: [{proto: tcp, dport: 22, count: 3}]\n"
+	"    expect: {counter: {ssh_hits: {packets: 3}}}\n"
+	"  - name: counter bad\n"
+	"    packets: [{proto: tcp, dport: 22}]\n"
+	"    expect: {counter: {ssh_hits: {packets: 5}}}\n"
+	"  - {name: connect ok, flows: [{dport: 22, send: hi}], expect: {connect: ok, "
+	"ct_state: established}}\n"
+	"  - {name: connect refused, flows: [{dport: 23}], expect: {connect: refused}}\n"
+	"  - {name: connect bad, flows: [{dport: 80}], expect: {connect: ok}}\n"
+	"  - {name: udp flow ok, flows: [{proto: udp, dport: 5353, send: x}], "
+	"expect: {connect: timeout}}\n"
+	"  - {name: lost, packets: [{proto: udp, dst: 10.0.0.99, dport: 53}], "
+	"expect: {verdict: drop}}\n";
+
+static enum fw_status expected_status(const char *name)
+{
+	if (strcmp(name, "lost") == 0)
+		return FW_STATUS_INCONCLUSIVE;
+	if (strstr(name, " bad"))
+		return FW_STATUS_FAIL;
+	return FW_STATUS_PASS;
+}
+
+static void enter_sandbox(void)
+{
+	nslab_error err = { 0 };
+
+	/* root: a private netns of our own; rootless: a user namespace first */
+	if (nslab_bootstrap(&err) < 0) {
+		fprintf(stderr, "SKIP: %s\n", err.msg);
+		exit(getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77);
+	}
+	if (unshare(CLONE_NEWNET) < 0) {
+		fprintf(stderr, "SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
+		exit(getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77);
+	}
+}
+
+int main(void)
+{
+	struct fw_suite *suite = NULL;
+	struct fw_runner *runner = NULL;
+	nslab_error err = { 0 };
+	unsigned wrong = 0;
+
+	enter_sandbox();
+	CHECK(fw_suite_parse_string(suite_text, strlen(suite_text), "engine.yaml", false, &suite,
+				    &err) == 0,
+	      "%s", err.msg);
+	CHECK(fw_runner_new(suite, &runner, &err) == 0, "%s", err.msg);
+	CHECK(fw_runner_check_rules(runner, &err) == 0, "%s", err.msg);
+	for (size_t i = 0; i < suite->n_tests; i++) {
+		struct fw_result res;
+		const char *name = suite->tests[i].name;
+
+		CHECK(fw_runner_run_test(runner, i, &res, &err) == 0, "%s: %s", name, err.msg);
+		if (res.status != expected_status(name)) {
+			fprintf(stderr, "FAIL test '%s': %s, expected %s\n%s", name,
+				fw_status_name(res.status), fw_status_name(expected_status(name)),
+				res.log ? res.log : "");
+			wrong++;
+		} else {
+			printf("ok: '%s' %s\n", name, fw_status_name(res.status));
+		}
+		fw_result_clear(&res);
+	}
+	fw_runner_free(runner);
+	fw_suite_free(suite);
+	CHECK(wrong == 0, "%u test(s) ended otherwise than expected", wrong);
+	return 0;
+}

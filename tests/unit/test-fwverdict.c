@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Firewall verdicts from traces, and the nft text helpers behind them:
+ * decisions from synthetic trace events (accept, drop by rule or policy,
+ * reject, inconclusive, jumps, ct state, NAT'd headers), rule matching,
+ * the listing parser, error locations and include detection.
+ */
+#include "fwtest/verdict.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <cmocka.h>
+
+static const char listing_text[] =
+	"table inet nslab_trace { # handle 1\n"
+	"\tchain pre { # handle 1\n"
+	"\t\ttype filter hook prerouting priority -2147483648; policy accept;\n"
+	"\t\tmeta nftrace set 1 # handle 5\n"
+	"\t}\n"
+	"}\n"
+	"table inet filter { # handle 2\n"
+	"\tset allowed { # handle 7\n"
+	"\t\ttype ipv4_addr\n"
+	"\t\telements = { 10.0.0.1,\n"
+	"\t\t\t     10.0.0.3 }\n"
+	"\t}\n"
+	"\n"
+	"\tchain input { # handle 1\n"
+	"\t\ttype filter hook input priority filter; policy drop;\n"
+	"\t\tct state established,related accept # handle 2\n"
+	"\t\ttcp dport { 22, 2222 } accept comment \"ssh\" # handle 3\n"
+	"\t\tudp dport 161 reject # handle 4\n"
+	"\t\tjump extra # handle 6\n"
+	"\t}\n"
+	"\n"
+	"\tchain extra { # handle 5\n"
+	"\t\tip saddr @allowed accept comment \"reject-free zone\" # handle 8\n"
+	"\t}\n"
+	"}\n";
+
+static struct nftbl_listing listing;
+
+static int setup(void **state)
+{
+	(void)state;
+	return nftbl_parse_listing(listing_text, &listing, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	nftbl_listing_clear(&listing);
+	return 0;
+}
+
+static struct nftrace_event ev_rule(const char *table, const char *chain, uint64_t handle,
+				    enum nftrace_verdict v)
+{
+	struct nftrace_event ev = { .id = 7, .type = NFT_TRACETYPE_RULE, .family = NFPROTO_INET };
+
+	snprintf(ev.table, sizeof(ev.table), "%s", table);
+	snprintf(ev.chain, sizeof(ev.chain), "%s", chain);
+	ev.has_rule = true;
+	ev.rule_handle = handle;
+	ev.verdict = v;
+	return ev;
+}
+
+static struct nftrace_event ev_policy(const char *table, const char *chain, uint32_t policy)
+{
+	struct nftrace_event ev = { .id = 7, .type = NFT_TRACETYPE_POLICY, .family = NFPROTO_INET };
+
+	snprintf(ev.table, sizeof(ev.table), "%s", table);
+	snprintf(ev.chain, sizeof(ev.chain), "%s", chain);
+	ev.policy = policy;
+	return ev;
+}
+
+static void test_listing(void **state)
+{
+	const struct nftbl_rule *r;
+
+	(void)state;
+	assert_int_equal(listing.n, 6);
+	r = nftbl_listing_find(&listing, "inet", "filter", "input", 3);
+	assert_non_null(r);
+	assert_string_equal(r->text, "tcp dport { 22, 2222 } accept comment \"ssh\"");
+	assert_string_equal(r->comment, "ssh");
+	r = nftbl_listing_find(&listing, "inet", "filter", "extra", 8);
+	assert_non_null(r);
+	assert_string_equal(r->comment, "reject-free zone");
+	assert_null(nftbl_listing_find(&listing, "inet", "filter", "input", 8));
+	assert_null(nftbl_listing_find(&listing, "ip", "filter", "input", 3));
+}
+
+static void test_listing_unbalanced(void **state)
+{
+	struct nftbl_listing l = { 0 };
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nftbl_parse_listing("table ip t {\n}\n}\n", &l, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "line 3"));
+	assert_null(l.rules);
+}
+
+static void test_accept_by_rule(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_rule(FW_TRACE_TABLE, "pre", 5, NFTRACE_V_CONTINUE),
+		ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT),
+		ev_rule("filter", "input", 3, NFTRACE_V_ACCEPT),
+		ev_policy(FW_TRACE_TABLE, "in_end", NF_ACCEPT),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	evs[2].has_ct_state = true;
+	evs[2].ct_state = 8; /* new */
+	assert_int_equal(fw_decide(evs, 4, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(d.delivered);
+	assert_false(d.by_policy);
+	assert_string_equal(d.chain, "input");
+	assert_true(fw_rule_matches(&d, "ssh"));
+	assert_true(fw_rule_matches(&d, "dport { 22"));
+	assert_false(fw_rule_matches(&d, "policy"));
+	assert_false(fw_rule_matches(&d, "http"));
+	assert_true(d.has_ct_state);
+	assert_int_equal(d.ct_state, 8);
+	assert_non_null(strstr(d.path, "inet filter input"));
+	assert_non_null(strstr(d.path, "-> accept"));
+	fw_decision_clear(&d);
+}
+
+static void test_drop_by_policy(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT),
+		ev_policy("filter", "input", NF_DROP),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	assert_int_equal(fw_decide(evs, 2, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_DROP);
+	assert_true(d.by_policy);
+	assert_false(d.delivered);
+	assert_true(fw_rule_matches(&d, "policy"));
+	assert_false(fw_rule_matches(&d, "ssh"));
+	fw_decision_clear(&d);
+}
+
+static void test_reject(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_rule("filter", "input", 4, NFTRACE_V_DROP),
+		/* nothing after a drop counts, even an end chain */
+		ev_policy(FW_TRACE_TABLE, "in_end", NF_ACCEPT),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	assert_int_equal(fw_decide(evs, 2, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_REJECT);
+	assert_false(d.delivered);
+	assert_string_equal(d.rule_text, "udp dport 161 reject");
+	fw_decision_clear(&d);
+}
+
+static void test_jump_then_accept(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_rule("filter", "input", 6, NFTRACE_V_JUMP),
+		ev_rule("filter", "extra", 8, NFTRACE_V_ACCEPT),
+		ev_policy(FW_TRACE_TABLE, "in_end", NF_ACCEPT),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	snprintf(evs[0].jump_target, sizeof(evs[0].jump_target), "extra");
+	assert_int_equal(fw_decide(evs, 3, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_string_equal(d.chain, "extra");
+	/* "reject" in a comment does not make a rule a reject */
+	assert_false(fw_rule_is_reject(d.rule_text));
+	assert_non_null(strstr(d.path, "-> extra"));
+	fw_decision_clear(&d);
+}
+
+static void test_inconclusive(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_rule(FW_TRACE_TABLE, "pre", 5, NFTRACE_V_CONTINUE),
+		ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT),
+		ev_rule("filter", "input", 3, NFTRACE_V_ACCEPT),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	/* accepted in input but never seen at the end: not a verdict */
+	assert_int_equal(fw_decide(evs, 3, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_UNSET);
+	fw_decision_clear(&d);
+	assert_int_equal(fw_decide(NULL, 0, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_UNSET);
+	assert_string_equal(d.path, "");
+	fw_decision_clear(&d);
+}
+
+static void test_final_headers(void **state)
+{
+	struct nftrace_event evs[] = { ev_policy(FW_TRACE_TABLE, "post_end", NF_ACCEPT) };
+	static const uint8_t ip[20] = { 0x45, 0, 0,   40, 0x4e, 0x01, 0,  0, 63, 6,
+					0,    0, 203, 0,  113,	1,    10, 0, 2,	 2 };
+	static const uint8_t tcp[20] = { 0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02 };
+	struct fw_decision d;
+
+	(void)state;
+	memcpy(evs[0].nh, ip, sizeof(ip));
+	evs[0].nh_len = sizeof(ip);
+	memcpy(evs[0].th, tcp, sizeof(tcp));
+	evs[0].th_len = sizeof(tcp);
+	assert_int_equal(fw_decide(evs, 1, NULL, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(d.has_final);
+	assert_memory_equal(d.final.src, ((uint8_t[]){ 203, 0, 113, 1 }), 4);
+	assert_int_equal(d.final.sport, 40000);
+	assert_int_equal(d.final.dport, 80);
+	assert_int_equal(d.final.tag, 0x4e01);
+	fw_decision_clear(&d);
+}
+
+static void test_reject_detection(void **state)
+{
+	(void)state;
+	assert_true(fw_rule_is_reject("reject"));
+	assert_true(fw_rule_is_reject("tcp dport 23 reject with tcp reset"));
+	assert_true(fw_rule_is_reject("udp dport 161 reject comment \"x\""));
+	assert_false(fw_rule_is_reject("tcp dport 23 drop comment \"reject later\""));
+	assert_false(fw_rule_is_reject("meta mark set 1 rejected"));
+	assert_false(fw_rule_is_reject(NULL));
+}
+
+static void test_error_location(void **state)
+{
+	struct nftbl_error_loc loc;
+	static const char text[] = "<cmdline>:2:84-84: Error: syntax error, unexpected '}'\n"
+				   "  chain pre { ... }\n  ^\n";
+
+	(void)state;
+	assert_int_equal(nftbl_parse_error(text, &loc), 0);
+	assert_int_equal(loc.line, 2);
+	assert_int_equal(loc.col, 84);
+	assert_int_equal(loc.msg_len, strlen("syntax error, unexpected '}'"));
+	assert_memory_equal(loc.msg, "syntax error, unexpected '}'", loc.msg_len);
+	assert_int_equal(nftbl_parse_error("Error: Could not process rule: No such file\n", &loc),
+			 0);
+	assert_int_equal(loc.line, 0);
+	assert_memory_equal(loc.msg, "Could not process rule", 22);
+	assert_int_equal(nftbl_parse_error("", &loc), -EINVAL);
+}
+
+static void test_find_include(void **state)
+{
+	unsigned line = 0, col = 0;
+
+	(void)state;
+	assert_false(nftbl_find_include("table ip t {}\n", &line, &col));
+	assert_false(nftbl_find_include("# include \"/etc/shadow\"\n", &line, &col));
+	assert_false(nftbl_find_include("table ip t { comment \"include x\"; }\n", &line, &col));
+	assert_false(nftbl_find_include("define includes = 1\n", &line, &col));
+	assert_true(nftbl_find_include("flush ruleset\n  include \"/etc/x\"\n", &line, &col));
+	assert_int_equal(line, 2);
+	assert_int_equal(col, 3);
+	assert_true(nftbl_find_include("flush ruleset; include \"/etc/x\"", &line, &col));
+	assert_int_equal(line, 1);
+	assert_int_equal(col, 16);
+	assert_true(nftbl_find_include("table ip t {\n}\ninclude\"x\"", &line, &col));
+	assert_int_equal(line, 3);
+}
+
+static void test_trace_table(void **state)
+{
+	const char *t = fw_trace_table_text();
+
+	(void)state;
+	assert_non_null(strstr(t, "table inet " FW_TRACE_TABLE));
+	assert_non_null(strstr(t, "hook prerouting priority -2147483648; meta nftrace set 1;"));
+	assert_non_null(strstr(t, "hook output priority -2147483648; meta nftrace set 1;"));
+	assert_non_null(strstr(t, "chain in_end { type filter hook input priority 2147483647; }"));
+	assert_non_null(
+		strstr(t, "chain post_end { type filter hook postrouting priority 2147483647; }"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_listing),		 cmocka_unit_test(test_listing_unbalanced),
+		cmocka_unit_test(test_accept_by_rule),	 cmocka_unit_test(test_drop_by_policy),
+		cmocka_unit_test(test_reject),		 cmocka_unit_test(test_jump_then_accept),
+		cmocka_unit_test(test_inconclusive),	 cmocka_unit_test(test_final_headers),
+		cmocka_unit_test(test_reject_detection), cmocka_unit_test(test_error_location),
+		cmocka_unit_test(test_find_include),	 cmocka_unit_test(test_trace_table),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
