@@ -83,8 +83,11 @@ int main(int argc, char **argv)
 	memcpy(&dst.sin_addr, t->nodes[1].ifaces[0].v4.addr, 4);
 	t0 = now_ms();
 	for (int i = 0; i < n; i++) {
-		struct pkt_spec s = { .family = AF_INET, .proto = IPPROTO_TCP, .sport = 40000,
-				      .dport = (uint16_t)(i % 2 ? 22 : 80), .tcp_flags = 0x02,
+		struct pkt_spec s = { .family = AF_INET,
+				      .proto = IPPROTO_TCP,
+				      .sport = 40000,
+				      .dport = (uint16_t)(i % 2 ? 22 : 80),
+				      .tcp_flags = 0x02,
 				      .tag = 0x1000u + (uint32_t)i };
 		struct wait w = { .tag = s.tag, .id = 0 };
 		uint8_t buf[128];

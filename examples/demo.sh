@@ -1,5 +1,6 @@
 #!/bin/sh
-# `make demo`: bring the bundled lab up, run real traffic across it, tear it down.
+# `make demo`: bring the bundled lab up, run real traffic across it, run the
+# bundled firewall tests and trace one packet, tear the lab down.
 set -eu
 NSLAB=${1:-build/src/cli/nslab}
 OUT=$(mktemp -d /tmp/nslab-demo.XXXXXX)
@@ -33,4 +34,10 @@ wait $server
 step "what happened (events.jsonl)"
 "$NSLAB" status $LAB --json >/dev/null
 awk -F'"kind":"' '{ split($2, k, "\""); n[k[1]]++ } END { for (x in n) printf "  %-14s %d\n", x, n[x] }' "$OUT/events.jsonl"
+step "firewall tests: examples/fwtest/basic.yaml, every verdict read from the kernel's trace"
+"$NSLAB" test examples/fwtest/basic.yaml
+
+step "one packet through a ruleset: nslab trace"
+"$NSLAB" trace --rules examples/fwtest/new.nft 'tcp 10.0.0.1:40000 > 10.0.0.2:80 S'
 step "tearing down"
+

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # fwtest: `nslab test` end to end. Every bundled example suite passes (NSE's
 # two formats, reject, flows, gateway masquerade, IPv6, output chain); a wrong
-# expectation fails with the trace path; a packet that never reaches the rules
+# expectation fails with the trace path; a lab file as topology; a packet that never reaches the rules
 # is inconclusive, not a drop; the report formats parse; coverage names the
 # rules never hit; --check and --compare work; bad suites and rulesets exit 2
 # at FILE:LINE:COL; and a SIGKILLed run leaves no namespace behind.
@@ -33,7 +33,7 @@ has() {
 	fi
 }
 
-for s in basic ipv6 output gateway nse-simple nse-runner; do
+for s in basic ipv6 output gateway lab nse-simple nse-runner; do
 	run_suite "$s" 0 "$EX/$s.yaml"
 	has "$s" '^[0-9]+ passed, 0 failed, 0 inconclusive, 0 errors$'
 done

@@ -21,7 +21,6 @@
 #define DECIDE_MS 1000 /* a packet's trace normally completes in well under 1 ms */
 #define REPLY_MS  500  /* an expected reply */
 #define SETTLE_MS 30   /* "no reply": how long nothing must come back */
-#define POLL_MAX  (3 + FW_NODE_MAX + 64)
 
 static size_t alen(int family)
 {
@@ -318,15 +317,17 @@ static int read_traces(struct fw_runner *r, bool keep, nslab_error *err)
 static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int timeout_ms,
 		     short *ret_revents, nslab_error *err)
 {
-	struct pollfd pfd[POLL_MAX];
-	size_t n = 0, n_nodes = r->env->topo->n, n_l = 0;
+	size_t n = 0, n_nodes = r->env->topo->n, n_l = r->n_listeners;
+	_cleanup_free_ struct pollfd *pfd = calloc(2 + n_nodes + n_l, sizeof(*pfd));
 	int k;
 
+	if (!pfd)
+		return nslab_err_set(err, ENOMEM, "poll");
 	pfd[n++] = (struct pollfd){ nlsock_fd(r->env->trace), POLLIN, 0 };
 	for (size_t i = 0; i < n_nodes; i++)
 		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
-	for (; n_l < r->n_listeners && n < POLL_MAX - 1; n_l++)
-		pfd[n++] = (struct pollfd){ r->listeners[n_l], POLLIN, 0 };
+	for (size_t i = 0; i < n_l; i++)
+		pfd[n++] = (struct pollfd){ r->listeners[i], POLLIN, 0 };
 	if (extra_fd >= 0)
 		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
 	k = poll(pfd, n, timeout_ms);

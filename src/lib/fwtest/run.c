@@ -47,8 +47,9 @@ static struct fw_env *env_free(struct fw_env *e)
 {
 	if (!e)
 		return NULL;
-	for (size_t i = 0; i < FW_NODE_MAX; i++)
+	for (size_t i = 0; e->io && i < e->topo->n; i++)
 		fw_io_close(&e->io[i]);
+	free(e->io);
 	nlsock_free(e->trace);
 	nlsock_free(e->req);
 	nftbl_listing_clear(&e->listing);
@@ -59,16 +60,25 @@ static struct fw_env *env_free(struct fw_env *e)
 }
 DEFINE_CLEANUP_FUNC(struct fw_env, env_free)
 
-static int env_new(enum fw_topology kind, struct fw_env **ret, nslab_error *err)
+static int env_new(const struct fw_suite *suite, enum fw_topology kind, struct fw_env **ret,
+		   nslab_error *err)
 {
 	_cleanup_(env_freep) struct fw_env *e = calloc(1, sizeof(*e));
 	int r;
 
 	if (!e)
 		return nslab_err_set(err, ENOMEM, "allocate a test environment");
-	for (size_t i = 0; i < FW_NODE_MAX; i++)
+	if (kind == FW_TOPO_LAB)
+		r = fw_topo_new_lab(suite->lab_file, suite->rules_in, &e->topo, err);
+	else
+		r = fw_topo_new(kind, &e->topo, err);
+	if (r < 0)
+		return r;
+	e->io = calloc(e->topo->n, sizeof(*e->io));
+	if (!e->io)
+		return nslab_err_set(err, ENOMEM, "allocate a test environment");
+	for (size_t i = 0; i < e->topo->n; i++)
 		e->io[i] = (struct fw_node_io){ -1, -1, -1 };
-	r = fw_topo_new(kind, &e->topo, err);
 	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
 		r = fw_io_open(&e->topo->nodes[i], &e->io[i], err);
 	if (r >= 0)
@@ -85,11 +95,6 @@ int fw_runner_new(const struct fw_suite *suite, struct fw_runner **ret, nslab_er
 
 	if (!r)
 		return nslab_err_set(err, ENOMEM, "allocate a test runner");
-	if (suite->topology == FW_TOPO_LAB) {
-		free(r);
-		return nslab_err_setx(err, ENOTSUP, "%s: topology 'lab' is not supported yet",
-				      suite->path);
-	}
 	r->suite = suite;
 	r->next_tag = TAG_BASE;
 	r->next_sport = SPORT_BASE;
@@ -598,7 +603,40 @@ static int inject_packet(struct fw_runner *r, const struct fw_test *test, size_t
 
 /* Flows */
 
-static int flow_connect(struct fw_runner *r, struct fw_track *t, int fd, nslab_error *err)
+/* An explicit source: the socket's address (its port stays the kernel's or sport). */
+static int bind_source(int fd, const struct pkt_spec *s)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (s->family == AF_INET)
+		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, s->src, 4);
+	else
+		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, s->src, 16);
+	return bind(fd, (struct sockaddr *)&ss, sl);
+}
+
+/* The socket's own address and port: what the kernel chose is what the trace shows. */
+static int take_local(int fd, struct pkt_spec *s, nslab_error *err)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return nslab_err_set(err, errno, "getsockname");
+	if (ss.ss_family == AF_INET) {
+		s->sport = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		memcpy(s->src, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else {
+		s->sport = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		memcpy(s->src, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	return 0;
+}
+
+static int flow_connect(struct fw_track *t, int fd, bool bind_src, nslab_error *err)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
@@ -618,15 +656,11 @@ static int flow_connect(struct fw_runner *r, struct fw_track *t, int fd, nslab_e
 		memcpy(&s6->sin6_addr, t->spec.dst, 16);
 		sl = sizeof(*s6);
 	}
-	(void)r;
+	if (bind_src && bind_source(fd, &t->spec) < 0)
+		return nslab_err_set(err, errno, "bind the flow to its source address");
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
 		return nslab_err_set(err, errno, "connect");
-	sl = sizeof(ss);
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		t->spec.sport =
-			ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
-						      : ((struct sockaddr_in6 *)&ss)->sin6_port);
-	return 0;
+	return take_local(fd, &t->spec, err);
 }
 
 static int run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab_error *err)
@@ -657,7 +691,7 @@ static int run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, n
 		k = fw_io_socket(&r->env->topo->nodes[from], family, f->proto,
 				 f->sport > 0 ? f->sport : 0, &fd, err);
 	if (k >= 0)
-		k = flow_connect(r, t, fd, err);
+		k = flow_connect(t, fd, f->src.node || f->src.addr.family, err);
 	if (k < 0)
 		return nslab_err_prefix(err, "%s:%u:%u: flow", r->suite->path, f->loc.line,
 					f->loc.col);
@@ -683,13 +717,11 @@ static int run_steps(struct fw_runner *r, const struct fw_test *test, struct fw_
 static int env_for(struct fw_runner *r, const struct fw_test *test, nslab_error *err)
 {
 	enum fw_topology kind = test->has_topology ? test->topology : r->suite->topology;
-	size_t slot = kind == FW_TOPO_GATEWAY ? 1 : 0;
+	size_t slot = kind == FW_TOPO_LAB ? 2 : (kind == FW_TOPO_GATEWAY ? 1 : 0);
 	int k;
 
-	if (kind == FW_TOPO_LAB)
-		return nslab_err_setx(err, ENOTSUP, "topology 'lab' is not supported yet");
 	if (!r->envs[slot]) {
-		k = env_new(kind, &r->envs[slot], err);
+		k = env_new(r->suite, kind, &r->envs[slot], err);
 		if (k < 0)
 			return k;
 	}

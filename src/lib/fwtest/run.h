@@ -70,7 +70,7 @@ struct fw_captured {
 /* A topology with its sockets and loaded ruleset. */
 struct fw_env {
 	struct fw_topo *topo;
-	struct fw_node_io io[FW_NODE_MAX];
+	struct fw_node_io *io; /* one per node */
 	struct nlsock *trace, *req;
 	const char *loaded;    /* the ruleset text loaded now (the suite's pointer), or NULL */
 	struct nftbl_ctx *nft; /* kept libnftables context of the rules node */
@@ -102,7 +102,7 @@ struct fw_result {
 
 struct fw_runner {
 	const struct fw_suite *suite;
-	struct fw_env *envs[2]; /* direct, gateway */
+	struct fw_env *envs[3]; /* direct, gateway, lab */
 	uint32_t next_tag;
 	uint16_t next_sport;
 	struct fw_coverage *cov;

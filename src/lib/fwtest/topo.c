@@ -17,6 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
@@ -67,8 +70,10 @@ struct fw_topo *fw_topo_free(struct fw_topo *t)
 {
 	if (!t)
 		return NULL;
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; t->nodes && i < t->n; i++)
 		netns_free(t->nodes[i].ns);
+	free(t->nodes);
+	nslab_lab_free(t->lab);
 	free(t);
 	return NULL;
 }
@@ -228,6 +233,9 @@ int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err)
 	if (kind != FW_TOPO_DIRECT && kind != FW_TOPO_GATEWAY)
 		return nslab_err_setx(err, EINVAL, "topology %d is not built here", (int)kind);
 	t->kind = kind;
+	t->nodes = calloc(3, sizeof(*t->nodes));
+	if (!t->nodes)
+		return nslab_err_set(err, ENOMEM, "allocate a topology");
 	b.defs = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
 	b.links = kind == FW_TOPO_DIRECT ? direct_links : gateway_links;
 	b.n_links = kind == FW_TOPO_DIRECT ? 1 : 2;
@@ -276,4 +284,105 @@ struct fw_node *fw_topo_node_by_addr(struct fw_topo *t, const uint8_t *a, int fa
 				return &t->nodes[i];
 		}
 	return NULL;
+}
+
+/* Lab topologies */
+
+struct lab_ifindex {
+	struct fw_node *node;
+};
+
+static int lab_ifindex_fn(void *data, nslab_error *err)
+{
+	struct fw_node *n = ((struct lab_ifindex *)data)->node;
+
+	for (size_t k = 0; k < n->n_ifaces; k++) {
+		n->ifaces[k].ifindex = (int)if_nametoindex(n->ifaces[k].name);
+		if (!n->ifaces[k].ifindex)
+			return nslab_err_set(err, errno, "node '%s': interface '%s'", n->name,
+					     n->ifaces[k].name);
+	}
+	return 0;
+}
+
+static void lab_addr(const nslab_node *ln, const char *iface, int family, struct nslab_prefix *p)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (nslab_node_addr(ln, iface, family, buf, sizeof(buf), NULL) < 0 ||
+	    prefix_parse(buf, false, p, NULL) < 0)
+		*p = (struct nslab_prefix){ 0 };
+}
+
+static int lab_node(struct fw_topo *t, size_t i, nslab_error *err)
+{
+	nslab_node *ln = nslab_lab_node_at(t->lab, i);
+	struct fw_node *n = &t->nodes[i];
+	struct lab_ifindex q = { n };
+	int fd;
+
+	snprintf(n->name, sizeof(n->name), "%s", nslab_node_name(ln));
+	n->n_ifaces = nslab_node_iface_count(ln);
+	if (n->n_ifaces > FW_IFACE_MAX)
+		return nslab_err_setx(err, E2BIG, "node '%s': more than %d interfaces", n->name,
+				      FW_IFACE_MAX);
+	for (size_t k = 0; k < n->n_ifaces; k++) {
+		const char *ifname = nslab_node_iface_name(ln, k);
+
+		snprintf(n->ifaces[k].name, sizeof(n->ifaces[k].name), "%s", ifname);
+		lab_addr(ln, ifname, AF_INET, &n->ifaces[k].v4);
+		lab_addr(ln, ifname, AF_INET6, &n->ifaces[k].v6);
+	}
+	n->ns = calloc(1, sizeof(*n->ns));
+	if (!n->ns)
+		return nslab_err_set(err, ENOMEM, "node '%s'", n->name);
+	fd = fcntl(nslab_node_netns_fd(ln), F_DUPFD_CLOEXEC, 3);
+	n->ns->fd = fd;
+	if (fd < 0)
+		return nslab_err_set(err, errno, "node '%s': namespace fd", n->name);
+	t->n = i + 1;
+	return netns_call(fd, lab_ifindex_fn, &q, err);
+}
+
+static size_t first_device_but(const struct fw_topo *t, size_t skip)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (i != skip && nslab_node_kind(nslab_lab_node_at(t->lab, i)) == NSLAB_NODE_DEVICE)
+			return i;
+	return skip ? 0 : (t->n > 1 ? 1 : 0);
+}
+
+int fw_topo_new_lab(const char *path, const char *rules_in, struct fw_topo **ret, nslab_error *err)
+{
+	_cleanup_(fw_topo_freep) struct fw_topo *t = calloc(1, sizeof(*t));
+	size_t n;
+	int r;
+
+	if (!t)
+		return nslab_err_set(err, ENOMEM, "allocate a topology");
+	t->kind = FW_TOPO_LAB;
+	r = nslab_lab_from_file(path, &t->lab, err);
+	if (r >= 0)
+		r = nslab_lab_build(t->lab, err);
+	if (r < 0)
+		return r;
+	n = nslab_lab_node_count(t->lab);
+	if (n > FW_LAB_NODE_MAX)
+		return nslab_err_setx(err, E2BIG,
+				      "%s: %zu nodes; firewall tests take labs of at most %d", path,
+				      n, FW_LAB_NODE_MAX);
+	t->nodes = calloc(n ? n : 1, sizeof(*t->nodes));
+	if (!t->nodes)
+		return nslab_err_set(err, ENOMEM, "allocate a topology");
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = lab_node(t, i, err);
+	if (r < 0)
+		return r;
+	if (!fw_topo_node(t, rules_in))
+		return nslab_err_setx(err, EINVAL, "%s: no node '%s' (rules_in)", path, rules_in);
+	t->rules_node = (size_t)(fw_topo_node(t, rules_in) - t->nodes);
+	t->server_node = t->rules_node;
+	t->client_node = first_device_but(t, t->rules_node);
+	*ret = TAKE_PTR(t);
+	return 0;
 }

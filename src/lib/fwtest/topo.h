@@ -5,8 +5,9 @@
  * direct:  client eth0 10.0.0.1/24 fd00::1/64 <-> target eth0 10.0.0.2/24 fd00::2/64
  * gateway: client eth0 10.0.1.1 fd00:1::1 <-> router eth0 10.0.1.2 fd00:1::2 |
  *          router eth1 10.0.2.1 fd00:2::1 <-> server eth0 10.0.2.2 fd00:2::2
- * (NSE's addresses, so its suites run unchanged.) Namespaces are held by fd;
- * freeing the topology drops them.
+ * (NSE's addresses, so its suites run unchanged.) Or any lab file, with the
+ * rules in one of its nodes. Namespaces are held by fd; freeing the topology
+ * drops them.
  */
 #pragma once
 
@@ -17,9 +18,10 @@
 #include "core/addr.h"
 #include "fwtest/suite.h"
 #include "ns/netns.h"
+#include "nslab/lab.h"
 
-#define FW_NODE_MAX  3
-#define FW_IFACE_MAX 2
+#define FW_LAB_NODE_MAX 256 /* a lab for firewall tests: each node gets its sockets */
+#define FW_IFACE_MAX	8
 
 struct fw_iface {
 	char name[IFNAMSIZ];
@@ -28,7 +30,7 @@ struct fw_iface {
 };
 
 struct fw_node {
-	char name[16];
+	char name[64];
 	struct netns *ns; /* owned */
 	struct fw_iface ifaces[FW_IFACE_MAX];
 	size_t n_ifaces;
@@ -36,11 +38,12 @@ struct fw_node {
 
 struct fw_topo {
 	enum fw_topology kind;
-	struct fw_node nodes[FW_NODE_MAX];
+	struct fw_node *nodes;
 	size_t n;
-	size_t rules_node;  /* where rules load (target, router) */
-	size_t client_node; /* default sender */
-	size_t server_node; /* default receiver */
+	struct nslab_lab *lab; /* FW_TOPO_LAB: the lab (owned) */
+	size_t rules_node;     /* where rules load (target, router) */
+	size_t client_node;    /* default sender */
+	size_t server_node;    /* default receiver */
 };
 
 /**
@@ -53,6 +56,15 @@ struct fw_topo {
  * Return: 0, or -errno
  */
 int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err);
+/**
+ * fw_topo_new_lab() - Build a lab file's lab for firewall tests
+ * @path:      lab file
+ * @rules_in:  node whose namespace loads the rules (the default receiver too)
+ * @ret:       on success, the topology; the default sender is the first device
+ *             that is not @rules_in
+ * Return: 0, or -errno (the lab file's "FILE:LINE:COL: ..." among them)
+ */
+int fw_topo_new_lab(const char *path, const char *rules_in, struct fw_topo **ret, nslab_error *err);
 struct fw_topo *fw_topo_free(struct fw_topo *t);
 DEFINE_CLEANUP_FUNC(struct fw_topo, fw_topo_free)
 
