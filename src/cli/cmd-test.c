@@ -126,13 +126,20 @@ static int parse_test(int argc, char **argv, struct test_opts *o)
 	return 0;
 }
 
+/* A bad file or value from the user (exit 2), rather than a failure of the machinery. */
+static bool is_input_error(int r)
+{
+	return r == -EINVAL || r == -EPERM || r == -ENOENT || r == -EFBIG || r == -EISDIR ||
+	       r == -EACCES;
+}
+
 static int check_rules(const struct test_opts *o)
 {
 	nslab_error err = { 0 };
 	int r = nslab_fwtest_check_rules(o->check, o->flags, &err);
 
 	if (r < 0)
-		return cli_fail(&err, r == -EINVAL || r == -EPERM ? EXIT_USAGE : 1);
+		return cli_fail(&err, is_input_error(r) ? EXIT_USAGE : 1);
 	printf("%s: ok\n", o->check);
 	return 0;
 }
@@ -280,6 +287,6 @@ int cmd_trace(int argc, char **argv)
 		return cli_fail(&err, 1);
 	r = nslab_fwtest_trace(rules, argv[optind], topology, flags, stdout, &err);
 	if (r < 0)
-		return cli_fail(&err, r == -EINVAL || r == -EPERM ? EXIT_USAGE : 1);
+		return cli_fail(&err, is_input_error(r) ? EXIT_USAGE : 1);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
@@ -43,6 +44,12 @@ static const char listing_text[] =
 	"\n"
 	"\tchain extra { # handle 5\n"
 	"\t\tip saddr @allowed accept comment \"reject-free zone\" # handle 8\n"
+	"\t}\n"
+	"}\n"
+	"table ip nat { # handle 3\n"
+	"\tchain postrouting { # handle 1\n"
+	"\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+	"\t\toifname \"eth1\" masquerade comment \"masq\" # handle 2\n"
 	"\t}\n"
 	"}\n";
 
@@ -89,7 +96,15 @@ static void test_listing(void **state)
 	const struct nftbl_rule *r;
 
 	(void)state;
-	assert_int_equal(listing.n, 6);
+	assert_int_equal(listing.n, 7);
+	assert_int_equal(listing.n_chains, 4);
+	assert_string_equal(nftbl_listing_chain(&listing, "inet", "filter", "input")->type,
+			    "filter");
+	assert_string_equal(nftbl_listing_chain(&listing, "inet", "filter", "input")->hook,
+			    "input");
+	assert_string_equal(nftbl_listing_chain(&listing, "inet", "filter", "extra")->type, "");
+	assert_string_equal(nftbl_listing_chain(&listing, "ip", "nat", "postrouting")->type, "nat");
+	assert_null(nftbl_listing_chain(&listing, "inet", "nat", "postrouting"));
 	r = nftbl_listing_find(&listing, "inet", "filter", "input", 3);
 	assert_non_null(r);
 	assert_string_equal(r->text, "tcp dport { 22, 2222 } accept comment \"ssh\"");
@@ -196,6 +211,26 @@ static void test_jump_then_accept(void **state)
 	fw_decision_clear(&d);
 }
 
+static void test_nat_accept_is_not_the_decider(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_rule("filter", "input", 3, NFTRACE_V_ACCEPT),
+		ev_rule("nat", "postrouting", 2, NFTRACE_V_ACCEPT),
+		ev_policy(FW_TRACE_TABLE, "post_end", NF_ACCEPT),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	evs[1].family = NFPROTO_IPV4;
+	assert_int_equal(fw_decide(evs, 3, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(fw_rule_matches(&d, "ssh"));
+	assert_false(fw_rule_matches(&d, "masq"));
+	assert_non_null(strstr(d.path, "ip nat postrouting: oifname \"eth1\" masquerade"));
+	assert_non_null(strstr(d.path, "-> nat"));
+	fw_decision_clear(&d);
+}
+
 static void test_inconclusive(void **state)
 {
 	struct nftrace_event evs[] = {
@@ -237,6 +272,91 @@ static void test_final_headers(void **state)
 	assert_int_equal(d.final.dport, 80);
 	assert_int_equal(d.final.tag, 0x4e01);
 	fw_decision_clear(&d);
+}
+
+/* A recorded trace message (tests/fixtures/nftrace-*.nlmsg), parsed. */
+static struct nftrace_event recorded(const char *name)
+{
+	char path[256];
+	uint8_t buf[4096];
+	struct nftrace_event ev;
+	nslab_error err = { 0 };
+	FILE *f;
+	size_t len;
+
+	snprintf(path, sizeof(path), "tests/fixtures/%s", name);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	assert_true(len >= sizeof(struct nlmsghdr));
+	assert_int_equal(nftrace_parse((const struct nlmsghdr *)buf, &ev, &err), 0);
+	return ev;
+}
+
+/*
+ * Recorded on Linux 6.18: a SYN (IP ID 0x4e01) from 10.0.0.1:40000 to
+ * 10.0.0.2:22 accepted by "tcp dport 22 accept", and one to port 80 dropped
+ * by the input chain's policy; the ruleset has a ct rule, so conntrack is on.
+ */
+static void test_recorded_traces(void **state)
+{
+	struct nftrace_event acc[6], drop[5];
+	struct fw_decision d;
+	struct pkt_info pi;
+	char name[64];
+
+	(void)state;
+	for (int i = 0; i < 6; i++) {
+		snprintf(name, sizeof(name), "nftrace-accept-%d.nlmsg", i);
+		acc[i] = recorded(name);
+	}
+	for (int i = 0; i < 5; i++) {
+		snprintf(name, sizeof(name), "nftrace-drop-%d.nlmsg", i);
+		drop[i] = recorded(name);
+	}
+	assert_string_equal(acc[0].table, FW_TRACE_TABLE);
+	assert_string_equal(acc[0].chain, "pre");
+	assert_int_equal(acc[0].nfproto, NFPROTO_IPV4);
+	assert_true(fw_event_info(&acc[0], &pi));
+	assert_int_equal(pi.tag, 0x4e01);
+	assert_int_equal(pi.sport, 40000);
+	assert_int_equal(pi.dport, 22);
+	assert_int_equal(pi.tcp_flags, 0x02);
+	assert_false(acc[0].has_ct_state); /* before conntrack */
+	assert_string_equal(acc[3].table, "filter");
+	assert_int_equal(acc[3].type, NFT_TRACETYPE_RULE);
+	assert_int_equal(acc[3].verdict, NFTRACE_V_ACCEPT);
+	assert_true(acc[3].has_rule);
+	assert_true(acc[3].has_ct_state);
+	assert_int_equal(acc[3].ct_state, 8); /* new */
+	for (int i = 1; i < 6; i++)
+		assert_int_equal(acc[i].id, acc[0].id);
+
+	assert_int_equal(fw_decide(acc, 6, NULL, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(d.delivered);
+	assert_string_equal(d.chain, "input");
+	assert_true(d.has_final);
+	assert_int_equal(d.final.dport, 22);
+	fw_decision_clear(&d);
+
+	assert_int_equal(fw_decide(drop, 5, NULL, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_DROP);
+	assert_true(d.by_policy);
+	assert_false(d.delivered);
+	fw_decision_clear(&d);
+}
+
+static void test_not_a_trace(void **state)
+{
+	struct nftrace_event ev = { .id = 42 };
+	struct nlmsghdr nlh = { .nlmsg_len = sizeof(nlh), .nlmsg_type = NLMSG_DONE };
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nftrace_parse(&nlh, &ev, &err), -ENOENT);
+	assert_int_equal(ev.id, 42); /* untouched */
 }
 
 static void test_reject_detection(void **state)
@@ -304,12 +424,21 @@ static void test_trace_table(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_listing),		 cmocka_unit_test(test_listing_unbalanced),
-		cmocka_unit_test(test_accept_by_rule),	 cmocka_unit_test(test_drop_by_policy),
-		cmocka_unit_test(test_reject),		 cmocka_unit_test(test_jump_then_accept),
-		cmocka_unit_test(test_inconclusive),	 cmocka_unit_test(test_final_headers),
-		cmocka_unit_test(test_reject_detection), cmocka_unit_test(test_error_location),
-		cmocka_unit_test(test_find_include),	 cmocka_unit_test(test_trace_table),
+		cmocka_unit_test(test_listing),
+		cmocka_unit_test(test_listing_unbalanced),
+		cmocka_unit_test(test_accept_by_rule),
+		cmocka_unit_test(test_drop_by_policy),
+		cmocka_unit_test(test_reject),
+		cmocka_unit_test(test_jump_then_accept),
+		cmocka_unit_test(test_nat_accept_is_not_the_decider),
+		cmocka_unit_test(test_inconclusive),
+		cmocka_unit_test(test_final_headers),
+		cmocka_unit_test(test_recorded_traces),
+		cmocka_unit_test(test_not_a_trace),
+		cmocka_unit_test(test_reject_detection),
+		cmocka_unit_test(test_error_location),
+		cmocka_unit_test(test_find_include),
+		cmocka_unit_test(test_trace_table),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

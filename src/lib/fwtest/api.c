@@ -3,13 +3,12 @@
 #include "nslab/fwtest.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/yaml.h"
 #include "fwtest/api.h"
 #include "nl/nftables.h"
 
@@ -17,34 +16,15 @@
 
 int fw_read_text(const char *path, char **ret, nslab_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	size_t got = 0;
+	size_t len = 0;
+	int r = yaml_read_file(path, RULES_SIZE_MAX, &buf, &len, err);
 
-	if (fd < 0)
-		return nslab_err_set(err, errno, "'%s'", path);
-	if (fstat(fd, &st) < 0)
-		return nslab_err_set(err, errno, "'%s'", path);
-	if (!S_ISREG(st.st_mode) || (size_t)st.st_size > RULES_SIZE_MAX)
-		return nslab_err_setx(err, EINVAL, "'%s': not a regular file of at most 16 MiB",
-				      path);
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return nslab_err_set(err, ENOMEM, "'%s'", path);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return nslab_err_set(err, errno, "read '%s'", path);
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	if (strlen(buf) != got)
+	if (r < 0)
+		return r;
+	if (!buf && !(buf = strdup("")))
+		return nslab_err_set(err, ENOMEM, "read '%s'", path);
+	if (strlen(buf) != len)
 		return nslab_err_setx(err, EINVAL, "'%s': a NUL byte in a text file", path);
 	*ret = TAKE_PTR(buf);
 	return 0;
