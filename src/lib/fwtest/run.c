@@ -447,23 +447,6 @@ static struct fw_track *track_new(struct fw_runner *r, nslab_error *err)
 	return t;
 }
 
-static const char *proto_name(int proto, char *buf, size_t len)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	case IPPROTO_ICMPV6:
-		return "icmpv6";
-	default:
-		snprintf(buf, len, "proto %d", proto);
-		return buf;
-	}
-}
-
 static void tcp_flags_text(uint8_t f, char *buf)
 {
 	static const char letters[] = "FSRPAUEC";
@@ -480,7 +463,7 @@ static void describe(struct fw_track *t)
 	const struct pkt_spec *s = &t->spec;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], pbuf[16], flags[9];
 	bool v6 = s->family == AF_INET6;
-	const char *pn = proto_name(s->proto, pbuf, sizeof(pbuf));
+	const char *pn = fw_proto_name(s->proto, pbuf);
 
 	inet_ntop(s->family, s->src, a, sizeof(a));
 	inet_ntop(s->family, s->dst, b, sizeof(b));

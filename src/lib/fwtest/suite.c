@@ -19,6 +19,7 @@
 
 #include "core/yaml.h"
 #include "lab/spec.h"
+#include "nl/nftables.h"
 
 /* Parser state: the suite being filled and where messages go. */
 struct sp {
@@ -375,7 +376,7 @@ static int y_proto(struct sp *sp, const struct ynode *v, const char *what, int *
 	return 0;
 }
 
-static const char *proto_name(int proto, char buf[8])
+const char *fw_proto_name(int proto, char buf[8])
 {
 	switch (proto) {
 	case IPPROTO_TCP:
@@ -891,7 +892,7 @@ static int check_families(struct sp *sp, const struct ynode *at, const char *wha
 static int check_packet_proto(struct sp *sp, const struct ynode **k, const struct fw_packet *p)
 {
 	char buf[8];
-	const char *name = proto_name(p->proto, buf);
+	const char *name = fw_proto_name(p->proto, buf);
 
 	for (int f = P_SPORT; f <= P_DPORT; f++)
 		if (k[f] && !has_ports(p->proto))
@@ -1030,51 +1031,6 @@ static int decode_flow(struct sp *sp, const struct ynode *n, struct fw_flow *f)
 
 /* Rules */
 
-static bool is_word_char(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-	       ch == '_' || ch == '-';
-}
-
-/*
- * find_include() - The first `include` statement of nft ruleset text
- * A statement starts a line or follows ';', '{' or '}' (nft's grammar takes
- * include wherever a block may start); comments and quoted strings are
- * skipped. Erring on the side of finding one: a rule never starts so.
- * Return: true, with its 1-based line and column.
- */
-static bool find_include(const char *t, unsigned *ret_line, unsigned *ret_col)
-{
-	unsigned line = 1;
-	const char *bol = t;
-	bool start = true;
-
-	for (const char *p = t; *p; p++) {
-		if (*p == '\n') {
-			line++;
-			bol = p + 1;
-			start = true;
-		} else if (*p == '#') {
-			p += strcspn(p, "\n") - 1;
-		} else if (*p == ';' || *p == '{' || *p == '}') {
-			start = true;
-		} else if (*p == '"') {
-			p += strcspn(p + 1, "\"\n");
-			if (p[1] == '"')
-				p++;
-			start = false;
-		} else if (!strchr(" \t\r\\", *p)) {
-			if (start && strncasecmp(p, "include", 7) == 0 && !is_word_char(p[7])) {
-				*ret_line = line;
-				*ret_col = (unsigned)(p - bol) + 1;
-				return true;
-			}
-			start = false;
-		}
-	}
-	return false;
-}
-
 /* Refuse an include in rules from file (NULL: the suite) at rules_loc, unless allowed. */
 static int check_rules(struct sp *sp, const char *rules, const char *file, struct fw_loc rules_loc)
 {
@@ -1082,7 +1038,7 @@ static int check_rules(struct sp *sp, const char *rules, const char *file, struc
 	unsigned line, col;
 	struct fw_loc at;
 
-	if (sp->allow_include || !find_include(rules, &line, &col))
+	if (sp->allow_include || !nftbl_find_include(rules, &line, &col))
 		return 0;
 	at = fw_rules_loc(rules_loc, line, col);
 	return yaml_error(&in, (struct yaml_loc){ at.line, at.col },

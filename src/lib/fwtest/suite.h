@@ -224,6 +224,8 @@ static inline struct fw_loc fw_rules_loc(struct fw_loc rules_loc, unsigned line,
 	return (struct fw_loc){ rules_loc.line + line - 1, rules_loc.col + (col ? col - 1 : 0) };
 }
 
+/* "tcp", "udp", "icmp", "icmpv6", or the number written into buf (8 bytes). */
+const char *fw_proto_name(int proto, char buf[8]);
 /* Names for messages and reports ("direct", "ok"). */
 const char *fw_topology_name(enum fw_topology t);
 const char *fw_connect_name(enum fw_connect c);

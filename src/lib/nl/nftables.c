@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <nftables/libnftables.h>
@@ -188,9 +189,11 @@ static const char *skip_string(const char *s, unsigned *line, const char **line_
 	return *s ? s + 1 : s;
 }
 
+/* "include" as a word (nft's keywords are matched without regard to case). */
 static bool is_include_at(const char *s)
 {
-	return strncmp(s, "include", 7) == 0 && (isspace((unsigned char)s[7]) || s[7] == '"');
+	return strncasecmp(s, "include", 7) == 0 && !isalnum((unsigned char)s[7]) && s[7] != '_' &&
+	       s[7] != '-';
 }
 
 bool nftbl_find_include(const char *text, unsigned *ret_line, unsigned *ret_col)
