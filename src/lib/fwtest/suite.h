@@ -188,6 +188,24 @@ struct fw_suite {
 };
 
 /*
+ * Value syntax (nslab's, accepted in every format):
+ *  - names (topology, verdict, reply, ct_state, connect, proto) compare
+ *    without case, and '_' stands for '-' ("ICMP_PORT_UNREACHABLE");
+ *  - proto: tcp, udp, icmp, icmpv6 (icmp6, ipv6-icmp) or 0..255; default tcp;
+ *  - flags: "S", "SA", "syn,ack", [S, A], [syn, ack]; "" or [] for none;
+ *  - payload and send: "hex:0a0b 0c:0d" (two digits per byte; blanks, line
+ *    breaks or ':' may separate bytes), "0x0a0b" (digits only), anything
+ *    else is the text as written (a literal block scalar keeps its line
+ *    breaks); at most FW_PAYLOAD_MAX bytes;
+ *  - capture without count, min or max: min 1 (at least one packet);
+ *  - rules: inline text may be a literal block scalar ('|', '|-', '|+',
+ *    '|N'); folded ones ('>') are refused.
+ * NSE's spellings protocol, src_ip, dst_ip, src_port, dst_port and tcp_flags
+ * are accepted (not with ours for the same field) but not listed in
+ * "unknown key" messages.
+ */
+
+/*
  * fw_suite_parse() - Read, parse and validate a suite file
  * @allow_include: accept `include` statements in rulesets (refused by default:
  *                 rules are loaded with privileges and could read any file)
