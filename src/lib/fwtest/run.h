@@ -33,6 +33,8 @@
 #include "nl/nftrace.h"
 #include "pkt/pkt.h"
 
+#define FW_SPORT_BASE 40000 /* source ports chosen for packets start here */
+
 enum fw_status {
 	FW_STATUS_PASS = 0,
 	FW_STATUS_FAIL,
@@ -138,7 +140,14 @@ int fw_runner_check_rules(struct fw_runner *r, nslab_error *err);
 int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *ret, nslab_error *err);
 void fw_result_clear(struct fw_result *res);
 
-/* Internals shared by run.c, collect.c and check.c */
+/* Internals shared by run.c, inject.c, collect.c and check.c */
+int fw_start_listeners(struct fw_runner *r, const struct fw_test *t, nslab_error *err);
+void fw_listeners_close(struct fw_runner *r);
+/* Send copy c of packet i of test and wait for its decision; < 0: the test cannot run. */
+int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, unsigned copy,
+		     nslab_error *err);
+/* Open, connect and follow flow i of test. */
+int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab_error *err);
 /* Wait for a packet's decision (and its reply, if the test looks at replies). */
 int fw_collect_until(struct fw_runner *r, struct fw_track *t, bool want_reply, nslab_error *err);
 /* Complete a flow whose connect() was issued on fd: its outcome, data, and trace. */
