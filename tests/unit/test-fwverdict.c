@@ -19,6 +19,12 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <cmocka.h>
+#include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+
+#include "nl/ct.h"
 
 static const char listing_text[] =
 	"table inet nslab_trace { # handle 1\n"
@@ -359,6 +365,59 @@ static void test_not_a_trace(void **state)
 	assert_int_equal(ev.id, 42); /* untouched */
 }
 
+/* A conntrack entry built by libnetfilter_conntrack, parsed back by ct_parse(). */
+static void test_ct_parse(void **state)
+{
+	struct nf_conntrack *ct = nfct_new();
+	char buf[4096] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct ct_entry e = { .proto = 99 };
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_non_null(ct);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_NEW;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_INET;
+	nfct_set_attr_u8(ct, ATTR_L3PROTO, AF_INET);
+	nfct_set_attr_u32(ct, ATTR_IPV4_SRC, htonl(0x0a000001));
+	nfct_set_attr_u32(ct, ATTR_IPV4_DST, htonl(0x0a000002));
+	nfct_set_attr_u8(ct, ATTR_REPL_L3PROTO, AF_INET);
+	nfct_set_attr_u8(ct, ATTR_REPL_L4PROTO, IPPROTO_TCP);
+	nfct_set_attr_u32(ct, ATTR_REPL_IPV4_SRC, htonl(0x0a000002));
+	nfct_set_attr_u32(ct, ATTR_REPL_IPV4_DST, htonl(0xcb007101));
+	nfct_set_attr_u8(ct, ATTR_L4PROTO, IPPROTO_TCP);
+	nfct_set_attr_u16(ct, ATTR_PORT_SRC, htons(40000));
+	nfct_set_attr_u16(ct, ATTR_PORT_DST, htons(22));
+	nfct_set_attr_u16(ct, ATTR_REPL_PORT_SRC, htons(22));
+	nfct_set_attr_u16(ct, ATTR_REPL_PORT_DST, htons(61000));
+	nfct_set_attr_u8(ct, ATTR_TCP_STATE, 3);
+	nfct_set_attr_u32(ct, ATTR_STATUS, IPS_SEEN_REPLY | IPS_ASSURED | IPS_CONFIRMED);
+	assert_int_equal(nfct_nlmsg_build(nlh, ct), 0);
+	nfct_destroy(ct);
+
+	assert_int_equal(ct_parse(nlh, &e, &err), 0);
+	assert_int_equal(e.family, AF_INET);
+	assert_int_equal(e.proto, IPPROTO_TCP);
+	assert_memory_equal(e.src, ((uint8_t[]){ 10, 0, 0, 1 }), 4);
+	assert_memory_equal(e.dst, ((uint8_t[]){ 10, 0, 0, 2 }), 4);
+	assert_memory_equal(e.rdst, ((uint8_t[]){ 203, 0, 113, 1 }), 4);
+	assert_int_equal(e.sport, 40000);
+	assert_int_equal(e.dport, 22);
+	assert_int_equal(e.rdport, 61000);
+	assert_true(e.has_tcp_state);
+	assert_string_equal(ct_tcp_state_name(e.tcp_state), "ESTABLISHED");
+	assert_true(e.status & IPS_ASSURED);
+
+	/* not an entry (a delete request): refused, e untouched */
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	e.proto = 99;
+	assert_int_equal(ct_parse(nlh, &e, &err), -ENOENT);
+	assert_int_equal(e.proto, 99);
+	assert_string_equal(ct_tcp_state_name(200), "?");
+}
+
 static void test_reject_detection(void **state)
 {
 	(void)state;
@@ -435,6 +494,7 @@ int main(void)
 		cmocka_unit_test(test_final_headers),
 		cmocka_unit_test(test_recorded_traces),
 		cmocka_unit_test(test_not_a_trace),
+		cmocka_unit_test(test_ct_parse),
 		cmocka_unit_test(test_reject_detection),
 		cmocka_unit_test(test_error_location),
 		cmocka_unit_test(test_find_include),

@@ -895,11 +895,18 @@ static const struct error_case errors[] = {
 	  "t.yaml:5:21: bad verdict 'allow' (expected accept, drop or reject)" },
 	{ RT "  packets: [{}]\n  expect: {verdikt: drop}\n",
 	  "t.yaml:5:12: unknown key 'verdikt' (expected one of: verdict, rule, chain, "
-	  "delivered, reply, ct_state, nat, capture, counter, connect)" },
+	  "delivered, reply, ct_state, nat, capture, counter, connect, conntrack)" },
 	{ RT "  packets: [{}]\n  expect: {reply: icmp-unreachable}\n",
 	  "t.yaml:5:19: bad reply 'icmp-unreachable' (expected none, rst, syn-ack, echo-reply, "
 	  "icmp-port-unreachable, icmp-admin-prohibited, icmp-host-unreachable, "
 	  "icmp-net-unreachable, icmp-prot-unreachable or udp)" },
+	{ RT "  packets: [{}]\n  expect: {conntrack: {state: open}}\n",
+	  "t.yaml:5:31: bad conntrack state 'open' (expected a TCP conntrack state: syn_sent, "
+	  "syn_recv, established, fin_wait, close_wait, last_ack, time_wait, close)" },
+	{ RT "  packets: [{}]\n  expect: {conntrack: {}}\n",
+	  "t.yaml:5:23: conntrack: expected state, replied, assured or count" },
+	{ RT "  packets: [{}]\n  expect: {conntrack: {replied: maybe}}\n",
+	  "t.yaml:5:33: bad replied 'maybe' (expected true or false)" },
 	{ RT "  packets: [{}]\n  expect: {ct_state: 'new,established'}\n",
 	  "t.yaml:5:22: bad ct_state 'new,established' (expected new, established, related, "
 	  "invalid or untracked)" },

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 
 struct check_ctx {
 	struct fw_runner *r;
@@ -286,6 +287,30 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 		     got);
 }
 
+static void check_conntrack(struct check_ctx *c, const struct fw_conntrack_expect *ce)
+{
+	const struct ct_entry *e = &c->t->ct;
+
+	c->res->n_checks++;
+	if (ce->count >= 0 && (long)c->t->n_ct != ce->count)
+		fail(c, "expected %ld conntrack entr%s for it, got %zu", ce->count,
+		     ce->count == 1 ? "y" : "ies", c->t->n_ct);
+	if (ce->tcp_state < 0 && ce->replied < 0 && ce->assured < 0)
+		return;
+	if (!c->t->n_ct) {
+		fail(c, "expected a conntrack entry, the table has none for it");
+		return;
+	}
+	if (ce->tcp_state >= 0 && (!e->has_tcp_state || e->tcp_state != ce->tcp_state))
+		fail(c, "expected conntrack state %s, got %s",
+		     ct_tcp_state_name((uint8_t)ce->tcp_state),
+		     e->has_tcp_state ? ct_tcp_state_name(e->tcp_state) : "none (not TCP)");
+	if (ce->replied >= 0 && !!(e->status & IPS_SEEN_REPLY) != ce->replied)
+		fail(c, "expected the conntrack entry %sreplied", ce->replied ? "" : "not ");
+	if (ce->assured >= 0 && !!(e->status & IPS_ASSURED) != ce->assured)
+		fail(c, "expected the conntrack entry %sassured", ce->assured ? "" : "not ");
+}
+
 static const char *connect_name(enum fw_connect v)
 {
 	switch (v) {
@@ -382,4 +407,6 @@ void fw_check_track(struct fw_runner *r, const struct fw_track *t, const struct 
 		check_connect(&c, e);
 	if (e->n_counters)
 		check_counters(&c, e);
+	if (e->conntrack.set)
+		check_conntrack(&c, &e->conntrack);
 }

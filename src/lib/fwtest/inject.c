@@ -152,6 +152,11 @@ static int listen_on(struct fw_runner *r, size_t node, int proto, int port, nsla
 
 void fw_listeners_close(struct fw_runner *r)
 {
+	for (size_t i = 0; i < r->n_held; i++)
+		(void)close(r->held[i]);
+	free(r->held);
+	r->held = NULL;
+	r->n_held = 0;
 	for (size_t i = 0; i < r->n_listeners; i++)
 		(void)close(r->listeners[i]);
 	free(r->listeners);
@@ -389,6 +394,19 @@ static int flow_connect(struct fw_track *t, int fd, bool bind_src, nslab_error *
 	return take_local(fd, &t->spec, err);
 }
 
+static int hold_fd(struct fw_runner *r, int fd, nslab_error *err)
+{
+	int *h = reallocarray(r->held, r->n_held + 1, sizeof(*h));
+
+	if (!h) {
+		(void)close(fd);
+		return nslab_err_set(err, ENOMEM, "flow sockets");
+	}
+	r->held = h;
+	r->held[r->n_held++] = fd;
+	return 0;
+}
+
 int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab_error *err)
 {
 	const struct fw_flow *f = &test->flows[i];
@@ -422,5 +440,7 @@ int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab
 		return nslab_err_prefix(err, "%s:%u:%u: flow", r->suite->path, f->loc.line,
 					f->loc.col);
 	describe(t);
-	return fw_collect_flow(r, t, fd, f->send, f->send_len, err);
+	k = fw_collect_flow(r, t, fd, f->send, f->send_len, err);
+	/* open until the test ends: its conntrack entry stays as the connection left it */
+	return k < 0 ? k : hold_fd(r, TAKE_FD(fd), err);
 }

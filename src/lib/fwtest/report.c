@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <linux/netfilter/nf_conntrack_common.h>
+
 #include "core/json.h"
 #include "fwtest/api.h"
 
@@ -158,6 +160,14 @@ static void json_track(struct jw *w, const struct fw_track *t)
 	if (t->dec.has_ct_state)
 		jw_str(w, "ct_state", fw_ct_state_format(t->dec.ct_state, ct, sizeof(ct)));
 	jw_str(w, "trace", t->dec.path);
+	if (t->n_ct) {
+		jw_obj_open(w, "conntrack");
+		if (t->ct.has_tcp_state)
+			jw_str(w, "state", ct_tcp_state_name(t->ct.tcp_state));
+		jw_bool(w, "replied", t->ct.status & IPS_SEEN_REPLY);
+		jw_bool(w, "assured", t->ct.status & IPS_ASSURED);
+		jw_obj_close(w);
+	}
 	jw_obj_close(w);
 }
 

@@ -301,6 +301,40 @@ static int env_for(struct fw_runner *r, const struct fw_test *test, nslab_error 
 	return 0;
 }
 
+static bool ct_matches(const struct ct_entry *e, const struct pkt_spec *s)
+{
+	size_t n = s->family == AF_INET ? 4 : 16;
+	bool ports = s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP;
+
+	return e->family == s->family && e->proto == s->proto && !memcmp(e->src, s->src, n) &&
+	       !memcmp(e->dst, s->dst, n) &&
+	       (!ports || (e->sport == s->sport && e->dport == s->dport));
+}
+
+static int ct_entry_seen(const struct ct_entry *e, void *data)
+{
+	struct fw_runner *r = data;
+
+	for (size_t i = 0; i < r->n_tracks; i++) {
+		struct fw_track *t = &r->tracks[i];
+
+		if (!ct_matches(e, &t->spec))
+			continue;
+		if (!t->n_ct++)
+			t->ct = *e;
+	}
+	return 0;
+}
+
+/* Each track's conntrack entry, from the rules node's table as the test left it. */
+static void read_conntrack(struct fw_runner *r)
+{
+	nslab_error err = { 0 };
+
+	if (ct_dump(r->env->req, ct_entry_seen, r, &err) < 0)
+		fprintf(r->log, "  note: %s\n", err.msg);
+}
+
 static void finish(struct fw_runner *r, const struct fw_test *test, struct fw_result *res)
 {
 	const char *rules = test->rules ? test->rules : r->suite->rules;
@@ -308,6 +342,7 @@ static void finish(struct fw_runner *r, const struct fw_test *test, struct fw_re
 		coverage_for(r, rules, test->rules ? test->name : "suite", &r->env->listing);
 
 	fw_collect_captures(r);
+	read_conntrack(r);
 	for (size_t i = 0; i < r->n_tracks; i++) {
 		coverage_count(cov, &r->tracks[i]);
 		fw_check_track(r, &r->tracks[i], r->tracks[i].expect, res);

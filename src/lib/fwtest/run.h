@@ -29,6 +29,7 @@
 #include "fwtest/suite.h"
 #include "fwtest/topo.h"
 #include "fwtest/verdict.h"
+#include "nl/ct.h"
 #include "nl/nftables.h"
 #include "nl/nftrace.h"
 #include "pkt/pkt.h"
@@ -59,6 +60,8 @@ struct fw_track {
 	enum fw_reply reply;
 	enum fw_connect connect; /* flows */
 	const struct fw_expect *expect;
+	size_t n_ct;	    /* conntrack entries with its original tuple after the test */
+	struct ct_entry ct; /* the first of them */
 };
 
 struct fw_captured {
@@ -118,6 +121,8 @@ struct fw_runner {
 	size_t n_id_map;
 	int *listeners;
 	size_t n_listeners;
+	int *held; /* flow sockets, kept open until the test's checks are done */
+	size_t n_held;
 	struct fw_captured *caps;
 	size_t n_caps;
 	FILE *log;
@@ -142,6 +147,7 @@ void fw_result_clear(struct fw_result *res);
 
 /* Internals shared by run.c, inject.c, collect.c and check.c */
 int fw_start_listeners(struct fw_runner *r, const struct fw_test *t, nslab_error *err);
+/* Close the test's listeners and flow sockets. */
 void fw_listeners_close(struct fw_runner *r);
 /* Send copy c of packet i of test and wait for its decision; < 0: the test cannot run. */
 int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, unsigned copy,

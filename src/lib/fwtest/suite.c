@@ -519,6 +519,47 @@ static void expect_init(struct fw_expect *e, struct fw_loc loc)
 {
 	*e = (struct fw_expect){ .delivered = -1, .loc = loc };
 	e->nat.sport = e->nat.dport = -1;
+	e->conntrack = (struct fw_conntrack_expect){
+		.tcp_state = -1, .replied = -1, .assured = -1, .count = -1
+	};
+}
+
+enum { CT_STATE, CT_REPLIED, CT_ASSURED, CT_COUNT, CT__MAX };
+
+/* TCP conntrack states in the kernel's order (tcp_conntrack_names); '_' reads as '-'. */
+static const char *const tcp_state_names[] = { "none",	   "syn-sent",	 "syn-recv", "established",
+					       "fin-wait", "close-wait", "last-ack", "time-wait",
+					       "close",	   "syn-sent2",	 NULL };
+
+/* conntrack: {state, replied, assured, count} */
+static int decode_conntrack(struct sp *sp, const struct ynode *n, struct fw_conntrack_expect *c)
+{
+	static const char *const names[] = { "state", "replied", "assured", "count", NULL };
+	static const struct keys ks = { names, NULL, SIZE_MAX };
+	const struct ynode *k[CT__MAX] = { 0 }, *v[CT__MAX] = { 0 };
+	uint64_t u = 0;
+	bool b;
+	int r = collect(sp, n, "conntrack", &ks, k, v);
+
+	c->set = true;
+	c->loc = floc(n);
+	if (r >= 0 && !v[CT_STATE] && !v[CT_REPLIED] && !v[CT_ASSURED] && !v[CT_COUNT])
+		return y_error(&sp->y, n, "conntrack: expected state, replied, assured or count");
+	if (r >= 0 && v[CT_STATE]) {
+		r = y_name(sp, v[CT_STATE], "conntrack state", tcp_state_names,
+			   "a TCP conntrack state: syn_sent, syn_recv, established, fin_wait, "
+			   "close_wait, last_ack, time_wait, close");
+		c->tcp_state = r;
+	}
+	if (r >= 0 && v[CT_REPLIED] && (r = y_bool(&sp->y, v[CT_REPLIED], "replied", &b)) >= 0)
+		c->replied = b;
+	if (r >= 0 && v[CT_ASSURED] && (r = y_bool(&sp->y, v[CT_ASSURED], "assured", &b)) >= 0)
+		c->assured = b;
+	if (r >= 0 && v[CT_COUNT]) {
+		r = y_uint(&sp->y, v[CT_COUNT], "conntrack count", 0, 1000000, "0..1000000", &u);
+		c->count = (long)u;
+	}
+	return r < 0 ? r : 0;
 }
 
 enum { N_SRC, N_SPORT, N_DST, N_DPORT, N__MAX };
@@ -712,6 +753,7 @@ enum {
 	E_CAPTURE,
 	E_COUNTER,
 	E_CONNECT,
+	E_CONNTRACK,
 	E__MAX
 };
 
@@ -778,9 +820,9 @@ static int decode_expect_scalars(struct sp *sp, const struct ynode **v, struct f
 static int decode_expect(struct sp *sp, const struct ynode *n, struct fw_expect *e,
 			 const struct ynode **ret_connect)
 {
-	static const char *const names[] = { "verdict", "rule",	    "chain", "delivered",
-					     "reply",	"ct_state", "nat",   "capture",
-					     "counter", "connect",  NULL };
+	static const char *const names[] = { "verdict", "rule",	    "chain",	 "delivered",
+					     "reply",	"ct_state", "nat",	 "capture",
+					     "counter", "connect",  "conntrack", NULL };
 	static const struct keys ks = { names, NULL, SIZE_MAX };
 	const struct ynode *k[E__MAX] = { 0 }, *v[E__MAX] = { 0 };
 	int r;
@@ -798,6 +840,8 @@ static int decode_expect(struct sp *sp, const struct ynode *n, struct fw_expect 
 		r = decode_captures(sp, v[E_CAPTURE], e);
 	if (r >= 0 && v[E_COUNTER])
 		r = decode_counters(sp, v[E_COUNTER], e);
+	if (r >= 0 && v[E_CONNTRACK])
+		r = decode_conntrack(sp, v[E_CONNTRACK], &e->conntrack);
 	if (r >= 0 && ret_connect)
 		*ret_connect = v[E_CONNECT];
 	return r;

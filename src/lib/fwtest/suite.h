@@ -116,6 +116,19 @@ struct fw_counter_expect {
 	struct fw_loc loc;
 };
 
+/*
+ * The conntrack entry of a packet or flow (its original tuple) in the table of
+ * the rules node after the test, read over ctnetlink; unset fields are not checked.
+ */
+struct fw_conntrack_expect {
+	bool set;
+	int tcp_state; /* TCP_CONNTRACK_* (0 none ... 9 syn_sent2), -1 unset */
+	int replied;   /* IPS_SEEN_REPLY: -1 unset, 0 or 1 */
+	int assured;   /* IPS_ASSURED: -1 unset, 0 or 1 */
+	long count;    /* entries with that tuple (0: not tracked), -1 unset */
+	struct fw_loc loc;
+};
+
 /* Expectations; every field has an "unset" value and unset fields are not checked. */
 struct fw_expect {
 	enum fw_verdict verdict;
@@ -129,6 +142,7 @@ struct fw_expect {
 	size_t n_captures;
 	struct fw_counter_expect *counters;
 	size_t n_counters;
+	struct fw_conntrack_expect conntrack;
 	enum fw_connect connect; /* flows only */
 	struct fw_loc loc;	 /* of the expect: map (or of expected_verdict) */
 };

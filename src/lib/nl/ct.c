@@ -3,10 +3,15 @@
 #include "nl/ct.h"
 
 #include <errno.h>
+#include <string.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libmnl/libmnl.h>
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "shared/macro.h"
 
 int ct_build_flush(void *buf, size_t len, nslab_error *err)
 {
@@ -38,4 +43,131 @@ int ct_flush(struct nlsock *nl, nslab_error *err)
 	if (r == -ENOENT)
 		return 0;
 	return r < 0 ? nslab_err_prefix(err, "flush conntrack") : 0;
+}
+
+const char *ct_tcp_state_name(uint8_t state)
+{
+	static const char *const names[] = { "NONE",	 "SYN_SENT",   "SYN_RECV", "ESTABLISHED",
+					     "FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT",
+					     "CLOSE",	 "SYN_SENT2" };
+
+	return state < ARRAY_SIZE(names) ? names[state] : "?";
+}
+
+static void nfct_destroyp(struct nf_conntrack **p)
+{
+	if (*p)
+		nfct_destroy(*p);
+}
+
+/* An address attribute, if the message had it (nfct_get_attr() is NULL otherwise). */
+static void copy_attr(const struct nf_conntrack *ct, enum nf_conntrack_attr attr, uint8_t *dst,
+		      size_t len)
+{
+	const void *p = nfct_attr_is_set(ct, attr) ? nfct_get_attr(ct, attr) : NULL;
+
+	if (p)
+		memcpy(dst, p, len);
+}
+
+static void get_addrs(const struct nf_conntrack *ct, struct ct_entry *e)
+{
+	bool v4 = e->family == AF_INET;
+	size_t n = v4 ? 4 : 16;
+
+	copy_attr(ct, v4 ? ATTR_ORIG_IPV4_SRC : ATTR_ORIG_IPV6_SRC, e->src, n);
+	copy_attr(ct, v4 ? ATTR_ORIG_IPV4_DST : ATTR_ORIG_IPV6_DST, e->dst, n);
+	copy_attr(ct, v4 ? ATTR_REPL_IPV4_SRC : ATTR_REPL_IPV6_SRC, e->rsrc, n);
+	copy_attr(ct, v4 ? ATTR_REPL_IPV4_DST : ATTR_REPL_IPV6_DST, e->rdst, n);
+}
+
+/* Port attributes exist for TCP, UDP, SCTP, DCCP, UDP-Lite (big endian). */
+static void get_ports(const struct nf_conntrack *ct, struct ct_entry *e)
+{
+	if (!nfct_attr_is_set(ct, ATTR_ORIG_PORT_SRC) ||
+	    !nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) ||
+	    !nfct_attr_is_set(ct, ATTR_REPL_PORT_SRC) || !nfct_attr_is_set(ct, ATTR_REPL_PORT_DST))
+		return;
+	e->sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+	e->dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	e->rsport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+	e->rdport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+}
+
+int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
+{
+	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = NULL;
+	struct ct_entry e = { 0 };
+
+	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
+	    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
+	    NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW)
+		return nslab_err_setx(err, ENOENT, "not a conntrack entry");
+	ct = nfct_new();
+	if (!ct)
+		return nslab_err_set(err, ENOMEM, "allocate a conntrack entry");
+	if (nfct_nlmsg_parse(nlh, ct) < 0 || !nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) ||
+	    !nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO))
+		return nslab_err_setx(err, EPROTO, "malformed conntrack entry");
+	e.family = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+	e.proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	if (e.family != AF_INET && e.family != AF_INET6)
+		return nslab_err_setx(err, EPROTO, "conntrack entry of family %d", e.family);
+	get_addrs(ct, &e);
+	get_ports(ct, &e);
+	e.has_tcp_state = nfct_attr_is_set(ct, ATTR_TCP_STATE);
+	if (e.has_tcp_state)
+		e.tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+	if (nfct_attr_is_set(ct, ATTR_STATUS))
+		e.status = nfct_get_attr_u32(ct, ATTR_STATUS);
+	*ret = e;
+	return 0;
+}
+
+int ct_build_dump(void *buf, size_t len, nslab_error *err)
+{
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+
+	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
+		return nslab_err_setx(err, EMSGSIZE, "conntrack dump does not fit in %zu bytes",
+				      len);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	nfg->res_id = 0;
+	return 0;
+}
+
+struct dump_ctx {
+	struct nlsock *nl;
+	ct_entry_cb cb;
+	void *data;
+	nslab_error *err;
+};
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct ct_entry e;
+	int r;
+
+	if (ct_parse(nlh, &e, NULL) < 0)
+		return MNL_CB_OK; /* not an entry we can read: skip it */
+	r = d->cb(&e, d->data);
+	return r < 0 ? nlsock_cb_error(d->nl, r) : MNL_CB_OK;
+}
+
+int ct_dump(struct nlsock *nl, ct_entry_cb cb, void *data, nslab_error *err)
+{
+	struct dump_ctx d = { nl, cb, data, err };
+	char buf[NL_REQ_BUFSIZ];
+	int r = ct_build_dump(buf, sizeof(buf), err);
+
+	if (r >= 0)
+		r = nlsock_talk(nl, (struct nlmsghdr *)buf, dump_cb, &d, err);
+	return r < 0 ? nslab_err_prefix(err, "dump conntrack") : 0;
 }
