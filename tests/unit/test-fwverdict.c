@@ -448,6 +448,31 @@ static void test_error_location(void **state)
 	assert_int_equal(nftbl_parse_error("", &loc), -EINVAL);
 }
 
+static void test_compat_text(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "table ip f { chain c { drop; } }", "table ip f { chain c { drop; };}" },
+		{ "t { c { s { 1 }  } }", "t { c { s { 1 }; };}" },
+		{ "}}", "}}" },
+		{ "} \n}", "} \n}" },
+		{ "comment \"} }\" }", "comment \"} }\" }" },
+		{ "# } }\n} }", "# } }\n};}" },
+		{ "\"a\\\"} }\" } }", "\"a\\\"} }\" };}" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *got = nftbl_compat_text(cases[i].in);
+
+		assert_non_null(got);
+		assert_string_equal(got, cases[i].out);
+		assert_int_equal(strlen(got), strlen(cases[i].in));
+		free(got);
+	}
+}
+
 static void test_find_include(void **state)
 {
 	unsigned line = 0, col = 0;
@@ -497,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_ct_parse),
 		cmocka_unit_test(test_reject_detection),
 		cmocka_unit_test(test_error_location),
+		cmocka_unit_test(test_compat_text),
 		cmocka_unit_test(test_find_include),
 		cmocka_unit_test(test_trace_table),
 	};

@@ -33,14 +33,18 @@ static int run_error(const char *text, nslab_error *err)
  * So the text goes through a memfd read back as /proc/self/fd/N.
  * Return: 0 ran, 1 nftables refused it (error buffer filled), -errno
  */
-static int run_text(struct nft_ctx *ctx, const char *text, nslab_error *err)
+static int run_text(struct nft_ctx *ctx, const char *orig, nslab_error *err)
 {
 	_cleanup_close_ int fd = memfd_create("nslab-rules", MFD_CLOEXEC);
-	size_t len = strlen(text), done = 0;
+	_cleanup_free_ char *text = nftbl_compat_text(orig);
+	size_t len, done = 0;
 	char path[64];
 
+	if (!text)
+		return nslab_err_set(err, ENOMEM, "ruleset text");
 	if (fd < 0)
 		return nslab_err_set(err, errno, "memfd for the ruleset");
+	len = strlen(text);
 	while (done < len) {
 		ssize_t n = write(fd, text + done, len - done);
 
@@ -173,6 +177,31 @@ int nftbl_parse_error(const char *text, struct nftbl_error_loc *ret)
 	loc.msg_len = e ? (size_t)(e - line) : strlen(line);
 	*ret = loc;
 	return 0;
+}
+
+char *nftbl_compat_text(const char *text)
+{
+	char *out = strdup(text);
+	bool quoted = false;
+
+	for (char *p = out; p && *p; p++) {
+		if (*p == '"') {
+			quoted = !quoted;
+		} else if (quoted) {
+			if (*p == '\\' && p[1])
+				p++;
+		} else if (*p == '#') {
+			p += strcspn(p, "\n");
+			if (!*p)
+				break;
+		} else if (*p == '}') {
+			size_t blanks = strspn(p + 1, " \t");
+
+			if (blanks && p[1 + blanks] == '}')
+				p[1] = ';';
+		}
+	}
+	return out;
 }
 
 /* Skip a quoted string starting at s[0] == '"'; counts lines it spans. */

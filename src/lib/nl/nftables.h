@@ -39,6 +39,17 @@ struct nftbl_ctx *nftbl_ctx_free(struct nftbl_ctx *c);
 int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char **ret_output,
 		  nslab_error *err);
 
+/**
+ * nftbl_compat_text() - The text with the blank between two closing braces as ';'
+ * @text:  ruleset text
+ * nft 1.0.6 (Debian 12) refuses "{ chain c { ...; drop; } }", a block closed
+ * on the line of the block it ends (NSE's examples are written so); a ';'
+ * there is an empty statement to every version. Same length, so error places
+ * do not move; strings and comments are left alone.
+ * Return: a malloc'd copy, or NULL without memory
+ */
+char *nftbl_compat_text(const char *text);
+
 /* Where libnftables' error text says the first error is. */
 struct nftbl_error_loc {
 	unsigned line, col; /* 1-based; 0 when the text names no place */
