@@ -85,7 +85,7 @@ static int parse_test(int argc, char **argv, struct test_opts *o)
 	while ((c = getopt_long(argc, argv, "f:o:q", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
-			if (parse_format(optarg, &o->format) < 0)
+			if (parse_format(optarg, &o->format) != 0)
 				return EXIT_USAGE;
 			break;
 		case 'o':

@@ -94,6 +94,22 @@ static const char suite_text[] =
 	"  - {name: conntrack bad, flows: [{dport: 22}], expect: {conntrack: {state: time_wait}}}\n"
 	"  - {name: udp flow ok, flows: [{proto: udp, dport: 5353, send: x}], "
 	"expect: {connect: timeout}}\n"
+	/* a packet the rules node sends itself comes back through input */
+	"  - {name: to itself ok, packets: [{proto: tcp, from: target, dst: target, dport: 80}], "
+	"expect: {verdict: drop, chain: input}}\n"
+	/* one reply answers one packet: the second, dropped, gets none */
+	"  - name: one reply each ok\n"
+	"    rules: |\n"
+	"      table inet filter {\n"
+	"        chain input {\n"
+	"          type filter hook input priority 0; policy accept;\n"
+	"          udp dport 53 limit rate over 1/minute burst 1 packets drop\n"
+	"        }\n"
+	"      }\n"
+	"    packets:\n"
+	"      - {proto: udp, sport: 1234, dport: 53, payload: a, expect: {reply: udp}}\n"
+	"      - {proto: udp, sport: 1234, dport: 53, payload: a, expect: {verdict: drop, "
+	"reply: none}}\n"
 	"  - {name: lost, packets: [{proto: udp, dst: 10.0.0.99, dport: 53}], "
 	"expect: {verdict: drop}}\n";
 

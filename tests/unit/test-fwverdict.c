@@ -453,13 +453,28 @@ static void test_compat_text(void **state)
 	static const struct {
 		const char *in, *out;
 	} cases[] = {
+		/* NSE's one-liner: the chain closes, then the table on the same line */
 		{ "table ip f { chain c { drop; } }", "table ip f { chain c { drop; };}" },
-		{ "t { c { s { 1 }  } }", "t { c { s { 1 }; };}" },
-		{ "}}", "}}" },
-		{ "} \n}", "} \n}" },
-		{ "comment \"} }\" }", "comment \"} }\" }" },
-		{ "# } }\n} }", "# } }\n};}" },
-		{ "\"a\\\"} }\" } }", "\"a\\\"} }\" };}" },
+		/* a rule ending in a set, then its chain */
+		{ "table inet t { chain c { tcp dport { 22 } }\n}",
+		  "table inet t { chain c { tcp dport { 22 };}\n}" },
+		/* a set inside a set is an expression: no statement ends between them */
+		{ "table inet t {\n chain c { tcp dport { { 22, 23 } } accept\n }\n}",
+		  "table inet t {\n chain c { tcp dport { { 22, 23 } } accept\n }\n}" },
+		{ "add table ip t { set s { type ipv4_addr; elements = { 1.2.3.4 } } }",
+		  "add table ip t { set s { type ipv4_addr; elements = { 1.2.3.4 };};}" },
+		{ "table ip t { chain c { drop; }}", "table ip t { chain c { drop; }}" },
+		{ "table ip t { chain c { drop; } \n}", "table ip t { chain c { drop; } \n}" },
+		/* a rule not ended before its chain's brace */
+		{ "table inet t { chain c { tcp dport vmap @m }\n}",
+		  "table inet t { chain c { tcp dport vmap @m;}\n}" },
+		{ "table ip t { chain c { drop comment \"} }\"; }\n}",
+		  "table ip t { chain c { drop comment \"} }\"; }\n}" },
+		{ "# } }\ntable ip t { chain c { drop; } }",
+		  "# } }\ntable ip t { chain c { drop; };}" },
+		/* no escapes in nft strings: the string ends at the second quote */
+		{ "table ip t { chain c { drop comment \"a\\\"; } }",
+		  "table ip t { chain c { drop comment \"a\\\"; };}" },
 	};
 
 	(void)state;
@@ -482,6 +497,12 @@ static void test_find_include(void **state)
 	assert_false(nftbl_find_include("# include \"/etc/shadow\"\n", &line, &col));
 	assert_false(nftbl_find_include("table ip t { comment \"include x\"; }\n", &line, &col));
 	assert_false(nftbl_find_include("define includes = 1\n", &line, &col));
+	assert_false(nftbl_find_include("add rule ip t c ip saddr @include accept\n", &line, &col));
+	/* nft's strings have no escapes: this string ends before the include */
+	assert_true(nftbl_find_include("define x = \"a\\\"; include \"/etc/x\"", &line, &col));
+	assert_int_equal(col, 18);
+	/* anywhere outside strings and comments, not only where a statement starts */
+	assert_true(nftbl_find_include("table ip t { chain c { include \"x\" } }", &line, &col));
 	assert_true(nftbl_find_include("flush ruleset\n  include \"/etc/x\"\n", &line, &col));
 	assert_int_equal(line, 2);
 	assert_int_equal(col, 3);

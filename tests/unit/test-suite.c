@@ -574,10 +574,14 @@ static void test_include(void **state)
 		{ "rules: 'include \"x\"'\n", 1, 9 },
 		{ "rules: flush ruleset;include x\n", 1, 22 },
 		{ "rules: |4\n      include \"a\"\n", 2, 7 },
-		/* not statements */
+		/* not the keyword */
 		{ "rules: |\n  # include \"a\"\n", 0, 0 },
 		{ "rules: |\n  table ip t { comment \"x; include\" }\n", 0, 0 },
-		{ "rules: |\n  includes\n  include-x\n  jump include\n", 0, 0 },
+		{ "rules: |\n  includes\n  include-x\n  @include\n", 0, 0 },
+		/* anywhere outside comments and strings (nft has no other use for the word) */
+		{ "rules: |\n  jump include\n", 2, 8 },
+		/* nft's strings have no escapes: this one ends before the include */
+		{ "rules: |\n  define x = \"a\\\"; include \"b\"\n", 2, 20 },
 	};
 
 	(void)state;

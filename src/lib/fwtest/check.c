@@ -37,10 +37,10 @@ static void header(struct check_ctx *c)
 		fprintf(c->r->log, "    trace: none\n");
 }
 
+/* A definite failure outranks an inconclusive check: both are reported. */
 static void worsen(struct fw_result *res, enum fw_status s)
 {
-	if (res->status == FW_STATUS_PASS ||
-	    (s == FW_STATUS_INCONCLUSIVE && res->status == FW_STATUS_FAIL))
+	if (res->status == FW_STATUS_PASS || s == FW_STATUS_FAIL)
 		res->status = s;
 }
 
@@ -89,17 +89,30 @@ static void check_verdict(struct check_ctx *c, const struct fw_expect *e)
 		     fw_verdict_name(d->verdict));
 }
 
+/* What decided, for a message: the policy, the rule's text, or its handle and chain. */
+static const char *decider_text(const struct fw_decision *d, char *buf, size_t len)
+{
+	if (d->by_policy)
+		return "the chain's policy";
+	if (d->rule_text)
+		return d->rule_text;
+	if (!d->decided)
+		return "no rule (no user chain gave a verdict)";
+	snprintf(buf, len, "rule handle %llu in %s %s %s (not in the listing: a bound chain?)",
+		 (unsigned long long)d->handle, d->family, d->table, d->chain);
+	return buf;
+}
+
 static void check_rule(struct check_ctx *c, const struct fw_expect *e)
 {
 	const struct fw_decision *d = &c->t->dec;
+	char buf[256];
 
 	c->res->n_checks++;
 	if (!need_decision(c, "the rule"))
 		return;
 	if (!fw_rule_matches(d, e->rule))
-		fail(c, "expected rule '%s', got %s", e->rule,
-		     d->by_policy ? "the chain's policy"
-				  : (d->rule_text ? d->rule_text : "no rule (no user chain)"));
+		fail(c, "expected rule '%s', got %s", e->rule, decider_text(d, buf, sizeof(buf)));
 }
 
 static void check_chain(struct check_ctx *c, const struct fw_expect *e)
@@ -166,14 +179,15 @@ static bool endpoint_is(struct fw_runner *r, const struct fw_endpoint *ep, int f
 /*
  * The packet as it arrived at another node than the sender and the rules
  * node (a captured frame carrying its tag), else as it left the rules node
- * (the trace's last headers, after NAT): the view "where it arrives".
+ * (the trace's last headers, after NAT): the view "where it arrives". Flows
+ * carry no tag: theirs is the trace's view.
  */
 static const struct pkt_info *arrived(struct check_ctx *c, struct pkt_info *buf)
 {
 	size_t rules = c->r->env->topo->rules_node;
 	bool found = false;
 
-	for (size_t i = 0; i < c->r->n_caps; i++) {
+	for (size_t i = 0; !c->t->is_flow && i < c->r->n_caps; i++) {
 		const struct fw_captured *k = &c->r->caps[i];
 		struct pkt_info pi;
 
@@ -239,14 +253,17 @@ static long count_captured(struct check_ctx *c, const struct fw_capture_expect *
 }
 
 /* BPF for frames without a link-layer header (SOCK_DGRAM packet sockets give L3). */
-static int compile_filter(const char *filter, struct bpf_program *prog)
+static int compile_filter(const char *filter, struct bpf_program *prog, char *why, size_t len)
 {
 	pcap_t *p = pcap_open_dead(DLT_RAW, PKT_MAX);
 	int r;
 
+	snprintf(why, len, "out of memory");
 	if (!p)
 		return -1;
 	r = pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN);
+	if (r < 0)
+		snprintf(why, len, "%s", pcap_geterr(p));
 	pcap_close(p);
 	return r;
 }
@@ -255,6 +272,7 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 {
 	struct fw_node *n = fw_topo_node(c->r->env->topo, ce->node);
 	struct bpf_program prog = { 0 };
+	char why[PCAP_ERRBUF_SIZE];
 	int ifindex = 0;
 	long got;
 
@@ -270,8 +288,9 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 		fail(c, "capture at unknown interface '%s:%s'", ce->node, ce->iface);
 		return;
 	}
-	if (ce->filter && compile_filter(ce->filter, &prog) < 0) {
-		fail(c, "capture filter '%s' does not compile", ce->filter);
+	if (ce->filter && compile_filter(ce->filter, &prog, why, sizeof(why)) < 0) {
+		fail(c, "capture filter '%s' does not compile: %s (filters see IP packets)",
+		     ce->filter, why);
 		return;
 	}
 	got = count_captured(c, ce, (size_t)(n - c->r->env->topo->nodes), ifindex, &prog);

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
 #define DECIDE_MS 1000 /* a packet's trace normally completes in well under 1 ms */
@@ -176,8 +177,16 @@ static enum fw_reply icmp_reply(const struct pkt_info *pi)
 			return FW_REPLY_ICMP_PROT_UNREACHABLE;
 		case 3:
 			return FW_REPLY_ICMP_PORT_UNREACHABLE;
+		case 6: /* destination network unknown */
+			return FW_REPLY_ICMP_NET_UNREACHABLE;
+		case 7: /* destination host unknown */
+			return FW_REPLY_ICMP_HOST_UNREACHABLE;
+		case 9:
+		case 10:
+		case 13:
+			return FW_REPLY_ICMP_ADMIN_PROHIBITED;
 		default:
-			return FW_REPLY_ICMP_ADMIN_PROHIBITED; /* 9, 10, 13 */
+			return FW_REPLY_UNSET; /* fragmentation needed, source route, ...: not modelled */
 		}
 	}
 	if (pi->family == AF_INET6 && pi->icmp_type == 1) {
@@ -195,6 +204,21 @@ static enum fw_reply icmp_reply(const struct pkt_info *pi)
 		}
 	}
 	return FW_REPLY_UNSET;
+}
+
+/*
+ * Whether a TCP segment answers this very packet: it acknowledges its
+ * sequence space, or (a RST to a segment with ACK) carries its ack as seq.
+ * Sequence numbers are unique per packet (fill_spec()), ports may not be.
+ */
+static bool answers_tcp(const struct pkt_spec *s, const struct pkt_info *pi)
+{
+	uint32_t end = s->tcp_seq + (uint32_t)s->payload_len + !!(s->tcp_flags & 0x02) +
+		       !!(s->tcp_flags & 0x01);
+
+	if (pi->tcp_flags & 0x10)
+		return pi->tcp_ack == end;
+	return (pi->tcp_flags & 0x04) && (s->tcp_flags & 0x10) && pi->tcp_seq == s->tcp_ack;
 }
 
 /* The reply this packet is to t, or FW_REPLY_UNSET. */
@@ -220,7 +244,13 @@ static enum fw_reply reply_to(const struct fw_track *t, const struct pkt_info *p
 	if (!pi->has_ports || pi->sport != s->dport || pi->dport != s->sport)
 		return FW_REPLY_UNSET;
 	if (pi->proto == IPPROTO_UDP)
-		return FW_REPLY_UDP;
+		/* our listeners echo: the same bytes (when there are any) */
+		return !s->payload_len || (pi->payload_len == s->payload_len &&
+					   !memcmp(pi->payload, s->payload, s->payload_len))
+			       ? FW_REPLY_UDP
+			       : FW_REPLY_UNSET;
+	if (!answers_tcp(s, pi))
+		return FW_REPLY_UNSET;
 	if (pi->tcp_flags & 0x04)
 		return FW_REPLY_RST;
 	if ((pi->tcp_flags & 0x12) == 0x12)
@@ -241,8 +271,10 @@ static void match_replies(struct fw_runner *r, size_t node, const uint8_t *buf, 
 		if (t->is_flow || t->from != node || t->reply != FW_REPLY_UNSET)
 			continue;
 		rep = reply_to(t, &pi);
-		if (rep != FW_REPLY_UNSET)
+		if (rep != FW_REPLY_UNSET) {
 			t->reply = rep;
+			return; /* one reply answers one packet: the earliest still waiting */
+		}
 	}
 }
 
@@ -270,19 +302,24 @@ static void keep_frame(struct fw_runner *r, size_t node, const struct sockaddr_l
 
 static void read_frames(struct fw_runner *r, size_t node, bool keep)
 {
-	static uint8_t buf[PKT_MAX];
 	int fd = r->env->io[node].cap;
+	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(PKT_MAX));
 
+	if (!buf)
+		return;
 	for (;;) {
 		struct sockaddr_ll sll;
 		socklen_t sl = sizeof(sll);
-		ssize_t n =
-			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
+		ssize_t n = recvfrom(fd, buf, PKT_MAX, MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
 
 		if (n < 0)
 			return;
-		/* lo carries the node's own talk (listeners to themselves): not a wire */
-		if (!keep || sll.sll_ifindex == 1)
+		/*
+		 * lo carries the node's own talk (listeners to themselves): not a
+		 * wire. Captures are of IP packets (ARP and the like are not kept).
+		 */
+		if (!keep || sll.sll_ifindex == 1 ||
+		    (sll.sll_protocol != htons(ETH_P_IP) && sll.sll_protocol != htons(ETH_P_IPV6)))
 			continue;
 		keep_frame(r, node, &sll, buf, (size_t)n);
 		if (sll.sll_pkttype != PACKET_OUTGOING)
@@ -290,19 +327,74 @@ static void read_frames(struct fw_runner *r, size_t node, bool keep)
 	}
 }
 
+/* The reply's source: the address the datagram was sent to (multi-homed nodes). */
+static size_t reply_source(struct msghdr *in, char *cbuf, size_t len)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
+		struct cmsghdr *o = (struct cmsghdr *)cbuf;
+
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    len >= CMSG_SPACE(sizeof(struct in_pktinfo))) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			*o = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(pi)),
+					       .cmsg_level = IPPROTO_IP,
+					       .cmsg_type = IP_PKTINFO };
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    len >= CMSG_SPACE(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			if (IN6_IS_ADDR_V4MAPPED(&pi.ipi6_addr))
+				continue; /* a v4 datagram: its IP_PKTINFO says it */
+			pi.ipi6_ifindex = 0;
+			*o = (struct cmsghdr){ .cmsg_len = CMSG_LEN(sizeof(pi)),
+					       .cmsg_level = IPPROTO_IPV6,
+					       .cmsg_type = IPV6_PKTINFO };
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			return CMSG_SPACE(sizeof(pi));
+		}
+	}
+	return 0;
+}
+
 static void echo_udp(int fd)
 {
 	uint8_t buf[2048];
+	char cin[256] __attribute__((aligned(8))), cout[128] __attribute__((aligned(8)));
 	struct sockaddr_storage ss;
 
 	for (;;) {
-		socklen_t sl = sizeof(ss);
-		ssize_t n =
-			recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&ss, &sl);
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr in = { .msg_name = &ss,
+				     .msg_namelen = sizeof(ss),
+				     .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = cin,
+				     .msg_controllen = sizeof(cin) };
+		struct msghdr out;
+		ssize_t n = recvmsg(fd, &in, MSG_DONTWAIT);
 
 		if (n < 0)
 			return;
-		(void)sendto(fd, buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&ss, sl);
+		iov.iov_len = (size_t)n;
+		out = (struct msghdr){ .msg_name = &ss,
+				       .msg_namelen = in.msg_namelen,
+				       .msg_iov = &iov,
+				       .msg_iovlen = 1,
+				       .msg_control = cout };
+		out.msg_controllen = reply_source(&in, cout, sizeof(cout));
+		if (!out.msg_controllen)
+			out.msg_control = NULL;
+		(void)sendmsg(fd, &out, MSG_DONTWAIT);
 	}
 }
 
@@ -317,7 +409,7 @@ static int read_traces(struct fw_runner *r, bool keep, nslab_error *err)
 static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int timeout_ms,
 		     short *ret_revents, nslab_error *err)
 {
-	size_t n = 0, n_nodes = r->env->topo->n, n_l = r->n_listeners;
+	size_t n = 0, n_nodes = r->env->topo->n, n_l = r->n_udp;
 	_cleanup_free_ struct pollfd *pfd = calloc(2 + n_nodes + n_l, sizeof(*pfd));
 	int k;
 
@@ -327,7 +419,7 @@ static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int 
 	for (size_t i = 0; i < n_nodes; i++)
 		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
 	for (size_t i = 0; i < n_l; i++)
-		pfd[n++] = (struct pollfd){ r->listeners[i], POLLIN, 0 };
+		pfd[n++] = (struct pollfd){ r->udp[i], POLLIN, 0 };
 	if (extra_fd >= 0)
 		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
 	k = poll(pfd, n, timeout_ms);
@@ -341,7 +433,7 @@ static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int 
 		return k;
 	for (size_t i = 0; i < n_l; i++)
 		if (pfd[1 + n_nodes + i].revents & POLLIN)
-			echo_udp(r->listeners[i]);
+			echo_udp(r->udp[i]);
 	if (ret_revents)
 		*ret_revents = extra_fd >= 0 ? pfd[n - 1].revents : 0;
 	return 0;

@@ -147,6 +147,13 @@ static int listen_on(struct fw_runner *r, size_t node, int proto, int port, nsla
 	}
 	r->listeners = l;
 	r->listeners[r->n_listeners++] = fd;
+	if (proto != IPPROTO_UDP)
+		return 0; /* TCP: the kernel completes handshakes; nothing to poll */
+	l = reallocarray(r->udp, r->n_udp + 1, sizeof(*l));
+	if (!l)
+		return nslab_err_set(err, ENOMEM, "listeners");
+	r->udp = l;
+	r->udp[r->n_udp++] = fd;
 	return 0;
 }
 
@@ -162,6 +169,9 @@ void fw_listeners_close(struct fw_runner *r)
 	free(r->listeners);
 	r->listeners = NULL;
 	r->n_listeners = 0;
+	free(r->udp);
+	r->udp = NULL;
+	r->n_udp = 0;
 }
 
 int fw_start_listeners(struct fw_runner *r, const struct fw_test *t, nslab_error *err)
@@ -259,7 +269,8 @@ static int fill_spec(struct fw_runner *r, const struct fw_packet *p, int family,
 	s->dport = (uint16_t)(p->dport >= 0 ? p->dport : 0);
 	s->tcp_flags = (uint8_t)(p->tcp_flags >= 0 ? p->tcp_flags : 0x02);
 	s->tcp_seq = 0x10000u * s->tag + 1;
-	s->tcp_ack = (s->tcp_flags & 0x10) ? 1 : 0;
+	/* unique per packet, like seq: a RST answering an ACK carries it back */
+	s->tcp_ack = (s->tcp_flags & 0x10) ? 0x20000u * s->tag + 1 : 0;
 	s->icmp_type = (uint8_t)(p->icmp_type >= 0 ? p->icmp_type : (family == AF_INET ? 8 : 128));
 	s->icmp_code = (uint8_t)(p->icmp_code >= 0 ? p->icmp_code : 0);
 	s->icmp_id = (uint16_t)s->tag;
@@ -309,7 +320,7 @@ int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, 
 		k = sender_node(r, p->from, &p->src, p->loc, &from, err);
 	t = k >= 0 ? track_new(r, err) : NULL;
 	if (!t)
-		return -EINVAL;
+		return err && err->code ? -err->code : -EINVAL;
 	t->index = i;
 	t->copy = copy;
 	t->from = from;
@@ -328,25 +339,23 @@ int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, 
 	if (k < 0)
 		return nslab_err_prefix(err, "%s:%u:%u: %s", r->suite->path, p->loc.line,
 					p->loc.col, t->desc);
-	t->spec.payload = NULL;
 	return fw_collect_until(r, t, t->expect && t->expect->reply != FW_REPLY_UNSET, err);
 }
 
 /* Flows */
 
-/* An explicit source: the socket's address (its port stays the kernel's or sport). */
-static int bind_source(int fd, const struct pkt_spec *s)
+/* An explicit source: the socket's address, and sport if given (else the kernel's). */
+static int bind_source(int fd, const struct pkt_spec *s, int sport)
 {
-	struct sockaddr_storage ss = { 0 };
-	socklen_t sl = sizeof(ss);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)sport) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)sport) };
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
-		return -1;
-	if (s->family == AF_INET)
-		memcpy(&((struct sockaddr_in *)&ss)->sin_addr, s->src, 4);
-	else
-		memcpy(&((struct sockaddr_in6 *)&ss)->sin6_addr, s->src, 16);
-	return bind(fd, (struct sockaddr *)&ss, sl);
+	if (s->family == AF_INET) {
+		memcpy(&sin.sin_addr, s->src, 4);
+		return bind(fd, (struct sockaddr *)&sin, sizeof(sin));
+	}
+	memcpy(&sin6.sin6_addr, s->src, 16);
+	return bind(fd, (struct sockaddr *)&sin6, sizeof(sin6));
 }
 
 /* The socket's own address and port: what the kernel chose is what the trace shows. */
@@ -367,7 +376,8 @@ static int take_local(int fd, struct pkt_spec *s, nslab_error *err)
 	return 0;
 }
 
-static int flow_connect(struct fw_track *t, int fd, bool bind_src, nslab_error *err)
+/* bind_src: bind to the spec's source address (and sport > 0) before connecting. */
+static int flow_connect(struct fw_track *t, int fd, bool bind_src, int sport, nslab_error *err)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
@@ -387,7 +397,7 @@ static int flow_connect(struct fw_track *t, int fd, bool bind_src, nslab_error *
 		memcpy(&s6->sin6_addr, t->spec.dst, 16);
 		sl = sizeof(*s6);
 	}
-	if (bind_src && bind_source(fd, &t->spec) < 0)
+	if (bind_src && bind_source(fd, &t->spec, sport) < 0)
 		return nslab_err_set(err, errno, "bind the flow to its source address");
 	if (connect(fd, (struct sockaddr *)&ss, sl) < 0 && errno != EINPROGRESS)
 		return nslab_err_set(err, errno, "connect");
@@ -410,6 +420,7 @@ static int hold_fd(struct fw_runner *r, int fd, nslab_error *err)
 int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab_error *err)
 {
 	const struct fw_flow *f = &test->flows[i];
+	bool bind_src = f->src.node || f->src.addr.family;
 	_cleanup_close_ int fd = -1;
 	struct fw_track *t;
 	size_t from;
@@ -420,7 +431,7 @@ int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab
 		k = sender_node(r, f->from, &f->src, f->loc, &from, err);
 	t = k >= 0 ? track_new(r, err) : NULL;
 	if (!t)
-		return -EINVAL;
+		return err && err->code ? -err->code : -EINVAL;
 	t->is_flow = true;
 	t->index = i;
 	t->from = from;
@@ -433,9 +444,9 @@ int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab
 		k = endpoint_addr(r, &f->dst, r->env->topo->server_node, family, t->spec.dst, err);
 	if (k >= 0)
 		k = fw_io_socket(&r->env->topo->nodes[from], family, f->proto,
-				 f->sport > 0 ? f->sport : 0, &fd, err);
+				 f->sport > 0 && !bind_src ? f->sport : 0, &fd, err);
 	if (k >= 0)
-		k = flow_connect(t, fd, f->src.node || f->src.addr.family, err);
+		k = flow_connect(t, fd, bind_src, f->sport, err);
 	if (k < 0)
 		return nslab_err_prefix(err, "%s:%u:%u: flow", r->suite->path, f->loc.line,
 					f->loc.col);

@@ -108,6 +108,11 @@ static int sock_fn(void *data, nslab_error *err)
 	(void)setsockopt(q->fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	if (q->family == AF_INET6)
 		(void)setsockopt(q->fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+	/* a UDP listener answers from the address it was asked at (fw_collect's echo) */
+	if (q->listen && type == SOCK_DGRAM) {
+		(void)setsockopt(q->fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
+		(void)setsockopt(q->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &(int){ 1 }, sizeof(int));
+	}
 	if (!q->port)
 		return 0;
 	if (q->family == AF_INET6) {

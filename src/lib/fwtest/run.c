@@ -117,6 +117,7 @@ struct fw_runner *fw_runner_free(struct fw_runner *r)
 	for (size_t i = 0; i < r->n_cov; i++)
 		coverage_free(&r->cov[i]);
 	free(r->cov);
+	free(r->frame);
 	free(r);
 	return NULL;
 }
@@ -134,25 +135,43 @@ void fw_result_clear(struct fw_result *res)
 
 /* Rules */
 
+/* Lines of a text (a last line without '\n' counts). */
+static unsigned count_lines(const char *s)
+{
+	unsigned n = 0;
+
+	for (; s && *s; s++)
+		n += *s == '\n' || !s[1];
+	return n;
+}
+
 /*
  * "LINE:COL: msg" from nftbl_run() moved to where the text sits in the suite
- * file; skip is the number of lines nslab put before the user's text.
+ * file (or rules_file); skip is the number of lines nslab put before the
+ * user's text. An error past its end (nft read on into our trace table) means
+ * the user's text left a block open: report its last line.
  */
-static int rules_error(const struct fw_suite *s, const char *origin, struct fw_loc at,
-		       unsigned skip, const nslab_error *nerr, nslab_error *err)
+static int rules_error(const struct fw_suite *s, const char *origin, const char *rules,
+		       struct fw_loc at, unsigned skip, const nslab_error *nerr, nslab_error *err)
 {
-	unsigned line = 0, col = 0;
+	unsigned line = 0, col = 0, lines = count_lines(rules);
 	int off = 0;
 	const char *file = origin ? origin : s->path;
+	struct fw_loc p;
 
-	if (sscanf(nerr->msg, "%u:%u: %n", &line, &col, &off) == 2 && off > 0 && line > skip) {
-		line = at.line + (line - skip) - 1;
-		col += at.col ? at.col - 1 : 0;
-		return nslab_err_setx(err, EINVAL, "%s:%u:%u: ruleset: %s", file, line, col,
-				      nerr->msg + off);
+	if (sscanf(nerr->msg, "%u:%u: %n", &line, &col, &off) != 2 || off <= 0 || line <= skip)
+		return nslab_err_setx(err, EINVAL, "%s:%u:%u: ruleset: %s", file, at.line, at.col,
+				      nerr->msg);
+	if (line - skip > lines) {
+		p = fw_rules_loc(at, lines ? lines : 1, 1);
+		return nslab_err_setx(err, EINVAL,
+				      "%s:%u:%u: ruleset: the text ends inside a block (a '}' "
+				      "missing?); nft: %s",
+				      file, p.line, p.col, nerr->msg + off);
 	}
-	return nslab_err_setx(err, EINVAL, "%s:%u:%u: ruleset: %s", file, at.line, at.col,
-			      nerr->msg);
+	p = fw_rules_loc(at, line - skip, col);
+	return nslab_err_setx(err, EINVAL, "%s:%u:%u: ruleset: %s", file, p.line, p.col,
+			      nerr->msg + off);
 }
 
 static int load_listing(struct fw_env *e, nslab_error *err)
@@ -173,8 +192,9 @@ static int load_listing(struct fw_env *e, nslab_error *err)
  */
 static bool keeps_state(const char *rules)
 {
-	static const char *const words[] = { "limit",	 "quota", "meter",    "dynamic", "timeout",
-					     "ct count", "add @", "update @", "numgen",	 "last" };
+	static const char *const words[] = { "limit",	 "quota",    "meter", "dynamic",
+					     "timeout",	 "ct count", "add @", "update @",
+					     "delete @", "numgen",   "last" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strstr(rules, words[i]))
@@ -213,7 +233,7 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 				   r->suite->rules_file && rules == r->suite->rules
 					   ? r->suite->rules_file
 					   : NULL,
-				   at, 1, &nerr, err);
+				   rules, at, 1, &nerr, err);
 	k = ct_flush(e->req, err);
 	if (k >= 0)
 		k = load_listing(e, err);
@@ -266,6 +286,7 @@ static void coverage_count(struct fw_coverage *c, const struct fw_track *t)
 			continue;
 		for (size_t k = 0; k < c->n; k++)
 			if (c->rules_hit[k].handle == ev->rule_handle &&
+			    strcmp(c->rules_hit[k].family, fw_family_name(ev->family)) == 0 &&
 			    strcmp(c->rules_hit[k].table, ev->table) == 0 &&
 			    strcmp(c->rules_hit[k].chain, ev->chain) == 0)
 				c->rules_hit[k].hits++;
@@ -306,9 +327,12 @@ static bool ct_matches(const struct ct_entry *e, const struct pkt_spec *s)
 	size_t n = s->family == AF_INET ? 4 : 16;
 	bool ports = s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP;
 
+	bool icmp = s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6;
+
 	return e->family == s->family && e->proto == s->proto && !memcmp(e->src, s->src, n) &&
 	       !memcmp(e->dst, s->dst, n) &&
-	       (!ports || (e->sport == s->sport && e->dport == s->dport));
+	       (!ports || (e->sport == s->sport && e->dport == s->dport)) &&
+	       (!icmp || !e->has_icmp_id || e->icmp_id == s->icmp_id);
 }
 
 static int ct_entry_seen(const struct ct_entry *e, void *data)

@@ -49,7 +49,7 @@ struct fw_track {
 	size_t index;	      /* packet or flow index in its test */
 	unsigned copy;	      /* packets: 0 .. count-1 */
 	size_t from;	      /* sending node */
-	struct pkt_spec spec; /* addresses, proto, ports, tag; payload not kept */
+	struct pkt_spec spec; /* addresses, proto, ports, tag; payload borrowed from the suite */
 	char desc[192];	      /* "tcp 10.0.0.1:40000 > 10.0.0.2:22 [S]" */
 	struct nftrace_event *evs;
 	size_t n_evs, cap_evs;
@@ -119,10 +119,13 @@ struct fw_runner {
 	uint32_t id_map_id[64];
 	size_t id_map_track[64];
 	size_t n_id_map;
-	int *listeners;
+	int *listeners; /* every listener of the test */
 	size_t n_listeners;
+	int *udp; /* the UDP ones among them (polled: they echo) */
+	size_t n_udp;
 	int *held; /* flow sockets, kept open until the test's checks are done */
 	size_t n_held;
+	uint8_t *frame; /* receive buffer for the packet sockets (PKT_MAX bytes) */
 	struct fw_captured *caps;
 	size_t n_caps;
 	FILE *log;

@@ -85,10 +85,10 @@ static const char *type_name(uint32_t t)
 
 static void print_event(const struct fw_env *env, const struct nftrace_event *ev, FILE *out)
 {
-	const struct nftbl_rule *r = ev->has_rule
-					     ? nftbl_listing_find(&env->listing, NULL, ev->table,
-								  ev->chain, ev->rule_handle)
-					     : NULL;
+	const struct nftbl_rule *r =
+		ev->has_rule ? nftbl_listing_find(&env->listing, fw_family_name(ev->family),
+						  ev->table, ev->chain, ev->rule_handle)
+			     : NULL;
 	const char *v = ev->type == NFT_TRACETYPE_POLICY
 				? (ev->policy == NF_DROP ? "drop" : "accept")
 				: nftrace_verdict_name(ev->verdict);

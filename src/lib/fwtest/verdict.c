@@ -46,7 +46,16 @@ static bool is_end_chain(const struct nftrace_event *ev)
 	       (strcmp(ev->chain, "in_end") == 0 || strcmp(ev->chain, "post_end") == 0);
 }
 
-static const char *family_name(uint32_t f)
+/*
+ * A packet the namespace sends to itself leaves postrouting for lo and comes
+ * back through prerouting and input: its end is input's, not postrouting's.
+ */
+static bool to_itself(const struct nftrace_event *ev, uint32_t oif)
+{
+	return strcmp(ev->chain, "post_end") == 0 && oif == 1; /* lo is ifindex 1 */
+}
+
+const char *fw_family_name(uint32_t f)
 {
 	switch (f) {
 	case NFPROTO_INET:
@@ -100,7 +109,7 @@ static void path_add(struct fw_decision *d, const struct nftrace_event *ev, cons
 		snprintf(d->path + used, sizeof(d->path) - used, "; ");
 	used = strlen(d->path);
 	snprintf(d->path + used, sizeof(d->path) - used, "%s %s %s: %s -> %s",
-		 family_name(ev->family), ev->table, ev->chain, rule, v);
+		 fw_family_name(ev->family), ev->table, ev->chain, rule, v);
 }
 
 /* Remember the user chain and rule behind a terminal event. */
@@ -114,7 +123,7 @@ static int take_decider(struct fw_decision *d, const struct nftrace_event *ev,
 	d->rule_text = d->comment = NULL;
 	d->decided = true;
 	d->by_policy = ev->type == NFT_TRACETYPE_POLICY;
-	snprintf(d->family, sizeof(d->family), "%s", family_name(ev->family));
+	snprintf(d->family, sizeof(d->family), "%s", fw_family_name(ev->family));
 	snprintf(d->table, sizeof(d->table), "%s", ev->table);
 	snprintf(d->chain, sizeof(d->chain), "%s", ev->chain);
 	d->handle = ev->has_rule ? ev->rule_handle : 0;
@@ -130,8 +139,8 @@ static int take_decider(struct fw_decision *d, const struct nftrace_event *ev,
 static const char *rule_label(const struct nftrace_event *ev, const struct nftbl_listing *l,
 			      char *buf, size_t len)
 {
-	const struct nftbl_rule *r = l ? nftbl_listing_find(l, family_name(ev->family), ev->table,
-							    ev->chain, ev->rule_handle)
+	const struct nftbl_rule *r = l ? nftbl_listing_find(l, fw_family_name(ev->family),
+							    ev->table, ev->chain, ev->rule_handle)
 				       : NULL;
 
 	if (ev->type == NFT_TRACETYPE_POLICY)
@@ -145,7 +154,7 @@ static const char *rule_label(const struct nftrace_event *ev, const struct nftbl
 static bool is_nat_chain(const struct nftbl_listing *l, const struct nftrace_event *ev)
 {
 	const struct nftbl_chain *c =
-		l ? nftbl_listing_chain(l, family_name(ev->family), ev->table, ev->chain) : NULL;
+		l ? nftbl_listing_chain(l, fw_family_name(ev->family), ev->table, ev->chain) : NULL;
 
 	return c && strcmp(c->type, "nat") == 0;
 }
@@ -205,6 +214,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 	      struct fw_decision *ret)
 {
 	struct fw_decision d = { 0 };
+	uint32_t oif = 0;
 	char hbuf[48];
 
 	d.n_events = n;
@@ -216,7 +226,9 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 			d.has_ct_state = true;
 			d.ct_state = ev->ct_state;
 		}
-		if (is_end_chain(ev)) {
+		if (ev->oif)
+			oif = ev->oif; /* only the first event of a chain carries the interfaces */
+		if (is_end_chain(ev) && !to_itself(ev, oif)) {
 			d.delivered = true;
 			take_final(&d, ev);
 			break;

@@ -63,6 +63,9 @@ void fw_decision_clear(struct fw_decision *d);
  */
 bool fw_event_info(const struct nftrace_event *ev, struct pkt_info *pi);
 
+/* nft's name of a table family (NFPROTO_INET: "inet"), "?" if unknown. */
+const char *fw_family_name(uint32_t nfproto);
+
 /* Whether a rule's text is a reject (the statement, not a word in its comment). */
 bool fw_rule_is_reject(const char *text);
 /*

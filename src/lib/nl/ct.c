@@ -115,6 +115,9 @@ int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
 		return nslab_err_setx(err, EPROTO, "conntrack entry of family %d", e.family);
 	get_addrs(ct, &e);
 	get_ports(ct, &e);
+	e.has_icmp_id = nfct_attr_is_set(ct, ATTR_ICMP_ID);
+	if (e.has_icmp_id)
+		e.icmp_id = ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID));
 	e.has_tcp_state = nfct_attr_is_set(ct, ATTR_TCP_STATE);
 	if (e.has_tcp_state)
 		e.tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);

@@ -21,6 +21,8 @@ struct ct_entry {
 	uint16_t sport, dport;	    /* host byte order; 0 without ports */
 	uint8_t rsrc[16], rdst[16]; /* reply direction (NAT shows here) */
 	uint16_t rsport, rdport;
+	bool has_icmp_id;
+	uint16_t icmp_id; /* ICMP and ICMPv6 echo: the tuple's id (host byte order) */
 	bool has_tcp_state;
 	uint8_t tcp_state; /* TCP_CONNTRACK_*: 0 none ... 9 syn_sent2 */
 	uint32_t status;   /* IPS_* bits */

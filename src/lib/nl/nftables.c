@@ -179,83 +179,120 @@ int nftbl_parse_error(const char *text, struct nftbl_error_loc *ret)
 	return 0;
 }
 
-char *nftbl_compat_text(const char *text)
+/* nft's identifiers and variables: what may touch a keyword without ending it. */
+static bool is_word_char(char c)
 {
-	char *out = strdup(text);
-	bool quoted = false;
-
-	for (char *p = out; p && *p; p++) {
-		if (*p == '"') {
-			quoted = !quoted;
-		} else if (quoted) {
-			if (*p == '\\' && p[1])
-				p++;
-		} else if (*p == '#') {
-			p += strcspn(p, "\n");
-			if (!*p)
-				break;
-		} else if (*p == '}') {
-			size_t blanks = strspn(p + 1, " \t");
-
-			if (blanks && p[1 + blanks] == '}')
-				p[1] = ';';
-		}
-	}
-	return out;
+	return isalnum((unsigned char)c) || strchr("_-$@./", c);
 }
 
-/* Skip a quoted string starting at s[0] == '"'; counts lines it spans. */
+/* Past a quoted string starting at s[0] == '"': nft's strings have no escapes. */
 static const char *skip_string(const char *s, unsigned *line, const char **line_start)
 {
-	for (s++; *s && *s != '"'; s++) {
-		if (*s == '\\' && s[1])
-			s++;
-		else if (*s == '\n') {
+	for (s++; *s && *s != '"'; s++)
+		if (*s == '\n') {
 			(*line)++;
 			*line_start = s + 1;
 		}
-	}
 	return *s ? s + 1 : s;
-}
-
-/* "include" as a word (nft's keywords are matched without regard to case). */
-static bool is_include_at(const char *s)
-{
-	return strncasecmp(s, "include", 7) == 0 && !isalnum((unsigned char)s[7]) && s[7] != '_' &&
-	       s[7] != '-';
 }
 
 bool nftbl_find_include(const char *text, unsigned *ret_line, unsigned *ret_col)
 {
 	const char *line_start = text;
 	unsigned line = 1;
-	bool stmt_start = true;
 
 	for (const char *s = text; s && *s;) {
 		if (*s == '\n') {
 			line++;
 			line_start = ++s;
-			stmt_start = true;
-		} else if (isspace((unsigned char)*s)) {
-			s++;
 		} else if (*s == '#') {
-			while (*s && *s != '\n')
-				s++;
+			s += strcspn(s, "\n");
 		} else if (*s == '"') {
 			s = skip_string(s, &line, &line_start);
-			stmt_start = false;
-		} else if (*s == ';' || *s == '{' || *s == '}') {
-			s++;
-			stmt_start = true;
+		} else if (strncasecmp(s, "include", 7) == 0 && !is_word_char(s[7]) &&
+			   (s == text || !is_word_char(s[-1]))) {
+			*ret_line = line;
+			*ret_col = (unsigned)(s - line_start) + 1;
+			return true;
 		} else {
-			if (stmt_start && is_include_at(s)) {
-				*ret_line = line;
-				*ret_col = (unsigned)(s - line_start) + 1;
-				return true;
-			}
-			stmt_start = false;
 			s++;
 		}
 	}
 	return false;
+}
+
+/* Statements whose '{' opens a block of statements (not a set expression). */
+static bool opens_block(const char *stmt, size_t len)
+{
+	static const char *const words[] = { "table",	  "chain",   "set",	 "map",
+					     "flowtable", "counter", "quota",	 "ct",
+					     "limit",	  "secmark", "synproxy", "tunnel" };
+	char w[16];
+	size_t n;
+
+	for (int k = 0; k < 2; k++) {
+		while (len && isspace((unsigned char)*stmt)) {
+			stmt++;
+			len--;
+		}
+		for (n = 0; n < len && n + 1 < sizeof(w) && is_word_char(stmt[n]); n++)
+			w[n] = (char)tolower((unsigned char)stmt[n]);
+		w[n] = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+			if (strcmp(w, words[i]) == 0)
+				return true;
+		if (strcmp(w, "add") && strcmp(w, "create") && strcmp(w, "insert"))
+			return false;
+		stmt += n; /* "add table ...": the second word decides */
+		len -= n;
+	}
+	return false;
+}
+
+#define COMPAT_DEPTH 64
+
+/* The blank before a block's closing brace as ';' when no terminator ends the statement. */
+static void terminate_before(char *start, char *brace)
+{
+	char *q = brace;
+
+	while (q > start && (q[-1] == ' ' || q[-1] == '\t'))
+		q--;
+	if (q == brace || q == start || q[-1] == ';' || q[-1] == '{' || q[-1] == '\n')
+		return;
+	brace[-1] = ';';
+}
+
+char *nftbl_compat_text(const char *text)
+{
+	char *out = strdup(text);
+	bool block[COMPAT_DEPTH];
+	size_t depth = 0, stmt = 0;
+	unsigned line = 1;
+	const char *ls = out;
+
+	for (char *p = out; p && *p;) {
+		if (*p == '"') {
+			p = (char *)skip_string(p, &line, &ls);
+			continue;
+		}
+		if (*p == '#') {
+			p += strcspn(p, "\n");
+			continue;
+		}
+		if (*p == '{' && depth < COMPAT_DEPTH) {
+			/* a block, or a set expression (inside one, or inside a rule) */
+			block[depth] = (depth == 0 || block[depth - 1]) &&
+				       opens_block(out + stmt, (size_t)(p - out) - stmt);
+			depth++;
+		} else if (*p == '}' && depth) {
+			depth--;
+			if (block[depth])
+				terminate_before(out, p);
+		}
+		if (*p == ';' || *p == '{' || *p == '}' || *p == '\n')
+			stmt = (size_t)(p - out) + 1;
+		p++;
+	}
+	return out;
 }

@@ -40,12 +40,14 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
 		  nslab_error *err);
 
 /**
- * nftbl_compat_text() - The text with the blank between two closing braces as ';'
+ * nftbl_compat_text() - The text with a blank before a block's '}' as ';' where needed
  * @text:  ruleset text
- * nft 1.0.6 (Debian 12) refuses "{ chain c { ...; drop; } }", a block closed
- * on the line of the block it ends (NSE's examples are written so); a ';'
- * there is an empty statement to every version. Same length, so error places
- * do not move; strings and comments are left alone.
+ * nft 1.0.6 (Debian 12) wants every statement in a block ended by ';' or a
+ * line break before the block's '}': it refuses "table t { chain c { ...;
+ * drop; } }" (NSE's examples are written so) and "{ tcp dport vmap @m }". A
+ * ';' there is an empty statement to every version, so the blank before such
+ * a brace is passed as ';': same length, error places do not move. Braces of
+ * set expressions, strings and comments are left alone.
  * Return: a malloc'd copy, or NULL without memory
  */
 char *nftbl_compat_text(const char *text);
