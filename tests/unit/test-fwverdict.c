@@ -418,6 +418,32 @@ static void test_ct_parse(void **state)
 	assert_string_equal(ct_tcp_state_name(200), "?");
 }
 
+/* A lookup of one tuple: the request carries it, as libnetfilter_conntrack reads it back. */
+static void test_ct_build_get(void **state)
+{
+	struct ct_entry q = {
+		.family = AF_INET6, .proto = IPPROTO_ICMPV6, .has_icmp_id = true, .icmp_id = 0x4e07
+	};
+	char buf[1024] __attribute__((aligned(4)));
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	struct nf_conntrack *ct = nfct_new();
+	nslab_error err = { 0 };
+
+	(void)state;
+	q.src[15] = 1;
+	q.dst[15] = 2;
+	assert_int_equal(ct_build_get(buf, 100, &q, &err), -EMSGSIZE);
+	assert_int_equal(ct_build_get(buf, sizeof(buf), &q, &err), 0);
+	assert_int_equal(nlh->nlmsg_type, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET);
+	assert_false(nlh->nlmsg_flags & NLM_F_DUMP);
+	assert_int_equal(nfct_nlmsg_parse(nlh, ct), 0);
+	assert_int_equal(nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO), IPPROTO_ICMPV6);
+	assert_memory_equal(nfct_get_attr(ct, ATTR_ORIG_IPV6_DST), q.dst, 16);
+	assert_int_equal(ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID)), 0x4e07);
+	assert_int_equal(nfct_get_attr_u8(ct, ATTR_ICMP_TYPE), 128);
+	nfct_destroy(ct);
+}
+
 static void test_reject_detection(void **state)
 {
 	(void)state;
@@ -541,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_recorded_traces),
 		cmocka_unit_test(test_not_a_trace),
 		cmocka_unit_test(test_ct_parse),
+		cmocka_unit_test(test_ct_build_get),
 		cmocka_unit_test(test_reject_detection),
 		cmocka_unit_test(test_error_location),
 		cmocka_unit_test(test_compat_text),

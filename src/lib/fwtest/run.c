@@ -322,41 +322,36 @@ static int env_for(struct fw_runner *r, const struct fw_test *test, nslab_error 
 	return 0;
 }
 
-static bool ct_matches(const struct ct_entry *e, const struct pkt_spec *s)
+/* The original tuple of a packet or flow, as conntrack keys it. */
+static struct ct_entry tuple_of(const struct pkt_spec *s)
 {
-	size_t n = s->family == AF_INET ? 4 : 16;
-	bool ports = s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP;
+	struct ct_entry q = { .family = s->family, .proto = s->proto };
 
-	bool icmp = s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6;
-
-	return e->family == s->family && e->proto == s->proto && !memcmp(e->src, s->src, n) &&
-	       !memcmp(e->dst, s->dst, n) &&
-	       (!ports || (e->sport == s->sport && e->dport == s->dport)) &&
-	       (!icmp || !e->has_icmp_id || e->icmp_id == s->icmp_id);
+	memcpy(q.src, s->src, 16);
+	memcpy(q.dst, s->dst, 16);
+	q.sport = s->sport;
+	q.dport = s->dport;
+	q.has_icmp_id = (s->proto == IPPROTO_ICMP && s->icmp_type == 8) ||
+			(s->proto == IPPROTO_ICMPV6 && s->icmp_type == 128);
+	q.icmp_id = s->icmp_id;
+	return q;
 }
 
-static int ct_entry_seen(const struct ct_entry *e, void *data)
-{
-	struct fw_runner *r = data;
-
-	for (size_t i = 0; i < r->n_tracks; i++) {
-		struct fw_track *t = &r->tracks[i];
-
-		if (!ct_matches(e, &t->spec))
-			continue;
-		if (!t->n_ct++)
-			t->ct = *e;
-	}
-	return 0;
-}
-
-/* Each track's conntrack entry, from the rules node's table as the test left it. */
+/* Each track's conntrack entry in the rules node's table as the test left it. */
 static void read_conntrack(struct fw_runner *r)
 {
-	nslab_error err = { 0 };
+	for (size_t i = 0; i < r->n_tracks; i++) {
+		struct fw_track *t = &r->tracks[i];
+		struct ct_entry q = tuple_of(&t->spec);
+		nslab_error err = { 0 };
+		int k = ct_get(r->env->req, &q, &t->ct, &err);
 
-	if (ct_dump(r->env->req, ct_entry_seen, r, &err) < 0)
-		fprintf(r->log, "  note: %s\n", err.msg);
+		t->n_ct = k == 0;
+		if (k < 0 && k != -ENOENT) {
+			fprintf(r->log, "  note: %s\n", err.msg);
+			return;
+		}
+	}
 }
 
 static void finish(struct fw_runner *r, const struct fw_test *test, struct fw_result *res)

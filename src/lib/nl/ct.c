@@ -127,50 +127,78 @@ int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
 	return 0;
 }
 
-int ct_build_dump(void *buf, size_t len, nslab_error *err)
+static void set_tuple(struct nf_conntrack *ct, const struct ct_entry *q)
 {
+	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, (uint8_t)q->family);
+	nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, (uint8_t)q->proto);
+	if (q->family == AF_INET) {
+		nfct_set_attr(ct, ATTR_ORIG_IPV4_SRC, q->src);
+		nfct_set_attr(ct, ATTR_ORIG_IPV4_DST, q->dst);
+	} else {
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, q->src);
+		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, q->dst);
+	}
+	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) {
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(q->sport));
+		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(q->dport));
+	} else if (q->has_icmp_id) {
+		nfct_set_attr_u8(ct, ATTR_ICMP_TYPE, q->family == AF_INET ? 8 : 128);
+		nfct_set_attr_u8(ct, ATTR_ICMP_CODE, 0);
+		nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(q->icmp_id));
+	}
+}
+
+int ct_build_get(void *buf, size_t len, const struct ct_entry *q, nslab_error *err)
+{
+	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = nfct_new();
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
 
-	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
-		return nslab_err_setx(err, EMSGSIZE, "conntrack dump does not fit in %zu bytes",
+	if (!ct)
+		return nslab_err_set(err, ENOMEM, "allocate a conntrack tuple");
+	if (len < 512) /* a tuple's attributes take about 120 bytes */
+		return nslab_err_setx(err, EMSGSIZE, "conntrack get does not fit in %zu bytes",
 				      len);
+	memset(buf, 0, 512);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = AF_UNSPEC;
+	nfg->nfgen_family = (uint8_t)q->family;
 	nfg->version = NFNETLINK_V0;
-	nfg->res_id = 0;
+	set_tuple(ct, q);
+	if (nfct_nlmsg_build(nlh, ct) < 0)
+		return nslab_err_set(err, errno ? errno : EINVAL, "build a conntrack get");
 	return 0;
 }
 
-struct dump_ctx {
-	struct nlsock *nl;
-	ct_entry_cb cb;
-	void *data;
-	nslab_error *err;
+struct get_ctx {
+	struct ct_entry *ret;
+	bool found;
 };
 
-static int dump_cb(const struct nlmsghdr *nlh, void *data)
+static int get_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct dump_ctx *d = data;
-	struct ct_entry e;
-	int r;
+	struct get_ctx *g = data;
 
-	if (ct_parse(nlh, &e, NULL) < 0)
-		return MNL_CB_OK; /* not an entry we can read: skip it */
-	r = d->cb(&e, d->data);
-	return r < 0 ? nlsock_cb_error(d->nl, r) : MNL_CB_OK;
+	if (ct_parse(nlh, g->ret, NULL) == 0)
+		g->found = true;
+	return MNL_CB_OK;
 }
 
-int ct_dump(struct nlsock *nl, ct_entry_cb cb, void *data, nslab_error *err)
+int ct_get(struct nlsock *nl, const struct ct_entry *q, struct ct_entry *ret, nslab_error *err)
 {
-	struct dump_ctx d = { nl, cb, data, err };
-	char buf[NL_REQ_BUFSIZ];
-	int r = ct_build_dump(buf, sizeof(buf), err);
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct ct_entry e;
+	struct get_ctx g = { &e, false };
+	int r = ct_build_get(buf, sizeof(buf), q, err);
 
 	if (r >= 0)
-		r = nlsock_talk(nl, (struct nlmsghdr *)buf, dump_cb, &d, err);
-	return r < 0 ? nslab_err_prefix(err, "dump conntrack") : 0;
+		r = nlsock_talk(nl, (struct nlmsghdr *)buf, get_cb, &g, NULL);
+	if (r == -ENOENT || (r >= 0 && !g.found))
+		return -ENOENT;
+	if (r < 0)
+		return nslab_err_set(err, -r, "look up a conntrack entry");
+	*ret = e;
+	return 0;
 }

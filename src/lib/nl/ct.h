@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * nl/ct: conntrack over ctnetlink (the table of the socket's namespace): flush,
- * and dumps parsed with libnetfilter_conntrack.
+ * and lookups of one tuple, built and parsed with libnetfilter_conntrack.
  */
 #pragma once
 
@@ -33,16 +33,24 @@ const char *ct_tcp_state_name(uint8_t state);
 #define CT_TCP_STATE_MAX 9
 
 /*
- * ct_parse() - One conntrack message (IPCTNL_MSG_CT_NEW, a dump's) into an entry
+ * ct_parse() - One conntrack message (IPCTNL_MSG_CT_NEW, a lookup's answer) into an entry
  * Parsed by libnetfilter_conntrack. Pure; @ret untouched on failure.
  * Return: 0, -ENOENT if not a conntrack message, -EPROTO if it does not parse
  */
 int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err);
-/* IPCTNL_MSG_CT_GET dump request for every family (pure builder). */
-int ct_build_dump(void *buf, size_t len, nslab_error *err);
-typedef int (*ct_entry_cb)(const struct ct_entry *e, void *data);
-/* Dump the conntrack table of nl's namespace; cb per entry (< 0 stops with that error). */
-int ct_dump(struct nlsock *nl, ct_entry_cb cb, void *data, nslab_error *err);
+/*
+ * ct_build_get() - IPCTNL_MSG_CT_GET for one original tuple (pure builder)
+ * @q:  family, proto, src, dst; ports for TCP/UDP; icmp_id (echo request,
+ *      code 0) when has_icmp_id
+ */
+int ct_build_get(void *buf, size_t len, const struct ct_entry *q, nslab_error *err);
+/*
+ * ct_get() - The entry of one original tuple, looked up by the kernel
+ * A lookup costs the same whatever the table's size; a dump would walk the
+ * whole hash table, which every namespace of the host shares (~10 ms).
+ * Return: 0 and *ret, -ENOENT if there is none, or another -errno
+ */
+int ct_get(struct nlsock *nl, const struct ct_entry *q, struct ct_entry *ret, nslab_error *err);
 
 /* IPCTNL_MSG_CT_DELETE without a tuple: the kernel flushes every entry (pure builder). */
 int ct_build_flush(void *buf, size_t len, nslab_error *err);
