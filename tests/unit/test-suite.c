@@ -617,6 +617,52 @@ static void test_include(void **state)
 	}
 }
 
+/* What the reader refuses before it could mislead or exhaust: tags, nesting, directives. */
+static void test_yaml_refusals(void **state)
+{
+	static const struct {
+		const char *yaml, *msg;
+	} cases[] = {
+		{ "a: !!binary aGVsbG8=\n", "y.yaml:1:4: tags ('!') are not supported" },
+		{ "a: !x [1]\n", "y.yaml:1:4: tags ('!') are not supported" },
+		{ "\xef\xbb\xbf%YAML 1.2\n---\na: 1\n",
+		  "y.yaml:1:1: directives ('%') are not supported" },
+		{ "# c\r%YAML 1.1\r---\ra: 1\r", "y.yaml:2:1: directives ('%') are not supported" },
+	};
+	char deep[200];
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct ynode *root = (struct ynode *)0x1;
+		nslab_error err = { 0 };
+		struct yctx c = { .file = "y.yaml", .err = &err };
+
+		assert_int_equal(yaml_read(&c, cases[i].yaml, strlen(cases[i].yaml), 0, &root),
+				 -EINVAL);
+		assert_string_equal(err.msg, cases[i].msg);
+		assert_ptr_equal(root, (struct ynode *)0x1);
+	}
+	/* 64 levels are read, the 65th is refused (recursion has a bound) */
+	for (int depth = 64; depth <= 65; depth++) {
+		struct ynode *root = NULL;
+		nslab_error err = { 0 };
+		struct yctx c = { .file = "y.yaml", .err = &err };
+		int r;
+
+		memset(deep, '[', (size_t)depth);
+		memset(deep + depth, ']', (size_t)depth);
+		deep[2 * depth] = '\0';
+		r = yaml_read(&c, deep, strlen(deep), 0, &root);
+		if (depth == 64) {
+			assert_int_equal(r, 0);
+			ynode_free(root);
+		} else {
+			assert_int_equal(r, -EINVAL);
+			assert_string_equal(err.msg, "y.yaml:1:65: nesting deeper than 64 levels");
+		}
+	}
+}
+
 /* core/yaml's literal block scalars, as the YAML spec and PyYAML read them */
 static void test_block_scalars(void **state)
 {
@@ -639,7 +685,7 @@ static void test_block_scalars(void **state)
 		{ "k: |\nz: 1\n", "", 2, 2 },
 		{ "k: |", "", 1, 2 },
 		{ "a:\n  k: | # c\nb: 2\n", "", 3, 4 },
-		{ "\"k #|\": !!str &x |\n  v # not a comment\n", "v # not a comment\n", 2, 3 },
+		{ "\"k #|\": &x |\n  v # not a comment\n", "v # not a comment\n", 2, 3 },
 		{ "k: |\n\n  \n  a\n", "\n\na\n", 2, 3 },
 		{ "k: |\n  a\n # c\nz: 1\n", "a\n", 2, 3 },
 		{ "k: |\n  \ta\t\n", "\ta\t\n", 2, 3 },
@@ -894,6 +940,8 @@ static const struct error_case errors[] = {
 	{ RT "  flows: [{dport: 1, send: 'hex:zz'}]\n",
 	  "t.yaml:4:28: bad send 'hex:zz' (expected hex: and two hex digits per byte, bytes "
 	  "optionally separated by spaces or ':')" },
+	{ RT "  packets: [{dport: 022}]\n",
+	  "t.yaml:4:21: bad dport '022' (a leading zero reads as octal to YAML 1.1: write 22)" },
 	/* expectations */
 	{ RT "  packets: [{}]\n  expect: {verdict: allow}\n",
 	  "t.yaml:5:21: bad verdict 'allow' (expected accept, drop or reject)" },
@@ -1105,6 +1153,7 @@ int main(void)
 		cmocka_unit_test(test_gateway_and_names),
 		cmocka_unit_test(test_rules_file),
 		cmocka_unit_test(test_include),
+		cmocka_unit_test(test_yaml_refusals),
 		cmocka_unit_test(test_block_scalars),
 		cmocka_unit_test(test_yaml_helpers),
 		cmocka_unit_test(test_errors),

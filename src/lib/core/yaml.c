@@ -82,7 +82,18 @@ struct yreader {
 	struct yaml_loc last; /* last known location, for events without a mark */
 	size_t prev_end;      /* input offset where the previous event ended */
 	int parent_col;	      /* 0-based column of the enclosing collection, -1 at the root */
+	unsigned depth;	      /* collections open around the node being read */
+	size_t nodes;	      /* nodes read so far */
 };
+
+/*
+ * libfyaml's event parser takes any nesting (its limit is the document
+ * builder's) and any number of nodes: a file of '[' would overflow the stack
+ * of read_node(), a long flow sequence take gigabytes. Real files are far
+ * inside these bounds.
+ */
+#define YAML_DEPTH_MAX 64
+#define YAML_NODES_MAX 500000
 
 static void diag_discard(struct fy_diag *diag, void *user, const char *buf, size_t len)
 {
@@ -396,7 +407,7 @@ static int add_kid(struct yreader *rd, struct ynode *n, struct ynode *kid)
 
 /*
  * read_node() - The node that starts with event ev (consumed), children included
- * Depth is bounded by libfyaml's nesting limit, so recursion is too.
+ * Recursion is bounded by YAML_DEPTH_MAX (read_children() refuses deeper).
  */
 static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret);
 
@@ -405,6 +416,9 @@ static int read_children(struct yreader *rd, struct ynode *n, enum fy_event_type
 {
 	int parent_col = rd->parent_col, r = 0;
 
+	if (rd->depth >= YAML_DEPTH_MAX)
+		return yaml_error(rd->c, n->loc, "nesting deeper than %d levels", YAML_DEPTH_MAX);
+	rd->depth++;
 	rd->parent_col = (int)n->loc.col - 1;
 	while (r >= 0) {
 		struct fy_event *ev = NULL;
@@ -422,7 +436,30 @@ static int read_children(struct yreader *rd, struct ynode *n, enum fy_event_type
 			r = add_kid(rd, n, kid);
 	}
 	rd->parent_col = parent_col;
+	rd->depth--;
 	return r;
+}
+
+/* Where a token starts (1-based), or dflt without a mark. */
+static struct yaml_loc token_loc(struct fy_token *t, struct yaml_loc dflt)
+{
+	const struct fy_mark *m = fy_token_start_mark(t);
+
+	if (!m || m->line < 0 || m->column < 0)
+		return dflt;
+	return (struct yaml_loc){ (unsigned)m->line + 1, (unsigned)m->column + 1 };
+}
+
+/* The node's tag token, if it has one ("!!binary", "!x"). */
+static struct fy_token *event_tag(struct fy_event *ev)
+{
+	if (ev->type == FYET_SCALAR)
+		return ev->scalar.tag;
+	if (ev->type == FYET_MAPPING_START)
+		return ev->mapping_start.tag;
+	if (ev->type == FYET_SEQUENCE_START)
+		return ev->sequence_start.tag;
+	return NULL;
 }
 
 static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret)
@@ -434,7 +471,13 @@ static int read_node(struct yreader *rd, struct fy_event *ev, struct ynode **ret
 
 	if (n)
 		n->loc = event_loc(rd, ev);
-	if (n && type == FYET_SCALAR)
+	/* a tag changes what a value means (!!binary decodes): refused, not ignored */
+	if (n && event_tag(ev))
+		r = yaml_error(rd->c, token_loc(event_tag(ev), n->loc),
+			       "tags ('!') are not supported");
+	else if (n && ++rd->nodes > YAML_NODES_MAX)
+		r = yaml_error(rd->c, n->loc, "more than %d YAML nodes", YAML_NODES_MAX);
+	else if (n && type == FYET_SCALAR)
 		r = read_scalar(rd, ev, n, prev);
 	event_done(rd, ev);
 	if (!n)
@@ -535,8 +578,12 @@ static int precheck(const struct yctx *c, const char *text, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)text;
 	struct yaml_loc loc = { 1, 1 };
+	size_t i = 0;
 
-	for (size_t i = 0; i < len; loc.col++) {
+	/* a byte order mark is not a column: a '%' after it starts the line */
+	if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf)
+		i = 3;
+	for (; i < len; loc.col++) {
 		size_t n = utf8_len(s + i, len - i);
 
 		if (s[i] == '\0')
@@ -545,7 +592,8 @@ static int precheck(const struct yctx *c, const char *text, size_t len)
 			return yaml_error(c, loc, "invalid UTF-8");
 		if (s[i] == '%' && loc.col == 1)
 			return yaml_error(c, loc, "directives ('%%') are not supported");
-		if (s[i] == '\n') {
+		/* libfyaml breaks lines at "\n", "\r\n" and a lone "\r" */
+		if (s[i] == '\n' || (s[i] == '\r' && (i + 1 == len || s[i + 1] != '\n'))) {
 			loc.line++;
 			loc.col = 0;
 		}
@@ -706,6 +754,11 @@ int y_uint(const struct yctx *c, const struct ynode *n, const char *what, uint64
 	}
 	if (!ok || v < min || v > max)
 		return y_error(c, n, "bad %s '%s' (expected %s)", what, YAML_Q(n->text), expect);
+	/* YAML 1.1 readers (PyYAML, so NSE) take 022 for octal 18: say which, don't guess */
+	if (n->len > 1 && n->text[0] == '0')
+		return y_error(
+			c, n, "bad %s '%s' (a leading zero reads as octal to YAML 1.1: write %llu)",
+			what, YAML_Q(n->text), (unsigned long long)v);
 	*ret = v;
 	return 0;
 }

@@ -728,6 +728,8 @@ static int decode_counters(struct sp *sp, const struct ynode *v, struct fw_expec
 		return r;
 	if (v->n == 0)
 		return y_error(&sp->y, v, "counter: expected at least one counter name");
+	if (v->n / 2 > FW_COUNTERS_MAX)
+		return y_error(&sp->y, v, "counter: more than %d counters", FW_COUNTERS_MAX);
 	e->counters = calloc(v->n / 2, sizeof(*e->counters));
 	if (!e->counters)
 		return oom(sp, "counter");

@@ -236,10 +236,11 @@ struct fw_suite *fw_suite_free(struct fw_suite *s);
 DEFINE_CLEANUP_FUNC(struct fw_suite, fw_suite_free)
 
 /* Limits of a suite's values. */
-#define FW_COUNT_MAX	     10000	 /* packet count: */
-#define FW_PAYLOAD_MAX	     65000	 /* payload and send: bytes */
-#define FW_CAPTURE_COUNT_MAX 1000000	 /* capture count, min, max */
-#define FW_SUITE_SIZE_MAX    (16u << 20) /* suite file and rules_file: bytes */
+#define FW_COUNT_MAX	     10000	/* packet count: */
+#define FW_PAYLOAD_MAX	     65000	/* payload and send: bytes */
+#define FW_CAPTURE_COUNT_MAX 1000000	/* capture count, min, max */
+#define FW_SUITE_SIZE_MAX    (4u << 20) /* suite file and rules_file: bytes */
+#define FW_COUNTERS_MAX	     256	/* named counters in one expect */
 
 /*
  * fw_rules_loc() - Where line:col of a ruleset's text is in the file it came from

@@ -16,7 +16,7 @@
 
 #include "core/yaml.h"
 
-#define LABFILE_SIZE_MAX (16u << 20)
+#define LABFILE_SIZE_MAX (4u << 20) /* a lab of 5000 nodes is about 200 KiB */
 
 struct lf {
 	struct lab_spec *spec;
