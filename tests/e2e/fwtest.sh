@@ -154,5 +154,12 @@ track_pid "$_pid"
 sleep 0.5 # let it build its namespaces and start waiting; the kill may land anywhere
 kill -9 "$_pid" 2>/dev/null
 wait "$_pid" 2>/dev/null
+# The same with a lab file as topology (its PID namespace's init included).
+"$NSLAB" test "$EX/lab.yaml" >/dev/null 2>&1 &
+_pid=$!
+track_pid "$_pid"
+sleep 0.5 # its last test waits a second for an answer that never comes
+kill -9 "$_pid" 2>/dev/null
+wait "$_pid" 2>/dev/null
 leftovers_check start fwtest-none
 finish
