@@ -32,7 +32,7 @@ enum nslab_fwtest_status {
 	NSLAB_FWTEST_FAIL = 1,
 	NSLAB_FWTEST_INCONCLUSIVE = 2, /* the trace did not decide a packet */
 	NSLAB_FWTEST_ERROR = 3,	       /* the test could not run (e.g. ruleset refused) */
-	NSLAB_FWTEST_NOT_RUN = 4,
+	NSLAB_FWTEST_NOT_RUN = 4,      /* not selected, or the run stopped before it */
 };
 
 enum nslab_fwtest_format {
@@ -52,6 +52,14 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_from_file(const char *path, unsign
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_set_rules_file(nslab_fwtest *ft, const char *path,
 							     nslab_error *err);
 NSLAB_EXPORT nslab_fwtest *nslab_fwtest_free(nslab_fwtest *ft);
+
+/*
+ * nslab_fwtest_select() - Run only the tests whose name contains pattern
+ * Calls add up: a test must match each pattern. Before nslab_fwtest_run().
+ * Return: how many tests remain selected, or -ENOENT when none does.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_select(nslab_fwtest *ft, const char *pattern,
+						     nslab_error *err);
 
 /* Called after each test has run (i is its index). */
 typedef void (*nslab_fwtest_cb)(nslab_fwtest *ft, size_t i, void *data);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cli/cmd-test: firewall tests.
- *   nslab test SUITE [--format text|tap|junit|json] [-o FILE] [--coverage]
+ *   nslab test SUITE [--format text|tap|junit|json] [-o FILE] [--coverage] [-k TEXT]
  *   nslab test --check RULES.nft
  *   nslab test --compare OLD.nft NEW.nft SUITE
  * Exit: 0 every test passed, 1 a test failed, was inconclusive or could not
@@ -17,7 +17,7 @@
 #include "shared/macro.h"
 
 struct test_opts {
-	const char *suite, *output, *check, *old_rules, *new_rules;
+	const char *suite, *output, *check, *old_rules, *new_rules, *only;
 	enum nslab_fwtest_format format;
 	bool coverage, quiet;
 	unsigned flags;
@@ -72,18 +72,22 @@ static int parse_test(int argc, char **argv, struct test_opts *o)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "coverage", no_argument, NULL, 'c' },
-		{ "check", required_argument, NULL, 'k' },
+		{ "check", required_argument, NULL, 'C' },
 		{ "compare", no_argument, NULL, 'm' },
 		{ "allow-include", no_argument, NULL, 'i' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "only", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool compare = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:q", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:qk:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'k':
+			o->only = optarg;
+			break;
 		case 'f':
 			if (parse_format(optarg, &o->format) != 0)
 				return EXIT_USAGE;
@@ -94,7 +98,7 @@ static int parse_test(int argc, char **argv, struct test_opts *o)
 		case 'c':
 			o->coverage = true;
 			break;
-		case 'k':
+		case 'C':
 			o->check = optarg;
 			break;
 		case 'm':
@@ -147,7 +151,8 @@ static int check_rules(const struct test_opts *o)
 static int worst_status(const nslab_fwtest *ft)
 {
 	for (size_t i = 0; i < nslab_fwtest_count(ft); i++)
-		if (nslab_fwtest_status(ft, i) != NSLAB_FWTEST_PASS)
+		if (nslab_fwtest_status(ft, i) != NSLAB_FWTEST_PASS &&
+		    nslab_fwtest_status(ft, i) != NSLAB_FWTEST_NOT_RUN)
 			return 1;
 	return 0;
 }
@@ -174,6 +179,10 @@ static int load(const struct test_opts *o, const char *rules, nslab_fwtest **ret
 
 	if (nslab_fwtest_from_file(o->suite, o->flags, ret, &err) < 0)
 		return cli_fail(&err, EXIT_USAGE);
+	if (o->only && nslab_fwtest_select(*ret, o->only, &err) < 0) {
+		*ret = nslab_fwtest_free(*ret);
+		return cli_fail(&err, EXIT_USAGE);
+	}
 	if (rules && nslab_fwtest_set_rules_file(*ret, rules, &err) < 0) {
 		*ret = nslab_fwtest_free(*ret);
 		return cli_fail(&err, EXIT_USAGE);

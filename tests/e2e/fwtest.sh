@@ -75,6 +75,12 @@ run_suite lost 1 "$TMP/lost.yaml"
 has lost '^INCONCLUSIVE +lost'
 has lost 'inconclusive: no verdict'
 
+# A subset: -k runs the tests whose name contains the text.
+run_suite only 0 -k flow "$EX/basic.yaml"
+has only '^2 passed, 0 failed, 0 inconclusive, 0 errors, 4 not selected$'
+run_suite only-none 2 -k 'no such test' "$EX/basic.yaml"
+has only-none "no test name contains 'no such test'"
+
 # Report formats.
 run_suite json 0 "$EX/basic.yaml" --format json --coverage
 if $PY - "$TMP/json.out" <<'PY'; then ok "json: a report of 6 passed tests with coverage"; else bad "json report"; fi

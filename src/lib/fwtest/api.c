@@ -88,6 +88,7 @@ nslab_fwtest *nslab_fwtest_free(nslab_fwtest *ft)
 	for (size_t i = 0; i < ft->n_results; i++)
 		fw_result_clear(&ft->results[i]);
 	free(ft->results);
+	free(ft->unselected);
 	fw_runner_free(ft->runner);
 	fw_suite_free(ft->suite);
 	free(ft);
@@ -105,17 +106,38 @@ int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_err
 	if (!ft->results)
 		return nslab_err_set(err, ENOMEM, "results");
 	for (size_t i = 0; i < n; i++)
-		ft->results[i].status = (enum fw_status)NSLAB_FWTEST_NOT_RUN;
+		ft->results[i].status = FW_STATUS_SKIPPED;
 	ft->n_results = n;
 	r = fw_runner_new(ft->suite, &ft->runner, err);
 	if (r >= 0)
 		r = fw_runner_check_rules(ft->runner, err);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
+		if (ft->unselected && ft->unselected[i])
+			continue;
 		r = fw_runner_run_test(ft->runner, i, &ft->results[i], err);
 		if (r >= 0 && cb)
 			cb(ft, i, data);
 	}
 	return r < 0 ? r : 0;
+}
+
+int nslab_fwtest_select(nslab_fwtest *ft, const char *pattern, nslab_error *err)
+{
+	size_t n = ft->suite->n_tests;
+	int chosen = 0;
+
+	if (ft->results)
+		return nslab_err_setx(err, EALREADY, "the suite has run already");
+	if (!ft->unselected && !(ft->unselected = calloc(n ? n : 1, sizeof(bool))))
+		return nslab_err_set(err, ENOMEM, "select tests");
+	for (size_t i = 0; i < n; i++) {
+		ft->unselected[i] = ft->unselected[i] || !strstr(ft->suite->tests[i].name, pattern);
+		chosen += !ft->unselected[i];
+	}
+	if (!chosen)
+		return nslab_err_setx(err, ENOENT, "%s: no test name contains '%s'",
+				      ft->suite->path, pattern);
+	return chosen;
 }
 
 size_t nslab_fwtest_count(const nslab_fwtest *ft)
@@ -130,7 +152,7 @@ const char *nslab_fwtest_name(const nslab_fwtest *ft, size_t i)
 
 enum nslab_fwtest_status nslab_fwtest_status(const nslab_fwtest *ft, size_t i)
 {
-	if (i >= ft->n_results)
+	if (i >= ft->n_results || ft->results[i].status == FW_STATUS_SKIPPED)
 		return NSLAB_FWTEST_NOT_RUN;
 	return (enum nslab_fwtest_status)ft->results[i].status;
 }

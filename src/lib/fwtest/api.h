@@ -11,6 +11,7 @@ struct nslab_fwtest {
 	struct fw_runner *runner; /* kept after the run: coverage */
 	struct fw_result *results;
 	size_t n_results;
+	bool *unselected; /* tests left out by nslab_fwtest_select(), or NULL: all run */
 };
 
 /* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */

@@ -12,7 +12,7 @@
 #include "fwtest/api.h"
 
 struct tally {
-	size_t pass, fail, inconclusive, error;
+	size_t pass, fail, inconclusive, error, skipped;
 };
 
 static struct tally count(const nslab_fwtest *ft)
@@ -32,6 +32,9 @@ static struct tally count(const nslab_fwtest *ft)
 			break;
 		case FW_STATUS_ERROR:
 			t.error++;
+			break;
+		case FW_STATUS_SKIPPED:
+			t.skipped++;
 			break;
 		}
 	return t;
@@ -64,8 +67,11 @@ static void write_text(const nslab_fwtest *ft, bool coverage, FILE *out)
 
 	if (coverage)
 		text_coverage(ft, out);
-	fprintf(out, "\n%zu passed, %zu failed, %zu inconclusive, %zu errors\n", t.pass, t.fail,
+	fprintf(out, "\n%zu passed, %zu failed, %zu inconclusive, %zu errors", t.pass, t.fail,
 		t.inconclusive, t.error);
+	if (t.skipped)
+		fprintf(out, ", %zu not selected", t.skipped);
+	fputc('\n', out);
 }
 
 static void write_tap(const nslab_fwtest *ft, FILE *out)
@@ -75,9 +81,13 @@ static void write_tap(const nslab_fwtest *ft, FILE *out)
 		const struct fw_result *res = &ft->results[i];
 		const char *log = res->log ? res->log : "";
 
-		fprintf(out, "%s %zu - %s%s\n", res->status == FW_STATUS_PASS ? "ok" : "not ok",
-			i + 1, ft->suite->tests[i].name,
-			res->status == FW_STATUS_INCONCLUSIVE ? " # inconclusive" : "");
+		bool ok = res->status == FW_STATUS_PASS || res->status == FW_STATUS_SKIPPED;
+
+		fprintf(out, "%s %zu - %s%s\n", ok ? "ok" : "not ok", i + 1,
+			ft->suite->tests[i].name,
+			res->status == FW_STATUS_INCONCLUSIVE ? " # inconclusive"
+			: res->status == FW_STATUS_SKIPPED    ? " # SKIP not selected"
+							      : "");
 		for (const char *l = log; *l;) {
 			const char *e = strchr(l, '\n');
 			int len = e ? (int)(e - l) : (int)strlen(l);
@@ -128,6 +138,10 @@ static void write_junit(const nslab_fwtest *ft, FILE *out)
 		fprintf(out, "  <testcase name=\"");
 		xml_escaped(out, ft->suite->tests[i].name);
 		fprintf(out, "\" time=\"%.3f\"", res->ms / 1000.0);
+		if (res->status == FW_STATUS_SKIPPED) {
+			fprintf(out, ">\n    <skipped message=\"not selected\"/>\n  </testcase>\n");
+			continue;
+		}
 		if (res->status == FW_STATUS_PASS) {
 			fprintf(out, "/>\n");
 			continue;

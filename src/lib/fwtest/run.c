@@ -38,6 +38,8 @@ const char *fw_status_name(enum fw_status s)
 		return "inconclusive";
 	case FW_STATUS_ERROR:
 		return "error";
+	case FW_STATUS_SKIPPED:
+		return "skipped";
 	}
 	return "?";
 }

@@ -40,7 +40,8 @@ enum fw_status {
 	FW_STATUS_PASS = 0,
 	FW_STATUS_FAIL,
 	FW_STATUS_INCONCLUSIVE,
-	FW_STATUS_ERROR, /* the test could not run (bad reference, rules refused) */
+	FW_STATUS_ERROR,   /* the test could not run (bad reference, rules refused) */
+	FW_STATUS_SKIPPED, /* not run: not selected, or the run stopped before it */
 };
 
 /* A packet or flow under observation, and what the kernel did with it. */
