@@ -84,6 +84,8 @@ NSLAB_EXPORT const char *nslab_fwtest_log(const nslab_fwtest *ft, size_t i);
 NSLAB_EXPORT size_t nslab_fwtest_packet_count(const nslab_fwtest *ft, size_t i);
 NSLAB_EXPORT const char *nslab_fwtest_packet_desc(const nslab_fwtest *ft, size_t i, size_t k);
 NSLAB_EXPORT const char *nslab_fwtest_packet_verdict(const nslab_fwtest *ft, size_t i, size_t k);
+/* Its trace path: "inet filter input: tcp dport 22 accept -> accept" hops, "; "-separated. */
+NSLAB_EXPORT const char *nslab_fwtest_packet_trace(const nslab_fwtest *ft, size_t i, size_t k);
 
 /*
  * nslab_fwtest_report() - Write the results

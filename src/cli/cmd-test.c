@@ -40,6 +40,17 @@ static const char *status_word(enum nslab_fwtest_status s)
 	return "NOT RUN";
 }
 
+/* nslab -v test: what the kernel did with each packet of a passing test. */
+static void print_paths(const nslab_fwtest *ft, size_t i)
+{
+	for (size_t k = 0; k < nslab_fwtest_packet_count(ft, i); k++) {
+		const char *path = nslab_fwtest_packet_trace(ft, i, k);
+
+		printf("  %s: %s\n    trace: %s\n", nslab_fwtest_packet_desc(ft, i, k),
+		       nslab_fwtest_packet_verdict(ft, i, k), *path ? path : "(no user chain)");
+	}
+}
+
 static void on_test(nslab_fwtest *ft, size_t i, void *data)
 {
 	const struct test_opts *o = data;
@@ -51,6 +62,8 @@ static void on_test(nslab_fwtest *ft, size_t i, void *data)
 	       nslab_fwtest_ms(ft, i));
 	if (s != NSLAB_FWTEST_PASS)
 		fputs(nslab_fwtest_log(ft, i), stdout);
+	else if (cli_verbose)
+		print_paths(ft, i);
 	fflush(stdout);
 }
 

@@ -78,6 +78,10 @@ has lost 'inconclusive: no verdict'
 # A subset: -k runs the tests whose name contains the text.
 run_suite only 0 -k flow "$EX/basic.yaml"
 has only '^2 passed, 0 failed, 0 inconclusive, 0 errors, 4 not selected$'
+# nslab -v test: the trace path of passing tests too.
+"$NSLAB" -v test -k 'ssh is open' "$EX/basic.yaml" >"$TMP/verbose.out" 2>"$TMP/verbose.err" ||
+	bad "nslab -v test: exit status $?"
+has verbose 'trace: inet filter input: tcp dport 22 accept comment "ssh" -> accept'
 run_suite only-none 2 -k 'no such test' "$EX/basic.yaml"
 has only-none "no test name contains 'no such test'"
 

@@ -188,6 +188,13 @@ const char *nslab_fwtest_packet_verdict(const nslab_fwtest *ft, size_t i, size_t
 		       : "none";
 }
 
+const char *nslab_fwtest_packet_trace(const nslab_fwtest *ft, size_t i, size_t k)
+{
+	if (k >= nslab_fwtest_packet_count(ft, i))
+		return NULL;
+	return ft->results[i].tracks[k].dec.path;
+}
+
 int nslab_fwtest_check_rules(const char *path, unsigned flags, nslab_error *err)
 {
 	_cleanup_free_ char *text = NULL;
