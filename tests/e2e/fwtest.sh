@@ -12,6 +12,9 @@ require_env
 EX="$SRCDIR/examples/fwtest"
 leftovers_snapshot start
 
+# holds_netns PID: the process holds a network namespace by fd (it built its topology).
+holds_netns() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'net:\['; }
+
 # run_suite NAME STATUS ARGS...: nslab test ARGS, expecting exit status STATUS.
 run_suite() {
 	_name=$1
@@ -161,14 +164,15 @@ YAML
 "$NSLAB" test "$TMP/slow.yaml" >/dev/null 2>&1 &
 _pid=$!
 track_pid "$_pid"
-sleep 0.5 # let it build its namespaces and start waiting; the kill may land anywhere
+# once it holds its namespaces (by fd), kill it wherever it is
+wait_until 10 holds_netns "$_pid" || bad "slow: nslab test never held a namespace"
 kill -9 "$_pid" 2>/dev/null
 wait "$_pid" 2>/dev/null
 # The same with a lab file as topology (its PID namespace's init included).
 "$NSLAB" test "$EX/lab.yaml" >/dev/null 2>&1 &
 _pid=$!
 track_pid "$_pid"
-sleep 0.5 # its last test waits a second for an answer that never comes
+wait_until 10 holds_netns "$_pid" || bad "lab: nslab test never held a namespace"
 kill -9 "$_pid" 2>/dev/null
 wait "$_pid" 2>/dev/null
 leftovers_check start fwtest-none

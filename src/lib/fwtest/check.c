@@ -54,7 +54,6 @@ _printf_(2, 3) static void fail(struct check_ctx *c, const char *fmt, ...)
 	vfprintf(c->r->log, fmt, ap);
 	va_end(ap);
 	fputc('\n', c->r->log);
-	c->res->n_failed++;
 	worsen(c->res, FW_STATUS_FAIL);
 }
 
@@ -72,7 +71,6 @@ static bool need_decision(struct check_ctx *c, const char *what)
 		fprintf(c->r->log,
 			"    (an IPv6 ruleset that drops neighbour discovery keeps packets "
 			"from ever being sent)\n");
-	c->res->n_failed++;
 	worsen(c->res, FW_STATUS_INCONCLUSIVE);
 	return false;
 }
@@ -81,7 +79,6 @@ static void check_verdict(struct check_ctx *c, const struct fw_expect *e)
 {
 	const struct fw_decision *d = &c->t->dec;
 
-	c->res->n_checks++;
 	if (!need_decision(c, "the verdict"))
 		return;
 	if (d->verdict != e->verdict)
@@ -108,7 +105,6 @@ static void check_rule(struct check_ctx *c, const struct fw_expect *e)
 	const struct fw_decision *d = &c->t->dec;
 	char buf[256];
 
-	c->res->n_checks++;
 	if (!need_decision(c, "the rule"))
 		return;
 	if (!fw_rule_matches(d, e->rule))
@@ -117,7 +113,6 @@ static void check_rule(struct check_ctx *c, const struct fw_expect *e)
 
 static void check_chain(struct check_ctx *c, const struct fw_expect *e)
 {
-	c->res->n_checks++;
 	if (!need_decision(c, "the chain"))
 		return;
 	if (strcmp(c->t->dec.chain, e->chain) != 0)
@@ -127,7 +122,6 @@ static void check_chain(struct check_ctx *c, const struct fw_expect *e)
 
 static void check_delivered(struct check_ctx *c, const struct fw_expect *e)
 {
-	c->res->n_checks++;
 	if (!need_decision(c, "delivery"))
 		return;
 	if (c->t->dec.delivered != (e->delivered == 1))
@@ -139,7 +133,6 @@ static void check_reply(struct check_ctx *c, const struct fw_expect *e)
 {
 	enum fw_reply got = c->t->reply == FW_REPLY_UNSET ? FW_REPLY_NONE : c->t->reply;
 
-	c->res->n_checks++;
 	if (got != e->reply)
 		fail(c, "expected reply %s, got %s", fw_reply_name(e->reply), fw_reply_name(got));
 }
@@ -148,7 +141,6 @@ static void check_ct(struct check_ctx *c, const struct fw_expect *e)
 {
 	char want[64], got[64];
 
-	c->res->n_checks++;
 	if (!c->t->dec.has_ct_state) {
 		fail(c,
 		     "expected ct state %s, but no trace event carried one: nothing in the "
@@ -209,7 +201,6 @@ static void check_nat(struct check_ctx *c, const struct fw_nat_expect *nat)
 	const struct pkt_info *f;
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
-	c->res->n_checks++;
 	if (!need_decision(c, "NAT"))
 		return;
 	f = arrived(c, &seen);
@@ -276,7 +267,6 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 	int ifindex = 0;
 	long got;
 
-	c->res->n_checks++;
 	if (!n) {
 		fail(c, "capture at unknown node '%s'", ce->node);
 		return;
@@ -310,7 +300,6 @@ static void check_conntrack(struct check_ctx *c, const struct fw_conntrack_expec
 {
 	const struct ct_entry *e = &c->t->ct;
 
-	c->res->n_checks++;
 	if (ce->count >= 0 && (long)c->t->n_ct != ce->count)
 		fail(c, "expected %ld conntrack entr%s for it, got %zu", ce->count,
 		     ce->count == 1 ? "y" : "ies", c->t->n_ct);
@@ -347,7 +336,6 @@ static const char *connect_name(enum fw_connect v)
 
 static void check_connect(struct check_ctx *c, const struct fw_expect *e)
 {
-	c->res->n_checks++;
 	if (c->t->connect != e->connect)
 		fail(c, "expected connect %s, got %s", connect_name(e->connect),
 		     connect_name(c->t->connect));
@@ -385,7 +373,6 @@ static void check_counters(struct check_ctx *c, const struct fw_expect *e)
 		const struct fw_counter_expect *ce = &e->counters[i];
 		int64_t pk, by;
 
-		c->res->n_checks++;
 		if (!counter_values(out, ce->name, &pk, &by)) {
 			fail(c, "no named counter '%s' in the ruleset", ce->name);
 			continue;

@@ -28,11 +28,6 @@ static size_t alen(int family)
 	return family == AF_INET ? 4 : 16;
 }
 
-static bool event_info(const struct nftrace_event *ev, struct pkt_info *pi)
-{
-	return fw_event_info(ev, pi);
-}
-
 static bool same_addrs(const struct pkt_spec *s, const struct pkt_info *pi)
 {
 	return memcmp(s->src, pi->src, alen(s->family)) == 0 &&
@@ -105,7 +100,7 @@ static long route_event(struct fw_runner *r, const struct nftrace_event *ev)
 	long by_id = id_lookup(r, ev->id);
 	struct pkt_info pi;
 
-	if (!event_info(ev, &pi))
+	if (!fw_event_info(ev, &pi))
 		return by_id >= 0 && (size_t)by_id != SIZE_MAX ? by_id : -1;
 	for (size_t i = r->n_tracks; i-- > 0;)
 		if (matches_packet(&r->tracks[i], &pi, false) || matches_flow(&r->tracks[i], &pi)) {
@@ -483,7 +478,7 @@ static bool flow_settled(const struct fw_track *t, uint8_t want_flags)
 		struct pkt_info pi;
 		const struct nftrace_event *ev = &t->evs[i];
 
-		if (!event_info(ev, &pi) || !pi.has_ports || pi.tcp_flags != want_flags)
+		if (!fw_event_info(ev, &pi) || !pi.has_ports || pi.tcp_flags != want_flags)
 			continue;
 		for (size_t k = i; k < t->n_evs && t->evs[k].id == ev->id; k++)
 			if (strcmp(t->evs[k].table, FW_TRACE_TABLE) == 0 &&

@@ -54,8 +54,6 @@ struct fw_track {
 	char desc[192];	      /* "tcp 10.0.0.1:40000 > 10.0.0.2:22 [S]" */
 	struct nftrace_event *evs;
 	size_t n_evs, cap_evs;
-	uint32_t first_id; /* flows: trace id of their first packet */
-	size_t n_first;	   /* flows: events of that first packet */
 	struct fw_decision dec;
 	bool decided; /* dec has a verdict (or a flow's first packet was decided) */
 	enum fw_reply reply;
@@ -100,8 +98,7 @@ struct fw_coverage {
 struct fw_result {
 	enum fw_status status;
 	double ms;
-	char *log; /* what failed and the trace paths (malloc'd, may be NULL) */
-	size_t n_checks, n_failed;
+	char *log;		 /* what failed and the trace paths (malloc'd, may be NULL) */
 	struct fw_track *tracks; /* for reports */
 	size_t n_tracks;
 };

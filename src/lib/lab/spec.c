@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/yaml.h"
+
 #define NODE_RULE  "use a-z, 0-9 and '-', start with a letter, do not end with '-'"
 #define IFACE_RULE "use A-Z, a-z, 0-9, '_' and '-', at most 15 characters, not 'lo'"
 
@@ -54,12 +56,7 @@ int spec_error(nslab_error *err, const struct lab_spec *spec, struct spec_loc lo
 
 const char *spec_quote(const char *s, char buf[SPEC_QUOTE_MAX])
 {
-	size_t n;
-
-	for (n = 0; n < 64 && s[n]; n++)
-		buf[n] = s[n] >= 0x20 && s[n] < 0x7f ? s[n] : '?';
-	strcpy(buf + n, s[n] ? "..." : "");
-	return buf;
+	return yaml_quote(s, buf);
 }
 
 static bool is_lower(char c)

@@ -163,7 +163,7 @@ int lab_spec_validate(const struct lab_spec *spec, nslab_error *err);
 int spec_error(nslab_error *err, const struct lab_spec *spec, struct spec_loc loc, int code,
 	       const char *fmt, ...) _printf_(5, 6);
 
-#define SPEC_QUOTE_MAX 72
+#define SPEC_QUOTE_MAX 72 /* YAML_QUOTE_MAX: spec_quote() is yaml_quote() */
 /* s for a message: printable ASCII kept, other bytes as '?', cut to 64 with "...". Return: buf. */
 const char *spec_quote(const char *s, char buf[SPEC_QUOTE_MAX]);
 /* spec_quote() into a temporary that lives until the end of the enclosing block. */
