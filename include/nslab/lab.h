@@ -31,7 +31,9 @@ enum nslab_ipmode { NSLAB_IP_DUAL = 0, NSLAB_IP_V4 = 1, NSLAB_IP_V6 = 2 };
 
 /*
  * nslab_bootstrap() - Prepare the process; call first in main(), before any thread
- * Without root, enters a user namespace mapping the caller to 0 (rootless mode).
+ * Raises RLIMIT_NOFILE's soft limit to the hard limit (a lab holds a few fds a
+ * node; processes spawned later get the limit as it was before). Without root,
+ * enters a user namespace mapping the caller to 0 (rootless mode).
  * Return: 1 if rootless, 0 if running as root, -errno with the cause.
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_bootstrap(nslab_error *err);

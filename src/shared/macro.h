@@ -3,7 +3,9 @@
 #pragma once
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #define _cleanup_(f)	__attribute__((cleanup(f)))
@@ -52,4 +54,23 @@ static inline int close_fd(int fd)
 	if (fd >= 0)
 		(void)close(fd);
 	return -1;
+}
+
+/*
+ * Move a long-lived fd to FD_SETSIZE or above, if the fd limit allows, and
+ * return its number (the same one if not). A lab holds a few fds per node for
+ * its whole life; libraries that still select() (libnftables 1.0.6 does on its
+ * netlink socket, and aborts past FD_SETSIZE) need numbers below it.
+ */
+static inline int fd_move_high(int fd)
+{
+	int high;
+
+	if (fd < 0 || fd >= FD_SETSIZE)
+		return fd;
+	high = fcntl(fd, F_DUPFD_CLOEXEC, FD_SETSIZE);
+	if (high < 0)
+		return fd;
+	(void)close(fd);
+	return high;
 }

@@ -15,10 +15,13 @@ sup_netns() {
 		2>/dev/null | grep -vxF "$(my_netns)" | sort -u
 }
 
-# sleep_child PID: the child of PID running sleep (the command of an exec client).
+# sleep_child PID: the grandchild of PID running sleep (the command of an exec
+# client, under the client's helper).
 sleep_child() {
-	for _c in $(children_of "$1"); do
-		[ "$(cat "/proc/$_c/comm" 2>/dev/null)" = sleep ] && echo "$_c" && return 0
+	for _h in $(children_of "$1"); do
+		for _c in $(children_of "$_h"); do
+			[ "$(cat "/proc/$_c/comm" 2>/dev/null)" = sleep ] && echo "$_c" && return 0
+		done
 	done
 	return 1
 }

@@ -568,6 +568,44 @@ static void step_link_changes(struct nlsock *nl_a, struct nlsock *nl_b, int br)
 	CHECK(rtnl_link_index(nl_a, "va", &va, &err) == -ENODEV, "va survived its peer");
 }
 
+/*
+ * Any process may send to our port id: a forged NLMSG_ERROR with the sequence
+ * number the next request will carry must be dropped, not taken as the answer.
+ */
+static void step_forged_reply(void)
+{
+	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
+	struct {
+		struct nlmsghdr h;
+		struct nlmsgerr e;
+	} forged = {
+		.h = { .nlmsg_len = sizeof(forged), .nlmsg_type = NLMSG_ERROR, .nlmsg_seq = 1 },
+		.e = { .error = -EPERM, .msg = { .nlmsg_seq = 1 } }
+	};
+	struct sockaddr_nl self = { 0 }, to = { .nl_family = AF_NETLINK };
+	socklen_t len = sizeof(self);
+	static struct links ls;
+	int spoofer;
+
+	OK(nlsock_open(NETLINK_ROUTE, &nl, &err)); /* its first request is sequence 1 */
+	CHECK(getsockname(nlsock_fd(nl), (struct sockaddr *)&self, &len) == 0, "getsockname: %s",
+	      strerror(errno));
+	to.nl_pid = self.nl_pid;
+	spoofer = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	CHECK(spoofer >= 0, "spoofer socket: %s", strerror(errno));
+	CHECK(sendto(spoofer, &forged, sizeof(forged), 0, (struct sockaddr *)&to, sizeof(to)) ==
+		      (ssize_t)sizeof(forged),
+	      "send the forged reply: %s", strerror(errno));
+	forged.h.nlmsg_type = NLMSG_DONE; /* and a forged end of dump */
+	CHECK(sendto(spoofer, &forged, sizeof(forged.h) + 4, 0, (struct sockaddr *)&to,
+		     sizeof(to)) >= 0,
+	      "send the forged end of dump: %s", strerror(errno));
+	close(spoofer);
+	dump_links(nl, &ls); /* fails with EPERM, or ends early, if a forged reply is taken */
+	CHECK(ls.n >= 1 && find_link(&ls, "lo"), "the dump after forged replies lists %d links",
+	      ls.n);
+}
+
 int main(void)
 {
 	_cleanup_(nlsock_freep) struct nlsock *nl_a = NULL;
@@ -600,6 +638,7 @@ int main(void)
 	step_callbacks(nl_a, br);
 	step_big_dump(nl_a, br);
 	step_link_changes(nl_a, nl_b, br);
+	step_forged_reply();
 	printf("ok: %u checks\n", checks);
 	return 0;
 }

@@ -337,7 +337,7 @@ static int lab_node(struct fw_topo *t, size_t i, nslab_error *err)
 	if (!n->ns)
 		return nslab_err_set(err, ENOMEM, "node '%s'", n->name);
 	t->n = i + 1; /* fw_topo_free() frees it from here on */
-	fd = fcntl(nslab_node_netns_fd(ln), F_DUPFD_CLOEXEC, 3);
+	fd = fd_move_high(fcntl(nslab_node_netns_fd(ln), F_DUPFD_CLOEXEC, 3));
 	n->ns->fd = fd;
 	if (fd < 0)
 		return nslab_err_set(err, errno, "node '%s': namespace fd", n->name);

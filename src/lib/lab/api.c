@@ -19,6 +19,7 @@
 
 int nslab_bootstrap(nslab_error *err)
 {
+	(void)spawn_raise_nofile();
 	return userns_bootstrap(err);
 }
 
@@ -317,7 +318,7 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 		r = lab_build(lab, err);
 	if (r >= 0) {
 		/* from this thread: the lab's processes die with it (PR_SET_PDEATHSIG) */
-		r = pidns_init_start(lab->mntns_fd, &lab->init, err);
+		r = pidns_init_start(lab->mntns_fd, lab->nodes[0].ns->fd, &lab->init, err);
 		if (r < 0)
 			lab_teardown(lab);
 		else

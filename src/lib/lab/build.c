@@ -493,8 +493,9 @@ static int build_mntns(struct builder *bd, nslab_error *err)
 		return r;
 	if (unshare(CLONE_NEWNS) < 0)
 		return nslab_err_set(err, errno, "unshare(CLONE_NEWNS)");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return nslab_err_set(err, errno, "make / private in the lab's mount namespace");
+	/* slave, as `ip netns exec`: host mounts made after `up` show in the lab too */
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		return nslab_err_set(err, errno, "make / a slave in the lab's mount namespace");
 	if (mount("nslab", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755") < 0)
 		return nslab_err_set(err, errno, "mount a tmpfs for the lab's hosts file");
 	r = write_hosts_file("/tmp/hosts", hosts, err);

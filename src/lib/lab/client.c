@@ -108,14 +108,12 @@ static int ctl_fetch(const char *lab, const char *req, char **ret, nslab_error *
 	int r = ctl_connect(lab, &conn, err);
 
 	if (r >= 0)
-		r = ctl_call(conn, req, fds, &n, err);
+		r = ctl_call(conn, req, fds, 1, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 1)
 		return nslab_err_setx(err, EPROTO, "status of lab '%s': no data", lab);
 	fd = fds[0];
-	for (size_t i = 1; i < n; i++)
-		(void)close(fds[i]);
 	r = read_memfd(fd, ret, err);
 	return r < 0 ? r : 0;
 }
@@ -137,21 +135,32 @@ int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err)
 	return lab_table_text(lab, ret_text, err);
 }
 
+/* How long `down` waits for a lab to be gone: teardown itself is bounded (lab_teardown()). */
+#define DOWN_TIMEOUT_MS 30000
+
 int nslab_ctl_down(const char *lab, nslab_error *err)
 {
 	_cleanup_close_ int conn = -1;
+	struct pollfd pfd = { .events = POLLIN };
 	char buf[16];
 	int r = ctl_connect(lab, &conn, err);
 
 	if (r >= 0)
-		r = ctl_call(conn, "down", NULL, NULL, err);
+		r = ctl_call(conn, "down", NULL, 0, NULL, err);
 	if (r < 0)
 		return r;
 	/* The supervisor closes this connection once the lab is gone. */
+	pfd.fd = conn;
 	for (;;) {
-		ssize_t n = recv(conn, buf, sizeof(buf), 0);
+		ssize_t n;
 
-		if (n == 0 || (n < 0 && errno != EINTR))
+		r = poll(&pfd, 1, DOWN_TIMEOUT_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r == 0)
+			return ctl_timeout_error(conn, "down", err);
+		n = recv(conn, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 			return 0;
 	}
 }
@@ -181,7 +190,7 @@ static char **env_merge(char *buf, size_t len)
 	return v;
 }
 
-/* Hand a SIGTERM or SIGHUP we received (the terminal closed, a kill) to the command. */
+/* Hand a SIGTERM or SIGHUP we received (the terminal closed, a kill) to the helper. */
 static void forward_signal(int sigfd, int pidfd)
 {
 	struct signalfd_siginfo si;
@@ -191,12 +200,13 @@ static void forward_signal(int sigfd, int pidfd)
 }
 
 /*
- * Wait for the command. The lab going down (the connection hangs up) ends it
- * with the lab's PID namespace; SIGTERM and SIGHUP sent to us are passed on.
+ * Wait for the helper (it ends when the command does). The lab going down
+ * (the connection hangs up) ends the command with the lab's PID namespace,
+ * and the helper is killed too; SIGTERM and SIGHUP sent to us are passed on.
  */
-static int exec_wait(int conn, int pidfd, int sigfd, int *ret_status, nslab_error *err)
+static int exec_wait(int conn, const struct spawn_relay *rel, int sigfd, nslab_error *err)
 {
-	struct pollfd pfd[3] = { { .fd = pidfd, .events = POLLIN },
+	struct pollfd pfd[3] = { { .fd = rel->helper_pidfd, .events = POLLIN },
 				 { .fd = conn, .events = 0 },
 				 { .fd = sigfd, .events = POLLIN } };
 
@@ -204,32 +214,52 @@ static int exec_wait(int conn, int pidfd, int sigfd, int *ret_status, nslab_erro
 		if (poll(pfd, 3, -1) < 0 && errno != EINTR)
 			return nslab_err_set(err, errno, "poll");
 		if (pfd[0].revents)
-			return spawn_wait(pidfd, ret_status, err);
+			return 0;
 		if (pfd[1].revents & (POLLHUP | POLLERR)) {
-			(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+			(void)syscall(SYS_pidfd_send_signal, rel->helper_pidfd, SIGKILL, NULL, 0);
 			pfd[1].fd = -1;
 		}
 		if (pfd[2].revents)
-			forward_signal(sigfd, pidfd);
+			forward_signal(sigfd, rel->helper_pidfd);
 	}
 }
 
-/* Run the spawned command to its end with SIGTERM/SIGHUP routed through a signalfd. */
+/*
+ * Tell the supervisor which process the command is (a pidfd), so that it can
+ * end it should we die without saying "exited". Best effort: the command also
+ * dies with its helper, and the helper with us.
+ */
+static void exec_announce(int conn, pid_t cmd_pid)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, cmd_pid, 0);
+
+	if (pidfd >= 0)
+		(void)ctl_send(conn, "spawned", &pidfd, 1);
+}
+
+/* Run the command to its end with SIGTERM/SIGHUP routed through a signalfd. */
 static int exec_run(int conn, const struct spawn_opts *so, int *ret_status, nslab_error *err)
 {
-	_cleanup_close_ int pidfd = -1, sigfd = -1;
+	struct spawn_relay rel = { .helper_pidfd = -1, .status_fd = -1 };
+	_cleanup_close_ int sigfd = -1;
 	sigset_t fwd, old;
-	pid_t pid;
-	int r;
+	int r, wait_r;
 
 	sigemptyset(&fwd);
 	sigaddset(&fwd, SIGTERM);
 	sigaddset(&fwd, SIGHUP);
 	(void)pthread_sigmask(SIG_BLOCK, &fwd, &old);
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-	r = sigfd < 0 ? nslab_err_set(err, errno, "signalfd") : spawn_in_ns(so, &pid, &pidfd, err);
-	if (r >= 0)
-		r = exec_wait(conn, pidfd, sigfd, ret_status, err);
+	r = sigfd < 0 ? nslab_err_set(err, errno, "signalfd") : spawn_relayed(so, &rel, err);
+	if (r >= 0) {
+		exec_announce(conn, rel.cmd_pid);
+		r = exec_wait(conn, &rel, sigfd, err);
+		if (r < 0)
+			(void)syscall(SYS_pidfd_send_signal, rel.helper_pidfd, SIGKILL, NULL, 0);
+		wait_r = spawn_relay_wait(&rel, ret_status, r < 0 ? NULL : err);
+		if (r >= 0)
+			r = wait_r;
+	}
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
@@ -250,11 +280,15 @@ static int exec_with_fds(int conn, const int *fds, size_t n, const char *node, c
 				 .stdin_fd = -1,
 				 .stdout_fd = -1,
 				 .stderr_fd = -1,
-				 .die_with_parent = true };
+				 .die_with_parent = true,
+				 .own_sysfs = true };
 	int r = read_memfd(fds[0], &envbuf, err);
 
 	if (r < 0)
 		return r;
+	if (r > 0 && envbuf[r - 1] != '\0')
+		return nslab_err_setx(err, EPROTO,
+				      "the supervisor sent an environment without its final NUL");
 	envp = env_merge(envbuf, (size_t)r);
 	if (!envp)
 		return nslab_err_set(err, ENOMEM, "environment");
@@ -315,7 +349,7 @@ int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *r
 	r = ctl_connect(lab, &conn, err);
 	if (r < 0)
 		return r;
-	r = ctl_call(conn, req, fds, &n, err);
+	r = ctl_call(conn, req, fds, 5, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 4)

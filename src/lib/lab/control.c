@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -187,6 +188,7 @@ struct conn {
 	const struct nslab_node *node; /* EXEC */
 	uint64_t id;		       /* EXEC */
 	bool exited;		       /* EXEC: its status was reported */
+	int cmd_pidfd; /* EXEC: the command, once the client said "spawned"; or -1 */
 	struct conn *next;
 };
 
@@ -195,11 +197,14 @@ struct serve_ctx {
 	struct loop *loop;
 	struct conn *conns;
 	uint64_t exec_seq;
+	int reserve_fd; /* given up for a moment to accept (and refuse) a client on EMFILE */
+	bool stopping;	/* down or a signal: connections closing now are the lab's end */
 	nslab_error *err;
 };
 
+/* cmd_spawned (cmd set), or cmd_exited (status >= 0, or reason set when the client is gone). */
 static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, const char *cmd,
-		      int status)
+		      int status, const char *reason)
 {
 	struct jw *w = evlog_begin(&lab->ev, kind);
 
@@ -213,18 +218,36 @@ static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, co
 		jw_int(w, "exit", WEXITSTATUS(status));
 	else if (status >= 0)
 		jw_int(w, "signal", WTERMSIG(status));
+	if (reason)
+		jw_str(w, "reason", reason);
 	evlog_end(&lab->ev);
+}
+
+/*
+ * An exec client that hangs up without saying "exited" died (or the lab is
+ * going down): its command must not outlive it. It dies with its helper
+ * anyway (PR_SET_PDEATHSIG); the pidfd makes sure and lets the log say so.
+ */
+static void exec_client_gone(struct serve_ctx *ctx, struct conn *c)
+{
+	if (c->cmd_pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, c->cmd_pidfd, SIGKILL, NULL, 0);
+	emit_exec(ctx->lab, "cmd_exited", c, NULL, SIGKILL,
+		  ctx->stopping ? "lab down" : "client gone");
 }
 
 static void conn_close(struct serve_ctx *ctx, struct conn *c)
 {
 	struct conn **pp = &ctx->conns;
 
+	if (c->mode == CONN_EXEC && !c->exited)
+		exec_client_gone(ctx, c);
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
 	loop_remove(ctx->loop, c->src); /* closes the fd */
+	(void)close_fd(c->cmd_pidfd);
 	free(c);
 }
 
@@ -242,7 +265,7 @@ static int handle_enter(struct serve_ctx *ctx, struct conn *c, int fd, char *arg
 	c->mode = CONN_EXEC;
 	c->node = nslab_lab_node(ctx->lab, args);
 	c->id = ++ctx->exec_seq;
-	emit_exec(ctx->lab, "cmd_spawned", c, tab ? tab + 1 : "", -1);
+	emit_exec(ctx->lab, "cmd_spawned", c, tab ? tab + 1 : "", -1, NULL);
 	return 1;
 }
 
@@ -261,6 +284,7 @@ static int handle_down(struct serve_ctx *ctx, int fd)
 	ctx->lab->waiters = nw;
 	ctx->lab->waiters[ctx->lab->n_waiters++] = keep;
 	(void)ctl_send(fd, "ok", NULL, 0);
+	ctx->stopping = true;
 	loop_quit(ctx->loop, 0);
 	return 0;
 }
@@ -291,22 +315,57 @@ static int handle_request(struct serve_ctx *ctx, struct conn *c, int fd)
 	return 0;
 }
 
-/* An exec'd command's end: "exited STATUS" once, then the hang-up. */
+/*
+ * Whether pidfd is a live process of the lab's PID namespace: a client may
+ * name only a command of this lab, never any process it could open a pidfd of.
+ */
+static bool pidfd_in_lab(const nslab_lab *lab, int pidfd)
+{
+	char path[64], line[128];
+	struct stat ns, want;
+	int pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	if (stat(path, &ns) < 0 || fstat(lab->init.nsfd, &want) < 0 || ns.st_ino != want.st_ino ||
+	    ns.st_dev != want.st_dev)
+		return false;
+	/* the pid may have been reused since: a pidfd of a dead process fails here */
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+/* "spawned" with the command's pidfd, then "exited STATUS" once, then the hang-up. */
 static int handle_exec_msg(struct serve_ctx *ctx, struct conn *c, int fd)
 {
 	char buf[64];
-	ssize_t n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
-	int status;
+	int fds[CTL_MAX_FDS], status;
+	size_t n_fds = 0;
+	int r = ctl_recv(fd, buf, sizeof(buf), fds, &n_fds);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	if (r == -EAGAIN || r == -EINTR)
 		return 1;
-	if (n <= 0)
+	if (r < 0)
 		return 0;
-	buf[n] = '\0';
-	if (!c->exited && sscanf(buf, "exited %d", &status) == 1) {
+	if (strcmp(buf, "spawned") == 0 && n_fds == 1 && c->cmd_pidfd < 0 &&
+	    pidfd_in_lab(ctx->lab, fds[0])) {
+		c->cmd_pidfd = fds[0];
+		n_fds = 0;
+	} else if (!c->exited && sscanf(buf, "exited %d", &status) == 1 && status >= 0) {
 		c->exited = true;
-		emit_exec(ctx->lab, "cmd_exited", c, NULL, status);
+		emit_exec(ctx->lab, "cmd_exited", c, NULL, status, NULL);
 	}
+	for (size_t i = 0; i < n_fds; i++)
+		(void)close(fds[i]);
 	return 1;
 }
 
@@ -325,6 +384,24 @@ static int on_conn(struct loop_source *s, int fd, uint32_t events, void *data)
 }
 
 /*
+ * Out of fds: accept() would fail again at once and the listening socket stay
+ * readable, a busy loop. Give up the reserve fd for a moment to accept the
+ * client and hang up on it (it is told why), as libev and nginx users do.
+ */
+static void refuse_on_emfile(struct serve_ctx *ctx, int listen_fd)
+{
+	int conn;
+
+	ctx->reserve_fd = close_fd(ctx->reserve_fd);
+	conn = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (conn >= 0) {
+		(void)ctl_send(conn, "error: the supervisor is out of file descriptors", NULL, 0);
+		(void)close(conn);
+	}
+	ctx->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
  * Connections are non-blocking and served from the loop: a client that
  * connects and says nothing holds one fd, never the supervisor.
  */
@@ -336,6 +413,8 @@ static int on_accept(struct loop_source *s, int fd, uint32_t events, void *data)
 
 	(void)s;
 	(void)events;
+	if (conn < 0 && (errno == EMFILE || errno == ENFILE))
+		refuse_on_emfile(ctx, fd);
 	if (conn < 0)
 		return 0;
 	if (!ctl_peer_is(conn, geteuid())) {
@@ -352,6 +431,7 @@ static int on_accept(struct loop_source *s, int fd, uint32_t events, void *data)
 	}
 	loop_source_own_fd(c->src);
 	c->ctx = ctx;
+	c->cmd_pidfd = -1;
 	c->next = ctx->conns;
 	ctx->conns = c;
 	return 0;
@@ -376,6 +456,7 @@ static int on_signal(struct loop_source *s, int signo, void *data)
 
 	(void)s;
 	(void)signo;
+	ctx->stopping = true;
 	loop_quit(ctx->loop, 0);
 	return 0;
 }
@@ -398,7 +479,7 @@ static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 {
 	_cleanup_(loop_freep) struct loop *l = NULL;
-	struct serve_ctx ctx = { .lab = lab, .err = err };
+	struct serve_ctx ctx = { .lab = lab, .err = err, .reserve_fd = -1 };
 	int r;
 
 	if (!lab->built || lab->listen_fd < 0)
@@ -415,8 +496,13 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 		(void)!write(ready_fd, "ready\n", 6);
 		(void)close(ready_fd);
 	}
+	ctx.reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	r = loop_run(l, err);
+	ctx.stopping = true;
 	while (ctx.conns)
 		conn_close(&ctx, ctx.conns);
+	(void)close_fd(ctx.reserve_fd);
+	/* from now on a client is told at once that the lab is gone, not queued */
+	lab->listen_fd = close_fd(lab->listen_fd);
 	return r < 0 ? r : 0;
 }

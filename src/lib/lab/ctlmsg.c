@@ -3,8 +3,10 @@
 #include "lab/ctlmsg.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "lab/lab.h"
@@ -96,6 +98,59 @@ bool ctl_peer_is(int fd, uid_t uid)
 	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 && cred.uid == uid;
 }
 
+/* What /proc says of a process's state, in words ("stopped", "running"...). */
+static const char *proc_state_words(pid_t pid)
+{
+	char path[64], buf[512], *close_paren;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return "state unknown";
+	buf[n] = '\0';
+	close_paren = strrchr(buf, ')'); /* the command name may hold anything */
+	switch (close_paren && close_paren[1] == ' ' ? close_paren[2] : '?') {
+	case 'R':
+		return "running";
+	case 'S':
+		return "sleeping";
+	case 'D':
+		return "blocked in the kernel";
+	case 'T':
+		return "stopped";
+	case 't':
+		return "stopped by a debugger";
+	case 'Z':
+		return "a zombie";
+	default:
+		return "state unknown";
+	}
+}
+
+int ctl_peer_describe(int fd, char *buf, size_t len)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 || cred.pid <= 0)
+		return snprintf(buf, len, "the supervisor");
+	return snprintf(buf, len, "the supervisor (pid %d, %s)", (int)cred.pid,
+			proc_state_words(cred.pid));
+}
+
+int ctl_set_timeout(int fd, unsigned ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
 int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
 {
 	struct sockaddr_un sa;
@@ -108,12 +163,22 @@ int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return nslab_err_set(err, errno, "control socket");
+	/* a supervisor that no longer accepts (stopped, full backlog) must not hang us */
+	if (ctl_set_timeout(fd, CTL_TIMEOUT_MS) < 0) {
+		(void)close(fd);
+		return nslab_err_set(err, errno, "control socket timeout");
+	}
 	if (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
 		int e = errno;
 
 		(void)close(fd);
 		if (e == ECONNREFUSED || e == ENOENT)
 			return nslab_err_setx(err, ESRCH, "no lab '%s' is up", lab);
+		if (e == EAGAIN || e == EWOULDBLOCK)
+			return nslab_err_setx(err, ETIMEDOUT,
+					      "lab '%s': its supervisor accepts no connection "
+					      "(none for %u s): is it stopped?",
+					      lab, CTL_TIMEOUT_MS / 1000);
 		return nslab_err_set(err, e, "connect to lab '%s'", lab);
 	}
 	/*
@@ -130,31 +195,57 @@ int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
 	return 0;
 }
 
-int ctl_call(int conn, const char *req, int *fds, size_t *n_fds, nslab_error *err)
+/* Close every received fd and fail: more fds than the request takes are no answer. */
+static int refuse_fds(int *fds, size_t n, size_t max, nslab_error *err)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)close(fds[i]);
+	return nslab_err_setx(err, EPROTO, "the supervisor sent %zu fds where at most %zu belong",
+			      n, max);
+}
+
+int ctl_timeout_error(int conn, const char *what, nslab_error *err)
+{
+	char who[128];
+
+	ctl_peer_describe(conn, who, sizeof(who));
+	return nslab_err_setx(err, ETIMEDOUT, "%s: %s did not answer within %u s", what, who,
+			      CTL_TIMEOUT_MS / 1000);
+}
+
+int ctl_call(int conn, const char *req, int *fds, size_t max_fds, size_t *n_fds, nslab_error *err)
 {
 	char reply[NSLAB_ERROR_MSG_MAX];
+	int local[CTL_MAX_FDS];
 	size_t got = 0;
 	int r;
 
 	if (strlen(req) >= CTL_REQ_MAX)
 		return nslab_err_setx(err, EINVAL, "control request longer than %d bytes",
 				      CTL_REQ_MAX);
+	if (!fds)
+		fds = local;
 	r = ctl_send(conn, req, NULL, 0);
-
 	if (r >= 0)
 		r = ctl_recv(conn, reply, sizeof(reply), fds, &got);
+	if (r == -EAGAIN || r == -EWOULDBLOCK)
+		return ctl_timeout_error(conn, "control request", err);
 	if (r < 0)
-		return nslab_err_set(err, -r, "control request '%s'", req);
+		return nslab_err_set(err, -r, "control request '%.32s'", req);
 	if (strncmp(reply, "ok", 2) != 0) {
 		for (size_t i = 0; i < got; i++)
 			(void)close(fds[i]);
 		return nslab_err_setx(err, EINVAL, "%s",
 				      strncmp(reply, "error: ", 7) == 0 ? reply + 7 : reply);
 	}
-	if (n_fds)
-		*n_fds = got;
-	else
+	if (got > max_fds || !n_fds) {
+		if (got > max_fds)
+			return refuse_fds(fds, got, max_fds, err);
 		for (size_t i = 0; i < got; i++)
 			(void)close(fds[i]);
+		got = 0;
+	}
+	if (n_fds)
+		*n_fds = got;
 	return 0;
 }

@@ -9,8 +9,9 @@
 
 #include "nslab/error.h"
 
-#define CTL_MAX_FDS 8
-#define CTL_REQ_MAX 1024 /* a request, command line included */
+#define CTL_MAX_FDS    8
+#define CTL_REQ_MAX    1024 /* a request, command line included */
+#define CTL_TIMEOUT_MS 5000 /* a client's wait for any one answer of the supervisor */
 
 /**
  * ctl_addr() - The abstract address "@nslab/<uid>/<lab>" of the current user's lab
@@ -60,15 +61,40 @@ bool ctl_peer_is(int fd, uid_t uid);
 int ctl_connect(const char *lab, int *ret_fd, nslab_error *err);
 /**
  * ctl_call() - Send req, wait for the reply
- * @conn:   from ctl_connect()
- * @req:    request text; the supervisor reads at most CTL_REQ_MAX - 1 bytes (not checked here)
- * @fds:    room for CTL_MAX_FDS fds received with an "ok" reply (never NULL)
- * @n_fds:  on success, how many; NULL to have any received fds closed
- * @err:    on failure, the cause
+ * @conn:     from ctl_connect()
+ * @req:      request text; the supervisor reads at most CTL_REQ_MAX - 1 bytes
+ * @fds:      room for CTL_MAX_FDS fds received with an "ok" reply; NULL if none are taken
+ * @max_fds:  how many fds the request takes; a reply with more is refused (-EPROTO)
+ * @n_fds:    on success, how many; NULL to have any received fds closed
+ * @err:      on failure, the cause
  *
  * The reply must fit in NSLAB_ERROR_MSG_MAX bytes.
  * Return: 0 for a reply starting with "ok"; -EINVAL with the text of any other
- * reply (an "error: " prefix stripped), its fds closed; or the -errno of
- * ctl_send()/ctl_recv() with "control request '<req>'"
+ * reply (an "error: " prefix stripped), its fds closed; -ETIMEDOUT naming the
+ * supervisor's pid and state if it did not answer within CTL_TIMEOUT_MS; or the
+ * -errno of ctl_send()/ctl_recv()
  */
-int ctl_call(int conn, const char *req, int *fds, size_t *n_fds, nslab_error *err);
+int ctl_call(int conn, const char *req, int *fds, size_t max_fds, size_t *n_fds, nslab_error *err);
+/**
+ * ctl_set_timeout() - Bound every send and receive (and connect) on a socket
+ * @fd:  socket
+ * @ms:  the bound, in milliseconds
+ * Return: 0, or setsockopt()'s -errno
+ */
+int ctl_set_timeout(int fd, unsigned ms);
+/**
+ * ctl_peer_describe() - "the supervisor (pid N, stopped)", from SO_PEERCRED and /proc
+ * @fd:   connected socket
+ * @buf:  where to write
+ * @len:  its size
+ * Return: snprintf()'s count
+ */
+int ctl_peer_describe(int fd, char *buf, size_t len);
+/**
+ * ctl_timeout_error() - Set "WHAT: the supervisor (pid N, state) did not answer within T s"
+ * @conn:  the connection that timed out
+ * @what:  what was waited for
+ * @err:   set to that message with ETIMEDOUT
+ * Return: -ETIMEDOUT
+ */
+int ctl_timeout_error(int conn, const char *what, nslab_error *err);

@@ -61,9 +61,17 @@ int nlsock_open(int protocol, struct nlsock **ret, nslab_error *err)
 
 	if (!nl)
 		return nslab_err_set(err, ENOMEM, "allocate netlink socket");
-	nl->mnl = mnl_socket_open2(protocol, SOCK_CLOEXEC);
-	if (!nl->mnl)
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
+	if (fd < 0)
 		return nslab_err_set(err, errno, "open netlink socket (protocol %d)", protocol);
+	fd = fd_move_high(fd); /* one per node, for the lab's life */
+	nl->mnl = mnl_socket_fdopen(fd);
+	if (!nl->mnl) {
+		int e = errno;
+
+		(void)close(fd);
+		return nslab_err_set(err, e, "open netlink socket (protocol %d)", protocol);
+	}
 	if (mnl_socket_bind(nl->mnl, 0, MNL_SOCKET_AUTOPID) < 0)
 		return nslab_err_set(err, errno, "bind netlink socket (protocol %d)", protocol);
 	nl->portid = mnl_socket_get_portid(nl->mnl);
@@ -282,13 +290,38 @@ static int talk_msg(struct nlsock *nl, struct talk *t, const struct nlmsghdr *nl
 	}
 }
 
+ssize_t nlsock_recv_kernel(int fd, void *buf, size_t len, int flags)
+{
+	struct sockaddr_nl sa;
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1
+	};
+
+	for (;;) {
+		ssize_t n = recvmsg(fd, &mh, flags);
+
+		if (n < 0)
+			return n;
+		if (mh.msg_flags & MSG_TRUNC) {
+			errno = ENOSPC;
+			return -1;
+		}
+		/* anyone may send to our port: only the kernel (nl_pid 0) is listened to */
+		if (mh.msg_namelen == sizeof(sa) && sa.nl_family == AF_NETLINK && sa.nl_pid == 0)
+			return n;
+		mh.msg_namelen = sizeof(sa);
+		mh.msg_flags = 0;
+	}
+}
+
 static int talk_recv_one(struct nlsock *nl, struct talk *t, nslab_error *err)
 {
 	const struct nlmsghdr *nlh = (const void *)nl->buf;
 	ssize_t n;
 	int len, r;
 
-	n = mnl_socket_recvfrom(nl->mnl, nl->buf, sizeof(nl->buf));
+	n = nlsock_recv_kernel(nlsock_fd(nl), nl->buf, sizeof(nl->buf), 0);
 	if (n < 0 && errno == EINTR)
 		return 0;
 	if (n < 0)

@@ -30,6 +30,18 @@ struct nlsock *nlsock_free(struct nlsock *nl);
 DEFINE_CLEANUP_FUNC(struct nlsock, nlsock_free)
 int nlsock_fd(const struct nlsock *nl);
 
+/**
+ * nlsock_recv_kernel() - Receive the next netlink message that the kernel sent
+ * @fd:     netlink socket
+ * @buf:    where to receive
+ * @len:    its size
+ * @flags:  recvmsg() flags (MSG_DONTWAIT)
+ *
+ * Messages from any other sender (source nl_pid != 0: another process can
+ * send to our port id) are dropped, as iproute2 and systemd do.
+ * Return: the message's length, or -1 with errno (ENOSPC if it was truncated)
+ */
+ssize_t nlsock_recv_kernel(int fd, void *buf, size_t len, int flags);
 /*
  * nlsock_talk() - Send one request, wait for its ACK or the end of its dump
  * @nl:   socket opened in the namespace the request is meant for

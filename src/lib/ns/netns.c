@@ -16,7 +16,7 @@ int netns_open_current(int *ret_fd, nslab_error *err)
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "open /proc/thread-self/ns/net");
-	*ret_fd = fd;
+	*ret_fd = fd_move_high(fd);
 	return 0;
 }
 

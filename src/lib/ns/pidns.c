@@ -6,8 +6,12 @@
  * 2. mount a /proc of the new namespace in the lab's mount namespace (best effort:
  *    some hosts mask parts of /proc and the kernel then refuses a new one);
  *    first, since entering that mount namespace needs its inherited fd
- * 3. close every inherited fd (it must not keep the lab's namespaces alive)
- * 4. reap children forever; SIGCHLD is blocked and taken by sigsuspend() so
+ * 3. enter the lab root's network namespace: every lab process can see pid 1,
+ *    and in a rootless lab may ptrace it (it holds CAP_SYS_PTRACE in the lab's
+ *    user namespace), so pid 1 must give no way to the host's network or its
+ *    abstract sockets; non-dumpable, so that no other user can
+ * 4. close every inherited fd (it must not keep the lab's namespaces alive)
+ * 5. reap children forever; SIGCHLD is blocked and taken by sigsuspend() so
  *    that no exit is missed between a wait and the sleep
  */
 #include "ns/pidns.h"
@@ -34,7 +38,7 @@ static void on_sigchld(int sig)
 	(void)sig;
 }
 
-static _Noreturn void init_main(int mntns_fd, int parent_pidfd)
+static _Noreturn void init_main(int mntns_fd, int netns_fd, int parent_pidfd)
 {
 	struct sigaction sa = { .sa_handler = on_sigchld };
 	struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
@@ -45,6 +49,9 @@ static _Noreturn void init_main(int mntns_fd, int parent_pidfd)
 	(void)prctl(PR_SET_NAME, "nslab-init");
 	if (mntns_fd >= 0 && setns(mntns_fd, CLONE_NEWNS) == 0)
 		(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
+		_exit(1); /* never a pid 1 in the host's network (the supervisor sees it die) */
+	(void)prctl(PR_SET_DUMPABLE, 0);
 	(void)syscall(SYS_close_range, 0U, ~0U, 0U);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -58,7 +65,7 @@ static _Noreturn void init_main(int mntns_fd, int parent_pidfd)
 	}
 }
 
-int pidns_init_start(int mntns_fd, struct pidns_init *ret, nslab_error *err)
+int pidns_init_start(int mntns_fd, int netns_fd, struct pidns_init *ret, nslab_error *err)
 {
 	struct pidns_init init = { .pidfd = -1, .nsfd = -1 };
 	struct clone_args args = { .flags = CLONE_NEWPID | CLONE_PIDFD,
@@ -71,7 +78,7 @@ int pidns_init_start(int mntns_fd, struct pidns_init *ret, nslab_error *err)
 		return nslab_err_set(err, errno, "pidfd_open(self)");
 	init.pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (init.pid == 0)
-		init_main(mntns_fd, parent_pidfd);
+		init_main(mntns_fd, netns_fd, parent_pidfd);
 	(void)close(parent_pidfd);
 	if (init.pid < 0)
 		return nslab_err_set(err, errno, "start the lab's PID namespace");
@@ -89,11 +96,21 @@ int pidns_init_start(int mntns_fd, struct pidns_init *ret, nslab_error *err)
 
 void pidns_init_stop(struct pidns_init *init)
 {
+	struct pollfd pfd = { .fd = init->pidfd, .events = POLLIN };
 	int status;
 
 	if (init->pidfd >= 0) {
 		(void)syscall(SYS_pidfd_send_signal, init->pidfd, SIGKILL, NULL, 0);
-		(void)spawn_wait(init->pidfd, &status, NULL);
+		/*
+		 * pid 1's exit waits until every process of the namespace is
+		 * reaped, and one whose parent lives outside (a stopped client's
+		 * child) may never be: wait a bounded time, then leave pid 1 to
+		 * finish on its own (our zombie, or init's once we are gone).
+		 */
+		while (poll(&pfd, 1, PIDNS_STOP_TIMEOUT_MS) < 0 && errno == EINTR)
+			;
+		if (pfd.revents)
+			(void)spawn_wait(init->pidfd, &status, NULL);
 		(void)close(init->pidfd);
 	}
 	if (init->nsfd >= 0)

@@ -8,9 +8,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -19,6 +23,37 @@
 #include "shared/macro.h"
 
 extern char **environ;
+
+/*
+ * RLIMIT_NOFILE's soft limit before spawn_raise_nofile(), 0 if never raised.
+ * A process-wide value because the limit is one (the one mutable global of the
+ * library; written once at start, read by children).
+ */
+static rlim_t nofile_before_raise;
+
+unsigned long spawn_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t before = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && !nofile_before_raise)
+			nofile_before_raise = before;
+	}
+	(void)getrlimit(RLIMIT_NOFILE, &rl);
+	return (unsigned long)rl.rlim_cur;
+}
+
+/* Async-signal-safe: write the parts to stderr (warnings of a child before exec). */
+static void child_say(const char *const *parts, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)!write(STDERR_FILENO, parts[i], strlen(parts[i]));
+}
 
 /* Async-signal-safe: copy what into the error, add ": " and the errno text, send, exit. */
 static _Noreturn void child_fail(int pipe_fd, const char *what, const char *arg)
@@ -37,6 +72,38 @@ static _Noreturn void child_fail(int pipe_fd, const char *what, const char *arg)
 	_exit(127);
 }
 
+/*
+ * A mount namespace of the child's own whose /sys belongs to its network
+ * namespace, as iproute2's `ip netns exec` does: slave, so that host mounts
+ * made later still show. The old /sys may be locked (rootless): then the new
+ * one is mounted over it.
+ */
+static void child_own_sysfs(int pipe_fd)
+{
+	if (unshare(CLONE_NEWNS) < 0)
+		child_fail(pipe_fd, "unshare(CLONE_NEWNS) for /sys", NULL);
+	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+		child_fail(pipe_fd, "make / a slave mount", NULL);
+	(void)umount2("/sys", MNT_DETACH);
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		child_fail(pipe_fd, "mount a /sys of the node's network namespace", NULL);
+}
+
+/* The caller's directory if the mount namespace has it, else / (and say so). */
+static void child_chdir(const struct spawn_opts *o, int pipe_fd)
+{
+	if (o->cwd && chdir(o->cwd) == 0)
+		return;
+	if (o->cwd) {
+		const char *parts[] = { "nslab: warning: '", o->cwd,
+					"' does not exist in the lab; running in /\n" };
+
+		child_say(parts, ARRAY_SIZE(parts));
+	}
+	if ((o->cwd || o->mntns_fd >= 0) && chdir("/") < 0)
+		child_fail(pipe_fd, "chdir", "/");
+}
+
 static void child_enter(const struct spawn_opts *o, int pipe_fd)
 {
 	if (o->userns_fd >= 0 && setns(o->userns_fd, CLONE_NEWUSER) < 0)
@@ -49,10 +116,9 @@ static void child_enter(const struct spawn_opts *o, int pipe_fd)
 	if (o->hostname &&
 	    (unshare(CLONE_NEWUTS) < 0 || sethostname(o->hostname, strlen(o->hostname)) < 0))
 		child_fail(pipe_fd, "set the host name", o->hostname);
-	if (o->cwd && chdir(o->cwd) < 0 && chdir("/") < 0)
-		child_fail(pipe_fd, "chdir", o->cwd);
-	else if (!o->cwd && o->mntns_fd >= 0 && chdir("/") < 0)
-		child_fail(pipe_fd, "chdir", "/");
+	if (o->own_sysfs)
+		child_own_sysfs(pipe_fd);
+	child_chdir(o, pipe_fd);
 }
 
 /*
@@ -77,8 +143,13 @@ static void child_stdio(const struct spawn_opts *o, int pipe_fd)
 
 static void child_signals(void)
 {
+	struct rlimit rl;
 	sigset_t none;
 
+	if (nofile_before_raise && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = nofile_before_raise;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			(void)signal(s, SIG_DFL);
@@ -203,10 +274,15 @@ int spawn_in_ns(const struct spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd, n
 	if (!o->argv || !o->argv[0])
 		return nslab_err_setx(err, EINVAL, "spawn: empty command");
 	if (o->pidns_fd >= 0 && o->userns_fd >= 0) {
-		/* joining the PID namespace needs its owner's capabilities first */
-		if (!same_ns(o->userns_fd, "/proc/self/ns/user") &&
-		    setns(o->userns_fd, CLONE_NEWUSER) < 0)
-			return nslab_err_set(err, errno, "setns(user namespace)");
+		/*
+		 * Joining the PID namespace needs its owner's capabilities first, and
+		 * only a single-threaded process can change user namespace: never the
+		 * caller (spawn_relayed() does it in a helper).
+		 */
+		if (!same_ns(o->userns_fd, "/proc/self/ns/user"))
+			return nslab_err_setx(
+				err, EINVAL,
+				"spawn: use a relayed spawn to enter a user namespace");
 		local.userns_fd = -1;
 	}
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -226,6 +302,167 @@ int spawn_in_ns(const struct spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd, n
 	*ret_pid = pid;
 	*ret_pidfd = pidfd;
 	return 0;
+}
+
+/*
+ * The command under a relay helper: it dies with the helper, whose pid it
+ * cannot see from inside the PID namespace (getppid() is 0), hence the pidfd.
+ */
+static _Noreturn void relayed_cmd_main(const struct spawn_opts *o, int helper_pidfd, int pipe_fd)
+{
+	struct pollfd pfd = { .fd = helper_pidfd, .events = POLLIN };
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(pipe_fd, "prctl(PR_SET_PDEATHSIG)", NULL);
+	if (poll(&pfd, 1, 0) != 0)
+		_exit(127); /* the helper died before the prctl */
+	if (o->new_session)
+		(void)setsid();
+	child_enter(o, pipe_fd);
+	child_stdio(o, pipe_fd);
+	child_signals();
+	execvpe(o->argv[0], o->argv, o->envp ? o->envp : environ);
+	child_fail(pipe_fd, "exec", o->argv[0]);
+}
+
+/* Helper: pass SIGTERM and SIGHUP on until the command ends; reap it; report. */
+static _Noreturn void relay_loop(int cmd_pidfd, int status_fd)
+{
+	struct pollfd pfd[2] = { { .fd = cmd_pidfd, .events = POLLIN }, { .events = POLLIN } };
+	struct signalfd_siginfo si;
+	siginfo_t info = { 0 };
+	sigset_t fwd;
+	int status;
+
+	sigemptyset(&fwd);
+	sigaddset(&fwd, SIGTERM);
+	sigaddset(&fwd, SIGHUP);
+	(void)sigprocmask(SIG_BLOCK, &fwd, NULL);
+	pfd[1].fd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+	while (!pfd[0].revents) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			_exit(126);
+		if (pfd[1].revents && read(pfd[1].fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			(void)syscall(SYS_pidfd_send_signal, cmd_pidfd, (int)si.ssi_signo, NULL, 0);
+	}
+	while (waitid(P_PIDFD, (id_t)cmd_pidfd, &info, WEXITED) < 0)
+		if (errno != EINTR)
+			_exit(126);
+	status = info.si_code == CLD_EXITED ? W_EXITCODE(info.si_status, 0) : info.si_status & 0x7f;
+	(void)!write(status_fd, &status, sizeof(status));
+	_exit(0);
+}
+
+/* The helper: enter the user and PID namespaces, start the command, relay. */
+static _Noreturn void relay_main(const struct spawn_opts *o, pid_t parent, int pipe_fd,
+				 int status_fd)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	struct spawn_opts cmd_opts;
+	int self_pidfd, cmd_pidfd = -1;
+	pid_t pid;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(pipe_fd, "prctl(PR_SET_PDEATHSIG)", NULL);
+	if (getppid() != parent)
+		_exit(127);
+	/* the terminal's ^C and ^\ are for the command (as system() does) */
+	(void)sigaction(SIGINT, &ign, NULL);
+	(void)sigaction(SIGQUIT, &ign, NULL);
+	if (o->userns_fd >= 0 && setns(o->userns_fd, CLONE_NEWUSER) < 0)
+		child_fail(pipe_fd, "setns(user namespace)", NULL);
+	cmd_opts = *o;
+	cmd_opts.userns_fd = -1; /* the command is born in it */
+	if (setns(o->pidns_fd, CLONE_NEWPID) < 0)
+		child_fail(pipe_fd, "setns(PID namespace)", NULL);
+	self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self_pidfd < 0)
+		child_fail(pipe_fd, "pidfd_open(self)", NULL);
+	pid = clone_with_pidfd(&cmd_pidfd);
+	if (pid == 0)
+		relayed_cmd_main(&cmd_opts, self_pidfd, pipe_fd);
+	if (pid < 0)
+		child_fail(pipe_fd, "clone3", NULL);
+	(void)close(self_pidfd);
+	(void)close(pipe_fd); /* the command's copy alone now says whether exec worked */
+	(void)!write(status_fd, &pid, sizeof(pid));
+	relay_loop(cmd_pidfd, status_fd);
+}
+
+/* Read the command's pid, which the helper writes before anything else. */
+static int read_relayed_pid(int status_fd, pid_t *ret, nslab_error *err)
+{
+	ssize_t n;
+
+	do
+		n = read(status_fd, ret, sizeof(*ret));
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*ret))
+		return nslab_err_setx(err, EPROTO, "spawn: the helper did not report the command");
+	return 0;
+}
+
+int spawn_relayed(const struct spawn_opts *opts, struct spawn_relay *ret, nslab_error *err)
+{
+	_cleanup_close_ int rd = -1, wr = -1, status_rd = -1, status_wr = -1;
+	struct spawn_opts o = *opts;
+	int pipefd[2], pidfd = -1, r, status;
+	pid_t parent = getpid(), pid, cmd_pid = 0;
+
+	if (!o.argv || !o.argv[0])
+		return nslab_err_setx(err, EINVAL, "spawn: empty command");
+	if (o.pidns_fd < 0)
+		return nslab_err_setx(err, EINVAL, "spawn: a relayed spawn needs a PID namespace");
+	if (o.userns_fd >= 0 && same_ns(o.userns_fd, "/proc/self/ns/user"))
+		o.userns_fd = -1; /* entering one's own user namespace is EINVAL */
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nslab_err_set(err, errno, "spawn: pipe2");
+	rd = pipefd[0];
+	wr = pipefd[1];
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return nslab_err_set(err, errno, "spawn: pipe2");
+	status_rd = pipefd[0];
+	status_wr = pipefd[1];
+	pid = clone_with_pidfd(&pidfd);
+	if (pid == 0) {
+		(void)close(rd);
+		(void)close(status_rd);
+		relay_main(&o, parent, wr, status_wr);
+	}
+	if (pid < 0)
+		return nslab_err_set(err, errno, "spawn '%s': clone3", o.argv[0]);
+	wr = close_fd(wr);
+	status_wr = close_fd(status_wr);
+	r = read_child_error(rd, err);
+	if (r >= 0)
+		r = read_relayed_pid(status_rd, &cmd_pid, err);
+	if (r < 0) {
+		(void)spawn_wait(pidfd, &status, NULL);
+		(void)close(pidfd);
+		return r;
+	}
+	*ret = (struct spawn_relay){ .helper_pid = pid,
+				     .helper_pidfd = pidfd,
+				     .cmd_pid = cmd_pid,
+				     .status_fd = TAKE_FD(status_rd) };
+	return 0;
+}
+
+int spawn_relay_wait(struct spawn_relay *rel, int *ret_status, nslab_error *err)
+{
+	int helper_status, cmd_status;
+	ssize_t n;
+	int r = spawn_wait(rel->helper_pidfd, &helper_status, err);
+
+	if (r >= 0) {
+		do
+			n = read(rel->status_fd, &cmd_status, sizeof(cmd_status));
+		while (n < 0 && errno == EINTR);
+		*ret_status = n == (ssize_t)sizeof(cmd_status) ? cmd_status : helper_status;
+	}
+	rel->helper_pidfd = close_fd(rel->helper_pidfd);
+	rel->status_fd = close_fd(rel->status_fd);
+	return r;
 }
 
 int spawn_wait(int pidfd, int *ret_status, nslab_error *err)
