@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # install: the README's plain `meson setup` (man pages on because scdoc is
 # there), `make install PREFIX=...` into a private prefix, then what a user of
 # the package relies on: the nslab command, libnslab.so.0 (SONAME, symlinks,

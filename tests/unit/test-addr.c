@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/addr: prefix parsing (good and bad text, bounds of the length), formatting,
  * network and overlap tests, subnet and host carving at their bounds, and that

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * The error API: codes returned and stored, "fmt: strerror" composition,
  * prefixes, truncation at NSLAB_ERROR_MSG_MAX, err == NULL, and that only a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/hash: known values (FNV-1a 64 and splitmix64 are published algorithms;
  * MACs must stay the same across releases, so they are pinned here), the
