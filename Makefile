@@ -1,8 +1,9 @@
 # nslab: the two commands of the README, and a few more. Meson does the building.
 BUILD ?= build
+PREFIX ?= /usr/local
 MESON_TEST = meson test -C $(BUILD) --print-errorlogs --no-rebuild
 
-.PHONY: all deps build test test-root test-rootless demo bench clean format
+.PHONY: all deps build install test test-root test-rootless demo bench clean format
 
 all: build
 
@@ -14,6 +15,13 @@ $(BUILD)/build.ninja:
 
 build: deps $(BUILD)/build.ninja
 	ninja -C $(BUILD)
+
+# The command, libnslab.so.0, include/nslab, nslab.pc and the man pages under
+# PREFIX (the build directory is reconfigured for it), staged under DESTDIR if
+# set. Builds what is missing but installs no packages (that is `make deps`).
+install: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(abspath $(PREFIX))
+	meson install -C $(BUILD) $(if $(DESTDIR),--destdir $(abspath $(DESTDIR)))
 
 # Every suite as root, then the integration and end-to-end suites again as an
 # unprivileged user (rootless mode, through `setpriv`).

@@ -15,6 +15,7 @@
 #include "fwtest/run.h"
 #include "fwtest/suite.h"
 #include "nslab/nslab.h"
+#include "nslab-test.h"
 
 #define CHECK(cond, ...)                                                     \
 	do {                                                                 \
@@ -122,21 +123,6 @@ static enum fw_status expected_status(const char *name)
 	return FW_STATUS_PASS;
 }
 
-static void enter_sandbox(void)
-{
-	nslab_error err = { 0 };
-
-	/* root: a private netns of our own; rootless: a user namespace first */
-	if (nslab_bootstrap(&err) < 0) {
-		fprintf(stderr, "SKIP: %s\n", err.msg);
-		exit(getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77);
-	}
-	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "SKIP: unshare(CLONE_NEWNET): %s\n", strerror(errno));
-		exit(getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77);
-	}
-}
-
 int main(void)
 {
 	struct fw_suite *suite = NULL;
@@ -144,7 +130,8 @@ int main(void)
 	nslab_error err = { 0 };
 	unsigned wrong = 0;
 
-	enter_sandbox();
+	/* root: a private netns of our own; rootless: a user namespace first */
+	(void)nslab_test_enter_netns();
 	CHECK(fw_suite_parse_string(suite_text, strlen(suite_text), "engine.yaml", false, &suite,
 				    &err) == 0,
 	      "%s", err.msg);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "nslab/nslab.h"
+#include "nslab-test.h"
 
 #define CHECK(cond, ...)                                                     \
 	do {                                                                 \
@@ -205,13 +206,8 @@ static void test_outdir_logs(void)
 
 int main(void)
 {
-	nslab_error err = { 0 };
-	int r = nslab_bootstrap(&err);
+	int r = nslab_test_bootstrap();
 
-	if (r < 0) {
-		fprintf(stderr, "SKIP: %s\n", err.msg);
-		return getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77;
-	}
 	test_traffic();
 	test_failed_build_leaves_nothing();
 	test_free_kills_processes();

@@ -7,8 +7,8 @@
  * naming the failing request, link changes and sysctls.
  *
  * Exit status (Meson's exitcode protocol): 0 pass, 1 fail, 77 skip (no
- * privileges for a network namespace), 99 if NSLAB_TEST_REQUIRE_PRIV is set and
- * the test would have been skipped.
+ * network namespace on this host), 99 if NSLAB_TEST_REQUIRE_PRIV is set and the
+ * test would have been skipped, or if the setup failed (nslab-test.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +23,7 @@
 #include <linux/rtnetlink.h>
 #include <libmnl/libmnl.h>
 
+#include "nslab-test.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
@@ -58,48 +59,6 @@ static const uint8_t mac_nb[6] = { 2, 0, 0, 0, 1, 0x22 };
 static int fd_a = -1, fd_b = -1;
 
 /* ----------------------------------------------------------- namespaces */
-
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -1;
-}
-
-/* Without root: a user namespace mapping us to 0 gives CAP_NET_ADMIN over new netns. */
-static int enter_userns(void)
-{
-	char map[64];
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-
-	if (unshare(CLONE_NEWUSER) < 0)
-		return -1;
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)uid);
-	if (write_file("/proc/self/uid_map", map) < 0)
-		return -1;
-	(void)write_file("/proc/self/setgroups", "deny");
-	snprintf(map, sizeof(map), "0 %u 1", (unsigned)gid);
-	return write_file("/proc/self/gid_map", map);
-}
-
-static void enter_netns(void)
-{
-	int e;
-
-	if (unshare(CLONE_NEWNET) == 0)
-		return;
-	e = errno;
-	if (e == EPERM && enter_userns() == 0 && unshare(CLONE_NEWNET) == 0)
-		return;
-	fprintf(stderr, "SKIP: unshare(CLONE_NEWNET): %s\n", strerrordesc_np(e));
-	exit(getenv("NSLAB_TEST_REQUIRE_PRIV") ? 99 : 77);
-}
 
 static void enter(int fd)
 {
@@ -614,7 +573,7 @@ int main(void)
 	int br;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	enter_netns();
+	(void)nslab_test_enter_netns();
 	fd_a = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	CHECK(fd_a >= 0, "open netns: %s", strerror(errno));
 	CHECK(unshare(CLONE_NEWNET) == 0, "second netns: %s", strerror(errno));
