@@ -4,7 +4,7 @@
 # 0, every option with an aligned description), help COMMAND, --version,
 # global -v after the command, "did you mean", exit status 2 for every usage
 # error, the messages that say what to type instead, options after exec's
-# command left alone.
+# command left alone, and the shell completions.
 # Not tested: the refusal to run with AT_SECURE (setuid or file capabilities),
 # which needs a setuid copy of the binary.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
@@ -211,5 +211,50 @@ else
 	log "note: no network namespaces here; nslab test SUITE -v not run"
 fi
 
+# --- shell completions ---
+COMP="$SRCDIR/completions"
+if bash -n "$COMP/nslab.bash"; then ok "bash completion parses"; else bad "bash -n nslab.bash failed"; fi
+# shellcheck disable=SC2016 # expanded by bash
+out=$(NSLAB_BIN="$NSLAB" bash -c '
+	. "$1" || exit 1
+	complete -p nslab || exit 1
+	COMP_WORDS=(nslab st); COMP_CWORD=1; _nslab; echo "commands: ${COMPREPLY[*]}"
+	COMP_WORDS=(nslab test --fo); COMP_CWORD=2; _nslab; echo "options: ${COMPREPLY[*]}"
+	COMP_WORDS=(nslab test --format js); COMP_CWORD=3; _nslab; echo "formats: ${COMPREPLY[*]}"
+	COMP_WORDS=(nslab exec lab node -- ech); COMP_CWORD=5; _nslab; echo "exec: ${COMPREPLY[*]}"
+' sh "$COMP/nslab.bash" 2>&1)
+echo "$out" | grep -q "^complete -F _nslab nslab" || bad "complete -p nslab after sourcing: $out"
+echo "$out" | grep -qx "commands: status" || bad "bash: nslab st<TAB>: $out"
+echo "$out" | grep -qx "options: --format" || bad "bash: nslab test --fo<TAB>: $out"
+echo "$out" | grep -qx "formats: json" || bad "bash: nslab test --format j<TAB>: $out"
+echo "$out" | grep -q "^exec: .*echo" || bad "bash: nslab exec lab node -- ech<TAB>: $out"
+ok "bash completion: $(echo "$out" | tr '\n' ';')"
+# lab and node names, from a lab that is up
+if { is_root && unshare -n true; } 2>/dev/null || unshare -Urn true 2>/dev/null; then
+	L=$(new_lab_name cli)
+	lab_up "$SRCDIR/examples/two-hosts.yaml" "$L"
+	# shellcheck disable=SC2016 # expanded by bash
+	out=$(bash -c '
+		. "$1" || exit 1
+		COMP_WORDS=("$2" status "${3%???}"); COMP_CWORD=2; _nslab; echo "labs: ${COMPREPLY[*]}"
+		COMP_WORDS=("$2" exec -v "$3" ""); COMP_CWORD=4; _nslab; echo "nodes: ${COMPREPLY[*]}"
+		COMP_WORDS=("$2" shell "$3" al); COMP_CWORD=3; _nslab; echo "node: ${COMPREPLY[*]}"
+	' sh "$COMP/nslab.bash" "$NSLAB" "$L" 2>&1)
+	echo "$out" | grep -qx "labs: .*$L.*" || bad "bash: nslab status LAB-PREFIX<TAB>: $out"
+	echo "$out" | grep -qx "nodes: gw alice bob" || bad "bash: nslab exec LAB <TAB>: $out"
+	echo "$out" | grep -qx "node: alice" || bad "bash: nslab shell LAB al<TAB>: $out"
+	ok "bash completion of labs and nodes: $(echo "$out" | tr '\n' ';')"
+	"$NSLAB" down "$L" || bad "nslab down $L failed"
+fi
+if command -v zsh >/dev/null 2>&1; then
+	zsh -n "$COMP/_nslab" && ok "zsh completion parses" || bad "zsh -n _nslab failed"
+else
+	log "note: zsh is not installed; _nslab not checked"
+fi
+if command -v fish >/dev/null 2>&1; then
+	fish -n "$COMP/nslab.fish" && ok "fish completion parses" || bad "fish -n nslab.fish failed"
+else
+	log "note: fish is not installed; nslab.fish not checked"
+fi
 log "not tested: AT_SECURE (setuid/file capabilities) refusal, which needs a setuid copy"
 finish
