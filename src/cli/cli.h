@@ -9,27 +9,85 @@
 
 #define EXIT_USAGE 2
 
-struct cli_cmd {
+/* cli_parse() and option handlers: go on parsing (any other value is an exit status). */
+#define CLI_GO_ON (-1)
+/* Keys of long-only options start here (short ones are their letter). */
+#define CLI_LONG  256
+
+/**
+ * struct cli_opt - one option of a command, for getopt_long() and for --help
+ * @key:  the short option letter, or CLI_LONG + n for a long-only option; 0 ends a table
+ * @name: the long name, without "--"
+ * @arg:  the argument's name in the help ("FILE"), NULL for a flag
+ * @help: one line for --help
+ */
+struct cli_opt {
+	int key;
 	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *usage;
+	const char *arg;
 	const char *help;
 };
 
+/**
+ * struct cli_cmd - a subcommand
+ * @name:  what the user types; NULL for nslab itself (its global options)
+ * @run:   the command; argv[0] is @name
+ * @forms: the synopsis lines after "nslab NAME", NULL-terminated; the first is the command list's
+ * @help:  one line for the command list and the top of --help
+ * @opts:  its options (besides -h and -v, which every command takes), NULL if none
+ * @lead:  with @verbatim: operands taken before the rest of argv, which is passed on untouched
+ * @verbatim: stop taking options after @lead operands or "--" (exec: the rest is a command)
+ */
+struct cli_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *const *forms;
+	const char *help;
+	const struct cli_opt *opts;
+	int lead;
+	bool verbatim;
+};
+
+/**
+ * struct cli_args - what cli_parse() left after the options
+ * @ops:    the operands (argv reordered: points into it)
+ * @n_ops:  how many
+ * @rest:   @verbatim commands: the words after the lead operands (and "--"), NULL-terminated
+ * @n_rest: how many
+ * @dashdash: a "--" ended the options
+ */
+struct cli_args {
+	char **ops;
+	int n_ops;
+	char **rest;
+	int n_rest;
+	bool dashdash;
+};
+
+typedef int (*cli_opt_fn)(int key, char *arg, void *data);
+
 extern int cli_verbose;
+extern const struct cli_cmd cli_cmd_up, cli_cmd_down, cli_cmd_ls, cli_cmd_status, cli_cmd_exec,
+	cli_cmd_shell, cli_cmd_cleanup, cli_cmd_test, cli_cmd_trace;
 
 /* Print "nslab: <msg>" once and return the exit status to use. */
 int cli_fail(const nslab_error *err, int status);
-int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "nslab CMD: <msg>", the command's synopsis and where its help is; return EXIT_USAGE. */
+int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print "nslab CMD: <msg>" alone (the message says what to do); return EXIT_USAGE. */
+int cli_input_error(const struct cli_cmd *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* Turn a waitpid() status into the shell's convention (128 + signal). */
 int cli_exit_status(int status);
 
-int cmd_up(int argc, char **argv);
-int cmd_down(int argc, char **argv);
-int cmd_ls(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_exec(int argc, char **argv);
-int cmd_shell(int argc, char **argv);
-int cmd_cleanup(int argc, char **argv);
-int cmd_test(int argc, char **argv);
-int cmd_trace(int argc, char **argv);
+int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *data,
+	      struct cli_args *ret);
+/* Print a command's synopsis, its line of description and every option (--help). */
+void cli_help(const struct cli_cmd *cmd, FILE *f);
+/* "options:" and one aligned line per option. */
+void cli_print_opts(const struct cli_cmd *cmd, FILE *f);
+/* nslab's own usage: global options and every command (nslab.c). */
+void cli_main_usage(FILE *f);
+/* The candidate closest to @word by edit distance or as its prefix, NULL if none is close. */
+const char *cli_closest(const char *word, const char *const *cands, size_t n);

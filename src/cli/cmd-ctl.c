@@ -6,25 +6,87 @@
 #include <errno.h>
 #include <string.h>
 
-int cmd_down(int argc, char **argv)
+static int cmd_down(int argc, char **argv);
+static int cmd_ls(int argc, char **argv);
+static int cmd_status(int argc, char **argv);
+static int cmd_exec(int argc, char **argv);
+static int cmd_shell(int argc, char **argv);
+static int cmd_cleanup(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_down = {
+	.name = "down",
+	.run = cmd_down,
+	.forms = (const char *const[]){ "LAB", NULL },
+	.help = "tear a lab down (returns once it is gone)",
+};
+
+const struct cli_cmd cli_cmd_ls = {
+	.name = "ls",
+	.run = cmd_ls,
+	.forms = (const char *const[]){ "", NULL },
+	.help = "list your labs that are up",
+};
+
+enum { OPT_JSON = CLI_LONG };
+
+const struct cli_cmd cli_cmd_status = {
+	.name = "status",
+	.run = cmd_status,
+	.forms = (const char *const[]){ "LAB [--json]", NULL },
+	.help = "nodes, interfaces and addresses of a lab",
+	.opts = (const struct cli_opt[]){ { OPT_JSON, "json", NULL, "the lab's state as JSON" },
+					  { 0 } },
+};
+
+const struct cli_cmd cli_cmd_exec = {
+	.name = "exec",
+	.run = cmd_exec,
+	.forms = (const char *const[]){ "LAB NODE -- CMD [ARG...]", NULL },
+	.help = "run a command inside a node (its exit status is the command's)",
+	.lead = 2,
+	.verbatim = true,
+};
+
+const struct cli_cmd cli_cmd_shell = {
+	.name = "shell",
+	.run = cmd_shell,
+	.forms = (const char *const[]){ "LAB NODE", NULL },
+	.help = "an interactive shell ($SHELL or /bin/sh) inside a node",
+};
+
+const struct cli_cmd cli_cmd_cleanup = {
+	.name = "cleanup",
+	.run = cmd_cleanup,
+	.forms = (const char *const[]){ "[LAB]", NULL },
+	.help = "remove what `up --persist` left in /run/netns",
+};
+
+static int cmd_down(int argc, char **argv)
 {
 	nslab_error err = { 0 };
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_down, argc, argv, NULL, NULL, &a);
 
-	if (argc != 2)
-		return cli_usage_error("down", "expected one lab name");
-	if (nslab_ctl_down(argv[1], &err) < 0)
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops != 1)
+		return cli_usage_error(&cli_cmd_down, "expected one lab name");
+	if (nslab_ctl_down(a.ops[0], &err) < 0)
 		return cli_fail(&err, 1);
 	return 0;
 }
 
-int cmd_ls(int argc, char **argv)
+static int cmd_ls(int argc, char **argv)
 {
 	nslab_error err = { 0 };
+	struct cli_args a;
 	char **names;
+	int r = cli_parse(&cli_cmd_ls, argc, argv, NULL, NULL, &a);
 
-	(void)argv;
-	if (argc != 1)
-		return cli_usage_error("ls", "no arguments expected");
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops)
+		return cli_usage_error(&cli_cmd_ls, "no arguments expected");
 	if (nslab_ctl_list(&names, &err) < 0)
 		return cli_fail(&err, 1);
 	for (char **n = names; *n; n++)
@@ -33,26 +95,28 @@ int cmd_ls(int argc, char **argv)
 	return 0;
 }
 
-int cmd_status(int argc, char **argv)
+static int status_opt(int key, char *arg, void *data)
+{
+	(void)arg;
+	if (key == OPT_JSON)
+		*(bool *)data = true;
+	return CLI_GO_ON;
+}
+
+static int cmd_status(int argc, char **argv)
 {
 	nslab_error err = { 0 };
+	struct cli_args a;
 	bool json = false;
-	const char *lab = NULL;
 	char *text;
+	int r = cli_parse(&cli_cmd_status, argc, argv, status_opt, &json, &a);
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (argv[i][0] == '-')
-			return cli_usage_error("status", "unknown option '%s'", argv[i]);
-		else if (!lab)
-			lab = argv[i];
-		else
-			return cli_usage_error("status", "unexpected argument '%s'", argv[i]);
-	}
-	if (!lab)
-		return cli_usage_error("status", "expected a lab name");
-	if ((json ? nslab_ctl_status(lab, &text, &err) : nslab_ctl_table(lab, &text, &err)) < 0)
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops != 1)
+		return cli_usage_error(&cli_cmd_status, "expected one lab name");
+	if ((json ? nslab_ctl_status(a.ops[0], &text, &err)
+		  : nslab_ctl_table(a.ops[0], &text, &err)) < 0)
 		return cli_fail(&err, 1);
 	fputs(text, stdout);
 	if (json)
@@ -72,36 +136,51 @@ static int run_in_node(const char *lab, const char *node, char **cmd)
 	return cli_exit_status(status);
 }
 
-int cmd_exec(int argc, char **argv)
+/* Options are taken up to NODE; what follows (after an optional "--") is the command's. */
+static int cmd_exec(int argc, char **argv)
 {
-	int cmd = 3;
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_exec, argc, argv, NULL, NULL, &a);
 
-	if (argc < 4)
-		return cli_usage_error("exec", "expected LAB NODE -- CMD");
-	if (strcmp(argv[3], "--") == 0)
-		cmd = 4;
-	if (cmd >= argc)
-		return cli_usage_error("exec", "missing the command after '--'");
-	return run_in_node(argv[1], argv[2], argv + cmd);
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops == 0)
+		return cli_usage_error(&cli_cmd_exec,
+				       "expected a lab name, a node name and a command");
+	if (a.n_ops == 1)
+		return cli_usage_error(&cli_cmd_exec, "expected a node name after the lab '%s'%s",
+				       a.ops[0], a.dashdash ? ", before '--'" : "");
+	if (a.n_rest == 0)
+		return cli_usage_error(&cli_cmd_exec, "expected a command to run%s",
+				       a.dashdash ? " after '--'" : "");
+	return run_in_node(a.ops[0], a.ops[1], a.rest);
 }
 
-int cmd_shell(int argc, char **argv)
+static int cmd_shell(int argc, char **argv)
 {
 	char *shell = getenv("SHELL");
 	char *cmd[] = { shell && *shell ? shell : "/bin/sh", NULL };
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_shell, argc, argv, NULL, NULL, &a);
 
-	if (argc != 3)
-		return cli_usage_error("shell", "expected LAB NODE");
-	return run_in_node(argv[1], argv[2], cmd);
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops != 2)
+		return cli_usage_error(&cli_cmd_shell, "expected LAB NODE");
+	return run_in_node(a.ops[0], a.ops[1], cmd);
 }
 
-int cmd_cleanup(int argc, char **argv)
+static int cmd_cleanup(int argc, char **argv)
 {
 	nslab_error err = { 0 };
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_cleanup, argc, argv, NULL, NULL, &a);
 
-	if (argc > 2)
-		return cli_usage_error("cleanup", "expected at most one lab name");
-	if (nslab_cleanup(argc == 2 ? argv[1] : NULL, &err) < 0)
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops > 1)
+		return cli_usage_error(&cli_cmd_cleanup, "expected at most one lab name");
+	if (nslab_cleanup(a.n_ops ? a.ops[0] : NULL, &err) < 0)
 		return cli_fail(&err, 1);
 	return 0;
 }

@@ -10,9 +10,10 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <getopt.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "shared/macro.h"
 
@@ -76,71 +77,195 @@ static int parse_format(const char *s, enum nslab_fwtest_format *ret)
 			*ret = (enum nslab_fwtest_format)i;
 			return 0;
 		}
-	return cli_usage_error("test", "unknown format '%s' (text, tap, junit, json)", s);
+	return cli_usage_error(&cli_cmd_test, "unknown format '%s' (text, tap, junit, json)", s);
+}
+
+enum { OPT_COVERAGE = CLI_LONG, OPT_CHECK, OPT_COMPARE, OPT_ALLOW_INCLUDE, OPT_TOPOLOGY };
+
+static int cmd_test(int argc, char **argv);
+static int cmd_trace(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_test = {
+	.name = "test",
+	.run = cmd_test,
+	.forms = (const char *const[]){ "SUITE [OPTIONS]", "--check RULES",
+					"--compare OLD NEW SUITE [OPTIONS]", NULL },
+	.help = "run firewall tests: nftables rulesets against crafted packets and flows",
+	.opts =
+		(const struct cli_opt[]){
+			{ 'f', "format", "F", "report format: text (default), tap, junit or json" },
+			{ 'o', "output", "FILE",
+			  "write the report to FILE; the test lines still go to stdout" },
+			{ OPT_COVERAGE, "coverage", NULL,
+			  "add every rule with its hit count to the report" },
+			{ 'k', "only", "TEXT", "run only the tests whose name contains TEXT" },
+			{ 'q', "quiet", NULL, "print only the tests that did not pass" },
+			{ OPT_CHECK, "check", "RULES",
+			  "only load the ruleset RULES; errors at FILE:LINE:COL" },
+			{ OPT_COMPARE, "compare", NULL,
+			  "list the packets whose verdict differs, OLD vs NEW" },
+			{ OPT_ALLOW_INCLUDE, "allow-include", NULL,
+			  "accept `include` in rulesets" },
+			{ 0 } },
+};
+
+const struct cli_cmd cli_cmd_trace = {
+	.name = "trace",
+	.run = cmd_trace,
+	.forms = (const char *const[]){ "--rules RULES [--topology T] PACKET", NULL },
+	.help = "one packet through a ruleset, every trace event shown",
+	.opts = (const struct cli_opt[]){ { 'r', "rules", "RULES",
+					    "the nftables ruleset file (required)" },
+					  { 't', "topology", "T",
+					    "direct (default: rules in the target) or gateway" },
+					  { OPT_ALLOW_INCLUDE, "allow-include", NULL,
+					    "accept `include` in the ruleset" },
+					  { 0 } },
+};
+
+struct test_parse {
+	struct test_opts *o;
+	bool compare;
+};
+
+static int test_opt(int key, char *arg, void *data)
+{
+	struct test_parse *p = data;
+	struct test_opts *o = p->o;
+
+	switch (key) {
+	case 'k':
+		o->only = arg;
+		break;
+	case 'f':
+		return parse_format(arg, &o->format) == 0 ? CLI_GO_ON : EXIT_USAGE;
+	case 'o':
+		o->output = arg;
+		break;
+	case OPT_COVERAGE:
+		o->coverage = true;
+		break;
+	case OPT_CHECK:
+		o->check = arg;
+		break;
+	case OPT_COMPARE:
+		p->compare = true;
+		break;
+	case OPT_ALLOW_INCLUDE:
+		o->flags |= NSLAB_FWTEST_ALLOW_INCLUDE;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	}
+	return CLI_GO_ON;
+}
+
+DEFINE_CLEANUP_FUNC(FILE, fclose)
+
+/*
+ * The first word of @path that is not blank or in a comment, into @buf; false if it cannot be
+ * read. Enough to tell an nftables ruleset ("table", "flush", ...) from a YAML suite ("rules:").
+ */
+static bool first_word(const char *path, char *buf, size_t size)
+{
+	_cleanup_(fclosep) FILE *f = fopen(path, "re");
+	char line[512];
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		char *w = line + strspn(line, " \t\r\n");
+
+		if (!*w || *w == '#' || strncmp(w, "---", 3) == 0)
+			continue;
+		w[strcspn(w, " \t\r\n")] = '\0';
+		snprintf(buf, size, "%s", w);
+		return true;
+	}
+	return false;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+
+	return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+static bool looks_like_ruleset(const char *path)
+{
+	static const char *const words[] = { "table",  "flush",	 "add",	   "define", "include",
+					     "delete", "insert", "create", "destroy" };
+	char w[64];
+
+	if (has_suffix(path, ".nft"))
+		return true;
+	if (has_suffix(path, ".yaml") || has_suffix(path, ".yml") ||
+	    !first_word(path, w, sizeof(w)))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		if (strcmp(w, words[i]) == 0)
+			return true;
+	return false;
+}
+
+static bool looks_like_suite(const char *path)
+{
+	char w[64];
+
+	if (has_suffix(path, ".yaml") || has_suffix(path, ".yml"))
+		return true;
+	if (has_suffix(path, ".nft") || !first_word(path, w, sizeof(w)))
+		return false;
+	return has_suffix(w, ":");
+}
+
+/* Rulesets and suites where they belong, with what to type instead when they are swapped. */
+static int check_files(const struct test_opts *o)
+{
+	const char *rules[] = { o->check, o->old_rules, o->new_rules };
+
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
+		if (rules[i] && looks_like_suite(rules[i]))
+			return cli_input_error(&cli_cmd_test,
+					       "'%s' is a test suite, not a ruleset: run it with "
+					       "`nslab test %s`",
+					       rules[i], rules[i]);
+	if (o->suite && looks_like_ruleset(o->suite))
+		return cli_input_error(
+			&cli_cmd_test,
+			"'%s' is an nftables ruleset, not a test suite: check that it "
+			"loads with `nslab test --check %s`",
+			o->suite, o->suite);
+	return CLI_GO_ON;
 }
 
 static int parse_test(int argc, char **argv, struct test_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "coverage", no_argument, NULL, 'c' },
-		{ "check", required_argument, NULL, 'C' },
-		{ "compare", no_argument, NULL, 'm' },
-		{ "allow-include", no_argument, NULL, 'i' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "only", required_argument, NULL, 'k' },
-		{ NULL, 0, NULL, 0 },
-	};
-	bool compare = false;
-	int c;
+	struct test_parse p = { .o = o };
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_test, argc, argv, test_opt, &p, &a);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:qk:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'k':
-			o->only = optarg;
-			break;
-		case 'f':
-			if (parse_format(optarg, &o->format) != 0)
-				return EXIT_USAGE;
-			break;
-		case 'o':
-			o->output = optarg;
-			break;
-		case 'c':
-			o->coverage = true;
-			break;
-		case 'C':
-			o->check = optarg;
-			break;
-		case 'm':
-			compare = true;
-			break;
-		case 'i':
-			o->flags |= NSLAB_FWTEST_ALLOW_INCLUDE;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		default:
-			return cli_usage_error("test", "bad option");
-		}
+	if (r != CLI_GO_ON)
+		return r;
+	if (o->check) {
+		if (a.n_ops)
+			return cli_usage_error(&cli_cmd_test,
+					       "--check takes one ruleset and no suite ('%s')",
+					       a.ops[0]);
+	} else if (p.compare) {
+		if (a.n_ops != 3)
+			return cli_usage_error(&cli_cmd_test, "--compare takes OLD NEW SUITE");
+		o->old_rules = a.ops[0];
+		o->new_rules = a.ops[1];
+		o->suite = a.ops[2];
+	} else if (a.n_ops != 1) {
+		return cli_usage_error(&cli_cmd_test, "expected one suite file");
+	} else {
+		o->suite = a.ops[0];
 	}
-	if (o->check)
-		return optind == argc ? 0 : cli_usage_error("test", "--check takes one ruleset");
-	if (compare) {
-		if (argc - optind != 3)
-			return cli_usage_error("test", "--compare takes OLD.nft NEW.nft SUITE");
-		o->old_rules = argv[optind];
-		o->new_rules = argv[optind + 1];
-		o->suite = argv[optind + 2];
-		return 0;
-	}
-	if (optind != argc - 1)
-		return cli_usage_error("test", "expected one suite file");
-	o->suite = argv[optind];
-	return 0;
+	return check_files(o);
 }
 
 /* A bad file or value from the user (exit 2), rather than a failure of the machinery. */
@@ -256,13 +381,13 @@ static int compare(const struct test_opts *o)
 	return r ? r : (differ ? 1 : 0);
 }
 
-int cmd_test(int argc, char **argv)
+static int cmd_test(int argc, char **argv)
 {
 	struct test_opts o = { 0 };
 	nslab_error err = { 0 };
 	int r = parse_test(argc, argv, &o);
 
-	if (r)
+	if (r != CLI_GO_ON)
 		return r;
 	if (nslab_bootstrap(&err) < 0)
 		return cli_fail(&err, 1);
@@ -273,41 +398,89 @@ int cmd_test(int argc, char **argv)
 	return run_suite(&o);
 }
 
-/* nslab trace --rules FILE [--topology direct|gateway] 'PACKET' */
-int cmd_trace(int argc, char **argv)
+/*
+ * tcp and udp endpoints have a port, so an IPv6 address needs brackets: '2001:db8::1:80' is an
+ * address without a port. Say how to write it rather than "needs dport".
+ */
+static int check_packet(const char *packet)
 {
-	static const struct option longopts[] = {
-		{ "rules", required_argument, NULL, 'r' },
-		{ "topology", required_argument, NULL, 't' },
-		{ "allow-include", no_argument, NULL, 'i' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *rules = NULL, *topology = NULL;
-	nslab_error err = { 0 };
-	unsigned flags = 0;
-	int c, r;
+	char buf[256], *save = NULL, *proto, *w;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "r:t:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			rules = optarg;
-			break;
-		case 't':
-			topology = optarg;
-			break;
-		case 'i':
-			flags |= NSLAB_FWTEST_ALLOW_INCLUDE;
-			break;
-		default:
-			return cli_usage_error("trace", "bad option");
-		}
+	snprintf(buf, sizeof(buf), "%s", packet);
+	proto = strtok_r(buf, " \t", &save);
+	if (!proto || (strcasecmp(proto, "tcp") != 0 && strcasecmp(proto, "udp") != 0))
+		return CLI_GO_ON;
+	while ((w = strtok_r(NULL, " \t", &save))) {
+		char *colon = strrchr(w, ':');
+		struct in6_addr a6;
+
+		if (strchr(w, '[') || !colon || colon == strchr(w, ':'))
+			continue;
+		*colon = '\0';
+		if (colon[1] && strspn(colon + 1, "0123456789") == strlen(colon + 1) &&
+		    inet_pton(AF_INET6, w, &a6) == 1)
+			return cli_input_error(&cli_cmd_trace,
+					       "'%s:%s': write an IPv6 address with a port in "
+					       "brackets: [%s]:%s",
+					       w, colon + 1, w, colon + 1);
+		*colon = ':';
+		return cli_input_error(&cli_cmd_trace,
+				       "'%s': write an IPv6 address with a port in brackets: "
+				       "[ADDRESS]:PORT",
+				       w);
 	}
-	if (!rules || optind != argc - 1)
-		return cli_usage_error("trace", "expected --rules FILE and one packet");
+	return CLI_GO_ON;
+}
+
+struct trace_opts {
+	const char *rules, *topology;
+	unsigned flags;
+};
+
+static int trace_opt(int key, char *arg, void *data)
+{
+	struct trace_opts *o = data;
+
+	switch (key) {
+	case 'r':
+		o->rules = arg;
+		break;
+	case 't':
+		o->topology = arg;
+		break;
+	case OPT_ALLOW_INCLUDE:
+		o->flags |= NSLAB_FWTEST_ALLOW_INCLUDE;
+		break;
+	}
+	return CLI_GO_ON;
+}
+
+/* nslab trace --rules FILE [--topology direct|gateway] 'PACKET' */
+static int cmd_trace(int argc, char **argv)
+{
+	struct trace_opts o = { 0 };
+	nslab_error err = { 0 };
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_trace, argc, argv, trace_opt, &o, &a);
+
+	if (r != CLI_GO_ON)
+		return r;
+	if (!o.rules)
+		return cli_usage_error(&cli_cmd_trace, "expected --rules FILE");
+	if (a.n_ops != 1)
+		return cli_usage_error(&cli_cmd_trace, "expected one packet, quoted: 'tcp "
+						       "10.0.0.1:40000 > 10.0.0.2:22 S'");
+	if (looks_like_suite(o.rules))
+		return cli_input_error(&cli_cmd_trace,
+				       "'%s' is a test suite, not a ruleset: run it with "
+				       "`nslab test %s`",
+				       o.rules, o.rules);
+	r = check_packet(a.ops[0]);
+	if (r != CLI_GO_ON)
+		return r;
 	if (nslab_bootstrap(&err) < 0)
 		return cli_fail(&err, 1);
-	r = nslab_fwtest_trace(rules, argv[optind], topology, flags, stdout, &err);
+	r = nslab_fwtest_trace(o.rules, a.ops[0], o.topology, o.flags, stdout, &err);
 	if (r < 0)
 		return cli_fail(&err, is_input_error(r) ? EXIT_USAGE : 1);
 	return 0;

@@ -6,7 +6,6 @@
  */
 #include "cli.h"
 
-#include <getopt.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,46 +42,65 @@ static void on_log(int level, const char *msg, void *data)
 	fprintf(stderr, "nslab: debug: %s\n", msg);
 }
 
+enum { OPT_PERSIST = CLI_LONG };
+
+static int cmd_up(int argc, char **argv);
+
+const struct cli_cmd cli_cmd_up = {
+	.name = "up",
+	.run = cmd_up,
+	.forms = (const char *const[]){ "FILE [OPTIONS]", NULL },
+	.help = "build a lab from a YAML file and hold it until Ctrl-C or `nslab down`",
+	.opts =
+		(const struct cli_opt[]){
+			{ 'd', "detach", NULL,
+			  "return once the lab is ready; the supervisor stays behind" },
+			{ 'n', "name", "N", "name the lab N instead of the file's lab: or stem" },
+			{ 'o', "outdir", "DIR",
+			  "write events.jsonl, state.json and logs into DIR" },
+			{ OPT_PERSIST, "persist", NULL,
+			  "root only: name namespaces /run/netns/LAB-NODE" },
+			{ 'q', "quiet", NULL, "print no table" },
+			{ 0 } },
+};
+
+static int up_opt(int key, char *arg, void *data)
+{
+	struct up_opts *o = data;
+
+	switch (key) {
+	case 'd':
+		o->detach = true;
+		break;
+	case 'n':
+		o->name = arg;
+		break;
+	case 'o':
+		o->outdir = arg;
+		break;
+	case OPT_PERSIST:
+		o->persist = true;
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	}
+	return CLI_GO_ON;
+}
+
 static int parse_up(int argc, char **argv, struct up_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "detach", no_argument, NULL, 'd' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "outdir", required_argument, NULL, 'o' },
-		{ "persist", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int c;
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_up, argc, argv, up_opt, o, &a);
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "dn:o:q", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o->detach = true;
-			break;
-		case 'n':
-			o->name = optarg;
-			break;
-		case 'o':
-			o->outdir = optarg;
-			break;
-		case 'p':
-			o->persist = true;
-			break;
-		case 'q':
-			o->quiet = true;
-			break;
-		default:
-			return cli_usage_error("up", "bad option");
-		}
-	}
-	if (optind != argc - 1)
-		return cli_usage_error("up", "expected one lab file");
-	o->file = argv[optind];
+	if (r != CLI_GO_ON)
+		return r;
+	if (a.n_ops != 1)
+		return cli_usage_error(&cli_cmd_up, "expected one lab file");
+	o->file = a.ops[0];
 	if (!o->outdir)
 		o->outdir = getenv("NSLAB_OUTDIR");
-	return 0;
+	return CLI_GO_ON;
 }
 
 /* Describe, name, claim the socket, build: the lab or an exit status. */
@@ -209,12 +227,12 @@ static int up_detach(const struct up_opts *o)
 	return cli_exit_status(status) ?: 1;
 }
 
-int cmd_up(int argc, char **argv)
+static int cmd_up(int argc, char **argv)
 {
 	struct up_opts o = { 0 };
 	int r = parse_up(argc, argv, &o);
 
-	if (r)
+	if (r != CLI_GO_ON)
 		return r;
 	if (o.detach)
 		return up_detach(&o);

@@ -1,0 +1,137 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bash completion for nslab(1): commands, their options, lab names (nslab ls),
+# node names (nslab status LAB --json) and files.
+
+# _nslab_nodes NSLAB LAB: the routers and devices of a lab that is up.
+_nslab_nodes()
+{
+	"$1" status "$2" --json 2>/dev/null |
+		grep -oE '"name":"[^"]*","kind":"(router|device)"' | cut -d'"' -f4
+}
+
+# _nslab_files EXT...: files with those extensions, and directories.
+_nslab_files()
+{
+	if declare -F _filedir >/dev/null; then
+		local IFS='|'
+		_filedir "@($*)"
+	else
+		local IFS=$'\n'
+		COMPREPLY=($(compgen -f -- "$cur"))
+	fi
+}
+
+_nslab()
+{
+	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
+	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
+	local commands="up ls status exec shell down cleanup test trace help version"
+	local common="-h --help -v --verbose"
+	local -a ops=()
+
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		case ${COMP_WORDS[i]} in
+		-*) ;;
+		*)
+			cmd=${COMP_WORDS[i]}
+			cmdi=$i
+			break
+			;;
+		esac
+	done
+	if [[ -z $cmd ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$common --version" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$commands" -- "$cur"))
+		fi
+		return
+	fi
+
+	# the operands before the word being completed (options and their values skipped)
+	for ((i = cmdi + 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ $cmd == exec && ($dashdash || ${#ops[@]} -ge 2) ]]; then
+			# after LAB NODE: an optional "--", then the command's words
+			[[ $w == -- && ! $dashdash && ${#ops[@]} -eq 2 ]] && dashdash=1 && continue
+			dashdash=1
+			ops+=("$w")
+			continue
+		fi
+		case $w in
+		--) dashdash=1 ;;
+		-n | --name | -o | --outdir | --output | -f | --format | -k | --only | --check | \
+			-r | --rules | -t | --topology) ((i++)) ;;
+		-*) ;;
+		*) ops+=("$w") ;;
+		esac
+	done
+
+	case $cmd in
+	exec)
+		if [[ $dashdash || ${#ops[@]} -ge 2 ]]; then
+			# the command in the node: a command name, then files
+			if [[ ${#ops[@]} -le 2 ]]; then
+				COMPREPLY=($(compgen -c -- "$cur"))
+			else
+				COMPREPLY=($(compgen -f -- "$cur"))
+			fi
+			return
+		fi
+		;;
+	esac
+
+	case $prev in
+	-f | --format)
+		[[ $cmd == test ]] && COMPREPLY=($(compgen -W "text tap junit json" -- "$cur")) && return
+		;;
+	-t | --topology)
+		[[ $cmd == trace ]] && COMPREPLY=($(compgen -W "direct gateway" -- "$cur")) && return
+		;;
+	--check | -r | --rules)
+		_nslab_files nft
+		return
+		;;
+	-o | --outdir | --output)
+		if [[ $cmd == up ]]; then
+			COMPREPLY=($(compgen -d -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		return
+		;;
+	-n | --name | -k | --only)
+		return
+		;;
+	esac
+
+	if [[ $cur == -* ]]; then
+		case $cmd in
+		up) w="-d --detach -n --name -o --outdir --persist -q --quiet" ;;
+		status) w="--json" ;;
+		exec) w="--" ;;
+		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
+		trace) w="-r --rules -t --topology --allow-include" ;;
+		*) w= ;;
+		esac
+		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))
+		return
+	fi
+
+	case $cmd in
+	up) _nslab_files yaml yml ;;
+	test) _nslab_files yaml yml nft ;;
+	down | status | cleanup)
+		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls 2>/dev/null)" -- "$cur"))
+		;;
+	exec | shell)
+		if [[ ${#ops[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$("$nslab" ls 2>/dev/null)" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "$(_nslab_nodes "$nslab" "${ops[0]}")" -- "$cur"))
+		fi
+		;;
+	help) [[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$commands" -- "$cur")) ;;
+	esac
+}
+complete -F _nslab nslab

@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# fish completion for nslab(1): commands, their options, lab names (nslab ls),
+# node names (nslab status LAB --json) and files.
+
+set -l commands up ls status exec shell down cleanup test trace help version
+
+# The operands typed after the command so far (options skipped).
+function __nslab_operands
+    set -l words (commandline -opc)
+    set -e words[1]
+    set -l seen_cmd 0
+    for w in $words
+        switch $w
+            case '-*'
+                continue
+        end
+        if test $seen_cmd -eq 0
+            set seen_cmd 1
+            continue
+        end
+        echo $w
+    end
+end
+
+function __nslab_operand_count
+    test (count (__nslab_operands)) -eq $argv[1]
+end
+
+function __nslab_nodes
+    set -l lab (__nslab_operands)[1]
+    test -n "$lab"; or return
+    nslab status $lab --json 2>/dev/null | string match -ar '"name":"[^"]*","kind":"(?:router|device)"' |
+        string replace -r '"name":"([^"]*)".*' '$1'
+end
+
+complete -c nslab -f
+complete -c nslab -s h -l help -d 'print the help and exit'
+complete -c nslab -s v -l verbose -d 'more output'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -l version -d 'print the version and exit'
+
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a up -d 'build a lab from a YAML file and hold it'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list your labs that are up'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a status -d 'nodes, interfaces and addresses of a lab'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a exec -d 'run a command inside a node'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a shell -d 'an interactive shell inside a node'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tear a lab down'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a trace -d 'one packet through a ruleset'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's usage and options"
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
+
+# up
+complete -c nslab -n '__fish_seen_subcommand_from up' -s d -l detach -d 'return once the lab is ready'
+complete -c nslab -n '__fish_seen_subcommand_from up' -s n -l name -x -d 'name the lab'
+complete -c nslab -n '__fish_seen_subcommand_from up' -s o -l outdir -x -a '(__fish_complete_directories)' -d 'events, state and logs here'
+complete -c nslab -n '__fish_seen_subcommand_from up' -l persist -d 'name namespaces /run/netns/LAB-NODE'
+complete -c nslab -n '__fish_seen_subcommand_from up' -s q -l quiet -d 'print no table'
+complete -c nslab -n '__fish_seen_subcommand_from up' -F
+
+# labs and nodes
+complete -c nslab -n '__fish_seen_subcommand_from status down cleanup exec shell; and __nslab_operand_count 0' -a '(nslab ls 2>/dev/null)'
+complete -c nslab -n '__fish_seen_subcommand_from exec shell; and __nslab_operand_count 1' -a '(__nslab_nodes)'
+complete -c nslab -n '__fish_seen_subcommand_from status' -l json -d 'state as JSON'
+complete -c nslab -n '__fish_seen_subcommand_from help' -a "$commands"
+
+# test and trace
+complete -c nslab -n '__fish_seen_subcommand_from test' -s f -l format -x -a 'text tap junit json' -d 'report format'
+complete -c nslab -n '__fish_seen_subcommand_from test' -s o -l output -r -d 'write the report to FILE'
+complete -c nslab -n '__fish_seen_subcommand_from test' -l coverage -d 'every rule with its hit count'
+complete -c nslab -n '__fish_seen_subcommand_from test' -s k -l only -x -d 'only tests whose name contains TEXT'
+complete -c nslab -n '__fish_seen_subcommand_from test' -s q -l quiet -d 'print only tests that did not pass'
+complete -c nslab -n '__fish_seen_subcommand_from test' -l check -r -d 'only load a ruleset'
+complete -c nslab -n '__fish_seen_subcommand_from test' -l compare -d 'verdicts that differ, OLD vs NEW'
+complete -c nslab -n '__fish_seen_subcommand_from test trace' -l allow-include -d 'accept include in rulesets'
+complete -c nslab -n '__fish_seen_subcommand_from test' -F
+complete -c nslab -n '__fish_seen_subcommand_from trace' -s r -l rules -r -d 'the ruleset'
+complete -c nslab -n '__fish_seen_subcommand_from trace' -s t -l topology -x -a 'direct gateway' -d 'topology'
