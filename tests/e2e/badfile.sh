@@ -141,6 +141,38 @@ routers:
   "isp: {}
 EOF
 
+# refused NAME STATUS MESSAGE-REGEX -- NSLAB-ARGS...: nslab exits STATUS within
+# 10 s (a hang fails, not blocks) with one line on stderr matching the regex.
+refused() {
+	_n=$1 _st=$2 _re=$3
+	shift 4
+	timeout 10 "$NSLAB" "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	_rc=$?
+	_err=$(cat "$TMP/$_n.err")
+	[ $_rc -eq 124 ] && bad "$_n: nslab $* still ran after 10 s (blocked?)"
+	if [ $_rc -eq "$_st" ]; then ok "$_n: exit status $_rc"; else
+		bad "$_n: nslab $* gave exit status $_rc, expected $_st (stderr: $_err)"
+	fi
+	if echo "$_err" | grep -Eq "$_re"; then ok "$_n: $_err"; else
+		bad "$_n: stderr '$_err' does not match '$_re'"
+	fi
+	[ "$(echo "$_err" | wc -l)" -eq 1 ] || bad "$_n: more than one line on stderr"
+}
+
+# Files that are not regular files (a FIFO nobody writes to) are refused, not
+# read: a lab file, a suite, a suite's lab: and rules_file:, a --check ruleset.
+mkfifo "$TMP/fifo" || fail "mkfifo"
+refused fifo-lab 2 "^nslab: '$TMP/fifo': not a regular file\$" -- up -d -q --name "$L" "$TMP/fifo"
+refused fifo-suite 2 "^nslab: '$TMP/fifo': not a regular file\$" -- test "$TMP/fifo"
+refused fifo-check 2 "^nslab: '$TMP/fifo': not a regular file\$" -- test --check "$TMP/fifo"
+printf 'lab: fifo\nrules_in: r\nrules: ""\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/fifo-lab.yaml"
+refused fifo-suite-lab 2 "^nslab: .*'$TMP/fifo': not a regular file\$" -- \
+	test "$TMP/fifo-lab.yaml"
+printf 'rules_file: fifo\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/fifo-rules.yaml"
+refused fifo-rules-file 2 "^nslab: $TMP/fifo-rules.yaml:1:13: '$TMP/fifo': not a regular file\$" -- \
+	test "$TMP/fifo-rules.yaml"
+refused dir-lab 2 "^nslab: '$TMP': not a regular file\$" -- up -d -q --name "$L" "$TMP"
+
 leftovers_check start "$L"
 
 # A failure in the middle of building: out of file descriptors after some

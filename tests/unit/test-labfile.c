@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lab/plan.h"
@@ -440,6 +443,22 @@ static void test_file_errors(void **state)
 	assert_int_equal(labfile_parse("tests/unit/no-such-lab.yaml", &spec, &err), -ENOENT);
 	assert_string_equal(err.msg,
 			    "open 'tests/unit/no-such-lab.yaml': No such file or directory");
+	/* not regular files: refused at once (a FIFO nobody writes to would block a read) */
+	{
+		char dir[] = "/tmp/nslab-test-labfile-XXXXXX", fifo[64], want[128];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/lab.yaml", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(labfile_parse(fifo, &spec, &err), -EINVAL);
+		snprintf(want, sizeof(want), "'%s': not a regular file", fifo);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(labfile_parse(dir, &spec, &err), -EISDIR);
+		snprintf(want, sizeof(want), "'%s': not a regular file", dir);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(unlink(fifo), 0);
+		assert_int_equal(rmdir(dir), 0);
+	}
 	assert_int_equal(labfile_parse_string("", 0, "dir/My Lab.yaml", &spec, &err), -EINVAL);
 	assert_string_equal(err.msg, "dir/My Lab.yaml:1:1: lab name 'My Lab' from the file name "
 				     "is not valid (use a-z, 0-9 and '-', at most 32 characters): "

@@ -500,7 +500,7 @@ static void test_gateway_and_names(void **state)
 
 static void test_rules_file(void **state)
 {
-	char dir[] = "/tmp/nslab-test-suite-XXXXXX", path[256], suite[256];
+	char dir[] = "/tmp/nslab-test-suite-XXXXXX", path[256], suite[256], text_buf[600];
 	const char *text = "rules_file: fw.nft\ntests: [{name: t, packets: [{}]}]\n";
 	_cleanup_(fw_suite_freep) struct fw_suite *s = NULL;
 	struct fw_suite *bad = SENTINEL;
@@ -550,7 +550,21 @@ static void test_rules_file(void **state)
 	text = "rules_file: /dev/null\ntests: [{name: t, packets: [{}]}]\n";
 	assert_int_equal(fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
 			 -EINVAL);
-	assert_string_equal(err.msg, "t.yaml:1:13: rules_file '/dev/null' is not a regular file");
+	assert_string_equal(err.msg, "t.yaml:1:13: '/dev/null': not a regular file");
+	/* a FIFO is refused without waiting for a writer */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	f = fopen(suite, "w");
+	assert_non_null(f);
+	fputs("rules_file: fifo\ntests: [{name: t, packets: [{}]}]\n", f);
+	fclose(f);
+	assert_int_equal(fw_suite_parse(suite, false, &bad, &err), -EINVAL);
+	snprintf(text_buf, sizeof(text_buf), "%s:1:13: '%s': not a regular file", suite, path);
+	assert_string_equal(err.msg, text_buf);
+	assert_int_equal(fw_suite_parse(path, false, &bad, &err), -EINVAL);
+	snprintf(text_buf, sizeof(text_buf), "'%s': not a regular file", path);
+	assert_string_equal(err.msg, text_buf);
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(fw_suite_parse("tests/unit/no-such-suite.yaml", false, &bad, &err),
 			 -ENOENT);
 	assert_string_equal(err.msg,

@@ -22,6 +22,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct ynode *ynode_free(struct ynode *n)
 {
@@ -637,12 +639,20 @@ int yaml_read(const struct yctx *c, const char *text, size_t len, unsigned flags
 
 int yaml_read_file(const char *path, size_t max, char **ret, size_t *ret_len, nslab_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (fstat() refuses it next) */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
+	struct stat st;
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return nslab_err_set(err, errno, "stat '%s'", path);
+	/* a FIFO, socket or device could block forever or never end */
+	if (!S_ISREG(st.st_mode))
+		return nslab_err_setx(err, S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
+				      "'%s': not a regular file", path);
 	for (;;) {
 		ssize_t n;
 

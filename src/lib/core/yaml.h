@@ -71,6 +71,9 @@ int yaml_read(const struct yctx *c, const char *text, size_t len, unsigned flags
  * @ret:      on success, its contents (NUL-terminated; NULL for an empty file); free()
  * @ret_len:  on success, their length
  * @err:      on failure, the cause naming @path
+ * Only regular files are read: anything else (a FIFO, a socket, a device)
+ * is refused with "'PATH': not a regular file" (-EINVAL, -EISDIR for a
+ * directory) without blocking, so that a FIFO named by mistake cannot hang.
  * Return: 0 or -errno.
  */
 int yaml_read_file(const char *path, size_t max, char **ret, size_t *ret_len, nslab_error *err);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "core/yaml.h"
 #include "fwtest/suite-parse.h"
@@ -212,7 +211,6 @@ static char *resolve(const struct sp *sp, const char *rel)
 static int read_rules_file(struct sp *sp, const struct ynode *v)
 {
 	struct fw_suite *s = sp->s;
-	struct stat st;
 	size_t len = 0;
 	const char *rel;
 	int r = y_str(&sp->y, v, "rules_file", &rel);
@@ -224,10 +222,6 @@ static int read_rules_file(struct sp *sp, const struct ynode *v)
 	s->rules_file = resolve(sp, rel);
 	if (!s->rules_file)
 		return sp_oom(sp, "rules_file");
-	/* a FIFO or a device could block or never end */
-	if (stat(s->rules_file, &st) == 0 && !S_ISREG(st.st_mode))
-		return y_error(&sp->y, v, "rules_file '%s' is not a regular file",
-			       YAML_Q(s->rules_file));
 	r = yaml_read_file(s->rules_file, FW_SUITE_SIZE_MAX, &s->rules, &len, sp->y.err);
 	if (r < 0) {
 		if (sp->y.err && sp->y.file)
