@@ -173,6 +173,17 @@ refused fifo-rules-file 2 "^nslab: $TMP/fifo-rules.yaml:1:13: '$TMP/fifo': not a
 	test "$TMP/fifo-rules.yaml"
 refused dir-lab 2 "^nslab: '$TMP': not a regular file\$" -- up -d -q --name "$L" "$TMP"
 
+# A file that is no lab file (a password file) is refused without repeating
+# its lines: not by `nslab up`, not as a suite, not as a suite's lab:.
+printf 'root:$6$s3cr3tSALT$S3CR3THASH:19000:0:99999:7:::\npassword = hunter2\n' >"$TMP/shadow"
+printf 'lab: shadow\nrules_in: r\nrules: ""\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/shadow-lab.yaml"
+refused secret-lab 2 "^nslab: $TMP/shadow:1:1: unknown key \(" -- up -d -q --name "$L" "$TMP/shadow"
+refused secret-suite 2 "^nslab: $TMP/shadow:1:1: unknown key \(" -- test "$TMP/shadow"
+refused secret-suite-lab 2 "shadow:1:1: unknown key \(" -- test "$TMP/shadow-lab.yaml"
+for _n in secret-lab secret-suite secret-suite-lab; do
+	grep -Eqi 's3cr3t|hunter2' "$TMP/$_n.err" && bad "$_n: stderr quotes the file: $(cat "$TMP/$_n.err")"
+done
+
 leftovers_check start "$L"
 
 # A failure in the middle of building: out of file descriptors after some

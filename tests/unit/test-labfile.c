@@ -443,6 +443,19 @@ static void test_file_errors(void **state)
 	assert_int_equal(labfile_parse("tests/unit/no-such-lab.yaml", &spec, &err), -ENOENT);
 	assert_string_equal(err.msg,
 			    "open 'tests/unit/no-such-lab.yaml': No such file or directory");
+	/* a file that is no lab file: its lines are not quoted back */
+	{
+		const char *shadow = "root:$6$s3cr3tSALT$S3CR3THASH:19000:0:99999:7:::\n"
+				     "password = hunter2\n";
+
+		assert_int_equal(
+			labfile_parse_string(shadow, strlen(shadow), "shadow", &spec, &err),
+			-EINVAL);
+		assert_string_equal(err.msg, "shadow:1:1: unknown key (expected one of: lab, seed, "
+					     "dad, ranges, routers, devices, dns)");
+		assert_null(strstr(err.msg, "S3CR3T"));
+		assert_null(strstr(err.msg, "s3cr3t"));
+	}
 	/* not regular files: refused at once (a FIFO nobody writes to would block a read) */
 	{
 		char dir[] = "/tmp/nslab-test-labfile-XXXXXX", fifo[64], want[128];

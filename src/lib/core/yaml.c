@@ -803,6 +803,19 @@ int y_bool(const struct yctx *c, const struct ynode *n, const char *what, bool *
 	return 0;
 }
 
+/*
+ * Whether an unknown key may be quoted back. A file that is not a lab file or
+ * a suite (a password file named by mistake, or on purpose by someone who may
+ * run nslab but not read the file) reads as one key per line: "root:$6$...".
+ * Only what looks like a key name (a word of at most 32 characters) is shown.
+ */
+static bool is_key_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return n > 0 && n <= 32 && !s[n];
+}
+
 int y_key(const struct yctx *c, const struct ynode *k, const char *const *keys, size_t shown,
 	  uint32_t *seen)
 {
@@ -823,5 +836,7 @@ int y_key(const struct yctx *c, const struct ynode *k, const char *const *keys, 
 	for (size_t i = 0; keys[i] && i < shown; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 keys[i]);
+	if (!is_key_name(s))
+		return y_error(c, k, "unknown key (expected one of: %s)", list);
 	return y_error(c, k, "unknown key '%s' (expected one of: %s)", YAML_Q(s), list);
 }

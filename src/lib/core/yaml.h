@@ -120,6 +120,9 @@ int y_bool(const struct yctx *c, const struct ynode *n, const char *what, bool *
  * @shown:  how many of keys (the first ones) an "unknown key" message lists
  *          (SIZE_MAX: all); the rest are accepted but not advertised (aliases)
  * @seen:   keys seen so far in this mapping (bit i for keys[i]), to refuse duplicates
+ * An unknown key is quoted in the message only if it is a word ([A-Za-z0-9_-],
+ * at most 32 characters): a file that is no YAML of ours reads as one key per
+ * line, and its lines are not repeated.
  * Return: the index, or -EINVAL.
  */
 int y_key(const struct yctx *c, const struct ynode *k, const char *const *keys, size_t shown,
