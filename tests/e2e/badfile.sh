@@ -116,6 +116,27 @@ routers:
   a: {}
   b: {}
 EOF
+# Special-purpose blocks pass no kernel: refused with the place, before building.
+bad_file unspecified-ix6 3 8 2 "ranges: ix6 '::/64' overlaps ::/128 (the unspecified address)" <<'EOF'
+ranges:
+  ix4: 100.64.0.0/24
+  ix6: ::/64
+routers:
+  isp: {}
+EOF
+bad_file multicast-public4 2 12 2 "ranges: public4 '224.1.0.0/16' overlaps 224.0.0.0/4 (multicast)" <<'EOF'
+ranges:
+  public4: 224.1.0.0/16
+routers:
+  isp: {}
+EOF
+bad_file loopback-dns 5 11 2 "dns target '127.0.0.1' is in 127.0.0.0/8 (loopback)" <<'EOF'
+routers:
+  isp: {}
+dns:
+  a.test: isp
+  b.test: 127.0.0.1
+EOF
 # A Linux bridge takes at most 1024 ports: 1100 devices fit the /21 but not the
 # router's bridge. The planner must say so, before building anything.
 bad_file too-many-ports '[0-9]*' '[0-9]*' 2 "." <<'EOF'

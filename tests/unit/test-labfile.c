@@ -400,6 +400,47 @@ static const struct error_case errors[] = {
 	  "t.yaml:2:9: bad sub6 '129' (expected a prefix length 0..128)" },
 	{ "ranges:\n  public4: 198.18.1.0/24\n",
 	  "t.yaml:2:12: ranges: public4 198.18.1.0/24 lies inside ix4 198.18.0.0/22" },
+/* special-purpose blocks: the kernel would refuse their addresses mid-build */
+#define NOT_USABLE ": not usable for interface addresses"
+	{ "ranges:\n  ix6: ::/64\n",
+	  "t.yaml:2:8: ranges: ix6 '::/64' overlaps ::/128 (the unspecified address)" NOT_USABLE },
+	{ "ranges:\n  ix6: ::1/128\n", "t.yaml:2:8: ranges: ix6 '::1/128' is too small" },
+	{ "ranges:\n  ix6: '::/0'\n",
+	  "t.yaml:2:8: ranges: ix6 '::/0' overlaps ::/128 (the unspecified address)" NOT_USABLE },
+	{ "ranges:\n  ix4: 0.0.0.0/24\n",
+	  "t.yaml:2:8: ranges: ix4 '0.0.0.0/24' overlaps 0.0.0.0/8 ('this network')" NOT_USABLE },
+	{ "ranges:\n  ix4: 127.1.0.0/24\n",
+	  "t.yaml:2:8: ranges: ix4 '127.1.0.0/24' overlaps 127.0.0.0/8 (loopback)" NOT_USABLE },
+	{ "ranges: {public4: 224.0.0.0/4}\n", "t.yaml:1:19: ranges: public4 '224.0.0.0/4' overlaps "
+					      "224.0.0.0/4 (multicast)" NOT_USABLE },
+	{ "ranges:\n  private4: 169.254.0.0/16\n",
+	  "t.yaml:2:13: ranges: private4 '169.254.0.0/16' overlaps 169.254.0.0/16 "
+	  "(link-local)" NOT_USABLE },
+	{ "ranges:\n  public4: 255.255.255.0/24\n",
+	  "t.yaml:2:12: ranges: public4 '255.255.255.0/24' overlaps 255.255.255.255/32 (the "
+	  "broadcast address)" NOT_USABLE },
+	{ "ranges:\n  private4: 0.0.0.0/0\n", "t.yaml:2:13: ranges: private4 '0.0.0.0/0' overlaps "
+					      "0.0.0.0/8 ('this network')" NOT_USABLE },
+	{ "ranges:\n  public6: ff02::/16\n",
+	  "t.yaml:2:12: ranges: public6 'ff02::/16' overlaps ff00::/8 (multicast)" NOT_USABLE },
+	{ "ranges:\n  private6: fe80::/48\n",
+	  "t.yaml:2:13: ranges: private6 'fe80::/48' overlaps fe80::/10 (link-local)" NOT_USABLE },
+	{ "ranges:\n  public6: ::ffff:0:0/96\n",
+	  "t.yaml:2:12: ranges: public6 '::ffff:0.0.0.0/96' overlaps ::ffff:0:0/96 "
+	  "(IPv4-mapped)" NOT_USABLE },
+	{ "ranges:\n  ix6: ::1:0:0/96\n  public6: ::/16\n",
+	  "t.yaml:3:12: ranges: public6 '::/16' overlaps ::/128 (the unspecified "
+	  "address)" NOT_USABLE },
+	{ "dns:\n  a.test: 224.0.0.1\n",
+	  "t.yaml:2:11: dns target '224.0.0.1' is in 224.0.0.0/4 (multicast): not a host's "
+	  "address" },
+	{ "dns:\n  a.test: '::'\n",
+	  "t.yaml:2:11: dns target '::' is in ::/128 (the unspecified address): not a host's "
+	  "address" },
+	{ "dns:\n  a.test: 127.0.0.1\n",
+	  "t.yaml:2:11: dns target '127.0.0.1' is in 127.0.0.0/8 (loopback): not a host's "
+	  "address" },
+#undef NOT_USABLE
 	/* YAML itself */
 	{ "routers: [a\n", "t.yaml:2:1: flow sequence without a closing bracket" },
 	{ "\t routers: {}\n", "t.yaml:1:1: invalid tab as indendation in a mapping" },
