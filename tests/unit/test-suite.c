@@ -1110,6 +1110,89 @@ static void test_limits(void **state)
 	assert_ptr_equal(bad, SENTINEL);
 }
 
+/* A suite with one capture of filter f (of any length), on the direct topology. */
+static char *capture_suite(const char *f)
+{
+	char *text = NULL;
+
+	assert_true(asprintf(&text,
+			     R "tests:\n- name: t\n  packets: [{}]\n"
+			       "  expect: {capture: {at: target, filter: '%s'}}\n",
+			     f) > 0);
+	return text;
+}
+
+static char *or_chain(size_t n, const char *fmt)
+{
+	char *f = calloc(n, 48), *p = f;
+
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			p = stpcpy(p, " or ");
+		p += sprintf(p, fmt, (unsigned)(i + 1));
+	}
+	return f;
+}
+
+static void test_capture_filters(void **state)
+{
+	struct fw_suite *bad = SENTINEL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(fw_capture_filter_terms("tcp port 80"), 1);
+	assert_int_equal(fw_capture_filter_terms("a or b and c || d && e"), 5);
+	assert_int_equal(fw_capture_filter_terms("(port 1)or(port 2) OR port 3"), 3);
+	assert_int_equal(fw_capture_filter_terms("host oregon and not portland"), 2);
+
+	/* compiled while parsing: a bad filter is the file's error, at the filter */
+	{
+		_cleanup_free_ char *text = capture_suite("tcp prot 80");
+
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			-EINVAL);
+		/* libpcap's own words vary with its version */
+		assert_non_null(strstr(err.msg, "t.yaml:5:42: capture filter does not compile: "));
+		assert_non_null(strstr(err.msg, "syntax error"));
+		assert_ptr_equal(bad, SENTINEL);
+	}
+	/* as many terms as allowed, of the slowest kind for libpcap: compiled */
+	{
+		_cleanup_free_ char *f = or_chain(FW_FILTER_TERMS_MAX, "portrange %u-65535");
+		_cleanup_free_ char *text = capture_suite(f);
+		_cleanup_(fw_suite_freep) struct fw_suite *s = NULL;
+
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &s, &err), 0);
+		assert_string_equal(s->tests[0].expect.captures[0].filter, f);
+	}
+	/* 1000 terms (minutes in libpcap): refused at once, saying why */
+	{
+		_cleanup_free_ char *f = or_chain(1000, "port %u");
+		_cleanup_free_ char *text = capture_suite(f);
+
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			-EINVAL);
+		assert_string_equal(err.msg,
+				    "t.yaml:5:42: capture filter: 1000 terms joined by and/or, at "
+				    "most 64 (libpcap compiles long chains in quadratic time)");
+		free(TAKE_PTR(text));
+		free(TAKE_PTR(f));
+		f = or_chain(FW_FILTER_TERMS_MAX + 1, "port %u");
+		text = capture_suite(f);
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			-EINVAL);
+		assert_string_equal(
+			err.msg, "t.yaml:5:42: capture filter: 65 terms joined by and/or, at most "
+				 "64 (libpcap compiles long chains in quadratic time)");
+		assert_ptr_equal(bad, SENTINEL);
+	}
+}
+
 static void test_names(void **state)
 {
 	char buf[64];
@@ -1173,6 +1256,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_no_filename),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_capture_filters),
 		cmocka_unit_test(test_names),
 	};
 
