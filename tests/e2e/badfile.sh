@@ -187,7 +187,7 @@ refused fifo-lab 2 "^nslab: '$TMP/fifo': not a regular file\$" -- up -d -q --nam
 refused fifo-suite 2 "^nslab: '$TMP/fifo': not a regular file\$" -- test "$TMP/fifo"
 refused fifo-check 2 "^nslab: '$TMP/fifo': not a regular file\$" -- test --check "$TMP/fifo"
 printf 'lab: fifo\nrules_in: r\nrules: ""\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/fifo-lab.yaml"
-refused fifo-suite-lab 2 "^nslab: .*'$TMP/fifo': not a regular file\$" -- \
+refused fifo-suite-lab 2 "^nslab: $TMP/fifo-lab.yaml:1:6: '$TMP/fifo': not a regular file\$" -- \
 	test "$TMP/fifo-lab.yaml"
 printf 'rules_file: fifo\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/fifo-rules.yaml"
 refused fifo-rules-file 2 "^nslab: $TMP/fifo-rules.yaml:1:13: '$TMP/fifo': not a regular file\$" -- \
@@ -200,7 +200,7 @@ printf 'root:$6$s3cr3tSALT$S3CR3THASH:19000:0:99999:7:::\npassword = hunter2\n' 
 printf 'lab: shadow\nrules_in: r\nrules: ""\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/shadow-lab.yaml"
 refused secret-lab 2 "^nslab: $TMP/shadow:1:1: unknown key \(" -- up -d -q --name "$L" "$TMP/shadow"
 refused secret-suite 2 "^nslab: $TMP/shadow:1:1: unknown key \(" -- test "$TMP/shadow"
-refused secret-suite-lab 2 "shadow:1:1: unknown key \(" -- test "$TMP/shadow-lab.yaml"
+refused secret-suite-lab 2 "^nslab: $TMP/shadow-lab.yaml:1:6: $TMP/shadow:1:1: unknown key \(" -- test "$TMP/shadow-lab.yaml"
 for _n in secret-lab secret-suite secret-suite-lab; do
 	grep -Eqi 's3cr3t|hunter2' "$TMP/$_n.err" && bad "$_n: stderr quotes the file: $(cat "$TMP/$_n.err")"
 done

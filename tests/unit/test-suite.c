@@ -461,26 +461,42 @@ static void test_expect_fields(void **state)
 static void test_lab_topology(void **state)
 {
 	_cleanup_(fw_suite_freep) struct fw_suite *a = NULL, *b = NULL;
-	const char *text = "topology: lab\nlab: labs/office.yaml\nrules_in: gw-1\nrules: ''\n"
+	const char *text = "topology: lab\nlab: office.yaml\nrules_in: home\nrules: ''\n"
 			   "tests: [{name: t, packets: [{dst: server-1}], topology: gateway}]\n";
+	_cleanup_free_ char *abs = realpath("examples/office.yaml", NULL), *abs_text = NULL;
+	struct fw_suite *bad = SENTINEL;
 	nslab_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(
-		fw_suite_parse_string(text, strlen(text), "dir/suite.yaml", false, &a, &err), 0);
+		fw_suite_parse_string(text, strlen(text), "examples/suite.yaml", false, &a, &err),
+		0);
 	assert_int_equal(a->topology, FW_TOPO_LAB);
-	assert_string_equal(a->lab_file, "dir/labs/office.yaml");
-	assert_string_equal(a->rules_in, "gw-1");
+	assert_string_equal(a->lab_file, "examples/office.yaml");
+	assert_string_equal(a->rules_in, "home");
 	assert_true(a->tests[0].has_topology);
 	assert_int_equal(a->tests[0].topology, FW_TOPO_GATEWAY);
 	assert_string_equal(a->tests[0].packets[0].dst.node, "server-1");
 	/* the topology follows from lab:; absolute paths stay; no file name, no folder */
-	text = "lab: /abs/lab.yaml\nrules_in: r\nrules: ''\ntests: [{name: t, flows: [{dport: "
-	       "1}]}]\n";
-	assert_int_equal(fw_suite_parse_string(text, strlen(text), NULL, false, &b, &err), 0);
+	assert_non_null(abs);
+	assert_true(asprintf(&abs_text,
+			     "lab: %s\nrules_in: isp\nrules: ''\ntests: [{name: t, flows: "
+			     "[{dport: 1}]}]\n",
+			     abs) > 0);
+	assert_int_equal(fw_suite_parse_string(abs_text, strlen(abs_text), NULL, false, &b, &err),
+			 0);
 	assert_int_equal(b->topology, FW_TOPO_LAB);
-	assert_string_equal(b->lab_file, "/abs/lab.yaml");
+	assert_string_equal(b->lab_file, abs);
 	assert_null(b->path);
+	/* the lab file is read while parsing: a missing one is the suite's error, at lab: */
+	text = "lab: no-such-lab.yaml\nrules_in: r\nrules: ''\ntests: [{name: t, flows: "
+	       "[{dport: 1}]}]\n";
+	assert_int_equal(
+		fw_suite_parse_string(text, strlen(text), "examples/s.yaml", false, &bad, &err),
+		-ENOENT);
+	assert_string_equal(err.msg, "examples/s.yaml:1:6: open 'examples/no-such-lab.yaml': No "
+				     "such file or directory");
+	assert_ptr_equal(bad, SENTINEL);
 }
 
 static void test_gateway_and_names(void **state)
@@ -818,9 +834,13 @@ static const struct error_case errors[] = {
 	  "t.yaml:2:11: bad topology 'star' (expected direct, gateway, simple or lab)" },
 	{ R "topology: lab\n" T, "t.yaml:2:11: topology lab needs 'lab: FILE'" },
 	{ R "topology: lab\nlab: x.yaml\n" T, "t.yaml:3:6: topology lab needs 'rules_in: NODE'" },
-	{ R "lab: x.yaml\nrules_in: Router\n" T,
+	{ R "lab: examples/office.yaml\nrules_in: Router\n" T,
 	  "t.yaml:3:11: bad rules_in 'Router' (expected a node name: a-z, 0-9 and '-', starting "
 	  "with a letter)" },
+	{ R "lab: examples/office.yaml\nrules_in: nope\n" T,
+	  "t.yaml:3:11: rules_in: no node 'nope' in the lab file" },
+	{ R "lab: tests/e2e/small.yaml\nrules_in: r\n" T,
+	  "t.yaml:3:11: rules_in: no node 'r' in the lab file" },
 	{ R "topology: gateway\nlab: x.yaml\n" T, "t.yaml:3:1: 'lab' needs 'topology: lab'" },
 	{ R "rules_in: r\n" T, "t.yaml:2:1: 'rules_in' needs 'topology: lab'" },
 	{ R "lab: ''\nrules_in: r\n" T, "t.yaml:2:6: lab: expected a path" },

@@ -18,6 +18,7 @@
 
 #include "core/yaml.h"
 #include "fwtest/suite-parse.h"
+#include "lab/labfile.h"
 #include "lab/spec.h"
 #include "nl/nftables.h"
 
@@ -238,6 +239,19 @@ static int read_rules_file(struct sp *sp, const struct ynode *v)
 	return check_rules(sp, s->rules, s->rules_file, s->rules_loc);
 }
 
+/*
+ * The lab file is read now, not when the suite runs: a missing or bad one is
+ * the suite's error at its lab: value, and node names can be checked against it.
+ */
+static int read_lab(struct sp *sp, const struct ynode *v)
+{
+	int r = labfile_parse(sp->s->lab_file, &sp->lab, sp->y.err);
+
+	if (r < 0 && sp->y.err && sp->y.file)
+		(void)nslab_err_prefix(sp->y.err, "%s:%u:%u", sp->y.file, v->loc.line, v->loc.col);
+	return r;
+}
+
 /* Tests */
 
 enum { T_NAME, T_RULES, T_TOPOLOGY, T_PACKETS, T_FLOWS, T_EXPECT, T_LISTEN, T__MAX };
@@ -404,7 +418,13 @@ static int decode_topology(struct sp *sp, const struct ynode **k, const struct y
 	if (r >= 0 && !(s->lab_file = resolve(sp, lab)))
 		return sp_oom(sp, "lab");
 	if (r >= 0)
+		r = read_lab(sp, v[S_LAB]);
+	if (r >= 0)
 		r = sp_node(sp, v[S_RULES_IN], "rules_in", &s->rules_in);
+	if (r >= 0 && lab_spec_router_index(sp->lab, s->rules_in) < 0 &&
+	    lab_spec_device_index(sp->lab, s->rules_in) < 0)
+		return y_error(&sp->y, v[S_RULES_IN], "rules_in: no node '%s' in the lab file",
+			       YAML_Q(s->rules_in));
 	return r;
 }
 
@@ -481,6 +501,7 @@ int fw_suite_parse_string(const char *text, size_t len, const char *filename, bo
 	r = yaml_read(&sp.y, text ? text : "", text ? len : 0, YAML_LITERAL_BLOCKS, &root);
 	if (r >= 0)
 		r = decode_suite(&sp, root);
+	lab_spec_free(sp.lab);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(s);
