@@ -116,6 +116,27 @@ routers:
   a: {}
   b: {}
 EOF
+# Special-purpose blocks pass no kernel: refused with the place, before building.
+bad_file unspecified-ix6 3 8 2 "ranges: ix6 '::/64' overlaps ::/128 (the unspecified address)" <<'EOF'
+ranges:
+  ix4: 100.64.0.0/24
+  ix6: ::/64
+routers:
+  isp: {}
+EOF
+bad_file multicast-public4 2 12 2 "ranges: public4 '224.1.0.0/16' overlaps 224.0.0.0/4 (multicast)" <<'EOF'
+ranges:
+  public4: 224.1.0.0/16
+routers:
+  isp: {}
+EOF
+bad_file loopback-dns 5 11 2 "dns target '127.0.0.1' is in 127.0.0.0/8 (loopback)" <<'EOF'
+routers:
+  isp: {}
+dns:
+  a.test: isp
+  b.test: 127.0.0.1
+EOF
 # A Linux bridge takes at most 1024 ports: 1100 devices fit the /21 but not the
 # router's bridge. The planner must say so, before building anything.
 bad_file too-many-ports '[0-9]*' '[0-9]*' 2 "." <<'EOF'
@@ -140,6 +161,49 @@ bad_file malformed-quote 2 '[0-9]*' 2 "." <<'EOF'
 routers:
   "isp: {}
 EOF
+
+# refused NAME STATUS MESSAGE-REGEX -- NSLAB-ARGS...: nslab exits STATUS within
+# 10 s (a hang fails, not blocks) with one line on stderr matching the regex.
+refused() {
+	_n=$1 _st=$2 _re=$3
+	shift 4
+	timeout 10 "$NSLAB" "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	_rc=$?
+	_err=$(cat "$TMP/$_n.err")
+	[ $_rc -eq 124 ] && bad "$_n: nslab $* still ran after 10 s (blocked?)"
+	if [ $_rc -eq "$_st" ]; then ok "$_n: exit status $_rc"; else
+		bad "$_n: nslab $* gave exit status $_rc, expected $_st (stderr: $_err)"
+	fi
+	if echo "$_err" | grep -Eq "$_re"; then ok "$_n: $_err"; else
+		bad "$_n: stderr '$_err' does not match '$_re'"
+	fi
+	[ "$(echo "$_err" | wc -l)" -eq 1 ] || bad "$_n: more than one line on stderr"
+}
+
+# Files that are not regular files (a FIFO nobody writes to) are refused, not
+# read: a lab file, a suite, a suite's lab: and rules_file:, a --check ruleset.
+mkfifo "$TMP/fifo" || fail "mkfifo"
+refused fifo-lab 2 "^nslab: '$TMP/fifo': not a regular file\$" -- up -d -q --name "$L" "$TMP/fifo"
+refused fifo-suite 2 "^nslab: '$TMP/fifo': not a regular file\$" -- test "$TMP/fifo"
+refused fifo-check 2 "^nslab: '$TMP/fifo': not a regular file\$" -- test --check "$TMP/fifo"
+printf 'lab: fifo\nrules_in: r\nrules: ""\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/fifo-lab.yaml"
+refused fifo-suite-lab 2 "^nslab: $TMP/fifo-lab.yaml:1:6: '$TMP/fifo': not a regular file\$" -- \
+	test "$TMP/fifo-lab.yaml"
+printf 'rules_file: fifo\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/fifo-rules.yaml"
+refused fifo-rules-file 2 "^nslab: $TMP/fifo-rules.yaml:1:13: '$TMP/fifo': not a regular file\$" -- \
+	test "$TMP/fifo-rules.yaml"
+refused dir-lab 2 "^nslab: '$TMP': not a regular file\$" -- up -d -q --name "$L" "$TMP"
+
+# A file that is no lab file (a password file) is refused without repeating
+# its lines: not by `nslab up`, not as a suite, not as a suite's lab:.
+printf 'root:$6$s3cr3tSALT$S3CR3THASH:19000:0:99999:7:::\npassword = hunter2\n' >"$TMP/shadow"
+printf 'lab: shadow\nrules_in: r\nrules: ""\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/shadow-lab.yaml"
+refused secret-lab 2 "^nslab: $TMP/shadow:1:1: unknown key \(" -- up -d -q --name "$L" "$TMP/shadow"
+refused secret-suite 2 "^nslab: $TMP/shadow:1:1: unknown key \(" -- test "$TMP/shadow"
+refused secret-suite-lab 2 "^nslab: $TMP/shadow-lab.yaml:1:6: $TMP/shadow:1:1: unknown key \(" -- test "$TMP/shadow-lab.yaml"
+for _n in secret-lab secret-suite secret-suite-lab; do
+	grep -Eqi 's3cr3t|hunter2' "$TMP/$_n.err" && bad "$_n: stderr quotes the file: $(cat "$TMP/$_n.err")"
+done
 
 leftovers_check start "$L"
 

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "lab/plan.h"
@@ -397,6 +400,47 @@ static const struct error_case errors[] = {
 	  "t.yaml:2:9: bad sub6 '129' (expected a prefix length 0..128)" },
 	{ "ranges:\n  public4: 198.18.1.0/24\n",
 	  "t.yaml:2:12: ranges: public4 198.18.1.0/24 lies inside ix4 198.18.0.0/22" },
+/* special-purpose blocks: the kernel would refuse their addresses mid-build */
+#define NOT_USABLE ": not usable for interface addresses"
+	{ "ranges:\n  ix6: ::/64\n",
+	  "t.yaml:2:8: ranges: ix6 '::/64' overlaps ::/128 (the unspecified address)" NOT_USABLE },
+	{ "ranges:\n  ix6: ::1/128\n", "t.yaml:2:8: ranges: ix6 '::1/128' is too small" },
+	{ "ranges:\n  ix6: '::/0'\n",
+	  "t.yaml:2:8: ranges: ix6 '::/0' overlaps ::/128 (the unspecified address)" NOT_USABLE },
+	{ "ranges:\n  ix4: 0.0.0.0/24\n",
+	  "t.yaml:2:8: ranges: ix4 '0.0.0.0/24' overlaps 0.0.0.0/8 ('this network')" NOT_USABLE },
+	{ "ranges:\n  ix4: 127.1.0.0/24\n",
+	  "t.yaml:2:8: ranges: ix4 '127.1.0.0/24' overlaps 127.0.0.0/8 (loopback)" NOT_USABLE },
+	{ "ranges: {public4: 224.0.0.0/4}\n", "t.yaml:1:19: ranges: public4 '224.0.0.0/4' overlaps "
+					      "224.0.0.0/4 (multicast)" NOT_USABLE },
+	{ "ranges:\n  private4: 169.254.0.0/16\n",
+	  "t.yaml:2:13: ranges: private4 '169.254.0.0/16' overlaps 169.254.0.0/16 "
+	  "(link-local)" NOT_USABLE },
+	{ "ranges:\n  public4: 255.255.255.0/24\n",
+	  "t.yaml:2:12: ranges: public4 '255.255.255.0/24' overlaps 255.255.255.255/32 (the "
+	  "broadcast address)" NOT_USABLE },
+	{ "ranges:\n  private4: 0.0.0.0/0\n", "t.yaml:2:13: ranges: private4 '0.0.0.0/0' overlaps "
+					      "0.0.0.0/8 ('this network')" NOT_USABLE },
+	{ "ranges:\n  public6: ff02::/16\n",
+	  "t.yaml:2:12: ranges: public6 'ff02::/16' overlaps ff00::/8 (multicast)" NOT_USABLE },
+	{ "ranges:\n  private6: fe80::/48\n",
+	  "t.yaml:2:13: ranges: private6 'fe80::/48' overlaps fe80::/10 (link-local)" NOT_USABLE },
+	{ "ranges:\n  public6: ::ffff:0:0/96\n",
+	  "t.yaml:2:12: ranges: public6 '::ffff:0.0.0.0/96' overlaps ::ffff:0:0/96 "
+	  "(IPv4-mapped)" NOT_USABLE },
+	{ "ranges:\n  ix6: ::1:0:0/96\n  public6: ::/16\n",
+	  "t.yaml:3:12: ranges: public6 '::/16' overlaps ::/128 (the unspecified "
+	  "address)" NOT_USABLE },
+	{ "dns:\n  a.test: 224.0.0.1\n",
+	  "t.yaml:2:11: dns target '224.0.0.1' is in 224.0.0.0/4 (multicast): not a host's "
+	  "address" },
+	{ "dns:\n  a.test: '::'\n",
+	  "t.yaml:2:11: dns target '::' is in ::/128 (the unspecified address): not a host's "
+	  "address" },
+	{ "dns:\n  a.test: 127.0.0.1\n",
+	  "t.yaml:2:11: dns target '127.0.0.1' is in 127.0.0.0/8 (loopback): not a host's "
+	  "address" },
+#undef NOT_USABLE
 	/* YAML itself */
 	{ "routers: [a\n", "t.yaml:2:1: flow sequence without a closing bracket" },
 	{ "\t routers: {}\n", "t.yaml:1:1: invalid tab as indendation in a mapping" },
@@ -440,6 +484,35 @@ static void test_file_errors(void **state)
 	assert_int_equal(labfile_parse("tests/unit/no-such-lab.yaml", &spec, &err), -ENOENT);
 	assert_string_equal(err.msg,
 			    "open 'tests/unit/no-such-lab.yaml': No such file or directory");
+	/* a file that is no lab file: its lines are not quoted back */
+	{
+		const char *shadow = "root:$6$s3cr3tSALT$S3CR3THASH:19000:0:99999:7:::\n"
+				     "password = hunter2\n";
+
+		assert_int_equal(
+			labfile_parse_string(shadow, strlen(shadow), "shadow", &spec, &err),
+			-EINVAL);
+		assert_string_equal(err.msg, "shadow:1:1: unknown key (expected one of: lab, seed, "
+					     "dad, ranges, routers, devices, dns)");
+		assert_null(strstr(err.msg, "S3CR3T"));
+		assert_null(strstr(err.msg, "s3cr3t"));
+	}
+	/* not regular files: refused at once (a FIFO nobody writes to would block a read) */
+	{
+		char dir[] = "/tmp/nslab-test-labfile-XXXXXX", fifo[64], want[128];
+
+		assert_non_null(mkdtemp(dir));
+		snprintf(fifo, sizeof(fifo), "%s/lab.yaml", dir);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		assert_int_equal(labfile_parse(fifo, &spec, &err), -EINVAL);
+		snprintf(want, sizeof(want), "'%s': not a regular file", fifo);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(labfile_parse(dir, &spec, &err), -EISDIR);
+		snprintf(want, sizeof(want), "'%s': not a regular file", dir);
+		assert_string_equal(err.msg, want);
+		assert_int_equal(unlink(fifo), 0);
+		assert_int_equal(rmdir(dir), 0);
+	}
 	assert_int_equal(labfile_parse_string("", 0, "dir/My Lab.yaml", &spec, &err), -EINVAL);
 	assert_string_equal(err.msg, "dir/My Lab.yaml:1:1: lab name 'My Lab' from the file name "
 				     "is not valid (use a-z, 0-9 and '-', at most 32 characters): "

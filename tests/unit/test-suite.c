@@ -461,26 +461,42 @@ static void test_expect_fields(void **state)
 static void test_lab_topology(void **state)
 {
 	_cleanup_(fw_suite_freep) struct fw_suite *a = NULL, *b = NULL;
-	const char *text = "topology: lab\nlab: labs/office.yaml\nrules_in: gw-1\nrules: ''\n"
+	const char *text = "topology: lab\nlab: office.yaml\nrules_in: home\nrules: ''\n"
 			   "tests: [{name: t, packets: [{dst: server-1}], topology: gateway}]\n";
+	_cleanup_free_ char *abs = realpath("examples/office.yaml", NULL), *abs_text = NULL;
+	struct fw_suite *bad = SENTINEL;
 	nslab_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(
-		fw_suite_parse_string(text, strlen(text), "dir/suite.yaml", false, &a, &err), 0);
+		fw_suite_parse_string(text, strlen(text), "examples/suite.yaml", false, &a, &err),
+		0);
 	assert_int_equal(a->topology, FW_TOPO_LAB);
-	assert_string_equal(a->lab_file, "dir/labs/office.yaml");
-	assert_string_equal(a->rules_in, "gw-1");
+	assert_string_equal(a->lab_file, "examples/office.yaml");
+	assert_string_equal(a->rules_in, "home");
 	assert_true(a->tests[0].has_topology);
 	assert_int_equal(a->tests[0].topology, FW_TOPO_GATEWAY);
 	assert_string_equal(a->tests[0].packets[0].dst.node, "server-1");
 	/* the topology follows from lab:; absolute paths stay; no file name, no folder */
-	text = "lab: /abs/lab.yaml\nrules_in: r\nrules: ''\ntests: [{name: t, flows: [{dport: "
-	       "1}]}]\n";
-	assert_int_equal(fw_suite_parse_string(text, strlen(text), NULL, false, &b, &err), 0);
+	assert_non_null(abs);
+	assert_true(asprintf(&abs_text,
+			     "lab: %s\nrules_in: isp\nrules: ''\ntests: [{name: t, flows: "
+			     "[{dport: 1}]}]\n",
+			     abs) > 0);
+	assert_int_equal(fw_suite_parse_string(abs_text, strlen(abs_text), NULL, false, &b, &err),
+			 0);
 	assert_int_equal(b->topology, FW_TOPO_LAB);
-	assert_string_equal(b->lab_file, "/abs/lab.yaml");
+	assert_string_equal(b->lab_file, abs);
 	assert_null(b->path);
+	/* the lab file is read while parsing: a missing one is the suite's error, at lab: */
+	text = "lab: no-such-lab.yaml\nrules_in: r\nrules: ''\ntests: [{name: t, flows: "
+	       "[{dport: 1}]}]\n";
+	assert_int_equal(
+		fw_suite_parse_string(text, strlen(text), "examples/s.yaml", false, &bad, &err),
+		-ENOENT);
+	assert_string_equal(err.msg, "examples/s.yaml:1:6: open 'examples/no-such-lab.yaml': No "
+				     "such file or directory");
+	assert_ptr_equal(bad, SENTINEL);
 }
 
 static void test_gateway_and_names(void **state)
@@ -500,7 +516,7 @@ static void test_gateway_and_names(void **state)
 
 static void test_rules_file(void **state)
 {
-	char dir[] = "/tmp/nslab-test-suite-XXXXXX", path[256], suite[256];
+	char dir[] = "/tmp/nslab-test-suite-XXXXXX", path[256], suite[256], text_buf[600];
 	const char *text = "rules_file: fw.nft\ntests: [{name: t, packets: [{}]}]\n";
 	_cleanup_(fw_suite_freep) struct fw_suite *s = NULL;
 	struct fw_suite *bad = SENTINEL;
@@ -550,7 +566,21 @@ static void test_rules_file(void **state)
 	text = "rules_file: /dev/null\ntests: [{name: t, packets: [{}]}]\n";
 	assert_int_equal(fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
 			 -EINVAL);
-	assert_string_equal(err.msg, "t.yaml:1:13: rules_file '/dev/null' is not a regular file");
+	assert_string_equal(err.msg, "t.yaml:1:13: '/dev/null': not a regular file");
+	/* a FIFO is refused without waiting for a writer */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	f = fopen(suite, "w");
+	assert_non_null(f);
+	fputs("rules_file: fifo\ntests: [{name: t, packets: [{}]}]\n", f);
+	fclose(f);
+	assert_int_equal(fw_suite_parse(suite, false, &bad, &err), -EINVAL);
+	snprintf(text_buf, sizeof(text_buf), "%s:1:13: '%s': not a regular file", suite, path);
+	assert_string_equal(err.msg, text_buf);
+	assert_int_equal(fw_suite_parse(path, false, &bad, &err), -EINVAL);
+	snprintf(text_buf, sizeof(text_buf), "'%s': not a regular file", path);
+	assert_string_equal(err.msg, text_buf);
+	assert_int_equal(unlink(path), 0);
 	assert_int_equal(fw_suite_parse("tests/unit/no-such-suite.yaml", false, &bad, &err),
 			 -ENOENT);
 	assert_string_equal(err.msg,
@@ -804,9 +834,13 @@ static const struct error_case errors[] = {
 	  "t.yaml:2:11: bad topology 'star' (expected direct, gateway, simple or lab)" },
 	{ R "topology: lab\n" T, "t.yaml:2:11: topology lab needs 'lab: FILE'" },
 	{ R "topology: lab\nlab: x.yaml\n" T, "t.yaml:3:6: topology lab needs 'rules_in: NODE'" },
-	{ R "lab: x.yaml\nrules_in: Router\n" T,
+	{ R "lab: examples/office.yaml\nrules_in: Router\n" T,
 	  "t.yaml:3:11: bad rules_in 'Router' (expected a node name: a-z, 0-9 and '-', starting "
 	  "with a letter)" },
+	{ R "lab: examples/office.yaml\nrules_in: nope\n" T,
+	  "t.yaml:3:11: rules_in: no node 'nope' in the lab file" },
+	{ R "lab: tests/e2e/small.yaml\nrules_in: r\n" T,
+	  "t.yaml:3:11: rules_in: no node 'r' in the lab file" },
 	{ R "topology: gateway\nlab: x.yaml\n" T, "t.yaml:3:1: 'lab' needs 'topology: lab'" },
 	{ R "rules_in: r\n" T, "t.yaml:2:1: 'rules_in' needs 'topology: lab'" },
 	{ R "lab: ''\nrules_in: r\n" T, "t.yaml:2:6: lab: expected a path" },
@@ -1096,6 +1130,89 @@ static void test_limits(void **state)
 	assert_ptr_equal(bad, SENTINEL);
 }
 
+/* A suite with one capture of filter f (of any length), on the direct topology. */
+static char *capture_suite(const char *f)
+{
+	char *text = NULL;
+
+	assert_true(asprintf(&text,
+			     R "tests:\n- name: t\n  packets: [{}]\n"
+			       "  expect: {capture: {at: target, filter: '%s'}}\n",
+			     f) > 0);
+	return text;
+}
+
+static char *or_chain(size_t n, const char *fmt)
+{
+	char *f = calloc(n, 48), *p = f;
+
+	assert_non_null(f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			p = stpcpy(p, " or ");
+		p += sprintf(p, fmt, (unsigned)(i + 1));
+	}
+	return f;
+}
+
+static void test_capture_filters(void **state)
+{
+	struct fw_suite *bad = SENTINEL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(fw_capture_filter_terms("tcp port 80"), 1);
+	assert_int_equal(fw_capture_filter_terms("a or b and c || d && e"), 5);
+	assert_int_equal(fw_capture_filter_terms("(port 1)or(port 2) OR port 3"), 3);
+	assert_int_equal(fw_capture_filter_terms("host oregon and not portland"), 2);
+
+	/* compiled while parsing: a bad filter is the file's error, at the filter */
+	{
+		_cleanup_free_ char *text = capture_suite("tcp prot 80");
+
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			-EINVAL);
+		/* libpcap's own words vary with its version */
+		assert_non_null(strstr(err.msg, "t.yaml:5:42: capture filter does not compile: "));
+		assert_non_null(strstr(err.msg, "syntax error"));
+		assert_ptr_equal(bad, SENTINEL);
+	}
+	/* as many terms as allowed, of the slowest kind for libpcap: compiled */
+	{
+		_cleanup_free_ char *f = or_chain(FW_FILTER_TERMS_MAX, "portrange %u-65535");
+		_cleanup_free_ char *text = capture_suite(f);
+		_cleanup_(fw_suite_freep) struct fw_suite *s = NULL;
+
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &s, &err), 0);
+		assert_string_equal(s->tests[0].expect.captures[0].filter, f);
+	}
+	/* 1000 terms (minutes in libpcap): refused at once, saying why */
+	{
+		_cleanup_free_ char *f = or_chain(1000, "port %u");
+		_cleanup_free_ char *text = capture_suite(f);
+
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			-EINVAL);
+		assert_string_equal(err.msg,
+				    "t.yaml:5:42: capture filter: 1000 terms joined by and/or, at "
+				    "most 64 (libpcap compiles long chains in quadratic time)");
+		free(TAKE_PTR(text));
+		free(TAKE_PTR(f));
+		f = or_chain(FW_FILTER_TERMS_MAX + 1, "port %u");
+		text = capture_suite(f);
+		assert_int_equal(
+			fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			-EINVAL);
+		assert_string_equal(
+			err.msg, "t.yaml:5:42: capture filter: 65 terms joined by and/or, at most "
+				 "64 (libpcap compiles long chains in quadratic time)");
+		assert_ptr_equal(bad, SENTINEL);
+	}
+}
+
 static void test_names(void **state)
 {
 	char buf[64];
@@ -1159,6 +1276,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_no_filename),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_capture_filters),
 		cmocka_unit_test(test_names),
 	};
 

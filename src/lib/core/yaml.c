@@ -22,6 +22,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct ynode *ynode_free(struct ynode *n)
 {
@@ -637,12 +639,20 @@ int yaml_read(const struct yctx *c, const char *text, size_t len, unsigned flags
 
 int yaml_read_file(const char *path, size_t max, char **ret, size_t *ret_len, nslab_error *err)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer (fstat() refuses it next) */
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0, cap = 0;
+	struct stat st;
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "open '%s'", path);
+	if (fstat(fd, &st) < 0)
+		return nslab_err_set(err, errno, "stat '%s'", path);
+	/* a FIFO, socket or device could block forever or never end */
+	if (!S_ISREG(st.st_mode))
+		return nslab_err_setx(err, S_ISDIR(st.st_mode) ? EISDIR : EINVAL,
+				      "'%s': not a regular file", path);
 	for (;;) {
 		ssize_t n;
 
@@ -793,6 +803,19 @@ int y_bool(const struct yctx *c, const struct ynode *n, const char *what, bool *
 	return 0;
 }
 
+/*
+ * Whether an unknown key may be quoted back. A file that is not a lab file or
+ * a suite (a password file named by mistake, or on purpose by someone who may
+ * run nslab but not read the file) reads as one key per line: "root:$6$...".
+ * Only what looks like a key name (a word of at most 32 characters) is shown.
+ */
+static bool is_key_name(const char *s)
+{
+	size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
+
+	return n > 0 && n <= 32 && !s[n];
+}
+
 int y_key(const struct yctx *c, const struct ynode *k, const char *const *keys, size_t shown,
 	  uint32_t *seen)
 {
@@ -813,5 +836,7 @@ int y_key(const struct yctx *c, const struct ynode *k, const char *const *keys, 
 	for (size_t i = 0; keys[i] && i < shown; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 keys[i]);
+	if (!is_key_name(s))
+		return y_error(c, k, "unknown key (expected one of: %s)", list);
 	return y_error(c, k, "unknown key '%s' (expected one of: %s)", YAML_Q(s), list);
 }

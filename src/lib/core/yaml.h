@@ -71,6 +71,9 @@ int yaml_read(const struct yctx *c, const char *text, size_t len, unsigned flags
  * @ret:      on success, its contents (NUL-terminated; NULL for an empty file); free()
  * @ret_len:  on success, their length
  * @err:      on failure, the cause naming @path
+ * Only regular files are read: anything else (a FIFO, a socket, a device)
+ * is refused with "'PATH': not a regular file" (-EINVAL, -EISDIR for a
+ * directory) without blocking, so that a FIFO named by mistake cannot hang.
  * Return: 0 or -errno.
  */
 int yaml_read_file(const char *path, size_t max, char **ret, size_t *ret_len, nslab_error *err);
@@ -117,6 +120,9 @@ int y_bool(const struct yctx *c, const struct ynode *n, const char *what, bool *
  * @shown:  how many of keys (the first ones) an "unknown key" message lists
  *          (SIZE_MAX: all); the rest are accepted but not advertised (aliases)
  * @seen:   keys seen so far in this mapping (bit i for keys[i]), to refuse duplicates
+ * An unknown key is quoted in the message only if it is a word ([A-Za-z0-9_-],
+ * at most 32 characters): a file that is no YAML of ours reads as one key per
+ * line, and its lines are not repeated.
  * Return: the index, or -EINVAL.
  */
 int y_key(const struct yctx *c, const struct ynode *k, const char *const *keys, size_t shown,

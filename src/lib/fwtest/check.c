@@ -243,22 +243,6 @@ static long count_captured(struct check_ctx *c, const struct fw_capture_expect *
 	return n;
 }
 
-/* BPF for frames without a link-layer header (SOCK_DGRAM packet sockets give L3). */
-static int compile_filter(const char *filter, struct bpf_program *prog, char *why, size_t len)
-{
-	pcap_t *p = pcap_open_dead(DLT_RAW, PKT_MAX);
-	int r;
-
-	snprintf(why, len, "out of memory");
-	if (!p)
-		return -1;
-	r = pcap_compile(p, prog, filter, 1, PCAP_NETMASK_UNKNOWN);
-	if (r < 0)
-		snprintf(why, len, "%s", pcap_geterr(p));
-	pcap_close(p);
-	return r;
-}
-
 static void check_capture(struct check_ctx *c, const struct fw_capture_expect *ce)
 {
 	struct fw_node *n = fw_topo_node(c->r->env->topo, ce->node);
@@ -278,7 +262,7 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 		fail(c, "capture at unknown interface '%s:%s'", ce->node, ce->iface);
 		return;
 	}
-	if (ce->filter && compile_filter(ce->filter, &prog, why, sizeof(why)) < 0) {
+	if (ce->filter && fw_capture_filter_compile(ce->filter, &prog, why, sizeof(why)) < 0) {
 		fail(c, "capture filter '%s' does not compile: %s (filters see IP packets)",
 		     ce->filter, why);
 		return;

@@ -13,11 +13,14 @@
 #include "core/yaml.h"
 #include "fwtest/suite.h"
 
+struct lab_spec;
+
 /* Parser state: the suite being filled and where messages go. */
 struct sp {
 	struct fw_suite *s;
 	struct yctx y;
 	bool allow_include;
+	struct lab_spec *lab; /* topology lab: the lab file, read while parsing (owned) */
 };
 
 /* The keys of one kind of mapping: the first `shown` are advertised; field[] folds aliases. */

@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "core/yaml.h"
 #include "fwtest/suite-parse.h"
+#include "lab/labfile.h"
 #include "lab/spec.h"
 #include "nl/nftables.h"
 
@@ -212,7 +212,6 @@ static char *resolve(const struct sp *sp, const char *rel)
 static int read_rules_file(struct sp *sp, const struct ynode *v)
 {
 	struct fw_suite *s = sp->s;
-	struct stat st;
 	size_t len = 0;
 	const char *rel;
 	int r = y_str(&sp->y, v, "rules_file", &rel);
@@ -224,10 +223,6 @@ static int read_rules_file(struct sp *sp, const struct ynode *v)
 	s->rules_file = resolve(sp, rel);
 	if (!s->rules_file)
 		return sp_oom(sp, "rules_file");
-	/* a FIFO or a device could block or never end */
-	if (stat(s->rules_file, &st) == 0 && !S_ISREG(st.st_mode))
-		return y_error(&sp->y, v, "rules_file '%s' is not a regular file",
-			       YAML_Q(s->rules_file));
 	r = yaml_read_file(s->rules_file, FW_SUITE_SIZE_MAX, &s->rules, &len, sp->y.err);
 	if (r < 0) {
 		if (sp->y.err && sp->y.file)
@@ -242,6 +237,19 @@ static int read_rules_file(struct sp *sp, const struct ynode *v)
 			       YAML_Q(s->rules_file));
 	s->rules_loc = (struct fw_loc){ 1, 1 };
 	return check_rules(sp, s->rules, s->rules_file, s->rules_loc);
+}
+
+/*
+ * The lab file is read now, not when the suite runs: a missing or bad one is
+ * the suite's error at its lab: value, and node names can be checked against it.
+ */
+static int read_lab(struct sp *sp, const struct ynode *v)
+{
+	int r = labfile_parse(sp->s->lab_file, &sp->lab, sp->y.err);
+
+	if (r < 0 && sp->y.err && sp->y.file)
+		(void)nslab_err_prefix(sp->y.err, "%s:%u:%u", sp->y.file, v->loc.line, v->loc.col);
+	return r;
 }
 
 /* Tests */
@@ -410,7 +418,13 @@ static int decode_topology(struct sp *sp, const struct ynode **k, const struct y
 	if (r >= 0 && !(s->lab_file = resolve(sp, lab)))
 		return sp_oom(sp, "lab");
 	if (r >= 0)
+		r = read_lab(sp, v[S_LAB]);
+	if (r >= 0)
 		r = sp_node(sp, v[S_RULES_IN], "rules_in", &s->rules_in);
+	if (r >= 0 && lab_spec_router_index(sp->lab, s->rules_in) < 0 &&
+	    lab_spec_device_index(sp->lab, s->rules_in) < 0)
+		return y_error(&sp->y, v[S_RULES_IN], "rules_in: no node '%s' in the lab file",
+			       YAML_Q(s->rules_in));
 	return r;
 }
 
@@ -487,6 +501,7 @@ int fw_suite_parse_string(const char *text, size_t len, const char *filename, bo
 	r = yaml_read(&sp.y, text ? text : "", text ? len : 0, YAML_LITERAL_BLOCKS, &root);
 	if (r >= 0)
 		r = decode_suite(&sp, root);
+	lab_spec_free(sp.lab);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(s);

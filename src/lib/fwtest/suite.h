@@ -241,6 +241,20 @@ DEFINE_CLEANUP_FUNC(struct fw_suite, fw_suite_free)
 #define FW_CAPTURE_COUNT_MAX 1000000	/* capture count, min, max */
 #define FW_SUITE_SIZE_MAX    (4u << 20) /* suite file and rules_file: bytes */
 #define FW_COUNTERS_MAX	     256	/* named counters in one expect */
+#define FW_FILTER_TERMS_MAX  64		/* capture filter: terms joined by and/or */
+#define FW_FILTER_LEN_MAX    4096	/* capture filter: characters */
+
+struct bpf_program;
+/* Terms of a capture filter: the and/or (&&, ||) operators in it, plus one. */
+size_t fw_capture_filter_terms(const char *filter);
+/**
+ * fw_capture_filter_compile() - A capture filter (libpcap syntax) into BPF for IP packets
+ * @prog:  on success, the program; free with pcap_freecode()
+ * @why:   on failure, libpcap's message (@len bytes)
+ * Unoptimized: libpcap's optimizer costs more than it saves on a test's few packets.
+ * Return: 0, or -1.
+ */
+int fw_capture_filter_compile(const char *filter, struct bpf_program *prog, char *why, size_t len);
 
 /*
  * fw_rules_loc() - Where line:col of a ruleset's text is in the file it came from

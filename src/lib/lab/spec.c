@@ -647,8 +647,45 @@ static int range_family(enum spec_range_id id)
 		       : AF_INET6;
 }
 
+/*
+ * Blocks the kernel refuses as an interface address or a route's gateway, or
+ * that mean something else on a host: a range that touches one fails the
+ * build half-way (or quietly misroutes), so it is refused with the file's place.
+ */
+static const struct {
+	const char *prefix, *what;
+} special_blocks[] = {
+	{ "0.0.0.0/8", "'this network'" },
+	{ "127.0.0.0/8", "loopback" },
+	{ "169.254.0.0/16", "link-local" },
+	{ "224.0.0.0/4", "multicast" },
+	{ "255.255.255.255/32", "the broadcast address" },
+	{ "::/128", "the unspecified address" },
+	{ "::1/128", "loopback" },
+	{ "::ffff:0:0/96", "IPv4-mapped" },
+	{ "fe80::/10", "link-local" },
+	{ "ff00::/8", "multicast" },
+};
+
+/* The special block p overlaps (its text in buf, PREFIX_STRLEN bytes), or NULL. */
+static const char *special_block(const struct nslab_prefix *p, char *buf)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(special_blocks); i++) {
+		struct nslab_prefix b;
+
+		if (prefix_parse(special_blocks[i].prefix, true, &b, NULL) == 0 &&
+		    prefix_overlaps(p, &b)) {
+			snprintf(buf, PREFIX_STRLEN, "%s", special_blocks[i].prefix);
+			return special_blocks[i].what;
+		}
+	}
+	return NULL;
+}
+
 static int check_range_prefix(const struct lab_spec *spec, enum spec_range_id id, nslab_error *err)
 {
+	char block[PREFIX_STRLEN];
+	const char *what;
 	struct spec_ranges r = spec->ranges;
 	const struct nslab_prefix *p = spec_range_prefix(&r, id);
 	int fam = range_family(id);
@@ -664,6 +701,13 @@ static int check_range_prefix(const struct lab_spec *spec, enum spec_range_id id
 	if ((id == SPEC_RANGE_IX4 && p->len > 30) || (id == SPEC_RANGE_IX6 && p->len > 126))
 		return spec_error(err, spec, r.at[id], EINVAL, "ranges: %s '%s' is too small",
 				  spec_range_name(id), prefix_format(p, true, buf, sizeof(buf)));
+	what = special_block(p, block);
+	if (what)
+		return spec_error(err, spec, r.at[id], EINVAL,
+				  "ranges: %s '%s' overlaps %s (%s): not usable for interface "
+				  "addresses",
+				  spec_range_name(id), prefix_format(p, true, buf, sizeof(buf)),
+				  block, what);
 	return 0;
 }
 
@@ -782,8 +826,16 @@ static int check_dns_entry(const struct lab_spec *spec, const struct spec_names 
 				  SPEC_Q(d->name));
 	if (spec_names_find(names, d->target))
 		return 0;
-	if (!strchr(d->target, '/') && prefix_parse(d->target, false, &p, NULL) == 0)
-		return 0;
+	if (!strchr(d->target, '/') && prefix_parse(d->target, false, &p, NULL) == 0) {
+		char block[PREFIX_STRLEN];
+		const char *what = special_block(&p, block);
+
+		if (!what)
+			return 0;
+		return spec_error(err, spec, d->target_loc, EINVAL,
+				  "dns target '%s' is in %s (%s): not a host's address",
+				  SPEC_Q(d->target), block, what);
+	}
 	return spec_error(err, spec, d->target_loc, EINVAL,
 			  "unknown node '%s' (expected a node name or an IP address)",
 			  SPEC_Q(d->target));

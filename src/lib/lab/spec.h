@@ -150,7 +150,10 @@ static inline void spec_names_clearp(struct spec_names *names)
  * Checks: valid lab/node/interface names; no duplicate node names (routers and
  * devices share one namespace of names); upstreams and iface routers exist;
  * no upstream cycle; default_via names an interface of the device; dns targets
- * are nodes or addresses; ranges are networks of the right family and do not overlap.
+ * are nodes or addresses; ranges are networks of the right family and do not overlap;
+ * neither ranges nor dns addresses touch a special-purpose block the kernel
+ * would refuse on an interface (0/8, 127/8, 169.254/16, 224/4, 255.255.255.255,
+ * ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8).
  * Return: 0, or -EINVAL with "FILE:LINE:COL: message" (no FILE: prefix for API specs).
  */
 int lab_spec_validate(const struct lab_spec *spec, nslab_error *err);
