@@ -98,10 +98,20 @@ int cmd_shell(int argc, char **argv)
 int cmd_cleanup(int argc, char **argv)
 {
 	nslab_error err = { 0 };
+	const char *lab = NULL;
+	unsigned flags = 0;
 
-	if (argc > 2)
-		return cli_usage_error("cleanup", "expected at most one lab name");
-	if (nslab_cleanup(argc == 2 ? argv[1] : NULL, &err) < 0)
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--all") == 0)
+			flags |= NSLAB_CLEANUP_ALL_USERS;
+		else if (argv[i][0] == '-')
+			return cli_usage_error("cleanup", "unknown option '%s'", argv[i]);
+		else if (!lab)
+			lab = argv[i];
+		else
+			return cli_usage_error("cleanup", "expected at most one lab name");
+	}
+	if (nslab_cleanup_flags(lab, flags, &err) < 0)
 		return cli_fail(&err, 1);
 	return 0;
 }

@@ -23,7 +23,8 @@ static const struct cli_cmd commands[] = {
 	  "run firewall tests: nftables rulesets against crafted packets and flows" },
 	{ "trace", cmd_trace, "trace --rules FILE [--topology T] 'tcp SRC:PORT > DST:PORT S'",
 	  "one packet through a ruleset, every trace event shown" },
-	{ "cleanup", cmd_cleanup, "cleanup [LAB]", "remove what `up --persist` left behind" },
+	{ "cleanup", cmd_cleanup, "cleanup [--all] [LAB]",
+	  "remove what `up --persist` left behind (--all: every user's)" },
 };
 
 int cli_fail(const nslab_error *err, int status)

@@ -78,6 +78,7 @@ nslab_lab *nslab_lab_free(nslab_lab *lab)
 		proc_kill_and_reap(p);
 		p->lab = NULL; /* a handle freed later must not touch the lab */
 	}
+	lab_persist_remove(lab); /* while the namespaces are still ours to identify */
 	if (lab->built) {
 		lab_teardown(lab);
 		lab_emit_destroyed(lab);

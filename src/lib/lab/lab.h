@@ -44,6 +44,7 @@ struct nslab_lab {
 	struct lab_plan *plan;
 	struct nslab_node *nodes; /* plan->n_nodes entries */
 	bool built, rootless;
+	bool persisted;		/* /run/netns entries made (persist.c) */
 	int mntns_fd;		/* mount namespace with the lab's /etc/hosts */
 	struct pidns_init init; /* pid 1 of the lab PID namespace: every process runs there */
 	char **env;		/* NSLAB_IP_* entries plus the caller's environment */
@@ -116,6 +117,11 @@ int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
 int outdir_open(const char *path, int *ret_fd, nslab_error *err);
 int outdir_subdir(int dirfd, const char *name, int *ret_fd, nslab_error *err);
 int outdir_create(int dirfd, const char *name, int *ret_fd, nslab_error *err);
+/**
+ * lab_persist_remove() - Remove the /run/netns entries nslab_lab_persist() made (best effort)
+ * @lab:  lab; nothing is done unless it was persisted
+ */
+void lab_persist_remove(struct nslab_lab *lab);
 /**
  * lab_state_write() - Write lab_state_json() to <outdir>/state.json, atomically
  * @lab:  lab; nothing is done without an outdir
