@@ -54,8 +54,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_down(const char *lab, nslab_error *er
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec(const char *lab, const char *node,
 						char *const argv[], int *ret_status,
 						nslab_error *err);
-/* Remove what `--persist` left: /run/netns entries of lab (or of every lab if NULL). */
+/*
+ * Remove what `--persist` left: /run/netns entries of lab (or of every lab if NULL)
+ * that are still the namespaces nslab bound there, for labs that are not up (down
+ * removes those). Only labs persisted by the caller (SUDO_UID under sudo), unless
+ * flags has NSLAB_CLEANUP_ALL_USERS. nslab_cleanup() is nslab_cleanup_flags(lab, 0).
+ */
+#define NSLAB_CLEANUP_ALL_USERS (1u << 0)
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup(const char *lab, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup_flags(const char *lab, unsigned flags,
+						     nslab_error *err);
 
 #ifdef __cplusplus
 }

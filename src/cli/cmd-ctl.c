@@ -54,11 +54,16 @@ const struct cli_cmd cli_cmd_shell = {
 	.help = "an interactive shell ($SHELL or /bin/sh) inside a node",
 };
 
+enum { OPT_ALL = CLI_LONG + 1 };
+
 const struct cli_cmd cli_cmd_cleanup = {
 	.name = "cleanup",
 	.run = cmd_cleanup,
-	.forms = (const char *const[]){ "[LAB]", NULL },
-	.help = "remove what `up --persist` left in /run/netns",
+	.forms = (const char *const[]){ "[--all] [LAB]", NULL },
+	.help = "remove what `up --persist` left in /run/netns (labs that are up are left alone)",
+	.opts =
+		(const struct cli_opt[]){
+			{ OPT_ALL, "all", NULL, "every user's labs, not only yours" }, { 0 } },
 };
 
 static int cmd_down(int argc, char **argv)
@@ -170,17 +175,26 @@ static int cmd_shell(int argc, char **argv)
 	return run_in_node(a.ops[0], a.ops[1], cmd);
 }
 
+static int cleanup_opt(int key, char *arg, void *data)
+{
+	(void)arg;
+	if (key == OPT_ALL)
+		*(unsigned *)data |= NSLAB_CLEANUP_ALL_USERS;
+	return CLI_GO_ON;
+}
+
 static int cmd_cleanup(int argc, char **argv)
 {
 	nslab_error err = { 0 };
 	struct cli_args a;
-	int r = cli_parse(&cli_cmd_cleanup, argc, argv, NULL, NULL, &a);
+	unsigned flags = 0;
+	int r = cli_parse(&cli_cmd_cleanup, argc, argv, cleanup_opt, &flags, &a);
 
 	if (r != CLI_GO_ON)
 		return r;
 	if (a.n_ops > 1)
 		return cli_usage_error(&cli_cmd_cleanup, "expected at most one lab name");
-	if (nslab_cleanup(a.n_ops ? a.ops[0] : NULL, &err) < 0)
+	if (nslab_cleanup_flags(a.n_ops ? a.ops[0] : NULL, flags, &err) < 0)
 		return cli_fail(&err, 1);
 	return 0;
 }

@@ -4,6 +4,9 @@
 # a line, seq 1, 2, 3..., every router, device and interface added, lab_built,
 # lab_destroyed last; DIR/state.json lists every node with its addresses, the
 # same as `status --json` and as the events say. NSLAB_OUTDIR works too.
+# nslab may run as root with a directory a user named: the directory it creates
+# is 0700, its files 0600; a directory of another user's, or writable by group
+# or others, is refused; a symbolic link in it is never followed.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env
 
@@ -119,4 +122,62 @@ NSLAB_OUTDIR="$TMP/env-out" "$NSLAB" up -d -q --name "$L2" "$E2E/small.yaml" ||
 grep -q lab_built "$TMP/env-out/events.jsonl" 2>/dev/null &&
 	ok "NSLAB_OUTDIR: events.jsonl has lab_built" || bad "NSLAB_OUTDIR: no lab_built in $TMP/env-out/events.jsonl"
 "$NSLAB" down "$L2" || bad "nslab down $L2 failed"
+# mode MODE PATH: the permission bits of PATH are MODE (octal, as stat %a prints).
+check_mode() {
+	m=$(stat -c %a "$2" 2>/dev/null)
+	[ "$m" = "$1" ] && ok "$(basename "$2") has mode $1" || bad "$2 has mode '$m', expected $1"
+}
+check_mode 700 "$OUT"
+check_mode 600 "$OUT/events.jsonl"
+check_mode 600 "$OUT/state.json"
+
+# up_refused DIR TEXT WHAT: `up --outdir DIR` fails, saying TEXT, before building anything.
+up_refused() {
+	L3=$(new_lab_name outbad)
+	track_lab "$L3"
+	if "$NSLAB" up -d -q --name "$L3" --outdir "$1" "$E2E/small.yaml" 2>"$TMP/err"; then
+		bad "$3: nslab up --outdir $1 succeeded"
+		"$NSLAB" down "$L3"
+	elif grep -qF "$2" "$TMP/err"; then
+		ok "$3: refused: $(cat "$TMP/err")"
+	else
+		bad "$3: nslab up failed without saying '$2': $(cat "$TMP/err")"
+	fi
+}
+
+# A symbolic link where events.jsonl goes (a stale one, or planted): refused, the target untouched.
+printf 'precious\n' >"$TMP/victim"
+mkdir -m 700 "$TMP/planted"
+ln -s "$TMP/victim" "$TMP/planted/events.jsonl"
+up_refused "$TMP/planted" "refusing to replace it" "symlink as events.jsonl"
+[ "$(cat "$TMP/victim")" = precious ] && ok "the link's target is unchanged" ||
+	bad "the file events.jsonl linked to was changed: $(head -c 80 "$TMP/victim")"
+[ -L "$TMP/planted/events.jsonl" ] || bad "the planted link was removed"
+# The output directory itself given as a symbolic link.
+ln -s "$TMP/planted" "$TMP/dirlink"
+up_refused "$TMP/dirlink" "symbolic link" "output directory that is a symlink"
+# A directory group or others may write to.
+mkdir "$TMP/open"
+chmod 777 "$TMP/open"
+up_refused "$TMP/open" "writable by group or others" "mode 0777 directory"
+[ -e "$TMP/open/events.jsonl" ] && bad "events.jsonl created in a mode 0777 directory"
+# Another user's directory (root only: chown).
+if is_root; then
+	mkdir -m 755 "$TMP/theirs"
+	chown nobody "$TMP/theirs"
+	up_refused "$TMP/theirs" "is owned by uid $(id -u nobody)" "a directory of nobody's"
+	[ -e "$TMP/theirs/events.jsonl" ] && bad "events.jsonl created in a directory of nobody's"
+fi
+
+# Reused: files of ours from a previous run are replaced; a link as the state file's
+# temporary name is refused (state.json is best effort: the lab still comes up).
+ln -s "$TMP/victim" "$OUT/.state.json.tmp"
+L4=$(new_lab_name outreuse)
+lab_up "$E2E/small.yaml" "$L4" --outdir "$OUT"
+head -n 1 "$OUT/events.jsonl" | grep -q "\"seq\":1,.*\"lab\":\"$L4\"" &&
+	ok "reused output directory: events.jsonl starts anew" ||
+	bad "reused output directory: events.jsonl starts with $(head -c 120 "$OUT/events.jsonl")"
+[ "$(cat "$TMP/victim")" = precious ] && ok "a link as .state.json.tmp is not followed" ||
+	bad "the file .state.json.tmp linked to was changed: $(head -c 80 "$TMP/victim")"
+"$NSLAB" down "$L4" || bad "nslab down $L4 failed"
 finish

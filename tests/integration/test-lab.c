@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -173,6 +174,7 @@ static void test_outdir_logs(void)
 	nslab_error err = { 0 };
 	nslab_lab *lab = two_routers("t-logs", 1);
 	nslab_proc *p;
+	struct stat st;
 	int status;
 
 	CHECK(mkdtemp(dir), "mkdtemp");
@@ -192,6 +194,12 @@ static void test_outdir_logs(void)
 	snprintf(path, sizeof(path), "%s/nodes/d0/1-sh.stderr", dir);
 	read_file(path, buf, sizeof(buf));
 	CHECK(strcmp(buf, "oops\n") == 0, "stderr log holds '%s'", buf);
+	/* they hold command lines: directories 0700, files 0600 */
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "%s: mode 0600", path);
+	snprintf(path, sizeof(path), "%s/nodes/d0", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0700, "%s: mode 0700", path);
+	snprintf(path, sizeof(path), "%s/nodes", dir);
+	CHECK(stat(path, &st) == 0 && (st.st_mode & 07777) == 0700, "%s: mode 0700", path);
 	nslab_lab_free(lab);
 	snprintf(path, sizeof(path), "%s/events.jsonl", dir);
 	read_file(path, buf, sizeof(buf));

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <endian.h>
 #include <errno.h>
 #include <arpa/inet.h>
 #include <linux/netfilter.h>
@@ -131,6 +132,79 @@ static void test_listing_unbalanced(void **state)
 	assert_int_equal(nftbl_parse_listing("table ip t {\n}\n}\n", &l, &err), -EPROTO);
 	assert_non_null(strstr(err.msg, "line 3"));
 	assert_null(l.rules);
+}
+
+/* libnfnetlink's copy of nfnetlink.h (through conntrack's header) predates nftables */
+#ifndef NFNL_SUBSYS_NFTABLES
+#define NFNL_SUBSYS_NFTABLES 10
+#endif
+
+/* nft allows 255-byte table and chain names (NFT_NAME_MAXLEN 256): the listing keeps them whole. */
+static void test_listing_long_names(void **state)
+{
+	char table[256], chain[256], *text;
+	struct nftbl_listing l = { 0 };
+	const struct nftbl_rule *r;
+	nslab_error err = { 0 };
+
+	(void)state;
+	memset(table, 't', 255);
+	table[255] = '\0';
+	memset(chain, 'c', 255);
+	chain[255] = '\0';
+	assert_true(asprintf(&text,
+			     "table inet %s { # handle 1\n\tchain %s { # handle 2\n"
+			     "\t\ttcp dport 22 accept # handle 3\n\t}\n}\n",
+			     table, chain) > 0);
+	assert_int_equal(nftbl_parse_listing(text, &l, &err), 0);
+	r = nftbl_listing_find(&l, "inet", table, chain, 3);
+	assert_non_null(r);
+	assert_int_equal(strlen(r->table), 255);
+	assert_int_equal(strlen(r->chain), 255);
+	assert_string_equal(r->text, "tcp dport 22 accept");
+	assert_non_null(nftbl_listing_chain(&l, "inet", table, chain));
+	nftbl_listing_clear(&l);
+	free(text);
+	/* a name longer than nft allows is an error, not a silently shorter name */
+	table[254] = '\0';
+	assert_true(asprintf(&text, "table inet %sxx {\n}\n", table) > 0);
+	assert_int_equal(nftbl_parse_listing(text, &l, &err), -EPROTO);
+	assert_non_null(strstr(err.msg, "table name too long"));
+	free(text);
+}
+
+/* A trace message with 255-byte table, chain and jump target names keeps them whole. */
+static void test_trace_long_names(void **state)
+{
+	char buf[4096] __attribute__((aligned(4))), name[256], jump[256];
+	struct nftrace_event ev = { 0 };
+	nslab_error err = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct nlattr *nest;
+
+	(void)state;
+	memset(name, 'n', 255);
+	name[255] = '\0';
+	memset(jump, 'j', 255);
+	jump[255] = '\0';
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = NFPROTO_INET;
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(7));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+	mnl_attr_put_strz(nlh, NFTA_TRACE_TABLE, name);
+	mnl_attr_put_strz(nlh, NFTA_TRACE_CHAIN, name);
+	mnl_attr_put_u64(nlh, NFTA_TRACE_RULE_HANDLE, htobe64(3));
+	nest = mnl_attr_nest_start(nlh, NFTA_TRACE_VERDICT);
+	mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+	mnl_attr_put_strz(nlh, NFTA_VERDICT_CHAIN, jump);
+	mnl_attr_nest_end(nlh, nest);
+	assert_int_equal(nftrace_parse(nlh, &ev, &err), 0);
+	assert_int_equal(ev.id, 7);
+	assert_string_equal(ev.table, name);
+	assert_string_equal(ev.chain, name);
+	assert_string_equal(ev.jump_target, jump);
 }
 
 static void test_accept_by_rule(void **state)
@@ -557,6 +631,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_listing),
 		cmocka_unit_test(test_listing_unbalanced),
+		cmocka_unit_test(test_listing_long_names),
+		cmocka_unit_test(test_trace_long_names),
 		cmocka_unit_test(test_accept_by_rule),
 		cmocka_unit_test(test_drop_by_policy),
 		cmocka_unit_test(test_reject),

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void evlog_init(struct evlog *ev)
 {
@@ -14,12 +15,16 @@ void evlog_init(struct evlog *ev)
 	ev->flush_each = true;
 }
 
-int evlog_open(struct evlog *ev, const char *path, nslab_error *err)
+int evlog_open_fd(struct evlog *ev, int fd, nslab_error *err)
 {
-	FILE *f = fopen(path, "we");
+	FILE *f = fdopen(fd, "w");
 
-	if (!f)
-		return nslab_err_set(err, errno, "open '%s'", path);
+	if (!f) {
+		int r = nslab_err_set(err, errno, "event log");
+
+		(void)close(fd);
+		return r;
+	}
 	if (ev->file)
 		fclose(ev->file);
 	ev->file = f;

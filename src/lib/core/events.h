@@ -36,15 +36,16 @@ struct evlog {
  */
 void evlog_init(struct evlog *ev);
 /**
- * evlog_open() - Open (create or truncate) path as the file sink
- * @ev:    event log
- * @path:  file name, copied; created with 0666 minus the umask, CLOEXEC
- * @err:   on failure, the cause
+ * evlog_open_fd() - Make fd (open for writing) the file sink
+ * @ev:   event log
+ * @fd:   taken: closed with the sink, or at once on failure
+ * @err:  on failure, the cause
  *
  * Replaces (closes) any file sink opened before; on failure that one stays.
- * Return: 0, or fopen()'s -errno with "open '<path>'"
+ * The caller opens the file: see outdir_create() for an output directory.
+ * Return: 0, or fdopen()'s -errno
  */
-int evlog_open(struct evlog *ev, const char *path, nslab_error *err);
+int evlog_open_fd(struct evlog *ev, int fd, nslab_error *err);
 /**
  * evlog_close() - Close the file sink and free the writer
  * @ev:  event log; the callback and seq are kept, so it may still be used

@@ -82,7 +82,7 @@ struct fw_env {
 };
 
 struct fw_rule_hits {
-	char family[8], table[64], chain[64];
+	char family[8], table[NFT_NAME_MAXLEN], chain[NFT_NAME_MAXLEN];
 	uint64_t handle;
 	char *text;
 	unsigned hits;

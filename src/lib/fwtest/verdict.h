@@ -30,8 +30,8 @@ struct fw_decision {
 	bool by_policy;		 /* decided by a chain's policy */
 	bool decided;		 /* a user chain gave the verdict (table/chain/handle valid) */
 	char family[8];
-	char table[64];
-	char chain[64];
+	char table[NFT_NAME_MAXLEN];
+	char chain[NFT_NAME_MAXLEN];
 	uint64_t handle;
 	char *rule_text; /* the deciding rule as listed, or NULL (malloc'd) */
 	char *comment;	 /* its comment, or NULL (malloc'd) */

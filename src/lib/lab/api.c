@@ -34,6 +34,7 @@ static int lab_alloc(struct lab_spec *spec, nslab_lab **ret, nslab_error *err)
 	lab->spec = spec;
 	lab->mntns_fd = -1;
 	lab->listen_fd = -1;
+	lab->outdir_fd = -1;
 	lab->init.pidfd = lab->init.nsfd = -1;
 	lab->rootless = userns_is_nested();
 	evlog_init(&lab->ev);
@@ -78,6 +79,7 @@ nslab_lab *nslab_lab_free(nslab_lab *lab)
 		proc_kill_and_reap(p);
 		p->lab = NULL; /* a handle freed later must not touch the lab */
 	}
+	lab_persist_remove(lab); /* while the namespaces are still ours to identify */
 	if (lab->built) {
 		lab_teardown(lab);
 		lab_emit_destroyed(lab);
@@ -91,7 +93,7 @@ nslab_lab *nslab_lab_free(nslab_lab *lab)
 	free(lab->nodes);
 	lab_plan_free(lab->plan);
 	lab_spec_free(lab->spec);
-	free(lab->outdir);
+	lab->outdir_fd = close_fd(lab->outdir_fd);
 	free(lab);
 	return NULL;
 }
@@ -201,19 +203,20 @@ int nslab_lab_set_name(nslab_lab *lab, const char *name, nslab_error *err)
 
 int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err)
 {
-	_cleanup_free_ char *path = NULL;
-	int r;
+	_cleanup_close_ int dirfd = -1;
+	int fd, r;
 
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return nslab_err_set(err, errno, "create output directory '%s'", dir);
-	if (asprintf(&path, "%s/events.jsonl", dir) < 0)
-		return nslab_err_set(err, ENOMEM, "output directory");
-	r = evlog_open(&lab->ev, path, err);
+	r = outdir_open(dir, &dirfd, err);
 	if (r < 0)
 		return r;
-	free(lab->outdir);
-	lab->outdir = strdup(dir);
-	return lab->outdir ? 0 : nslab_err_set(err, ENOMEM, "output directory");
+	r = outdir_create(dirfd, "events.jsonl", &fd, err);
+	if (r >= 0)
+		r = evlog_open_fd(&lab->ev, fd, err);
+	if (r < 0)
+		return nslab_err_prefix(err, "output directory '%s'", dir);
+	(void)close_fd(lab->outdir_fd);
+	lab->outdir_fd = TAKE_FD(dirfd);
+	return 0;
 }
 
 void nslab_lab_set_log_func(nslab_lab *lab, nslab_log_func fn, void *data)

@@ -44,10 +44,11 @@ struct nslab_lab {
 	struct lab_plan *plan;
 	struct nslab_node *nodes; /* plan->n_nodes entries */
 	bool built, rootless;
+	bool persisted;		/* /run/netns entries made (persist.c) */
 	int mntns_fd;		/* mount namespace with the lab's /etc/hosts */
 	struct pidns_init init; /* pid 1 of the lab PID namespace: every process runs there */
 	char **env;		/* NSLAB_IP_* entries plus the caller's environment */
-	char *outdir;
+	int outdir_fd;		/* output directory (see outdir.c), or -1 */
 	struct evlog ev;
 	struct logger log;
 	nslab_event_func event_fn;
@@ -113,13 +114,22 @@ void lab_state_json(const struct nslab_lab *lab, struct jw *w);
  * Return: 0, or -ENOMEM (or open_memstream()'s -errno), "render table"
  */
 int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
+int outdir_open(const char *path, int *ret_fd, nslab_error *err);
+int outdir_subdir(int dirfd, const char *name, int *ret_fd, nslab_error *err);
+int outdir_create(int dirfd, const char *name, int *ret_fd, nslab_error *err);
+/**
+ * lab_persist_remove() - Remove the /run/netns entries nslab_lab_persist() made (best effort)
+ * @lab:  lab; nothing is done unless it was persisted
+ */
+void lab_persist_remove(struct nslab_lab *lab);
 /**
  * lab_state_write() - Write lab_state_json() to <outdir>/state.json, atomically
  * @lab:  lab; nothing is done without an outdir
  * @err:  on failure, the cause
  *
- * Writes .state.json.tmp and renames it over state.json (removed again on failure).
- * Return: 0, or -ENOMEM, -EIO for a failed write, or fopen()/rename()'s -errno
+ * Writes .state.json.tmp (created anew, 0600, see outdir_create()) and renames it
+ * over state.json (removed again on failure).
+ * Return: 0, or -ENOMEM, -EIO for a failed write, or outdir_create()/renameat()'s -errno
  */
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
 /**

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,36 +20,42 @@
 
 #include "ns/spawn.h"
 
-/* Open nodes/<node>/<seq>-<cmd>.<ext> in the output directory, or /dev/null. */
+/* The command's name as one path component: after the last '/', "cmd" if empty. */
+static const char *cmd_stem(const char *cmd)
+{
+	const char *slash = strrchr(cmd, '/');
+	const char *stem = slash ? slash + 1 : cmd;
+
+	return *stem && strcmp(stem, ".") != 0 && strcmp(stem, "..") != 0 ? stem : "cmd";
+}
+
+/*
+ * Open nodes/<node>/<seq>-<cmd>.<ext> in the output directory (through its fd,
+ * see outdir.c: directories 0700, files 0600, no link followed), or /dev/null.
+ */
 static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, const char *ext,
 		    int *ret_fd, nslab_error *err)
 {
-	_cleanup_free_ char *dir = NULL, *path = NULL, *cmd = strdup(p->cmd);
-	int fd;
+	_cleanup_close_ int nodes = -1, dir = -1;
+	_cleanup_free_ char *name = NULL;
+	int fd, r;
 
-	if (!cmd)
-		return nslab_err_set(err, ENOMEM, "log path");
-	if (!lab->outdir) {
+	if (lab->outdir_fd < 0) {
 		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
 			return nslab_err_set(err, errno, "open /dev/null");
 		*ret_fd = fd;
 		return 0;
 	}
-	if (asprintf(&dir, "%s/nodes", lab->outdir) < 0)
+	if (asprintf(&name, "%u-%s.%s", p->seq, cmd_stem(p->cmd), ext) < 0)
 		return nslab_err_set(err, ENOMEM, "log path");
-	(void)mkdir(dir, 0755);
-	free(TAKE_PTR(dir)); /* asprintf() leaves dir untouched on failure */
-	if (asprintf(&dir, "%s/nodes/%s", lab->outdir, p->node->pn->name) < 0 ||
-	    asprintf(&path, "%s/%u-%s.%s", dir, p->seq, basename(cmd), ext) < 0)
-		return nslab_err_set(err, ENOMEM, "log path");
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return nslab_err_set(err, errno, "create '%s'", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return nslab_err_set(err, errno, "create '%s'", path);
-	*ret_fd = fd;
-	return 0;
+	r = outdir_subdir(lab->outdir_fd, "nodes", &nodes, err);
+	if (r >= 0)
+		r = outdir_subdir(nodes, p->node->pn->name, &dir, err);
+	if (r >= 0)
+		r = outdir_create(dir, name, ret_fd, err);
+	return r < 0 ? nslab_err_prefix(err, "command log nodes/%s/%s", p->node->pn->name, name)
+		     : 0;
 }
 
 static void emit_spawned(struct nslab_lab *lab, const struct nslab_proc *p)

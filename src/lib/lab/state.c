@@ -8,6 +8,7 @@
 #include "lab/lab.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,33 +105,36 @@ void lab_state_json(const struct nslab_lab *lab, struct jw *w)
 
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err)
 {
-	_cleanup_free_ char *path = NULL, *tmp = NULL;
+	static const char tmp[] = ".state.json.tmp";
 	struct jw w;
 	const char *text;
-	FILE *f;
-	int r = 0;
+	FILE *f = NULL;
+	int fd, r = 0;
 
-	if (!lab->outdir)
+	if (lab->outdir_fd < 0)
 		return 0;
-	if (asprintf(&path, "%s/state.json", lab->outdir) < 0 ||
-	    asprintf(&tmp, "%s/.state.json.tmp", lab->outdir) < 0)
-		return nslab_err_set(err, ENOMEM, "state.json");
 	jw_init(&w);
 	lab_state_json(lab, &w);
 	text = jw_get(&w);
-	f = text ? fopen(tmp, "we") : NULL;
-	if (!f) {
-		r = nslab_err_set(err, text ? errno : ENOMEM, "write '%s'", tmp);
-	} else {
+	if (!text)
+		r = nslab_err_set(err, ENOMEM, "state.json");
+	else if (outdir_create(lab->outdir_fd, tmp, &fd, err) < 0)
+		r = nslab_err_prefix(err, "write state.json");
+	else if (!(f = fdopen(fd, "w"))) {
+		r = nslab_err_set(err, errno, "write '%s'", tmp);
+		(void)close(fd);
+		(void)unlinkat(lab->outdir_fd, tmp, 0);
+	}
+	if (f) {
 		/* Close whatever fprintf() did: a failed write must not leak the FILE */
 		bool ok = fprintf(f, "%s\n", text) >= 0;
 
 		if (fclose(f) != 0 || !ok)
 			r = nslab_err_set(err, EIO, "write '%s'", tmp);
-		else if (rename(tmp, path) < 0)
-			r = nslab_err_set(err, errno, "rename to '%s'", path);
+		else if (renameat(lab->outdir_fd, tmp, lab->outdir_fd, "state.json") < 0)
+			r = nslab_err_set(err, errno, "rename '%s' to 'state.json'", tmp);
 		if (r < 0)
-			(void)unlink(tmp);
+			(void)unlinkat(lab->outdir_fd, tmp, 0);
 	}
 	jw_free(&w);
 	return r;

@@ -20,8 +20,8 @@ struct listing_state {
 	int depth;     /* open blocks */
 	bool in_chain; /* the block at depth 2 is a chain */
 	char family[8];
-	char table[64];
-	char chain[64];
+	char table[NFT_NAME_MAXLEN];
+	char chain[NFT_NAME_MAXLEN];
 };
 
 /* Braces this line opens minus those it closes, strings skipped. */
@@ -110,18 +110,27 @@ static int add_chain(struct nftbl_listing *l, const struct listing_state *st, ns
 	return 0;
 }
 
-/* A line opening a block: a table or chain header takes its names. */
+/*
+ * A line opening a block: a table or chain header takes its names, which nft
+ * allows up to NFT_NAME_MAXLEN - 1 (255) bytes long; a longer one is an error.
+ */
 static int open_block(struct nftbl_listing *l, struct listing_state *st, const char *s, size_t len,
-		      nslab_error *err)
+		      unsigned line, nslab_error *err)
 {
-	char a[64] = "", b[64] = "";
-	char tmp[256];
+	char a[NFT_NAME_MAXLEN + 1] = "", b[NFT_NAME_MAXLEN + 1] = "";
+	char tmp[2 * NFT_NAME_MAXLEN + 32];
 
 	snprintf(tmp, sizeof(tmp), "%.*s", (int)(len < sizeof(tmp) ? len : sizeof(tmp) - 1), s);
-	if (st->depth == 0 && sscanf(tmp, "table %7s %63s", a, b) == 2) {
+	if (st->depth == 0 && sscanf(tmp, "table %7s %256s", a, b) == 2) {
+		if (strlen(b) >= sizeof(st->table))
+			return nslab_err_setx(err, EPROTO,
+					      "nft listing line %u: table name too long", line);
 		snprintf(st->family, sizeof(st->family), "%s", a);
 		snprintf(st->table, sizeof(st->table), "%s", b);
-	} else if (st->depth == 1 && sscanf(tmp, "chain %63s", a) == 1) {
+	} else if (st->depth == 1 && sscanf(tmp, "chain %256s", a) == 1) {
+		if (strlen(a) >= sizeof(st->chain))
+			return nslab_err_setx(err, EPROTO,
+					      "nft listing line %u: chain name too long", line);
 		snprintf(st->chain, sizeof(st->chain), "%s", a);
 		st->in_chain = true;
 		return add_chain(l, st, err);
@@ -153,7 +162,7 @@ static int parse_line(struct nftbl_listing *l, struct listing_state *st, const c
 		len--;
 	}
 	if (delta > 0) {
-		int r = open_block(l, st, s, len, err);
+		int r = open_block(l, st, s, len, line, err);
 
 		st->depth += delta;
 		return r;

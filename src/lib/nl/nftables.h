@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include <linux/netfilter/nf_tables.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -79,9 +80,9 @@ bool nftbl_find_include(const char *text, unsigned *ret_line, unsigned *ret_col)
 
 /* One rule of a listing (nftbl_run(.., with_handles=true) of "list ruleset"). */
 struct nftbl_rule {
-	char family[8]; /* "inet", "ip", "ip6", "arp", "bridge", "netdev" */
-	char table[64];
-	char chain[64];
+	char family[8];		     /* "inet", "ip", "ip6", "arp", "bridge", "netdev" */
+	char table[NFT_NAME_MAXLEN]; /* nft names take up to 255 bytes */
+	char chain[NFT_NAME_MAXLEN];
 	uint64_t handle;
 	char *text;    /* the rule without its "# handle N" (malloc'd) */
 	char *comment; /* its comment "...", or NULL (malloc'd) */
@@ -90,8 +91,8 @@ struct nftbl_rule {
 /* One base or regular chain of a listing. */
 struct nftbl_chain {
 	char family[8];
-	char table[64];
-	char chain[64];
+	char table[NFT_NAME_MAXLEN];
+	char chain[NFT_NAME_MAXLEN];
 	char type[16]; /* "filter", "nat", "route"; "" for a regular chain */
 	char hook[16]; /* "input", ...; "" for a regular chain */
 };

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <linux/netfilter/nf_tables.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,16 +32,16 @@ enum nftrace_verdict {
 };
 
 struct nftrace_event {
-	uint32_t id;	  /* same for every event of one packet (per hook pass) */
-	uint32_t type;	  /* NFT_TRACETYPE_RULE, _RETURN or _POLICY */
-	uint32_t family;  /* table family: NFPROTO_INET, _IPV4, ... */
-	uint32_t nfproto; /* protocol of the packet: NFPROTO_IPV4 or _IPV6 */
-	char table[64];
-	char chain[64];
+	uint32_t id;		     /* same for every event of one packet (per hook pass) */
+	uint32_t type;		     /* NFT_TRACETYPE_RULE, _RETURN or _POLICY */
+	uint32_t family;	     /* table family: NFPROTO_INET, _IPV4, ... */
+	uint32_t nfproto;	     /* protocol of the packet: NFPROTO_IPV4 or _IPV6 */
+	char table[NFT_NAME_MAXLEN]; /* nft names take up to 255 bytes */
+	char chain[NFT_NAME_MAXLEN];
 	bool has_rule;
 	uint64_t rule_handle;
 	enum nftrace_verdict verdict;
-	char jump_target[64];
+	char jump_target[NFT_NAME_MAXLEN];
 	uint32_t policy; /* NF_ACCEPT / NF_DROP for POLICY events */
 	uint32_t iif, oif, mark;
 	uint8_t nh[NFTRACE_HDR_MAX]; /* network header as the kernel saw it */
