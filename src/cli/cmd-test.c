@@ -10,10 +10,12 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "shared/macro.h"
 
@@ -22,6 +24,7 @@ struct test_opts {
 	enum nslab_fwtest_format format;
 	bool coverage, quiet;
 	unsigned flags;
+	FILE *out; /* -o, opened before any test runs */
 };
 
 static const char *status_word(enum nslab_fwtest_status s)
@@ -169,11 +172,19 @@ DEFINE_CLEANUP_FUNC(FILE, fclose)
  */
 static bool first_word(const char *path, char *buf, size_t size)
 {
-	_cleanup_(fclosep) FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	_cleanup_(fclosep) FILE *f = NULL;
+	struct stat st;
 	char line[512];
 
-	if (!f)
+	/* only a regular file is read here: a FIFO would block (the library says what it is) */
+	if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)))
+		fd = close_fd(fd);
+	f = fd >= 0 ? fdopen(fd, "re") : NULL;
+	if (!f) {
+		(void)close_fd(fd);
 		return false;
+	}
 	while (fgets(line, sizeof(line), f)) {
 		char *w = line + strspn(line, " \t\r\n");
 
@@ -295,19 +306,18 @@ static int worst_status(const nslab_fwtest *ft)
 	return 0;
 }
 
-static int report(const nslab_fwtest *ft, const struct test_opts *o)
+static int report(const nslab_fwtest *ft, struct test_opts *o)
 {
 	nslab_error err = { 0 };
-	FILE *out = stdout;
+	FILE *out = o->out ? o->out : stdout;
 	int r;
 
-	if (o->output && !(out = fopen(o->output, "we"))) {
-		nslab_err_set(&err, errno, "open '%s'", o->output);
-		return cli_fail(&err, 1);
-	}
 	r = nslab_fwtest_report(ft, o->format, o->coverage, out, &err);
-	if (out != stdout && fclose(out) != 0 && r >= 0)
-		r = nslab_err_set(&err, errno, "write '%s'", o->output);
+	if (o->out) {
+		o->out = NULL;
+		if (fclose(out) != 0 && r >= 0)
+			r = nslab_err_set(&err, errno, "write '%s'", o->output);
+	}
 	return r < 0 ? cli_fail(&err, 1) : 0;
 }
 
@@ -328,7 +338,7 @@ static int load(const struct test_opts *o, const char *rules, nslab_fwtest **ret
 	return 0;
 }
 
-static int run_suite(const struct test_opts *o)
+static int run_suite(struct test_opts *o)
 {
 	nslab_fwtest *ft = NULL;
 	nslab_error err = { 0 };
@@ -389,13 +399,22 @@ static int cmd_test(int argc, char **argv)
 
 	if (r != CLI_GO_ON)
 		return r;
+	/* a report that cannot be written is bad input, said before any test runs */
+	if (o.output && !o.check && !o.old_rules && !(o.out = fopen(o.output, "we"))) {
+		nslab_err_set(&err, errno, "-o '%s'", o.output);
+		return cli_fail(&err, EXIT_USAGE);
+	}
 	if (nslab_bootstrap(&err) < 0)
-		return cli_fail(&err, 1);
-	if (o.check)
-		return check_rules(&o);
-	if (o.old_rules)
-		return compare(&o);
-	return run_suite(&o);
+		r = cli_fail(&err, 1);
+	else if (o.check)
+		r = check_rules(&o);
+	else if (o.old_rules)
+		r = compare(&o);
+	else
+		r = run_suite(&o);
+	if (o.out)
+		(void)fclose(o.out);
+	return r;
 }
 
 /*

@@ -176,4 +176,11 @@ wait_until 10 holds_netns "$_pid" || bad "lab: nslab test never held a namespace
 kill -9 "$_pid" 2>/dev/null
 wait "$_pid" 2>/dev/null
 leftovers_check start fwtest-none
+
+# A report that cannot be written is said before any test runs (exit 2, no output).
+"$NSLAB" test "$EX/basic.yaml" --format json -o "$TMP/no-such-dir/r.json" >"$TMP/o.out" 2>"$TMP/o.err"
+rc=$?
+[ $rc -eq 2 ] && [ ! -s "$TMP/o.out" ] && grep -q "no-such-dir/r.json" "$TMP/o.err" &&
+	ok "an unwritable -o: exit 2 before any test ran" ||
+	bad "an unwritable -o: rc $rc, stdout '$(head -c 200 "$TMP/o.out")', stderr '$(cat "$TMP/o.err")'"
 finish
