@@ -33,6 +33,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_persist(nslab_lab *lab, nslab_error *
 /* Labs of the calling user that are up: a NULL-terminated array; free with nslab_strv_free(). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_list(char ***ret_names, nslab_error *err);
 NSLAB_EXPORT void nslab_strv_free(char **strv);
+/*
+ * nslab_ctl_ls() - The calling user's labs that are up, as `nslab ls` shows them
+ * A table (NAME, MODE root|rootless, NODES, AGE, PID of the supervisor, OUTDIR),
+ * or with NSLAB_LS_JSON an array of objects (name, mode, nodes, built_at, pid,
+ * outdir; error for a lab whose supervisor does not answer). Each lab is asked
+ * over its control socket: a name another user bound is not listed.
+ * Return: 0 and the text (free() it), or -errno.
+ */
+enum { NSLAB_LS_JSON = 1u << 0 };
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_ls(unsigned flags, char **ret_text, nslab_error *err);
 /* The lab's status as JSON (nodes, interfaces, addresses); free() the text. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_status(const char *lab, char **ret_json,
 						  nslab_error *err);

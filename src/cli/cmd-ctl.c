@@ -20,14 +20,17 @@ const struct cli_cmd cli_cmd_down = {
 	.help = "tear a lab down (returns once it is gone)",
 };
 
+enum { OPT_JSON = CLI_LONG };
+
 const struct cli_cmd cli_cmd_ls = {
 	.name = "ls",
 	.run = cmd_ls,
-	.forms = (const char *const[]){ "", NULL },
-	.help = "list your labs that are up",
+	.forms = (const char *const[]){ "[--json | -q]", NULL },
+	.help = "list your labs that are up: name, mode, nodes, age, supervisor pid, outdir",
+	.opts = (const struct cli_opt[]){ { OPT_JSON, "json", NULL, "the list as a JSON array" },
+					  { 'q', "quiet", NULL, "only the names, one a line" },
+					  { 0 } },
 };
-
-enum { OPT_JSON = CLI_LONG };
 
 const struct cli_cmd cli_cmd_status = {
 	.name = "status",
@@ -81,22 +84,42 @@ static int cmd_down(int argc, char **argv)
 	return 0;
 }
 
+enum { LS_TABLE, LS_JSON, LS_NAMES };
+
+static int ls_opt(int key, char *arg, void *data)
+{
+	(void)arg;
+	if (key == OPT_JSON)
+		*(unsigned *)data = LS_JSON;
+	else if (key == 'q')
+		*(unsigned *)data = LS_NAMES;
+	return CLI_GO_ON;
+}
+
 static int cmd_ls(int argc, char **argv)
 {
 	nslab_error err = { 0 };
 	struct cli_args a;
-	char **names;
-	int r = cli_parse(&cli_cmd_ls, argc, argv, NULL, NULL, &a);
+	unsigned how = 0;
+	char **names, *text;
+	int r = cli_parse(&cli_cmd_ls, argc, argv, ls_opt, &how, &a);
 
 	if (r != CLI_GO_ON)
 		return r;
 	if (a.n_ops)
 		return cli_usage_error(&cli_cmd_ls, "no arguments expected");
-	if (nslab_ctl_list(&names, &err) < 0)
+	if (how == LS_NAMES) {
+		if (nslab_ctl_list(&names, &err) < 0)
+			return cli_fail(&err, 1);
+		for (char **n = names; *n; n++)
+			printf("%s\n", *n);
+		nslab_strv_free(names);
+		return 0;
+	}
+	if (nslab_ctl_ls(how == LS_JSON ? NSLAB_LS_JSON : 0, &text, &err) < 0)
 		return cli_fail(&err, 1);
-	for (char **n = names; *n; n++)
-		printf("%s\n", *n);
-	nslab_strv_free(names);
+	fputs(text, stdout);
+	free(text);
 	return 0;
 }
 

@@ -13,6 +13,51 @@ status_json "$L" "$TMP/st.json"
 
 ex() { "$NSLAB" exec "$L" "$@"; }
 
+# `nslab ls`: a table and JSON, each lab asked over its control socket.
+mode=root
+is_root || mode=rootless
+"$NSLAB" ls >"$TMP/ls" || bad "nslab ls failed"
+head -n 1 "$TMP/ls" | grep -q '^NAME  *MODE  *NODES  *AGE  *PID  *OUTDIR$' || bad "ls header: $(head -n 1 "$TMP/ls")"
+awk -v l="$L" -v m="$mode" '$1 == l && $2 == m && $3 == 7 && $6 == "-" { found = 1 } END { exit !found }' \
+	"$TMP/ls" && ok "ls: $L, $mode, 7 nodes, no outdir" || bad "ls: no row '$L $mode 7 ...': $(cat "$TMP/ls")"
+"$NSLAB" ls --json >"$TMP/ls.json" || bad "nslab ls --json failed"
+$PY - "$L" "$mode" "$TMP/ls.json" <<'EOF' && ok "ls --json: name, mode, nodes, pid, built_at" || bad "ls --json: $(cat "$TMP/ls.json")"
+import json, os, sys, time
+lab, mode, path = sys.argv[1:]
+rows = [r for r in json.load(open(path)) if r["name"] == lab]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["mode"] == mode and r["nodes"] == 7 and "outdir" not in r, r
+assert os.path.exists("/proc/%d" % r["pid"]), r
+assert 0 <= time.time() - r["built_at"] < 600, r
+EOF
+# the lab root, as status --json names it, can be entered too
+ex ix -- ip -o addr show dev ix >"$TMP/ix" 2>&1 && grep -q "198.18.0.1/" "$TMP/ix" &&
+	ok "exec in the lab root 'ix' sees the IX bridge's address" || bad "exec ix: $(cat "$TMP/ix")"
+
+# A lab name bound by another user: not listed, and `up` says who holds it (root only).
+if is_root && command -v setpriv >/dev/null; then
+	SQ=$(new_lab_name squat)
+	setpriv --reuid=65534 --regid=65534 --clear-groups $PY -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind(b"\0nslab/0/" + sys.argv[1].encode()); s.listen(64)
+print("bound", flush=True); time.sleep(60)' "$SQ" >"$TMP/squat.out" &
+	squatter=$!
+	track_pid $squatter
+	squatting() { grep -q bound "$TMP/squat.out"; }
+	wait_until 10 squatting || bad "the squatter never bound its socket"
+	"$NSLAB" ls -q | grep -qxF "$SQ" && bad "ls lists $SQ, which another user bound"
+	"$NSLAB" ls | grep -q "^$SQ " && bad "the ls table lists $SQ, which another user bound"
+	"$NSLAB" up -d -q --name "$SQ" "$E2E/small.yaml" 2>"$TMP/squat.err"
+	rc=$?
+	grep -q "taken by another user (uid 65534" "$TMP/squat.err" && [ $rc -ne 0 ] &&
+		ok "up of a squatted name: '$(cat "$TMP/squat.err")'" ||
+		bad "up of a squatted name: rc $rc, '$(cat "$TMP/squat.err")'"
+	kill "$squatter"
+	wait "$squatter" 2>/dev/null
+fi
+
 # Exit status, also of a command killed by a signal (128 + signal).
 ex server -- sh -c 'exit 7'
 rc=$?

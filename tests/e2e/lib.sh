@@ -139,7 +139,7 @@ wait_until() {
 
 not() { ! "$@"; }
 
-lab_listed() { "$NSLAB" ls 2>/dev/null | grep -qxF "$1"; }
+lab_listed() { "$NSLAB" ls -q 2>/dev/null | grep -qxF "$1"; }
 
 # alive PID: the process exists and is not a zombie.
 alive() {
@@ -342,3 +342,6 @@ leftovers_check() {
 	fi
 	if lab_listed "$2"; then bad "$2: 'nslab ls' still lists it"; else ok "$2: not in 'nslab ls'"; fi
 }
+
+# errno NAME: the number of errno NAME on this system (EPROTO -> 71).
+errno() { $PY -c "import errno, sys; print(getattr(errno, sys.argv[1]))" "$1"; }

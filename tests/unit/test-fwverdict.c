@@ -619,8 +619,9 @@ static void test_trace_table(void **state)
 
 	(void)state;
 	assert_non_null(strstr(t, "table inet " FW_TRACE_TABLE));
-	assert_non_null(strstr(t, "hook prerouting priority -2147483648; meta nftrace set 1;"));
-	assert_non_null(strstr(t, "hook output priority -2147483648; meta nftrace set 1;"));
+	assert_non_null(strstr(t, "hook prerouting priority -2147483648; ip6 saddr"));
+	assert_non_null(strstr(t, "hook output priority -2147483648; ip6 saddr"));
+	assert_non_null(strstr(t, "mld2-listener-report } return; meta nftrace set 1; }"));
 	assert_non_null(strstr(t, "chain in_end { type filter hook input priority 2147483647; }"));
 	assert_non_null(
 		strstr(t, "chain post_end { type filter hook postrouting priority 2147483647; }"));

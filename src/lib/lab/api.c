@@ -94,6 +94,7 @@ nslab_lab *nslab_lab_free(nslab_lab *lab)
 	lab_plan_free(lab->plan);
 	lab_spec_free(lab->spec);
 	lab->outdir_fd = close_fd(lab->outdir_fd);
+	free(lab->outdir_path);
 	free(lab);
 	return NULL;
 }
@@ -216,6 +217,8 @@ int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err)
 		return nslab_err_prefix(err, "output directory '%s'", dir);
 	(void)close_fd(lab->outdir_fd);
 	lab->outdir_fd = TAKE_FD(dirfd);
+	free(lab->outdir_path);
+	lab->outdir_path = realpath(dir, NULL); /* for `nslab ls`; best effort */
 	return 0;
 }
 

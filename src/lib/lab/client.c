@@ -63,6 +63,8 @@ int nslab_ctl_list(char ***ret_names, nslab_error *err)
 		if (sscanf(line, "%*s %*s %*s %x %*s %x %*s %255s", &flags, &st, path) != 3 ||
 		    !(flags & 0x10000) || strncmp(path, prefix, strlen(prefix)) != 0)
 			continue; /* 0x10000: __SO_ACCEPTCON, a listening socket */
+		if (!ctl_is_ours(path + strlen(prefix)))
+			continue; /* a name another user bound (abstract names are anyone's) */
 		nv = realloc(v, (n + 2) * sizeof(*v));
 		if (!nv || !(nv[n] = strdup(path + strlen(prefix)))) {
 			v = nv ? nv : v;
@@ -76,6 +78,142 @@ int nslab_ctl_list(char ***ret_names, nslab_error *err)
 	}
 	fclose(f);
 	*ret_names = v;
+	return 0;
+}
+
+/* One lab of `nslab ls`: what its HELLO said, or why it did not answer. */
+struct ls_row {
+	char *name;
+	bool answered;
+	bool rootless;
+	unsigned pid, nodes;
+	double built_at; /* seconds since the epoch */
+	char *outdir;	 /* NULL: none */
+	char why[NSLAB_ERROR_MSG_MAX];
+};
+
+/* Ask one lab who it is; false if it is not the caller's (a name squatted by another user). */
+static bool ls_probe(struct ls_row *row)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	nslab_error err = { 0 };
+	const char *outdir;
+
+	if (ctl_open(row->name, &c, &err) < 0) {
+		snprintf(row->why, sizeof(row->why), "%s", err.msg);
+		return err.code != EPERM;
+	}
+	row->answered = true;
+	row->rootless = ctl_get_u32(&c->hello, CTL_A_ROOTLESS, 0);
+	row->pid = ctl_get_u32(&c->hello, CTL_A_PID, 0);
+	row->nodes = ctl_get_u32(&c->hello, CTL_A_NODES, 0);
+	row->built_at = (double)ctl_get_u64(&c->hello, CTL_A_BUILT_AT, 0) / 1000;
+	outdir = ctl_get_str(&c->hello, CTL_A_OUTDIR);
+	row->outdir = outdir ? strdup(outdir) : NULL;
+	return true;
+}
+
+/* "3s", "4m", "2h", "5d": how long ago, as `docker ps` says it. */
+static void age_text(double built_at, char *buf, size_t len)
+{
+	double now = evlog_now(), age = built_at > 0 && now > built_at ? now - built_at : 0;
+
+	if (age < 120)
+		snprintf(buf, len, "%.0fs", age);
+	else if (age < 2 * 3600)
+		snprintf(buf, len, "%.0fm", age / 60);
+	else if (age < 2 * 86400)
+		snprintf(buf, len, "%.0fh", age / 3600);
+	else
+		snprintf(buf, len, "%.0fd", age / 86400);
+}
+
+static void ls_json(const struct ls_row *rows, size_t n, FILE *f)
+{
+	struct jw w;
+
+	jw_init(&w);
+	jw_arr_open(&w, NULL);
+	for (size_t i = 0; i < n; i++) {
+		jw_obj_open(&w, NULL);
+		jw_str(&w, "name", rows[i].name);
+		if (rows[i].answered) {
+			jw_str(&w, "mode", rows[i].rootless ? "rootless" : "root");
+			jw_uint(&w, "nodes", rows[i].nodes);
+			jw_double(&w, "built_at", rows[i].built_at, 3);
+			jw_uint(&w, "pid", rows[i].pid);
+			if (rows[i].outdir)
+				jw_str(&w, "outdir", rows[i].outdir);
+		} else {
+			jw_str(&w, "error", rows[i].why);
+		}
+		jw_obj_close(&w);
+	}
+	jw_arr_close(&w);
+	fprintf(f, "%s\n", jw_get(&w) ? jw_get(&w) : "[]");
+	jw_free(&w);
+}
+
+static void ls_table(const struct ls_row *rows, size_t n, FILE *f)
+{
+	int wname = 4;
+
+	for (size_t i = 0; i < n; i++)
+		if ((int)strlen(rows[i].name) > wname)
+			wname = (int)strlen(rows[i].name);
+	fprintf(f, "%-*s  %-8s  %5s  %5s  %7s  %s\n", wname, "NAME", "MODE", "NODES", "AGE", "PID",
+		"OUTDIR");
+	for (size_t i = 0; i < n; i++) {
+		char age[16];
+
+		if (!rows[i].answered) {
+			fprintf(f, "%-*s  %s\n", wname, rows[i].name, rows[i].why);
+			continue;
+		}
+		age_text(rows[i].built_at, age, sizeof(age));
+		fprintf(f, "%-*s  %-8s  %5u  %5s  %7u  %s\n", wname, rows[i].name,
+			rows[i].rootless ? "rootless" : "root", rows[i].nodes, age, rows[i].pid,
+			rows[i].outdir ? rows[i].outdir : "-");
+	}
+}
+
+int nslab_ctl_ls(unsigned flags, char **ret_text, nslab_error *err)
+{
+	char **names = NULL, *text = NULL;
+	struct ls_row *rows = NULL;
+	size_t n = 0, len = 0, k = 0;
+	FILE *f;
+	int r = nslab_ctl_list(&names, err);
+
+	if (r < 0)
+		return r;
+	while (names[n])
+		n++;
+	rows = calloc(n + 1, sizeof(*rows));
+	f = rows ? open_memstream(&text, &len) : NULL;
+	if (!f) {
+		free(rows);
+		nslab_strv_free(names);
+		return nslab_err_set(err, ENOMEM, "ls");
+	}
+	for (size_t i = 0; i < n; i++) {
+		rows[k].name = names[i];
+		if (ls_probe(&rows[k]))
+			k++;
+	}
+	if (flags & NSLAB_LS_JSON)
+		ls_json(rows, k, f);
+	else
+		ls_table(rows, k, f);
+	for (size_t i = 0; i < k; i++)
+		free(rows[i].outdir);
+	free(rows);
+	nslab_strv_free(names);
+	if (fclose(f) != 0) {
+		free(text);
+		return nslab_err_set(err, ENOMEM, "ls");
+	}
+	*ret_text = text;
 	return 0;
 }
 
@@ -100,15 +238,17 @@ static int read_memfd(int fd, char **ret, nslab_error *err)
 	return (int)st.st_size;
 }
 
-static int ctl_fetch(const char *lab, const char *req, char **ret, nslab_error *err)
+static int ctl_fetch(const char *lab, enum ctl_op op, char **ret, nslab_error *err)
 {
-	_cleanup_close_ int conn = -1, fd = -1;
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	_cleanup_close_ int fd = -1;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
 	int fds[CTL_MAX_FDS];
 	size_t n = 0;
-	int r = ctl_connect(lab, &conn, err);
+	int r = ctl_open(lab, &c, err);
 
 	if (r >= 0)
-		r = ctl_call(conn, req, fds, 1, &n, err);
+		r = ctl_call(c, ctl_msg_start(buf, op, false, 0, 0), fds, 1, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 1)
@@ -120,12 +260,12 @@ static int ctl_fetch(const char *lab, const char *req, char **ret, nslab_error *
 
 int nslab_ctl_status(const char *lab, char **ret_json, nslab_error *err)
 {
-	return ctl_fetch(lab, "status", ret_json, err);
+	return ctl_fetch(lab, CTL_OP_STATUS, ret_json, err);
 }
 
 int nslab_ctl_table(const char *lab, char **ret_text, nslab_error *err)
 {
-	return ctl_fetch(lab, "table", ret_text, err);
+	return ctl_fetch(lab, CTL_OP_TABLE, ret_text, err);
 }
 
 int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err)
@@ -140,17 +280,17 @@ int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err)
 
 int nslab_ctl_down(const char *lab, nslab_error *err)
 {
-	_cleanup_close_ int conn = -1;
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
 	struct pollfd pfd = { .events = POLLIN };
-	char buf[16];
-	int r = ctl_connect(lab, &conn, err);
+	int r = ctl_open(lab, &c, err);
 
 	if (r >= 0)
-		r = ctl_call(conn, "down", NULL, 0, NULL, err);
+		r = ctl_call(c, ctl_msg_start(buf, CTL_OP_DOWN, false, 0, 0), NULL, 0, NULL, err);
 	if (r < 0)
 		return r;
 	/* The supervisor closes this connection once the lab is gone. */
-	pfd.fd = conn;
+	pfd.fd = c->fd;
 	for (;;) {
 		ssize_t n;
 
@@ -158,8 +298,8 @@ int nslab_ctl_down(const char *lab, nslab_error *err)
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r == 0)
-			return ctl_timeout_error(conn, "down", err);
-		n = recv(conn, buf, sizeof(buf), MSG_DONTWAIT);
+			return ctl_timeout_error(c->fd, "down", err);
+		n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
 			return 0;
 	}
@@ -229,16 +369,19 @@ static int exec_wait(int conn, const struct spawn_relay *rel, int sigfd, nslab_e
  * end it should we die without saying "exited". Best effort: the command also
  * dies with its helper, and the helper with us.
  */
-static void exec_announce(int conn, pid_t cmd_pid)
+static void exec_announce(struct ctl_conn *c, pid_t cmd_pid)
 {
 	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, cmd_pid, 0);
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
 
 	if (pidfd >= 0)
-		(void)ctl_send(conn, "spawned", &pidfd, 1);
+		(void)ctl_notify(c, ctl_msg_start(buf, CTL_OP_EXEC_SPAWNED, false, 0, 0), &pidfd,
+				 1);
 }
 
 /* Run the command to its end with SIGTERM/SIGHUP routed through a signalfd. */
-static int exec_run(int conn, const struct spawn_opts *so, int *ret_status, nslab_error *err)
+static int exec_run(struct ctl_conn *c, const struct spawn_opts *so, int *ret_status,
+		    nslab_error *err)
 {
 	struct spawn_relay rel = { .helper_pidfd = -1, .status_fd = -1 };
 	_cleanup_close_ int sigfd = -1;
@@ -252,8 +395,8 @@ static int exec_run(int conn, const struct spawn_opts *so, int *ret_status, nsla
 	sigfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
 	r = sigfd < 0 ? nslab_err_set(err, errno, "signalfd") : spawn_relayed(so, &rel, err);
 	if (r >= 0) {
-		exec_announce(conn, rel.cmd_pid);
-		r = exec_wait(conn, &rel, sigfd, err);
+		exec_announce(c, rel.cmd_pid);
+		r = exec_wait(c->fd, &rel, sigfd, err);
 		if (r < 0)
 			(void)syscall(SYS_pidfd_send_signal, rel.helper_pidfd, SIGKILL, NULL, 0);
 		wait_r = spawn_relay_wait(&rel, ret_status, r < 0 ? NULL : err);
@@ -264,8 +407,8 @@ static int exec_run(int conn, const struct spawn_opts *so, int *ret_status, nsla
 	return r;
 }
 
-static int exec_with_fds(int conn, const int *fds, size_t n, const char *node, char *const argv[],
-			 int *ret_status, nslab_error *err)
+static int exec_with_fds(struct ctl_conn *c, const int *fds, size_t n, const char *node,
+			 char *const argv[], int *ret_status, nslab_error *err)
 {
 	_cleanup_free_ char *envbuf = NULL;
 	_cleanup_free_ char **envp = NULL;
@@ -297,65 +440,62 @@ static int exec_with_fds(int conn, const int *fds, size_t n, const char *node, c
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	r = exec_run(conn, &so, ret_status, err);
+	r = exec_run(c, &so, ret_status, err);
 	if (r >= 0) {
-		char msg[32];
+		char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+		struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_EXEC_EXITED, false, 0, 0);
 
-		snprintf(msg, sizeof(msg), "exited %d", *ret_status);
-		(void)ctl_send(conn, msg, NULL, 0); /* for the lab's event log; best effort */
+		(void)ctl_put_u32(nlh, CTL_A_STATUS, (uint32_t)*ret_status);
+		(void)ctl_notify(c, nlh, NULL, 0); /* for the lab's event log; best effort */
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	return r;
 }
 
-/* "enter NODE\tCMDLINE" (the command line only for the lab's event log, cut to fit). */
-static char *enter_request(const char *node, char *const argv[])
+/* The command line, for the lab's event log: cut to fit, at a character boundary. */
+static void put_cmdline(struct nlmsghdr *nlh, char *const argv[])
 {
-	char *req = NULL;
+	char line[CTL_CMDLINE_MAX];
 	size_t len = 0;
-	FILE *f = open_memstream(&req, &len);
 
-	if (!f)
-		return NULL;
-	fprintf(f, "enter %s\t", node);
-	for (size_t i = 0; argv[i]; i++)
-		fprintf(f, "%s%s", i ? " " : "", argv[i]);
-	if (fclose(f) != 0) {
-		free(req);
-		return NULL;
-	}
-	if (len >= CTL_REQ_MAX)
-		req[CTL_REQ_MAX - 1] = '\0';
-	return req;
+	line[0] = '\0';
+	for (size_t i = 0; argv[i] && len < sizeof(line) - 1; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? " " : "",
+					argv[i]);
+	if (len >= sizeof(line)) /* cut inside a UTF-8 sequence: drop its start */
+		for (len = sizeof(line) - 1; len > 0 && (line[len - 1] & 0xc0) == 0x80; len--)
+			line[len - 1] = '\0';
+	(void)ctl_put_str(nlh, CTL_A_CMDLINE, line);
 }
 
 int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *ret_status,
 		   nslab_error *err)
 {
-	_cleanup_close_ int conn = -1;
-	_cleanup_free_ char *req = NULL;
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *req;
 	int fds[CTL_MAX_FDS];
 	size_t n = 0;
 	int r;
 
 	if (!argv || !argv[0])
 		return nslab_err_setx(err, EINVAL, "exec: empty command");
-	if (strchr(node, '\t') || strlen(node) > NODE_NAME_MAX)
-		return nslab_err_setx(err, EINVAL, "'%s': not a node name", node);
-	req = enter_request(node, argv);
-	if (!req)
-		return nslab_err_set(err, ENOMEM, "exec");
-	r = ctl_connect(lab, &conn, err);
+	if (strlen(node) > NODE_NAME_MAX)
+		return nslab_err_setx(err, EINVAL, "'%.64s': not a node name", node);
+	r = ctl_open(lab, &c, err);
 	if (r < 0)
 		return r;
-	r = ctl_call(conn, req, fds, 5, &n, err);
+	req = ctl_msg_start(buf, CTL_OP_EXEC, false, 0, 0);
+	(void)ctl_put_str(req, CTL_A_NODE, node);
+	put_cmdline(req, argv);
+	r = ctl_call(c, req, fds, 5, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 4)
 		r = nslab_err_setx(err, EPROTO, "lab '%s' sent %zu fds, expected 4 or 5", lab, n);
 	else
-		r = exec_with_fds(conn, fds, n, node, argv, ret_status, err);
+		r = exec_with_fds(c, fds, n, node, argv, ret_status, err);
 	for (size_t i = 0; i < n; i++)
 		(void)close(fds[i]);
 	return r;

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lab/ctlmsg: SCM_RIGHTS plumbing shared by the supervisor and its clients. */
+/* lab/ctlmsg: SCM_RIGHTS plumbing shared by the supervisor and its clients; a client's calls. */
 #include "lab/ctlmsg.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -26,10 +27,10 @@ void ctl_addr(const char *lab, struct sockaddr_un *ret, socklen_t *ret_len)
 	*ret_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
 }
 
-int ctl_send(int fd, const char *text, const int *fds, size_t n_fds)
+int ctl_send(int fd, const struct nlmsghdr *nlh, const int *fds, size_t n_fds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)] = { 0 };
-	struct iovec iov = { .iov_base = (void *)text, .iov_len = strlen(text) };
+	struct iovec iov = { .iov_base = (void *)nlh, .iov_len = nlh->nlmsg_len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	if (n_fds > CTL_MAX_FDS)
@@ -50,10 +51,10 @@ int ctl_send(int fd, const char *text, const int *fds, size_t n_fds)
 	return 0;
 }
 
-int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds)
+ssize_t ctl_recv(int fd, void *buf, int *fds, size_t *ret_n_fds)
 {
 	char cbuf[CMSG_SPACE(sizeof(int) * CTL_MAX_FDS)];
-	struct iovec iov = { .iov_base = text, .iov_len = len - 1 };
+	struct iovec iov = { .iov_base = buf, .iov_len = CTL_MSG_MAX };
 	struct msghdr mh = { .msg_iov = &iov,
 			     .msg_iovlen = 1,
 			     .msg_control = cbuf,
@@ -70,7 +71,7 @@ int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds)
 		size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		int got[CTL_MAX_FDS];
 
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || k > CTL_MAX_FDS)
 			continue;
 		memcpy(got, CMSG_DATA(c), k * sizeof(int));
 		for (size_t i = 0; i < k; i++)
@@ -85,9 +86,8 @@ int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds)
 			(void)close(fds[i]);
 		return n == 0 ? -ECONNRESET : -EMSGSIZE;
 	}
-	text[n] = '\0';
 	*ret_n_fds = n_fds;
-	return 0;
+	return n;
 }
 
 bool ctl_peer_is(int fd, uid_t uid)
@@ -151,7 +151,7 @@ int ctl_set_timeout(int fd, unsigned ms)
 	return 0;
 }
 
-int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
+static int connect_peer(const char *lab, int *ret_fd, nslab_error *err)
 {
 	struct sockaddr_un sa;
 	socklen_t salen;
@@ -195,6 +195,13 @@ int ctl_connect(const char *lab, int *ret_fd, nslab_error *err)
 	return 0;
 }
 
+bool ctl_is_ours(const char *lab)
+{
+	_cleanup_close_ int fd = -1;
+
+	return connect_peer(lab, &fd, NULL) == 0;
+}
+
 /* Close every received fd and fail: more fds than the request takes are no answer. */
 static int refuse_fds(int *fds, size_t n, size_t max, nslab_error *err)
 {
@@ -202,6 +209,12 @@ static int refuse_fds(int *fds, size_t n, size_t max, nslab_error *err)
 		(void)close(fds[i]);
 	return nslab_err_setx(err, EPROTO, "the supervisor sent %zu fds where at most %zu belong",
 			      n, max);
+}
+
+static void close_fds(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		(void)close(fds[i]);
 }
 
 int ctl_timeout_error(int conn, const char *what, nslab_error *err)
@@ -213,39 +226,117 @@ int ctl_timeout_error(int conn, const char *what, nslab_error *err)
 			      CTL_TIMEOUT_MS / 1000);
 }
 
-int ctl_call(int conn, const char *req, int *fds, size_t max_fds, size_t *n_fds, nslab_error *err)
+/* Receive the reply to @req into c->buf and check it answers @req. */
+static int recv_reply(struct ctl_conn *c, const struct nlmsghdr *req, int *fds, size_t *n_fds,
+		      nslab_error *err)
 {
-	char reply[NSLAB_ERROR_MSG_MAX];
+	const char *op = ctl_op_name(req->nlmsg_type);
+	ssize_t n = ctl_recv(c->fd, c->buf, fds, n_fds);
+	int r;
+
+	if (n == -EAGAIN || n == -EWOULDBLOCK)
+		return ctl_timeout_error(c->fd, op, err);
+	if (n < 0)
+		return nslab_err_set(err, (int)-n, "control request '%s'", op);
+	r = ctl_msg_parse(c->buf, (size_t)n, &c->reply, err);
+	if (r >= 0 && c->reply.reply && c->reply.seq == 0 && c->reply.error)
+		return 0; /* refused before any request was read (out of fds): its error says why */
+	if (r >= 0 &&
+	    (!c->reply.reply || c->reply.op != req->nlmsg_type || c->reply.seq != req->nlmsg_seq))
+		r = nslab_err_setx(err, EPROTO, "the supervisor answered '%s' with '%s'", op,
+				   ctl_op_name(c->reply.op));
+	if (r < 0) {
+		close_fds(fds, *n_fds);
+		return nslab_err_prefix(err, "control request '%s'", op);
+	}
+	return 0;
+}
+
+int ctl_call(struct ctl_conn *c, struct nlmsghdr *req, int *fds, size_t max_fds, size_t *n_fds,
+	     nslab_error *err)
+{
 	int local[CTL_MAX_FDS];
 	size_t got = 0;
 	int r;
 
-	if (strlen(req) >= CTL_REQ_MAX)
-		return nslab_err_setx(err, EINVAL, "control request longer than %d bytes",
-				      CTL_REQ_MAX);
 	if (!fds)
 		fds = local;
-	r = ctl_send(conn, req, NULL, 0);
-	if (r >= 0)
-		r = ctl_recv(conn, reply, sizeof(reply), fds, &got);
+	req->nlmsg_seq = ++c->seq;
+	r = ctl_send(c->fd, req, NULL, 0);
 	if (r == -EAGAIN || r == -EWOULDBLOCK)
-		return ctl_timeout_error(conn, "control request", err);
+		return ctl_timeout_error(c->fd, ctl_op_name(req->nlmsg_type), err);
 	if (r < 0)
-		return nslab_err_set(err, -r, "control request '%.32s'", req);
-	if (strncmp(reply, "ok", 2) != 0) {
-		for (size_t i = 0; i < got; i++)
-			(void)close(fds[i]);
-		return nslab_err_setx(err, EINVAL, "%s",
-				      strncmp(reply, "error: ", 7) == 0 ? reply + 7 : reply);
+		return nslab_err_set(err, -r, "control request '%s'", ctl_op_name(req->nlmsg_type));
+	r = recv_reply(c, req, fds, &got, err);
+	if (r < 0)
+		return r;
+	if (c->reply.error) {
+		const char *msg = ctl_get_str(&c->reply, CTL_A_MESSAGE);
+
+		close_fds(fds, got);
+		return nslab_err_setx(err, c->reply.error, "%s", msg ? msg : "refused");
 	}
-	if (got > max_fds || !n_fds) {
-		if (got > max_fds)
-			return refuse_fds(fds, got, max_fds, err);
-		for (size_t i = 0; i < got; i++)
-			(void)close(fds[i]);
-		got = 0;
-	}
+	if (got > max_fds)
+		return refuse_fds(fds, got, max_fds, err);
 	if (n_fds)
 		*n_fds = got;
+	else
+		close_fds(fds, got);
+	return 0;
+}
+
+int ctl_notify(struct ctl_conn *c, struct nlmsghdr *req, const int *fds, size_t n_fds)
+{
+	req->nlmsg_seq = ++c->seq;
+	return ctl_send(c->fd, req, fds, n_fds);
+}
+
+struct ctl_conn *ctl_close(struct ctl_conn *c)
+{
+	if (c) {
+		(void)close_fd(c->fd);
+		free(c);
+	}
+	return NULL;
+}
+
+/* HELLO: settle the version; keep the reply (who the lab is) in c->hello. */
+static int hello(struct ctl_conn *c, nslab_error *err)
+{
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *req = ctl_msg_start(buf, CTL_OP_HELLO, false, 0, 0);
+	int r;
+
+	(void)ctl_put_u32(req, CTL_A_VERSION, CTL_VERSION);
+	r = ctl_call(c, req, NULL, 0, NULL, err);
+	if (r < 0)
+		return r;
+	if (ctl_get_u32(&c->reply, CTL_A_VERSION, 0) != CTL_VERSION)
+		return nslab_err_setx(err, EPROTONOSUPPORT,
+				      "the supervisor speaks control protocol version %u, not %u",
+				      ctl_get_u32(&c->reply, CTL_A_VERSION, 0), CTL_VERSION);
+	memcpy(c->hello_buf, c->buf, sizeof(c->buf));
+	c->hello = c->reply;
+	for (size_t i = 0; i < ARRAY_SIZE(c->hello.tb); i++)
+		if (c->hello.tb[i])
+			c->hello.tb[i] = (const void *)(c->hello_buf +
+							((const char *)c->reply.tb[i] - c->buf));
+	return 0;
+}
+
+int ctl_open(const char *lab, struct ctl_conn **ret, nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = calloc(1, sizeof(*c));
+	int r;
+
+	if (!c)
+		return nslab_err_set(err, ENOMEM, "control connection");
+	c->fd = -1;
+	r = connect_peer(lab, &c->fd, err);
+	if (r >= 0)
+		r = hello(c, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(c);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* lab/ctlmsg: control-socket addressing and messages with fds (see control.c's DOC). */
+/* lab/ctlmsg: control-socket addressing, messages with fds, and the client's side of a call. */
 #pragma once
 
 #include <stdbool.h>
@@ -7,10 +7,11 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "lab/ctlproto.h"
 #include "nslab/error.h"
+#include "shared/macro.h"
 
 #define CTL_MAX_FDS    8
-#define CTL_REQ_MAX    1024 /* a request, command line included */
 #define CTL_TIMEOUT_MS 5000 /* a client's wait for any one answer of the supervisor */
 
 /**
@@ -23,26 +24,25 @@
  */
 void ctl_addr(const char *lab, struct sockaddr_un *ret, socklen_t *ret_len);
 /**
- * ctl_send() - Send text with up to CTL_MAX_FDS fds as one message (no SIGPIPE)
+ * ctl_send() - Send one message with up to CTL_MAX_FDS fds (no SIGPIPE)
  * @fd:     connected SOCK_SEQPACKET socket
- * @text:   NUL-terminated text, sent without its NUL
+ * @nlh:    the message (ctlproto.h), nlmsg_len bytes
  * @fds:    fds to pass (SCM_RIGHTS), borrowed: the caller still closes its copies
  * @n_fds:  number of @fds
  * Return: 0, or -EINVAL if @n_fds > CTL_MAX_FDS, or sendmsg()'s -errno
  */
-int ctl_send(int fd, const char *text, const int *fds, size_t n_fds);
+int ctl_send(int fd, const struct nlmsghdr *nlh, const int *fds, size_t n_fds);
 /**
  * ctl_recv() - Receive one message with its fds
  * @fd:         connected SOCK_SEQPACKET socket
- * @text:       buffer for the text
- * @len:        size of @text (at least 1); a longer message fails
+ * @buf:        CTL_MSG_MAX bytes, 4-byte aligned
  * @fds:        room for CTL_MAX_FDS fds; any beyond that are closed
  * @ret_n_fds:  on success, number of fds in @fds
- * Return: 0 with text NUL-terminated and *ret_n_fds fds (CLOEXEC, caller closes), or
- * -errno: recvmsg()'s, -ECONNRESET at end of file (or an empty message), -EMSGSIZE
- * if text or fds were cut short; on failure every fd received is closed
+ * Return: the message's length with *ret_n_fds fds (CLOEXEC, caller closes), or
+ * -errno: recvmsg()'s, -ECONNRESET at end of file, -EMSGSIZE if the message or
+ * its fds were cut short; on failure every fd received is closed
  */
-int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds);
+ssize_t ctl_recv(int fd, void *buf, int *fds, size_t *ret_n_fds);
 /**
  * ctl_peer_is() - Whether the peer of a connected UNIX socket runs as uid (SO_PEERCRED)
  * @fd:   connected socket
@@ -50,31 +50,58 @@ int ctl_recv(int fd, char *text, size_t len, int *fds, size_t *ret_n_fds);
  * Return: true if it does; false also if SO_PEERCRED fails
  */
 bool ctl_peer_is(int fd, uid_t uid);
+/* Whether lab's socket is served by our own user (a connect and SO_PEERCRED, no request). */
+bool ctl_is_ours(const char *lab);
+
+/* A client's connection: HELLO done, the last reply kept. */
+struct ctl_conn {
+	int fd;
+	uint32_t seq;
+	struct ctl_msg
+		hello; /* the HELLO reply: lab, pid, mode, nodes... (points into hello_buf) */
+	struct ctl_msg reply; /* the last reply of ctl_call() (points into buf) */
+	char hello_buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+};
+
 /**
- * ctl_connect() - Connect to lab's supervisor (of our own uid only)
- * @lab:     lab name
- * @ret_fd:  on success, a CLOEXEC SOCK_SEQPACKET socket the caller closes
- * @err:     on failure, the cause
+ * ctl_open() - Connect to a lab's supervisor (of our own uid only) and say HELLO
+ * @lab:  lab name
+ * @ret:  on success, the connection; free with ctl_close()
+ * @err:  on failure, the cause
  * Return: 0, or -EINVAL ("not a lab name"), -ESRCH ("no lab 'x' is up"), -EPERM
- * when the socket is served by another user, or socket()/connect()'s -errno
+ * when the socket is served by another user, -ETIMEDOUT, -EPROTONOSUPPORT when the
+ * supervisor speaks another protocol version, or socket()/connect()'s -errno
  */
-int ctl_connect(const char *lab, int *ret_fd, nslab_error *err);
+int ctl_open(const char *lab, struct ctl_conn **ret, nslab_error *err);
+/* Close the connection and free it; NULL is fine. Return: NULL. */
+struct ctl_conn *ctl_close(struct ctl_conn *c);
+DEFINE_CLEANUP_FUNC(struct ctl_conn, ctl_close)
 /**
- * ctl_call() - Send req, wait for the reply
- * @conn:     from ctl_connect()
- * @req:      request text; the supervisor reads at most CTL_REQ_MAX - 1 bytes
- * @fds:      room for CTL_MAX_FDS fds received with an "ok" reply; NULL if none are taken
- * @max_fds:  how many fds the request takes; a reply with more is refused (-EPROTO)
- * @n_fds:    on success, how many; NULL to have any received fds closed
+ * ctl_call() - Send a request, wait for its reply
+ * @c:        from ctl_open()
+ * @req:      the request (ctl_msg_start() with reply = false); its seq is set here
+ * @fds:      room for CTL_MAX_FDS fds that come with the reply; NULL if none are taken
+ * @max_fds:  how many fds the reply may carry; more is refused (-EPROTO)
+ * @n_fds:    on success, how many came; NULL to have them closed
  * @err:      on failure, the cause
  *
- * The reply must fit in NSLAB_ERROR_MSG_MAX bytes.
- * Return: 0 for a reply starting with "ok"; -EINVAL with the text of any other
- * reply (an "error: " prefix stripped), its fds closed; -ETIMEDOUT naming the
- * supervisor's pid and state if it did not answer within CTL_TIMEOUT_MS; or the
- * -errno of ctl_send()/ctl_recv()
+ * On success c->reply holds the reply.
+ * Return: 0; the supervisor's error (its code, its message); -ETIMEDOUT naming its
+ * pid and state if it did not answer within CTL_TIMEOUT_MS; -EPROTO for a reply
+ * that is malformed or to another request; or ctl_send()/ctl_recv()'s -errno
  */
-int ctl_call(int conn, const char *req, int *fds, size_t max_fds, size_t *n_fds, nslab_error *err);
+int ctl_call(struct ctl_conn *c, struct nlmsghdr *req, int *fds, size_t max_fds, size_t *n_fds,
+	     nslab_error *err);
+/**
+ * ctl_notify() - Send a notification (no reply comes)
+ * @c:      connection
+ * @req:    the message; its seq is set here
+ * @fds:    fds to pass, borrowed
+ * @n_fds:  how many
+ * Return: 0, or ctl_send()'s -errno
+ */
+int ctl_notify(struct ctl_conn *c, struct nlmsghdr *req, const int *fds, size_t n_fds);
 /**
  * ctl_set_timeout() - Bound every send and receive (and connect) on a socket
  * @fd:  socket

@@ -49,6 +49,7 @@ struct nslab_lab {
 	struct pidns_init init; /* pid 1 of the lab PID namespace: every process runs there */
 	char **env;		/* NSLAB_IP_* entries plus the caller's environment */
 	int outdir_fd;		/* output directory (see outdir.c), or -1 */
+	char *outdir_path;	/* as given, for `nslab ls`; NULL without one */
 	struct evlog ev;
 	struct logger log;
 	nslab_event_func event_fn;

@@ -1,0 +1,404 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * lab/ctlops: the control protocol's operations, one handler each, and the
+ * table that says in which connection state each may come and who may ask it
+ * (bubblewrap's privileged_op() menu: nothing outside it is ever done).
+ */
+#include "lab/ctlserve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lab/ctlmsg.h"
+
+/* Who may ask an operation. */
+enum ctl_auth {
+	CTL_AUTH_OWNER, /* the user who started the lab (its namespaces are theirs) */
+};
+
+struct ctl_op_desc {
+	unsigned states; /* enum conn_state bits in which it may come */
+	enum ctl_auth auth;
+	size_t max_fds;	   /* fds it may carry */
+	bool notification; /* no reply */
+	int (*handle)(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+		      int *fds, size_t n_fds);
+};
+
+/* Replies: build, send, never block (the socket is non-blocking). */
+static int send_reply(int fd, const struct nlmsghdr *nlh, const int *fds, size_t n)
+{
+	return ctl_send(fd, nlh, fds, n);
+}
+
+_printf_(4, 5) static int reply_error(int fd, const struct ctl_msg *m, int code, const char *fmt,
+				      ...)
+{
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	char text[NSLAB_ERROR_MSG_MAX];
+	struct nlmsghdr *nlh = ctl_msg_start(buf, m->op, true, m->seq, code);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	(void)ctl_put_str(nlh, CTL_A_MESSAGE, text);
+	return send_reply(fd, nlh, NULL, 0);
+}
+
+static int reply_ok(int fd, const struct ctl_msg *m, const int *fds, size_t n)
+{
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+
+	return send_reply(fd, ctl_msg_start(buf, m->op, true, m->seq, 0), fds, n);
+}
+
+static int memfd_with(const char *name, const void *data, size_t len)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, data, len) != (ssize_t)len) {
+		int e = errno ? errno : EIO;
+
+		(void)close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+/* HELLO: the version spoken, and who the lab is (for `nslab ls`). */
+static int op_hello(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+		    int *fds, size_t n_fds)
+{
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	const nslab_lab *lab = ctx->lab;
+	struct nlmsghdr *nlh = ctl_msg_start(buf, m->op, true, m->seq, 0);
+
+	(void)fds;
+	(void)n_fds;
+	/* the client says the highest version it speaks; the answer is the one both speak */
+	if (ctl_get_u32(m, CTL_A_VERSION, 0) < 1) {
+		(void)reply_error(fd, m, EPROTONOSUPPORT,
+				  "this supervisor speaks control protocol version %u",
+				  CTL_VERSION);
+		return 0;
+	}
+	(void)ctl_put_u32(nlh, CTL_A_VERSION, CTL_VERSION);
+	(void)ctl_put_str(nlh, CTL_A_LAB, lab->spec->name);
+	(void)ctl_put_u32(nlh, CTL_A_PID, (uint32_t)getpid());
+	(void)ctl_put_u32(nlh, CTL_A_ROOTLESS, lab->rootless);
+	(void)ctl_put_u32(nlh, CTL_A_NODES, (uint32_t)(lab->plan->n_nodes - 1));
+	(void)ctl_put_u64(nlh, CTL_A_BUILT_AT, (uint64_t)(lab->built_at * 1000));
+	if (lab->outdir_path)
+		(void)ctl_put_str(nlh, CTL_A_OUTDIR, lab->outdir_path);
+	c->state = CONN_READY;
+	return send_reply(fd, nlh, NULL, 0) < 0 ? 0 : 1;
+}
+
+/* STATUS and TABLE: the answer in a memfd (a big lab's is megabytes). */
+static int op_status(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+		     int *fds, size_t n_fds)
+{
+	_cleanup_free_ char *tab = NULL;
+	const char *text = NULL;
+	int mfd, r = 0;
+	struct jw w;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	jw_init(&w);
+	if (m->op == CTL_OP_TABLE) {
+		if (lab_table_text(ctx->lab, &tab, NULL) >= 0)
+			text = tab;
+	} else {
+		lab_state_json(ctx->lab, &w);
+		text = jw_get(&w);
+	}
+	mfd = text ? memfd_with("nslab-status", text, strlen(text)) : -ENOMEM;
+	jw_free(&w);
+	if (mfd < 0)
+		r = reply_error(fd, m, -mfd, "status: %s", strerrordesc_np(-mfd));
+	else
+		r = reply_ok(fd, m, &mfd, 1);
+	(void)close_fd(mfd);
+	return r < 0 ? 0 : 1;
+}
+
+/* The lab's own variables (NSLAB_IP*), NUL-separated: the client adds its environment. */
+static int env_memfd(const nslab_lab *lab)
+{
+	size_t len = 0, off = 0;
+	_cleanup_free_ char *buf = NULL;
+
+	for (char **e = lab->env; e && *e; e++)
+		if (strncmp(*e, "NSLAB_IP", 8) == 0)
+			len += strlen(*e) + 1;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (char **e = lab->env; e && *e; e++) {
+		size_t n = strlen(*e) + 1;
+
+		if (strncmp(*e, "NSLAB_IP", 8) != 0)
+			continue;
+		memcpy(buf + off, *e, n);
+		off += n;
+	}
+	return memfd_with("nslab-env", buf, len);
+}
+
+/* cmd_spawned (cmd set), or cmd_exited (status >= 0, or reason set when the client is gone). */
+static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, const char *cmd,
+		      int status, const char *reason)
+{
+	struct jw *w = evlog_begin(&lab->ev, kind);
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", c->node->idx ? c->node->pn->name : "ix");
+	jw_str(w, "via", "exec");
+	jw_uint(w, "id", c->id);
+	if (cmd)
+		jw_str(w, "cmd", cmd);
+	if (status >= 0 && WIFEXITED(status))
+		jw_int(w, "exit", WEXITSTATUS(status));
+	else if (status >= 0)
+		jw_int(w, "signal", WTERMSIG(status));
+	if (reason)
+		jw_str(w, "reason", reason);
+	evlog_end(&lab->ev);
+}
+
+/* "ix" is the lab root (the IX bridge's namespace), which no node may be named. */
+static const nslab_node *find_node(nslab_lab *lab, const char *name)
+{
+	if (strcmp(name, "ix") == 0)
+		return &lab->nodes[0];
+	return nslab_lab_node(lab, name);
+}
+
+/*
+ * EXEC: the node's namespaces for the client's helper to enter (mount,
+ * network, PID, and the user namespace of a rootless lab); the connection
+ * then follows the command.
+ */
+static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+		   int *fds_in, size_t n_in)
+{
+	nslab_lab *lab = ctx->lab;
+	const char *name = ctl_get_str(m, CTL_A_NODE);
+	const char *cmdline = ctl_get_str(m, CTL_A_CMDLINE);
+	const nslab_node *node = name ? find_node(lab, name) : NULL;
+	_cleanup_close_ int userns = -1, envfd = -1;
+	int fds[5], n = 0;
+
+	(void)fds_in;
+	(void)n_in;
+	if (!node) {
+		(void)reply_error(fd, m, ENODEV, "lab '%s' has no node '%s'", lab->spec->name,
+				  name ? name : "");
+		return 0;
+	}
+	envfd = env_memfd(lab);
+	if (lab->rootless)
+		userns = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+	if (envfd < 0 || (lab->rootless && userns < 0)) {
+		(void)reply_error(fd, m, envfd < 0 ? -envfd : errno,
+				  "exec: pass the lab's environment and namespaces: %s",
+				  strerrordesc_np(envfd < 0 ? -envfd : errno));
+		return 0;
+	}
+	fds[n++] = envfd;
+	fds[n++] = lab->mntns_fd;
+	fds[n++] = node->ns->fd;
+	fds[n++] = lab->init.nsfd;
+	if (lab->rootless)
+		fds[n++] = userns;
+	if (reply_ok(fd, m, fds, (size_t)n) < 0)
+		return 0;
+	c->state = CONN_EXEC;
+	c->node = node;
+	c->id = ++ctx->exec_seq;
+	emit_exec(lab, "cmd_spawned", c, cmdline ? cmdline : "", -1, NULL);
+	return 1;
+}
+
+/*
+ * Whether pidfd is a live process of the lab's PID namespace: a client may
+ * name only a command of this lab, never any process it could open a pidfd of.
+ */
+static bool pidfd_in_lab(const nslab_lab *lab, int pidfd)
+{
+	char path[64], line[128];
+	struct stat ns, want;
+	int pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	if (pid <= 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pid);
+	if (stat(path, &ns) < 0 || fstat(lab->init.nsfd, &want) < 0 || ns.st_ino != want.st_ino ||
+	    ns.st_dev != want.st_dev)
+		return false;
+	/* the pid may have been reused since: a pidfd of a dead process fails here */
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+/* EXEC_SPAWNED: the command's pidfd, to end it should the client die without EXEC_EXITED. */
+static int op_exec_spawned(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+			   int *fds, size_t n_fds)
+{
+	(void)fd;
+	(void)m;
+	if (n_fds == 1 && c->cmd_pidfd < 0 && pidfd_in_lab(ctx->lab, fds[0]))
+		c->cmd_pidfd = TAKE_FD(fds[0]);
+	return 1;
+}
+
+/* EXEC_EXITED: how the command ended, for the event log (once). */
+static int op_exec_exited(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+			  int *fds, size_t n_fds)
+{
+	(void)fd;
+	(void)fds;
+	(void)n_fds;
+	if (!c->exited && m->tb[CTL_A_STATUS]) {
+		c->exited = true;
+		emit_exec(ctx->lab, "cmd_exited", c, NULL, (int)ctl_get_u32(m, CTL_A_STATUS, 0),
+			  NULL);
+	}
+	return 1;
+}
+
+/* DOWN: the answer is the connection closing once the lab is gone (lab->waiters). */
+static int op_down(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
+		   size_t n_fds)
+{
+	int keep = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	int *nw;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	nw = keep < 0 ? NULL : realloc(ctx->lab->waiters, (ctx->lab->n_waiters + 1) * sizeof(*nw));
+	if (!nw) {
+		(void)close_fd(keep);
+		(void)reply_error(fd, m, ENOMEM, "down: out of resources");
+		return 0;
+	}
+	ctx->lab->waiters = nw;
+	ctx->lab->waiters[ctx->lab->n_waiters++] = keep;
+	(void)reply_ok(fd, m, NULL, 0);
+	ctx->stopping = true;
+	loop_quit(ctx->loop, 0);
+	return 0;
+}
+
+static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
+	[CTL_OP_HELLO] = { CONN_NEW, CTL_AUTH_OWNER, 0, false, op_hello },
+	[CTL_OP_STATUS] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_status },
+	[CTL_OP_TABLE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_status },
+	[CTL_OP_EXEC] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_exec },
+	[CTL_OP_EXEC_SPAWNED] = { CONN_EXEC, CTL_AUTH_OWNER, 1, true, op_exec_spawned },
+	[CTL_OP_EXEC_EXITED] = { CONN_EXEC, CTL_AUTH_OWNER, 0, true, op_exec_exited },
+	[CTL_OP_DOWN] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_down },
+};
+
+static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)
+{
+	switch (d->auth) {
+	case CTL_AUTH_OWNER:
+		return c->peer_uid == geteuid();
+	}
+	return false;
+}
+
+/* Check the operation against the table; refuse (and say why) what it does not allow. */
+static int dispatch(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+		    int *fds, size_t n_fds)
+{
+	const struct ctl_op_desc *d = m->op < CTL_OP_MAX_ && !m->reply ? &ops[m->op] : NULL;
+
+	if (!d || !d->handle)
+		return reply_error(fd, m, EOPNOTSUPP, "unknown request"), 0;
+	if (!is_allowed(d, c))
+		return reply_error(fd, m, EACCES,
+				   "%s: permission denied (lab '%s' belongs to uid %u)",
+				   ctl_op_name(m->op), ctx->lab->spec->name, lab_outer_uid()),
+		       0;
+	if (!(d->states & c->state)) {
+		if (!d->notification)
+			(void)reply_error(fd, m, EPROTO, "%s: not now (%s)", ctl_op_name(m->op),
+					  c->state == CONN_NEW	  ? "say hello first"
+					  : c->state == CONN_EXEC ? "the connection runs a command"
+								  : "hello was said already");
+		return 0;
+	}
+	if (n_fds > d->max_fds) {
+		if (!d->notification)
+			(void)reply_error(fd, m, EPROTO, "%s: %zu fds where %zu belong",
+					  ctl_op_name(m->op), n_fds, d->max_fds);
+		return 0;
+	}
+	return d->handle(ctx, c, fd, m, fds, n_fds);
+}
+
+int ctl_serve_message(struct serve_ctx *ctx, struct conn *c, int fd)
+{
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	int fds[CTL_MAX_FDS];
+	size_t n_fds = 0;
+	struct ctl_msg m;
+	ssize_t n = ctl_recv(fd, buf, fds, &n_fds);
+	nslab_error err;
+	int keep;
+
+	if (n == -EAGAIN || n == -EINTR)
+		return 1;
+	if (n < 0)
+		return 0;
+	if (ctl_msg_parse(buf, (size_t)n, &m, &err) < 0) {
+		/* no reply to what cannot be read: the hang-up says it */
+		keep = 0;
+	} else {
+		keep = dispatch(ctx, c, fd, &m, fds, n_fds);
+	}
+	for (size_t i = 0; i < n_fds; i++)
+		(void)close_fd(fds[i]); /* those a handler took are -1 */
+	return keep;
+}
+
+void ctl_conn_gone(struct serve_ctx *ctx, struct conn *c)
+{
+	if (c->state != CONN_EXEC || c->exited)
+		return;
+	/*
+	 * An exec client that hangs up without EXEC_EXITED died (or the lab is
+	 * going down): its command must not outlive it. It dies with its helper
+	 * anyway (PR_SET_PDEATHSIG); the pidfd makes sure and lets the log say so.
+	 */
+	if (c->cmd_pidfd >= 0)
+		(void)syscall(SYS_pidfd_send_signal, c->cmd_pidfd, SIGKILL, NULL, 0);
+	emit_exec(ctx->lab, "cmd_exited", c, NULL, SIGKILL,
+		  ctx->stopping ? "lab down" : "client gone");
+}
