@@ -44,10 +44,12 @@ def connect(lab):
 
 
 def ask(s, data, fds=()):
-    s.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % len(fds), *fds))] if fds else [])
+    """Send a request and print its reply; "hangup" if the supervisor closed the connection."""
+    rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("%di" % len(fds), *fds))]
     try:
+        s.sendmsg([data], rights if fds else [])
         print(parse(s.recv(8192)))
-    except ConnectionResetError:
+    except (BrokenPipeError, ConnectionResetError):
         print("hangup")
 
 

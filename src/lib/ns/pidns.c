@@ -9,7 +9,8 @@
  * 3. enter the lab root's network namespace: every lab process can see pid 1,
  *    and in a rootless lab may ptrace it (it holds CAP_SYS_PTRACE in the lab's
  *    user namespace), so pid 1 must give no way to the host's network or its
- *    abstract sockets; non-dumpable, so that no other user can
+ *    abstract sockets; non-dumpable (once the parent opened its PID namespace
+ *    through /proc, which then needs no CAP_SYS_PTRACE)
  * 4. close every inherited fd (it must not keep the lab's namespaces alive)
  * 5. reap children forever; SIGCHLD is blocked and taken by sigsuspend() so
  *    that no exit is missed between a wait and the sleep
@@ -38,11 +39,12 @@ static void on_sigchld(int sig)
 	(void)sig;
 }
 
-static _Noreturn void init_main(int mntns_fd, int netns_fd, int parent_pidfd)
+static _Noreturn void init_main(int mntns_fd, int netns_fd, int parent_pidfd, const int go[2])
 {
 	struct sigaction sa = { .sa_handler = on_sigchld };
 	struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
 	sigset_t chld, none;
+	char c;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || poll(&pfd, 1, 0) != 0)
 		_exit(1);
@@ -51,6 +53,10 @@ static _Noreturn void init_main(int mntns_fd, int netns_fd, int parent_pidfd)
 		(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	if (netns_fd >= 0 && setns(netns_fd, CLONE_NEWNET) < 0)
 		_exit(1); /* never a pid 1 in the host's network (the supervisor sees it die) */
+	/* non-dumpable only once the parent opened /proc/<pid>/ns/pid (no CAP_SYS_PTRACE needed) */
+	(void)close(go[1]);
+	while (read(go[0], &c, 1) < 0 && errno == EINTR)
+		;
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	(void)syscall(SYS_close_range, 0U, ~0U, 0U);
 	sigemptyset(&chld);
@@ -72,18 +78,27 @@ int pidns_init_start(int mntns_fd, int netns_fd, struct pidns_init *ret, nslab_e
 				   .pidfd = (uint64_t)(uintptr_t)&init.pidfd,
 				   .exit_signal = SIGCHLD };
 	int parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	int go[2];
 	char path[64];
 
 	if (parent_pidfd < 0)
 		return nslab_err_set(err, errno, "pidfd_open(self)");
+	if (pipe2(go, O_CLOEXEC) < 0) {
+		(void)close(parent_pidfd);
+		return nslab_err_set(err, errno, "pipe2");
+	}
 	init.pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	if (init.pid == 0)
-		init_main(mntns_fd, netns_fd, parent_pidfd);
+		init_main(mntns_fd, netns_fd, parent_pidfd, go);
 	(void)close(parent_pidfd);
-	if (init.pid < 0)
+	(void)close(go[0]);
+	if (init.pid < 0) {
+		(void)close(go[1]);
 		return nslab_err_set(err, errno, "start the lab's PID namespace");
+	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)init.pid);
 	init.nsfd = open(path, O_RDONLY | O_CLOEXEC);
+	(void)close(go[1]); /* end of file: pid 1 may go non-dumpable now */
 	if (init.nsfd < 0) {
 		int r = nslab_err_set(err, errno, "open %s", path);
 
