@@ -29,9 +29,22 @@ NSLAB_EXPORT int nslab_err_set(nslab_error *err, int code, const char *fmt, ...)
 /* Set err to code and fmt, without strerror (synthetic errors). Return: -code. */
 NSLAB_EXPORT int nslab_err_setx(nslab_error *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Prepend "fmt: " to err's message. Return: -err->code (or -EIO if err was unset). */
-NSLAB_EXPORT int nslab_err_prefix(nslab_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/**
+ * nslab_err_prefix() - Add context to the error of a call that just failed
+ * @err: the error that call filled, or NULL
+ * @r:   what that call returned (a negative errno)
+ * @fmt: printf-style context, prepended to err's message as "fmt: "
+ *
+ * The code travels in @r, not in @err, so that it survives when the caller
+ * passed err = NULL: `return nslab_err_prefix(err, r, "node '%s'", name);`
+ * returns the same value either way. err->code is set to -@r, keeping the
+ * error and the return value in step. An @r >= 0 (a bug: nothing failed)
+ * falls back to err's own code, then to EIO: a failure never has code 0.
+ *
+ * Return: @r if negative, otherwise -err->code or -EIO as above.
+ */
+NSLAB_EXPORT int nslab_err_prefix(nslab_error *err, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }

@@ -57,6 +57,7 @@ static const uint8_t mac_vb[6] = { 2, 0, 0, 0, 1, 0xb };
 static const uint8_t mac_nb[6] = { 2, 0, 0, 0, 1, 0x22 };
 
 static int fd_a = -1, fd_b = -1;
+static bool rootless; /* in a user namespace of our own (nslab_test_enter_netns()) */
 
 /* ----------------------------------------------------------- namespaces */
 
@@ -206,7 +207,7 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 
 static void step_sysctl(void)
 {
-	char val[64];
+	char val[64], longname[101], want[NSLAB_ERROR_MSG_MAX];
 
 	OK(sysctl_write_in_ns("net/ipv4/ip_forward", "1", &err));
 	OK(sysctl_read_in_ns("net/ipv4/ip_forward", val, sizeof(val), &err));
@@ -219,6 +220,43 @@ static void step_sysctl(void)
 	CHECK(strstr(err.msg, "'net/ipv4/no_such_key'"), "%s", err.msg);
 	CHECK(sysctl_write_in_ns("net/../../etc/passwd", "x", &err) == -EINVAL, "%s", err.msg);
 	CHECK(sysctl_read_in_ns("net/ipv4/ip_forward", val, 1, &err) == -ENOBUFS, "%s", err.msg);
+
+	/* a vector handler takes what fits and says so: a short write */
+	CHECK(sysctl_write_in_ns("net/ipv4/ip_forward", "1 0", &err) == -EIO, "%s", err.msg);
+	CHECK(strcmp(err.msg, "sysctl 'net/ipv4/ip_forward': wrote 2 of 3 bytes of '1 0'") == 0,
+	      "%s", err.msg);
+	/*
+	 * A string handler cuts at its size and says nothing: hostname keeps 64
+	 * bytes. Only root can test it: /proc/sys/kernel/hostname belongs to the
+	 * initial user namespace's root, whatever UTS namespace it shows.
+	 */
+	if (!rootless) {
+		CHECK(unshare(CLONE_NEWUTS) == 0, "unshare(CLONE_NEWUTS): %s", strerror(errno));
+		memset(longname, 'a', 100);
+		longname[100] = '\0';
+		CHECK(sysctl_write_in_ns("kernel/hostname", longname, &err) == -EINVAL, "%s",
+		      err.msg);
+		snprintf(want, sizeof(want),
+			 "sysctl 'kernel/hostname': asked for '%s', the kernel kept '%.64s'",
+			 longname, longname);
+		CHECK(strcmp(err.msg, want) == 0, "%s", err.msg);
+		OK(sysctl_write_in_ns("kernel/hostname", "nl-test", &err));
+	}
+	/* normalised, not cut: tabs for spaces, integers in decimal */
+	OK(sysctl_write_in_ns("net/ipv4/ip_local_port_range", "20000 30000", &err));
+	OK(sysctl_read_in_ns("net/ipv4/ip_local_port_range", val, sizeof(val), &err));
+	CHECK(strcmp(val, "20000\t30000") == 0, "ip_local_port_range = '%s'", val);
+	OK(sysctl_write_in_ns("net/ipv4/ip_forward", "0x0", &err));
+	OK(sysctl_write_in_ns("net/ipv4/ip_forward", " 01 ", &err));
+	OK(sysctl_read_in_ns("net/ipv4/ip_forward", val, sizeof(val), &err));
+	CHECK(strcmp(val, "1") == 0, "ip_forward = '%s'", val);
+	/* a write-only entry is not read back */
+	OK(sysctl_write_in_ns("net/ipv4/route/flush", "1 ", &err));
+	CHECK(sysctl_write_in_ns("net/ipv4/ip_forward", "0\n", &err) == -EINVAL, "%s", err.msg);
+	CHECK(strcmp(err.msg, "sysctl 'net/ipv4/ip_forward': value holds a newline") == 0, "%s",
+	      err.msg);
+	OK(sysctl_read_in_ns("net/ipv4/ip_forward", val, sizeof(val), &err));
+	CHECK(strcmp(val, "1") == 0, "ip_forward = '%s'", val);
 }
 
 static int talk_built(struct nlsock *nl, int r, char *buf)
@@ -573,7 +611,7 @@ int main(void)
 	int br;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	(void)nslab_test_enter_netns();
+	rootless = nslab_test_enter_netns() == 1;
 	fd_a = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	CHECK(fd_a >= 0, "open netns: %s", strerror(errno));
 	CHECK(unshare(CLONE_NEWNET) == 0, "second netns: %s", strerror(errno));

@@ -49,19 +49,19 @@ int nslab_err_setx(nslab_error *err, int code, const char *fmt, ...)
 	return r;
 }
 
-int nslab_err_prefix(nslab_error *err, const char *fmt, ...)
+int nslab_err_prefix(nslab_error *err, int r, const char *fmt, ...)
 {
 	char prefix[NSLAB_ERROR_MSG_MAX], old[NSLAB_ERROR_MSG_MAX];
+	int code = r < 0 ? -r : (err && err->code > 0 ? err->code : EIO);
 	va_list ap;
 
 	if (!err)
-		return -EIO;
-	if (err->code <= 0)
-		err->code = EIO;
+		return -code;
+	err->code = code;
 	va_start(ap, fmt);
 	vsnprintf(prefix, sizeof(prefix), fmt, ap);
 	va_end(ap);
 	memcpy(old, err->msg, sizeof(old));
 	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
-	return -err->code;
+	return -code;
 }

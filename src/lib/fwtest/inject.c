@@ -318,9 +318,11 @@ int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, 
 	k = pick_family(r, p->proto, &p->src, &p->dst, p->loc, &family, err);
 	if (k >= 0)
 		k = sender_node(r, p->from, &p->src, p->loc, &from, err);
-	t = k >= 0 ? track_new(r, err) : NULL;
+	if (k < 0)
+		return k;
+	t = track_new(r, err);
 	if (!t)
-		return err && err->code ? -err->code : -EINVAL;
+		return -ENOMEM;
 	t->index = i;
 	t->copy = copy;
 	t->from = from;
@@ -337,7 +339,7 @@ int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, 
 	if (k >= 0)
 		k = send_raw(&r->env->io[from], &t->spec, buf, len, err);
 	if (k < 0)
-		return nslab_err_prefix(err, "%s:%u:%u: %s", r->suite->path, p->loc.line,
+		return nslab_err_prefix(err, k, "%s:%u:%u: %s", r->suite->path, p->loc.line,
 					p->loc.col, t->desc);
 	return fw_collect_until(r, t, t->expect && t->expect->reply != FW_REPLY_UNSET, err);
 }
@@ -429,9 +431,11 @@ int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab
 	k = pick_family(r, f->proto, &f->src, &f->dst, f->loc, &family, err);
 	if (k >= 0)
 		k = sender_node(r, f->from, &f->src, f->loc, &from, err);
-	t = k >= 0 ? track_new(r, err) : NULL;
+	if (k < 0)
+		return k;
+	t = track_new(r, err);
 	if (!t)
-		return err && err->code ? -err->code : -EINVAL;
+		return -ENOMEM;
 	t->is_flow = true;
 	t->index = i;
 	t->from = from;
@@ -448,7 +452,7 @@ int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab
 	if (k >= 0)
 		k = flow_connect(t, fd, bind_src, f->sport, err);
 	if (k < 0)
-		return nslab_err_prefix(err, "%s:%u:%u: flow", r->suite->path, f->loc.line,
+		return nslab_err_prefix(err, k, "%s:%u:%u: flow", r->suite->path, f->loc.line,
 					f->loc.col);
 	describe(t);
 	k = fw_collect_flow(r, t, fd, f->send, f->send_len, err);

@@ -58,7 +58,7 @@ int fw_io_open(struct fw_node *n, struct fw_node_io *io, nslab_error *err)
 	r = netns_call(n->ns->fd, io_open_fn, io, err);
 	if (r < 0) {
 		fw_io_close(io);
-		return nslab_err_prefix(err, "node '%s'", n->name);
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
 	}
 	return 0;
 }
@@ -86,7 +86,7 @@ int fw_io_open_nf(struct fw_node *n, struct nlsock **ret_trace, struct nlsock **
 	if (r < 0) {
 		nlsock_free(o.trace);
 		nlsock_free(o.req);
-		return nslab_err_prefix(err, "node '%s'", n->name);
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
 	}
 	*ret_trace = o.trace;
 	*ret_req = o.req;
@@ -147,7 +147,7 @@ static int open_sock(struct fw_node *n, struct sock_req *q, int *ret_fd, nslab_e
 	r = netns_call(n->ns->fd, sock_fn, q, err);
 	if (r < 0) {
 		io_close_fd(&q->fd);
-		return nslab_err_prefix(err, "node '%s'", n->name);
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
 	}
 	*ret_fd = q->fd;
 	return 0;

@@ -226,7 +226,7 @@ static int read_rules_file(struct sp *sp, const struct ynode *v)
 	r = yaml_read_file(s->rules_file, FW_SUITE_SIZE_MAX, &s->rules, &len, sp->y.err);
 	if (r < 0) {
 		if (sp->y.err && sp->y.file)
-			(void)nslab_err_prefix(sp->y.err, "%s:%u:%u", sp->y.file, v->loc.line,
+			(void)nslab_err_prefix(sp->y.err, r, "%s:%u:%u", sp->y.file, v->loc.line,
 					       v->loc.col);
 		return r;
 	}
@@ -248,7 +248,8 @@ static int read_lab(struct sp *sp, const struct ynode *v)
 	int r = labfile_parse(sp->s->lab_file, &sp->lab, sp->y.err);
 
 	if (r < 0 && sp->y.err && sp->y.file)
-		(void)nslab_err_prefix(sp->y.err, "%s:%u:%u", sp->y.file, v->loc.line, v->loc.col);
+		(void)nslab_err_prefix(sp->y.err, r, "%s:%u:%u", sp->y.file, v->loc.line,
+				       v->loc.col);
 	return r;
 }
 

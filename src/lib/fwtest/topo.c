@@ -105,7 +105,7 @@ static int make_node(struct topo_build *b, size_t i, nslab_error *err)
 	}
 	r = netns_new(b->home_fd, base, d->forward ? 4 : 2, NULL, NULL, &n->ns, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "node '%s'", d->name);
+		return nslab_err_prefix(err, r, "node '%s'", d->name);
 	b->t->n = i + 1;
 	return 0;
 }
@@ -125,7 +125,7 @@ static int make_link(struct topo_build *b, const struct link_def *l, nslab_error
 	if (r >= 0)
 		r = nlsock_talk(na->ns->nl, (struct nlmsghdr *)buf, NULL, NULL, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "veth %s:%s - %s:%s", na->name, a.name, nb->name,
+		return nslab_err_prefix(err, r, "veth %s:%s - %s:%s", na->name, a.name, nb->name,
 					peer.name);
 	return 0;
 }
@@ -191,7 +191,7 @@ static int configure_node(struct topo_build *b, size_t i, nslab_error *err)
 	if (r >= 0)
 		r = nlsock_talk_batch(n->ns->nl, &q, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "node '%s'", n->name);
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
 	return 0;
 }
 
@@ -244,7 +244,7 @@ int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err)
 	t->server_node = kind == FW_TOPO_DIRECT ? 1 : 2;
 	r = netns_call(-1, topo_build_fn, &b, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "build the %s topology",
+		return nslab_err_prefix(err, r, "build the %s topology",
 					kind == FW_TOPO_DIRECT ? "direct" : "gateway");
 	*ret = TAKE_PTR(t);
 	return 0;

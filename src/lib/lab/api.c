@@ -214,7 +214,7 @@ int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err)
 	if (r >= 0)
 		r = evlog_open_fd(&lab->ev, fd, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "output directory '%s'", dir);
+		return nslab_err_prefix(err, r, "output directory '%s'", dir);
 	(void)close_fd(lab->outdir_fd);
 	lab->outdir_fd = TAKE_FD(dirfd);
 	free(lab->outdir_path);

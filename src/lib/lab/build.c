@@ -418,7 +418,7 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 	r = netns_new(bd->home_fd, kv, nkv, build_inside, &(struct inside_ctx){ bd, n }, &n->ns,
 		      err);
 	if (r < 0)
-		return nslab_err_prefix(err, "%s '%s'",
+		return nslab_err_prefix(err, r, "%s '%s'",
 					pn->kind == PLAN_ROUTER ? "router" : "device", pn->name);
 	emit_node(bd->lab, n);
 	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
@@ -443,7 +443,7 @@ static int build_root(struct builder *bd, nslab_error *err)
 	if (r >= 0)
 		r = nlsock_open(NETLINK_ROUTE, &root->ns->nl, err);
 	if (r < 0)
-		return nslab_err_prefix(err, "lab root");
+		return nslab_err_prefix(err, r, "lab root");
 	bd->home_fd = root->ns->fd;
 	builder_base_sysctls(bd);
 	r = write_sysctls(bd->base, bd->n_base, err);
@@ -458,8 +458,8 @@ static int build_root(struct builder *bd, nslab_error *err)
 	if (r >= 0)
 		r = sysctl_write_in_ns(ports_without_ipv6.key, ports_without_ipv6.value, err);
 	if (r == -EPERM && bd->lab->rootless)
-		return nslab_err_prefix(err, "lab root: %s", userns_eperm_hint());
-	return r < 0 ? nslab_err_prefix(err, "lab root") : 0;
+		return nslab_err_prefix(err, r, "lab root: %s", userns_eperm_hint());
+	return r < 0 ? nslab_err_prefix(err, r, "lab root") : 0;
 }
 
 /*

@@ -247,7 +247,7 @@ static int recv_reply(struct ctl_conn *c, const struct nlmsghdr *req, int *fds, 
 				   ctl_op_name(c->reply.op));
 	if (r < 0) {
 		close_fds(fds, *n_fds);
-		return nslab_err_prefix(err, "control request '%s'", op);
+		return nslab_err_prefix(err, r, "control request '%s'", op);
 	}
 	return 0;
 }

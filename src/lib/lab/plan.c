@@ -227,7 +227,7 @@ static int plan_root(struct planner *p)
 	if (r >= 0)
 		r = prefix_host(&rg->ix6, 1, &n->down6, p->err);
 	if (r < 0)
-		return nslab_err_prefix(p->err, "IX");
+		return nslab_err_prefix(p->err, r, "IX");
 	p->fam[0] = FAM4 | FAM6;
 	p->next_host[0] = 2;
 	return 0;

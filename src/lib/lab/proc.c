@@ -54,7 +54,7 @@ static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, con
 		r = outdir_subdir(nodes, p->node->pn->name, &dir, err);
 	if (r >= 0)
 		r = outdir_create(dir, name, ret_fd, err);
-	return r < 0 ? nslab_err_prefix(err, "command log nodes/%s/%s", p->node->pn->name, name)
+	return r < 0 ? nslab_err_prefix(err, r, "command log nodes/%s/%s", p->node->pn->name, name)
 		     : 0;
 }
 
@@ -143,7 +143,7 @@ int nslab_node_spawn(nslab_node *node, char *const argv[], const struct nslab_sp
 	if (r < 0) {
 		free(p->cmd);
 		free(p);
-		return nslab_err_prefix(err, "node '%s'", node->pn->name);
+		return nslab_err_prefix(err, r, "node '%s'", node->pn->name);
 	}
 	p->next = lab->procs;
 	lab->procs = p;

@@ -118,8 +118,8 @@ int lab_state_write(const struct nslab_lab *lab, nslab_error *err)
 	text = jw_get(&w);
 	if (!text)
 		r = nslab_err_set(err, ENOMEM, "state.json");
-	else if (outdir_create(lab->outdir_fd, tmp, &fd, err) < 0)
-		r = nslab_err_prefix(err, "write state.json");
+	else if ((r = outdir_create(lab->outdir_fd, tmp, &fd, err)) < 0)
+		r = nslab_err_prefix(err, r, "write state.json");
 	else if (!(f = fdopen(fd, "w"))) {
 		r = nslab_err_set(err, errno, "write '%s'", tmp);
 		(void)close(fd);

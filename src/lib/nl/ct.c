@@ -42,7 +42,7 @@ int ct_flush(struct nlsock *nl, nslab_error *err)
 	/* an empty table answers ENOENT on older kernels */
 	if (r == -ENOENT)
 		return 0;
-	return r < 0 ? nslab_err_prefix(err, "flush conntrack") : 0;
+	return r < 0 ? nslab_err_prefix(err, r, "flush conntrack") : 0;
 }
 
 const char *ct_tcp_state_name(uint8_t state)
