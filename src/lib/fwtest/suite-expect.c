@@ -177,7 +177,7 @@ static int decode_capture_at(struct sp *sp, const struct ynode *v, struct fw_cap
 			       YAML_Q(s));
 	if (colon && !(c->iface = strdup(colon + 1)))
 		return sp_oom(sp, "capture");
-	return 0;
+	return sp_check_node(sp, v, "capture at", c->node, c->iface);
 }
 
 enum { C_AT, C_FILTER, C_COUNT, C_MIN, C_MAX, C__MAX };
