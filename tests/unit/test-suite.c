@@ -889,6 +889,9 @@ struct error_case {
 #define T  "tests: [{name: t, packets: [{}]}]\n"
 #define R  "rules: ''\n"
 #define RT "rules: ''\ntests:\n- name: t\n"
+#define SHAPES                                                           \
+	"a mapping of counter names to packet counts, like {ssh: 1} or " \
+	"{ssh: {packets: 1, bytes: 60}}"
 
 static const struct error_case errors[] = {
 	/* the suite */
@@ -1148,22 +1151,44 @@ static const struct error_case errors[] = {
 	  "t.yaml:5:26: capture at: node 'client' has no interface 'veth-c_1.x' (it has eth0)" },
 	{ "topology: gateway\n" RT "  packets: [{}]\n  expect: {capture: {at: 'router:eth2'}}\n",
 	  "t.yaml:6:26: capture at: node 'router' has no interface 'eth2' (it has eth0, eth1)" },
+	/* counter: every wrong shape shows the accepted ones */
 	{ RT "  packets: [{}]\n  expect: {counter: [a]}\n",
-	  "t.yaml:5:21: counter: expected a mapping, not a sequence" },
+	  "t.yaml:5:21: counter: expected " SHAPES ", not a sequence" },
+	{ RT "  packets: [{}]\n  expect: {counter: 3}\n",
+	  "t.yaml:5:21: counter: expected " SHAPES ", not a scalar" },
+	{ RT "  packets: [{}]\n  expect:\n    counter:\n",
+	  "t.yaml:6:5: counter: expected " SHAPES ", not null" },
 	{ RT "  packets: [{}]\n  expect: {counter: {}}\n",
-	  "t.yaml:5:21: counter: expected at least one counter name" },
+	  "t.yaml:5:21: counter: expected " SHAPES ", not an empty mapping" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: }}\n",
-	  "t.yaml:5:22: counter 'a': expected packets, or {packets, bytes}" },
+	  "t.yaml:5:22: counter 'a': expected a packet count or {packets: N, bytes: N}, like "
+	  "{a: 1} or {a: {packets: 1, bytes: 60}}, not null" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: {}}}\n",
-	  "t.yaml:5:25: counter 'a': expected packets, or {packets, bytes}" },
+	  "t.yaml:5:25: counter 'a': expected a packet count or {packets: N, bytes: N}, like "
+	  "{a: 1} or {a: {packets: 1, bytes: 60}}, not an empty mapping" },
+	{ RT "  packets: [{}]\n  expect: {counter: {ssh: [1]}}\n",
+	  "t.yaml:5:27: counter 'ssh': expected a packet count or {packets: N, bytes: N}, like "
+	  "{ssh: 1} or {ssh: {packets: 1, bytes: 60}}, not a sequence" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: -1}}\n",
-	  "t.yaml:5:25: bad counter packets '-1' (expected a number of packets)" },
+	  "t.yaml:5:25: bad counter packets '-1' (expected a number of packets, like {a: 1} or "
+	  "{a: {packets: 1, bytes: 60}})" },
+	{ RT "  packets: [{}]\n  expect: {counter: {a: {packets: many}}}\n",
+	  "t.yaml:5:35: bad counter packets 'many' (expected a number of packets, like {a: 1} "
+	  "or {a: {packets: 1, bytes: 60}})" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: {bytes: x}}}\n",
-	  "t.yaml:5:33: bad counter bytes 'x' (expected a number of bytes)" },
+	  "t.yaml:5:33: bad counter bytes 'x' (expected a number of bytes, like {a: {bytes: 60}} "
+	  "or {a: {packets: 1, bytes: 60}})" },
+	{ RT "  packets: [{}]\n  expect: {counter: {a: {bytes: [1]}}}\n",
+	  "t.yaml:5:33: counter bytes: expected a number of bytes, like {a: {bytes: 60}} or {a: "
+	  "{packets: 1, bytes: 60}}, not a sequence" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: {pkts: 1}}}\n",
-	  "t.yaml:5:26: unknown key 'pkts' (expected one of: packets, bytes)" },
+	  "t.yaml:5:26: counter 'a': unknown key 'pkts' (expected packets or bytes, like {a: "
+	  "{packets: 1, bytes: 60}})" },
+	{ RT "  packets: [{}]\n  expect: {counter: {a: {packets: 1, packets: 2}}}\n",
+	  "t.yaml:5:38: duplicate key 'packets'" },
 	{ RT "  packets: [{}]\n  expect: {counter: {'a b': 1}}\n",
-	  "t.yaml:5:22: bad counter name 'a b'" },
+	  "t.yaml:5:22: bad counter name 'a b' (expected the name of an nft counter: 1 to 255 "
+	  "characters, no blanks, quotes, braces or ';')" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: 1, 'a': 2}}\n",
 	  "t.yaml:5:28: duplicate counter 'a'" },
 	/* YAML itself (core/yaml) */
