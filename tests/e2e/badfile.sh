@@ -205,6 +205,20 @@ for _n in secret-lab secret-suite secret-suite-lab; do
 	grep -Eqi 's3cr3t|hunter2' "$TMP/$_n.err" && bad "$_n: stderr quotes the file: $(cat "$TMP/$_n.err")"
 done
 
+# A suite's mistakes that only running would meet are found when it is read:
+# exit 2, the suite's place, at once and before anything is built (the
+# leftovers check below), with a message that names what there is or shows what to write.
+printf 'rules: ""\ntests:\n- name: t\n  packets: [{dst: server}]\n' >"$TMP/node.yaml"
+refused suite-unknown-node 2 "^nslab: $TMP/node.yaml:4:19: dst: unknown node 'server' \(the direct topology has client, target\)\$" -- \
+	test "$TMP/node.yaml"
+printf 'routers: {isp: {}}\ndevices: {pc: {router: isp, count: 2}}\n' >"$TMP/small-lab.yaml"
+printf 'lab: small-lab.yaml\nrules_in: isp\nrules: ""\ntests:\n- name: t\n  packets: [{from: pc-2}]\n  expect: {capture: {at: "isp:eth0"}}\n' >"$TMP/iface.yaml"
+refused suite-unknown-iface 2 "^nslab: $TMP/iface.yaml:7:26: capture at: node 'isp' has no interface 'eth0' \(it has ix\)\$" -- \
+	test "$TMP/iface.yaml"
+printf 'rules: ""\ntests:\n- name: t\n  packets: [{}]\n  expect: {counter: [ssh]}\n' >"$TMP/counter.yaml"
+refused suite-counter-shape 2 "^nslab: $TMP/counter.yaml:5:21: counter: expected a mapping of counter names to packet counts, like \{ssh: 1\} or \{ssh: \{packets: 1, bytes: 60\}\}, not a sequence\$" -- \
+	test "$TMP/counter.yaml"
+
 leftovers_check start "$L"
 
 # A failure in the middle of building: out of file descriptors after some

@@ -355,33 +355,34 @@ static void test_flags_need_tcp(void **state)
 
 static void test_expect_fields(void **state)
 {
-	_cleanup_(fw_suite_freep) struct fw_suite *s =
-		parse_ok("rules: ''\n"
-			 "tests:\n"
-			 "- name: everything\n"
-			 "  packets:\n"
-			 "  - dport: 80\n"
-			 "    expect: {verdict: Reject, reply: RST, delivered: false}\n"
-			 "  flows: [{dport: 80, proto: UDP, src: 10.0.0.1, sport: 999, from: c-1,\n"
-			 "           send: 'hex:00'}]\n"
-			 "  expect:\n"
-			 "    verdict: drop\n"
-			 "    rule: 'tcp dport 80'\n"
-			 "    chain: input\n"
-			 "    delivered: true\n"
-			 "    reply: icmp_admin_prohibited\n"
-			 "    ct_state: UNTRACKED\n"
-			 "    nat: {src: 192.0.2.1, sport: 1024, dst: server, dport: 8080}\n"
-			 "    capture:\n"
-			 "      - {at: server, filter: tcp port 8080, count: 0}\n"
-			 "      - {at: 'router:eth1', min: 1, max: 3}\n"
-			 "      - {at: client:veth-c_1.x}\n"
-			 "    counter: {web: 3, other: {bytes: 120}, both: {packets: 0, bytes: "
-			 "9223372036854775807}}\n"
-			 "    connect: timeout\n"
-			 "- name: one capture\n"
-			 "  packets: [{}]\n"
-			 "  expect: {capture: {at: target, max: 0}, nat: {dport: 22}}\n");
+	_cleanup_(fw_suite_freep) struct fw_suite *s = parse_ok(
+		"topology: gateway\n"
+		"rules: ''\n"
+		"tests:\n"
+		"- name: everything\n"
+		"  packets:\n"
+		"  - dport: 80\n"
+		"    expect: {verdict: Reject, reply: RST, delivered: false}\n"
+		"  flows: [{dport: 80, proto: UDP, src: 10.0.1.1, sport: 999, from: client,\n"
+		"           send: 'hex:00'}]\n"
+		"  expect:\n"
+		"    verdict: drop\n"
+		"    rule: 'tcp dport 80'\n"
+		"    chain: input\n"
+		"    delivered: true\n"
+		"    reply: icmp_admin_prohibited\n"
+		"    ct_state: UNTRACKED\n"
+		"    nat: {src: 192.0.2.1, sport: 1024, dst: server, dport: 8080}\n"
+		"    capture:\n"
+		"      - {at: server, filter: tcp port 8080, count: 0}\n"
+		"      - {at: 'router:eth1', min: 1, max: 3}\n"
+		"      - {at: client:eth0}\n"
+		"    counter: {web: 3, other: {bytes: 120}, both: {packets: 0, bytes: "
+		"9223372036854775807}}\n"
+		"    connect: timeout\n"
+		"- name: one capture\n"
+		"  packets: [{}]\n"
+		"  expect: {capture: {at: server, max: 0}, nat: {dport: 22}}\n");
 	const struct fw_test *t = &s->tests[0];
 	const struct fw_expect *e = &t->expect;
 	const struct fw_packet *p = &t->packets[0];
@@ -392,12 +393,12 @@ static void test_expect_fields(void **state)
 	assert_int_equal(p->expect.verdict, FW_VERDICT_REJECT);
 	assert_int_equal(p->expect.reply, FW_REPLY_RST);
 	assert_int_equal(p->expect.delivered, 0);
-	assert_loc(p->expect.loc, 6, 13);
+	assert_loc(p->expect.loc, 7, 13);
 
 	assert_int_equal(f->proto, IPPROTO_UDP);
-	assert_string_equal(addr(&f->src), "10.0.0.1");
+	assert_string_equal(addr(&f->src), "10.0.1.1");
 	assert_int_equal(f->sport, 999);
-	assert_string_equal(f->from, "c-1");
+	assert_string_equal(f->from, "client");
 	assert_int_equal(f->send_len, 1);
 	assert_int_equal(f->send[0], 0);
 
@@ -408,7 +409,7 @@ static void test_expect_fields(void **state)
 	assert_int_equal(e->reply, FW_REPLY_ICMP_ADMIN_PROHIBITED);
 	assert_int_equal(e->ct_state, FW_CT_UNTRACKED);
 	assert_true(e->nat.set);
-	assert_loc(e->nat.loc, 16, 10);
+	assert_loc(e->nat.loc, 17, 10);
 	assert_string_equal(addr(&e->nat.src), "192.0.2.1");
 	assert_int_equal(e->nat.sport, 1024);
 	assert_string_equal(e->nat.dst.node, "server");
@@ -421,13 +422,13 @@ static void test_expect_fields(void **state)
 	assert_int_equal(e->captures[0].count, 0);
 	assert_int_equal(e->captures[0].min, -1);
 	assert_int_equal(e->captures[0].max, -1);
-	assert_loc(e->captures[0].loc, 18, 9);
+	assert_loc(e->captures[0].loc, 19, 9);
 	assert_string_equal(e->captures[1].node, "router");
 	assert_string_equal(e->captures[1].iface, "eth1");
 	assert_int_equal(e->captures[1].count, -1);
 	assert_int_equal(e->captures[1].min, 1);
 	assert_int_equal(e->captures[1].max, 3);
-	assert_string_equal(e->captures[2].iface, "veth-c_1.x");
+	assert_string_equal(e->captures[2].iface, "eth0");
 	assert_null(e->captures[2].filter);
 	/* no count: at least one packet */
 	assert_int_equal(e->captures[2].count, -1);
@@ -438,7 +439,7 @@ static void test_expect_fields(void **state)
 	assert_string_equal(e->counters[0].name, "web");
 	assert_int_equal(e->counters[0].packets, 3);
 	assert_int_equal(e->counters[0].bytes, -1);
-	assert_loc(e->counters[0].loc, 21, 15);
+	assert_loc(e->counters[0].loc, 22, 15);
 	assert_string_equal(e->counters[1].name, "other");
 	assert_int_equal(e->counters[1].packets, -1);
 	assert_int_equal(e->counters[1].bytes, 120);
@@ -462,7 +463,7 @@ static void test_lab_topology(void **state)
 {
 	_cleanup_(fw_suite_freep) struct fw_suite *a = NULL, *b = NULL;
 	const char *text = "topology: lab\nlab: office.yaml\nrules_in: home\nrules: ''\n"
-			   "tests: [{name: t, packets: [{dst: server-1}], topology: gateway}]\n";
+			   "tests: [{name: t, packets: [{dst: server}], topology: gateway}]\n";
 	_cleanup_free_ char *abs = realpath("examples/office.yaml", NULL), *abs_text = NULL;
 	struct fw_suite *bad = SENTINEL;
 	nslab_error err = { 0 };
@@ -476,7 +477,7 @@ static void test_lab_topology(void **state)
 	assert_string_equal(a->rules_in, "home");
 	assert_true(a->tests[0].has_topology);
 	assert_int_equal(a->tests[0].topology, FW_TOPO_GATEWAY);
-	assert_string_equal(a->tests[0].packets[0].dst.node, "server-1");
+	assert_string_equal(a->tests[0].packets[0].dst.node, "server"); /* the test's topology */
 	/* the topology follows from lab:; absolute paths stay; no file name, no folder */
 	assert_non_null(abs);
 	assert_true(asprintf(&abs_text,
@@ -497,6 +498,87 @@ static void test_lab_topology(void **state)
 	assert_string_equal(err.msg, "examples/s.yaml:1:6: open 'examples/no-such-lab.yaml': No "
 				     "such file or directory");
 	assert_ptr_equal(bad, SENTINEL);
+}
+
+/* Parse text as examples/s.yaml (its lab: is examples/office.yaml): -EINVAL with msg. */
+static void assert_lab_error(const char *text, const char *msg)
+{
+	struct fw_suite *s = SENTINEL;
+	nslab_error err = { 0 };
+
+	assert_int_equal(
+		fw_suite_parse_string(text, strlen(text), "examples/s.yaml", false, &s, &err),
+		-EINVAL);
+	assert_string_equal(err.msg, msg);
+	assert_ptr_equal(s, SENTINEL);
+}
+
+#define OFFICE "lab: office.yaml\nrules_in: home\nrules: ''\ntests:\n- name: t\n"
+
+/* A lab's nodes (count: expanded) and interfaces (a router's uplink: ix or wan) are known. */
+static void test_lab_node_names(void **state)
+{
+	_cleanup_(fw_suite_freep) struct fw_suite *s = NULL;
+	const char *text =
+		OFFICE "  packets:\n"
+		       "  - {dst: server-3, from: phone, src: phone}\n"
+		       "  - {dst: laptop, expect: {nat: {src: isp, dst: server-1}}}\n"
+		       "  expect:\n"
+		       "    capture: [{at: 'phone:wlan0'}, {at: 'phone:eth1'}, {at: 'isp:ix'},\n"
+		       "              {at: 'home:wan'}, {at: laptop}]\n";
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(
+		fw_suite_parse_string(text, strlen(text), "examples/s.yaml", false, &s, &err), 0);
+	assert_int_equal(s->tests[0].expect.n_captures, 5);
+	assert_lab_error(OFFICE "  packets: [{dst: server-4}]\n",
+			 "examples/s.yaml:6:19: dst: unknown node 'server-4' (the lab has isp, "
+			 "home, laptop, phone, server-1, server-2, server-3)");
+	assert_lab_error(OFFICE "  packets: [{}]\n  expect: {capture: {at: 'home:eth0'}}\n",
+			 "examples/s.yaml:7:26: capture at: node 'home' has no interface 'eth0' "
+			 "(it has wan)");
+	assert_lab_error(OFFICE "  packets: [{}]\n  expect: {capture: {at: 'laptop:wlan0'}}\n",
+			 "examples/s.yaml:7:26: capture at: node 'laptop' has no interface "
+			 "'wlan0' (it has eth0)");
+	/* a test of its own topology has that topology's nodes */
+	assert_lab_error(OFFICE "  topology: gateway\n  flows: [{dport: 22, from: laptop}]\n",
+			 "examples/s.yaml:7:29: from: unknown node 'laptop' (the gateway "
+			 "topology has client, router, server)");
+}
+
+/* A long list of names ends in "...". */
+static void test_node_list_cut(void **state)
+{
+	char dir[] = "/tmp/nslab-test-suite-XXXXXX", path[256];
+	const char *text = "lab: big.yaml\nrules_in: isp\nrules: ''\n"
+			   "tests: [{name: t, packets: [{dst: pc-41}]}]\n";
+	struct fw_suite *s = SENTINEL;
+	nslab_error err = { 0 };
+	int r;
+	const char *want = "s.yaml:4:35: dst: unknown node 'pc-41' (the lab has isp, pc-1, "
+			   "pc-2, pc-3, pc-4, pc-5, pc-6, pc-7, pc-8, pc-9, pc-10, pc-11, pc-12, "
+			   "pc-13, pc-14, pc-15, pc-16, pc-17, pc-18, pc-19, pc-20, pc-21, pc-22, "
+			   "pc-23, ...)";
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("routers: {isp: {}}\ndevices: {pc: {router: isp, count: 40}}\n", f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(path, sizeof(path), "%s/s.yaml", dir);
+	r = fw_suite_parse_string(text, strlen(text), path, false, &s, &err);
+	snprintf(path, sizeof(path), "%s/big.yaml", dir);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	assert_int_equal(r, -EINVAL);
+	if (!strstr(err.msg, want))
+		print_error("got %s\n", err.msg);
+	assert_non_null(strstr(err.msg, want));
+	assert_ptr_equal(s, SENTINEL);
 }
 
 static void test_gateway_and_names(void **state)
@@ -807,6 +889,9 @@ struct error_case {
 #define T  "tests: [{name: t, packets: [{}]}]\n"
 #define R  "rules: ''\n"
 #define RT "rules: ''\ntests:\n- name: t\n"
+#define SHAPES                                                           \
+	"a mapping of counter names to packet counts, like {ssh: 1} or " \
+	"{ssh: {packets: 1, bytes: 60}}"
 
 static const struct error_case errors[] = {
 	/* the suite */
@@ -1018,8 +1103,8 @@ static const struct error_case errors[] = {
 	  "t.yaml:5:21: capture: expected at least one capture" },
 	{ RT "  packets: [{}]\n  expect: {capture: {filter: tcp}}\n",
 	  "t.yaml:5:21: capture needs 'at' (a node, or node:interface)" },
-	{ RT "  packets: [{}]\n  expect: {capture: [{at: x}, y]}\n",
-	  "t.yaml:5:31: capture: expected a mapping, not a scalar" },
+	{ RT "  packets: [{}]\n  expect: {capture: [{at: client}, y]}\n",
+	  "t.yaml:5:36: capture: expected a mapping, not a scalar" },
 	{ RT "  packets: [{}]\n  expect: {capture: {at: 'server:'}}\n",
 	  "t.yaml:5:26: bad capture at 'server:' (expected a node name, or node:interface)" },
 	{ RT "  packets: [{}]\n  expect: {capture: {at: 'Server'}}\n",
@@ -1029,28 +1114,81 @@ static const struct error_case errors[] = {
 	  "node:interface)" },
 	{ RT "  packets: [{}]\n  expect: {capture: {at: 's:a/b'}}\n",
 	  "t.yaml:5:26: bad capture at 's:a/b' (expected a node name, or node:interface)" },
-	{ RT "  packets: [{}]\n  expect: {capture: {at: s, count: 1, max: 2}}\n",
-	  "t.yaml:5:29: capture: 'count' and 'min'/'max' cannot be used together" },
-	{ RT "  packets: [{}]\n  expect: {capture: {at: s, min: 3, max: 2}}\n",
-	  "t.yaml:5:42: capture: max 2 is less than min 3" },
-	{ RT "  packets: [{}]\n  expect: {capture: {at: s, count: 1000001}}\n",
-	  "t.yaml:5:36: bad capture count '1000001' (expected 0..1000000)" },
+	{ RT "  packets: [{}]\n  expect: {capture: {at: target, count: 1, max: 2}}\n",
+	  "t.yaml:5:34: capture: 'count' and 'min'/'max' cannot be used together" },
+	{ RT "  packets: [{}]\n  expect: {capture: {at: target, min: 3, max: 2}}\n",
+	  "t.yaml:5:47: capture: max 2 is less than min 3" },
+	{ RT "  packets: [{}]\n  expect: {capture: {at: target, count: 1000001}}\n",
+	  "t.yaml:5:41: bad capture count '1000001' (expected 0..1000000)" },
+	/* node names: those of the test's topology (direct unless told), at the value */
+	{ RT "  packets: [{dst: server}]\n",
+	  "t.yaml:4:19: dst: unknown node 'server' (the direct topology has client, target)" },
+	{ RT "  packets: [{src_ip: router}]\n",
+	  "t.yaml:4:22: src_ip: unknown node 'router' (the direct topology has client, target)" },
+	{ RT "  packets: [{from: c-1}]\n",
+	  "t.yaml:4:20: from: unknown node 'c-1' (the direct topology has client, target)" },
+	{ RT "  packets: [{expect: {nat: {dst: server}}}]\n",
+	  "t.yaml:4:34: nat dst: unknown node 'server' (the direct topology has client, target)" },
+	{ RT "  flows: [{dport: 1, from: server}]\n",
+	  "t.yaml:4:28: from: unknown node 'server' (the direct topology has client, target)" },
+	{ RT "  flows: [{dport: 1, dst: target-2}]\n",
+	  "t.yaml:4:27: dst: unknown node 'target-2' (the direct topology has client, target)" },
+	{ RT "  topology: gateway\n  flows: [{dport: 1, src: target}]\n",
+	  "t.yaml:5:27: src: unknown node 'target' (the gateway topology has client, router, "
+	  "server)" },
+	{ "topology: gateway\n" RT "  topology: direct\n  packets: [{from: router}]\n",
+	  "t.yaml:6:20: from: unknown node 'router' (the direct topology has client, target)" },
+	{ "- name: t\n  rules: ''\n  topology: simple\n  packets: [{dst: server}]\n",
+	  "t.yaml:4:19: dst: unknown node 'server' (the direct topology has client, target)" },
+	{ RT "  packets: [{}]\n  expect: {nat: {src: server}}\n",
+	  "t.yaml:5:23: nat src: unknown node 'server' (the direct topology has client, target)" },
+	{ RT "  packets: [{}]\n  expect: {capture: {at: router}}\n",
+	  "t.yaml:5:26: capture at: unknown node 'router' (the direct topology has client, "
+	  "target)" },
+	{ RT "  packets: [{}]\n  expect: {capture: {at: 'target:eth1'}}\n",
+	  "t.yaml:5:26: capture at: node 'target' has no interface 'eth1' (it has eth0)" },
+	{ RT "  packets: [{}]\n  expect: {capture: {at: 'client:veth-c_1.x'}}\n",
+	  "t.yaml:5:26: capture at: node 'client' has no interface 'veth-c_1.x' (it has eth0)" },
+	{ "topology: gateway\n" RT "  packets: [{}]\n  expect: {capture: {at: 'router:eth2'}}\n",
+	  "t.yaml:6:26: capture at: node 'router' has no interface 'eth2' (it has eth0, eth1)" },
+	/* counter: every wrong shape shows the accepted ones */
 	{ RT "  packets: [{}]\n  expect: {counter: [a]}\n",
-	  "t.yaml:5:21: counter: expected a mapping, not a sequence" },
+	  "t.yaml:5:21: counter: expected " SHAPES ", not a sequence" },
+	{ RT "  packets: [{}]\n  expect: {counter: 3}\n",
+	  "t.yaml:5:21: counter: expected " SHAPES ", not a scalar" },
+	{ RT "  packets: [{}]\n  expect:\n    counter:\n",
+	  "t.yaml:6:5: counter: expected " SHAPES ", not null" },
 	{ RT "  packets: [{}]\n  expect: {counter: {}}\n",
-	  "t.yaml:5:21: counter: expected at least one counter name" },
+	  "t.yaml:5:21: counter: expected " SHAPES ", not an empty mapping" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: }}\n",
-	  "t.yaml:5:22: counter 'a': expected packets, or {packets, bytes}" },
+	  "t.yaml:5:22: counter 'a': expected a packet count or {packets: N, bytes: N}, like "
+	  "{a: 1} or {a: {packets: 1, bytes: 60}}, not null" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: {}}}\n",
-	  "t.yaml:5:25: counter 'a': expected packets, or {packets, bytes}" },
+	  "t.yaml:5:25: counter 'a': expected a packet count or {packets: N, bytes: N}, like "
+	  "{a: 1} or {a: {packets: 1, bytes: 60}}, not an empty mapping" },
+	{ RT "  packets: [{}]\n  expect: {counter: {ssh: [1]}}\n",
+	  "t.yaml:5:27: counter 'ssh': expected a packet count or {packets: N, bytes: N}, like "
+	  "{ssh: 1} or {ssh: {packets: 1, bytes: 60}}, not a sequence" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: -1}}\n",
-	  "t.yaml:5:25: bad counter packets '-1' (expected a number of packets)" },
+	  "t.yaml:5:25: bad counter packets '-1' (expected a number of packets, like {a: 1} or "
+	  "{a: {packets: 1, bytes: 60}})" },
+	{ RT "  packets: [{}]\n  expect: {counter: {a: {packets: many}}}\n",
+	  "t.yaml:5:35: bad counter packets 'many' (expected a number of packets, like {a: 1} "
+	  "or {a: {packets: 1, bytes: 60}})" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: {bytes: x}}}\n",
-	  "t.yaml:5:33: bad counter bytes 'x' (expected a number of bytes)" },
+	  "t.yaml:5:33: bad counter bytes 'x' (expected a number of bytes, like {a: {bytes: 60}} "
+	  "or {a: {packets: 1, bytes: 60}})" },
+	{ RT "  packets: [{}]\n  expect: {counter: {a: {bytes: [1]}}}\n",
+	  "t.yaml:5:33: counter bytes: expected a number of bytes, like {a: {bytes: 60}} or {a: "
+	  "{packets: 1, bytes: 60}}, not a sequence" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: {pkts: 1}}}\n",
-	  "t.yaml:5:26: unknown key 'pkts' (expected one of: packets, bytes)" },
+	  "t.yaml:5:26: counter 'a': unknown key 'pkts' (expected packets or bytes, like {a: "
+	  "{packets: 1, bytes: 60}})" },
+	{ RT "  packets: [{}]\n  expect: {counter: {a: {packets: 1, packets: 2}}}\n",
+	  "t.yaml:5:38: duplicate key 'packets'" },
 	{ RT "  packets: [{}]\n  expect: {counter: {'a b': 1}}\n",
-	  "t.yaml:5:22: bad counter name 'a b'" },
+	  "t.yaml:5:22: bad counter name 'a b' (expected the name of an nft counter: 1 to 255 "
+	  "characters, no blanks, quotes, braces or ';')" },
 	{ RT "  packets: [{}]\n  expect: {counter: {a: 1, 'a': 2}}\n",
 	  "t.yaml:5:28: duplicate counter 'a'" },
 	/* YAML itself (core/yaml) */
@@ -1277,6 +1415,8 @@ int main(void)
 		cmocka_unit_test(test_no_filename),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_capture_filters),
+		cmocka_unit_test(test_lab_node_names),
+		cmocka_unit_test(test_node_list_cut),
 		cmocka_unit_test(test_names),
 	};
 

@@ -177,7 +177,7 @@ static int decode_capture_at(struct sp *sp, const struct ynode *v, struct fw_cap
 			       YAML_Q(s));
 	if (colon && !(c->iface = strdup(colon + 1)))
 		return sp_oom(sp, "capture");
-	return 0;
+	return sp_check_node(sp, v, "capture at", c->node, c->iface);
 }
 
 enum { C_AT, C_FILTER, C_COUNT, C_MIN, C_MAX, C__MAX };
@@ -248,13 +248,72 @@ static int decode_captures(struct sp *sp, const struct ynode *v, struct fw_expec
 
 enum { K_PACKETS, K_BYTES, K__MAX };
 
-static int decode_counter(struct sp *sp, const struct ynode *k, const struct ynode *v,
-			  struct fw_counter_expect *c)
+/* What counter: accepts, shown in each of its messages. */
+#define COUNTER_SHAPES                                                   \
+	"a mapping of counter names to packet counts, like {ssh: 1} or " \
+	"{ssh: {packets: 1, bytes: 60}}"
+
+/* "a mapping", or "an empty mapping" where a non-empty one is wanted. */
+static const char *kind_of(const struct ynode *v)
+{
+	return v->type == Y_MAP && v->n == 0 ? "an empty mapping" : y_kind(v);
+}
+
+/* A counter's packets or bytes (which) into *ret; the examples name the counter. */
+static int decode_counter_number(struct sp *sp, const struct ynode *v, const char *name,
+				 const char *which, int64_t *ret)
+{
+	char what[32], expect[256];
+	uint64_t u = 0;
+	int r;
+
+	snprintf(what, sizeof(what), "counter %s", which);
+	if (strcmp(which, "packets") == 0)
+		snprintf(expect, sizeof(expect),
+			 "a number of packets, like {%s: 1} or {%s: {packets: 1, bytes: 60}}",
+			 YAML_Q(name), YAML_Q(name));
+	else
+		snprintf(expect, sizeof(expect),
+			 "a number of bytes, like {%s: {bytes: 60}} or {%s: {packets: 1, bytes: "
+			 "60}}",
+			 YAML_Q(name), YAML_Q(name));
+	r = y_uint(&sp->y, v, what, 0, INT64_MAX, expect, &u);
+	if (r >= 0)
+		*ret = (int64_t)u;
+	return r;
+}
+
+/* {packets: N, bytes: N}, one or both; any other key says which there are. */
+static int decode_counter_map(struct sp *sp, const struct ynode *v, struct fw_counter_expect *c)
 {
 	static const char *const names[] = { "packets", "bytes", NULL };
 	static const struct keys ks = { names, NULL, SIZE_MAX };
 	const struct ynode *kk[K__MAX] = { 0 }, *vv[K__MAX] = { 0 };
-	uint64_t u = 0;
+	const char *key;
+	int r;
+
+	for (size_t i = 0; i + 1 < v->n; i += 2) {
+		r = y_str(&sp->y, v->kids[i], "key", &key);
+		if (r < 0)
+			return r;
+		if (strcmp(key, "packets") != 0 && strcmp(key, "bytes") != 0)
+			return y_error(&sp->y, v->kids[i],
+				       "counter '%s': unknown key '%s' (expected packets or bytes, "
+				       "like {%s: {packets: 1, bytes: 60}})",
+				       YAML_Q(c->name), YAML_Q(key), YAML_Q(c->name));
+	}
+	r = sp_collect(sp, v, "counter", &ks, kk, vv);
+	if (r >= 0 && vv[K_PACKETS])
+		r = decode_counter_number(sp, vv[K_PACKETS], c->name, "packets", &c->packets);
+	if (r >= 0 && vv[K_BYTES])
+		r = decode_counter_number(sp, vv[K_BYTES], c->name, "bytes", &c->bytes);
+	return r;
+}
+
+/* name: N (packets) or name: {packets: N, bytes: N} */
+static int decode_counter(struct sp *sp, const struct ynode *k, const struct ynode *v,
+			  struct fw_counter_expect *c)
+{
 	const char *s;
 	int r = y_str(&sp->y, k, "counter name", &s);
 
@@ -263,41 +322,30 @@ static int decode_counter(struct sp *sp, const struct ynode *k, const struct yno
 	if (r < 0)
 		return r;
 	if (!*s || strlen(s) > 255 || strpbrk(s, " \t\"'{};"))
-		return y_error(&sp->y, k, "bad counter name '%s'", YAML_Q(s));
+		return y_error(&sp->y, k,
+			       "bad counter name '%s' (expected the name of an nft counter: 1 to "
+			       "255 characters, no blanks, quotes, braces or ';')",
+			       YAML_Q(s));
 	r = sp_strdup(sp, k, "counter name", false, &c->name);
 	if (r < 0)
 		return r;
-	if (v->type == Y_SCALAR && !y_is_null(v)) {
-		r = y_uint(&sp->y, v, "counter packets", 0, INT64_MAX, "a number of packets", &u);
-		c->packets = (int64_t)u;
-		return r;
-	}
-	if (y_is_null(v) || (v->type == Y_MAP && v->n == 0))
-		return y_error(&sp->y, v, "counter '%s': expected packets, or {packets, bytes}",
-			       YAML_Q(s));
-	r = sp_collect(sp, v, "counter", &ks, kk, vv);
-	if (r >= 0 && vv[K_PACKETS]) {
-		r = y_uint(&sp->y, vv[K_PACKETS], "counter packets", 0, INT64_MAX,
-			   "a number of packets", &u);
-		c->packets = (int64_t)u;
-	}
-	if (r >= 0 && vv[K_BYTES]) {
-		u = 0;
-		r = y_uint(&sp->y, vv[K_BYTES], "counter bytes", 0, INT64_MAX, "a number of bytes",
-			   &u);
-		c->bytes = (int64_t)u;
-	}
-	return r;
+	if (v->type == Y_SCALAR && !y_is_null(v))
+		return decode_counter_number(sp, v, c->name, "packets", &c->packets);
+	if (v->type != Y_MAP || v->n == 0)
+		return y_error(&sp->y, v,
+			       "counter '%s': expected a packet count or {packets: N, bytes: N}, "
+			       "like {%s: 1} or {%s: {packets: 1, bytes: 60}}, not %s",
+			       YAML_Q(s), YAML_Q(s), YAML_Q(s), kind_of(v));
+	return decode_counter_map(sp, v, c);
 }
 
 static int decode_counters(struct sp *sp, const struct ynode *v, struct fw_expect *e)
 {
-	int r = y_map(&sp->y, v, "counter", NULL);
+	int r = 0;
 
-	if (r < 0)
-		return r;
-	if (v->n == 0)
-		return y_error(&sp->y, v, "counter: expected at least one counter name");
+	if (v->type != Y_MAP || v->n == 0)
+		return y_error(&sp->y, v, "counter: expected " COUNTER_SHAPES ", not %s",
+			       kind_of(v));
 	if (v->n / 2 > FW_COUNTERS_MAX)
 		return y_error(&sp->y, v, "counter: more than %d counters", FW_COUNTERS_MAX);
 	e->counters = calloc(v->n / 2, sizeof(*e->counters));

@@ -143,7 +143,7 @@ static int decode_packet_fields(struct sp *sp, const struct ynode **k, const str
 		p->count = (unsigned)u;
 	}
 	if (r >= 0 && v[P_FROM])
-		r = sp_node(sp, v[P_FROM], "from", &p->from);
+		r = sp_topo_node(sp, v[P_FROM], "from", &p->from);
 	return r;
 }
 
@@ -220,7 +220,7 @@ int sp_decode_flow(struct sp *sp, const struct ynode *n, struct fw_flow *f)
 	if (r >= 0 && v[F_DST])
 		r = sp_endpoint(sp, v[F_DST], k[F_DST]->text, &f->dst);
 	if (r >= 0 && v[F_FROM])
-		r = sp_node(sp, v[F_FROM], "from", &f->from);
+		r = sp_topo_node(sp, v[F_FROM], "from", &f->from);
 	if (r >= 0 && v[F_SPORT])
 		r = sp_int(sp, v[F_SPORT], k[F_SPORT]->text, 1, 65535, "1..65535", &f->sport);
 	if (r >= 0 && v[F_DPORT])

@@ -14,13 +14,16 @@
 #include "fwtest/suite.h"
 
 struct lab_spec;
+struct lab_plan;
 
 /* Parser state: the suite being filled and where messages go. */
 struct sp {
 	struct fw_suite *s;
 	struct yctx y;
 	bool allow_include;
-	struct lab_spec *lab; /* topology lab: the lab file, read while parsing (owned) */
+	struct lab_spec *lab;  /* topology lab: the lab file, read while parsing (owned) */
+	struct lab_plan *plan; /* and its plan: node and interface names (owned) */
+	enum fw_topology topo; /* of the test being decoded: node names are checked against it */
 };
 
 /* The keys of one kind of mapping: the first `shown` are advertised; field[] folds aliases. */
@@ -67,6 +70,17 @@ int sp_collect(struct sp *sp, const struct ynode *n, const char *what, const str
 /* Each item of a sequence, or a lone mapping as a sequence of one. */
 size_t sp_items(const struct ynode *v);
 const struct ynode *sp_item(const struct ynode *v, size_t i);
+
+/*
+ * Node names against the topology of the test being decoded (suite-nodes.c):
+ * direct and gateway as fw_topo_new() builds them, a lab as planned from its
+ * file. sp_check_node() checks node (and iface, if not NULL), with an error at v
+ * naming what and listing the names there are.
+ */
+int sp_check_node(struct sp *sp, const struct ynode *v, const char *what, const char *node,
+		  const char *iface);
+/* sp_node() of a node of the topology. */
+int sp_topo_node(struct sp *sp, const struct ynode *v, const char *what, char **ret);
 
 /* Expectations (suite-expect.c) */
 void sp_expect_init(struct fw_expect *e, struct fw_loc loc);

@@ -97,7 +97,7 @@ int sp_node(struct sp *sp, const struct ynode *v, const char *what, char **ret)
 	return sp_strdup(sp, v, what, false, ret);
 }
 
-/* A node name or a literal IPv4/IPv6 address (no prefix length). */
+/* A node name (of the test's topology) or a literal IPv4/IPv6 address (no prefix length). */
 int sp_endpoint(struct sp *sp, const struct ynode *v, const char *what, struct fw_endpoint *ret)
 {
 	struct nslab_prefix a;
@@ -116,7 +116,8 @@ int sp_endpoint(struct sp *sp, const struct ynode *v, const char *what, struct f
 		return y_error(&sp->y, v, "bad %s '%s' (expected a node name or an IP address)",
 			       what, YAML_Q(s));
 	ret->addr = (struct nslab_prefix){ 0 };
-	return sp_strdup(sp, v, what, false, &ret->node);
+	r = sp_strdup(sp, v, what, false, &ret->node);
+	return r < 0 ? r : sp_check_node(sp, v, what, ret->node, NULL);
 }
 
 static int hex_digit(char ch)

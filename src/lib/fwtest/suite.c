@@ -19,6 +19,7 @@
 #include "core/yaml.h"
 #include "fwtest/suite-parse.h"
 #include "lab/labfile.h"
+#include "lab/plan.h"
 #include "lab/spec.h"
 #include "nl/nftables.h"
 
@@ -247,6 +248,10 @@ static int read_lab(struct sp *sp, const struct ynode *v)
 {
 	int r = labfile_parse(sp->s->lab_file, &sp->lab, sp->y.err);
 
+	/* planned as the lab will be built: its interface names (a router's uplink) */
+	if (r >= 0)
+		r = lab_plan_make(sp->lab, &sp->plan, sp->y.err);
+
 	if (r < 0 && sp->y.err && sp->y.file)
 		(void)nslab_err_prefix(sp->y.err, r, "%s:%u:%u", sp->y.file, v->loc.line,
 				       v->loc.col);
@@ -316,6 +321,8 @@ static int decode_test(struct sp *sp, const struct ynode *n, struct fw_test *t)
 		t->has_topology = true;
 		t->topology = r == 1 ? FW_TOPO_GATEWAY : FW_TOPO_DIRECT;
 	}
+	/* node names in its packets, flows and expectations are the test's topology's */
+	sp->topo = t->has_topology ? t->topology : sp->s->topology;
 	if (r >= 0)
 		r = decode_test_items(sp, v, t);
 	if (r >= 0 && v[T_EXPECT])
@@ -502,6 +509,7 @@ int fw_suite_parse_string(const char *text, size_t len, const char *filename, bo
 	r = yaml_read(&sp.y, text ? text : "", text ? len : 0, YAML_LITERAL_BLOCKS, &root);
 	if (r >= 0)
 		r = decode_suite(&sp, root);
+	lab_plan_free(sp.plan);
 	lab_spec_free(sp.lab);
 	if (r < 0)
 		return r;

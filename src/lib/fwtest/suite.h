@@ -83,8 +83,9 @@ enum fw_tcp_flag {
 
 /*
  * An endpoint as written: a node name of the topology ("client", "target",
- * "server", or a lab node) or a literal address. Node names are resolved by
- * the runner, which knows the topology; literals are parsed here.
+ * "server", or a lab node) or a literal address. Node names are checked here
+ * against the test's topology (and resolved again by the runner); literals
+ * are parsed here.
  */
 struct fw_endpoint {
 	char *node;		  /* node name, or NULL */
@@ -225,7 +226,8 @@ struct fw_suite {
  *                 rules are loaded with privileges and could read any file)
  * Errors: -EINVAL with "FILE:LINE:COL: message" for malformed YAML, unknown
  * keys, wrong types, bad addresses, ports, flags, protocols, mixed families in
- * one packet, an include; -errno naming the path for unreadable files.
+ * one packet, an include, a node or interface the test's topology does not
+ * have; -errno naming the path for unreadable files.
  * Return: 0 and *ret (free with fw_suite_free()), or -errno.
  */
 int fw_suite_parse(const char *path, bool allow_include, struct fw_suite **ret, nslab_error *err);

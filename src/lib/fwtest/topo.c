@@ -250,6 +250,19 @@ int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err)
 	return 0;
 }
 
+const char *fw_topo_builtin_node(enum fw_topology kind, size_t i, size_t *ret_n_ifaces)
+{
+	const struct node_def *defs = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
+	size_t n = kind == FW_TOPO_DIRECT    ? ARRAY_SIZE(direct_nodes)
+		   : kind == FW_TOPO_GATEWAY ? ARRAY_SIZE(gateway_nodes)
+					     : 0;
+
+	if (i >= n)
+		return NULL;
+	*ret_n_ifaces = defs[i].n_ifaces;
+	return defs[i].name;
+}
+
 struct fw_node *fw_topo_node(struct fw_topo *t, const char *name)
 {
 	for (size_t i = 0; i < t->n; i++)

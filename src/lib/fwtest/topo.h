@@ -68,6 +68,14 @@ int fw_topo_new_lab(const char *path, const char *rules_in, struct fw_topo **ret
 struct fw_topo *fw_topo_free(struct fw_topo *t);
 DEFINE_CLEANUP_FUNC(struct fw_topo, fw_topo_free)
 
+/**
+ * fw_topo_builtin_node() - Node i of the direct or gateway topology, without building it
+ * @ret_n_ifaces:  its number of interfaces (named eth0, eth1, ...)
+ * The names the parser checks a suite against, from the tables fw_topo_new() builds.
+ * Return: the node's name, or NULL past the last node (or for another kind)
+ */
+const char *fw_topo_builtin_node(enum fw_topology kind, size_t i, size_t *ret_n_ifaces);
+
 /* The node called name, or NULL. */
 struct fw_node *fw_topo_node(struct fw_topo *t, const char *name);
 /* The node's first address of family (AF_INET or AF_INET6), host length; NULL if none. */
