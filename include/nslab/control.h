@@ -58,12 +58,24 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_down(const char *lab, nslab_error *er
  * nslab_ctl_exec() - Run argv inside a node of a running lab
  * The calling process keeps its terminal and stdio; the command runs in a child
  * that entered the node's namespaces, with the lab's NSLAB_IP_* environment.
- * Signals from the terminal reach the command; if the lab goes down, the command is killed.
+ * Signals from the terminal reach the command; if the lab goes down, the command is killed,
+ * and if the caller dies, so does the command (see nslab_ctl_exec_detached() otherwise).
  * Return: 0 and *ret_status (waitpid()-style), or -errno.
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec(const char *lab, const char *node,
 						char *const argv[], int *ret_status,
 						nslab_error *err);
+/*
+ * nslab_ctl_exec_detached() - Start argv inside a node, to outlive the caller
+ * The command runs in a session of its own with stdin from /dev/null and the
+ * caller's stdout and stderr (redirect them to keep its output), its parent the
+ * lab's pid 1: it runs until it ends or the lab goes down. The lab's event log
+ * has its cmd_spawned with "detached": true.
+ * Return: 0 once it was exec'd, with *ret_pid its pid in the lab's PID namespace, or -errno.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec_detached(const char *lab, const char *node,
+							 char *const argv[], int *ret_pid,
+							 nslab_error *err);
 /*
  * Remove what `--persist` left: /run/netns entries of lab (or of every lab if NULL)
  * that are still the namespaces nslab bound there, for labs that are not up (down

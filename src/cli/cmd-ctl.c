@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 static int cmd_down(int argc, char **argv);
 static int cmd_ls(int argc, char **argv);
@@ -44,8 +45,13 @@ const struct cli_cmd cli_cmd_status = {
 const struct cli_cmd cli_cmd_exec = {
 	.name = "exec",
 	.run = cmd_exec,
-	.forms = (const char *const[]){ "LAB NODE -- CMD [ARG...]", NULL },
-	.help = "run a command inside a node (its exit status is the command's)",
+	.forms = (const char *const[]){ "[-d] LAB NODE -- CMD [ARG...]", NULL },
+	.help = "run a command inside a node (its exit status is the command's; it dies with "
+		"nslab exec unless detached)",
+	.opts = (const struct cli_opt[]){ { 'd', "detach", NULL,
+					    "let it run in the background until it ends or the "
+					    "lab goes down; print its pid in the lab" },
+					  { 0 } },
 	.lead = 2,
 	.verbatim = true,
 };
@@ -164,11 +170,35 @@ static int run_in_node(const char *lab, const char *node, char **cmd)
 	return cli_exit_status(status);
 }
 
+static int exec_opt(int key, char *arg, void *data)
+{
+	(void)arg;
+	if (key == 'd')
+		*(bool *)data = true;
+	return CLI_GO_ON;
+}
+
+static int run_detached(const char *lab, const char *node, char **cmd)
+{
+	nslab_error err = { 0 };
+	int pid;
+
+	fflush(stdout);
+	if (nslab_ctl_exec_detached(lab, node, cmd, &pid, &err) < 0)
+		return cli_fail(&err, err.code == ENOENT ? 127 : 1);
+	printf("%d\n", pid);
+	if (isatty(STDERR_FILENO)) /* the pid on stdout is for scripts */
+		fprintf(stderr, "nslab: '%s' runs in the background in %s (pid %d in the lab)\n",
+			cmd[0], node, pid);
+	return 0;
+}
+
 /* Options are taken up to NODE; what follows (after an optional "--") is the command's. */
 static int cmd_exec(int argc, char **argv)
 {
 	struct cli_args a;
-	int r = cli_parse(&cli_cmd_exec, argc, argv, NULL, NULL, &a);
+	bool detach = false;
+	int r = cli_parse(&cli_cmd_exec, argc, argv, exec_opt, &detach, &a);
 
 	if (r != CLI_GO_ON)
 		return r;
@@ -181,6 +211,8 @@ static int cmd_exec(int argc, char **argv)
 	if (a.n_rest == 0)
 		return cli_usage_error(&cli_cmd_exec, "expected a command to run%s",
 				       a.dashdash ? " after '--'" : "");
+	if (detach)
+		return run_detached(a.ops[0], a.ops[1], a.rest);
 	return run_in_node(a.ops[0], a.ops[1], a.rest);
 }
 

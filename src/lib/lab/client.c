@@ -407,8 +407,27 @@ static int exec_run(struct ctl_conn *c, const struct spawn_opts *so, int *ret_st
 	return r;
 }
 
+/* Start a detached command: stdin from /dev/null, a session of its own; its pid in the lab. */
+static int exec_detached(const struct spawn_opts *so, int *ret_pid, nslab_error *err)
+{
+	struct spawn_relay rel = { .helper_pidfd = -1, .status_fd = -1 };
+	struct spawn_opts o = *so;
+	_cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	int status, r;
+
+	if (devnull < 0)
+		return nslab_err_set(err, errno, "open /dev/null");
+	o.stdin_fd = devnull;
+	o.detach = true;
+	r = spawn_relayed(&o, &rel, err);
+	if (r < 0)
+		return r;
+	*ret_pid = rel.cmd_pid;
+	return spawn_relay_wait(&rel, &status, err);
+}
+
 static int exec_with_fds(struct ctl_conn *c, const int *fds, size_t n, const char *node,
-			 char *const argv[], int *ret_status, nslab_error *err)
+			 char *const argv[], int *ret_status, int *ret_pid, nslab_error *err)
 {
 	_cleanup_free_ char *envbuf = NULL;
 	_cleanup_free_ char **envp = NULL;
@@ -437,6 +456,8 @@ static int exec_with_fds(struct ctl_conn *c, const int *fds, size_t n, const cha
 		return nslab_err_set(err, ENOMEM, "environment");
 	so.envp = envp;
 	so.cwd = getcwd(cwd, sizeof(cwd));
+	if (ret_pid)
+		return exec_detached(&so, ret_pid, err);
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
@@ -469,8 +490,9 @@ static void put_cmdline(struct nlmsghdr *nlh, char *const argv[])
 	(void)ctl_put_str(nlh, CTL_A_CMDLINE, line);
 }
 
-int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *ret_status,
-		   nslab_error *err)
+/* Both kinds of exec: waited for (ret_status), or detached (ret_pid). */
+static int ctl_exec(const char *lab, const char *node, char *const argv[], int *ret_status,
+		    int *ret_pid, nslab_error *err)
 {
 	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
 	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
@@ -489,14 +511,28 @@ int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *r
 	req = ctl_msg_start(buf, CTL_OP_EXEC, false, 0, 0);
 	(void)ctl_put_str(req, CTL_A_NODE, node);
 	put_cmdline(req, argv);
+	if (ret_pid)
+		(void)ctl_put_u32(req, CTL_A_DETACHED, 1);
 	r = ctl_call(c, req, fds, 5, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 4)
 		r = nslab_err_setx(err, EPROTO, "lab '%s' sent %zu fds, expected 4 or 5", lab, n);
 	else
-		r = exec_with_fds(c, fds, n, node, argv, ret_status, err);
+		r = exec_with_fds(c, fds, n, node, argv, ret_status, ret_pid, err);
 	for (size_t i = 0; i < n; i++)
 		(void)close(fds[i]);
 	return r;
+}
+
+int nslab_ctl_exec(const char *lab, const char *node, char *const argv[], int *ret_status,
+		   nslab_error *err)
+{
+	return ctl_exec(lab, node, argv, ret_status, NULL, err);
+}
+
+int nslab_ctl_exec_detached(const char *lab, const char *node, char *const argv[], int *ret_pid,
+			    nslab_error *err)
+{
+	return ctl_exec(lab, node, argv, NULL, ret_pid, err);
 }

@@ -160,7 +160,10 @@ static int env_memfd(const nslab_lab *lab)
 	return memfd_with("nslab-env", buf, len);
 }
 
-/* cmd_spawned (cmd set), or cmd_exited (status >= 0, or reason set when the client is gone). */
+/*
+ * cmd_spawned (cmd set; reason "detached" for a command that outlives its
+ * client), or cmd_exited (status >= 0, or reason set when the client is gone).
+ */
 static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, const char *cmd,
 		      int status, const char *reason)
 {
@@ -176,7 +179,9 @@ static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, co
 		jw_int(w, "exit", WEXITSTATUS(status));
 	else if (status >= 0)
 		jw_int(w, "signal", WTERMSIG(status));
-	if (reason)
+	if (reason && strcmp(reason, "detached") == 0)
+		jw_bool(w, "detached", true);
+	else if (reason)
 		jw_str(w, "reason", reason);
 	evlog_end(&lab->ev);
 }
@@ -228,9 +233,14 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 		fds[n++] = userns;
 	if (reply_ok(fd, m, fds, (size_t)n) < 0)
 		return 0;
-	c->state = CONN_EXEC;
 	c->node = node;
 	c->id = ++ctx->exec_seq;
+	if (ctl_get_u32(m, CTL_A_DETACHED, 0)) {
+		/* it outlives its client: nothing to follow, nothing to end */
+		emit_exec(lab, "cmd_spawned", c, cmdline ? cmdline : "", -1, "detached");
+		return 1;
+	}
+	c->state = CONN_EXEC;
 	emit_exec(lab, "cmd_spawned", c, cmdline ? cmdline : "", -1, NULL);
 	return 1;
 }

@@ -52,6 +52,7 @@ enum ctl_attr {
 	CTL_A_NODE,	/* string: a node's name ("ix": the lab root) */
 	CTL_A_CMDLINE,	/* string: the command line, for the event log */
 	CTL_A_STATUS,	/* u32: a waitpid() status */
+	CTL_A_DETACHED, /* u32: EXEC: 1 if the command outlives the client */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)

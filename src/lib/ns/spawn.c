@@ -174,9 +174,10 @@ static _Noreturn void child_main(const struct spawn_opts *o, pid_t parent, int p
 	child_fail(pipe_fd, "exec", o->argv[0]);
 }
 
+/* clone3() like fork(), with a pidfd into *ret_pidfd unless it is NULL. */
 static pid_t clone_with_pidfd(int *ret_pidfd)
 {
-	struct clone_args args = { .flags = CLONE_PIDFD,
+	struct clone_args args = { .flags = ret_pidfd ? CLONE_PIDFD : 0,
 				   .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
 				   .exit_signal = SIGCHLD };
 
@@ -307,14 +308,15 @@ int spawn_in_ns(const struct spawn_opts *opts, pid_t *ret_pid, int *ret_pidfd, n
 /*
  * The command under a relay helper: it dies with the helper, whose pid it
  * cannot see from inside the PID namespace (getppid() is 0), hence the pidfd.
+ * A detached one (helper_pidfd -1) has no such tie.
  */
 static _Noreturn void relayed_cmd_main(const struct spawn_opts *o, int helper_pidfd, int pipe_fd)
 {
 	struct pollfd pfd = { .fd = helper_pidfd, .events = POLLIN };
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+	if (helper_pidfd >= 0 && prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(pipe_fd, "prctl(PR_SET_PDEATHSIG)", NULL);
-	if (poll(&pfd, 1, 0) != 0)
+	if (helper_pidfd >= 0 && poll(&pfd, 1, 0) != 0)
 		_exit(127); /* the helper died before the prctl */
 	if (o->new_session)
 		(void)setsid();
@@ -353,6 +355,30 @@ static _Noreturn void relay_loop(int cmd_pidfd, int status_fd)
 	_exit(0);
 }
 
+/*
+ * Detached: a first child inside the PID namespace starts the command in a
+ * session of its own and exits at once, so that the command's parent becomes
+ * the lab's pid 1 (an orphan is given to the reaper of its parent's PID
+ * namespace). It lives until it ends or the lab goes; the helper reports its
+ * pid as the lab sees it, and the status 0.
+ */
+static _Noreturn void detach_main(const struct spawn_opts *o, int pipe_fd, int status_fd)
+{
+	struct spawn_opts cmd_opts = *o;
+	int status = 0;
+	pid_t pid;
+
+	cmd_opts.new_session = true;
+	pid = clone_with_pidfd(NULL);
+	if (pid == 0)
+		relayed_cmd_main(&cmd_opts, -1, pipe_fd);
+	if (pid < 0)
+		child_fail(pipe_fd, "clone3", NULL);
+	(void)!write(status_fd, &pid, sizeof(pid));
+	(void)!write(status_fd, &status, sizeof(status));
+	_exit(0);
+}
+
 /* The helper: enter the user and PID namespaces, start the command, relay. */
 static _Noreturn void relay_main(const struct spawn_opts *o, pid_t parent, int pipe_fd,
 				 int status_fd)
@@ -375,6 +401,17 @@ static _Noreturn void relay_main(const struct spawn_opts *o, pid_t parent, int p
 	cmd_opts.userns_fd = -1; /* the command is born in it */
 	if (setns(o->pidns_fd, CLONE_NEWPID) < 0)
 		child_fail(pipe_fd, "setns(PID namespace)", NULL);
+	if (o->detach) {
+		pid = clone_with_pidfd(NULL);
+		if (pid == 0)
+			detach_main(&cmd_opts, pipe_fd, status_fd);
+		if (pid < 0)
+			child_fail(pipe_fd, "clone3", NULL);
+		(void)close(pipe_fd);
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			; /* it reports and exits at once */
+		_exit(0);
+	}
 	self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
 	if (self_pidfd < 0)
 		child_fail(pipe_fd, "pidfd_open(self)", NULL);

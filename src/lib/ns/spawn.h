@@ -45,6 +45,7 @@ struct spawn_opts {
 	bool die_with_parent;
 	bool new_session; /* setsid(): not for commands that need the caller's terminal */
 	bool own_sysfs;	  /* a mount namespace of its own with the netns's /sys (needs netns_fd) */
+	bool detach;	  /* spawn_relayed(): the command outlives the caller (see there) */
 };
 
 /*
@@ -83,7 +84,10 @@ struct spawn_relay {
 /**
  * spawn_relayed() - Start a command through a helper process (see DOC: relayed spawn)
  * @o:    options; pidns_fd is required; die_with_parent is implied (the command
- *        dies with the helper, the helper with the calling thread)
+ *        dies with the helper, the helper with the calling thread), unless detach:
+ *        then the command runs in a session of its own, its parent the PID
+ *        namespace's pid 1, until it ends or the namespace goes; cmd_pid is its
+ *        pid *in that namespace*, and spawn_relay_wait() says 0 at once
  * @ret:  on success, the helper and the command (fds the caller owns: release with
  *        spawn_relay_wait()); untouched on failure
  * @err:  on failure, the cause
