@@ -18,10 +18,37 @@ struct up_opts {
 	bool detach, persist, quiet;
 };
 
+/*
+ * Progress while building: "building: DONE/TOTAL nodes" on stderr, rewritten
+ * in place with '\r', only when stderr is a terminal (never into a pipe or a
+ * file), not with -q, and not with -v (debug lines would break it up). Plain
+ * text: nslab prints no colour, so there is nothing for NO_COLOR to turn off.
+ */
 struct progress {
 	size_t done, total;
+	unsigned shown_pct; /* last percentage printed + 1; 0: nothing printed yet */
 	bool show;
 };
+
+static void progress_print(struct progress *p)
+{
+	unsigned pct = p->total ? (unsigned)(p->done * 100 / p->total) : 0;
+
+	/* at most ~100 writes, whatever the lab's size, and always the last count */
+	if (pct + 1 == p->shown_pct && p->done != p->total)
+		return;
+	p->shown_pct = pct + 1;
+	fprintf(stderr, "\rbuilding: %zu/%zu nodes", p->done, p->total);
+	fflush(stderr);
+}
+
+/* End the progress line, if one was printed, so what follows starts a line of its own. */
+static void progress_end(struct progress *p)
+{
+	if (p->show && p->shown_pct)
+		fputc('\n', stderr);
+	p->show = false;
+}
 
 static void on_event(const char *kind, const char *json, void *data)
 {
@@ -31,8 +58,8 @@ static void on_event(const char *kind, const char *json, void *data)
 	if (strcmp(kind, "router_added") != 0 && strcmp(kind, "device_added") != 0)
 		return;
 	p->done++;
-	if (p->show && (p->done % 25 == 0 || p->done == p->total))
-		fprintf(stderr, "\rbuilding: %zu/%zu nodes", p->done, p->total);
+	if (p->show)
+		progress_print(p);
 }
 
 static void on_log(int level, const char *msg, void *data)
@@ -108,7 +135,7 @@ static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **re
 {
 	nslab_error err = { 0 };
 	nslab_lab *lab = NULL;
-	int status = 1;
+	int status = 1, r;
 
 	if (nslab_lab_from_file(o->file, &lab, &err) < 0)
 		return cli_fail(&err, EXIT_USAGE);
@@ -120,20 +147,17 @@ static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **re
 	if ((o->outdir && nslab_lab_set_outdir(lab, o->outdir, &err) < 0) ||
 	    nslab_lab_listen(lab, &err) < 0)
 		goto fail;
+	pg->total = nslab_lab_node_count(lab);
 	nslab_lab_set_event_func(lab, on_event, pg);
 	if (cli_verbose)
 		nslab_lab_set_log_func(lab, on_log, NULL);
-	if (nslab_lab_build(lab, &err) < 0)
-		goto fail;
-	if (pg->show)
-		fputc('\n', stderr);
-	if (o->persist && nslab_lab_persist(lab, &err) < 0)
+	r = nslab_lab_build(lab, &err);
+	progress_end(pg);
+	if (r < 0 || (o->persist && nslab_lab_persist(lab, &err) < 0))
 		goto fail;
 	*ret = lab;
 	return 0;
 fail:
-	if (pg->show && pg->done)
-		fputc('\n', stderr);
 	nslab_lab_free(lab);
 	return cli_fail(&err, status);
 }
@@ -176,7 +200,7 @@ static void detach_stdio(void)
 
 static int up_run(const struct up_opts *o, int ready_fd)
 {
-	struct progress pg = { .show = !o->quiet && isatty(2) };
+	struct progress pg = { .show = !o->quiet && !cli_verbose && isatty(2) };
 	nslab_error err = { 0 };
 	nslab_lab *lab = NULL;
 	int r;
@@ -186,7 +210,6 @@ static int up_run(const struct up_opts *o, int ready_fd)
 	r = up_build(o, &pg, &lab);
 	if (r)
 		return r;
-	pg.show = false;
 	if (!o->quiet)
 		print_table(lab);
 	if (o->detach)
