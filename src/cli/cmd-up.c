@@ -4,12 +4,45 @@
  * With -d the supervisor forks into its own session; the foreground process
  * waits until the lab is ready (exit 0) or the supervisor failed (its status).
  */
+/**
+ * DOC: Stages of the supervisor (passt's isolation.c idea, for a process that
+ * outlives the command line that started it)
+ *
+ * The CLI process is the supervisor; the library never changes process-wide
+ * state, so these steps live here, in this order:
+ *
+ * 1. Start: parse options; every path the user gave is used now, relative to
+ *    the caller's directory: the lab file is read, --outdir is opened and from
+ *    then on held as a directory fd (its absolute path kept for `nslab ls`
+ *    only), and the control socket is an abstract name (no path at all).
+ * 2. Build: nslab_lab_build(), with progress on a terminal; --persist.
+ * 3. Report: the table on stdout. With -d, stdin, stdout and stderr then go to
+ *    /dev/null (detach_stdio()): the terminal may close, nothing waits on
+ *    input, and the foreground process has already said what there was to say.
+ * 4. Quiet state (isolate()), before serving the first request:
+ *    a. chdir("/"): the supervisor does not pin the caller's directory (a
+ *       mount point stays unmountable, a deleted directory is not held), and
+ *       no later relative path can depend on where `nslab up` was run;
+ *    b. umask(077): whatever it still creates (state.json at teardown) is
+ *       the user's alone, whatever mode a later change asks for;
+ *    c. PR_SET_NO_NEW_PRIVS: serving only answers the control socket and
+ *       never executes a program (exec runs in the client's helper), so no
+ *       exec of a setuid file or file capabilities can ever raise what a bug in
+ *       the supervisor could do. Processes forked from here on inherit it.
+ *    The supervisor stays dumpable: `nslab` tests and tools read
+ *    /proc/<supervisor>/fd, which a non-dumpable process hides.
+ * 5. Serve: nslab_lab_serve() until SIGINT/SIGTERM/SIGHUP or `nslab down`,
+ *    then tear down through the fds held since stage 1.
+ */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -87,7 +120,7 @@ const struct cli_cmd cli_cmd_up = {
 			  "write events.jsonl, state.json and logs into DIR" },
 			{ OPT_PERSIST, "persist", NULL,
 			  "root only: name namespaces /run/netns/LAB-NODE" },
-			{ 'q', "quiet", NULL, "print no table" },
+			{ 'q', "quiet", NULL, "print no table and no progress" },
 			{ 0 } },
 };
 
@@ -198,6 +231,17 @@ static void detach_stdio(void)
 	}
 }
 
+/* Stage 4 of the DOC block: 0, or -errno with err set. */
+static int isolate(nslab_error *err)
+{
+	if (chdir("/") < 0)
+		return nslab_err_set(err, errno, "supervisor: chdir /");
+	(void)umask(077);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return nslab_err_set(err, errno, "supervisor: PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
 static int up_run(const struct up_opts *o, int ready_fd)
 {
 	struct progress pg = { .show = !o->quiet && !cli_verbose && isatty(2) };
@@ -214,7 +258,9 @@ static int up_run(const struct up_opts *o, int ready_fd)
 		print_table(lab);
 	if (o->detach)
 		detach_stdio();
-	r = nslab_lab_serve(lab, ready_fd, &err);
+	r = isolate(&err);
+	if (r >= 0)
+		r = nslab_lab_serve(lab, ready_fd, &err);
 	if (r >= 0 && !o->quiet && !o->detach)
 		fprintf(stderr, "lab '%s': tearing down\n", nslab_lab_name(lab));
 	nslab_lab_free(lab);

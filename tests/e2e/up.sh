@@ -67,4 +67,67 @@ grep -q "$CR\|$ESC" pipe.out && bad "pipe: control characters: $(cat -A pipe.out
 	ok "pipe: plain lines"
 "$NSLAB" down "$L" >/dev/null 2>&1 || bad "nslab down $L failed"
 
+# --- the supervisor's quiet state ---------------------------------------------
+# sup_pid LAB: the supervisor's PID, from `nslab ls --json`.
+sup_pid() {
+	"$NSLAB" ls --json | $PY -c '
+import json, sys
+print(next(l["pid"] for l in json.load(sys.stdin) if l["name"] == sys.argv[1]))' "$1"
+}
+
+# quiet_state WHAT PID: cwd /, umask 077, no_new_privs.
+quiet_state() {
+	cwd=$(readlink "/proc/$2/cwd")
+	[ "$cwd" = / ] && ok "$1: the supervisor's cwd is /" || bad "$1: the supervisor's cwd is '$cwd'"
+	v=$(awk '$1 == "Umask:" { print $2 }' "/proc/$2/status")
+	[ "$v" = 0077 ] && ok "$1: Umask 0077" || bad "$1: Umask '$v', not 0077"
+	v=$(awk '$1 == "NoNewPrivs:" { print $2 }' "/proc/$2/status")
+	[ "$v" = 1 ] && ok "$1: NoNewPrivs 1" || bad "$1: NoNewPrivs '$v', not 1"
+}
+
+# relative_outdir WHAT DIR: the lab's files landed in DIR (relative to $TMP),
+# state.json and lab_destroyed included, written after the chdir("/").
+relative_outdir() {
+	[ -s "$TMP/$2/state.json" ] && ok "$1: state.json written into the relative outdir" ||
+		bad "$1: no state.json in $TMP/$2"
+	tail -n 1 "$TMP/$2/events.jsonl" 2>/dev/null | grep -q '"kind":"lab_destroyed"' &&
+		ok "$1: lab_destroyed is the last event of the relative outdir" ||
+		bad "$1: lab_destroyed is not the last event in $TMP/$2/events.jsonl"
+	[ -e "/$2" ] && bad "$1: /$2 exists: the outdir was resolved after the chdir"
+}
+
+# detached: also stdin (and stdout, stderr) on /dev/null
+L=$(new_lab_name up-iso-d)
+lab_up "$E2E/small.yaml" "$L" --outdir out-d
+pid=$(sup_pid "$L")
+[ -n "$pid" ] || fail "no pid for $L in nslab ls --json"
+quiet_state "-d" "$pid"
+for fd in 0 1 2; do
+	t=$(readlink "/proc/$pid/fd/$fd")
+	[ "$t" = /dev/null ] && ok "-d: fd $fd is /dev/null" || bad "-d: fd $fd is '$t', not /dev/null"
+done
+"$NSLAB" ls --json | grep -qF "\"$TMP/out-d\"" && ok "-d: nslab ls shows the outdir's absolute path" ||
+	bad "-d: nslab ls --json does not show $TMP/out-d: $("$NSLAB" ls --json)"
+# the lab's commands inherit none of it (exec runs in the client's helper)
+v=$("$NSLAB" exec "$L" laptop -- sh -c 'awk "\$1 == \"NoNewPrivs:\" { print \$2 }" /proc/self/status')
+[ "$v" = 0 ] && ok "-d: a command in the lab has NoNewPrivs 0" ||
+	bad "-d: a command in the lab has NoNewPrivs '$v'"
+"$NSLAB" down "$L" >/dev/null 2>&1 || bad "nslab down $L failed"
+relative_outdir "-d" out-d
+
+# foreground
+L=$(new_lab_name up-iso-fg)
+track_lab "$L"
+"$NSLAB" up -q --name "$L" --outdir out-fg "$E2E/small.yaml" >fg.out 2>&1 &
+sup=$!
+track_pid $sup
+wait_until 20 lab_listed "$L" || fail "foreground: lab $L never came up: $(cat fg.out)"
+[ "$(sup_pid "$L")" = "$sup" ] || bad "foreground: nslab ls --json names pid $(sup_pid "$L"), not $sup"
+quiet_state "foreground" "$sup"
+"$NSLAB" down "$L" >/dev/null 2>&1 || bad "nslab down $L failed"
+wait $sup
+rc=$?
+[ $rc -eq 0 ] && ok "foreground: nslab up exited 0" || bad "foreground: nslab up exited $rc: $(cat fg.out)"
+relative_outdir "foreground" out-fg
+
 finish
