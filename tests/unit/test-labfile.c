@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "lab/plan.h"
+#include "nslab/lab.h"
 
 #define SENTINEL ((struct lab_spec *)0x1)
 
@@ -600,6 +601,21 @@ static void test_api_ix(void **state)
 	assert_string_equal(err.msg, "'ix' is the lab root's name: choose another");
 }
 
+/* Before the build, the node count is what nslab_lab_check() planned: up's progress total. */
+static void test_count_checked(void **state)
+{
+	nslab_lab *lab = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nslab_lab_from_file("examples/office.yaml", &lab, &err), 0);
+	assert_int_equal(nslab_lab_node_count(lab), 0);
+	assert_int_equal(nslab_lab_check(lab, &err), 0);
+	assert_int_equal(nslab_lab_node_count(lab), 7);
+	assert_null(nslab_lab_node_at(lab, 0)); /* nothing built yet */
+	nslab_lab_free(lab);
+}
+
 static void test_name_rules(void **state)
 {
 	char buf[SPEC_QUOTE_MAX];
@@ -650,6 +666,7 @@ int main(void)
 		cmocka_unit_test(test_file_errors),    cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_api_validate),   cmocka_unit_test(test_name_rules),
 		cmocka_unit_test(test_ix_lookalikes),  cmocka_unit_test(test_api_ix),
+		cmocka_unit_test(test_count_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
