@@ -96,6 +96,11 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_build(nslab_lab *lab, nslab_error *er
 
 NSLAB_EXPORT const char *nslab_lab_name(const nslab_lab *lab);
 NSLAB_EXPORT bool nslab_lab_is_rootless(const nslab_lab *lab);
+/*
+ * Routers plus devices, the lab root not counted: once built, or before the
+ * build as the last successful nslab_lab_check() planned them (a progress
+ * total), else 0.
+ */
 NSLAB_EXPORT size_t nslab_lab_node_count(const nslab_lab *lab);
 /* Nodes: routers first, then devices. Borrowed, valid until nslab_lab_free(). */
 NSLAB_EXPORT nslab_node *nslab_lab_node_at(nslab_lab *lab, size_t i);

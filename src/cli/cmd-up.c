@@ -4,12 +4,45 @@
  * With -d the supervisor forks into its own session; the foreground process
  * waits until the lab is ready (exit 0) or the supervisor failed (its status).
  */
+/**
+ * DOC: Stages of the supervisor (passt's isolation.c idea, for a process that
+ * outlives the command line that started it)
+ *
+ * The CLI process is the supervisor; the library never changes process-wide
+ * state, so these steps live here, in this order:
+ *
+ * 1. Start: parse options; every path the user gave is used now, relative to
+ *    the caller's directory: the lab file is read, --outdir is opened and from
+ *    then on held as a directory fd (its absolute path kept for `nslab ls`
+ *    only), and the control socket is an abstract name (no path at all).
+ * 2. Build: nslab_lab_build(), with progress on a terminal; --persist.
+ * 3. Report: the table on stdout. With -d, stdin, stdout and stderr then go to
+ *    /dev/null (detach_stdio()): the terminal may close, nothing waits on
+ *    input, and the foreground process has already said what there was to say.
+ * 4. Quiet state (isolate()), before serving the first request:
+ *    a. chdir("/"): the supervisor does not pin the caller's directory (a
+ *       mount point stays unmountable, a deleted directory is not held), and
+ *       no later relative path can depend on where `nslab up` was run;
+ *    b. umask(077): whatever it still creates (state.json at teardown) is
+ *       the user's alone, whatever mode a later change asks for;
+ *    c. PR_SET_NO_NEW_PRIVS: serving only answers the control socket and
+ *       never executes a program (exec runs in the client's helper), so no
+ *       exec of a setuid file or file capabilities can ever raise what a bug in
+ *       the supervisor could do. Processes forked from here on inherit it.
+ *    The supervisor stays dumpable: `nslab` tests and tools read
+ *    /proc/<supervisor>/fd, which a non-dumpable process hides.
+ * 5. Serve: nslab_lab_serve() until SIGINT/SIGTERM/SIGHUP or `nslab down`,
+ *    then tear down through the fds held since stage 1.
+ */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,10 +51,37 @@ struct up_opts {
 	bool detach, persist, quiet;
 };
 
+/*
+ * Progress while building: "building: DONE/TOTAL nodes" on stderr, rewritten
+ * in place with '\r', only when stderr is a terminal (never into a pipe or a
+ * file), not with -q, and not with -v (debug lines would break it up). Plain
+ * text: nslab prints no colour, so there is nothing for NO_COLOR to turn off.
+ */
 struct progress {
 	size_t done, total;
+	unsigned shown_pct; /* last percentage printed + 1; 0: nothing printed yet */
 	bool show;
 };
+
+static void progress_print(struct progress *p)
+{
+	unsigned pct = p->total ? (unsigned)(p->done * 100 / p->total) : 0;
+
+	/* at most ~100 writes, whatever the lab's size, and always the last count */
+	if (pct + 1 == p->shown_pct && p->done != p->total)
+		return;
+	p->shown_pct = pct + 1;
+	fprintf(stderr, "\rbuilding: %zu/%zu nodes", p->done, p->total);
+	fflush(stderr);
+}
+
+/* End the progress line, if one was printed, so what follows starts a line of its own. */
+static void progress_end(struct progress *p)
+{
+	if (p->show && p->shown_pct)
+		fputc('\n', stderr);
+	p->show = false;
+}
 
 static void on_event(const char *kind, const char *json, void *data)
 {
@@ -31,8 +91,8 @@ static void on_event(const char *kind, const char *json, void *data)
 	if (strcmp(kind, "router_added") != 0 && strcmp(kind, "device_added") != 0)
 		return;
 	p->done++;
-	if (p->show && (p->done % 25 == 0 || p->done == p->total))
-		fprintf(stderr, "\rbuilding: %zu/%zu nodes", p->done, p->total);
+	if (p->show)
+		progress_print(p);
 }
 
 static void on_log(int level, const char *msg, void *data)
@@ -60,7 +120,7 @@ const struct cli_cmd cli_cmd_up = {
 			  "write events.jsonl, state.json and logs into DIR" },
 			{ OPT_PERSIST, "persist", NULL,
 			  "root only: name namespaces /run/netns/LAB-NODE" },
-			{ 'q', "quiet", NULL, "print no table" },
+			{ 'q', "quiet", NULL, "print no table and no progress" },
 			{ 0 } },
 };
 
@@ -108,7 +168,7 @@ static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **re
 {
 	nslab_error err = { 0 };
 	nslab_lab *lab = NULL;
-	int status = 1;
+	int status = 1, r;
 
 	if (nslab_lab_from_file(o->file, &lab, &err) < 0)
 		return cli_fail(&err, EXIT_USAGE);
@@ -120,20 +180,17 @@ static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **re
 	if ((o->outdir && nslab_lab_set_outdir(lab, o->outdir, &err) < 0) ||
 	    nslab_lab_listen(lab, &err) < 0)
 		goto fail;
+	pg->total = nslab_lab_node_count(lab);
 	nslab_lab_set_event_func(lab, on_event, pg);
 	if (cli_verbose)
 		nslab_lab_set_log_func(lab, on_log, NULL);
-	if (nslab_lab_build(lab, &err) < 0)
-		goto fail;
-	if (pg->show)
-		fputc('\n', stderr);
-	if (o->persist && nslab_lab_persist(lab, &err) < 0)
+	r = nslab_lab_build(lab, &err);
+	progress_end(pg);
+	if (r < 0 || (o->persist && nslab_lab_persist(lab, &err) < 0))
 		goto fail;
 	*ret = lab;
 	return 0;
 fail:
-	if (pg->show && pg->done)
-		fputc('\n', stderr);
 	nslab_lab_free(lab);
 	return cli_fail(&err, status);
 }
@@ -174,9 +231,20 @@ static void detach_stdio(void)
 	}
 }
 
+/* Stage 4 of the DOC block: 0, or -errno with err set. */
+static int isolate(nslab_error *err)
+{
+	if (chdir("/") < 0)
+		return nslab_err_set(err, errno, "supervisor: chdir /");
+	(void)umask(077);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return nslab_err_set(err, errno, "supervisor: PR_SET_NO_NEW_PRIVS");
+	return 0;
+}
+
 static int up_run(const struct up_opts *o, int ready_fd)
 {
-	struct progress pg = { .show = !o->quiet && isatty(2) };
+	struct progress pg = { .show = !o->quiet && !cli_verbose && isatty(2) };
 	nslab_error err = { 0 };
 	nslab_lab *lab = NULL;
 	int r;
@@ -186,12 +254,13 @@ static int up_run(const struct up_opts *o, int ready_fd)
 	r = up_build(o, &pg, &lab);
 	if (r)
 		return r;
-	pg.show = false;
 	if (!o->quiet)
 		print_table(lab);
 	if (o->detach)
 		detach_stdio();
-	r = nslab_lab_serve(lab, ready_fd, &err);
+	r = isolate(&err);
+	if (r >= 0)
+		r = nslab_lab_serve(lab, ready_fd, &err);
 	if (r >= 0 && !o->quiet && !o->detach)
 		fprintf(stderr, "lab '%s': tearing down\n", nslab_lab_name(lab));
 	nslab_lab_free(lab);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "lab/plan.h"
+#include "nslab/lab.h"
 
 #define SENTINEL ((struct lab_spec *)0x1)
 
@@ -248,6 +249,21 @@ static void test_count(void **state)
 	}
 }
 
+/* Only the exact name "ix" is the lab root's: count: copies and look-alikes are fine. */
+static void test_ix_lookalikes(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec =
+		parse_ok("routers:\n  ix-gw: {}\n  six: {}\ndevices:\n"
+			 "  ix: {router: six, count: 2}\n  ixx: {router: ix-gw}\n",
+			 "t.yaml");
+
+	(void)state;
+	assert_int_equal(spec->n_devices, 3);
+	assert_string_equal(spec->devices[0].name, "ix-1");
+	assert_string_equal(spec->devices[1].name, "ix-2");
+	assert_string_equal(spec->devices[2].name, "ixx");
+}
+
 struct error_case {
 	const char *text, *msg;
 };
@@ -357,6 +373,12 @@ static const struct error_case errors[] = {
 	{ "routers:\n  r: {}\ndevices:\n  s-: {router: r, count: 2}\n",
 	  "t.yaml:4:3: bad device name 's-': use a-z, 0-9 and '-', start with a letter, do not "
 	  "end with '-'" },
+	/* "ix" is the lab root's name */
+	{ "routers:\n  ix: {}\n", "t.yaml:2:3: 'ix' is the lab root's name: choose another" },
+	{ "routers:\n  r: {}\ndevices:\n  ix: {router: r}\n",
+	  "t.yaml:4:3: 'ix' is the lab root's name: choose another" },
+	{ "routers:\n  r: {}\ndevices:\n  ix:\n    ifaces: {eth0: {router: r}}\n",
+	  "t.yaml:4:3: 'ix' is the lab root's name: choose another" },
 	{ "routers:\n  r: {}\ndevices:\n  d:\n    ifaces: {lo: {router: r}}\n",
 	  "t.yaml:5:14: bad interface name 'lo' in device 'd': use A-Z, a-z, 0-9, '_' and '-', "
 	  "at most 15 characters, not 'lo'" },
@@ -566,6 +588,34 @@ static void test_api_validate(void **state)
 	assert_int_equal(lab_spec_add_iface(spec, 7, &i, &err), -EINVAL);
 }
 
+static void test_api_ix(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
+	struct spec_router r = { .name = (char *)"ix" };
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(lab_spec_new("api", &spec, &err), 0);
+	assert_int_equal(lab_spec_add_router(spec, &r, &err), 0);
+	assert_int_equal(lab_spec_validate(spec, &err), -EINVAL);
+	assert_string_equal(err.msg, "'ix' is the lab root's name: choose another");
+}
+
+/* Before the build, the node count is what nslab_lab_check() planned: up's progress total. */
+static void test_count_checked(void **state)
+{
+	nslab_lab *lab = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nslab_lab_from_file("examples/office.yaml", &lab, &err), 0);
+	assert_int_equal(nslab_lab_node_count(lab), 0);
+	assert_int_equal(nslab_lab_check(lab, &err), 0);
+	assert_int_equal(nslab_lab_node_count(lab), 7);
+	assert_null(nslab_lab_node_at(lab, 0)); /* nothing built yet */
+	nslab_lab_free(lab);
+}
+
 static void test_name_rules(void **state)
 {
 	char buf[SPEC_QUOTE_MAX];
@@ -615,6 +665,8 @@ int main(void)
 		cmocka_unit_test(test_count),	       cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_file_errors),    cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_api_validate),   cmocka_unit_test(test_name_rules),
+		cmocka_unit_test(test_ix_lookalikes),  cmocka_unit_test(test_api_ix),
+		cmocka_unit_test(test_count_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -283,8 +283,10 @@ int nslab_lab_check(nslab_lab *lab, nslab_error *err)
 	struct lab_plan *plan;
 	int r = lab_plan_checked(lab, &plan, err);
 
-	if (r >= 0)
-		lab_plan_free(plan);
+	if (r < 0)
+		return r;
+	lab->n_checked = plan->n_nodes - 1;
+	lab_plan_free(plan);
 	return r;
 }
 
@@ -359,7 +361,7 @@ bool nslab_lab_is_rootless(const nslab_lab *lab)
 
 size_t nslab_lab_node_count(const nslab_lab *lab)
 {
-	return lab->plan ? lab->plan->n_nodes - 1 : 0;
+	return lab->plan ? lab->plan->n_nodes - 1 : lab->n_checked;
 }
 
 nslab_node *nslab_lab_node_at(nslab_lab *lab, size_t i)

@@ -43,6 +43,7 @@ struct nslab_lab {
 	struct lab_spec *spec;
 	struct lab_plan *plan;
 	struct nslab_node *nodes; /* plan->n_nodes entries */
+	size_t n_checked; /* nodes nslab_lab_check() planned, for progress before the build */
 	bool built, rootless;
 	bool persisted;		/* /run/netns entries made (persist.c) */
 	int mntns_fd;		/* mount namespace with the lab's /etc/hosts */

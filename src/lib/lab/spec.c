@@ -423,13 +423,33 @@ static int check_counts(const struct lab_spec *spec, nslab_error *err)
 	return 0;
 }
 
+/*
+ * "ix" names the lab root (`nslab exec LAB ix`, `status --json`), so no router
+ * or device may take it. A device with count: is "name-N", never "ix".
+ */
+#define LAB_ROOT_NAME "ix"
+
+static int check_not_root_name(const struct lab_spec *spec, const char *name, struct spec_loc loc,
+			       nslab_error *err)
+{
+	if (strcmp(name, LAB_ROOT_NAME) == 0)
+		return spec_error(err, spec, loc, EINVAL,
+				  "'%s' is the lab root's name: choose another", name);
+	return 0;
+}
+
 static int check_device_names(const struct lab_spec *spec, const struct spec_device *d,
 			      nslab_error *err)
 {
+	int r;
+
 	if (!spec_node_name_ok(d->name))
 		return spec_error(err, spec, d->loc, EINVAL,
 				  "bad device name '%s': " NODE_RULE ", at most %d characters",
 				  SPEC_Q(d->name), NODE_NAME_MAX);
+	r = check_not_root_name(spec, d->name, d->loc, err);
+	if (r < 0)
+		return r;
 	if (d->n_ifaces == 0)
 		return spec_error(err, spec, d->loc, EINVAL, "device '%s' has no interfaces",
 				  d->name);
@@ -458,12 +478,16 @@ static int check_names(const struct lab_spec *spec, nslab_error *err)
 		return spec_error(err, spec, (struct spec_loc){ 0 }, EINVAL,
 				  "bad lab name '%s': " NODE_RULE ", at most %d characters",
 				  SPEC_Q(spec->name), LAB_NAME_MAX);
-	for (size_t i = 0; i < spec->n_routers; i++)
+	for (size_t i = 0; i < spec->n_routers; i++) {
 		if (!spec_node_name_ok(spec->routers[i].name))
 			return spec_error(err, spec, spec->routers[i].loc, EINVAL,
 					  "bad router name '%s': " NODE_RULE
 					  ", at most %d characters",
 					  SPEC_Q(spec->routers[i].name), NODE_NAME_MAX);
+		r = check_not_root_name(spec, spec->routers[i].name, spec->routers[i].loc, err);
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < spec->n_devices; i++) {
 		r = check_device_names(spec, &spec->devices[i], err);
 		if (r < 0)
