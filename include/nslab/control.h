@@ -67,10 +67,11 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec(const char *lab, const char *nod
 						nslab_error *err);
 /*
  * nslab_ctl_exec_detached() - Start argv inside a node, to outlive the caller
- * The command runs in a session of its own with stdin from /dev/null and the
- * caller's stdout and stderr (redirect them to keep its output), its parent the
- * lab's pid 1: it runs until it ends or the lab goes down. The lab's event log
- * has its cmd_spawned with "detached": true.
+ * The command runs in a session of its own, its parent the lab's pid 1, until it
+ * ends or the lab goes down. Its stdin is /dev/null; its stdout and stderr go to
+ * nodes/<node>/exec-<id>-<cmd>.stdout|stderr in the lab's output directory (to
+ * /dev/null without one), never to the caller's. The lab's event log has its
+ * cmd_spawned with "detached": true.
  * Return: 0 once it was exec'd, with *ret_pid its pid in the lab's PID namespace, or -errno.
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec_detached(const char *lab, const char *node,

@@ -6,7 +6,8 @@
 # SIGKILLed `exec` takes its command along (and the event log says so); a
 # stopped `exec` client (even with its helper stopped) does not hold `down`; a
 # stopped supervisor makes clients fail with its pid and state instead of
-# hanging; a supervisor out of fds refuses clients instead of spinning; and
+# hanging; `exec --detach` outlives its client but not the lab; a supervisor
+# out of fds refuses clients instead of spinning; and
 # `nslab test` runs on a 256-node lab topology under the default fd limit.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ip
@@ -119,6 +120,27 @@ gone_logged() { grep '"cmd_exited"' "$TMP/out/events.jsonl" | grep -q '"reason":
 wait_until 10 gone_logged && ok "events.jsonl: cmd_exited, reason client gone" ||
 	bad "no cmd_exited with reason 'client gone' in events.jsonl: $(tail -n 3 "$TMP/out/events.jsonl")"
 
+### exec --detach: the command outlives its client, until the lab goes.
+# (its pid comes on stdout, which the command must not hold: $(...) would wait for it)
+inner=$(timeout 20 "$NSLAB" exec --detach "$L" server -- sh -c 'echo started; exec sleep 1000' \
+	2>"$TMP/detach.err")
+rc=$?
+[ $rc -eq 0 ] && [ -n "$inner" ] || fail "exec --detach: rc $rc, stdout '$inner', stderr '$(cat "$TMP/detach.err")'"
+daemon=$(host_pid "$inner")
+track_pid "$daemon"
+alive "$daemon" && [ "$(cat "/proc/$daemon/comm")" = sleep ] &&
+	ok "exec --detach: sleep runs as pid $inner in the lab after its client returned" ||
+	bad "exec --detach: no sleep with pid $inner in the lab"
+"$NSLAB" exec "$L" server -- cat /proc/$inner/stat >"$TMP/dstat" 2>&1
+awk '{ exit !($4 == 1 && $6 == $1) }' "$TMP/dstat" &&
+	ok "its parent is the lab's pid 1, in a session of its own" ||
+	bad "a detached command's stat: $(cat "$TMP/dstat")"
+grep '"cmd_spawned"' "$TMP/out/events.jsonl" | grep '"cmd":"sh -c' | grep -q '"detached":true' &&
+	ok "events.jsonl: cmd_spawned says detached" || bad "no detached cmd_spawned in events.jsonl"
+logged() { grep -qx started "$TMP"/out/nodes/server/exec-*-sh.stdout 2>/dev/null; }
+wait_until 10 logged && ok "its output goes to nodes/server/exec-N-sh.stdout" ||
+	bad "no 'started' in $(ls "$TMP/out/nodes/server/" 2>&1)"
+
 ### A stopped supervisor: clients fail with its pid and state, in bounded time.
 kill -STOP "$sup"
 timeout 30 "$NSLAB" status "$L" >/dev/null 2>"$TMP/stopped.err"
@@ -138,6 +160,8 @@ rc=$?
 	bad "down with a stopped exec client: rc $rc (124: hung), '$(cat "$TMP/down.err")'"
 lab_listed "$L" && bad "$L is still listed after down"
 "$NSLAB" status "$L" 2>/dev/null && bad "status answers after down"
+wait_until 10 not alive "$daemon" && ok "the detached command went with the lab" ||
+	bad "the detached command ($daemon) survived down"
 wait_until 10 not alive "$cmd" && ok "the stopped client's command is gone" ||
 	bad "the stopped client's command ($cmd) survived down"
 kill -CONT "$client"

@@ -433,8 +433,10 @@ static int exec_with_fds(struct ctl_conn *c, const int *fds, size_t n, const cha
 	_cleanup_free_ char **envp = NULL;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	char cwd[4096];
+	/* [env, mnt, net, pid, (detached: stdout, stderr), (rootless: user)] */
+	size_t base = ret_pid ? 6 : 4;
 	struct spawn_opts so = { .argv = argv,
-				 .userns_fd = n > 4 ? fds[4] : -1,
+				 .userns_fd = n > base ? fds[base] : -1,
 				 .pidns_fd = fds[3],
 				 .hostname = node,
 				 .mntns_fd = fds[1],
@@ -456,8 +458,13 @@ static int exec_with_fds(struct ctl_conn *c, const int *fds, size_t n, const cha
 		return nslab_err_set(err, ENOMEM, "environment");
 	so.envp = envp;
 	so.cwd = getcwd(cwd, sizeof(cwd));
-	if (ret_pid)
+	if (ret_pid) {
+		if (n < base)
+			return nslab_err_setx(err, EPROTO, "exec: the supervisor sent no log fds");
+		so.stdout_fd = fds[4];
+		so.stderr_fd = fds[5];
 		return exec_detached(&so, ret_pid, err);
+	}
 	/* like system(): the terminal's ^C and ^\ are for the command, not for us */
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
@@ -513,7 +520,7 @@ static int ctl_exec(const char *lab, const char *node, char *const argv[], int *
 	put_cmdline(req, argv);
 	if (ret_pid)
 		(void)ctl_put_u32(req, CTL_A_DETACHED, 1);
-	r = ctl_call(c, req, fds, 5, &n, err);
+	r = ctl_call(c, req, fds, 7, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 4)

@@ -7,6 +7,7 @@
 #include "lab/ctlserve.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -206,8 +207,11 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	const char *name = ctl_get_str(m, CTL_A_NODE);
 	const char *cmdline = ctl_get_str(m, CTL_A_CMDLINE);
 	const nslab_node *node = name ? find_node(lab, name) : NULL;
-	_cleanup_close_ int userns = -1, envfd = -1;
-	int fds[5], n = 0;
+	nslab_error err = { 0 };
+	_cleanup_close_ int userns = -1, envfd = -1, out = -1, errfd = -1;
+	bool detached = ctl_get_u32(m, CTL_A_DETACHED, 0);
+	char prefix[32], stem[64];
+	int fds[7], n = 0;
 
 	(void)fds_in;
 	(void)n_in;
@@ -225,16 +229,29 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 				  strerrordesc_np(envfd < 0 ? -envfd : errno));
 		return 0;
 	}
+	c->node = node;
+	c->id = ++ctx->exec_seq;
+	/* a detached command's output goes to the output directory (or nowhere), never the client */
+	snprintf(prefix, sizeof(prefix), "exec-%" PRIu64, c->id);
+	snprintf(stem, sizeof(stem), "%.*s", (int)strcspn(cmdline ? cmdline : "", " "),
+		 cmdline ? cmdline : "");
+	if (detached && (lab_open_log(lab, name, prefix, stem, "stdout", &out, &err) < 0 ||
+			 lab_open_log(lab, name, prefix, stem, "stderr", &errfd, &err) < 0)) {
+		(void)reply_error(fd, m, err.code, "exec: %s", err.msg);
+		return 0;
+	}
 	fds[n++] = envfd;
 	fds[n++] = lab->mntns_fd;
 	fds[n++] = node->ns->fd;
 	fds[n++] = lab->init.nsfd;
+	if (detached) {
+		fds[n++] = out;
+		fds[n++] = errfd;
+	}
 	if (lab->rootless)
 		fds[n++] = userns;
 	if (reply_ok(fd, m, fds, (size_t)n) < 0)
 		return 0;
-	c->node = node;
-	c->id = ++ctx->exec_seq;
 	if (ctl_get_u32(m, CTL_A_DETACHED, 0)) {
 		/* it outlives its client: nothing to follow, nothing to end */
 		emit_exec(lab, "cmd_spawned", c, cmdline ? cmdline : "", -1, "detached");

@@ -135,6 +135,20 @@ void lab_persist_remove(struct nslab_lab *lab);
  */
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
 /**
+ * lab_open_log() - Open nodes/<node>/<prefix>-<cmd>.<ext> in the output directory, or /dev/null
+ * @lab:     lab; without an output directory the fd is /dev/null's
+ * @node:    node name
+ * @prefix:  what makes the name unique ("3" for the third spawn, "exec-2"...)
+ * @cmd:     the command (argv[0]); only its last path component is used
+ * @ext:     "stdout" or "stderr"
+ * @ret_fd:  on success, a CLOEXEC fd open for writing (through the output directory's
+ *           fd, see outdir.c: directories 0700, files 0600 and new, no link followed)
+ * @err:     on failure, the cause
+ * Return: 0, or -errno
+ */
+int lab_open_log(const struct nslab_lab *lab, const char *node, const char *prefix,
+		 const char *cmd, const char *ext, int *ret_fd, nslab_error *err);
+/**
  * lab_emit_built() - Emit the "lab_built" event (name, router and device counts, rootless)
  * @lab:  lab with a plan
  */

@@ -29,12 +29,8 @@ static const char *cmd_stem(const char *cmd)
 	return *stem && strcmp(stem, ".") != 0 && strcmp(stem, "..") != 0 ? stem : "cmd";
 }
 
-/*
- * Open nodes/<node>/<seq>-<cmd>.<ext> in the output directory (through its fd,
- * see outdir.c: directories 0700, files 0600, no link followed), or /dev/null.
- */
-static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, const char *ext,
-		    int *ret_fd, nslab_error *err)
+int lab_open_log(const struct nslab_lab *lab, const char *node, const char *prefix,
+		 const char *cmd, const char *ext, int *ret_fd, nslab_error *err)
 {
 	_cleanup_close_ int nodes = -1, dir = -1;
 	_cleanup_free_ char *name = NULL;
@@ -47,15 +43,23 @@ static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, con
 		*ret_fd = fd;
 		return 0;
 	}
-	if (asprintf(&name, "%u-%s.%s", p->seq, cmd_stem(p->cmd), ext) < 0)
+	if (asprintf(&name, "%s-%s.%s", prefix, cmd_stem(cmd), ext) < 0)
 		return nslab_err_set(err, ENOMEM, "log path");
 	r = outdir_subdir(lab->outdir_fd, "nodes", &nodes, err);
 	if (r >= 0)
-		r = outdir_subdir(nodes, p->node->pn->name, &dir, err);
+		r = outdir_subdir(nodes, node, &dir, err);
 	if (r >= 0)
 		r = outdir_create(dir, name, ret_fd, err);
-	return r < 0 ? nslab_err_prefix(err, r, "command log nodes/%s/%s", p->node->pn->name, name)
-		     : 0;
+	return r < 0 ? nslab_err_prefix(err, r, "command log nodes/%s/%s", node, name) : 0;
+}
+
+static int open_log(const struct nslab_lab *lab, const struct nslab_proc *p, const char *ext,
+		    int *ret_fd, nslab_error *err)
+{
+	char prefix[16];
+
+	snprintf(prefix, sizeof(prefix), "%u", p->seq);
+	return lab_open_log(lab, p->node->pn->name, prefix, p->cmd, ext, ret_fd, err);
 }
 
 static void emit_spawned(struct nslab_lab *lab, const struct nslab_proc *p)
