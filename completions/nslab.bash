@@ -109,7 +109,9 @@ _nslab()
 		case $cmd in
 		up) w="-d --detach -n --name -o --outdir --persist -q --quiet" ;;
 		status) w="--json" ;;
-		exec) w="--" ;;
+		ls) w="--json -q --quiet" ;;
+		cleanup) w="--all" ;;
+		exec) w="-d --detach --" ;;
 		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
 		trace) w="-r --rules -t --topology --allow-include" ;;
 		*) w= ;;
@@ -122,11 +124,11 @@ _nslab()
 	up) _nslab_files yaml yml ;;
 	test) _nslab_files yaml yml nft ;;
 	down | status | cleanup)
-		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls 2>/dev/null)" -- "$cur"))
+		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		;;
 	exec | shell)
 		if [[ ${#ops[@]} -eq 0 ]]; then
-			COMPREPLY=($(compgen -W "$("$nslab" ls 2>/dev/null)" -- "$cur"))
+			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		elif [[ ${#ops[@]} -eq 1 ]]; then
 			COMPREPLY=($(compgen -W "$(_nslab_nodes "$nslab" "${ops[0]}")" -- "$cur"))
 		fi

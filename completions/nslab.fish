@@ -59,7 +59,7 @@ complete -c nslab -n '__fish_seen_subcommand_from up' -s q -l quiet -d 'print no
 complete -c nslab -n '__fish_seen_subcommand_from up' -F
 
 # labs and nodes
-complete -c nslab -n '__fish_seen_subcommand_from status down cleanup exec shell; and __nslab_operand_count 0' -a '(nslab ls 2>/dev/null)'
+complete -c nslab -n '__fish_seen_subcommand_from status down cleanup exec shell; and __nslab_operand_count 0' -a '(nslab ls -q 2>/dev/null)'
 complete -c nslab -n '__fish_seen_subcommand_from exec shell; and __nslab_operand_count 1' -a '(__nslab_nodes)'
 complete -c nslab -n '__fish_seen_subcommand_from status' -l json -d 'state as JSON'
 complete -c nslab -n '__fish_seen_subcommand_from help' -a "$commands"
@@ -76,3 +76,7 @@ complete -c nslab -n '__fish_seen_subcommand_from test trace' -l allow-include -
 complete -c nslab -n '__fish_seen_subcommand_from test' -F
 complete -c nslab -n '__fish_seen_subcommand_from trace' -s r -l rules -r -d 'the ruleset'
 complete -c nslab -n '__fish_seen_subcommand_from trace' -s t -l topology -x -a 'direct gateway' -d 'topology'
+complete -c nslab -n '__fish_seen_subcommand_from ls' -l json -d 'as JSON'
+complete -c nslab -n '__fish_seen_subcommand_from ls' -s q -l quiet -d 'names only'
+complete -c nslab -n '__fish_seen_subcommand_from cleanup' -l all -d "every user's labs"
+complete -c nslab -n '__fish_seen_subcommand_from exec; and __nslab_operand_count 0' -s d -l detach -d 'run in the background'
