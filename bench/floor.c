@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: LGPL-2.1-or-later
+// SPDX-License-Identifier: MIT
 /*
  * bench-floor: the kernel floor for bench/lab-scale.sh. No nslab code.
  *

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * bench/fwfloor: the kernel floor of a firewall test, for bench/fwtest-throughput.sh.
  * One direct topology and one ruleset, then N times: flush conntrack, send one

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # bench/fwtest-throughput.sh NSLAB FWFLOOR: a generated suite of N (default
 # 1000) single-packet tests against one ruleset (accept, reject and drop in
 # turn), run by `nslab test`; REPS runs (default 3), the median printed as

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # bench/lab-scale.sh NSLAB FLOOR: labs of 10, 100 and 1000 nodes (1, 10, 100
 # private routers on the IX, 9 devices behind each). For each size, REPS runs
 # (default 3) of: `nslab up -d -q` (wall ms), the supervisor's peak RSS

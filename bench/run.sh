@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # bench/run.sh BUILD_DIR: build what the benchmarks need, then run them (`make bench`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * hello-lab: the C API in one page. Two routers, a device behind each, a ping
  * from one to the other over IPv4 and IPv6, then everything is gone.

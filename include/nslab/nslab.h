@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* nslab/nslab.h - everything public: errors, labs, the supervisor and its clients. */
 #ifndef NSLAB_NSLAB_H
 #define NSLAB_NSLAB_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* cli: the nslab command; one cmd-<name>.c per subcommand, thin over the public API. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* cli/cmd-ctl: the small client commands: down, ls, status, exec, shell, cleanup. */
 #include "cli.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * cli/cmd-test: firewall tests.
  *   nslab test SUITE [--format text|tap|junit|json] [-o FILE] [--coverage] [-k TEXT]

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * cli/cmd-up: build a lab and hold it (the supervisor).
  * With -d the supervisor forks into its own session; the foreground process

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* cli/nslab: main and the command table (after iproute2's ip/ip.c). */
 #include "cli.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * cli/options: every command's options come from its table (struct cli_opt):
  * getopt_long()'s arguments, the --help text and the "did you mean" candidates.

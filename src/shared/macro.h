@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* Cleanup attributes and small helpers shared by library, command and tests (never installed). */
 #pragma once
 

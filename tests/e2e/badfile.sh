@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # badfile: every bad lab file is refused by `nslab up` with exit status 2 and
 # "FILE:LINE:COL: message" at the right place, and nothing is left behind
 # (not in `nslab ls`, no /run/netns entry, no network namespace, no interface).

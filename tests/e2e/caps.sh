@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # caps: as root, each command works with exactly the capabilities the README
 # names (the bounding set limits what the exec'd nslab gets), and fails with a
 # clear message with one fewer: up/status/down with CAP_SYS_ADMIN and

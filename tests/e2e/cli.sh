@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # cli: the nslab command's front end. --help/-h of every command (stdout, exit
 # 0, every option with an aligned description), help COMMAND, --version,
 # global -v after the command, "did you mean", exit status 2 for every usage

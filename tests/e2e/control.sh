@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # control: the control socket speaks only its protocol, and only to the lab's
 # owner: a request before HELLO, fds a request does not take, a message
 # without nslab's magic, a notification out

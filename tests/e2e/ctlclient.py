@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # A raw client of nslab's control protocol (docs/control-socket.md), written
 # from the document, for tests that must send what nslab's own client never
 # would. Usage: ctlclient.py LAB SCENARIO; prints one line per reply.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # demo: `make demo` (examples/demo.sh) succeeds while a lab called 'demo' is up,
 # leaves that lab up, brings its own lab (demo-PID) down and leaves no
 # /tmp/nslab-demo.* behind; a demo failing half-way cleans up the same way.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # exec: `nslab exec` passes exit statuses, stdio and the NSLAB_IP_* environment
 # through and fails clearly on unknown labs and nodes; `shell`, `ls`, `status`
 # (table and --json), a second `up` of the same name, and `down`.

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # foreground: `nslab up FILE` without -d prints the table, holds the lab, and
 # on SIGTERM or SIGHUP tears it down in order: exit 0, lab_destroyed logged,
 # gone from `nslab ls`, no process left in its namespaces.

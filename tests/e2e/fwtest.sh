@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # fwtest: `nslab test` end to end. Every bundled example suite passes (NSE's
 # two formats, reject, flows, gateway masquerade, IPv6, output chain); a wrong
 # expectation fails with the trace path; a lab file as topology; a packet that never reaches the rules

@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # shellcheck shell=sh
 #
 # tests/e2e/lib.sh: what every end-to-end test shares. Source it first:

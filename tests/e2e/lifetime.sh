@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # lifetime: whatever clients do, a lab ends in bounded time and nothing outlives
 # its owner. The lab's pid 1 lives in the lab root's network namespace, not the
 # host's; a command gets a /sys of its node; a missing directory is said; a

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # outdir: `up -d --outdir DIR`, exec, down; DIR/events.jsonl is one JSON object
 # a line, seq 1, 2, 3..., every router, device and interface added, lab_built,
 # lab_destroyed last; DIR/state.json lists every node with its addresses, the

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # persist (root only): `up -d --persist` names every node's namespace
 # /run/netns/<lab>-<node> for `ip netns exec` while the lab is up; `nslab down`
 # removes them. After a SIGKILL of the supervisor they stay: `up` of the same

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # reach: every device reaches every other device's public addresses (v4, and v6
 # where both ends carry it) and the addresses of devices on a router it shares;
 # TCP transfers arrive intact; <node>.<lab>.test and dns: names resolve inside

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # scale: the bound, one lab of 1000 routers and 4096 devices, builds
 # (a functional test, not a timed one): traffic crosses it end to end, its
 # state lists every node, and down leaves nothing of it.

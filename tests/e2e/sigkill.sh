@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # sigkill: SIGKILL of the supervisor (`nslab up` in the foreground) while the
 # lab is running, with a command inside a node, and while it is still
 # building, leaves nothing behind: the lab leaves `nslab ls`, `exec` clients

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: LGPL-2.1-or-later
+# SPDX-License-Identifier: MIT
 # up: the `nslab up` front end.
 # - a router or device named "ix" (the lab root's name) is exit 2 at its FILE:LINE:COL;
 # - progress "building: N/TOTAL nodes", rewritten with '\r', on a terminal only

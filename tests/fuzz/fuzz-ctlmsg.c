@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the control protocol's decoder: the input is one datagram as the
  * supervisor receives it from any local process. ctl_msg_parse() must accept

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the lab file parser and the planner behind it: the input is a lab
  * file. Parsing must succeed or fail with "fuzz.yaml:LINE:COL: message" (the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Replay every file of a corpus directory (argv[1]) through a fuzz target's
  * LLVMFuzzerTestOneInput, so each corpus runs as an ordinary test in every

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz target: nftables trace messages (nftrace_parse(), which hands them to
  * libnftnl and reads the conntrack attributes itself), then the headers they

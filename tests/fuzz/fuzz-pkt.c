@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the packet crafter. Every input is parsed as a packet by pkt_parse()
  * and by pkt_parse_l3() + pkt_parse_l4(): they must return 0 or -EPROTO,

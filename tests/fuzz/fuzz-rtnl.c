@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the rtnetlink reply parsers: the input is a stream of netlink messages,
  * as one recv() would return it, and every message goes through the link,

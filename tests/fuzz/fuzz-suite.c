@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Fuzz the firewall test suite parser (and core/yaml under it, literal block
  * scalars included): the input is a suite file. Parsing must succeed, or fail

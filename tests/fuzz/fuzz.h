@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* The libFuzzer entry point every tests/fuzz/fuzz-<parser>.c defines; fuzz-main.c replays a corpus through it. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * The control socket's client as a library caller uses it: a threaded process
  * that stays in its own namespaces runs commands in two labs, each served by

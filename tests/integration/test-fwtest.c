@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the firewall test engine against the real kernel. One suite
  * holds, for every kind of expectation, a test whose expectation is right and

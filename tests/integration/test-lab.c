@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration: the lab API against the real kernel. A lab is built, real
  * traffic crosses it, a build that fails half-way leaves no fd (hence no

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Integration test of nl/ against the real kernel, inside private network
  * namespaces only: a bridge, a veth pair with its peer in a second namespace,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nlrecord: record the kernel's rtnetlink replies used as test fixtures
  * (the .nlmsg files in tests/fixtures/, replayed by tests/unit/test-rtnl.c and seeded into

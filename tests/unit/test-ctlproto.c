@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* Control protocol messages: what is built parses back; what is malformed is refused. */
 #include "lab/ctlproto.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Firewall verdicts from traces, and the nft text helpers behind them:
  * decisions from synthetic trace events (accept, drop by rule or policy,

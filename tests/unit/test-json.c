@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* JSON writer: string escaping, UTF-8 validation, nesting, numbers; the event log's re-entry. */
 #include "core/json.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* Lab files: decoding, defaults, overrides, count expansion, and every error with its line:col. */
 #include "lab/labfile.h"
 

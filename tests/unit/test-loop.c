@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* Event loop: timers, signals through signalfd, removal within a round, children, signal mask. */
 #include "core/loop.h"
 

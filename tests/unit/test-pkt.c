@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of pkt/: the builders checked byte for byte against packets made
  * by an independent implementation (and accepted by tcpdump -vv: "cksum

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* Address plan: golden values, determinism, IP modes, routes, overrides, exhaustion, scale. */
 #include "lab/plan.h"
 

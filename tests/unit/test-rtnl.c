@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Unit tests of nl/: every rtnetlink builder checked on its bytes, every parser
  * on kernel replies recorded by tests/tools/nlrecord.c (tests/fixtures/), the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * Firewall test suites: the three formats, every field and expectation with
  * its line:col, literal block scalars (core/yaml), rules files, include

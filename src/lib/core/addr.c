@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/addr: prefix arithmetic with explicit bounds; never wraps silently. */
 #include "core/addr.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/addr: IP prefixes: parse, format, carve subnets and hosts with explicit bounds. */
 #pragma once
 

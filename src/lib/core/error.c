@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/error: filling and prefixing nslab_error values. */
 #include "nslab/error.h"
 

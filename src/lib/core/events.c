@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/events: seq-numbered JSON lines to a file and to a callback. */
 #include "core/events.h"
 

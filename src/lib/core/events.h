@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/events: the one event stream. Every layer reports what it did as a JSON
  * object {"seq","ts","kind",...fields}; sinks are an events.jsonl file and a

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/hash: FNV-1a for names, splitmix64 to spread seeds; stable across releases. */
 #include "hash.h"
 

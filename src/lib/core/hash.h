@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/hash: deterministic hashing of names and seeds (not for security). */
 #pragma once
 

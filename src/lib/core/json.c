@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/json: writer with RFC 8259 string escaping; no parser (we never read JSON from outside). */
 #include "core/json.h"
 

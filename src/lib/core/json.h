@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/json: a small JSON writer into a growing buffer (events, status, state.json). */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* core/log: the library's debug hook; it does nothing until a front end sets a function. */
 #pragma once
 

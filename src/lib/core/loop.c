@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/loop: every source is an fd in one epoll set. Removal from inside a
  * callback only marks the source; it is freed after the dispatch round, so a

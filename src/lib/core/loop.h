@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/loop: a small epoll loop over fds, timers (timerfd), signals (signalfd)
  * and child processes (pidfd). Single-threaded; callbacks run in loop_run().

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/yaml: libfyaml's event parser feeds a small tree that keeps a 1-based
  * line:col for every node (libfyaml 0.7 has no start mark on document nodes);

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * core/yaml: a YAML document (libfyaml's event parser) read into a small tree
  * that keeps a 1-based line:col for every node, and the checks that decode

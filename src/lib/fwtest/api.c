@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/api: the public nslab_fwtest_* calls over the suite model and the runner. */
 #include "nslab/fwtest.h"
 

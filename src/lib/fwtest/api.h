@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/api: the object behind nslab_fwtest (shared by api.c and report.c). */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/check: a packet's or flow's observations against its expectations.
  * A check that needs the kernel's decision and finds none makes the test

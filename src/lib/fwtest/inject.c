@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/inject: what a test sends. Endpoints resolved against the topology
  * (node names, literal addresses, defaults), listeners on the destination

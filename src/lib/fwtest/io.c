@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/io: sockets inside the nodes (see io.h). */
 #include "fwtest/io.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/io: the sockets a firewall test uses inside its nodes, each opened
  * on a thread inside the node's namespace (netns_call()) and used from the

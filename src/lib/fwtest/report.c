@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/report: results as text, TAP, JUnit XML or JSON, with rule coverage. */
 #include "nslab/fwtest.h"
 

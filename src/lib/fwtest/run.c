@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/run: environments, rulesets and the order of a test (see the DOC in run.h). */
 #include "fwtest/run.h"
 

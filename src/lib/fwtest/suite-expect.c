@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/suite-expect: expect: mappings into fw_expect (see suite-parse.h). */
 #include "fwtest/suite-parse.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/suite-nodes: node and interface names of a suite against the
  * topology of their test (see suite-parse.h). The runner resolves the same

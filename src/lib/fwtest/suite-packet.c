@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/suite-packet: packets and flows of a test (see suite-parse.h). */
 #include "fwtest/suite-parse.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/suite-parse: what the suite decoders share (suite.c: the file, its
  * rules and tests; suite-values.c: scalars and mappings; suite-expect.c:

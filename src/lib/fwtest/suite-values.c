@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/suite-values: a suite's scalars and mappings: names, numbers, node
  * names and addresses, bytes, protocols, TCP flags, keys (see suite-parse.h).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * fwtest/trace: one packet, written as text, through a ruleset, with every
  * trace event printed (`nslab trace`). The packet text becomes a one-test

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* fwtest/verdict: a packet's verdict from its trace (see verdict.h). */
 #include "fwtest/verdict.h"
 

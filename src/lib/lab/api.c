@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* lab/api: the public nslab_lab / nslab_node / nslab_proc calls (include/nslab/lab.h). */
 #include "lab/lab.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/client: what `nslab ls/status/exec/down/cleanup` ask of a supervisor,
  * plus --persist (root only: /run/netns entries for `ip netns exec` users).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* lab/ctlmsg: SCM_RIGHTS plumbing shared by the supervisor and its clients; a client's calls. */
 #include "lab/ctlmsg.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* lab/ctlmsg: control-socket addressing, messages with fds, and the client's side of a call. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/ctlops: the control protocol's operations, one handler each, and the
  * table that says in which connection state each may come and who may ask it

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* lab/ctlproto: control messages (see the DOC block in ctlproto.h). Pure: no I/O. */
 #include "lab/ctlproto.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/ctlserve: the supervisor's side of the control socket, shared by the
  * loop (control.c: listening, accepting, stopping) and the operations

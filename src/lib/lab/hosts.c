@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/hosts: names inside the lab. The /etc/hosts text every spawned process
  * sees (<node>.<lab>.test and the lab file's dns: entries) and the NSLAB_IP_*

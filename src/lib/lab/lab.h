@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/lab: the lab object behind the public nslab_lab: spec (what was asked),
  * plan (addresses and names), and the live part (namespaces, mount namespace,

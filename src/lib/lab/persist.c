@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/persist: `nslab up --persist` names each node's namespace
  * /run/netns/<lab>-<node> (a bind mount, as `ip netns add` makes) while the lab

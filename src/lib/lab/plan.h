@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/plan: from a validated spec to everything the builder needs, as pure
  * data: build order, interface names on both ends of every veth, MACs,

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/proc: commands spawned in nodes. Each runs in the node's netns and the
  * lab's mount and PID namespaces, so it dies with the lab's pid 1, which dies

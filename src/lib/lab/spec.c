@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/spec: the lab model before planning. Builder calls, name rules, a name
  * index, and validation of names, references, cycles, ranges and dns entries.

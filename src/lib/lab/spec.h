@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/spec: what a lab file (or the builder API) asks for, before any address
  * is planned or any namespace exists. Pure data; every element remembers where

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * lab/state: the lab as JSON. The same object answers `nslab status --json`
  * and is state.json in the output directory; it holds exactly what the

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* nl/ct: conntrack requests (see ct.h). */
 #include "nl/ct.h"
 

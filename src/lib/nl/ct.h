@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/ct: conntrack over ctnetlink (the table of the socket's namespace): flush,
  * and lookups of one tuple, built and parsed with libnetfilter_conntrack.

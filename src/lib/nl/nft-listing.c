@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/nft-listing: the rules of `nft -a list ruleset` with their handles, so
  * that a trace's (table, chain, handle) can be shown as the rule the user

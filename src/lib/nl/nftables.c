@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* nl/nftables: libnftables runs and pure helpers over nft's text (see nftables.h). */
 #include "nl/nftables.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/nftables: nftables rulesets through libnftables (text in, errors with
  * locations out), and pure helpers over nft's text: where an error is, whether

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* nl/nftrace: nftables trace events (see nftrace.h). */
 #include "nl/nftrace.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/nftrace: nftables trace events (`meta nftrace set 1`), received on a
  * NETLINK_NETFILTER socket subscribed to NFNLGRP_NFTRACE and parsed with

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/nlsock: the netlink socket, its one request/ACK/dump engine, batches, and
  * the extended-ACK text that makes kernel errors readable.

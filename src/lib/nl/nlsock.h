@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/nlsock: one netlink socket type and one talk function. A socket belongs to
  * the network namespace it was opened in (the calling thread's at open time).

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/rtnl-build: pure rtnetlink request builders (links, addresses, routes,
  * neighbours, dumps). They fill the caller's buffer and never do I/O; every

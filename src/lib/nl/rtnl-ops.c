@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/rtnl-ops: rtnetlink conveniences that build one request, talk, and hand
  * parsed replies to the caller (dumps, ifindex lookup, link set and delete).

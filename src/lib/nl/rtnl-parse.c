@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/rtnl-parse: pure parsers of rtnetlink replies (links, addresses, routes,
  * neighbours). Input is untrusted bytes: every attribute we read is validated

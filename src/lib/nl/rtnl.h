@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/rtnl: pure builders and parsers for rtnetlink (links, addresses, routes,
  * neighbours) plus a few convenience calls that talk over an nlsock.

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * nl/sysctl: read and write /proc/sys entries. The kernel resolves net/ entries
  * for the network namespace of the thread that opens the file, so callers run

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* nl/sysctl: /proc/sys writes; net/ entries act on the calling thread's network namespace. */
 #pragma once
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* ns/netns: see the DOC block in netns.h for the order of steps. */
 #include "ns/netns.h"
 

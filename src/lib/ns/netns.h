@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * ns/netns: network namespaces held by fd only, each with one rtnetlink socket
  * opened inside it once and used from anywhere afterwards.

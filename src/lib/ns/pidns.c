@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * ns/pidns: DOC: nslab-init, pid 1 of the lab's PID namespace
  * 1. PR_SET_PDEATHSIG(SIGKILL), then make sure the parent did not die already

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * ns/pidns: the lab's PID namespace. Its pid 1 ("nslab-init") reaps orphans and
  * dies with the thread that started it (PR_SET_PDEATHSIG); the kernel then

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /* ns/spawn: see the DOC block in spawn.h for the child's steps. */
 #include "ns/spawn.h"
 

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * ns/userns: DOC: rootless bootstrap
  * 1. refuse if the process already has threads (unshare(CLONE_NEWUSER) needs one)

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * ns/userns: the rootless bootstrap. Without root, the process enters a new user
  * namespace mapping the caller to 0 while it is still single-threaded (the

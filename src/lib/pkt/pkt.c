@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * pkt/pkt: build and parse IPv4/IPv6 packets carrying TCP, UDP, ICMP or
  * ICMPv6. Multi-byte fields are read and written a byte at a time in network

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* SPDX-License-Identifier: MIT */
 /*
  * pkt/pkt: pure builders and parsers for IPv4, IPv6, TCP, UDP, ICMP and ICMPv6
  * packets (checksums included). No I/O: builders fill a caller's buffer,
