@@ -345,3 +345,15 @@ leftovers_check() {
 
 # errno NAME: the number of errno NAME on this system (EPROTO -> 71).
 errno() { $PY -c "import errno, sys; print(getattr(errno, sys.argv[1]))" "$1"; }
+
+# sleep_grandchild PID: the grandchild of PID running sleep (the command of an
+# `nslab exec` client, under the client's helper); 1 if there is none.
+sleep_grandchild() {
+	for _h in $(children_of "$1"); do
+		for _c in $(children_of "$_h"); do
+			[ "$(cat "/proc/$_c/comm" 2>/dev/null)" = sleep ] && echo "$_c" && return 0
+		done
+	done
+	return 1
+}
+has_sleep_grandchild() { sleep_grandchild "$1" >/dev/null; }

@@ -23,17 +23,6 @@ print(pid)
 EOF
 }
 
-# sleep_grandchild PID: the grandchild of PID running sleep (an exec client's
-# command, under the client's helper).
-sleep_grandchild() {
-	for _h in $(children_of "$1"); do
-		for _c in $(children_of "$_h"); do
-			[ "$(cat "/proc/$_c/comm" 2>/dev/null)" = sleep ] && echo "$_c" && return 0
-		done
-	done
-	return 1
-}
-has_sleep_grandchild() { sleep_grandchild "$1" >/dev/null; }
 
 # start_exec LAB NODE: `nslab exec LAB NODE -- sleep 1000` in the background;
 # sets $client and $cmd (its sleep).

@@ -15,17 +15,6 @@ sup_netns() {
 		2>/dev/null | grep -vxF "$(my_netns)" | sort -u
 }
 
-# sleep_child PID: the grandchild of PID running sleep (the command of an exec
-# client, under the client's helper).
-sleep_child() {
-	for _h in $(children_of "$1"); do
-		for _c in $(children_of "$_h"); do
-			[ "$(cat "/proc/$_c/comm" 2>/dev/null)" = sleep ] && echo "$_c" && return 0
-		done
-	done
-	return 1
-}
-has_sleep_child() { sleep_child "$1" >/dev/null; }
 
 # after_kill LAB SNAPSHOT NSFILE: the checks shared by both phases.
 after_kill() {
@@ -70,8 +59,8 @@ ok "$L: $(wc -l <"$TMP/lab-ns") network namespaces recorded ($n_nodes nodes)"
 "$NSLAB" exec "$L" laptop -- sleep 1000 >"$TMP/exec.out" 2>&1 &
 client=$!
 track_pid $client
-wait_until 10 has_sleep_child $client || fail "the exec client $client never started sleep"
-inner=$(sleep_child $client)
+wait_until 10 has_sleep_grandchild $client || fail "the exec client $client never started sleep"
+inner=$(sleep_grandchild $client)
 inner_ns=$(readlink "/proc/$inner/ns/net")
 grep -qxF "$inner_ns" "$TMP/lab-ns" && ok "sleep $inner runs in laptop's namespace $inner_ns" ||
 	bad "sleep $inner runs in $inner_ns, not in one of the lab's namespaces"

@@ -157,6 +157,18 @@ static void child_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/* Steps 1 (session) to 6 of the DOC block, once the child is tied to its parent. */
+static _Noreturn void child_exec(const struct spawn_opts *o, int pipe_fd)
+{
+	if (o->new_session)
+		(void)setsid();
+	child_enter(o, pipe_fd);
+	child_stdio(o, pipe_fd);
+	child_signals();
+	execvpe(o->argv[0], o->argv, o->envp ? o->envp : environ);
+	child_fail(pipe_fd, "exec", o->argv[0]);
+}
+
 static _Noreturn void child_main(const struct spawn_opts *o, pid_t parent, int pipe_fd)
 {
 	if (o->die_with_parent && o->pidns_fd < 0) {
@@ -165,13 +177,7 @@ static _Noreturn void child_main(const struct spawn_opts *o, pid_t parent, int p
 		if (getppid() != parent)
 			_exit(127); /* the parent died before the prctl */
 	}
-	if (o->new_session)
-		(void)setsid();
-	child_enter(o, pipe_fd);
-	child_stdio(o, pipe_fd);
-	child_signals();
-	execvpe(o->argv[0], o->argv, o->envp ? o->envp : environ);
-	child_fail(pipe_fd, "exec", o->argv[0]);
+	child_exec(o, pipe_fd);
 }
 
 /* clone3() like fork(), with a pidfd into *ret_pidfd unless it is NULL. */
@@ -318,13 +324,7 @@ static _Noreturn void relayed_cmd_main(const struct spawn_opts *o, int helper_pi
 		child_fail(pipe_fd, "prctl(PR_SET_PDEATHSIG)", NULL);
 	if (helper_pidfd >= 0 && poll(&pfd, 1, 0) != 0)
 		_exit(127); /* the helper died before the prctl */
-	if (o->new_session)
-		(void)setsid();
-	child_enter(o, pipe_fd);
-	child_stdio(o, pipe_fd);
-	child_signals();
-	execvpe(o->argv[0], o->argv, o->envp ? o->envp : environ);
-	child_fail(pipe_fd, "exec", o->argv[0]);
+	child_exec(o, pipe_fd);
 }
 
 /* Helper: pass SIGTERM and SIGHUP on until the command ends; reap it; report. */
