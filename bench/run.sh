@@ -13,3 +13,4 @@ fwfloor=$build/bench/bench-fwfloor
 ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor"
+"$here/exec-latency.sh" "$nslab"

@@ -11,6 +11,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 static unsigned checks;
@@ -42,6 +43,7 @@ static pid_t start_supervisor(const char *name)
 		nslab_lab *lab = NULL;
 
 		(void)close(pfd[0]);
+		(void)prctl(PR_SET_PDEATHSIG, SIGTERM); /* a failed test leaves no lab behind */
 		if (nslab_bootstrap(&err) < 0 || nslab_lab_new(name, &lab, &err) < 0 ||
 		    nslab_lab_add_router(lab, "isp", NULL, &err) < 0 ||
 		    nslab_lab_add_device(lab, "box", "isp", &err) < 0 ||

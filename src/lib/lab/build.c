@@ -568,7 +568,69 @@ void lab_teardown(struct nslab_lab *lab)
 	/* first every process (pid 1 takes its whole PID namespace along) */
 	pidns_init_stop(&lab->init);
 	/* devices first, the lab root last: veth peers die with either end anyway */
-	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;)
+	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;) {
 		lab->nodes[i].ns = netns_free(lab->nodes[i].ns);
+		lab->nodes[i].mntns_fd = close_fd(lab->nodes[i].mntns_fd);
+	}
 	lab->mntns_fd = close_fd(lab->mntns_fd);
+}
+
+struct node_mntns_req {
+	int lab_mntns, netns;
+	nslab_error err;
+	int r; /* the fd, or -errno */
+};
+
+/*
+ * On a thread of its own (it leaves the process's filesystem context first:
+ * setns(CLONE_NEWNS) refuses a thread that shares it), in the node's network
+ * namespace so that the new sysfs is the node's.
+ */
+static int node_mntns_make(int lab_mntns, int netns, nslab_error *err)
+{
+	/* the lab's /proc is its PID namespace's, where this thread has no entry */
+	_cleanup_close_ int proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	int fd;
+
+	if (proc < 0)
+		return nslab_err_set(err, errno, "open /proc");
+	if (unshare(CLONE_FS) < 0 || setns(lab_mntns, CLONE_NEWNS) < 0 ||
+	    setns(netns, CLONE_NEWNET) < 0 || unshare(CLONE_NEWNS) < 0)
+		return nslab_err_set(err, errno, "enter the lab's mounts");
+	(void)umount2("/sys", MNT_DETACH); /* a locked one (rootless) stays, under the new */
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return nslab_err_set(err, errno, "mount a /sys of the node");
+	fd = openat(proc, "thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return nslab_err_set(err, errno, "open /proc/thread-self/ns/mnt");
+	return fd;
+}
+
+static void *node_mntns_thread(void *arg)
+{
+	struct node_mntns_req *q = arg;
+
+	q->r = node_mntns_make(q->lab_mntns, q->netns, &q->err);
+	return NULL;
+}
+
+int lab_node_mntns(struct nslab_lab *lab, struct nslab_node *node, nslab_error *err)
+{
+	struct node_mntns_req q = { .lab_mntns = lab->mntns_fd, .netns = node->ns->fd };
+	pthread_t tid;
+	int r;
+
+	if (node->mntns_fd >= 0)
+		return node->mntns_fd;
+	r = pthread_create(&tid, NULL, node_mntns_thread, &q);
+	if (r != 0)
+		return nslab_err_set(err, r, "start a thread");
+	(void)pthread_join(tid, NULL);
+	if (q.r < 0) {
+		if (err)
+			*err = q.err;
+		return nslab_err_prefix(err, q.r, "node '%s'", node->idx ? node->pn->name : "ix");
+	}
+	node->mntns_fd = fd_move_high(q.r);
+	return node->mntns_fd;
 }

@@ -444,8 +444,7 @@ static int exec_with_fds(struct ctl_conn *c, const int *fds, size_t n, const cha
 				 .stdin_fd = -1,
 				 .stdout_fd = -1,
 				 .stderr_fd = -1,
-				 .die_with_parent = true,
-				 .own_sysfs = true };
+				 .die_with_parent = true };
 	int r = read_memfd(fds[0], &envbuf, err);
 
 	if (r < 0)

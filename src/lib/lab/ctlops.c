@@ -188,7 +188,7 @@ static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, co
 }
 
 /* "ix" is the lab root (the IX bridge's namespace), which no node may be named. */
-static const nslab_node *find_node(nslab_lab *lab, const char *name)
+static nslab_node *find_node(nslab_lab *lab, const char *name)
 {
 	if (strcmp(name, "ix") == 0)
 		return &lab->nodes[0];
@@ -206,12 +206,12 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	nslab_lab *lab = ctx->lab;
 	const char *name = ctl_get_str(m, CTL_A_NODE);
 	const char *cmdline = ctl_get_str(m, CTL_A_CMDLINE);
-	const nslab_node *node = name ? find_node(lab, name) : NULL;
+	nslab_node *node = name ? find_node(lab, name) : NULL;
 	nslab_error err = { 0 };
 	_cleanup_close_ int userns = -1, envfd = -1, out = -1, errfd = -1;
 	bool detached = ctl_get_u32(m, CTL_A_DETACHED, 0);
 	char prefix[32], stem[64];
-	int fds[7], n = 0;
+	int fds[7], n = 0, mntns;
 
 	(void)fds_in;
 	(void)n_in;
@@ -229,6 +229,11 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 				  strerrordesc_np(envfd < 0 ? -envfd : errno));
 		return 0;
 	}
+	mntns = lab_node_mntns(lab, node, &err);
+	if (mntns < 0) {
+		(void)reply_error(fd, m, -mntns, "exec: %s", err.msg);
+		return 0;
+	}
 	c->node = node;
 	c->id = ++ctx->exec_seq;
 	/* a detached command's output goes to the output directory (or nowhere), never the client */
@@ -241,7 +246,7 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 		return 0;
 	}
 	fds[n++] = envfd;
-	fds[n++] = lab->mntns_fd;
+	fds[n++] = mntns;
 	fds[n++] = node->ns->fd;
 	fds[n++] = lab->init.nsfd;
 	if (detached) {

@@ -25,7 +25,7 @@ static const enum mnl_attr_data_type attr_kinds[CTL_A_MAX + 1] = {
 	[CTL_A_ROOTLESS] = MNL_TYPE_U32,    [CTL_A_NODES] = MNL_TYPE_U32,
 	[CTL_A_BUILT_AT] = MNL_TYPE_U64,    [CTL_A_OUTDIR] = MNL_TYPE_NUL_STRING,
 	[CTL_A_NODE] = MNL_TYPE_NUL_STRING, [CTL_A_CMDLINE] = MNL_TYPE_NUL_STRING,
-	[CTL_A_STATUS] = MNL_TYPE_U32,	   [CTL_A_DETACHED] = MNL_TYPE_U32,
+	[CTL_A_STATUS] = MNL_TYPE_U32,	    [CTL_A_DETACHED] = MNL_TYPE_U32,
 };
 
 const char *ctl_op_name(unsigned op)

@@ -25,6 +25,7 @@ struct nslab_node {
 	struct netns *ns;
 	int next_ifindex; /* next ifindex to request in this namespace */
 	unsigned spawn_seq;
+	int mntns_fd; /* the lab's mounts with a /sys of this node, once asked for; or -1 */
 };
 
 struct nslab_proc {
@@ -78,6 +79,18 @@ int lab_build(struct nslab_lab *lab, nslab_error *err);
  * Reap the lab's processes (lab->procs) first: see pidns_init_stop().
  */
 void lab_teardown(struct nslab_lab *lab);
+/**
+ * lab_node_mntns() - The mount namespace commands of a node run in (made once, then kept)
+ * @lab:   built lab
+ * @node:  node; its mntns_fd is set the first time
+ * @err:   on failure, the cause
+ *
+ * A copy of the lab's mount namespace whose /sys is the node's network
+ * namespace's (as `ip netns exec` gives), made on a thread that entered both:
+ * its mounts stay slaves of the host's, so later host mounts still show.
+ * Return: the fd (borrowed: the node owns it), or -errno
+ */
+int lab_node_mntns(struct nslab_lab *lab, struct nslab_node *node, nslab_error *err);
 /**
  * lab_hosts_text() - The /etc/hosts text for the lab (see hosts.c)
  * @lab:  lab with a plan
@@ -146,8 +159,8 @@ int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
  * @err:     on failure, the cause
  * Return: 0, or -errno
  */
-int lab_open_log(const struct nslab_lab *lab, const char *node, const char *prefix,
-		 const char *cmd, const char *ext, int *ret_fd, nslab_error *err);
+int lab_open_log(const struct nslab_lab *lab, const char *node, const char *prefix, const char *cmd,
+		 const char *ext, int *ret_fd, nslab_error *err);
 /**
  * lab_emit_built() - Emit the "lab_built" event (name, router and device counts, rootless)
  * @lab:  lab with a plan

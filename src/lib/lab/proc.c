@@ -29,8 +29,8 @@ static const char *cmd_stem(const char *cmd)
 	return *stem && strcmp(stem, ".") != 0 && strcmp(stem, "..") != 0 ? stem : "cmd";
 }
 
-int lab_open_log(const struct nslab_lab *lab, const char *node, const char *prefix,
-		 const char *cmd, const char *ext, int *ret_fd, nslab_error *err)
+int lab_open_log(const struct nslab_lab *lab, const char *node, const char *prefix, const char *cmd,
+		 const char *ext, int *ret_fd, nslab_error *err)
 {
 	_cleanup_close_ int nodes = -1, dir = -1;
 	_cleanup_free_ char *name = NULL;
@@ -99,7 +99,7 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 				 .userns_fd = -1,
 				 .pidns_fd = lab->init.nsfd,
 				 .hostname = p->node->pn->name,
-				 .mntns_fd = lab->mntns_fd,
+				 .mntns_fd = -1,
 				 .netns_fd = p->node->ns->fd,
 				 .stdin_fd = -1,
 				 .stdout_fd = -1,
@@ -109,6 +109,10 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 	int r;
 
 	so.cwd = o && o->cwd ? o->cwd : getcwd(cwd, sizeof(cwd));
+	r = lab_node_mntns(lab, p->node, err);
+	if (r < 0)
+		return r;
+	so.mntns_fd = r;
 	if (!(o && o->inherit_stdio)) {
 		r = open_log(lab, p, "stdout", &out, err);
 		if (r >= 0)

@@ -11,7 +11,6 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -72,23 +71,6 @@ static _Noreturn void child_fail(int pipe_fd, const char *what, const char *arg)
 	_exit(127);
 }
 
-/*
- * A mount namespace of the child's own whose /sys belongs to its network
- * namespace, as iproute2's `ip netns exec` does: slave, so that host mounts
- * made later still show. The old /sys may be locked (rootless): then the new
- * one is mounted over it.
- */
-static void child_own_sysfs(int pipe_fd)
-{
-	if (unshare(CLONE_NEWNS) < 0)
-		child_fail(pipe_fd, "unshare(CLONE_NEWNS) for /sys", NULL);
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
-		child_fail(pipe_fd, "make / a slave mount", NULL);
-	(void)umount2("/sys", MNT_DETACH);
-	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		child_fail(pipe_fd, "mount a /sys of the node's network namespace", NULL);
-}
-
 /* The caller's directory if the mount namespace has it, else / (and say so). */
 static void child_chdir(const struct spawn_opts *o, int pipe_fd)
 {
@@ -116,8 +98,6 @@ static void child_enter(const struct spawn_opts *o, int pipe_fd)
 	if (o->hostname &&
 	    (unshare(CLONE_NEWUTS) < 0 || sethostname(o->hostname, strlen(o->hostname)) < 0))
 		child_fail(pipe_fd, "set the host name", o->hostname);
-	if (o->own_sysfs)
-		child_own_sysfs(pipe_fd);
 	child_chdir(o, pipe_fd);
 }
 

@@ -6,9 +6,7 @@
  * 1. PR_SET_PDEATHSIG(SIGKILL) if die_with_parent, then check the parent is still there;
  *    setsid() if new_session
  * 2. setns: user namespace (if given), mount namespace, network namespace
- * 3. a UTS namespace named after the node, if asked; a mount namespace of its
- *    own with a /sys of the node's network namespace, if asked (as `ip netns
- *    exec` does: /sys/class/net then lists the node's interfaces)
+ * 3. a UTS namespace named after the node, if asked
  *    chdir to cwd (setns(CLONE_NEWNS) moved us to the namespace's root); a cwd
  *    that does not exist there is said on stderr, and the command runs in /
  * 4. stdio: dup2 the given fds
@@ -44,7 +42,6 @@ struct spawn_opts {
 	const char *hostname; /* non-NULL: a new UTS namespace with this host name */
 	bool die_with_parent;
 	bool new_session; /* setsid(): not for commands that need the caller's terminal */
-	bool own_sysfs;	  /* a mount namespace of its own with the netns's /sys (needs netns_fd) */
 	bool detach;	  /* spawn_relayed(): the command outlives the caller (see there) */
 };
 
