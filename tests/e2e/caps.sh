@@ -17,12 +17,20 @@ track_lab "$L"
 with $BASE up -d -q --name "$L" "$E2E/small.yaml" >"$TMP/up.out" 2>&1 &&
 	ok "up with CAP_SYS_ADMIN and CAP_NET_ADMIN" || fail "up with $BASE: $(cat "$TMP/up.out")"
 with $BASE status "$L" >/dev/null && ok "status with the same" || bad "status with $BASE failed"
-with $BASE,+sys_chroot exec "$L" laptop -- true && ok "exec with CAP_SYS_CHROOT added" ||
+with $BASE,+sys_chroot exec "$L" laptop -- true 2>"$TMP/exec0.err" && bad "exec worked in a lab whose supervisor lacks CAP_SYS_CHROOT"
+grep -q "node 'laptop': enter the lab's mounts: Operation not permitted" "$TMP/exec0.err" &&
+	ok "exec in a lab whose supervisor lacks CAP_SYS_CHROOT: '$(cat "$TMP/exec0.err")'" ||
+	bad "exec in a lab whose supervisor lacks CAP_SYS_CHROOT said '$(cat "$TMP/exec0.err")'"
+with $BASE down "$L" && ok "down with CAP_SYS_ADMIN and CAP_NET_ADMIN" || bad "down with $BASE failed"
+
+with $BASE,+sys_chroot up -d -q --name "$L" "$E2E/small.yaml" >"$TMP/up.out" 2>&1 ||
+	fail "up with $BASE,+sys_chroot: $(cat "$TMP/up.out")"
+with $BASE,+sys_chroot exec "$L" laptop -- true && ok "exec with CAP_SYS_CHROOT added on both sides" ||
 	bad "exec with $BASE,+sys_chroot failed"
 with $BASE exec "$L" laptop -- true 2>"$TMP/exec.err" && bad "exec without CAP_SYS_CHROOT worked"
 grep -q "setns(mount namespace): Operation not permitted" "$TMP/exec.err" &&
 	ok "exec without CAP_SYS_CHROOT: '$(cat "$TMP/exec.err")'" || bad "exec without CAP_SYS_CHROOT said '$(cat "$TMP/exec.err")'"
-with $BASE down "$L" && ok "down with CAP_SYS_ADMIN and CAP_NET_ADMIN" || bad "down with $BASE failed"
+with $BASE down "$L" || bad "down with $BASE failed"
 
 with $BASE,+net_raw,+net_bind_service test "$SRCDIR/examples/fwtest/basic.yaml" >"$TMP/t.out" 2>&1 &&
 	ok "test with CAP_NET_RAW and CAP_NET_BIND_SERVICE added" || bad "test: $(tail -n 3 "$TMP/t.out")"
