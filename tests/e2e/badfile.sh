@@ -219,6 +219,17 @@ printf 'rules: ""\ntests:\n- name: t\n  packets: [{}]\n  expect: {counter: [ssh]
 refused suite-counter-shape 2 "^nslab: $TMP/counter.yaml:5:21: counter: expected a mapping of counter names to packet counts, like \{ssh: 1\} or \{ssh: \{packets: 1, bytes: 60\}\}, not a sequence\$" -- \
 	test "$TMP/counter.yaml"
 
+# A ruleset is untrusted input: a set inside a set of one element aborts
+# libnftables 1.0.6 (BUG, SIGABRT). nslab checks rulesets in a child, so it
+# says where, exits 2 and leaves nothing (no core: ulimit -c 0 anyway).
+ulimit -c 0
+printf 'table inet t {\n\tchain c {\n\t\ttcp dport {{22}} accept\n\t}\n}\n' >"$TMP/crash.nft"
+_crash='nftables crashed on this ruleset \(SIGABRT: BUG: [^)]*\); a set inside a set, as here, crashes nft 1.0.6$'
+refused crash-check 2 "^nslab: $TMP/crash.nft:3:14: $_crash" -- test --check "$TMP/crash.nft"
+printf 'rules: |\n  table inet t {\n    chain c {\n      tcp dport {{22}} accept\n    }\n  }\ntests: [{name: t, packets: [{}]}]\n' >"$TMP/crash.yaml"
+refused crash-suite 2 "^nslab: $TMP/crash.yaml:4:18: ruleset: $_crash" -- test "$TMP/crash.yaml"
+refused crash-trace 2 "^nslab: .*crash.nft:3:14: .*$_crash" -- \
+	trace --rules "$TMP/crash.nft" 'tcp 10.0.0.1:40000 > 10.0.0.2:22 S'
 leftovers_check start "$L"
 
 # A failure in the middle of building: out of file descriptors after some

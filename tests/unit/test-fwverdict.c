@@ -575,6 +575,30 @@ static void test_compat_text(void **state)
 		/* no escapes in nft strings: the string ends at the second quote */
 		{ "table ip t { chain c { drop comment \"a\\\"; } }",
 		  "table ip t { chain c { drop comment \"a\\\"; };}" },
+		/* set, map and vmap expressions in a chain are never ended (nft accepts them) */
+		{ "table inet t { chain c { ct state { established, related } accept }\n}",
+		  "table inet t { chain c { ct state { established, related } accept;}\n}" },
+		{ "table inet t {\n chain c {\n  ct state vmap { established : accept, related : "
+		  "accept }\n  ct status { dnat, snat } accept\n  ct direction { original } "
+		  "accept\n }\n}",
+		  "table inet t {\n chain c {\n  ct state vmap { established : accept, related : "
+		  "accept }\n  ct status { dnat, snat } accept\n  ct direction { original } "
+		  "accept\n }\n}" },
+		{ "table inet t { chain c { counter limit rate 1/second quota 1 mbytes ip saddr { "
+		  "1.2.3.4 } } }",
+		  "table inet t { chain c { counter limit rate 1/second quota 1 mbytes ip saddr { "
+		  "1.2.3.4 };};}" },
+		{ "table inet t { chain c { ip saddr . tcp dport { 1.2.3.4 . 22 } accept } }",
+		  "table inet t { chain c { ip saddr . tcp dport { 1.2.3.4 . 22 } accept;};}" },
+		/* objects of a table are blocks: ct helper, flowtable */
+		{ "table inet t { ct helper h { type \"ftp\" protocol tcp } }",
+		  "table inet t { ct helper h { type \"ftp\" protocol tcp;};}" },
+		{ "table inet t { flowtable f { hook ingress priority 0; devices = { lo } } }",
+		  "table inet t { flowtable f { hook ingress priority 0; devices = { lo };};}" },
+		/* an anonymous chain is a block */
+		{ "table inet t { chain c { jump { drop } } }",
+		  "table inet t { chain c { jump { drop;};};}" },
+		{ "add element inet t s { 1.2.3.4 }", "add element inet t s { 1.2.3.4 }" },
 	};
 
 	(void)state;
@@ -586,6 +610,26 @@ static void test_compat_text(void **state)
 		assert_int_equal(strlen(got), strlen(cases[i].in));
 		free(got);
 	}
+}
+
+static void test_find_nested_set(void **state)
+{
+	unsigned line = 0, col = 0;
+
+	(void)state;
+	assert_false(nftbl_find_nested_set("table inet t { chain c { tcp dport { 22 } accept\n} }",
+					   &line, &col));
+	assert_false(
+		nftbl_find_nested_set("table inet t { set s { elements = { 22 } } }", &line, &col));
+	assert_true(nftbl_find_nested_set("table inet t {\n chain c {\n  tcp dport {{22}} accept\n",
+					  &line, &col));
+	assert_int_equal(line, 3);
+	assert_int_equal(col, 14);
+	assert_true(nftbl_find_nested_set("table inet t { chain c { ct state { established, { "
+					  "related } } } }",
+					  &line, &col));
+	assert_int_equal(line, 1);
+	assert_int_equal(col, 50);
 }
 
 static void test_find_include(void **state)
@@ -648,6 +692,7 @@ int main(void)
 		cmocka_unit_test(test_reject_detection),
 		cmocka_unit_test(test_error_location),
 		cmocka_unit_test(test_compat_text),
+		cmocka_unit_test(test_find_nested_set),
 		cmocka_unit_test(test_find_include),
 		cmocka_unit_test(test_trace_table),
 	};

@@ -209,7 +209,7 @@ int nslab_fwtest_check_rules(const char *path, unsigned flags, nslab_error *err)
 		r = fw_topo_new(FW_TOPO_DIRECT, &topo, err);
 	if (r < 0)
 		return r;
-	if (fw_io_nft(&topo->nodes[topo->rules_node], NULL, text, false, NULL, &nerr) >= 0)
+	if (fw_io_nft_load(&topo->nodes[topo->rules_node], NULL, text, &nerr) >= 0)
 		return 0;
 	if (sscanf(nerr.msg, "%u:%u: %n", &line, &col, &off) == 2 && off > 0)
 		return nslab_err_setx(err, EINVAL, "%s:%u:%u: %s", path, line, col, nerr.msg + off);

@@ -172,6 +172,7 @@ struct nft_req {
 	const char *text;
 	bool with_handles;
 	char **out;
+	bool untrusted; /* a user's ruleset: nftbl_ctx_load() */
 };
 
 static int nft_fn(void *data, nslab_error *err)
@@ -179,6 +180,8 @@ static int nft_fn(void *data, nslab_error *err)
 	struct nft_req *q = data;
 	int r;
 
+	if (!q->ctx && q->untrusted)
+		return nftbl_load(q->text, err);
 	if (!q->ctx)
 		return nftbl_run(q->text, q->with_handles, q->out, err);
 	if (!*q->ctx) {
@@ -186,6 +189,8 @@ static int nft_fn(void *data, nslab_error *err)
 		if (r < 0)
 			return r;
 	}
+	if (q->untrusted)
+		return nftbl_ctx_load(*q->ctx, q->text, err);
 	return nftbl_ctx_run(*q->ctx, q->text, q->with_handles, q->out, err);
 }
 
@@ -193,6 +198,13 @@ int fw_io_nft(struct fw_node *n, struct nftbl_ctx **ctx, const char *text, bool 
 	      char **ret_output, nslab_error *err)
 {
 	struct nft_req q = { ctx, text, with_handles, ret_output };
+
+	return netns_call(n->ns->fd, nft_fn, &q, err);
+}
+
+int fw_io_nft_load(struct fw_node *n, struct nftbl_ctx **ctx, const char *text, nslab_error *err)
+{
+	struct nft_req q = { .ctx = ctx, .text = text, .untrusted = true };
 
 	return netns_call(n->ns->fd, nft_fn, &q, err);
 }

@@ -36,3 +36,5 @@ int fw_io_socket(struct fw_node *n, int family, int proto, int sport, int *ret_f
  */
 int fw_io_nft(struct fw_node *n, struct nftbl_ctx **ctx, const char *text, bool with_handles,
 	      char **ret_output, nslab_error *err);
+/* A user's ruleset in the node, as fw_io_nft() with nftbl_ctx_load(): checked in a child first. */
+int fw_io_nft_load(struct fw_node *n, struct nftbl_ctx **ctx, const char *text, nslab_error *err);

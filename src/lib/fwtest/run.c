@@ -230,7 +230,7 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 	e->loaded = NULL;
 	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", fw_trace_table_text()) < 0)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
-	if (fw_io_nft(rn, &e->nft, text, false, NULL, &nerr) < 0)
+	if (fw_io_nft_load(rn, &e->nft, text, &nerr) < 0)
 		return rules_error(r->suite,
 				   r->suite->rules_file && rules == r->suite->rules
 					   ? r->suite->rules_file

@@ -9,7 +9,11 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <nftables/libnftables.h>
 
 #include "shared/macro.h"
@@ -33,18 +37,14 @@ static int run_error(const char *text, nslab_error *err)
  * So the text goes through a memfd read back as /proc/self/fd/N.
  * Return: 0 ran, 1 nftables refused it (error buffer filled), -errno
  */
-static int run_text(struct nft_ctx *ctx, const char *orig, nslab_error *err)
+static int run_text(struct nft_ctx *ctx, const char *text, nslab_error *err)
 {
 	_cleanup_close_ int fd = memfd_create("nslab-rules", MFD_CLOEXEC);
-	_cleanup_free_ char *text = nftbl_compat_text(orig);
-	size_t len, done = 0;
+	size_t len = strlen(text), done = 0;
 	char path[64];
 
-	if (!text)
-		return nslab_err_set(err, ENOMEM, "ruleset text");
 	if (fd < 0)
 		return nslab_err_set(err, errno, "memfd for the ruleset");
-	len = strlen(text);
 	while (done < len) {
 		ssize_t n = write(fd, text + done, len - done);
 
@@ -58,8 +58,16 @@ static int run_text(struct nft_ctx *ctx, const char *orig, nslab_error *err)
 	return nft_run_cmd_from_filename(ctx, path) != 0 ? 1 : 0;
 }
 
+/* A ruleset text found to load, and with which text (see nftbl_ctx_load()). */
+struct checked {
+	char *text;
+	bool compat;
+};
+
 struct nftbl_ctx {
 	struct nft_ctx *nft;
+	struct checked *checked;
+	size_t n_checked;
 };
 
 int nftbl_ctx_new(struct nftbl_ctx **ret, nslab_error *err)
@@ -83,6 +91,9 @@ struct nftbl_ctx *nftbl_ctx_free(struct nftbl_ctx *c)
 		return NULL;
 	if (c->nft)
 		nft_ctx_free(c->nft);
+	for (size_t i = 0; i < c->n_checked; i++)
+		free(c->checked[i].text);
+	free(c->checked);
 	free(c);
 	return NULL;
 }
@@ -221,35 +232,86 @@ bool nftbl_find_include(const char *text, unsigned *ret_line, unsigned *ret_col)
 	return false;
 }
 
-/* Statements whose '{' opens a block of statements (not a set expression). */
-static bool opens_block(const char *stmt, size_t len)
+/* What a '{' opens: what may stand inside it, and whether its '}' ends statements. */
+enum brace_kind {
+	BRACE_TOP,   /* the file itself */
+	BRACE_TABLE, /* a table's body: chains, sets, objects */
+	BRACE_BODY,  /* a chain's, set's, map's, flowtable's or object's body */
+	BRACE_EXPR,  /* a set, map or vmap expression, elements = { }, devices = { } */
+};
+
+/* The word of @len bytes at @w, lower-cased, into @buf (empty if it does not fit). */
+static void word_at(const char *w, size_t len, char *buf, size_t size)
 {
-	static const char *const words[] = { "table",	  "chain",   "set",	 "map",
-					     "flowtable", "counter", "quota",	 "ct",
-					     "limit",	  "secmark", "synproxy", "tunnel" };
-	char w[16];
 	size_t n;
 
+	for (n = 0; n < len && n + 1 < size; n++)
+		buf[n] = (char)tolower((unsigned char)w[n]);
+	buf[n < len ? 0 : n] = '\0';
+}
+
+/* The first word of a statement, past "add", "create" or "insert". */
+static void first_word(const char *stmt, size_t len, char *buf, size_t size)
+{
 	for (int k = 0; k < 2; k++) {
+		size_t n = 0;
+
 		while (len && isspace((unsigned char)*stmt)) {
 			stmt++;
 			len--;
 		}
-		for (n = 0; n < len && n + 1 < sizeof(w) && is_word_char(stmt[n]); n++)
-			w[n] = (char)tolower((unsigned char)stmt[n]);
-		w[n] = '\0';
-		for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-			if (strcmp(w, words[i]) == 0)
-				return true;
-		if (strcmp(w, "add") && strcmp(w, "create") && strcmp(w, "insert"))
-			return false;
-		stmt += n; /* "add table ...": the second word decides */
+		while (n < len && is_word_char(stmt[n]))
+			n++;
+		word_at(stmt, n, buf, size);
+		if (strcmp(buf, "add") && strcmp(buf, "create") && strcmp(buf, "insert"))
+			return;
+		stmt += n;
 		len -= n;
 	}
-	return false;
 }
 
-#define COMPAT_DEPTH 64
+/* The last word before the '{' ("jump" opens an anonymous chain). */
+static void last_word(const char *stmt, size_t len, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (len && isspace((unsigned char)stmt[len - 1]))
+		len--;
+	while (n < len && is_word_char(stmt[len - n - 1]))
+		n++;
+	word_at(stmt + len - n, n, buf, size);
+}
+
+/*
+ * What the '{' ending the statement @stmt opens inside @parent. Only the
+ * ruleset's top level and a table's body declare blocks; in a chain's body a
+ * '{' is a set expression (ct state { established, related }), except the
+ * anonymous chain of "jump { ... }"; inside an expression, all are expressions.
+ */
+static enum brace_kind brace_opens(enum brace_kind parent, const char *stmt, size_t len)
+{
+	static const char *const objects[] = { "chain",	  "set",      "map",   "flowtable",
+					       "counter", "quota",    "ct",    "limit",
+					       "secmark", "synproxy", "tunnel" };
+	char w[16];
+
+	if (parent == BRACE_EXPR)
+		return BRACE_EXPR;
+	last_word(stmt, len, w, sizeof(w));
+	if (strcmp(w, "jump") == 0 || strcmp(w, "goto") == 0)
+		return BRACE_BODY;
+	if (parent == BRACE_BODY)
+		return BRACE_EXPR;
+	first_word(stmt, len, w, sizeof(w));
+	if (parent == BRACE_TOP && strcmp(w, "table") == 0)
+		return BRACE_TABLE;
+	for (size_t i = 0; i < ARRAY_SIZE(objects); i++)
+		if (strcmp(w, objects[i]) == 0)
+			return BRACE_BODY;
+	return BRACE_EXPR;
+}
+
+#define BRACE_DEPTH 64
 
 /* The blank before a block's closing brace as ';' when no terminator ends the statement. */
 static void terminate_before(char *start, char *brace)
@@ -263,15 +325,22 @@ static void terminate_before(char *start, char *brace)
 	brace[-1] = ';';
 }
 
-char *nftbl_compat_text(const char *text)
+/*
+ * Walk the braces of @text (strings and comments skipped). With @fix, end
+ * statements before the '}' of tables and bodies; with @ret_line, stop at the
+ * first '{' inside a set expression and say where it is.
+ * Return: true if such a brace was found
+ */
+static bool walk_braces(char *text, bool fix, unsigned *ret_line, unsigned *ret_col)
 {
-	char *out = strdup(text);
-	bool block[COMPAT_DEPTH];
+	enum brace_kind kind[BRACE_DEPTH];
 	size_t depth = 0, stmt = 0;
 	unsigned line = 1;
-	const char *ls = out;
+	const char *ls = text;
 
-	for (char *p = out; p && *p;) {
+	for (char *p = text; *p;) {
+		enum brace_kind parent = depth ? kind[depth - 1] : BRACE_TOP;
+
 		if (*p == '"') {
 			p = (char *)skip_string(p, &line, &ls);
 			continue;
@@ -280,19 +349,255 @@ char *nftbl_compat_text(const char *text)
 			p += strcspn(p, "\n");
 			continue;
 		}
-		if (*p == '{' && depth < COMPAT_DEPTH) {
-			/* a block, or a set expression (inside one, or inside a rule) */
-			block[depth] = (depth == 0 || block[depth - 1]) &&
-				       opens_block(out + stmt, (size_t)(p - out) - stmt);
-			depth++;
+		if (*p == '{' && parent == BRACE_EXPR && ret_line) {
+			*ret_line = line;
+			*ret_col = (unsigned)(p - ls) + 1;
+			return true;
+		}
+		if (*p == '{' && depth < BRACE_DEPTH) {
+			kind[depth++] = brace_opens(parent, text + stmt, (size_t)(p - text) - stmt);
+		} else if (*p == '{') {
+			return false; /* deeper than any sane ruleset: leave the rest alone */
 		} else if (*p == '}' && depth) {
-			depth--;
-			if (block[depth])
-				terminate_before(out, p);
+			if (kind[--depth] != BRACE_EXPR && fix)
+				terminate_before(text, p);
+		}
+		if (*p == '\n') {
+			line++;
+			ls = p + 1;
 		}
 		if (*p == ';' || *p == '{' || *p == '}' || *p == '\n')
-			stmt = (size_t)(p - out) + 1;
+			stmt = (size_t)(p - text) + 1;
 		p++;
 	}
+	return false;
+}
+
+char *nftbl_compat_text(const char *text)
+{
+	char *out = strdup(text);
+
+	if (out)
+		(void)walk_braces(out, true, NULL, NULL);
 	return out;
+}
+
+bool nftbl_find_nested_set(const char *text, unsigned *ret_line, unsigned *ret_col)
+{
+	_cleanup_free_ char *copy = strdup(text);
+
+	return copy && walk_braces(copy, false, ret_line, ret_col);
+}
+
+/*
+ * DOC: Untrusted rulesets
+ * libnftables 1.0.6 aborts on some inputs (assert() and BUG() in its
+ * evaluator and netlink code: a set inside a set of one element,
+ * "tcp dport {{22}}"), and it runs in our process. So a ruleset text is first
+ * checked (nft -c) in a forked child: a crash kills only the child and is
+ * reported as an error. The child also decides between the text and its
+ * compat rewrite: the text as it is when nft accepts it; the rewrite only
+ * when nft refuses the text and accepts the rewrite, which then loads the
+ * same rules (the rewrite adds empty statements). The parent then loads the
+ * chosen text. A text found good is remembered by its context, so a suite
+ * forks once per distinct ruleset, not per test.
+ */
+
+/* What the checking child reports through its memfd. */
+struct check_result {
+	int which; /* 0: the text loads; 1: its rewrite loads; -1: neither (err) */
+	nslab_error err;
+};
+
+/* Byte offset of 1-based line:col in text, or SIZE_MAX if it is past the end. */
+static size_t offset_of(const char *text, unsigned line, unsigned col)
+{
+	const char *p = text;
+
+	for (unsigned l = 1; l < line; l++) {
+		p = strchr(p, '\n');
+		if (!p)
+			return SIZE_MAX;
+		p++;
+	}
+	if (!col || strnlen(p, col) < col)
+		return SIZE_MAX;
+	return (size_t)(p - text) + col - 1;
+}
+
+/* The error "L:C: ..." sits on a ';' the rewrite put in, or just after it. */
+static bool error_at_rewrite(const char *text, const char *compat, const nslab_error *e)
+{
+	unsigned line, col;
+	size_t off;
+
+	if (sscanf(e->msg, "%u:%u:", &line, &col) != 2)
+		return false;
+	off = offset_of(text, line, col);
+	if (off == SIZE_MAX)
+		return false;
+	return text[off] != compat[off] || (off && text[off - 1] != compat[off - 1]);
+}
+
+/* nft -c of one text in ctx. Return: 0, or -errno with err located as run_error() does. */
+static int check_one(struct nft_ctx *ctx, const char *text, nslab_error *err)
+{
+	int r = run_text(ctx, text, err);
+	const char *errs = nft_ctx_get_error_buffer(ctx);
+
+	(void)nft_ctx_get_output_buffer(ctx);
+	return r > 0 ? run_error(errs, err) : r;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, (const char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		done += (size_t)n;
+	}
+}
+
+/*
+ * The child: no core file, libnftables' stderr (BUG: lines, assertions) into
+ * log_fd, the result into res_fd. compat is NULL when the rewrite changes nothing.
+ * When both texts are refused, the text's own error is reported, unless it
+ * sits where the rewrite ended a statement (nft 1.0.6 refusing NSE's
+ * one-liners): then the rewrite's error is the one to fix.
+ */
+_Noreturn static void check_child(const char *text, const char *compat, int res_fd, int log_fd)
+{
+	static const struct rlimit no_core = { 0, 0 };
+	struct check_result res = { .which = -1 };
+	struct nft_ctx *ctx;
+	nslab_error cerr = { 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &no_core);
+	(void)dup2(log_fd, STDERR_FILENO);
+	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx || nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+		_exit(126);
+	nft_ctx_set_dry_run(ctx, true);
+	if (check_one(ctx, text, &res.err) == 0)
+		res.which = 0;
+	else if (compat && res.err.code == EINVAL && check_one(ctx, compat, &cerr) == 0)
+		res.which = 1;
+	else if (compat && res.err.code == EINVAL && error_at_rewrite(text, compat, &res.err))
+		res.err = cerr;
+	write_all(res_fd, &res, sizeof(res));
+	_exit(0);
+}
+
+/* "nftables crashed ..." with libnftables' last words, at the first set inside a set if any. */
+static int crash_error(const char *text, int sig, int log_fd, nslab_error *err)
+{
+	char log[2048] = "", said[512] = "", where[32] = "";
+	ssize_t n = pread(log_fd, log, sizeof(log) - 1, 0);
+	unsigned line, col;
+
+	log[n > 0 ? n : 0] = '\0';
+	for (char *l = strtok(log, "\n"); l; l = strtok(NULL, "\n"))
+		if (!said[0] || strstr(l, "BUG"))
+			snprintf(said, sizeof(said), ": %s", l);
+	if (nftbl_find_nested_set(text, &line, &col))
+		snprintf(where, sizeof(where), "%u:%u: ", line, col);
+	return nslab_err_setx(err, EINVAL, "%snftables crashed on this ruleset (SIG%s%s)%s", where,
+			      sigabbrev_np(sig) ? sigabbrev_np(sig) : "?", said,
+			      where[0] ? "; a set inside a set, as here, crashes nft 1.0.6" : "");
+}
+
+/* Check text in a child (see DOC above). Return: 0 with *ret_compat, or -errno */
+static int check_forked(const char *text, bool *ret_compat, nslab_error *err)
+{
+	_cleanup_free_ char *compat = nftbl_compat_text(text);
+	_cleanup_close_ int res_fd = memfd_create("nslab-check", MFD_CLOEXEC);
+	_cleanup_close_ int log_fd = memfd_create("nslab-check-log", MFD_CLOEXEC);
+	struct check_result res;
+	pid_t pid;
+	int st;
+
+	if (!compat)
+		return nslab_err_set(err, ENOMEM, "ruleset text");
+	if (res_fd < 0 || log_fd < 0)
+		return nslab_err_set(err, errno, "memfd for the ruleset check");
+	pid = fork();
+	if (pid < 0)
+		return nslab_err_set(err, errno, "fork to check the ruleset");
+	if (pid == 0)
+		check_child(text, strcmp(compat, text) ? compat : NULL, res_fd, log_fd);
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return nslab_err_set(err, errno, "wait for the ruleset check");
+	if (WIFSIGNALED(st))
+		return crash_error(text, WTERMSIG(st), log_fd, err);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+	    pread(res_fd, &res, sizeof(res), 0) != (ssize_t)sizeof(res))
+		return nslab_err_setx(err, EPROTO, "the ruleset check ended without a result");
+	if (res.which < 0) {
+		res.err.code = res.err.code > 0 ? res.err.code : EINVAL;
+		if (err)
+			*err = res.err;
+		return -res.err.code;
+	}
+	*ret_compat = res.which == 1;
+	return 0;
+}
+
+static const struct checked *find_checked(const struct nftbl_ctx *c, const char *text)
+{
+	for (size_t i = 0; i < c->n_checked; i++)
+		if (strcmp(c->checked[i].text, text) == 0)
+			return &c->checked[i];
+	return NULL;
+}
+
+static int remember(struct nftbl_ctx *c, const char *text, bool compat, nslab_error *err)
+{
+	struct checked *a = reallocarray(c->checked, c->n_checked + 1, sizeof(*a));
+
+	if (!a)
+		return nslab_err_set(err, ENOMEM, "remember a checked ruleset");
+	c->checked = a;
+	a[c->n_checked].text = strdup(text);
+	a[c->n_checked].compat = compat;
+	if (!a[c->n_checked].text)
+		return nslab_err_set(err, ENOMEM, "remember a checked ruleset");
+	c->n_checked++;
+	return 0;
+}
+
+int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err)
+{
+	const struct checked *k = find_checked(c, text);
+	_cleanup_free_ char *compat = NULL;
+	bool use_compat = false;
+	int r;
+
+	if (!k) {
+		r = check_forked(text, &use_compat, err);
+		if (r >= 0)
+			r = remember(c, text, use_compat, err);
+		if (r < 0)
+			return r;
+	} else {
+		use_compat = k->compat;
+	}
+	if (use_compat && !(compat = nftbl_compat_text(text)))
+		return nslab_err_set(err, ENOMEM, "ruleset text");
+	return nftbl_ctx_run(c, compat ? compat : text, false, NULL, err);
+}
+
+int nftbl_load(const char *text, nslab_error *err)
+{
+	struct nftbl_ctx *c = NULL;
+	int r = nftbl_ctx_new(&c, err);
+
+	if (r >= 0)
+		r = nftbl_ctx_load(c, text, err);
+	nftbl_ctx_free(c);
+	return r;
 }

@@ -41,17 +41,47 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
 		  nslab_error *err);
 
 /**
+ * nftbl_ctx_load() - Load an untrusted ruleset as `nft -f` would, without crashing
+ * @c:    kept context (its namespace: see above)
+ * @text: ruleset text
+ * @err:  as nftbl_run(); a crash of libnftables on the text is an EINVAL
+ *        "[LINE:COL: ]nftables crashed on this ruleset (SIGABRT: ...)"
+ * The text is first checked (nft -c) in a forked child, once per distinct
+ * text and context: libnftables 1.0.6 aborts on some rulesets. The text is
+ * loaded as it is when nft accepts it; only when nft refuses it and accepts
+ * its nftbl_compat_text() is the rewrite loaded instead.
+ * Return: 0, or -errno
+ */
+int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err);
+/* As nftbl_ctx_load(), with a context of its own. */
+int nftbl_load(const char *text, nslab_error *err);
+
+/**
  * nftbl_compat_text() - The text with a blank before a block's '}' as ';' where needed
  * @text:  ruleset text
- * nft 1.0.6 (Debian 12) wants every statement in a block ended by ';' or a
- * line break before the block's '}': it refuses "table t { chain c { ...;
- * drop; } }" (NSE's examples are written so) and "{ tcp dport vmap @m }". A
- * ';' there is an empty statement to every version, so the blank before such
- * a brace is passed as ';': same length, error places do not move. Braces of
- * set expressions, strings and comments are left alone.
+ * nft 1.0.6 (Debian 12) wants every statement in a chain's body ended by ';'
+ * or a line break before its '}', and a block inside a table ended before the
+ * table's '}': it refuses "table t { chain c { ...; drop; } }" (NSE's examples
+ * are written so) and "{ tcp dport vmap @m }". A ';' there is an empty
+ * statement to every version, so the blank before such a brace is passed as
+ * ';': same length, error places do not move. Only the '}' of tables, chains,
+ * anonymous chains (jump { }), sets', maps', flowtables' and objects' bodies
+ * are touched; the braces of set, map and vmap expressions (ct state
+ * { established, related }, elements = { }), strings and comments never are.
+ * Used only on text nft refused (nftbl_ctx_load()).
  * Return: a malloc'd copy, or NULL without memory
  */
 char *nftbl_compat_text(const char *text);
+
+/**
+ * nftbl_find_nested_set() - The first '{' inside a set expression ("{{22}}")
+ * @text:     ruleset text
+ * @ret_line: on a find, its 1-based line
+ * @ret_col:  and column
+ * Such sets of one element abort libnftables 1.0.6: the place of a crash.
+ * Return: true if there is one
+ */
+bool nftbl_find_nested_set(const char *text, unsigned *ret_line, unsigned *ret_col);
 
 /* Where libnftables' error text says the first error is. */
 struct nftbl_error_loc {
