@@ -43,6 +43,18 @@ done
 has basic '^PASS +snmp is rejected'
 has gateway '^PASS +web goes out masqueraded'
 
+# A lab's nodes send every ICMP error a reject test asserts: fwtest turns the
+# kernel's ICMP rate limits off on them (it stops after about six otherwise).
+{
+	printf 'topology: lab\nlab: %s/examples/office.yaml\nrules_in: home\nrules: |\n' "$SRCDIR"
+	printf '  table inet home {\n    chain forward { type filter hook forward priority 0; udp dport 161 reject; }\n  }\ntests:\n'
+	for i in $(seq 1 60); do
+		printf '  - {name: reject %s, packets: [{proto: udp, from: laptop, dst: server-1, dport: 161}], expect: {reply: icmp-port-unreachable}}\n' "$i"
+	done
+} >"$TMP/labreject.yaml"
+run_suite labreject 0 "$TMP/labreject.yaml"
+has labreject '^60 passed, 0 failed, 0 inconclusive, 0 errors$'
+
 # A wrong expectation must fail, and say why with the kernel's trace.
 cat >"$TMP/wrong.yaml" <<'YAML'
 rules: |
