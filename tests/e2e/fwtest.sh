@@ -55,6 +55,27 @@ has gateway '^PASS +web goes out masqueraded'
 run_suite labreject 0 "$TMP/labreject.yaml"
 has labreject '^60 passed, 0 failed, 0 inconclusive, 0 errors$'
 
+# ct_state: invalid packets pass as invalid (the kernel sends no ct state for
+# them); a ruleset without conntrack says so when a state is expected.
+cat >"$TMP/ct.yaml" <<'YAML'
+rules: |
+  table inet filter {
+    chain input { type filter hook input priority 0; ct state invalid drop comment "invalid"; }
+  }
+tests:
+  - {name: xmas is invalid, packets: [{proto: tcp, dport: 22, flags: FPU}], expect: {verdict: drop, rule: invalid, ct_state: invalid}}
+YAML
+run_suite ct 0 "$TMP/ct.yaml"
+has ct '^PASS +xmas is invalid'
+cat >"$TMP/noct.yaml" <<'YAML'
+rules: |
+  table inet filter { chain input { type filter hook input priority 0; tcp dport 22 accept; } }
+tests:
+  - {name: no conntrack no state, packets: [{proto: tcp, dport: 22}], expect: {ct_state: new}}
+YAML
+run_suite noct 1 "$TMP/noct.yaml"
+has noct 'no trace event carried one: no rule of the ruleset uses conntrack'
+
 # A wrong expectation must fail, and say why with the kernel's trace.
 cat >"$TMP/wrong.yaml" <<'YAML'
 rules: |

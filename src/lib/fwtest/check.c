@@ -137,22 +137,32 @@ static void check_reply(struct check_ctx *c, const struct fw_expect *e)
 		fail(c, "expected reply %s, got %s", fw_reply_name(e->reply), fw_reply_name(got));
 }
 
+/* Why no trace event carried a ct state, for a message. */
+static const char *no_ct_why(const struct fw_decision *d)
+{
+	if (!d->ct_used)
+		return "no rule of the ruleset uses conntrack (no ct expression, no NAT chain), so "
+		       "the kernel tracked nothing";
+	if (!d->past_ct)
+		return "the trace ends before conntrack (prerouting or output, priority -200) "
+		       "saw the packet";
+	return "this kernel puts no conntrack state in trace events (Linux 6.8 added it)";
+}
+
 static void check_ct(struct check_ctx *c, const struct fw_expect *e)
 {
 	char want[64], got[64];
 
 	if (!c->t->dec.has_ct_state) {
-		fail(c,
-		     "expected ct state %s, but no trace event carried one: nothing in the "
-		     "namespace uses conntrack (no ct rule, no NAT), or the kernel is older "
-		     "than 6.8",
-		     fw_ct_state_format(e->ct_state, want, sizeof(want)));
+		fail(c, "expected ct state %s, but no trace event carried one: %s",
+		     fw_ct_state_format(e->ct_state, want, sizeof(want)), no_ct_why(&c->t->dec));
 		return;
 	}
 	if (c->t->dec.ct_state != e->ct_state)
-		fail(c, "expected ct state %s, got %s",
+		fail(c, "expected ct state %s, got %s%s",
 		     fw_ct_state_format(e->ct_state, want, sizeof(want)),
-		     fw_ct_state_format(c->t->dec.ct_state, got, sizeof(got)));
+		     fw_ct_state_format(c->t->dec.ct_state, got, sizeof(got)),
+		     c->t->dec.ct_derived ? " (conntrack gave it no entry)" : "");
 }
 
 /* Whether the address a (of family) is what ep names: a literal, or any address of a node. */
