@@ -76,6 +76,18 @@ YAML
 run_suite noct 1 "$TMP/noct.yaml"
 has noct 'no trace event carried one: no rule of the ruleset uses conntrack'
 
+# A failed capture check lists what was captured there, a line per packet.
+cat >"$TMP/capture.yaml" <<'YAML'
+rules: |
+  table inet filter { chain input { type filter hook input priority 0; } }
+tests:
+  - {name: wrong capture, packets: [{proto: udp, dport: 53}], expect: {capture: {at: 'target:eth0', filter: udp, count: 5}}}
+YAML
+run_suite capture 1 "$TMP/capture.yaml"
+has capture 'expected 5 packets captured at target:eth0, got 2'
+has capture '^    captured:$'
+has capture '^      in eth0: udp 10\.0\.0\.1:[0-9]+ > 10\.0\.0\.2:53, [0-9]+ bytes$'
+
 # A wrong expectation must fail, and say why with the kernel's trace.
 cat >"$TMP/wrong.yaml" <<'YAML'
 rules: |
