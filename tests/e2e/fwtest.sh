@@ -43,6 +43,51 @@ done
 has basic '^PASS +snmp is rejected'
 has gateway '^PASS +web goes out masqueraded'
 
+# A lab's nodes send every ICMP error a reject test asserts: fwtest turns the
+# kernel's ICMP rate limits off on them (it stops after about six otherwise).
+{
+	printf 'topology: lab\nlab: %s/examples/office.yaml\nrules_in: home\nrules: |\n' "$SRCDIR"
+	printf '  table inet home {\n    chain forward { type filter hook forward priority 0; udp dport 161 reject; }\n  }\ntests:\n'
+	for i in $(seq 1 60); do
+		printf '  - {name: reject %s, packets: [{proto: udp, from: laptop, dst: server-1, dport: 161}], expect: {reply: icmp-port-unreachable}}\n' "$i"
+	done
+} >"$TMP/labreject.yaml"
+run_suite labreject 0 "$TMP/labreject.yaml"
+has labreject '^60 passed, 0 failed, 0 inconclusive, 0 errors$'
+
+# ct_state: invalid packets pass as invalid (the kernel sends no ct state for
+# them); a ruleset without conntrack says so when a state is expected.
+cat >"$TMP/ct.yaml" <<'YAML'
+rules: |
+  table inet filter {
+    chain input { type filter hook input priority 0; ct state invalid drop comment "invalid"; }
+  }
+tests:
+  - {name: xmas is invalid, packets: [{proto: tcp, dport: 22, flags: FPU}], expect: {verdict: drop, rule: invalid, ct_state: invalid}}
+YAML
+run_suite ct 0 "$TMP/ct.yaml"
+has ct '^PASS +xmas is invalid'
+cat >"$TMP/noct.yaml" <<'YAML'
+rules: |
+  table inet filter { chain input { type filter hook input priority 0; tcp dport 22 accept; } }
+tests:
+  - {name: no conntrack no state, packets: [{proto: tcp, dport: 22}], expect: {ct_state: new}}
+YAML
+run_suite noct 1 "$TMP/noct.yaml"
+has noct 'no trace event carried one: no rule of the ruleset uses conntrack'
+
+# A failed capture check lists what was captured there, a line per packet.
+cat >"$TMP/capture.yaml" <<'YAML'
+rules: |
+  table inet filter { chain input { type filter hook input priority 0; } }
+tests:
+  - {name: wrong capture, packets: [{proto: udp, dport: 53}], expect: {capture: {at: 'target:eth0', filter: udp, count: 5}}}
+YAML
+run_suite capture 1 "$TMP/capture.yaml"
+has capture 'expected 5 packets captured at target:eth0, got 2'
+has capture '^    captured:$'
+has capture '^      in eth0: udp 10\.0\.0\.1:[0-9]+ > 10\.0\.0\.2:53, [0-9]+ bytes$'
+
 # A wrong expectation must fail, and say why with the kernel's trace.
 cat >"$TMP/wrong.yaml" <<'YAML'
 rules: |

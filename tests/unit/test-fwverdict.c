@@ -236,6 +236,47 @@ static void test_accept_by_rule(void **state)
 	fw_decision_clear(&d);
 }
 
+/*
+ * The kernel sends no ct attributes for a packet conntrack found invalid: a
+ * trace past conntrack without them, under a ruleset that uses conntrack, is
+ * invalid; untracked (notrack) keeps the state the kernel sent; no conntrack
+ * in the ruleset, or a trace that ends before it, derives nothing.
+ */
+static void test_ct_invalid_derived(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT),
+		ev_policy("filter", "input", NF_DROP),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	assert_int_equal(fw_decide(evs, 2, &listing, &d), 0);
+	assert_true(d.ct_used);
+	assert_true(d.past_ct);
+	assert_true(d.has_ct_state);
+	assert_true(d.ct_derived);
+	assert_int_equal(d.ct_state, NF_CT_STATE_INVALID_BIT);
+	fw_decision_clear(&d);
+
+	assert_int_equal(fw_decide(evs, 2, NULL, &d), 0); /* no listing: no conntrack in use */
+	assert_false(d.ct_used);
+	assert_false(d.has_ct_state);
+	fw_decision_clear(&d);
+
+	assert_int_equal(fw_decide(evs, 1, &listing, &d), 0); /* ends before conntrack */
+	assert_false(d.past_ct);
+	assert_false(d.has_ct_state);
+	fw_decision_clear(&d);
+
+	evs[1].has_ct_state = true;
+	evs[1].ct_state = NF_CT_STATE_UNTRACKED_BIT;
+	assert_int_equal(fw_decide(evs, 2, &listing, &d), 0);
+	assert_false(d.ct_derived);
+	assert_int_equal(d.ct_state, NF_CT_STATE_UNTRACKED_BIT);
+	fw_decision_clear(&d);
+}
+
 static void test_drop_by_policy(void **state)
 {
 	struct nftrace_event evs[] = {
@@ -679,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_listing_long_names),
 		cmocka_unit_test(test_trace_long_names),
 		cmocka_unit_test(test_accept_by_rule),
+		cmocka_unit_test(test_ct_invalid_derived),
 		cmocka_unit_test(test_drop_by_policy),
 		cmocka_unit_test(test_reject),
 		cmocka_unit_test(test_jump_then_accept),

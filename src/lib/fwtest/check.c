@@ -11,6 +11,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
+#include <net/if.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 
 struct check_ctx {
@@ -137,22 +138,32 @@ static void check_reply(struct check_ctx *c, const struct fw_expect *e)
 		fail(c, "expected reply %s, got %s", fw_reply_name(e->reply), fw_reply_name(got));
 }
 
+/* Why no trace event carried a ct state, for a message. */
+static const char *no_ct_why(const struct fw_decision *d)
+{
+	if (!d->ct_used)
+		return "no rule of the ruleset uses conntrack (no ct expression, no NAT chain), so "
+		       "the kernel tracked nothing";
+	if (!d->past_ct)
+		return "the trace ends before conntrack (prerouting or output, priority -200) "
+		       "saw the packet";
+	return "this kernel puts no conntrack state in trace events (Linux 6.8 added it)";
+}
+
 static void check_ct(struct check_ctx *c, const struct fw_expect *e)
 {
 	char want[64], got[64];
 
 	if (!c->t->dec.has_ct_state) {
-		fail(c,
-		     "expected ct state %s, but no trace event carried one: nothing in the "
-		     "namespace uses conntrack (no ct rule, no NAT), or the kernel is older "
-		     "than 6.8",
-		     fw_ct_state_format(e->ct_state, want, sizeof(want)));
+		fail(c, "expected ct state %s, but no trace event carried one: %s",
+		     fw_ct_state_format(e->ct_state, want, sizeof(want)), no_ct_why(&c->t->dec));
 		return;
 	}
 	if (c->t->dec.ct_state != e->ct_state)
-		fail(c, "expected ct state %s, got %s",
+		fail(c, "expected ct state %s, got %s%s",
 		     fw_ct_state_format(e->ct_state, want, sizeof(want)),
-		     fw_ct_state_format(c->t->dec.ct_state, got, sizeof(got)));
+		     fw_ct_state_format(c->t->dec.ct_state, got, sizeof(got)),
+		     c->t->dec.ct_derived ? " (conntrack gave it no entry)" : "");
 }
 
 /* Whether the address a (of family) is what ep names: a literal, or any address of a node. */
@@ -243,12 +254,83 @@ static long count_captured(struct check_ctx *c, const struct fw_capture_expect *
 	return n;
 }
 
+#define CAPTURE_LINES_MAX 20
+
+/* One captured frame as a line: "in eth0: tcp 10.0.0.1:40000 > 10.0.0.2:22 [S], 40 bytes". */
+static void capture_line(struct check_ctx *c, const struct fw_captured *k)
+{
+	static const char letters[] = "FSRPAUEC";
+	char a[INET6_ADDRSTRLEN] = "?", b[INET6_ADDRSTRLEN] = "?", flags[9] = "",
+	     ifname[IF_NAMESIZE];
+	struct pkt_info pi;
+	size_t nf = 0;
+	const char *dev = "?";
+	bool v6;
+
+	for (size_t i = 0; i < c->r->env->topo->nodes[k->node].n_ifaces; i++)
+		if (c->r->env->topo->nodes[k->node].ifaces[i].ifindex == k->ifindex)
+			dev = c->r->env->topo->nodes[k->node].ifaces[i].name;
+	if (strcmp(dev, "?") == 0)
+		dev = snprintf(ifname, sizeof(ifname), "if%d", k->ifindex) > 0 ? ifname : "?";
+	fprintf(c->r->log, "      %s %s: ", k->outgoing ? "out" : "in", dev);
+	if (pkt_parse(k->data, k->len, &pi, NULL) < 0) {
+		fprintf(c->r->log, "(not parsed), %zu bytes\n", k->len);
+		return;
+	}
+	inet_ntop(pi.family, pi.src, a, sizeof(a));
+	inet_ntop(pi.family, pi.dst, b, sizeof(b));
+	v6 = pi.family == AF_INET6;
+	for (int i = 0; i < 8; i++)
+		if (pi.tcp_flags & (1u << i))
+			flags[nf++] = letters[i];
+	flags[nf] = '\0';
+	if (pi.has_ports)
+		fprintf(c->r->log, "%s %s%s%s:%u > %s%s%s:%u%s%s%s",
+			pi.proto == IPPROTO_TCP ? "tcp" : "udp", v6 ? "[" : "", a, v6 ? "]" : "",
+			pi.sport, v6 ? "[" : "", b, v6 ? "]" : "", pi.dport,
+			pi.proto == IPPROTO_TCP ? " [" : "", pi.proto == IPPROTO_TCP ? flags : "",
+			pi.proto == IPPROTO_TCP ? "]" : "");
+	else if (pi.is_icmp)
+		fprintf(c->r->log, "icmp %s > %s type %u code %u", a, b, pi.icmp_type,
+			pi.icmp_code);
+	else
+		fprintf(c->r->log, "proto %u %s > %s", pi.proto, a, b);
+	fprintf(c->r->log, ", %zu bytes\n", k->len);
+}
+
+/* After a failed capture check: what was captured there (and passed the filter). */
+static void list_captured(struct check_ctx *c, const struct fw_capture_expect *ce, size_t node,
+			  int ifindex, struct bpf_program *prog)
+{
+	size_t shown = 0, n = 0;
+
+	for (size_t i = 0; i < c->r->n_caps; i++) {
+		const struct fw_captured *k = &c->r->caps[i];
+		struct pcap_pkthdr h = { .caplen = (bpf_u_int32)k->len,
+					 .len = (bpf_u_int32)k->len };
+
+		if (k->node != node || (ifindex && k->ifindex != ifindex) ||
+		    (ce->filter && !pcap_offline_filter(prog, &h, k->data)))
+			continue;
+		if (!n++)
+			fprintf(c->r->log, "    captured:\n");
+		if (shown++ < CAPTURE_LINES_MAX)
+			capture_line(c, k);
+	}
+	if (!n)
+		fprintf(c->r->log, "    captured: nothing\n");
+	else if (shown > CAPTURE_LINES_MAX)
+		fprintf(c->r->log, "      (%zu more)\n", shown - CAPTURE_LINES_MAX);
+}
+
 static void check_capture(struct check_ctx *c, const struct fw_capture_expect *ce)
 {
 	struct fw_node *n = fw_topo_node(c->r->env->topo, ce->node);
 	struct bpf_program prog = { 0 };
 	char why[PCAP_ERRBUF_SIZE];
 	int ifindex = 0;
+	size_t node;
+	bool ok = false;
 	long got;
 
 	if (!n) {
@@ -267,17 +349,22 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 		     ce->filter, why);
 		return;
 	}
-	got = count_captured(c, ce, (size_t)(n - c->r->env->topo->nodes), ifindex, &prog);
-	pcap_freecode(&prog);
+	node = (size_t)(n - c->r->env->topo->nodes);
+	got = count_captured(c, ce, node, ifindex, &prog);
 	if (ce->count >= 0 && got != ce->count)
 		fail(c, "expected %ld packets captured at %s%s%s, got %ld", ce->count, ce->node,
 		     ce->iface ? ":" : "", ce->iface ? ce->iface : "", got);
-	if (ce->min >= 0 && got < ce->min)
+	else if (ce->min >= 0 && got < ce->min)
 		fail(c, "expected at least %ld packets captured at %s, got %ld", ce->min, ce->node,
 		     got);
-	if (ce->max >= 0 && got > ce->max)
+	else if (ce->max >= 0 && got > ce->max)
 		fail(c, "expected at most %ld packets captured at %s, got %ld", ce->max, ce->node,
 		     got);
+	else
+		ok = true;
+	if (!ok)
+		list_captured(c, ce, node, ifindex, &prog);
+	pcap_freecode(&prog);
 }
 
 static void check_conntrack(struct check_ctx *c, const struct fw_conntrack_expect *ce)

@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
@@ -114,6 +115,20 @@ static long route_event(struct fw_runner *r, const struct nftrace_event *ev)
 	return -1;
 }
 
+/*
+ * Linux 6.8 added the ct attributes to trace events: before it, no packet
+ * carries a state, and a missing one says nothing about conntrack's verdict.
+ */
+static bool kernel_traces_ct(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor >= 8);
+}
+
 static void redecide(struct fw_runner *r, struct fw_track *t)
 {
 	size_t n = t->n_evs;
@@ -127,6 +142,8 @@ static void redecide(struct fw_runner *r, struct fw_track *t)
 	if (fw_decide(t->evs, n, &r->env->listing, &t->dec) < 0)
 		return;
 	t->decided = t->dec.verdict != FW_VERDICT_UNSET;
+	if (t->dec.ct_derived && !kernel_traces_ct())
+		t->dec.has_ct_state = t->dec.ct_derived = false;
 	/* a flow's state is its latest packet's (established once the handshake is done) */
 	for (size_t i = n; t->is_flow && i < t->n_evs; i++)
 		if (t->evs[i].has_ct_state && strcmp(t->evs[i].table, FW_TRACE_TABLE) != 0) {

@@ -4,7 +4,7 @@
  *
  * DOC: build steps (on a thread of its own, via netns_call())
  * 1. one namespace per node (netns_new(): fd, rtnetlink socket, sysctls:
- *    no DAD, forwarding on the router)
+ *    no DAD, no ICMP rate limit, forwarding on the router)
  * 2. one veth per link, created on the first node's socket with both ends
  *    placed and given ifindexes of our choosing (lo is 1, eth0 2, eth1 3)
  * 3. per node, one batch: lo and its ends up, addresses (no DAD), default routes
@@ -24,6 +24,7 @@
 #include <linux/rtnetlink.h>
 
 #include "nl/rtnl.h"
+#include "nl/sysctl.h"
 
 struct node_def {
 	const char *name;
@@ -78,14 +79,29 @@ struct fw_topo *fw_topo_free(struct fw_topo *t)
 	return NULL;
 }
 
+/*
+ * The kernel rate-limits the ICMP errors it sends, per peer (icmp_ratelimit,
+ * ipv6 icmp/ratelimit: about six rejects in a row to one address, then
+ * silence) and per namespace (icmp_msgs_per_sec/burst: 50 at once). A reject
+ * test asserts the error, so no test namespace may swallow one: a reply that
+ * depends on how many tests ran before is not a result. All four are per
+ * network namespace (writable rootless in our own user namespace).
+ */
+static const struct sysctl_kv node_sysctls[] = {
+	{ "net/ipv4/icmp_ratelimit", "0" },
+	{ "net/ipv6/icmp/ratelimit", "0" },
+	{ "net/ipv4/icmp_msgs_per_sec", "1000000" },
+	{ "net/ipv4/icmp_msgs_burst", "1000000" },
+	{ "net/ipv6/conf/all/accept_dad", "0" },
+	{ "net/ipv6/conf/default/accept_dad", "0" },
+	/* forwarding last: only routers take it */
+	{ "net/ipv6/conf/all/forwarding", "1" },
+	{ "net/ipv4/ip_forward", "1" },
+};
+#define N_ICMP_SYSCTLS 4 /* the first ones: all that lab nodes take (their builder did the rest) */
+
 static int make_node(struct topo_build *b, size_t i, nslab_error *err)
 {
-	static const struct sysctl_kv base[] = {
-		{ "net/ipv6/conf/all/accept_dad", "0" },
-		{ "net/ipv6/conf/default/accept_dad", "0" },
-		{ "net/ipv6/conf/all/forwarding", "1" },
-		{ "net/ipv4/ip_forward", "1" },
-	};
 	const struct node_def *d = &b->defs[i];
 	struct fw_node *n = &b->t->nodes[i];
 	int r;
@@ -103,7 +119,8 @@ static int make_node(struct topo_build *b, size_t i, nslab_error *err)
 		if (r < 0)
 			return r;
 	}
-	r = netns_new(b->home_fd, base, d->forward ? 4 : 2, NULL, NULL, &n->ns, err);
+	r = netns_new(b->home_fd, node_sysctls, ARRAY_SIZE(node_sysctls) - (d->forward ? 0 : 2),
+		      NULL, NULL, &n->ns, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "node '%s'", d->name);
 	b->t->n = i + 1;
@@ -305,10 +322,17 @@ struct lab_ifindex {
 	struct fw_node *node;
 };
 
+/* Inside a lab node: its interfaces' indexes, and no ICMP rate limit (as make_node()). */
 static int lab_ifindex_fn(void *data, nslab_error *err)
 {
 	struct fw_node *n = ((struct lab_ifindex *)data)->node;
 
+	for (size_t k = 0; k < N_ICMP_SYSCTLS; k++) {
+		int r = sysctl_write_in_ns(node_sysctls[k].key, node_sysctls[k].value, err);
+
+		if (r < 0)
+			return nslab_err_prefix(err, r, "node '%s'", n->name);
+	}
 	for (size_t k = 0; k < n->n_ifaces; k++) {
 		n->ifaces[k].ifindex = (int)if_nametoindex(n->ifaces[k].name);
 		if (!n->ifaces[k].ifindex)

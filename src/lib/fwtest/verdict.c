@@ -8,6 +8,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
 /*
@@ -221,6 +222,65 @@ static void take_final(struct fw_decision *d, const struct nftrace_event *ev)
 	}
 }
 
+/* Whether a rule's text has a ct expression ("ct state ...", "ct mark ..."), comment aside. */
+static bool has_ct_expr(const char *text)
+{
+	const char *c = text ? strstr(text, "comment \"") : NULL;
+
+	for (const char *p = text; p && (p = strstr(p, "ct ")) && (!c || p < c); p++)
+		if (p == text || p[-1] == ' ' || p[-1] == '{' || p[-1] == '(')
+			return true;
+	return false;
+}
+
+/* Whether the ruleset makes the kernel track connections: a ct expression or a NAT chain. */
+static bool uses_conntrack(const struct nftbl_listing *l)
+{
+	for (size_t i = 0; l && i < l->n_chains; i++)
+		if (strcmp(l->chains[i].type, "nat") == 0)
+			return true;
+	for (size_t i = 0; l && i < l->n; i++)
+		if (has_ct_expr(l->rules[i].text))
+			return true;
+	return false;
+}
+
+/*
+ * Whether the packet had passed conntrack (prerouting/output, priority -200)
+ * at this event: input, forward and postrouting chains all come after it, and
+ * a rule with a ct expression that matched saw what conntrack left (nothing:
+ * invalid, for nft too).
+ */
+static bool is_past_ct(const struct nftrace_event *ev, const struct nftbl_listing *l)
+{
+	const struct nftbl_chain *c;
+	const struct nftbl_rule *r;
+
+	if (is_end_chain(ev))
+		return true;
+	if (is_trace_table(ev))
+		return false;
+	c = l ? nftbl_listing_chain(l, fw_family_name(ev->family), ev->table, ev->chain) : NULL;
+	if (c && (strcmp(c->hook, "input") == 0 || strcmp(c->hook, "forward") == 0 ||
+		  strcmp(c->hook, "postrouting") == 0))
+		return true;
+	r = ev->type == NFT_TRACETYPE_RULE && ev->has_rule && l
+		    ? nftbl_listing_find(l, fw_family_name(ev->family), ev->table, ev->chain,
+					 ev->rule_handle)
+		    : NULL;
+	return r && has_ct_expr(r->text);
+}
+
+/* No ct attributes, yet conntrack saw the packet: it found it invalid. */
+static void derive_ct_state(struct fw_decision *d)
+{
+	if (d->has_ct_state || !d->ct_used || !d->past_ct)
+		return;
+	d->has_ct_state = true;
+	d->ct_derived = true;
+	d->ct_state = NF_CT_STATE_INVALID_BIT;
+}
+
 int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_listing *l,
 	      struct fw_decision *ret)
 {
@@ -229,6 +289,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 	char hbuf[48];
 
 	d.n_events = n;
+	d.ct_used = uses_conntrack(l);
 	for (size_t i = 0; i < n; i++) {
 		const struct nftrace_event *ev = &evs[i];
 		enum nftrace_verdict v;
@@ -237,6 +298,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 			d.has_ct_state = true;
 			d.ct_state = ev->ct_state;
 		}
+		d.past_ct = d.past_ct || is_past_ct(ev, l);
 		if (ev->oif)
 			oif = ev->oif; /* only the first event of a chain carries the interfaces */
 		if (is_end_chain(ev) && !to_itself(ev, oif)) {
@@ -272,6 +334,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 	}
 	if (d.delivered)
 		d.verdict = FW_VERDICT_ACCEPT;
+	derive_ct_state(&d);
 	*ret = d;
 	return 0;
 }

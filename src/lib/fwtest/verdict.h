@@ -37,6 +37,16 @@ struct fw_decision {
 	char *comment;	 /* its comment, or NULL (malloc'd) */
 	bool has_ct_state;
 	uint32_t ct_state;
+	/*
+	 * The kernel sends no ct attributes for a packet conntrack found invalid
+	 * (nf_ct_get() gives no entry): invalid is derived (ct_derived) when the
+	 * ruleset uses conntrack (ct_used: a ct expression or a NAT chain) and the
+	 * trace shows the packet past conntrack (past_ct: an event in an input,
+	 * forward or postrouting chain, or a rule with a ct expression matched).
+	 */
+	bool ct_used;
+	bool past_ct;
+	bool ct_derived;
 	bool has_final;	       /* headers seen at the end chain (after NAT) */
 	struct pkt_info final; /* payload pointers are not valid */
 	size_t n_events;
