@@ -36,10 +36,64 @@ has() {
 	fi
 }
 
-for s in basic ipv6 output gateway lab nse-simple nse-runner; do
+for s in basic ipv6 output gateway lab nse-simple nse-runner nse-semantics; do
 	run_suite "$s" 0 "$EX/$s.yaml"
 	has "$s" '^[0-9]+ passed, 0 failed, 0 inconclusive, 0 errors$'
 done
+# NSE's JSON twins (escapes, tabs) read and pass as their YAML does.
+for s in nse-simple nse-runner nse-semantics; do
+	run_suite "$s-json" 0 "$EX/$s.json"
+	has "$s-json" '^[0-9]+ passed, 0 failed, 0 inconclusive, 0 errors$'
+done
+
+# NSE's semantics in its format: a dropped packet without expected_verdict
+# fails (it expects ACCEPT), DROP passes for a reject but not for an accept;
+# the YAML and its JSON twin give the same results.
+cat >"$TMP/nse-fail.yaml" <<'YAML'
+tests:
+  - name: NSE's failures
+    rules: "table ip f {\n  chain i {\n    type filter hook input priority 0;\n    tcp dport 23 reject\n    tcp dport 80 drop\n  }\n}\n"
+    packets:
+      - {protocol: tcp, dst_port: 23, expected_verdict: DROP}
+      - {protocol: tcp, dst_port: 22, expected_verdict: DROP}
+      - {protocol: tcp}
+YAML
+cat >"$TMP/nse-fail.json" <<'JSON'
+{"tests": [
+	{"name": "NSE's failures",
+	 "rules": "table ip f {\n  chain i {\n    type filter hook input priority 0;\n    tcp dport 23 reject\n    tcp dport 80 drop\n  }\n}\n",
+	 "packets": [
+		{"protocol": "tcp", "dst_port": 23, "expected_verdict": "DROP"},
+		{"protocol": "tcp", "dst_port": 22, "expected_verdict": "DROP"},
+		{"protocol": "tcp"}
+	 ]}
+]}
+JSON
+for f in yaml json; do
+	run_suite "nse-fail-$f" 1 "$TMP/nse-fail.$f" --format json
+	if $PY - "$TMP/nse-fail-$f.out" <<'PY'; then ok "nse-fail-$f: reject, accept, drop; fails"; else bad "nse-fail-$f: report"; fi
+import json, sys
+t = json.load(open(sys.argv[1]))["tests"][0]
+assert t["status"] == "fail", t
+assert [p["verdict"] for p in t["packets"]] == ["reject", "accept", "drop"], t
+assert all(p["packet"].startswith("tcp 10.0.0.1:12345 > ") and p["packet"].endswith(" []")
+           for p in t["packets"]), t
+PY
+	"$NSLAB" test "$TMP/nse-fail.$f" >"$TMP/nse-fail-$f.txt" 2>&1
+	sed -E -i 's/[0-9.]+ ms/T/g; s/nse-fail\.(yaml|json)/F/g' "$TMP/nse-fail-$f.txt"
+done
+if grep -q 'expected verdict drop (or reject), got accept' "$TMP/nse-fail-yaml.txt" &&
+	grep -q 'expected verdict accept, got drop' "$TMP/nse-fail-yaml.txt" &&
+	! grep -q 'packet 1' "$TMP/nse-fail-yaml.txt"; then
+	ok "nse-fail: DROP passes for a reject, not for an accept; no verdict means ACCEPT"
+else
+	bad "nse-fail: NSE's verdicts"
+	sed 's/^/  | /' "$TMP/nse-fail-yaml.txt" >&2
+fi
+if cmp -s "$TMP/nse-fail-yaml.txt" "$TMP/nse-fail-json.txt"; then ok "nse-fail: YAML and JSON agree"; else
+	bad "nse-fail: YAML and JSON differ"
+	diff "$TMP/nse-fail-yaml.txt" "$TMP/nse-fail-json.txt" | sed 's/^/  | /' >&2
+fi
 has basic '^PASS +snmp is rejected'
 has gateway '^PASS +web goes out masqueraded'
 

@@ -311,8 +311,9 @@ static const struct error_case errors[] = {
 	{ "lab: abcdefghijklmnopqrstuvwxyz0123456\n",
 	  "t.yaml:1:6: bad lab name 'abcdefghijklmnopqrstuvwxyz0123456': use a-z, 0-9 and '-', "
 	  "start with a letter, at most 32 characters" },
-	{ "lab: \"a\\0b\"\n", "t.yaml:1:6: escape sequences are not supported" },
-	{ "lab: 'it''s'\n", "t.yaml:1:6: escape sequences are not supported" },
+	{ "lab: \"a\\0b\"\n", "t.yaml:1:6: lab: unexpected NUL character" },
+	{ "lab: 'it''s'\n", "t.yaml:1:6: bad lab name 'it's': use a-z, 0-9 and '-', start with a "
+			    "letter, at most 32 characters" },
 	{ "lab: a\n  b\n", "t.yaml:1:6: multi-line values are not supported" },
 	{ "lab: |\n  a\n", "t.yaml:1:1: block scalars ('|', '>') are not supported" },
 	{ "routers:\n  caf\xc3\xa9: {}\n", "t.yaml:2:3: bad router name 'caf?"

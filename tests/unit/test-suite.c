@@ -264,6 +264,187 @@ static void test_nse_documented_format(void **state)
 	assert_loc(t->expect.loc, 12, 5);
 }
 
+/* NSE's runner format with NSE's semantics: defaults, ACCEPT, DROP that passes for a reject. */
+static const char nse_runner_yaml[] =
+	"tests:\n"
+	"  - name: defaults\n"
+	"    topology: simple\n"
+	"    rules: \"table ip f { chain i { type filter hook input priority 0; } }\"\n"
+	"    packets:\n"
+	"      - {protocol: tcp, dst_ip: 10.0.0.2, expected_verdict: DROP}\n"
+	"      - {protocol: udp, tcp_flags: [], dst_port: 53}\n"
+	"      - {protocol: icmp, src_ip: 'fd00::1', dst_ip: 'fd00::2', expected_verdict: REJECT}\n"
+	"      - {protocol: tcp, tcp_flags: [S, A], src_port: 1000, expected_verdict: accept}\n";
+
+/* The same suite as NSE's JSON: tabs, no blank after ':', escapes. */
+static const char nse_runner_json[] =
+	"{\n"
+	"\t\"tests\": [\n"
+	"\t\t{\n"
+	"\t\t\t\"name\": \"defaults\",\n"
+	"\t\t\t\"topology\":\"simple\",\n"
+	"\t\t\t\"rules\": \"table ip f { chain i { type filter hook input priority 0; } }\",\n"
+	"\t\t\t\"packets\": [\n"
+	"\t\t\t\t{\"protocol\": \"tcp\", \"dst_ip\": \"10.0.0.2\", \"expected_verdict\": "
+	"\"DROP\"},\n"
+	"\t\t\t\t{\"protocol\": \"udp\", \"tcp_flags\": [], \"dst_port\": 53},\n"
+	"\t\t\t\t{\"protocol\": \"icmp\", \"src_ip\": \"fd00::1\", \"dst_ip\": \"fd00::2\", "
+	"\"expected_verdict\": \"REJECT\"},\n"
+	"\t\t\t\t{\"protocol\": \"tcp\", \"tcp_flags\": [\"S\", \"A\"], \"src_port\": 1000, "
+	"\"expected_verdict\": \"accept\"}\n"
+	"\t\t\t]\n"
+	"\t\t}\n"
+	"\t]\n"
+	"}\n";
+
+static void check_nse_runner(const struct fw_suite *s)
+{
+	const struct fw_test *t = &s->tests[0];
+	const struct fw_packet *p = t->packets;
+
+	assert_true(s->nse);
+	assert_int_equal(s->n_tests, 1);
+	assert_int_equal(t->n_packets, 4);
+	/* TCP without tcp_flags: no flags at all (not a SYN), ports 12345 -> 80 */
+	assert_int_equal(p[0].proto, IPPROTO_TCP);
+	assert_int_equal(p[0].tcp_flags, 0);
+	assert_int_equal(p[0].sport, 12345);
+	assert_int_equal(p[0].dport, 80);
+	assert_true(p[0].has_expect);
+	assert_int_equal(p[0].expect.verdict, FW_VERDICT_DROP);
+	assert_true(p[0].expect.drop_or_reject);
+	/* no expected_verdict: ACCEPT; tcp_flags: [] on UDP ignored */
+	assert_int_equal(p[1].proto, IPPROTO_UDP);
+	assert_int_equal(p[1].tcp_flags, -1);
+	assert_int_equal(p[1].sport, 12345);
+	assert_int_equal(p[1].dport, 53);
+	assert_true(p[1].has_expect);
+	assert_int_equal(p[1].expect.verdict, FW_VERDICT_ACCEPT);
+	assert_false(p[1].expect.drop_or_reject);
+	assert_loc(p[1].expect.loc, p[1].loc.line, p[1].loc.col);
+	/* icmp to IPv6 addresses: an ICMPv6 echo request; REJECT stays strict */
+	assert_int_equal(p[2].proto, IPPROTO_ICMPV6);
+	assert_int_equal(p[2].icmp_type, -1);
+	assert_int_equal(p[2].sport, -1);
+	assert_int_equal(p[2].expect.verdict, FW_VERDICT_REJECT);
+	assert_false(p[2].expect.drop_or_reject);
+	assert_int_equal(p[3].tcp_flags, FW_TCP_SYN | FW_TCP_ACK);
+	assert_int_equal(p[3].sport, 1000);
+	assert_int_equal(p[3].dport, 80);
+	assert_int_equal(p[3].expect.verdict, FW_VERDICT_ACCEPT);
+}
+
+static void test_nse_semantics(void **state)
+{
+	_cleanup_(fw_suite_freep) struct fw_suite *y = parse_ok(nse_runner_yaml);
+	_cleanup_(fw_suite_freep) struct fw_suite *j = parse_ok(nse_runner_json);
+
+	(void)state;
+	check_nse_runner(y);
+	check_nse_runner(j);
+	assert_string_equal(y->tests[0].rules, j->tests[0].rules);
+}
+
+/* NSE's documented format: the test's expect: is its last packet's, the others expect ACCEPT. */
+static void test_nse_documented_defaults(void **state)
+{
+	_cleanup_(fw_suite_freep) struct fw_suite *s =
+		parse_ok("- name: t\n"
+			 "  rules: ''\n"
+			 "  packets:\n"
+			 "    - {protocol: tcp, tcp_flags: [S]}\n"
+			 "    - {protocol: tcp, expect: {verdict: drop}}\n"
+			 "    - {protocol: tcp, dst_port: 23}\n"
+			 "  expect: {verdict: DROP}\n"
+			 "- name: u\n"
+			 "  rules: ''\n"
+			 "  packets: [{protocol: udp}]\n");
+	const struct fw_test *t = &s->tests[0];
+
+	(void)state;
+	assert_true(s->nse);
+	assert_true(t->packets[0].has_expect);
+	assert_int_equal(t->packets[0].expect.verdict, FW_VERDICT_ACCEPT);
+	assert_int_equal(t->packets[0].tcp_flags, FW_TCP_SYN);
+	/* a packet's own expect: is nslab's: its drop is strict */
+	assert_int_equal(t->packets[1].expect.verdict, FW_VERDICT_DROP);
+	assert_false(t->packets[1].expect.drop_or_reject);
+	assert_int_equal(t->packets[1].tcp_flags, 0);
+	assert_false(t->packets[2].has_expect);
+	assert_int_equal(t->expect.verdict, FW_VERDICT_DROP);
+	assert_true(t->expect.drop_or_reject);
+	/* no expectation at all: the (last) packet expects ACCEPT */
+	t = &s->tests[1];
+	assert_false(t->packets[0].has_expect);
+	assert_int_equal(t->expect.verdict, FW_VERDICT_ACCEPT);
+}
+
+/* nslab's format keeps its own defaults, even with NSE's spellings and expected_verdict. */
+static void test_nslab_semantics(void **state)
+{
+	_cleanup_(fw_suite_freep) struct fw_suite *s =
+		parse_ok("rules: ''\n"
+			 "tests:\n"
+			 "- name: t\n"
+			 "  packets:\n"
+			 "    - {protocol: tcp, dst_port: 22, expected_verdict: drop}\n"
+			 "    - {protocol: udp, dst_port: 53}\n"
+			 "    - {dport: 1}\n");
+	const struct fw_packet *p = s->tests[0].packets;
+	const char *text =
+		"rules: ''\ntests:\n- name: t\n"
+		"  packets: [{protocol: icmp, dst_ip: 'fd00::2', expected_verdict: drop}]\n";
+	struct fw_suite *bad = SENTINEL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_false(s->nse);
+	assert_int_equal(p[0].tcp_flags, -1); /* a SYN, by the runner */
+	assert_int_equal(p[0].sport, -1);
+	assert_int_equal(p[0].expect.verdict, FW_VERDICT_DROP);
+	assert_false(p[0].expect.drop_or_reject);
+	assert_false(p[1].has_expect);
+	assert_false(p[2].has_expect);
+	assert_int_equal(s->tests[0].expect.verdict, FW_VERDICT_UNSET);
+	assert_int_equal(fw_suite_parse_string(text, strlen(text), "t.yaml", false, &bad, &err),
+			 -EINVAL);
+	assert_string_equal(err.msg, "t.yaml:4:24: proto icmp with an IPv6 address (use icmpv6)");
+}
+
+/* Quoted scalars: '' and escapes decoded; rules with escaped line breaks point at the string. */
+static void test_quoted_scalars(void **state)
+{
+	static const char text[] =
+		"a: 'it''s '''''\n"
+		"b: \"\\t\\\"x\\\\y\\/\\u00e9\\x41\\U0001F600\\uD83D\\uDE00\\L\"\n"
+		"c: \"\"\n"
+		"d: ''\n";
+	_cleanup_(ynode_freep) struct ynode *root = NULL;
+	_cleanup_(fw_suite_freep) struct fw_suite *s = NULL;
+	nslab_error err = { 0 };
+	struct yctx c = { .file = "f.yaml", .err = &err };
+
+	(void)state;
+	assert_int_equal(yaml_read(&c, text, strlen(text), 0, &root), 0);
+	assert_int_equal(root->n, 8);
+	assert_string_equal(root->kids[1]->text, "it's ''");
+	assert_int_equal(root->kids[1]->len, 7);
+	assert_string_equal(root->kids[3]->text, "\t\"x\\y/\xc3\xa9"
+						 "A\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xe2\x80\xa8");
+	assert_int_equal(root->kids[3]->len, 20);
+	assert_string_equal(root->kids[5]->text, "");
+	assert_false(root->kids[5]->plain);
+	assert_string_equal(root->kids[7]->text, "");
+
+	s = parse_ok("rules: \"table ip f {\\n\\tchain c {\\n\\t}\\n}\\n\"\n"
+		     "tests: [{name: \"it's \\\"t\\\"\", packets: [{}]}]\n");
+	assert_string_equal(s->rules, "table ip f {\n\tchain c {\n\t}\n}\n");
+	assert_string_equal(s->tests[0].name, "it's \"t\"");
+	/* nft's 3:2 is somewhere in the string: the string's place */
+	assert_loc(fw_rules_loc(s->rules_loc, 3, 2), 1, 9);
+	assert_loc(fw_rules_loc(s->rules_loc, 1, 1), 1, 9);
+}
+
 static void test_packet_fields(void **state)
 {
 	_cleanup_(fw_suite_freep) struct fw_suite *s = parse_ok(
@@ -1196,7 +1377,14 @@ static const struct error_case errors[] = {
 	{ R "tests: &a [{name: t, packets: [{}]}]\nx: *a\n",
 	  "t.yaml:3:4: aliases are not supported" },
 	{ R "---\n" T "---\n" T, "t.yaml:2:1: expected a single YAML document" },
-	{ "rules: \"a\\nb\"\n" T, "t.yaml:1:8: escape sequences are not supported" },
+	/* libfyaml refuses bad escapes first (quoted_text() would too) */
+	{ "rules: \"a\\uD800b\"\n" T, "t.yaml:1:10: double-quoted scalar has invalid UTF8 escape" },
+	{ R "tests: [{name: \"a\\0b\", packets: [{}]}]\n",
+	  "t.yaml:2:16: name: unexpected NUL character" },
+	{ R "tests: [{name: !x t, packets: [{}]}]\n", "t.yaml:2:16: tags ('!') are not supported" },
+	/* NSE's formats: flags that mean something on UDP are still refused */
+	{ "- {name: t, rules: '', packets: [{protocol: udp, tcp_flags: [S]}]}\n",
+	  "t.yaml:1:50: tcp_flags: only for proto tcp, not udp" },
 	{ "rules: a\n  b\n" T, "t.yaml:1:8: multi-line values are not supported" },
 	{ "rules: \xff\n" T, "t.yaml:1:8: invalid UTF-8" },
 	{ "%YAML 1.2\n---\n" R T, "t.yaml:1:1: directives ('%') are not supported" },
@@ -1401,6 +1589,10 @@ int main(void)
 		cmocka_unit_test(test_issue_example),
 		cmocka_unit_test(test_nse_runner_format),
 		cmocka_unit_test(test_nse_documented_format),
+		cmocka_unit_test(test_nse_semantics),
+		cmocka_unit_test(test_nse_documented_defaults),
+		cmocka_unit_test(test_nslab_semantics),
+		cmocka_unit_test(test_quoted_scalars),
 		cmocka_unit_test(test_packet_fields),
 		cmocka_unit_test(test_flags_need_tcp),
 		cmocka_unit_test(test_expect_fields),

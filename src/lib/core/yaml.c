@@ -6,8 +6,9 @@
  * "FILE:LINE:COL: message". libfyaml's own diagnostics are collected, never
  * printed.
  *
- * Scalar text is taken from libfyaml only for single-line plain and quoted
- * scalars without escapes, which it hands back as a slice of the input. Its
+ * Scalar text is taken from libfyaml only for single-line plain scalars,
+ * which it hands back as a slice of the input; one-line quoted scalars are
+ * decoded here ('' and escapes), from the input between the quotes. Its
  * text assembly for scalars of many pieces leaks (pantoniou/libfyaml#337)
  * and miscounts some (#397, #398), so literal block scalars are copied from
  * the input here, between the token's marks, with the block indentation and
@@ -330,17 +331,15 @@ static int read_literal(struct yreader *rd, struct fy_token *tok, struct ynode *
 
 /*
  * Values are names, prefixes, numbers or (with YAML_LITERAL_BLOCKS) literal
- * text: refuse folded scalars, multi-line flow values and escape sequences.
- * Besides stopping nonsense early, this keeps libfyaml 0.7 off its text
- * assembly for scalars of many pieces, which leaks (pantoniou/libfyaml#337)
- * and miscounts long runs of ''.
+ * text: refuse folded scalars and multi-line flow values. Besides stopping
+ * nonsense early, this keeps libfyaml 0.7 off its text assembly for scalars
+ * of many pieces, which leaks (pantoniou/libfyaml#337) and miscounts long
+ * runs of '' (quoted scalars are decoded by quoted_text() instead).
  */
 static int check_scalar_source(struct yreader *rd, struct fy_token *tok, enum fy_scalar_style style,
 			       struct yaml_loc loc, struct yaml_loc prev)
 {
 	const struct fy_mark *s = fy_token_start_mark(tok), *e = fy_token_end_mark(tok);
-	const char *raw;
-	size_t len;
 
 	/* a block scalar's mark is on its first content line: point at its key instead */
 	if (style == FYSS_FOLDED && (rd->flags & YAML_LITERAL_BLOCKS))
@@ -353,11 +352,149 @@ static int check_scalar_source(struct yreader *rd, struct fy_token *tok, enum fy
 		return 0;
 	if (s->line != e->line || s->input_pos > e->input_pos || e->input_pos > rd->len)
 		return yaml_error(rd->c, loc, "multi-line values are not supported");
-	raw = rd->text + s->input_pos;
-	len = e->input_pos - s->input_pos;
-	if ((style == FYSS_DOUBLE_QUOTED && memchr(raw, '\\', len)) ||
-	    (style == FYSS_SINGLE_QUOTED && memchr(raw, '\'', len)))
-		return yaml_error(rd->c, loc, "escape sequences are not supported");
+	return 0;
+}
+
+/* Quoted scalars, decoded from the input */
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* n hex digits at p into *ret. Return: false if any is not one. */
+static bool hex_digits(const char *p, size_t avail, size_t n, uint32_t *ret)
+{
+	uint32_t v = 0;
+
+	if (avail < n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int d = hex_value(p[i]);
+
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint32_t)d;
+	}
+	*ret = v;
+	return true;
+}
+
+/* Code point cp as UTF-8 at out. Return: bytes written (1..4). */
+static size_t utf8_put(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * escape_value() - The code point of the escape sequence after a '\' at p
+ * YAML 1.2's escapes (a superset of JSON's); a JSON surrogate pair
+ * (\uD83D\uDE00) is one code point, as JSON readers (NSE's json.load) take it.
+ * Return: the characters it takes after the '\\', or 0 if it is not one.
+ */
+static size_t escape_value(const char *p, size_t avail, uint32_t *ret)
+{
+	static const char simple[] = "0abt\tnvfre \"/\\N_LP";
+	static const uint32_t values[] = { 0,  7,   8,	 9,   9,    10,	  11,	12,	13,
+					   27, ' ', '"', '/', '\\', 0x85, 0xa0, 0x2028, 0x2029 };
+	const char *at = avail ? memchr(simple, p[0], sizeof(simple) - 1) : NULL;
+	uint32_t lo;
+	size_t n;
+
+	if (at) {
+		*ret = values[at - simple];
+		return 1;
+	}
+	n = !avail ? 0 : p[0] == 'x' ? 2 : p[0] == 'u' ? 4 : p[0] == 'U' ? 8 : 0;
+	if (!n || !hex_digits(p + 1, avail - 1, n, ret))
+		return 0;
+	if (n == 4 && *ret >= 0xd800 && *ret < 0xdc00 && avail >= 11 && p[5] == '\\' &&
+	    p[6] == 'u' && hex_digits(p + 7, avail - 7, 4, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+		*ret = 0x10000 + ((*ret - 0xd800) << 10) + (lo - 0xdc00);
+		return 11;
+	}
+	if ((*ret >= 0xd800 && *ret < 0xe000) || *ret > 0x10ffff)
+		return 0;
+	return n + 1;
+}
+
+/* Columns (characters, not bytes) from p to q, for messages. */
+static unsigned columns(const char *p, const char *q)
+{
+	unsigned n = 0;
+
+	for (; p < q; p++)
+		n += ((unsigned char)*p & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * quoted_text() - A one-line quoted scalar's text from its source between the quotes
+ * '' in a single-quoted scalar is one '; in a double-quoted one, escapes
+ * are decoded (escape_value()). A NUL ("\0") is kept, and refused where a
+ * string is read (y_text()). The text is at most twice the source (\L is
+ * 3 bytes of UTF-8).
+ */
+static int quoted_text(struct yreader *rd, const char *raw, size_t len, bool dq, struct ynode *n)
+{
+	char *out = malloc(2 * len + 1);
+	size_t o = 0;
+
+	if (!out)
+		return nslab_err_set(rd->c->err, ENOMEM, "read YAML scalar");
+	n->text = out;
+	for (size_t i = 0; i < len; i++) {
+		uint32_t cp;
+		size_t k;
+
+		if (!dq && raw[i] == '\'' && i + 1 < len && raw[i + 1] == '\'') {
+			out[o++] = raw[i++];
+			continue;
+		}
+		if (!dq || raw[i] != '\\') {
+			out[o++] = raw[i];
+			continue;
+		}
+		k = escape_value(raw + i + 1, len - i - 1, &cp);
+		if (!k)
+			return yaml_error(
+				rd->c,
+				(struct yaml_loc){ n->loc.line,
+						   n->loc.col + 1 + columns(raw, raw + i) },
+				"bad escape sequence '\\%c' (expected one of YAML's, like "
+				"\\n, \\t, \\\" or \\u00e9)",
+				i + 1 < len && raw[i + 1] > 0x20 && raw[i + 1] < 0x7f ? raw[i + 1]
+										      : '?');
+		o += utf8_put(cp, out + o);
+		i += k;
+	}
+	out[o] = '\0';
+	n->len = o;
 	return 0;
 }
 
@@ -379,6 +516,14 @@ static int read_scalar(struct yreader *rd, struct fy_event *ev, struct ynode *n,
 	r = check_scalar_source(rd, ev->scalar.value, style, n->loc, prev);
 	if (r < 0)
 		return r;
+	if (style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED) {
+		const struct fy_mark *s = fy_token_start_mark(ev->scalar.value),
+				     *e = fy_token_end_mark(ev->scalar.value);
+
+		if (s && e) /* one line, inside the input: checked above */
+			return quoted_text(rd, rd->text + s->input_pos, e->input_pos - s->input_pos,
+					   style == FYSS_DOUBLE_QUOTED, n);
+	}
 	text = fy_token_get_text(ev->scalar.value, &len);
 	n->text = malloc(len + 1);
 	if (!n->text)

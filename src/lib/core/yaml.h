@@ -56,9 +56,10 @@ struct yctx {
  * @flags:  YAML_* flags
  * @ret:    on success, the root, or NULL for an empty stream; free with ynode_free()
  * Refused with -EINVAL and the place: malformed YAML, invalid UTF-8, NUL bytes,
- * directives, aliases, several documents, escape sequences, multi-line flow
- * scalars, block scalars (literal ones allowed with YAML_LITERAL_BLOCKS,
- * folded ones never).
+ * directives, tags, aliases, several documents, multi-line flow scalars,
+ * block scalars (literal ones allowed with YAML_LITERAL_BLOCKS, folded ones
+ * never), bad escape sequences. Quoted scalars decode '' and YAML's escapes
+ * (JSON's included), so a JSON document reads as its YAML flow form.
  * Return: 0, -EINVAL or -ENOMEM.
  */
 int yaml_read(const struct yctx *c, const char *text, size_t len, unsigned flags,

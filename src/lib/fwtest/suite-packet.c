@@ -147,6 +147,64 @@ static int decode_packet_fields(struct sp *sp, const struct ynode **k, const str
 	return r;
 }
 
+/* NSE's ports when none is given (its scapy_injector's). */
+#define NSE_SPORT 12345
+#define NSE_DPORT 80
+
+void sp_nse_drop(struct fw_expect *e)
+{
+	e->drop_or_reject = e->verdict == FW_VERDICT_DROP;
+}
+
+/* Whether a tcp_flags value is empty: [] or "". */
+static bool is_no_flags(const struct ynode *v)
+{
+	return (v->type == Y_SEQ && v->n == 0) || (v->type == Y_SCALAR && !v->plain && !v->len);
+}
+
+/*
+ * NSE's packets as its injector builds them: TCP with the flags tcp_flags
+ * lists (none by default, not a SYN), ports 12345 -> 80 unless given, icmp
+ * to an IPv6 address an ICMPv6 echo request, tcp_flags: [] on UDP or ICMP
+ * ignored (NSE sends no flags there; other flags there are still refused).
+ */
+static void nse_packet(const struct ynode **k, const struct ynode **v, struct fw_packet *p)
+{
+	int fam = p->src.addr.family ? p->src.addr.family : p->dst.addr.family;
+
+	if (p->proto == IPPROTO_ICMP && fam == AF_INET6)
+		p->proto = IPPROTO_ICMPV6;
+	if (k[P_FLAGS] && p->proto != IPPROTO_TCP && is_no_flags(v[P_FLAGS])) {
+		k[P_FLAGS] = v[P_FLAGS] = NULL;
+		p->tcp_flags = -1;
+	}
+	if (p->proto == IPPROTO_TCP && p->tcp_flags < 0)
+		p->tcp_flags = 0;
+	if (p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) {
+		if (p->sport < 0)
+			p->sport = NSE_SPORT;
+		if (p->dport < 0)
+			p->dport = NSE_DPORT;
+	}
+}
+
+void sp_nse_default_verdicts(struct fw_test *t)
+{
+	for (size_t i = 0; i < t->n_packets; i++) {
+		struct fw_packet *p = &t->packets[i];
+		/* the test's expect: is its last packet's (when it has no flows) */
+		bool by_test = !p->has_expect && i + 1 == t->n_packets && !t->n_flows;
+		struct fw_expect *e = by_test ? &t->expect : &p->expect;
+
+		if (!by_test && !p->has_expect) {
+			p->has_expect = true;
+			p->expect.loc = p->loc;
+		}
+		if (e->verdict == FW_VERDICT_UNSET)
+			e->verdict = FW_VERDICT_ACCEPT;
+	}
+}
+
 int sp_decode_packet(struct sp *sp, const struct ynode *n, struct fw_packet *p)
 {
 	static const struct keys ks = { packet_names, packet_fields, 15 };
@@ -185,7 +243,11 @@ int sp_decode_packet(struct sp *sp, const struct ynode *n, struct fw_packet *p)
 			p->expect.loc = sp_loc(v[P_EXPECTED_VERDICT]);
 		p->expect.verdict = (enum fw_verdict)(FW_VERDICT_ACCEPT + verdict);
 		p->has_expect = true;
+		if (sp->s->nse)
+			sp_nse_drop(&p->expect);
 	}
+	if (r >= 0 && sp->s->nse)
+		nse_packet(k, v, p);
 	if (r >= 0)
 		r = check_packet_proto(sp, k, p);
 	if (r >= 0)

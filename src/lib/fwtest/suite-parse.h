@@ -89,4 +89,8 @@ int sp_decode_expect(struct sp *sp, const struct ynode *n, struct fw_expect *e,
 
 /* Packets and flows (suite-packet.c) */
 int sp_decode_packet(struct sp *sp, const struct ynode *n, struct fw_packet *p);
+/* NSE's formats: every packet of t is checked for a verdict, ACCEPT unless said otherwise. */
+void sp_nse_default_verdicts(struct fw_test *t);
+/* NSE's DROP (passes for a reject) in e, if it expects drop. */
+void sp_nse_drop(struct fw_expect *e);
 int sp_decode_flow(struct sp *sp, const struct ynode *n, struct fw_flow *f);

@@ -194,6 +194,7 @@ static int decode_rules(struct sp *sp, const struct ynode *v, char **ret, struct
 	/* a quoted scalar's place is its opening quote */
 	if (!v->plain && !v->block)
 		ret_loc->col++;
+	ret_loc->flat = !v->block && strchr(*ret, '\n');
 	return check_rules(sp, *ret, NULL, *ret_loc);
 }
 
@@ -335,6 +336,10 @@ static int decode_test(struct sp *sp, const struct ynode *n, struct fw_test *t)
 		return y_error(&sp->y, n, "test '%s' has no packets or flows", YAML_Q(t->name));
 	if (connect && !t->n_flows)
 		return y_error(&sp->y, connect, "connect: test '%s' has no flows", YAML_Q(t->name));
+	if (sp->s->nse) {
+		sp_nse_drop(&t->expect);
+		sp_nse_default_verdicts(t);
+	}
 	return 0;
 }
 
@@ -476,9 +481,43 @@ static int decode_suite_map(struct sp *sp, const struct ynode *root)
 	return r;
 }
 
+/* A mapping's value for key, or NULL. */
+static const struct ynode *map_get(const struct ynode *m, const char *key)
+{
+	for (size_t i = 0; m->type == Y_MAP && i + 1 < m->n; i += 2)
+		if (m->kids[i]->type == Y_SCALAR && strcmp(m->kids[i]->text, key) == 0)
+			return m->kids[i + 1];
+	return NULL;
+}
+
+/*
+ * is_nse_runner() - Whether a mapping is NSE's runner format
+ * Its only key is tests: (nse-runner reads nothing else) and a packet uses
+ * expected_verdict. Without one, nothing tells it from nslab's format, which
+ * it then gets (and the defaults of nslab's format are stricter).
+ */
+static bool is_nse_runner(const struct ynode *root)
+{
+	const struct ynode *tests = map_get(root, "tests");
+
+	if (root->n != 2 || !tests || tests->type != Y_SEQ)
+		return false;
+	for (size_t i = 0; i < tests->n; i++) {
+		const struct ynode *packets = map_get(tests->kids[i], "packets");
+
+		for (size_t j = 0; packets && packets->type == Y_SEQ && j < packets->n; j++)
+			if (map_get(packets->kids[j], "expected_verdict"))
+				return true;
+	}
+	return false;
+}
+
 static int decode_suite(struct sp *sp, const struct ynode *root)
 {
 	int r;
+
+	/* NSE's formats, read with NSE's semantics */
+	sp->s->nse = root && (root->type == Y_SEQ || (root->type == Y_MAP && is_nse_runner(root)));
 
 	if (!root || y_is_null(root))
 		return yaml_error(&sp->y, (struct yaml_loc){ 1, 1 },

@@ -9,6 +9,12 @@
  *    topology: simple|gateway and whose packets carry expected_verdict;
  *  - NSE's documented format: a top-level list of tests with rules, packets
  *    (protocol, src_ip, dst_ip, src_port, dst_port) and expect: {verdict: ACCEPT}.
+ * NSE's formats (a top-level list, or a mapping of only tests: whose packets
+ * use expected_verdict) get NSE's semantics (docs/nse.md): TCP packets carry
+ * no flags unless tcp_flags says, ports default to 12345 -> 80, icmp with
+ * IPv6 addresses is ICMPv6, tcp_flags: [] is ignored on other protocols,
+ * every packet is checked for a verdict (ACCEPT unless said otherwise), and
+ * NSE's DROP (expected_verdict, a test's expect: verdict) passes for a reject.
  * Every element keeps its 1-based line:col so the runner can report there.
  */
 #pragma once
@@ -23,6 +29,7 @@
 
 struct fw_loc {
 	unsigned line, col; /* 1-based; 0:0 when not from a file */
+	bool flat;	    /* rules_loc of a quoted string with escaped line breaks ("a\nb") */
 };
 
 enum fw_topology {
@@ -133,9 +140,10 @@ struct fw_conntrack_expect {
 /* Expectations; every field has an "unset" value and unset fields are not checked. */
 struct fw_expect {
 	enum fw_verdict verdict;
-	char *rule;    /* comment, text fragment of the rule, or "policy" */
-	char *chain;   /* chain name that gave the verdict */
-	int delivered; /* -1 unset, 0 or 1 */
+	bool drop_or_reject; /* NSE's DROP: verdict drop passes for a reject too */
+	char *rule;	     /* comment, text fragment of the rule, or "policy" */
+	char *chain;	     /* chain name that gave the verdict */
+	int delivered;	     /* -1 unset, 0 or 1 */
 	enum fw_reply reply;
 	unsigned ct_state; /* FW_CT_* bits, 0 unset (one bit: the packet's state must be it) */
 	struct fw_nat_expect nat;
@@ -191,6 +199,7 @@ struct fw_test {
 
 struct fw_suite {
 	char *path; /* file name, for messages */
+	bool nse;   /* written in one of NSE's formats: NSE's semantics (see below) */
 	enum fw_topology topology;
 	char *lab_file;	  /* FW_TOPO_LAB: path (relative to the suite's folder, resolved) */
 	char *rules_in;	  /* FW_TOPO_LAB: node that loads the rules */
@@ -263,13 +272,17 @@ int fw_capture_filter_compile(const char *filter, struct bpf_program *prog, char
  * @rules_loc:  the text's rules_loc (a suite's or a test's)
  * @line, @col: 1-based, in the ruleset text (as nft reports them)
  * Inline rules are one line or a literal block scalar (every line of it at
- * rules_loc's column); a rules_file's rules_loc is 1:1.
+ * rules_loc's column); a rules_file's rules_loc is 1:1. Lines of a quoted
+ * string made by escapes ("a\nb", as JSON writes rules) are all on its line:
+ * their places are the string's.
  * Return: the place in the suite file (or in the rules_file).
  */
 static inline struct fw_loc fw_rules_loc(struct fw_loc rules_loc, unsigned line, unsigned col)
 {
 	if (!rules_loc.line || !line)
 		return (struct fw_loc){ 0, 0 };
+	if (rules_loc.flat)
+		return (struct fw_loc){ rules_loc.line, rules_loc.col };
 	return (struct fw_loc){ rules_loc.line + line - 1, rules_loc.col + (col ? col - 1 : 0) };
 }
 
