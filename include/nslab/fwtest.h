@@ -25,6 +25,8 @@ typedef struct nslab_fwtest nslab_fwtest;
 
 enum nslab_fwtest_flags {
 	NSLAB_FWTEST_ALLOW_INCLUDE = 1u << 0, /* accept `include` in rulesets */
+	/* a suite without rules is fine: nslab_fwtest_set_rules_file() gives them (--compare) */
+	NSLAB_FWTEST_RULES_LATER = 1u << 1,
 };
 
 enum nslab_fwtest_status {
@@ -39,7 +41,8 @@ enum nslab_fwtest_format {
 	NSLAB_FWTEST_FORMAT_TEXT = 0,
 	NSLAB_FWTEST_FORMAT_TAP,
 	NSLAB_FWTEST_FORMAT_JUNIT,
-	NSLAB_FWTEST_FORMAT_JSON,
+	NSLAB_FWTEST_FORMAT_JSON,    /* docs/fwtest-json.md ("schema": 1) */
+	NSLAB_FWTEST_FORMAT_SUMMARY, /* text without the test lines (a caller that printed them) */
 };
 
 /*
@@ -89,12 +92,23 @@ NSLAB_EXPORT const char *nslab_fwtest_packet_trace(const nslab_fwtest *ft, size_
 
 /*
  * nslab_fwtest_report() - Write the results
- * @coverage: add every rule with its hit count (rules never hit listed)
+ * @coverage: add every rule with its hit count (rules never hit listed), in every format
  * Return: 0, or -errno (write error)
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_report(const nslab_fwtest *ft,
 						     enum nslab_fwtest_format format, bool coverage,
 						     FILE *out, nslab_error *err);
+/*
+ * nslab_fwtest_report_error() - A report for a suite that could not run at all
+ * @suite_path: the suite file (names the one errored test case)
+ * @message:    why (e.g. the nslab_error text of a refused suite or ruleset)
+ * Written in @format so that a CI tool reading the report sees the error rather than no file.
+ * Return: 0, or -errno (write error)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_report_error(const char *suite_path,
+							   enum nslab_fwtest_format format,
+							   const char *message, FILE *out,
+							   nslab_error *err);
 
 /*
  * nslab_fwtest_check_rules() - Load a ruleset file in a throwaway namespace

@@ -306,34 +306,76 @@ static int worst_status(const nslab_fwtest *ft)
 	return 0;
 }
 
+/* Close -o's file; a failed write is an error (the report is what CI reads). */
+static int close_output(struct test_opts *o, int r, nslab_error *err)
+{
+	FILE *f = o->out;
+
+	if (!f)
+		return r;
+	o->out = NULL;
+	if (fclose(f) != 0 && r >= 0)
+		r = nslab_err_set(err, errno, "write '%s'", o->output);
+	return r;
+}
+
+/*
+ * The report to -o (or stdout); with -o, the summary line on the terminal as well (the test
+ * lines were streamed there already).
+ */
 static int report(const nslab_fwtest *ft, struct test_opts *o)
 {
 	nslab_error err = { 0 };
-	FILE *out = o->out ? o->out : stdout;
 	int r;
 
-	r = nslab_fwtest_report(ft, o->format, o->coverage, out, &err);
 	if (o->out) {
-		o->out = NULL;
-		if (fclose(out) != 0 && r >= 0)
-			r = nslab_err_set(&err, errno, "write '%s'", o->output);
+		r = nslab_fwtest_report(ft, o->format, o->coverage, o->out, &err);
+		r = close_output(o, r, &err);
+		if (r >= 0)
+			r = nslab_fwtest_report(ft, NSLAB_FWTEST_FORMAT_SUMMARY, false, stdout,
+						&err);
+	} else {
+		r = nslab_fwtest_report(ft,
+					o->format == NSLAB_FWTEST_FORMAT_TEXT
+						? NSLAB_FWTEST_FORMAT_SUMMARY
+						: o->format,
+					o->coverage, stdout, &err);
 	}
 	return r < 0 ? cli_fail(&err, 1) : 0;
 }
 
-static int load(const struct test_opts *o, const char *rules, nslab_fwtest **ret)
+/*
+ * A suite that cannot run (exit 2): the report still says so, as one errored test, in -o's
+ * file or on stdout for a machine format, so that CI finds a report rather than none.
+ */
+static int refused(struct test_opts *o, const nslab_error *why, int code)
 {
 	nslab_error err = { 0 };
+	FILE *f = o->out ? o->out : o->format != NSLAB_FWTEST_FORMAT_TEXT ? stdout : NULL;
+	int r = 0;
 
-	if (nslab_fwtest_from_file(o->suite, o->flags, ret, &err) < 0)
-		return cli_fail(&err, EXIT_USAGE);
+	if (f)
+		r = nslab_fwtest_report_error(o->suite, o->format, why->msg, f, &err);
+	r = close_output(o, r, &err);
+	if (r < 0)
+		fprintf(stderr, "nslab: %s, ignoring\n", err.msg);
+	return cli_fail(why, code);
+}
+
+static int load(struct test_opts *o, const char *rules, nslab_fwtest **ret)
+{
+	nslab_error err = { 0 };
+	unsigned flags = o->flags | (rules ? NSLAB_FWTEST_RULES_LATER : 0);
+
+	if (nslab_fwtest_from_file(o->suite, flags, ret, &err) < 0)
+		return refused(o, &err, EXIT_USAGE);
 	if (o->only && nslab_fwtest_select(*ret, o->only, &err) < 0) {
 		*ret = nslab_fwtest_free(*ret);
-		return cli_fail(&err, EXIT_USAGE);
+		return refused(o, &err, EXIT_USAGE);
 	}
 	if (rules && nslab_fwtest_set_rules_file(*ret, rules, &err) < 0) {
 		*ret = nslab_fwtest_free(*ret);
-		return cli_fail(&err, EXIT_USAGE);
+		return refused(o, &err, is_input_error(-err.code) ? EXIT_USAGE : 1);
 	}
 	return 0;
 }
@@ -350,7 +392,7 @@ static int run_suite(struct test_opts *o)
 	r = nslab_fwtest_run(ft, stream ? on_test : NULL, (void *)o, &err);
 	if (r < 0) {
 		nslab_fwtest_free(ft);
-		return cli_fail(&err, r == -EINVAL ? EXIT_USAGE : 1);
+		return refused(o, &err, r == -EINVAL ? EXIT_USAGE : 1);
 	}
 	r = report(ft, o);
 	if (!r)
@@ -359,33 +401,98 @@ static int run_suite(struct test_opts *o)
 	return r;
 }
 
-/* Run the suite's packets against both rulesets; list every packet whose verdict differs. */
-static int compare(const struct test_opts *o)
+/* s as a JSON string (RFC 8259: quote, backslash and control characters escaped) */
+static void json_string(FILE *out, const char *s)
 {
-	nslab_fwtest *a = NULL, *b = NULL;
-	nslab_error err = { 0 };
-	size_t differ = 0;
-	int r = load(o, o->old_rules, &a);
+	fputc('"', out);
+	for (; s && *s; s++)
+		if (*s == '"' || *s == '\\')
+			fprintf(out, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(out, "\\u%04x", (unsigned char)*s);
+		else
+			fputc(*s, out);
+	fputc('"', out);
+}
 
-	if (!r)
-		r = load(o, o->new_rules, &b);
-	if (!r && (nslab_fwtest_run(a, NULL, NULL, &err) < 0 ||
-		   nslab_fwtest_run(b, NULL, NULL, &err) < 0))
-		r = cli_fail(&err, 1);
-	for (size_t i = 0; !r && i < nslab_fwtest_count(a); i++)
+static void compare_line(FILE *out, const struct test_opts *o, const nslab_fwtest *a,
+			 const nslab_fwtest *b, size_t i, size_t k, bool first)
+{
+	if (o->format != NSLAB_FWTEST_FORMAT_JSON) {
+		fprintf(out, "%s: %s: %s -> %s\n", nslab_fwtest_name(a, i),
+			nslab_fwtest_packet_desc(a, i, k), nslab_fwtest_packet_verdict(a, i, k),
+			nslab_fwtest_packet_verdict(b, i, k));
+		return;
+	}
+	fputs(first ? "\n    {\"test\": " : ",\n    {\"test\": ", out);
+	json_string(out, nslab_fwtest_name(a, i));
+	fputs(", \"packet\": ", out);
+	json_string(out, nslab_fwtest_packet_desc(a, i, k));
+	fputs(", \"old\": ", out);
+	json_string(out, nslab_fwtest_packet_verdict(a, i, k));
+	fputs(", \"new\": ", out);
+	json_string(out, nslab_fwtest_packet_verdict(b, i, k));
+	fputs(", \"old_trace\": ", out);
+	json_string(out, nslab_fwtest_packet_trace(a, i, k));
+	fputs(", \"new_trace\": ", out);
+	json_string(out, nslab_fwtest_packet_trace(b, i, k));
+	fputc('}', out);
+}
+
+/* Every packet whose verdict differs, as lines or (--format json) one object. */
+static size_t compare_report(FILE *out, const struct test_opts *o, const nslab_fwtest *a,
+			     const nslab_fwtest *b)
+{
+	bool json = o->format == NSLAB_FWTEST_FORMAT_JSON;
+	size_t differ = 0;
+
+	if (json) {
+		fputs("{\"schema\": 1, \"old\": ", out);
+		json_string(out, o->old_rules);
+		fputs(", \"new\": ", out);
+		json_string(out, o->new_rules);
+		fputs(", \"suite\": ", out);
+		json_string(out, o->suite);
+		fputs(", \"differ\": [", out);
+	}
+	for (size_t i = 0; i < nslab_fwtest_count(a); i++)
 		for (size_t k = 0; k < nslab_fwtest_packet_count(a, i); k++) {
 			const char *va = nslab_fwtest_packet_verdict(a, i, k);
 			const char *vb = nslab_fwtest_packet_verdict(b, i, k);
 
 			if (!vb || strcmp(va, vb) == 0)
 				continue;
+			compare_line(out, o, a, b, i, k, differ == 0);
 			differ++;
-			printf("%s: %s: %s -> %s\n", nslab_fwtest_name(a, i),
-			       nslab_fwtest_packet_desc(a, i, k), va, vb);
 		}
+	if (json)
+		fprintf(out, "%s], \"count\": %zu}\n", differ ? "\n  " : "", differ);
+	else
+		fprintf(out, "%zu packet%s differ between %s and %s\n", differ,
+			differ == 1 ? "" : "s", o->old_rules, o->new_rules);
+	return differ;
+}
+
+/*
+ * Run the suite's packets against both rulesets (the suite's own rules, if any, are replaced);
+ * list every packet whose verdict differs. A ruleset nftables refuses is exit 2, as --check.
+ */
+static int compare(struct test_opts *o)
+{
+	nslab_fwtest *a = NULL, *b = NULL;
+	nslab_error err = { 0 };
+	size_t differ = 0;
+	int r = load(o, o->old_rules, &a), k = 0;
+
 	if (!r)
-		printf("%zu packet%s differ between %s and %s\n", differ, differ == 1 ? "" : "s",
-		       o->old_rules, o->new_rules);
+		r = load(o, o->new_rules, &b);
+	if (!r && ((k = nslab_fwtest_run(a, NULL, NULL, &err)) < 0 ||
+		   (k = nslab_fwtest_run(b, NULL, NULL, &err)) < 0))
+		r = refused(o, &err, k == -EINVAL ? EXIT_USAGE : 1);
+	if (!r) {
+		differ = compare_report(o->out ? o->out : stdout, o, a, b);
+		r = close_output(o, 0, &err) < 0 ? cli_fail(&err, 1) : 0;
+	}
 	nslab_fwtest_free(a);
 	nslab_fwtest_free(b);
 	return r ? r : (differ ? 1 : 0);
@@ -400,7 +507,7 @@ static int cmd_test(int argc, char **argv)
 	if (r != CLI_GO_ON)
 		return r;
 	/* a report that cannot be written is bad input, said before any test runs */
-	if (o.output && !o.check && !o.old_rules && !(o.out = fopen(o.output, "we"))) {
+	if (o.output && !o.check && !(o.out = fopen(o.output, "we"))) {
 		nslab_err_set(&err, errno, "-o '%s'", o.output);
 		return cli_fail(&err, EXIT_USAGE);
 	}

@@ -51,7 +51,10 @@ int nslab_fwtest_from_file(const char *path, unsigned flags, nslab_fwtest **ret,
 	if (!ft)
 		return nslab_err_set(err, ENOMEM, "allocate a test suite");
 	ft->flags = flags;
-	r = fw_suite_parse(path, flags & NSLAB_FWTEST_ALLOW_INCLUDE, &ft->suite, err);
+	r = fw_suite_parse(path,
+			   (flags & NSLAB_FWTEST_ALLOW_INCLUDE ? FW_SUITE_ALLOW_INCLUDE : 0) |
+				   (flags & NSLAB_FWTEST_RULES_LATER ? FW_SUITE_RULES_LATER : 0),
+			   &ft->suite, err);
 	if (r < 0) {
 		free(ft);
 		return r;
@@ -102,12 +105,17 @@ int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_err
 
 	if (ft->results)
 		return nslab_err_setx(err, EALREADY, "the suite has run already");
+	for (size_t i = 0; !ft->suite->rules && i < n; i++) /* NSLAB_FWTEST_RULES_LATER */
+		if (!ft->suite->tests[i].rules)
+			return nslab_err_setx(err, EINVAL, "%s: test '%s' has no rules",
+					      ft->suite->path, ft->suite->tests[i].name);
 	ft->results = calloc(n ? n : 1, sizeof(*ft->results));
 	if (!ft->results)
 		return nslab_err_set(err, ENOMEM, "results");
 	for (size_t i = 0; i < n; i++)
 		ft->results[i].status = FW_STATUS_SKIPPED;
 	ft->n_results = n;
+	ft->started = time(NULL);
 	r = fw_runner_new(ft->suite, &ft->runner, err);
 	if (r >= 0)
 		r = fw_runner_check_rules(ft->runner, err);

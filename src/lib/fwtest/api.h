@@ -2,6 +2,8 @@
 /* fwtest/api: the object behind nslab_fwtest (shared by api.c and report.c). */
 #pragma once
 
+#include <time.h>
+
 #include "fwtest/run.h"
 #include "fwtest/suite.h"
 
@@ -12,6 +14,7 @@ struct nslab_fwtest {
 	struct fw_result *results;
 	size_t n_results;
 	bool *unselected; /* tests left out by nslab_fwtest_select(), or NULL: all run */
+	time_t started;	  /* when nslab_fwtest_run() began (JUnit's timestamp) */
 };
 
 /* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */

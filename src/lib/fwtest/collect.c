@@ -270,6 +270,32 @@ static enum fw_reply reply_to(const struct fw_track *t, const struct pkt_info *p
 	return FW_REPLY_UNSET;
 }
 
+/*
+ * A flow's first answer from its peer (syn-ack, rst, the listener's datagram) or an ICMP error
+ * quoting it; its ports are the socket's (take_local()), as it carries no tag of ours.
+ */
+static enum fw_reply flow_reply_to(const struct fw_track *t, const struct pkt_info *pi)
+{
+	const struct pkt_spec *s = &t->spec;
+	size_t n = alen(s->family);
+
+	if (pi->is_icmp && pi->inner.set)
+		return pi->inner.has_ports && pi->inner.proto == s->proto &&
+				       pi->inner.sport == s->sport && pi->inner.dport == s->dport &&
+				       memcmp(pi->inner.src, s->src, n) == 0
+			       ? icmp_reply(pi)
+			       : FW_REPLY_UNSET;
+	if (pi->family != s->family || pi->proto != s->proto || !pi->has_ports ||
+	    pi->sport != s->dport || pi->dport != s->sport || memcmp(pi->src, s->dst, n) != 0 ||
+	    memcmp(pi->dst, s->src, n) != 0)
+		return FW_REPLY_UNSET;
+	if (pi->proto == IPPROTO_UDP)
+		return FW_REPLY_UDP;
+	if (pi->tcp_flags & 0x04)
+		return FW_REPLY_RST;
+	return (pi->tcp_flags & 0x12) == 0x12 ? FW_REPLY_SYN_ACK : FW_REPLY_UNSET;
+}
+
 static void match_replies(struct fw_runner *r, size_t node, const uint8_t *buf, size_t len)
 {
 	struct pkt_info pi;
@@ -280,9 +306,9 @@ static void match_replies(struct fw_runner *r, size_t node, const uint8_t *buf, 
 		struct fw_track *t = &r->tracks[i];
 		enum fw_reply rep;
 
-		if (t->is_flow || t->from != node || t->reply != FW_REPLY_UNSET)
+		if (t->from != node || t->reply != FW_REPLY_UNSET)
 			continue;
-		rep = reply_to(t, &pi);
+		rep = t->is_flow ? flow_reply_to(t, &pi) : reply_to(t, &pi);
 		if (rep != FW_REPLY_UNSET) {
 			t->reply = rep;
 			return; /* one reply answers one packet: the earliest still waiting */

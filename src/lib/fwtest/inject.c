@@ -346,11 +346,15 @@ int fw_inject_packet(struct fw_runner *r, const struct fw_test *test, size_t i, 
 
 /* Flows */
 
-/* An explicit source: the socket's address, and sport if given (else the kernel's). */
+/*
+ * An explicit source: the socket's address, and sport if given (else the kernel's). An unset
+ * sport is -1: bound as is it was port 65535 for every flow with a src.
+ */
 static int bind_source(int fd, const struct pkt_spec *s, int sport)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons((uint16_t)sport) };
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)sport) };
+	uint16_t port = htons(sport > 0 ? (uint16_t)sport : 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = port };
 
 	if (s->family == AF_INET) {
 		memcpy(&sin.sin_addr, s->src, 4);

@@ -21,6 +21,7 @@ struct sp {
 	struct fw_suite *s;
 	struct yctx y;
 	bool allow_include;
+	bool rules_later;      /* FW_SUITE_RULES_LATER */
 	struct lab_spec *lab;  /* topology lab: the lab file, read while parsing (owned) */
 	struct lab_plan *plan; /* and its plan: node and interface names (owned) */
 	enum fw_topology topo; /* of the test being decoded: node names are checked against it */

@@ -446,7 +446,7 @@ static int check_has_rules(struct sp *sp)
 {
 	struct fw_suite *s = sp->s;
 
-	for (size_t i = 0; !s->rules && i < s->n_tests; i++)
+	for (size_t i = 0; !s->rules && !sp->rules_later && i < s->n_tests; i++)
 		if (!s->tests[i].rules)
 			return yaml_error(
 				&sp->y,
@@ -534,12 +534,14 @@ static int decode_suite(struct sp *sp, const struct ynode *root)
 	return r;
 }
 
-int fw_suite_parse_string(const char *text, size_t len, const char *filename, bool allow_include,
-			  struct fw_suite **ret, nslab_error *err)
+static int parse_string(const char *text, size_t len, const char *filename, unsigned flags,
+			struct fw_suite **ret, nslab_error *err)
 {
 	_cleanup_(fw_suite_freep) struct fw_suite *s = calloc(1, sizeof(*s));
 	_cleanup_(ynode_freep) struct ynode *root = NULL;
-	struct sp sp = { .s = s, .allow_include = allow_include };
+	struct sp sp = { .s = s,
+			 .allow_include = flags & FW_SUITE_ALLOW_INCLUDE,
+			 .rules_later = flags & FW_SUITE_RULES_LATER };
 	int r;
 
 	if (!s || (filename && !(s->path = strdup(filename))))
@@ -556,7 +558,14 @@ int fw_suite_parse_string(const char *text, size_t len, const char *filename, bo
 	return 0;
 }
 
-int fw_suite_parse(const char *path, bool allow_include, struct fw_suite **ret, nslab_error *err)
+int fw_suite_parse_string(const char *text, size_t len, const char *filename, bool allow_include,
+			  struct fw_suite **ret, nslab_error *err)
+{
+	return parse_string(text, len, filename, allow_include ? FW_SUITE_ALLOW_INCLUDE : 0, ret,
+			    err);
+}
+
+int fw_suite_parse(const char *path, unsigned flags, struct fw_suite **ret, nslab_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len = 0;
@@ -564,5 +573,5 @@ int fw_suite_parse(const char *path, bool allow_include, struct fw_suite **ret, 
 
 	if (r < 0)
 		return r;
-	return fw_suite_parse_string(text ? text : "", len, path, allow_include, ret, err);
+	return parse_string(text ? text : "", len, path, flags, ret, err);
 }

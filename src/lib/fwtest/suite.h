@@ -231,7 +231,7 @@ struct fw_suite {
 
 /*
  * fw_suite_parse() - Read, parse and validate a suite file
- * @allow_include: accept `include` statements in rulesets (refused by default:
+ * @flags: FW_SUITE_*; ALLOW_INCLUDE: accept `include` statements in rulesets (refused by default:
  *                 rules are loaded with privileges and could read any file)
  * Errors: -EINVAL with "FILE:LINE:COL: message" for malformed YAML, unknown
  * keys, wrong types, bad addresses, ports, flags, protocols, mixed families in
@@ -239,7 +239,12 @@ struct fw_suite {
  * have; -errno naming the path for unreadable files.
  * Return: 0 and *ret (free with fw_suite_free()), or -errno.
  */
-int fw_suite_parse(const char *path, bool allow_include, struct fw_suite **ret, nslab_error *err);
+int fw_suite_parse(const char *path, unsigned flags, struct fw_suite **ret, nslab_error *err);
+/* fw_suite_parse()'s flags */
+enum {
+	FW_SUITE_ALLOW_INCLUDE = 1u << 0, /* as allow_include */
+	FW_SUITE_RULES_LATER = 1u << 1,	  /* no rules is fine: the caller sets them (--compare) */
+};
 /* Same, from memory; filename is used in messages and to resolve relative paths. */
 int fw_suite_parse_string(const char *text, size_t len, const char *filename, bool allow_include,
 			  struct fw_suite **ret, nslab_error *err);
