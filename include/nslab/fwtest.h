@@ -27,6 +27,8 @@ enum nslab_fwtest_flags {
 	NSLAB_FWTEST_ALLOW_INCLUDE = 1u << 0, /* accept `include` in rulesets */
 	/* a suite without rules is fine: nslab_fwtest_set_rules_file() gives them (--compare) */
 	NSLAB_FWTEST_RULES_LATER = 1u << 1,
+	/* nslab_fwtest_trace(): show nslab's own tracing tables' events too (nslab -v trace) */
+	NSLAB_FWTEST_TRACE_ALL = 1u << 2,
 };
 
 enum nslab_fwtest_status {

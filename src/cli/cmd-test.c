@@ -116,14 +116,18 @@ const struct cli_cmd cli_cmd_trace = {
 	.name = "trace",
 	.run = cmd_trace,
 	.forms = (const char *const[]){ "--rules RULES [--topology T] PACKET", NULL },
-	.help = "one packet through a ruleset, every trace event shown",
-	.opts = (const struct cli_opt[]){ { 'r', "rules", "RULES",
-					    "the nftables ruleset file (required)" },
-					  { 't', "topology", "T",
-					    "direct (default: rules in the target) or gateway" },
-					  { OPT_ALLOW_INCLUDE, "allow-include", NULL,
-					    "accept `include` in the ruleset" },
-					  { 0 } },
+	.help = "one packet through a ruleset, every trace event shown (-v: nslab's own too); "
+		"exit 1 if the trace decides nothing",
+	.opts =
+		(const struct cli_opt[]){
+			{ 'r', "rules", "RULES", "the nftables ruleset file (required)" },
+			{ 't', "topology", "T",
+			  "direct (default: rules in the target), gateway (rules in "
+			  "the router), or a lab file as FILE[:NODE] (rules in NODE, "
+			  "by default its first router)" },
+			{ OPT_ALLOW_INCLUDE, "allow-include", NULL,
+			  "accept `include` in the ruleset" },
+			{ 0 } },
 };
 
 struct test_parse {
@@ -581,7 +585,7 @@ static int trace_opt(int key, char *arg, void *data)
 	return CLI_GO_ON;
 }
 
-/* nslab trace --rules FILE [--topology direct|gateway] 'PACKET' */
+/* nslab trace --rules FILE [--topology direct|gateway|LAB[:NODE]] 'PACKET' */
 static int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o = { 0 };
@@ -606,6 +610,8 @@ static int cmd_trace(int argc, char **argv)
 		return r;
 	if (nslab_bootstrap(&err) < 0)
 		return cli_fail(&err, 1);
+	if (cli_verbose)
+		o.flags |= NSLAB_FWTEST_TRACE_ALL;
 	r = nslab_fwtest_trace(o.rules, a.ops[0], o.topology, o.flags, stdout, &err);
 	if (r < 0)
 		return cli_fail(&err, is_input_error(r) ? EXIT_USAGE : 1);

@@ -11,6 +11,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -18,6 +19,8 @@
 #include <linux/netfilter/nf_tables.h>
 
 #include "fwtest/api.h"
+#include "lab/labfile.h"
+#include "lab/spec.h"
 
 #define TRACE_TEXT_MAX 256
 
@@ -93,25 +96,31 @@ static void print_event(const struct fw_env *env, const struct nftrace_event *ev
 				? (ev->policy == NF_DROP ? "drop" : "accept")
 				: nftrace_verdict_name(ev->verdict);
 
+	/* the kernel traces a reject as the drop it is; the rule says what answered */
+	if (ev->type == NFT_TRACETYPE_RULE && ev->verdict == NFTRACE_V_DROP && r &&
+	    fw_rule_is_reject(r->text))
+		v = "reject";
+
 	fprintf(out, "    %-6s %-8s %s\n", type_name(ev->type), v, r ? r->text : "");
 }
 
-static void print_track(const struct fw_env *env, const struct fw_track *t, FILE *out)
+static void print_track(const struct fw_env *env, const struct fw_track *t, bool all, FILE *out)
 {
-	char ct[64], prev[160] = "";
+	char ct[64], prev[600] = "";
 
 	fprintf(out, "packet: %s\n", t->desc);
 	for (size_t i = 0; i < t->n_evs; i++) {
 		const struct nftrace_event *ev = &t->evs[i];
-		char where[160];
+		bool ours = strcmp(ev->table, FW_TRACE_TABLE) == 0;
+		char where[600];
 
 		/* the kernel repeats a rule's continue without its handle: nothing to show */
-		if (ev->type == NFT_TRACETYPE_RULE && !ev->has_rule)
+		if ((ev->type == NFT_TRACETYPE_RULE && !ev->has_rule) || (ours && !all))
 			continue;
-		snprintf(where, sizeof(where), "%s %s", ev->table, ev->chain);
+		snprintf(where, sizeof(where), "%s %s %s", fw_family_name(ev->family), ev->table,
+			 ev->chain);
 		if (strcmp(where, prev) != 0)
-			fprintf(out, "  %s%s\n", where,
-				strcmp(ev->table, FW_TRACE_TABLE) == 0 ? " (nslab)" : "");
+			fprintf(out, "  %s%s\n", where, ours ? " (nslab)" : "");
 		snprintf(prev, sizeof(prev), "%s", where);
 		print_event(env, ev, out);
 	}
@@ -123,6 +132,51 @@ static void print_track(const struct fw_env *env, const struct fw_track *t, FILE
 		fprintf(out, ", ct state %s", fw_ct_state_format(t->dec.ct_state, ct, sizeof(ct)));
 	fprintf(out, ", reply %s\n",
 		fw_reply_name(t->reply == FW_REPLY_UNSET ? FW_REPLY_NONE : t->reply));
+}
+
+/* A lab file without :NODE: the rules go in its first router (none: an error naming it). */
+static int lab_first_router(const char *path, char *out, size_t len, nslab_error *err)
+{
+	struct lab_spec *spec = NULL;
+	int r = labfile_parse(path, &spec, err);
+
+	if (r < 0)
+		return r;
+	if (spec->n_routers == 0)
+		r = nslab_err_setx(err, EINVAL, "'%s' has no router: name the node as %s:NODE",
+				   path, path);
+	else
+		snprintf(out, len, "topology: lab\nlab: \"%s\"\nrules_in: %s\n", path,
+			 spec->routers[0].name);
+	lab_spec_free(spec);
+	return r;
+}
+
+/*
+ * The topology lines of the one-test suite: "direct" (the default), "gateway",
+ * or a lab file as FILE[:NODE], the ruleset in NODE (by default the lab's
+ * first router, as the suite parser reads the file).
+ */
+static int topology_yaml(const char *t, char *out, size_t len, nslab_error *err)
+{
+	const char *colon;
+
+	if (!t || strcmp(t, "direct") == 0 || strcmp(t, "gateway") == 0) {
+		snprintf(out, len, "topology: %s\n", t ? t : "direct");
+		return 0;
+	}
+	colon = strrchr(t, ':');
+	if (strpbrk(t, "\"\\\n") || (colon && !only_chars(colon + 1, "-")))
+		return nslab_err_setx(err, EINVAL,
+				      "'%s': a topology is direct, gateway, or a lab file as "
+				      "FILE[:NODE] (the node that holds the rules)",
+				      t);
+	if (colon && colon[1]) {
+		snprintf(out, len, "topology: lab\nlab: \"%.*s\"\nrules_in: %s\n", (int)(colon - t),
+			 t, colon + 1);
+		return 0;
+	}
+	return lab_first_router(t, out, len, err);
 }
 
 /* "  error: packet:5:15: a tcp packet needs dport\n" -> "a tcp packet needs dport" */
@@ -139,21 +193,45 @@ static const char *without_place(char *msg)
 	return p ? p : msg;
 }
 
+/* Print every track; a packet the trace did not decide is a failure, with its reason. */
+static int print_result(const nslab_fwtest *ft, const char *packet, bool all, FILE *out,
+			nslab_error *err)
+{
+	const struct fw_env *env = ft->runner->envs[ft->suite->topology];
+	const struct fw_result *res = &ft->results[0];
+	int r = 0;
+
+	for (size_t i = 0; i < res->n_tracks; i++) {
+		const struct fw_track *t = &res->tracks[i];
+
+		print_track(env, t, all, out);
+		if (!t->decided && r == 0)
+			r = nslab_err_setx(err, ENODATA,
+					   "'%s': inconclusive: %s; the packet was not dropped by "
+					   "a rule and never reached the end of the hooks",
+					   packet,
+					   t->n_evs ? "the trace stopped part way"
+						    : "no trace event at all");
+	}
+	return r;
+}
+
 int nslab_fwtest_trace(const char *rules_path, const char *packet, const char *topology,
 		       unsigned flags, FILE *out, nslab_error *err)
 {
-	char pk[512], yaml[1024];
+	char pk[512], topo[PATH_MAX + 128], yaml[PATH_MAX + 1024];
 	nslab_fwtest *ft = NULL;
 	int r = packet_yaml(packet, pk, sizeof(pk), err);
 
 	if (r < 0)
 		return r;
-	if (topology && strcmp(topology, "direct") != 0 && strcmp(topology, "gateway") != 0)
-		return nslab_err_setx(err, EINVAL, "'%s': topology is direct or gateway", topology);
+	r = topology_yaml(topology, topo, sizeof(topo), err);
+	if (r < 0)
+		return r;
 	snprintf(yaml, sizeof(yaml),
-		 "topology: %s\nrules: \"# replaced by the rules file\"\ntests:\n  - name: trace\n "
+		 "%srules: \"# replaced by the rules file\"\ntests:\n  - name: trace\n "
 		 "   packets: [%s]\n    expect: {reply: none}\n",
-		 topology ? topology : "direct", pk);
+		 topo, pk);
 	ft = calloc(1, sizeof(*ft));
 	if (!ft)
 		return nslab_err_set(err, ENOMEM, "trace");
@@ -174,9 +252,7 @@ int nslab_fwtest_trace(const char *rules_path, const char *packet, const char *t
 		r = nslab_err_setx(err, -r, "'%s': %s", packet, without_place(msg));
 	}
 	if (r >= 0)
-		for (size_t i = 0; i < ft->results[0].n_tracks; i++)
-			print_track(ft->runner->envs[ft->suite->topology == FW_TOPO_GATEWAY],
-				    &ft->results[0].tracks[i], out);
+		r = print_result(ft, packet, flags & NSLAB_FWTEST_TRACE_ALL, out, err);
 	nslab_fwtest_free(ft);
 	return r;
 }
