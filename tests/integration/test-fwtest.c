@@ -94,6 +94,11 @@ static const char suite_text[] =
 	"    packets: [{proto: tcp, dport: 22, count: 2}]\n"
 	"    expect: {capture: {at: 'target:eth0', filter: 'tcp dst port 22 and tcp[tcpflags] & "
 	"tcp-syn != 0', count: 2}}\n"
+	/* the client kernel's RST to the SYN-ACK is not the test's: one packet to port 22 */
+	"  - name: capture reset ok\n"
+	"    packets: [{proto: tcp, dport: 22}]\n"
+	"    expect: {reply: syn-ack, capture: {at: 'target:eth0', filter: 'tcp dst port 22', "
+	"count: 1}}\n"
 	"  - name: capture bad\n"
 	"    packets: [{proto: tcp, dport: 22}]\n"
 	"    expect: {capture: {at: target, filter: 'udp', min: 1}}\n"
