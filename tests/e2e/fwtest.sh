@@ -109,6 +109,26 @@ has gateway '^PASS +web goes out masqueraded'
 run_suite labreject 0 "$TMP/labreject.yaml"
 has labreject '^60 passed, 0 failed, 0 inconclusive, 0 errors$'
 
+# Bridge chains in a lab: home's br0 bridges the laptop and the phone. Tracing
+# starts before bridge prerouting (a drop there is a drop, not "trace: none")
+# and ends after bridge postrouting and netdev egress (a routed packet dropped
+# there, after inet postrouting, never left).
+{
+	printf 'topology: lab\nlab: %s/examples/office.yaml\nrules_in: home\nrules: |\n' "$SRCDIR"
+	printf '  table bridge lan {\n'
+	printf '    chain early { type filter hook prerouting priority -400; tcp dport 7 drop comment "early"; }\n'
+	printf '    chain lanfw { type filter hook forward priority 0; tcp dport 8 drop comment "lanfw"; }\n'
+	printf '    chain late { type filter hook postrouting priority 400; tcp dport 9 drop comment "late"; }\n'
+	printf '  }\ntests:\n'
+	printf '  - {name: bridge prerouting drop, packets: [{proto: tcp, from: laptop, dst: phone, dport: 7}], expect: {verdict: drop, rule: early, chain: early}}\n'
+	printf '  - {name: bridge forward drop, packets: [{proto: tcp, from: laptop, dst: phone, dport: 8}], expect: {verdict: drop, rule: lanfw}}\n'
+	printf '  - {name: bridged, packets: [{proto: tcp, from: laptop, dst: phone, dport: 10}], expect: {verdict: accept, delivered: true}}\n'
+	printf '  - {name: routed then bridge drop, packets: [{proto: tcp, from: server-1, dst: laptop, dport: 9}], expect: {verdict: drop, rule: late, delivered: false}}\n'
+} >"$TMP/bridge.yaml"
+run_suite bridge 0 -v "$TMP/bridge.yaml"
+has bridge '^4 passed, 0 failed, 0 inconclusive, 0 errors$'
+has bridge 'trace: bridge lan early: tcp dport 7 drop comment "early" -> drop$'
+
 # ct_state: invalid packets pass as invalid (the kernel sends no ct state for
 # them); a ruleset without conntrack says so when a state is expected.
 cat >"$TMP/ct.yaml" <<'YAML'

@@ -27,6 +27,13 @@
 		}                                                            \
 	} while (0)
 
+/* A netdev table dropping port 81 at ingress and source port 82 at egress (YAML escapes). */
+#define NETDEV_RULES                                                                           \
+	"table netdev edge {\\n chain in { type filter hook ingress device eth0 priority 0; "  \
+	"tcp dport 81 drop comment in81; }\\n chain out { type filter hook egress device "     \
+	"eth0 priority 0; tcp sport 82 drop comment out82; }\\n}\\ntable inet filter { chain " \
+	"input { type filter hook input priority 0; accept; } }\\n"
+
 static const char suite_text[] =
 	"topology: direct\n"
 	"rules: |\n"
@@ -87,6 +94,11 @@ static const char suite_text[] =
 	"    packets: [{proto: tcp, dport: 22, count: 2}]\n"
 	"    expect: {capture: {at: 'target:eth0', filter: 'tcp dst port 22 and tcp[tcpflags] & "
 	"tcp-syn != 0', count: 2}}\n"
+	/* the client kernel's RST to the SYN-ACK is not the test's: one packet to port 22 */
+	"  - name: capture reset ok\n"
+	"    packets: [{proto: tcp, dport: 22}]\n"
+	"    expect: {reply: syn-ack, capture: {at: 'target:eth0', filter: 'tcp dst port 22', "
+	"count: 1}}\n"
 	"  - name: capture bad\n"
 	"    packets: [{proto: tcp, dport: 22}]\n"
 	"    expect: {capture: {at: target, filter: 'udp', min: 1}}\n"
@@ -126,6 +138,27 @@ static const char suite_text[] =
 	"      - {proto: udp, sport: 1234, dport: 53, payload: a, expect: {reply: udp}}\n"
 	"      - {proto: udp, sport: 1234, dport: 53, payload: a, expect: {verdict: drop, "
 	"reply: none}}\n"
+	/* netdev chains: traced from ingress; the way out ends after egress */
+	"  - {name: netdev ingress drop ok, rules: \"" NETDEV_RULES
+	"\", packets: [{proto: tcp, dport: 81}], "
+	"expect: {verdict: drop, rule: in81, chain: in, delivered: false}}\n"
+	"  - {name: netdev ingress drop bad, rules: \"" NETDEV_RULES
+	"\", packets: [{proto: tcp, dport: 81}], "
+	"expect: {verdict: accept}}\n"
+	"  - {name: netdev ingress pass ok, rules: \"" NETDEV_RULES
+	"\", packets: [{proto: tcp, dport: 80}], "
+	"expect: {verdict: accept, delivered: true, chain: input}}\n"
+	"  - {name: netdev egress drop ok, rules: \"" NETDEV_RULES
+	"\", packets: [{proto: tcp, from: target, "
+	"dst: client, sport: 82, dport: 5000, flags: SA}], expect: {verdict: drop, rule: out82, "
+	"chain: out, delivered: false}}\n"
+	"  - {name: netdev egress drop bad, rules: \"" NETDEV_RULES
+	"\", packets: [{proto: tcp, from: target, "
+	"dst: client, sport: 82, dport: 5000, flags: SA}], expect: {delivered: true}}\n"
+	"  - {name: netdev egress pass ok, rules: \"" NETDEV_RULES
+	"\", packets: [{proto: tcp, from: target, "
+	"dst: client, sport: 83, dport: 5000, flags: SA}], expect: {verdict: accept, "
+	"delivered: true}}\n"
 	"  - {name: lost, packets: [{proto: udp, dst: 10.0.0.99, dport: 53}], "
 	"expect: {verdict: drop}}\n";
 

@@ -712,6 +712,194 @@ static void test_trace_table(void **state)
 		strstr(t, "chain post_end { type filter hook postrouting priority 2147483647; }"));
 }
 
+/* The trace set of a node whose kernel has netdev egress: post_end is a hop, egress the end. */
+static const char egress_listing_text[] =
+	"table inet nslab_trace { # handle 1\n"
+	"\tchain post_end { # handle 4\n"
+	"\t\ttype filter hook postrouting priority 2147483647; policy accept;\n"
+	"\t}\n"
+	"}\n"
+	"table netdev nslab_trace { # handle 2\n"
+	"\tchain in_eth0 { # handle 1\n"
+	"\t\ttype filter hook ingress device \"eth0\" priority -2147483648; policy accept;\n"
+	"\t\tmeta nftrace set 1 # handle 3\n"
+	"\t}\n"
+	"\tchain eg_end_eth0 { # handle 2\n"
+	"\t\ttype filter hook egress device \"eth0\" priority 2147483647; policy accept;\n"
+	"\t}\n"
+	"}\n"
+	"table netdev edge { # handle 3\n"
+	"\tchain in { # handle 1\n"
+	"\t\ttype filter hook ingress device \"eth0\" priority filter; policy accept;\n"
+	"\t\ttcp dport 81 drop comment \"in 81\" # handle 2\n"
+	"\t}\n"
+	"\tchain out { # handle 3\n"
+	"\t\ttype filter hook egress device \"eth0\" priority filter; policy accept;\n"
+	"\t\ttcp sport 82 drop comment \"out 82\" # handle 4\n"
+	"\t}\n"
+	"}\n"
+	"table bridge nslab_trace { # handle 4\n"
+	"\tchain post_end { # handle 3\n"
+	"\t\ttype filter hook postrouting priority 2147483647; policy accept;\n"
+	"\t}\n"
+	"}\n"
+	"table bridge lan { # handle 5\n"
+	"\tchain fwd { # handle 1\n"
+	"\t\ttype filter hook forward priority filter; policy accept;\n"
+	"\t\tether saddr 02:00:00:00:00:09 drop comment \"bad mac\" # handle 2\n"
+	"\t}\n"
+	"}\n";
+
+static struct nftrace_event with_family(struct nftrace_event ev, uint32_t family)
+{
+	ev.family = family;
+	return ev;
+}
+
+/* A drop in a netdev ingress chain: the trace starts there (nslab's in_ chain came first). */
+static void test_netdev_ingress_drop(void **state)
+{
+	struct nftbl_listing l = { 0 };
+	struct nftrace_event evs[] = {
+		with_family(ev_rule(FW_TRACE_TABLE, "in_eth0", 3, NFTRACE_V_CONTINUE),
+			    NFPROTO_NETDEV),
+		with_family(ev_policy(FW_TRACE_TABLE, "in_eth0", NF_ACCEPT), NFPROTO_NETDEV),
+		with_family(ev_rule("edge", "in", 2, NFTRACE_V_DROP), NFPROTO_NETDEV),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	assert_int_equal(nftbl_parse_listing(egress_listing_text, &l, NULL), 0);
+	assert_int_equal(fw_decide(evs, 3, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_DROP);
+	assert_false(d.delivered);
+	assert_string_equal(d.family, "netdev");
+	assert_string_equal(d.chain, "in");
+	assert_true(fw_rule_matches(&d, "in 81"));
+	assert_false(d.past_ct);
+	assert_string_equal(d.path, "netdev edge in: tcp dport 81 drop comment \"in 81\" -> drop");
+	fw_decision_clear(&d);
+	nftbl_listing_clear(&l);
+}
+
+/*
+ * With egress end chains, postrouting's end is a hop: a drop in a netdev
+ * egress chain after it is the verdict (the packet never left), and only
+ * the egress end chain says it left.
+ */
+static void test_netdev_egress(void **state)
+{
+	struct nftbl_listing l = { 0 };
+	struct nftrace_event evs[] = {
+		ev_rule("filter", "input", 3, NFTRACE_V_ACCEPT), /* any accepting chain */
+		ev_policy(FW_TRACE_TABLE, "post_end", NF_ACCEPT),
+		with_family(ev_rule("edge", "out", 4, NFTRACE_V_DROP), NFPROTO_NETDEV),
+	};
+	struct nftrace_event left[] = {
+		ev_policy(FW_TRACE_TABLE, "post_end", NF_ACCEPT),
+		with_family(ev_policy("edge", "out", NF_ACCEPT), NFPROTO_NETDEV),
+		with_family(ev_policy(FW_TRACE_TABLE, "eg_end_eth0", NF_ACCEPT), NFPROTO_NETDEV),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	assert_int_equal(nftbl_parse_listing(egress_listing_text, &l, NULL), 0);
+	evs[1].oif = left[0].oif = 2;
+	assert_int_equal(fw_decide(evs, 2, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_UNSET); /* not yet out */
+	fw_decision_clear(&d);
+	assert_int_equal(fw_decide(evs, 3, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_DROP);
+	assert_false(d.delivered);
+	assert_string_equal(d.chain, "out");
+	assert_true(fw_rule_matches(&d, "out 82"));
+	assert_true(d.past_ct);
+	fw_decision_clear(&d);
+	assert_int_equal(fw_decide(left, 2, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_UNSET);
+	fw_decision_clear(&d);
+	assert_int_equal(fw_decide(left, 3, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(d.delivered);
+	fw_decision_clear(&d);
+	/* without egress chains (kernels before 5.16), postrouting's end is the end */
+	assert_int_equal(fw_decide(evs, 3, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(d.delivered);
+	fw_decision_clear(&d);
+	nftbl_listing_clear(&l);
+}
+
+/* A bridged packet: a bridge chain's drop decides; bridge postrouting's end is a hop. */
+static void test_bridge(void **state)
+{
+	struct nftbl_listing l = { 0 };
+	struct nftrace_event drop[] = {
+		with_family(ev_policy(FW_TRACE_TABLE, "in_eth0", NF_ACCEPT), NFPROTO_NETDEV),
+		with_family(ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT), NFPROTO_BRIDGE),
+		with_family(ev_rule("lan", "fwd", 2, NFTRACE_V_DROP), NFPROTO_BRIDGE),
+	};
+	struct nftrace_event pass[] = {
+		with_family(ev_policy("lan", "fwd", NF_ACCEPT), NFPROTO_BRIDGE),
+		with_family(ev_policy(FW_TRACE_TABLE, "post_end", NF_ACCEPT), NFPROTO_BRIDGE),
+		with_family(ev_policy(FW_TRACE_TABLE, "eg_end_eth0", NF_ACCEPT), NFPROTO_NETDEV),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	assert_int_equal(nftbl_parse_listing(egress_listing_text, &l, NULL), 0);
+	assert_int_equal(fw_decide(drop, 3, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_DROP);
+	assert_string_equal(d.family, "bridge");
+	assert_true(fw_rule_matches(&d, "bad mac"));
+	fw_decision_clear(&d);
+	pass[1].oif = 3;
+	assert_int_equal(fw_decide(pass, 2, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_UNSET);
+	fw_decision_clear(&d);
+	assert_int_equal(fw_decide(pass, 3, &l, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_true(d.delivered);
+	fw_decision_clear(&d);
+	/* no egress: bridge postrouting's end is the end */
+	assert_int_equal(fw_decide(pass, 2, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	fw_decision_clear(&d);
+	nftbl_listing_clear(&l);
+}
+
+static void test_trace_set(void **state)
+{
+	const struct fw_trace_dev devs[] = { { "eth0", false }, { "br0", true }, { "a:b", false } };
+	char *t = NULL;
+
+	(void)state;
+	assert_int_equal(fw_trace_table_build(devs, 3, true, &t), 0);
+	assert_non_null(strstr(t, "table inet " FW_TRACE_TABLE " {"));
+	assert_non_null(strstr(t, "table netdev " FW_TRACE_TABLE " {"));
+	assert_non_null(strstr(t, "\tchain in_eth0 { type filter hook ingress device \"eth0\" "
+				  "priority -2147483648; meta protocol != { ip, ip6 } return; "));
+	assert_non_null(strstr(t, "\tchain eg_end_eth0 { type filter hook egress device \"eth0\" "
+				  "priority 2147483647; }"));
+	/* a bridge's own egress is before bridge output: no end there */
+	assert_non_null(strstr(t, "chain in_br0 {"));
+	assert_null(strstr(t, "eg_end_br0"));
+	/* a name nft does not take as an identifier: its index */
+	assert_non_null(strstr(t, "chain in__2 { type filter hook ingress device \"a:b\""));
+	assert_non_null(strstr(t, "chain eg_end__2 {"));
+	assert_non_null(strstr(t, "table bridge " FW_TRACE_TABLE " {"));
+	assert_non_null(strstr(t, "chain pre { type filter hook prerouting priority -2147483648;"));
+	assert_non_null(strstr(t, "chain post_end { type filter hook postrouting priority "
+				  "2147483647; }\n}\n"));
+	free(t);
+	/* before Linux 5.16: ingress only; no bridge, no bridge table */
+	assert_int_equal(fw_trace_table_build(devs, 1, false, &t), 0);
+	assert_non_null(strstr(t, "chain in_eth0 {"));
+	assert_null(strstr(t, "egress"));
+	assert_null(strstr(t, "table bridge"));
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -737,6 +925,10 @@ int main(void)
 		cmocka_unit_test(test_find_nested_set),
 		cmocka_unit_test(test_find_include),
 		cmocka_unit_test(test_trace_table),
+		cmocka_unit_test(test_netdev_ingress_drop),
+		cmocka_unit_test(test_netdev_egress),
+		cmocka_unit_test(test_bridge),
+		cmocka_unit_test(test_trace_set),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

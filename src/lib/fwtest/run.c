@@ -221,14 +221,17 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 		      nslab_error *err)
 {
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *trace = NULL;
 	nslab_error nerr = { 0 };
 	int k;
 
 	if (e->loaded && e->loaded == rules && !keeps_state(rules))
 		return reset_state(e, err);
 	e->loaded = NULL;
-	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", fw_trace_table_text()) < 0)
+	k = fw_trace_table_for(rn, &trace, err);
+	if (k < 0)
+		return k;
+	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", trace) < 0)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
 	if (fw_io_nft_load(rn, &e->nft, text, &nerr) < 0)
 		return rules_error(r->suite,

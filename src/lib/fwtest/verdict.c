@@ -2,14 +2,25 @@
 /* fwtest/verdict: a packet's verdict from its trace (see verdict.h). */
 #include "fwtest/verdict.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
 #include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
+
+#include "ns/netns.h"
+#include "shared/macro.h"
 
 /*
  * Priorities are the extremes nft accepts, so that no user chain runs before
@@ -25,6 +36,8 @@
 #define FW_TRACE_SKIP                                                                       \
 	"ip6 saddr { ::, fe80::/10 } ip6 daddr ff02::/16 icmpv6 type { nd-router-solicit, " \
 	"mld-listener-report, mld-listener-done, mld2-listener-report } return; "
+/* netdev and bridge chains see every frame: only IP packets are the tests' */
+#define FW_TRACE_NOT_IP "meta protocol != { ip, ip6 } return; "
 static const char trace_table[] =
 	"table inet " FW_TRACE_TABLE " {\n"
 	"\tchain pre { type filter hook prerouting priority -2147483648; " FW_TRACE_SKIP
@@ -38,6 +51,133 @@ static const char trace_table[] =
 const char *fw_trace_table_text(void)
 {
 	return trace_table;
+}
+
+/* Chain names are nft identifiers: an interface name that is not one gets its index. */
+static void chain_name(char *buf, size_t len, const char *prefix, const char *dev, size_t k)
+{
+	bool ok = true;
+
+	for (const char *p = dev; *p; p++)
+		ok = ok && (isalnum((unsigned char)*p) || strchr("_.-/", *p));
+	if (ok)
+		snprintf(buf, len, "%s%s", prefix, dev);
+	else
+		snprintf(buf, len, "%s_%zu", prefix, k);
+}
+
+/* The bridge part: tracing from bridge prerouting/output to the end of postrouting. */
+static const char bridge_table[] =
+	"table bridge " FW_TRACE_TABLE " {\n"
+	"\tchain pre { type filter hook prerouting priority -2147483648; " FW_TRACE_NOT_IP
+		FW_TRACE_SKIP "meta nftrace set 1; }\n"
+	"\tchain out { type filter hook output priority -2147483648; " FW_TRACE_NOT_IP FW_TRACE_SKIP
+	"meta nftrace set 1; }\n"
+	"\tchain " FW_END_POST " { type filter hook postrouting priority 2147483647; }\n"
+	"}\n";
+
+int fw_trace_table_build(const struct fw_trace_dev *devs, size_t n, bool egress, char **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	bool bridge = false;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fputs(trace_table, f);
+	if (n)
+		fputs("table netdev " FW_TRACE_TABLE " {\n", f);
+	for (size_t k = 0; k < n; k++) {
+		char name[IFNAMSIZ + 16];
+
+		bridge = bridge || devs[k].is_bridge;
+		chain_name(name, sizeof(name), FW_NETDEV_IN, devs[k].name, k);
+		fprintf(f,
+			"\tchain %s { type filter hook ingress device \"%s\" priority -2147483648; "
+			"" FW_TRACE_NOT_IP FW_TRACE_SKIP "meta nftrace set 1; }\n",
+			name, devs[k].name);
+		/* a bridge's own egress comes before bridge output and postrouting: not the end */
+		if (!egress || devs[k].is_bridge)
+			continue;
+		chain_name(name, sizeof(name), FW_NETDEV_END, devs[k].name, k);
+		fprintf(f,
+			"\tchain %s { type filter hook egress device \"%s\" priority 2147483647; "
+			"}\n",
+			name, devs[k].name);
+	}
+	if (n)
+		fputs("}\n", f);
+	if (bridge)
+		fputs(bridge_table, f);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+/* netdev egress hooks exist since Linux 5.16 (commit 42df6e1d221d). */
+static bool kernel_has_egress(void)
+{
+	struct utsname u;
+	unsigned major = 0, minor = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 5 || (major == 5 && minor >= 16);
+}
+
+struct dev_list {
+	struct fw_trace_dev *devs;
+	size_t n;
+};
+
+/* Whether ifname is a bridge master: its driver says so (works in any netns, unlike /sys). */
+static bool is_bridge_dev(int fd, const char *ifname)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&info;
+	return ioctl(fd, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "bridge") == 0;
+}
+
+/* Inside the rules node: its interfaces but lo. */
+static int list_devs_fn(void *data, nslab_error *err)
+{
+	struct dev_list *l = data;
+	struct if_nameindex *ni = if_nameindex();
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	size_t n = 0;
+
+	if (!ni || fd < 0) {
+		if (ni)
+			if_freenameindex(ni);
+		return nslab_err_set(err, errno, "list interfaces");
+	}
+	while (ni[n].if_index)
+		n++;
+	l->devs = calloc(n ? n : 1, sizeof(*l->devs));
+	for (size_t i = 0; l->devs && i < n; i++) {
+		if (strcmp(ni[i].if_name, "lo") == 0)
+			continue;
+		snprintf(l->devs[l->n].name, sizeof(l->devs[l->n].name), "%s", ni[i].if_name);
+		l->devs[l->n++].is_bridge = is_bridge_dev(fd, ni[i].if_name);
+	}
+	if_freenameindex(ni);
+	return l->devs ? 0 : nslab_err_set(err, ENOMEM, "list interfaces");
+}
+
+int fw_trace_table_for(const struct fw_node *rn, char **ret, nslab_error *err)
+{
+	struct dev_list l = { 0 };
+	int r = netns_call(rn->ns->fd, list_devs_fn, &l, err);
+
+	if (r >= 0 && fw_trace_table_build(l.devs, l.n, kernel_has_egress(), ret) < 0)
+		r = nslab_err_set(err, ENOMEM, "trace table");
+	free(l.devs);
+	return r < 0 ? nslab_err_prefix(err, r, "node '%s'", rn->name) : 0;
 }
 
 void fw_decision_clear(struct fw_decision *d)
@@ -54,17 +194,36 @@ static bool is_trace_table(const struct nftrace_event *ev)
 
 static bool is_end_chain(const struct nftrace_event *ev)
 {
-	return is_trace_table(ev) &&
-	       (strcmp(ev->chain, "in_end") == 0 || strcmp(ev->chain, "post_end") == 0);
+	if (!is_trace_table(ev))
+		return false;
+	if (ev->family == NFPROTO_NETDEV)
+		return strncmp(ev->chain, FW_NETDEV_END, strlen(FW_NETDEV_END)) == 0;
+	return strcmp(ev->chain, "in_end") == 0 || strcmp(ev->chain, FW_END_POST) == 0;
+}
+
+/* Whether the trace set ends the way out at netdev egress (the kernel has the hook). */
+static bool ends_at_egress(const struct nftbl_listing *l)
+{
+	for (size_t i = 0; l && i < l->n_chains; i++)
+		if (strcmp(l->chains[i].family, "netdev") == 0 &&
+		    strcmp(l->chains[i].table, FW_TRACE_TABLE) == 0 &&
+		    strcmp(l->chains[i].hook, "egress") == 0)
+			return true;
+	return false;
 }
 
 /*
- * A packet the namespace sends to itself leaves postrouting for lo and comes
- * back through prerouting and input: its end is input's, not postrouting's.
+ * Whether an end chain's event is where the packet's fate is known. A packet
+ * the namespace sends to itself leaves postrouting for lo and comes back
+ * through prerouting and input: its end is input's, not postrouting's. With
+ * egress end chains, postrouting (inet or bridge) is a hop: a netdev egress
+ * chain may still drop the packet.
  */
-static bool to_itself(const struct nftrace_event *ev, uint32_t oif)
+static bool is_final(const struct nftrace_event *ev, uint32_t oif, bool egress)
 {
-	return strcmp(ev->chain, "post_end") == 0 && oif == 1; /* lo is ifindex 1 */
+	if (strcmp(ev->chain, FW_END_POST) != 0)
+		return true;
+	return oif != 1 && !egress; /* lo is ifindex 1 */
 }
 
 const char *fw_family_name(uint32_t f)
@@ -262,7 +421,7 @@ static bool is_past_ct(const struct nftrace_event *ev, const struct nftbl_listin
 		return false;
 	c = l ? nftbl_listing_chain(l, fw_family_name(ev->family), ev->table, ev->chain) : NULL;
 	if (c && (strcmp(c->hook, "input") == 0 || strcmp(c->hook, "forward") == 0 ||
-		  strcmp(c->hook, "postrouting") == 0))
+		  strcmp(c->hook, "postrouting") == 0 || strcmp(c->hook, "egress") == 0))
 		return true;
 	r = ev->type == NFT_TRACETYPE_RULE && ev->has_rule && l
 		    ? nftbl_listing_find(l, fw_family_name(ev->family), ev->table, ev->chain,
@@ -286,10 +445,12 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 {
 	struct fw_decision d = { 0 };
 	uint32_t oif = 0;
+	bool egress;
 	char hbuf[48];
 
 	d.n_events = n;
 	d.ct_used = uses_conntrack(l);
+	egress = ends_at_egress(l);
 	for (size_t i = 0; i < n; i++) {
 		const struct nftrace_event *ev = &evs[i];
 		enum nftrace_verdict v;
@@ -301,7 +462,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 		d.past_ct = d.past_ct || is_past_ct(ev, l);
 		if (ev->oif)
 			oif = ev->oif; /* only the first event of a chain carries the interfaces */
-		if (is_end_chain(ev) && !to_itself(ev, oif)) {
+		if (is_end_chain(ev) && is_final(ev, oif, egress)) {
 			d.delivered = true;
 			take_final(&d, ev);
 			break;

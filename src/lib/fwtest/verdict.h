@@ -2,11 +2,14 @@
 /*
  * fwtest/verdict: what the kernel decided for one packet, from its trace.
  *
- * The trace table (fw_trace_table_text()) turns tracing on at the earliest
- * priority of prerouting and output, and ends input and postrouting with
- * empty chains at the latest priority. A packet is therefore decided when
- * its trace shows a drop (a rule's, or a chain's policy) or reaches one of
- * those end chains; anything else is inconclusive, never a drop.
+ * The trace set (fw_trace_table_build()) turns tracing on at the earliest
+ * priority of netdev ingress, bridge prerouting, prerouting and output, and
+ * ends input, and the way out, with empty chains at the latest priority. The
+ * way out ends at netdev egress when the set has egress end chains (Linux
+ * 5.16), else at postrouting (bridge postrouting for bridged packets). A
+ * packet is therefore decided when its trace shows a drop (a rule's, or a
+ * chain's policy) or reaches one of those end chains; anything else is
+ * inconclusive, never a drop.
  */
 #pragma once
 
@@ -14,21 +17,54 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <net/if.h>
+
 #include "fwtest/suite.h"
+#include "fwtest/topo.h"
 #include "nl/nftables.h"
 #include "nl/nftrace.h"
 #include "pkt/pkt.h"
 
 #define FW_TRACE_TABLE "nslab_trace"
+#define FW_END_POST    "post_end" /* inet and bridge postrouting end chains */
+#define FW_NETDEV_IN   "in_"	  /* netdev ingress chains: "in_eth0" */
+#define FW_NETDEV_END  "eg_end_"  /* netdev egress end chains: "eg_end_eth0" */
 
-/* The trace table, loaded after the user's ruleset (its own table: never an edit). */
+/* The inet trace table, loaded after the user's ruleset (its own table: never an edit). */
 const char *fw_trace_table_text(void);
+
+struct fw_trace_dev {
+	char name[IF_NAMESIZE];
+	bool is_bridge;
+};
+
+/**
+ * fw_trace_table_build() - The whole trace set for a node with these interfaces
+ * @devs:    the node's interfaces but lo
+ * @egress:  the kernel has netdev egress hooks (Linux 5.16)
+ * @ret:     the text (malloc'd)
+ *
+ * The inet table, plus a netdev table named FW_TRACE_TABLE too: per interface
+ * an ingress chain at the lowest priority turning tracing on and (@egress) an
+ * egress end chain at the highest, but on bridges, whose own egress comes
+ * before bridge output and postrouting; with a bridge, a bridge table turning
+ * tracing on at prerouting and output and ending postrouting. Pure.
+ * Return: 0, or -ENOMEM
+ */
+int fw_trace_table_build(const struct fw_trace_dev *devs, size_t n, bool egress, char **ret);
+/**
+ * fw_trace_table_for() - fw_trace_table_build() for a node's interfaces and this kernel
+ * @rn:   the rules node (its interfaces are listed in its namespace)
+ * @ret:  the text (malloc'd)
+ * Return: 0, or -errno
+ */
+int fw_trace_table_for(const struct fw_node *rn, char **ret, nslab_error *err);
 
 struct fw_decision {
 	enum fw_verdict verdict; /* FW_VERDICT_UNSET: inconclusive */
-	bool delivered;		 /* passed every hook of the namespace (input or postrouting end) */
-	bool by_policy;		 /* decided by a chain's policy */
-	bool decided;		 /* a user chain gave the verdict (table/chain/handle valid) */
+	bool delivered; /* passed every hook of the namespace (input, egress or postrouting end) */
+	bool by_policy; /* decided by a chain's policy */
+	bool decided;	/* a user chain gave the verdict (table/chain/handle valid) */
 	char family[8];
 	char table[NFT_NAME_MAXLEN];
 	char chain[NFT_NAME_MAXLEN];
