@@ -3,7 +3,8 @@
 # trace: `nslab trace` shows a reject as reject, hides nslab's own tracing
 # table unless -v, names each chain's family, exits 1 with the reason when the
 # trace decides nothing, and takes every topology: direct, gateway and a lab
-# file (FILE:NODE, or FILE alone for its first router).
+# file (FILE:NODE, or FILE alone for its first router). And nslab test counts
+# a crafted SYN once and lists what a failed counter check counted.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env
 
@@ -56,4 +57,25 @@ tr trace --rules "$TMP/rules.nft" --topology 'lab"x' 'tcp 10.0.0.1:1 > 10.0.0.2:
 rc=$?
 [ $rc -eq 2 ] && grep -q "a topology is direct, gateway, or a lab file as FILE\[:NODE\]" "$TMP/err" &&
 	ok "a bad topology: exit 2, said what is accepted" || bad "a bad topology: rc $rc, $(cat "$TMP/err")"
+
+# nslab test's view of the same packets: a failed counter check lists what it
+# counted, and leaves out the resets the client's kernel sends (not the test's).
+cat >"$TMP/cnt.yaml" <<'YAML'
+topology: direct
+rules: |
+  table inet c {
+    counter n { }
+    chain input { type filter hook input priority 0; tcp dport 22 counter name n accept; }
+  }
+tests:
+  - {name: one ssh packet, packets: [{proto: tcp, dport: 22}], expect: {reply: syn-ack, counter: {n: {packets: 1}}}}
+  - {name: two counted as one, packets: [{proto: tcp, dport: 22, count: 2}], expect: {counter: {n: {packets: 1}}}}
+YAML
+"$NSLAB" test "$TMP/cnt.yaml" >"$TMP/cnt.out" 2>&1
+grep -q "^PASS .*one ssh packet" "$TMP/cnt.out" && ok "a crafted SYN counts once, its kernel reset left out" ||
+	bad "one crafted SYN: $(cat "$TMP/cnt.out")"
+grep -q "expected counter n packets 1, got 2" "$TMP/cnt.out" &&
+	[ "$(grep -c '^    counted: tcp 10.0.0.1:[0-9]* > 10.0.0.2:22 \[S\] (1 rule hit)$' "$TMP/cnt.out")" -eq 2 ] &&
+	grep -q "and 2 resets of the sender's kernel, left out" "$TMP/cnt.out" &&
+	ok "a failed counter check lists what it counted" || bad "counter listing: $(cat "$TMP/cnt.out")"
 finish

@@ -105,6 +105,11 @@ static const char suite_text[] =
 	"  - name: counter ok\n"
 	"    packets: [{proto: tcp, dport: 22, count: 3}]\n"
 	"    expect: {counter: {ssh_hits: {packets: 3}}}\n"
+	/* ... nor for a counter, even one the RST reaches (no ct rule before it) */
+	"  - {name: counter reset ok, rules: \"table inet c {\\n counter n { }\\n chain input { "
+	"type filter hook input priority 0; tcp dport 22 counter name n accept; }\\n}\\n\", "
+	"packets: [{proto: tcp, dport: 22}], expect: {reply: syn-ack, counter: {n: {packets: "
+	"1}}}}\n"
 	"  - name: counter bad\n"
 	"    packets: [{proto: tcp, dport: 22}]\n"
 	"    expect: {counter: {ssh_hits: {packets: 5}}}\n"

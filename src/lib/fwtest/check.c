@@ -239,31 +239,12 @@ static void check_nat(struct check_ctx *c, const struct fw_nat_expect *nat)
 		fail(c, "expected NAT destination port %d, got %u", nat->dport, f->dport);
 }
 
-/*
- * Whether a frame is the sender's kernel answering the reply to a crafted
- * packet: a crafted SYN comes from a raw socket, so the SYN-ACK finds no
- * socket at the sender, whose kernel resets it. That RST has the crafted
- * packet's tuple and RST set but not its tag (the kernel chose its IPv4 ID
- * or flow label). Captures count what the test sent and what answered it,
- * not this. Flows have real sockets: nothing to leave out.
- */
+/* A captured frame of the sender's kernel resetting an answer (fw_is_kernel_reset()). */
 static bool is_kernel_reset(const struct fw_runner *r, const struct fw_captured *k)
 {
 	struct pkt_info pi;
 
-	if (pkt_parse(k->data, k->len, &pi, NULL) < 0 || pi.proto != IPPROTO_TCP ||
-	    !(pi.tcp_flags & 0x04) || !pi.has_ports)
-		return false;
-	for (size_t i = 0; i < r->n_tracks; i++) {
-		const struct pkt_spec *s = &r->tracks[i].spec;
-		size_t alen = s->family == AF_INET ? 4 : 16;
-
-		if (!r->tracks[i].is_flow && s->proto == IPPROTO_TCP && pi.family == s->family &&
-		    pi.tag != s->tag && pi.sport == s->sport && pi.dport == s->dport &&
-		    memcmp(pi.src, s->src, alen) == 0 && memcmp(pi.dst, s->dst, alen) == 0)
-			return true;
-	}
-	return false;
+	return pkt_parse(k->data, k->len, &pi, NULL) >= 0 && fw_is_kernel_reset(r, &pi);
 }
 
 static long count_captured(struct check_ctx *c, const struct fw_capture_expect *ce, size_t node,
@@ -462,6 +443,85 @@ static bool counter_values(const char *listing, const char *name, int64_t *packe
 	return true;
 }
 
+/* Whether a rule's text updates the named counter ("counter name x", quoted or not). */
+static bool rule_counts(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = text; (p = strstr(p, "counter name ")); p++) {
+		const char *q = p + strlen("counter name ");
+
+		if (*q == '"')
+			q++;
+		if (strncmp(q, name, n) == 0 && (q[n] == '"' || q[n] == ' ' || q[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+/* The IP length of a traced packet, as a counter adds it. */
+static int64_t traced_bytes(const struct nftrace_event *ev)
+{
+	if (ev->nh_len >= 20 && (ev->nh[0] >> 4) == 4)
+		return (int64_t)(ev->nh[2] << 8 | ev->nh[3]);
+	if (ev->nh_len >= 40 && (ev->nh[0] >> 4) == 6)
+		return 40 + (int64_t)(ev->nh[4] << 8 | ev->nh[5]);
+	return 0;
+}
+
+/* What the senders' kernel resets added to a counter: once per packet and rule hit. */
+static void resets_counted(const struct fw_runner *r, const char *name, int64_t *ret_packets,
+			   int64_t *ret_bytes)
+{
+	for (size_t i = 0; i < r->n_resets; i++) {
+		const struct nftrace_event *ev = &r->resets[i];
+		const struct nftbl_rule *rule =
+			nftbl_listing_find(&r->env->listing, fw_family_name(ev->family), ev->table,
+					   ev->chain, ev->rule_handle);
+
+		if (rule && rule_counts(rule->text, name)) {
+			(*ret_packets)++;
+			*ret_bytes += traced_bytes(ev);
+		}
+	}
+}
+
+/* What the test's packets and flows did to a counter, for a failed check: one line each. */
+static void list_counted(struct check_ctx *c, const char *name, int64_t resets)
+{
+	const struct fw_runner *r = c->r;
+	size_t lines = 0;
+
+	for (size_t i = 0; i < r->n_tracks; i++) {
+		const struct fw_track *t = &r->tracks[i];
+		size_t hits = 0;
+
+		for (size_t k = 0; k < t->n_evs; k++) {
+			const struct nftrace_event *ev = &t->evs[k];
+			const struct nftbl_rule *rule =
+				ev->has_rule
+					? nftbl_listing_find(&r->env->listing,
+							     fw_family_name(ev->family), ev->table,
+							     ev->chain, ev->rule_handle)
+					: NULL;
+
+			hits += rule && rule_counts(rule->text, name);
+		}
+		if (!hits)
+			continue;
+		fprintf(r->log, "    counted: %s (%zu rule hit%s)\n", t->desc, hits,
+			hits == 1 ? "" : "s");
+		lines++;
+	}
+	if (!lines)
+		fprintf(r->log, "    counted: no packet of this test reached a rule counting %s\n",
+			name);
+	if (resets)
+		fprintf(r->log,
+			"    (and %lld reset%s of the sender's kernel, left out: not the test's)\n",
+			(long long)resets, resets == 1 ? "" : "s");
+}
+
 static void check_counters(struct check_ctx *c, const struct fw_expect *e)
 {
 	struct fw_node *rn = &c->r->env->topo->nodes[c->r->env->topo->rules_node];
@@ -472,20 +532,27 @@ static void check_counters(struct check_ctx *c, const struct fw_expect *e)
 		fail(c, "list counters: %s", err.msg);
 		return;
 	}
+	/* traces of what the counters hold are queued by now: read the resets among them */
+	fw_collect_drain(c->r);
 	for (size_t i = 0; i < e->n_counters; i++) {
 		const struct fw_counter_expect *ce = &e->counters[i];
-		int64_t pk, by;
+		int64_t pk, by, rpk = 0, rby = 0;
 
 		if (!counter_values(out, ce->name, &pk, &by)) {
 			fail(c, "no named counter '%s' in the ruleset", ce->name);
 			continue;
 		}
+		resets_counted(c->r, ce->name, &rpk, &rby);
+		pk -= rpk;
+		by -= rby;
 		if (ce->packets >= 0 && pk != ce->packets)
 			fail(c, "expected counter %s packets %lld, got %lld", ce->name,
 			     (long long)ce->packets, (long long)pk);
 		if (ce->bytes >= 0 && by != ce->bytes)
 			fail(c, "expected counter %s bytes %lld, got %lld", ce->name,
 			     (long long)ce->bytes, (long long)by);
+		if ((ce->packets >= 0 && pk != ce->packets) || (ce->bytes >= 0 && by != ce->bytes))
+			list_counted(c, ce->name, rpk);
 	}
 }
 

@@ -95,6 +95,45 @@ static void id_forget(struct fw_runner *r, uint32_t id)
 			r->id_map_track[i] = SIZE_MAX;
 }
 
+bool fw_is_kernel_reset(const struct fw_runner *r, const struct pkt_info *pi)
+{
+	if (pi->proto != IPPROTO_TCP || !(pi->tcp_flags & 0x04) || !pi->has_ports)
+		return false;
+	for (size_t i = 0; i < r->n_tracks; i++)
+		if (!r->tracks[i].is_flow && r->tracks[i].spec.tag == pi->tag)
+			return false; /* a RST the test crafted itself */
+	for (size_t i = 0; i < r->n_tracks; i++) {
+		const struct pkt_spec *s = &r->tracks[i].spec;
+		size_t alen = s->family == AF_INET ? 4 : 16;
+
+		if (!r->tracks[i].is_flow && s->proto == IPPROTO_TCP && pi->family == s->family &&
+		    pi->tag != s->tag && pi->sport == s->sport && pi->dport == s->dport &&
+		    memcmp(pi->src, s->src, alen) == 0 && memcmp(pi->dst, s->dst, alen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Keep a kernel reset's rule hits for the counter checks; best effort. */
+static void keep_reset(struct fw_runner *r, const struct nftrace_event *ev)
+{
+	struct nftrace_event *v;
+
+	if (ev->type != NFT_TRACETYPE_RULE || !ev->has_rule ||
+	    strcmp(ev->table, FW_TRACE_TABLE) == 0)
+		return;
+	if (r->n_resets == r->cap_resets) {
+		size_t cap = r->cap_resets ? 2 * r->cap_resets : 8;
+
+		v = reallocarray(r->resets, cap, sizeof(*v));
+		if (!v)
+			return;
+		r->resets = v;
+		r->cap_resets = cap;
+	}
+	r->resets[r->n_resets++] = *ev;
+}
+
 /* Which track an event belongs to, or -1. */
 static long route_event(struct fw_runner *r, const struct nftrace_event *ev)
 {
@@ -103,6 +142,10 @@ static long route_event(struct fw_runner *r, const struct nftrace_event *ev)
 
 	if (!fw_event_info(ev, &pi))
 		return by_id >= 0 && (size_t)by_id != SIZE_MAX ? by_id : -1;
+	if (fw_is_kernel_reset(r, &pi)) {
+		keep_reset(r, ev);
+		return -1;
+	}
 	for (size_t i = r->n_tracks; i-- > 0;)
 		if (matches_packet(&r->tracks[i], &pi, false) || matches_flow(&r->tracks[i], &pi)) {
 			id_set(r, ev->id, i);

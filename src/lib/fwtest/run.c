@@ -120,6 +120,7 @@ struct fw_runner *fw_runner_free(struct fw_runner *r)
 		coverage_free(&r->cov[i]);
 	free(r->cov);
 	free(r->frame);
+	free(r->resets);
 	free(r);
 	return NULL;
 }
@@ -431,6 +432,7 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 	free(r->caps);
 	r->caps = NULL;
 	r->n_caps = 0;
+	r->n_resets = 0;
 	res->tracks = TAKE_PTR(r->tracks);
 	res->n_tracks = r->n_tracks;
 	r->n_tracks = 0;

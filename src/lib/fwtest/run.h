@@ -126,9 +126,24 @@ struct fw_runner {
 	uint8_t *frame; /* receive buffer for the packet sockets (PKT_MAX bytes) */
 	struct fw_captured *caps;
 	size_t n_caps;
+	/* rule events of the senders' kernels resetting answers to crafted packets (see
+	 * fw_is_kernel_reset()): counters subtract them, as captures leave them out */
+	struct nftrace_event *resets;
+	size_t n_resets, cap_resets;
 	FILE *log;
 };
 
+/**
+ * fw_is_kernel_reset() - Whether a packet is a sender's kernel answering the reply to a crafted one
+ * @r:   runner, with the test's tracks
+ * @pi:  the packet
+ *
+ * A crafted SYN comes from a raw socket, so the SYN-ACK finds no socket at the
+ * sender, whose kernel resets it: a TCP RST with a crafted packet's tuple (same
+ * direction) but not its tag. It is no part of the test.
+ * Return: true if it is one
+ */
+bool fw_is_kernel_reset(const struct fw_runner *r, const struct pkt_info *pi);
 int fw_runner_new(const struct fw_suite *suite, struct fw_runner **ret, nslab_error *err);
 struct fw_runner *fw_runner_free(struct fw_runner *r);
 DEFINE_CLEANUP_FUNC(struct fw_runner, fw_runner_free)
