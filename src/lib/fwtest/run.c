@@ -79,7 +79,7 @@ static int env_new(const struct fw_suite *suite, enum fw_topology kind, struct f
 	if (!e->io)
 		return nslab_err_set(err, ENOMEM, "allocate a test environment");
 	for (size_t i = 0; i < e->topo->n; i++)
-		e->io[i] = (struct fw_node_io){ -1, -1, -1 };
+		e->io[i] = FW_NODE_IO_INIT;
 	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
 		r = fw_io_open(&e->topo->nodes[i], &e->io[i], err);
 	if (r >= 0)
@@ -180,7 +180,8 @@ static int load_listing(struct fw_env *e, nslab_error *err)
 {
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
 	_cleanup_free_ char *out = NULL;
-	int r = fw_io_nft(rn, &e->nft, "list ruleset", true, &out, err);
+	int r = fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, "list ruleset", true, &out,
+			     err);
 
 	nftbl_listing_clear(&e->listing);
 	if (r >= 0)
@@ -208,7 +209,8 @@ static bool keeps_state(const char *rules)
 static int reset_state(struct fw_env *e, nslab_error *err)
 {
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
-	int k = fw_io_nft(rn, &e->nft, "reset counters", false, NULL, err);
+	int k = fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, "reset counters", false,
+			     NULL, err);
 
 	return k < 0 ? k : ct_flush(e->req, err);
 }
@@ -230,7 +232,7 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 	e->loaded = NULL;
 	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", fw_trace_table_text()) < 0)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
-	if (fw_io_nft(rn, &e->nft, text, false, NULL, &nerr) < 0)
+	if (fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, text, false, NULL, &nerr) < 0)
 		return rules_error(r->suite,
 				   r->suite->rules_file && rules == r->suite->rules
 					   ? r->suite->rules_file
