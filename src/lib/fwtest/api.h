@@ -12,6 +12,8 @@ struct nslab_fwtest {
 	struct fw_result *results;
 	size_t n_results;
 	bool *unselected; /* tests left out by nslab_fwtest_select(), or NULL: all run */
+	enum nslab_fwtest_order order;
+	unsigned long long seed; /* NSLAB_FWTEST_ORDER_SHUFFLE's */
 };
 
 /* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */

@@ -197,7 +197,7 @@ static bool keeps_state(const char *rules)
 {
 	static const char *const words[] = { "limit",	 "quota",    "meter", "dynamic",
 					     "timeout",	 "ct count", "add @", "update @",
-					     "delete @", "numgen",   "last" };
+					     "delete @", "numgen",   "last",  "include" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strstr(rules, words[i]))
@@ -205,14 +205,36 @@ static bool keeps_state(const char *rules)
 	return false;
 }
 
-/* Same ruleset as the last test's: reset what tests change (counters, conntrack). */
-static int reset_state(struct fw_env *e, nslab_error *err)
+/* Named counters to zero: a ruleset without any (nor an include that may hold some) has none. */
+static bool has_counters(const char *rules)
+{
+	return rules && (strstr(rules, "counter") || strstr(rules, "include"));
+}
+
+/*
+ * What a test leaves in the kernel besides the ruleset, cleared before the
+ * next whatever it is: conntrack in the rules node, and every node's
+ * neighbour entries (a test that blocks ARP or ND must not find the address
+ * resolved by the test before it). Sockets are closed when each test ends.
+ */
+static int reset_kernel_state(struct fw_env *e, nslab_error *err)
+{
+	int k = ct_flush(e->req, err);
+
+	for (size_t i = 0; k >= 0 && i < e->topo->n; i++)
+		k = fw_io_flush_neigh(&e->topo->nodes[i], &e->io[i], err);
+	return k;
+}
+
+/* Same ruleset as the last test's: reset what tests change (counters). */
+static int reset_state(struct fw_env *e, const char *rules, nslab_error *err)
 {
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
-	int k = fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, "reset counters", false,
-			     NULL, err);
 
-	return k < 0 ? k : ct_flush(e->req, err);
+	if (!has_counters(rules))
+		return 0;
+	return fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, "reset counters", false, NULL,
+			    err);
 }
 
 /*
@@ -228,7 +250,7 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 	int k;
 
 	if (e->loaded && e->loaded == rules && !keeps_state(rules))
-		return reset_state(e, err);
+		return reset_state(e, rules, err);
 	e->loaded = NULL;
 	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", fw_trace_table_text()) < 0)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
@@ -238,9 +260,7 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 					   ? r->suite->rules_file
 					   : NULL,
 				   rules, at, 1, &nerr, err);
-	k = ct_flush(e->req, err);
-	if (k >= 0)
-		k = load_listing(e, err);
+	k = load_listing(e, err);
 	if (k >= 0)
 		e->loaded = rules;
 	return k;
@@ -415,6 +435,8 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 	if (!r->log)
 		return nslab_err_set(err, ENOMEM, "test log");
 	k = load_rules(r, r->env, rules, at, &terr);
+	if (k >= 0)
+		k = reset_kernel_state(r->env, &terr);
 	fw_collect_drain(r);
 	if (k >= 0)
 		k = run_steps(r, test, &terr);
