@@ -13,6 +13,12 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <linux/if.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 
@@ -393,4 +399,138 @@ int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err
 		}
 	} while (r >= 0 && l->more);
 	return r < 0 ? nslab_err_prefix(err, r, "node '%s': flush neighbours", n->name) : 0;
+}
+
+/* Links */
+
+/*
+ * A link the kernel has not finished bringing up: carrier on (IFF_LOWER_UP)
+ * but its operstate not yet UP. Carrier-on is handled later by the linkwatch
+ * work, which attaches the transmit qdisc (noop_qdisc until then: every
+ * packet dropped) and only then sets the operstate and announces the link.
+ * A veth's operstate starts UNKNOWN; other kinds without carrier handling
+ * (dummy) stay UNKNOWN for good.
+ */
+static bool link_pending(const struct rtnl_link_info *l)
+{
+	if (!(l->flags & IFF_UP) || !(l->flags & IFF_LOWER_UP) || (l->flags & IFF_LOOPBACK))
+		return false;
+	if (l->operstate == IF_OPER_UP)
+		return false;
+	return l->operstate != IF_OPER_UNKNOWN || strcmp(l->kind, "veth") == 0;
+}
+
+struct links_wait {
+	int pending[FW_IFACE_MAX * 4];
+	size_t n;
+	char name[IFNAMSIZ]; /* one still pending, for the message */
+};
+
+static void links_note(struct links_wait *w, const struct rtnl_link_info *l)
+{
+	size_t i;
+
+	for (i = 0; i < w->n && w->pending[i] != l->ifindex; i++)
+		;
+	if (link_pending(l)) {
+		if (i == w->n && w->n < ARRAY_SIZE(w->pending))
+			w->pending[w->n++] = l->ifindex;
+		snprintf(w->name, sizeof(w->name), "%s", l->name);
+	} else if (i < w->n) {
+		w->pending[i] = w->pending[--w->n];
+	}
+}
+
+static int links_dump_cb(const struct rtnl_link_info *l, void *data)
+{
+	links_note(data, l);
+	return 0;
+}
+
+static int links_event_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_link_info l;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && rtnl_parse_link(nlh, &l, NULL) >= 0)
+		links_note(data, &l);
+	return MNL_CB_OK;
+}
+
+/*
+ * ETHTOOL_GLINK on each pending link: the kernel runs the link's pending
+ * linkwatch work there and then (linkwatch_sync_dev(), Linux 5.15), qdisc
+ * and operstate included, instead of in up to a second.
+ */
+static int glink_fn(void *data, nslab_error *err)
+{
+	const struct links_wait *w = data;
+	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	(void)err;
+	for (size_t i = 0; fd >= 0 && i < w->n; i++) {
+		struct ethtool_value ev = { .cmd = ETHTOOL_GLINK };
+		struct ifreq ifr = { .ifr_data = (char *)&ev };
+
+		if (if_indextoname((unsigned)w->pending[i], ifr.ifr_name))
+			(void)ioctl(fd, SIOCETHTOOL, &ifr);
+	}
+	return 0;
+}
+
+/* A socket of the node's namespace subscribed to link events (on the worker). */
+static int link_monitor_fn(void *data, nslab_error *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int *fd = data;
+
+	*fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+	if (*fd < 0)
+		return nslab_err_set(err, errno, "link monitor socket");
+	if (bind(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return nslab_err_set(err, errno, "subscribe to link events");
+	return 0;
+}
+
+int fw_io_wait_links(struct fw_node *n, struct fw_node_io *io, int timeout_ms, nslab_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ struct links_wait *w = calloc(1, sizeof(*w));
+	char buf[16384] __attribute__((aligned(4)));
+	int r, left = timeout_ms;
+	struct timespec t0, t1;
+
+	if (!w)
+		return nslab_err_set(err, ENOMEM, "links");
+	/* subscribed before the dump: an event between the two is not lost */
+	r = fw_io_call(n, io, link_monitor_fn, &fd, err);
+	if (r >= 0)
+		r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
+	if (r >= 0 && w->n)
+		r = fw_io_call(n, io, glink_fn, w, err);
+	if (r >= 0 && w->n)
+		r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (w->n && left > 0) {
+		struct pollfd p = { fd, POLLIN, 0 };
+		ssize_t len;
+
+		if (poll(&p, 1, left) < 0 && errno != EINTR)
+			return nslab_err_set(err, errno, "node '%s': wait for links", n->name);
+		while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+			(void)mnl_cb_run(buf, (size_t)len, 0, 0, links_event_cb, w);
+		if (len < 0 && errno == ENOBUFS) /* events lost: ask again */
+			r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
+		if (r < 0)
+			return nslab_err_prefix(err, r, "node '%s'", n->name);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		left = timeout_ms -
+		       (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
+	}
+	if (w->n)
+		return nslab_err_setx(err, ETIMEDOUT,
+				      "node '%s': interface '%s' not up after %d ms (no carrier?)",
+				      n->name, w->name, timeout_ms);
+	return 0;
 }

@@ -48,6 +48,14 @@ int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err
 int fw_io_open_nf(struct fw_node *n, struct nlsock **ret_trace, struct nlsock **ret_req,
 		  nslab_error *err);
 
+/*
+ * fw_io_wait_links() - Wait until the kernel has brought up every link of the
+ * node that has carrier (operstate UP, announced by RTM_NEWLINK): until then
+ * a veth drops what it is given, the first ARP or ND request among it (and
+ * the packet waiting for it waits for the next, 1 s later)
+ * Return: 0, -ETIMEDOUT naming an interface still down after timeout_ms, or -errno
+ */
+int fw_io_wait_links(struct fw_node *n, struct fw_node_io *io, int timeout_ms, nslab_error *err);
 /* A TCP or UDP listener on [::]:port (v4 and v6), non-blocking; returns its fd. */
 int fw_io_listen(struct fw_node *n, const struct fw_node_io *io, int proto, int port, int *ret_fd,
 		 nslab_error *err);
