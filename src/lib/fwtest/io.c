@@ -420,40 +420,44 @@ static bool link_pending(const struct rtnl_link_info *l)
 	return l->operstate != IF_OPER_UNKNOWN || strcmp(l->kind, "veth") == 0;
 }
 
-struct links_wait {
+/* What is not ready yet in a node: links (ifindexes) and IPv6 addresses without their local route. */
+struct ready_wait {
 	int pending[FW_IFACE_MAX * 4];
 	size_t n;
-	char name[IFNAMSIZ]; /* one still pending, for the message */
+	struct nslab_prefix v6[FW_IFACE_MAX * 4]; /* IPv6 addresses of the node */
+	size_t n_v6;
+	bool v6_local[FW_IFACE_MAX * 4]; /* ... with a local route */
+	char what[96];			 /* one thing still pending, for the message */
 };
-
-static void links_note(struct links_wait *w, const struct rtnl_link_info *l)
-{
-	size_t i;
-
-	for (i = 0; i < w->n && w->pending[i] != l->ifindex; i++)
-		;
-	if (link_pending(l)) {
-		if (i == w->n && w->n < ARRAY_SIZE(w->pending))
-			w->pending[w->n++] = l->ifindex;
-		snprintf(w->name, sizeof(w->name), "%s", l->name);
-	} else if (i < w->n) {
-		w->pending[i] = w->pending[--w->n];
-	}
-}
 
 static int links_dump_cb(const struct rtnl_link_info *l, void *data)
 {
-	links_note(data, l);
+	struct ready_wait *w = data;
+
+	if (link_pending(l) && w->n < ARRAY_SIZE(w->pending)) {
+		w->pending[w->n++] = l->ifindex;
+		snprintf(w->what, sizeof(w->what), "interface '%s' not up", l->name);
+	}
 	return 0;
 }
 
-static int links_event_cb(const struct nlmsghdr *nlh, void *data)
+static int addrs_dump_cb(const struct rtnl_addr_info *a, void *data)
 {
-	struct rtnl_link_info l;
+	struct ready_wait *w = data;
 
-	if (nlh->nlmsg_type == RTM_NEWLINK && rtnl_parse_link(nlh, &l, NULL) >= 0)
-		links_note(data, &l);
-	return MNL_CB_OK;
+	if (a->addr.family == AF_INET6 && w->n_v6 < ARRAY_SIZE(w->v6))
+		w->v6[w->n_v6++] = a->addr;
+	return 0;
+}
+
+static int routes_dump_cb(const struct rtnl_route_info *rt, void *data)
+{
+	struct ready_wait *w = data;
+
+	for (size_t i = 0; rt->type == RTN_LOCAL && i < w->n_v6; i++)
+		if (rt->dst.len == 128 && memcmp(rt->dst.addr, w->v6[i].addr, 16) == 0)
+			w->v6_local[i] = true;
+	return 0;
 }
 
 /*
@@ -463,7 +467,7 @@ static int links_event_cb(const struct nlmsghdr *nlh, void *data)
  */
 static int glink_fn(void *data, nslab_error *err)
 {
-	const struct links_wait *w = data;
+	const struct ready_wait *w = data;
 	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
 	(void)err;
@@ -477,10 +481,12 @@ static int glink_fn(void *data, nslab_error *err)
 	return 0;
 }
 
-/* A socket of the node's namespace subscribed to link events (on the worker). */
-static int link_monitor_fn(void *data, nslab_error *err)
+/* A socket of the node's namespace subscribed to link, IPv6 address and route events. */
+static int ready_monitor_fn(void *data, nslab_error *err)
 {
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+				  .nl_groups =
+					  RTMGRP_LINK | RTMGRP_IPV6_IFADDR | RTMGRP_IPV6_ROUTE };
 	int *fd = data;
 
 	*fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
@@ -491,46 +497,73 @@ static int link_monitor_fn(void *data, nslab_error *err)
 	return 0;
 }
 
+/*
+ * Whether everything is ready, asked afresh (the tables are the node's own:
+ * small). An IPv6 address gets its local route when the kernel's DAD work
+ * completes it (even with IFA_F_NODAD: it runs on a workqueue, under RTNL),
+ * which is also when the node joins its solicited-node group: before, the
+ * node neither receives packets for the address nor answers ND for it.
+ */
+static int ready_check(struct fw_node *n, struct fw_node_io *io, struct ready_wait *w, bool glink,
+		       nslab_error *err)
+{
+	int r;
+
+	*w = (struct ready_wait){ .n = 0 };
+	r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
+	if (r >= 0 && w->n && glink) {
+		r = fw_io_call(n, io, glink_fn, w, err);
+		w->n = 0;
+		if (r >= 0)
+			r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
+	}
+	if (r >= 0)
+		r = rtnl_addr_dump(io->rtnl, AF_INET6, addrs_dump_cb, w, err);
+	if (r >= 0 && w->n_v6)
+		r = rtnl_route_dump(io->rtnl, AF_INET6, routes_dump_cb, w, err);
+	for (size_t i = 0; r >= 0 && i < w->n_v6; i++)
+		if (!w->v6_local[i]) {
+			char a[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, w->v6[i].addr, a, sizeof(a));
+			snprintf(w->what, sizeof(w->what), "address %s not ready", a);
+			return 0;
+		}
+	return r < 0 ? r : !w->n;
+}
+
 int fw_io_wait_links(struct fw_node *n, struct fw_node_io *io, int timeout_ms, nslab_error *err)
 {
 	_cleanup_close_ int fd = -1;
-	_cleanup_free_ struct links_wait *w = calloc(1, sizeof(*w));
+	_cleanup_free_ struct ready_wait *w = calloc(1, sizeof(*w));
 	char buf[16384] __attribute__((aligned(4)));
 	int r, left = timeout_ms;
 	struct timespec t0, t1;
 
 	if (!w)
 		return nslab_err_set(err, ENOMEM, "links");
-	/* subscribed before the dump: an event between the two is not lost */
-	r = fw_io_call(n, io, link_monitor_fn, &fd, err);
+	/* subscribed before the first look: an event between the two is not lost */
+	r = fw_io_call(n, io, ready_monitor_fn, &fd, err);
 	if (r >= 0)
-		r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
-	if (r >= 0 && w->n)
-		r = fw_io_call(n, io, glink_fn, w, err);
-	if (r >= 0 && w->n)
-		r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
-	if (r < 0)
-		return nslab_err_prefix(err, r, "node '%s'", n->name);
+		r = ready_check(n, io, w, true, err);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (w->n && left > 0) {
+	while (r == 0 && left > 0) {
 		struct pollfd p = { fd, POLLIN, 0 };
-		ssize_t len;
 
 		if (poll(&p, 1, left) < 0 && errno != EINTR)
 			return nslab_err_set(err, errno, "node '%s': wait for links", n->name);
-		while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-			(void)mnl_cb_run(buf, (size_t)len, 0, 0, links_event_cb, w);
-		if (len < 0 && errno == ENOBUFS) /* events lost: ask again */
-			r = rtnl_link_dump(io->rtnl, links_dump_cb, w, err);
-		if (r < 0)
-			return nslab_err_prefix(err, r, "node '%s'", n->name);
+		/* what the events say is asked again below; ENOBUFS (events lost) likewise */
+		while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0 || errno == ENOBUFS)
+			;
+		r = ready_check(n, io, w, false, err);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		left = timeout_ms -
 		       (int)((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000);
 	}
-	if (w->n)
-		return nslab_err_setx(err, ETIMEDOUT,
-				      "node '%s': interface '%s' not up after %d ms (no carrier?)",
-				      n->name, w->name, timeout_ms);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
+	if (r == 0)
+		return nslab_err_setx(err, ETIMEDOUT, "node '%s': %s after %d ms", n->name, w->what,
+				      timeout_ms);
 	return 0;
 }

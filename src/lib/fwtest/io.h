@@ -50,10 +50,12 @@ int fw_io_open_nf(struct fw_node *n, struct nlsock **ret_trace, struct nlsock **
 
 /*
  * fw_io_wait_links() - Wait until the kernel has brought up every link of the
- * node that has carrier (operstate UP, announced by RTM_NEWLINK): until then
- * a veth drops what it is given, the first ARP or ND request among it (and
- * the packet waiting for it waits for the next, 1 s later)
- * Return: 0, -ETIMEDOUT naming an interface still down after timeout_ms, or -errno
+ * node that has carrier (operstate UP) and completed every IPv6 address (its
+ * local route is in): until then a veth drops what it is given, and the node
+ * ignores ND for an address, the first ARP or ND request among it (and the
+ * packet waiting for it waits for the next, 1 s later). Woken by RTM_NEWLINK,
+ * RTM_NEWADDR and RTM_NEWROUTE events.
+ * Return: 0, -ETIMEDOUT naming what is still not ready after timeout_ms, or -errno
  */
 int fw_io_wait_links(struct fw_node *n, struct fw_node_io *io, int timeout_ms, nslab_error *err);
 /* A TCP or UDP listener on [::]:port (v4 and v6), non-blocking; returns its fd. */
