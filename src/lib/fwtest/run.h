@@ -80,6 +80,9 @@ struct fw_env {
 	const char *loaded;    /* the ruleset text loaded now (the suite's pointer), or NULL */
 	struct nftbl_ctx *nft; /* kept libnftables context of the rules node */
 	struct nftbl_listing listing;
+	struct ct_entry *ct_left; /* original tuples of the last test's packets and flows */
+	size_t n_ct_left;
+	bool ct_unknown; /* ct_left is not all the last test left (no memory): flush */
 };
 
 struct fw_rule_hits {
