@@ -31,6 +31,8 @@
  * over under the mutex until told to stop. netns_call() creates and joins a
  * thread per call (~0.1 ms); a hand-over costs two wake-ups.
  */
+#define POOL_SIZE 4 /* sockets of each kind made ahead per node */
+
 struct fw_worker {
 	pthread_t tid;
 	pthread_mutex_t mu;
@@ -41,7 +43,56 @@ struct fw_worker {
 	nslab_error err;
 	int r;
 	bool ready, done, stop;
+	/*
+	 * Sockets made ahead while the worker is idle, per kind (pool_kind()):
+	 * a socket belongs to the namespace it was made in, and what follows
+	 * (options, bind, listen, connect) works from any thread, so a test
+	 * takes one without a hand-over. pool_off after a failure.
+	 */
+	int pool[4][POOL_SIZE];
+	size_t n_pool[4];
+	bool pool_off;
 };
+
+static const struct {
+	int family, type;
+} pool_kinds[4] = { { AF_INET6, SOCK_STREAM },
+		    { AF_INET6, SOCK_DGRAM },
+		    { AF_INET, SOCK_STREAM },
+		    { AF_INET, SOCK_DGRAM } };
+
+/* The pool a socket of family and type comes from; -1 if none. */
+static int pool_kind(int family, int type)
+{
+	for (int i = 0; i < 4; i++)
+		if (pool_kinds[i].family == family && pool_kinds[i].type == type)
+			return i;
+	return -1;
+}
+
+/* A kind whose pool is not full, or -1 (w->mu held). */
+static int pool_wants(const struct fw_worker *w)
+{
+	for (int i = 0; !w->pool_off && i < 4; i++)
+		if (w->n_pool[i] < POOL_SIZE)
+			return i;
+	return -1;
+}
+
+/* Fill one slot (w->mu held, released meanwhile). */
+static void pool_fill(struct fw_worker *w, int kind)
+{
+	int fd;
+
+	pthread_mutex_unlock(&w->mu);
+	fd = socket(pool_kinds[kind].family, pool_kinds[kind].type | SOCK_CLOEXEC | SOCK_NONBLOCK,
+		    0);
+	pthread_mutex_lock(&w->mu);
+	if (fd < 0)
+		w->pool_off = true; /* EMFILE and the like: sockets are made on demand */
+	else
+		w->pool[kind][w->n_pool[kind]++] = fd;
+}
 
 static void *worker_main(void *arg)
 {
@@ -55,10 +106,16 @@ static void *worker_main(void *arg)
 	w->ready = true;
 	pthread_cond_broadcast(&w->cv);
 	while (r >= 0) {
-		while (!w->fn && !w->stop)
+		int kind;
+
+		while (!w->fn && !w->stop && (kind = pool_wants(w)) < 0)
 			pthread_cond_wait(&w->cv, &w->mu);
 		if (w->stop)
 			break;
+		if (!w->fn) {
+			pool_fill(w, kind);
+			continue;
+		}
 		pthread_mutex_unlock(&w->mu);
 		r = w->fn(w->data, &w->err);
 		pthread_mutex_lock(&w->mu);
@@ -81,6 +138,9 @@ static void worker_stop(struct fw_worker *w)
 	pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	(void)pthread_join(w->tid, NULL);
+	for (int i = 0; i < 4; i++)
+		for (size_t k = 0; k < w->n_pool[i]; k++)
+			(void)close(w->pool[i][k]);
 	pthread_cond_destroy(&w->cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
@@ -114,6 +174,22 @@ static int worker_start(int netns_fd, struct fw_worker **ret, nslab_error *err)
 	}
 	*ret = w;
 	return 0;
+}
+
+/* A socket from the pool, or -1 when it is empty; the worker makes another. */
+static int worker_take_socket(struct fw_worker *w, int family, int type)
+{
+	int kind = pool_kind(family, type), fd = -1;
+
+	if (kind < 0)
+		return -1;
+	pthread_mutex_lock(&w->mu);
+	if (w->n_pool[kind]) {
+		fd = w->pool[kind][--w->n_pool[kind]];
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return fd;
 }
 
 /* One request at a time: the runner is single-threaded. */
@@ -241,16 +317,13 @@ struct sock_req {
 	int fd;
 };
 
-static int sock_fn(void *data, nslab_error *err)
+/* Options, bind and listen of q->fd: any thread (the socket's namespace is its own). */
+static int sock_setup(struct sock_req *q, nslab_error *err)
 {
-	struct sock_req *q = data;
 	int type = q->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
 
-	q->fd = socket(q->family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (q->fd < 0)
-		return nslab_err_set(err, errno, "socket");
 	(void)setsockopt(q->fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
 	if (q->family == AF_INET6)
 		(void)setsockopt(q->fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
@@ -281,13 +354,28 @@ static int sock_fn(void *data, nslab_error *err)
 	return 0;
 }
 
+static int sock_fn(void *data, nslab_error *err)
+{
+	struct sock_req *q = data;
+	int type = q->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
+
+	q->fd = socket(q->family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (q->fd < 0)
+		return nslab_err_set(err, errno, "socket");
+	return sock_setup(q, err);
+}
+
 static int open_sock(struct fw_node *n, const struct fw_node_io *io, struct sock_req *q,
 		     int *ret_fd, nslab_error *err)
 {
+	int type = q->proto == IPPROTO_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	int r;
 
-	q->fd = -1;
-	r = fw_io_call(n, io, sock_fn, q, err);
+	q->fd = io && io->worker ? worker_take_socket(io->worker, q->family, type) : -1;
+	if (q->fd >= 0)
+		r = sock_setup(q, err);
+	else
+		r = fw_io_call(n, io, sock_fn, q, err);
 	if (r < 0) {
 		io_close_fd(&q->fd);
 		return nslab_err_prefix(err, r, "node '%s'", n->name);
