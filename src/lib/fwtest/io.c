@@ -51,6 +51,7 @@ struct fw_worker {
 	 */
 	int pool[4][POOL_SIZE];
 	size_t n_pool[4];
+	bool pool_used[4]; /* a kind is made ahead once a test asked for one */
 	bool pool_off;
 };
 
@@ -74,7 +75,7 @@ static int pool_kind(int family, int type)
 static int pool_wants(const struct fw_worker *w)
 {
 	for (int i = 0; !w->pool_off && i < 4; i++)
-		if (w->n_pool[i] < POOL_SIZE)
+		if (w->pool_used[i] && w->n_pool[i] < POOL_SIZE)
 			return i;
 	return -1;
 }
@@ -90,8 +91,8 @@ static void pool_fill(struct fw_worker *w, int kind)
 	pthread_mutex_lock(&w->mu);
 	if (fd < 0)
 		w->pool_off = true; /* EMFILE and the like: sockets are made on demand */
-	else
-		w->pool[kind][w->n_pool[kind]++] = fd;
+	else /* above FD_SETSIZE when it can: libnftables select()s on its own socket */
+		w->pool[kind][w->n_pool[kind]++] = fd_move_high(fd);
 }
 
 static void *worker_main(void *arg)
@@ -146,7 +147,7 @@ static void worker_stop(struct fw_worker *w)
 	free(w);
 }
 
-static int worker_start(int netns_fd, struct fw_worker **ret, nslab_error *err)
+static int worker_start(int netns_fd, bool spare_sockets, struct fw_worker **ret, nslab_error *err)
 {
 	struct fw_worker *w = calloc(1, sizeof(*w));
 	int r;
@@ -154,6 +155,7 @@ static int worker_start(int netns_fd, struct fw_worker **ret, nslab_error *err)
 	if (!w)
 		return nslab_err_set(err, ENOMEM, "allocate a namespace worker");
 	w->netns_fd = netns_fd;
+	w->pool_off = !spare_sockets;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
 	r = pthread_create(&w->tid, NULL, worker_main, w);
@@ -184,10 +186,11 @@ static int worker_take_socket(struct fw_worker *w, int family, int type)
 	if (kind < 0)
 		return -1;
 	pthread_mutex_lock(&w->mu);
-	if (w->n_pool[kind]) {
+	if (w->n_pool[kind])
 		fd = w->pool[kind][--w->n_pool[kind]];
+	w->pool_used[kind] = true;
+	if (!w->pool_off)
 		pthread_cond_broadcast(&w->cv);
-	}
 	pthread_mutex_unlock(&w->mu);
 	return fd;
 }
@@ -263,13 +266,13 @@ static int io_open_fn(void *data, nslab_error *err)
 	return 0;
 }
 
-int fw_io_open(struct fw_node *n, struct fw_node_io *io, nslab_error *err)
+int fw_io_open(struct fw_node *n, struct fw_node_io *io, bool spare_sockets, nslab_error *err)
 {
 	struct fw_worker *w = NULL;
 	int r;
 
 	*io = FW_NODE_IO_INIT;
-	r = worker_start(n->ns->fd, &w, err);
+	r = worker_start(n->ns->fd, spare_sockets, &w, err);
 	if (r >= 0) {
 		io->worker = w;
 		r = worker_call(w, io_open_fn, io, err);

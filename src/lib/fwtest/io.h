@@ -26,8 +26,12 @@ struct fw_node_io {
 
 #define FW_NODE_IO_INIT ((struct fw_node_io){ .raw4 = -1, .raw6 = -1, .cap = -1 })
 
-/* Start the node's worker, then open its sockets on it; io is FW_NODE_IO_INIT on failure. */
-int fw_io_open(struct fw_node *n, struct fw_node_io *io, nslab_error *err);
+/*
+ * Start the node's worker, then open its sockets on it; io is FW_NODE_IO_INIT
+ * on failure. spare_sockets: the worker makes a few sockets of each kind a
+ * test used ahead of the next test (up to 16 fds a node: small topologies).
+ */
+int fw_io_open(struct fw_node *n, struct fw_node_io *io, bool spare_sockets, nslab_error *err);
 /* Close the sockets and stop the worker (an io already closed is fine). */
 void fw_io_close(struct fw_node_io *io);
 /*

@@ -17,8 +17,9 @@
 
 #include "nl/ct.h"
 
-#define LINKS_UP_MS 5000   /* the kernel's linkwatch work, late on a loaded machine */
-#define TAG_BASE    0x4e00 /* never 0: the kernel sends DF packets with IP ID 0 */
+#define SPARE_SOCKETS_NODES 16	   /* topologies up to this size get spare sockets (io.h) */
+#define LINKS_UP_MS	    5000   /* the kernel's linkwatch work, late on a loaded machine */
+#define TAG_BASE	    0x4e00 /* never 0: the kernel sends DF packets with IP ID 0 */
 
 uint64_t fw_now_us(void)
 {
@@ -83,7 +84,8 @@ static int env_new(const struct fw_suite *suite, enum fw_topology kind, struct f
 	for (size_t i = 0; i < e->topo->n; i++)
 		e->io[i] = FW_NODE_IO_INIT;
 	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
-		r = fw_io_open(&e->topo->nodes[i], &e->io[i], err);
+		r = fw_io_open(&e->topo->nodes[i], &e->io[i], e->topo->n <= SPARE_SOCKETS_NODES,
+			       err);
 	/* the first packet of the run must not be sent into a link still coming up */
 	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
 		r = fw_io_wait_links(&e->topo->nodes[i], &e->io[i], LINKS_UP_MS, err);
