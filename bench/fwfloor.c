@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	double t0;
 
 	if (nslab_bootstrap(&err) < 0 || fw_topo_new(FW_TOPO_DIRECT, &t, &err) < 0 ||
-	    fw_io_open(&t->nodes[0], &io, &err) < 0 ||
+	    fw_io_open(&t->nodes[0], &io, false, &err) < 0 ||
 	    fw_io_open_nf(&t->nodes[1], &trace, &req, &err) < 0 ||
 	    asprintf(&text, "%s%s", rules, fw_trace_table_text()) < 0 ||
 	    fw_io_nft(&t->nodes[1], NULL, text, false, NULL, &err) < 0) {

@@ -66,6 +66,23 @@ NSLAB_EXPORT nslab_fwtest *nslab_fwtest_free(nslab_fwtest *ft);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_select(nslab_fwtest *ft, const char *pattern,
 						     nslab_error *err);
 
+enum nslab_fwtest_order {
+	NSLAB_FWTEST_ORDER_SUITE = 0, /* as written */
+	NSLAB_FWTEST_ORDER_REVERSE,
+	NSLAB_FWTEST_ORDER_SHUFFLE, /* a permutation drawn from the seed: the same seed, the same order */
+};
+
+/*
+ * nslab_fwtest_set_order() - Run the tests in another order
+ * Every test starts from the same kernel state whatever ran before it, so the
+ * results do not depend on the order; this proves it. Results keep the
+ * suite's indexes; the callback sees the tests as they run. Before running.
+ * Return: 0, or -EINVAL for an unknown order, -EALREADY after the run
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_set_order(nslab_fwtest *ft,
+							enum nslab_fwtest_order order,
+							unsigned long long seed, nslab_error *err);
+
 /* Called after each test has run (i is its index). */
 typedef void (*nslab_fwtest_cb)(nslab_fwtest *ft, size_t i, void *data);
 /*

@@ -14,6 +14,8 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/stat.h>
 
@@ -22,8 +24,10 @@
 struct test_opts {
 	const char *suite, *output, *check, *old_rules, *new_rules, *only;
 	enum nslab_fwtest_format format;
-	bool coverage, quiet;
+	bool coverage, quiet, has_seed;
 	unsigned flags;
+	enum nslab_fwtest_order order; /* --order, --seed */
+	unsigned long long seed;
 	FILE *out; /* -o, opened before any test runs */
 };
 
@@ -83,7 +87,39 @@ static int parse_format(const char *s, enum nslab_fwtest_format *ret)
 	return cli_usage_error(&cli_cmd_test, "unknown format '%s' (text, tap, junit, json)", s);
 }
 
-enum { OPT_COVERAGE = CLI_LONG, OPT_CHECK, OPT_COMPARE, OPT_ALLOW_INCLUDE, OPT_TOPOLOGY };
+enum {
+	OPT_COVERAGE = CLI_LONG,
+	OPT_CHECK,
+	OPT_COMPARE,
+	OPT_ALLOW_INCLUDE,
+	OPT_TOPOLOGY,
+	OPT_ORDER,
+	OPT_SEED
+};
+
+/* --order suite|reverse|shuffle; --seed N (a shuffle's, implies it). */
+static int parse_order(int key, const char *s, struct test_opts *o)
+{
+	static const char *const names[] = { "suite", "reverse", "shuffle" };
+	char *end;
+
+	if (key == OPT_SEED) {
+		errno = 0;
+		o->seed = strtoull(s, &end, 0);
+		if (errno || end == s || *end || *s == '-')
+			return cli_usage_error(&cli_cmd_test, "--seed: '%s' is not a number", s);
+		o->has_seed = true;
+		if (o->order == NSLAB_FWTEST_ORDER_SUITE)
+			o->order = NSLAB_FWTEST_ORDER_SHUFFLE;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i]) == 0) {
+			o->order = (enum nslab_fwtest_order)i;
+			return 0;
+		}
+	return cli_usage_error(&cli_cmd_test, "unknown order '%s' (suite, reverse, shuffle)", s);
+}
 
 static int cmd_test(int argc, char **argv);
 static int cmd_trace(int argc, char **argv);
@@ -109,6 +145,10 @@ const struct cli_cmd cli_cmd_test = {
 			  "list the packets whose verdict differs, OLD vs NEW" },
 			{ OPT_ALLOW_INCLUDE, "allow-include", NULL,
 			  "accept `include` in rulesets" },
+			{ OPT_ORDER, "order", "O",
+			  "run the tests in suite (default), reverse or shuffle order" },
+			{ OPT_SEED, "seed", "N",
+			  "shuffle with seed N (the same N, the same order)" },
 			{ 0 } },
 };
 
@@ -164,6 +204,9 @@ static int test_opt(int key, char *arg, void *data)
 	case 'q':
 		o->quiet = true;
 		break;
+	case OPT_ORDER:
+	case OPT_SEED:
+		return parse_order(key, arg, o) == 0 ? CLI_GO_ON : EXIT_USAGE;
 	}
 	return CLI_GO_ON;
 }
@@ -368,6 +411,7 @@ static int refused(struct test_opts *o, const nslab_error *why, int code)
 
 static int load(struct test_opts *o, const char *rules, nslab_fwtest **ret)
 {
+	unsigned long long seed = o->seed;
 	nslab_error err = { 0 };
 	unsigned flags = o->flags | (rules ? NSLAB_FWTEST_RULES_LATER : 0);
 
@@ -380,6 +424,15 @@ static int load(struct test_opts *o, const char *rules, nslab_fwtest **ret)
 	if (rules && nslab_fwtest_set_rules_file(*ret, rules, &err) < 0) {
 		*ret = nslab_fwtest_free(*ret);
 		return refused(o, &err, is_input_error(-err.code) ? EXIT_USAGE : 1);
+	}
+	if (o->order == NSLAB_FWTEST_ORDER_SHUFFLE && !o->has_seed) {
+		/* a seed of its own, said, so that a failing order can be run again */
+		seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
+		fprintf(stderr, "nslab test: shuffled with --seed %llu\n", seed);
+	}
+	if (nslab_fwtest_set_order(*ret, o->order, seed, &err) < 0) {
+		*ret = nslab_fwtest_free(*ret);
+		return cli_fail(&err, EXIT_USAGE);
 	}
 	return 0;
 }

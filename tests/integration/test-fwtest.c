@@ -235,6 +235,39 @@ static unsigned run_storm(void)
 	return wrong;
 }
 
+static size_t test_index(const struct fw_suite *s, const char *name)
+{
+	for (size_t i = 0; i < s->n_tests; i++)
+		if (strcmp(s->tests[i].name, name) == 0)
+			return i;
+	CHECK(false, "no test '%s'", name);
+}
+
+/*
+ * Conntrack between tests: an established flow leaves its entry when its test
+ * ends; the next test starts with none (deleted by tuple, the namespace's
+ * entry count checked, a flush if anything else was left).
+ */
+static void check_conntrack_reset(struct fw_runner *runner, const struct fw_suite *suite)
+{
+	struct fw_result res;
+	nslab_error err = { 0 };
+	unsigned n = 0;
+
+	CHECK(fw_runner_run_test(runner, test_index(suite, "conntrack ok"), &res, &err) == 0, "%s",
+	      err.msg);
+	fw_result_clear(&res);
+	CHECK(ct_count(runner->env->req, &n, &err) == 0, "%s", err.msg);
+	CHECK(n >= 1, "a finished flow left %u conntrack entries, expected its own", n);
+	CHECK(fw_runner_run_test(runner, test_index(suite, "conntrack drop ok"), &res, &err) == 0,
+	      "%s", err.msg);
+	CHECK(res.status == FW_STATUS_PASS, "conntrack drop ok: %s", res.log ? res.log : "");
+	fw_result_clear(&res);
+	CHECK(ct_count(runner->env->req, &n, &err) == 0, "%s", err.msg);
+	CHECK(n == 0, "%u conntrack entries after a test that made none", n);
+	printf("ok: conntrack empty between tests\n");
+}
+
 int main(void)
 {
 	struct fw_suite *suite = NULL;
@@ -264,6 +297,7 @@ int main(void)
 		}
 		fw_result_clear(&res);
 	}
+	check_conntrack_reset(runner, suite);
 	fw_runner_free(runner);
 	fw_suite_free(suite);
 	wrong += run_storm();

@@ -559,6 +559,26 @@ static void test_ct_build_get(void **state)
 	nfct_destroy(ct);
 }
 
+/* A delete of one tuple: the same tuple as a lookup, another message type. */
+static void test_ct_build_delete(void **state)
+{
+	struct ct_entry q = {
+		.family = AF_INET, .proto = IPPROTO_TCP, .sport = 40000, .dport = 22
+	};
+	char buf[1024] __attribute__((aligned(4)));
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	struct nf_conntrack *ct = nfct_new();
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(ct_build_tuple_msg(buf, sizeof(buf), false, &q, &err), 0);
+	assert_int_equal(nlh->nlmsg_type, (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE);
+	assert_int_equal(nfct_nlmsg_parse(nlh, ct), 0);
+	assert_int_equal(ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC)), 40000);
+	assert_int_equal(ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST)), 22);
+	nfct_destroy(ct);
+}
+
 static void test_reject_detection(void **state)
 {
 	(void)state;
@@ -919,6 +939,7 @@ int main(void)
 		cmocka_unit_test(test_not_a_trace),
 		cmocka_unit_test(test_ct_parse),
 		cmocka_unit_test(test_ct_build_get),
+		cmocka_unit_test(test_ct_build_delete),
 		cmocka_unit_test(test_reject_detection),
 		cmocka_unit_test(test_error_location),
 		cmocka_unit_test(test_compat_text),

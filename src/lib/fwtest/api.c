@@ -3,6 +3,7 @@
 #include "nslab/fwtest.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,9 +99,56 @@ nslab_fwtest *nslab_fwtest_free(nslab_fwtest *ft)
 	return NULL;
 }
 
+int nslab_fwtest_set_order(nslab_fwtest *ft, enum nslab_fwtest_order order, unsigned long long seed,
+			   nslab_error *err)
+{
+	if (ft->results)
+		return nslab_err_setx(err, EALREADY, "the suite has run already");
+	switch (order) {
+	case NSLAB_FWTEST_ORDER_SUITE:
+	case NSLAB_FWTEST_ORDER_REVERSE:
+	case NSLAB_FWTEST_ORDER_SHUFFLE:
+		ft->order = order;
+		ft->seed = seed;
+		return 0;
+	}
+	return nslab_err_setx(err, EINVAL, "unknown test order %d", (int)order);
+}
+
+/* splitmix64: the same sequence on every platform, unlike rand() */
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+/* The order tests run in: indexes into the suite (malloc'd). */
+static size_t *run_order(const nslab_fwtest *ft, size_t n)
+{
+	size_t *o = calloc(n ? n : 1, sizeof(*o));
+	uint64_t state = ft->seed;
+
+	if (!o)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		o[i] = ft->order == NSLAB_FWTEST_ORDER_REVERSE ? n - 1 - i : i;
+	/* Fisher-Yates; the modulo's bias is nothing next to 2^64 */
+	for (size_t i = n; ft->order == NSLAB_FWTEST_ORDER_SHUFFLE && i > 1; i--) {
+		size_t j = (size_t)(next_random(&state) % i), t = o[i - 1];
+
+		o[i - 1] = o[j];
+		o[j] = t;
+	}
+	return o;
+}
+
 int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_error *err)
 {
 	size_t n = ft->suite->n_tests;
+	_cleanup_free_ size_t *order = NULL;
 	int r;
 
 	if (ft->results)
@@ -109,8 +157,9 @@ int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_err
 		if (!ft->suite->tests[i].rules)
 			return nslab_err_setx(err, EINVAL, "%s: test '%s' has no rules",
 					      ft->suite->path, ft->suite->tests[i].name);
+	order = run_order(ft, n);
 	ft->results = calloc(n ? n : 1, sizeof(*ft->results));
-	if (!ft->results)
+	if (!ft->results || !order)
 		return nslab_err_set(err, ENOMEM, "results");
 	for (size_t i = 0; i < n; i++)
 		ft->results[i].status = FW_STATUS_SKIPPED;
@@ -119,7 +168,8 @@ int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_err
 	r = fw_runner_new(ft->suite, &ft->runner, err);
 	if (r >= 0)
 		r = fw_runner_check_rules(ft->runner, err);
-	for (size_t i = 0; r >= 0 && i < n; i++) {
+	for (size_t k = 0, i; r >= 0 && k < n; k++) {
+		i = order[k];
 		if (ft->unselected && ft->unselected[i])
 			continue;
 		r = fw_runner_run_test(ft->runner, i, &ft->results[i], err);
@@ -217,7 +267,7 @@ int nslab_fwtest_check_rules(const char *path, unsigned flags, nslab_error *err)
 		r = fw_topo_new(FW_TOPO_DIRECT, &topo, err);
 	if (r < 0)
 		return r;
-	if (fw_io_nft_load(&topo->nodes[topo->rules_node], NULL, text, &nerr) >= 0)
+	if (fw_io_nft_load(&topo->nodes[topo->rules_node], NULL, NULL, text, &nerr) >= 0)
 		return 0;
 	if (sscanf(nerr.msg, "%u:%u: %n", &line, &col, &off) == 2 && off > 0)
 		return nslab_err_setx(err, EINVAL, "%s:%u:%u: %s", path, line, col, nerr.msg + off);

@@ -15,6 +15,8 @@ struct nslab_fwtest {
 	size_t n_results;
 	bool *unselected; /* tests left out by nslab_fwtest_select(), or NULL: all run */
 	time_t started;	  /* when nslab_fwtest_run() began (JUnit's timestamp) */
+	enum nslab_fwtest_order order;
+	unsigned long long seed; /* NSLAB_FWTEST_ORDER_SHUFFLE's */
 };
 
 /* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */

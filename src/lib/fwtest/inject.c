@@ -135,7 +135,7 @@ static int listen_on(struct fw_runner *r, size_t node, int proto, int port, nsla
 
 	if (node == SIZE_MAX || port <= 0 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return 0;
-	k = fw_io_listen(&r->env->topo->nodes[node], proto, port, &fd, err);
+	k = fw_io_listen(&r->env->topo->nodes[node], &r->env->io[node], proto, port, &fd, err);
 	if (k == -EADDRINUSE)
 		return 0; /* this test listens there already */
 	if (k < 0)
@@ -451,7 +451,7 @@ int fw_run_flow(struct fw_runner *r, const struct fw_test *test, size_t i, nslab
 	if (k >= 0)
 		k = endpoint_addr(r, &f->dst, r->env->topo->server_node, family, t->spec.dst, err);
 	if (k >= 0)
-		k = fw_io_socket(&r->env->topo->nodes[from], family, f->proto,
+		k = fw_io_socket(&r->env->topo->nodes[from], &r->env->io[from], family, f->proto,
 				 f->sport > 0 && !bind_src ? f->sport : 0, &fd, err);
 	if (k >= 0)
 		k = flow_connect(t, fd, bind_src, f->sport, err);

@@ -17,7 +17,9 @@
 
 #include "nl/ct.h"
 
-#define TAG_BASE 0x4e00 /* never 0: the kernel sends DF packets with IP ID 0 */
+#define SPARE_SOCKETS_NODES 16	   /* topologies up to this size get spare sockets (io.h) */
+#define LINKS_UP_MS	    5000   /* the kernel's linkwatch work, late on a loaded machine */
+#define TAG_BASE	    0x4e00 /* never 0: the kernel sends DF packets with IP ID 0 */
 
 uint64_t fw_now_us(void)
 {
@@ -55,6 +57,7 @@ static struct fw_env *env_free(struct fw_env *e)
 	nlsock_free(e->req);
 	nftbl_listing_clear(&e->listing);
 	nftbl_ctx_free(e->nft);
+	free(e->ct_left);
 	fw_topo_free(e->topo);
 	free(e);
 	return NULL;
@@ -79,9 +82,13 @@ static int env_new(const struct fw_suite *suite, enum fw_topology kind, struct f
 	if (!e->io)
 		return nslab_err_set(err, ENOMEM, "allocate a test environment");
 	for (size_t i = 0; i < e->topo->n; i++)
-		e->io[i] = (struct fw_node_io){ -1, -1, -1 };
+		e->io[i] = FW_NODE_IO_INIT;
 	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
-		r = fw_io_open(&e->topo->nodes[i], &e->io[i], err);
+		r = fw_io_open(&e->topo->nodes[i], &e->io[i], e->topo->n <= SPARE_SOCKETS_NODES,
+			       err);
+	/* the first packet of the run must not be sent into a link still coming up */
+	for (size_t i = 0; r >= 0 && i < e->topo->n; i++)
+		r = fw_io_wait_links(&e->topo->nodes[i], &e->io[i], LINKS_UP_MS, err);
 	if (r >= 0)
 		r = fw_io_open_nf(&e->topo->nodes[e->topo->rules_node], &e->trace, &e->req, err);
 	if (r < 0)
@@ -181,7 +188,8 @@ static int load_listing(struct fw_env *e, nslab_error *err)
 {
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
 	_cleanup_free_ char *out = NULL;
-	int r = fw_io_nft(rn, &e->nft, "list ruleset", true, &out, err);
+	int r = fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, "list ruleset", true, &out,
+			     err);
 
 	nftbl_listing_clear(&e->listing);
 	if (r >= 0)
@@ -197,7 +205,7 @@ static bool keeps_state(const char *rules)
 {
 	static const char *const words[] = { "limit",	 "quota",    "meter", "dynamic",
 					     "timeout",	 "ct count", "add @", "update @",
-					     "delete @", "numgen",   "last" };
+					     "delete @", "numgen",   "last",  "include" };
 
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strstr(rules, words[i]))
@@ -205,13 +213,92 @@ static bool keeps_state(const char *rules)
 	return false;
 }
 
-/* Same ruleset as the last test's: reset what tests change (counters, conntrack). */
-static int reset_state(struct fw_env *e, nslab_error *err)
+/* The original tuple of a packet or flow, as conntrack keys it. */
+static struct ct_entry tuple_of(const struct pkt_spec *s)
+{
+	struct ct_entry q = { .family = s->family, .proto = s->proto };
+
+	memcpy(q.src, s->src, 16);
+	memcpy(q.dst, s->dst, 16);
+	q.sport = s->sport;
+	q.dport = s->dport;
+	q.has_icmp_id = (s->proto == IPPROTO_ICMP && s->icmp_type == 8) ||
+			(s->proto == IPPROTO_ICMPV6 && s->icmp_type == 128);
+	q.icmp_id = s->icmp_id;
+	return q;
+}
+
+/*
+ * An empty conntrack table in the rules node. A flush walks the hash table
+ * every namespace of the host shares (~50 us, more on a busy host); the last
+ * test's entries are deleted by tuple instead, and the namespace's own entry
+ * count (no walk) says whether anything else is left, which a flush then
+ * clears: the table ends empty either way.
+ */
+static int reset_conntrack(struct fw_env *e, nslab_error *err)
+{
+	unsigned left = 1;
+	int k = 0;
+
+	for (size_t i = 0; !e->ct_unknown && k >= 0 && i < e->n_ct_left; i++) {
+		k = ct_delete(e->req, &e->ct_left[i], err);
+		if (k == -ENOENT)
+			k = 0;
+	}
+	e->n_ct_left = 0;
+	if (k >= 0 && !e->ct_unknown)
+		k = ct_count(e->req, &left, err);
+	if (k < 0 || left)
+		k = ct_flush(e->req, err);
+	e->ct_unknown = k < 0;
+	return k;
+}
+
+/* Remember the tuples of the test's packets and flows, for reset_conntrack(). */
+static void note_conntrack(struct fw_env *e, const struct fw_track *t, size_t n)
+{
+	struct ct_entry *q = reallocarray(e->ct_left, n ? n : 1, sizeof(*q));
+
+	if (!q) {
+		e->ct_unknown = true;
+		return;
+	}
+	e->ct_left = q;
+	for (size_t i = 0; i < n; i++)
+		q[i] = tuple_of(&t[i].spec);
+	e->n_ct_left = n;
+}
+
+/* Named counters to zero: a ruleset without any (nor an include that may hold some) has none. */
+static bool has_counters(const char *rules)
+{
+	return rules && (strstr(rules, "counter") || strstr(rules, "include"));
+}
+
+/*
+ * What a test leaves in the kernel besides the ruleset, cleared before the
+ * next whatever it is: conntrack in the rules node, and every node's
+ * neighbour entries (a test that blocks ARP or ND must not find the address
+ * resolved by the test before it). Sockets are closed when each test ends.
+ */
+static int reset_kernel_state(struct fw_env *e, nslab_error *err)
+{
+	int k = reset_conntrack(e, err);
+
+	for (size_t i = 0; k >= 0 && i < e->topo->n; i++)
+		k = fw_io_flush_neigh(&e->topo->nodes[i], &e->io[i], err);
+	return k;
+}
+
+/* Same ruleset as the last test's: reset what tests change (counters). */
+static int reset_state(struct fw_env *e, const char *rules, nslab_error *err)
 {
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
-	int k = fw_io_nft(rn, &e->nft, "reset counters", false, NULL, err);
 
-	return k < 0 ? k : ct_flush(e->req, err);
+	if (!has_counters(rules))
+		return 0;
+	return fw_io_nft_on(rn, &e->io[e->topo->rules_node], &e->nft, "reset counters", false, NULL,
+			    err);
 }
 
 /*
@@ -227,22 +314,20 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 	int k;
 
 	if (e->loaded && e->loaded == rules && !keeps_state(rules))
-		return reset_state(e, err);
+		return reset_state(e, rules, err);
 	e->loaded = NULL;
 	k = fw_trace_table_for(rn, &trace, err);
 	if (k < 0)
 		return k;
 	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", trace) < 0)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
-	if (fw_io_nft_load(rn, &e->nft, text, &nerr) < 0)
+	if (fw_io_nft_load(rn, &e->io[e->topo->rules_node], &e->nft, text, &nerr) < 0)
 		return rules_error(r->suite,
 				   r->suite->rules_file && rules == r->suite->rules
 					   ? r->suite->rules_file
 					   : NULL,
 				   rules, at, 1, &nerr, err);
-	k = ct_flush(e->req, err);
-	if (k >= 0)
-		k = load_listing(e, err);
+	k = load_listing(e, err);
 	if (k >= 0)
 		e->loaded = rules;
 	return k;
@@ -328,21 +413,6 @@ static int env_for(struct fw_runner *r, const struct fw_test *test, nslab_error 
 	return 0;
 }
 
-/* The original tuple of a packet or flow, as conntrack keys it. */
-static struct ct_entry tuple_of(const struct pkt_spec *s)
-{
-	struct ct_entry q = { .family = s->family, .proto = s->proto };
-
-	memcpy(q.src, s->src, 16);
-	memcpy(q.dst, s->dst, 16);
-	q.sport = s->sport;
-	q.dport = s->dport;
-	q.has_icmp_id = (s->proto == IPPROTO_ICMP && s->icmp_type == 8) ||
-			(s->proto == IPPROTO_ICMPV6 && s->icmp_type == 128);
-	q.icmp_id = s->icmp_id;
-	return q;
-}
-
 /* Each track's conntrack entry in the rules node's table as the test left it. */
 static void read_conntrack(struct fw_runner *r)
 {
@@ -417,6 +487,8 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 	if (!r->log)
 		return nslab_err_set(err, ENOMEM, "test log");
 	k = load_rules(r, r->env, rules, at, &terr);
+	if (k >= 0)
+		k = reset_kernel_state(r->env, &terr);
 	fw_collect_drain(r);
 	if (k >= 0)
 		k = run_steps(r, test, &terr);
@@ -427,6 +499,7 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 		fprintf(r->log, "  error: %s\n", terr.msg);
 	}
 	fw_listeners_close(r);
+	note_conntrack(r->env, r->tracks, r->n_tracks);
 	for (size_t c = 0; c < r->n_caps; c++)
 		free(r->caps[c].data);
 	free(r->caps);

@@ -5,11 +5,12 @@
  * DOC: one test
  * 1. the topology of its kind, built once per run and reused (env)
  * 2. the ruleset loaded in the rules node (flush ruleset, the user's text, then
- *    nslab's trace table, in one transaction) and conntrack flushed: every test
- *    starts from the same state. When the previous test loaded the same
- *    ruleset and it keeps no state of its own (sets filled by rules, limits,
- *    quotas), counters are reset instead of reloading (a reload waits for an
- *    RCU grace period: ~10 ms)
+ *    nslab's trace table, in one transaction). When the previous test loaded
+ *    the same ruleset and it keeps no state of its own (sets filled by rules,
+ *    limits, quotas), counters are reset instead of reloading (a reload waits
+ *    for an RCU grace period: ~10 ms). Then, whatever the ruleset, conntrack
+ *    is emptied and every node's neighbour table flushed: every test starts
+ *    from the same state, whatever ran before it
  * 3. listeners on the destination ports, in the receiving nodes
  * 4. packets, one at a time: crafted, tagged (IPv4 ID, IPv6 flow label),
  *    injected from the sending node's raw socket; its trace events are
@@ -79,6 +80,9 @@ struct fw_env {
 	const char *loaded;    /* the ruleset text loaded now (the suite's pointer), or NULL */
 	struct nftbl_ctx *nft; /* kept libnftables context of the rules node */
 	struct nftbl_listing listing;
+	struct ct_entry *ct_left; /* original tuples of the last test's packets and flows */
+	size_t n_ct_left;
+	bool ct_unknown; /* ct_left is not all the last test left (no memory): flush */
 };
 
 struct fw_rule_hits {

@@ -150,6 +150,11 @@ static void set_tuple(struct nf_conntrack *ct, const struct ct_entry *q)
 
 int ct_build_get(void *buf, size_t len, const struct ct_entry *q, nslab_error *err)
 {
+	return ct_build_tuple_msg(buf, len, true, q, err);
+}
+
+int ct_build_tuple_msg(void *buf, size_t len, bool get, const struct ct_entry *q, nslab_error *err)
+{
 	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = nfct_new();
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
@@ -161,14 +166,16 @@ int ct_build_get(void *buf, size_t len, const struct ct_entry *q, nslab_error *e
 				      len);
 	memset(buf, 0, 512);
 	nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_type =
+		(NFNL_SUBSYS_CTNETLINK << 8) | (get ? IPCTNL_MSG_CT_GET : IPCTNL_MSG_CT_DELETE);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = (uint8_t)q->family;
 	nfg->version = NFNETLINK_V0;
 	set_tuple(ct, q);
 	if (nfct_nlmsg_build(nlh, ct) < 0)
-		return nslab_err_set(err, errno ? errno : EINVAL, "build a conntrack get");
+		return nslab_err_set(err, errno ? errno : EINVAL, "build a conntrack %s",
+				     get ? "get" : "delete");
 	return 0;
 }
 
@@ -200,5 +207,68 @@ int ct_get(struct nlsock *nl, const struct ct_entry *q, struct ct_entry *ret, ns
 	if (r < 0)
 		return nslab_err_set(err, -r, "look up a conntrack entry");
 	*ret = e;
+	return 0;
+}
+
+int ct_delete(struct nlsock *nl, const struct ct_entry *q, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	int r = ct_build_tuple_msg(buf, sizeof(buf), false, q, err);
+
+	if (r >= 0)
+		r = nlsock_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, NULL);
+	if (r == -ENOENT)
+		return -ENOENT;
+	return r < 0 ? nslab_err_set(err, -r, "delete a conntrack entry") : 0;
+}
+
+static int count_attr_cb(const struct nlattr *a, void *data)
+{
+	unsigned *n = data;
+
+	if (mnl_attr_get_type(a) == CTA_STATS_GLOBAL_ENTRIES &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+		*n = ntohl(mnl_attr_get_u32(a));
+	return MNL_CB_OK;
+}
+
+static int count_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct {
+		unsigned n;
+		bool found;
+	} *c = data;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
+	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
+		return MNL_CB_OK;
+	c->n = UINT32_MAX;
+	(void)mnl_attr_parse(nlh, sizeof(struct nfgenmsg), count_attr_cb, &c->n);
+	c->found = c->n != UINT32_MAX;
+	return MNL_CB_OK;
+}
+
+int ct_count(struct nlsock *nl, unsigned *ret, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+	struct {
+		unsigned n;
+		bool found;
+	} c = { 0, false };
+	int r;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	r = nlsock_talk(nl, nlh, count_cb, &c, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "count conntrack entries");
+	if (!c.found)
+		return nslab_err_setx(err, EPROTO, "conntrack statistics without an entry count");
+	*ret = c.n;
 	return 0;
 }
