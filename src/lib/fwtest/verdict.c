@@ -10,15 +10,14 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
-#include <linux/ethtool.h>
-#include <linux/sockios.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_tables.h>
 
+#include "nl/nlsock.h"
+#include "nl/rtnl.h"
 #include "ns/netns.h"
 #include "shared/macro.h"
 
@@ -132,41 +131,40 @@ struct dev_list {
 	size_t n;
 };
 
-/* Whether ifname is a bridge master: its driver says so (works in any netns, unlike /sys). */
-static bool is_bridge_dev(int fd, const char *ifname)
-{
-	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
-	struct ifreq ifr = { 0 };
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_data = (void *)&info;
-	return ioctl(fd, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "bridge") == 0;
-}
-
-/* Inside the rules node: its interfaces but lo. */
-static int list_devs_fn(void *data, nslab_error *err)
+static int dev_cb(const struct rtnl_link_info *info, void *data)
 {
 	struct dev_list *l = data;
-	struct if_nameindex *ni = if_nameindex();
-	_cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	size_t n = 0;
+	struct fw_trace_dev *v;
 
-	if (!ni || fd < 0) {
-		if (ni)
-			if_freenameindex(ni);
-		return nslab_err_set(err, errno, "list interfaces");
-	}
-	while (ni[n].if_index)
-		n++;
-	l->devs = calloc(n ? n : 1, sizeof(*l->devs));
-	for (size_t i = 0; l->devs && i < n; i++) {
-		if (strcmp(ni[i].if_name, "lo") == 0)
-			continue;
-		snprintf(l->devs[l->n].name, sizeof(l->devs[l->n].name), "%s", ni[i].if_name);
-		l->devs[l->n++].is_bridge = is_bridge_dev(fd, ni[i].if_name);
-	}
-	if_freenameindex(ni);
-	return l->devs ? 0 : nslab_err_set(err, ENOMEM, "list interfaces");
+	/*
+	 * Not lo; not a bridge's port either: its frames are traced by the bridge
+	 * table, and a router with a few hundred devices would give a trace table
+	 * too big for one netlink message (rootless, the send buffer cannot grow).
+	 */
+	if (strcmp(info->name, "lo") == 0 || info->master)
+		return 0;
+	v = reallocarray(l->devs, l->n + 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->devs = v;
+	memset(&v[l->n], 0, sizeof(v[l->n]));
+	snprintf(v[l->n].name, sizeof(v[l->n].name), "%s", info->name);
+	v[l->n++].is_bridge = strcmp(info->kind, "bridge") == 0;
+	return 0;
+}
+
+/* Inside the rules node: its interfaces but lo and bridge ports. */
+static int list_devs_fn(void *data, nslab_error *err)
+{
+	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
+	struct dev_list *l = data;
+	int r = nlsock_open(NETLINK_ROUTE, &nl, err);
+
+	if (r >= 0)
+		r = rtnl_link_dump(nl, dev_cb, l, err);
+	if (r >= 0 && !l->devs && !(l->devs = calloc(1, sizeof(*l->devs))))
+		r = nslab_err_set(err, ENOMEM, "list interfaces");
+	return r < 0 ? nslab_err_prefix(err, r, "list interfaces") : 0;
 }
 
 int fw_trace_table_for(const struct fw_node *rn, char **ret, nslab_error *err)
@@ -216,12 +214,16 @@ static bool ends_at_egress(const struct nftbl_listing *l)
  * Whether an end chain's event is where the packet's fate is known. A packet
  * the namespace sends to itself leaves postrouting for lo and comes back
  * through prerouting and input: its end is input's, not postrouting's. With
- * egress end chains, postrouting (inet or bridge) is a hop: a netdev egress
- * chain may still drop the packet.
+ * egress end chains, inet postrouting is a hop: a netdev egress chain may
+ * still drop the packet. Bridge postrouting is the last hook of a bridged
+ * frame (its port has no egress end chain).
  */
 static bool is_final(const struct nftrace_event *ev, uint32_t oif, bool egress)
 {
 	if (strcmp(ev->chain, FW_END_POST) != 0)
+		return true;
+	/* a bridge's ports get no egress end chain (dev_cb()): bridge postrouting is the last */
+	if (ev->family == NFPROTO_BRIDGE)
 		return true;
 	return oif != 1 && !egress; /* lo is ifindex 1 */
 }
