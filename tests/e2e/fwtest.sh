@@ -15,18 +15,6 @@ leftovers_snapshot start
 # holds_netns PID: the process holds a network namespace by fd (it built its topology).
 holds_netns() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q 'net:\['; }
 
-# run_suite NAME STATUS ARGS...: nslab test ARGS, expecting exit status STATUS.
-run_suite() {
-	_name=$1
-	_want=$2
-	shift 2
-	"$NSLAB" test "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
-	_rc=$?
-	if [ "$_rc" -eq "$_want" ]; then ok "$_name: exit status $_rc"; else
-		bad "$_name: exit status $_rc, expected $_want"
-		sed 's/^/  | /' "$TMP/$_name.out" "$TMP/$_name.err" >&2
-	fi
-}
 
 # has NAME REGEX: the output of run NAME (stdout then stderr) matches.
 has() {

@@ -357,3 +357,16 @@ sleep_grandchild() {
 	return 1
 }
 has_sleep_grandchild() { sleep_grandchild "$1" >/dev/null; }
+
+# run_suite NAME STATUS ARGS...: nslab test ARGS, expecting exit status STATUS.
+run_suite() {
+	_name=$1
+	_want=$2
+	shift 2
+	"$NSLAB" test "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
+	_rc=$?
+	if [ "$_rc" -eq "$_want" ]; then ok "$_name: exit status $_rc"; else
+		bad "$_name: exit status $_rc, expected $_want"
+		sed 's/^/  | /' "$TMP/$_name.out" "$TMP/$_name.err" >&2
+	fi
+}

@@ -13,17 +13,7 @@ EX="$SRCDIR/examples/fwtest"
 XSD="$SRCDIR/tests/fixtures/junit.xsd"
 
 # run NAME STATUS ARGS...: nslab test ARGS into NAME.out/.err, expecting exit status STATUS.
-run() {
-	_name=$1
-	_want=$2
-	shift 2
-	"$NSLAB" test "$@" >"$TMP/$_name.out" 2>"$TMP/$_name.err"
-	_rc=$?
-	if [ "$_rc" -eq "$_want" ]; then ok "$_name: exit status $_rc"; else
-		bad "$_name: exit status $_rc, expected $_want"
-		sed 's/^/  | /' "$TMP/$_name.out" "$TMP/$_name.err" >&2
-	fi
-}
+run() { run_suite "$@"; }
 
 # check NAME: the python on stdin (argv[1] = the file to read) must succeed.
 check() {

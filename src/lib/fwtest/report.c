@@ -67,6 +67,23 @@ static void text_coverage(const nslab_fwtest *ft, FILE *out)
 	}
 }
 
+/* The text coverage as a string, for the formats that wrap it (TAP comments, JUnit). */
+static char *coverage_text(const nslab_fwtest *ft)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (!m)
+		return NULL;
+	text_coverage(ft, m);
+	if (fclose(m) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
 static const char *status_word(enum fw_status s)
 {
 	static const char *const words[] = { "PASS", "FAIL", "INCONCLUSIVE", "ERROR", "NOT RUN" };
@@ -141,15 +158,10 @@ static void write_tap(const nslab_fwtest *ft, bool coverage, FILE *out)
 		tap_comment(out, res->log);
 	}
 	if (coverage) {
-		_cleanup_free_ char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
+		_cleanup_free_ char *buf = coverage_text(ft);
 
-		if (m) {
-			text_coverage(ft, m);
-			(void)fclose(m);
+		if (buf)
 			tap_comment(out, buf);
-		}
 	}
 }
 
@@ -317,13 +329,9 @@ static void write_junit(const nslab_fwtest *ft, bool coverage, FILE *out)
 		fprintf(out, "    </testcase>\n");
 	}
 	if (coverage) {
-		_cleanup_free_ char *buf = NULL;
-		size_t len = 0;
-		FILE *m = open_memstream(&buf, &len);
+		_cleanup_free_ char *buf = coverage_text(ft);
 
-		if (m) {
-			text_coverage(ft, m);
-			(void)fclose(m);
+		if (buf) {
 			fputs("    <system-out>", out);
 			xml_text(out, buf);
 			fputs("</system-out>\n", out);
