@@ -74,3 +74,15 @@ static inline int fd_move_high(int fd)
 	(void)close(fd);
 	return high;
 }
+
+/* The value of one hexadecimal digit, or -1 if ch is none (systemd's unhexchar()). */
+static inline int unhexchar(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}

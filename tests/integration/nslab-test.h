@@ -25,6 +25,21 @@
 
 #include <nslab/nslab.h>
 
+/* checks made so far: a test may print it at the end ("ok: N checks") */
+static unsigned checks __attribute__((unused));
+
+/* A check that must hold; on failure say where and what, and exit 1. */
+#define CHECK(cond, ...)                                                                \
+	do {                                                                            \
+		checks++;                                                               \
+		if (!(cond)) {                                                          \
+			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                   \
+			fputc('\n', stderr);                                            \
+			exit(1);                                                        \
+		}                                                                       \
+	} while (0)
+
 #define NSLAB_TEST_SKIP	 77
 #define NSLAB_TEST_ERROR 99
 

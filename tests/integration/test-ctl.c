@@ -14,19 +14,6 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 
-static unsigned checks;
-
-#define CHECK(cond, ...)                                                      \
-	do {                                                                  \
-		checks++;                                                     \
-		if (!(cond)) {                                                \
-			fprintf(stderr, "%s:%d: FAIL: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                         \
-			fputc('\n', stderr);                                  \
-			exit(1);                                              \
-		}                                                             \
-	} while (0)
-
 /* A supervisor in a child: bootstrap, build a one-device lab, serve; "ready" on ready_fd. */
 static pid_t start_supervisor(const char *name)
 {

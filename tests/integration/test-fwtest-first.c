@@ -25,16 +25,6 @@
 #include "nslab/nslab.h"
 #include "nslab-test.h"
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			exit(1);                                             \
-		}                                                            \
-	} while (0)
-
 static const char suite_text[] =
 	"topology: direct\n"
 	"rules: |\n"

@@ -17,16 +17,6 @@
 #include "nslab/nslab.h"
 #include "nslab-test.h"
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			exit(1);                                             \
-		}                                                            \
-	} while (0)
-
 /* A netdev table dropping port 81 at ingress and source port 82 at egress (YAML escapes). */
 #define NETDEV_RULES                                                                           \
 	"table netdev edge {\\n chain in { type filter hook ingress device eth0 priority 0; "  \

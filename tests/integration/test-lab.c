@@ -19,16 +19,6 @@
 #include "nslab/nslab.h"
 #include "nslab-test.h"
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		if (!(cond)) {                                               \
-			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-			fprintf(stderr, __VA_ARGS__);                        \
-			fputc('\n', stderr);                                 \
-			exit(1);                                             \
-		}                                                            \
-	} while (0)
-
 static int count_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");

@@ -31,18 +31,6 @@
 #define MAX_ITEMS 1024
 
 static nslab_error err;
-static unsigned checks;
-
-#define CHECK(cond, ...)                                                                \
-	do {                                                                            \
-		checks++;                                                               \
-		if (!(cond)) {                                                          \
-			fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-			fprintf(stderr, __VA_ARGS__);                                   \
-			fputc('\n', stderr);                                            \
-			exit(1);                                                        \
-		}                                                                       \
-	} while (0)
 
 /* A call that must succeed; on failure print its error. */
 #define OK(expr)                                                   \

@@ -15,6 +15,7 @@
  * chomping applied by block_text().
  */
 #include "core/yaml.h"
+#include "shared/macro.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -357,17 +358,6 @@ static int check_scalar_source(struct yreader *rd, struct fy_token *tok, enum fy
 
 /* Quoted scalars, decoded from the input */
 
-static int hex_value(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* n hex digits at p into *ret. Return: false if any is not one. */
 static bool hex_digits(const char *p, size_t avail, size_t n, uint32_t *ret)
 {
@@ -376,7 +366,7 @@ static bool hex_digits(const char *p, size_t avail, size_t n, uint32_t *ret)
 	if (avail < n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int d = hex_value(p[i]);
+		int d = unhexchar(p[i]);
 
 		if (d < 0)
 			return false;

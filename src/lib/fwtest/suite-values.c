@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "lab/spec.h"
+#include "shared/macro.h"
 
 struct fw_loc sp_loc(const struct ynode *n)
 {
@@ -120,17 +121,6 @@ int sp_endpoint(struct sp *sp, const struct ynode *v, const char *what, struct f
 	return r < 0 ? r : sp_check_node(sp, v, what, ret->node, NULL);
 }
 
-static int hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /*
  * Bytes from hex digits, two per byte; with seps, spaces, tabs, line breaks
  * and ':' may stand between bytes. Return: the length, or -1.
@@ -146,8 +136,8 @@ static ssize_t hex_decode(const char *s, bool seps, uint8_t *out)
 			s++;
 			continue;
 		}
-		hi = hex_digit(s[0]);
-		lo = hi < 0 ? -1 : hex_digit(s[1]);
+		hi = unhexchar(s[0]);
+		lo = hi < 0 ? -1 : unhexchar(s[1]);
 		if (lo < 0)
 			return -1;
 		out[n++] = (uint8_t)(hi << 4 | lo);

@@ -39,7 +39,11 @@ void nslab_strv_free(char **strv)
 }
 
 /* Labs are the listening abstract sockets "@nslab/<uid>/<name>" in /proc/net/unix. */
-int nslab_ctl_list(char ***ret_names, nslab_error *err)
+/*
+ * The listening names of the caller's labs; with @verify, only those served by
+ * the caller's own user (a connect each: `nslab ls`'s HELLO checks it anyway).
+ */
+static int list_labs(bool verify, char ***ret_names, nslab_error *err)
 {
 	_cleanup_free_ char *line = NULL, *prefix = NULL;
 	char **v = calloc(1, sizeof(*v));
@@ -63,7 +67,7 @@ int nslab_ctl_list(char ***ret_names, nslab_error *err)
 		if (sscanf(line, "%*s %*s %*s %x %*s %x %*s %255s", &flags, &st, path) != 3 ||
 		    !(flags & 0x10000) || strncmp(path, prefix, strlen(prefix)) != 0)
 			continue; /* 0x10000: __SO_ACCEPTCON, a listening socket */
-		if (!ctl_is_ours(path + strlen(prefix)))
+		if (verify && !ctl_is_ours(path + strlen(prefix)))
 			continue; /* a name another user bound (abstract names are anyone's) */
 		nv = realloc(v, (n + 2) * sizeof(*v));
 		if (!nv || !(nv[n] = strdup(path + strlen(prefix)))) {
@@ -79,6 +83,11 @@ int nslab_ctl_list(char ***ret_names, nslab_error *err)
 	fclose(f);
 	*ret_names = v;
 	return 0;
+}
+
+int nslab_ctl_list(char ***ret_names, nslab_error *err)
+{
+	return list_labs(true, ret_names, err);
 }
 
 /* One lab of `nslab ls`: what its HELLO said, or why it did not answer. */
@@ -183,7 +192,7 @@ int nslab_ctl_ls(unsigned flags, char **ret_text, nslab_error *err)
 	struct ls_row *rows = NULL;
 	size_t n = 0, len = 0, k = 0;
 	FILE *f;
-	int r = nslab_ctl_list(&names, err);
+	int r = list_labs(false, &names, err); /* ls_probe() refuses another user's */
 
 	if (r < 0)
 		return r;
