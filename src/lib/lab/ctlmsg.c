@@ -315,13 +315,10 @@ static int hello(struct ctl_conn *c, nslab_error *err)
 		return nslab_err_setx(err, EPROTONOSUPPORT,
 				      "the supervisor speaks control protocol version %u, not %u",
 				      ctl_get_u32(&c->reply, CTL_A_VERSION, 0), CTL_VERSION);
-	memcpy(c->hello_buf, c->buf, sizeof(c->buf));
-	c->hello = c->reply;
-	for (size_t i = 0; i < ARRAY_SIZE(c->hello.tb); i++)
-		if (c->hello.tb[i])
-			c->hello.tb[i] = (const void *)(c->hello_buf +
-							((const char *)c->reply.tb[i] - c->buf));
-	return 0;
+	/* kept for later: a copy, indexed again (it was parsed and checked already) */
+	memcpy(c->hello_buf, c->buf, ((const struct nlmsghdr *)c->buf)->nlmsg_len);
+	return ctl_msg_parse(c->hello_buf, ((const struct nlmsghdr *)c->buf)->nlmsg_len, &c->hello,
+			     err);
 }
 
 int ctl_open(const char *lab, struct ctl_conn **ret, nslab_error *err)
