@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* nslab/nslab.h - everything public: errors, labs, the supervisor and its clients. */
+/* nslab/nslab.h - everything public: errors, labs, the supervisor and its clients, firewall tests, the sandbox. */
 #ifndef NSLAB_NSLAB_H
 #define NSLAB_NSLAB_H
 
@@ -7,5 +7,6 @@
 #include <nslab/lab.h>
 #include <nslab/control.h>
 #include <nslab/fwtest.h>
+#include <nslab/sandbox.h>
 
 #endif

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jail: the process sandbox under `nslab run` and nslab/sandbox.h.
+ *
+ * DOC: who does what
+ * config.c    the configuration object: setters, validation, describe (JSON),
+ *             profiles (YAML) and the effective defaults (sudo, caller ids)
+ * spawn.c     the start sequence: clone3 into new namespaces, uid/gid maps,
+ *             the sandbox's pid 1 (init.c), the command's exec, the handle
+ * init.c      pid 1 of the sandbox: reaps, watches limits, reports the result
+ * limits.c    rlimits, cgroup v2 where delegated, CPU share, accounting
+ * fs.c        the new root: pivot_root, binds, tmpfs, /dev, /proc, /tmp
+ * seccomp.c   the default profile, OCI/Docker JSON profiles, BPF compiled in
+ *             the parent and installed in the child
+ * caps.c      capabilities, no_new_privs, securebits
+ * pool.c      sandboxes prepared ahead
+ *
+ * Between clone and exec only async-signal-safe calls: everything a child step
+ * needs is computed by the parent before the clone (the *_prepare() calls),
+ * and the child-side calls (*_enter(), *_install(), *_apply()) allocate
+ * nothing and report failures as an nslab_error written to a pipe.
+ */
+#pragma once
+
+#include <linux/filter.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "nslab/sandbox.h"
+
+enum jail_mount_kind {
+	JAIL_MOUNT_BIND = 1,
+	JAIL_MOUNT_TMPFS = 2,
+};
+
+struct jail_mount {
+	enum jail_mount_kind kind;
+	char *src;	/* BIND: the path outside */
+	char *dst;	/* the path inside */
+	unsigned flags; /* NSLAB_SANDBOX_BIND_* */
+};
+
+/* One environment change, in order: "K=V" sets, "K" unsets. */
+struct jail_envop {
+	char *text;
+};
+
+struct nslab_sandbox_config {
+	unsigned ns; /* NSLAB_SANDBOX_NS_* */
+	enum nslab_sandbox_net net;
+	int net_userns_fd, netns_fd; /* NET_JOIN; -1 otherwise */
+
+	bool uid_set, gid_set, as_root;
+	uid_t uid; /* inside */
+	gid_t gid;
+
+	uint64_t limit[NSLAB_SANDBOX_LIMIT__COUNT]; /* 0: unset; units in sandbox.h */
+	unsigned cpu_shares;			    /* 0: unset; else 100..1024 */
+
+	char *rootfs; /* NULL: the host root */
+	bool readonly_root;
+	struct jail_mount *mounts; /* in the order given */
+	size_t n_mounts;
+	char *cwd; /* NULL: the caller's if visible inside, else / */
+
+	enum nslab_sandbox_seccomp seccomp;
+	char *seccomp_path;
+	struct jail_seccomp_profile *seccomp_profile; /* SECCOMP_FILE: parsed at set time */
+	enum nslab_sandbox_violation violation;
+
+	uint64_t keep_caps; /* bit (1 << CAP_*) */
+	bool ambient;
+
+	bool clear_env;
+	struct jail_envop *env;
+	size_t n_env;
+	char *hostname; /* NULL: "nslab" */
+	int stdio[3];	/* -1: the caller's; else owned duplicates */
+
+	nslab_sandbox_event_func event_fn;
+	void *event_data;
+};
+
+/* --- fs.c ---------------------------------------------------------------- */
+
+struct jail_fs_plan;
+/*
+ * jail_fs_prepare() - Check the config's filesystem part and plan every mount (parent side)
+ * Sources must exist (unless BIND_TRY), destinations must be absolute and
+ * normalised; the error names the offending path.
+ */
+int jail_fs_prepare(const struct nslab_sandbox_config *c, struct jail_fs_plan **ret,
+		    nslab_error *err);
+void jail_fs_plan_free(struct jail_fs_plan *p);
+/*
+ * jail_fs_enter() - Build the new root and pivot_root into it (child side)
+ * Called in a new mount namespace (and the new PID namespace, for /proc),
+ * with capabilities in the owning user namespace. Async-signal-safe.
+ */
+int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err);
+
+/* --- seccomp.c ----------------------------------------------------------- */
+
+struct jail_seccomp_profile;
+/* Read an OCI/Docker JSON profile; errors at FILE:LINE:COL. */
+int jail_seccomp_load_file(const char *path, struct jail_seccomp_profile **ret, nslab_error *err);
+void jail_seccomp_profile_free(struct jail_seccomp_profile *p);
+/*
+ * jail_seccomp_compile() - The BPF program for c's seccomp settings (parent side)
+ * @ret:  filled with a malloc'd program (free ret->filter); len 0 for SECCOMP_NONE
+ */
+int jail_seccomp_compile(const struct nslab_sandbox_config *c, struct sock_fprog *ret,
+			 nslab_error *err);
+/* Install a compiled program (child side, after no_new_privs). Async-signal-safe. */
+int jail_seccomp_install(const struct sock_fprog *prog, nslab_error *err);
+
+/* --- caps.c -------------------------------------------------------------- */
+
+/* Parse "CAP_NET_RAW" or "net_raw" (any case). Return: the number, or -EINVAL. */
+int jail_cap_from_name(const char *name);
+/*
+ * jail_caps_enter() - Keep only keep in every set (and ambient if asked), lock
+ * securebits, set no_new_privs (child side, last step before seccomp and exec).
+ * Async-signal-safe.
+ */
+int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err);
+
+/* --- limits.c ------------------------------------------------------------ */
+
+/* What the parent decided for the limits: mechanism per limit, cgroup dir fd. */
+struct jail_limits {
+	enum nslab_sandbox_mechanism mech[NSLAB_SANDBOX_LIMIT__COUNT];
+	int cgroup_fd; /* the sandbox's own cgroup directory, or -1 */
+};
+int jail_limits_prepare(const struct nslab_sandbox_config *c, struct jail_limits *ret,
+			nslab_error *err);
+void jail_limits_release(struct jail_limits *l);
+/* Set the rlimits (and nice/SCHED_IDLE) in the child. Async-signal-safe. */
+int jail_limits_apply(const struct nslab_sandbox_config *c, const struct jail_limits *l,
+		      nslab_error *err);
