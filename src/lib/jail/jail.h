@@ -139,3 +139,17 @@ void jail_limits_release(struct jail_limits *l);
 /* Set the rlimits (and nice/SCHED_IDLE) in the child. Async-signal-safe. */
 int jail_limits_apply(const struct nslab_sandbox_config *c, const struct jail_limits *l,
 		      nslab_error *err);
+
+/* --- inject.c: changing a running process from outside (ptrace) ---------- */
+
+/*
+ * jail_inject_seccomp() - Make every thread of pid install prog (TSYNC)
+ * The process is stopped briefly with ptrace, made to call seccomp() with
+ * prog, and resumed as it was. Filters only stack, so this only ever tightens.
+ */
+int jail_inject_seccomp(pid_t pid, const struct sock_fprog *prog, nslab_error *err);
+/* Make every thread of pid drop cap from its effective, permitted, inheritable and ambient sets. */
+int jail_inject_drop_cap(pid_t pid, int cap, nslab_error *err);
+/* The BPF program that refuses these calls (by name) with the config's violation action. */
+int jail_seccomp_compile_deny(const char *const names[], size_t n, enum nslab_sandbox_violation v,
+			      struct sock_fprog *ret, nslab_error *err);
