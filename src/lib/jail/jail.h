@@ -114,11 +114,36 @@ int jail_seccomp_compile(const struct nslab_sandbox_config *c, struct sock_fprog
 			 nslab_error *err);
 /* Install a compiled program (child side, after no_new_privs). Async-signal-safe. */
 int jail_seccomp_install(const struct sock_fprog *prog, nslab_error *err);
+/*
+ * What a profile file had that was skipped ("FILE:LINE:COL: system call 'x'
+ * unknown to libseccomp, skipped"), for the front end to print: the library
+ * does not. Return: how many; *ret borrowed from p.
+ */
+size_t jail_seccomp_profile_warnings(const struct jail_seccomp_profile *p, const char *const **ret);
+
+/* One call of the default profile, for describe. */
+struct jail_seccomp_entry {
+	const char *name; /* the system call */
+	const char *when; /* "always", or which arguments are refused */
+	const char *why;
+};
+/* The default profile's calls, in table order. Return: how many; *ret static. */
+size_t jail_seccomp_default_names(const char *const **ret);
+/* Entry i of the default profile (i < jail_seccomp_default_names()). Return: 0 or -ENOENT. */
+int jail_seccomp_default_entry(size_t i, struct jail_seccomp_entry *ret);
 
 /* --- caps.c -------------------------------------------------------------- */
 
 /* Parse "CAP_NET_RAW" or "net_raw" (any case). Return: the number, or -EINVAL. */
 int jail_cap_from_name(const char *name);
+/*
+ * jail_caps_prepare_setuid() - Make the coming uid/gid change keep the capability sets
+ * (child side, before setresgid()/setresuid(), while still holding CAP_SETPCAP).
+ * Without it a change to a non-zero uid empties the sets, and jail_caps_enter()
+ * can then neither keep a capability nor clear the bounding set. Harmless when
+ * the uid stays 0. Async-signal-safe.
+ */
+int jail_caps_prepare_setuid(nslab_error *err);
 /*
  * jail_caps_enter() - Keep only keep in every set (and ambient if asked), lock
  * securebits, set no_new_privs (child side, last step before seccomp and exec).
