@@ -55,6 +55,8 @@ void jail_seccomp_profile_free(struct jail_seccomp_profile *p)
 	for (size_t i = 0; i < p->n_warnings; i++)
 		free(p->warnings[i]);
 	free(p->warnings);
+	free(p->cached.filter);
+	(void)pthread_mutex_destroy(&p->lock);
 	free(p->path);
 	free(p);
 }
@@ -654,6 +656,7 @@ int jail_seccomp_parse_string(const char *text, size_t len, const char *filename
 		jail_seccomp_profile_free(p);
 		return nslab_err_set(err, ENOMEM, "seccomp profile");
 	}
+	(void)pthread_mutex_init(&p->lock, NULL);
 	ps.y = (struct yctx){ .file = p->path, .err = err };
 	r = yaml_read(&ps.y, text ? text : "", text ? len : 0, 0, &root);
 	if (r >= 0)

@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <pthread.h>
 #include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -56,6 +57,15 @@ struct jail_seccomp_profile {
 	size_t n_rules;
 	char **warnings; /* "FILE:LINE:COL: ..." for what was skipped */
 	size_t n_warnings;
+
+	/*
+	 * The last program compiled from it, for the capabilities kept then: a
+	 * Docker-sized profile takes milliseconds to compile, and a config runs
+	 * it at every start (seccomp.c, under lock).
+	 */
+	pthread_mutex_t lock;
+	uint64_t cached_keep;
+	struct sock_fprog cached;
 };
 
 /**

@@ -396,27 +396,46 @@ static int default_prog(enum nslab_sandbox_violation v, struct sock_fprog *ret, 
 
 /* --- compiling ------------------------------------------------------------ */
 
-static int file_prog(const struct nslab_sandbox_config *c, struct sock_fprog *ret, nslab_error *err)
+/* p's program for the capabilities kept, from its cache if they did not change. */
+static int profile_prog(struct jail_seccomp_profile *p, uint64_t keep, struct sock_fprog *ret,
+			nslab_error *err)
 {
-	struct jail_seccomp_profile *loaded = NULL;
-	const struct jail_seccomp_profile *p = c->seccomp_profile;
+	struct sock_fprog fresh;
 	scmp_filter_ctx ctx;
 	int r = 0;
 
-	/* a copied config (jail_config_dup()) has the path but not the parsed profile */
-	if (!p && c->seccomp_path)
-		r = jail_seccomp_load_file(c->seccomp_path, &loaded, err);
-	else if (!p)
-		return nslab_err_setx(err, EINVAL, "seccomp: file mode without a profile");
-	if (r < 0)
-		return r;
-	if (loaded)
-		p = loaded;
-	r = scp_filter_new(p, c->keep_caps, &ctx, err);
-	if (r >= 0) {
-		r = export_bpf(ctx, ret, err);
-		seccomp_release(ctx);
+	(void)pthread_mutex_lock(&p->lock);
+	if (!p->cached.filter || p->cached_keep != keep) {
+		r = scp_filter_new(p, keep, &ctx, err);
+		if (r >= 0) {
+			r = export_bpf(ctx, &fresh, err);
+			seccomp_release(ctx);
+		}
+		if (r >= 0) {
+			free(p->cached.filter);
+			p->cached = fresh;
+			p->cached_keep = keep;
+		}
 	}
+	if (r >= 0)
+		r = copy_prog(&p->cached, ret, err);
+	(void)pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+static int file_prog(const struct nslab_sandbox_config *c, struct sock_fprog *ret, nslab_error *err)
+{
+	struct jail_seccomp_profile *loaded = NULL;
+	int r;
+
+	if (c->seccomp_profile)
+		return profile_prog(c->seccomp_profile, c->keep_caps, ret, err);
+	/* a copied config (jail_config_dup()) has the path but not the parsed profile */
+	if (!c->seccomp_path)
+		return nslab_err_setx(err, EINVAL, "seccomp: file mode without a profile");
+	r = jail_seccomp_load_file(c->seccomp_path, &loaded, err);
+	if (r >= 0)
+		r = profile_prog(loaded, c->keep_caps, ret, err);
 	jail_seccomp_profile_free(loaded);
 	return r;
 }

@@ -143,6 +143,29 @@ static void test_docker_caps_change_the_filter(void **state)
 	free(admin.filter);
 }
 
+/* A profile caches its program for the capabilities kept, and only for those. */
+static void test_profile_cache(void **state)
+{
+	struct nslab_sandbox_config c = { .seccomp = NSLAB_SANDBOX_SECCOMP_FILE };
+	struct sock_fprog a, b, admin;
+	nslab_error err = { 0 };
+
+	(void)state;
+	c.seccomp_profile = load_ok(DOCKER);
+	assert_int_equal(jail_seccomp_compile(&c, &a, &err), 0);
+	assert_int_equal(jail_seccomp_compile(&c, &b, &err), 0);
+	assert_ptr_not_equal(a.filter, b.filter);
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.filter, b.filter, a.len * sizeof(*a.filter));
+	c.keep_caps = UINT64_C(1) << CAP_SYS_ADMIN;
+	assert_int_equal(jail_seccomp_compile(&c, &admin, &err), 0);
+	assert_int_not_equal(admin.len, a.len);
+	jail_seccomp_profile_free(c.seccomp_profile);
+	free(a.filter);
+	free(b.filter);
+	free(admin.filter);
+}
+
 struct bad {
 	const char *text;
 	const char *msg; /* the whole message after "f.json:" */
@@ -385,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_deny_mkdir_fixture),
 		cmocka_unit_test(test_docker_fixture),
 		cmocka_unit_test(test_docker_caps_change_the_filter),
+		cmocka_unit_test(test_profile_cache),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_unknown_names_skipped),
 		cmocka_unit_test(test_missing_file),
