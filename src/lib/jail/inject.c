@@ -19,12 +19,14 @@
  * 3. PTRACE_SYSCALL to the call's entry, again to its exit; rax is the result.
  * 4. Put memory and registers back, then PTRACE_INTERRUPT and PTRACE_CONT: the
  *    thread takes the signal path again and stops as in 1, with its own
- *    registers. PTRACE_DETACH from there lets the kernel finish what it was
- *    doing: rewind and restart the interrupted call, or deliver a signal that
- *    arrived meanwhile with the restart rules of its handler (SA_RESTART).
- *    (Detaching straight from the exit stop would hand -ERESTARTSYS, -512, to
- *    the program: the rewind happens only on the signal path. CRIU's compel
- *    rewinds by hand instead, which gets a signal arriving at that moment wrong.)
+ *    registers, and is detached from there: the kernel then finishes what it
+ *    was doing, as if never stopped: it rewinds and restarts the interrupted
+ *    call, or delivers a signal that arrived meanwhile with the restart rules
+ *    of its handler (SA_RESTART or not). CRIU's compel rewinds by hand
+ *    instead, which restarts a call that such a signal should have ended.
+ *    (Detaching straight from the exit stop happens to work too: detaching
+ *    kicks the thread through the signal path, __ptrace_unlink(). Going back
+ *    to the stop it was seized in does not depend on that.)
  * A signal that arrives before our call is entered (a signal-delivery-stop in
  * 3) is not swallowed: registers and memory go back, the signal is delivered as
  * if untraced, and the injection starts again from 1.
@@ -328,7 +330,7 @@ static int add_thread(struct threads *ts, pid_t tid, nslab_error *err)
 	int r;
 
 	if (!t)
-		return nslab_err_set(err, ENOMEM, "pid %d", (int)tid);
+		return nslab_err_set(err, ENOMEM, "thread %d", (int)tid);
 	ts->t = t;
 	t[ts->n] = (struct thread){ .tid = tid };
 	r = seize(&t[ts->n]);
@@ -351,6 +353,8 @@ static int seize_new(pid_t pid, struct threads *ts, size_t max, nslab_error *err
 
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
+	if (!d && errno == ENOENT)
+		return nslab_err_setx(err, ESRCH, "pid %d: no such process", (int)pid);
 	if (!d)
 		return nslab_err_set(err, errno, "pid %d", (int)pid);
 	while (r >= 0 && ts->n < max && (de = readdir(d))) {
@@ -411,7 +415,7 @@ int jail_inject_seccomp(pid_t pid, const struct sock_fprog *prog, nslab_error *e
 		return nslab_err_set(err, ENOMEM, "pid %d: seccomp", (int)pid);
 	r = seize_threads(pid, &ts, 1, err); /* TSYNC: one thread installs it for all */
 	if (r < 0)
-		return nslab_err_prefix(err, r, "pid %d: seccomp", (int)pid);
+		return nslab_err_prefix(err, r, "seccomp");
 	remote = (struct sock_fprog){ prog->len, (void *)(uintptr_t)(scratch_addr(&ts.t[0], len) +
 								     sizeof(remote)) };
 	memcpy(buf, &remote, sizeof(remote));
@@ -533,7 +537,7 @@ int jail_inject_drop_cap(pid_t pid, int cap, nslab_error *err)
 		r = drop_in_thread(pid, &ts.t[i], cap, err);
 	release_all(&ts);
 	if (r < 0)
-		return nslab_err_prefix(err, r, "pid %d", (int)pid);
+		return nslab_err_prefix(err, r, "drop capability %d", cap);
 	return 0;
 }
 
