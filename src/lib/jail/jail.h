@@ -82,6 +82,20 @@ struct nslab_sandbox_config {
 	void *event_data;
 };
 
+/* --- config.c ------------------------------------------------------------- */
+
+/**
+ * jail_config_ids() - The uid and gid the command runs as inside the sandbox
+ * @c:    the configuration
+ * @uid:  filled with the uid: set_uid()'s if given; else 0 with as_root;
+ *        else the caller's real uid, or SUDO_UID when the caller is root
+ *        (euid 0) under sudo, so that `sudo nslab run` runs the command as
+ *        the invoking user, mapped to itself
+ * @gid:  the same for the gid (set_gid(), 0, getgid() or SUDO_GID)
+ * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
+ */
+void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gid);
+
 /* --- fs.c ---------------------------------------------------------------- */
 
 struct jail_fs_plan;
