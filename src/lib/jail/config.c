@@ -23,7 +23,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctype.h>
+#include <sys/capability.h>
+
+#include "core/json.h"
+#include "core/yaml.h"
 #include "shared/macro.h"
+#include "shared/units.h"
+
+DEFINE_CLEANUP_FUNC(nslab_sandbox_config, nslab_sandbox_config_free)
 
 #define PID_MAX_LIMIT_	4194304u     /* the kernel's PID_MAX_LIMIT on 64-bit */
 #define NR_OPEN_DEFAULT 1048576u     /* fs.nr_open's default, when /proc says nothing */
@@ -381,6 +389,30 @@ static int inside_path(const char *what, const char *path, char **ret, nslab_err
 	return path_normalise(what, path, ret, err);
 }
 
+/*
+ * A path outside the sandbox, resolved now (symlinks and ".." included), so
+ * that a later change of the working directory changes nothing. A missing
+ * path is an error unless missing_ok, and then only normalised.
+ */
+static int outside_path(const char *what, const char *path, bool missing_ok, char **ret,
+			nslab_error *err)
+{
+	char *abs;
+
+	if (!path || !*path)
+		return nslab_err_setx(err, EINVAL, "%s '': empty path", what);
+	abs = realpath(path, NULL);
+	if (abs) {
+		*ret = abs;
+		return 0;
+	}
+	if (errno == ENOMEM)
+		return nslab_err_set(err, ENOMEM, "%s '%s'", what, path);
+	if (!missing_ok || errno != ENOENT)
+		return nslab_err_set(err, errno, "%s '%s'", what, path);
+	return path_normalise(what, path, ret, err);
+}
+
 int nslab_sandbox_config_set_rootfs(nslab_sandbox_config *c, const char *dir, nslab_error *err)
 {
 	_cleanup_free_ char *abs = NULL;
@@ -392,7 +424,7 @@ int nslab_sandbox_config_set_rootfs(nslab_sandbox_config *c, const char *dir, ns
 		c->rootfs = NULL;
 		return 0;
 	}
-	r = path_normalise("rootfs", dir, &abs, err);
+	r = outside_path("rootfs", dir, false, &abs, err);
 	if (r < 0)
 		return r;
 	if (stat(abs, &st) < 0)
@@ -428,22 +460,20 @@ int nslab_sandbox_config_add_bind(nslab_sandbox_config *c, const char *src, cons
 				  unsigned flags, nslab_error *err)
 {
 	_cleanup_free_ char *s = NULL, *d = NULL;
-	struct stat st;
 	int r;
 
 	if (flags & ~(unsigned)(NSLAB_SANDBOX_BIND_RO | NSLAB_SANDBOX_BIND_TRY))
 		return nslab_err_setx(err, EINVAL, "bind '%s': unknown flags 0x%x", src ? src : "",
 				      flags);
-	r = path_normalise("bind source", src, &s, err);
+	r = outside_path("bind source", src, flags & NSLAB_SANDBOX_BIND_TRY, &s, err);
 	if (r < 0)
 		return r;
-	if (!(flags & NSLAB_SANDBOX_BIND_TRY) && stat(s, &st) < 0)
-		return nslab_err_set(err, errno, "bind source '%s'", src);
 	if (dst) {
 		r = inside_path("bind destination", dst, &d, err);
 		if (r < 0)
 			return r;
-	} else {
+	} else if (path_normalise("bind", src, &d, NULL) < 0) {
+		/* the same path inside as given outside, or resolved if it has ".." */
 		d = strdup(s);
 		if (!d)
 			return nslab_err_set(err, ENOMEM, "bind '%s'", src);
@@ -497,7 +527,7 @@ static int seccomp_file(nslab_sandbox_config *c, const char *path, nslab_error *
 	_cleanup_free_ char *abs = NULL;
 	int r;
 
-	r = path_normalise("seccomp profile", path, &abs, err);
+	r = outside_path("seccomp profile", path, false, &abs, err);
 	if (r < 0)
 		return r;
 	r = jail_seccomp_load_file(path, &p, err);
@@ -722,16 +752,651 @@ const char *nslab_sandbox_mechanism_name(enum nslab_sandbox_mechanism m)
 	return "unknown";
 }
 
-/* --- describe and profiles (written next) --------------------------------- */
+/* --- copy ------------------------------------------------------------------ */
+
+static int dup_str(const char *s, char **ret)
+{
+	*ret = NULL;
+	if (!s)
+		return 0;
+	*ret = strdup(s);
+	return *ret ? 0 : -ENOMEM;
+}
+
+static int dup_fd(int fd, int *ret)
+{
+	*ret = fd < 0 ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	return fd >= 0 && *ret < 0 ? -errno : 0;
+}
+
+static int dup_lists(const nslab_sandbox_config *c, nslab_sandbox_config *d)
+{
+	if (c->n_mounts) {
+		d->mounts = calloc(c->n_mounts, sizeof(*d->mounts));
+		if (!d->mounts)
+			return -ENOMEM;
+	}
+	for (; d->n_mounts < c->n_mounts; d->n_mounts++) {
+		const struct jail_mount *m = &c->mounts[d->n_mounts];
+		struct jail_mount *o = &d->mounts[d->n_mounts];
+
+		*o = (struct jail_mount){ .kind = m->kind, .flags = m->flags };
+		if (dup_str(m->src, &o->src) < 0 || dup_str(m->dst, &o->dst) < 0)
+			return -ENOMEM;
+	}
+	if (c->n_env) {
+		d->env = calloc(c->n_env, sizeof(*d->env));
+		if (!d->env)
+			return -ENOMEM;
+	}
+	for (; d->n_env < c->n_env; d->n_env++)
+		if (dup_str(c->env[d->n_env].text, &d->env[d->n_env].text) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+int jail_config_dup(const struct nslab_sandbox_config *c, struct nslab_sandbox_config **ret,
+		    nslab_error *err)
+{
+	nslab_sandbox_config *d = malloc(sizeof(*d));
+	int r;
+
+	if (!d)
+		return nslab_err_set(err, ENOMEM, "copy the sandbox config");
+	*d = *c;
+	/* nothing of c's is owned by d until copied below: a failure frees only copies */
+	d->net_userns_fd = d->netns_fd = d->stdio[0] = d->stdio[1] = d->stdio[2] = -1;
+	d->rootfs = d->cwd = d->seccomp_path = d->hostname = NULL;
+	d->mounts = NULL;
+	d->env = NULL;
+	d->n_mounts = d->n_env = 0;
+	d->seccomp_profile = NULL;
+	r = dup_fd(c->net_userns_fd, &d->net_userns_fd);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(c->stdio); i++)
+		r = dup_fd(c->stdio[i], &d->stdio[i]);
+	if (r >= 0)
+		r = dup_fd(c->netns_fd, &d->netns_fd);
+	if (r >= 0 && (dup_str(c->rootfs, &d->rootfs) < 0 || dup_str(c->cwd, &d->cwd) < 0 ||
+		       dup_str(c->seccomp_path, &d->seccomp_path) < 0 ||
+		       dup_str(c->hostname, &d->hostname) < 0 || dup_lists(c, d) < 0))
+		r = -ENOMEM;
+	if (r < 0) {
+		nslab_sandbox_config_free(d);
+		return nslab_err_set(err, -r, "copy the sandbox config");
+	}
+	*ret = d;
+	return 0;
+}
+
+/* --- describe ---------------------------------------------------------------- */
+
+static const char *const ns_names[] = { "user", "pid", "net", "mount", "uts", "ipc", "cgroup" };
+
+static const char *net_name(enum nslab_sandbox_net net)
+{
+	switch (net) {
+	case NSLAB_SANDBOX_NET_NONE:
+		return "none";
+	case NSLAB_SANDBOX_NET_HOST:
+		return "host";
+	case NSLAB_SANDBOX_NET_JOIN:
+		return "join";
+	}
+	return "unknown";
+}
+
+/* The namespaces the command gets: a network namespace of its own only with --net none. */
+static unsigned effective_ns(const nslab_sandbox_config *c)
+{
+	if (c->net != NSLAB_SANDBOX_NET_NONE)
+		return c->ns & ~(unsigned)NSLAB_SANDBOX_NS_NET;
+	return c->ns;
+}
+
+static void describe_ns(const nslab_sandbox_config *c, struct jw *w)
+{
+	unsigned ns = effective_ns(c);
+
+	jw_arr_open(w, "namespaces");
+	for (size_t i = 0; i < ARRAY_SIZE(ns_names); i++)
+		if (ns & (1u << i))
+			jw_str(w, NULL, ns_names[i]);
+	jw_arr_close(w);
+	jw_obj_open(w, "network");
+	jw_str(w, "mode", net_name(c->net));
+	if (c->net == NSLAB_SANDBOX_NET_JOIN)
+		jw_bool(w, "lab_user_namespace", c->net_userns_fd >= 0);
+	if (c->net == NSLAB_SANDBOX_NET_NONE && !(c->ns & NSLAB_SANDBOX_NS_NET))
+		jw_str(w, "note", "no network namespace asked for: the host's network");
+	jw_obj_close(w);
+}
+
+static void describe_ids(const nslab_sandbox_config *c, struct jw *w)
+{
+	uid_t uid;
+	gid_t gid;
+
+	jail_config_ids(c, &uid, &gid);
+	jw_obj_open(w, "ids");
+	jw_uint(w, "uid", uid);
+	jw_uint(w, "gid", gid);
+	jw_bool(w, "as_root", c->as_root);
+	jw_obj_close(w);
+}
+
+static void describe_limits(const nslab_sandbox_config *c, struct jw *w)
+{
+	jw_obj_open(w, "limits");
+	for (int l = NSLAB_SANDBOX_LIMIT_NONE + 1; l < NSLAB_SANDBOX_LIMIT__COUNT; l++) {
+		if (!c->limit[l]) {
+			jw_raw(w, nslab_sandbox_limit_name(l), "null");
+			continue;
+		}
+		jw_obj_open(w, nslab_sandbox_limit_name(l));
+		jw_uint(w, "value", c->limit[l]);
+		jw_str(w, "unit", limit_range(l).unit);
+		jw_obj_close(w);
+	}
+	if (c->cpu_shares)
+		jw_uint(w, "cpu_shares", c->cpu_shares);
+	else
+		jw_raw(w, "cpu_shares", "null");
+	jw_obj_close(w);
+}
+
+static void describe_mount(struct jw *w, const char *type, const char *src, const char *dst,
+			   bool ro)
+{
+	jw_obj_open(w, NULL);
+	jw_str(w, "type", type);
+	if (src)
+		jw_str(w, "src", src);
+	jw_str(w, "dst", dst);
+	jw_bool(w, "ro", ro);
+	jw_obj_close(w);
+}
+
+static void describe_fs(const nslab_sandbox_config *c, struct jw *w)
+{
+	bool own_mounts = c->ns & NSLAB_SANDBOX_NS_MOUNT;
+
+	jw_obj_open(w, "filesystem");
+	jw_str(w, "rootfs", c->rootfs ? c->rootfs : "/");
+	jw_bool(w, "host_root", !c->rootfs);
+	jw_bool(w, "readonly_root", c->readonly_root);
+	jw_arr_open(w, "mounts");
+	if (own_mounts) {
+		describe_mount(w, "proc", NULL, "/proc", false);
+		describe_mount(w, "dev", NULL, "/dev", false);
+		describe_mount(w, "tmpfs", NULL, "/tmp", false);
+	}
+	for (size_t i = 0; own_mounts && i < c->n_mounts; i++) {
+		const struct jail_mount *m = &c->mounts[i];
+
+		if (m->kind == JAIL_MOUNT_TMPFS) {
+			describe_mount(w, "tmpfs", NULL, m->dst, false);
+			continue;
+		}
+		jw_obj_open(w, NULL);
+		jw_str(w, "type", "bind");
+		jw_str(w, "src", m->src);
+		jw_str(w, "dst", m->dst);
+		jw_bool(w, "ro", m->flags & NSLAB_SANDBOX_BIND_RO);
+		jw_bool(w, "try", m->flags & NSLAB_SANDBOX_BIND_TRY);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_obj_close(w);
+}
+
+static void describe_seccomp(const nslab_sandbox_config *c, struct jw *w)
+{
+	static const char *const modes[] = { "default", "none", "file" };
+
+	jw_obj_open(w, "seccomp");
+	jw_str(w, "mode", (unsigned)c->seccomp < ARRAY_SIZE(modes) ? modes[c->seccomp] : "unknown");
+	if (c->seccomp == NSLAB_SANDBOX_SECCOMP_FILE)
+		jw_str(w, "file", c->seccomp_path);
+	jw_str(w, "violation", c->violation == NSLAB_SANDBOX_VIOLATION_KILL ? "kill" : "eperm");
+	jw_obj_close(w);
+}
+
+static void describe_caps(const nslab_sandbox_config *c, struct jw *w)
+{
+	jw_obj_open(w, "capabilities");
+	jw_arr_open(w, "keep");
+	for (int cap = 0; cap < 64; cap++) {
+		char *name, upper[64];
+		size_t i;
+
+		if (!(c->keep_caps & (UINT64_C(1) << cap)))
+			continue;
+		name = cap_to_name(cap);
+		if (!name) {
+			jw_int(w, NULL, cap);
+			continue;
+		}
+		/* libcap says "cap_net_raw"; people (and capabilities(7)) say CAP_NET_RAW */
+		for (i = 0; name[i] && i < sizeof(upper) - 1; i++)
+			upper[i] = (char)toupper((unsigned char)name[i]);
+		upper[i] = '\0';
+		cap_free(name);
+		jw_str(w, NULL, upper);
+	}
+	jw_arr_close(w);
+	jw_bool(w, "ambient", c->ambient);
+	jw_bool(w, "no_new_privs", true);
+	jw_obj_close(w);
+}
+
+static void describe_env(const nslab_sandbox_config *c, struct jw *w)
+{
+	jw_obj_open(w, "environment");
+	jw_bool(w, "clear", c->clear_env);
+	jw_arr_open(w, "changes");
+	for (size_t i = 0; i < c->n_env; i++) {
+		const char *t = c->env[i].text, *eq = strchr(t, '=');
+		_cleanup_free_ char *name = strndup(t, eq ? (size_t)(eq - t) : strlen(t));
+
+		jw_obj_open(w, NULL);
+		jw_str(w, eq ? "set" : "unset", name ? name : "");
+		if (eq)
+			jw_str(w, "value", eq + 1);
+		jw_obj_close(w);
+	}
+	jw_arr_close(w);
+	jw_obj_close(w);
+}
 
 char *nslab_sandbox_config_describe(const nslab_sandbox_config *c)
 {
-	(void)c;
-	return NULL;
+	struct jw w;
+	const char *text;
+	char *copy;
+
+	jw_init(&w);
+	jw_obj_open(&w, NULL);
+	jw_int(&w, "schema", 1);
+	describe_ns(c, &w);
+	describe_ids(c, &w);
+	describe_limits(c, &w);
+	describe_fs(c, &w);
+	describe_seccomp(c, &w);
+	describe_caps(c, &w);
+	describe_env(c, &w);
+	jw_str(&w, "hostname",
+	       c->ns & NSLAB_SANDBOX_NS_UTS ? (c->hostname ? c->hostname : "nslab") : NULL);
+	jw_str(&w, "cwd", c->cwd);
+	jw_obj_close(&w);
+	text = jw_get(&w);
+	copy = text ? strdup(text) : NULL;
+	jw_free(&w);
+	return copy;
+}
+
+/* --- profiles ---------------------------------------------------------------- */
+
+#define PROFILE_SIZE_MAX (1u << 20)
+
+enum profile_key {
+	PK_NET,
+	PK_MEM,
+	PK_CPU,
+	PK_PIDS,
+	PK_FDS,
+	PK_FSIZE,
+	PK_TIMEOUT,
+	PK_ROOTFS,
+	PK_RO,
+	PK_BIND,
+	PK_RO_BIND,
+	PK_TMPFS,
+	PK_CHDIR,
+	PK_SECCOMP,
+	PK_CAP_ADD,
+	PK_UID,
+	PK_GID,
+	PK_AS_ROOT,
+	PK_HOSTNAME,
+	PK_ENV,
+	PK_CLEARENV,
+};
+
+static const char *const profile_keys[] = {
+	"net", "mem",	  "cpu",      "pids",  "fds",	   "fsize",   "timeout", "rootfs",
+	"ro",  "bind",	  "ro-bind",  "tmpfs", "chdir",	   "seccomp", "cap-add", "uid",
+	"gid", "as-root", "hostname", "env",   "clearenv", NULL,
+};
+
+/* Reading one profile: where messages point, and paths relative to the file's directory. */
+struct profile {
+	struct yctx y;
+	const char *dir; /* the profile's directory, for relative outside paths */
+	bool rootfs_seen, ro_seen;
+};
+
+/* A setter's failure, placed at the value that caused it. */
+static int at_node(const struct profile *p, const struct ynode *n, int r)
+{
+	return nslab_err_prefix(p->y.err, r, "%s:%u:%u", p->y.file, n->loc.line, n->loc.col);
+}
+
+/* An outside path of the profile: relative ones are relative to the profile's directory. */
+static int profile_path(const struct profile *p, const char *path, char **ret)
+{
+	if (path[0] == '/' || !p->dir)
+		return dup_str(path, ret);
+	return asprintf(ret, "%s/%s", p->dir, path) < 0 ? -ENOMEM : 0;
+}
+
+static int profile_size(nslab_sandbox_config *c, const struct profile *p, const struct ynode *n,
+			enum nslab_sandbox_limit l)
+{
+	const char *what = profile_keys[l == NSLAB_SANDBOX_LIMIT_MEMORY ? PK_MEM : PK_FSIZE], *s;
+	uint64_t v;
+	int r = y_str(&p->y, n, what, &s);
+
+	if (r < 0)
+		return r;
+	r = parse_size(s, &v);
+	if (r < 0)
+		return y_error(&p->y, n,
+			       "%s: '%s' is not a size (bytes, or a number with K, M, G or T: "
+			       "1024 multiples)",
+			       what, YAML_Q(s));
+	r = nslab_sandbox_config_set_limit(c, l, v, p->y.err);
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_duration(nslab_sandbox_config *c, const struct profile *p, const struct ynode *n,
+			    enum nslab_sandbox_limit l)
+{
+	const char *what = nslab_sandbox_limit_name(l), *s;
+	uint64_t ms;
+	int r = y_str(&p->y, n, what, &s);
+
+	if (r < 0)
+		return r;
+	r = parse_duration_ms(s, &ms);
+	if (r < 0)
+		return y_error(&p->y, n,
+			       "%s: '%s' is not a duration (seconds, decimals allowed, or a number "
+			       "with ms, s, m or h)",
+			       what, YAML_Q(s));
+	if (l == NSLAB_SANDBOX_LIMIT_CPU && ms % 1000)
+		return y_error(&p->y, n, "cpu: '%s': CPU time is limited in whole seconds",
+			       YAML_Q(s));
+	r = nslab_sandbox_config_set_limit(c, l, l == NSLAB_SANDBOX_LIMIT_CPU ? ms / 1000 : ms,
+					   p->y.err);
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_count(nslab_sandbox_config *c, const struct profile *p, const struct ynode *n,
+			 enum profile_key k)
+{
+	uint64_t v;
+	int r = y_uint(&p->y, n, profile_keys[k], 0, UINT32_MAX, "a whole number", &v);
+
+	if (r < 0)
+		return r;
+	r = nslab_sandbox_config_set_limit(
+		c, k == PK_PIDS ? NSLAB_SANDBOX_LIMIT_PIDS : NSLAB_SANDBOX_LIMIT_FILES, v,
+		p->y.err);
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_id(nslab_sandbox_config *c, const struct profile *p, const struct ynode *n,
+		      enum profile_key k)
+{
+	uint64_t v;
+	int r = y_uint(&p->y, n, profile_keys[k], 0, UINT32_MAX - 1, "0..4294967294", &v);
+
+	if (r < 0)
+		return r;
+	r = k == PK_UID ? nslab_sandbox_config_set_uid(c, (uid_t)v, p->y.err)
+			: nslab_sandbox_config_set_gid(c, (gid_t)v, p->y.err);
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_flag(nslab_sandbox_config *c, struct profile *p, const struct ynode *n,
+			enum profile_key k)
+{
+	bool b;
+	int r = y_bool(&p->y, n, profile_keys[k], &b);
+
+	if (r < 0)
+		return r;
+	if (k == PK_RO) {
+		nslab_sandbox_config_set_readonly_root(c, b);
+		p->ro_seen = true;
+	} else if (k == PK_AS_ROOT) {
+		nslab_sandbox_config_set_as_root(c, b);
+	} else if (b) {
+		nslab_sandbox_config_clear_env(c);
+	} else {
+		c->clear_env = false;
+	}
+	return 0;
+}
+
+static int profile_net(nslab_sandbox_config *c, const struct profile *p, const struct ynode *n)
+{
+	static const char *const vals[] = { "none", "host", NULL };
+	unsigned i;
+	int r = y_enum(&p->y, n, "net", vals, "none or host", &i);
+
+	if (r < 0)
+		return r;
+	r = nslab_sandbox_config_set_network(c, i ? NSLAB_SANDBOX_NET_HOST : NSLAB_SANDBOX_NET_NONE,
+					     p->y.err);
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+/* A scalar, or a sequence of them: each item is handed to fn. */
+static int profile_list(nslab_sandbox_config *c, struct profile *p, const struct ynode *n,
+			enum profile_key k,
+			int (*fn)(nslab_sandbox_config *c, struct profile *p,
+				  const struct ynode *item, enum profile_key k))
+{
+	int r;
+
+	if (n->type != Y_SEQ)
+		return fn(c, p, n, k);
+	for (size_t i = 0; i < n->n; i++) {
+		r = fn(c, p, n->kids[i], k);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* "SRC[:DST]" of bind and ro-bind, the same as on the command line. */
+static int profile_bind(nslab_sandbox_config *c, struct profile *p, const struct ynode *n,
+			enum profile_key k)
+{
+	_cleanup_free_ char *src = NULL, *path = NULL;
+	const char *s, *colon;
+	int r = y_str(&p->y, n, profile_keys[k], &s);
+
+	if (r < 0)
+		return r;
+	colon = strchr(s, ':');
+	src = strndup(s, colon ? (size_t)(colon - s) : strlen(s));
+	if (!src || (*src && profile_path(p, src, &path) < 0))
+		return nslab_err_set(p->y.err, ENOMEM, "profile");
+	if (colon && !colon[1])
+		return y_error(&p->y, n, "%s '%s': empty destination after ':'", profile_keys[k],
+			       YAML_Q(s));
+	r = nslab_sandbox_config_add_bind(c, path ? path : src, colon ? colon + 1 : NULL,
+					  k == PK_RO_BIND ? NSLAB_SANDBOX_BIND_RO : 0, p->y.err);
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_string(nslab_sandbox_config *c, struct profile *p, const struct ynode *n,
+			  enum profile_key k)
+{
+	const char *s, *eq;
+	_cleanup_free_ char *name = NULL;
+	int r = y_str(&p->y, n, profile_keys[k], &s);
+
+	if (r < 0)
+		return r;
+	if (k == PK_TMPFS) {
+		r = nslab_sandbox_config_add_tmpfs(c, s, p->y.err);
+	} else if (k == PK_CHDIR) {
+		r = nslab_sandbox_config_set_cwd(c, s, p->y.err);
+	} else if (k == PK_HOSTNAME) {
+		r = nslab_sandbox_config_set_hostname(c, s, p->y.err);
+	} else if (k == PK_CAP_ADD) {
+		r = nslab_sandbox_config_keep_cap_name(c, s, p->y.err);
+	} else {
+		/* env: "K=V" sets K, "K" alone removes it */
+		eq = strchr(s, '=');
+		name = strndup(s, eq ? (size_t)(eq - s) : strlen(s));
+		if (!name)
+			return nslab_err_set(p->y.err, ENOMEM, "profile");
+		r = nslab_sandbox_config_set_env(c, name, eq ? eq + 1 : NULL, p->y.err);
+	}
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_outside(nslab_sandbox_config *c, struct profile *p, const struct ynode *n,
+			   enum profile_key k)
+{
+	_cleanup_free_ char *path = NULL;
+	const char *s;
+	int r = y_str(&p->y, n, profile_keys[k], &s);
+
+	if (r < 0)
+		return r;
+	if (k == PK_SECCOMP && (strcmp(s, "default") == 0 || strcmp(s, "none") == 0)) {
+		r = nslab_sandbox_config_set_seccomp(
+			c, *s == 'd' ? NSLAB_SANDBOX_SECCOMP_DEFAULT : NSLAB_SANDBOX_SECCOMP_NONE,
+			NULL, p->y.err);
+		return r < 0 ? at_node(p, n, r) : 0;
+	}
+	if (!*s)
+		return y_error(&p->y, n, "%s: empty path", profile_keys[k]);
+	if (profile_path(p, s, &path) < 0)
+		return nslab_err_set(p->y.err, ENOMEM, "profile");
+	if (k == PK_ROOTFS) {
+		r = nslab_sandbox_config_set_rootfs(c, path, p->y.err);
+		p->rootfs_seen = true;
+	} else {
+		r = nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_FILE, path, p->y.err);
+	}
+	return r < 0 ? at_node(p, n, r) : 0;
+}
+
+static int profile_apply(nslab_sandbox_config *c, struct profile *p, enum profile_key k,
+			 const struct ynode *v)
+{
+	switch (k) {
+	case PK_NET:
+		return profile_net(c, p, v);
+	case PK_MEM:
+		return profile_size(c, p, v, NSLAB_SANDBOX_LIMIT_MEMORY);
+	case PK_FSIZE:
+		return profile_size(c, p, v, NSLAB_SANDBOX_LIMIT_FSIZE);
+	case PK_CPU:
+		return profile_duration(c, p, v, NSLAB_SANDBOX_LIMIT_CPU);
+	case PK_TIMEOUT:
+		return profile_duration(c, p, v, NSLAB_SANDBOX_LIMIT_TIMEOUT);
+	case PK_PIDS:
+	case PK_FDS:
+		return profile_count(c, p, v, k);
+	case PK_UID:
+	case PK_GID:
+		return profile_id(c, p, v, k);
+	case PK_RO:
+	case PK_AS_ROOT:
+	case PK_CLEARENV:
+		return profile_flag(c, p, v, k);
+	case PK_ROOTFS:
+	case PK_SECCOMP:
+		return profile_outside(c, p, v, k);
+	case PK_BIND:
+	case PK_RO_BIND:
+		return profile_list(c, p, v, k, profile_bind);
+	case PK_TMPFS:
+	case PK_CAP_ADD:
+	case PK_ENV:
+		return profile_list(c, p, v, k, profile_string);
+	case PK_CHDIR:
+	case PK_HOSTNAME:
+		return profile_string(c, p, v, k);
+	}
+	return y_error(&p->y, v, "unhandled key");
+}
+
+static int profile_apply_all(nslab_sandbox_config *c, struct profile *p, const struct ynode *root)
+{
+	uint32_t seen = 0;
+	int r = y_map(&p->y, root, "a sandbox profile", NULL);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i + 1 < root->n; i += 2) {
+		int k = y_key(&p->y, root->kids[i], profile_keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		r = profile_apply(c, p, (enum profile_key)k, root->kids[i + 1]);
+		if (r < 0)
+			return r;
+	}
+	/* A root of one's own is writable unless the profile says ro, as with --rootfs */
+	if (p->rootfs_seen && !p->ro_seen)
+		c->readonly_root = false;
+	return 0;
+}
+
+/*
+ * Make c what the copy d became, and d hold what c was (for freeing). The
+ * seccomp profile, which cannot be copied, was lent: d has none while its mode
+ * is still the file c had (see nslab_sandbox_config_load()).
+ */
+static void config_commit(nslab_sandbox_config *c, nslab_sandbox_config *d)
+{
+	nslab_sandbox_config old = *c;
+
+	if (d->seccomp == NSLAB_SANDBOX_SECCOMP_FILE && !d->seccomp_profile) {
+		d->seccomp_profile = old.seccomp_profile;
+		old.seccomp_profile = NULL;
+	}
+	*c = *d;
+	*d = old;
 }
 
 int nslab_sandbox_config_load(nslab_sandbox_config *c, const char *path, nslab_error *err)
 {
-	(void)c;
-	return nslab_err_setx(err, ENOSYS, "profile '%s': not implemented yet", path);
+	_cleanup_(nslab_sandbox_config_freep) nslab_sandbox_config *d = NULL;
+	_cleanup_(ynode_freep) struct ynode *root = NULL;
+	_cleanup_free_ char *text = NULL, *dir = NULL;
+	struct profile p = { .y = { .file = path, .err = err } };
+	size_t len = 0;
+	int r;
+
+	r = yaml_read_file(path, PROFILE_SIZE_MAX, &text, &len, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "profile");
+	r = yaml_read(&p.y, text, len, 0, &root);
+	if (r < 0)
+		return r;
+	if (!root) /* an empty profile changes nothing */
+		return 0;
+	dir = strdup(path);
+	if (!dir)
+		return nslab_err_set(err, ENOMEM, "profile '%s'", path);
+	if (strrchr(dir, '/'))
+		*strrchr(dir, '/') = '\0';
+	p.dir = strchr(path, '/') ? (*dir ? dir : "/") : NULL;
+	r = jail_config_dup(c, &d, err);
+	if (r < 0)
+		return r;
+	r = profile_apply_all(d, &p, root);
+	if (r < 0)
+		return r;
+	config_commit(c, d);
+	return 0;
 }
