@@ -46,7 +46,7 @@ int nslab_sandbox_config_new(nslab_sandbox_config **ret, nslab_error *err)
 		return nslab_err_set(err, ENOMEM, "sandbox config");
 	c->ns = NSLAB_SANDBOX_NS_ALL;
 	c->net = NSLAB_SANDBOX_NET_NONE;
-	c->net_userns_fd = c->netns_fd = -1;
+	c->net_userns_fd = c->netns_fd = c->lab_conn_fd = -1;
 	c->readonly_root = true;
 	c->seccomp = NSLAB_SANDBOX_SECCOMP_DEFAULT;
 	c->violation = NSLAB_SANDBOX_VIOLATION_EPERM;
@@ -77,6 +77,7 @@ static void config_release(nslab_sandbox_config *c)
 {
 	(void)close_fd(c->net_userns_fd);
 	(void)close_fd(c->netns_fd);
+	(void)close_fd(c->lab_conn_fd);
 	free(c->rootfs);
 	mounts_free(c->mounts, c->n_mounts);
 	free(c->cwd);
@@ -805,7 +806,8 @@ int jail_config_dup(const struct nslab_sandbox_config *c, struct nslab_sandbox_c
 		return nslab_err_set(err, ENOMEM, "copy the sandbox config");
 	*d = *c;
 	/* nothing of c's is owned by d until copied below: a failure frees only copies */
-	d->net_userns_fd = d->netns_fd = d->stdio[0] = d->stdio[1] = d->stdio[2] = -1;
+	d->net_userns_fd = d->netns_fd = d->lab_conn_fd = d->stdio[0] = d->stdio[1] = d->stdio[2] =
+		-1;
 	d->rootfs = d->cwd = d->seccomp_path = d->hostname = NULL;
 	d->mounts = NULL;
 	d->env = NULL;
@@ -816,6 +818,8 @@ int jail_config_dup(const struct nslab_sandbox_config *c, struct nslab_sandbox_c
 		r = dup_fd(c->stdio[i], &d->stdio[i]);
 	if (r >= 0)
 		r = dup_fd(c->netns_fd, &d->netns_fd);
+	if (r >= 0)
+		r = dup_fd(c->lab_conn_fd, &d->lab_conn_fd);
 	if (r >= 0 && (dup_str(c->rootfs, &d->rootfs) < 0 || dup_str(c->cwd, &d->cwd) < 0 ||
 		       dup_str(c->seccomp_path, &d->seccomp_path) < 0 ||
 		       dup_str(c->hostname, &d->hostname) < 0 || dup_lists(c, d) < 0))

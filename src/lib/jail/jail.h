@@ -50,6 +50,7 @@ struct nslab_sandbox_config {
 	unsigned ns; /* NSLAB_SANDBOX_NS_* */
 	enum nslab_sandbox_net net;
 	int net_userns_fd, netns_fd; /* NET_JOIN; -1 otherwise */
+	int lab_conn_fd;	     /* set_lab_node(): the lab's control connection, or -1 */
 
 	bool uid_set, gid_set, as_root;
 	uid_t uid; /* inside */
