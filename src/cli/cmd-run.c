@@ -136,12 +136,15 @@ static void run_opts_free(struct run_opts *o)
 	free(o->profiles);
 }
 
+/* Who speaks in messages: "run", or "exec" for exec --sandbox. */
+static const char *run_who = "run";
+
 static int run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int run_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("nslab run: ", stderr);
+	fprintf(stderr, "nslab %s: ", run_who);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -387,6 +390,8 @@ static int build_config(const struct run_opts *o, nslab_sandbox_config **ret)
 	for (size_t i = 0; i < o->n; i++)
 		if (apply_one(c, &o->v[i], &err) < 0) {
 			nslab_sandbox_config_free(c);
+			if (o->v[i].key == OPT_IN && strcmp(run_who, "exec") == 0)
+				return run_error("%s", err.msg); /* no --in there */
 			return run_error("--%s: %s", opt_name(o->v[i].key), err.msg);
 		}
 	/* a root of one's own is writable unless --ro; the host's root always read-only */
@@ -563,7 +568,7 @@ static void print_stats(int r, const struct nslab_sandbox_result *res)
 	enum run_status st = run_status(r, res);
 	bool any = false;
 
-	fprintf(stderr, "nslab run: %s", status_names[st]);
+	fprintf(stderr, "nslab %s: %s", run_who, status_names[st]);
 	if (st == RUN_SIGNALED)
 		fprintf(stderr, " by signal %d (%s)", WTERMSIG(res->status),
 			sigabbrev_np(WTERMSIG(res->status)) ?: "?");
@@ -631,14 +636,13 @@ static int run_and_report(const struct run_opts *o, const nslab_sandbox_config *
 	fflush(stdout);
 	r = run_sandboxed(c, argv, &res, &err);
 	if (r < 0)
-		fprintf(stderr, "nslab run: %s\n", err.code ? err.msg : "unknown error");
+		(void)run_error("%s", err.code ? err.msg : "unknown error");
 	if (o->stats)
 		print_stats(r, &res);
 	if (json) {
 		write_json(json, argv, r, &res, &err);
 		if (fclose(json) != 0)
-			fprintf(stderr, "nslab run: --json '%s': %s\n", o->json,
-				strerrordesc_np(errno));
+			(void)run_error("--json '%s': %s", o->json, strerrordesc_np(errno));
 	}
 	return run_exit_code(r, &res);
 }
@@ -675,5 +679,6 @@ int cli_run_in_lab(const char *profile, const char *lab, const char *node, char 
 	struct run_opt in = { OPT_IN, lab, node };
 	struct run_opts o = { .v = &in, .n = 1, .profiles = &profile, .n_profiles = 1 };
 
+	run_who = "exec";
 	return run_with(&o, argv);
 }
