@@ -99,6 +99,14 @@ void jail_fs_plan_free(struct jail_fs_plan *p);
  * with capabilities in the owning user namespace. Async-signal-safe.
  */
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err);
+/*
+ * jail_fs_path_visible() - Whether the host's path is the same file at the same
+ * path inside (parent side; e.g. the caller's working directory): true when
+ * the mount that covers it inside is the host root or a bind of that very path
+ * (a path under a tmpfs, /dev, /proc or another bind is not). @path: absolute
+ * and canonical (getcwd()'s). A plan without a mount namespace shows everything.
+ */
+bool jail_fs_path_visible(const struct jail_fs_plan *p, const char *path);
 
 /* --- seccomp.c ----------------------------------------------------------- */
 
