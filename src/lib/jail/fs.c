@@ -54,8 +54,10 @@
 
 /* Staging, all under the tmpfs mounted on STAGE_AT then pivoted into. */
 #define STAGE_AT     "/tmp"
-#define NEWROOT	     "/newroot"
-#define OLDROOT	     "/oldroot"
+#define NEWROOT_NAME "newroot"
+#define OLDROOT_NAME "oldroot"
+#define NEWROOT	     "/" NEWROOT_NAME
+#define OLDROOT	     "/" OLDROOT_NAME
 #define MIRRORS_MAX  16 /* mirrors kept writable until the pivot; past that, sealed at once */
 #define RESOLVE_TREE (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)
 
@@ -535,9 +537,9 @@ static int stage(struct fs_ctx *x, nslab_error *err)
 		return FS_FAIL(err, errno, "make / a recursive slave");
 	if (mount("tmpfs", STAGE_AT, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0700") < 0)
 		return FS_FAIL(err, errno, "staging tmpfs on " STAGE_AT);
-	if (chdir(STAGE_AT) < 0 || mkdir(NEWROOT + 1, 0700) < 0 || mkdir(OLDROOT + 1, 0700) < 0)
+	if (chdir(STAGE_AT) < 0 || mkdir(NEWROOT_NAME, 0700) < 0 || mkdir(OLDROOT_NAME, 0700) < 0)
 		return FS_FAIL(err, errno, "staging directories in " STAGE_AT);
-	if (syscall(SYS_pivot_root, ".", OLDROOT + 1) < 0 || chdir("/") < 0)
+	if (syscall(SYS_pivot_root, ".", OLDROOT_NAME) < 0 || chdir("/") < 0)
 		return FS_FAIL(err, errno, "pivot_root into the staging tmpfs");
 	x->oldroot = open(OLDROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (x->oldroot < 0)
