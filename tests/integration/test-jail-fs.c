@@ -198,7 +198,7 @@ static _Noreturn void sandbox_owner(unsigned ns, const struct jail_fs_plan *plan
 		write_map("/proc/self/uid_map", uid);
 		write_map("/proc/self/gid_map", gid);
 	}
-	if (unshare(CLONE_NEWNS | CLONE_NEWPID) < 0)
+	if (unshare(CLONE_NEWNS | (ns & NSLAB_SANDBOX_NS_PID ? CLONE_NEWPID : 0)) < 0)
 		_exit(3);
 	pid = fork();
 	if (pid < 0)
@@ -292,15 +292,15 @@ static void check_proc(void)
 	      "/proc flags %#lx", sv.f_flag);
 }
 
-/* Exactly the minimal nodes; they work; /dev is read-only, pts and shm are not. */
-static void check_dev(void)
+#define DEV_MINIMAL "fd full null ptmx pts random shm stderr stdin stdout tty urandom zero"
+
+/* Exactly the nodes in want; they work; /dev is read-only, pts and shm are not. */
+static void check_dev(const char *want)
 {
 	char buf[16] = { 1 }, link[64] = "";
 	int fd, pty;
 
-	CHECK(strcmp(listing("/dev"), "fd full null ptmx pts random shm stderr stdin stdout tty "
-				      "urandom zero") == 0,
-	      "/dev has: %s", listing("/dev"));
+	CHECK(strcmp(listing("/dev"), want) == 0, "/dev has: %s", listing("/dev"));
 	CHECK(fs_type("/dev") == TMPFS_MAGIC, "/dev is not a tmpfs");
 	fd = open("/dev/null", O_WRONLY);
 	CHECK(fd >= 0 && write(fd, "x", 1) == 1, "write /dev/null: %s", strerror(errno));
@@ -350,10 +350,10 @@ static void check_no_staging(void)
 	fclose(f);
 }
 
-static void inside_host_root(void)
+static void check_host_root(const char *dev)
 {
 	check_proc();
-	check_dev();
+	check_dev(dev);
 	check_tmp();
 	check_no_staging();
 	/* the host root, read-only */
@@ -364,10 +364,18 @@ static void inside_host_root(void)
 	CHECK(create_errno("/usr/lib/nslab-test") == EROFS, "/usr is writable (not recursive)");
 }
 
+static void inside_host_root(void)
+{
+	check_host_root(DEV_MINIMAL);
+}
+
 /* The binds and tmpfs mounts of the host-root case (see case_host_root()). */
 static void inside_mounts(void)
 {
-	inside_host_root();
+	check_host_root("fd full nslab-file null ptmx pts random shm stderr stdin stdout tty "
+			"urandom zero");
+	/* a file bind in the read-only /dev: /dev mirrored, its nodes still work */
+	CHECK(strcmp(file_text("/dev/nslab-file"), "file outside\n") == 0, "bind in /dev");
 	/* a rw bind on a path missing at "/": "/" mirrored, its entries still there, read-only */
 	put_file("/nslab-test/rw/out.txt", "written inside\n");
 	CHECK(strcmp(file_text("/nslab-test/rw/seed"), "seed\n") == 0, "rw bind content");
@@ -396,13 +404,36 @@ static void inside_mounts(void)
 	      "bind on an existing file");
 }
 
+/* Without a PID namespace: the host's /proc. */
+static void inside_no_pidns(void)
+{
+	char self[32] = "", want[32];
+
+	snprintf(want, sizeof(want), "%d", (int)getpid());
+	CHECK(getpid() != 1 && exists("/proc/1"), "pid %d", (int)getpid());
+	CHECK(readlink("/proc/self", self, sizeof(self) - 1) > 0 && strcmp(self, want) == 0,
+	      "/proc/self -> %s, pid %s", self, want);
+	check_dev(DEV_MINIMAL);
+	check_tmp();
+	check_no_staging();
+}
+
+/* A sandbox started from inside a sandbox gets the same filesystem, built on the outer one. */
+static void inside_nested(void)
+{
+	struct nslab_sandbox_config c = base_config(NSLAB_SANDBOX_NS_ALL);
+
+	CHECK(create_errno("/tmp/outer") == 0 && create_errno("/etc/x") == EROFS, "outer");
+	run_ok("  nested sandbox", &c, inside_host_root);
+}
+
 /* --- the cases ------------------------------------------------------------------ */
 
-static void case_host_root(unsigned ns, const char *name)
+static void case_host_root(unsigned ns, const char *name, inside_fn fn)
 {
 	struct nslab_sandbox_config c = base_config(ns);
 
-	run_ok(name, &c, inside_host_root);
+	run_ok(name, &c, fn);
 }
 
 static void case_mounts(void)
@@ -422,6 +453,8 @@ static void case_mounts(void)
 	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("rw"), "/var/nslab-tmpfs/sub/ro",
 		  NSLAB_SANDBOX_BIND_RO);
 	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("file"), "/etc/os-release", 0);
+	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("file"), "/dev/nslab-file",
+		  NSLAB_SANDBOX_BIND_RO);
 	run_ok("binds and tmpfs mounts", &c, inside_mounts);
 	/* what the sandbox wrote through the rw binds is outside; nothing made on the host */
 	CHECK(strcmp(file_text(scratch_path("rw/out.txt")), "written inside\n") == 0,
@@ -438,7 +471,7 @@ static void inside_rootfs(void)
 	int status;
 
 	check_proc();
-	check_dev();
+	check_dev(DEV_MINIMAL);
 	check_tmp();
 	check_no_staging();
 	CHECK(strcmp(file_text("/hello"), "rootfs\n") == 0, "/hello: '%s'", file_text("/hello"));
@@ -699,14 +732,17 @@ int main(void)
 	before = mount_table();
 	case_prepare_errors();
 	case_visible();
-	case_host_root(NSLAB_SANDBOX_NS_ALL, "host root, read-only");
+	case_host_root(NSLAB_SANDBOX_NS_ALL, "host root, read-only", inside_host_root);
 	if (as_root)
 		case_host_root(NSLAB_SANDBOX_NS_ALL & ~NSLAB_SANDBOX_NS_USER,
-			       "host root, read-only, no user namespace (root)");
+			       "host root, read-only, no user namespace (root)", inside_host_root);
+	case_host_root(NSLAB_SANDBOX_NS_ALL & ~NSLAB_SANDBOX_NS_PID, "host root, no PID namespace",
+		       inside_no_pidns);
 	case_mounts();
 	case_rootfs();
 	case_rootfs_rw();
 	case_enter_error();
+	case_host_root(NSLAB_SANDBOX_NS_ALL, "nested", inside_nested);
 	case_timing();
 	check_no_mount_left(before);
 	free(before);

@@ -13,7 +13,8 @@
  *    devpts on /dev/pts with /dev/ptmx -> pts/ptmx; a tmpfs on /dev/shm (1777);
  *    fd, stdin, stdout, stderr -> /proc/self/fd/...; then, with a read-only
  *    root, /dev itself is made read-only (pts and shm stay writable)
- * 3. a fresh /proc of the sandbox's PID namespace (nosuid, nodev, noexec)
+ * 3. a fresh /proc of the sandbox's PID namespace (nosuid, nodev, noexec);
+ *    the host's, bound, without a PID namespace
  * 4. a private /tmp (tmpfs, 1777)
  * 5. the caller's binds and tmpfs mounts, in the order given, so that they may
  *    cover any of the above (a bind of the host's /tmp on /tmp shares it)
@@ -204,7 +205,15 @@ int jail_fs_prepare(const struct nslab_sandbox_config *c, struct jail_fs_plan **
 	if (r < 0)
 		return r;
 	plan_dev(p, c->readonly_root);
-	plan_add(p, FS_OP_PROC, NULL, "/proc", 0);
+	/*
+	 * Without a PID namespace of its own the sandbox sees the host's processes
+	 * anyway, and a user namespace may not mount a proc of a PID namespace it
+	 * does not own: the host's /proc, bound.
+	 */
+	if (c->ns & NSLAB_SANDBOX_NS_PID)
+		plan_add(p, FS_OP_PROC, NULL, "/proc", 0);
+	else
+		plan_add(p, FS_OP_BIND, "/proc", "/proc", 0);
 	plan_add_tmpfs(p, "/tmp", 01777);
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		r = plan_user_mount(p, &c->mounts[i], err);
