@@ -681,8 +681,13 @@ static void case_timing(void)
 	       "prepare+fork+unshare+enter+exit median %.2f ms; "
 	       "`unshare -Urnmipuf --mount-proc true` median %.2f ms\n",
 	       t[ROUNDS / 2], t[0], t[ROUNDS - 1], ROUNDS, total[ROUNDS / 2], ref);
-	/* generous: a regression by an order of magnitude, not noise (ASan is slower) */
-	CHECK(t[ROUNDS / 2] < 50, "jail_fs_enter takes %.2f ms", t[ROUNDS / 2]);
+	/*
+	 * The whole start is measured against unshare's: the filesystem must stay a
+	 * small part of it. Bound loosely, relative to unshare's time in the same
+	 * run (a loaded machine or ASan slows both): an order of magnitude, not noise.
+	 */
+	CHECK(t[ROUNDS / 2] < 10 + 2 * (ref > 0 ? ref : 20), "jail_fs_enter takes %.2f ms",
+	      t[ROUNDS / 2]);
 }
 
 /* The host's mount ids and mount points, one "id point" a line. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jail/fs: the plan that jail_fs_prepare() (fs-plan.c, parent side) hands to
- * jail_fs_enter() (fs.c, child side). Shared by those two files only.
+ * jail_fs_enter() (fs.c and fs-path.c, child side), and the child side's
+ * helpers. Shared by those three files only.
  *
  * A plan is an ordered array of steps with fixed buffers: every path the child
  * needs is written here by the parent, so that the child only executes steps
@@ -10,7 +11,9 @@
 #pragma once
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "jail/jail.h"
 
@@ -43,3 +46,40 @@ struct jail_fs_plan {
 	size_t cap;
 	struct fs_step steps[];
 };
+
+/* --- child side: shared by fs.c and fs-path.c, all async-signal-safe ------- */
+
+#define FS_NEWROOT_NAME "newroot"
+#define FS_NEWROOT	"/" FS_NEWROOT_NAME /* where the new root is built, in the staging root */
+#define FS_MIRRORS_MAX	16 /* mirrors kept writable until the pivot; past that, sealed at once */
+
+struct fs_ctx {
+	int oldroot;		     /* O_PATH fd of the old root, where sources are opened */
+	int mirrors[FS_MIRRORS_MAX]; /* mirror mounts, sealed read-only before the pivot */
+	size_t n_mirrors;
+};
+
+enum fs_kind {
+	FS_DIR,
+	FS_REG,
+	FS_LNK,
+};
+
+/* err = the NULL-terminated parts, ": ", the errno text, without stdio. Return: -code */
+int fs_failv(nslab_error *err, int code, const char *const *parts);
+#define FS_FAIL(err, code, ...) fs_failv(err, code, (const char *const[]){ __VA_ARGS__, NULL })
+/* "bind /x on /y[: what path]: cause": the step, and what in it failed. Return: -code */
+int fs_step_fail(nslab_error *err, int code, const struct fs_step *s, const char *what,
+		 const char *path);
+
+/* path ("/a/b") opened under dirfd as under "/": symlinks cannot leave it. Return: fd or -1 */
+int fs_open_beneath(int dirfd, const char *path, int flags);
+/* path opened inside the new root, through the top of whatever is mounted on it. */
+int fs_open_inside(const char *path, int flags);
+/* The step's destination, created with its missing parents. Return: 0 or -errno (err set) */
+int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
+
+/* mount_setattr() on a mount (recursive: the tree below too). Return: 0 or -1 */
+int fs_set_attr(int mnt, bool recursive, uint64_t set, uint64_t propagation);
+/* A detached tmpfs with the given mode (octal text). Return: its fd, or -1 */
+int fs_new_tmpfs(const char *mode, unsigned attrs);
