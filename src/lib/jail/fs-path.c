@@ -116,22 +116,16 @@ int fs_open_beneath(int dirfd, const char *path, int flags)
 	return (int)syscall(SYS_openat2, dirfd, path[1] ? path + 1 : ".", &how, sizeof(how));
 }
 
-/* path opened inside the new root, through the top of whatever is mounted on it. */
-int fs_open_inside(const char *path, int flags)
+int fs_open_inside(struct fs_ctx *x, const char *path, int flags)
 {
-	int root = open(FS_NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	int fd, e;
-
-	if (root < 0)
+	/* opened once, and again after a mount on the root itself (a mirror) */
+	if (x->newroot < 0)
+		x->newroot = open(FS_NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (x->newroot < 0)
 		return -1;
-	fd = fs_open_beneath(root, path, flags);
-	e = errno;
-	(void)close(root);
-	errno = e;
-	return fd;
+	return fs_open_beneath(x->newroot, path, flags);
 }
 
-/* mount_setattr() on a mount (recursive: the tree below too). Return: 0 or -1 */
 /* --- missing mount points -------------------------------------------------- */
 
 /* Create name in dirfd as kind (FS_LNK: pointing at target). Return: 0 or -1 */
@@ -241,6 +235,7 @@ static int mirror(struct fs_ctx *x, int parent)
 	if (mnt < 0 ||
 	    move_mount(mnt, "", parent, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		goto out;
+	x->newroot = close_fd(x->newroot); /* parent may be the root: its fd shows what is below */
 	root = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 || fchmod(root, st.st_mode & 07777) < 0)
 		goto out;
@@ -268,7 +263,7 @@ static int make_component(struct fs_ctx *x, char *path, char *slash, bool last, 
 	const char *name = slash + 1;
 	int fd, r, e;
 
-	fd = fs_open_inside(path, O_PATH);
+	fd = fs_open_inside(x, path, O_PATH);
 	if (fd >= 0) {
 		(void)close(fd);
 		if (!(last && kind == FS_LNK))
@@ -279,12 +274,13 @@ static int make_component(struct fs_ctx *x, char *path, char *slash, bool last, 
 	if (errno != ENOENT)
 		return -1;
 	*slash = '\0';
-	fd = fs_open_inside(slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+	fd = fs_open_inside(x, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
 	r = fd < 0 ? -1 : create_at(fd, name, last ? kind : FS_DIR, target);
 	if (r < 0 && fd >= 0 && (errno == EROFS || errno == EACCES || errno == EPERM)) {
 		r = mirror(x, fd);
 		(void)close(fd);
-		fd = r < 0 ? -1 : fs_open_inside(slash == path ? "/" : path, O_PATH | O_DIRECTORY);
+		fd = r < 0 ? -1
+			   : fs_open_inside(x, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
 		r = fd < 0 ? -1 : create_at(fd, name, last ? kind : FS_DIR, target);
 	}
 	e = errno;
@@ -316,4 +312,21 @@ int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, n
 			return 0;
 		*next = '/';
 	}
+}
+
+int fs_open_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err)
+{
+	int fd = fs_open_inside(x, s->dst, O_PATH), r;
+
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return fs_step_fail(err, errno, s, "open ", s->dst);
+	r = fs_make_path(x, s, kind, err);
+	if (r < 0)
+		return r;
+	fd = fs_open_inside(x, s->dst, O_PATH);
+	if (fd < 0)
+		return fs_step_fail(err, errno, s, "open ", s->dst);
+	return fd;
 }

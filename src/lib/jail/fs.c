@@ -53,29 +53,21 @@ int fs_set_attr(int mnt, bool recursive, uint64_t set, uint64_t propagation)
 }
 
 /*
- * Attach the detached mount mnt on dst inside the new root, a directory or
- * not as dir says (the kernel's EINVAL for a mismatch told the user nothing).
- * Return: 0 or -1
+ * Attach the detached mount mnt on dst (an O_PATH fd inside the new root), a
+ * directory or not as dir says (the kernel's EINVAL for a mismatch told the
+ * user nothing). Return: 0 or -1
  */
-static int attach(int mnt, const char *dst, bool dir)
+static int attach(int mnt, int dst, bool dir)
 {
-	int fd = fs_open_inside(dst, O_PATH), r = -1, e;
 	struct stat st;
 
-	if (fd < 0)
+	if (fstat(dst, &st) < 0)
 		return -1;
-	if (fstat(fd, &st) < 0)
-		goto out;
 	if (S_ISDIR(st.st_mode) != dir) {
 		errno = dir ? ENOTDIR : EISDIR;
-		goto out;
+		return -1;
 	}
-	r = move_mount(mnt, "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-out:
-	e = errno;
-	(void)close(fd);
-	errno = e;
-	return r;
+	return move_mount(mnt, "", dst, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
 /* fsopen() with the type as the source mountinfo shows (else "none"). Return: fd or -1 */
@@ -139,8 +131,7 @@ static int step_root(struct fs_ctx *x, const struct fs_step *s, nslab_error *err
 
 static int step_bind(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 {
-	_cleanup_close_ int tree = clone_source(x, s->src);
-	int r;
+	_cleanup_close_ int tree = clone_source(x, s->src), dst = -1;
 
 	if (tree < 0 && errno == ENOENT && (s->flags & FS_TRY))
 		return 0;
@@ -148,10 +139,10 @@ static int step_bind(struct fs_ctx *x, const struct fs_step *s, nslab_error *err
 		return fs_step_fail(err, errno, s, NULL, NULL);
 	if (fs_set_attr(tree, true, s->flags & FS_RO ? MOUNT_ATTR_RDONLY : 0, MS_PRIVATE) < 0)
 		return fs_step_fail(err, errno, s, "set attributes", NULL);
-	r = fs_make_path(x, s, s->flags & FS_FILE ? FS_REG : FS_DIR, err);
-	if (r < 0)
-		return r;
-	if (attach(tree, s->dst, !(s->flags & FS_FILE)) < 0)
+	dst = fs_open_dst(x, s, s->flags & FS_FILE ? FS_REG : FS_DIR, err);
+	if (dst < 0)
+		return dst;
+	if (attach(tree, dst, !(s->flags & FS_FILE)) < 0)
 		return fs_step_fail(err, errno, s, NULL, NULL);
 	return 0;
 }
@@ -190,23 +181,21 @@ out:
 
 static int step_fs(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 {
-	_cleanup_close_ int mnt = -1;
-	int r;
+	_cleanup_close_ int dst = fs_open_dst(x, s, FS_DIR, err), mnt = -1;
 
-	r = fs_make_path(x, s, FS_DIR, err);
-	if (r < 0)
-		return r;
+	if (dst < 0)
+		return dst;
 	mnt = new_fs(s);
 	if (mnt < 0)
 		return fs_step_fail(err, errno, s, NULL, NULL);
-	if (attach(mnt, s->dst, true) < 0)
+	if (attach(mnt, dst, true) < 0)
 		return fs_step_fail(err, errno, s, NULL, NULL);
 	return 0;
 }
 
-static int step_seal(const struct fs_step *s, nslab_error *err)
+static int step_seal(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 {
-	_cleanup_close_ int fd = fs_open_inside(s->dst, O_PATH | O_DIRECTORY);
+	_cleanup_close_ int fd = fs_open_inside(x, s->dst, O_PATH | O_DIRECTORY);
 
 	if (fd < 0 || fs_set_attr(fd, false, MOUNT_ATTR_RDONLY, 0) < 0)
 		return fs_step_fail(err, errno, s, NULL, NULL);
@@ -227,7 +216,7 @@ static int run_step(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 	case FS_OP_SYMLINK:
 		return fs_make_path(x, s, FS_LNK, err);
 	case FS_OP_SEAL:
-		return step_seal(s, err);
+		return step_seal(x, s, err);
 	}
 	return FS_FAIL(err, EINVAL, "unknown filesystem step");
 }
@@ -263,6 +252,7 @@ static int pivot(struct fs_ctx *x, nslab_error *err)
 		(void)close(mnt);
 	}
 	x->oldroot = close_fd(x->oldroot);
+	x->newroot = close_fd(x->newroot);
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
 		return FS_FAIL(err, errno, "detach the old root");
 	root = open(FS_NEWROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -278,7 +268,7 @@ static int pivot(struct fs_ctx *x, nslab_error *err)
 
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err)
 {
-	struct fs_ctx x = { .oldroot = -1 };
+	struct fs_ctx x = { .oldroot = -1, .newroot = -1 };
 	int r;
 
 	if (!p || p->n == 0)
@@ -289,6 +279,7 @@ int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err)
 	if (r == 0)
 		r = pivot(&x, err);
 	(void)close_fd(x.oldroot);
+	(void)close_fd(x.newroot);
 	for (size_t i = 0; i < x.n_mirrors; i++)
 		(void)close(x.mirrors[i]);
 	return r;

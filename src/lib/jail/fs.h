@@ -54,6 +54,7 @@ struct jail_fs_plan {
 #define FS_MIRRORS_MAX	16 /* mirrors kept writable until the pivot; past that, sealed at once */
 
 struct fs_ctx {
+	int newroot;		     /* O_PATH fd of the top at FS_NEWROOT, -1 until opened */
 	int oldroot;		     /* O_PATH fd of the old root, where sources are opened */
 	int mirrors[FS_MIRRORS_MAX]; /* mirror mounts, sealed read-only before the pivot */
 	size_t n_mirrors;
@@ -75,9 +76,11 @@ int fs_step_fail(nslab_error *err, int code, const struct fs_step *s, const char
 /* path ("/a/b") opened under dirfd as under "/": symlinks cannot leave it. Return: fd or -1 */
 int fs_open_beneath(int dirfd, const char *path, int flags);
 /* path opened inside the new root, through the top of whatever is mounted on it. */
-int fs_open_inside(const char *path, int flags);
+int fs_open_inside(struct fs_ctx *x, const char *path, int flags);
 /* The step's destination, created with its missing parents. Return: 0 or -errno (err set) */
 int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
+/* The same, opened (O_PATH). Return: the fd, or -errno (err set) */
+int fs_open_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
 
 /* mount_setattr() on a mount (recursive: the tree below too). Return: 0 or -1 */
 int fs_set_attr(int mnt, bool recursive, uint64_t set, uint64_t propagation);
