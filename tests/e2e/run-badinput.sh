@@ -83,7 +83,7 @@ done <<EOF_BAD
 --env: environment variable '': a name must be non-empty|--env =x
 --in: no lab 'nosuch-$(id -u)-$$' is up|--in nosuch-$(id -u)-$$ node
 profile: open '$TMP/none.yaml': No such file or directory|--profile $TMP/none.yaml
-$TMP/unknown.yaml:2:1: unknown key 'memory' (expected one of: net, mem,|--profile $TMP/unknown.yaml
+$TMP/unknown.yaml:2:1: unknown key 'memory'; did you mean 'mem'?|--profile $TMP/unknown.yaml
 $TMP/size.yaml:2:6: mem: '100X' is not a size|--profile $TMP/size.yaml
 $TMP/bind.yaml:3:5: bind destination 'relative': must be an absolute path|--profile $TMP/bind.yaml
 $TMP/kind.yaml:1:10: timeout: expected a string, not a sequence|--profile $TMP/kind.yaml

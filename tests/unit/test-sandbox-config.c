@@ -565,8 +565,15 @@ static void test_profile_errors(void **state)
 	static const struct {
 		const char *text, *want;
 	} cases[] = {
-		{ "mem: 100M\nmemory: 5\n", "bad.yaml:2:1: unknown key 'memory' (expected one of: "
-					    "net, mem, cpu" },
+		{ "mem: 100M\nmemory: 5\n",
+		  "bad.yaml:2:1: unknown key 'memory'; did you mean 'mem'?" },
+		{ "timout: 5\n", "bad.yaml:1:1: unknown key 'timout'; did you mean 'timeout'?" },
+		{ "environment: [A=1]\n",
+		  "bad.yaml:1:1: unknown key 'environment'; did you mean 'env'?" },
+		{ "workdir: /x\n",
+		  "bad.yaml:1:1: unknown key 'workdir' (expected one of: net, mem, cpu" },
+		{ "root:x:0:0:root:/root:/bin/bash: 1\n",
+		  "bad.yaml:1:1: unknown key (expected one of" },
 		{ "mem: 1M\nmem: 2M\n", "bad.yaml:2:1: duplicate key 'mem'" },
 		{ "mem: 100X\n", "bad.yaml:1:6: mem: '100X' is not a size" },
 		{ "mem: 100\n", "bad.yaml:1:6: memory limit 100: must be 1048576.." },
