@@ -127,7 +127,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_netns(nslab_sandbox_co
  * Asks the lab's supervisor (its control socket, as `nslab exec` does) for the
  * node's network namespace and, for a rootless lab, the lab's user namespace,
  * and sets them as set_netns() does; adds the lab's NSLAB_IP* variables to the
- * environment and names the host after the node. The connection stays open
+ * environment and names the host after the node (unless a host name was set
+ * before: a later set_hostname() wins anyway). The connection stays open
  * until c is freed, so that the lab's event log shows the run.
  * Return: 0, or -errno: -ESRCH no such lab up, -ENODEV no such node.
  */

@@ -124,9 +124,21 @@ void jail_fs_plan_free(struct jail_fs_plan *p);
 /*
  * jail_fs_enter() - Build the new root and pivot_root into it (child side)
  * Called in a new mount namespace (and the new PID namespace, for /proc),
- * with capabilities in the owning user namespace. Async-signal-safe.
+ * with capabilities in the owning user namespace. Async-signal-safe; uses
+ * about 12 KiB of stack. On success the root and the working directory are
+ * the new root's "/" (the caller's chdir comes after). On failure err names
+ * the step and the path ("bind /x on /y: No such file or directory") and the
+ * mount namespace is half built: the caller exits.
  */
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err);
+/*
+ * jail_fs_path_visible() - Whether the host's path is the same file at the same
+ * path inside (parent side; e.g. the caller's working directory): true when
+ * the mount that covers it inside is the host root or a bind of that very path
+ * (a path under a tmpfs, /dev, /proc or another bind is not). @path: absolute
+ * and canonical (getcwd()'s). A plan without a mount namespace shows everything.
+ */
+bool jail_fs_path_visible(const struct jail_fs_plan *p, const char *path);
 
 /* --- seccomp.c ----------------------------------------------------------- */
 
