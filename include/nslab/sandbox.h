@@ -190,6 +190,13 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_keep_cap(nslab_sandbox_con
 							       nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int
 nslab_sandbox_config_keep_cap_name(nslab_sandbox_config *c, const char *name, nslab_error *err);
+/*
+ * nslab_sandbox_config_warnings() - What a seccomp profile file asked that was skipped
+ * (syscall names this libseccomp does not know, where skipping refuses nothing
+ * the profile allows). ret: borrowed array of n "FILE:LINE:COL: ..." strings.
+ */
+NSLAB_EXPORT size_t nslab_sandbox_config_warnings(const nslab_sandbox_config *c,
+						  const char *const **ret);
 /* Kept capabilities also raised in the ambient set (they survive exec of non-setcap files). */
 NSLAB_EXPORT void nslab_sandbox_config_set_ambient(nslab_sandbox_config *c, bool ambient);
 

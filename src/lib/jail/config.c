@@ -610,6 +610,16 @@ int nslab_sandbox_config_keep_cap_name(nslab_sandbox_config *c, const char *name
 	return nslab_sandbox_config_keep_cap(c, cap, err);
 }
 
+size_t nslab_sandbox_config_warnings(const nslab_sandbox_config *c, const char *const **ret)
+{
+	static const char *const none[] = { NULL };
+
+	if (c->seccomp == NSLAB_SANDBOX_SECCOMP_FILE && c->seccomp_profile)
+		return jail_seccomp_profile_warnings(c->seccomp_profile, ret);
+	*ret = none;
+	return 0;
+}
+
 void nslab_sandbox_config_set_ambient(nslab_sandbox_config *c, bool ambient)
 {
 	c->ambient = ambient;
@@ -1253,7 +1263,10 @@ static int profile_string(nslab_sandbox_config *c, struct profile *p, const stru
 	} else if (k == PK_HOSTNAME) {
 		r = nslab_sandbox_config_set_hostname(c, s, p->y.err);
 	} else if (k == PK_CAP_ADD) {
+		/* as on the command line: a kept capability is usable after exec */
 		r = nslab_sandbox_config_keep_cap_name(c, s, p->y.err);
+		if (r >= 0)
+			nslab_sandbox_config_set_ambient(c, true);
 	} else {
 		/* env: "K=V" sets K, "K" alone removes it */
 		eq = strchr(s, '=');
