@@ -369,9 +369,11 @@ static void inside_host_root(void)
 	check_host_root(DEV_MINIMAL);
 }
 
-/* The binds and tmpfs mounts of the host-root case (see case_host_root()). */
+/* The binds and tmpfs mounts of case_mounts(). */
 static void inside_mounts(void)
 {
+	struct stat st;
+
 	check_host_root("fd full nslab-file null ptmx pts random shm stderr stdin stdout tty "
 			"urandom zero");
 	/* a file bind in the read-only /dev: /dev mirrored, its nodes still work */
@@ -394,6 +396,8 @@ static void inside_mounts(void)
 	CHECK(fs_type("/mnt") == TMPFS_MAGIC && strcmp(listing("/mnt"), "") == 0 &&
 		      create_errno("/mnt/x") == 0,
 	      "tmpfs on /mnt");
+	CHECK(stat("/mnt", &st) == 0 && (st.st_mode & 07777) == 01777, "tmpfs mode %o",
+	      st.st_mode & 07777);
 	CHECK(fs_type("/var/nslab-tmpfs") == TMPFS_MAGIC && exists("/var/lib"), "tmpfs in /var");
 	CHECK(strcmp(file_text("/var/nslab-tmpfs/sub/ro/seed"), "seed\n") == 0 &&
 		      create_errno("/var/nslab-tmpfs/sub/ro/x") == EROFS,
