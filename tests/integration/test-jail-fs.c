@@ -34,6 +34,7 @@
 extern char **environ;
 
 static char scratch[PATH_MAX]; /* the test's directory on the host, in /tmp */
+static pid_t test_pid;	       /* the test's process, which removes scratch at exit */
 
 /* --- small file helpers ----------------------------------------------------- */
 
@@ -120,6 +121,13 @@ static int rm_entry(const char *path, const struct stat *st, int type, struct FT
 	(void)st;
 	(void)ftw;
 	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* At exit, failed or not; not in the test's children (a sandbox's CHECK exits too). */
+static void remove_scratch(void)
+{
+	if (getpid() == test_pid)
+		nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* --- a config as the config helper makes it ----------------------------------- */
@@ -738,6 +746,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(scratch, sizeof(scratch), "/tmp/nslab-fs-XXXXXX");
 	CHECK(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
+	test_pid = getpid();
+	atexit(remove_scratch);
 	before = mount_table();
 	case_prepare_errors();
 	case_visible();
@@ -755,7 +765,6 @@ int main(void)
 	case_timing();
 	check_no_mount_left(before);
 	free(before);
-	nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	printf("ok: %u checks (%s)\n", checks, as_root ? "root" : "rootless");
 	return 0;
 }
