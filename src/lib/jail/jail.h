@@ -50,6 +50,7 @@ struct nslab_sandbox_config {
 	unsigned ns; /* NSLAB_SANDBOX_NS_* */
 	enum nslab_sandbox_net net;
 	int net_userns_fd, netns_fd; /* NET_JOIN; -1 otherwise */
+	int lab_conn_fd;	     /* set_lab_node(): the lab's control connection, or -1 */
 
 	bool uid_set, gid_set, as_root;
 	uid_t uid; /* inside */
@@ -81,6 +82,33 @@ struct nslab_sandbox_config {
 	nslab_sandbox_event_func event_fn;
 	void *event_data;
 };
+
+/* --- config.c ------------------------------------------------------------- */
+
+/**
+ * jail_config_ids() - The uid and gid the command runs as inside the sandbox
+ * @c:    the configuration
+ * @uid:  filled with the uid: set_uid()'s if given; else 0 with as_root;
+ *        else the caller's real uid, or SUDO_UID when the caller is root
+ *        (euid 0) under sudo, so that `sudo nslab run` runs the command as
+ *        the invoking user, mapped to itself
+ * @gid:  the same for the gid (set_gid(), 0, getgid() or SUDO_GID)
+ * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
+ */
+void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gid);
+/**
+ * jail_config_dup() - A deep copy of c (strings, mounts, environment, fds duplicated)
+ * @c:    the configuration
+ * @ret:  the copy, free with nslab_sandbox_config_free()
+ * @err:  on failure (ENOMEM, EMFILE)
+ * The one thing not copied is the parsed seccomp profile (opaque to config.c):
+ * the copy's seccomp_profile is NULL, with seccomp and seccomp_path as in c.
+ * A copy meant to run (a pool's) needs its filter compiled from c (or the file
+ * loaded again with jail_seccomp_load_file()).
+ * Return: 0 or -errno.
+ */
+int jail_config_dup(const struct nslab_sandbox_config *c, struct nslab_sandbox_config **ret,
+		    nslab_error *err);
 
 /* --- fs.c ---------------------------------------------------------------- */
 
@@ -126,11 +154,36 @@ int jail_seccomp_compile(const struct nslab_sandbox_config *c, struct sock_fprog
 			 nslab_error *err);
 /* Install a compiled program (child side, after no_new_privs). Async-signal-safe. */
 int jail_seccomp_install(const struct sock_fprog *prog, nslab_error *err);
+/*
+ * What a profile file had that was skipped ("FILE:LINE:COL: system call 'x'
+ * unknown to libseccomp, skipped"), for the front end to print: the library
+ * does not. Return: how many; *ret borrowed from p.
+ */
+size_t jail_seccomp_profile_warnings(const struct jail_seccomp_profile *p, const char *const **ret);
+
+/* One call of the default profile, for describe. */
+struct jail_seccomp_entry {
+	const char *name; /* the system call */
+	const char *when; /* "always", or which arguments are refused */
+	const char *why;
+};
+/* The default profile's calls, in table order. Return: how many; *ret static. */
+size_t jail_seccomp_default_names(const char *const **ret);
+/* Entry i of the default profile (i < jail_seccomp_default_names()). Return: 0 or -ENOENT. */
+int jail_seccomp_default_entry(size_t i, struct jail_seccomp_entry *ret);
 
 /* --- caps.c -------------------------------------------------------------- */
 
 /* Parse "CAP_NET_RAW" or "net_raw" (any case). Return: the number, or -EINVAL. */
 int jail_cap_from_name(const char *name);
+/*
+ * jail_caps_prepare_setuid() - Make the coming uid/gid change keep the capability sets
+ * (child side, before setresgid()/setresuid(), while still holding CAP_SETPCAP).
+ * Without it a change to a non-zero uid empties the sets, and jail_caps_enter()
+ * can then neither keep a capability nor clear the bounding set. Harmless when
+ * the uid stays 0. Async-signal-safe.
+ */
+int jail_caps_prepare_setuid(nslab_error *err);
 /*
  * jail_caps_enter() - Keep only keep in every set (and ambient if asked), lock
  * securebits, set no_new_privs (child side, last step before seccomp and exec).
