@@ -34,6 +34,7 @@
 extern char **environ;
 
 static char scratch[PATH_MAX]; /* the test's directory on the host, in /tmp */
+static pid_t test_pid;	       /* the test's process, which removes scratch at exit */
 
 /* --- small file helpers ----------------------------------------------------- */
 
@@ -120,6 +121,13 @@ static int rm_entry(const char *path, const struct stat *st, int type, struct FT
 	(void)st;
 	(void)ftw;
 	return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* At exit, failed or not; not in the test's children (a sandbox's CHECK exits too). */
+static void remove_scratch(void)
+{
+	if (getpid() == test_pid)
+		nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* --- a config as the config helper makes it ----------------------------------- */
@@ -369,9 +377,11 @@ static void inside_host_root(void)
 	check_host_root(DEV_MINIMAL);
 }
 
-/* The binds and tmpfs mounts of the host-root case (see case_host_root()). */
+/* The binds and tmpfs mounts of case_mounts(). */
 static void inside_mounts(void)
 {
+	struct stat st;
+
 	check_host_root("fd full nslab-file null ptmx pts random shm stderr stdin stdout tty "
 			"urandom zero");
 	/* a file bind in the read-only /dev: /dev mirrored, its nodes still work */
@@ -394,6 +404,8 @@ static void inside_mounts(void)
 	CHECK(fs_type("/mnt") == TMPFS_MAGIC && strcmp(listing("/mnt"), "") == 0 &&
 		      create_errno("/mnt/x") == 0,
 	      "tmpfs on /mnt");
+	CHECK(stat("/mnt", &st) == 0 && (st.st_mode & 07777) == 01777, "tmpfs mode %o",
+	      st.st_mode & 07777);
 	CHECK(fs_type("/var/nslab-tmpfs") == TMPFS_MAGIC && exists("/var/lib"), "tmpfs in /var");
 	CHECK(strcmp(file_text("/var/nslab-tmpfs/sub/ro/seed"), "seed\n") == 0 &&
 		      create_errno("/var/nslab-tmpfs/sub/ro/x") == EROFS,
@@ -734,6 +746,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(scratch, sizeof(scratch), "/tmp/nslab-fs-XXXXXX");
 	CHECK(mkdtemp(scratch), "mkdtemp: %s", strerror(errno));
+	test_pid = getpid();
+	atexit(remove_scratch);
 	before = mount_table();
 	case_prepare_errors();
 	case_visible();
@@ -751,7 +765,6 @@ int main(void)
 	case_timing();
 	check_no_mount_left(before);
 	free(before);
-	nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	printf("ok: %u checks (%s)\n", checks, as_root ? "root" : "rootless");
 	return 0;
 }

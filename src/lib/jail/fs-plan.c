@@ -16,8 +16,8 @@
  * 3. a fresh /proc of the sandbox's PID namespace (nosuid, nodev, noexec);
  *    the host's, bound, without a PID namespace
  * 4. a private /tmp (tmpfs, 1777)
- * 5. the caller's binds and tmpfs mounts, in the order given, so that they may
- *    cover any of the above (a bind of the host's /tmp on /tmp shares it)
+ * 5. the caller's binds and tmpfs mounts (1777), in the order given, so that
+ *    they may cover any of the above (a bind of the host's /tmp on /tmp shares it)
  */
 #include "jail/fs.h"
 
@@ -167,7 +167,8 @@ static int plan_user_mount(struct jail_fs_plan *p, const struct jail_mount *m, n
 	if (r < 0)
 		return r;
 	if (m->kind == JAIL_MOUNT_TMPFS) {
-		plan_add_tmpfs(p, dst, 0755);
+		/* 1777 as /tmp and Docker's --tmpfs: writable by the command whatever uid it runs as */
+		plan_add_tmpfs(p, dst, 01777);
 		return 0;
 	}
 	if (m->kind != JAIL_MOUNT_BIND)
