@@ -82,6 +82,20 @@ struct nslab_sandbox_config {
 	void *event_data;
 };
 
+/* --- config.c ------------------------------------------------------------- */
+
+/**
+ * jail_config_ids() - The uid and gid the command runs as inside the sandbox
+ * @c:    the configuration
+ * @uid:  filled with the uid: set_uid()'s if given; else 0 with as_root;
+ *        else the caller's real uid, or SUDO_UID when the caller is root
+ *        (euid 0) under sudo, so that `sudo nslab run` runs the command as
+ *        the invoking user, mapped to itself
+ * @gid:  the same for the gid (set_gid(), 0, getgid() or SUDO_GID)
+ * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
+ */
+void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gid);
+
 /* --- fs.c ---------------------------------------------------------------- */
 
 struct jail_fs_plan;
@@ -132,13 +146,27 @@ int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err);
 struct jail_limits {
 	enum nslab_sandbox_mechanism mech[NSLAB_SANDBOX_LIMIT__COUNT];
 	int cgroup_fd; /* the sandbox's own cgroup directory, or -1 */
+	uint64_t
+		value[NSLAB_SANDBOX_LIMIT__COUNT]; /* the config's (0: unset), units in sandbox.h */
+	unsigned nproc_extra;  /* tasks of the command's user that are not the command's (init) */
+	bool nproc_unenforced; /* the command's user is the host's root: RLIMIT_NPROC is ignored */
+	unsigned cpu_shares;   /* 0: unset */
+	int nice;	       /* with cpu_shares and no cgroup: at least this nice value */
+	bool sched_idle;       /* ... or SCHED_IDLE (shares below 128) */
+	int cgroup_parent_fd;  /* where the sandbox's cgroup was made (to remove it), or -1 */
+	char cgroup_name[64];
 };
+/*
+ * jail_limits_prepare() - Decide each limit's mechanism (cgroup v2 where a
+ * delegated subtree has the controller, else rlimits) and make the cgroup
+ * Return: 0 (a cgroup that cannot be made falls back to rlimits), or -errno
+ */
 int jail_limits_prepare(const struct nslab_sandbox_config *c, struct jail_limits *ret,
 			nslab_error *err);
+/* Close the fds and remove the sandbox's cgroup (once empty). */
 void jail_limits_release(struct jail_limits *l);
 /* Set the rlimits (and nice/SCHED_IDLE) in the child. Async-signal-safe. */
-int jail_limits_apply(const struct nslab_sandbox_config *c, const struct jail_limits *l,
-		      nslab_error *err);
+int jail_limits_apply(const struct jail_limits *l, nslab_error *err);
 
 /* --- inject.c: changing a running process from outside (ptrace) ---------- */
 
