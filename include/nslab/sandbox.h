@@ -122,6 +122,20 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_netns(nslab_sandbox_co
 								int userns_fd, int netns_fd,
 								nslab_error *err);
 
+/*
+ * nslab_sandbox_config_set_lab_node() - Join a node of a running lab (`nslab run --in LAB NODE`)
+ * Asks the lab's supervisor (its control socket, as `nslab exec` does) for the
+ * node's network namespace and, for a rootless lab, the lab's user namespace,
+ * and sets them as set_netns() does; adds the lab's NSLAB_IP* variables to the
+ * environment and names the host after the node. The connection stays open
+ * until c is freed, so that the lab's event log shows the run.
+ * Return: 0, or -errno: -ESRCH no such lab up, -ENODEV no such node.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_lab_node(nslab_sandbox_config *c,
+								   const char *lab,
+								   const char *node,
+								   nslab_error *err);
+
 /* The uid and gid the command runs as inside (default: the caller's, or SUDO_UID/SUDO_GID). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_uid(nslab_sandbox_config *c, uid_t uid,
 							      nslab_error *err);

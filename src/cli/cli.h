@@ -68,7 +68,7 @@ typedef int (*cli_opt_fn)(int key, char *arg, void *data);
 
 extern int cli_verbose;
 extern const struct cli_cmd cli_cmd_up, cli_cmd_down, cli_cmd_ls, cli_cmd_status, cli_cmd_exec,
-	cli_cmd_shell, cli_cmd_cleanup, cli_cmd_test, cli_cmd_trace;
+	cli_cmd_shell, cli_cmd_cleanup, cli_cmd_test, cli_cmd_trace, cli_cmd_run;
 
 /* Print "nslab: <msg>" once and return the exit status to use. */
 int cli_fail(const nslab_error *err, int status);
@@ -78,6 +78,11 @@ int cli_usage_error(const struct cli_cmd *cmd, const char *fmt, ...)
 /* Print "nslab CMD: <msg>" alone (the message says what to do); return EXIT_USAGE. */
 int cli_input_error(const struct cli_cmd *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * cli_run_in_lab() - `nslab run --profile PROFILE --in LAB NODE -- argv` (exec --sandbox)
+ * Return: the exit status, as nslab run's.
+ */
+int cli_run_in_lab(const char *profile, const char *lab, const char *node, char **argv);
 /* Turn a waitpid() status into the shell's convention (128 + signal). */
 int cli_exit_status(int status);
 

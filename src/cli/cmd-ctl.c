@@ -21,7 +21,7 @@ const struct cli_cmd cli_cmd_down = {
 	.help = "tear a lab down (returns once it is gone)",
 };
 
-enum { OPT_JSON = CLI_LONG };
+enum { OPT_JSON = CLI_LONG, OPT_SANDBOX };
 
 const struct cli_cmd cli_cmd_ls = {
 	.name = "ls",
@@ -45,12 +45,15 @@ const struct cli_cmd cli_cmd_status = {
 const struct cli_cmd cli_cmd_exec = {
 	.name = "exec",
 	.run = cmd_exec,
-	.forms = (const char *const[]){ "[-d] LAB NODE -- CMD [ARG...]", NULL },
+	.forms = (const char *const[]){ "[-d | --sandbox PROFILE] LAB NODE -- CMD [ARG...]", NULL },
 	.help = "run a command inside a node (its exit status is the command's; it dies with "
 		"nslab exec unless detached)",
 	.opts = (const struct cli_opt[]){ { 'd', "detach", NULL,
 					    "let it run in the background until it ends or the "
 					    "lab goes down; print its pid in the lab" },
+					  { OPT_SANDBOX, "sandbox", "PROFILE",
+					    "in a sandbox in the node's network: nslab run "
+					    "--profile PROFILE --in LAB NODE" },
 					  { 0 } },
 	.lead = 2,
 	.verbatim = true,
@@ -170,11 +173,19 @@ static int run_in_node(const char *lab, const char *node, char **cmd)
 	return cli_exit_status(status);
 }
 
+struct exec_opts {
+	bool detach;
+	const char *sandbox; /* --sandbox: a profile */
+};
+
 static int exec_opt(int key, char *arg, void *data)
 {
-	(void)arg;
+	struct exec_opts *o = data;
+
 	if (key == 'd')
-		*(bool *)data = true;
+		o->detach = true;
+	else if (key == OPT_SANDBOX)
+		o->sandbox = arg;
 	return CLI_GO_ON;
 }
 
@@ -197,8 +208,8 @@ static int run_detached(const char *lab, const char *node, char **cmd)
 static int cmd_exec(int argc, char **argv)
 {
 	struct cli_args a;
-	bool detach = false;
-	int r = cli_parse(&cli_cmd_exec, argc, argv, exec_opt, &detach, &a);
+	struct exec_opts o = { 0 };
+	int r = cli_parse(&cli_cmd_exec, argc, argv, exec_opt, &o, &a);
 
 	if (r != CLI_GO_ON)
 		return r;
@@ -211,7 +222,11 @@ static int cmd_exec(int argc, char **argv)
 	if (a.n_rest == 0)
 		return cli_usage_error(&cli_cmd_exec, "expected a command to run%s",
 				       a.dashdash ? " after '--'" : "");
-	if (detach)
+	if (o.detach && o.sandbox)
+		return cli_usage_error(&cli_cmd_exec, "--detach and --sandbox do not go together");
+	if (o.sandbox)
+		return cli_run_in_lab(o.sandbox, a.ops[0], a.ops[1], a.rest);
+	if (o.detach)
 		return run_detached(a.ops[0], a.ops[1], a.rest);
 	return run_in_node(a.ops[0], a.ops[1], a.rest);
 }

@@ -50,6 +50,7 @@ struct nslab_sandbox_config {
 	unsigned ns; /* NSLAB_SANDBOX_NS_* */
 	enum nslab_sandbox_net net;
 	int net_userns_fd, netns_fd; /* NET_JOIN; -1 otherwise */
+	int lab_conn_fd;	     /* set_lab_node(): the lab's control connection, or -1 */
 
 	bool uid_set, gid_set, as_root;
 	uid_t uid; /* inside */
@@ -95,6 +96,19 @@ struct nslab_sandbox_config {
  * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
  */
 void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gid);
+/**
+ * jail_config_dup() - A deep copy of c (strings, mounts, environment, fds duplicated)
+ * @c:    the configuration
+ * @ret:  the copy, free with nslab_sandbox_config_free()
+ * @err:  on failure (ENOMEM, EMFILE)
+ * The one thing not copied is the parsed seccomp profile (opaque to config.c):
+ * the copy's seccomp_profile is NULL, with seccomp and seccomp_path as in c.
+ * A copy meant to run (a pool's) needs its filter compiled from c (or the file
+ * loaded again with jail_seccomp_load_file()).
+ * Return: 0 or -errno.
+ */
+int jail_config_dup(const struct nslab_sandbox_config *c, struct nslab_sandbox_config **ret,
+		    nslab_error *err);
 
 /* --- fs.c ---------------------------------------------------------------- */
 
