@@ -616,6 +616,75 @@ static void test_cpu_shares(void)
 	nslab_sandbox_config_free(c);
 }
 
+/* A namespace holder, as a lab node is: a child in a new network (and, rootless, user) namespace. */
+static pid_t ns_holder(bool userns, int *ret_userns, int *ret_netns)
+{
+	char path[64], map[64];
+	int go[2], done[2];
+	pid_t pid;
+	char c;
+
+	CHECK(pipe(go) == 0 && pipe(done) == 0, "pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0)) < 0)
+			_exit(1);
+		(void)!write(go[1], "x", 1);
+		(void)!read(done[0], &c, 1);
+		_exit(0);
+	}
+	CHECK(read(go[0], &c, 1) == 1, "the holder's namespaces");
+	if (userns) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		CHECK(nslab_test_write(path, "deny"), "setgroups");
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)geteuid());
+		CHECK(nslab_test_write(path, map), "uid_map");
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)getegid());
+		CHECK(nslab_test_write(path, map), "gid_map");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	*ret_userns = userns ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	*ret_netns = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(*ret_netns >= 0 && (!userns || *ret_userns >= 0), "open the holder's namespaces");
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	/* done[1] stays open: closing it (at exit) ends the holder */
+	return pid;
+}
+
+/* NET_JOIN: the command runs in the given network namespace (a lab node's). */
+static void test_join(void)
+{
+	bool userns = geteuid() != 0;
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	char want[64];
+	int ufd, nfd, status;
+	struct stat st;
+	pid_t holder = ns_holder(userns, &ufd, &nfd);
+
+	CHECK(fstat(nfd, &st) == 0, "fstat");
+	snprintf(want, sizeof(want), "net:[%lu]", (unsigned long)st.st_ino);
+	CHECK(nslab_sandbox_config_set_netns(c, ufd, nfd, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_config_set_env(c, "WANT", want, &err) == 0, "%s", err.msg);
+	res = run(c, (char *[]){ "sh", "-c",
+				 "[ \"$(readlink /proc/self/ns/net)\" = \"$WANT\" ] && [ $$ = 2 ]",
+				 NULL });
+	CHECK(res.exit_code == 0, "in the joined network namespace %s: %d", want, res.exit_code);
+	kill(holder, SIGKILL);
+	CHECK(waitpid(holder, &status, 0) == holder, "reap the holder");
+	close(nfd);
+	if (ufd >= 0)
+		close(ufd);
+	nslab_sandbox_config_free(c);
+}
+
 static void host_capable(void)
 {
 	pid_t pid;
@@ -652,6 +721,7 @@ int main(int argc, char **argv)
 	test_owner_killed();
 	test_nested();
 	test_pool();
+	test_join();
 	test_cgroup_detection();
 	test_cpu_shares();
 	rmdir(tmpdir);

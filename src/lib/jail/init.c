@@ -32,7 +32,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <net/if.h>
@@ -230,15 +229,21 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 {
 	nslab_error e;
 
-	if (p->set_groups && setgroups(0, NULL) < 0)
+	/*
+	 * Raw system calls: glibc's set*id() and setgroups() signal every thread
+	 * it believes the process has (the caller's, copied at the clone) to
+	 * change their ids too: tgkill() on pids that mean nothing in this PID
+	 * namespace, or something else entirely.
+	 */
+	if (p->set_groups && syscall(SYS_setgroups, 0, NULL) < 0)
 		child_err(&e, errno, "setgroups", NULL), cmd_fail(pipe_fd, &e);
-	if (setresgid(p->gid, p->gid, p->gid) < 0)
+	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
 		child_err(&e, errno, "setresgid", NULL), cmd_fail(pipe_fd, &e);
 	if (getuid() == p->uid && geteuid() == p->uid)
 		return;
 	/* uid 0 -> another uid clears the capabilities that jail_caps_enter() still needs */
 	(void)prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
-	if (setresuid(p->uid, p->uid, p->uid) < 0)
+	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
 		child_err(&e, errno, "setresuid", NULL), cmd_fail(pipe_fd, &e);
 	(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	(void)caps_reraise();
@@ -485,30 +490,85 @@ static char *const *init_recv_argv(struct init *in)
 	return argv;
 }
 
-/* Fork and exec the command; its exec pipe tells whether execve() worked. */
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JAIL_ASAN 1
+#endif
+#endif
+
+/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
+#define CMD_STACK_SIZE (1u << 20)
+
+struct cmd_args {
+	const struct jail_plan *p;
+	char *const *argv;
+	int pipe_fd, close1, close2;
+};
+
+static int cmd_trampoline(void *arg)
+{
+	const struct cmd_args *a = arg;
+
+	(void)close(a->close1);
+	(void)close(a->close2);
+	cmd_main(a->p, a->argv, a->pipe_fd);
+}
+
+/*
+ * The command's process. Like posix_spawn(): CLONE_VM | CLONE_VFORK, so that
+ * no page table is copied (init is a copy of the caller, which may be big) and
+ * init sleeps until the exec. A cgroup needs clone3()'s CLONE_INTO_CGROUP, and
+ * AddressSanitizer does not follow a stack switch: both fork as usual.
+ */
+static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_pidfd)
+{
+	struct clone_args ca = { .flags = CLONE_PIDFD,
+				 .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
+				 .exit_signal = SIGCHLD };
+	bool vfork = p->limits.cgroup_fd < 0;
+	pid_t pid;
+	char *stack;
+
+#ifdef JAIL_ASAN
+	vfork = false;
+#endif
+	if (vfork) {
+		stack = mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		if (stack == MAP_FAILED)
+			return -1;
+		pid = clone(cmd_trampoline, stack + CMD_STACK_SIZE,
+			    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, a, ret_pidfd);
+		(void)munmap(stack, CMD_STACK_SIZE);
+		return pid;
+	}
+	if (p->limits.cgroup_fd >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (uint64_t)p->limits.cgroup_fd;
+	}
+	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid == 0)
+		cmd_trampoline(a);
+	return pid;
+}
+
+/* Start the command; its exec pipe tells whether execve() worked. */
 static void init_start_command(struct init *in, int *ret_pidfd)
 {
-	const struct jail_plan *p = in->p;
-	struct clone_args a = { .flags = CLONE_PIDFD,
-				.pidfd = (uint64_t)(uintptr_t)ret_pidfd,
-				.exit_signal = SIGCHLD };
 	nslab_error e = { 0 };
+	struct cmd_args a;
 	int ep[2], status;
 	ssize_t n;
 
-	if (p->limits.cgroup_fd >= 0) {
-		a.flags |= CLONE_INTO_CGROUP;
-		a.cgroup = (uint64_t)p->limits.cgroup_fd;
-	}
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		child_err(&e, errno, "pipe2", NULL), init_fail(in, &e, false);
+	a = (struct cmd_args){
+		.p = in->p, .argv = in->argv, .pipe_fd = ep[1], .close1 = ep[0], .close2 = in->sock
+	};
 	in->t0 = now_ns();
-	in->cmd = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
-	if (in->cmd == 0) {
-		(void)close(ep[0]);
-		(void)close(in->sock);
-		cmd_main(p, in->argv, ep[1]);
-	}
+	in->cmd = cmd_clone(in->p, &a, ret_pidfd);
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), init_fail(in, &e, false);
 	(void)close(ep[1]);

@@ -86,10 +86,18 @@ static int pool_take(nslab_sandbox_pool *p, nslab_sandbox **ret, nslab_error *er
 		if (err)
 			*err = p->fail_err;
 		p->failed = false; /* the next call tries again */
+		pthread_cond_signal(&p->cv_need);
 	}
-	pthread_cond_signal(&p->cv_need);
 	pthread_mutex_unlock(&p->mu);
 	return r;
+}
+
+/* Wake the worker to prepare a replacement: after the start, so as not to compete with it. */
+static void pool_refill(nslab_sandbox_pool *p)
+{
+	pthread_mutex_lock(&p->mu);
+	pthread_cond_signal(&p->cv_need);
+	pthread_mutex_unlock(&p->mu);
 }
 
 int nslab_sandbox_pool_new(const nslab_sandbox_config *c, unsigned n, nslab_sandbox_pool **ret,
@@ -148,6 +156,7 @@ int nslab_sandbox_pool_spawn(nslab_sandbox_pool *p, char *const argv[], nslab_sa
 	if (r < 0)
 		return r;
 	r = jail_sandbox_run_prepared(s, argv, err);
+	pool_refill(p);
 	if (r < 0) {
 		(void)nslab_sandbox_free(s);
 		return r;
