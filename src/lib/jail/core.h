@@ -10,10 +10,11 @@
  *   2. clone3(CLONE_PIDFD | the namespace flags): the child is init, pid 1 of
  *      the new PID namespace (NET_JOIN: a short-lived helper enters the lab's
  *      user and network namespaces first and clones init with CLONE_PARENT)
- *   3. write uid_map/gid_map (rootless: setgroups "deny" first), open init's
- *      PID namespace, send GO
+ *   3. root: write uid_map/gid_map, send GO. Rootless (one id each way,
+ *      setgroups denied) init writes its own maps and nobody waits for GO
  * init (init.c):
- *   4. PR_SET_PDEATHSIG(SIGKILL), wait for GO (end of file: the parent died)
+ *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
+ *      write its own maps, or wait for GO
  *   5. loopback up (a new netns), hostname, jail_fs_enter(), non-dumpable
  *   6. pool only: say READY, wait for RUN (the command's argv in a memfd)
  *   7. fork the command; its exec pipe says whether execve() worked
@@ -59,6 +60,8 @@ struct jail_plan {
 	char uid_map[64];     /* lines for /proc/PID/uid_map, "" when no user namespace */
 	char gid_map[64];
 	bool deny_setgroups; /* rootless: setgroups must be denied before gid_map */
+	bool self_maps;	     /* one id each, setgroups denied: init writes its own maps */
+	bool cgroupns_late;  /* cgroup mode: the command unshares its cgroup namespace */
 	uid_t uid;	     /* the command's, inside */
 	gid_t gid;
 	bool set_groups;	 /* clear supplementary groups (allowed) */
@@ -87,9 +90,9 @@ enum jail_msg_kind {
 	JAIL_MSG_GO = 1,  /* parent -> init: maps written, go on */
 	JAIL_MSG_RUN,	  /* parent -> init (pool): argv in the attached memfd */
 	JAIL_MSG_LIMIT,	  /* parent -> init: a limit was lowered (limit, value) */
-	JAIL_MSG_READY,	  /* init -> parent (pool): prepared, waiting for RUN */
+	JAIL_MSG_READY,	  /* init -> parent (pool): prepared, waiting for RUN (ns_*) */
 	JAIL_MSG_ERROR,	  /* init -> parent: the start failed (err); init exits */
-	JAIL_MSG_STARTED, /* init -> parent: exec'd; the command's pidfd attached */
+	JAIL_MSG_STARTED, /* init -> parent: exec'd; the command's pidfd attached (ns_*) */
 	JAIL_MSG_REACHED, /* init -> parent: a limit was reached (limit) */
 	JAIL_MSG_REPORT,  /* init -> parent: the end (status, ended_by, reached, wall, ru) */
 };
@@ -102,8 +105,9 @@ struct jail_msg {
 	uint32_t ended_by; /* REPORT */
 	uint32_t reached;  /* REPORT: bits (1u << limit) */
 	uint64_t wall_usec;
-	struct rusage ru; /* REPORT: every process of the sandbox (init's RUSAGE_CHILDREN) */
-	nslab_error err;  /* ERROR */
+	uint64_t ns_dev, ns_ino; /* READY, STARTED: init's PID namespace */
+	struct rusage ru;	 /* REPORT: every process of the sandbox (init's RUSAGE_CHILDREN) */
+	nslab_error err;	 /* ERROR */
 };
 
 /* Send one message, with fd attached if >= 0. Async-signal-safe. Return: 0 or -errno. */
@@ -116,9 +120,11 @@ int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd);
  * @p:     the plan (a copy of the parent's memory: valid until exec)
  * @argv:  the command, or NULL in a pool (it comes with RUN)
  * @sock:  init's end of the socket pair
+ * @parent_pidfd: the caller's pidfd (is it still there once PR_SET_PDEATHSIG took?)
  * Never returns.
  */
-_Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock);
+_Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
+			      int parent_pidfd);
 /* "inside outside 1\n" into buf without printf (the NET_JOIN helper's maps). Return: its length, 0 if too long. */
 size_t jail_map_line(char *buf, size_t len, unsigned inside, unsigned outside);
 

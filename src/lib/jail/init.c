@@ -308,8 +308,7 @@ static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], in
 
 	(void)setsid();
 	/* cgroup mode: init stayed outside the sandbox's cgroup; the command roots its own view */
-	if (p->limits.cgroup_fd >= 0 && (p->clone_flags & CLONE_NEWUSER) &&
-	    unshare(CLONE_NEWCGROUP) < 0)
+	if (p->cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
 		child_err(&e, errno, "unshare(CLONE_NEWCGROUP)", NULL), cmd_fail(pipe_fd, &e);
 	cmd_stdio(p, pipe_fd);
 	if (chdir(p->cwd) < 0 && chdir("/") < 0)
@@ -898,7 +897,53 @@ static _Noreturn void init_finish(struct init *in)
 	_exit(0);
 }
 
-_Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock)
+/* Rootless: one id each way, setgroups denied, so init may write its own maps. */
+static int write_self(const char *file, const char *text)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : write(fd, text, strlen(text));
+
+	(void)close_fd(fd);
+	return n < 0 ? -1 : 0;
+}
+
+/* Tied to the parent, and released: by its GO, or by writing our own maps. */
+static void init_begin(struct init *in, int parent_pidfd)
+{
+	struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
+	const struct jail_plan *p = in->p;
+	nslab_error e = { 0 };
+	struct jail_msg m;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&pfd, 1, 0) != 0)
+		_exit(1); /* the parent died before the prctl took */
+	(void)close(parent_pidfd);
+	if (!p->self_maps) {
+		if (jail_msg_recv(in->sock, &m, NULL) <= 0 || m.kind != JAIL_MSG_GO)
+			_exit(1);
+		return;
+	}
+	if (write_self("/proc/self/setgroups", "deny") < 0 ||
+	    write_self("/proc/self/uid_map", p->uid_map) < 0 ||
+	    write_self("/proc/self/gid_map", p->gid_map) < 0) {
+		child_err(&e, errno, "write the sandbox's uid/gid maps", NULL);
+		init_fail(in, &e, false);
+	}
+}
+
+/* Our PID namespace, for the parent's walks of /proc (it cannot read ours once non-dumpable). */
+static void msg_ns(struct jail_msg *m)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/pid", &st) == 0) {
+		m->ns_dev = st.st_dev;
+		m->ns_ino = st.st_ino;
+	}
+}
+
+_Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
+			      int parent_pidfd)
 {
 	struct init in = { .p = p,
 			   .argv = argv,
@@ -907,16 +952,14 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .tfd_timeout = -1,
 			   .tfd_sample = -1,
 			   .procfd = -1 };
-	struct jail_msg m = { .kind = JAIL_MSG_READY };
+	struct jail_msg m = { 0 };
 	sigset_t chld;
 	int pidfd = -1;
 
-	/* the parent's end closing before GO: it died before the prctl took */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || jail_msg_recv(sock, &m, NULL) <= 0 ||
-	    m.kind != JAIL_MSG_GO)
-		_exit(1);
+	init_begin(&in, parent_pidfd);
 	memcpy(in.limit, p->limits.value, sizeof(in.limit));
 	init_setup(&in);
+	msg_ns(&m);
 	if (!argv) {
 		m.kind = JAIL_MSG_READY;
 		if (jail_msg_send(sock, &m, -1) < 0)
@@ -929,7 +972,7 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
 	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	init_start_command(&in, &pidfd);
-	m = (struct jail_msg){ .kind = JAIL_MSG_STARTED };
+	m.kind = JAIL_MSG_STARTED;
 	(void)jail_msg_send(sock, &m, pidfd);
 	(void)close(pidfd);
 	init_timers(&in);

@@ -146,6 +146,7 @@ static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 			       "/proc/self/gid_map");
 		p->deny_setgroups = !priv;
 		p->set_groups = priv;
+		p->self_maps = !priv && !p->join;
 		p->limits.nproc_extra = uid_two ? 0 : 1;
 		cmd_kuid = uid_two ? p->uid : euid;
 	}
@@ -286,6 +287,7 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 	if (r < 0)
 		goto fail;
 	p->clone_flags = plan_flags(c, p);
+	p->cgroupns_late = (c->ns & NSLAB_SANDBOX_NS_CGROUP) && p->limits.cgroup_fd >= 0;
 	p->new_net = p->clone_flags & CLONE_NEWNET;
 	p->pidns = p->clone_flags & CLONE_NEWPID;
 	plan_ids(c, p);
@@ -382,7 +384,8 @@ static _Noreturn void helper_fail(int rep, const char *what)
  * clone init as the caller's child (CLONE_PARENT: its PR_SET_PDEATHSIG is tied
  * to the calling thread, and the caller reaps it), write its maps, report, exit.
  */
-static _Noreturn void helper_main(const struct jail_plan *p, char *const *argv, int sock, int rep)
+static _Noreturn void helper_main(const struct jail_plan *p, char *const *argv, int sock,
+				  int parent_pidfd, int rep)
 {
 	struct clone_args a = { .flags = p->clone_flags | CLONE_PARENT };
 	char um[32], gm[32];
@@ -400,7 +403,7 @@ static _Noreturn void helper_main(const struct jail_plan *p, char *const *argv, 
 		helper_fail(rep, "map ids");
 	pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 	if (pid == 0)
-		jail_init_main(p, argv, sock);
+		jail_init_main(p, argv, sock, parent_pidfd);
 	if (pid < 0)
 		helper_fail(rep, "clone3 the sandbox's namespaces");
 	if (p->userns &&
@@ -414,7 +417,8 @@ static _Noreturn void helper_main(const struct jail_plan *p, char *const *argv, 
 	_exit(0);
 }
 
-static int start_joined(nslab_sandbox *s, char *const *argv, int sock, int other, nslab_error *err)
+static int start_joined(nslab_sandbox *s, char *const *argv, int sock, int other, int parent_pidfd,
+			nslab_error *err)
 {
 	struct clone_args a = { .exit_signal = 0 };
 	struct helper_report hr;
@@ -428,7 +432,7 @@ static int start_joined(nslab_sandbox *s, char *const *argv, int sock, int other
 	if (helper == 0) {
 		(void)close(rep[0]);
 		(void)close(other);
-		helper_main(s->plan, argv, sock, rep[1]);
+		helper_main(s->plan, argv, sock, parent_pidfd, rep[1]);
 	}
 	(void)close(rep[1]);
 	if (helper < 0) {
@@ -456,7 +460,8 @@ static int start_joined(nslab_sandbox *s, char *const *argv, int sock, int other
 	return 0;
 }
 
-static int start_direct(nslab_sandbox *s, char *const *argv, int sock, int other, nslab_error *err)
+static int start_direct(nslab_sandbox *s, char *const *argv, int sock, int other, int parent_pidfd,
+			nslab_error *err)
 {
 	/* exit_signal 0: a caller's waitpid(-1) (a SIGCHLD handler) cannot reap init; we use __WALL */
 	struct clone_args a = { .flags = s->plan->clone_flags | CLONE_PIDFD,
@@ -466,7 +471,7 @@ static int start_direct(nslab_sandbox *s, char *const *argv, int sock, int other
 
 	if (pid == 0) {
 		(void)close(other);
-		jail_init_main(s->plan, argv, sock);
+		jail_init_main(s->plan, argv, sock, parent_pidfd);
 	}
 	if (pid < 0)
 		return nslab_err_set(err, errno, "clone3 the sandbox's namespaces%s",
@@ -474,7 +479,7 @@ static int start_direct(nslab_sandbox *s, char *const *argv, int sock, int other
 					     ? " (are user namespaces allowed for this user?)"
 					     : "");
 	s->init_pid = pid;
-	if (s->plan->userns)
+	if (s->plan->userns && !s->plan->self_maps)
 		return write_maps(pid, s->plan, err);
 	return 0;
 }
@@ -534,23 +539,12 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 										   : 125;
 		return -(m.err.code ? m.err.code : EIO);
 	}
+	s->pidns_dev = (dev_t)m.ns_dev;
+	s->pidns_ino = (ino_t)m.ns_ino;
 	if (want == JAIL_MSG_STARTED) {
 		s->cmd_pidfd = fd;
 		s->cmd_pid = pidfd_pid(fd);
 	}
-	return 0;
-}
-
-static int open_pidns(nslab_sandbox *s, nslab_error *err)
-{
-	char path[64];
-	struct stat st;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/pid", (int)s->init_pid);
-	if (stat(path, &st) < 0)
-		return nslab_err_set(err, errno, "stat %s", path);
-	s->pidns_dev = st.st_dev;
-	s->pidns_ino = st.st_ino;
 	return 0;
 }
 
@@ -574,21 +568,23 @@ int jail_sandbox_start(struct jail_plan *p, char *const argv[], nslab_sandbox **
 {
 	nslab_sandbox *s = sandbox_new(p);
 	struct jail_msg go = { .kind = JAIL_MSG_GO };
-	int sv[2], r;
+	int sv[2], r, self;
 
 	if (!s)
 		return nslab_err_set(err, ENOMEM, "sandbox");
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		r = nslab_err_set(err, errno, "socketpair");
+	/* init checks through it that we did not die before its PR_SET_PDEATHSIG */
+	self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = nslab_err_set(err, errno, "pidfd_open(self) or socketpair");
+		(void)close_fd(self);
 		goto fail;
 	}
 	s->sock = sv[0];
-	r = p->join ? start_joined(s, argv, sv[1], sv[0], err)
-		    : start_direct(s, argv, sv[1], sv[0], err);
+	r = p->join ? start_joined(s, argv, sv[1], sv[0], self, err)
+		    : start_direct(s, argv, sv[1], sv[0], self, err);
 	(void)close(sv[1]);
-	if (r >= 0 && p->pidns)
-		r = open_pidns(s, err);
-	if (r >= 0 && (r = jail_msg_send(s->sock, &go, -1)) < 0)
+	(void)close(self);
+	if (r >= 0 && !p->self_maps && (r = jail_msg_send(s->sock, &go, -1)) < 0)
 		(void)nslab_err_set(err, -r, "release the sandbox's init");
 	if (r >= 0)
 		r = await_start(s, argv ? JAIL_MSG_STARTED : JAIL_MSG_READY, err);
