@@ -5,6 +5,10 @@
  *                                       after the other; print the median, p10
  *                                       and p90 wall time in ms
  *   bench-sandbox api N                 nslab_sandbox_run("/bin/true") N times
+ *   bench-sandbox run CMD [ARG...]      run CMD once in a sandbox (the defaults), exit
+ *                                       with its status: `nslab run` without the
+ *                                       command's shared libraries (this binary is
+ *                                       linked --as-needed), to tell them apart
  *   bench-sandbox pool N                a pool of 4: N starts of /bin/true;
  *                                       print the median pool_spawn() (call to
  *                                       exec'd) and the whole cycle (spawn,
@@ -117,13 +121,28 @@ static int run_pool(int n, double *v, double *cycle)
 	return 0;
 }
 
+static int run_once(char **argv)
+{
+	struct nslab_sandbox_result res;
+	nslab_sandbox_config *c;
+	nslab_error err = { 0 };
+
+	if (nslab_sandbox_config_new(&c, &err) < 0 || nslab_sandbox_run(c, argv, &res, &err) < 0)
+		fprintf(stderr, "bench-sandbox: %s\n", err.msg);
+	nslab_sandbox_config_free(c);
+	return res.exit_code;
+}
+
 int main(int argc, char **argv)
 {
 	int n = argc > 2 ? atoi(argv[2]) : 0, r;
 	double *v, *w;
 
+	if (argc > 2 && strcmp(argv[1], "run") == 0)
+		return run_once(argv + 2);
 	if (argc < 3 || n <= 0 || (strcmp(argv[1], "time") == 0 && argc < 4)) {
-		fprintf(stderr, "usage: bench-sandbox time N CMD... | api N | pool N\n");
+		fprintf(stderr,
+			"usage: bench-sandbox time N CMD... | api N | pool N | run CMD...\n");
 		return 2;
 	}
 	v = calloc((size_t)n, sizeof(*v));

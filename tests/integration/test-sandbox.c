@@ -714,7 +714,8 @@ int main(int argc, char **argv)
 	/* orphans of a killed owner come to us, not to a host init that may not reap */
 	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "subreaper");
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nslab-test-sandbox-XXXXXX");
-	CHECK(mkdtemp(tmpdir), "mkdtemp");
+	CHECK(mkdtemp(tmpdir) && chmod(tmpdir, 01777) == 0,
+	      "mkdtemp"); /* sudo: another uid inside */
 	test_status();
 	test_timeout();
 	test_memory();
