@@ -53,6 +53,12 @@ enum nslab_fwtest_format {
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_from_file(const char *path, unsigned flags,
 							nslab_fwtest **ret, nslab_error *err);
+/*
+ * nslab_fwtest_warnings() - What the suite reader read but ignored
+ * One line per warning, "FILE:LINE:COL: message\n" (NSE's format ignores the
+ * ports of an ICMP packet, as NSE does). Borrowed; "" when there is none.
+ */
+NSLAB_EXPORT const char *nslab_fwtest_warnings(const nslab_fwtest *ft);
 /* Replace the suite's ruleset with a file's (e.g. `--compare`); before running. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_set_rules_file(nslab_fwtest *ft, const char *path,
 							     nslab_error *err);

@@ -409,6 +409,19 @@ static int refused(struct test_opts *o, const nslab_error *why, int code)
 	return cli_fail(why, code);
 }
 
+/* "nslab: warning: FILE:LINE:COL: ..." on stderr for each thing the suite reader ignored. */
+static void print_warnings(const nslab_fwtest *ft)
+{
+	const char *w = nslab_fwtest_warnings(ft);
+
+	while (*w) {
+		size_t n = strcspn(w, "\n");
+
+		fprintf(stderr, "nslab: warning: %.*s\n", (int)n, w);
+		w += n + (w[n] == '\n');
+	}
+}
+
 static int load(struct test_opts *o, const char *rules, nslab_fwtest **ret)
 {
 	unsigned long long seed = o->seed;
@@ -417,6 +430,7 @@ static int load(struct test_opts *o, const char *rules, nslab_fwtest **ret)
 
 	if (nslab_fwtest_from_file(o->suite, flags, ret, &err) < 0)
 		return refused(o, &err, EXIT_USAGE);
+	print_warnings(*ret);
 	if (o->only && nslab_fwtest_select(*ret, o->only, &err) < 0) {
 		*ret = nslab_fwtest_free(*ret);
 		return refused(o, &err, EXIT_USAGE);

@@ -82,6 +82,26 @@ if cmp -s "$TMP/nse-fail-yaml.txt" "$TMP/nse-fail-json.txt"; then ok "nse-fail: 
 	bad "nse-fail: YAML and JSON differ"
 	diff "$TMP/nse-fail-yaml.txt" "$TMP/nse-fail-json.txt" | sed 's/^/  | /' >&2
 fi
+# NSE ignores src_port and dst_port on an ICMP packet: its formats run such a
+# packet without them and warn at each key (YAML and JSON); nslab's refuses them.
+cat >"$TMP/nse-icmp.yaml" <<'YAML'
+- name: ping with ports
+  rules: "table ip f { chain i { type filter hook input priority 0; policy drop; icmp type echo-request accept; }; }"
+  packets:
+    - {protocol: icmp, src_ip: 10.0.0.1, dst_ip: 10.0.0.2, src_port: 1234, dst_port: 80}
+YAML
+printf '[{"name": "ping with ports",\n  "rules": "table ip f { chain i { type filter hook input priority 0; policy drop; icmp type echo-request accept; }; }",\n  "packets": [{"protocol": "icmp", "dst_port": 80}]}]\n' \
+	>"$TMP/nse-icmp.json"
+run_suite nse-icmp 0 "$TMP/nse-icmp.yaml"
+has nse-icmp '^1 passed, 0 failed, 0 inconclusive, 0 errors$'
+has nse-icmp "^nslab: warning: $TMP/nse-icmp.yaml:4:60: src_port ignored: an ICMP packet has no ports \\(proto icmp\\)$"
+has nse-icmp "^nslab: warning: $TMP/nse-icmp.yaml:4:76: dst_port ignored: "
+run_suite nse-icmp-json 0 "$TMP/nse-icmp.json"
+has nse-icmp-json "^nslab: warning: $TMP/nse-icmp.json:3:36: dst_port ignored: "
+printf 'rules: ""\ntests: [{name: t, packets: [{proto: icmp, dst_port: 80}]}]\n' >"$TMP/own-icmp.yaml"
+run_suite own-icmp 2 "$TMP/own-icmp.yaml"
+has own-icmp "^nslab: $TMP/own-icmp.yaml:2:43: dst_port: proto icmp has no ports$"
+
 has basic '^PASS +snmp is rejected'
 has gateway '^PASS +web goes out masqueraded'
 

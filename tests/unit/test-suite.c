@@ -379,6 +379,59 @@ static void test_nse_documented_defaults(void **state)
 	assert_int_equal(t->expect.verdict, FW_VERDICT_ACCEPT);
 }
 
+/* NSE ignores src_port and dst_port on ICMP: NSE's formats too, with a warning; nslab's refuses. */
+static void test_nse_icmp_ports(void **state)
+{
+	_cleanup_(fw_suite_freep) struct fw_suite *s =
+		parse_ok("- name: t\n"
+			 "  rules: ''\n"
+			 "  packets:\n"
+			 "    - {protocol: icmp, src_port: 1234, dst_port: 0}\n"
+			 "    - {protocol: icmp, dst_ip: 'fd00::2', dst_port: 80}\n"
+			 "    - {protocol: tcp, src_port: 1, dst_port: 2}\n");
+	_cleanup_(fw_suite_freep) struct fw_suite *quiet =
+		parse_ok("- {name: t, rules: '', packets: [{protocol: icmp}]}\n");
+	static const struct {
+		const char *text, *msg;
+	} refused[] = {
+		/* nslab's format */
+		{ "rules: ''\ntests: [{name: t, packets: [{protocol: icmp, src_port: 1}]}]\n",
+		  "t.yaml:2:46: src_port: proto icmp has no ports" },
+		{ "rules: ''\ntests: [{name: t, packets: [{proto: icmpv6, dport: 1}]}]\n",
+		  "t.yaml:2:45: dport: proto icmpv6 has no ports" },
+		/* NSE's format with nslab's spelling */
+		{ "- {name: t, rules: '', packets: [{protocol: icmp, sport: 1}]}\n",
+		  "t.yaml:1:51: sport: proto icmp has no ports" },
+	};
+	const struct fw_packet *p = s->tests[0].packets;
+
+	(void)state;
+	assert_true(s->nse);
+	assert_int_equal(p[0].proto, IPPROTO_ICMP);
+	assert_int_equal(p[0].sport, -1);
+	assert_int_equal(p[0].dport, -1);
+	assert_int_equal(p[1].proto, IPPROTO_ICMPV6);
+	assert_int_equal(p[1].dport, -1);
+	assert_int_equal(p[2].sport, 1);
+	assert_int_equal(p[2].dport, 2);
+	assert_string_equal(
+		s->warnings,
+		"t.yaml:4:24: src_port ignored: an ICMP packet has no ports (proto icmp)\n"
+		"t.yaml:4:40: dst_port ignored: an ICMP packet has no ports (proto icmp)\n"
+		"t.yaml:5:43: dst_port ignored: an ICMP packet has no ports (proto icmp)\n");
+	assert_null(quiet->warnings);
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++) {
+		struct fw_suite *bad = SENTINEL;
+		nslab_error err = { 0 };
+
+		assert_int_equal(fw_suite_parse_string(refused[i].text, strlen(refused[i].text),
+						       "t.yaml", false, &bad, &err),
+				 -EINVAL);
+		assert_ptr_equal(bad, SENTINEL);
+		assert_string_equal(err.msg, refused[i].msg);
+	}
+}
+
 /* nslab's format keeps its own defaults, even with NSE's spellings and expected_verdict. */
 static void test_nslab_semantics(void **state)
 {
@@ -1591,6 +1644,7 @@ int main(void)
 		cmocka_unit_test(test_nse_documented_format),
 		cmocka_unit_test(test_nse_semantics),
 		cmocka_unit_test(test_nse_documented_defaults),
+		cmocka_unit_test(test_nse_icmp_ports),
 		cmocka_unit_test(test_nslab_semantics),
 		cmocka_unit_test(test_quoted_scalars),
 		cmocka_unit_test(test_packet_fields),

@@ -64,6 +64,11 @@ int nslab_fwtest_from_file(const char *path, unsigned flags, nslab_fwtest **ret,
 	return 0;
 }
 
+const char *nslab_fwtest_warnings(const nslab_fwtest *ft)
+{
+	return ft->suite->warnings ? ft->suite->warnings : "";
+}
+
 int nslab_fwtest_set_rules_file(nslab_fwtest *ft, const char *path, nslab_error *err)
 {
 	char *text = NULL;

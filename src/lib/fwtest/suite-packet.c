@@ -112,6 +112,32 @@ static int check_packet_proto(struct sp *sp, const struct ynode **k, const struc
 	return 0;
 }
 
+/*
+ * NSE builds an ICMP packet without ports and ignores its src_port and
+ * dst_port (whatever their value): so does NSE's format here, with a warning.
+ * nslab's spellings (sport, dport) and nslab's format still refuse them.
+ */
+static int nse_icmp_ports(struct sp *sp, const struct ynode **k, const struct ynode **v, int proto)
+{
+	static const char *const nse_names[] = { "src_port", "dst_port" };
+	char buf[8];
+
+	if (!is_icmp(proto))
+		return 0;
+	for (int f = P_SPORT; f <= P_DPORT; f++) {
+		int r;
+
+		if (!k[f] || strcmp(k[f]->text, nse_names[f - P_SPORT]))
+			continue;
+		r = sp_warn(sp, k[f], "%s ignored: an ICMP packet has no ports (proto %s)",
+			    k[f]->text, fw_proto_name(proto, buf));
+		if (r < 0)
+			return r;
+		k[f] = v[f] = NULL;
+	}
+	return 0;
+}
+
 static int decode_packet_fields(struct sp *sp, const struct ynode **k, const struct ynode **v,
 				struct fw_packet *p)
 {
@@ -120,6 +146,8 @@ static int decode_packet_fields(struct sp *sp, const struct ynode **k, const str
 
 	if (v[P_PROTO])
 		r = sp_proto(sp, v[P_PROTO], k[P_PROTO]->text, &p->proto);
+	if (r >= 0 && sp->s->nse)
+		r = nse_icmp_ports(sp, k, v, p->proto);
 	if (r >= 0 && v[P_SRC])
 		r = sp_endpoint(sp, v[P_SRC], k[P_SRC]->text, &p->src);
 	if (r >= 0 && v[P_DST])

@@ -47,6 +47,8 @@ extern const unsigned sp_ct_bits[];
 void sp_endpoint_clear(struct fw_endpoint *e);
 struct fw_loc sp_loc(const struct ynode *n);
 int sp_oom(struct sp *sp, const char *what);
+/* A warning at n, "FILE:LINE:COL: message", added to the suite's warnings. Return: 0 or -ENOMEM */
+int sp_warn(struct sp *sp, const struct ynode *n, const char *fmt, ...) _printf_(3, 4);
 
 /* Scalars: each checks, converts and says what was expected (suite-values.c) */
 int sp_name(struct sp *sp, const struct ynode *v, const char *what, const char *const *names,

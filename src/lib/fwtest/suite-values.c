@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -22,6 +24,29 @@ struct fw_loc sp_loc(const struct ynode *n)
 int sp_oom(struct sp *sp, const char *what)
 {
 	return nslab_err_set(sp->y.err, ENOMEM, "parse suite: %s", what);
+}
+
+int sp_warn(struct sp *sp, const struct ynode *n, const char *fmt, ...)
+{
+	size_t had = sp->s->warnings ? strlen(sp->s->warnings) : 0;
+	_cleanup_free_ char *line = NULL;
+	char msg[NSLAB_ERROR_MSG_MAX], *all;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	len = asprintf(&line, "%s:%u:%u: %s\n", sp->y.file ? sp->y.file : "-", n->loc.line,
+		       n->loc.col, msg);
+	if (len < 0)
+		return sp_oom(sp, "warning");
+	all = realloc(sp->s->warnings, had + (size_t)len + 1);
+	if (!all)
+		return sp_oom(sp, "warning");
+	memcpy(all + had, line, (size_t)len + 1);
+	sp->s->warnings = all;
+	return 0;
 }
 
 /* Scalars */

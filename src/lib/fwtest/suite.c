@@ -86,6 +86,7 @@ struct fw_suite *fw_suite_free(struct fw_suite *s)
 	free(s->rules_in);
 	free(s->rules);
 	free(s->rules_file);
+	free(s->warnings);
 	free(s);
 	return NULL;
 }

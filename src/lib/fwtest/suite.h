@@ -209,6 +209,7 @@ struct fw_suite {
 		rules_loc; /* where the text starts: the suite's line for inline rules; 1:1 of rules_file */
 	struct fw_test *tests;
 	size_t n_tests;
+	char *warnings; /* "FILE:LINE:COL: message" lines: what was read but ignored, or NULL */
 };
 
 /*

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <linux/sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
@@ -125,6 +126,13 @@ int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd);
  */
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
 			      int parent_pidfd);
+/*
+ * jail_clone() - clone3() as fork(), or clone() where clone3() says ENOSYS (a
+ * container's seccomp profile, ours included: a nested sandbox): with
+ * args->flags, exit_signal and pidfd; CLONE_INTO_CGROUP needs clone3().
+ * Async-signal-safe. Return: as fork()
+ */
+pid_t jail_clone(struct clone_args *args);
 /* "inside outside 1\n" into buf without printf (the NET_JOIN helper's maps). Return: its length, 0 if too long. */
 size_t jail_map_line(char *buf, size_t len, unsigned inside, unsigned outside);
 

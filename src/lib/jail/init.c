@@ -39,7 +39,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/capability.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -189,6 +188,18 @@ static char *fmt_u64(char *end, uint64_t v)
 	return end;
 }
 
+pid_t jail_clone(struct clone_args *args)
+{
+	pid_t pid = (pid_t)syscall(SYS_clone3, args, sizeof(*args));
+
+	if (pid >= 0 || errno != ENOSYS || (args->flags >> 32))
+		return pid;
+	/* x86_64's argument order: flags, stack, parent_tid (CLONE_PIDFD's), child_tid, tls */
+	return (pid_t)syscall(SYS_clone,
+			      (unsigned long)args->flags | (unsigned long)args->exit_signal, 0UL,
+			      (unsigned long)args->pidfd, 0UL, 0UL);
+}
+
 /* --- the command (between fork and exec) --------------------------------------- */
 
 static _Noreturn void cmd_fail(int pipe_fd, nslab_error *e)
@@ -212,19 +223,6 @@ static void cmd_stdio(const struct jail_plan *p, int pipe_fd)
 			child_err(&e, errno, "stdio", NULL), cmd_fail(pipe_fd, &e);
 }
 
-/* After setresuid() from 0 with KEEPCAPS: effective again = permitted, for jail_caps_enter(). */
-static int caps_reraise(void)
-{
-	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return -1;
-	d[0].effective = d[0].permitted;
-	d[1].effective = d[1].permitted;
-	return (int)syscall(SYS_capset, &h, d);
-}
-
 static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 {
 	nslab_error e;
@@ -235,18 +233,17 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 	 * change their ids too: tgkill() on pids that mean nothing in this PID
 	 * namespace, or something else entirely.
 	 */
+	/* uid 0 -> another uid would empty the capability sets jail_caps_enter() works on */
+	if ((getuid() != p->uid || geteuid() != p->uid) && jail_caps_prepare_setuid(&e) < 0)
+		cmd_fail(pipe_fd, &e);
 	if (p->set_groups && syscall(SYS_setgroups, 0, NULL) < 0)
 		child_err(&e, errno, "setgroups", NULL), cmd_fail(pipe_fd, &e);
 	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
 		child_err(&e, errno, "setresgid", NULL), cmd_fail(pipe_fd, &e);
 	if (getuid() == p->uid && geteuid() == p->uid)
 		return;
-	/* uid 0 -> another uid clears the capabilities that jail_caps_enter() still needs */
-	(void)prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0);
 	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
 		child_err(&e, errno, "setresuid", NULL), cmd_fail(pipe_fd, &e);
-	(void)prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	(void)caps_reraise();
 }
 
 static void cmd_signals(void)
@@ -547,7 +544,7 @@ static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_p
 		ca.flags |= CLONE_INTO_CGROUP;
 		ca.cgroup = (uint64_t)p->limits.cgroup_fd;
 	}
-	pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	pid = jail_clone(&ca);
 	if (pid == 0)
 		cmd_trampoline(a);
 	return pid;

@@ -124,9 +124,21 @@ void jail_fs_plan_free(struct jail_fs_plan *p);
 /*
  * jail_fs_enter() - Build the new root and pivot_root into it (child side)
  * Called in a new mount namespace (and the new PID namespace, for /proc),
- * with capabilities in the owning user namespace. Async-signal-safe.
+ * with capabilities in the owning user namespace. Async-signal-safe; uses
+ * about 12 KiB of stack. On success the root and the working directory are
+ * the new root's "/" (the caller's chdir comes after). On failure err names
+ * the step and the path ("bind /x on /y: No such file or directory") and the
+ * mount namespace is half built: the caller exits.
  */
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err);
+/*
+ * jail_fs_path_visible() - Whether the host's path is the same file at the same
+ * path inside (parent side; e.g. the caller's working directory): true when
+ * the mount that covers it inside is the host root or a bind of that very path
+ * (a path under a tmpfs, /dev, /proc or another bind is not). @path: absolute
+ * and canonical (getcwd()'s). A plan without a mount namespace shows everything.
+ */
+bool jail_fs_path_visible(const struct jail_fs_plan *p, const char *path);
 
 /* --- seccomp.c ----------------------------------------------------------- */
 
@@ -142,11 +154,36 @@ int jail_seccomp_compile(const struct nslab_sandbox_config *c, struct sock_fprog
 			 nslab_error *err);
 /* Install a compiled program (child side, after no_new_privs). Async-signal-safe. */
 int jail_seccomp_install(const struct sock_fprog *prog, nslab_error *err);
+/*
+ * What a profile file had that was skipped ("FILE:LINE:COL: system call 'x'
+ * unknown to libseccomp, skipped"), for the front end to print: the library
+ * does not. Return: how many; *ret borrowed from p.
+ */
+size_t jail_seccomp_profile_warnings(const struct jail_seccomp_profile *p, const char *const **ret);
+
+/* One call of the default profile, for describe. */
+struct jail_seccomp_entry {
+	const char *name; /* the system call */
+	const char *when; /* "always", or which arguments are refused */
+	const char *why;
+};
+/* The default profile's calls, in table order. Return: how many; *ret static. */
+size_t jail_seccomp_default_names(const char *const **ret);
+/* Entry i of the default profile (i < jail_seccomp_default_names()). Return: 0 or -ENOENT. */
+int jail_seccomp_default_entry(size_t i, struct jail_seccomp_entry *ret);
 
 /* --- caps.c -------------------------------------------------------------- */
 
 /* Parse "CAP_NET_RAW" or "net_raw" (any case). Return: the number, or -EINVAL. */
 int jail_cap_from_name(const char *name);
+/*
+ * jail_caps_prepare_setuid() - Make the coming uid/gid change keep the capability sets
+ * (child side, before setresgid()/setresuid(), while still holding CAP_SETPCAP).
+ * Without it a change to a non-zero uid empties the sets, and jail_caps_enter()
+ * can then neither keep a capability nor clear the bounding set. Harmless when
+ * the uid stays 0. Async-signal-safe.
+ */
+int jail_caps_prepare_setuid(nslab_error *err);
 /*
  * jail_caps_enter() - Keep only keep in every set (and ambient if asked), lock
  * securebits, set no_new_privs (child side, last step before seccomp and exec).
@@ -159,9 +196,8 @@ int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err);
 /* What the parent decided for the limits: mechanism per limit, cgroup dir fd. */
 struct jail_limits {
 	enum nslab_sandbox_mechanism mech[NSLAB_SANDBOX_LIMIT__COUNT];
-	int cgroup_fd; /* the sandbox's own cgroup directory, or -1 */
-	uint64_t
-		value[NSLAB_SANDBOX_LIMIT__COUNT]; /* the config's (0: unset), units in sandbox.h */
+	int cgroup_fd;				    /* the sandbox's own cgroup directory, or -1 */
+	uint64_t value[NSLAB_SANDBOX_LIMIT__COUNT]; /* the config's (0: unset) */
 	unsigned nproc_extra;  /* tasks of the command's user that are not the command's (init) */
 	bool nproc_unenforced; /* the command's user is the host's root: RLIMIT_NPROC is ignored */
 	unsigned cpu_shares;   /* 0: unset */

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -99,19 +100,39 @@ void jail_plan_unref(struct jail_plan *p)
 	free(p);
 }
 
-/* Whether id is mapped in the caller's user namespace (path: /proc/self/uid_map or gid_map). */
-static bool id_mapped(const char *path, unsigned long id)
+/*
+ * id in the caller's user namespace as its parent namespace sees it (path:
+ * /proc/self/uid_map or gid_map). Return: the id, or -1 if it is not mapped.
+ */
+static long long id_outside(const char *path, unsigned long id)
 {
 	unsigned long in, out, n;
-	bool found = false;
+	long long found = -1;
 	FILE *f = fopen(path, "re");
 
 	if (!f)
-		return false;
-	while (!found && fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
-		found = id >= in && id - in < n;
+		return -1;
+	while (found < 0 && fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
+		if (id >= in && id - in < n)
+			found = (long long)(out + (id - in));
 	fclose(f);
 	return found;
+}
+
+static bool id_mapped(const char *path, unsigned long id)
+{
+	return id_outside(path, id) >= 0;
+}
+
+/* Whether every capability of mask (bits < 32) is effective. */
+static bool has_caps(uint32_t mask)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return (d[0].effective & mask) == mask;
 }
 
 /* One map: returns true when init (the caller's id) needs a line of its own. */
@@ -127,14 +148,35 @@ static bool map_text(char *buf, size_t len, unsigned inside, unsigned self, bool
 	return two;
 }
 
+/*
+ * Since Linux 5.12 (verify_root_map()) a user namespace may map its parent's
+ * uid 0 only if its creator held CAP_SETFCAP: a process that is root one level
+ * up without capabilities (the command of a sandbox started by the host's
+ * root) can map no uid at all, so it can start no sandbox. Say so plainly.
+ */
+static int plan_check_nesting(const struct jail_plan *p, nslab_error *err)
+{
+	if (!p->userns || !p->self_maps || p->join)
+		return 0;
+	if (id_outside("/proc/self/uid_map", geteuid()) != 0 || has_caps(1u << CAP_SETFCAP))
+		return 0;
+	return nslab_err_setx(
+		err, EPERM,
+		"a sandbox cannot start here: this process is root outside its user "
+		"namespace without CAP_SETFCAP, so it can map no uid (in a sandbox of "
+		"root, run the outer command as another user, e.g. --uid)");
+}
+
 static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 {
 	uid_t euid = geteuid();
-	bool priv = euid == 0, uid_two;
+	/* CAP_SETUID and CAP_SETGID: any map may be written (else only our own ids) */
+	bool priv = has_caps(1u << CAP_SETUID | 1u << CAP_SETGID), uid_two;
 	uid_t cmd_kuid;
 
 	jail_config_ids(c, &p->uid, &p->gid);
 	p->userns = p->clone_flags & CLONE_NEWUSER;
+
 	if (!p->userns) {
 		p->set_groups = priv;
 		p->limits.nproc_extra = p->uid == euid;
@@ -150,8 +192,12 @@ static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 		p->limits.nproc_extra = uid_two ? 0 : 1;
 		cmd_kuid = uid_two ? p->uid : euid;
 	}
-	/* the host's root is exempt from RLIMIT_NPROC (kernel/fork.c): init holds it alone */
-	p->limits.nproc_unenforced = cmd_kuid == 0 && !userns_is_nested() && !p->join;
+	/*
+	 * The host's root is exempt from RLIMIT_NPROC (kernel/fork.c): init holds it
+	 * alone. Seen from here: the command's id is 0 one namespace up (nested
+	 * sandboxes of root map 0 to 0 all the way).
+	 */
+	p->limits.nproc_unenforced = id_outside("/proc/self/uid_map", cmd_kuid) == 0 && !p->join;
 	if (p->limits.nproc_unenforced &&
 	    p->limits.mech[NSLAB_SANDBOX_LIMIT_PIDS] == NSLAB_SANDBOX_MECH_RLIMIT)
 		p->limits.mech[NSLAB_SANDBOX_LIMIT_PIDS] = NSLAB_SANDBOX_MECH_TIMER;
@@ -259,13 +305,22 @@ static int plan_basics(const struct nslab_sandbox_config *c, struct jail_plan *p
 		if (!p->hostname)
 			return nslab_err_set(err, ENOMEM, "sandbox hostname");
 	}
-	/* default: the caller's directory, if it exists inside (else / at the child) */
+	return plan_env(c, p, err);
+}
+
+/* The config's, or the caller's directory if it is the same one inside, or /. */
+static int plan_cwd(const struct nslab_sandbox_config *c, struct jail_plan *p, nslab_error *err)
+{
 	p->cwd = c->cwd ? strdup(c->cwd) : getcwd(NULL, 0);
+	if (!c->cwd && p->cwd && !jail_fs_path_visible(p->fs, p->cwd)) {
+		free(p->cwd);
+		p->cwd = NULL;
+	}
 	if (!p->cwd)
 		p->cwd = strdup("/");
 	if (!p->cwd)
 		return nslab_err_set(err, ENOMEM, "sandbox cwd");
-	return plan_env(c, p, err);
+	return 0;
 }
 
 int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **ret,
@@ -291,9 +346,13 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 	p->new_net = p->clone_flags & CLONE_NEWNET;
 	p->pidns = p->clone_flags & CLONE_NEWPID;
 	plan_ids(c, p);
-	r = plan_basics(c, p, err);
+	r = plan_check_nesting(p, err);
+	if (r >= 0)
+		r = plan_basics(c, p, err);
 	if (r >= 0 && (p->clone_flags & CLONE_NEWNS))
 		r = jail_fs_prepare(c, &p->fs, err);
+	if (r >= 0)
+		r = plan_cwd(c, p, err);
 	if (r >= 0)
 		r = jail_seccomp_compile(c, &p->seccomp, err);
 	if (r < 0)
@@ -401,7 +460,7 @@ static _Noreturn void helper_main(const struct jail_plan *p, char *const *argv, 
 	    (!jail_map_line(um, sizeof(um), p->uid, geteuid()) ||
 	     !jail_map_line(gm, sizeof(gm), p->gid, getegid())))
 		helper_fail(rep, "map ids");
-	pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	pid = jail_clone(&a);
 	if (pid == 0)
 		jail_init_main(p, argv, sock, parent_pidfd);
 	if (pid < 0)
@@ -428,7 +487,7 @@ static int start_joined(nslab_sandbox *s, char *const *argv, int sock, int other
 
 	if (pipe2(rep, O_CLOEXEC) < 0)
 		return nslab_err_set(err, errno, "pipe2");
-	helper = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	helper = jail_clone(&a);
 	if (helper == 0) {
 		(void)close(rep[0]);
 		(void)close(other);
@@ -467,7 +526,7 @@ static int start_direct(nslab_sandbox *s, char *const *argv, int sock, int other
 	struct clone_args a = { .flags = s->plan->clone_flags | CLONE_PIDFD,
 				.pidfd = (uint64_t)(uintptr_t)&s->init_pidfd,
 				.exit_signal = 0 };
-	pid_t pid = (pid_t)syscall(SYS_clone3, &a, sizeof(a));
+	pid_t pid = jail_clone(&a);
 
 	if (pid == 0) {
 		(void)close(other);

@@ -11,7 +11,12 @@
 #include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
+#include <limits.h>
+#include <poll.h>
+#include <time.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <nftables/libnftables.h>
@@ -400,7 +405,9 @@ bool nftbl_find_nested_set(const char *text, unsigned *ret_line, unsigned *ret_c
  * when nft refuses the text and accepts the rewrite, which then loads the
  * same rules (the rewrite adds empty statements). The parent then loads the
  * chosen text. A text found good is remembered by its context, so a suite
- * forks once per distinct ruleset, not per test.
+ * forks once per distinct ruleset, not per test. A check still running after
+ * nftbl_check_timeout_s() is killed (through its pidfd) and reaped, and the
+ * ruleset refused: a hang of libnftables must not hang nslab either.
  */
 
 /* What the checking child reports through its memfd. */
@@ -476,6 +483,8 @@ _Noreturn static void check_child(const char *text, const char *compat, int res_
 	struct nft_ctx *ctx;
 	nslab_error cerr = { 0 };
 
+	/* killed with the thread that forked it, should nslab die while it runs */
+	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)setrlimit(RLIMIT_CORE, &no_core);
 	(void)dup2(log_fd, STDERR_FILENO);
 	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -510,15 +519,78 @@ static int crash_error(const char *text, int sig, int log_fd, nslab_error *err)
 			      where[0] ? "; a set inside a set, as here, crashes nft 1.0.6" : "");
 }
 
-/* Check text in a child (see DOC above). Return: 0 with *ret_compat, or -errno */
-static int check_forked(const char *text, bool *ret_compat, nslab_error *err)
+/* Milliseconds on the monotonic clock. */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until the child's pidfd is readable (it exited) or the deadline.
+ * Return: 1 exited, 0 timed out, -errno
+ */
+static int await_exit(int pidfd, int64_t deadline)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	for (;;) {
+		int64_t left = deadline - now_ms();
+		int n;
+
+		if (left <= 0)
+			return 0;
+		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 1;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+unsigned nftbl_check_timeout_s(size_t len)
+{
+	return NFTBL_CHECK_TIMEOUT_S + NFTBL_CHECK_TIMEOUT_S_PER_MIB * (unsigned)(len >> 20);
+}
+
+/*
+ * Reap the checking child, killed first if it is still running after
+ * timeout_s or if it cannot be waited for.
+ * Return: 0 with *ret_status, or -errno (-EINVAL: it ran out of time)
+ */
+static int reap_check(pid_t pid, unsigned timeout_s, int *ret_status, nslab_error *err)
+{
+	_cleanup_close_ int pidfd = pidfd_open(pid, 0);
+	int r = pidfd < 0 ? -errno : await_exit(pidfd, now_ms() + (int64_t)timeout_s * 1000);
+
+	/* an unreaped child's pid cannot be reused: kill() is safe without a pidfd too */
+	if (r == 0)
+		(void)pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+	else if (r < 0)
+		(void)kill(pid, SIGKILL);
+	while (waitpid(pid, ret_status, 0) < 0)
+		if (errno != EINTR)
+			return nslab_err_set(err, errno, "wait for the ruleset check");
+	if (r == 0)
+		return nslab_err_setx(err, EINVAL,
+				      "nftables did not finish checking this ruleset within its "
+				      "timeout of %u s (the check was stopped)",
+				      timeout_s);
+	if (r < 0)
+		return nslab_err_set(err, -r, "wait for the ruleset check");
+	return 0;
+}
+
+int nftbl_check(const char *text, bool *ret_compat, nslab_error *err)
 {
 	_cleanup_free_ char *compat = nftbl_compat_text(text);
 	_cleanup_close_ int res_fd = memfd_create("nslab-check", MFD_CLOEXEC);
 	_cleanup_close_ int log_fd = memfd_create("nslab-check-log", MFD_CLOEXEC);
 	struct check_result res;
 	pid_t pid;
-	int st;
+	int st, r;
 
 	if (!compat)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
@@ -529,9 +601,9 @@ static int check_forked(const char *text, bool *ret_compat, nslab_error *err)
 		return nslab_err_set(err, errno, "fork to check the ruleset");
 	if (pid == 0)
 		check_child(text, strcmp(compat, text) ? compat : NULL, res_fd, log_fd);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return nslab_err_set(err, errno, "wait for the ruleset check");
+	r = reap_check(pid, nftbl_check_timeout_s(strlen(text)), &st, err);
+	if (r < 0)
+		return r;
 	if (WIFSIGNALED(st))
 		return crash_error(text, WTERMSIG(st), log_fd, err);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
@@ -578,7 +650,7 @@ int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err)
 	int r;
 
 	if (!k) {
-		r = check_forked(text, &use_compat, err);
+		r = nftbl_check(text, &use_compat, err);
 		if (r >= 0)
 			r = remember(c, text, use_compat, err);
 		if (r < 0)

@@ -53,6 +53,32 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
  * Return: 0, or -errno
  */
 int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err);
+
+/*
+ * How long the check of one ruleset may take before it is stopped: 10 s, and
+ * 4 s more per whole MiB of text. nft -c takes about 1 s per MiB of rules or
+ * set elements here (5 s for 100000 rules and as many elements), and a
+ * refused text is checked twice (as it is, then rewritten): the bound stays
+ * well above that on a slower machine, and below what a CI job waits for a
+ * silent step (the largest rules file, 16 MiB, gets 74 s).
+ */
+#define NFTBL_CHECK_TIMEOUT_S	      10
+#define NFTBL_CHECK_TIMEOUT_S_PER_MIB 4
+/* The timeout in seconds for a ruleset text of len bytes. */
+unsigned nftbl_check_timeout_s(size_t len);
+
+/**
+ * nftbl_check() - Check an untrusted ruleset (nft -c) in a forked child
+ * @text:       ruleset text
+ * @ret_compat: on success, whether what loads is nftbl_compat_text() of @text
+ *              (nft refused @text itself) rather than @text as it is
+ * @err:        as nftbl_ctx_load(); a check still running after
+ *              nftbl_check_timeout_s() is killed and reaped, and is an EINVAL
+ *              "nftables did not finish checking this ruleset within its timeout of 10 s ..."
+ * In the calling thread's netns; nftbl_ctx_load() calls it once per distinct text.
+ * Return: 0, or -errno
+ */
+int nftbl_check(const char *text, bool *ret_compat, nslab_error *err);
 /* As nftbl_ctx_load(), with a context of its own. */
 int nftbl_load(const char *text, nslab_error *err);
 
