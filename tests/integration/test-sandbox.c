@@ -428,6 +428,76 @@ static void test_set_limit(void)
 	nslab_sandbox_config_free(c);
 }
 
+/* Start sh -c script with a pipe on stdin (and stdout into out[0] if out). */
+static nslab_sandbox *spawn_waiting(nslab_sandbox_config *c, const char *script, int *ret_in,
+				    int *ret_out)
+{
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	int in[2], out[2] = { -1, -1 };
+
+	CHECK(pipe2(in, O_CLOEXEC) == 0 && (!ret_out || pipe2(out, O_CLOEXEC) == 0), "pipe");
+	CHECK(nslab_sandbox_config_set_stdio(c, in[0], out[1], -1, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_spawn(c, (char *[]){ "sh", "-c", (char *)script, NULL }, &s, &err) == 0,
+	      "%s", err.msg);
+	close(in[0]);
+	if (ret_out) {
+		close(out[1]);
+		*ret_out = out[0];
+	}
+	*ret_in = in[1];
+	return s;
+}
+
+/* Seccomp filters and capability drops added to a running sandbox (ptrace injection). */
+static void test_inject(void)
+{
+	const char *mk = "read x; mkdir /tmp/d";
+	const char *const deny[] = { "mkdir", "mkdirat" };
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	char buf[256] = "";
+	int in, out;
+	ssize_t n;
+
+	s = spawn_waiting(c, mk, &in, NULL);
+	CHECK(write(in, "\n", 1) == 1 && nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 0, "mkdir without a filter: %d", res.exit_code);
+	nslab_sandbox_free(s);
+	close(in);
+	s = spawn_waiting(c, mk, &in, NULL);
+	CHECK(nslab_sandbox_deny_syscalls(s, deny, 2, &err) == 0, "%s", err.msg);
+	CHECK(write(in, "\n", 1) == 1 && nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code != 0, "mkdir denied on the running sandbox: %d", res.exit_code);
+	nslab_sandbox_free(s);
+	close(in);
+
+	CHECK(nslab_sandbox_config_keep_cap_name(c, "CAP_NET_RAW", &err) == 0, "%s", err.msg);
+	nslab_sandbox_config_set_ambient(c, true);
+	s = spawn_waiting(c, "read x; grep ^CapEff /proc/self/status", &in, &out);
+	CHECK(nslab_sandbox_drop_cap(s, 13 /* CAP_NET_RAW */, &err) == 0, "%s", err.msg);
+	CHECK(write(in, "\n", 1) == 1, "write");
+	n = read(out, buf, sizeof(buf) - 1);
+	CHECK(n > 0 && strstr(buf, "CapEff:\t0000000000000000"), "after the drop: '%s'", buf);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 0, "%s", err.msg);
+	nslab_sandbox_free(s);
+	close(in);
+	close(out);
+	/* the control: kept, not dropped */
+	s = spawn_waiting(c, "read x; grep ^CapEff /proc/self/status", &in, &out);
+	CHECK(write(in, "\n", 1) == 1, "write");
+	memset(buf, 0, sizeof(buf));
+	n = read(out, buf, sizeof(buf) - 1);
+	CHECK(n > 0 && strstr(buf, "CapEff:\t0000000000002000"), "kept: '%s'", buf);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	nslab_sandbox_free(s);
+	close(in);
+	close(out);
+	nslab_sandbox_config_free(c);
+}
+
 static unsigned seen_events;
 
 static void on_event(const struct nslab_sandbox_event *ev, void *data)
@@ -739,6 +809,7 @@ int main(int argc, char **argv)
 	test_fds_fsize();
 	test_accounting();
 	test_set_limit();
+	test_inject();
 	test_events_and_handle();
 	test_owner_killed();
 	test_nested();
