@@ -23,6 +23,13 @@
  * thread that started it and takes every process of the sandbox with it; a
  * SIGKILL of the owner leaves no process, mount or namespace behind.
  *
+ * Nesting: a sandboxed process may start sandboxes of its own (every limit and
+ * filter of the outer one still holds). Not from a sandbox whose command is
+ * the host's root, though: since Linux 5.12 a user namespace maps its parent's
+ * uid 0 only if its creator holds CAP_SETFCAP, so that command can map no uid
+ * and nslab_sandbox_run() refuses with -EPERM; run the outer command as
+ * another user (set_uid(), or sudo) to nest.
+ *
  * Calls return >= 0 on success and -errno on failure (see nslab/error.h).
  */
 #ifndef NSLAB_SANDBOX_H
