@@ -217,11 +217,27 @@ static void await_exit(int *pidfds, size_t n)
 
 /* --- cases ------------------------------------------------------------------- */
 
+static void on_term(int sig)
+{
+	(void)sig;
+	_exit(42); /* would end the sandbox's init, were the caller's handlers its */
+}
+
 static void test_status(void)
 {
+	struct sigaction term = { .sa_handler = on_term }, ign = { .sa_handler = SIG_IGN }, old[2];
 	nslab_sandbox_config *c = config();
 	struct nslab_sandbox_result res;
 	nslab_error err = { 0 };
+
+	/* the caller's signal dispositions: none of them is init's */
+	sigaction(SIGTERM, &term, &old[0]);
+	sigaction(SIGCHLD, &ign, &old[1]);
+	res = run(c, (char *[]){ "sh", "-c", "kill -TERM 1; sleep 0.1; exit 4", NULL });
+	CHECK(res.exit_code == 4, "SIGTERM to pid 1 from inside, SIGCHLD ignored outside: %d",
+	      res.exit_code);
+	sigaction(SIGTERM, &old[0], NULL);
+	sigaction(SIGCHLD, &old[1], NULL);
 
 	res = run(c, (char *[]){ "sh", "-c", "exit 3", NULL });
 	CHECK(res.exit_code == 3 && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 3,

@@ -915,6 +915,13 @@ static void init_begin(struct init *in, int parent_pidfd)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&pfd, 1, 0) != 0)
 		_exit(1); /* the parent died before the prctl took */
 	(void)close(parent_pidfd);
+	/*
+	 * The caller's dispositions are not init's: a handler of the caller's
+	 * would run here whenever the sandbox signals its pid 1 (which only
+	 * handled signals reach), and an ignored SIGCHLD would reap the command
+	 * before init saw its status.
+	 */
+	cmd_signals();
 	if (!p->self_maps) {
 		if (jail_msg_recv(in->sock, &m, NULL) <= 0 || m.kind != JAIL_MSG_GO)
 			_exit(1);
