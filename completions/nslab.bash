@@ -21,11 +21,72 @@ _nslab_files()
 	fi
 }
 
+# _nslab_run NSLAB: nslab run's options, their values, then the command and its files.
+_nslab_run()
+{
+	local i w cmdword= inlab=
+	local valued="--net --mem --cpu --pids --fds --fsize --timeout --rootfs --bind --ro-bind \
+--tmpfs --chdir --seccomp --cap-add --uid --gid --hostname --env --profile --json"
+
+	for ((i = 2; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		if [[ $w == -- || $w != -* ]]; then
+			[[ $w == -- ]] && ((i++))
+			cmdword=$i
+			break
+		fi
+		if [[ $w == --in ]]; then
+			((i += 2))
+		elif [[ " $valued " == *" $w "* ]]; then
+			((i++))
+		fi
+	done
+	if [[ $cmdword ]]; then
+		if ((COMP_CWORD == cmdword)); then
+			COMPREPLY=($(compgen -c -- "$cur"))
+		else
+			COMPREPLY=($(compgen -f -- "$cur"))
+		fi
+		return
+	fi
+	# --in LAB NODE: the node, after the lab
+	if ((COMP_CWORD >= 4)) && [[ ${COMP_WORDS[COMP_CWORD - 2]} == --in ]]; then
+		COMPREPLY=($(compgen -W "$(_nslab_nodes "$1" "$prev")" -- "$cur"))
+		return
+	fi
+	case $prev in
+	--in) COMPREPLY=($(compgen -W "$("$1" ls -q 2>/dev/null)" -- "$cur")) ;;
+	--net) COMPREPLY=($(compgen -W "none host" -- "$cur")) ;;
+	--seccomp)
+		_nslab_files json
+		COMPREPLY+=($(compgen -W "default none" -- "$cur"))
+		;;
+	--profile) _nslab_files yaml yml ;;
+	--rootfs | --chdir) COMPREPLY=($(compgen -d -- "$cur")) ;;
+	--bind | --ro-bind | --json) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--cap-add)
+		COMPREPLY=($(compgen -W "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_KILL CAP_SETUID \
+CAP_SETGID CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_PTRACE \
+CAP_SYS_CHROOT CAP_SYS_TIME CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP" -- "$cur"))
+		;;
+	--mem | --cpu | --pids | --fds | --fsize | --timeout | --tmpfs | --uid | --gid | \
+		--hostname | --env) ;;
+	*)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "$valued --in --ro --as-root --clearenv --dry-run \
+--stats -- -h --help -v --verbose" -- "$cur"))
+		else
+			COMPREPLY=($(compgen -c -- "$cur"))
+		fi
+		;;
+	esac
+}
+
 _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell down cleanup test trace help version"
+	local commands="up ls status exec shell down cleanup test trace run help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -48,6 +109,11 @@ _nslab()
 		return
 	fi
 
+	if [[ $cmd == run ]]; then
+		_nslab_run "$nslab"
+		return
+	fi
+
 	# the operands before the word being completed (options and their values skipped)
 	for ((i = cmdi + 1; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
@@ -61,7 +127,7 @@ _nslab()
 		case $w in
 		--) dashdash=1 ;;
 		-n | --name | -o | --outdir | --output | -f | --format | -k | --only | --check | \
-			-r | --rules | -t | --topology) ((i++)) ;;
+			-r | --rules | -t | --topology | --sandbox) ((i++)) ;;
 		-*) ;;
 		*) ops+=("$w") ;;
 		esac
@@ -92,6 +158,9 @@ _nslab()
 		_nslab_files nft
 		return
 		;;
+	--sandbox)
+		[[ $cmd == exec ]] && _nslab_files yaml yml && return
+		;;
 	-o | --outdir | --output)
 		if [[ $cmd == up ]]; then
 			COMPREPLY=($(compgen -d -- "$cur"))
@@ -111,7 +180,7 @@ _nslab()
 		status) w="--json" ;;
 		ls) w="--json -q --quiet" ;;
 		cleanup) w="--all" ;;
-		exec) w="-d --detach --" ;;
+		exec) w="-d --detach --sandbox --" ;;
 		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
 		trace) w="-r --rules -t --topology --allow-include" ;;
 		*) w= ;;

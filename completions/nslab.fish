@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell down cleanup test trace help version
+set -l commands up ls status exec shell down cleanup test trace run help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -47,6 +47,7 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tea
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a trace -d 'one packet through a ruleset'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a run -d 'run a command in a sandbox'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's usage and options"
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
 
@@ -80,3 +81,33 @@ complete -c nslab -n '__fish_seen_subcommand_from ls' -l json -d 'as JSON'
 complete -c nslab -n '__fish_seen_subcommand_from ls' -s q -l quiet -d 'names only'
 complete -c nslab -n '__fish_seen_subcommand_from cleanup' -l all -d "every user's labs"
 complete -c nslab -n '__fish_seen_subcommand_from exec; and __nslab_operand_count 0' -s d -l detach -d 'run in the background'
+complete -c nslab -n '__fish_seen_subcommand_from exec; and __nslab_operand_count 0' -l sandbox -r -d 'in a sandbox, with this profile'
+
+# run (its command's words are not completed past the options)
+complete -c nslab -n '__fish_seen_subcommand_from run' -l net -x -a 'none host' -d 'the network'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l in -x -a '(nslab ls -q 2>/dev/null)' -d "a lab node's network: --in LAB NODE"
+complete -c nslab -n '__fish_seen_subcommand_from run' -l mem -x -d 'memory limit (K, M, G)'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l cpu -x -d 'CPU seconds'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l pids -x -d 'processes at once'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l fds -x -d 'open files per process'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l fsize -x -d 'largest file written'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l timeout -x -d 'wall-clock limit'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l rootfs -x -a '(__fish_complete_directories)' -d 'the root directory'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l ro -d 'the root read-only'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l bind -r -d 'bind SRC[:DST]'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l ro-bind -r -d 'bind SRC[:DST] read-only'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l tmpfs -x -d 'a tmpfs at DST'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l chdir -x -d 'the working directory inside'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l seccomp -r -a 'default none' -d 'default, none or FILE.json'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l cap-add -x -a 'CAP_NET_RAW CAP_NET_ADMIN CAP_NET_BIND_SERVICE CAP_SYS_ADMIN CAP_SYS_PTRACE CAP_CHOWN CAP_KILL CAP_SETUID CAP_SETGID' -d 'keep a capability'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l uid -x -d 'the uid inside'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l gid -x -d 'the gid inside'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l as-root -d 'uid 0 inside'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l hostname -x -d 'the host name inside'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l env -x -d 'set K=V'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l clearenv -d 'an empty environment'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l profile -r -d 'options from a YAML file'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l dry-run -d 'print the policy as JSON'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l stats -d 'the accounting on stderr'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l json -r -d 'the result record'
+complete -c nslab -n '__fish_seen_subcommand_from run' -a '(__fish_complete_command)'

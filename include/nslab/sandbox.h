@@ -161,7 +161,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_netns(nslab_sandbox_co
  * Asks the lab's supervisor (its control socket, as `nslab exec` does) for the
  * node's network namespace and, for a rootless lab, the lab's user namespace,
  * and sets them as set_netns() does; adds the lab's NSLAB_IP* variables to the
- * environment and names the host after the node. The connection stays open
+ * environment and names the host after the node (unless a host name was set
+ * before: a later set_hostname() wins anyway). The connection stays open
  * until c is freed, so that the lab's event log shows the run.
  * Return: 0, or -errno: -ESRCH no such lab up, -ENODEV no such node.
  */
@@ -223,6 +224,13 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_keep_cap(nslab_sandbox_con
 							       nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int
 nslab_sandbox_config_keep_cap_name(nslab_sandbox_config *c, const char *name, nslab_error *err);
+/*
+ * nslab_sandbox_config_warnings() - What a seccomp profile file asked that was skipped
+ * (syscall names this libseccomp does not know, where skipping refuses nothing
+ * the profile allows). ret: borrowed array of n "FILE:LINE:COL: ..." strings.
+ */
+NSLAB_EXPORT size_t nslab_sandbox_config_warnings(const nslab_sandbox_config *c,
+						  const char *const **ret);
 /* Kept capabilities also raised in the ambient set (they survive exec of non-setcap files). */
 NSLAB_EXPORT void nslab_sandbox_config_set_ambient(nslab_sandbox_config *c, bool ambient);
 

@@ -326,7 +326,17 @@ static int apply_seccomp(nslab_sandbox_config *c, const char *s, nslab_error *er
 							err);
 	if (strcmp(s, "none") == 0)
 		return nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_NONE, NULL, err);
-	return nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_FILE, s, err);
+	const char *const *warn;
+	size_t n;
+	int r;
+
+	r = nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_FILE, s, err);
+	if (r < 0)
+		return r;
+	n = nslab_sandbox_config_warnings(c, &warn);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "nslab: warning: %s\n", warn[i]);
+	return 0;
 }
 
 static int apply_one(nslab_sandbox_config *c, const struct run_opt *o, nslab_error *err)
@@ -359,7 +369,15 @@ static int apply_one(nslab_sandbox_config *c, const struct run_opt *o, nslab_err
 	case OPT_SECCOMP:
 		return apply_seccomp(c, o->arg, err);
 	case OPT_CAP_ADD:
-		return nslab_sandbox_config_keep_cap_name(c, o->arg, err);
+		/*
+		 * With SECBIT_NOROOT locked a kept capability would not survive
+		 * the exec of an ordinary program: --cap-add means usable by
+		 * the command, so it is raised in the ambient set too.
+		 */
+		if (nslab_sandbox_config_keep_cap_name(c, o->arg, err) < 0)
+			return -EINVAL;
+		nslab_sandbox_config_set_ambient(c, true);
+		return 0;
 	case OPT_AS_ROOT:
 		nslab_sandbox_config_set_as_root(c, true);
 		return 0;

@@ -10,7 +10,7 @@
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 [ -x "$NSLAB" ] || fail "NSLAB='$NSLAB' is not an executable"
 
-COMMANDS="up ls status exec shell down cleanup test trace help version"
+COMMANDS="up ls status exec shell down cleanup test trace run help version"
 EX="$SRCDIR/examples/fwtest"
 
 # run NAME ARGS...: nslab ARGS with stdout in $TMP/NAME.out, stderr in .err; sets rc.
@@ -49,7 +49,7 @@ for c in $COMMANDS; do
 	done
 	# the descriptions start in one column
 	cols=$(sed -n '/^options:/,$p' "$TMP/help-$c.out" | tail -n +2 |
-		awk '{ match($0, /^ +(-[a-z], )?--[a-z-]+( [A-Z]+)? +/); print RLENGTH }' | sort -u)
+		awk '{ match($0, /^ +(-[a-z], )?--[a-z-]+( [A-Z][^ ]*)* +/); print RLENGTH }' | sort -u)
 	[ "$(echo "$cols" | wc -l)" -eq 1 ] && [ "$cols" -gt 0 ] ||
 		bad "nslab $c --help: option descriptions not aligned (columns: $(echo $cols))"
 	run "helpcmd-$c" help "$c"
@@ -71,6 +71,10 @@ check_opts status --json
 check_opts test --format -f --output -o --coverage --only -k --quiet -q --check --compare \
 	--allow-include
 check_opts trace --rules -r --topology -t --allow-include
+check_opts exec --detach -d --sandbox
+check_opts run --net --in --mem --cpu --pids --fds --fsize --timeout --rootfs --ro --bind \
+	--ro-bind --tmpfs --chdir --seccomp --cap-add --uid --gid --as-root --hostname --env \
+	--clearenv --profile --dry-run --stats --json
 
 # --- nslab help / --help: every command, aligned ---
 for h in help --help -h; do
@@ -160,6 +164,14 @@ help with two commands|help up down
 version with an argument|version x
 --json takes no value|status --json=yes lab
 ambiguous option|test --co a.yaml
+exec --detach and --sandbox|exec -d --sandbox p.yaml lab node -- true
+run without a command|run
+run without a command after --|run --mem 1G --
+run unknown option|run --bogus true
+run --mem without a value|run --mem
+run --in without a node|run --in lab
+run --in without a node before --|run --in lab -- true
+run a flag with a value|run --ro=yes true
 EOF_USAGE
 in_err usage13 "expected a node name" "exec LAB -- CMD"
 

@@ -9,7 +9,8 @@
  *   was blocked during the injection returns the command normally. The same
  *   while the thread spins in user space (the vDSO's syscall instruction) and
  *   while it sleeps in clock_nanosleep() (restarted, not cut short).
- *   A target without no_new_privs or CAP_SYS_ADMIN is refused with a reason.
+ *   A target without no_new_privs or CAP_SYS_ADMIN is refused with a reason;
+ *   one whose main thread has ended (a zombie leader) gets it through another.
  * - capabilities: a target holding CAP_NET_RAW (in every set, ambient too)
  *   loses it in every thread after jail_inject_drop_cap(): /proc shows it, and
  *   its own raw socket fails; its other capabilities stay.
@@ -147,6 +148,9 @@ static void run_cmd(char who, char c)
 	case 'b':
 		spin_cmd(who);
 		break;
+	case 'x': /* this thread ends; the process goes on (a zombie leader, if main) */
+		say(who, c, 0, 0);
+		pthread_exit(NULL);
 	default:
 		_exit(c == 'q' ? 0 : 4);
 	}
@@ -400,6 +404,48 @@ static void check_seccomp_refused(void)
 	free(prog.filter);
 }
 
+/* Wait until the thread group's leader is a zombie (it left with pthread_exit()). */
+static void wait_leader_zombie(void)
+{
+	char path[64], buf[256], *paren;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)tg.pid, (int)tg.pid);
+	for (int i = 0; i < 5000; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && (buf[n] = '\0', paren = strrchr(buf, ')')) && paren[2] == 'Z')
+			return;
+		usleep(1000); /* polling a state the kernel shows: no event to wait for */
+	}
+	CHECK(false, "the leader never became a zombie");
+}
+
+/* The main thread is gone (a zombie leader that never stops): the worker takes the filter. */
+static void check_leaderless(void)
+{
+	static const char *const mkdirs[] = { "mkdir", "mkdirat" };
+	struct report r;
+	int st;
+
+	spawn_target(T_NNP, false);
+	ask('m', 'x');
+	wait_leader_zombie();
+	wait_in_syscall(tg.worker_tid, SYS_read);
+	inject_deny(mkdirs, 2, "mkdir, the leader a zombie");
+	r = ask('w', 'k');
+	CHECK(r.err == EPERM, "worker: mkdir %s", strerrorname_np(r.err));
+	CHECK(write(tg.cmd2[1], "q", 1) == 1, "write");
+	CHECK(waitpid(tg.child, &st, 0) == tg.child, "waitpid");
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "target %s", jt_status(st));
+	close(tg.cmd[1]);
+	close(tg.cmd2[1]);
+	close(tg.rep[0]);
+	printf("ok: with a zombie leader, the worker thread took the filter\n");
+}
+
 static void check_caps_of(pid_t tid, bool dropped)
 {
 	static const char *const sets[] = { "CapEff", "CapPrm", "CapInh", "CapAmb", "CapBnd" };
@@ -451,6 +497,7 @@ int main(void)
 	CHECK(mkdtemp(tg.dir), "mkdtemp: %s", strerror(errno));
 	check_seccomp();
 	check_seccomp_refused();
+	check_leaderless();
 	CHECK(rmdir(tg.dir) == 0, "rmdir %s: %s", tg.dir, strerror(errno));
 	if (geteuid() != 0 && !nslab_test_host_capable())
 		nslab_test_skip("no user namespace for the capability target");

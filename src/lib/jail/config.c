@@ -28,6 +28,7 @@
 
 #include "core/json.h"
 #include "core/yaml.h"
+#include "shared/closest.h"
 #include "shared/macro.h"
 #include "shared/units.h"
 
@@ -607,6 +608,16 @@ int nslab_sandbox_config_keep_cap_name(nslab_sandbox_config *c, const char *name
 	if (cap < 0)
 		return nslab_err_setx(err, EINVAL, "capability '%s': unknown", name ? name : "");
 	return nslab_sandbox_config_keep_cap(c, cap, err);
+}
+
+size_t nslab_sandbox_config_warnings(const nslab_sandbox_config *c, const char *const **ret)
+{
+	static const char *const none[] = { NULL };
+
+	if (c->seccomp == NSLAB_SANDBOX_SECCOMP_FILE && c->seccomp_profile)
+		return jail_seccomp_profile_warnings(c->seccomp_profile, ret);
+	*ret = none;
+	return 0;
 }
 
 void nslab_sandbox_config_set_ambient(nslab_sandbox_config *c, bool ambient)
@@ -1252,7 +1263,10 @@ static int profile_string(nslab_sandbox_config *c, struct profile *p, const stru
 	} else if (k == PK_HOSTNAME) {
 		r = nslab_sandbox_config_set_hostname(c, s, p->y.err);
 	} else if (k == PK_CAP_ADD) {
+		/* as on the command line: a kept capability is usable after exec */
 		r = nslab_sandbox_config_keep_cap_name(c, s, p->y.err);
+		if (r >= 0)
+			nslab_sandbox_config_set_ambient(c, true);
 	} else {
 		/* env: "K=V" sets K, "K" alone removes it */
 		eq = strchr(s, '=');
@@ -1333,6 +1347,38 @@ static int profile_apply(nslab_sandbox_config *c, struct profile *p, enum profil
 	return y_error(&p->y, v, "unhandled key");
 }
 
+/*
+ * An unknown key that looks like one (a word: the text of a file that is no
+ * profile is not repeated): "did you mean" the closest key, or the key it
+ * starts with ("memory": mem, "environment": env). Return: -EINVAL, or 0 to
+ * leave the message to y_key().
+ */
+static int profile_key_hint(const struct profile *p, const struct ynode *k)
+{
+	const size_t n = ARRAY_SIZE(profile_keys) - 1;
+	const char *s = k->text, *hint;
+	size_t len;
+
+	if (k->type != Y_SCALAR || !s)
+		return 0;
+	len = strlen(s);
+	if (len == 0 || len > 32 ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		      "0123456789_-") != len)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, profile_keys[i]) == 0)
+			return 0;
+	hint = closest_word(s, profile_keys, n);
+	for (size_t i = 0; !hint && i < n; i++)
+		if (strlen(profile_keys[i]) >= 3 &&
+		    strncmp(s, profile_keys[i], strlen(profile_keys[i])) == 0)
+			hint = profile_keys[i];
+	if (!hint)
+		return 0;
+	return y_error(&p->y, k, "unknown key '%s'; did you mean '%s'?", s, hint);
+}
+
 static int profile_apply_all(nslab_sandbox_config *c, struct profile *p, const struct ynode *root)
 {
 	uint32_t seen = 0;
@@ -1341,8 +1387,11 @@ static int profile_apply_all(nslab_sandbox_config *c, struct profile *p, const s
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i + 1 < root->n; i += 2) {
-		int k = y_key(&p->y, root->kids[i], profile_keys, SIZE_MAX, &seen);
+		int k = profile_key_hint(p, root->kids[i]);
 
+		if (k < 0)
+			return k;
+		k = y_key(&p->y, root->kids[i], profile_keys, SIZE_MAX, &seen);
 		if (k < 0)
 			return k;
 		r = profile_apply(c, p, (enum profile_key)k, root->kids[i + 1]);

@@ -324,6 +324,25 @@ static bool has_thread(const struct threads *ts, pid_t tid)
 	return false;
 }
 
+/*
+ * A thread that has exited but not been reaped (a leader gone through
+ * pthread_exit() stays so until the last thread ends) never stops: skip it.
+ */
+static bool is_dead(pid_t pid, pid_t tid)
+{
+	char path[64], buf[512], *paren, state = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return true;
+	if (fgets(buf, sizeof(buf), f) && (paren = strrchr(buf, ')')) && paren[1] == ' ')
+		state = paren[2];
+	(void)fclose(f);
+	return state == 'Z' || state == 'X' || state == 0;
+}
+
 static int add_thread(struct threads *ts, pid_t tid, nslab_error *err)
 {
 	struct thread *t = realloc(ts->t, (ts->n + 1) * sizeof(*t));
@@ -338,7 +357,9 @@ static int add_thread(struct threads *ts, pid_t tid, nslab_error *err)
 		return 0; /* it ended: nothing to change there */
 	if (r < 0)
 		return nslab_err_set(err, -r, "thread %d: stop it with ptrace%s", (int)tid,
-				     r == -EPERM ? " (traced already, or not ours)" : "");
+				     r == -EPERM ? " (traced already, not ours, or refused by "
+						   "kernel.yama.ptrace_scope)"
+						 : "");
 	ts->n++;
 	return 1;
 }
@@ -360,7 +381,7 @@ static int seize_new(pid_t pid, struct threads *ts, size_t max, nslab_error *err
 	while (r >= 0 && ts->n < max && (de = readdir(d))) {
 		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
 
-		if (tid <= 0 || has_thread(ts, tid))
+		if (tid <= 0 || has_thread(ts, tid) || is_dead(pid, tid))
 			continue;
 		r = add_thread(ts, tid, err);
 		added += r > 0;

@@ -70,8 +70,8 @@ static int take_node(nslab_sandbox_config *c, const char *lab, const char *node,
 	r = nslab_sandbox_config_set_netns(c, n == 5 ? fds[4] : -1, fds[2], err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "lab '%s' node '%s'", lab, node);
-	/* the node's name, as `nslab exec` gives it (a later hostname wins); a DNS label */
-	return nslab_sandbox_config_set_hostname(c, node, err);
+	/* the node's name, as `nslab exec` gives it, unless a host name was given; a DNS label */
+	return c->hostname ? 0 : nslab_sandbox_config_set_hostname(c, node, err);
 }
 
 int nslab_sandbox_config_set_lab_node(nslab_sandbox_config *c, const char *lab, const char *node,

@@ -1,0 +1,175 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+#
+# nslab run, running: exit statuses (the command's, 128+N, 124, 126, 127),
+# --stats, --json's record, the defaults as seen from inside (no network but
+# loopback, host name, ids, read-only root, private /tmp, PID namespace), the
+# options that change them, a profile with the command line over it, --in a
+# lab node's network and exec --sandbox, signals passed on, and a SIGKILL of
+# nslab run leaving no process behind. As root and rootless.
+# Bad input (nothing runs) is run-badinput.sh; the escape suite and the limits
+# are the sandbox core's tests.
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
+require_env
+
+# sb NAME ARGS...: nslab run ARGS, stdout in $TMP/NAME.out, stderr in .err; sets rc.
+sb() {
+	_n=$1
+	shift
+	"$NSLAB" run "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	rc=$?
+}
+
+# expect NAME RC OUT WHAT: exit RC and stdout exactly OUT (OUT "-": not checked).
+expect() {
+	if [ "$rc" -ne "$2" ]; then
+		bad "$4: exit $rc, expected $2 (stderr: $(head -3 "$TMP/$1.err"))"
+	elif [ "$3" != "-" ] && [ "$(cat "$TMP/$1.out")" != "$3" ]; then
+		bad "$4: printed '$(cat "$TMP/$1.out")', expected '$3'"
+	else
+		ok "$4"
+	fi
+}
+
+# --- it starts at all (everything below needs it) ---
+sb true -- true
+[ "$rc" -eq 0 ] ||
+	fail "nslab run -- true: exit $rc ($(cat "$TMP/true.err")): the sandbox does not start; every check of this test needs it"
+
+# --- exit statuses ---
+sb three -- sh -c 'exit 3'
+expect three 3 "" "the command's own exit status"
+sb term -- sh -c 'kill -TERM $$'
+expect term 143 "" "killed by SIGTERM: 128+15"
+sb nf -- /nonexistent-nslab-cmd
+expect nf 127 "" "not found: 127"
+grep -qF nonexistent-nslab-cmd "$TMP/nf.err" || bad "not found: the message does not name the command"
+sb nx -- /etc/passwd
+expect nx 126 "" "not executable: 126"
+start=$(date +%s)
+sb to --timeout 0.5 --json "$TMP/to.json" -- sleep 30
+expect to 124 "" "--timeout 0.5: 124"
+[ $(($(date +%s) - start)) -lt 10 ] || bad "--timeout 0.5 took $(($(date +%s) - start)) s"
+$PY - "$TMP/to.json" <<'EOF' || bad "--timeout: the record does not say timeout"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "timeout" and r["ended_by"] == "timeout" and r["exit_code"] == 124, r
+assert "timeout" in r["limits_reached"] and r["mechanism"]["timeout"] == "timer", r
+EOF
+
+# --- --stats and --json ---
+sb stats --stats --json "$TMP/r.json" -- sh -c 'echo out; exit 5'
+expect stats 5 "out" "--stats --json: the command's output and status"
+grep -q "^nslab run: exited, exit status 5" "$TMP/stats.err" || bad "--stats: $(cat "$TMP/stats.err")"
+grep -q "time: wall " "$TMP/stats.err" || bad "--stats: no times: $(cat "$TMP/stats.err")"
+$PY - "$TMP/r.json" <<'EOF' || bad "--json: the record is not schema 1 as documented"
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = {"schema", "command", "status", "exit_code", "signal", "ended_by", "limits_reached",
+        "mechanism", "wall_usec", "user_usec", "sys_usec", "maxrss_kib", "minflt", "majflt",
+        "nvcsw", "nivcsw", "error"}
+assert set(r) == want, set(r) ^ want
+assert r["schema"] == 1 and r["command"] == ["sh", "-c", "echo out; exit 5"], r
+assert r["status"] == "exited" and r["exit_code"] == 5 and r["signal"] is None, r
+assert r["ended_by"] == "none" and r["error"] is None, r
+assert set(r["mechanism"]) == {"memory", "cpu", "pids", "files", "fsize", "timeout"}, r
+assert r["wall_usec"] > 0 and r["maxrss_kib"] > 0, r
+EOF
+sb jnf --json "$TMP/nf.json" -- /nonexistent-nslab-cmd
+$PY - "$TMP/nf.json" <<'EOF' || bad "--json of a command not found"
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "error" and r["exit_code"] == 127 and r["error"], r
+EOF
+
+# --- the defaults, from inside ---
+sb net -- cat /proc/net/dev
+[ "$(sed -n '3,$p' "$TMP/net.out" | cut -d: -f1 | tr -d ' ')" = lo ] ||
+	bad "--net none: interfaces other than lo: $(cat "$TMP/net.out")"
+host_ifs=$(sed -n '3,$p' /proc/net/dev | cut -d: -f1 | tr -d ' ' | sort)
+sb nethost --net host -- cat /proc/net/dev
+[ "$(sed -n '3,$p' "$TMP/nethost.out" | cut -d: -f1 | tr -d ' ' | sort)" = "$host_ifs" ] ||
+	bad "--net host: not the caller's interfaces"
+sb hn -- hostname
+expect hn 0 nslab "the host name: nslab"
+sb hn2 --hostname box -- hostname
+expect hn2 0 box "--hostname box"
+want_uid=$(id -u)
+if is_root && [ -n "${SUDO_UID:-}" ] && [ "$SUDO_UID" != 0 ]; then want_uid=$SUDO_UID; fi
+sb id -- id -u
+expect id 0 "$want_uid" "the caller mapped to itself"
+sb root --as-root -- id -u
+expect root 0 0 "--as-root: uid 0"
+sb ids --uid 1234 --gid 4321 -- sh -c 'echo $(id -u) $(id -g)'
+expect ids 0 "1234 4321" "--uid 1234 --gid 4321"
+sb caps -- sh -c 'grep ^CapEff /proc/self/status'
+expect caps 0 "CapEff:	0000000000000000" "no capabilities"
+sb pid1 -- sh -c 'ls /proc | grep -c "^[0-9]"'
+[ "$rc" -eq 0 ] && [ "$(cat "$TMP/pid1.out")" -lt 5 ] ||
+	bad "PID namespace: $(cat "$TMP/pid1.out") processes visible"
+sb ro -- sh -c "touch /etc/nslab-run-$$"
+[ "$rc" -ne 0 ] && [ ! -e "/etc/nslab-run-$$" ] || bad "the root is writable"
+sb tmp -- sh -c "echo x >/tmp/nslab-run-private-$$ && cat /tmp/nslab-run-private-$$"
+expect tmp 0 x "a writable /tmp"
+[ -e "/tmp/nslab-run-private-$$" ] && bad "/tmp is not private" && rm -f "/tmp/nslab-run-private-$$"
+sb env --env NSLAB_T=1 -- sh -c 'echo $NSLAB_T'
+expect env 0 1 "--env K=V"
+sb clear --clearenv --env B=2 -- /usr/bin/env
+expect clear 0 "B=2" "--clearenv --env B=2"
+sb unset --env HOME -- sh -c 'echo "${HOME-unset}"'
+expect unset 0 unset "--env K removes K"
+
+# --- mounts ---
+mkdir "$TMP/dir"
+sb bind --bind "$TMP/dir:/mnt" -- sh -c 'echo hi >/mnt/f'
+[ "$rc" -eq 0 ] && [ "$(cat "$TMP/dir/f" 2>/dev/null)" = hi ] || bad "--bind: not written through"
+sb robind --ro-bind "$TMP/dir:/mnt" -- sh -c 'echo no >/mnt/g'
+[ "$rc" -ne 0 ] && [ ! -e "$TMP/dir/g" ] || bad "--ro-bind: writable"
+sb tmpfs --tmpfs /mnt -- sh -c 'ls -A /mnt | wc -l'
+expect tmpfs 0 0 "--tmpfs /mnt: empty"
+sb cd --chdir /tmp -- pwd
+expect cd 0 /tmp "--chdir /tmp"
+
+# --- a profile, and the command line over it ---
+printf 'hostname: fromprofile\nenv: [P=1]\n' >"$TMP/p.yaml"
+sb prof --profile "$TMP/p.yaml" --hostname fromcli -- sh -c 'echo $(hostname) $P'
+expect prof 0 "fromcli 1" "--profile then the command line"
+
+# --- signals are passed on ---
+mkdir "$TMP/mark"
+"$NSLAB" run --bind "$TMP/mark:/mark" -- sh -c 'trap "exit 7" TERM; touch /mark/ready; sleep 100 & wait' \
+	>/dev/null 2>&1 &
+p=$!
+track_pid "$p"
+wait_until 5 test -e "$TMP/mark/ready" || bad "the command never said it was ready"
+kill -TERM "$p"
+wait "$p"
+rc=$?
+[ "$rc" -eq 7 ] && ok "SIGTERM passed on to the command" || bad "SIGTERM: nslab run exited $rc, expected 7"
+
+# --- a SIGKILL of nslab run leaves no process ---
+"$NSLAB" run -- sleep 1000 >/dev/null 2>&1 &
+p=$!
+track_pid "$p"
+sleepers() { pgrep -u "$(id -u)" -f '^sleep 1000$'; }
+wait_until 5 sleepers >/dev/null || bad "the sandboxed sleep never showed up"
+kill -KILL "$p"
+wait "$p" 2>/dev/null
+if wait_until 5 not sleepers; then ok "SIGKILL of nslab run: no process left"; else
+	bad "SIGKILL of nslab run: left $(sleepers | tr '\n' ' ')"
+fi
+
+# --- a lab node's network ---
+L=$(new_lab_name run)
+lab_up "$SRCDIR/examples/two-hosts.yaml" "$L"
+sb in --in "$L" alice -- sh -c 'hostname; ip -4 -o addr show | grep -c "$NSLAB_IP_ALICE/"'
+expect in 0 "alice
+1" "--in LAB alice: the node's name and address"
+printf 'hostname: sandboxed\n' >"$TMP/s.yaml"
+"$NSLAB" exec --sandbox "$TMP/s.yaml" "$L" bob -- sh -c 'hostname; ip -4 -o addr show | grep -c "$NSLAB_IP_BOB/"' \
+	>"$TMP/ex.out" 2>"$TMP/ex.err"
+rc=$?
+expect ex 0 "sandboxed
+1" "exec --sandbox PROFILE LAB bob"
+"$NSLAB" down "$L" || bad "nslab down $L failed"
+finish
