@@ -10,7 +10,9 @@ build=$(cd "$build" && pwd)
 nslab=$build/src/cli/nslab
 floor=$build/bench/bench-floor
 fwfloor=$build/bench/bench-fwfloor
-ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor >/dev/null
+sandbox=$build/bench/bench-sandbox
+ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-sandbox >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor"
 "$here/exec-latency.sh" "$nslab"
+"$here/sandbox-start.sh" "$nslab" "$sandbox"

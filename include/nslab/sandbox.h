@@ -23,6 +23,13 @@
  * thread that started it and takes every process of the sandbox with it; a
  * SIGKILL of the owner leaves no process, mount or namespace behind.
  *
+ * Nesting: a sandboxed process may start sandboxes of its own (every limit and
+ * filter of the outer one still holds). Not from a sandbox whose command is
+ * the host's root, though: since Linux 5.12 a user namespace maps its parent's
+ * uid 0 only if its creator holds CAP_SETFCAP, so that command can map no uid
+ * and nslab_sandbox_run() refuses with -EPERM; run the outer command as
+ * another user (set_uid(), or sudo) to nest.
+ *
  * Calls return >= 0 on success and -errno on failure (see nslab/error.h).
  */
 #ifndef NSLAB_SANDBOX_H
@@ -81,8 +88,35 @@ enum nslab_sandbox_mechanism {
 	NSLAB_SANDBOX_MECH_UNSET = 0, /* the limit was not set */
 	NSLAB_SANDBOX_MECH_RLIMIT = 1,
 	NSLAB_SANDBOX_MECH_CGROUP = 2, /* a cgroup v2 controller in a delegated subtree */
-	NSLAB_SANDBOX_MECH_TIMER = 3,  /* nslab measures and kills (wall clock) */
+	NSLAB_SANDBOX_MECH_TIMER = 3,  /* nslab measures and kills (wall clock; see below) */
 };
+
+/*
+ * How each limit is seen and what ends the sandbox (rlimits; with a cgroup,
+ * its own counters, memory.events and pids.events, say "reached"):
+ * - memory: RLIMIT_AS makes allocations fail and the program decides what
+ *   then. nslab's init samples the peak virtual size of every process (and
+ *   the peak resident set of each one it reaps); at 7/8 of the limit it is
+ *   reached, and if the command then fails (non-zero exit or fatal signal)
+ *   the sandbox was ended by memory.
+ * - pids: RLIMIT_NPROC in the sandbox's own user namespace (counted per user
+ *   per user namespace since Linux 5.14: the sandbox's tasks, threads
+ *   included). Reached when the tasks are at the limit. A fork bomb under it
+ *   never ends by itself, so a pids limit that stays reached for 500 ms ends
+ *   the sandbox (ended_by pids, the command killed by SIGKILL), as the OOM
+ *   killer ends a memory cgroup that cannot reclaim. The host's root is not
+ *   held by RLIMIT_NPROC: a command that runs as it (root without sudo, not
+ *   remapped) has its pids limit held by nslab alone (mechanism TIMER), and
+ *   one task over the limit ends the sandbox at once.
+ * - cpu: RLIMIT_CPU per process (SIGXCPU at the limit, SIGKILL a second
+ *   later) and the whole tree's CPU time sampled every 10 ms: past the limit
+ *   the sandbox ends (ended_by cpu).
+ * - files: RLIMIT_NOFILE (EMFILE; never reported as reached).
+ * - fsize: RLIMIT_FSIZE (SIGXFSZ, or EFBIG when ignored); a process killed by
+ *   SIGXFSZ reaches it, the command killed by it ends the sandbox by fsize.
+ * - timeout: a timer from the command's start; exit code 124.
+ * An rlimit never goes above the caller's own hard limit.
+ */
 
 enum nslab_sandbox_seccomp {
 	NSLAB_SANDBOX_SECCOMP_DEFAULT = 0, /* the calls containers refuse (Docker's list) */
@@ -249,7 +283,7 @@ enum nslab_sandbox_event_kind {
 	NSLAB_SANDBOX_EV_EXITED = 2,	/* it exited; result filled */
 	NSLAB_SANDBOX_EV_SIGNALED = 3,	/* it was killed by a signal; result filled */
 	NSLAB_SANDBOX_EV_LIMIT_HIT = 4, /* a limit was reached (limit says which) */
-	NSLAB_SANDBOX_EV_TIMEOUT = 5,	/* the wall-clock limit ended it */
+	NSLAB_SANDBOX_EV_TIMEOUT = 5, /* the wall-clock limit ended it; result filled (no EXITED) */
 };
 
 struct nslab_sandbox_event {
@@ -259,7 +293,11 @@ struct nslab_sandbox_event {
 	const struct nslab_sandbox_result *result; /* EXITED, SIGNALED, TIMEOUT; else NULL */
 };
 typedef void (*nslab_sandbox_event_func)(const struct nslab_sandbox_event *ev, void *data);
-/* Events of the sandboxes started with c, delivered from nslab_sandbox_wait()'s thread. */
+/*
+ * Events of the sandboxes started with c, delivered from nslab_sandbox_wait()'s
+ * thread, in order: STARTED, LIMIT_HIT for each limit reached (timeout aside),
+ * then one of EXITED, SIGNALED or TIMEOUT.
+ */
 NSLAB_EXPORT void nslab_sandbox_config_set_event_func(nslab_sandbox_config *c,
 						      nslab_sandbox_event_func fn, void *data);
 
@@ -279,7 +317,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_spawn(const nslab_sandbox_config 
 						     char *const argv[], nslab_sandbox **ret,
 						     nslab_error *err);
 NSLAB_EXPORT pid_t nslab_sandbox_pid(const nslab_sandbox *s); /* the command */
-NSLAB_EXPORT int nslab_sandbox_pidfd(const nslab_sandbox *s); /* borrowed; readable once it ended */
+/* The sandbox's pid 1's (borrowed): readable once the sandbox is gone (wait() will not block). */
+NSLAB_EXPORT int nslab_sandbox_pidfd(const nslab_sandbox *s);
 /* Block until the command ended and the sandbox is gone; fill res. */
 NSLAB_EXPORT NSLAB_NODISCARD int
 nslab_sandbox_wait(nslab_sandbox *s, struct nslab_sandbox_result *res, nslab_error *err);
@@ -307,6 +346,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_drop_cap(nslab_sandbox *s, int ca
 /*
  * nslab_sandbox_pool_new() - Keep n sandboxes of config c prepared (namespaces,
  * mounts, limits set), each waiting for its command. c is copied.
+ * A thread of the pool prepares them and every sandbox dies with the thread
+ * that started it: sandboxes started from a pool end with the pool. Their
+ * limits are rlimits, never a cgroup.
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_pool_new(const nslab_sandbox_config *c, unsigned n,
 							nslab_sandbox_pool **ret, nslab_error *err);

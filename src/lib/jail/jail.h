@@ -196,14 +196,27 @@ int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err);
 /* What the parent decided for the limits: mechanism per limit, cgroup dir fd. */
 struct jail_limits {
 	enum nslab_sandbox_mechanism mech[NSLAB_SANDBOX_LIMIT__COUNT];
-	int cgroup_fd; /* the sandbox's own cgroup directory, or -1 */
+	int cgroup_fd;				    /* the sandbox's own cgroup directory, or -1 */
+	uint64_t value[NSLAB_SANDBOX_LIMIT__COUNT]; /* the config's (0: unset) */
+	unsigned nproc_extra;  /* tasks of the command's user that are not the command's (init) */
+	bool nproc_unenforced; /* the command's user is the host's root: RLIMIT_NPROC is ignored */
+	unsigned cpu_shares;   /* 0: unset */
+	int nice;	       /* with cpu_shares and no cgroup: at least this nice value */
+	bool sched_idle;       /* ... or SCHED_IDLE (shares below 128) */
+	int cgroup_parent_fd;  /* where the sandbox's cgroup was made (to remove it), or -1 */
+	char cgroup_name[64];
 };
+/*
+ * jail_limits_prepare() - Decide each limit's mechanism (cgroup v2 where a
+ * delegated subtree has the controller, else rlimits) and make the cgroup
+ * Return: 0 (a cgroup that cannot be made falls back to rlimits), or -errno
+ */
 int jail_limits_prepare(const struct nslab_sandbox_config *c, struct jail_limits *ret,
 			nslab_error *err);
+/* Close the fds and remove the sandbox's cgroup (once empty). */
 void jail_limits_release(struct jail_limits *l);
 /* Set the rlimits (and nice/SCHED_IDLE) in the child. Async-signal-safe. */
-int jail_limits_apply(const struct nslab_sandbox_config *c, const struct jail_limits *l,
-		      nslab_error *err);
+int jail_limits_apply(const struct jail_limits *l, nslab_error *err);
 
 /* --- inject.c: changing a running process from outside (ptrace) ---------- */
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench/sandbox-start.sh NSLAB BENCH: the start of a sandboxed /bin/true,
+# beside its peers in the same run, N runs each (default 50), one after the
+# other, medians printed with the ratio to unshare:
+#   nslab run --net none -- /bin/true          (every namespace, the default policy)
+#   unshare -Urnmipuf --mount-proc true
+#   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true
+#   firejail --quiet --noprofile --net=none true        (root only: it is setuid)
+# then the C API (nslab_sandbox_run), a start from a pool, the peak RSS of
+# nslab run and the system calls of one start (strace -f -c). Goal: nslab run
+# within 1.2x unshare. Printed, never a test; a peer that is missing is skipped.
+set -euo pipefail
+
+NSLAB=${1:?usage: sandbox-start.sh NSLAB BENCH}
+BENCH=${2:?usage: sandbox-start.sh NSLAB BENCH}
+N=${N:-50}
+
+tmp=$(mktemp -d /tmp/nslab-bench-sandbox.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+declare -A cmd ms
+names=()
+add() {
+	local name=$1
+	shift
+	if ! command -v "$1" >/dev/null 2>&1 || ! "$@" >/dev/null 2>&1; then
+		echo "sandbox-start: $name: not available here, skipped" >&2
+		return 0
+	fi
+	cmd[$name]="$*"
+	names+=("$name")
+}
+
+add "nslab run" "$NSLAB" run --net none -- /bin/true
+# the same start from a binary that loads only the sandbox's libraries (5, against
+# nslab's 20: libpcap and libnftables bring dbus, systemd, gcrypt, xtables, gmp...)
+add "lean run" "$BENCH" run /bin/true
+add "unshare" unshare -Urnmipuf --mount-proc true
+add "bwrap" bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev \
+	--tmpfs /tmp true
+if [ "$(id -u)" = 0 ]; then
+	add "firejail" firejail --quiet --noprofile --net=none true
+fi
+# interleaved, one run of each in turn: a busy machine slows them all alike
+for ((i = 0; i < N; i++)); do
+	for name in "${names[@]}"; do
+		# shellcheck disable=SC2086 # the words of the command
+		"$BENCH" time 1 ${cmd[$name]} | awk '{ print $3 }' >>"$tmp/$name"
+	done
+done
+for name in "${names[@]}"; do
+	ms[$name]=$(sort -n "$tmp/$name" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+done
+
+base=${ms[unshare]:-}
+echo "sandbox start, median of $N (ms):"
+for name in "${names[@]}"; do
+	awk -v n="$name" -v m="${ms[$name]}" -v b="$base" 'BEGIN {
+		if (b > 0) printf "  %-10s %7.2f ms  %5.2fx unshare\n", n, m, m / b
+		else printf "  %-10s %7.2f ms\n", n, m }'
+done
+
+api=$("$BENCH" api "$N" | awk '{ print $3 }')
+echo "  C API: nslab_sandbox_run(/bin/true) median $api ms"
+"$BENCH" pool "$N" | awk '{ printf "  %s: median %.3f ms (p90 %.3f)\n", $1, $3, $7 }'
+floor=$("$BENCH" time "$N" /bin/true | awk '{ print $3 }')
+echo "  floor: fork, exec and wait of /bin/true, no sandbox: median $floor ms"
+
+if [ -x /usr/bin/time ]; then
+	rss=$(/usr/bin/time -f %M "$NSLAB" run --net none -- /bin/true 2>&1 >/dev/null | tail -n 1)
+	echo "  peak RSS of nslab run: ${rss} KiB"
+fi
+if command -v strace >/dev/null 2>&1; then
+	for run in "$NSLAB run --net none --" "$BENCH run" "unshare -Urnmipuf --mount-proc"; do
+		# shellcheck disable=SC2086 # the words of $run are the command
+		strace -f -c -o "$tmp/strace" $run /bin/true >/dev/null 2>&1 || true
+		calls=$(awk '$NF == "total" { print $(NF - 2) }' "$tmp/strace")
+		echo "  system calls of one start of ${run%% *} (strace -f -c, every process): ${calls:-?}"
+	done
+fi

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jail/core: what spawn.c, init.c, limits.c and pool.c share (the start
+ * sequence, the sandbox's pid 1, limits and accounting, the pool).
+ *
+ * DOC: the start sequence
+ * parent (the caller; any thread; never changed by the call):
+ *   1. jail_plan_prepare(): every decision and allocation (fs plan, seccomp
+ *      BPF, limits and cgroup, uid/gid maps, argv/envp arrays)
+ *   2. clone3(CLONE_PIDFD | the namespace flags): the child is init, pid 1 of
+ *      the new PID namespace (NET_JOIN: a short-lived helper enters the lab's
+ *      user and network namespaces first and clones init with CLONE_PARENT)
+ *   3. root: write uid_map/gid_map, send GO. Rootless (one id each way,
+ *      setgroups denied) init writes its own maps and nobody waits for GO
+ * init (init.c):
+ *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
+ *      write its own maps, or wait for GO
+ *   5. loopback up (a new netns), hostname, jail_fs_enter(), non-dumpable
+ *   6. pool only: say READY, wait for RUN (the command's argv in a memfd)
+ *   7. fork the command; its exec pipe says whether execve() worked
+ *   8. say STARTED (with the command's pidfd) or ERROR, then supervise:
+ *      reap everything, watch the limits, and when the command ended kill
+ *      the rest, reap it, and say REPORT; exit
+ * command (init.c, between fork and exec):
+ *   setsid, cgroup namespace (cgroup mode), stdio, cwd, rlimits and nice,
+ *   gid/groups/uid, jail_caps_enter() (caps, securebits, no_new_privs),
+ *   jail_seccomp_install(), default signals, execve() along the sandbox's PATH
+ *
+ * Every message between parent and init is one struct jail_msg on a
+ * SOCK_SEQPACKET socket pair (fds ride along as SCM_RIGHTS).
+ */
+#pragma once
+
+#include <linux/filter.h>
+#include <linux/sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "jail/jail.h"
+
+/* Time a pids limit may stay reached before init ends the sandbox (a fork bomb never ends). */
+#define JAIL_PIDS_GRACE_MS 500
+/* How often init samples the tree's processes while a memory, CPU or pids limit is set. */
+#define JAIL_SAMPLE_MS	   10
+/* A peak virtual size (or resident set) at or above this share of a memory limit reaches it. */
+#define JAIL_MEM_NEAR_NUM  7
+#define JAIL_MEM_NEAR_DEN  8
+
+/* Everything a sandbox needs, computed by the parent before the clone; read-only afterwards. */
+struct jail_plan {
+	unsigned refs;	      /* spawn: one per handle; pool: one more for the pool */
+	uint64_t clone_flags; /* CLONE_NEW* for init */
+	bool new_net;	      /* bring loopback up */
+	bool pidns;	      /* init is pid 1 of a PID namespace of its own */
+	bool join;	      /* NET_JOIN: through the helper */
+	int join_userns_fd;   /* -1: none (then maps are the parent's) */
+	int join_netns_fd;    /* -1 unless join */
+	bool userns;	      /* a user namespace: maps to write */
+	char uid_map[64];     /* lines for /proc/PID/uid_map, "" when no user namespace */
+	char gid_map[64];
+	bool deny_setgroups; /* rootless: setgroups must be denied before gid_map */
+	bool self_maps;	     /* one id each, setgroups denied: init writes its own maps */
+	bool cgroupns_late;  /* cgroup mode: the command unshares its cgroup namespace */
+	uid_t uid;	     /* the command's, inside */
+	gid_t gid;
+	bool set_groups;	 /* clear supplementary groups (allowed) */
+	struct jail_fs_plan *fs; /* NULL: no mount namespace (or nothing to do) */
+	struct sock_fprog seccomp;
+	struct jail_limits limits;
+	long clk_tck;
+	uint64_t keep_caps;
+	bool ambient;
+	enum nslab_sandbox_violation violation;
+	char *hostname; /* NULL: keep */
+	char *cwd;	/* the command's; "/" when it does not exist inside */
+	int stdio[3];	/* -1: inherit */
+	char **envp;	/* NULL-terminated, owned */
+	nslab_sandbox_event_func event_fn;
+	void *event_data;
+};
+
+/* Plan everything for c (parent side). Return: 0, or -errno with the step in err. */
+int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **ret,
+		      nslab_error *err);
+struct jail_plan *jail_plan_ref(struct jail_plan *p);
+void jail_plan_unref(struct jail_plan *p);
+
+enum jail_msg_kind {
+	JAIL_MSG_GO = 1,  /* parent -> init: maps written, go on */
+	JAIL_MSG_RUN,	  /* parent -> init (pool): argv in the attached memfd */
+	JAIL_MSG_LIMIT,	  /* parent -> init: a limit was lowered (limit, value) */
+	JAIL_MSG_READY,	  /* init -> parent (pool): prepared, waiting for RUN (ns_*) */
+	JAIL_MSG_ERROR,	  /* init -> parent: the start failed (err); init exits */
+	JAIL_MSG_STARTED, /* init -> parent: exec'd; the command's pidfd attached (ns_*) */
+	JAIL_MSG_REACHED, /* init -> parent: a limit was reached (limit) */
+	JAIL_MSG_REPORT,  /* init -> parent: the end (status, ended_by, reached, wall, ru) */
+};
+
+struct jail_msg {
+	uint32_t kind;
+	uint32_t limit;	   /* LIMIT, REACHED */
+	uint64_t value;	   /* LIMIT */
+	int32_t status;	   /* REPORT: the command's waitpid() status */
+	uint32_t ended_by; /* REPORT */
+	uint32_t reached;  /* REPORT: bits (1u << limit) */
+	uint64_t wall_usec;
+	uint64_t ns_dev, ns_ino; /* READY, STARTED: init's PID namespace */
+	struct rusage ru;	 /* REPORT: every process of the sandbox (init's RUSAGE_CHILDREN) */
+	nslab_error err;	 /* ERROR */
+};
+
+/* Send one message, with fd attached if >= 0. Async-signal-safe. Return: 0 or -errno. */
+int jail_msg_send(int sock, const struct jail_msg *m, int fd);
+/* Receive one message (fd attached: *ret_fd, else -1). Return: 1, 0 at end of file, or -errno. */
+int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd);
+
+/*
+ * jail_init_main() - pid 1 of the sandbox (see DOC: the start sequence)
+ * @p:     the plan (a copy of the parent's memory: valid until exec)
+ * @argv:  the command, or NULL in a pool (it comes with RUN)
+ * @sock:  init's end of the socket pair
+ * @parent_pidfd: the caller's pidfd (is it still there once PR_SET_PDEATHSIG took?)
+ * Never returns.
+ */
+_Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
+			      int parent_pidfd);
+/*
+ * jail_clone() - clone3() as fork(), or clone() where clone3() says ENOSYS (a
+ * container's seccomp profile, ours included: a nested sandbox): with
+ * args->flags, exit_signal and pidfd; CLONE_INTO_CGROUP needs clone3().
+ * Async-signal-safe. Return: as fork()
+ */
+pid_t jail_clone(struct clone_args *args);
+/* "inside outside 1\n" into buf without printf (the NET_JOIN helper's maps). Return: its length, 0 if too long. */
+size_t jail_map_line(char *buf, size_t len, unsigned inside, unsigned outside);
+
+/* --- the handle (spawn.c) --------------------------------------------------- */
+
+/*
+ * jail_sandbox_start() - Clone init and let it set up (steps 2 to 5)
+ * @argv:  the command; NULL for a pool sandbox (then it waits for RUN and ret
+ *         is returned once it said READY)
+ * @ret_exit_code: on failure, what the start stands for: 127 (exec: not found),
+ *         126 (exec: not executable), 125 (any other step); may be NULL
+ * Return: 0, or -errno
+ */
+int jail_sandbox_start(struct jail_plan *p, char *const argv[], nslab_sandbox **ret,
+		       int *ret_exit_code, nslab_error *err);
+/* Send argv to a pool sandbox and wait until it exec'd it. */
+int jail_sandbox_run_prepared(nslab_sandbox *s, char *const argv[], nslab_error *err);
+
+/* --- limits.c, beyond jail.h's -------------------------------------------- */
+
+/* Cgroup v2 controllers, as a mask. */
+enum jail_cgroup_ctl {
+	JAIL_CG_MEMORY = 1u << 0,
+	JAIL_CG_PIDS = 1u << 1,
+	JAIL_CG_CPU = 1u << 2,
+};
+
+/*
+ * jail_cgroup_find() - Where the sandbox's cgroup can go: a directory of a
+ * delegated cgroup v2 subtree whose children get every controller in need
+ * @need:     JAIL_CG_* mask
+ * @ret_dir:  on success, the directory (in the cgroup2 mount)
+ * @why:      on failure, the reason (for the debug log and the tests)
+ * Only cgroup2 mounts are looked at (never the v1 hierarchies). The caller's
+ * own cgroup qualifies if it is the root (which may hold processes), else its
+ * parent if that is delegated to the caller (owned by its non-root euid): the
+ * kernel refuses controllers to a cgroup that holds processes, and the caller
+ * is never moved. A missing controller is enabled in cgroup.subtree_control
+ * only when it is listed in cgroup.controllers.
+ * Return: 0, or -ENOENT (no such subtree; why says which step)
+ */
+int jail_cgroup_find(unsigned need, char *ret_dir, size_t dir_len, char *why, size_t why_len);
+/* The JAIL_CG_* controllers the config's limits need. */
+unsigned jail_cgroup_needed(const struct nslab_sandbox_config *c);
+/*
+ * jail_cpu_shares_nice() - process-sandbox's cpu_shares (100..1024) as a nice value
+ * 1024 -> 0, 512 -> 5, 256 -> 10, 128 -> 15: nice = 5 * log2(1024 / shares),
+ * rounded to the nearest; below 128, SCHED_IDLE (*ret_idle, nice 19).
+ */
+int jail_cpu_shares_nice(unsigned shares, bool *ret_idle);
+/*
+ * jail_limits_lower_pid() - Lower a limit (rlimit) of one process from outside (prlimit)
+ * Return: 1 if it changed, 0 if it already was that low, -errno (ESRCH: gone)
+ */
+int jail_limits_lower_pid(pid_t pid, const struct jail_limits *l, enum nslab_sandbox_limit limit,
+			  uint64_t value);
+/* A pool's sandboxes use rlimits: give up a cgroup made by jail_limits_prepare(). */
+void jail_limits_drop_cgroup(struct jail_limits *l);
+/* Write a lowered limit to the sandbox's cgroup. Return: 0 or -errno. */
+int jail_limits_cgroup_set(const struct jail_limits *l, enum nslab_sandbox_limit limit,
+			   uint64_t value, nslab_error *err);
+/* Limits the cgroup saw reached (memory.events, pids.events): bits (1u << limit). */
+uint32_t jail_limits_cgroup_reached(const struct jail_limits *l);
+/* The cgroup's CPU time so far (cpu.stat usage_usec), for init. Async-signal-safe. */
+int jail_limits_cgroup_cpu_usec(const struct jail_limits *l, uint64_t *ret);

@@ -1,0 +1,839 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sandbox's start, pid 1, limits, accounting, handle and pool on the real
+ * kernel (nslab/sandbox.h), as root and rootless (`meson test --setup rootless`).
+ * Programs in the sandbox are real ones (sh, bash, tail, head) or this binary
+ * run again with a mode as argv[1] (burn, touch, fds, nest).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include <nslab/sandbox.h>
+
+#include "jail/core.h"
+#include "nslab-test.h"
+
+static char self_exe[PATH_MAX];
+static char tmpdir[PATH_MAX];
+
+/* --- modes: this binary inside the sandbox ------------------------------------ */
+
+static uint64_t cpu_usec_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (uint64_t)ru.ru_utime.tv_sec * 1000000 + (uint64_t)ru.ru_utime.tv_usec;
+}
+
+static int mode_main(int argc, char **argv)
+{
+	const char *m = argv[1];
+
+	if (strcmp(m, "burn") == 0) { /* burn N ms of user CPU, or forever without N */
+		uint64_t until = argc > 2 ? strtoull(argv[2], NULL, 10) * 1000 : UINT64_MAX;
+		volatile uint64_t x = 0;
+
+		while (cpu_usec_self() < until)
+			for (int i = 0; i < 100000; i++)
+				x = x + (uint64_t)i;
+		return x == 1; /* x is read: clang sees it used */
+	}
+	if (strcmp(m, "touch") == 0) { /* touch N MiB, then exit 0 */
+		size_t len = strtoull(argv[2], NULL, 10) << 20;
+		char *p = malloc(len);
+
+		if (!p)
+			return 2;
+		memset(p, 1, len);
+		return p[len / 2] == 1 ? 0 : 3;
+	}
+	if (strcmp(m, "fds") == 0) { /* open until refused: 0 if EMFILE came by the limit N */
+		unsigned limit = (unsigned)strtoul(argv[2], NULL, 10), n = 3;
+
+		while (open("/dev/null", O_RDONLY) >= 0)
+			n++;
+		return errno == EMFILE && n <= limit ? 0 : 2;
+	}
+	if (strcmp(m, "nest") == 0) { /* run `sh -c 'exit 5'` in a sandbox of our own */
+		nslab_sandbox_config *c;
+		struct nslab_sandbox_result res;
+		nslab_error err = { 0 };
+		char *cmd[] = { "sh", "-c", "exit 5", NULL };
+
+		if (nslab_sandbox_config_new(&c, &err) < 0 ||
+		    nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_PIDS, 8, &err) < 0 ||
+		    nslab_sandbox_run(c, cmd, &res, &err) < 0) {
+			fprintf(stderr, "nested: %s\n", err.msg);
+			return 100;
+		}
+		nslab_sandbox_config_free(c);
+		return res.exit_code;
+	}
+	return 99;
+}
+
+/* --- helpers ------------------------------------------------------------------ */
+
+static nslab_sandbox_config *config(void)
+{
+	nslab_sandbox_config *c;
+	nslab_error err = { 0 };
+
+	CHECK(nslab_sandbox_config_new(&c, &err) == 0, "%s", err.msg);
+	return c;
+}
+
+static void set_limit(nslab_sandbox_config *c, enum nslab_sandbox_limit l, uint64_t v)
+{
+	nslab_error err = { 0 };
+
+	CHECK(nslab_sandbox_config_set_limit(c, l, v, &err) == 0, "%s", err.msg);
+}
+
+static void quiet(nslab_sandbox_config *c)
+{
+	nslab_error err = { 0 };
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	CHECK(nslab_sandbox_config_set_stdio(c, -1, null, null, &err) == 0, "%s", err.msg);
+	close(null);
+}
+
+static struct nslab_sandbox_result run(const nslab_sandbox_config *c, char **argv)
+{
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	int r = nslab_sandbox_run(c, argv, &res, &err);
+
+	CHECK(r == 0, "run '%s': %d %s", argv[0], r, err.msg);
+	return res;
+}
+
+static bool ns_of(pid_t pid, const char *ns, struct stat *st)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+	return stat(path, st) == 0;
+}
+
+/* The pids of every process whose PID namespace is ino (our view). */
+static size_t pids_in_pidns(ino_t ino, pid_t *out, size_t max)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	size_t n = 0;
+
+	CHECK(d, "opendir /proc");
+	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		struct stat st;
+
+		if (pid > 0 && ns_of(pid, "pid", &st) && st.st_ino == ino && n < max)
+			out[n++] = pid;
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_lines(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int n = 0, ch;
+
+	CHECK(f, "open %s", path);
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+/* Whether any process (or fd) we can see still refers to namespace inode ino. */
+static bool ns_referenced(ino_t ino)
+{
+	static const char *const kinds[] = { "user", "pid", "net", "mnt", "uts", "ipc", "cgroup" };
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	while (!found && (e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
+		struct stat st;
+
+		for (size_t i = 0; pid > 0 && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (ns_of(pid, kinds[i], &st) && st.st_ino == ino)
+				found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/* The pid of a pidfd's process (fdinfo's "Pid:"). */
+static pid_t pidfd_pid(int pidfd)
+{
+	char path[64], line[256];
+	FILE *f;
+	int pid = -1;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return pid;
+}
+
+/* Wait until each pidfd is readable (its process ended), 10 s at most. */
+static void await_exit(int *pidfds, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pollfd p = { .fd = pidfds[i], .events = POLLIN };
+
+		CHECK(poll(&p, 1, 10000) == 1, "process %zu of the sandbox still alive", i);
+		close(pidfds[i]);
+	}
+}
+
+/* --- cases ------------------------------------------------------------------- */
+
+static void on_term(int sig)
+{
+	(void)sig;
+	_exit(42); /* would end the sandbox's init, were the caller's handlers its */
+}
+
+static void test_status(void)
+{
+	struct sigaction term = { .sa_handler = on_term }, ign = { .sa_handler = SIG_IGN }, old[2];
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+
+	/* the caller's signal dispositions: none of them is init's */
+	sigaction(SIGTERM, &term, &old[0]);
+	sigaction(SIGCHLD, &ign, &old[1]);
+	res = run(c, (char *[]){ "sh", "-c", "kill -TERM 1; sleep 0.1; exit 4", NULL });
+	CHECK(res.exit_code == 4, "SIGTERM to pid 1 from inside, SIGCHLD ignored outside: %d",
+	      res.exit_code);
+	sigaction(SIGTERM, &old[0], NULL);
+	sigaction(SIGCHLD, &old[1], NULL);
+
+	res = run(c, (char *[]){ "sh", "-c", "exit 3", NULL });
+	CHECK(res.exit_code == 3 && WIFEXITED(res.status) && WEXITSTATUS(res.status) == 3,
+	      "exit 3: %d", res.exit_code);
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_NONE, "ended_by %d", res.ended_by);
+	res = run(c, (char *[]){ "sh", "-c", "kill -TERM $$", NULL });
+	CHECK(res.exit_code == 143 && WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGTERM,
+	      "SIGTERM: %d", res.exit_code);
+	res = run(c, (char *[]){ "sh", "-c", "[ $$ = 2 ] && [ \"$(hostname)\" = nslab ]", NULL });
+	CHECK(res.exit_code == 0, "pid 2 and host name nslab inside: %d", res.exit_code);
+	CHECK(nslab_sandbox_run(c, (char *[]){ "/nonexistent/cmd", NULL }, &res, &err) == -ENOENT &&
+		      res.exit_code == 127,
+	      "not found: %d '%s'", res.exit_code, err.msg);
+	CHECK(strstr(err.msg, "/nonexistent/cmd"), "the message names it: %s", err.msg);
+	CHECK(nslab_sandbox_run(c, (char *[]){ "/etc/passwd", NULL }, &res, &err) == -EACCES &&
+		      res.exit_code == 126,
+	      "not executable: %d '%s'", res.exit_code, err.msg);
+	nslab_sandbox_config_free(c);
+}
+
+/* A grandchild that ignores SIGTERM: after the timeout nothing of the sandbox remains. */
+static void test_timeout(void)
+{
+	nslab_sandbox_config *c = config();
+	char *cmd[] = { "sh", "-c", "(trap '' TERM; exec sleep 30) & exec sleep 30", NULL };
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	pid_t pids[16];
+	int pidfds[16];
+	struct stat ns;
+	size_t n;
+
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 300);
+	CHECK(nslab_sandbox_spawn(c, cmd, &s, &err) == 0, "%s", err.msg);
+	CHECK(ns_of(nslab_sandbox_pid(s), "pid", &ns), "the command's PID namespace");
+	for (int i = 0; i < 200 && (n = pids_in_pidns(ns.st_ino, pids, 16)) < 2; i++)
+		usleep(5000); /* polling a state with no event: the grandchild's fork */
+	CHECK(n >= 2, "the command and its grandchild: %zu", n);
+	for (size_t i = 0; i < n; i++)
+		CHECK((pidfds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0)) >= 0, "pidfd_open");
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 124 && res.ended_by == NSLAB_SANDBOX_LIMIT_TIMEOUT,
+	      "timeout: exit %d by %d", res.exit_code, res.ended_by);
+	CHECK(res.mechanism[NSLAB_SANDBOX_LIMIT_TIMEOUT] == NSLAB_SANDBOX_MECH_TIMER, "timer");
+	CHECK(res.wall_usec >= 300000 && res.wall_usec < 3000000, "wall %llu",
+	      (unsigned long long)res.wall_usec);
+	for (size_t i = 0; i < n; i++) {
+		struct pollfd p = { .fd = pidfds[i], .events = POLLIN };
+
+		CHECK(poll(&p, 1, 0) == 1, "process %d outlived the sandbox", (int)pids[i]);
+		close(pidfds[i]);
+	}
+	CHECK(pids_in_pidns(ns.st_ino, pids, 16) == 0, "a process of the sandbox remains");
+	nslab_sandbox_free(s);
+	nslab_sandbox_config_free(c);
+}
+
+static void test_memory(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+
+	quiet(c);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_MEMORY, 64 << 20);
+	/* tail keeps a line without end in memory until allocation fails */
+	res = run(c, (char *[]){ "tail", "-n1", "/dev/zero", NULL });
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_MEMORY, "memory hog ended by %s (exit %d)",
+	      nslab_sandbox_limit_name(res.ended_by), res.exit_code);
+	CHECK(res.limits_reached & (1u << NSLAB_SANDBOX_LIMIT_MEMORY), "memory reached");
+	CHECK(res.mechanism[NSLAB_SANDBOX_LIMIT_MEMORY] != NSLAB_SANDBOX_MECH_UNSET, "mechanism");
+	CHECK(res.exit_code != 0, "the hog failed: %d", res.exit_code);
+	/* the same limit, a program well below it: not reported */
+	res = run(c, (char *[]){ "sh", "-c", "exit 1", NULL });
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_NONE && !res.limits_reached,
+	      "small failure ended by %d", res.ended_by);
+	nslab_sandbox_config_free(c);
+}
+
+/* bash retries a refused fork: its fork bomb never ends by itself */
+static void test_fork_bomb(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+
+	quiet(c);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_PIDS, 32);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 20000);
+	res = run(c, (char *[]){ "bash", "-c", "b() { b | b & }; b; sleep 20", NULL });
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_PIDS, "fork bomb ended by %s (exit %d)",
+	      nslab_sandbox_limit_name(res.ended_by), res.exit_code);
+	CHECK(res.limits_reached & (1u << NSLAB_SANDBOX_LIMIT_PIDS), "pids reached");
+	CHECK(res.mechanism[NSLAB_SANDBOX_LIMIT_PIDS] != NSLAB_SANDBOX_MECH_UNSET, "mechanism");
+	CHECK(res.wall_usec < 10000000, "contained in %llu us", (unsigned long long)res.wall_usec);
+	/* under the limit: untouched */
+	res = run(c, (char *[]){ "sh", "-c", "sleep 0 & sleep 0 & wait", NULL });
+	CHECK(res.exit_code == 0 && res.ended_by == NSLAB_SANDBOX_LIMIT_NONE, "3 processes: %d",
+	      res.exit_code);
+	nslab_sandbox_config_free(c);
+}
+
+/* Two burners and a grandchild: the tree's CPU time ends the whole tree. */
+static void test_cpu(void)
+{
+	nslab_sandbox_config *c = config();
+	char cmd[PATH_MAX * 3];
+	struct nslab_sandbox_result res;
+
+	snprintf(cmd, sizeof(cmd), "%s burn & (%s burn & wait) & wait", self_exe, self_exe);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_CPU, 1);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 20000);
+	res = run(c, (char *[]){ "sh", "-c", cmd, NULL });
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_CPU, "ended by %s (exit %d)",
+	      nslab_sandbox_limit_name(res.ended_by), res.exit_code);
+	CHECK(res.user_usec + res.sys_usec >= 900000, "CPU %llu us",
+	      (unsigned long long)(res.user_usec + res.sys_usec));
+	CHECK(res.user_usec + res.sys_usec < 4000000, "CPU %llu us: the tree went on",
+	      (unsigned long long)(res.user_usec + res.sys_usec));
+	nslab_sandbox_config_free(c);
+}
+
+static void test_fds_fsize(void)
+{
+	nslab_sandbox_config *c = config();
+	char file[PATH_MAX + 16], cmd[PATH_MAX + 64];
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+
+	set_limit(c, NSLAB_SANDBOX_LIMIT_FILES, 16);
+	res = run(c, (char *[]){ self_exe, "fds", "16", NULL });
+	CHECK(res.exit_code == 0, "EMFILE at 16 files: %d", res.exit_code);
+	nslab_sandbox_config_free(c);
+
+	c = config();
+	CHECK(nslab_sandbox_config_add_bind(c, tmpdir, NULL, 0, &err) == 0, "%s", err.msg);
+	snprintf(file, sizeof(file), "%s/big", tmpdir);
+	snprintf(cmd, sizeof(cmd), "exec head -c 2000000 /dev/zero > %s", file);
+	res = run(c, (char *[]){ "sh", "-c", cmd, NULL });
+	CHECK(res.exit_code == 0, "2 MB without a limit: %d", res.exit_code);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_FSIZE, 1 << 20);
+	res = run(c, (char *[]){ "sh", "-c", cmd, NULL });
+	CHECK(WIFSIGNALED(res.status) && WTERMSIG(res.status) == SIGXFSZ && res.exit_code == 153,
+	      "SIGXFSZ: %d", res.exit_code);
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_FSIZE, "ended by %d", res.ended_by);
+	unlink(file);
+	nslab_sandbox_config_free(c);
+}
+
+static void test_accounting(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+
+	res = run(c, (char *[]){ self_exe, "burn", "300", NULL });
+	CHECK(res.exit_code == 0 && res.user_usec >= 200000, "burner: user %llu us",
+	      (unsigned long long)res.user_usec);
+	CHECK(res.wall_usec >= res.user_usec / 2, "wall %llu", (unsigned long long)res.wall_usec);
+	res = run(c, (char *[]){ self_exe, "touch", "50", NULL });
+	CHECK(res.exit_code == 0 && res.maxrss_kib >= 50 * 1024, "toucher: maxrss %llu KiB",
+	      (unsigned long long)res.maxrss_kib);
+	CHECK(res.minflt >= 50 * 256 / 2, "minor faults %llu", (unsigned long long)res.minflt);
+	nslab_sandbox_config_free(c);
+}
+
+/* A limit lowered on a running sandbox holds for what it starts next. */
+static void test_set_limit(void)
+{
+	nslab_sandbox_config *c = config();
+	char cmd[PATH_MAX + 64];
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	int in[2];
+
+	CHECK(pipe2(in, O_CLOEXEC) == 0, "pipe");
+	CHECK(nslab_sandbox_config_set_stdio(c, in[0], -1, -1, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_config_add_bind(c, tmpdir, NULL, 0, &err) == 0, "%s", err.msg);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_FSIZE, 8 << 20);
+	snprintf(cmd, sizeof(cmd), "read x; head -c 2000000 /dev/zero > %s/dyn", tmpdir);
+	CHECK(nslab_sandbox_spawn(c, (char *[]){ "sh", "-c", cmd, NULL }, &s, &err) == 0, "%s",
+	      err.msg);
+	close(in[0]);
+	CHECK(nslab_sandbox_set_limit(s, NSLAB_SANDBOX_LIMIT_FSIZE, 16 << 20, &err) == -EPERM,
+	      "raising refused");
+	CHECK(nslab_sandbox_set_limit(s, NSLAB_SANDBOX_LIMIT_FSIZE, 1 << 20, &err) == 0, "%s",
+	      err.msg);
+	CHECK(write(in[1], "go\n", 3) == 3, "write");
+	close(in[1]);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 128 + SIGXFSZ, "head under the lowered limit: %d", res.exit_code);
+	nslab_sandbox_free(s);
+	snprintf(cmd, sizeof(cmd), "%s/dyn", tmpdir);
+	unlink(cmd);
+
+	/* a timeout set on a running sandbox */
+	CHECK(nslab_sandbox_spawn(c, (char *[]){ "sleep", "30", NULL }, &s, &err) == 0, "%s",
+	      err.msg);
+	CHECK(nslab_sandbox_set_limit(s, NSLAB_SANDBOX_LIMIT_TIMEOUT, 100, &err) == 0, "%s",
+	      err.msg);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 124 && res.ended_by == NSLAB_SANDBOX_LIMIT_TIMEOUT, "timeout: %d",
+	      res.exit_code);
+	nslab_sandbox_free(s);
+	nslab_sandbox_config_free(c);
+}
+
+/* Start sh -c script with a pipe on stdin (and stdout into out[0] if out). */
+static nslab_sandbox *spawn_waiting(nslab_sandbox_config *c, const char *script, int *ret_in,
+				    int *ret_out)
+{
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	int in[2], out[2] = { -1, -1 };
+
+	CHECK(pipe2(in, O_CLOEXEC) == 0 && (!ret_out || pipe2(out, O_CLOEXEC) == 0), "pipe");
+	CHECK(nslab_sandbox_config_set_stdio(c, in[0], out[1], -1, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_spawn(c, (char *[]){ "sh", "-c", (char *)script, NULL }, &s, &err) == 0,
+	      "%s", err.msg);
+	close(in[0]);
+	if (ret_out) {
+		close(out[1]);
+		*ret_out = out[0];
+	}
+	*ret_in = in[1];
+	return s;
+}
+
+/* Seccomp filters and capability drops added to a running sandbox (ptrace injection). */
+static void test_inject(void)
+{
+	const char *mk = "read x; mkdir /tmp/d";
+	const char *const deny[] = { "mkdir", "mkdirat" };
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	char buf[256] = "";
+	int in, out;
+	ssize_t n;
+
+	s = spawn_waiting(c, mk, &in, NULL);
+	CHECK(write(in, "\n", 1) == 1 && nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 0, "mkdir without a filter: %d", res.exit_code);
+	nslab_sandbox_free(s);
+	close(in);
+	s = spawn_waiting(c, mk, &in, NULL);
+	CHECK(nslab_sandbox_deny_syscalls(s, deny, 2, &err) == 0, "%s", err.msg);
+	CHECK(write(in, "\n", 1) == 1 && nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code != 0, "mkdir denied on the running sandbox: %d", res.exit_code);
+	nslab_sandbox_free(s);
+	close(in);
+
+	CHECK(nslab_sandbox_config_keep_cap_name(c, "CAP_NET_RAW", &err) == 0, "%s", err.msg);
+	nslab_sandbox_config_set_ambient(c, true);
+	s = spawn_waiting(c, "read x; grep ^CapEff /proc/self/status", &in, &out);
+	CHECK(nslab_sandbox_drop_cap(s, 13 /* CAP_NET_RAW */, &err) == 0, "%s", err.msg);
+	CHECK(write(in, "\n", 1) == 1, "write");
+	n = read(out, buf, sizeof(buf) - 1);
+	CHECK(n > 0 && strstr(buf, "CapEff:\t0000000000000000"), "after the drop: '%s'", buf);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 0, "%s", err.msg);
+	nslab_sandbox_free(s);
+	close(in);
+	close(out);
+	/* the control: kept, not dropped */
+	s = spawn_waiting(c, "read x; grep ^CapEff /proc/self/status", &in, &out);
+	CHECK(write(in, "\n", 1) == 1, "write");
+	memset(buf, 0, sizeof(buf));
+	n = read(out, buf, sizeof(buf) - 1);
+	CHECK(n > 0 && strstr(buf, "CapEff:\t0000000000002000"), "kept: '%s'", buf);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	nslab_sandbox_free(s);
+	close(in);
+	close(out);
+	nslab_sandbox_config_free(c);
+}
+
+static unsigned seen_events;
+
+static void on_event(const struct nslab_sandbox_event *ev, void *data)
+{
+	(void)data;
+	seen_events |= 1u << ev->kind;
+	if (ev->kind == NSLAB_SANDBOX_EV_EXITED || ev->kind == NSLAB_SANDBOX_EV_TIMEOUT)
+		CHECK(ev->result, "a result with the end");
+}
+
+static void test_events_and_handle(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+
+	nslab_sandbox_config_set_event_func(c, on_event, NULL);
+	res = run(c, (char *[]){ "true", NULL });
+	CHECK(seen_events == (1u << NSLAB_SANDBOX_EV_STARTED | 1u << NSLAB_SANDBOX_EV_EXITED),
+	      "events %#x", seen_events);
+	seen_events = 0;
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 50);
+	res = run(c, (char *[]){ "sleep", "10", NULL });
+	CHECK(seen_events == (1u << NSLAB_SANDBOX_EV_STARTED | 1u << NSLAB_SANDBOX_EV_TIMEOUT),
+	      "events %#x", seen_events);
+	nslab_sandbox_config_set_event_func(c, NULL, NULL);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 0);
+
+	CHECK(nslab_sandbox_spawn(c, (char *[]){ "sleep", "30", NULL }, &s, &err) == 0, "%s",
+	      err.msg);
+	CHECK(nslab_sandbox_pid(s) > 0 && nslab_sandbox_pidfd(s) >= 0, "pid and pidfd");
+	CHECK(nslab_sandbox_kill(s, SIGTERM, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 128 + SIGTERM,
+	      "SIGTERM to the command: %d", res.exit_code);
+	CHECK(nslab_sandbox_kill(s, SIGTERM, &err) == -ESRCH, "ended");
+	nslab_sandbox_free(s);
+	nslab_sandbox_config_free(c);
+}
+
+/* SIGKILL of the sandbox's owner: no process, namespace or mount is left. */
+static void test_owner_killed(void)
+{
+	static const char *const kinds[] = { "user", "pid", "net", "mnt", "uts", "ipc", "cgroup" };
+	int mounts = count_lines("/proc/self/mountinfo"), p[2], pidfds[16];
+	ino_t ns[7];
+	pid_t owner, pids[16], cmd = 0, init = 0;
+	struct stat st;
+	size_t n = 0;
+	int status;
+
+	CHECK(pipe(p) == 0, "pipe");
+	fflush(NULL);
+	owner = fork();
+	if (owner == 0) {
+		nslab_sandbox_config *c = config();
+		nslab_sandbox *s;
+		nslab_error err = { 0 };
+		pid_t pid;
+
+		if (nslab_sandbox_spawn(c,
+					(char *[]){ "sh", "-c", "sleep 60 & exec sleep 60", NULL },
+					&s, &err) < 0)
+			_exit(1);
+		pid = nslab_sandbox_pid(s);
+		(void)!write(p[1], &pid, sizeof(pid));
+		pid = pidfd_pid(nslab_sandbox_pidfd(s));
+		(void)!write(p[1], &pid, sizeof(pid));
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	CHECK(read(p[0], &cmd, sizeof(cmd)) == sizeof(cmd) &&
+		      read(p[0], &init, sizeof(init)) == sizeof(init) && init > 0,
+	      "the owner's sandbox started");
+	for (size_t i = 0; i < 7; i++) {
+		CHECK(ns_of(cmd, kinds[i], &st), "ns %s", kinds[i]);
+		ns[i] = st.st_ino;
+	}
+	for (int i = 0; i < 200 && (n = pids_in_pidns(ns[1], pids, 16)) < 2; i++)
+		usleep(5000); /* the background sleep's fork */
+	CHECK(n >= 2, "processes of the sandbox: %zu", n);
+	for (size_t i = 0; i < n; i++)
+		CHECK((pidfds[i] = (int)syscall(SYS_pidfd_open, pids[i], 0)) >= 0, "pidfd_open");
+	CHECK((pidfds[n] = (int)syscall(SYS_pidfd_open, init, 0)) >= 0, "pidfd_open(init)");
+	kill(owner, SIGKILL);
+	CHECK(waitpid(owner, &status, 0) == owner, "reap the owner");
+	await_exit(pidfds, n + 1);
+	/* we are the subreaper: the orphaned init's zombie is ours to reap */
+	while (waitpid(-1, &status, __WALL | WNOHANG) > 0)
+		;
+	CHECK(pids_in_pidns(ns[1], pids, 16) == 0, "a process of the sandbox remains");
+	for (size_t i = 0; i < 7; i++)
+		CHECK(!ns_referenced(ns[i]), "the %s namespace is still referenced", kinds[i]);
+	CHECK(count_lines("/proc/self/mountinfo") == mounts, "mounts before %d, after %d", mounts,
+	      count_lines("/proc/self/mountinfo"));
+	close(p[0]);
+}
+
+/*
+ * A sandbox started inside a sandbox. Root's command is root outside its user
+ * namespace without CAP_SETFCAP, which may map no uid (Linux 5.12): it gets a
+ * plain refusal, and an outer sandbox running as another user nests.
+ */
+static void test_nested(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+
+	quiet(c);
+	res = run(c, (char *[]){ self_exe, "nest", NULL });
+	if (geteuid() == 0) {
+		CHECK(res.exit_code == 100, "nested in root's sandbox: %d", res.exit_code);
+		CHECK(nslab_sandbox_config_set_uid(c, 65534, &err) == 0 &&
+			      nslab_sandbox_config_set_gid(c, 65534, &err) == 0,
+		      "%s", err.msg);
+		res = run(c, (char *[]){ self_exe, "nest", NULL });
+	}
+	CHECK(res.exit_code == 5, "nested sandbox's exit: %d", res.exit_code);
+	nslab_sandbox_config_free(c);
+}
+
+static void test_pool(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_sandbox_pool *pool;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+
+	CHECK(nslab_sandbox_pool_new(c, 2, &pool, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 5; i++) {
+		CHECK(nslab_sandbox_pool_spawn(pool, (char *[]){ "sh", "-c", "exit 7", NULL }, &s,
+					       &err) == 0,
+		      "%s", err.msg);
+		CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 7,
+		      "pool run %d: %d", i, res.exit_code);
+		nslab_sandbox_free(s);
+	}
+	CHECK(nslab_sandbox_pool_spawn(pool, (char *[]){ "/nonexistent/x", NULL }, &s, &err) ==
+		      -ENOENT,
+	      "not found from the pool: %s", err.msg);
+	CHECK(nslab_sandbox_pool_spawn(pool, (char *[]){ "sh", "-c", "[ $$ = 2 ]", NULL }, &s,
+				       &err) == 0,
+	      "%s", err.msg);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 0, "pid 2: %d",
+	      res.exit_code);
+	nslab_sandbox_free(s);
+	nslab_sandbox_pool_free(pool);
+	nslab_sandbox_config_free(c);
+}
+
+/* The detection reads the real hierarchy (never writing v1): its answer and the mechanism agree. */
+static void test_cgroup_detection(void)
+{
+	nslab_sandbox_config *c = config();
+	char dir[PATH_MAX], why[PATH_MAX + 128] = "";
+	struct nslab_sandbox_result res;
+	struct statfs sfs;
+	int r = jail_cgroup_find(JAIL_CG_MEMORY, dir, sizeof(dir), why, sizeof(why));
+
+	set_limit(c, NSLAB_SANDBOX_LIMIT_MEMORY, 256 << 20);
+	res = run(c, (char *[]){ "true", NULL });
+	if (r < 0) {
+		CHECK(why[0], "a reason");
+		CHECK(res.mechanism[NSLAB_SANDBOX_LIMIT_MEMORY] == NSLAB_SANDBOX_MECH_RLIMIT,
+		      "rlimit without a delegated subtree");
+		fprintf(stderr, "skip: the cgroup path: %s\n", why);
+	} else {
+		CHECK(statfs(dir, &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC, "%s is cgroup2",
+		      dir);
+		CHECK(res.mechanism[NSLAB_SANDBOX_LIMIT_MEMORY] == NSLAB_SANDBOX_MECH_CGROUP,
+		      "cgroup under %s", dir);
+		quiet(c);
+		set_limit(c, NSLAB_SANDBOX_LIMIT_MEMORY, 64 << 20);
+		res = run(c, (char *[]){ "tail", "-n1", "/dev/zero", NULL });
+		CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_MEMORY, "cgroup memory: ended by %d",
+		      res.ended_by);
+	}
+	nslab_sandbox_config_free(c);
+}
+
+static void test_cpu_shares(void)
+{
+	static const unsigned shares[] = { 1024, 900, 512, 256, 128, 127, 100 };
+	static const int nice[] = { 0, 1, 5, 10, 15, 19, 19 };
+	nslab_sandbox_config *c = config();
+	nslab_error err = { 0 };
+	bool idle;
+
+	for (size_t i = 0; i < sizeof(shares) / sizeof(shares[0]); i++) {
+		CHECK(jail_cpu_shares_nice(shares[i], &idle) == nice[i], "shares %u", shares[i]);
+		CHECK(idle == (shares[i] < 128), "idle at %u", shares[i]);
+	}
+	CHECK(nslab_sandbox_config_set_cpu_shares(c, 256, &err) == 0, "%s", err.msg);
+	CHECK(run(c, (char *[]){ "sh", "-c", "[ \"$(cut -d' ' -f19 /proc/self/stat)\" -ge 10 ]",
+				 NULL })
+			      .exit_code == 0,
+	      "nice 10 at 256 shares");
+	nslab_sandbox_config_free(c);
+}
+
+/* A namespace holder, as a lab node is: a child in a new network (and, rootless, user) namespace. */
+static pid_t ns_holder(bool userns, int *ret_userns, int *ret_netns)
+{
+	char path[64], map[64];
+	int go[2], done[2];
+	pid_t pid;
+	char c;
+
+	CHECK(pipe(go) == 0 && pipe(done) == 0, "pipe");
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET | (userns ? CLONE_NEWUSER : 0)) < 0)
+			_exit(1);
+		(void)!write(go[1], "x", 1);
+		(void)!read(done[0], &c, 1);
+		_exit(0);
+	}
+	CHECK(read(go[0], &c, 1) == 1, "the holder's namespaces");
+	if (userns) {
+		snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)pid);
+		CHECK(nslab_test_write(path, "deny"), "setgroups");
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)geteuid());
+		CHECK(nslab_test_write(path, map), "uid_map");
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		snprintf(map, sizeof(map), "0 %u 1", (unsigned)getegid());
+		CHECK(nslab_test_write(path, map), "gid_map");
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+	*ret_userns = userns ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	*ret_netns = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(*ret_netns >= 0 && (!userns || *ret_userns >= 0), "open the holder's namespaces");
+	close(go[0]);
+	close(go[1]);
+	close(done[0]);
+	/* done[1] stays open: closing it (at exit) ends the holder */
+	return pid;
+}
+
+/* NET_JOIN: the command runs in the given network namespace (a lab node's). */
+static void test_join(void)
+{
+	bool userns = geteuid() != 0;
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	char want[64];
+	int ufd, nfd, status;
+	struct stat st;
+	pid_t holder = ns_holder(userns, &ufd, &nfd);
+
+	CHECK(fstat(nfd, &st) == 0, "fstat");
+	snprintf(want, sizeof(want), "net:[%lu]", (unsigned long)st.st_ino);
+	CHECK(nslab_sandbox_config_set_netns(c, ufd, nfd, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_config_set_env(c, "WANT", want, &err) == 0, "%s", err.msg);
+	res = run(c, (char *[]){ "sh", "-c",
+				 "[ \"$(readlink /proc/self/ns/net)\" = \"$WANT\" ] && [ $$ = 2 ]",
+				 NULL });
+	CHECK(res.exit_code == 0, "in the joined network namespace %s: %d", want, res.exit_code);
+	kill(holder, SIGKILL);
+	CHECK(waitpid(holder, &status, 0) == holder, "reap the holder");
+	close(nfd);
+	if (ufd >= 0)
+		close(ufd);
+	nslab_sandbox_config_free(c);
+}
+
+static void host_capable(void)
+{
+	pid_t pid;
+	int status;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0 ? 0 : 1);
+	CHECK(waitpid(pid, &status, 0) == pid, "waitpid");
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		nslab_test_skip("no user namespace for this user");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1)
+		return mode_main(argc, argv);
+	CHECK(realpath("/proc/self/exe", self_exe), "realpath");
+	/*
+	 * This binary run again inside a sandbox (sanitizer builds): no leak
+	 * check there, it needs ptrace and fds that the sandbox refuses. This
+	 * process read its own options at start, before this.
+	 */
+	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+	host_capable();
+	/* orphans of a killed owner come to us, not to a host init that may not reap */
+	CHECK(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0, "subreaper");
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/nslab-test-sandbox-XXXXXX");
+	CHECK(mkdtemp(tmpdir) && chmod(tmpdir, 01777) == 0,
+	      "mkdtemp"); /* sudo: another uid inside */
+	test_status();
+	test_timeout();
+	test_memory();
+	test_fork_bomb();
+	test_cpu();
+	test_fds_fsize();
+	test_accounting();
+	test_set_limit();
+	test_inject();
+	test_events_and_handle();
+	test_owner_killed();
+	test_nested();
+	test_pool();
+	test_join();
+	test_cgroup_detection();
+	test_cpu_shares();
+	rmdir(tmpdir);
+	printf("ok: %u checks (%s)\n", checks, geteuid() ? "rootless" : "root");
+	return 0;
+}
