@@ -206,7 +206,8 @@ static _Noreturn void sandbox_owner(unsigned ns, const struct jail_fs_plan *plan
 		write_map("/proc/self/uid_map", uid);
 		write_map("/proc/self/gid_map", gid);
 	}
-	if (unshare(CLONE_NEWNS | (ns & NSLAB_SANDBOX_NS_PID ? CLONE_NEWPID : 0)) < 0)
+	if (unshare(CLONE_NEWNS | (ns & NSLAB_SANDBOX_NS_PID ? CLONE_NEWPID : 0) |
+		    (ns & NSLAB_SANDBOX_NS_NET ? CLONE_NEWNET : 0)) < 0)
 		_exit(3);
 	pid = fork();
 	if (pid < 0)
@@ -358,9 +359,29 @@ static void check_no_staging(void)
 	fclose(f);
 }
 
+/* A fresh sysfs of the sandbox's network namespace: loopback is its only interface. */
+static void check_sys(void)
+{
+	DIR *d = opendir("/sys/class/net");
+	struct dirent *e;
+	int n = 0, lo = 0;
+
+	CHECK(d, "opendir /sys/class/net: %s", strerror(errno));
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		n++;
+		lo += strcmp(e->d_name, "lo") == 0;
+	}
+	closedir(d);
+	CHECK(n == 1 && lo == 1, "/sys/class/net shows %d interfaces (the host's?)", n);
+	CHECK(create_errno("/sys/nslab-test") == EROFS, "/sys is not read-only");
+}
+
 static void check_host_root(const char *dev)
 {
 	check_proc();
+	check_sys();
 	check_dev(dev);
 	check_tmp();
 	check_no_staging();

@@ -89,6 +89,9 @@ int fs_step_fail(nslab_error *err, int code, const struct fs_step *s, const char
 	case FS_OP_PROC:
 		verb = "proc on ";
 		break;
+	case FS_OP_SYSFS:
+		verb = "sysfs on ";
+		break;
 	case FS_OP_SYMLINK:
 		verb = "symlink ";
 		break;

@@ -147,14 +147,33 @@ static int step_bind(struct fs_ctx *x, const struct fs_step *s, nslab_error *err
 	return 0;
 }
 
-/* A new file system (tmpfs, devpts, proc), created detached. Return: mount fd or -1 */
+static const char *fs_type(enum fs_op op)
+{
+	switch (op) {
+	case FS_OP_PROC:
+		return "proc";
+	case FS_OP_SYSFS:
+		return "sysfs";
+	case FS_OP_DEVPTS:
+		return "devpts";
+	case FS_OP_ROOT:
+	case FS_OP_BIND:
+	case FS_OP_TMPFS:
+	case FS_OP_SYMLINK:
+	case FS_OP_SEAL:
+		break;
+	}
+	return "tmpfs";
+}
+
+/* A new file system (tmpfs, devpts, proc, sysfs), created detached. Return: mount fd or -1 */
 static int new_fs(const struct fs_step *s)
 {
 	int fs, mnt = -1, e;
 
 	if (s->op == FS_OP_TMPFS)
 		return fs_new_tmpfs(s->opt, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	fs = open_fs(s->op == FS_OP_PROC ? "proc" : "devpts");
+	fs = open_fs(fs_type(s->op));
 	if (fs < 0)
 		return -1;
 	/*
@@ -171,7 +190,8 @@ static int new_fs(const struct fs_step *s)
 	/* proc: at least the flags of the host's /proc, or the kernel refuses it in a userns */
 	mnt = fsmount(fs, FSMOUNT_CLOEXEC,
 		      MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC |
-			      (s->op == FS_OP_PROC ? MOUNT_ATTR_NODEV : 0));
+			      (s->op != FS_OP_DEVPTS ? MOUNT_ATTR_NODEV : 0) |
+			      (s->op == FS_OP_SYSFS ? MOUNT_ATTR_RDONLY : 0));
 out:
 	e = errno;
 	(void)close(fs);
@@ -212,6 +232,7 @@ static int run_step(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 	case FS_OP_TMPFS:
 	case FS_OP_DEVPTS:
 	case FS_OP_PROC:
+	case FS_OP_SYSFS:
 		return step_fs(x, s, err);
 	case FS_OP_SYMLINK:
 		return fs_make_path(x, s, FS_LNK, err);

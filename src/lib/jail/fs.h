@@ -23,6 +23,7 @@ enum fs_op {
 	FS_OP_TMPFS,	/* a tmpfs on dst with mode opt */
 	FS_OP_DEVPTS,	/* a new devpts instance on dst */
 	FS_OP_PROC,	/* a proc of the caller's PID namespace on dst */
+	FS_OP_SYSFS,	/* a read-only sysfs of the caller's network namespace on dst */
 	FS_OP_SYMLINK,	/* a symlink at dst whose target is src */
 	FS_OP_SEAL,	/* the mount on dst made read-only (not its submounts) */
 };
