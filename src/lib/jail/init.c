@@ -870,7 +870,30 @@ static enum nslab_sandbox_limit init_ended_by(const struct init *in)
 		return NSLAB_SANDBOX_LIMIT_MEMORY;
 	if (failed && (in->reached & (1u << NSLAB_SANDBOX_LIMIT_CPU)))
 		return NSLAB_SANDBOX_LIMIT_CPU;
+	if (failed && (in->reached & (1u << NSLAB_SANDBOX_LIMIT_PIDS)))
+		return NSLAB_SANDBOX_LIMIT_PIDS;
 	return NSLAB_SANDBOX_LIMIT_NONE;
+}
+
+/*
+ * The tree as the command left it, before it is killed: a fork bomb's command
+ * often fails (or returns) within a sampling period, while what it forked
+ * still holds the pids limit, and a memory hog's helpers their memory.
+ */
+static void init_last_sample(struct init *in)
+{
+	uint64_t mem = in->limit[NSLAB_SANDBOX_LIMIT_MEMORY],
+		 pids = in->limit[NSLAB_SANDBOX_LIMIT_PIDS];
+	struct sample s = { 0 };
+
+	if (!in->cmd_done || (!mem && !pids) || in->p->limits.cgroup_fd >= 0)
+		return;
+	sample_walk(in, &s);
+	if (mem && s.vm_peak >= mem / JAIL_MEM_NEAR_DEN * JAIL_MEM_NEAR_NUM)
+		init_reach(in, NSLAB_SANDBOX_LIMIT_MEMORY);
+	/* the command itself is reaped: what is left at the limit but one */
+	if (pids && s.tasks + 1 >= pids)
+		init_reach(in, NSLAB_SANDBOX_LIMIT_PIDS);
 }
 
 static _Noreturn void init_finish(struct init *in)
@@ -879,6 +902,7 @@ static _Noreturn void init_finish(struct init *in)
 
 	if (in->sock < 0)
 		_exit(0); /* nobody to report to: dying kills the namespace */
+	init_last_sample(in);
 	init_kill_all(in);
 	init_reap(in, true);
 	if (!in->cmd_done) {
