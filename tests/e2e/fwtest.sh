@@ -138,6 +138,22 @@ YAML
 run_suite noct 1 "$TMP/noct.yaml"
 has noct 'no trace event carried one: no rule of the ruleset uses conntrack'
 
+# A table owned by the socket that loads it ("flags owner") lives as long as
+# the run: the ruleset check in a child must not be what loads it (the table
+# would go with the child, and port 80 would be accepted).
+cat >"$TMP/owner.yaml" <<'YAML'
+rules: |
+  table inet owned {
+    flags owner
+    chain input { type filter hook input priority 0; policy drop; tcp dport 22 accept; }
+  }
+tests:
+  - {name: ssh, packets: [{proto: tcp, dport: 22}], expect: {verdict: accept}}
+  - {name: web, packets: [{proto: tcp, dport: 80}], expect: {verdict: drop}}
+YAML
+run_suite owner 0 "$TMP/owner.yaml"
+has owner '^2 passed, 0 failed, 0 inconclusive, 0 errors$'
+
 # A failed capture check lists what was captured there, a line per packet.
 cat >"$TMP/capture.yaml" <<'YAML'
 rules: |

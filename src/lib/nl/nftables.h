@@ -46,10 +46,13 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
  * @text: ruleset text
  * @err:  as nftbl_run(); a crash of libnftables on the text is an EINVAL
  *        "[LINE:COL: ]nftables crashed on this ruleset (SIGABRT: ...)"
- * The text is first checked (nft -c) in a forked child, once per distinct
- * text and context: libnftables 1.0.6 aborts on some rulesets. The text is
- * loaded as it is when nft accepts it; only when nft refuses it and accepts
- * its nftbl_compat_text() is the rewrite loaded instead.
+ * The text is first run in a forked child, once per distinct text and
+ * context: libnftables 1.0.6 aborts on some rulesets. The child loads it
+ * (only checks it, nft -c, when a table may be owned by the loading socket,
+ * "flags owner": then this process loads it). The text is loaded as it is
+ * when nft accepts it; only when nft refuses it and accepts its
+ * nftbl_compat_text() is the rewrite loaded instead. Later loads of a text
+ * remembered by c run in this process.
  * Return: 0, or -errno
  */
 int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err);
