@@ -43,6 +43,7 @@ struct fw_worker {
 	nslab_error err;
 	int r;
 	bool ready, done, stop;
+	int close_at_stop; /* an fd the worker closes before it ends, or -1 */
 	/*
 	 * Sockets made ahead while the worker is idle, per kind (pool_kind()):
 	 * a socket belongs to the namespace it was made in, and what follows
@@ -127,17 +128,27 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
+	if (w->close_at_stop >= 0)
+		(void)close(w->close_at_stop);
 	return NULL;
+}
+
+/* Tell the worker to end, closing fd (-1: none) first; worker_stop() waits for it. */
+static void worker_ask_stop(struct fw_worker *w, int fd)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	if (fd >= 0)
+		w->close_at_stop = fd;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 }
 
 static void worker_stop(struct fw_worker *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	worker_ask_stop(w, -1);
 	(void)pthread_join(w->tid, NULL);
 	for (int i = 0; i < 4; i++)
 		for (size_t k = 0; k < w->n_pool[i]; k++)
@@ -155,6 +166,7 @@ static int worker_start(int netns_fd, bool spare_sockets, struct fw_worker **ret
 	if (!w)
 		return nslab_err_set(err, ENOMEM, "allocate a namespace worker");
 	w->netns_fd = netns_fd;
+	w->close_at_stop = -1;
 	w->pool_off = !spare_sockets;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
@@ -238,6 +250,17 @@ void fw_io_close(struct fw_node_io *io)
 	io->rtnl = nlsock_free(io->rtnl);
 	worker_stop(io->worker);
 	io->worker = NULL;
+}
+
+void fw_io_close_all(struct fw_node_io *io, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (io[i].worker && io[i].cap >= 0) {
+			worker_ask_stop(io[i].worker, io[i].cap);
+			io[i].cap = -1;
+		}
+	for (size_t i = 0; i < n; i++)
+		fw_io_close(&io[i]);
 }
 
 static int io_open_fn(void *data, nslab_error *err)

@@ -35,6 +35,13 @@ int fw_io_open(struct fw_node *n, struct fw_node_io *io, bool spare_sockets, nsl
 /* Close the sockets and stop the worker (an io already closed is fine). */
 void fw_io_close(struct fw_node_io *io);
 /*
+ * fw_io_close_all() - fw_io_close() on n nodes at once
+ * Closing a packet socket waits for an RCU grace period (packet_release():
+ * 10-25 ms on a loaded host): each node's worker closes its own, so that the
+ * waits overlap instead of adding up.
+ */
+void fw_io_close_all(struct fw_node_io *io, size_t n);
+/*
  * fw_io_call() - Run fn inside the node's namespace: on its worker when it
  * has one (io not NULL), else on a thread of its own (netns_call())
  * Return: fn's result, or -errno from entering the namespace

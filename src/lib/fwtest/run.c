@@ -50,8 +50,8 @@ static struct fw_env *env_free(struct fw_env *e)
 {
 	if (!e)
 		return NULL;
-	for (size_t i = 0; e->io && i < e->topo->n; i++)
-		fw_io_close(&e->io[i]);
+	if (e->io)
+		fw_io_close_all(e->io, e->topo->n);
 	free(e->io);
 	nlsock_free(e->trace);
 	nlsock_free(e->req);
