@@ -215,7 +215,7 @@ static void on_event(const struct nftrace_event *ev, void *data)
 		t->cap_evs = cap;
 	}
 	t->evs[t->n_evs++] = *ev;
-	redecide(r, t);
+	t->stale = true;
 }
 
 /* Replies */
@@ -479,10 +479,16 @@ static void echo_udp(int fd)
 	}
 }
 
+/* Read the queued trace events; a track that got some is decided again, once for all of them. */
 static int read_traces(struct fw_runner *r, bool keep, nslab_error *err)
 {
 	int k = nftrace_read(r->env->trace, keep ? on_event : NULL, r, err);
 
+	for (size_t i = 0; i < r->n_tracks; i++)
+		if (r->tracks[i].stale) {
+			r->tracks[i].stale = false;
+			redecide(r, &r->tracks[i]);
+		}
 	return k < 0 ? k : 0;
 }
 

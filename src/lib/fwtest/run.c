@@ -500,6 +500,11 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 	}
 	fw_listeners_close(r);
 	note_conntrack(r->env, r->tracks, r->n_tracks);
+	for (size_t t = 0; !r->keep_events && t < r->n_tracks; t++) {
+		free(r->tracks[t].evs);
+		r->tracks[t].evs = NULL;
+		r->tracks[t].cap_evs = 0;
+	}
 	for (size_t c = 0; c < r->n_caps; c++)
 		free(r->caps[c].data);
 	free(r->caps);

@@ -53,8 +53,9 @@ struct fw_track {
 	size_t from;	      /* sending node */
 	struct pkt_spec spec; /* addresses, proto, ports, tag; payload borrowed from the suite */
 	char desc[192];	      /* "tcp 10.0.0.1:40000 > 10.0.0.2:22 [S]" */
-	struct nftrace_event *evs;
+	struct nftrace_event *evs; /* freed when the test ends, unless the runner keeps events */
 	size_t n_evs, cap_evs;
+	bool stale; /* events came since dec was decided */
 	struct fw_decision dec;
 	bool decided; /* dec has a verdict (or a flow's first packet was decided) */
 	enum fw_reply reply;
@@ -114,6 +115,12 @@ struct fw_runner {
 	uint16_t next_sport;
 	struct fw_coverage *cov;
 	size_t n_cov;
+	/*
+	 * Keep each track's trace events in the results (nslab trace prints
+	 * them); a suite's reports need only their number (~1 KiB an event,
+	 * twenty a packet: 20 MiB for a thousand tests otherwise).
+	 */
+	bool keep_events;
 	/* the test being run */
 	struct fw_env *env;
 	struct fw_track *tracks;

@@ -86,8 +86,11 @@ static enum nftrace_verdict verdict_of(uint32_t code)
 static void copy_str(const struct nftnl_trace *t, uint16_t attr, char *buf, size_t len)
 {
 	const char *s = nftnl_trace_is_set(t, attr) ? nftnl_trace_get_str(t, attr) : NULL;
+	size_t n = s ? strnlen(s, len - 1) : 0;
 
-	snprintf(buf, len, "%s", s ? s : "");
+	/* as snprintf("%s"), without its cost: three names an event, twenty events a packet */
+	memcpy(buf, s ? s : "", n);
+	buf[n] = '\0';
 }
 
 static void copy_hdr(const struct nftnl_trace *t, uint16_t attr, uint8_t *buf, size_t *ret_len)
@@ -189,39 +192,43 @@ int nftrace_open(struct nlsock **ret, nslab_error *err)
 	return 0;
 }
 
+struct read_ctx {
+	nftrace_cb cb;
+	void *data;
+	int n;
+};
+
+static void read_datagram(const void *buf, size_t len, void *data)
+{
+	struct read_ctx *c = data;
+	const struct nlmsghdr *nlh = buf;
+
+	for (int left = (int)len; nlsock_msg_ok(nlh, left);
+	     left -= (int)NLMSG_ALIGN(nlh->nlmsg_len),
+		 nlh = (const struct nlmsghdr *)((const char *)nlh + NLMSG_ALIGN(nlh->nlmsg_len))) {
+		struct nftrace_event ev;
+
+		if (nftrace_parse(nlh, &ev, NULL) == 0) {
+			if (c->cb)
+				c->cb(&ev, c->data);
+			c->n++;
+		}
+		if (NLMSG_ALIGN(nlh->nlmsg_len) >= (unsigned)left)
+			break;
+	}
+}
+
 int nftrace_read(struct nlsock *nl, nftrace_cb cb, void *data, nslab_error *err)
 {
-	char buf[NL_DUMP_BUFSIZ] __attribute__((aligned(4)));
-	int fd = nlsock_fd(nl), n = 0;
+	struct read_ctx c = { cb, data, 0 };
 
-	for (;;) {
-		ssize_t len = nlsock_recv_kernel(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-
-		/*
-		 * ENOBUFS: the kernel dropped traces (a big lab's neighbour
-		 * discovery can flood the socket); the socket still works, and a
-		 * packet whose trace was lost shows as inconclusive, never wrong.
-		 */
-		if (len < 0 && (errno == EINTR || errno == ENOBUFS))
-			continue;
-		if (len < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return n;
-		if (len < 0)
+	/*
+	 * ENOBUFS: the kernel dropped traces (a big lab's neighbour discovery
+	 * can flood the socket); the socket still works, and a packet whose
+	 * trace was lost shows as inconclusive, never wrong.
+	 */
+	while (nlsock_recv_queued(nl, read_datagram, &c) < 0)
+		if (errno != EINTR && errno != ENOBUFS)
 			return nslab_err_set(err, errno, "read nftables traces");
-		for (int left = (int)len; nlsock_msg_ok(nlh, left);
-		     left -= (int)NLMSG_ALIGN(nlh->nlmsg_len),
-			 nlh = (const struct nlmsghdr *)((const char *)nlh +
-							 NLMSG_ALIGN(nlh->nlmsg_len))) {
-			struct nftrace_event ev;
-
-			if (nftrace_parse(nlh, &ev, NULL) == 0) {
-				if (cb)
-					cb(&ev, data);
-				n++;
-			}
-			if (NLMSG_ALIGN(nlh->nlmsg_len) >= (unsigned)left)
-				break;
-		}
-	}
+	return c.n;
 }

@@ -315,6 +315,48 @@ ssize_t nlsock_recv_kernel(int fd, void *buf, size_t len, int flags)
 	}
 }
 
+#define QUEUED_SLOT  4096 /* a trace event takes at most about 1.2 KiB (three 256-byte names) */
+#define QUEUED_SLOTS (NL_DUMP_BUFSIZ / QUEUED_SLOT)
+
+static bool from_kernel(const struct mmsghdr *m)
+{
+	const struct sockaddr_nl *sa = m->msg_hdr.msg_name;
+
+	return m->msg_hdr.msg_namelen == sizeof(*sa) && sa->nl_family == AF_NETLINK &&
+	       sa->nl_pid == 0;
+}
+
+int nlsock_recv_queued(struct nlsock *nl, nlsock_datagram_fn fn, void *data)
+{
+	struct sockaddr_nl sa[QUEUED_SLOTS];
+	struct iovec iov[QUEUED_SLOTS];
+	struct mmsghdr m[QUEUED_SLOTS];
+	int n = QUEUED_SLOTS;
+
+	/* fewer than asked for: the queue was empty when recvmmsg() stopped */
+	while (n == QUEUED_SLOTS) {
+		for (int i = 0; i < QUEUED_SLOTS; i++) {
+			iov[i] = (struct iovec){ nl->buf + i * QUEUED_SLOT, QUEUED_SLOT };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &sa[i],
+							      .msg_namelen = sizeof(sa[i]),
+							      .msg_iov = &iov[i],
+							      .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(nlsock_fd(nl), m, QUEUED_SLOTS, MSG_DONTWAIT, NULL);
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+		for (int i = 0; i < n; i++) {
+			if (m[i].msg_hdr.msg_flags & MSG_TRUNC) {
+				errno = ENOSPC;
+				return -1;
+			}
+			if (from_kernel(&m[i]))
+				fn(iov[i].iov_base, m[i].msg_len, data);
+		}
+	}
+	return 0;
+}
+
 static int talk_recv_one(struct nlsock *nl, struct talk *t, nslab_error *err)
 {
 	const struct nlmsghdr *nlh = (const void *)nl->buf;

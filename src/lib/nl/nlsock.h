@@ -42,6 +42,20 @@ int nlsock_fd(const struct nlsock *nl);
  * Return: the message's length, or -1 with errno (ENOSPC if it was truncated)
  */
 ssize_t nlsock_recv_kernel(int fd, void *buf, size_t len, int flags);
+
+typedef void (*nlsock_datagram_fn)(const void *buf, size_t len, void *data);
+/**
+ * nlsock_recv_queued() - Receive every datagram queued on the socket, without waiting
+ * @nl:    socket; its receive buffer is shared with the talk functions (not during a talk)
+ * @fn:    called per datagram the kernel sent (others are dropped, as by
+ *         nlsock_recv_kernel()); @data is its argument
+ * Several datagrams a system call (recvmmsg(), up to 4 KiB each: a trace
+ * event or a notification, not a dump's chunk): a socket subscribed to events
+ * gets one datagram an event.
+ * Return: 0 once the queue is empty, or -1 with errno (ENOSPC: a datagram did
+ * not fit; ENOBUFS: the kernel dropped some, EINTR: the caller may go on)
+ */
+int nlsock_recv_queued(struct nlsock *nl, nlsock_datagram_fn fn, void *data);
 /*
  * nlsock_talk() - Send one request, wait for its ACK or the end of its dump
  * @nl:   socket opened in the namespace the request is meant for
