@@ -301,8 +301,9 @@ wait "$_pid" 2>/dev/null
 leftovers_check start fwtest-none
 
 # Order cannot matter: a suite built to be order-sensitive (the first test's
-# ND fills the client's neighbour cache, the second blocks ND and must time
-# out) gives the same results in suite order, reversed and shuffled.
+# ND fills the client's neighbour cache, the third blocks ND and must time
+# out; likewise ARP, with IPv4 tests between the IPv6 ones) gives the same
+# results in suite order, reversed and shuffled.
 cat >"$TMP/order.yaml" <<'YAML'
 topology: direct
 tests:
@@ -313,6 +314,13 @@ tests:
       }
     flows: [{proto: tcp, src: "fd00::1", dst: "fd00::2", dport: 443}]
     expect: {connect: ok}
+  - name: arp allowed, v4 flow connects
+    rules: |
+      table inet filter {
+        chain input { type filter hook input priority 0; policy accept; }
+      }
+    flows: [{proto: tcp, dst: "10.0.0.2", dport: 443}]
+    expect: {connect: ok}
   - name: nd blocked, v6 flow times out
     rules: |
       table inet filter {
@@ -322,6 +330,13 @@ tests:
         }
       }
     flows: [{proto: tcp, src: "fd00::1", dst: "fd00::2", dport: 443}]
+    expect: {connect: timeout}
+  - name: arp blocked, v4 flow times out
+    rules: |
+      table arp filter {
+        chain input { type filter hook input priority 0; policy drop; }
+      }
+    flows: [{proto: tcp, dst: "10.0.0.2", dport: 443}]
     expect: {connect: timeout}
   - name: nd allowed again, v6 flow connects
     rules: |
@@ -334,7 +349,7 @@ YAML
 for o in "--order suite" "--order reverse" "--seed 1" "--seed 2"; do
 	n="order-$(echo "$o" | tr -dc 'a-z0-9')"
 	run_suite "$n" 0 "$TMP/order.yaml" $o
-	has "$n" '^3 passed, 0 failed, 0 inconclusive, 0 errors$'
+	has "$n" '^5 passed, 0 failed, 0 inconclusive, 0 errors$'
 	sed -n 's/ ([0-9.]* ms)$//p' "$TMP/$n.out" | sort >"$TMP/$n.res"
 done
 cmp -s "$TMP/order-ordersuite.res" "$TMP/order-orderreverse.res" &&

@@ -494,7 +494,27 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err)
+/* Delete the entries of l in one batch (an entry that expired since the dump is gone already). */
+static int neigh_delete(struct fw_node_io *io, const struct neigh_list *l, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct nlbatch b;
+	int r = 0;
+
+	nlbatch_init(&b, buf, sizeof(buf));
+	b.enoent_is_ok = true;
+	for (size_t i = 0; r >= 0 && i < l->n; i++) {
+		r = rtnl_build_neigh(nlbatch_tail(&b), nlbatch_room(&b), RTM_DELNEIGH,
+				     l->e[i].ifindex, &l->e[i].ip, NULL, 0, err);
+		if (r >= 0)
+			nlbatch_push(&b);
+		if (r >= 0 && nlbatch_room(&b) < NL_REQ_BUFSIZ / 4)
+			r = nlsock_talk_batch(io->rtnl, &b, err);
+	}
+	return r < 0 ? r : nlsock_talk_batch(io->rtnl, &b, err);
+}
+
+int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, int family, nslab_error *err)
 {
 	char buf[NL_REQ_BUFSIZ];
 	_cleanup_free_ struct neigh_list *l = malloc(sizeof(*l));
@@ -505,17 +525,11 @@ int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err
 	do {
 		l->n = 0;
 		l->more = false;
-		r = rtnl_build_dump(buf, sizeof(buf), RTM_GETNEIGH, AF_UNSPEC, err);
+		r = rtnl_build_dump(buf, sizeof(buf), RTM_GETNEIGH, family, err);
 		if (r >= 0)
 			r = nlsock_talk(io->rtnl, (struct nlmsghdr *)buf, neigh_cb, l, err);
-		for (size_t i = 0; r >= 0 && i < l->n; i++) {
-			r = rtnl_build_neigh(buf, sizeof(buf), RTM_DELNEIGH, l->e[i].ifindex,
-					     &l->e[i].ip, NULL, 0, err);
-			if (r >= 0)
-				r = nlsock_talk(io->rtnl, (struct nlmsghdr *)buf, NULL, NULL, err);
-			if (r == -ENOENT)
-				r = 0; /* expired between the dump and now */
-		}
+		if (r >= 0)
+			r = neigh_delete(io, l, err);
 	} while (r >= 0 && l->more);
 	return r < 0 ? nslab_err_prefix(err, r, "node '%s': flush neighbours", n->name) : 0;
 }

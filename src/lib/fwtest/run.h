@@ -37,6 +37,10 @@
 
 #define FW_SPORT_BASE 40000 /* source ports chosen for packets start here */
 
+/* Sets of address families: neighbour tables to flush (ARP for IPv4, ND for IPv6). */
+#define FW_FAMILY_BIT(f) ((f) == AF_INET6 ? 2u : 1u)
+#define FW_FAMILIES_ALL	 3u
+
 enum fw_status {
 	FW_STATUS_PASS = 0,
 	FW_STATUS_FAIL,
@@ -84,6 +88,12 @@ struct fw_env {
 	struct ct_entry *ct_left; /* original tuples of the last test's packets and flows */
 	size_t n_ct_left;
 	bool ct_unknown; /* ct_left is not all the last test left (no memory): flush */
+	/*
+	 * Families whose neighbour tables may hold entries a test made: those
+	 * of the last test's packets and flows (all of them at first, and after
+	 * a failed flush).
+	 */
+	unsigned neigh_dirty;
 };
 
 struct fw_rule_hits {
@@ -174,6 +184,8 @@ void fw_result_clear(struct fw_result *res);
 
 /* Internals shared by run.c, inject.c, collect.c and check.c */
 int fw_start_listeners(struct fw_runner *r, const struct fw_test *t, nslab_error *err);
+/* FW_FAMILY_BIT()s of the test's packets and flows (all for one whose family is in error). */
+unsigned fw_test_families(struct fw_runner *r, const struct fw_test *t);
 /* Close the test's listeners and flow sockets. */
 void fw_listeners_close(struct fw_runner *r);
 /* Send copy c of packet i of test and wait for its decision; < 0: the test cannot run. */

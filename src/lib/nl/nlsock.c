@@ -42,6 +42,7 @@ struct talk {
 	unsigned count;
 	unsigned pending; /* requests not ended yet */
 	bool batch;	  /* name the request index in errors */
+	bool enoent_is_ok;
 	mnl_cb_t cb;
 	void *data;
 	bool stopped; /* callback said stop (or failed): drain the rest */
@@ -214,7 +215,7 @@ static void talk_fail(struct talk *t, unsigned idx, int error, const char *text,
 	const char *cause = strerrordesc_np(-error);
 	char what[64];
 
-	if (t->r < 0)
+	if (t->r < 0 || (t->enoent_is_ok && error == -ENOENT))
 		return;
 	if (t->batch)
 		snprintf(what, sizeof(what), "request %u (%s)", idx, name);
@@ -458,7 +459,9 @@ void nlbatch_push(struct nlbatch *b)
 
 int nlsock_talk_batch(struct nlsock *nl, struct nlbatch *b, nslab_error *err)
 {
-	struct talk t = { .req = b->buf, .req_len = b->len, .batch = true };
+	struct talk t = {
+		.req = b->buf, .req_len = b->len, .batch = true, .enoent_is_ok = b->enoent_is_ok
+	};
 	int r = 0;
 
 	if (b->count > 0)

@@ -86,7 +86,8 @@ struct nlbatch {
 	char *buf;
 	size_t len; /* bytes used by pushed requests */
 	size_t cap;
-	unsigned count; /* requests pushed */
+	unsigned count;	   /* requests pushed */
+	bool enoent_is_ok; /* deletes of what may be gone already: ENOENT is no failure */
 };
 void nlbatch_init(struct nlbatch *b, void *buf, size_t cap);
 void *nlbatch_tail(struct nlbatch *b);
@@ -95,7 +96,8 @@ size_t nlbatch_room(const struct nlbatch *b);
 void nlbatch_push(struct nlbatch *b);
 /*
  * nlsock_talk_batch() - Send every pushed request at once, collect every ACK
- * On failure err names the first failing request ("request 3 (RTM_NEWADDR): ...").
+ * On failure err names the first failing request ("request 3 (RTM_NEWADDR): ..."),
+ * an ENOENT excepted when the caller set b->enoent_is_ok.
  * The batch is empty afterwards, whatever the result.
  * Return: 0, or the first failure's -errno.
  */
