@@ -32,6 +32,12 @@
  * thread per call (~0.1 ms); a hand-over costs two wake-ups.
  */
 #define POOL_SIZE 4 /* sockets of each kind made ahead per node */
+/*
+ * A test that takes a socket wakes the worker only when the pool is down to
+ * this many: a wake-up (futex, another CPU) costs about what the socket does,
+ * so the worker makes them a few at a time.
+ */
+#define POOL_LOW  1
 
 struct fw_worker {
 	pthread_t tid;
@@ -81,6 +87,14 @@ static int pool_wants(const struct fw_worker *w)
 	return -1;
 }
 
+/* The options every listener and flow socket takes (sock_setup()), set ahead. */
+static void sock_preset(int fd, int family)
+{
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+}
+
 /* Fill one slot (w->mu held, released meanwhile). */
 static void pool_fill(struct fw_worker *w, int kind)
 {
@@ -89,6 +103,8 @@ static void pool_fill(struct fw_worker *w, int kind)
 	pthread_mutex_unlock(&w->mu);
 	fd = socket(pool_kinds[kind].family, pool_kinds[kind].type | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
+	if (fd >= 0)
+		sock_preset(fd, pool_kinds[kind].family);
 	pthread_mutex_lock(&w->mu);
 	if (fd < 0)
 		w->pool_off = true; /* EMFILE and the like: sockets are made on demand */
@@ -190,18 +206,20 @@ static int worker_start(int netns_fd, bool spare_sockets, struct fw_worker **ret
 	return 0;
 }
 
-/* A socket from the pool, or -1 when it is empty; the worker makes another. */
+/* A socket from the pool (sock_preset() done), or -1 when it is empty; the worker makes more. */
 static int worker_take_socket(struct fw_worker *w, int family, int type)
 {
 	int kind = pool_kind(family, type), fd = -1;
+	bool first;
 
 	if (kind < 0)
 		return -1;
 	pthread_mutex_lock(&w->mu);
 	if (w->n_pool[kind])
 		fd = w->pool[kind][--w->n_pool[kind]];
+	first = !w->pool_used[kind];
 	w->pool_used[kind] = true;
-	if (!w->pool_off)
+	if (!w->pool_off && (first || w->n_pool[kind] <= POOL_LOW))
 		pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return fd;
@@ -341,6 +359,7 @@ struct sock_req {
 	int family, proto, port;
 	bool listen;
 	int fd;
+	bool preset; /* fd came from the pool: sock_preset() done */
 };
 
 /* Options, bind and listen of q->fd: any thread (the socket's namespace is its own). */
@@ -350,9 +369,8 @@ static int sock_setup(struct sock_req *q, nslab_error *err)
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
 
-	(void)setsockopt(q->fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
-	if (q->family == AF_INET6)
-		(void)setsockopt(q->fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+	if (!q->preset)
+		sock_preset(q->fd, q->family);
 	/* a UDP listener answers from the address it was asked at (fw_collect's echo) */
 	if (q->listen && type == SOCK_DGRAM) {
 		(void)setsockopt(q->fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
@@ -398,6 +416,7 @@ static int open_sock(struct fw_node *n, const struct fw_node_io *io, struct sock
 	int r;
 
 	q->fd = io && io->worker ? worker_take_socket(io->worker, q->family, type) : -1;
+	q->preset = q->fd >= 0;
 	if (q->fd >= 0)
 		r = sock_setup(q, err);
 	else
