@@ -381,30 +381,44 @@ static void keep_frame(struct fw_runner *r, size_t node, const struct sockaddr_l
 				      .len = len };
 }
 
+static void take_frame(struct fw_runner *r, size_t node, bool keep, const struct sockaddr_ll *sll,
+		       const uint8_t *buf, size_t len)
+{
+	/*
+	 * lo carries the node's own talk (listeners to themselves): not a
+	 * wire. Captures are of IP packets (ARP and the like are not kept).
+	 */
+	if (!keep || sll->sll_ifindex == 1 ||
+	    (sll->sll_protocol != htons(ETH_P_IP) && sll->sll_protocol != htons(ETH_P_IPV6)))
+		return;
+	keep_frame(r, node, sll, buf, len);
+	if (sll->sll_pkttype != PACKET_OUTGOING)
+		match_replies(r, node, buf, len);
+}
+
+#define FRAMES_BATCH 8 /* frames a system call (recvmmsg()) */
+
+/* Every frame queued on the node's packet socket, FRAMES_BATCH a call. */
 static void read_frames(struct fw_runner *r, size_t node, bool keep)
 {
-	int fd = r->env->io[node].cap;
-	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(PKT_MAX));
+	int fd = r->env->io[node].cap, n = FRAMES_BATCH;
+	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(FRAMES_BATCH * PKT_MAX));
+	struct sockaddr_ll sll[FRAMES_BATCH];
+	struct iovec iov[FRAMES_BATCH];
+	struct mmsghdr m[FRAMES_BATCH];
 
-	if (!buf)
-		return;
-	for (;;) {
-		struct sockaddr_ll sll;
-		socklen_t sl = sizeof(sll);
-		ssize_t n = recvfrom(fd, buf, PKT_MAX, MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
-
-		if (n < 0)
-			return;
-		/*
-		 * lo carries the node's own talk (listeners to themselves): not a
-		 * wire. Captures are of IP packets (ARP and the like are not kept).
-		 */
-		if (!keep || sll.sll_ifindex == 1 ||
-		    (sll.sll_protocol != htons(ETH_P_IP) && sll.sll_protocol != htons(ETH_P_IPV6)))
-			continue;
-		keep_frame(r, node, &sll, buf, (size_t)n);
-		if (sll.sll_pkttype != PACKET_OUTGOING)
-			match_replies(r, node, buf, (size_t)n);
+	/* fewer than asked for: the queue was empty when recvmmsg() stopped */
+	while (buf && n == FRAMES_BATCH) {
+		for (int i = 0; i < FRAMES_BATCH; i++) {
+			iov[i] = (struct iovec){ buf + (size_t)i * PKT_MAX, PKT_MAX };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &sll[i],
+							      .msg_namelen = sizeof(sll[i]),
+							      .msg_iov = &iov[i],
+							      .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(fd, m, FRAMES_BATCH, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n; i++)
+			take_frame(r, node, keep, &sll[i], iov[i].iov_base, m[i].msg_len);
 	}
 }
 
@@ -512,10 +526,15 @@ static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int 
 	k = poll(pfd, n, timeout_ms);
 	if (k < 0 && errno != EINTR)
 		return nslab_err_set(err, errno, "poll");
-	/* frames first: a reply's frame may arrive before its packet's last trace event */
+	/*
+	 * Frames first: a reply's frame may arrive before its packet's last
+	 * trace event. Only the sockets poll() found ready: what comes after it
+	 * is read in the next round, or by fw_collect_captures() at the end.
+	 */
 	for (size_t i = 0; i < n_nodes; i++)
-		read_frames(r, i, true);
-	k = read_traces(r, true, err);
+		if (pfd[1 + i].revents)
+			read_frames(r, i, true);
+	k = pfd[0].revents ? read_traces(r, true, err) : 0;
 	if (k < 0)
 		return k;
 	for (size_t i = 0; i < n_l; i++)
