@@ -232,23 +232,18 @@ static struct ct_entry tuple_of(const struct pkt_spec *s)
 /*
  * An empty conntrack table in the rules node. A flush walks the hash table
  * every namespace of the host shares (~50 us, more on a busy host); the last
- * test's entries are deleted by tuple instead, and the namespace's own entry
- * count (no walk) says whether anything else is left, which a flush then
- * clears: the table ends empty either way.
+ * test's entries are deleted by tuple instead, in one batch with the
+ * namespace's own entry count (no walk), which says whether anything else is
+ * left, which a flush then clears: the table ends empty either way.
  */
 static int reset_conntrack(struct fw_env *e, nslab_error *err)
 {
 	unsigned left = 1;
 	int k = 0;
 
-	for (size_t i = 0; !e->ct_unknown && k >= 0 && i < e->n_ct_left; i++) {
-		k = ct_delete(e->req, &e->ct_left[i], err);
-		if (k == -ENOENT)
-			k = 0;
-	}
+	if (!e->ct_unknown)
+		k = ct_delete_and_count(e->req, e->ct_left, e->n_ct_left, &left, err);
 	e->n_ct_left = 0;
-	if (k >= 0 && !e->ct_unknown)
-		k = ct_count(e->req, &left, err);
 	if (k < 0 || left)
 		k = ct_flush(e->req, err);
 	e->ct_unknown = k < 0;

@@ -66,6 +66,15 @@ int ct_delete(struct nlsock *nl, const struct ct_entry *q, nslab_error *err);
  * Return: 0 and *ret, or -errno
  */
 int ct_count(struct nlsock *nl, unsigned *ret, nslab_error *err);
+/* IPCTNL_MSG_CT_GET_STATS, which ct_count() sends (pure builder). */
+int ct_build_count(void *buf, size_t len, nslab_error *err);
+/*
+ * ct_delete_and_count() - ct_delete() of n original tuples, then ct_count(),
+ * in one batch (one round trip for a few tuples; an entry gone already is fine)
+ * Return: 0 and *ret_left, or -errno
+ */
+int ct_delete_and_count(struct nlsock *nl, const struct ct_entry *q, size_t n, unsigned *ret_left,
+			nslab_error *err);
 
 /* IPCTNL_MSG_CT_DELETE without a tuple: the kernel flushes every entry (pure builder). */
 int ct_build_flush(void *buf, size_t len, nslab_error *err);

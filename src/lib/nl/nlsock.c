@@ -459,9 +459,18 @@ void nlbatch_push(struct nlbatch *b)
 
 int nlsock_talk_batch(struct nlsock *nl, struct nlbatch *b, nslab_error *err)
 {
-	struct talk t = {
-		.req = b->buf, .req_len = b->len, .batch = true, .enoent_is_ok = b->enoent_is_ok
-	};
+	return nlsock_talk_batch_cb(nl, b, NULL, NULL, err);
+}
+
+int nlsock_talk_batch_cb(struct nlsock *nl, struct nlbatch *b, mnl_cb_t cb, void *data,
+			 nslab_error *err)
+{
+	struct talk t = { .req = b->buf,
+			  .req_len = b->len,
+			  .batch = true,
+			  .enoent_is_ok = b->enoent_is_ok,
+			  .cb = cb,
+			  .data = data };
 	int r = 0;
 
 	if (b->count > 0)

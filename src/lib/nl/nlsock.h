@@ -102,6 +102,9 @@ void nlbatch_push(struct nlbatch *b);
  * Return: 0, or the first failure's -errno.
  */
 int nlsock_talk_batch(struct nlsock *nl, struct nlbatch *b, nslab_error *err);
+/* nlsock_talk_batch(), with cb called per data message of any request (as nlsock_talk()'s). */
+int nlsock_talk_batch_cb(struct nlsock *nl, struct nlbatch *b, mnl_cb_t cb, void *data,
+			 nslab_error *err);
 
 /*
  * Name of a netlink message type for messages ("RTM_NEWLINK"), or "message N".
