@@ -506,23 +506,38 @@ static int read_traces(struct fw_runner *r, bool keep, nslab_error *err)
 	return k < 0 ? k : 0;
 }
 
+/*
+ * The poll set of a round: the trace socket, then every node's packet socket,
+ * the UDP listeners, and extra_fd if >= 0 (malloc'd; *ret_n entries).
+ */
+static struct pollfd *poll_set(struct fw_runner *r, int extra_fd, short extra_events, size_t *ret_n)
+{
+	size_t n = 0, n_nodes = r->env->topo->n;
+	struct pollfd *pfd = calloc(2 + n_nodes + r->n_udp, sizeof(*pfd));
+
+	if (!pfd)
+		return NULL;
+	pfd[n++] = (struct pollfd){ nlsock_fd(r->env->trace), POLLIN, 0 };
+	for (size_t i = 0; i < n_nodes; i++)
+		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
+	for (size_t i = 0; i < r->n_udp; i++)
+		pfd[n++] = (struct pollfd){ r->udp[i], POLLIN, 0 };
+	if (extra_fd >= 0)
+		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
+	*ret_n = n;
+	return pfd;
+}
+
 /* One round: wait up to timeout_ms for anything, handle it all. */
 static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int timeout_ms,
 		     short *ret_revents, nslab_error *err)
 {
-	size_t n = 0, n_nodes = r->env->topo->n, n_l = r->n_udp;
-	_cleanup_free_ struct pollfd *pfd = calloc(2 + n_nodes + n_l, sizeof(*pfd));
+	size_t n, n_nodes = r->env->topo->n;
+	_cleanup_free_ struct pollfd *pfd = poll_set(r, extra_fd, extra_events, &n);
 	int k;
 
 	if (!pfd)
 		return nslab_err_set(err, ENOMEM, "poll");
-	pfd[n++] = (struct pollfd){ nlsock_fd(r->env->trace), POLLIN, 0 };
-	for (size_t i = 0; i < n_nodes; i++)
-		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
-	for (size_t i = 0; i < n_l; i++)
-		pfd[n++] = (struct pollfd){ r->udp[i], POLLIN, 0 };
-	if (extra_fd >= 0)
-		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
 	k = poll(pfd, n, timeout_ms);
 	if (k < 0 && errno != EINTR)
 		return nslab_err_set(err, errno, "poll");
@@ -537,12 +552,31 @@ static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int 
 	k = pfd[0].revents ? read_traces(r, true, err) : 0;
 	if (k < 0)
 		return k;
-	for (size_t i = 0; i < n_l; i++)
+	for (size_t i = 0; i < r->n_udp; i++)
 		if (pfd[1 + n_nodes + i].revents & POLLIN)
 			echo_udp(r->udp[i]);
 	if (ret_revents)
 		*ret_revents = extra_fd >= 0 ? pfd[n - 1].revents : 0;
 	return 0;
+}
+
+/*
+ * Read what is queued now on the packet sockets (keep: as captures) and, with
+ * traces, on the trace socket: one poll() finds the sockets that have
+ * anything (a lab's hundreds of nodes mostly have nothing), or, should it
+ * fail, every socket is read.
+ */
+static void read_queued(struct fw_runner *r, bool keep, bool traces)
+{
+	size_t n;
+	_cleanup_free_ struct pollfd *pfd = poll_set(r, -1, 0, &n);
+	bool all = !pfd || poll(pfd, n, 0) < 0;
+
+	for (size_t i = 0; i < r->env->topo->n; i++)
+		if (all || pfd[1 + i].revents)
+			read_frames(r, i, keep);
+	if (traces && (all || pfd[0].revents))
+		(void)read_traces(r, false, NULL);
 }
 
 static int remaining_ms(uint64_t deadline)
@@ -554,15 +588,12 @@ static int remaining_ms(uint64_t deadline)
 
 void fw_collect_drain(struct fw_runner *r)
 {
-	for (size_t i = 0; i < r->env->topo->n; i++)
-		read_frames(r, i, false);
-	(void)read_traces(r, false, NULL);
+	read_queued(r, false, true);
 }
 
 void fw_collect_captures(struct fw_runner *r)
 {
-	for (size_t i = 0; i < r->env->topo->n; i++)
-		read_frames(r, i, true);
+	read_queued(r, true, false);
 }
 
 int fw_collect_until(struct fw_runner *r, struct fw_track *t, bool want_reply, nslab_error *err)
