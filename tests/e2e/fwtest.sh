@@ -154,6 +154,21 @@ YAML
 run_suite owner 0 "$TMP/owner.yaml"
 has owner '^2 passed, 0 failed, 0 inconclusive, 0 errors$'
 
+# The longest names nft takes (255 bytes: table, chain, jump target) make the
+# biggest trace events; they are read whole (the trace socket reads 2 KiB slots).
+long=$(printf '%254s' '' | tr ' ' n) # and a prefix letter: 255
+cat >"$TMP/long.yaml" <<YAML
+rules: |
+  table inet t$long {
+    chain j$long { tcp dport 22 accept; }
+    chain c$long { type filter hook input priority 0; policy drop; jump j$long; }
+  }
+tests:
+  - {name: long names, packets: [{proto: tcp, dport: 22}], expect: {verdict: accept}}
+YAML
+run_suite long 0 "$TMP/long.yaml"
+has long '^1 passed, 0 failed, 0 inconclusive, 0 errors$'
+
 # A failed capture check lists what was captured there, a line per packet.
 cat >"$TMP/capture.yaml" <<'YAML'
 rules: |

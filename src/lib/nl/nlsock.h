@@ -49,9 +49,9 @@ typedef void (*nlsock_datagram_fn)(const void *buf, size_t len, void *data);
  * @nl:    socket; its receive buffer is shared with the talk functions (not during a talk)
  * @fn:    called per datagram the kernel sent (others are dropped, as by
  *         nlsock_recv_kernel()); @data is its argument
- * Several datagrams a system call (recvmmsg(), up to 4 KiB each: a trace
- * event or a notification, not a dump's chunk): a socket subscribed to events
- * gets one datagram an event.
+ * Several datagrams a system call (recvmmsg(), up to 2 KiB each: a trace
+ * event, not a dump's chunk nor a link's notification): a socket subscribed
+ * to events gets one datagram an event.
  * Return: 0 once the queue is empty, or -1 with errno (ENOSPC: a datagram did
  * not fit; ENOBUFS: the kernel dropped some, EINTR: the caller may go on)
  */
