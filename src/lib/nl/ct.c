@@ -210,18 +210,6 @@ int ct_get(struct nlsock *nl, const struct ct_entry *q, struct ct_entry *ret, ns
 	return 0;
 }
 
-int ct_delete(struct nlsock *nl, const struct ct_entry *q, nslab_error *err)
-{
-	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
-	int r = ct_build_tuple_msg(buf, sizeof(buf), false, q, err);
-
-	if (r >= 0)
-		r = nlsock_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, NULL);
-	if (r == -ENOENT)
-		return -ENOENT;
-	return r < 0 ? nslab_err_set(err, -r, "delete a conntrack entry") : 0;
-}
-
 static int count_attr_cb(const struct nlattr *a, void *data)
 {
 	unsigned *n = data;
