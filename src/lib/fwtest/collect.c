@@ -396,13 +396,14 @@ static void take_frame(struct fw_runner *r, size_t node, bool keep, const struct
 		match_replies(r, node, buf, len);
 }
 
-#define FRAMES_BATCH 8 /* frames a system call (recvmmsg()) */
+#define FRAMES_BATCH 8	   /* frames a system call (recvmmsg()) */
+#define FRAME_SLOT   65536 /* PKT_MAX bytes, each slot aligned */
 
 /* Every frame queued on the node's packet socket, FRAMES_BATCH a call. */
 static void read_frames(struct fw_runner *r, size_t node, bool keep)
 {
 	int fd = r->env->io[node].cap, n = FRAMES_BATCH;
-	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(FRAMES_BATCH * PKT_MAX));
+	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(FRAMES_BATCH * FRAME_SLOT));
 	struct sockaddr_ll sll[FRAMES_BATCH];
 	struct iovec iov[FRAMES_BATCH];
 	struct mmsghdr m[FRAMES_BATCH];
@@ -410,7 +411,7 @@ static void read_frames(struct fw_runner *r, size_t node, bool keep)
 	/* fewer than asked for: the queue was empty when recvmmsg() stopped */
 	while (buf && n == FRAMES_BATCH) {
 		for (int i = 0; i < FRAMES_BATCH; i++) {
-			iov[i] = (struct iovec){ buf + (size_t)i * PKT_MAX, PKT_MAX };
+			iov[i] = (struct iovec){ buf + (size_t)i * FRAME_SLOT, PKT_MAX };
 			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &sll[i],
 							      .msg_namelen = sizeof(sll[i]),
 							      .msg_iov = &iov[i],

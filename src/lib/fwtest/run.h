@@ -144,7 +144,7 @@ struct fw_runner {
 	size_t n_udp;
 	int *held; /* flow sockets, kept open until the test's checks are done */
 	size_t n_held;
-	uint8_t *frame; /* receive buffer for the packet sockets (PKT_MAX bytes) */
+	uint8_t *frame; /* receive buffer for the packet sockets (collect.c: eight frames) */
 	struct fw_captured *caps;
 	size_t n_caps;
 	/* rule events of the senders' kernels resetting answers to crafted packets (see
