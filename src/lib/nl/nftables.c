@@ -450,7 +450,10 @@ static bool error_at_rewrite(const char *text, const char *compat, const nslab_e
 	return text[off] != compat[off] || (off && text[off - 1] != compat[off - 1]);
 }
 
-/* One text in ctx (nft -c in dry-run mode). Return: 0, or -errno with err located as run_error() does. */
+/*
+ * One text run in ctx: a load, or nft -c in dry-run mode.
+ * Return: 0, or -errno with err located as run_error() does.
+ */
 static int check_one(struct nft_ctx *ctx, const char *text, nslab_error *err)
 {
 	int r = run_text(ctx, text, err);
