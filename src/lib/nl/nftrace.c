@@ -83,7 +83,7 @@ static enum nftrace_verdict verdict_of(uint32_t code)
  */
 #define TRACE_ATTR_MAX NFTRACE_ATTR_CT_STATE
 
-/* mnl_attr_parse() callback: each known attribute checked for its type and length (libnftnl's rules). */
+/* mnl_attr_parse() callback: each known attribute's type and length checked (libnftnl's rules). */
 static int trace_attr_cb(const struct nlattr *a, void *data)
 {
 	const struct nlattr **tb = data;
