@@ -65,15 +65,19 @@ int main(int argc, char **argv)
 {
 	int n = argc > 1 ? atoi(argv[1]) : 1000;
 	struct fw_topo *t = NULL;
-	struct fw_node_io io;
+	struct fw_node_io io, tio;
 	struct nlsock *trace = NULL, *req = NULL;
 	struct sockaddr_in dst = { .sin_family = AF_INET };
 	nslab_error err = { 0 };
 	char *text = NULL;
 	double t0;
 
+	/* as the runner does: no packet into a link the kernel has not brought up yet */
 	if (nslab_bootstrap(&err) < 0 || fw_topo_new(FW_TOPO_DIRECT, &t, &err) < 0 ||
 	    fw_io_open(&t->nodes[0], &io, false, &err) < 0 ||
+	    fw_io_open(&t->nodes[1], &tio, false, &err) < 0 ||
+	    fw_io_wait_links(&t->nodes[0], &io, 5000, &err) < 0 ||
+	    fw_io_wait_links(&t->nodes[1], &tio, 5000, &err) < 0 ||
 	    fw_io_open_nf(&t->nodes[1], &trace, &req, &err) < 0 ||
 	    asprintf(&text, "%s%s", rules, fw_trace_table_text()) < 0 ||
 	    fw_io_nft(&t->nodes[1], NULL, text, false, NULL, &err) < 0) {
@@ -112,6 +116,7 @@ int main(int argc, char **argv)
 	printf("floor: %d packets in %.1f ms\n", n, now_ms() - t0);
 	free(text);
 	fw_io_close(&io);
+	fw_io_close(&tio);
 	nlsock_free(trace);
 	nlsock_free(req);
 	fw_topo_free(t);

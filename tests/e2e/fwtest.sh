@@ -158,6 +158,37 @@ YAML
 run_suite noct 1 "$TMP/noct.yaml"
 has noct 'no trace event carried one: no rule of the ruleset uses conntrack'
 
+# A table owned by the socket that loads it ("flags owner") lives as long as
+# the run: the ruleset check in a child must not be what loads it (the table
+# would go with the child, and port 80 would be accepted).
+cat >"$TMP/owner.yaml" <<'YAML'
+rules: |
+  table inet owned {
+    flags owner
+    chain input { type filter hook input priority 0; policy drop; tcp dport 22 accept; }
+  }
+tests:
+  - {name: ssh, packets: [{proto: tcp, dport: 22}], expect: {verdict: accept}}
+  - {name: web, packets: [{proto: tcp, dport: 80}], expect: {verdict: drop}}
+YAML
+run_suite owner 0 "$TMP/owner.yaml"
+has owner '^2 passed, 0 failed, 0 inconclusive, 0 errors$'
+
+# The longest names nft takes (255 bytes: table, chain, jump target) make the
+# biggest trace events; they are read whole (the trace socket reads 2 KiB slots).
+long=$(printf '%254s' '' | tr ' ' n) # and a prefix letter: 255
+cat >"$TMP/long.yaml" <<YAML
+rules: |
+  table inet t$long {
+    chain j$long { tcp dport 22 accept; }
+    chain c$long { type filter hook input priority 0; policy drop; jump j$long; }
+  }
+tests:
+  - {name: long names, packets: [{proto: tcp, dport: 22}], expect: {verdict: accept}}
+YAML
+run_suite long 0 "$TMP/long.yaml"
+has long '^1 passed, 0 failed, 0 inconclusive, 0 errors$'
+
 # A failed capture check lists what was captured there, a line per packet.
 cat >"$TMP/capture.yaml" <<'YAML'
 rules: |
@@ -305,8 +336,9 @@ wait "$_pid" 2>/dev/null
 leftovers_check start fwtest-none
 
 # Order cannot matter: a suite built to be order-sensitive (the first test's
-# ND fills the client's neighbour cache, the second blocks ND and must time
-# out) gives the same results in suite order, reversed and shuffled.
+# ND fills the client's neighbour cache, the third blocks ND and must time
+# out; likewise ARP, with IPv4 tests between the IPv6 ones) gives the same
+# results in suite order, reversed and shuffled.
 cat >"$TMP/order.yaml" <<'YAML'
 topology: direct
 tests:
@@ -317,6 +349,13 @@ tests:
       }
     flows: [{proto: tcp, src: "fd00::1", dst: "fd00::2", dport: 443}]
     expect: {connect: ok}
+  - name: arp allowed, v4 flow connects
+    rules: |
+      table inet filter {
+        chain input { type filter hook input priority 0; policy accept; }
+      }
+    flows: [{proto: tcp, dst: "10.0.0.2", dport: 443}]
+    expect: {connect: ok}
   - name: nd blocked, v6 flow times out
     rules: |
       table inet filter {
@@ -326,6 +365,13 @@ tests:
         }
       }
     flows: [{proto: tcp, src: "fd00::1", dst: "fd00::2", dport: 443}]
+    expect: {connect: timeout}
+  - name: arp blocked, v4 flow times out
+    rules: |
+      table arp filter {
+        chain input { type filter hook input priority 0; policy drop; }
+      }
+    flows: [{proto: tcp, dst: "10.0.0.2", dport: 443}]
     expect: {connect: timeout}
   - name: nd allowed again, v6 flow connects
     rules: |
@@ -338,7 +384,7 @@ YAML
 for o in "--order suite" "--order reverse" "--seed 1" "--seed 2"; do
 	n="order-$(echo "$o" | tr -dc 'a-z0-9')"
 	run_suite "$n" 0 "$TMP/order.yaml" $o
-	has "$n" '^3 passed, 0 failed, 0 inconclusive, 0 errors$'
+	has "$n" '^5 passed, 0 failed, 0 inconclusive, 0 errors$'
 	sed -n 's/ ([0-9.]* ms)$//p' "$TMP/$n.out" | sort >"$TMP/$n.res"
 done
 cmp -s "$TMP/order-ordersuite.res" "$TMP/order-orderreverse.res" &&

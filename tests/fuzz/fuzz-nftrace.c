@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target: nftables trace messages (nftrace_parse(), which hands them to
- * libnftnl and reads the conntrack attributes itself), then the headers they
+ * Fuzz target: nftables trace messages (nftrace_parse(), each attribute
+ * checked for its type and length with libmnl), then the headers they
  * quote (fw_event_info()) and a verdict over what parsed (fw_decide()).
  */
 #include <stdint.h>

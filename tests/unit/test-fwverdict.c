@@ -207,6 +207,68 @@ static void test_trace_long_names(void **state)
 	assert_string_equal(ev.jump_target, jump);
 }
 
+/*
+ * Malformed trace messages are -EPROTO, untouched event: a name without its
+ * NUL (libnftnl 1.2 copied past it with strdup()), a jump without its target
+ * (libnftnl exited the process), a conntrack state of the wrong size.
+ */
+static void test_trace_malformed(void **state)
+{
+	static const char unterminated[4] = { 'p', 'r', 'e', 'x' };
+	char buf[4096] __attribute__((aligned(4)));
+	nslab_error err = { 0 };
+
+	(void)state;
+	for (int c = 0; c < 3; c++) {
+		struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+		struct nftrace_event ev = { .id = 42 };
+		struct nfgenmsg *nfg;
+		struct nlattr *nest;
+
+		nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE;
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = NFPROTO_INET;
+		mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(7));
+		mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_RULE));
+		if (c == 0)
+			mnl_attr_put(nlh, NFTA_TRACE_CHAIN, sizeof(unterminated), unterminated);
+		if (c == 1) {
+			nest = mnl_attr_nest_start(nlh, NFTA_TRACE_VERDICT);
+			mnl_attr_put_u32(nlh, NFTA_VERDICT_CODE, htonl((uint32_t)NFT_JUMP));
+			mnl_attr_nest_end(nlh, nest);
+		}
+		if (c == 2)
+			mnl_attr_put_u64(nlh, 21 /* NFTA_TRACE_CT_STATE */, 8);
+		assert_int_equal(nftrace_parse(nlh, &ev, &err), -EPROTO);
+		assert_int_equal(ev.id, 42);
+	}
+}
+
+/* The conntrack state Linux 6.8 added (NFTA_TRACE_CT_STATE, 21) is read. */
+static void test_trace_ct_state(void **state)
+{
+	char buf[4096] __attribute__((aligned(4)));
+	struct nftrace_event ev = { 0 };
+	nslab_error err = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	(void)state;
+	nlh->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_TRACE;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = NFPROTO_INET;
+	mnl_attr_put_u32(nlh, NFTA_TRACE_ID, htonl(7));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_TYPE, htonl(NFT_TRACETYPE_POLICY));
+	mnl_attr_put_u32(nlh, NFTA_TRACE_POLICY, htonl(NF_DROP));
+	mnl_attr_put_u32(nlh, 21 /* NFTA_TRACE_CT_STATE */, htonl(8));
+	assert_int_equal(nftrace_parse(nlh, &ev, &err), 0);
+	assert_true(ev.has_ct_state);
+	assert_int_equal(ev.ct_state, 8);
+	assert_int_equal(ev.policy, NF_DROP);
+	assert_false(ev.has_rule);
+	assert_string_equal(ev.table, "");
+}
+
 static void test_accept_by_rule(void **state)
 {
 	struct nftrace_event evs[] = {
@@ -928,6 +990,8 @@ int main(void)
 		cmocka_unit_test(test_listing_unbalanced),
 		cmocka_unit_test(test_listing_long_names),
 		cmocka_unit_test(test_trace_long_names),
+		cmocka_unit_test(test_trace_malformed),
+		cmocka_unit_test(test_trace_ct_state),
 		cmocka_unit_test(test_accept_by_rule),
 		cmocka_unit_test(test_ct_invalid_derived),
 		cmocka_unit_test(test_drop_by_policy),

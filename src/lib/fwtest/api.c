@@ -171,8 +171,10 @@ int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_err
 	ft->n_results = n;
 	ft->started = time(NULL);
 	r = fw_runner_new(ft->suite, &ft->runner, err);
-	if (r >= 0)
+	if (r >= 0) {
+		ft->runner->keep_events = ft->keep_events;
 		r = fw_runner_check_rules(ft->runner, err);
+	}
 	for (size_t k = 0, i; r >= 0 && k < n; k++) {
 		i = order[k];
 		if (ft->unselected && ft->unselected[i])

@@ -17,6 +17,7 @@ struct nslab_fwtest {
 	time_t started;	  /* when nslab_fwtest_run() began (JUnit's timestamp) */
 	enum nslab_fwtest_order order;
 	unsigned long long seed; /* NSLAB_FWTEST_ORDER_SHUFFLE's */
+	bool keep_events;	 /* the results keep every trace event (nslab trace) */
 };
 
 /* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */

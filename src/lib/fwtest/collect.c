@@ -215,7 +215,7 @@ static void on_event(const struct nftrace_event *ev, void *data)
 		t->cap_evs = cap;
 	}
 	t->evs[t->n_evs++] = *ev;
-	redecide(r, t);
+	t->stale = true;
 }
 
 /* Replies */
@@ -381,30 +381,45 @@ static void keep_frame(struct fw_runner *r, size_t node, const struct sockaddr_l
 				      .len = len };
 }
 
+static void take_frame(struct fw_runner *r, size_t node, bool keep, const struct sockaddr_ll *sll,
+		       const uint8_t *buf, size_t len)
+{
+	/*
+	 * lo carries the node's own talk (listeners to themselves): not a
+	 * wire. Captures are of IP packets (ARP and the like are not kept).
+	 */
+	if (!keep || sll->sll_ifindex == 1 ||
+	    (sll->sll_protocol != htons(ETH_P_IP) && sll->sll_protocol != htons(ETH_P_IPV6)))
+		return;
+	keep_frame(r, node, sll, buf, len);
+	if (sll->sll_pkttype != PACKET_OUTGOING)
+		match_replies(r, node, buf, len);
+}
+
+#define FRAMES_BATCH 8	   /* frames a system call (recvmmsg()) */
+#define FRAME_SLOT   65536 /* PKT_MAX bytes, each slot aligned */
+
+/* Every frame queued on the node's packet socket, FRAMES_BATCH a call. */
 static void read_frames(struct fw_runner *r, size_t node, bool keep)
 {
-	int fd = r->env->io[node].cap;
-	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(PKT_MAX));
+	int fd = r->env->io[node].cap, n = FRAMES_BATCH;
+	uint8_t *buf = r->frame ? r->frame : (r->frame = malloc(FRAMES_BATCH * FRAME_SLOT));
+	struct sockaddr_ll sll[FRAMES_BATCH];
+	struct iovec iov[FRAMES_BATCH];
+	struct mmsghdr m[FRAMES_BATCH];
 
-	if (!buf)
-		return;
-	for (;;) {
-		struct sockaddr_ll sll;
-		socklen_t sl = sizeof(sll);
-		ssize_t n = recvfrom(fd, buf, PKT_MAX, MSG_DONTWAIT, (struct sockaddr *)&sll, &sl);
-
-		if (n < 0)
-			return;
-		/*
-		 * lo carries the node's own talk (listeners to themselves): not a
-		 * wire. Captures are of IP packets (ARP and the like are not kept).
-		 */
-		if (!keep || sll.sll_ifindex == 1 ||
-		    (sll.sll_protocol != htons(ETH_P_IP) && sll.sll_protocol != htons(ETH_P_IPV6)))
-			continue;
-		keep_frame(r, node, &sll, buf, (size_t)n);
-		if (sll.sll_pkttype != PACKET_OUTGOING)
-			match_replies(r, node, buf, (size_t)n);
+	/* fewer than asked for: the queue was empty when recvmmsg() stopped */
+	while (buf && n == FRAMES_BATCH) {
+		for (int i = 0; i < FRAMES_BATCH; i++) {
+			iov[i] = (struct iovec){ buf + (size_t)i * FRAME_SLOT, PKT_MAX };
+			m[i] = (struct mmsghdr){ .msg_hdr = { .msg_name = &sll[i],
+							      .msg_namelen = sizeof(sll[i]),
+							      .msg_iov = &iov[i],
+							      .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(fd, m, FRAMES_BATCH, MSG_DONTWAIT, NULL);
+		for (int i = 0; i < n; i++)
+			take_frame(r, node, keep, &sll[i], iov[i].iov_base, m[i].msg_len);
 	}
 }
 
@@ -479,45 +494,90 @@ static void echo_udp(int fd)
 	}
 }
 
+/* Read the queued trace events; a track that got some is decided again, once for all of them. */
 static int read_traces(struct fw_runner *r, bool keep, nslab_error *err)
 {
 	int k = nftrace_read(r->env->trace, keep ? on_event : NULL, r, err);
 
+	for (size_t i = 0; i < r->n_tracks; i++)
+		if (r->tracks[i].stale) {
+			r->tracks[i].stale = false;
+			redecide(r, &r->tracks[i]);
+		}
 	return k < 0 ? k : 0;
+}
+
+/*
+ * The poll set of a round: the trace socket, then every node's packet socket,
+ * the UDP listeners, and extra_fd if >= 0 (malloc'd; *ret_n entries).
+ */
+static struct pollfd *poll_set(struct fw_runner *r, int extra_fd, short extra_events, size_t *ret_n)
+{
+	size_t n = 0, n_nodes = r->env->topo->n;
+	struct pollfd *pfd = calloc(2 + n_nodes + r->n_udp, sizeof(*pfd));
+
+	if (!pfd)
+		return NULL;
+	pfd[n++] = (struct pollfd){ nlsock_fd(r->env->trace), POLLIN, 0 };
+	for (size_t i = 0; i < n_nodes; i++)
+		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
+	for (size_t i = 0; i < r->n_udp; i++)
+		pfd[n++] = (struct pollfd){ r->udp[i], POLLIN, 0 };
+	if (extra_fd >= 0)
+		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
+	*ret_n = n;
+	return pfd;
 }
 
 /* One round: wait up to timeout_ms for anything, handle it all. */
 static int poll_once(struct fw_runner *r, int extra_fd, short extra_events, int timeout_ms,
 		     short *ret_revents, nslab_error *err)
 {
-	size_t n = 0, n_nodes = r->env->topo->n, n_l = r->n_udp;
-	_cleanup_free_ struct pollfd *pfd = calloc(2 + n_nodes + n_l, sizeof(*pfd));
+	size_t n, n_nodes = r->env->topo->n;
+	_cleanup_free_ struct pollfd *pfd = poll_set(r, extra_fd, extra_events, &n);
 	int k;
 
 	if (!pfd)
 		return nslab_err_set(err, ENOMEM, "poll");
-	pfd[n++] = (struct pollfd){ nlsock_fd(r->env->trace), POLLIN, 0 };
-	for (size_t i = 0; i < n_nodes; i++)
-		pfd[n++] = (struct pollfd){ r->env->io[i].cap, POLLIN, 0 };
-	for (size_t i = 0; i < n_l; i++)
-		pfd[n++] = (struct pollfd){ r->udp[i], POLLIN, 0 };
-	if (extra_fd >= 0)
-		pfd[n++] = (struct pollfd){ extra_fd, extra_events, 0 };
 	k = poll(pfd, n, timeout_ms);
 	if (k < 0 && errno != EINTR)
 		return nslab_err_set(err, errno, "poll");
-	/* frames first: a reply's frame may arrive before its packet's last trace event */
+	/*
+	 * Frames first: a reply's frame may arrive before its packet's last
+	 * trace event. Only the sockets poll() found ready: what comes after it
+	 * is read in the next round, or by fw_collect_captures() at the end.
+	 */
 	for (size_t i = 0; i < n_nodes; i++)
-		read_frames(r, i, true);
-	k = read_traces(r, true, err);
+		if (pfd[1 + i].revents)
+			read_frames(r, i, true);
+	k = pfd[0].revents ? read_traces(r, true, err) : 0;
 	if (k < 0)
 		return k;
-	for (size_t i = 0; i < n_l; i++)
+	for (size_t i = 0; i < r->n_udp; i++)
 		if (pfd[1 + n_nodes + i].revents & POLLIN)
 			echo_udp(r->udp[i]);
 	if (ret_revents)
 		*ret_revents = extra_fd >= 0 ? pfd[n - 1].revents : 0;
 	return 0;
+}
+
+/*
+ * Read what is queued now on the packet sockets (keep: as captures) and, with
+ * traces, on the trace socket: one poll() finds the sockets that have
+ * anything (a lab's hundreds of nodes mostly have nothing), or, should it
+ * fail, every socket is read.
+ */
+static void read_queued(struct fw_runner *r, bool keep, bool traces)
+{
+	size_t n;
+	_cleanup_free_ struct pollfd *pfd = poll_set(r, -1, 0, &n);
+	bool all = !pfd || poll(pfd, n, 0) < 0;
+
+	for (size_t i = 0; i < r->env->topo->n; i++)
+		if (all || pfd[1 + i].revents)
+			read_frames(r, i, keep);
+	if (traces && (all || pfd[0].revents))
+		(void)read_traces(r, false, NULL);
 }
 
 static int remaining_ms(uint64_t deadline)
@@ -529,15 +589,12 @@ static int remaining_ms(uint64_t deadline)
 
 void fw_collect_drain(struct fw_runner *r)
 {
-	for (size_t i = 0; i < r->env->topo->n; i++)
-		read_frames(r, i, false);
-	(void)read_traces(r, false, NULL);
+	read_queued(r, false, true);
 }
 
 void fw_collect_captures(struct fw_runner *r)
 {
-	for (size_t i = 0; i < r->env->topo->n; i++)
-		read_frames(r, i, true);
+	read_queued(r, true, false);
 }
 
 int fw_collect_until(struct fw_runner *r, struct fw_track *t, bool want_reply, nslab_error *err)

@@ -112,6 +112,24 @@ static int pick_family(struct fw_runner *r, int proto, const struct fw_endpoint 
 	return 0;
 }
 
+unsigned fw_test_families(struct fw_runner *r, const struct fw_test *t)
+{
+	unsigned bits = 0;
+	int f;
+
+	for (size_t i = 0; i < t->n_packets; i++)
+		bits |= pick_family(r, t->packets[i].proto, &t->packets[i].src, &t->packets[i].dst,
+				    t->packets[i].loc, &f, NULL) < 0
+				? FW_FAMILIES_ALL
+				: FW_FAMILY_BIT(f);
+	for (size_t i = 0; i < t->n_flows; i++)
+		bits |= pick_family(r, t->flows[i].proto, &t->flows[i].src, &t->flows[i].dst,
+				    t->flows[i].loc, &f, NULL) < 0
+				? FW_FAMILIES_ALL
+				: FW_FAMILY_BIT(f);
+	return bits;
+}
+
 /* The sending node: from, else the source's node, else the topology's client. */
 static int sender_node(struct fw_runner *r, const char *from, const struct fw_endpoint *src,
 		       struct fw_loc loc, size_t *ret, nslab_error *err)

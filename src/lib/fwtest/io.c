@@ -32,6 +32,12 @@
  * thread per call (~0.1 ms); a hand-over costs two wake-ups.
  */
 #define POOL_SIZE 4 /* sockets of each kind made ahead per node */
+/*
+ * A test that takes a socket wakes the worker only when the pool is down to
+ * this many: a wake-up (futex, another CPU) costs about what the socket does,
+ * so the worker makes them a few at a time.
+ */
+#define POOL_LOW  1
 
 struct fw_worker {
 	pthread_t tid;
@@ -43,6 +49,7 @@ struct fw_worker {
 	nslab_error err;
 	int r;
 	bool ready, done, stop;
+	int close_at_stop; /* an fd the worker closes before it ends, or -1 */
 	/*
 	 * Sockets made ahead while the worker is idle, per kind (pool_kind()):
 	 * a socket belongs to the namespace it was made in, and what follows
@@ -80,6 +87,14 @@ static int pool_wants(const struct fw_worker *w)
 	return -1;
 }
 
+/* The options every listener and flow socket takes (sock_setup()), set ahead. */
+static void sock_preset(int fd, int family)
+{
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+}
+
 /* Fill one slot (w->mu held, released meanwhile). */
 static void pool_fill(struct fw_worker *w, int kind)
 {
@@ -88,6 +103,8 @@ static void pool_fill(struct fw_worker *w, int kind)
 	pthread_mutex_unlock(&w->mu);
 	fd = socket(pool_kinds[kind].family, pool_kinds[kind].type | SOCK_CLOEXEC | SOCK_NONBLOCK,
 		    0);
+	if (fd >= 0)
+		sock_preset(fd, pool_kinds[kind].family);
 	pthread_mutex_lock(&w->mu);
 	if (fd < 0)
 		w->pool_off = true; /* EMFILE and the like: sockets are made on demand */
@@ -127,17 +144,27 @@ static void *worker_main(void *arg)
 		pthread_cond_broadcast(&w->cv);
 	}
 	pthread_mutex_unlock(&w->mu);
+	if (w->close_at_stop >= 0)
+		(void)close(w->close_at_stop);
 	return NULL;
+}
+
+/* Tell the worker to end, closing fd (-1: none) first; worker_stop() waits for it. */
+static void worker_ask_stop(struct fw_worker *w, int fd)
+{
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	if (fd >= 0)
+		w->close_at_stop = fd;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
 }
 
 static void worker_stop(struct fw_worker *w)
 {
 	if (!w)
 		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	worker_ask_stop(w, -1);
 	(void)pthread_join(w->tid, NULL);
 	for (int i = 0; i < 4; i++)
 		for (size_t k = 0; k < w->n_pool[i]; k++)
@@ -155,6 +182,7 @@ static int worker_start(int netns_fd, bool spare_sockets, struct fw_worker **ret
 	if (!w)
 		return nslab_err_set(err, ENOMEM, "allocate a namespace worker");
 	w->netns_fd = netns_fd;
+	w->close_at_stop = -1;
 	w->pool_off = !spare_sockets;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->cv, NULL);
@@ -178,18 +206,20 @@ static int worker_start(int netns_fd, bool spare_sockets, struct fw_worker **ret
 	return 0;
 }
 
-/* A socket from the pool, or -1 when it is empty; the worker makes another. */
+/* A socket from the pool (sock_preset() done), or -1 when it is empty; the worker makes more. */
 static int worker_take_socket(struct fw_worker *w, int family, int type)
 {
 	int kind = pool_kind(family, type), fd = -1;
+	bool first;
 
 	if (kind < 0)
 		return -1;
 	pthread_mutex_lock(&w->mu);
 	if (w->n_pool[kind])
 		fd = w->pool[kind][--w->n_pool[kind]];
+	first = !w->pool_used[kind];
 	w->pool_used[kind] = true;
-	if (!w->pool_off)
+	if (!w->pool_off && (first || w->n_pool[kind] <= POOL_LOW))
 		pthread_cond_broadcast(&w->cv);
 	pthread_mutex_unlock(&w->mu);
 	return fd;
@@ -238,6 +268,17 @@ void fw_io_close(struct fw_node_io *io)
 	io->rtnl = nlsock_free(io->rtnl);
 	worker_stop(io->worker);
 	io->worker = NULL;
+}
+
+void fw_io_close_all(struct fw_node_io *io, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (io[i].worker && io[i].cap >= 0) {
+			worker_ask_stop(io[i].worker, io[i].cap);
+			io[i].cap = -1;
+		}
+	for (size_t i = 0; i < n; i++)
+		fw_io_close(&io[i]);
 }
 
 static int io_open_fn(void *data, nslab_error *err)
@@ -318,6 +359,7 @@ struct sock_req {
 	int family, proto, port;
 	bool listen;
 	int fd;
+	bool preset; /* fd came from the pool: sock_preset() done */
 };
 
 /* Options, bind and listen of q->fd: any thread (the socket's namespace is its own). */
@@ -327,9 +369,8 @@ static int sock_setup(struct sock_req *q, nslab_error *err)
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
 
-	(void)setsockopt(q->fd, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
-	if (q->family == AF_INET6)
-		(void)setsockopt(q->fd, IPPROTO_IPV6, IPV6_V6ONLY, &(int){ 0 }, sizeof(int));
+	if (!q->preset)
+		sock_preset(q->fd, q->family);
 	/* a UDP listener answers from the address it was asked at (fw_collect's echo) */
 	if (q->listen && type == SOCK_DGRAM) {
 		(void)setsockopt(q->fd, IPPROTO_IP, IP_PKTINFO, &(int){ 1 }, sizeof(int));
@@ -375,6 +416,7 @@ static int open_sock(struct fw_node *n, const struct fw_node_io *io, struct sock
 	int r;
 
 	q->fd = io && io->worker ? worker_take_socket(io->worker, q->family, type) : -1;
+	q->preset = q->fd >= 0;
 	if (q->fd >= 0)
 		r = sock_setup(q, err);
 	else
@@ -471,7 +513,27 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err)
+/* Delete the entries of l in one batch (an entry that expired since the dump is gone already). */
+static int neigh_delete(struct fw_node_io *io, const struct neigh_list *l, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct nlbatch b;
+	int r = 0;
+
+	nlbatch_init(&b, buf, sizeof(buf));
+	b.enoent_is_ok = true;
+	for (size_t i = 0; r >= 0 && i < l->n; i++) {
+		r = rtnl_build_neigh(nlbatch_tail(&b), nlbatch_room(&b), RTM_DELNEIGH,
+				     l->e[i].ifindex, &l->e[i].ip, NULL, 0, err);
+		if (r >= 0)
+			nlbatch_push(&b);
+		if (r >= 0 && nlbatch_room(&b) < NL_REQ_BUFSIZ / 4)
+			r = nlsock_talk_batch(io->rtnl, &b, err);
+	}
+	return r < 0 ? r : nlsock_talk_batch(io->rtnl, &b, err);
+}
+
+int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, int family, nslab_error *err)
 {
 	char buf[NL_REQ_BUFSIZ];
 	_cleanup_free_ struct neigh_list *l = malloc(sizeof(*l));
@@ -482,17 +544,11 @@ int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err
 	do {
 		l->n = 0;
 		l->more = false;
-		r = rtnl_build_dump(buf, sizeof(buf), RTM_GETNEIGH, AF_UNSPEC, err);
+		r = rtnl_build_dump(buf, sizeof(buf), RTM_GETNEIGH, family, err);
 		if (r >= 0)
 			r = nlsock_talk(io->rtnl, (struct nlmsghdr *)buf, neigh_cb, l, err);
-		for (size_t i = 0; r >= 0 && i < l->n; i++) {
-			r = rtnl_build_neigh(buf, sizeof(buf), RTM_DELNEIGH, l->e[i].ifindex,
-					     &l->e[i].ip, NULL, 0, err);
-			if (r >= 0)
-				r = nlsock_talk(io->rtnl, (struct nlmsghdr *)buf, NULL, NULL, err);
-			if (r == -ENOENT)
-				r = 0; /* expired between the dump and now */
-		}
+		if (r >= 0)
+			r = neigh_delete(io, l, err);
 	} while (r >= 0 && l->more);
 	return r < 0 ? nslab_err_prefix(err, r, "node '%s': flush neighbours", n->name) : 0;
 }

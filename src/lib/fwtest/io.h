@@ -35,6 +35,13 @@ int fw_io_open(struct fw_node *n, struct fw_node_io *io, bool spare_sockets, nsl
 /* Close the sockets and stop the worker (an io already closed is fine). */
 void fw_io_close(struct fw_node_io *io);
 /*
+ * fw_io_close_all() - fw_io_close() on n nodes at once
+ * Closing a packet socket waits for an RCU grace period (packet_release():
+ * 10-25 ms on a loaded host): each node's worker closes its own, so that the
+ * waits overlap instead of adding up.
+ */
+void fw_io_close_all(struct fw_node_io *io, size_t n);
+/*
  * fw_io_call() - Run fn inside the node's namespace: on its worker when it
  * has one (io not NULL), else on a thread of its own (netns_call())
  * Return: fn's result, or -errno from entering the namespace
@@ -44,9 +51,12 @@ int fw_io_call(struct fw_node *n, const struct fw_node_io *io, netns_call_fn fn,
 /*
  * fw_io_flush_neigh() - Delete every neighbour entry of the node but the
  * permanent and NOARP ones (ARP and ND start afresh, as `ip neigh flush all`)
+ * @family: AF_INET (ARP), AF_INET6 (ND), or AF_UNSPEC for both. A dump walks
+ *          every bucket of the table, which the host's namespaces share and
+ *          which never shrinks (3-6 us a table here, both tables in one dump)
  * Return: 0, or -errno (the dump's or a delete's; an entry gone meanwhile is fine)
  */
-int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, nslab_error *err);
+int fw_io_flush_neigh(struct fw_node *n, struct fw_node_io *io, int family, nslab_error *err);
 
 /* The rules node's netfilter sockets: traces, and requests (conntrack flush). */
 int fw_io_open_nf(struct fw_node *n, struct nlsock **ret_trace, struct nlsock **ret_req,

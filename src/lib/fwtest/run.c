@@ -50,8 +50,8 @@ static struct fw_env *env_free(struct fw_env *e)
 {
 	if (!e)
 		return NULL;
-	for (size_t i = 0; e->io && i < e->topo->n; i++)
-		fw_io_close(&e->io[i]);
+	if (e->io)
+		fw_io_close_all(e->io, e->topo->n);
 	free(e->io);
 	nlsock_free(e->trace);
 	nlsock_free(e->req);
@@ -72,6 +72,7 @@ static int env_new(const struct fw_suite *suite, enum fw_topology kind, struct f
 
 	if (!e)
 		return nslab_err_set(err, ENOMEM, "allocate a test environment");
+	e->neigh_dirty = FW_FAMILIES_ALL; /* links coming up: router solicitations and the like */
 	if (kind == FW_TOPO_LAB)
 		r = fw_topo_new_lab(suite->lab_file, suite->rules_in, &e->topo, err);
 	else
@@ -231,23 +232,18 @@ static struct ct_entry tuple_of(const struct pkt_spec *s)
 /*
  * An empty conntrack table in the rules node. A flush walks the hash table
  * every namespace of the host shares (~50 us, more on a busy host); the last
- * test's entries are deleted by tuple instead, and the namespace's own entry
- * count (no walk) says whether anything else is left, which a flush then
- * clears: the table ends empty either way.
+ * test's entries are deleted by tuple instead, in one batch with the
+ * namespace's own entry count (no walk), which says whether anything else is
+ * left, which a flush then clears: the table ends empty either way.
  */
 static int reset_conntrack(struct fw_env *e, nslab_error *err)
 {
 	unsigned left = 1;
 	int k = 0;
 
-	for (size_t i = 0; !e->ct_unknown && k >= 0 && i < e->n_ct_left; i++) {
-		k = ct_delete(e->req, &e->ct_left[i], err);
-		if (k == -ENOENT)
-			k = 0;
-	}
+	if (!e->ct_unknown)
+		k = ct_delete_and_count(e->req, e->ct_left, e->n_ct_left, &left, err);
 	e->n_ct_left = 0;
-	if (k >= 0 && !e->ct_unknown)
-		k = ct_count(e->req, &left, err);
 	if (k < 0 || left)
 		k = ct_flush(e->req, err);
 	e->ct_unknown = k < 0;
@@ -276,18 +272,42 @@ static bool has_counters(const char *rules)
 }
 
 /*
- * What a test leaves in the kernel besides the ruleset, cleared before the
- * next whatever it is: conntrack in the rules node, and every node's
- * neighbour entries (a test that blocks ARP or ND must not find the address
- * resolved by the test before it). Sockets are closed when each test ends.
+ * The neighbour tables of every node emptied for the test's families and
+ * for the last test's. A table the test does not use may keep entries of its
+ * own (a router's IPv6 entries made by router solicitations during an IPv4
+ * test): a packet never consults another family's table. A lab's nodes may
+ * run anything: both tables, always.
  */
-static int reset_kernel_state(struct fw_env *e, nslab_error *err)
+static int reset_neighbours(struct fw_runner *r, struct fw_env *e, const struct fw_test *test,
+			    nslab_error *err)
+{
+	unsigned used = fw_test_families(r, test);
+	unsigned bits = e->topo->kind == FW_TOPO_LAB ? FW_FAMILIES_ALL : used | e->neigh_dirty;
+	int family = bits == FW_FAMILIES_ALL
+			     ? AF_UNSPEC
+			     : (bits == FW_FAMILY_BIT(AF_INET) ? AF_INET : AF_INET6);
+	int k = 0;
+
+	e->neigh_dirty = FW_FAMILIES_ALL;
+	for (size_t i = 0; bits && k >= 0 && i < e->topo->n; i++)
+		k = fw_io_flush_neigh(&e->topo->nodes[i], &e->io[i], family, err);
+	if (k >= 0)
+		e->neigh_dirty = used;
+	return k;
+}
+
+/*
+ * What a test leaves in the kernel besides the ruleset, cleared before the
+ * next whatever it is: conntrack in the rules node, and the nodes' neighbour
+ * entries (a test that blocks ARP or ND must not find the address resolved by
+ * the test before it). Sockets are closed when each test ends.
+ */
+static int reset_kernel_state(struct fw_runner *r, struct fw_env *e, const struct fw_test *test,
+			      nslab_error *err)
 {
 	int k = reset_conntrack(e, err);
 
-	for (size_t i = 0; k >= 0 && i < e->topo->n; i++)
-		k = fw_io_flush_neigh(&e->topo->nodes[i], &e->io[i], err);
-	return k;
+	return k < 0 ? k : reset_neighbours(r, e, test, err);
 }
 
 /* Same ruleset as the last test's: reset what tests change (counters). */
@@ -488,7 +508,7 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 		return nslab_err_set(err, ENOMEM, "test log");
 	k = load_rules(r, r->env, rules, at, &terr);
 	if (k >= 0)
-		k = reset_kernel_state(r->env, &terr);
+		k = reset_kernel_state(r, r->env, test, &terr);
 	fw_collect_drain(r);
 	if (k >= 0)
 		k = run_steps(r, test, &terr);
@@ -500,6 +520,11 @@ int fw_runner_run_test(struct fw_runner *r, size_t i, struct fw_result *res, nsl
 	}
 	fw_listeners_close(r);
 	note_conntrack(r->env, r->tracks, r->n_tracks);
+	for (size_t t = 0; !r->keep_events && t < r->n_tracks; t++) {
+		free(r->tracks[t].evs);
+		r->tracks[t].evs = NULL;
+		r->tracks[t].cap_evs = 0;
+	}
 	for (size_t c = 0; c < r->n_caps; c++)
 		free(r->caps[c].data);
 	free(r->caps);

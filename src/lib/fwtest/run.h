@@ -37,6 +37,10 @@
 
 #define FW_SPORT_BASE 40000 /* source ports chosen for packets start here */
 
+/* Sets of address families: neighbour tables to flush (ARP for IPv4, ND for IPv6). */
+#define FW_FAMILY_BIT(f) ((f) == AF_INET6 ? 2u : 1u)
+#define FW_FAMILIES_ALL	 3u
+
 enum fw_status {
 	FW_STATUS_PASS = 0,
 	FW_STATUS_FAIL,
@@ -53,8 +57,9 @@ struct fw_track {
 	size_t from;	      /* sending node */
 	struct pkt_spec spec; /* addresses, proto, ports, tag; payload borrowed from the suite */
 	char desc[192];	      /* "tcp 10.0.0.1:40000 > 10.0.0.2:22 [S]" */
-	struct nftrace_event *evs;
+	struct nftrace_event *evs; /* freed when the test ends, unless the runner keeps events */
 	size_t n_evs, cap_evs;
+	bool stale; /* events came since dec was decided */
 	struct fw_decision dec;
 	bool decided; /* dec has a verdict (or a flow's first packet was decided) */
 	enum fw_reply reply;
@@ -83,6 +88,12 @@ struct fw_env {
 	struct ct_entry *ct_left; /* original tuples of the last test's packets and flows */
 	size_t n_ct_left;
 	bool ct_unknown; /* ct_left is not all the last test left (no memory): flush */
+	/*
+	 * Families whose neighbour tables may hold entries a test made: those
+	 * of the last test's packets and flows (all of them at first, and after
+	 * a failed flush).
+	 */
+	unsigned neigh_dirty;
 };
 
 struct fw_rule_hits {
@@ -114,6 +125,12 @@ struct fw_runner {
 	uint16_t next_sport;
 	struct fw_coverage *cov;
 	size_t n_cov;
+	/*
+	 * Keep each track's trace events in the results (nslab trace prints
+	 * them); a suite's reports need only their number (~1 KiB an event,
+	 * twenty a packet: 20 MiB for a thousand tests otherwise).
+	 */
+	bool keep_events;
 	/* the test being run */
 	struct fw_env *env;
 	struct fw_track *tracks;
@@ -127,7 +144,7 @@ struct fw_runner {
 	size_t n_udp;
 	int *held; /* flow sockets, kept open until the test's checks are done */
 	size_t n_held;
-	uint8_t *frame; /* receive buffer for the packet sockets (PKT_MAX bytes) */
+	uint8_t *frame; /* receive buffer for the packet sockets (collect.c: eight frames) */
 	struct fw_captured *caps;
 	size_t n_caps;
 	/* rule events of the senders' kernels resetting answers to crafted packets (see
@@ -167,6 +184,8 @@ void fw_result_clear(struct fw_result *res);
 
 /* Internals shared by run.c, inject.c, collect.c and check.c */
 int fw_start_listeners(struct fw_runner *r, const struct fw_test *t, nslab_error *err);
+/* FW_FAMILY_BIT()s of the test's packets and flows (all for one whose family is in error). */
+unsigned fw_test_families(struct fw_runner *r, const struct fw_test *t);
 /* Close the test's listeners and flow sockets. */
 void fw_listeners_close(struct fw_runner *r);
 /* Send copy c of packet i of test and wait for its decision; < 0: the test cannot run. */

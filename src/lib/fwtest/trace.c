@@ -236,6 +236,7 @@ int nslab_fwtest_trace(const char *rules_path, const char *packet, const char *t
 	if (!ft)
 		return nslab_err_set(err, ENOMEM, "trace");
 	ft->flags = flags;
+	ft->keep_events = true; /* print_track() shows them */
 	r = fw_suite_parse_string(yaml, strlen(yaml), "packet", flags & NSLAB_FWTEST_ALLOW_INCLUDE,
 				  &ft->suite, err);
 	if (r >= 0)

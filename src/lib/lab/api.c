@@ -17,9 +17,28 @@
 #include "ns/spawn.h"
 #include "ns/userns.h"
 
+/*
+ * Grow the fd table while the process still has one thread. fd_move_high()
+ * puts long-lived fds at FD_SETSIZE and above, and growing the table of a
+ * process with several threads waits for an RCU grace period (the kernel's
+ * expand_fdtable(): 10-20 ms each time here). A table that holds fd
+ * 2 * FD_SETSIZE has 4096 slots: a lab of a thousand nodes fits.
+ */
+static void grow_fd_table(void)
+{
+	_cleanup_close_ int fd = open("/", O_PATH | O_CLOEXEC);
+	int high = -1;
+
+	for (int at = 2 * FD_SETSIZE; fd >= 0 && high < 0 && at >= FD_SETSIZE; at -= FD_SETSIZE)
+		high = fcntl(fd, F_DUPFD_CLOEXEC, at); /* EINVAL past the fd limit */
+	if (high >= 0)
+		(void)close(high);
+}
+
 int nslab_bootstrap(nslab_error *err)
 {
 	(void)spawn_raise_nofile();
+	grow_fd_table();
 	return userns_bootstrap(err);
 }
 

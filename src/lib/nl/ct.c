@@ -210,18 +210,6 @@ int ct_get(struct nlsock *nl, const struct ct_entry *q, struct ct_entry *ret, ns
 	return 0;
 }
 
-int ct_delete(struct nlsock *nl, const struct ct_entry *q, nslab_error *err)
-{
-	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
-	int r = ct_build_tuple_msg(buf, sizeof(buf), false, q, err);
-
-	if (r >= 0)
-		r = nlsock_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, NULL);
-	if (r == -ENOENT)
-		return -ENOENT;
-	return r < 0 ? nslab_err_set(err, -r, "delete a conntrack entry") : 0;
-}
-
 static int count_attr_cb(const struct nlattr *a, void *data)
 {
 	unsigned *n = data;
@@ -232,14 +220,17 @@ static int count_attr_cb(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+struct count_ctx {
+	unsigned n;
+	bool found;
+};
+
 static int count_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct {
-		unsigned n;
-		bool found;
-	} *c = data;
+	struct count_ctx *c = data;
 
-	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
+	/* the statistics, not a batch's other answers */
+	if (nlh->nlmsg_type != ((NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS) ||
 	    nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg))
 		return MNL_CB_OK;
 	c->n = UINT32_MAX;
@@ -248,27 +239,69 @@ static int count_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int ct_count(struct nlsock *nl, unsigned *ret, nslab_error *err)
+int ct_build_count(void *buf, size_t len, nslab_error *err)
 {
-	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
-	struct {
-		unsigned n;
-		bool found;
-	} c = { 0, false };
-	int r;
 
+	if (len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(*nfg)))
+		return nslab_err_setx(err, EMSGSIZE, "conntrack count does not fit in %zu bytes",
+				      len);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET_STATS;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
-	r = nlsock_talk(nl, nlh, count_cb, &c, err);
+	return 0;
+}
+
+int ct_count(struct nlsock *nl, unsigned *ret, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct count_ctx c = { 0, false };
+	int r = ct_build_count(buf, sizeof(buf), err);
+
+	if (r >= 0)
+		r = nlsock_talk(nl, (struct nlmsghdr *)buf, count_cb, &c, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "count conntrack entries");
 	if (!c.found)
 		return nslab_err_setx(err, EPROTO, "conntrack statistics without an entry count");
 	*ret = c.n;
+	return 0;
+}
+
+int ct_delete_and_count(struct nlsock *nl, const struct ct_entry *q, size_t n, unsigned *ret_left,
+			nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct count_ctx c = { 0, false };
+	struct nlbatch b;
+	int r = 0;
+
+	nlbatch_init(&b, buf, sizeof(buf));
+	b.enoent_is_ok = true;
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		/* room for this tuple (ct_build_tuple_msg() wants 512 bytes) and the count */
+		if (nlbatch_room(&b) < 1024)
+			r = nlsock_talk_batch(nl, &b, err);
+		if (r >= 0)
+			r = ct_build_tuple_msg(nlbatch_tail(&b), nlbatch_room(&b), false, &q[i],
+					       err);
+		if (r >= 0)
+			nlbatch_push(&b);
+	}
+	if (r >= 0)
+		r = ct_build_count(nlbatch_tail(&b), nlbatch_room(&b), err);
+	if (r >= 0) {
+		nlbatch_push(&b);
+		r = nlsock_talk_batch_cb(nl, &b, count_cb, &c, err);
+	}
+	if (r < 0)
+		return nslab_err_prefix(err, r, "delete conntrack entries");
+	if (!c.found)
+		return nslab_err_setx(err, EPROTO, "conntrack statistics without an entry count");
+	*ret_left = c.n;
 	return 0;
 }

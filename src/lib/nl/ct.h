@@ -55,17 +55,22 @@ int ct_get(struct nlsock *nl, const struct ct_entry *q, struct ct_entry *ret, ns
 /* IPCTNL_MSG_CT_GET (get) or IPCTNL_MSG_CT_DELETE (!get) of one original tuple (pure builder). */
 int ct_build_tuple_msg(void *buf, size_t len, bool get, const struct ct_entry *q, nslab_error *err);
 /*
- * ct_delete() - Delete the entry of one original tuple (a hash lookup, unlike
- * a flush, which walks the table every namespace shares)
- * Return: 0, -ENOENT if there was none, or another -errno
- */
-int ct_delete(struct nlsock *nl, const struct ct_entry *q, nslab_error *err);
-/*
  * ct_count() - The number of entries in nl's namespace (IPCTNL_MSG_CT_GET_STATS'
  * CTA_STATS_GLOBAL_ENTRIES: the namespace's own count, no walk)
  * Return: 0 and *ret, or -errno
  */
 int ct_count(struct nlsock *nl, unsigned *ret, nslab_error *err);
+/* IPCTNL_MSG_CT_GET_STATS, which ct_count() sends (pure builder). */
+int ct_build_count(void *buf, size_t len, nslab_error *err);
+/*
+ * ct_delete_and_count() - Delete the entries of n original tuples (hash
+ * lookups, unlike a flush, which walks the table every namespace shares),
+ * then ct_count(), in one batch: one round trip for a few tuples. An entry
+ * that is not there is no failure.
+ * Return: 0 and *ret_left, or -errno
+ */
+int ct_delete_and_count(struct nlsock *nl, const struct ct_entry *q, size_t n, unsigned *ret_left,
+			nslab_error *err);
 
 /* IPCTNL_MSG_CT_DELETE without a tuple: the kernel flushes every entry (pure builder). */
 int ct_build_flush(void *buf, size_t len, nslab_error *err);

@@ -399,22 +399,34 @@ bool nftbl_find_nested_set(const char *text, unsigned *ret_line, unsigned *ret_c
  * libnftables 1.0.6 aborts on some inputs (assert() and BUG() in its
  * evaluator and netlink code: a set inside a set of one element,
  * "tcp dport {{22}}"), and it runs in our process. So a ruleset text is first
- * checked (nft -c) in a forked child: a crash kills only the child and is
- * reported as an error. The child also decides between the text and its
- * compat rewrite: the text as it is when nft accepts it; the rewrite only
- * when nft refuses the text and accepts the rewrite, which then loads the
- * same rules (the rewrite adds empty statements). The parent then loads the
- * chosen text. A text found good is remembered by its context, so a suite
- * forks once per distinct ruleset, not per test. A check still running after
- * nftbl_check_timeout_s() is killed (through its pidfd) and reaped, and the
- * ruleset refused: a hang of libnftables must not hang nslab either.
+ * run in a forked child: a crash kills only the child and is reported as an
+ * error. The child also decides between the text and its compat rewrite: the
+ * text as it is when nft accepts it; the rewrite only when nft refuses the
+ * text and accepts the rewrite, which then loads the same rules (the rewrite
+ * adds empty statements). The child loads the chosen text itself: a check
+ * (nft -c) is a transaction the kernel aborts, and an abort waits for an RCU
+ * grace period (10-25 ms on a loaded host), where a load commits once. A text
+ * with a table owned by its socket ("flags owner") would lose the table when
+ * the child exits: the child only checks such a text, and the parent loads it.
+ * A text found good is remembered by its context, so a suite forks once per
+ * distinct ruleset, not per test; later loads of it run in the parent. A
+ * child still running after nftbl_check_timeout_s() is killed (through its
+ * pidfd) and reaped, and the ruleset refused: a hang of libnftables must not
+ * hang nslab either.
  */
 
 /* What the checking child reports through its memfd. */
 struct check_result {
-	int which; /* 0: the text loads; 1: its rewrite loads; -1: neither (err) */
+	int which;   /* 0: the text loads; 1: its rewrite loads; -1: neither (err) */
+	bool loaded; /* the child loaded it (it only checked a text with an owned table) */
 	nslab_error err;
 };
+
+/* Whether a text may declare a table owned by the socket that loads it (a word "owner"). */
+static bool may_own_table(const char *text)
+{
+	return strstr(text, "owner") != NULL;
+}
 
 /* Byte offset of 1-based line:col in text, or SIZE_MAX if it is past the end. */
 static size_t offset_of(const char *text, unsigned line, unsigned col)
@@ -446,7 +458,10 @@ static bool error_at_rewrite(const char *text, const char *compat, const nslab_e
 	return text[off] != compat[off] || (off && text[off - 1] != compat[off - 1]);
 }
 
-/* nft -c of one text in ctx. Return: 0, or -errno with err located as run_error() does. */
+/*
+ * One text run in ctx: a load, or nft -c in dry-run mode.
+ * Return: 0, or -errno with err located as run_error() does.
+ */
 static int check_one(struct nft_ctx *ctx, const char *text, nslab_error *err)
 {
 	int r = run_text(ctx, text, err);
@@ -472,6 +487,7 @@ static void write_all(int fd, const void *buf, size_t len)
 /*
  * The child: no core file, libnftables' stderr (BUG: lines, assertions) into
  * log_fd, the result into res_fd. compat is NULL when the rewrite changes nothing.
+ * It loads what it finds good, unless the text may own a table (see DOC above).
  * When both texts are refused, the text's own error is reported, unless it
  * sits where the rewrite ended a statement (nft 1.0.6 refusing NSE's
  * one-liners): then the rewrite's error is the one to fix.
@@ -479,7 +495,7 @@ static void write_all(int fd, const void *buf, size_t len)
 _Noreturn static void check_child(const char *text, const char *compat, int res_fd, int log_fd)
 {
 	static const struct rlimit no_core = { 0, 0 };
-	struct check_result res = { .which = -1 };
+	struct check_result res = { .which = -1, .loaded = !may_own_table(text) };
 	struct nft_ctx *ctx;
 	nslab_error cerr = { 0 };
 
@@ -490,7 +506,7 @@ _Noreturn static void check_child(const char *text, const char *compat, int res_
 	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!ctx || nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
 		_exit(126);
-	nft_ctx_set_dry_run(ctx, true);
+	nft_ctx_set_dry_run(ctx, !res.loaded);
 	if (check_one(ctx, text, &res.err) == 0)
 		res.which = 0;
 	else if (compat && res.err.code == EINVAL && check_one(ctx, compat, &cerr) == 0)
@@ -583,7 +599,11 @@ static int reap_check(pid_t pid, unsigned timeout_s, int *ret_status, nslab_erro
 	return 0;
 }
 
-int nftbl_check(const char *text, bool *ret_compat, nslab_error *err)
+/*
+ * Check text in a child, which loads it too when it can (see DOC above).
+ * Return: 0 with *ret_compat and *ret_loaded, or -errno
+ */
+static int check_forked(const char *text, bool *ret_compat, bool *ret_loaded, nslab_error *err)
 {
 	_cleanup_free_ char *compat = nftbl_compat_text(text);
 	_cleanup_close_ int res_fd = memfd_create("nslab-check", MFD_CLOEXEC);
@@ -616,7 +636,15 @@ int nftbl_check(const char *text, bool *ret_compat, nslab_error *err)
 		return -res.err.code;
 	}
 	*ret_compat = res.which == 1;
+	*ret_loaded = res.loaded;
 	return 0;
+}
+
+int nftbl_check(const char *text, bool *ret_compat, nslab_error *err)
+{
+	bool loaded;
+
+	return check_forked(text, ret_compat, &loaded, err);
 }
 
 static const struct checked *find_checked(const struct nftbl_ctx *c, const char *text)
@@ -646,14 +674,14 @@ int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err)
 {
 	const struct checked *k = find_checked(c, text);
 	_cleanup_free_ char *compat = NULL;
-	bool use_compat = false;
+	bool use_compat = false, loaded = false;
 	int r;
 
 	if (!k) {
-		r = nftbl_check(text, &use_compat, err);
+		r = check_forked(text, &use_compat, &loaded, err);
 		if (r >= 0)
 			r = remember(c, text, use_compat, err);
-		if (r < 0)
+		if (r < 0 || loaded)
 			return r;
 	} else {
 		use_compat = k->compat;

@@ -46,10 +46,13 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
  * @text: ruleset text
  * @err:  as nftbl_run(); a crash of libnftables on the text is an EINVAL
  *        "[LINE:COL: ]nftables crashed on this ruleset (SIGABRT: ...)"
- * The text is first checked (nft -c) in a forked child, once per distinct
- * text and context: libnftables 1.0.6 aborts on some rulesets. The text is
- * loaded as it is when nft accepts it; only when nft refuses it and accepts
- * its nftbl_compat_text() is the rewrite loaded instead.
+ * The text is first run in a forked child, once per distinct text and
+ * context: libnftables 1.0.6 aborts on some rulesets. The child loads it
+ * (only checks it, nft -c, when a table may be owned by the loading socket,
+ * "flags owner": then this process loads it). The text is loaded as it is
+ * when nft accepts it; only when nft refuses it and accepts its
+ * nftbl_compat_text() is the rewrite loaded instead. Later loads of a text
+ * remembered by c run in this process.
  * Return: 0, or -errno
  */
 int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err);
@@ -68,7 +71,9 @@ int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err);
 unsigned nftbl_check_timeout_s(size_t len);
 
 /**
- * nftbl_check() - Check an untrusted ruleset (nft -c) in a forked child
+ * nftbl_check() - Vet an untrusted ruleset in a forked child, which also loads it
+ * (unless it has a "flags owner" table: then only nft -c) into the calling
+ * thread's netns, as nftbl_ctx_load() does for a text it has not seen
  * @text:       ruleset text
  * @ret_compat: on success, whether what loads is nftbl_compat_text() of @text
  *              (nft refused @text itself) rather than @text as it is

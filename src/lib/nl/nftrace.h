@@ -2,8 +2,10 @@
 /*
  * nl/nftrace: nftables trace events (`meta nftrace set 1`), received on a
  * NETLINK_NETFILTER socket subscribed to NFNLGRP_NFTRACE and parsed with
- * libnftnl; the conntrack attributes newer kernels add (6.8+) are read beside
- * it, since Debian 12's libnftnl predates them.
+ * libmnl (each attribute's type and length checked as libnftnl does, the
+ * conntrack state of Linux 6.8+ too). libnftnl 1.2 exits the process on an
+ * attribute it finds malformed, and allocates an object and a copy of each
+ * name per event, twenty events a packet.
  */
 #pragma once
 

@@ -42,6 +42,20 @@ int nlsock_fd(const struct nlsock *nl);
  * Return: the message's length, or -1 with errno (ENOSPC if it was truncated)
  */
 ssize_t nlsock_recv_kernel(int fd, void *buf, size_t len, int flags);
+
+typedef void (*nlsock_datagram_fn)(const void *buf, size_t len, void *data);
+/**
+ * nlsock_recv_queued() - Receive every datagram queued on the socket, without waiting
+ * @nl:    socket; its receive buffer is shared with the talk functions (not during a talk)
+ * @fn:    called per datagram the kernel sent (others are dropped, as by
+ *         nlsock_recv_kernel()); @data is its argument
+ * Several datagrams a system call (recvmmsg(), up to 2 KiB each: a trace
+ * event, not a dump's chunk nor a link's notification): a socket subscribed
+ * to events gets one datagram an event.
+ * Return: 0 once the queue is empty, or -1 with errno (ENOSPC: a datagram did
+ * not fit; ENOBUFS: the kernel dropped some, EINTR: the caller may go on)
+ */
+int nlsock_recv_queued(struct nlsock *nl, nlsock_datagram_fn fn, void *data);
 /*
  * nlsock_talk() - Send one request, wait for its ACK or the end of its dump
  * @nl:   socket opened in the namespace the request is meant for
@@ -72,7 +86,8 @@ struct nlbatch {
 	char *buf;
 	size_t len; /* bytes used by pushed requests */
 	size_t cap;
-	unsigned count; /* requests pushed */
+	unsigned count;	   /* requests pushed */
+	bool enoent_is_ok; /* deletes of what may be gone already: ENOENT is no failure */
 };
 void nlbatch_init(struct nlbatch *b, void *buf, size_t cap);
 void *nlbatch_tail(struct nlbatch *b);
@@ -81,11 +96,15 @@ size_t nlbatch_room(const struct nlbatch *b);
 void nlbatch_push(struct nlbatch *b);
 /*
  * nlsock_talk_batch() - Send every pushed request at once, collect every ACK
- * On failure err names the first failing request ("request 3 (RTM_NEWADDR): ...").
+ * On failure err names the first failing request ("request 3 (RTM_NEWADDR): ..."),
+ * an ENOENT excepted when the caller set b->enoent_is_ok.
  * The batch is empty afterwards, whatever the result.
  * Return: 0, or the first failure's -errno.
  */
 int nlsock_talk_batch(struct nlsock *nl, struct nlbatch *b, nslab_error *err);
+/* nlsock_talk_batch(), with cb called per data message of any request (as nlsock_talk()'s). */
+int nlsock_talk_batch_cb(struct nlsock *nl, struct nlbatch *b, mnl_cb_t cb, void *data,
+			 nslab_error *err);
 
 /*
  * Name of a netlink message type for messages ("RTM_NEWLINK"), or "message N".
