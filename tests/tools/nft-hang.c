@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * nft-hang: an LD_PRELOAD shim for the end-to-end tests, never installed.
- * libnftables' dry runs (nft -c: the check nslab runs in a forked child
- * before loading a ruleset) never return, so that the check's timeout can
- * be tested on the real binary; every other run goes to libnftables.
+ * libnftables' runs in a forked child (the child nslab vets an untrusted
+ * ruleset in, by checking or loading it) never return, so that the child's
+ * timeout can be tested on the real binary; the process's own runs go to
+ * libnftables.
  * NFT_HANG_PIDFILE, if set, names a file that gets the hanging process's pid.
  */
 #include <dlfcn.h>
@@ -15,6 +16,13 @@
 #include <nftables/libnftables.h>
 
 typedef int (*run_fn)(struct nft_ctx *ctx, const char *filename);
+
+static pid_t main_pid;
+
+__attribute__((constructor)) static void remember_main(void)
+{
+	main_pid = getpid();
+}
 
 static void write_pid(void)
 {
@@ -34,7 +42,7 @@ int nft_run_cmd_from_filename(struct nft_ctx *ctx, const char *filename)
 {
 	run_fn real = (run_fn)dlsym(RTLD_NEXT, "nft_run_cmd_from_filename");
 
-	if (!nft_ctx_get_dry_run(ctx))
+	if (getpid() == main_pid)
 		return real(ctx, filename);
 	write_pid();
 	for (;;)
