@@ -98,7 +98,16 @@ static nslab_sandbox_config *config(void)
 	nslab_sandbox_config *c;
 	nslab_error err = { 0 };
 
+	char dir[PATH_MAX], *slash;
+
 	CHECK(nslab_sandbox_config_new(&c, &err) == 0, "%s", err.msg);
+	/* this binary runs inside as a command: visible even from a build under /tmp (private inside) */
+	snprintf(dir, sizeof(dir), "%s", self_exe);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	CHECK(nslab_sandbox_config_add_bind(c, dir, NULL, NSLAB_SANDBOX_BIND_RO, &err) == 0, "%s",
+	      err.msg);
 	return c;
 }
 
