@@ -96,6 +96,9 @@ struct nslab_sandbox_config {
  * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
  */
 void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gid);
+/* The unit a limit's value is in ("bytes", "seconds", ...); NULL for none. */
+const char *jail_limit_unit(enum nslab_sandbox_limit l);
+
 /**
  * jail_config_dup() - A deep copy of c (strings, mounts, environment, fds duplicated)
  * @c:    the configuration
