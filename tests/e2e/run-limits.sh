@@ -33,6 +33,10 @@ ended() {
 
 # tokens T: the host's processes whose command line holds T.
 tokens() { ps -eo pid=,args= | grep -F -- "$1" | grep -v grep; }
+# some_left T / none_left T: for wait_until, which must run the listing anew
+# each time (a "$(tokens T)" argument would be expanded once, before it starts)
+some_left() { [ -n "$(tokens "$1")" ]; }
+none_left() { [ -z "$(tokens "$1")" ]; }
 
 sb hog --mem 64M -- python3 -c '
 a = []
@@ -107,7 +111,7 @@ T3="1003.$$"
 "$NSLAB" run -- sh -c "sleep $T3 & sleep $T3" >/dev/null 2>&1 &
 RUN=$!
 track_pid "$RUN"
-wait_until 5 test -n "$(tokens "$T3")" || fail "the sandboxed sleep never started"
+wait_until 5 some_left "$T3" || fail "the sandboxed sleep never started"
 victim=$(tokens "$T3" | awk '$2 == "sleep" { print $1; exit }')
 [ -n "$victim" ] || fail "no sandboxed sleep among: $(tokens "$T3")"
 nsset=""
@@ -116,7 +120,7 @@ for _ns in mnt net pid user uts ipc; do
 done
 kill -KILL "$RUN"
 wait "$RUN" 2>/dev/null
-wait_until 5 test -z "$(tokens "$T3")" && ok "SIGKILL of nslab run: its processes are gone" ||
+wait_until 5 none_left "$T3" && ok "SIGKILL of nslab run: its processes are gone" ||
 	bad "SIGKILL of nslab run: left $(tokens "$T3")"
 # every namespace of the sandbox is gone: no process is in it, no fd or mount holds it
 held=""

@@ -28,8 +28,6 @@
 
 #include "shared/macro.h"
 
-DEFINE_CLEANUP_FUNC(nslab_sandbox_config, nslab_sandbox_config_free)
-
 #define PID_MAX_LIMIT_	4194304u     /* the kernel's PID_MAX_LIMIT on 64-bit */
 #define NR_OPEN_DEFAULT 1048576u     /* fs.nr_open's default, when /proc says nothing */
 #define MEMORY_MIN	(1ull << 20) /* below a MiB not even the dynamic loader starts */
