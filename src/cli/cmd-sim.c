@@ -39,7 +39,8 @@ const struct cli_cmd cli_cmd_sim = {
 			  "the run's directory (default ./nslab-runs/TIME-NAME, and "
 			  "./nslab-runs/latest pointing at it)" },
 			{ 'f', "format", "F", "report format: text (default), json, junit or tap" },
-			{ 'o', "output", "FILE", "write the report to FILE; step lines still go to stdout" },
+			{ 'o', "output", "FILE",
+			  "write the report to FILE; step lines still go to stdout" },
 			{ 'q', "quiet", NULL, "print only the sims that did not pass" },
 			{ 0 } },
 };
@@ -347,7 +348,9 @@ static void on_step(nslab_sim *sim, size_t i, int done, void *data)
 	if (!done || o->quiet || (o->format != FMT_TEXT && !o->output))
 		return;
 	printf("  %-7s %-20s %-8s %9.1f ms\n",
-	       strcmp(st, "failed") == 0 ? "FAIL" : strcmp(st, "skipped") == 0 ? "skip" : "ok",
+	       strcmp(st, "failed") == 0    ? "FAIL"
+	       : strcmp(st, "skipped") == 0 ? "skip"
+					    : "ok",
 	       nslab_sim_step_id(sim, i), nslab_sim_step_kind(sim, i), nslab_sim_step_ms(sim, i));
 	fflush(stdout);
 }

@@ -200,11 +200,13 @@ static void test_file_errors(void **state)
 	(void)state;
 	refused("steps: []\n", "t.yaml:1:1: a sim needs its lab");
 	refused("lab: l.yaml\n", "a sim needs steps");
-	refused("lab: l.yaml\nsteps:\n  - {run: [true]}\n", "t.yaml:3:11: a command needs the node");
+	refused("lab: l.yaml\nsteps:\n  - {run: [true]}\n",
+		"t.yaml:3:11: a command needs the node");
 	refused("lab: l.yaml\nsteps:\n  - {run: [true], wait: 1s, node: a}\n",
 		"a step does one thing: 'run' and 'wait' together");
 	refused("lab: l.yaml\nsteps:\n  - {node: a}\n", "a step needs one of run");
-	refused("lab: l.yaml\nsteps:\n  - {wait: 10x}\n", "t.yaml:3:12: wait: '10x' is not a duration");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 10x}\n",
+		"t.yaml:3:12: wait: '10x' is not a duration");
 	refused("lab: l.yaml\nsteps:\n  - {wait-for: srv}\n", "wait-for 'srv': no spawn step");
 	refused("lab: l.yaml\nsteps:\n  - {id: a, wait: 1s}\n  - {id: a, wait: 1s}\n",
 		"t.yaml:4:10: id 'a' is taken by step 1");
@@ -254,10 +256,10 @@ static void test_file_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_numbers),		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_interpolate),	cmocka_unit_test(test_assertions),
+		cmocka_unit_test(test_numbers),		 cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_interpolate),	 cmocka_unit_test(test_assertions),
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
-		cmocka_unit_test(test_regex_capture),	cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_model),
 	};
 

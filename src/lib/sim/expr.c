@@ -54,8 +54,8 @@ int sim_duration_ms(const char *s, uint64_t *ret, nslab_error *err)
 	static const struct {
 		const char *unit;
 		double ms;
-	} units[] = { { "", 1000 },    { "s", 1000 },	{ "ms", 1 },
-		       { "us", 0.001 }, { "m", 60000 }, { "h", 3600000 } };
+	} units[] = { { "", 1000 },    { "s", 1000 },  { "ms", 1 },
+		      { "us", 0.001 }, { "m", 60000 }, { "h", 3600000 } };
 	char *end;
 	double v;
 
@@ -118,8 +118,8 @@ int sim_interpolate(const char *in, sim_lookup_fn fn, void *data, char **ret, ns
 		if (!close)
 			return nslab_err_setx(err, EINVAL, "'${' without its '}' in '%s'", in);
 		if ((size_t)(close - d - 2) >= sizeof(name) || close == d + 2)
-			return nslab_err_setx(err, EINVAL, "'%.*s': not a name", (int)(close - d + 1),
-					      d);
+			return nslab_err_setx(err, EINVAL, "'%.*s': not a name",
+					      (int)(close - d + 1), d);
 		snprintf(name, sizeof(name), "%.*s", (int)(close - d - 2), d + 2);
 		val = fn(name, data);
 		if (!val)
@@ -266,7 +266,8 @@ static void json_node(struct jw *w, const char *key, const struct ynode *n)
 	if (n->type == Y_SCALAR) {
 		if (n->plain && (y_is_null(n)))
 			jw_raw(w, key, "null");
-		else if (n->plain && (strcmp(n->text, "true") == 0 || strcmp(n->text, "false") == 0))
+		else if (n->plain &&
+			 (strcmp(n->text, "true") == 0 || strcmp(n->text, "false") == 0))
 			jw_raw(w, key, n->text);
 		else if (n->plain && sim_number(n->text, &v))
 			jw_raw(w, key, n->text);

@@ -329,8 +329,8 @@ static int ready_in_output(struct nslab_sim *sim, size_t i, bool *ret)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	struct sim_state *s = &sim->state[i];
-	_cleanup_free_ char *text = read_output(st->ready_stream == SIM_STDERR ? s->err_fd
-									       : s->out_fd);
+	_cleanup_free_ char *text =
+		read_output(st->ready_stream == SIM_STDERR ? s->err_fd : s->out_fd);
 	_cleanup_free_ char *m = NULL;
 	nslab_error e = { 0 };
 	int r;
@@ -643,8 +643,8 @@ int nslab_sim_from_file(const char *path, nslab_sim **ret, nslab_error *err)
 	sim->failed_step = -1;
 	r = sim_file_read(path, &sim->file, err);
 	if (r >= 0)
-		sim->state = calloc(sim->file->n_steps ? sim->file->n_steps : 1,
-				    sizeof(*sim->state));
+		sim->state =
+			calloc(sim->file->n_steps ? sim->file->n_steps : 1, sizeof(*sim->state));
 	if (r >= 0 && !sim->state)
 		r = nslab_err_set(err, ENOMEM, "sim");
 	for (size_t i = 0; r >= 0 && i < sim->file->n_steps; i++) {

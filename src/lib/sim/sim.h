@@ -23,8 +23,8 @@ struct sim_state {
 	nslab_proc *proc;
 	int out_fd, err_fd; /* steps/NN-ID.stdout|stderr */
 	bool has_exit;
-	int exit;   /* 128+N when killed by signal N */
-	int signal; /* the signal, or 0 */
+	int exit;	     /* 128+N when killed by signal N */
+	int signal;	     /* the signal, or 0 */
 	char *out, *errtext; /* what it printed (read when it ended) */
 	char **values;	     /* captures, by the step's caps[] index */
 };

@@ -10,10 +10,10 @@
 
 #include "sim/expr.h"
 
-#define SIM_FILE_MAX	   (4u << 20)
-#define SIM_TIMEOUT_MS	   (10u * 60u * 1000u)
-#define SIM_READY_TIMEOUT  (30u * 1000u) /* a spawn's ready, when the step says nothing */
-#define SIM_ID_MAX	   64
+#define SIM_FILE_MAX	  (4u << 20)
+#define SIM_TIMEOUT_MS	  (10u * 60u * 1000u)
+#define SIM_READY_TIMEOUT (30u * 1000u) /* a spawn's ready, when the step says nothing */
+#define SIM_ID_MAX	  64
 
 struct sp {
 	struct yctx y;
@@ -180,7 +180,8 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 		if (key < 0)
 			return key;
 		if (key == 1) {
-			r = y_enum(&p->y, v->kids[i + 1], "stream", streams, "stdout or stderr", &s);
+			r = y_enum(&p->y, v->kids[i + 1], "stream", streams, "stdout or stderr",
+				   &s);
 			c->stream = (enum sim_stream)s;
 			continue;
 		}
@@ -236,10 +237,9 @@ enum step_key {
 	K_N
 };
 
-static const char *const step_keys[] = { "id",	    "run",	"spawn",   "wait",
-					  "wait-for", "assert",	"node",	   "timeout",
-					  "ready",    "parse",	"captures", "results",
-					  "expect_exit", NULL };
+static const char *const step_keys[] = { "id",	     "run",	"spawn",       "wait",	"wait-for",
+					 "assert",   "node",	"timeout",     "ready", "parse",
+					 "captures", "results", "expect_exit", NULL };
 
 /* Which kind the step is: exactly one of run, spawn, wait, wait-for, assert. */
 static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *const *v,
@@ -258,7 +258,8 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		found = k;
 	}
 	if (found < 0)
-		return y_error(&p->y, n, "a step needs one of run, spawn, wait, wait-for or assert");
+		return y_error(&p->y, n,
+			       "a step needs one of run, spawn, wait, wait-for or assert");
 	st->kind = kinds[found - K_RUN];
 	return found;
 }

@@ -36,7 +36,7 @@ enum sim_stream { SIM_STDOUT, SIM_STDERR };
 
 struct sim_capture {
 	char *name;
-	bool pick;	       /* a JSON path, else a regular expression */
+	bool pick;		/* a JSON path, else a regular expression */
 	enum sim_stream stream; /* regex: which output */
 	char *source;
 	bool result; /* from results: (it goes to the results table too) */
