@@ -54,6 +54,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sim_run(nslab_sim *sim, const char *dir, 
 					       void *data, nslab_error *err);
 
 NSLAB_EXPORT enum nslab_sim_status nslab_sim_status(const nslab_sim *sim);
+/* "passed", "failed", "error" or "not-run" (sim.json's words). */
+NSLAB_EXPORT const char *nslab_sim_status_name(enum nslab_sim_status status);
 /* Why the sim failed or could not run ("step 'x' (assert): '3' >= '5' does not hold"), or "". */
 NSLAB_EXPORT const char *nslab_sim_error(const nslab_sim *sim);
 /* Milliseconds the run took, lab included. */

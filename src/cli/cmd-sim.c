@@ -227,21 +227,6 @@ static void json_text(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *status_word(enum nslab_sim_status s)
-{
-	switch (s) {
-	case NSLAB_SIM_PASSED:
-		return "passed";
-	case NSLAB_SIM_FAILED:
-		return "failed";
-	case NSLAB_SIM_ERROR:
-		return "error";
-	case NSLAB_SIM_NOT_RUN:
-		break;
-	}
-	return "not-run";
-}
-
 struct outcome {
 	nslab_sim *sim;
 	char *dir;
@@ -265,7 +250,7 @@ static void report_json(FILE *f, const char *run_dir, const struct outcome *out,
 		fprintf(f, ", \"dir\": ");
 		json_text(f, out[i].dir);
 		fprintf(f, ", \"status\": \"%s\", \"ms\": %.3f, \"error\": ",
-			status_word(nslab_sim_status(s)), nslab_sim_ms(s));
+			nslab_sim_status_name(nslab_sim_status(s)), nslab_sim_ms(s));
 		if (*nslab_sim_error(s))
 			json_text(f, nslab_sim_error(s));
 		else

@@ -16,7 +16,7 @@
 static const char *const kinds[] = { "run", "spawn", "wait", "wait-for", "assert" };
 static const char *const statuses[] = { "pending", "running", "passed", "failed", "skipped" };
 
-static const char *sim_status_name(enum nslab_sim_status s)
+const char *nslab_sim_status_name(enum nslab_sim_status s)
 {
 	switch (s) {
 	case NSLAB_SIM_PASSED:
@@ -114,7 +114,7 @@ static int write_sim_json(const struct nslab_sim *sim)
 	jw_str(&w, "sim", sim->file->name);
 	jw_str(&w, "file", sim->file->path);
 	jw_str(&w, "lab", sim->file->lab_path);
-	jw_str(&w, "status", sim_status_name(sim->status));
+	jw_str(&w, "status", nslab_sim_status_name(sim->status));
 	jw_str(&w, "started", started);
 	jw_double(&w, "ms", sim->ms, 3);
 	json_error(&w, sim);
@@ -140,12 +140,12 @@ static int write_results(const struct nslab_sim *sim)
 	if (!md)
 		return -ENOMEM;
 	fprintf(md, "# %s: %s\n\n| result | value | step |\n|---|---|---|\n", sim->file->name,
-		sim_status_name(sim->status));
+		nslab_sim_status_name(sim->status));
 	jw_init(&w);
 	jw_obj_open(&w, NULL);
 	jw_uint(&w, "schema", SIM_JSON_SCHEMA);
 	jw_str(&w, "sim", sim->file->name);
-	jw_str(&w, "status", sim_status_name(sim->status));
+	jw_str(&w, "status", nslab_sim_status_name(sim->status));
 	jw_obj_open(&w, "results");
 	for (size_t i = 0; i < sim->file->n_steps; i++)
 		for (size_t k = 0; k < sim->file->steps[i].n_caps; k++) {
