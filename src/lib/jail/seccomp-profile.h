@@ -11,7 +11,7 @@
 #pragma once
 
 #include <pthread.h>
-#include <seccomp.h>
+#include "jail/seccomp-dl.h" /* <seccomp.h>, called through dl_scmp */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

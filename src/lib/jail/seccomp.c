@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <linux/seccomp.h>
 
+#include "jail/seccomp-dl.h"
 #include "jail/seccomp-profile.h"
 #include "shared/macro.h"
 
@@ -170,7 +171,7 @@ static size_t native_family(uint32_t *ret, size_t max)
 		{ SCMP_ARCH_X86_64, { SCMP_ARCH_X86, SCMP_ARCH_X32 } },
 		{ SCMP_ARCH_AARCH64, { SCMP_ARCH_ARM, 0 } },
 	};
-	uint32_t native = seccomp_arch_native();
+	uint32_t native = dl_scmp.seccomp_arch_native();
 	size_t n = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(families); i++)
@@ -183,22 +184,22 @@ static size_t native_family(uint32_t *ret, size_t max)
 int scp_ctx_new(uint32_t def, const uint32_t *arches, size_t n_arches, scmp_filter_ctx *ret,
 		nslab_error *err)
 {
-	scmp_filter_ctx ctx = seccomp_init(def);
+	scmp_filter_ctx ctx = dl_scmp.seccomp_init(def);
 	int r;
 
 	if (!ctx)
 		return nslab_err_setx(err, ENOMEM, "seccomp: libseccomp context");
-	r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	r = dl_scmp.seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	/* a binary tree of system call numbers: long allow lists stay cheap per call */
 	if (r >= 0)
-		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
+		r = dl_scmp.seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	for (size_t i = 0; r >= 0 && i < n_arches; i++) {
-		r = seccomp_arch_add(ctx, arches[i]);
+		r = dl_scmp.seccomp_arch_add(ctx, arches[i]);
 		if (r == -EEXIST)
 			r = 0;
 	}
 	if (r < 0) {
-		seccomp_release(ctx);
+		dl_scmp.seccomp_release(ctx);
 		return nslab_err_set(err, -r, "seccomp: libseccomp context");
 	}
 	*ret = ctx;
@@ -215,7 +216,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret, nslab_error *
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "seccomp: memfd");
-	r = seccomp_export_bpf(ctx, fd);
+	r = dl_scmp.seccomp_export_bpf(ctx, fd);
 	if (r < 0)
 		return nslab_err_set(err, -r, "seccomp: export the filter");
 	size = lseek(fd, 0, SEEK_END);
@@ -241,7 +242,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret, nslab_error *
 static int rule_add(scmp_filter_ctx ctx, uint32_t act, int nr, unsigned n,
 		    const struct scmp_arg_cmp *cmp)
 {
-	return seccomp_rule_add_array(ctx, act, nr, n, cmp);
+	return dl_scmp.seccomp_rule_add_array(ctx, act, nr, n, cmp);
 }
 
 /* Namespace flag f refused unless CLONE_NEWUSER is in the same call. */
@@ -309,7 +310,7 @@ static int add_tty_rules(scmp_filter_ctx ctx, uint32_t act, int nr)
 static int add_default_rule(scmp_filter_ctx ctx, uint32_t act, size_t i, nslab_error *err)
 {
 	const char *name = default_rules[i].name;
-	int nr = seccomp_syscall_resolve_name(name);
+	int nr = dl_scmp.seccomp_syscall_resolve_name(name);
 	int r;
 
 	/* fail closed: a libseccomp too old to know a call cannot build the profile */
@@ -346,17 +347,21 @@ static uint32_t violation_action(enum nslab_sandbox_violation v)
 static int build_default(enum nslab_sandbox_violation v, struct sock_fprog *ret, nslab_error *err)
 {
 	uint32_t arches[4];
-	size_t n = native_family(arches, ARRAY_SIZE(arches));
 	scmp_filter_ctx ctx;
-	int r = scp_ctx_new(SCMP_ACT_ALLOW, arches, n, &ctx, err);
+	size_t n;
+	int r = dl_scmp_load(err);
 
+	if (r < 0)
+		return r;
+	n = native_family(arches, ARRAY_SIZE(arches));
+	r = scp_ctx_new(SCMP_ACT_ALLOW, arches, n, &ctx, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(default_rules); i++)
 		r = add_default_rule(ctx, violation_action(v), i, err);
 	if (r >= 0)
 		r = export_bpf(ctx, ret, err);
-	seccomp_release(ctx);
+	dl_scmp.seccomp_release(ctx);
 	return r;
 }
 
@@ -409,7 +414,7 @@ static int profile_prog(struct jail_seccomp_profile *p, uint64_t keep, struct so
 		r = scp_filter_new(p, keep, &ctx, err);
 		if (r >= 0) {
 			r = export_bpf(ctx, &fresh, err);
-			seccomp_release(ctx);
+			dl_scmp.seccomp_release(ctx);
 		}
 		if (r >= 0) {
 			free(p->cached.filter);
@@ -459,17 +464,22 @@ int jail_seccomp_compile_deny(const char *const names[], size_t n, enum nslab_sa
 			      struct sock_fprog *ret, nslab_error *err)
 {
 	uint32_t arches[4];
-	size_t n_arches = native_family(arches, ARRAY_SIZE(arches));
+	size_t n_arches;
 	scmp_filter_ctx ctx;
 	int r;
 
 	if (n == 0)
 		return nslab_err_setx(err, EINVAL, "seccomp: no system call to refuse");
+	r = dl_scmp_load(err);
+	if (r < 0)
+		return r;
+	n_arches = native_family(arches, ARRAY_SIZE(arches));
 	r = scp_ctx_new(SCMP_ACT_ALLOW, arches, n_arches, &ctx, err);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
-		int nr = names[i] ? seccomp_syscall_resolve_name(names[i]) : __NR_SCMP_ERROR;
+		int nr =
+			names[i] ? dl_scmp.seccomp_syscall_resolve_name(names[i]) : __NR_SCMP_ERROR;
 
 		if (nr == __NR_SCMP_ERROR)
 			r = nslab_err_setx(err, EINVAL, "seccomp: unknown system call '%s'",
@@ -479,7 +489,7 @@ int jail_seccomp_compile_deny(const char *const names[], size_t n, enum nslab_sa
 	}
 	if (r >= 0)
 		r = export_bpf(ctx, ret, err);
-	seccomp_release(ctx);
+	dl_scmp.seccomp_release(ctx);
 	return r;
 }
 
