@@ -68,6 +68,7 @@ struct jail_plan {
 	bool set_groups;	 /* clear supplementary groups (allowed) */
 	struct jail_fs_plan *fs; /* NULL: no mount namespace (or nothing to do) */
 	struct sock_fprog seccomp;
+	bool seccomp_default; /* the default profile: it refuses nothing a waiting command needs */
 	struct jail_limits limits;
 	long clk_tck;
 	uint64_t keep_caps;

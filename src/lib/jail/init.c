@@ -321,7 +321,8 @@ static int exec_path(char *const argv[], char *const envp[])
 	return eacces ? EACCES : ENOENT;
 }
 
-static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd)
+/* Everything before the seccomp filter and exec: what a pool's command does ahead. */
+static void cmd_setup(const struct jail_plan *p, int pipe_fd)
 {
 	nslab_error e = { 0 };
 
@@ -338,11 +339,26 @@ static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], in
 	cmd_signals();
 	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0 ||
-	    jail_seccomp_install(&p->seccomp, &e) < 0)
+	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0)
+		cmd_fail(pipe_fd, &e);
+}
+
+/* The seccomp filter last (a profile may refuse what the steps before need), unless installed. */
+static _Noreturn void cmd_exec(const struct jail_plan *p, char *const argv[], int pipe_fd,
+			       bool filtered)
+{
+	nslab_error e = { 0 };
+
+	if (!filtered && jail_seccomp_install(&p->seccomp, &e) < 0)
 		cmd_fail(pipe_fd, &e);
 	child_err(&e, exec_path(argv, p->envp), "exec", argv[0]);
 	cmd_fail(pipe_fd, &e);
+}
+
+static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd)
+{
+	cmd_setup(p, pipe_fd);
+	cmd_exec(p, argv, pipe_fd, false);
 }
 
 /* --- init ------------------------------------------------------------------------- */
@@ -477,15 +493,30 @@ static void init_setup(struct init *in)
 	close_others(in);
 }
 
-/* Pool: the command's argv arrives in a memfd, "argc\0arg0\0arg1\0...". */
-static char *const *init_recv_argv(struct init *in)
+/* "argc\0arg0\0arg1\0..." (from the caller: trusted) as an argv array. Return: NULL on ENOMEM */
+static char *const *argv_of_blob(const char *blob)
+{
+	const char *s = blob;
+	uint64_t argc = parse_u64(&s);
+	char **argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (argv == MAP_FAILED)
+		return NULL;
+	s += strlen(s) + 1;
+	for (uint64_t i = 0; i < argc; i++, s += strlen(s) + 1)
+		argv[i] = (char *)s;
+	argv[argc] = NULL;
+	return argv;
+}
+
+/* Pool: the command's argv arrives in a memfd, as a blob (argv_of_blob()). */
+static const char *init_recv_blob(struct init *in, size_t *ret_len)
 {
 	struct jail_msg m;
 	struct stat st;
 	nslab_error e = { 0 };
-	char *blob, **argv;
-	uint64_t argc;
-	const char *s;
+	char *blob;
 	int fd = -1;
 
 	if (jail_msg_recv(in->sock, &m, &fd) <= 0 || m.kind != JAIL_MSG_RUN || fd < 0 ||
@@ -495,17 +526,8 @@ static char *const *init_recv_argv(struct init *in)
 	(void)close(fd);
 	if (blob == MAP_FAILED)
 		child_err(&e, errno, "map the command", NULL), init_fail(in, &e, false);
-	s = blob;
-	argc = parse_u64(&s);
-	argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (argv == MAP_FAILED)
-		child_err(&e, errno, "map the command", NULL), init_fail(in, &e, false);
-	s += strlen(s) + 1;
-	for (uint64_t i = 0; i < argc; i++, s += strlen(s) + 1)
-		argv[i] = (char *)s;
-	argv[argc] = NULL;
-	return argv;
+	*ret_len = (size_t)st.st_size;
+	return blob;
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -572,13 +594,33 @@ static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_p
 	return pid;
 }
 
+/* The command's exec pipe: end of file when execve() worked, else its error (then init ends). */
+static void init_await_exec(struct init *in, int ep)
+{
+	nslab_error e = { 0 };
+	int status;
+	ssize_t n;
+
+	do
+		n = read(ep, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	(void)close(ep);
+	if (n == 0)
+		return;
+	while (waitpid(in->cmd, &status, __WALL) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(e))
+		child_err(&e, EIO, "the command's exec report", NULL);
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	init_fail(in, &e, true);
+}
+
 /* Start the command; its exec pipe tells whether execve() worked. */
 static void init_start_command(struct init *in, int *ret_pidfd)
 {
 	nslab_error e = { 0 };
 	struct cmd_args a;
-	int ep[2], status;
-	ssize_t n;
+	int ep[2];
 
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		child_err(&e, errno, "pipe2", NULL), init_fail(in, &e, false);
@@ -590,18 +632,123 @@ static void init_start_command(struct init *in, int *ret_pidfd)
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), init_fail(in, &e, false);
 	(void)close(ep[1]);
-	do
-		n = read(ep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	(void)close(ep[0]);
-	if (n == 0)
+	init_await_exec(in, ep[0]);
+}
+
+/*
+ * DOC: the pool's command, prepared ahead
+ * A pool sandbox forks its command before it says READY: the child does
+ * everything of cmd_setup() (session, stdio, cwd, rlimits, ids, signals,
+ * capabilities), then waits on a socket. RUN's argv is copied into a page
+ * shared with it (MAP_SHARED, mapped before the fork) and one byte on the
+ * socket releases it: it installs the seccomp filter and execs. The default
+ * profile's filter goes in ahead too (it refuses nothing the waiting needs; a
+ * profile file's might). A start from the pool is then that copy,
+ * a wakeup and an exec. An argv larger than the shared area kills the
+ * prepared child and starts one as without a pool.
+ */
+#define PREP_ARGV_MAX (256u << 10)
+
+struct prepared {
+	pid_t pid;	   /* 0: none */
+	int pidfd, go, ep; /* go: our end of its release socket; ep: its exec pipe */
+	char *argv;	   /* PREP_ARGV_MAX bytes shared with it */
+};
+
+static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, const char *shared)
+{
+	char *const *argv;
+	nslab_error e = { 0 };
+	char c;
+
+	cmd_setup(p, ep);
+	/* the kernel takes ~0.1 ms to check (and JIT) a filter: ahead when it cannot hurt */
+	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
+		cmd_fail(ep, &e);
+	if (read(go, &c, 1) != 1)
+		_exit(0); /* the sandbox is going away without a command */
+	argv = argv_of_blob(shared);
+	if (!argv)
+		child_err(&e, ENOMEM, "map the command", NULL), cmd_fail(ep, &e);
+	cmd_exec(p, argv, ep, p->seccomp_default);
+}
+
+/* Fork the command ahead (pool). A failure leaves p->pid 0: RUN then starts one as usual. */
+static void prep_start(struct init *in, struct prepared *pr)
+{
+	struct clone_args ca = { .flags = CLONE_PIDFD,
+				 .pidfd = (uint64_t)(uintptr_t)&pr->pidfd,
+				 .exit_signal = SIGCHLD };
+	int go[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	pid_t pid;
+
+	*pr = (struct prepared){ .pidfd = -1, .go = -1, .ep = -1 };
+	pr->argv = mmap(NULL, PREP_ARGV_MAX, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+			0);
+	if (pr->argv == MAP_FAILED || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0)
+		goto fail;
+	pid = jail_clone(&ca);
+	if (pid == 0) {
+		(void)close(in->sock);
+		(void)close(go[1]);
+		(void)close(ep[0]);
+		prep_child(in->p, go[0], ep[1], pr->argv);
+	}
+	if (pid < 0)
+		goto fail;
+	(void)close(go[0]);
+	(void)close(ep[1]);
+	pr->pid = pid;
+	pr->go = go[1];
+	pr->ep = ep[0];
+	return;
+fail:
+	for (int i = 0; i < 2; i++) {
+		(void)close_fd(go[i]);
+		(void)close_fd(ep[i]);
+	}
+	if (pr->argv != MAP_FAILED)
+		(void)munmap(pr->argv, PREP_ARGV_MAX);
+	*pr = (struct prepared){ .pidfd = -1, .go = -1, .ep = -1 };
+}
+
+static void prep_drop(struct prepared *pr)
+{
+	int status;
+
+	if (!pr->pid)
 		return;
-	while (waitpid(in->cmd, &status, __WALL) < 0 && errno == EINTR)
+	(void)kill(pr->pid, SIGKILL);
+	while (waitpid(pr->pid, &status, __WALL) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof(e))
-		child_err(&e, EIO, "the command's exec report", NULL);
-	e.msg[sizeof(e.msg) - 1] = '\0';
-	init_fail(in, &e, true);
+	(void)close(pr->pidfd);
+	(void)close(pr->go);
+	(void)close(pr->ep);
+	(void)munmap(pr->argv, PREP_ARGV_MAX);
+	pr->pid = 0;
+}
+
+/* RUN: release the prepared command with blob, if it fits. Return: false if it took none. */
+static bool prep_run(struct init *in, struct prepared *pr, const char *blob, size_t len,
+		     int *ret_pidfd)
+{
+	if (!pr->pid)
+		return false;
+	if (len + 1 > PREP_ARGV_MAX) {
+		prep_drop(pr);
+		return false;
+	}
+	memcpy(pr->argv, blob, len);
+	pr->argv[len] = '\0';
+	in->cmd = pr->pid;
+	in->t0 = now_ns();
+	/* no reader: it died in its setup (its error waits in the exec pipe); no SIGPIPE */
+	(void)send(pr->go, "", 1, MSG_NOSIGNAL);
+	(void)close(pr->go);
+	*ret_pidfd = pr->pidfd;
+	init_await_exec(in, pr->ep);
+	return true;
 }
 
 /* Account for a reaped process: what its end says about the limits. */
@@ -992,6 +1139,30 @@ static void msg_ns(struct jail_msg *m)
 	}
 }
 
+/* Pool: prepare the command, say READY, and start it with RUN's argv. */
+static void init_pool_start(struct init *in, struct jail_msg *m, int *ret_pidfd)
+{
+	struct prepared pr;
+	const char *blob;
+	size_t len;
+
+	prep_start(in, &pr);
+	m->kind = JAIL_MSG_READY;
+	if (jail_msg_send(in->sock, m, -1) < 0)
+		_exit(1);
+	blob = init_recv_blob(in, &len);
+	if (prep_run(in, &pr, blob, len, ret_pidfd))
+		return;
+	in->argv = argv_of_blob(blob);
+	if (!in->argv) {
+		nslab_error e = { 0 };
+
+		child_err(&e, ENOMEM, "map the command", NULL);
+		init_fail(in, &e, false);
+	}
+	init_start_command(in, ret_pidfd);
+}
+
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
 			      int parent_pidfd)
 {
@@ -1010,18 +1181,15 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 	memcpy(in.limit, p->limits.value, sizeof(in.limit));
 	init_setup(&in);
 	msg_ns(&m);
-	if (!argv) {
-		m.kind = JAIL_MSG_READY;
-		if (jail_msg_send(sock, &m, -1) < 0)
-			_exit(1);
-		in.argv = init_recv_argv(&in);
-	}
-	/* SIGCHLD blocked before the fork, so that the command's end is never missed */
+	/* SIGCHLD blocked before any fork, so that the command's end is never missed */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
 	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	init_start_command(&in, &pidfd);
+	if (!argv)
+		init_pool_start(&in, &m, &pidfd);
+	else
+		init_start_command(&in, &pidfd);
 	m.kind = JAIL_MSG_STARTED;
 	(void)jail_msg_send(sock, &m, pidfd);
 	(void)close(pidfd);

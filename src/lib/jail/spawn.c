@@ -379,6 +379,7 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 		r = plan_cwd(c, p, err);
 	if (r >= 0)
 		r = jail_seccomp_compile(c, &p->seccomp, err);
+	p->seccomp_default = c->seccomp == NSLAB_SANDBOX_SECCOMP_DEFAULT;
 	if (r < 0)
 		goto fail;
 	*ret = p;
