@@ -309,9 +309,10 @@ static int seal_mirrors(struct fs_ctx *x, nslab_error *err)
 static int pivot(struct fs_ctx *x, nslab_error *err)
 {
 	_cleanup_close_ int root = -1;
+	int r = seal_mirrors(x, err);
 
-	if (seal_mirrors(x, err) < 0)
-		return -err->code;
+	if (r < 0)
+		return r;
 	x->oldroot = close_fd(x->oldroot);
 	x->newroot = close_fd(x->newroot);
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
@@ -341,17 +342,44 @@ static int clone_sources(struct fs_ctx *x, const struct jail_fs_plan *p, nslab_e
 	return 0;
 }
 
-static int enter_in_place(struct fs_ctx *x, const struct jail_fs_plan *p, nslab_error *err)
+struct hook {
+	jail_fs_hook fn;
+	void *data;
+};
+
+/* The plan's steps, the hook before the sysfs step (or after the last). Return: 0 or -errno */
+static int run_steps(struct fs_ctx *x, const struct jail_fs_plan *p, struct hook *h,
+		     nslab_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n; i++) {
+		if (p->steps[i].op == FS_OP_SYSFS && h->fn) {
+			r = h->fn(h->data, err);
+			h->fn = NULL;
+		}
+		if (r == 0)
+			r = run_step(x, i, &p->steps[i], err);
+	}
+	if (r == 0 && h->fn)
+		r = h->fn(h->data, err);
+	return r;
+}
+
+static int enter_in_place(struct fs_ctx *x, const struct jail_fs_plan *p, struct hook *h,
+			  nslab_error *err)
 {
 	int r;
 
 	x->top = "/";
 	x->in_place = true;
 	r = clone_sources(x, p, err);
-	for (size_t i = 0; r == 0 && i < p->n; i++)
-		r = run_step(x, i, &p->steps[i], err);
 	if (r == 0)
-		r = seal_mirrors(x, err) < 0 ? -err->code : 0;
+		r = run_steps(x, p, h, err);
+	if (r == 0)
+		r = seal_mirrors(x, err);
+	if (r == 0 && chdir("/") < 0)
+		r = FS_FAIL(err, errno, "chdir /");
 	for (size_t i = 0; i < p->n; i++)
 		(void)close_fd(x->src[i]);
 	return r;
@@ -359,19 +387,26 @@ static int enter_in_place(struct fs_ctx *x, const struct jail_fs_plan *p, nslab_
 
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err)
 {
+	return jail_fs_enter_hooked(p, NULL, NULL, err);
+}
+
+int jail_fs_enter_hooked(const struct jail_fs_plan *p, jail_fs_hook fn, void *data,
+			 nslab_error *err)
+{
 	struct fs_ctx x = { .top = FS_NEWROOT, .oldroot = -1, .newroot = -1 };
+	struct hook h = { fn, data };
 	int r;
 
 	if (!p || p->n == 0)
-		return 0;
+		return fn ? fn(data, err) : 0;
 	if (p->in_place && p->n <= FS_IN_PLACE_MAX) {
 		for (size_t i = 0; i < FS_IN_PLACE_MAX; i++)
 			x.src[i] = -1;
-		r = enter_in_place(&x, p, err);
+		r = enter_in_place(&x, p, &h, err);
 	} else {
 		r = stage(&x, err);
-		for (size_t i = 0; r == 0 && i < p->n; i++)
-			r = run_step(&x, i, &p->steps[i], err);
+		if (r == 0)
+			r = run_steps(&x, p, &h, err);
 		if (r == 0)
 			r = pivot(&x, err);
 	}

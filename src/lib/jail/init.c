@@ -35,6 +35,7 @@
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -473,18 +474,132 @@ static void close_others(const struct init *in)
 	}
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JAIL_ASAN 1
+#endif
+#endif
+
+/*
+ * DOC: the network namespace, made beside the root (plan_net_late())
+ * clone3() without CLONE_NEWNET; init clones a helper that shares its memory
+ * and file table (CLONE_VM | CLONE_FILES, a stack of its own), which unshares
+ * a network namespace (owned by the sandbox's user namespace), brings its
+ * loopback up and hands back an fd of it (SIOCGSKNS: no /proc, which init is
+ * replacing meanwhile), while init builds the root. Right before the sysfs
+ * step (sysfs shows the mounter's network namespace), init reaps the helper
+ * and joins the namespace with setns(); the command still gets pid 2
+ * (reset_last_pid()). Under AddressSanitizer (which does
+ * not follow a stack switch) init does the same itself, in turn.
+ */
+#define NET_STACK_SIZE (64u << 10)
+
+struct net_helper {
+	pid_t pid; /* 0: none started */
+	int fd;	   /* the namespace, from the helper */
+	int err;   /* the helper's errno, 0 if it worked */
+	const char *what;
+	char *stack;
+};
+
+static int net_make(void *arg)
+{
+	struct net_helper *h = arg;
+	int s;
+
+	h->what = "unshare(CLONE_NEWNET)";
+	if (unshare(CLONE_NEWNET) < 0)
+		return h->err = errno, 1;
+	h->what = "bring loopback up";
+	if (loopback_up() < 0)
+		return h->err = errno, 1;
+	h->what = "open the network namespace";
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	h->fd = s < 0 ? -1 : ioctl(s, SIOCGSKNS);
+	if (h->fd < 0)
+		h->err = errno;
+	(void)close_fd(s);
+	return h->err ? 1 : 0;
+}
+
+static void net_start(struct init *in, struct net_helper *h)
+{
+	*h = (struct net_helper){ .fd = -1 };
+#ifndef JAIL_ASAN
+	h->stack = mmap(NULL, NET_STACK_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (h->stack != MAP_FAILED)
+		h->pid = clone(net_make, h->stack + NET_STACK_SIZE, CLONE_VM | CLONE_FILES, h);
+	if (h->pid > 0)
+		return;
+	if (h->stack != MAP_FAILED)
+		(void)munmap(h->stack, NET_STACK_SIZE);
+	h->pid = 0;
+#endif
+	(void)in;
+}
+
+/* jail_fs_enter_hooked()'s hook: the helper's namespace joined (or made now). */
+static int net_join(void *data, nslab_error *err)
+{
+	struct net_helper *h = data;
+	int status, code;
+
+	if (h->pid > 0) {
+		while (waitpid(h->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		(void)munmap(h->stack, NET_STACK_SIZE);
+		h->pid = 0;
+	} else if (h->fd < 0 && !h->err) {
+		(void)net_make(h); /* no helper: in turn */
+	}
+	if (h->err) {
+		child_err(err, h->err, h->what, NULL);
+		return -h->err;
+	}
+	code = setns(h->fd, CLONE_NEWNET) < 0 ? errno : 0;
+	h->fd = close_fd(h->fd);
+	if (code) {
+		child_err(err, code, "join the sandbox's network namespace", NULL);
+		return -code;
+	}
+	return 0;
+}
+
+/*
+ * The helper took pid 2 of the sandbox's PID namespace: the next pid is 2
+ * again (ns_last_pid, CRIU's way; init holds CAP_SYS_ADMIN over the namespace),
+ * so that the command is pid 2 as it is without a helper. Best effort: a
+ * command at pid 3 is no failure.
+ */
+static void reset_last_pid(int procfd)
+{
+	int fd = procfd < 0 ? -1 : openat(procfd, "sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		(void)!write(fd, "1", 1);
+	(void)close_fd(fd);
+}
+
 static void init_setup(struct init *in)
 {
 	const struct jail_plan *p = in->p;
+	struct net_helper net = { .fd = -1 };
 	nslab_error e = { 0 };
 
-	if (p->new_net && loopback_up() < 0)
+	if (p->net_late)
+		net_start(in, &net);
+	else if (p->new_net && loopback_up() < 0)
 		child_err(&e, errno, "bring loopback up", NULL), init_fail(in, &e, false);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		child_err(&e, errno, "set the host name", p->hostname), init_fail(in, &e, false);
-	if (p->fs && jail_fs_enter(p->fs, &e) < 0)
+	if (jail_fs_enter_hooked(p->fs, p->net_late ? net_join : NULL, &net, &e) < 0)
 		init_fail(in, &e, false);
 	in->procfd = open_proc(p);
+	if (p->net_late && p->pidns)
+		reset_last_pid(in->procfd);
 	if (!p->pidns)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* the command may share init's uid: it must not ptrace or read init's memory */
@@ -529,14 +644,6 @@ static const char *init_recv_blob(struct init *in, size_t *ret_len)
 	*ret_len = (size_t)st.st_size;
 	return blob;
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define JAIL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JAIL_ASAN 1
-#endif
-#endif
 
 /* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
 #define CMD_STACK_SIZE (1u << 20)
