@@ -245,6 +245,13 @@ static void test_status(void)
 	res = run(c, (char *[]){ "sh", "-c", "kill -TERM 1; sleep 0.1; exit 4", NULL });
 	CHECK(res.exit_code == 4, "SIGTERM to pid 1 from inside, SIGCHLD ignored outside: %d",
 	      res.exit_code);
+	/* nor the command's: no signal ignored, handled or blocked (SIGCHLD ignored outside) */
+	res = run(c, (char *[]){ "sh", "-c",
+				 "grep -qx 'SigIgn:[[:space:]]*0*' /proc/self/status && "
+				 "grep -qx 'SigBlk:[[:space:]]*0*' /proc/self/status",
+				 NULL });
+	CHECK(res.exit_code == 0, "the command inherited ignored or blocked signals: %d",
+	      res.exit_code);
 	sigaction(SIGTERM, &old[0], NULL);
 	sigaction(SIGCHLD, &old[1], NULL);
 

@@ -280,6 +280,19 @@ static void cmd_signals(void)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
+/*
+ * The command's signals: init reset every disposition to SIG_DFL when it
+ * began (init_begin()) and sets none, so only its mask (SIGCHLD blocked) is
+ * left to clear: 64 system calls fewer per start.
+ */
+static void cmd_unblock_signals(void)
+{
+	sigset_t none;
+
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static const char *env_get(char *const envp[], const char *name)
 {
 	size_t len = strlen(name);
@@ -337,7 +350,7 @@ static void cmd_setup(const struct jail_plan *p, int pipe_fd)
 	if (jail_limits_apply(&p->limits, &e) < 0)
 		cmd_fail(pipe_fd, &e);
 	cmd_ids(p, pipe_fd);
-	cmd_signals();
+	cmd_unblock_signals();
 	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
 	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0)
