@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <ctype.h>
-#include <sys/capability.h>
+#include "jail/libcap-dl.h"
 
 #include "shared/macro.h"
 
@@ -604,6 +604,8 @@ int nslab_sandbox_config_keep_cap_name(nslab_sandbox_config *c, const char *name
 {
 	int cap = name ? jail_cap_from_name(name) : -EINVAL;
 
+	if (cap == -ENOENT)
+		return nslab_err_prefix(err, dl_cap_load(err), "capability '%s'", name);
 	if (cap < 0)
 		return nslab_err_setx(err, EINVAL, "capability '%s': unknown", name ? name : "");
 	return nslab_sandbox_config_keep_cap(c, cap, err);

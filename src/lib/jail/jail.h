@@ -134,6 +134,15 @@ void jail_fs_plan_free(struct jail_fs_plan *p);
  * mount namespace is half built: the caller exits.
  */
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err);
+typedef int (*jail_fs_hook)(void *data, nslab_error *err);
+/*
+ * jail_fs_enter_hooked() - jail_fs_enter(), calling hook(data, err) right
+ * before the sysfs step (after the last step if there is none): the network
+ * namespace whose sysfs is mounted may be made meanwhile. A hook's failure
+ * (-errno, err set) ends the build.
+ */
+int jail_fs_enter_hooked(const struct jail_fs_plan *p, jail_fs_hook hook, void *data,
+			 nslab_error *err);
 /*
  * jail_fs_path_visible() - Whether the host's path is the same file at the same
  * path inside (parent side; e.g. the caller's working directory): true when
