@@ -183,7 +183,7 @@ _nslab()
 		exec) w="-d --detach --sandbox --" ;;
 		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
 		trace) w="-r --rules -t --topology --allow-include" ;;
-		sim) w="-d --outdir -f --format -o --output -q --quiet" ;;
+		sim) w="-d --outdir -f --format -o --output -q --quiet -j --jobs" ;;
 		*) w= ;;
 		esac
 		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))

@@ -3,6 +3,9 @@
 #include "cli.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,7 +24,8 @@ struct sim_opts {
 	const char *outdir, *output;
 	enum sim_format format;
 	bool quiet;
-	char **files; /* the sims, DIRs expanded */
+	unsigned jobs; /* sims at once, each with its own lab */
+	char **files;  /* the sims, DIRs expanded */
 	size_t n_files;
 };
 
@@ -42,6 +46,8 @@ const struct cli_cmd cli_cmd_sim = {
 			{ 'o', "output", "FILE",
 			  "write the report to FILE; step lines still go to stdout" },
 			{ 'q', "quiet", NULL, "print only the sims that did not pass" },
+			{ 'j', "jobs", "N",
+			  "run up to N sims at once, each with its own lab (default 1)" },
 			{ 0 } },
 };
 
@@ -60,6 +66,16 @@ static int sim_opt(int key, char *arg, void *data)
 	case 'q':
 		o->quiet = true;
 		break;
+	case 'j': {
+		char *end;
+		unsigned long n = strtoul(arg, &end, 10);
+
+		if (*arg == '-' || end == arg || *end || n < 1 || n > 64)
+			return cli_usage_error(&cli_cmd_sim,
+					       "--jobs: '%s' is not a number from 1 to 64", arg);
+		o->jobs = (unsigned)n;
+		break;
+	}
 	case 'f':
 		for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
 			if (strcmp(arg, formats[i]) == 0) {
@@ -388,6 +404,50 @@ static int write_report(const struct sim_opts *o, FILE *out, const char *run_dir
 	return fflush(out) == 0 && !ferror(out) ? 0 : -EIO;
 }
 
+struct pool {
+	struct sim_opts *o;
+	struct outcome *oc;
+	atomic_size_t next;
+	pthread_mutex_t mu; /* the summary lines */
+};
+
+/* A job: the next sim not taken, until there is none (its lab is built on this thread). */
+static void *sim_job(void *arg)
+{
+	struct pool *p = arg;
+
+	for (size_t i = atomic_fetch_add(&p->next, 1); i < p->o->n_files;
+	     i = atomic_fetch_add(&p->next, 1)) {
+		nslab_error err = { 0 };
+
+		/* its status and message say how it went */
+		if (nslab_sim_run(p->oc[i].sim, p->oc[i].dir, NULL, NULL, &err) < 0)
+			err.code = 0;
+		pthread_mutex_lock(&p->mu);
+		summary_line(p->o, p->oc[i].sim, p->oc[i].dir);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+/* -j N: N threads take the sims in turn; step lines would interleave, so only summaries. */
+static void run_parallel(struct sim_opts *o, struct outcome *oc)
+{
+	struct pool p = { .o = o, .oc = oc, .mu = PTHREAD_MUTEX_INITIALIZER };
+	size_t n = o->jobs < o->n_files ? o->jobs : o->n_files, started = 0;
+	pthread_t tids[64];
+	sigset_t all, old;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (size_t j = 1; j < n; j++)
+		started += pthread_create(&tids[started], NULL, sim_job, &p) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sim_job(&p);
+	for (size_t j = 0; j < started; j++)
+		(void)pthread_join(tids[j], NULL);
+}
+
 static int run_all(struct sim_opts *o, struct outcome *oc, FILE *out)
 {
 	_cleanup_free_ char *run_dir = NULL;
@@ -399,18 +459,21 @@ static int run_all(struct sim_opts *o, struct outcome *oc, FILE *out)
 		nslab_err_set(&err, -r, "the run directory");
 		return cli_fail(&err, 1);
 	}
-	for (size_t i = 0; i < o->n_files; i++) {
-		oc[i].dir = sim_dir(run_dir, oc[i].sim, i, o->n_files);
-		if (!oc[i].dir)
+	for (size_t i = 0; i < o->n_files; i++)
+		if (!(oc[i].dir = sim_dir(run_dir, oc[i].sim, i, o->n_files)))
 			return EXIT_FAILURE;
+	if (o->jobs > 1)
+		run_parallel(o, oc);
+	for (size_t i = 0; o->jobs <= 1 && i < o->n_files; i++) {
 		if (text_lines(o) && !o->quiet)
 			printf("%s (%s)\n", nslab_sim_name(oc[i].sim), nslab_sim_path(oc[i].sim));
 		r = nslab_sim_run(oc[i].sim, oc[i].dir, on_step, o, &err);
 		summary_line(o, oc[i].sim, oc[i].dir);
-		if (nslab_sim_status(oc[i].sim) != NSLAB_SIM_PASSED)
-			worst = 1;
 		(void)r;
 	}
+	for (size_t i = 0; i < o->n_files; i++)
+		if (nslab_sim_status(oc[i].sim) != NSLAB_SIM_PASSED)
+			worst = 1;
 	if (write_report(o, out, run_dir, oc, o->n_files) < 0) {
 		nslab_err_set(&err, EIO, "write the report");
 		return cli_fail(&err, 1);

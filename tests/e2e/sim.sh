@@ -118,6 +118,23 @@ write ready <<'EOF2'
 EOF2
 sim ready 0 "$TMP/ready.yaml" --outdir "$TMP/ready-run"
 
+# --- -j 2: two sims at once, each with its own lab (a rendezvous on the host's
+# filesystem that only sims running side by side can pass) ---
+mkdir -p "$TMP/meet"
+for side in a b; do
+	other=$([ $side = a ] && echo b || echo a)
+	write "meet-$side" <<EOF2
+  - {id: meet, run: [sh, -c, "touch $TMP/meet/$side; while [ ! -e $TMP/meet/$other ]; do sleep 0.05; done; echo met"], node: alice, timeout: 30s}
+  - {assert: "\${meet.stdout} contains met"}
+EOF2
+done
+sim parallel 0 -j 2 "$TMP/meet-a.yaml" "$TMP/meet-b.yaml" --outdir "$TMP/parallel-run"
+$PY - "$TMP/parallel-run/manifest.json" <<'PY' && ok "-j 2: both sims passed, each in its own directory" || bad "-j 2: $(cat "$TMP/parallel-run/manifest.json")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["passed"] == 2 and [s["dir"].rsplit("/", 1)[1] for s in m["sims"]] == ["01-meet-a", "02-meet-b"], m
+PY
+
 # --- a bad file: exit 2 at its place, nothing run ---
 printf 'lab: %s\nsteps:\n  - {run: [true], node: alice}\n  - {wait: soon}\n' "$LAB" >"$TMP/badfile.yaml"
 sim badfile 2 "$TMP/badfile.yaml"
