@@ -52,17 +52,20 @@ import json, os, sys
 d = sys.argv[1]
 s = json.load(open(os.path.join(d, "sim.json")))
 assert s["schema"] == 1 and s["status"] == "passed" and s["error"] is None, s
-assert [x["id"] for x in s["steps"]][:5] == ["web", "ping", "get", "iperf-server", "up"]
+assert [x["id"] for x in s["steps"]][:6] == ["page", "web", "ping", "get", "iperf-server", "up"]
 assert all(x["status"] == "passed" for x in s["steps"]), s["steps"]
-ping = s["steps"][1]
+ping = s["steps"][2]
 assert ping["exit"] == 0 and ping["captures"]["received"] == "3" and float(ping["captures"]["rtt"]) > 0
 r = json.load(open(os.path.join(d, "results.json")))
 assert float(r["results"]["bps"]) > 1e7, r
 assert "| bps |" in open(os.path.join(d, "results.md")).read()
 # what the programs printed, where the docs say
-assert "3 received" in open(os.path.join(d, "steps", "02-ping.stdout")).read()
-assert open(os.path.join(d, "steps", "03-get.stdout")).read() == "200"
-assert json.load(open(os.path.join(d, "steps", "05-up.stdout")))["end"]["sum_received"]["bytes"] > 0
+assert "3 received" in open(os.path.join(d, "steps", "03-ping.stdout")).read()
+# the page the sim generated, served by bob, fetched by alice
+page = open(os.path.join(d, "files", "index.html")).read()
+assert page.startswith("<p>served by bob at ") and "${" not in page, page
+assert open(os.path.join(d, "steps", "04-get.stdout")).read() == page
+assert json.load(open(os.path.join(d, "steps", "06-up.stdout")))["end"]["sum_received"]["bytes"] > 0
 ev = [json.loads(l)["kind"] for l in open(os.path.join(d, "events.jsonl"))]
 assert "cmd_spawned" in ev and "cmd_exited" in ev, ev[:20]
 m = json.load(open(os.path.join(d, "..", "manifest.json")))

@@ -219,6 +219,11 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {run: [x], node: a, parse: xml}\n", "text or json");
 	refused("lab: l.yaml\nsteps:\n  - {run: [], node: a}\n", "an empty command");
 	refused("lab: l.yaml\nstep: []\n", "t.yaml:2:1: unknown key 'step'");
+	refused("lab: l.yaml\nsteps:\n  - {gen-file: a.txt}\n", "gen-file needs its content");
+	refused("lab: l.yaml\nsteps:\n  - {gen-file: ../a, content: x}\n",
+		"gen-file '../a': a file name, without '/'");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, content: x}\n",
+		"'content' does not go with this step");
 }
 
 static void test_file_model(void **state)

@@ -32,7 +32,9 @@
 #define OUTPUT_MAX    (16u << 20) /* what a step's output is read up to, for captures */
 #define PORT_PAUSE_MS 50	  /* the longest pause between two connect() tries */
 
-static const char *const kind_names[] = { "run", "spawn", "wait", "wait-for", "assert" };
+static const char *const kind_names[] = {
+	"run", "spawn", "wait", "wait-for", "assert", "gen-file"
+};
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 uint64_t sim_now_ms(void)
@@ -129,6 +131,10 @@ static const char *step_value(struct nslab_sim *sim, size_t i, const char *what)
 		snprintf(buf, sizeof(buf), "%d", s->exit);
 		return keep(sim, strdup(buf));
 	}
+	if (strcmp(what, "path") == 0 && s->path)
+		return s->path;
+	if (strcmp(what, "dir") == 0 && s->path)
+		return keep(sim, strndup(s->path, (size_t)(strrchr(s->path, '/') - s->path)));
 	if (strcmp(what, "ms") == 0) {
 		snprintf(buf, sizeof(buf), "%.3f", s->ms);
 		return keep(sim, strdup(buf));
@@ -510,6 +516,41 @@ static int assert_step(struct nslab_sim *sim, size_t i)
 	return 0;
 }
 
+/* files/NAME in the sim's directory, its content interpolated; ${ID.path} its absolute path. */
+static int gen_file_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	struct sim_state *s = &sim->state[i];
+	_cleanup_free_ char *text = NULL;
+	char self[64], dir[4096];
+	nslab_error e = { 0 };
+	ssize_t n;
+	int fd, r;
+
+	if (sim_interpolate(st->content, lookup, sim, &text, &e) < 0)
+		return step_fail(sim, i, "%s", e.msg);
+	if (mkdirat(sim->dir_fd, "files", 0755) < 0 && errno != EEXIST)
+		return step_fail(sim, i, "create files/: %s", strerror(errno));
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", sim->dir_fd);
+	n = readlink(self, dir, sizeof(dir) - 1);
+	if (n < 0)
+		return step_fail(sim, i, "the sim's directory: %s", strerror(errno));
+	dir[n] = '\0';
+	if (asprintf(&s->path, "%s/files/%s", dir, st->target) < 0) {
+		s->path = NULL;
+		return step_fail(sim, i, "out of memory");
+	}
+	fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	r = fd < 0 ? -errno : 0;
+	for (size_t done = 0, len = strlen(text); r >= 0 && done < len; done += (size_t)n) {
+		n = write(fd, text + done, len - done);
+		r = n < 0 ? -errno : 0;
+	}
+	if (fd >= 0 && close(fd) < 0 && r >= 0)
+		r = -errno;
+	return r < 0 ? step_fail(sim, i, "write files/%s: %s", st->target, strerror(-r)) : 0;
+}
+
 static int do_step(struct nslab_sim *sim, size_t i)
 {
 	switch (sim->file->steps[i].kind) {
@@ -523,6 +564,8 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return wait_for_step(sim, i);
 	case SIM_ASSERT:
 		return assert_step(sim, i);
+	case SIM_GEN_FILE:
+		return gen_file_step(sim, i);
 	}
 	return -1;
 }
@@ -681,6 +724,7 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 			(void)close(s->err_fd);
 		free(s->out);
 		free(s->errtext);
+		free(s->path);
 		for (size_t k = 0; k < sim->file->steps[i].n_caps; k++)
 			free(s->values[k]);
 		free(s->values);

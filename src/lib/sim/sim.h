@@ -27,6 +27,7 @@ struct sim_state {
 	int signal;	     /* the signal, or 0 */
 	char *out, *errtext; /* what it printed (read when it ended) */
 	char **values;	     /* captures, by the step's caps[] index */
+	char *path;	     /* gen-file: the file written */
 };
 
 struct nslab_sim {

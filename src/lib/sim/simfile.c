@@ -28,6 +28,7 @@ static void step_clear(struct sim_step *st)
 		free(st->argv[i]);
 	free(st->argv);
 	free(st->target);
+	free(st->content);
 	free(st->ready_regex);
 	for (size_t i = 0; i < st->n_asserts; i++)
 		free(st->asserts[i]);
@@ -234,33 +235,43 @@ enum step_key {
 	K_CAPTURES,
 	K_RESULTS,
 	K_EXPECT_EXIT,
+	K_GEN_FILE,
+	K_CONTENT,
 	K_N
 };
 
-static const char *const step_keys[] = { "id",	     "run",	"spawn",       "wait",	"wait-for",
-					 "assert",   "node",	"timeout",     "ready", "parse",
-					 "captures", "results", "expect_exit", NULL };
+static const char *const step_keys[] = { "id",		"run",	    "spawn",	"wait",
+					 "wait-for",	"assert",   "node",	"timeout",
+					 "ready",	"parse",    "captures", "results",
+					 "expect_exit", "gen-file", "content",	NULL };
 
 /* Which kind the step is: exactly one of run, spawn, wait, wait-for, assert. */
 static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *const *v,
 		     struct sim_step *st)
 {
-	static const enum sim_step_kind kinds[] = { SIM_RUN, SIM_SPAWN, SIM_WAIT, SIM_WAIT_FOR,
-						    SIM_ASSERT };
+	static const struct {
+		enum step_key key;
+		enum sim_step_kind kind;
+	} kinds[] = { { K_RUN, SIM_RUN },	{ K_SPAWN, SIM_SPAWN },
+		      { K_WAIT, SIM_WAIT },	{ K_WAIT_FOR, SIM_WAIT_FOR },
+		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE } };
 	int found = -1;
 
-	for (int k = K_RUN; k <= K_ASSERT; k++) {
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		int k = (int)kinds[i].key;
+
 		if (!v[k])
 			continue;
 		if (found >= 0)
 			return y_error(&p->y, v[k], "a step does one thing: '%s' and '%s' together",
 				       step_keys[found], step_keys[k]);
 		found = k;
+		st->kind = kinds[i].kind;
 	}
 	if (found < 0)
-		return y_error(&p->y, n,
-			       "a step needs one of run, spawn, wait, wait-for or assert");
-	st->kind = kinds[found - K_RUN];
+		return y_error(
+			&p->y, n,
+			"a step needs one of run, spawn, wait, wait-for, assert or gen-file");
 	return found;
 }
 
@@ -278,15 +289,31 @@ static int step_extra_keys(struct sp *p, const struct ynode *const *v, const str
 		{ K_CAPTURES, 1u << SIM_RUN },
 		{ K_RESULTS, 1u << SIM_RUN },
 		{ K_EXPECT_EXIT, 1u << SIM_RUN },
+		{ K_CONTENT, 1u << SIM_GEN_FILE },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		if (v[allowed[i].key] && !(allowed[i].kinds & (1u << st->kind)))
 			return y_error(&p->y, v[allowed[i].key], "'%s' does not go with this step",
 				       step_keys[allowed[i].key]);
+	if (st->kind == SIM_GEN_FILE && !v[K_CONTENT])
+		return y_error(&p->y, v[K_GEN_FILE], "gen-file needs its content:");
 	if ((st->kind == SIM_RUN || st->kind == SIM_SPAWN) && !v[K_NODE])
 		return y_error(&p->y, v[st->kind == SIM_RUN ? K_RUN : K_SPAWN],
 			       "a command needs the node it runs in (node:)");
+	return 0;
+}
+
+/* gen-file's NAME: one path component of the sim's files/ directory. */
+static int file_name(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	int r = dup_str(p, n, "gen-file", &st->target);
+
+	if (r < 0)
+		return r;
+	if (strchr(st->target, '/') || strcmp(st->target, ".") == 0 ||
+	    strcmp(st->target, "..") == 0 || strlen(st->target) > 200)
+		return y_error(&p->y, n, "gen-file '%s': a file name, without '/'", st->target);
 	return 0;
 }
 
@@ -322,6 +349,15 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = dup_str(p, v[K_WAIT_FOR], "wait-for", &st->target);
 	if (r >= 0 && what == K_ASSERT)
 		r = asserts(p, v[K_ASSERT], st);
+	if (r >= 0 && what == K_GEN_FILE)
+		r = file_name(p, v[K_GEN_FILE], st);
+	if (r >= 0 && v[K_CONTENT]) {
+		const char *t;
+
+		r = y_text(&p->y, v[K_CONTENT], "content", &t);
+		if (r >= 0 && !(st->content = strdup(t)))
+			r = oom(p);
+	}
 	if (r >= 0 && v[K_READY])
 		r = ready(p, v[K_READY], st);
 	if (r >= 0 && v[K_CAPTURES])

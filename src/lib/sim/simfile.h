@@ -14,6 +14,9 @@
  *     - {wait: 500ms}
  *     - {wait-for: srv, timeout: 10s}
  *     - {assert: EXPR} or {assert: [EXPR...]}
+ *     - {id: cfg, gen-file: NAME, content: TEXT}   (files/NAME in the sim's
+ *        directory, TEXT interpolated; ${cfg.path} is its absolute path,
+ *        ${cfg.dir} its directory)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
  * {pick: PATH} say it explicitly. results: are captures that also go to the
@@ -30,7 +33,7 @@
 #include "core/yaml.h"
 #include "nslab/error.h"
 
-enum sim_step_kind { SIM_RUN, SIM_SPAWN, SIM_WAIT, SIM_WAIT_FOR, SIM_ASSERT };
+enum sim_step_kind { SIM_RUN, SIM_SPAWN, SIM_WAIT, SIM_WAIT_FOR, SIM_ASSERT, SIM_GEN_FILE };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
 
@@ -52,7 +55,8 @@ struct sim_step {
 	size_t argc;
 	uint64_t timeout_ms; /* run, spawn's ready, wait-for; 0: none of its own */
 	uint64_t wait_ms;    /* wait */
-	char *target;	     /* wait-for: a spawn step's id */
+	char *target;	     /* wait-for: a spawn step's id; gen-file: the file's name */
+	char *content;	     /* gen-file */
 	bool json;	     /* parse: json */
 	int expect_exit;     /* run: -1 any, default 0 */
 	/* spawn's ready: */
