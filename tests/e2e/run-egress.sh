@@ -65,8 +65,9 @@ jail() {
 	_n=$1
 	_a=$2
 	shift 2
+	# shellcheck disable=SC2086 # JAIL_ARGS: more options, split on blanks
 	"$NSLAB" exec "$L" client -- "$NSLAB" run --allow "$_a" --dns-upstream "$DNS" --deny reject \
-		-- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+		${JAIL_ARGS:-} -- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
 	rc=$?
 }
 check() { # WHAT EXPECTED_RC
@@ -117,6 +118,31 @@ jail loop www.x.test $CURL "http://$CLIENT:9000/"
 [ "$rc" -ne 0 ] && ok "the host's own address refused" || bad "reached the host's address"
 jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
 [ "$rc" -ne 0 ] && ok "the host's loopback service unreachable" || bad "reached the host's loopback"
+
+# An address stays allowed for the answer's TTL (dnsmasq's local TTL: 0 s) plus
+# the grace, then no more: reachable first, refused within a few seconds.
+JAIL_ARGS="--ttl-grace 1" jail ttl www.x.test sh -c "getent hosts www.x.test >/dev/null &&
+	$CURL http://$WEB:8000/ >/dev/null && i=0 && while $CURL http://$WEB:8000/ >/dev/null; do
+	i=\$((i + 1)); [ \$i -lt 50 ] || exit 1; sleep 0.2; done"
+check "an address past its TTL + grace refused again" 0
+
+# --dns-deny nxdomain
+JAIL_ARGS="--dns-deny nxdomain" jail nx www.x.test dig +time=1 +tries=1 bad.test
+grep -q "status: NXDOMAIN" "$TMP/nx.out" && ok "--dns-deny nxdomain" ||
+	bad "--dns-deny nxdomain: $(grep status "$TMP/nx.out")"
+
+# --deny drop (the default): a refused connection times out instead of a reset
+JAIL_ARGS="--deny drop" jail drop www.x.test curl -s -m 1 -o /dev/null "http://$OTHER:8000/"
+[ "$rc" -eq 28 ] && ok "--deny drop: a connection not allowed times out" ||
+	bad "--deny drop: curl exit $rc, expected 28 (timeout)"
+jail rej www.x.test curl -s -m 1 -o /dev/null "http://$OTHER:8000/"
+[ "$rc" -eq 7 ] && ok "--deny reject: a connection not allowed is refused at once" ||
+	bad "--deny reject: curl exit $rc, expected 7 (connection refused)"
+
+# DNS over TCP through the gate
+jail tcp www.x.test dig +tcp +short +time=1 +tries=1 www.x.test
+[ "$(cat "$TMP/tcp.out")" = "$WEB" ] && ok "DNS over TCP through the gate" ||
+	bad "DNS over TCP: '$(cat "$TMP/tcp.out")'"
 
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
 "$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
