@@ -9,7 +9,8 @@
  *      addresses; the jail's only route is the default via the gateway
  *   3. the policy's ruleset loaded in the gateway (libnftables), the context
  *      kept for the DNS gate's element updates
- *   4. the uplink: pasta, forked with PR_SET_PDEATHSIG(SIGKILL) so that it
+ *   4. the uplink (started right after step 1, so that it configures its
+ *      tap while steps 2 and 3 run; waited for last): pasta, forked with PR_SET_PDEATHSIG(SIGKILL) so that it
  *      dies with the thread that started it, given the gateway as
  *      /proc/self/fd/N (as root it cannot open another process's
  *      /proc/PID/ns/net once it dropped its capabilities); ready when the
@@ -282,7 +283,7 @@ static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab
 	g->pasta_pidfd = (int)syscall(SYS_pidfd_open, g->pasta_pid, 0);
 	if (g->pasta_pidfd < 0)
 		return nslab_err_set(err, errno, "pidfd_open(pasta)");
-	return pasta_wait_ready(g, err);
+	return 0;
 }
 
 /*
@@ -331,12 +332,15 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	r = netns_call(-1, make_ns_thread, &m, err);
 	g->gw = m.gw;
 	g->jail = m.jail;
+	/* pasta configures its own tap while the link and the ruleset are made */
+	if (r >= 0)
+		r = start_pasta(g, p, err);
 	if (r >= 0)
 		r = wire(g, p->ipv6, err);
 	if (r >= 0)
 		r = load_ruleset(g, p, err);
 	if (r >= 0)
-		r = start_pasta(g, p, err);
+		r = pasta_wait_ready(g, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(g);
