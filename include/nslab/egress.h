@@ -11,7 +11,8 @@
  * policy, a DNS gate answering the jail (names the policy does not allow are
  * refused and never forwarded; the addresses of allowed answers are allowed
  * for their TTL plus a grace), and pasta as the way out. Nothing is added
- * to the caller's ruleset, routes or sysctls.
+ * to the caller's ruleset, routes or sysctls (--egress veth aside: a veth and
+ * an owner-flagged table there, gone with the caller).
  *
  *	nslab_egress *e;
  *	nslab_egress_session *s;
@@ -56,7 +57,8 @@ enum nslab_egress_dns_deny {
 
 enum nslab_egress_uplink {
 	NSLAB_EGRESS_UPLINK_PASTA = 0, /* default; root and rootless */
-	NSLAB_EGRESS_UPLINK_VETH = 1,  /* root: a veth to the caller's namespace (not yet) */
+	NSLAB_EGRESS_UPLINK_VETH =
+		1, /* root, a host that forwards IPv4: a veth and an owned nft table */
 };
 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_new(nslab_egress **ret, nslab_error *err);

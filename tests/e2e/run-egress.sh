@@ -164,5 +164,36 @@ if wait_until 5 gone "$P"; then ok "SIGKILL of nslab run: pasta gone"; else bad 
 no_sleep() { [ -z "$(sleepers)" ]; }
 if wait_until 5 no_sleep; then ok "SIGKILL of nslab run: the command gone"; else bad "left: $(sleepers)"; fi
 
+# --- --egress veth: from the router (it forwards; the client does not) ---
+"$NSLAB" exec "$L" client -- "$NSLAB" run --egress veth --allow "$WEB" -- true >"$TMP/vc.out" 2>"$TMP/vc.err"
+rc=$?
+[ "$rc" -eq 125 ] && grep -q "ip_forward" "$TMP/vc.err" && ok "--egress veth on a host that does not forward: refused" ||
+	bad "--egress veth on the client: exit $rc, $(cat "$TMP/vc.err")"
+vjail() {
+	_n=$1
+	shift
+	"$NSLAB" exec "$L" isp -- "$NSLAB" run --egress veth --allow "$WEB" --dns-upstream "$DNS" \
+		--deny reject -- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	rc=$?
+}
+vjail v1 $CURL "http://$WEB:8000/"
+check "--egress veth: an allowed address reachable" 0
+vjail v2 $CURL "http://$OTHER:8000/"
+[ "$rc" -ne 0 ] && ok "--egress veth: an address not allowed refused" || bad "--egress veth: reached $OTHER"
+host_state() { "$NSLAB" exec "$L" isp -- sh -c 'nft list tables | grep nslab_egress; ip -o link | grep -o "nsgw[0-9]*"'; }
+no_host_state() { [ -z "$(host_state)" ]; }
+wait_until 5 no_host_state || bad "--egress veth: left after a run: $(host_state)"
+"$NSLAB" exec "$L" isp -- "$NSLAB" run --egress veth --allow "$WEB" --dns-upstream "$DNS" -- sleep 60 \
+	>"$TMP/vk.out" 2>&1 &
+track_pid $!
+# the nslab run itself (argv[1] "run"), not the nslab exec around it
+vruns() { for p in $(pgrep -f "run --egress veth --allow $WEB --dns-upstream $DNS -- sleep"); do ours "$p" && [ "$(tr '\0' '\n' <"/proc/$p/cmdline" | sed -n 2p)" = run ] && echo "$p"; done; }
+has_host_state() { [ -n "$(host_state)" ] && [ -n "$(vruns)" ]; }
+wait_until 10 has_host_state || bad "--egress veth: no table or veth seen during the run"
+V=$(vruns | head -n 1)
+[ -n "$V" ] && kill -9 "$V"
+if wait_until 5 no_host_state; then ok "SIGKILL of nslab run --egress veth: its host table and veth gone"
+else bad "SIGKILL of nslab run --egress veth: left $(host_state)"; fi
+
 "$NSLAB" down "$L" || bad "nslab down $L failed"
 finish

@@ -15,8 +15,8 @@
  *      /proc/self/fd/N (as root it cannot open another process's
  *      /proc/PID/ns/net once it dropped its capabilities); ready when the
  *      gateway has a default route
- * Nothing is written to the caller's namespace: no link, route, rule or
- * sysctl. On any failure every step is undone (the namespaces die with
+ * Nothing is written to the caller's namespace (no link, route, rule or
+ * sysctl), unless --egress veth asks (see start_veth()). On any failure every step is undone (the namespaces die with
  * their fds, pasta is killed and reaped).
  */
 #include "jail/egress-gw.h"
@@ -38,6 +38,7 @@
 
 #include "nl/nftables.h"
 #include "nl/rtnl.h"
+#include "nl/sysctl.h"
 #include "shared/macro.h"
 
 /* The fd number pasta finds the gateway namespace at (/proc/self/fd/N). */
@@ -309,6 +310,95 @@ static int check_rootless(nslab_error *err)
 	return nslab_err_setx(err, EPERM, "filtered egress without root is not implemented yet");
 }
 
+/*
+ * --egress veth (root): a veth from the caller's namespace to the gateway, a
+ * /30 of 169.254.128.0/17 chosen by PID (link-local, never a destination),
+ * and a masquerade in an nft table with "flags owner": the
+ * kernel removes it when the socket that made it closes, so a SIGKILL
+ * leaves neither the table nor the veth (it dies with the gateway). The
+ * host must already forward IPv4: nslab never turns it on.
+ */
+#define VETH_RANGE "169.254.128.0/17"
+
+static int veth_addrs(char host[PREFIX_STRLEN], char gw[PREFIX_STRLEN], nslab_error *err)
+{
+	struct nslab_prefix range, net, a;
+	int r = prefix_parse(VETH_RANGE, true, &range, err);
+
+	if (r >= 0)
+		r = prefix_subnet(&range, 30, (uint64_t)getpid() % 8192, &net, err);
+	if (r >= 0)
+		r = prefix_host(&net, 1, &a, err);
+	if (r < 0)
+		return r;
+	prefix_format(&a, false, host, PREFIX_STRLEN);
+	r = prefix_host(&net, 2, &a, err);
+	if (r < 0)
+		return r;
+	prefix_format(&a, false, gw, PREFIX_STRLEN);
+	return 0;
+}
+
+static int host_table(struct egress_gw *g, const char *ifname, const char *gw_addr,
+		      nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	if (asprintf(&text,
+		     "table ip nslab_egress_%d {\n\tflags owner\n"
+		     "\tchain postrouting {\n"
+		     "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		     "\t\tip saddr %s oifname != \"%s\" masquerade\n\t}\n}\n",
+		     (int)getpid(), gw_addr, ifname) < 0)
+		return nslab_err_set(err, ENOMEM, "host table");
+	r = nftbl_ctx_new(&g->host_nft, err);
+	return r < 0 ? r : nftbl_ctx_run(g->host_nft, text, false, NULL, err);
+}
+
+static int start_veth(struct egress_gw *g, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
+	char host_if[IFNAMSIZ], host[PREFIX_STRLEN], gw[PREFIX_STRLEN], fwd[8] = "";
+	struct rtnl_veth_end a = { .name = host_if, .netns_fd = -1, .up = true };
+	struct rtnl_veth_end b = { .name = "uplink0", .netns_fd = g->gw->fd };
+	int host_ifi, gw_ifi, r;
+
+	if (geteuid() != 0)
+		return nslab_err_setx(err, EPERM, "--egress veth needs root");
+	/* replies come in on the host's uplink: forwarding must be on there, and it is not ours to turn on */
+	if (sysctl_read_in_ns("net/ipv4/ip_forward", fwd, sizeof(fwd), NULL) < 0 || fwd[0] != '1')
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "--egress veth: this host does not forward IPv4 "
+				      "(net.ipv4.ip_forward is %s) and nslab changes no sysctl of "
+				      "the host: use --egress pasta",
+				      fwd[0] ? fwd : "unreadable");
+	snprintf(host_if, sizeof(host_if), "nsgw%d", (int)getpid());
+	r = veth_addrs(host, gw, err);
+	if (r >= 0)
+		r = nlsock_open(NETLINK_ROUTE, &nl, err);
+	if (r >= 0)
+		r = rtnl_build_veth(buf, sizeof(buf), &a, &b, err);
+	if (r >= 0)
+		r = talk(nl, buf, err);
+	if (r >= 0)
+		r = rtnl_link_index(nl, host_if, &host_ifi, err);
+	if (r >= 0)
+		r = rtnl_link_index(g->gw->nl, "uplink0", &gw_ifi, err);
+	if (r >= 0)
+		r = link_up(g->gw->nl, gw_ifi, err);
+	if (r >= 0)
+		r = add_addr(nl, host_ifi, host, 30, err);
+	if (r >= 0)
+		r = add_addr(g->gw->nl, gw_ifi, gw, 30, err);
+	if (r >= 0)
+		r = add_default(g->gw->nl, gw_ifi, host, err);
+	if (r >= 0)
+		r = host_table(g, host_if, gw, err);
+	return r < 0 ? nslab_err_prefix(err, r, "--egress veth") : 0;
+}
+
 int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab_error *err)
 {
 	_cleanup_(egress_gw_freep) struct egress_gw *g = calloc(1, sizeof(*g));
@@ -323,8 +413,6 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 		return r;
 	g->pasta_pid = -1;
 	g->pasta_pidfd = -1;
-	if (p->uplink != EGRESS_UPLINK_PASTA)
-		return nslab_err_setx(err, EOPNOTSUPP, "--egress veth is not implemented yet");
 	r = netns_open_current(&home, err);
 	if (r < 0)
 		return r;
@@ -333,13 +421,15 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	g->gw = m.gw;
 	g->jail = m.jail;
 	/* pasta configures its own tap while the link and the ruleset are made */
-	if (r >= 0)
+	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
 		r = start_pasta(g, p, err);
 	if (r >= 0)
 		r = wire(g, p->ipv6, err);
 	if (r >= 0)
 		r = load_ruleset(g, p, err);
-	if (r >= 0)
+	if (r >= 0 && p->uplink == EGRESS_UPLINK_VETH)
+		r = start_veth(g, err);
+	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)
 		return r;
@@ -368,6 +458,7 @@ struct egress_gw *egress_gw_free(struct egress_gw *g)
 	if (g->pasta_pidfd >= 0)
 		close(g->pasta_pidfd);
 	nftbl_ctx_free(g->nft);
+	nftbl_ctx_free(g->host_nft); /* its socket owned the host's table: gone with it */
 	netns_free(g->jail);
 	netns_free(g->gw);
 	free(g);

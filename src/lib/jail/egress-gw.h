@@ -14,6 +14,7 @@ struct egress_gw {
 	struct nftbl_ctx *nft; /* its socket lives in the gateway */
 	pid_t pasta_pid;       /* -1: none (or reaped) */
 	int pasta_pidfd;
+	struct nftbl_ctx *host_nft; /* --egress veth: owns the host's table (flags owner) */
 };
 
 /**
