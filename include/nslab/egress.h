@@ -78,6 +78,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_dns_upstream(nslab_egress *e, 
 NSLAB_EXPORT void nslab_egress_set_ttl_grace(nslab_egress *e, unsigned seconds);
 /* IPv6 in the jail (default off: no IPv6 address or route at all). */
 NSLAB_EXPORT void nslab_egress_set_ipv6(nslab_egress *e, bool on);
+/* Analyse mode: every name and destination allowed, every DNS query reported (the allow-list unused). */
+NSLAB_EXPORT void nslab_egress_set_analyse(nslab_egress *e, bool on);
 NSLAB_EXPORT NSLAB_NODISCARD int
 nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, nslab_error *err);
 

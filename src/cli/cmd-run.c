@@ -69,6 +69,7 @@ enum {
 	OPT_TTL_GRACE,
 	OPT_IPV6,
 	OPT_EGRESS,
+	OPT_ANALYSE,
 };
 
 static int cmd_run(int argc, char **argv);
@@ -132,6 +133,9 @@ const struct cli_cmd cli_cmd_run = {
 			  "where allowed queries go (default: /etc/resolv.conf's)" },
 			{ OPT_TTL_GRACE, "ttl-grace", "SECONDS",
 			  "an answer's addresses stay allowed TTL + this (default 60)" },
+			{ OPT_ANALYSE, "analyse", NULL,
+			  "filtered egress that allows everything and reports every DNS "
+			  "query on stderr" },
 			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
 			{ OPT_EGRESS, "egress", "UPLINK",
 			  "pasta (default) or veth: the gateway's way out" },
@@ -150,7 +154,7 @@ struct run_opts {
 	size_t n;
 	const char **profiles;
 	size_t n_profiles;
-	bool dry_run, stats, ro, rootfs;
+	bool dry_run, stats, ro, rootfs, analyse;
 	const char *json;
 	nslab_egress *egress; /* any egress option given: a filtered run */
 	bool net_given;
@@ -232,6 +236,9 @@ static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *
 	case OPT_IPV6:
 		nslab_egress_set_ipv6(e, true);
 		return 0;
+	case OPT_ANALYSE:
+		nslab_egress_set_analyse(e, true);
+		return 0;
 	default:
 		if (strcmp(arg, "pasta") && strcmp(arg, "veth"))
 			return nslab_err_setx(err, EINVAL, "'%s': must be pasta or veth", arg);
@@ -299,6 +306,9 @@ static int run_opt(int key, char *arg, void *data)
 	case OPT_TTL_GRACE:
 	case OPT_IPV6:
 	case OPT_EGRESS:
+		return egress_opt(o, key, arg);
+	case OPT_ANALYSE:
+		o->analyse = true;
 		return egress_opt(o, key, arg);
 	default:
 		break;
@@ -826,8 +836,8 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 				 "own: not with --net or --in");
 	if (o->dry_run)
 		return dry_run(c);
-	/* -v: one line per DNS query on stderr */
-	if (cli_verbose)
+	/* -v (and --analyse): one line per DNS query on stderr */
+	if (cli_verbose || o->analyse)
 		nslab_egress_set_event_func(o->egress, egress_event, NULL);
 	r = egress_resolv(c, resolv, sizeof(resolv));
 	if (r != 0)

@@ -144,6 +144,15 @@ jail tcp www.x.test dig +tcp +short +time=1 +tries=1 www.x.test
 [ "$(cat "$TMP/tcp.out")" = "$WEB" ] && ok "DNS over TCP through the gate" ||
 	bad "DNS over TCP: '$(cat "$TMP/tcp.out")'"
 
+# --analyse: everything allowed, every query reported
+"$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" -- \
+	$CURL "http://bad.test:8000/" >"$TMP/an.out" 2>"$TMP/an.err" </dev/null
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(cat "$TMP/an.out")" = 200 ] && ok "--analyse: a name in no list reachable" ||
+	bad "--analyse: exit $rc, HTTP $(cat "$TMP/an.out"): $(cat "$TMP/an.err")"
+grep -q "DNS A .*ALLOWED.*bad.test" "$TMP/an.err" && ok "--analyse: the query reported" ||
+	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
+
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
 "$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
 	>"$TMP/kill.out" 2>&1 &

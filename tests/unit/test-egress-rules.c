@@ -98,6 +98,17 @@ static void test_ipv6(void **state)
 	egress_list_clear(&p.allow);
 }
 
+static void test_analyse(void **state)
+{
+	struct egress_policy p;
+
+	(void)state;
+	policy_from(&p, "x.test");
+	p.analyse = true;
+	check_golden(&p, "analyse");
+	egress_list_clear(&p.allow);
+}
+
 static void test_elements(void **state)
 {
 	struct egress_rule any = { .kind = EGRESS_NAME },
@@ -129,9 +140,8 @@ static void test_elements(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_only),
-		cmocka_unit_test(test_static_reject),
-		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_names_only), cmocka_unit_test(test_static_reject),
+		cmocka_unit_test(test_ipv6),	   cmocka_unit_test(test_analyse),
 		cmocka_unit_test(test_elements),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

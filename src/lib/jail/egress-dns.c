@@ -90,9 +90,11 @@ static int rdf_name(const ldns_rdf *d, char *buf, size_t len)
 	return egress_name_canon(s, strlen(s), buf, len);
 }
 
-/* Rules allowing name, as a bitmap over p->allow (first 64 rules; more: all matching collapse). */
+/* Whether a rule allows name (every name under --analyse). */
 static bool name_allowed(const struct egress_policy *p, const char *name)
 {
+	if (p->analyse)
+		return true;
 	for (size_t i = 0; i < p->allow.n; i++)
 		if (egress_name_match(&p->allow.v[i], name))
 			return true;
@@ -174,7 +176,7 @@ static int allow_answer(struct egress_dns *d, const char *qname, const ldns_rr_l
 
 		if (!rr_address(rr, d->p->ipv6, &a) || !in_chain(names, n, rr))
 			continue;
-		for (size_t k = 0; k < d->p->allow.n; k++)
+		for (size_t k = 0; k < d->p->allow.n && !d->p->analyse; k++)
 			if (egress_name_match(&d->p->allow.v[k], qname))
 				egress_elements(&d->p->allow.v[k], &a,
 						(uint64_t)ldns_rr_ttl(rr) + d->p->ttl_grace, f);
@@ -182,7 +184,8 @@ static int allow_answer(struct egress_dns *d, const char *qname, const ldns_rr_l
 	}
 	if (fclose(f) != 0)
 		return nslab_err_set(err, ENOMEM, "DNS gate");
-	if (len)
+	/* --analyse: the forward chain accepts everything, no set to fill */
+	if (len && !d->p->analyse)
 		r = egress_gw_nft(d->gw, cmds, err);
 	*ret_count = count;
 	return r;

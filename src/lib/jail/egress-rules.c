@@ -13,6 +13,7 @@
  *      DoT (853) denied: an entry without a port does not open them
  *   5. entries without a port, static prefixes then the DNS gate's sets
  *   6. everything else denied (drop, or reject: TCP reset / ICMP admin-prohibited)
+ * --analyse stops after step 2 with an accept.
  */
 #include "jail/egress.h"
 
@@ -113,6 +114,11 @@ static void put_forward(FILE *f, const struct egress_policy *p)
 	      f);
 	if (!p->ipv6)
 		fputs("\t\tmeta nfproto ipv6 goto deny\n", f);
+	if (p->analyse) {
+		/* --analyse: the jail reaches everything; the DNS gate logs what it asks */
+		fputs("\t\taccept\n\t}\n", f);
+		return;
+	}
 	for (size_t i = 0; i < p->allow.n; i++)
 		if (p->allow.v[i].kind == EGRESS_PREFIX && p->allow.v[i].port)
 			put_static_port(f, &p->allow.v[i]);

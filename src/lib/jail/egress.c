@@ -86,6 +86,11 @@ void nslab_egress_set_ipv6(nslab_egress *e, bool on)
 	e->p.ipv6 = on;
 }
 
+void nslab_egress_set_analyse(nslab_egress *e, bool on)
+{
+	e->p.analyse = on;
+}
+
 int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, nslab_error *err)
 {
 	if (uplink != NSLAB_EGRESS_UPLINK_PASTA && uplink != NSLAB_EGRESS_UPLINK_VETH)

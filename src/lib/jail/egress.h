@@ -126,6 +126,7 @@ struct egress_policy {
 	struct nslab_prefix upstream; /* --dns-upstream; family 0: the first of /etc/resolv.conf */
 	uint32_t ttl_grace;	      /* seconds added to every answer's TTL */
 	bool ipv6;
+	bool analyse; /* --analyse: every name and destination allowed, every query logged */
 	enum egress_uplink uplink;
 };
 
