@@ -25,7 +25,7 @@ _nslab_files()
 _nslab_run()
 {
 	local i w cmdword= inlab=
-	local valued="--net --allow --allow-file --deny --dns-deny --dns-upstream --ttl-grace --egress --mem --cpu --pids --fds --fsize --timeout --rootfs --bind --ro-bind \
+	local valued="--net --log --allow --allow-file --deny --dns-deny --dns-upstream --ttl-grace --egress --mem --cpu --pids --fds --fsize --timeout --rootfs --bind --ro-bind \
 --tmpfs --chdir --seccomp --cap-add --uid --gid --hostname --env --profile --json"
 
 	for ((i = 2; i < COMP_CWORD; i++)); do
@@ -63,7 +63,7 @@ _nslab_run()
 		;;
 	--profile) _nslab_files yaml yml ;;
 	--rootfs | --chdir) COMPREPLY=($(compgen -d -- "$cur")) ;;
-	--bind | --ro-bind | --json | --allow-file) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--bind | --ro-bind | --json | --allow-file | --log) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--deny) COMPREPLY=($(compgen -W "drop reject" -- "$cur")) ;;
 	--dns-deny) COMPREPLY=($(compgen -W "refused nxdomain" -- "$cur")) ;;
 	--egress) COMPREPLY=($(compgen -W "pasta veth" -- "$cur")) ;;

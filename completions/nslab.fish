@@ -117,6 +117,7 @@ complete -c nslab -n '__fish_seen_subcommand_from run' -l dns-deny -x -a 'refuse
 complete -c nslab -n '__fish_seen_subcommand_from run' -l dns-upstream -x -d 'where allowed queries go'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l ttl-grace -x -d 'seconds past the TTL'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l ipv6 -d 'IPv6 in the jail'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l log -r -d 'the JSON log of a filtered run'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l analyse -d 'allow everything, report every DNS query'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l egress -x -a 'pasta veth' -d 'the way out'
 complete -c nslab -n '__fish_seen_subcommand_from run' -a '(__fish_complete_command)'

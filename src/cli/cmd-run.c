@@ -28,6 +28,7 @@
 
 #include "shared/macro.h"
 #include "shared/units.h"
+#include "egress-log.h"
 
 #define EXIT_TIMEOUT	 124
 #define EXIT_NOT_STARTED 125
@@ -70,6 +71,7 @@ enum {
 	OPT_IPV6,
 	OPT_EGRESS,
 	OPT_ANALYSE,
+	OPT_LOG,
 };
 
 static int cmd_run(int argc, char **argv);
@@ -136,6 +138,9 @@ const struct cli_cmd cli_cmd_run = {
 			{ OPT_ANALYSE, "analyse", NULL,
 			  "filtered egress that allows everything and reports every DNS "
 			  "query on stderr" },
+			{ OPT_LOG, "log", "FILE",
+			  "a filtered run's JSON log: session, every DNS query, summary "
+			  "(docs/egress.md)" },
 			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
 			{ OPT_EGRESS, "egress", "UPLINK",
 			  "pasta (default) or veth: the gateway's way out" },
@@ -156,7 +161,10 @@ struct run_opts {
 	size_t n_profiles;
 	bool dry_run, stats, ro, rootfs, analyse;
 	const char *json;
-	nslab_egress *egress; /* any egress option given: a filtered run */
+	nslab_egress *egress;	      /* any egress option given: a filtered run */
+	struct egress_log_opt eg[64]; /* the egress options as given, for the log */
+	size_t n_eg;
+	const char *log;
 	bool net_given;
 	size_t n_in;
 	int argc; /* for --in, whose NODE is the word after LAB */
@@ -252,6 +260,9 @@ static int egress_opt(struct run_opts *o, int key, const char *arg)
 {
 	nslab_error err = { 0 };
 
+	if (o->n_eg < ARRAY_SIZE(o->eg))
+		o->eg[o->n_eg++] = (struct egress_log_opt){ opt_name(key), arg };
+
 	if (!o->egress && nslab_egress_new(&o->egress, &err) < 0)
 		return run_error("%s", err.msg);
 	if (egress_value(o->egress, key, arg, &err) < 0)
@@ -310,6 +321,9 @@ static int run_opt(int key, char *arg, void *data)
 	case OPT_ANALYSE:
 		o->analyse = true;
 		return egress_opt(o, key, arg);
+	case OPT_LOG:
+		o->log = arg;
+		return CLI_GO_ON;
 	default:
 		break;
 	}
@@ -784,16 +798,6 @@ static int run_and_report(const struct run_opts *o, const nslab_sandbox_config *
 	return run_exit_code(r, &res);
 }
 
-static void egress_event(const struct nslab_egress_event *ev, void *data)
-{
-	(void)data;
-	fprintf(stderr, "nslab run: DNS %-5s %-8s %s%s", ev->type, ev->verdict, ev->name,
-		ev->n_addr ? "" : "\n");
-	if (ev->n_addr)
-		fprintf(stderr, " (%zu address%s allowed)\n", ev->n_addr,
-			ev->n_addr == 1 ? "" : "es");
-}
-
 /*
  * The jail's resolv.conf: the gateway's DNS gate. A file of ours bound over
  * /etc/resolv.conf; removed once the sandbox has its mounts (after spawn).
@@ -828,6 +832,7 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 {
 	nslab_egress_session *s = NULL;
 	nslab_error err = { 0 };
+	struct egress_log log;
 	char resolv[PATH_MAX];
 	int r;
 
@@ -836,23 +841,32 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 				 "own: not with --net or --in");
 	if (o->dry_run)
 		return dry_run(c);
+	r = egress_log_open(&log, o->log);
+	if (r < 0)
+		return run_error("--log '%s': %s", o->log, strerrordesc_np(-r));
 	/* -v (and --analyse): one line per DNS query on stderr */
-	if (cli_verbose || o->analyse)
-		nslab_egress_set_event_func(o->egress, egress_event, NULL);
+	log.lines = cli_verbose || o->analyse;
+	nslab_egress_set_event_func(o->egress, egress_log_event, &log);
+	egress_log_session(&log, argv, o->analyse, o->eg, o->n_eg);
 	r = egress_resolv(c, resolv, sizeof(resolv));
-	if (r != 0)
+	if (r != 0) {
+		(void)egress_log_close(&log, r);
 		return r;
+	}
 	resolv_path = resolv;
 	if (nslab_egress_start(o->egress, &s, &err) < 0 ||
 	    nslab_sandbox_config_set_netns(c, -1, nslab_egress_session_netns_fd(s), &err) < 0) {
 		(void)unlink(resolv);
 		nslab_egress_session_free(s);
+		(void)egress_log_close(&log, EXIT_NOT_STARTED);
 		return run_error("egress: %s", err.msg);
 	}
 	r = run_and_report(o, c, argv);
 	resolv_path = NULL;
 	(void)unlink(resolv);
-	nslab_egress_session_free(s);
+	nslab_egress_session_free(s); /* the gate's thread is joined: the log is ours alone */
+	if (egress_log_close(&log, r) < 0)
+		(void)run_error("--log '%s': %s", o->log, strerrordesc_np(errno));
 	return r;
 }
 
@@ -863,7 +877,11 @@ static int run_with(struct run_opts *o, char **argv)
 
 	if (r != 0)
 		return r;
-	if (o->egress)
+	if (o->log && !o->egress)
+		r = run_error("--log '%s': only for a filtered run (--allow, --allow-file, "
+			      "--analyse)",
+			      o->log);
+	else if (o->egress)
 		r = run_filtered(o, c, argv);
 	else
 		r = o->dry_run ? dry_run(c) : run_and_report(o, c, argv);

@@ -153,6 +153,23 @@ rc=$?
 grep -q "DNS A .*ALLOWED.*bad.test" "$TMP/an.err" && ok "--analyse: the query reported" ||
 	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
 
+# --log FILE: the JSON log (schema 1, docs/egress.md) of a run with one allowed and one refused query
+"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" --log "$TMP/log.jsonl" -- \
+	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
+	>"$TMP/log.out" 2>"$TMP/log.err" </dev/null
+rc=$?
+if $PY - "$TMP/log.jsonl" "$WEB" <<'PY'; then ok "--log: session, both queries with their verdicts, summary"; else bad "--log: $(cat "$TMP/log.jsonl")"; fi
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+s, d, end = recs[0], recs[1:-1], recs[-1]
+assert s["schema"] == 1 and s["kind"] == "session" and s["mode"] == "allow", s
+assert s["command"] == ["sh", "-c", s["command"][2]] and ["allow", "www.x.test"] in s["options"], s
+assert [(r["kind"], r["name"], r["allowed"]) for r in d] == [("dns", "www.x.test", True), ("dns", "bad.test", False)], d
+assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BLOCKED", d
+assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 and end["blocked"] == 1, end
+assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
+PY
+
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
 "$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
 	>"$TMP/kill.out" 2>&1 &
