@@ -63,7 +63,7 @@ enum nslab_egress_uplink {
 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_new(nslab_egress **ret, nslab_error *err);
 NSLAB_EXPORT nslab_egress *nslab_egress_free(nslab_egress *e);
-/* Add a comma-separated list. Errors: "--allow 'LIST', column N: 'ENTRY': reason"; e unchanged. */
+/* Add a comma-separated list. Errors: "'LIST', column N: 'ENTRY': reason"; e unchanged. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_allow(nslab_egress *e, const char *list,
 						    nslab_error *err);
 /* Add a file's entries (one or more a line, '#' comments). Errors at "FILE:LINE:COL: ..."; e unchanged. */

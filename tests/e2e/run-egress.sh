@@ -10,6 +10,32 @@
 # cannot open /dev/net/tun on this machine (docs/egress.md).
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env pasta dnsmasq dig curl nc
+
+# --- bad input: exit 125, the offending value (FILE:LINE:COL for a file), nothing started ---
+# badarg NAME WANT ARGS...: nslab run ARGS -- true fails with 125 and stderr containing WANT
+badarg() {
+	_n=$1
+	_w=$2
+	shift 2
+	"$NSLAB" run "$@" -- true >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	_rc=$?
+	if [ "$_rc" -eq 125 ] && grep -qF -- "$_w" "$TMP/$_n.err"; then ok "bad input $*: says '$_w'"
+	else bad "bad input $*: exit $_rc, stderr: $(cat "$TMP/$_n.err")"; fi
+}
+badarg b1 "--allow: 'x.test,a..b', column 8: 'a..b': not a host name" --allow x.test,a..b
+badarg b2 "'10.0.0.1/8': host bits set (the network is 10.0.0.0/8)" --allow 10.0.0.1/8
+badarg b3 "'x.test:99999': port 99999 out of range 1..65535" --allow x.test:99999
+printf '# list\nx.test\n  y.test:80/sctp\n' >"$TMP/allow.txt"
+badarg b4 "$TMP/allow.txt:3:13: 'y.test:80/sctp': protocol must be tcp or udp" --allow-file "$TMP/allow.txt"
+badarg b5 "$TMP/nonexistent: No such file" --allow-file "$TMP/nonexistent"
+badarg b6 "--deny: 'maybe': must be drop or reject" --deny maybe
+badarg b7 "--dns-deny: 'servfail': must be refused or nxdomain" --dns-deny servfail
+badarg b8 "--dns-upstream: 'resolver': not an IP address" --dns-upstream resolver
+badarg b9 "--ttl-grace: '1m' is not a whole number of seconds" --ttl-grace 1m
+badarg b10 "--egress: 'slirp': must be pasta or veth" --egress slirp
+badarg b11 "not with --net or --in" --allow x.test --net host
+badarg b12 "--log '$TMP/l.json': only for a filtered run" --log "$TMP/l.json"
+[ -e "$TMP/l.json" ] && bad "--log without a filtered run created its file"
 if ! is_root; then
 	# rootless: pasta cannot open /dev/net/tun (0600 root here): refused plainly, nothing built
 	"$NSLAB" run --allow x.test -- true >"$TMP/rl.out" 2>"$TMP/rl.err"

@@ -132,14 +132,13 @@ static void test_list(void **state)
 	/* a failure leaves the list as it was, and names the entry and its column */
 	assert_int_equal(egress_list_parse(&l, "c.test,d..test", &err), -EINVAL);
 	assert_int_equal(l.n, 3);
-	assert_string_equal(err.msg, "--allow 'c.test,d..test', column 8: 'd..test': not a host "
+	assert_string_equal(err.msg, "'c.test,d..test', column 8: 'd..test': not a host "
 				     "name, *.name, IPv4 address or prefix, or [IPv6]");
 	assert_int_equal(egress_list_parse(&l, "c.test,", &err), -EINVAL);
-	assert_string_equal(err.msg, "--allow 'c.test,', column 8: empty entry");
+	assert_string_equal(err.msg, "'c.test,', column 8: empty entry");
 	assert_int_equal(egress_list_parse(&l, "c.test:80/xx", &err), -EINVAL);
 	assert_string_equal(
-		err.msg,
-		"--allow 'c.test:80/xx', column 11: 'c.test:80/xx': protocol must be tcp or udp");
+		err.msg, "'c.test:80/xx', column 11: 'c.test:80/xx': protocol must be tcp or udp");
 	egress_list_clear(&l);
 }
 

@@ -257,7 +257,7 @@ int egress_list_parse(struct egress_list *l, const char *text, nslab_error *err)
 	if (r < 0) {
 		l->n = n0;
 		if (r == -EINVAL)
-			return nslab_err_prefix(err, r, "--allow '%s', column %zu", text, col);
+			return nslab_err_prefix(err, r, "'%s', column %zu", text, col);
 	}
 	return r;
 }

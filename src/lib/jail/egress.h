@@ -65,7 +65,7 @@ int egress_rule_parse(const char *s, size_t len, struct egress_rule *ret, size_t
  * egress_list_parse() - Append a comma-separated list (--allow LIST)
  * @l:     the list; unchanged on failure
  * @text:  the list; blanks around entries are ignored, empty entries refused
- * @err:   on failure, "'ENTRY' (column N of 'LIST'): reason"
+ * @err:   on failure, "'LIST', column N: 'ENTRY': reason" (N: where the entry, or its bad port or protocol, starts)
  * Return: 0, -EINVAL or -ENOMEM
  */
 int egress_list_parse(struct egress_list *l, const char *text, nslab_error *err);
