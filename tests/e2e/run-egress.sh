@@ -71,7 +71,7 @@ QLOG="$TMP/dnsmasq.log"
 bg dns dnsmasq -k -u root --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
 	--listen-address="$DNS" --bind-interfaces --pid-file= \
 	--address=/www.x.test/"$WEB" --address=/y.test/"$WEB" --address=/bad.test/"$OTHER" \
-	--address=/evil.test/"$OTHER" --cname=alias.x.test,bad.test
+	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test
 bg web python3 -m http.server 8000 --bind "$WEB" --directory "$TMP"
 bg web python3 -m http.server 8001 --bind "$WEB" --directory "$TMP"
 bg web nc -lk -s "$WEB" -p 853
@@ -136,6 +136,13 @@ jail dot www.x.test sh -c "getent hosts www.x.test >/dev/null; nc -z -w 2 $WEB 8
 jail cname alias.x.test dig +time=1 +tries=1 alias.x.test
 grep -q "status: REFUSED" "$TMP/cname.out" && ok "a CNAME to a name not allowed: REFUSED" ||
 	bad "CNAME to bad.test: $(grep -E 'status|IN' "$TMP/cname.out")"
+
+jail doh '*.google' dig +time=1 +tries=1 dns.google
+grep -q "status: REFUSED" "$TMP/doh.out" && ok "a DoH endpoint under an allowed wildcard: REFUSED" ||
+	bad "dns.google under *.google: $(grep status "$TMP/doh.out")"
+jail doh2 dns.google dig +short +time=1 +tries=1 dns.google
+[ "$(cat "$TMP/doh2.out")" = "$OTHER" ] && ok "a DoH endpoint named exactly: allowed" ||
+	bad "dns.google named: '$(cat "$TMP/doh2.out")'"
 
 jail v6 www.x.test sh -c 'ip -6 route | grep -q . || ip -6 addr | grep -q inet6'
 [ "$rc" -ne 0 ] && ok "no IPv6 address or route without --ipv6" || bad "IPv6 present in the jail"

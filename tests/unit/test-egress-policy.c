@@ -204,13 +204,24 @@ static void test_match(void **state)
 	assert_false(egress_name_match(&p, "10.0.0.1"));
 }
 
+static void test_doh(void **state)
+{
+	(void)state;
+	assert_true(egress_name_doh("dns.google"));
+	assert_true(egress_name_doh("cloudflare-dns.com"));
+	assert_true(egress_name_doh("x.dns.nextdns.io"));
+	assert_false(egress_name_doh("google"));
+	assert_false(egress_name_doh("xdns.google"));
+	assert_false(egress_name_doh("example.com"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),	    cmocka_unit_test(test_addresses),
 		cmocka_unit_test(test_bad_entries), cmocka_unit_test(test_list),
 		cmocka_unit_test(test_file),	    cmocka_unit_test(test_file_io),
-		cmocka_unit_test(test_match),
+		cmocka_unit_test(test_match),	    cmocka_unit_test(test_doh),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,13 +90,16 @@ static int rdf_name(const ldns_rdf *d, char *buf, size_t len)
 	return egress_name_canon(s, strlen(s), buf, len);
 }
 
-/* Whether a rule allows name (every name under --analyse). */
+/* Whether a rule allows name (every name under --analyse; a DoH endpoint only by its own name). */
 static bool name_allowed(const struct egress_policy *p, const char *name)
 {
+	bool doh = egress_name_doh(name);
+
 	if (p->analyse)
 		return true;
 	for (size_t i = 0; i < p->allow.n; i++)
-		if (egress_name_match(&p->allow.v[i], name))
+		if (egress_name_match(&p->allow.v[i], name) &&
+		    (!doh || p->allow.v[i].kind == EGRESS_NAME))
 			return true;
 	return false;
 }

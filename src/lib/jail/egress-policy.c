@@ -329,6 +329,36 @@ void egress_list_clear(struct egress_list *l)
 	l->n = 0;
 }
 
+/*
+ * Public DoH resolvers (their documented host names) and the names below
+ * them: a wildcard like *.google would otherwise open dns.google.
+ */
+static const char *const doh_names[] = {
+	"dns.google",	       "dns.google.com",
+	"cloudflare-dns.com",  "mozilla.cloudflare-dns.com",
+	"one.one.one.one",     "1dot1dot1dot1.cloudflare-dns.com",
+	"dns.quad9.net",       "dns9.quad9.net",
+	"dns10.quad9.net",     "dns11.quad9.net",
+	"doh.opendns.com",     "dns.adguard.com",
+	"dns.adguard-dns.com", "doh.cleanbrowsing.org",
+	"dns.nextdns.io",      "doh.dns.sb",
+	"dns.alidns.com",      "doh.pub",
+};
+
+bool egress_name_doh(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(doh_names) / sizeof(doh_names[0]); i++) {
+		size_t k = strlen(doh_names[i]);
+
+		if (strcmp(name, doh_names[i]) == 0 || (n > k + 1 && name[n - k - 1] == '.' &&
+							strcmp(name + n - k, doh_names[i]) == 0))
+			return true;
+	}
+	return false;
+}
+
 bool egress_name_match(const struct egress_rule *r, const char *name)
 {
 	char canon[EGRESS_NAME_MAX + 1];

@@ -95,6 +95,15 @@ void egress_list_clear(struct egress_list *l);
 bool egress_name_match(const struct egress_rule *r, const char *name);
 
 /**
+ * egress_name_doh() - Whether a name is a known DNS-over-HTTPS endpoint
+ * (dns.google, cloudflare-dns.com, ...: a resolver that would carry DNS
+ * past the gate inside HTTPS). The gate refuses such a name unless a NAME
+ * rule names it exactly (a wildcard is not enough).
+ * @name:  canonical (egress_name_canon())
+ */
+bool egress_name_doh(const char *name);
+
+/**
  * egress_name_canon() - A DNS name as the rules store it: lower case, no final dot
  * Return: 0, or -EINVAL (empty, too long, an empty or over-long label, or a
  * character other than letters, digits, '-' and '_')
