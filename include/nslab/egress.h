@@ -33,6 +33,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <nslab/error.h>
 
@@ -102,6 +103,26 @@ NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_even
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_start(const nslab_egress *e,
 						    nslab_egress_session **ret, nslab_error *err);
+/* One connection the jail started, as the gateway tracks it (conntrack, before NAT). */
+struct nslab_egress_connection {
+	int family;	       /* AF_INET (IPv6 not reported yet) */
+	int proto;	       /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, ... */
+	const char *src, *dst; /* addresses as text */
+	unsigned sport, dport; /* 0 without ports */
+	bool has_counters;     /* the counters below are known */
+	uint64_t packets_out, bytes_out, packets_in, bytes_in;
+};
+typedef void (*nslab_egress_connection_func)(const struct nslab_egress_connection *c, void *data);
+/*
+ * nslab_egress_session_connections() - The jail's connections the gateway still tracks
+ * (finished TCP flows stay about two minutes, UDP ones 30 s): call it when the
+ * command ended, before nslab_egress_session_free(). DNS to the gate is left out.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_session_connections(nslab_egress_session *s,
+								  nslab_egress_connection_func fn,
+								  void *data, nslab_error *err);
+
 /* The jail's network namespace (borrowed): give it to nslab_sandbox_config_set_netns(). */
 NSLAB_EXPORT int nslab_egress_session_netns_fd(const nslab_egress_session *s);
 /* Stop the gate, kill pasta, drop the namespaces. Return: NULL */

@@ -864,6 +864,9 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 	r = run_and_report(o, c, argv);
 	resolv_path = NULL;
 	(void)unlink(resolv);
+	if ((log.f || log.lines) &&
+	    nslab_egress_session_connections(s, egress_log_connection, &log, &err) < 0)
+		(void)run_error("egress: connections: %s", err.msg);
 	nslab_egress_session_free(s); /* the gate's thread is joined: the log is ours alone */
 	if (egress_log_close(&log, r) < 0)
 		(void)run_error("--log '%s': %s", o->log, strerrordesc_np(errno));

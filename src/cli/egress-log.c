@@ -132,6 +132,51 @@ void egress_log_event(const struct nslab_egress_event *ev, void *data)
 	fflush(l->f);
 }
 
+static const char *proto_name(int proto)
+{
+	switch (proto) {
+	case 6:
+		return "TCP";
+	case 17:
+		return "UDP";
+	case 1:
+		return "ICMP";
+	default:
+		return "IP";
+	}
+}
+
+void egress_log_connection(const struct nslab_egress_connection *c, void *data)
+{
+	struct egress_log *l = data;
+
+	l->connections++;
+	if (l->lines) {
+		fprintf(stderr, "nslab run: %-4s %s:%u -> %s:%u", proto_name(c->proto), c->src,
+			c->sport, c->dst, c->dport);
+		if (c->has_counters)
+			fprintf(stderr,
+				", out %" PRIu64 " packets %" PRIu64 " bytes, in %" PRIu64
+				" packets %" PRIu64 " bytes",
+				c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
+		fputc('\n', stderr);
+	}
+	if (!l->f)
+		return;
+	fprintf(l->f, "{\"kind\":\"connection\",\"proto\":\"%s\",\"src\":", proto_name(c->proto));
+	log_str(l->f, c->src);
+	fprintf(l->f, ",\"sport\":%u,\"dst\":", c->sport);
+	log_str(l->f, c->dst);
+	fprintf(l->f, ",\"dport\":%u", c->dport);
+	if (c->has_counters)
+		fprintf(l->f,
+			",\"packets_out\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64,
+			c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
+	fputs("}\n", l->f);
+	fflush(l->f);
+}
+
 int egress_log_close(struct egress_log *l, int exit_code)
 {
 	int r = 0;
@@ -142,8 +187,8 @@ int egress_log_close(struct egress_log *l, int exit_code)
 	log_time(l->f);
 	fprintf(l->f,
 		",\"duration_ms\":%" PRIu64 ",\"exit_code\":%d,\"queries\":%u,\"allowed\":%u,"
-		"\"blocked\":%u}\n",
-		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked);
+		"\"blocked\":%u,\"connections\":%u}\n",
+		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked, l->connections);
 	if (fclose(l->f) != 0)
 		r = -errno;
 	l->f = NULL;

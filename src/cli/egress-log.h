@@ -13,7 +13,7 @@
 struct egress_log {
 	FILE *f;    /* --log FILE, or NULL */
 	bool lines; /* one line per query on stderr */
-	unsigned queries, allowed, blocked;
+	unsigned queries, allowed, blocked, connections;
 	uint64_t t0; /* CLOCK_MONOTONIC ms at open */
 };
 
@@ -29,5 +29,7 @@ void egress_log_session(struct egress_log *l, char **argv, bool analyse,
 			const struct egress_log_opt *opts, size_t n);
 /* nslab_egress_event_func: data is the struct egress_log. Runs on the DNS gate's thread. */
 void egress_log_event(const struct nslab_egress_event *ev, void *data);
+/* nslab_egress_connection_func: data is the struct egress_log. */
+void egress_log_connection(const struct nslab_egress_connection *c, void *data);
 /* The summary record, then close. Return: 0 or -errno of the close. */
 int egress_log_close(struct egress_log *l, int exit_code);

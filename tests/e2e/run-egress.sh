@@ -203,6 +203,22 @@ assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 
 assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
 PY
 
+# --analyse --log: the connection with its byte counts (conntrack in the gateway)
+head -c 20000 /dev/urandom >"$TMP/blob"
+"$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" --log "$TMP/an.jsonl" -- \
+	curl -s -m 2 -o /dev/null "http://$WEB:8000/blob" >"$TMP/an2.out" 2>"$TMP/an2.err" </dev/null
+if $PY - "$TMP/an.jsonl" "$WEB" <<'PY'; then ok "--analyse --log: the connection with bytes each way"; else bad "--analyse --log: $(cat "$TMP/an.jsonl")"; fi
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+c = [r for r in recs if r["kind"] == "connection" and r["dst"] == sys.argv[2] and r["dport"] == 8000]
+assert len(c) == 1, recs
+c = c[0]
+# the server sent 20000 bytes of body (plus headers); IP and TCP headers are counted too
+assert c["proto"] == "TCP" and 20000 < c["bytes_in"] < 20000 + 4000 and c["packets_in"] >= 14, c
+assert 0 < c["bytes_out"] < 2000 and c["packets_out"] >= 3, c
+assert recs[-1]["connections"] == 1 and recs[0]["mode"] == "analyse", recs[-1]
+PY
+
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
 "$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
 	>"$TMP/kill.out" 2>&1 &

@@ -21,6 +21,7 @@
  */
 #include "jail/egress-gw.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -36,6 +37,7 @@
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 
+#include "nl/ct.h"
 #include "nl/nftables.h"
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
@@ -51,7 +53,22 @@ struct make_ns {
 	int home_fd;
 	bool ipv6;
 	struct netns *gw, *jail;
+	struct nlsock *ct;
 };
+
+/*
+ * Inside the new gateway: byte and packet counters on its conntrack entries
+ * (best effort: without the conntrack module loaded yet, the log has no
+ * counts), and the ctnetlink socket that reads them at the end.
+ */
+static int gw_inside(struct netns *ns, void *data, nslab_error *err)
+{
+	struct nlsock **ct = data;
+
+	(void)ns;
+	(void)sysctl_write_in_ns("net/netfilter/nf_conntrack_acct", "1", NULL);
+	return nlsock_open(NETLINK_NETFILTER, ct, err);
+}
 
 static int make_ns_thread(void *data, nslab_error *err)
 {
@@ -64,7 +81,7 @@ static int make_ns_thread(void *data, nslab_error *err)
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
 	int r;
 
-	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, 2, NULL, NULL, &m->gw, err);
+	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, 2, gw_inside, &m->ct, &m->gw, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "gateway namespace");
 	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, NULL, NULL, &m->jail, err);
@@ -420,6 +437,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	r = netns_call(-1, make_ns_thread, &m, err);
 	g->gw = m.gw;
 	g->jail = m.jail;
+	g->ct = m.ct;
 	/* pasta configures its own tap while the link and the ruleset are made */
 	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
 		r = start_pasta(g, p, err);
@@ -435,6 +453,44 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 		return r;
 	*ret = TAKE_PTR(g);
 	return 0;
+}
+
+struct conns {
+	egress_conn_fn fn;
+	void *data;
+	uint8_t jail[4], gate[4];
+};
+
+static int conn_cb(const struct ct_entry *e, void *data)
+{
+	struct conns *c = data;
+	struct egress_conn out = { .family = e->family,
+				   .proto = e->proto,
+				   .sport = e->sport,
+				   .dport = e->dport,
+				   .has_counters = e->has_counters,
+				   .out_packets = e->orig_packets,
+				   .out_bytes = e->orig_bytes,
+				   .in_packets = e->repl_packets,
+				   .in_bytes = e->repl_bytes };
+
+	/* the jail's own flows only, and not its DNS to the gate (the gate reports those) */
+	if (e->family != AF_INET || memcmp(e->src, c->jail, 4) != 0 ||
+	    memcmp(e->dst, c->gate, 4) == 0)
+		return 0;
+	memcpy(out.src, e->src, sizeof(out.src));
+	memcpy(out.dst, e->dst, sizeof(out.dst));
+	c->fn(&out, c->data);
+	return 0;
+}
+
+int egress_gw_connections(struct egress_gw *g, egress_conn_fn fn, void *data, nslab_error *err)
+{
+	struct conns c = { fn, data, { 0 }, { 0 } };
+
+	(void)inet_pton(AF_INET, EGRESS_JL_ADDR4, c.jail);
+	(void)inet_pton(AF_INET, EGRESS_GW_ADDR4, c.gate);
+	return ct_dump(g->ct, AF_INET, conn_cb, &c, err);
 }
 
 int egress_gw_jail_fd(const struct egress_gw *g)
@@ -459,6 +515,7 @@ struct egress_gw *egress_gw_free(struct egress_gw *g)
 		close(g->pasta_pidfd);
 	nftbl_ctx_free(g->nft);
 	nftbl_ctx_free(g->host_nft); /* its socket owned the host's table: gone with it */
+	nlsock_free(g->ct);
 	netns_free(g->jail);
 	netns_free(g->gw);
 	free(g);

@@ -15,6 +15,7 @@ struct egress_gw {
 	pid_t pasta_pid;       /* -1: none (or reaped) */
 	int pasta_pidfd;
 	struct nftbl_ctx *host_nft; /* --egress veth: owns the host's table (flags owner) */
+	struct nlsock *ct;	    /* NETLINK_NETFILTER in the gateway: its connections */
 };
 
 /**
@@ -28,6 +29,18 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 int egress_gw_jail_fd(const struct egress_gw *g);
 /* Run nft commands (egress_elements()' output) in the gateway, from any thread. */
 int egress_gw_nft(struct egress_gw *g, const char *cmds, nslab_error *err);
+/* One connection of the jail, as the gateway's conntrack saw it. */
+struct egress_conn {
+	int family, proto;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	bool has_counters;
+	uint64_t out_packets, out_bytes, in_packets, in_bytes;
+};
+typedef void (*egress_conn_fn)(const struct egress_conn *c, void *data);
+/* Every connection the jail started that the gateway still tracks (DNS to the gate left out). */
+int egress_gw_connections(struct egress_gw *g, egress_conn_fn fn, void *data, nslab_error *err);
+
 /* Kill and reap pasta, close the namespaces. Return: NULL */
 struct egress_gw *egress_gw_free(struct egress_gw *g);
 DEFINE_CLEANUP_FUNC(struct egress_gw, egress_gw_free)

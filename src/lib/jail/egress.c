@@ -3,6 +3,7 @@
 #include "nslab/egress.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -132,6 +133,43 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 	}
 	*ret = s;
 	return 0;
+}
+
+struct conn_relay {
+	nslab_egress_connection_func fn;
+	void *data;
+};
+
+static void conn_relay(const struct egress_conn *c, void *data)
+{
+	struct conn_relay *r = data;
+	struct nslab_prefix p = { .family = c->family, .len = c->family == AF_INET ? 32 : 128 };
+	char src[PREFIX_STRLEN], dst[PREFIX_STRLEN];
+	struct nslab_egress_connection out = { .family = c->family,
+					       .proto = c->proto,
+					       .src = src,
+					       .dst = dst,
+					       .sport = c->sport,
+					       .dport = c->dport,
+					       .has_counters = c->has_counters,
+					       .packets_out = c->out_packets,
+					       .bytes_out = c->out_bytes,
+					       .packets_in = c->in_packets,
+					       .bytes_in = c->in_bytes };
+
+	memcpy(p.addr, c->src, sizeof(p.addr));
+	prefix_format(&p, false, src, sizeof(src));
+	memcpy(p.addr, c->dst, sizeof(p.addr));
+	prefix_format(&p, false, dst, sizeof(dst));
+	r->fn(&out, r->data);
+}
+
+int nslab_egress_session_connections(nslab_egress_session *s, nslab_egress_connection_func fn,
+				     void *data, nslab_error *err)
+{
+	struct conn_relay r = { fn, data };
+
+	return egress_gw_connections(s->gw, conn_relay, &r, err);
 }
 
 int nslab_egress_session_netns_fd(const nslab_egress_session *s)
