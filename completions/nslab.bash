@@ -25,7 +25,7 @@ _nslab_files()
 _nslab_run()
 {
 	local i w cmdword= inlab=
-	local valued="--net --mem --cpu --pids --fds --fsize --timeout --rootfs --bind --ro-bind \
+	local valued="--net --log --allow --allow-file --deny --dns-deny --dns-upstream --ttl-grace --egress --mem --cpu --pids --fds --fsize --timeout --rootfs --bind --ro-bind \
 --tmpfs --chdir --seccomp --cap-add --uid --gid --hostname --env --profile --json"
 
 	for ((i = 2; i < COMP_CWORD; i++)); do
@@ -63,18 +63,21 @@ _nslab_run()
 		;;
 	--profile) _nslab_files yaml yml ;;
 	--rootfs | --chdir) COMPREPLY=($(compgen -d -- "$cur")) ;;
-	--bind | --ro-bind | --json) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--bind | --ro-bind | --json | --allow-file | --log) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--deny) COMPREPLY=($(compgen -W "drop reject" -- "$cur")) ;;
+	--dns-deny) COMPREPLY=($(compgen -W "refused nxdomain" -- "$cur")) ;;
+	--egress) COMPREPLY=($(compgen -W "pasta veth" -- "$cur")) ;;
 	--cap-add)
 		COMPREPLY=($(compgen -W "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_KILL CAP_SETUID \
 CAP_SETGID CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_PTRACE \
 CAP_SYS_CHROOT CAP_SYS_TIME CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP" -- "$cur"))
 		;;
 	--mem | --cpu | --pids | --fds | --fsize | --timeout | --tmpfs | --uid | --gid | \
-		--hostname | --env) ;;
+		--hostname | --env | --allow | --dns-upstream | --ttl-grace) ;;
 	*)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$valued --in --ro --as-root --clearenv --dry-run \
---stats -- -h --help -v --verbose" -- "$cur"))
+--stats --ipv6 --analyse -- -h --help -v --verbose" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -c -- "$cur"))
 		fi

@@ -9,5 +9,6 @@
 #include <nslab/fwtest.h>
 #include <nslab/sandbox.h>
 #include <nslab/sim.h>
+#include <nslab/egress.h>
 
 #endif

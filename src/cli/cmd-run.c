@@ -16,6 +16,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 
 #include "shared/macro.h"
 #include "shared/units.h"
+#include "egress-log.h"
 
 #define EXIT_TIMEOUT	 124
 #define EXIT_NOT_STARTED 125
@@ -59,6 +62,16 @@ enum {
 	OPT_DRY_RUN,
 	OPT_STATS,
 	OPT_JSON,
+	OPT_ALLOW,
+	OPT_ALLOW_FILE,
+	OPT_DENY,
+	OPT_DNS_DENY,
+	OPT_DNS_UPSTREAM,
+	OPT_TTL_GRACE,
+	OPT_IPV6,
+	OPT_EGRESS,
+	OPT_ANALYSE,
+	OPT_LOG,
 };
 
 static int cmd_run(int argc, char **argv);
@@ -109,6 +122,28 @@ const struct cli_cmd cli_cmd_run = {
 			  "print the effective policy as JSON and exit; nothing runs" },
 			{ OPT_STATS, "stats", NULL, "print the accounting on stderr afterwards" },
 			{ OPT_JSON, "json", "FILE", "write the result record (JSON) to FILE" },
+			{ OPT_ALLOW, "allow", "LIST",
+			  "filtered egress: allow these names (*.wildcards), addresses, prefixes, "
+			  "each with :PORT[/PROTO] (docs/egress.md)" },
+			{ OPT_ALLOW_FILE, "allow-file", "FILE",
+			  "the same, one or more a line, # comments" },
+			{ OPT_DENY, "deny", "MODE",
+			  "drop (default) or reject: what a packet not allowed gets" },
+			{ OPT_DNS_DENY, "dns-deny", "ANSWER",
+			  "refused (default) or nxdomain: the answer to a name not allowed" },
+			{ OPT_DNS_UPSTREAM, "dns-upstream", "IP",
+			  "where allowed queries go (default: /etc/resolv.conf's)" },
+			{ OPT_TTL_GRACE, "ttl-grace", "SECONDS",
+			  "an answer's addresses stay allowed TTL + this (default 60)" },
+			{ OPT_ANALYSE, "analyse", NULL,
+			  "filtered egress that allows everything and reports every DNS "
+			  "query on stderr" },
+			{ OPT_LOG, "log", "FILE",
+			  "a filtered run's JSON log: session, every DNS query, summary "
+			  "(docs/egress.md)" },
+			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
+			{ OPT_EGRESS, "egress", "UPLINK",
+			  "pasta (default) or veth: the gateway's way out" },
 			{ 0 } },
 	.verbatim = true,
 };
@@ -124,14 +159,21 @@ struct run_opts {
 	size_t n;
 	const char **profiles;
 	size_t n_profiles;
-	bool dry_run, stats, ro, rootfs;
+	bool dry_run, stats, ro, rootfs, analyse;
 	const char *json;
+	nslab_egress *egress;	      /* any egress option given: a filtered run */
+	struct egress_log_opt eg[64]; /* the egress options as given, for the log */
+	size_t n_eg;
+	const char *log;
+	bool net_given;
+	size_t n_in;
 	int argc; /* for --in, whose NODE is the word after LAB */
 	char **argv;
 };
 
 static void run_opts_free(struct run_opts *o)
 {
+	nslab_egress_free(o->egress);
 	free(o->v);
 	free(o->profiles);
 }
@@ -159,6 +201,72 @@ static int take_node(struct run_opts *o, const char **ret)
 		return cli_usage_error(&cli_cmd_run, "option '--in' needs a lab and a node: --in "
 						     "LAB NODE");
 	*ret = o->argv[optind++];
+	return CLI_GO_ON;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *ret);
+static const char *opt_name(int key);
+
+/* --- egress options (nslab/egress.h): checked as they come ------------------ */
+
+static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *err)
+{
+	uint64_t v;
+
+	switch (key) {
+	case OPT_ALLOW:
+		return nslab_egress_allow(e, arg, err);
+	case OPT_ALLOW_FILE:
+		return nslab_egress_allow_file(e, arg, err);
+	case OPT_DENY:
+		if (strcmp(arg, "drop") && strcmp(arg, "reject"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be drop or reject", arg);
+		nslab_egress_set_deny(e, arg[0] == 'r' ? NSLAB_EGRESS_DENY_REJECT
+						       : NSLAB_EGRESS_DENY_DROP);
+		return 0;
+	case OPT_DNS_DENY:
+		if (strcmp(arg, "refused") && strcmp(arg, "nxdomain"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be refused or nxdomain",
+					      arg);
+		nslab_egress_set_dns_deny(e, arg[0] == 'n' ? NSLAB_EGRESS_DNS_NXDOMAIN
+							   : NSLAB_EGRESS_DNS_REFUSED);
+		return 0;
+	case OPT_DNS_UPSTREAM:
+		return nslab_egress_set_dns_upstream(e, arg, err);
+	case OPT_TTL_GRACE:
+		if (!parse_uint(arg, 86400 * 7, &v))
+			return nslab_err_setx(err, EINVAL,
+					      "'%s' is not a whole number of seconds "
+					      "0..604800",
+					      arg);
+		nslab_egress_set_ttl_grace(e, (unsigned)v);
+		return 0;
+	case OPT_IPV6:
+		nslab_egress_set_ipv6(e, true);
+		return 0;
+	case OPT_ANALYSE:
+		nslab_egress_set_analyse(e, true);
+		return 0;
+	default:
+		if (strcmp(arg, "pasta") && strcmp(arg, "veth"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be pasta or veth", arg);
+		return nslab_egress_set_uplink(
+			e, arg[0] == 'v' ? NSLAB_EGRESS_UPLINK_VETH : NSLAB_EGRESS_UPLINK_PASTA,
+			err);
+	}
+}
+
+static int egress_opt(struct run_opts *o, int key, const char *arg)
+{
+	nslab_error err = { 0 };
+
+	if (o->n_eg < ARRAY_SIZE(o->eg))
+		o->eg[o->n_eg++] = (struct egress_log_opt){ opt_name(key), arg };
+
+	if (!o->egress && nslab_egress_new(&o->egress, &err) < 0)
+		return run_error("%s", err.msg);
+	if (egress_value(o->egress, key, arg, &err) < 0)
+		return run_error("--%s: %s", opt_name(key), err.msg);
 	return CLI_GO_ON;
 }
 
@@ -193,10 +301,29 @@ static int run_opt(int key, char *arg, void *data)
 		r = take_node(o, &node);
 		if (r != CLI_GO_ON)
 			return r;
+		o->n_in++;
 		break;
 	case OPT_ROOTFS:
 		o->rootfs = true;
 		break;
+	case OPT_NET:
+		o->net_given = true;
+		break;
+	case OPT_ALLOW:
+	case OPT_ALLOW_FILE:
+	case OPT_DENY:
+	case OPT_DNS_DENY:
+	case OPT_DNS_UPSTREAM:
+	case OPT_TTL_GRACE:
+	case OPT_IPV6:
+	case OPT_EGRESS:
+		return egress_opt(o, key, arg);
+	case OPT_ANALYSE:
+		o->analyse = true;
+		return egress_opt(o, key, arg);
+	case OPT_LOG:
+		o->log = arg;
+		return CLI_GO_ON;
 	default:
 		break;
 	}
@@ -465,6 +592,9 @@ static int wait_forwarding(nslab_sandbox *s, struct nslab_sandbox_result *res, n
 	return nslab_sandbox_wait(s, res, err);
 }
 
+/* A filtered run's resolv.conf, removed once the sandbox started. */
+static const char *resolv_path;
+
 static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
 			 struct nslab_sandbox_result *res, nslab_error *err)
 {
@@ -475,6 +605,9 @@ static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
 		return nslab_err_set(err, errno, "pipe");
 	forward_signals(true);
 	r = nslab_sandbox_spawn(c, argv, &s, err);
+	/* the sandbox has its mounts: the resolv.conf bound in it is no longer needed outside */
+	if (resolv_path)
+		(void)unlink(resolv_path);
 	if (r >= 0)
 		r = wait_forwarding(s, res, err);
 	nslab_sandbox_free(s);
@@ -665,6 +798,81 @@ static int run_and_report(const struct run_opts *o, const nslab_sandbox_config *
 	return run_exit_code(r, &res);
 }
 
+/*
+ * The jail's resolv.conf: the gateway's DNS gate. A file of ours bound over
+ * /etc/resolv.conf; removed once the sandbox has its mounts (after spawn).
+ */
+static int egress_resolv(nslab_sandbox_config *c, char *path, size_t len)
+{
+	nslab_error err = { 0 };
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	int fd;
+
+	snprintf(path, len, "%s/nslab-resolv-XXXXXX", dir && *dir ? dir : "/tmp");
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return run_error("%s: %s", path, strerrordesc_np(errno));
+	if (dprintf(fd, "nameserver %s\noptions edns0\n", "169.254.53.1") < 0 ||
+	    fchmod(fd, 0644) < 0) {
+		(void)close(fd);
+		(void)unlink(path);
+		return run_error("%s: %s", path, strerrordesc_np(errno));
+	}
+	(void)close(fd);
+	if (nslab_sandbox_config_add_bind(c, path, "/etc/resolv.conf", NSLAB_SANDBOX_BIND_RO,
+					  &err) < 0) {
+		(void)unlink(path);
+		return run_error("%s", err.msg);
+	}
+	return 0;
+}
+
+/* A filtered run: the gateway first, the jail's namespace given to the sandbox. */
+static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv)
+{
+	nslab_egress_session *s = NULL;
+	nslab_error err = { 0 };
+	struct egress_log log;
+	char resolv[PATH_MAX];
+	int r;
+
+	if (o->net_given || o->n_in)
+		return run_error("--allow and the other egress options make a network of their "
+				 "own: not with --net or --in");
+	if (o->dry_run)
+		return dry_run(c);
+	r = egress_log_open(&log, o->log);
+	if (r < 0)
+		return run_error("--log '%s': %s", o->log, strerrordesc_np(-r));
+	/* -v (and --analyse): one line per DNS query on stderr */
+	log.lines = cli_verbose || o->analyse;
+	nslab_egress_set_event_func(o->egress, egress_log_event, &log);
+	egress_log_session(&log, argv, o->analyse, o->eg, o->n_eg);
+	r = egress_resolv(c, resolv, sizeof(resolv));
+	if (r != 0) {
+		(void)egress_log_close(&log, r);
+		return r;
+	}
+	resolv_path = resolv;
+	if (nslab_egress_start(o->egress, &s, &err) < 0 ||
+	    nslab_sandbox_config_set_netns(c, -1, nslab_egress_session_netns_fd(s), &err) < 0) {
+		(void)unlink(resolv);
+		nslab_egress_session_free(s);
+		(void)egress_log_close(&log, EXIT_NOT_STARTED);
+		return run_error("egress: %s", err.msg);
+	}
+	r = run_and_report(o, c, argv);
+	resolv_path = NULL;
+	(void)unlink(resolv);
+	if ((log.f || log.lines) &&
+	    nslab_egress_session_connections(s, egress_log_connection, &log, &err) < 0)
+		(void)run_error("egress: connections: %s", err.msg);
+	nslab_egress_session_free(s); /* the gate's thread is joined: the log is ours alone */
+	if (egress_log_close(&log, r) < 0)
+		(void)run_error("--log '%s': %s", o->log, strerrordesc_np(errno));
+	return r;
+}
+
 static int run_with(struct run_opts *o, char **argv)
 {
 	nslab_sandbox_config *c = NULL;
@@ -672,7 +880,14 @@ static int run_with(struct run_opts *o, char **argv)
 
 	if (r != 0)
 		return r;
-	r = o->dry_run ? dry_run(c) : run_and_report(o, c, argv);
+	if (o->log && !o->egress)
+		r = run_error("--log '%s': only for a filtered run (--allow, --allow-file, "
+			      "--analyse)",
+			      o->log);
+	else if (o->egress)
+		r = run_filtered(o, c, argv);
+	else
+		r = o->dry_run ? dry_run(c) : run_and_report(o, c, argv);
 	nslab_sandbox_config_free(c);
 	return r;
 }

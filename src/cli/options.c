@@ -14,7 +14,7 @@
 #include "shared/closest.h"
 #include "shared/macro.h"
 
-#define OPTS_MAX 32
+#define OPTS_MAX 64
 
 static const struct cli_opt common_opts[] = {
 	{ 'h', "help", NULL, "print this help and exit" },

@@ -49,7 +49,7 @@ for c in $COMMANDS; do
 	done
 	# the descriptions start in one column
 	cols=$(sed -n '/^options:/,$p' "$TMP/help-$c.out" | tail -n +2 |
-		awk '{ match($0, /^ +(-[a-z], )?--[a-z-]+( [A-Z][^ ]*)* +/); print RLENGTH }' | sort -u)
+		awk '{ match($0, /^ +(-[a-z], )?--[a-z0-9-]+( [A-Z][^ ]*)* +/); print RLENGTH }' | sort -u)
 	[ "$(echo "$cols" | wc -l)" -eq 1 ] && [ "$cols" -gt 0 ] ||
 		bad "nslab $c --help: option descriptions not aligned (columns: $(echo $cols))"
 	run "helpcmd-$c" help "$c"

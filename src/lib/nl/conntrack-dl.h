@@ -14,6 +14,7 @@
 	X(nfct_get_attr)     \
 	X(nfct_get_attr_u16) \
 	X(nfct_get_attr_u32) \
+	X(nfct_get_attr_u64) \
 	X(nfct_get_attr_u8)  \
 	X(nfct_new)          \
 	X(nfct_nlmsg_build)  \

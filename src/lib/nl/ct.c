@@ -129,8 +129,51 @@ int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
 		e.tcp_state = dl_nfct.nfct_get_attr_u8(ct, ATTR_TCP_STATE);
 	if (dl_nfct.nfct_attr_is_set(ct, ATTR_STATUS))
 		e.status = dl_nfct.nfct_get_attr_u32(ct, ATTR_STATUS);
+	e.has_counters = dl_nfct.nfct_attr_is_set(ct, ATTR_ORIG_COUNTER_BYTES);
+	if (e.has_counters) {
+		e.orig_packets = dl_nfct.nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_PACKETS);
+		e.orig_bytes = dl_nfct.nfct_get_attr_u64(ct, ATTR_ORIG_COUNTER_BYTES);
+		e.repl_packets = dl_nfct.nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_PACKETS);
+		e.repl_bytes = dl_nfct.nfct_get_attr_u64(ct, ATTR_REPL_COUNTER_BYTES);
+	}
 	*ret = e;
 	return 0;
+}
+
+struct dump_ctx {
+	ct_dump_cb cb;
+	void *data;
+	int r;
+};
+
+static int dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *d = data;
+	struct ct_entry e;
+
+	if (ct_parse(nlh, &e, NULL) < 0)
+		return MNL_CB_OK; /* not an entry (or one we cannot read): skipped */
+	d->r = d->cb(&e, d->data);
+	return d->r < 0 ? MNL_CB_ERROR : MNL_CB_OK;
+}
+
+int ct_dump(struct nlsock *nl, int family, ct_dump_cb cb, void *data, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct dump_ctx d = { cb, data, 0 };
+	struct nfgenmsg *nfg;
+	int r;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)family;
+	nfg->version = NFNETLINK_V0;
+	r = nlsock_talk(nl, nlh, dump_cb, &d, err);
+	if (d.r < 0)
+		return d.r;
+	return r < 0 ? nslab_err_prefix(err, r, "dump conntrack") : 0;
 }
 
 static void set_tuple(struct nf_conntrack *ct, const struct ct_entry *q)

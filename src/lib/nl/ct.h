@@ -26,7 +26,18 @@ struct ct_entry {
 	bool has_tcp_state;
 	uint8_t tcp_state; /* TCP_CONNTRACK_*: 0 none ... 9 syn_sent2 */
 	uint32_t status;   /* IPS_* bits */
+	bool has_counters; /* nf_conntrack_acct was on in the entry's namespace */
+	uint64_t orig_packets, orig_bytes, repl_packets, repl_bytes;
 };
+
+/*
+ * ct_dump() - Every entry of family in nl's namespace, one callback each
+ * (a dump walks the hash table the whole host shares: once per session, not per packet)
+ * @cb:  returns 0 to go on
+ * Return: 0, or -errno
+ */
+typedef int (*ct_dump_cb)(const struct ct_entry *e, void *data);
+int ct_dump(struct nlsock *nl, int family, ct_dump_cb cb, void *data, nslab_error *err);
 
 /* Names of TCP conntrack states as the kernel's tcp_conntrack_names ("SYN_SENT"). */
 const char *ct_tcp_state_name(uint8_t state);

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * nslab/egress.h - filtered egress for a sandbox (`nslab run --allow`)
+ *
+ * A policy says which destinations a jailed command may reach: names
+ * (example.com), wildcards (*.example.com: the names below, not the name
+ * itself), addresses and prefixes (93.184.216.34, 10.0.0.0/8,
+ * [2001:db8::1]), each optionally with :PORT or :PORT/PROTO. A session
+ * enforces it: a jail network namespace whose only route leads to a gateway
+ * namespace owned by the caller, with an nftables ruleset built from the
+ * policy, a DNS gate answering the jail (names the policy does not allow are
+ * refused and never forwarded; the addresses of allowed answers are allowed
+ * for their TTL plus a grace), and pasta as the way out. Nothing is added
+ * to the caller's ruleset, routes or sysctls (--egress veth aside: a veth and
+ * an owner-flagged table there, gone with the caller).
+ *
+ *	nslab_egress *e;
+ *	nslab_egress_session *s;
+ *	nslab_egress_new(&e, &err);
+ *	nslab_egress_allow(e, "example.com,*.example.org:443/tcp", &err);
+ *	nslab_egress_start(e, &s, &err);
+ *	nslab_sandbox_config_set_netns(c, -1, nslab_egress_session_netns_fd(s), &err);
+ *	nslab_sandbox_run(c, argv, &res, &err);
+ *	nslab_egress_session_free(s);
+ *
+ * Lifetime: pasta dies with the thread that started the session
+ * (PR_SET_PDEATHSIG), the DNS gate is a thread of the caller, the namespaces
+ * are held by fds: a SIGKILL of the caller leaves nothing behind and the
+ * jail without a network (fail closed).
+ */
+#ifndef NSLAB_EGRESS_H
+#define NSLAB_EGRESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nslab/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct nslab_egress nslab_egress;
+typedef struct nslab_egress_session nslab_egress_session;
+
+/* What a packet the policy does not allow gets. */
+enum nslab_egress_deny {
+	NSLAB_EGRESS_DENY_DROP = 0,   /* silence (default) */
+	NSLAB_EGRESS_DENY_REJECT = 1, /* TCP reset, ICMP administratively prohibited */
+};
+
+/* What a DNS query for a name the policy does not allow gets. */
+enum nslab_egress_dns_deny {
+	NSLAB_EGRESS_DNS_REFUSED = 0, /* default */
+	NSLAB_EGRESS_DNS_NXDOMAIN = 1,
+};
+
+enum nslab_egress_uplink {
+	NSLAB_EGRESS_UPLINK_PASTA = 0, /* default; root and rootless */
+	NSLAB_EGRESS_UPLINK_VETH =
+		1, /* root, a host that forwards IPv4: a veth and an owned nft table */
+};
+
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_new(nslab_egress **ret, nslab_error *err);
+NSLAB_EXPORT nslab_egress *nslab_egress_free(nslab_egress *e);
+/* Add a comma-separated list. Errors: "'LIST', column N: 'ENTRY': reason"; e unchanged. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_allow(nslab_egress *e, const char *list,
+						    nslab_error *err);
+/* Add a file's entries (one or more a line, '#' comments). Errors at "FILE:LINE:COL: ..."; e unchanged. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_allow_file(nslab_egress *e, const char *path,
+							 nslab_error *err);
+NSLAB_EXPORT void nslab_egress_set_deny(nslab_egress *e, enum nslab_egress_deny deny);
+NSLAB_EXPORT void nslab_egress_set_dns_deny(nslab_egress *e, enum nslab_egress_dns_deny deny);
+/* The resolver allowed queries go to (an IP address; default: /etc/resolv.conf's first). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_dns_upstream(nslab_egress *e, const char *ip,
+							       nslab_error *err);
+/* Seconds an answer's addresses stay allowed past its TTL (default 60). */
+NSLAB_EXPORT void nslab_egress_set_ttl_grace(nslab_egress *e, unsigned seconds);
+/* IPv6 in the jail (default off: no IPv6 address or route at all). */
+NSLAB_EXPORT void nslab_egress_set_ipv6(nslab_egress *e, bool on);
+/* Analyse mode: every name and destination allowed, every DNS query reported (the allow-list unused). */
+NSLAB_EXPORT void nslab_egress_set_analyse(nslab_egress *e, bool on);
+NSLAB_EXPORT NSLAB_NODISCARD int
+nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, nslab_error *err);
+
+/* One DNS query the gate answered. */
+struct nslab_egress_event {
+	const char *name;    /* the query's name (or the CNAME target that was refused) */
+	const char *type;    /* "A", "AAAA", ... */
+	const char *verdict; /* "ALLOWED", "BLOCKED", "BLOCKED (CNAME target)", "SERVFAIL (...)" */
+	size_t n_addr;	     /* addresses added to the gateway's sets */
+};
+typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
+/* Called from the DNS gate's thread, once per query. */
+NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn,
+					      void *data);
+
+/**
+ * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
+ * e must outlive the session. Needs root (rootless: see docs/egress.md).
+ * Return: 0, or -errno with nothing left behind
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_start(const nslab_egress *e,
+						    nslab_egress_session **ret, nslab_error *err);
+/* One connection the jail started, as the gateway tracks it (conntrack, before NAT). */
+struct nslab_egress_connection {
+	int family;	       /* AF_INET (IPv6 not reported yet) */
+	int proto;	       /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, ... */
+	const char *src, *dst; /* addresses as text */
+	unsigned sport, dport; /* 0 without ports */
+	bool has_counters;     /* the counters below are known */
+	uint64_t packets_out, bytes_out, packets_in, bytes_in;
+};
+typedef void (*nslab_egress_connection_func)(const struct nslab_egress_connection *c, void *data);
+/*
+ * nslab_egress_session_connections() - The jail's connections the gateway still tracks
+ * (finished TCP flows stay about two minutes, UDP ones 30 s): call it when the
+ * command ended, before nslab_egress_session_free(). DNS to the gate is left out.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_session_connections(nslab_egress_session *s,
+								  nslab_egress_connection_func fn,
+								  void *data, nslab_error *err);
+
+/* The jail's network namespace (borrowed): give it to nslab_sandbox_config_set_netns(). */
+NSLAB_EXPORT int nslab_egress_session_netns_fd(const nslab_egress_session *s);
+/* Stop the gate, kill pasta, drop the namespaces. Return: NULL */
+NSLAB_EXPORT nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

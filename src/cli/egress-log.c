@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli/egress-log: what `nslab run --allow/--analyse` reports: one line per DNS
+ * query on stderr (-v, --analyse), and the JSON log of --log FILE (schema 1,
+ * docs/egress.md): a session record, one record per DNS query, a summary.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "egress-log.h"
+
+static void log_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+/* Wall-clock time as RFC 3339 UTC with milliseconds. */
+static void log_time(FILE *f)
+{
+	struct timespec ts;
+	struct tm tm;
+	char buf[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "\"%s.%03ldZ\"", buf, ts.tv_nsec / 1000000);
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int egress_log_open(struct egress_log *l, const char *path)
+{
+	int fd;
+
+	*l = (struct egress_log){ .t0 = mono_ms() };
+	if (!path)
+		return 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	l->f = fdopen(fd, "w");
+	if (!l->f) {
+		int e = errno;
+
+		(void)close(fd);
+		return -e;
+	}
+	return 0;
+}
+
+void egress_log_session(struct egress_log *l, char **argv, bool analyse,
+			const struct egress_log_opt *opts, size_t n)
+{
+	if (!l->f)
+		return;
+	fprintf(l->f, "{\"schema\":%d,\"kind\":\"session\",\"id\":\"%d-%" PRIu64 "\",\"start\":",
+		EGRESS_LOG_SCHEMA, (int)getpid(), (uint64_t)time(NULL));
+	log_time(l->f);
+	fputs(",\"command\":[", l->f);
+	for (size_t i = 0; argv[i]; i++) {
+		if (i)
+			fputc(',', l->f);
+		log_str(l->f, argv[i]);
+	}
+	fprintf(l->f, "],\"mode\":\"%s\",\"options\":[", analyse ? "analyse" : "allow");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(l->f, "%s[", i ? "," : "");
+		log_str(l->f, opts[i].name);
+		fputc(',', l->f);
+		if (opts[i].value)
+			log_str(l->f, opts[i].value);
+		else
+			fputs("null", l->f);
+		fputc(']', l->f);
+	}
+	fputs("]}\n", l->f);
+	fflush(l->f);
+}
+
+void egress_log_event(const struct nslab_egress_event *ev, void *data)
+{
+	struct egress_log *l = data;
+	bool allowed = strncmp(ev->verdict, "ALLOWED", 7) == 0;
+
+	l->queries++;
+	if (allowed)
+		l->allowed++;
+	else
+		l->blocked++;
+	if (l->lines) {
+		fprintf(stderr, "nslab run: DNS %-5s %-8s %s", ev->type, ev->verdict, ev->name);
+		if (ev->n_addr)
+			fprintf(stderr, " (%zu address%s allowed)", ev->n_addr,
+				ev->n_addr == 1 ? "" : "es");
+		fputc('\n', stderr);
+	}
+	if (!l->f)
+		return;
+	fputs("{\"kind\":\"dns\",\"ts\":", l->f);
+	log_time(l->f);
+	fputs(",\"name\":", l->f);
+	log_str(l->f, ev->name);
+	fputs(",\"type\":", l->f);
+	log_str(l->f, ev->type);
+	fputs(",\"verdict\":", l->f);
+	log_str(l->f, ev->verdict);
+	fprintf(l->f, ",\"allowed\":%s,\"addresses\":%zu}\n", allowed ? "true" : "false",
+		ev->n_addr);
+	fflush(l->f);
+}
+
+static const char *proto_name(int proto)
+{
+	switch (proto) {
+	case 6:
+		return "TCP";
+	case 17:
+		return "UDP";
+	case 1:
+		return "ICMP";
+	default:
+		return "IP";
+	}
+}
+
+void egress_log_connection(const struct nslab_egress_connection *c, void *data)
+{
+	struct egress_log *l = data;
+
+	l->connections++;
+	if (l->lines) {
+		fprintf(stderr, "nslab run: %-4s %s:%u -> %s:%u", proto_name(c->proto), c->src,
+			c->sport, c->dst, c->dport);
+		if (c->has_counters)
+			fprintf(stderr,
+				", out %" PRIu64 " packets %" PRIu64 " bytes, in %" PRIu64
+				" packets %" PRIu64 " bytes",
+				c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
+		fputc('\n', stderr);
+	}
+	if (!l->f)
+		return;
+	fprintf(l->f, "{\"kind\":\"connection\",\"proto\":\"%s\",\"src\":", proto_name(c->proto));
+	log_str(l->f, c->src);
+	fprintf(l->f, ",\"sport\":%u,\"dst\":", c->sport);
+	log_str(l->f, c->dst);
+	fprintf(l->f, ",\"dport\":%u", c->dport);
+	if (c->has_counters)
+		fprintf(l->f,
+			",\"packets_out\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64,
+			c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
+	fputs("}\n", l->f);
+	fflush(l->f);
+}
+
+int egress_log_close(struct egress_log *l, int exit_code)
+{
+	int r = 0;
+
+	if (!l->f)
+		return 0;
+	fputs("{\"kind\":\"summary\",\"end\":", l->f);
+	log_time(l->f);
+	fprintf(l->f,
+		",\"duration_ms\":%" PRIu64 ",\"exit_code\":%d,\"queries\":%u,\"allowed\":%u,"
+		"\"blocked\":%u,\"connections\":%u}\n",
+		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked, l->connections);
+	if (fclose(l->f) != 0)
+		r = -errno;
+	l->f = NULL;
+	return r;
+}

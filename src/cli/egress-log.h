@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/* cli/egress-log: the live lines and the JSON log of a filtered run (see egress-log.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "nslab/egress.h"
+
+#define EGRESS_LOG_SCHEMA 1
+
+struct egress_log {
+	FILE *f;    /* --log FILE, or NULL */
+	bool lines; /* one line per query on stderr */
+	unsigned queries, allowed, blocked, connections;
+	uint64_t t0; /* CLOCK_MONOTONIC ms at open */
+};
+
+/* An egress option as given on the command line (value NULL for a flag). */
+struct egress_log_opt {
+	const char *name, *value;
+};
+
+/* Open path for writing (NULL: no file). Return: 0 or -errno. */
+int egress_log_open(struct egress_log *l, const char *path);
+/* The session record: command, mode, the egress options as given. */
+void egress_log_session(struct egress_log *l, char **argv, bool analyse,
+			const struct egress_log_opt *opts, size_t n);
+/* nslab_egress_event_func: data is the struct egress_log. Runs on the DNS gate's thread. */
+void egress_log_event(const struct nslab_egress_event *ev, void *data);
+/* nslab_egress_connection_func: data is the struct egress_log. */
+void egress_log_connection(const struct nslab_egress_connection *c, void *data);
+/* The summary record, then close. Return: 0 or -errno of the close. */
+int egress_log_close(struct egress_log *l, int exit_code);

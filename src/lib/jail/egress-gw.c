@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: MIT
+/*
+ * jail/egress-gw: the gateway namespace between a jail and the outside.
+ *
+ * DOC: building the gateway (egress_gw_start())
+ *   1. two namespaces on a scratch thread (netns_new()): the gateway
+ *      (forwarding on) and the jail (IPv6 off unless asked), both fd-held
+ *   2. one veth: nsgw0 in the gateway, eth0 in the jail; link-local
+ *      addresses; the jail's only route is the default via the gateway
+ *   3. the policy's ruleset loaded in the gateway (libnftables), the context
+ *      kept for the DNS gate's element updates
+ *   4. the uplink (started right after step 1, so that it configures its
+ *      tap while steps 2 and 3 run; waited for last): pasta, forked with PR_SET_PDEATHSIG(SIGKILL) so that it
+ *      dies with the thread that started it, given the gateway as
+ *      /proc/self/fd/N (as root it cannot open another process's
+ *      /proc/PID/ns/net once it dropped its capabilities); ready when the
+ *      gateway has a default route
+ * Nothing is written to the caller's namespace (no link, route, rule or
+ * sysctl), unless --egress veth asks (see start_veth()). On any failure every step is undone (the namespaces die with
+ * their fds, pasta is killed and reaped).
+ */
+#include "jail/egress-gw.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/rtnetlink.h>
+
+#include "nl/ct.h"
+#include "nl/nftables.h"
+#include "nl/rtnl.h"
+#include "nl/sysctl.h"
+#include "shared/macro.h"
+
+/* The fd number pasta finds the gateway namespace at (/proc/self/fd/N). */
+#define PASTA_NETNS_FD 100
+/* How long pasta may take to configure the gateway (it takes ~20 ms here). */
+#define PASTA_READY_MS 5000
+#define JAIL_IFINDEX   2 /* the jail's end of the veth, asked of the kernel (lo is 1) */
+
+struct make_ns {
+	int home_fd;
+	bool ipv6;
+	struct netns *gw, *jail;
+	struct nlsock *ct;
+};
+
+/*
+ * Inside the new gateway: byte and packet counters on its conntrack entries
+ * (best effort: without the conntrack module loaded yet, the log has no
+ * counts), and the ctnetlink socket that reads them at the end.
+ */
+static int gw_inside(struct netns *ns, void *data, nslab_error *err)
+{
+	struct nlsock **ct = data;
+
+	(void)ns;
+	(void)sysctl_write_in_ns("net/netfilter/nf_conntrack_acct", "1", NULL);
+	return nlsock_open(NETLINK_NETFILTER, ct, err);
+}
+
+static int make_ns_thread(void *data, nslab_error *err)
+{
+	struct make_ns *m = data;
+	const struct sysctl_kv gw_v4[] = { { "net/ipv4/ip_forward", "1" },
+					   { "net/ipv6/conf/all/disable_ipv6", "1" } };
+	const struct sysctl_kv gw_v6[] = { { "net/ipv4/ip_forward", "1" },
+					   { "net/ipv6/conf/all/forwarding", "1" } };
+	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
+					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
+	int r;
+
+	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, 2, gw_inside, &m->ct, &m->gw, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "gateway namespace");
+	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, NULL, NULL, &m->jail, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "jail namespace");
+	return 0;
+}
+
+static int talk(struct nlsock *nl, void *buf, nslab_error *err)
+{
+	return nlsock_talk(nl, buf, NULL, NULL, err);
+}
+
+static int add_addr(struct nlsock *nl, int ifindex, const char *addr, unsigned len,
+		    nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct nslab_prefix p;
+	int r = prefix_parse(addr, false, &p, err);
+
+	if (r < 0)
+		return r;
+	p.len = (uint8_t)len;
+	r = rtnl_build_addr(buf, sizeof(buf), RTM_NEWADDR, ifindex, &p, IFA_F_NODAD, err);
+	return r < 0 ? r : talk(nl, buf, err);
+}
+
+static int add_default(struct nlsock *nl, int ifindex, const char *via, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct rtnl_route rt = { .oif = ifindex };
+	int r = prefix_parse(via, false, &rt.via, err);
+
+	if (r < 0)
+		return r;
+	rt.dst.family = rt.via.family;
+	r = rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &rt, err);
+	return r < 0 ? r : talk(nl, buf, err);
+}
+
+static int link_up(struct nlsock *nl, int ifindex, nslab_error *err)
+{
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+
+	chg.up = 1;
+	return rtnl_link_set(nl, ifindex, &chg, err);
+}
+
+/* Step 2: the veth, its addresses, the jail's default route (and loopback: a joined netns keeps it down). */
+static int wire(struct egress_gw *g, bool ipv6, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct rtnl_veth_end a = { .name = EGRESS_GW_IF, .netns_fd = -1, .up = true };
+	struct rtnl_veth_end b = { .name = EGRESS_JAIL_IF,
+				   .netns_fd = g->jail->fd,
+				   .ifindex = JAIL_IFINDEX };
+	int gw_if, r;
+
+	r = rtnl_build_veth(buf, sizeof(buf), &a, &b, err);
+	if (r >= 0)
+		r = talk(g->gw->nl, buf, err);
+	if (r >= 0)
+		r = rtnl_link_index(g->gw->nl, EGRESS_GW_IF, &gw_if, err);
+	if (r >= 0)
+		r = link_up(g->jail->nl, 1, err);
+	if (r >= 0)
+		r = link_up(g->jail->nl, JAIL_IFINDEX, err);
+	if (r >= 0)
+		r = add_addr(g->gw->nl, gw_if, EGRESS_GW_ADDR4, 30, err);
+	if (r >= 0)
+		r = add_addr(g->jail->nl, JAIL_IFINDEX, EGRESS_JL_ADDR4, 30, err);
+	if (r >= 0)
+		r = add_default(g->jail->nl, JAIL_IFINDEX, EGRESS_GW_ADDR4, err);
+	if (r >= 0 && ipv6)
+		r = add_addr(g->gw->nl, gw_if, EGRESS_GW_ADDR6, 64, err);
+	if (r >= 0 && ipv6)
+		r = add_addr(g->jail->nl, JAIL_IFINDEX, EGRESS_JL_ADDR6, 64, err);
+	if (r >= 0 && ipv6)
+		r = add_default(g->jail->nl, JAIL_IFINDEX, EGRESS_GW_ADDR6, err);
+	return r < 0 ? nslab_err_prefix(err, r, "link between jail and gateway") : 0;
+}
+
+struct load {
+	struct egress_gw *g;
+	const char *text;
+};
+
+static int load_thread(void *data, nslab_error *err)
+{
+	struct load *l = data;
+	int r = nftbl_ctx_new(&l->g->nft, err);
+
+	return r < 0 ? r : nftbl_ctx_run(l->g->nft, l->text, false, NULL, err);
+}
+
+/* Step 3. */
+static int load_ruleset(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	struct load l = { g, NULL };
+	int r = egress_ruleset(p, &text, err);
+
+	if (r < 0)
+		return r;
+	l.text = text;
+	r = netns_call(g->gw->fd, load_thread, &l, err);
+	return r < 0 ? nslab_err_prefix(err, r, "gateway ruleset") : 0;
+}
+
+/* The child between fork and exec: async-signal-safe calls only. */
+static _Noreturn void pasta_child(int netns_fd, pid_t parent, char *const argv[])
+{
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+	if (devnull >= 0)
+		(void)dup2(devnull, STDIN_FILENO);
+	if (devnull >= 0)
+		(void)dup2(devnull, STDOUT_FILENO);
+	if (dup2(netns_fd, PASTA_NETNS_FD) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	_exit(127);
+}
+
+static int has_default(const struct rtnl_route_info *info, void *data)
+{
+	if (info->dst.len == 0 && info->table == RT_TABLE_MAIN)
+		*(bool *)data = true;
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Wait until pasta gave the gateway a default route, or died, or took too long. */
+static int pasta_wait_ready(struct egress_gw *g, nslab_error *err)
+{
+	uint64_t deadline = now_ms() + PASTA_READY_MS;
+	struct pollfd pfd = { .fd = g->pasta_pidfd, .events = POLLIN };
+	int status;
+
+	for (;;) {
+		bool ready = false;
+		int r = rtnl_route_dump(g->gw->nl, AF_INET, has_default, &ready, err);
+
+		if (r < 0)
+			return r;
+		if (ready)
+			return 0;
+		if (poll(&pfd, 1, 1) > 0) {
+			(void)waitpid(g->pasta_pid, &status, 0);
+			g->pasta_pid = -1;
+			return nslab_err_setx(err, EIO,
+					      "pasta exited (status %d) before the gateway had a "
+					      "route (its message above)",
+					      WIFEXITED(status) ? WEXITSTATUS(status)
+								: 128 + WTERMSIG(status));
+		}
+		if (now_ms() > deadline)
+			return nslab_err_setx(err, ETIMEDOUT,
+					      "pasta gave the gateway no route within %u ms",
+					      PASTA_READY_MS);
+	}
+}
+
+/* Step 4. */
+static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
+{
+	char nspath[32];
+	char *argv[32];
+	size_t n = 0;
+	pid_t parent = getpid();
+
+	snprintf(nspath, sizeof(nspath), "/proc/self/fd/%d", PASTA_NETNS_FD);
+	argv[n++] = "pasta";
+	argv[n++] = "-f";
+	argv[n++] = "-q";
+	if (geteuid() == 0) {
+		/* as root, pasta otherwise switches to nobody and cannot open the namespace */
+		argv[n++] = "--runas";
+		argv[n++] = "0";
+	}
+	argv[n++] = "--config-net";
+	/* the host's loopback would be one connection to the gateway address away */
+	argv[n++] = "--no-map-gw";
+	argv[n++] = "--no-dhcp";
+	argv[n++] = "--no-dhcpv6";
+	argv[n++] = "--no-ndp";
+	argv[n++] = "--no-ra";
+	/* no port of the host reaches into the gateway, none of the gateway's out */
+	argv[n++] = "-t";
+	argv[n++] = "none";
+	argv[n++] = "-u";
+	argv[n++] = "none";
+	argv[n++] = "-T";
+	argv[n++] = "none";
+	argv[n++] = "-U";
+	argv[n++] = "none";
+	if (!p->ipv6)
+		argv[n++] = "-4";
+	argv[n++] = "--netns";
+	argv[n++] = nspath;
+	argv[n] = NULL;
+
+	g->pasta_pid = fork();
+	if (g->pasta_pid < 0)
+		return nslab_err_set(err, errno, "fork pasta");
+	if (g->pasta_pid == 0)
+		pasta_child(g->gw->fd, parent, argv);
+	g->pasta_pidfd = (int)syscall(SYS_pidfd_open, g->pasta_pid, 0);
+	if (g->pasta_pidfd < 0)
+		return nslab_err_set(err, errno, "pidfd_open(pasta)");
+	return 0;
+}
+
+/*
+ * Rootless: pasta needs /dev/net/tun for its tap, and a user namespace of
+ * ours cannot open it when the device is 0600 root (the owner is unmapped).
+ * Say so before anything is built. Where it opens, the rootless path (a
+ * user namespace owning both namespaces, given to pasta with --userns) is
+ * not written yet: refused too, plainly.
+ */
+static int check_rootless(nslab_error *err)
+{
+	int fd;
+
+	if (geteuid() == 0)
+		return 0;
+	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return nslab_err_set(err, EPERM,
+				     "filtered egress without root needs pasta, and pasta needs "
+				     "/dev/net/tun, which this user cannot open (%s)",
+				     strerrordesc_np(errno));
+	close(fd);
+	return nslab_err_setx(err, EPERM, "filtered egress without root is not implemented yet");
+}
+
+/*
+ * --egress veth (root): a veth from the caller's namespace to the gateway, a
+ * /30 of 169.254.128.0/17 chosen by PID (link-local, never a destination),
+ * and a masquerade in an nft table with "flags owner": the
+ * kernel removes it when the socket that made it closes, so a SIGKILL
+ * leaves neither the table nor the veth (it dies with the gateway). The
+ * host must already forward IPv4: nslab never turns it on.
+ */
+#define VETH_RANGE "169.254.128.0/17"
+
+static int veth_addrs(char host[PREFIX_STRLEN], char gw[PREFIX_STRLEN], nslab_error *err)
+{
+	struct nslab_prefix range, net, a;
+	int r = prefix_parse(VETH_RANGE, true, &range, err);
+
+	if (r >= 0)
+		r = prefix_subnet(&range, 30, (uint64_t)getpid() % 8192, &net, err);
+	if (r >= 0)
+		r = prefix_host(&net, 1, &a, err);
+	if (r < 0)
+		return r;
+	prefix_format(&a, false, host, PREFIX_STRLEN);
+	r = prefix_host(&net, 2, &a, err);
+	if (r < 0)
+		return r;
+	prefix_format(&a, false, gw, PREFIX_STRLEN);
+	return 0;
+}
+
+static int host_table(struct egress_gw *g, const char *ifname, const char *gw_addr,
+		      nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r;
+
+	if (asprintf(&text,
+		     "table ip nslab_egress_%d {\n\tflags owner\n"
+		     "\tchain postrouting {\n"
+		     "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		     "\t\tip saddr %s oifname != \"%s\" masquerade\n\t}\n}\n",
+		     (int)getpid(), gw_addr, ifname) < 0)
+		return nslab_err_set(err, ENOMEM, "host table");
+	r = nftbl_ctx_new(&g->host_nft, err);
+	return r < 0 ? r : nftbl_ctx_run(g->host_nft, text, false, NULL, err);
+}
+
+static int start_veth(struct egress_gw *g, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
+	char host_if[IFNAMSIZ], host[PREFIX_STRLEN], gw[PREFIX_STRLEN], fwd[8] = "";
+	struct rtnl_veth_end a = { .name = host_if, .netns_fd = -1, .up = true };
+	struct rtnl_veth_end b = { .name = "uplink0", .netns_fd = g->gw->fd };
+	int host_ifi, gw_ifi, r;
+
+	if (geteuid() != 0)
+		return nslab_err_setx(err, EPERM, "--egress veth needs root");
+	/* replies come in on the host's uplink: forwarding must be on there, and it is not ours to turn on */
+	if (sysctl_read_in_ns("net/ipv4/ip_forward", fwd, sizeof(fwd), NULL) < 0 || fwd[0] != '1')
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "--egress veth: this host does not forward IPv4 "
+				      "(net.ipv4.ip_forward is %s) and nslab changes no sysctl of "
+				      "the host: use --egress pasta",
+				      fwd[0] ? fwd : "unreadable");
+	snprintf(host_if, sizeof(host_if), "nsgw%d", (int)getpid());
+	r = veth_addrs(host, gw, err);
+	if (r >= 0)
+		r = nlsock_open(NETLINK_ROUTE, &nl, err);
+	if (r >= 0)
+		r = rtnl_build_veth(buf, sizeof(buf), &a, &b, err);
+	if (r >= 0)
+		r = talk(nl, buf, err);
+	if (r >= 0)
+		r = rtnl_link_index(nl, host_if, &host_ifi, err);
+	if (r >= 0)
+		r = rtnl_link_index(g->gw->nl, "uplink0", &gw_ifi, err);
+	if (r >= 0)
+		r = link_up(g->gw->nl, gw_ifi, err);
+	if (r >= 0)
+		r = add_addr(nl, host_ifi, host, 30, err);
+	if (r >= 0)
+		r = add_addr(g->gw->nl, gw_ifi, gw, 30, err);
+	if (r >= 0)
+		r = add_default(g->gw->nl, gw_ifi, host, err);
+	if (r >= 0)
+		r = host_table(g, host_if, gw, err);
+	return r < 0 ? nslab_err_prefix(err, r, "--egress veth") : 0;
+}
+
+int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab_error *err)
+{
+	_cleanup_(egress_gw_freep) struct egress_gw *g = calloc(1, sizeof(*g));
+	_cleanup_close_ int home = -1;
+	struct make_ns m = { .ipv6 = p->ipv6 };
+	int r;
+
+	if (!g)
+		return nslab_err_set(err, ENOMEM, "gateway");
+	r = check_rootless(err);
+	if (r < 0)
+		return r;
+	g->pasta_pid = -1;
+	g->pasta_pidfd = -1;
+	r = netns_open_current(&home, err);
+	if (r < 0)
+		return r;
+	m.home_fd = home;
+	r = netns_call(-1, make_ns_thread, &m, err);
+	g->gw = m.gw;
+	g->jail = m.jail;
+	g->ct = m.ct;
+	/* pasta configures its own tap while the link and the ruleset are made */
+	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
+		r = start_pasta(g, p, err);
+	if (r >= 0)
+		r = wire(g, p->ipv6, err);
+	if (r >= 0)
+		r = load_ruleset(g, p, err);
+	if (r >= 0 && p->uplink == EGRESS_UPLINK_VETH)
+		r = start_veth(g, err);
+	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
+		r = pasta_wait_ready(g, err);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(g);
+	return 0;
+}
+
+struct conns {
+	egress_conn_fn fn;
+	void *data;
+	uint8_t jail[4], gate[4];
+};
+
+static int conn_cb(const struct ct_entry *e, void *data)
+{
+	struct conns *c = data;
+	struct egress_conn out = { .family = e->family,
+				   .proto = e->proto,
+				   .sport = e->sport,
+				   .dport = e->dport,
+				   .has_counters = e->has_counters,
+				   .out_packets = e->orig_packets,
+				   .out_bytes = e->orig_bytes,
+				   .in_packets = e->repl_packets,
+				   .in_bytes = e->repl_bytes };
+
+	/* the jail's own flows only, and not its DNS to the gate (the gate reports those) */
+	if (e->family != AF_INET || memcmp(e->src, c->jail, 4) != 0 ||
+	    memcmp(e->dst, c->gate, 4) == 0)
+		return 0;
+	memcpy(out.src, e->src, sizeof(out.src));
+	memcpy(out.dst, e->dst, sizeof(out.dst));
+	c->fn(&out, c->data);
+	return 0;
+}
+
+int egress_gw_connections(struct egress_gw *g, egress_conn_fn fn, void *data, nslab_error *err)
+{
+	struct conns c = { fn, data, { 0 }, { 0 } };
+
+	(void)inet_pton(AF_INET, EGRESS_JL_ADDR4, c.jail);
+	(void)inet_pton(AF_INET, EGRESS_GW_ADDR4, c.gate);
+	return ct_dump(g->ct, AF_INET, conn_cb, &c, err);
+}
+
+int egress_gw_jail_fd(const struct egress_gw *g)
+{
+	return g->jail->fd;
+}
+
+int egress_gw_nft(struct egress_gw *g, const char *cmds, nslab_error *err)
+{
+	return nftbl_ctx_run(g->nft, cmds, false, NULL, err);
+}
+
+struct egress_gw *egress_gw_free(struct egress_gw *g)
+{
+	if (!g)
+		return NULL;
+	if (g->pasta_pid > 0) {
+		(void)kill(g->pasta_pid, SIGKILL);
+		(void)waitpid(g->pasta_pid, NULL, 0);
+	}
+	if (g->pasta_pidfd >= 0)
+		close(g->pasta_pidfd);
+	nftbl_ctx_free(g->nft);
+	nftbl_ctx_free(g->host_nft); /* its socket owned the host's table: gone with it */
+	nlsock_free(g->ct);
+	netns_free(g->jail);
+	netns_free(g->gw);
+	free(g);
+	return NULL;
+}

@@ -1,0 +1,274 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=sh
+#
+# nslab run --allow (docs/egress.md) against a fake internet: a lab with
+# dnsmasq serving zone data and HTTP/TCP servers, and `nslab exec LAB client
+# -- nslab run --allow ... -- curl/dig/nc`, so the jail's upstream is the lab.
+# Real clients: allowed names reachable (wildcard siblings too), others
+# refused at DNS and at IP; ports restricted; each escape its own check; a
+# SIGKILL of nslab run leaves nothing. Root only for now: rootless pasta
+# cannot open /dev/net/tun on this machine (docs/egress.md).
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
+require_env pasta dnsmasq dig curl nc
+
+# --- bad input: exit 125, the offending value (FILE:LINE:COL for a file), nothing started ---
+# badarg NAME WANT ARGS...: nslab run ARGS -- true fails with 125 and stderr containing WANT
+badarg() {
+	_n=$1
+	_w=$2
+	shift 2
+	"$NSLAB" run "$@" -- true >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	_rc=$?
+	if [ "$_rc" -eq 125 ] && grep -qF -- "$_w" "$TMP/$_n.err"; then ok "bad input $*: says '$_w'"
+	else bad "bad input $*: exit $_rc, stderr: $(cat "$TMP/$_n.err")"; fi
+}
+badarg b1 "--allow: 'x.test,a..b', column 8: 'a..b': not a host name" --allow x.test,a..b
+badarg b2 "'10.0.0.1/8': host bits set (the network is 10.0.0.0/8)" --allow 10.0.0.1/8
+badarg b3 "'x.test:99999': port 99999 out of range 1..65535" --allow x.test:99999
+printf '# list\nx.test\n  y.test:80/sctp\n' >"$TMP/allow.txt"
+badarg b4 "$TMP/allow.txt:3:13: 'y.test:80/sctp': protocol must be tcp or udp" --allow-file "$TMP/allow.txt"
+badarg b5 "$TMP/nonexistent: No such file" --allow-file "$TMP/nonexistent"
+badarg b6 "--deny: 'maybe': must be drop or reject" --deny maybe
+badarg b7 "--dns-deny: 'servfail': must be refused or nxdomain" --dns-deny servfail
+badarg b8 "--dns-upstream: 'resolver': not an IP address" --dns-upstream resolver
+badarg b9 "--ttl-grace: '1m' is not a whole number of seconds" --ttl-grace 1m
+badarg b10 "--egress: 'slirp': must be pasta or veth" --egress slirp
+badarg b11 "not with --net or --in" --allow x.test --net host
+badarg b12 "--log '$TMP/l.json': only for a filtered run" --log "$TMP/l.json"
+[ -e "$TMP/l.json" ] && bad "--log without a filtered run created its file"
+if ! is_root; then
+	# rootless: pasta cannot open /dev/net/tun (0600 root here): refused plainly, nothing built
+	"$NSLAB" run --allow x.test -- true >"$TMP/rl.out" 2>"$TMP/rl.err"
+	rc=$?
+	if [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; then
+		grep -q "not implemented" "$TMP/rl.err" || bad "rootless: $(cat "$TMP/rl.err")"
+	else
+		[ "$rc" -eq 125 ] && grep -q "/dev/net/tun" "$TMP/rl.err" &&
+			ok "rootless: refused, naming /dev/net/tun" ||
+			bad "rootless: exit $rc, $(cat "$TMP/rl.err")"
+	fi
+	finish
+fi
+
+L=$(new_lab_name egress)
+lab_up "$SRCDIR/tests/e2e/egress.yaml" "$L"
+status_json "$L" "$TMP/st.json"
+DNS=$(addr "$TMP/st.json" dns 4)
+WEB=$(addr "$TMP/st.json" web 4)
+OTHER=$(addr "$TMP/st.json" other 4)
+CLIENT=$(addr "$TMP/st.json" client 4)
+[ -n "$DNS" ] && [ -n "$WEB" ] && [ -n "$OTHER" ] || fail "no addresses in status --json"
+
+bg() {
+	_node=$1
+	shift
+	"$NSLAB" exec "$L" "$_node" -- "$@" >"$TMP/bg-$_node-$$.log" 2>&1 &
+	track_pid $!
+}
+
+# The zone: names to web and other, a CNAME to a name the tests never allow.
+QLOG="$TMP/dnsmasq.log"
+bg dns dnsmasq -k -u root --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
+	--listen-address="$DNS" --bind-interfaces --pid-file= \
+	--address=/www.x.test/"$WEB" --address=/y.test/"$WEB" --address=/bad.test/"$OTHER" \
+	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test
+bg web python3 -m http.server 8000 --bind "$WEB" --directory "$TMP"
+bg web python3 -m http.server 8001 --bind "$WEB" --directory "$TMP"
+bg web nc -lk -s "$WEB" -p 853
+bg other python3 -m http.server 8000 --bind "$OTHER" --directory "$TMP"
+bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
+echo hello >"$TMP/index.html"
+
+up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$1/"; }
+dns_up() { "$NSLAB" exec "$L" client -- dig +short +time=1 +tries=1 "@$DNS" www.x.test | grep -qxF "$WEB"; }
+wait_until 10 up "$WEB:8000" || fail "the web server on $WEB:8000 never answered"
+wait_until 10 up "$WEB:8001" || fail "the web server on $WEB:8001 never answered"
+wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answered"
+wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
+
+# jail NAME ALLOW CMD...: nslab run --allow ALLOW on the client; out in $TMP/NAME.out; sets rc.
+jail() {
+	_n=$1
+	_a=$2
+	shift 2
+	# shellcheck disable=SC2086 # JAIL_ARGS: more options, split on blanks
+	"$NSLAB" exec "$L" client -- "$NSLAB" run --allow "$_a" --dns-upstream "$DNS" --deny reject \
+		${JAIL_ARGS:-} -- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	rc=$?
+}
+check() { # WHAT EXPECTED_RC
+	if [ "$rc" -eq "$2" ]; then ok "$1"; else bad "$1: exit $rc, expected $2 ($(head -3 "$TMP/$_n.err"))"; fi
+}
+CURL="curl -s -m 2 -o /dev/null -w %{http_code}"
+
+jail allowed www.x.test $CURL http://www.x.test:8000/
+check "allowed name reachable" 0
+[ "$(cat "$TMP/allowed.out")" = 200 ] || bad "allowed name: HTTP $(cat "$TMP/allowed.out")"
+
+jail wild '*.y.test' sh -c "$CURL http://a.y.test:8000/ && $CURL http://b.y.test:8001/"
+check "wildcard siblings reachable" 0
+
+jail refused www.x.test dig +time=1 +tries=1 bad.test
+grep -q "status: REFUSED" "$TMP/refused.out" && ok "a name not allowed: REFUSED" ||
+	bad "a name not allowed: $(grep status "$TMP/refused.out")"
+
+jail direct www.x.test $CURL "http://$OTHER:8000/"
+[ "$rc" -ne 0 ] && ok "an address not allowed (resolvable outside) refused" ||
+	bad "reached $OTHER:8000 directly"
+
+jail static "$OTHER" $CURL "http://$OTHER:8000/"
+check "an allowed address reachable" 0
+
+jail port www.x.test:8000/tcp sh -c "$CURL http://www.x.test:8000/ && ! $CURL http://www.x.test:8001/"
+check "a port-restricted name: its port reachable, another port refused" 0
+
+jail otherdns www.x.test dig +time=1 +tries=1 "@$DNS" www.x.test
+[ "$rc" -ne 0 ] && ok "a query to another DNS server fails" || bad "another DNS server answered"
+
+jail tunnel www.x.test sh -c 'for i in 1 2 3 4 5; do dig +time=1 +tries=1 "data$i-$$.evil.test"; done'
+if grep -q "evil.test" "$QLOG" 2>/dev/null; then bad "random subdomains reached the upstream: $(grep -c evil.test "$QLOG")"
+else ok "random subdomains of a name not allowed never reach the upstream"; fi
+grep -q "www.x.test" "$QLOG" || bad "the upstream's log shows no allowed query (is it logging?)"
+
+jail dot www.x.test sh -c "getent hosts www.x.test >/dev/null; nc -z -w 2 $WEB 853"
+[ "$rc" -ne 0 ] && ok "DoT (853) to an allowed address refused" || bad "reached $WEB:853"
+
+jail cname alias.x.test dig +time=1 +tries=1 alias.x.test
+grep -q "status: REFUSED" "$TMP/cname.out" && ok "a CNAME to a name not allowed: REFUSED" ||
+	bad "CNAME to bad.test: $(grep -E 'status|IN' "$TMP/cname.out")"
+
+jail doh '*.google' dig +time=1 +tries=1 dns.google
+grep -q "status: REFUSED" "$TMP/doh.out" && ok "a DoH endpoint under an allowed wildcard: REFUSED" ||
+	bad "dns.google under *.google: $(grep status "$TMP/doh.out")"
+jail doh2 dns.google dig +short +time=1 +tries=1 dns.google
+[ "$(cat "$TMP/doh2.out")" = "$OTHER" ] && ok "a DoH endpoint named exactly: allowed" ||
+	bad "dns.google named: '$(cat "$TMP/doh2.out")'"
+
+jail v6 www.x.test sh -c 'ip -6 route | grep -q . || ip -6 addr | grep -q inet6'
+[ "$rc" -ne 0 ] && ok "no IPv6 address or route without --ipv6" || bad "IPv6 present in the jail"
+
+jail loop www.x.test $CURL "http://$CLIENT:9000/"
+[ "$rc" -ne 0 ] && ok "the host's own address refused" || bad "reached the host's address"
+jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
+[ "$rc" -ne 0 ] && ok "the host's loopback service unreachable" || bad "reached the host's loopback"
+
+# An address stays allowed for the answer's TTL (dnsmasq's local TTL: 0 s) plus
+# the grace, then no more: reachable first, refused within a few seconds.
+JAIL_ARGS="--ttl-grace 1" jail ttl www.x.test sh -c "getent hosts www.x.test >/dev/null &&
+	$CURL http://$WEB:8000/ >/dev/null && i=0 && while $CURL http://$WEB:8000/ >/dev/null; do
+	i=\$((i + 1)); [ \$i -lt 50 ] || exit 1; sleep 0.2; done"
+check "an address past its TTL + grace refused again" 0
+
+# --dns-deny nxdomain
+JAIL_ARGS="--dns-deny nxdomain" jail nx www.x.test dig +time=1 +tries=1 bad.test
+grep -q "status: NXDOMAIN" "$TMP/nx.out" && ok "--dns-deny nxdomain" ||
+	bad "--dns-deny nxdomain: $(grep status "$TMP/nx.out")"
+
+# --deny drop (the default): a refused connection times out instead of a reset
+JAIL_ARGS="--deny drop" jail drop www.x.test curl -s -m 1 -o /dev/null "http://$OTHER:8000/"
+[ "$rc" -eq 28 ] && ok "--deny drop: a connection not allowed times out" ||
+	bad "--deny drop: curl exit $rc, expected 28 (timeout)"
+jail rej www.x.test curl -s -m 1 -o /dev/null "http://$OTHER:8000/"
+[ "$rc" -eq 7 ] && ok "--deny reject: a connection not allowed is refused at once" ||
+	bad "--deny reject: curl exit $rc, expected 7 (connection refused)"
+
+# DNS over TCP through the gate
+jail tcp www.x.test dig +tcp +short +time=1 +tries=1 www.x.test
+[ "$(cat "$TMP/tcp.out")" = "$WEB" ] && ok "DNS over TCP through the gate" ||
+	bad "DNS over TCP: '$(cat "$TMP/tcp.out")'"
+
+# --analyse: everything allowed, every query reported
+"$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" -- \
+	$CURL "http://bad.test:8000/" >"$TMP/an.out" 2>"$TMP/an.err" </dev/null
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(cat "$TMP/an.out")" = 200 ] && ok "--analyse: a name in no list reachable" ||
+	bad "--analyse: exit $rc, HTTP $(cat "$TMP/an.out"): $(cat "$TMP/an.err")"
+grep -q "DNS A .*ALLOWED.*bad.test" "$TMP/an.err" && ok "--analyse: the query reported" ||
+	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
+
+# --log FILE: the JSON log (schema 1, docs/egress.md) of a run with one allowed and one refused query
+"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" --log "$TMP/log.jsonl" -- \
+	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
+	>"$TMP/log.out" 2>"$TMP/log.err" </dev/null
+rc=$?
+if $PY - "$TMP/log.jsonl" "$WEB" <<'PY'; then ok "--log: session, both queries with their verdicts, summary"; else bad "--log: $(cat "$TMP/log.jsonl")"; fi
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+s, d, end = recs[0], recs[1:-1], recs[-1]
+assert s["schema"] == 1 and s["kind"] == "session" and s["mode"] == "allow", s
+assert s["command"] == ["sh", "-c", s["command"][2]] and ["allow", "www.x.test"] in s["options"], s
+assert [(r["kind"], r["name"], r["allowed"]) for r in d] == [("dns", "www.x.test", True), ("dns", "bad.test", False)], d
+assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BLOCKED", d
+assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 and end["blocked"] == 1, end
+assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
+PY
+
+# --analyse --log: the connection with its byte counts (conntrack in the gateway)
+head -c 20000 /dev/urandom >"$TMP/blob"
+"$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" --log "$TMP/an.jsonl" -- \
+	curl -s -m 2 -o /dev/null "http://$WEB:8000/blob" >"$TMP/an2.out" 2>"$TMP/an2.err" </dev/null
+if $PY - "$TMP/an.jsonl" "$WEB" <<'PY'; then ok "--analyse --log: the connection with bytes each way"; else bad "--analyse --log: $(cat "$TMP/an.jsonl")"; fi
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+c = [r for r in recs if r["kind"] == "connection" and r["dst"] == sys.argv[2] and r["dport"] == 8000]
+assert len(c) == 1, recs
+c = c[0]
+# the server sent 20000 bytes of body (plus headers); IP and TCP headers are counted too
+assert c["proto"] == "TCP" and 20000 < c["bytes_in"] < 20000 + 4000 and c["packets_in"] >= 14, c
+assert 0 < c["bytes_out"] < 2000 and c["packets_out"] >= 3, c
+assert recs[-1]["connections"] == 1 and recs[0]["mode"] == "analyse", recs[-1]
+PY
+
+# --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
+"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
+	>"$TMP/kill.out" 2>&1 &
+track_pid $!
+runs() { for p in $(pgrep -f "run --allow www.x.test --dns-upstream"); do ours "$p" && [ "$(cat /proc/$p/comm)" = nslab ] && echo "$p"; done; }
+has_run() { [ -n "$(runs)" ]; }
+pasta_of() { for c in $(children_of "$1"); do case "$(cat /proc/$c/comm 2>/dev/null)" in pasta* | passt*) echo "$c" ;; esac; done; }
+R=""
+P=""
+has_pasta() { R=$(runs | tail -n 1) && [ -n "$R" ] && P=$(pasta_of "$R") && [ -n "$P" ]; }
+wait_until 10 has_pasta || fail "no pasta under nslab run during the run"
+sleepers() { for p in $(pgrep -x sleep); do ours "$p" && echo "$p"; done; }
+has_sleep() { [ -n "$(sleepers)" ]; }
+wait_until 10 has_sleep || bad "the jailed command never started"
+kill -9 "$R"
+gone() { ! alive "$1"; }
+if wait_until 5 gone "$P"; then ok "SIGKILL of nslab run: pasta gone"; else bad "pasta $P left"; fi
+no_sleep() { [ -z "$(sleepers)" ]; }
+if wait_until 5 no_sleep; then ok "SIGKILL of nslab run: the command gone"; else bad "left: $(sleepers)"; fi
+
+# --- --egress veth: from the router (it forwards; the client does not) ---
+"$NSLAB" exec "$L" client -- "$NSLAB" run --egress veth --allow "$WEB" -- true >"$TMP/vc.out" 2>"$TMP/vc.err"
+rc=$?
+[ "$rc" -eq 125 ] && grep -q "ip_forward" "$TMP/vc.err" && ok "--egress veth on a host that does not forward: refused" ||
+	bad "--egress veth on the client: exit $rc, $(cat "$TMP/vc.err")"
+vjail() {
+	_n=$1
+	shift
+	"$NSLAB" exec "$L" isp -- "$NSLAB" run --egress veth --allow "$WEB" --dns-upstream "$DNS" \
+		--deny reject -- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
+	rc=$?
+}
+vjail v1 $CURL "http://$WEB:8000/"
+check "--egress veth: an allowed address reachable" 0
+vjail v2 $CURL "http://$OTHER:8000/"
+[ "$rc" -ne 0 ] && ok "--egress veth: an address not allowed refused" || bad "--egress veth: reached $OTHER"
+host_state() { "$NSLAB" exec "$L" isp -- sh -c 'nft list tables | grep nslab_egress; ip -o link | grep -o "nsgw[0-9]*"'; }
+no_host_state() { [ -z "$(host_state)" ]; }
+wait_until 5 no_host_state || bad "--egress veth: left after a run: $(host_state)"
+"$NSLAB" exec "$L" isp -- "$NSLAB" run --egress veth --allow "$WEB" --dns-upstream "$DNS" -- sleep 60 \
+	>"$TMP/vk.out" 2>&1 &
+track_pid $!
+# the nslab run itself (argv[1] "run"), not the nslab exec around it
+vruns() { for p in $(pgrep -f "run --egress veth --allow $WEB --dns-upstream $DNS -- sleep"); do ours "$p" && [ "$(tr '\0' '\n' <"/proc/$p/cmdline" | sed -n 2p)" = run ] && echo "$p"; done; }
+has_host_state() { [ -n "$(host_state)" ] && [ -n "$(vruns)" ]; }
+wait_until 10 has_host_state || bad "--egress veth: no table or veth seen during the run"
+V=$(vruns | head -n 1)
+[ -n "$V" ] && kill -9 "$V"
+if wait_until 5 no_host_state; then ok "SIGKILL of nslab run --egress veth: its host table and veth gone"
+else bad "SIGKILL of nslab run --egress veth: left $(host_state)"; fi
+
+"$NSLAB" down "$L" || bad "nslab down $L failed"
+finish
