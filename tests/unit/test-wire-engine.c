@@ -48,9 +48,9 @@ static void test_loss_rate_and_determinism(void **state)
 	wire_dir_init(&b, &cfg, 42, NULL, 0);
 	wire_dir_init(&c, &cfg, 43, NULL, 0);
 	for (uint64_t i = 0; i < 100000; i++) {
-		wire_decide(&a, i * 1000, 100, &va);
-		wire_decide(&b, i * 1000, 100, &vb);
-		wire_decide(&c, i * 1000, 100, &vc);
+		wire_decide(&a, i * 1000, 100, 100, &va);
+		wire_decide(&b, i * 1000, 100, 100, &vb);
+		wire_decide(&c, i * 1000, 100, 100, &vc);
 		assert_int_equal(va.fate, vb.fate);
 		lost += va.fate == WIRE_LOST;
 		same_as_other_seed += va.fate == WIRE_LOST && vc.fate == WIRE_LOST;
@@ -75,7 +75,7 @@ static void test_gilbert_elliott(void **state)
 	(void)state;
 	wire_dir_init(&d, &cfg, 7, NULL, 0);
 	for (uint64_t i = 0; i < n; i++) {
-		wire_decide(&d, i, 100, &v);
+		wire_decide(&d, i, 100, 100, &v);
 		if (v.fate == WIRE_LOST) {
 			lost++;
 			run++;
@@ -103,7 +103,7 @@ static void jitter_stats(enum nslab_link_dist dist, uint32_t corr, double *mean,
 		uint64_t now = (uint64_t)i * 1000 * MS; /* far apart: no FIFO clamp */
 		double x;
 
-		wire_decide(&d, now, 100, &v);
+		wire_decide(&d, now, 100, 100, &v);
 		x = (double)(v.when_ns[0] - now) / MS;
 		s += x;
 		s2 += x * x;
@@ -141,7 +141,7 @@ static void test_jitter_keeps_order(void **state)
 	(void)state;
 	wire_dir_init(&d, &cfg, 3, NULL, 0);
 	for (uint64_t i = 0; i < 10000; i++) {
-		wire_decide(&d, i * 100000, 100, &v);
+		wire_decide(&d, i * 100000, 100, 100, &v);
 		assert_true(v.when_ns[0] >= last);
 		last = v.when_ns[0];
 	}
@@ -158,7 +158,7 @@ static void test_rate_and_limit(void **state)
 	(void)state;
 	wire_dir_init(&d, &cfg, 1, NULL, 0);
 	for (unsigned i = 0; i < 100; i++) {
-		wire_decide(&d, 100 * MS, 1250, &v); /* a burst at once */
+		wire_decide(&d, 100 * MS, 1250, 1250, &v); /* a burst at once */
 		if (v.fate == WIRE_SEND) {
 			assert_int_equal(v.when_ns[0], 100 * MS + sent * MS);
 			sent++;
@@ -171,7 +171,7 @@ static void test_rate_and_limit(void **state)
 	/* a steady stream at the rate is never dropped, and leaves at the rate */
 	wire_dir_init(&d, &cfg, 1, NULL, 0);
 	for (unsigned i = 0; i < 1000; i++) {
-		wire_decide(&d, 1000 * MS + i * MS, 1250, &v);
+		wire_decide(&d, 1000 * MS + i * MS, 1250, 1250, &v);
 		assert_int_equal(v.fate, WIRE_SEND);
 	}
 }
@@ -190,7 +190,7 @@ static void test_reorder_duplicate_corrupt_mtu(void **state)
 	(void)state;
 	wire_dir_init(&d, &cfg, 9, NULL, 0);
 	for (uint64_t i = 0; i < n; i++) {
-		wire_decide(&d, i * MS, 500, &v);
+		wire_decide(&d, i * MS, 500, 500, &v);
 		assert_int_equal(v.fate, WIRE_SEND);
 		if (v.corrupt)
 			assert_true(v.corrupt_bit < (500 - 14) * 8);
@@ -198,13 +198,13 @@ static void test_reorder_duplicate_corrupt_mtu(void **state)
 	assert_binomial(d.stats.reordered, n, 0.25);
 	assert_binomial(d.stats.duplicated, n, 0.05);
 	assert_binomial(d.stats.corrupted, n, 0.02);
-	wire_decide(&d, n * MS, 1015, &v);
+	wire_decide(&d, n * MS, 1015, 1015, &v);
 	assert_int_equal(v.fate, WIRE_TOO_BIG);
 	/* gap 5, reorder 100%: every fifth frame goes ahead */
 	cfg = (nslab_link_dir){ .delay_ns = 10 * MS, .reorder = NSLAB_LINK_PPB_ONE, .gap = 5 };
 	wire_dir_init(&d, &cfg, 9, NULL, 0);
 	for (uint64_t i = 1; i <= 20; i++) {
-		wire_decide(&d, i * MS, 100, &v);
+		wire_decide(&d, i * MS, 100, 100, &v);
 		assert_int_equal(v.when_ns[0] == i * MS, i % 5 == 0);
 	}
 }
@@ -226,11 +226,11 @@ static void test_trace(void **state)
 	strcpy(cfg.up.trace, "t");
 	wire_dir_init(&d, &cfg.up, 1, &t, 0);
 	for (unsigned i = 0; i < 8; i++) {
-		wire_decide(&d, 0, 1500, &v);
+		wire_decide(&d, 0, 1500, 1500, &v);
 		assert_int_equal(v.when_ns[0], expect[i] * MS);
 	}
 	/* a 3000-byte frame needs two opportunities; past ones are wasted */
-	wire_decide(&d, 30 * MS, 3000, &v);
+	wire_decide(&d, 30 * MS, 3000, 3000, &v);
 	assert_int_equal(v.when_ns[0], 31 * MS);
 	wire_dir_clear(&d);
 	assert_int_equal(wire_trace_parse("t", "1\n0\n", 4, &t, &err), -EINVAL);

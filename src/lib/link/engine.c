@@ -232,7 +232,8 @@ static bool pick_reorder(struct wire_dir *d, uint32_t r)
 	return true;
 }
 
-void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, struct wire_verdict *v)
+void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, uint32_t seg_len,
+		 struct wire_verdict *v)
 {
 	const nslab_link_dir *c = &d->cfg;
 	/* a fixed number of draws per frame, whatever is configured */
@@ -244,7 +245,7 @@ void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, struct wire_ver
 	uint64_t out;
 
 	memset(v, 0, sizeof(*v));
-	if (c->mtu && len > c->mtu + 14u) {
+	if (c->mtu && seg_len > c->mtu + 14u) {
 		v->fate = WIRE_TOO_BIG;
 		d->stats.too_big++;
 		return;
@@ -263,6 +264,7 @@ void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, struct wire_ver
 		return;
 	}
 	if (pick_reorder(d, r_reorder)) {
+		v->reordered = true;
 		d->stats.reordered++;
 	} else {
 		out += jittered_delay(d, u1, u2, u3);
@@ -284,6 +286,32 @@ void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, struct wire_ver
 	}
 	d->stats.passed += v->copies;
 	d->stats.bytes += (uint64_t)len * v->copies;
+}
+
+void wire_decide_control(struct wire_dir *d, uint64_t now, uint32_t len, struct wire_verdict *v)
+{
+	const nslab_link_dir *c = &d->cfg;
+	bool full = false;
+	uint64_t out;
+
+	memset(v, 0, sizeof(*v));
+	out = d->trace.n    ? trace_depart(d, now, len, &full)
+	      : c->rate_bps ? rate_depart(d, now, len, &full)
+			    : now;
+	if (full) {
+		v->fate = WIRE_OVERFLOW;
+		d->stats.overflow++;
+		return;
+	}
+	out += c->delay_ns;
+	if (out < d->last_out_ns)
+		out = d->last_out_ns;
+	d->last_out_ns = out;
+	v->fate = WIRE_SEND;
+	v->copies = 1;
+	v->when_ns[0] = v->when_ns[1] = out;
+	d->stats.passed++;
+	d->stats.bytes += len;
 }
 
 /* Traces */

@@ -96,17 +96,29 @@ struct wire_verdict {
 	enum wire_fate fate;
 	unsigned copies;     /* 1, or 2 when duplicated (WIRE_SEND only) */
 	uint64_t when_ns[2]; /* departure of each copy */
+	bool reordered;	     /* picked to go ahead: skips the delay */
 	bool corrupt;	     /* flip bit corrupt_bit of the frame (counted from byte 14) */
 	uint32_t corrupt_bit;
 };
 
 /**
  * wire_decide() - What happens to one frame of len bytes arriving at now_ns
+ * @seg_len:  its largest segment's size (a GSO super-frame is several frames
+ *            on the wire: len counts them all, seg_len is what mtu is checked on)
  * The random draws are made in a fixed order whatever the outcome, so that a
  * change in one parameter does not shift the others' streams. Counters are
  * updated here.
  */
-void wire_decide(struct wire_dir *d, uint64_t now_ns, uint32_t len, struct wire_verdict *v);
+void wire_decide(struct wire_dir *d, uint64_t now_ns, uint32_t len, uint32_t seg_len,
+		 struct wire_verdict *v);
+
+/**
+ * wire_decide_control() - What happens to a neighbour discovery frame (ARP, IPv6 ND)
+ * Such frames take the rate and the base delay but no random draw: never
+ * lost, jittered, reordered, doubled or damaged, so that a neighbour cache
+ * refresh does not shift the loss pattern of the traffic (determinism).
+ */
+void wire_decide_control(struct wire_dir *d, uint64_t now_ns, uint32_t len, struct wire_verdict *v);
 
 /* Seed of one direction: the link seed mixed with "up"/"down". */
 uint64_t wire_dir_seed(uint64_t link_seed, bool up);
