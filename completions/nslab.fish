@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell down cleanup test trace run help version
+set -l commands up ls status exec shell down cleanup test trace run link help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -48,6 +48,9 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d '
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a trace -d 'one packet through a ruleset'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a run -d 'run a command in a sandbox'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a link -d 'show or change a link\'s condition'
+complete -c nslab -n '__fish_seen_subcommand_from link' -l presets -d 'list the built-in presets'
+complete -c nslab -n '__fish_seen_subcommand_from link' -l json -d 'the answer as JSON'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's usage and options"
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
 

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include <nslab/error.h>
+#include <nslab/lab.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,6 +106,53 @@ NSLAB_EXPORT bool nslab_link_preset_at(size_t i, const char **ret_name, const ch
 NSLAB_EXPORT const char *nslab_link_dir_format(const nslab_link_dir *d, char *buf, size_t len);
 /* True if d changes nothing. */
 NSLAB_EXPORT bool nslab_link_dir_is_none(const nslab_link_dir *d);
+
+/* Counters of one direction of a conditioned link. */
+typedef struct nslab_link_stats {
+	uint64_t passed;     /* frames sent on (duplicates included) */
+	uint64_t lost;	     /* dropped by the loss model */
+	uint64_t overflow;   /* dropped by a full queue (tail drop) */
+	uint64_t too_big;    /* dropped by mtu */
+	uint64_t reordered;  /* sent ahead of the delayed ones */
+	uint64_t duplicated; /* extra copies sent */
+	uint64_t corrupted;  /* frames with a flipped bit */
+	uint64_t bytes;	     /* bytes sent on, on the wire */
+} nslab_link_stats;
+
+/*
+ * Run-time conditions of a built lab. A link is named by a node and one of its
+ * interfaces: a device's ("laptop", "eth0") or a router's uplink ("home",
+ * "wan", or "ix" for a top-level router). `up` is what that node sends.
+ */
+
+/**
+ * nslab_lab_set_condition() - Change a link's condition, atomically
+ * @which:  NSLAB_LINK_BOTH replaces both directions; UP or DOWN only that one
+ *          (taken from cond->up or cond->down), the other is kept
+ * @cond:   the new condition; NULL or all-zero directions clear it
+ * Frames already held keep their departure times; the link never goes down.
+ * Emits a "link_condition" event.
+ * Return: 0, -ENOENT (no such node or interface), -EINVAL, or the backend's -errno.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_condition(nslab_lab *lab, const char *node,
+							 const char *iface,
+							 enum nslab_link_which which,
+							 const nslab_link_condition *cond,
+							 nslab_error *err);
+/* As nslab_lab_set_condition(), from words (nslab_link_condition_parse()); the lab's presets too. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_condition_words(nslab_lab *lab, const char *node,
+							       const char *iface,
+							       const char *const *argv, size_t argc,
+							       nslab_error *err);
+/* The link's current condition (all zero: none). Return: 0 or -ENOENT. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_get_condition(nslab_lab *lab, const char *node,
+							 const char *iface,
+							 nslab_link_condition *ret,
+							 nslab_error *err);
+/* Counters of both directions (zero when the link is not conditioned). Return: 0 or -ENOENT. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_link_stats(nslab_lab *lab, const char *node,
+						      const char *iface, nslab_link_stats *ret_up,
+						      nslab_link_stats *ret_down, nslab_error *err);
 
 #ifdef __cplusplus
 }

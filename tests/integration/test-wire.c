@@ -423,7 +423,7 @@ static void test_change_and_remove(void)
 	measure(20, &up, &down);
 	CHECK(up < 1 * MS && down < 1 * MS, "still conditioned: %.3f / %.3f ms", (double)up / MS,
 	      (double)down / MS);
-	w = wire_free(w);
+	w = wire_free(w, true);
 }
 
 int main(void)

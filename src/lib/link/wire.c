@@ -49,10 +49,11 @@
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* Linux 4.18; Debian 12's headers predate it */
 #endif
-#define FRAME_MAX  (65536 + 256) /* a GSO super-frame, its vnet header, and slack */
-#define QUEUE_MAX  65536	 /* frames held per port, whatever the condition */
-#define READ_BATCH 64		 /* frames read from one TAP per wakeup, so that none starves */
-#define SNDBUF	   (4 << 20)
+#define FRAME_MAX     (65536 + 256) /* a GSO super-frame, its vnet header, and slack */
+#define QUEUE_MAX     65536	    /* frames held per port, whatever the condition */
+#define READ_BATCH    64	    /* frames read from one TAP per wakeup, so that none starves */
+#define WAKE_EARLY_NS 60000	    /* a timer wakeup's usual lateness here, waited out spinning */
+#define SNDBUF	      (4 << 20)
 
 struct wpkt {
 	struct wpkt *next;
@@ -283,10 +284,9 @@ static void port_read(struct wire *w, struct wire_port *p)
 }
 
 /* Send what is due everywhere, then arm the timer for the earliest head. */
-static void wire_settle(struct wire *w)
+static uint64_t wire_flush_all(struct wire *w, uint64_t now)
 {
-	uint64_t next = 0, now = now_ns();
-	struct itimerspec its = { 0 };
+	uint64_t next = 0;
 
 	for (struct wire_port *p = w->ports; p; p = p->next) {
 		struct fifo *f;
@@ -296,7 +296,26 @@ static void wire_settle(struct wire *w)
 		if (f && (!next || f->head->when < next))
 			next = f->head->when;
 	}
+	return next;
+}
+
+/*
+ * Send what is due everywhere, then arm the timer for the earliest head.
+ * A sleeping thread wakes tens of microseconds late; so the timer is armed
+ * that much early and the last stretch is waited out on the clock.
+ */
+static void wire_settle(struct wire *w)
+{
+	struct itimerspec its = { 0 };
+	uint64_t now = now_ns(), next = wire_flush_all(w, now);
+
+	while (next && next <= now + WAKE_EARLY_NS) {
+		while ((now = now_ns()) < next)
+			;
+		next = wire_flush_all(w, now);
+	}
 	if (next) {
+		next -= WAKE_EARLY_NS;
 		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
 		its.it_value.tv_nsec = (long)(next % 1000000000ull);
 	}
@@ -362,12 +381,12 @@ int wire_new(struct wire **ret, nslab_error *err)
 	if (w->ep < 0 || w->tfd < 0 || w->efd < 0 || epoll_add(w->ep, w->tfd, &w->tfd) < 0 ||
 	    epoll_add(w->ep, w->efd, &w->efd) < 0) {
 		r = nslab_err_set(err, errno, "link thread: epoll, timerfd or eventfd");
-		wire_free(w);
+		wire_free(w, false);
 		return r;
 	}
 	r = pthread_create(&w->thread, NULL, wire_thread, w);
 	if (r) {
-		wire_free(w);
+		wire_free(w, false);
 		return nslab_err_set(err, r, "start the link thread");
 	}
 	w->started = true;
@@ -396,18 +415,31 @@ static void port_close(struct wire_port *p)
 	free(p);
 }
 
-struct wire *wire_free(struct wire *w)
+static void wire_stop(struct wire *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_mutex_unlock(&w->mu);
+	wire_kick(w);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+struct wire *wire_free(struct wire *w, bool undo)
 {
 	if (!w)
 		return NULL;
-	while (w->ports)
+	while (undo && w->ports)
 		(void)wire_port_del(w, w->ports, NULL);
-	if (w->started) {
-		pthread_mutex_lock(&w->mu);
-		w->stop = true;
-		pthread_mutex_unlock(&w->mu);
-		wire_kick(w);
-		pthread_join(w->thread, NULL);
+	wire_stop(w);
+	while (w->ports) {
+		struct wire_port *p = w->ports;
+
+		w->ports = p->next;
+		p->sink_a = 0; /* goes with its namespace */
+		port_close(p);
 	}
 	if (w->ep >= 0)
 		close(w->ep);

@@ -21,8 +21,12 @@ struct wire_port;
 
 /* Start the thread. Return: 0, or -errno (resources, thread). */
 int wire_new(struct wire **ret, nslab_error *err);
-/* Remove every port (filters first), stop the thread, free. NULL is fine. Return: NULL. */
-struct wire *wire_free(struct wire *w);
+/*
+ * Stop the thread and free. With undo, every port is removed properly first
+ * (filters, sinks); without, sockets are only closed (the namespaces holding
+ * filters and sinks are about to go). NULL is fine. Return: NULL.
+ */
+struct wire *wire_free(struct wire *w, bool undo);
 
 struct wire_port_spec {
 	int netns_fd;	   /* namespace of the interface (borrowed) */
