@@ -14,6 +14,14 @@ lab_up "$E2E/link.yaml" "$L"
 status_json "$L" "$TMP/st.json"
 srv=$(addr "$TMP/st.json" server 4) || fail "no address for server"
 phone=$(addr "$TMP/st.json" phone 4) || fail "no address for phone"
+$PY - "$TMP/st.json" <<'PYEOF' && ok "status --json shows the conditions" || bad "status --json: conditions missing or wrong"
+import json, sys
+links = {(n["name"], f["name"]): f.get("link") for n in json.load(open(sys.argv[1]))["nodes"] for f in n["ifaces"]}
+assert links[("laptop", "eth0")] == {"up": "delay 5ms", "down": "delay 10ms"}, links[("laptop", "eth0")]
+assert links[("home", "wan")] == {"up": "delay 2ms", "down": "delay 2ms"}, links[("home", "wan")]
+assert links[("phone", "lte0")] == {"up": "rate 10mbit", "down": "rate 20mbit"}
+assert links[("server", "eth0")] is None
+PYEOF
 
 # rtt_median NODE DEST COUNT: the median RTT in ms of COUNT pings (all must answer).
 rtt_median() {
@@ -78,7 +86,10 @@ if within "$rtt" 4 4.3; then ok "after clear: RTT median $rtt ms (home uplink 4 
 
 # iperf3 TCP: phone lte0 20 mbit down, 10 mbit up (goodput: 1448 of 1514 bytes a frame)
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
-iperf_once() { "$NSLAB" exec "$L" server -- iperf3 -c "$phone" -t 3 -O 1 -J $1 >"$TMP/iperf.json" 2>&1; }
+iperf_once() {
+	"$NSLAB" exec "$L" server -- iperf3 -c "$phone" -t 3 -O 1 -J $1 >"$TMP/iperf.json" 2>&1 &&
+		$PY -c 'import json,sys; json.load(open(sys.argv[1]))["end"]["sum_received"]' "$TMP/iperf.json" 2>/dev/null
+}
 iperf() {
 	# the server may still be starting: a refused connection is tried again
 	wait_until 5 iperf_once "$1" || { cat "$TMP/iperf.json" >&2; return 1; }

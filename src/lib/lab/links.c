@@ -47,7 +47,7 @@ void lab_links_stop(struct nslab_lab *lab)
 	lab->links = NULL;
 }
 
-static struct lab_link *find(struct lab_links *ls, size_t node, size_t iface)
+static struct lab_link *find(const struct lab_links *ls, size_t node, size_t iface)
 {
 	for (size_t i = 0; ls && i < ls->n; i++)
 		if (ls->v[i].node == node && ls->v[i].iface == iface)
@@ -239,6 +239,15 @@ static int lookup(nslab_lab *lab, const char *node, const char *iface, size_t *r
 			      iface ? iface : "");
 }
 
+const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i)
+{
+	const struct lab_link *l = find(lab->links, n, i);
+
+	if (!l || (nslab_link_dir_is_none(&l->cond.up) && nslab_link_dir_is_none(&l->cond.down)))
+		return NULL;
+	return &l->cond;
+}
+
 int nslab_lab_set_condition(nslab_lab *lab, const char *node, const char *iface,
 			    enum nslab_link_which which, const nslab_link_condition *cond,
 			    nslab_error *err)
@@ -264,7 +273,10 @@ int nslab_lab_set_condition(nslab_lab *lab, const char *node, const char *iface,
 		c.seed = cond->seed;
 	}
 	r = link_apply(lab, n, i, &c, err);
-	return r < 0 ? nslab_err_prefix(err, r, "link %s %s", node, iface) : 0;
+	if (r < 0)
+		return nslab_err_prefix(err, r, "link %s %s", node, iface);
+	(void)lab_state_write(lab, NULL); /* state.json follows, as events.jsonl did */
+	return 0;
 }
 
 int nslab_lab_set_condition_words(nslab_lab *lab, const char *node, const char *iface,

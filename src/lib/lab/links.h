@@ -2,7 +2,10 @@
 /* lab/links: link conditions of a built lab (the public calls are in nslab/link.h). */
 #pragma once
 
+#include <stddef.h>
+
 #include "nslab/error.h"
+#include "nslab/link.h"
 
 struct nslab_lab;
 
@@ -17,3 +20,5 @@ void lab_links_stop(struct nslab_lab *lab);
  */
 int lab_link_describe(struct nslab_lab *lab, const char *node, const char *iface, char **ret_text,
 		      char **ret_json, nslab_error *err);
+/* The condition of plan node n's interface i, or NULL when it has none (borrowed). */
+const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i);
