@@ -144,6 +144,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_condition_words(nslab_lab *lab, c
 							       const char *iface,
 							       const char *const *argv, size_t argc,
 							       nslab_error *err);
+/**
+ * nslab_lab_set_link_up() - Plug or unplug a link (the upstream's end goes down or up)
+ * The node's interface keeps its addresses and routes and sees its carrier
+ * go; frames held by the link's condition are delivered or dropped by the
+ * kernel as on a cable pulled. Emits a "link_state" event.
+ * Return: 0, -ENOENT, or the kernel's -errno.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_link_up(nslab_lab *lab, const char *node,
+						       const char *iface, bool up,
+						       nslab_error *err);
 /* The link's current condition (all zero: none). Return: 0 or -ENOENT. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_get_condition(nslab_lab *lab, const char *node,
 							 const char *iface,

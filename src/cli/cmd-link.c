@@ -16,7 +16,8 @@ const struct cli_cmd cli_cmd_link = {
 	.run = cmd_link,
 	.forms = (const char *const[]){ "LAB NODE IFACE [show] [--json]",
 					"LAB NODE IFACE [set] PRESET | PARAM VALUE... [up|down]",
-					"LAB NODE IFACE clear", "--presets", NULL },
+					"LAB NODE IFACE clear", "LAB NODE IFACE set down|up",
+					"--presets", NULL },
 	.help = "show or change a link's condition (netem's words: delay 50ms jitter 5ms loss 2% "
 		"rate 5mbit ...)",
 	.opts = (const struct cli_opt[]){ { OPT_JSON, "json", NULL, "the answer as JSON" },
@@ -88,6 +89,11 @@ static int cmd_link(int argc, char **argv)
 			return cli_usage_error(&cli_cmd_link, "set needs a preset or PARAM VALUE");
 		words++;
 		n--;
+		/* `set down` / `set up` alone: the link itself, not a direction */
+		if (n == 1 && (strcmp(words[0], "down") == 0 || strcmp(words[0], "up") == 0)) {
+			flags |= words[0][0] == 'd' ? NSLAB_CTL_LINK_DOWN : NSLAB_CTL_LINK_UP;
+			n = 0;
+		}
 	} else if (n == 1 && strcmp(words[0], "clear") == 0) {
 		flags |= NSLAB_CTL_LINK_CLEAR;
 		n = 0;

@@ -4,7 +4,8 @@
 # the sum of the directions' delays on its path (lab file, then changed at run
 # time with `nslab link`); loss over pings is inside its binomial interval and
 # the same seed loses the same sequence numbers; iperf3 TCP gets the set rate
-# in each direction; `nslab link ... show` counts; SIGKILL of the supervisor
+# in each direction; `nslab link ... show` counts; `set down|up` unplugs and
+# plugs back; SIGKILL of the supervisor
 # leaves no thread, sink interface or process.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ping iperf3 ip
@@ -83,6 +84,13 @@ PYEOF
 rtt=$(rtt_median laptop "$srv" 10) || fail "ping after clear failed"
 if within "$rtt" 4 4.3; then ok "after clear: RTT median $rtt ms (home uplink 4 ms)"; else
 	bad "after clear: RTT median $rtt ms, expected 4 ms"; fi
+
+# unplug and plug back: ping fails while down, works again once up
+ping_once() { "$NSLAB" exec "$L" laptop -- ping -n -q -c 1 -W 1 "$srv" >/dev/null 2>&1; }
+"$NSLAB" link "$L" laptop eth0 set down >"$TMP/down.out" 2>&1 || fail "set down: $(cat "$TMP/down.out")"
+if ping_once; then bad "ping through an unplugged link"; else ok "set down: ping fails"; fi
+"$NSLAB" link "$L" laptop eth0 set up >"$TMP/up.out" 2>&1 || fail "set up: $(cat "$TMP/up.out")"
+if wait_until 10 ping_once; then ok "set up: ping works again"; else bad "set up: still no ping"; fi
 
 # iperf3 TCP: phone lte0 20 mbit down, 10 mbit up (goodput: 1448 of 1514 bytes a frame)
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"

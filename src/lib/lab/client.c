@@ -290,9 +290,11 @@ int nslab_ctl_link(const char *lab, const char *node, const char *iface, const c
 	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
 	_cleanup_free_ char *words = NULL;
 	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
-	uint32_t cmd = flags & NSLAB_CTL_LINK_CLEAR ? CTL_LINK_CLEAR
-		       : argc			    ? CTL_LINK_SET
-						    : CTL_LINK_SHOW;
+	uint32_t cmd = flags & NSLAB_CTL_LINK_CLEAR  ? CTL_LINK_CLEAR
+		       : flags & NSLAB_CTL_LINK_DOWN ? CTL_LINK_DOWN
+		       : flags & NSLAB_CTL_LINK_UP   ? CTL_LINK_UP
+		       : argc			     ? CTL_LINK_SET
+						     : CTL_LINK_SHOW;
 	struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_LINK, false, 0, 0);
 	size_t len = 1;
 	const char *answer;

@@ -387,6 +387,8 @@ static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 		r = nslab_lab_set_condition_words(ctx->lab, node, iface, argv, (size_t)n, &err);
 	else if (cmd == CTL_LINK_CLEAR)
 		r = nslab_lab_set_condition(ctx->lab, node, iface, NSLAB_LINK_BOTH, NULL, &err);
+	else if (cmd == CTL_LINK_DOWN || cmd == CTL_LINK_UP)
+		r = nslab_lab_set_link_up(ctx->lab, node, iface, cmd == CTL_LINK_UP, &err);
 	if (r >= 0)
 		r = lab_link_describe(ctx->lab, node, iface, &text, &json, &err);
 	if (r < 0)

@@ -55,7 +55,7 @@ enum ctl_attr {
 	CTL_A_STATUS,	/* u32: a waitpid() status */
 	CTL_A_DETACHED, /* u32: EXEC: 1 if the command outlives the client */
 	CTL_A_IFACE,	/* string: an interface of NODE */
-	CTL_A_LINK_CMD, /* u32: LINK: CTL_LINK_SET, CTL_LINK_CLEAR or CTL_LINK_SHOW */
+	CTL_A_LINK_CMD, /* u32: LINK: CTL_LINK_* (set, clear, show, down, up) */
 	CTL_A_WORDS,	/* string: LINK set: the condition's words, one a line */
 	CTL_A_TEXT,	/* string: LINK reply: the condition and counters, for people */
 	CTL_A_JSON,	/* string: LINK reply: the same as a JSON object */
@@ -63,7 +63,7 @@ enum ctl_attr {
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)
 
-enum ctl_link_cmd { CTL_LINK_SET = 0, CTL_LINK_CLEAR, CTL_LINK_SHOW };
+enum ctl_link_cmd { CTL_LINK_SET = 0, CTL_LINK_CLEAR, CTL_LINK_SHOW, CTL_LINK_DOWN, CTL_LINK_UP };
 
 struct ctl_hdr {
 	uint32_t magic;

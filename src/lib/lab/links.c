@@ -279,6 +279,34 @@ int nslab_lab_set_condition(nslab_lab *lab, const char *node, const char *iface,
 	return 0;
 }
 
+int nslab_lab_set_link_up(nslab_lab *lab, const char *node, const char *iface, bool up,
+			  nslab_error *err)
+{
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	const struct plan_iface *pi;
+	struct nslab_node *peer;
+	struct jw *w;
+	size_t n, i;
+	int ifindex, r = lookup(lab, node, iface, &n, &i, err);
+
+	if (r < 0)
+		return r;
+	pi = &lab->plan->nodes[n].ifaces[i];
+	peer = &lab->nodes[pi->up_node];
+	chg.up = up;
+	r = rtnl_link_index(peer->ns->nl, pi->peer_name, &ifindex, err);
+	if (r >= 0)
+		r = rtnl_link_set(peer->ns->nl, ifindex, &chg, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "link %s %s %s", node, iface, up ? "up" : "down");
+	w = evlog_begin(&lab->ev, "link_state");
+	jw_str(w, "node", node);
+	jw_str(w, "iface", iface);
+	jw_bool(w, "up", up);
+	evlog_end(&lab->ev);
+	return 0;
+}
+
 int nslab_lab_set_condition_words(nslab_lab *lab, const char *node, const char *iface,
 				  const char *const *argv, size_t argc, nslab_error *err)
 {

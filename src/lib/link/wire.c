@@ -271,17 +271,53 @@ static void port_frame(struct wire_port *p, struct frame *f, uint64_t now)
 	}
 }
 
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * When the frame reached the sink, on the monotonic clock: the kernel stamps
+ * it on the wall clock (SO_TIMESTAMPNS), so its age is taken there. A frame
+ * is then timed from its arrival, not from when this thread got to it.
+ */
+static uint64_t arrival_ns(struct msghdr *mh, uint64_t now_mono, uint64_t now_real)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct timespec ts;
+		uint64_t t;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		t = ts_ns(&ts);
+		/* a stamp from the future (the wall clock stepped back) or too old: not trusted */
+		if (t > now_real || now_real - t > 100000000ull || now_real - t > now_mono)
+			break;
+		return now_mono - (now_real - t);
+	}
+	return now_mono;
+}
+
 static void port_read(struct wire *w, struct wire_port *p)
 {
 	for (int i = 0; i < READ_BATCH; i++) {
-		ssize_t n = recv(p->rx_fd, w->buf, sizeof(w->buf), MSG_DONTWAIT);
+		_Alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(struct timespec)) + 64];
+		struct iovec iov = { w->buf, sizeof(w->buf) };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(p->rx_fd, &mh, MSG_DONTWAIT);
 		struct frame f = { .buf = w->buf,
 				   .n = (uint32_t)n,
 				   .vh = (struct virtio_net_hdr *)(void *)w->buf };
+		struct timespec real;
 
 		if (n < (ssize_t)(sizeof(*f.vh) + 14))
 			return;
-		port_frame(p, &f, now_ns());
+		clock_gettime(CLOCK_REALTIME, &real);
+		port_frame(p, &f, arrival_ns(&mh, now_ns(), ts_ns(&real)));
 	}
 }
 
@@ -521,6 +557,8 @@ static int port_open_inside(void *data, nslab_error *err)
 		return r;
 	if (setsockopt(p->tx_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
 		return nslab_err_set(err, errno, "PACKET_QDISC_BYPASS");
+	/* best effort: without stamps, frames are timed from when they are read */
+	(void)setsockopt(p->rx_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
 	(void)setsockopt(p->tx_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
 	/* beyond rmem_max where allowed (root): a burst must not overflow the socket */
 	if (setsockopt(p->rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
