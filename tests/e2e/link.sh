@@ -24,6 +24,11 @@ assert links[("phone", "lte0")] == {"up": "rate 10mbit", "down": "rate 20mbit"}
 assert links[("server", "eth0")] is None
 PYEOF
 
+# nlink WORDS...: nslab link LAB WORDS..., fatal (with its message) if it fails
+nlink() {
+	"$NSLAB" link "$L" "$@" >"$TMP/nlink.out" 2>&1 || fail "nslab link $*: $(cat "$TMP/nlink.out")"
+}
+
 # rtt_median NODE DEST COUNT: the median RTT in ms of COUNT pings (all must answer).
 rtt_median() {
 	"$NSLAB" exec "$L" "$1" -- ping -n -c "$3" -i 0.05 -W 2 "$2" >"$TMP/ping.out" 2>&1 ||
@@ -35,11 +40,22 @@ print("%.3f" % t[len(t) // 2])
 PYEOF
 }
 
+# rtt_best NODE DEST COUNT: the lowest of three medians (a spike of load on this
+# shared machine can shift one series; a wrong delay shifts all three).
+rtt_best() {
+	_best=
+	for _i in 1 2 3; do
+		_m=$(rtt_median "$@") || return 1
+		_best=$($PY -c 'import sys; print(min(float(x) for x in sys.argv[1:] if x))' "$_m" $_best)
+	done
+	echo "$_best"
+}
+
 # within VALUE LOW HIGH
 within() { $PY -c 'import sys; v, lo, hi = map(float, sys.argv[1:]); sys.exit(not lo <= v <= hi)' "$@"; }
 
 # laptop: up 5 + down 10 (slow), home's uplink 2 + 2: 19 ms
-rtt=$(rtt_median laptop "$srv" 20) || fail "ping laptop -> server failed"
+rtt=$(rtt_best laptop "$srv" 20) || fail "ping laptop -> server failed"
 if within "$rtt" 19 19.3; then ok "laptop -> server: RTT median $rtt ms (19 ms set)"; else
 	bad "laptop -> server: RTT median $rtt ms, expected 19 ms + at most 0.3"; fi
 
@@ -50,13 +66,13 @@ if within "$rtt" 19 19.3; then ok "laptop -> server: RTT median $rtt ms (19 ms s
 }
 grep -q "^up *delay 30ms" "$TMP/set.out" || bad "nslab link answer: $(cat "$TMP/set.out")"
 grep -q "^down *delay 10ms" "$TMP/set.out" || bad "down changed: $(cat "$TMP/set.out")"
-rtt=$(rtt_median laptop "$srv" 10) || fail "ping after the change failed"
+rtt=$(rtt_best laptop "$srv" 10) || fail "ping after the change failed"
 if within "$rtt" 44 44.3; then ok "after 'delay 30ms up': RTT median $rtt ms (44 ms set)"; else
 	bad "after 'delay 30ms up': RTT median $rtt ms, expected 44 ms + at most 0.3"; fi
 
 # loss 20% with seed 5 on laptop's up direction, twice; then seed 6
 lost() {
-	"$NSLAB" link "$L" laptop eth0 loss 20% seed "$1" up >/dev/null || fail "set loss"
+	nlink laptop eth0 loss 20% seed "$1" up
 	"$NSLAB" exec "$L" laptop -- ping -n -c 300 -i 0.01 -W 1 "$srv" >"$TMP/loss.out" 2>&1
 	$PY - "$TMP/loss.out" <<'PYEOF'
 import re, sys
@@ -64,7 +80,7 @@ seen = set(int(m) for m in re.findall(r"icmp_seq=(\d+)", open(sys.argv[1]).read(
 print(" ".join(str(i) for i in range(1, 301) if i not in seen))
 PYEOF
 }
-"$NSLAB" link "$L" laptop eth0 delay 0 down >/dev/null || fail "clear laptop down"
+nlink laptop eth0 delay 0 down
 a=$(lost 5)
 b=$(lost 5)
 c=$(lost 6)
@@ -80,8 +96,8 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 assert s["up"]["lost"] >= 42 * 3 and s["up"]["passed"] > 0, s
 PYEOF
-"$NSLAB" link "$L" laptop eth0 clear >/dev/null || fail "clear"
-rtt=$(rtt_median laptop "$srv" 10) || fail "ping after clear failed"
+nlink laptop eth0 clear
+rtt=$(rtt_best laptop "$srv" 10) || fail "ping after clear failed"
 if within "$rtt" 4 4.3; then ok "after clear: RTT median $rtt ms (home uplink 4 ms)"; else
 	bad "after clear: RTT median $rtt ms, expected 4 ms"; fi
 
