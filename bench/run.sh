@@ -17,3 +17,4 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/exec-latency.sh" "$nslab"
 "$here/sandbox-start.sh" "$nslab" "$sandbox"
 "$here/egress.sh" "$nslab" "$sandbox"
+"$here/link-wire.sh" "$nslab"

@@ -84,6 +84,25 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec_detached(const char *lab, const 
  * flags has NSLAB_CLEANUP_ALL_USERS. nslab_cleanup() is nslab_cleanup_flags(lab, 0).
  */
 #define NSLAB_CLEANUP_ALL_USERS (1u << 0)
+enum {
+	NSLAB_CTL_LINK_JSON = 1u << 0,
+	NSLAB_CTL_LINK_CLEAR = 1u << 1,
+	NSLAB_CTL_LINK_DOWN = 1u << 2, /* unplug (nslab_lab_set_link_up()) */
+	NSLAB_CTL_LINK_UP = 1u << 3,   /* plug back */
+};
+/**
+ * nslab_ctl_link() - Set, clear or show a link's condition in a running lab
+ * @argv, @argc:  the condition's words (see nslab_link_condition_parse(); the
+ *                lab's own presets too); none: show only
+ * @flags:        NSLAB_CTL_LINK_CLEAR to clear, _DOWN / _UP to unplug or plug the link,
+ *                NSLAB_CTL_LINK_JSON for a JSON answer
+ * @ret_text:     on success, the link's condition and counters after the change; free()
+ * Return: 0, or -errno with the lab's message.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_link(const char *lab, const char *node,
+						const char *iface, const char *const *argv,
+						size_t argc, unsigned flags, char **ret_text,
+						nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup(const char *lab, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup_flags(const char *lab, unsigned flags,
 						     nslab_error *err);

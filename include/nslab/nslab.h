@@ -5,6 +5,7 @@
 
 #include <nslab/error.h>
 #include <nslab/lab.h>
+#include <nslab/link.h>
 #include <nslab/control.h>
 #include <nslab/fwtest.h>
 #include <nslab/sandbox.h>

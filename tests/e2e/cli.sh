@@ -10,7 +10,7 @@
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 [ -x "$NSLAB" ] || fail "NSLAB='$NSLAB' is not an executable"
 
-COMMANDS="up ls status exec shell down cleanup test trace run help version"
+COMMANDS="up ls status exec shell down cleanup test trace run link help version"
 EX="$SRCDIR/examples/fwtest"
 
 # run NAME ARGS...: nslab ARGS with stdout in $TMP/NAME.out, stderr in .err; sets rc.

@@ -112,10 +112,35 @@ static void test_office_example(void **state)
 	assert_loc(spec->dns[0].target_loc, 14, 25);
 }
 
+static void test_links(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
+	const struct spec_device *phone, *laptop, *tablet;
+
+	(void)state;
+	assert_int_equal(labfile_parse("examples/links.yaml", &spec, NULL), 0);
+	laptop = &spec->devices[lab_spec_device_index(spec, "laptop")];
+	phone = &spec->devices[lab_spec_device_index(spec, "phone")];
+	tablet = &spec->devices[lab_spec_device_index(spec, "tablet")];
+	assert_true(laptop->ifaces[0].has_link);
+	assert_int_equal(laptop->ifaces[0].link.up.delay_ns, 5000000); /* wifi */
+	assert_int_equal(phone->ifaces[0].link.up.rate_bps, 5000000);
+	assert_int_equal(phone->ifaces[0].link.down.rate_bps, 20000000);
+	/* a lab preset defined below its use */
+	assert_int_equal(tablet->ifaces[0].link.up.loss_model, NSLAB_LINK_LOSS_GE);
+	assert_int_equal(tablet->ifaces[0].link.seed, 7);
+	assert_true(spec->routers[lab_spec_router_index(spec, "home")].has_link);
+	assert_true(spec->routers[lab_spec_router_index(spec, "isp")].has_downlink);
+	assert_int_equal(spec->routers[lab_spec_router_index(spec, "isp")].downlink.down.delay_ns,
+			 2000000);
+	assert_int_equal(spec->n_links, 1);
+	assert_false(spec->devices[lab_spec_device_index(spec, "server")].ifaces[0].has_link);
+}
+
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/two-hosts.yaml", "examples/office.yaml",
-					     "examples/chain.yaml" };
+					     "examples/chain.yaml", "examples/links.yaml" };
 	_cleanup_(lab_spec_freep) struct lab_spec *chain = NULL;
 
 	(void)state;
@@ -272,16 +297,17 @@ static const struct error_case errors[] = {
 	/* unknown keys */
 	{ "lab: x\nrouterz: {}\n",
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
-	  "devices, dns)" },
-	{ "routers:\n  isp: {upstrem: x}\n",
-	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: upstream, pool, ip, mtu)" },
+	  "devices, dns, links, link_backend)" },
+	{ "routers:\n  isp: {upstrem: x}\n", "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
+					     "upstream, pool, ip, mtu, link, downlink)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
-	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count)" },
+	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
+	  "link)" },
 	{ "ranges:\n  ix: 10.0.0.0/8\n",
 	  "t.yaml:2:3: unknown key 'ix' (expected one of: ix4, ix6, public4, public6, private4, "
 	  "private6, sub4, sub6)" },
 	{ "devices:\n  d:\n    ifaces: {eth0: {router: r, mtu: 1}}\n",
-	  "t.yaml:3:32: unknown key 'mtu' (expected one of: router)" },
+	  "t.yaml:3:32: unknown key 'mtu' (expected one of: router, link)" },
 	/* wrong types */
 	{ "routers: [a, b]\n", "t.yaml:1:10: routers: expected a mapping, not a sequence" },
 	{ "routers:\n  isp: 3\n", "t.yaml:2:8: router 'isp': expected a mapping, not a scalar" },
@@ -473,6 +499,22 @@ static const struct error_case errors[] = {
 	{ "lab: \xed\xa0\x80\n", "t.yaml:1:6: invalid UTF-8" },
 	{ "lab: \xc0\xaf\n", "t.yaml:1:6: invalid UTF-8" },
 	{ "%YAML 1.2\n---\nlab: a\n", "t.yaml:1:1: directives ('%') are not supported" },
+	/* link conditions */
+	{ "routers: {r: {}}\ndevices:\n  d: {router: r, link: {delay: 5}}\n",
+	  "t.yaml:3:32: bad delay '5' (expected a time such as 20ms or 500us, at most 60s)" },
+	{ "routers: {r: {}}\ndevices:\n  d: {router: r, link: wify}\n",
+	  "t.yaml:3:24: unknown link preset 'wify' (see `nslab link --presets`)" },
+	{ "routers: {r: {downlink: {los: 1%}}}\n",
+	  "t.yaml:1:26: unknown key 'los' (expected one of: delay, jitter, distribution, "
+	  "correlation, loss, rate, burst, limit, reorder, gap, duplicate, corrupt, mtu, trace, "
+	  "preset, seed, up, down)" },
+	{ "routers: {r: {}}\ndevices:\n  d:\n    link: wifi\n    ifaces: {e: {router: r}}\n",
+	  "t.yaml:5:5: 'link' goes with 'router'; with 'ifaces', give each interface its own "
+	  "'link'" },
+	{ "links:\n  a: {delay: 1ms}\n  a: {delay: 2ms}\n",
+	  "t.yaml:3:3: link preset 'a' defined twice" },
+	{ "link_backend: tc\n",
+	  "t.yaml:1:15: bad link_backend 'tc' (expected auto, wire or netem)" },
 };
 
 static void test_errors(void **state)
@@ -515,8 +557,9 @@ static void test_file_errors(void **state)
 		assert_int_equal(
 			labfile_parse_string(shadow, strlen(shadow), "shadow", &spec, &err),
 			-EINVAL);
-		assert_string_equal(err.msg, "shadow:1:1: unknown key (expected one of: lab, seed, "
-					     "dad, ranges, routers, devices, dns)");
+		assert_string_equal(err.msg,
+				    "shadow:1:1: unknown key (expected one of: lab, seed, "
+				    "dad, ranges, routers, devices, dns, links, link_backend)");
 		assert_null(strstr(err.msg, "S3CR3T"));
 		assert_null(strstr(err.msg, "s3cr3t"));
 	}
@@ -660,14 +703,14 @@ static void test_name_rules(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_office_example), cmocka_unit_test(test_examples),
-		cmocka_unit_test(test_defaults),       cmocka_unit_test(test_empty_and_null),
-		cmocka_unit_test(test_values),	       cmocka_unit_test(test_ranges_override),
-		cmocka_unit_test(test_count),	       cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_file_errors),    cmocka_unit_test(test_limits),
-		cmocka_unit_test(test_api_validate),   cmocka_unit_test(test_name_rules),
-		cmocka_unit_test(test_ix_lookalikes),  cmocka_unit_test(test_api_ix),
-		cmocka_unit_test(test_count_checked),
+		cmocka_unit_test(test_office_example),	cmocka_unit_test(test_examples),
+		cmocka_unit_test(test_links),		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_and_null),	cmocka_unit_test(test_values),
+		cmocka_unit_test(test_ranges_override), cmocka_unit_test(test_count),
+		cmocka_unit_test(test_errors),		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_limits),		cmocka_unit_test(test_api_validate),
+		cmocka_unit_test(test_name_rules),	cmocka_unit_test(test_ix_lookalikes),
+		cmocka_unit_test(test_api_ix),		cmocka_unit_test(test_count_checked),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

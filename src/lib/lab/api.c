@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lab/api: the public nslab_lab / nslab_node / nslab_proc calls (include/nslab/lab.h). */
 #include "lab/lab.h"
+#include "lab/links.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -352,6 +353,13 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 		else
 			log_debugf(&lab->log, "pid 1 of the lab's PID namespace: %d",
 				   (int)lab->init.pid);
+	}
+	if (r >= 0) {
+		lab->built = true; /* for the link calls */
+		r = lab_links_start(lab, err);
+		lab->built = false;
+		if (r < 0)
+			lab_teardown(lab);
 	}
 	if (r < 0) {
 		lab_unprepare(lab);

@@ -16,6 +16,7 @@
  * On any failure lab_build() drops every namespace made so far (lab_teardown()).
  */
 #include "lab/lab.h"
+#include "lab/links.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -565,6 +566,8 @@ int lab_build(struct nslab_lab *lab, nslab_error *err)
 
 void lab_teardown(struct nslab_lab *lab)
 {
+	/* the link thread uses the namespaces' sockets: it stops before they close */
+	lab_links_stop(lab);
 	/* first every process (pid 1 takes its whole PID namespace along) */
 	pidns_init_stop(&lab->init);
 	/* devices first, the lab root last: veth peers die with either end anyway */

@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "lab/ctlmsg.h"
+#include "lab/links.h"
+#include "nslab/link.h"
 
 /* Who may ask an operation. */
 enum ctl_auth {
@@ -346,6 +348,58 @@ static int op_down(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	return 0;
 }
 
+/* Words of a LINK set, one a line, into argv (pointing into copy). Return: how many, or -1. */
+static int split_words(char *copy, const char **argv, size_t max)
+{
+	size_t n = 0;
+
+	for (char *save = NULL, *t = strtok_r(copy, "\n", &save); t;
+	     t = strtok_r(NULL, "\n", &save)) {
+		if (n == max)
+			return -1;
+		argv[n++] = t;
+	}
+	return (int)n;
+}
+
+/* LINK: set, clear or show a link's condition; the answer is its state after. */
+static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
+		   size_t n_fds)
+{
+	const char *node = ctl_get_str(m, CTL_A_NODE), *iface = ctl_get_str(m, CTL_A_IFACE);
+	const char *words = ctl_get_str(m, CTL_A_WORDS), *argv[64];
+	uint32_t cmd = ctl_get_u32(m, CTL_A_LINK_CMD, CTL_LINK_SHOW);
+	_cleanup_free_ char *copy = strdup(words ? words : ""), *text = NULL, *json = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	nslab_error err = { 0 };
+	struct nlmsghdr *nlh;
+	int n, r = 0;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (!copy)
+		return reply_error(fd, m, ENOMEM, "link: out of memory"), 1;
+	n = split_words(copy, argv, ARRAY_SIZE(argv));
+	if (n < 0)
+		return reply_error(fd, m, E2BIG, "link: too many words"), 1;
+	if (cmd == CTL_LINK_SET)
+		r = nslab_lab_set_condition_words(ctx->lab, node, iface, argv, (size_t)n, &err);
+	else if (cmd == CTL_LINK_CLEAR)
+		r = nslab_lab_set_condition(ctx->lab, node, iface, NSLAB_LINK_BOTH, NULL, &err);
+	else if (cmd == CTL_LINK_DOWN || cmd == CTL_LINK_UP)
+		r = nslab_lab_set_link_up(ctx->lab, node, iface, cmd == CTL_LINK_UP, &err);
+	if (r >= 0)
+		r = lab_link_describe(ctx->lab, node, iface, &text, &json, &err);
+	if (r < 0)
+		return reply_error(fd, m, err.code, "%s", err.msg), 1;
+	nlh = ctl_msg_start(buf, m->op, true, m->seq, 0);
+	if (!ctl_put_str(nlh, CTL_A_TEXT, text) || !ctl_put_str(nlh, CTL_A_JSON, json))
+		return reply_error(fd, m, EMSGSIZE, "link: answer too long"), 1;
+	(void)send_reply(fd, nlh, NULL, 0);
+	return 1;
+}
+
 static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_HELLO] = { CONN_NEW, CTL_AUTH_OWNER, 0, false, op_hello },
 	[CTL_OP_STATUS] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_status },
@@ -354,6 +408,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_EXEC_SPAWNED] = { CONN_EXEC, CTL_AUTH_OWNER, 1, true, op_exec_spawned },
 	[CTL_OP_EXEC_EXITED] = { CONN_EXEC, CTL_AUTH_OWNER, 0, true, op_exec_exited },
 	[CTL_OP_DOWN] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_down },
+	[CTL_OP_LINK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

@@ -36,6 +36,7 @@ enum ctl_op {
 	CTL_OP_EXEC_SPAWNED, /* notification, with the command's pidfd */
 	CTL_OP_EXEC_EXITED,  /* notification: STATUS */
 	CTL_OP_DOWN,	     /* -> reply; the connection closes once the lab is gone */
+	CTL_OP_LINK,	     /* NODE, IFACE, LINK_CMD [, WORDS] -> TEXT, JSON: a link's condition */
 	CTL_OP_MAX_
 };
 
@@ -53,9 +54,16 @@ enum ctl_attr {
 	CTL_A_CMDLINE,	/* string: the command line, for the event log */
 	CTL_A_STATUS,	/* u32: a waitpid() status */
 	CTL_A_DETACHED, /* u32: EXEC: 1 if the command outlives the client */
+	CTL_A_IFACE,	/* string: an interface of NODE */
+	CTL_A_LINK_CMD, /* u32: LINK: CTL_LINK_* (set, clear, show, down, up) */
+	CTL_A_WORDS,	/* string: LINK set: the condition's words, one a line */
+	CTL_A_TEXT,	/* string: LINK reply: the condition and counters, for people */
+	CTL_A_JSON,	/* string: LINK reply: the same as a JSON object */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)
+
+enum ctl_link_cmd { CTL_LINK_SET = 0, CTL_LINK_CLEAR, CTL_LINK_SHOW, CTL_LINK_DOWN, CTL_LINK_UP };
 
 struct ctl_hdr {
 	uint32_t magic;

@@ -25,6 +25,14 @@ struct lf {
 	size_t n_ifaces; /* device interfaces so far, against LAB_IFACES_MAX */
 };
 
+/* A `link:` value: a preset name (the lab's `links:` first) or a mapping. */
+static int decode_link(struct lf *lf, const struct ynode *v, nslab_link_condition *ret)
+{
+	struct linkcond_user user = { lf->spec->links, lf->spec->n_links };
+
+	return linkcond_decode(&lf->y, v, &user, ret);
+}
+
 static struct spec_loc sloc(const struct ynode *n)
 {
 	return (struct spec_loc){ n->loc.line, n->loc.col };
@@ -128,16 +136,23 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 		r = y_enum(&lf->y, v, "ip", ips, "v4, v6 or dual", &e);
 		rt->ip = (enum lab_ipmode)e;
 		return r;
-	default:
+	case 3:
 		r = y_uint(&lf->y, v, "mtu", LAB_MTU_MIN, LAB_MTU_MAX, "576..9000", &mtu);
 		rt->mtu = (unsigned)mtu;
 		return r;
+	case 4:
+		rt->has_link = true;
+		return decode_link(lf, v, &rt->link);
+	default:
+		rt->has_downlink = true;
+		return decode_link(lf, v, &rt->downlink);
 	}
 }
 
 static int decode_router(struct lf *lf, const struct ynode *k, const struct ynode *v)
 {
-	static const char *const keys[] = { "upstream", "pool", "ip", "mtu", NULL };
+	static const char *const keys[] = { "upstream", "pool",	    "ip", "mtu",
+					    "link",	"downlink", NULL };
 	struct spec_router rt = { .loc = sloc(k) };
 	const char *name;
 	uint32_t seen = 0;
@@ -179,7 +194,7 @@ static int decode_each(struct lf *lf, const struct ynode *v, const char *what,
 
 /* A device entry before `count:` expansion; strings borrowed from the tree. */
 struct dev_entry {
-	const struct ynode *key, *router_key, *router, *ifaces, *via, *count;
+	const struct ynode *key, *router_key, *router, *ifaces, *via, *count, *link;
 	struct spec_iface ifs[LAB_DEVICE_IFACES_MAX];
 	size_t n_ifs;
 	uint64_t copies; /* 0: no count, one device called as the key */
@@ -188,7 +203,7 @@ struct dev_entry {
 static int decode_iface(struct lf *lf, struct dev_entry *d, const struct ynode *k,
 			const struct ynode *v)
 {
-	static const char *const keys[] = { "router", NULL };
+	static const char *const keys[] = { "router", "link", NULL };
 	struct spec_iface *f = &d->ifs[d->n_ifs];
 	const char *s;
 	uint32_t seen = 0;
@@ -205,12 +220,17 @@ static int decode_iface(struct lf *lf, struct dev_entry *d, const struct ynode *
 	r = y_map(&lf->y, v, "interface", f->name);
 	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
 		r = y_key(&lf->y, v->kids[i], keys, SIZE_MAX, &seen);
+		if (r == 1) {
+			f->has_link = true;
+			r = decode_link(lf, v->kids[i + 1], &f->link);
+			continue;
+		}
 		if (r >= 0)
 			r = y_str(&lf->y, v->kids[i + 1], "router", &s);
 		f->router = (char *)s;
 		f->router_loc = sloc(v->kids[i + 1]);
 	}
-	if (r >= 0 && !seen)
+	if (r >= 0 && !(seen & 1u))
 		return y_error(&lf->y, k, "interface '%s' needs 'router'", f->name);
 	if (r >= 0)
 		d->n_ifs++;
@@ -219,8 +239,10 @@ static int decode_iface(struct lf *lf, struct dev_entry *d, const struct ynode *
 
 static int decode_device_fields(struct lf *lf, struct dev_entry *d, const struct ynode *v)
 {
-	static const char *const keys[] = { "router", "ifaces", "default_via", "count", NULL };
-	const struct ynode **slots[] = { &d->router, &d->ifaces, &d->via, &d->count };
+	static const char *const keys[] = {
+		"router", "ifaces", "default_via", "count", "link", NULL
+	};
+	const struct ynode **slots[] = { &d->router, &d->ifaces, &d->via, &d->count, &d->link };
 	uint32_t seen = 0;
 	int r;
 
@@ -235,6 +257,10 @@ static int decode_device_fields(struct lf *lf, struct dev_entry *d, const struct
 		if ((r == 0 && d->ifaces) || (r == 1 && d->router))
 			return y_error(&lf->y, v->kids[i],
 				       "'router' and 'ifaces' cannot be used together");
+		if ((r == 4 && d->ifaces) || (r == 1 && d->link))
+			return y_error(&lf->y, v->kids[i],
+				       "'link' goes with 'router'; with 'ifaces', give each "
+				       "interface its own 'link'");
 		if (r == 0)
 			d->router_key = v->kids[i];
 		*slots[r] = v->kids[i + 1];
@@ -258,6 +284,10 @@ static int decode_device_ifaces(struct lf *lf, struct dev_entry *d)
 						 .loc = sloc(d->router_key),
 						 .router_loc = sloc(d->router) };
 		d->n_ifs = r < 0 ? 0 : 1;
+		if (r >= 0 && d->link) {
+			d->ifs[0].has_link = true;
+			r = decode_link(lf, d->link, &d->ifs[0].link);
+		}
 		return r;
 	}
 	if (y_is_null(v))
@@ -344,7 +374,28 @@ static int decode_dns(struct lf *lf, const struct ynode *k, const struct ynode *
 	return lab_spec_add_dns(lf->spec, &d, lf->err);
 }
 
-enum { K_LAB, K_SEED, K_DAD, K_RANGES, K_ROUTERS, K_DEVICES, K_DNS };
+enum { K_LAB, K_SEED, K_DAD, K_RANGES, K_ROUTERS, K_DEVICES, K_DNS, K_LINKS, K_LINK_BACKEND };
+
+/* `links:` name -> condition; a preset may build on an earlier one or a built-in. */
+static int decode_link_preset(struct lf *lf, const struct ynode *k, const struct ynode *v)
+{
+	nslab_link_condition c;
+	const char *name;
+	int r = y_str(&lf->y, k, "link preset name", &name);
+
+	if (r < 0)
+		return r;
+	if (!spec_node_name_ok(name))
+		return y_error(
+			&lf->y, k,
+			"bad link preset name '%s': use a-z, 0-9 and '-', start with a letter",
+			SPEC_Q(name));
+	for (size_t i = 0; i < lf->spec->n_links; i++)
+		if (strcmp(lf->spec->links[i].name, name) == 0)
+			return y_error(&lf->y, k, "link preset '%s' defined twice", name);
+	r = decode_link(lf, v, &c);
+	return r < 0 ? r : lab_spec_add_link_preset(lf->spec, name, &c, lf->err);
+}
 
 static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const struct ynode *v)
 {
@@ -367,6 +418,16 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 		return decode_each(lf, v, "routers", decode_router);
 	case K_DEVICES:
 		return decode_each(lf, v, "devices", decode_device);
+	case K_LINKS:
+		return 0; /* decoded first, see decode_top() */
+	case K_LINK_BACKEND: {
+		static const char *const backends[] = { "auto", "wire", "netem", NULL };
+		unsigned e;
+
+		r = y_enum(&lf->y, v, "link_backend", backends, "auto, wire or netem", &e);
+		lf->spec->link_backend = (enum lab_link_backend)e;
+		return r;
+	}
 	default:
 		return decode_each(lf, v, "dns", decode_dns);
 	}
@@ -374,14 +435,21 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 
 static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 {
-	static const char *const keys[] = { "lab",     "seed",	  "dad", "ranges",
-					    "routers", "devices", "dns", NULL };
+	static const char *const keys[] = { "lab",     "seed", "dad",	"ranges",	"routers",
+					    "devices", "dns",  "links", "link_backend", NULL };
 	uint32_t seen = 0;
 	int r;
 
 	if (!root || y_is_null(root))
 		return 0;
 	r = y_map(&lf->y, root, "lab file", NULL);
+	/* presets first, wherever they are in the file, so that links above them can use them */
+	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kids[i];
+
+		if (k->type == Y_SCALAR && strcmp(k->text, "links") == 0)
+			r = decode_each(lf, root->kids[i + 1], "links", decode_link_preset);
+	}
 	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
 		r = y_key(&lf->y, root->kids[i], keys, SIZE_MAX, &seen);
 		if (r >= 0)

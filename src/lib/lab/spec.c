@@ -210,6 +210,9 @@ struct lab_spec *lab_spec_free(struct lab_spec *spec)
 		free(spec->dns[i].name);
 		free(spec->dns[i].target);
 	}
+	for (size_t i = 0; i < spec->n_links; i++)
+		free(spec->links[i].name);
+	free(spec->links);
 	free(spec->routers);
 	free(spec->devices);
 	free(spec->dns);
@@ -272,6 +275,18 @@ int lab_spec_add_iface(struct lab_spec *spec, size_t device, const struct spec_i
 		return nslab_err_set(err, ENOMEM, "add interface '%s'", i->name);
 	}
 	d->ifaces[d->n_ifaces++] = c;
+	return 0;
+}
+
+int lab_spec_add_link_preset(struct lab_spec *spec, const char *name,
+			     const nslab_link_condition *cond, nslab_error *err)
+{
+	struct linkcond_named c = { .cond = *cond };
+
+	if (array_grow((void **)&spec->links, spec->n_links, sizeof(c)) < 0 ||
+	    !(c.name = strdup(name)))
+		return nslab_err_set(err, ENOMEM, "add link preset '%s'", name);
+	spec->links[spec->n_links++] = c;
 	return 0;
 }
 

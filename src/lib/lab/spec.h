@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "link/cond.h"
 #include "nslab/error.h"
 #include "shared/macro.h"
 
@@ -38,12 +39,17 @@ struct spec_router {
 	enum lab_ipmode ip;
 	unsigned mtu; /* 0: default (1500) */
 	struct spec_loc loc, upstream_loc;
+	bool has_link, has_downlink;
+	nslab_link_condition link;     /* `link:` its uplink (up: what the router sends) */
+	nslab_link_condition downlink; /* `downlink:` every link plugged into it, unless its own */
 };
 
 struct spec_iface {
 	char *name;   /* interface name in the device, <= 15 chars */
 	char *router; /* router it plugs into */
 	struct spec_loc loc, router_loc;
+	bool has_link;
+	nslab_link_condition link; /* `link:` (up: what the device sends) */
 };
 
 struct spec_device {
@@ -83,6 +89,8 @@ struct spec_ranges {
 	struct spec_loc at[SPEC_RANGE__MAX]; /* where each override was given; 0 for defaults */
 };
 
+enum lab_link_backend { LAB_LINK_AUTO = 0, LAB_LINK_WIRE, LAB_LINK_NETEM };
+
 struct lab_spec {
 	char *name; /* the lab's name (file stem by default) */
 	char *file; /* path as given, for messages; NULL for API-built labs */
@@ -95,6 +103,9 @@ struct lab_spec {
 	size_t n_devices;
 	struct spec_dns *dns;
 	size_t n_dns;
+	struct linkcond_named *links; /* `links:` the lab's own presets, in file order */
+	size_t n_links;
+	enum lab_link_backend link_backend;
 };
 
 /* An empty spec with default ranges, seed 0, named name (copied). */
@@ -117,6 +128,9 @@ int lab_spec_add_device(struct lab_spec *spec, const char *name, struct spec_loc
 int lab_spec_add_iface(struct lab_spec *spec, size_t device, const struct spec_iface *i,
 		       nslab_error *err);
 int lab_spec_add_dns(struct lab_spec *spec, const struct spec_dns *d, nslab_error *err);
+/* A lab preset (`links:`); name copied. */
+int lab_spec_add_link_preset(struct lab_spec *spec, const char *name,
+			     const nslab_link_condition *cond, nslab_error *err);
 /* Set (or with ifname NULL, clear) the default_via interface of a device. */
 int lab_spec_set_default_via(struct lab_spec *spec, size_t device, const char *ifname,
 			     struct spec_loc loc, nslab_error *err);

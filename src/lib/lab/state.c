@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lab/links.h"
+
 static const char *kind_name(enum plan_kind k)
 {
 	switch (k) {
@@ -42,10 +44,13 @@ static void jw_prefix_opt(struct jw *w, const char *key, const struct nslab_pref
 		jw_str(w, key, prefix_format(p, with_len, buf, sizeof(buf)));
 }
 
-static void iface_json(const struct nslab_lab *lab, const struct plan_iface *pi, struct jw *w)
+static void iface_json(const struct nslab_lab *lab, const struct plan_node *pn,
+		       const struct plan_iface *pi, struct jw *w)
 {
 	const struct plan_node *up = &lab->plan->nodes[pi->up_node];
-	char mac[18];
+	const nslab_link_condition *c = lab_link_condition_at(lab, (size_t)(pn - lab->plan->nodes),
+							      (size_t)(pi - pn->ifaces));
+	char mac[18], cond[512];
 
 	jw_obj_open(w, NULL);
 	jw_str(w, "name", pi->name);
@@ -59,6 +64,12 @@ static void iface_json(const struct nslab_lab *lab, const struct plan_iface *pi,
 	jw_prefix_opt(w, "gw6", &pi->gw6, false);
 	if (pi->mtu)
 		jw_uint(w, "mtu", pi->mtu);
+	if (c) {
+		jw_obj_open(w, "link");
+		jw_str(w, "up", nslab_link_dir_format(&c->up, cond, sizeof(cond)));
+		jw_str(w, "down", nslab_link_dir_format(&c->down, cond, sizeof(cond)));
+		jw_obj_close(w);
+	}
 	jw_obj_close(w);
 }
 
@@ -80,7 +91,7 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 	}
 	jw_arr_open(w, "ifaces");
 	for (size_t i = 0; i < pn->n_ifaces; i++)
-		iface_json(lab, &pn->ifaces[i], w);
+		iface_json(lab, pn, &pn->ifaces[i], w);
 	jw_arr_close(w);
 	jw_obj_close(w);
 }

@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# bench/link-wire.sh NSLAB: the wire backend beside a plain veth and tbf, in one
+# run, on a lab of two devices (a, b) on one router. a's link is the one
+# conditioned (both directions: a -> b data takes one wire hop, b's answers
+# another). Measured: TCP throughput (iperf3, 1 and 8 streams, a -> b), added
+# latency (ping median and p99 at 0 ms set: `mtu 65535`, a condition that
+# changes nothing but puts the wire in the path), delay error p99 at 10 ms each
+# way (20 ms RTT), rate error at 100mbit (wire and tbf), and the supervisor's
+# CPU time per Gbit/s moved. netem is measured too where the kernel has it.
+# Printed with the ratios to veth and tbf; never a test.
+set -euo pipefail
+
+NSLAB=${1:?usage: link-wire.sh NSLAB}
+T=${T:-3}
+here=$(cd "$(dirname "$0")" && pwd)
+lab=bench-link-$$
+tmp=$(mktemp -d /tmp/nslab-bench-link.XXXXXX)
+cleanup() { "$NSLAB" down "$lab" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+"$NSLAB" up -d -q --name "$lab" "$here/link-wire.yaml"
+"$NSLAB" status "$lab" --json >"$tmp/st.json"
+b=$(python3 -c 'import json,sys
+for n in json.load(open(sys.argv[1]))["nodes"]:
+    if n["name"] == "b": print(n["ifaces"][0]["ip4"].split("/")[0])' "$tmp/st.json")
+# the supervisor that holds the lab (and its link thread), from `nslab ls`
+spid=$("$NSLAB" ls | awk -v l="$lab" '$1 == l { print $5 }')
+
+ex() { "$NSLAB" exec "$lab" "$@"; }
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$spid/stat"; }
+
+# tcp STREAMS: Gbit/s a -> b
+tcp() {
+	ex b -- iperf3 -s -1 -D >/dev/null 2>&1
+	sleep 0.3
+	ex a -- iperf3 -c "$b" -t "$T" -O 1 -P "$1" -J >"$tmp/ip.json"
+	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$tmp/ip.json"
+}
+
+# rtt: "median p99" in ms over 400 pings
+rtt() {
+	ex a -- ping -n -q -c 1 "$b" >/dev/null
+	ex a -- ping -n -c 400 -i 0.005 "$b" >"$tmp/ping.out"
+	python3 - "$tmp/ping.out" <<'PY'
+import re, sys
+t = sorted(float(m) for m in re.findall(r"time=([0-9.]+) ms", open(sys.argv[1]).read()))
+print("%.4f %.4f" % (t[len(t) // 2], t[int(len(t) * 0.99) - 1]))
+PY
+}
+
+cond() { "$NSLAB" link "$lab" a eth0 "$@" >/dev/null; }
+
+declare -A R
+R[veth_rtt]=$(rtt)
+R[veth_1]=$(tcp 1)
+R[veth_8]=$(tcp 8)
+# tbf at 100mbit on a's egress (inside a: the same interface the wire conditions)
+ex a -- tc qdisc replace dev eth0 root tbf rate 100mbit burst 32kb latency 50ms
+R[tbf_rate]=$(tcp 1)
+ex a -- tc qdisc del dev eth0 root
+cond mtu 65535
+R[wire0_rtt]=$(rtt)
+c0=$(cpu_ticks)
+R[wire0_1]=$(tcp 1)
+c1=$(cpu_ticks)
+R[wire0_8]=$(tcp 8)
+cond delay 10ms
+R[wire20_rtt]=$(rtt)
+R[wire20_1]=$(tcp 1)
+R[wire20_8]=$(tcp 8)
+cond rate 100mbit
+R[wire_rate]=$(tcp 1)
+cond clear
+hz=$(getconf CLK_TCK)
+python3 - "$T" "$hz" "$c0" "$c1" <<PY
+import sys
+T, hz, c0, c1 = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+veth_m, veth_p = map(float, "${R[veth_rtt]}".split())
+w0_m, w0_p = map(float, "${R[wire0_rtt]}".split())
+w20_m, w20_p = map(float, "${R[wire20_rtt]}".split())
+veth1, veth8 = float("${R[veth_1]}"), float("${R[veth_8]}")
+w01, w08 = float("${R[wire0_1]}"), float("${R[wire0_8]}")
+w201, w208 = float("${R[wire20_1]}"), float("${R[wire20_8]}")
+tbf, wr = float("${R[tbf_rate]}"), float("${R[wire_rate]}")
+cpu = (c1 - c0) / hz            # seconds of supervisor CPU during the 1-stream 0 ms run
+gbit = w01 * (T + 1)            # Gbit moved in it (iperf3 -O 1 adds a second)
+goodput = 100e6 * 1448 / 1514 / 1e9  # TCP payload of a 100mbit link, Gbit/s
+print("link-wire: TCP a->b, Gbit/s:  veth %.2f (8 streams %.2f) | wire 0ms %.2f (%.2f) = %.2fx veth"
+      " | wire 20ms RTT %.2f (%.2f)" % (veth1, veth8, w01, w08, w01 / veth1 if veth1 else 0, w201, w208))
+print("link-wire: RTT at 0 ms set: veth median %.3f ms p99 %.3f | wire median %.3f p99 %.3f"
+      " -> added per wire hop: median %.1f us, p99 %.1f us" % (veth_m, veth_p, w0_m, w0_p,
+      (w0_m - veth_m) / 2 * 1000, (w0_p - veth_p) / 2 * 1000))
+print("link-wire: 10 ms each way: RTT median %.3f ms, p99 %.3f ms -> delay error median %.0f us,"
+      " p99 %.0f us (over veth's)" % (w20_m, w20_p, (w20_m - 20 - veth_m) * 1000,
+      (w20_p - 20 - veth_p) * 1000))
+print("link-wire: rate 100mbit, TCP goodput: wire %.2f mbit/s (error %+.2f%%), tbf %.2f mbit/s"
+      " (error %+.2f%%), wire/tbf %.3fx" % (wr * 1000, (wr / goodput - 1) * 100, tbf * 1000,
+      (tbf / goodput - 1) * 100, wr / tbf if tbf else 0))
+print("link-wire: supervisor CPU %.2f s for %.1f Gbit through the wire: %.2f CPU s per Gbit"
+      % (cpu, gbit, cpu / gbit if gbit else 0))
+PY

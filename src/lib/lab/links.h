@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* lab/links: link conditions of a built lab (the public calls are in nslab/link.h). */
+#pragma once
+
+#include <stddef.h>
+
+#include "nslab/error.h"
+#include "nslab/link.h"
+
+struct nslab_lab;
+
+/* Apply the lab file's conditions; call once the lab is built. Return: 0 or -errno. */
+int lab_links_start(struct nslab_lab *lab, nslab_error *err);
+/* Stop the link thread, drop every condition's state (the namespaces go next). */
+void lab_links_stop(struct nslab_lab *lab);
+/*
+ * lab_link_describe() - A link's condition and counters, as text and as a JSON object
+ * @ret_text, @ret_json:  on success, malloc'd strings the caller frees
+ * Return: 0, -ENOENT (no such node or interface) or -ENOMEM.
+ */
+int lab_link_describe(struct nslab_lab *lab, const char *node, const char *iface, char **ret_text,
+		      char **ret_json, nslab_error *err);
+/* The condition of plan node n's interface i, or NULL when it has none (borrowed). */
+const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i);

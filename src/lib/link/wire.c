@@ -1,0 +1,689 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link/wire: the wire backend's datapath (see wire.h).
+ *
+ * DOC: a port's life
+ * 1. a TAP "nslw<ifindex>" and an AF_PACKET socket bound to the interface are
+ *    opened on a thread inside the interface's namespace (netns_call());
+ * 2. the TAP gets no IPv6 link-local address (it must send nothing of its
+ *    own) and goes up; the thread starts reading it;
+ * 3. clsact and the redirect filter go on the interface: from here its
+ *    frames are conditioned. A condition change touches only the engine's
+ *    state (atomic: the filter stays);
+ * 4. removal takes the clsact qdisc away first (frames flow directly again),
+ *    then sends what was queued and closes the TAP, which vanishes with its fd.
+ * A SIGKILL closes the fds (TAPs go) and the lab's namespaces, which hold the
+ * filters, go with the lab.
+ *
+ * Departures of a port are kept in two FIFOs, each in time order: frames
+ * that took the delay (the engine never lets them overtake each other) and
+ * frames picked for reordering (sent at once, or at the rate's clock). The
+ * timerfd is armed for the earliest head over all ports.
+ */
+#include "link/wire.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <linux/if_ether.h>
+#include <linux/if_link.h>
+#include <linux/if_packet.h>
+#include <linux/virtio_net.h>
+#include <endian.h>
+
+#include "nl/rtnl.h"
+#include "nl/tc.h"
+#include "ns/netns.h"
+
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* Linux 4.18; Debian 12's headers predate it */
+#endif
+#define FRAME_MAX     (65536 + 256) /* a GSO super-frame, its vnet header, and slack */
+#define QUEUE_MAX     65536	    /* frames held per port, whatever the condition */
+#define READ_BATCH    64	    /* frames read from one TAP per wakeup, so that none starves */
+#define WAKE_EARLY_NS 60000	    /* a timer wakeup's usual lateness here, waited out spinning */
+#define WIRE_NICE     (-10)
+#define SNDBUF	      (4 << 20)
+
+struct wpkt {
+	struct wpkt *next;
+	uint64_t when;
+	uint32_t len;
+	unsigned char data[];
+};
+
+struct fifo {
+	struct wpkt *head, *tail;
+};
+
+struct wire_port {
+	struct wire_port *next;
+	int rx_fd, tx_fd, ifindex, sink_a, sink_b;
+	struct nlsock *nl;
+	char what[64];
+	struct wire_dir eng;
+	struct fifo delayed, express;
+	size_t queued;
+	uint64_t tx_errors;
+};
+
+struct wire {
+	pthread_t thread;
+	bool started;
+	int ep, tfd, efd;
+	pthread_mutex_t mu;
+	struct wire_port *ports;
+	bool stop;
+	_Alignas(16) unsigned char buf[FRAME_MAX]; /* a vnet header first: aligned for it */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void fifo_push(struct fifo *f, struct wpkt *p)
+{
+	p->next = NULL;
+	if (f->tail)
+		f->tail->next = p;
+	else
+		f->head = p;
+	f->tail = p;
+}
+
+static struct wpkt *fifo_pop(struct fifo *f)
+{
+	struct wpkt *p = f->head;
+
+	f->head = p->next;
+	if (!f->head)
+		f->tail = NULL;
+	return p;
+}
+
+static void port_send(struct wire_port *p, const void *data, size_t len)
+{
+	if (send(p->tx_fd, data, len, MSG_DONTWAIT) < 0)
+		p->tx_errors++;
+}
+
+/* The next frame due of a port (the earlier of its two heads), or NULL. */
+static struct fifo *port_next(struct wire_port *p)
+{
+	struct wpkt *a = p->delayed.head, *b = p->express.head;
+
+	if (!a && !b)
+		return NULL;
+	if (!b || (a && a->when <= b->when))
+		return &p->delayed;
+	return &p->express;
+}
+
+static void port_flush(struct wire_port *p, uint64_t now)
+{
+	struct fifo *f;
+
+	while ((f = port_next(p)) && f->head->when <= now) {
+		struct wpkt *k = fifo_pop(f);
+
+		port_send(p, k->data, k->len);
+		p->queued--;
+		free(k);
+	}
+}
+
+/*
+ * ARP, ICMPv6 neighbour discovery (router/neighbour solicitation and
+ * advertisement, redirect), and IPv6 with a hop-by-hop header first (MLD
+ * reports): what the stacks send on their own, at times of their own.
+ */
+static bool is_control(const unsigned char *f, uint32_t len)
+{
+	uint16_t type = len >= 14 ? (uint16_t)(f[12] << 8 | f[13]) : 0;
+
+	if (type == ETH_P_ARP)
+		return true;
+	/* IPv6 with ICMPv6 (58) right after the header, type 133..137 */
+	if (type != ETH_P_IPV6 || len < 14 + 40 + 1)
+		return false;
+	return f[14 + 6] == 0 || (f[14 + 6] == 58 && f[14 + 40] >= 133 && f[14 + 40] <= 137);
+}
+
+/* What a frame read with its vnet header is on the wire. */
+struct frame {
+	unsigned char *buf; /* vnet header, then the Ethernet frame */
+	uint32_t n;	    /* bytes in buf */
+	struct virtio_net_hdr *vh;
+	unsigned char *eth;
+	uint32_t len;	   /* Ethernet frame bytes */
+	uint32_t wire_len; /* bytes on the wire: a super-frame's segments each carry the headers */
+	uint32_t seg_len;  /* its largest segment */
+	bool gso;
+};
+
+/* Headers repeated in each segment: up to the end of the TCP or UDP header. */
+static uint32_t gso_header_len(const struct frame *f)
+{
+	uint32_t start = le16toh(f->vh->csum_start);
+	uint8_t type = f->vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+
+	if (type == VIRTIO_NET_HDR_GSO_UDP_L4 && start + 8 <= f->len)
+		return start + 8;
+	if (start + 13 <= f->len)
+		return start + 4u * (f->eth[start + 12] >> 4);
+	return le16toh(f->vh->hdr_len);
+}
+
+static void frame_measure(struct frame *f)
+{
+	uint32_t gso_size = le16toh(f->vh->gso_size), hdr, segs;
+
+	f->eth = f->buf + sizeof(*f->vh);
+	f->len = f->n - (uint32_t)sizeof(*f->vh);
+	f->wire_len = f->seg_len = f->len;
+	f->gso = f->vh->gso_type != VIRTIO_NET_HDR_GSO_NONE && gso_size;
+	if (!f->gso)
+		return;
+	hdr = gso_header_len(f);
+	if (hdr >= f->len)
+		return;
+	segs = (f->len - hdr + gso_size - 1) / gso_size;
+	f->wire_len = f->len + (segs - 1) * hdr;
+	f->seg_len = hdr + gso_size;
+}
+
+/* The checksum the stack left to the "hardware", done here before a bit is flipped. */
+static void frame_finish_csum(struct frame *f)
+{
+	uint32_t start = le16toh(f->vh->csum_start), off = le16toh(f->vh->csum_offset), sum = 0;
+
+	if (!(f->vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || start + off + 2 > f->len)
+		return;
+	for (uint32_t i = start; i < f->len; i += 2)
+		sum += (uint32_t)(f->eth[i] << 8) | (i + 1 < f->len ? f->eth[i + 1] : 0);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	f->eth[start + off] = (unsigned char)(sum >> 8);
+	f->eth[start + off + 1] = (unsigned char)sum;
+	f->vh->flags &= (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+}
+
+static void frame_corrupt(struct wire_port *p, struct frame *f, uint32_t bit)
+{
+	/* a super-frame's segments get their checksums later, over the damage: not done */
+	if (f->gso) {
+		p->eng.stats.corrupted--;
+		return;
+	}
+	frame_finish_csum(f);
+	f->eth[14 + bit / 8] ^= (unsigned char)(1u << (bit % 8));
+}
+
+/* One frame read from the sink: decide, then send now or queue. */
+static void port_frame(struct wire_port *p, struct frame *f, uint64_t now)
+{
+	struct wire_verdict v;
+
+	frame_measure(f);
+	if (is_control(f->eth, f->len))
+		wire_decide_control(&p->eng, now, f->wire_len, &v);
+	else
+		wire_decide(&p->eng, now, f->wire_len, f->seg_len, &v);
+	if (v.fate != WIRE_SEND)
+		return;
+	if (v.corrupt)
+		frame_corrupt(p, f, v.corrupt_bit);
+	for (unsigned i = 0; i < v.copies; i++) {
+		struct fifo *q = v.reordered ? &p->express : &p->delayed;
+		struct wpkt *k;
+
+		/* nothing waiting and due now: no copy, no timer */
+		if (v.when_ns[i] <= now && !p->delayed.head && !p->express.head) {
+			port_send(p, f->buf, f->n);
+			continue;
+		}
+		if (p->queued >= QUEUE_MAX || !(k = malloc(sizeof(*k) + f->n))) {
+			p->eng.stats.overflow++;
+			continue;
+		}
+		k->when = v.when_ns[i];
+		k->len = f->n;
+		memcpy(k->data, f->buf, f->n);
+		fifo_push(q, k);
+		p->queued++;
+	}
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * When the frame reached the sink, on the monotonic clock: the kernel stamps
+ * it on the wall clock (SO_TIMESTAMPNS), so its age is taken there. A frame
+ * is then timed from its arrival, not from when this thread got to it.
+ */
+static uint64_t arrival_ns(struct msghdr *mh, uint64_t now_mono, uint64_t now_real)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct timespec ts;
+		uint64_t t;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS)
+			continue;
+		memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+		t = ts_ns(&ts);
+		/* a stamp from the future (the wall clock stepped back) or too old: not trusted */
+		if (t > now_real || now_real - t > 100000000ull || now_real - t > now_mono)
+			break;
+		return now_mono - (now_real - t);
+	}
+	return now_mono;
+}
+
+static void port_read(struct wire *w, struct wire_port *p)
+{
+	for (int i = 0; i < READ_BATCH; i++) {
+		_Alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(struct timespec)) + 64];
+		struct iovec iov = { w->buf, sizeof(w->buf) };
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
+				     .msg_control = ctl,
+				     .msg_controllen = sizeof(ctl) };
+		ssize_t n = recvmsg(p->rx_fd, &mh, MSG_DONTWAIT);
+		struct frame f = { .buf = w->buf,
+				   .n = (uint32_t)n,
+				   .vh = (struct virtio_net_hdr *)(void *)w->buf };
+		struct timespec real;
+
+		if (n < (ssize_t)(sizeof(*f.vh) + 14))
+			return;
+		clock_gettime(CLOCK_REALTIME, &real);
+		port_frame(p, &f, arrival_ns(&mh, now_ns(), ts_ns(&real)));
+	}
+}
+
+/* Send what is due everywhere, then arm the timer for the earliest head. */
+static uint64_t wire_flush_all(struct wire *w, uint64_t now)
+{
+	uint64_t next = 0;
+
+	for (struct wire_port *p = w->ports; p; p = p->next) {
+		struct fifo *f;
+
+		port_flush(p, now);
+		f = port_next(p);
+		if (f && (!next || f->head->when < next))
+			next = f->head->when;
+	}
+	return next;
+}
+
+/*
+ * Send what is due everywhere, then arm the timer for the earliest head.
+ * A sleeping thread wakes tens of microseconds late; so the timer is armed
+ * that much early and the last stretch is waited out on the clock.
+ */
+static void wire_settle(struct wire *w)
+{
+	struct itimerspec its = { 0 };
+	uint64_t now = now_ns(), next = wire_flush_all(w, now);
+
+	while (next && next <= now + WAKE_EARLY_NS) {
+		while ((now = now_ns()) < next)
+			;
+		next = wire_flush_all(w, now);
+	}
+	if (next) {
+		next -= WAKE_EARLY_NS;
+		its.it_value.tv_sec = (time_t)(next / 1000000000ull);
+		its.it_value.tv_nsec = (long)(next % 1000000000ull);
+	}
+	(void)timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void *wire_thread(void *arg)
+{
+	struct wire *w = arg;
+	struct epoll_event evs[32];
+	uint64_t junk;
+
+	/* timers fire on time, not within the default 50 us slack */
+	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	/*
+	 * Where allowed (root), this thread gets a larger share of a busy CPU:
+	 * its frames are late by however long it waits for one. It sleeps
+	 * between events and spins at most WAKE_EARLY_NS, so it cannot hog.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WIRE_NICE);
+	for (;;) {
+		int n = epoll_wait(w->ep, evs, 32, -1);
+
+		pthread_mutex_lock(&w->mu);
+		for (int i = 0; i < n; i++) {
+			void *ptr = evs[i].data.ptr;
+
+			if (ptr == &w->tfd)
+				(void)!read(w->tfd, &junk, sizeof(junk));
+			else if (ptr == &w->efd)
+				(void)!read(w->efd, &junk, sizeof(junk));
+			else
+				port_read(w, ptr);
+		}
+		if (w->stop) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		wire_settle(w);
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static void wire_kick(struct wire *w)
+{
+	uint64_t one = 1;
+
+	(void)!write(w->efd, &one, sizeof(one));
+}
+
+static int epoll_add(int ep, int fd, void *ptr)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = ptr };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+int wire_new(struct wire **ret, nslab_error *err)
+{
+	struct wire *w = calloc(1, sizeof(*w));
+	int r;
+
+	if (!w)
+		return nslab_err_set(err, ENOMEM, "link thread");
+	pthread_mutex_init(&w->mu, NULL);
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (w->ep < 0 || w->tfd < 0 || w->efd < 0 || epoll_add(w->ep, w->tfd, &w->tfd) < 0 ||
+	    epoll_add(w->ep, w->efd, &w->efd) < 0) {
+		r = nslab_err_set(err, errno, "link thread: epoll, timerfd or eventfd");
+		wire_free(w, false);
+		return r;
+	}
+	r = pthread_create(&w->thread, NULL, wire_thread, w);
+	if (r) {
+		wire_free(w, false);
+		return nslab_err_set(err, r, "start the link thread");
+	}
+	w->started = true;
+	*ret = w;
+	return 0;
+}
+
+static void port_close(struct wire_port *p)
+{
+	struct fifo *f;
+
+	while ((f = port_next(p))) {
+		struct wpkt *k = fifo_pop(f);
+
+		/* in flight when the condition went: delivered now rather than lost */
+		port_send(p, k->data, k->len);
+		free(k);
+	}
+	if (p->rx_fd >= 0)
+		close(p->rx_fd);
+	if (p->tx_fd >= 0)
+		close(p->tx_fd);
+	if (p->sink_a > 0)
+		(void)rtnl_link_del(p->nl, p->sink_a, NULL);
+	wire_dir_clear(&p->eng);
+	free(p);
+}
+
+static void wire_stop(struct wire *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_mutex_unlock(&w->mu);
+	wire_kick(w);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+struct wire *wire_free(struct wire *w, bool undo)
+{
+	if (!w)
+		return NULL;
+	while (undo && w->ports)
+		(void)wire_port_del(w, w->ports, NULL);
+	wire_stop(w);
+	while (w->ports) {
+		struct wire_port *p = w->ports;
+
+		w->ports = p->next;
+		p->sink_a = 0; /* goes with its namespace */
+		port_close(p);
+	}
+	if (w->ep >= 0)
+		close(w->ep);
+	if (w->tfd >= 0)
+		close(w->tfd);
+	if (w->efd >= 0)
+		close(w->efd);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return NULL;
+}
+
+/* Step 1: the sink pair, no addresses of its own, up. */
+static int port_sink(struct wire_port *p, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	char na[IFNAMSIZ], nb[IFNAMSIZ];
+	struct rtnl_veth_end a = { .name = na, .netns_fd = -1 }, b = { .name = nb, .netns_fd = -1 };
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	int r;
+
+	snprintf(na, sizeof(na), "nslw%da", p->ifindex);
+	snprintf(nb, sizeof(nb), "nslw%db", p->ifindex);
+	r = rtnl_build_veth(buf, sizeof(buf), &a, &b, err);
+	if (r >= 0)
+		r = nlsock_talk(p->nl, (struct nlmsghdr *)buf, NULL, NULL, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "create the sink veth '%s'", na);
+	r = rtnl_link_index(p->nl, na, &p->sink_a, err);
+	if (r >= 0)
+		r = rtnl_link_index(p->nl, nb, &p->sink_b, err);
+	chg.set_addr_gen_mode = true;
+	chg.addr_gen_mode = IN6_ADDR_GEN_MODE_NONE;
+	chg.up = 1;
+	if (r >= 0)
+		r = rtnl_link_set(p->nl, p->sink_b, &chg, err);
+	if (r >= 0)
+		r = rtnl_link_set(p->nl, p->sink_a, &chg, err);
+	return r;
+}
+
+static int packet_socket(int ifindex, uint16_t proto, int *ret, nslab_error *err)
+{
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET,
+				   .sll_ifindex = ifindex,
+				   .sll_protocol = htons(proto) };
+	int one = 1;
+	/* protocol 0 at creation: nothing is received before the bind picks the interface */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "AF_PACKET socket");
+	*ret = fd;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0)
+		return nslab_err_set(err, errno, "PACKET_VNET_HDR");
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		return nslab_err_set(err, errno, "bind AF_PACKET socket to ifindex %d", ifindex);
+	return 0;
+}
+
+/* Step 2, on a thread inside the interface's namespace. */
+static int port_open_inside(void *data, nslab_error *err)
+{
+	struct wire_port *p = data;
+	int one = 1, size = SNDBUF;
+	int r = packet_socket(p->sink_b, ETH_P_ALL, &p->rx_fd, err);
+
+	if (r >= 0)
+		r = packet_socket(p->ifindex, 0, &p->tx_fd, err);
+	if (r < 0)
+		return r;
+	if (setsockopt(p->tx_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
+		return nslab_err_set(err, errno, "PACKET_QDISC_BYPASS");
+	/* best effort: without stamps, frames are timed from when they are read */
+	(void)setsockopt(p->rx_fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	(void)setsockopt(p->tx_fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+	/* beyond rmem_max where allowed (root): a burst must not overflow the socket */
+	if (setsockopt(p->rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)) < 0)
+		(void)setsockopt(p->rx_fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+	return 0;
+}
+
+static void port_unlink(struct wire *w, struct wire_port *p)
+{
+	for (struct wire_port **pp = &w->ports; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	if (p->rx_fd >= 0)
+		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, p->rx_fd, NULL);
+}
+
+static int port_prepare(const struct wire_port_spec *s, const nslab_link_dir *cfg, uint64_t seed,
+			struct wire_port *p, nslab_error *err)
+{
+	struct wire_trace trace = { 0 };
+	int r;
+
+	p->rx_fd = p->tx_fd = -1;
+	p->ifindex = s->ifindex;
+	p->nl = s->nl;
+	snprintf(p->what, sizeof(p->what), "%s", s->what);
+	if (cfg->trace[0]) {
+		r = wire_trace_load(cfg->trace, &trace, err);
+		if (r < 0)
+			return r;
+	}
+	wire_dir_init(&p->eng, cfg, seed, cfg->trace[0] ? &trace : NULL, now_ns());
+	r = port_sink(p, err);
+	if (r >= 0)
+		r = netns_call(s->netns_fd, port_open_inside, p, err);
+	return r;
+}
+
+int wire_port_add(struct wire *w, const struct wire_port_spec *s, const nslab_link_dir *cfg,
+		  uint64_t seed, struct wire_port **ret, nslab_error *err)
+{
+	struct wire_port *p = calloc(1, sizeof(*p));
+	int r;
+
+	if (!p)
+		return nslab_err_set(err, ENOMEM, "%s", s->what);
+	r = port_prepare(s, cfg, seed, p, err);
+	if (r < 0)
+		goto undo_port;
+	pthread_mutex_lock(&w->mu);
+	r = epoll_add(w->ep, p->rx_fd, p);
+	if (r >= 0) {
+		p->next = w->ports;
+		w->ports = p;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (r < 0) {
+		r = nslab_err_set(err, errno, "epoll");
+		goto undo_port;
+	}
+	r = tc_clsact(s->nl, s->ifindex, true, err);
+	if (r >= 0)
+		r = tc_redirect(s->nl, s->ifindex, p->sink_a, err);
+	if (r < 0)
+		goto undo_thread;
+	*ret = p;
+	return 0;
+undo_thread:
+	(void)tc_clsact(s->nl, s->ifindex, false, NULL);
+	pthread_mutex_lock(&w->mu);
+	port_unlink(w, p);
+	pthread_mutex_unlock(&w->mu);
+undo_port:
+	port_close(p);
+	return nslab_err_prefix(err, r, "%s", s->what);
+}
+
+int wire_port_set(struct wire *w, struct wire_port *p, const nslab_link_dir *cfg, uint64_t seed,
+		  nslab_error *err)
+{
+	struct wire_trace trace = { 0 };
+	uint64_t last_out, next_free;
+	struct wire_stats stats;
+	int r;
+
+	if (cfg->trace[0]) {
+		r = wire_trace_load(cfg->trace, &trace, err);
+		if (r < 0)
+			return nslab_err_prefix(err, r, "%s", p->what);
+	}
+	pthread_mutex_lock(&w->mu);
+	/* queued frames keep their times, and new ones may not overtake them */
+	last_out = p->eng.last_out_ns;
+	next_free = p->eng.next_free_ns;
+	stats = p->eng.stats;
+	wire_dir_clear(&p->eng);
+	wire_dir_init(&p->eng, cfg, seed, cfg->trace[0] ? &trace : NULL, now_ns());
+	p->eng.last_out_ns = last_out;
+	p->eng.next_free_ns = next_free;
+	p->eng.stats = stats;
+	pthread_mutex_unlock(&w->mu);
+	wire_kick(w);
+	return 0;
+}
+
+int wire_port_del(struct wire *w, struct wire_port *p, nslab_error *err)
+{
+	int r = tc_clsact(p->nl, p->ifindex, false, err);
+
+	pthread_mutex_lock(&w->mu);
+	port_unlink(w, p);
+	pthread_mutex_unlock(&w->mu);
+	port_close(p);
+	return r < 0 ? r : 0;
+}
+
+void wire_port_stats(struct wire *w, struct wire_port *p, struct wire_stats *ret_stats,
+		     nslab_link_dir *ret_cfg)
+{
+	pthread_mutex_lock(&w->mu);
+	if (ret_stats)
+		*ret_stats = p->eng.stats;
+	if (ret_cfg)
+		*ret_cfg = p->eng.cfg;
+	pthread_mutex_unlock(&w->mu);
+}

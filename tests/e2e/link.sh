@@ -1,0 +1,153 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# link: link conditions of the wire backend with real programs. ping's RTT is
+# the sum of the directions' delays on its path (lab file, then changed at run
+# time with `nslab link`); loss over pings is inside its binomial interval and
+# the same seed loses the same sequence numbers; iperf3 TCP gets the set rate
+# in each direction; `nslab link ... show` counts; `set down|up` unplugs and
+# plugs back; SIGKILL of the supervisor
+# leaves no thread, sink interface or process.
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
+require_env ping iperf3 ip
+
+L=$(new_lab_name link)
+lab_up "$E2E/link.yaml" "$L"
+status_json "$L" "$TMP/st.json"
+srv=$(addr "$TMP/st.json" server 4) || fail "no address for server"
+phone=$(addr "$TMP/st.json" phone 4) || fail "no address for phone"
+$PY - "$TMP/st.json" <<'PYEOF' && ok "status --json shows the conditions" || bad "status --json: conditions missing or wrong"
+import json, sys
+links = {(n["name"], f["name"]): f.get("link") for n in json.load(open(sys.argv[1]))["nodes"] for f in n["ifaces"]}
+assert links[("laptop", "eth0")] == {"up": "delay 5ms", "down": "delay 10ms"}, links[("laptop", "eth0")]
+assert links[("home", "wan")] == {"up": "delay 2ms", "down": "delay 2ms"}, links[("home", "wan")]
+assert links[("phone", "lte0")] == {"up": "rate 10mbit", "down": "rate 20mbit"}
+assert links[("server", "eth0")] is None
+PYEOF
+
+# nlink WORDS...: nslab link LAB WORDS..., fatal (with its message) if it fails
+nlink() {
+	"$NSLAB" link "$L" "$@" >"$TMP/nlink.out" 2>&1 || fail "nslab link $*: $(cat "$TMP/nlink.out")"
+}
+
+# rtt_median NODE DEST COUNT: the median RTT in ms of COUNT pings (all must answer).
+rtt_median() {
+	"$NSLAB" exec "$L" "$1" -- ping -n -c "$3" -i 0.05 -W 2 "$2" >"$TMP/ping.out" 2>&1 ||
+		{ cat "$TMP/ping.out" >&2; return 1; }
+	$PY - "$TMP/ping.out" <<'PYEOF'
+import re, sys
+t = sorted(float(m) for m in re.findall(r"time=([0-9.]+) ms", open(sys.argv[1]).read()))
+print("%.3f" % t[len(t) // 2])
+PYEOF
+}
+
+# rtt_best NODE DEST COUNT: the lowest of three medians (a spike of load on this
+# shared machine can shift one series; a wrong delay shifts all three).
+rtt_best() {
+	_best=
+	for _i in 1 2 3; do
+		_m=$(rtt_median "$@") || return 1
+		_best=$($PY -c 'import sys; print(min(float(x) for x in sys.argv[1:] if x))' "$_m" $_best)
+	done
+	echo "$_best"
+}
+
+# within VALUE LOW HIGH
+within() { $PY -c 'import sys; v, lo, hi = map(float, sys.argv[1:]); sys.exit(not lo <= v <= hi)' "$@"; }
+
+# laptop: up 5 + down 10 (slow), home's uplink 2 + 2: 19 ms
+rtt=$(rtt_best laptop "$srv" 20) || fail "ping laptop -> server failed"
+if within "$rtt" 19 19.3; then ok "laptop -> server: RTT median $rtt ms (19 ms set)"; else
+	bad "laptop -> server: RTT median $rtt ms, expected 19 ms + at most 0.3"; fi
+
+# a change at run time, per direction: laptop up 30 ms, down stays 10 ms
+"$NSLAB" link "$L" laptop eth0 delay 30ms up >"$TMP/set.out" 2>&1 || {
+	cat "$TMP/set.out" >&2
+	fail "nslab link set failed"
+}
+grep -q "^up *delay 30ms" "$TMP/set.out" || bad "nslab link answer: $(cat "$TMP/set.out")"
+grep -q "^down *delay 10ms" "$TMP/set.out" || bad "down changed: $(cat "$TMP/set.out")"
+rtt=$(rtt_best laptop "$srv" 10) || fail "ping after the change failed"
+if within "$rtt" 44 44.3; then ok "after 'delay 30ms up': RTT median $rtt ms (44 ms set)"; else
+	bad "after 'delay 30ms up': RTT median $rtt ms, expected 44 ms + at most 0.3"; fi
+
+# loss 20% with seed 5 on laptop's up direction, twice; then seed 6
+lost() {
+	nlink laptop eth0 loss 20% seed "$1" up
+	"$NSLAB" exec "$L" laptop -- ping -n -c 300 -i 0.01 -W 1 "$srv" >"$TMP/loss.out" 2>&1
+	$PY - "$TMP/loss.out" <<'PYEOF'
+import re, sys
+seen = set(int(m) for m in re.findall(r"icmp_seq=(\d+)", open(sys.argv[1]).read()))
+print(" ".join(str(i) for i in range(1, 301) if i not in seen))
+PYEOF
+}
+nlink laptop eth0 delay 0 down
+a=$(lost 5)
+b=$(lost 5)
+c=$(lost 6)
+n=$(echo $a | wc -w)
+# 300 at 20%: 60, sd 6.93; 99%: +-17.9
+if within "$n" 42 78; then ok "loss 20%: $n of 300 lost"; else bad "loss 20%: $n of 300 lost"; fi
+if [ "$a" = "$b" ]; then ok "seed 5 twice: the same $n sequence numbers lost"; else
+	bad "seed 5 twice, different losses: '$a' vs '$b'"; fi
+if [ "$a" != "$c" ]; then ok "seed 6 loses others"; else bad "seed 6 lost the same as seed 5"; fi
+"$NSLAB" link "$L" laptop eth0 show --json >"$TMP/show.json" || fail "show"
+$PY - "$TMP/show.json" <<'PYEOF' || bad "show --json: $(cat "$TMP/show.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["up"]["lost"] >= 42 * 3 and s["up"]["passed"] > 0, s
+PYEOF
+nlink laptop eth0 clear
+rtt=$(rtt_best laptop "$srv" 10) || fail "ping after clear failed"
+if within "$rtt" 4 4.3; then ok "after clear: RTT median $rtt ms (home uplink 4 ms)"; else
+	bad "after clear: RTT median $rtt ms, expected 4 ms"; fi
+
+# unplug and plug back: ping fails while down, works again once up
+ping_once() { "$NSLAB" exec "$L" laptop -- ping -n -q -c 1 -W 1 "$srv" >/dev/null 2>&1; }
+"$NSLAB" link "$L" laptop eth0 set down >"$TMP/down.out" 2>&1 || fail "set down: $(cat "$TMP/down.out")"
+if ping_once; then bad "ping through an unplugged link"; else ok "set down: ping fails"; fi
+"$NSLAB" link "$L" laptop eth0 set up >"$TMP/up.out" 2>&1 || fail "set up: $(cat "$TMP/up.out")"
+if wait_until 10 ping_once; then ok "set up: ping works again"; else bad "set up: still no ping"; fi
+
+# iperf3 TCP: phone lte0 20 mbit down, 10 mbit up (goodput: 1448 of 1514 bytes a frame)
+"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+iperf_once() {
+	"$NSLAB" exec "$L" server -- iperf3 -c "$phone" -t 3 -O 1 -J $1 >"$TMP/iperf.json" 2>&1 &&
+		$PY -c 'import json,sys; json.load(open(sys.argv[1]))["end"]["sum_received"]' "$TMP/iperf.json" 2>/dev/null
+}
+iperf() {
+	# the server may still be starting: a refused connection is tried again
+	wait_until 5 iperf_once "$1" || { cat "$TMP/iperf.json" >&2; return 1; }
+	$PY -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$TMP/iperf.json"
+}
+down=$(iperf "") || fail "iperf3 server -> phone"
+if within "$down" 18.4 19.2; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.1)"; else
+	bad "TCP to phone: $down mbit/s, expected 19.1 (rate 20mbit)"; fi
+"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+up=$(iperf "-R") || fail "iperf3 phone -> server"
+if within "$up" 9.2 9.6; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.56)"; else
+	bad "TCP from phone: $up mbit/s, expected 9.56 (rate 10mbit)"; fi
+
+# bad input: the offending word, nothing changed
+if "$NSLAB" link "$L" laptop eth0 delay fast 2>"$TMP/bad.err"; then bad "'delay fast' accepted"; fi
+grep -q "bad delay 'fast'" "$TMP/bad.err" || bad "'delay fast': $(cat "$TMP/bad.err")"
+if "$NSLAB" link "$L" laptop wlan9 delay 1ms 2>"$TMP/bad.err"; then bad "wlan9 accepted"; fi
+grep -q "no interface 'wlan9'" "$TMP/bad.err" || bad "wlan9: $(cat "$TMP/bad.err")"
+"$NSLAB" down "$L" || fail "down"
+
+# SIGKILL of a supervisor with conditioned links
+L2=$(new_lab_name linkkill)
+track_lab "$L2"
+"$NSLAB" up -q --name "$L2" "$E2E/link.yaml" >"$TMP/up2.out" 2>&1 &
+sup=$!
+track_pid $sup
+wait_until 30 lab_listed "$L2" || fail "$L2 never came up: $(cat "$TMP/up2.out")"
+status_json "$L2" "$TMP/st2.json"
+threads=$(ls /proc/$sup/task | wc -l)
+[ "$threads" -ge 2 ] || bad "supervisor has $threads thread(s): no link thread?"
+kill -9 $sup
+wait $sup 2>/dev/null
+if wait_until 10 not lab_listed "$L2"; then ok "$L2: gone after SIGKILL"; else bad "$L2 still listed"; fi
+if host_links | grep -q '^nslw'; then bad "sink interfaces on the host: $(host_links | grep nslw)"; else
+	ok "no sink interface outside the lab"; fi
+alive $sup && bad "supervisor (and its link thread) still alive"
+finish
