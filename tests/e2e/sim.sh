@@ -138,6 +138,25 @@ m = json.load(open(sys.argv[1]))
 assert m["passed"] == 2 and [s["dir"].rsplit("/", 1)[1] for s in m["sims"]] == ["01-meet-a", "02-meet-b"], m
 PY
 
+# --- link: a condition set and cleared, a carrier pulled, as ping sees them ---
+write link <<'EOF2'
+  - {id: before, run: [ping, -c, "3", -i, "0.2", "${bob.ip}"], node: alice, captures: {rtt: "time=([0-9.]+) ms"}}
+  - {link: {node: alice, iface: eth0, set: "delay 20ms"}}
+  - {id: slow, run: [ping, -c, "3", -i, "0.2", "${bob.ip}"], node: alice, captures: {rtt: "time=([0-9.]+) ms"}}
+  - {link: {node: alice, iface: eth0, clear: true}}
+  - {id: after, run: [ping, -c, "3", -i, "0.2", "${bob.ip}"], node: alice, captures: {rtt: "time=([0-9.]+) ms"}}
+  - {link: {node: alice, iface: eth0, state: down}}
+  - {id: unplugged, run: [ping, -c, "1", -W, "1", "${bob.ip}"], node: alice, expect_exit: null}
+  - {link: {node: alice, iface: eth0, state: up}}
+  - assert: ["${before.rtt} < 10", "${slow.rtt} >= 39", "${after.rtt} < 10", "${unplugged.exit} != 0"]
+EOF2
+sim link 0 "$TMP/link.yaml" --outdir "$TMP/link-run"
+write badlink <<'EOF2'
+  - {link: {node: alice, iface: eth9, set: wifi}}
+EOF2
+sim badlink 1 "$TMP/badlink.yaml" --outdir "$TMP/badlink-run"
+says badlink "step 'step-1' (link): alice:eth9"
+
 # --- a bad file: exit 2 at its place, nothing run ---
 printf 'lab: %s\nsteps:\n  - {run: [true], node: alice}\n  - {wait: soon}\n' "$LAB" >"$TMP/badfile.yaml"
 sim badfile 2 "$TMP/badfile.yaml"

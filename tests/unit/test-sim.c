@@ -222,6 +222,13 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {gen-file: a.txt}\n", "gen-file needs its content");
 	refused("lab: l.yaml\nsteps:\n  - {gen-file: ../a, content: x}\n",
 		"gen-file '../a': a file name, without '/'");
+	refused("lab: l.yaml\nsteps:\n  - {link: {node: a, set: wifi}}\n",
+		"link: node and iface say which link");
+	refused("lab: l.yaml\nsteps:\n  - {link: {node: a, iface: e, set: wifi, clear: true}}\n",
+		"link: set and clear together");
+	refused("lab: l.yaml\nsteps:\n  - {link: {node: a, iface: e}}\n",
+		"link: expected set, clear or state");
+	refused("lab: l.yaml\nsteps:\n  - {link: {node: a, iface: e, state: off}}\n", "up or down");
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, content: x}\n",
 		"'content' does not go with this step");
 }

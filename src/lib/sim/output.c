@@ -13,7 +13,8 @@
 
 #define SIM_JSON_SCHEMA 1
 
-static const char *const kinds[] = { "run", "spawn", "wait", "wait-for", "assert", "gen-file" };
+static const char *const kinds[] = { "run",    "spawn",	   "wait", "wait-for",
+				     "assert", "gen-file", "link" };
 static const char *const statuses[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *nslab_sim_status_name(enum nslab_sim_status s)

@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nslab/link.h"
 #include "ns/netns.h"
 #include "shared/macro.h"
 #include "sim/expr.h"
@@ -32,9 +33,8 @@
 #define OUTPUT_MAX    (16u << 20) /* what a step's output is read up to, for captures */
 #define PORT_PAUSE_MS 50	  /* the longest pause between two connect() tries */
 
-static const char *const kind_names[] = {
-	"run", "spawn", "wait", "wait-for", "assert", "gen-file"
-};
+static const char *const kind_names[] = { "run",    "spawn",	"wait", "wait-for",
+					  "assert", "gen-file", "link" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 uint64_t sim_now_ms(void)
@@ -551,6 +551,34 @@ static int gen_file_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? step_fail(sim, i, "write files/%s: %s", st->target, strerror(-r)) : 0;
 }
 
+/* A link's condition set (words interpolated), cleared, or its carrier changed. */
+static int link_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	nslab_error e = { 0 };
+	char **words = NULL;
+	int r = 0;
+
+	if (st->n_words) {
+		words = calloc(st->n_words + 1, sizeof(*words));
+		if (!words)
+			return step_fail(sim, i, "out of memory");
+		for (size_t k = 0; r >= 0 && k < st->n_words; k++)
+			r = sim_interpolate(st->words[k], lookup, sim, &words[k], &e);
+		if (r >= 0)
+			r = nslab_lab_set_condition_words(sim->lab, st->node, st->iface,
+							  (const char *const *)words, st->n_words,
+							  &e);
+		argv_free(words);
+	} else if (st->clear) {
+		r = nslab_lab_set_condition(sim->lab, st->node, st->iface, NSLAB_LINK_BOTH, NULL,
+					    &e);
+	}
+	if (r >= 0 && st->link_state >= 0)
+		r = nslab_lab_set_link_up(sim->lab, st->node, st->iface, st->link_state == 1, &e);
+	return r < 0 ? step_fail(sim, i, "%s:%s: %s", st->node, st->iface, e.msg) : 0;
+}
+
 static int do_step(struct nslab_sim *sim, size_t i)
 {
 	switch (sim->file->steps[i].kind) {
@@ -566,6 +594,8 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return assert_step(sim, i);
 	case SIM_GEN_FILE:
 		return gen_file_step(sim, i);
+	case SIM_LINK:
+		return link_step(sim, i);
 	}
 	return -1;
 }

@@ -29,6 +29,10 @@ static void step_clear(struct sim_step *st)
 	free(st->argv);
 	free(st->target);
 	free(st->content);
+	free(st->iface);
+	for (size_t i = 0; i < st->n_words; i++)
+		free(st->words[i]);
+	free(st->words);
 	free(st->ready_regex);
 	for (size_t i = 0; i < st->n_asserts; i++)
 		free(st->asserts[i]);
@@ -237,13 +241,15 @@ enum step_key {
 	K_EXPECT_EXIT,
 	K_GEN_FILE,
 	K_CONTENT,
+	K_LINK,
 	K_N
 };
 
 static const char *const step_keys[] = { "id",		"run",	    "spawn",	"wait",
 					 "wait-for",	"assert",   "node",	"timeout",
 					 "ready",	"parse",    "captures", "results",
-					 "expect_exit", "gen-file", "content",	NULL };
+					 "expect_exit", "gen-file", "content",	"link",
+					 NULL };
 
 /* Which kind the step is: exactly one of run, spawn, wait, wait-for, assert. */
 static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *const *v,
@@ -254,7 +260,8 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		enum sim_step_kind kind;
 	} kinds[] = { { K_RUN, SIM_RUN },	{ K_SPAWN, SIM_SPAWN },
 		      { K_WAIT, SIM_WAIT },	{ K_WAIT_FOR, SIM_WAIT_FOR },
-		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE } };
+		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE },
+		      { K_LINK, SIM_LINK } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -271,7 +278,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 	if (found < 0)
 		return y_error(
 			&p->y, n,
-			"a step needs one of run, spawn, wait, wait-for, assert or gen-file");
+			"a step needs one of run, spawn, wait, wait-for, assert, gen-file or link");
 	return found;
 }
 
@@ -317,6 +324,54 @@ static int file_name(struct sp *p, const struct ynode *n, struct sim_step *st)
 	return 0;
 }
 
+/* link: {node, iface, set, clear, state}: what to change on one link. */
+static int link_change(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	static const char *const keys[] = { "node", "iface", "set", "clear", "state", NULL };
+	static const char *const states[] = { "down", "up", NULL };
+	const struct ynode *set = NULL;
+	uint32_t seen = 0;
+	unsigned e;
+	int r = y_map(&p->y, n, "link", NULL);
+
+	st->link_state = -1;
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		const struct ynode *v = n->kids[i + 1];
+		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		if (k == 0)
+			r = dup_str(p, v, "link node", &st->node);
+		else if (k == 1)
+			r = dup_str(p, v, "link iface", &st->iface);
+		else if (k == 2)
+			set = v;
+		else if (k == 3)
+			r = y_bool(&p->y, v, "link clear", &st->clear);
+		else {
+			r = y_enum(&p->y, v, "link state", states, "up or down", &e);
+			st->link_state = (int)e;
+		}
+	}
+	if (r < 0)
+		return r;
+	if (!st->node || !st->iface)
+		return y_error(&p->y, n, "link: node and iface say which link");
+	if (set && st->clear)
+		return y_error(&p->y, set, "link: set and clear together");
+	if (!set && !st->clear && st->link_state < 0)
+		return y_error(&p->y, n, "link: expected set, clear or state");
+	if (set) {
+		struct sim_step words = { 0 };
+
+		r = command(p, set, &words);
+		st->words = words.argv;
+		st->n_words = words.argc;
+	}
+	return r;
+}
+
 static int step_values(struct sp *p, const struct ynode *const *v, struct sim_step *st, int what)
 {
 	static const char *const parses[] = { "text", "json", NULL };
@@ -351,6 +406,8 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = asserts(p, v[K_ASSERT], st);
 	if (r >= 0 && what == K_GEN_FILE)
 		r = file_name(p, v[K_GEN_FILE], st);
+	if (r >= 0 && what == K_LINK)
+		r = link_change(p, v[K_LINK], st);
 	if (r >= 0 && v[K_CONTENT]) {
 		const char *t;
 

@@ -17,6 +17,8 @@
  *     - {id: cfg, gen-file: NAME, content: TEXT}   (files/NAME in the sim's
  *        directory, TEXT interpolated; ${cfg.path} is its absolute path,
  *        ${cfg.dir} its directory)
+ *     - {link: {node: N, iface: I, set: PRESET | "delay 40ms loss 1%" | [WORDS],
+ *        clear: true, state: up | down}}   (a link's condition or carrier, at once)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
  * {pick: PATH} say it explicitly. results: are captures that also go to the
@@ -33,7 +35,15 @@
 #include "core/yaml.h"
 #include "nslab/error.h"
 
-enum sim_step_kind { SIM_RUN, SIM_SPAWN, SIM_WAIT, SIM_WAIT_FOR, SIM_ASSERT, SIM_GEN_FILE };
+enum sim_step_kind {
+	SIM_RUN,
+	SIM_SPAWN,
+	SIM_WAIT,
+	SIM_WAIT_FOR,
+	SIM_ASSERT,
+	SIM_GEN_FILE,
+	SIM_LINK
+};
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
 
@@ -57,8 +67,14 @@ struct sim_step {
 	uint64_t wait_ms;    /* wait */
 	char *target;	     /* wait-for: a spawn step's id; gen-file: the file's name */
 	char *content;	     /* gen-file */
-	bool json;	     /* parse: json */
-	int expect_exit;     /* run: -1 any, default 0 */
+	/* link: node and iface above/below, the condition's words (none: keep it) */
+	char *iface;
+	char **words;
+	size_t n_words;
+	bool clear;
+	int link_state;	 /* -1 keep, 0 down, 1 up */
+	bool json;	 /* parse: json */
+	int expect_exit; /* run: -1 any, default 0 */
 	/* spawn's ready: */
 	enum sim_stream ready_stream;
 	char *ready_regex;
