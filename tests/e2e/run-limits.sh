@@ -60,15 +60,20 @@ ended bomb pids "a fork bomb is contained and reported as pids"
 [ "$rc" -ne 124 ] || bad "the fork bomb ran into the 60 s guard"
 # the shell's classic bomb collapses by itself under RLIMIT_NPROC (a process
 # whose fork fails exits, and so do the ones waiting for it): contained, and
-# nothing of it outlives the command. As root it runs as nobody: the host's
-# root is exempt from RLIMIT_NPROC, and between two of init's samples this
-# bomb forks thousands of processes, enough to fill the machine's pid space
-# (pid_max 32768 here) and fail every other fork on it.
+# nothing of it outlives the command. Root's command runs as nobody under
+# --pids: the host's root is exempt from RLIMIT_NPROC, and between two of
+# init's samples this bomb forks thousands of processes, enough to fill the
+# machine's pid space (pid_max 32768 here) and fail every other fork on it.
 T0="1000.$$"
-bomb_uid=""
-is_root && bomb_uid="--uid 65534 --gid 65534"
-# shellcheck disable=SC2086
-sb shbomb $bomb_uid --pids 32 -- sh -c "b() { b | b & }; b; sleep $T0 & sleep 0.5; kill \$!"
+if is_root; then
+	sb pidsid --pids 32 -- id -u
+	[ "$(cat "$TMP/pidsid.out")" = 65534 ] && ok "under --pids, root's command runs as nobody" ||
+		bad "under --pids as root: uid $(cat "$TMP/pidsid.out") $(cat "$TMP/pidsid.err")"
+	sb pidsroot --pids 32 --as-root -- id -u
+	[ "$(cat "$TMP/pidsroot.out")" = 0 ] && ok "--as-root keeps root under --pids" ||
+		bad "--pids --as-root: uid $(cat "$TMP/pidsroot.out")"
+fi
+sb shbomb --pids 32 -- sh -c "b() { b | b & }; b; sleep $T0 & sleep 0.5; kill \$!"
 [ "$rc" -ne 124 ] && [ -z "$(tokens "$T0")" ] && ok "a shell fork bomb is contained (exit $rc)" ||
 	bad "shell fork bomb: exit $rc, left: $(tokens "$T0")"
 

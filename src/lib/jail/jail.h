@@ -91,7 +91,8 @@ struct nslab_sandbox_config {
  * @uid:  filled with the uid: set_uid()'s if given; else 0 with as_root;
  *        else the caller's real uid, or SUDO_UID when the caller is root
  *        (euid 0) under sudo, so that `sudo nslab run` runs the command as
- *        the invoking user, mapped to itself
+ *        the invoking user, mapped to itself; nobody (65534) when the caller
+ *        is root with a pids limit (the host's root escapes RLIMIT_NPROC)
  * @gid:  the same for the gid (set_gid(), 0, getgid() or SUDO_GID)
  * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
  */
