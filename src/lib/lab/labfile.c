@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/yaml.h"
+#include "lab/nat-file.h"
 
 #define LABFILE_SIZE_MAX (4u << 20) /* a lab of 5000 nodes is about 200 KiB */
 
@@ -107,7 +108,7 @@ static int decode_ranges(struct lf *lf, const struct ynode *k, const struct ynod
 
 static int decode_router_key(struct lf *lf, int key, const struct ynode *v, struct spec_router *rt)
 {
-	static const char *const pools[] = { "public", "private", NULL };
+	static const char *const pools[] = { "public", "private", "cgnat", NULL };
 	static const char *const ips[] = { "dual", "v4", "v6", NULL };
 	const char *s;
 	uint64_t mtu;
@@ -121,23 +122,26 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 		rt->upstream_loc = sloc(v);
 		return r;
 	case 1:
-		r = y_enum(&lf->y, v, "pool", pools, "public or private", &e);
+		r = y_enum(&lf->y, v, "pool", pools, "public, private or cgnat", &e);
 		rt->pool = (enum lab_pool)e;
 		return r;
 	case 2:
 		r = y_enum(&lf->y, v, "ip", ips, "v4, v6 or dual", &e);
 		rt->ip = (enum lab_ipmode)e;
 		return r;
-	default:
+	case 3:
 		r = y_uint(&lf->y, v, "mtu", LAB_MTU_MIN, LAB_MTU_MAX, "576..9000", &mtu);
 		rt->mtu = (unsigned)mtu;
 		return r;
+	default:
+		rt->nat_loc = sloc(v);
+		return nat_decode(&lf->y, v, &rt->nat);
 	}
 }
 
 static int decode_router(struct lf *lf, const struct ynode *k, const struct ynode *v)
 {
-	static const char *const keys[] = { "upstream", "pool", "ip", "mtu", NULL };
+	static const char *const keys[] = { "upstream", "pool", "ip", "mtu", "nat", NULL };
 	struct spec_router rt = { .loc = sloc(k) };
 	const char *name;
 	uint32_t seen = 0;
@@ -160,6 +164,9 @@ static int decode_router(struct lf *lf, const struct ynode *k, const struct ynod
 		if (r < 0)
 			return r;
 	}
+	/* behind a NAT the pool is private (a carrier's shared space for cgnat) unless given */
+	if (rt.nat.enabled && !(seen & (1u << 1)))
+		rt.pool = rt.nat.carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
 	return lab_spec_add_router(lf->spec, &rt, lf->err);
 }
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "lab/nat.h"
 #include "nslab/error.h"
 #include "shared/macro.h"
 
@@ -25,7 +26,7 @@
 #define LAB_MTU_MAX	      9000
 
 enum lab_ipmode { LAB_IP_DUAL = 0, LAB_IP_V4, LAB_IP_V6 };
-enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE };
+enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE, LAB_POOL_CGNAT /* NAT_CGNAT_PREFIX */ };
 
 struct spec_loc {
 	unsigned line, col; /* 1-based; 0 when the element came from the API */
@@ -38,6 +39,8 @@ struct spec_router {
 	enum lab_ipmode ip;
 	unsigned mtu; /* 0: default (1500) */
 	struct spec_loc loc, upstream_loc;
+	struct nat_config nat; /* IPv4 NAT (lab/nat.h); zero: none */
+	struct spec_loc nat_loc;
 };
 
 struct spec_iface {
