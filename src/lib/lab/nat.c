@@ -383,11 +383,16 @@ static void gen_filter(struct gen *g)
 		"\tchain input {\n\t\ttype filter hook input priority filter; policy accept;\n"
 		"\t\tiifname \"%s\" meta l4proto { tcp, udp } ct state new drop\n",
 		g->wan);
-	if (!g->c->hairpin)
-		fprintf(g->f,
-			"\t\tiifname \"%s\" ip daddr %s meta l4proto { tcp, udp } ct state new "
-			"drop\n",
-			g->lan, g->ext);
+	/*
+	 * From the inside, to the external address: hairpinned flows are dnat'ed
+	 * away before input, so what reaches input has no mapping. Dropped
+	 * unconfirmed, it leaves no conntrack entry that would keep later
+	 * packets of the flow from being hairpinned once the mapping exists.
+	 */
+	fprintf(g->f,
+		"\t\tiifname \"%s\" ip daddr %s meta l4proto { tcp, udp } ct state new "
+		"drop\n",
+		g->lan, g->ext);
 	fprintf(g->f,
 		"\t}\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy "
 		"accept;\n"
