@@ -7,6 +7,14 @@
                                     address:port it came from, forever
   punch.py whoami HOST PORT LPORT   from local port LPORT, print the address:port
                                     an echo server at HOST:PORT sees
+  punch.py listen HOST PORT LPORT TRIGGER
+                                    from LPORT, make a mapping through the echo
+                                    server at HOST:PORT ("mapped A:P"), print
+                                    "got X" for every other datagram X, make
+                                    the mapping again ("again N") once the file
+                                    TRIGGER.N appears (N = 1, 2...), end on "end"
+                                    or after 60 s
+  punch.py send HOST PORT LPORT X   send datagram X from LPORT to HOST:PORT
   punch.py peer HOST PORT NAME LPORT [SECONDS]
                                     register from local port LPORT, learn the
                                     other peer's address as the server saw it,
@@ -19,6 +27,7 @@ The rendezvous pairs peers by arrival: the first two registrations form a
 pair, each is told the other's observed address:port. Each peer prints what
 it saw ("mapped A:P peer B:Q", then "punched from B:Q" or "no packet").
 """
+import os
 import socket
 import sys
 import time
@@ -66,6 +75,46 @@ def whoami(host, port, lport):
             return 0
     print("no answer")
     return 1
+
+
+def listen(host, port, lport, trigger):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", lport))
+    s.settimeout(0.05)
+    n = 0
+    seen = -1  # the last stage the echo answered
+    last = 0.0
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if os.path.exists("%s.%d" % (trigger, n + 1)):
+            n += 1
+            last = 0.0
+        # ask until the echo answers (it may not be up yet)
+        if seen < n and time.monotonic() - last > 0.5:
+            s.sendto(b"?", (host, port))
+            last = time.monotonic()
+        try:
+            data, addr = s.recvfrom(512)
+        except socket.timeout:
+            continue
+        if data.startswith(b"SEEN "):
+            if seen < n:
+                seen = n
+                print("%s %s" % ("mapped" if n == 0 else "again %d" % n, data[5:].decode()),
+                      flush=True)
+        elif data == b"end":
+            return 0
+        else:
+            print("got %s" % data.decode(errors="replace"), flush=True)
+    return 1
+
+
+def send(host, port, lport, payload):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", lport))
+    s.sendto(payload.encode(), (host, port))
+    return 0
 
 
 def peer(host, port, name, lport, seconds):
@@ -121,6 +170,10 @@ def main():
         return 0
     if len(sys.argv) == 5 and sys.argv[1] == "whoami":
         return whoami(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "listen":
+        return listen(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    if len(sys.argv) == 6 and sys.argv[1] == "send":
+        return send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
     if len(sys.argv) in (6, 7) and sys.argv[1] == "peer":
         secs = float(sys.argv[6]) if len(sys.argv) == 7 else 4.0
         return peer(sys.argv[2], int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), secs)

@@ -16,6 +16,8 @@ static const char *const op_names[] = {
 	[CTL_OP_EXEC_SPAWNED] = "exec-spawned",
 	[CTL_OP_EXEC_EXITED] = "exec-exited",
 	[CTL_OP_DOWN] = "down",
+	[CTL_OP_NAT_SET] = "nat",
+	[CTL_OP_NAT_FLUSH] = "flush-nat",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */
@@ -26,6 +28,7 @@ static const enum mnl_attr_data_type attr_kinds[CTL_A_MAX + 1] = {
 	[CTL_A_BUILT_AT] = MNL_TYPE_U64,    [CTL_A_OUTDIR] = MNL_TYPE_NUL_STRING,
 	[CTL_A_NODE] = MNL_TYPE_NUL_STRING, [CTL_A_CMDLINE] = MNL_TYPE_NUL_STRING,
 	[CTL_A_STATUS] = MNL_TYPE_U32,	    [CTL_A_DETACHED] = MNL_TYPE_U32,
+	[CTL_A_MODE] = MNL_TYPE_NUL_STRING,
 };
 
 const char *ctl_op_name(unsigned op)

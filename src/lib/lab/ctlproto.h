@@ -36,6 +36,8 @@ enum ctl_op {
 	CTL_OP_EXEC_SPAWNED, /* notification, with the command's pidfd */
 	CTL_OP_EXEC_EXITED,  /* notification: STATUS */
 	CTL_OP_DOWN,	     /* -> reply; the connection closes once the lab is gone */
+	CTL_OP_NAT_SET,	     /* NODE (a router), MODE (a NAT preset) -> reply */
+	CTL_OP_NAT_FLUSH,    /* NODE (a router) -> reply */
 	CTL_OP_MAX_
 };
 
@@ -53,6 +55,7 @@ enum ctl_attr {
 	CTL_A_CMDLINE,	/* string: the command line, for the event log */
 	CTL_A_STATUS,	/* u32: a waitpid() status */
 	CTL_A_DETACHED, /* u32: EXEC: 1 if the command outlives the client */
+	CTL_A_MODE,	/* string: NAT_SET: the NAT preset */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)
