@@ -53,6 +53,15 @@ wait_until 10 stun_up || fail "stund does not answer on $SRV"
 turn_up() { x home-d turnutils_natdiscovery -m -p 3480 "$SRV" 2>&1 | grep -q "Mapping"; }
 wait_until 10 turn_up || fail "turnserver does not answer on $SRV:3480"
 
+# ICMP goes through the NAT too (translated to the router's address)
+x home-d ping -c 1 -W 2 "$SRV" >/dev/null 2>&1 && ok "ping from behind home and cghome" ||
+	bad "home-d cannot ping $SRV"
+x cghome-d ping -c 1 -W 2 "$SRV" >/dev/null 2>&1 || bad "cghome-d cannot ping $SRV"
+# nothing from outside reaches a private address (no route into a NAT)
+HOME_D=$(addr st.json home-d 4)
+x srv ping -c 1 -W 1 "$HOME_D" >/dev/null 2>&1 && bad "srv reached $HOME_D behind the NAT" ||
+	ok "srv cannot reach $HOME_D behind the NAT"
+
 # stun-client's verdict line for each preset
 classify() {
 	_got=$(x "$1" stun "$SRV" -v 2>&1 | grep "Primary:" | sed 's/^Primary: //; s/[[:space:]]*$//')

@@ -123,7 +123,8 @@ static void test_labfile_nat(void **state)
 			 "      timeouts: {udp: 45, udp_stream: 3m, tcp_established: 1h, "
 			 "tcp_transitory: 20s}\n"
 			 "      port_range: 20000-29999\n"
-			 "  plain: {upstream: isp, nat: none}\n");
+			 "  plain: {upstream: isp, nat: none}\n"
+			 "  plain2: {upstream: isp, nat: {preset: none}}\n");
 	const struct spec_router *r = spec->routers;
 
 	(void)state;
@@ -148,6 +149,7 @@ static void test_labfile_nat(void **state)
 	assert_int_equal(r[4].nat_loc.line, 9);
 	assert_false(r[5].nat.enabled);
 	assert_int_equal(r[5].pool, LAB_POOL_PUBLIC);
+	assert_false(r[6].nat.enabled);
 }
 
 static void test_labfile_nat_errors(void **state)
@@ -176,6 +178,8 @@ static void test_labfile_nat_errors(void **state)
 		  "65535)" },
 		{ "routers:\n  r:\n    nat: {preset: none, hairpin: true}\n",
 		  "t.yaml:3:19: preset 'none' takes no other NAT keys: write 'nat: none'" },
+		{ "routers:\n  r: {ip: v6, nat: home}\n",
+		  "t.yaml:2:20: router 'r': nat translates IPv4, and the router has 'ip: v6'" },
 		{ "routers:\n  r:\n    nat: {mapping: eim, mapping: edm}\n",
 		  "t.yaml:3:25: duplicate key 'mapping'" },
 		{ "routers:\n  r:\n    nat: {filter: eif}\n",

@@ -164,6 +164,10 @@ static int decode_router(struct lf *lf, const struct ynode *k, const struct ynod
 		if (r < 0)
 			return r;
 	}
+	if (rt.nat.enabled && rt.ip == LAB_IP_V6)
+		return spec_error(lf->err, lf->spec, rt.nat_loc, EINVAL,
+				  "router '%s': nat translates IPv4, and the router has 'ip: v6'",
+				  rt.name);
 	/* behind a NAT the pool is private (a carrier's shared space for cgnat) unless given */
 	if (rt.nat.enabled && !(seen & (1u << 1)))
 		rt.pool = rt.nat.carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;

@@ -100,7 +100,7 @@ static int decode_custom(const struct yctx *y, const struct ynode *v, struct nat
 			r = decode_preset(y, v->kids[i + 1], c);
 			if (r < 0)
 				return r;
-			if (!c->enabled)
+			if (!c->enabled && v->n > 2)
 				return y_error(
 					y, v->kids[i + 1],
 					"preset 'none' takes no other NAT keys: write 'nat: none'");
