@@ -95,12 +95,13 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_check(nslab_lab *lab, nslab_error *er
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_build(nslab_lab *lab, nslab_error *err);
 
 /**
- * nslab_lab_set_nat() - Change a router's IPv4 NAT while the lab runs
- * @lab:    built lab
+ * nslab_lab_set_nat() - Set a router's IPv4 NAT, before the build or while the lab runs
+ * @lab:    lab
  * @router: router name
  * @mode:   a NAT preset: none, home, full-cone, restricted-cone, corporate, cloud-nat, cgnat
  * @err:    on failure, what and where (an unknown mode is named with the accepted ones)
- * One nftables transaction in the router's namespace (its `table ip nslab-nat`
+ * Before the build it sets what a lab file's `nat:` sets, the router's pool
+ * included (private; cgnat: 100.64.0.0/10). On a built lab: one nftables transaction in the router's namespace (its `table ip nslab-nat`
  * replaced, so existing mappings are forgotten; conntrack entries stay), plus
  * its conntrack timeouts; a "nat_changed" event; state.json written again.
  * Addresses are not changed: devices behind a router set to `none` keep their

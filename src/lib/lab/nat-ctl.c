@@ -99,19 +99,43 @@ static void state_write(nslab_lab *lab)
 		log_debugf(&lab->log, "%s, ignoring", state_err.msg);
 }
 
+/* Before the build: the spec's router, its pool as a lab file's `nat:` gives it. */
+static int set_nat_spec(nslab_lab *lab, const char *router, const struct nat_config *c,
+			nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	struct spec_router *sr;
+
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s' in lab '%s'",
+				      router ? router : "", lab->spec->name);
+	sr = &lab->spec->routers[i];
+	if (c->enabled && sr->ip == LAB_IP_V6)
+		return nslab_err_setx(err, EINVAL,
+				      "router '%s': nat translates IPv4, and the router "
+				      "is IPv6-only",
+				      router);
+	sr->nat = *c;
+	sr->pool = !c->enabled ? sr->pool : c->carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
+	return 0;
+}
+
 int nslab_lab_set_nat(nslab_lab *lab, const char *router, const char *mode, nslab_error *err)
 {
 	struct spec_router *sr;
 	struct nslab_node *n;
 	struct nat_config c;
 	struct nat_job j = { .c = &c };
-	int r = find_router(lab, router, &n, &sr, err);
+	int r;
 
-	if (r < 0)
-		return r;
 	if (!mode || nat_preset(mode, &c) < 0)
 		return nslab_err_setx(err, EINVAL, "unknown NAT mode '%s' (expected %s)",
 				      mode ? mode : "", nat_preset_list());
+	if (!lab->built)
+		return set_nat_spec(lab, router, &c, err);
+	r = find_router(lab, router, &n, &sr, err);
+	if (r < 0)
+		return r;
 	r = run_job(n, &j, err);
 	if (r < 0)
 		return r;
