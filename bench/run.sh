@@ -16,3 +16,4 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor"
 "$here/exec-latency.sh" "$nslab"
 "$here/sandbox-start.sh" "$nslab" "$sandbox"
+"$here/nat.sh" "$nslab" "$floor"
