@@ -323,19 +323,24 @@ static void test_custom_text(void **state)
 	assert_null(strstr(text, "seen_udp"));
 }
 
-static void test_sysctls(void **state)
+static void test_timeouts_text(void **state)
 {
-	struct nat_sysctl kv[NAT_SYSCTLS];
+	struct nat_where w = { .wan = "wan", .lan = "br0" };
+	_cleanup_free_ char *text = NULL;
 	struct nat_config c;
+	nslab_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(nat_preset("cloud-nat", &c), 0);
-	assert_int_equal(nat_sysctls(&c, kv), NAT_SYSCTLS);
-	assert_string_equal(kv[0].key, "net/netfilter/nf_conntrack_udp_timeout");
-	assert_string_equal(kv[0].value, "30");
-	assert_string_equal(kv[2].value, "1200");
-	assert_string_equal(kv[8].key, "net/netfilter/nf_conntrack_tcp_timeout_time_wait");
-	assert_string_equal(kv[8].value, "30");
+	c.timeouts.udp = 31;
+	c.timeouts.tcp_transitory = 29;
+	assert_int_equal(nat_ruleset_text(&c, &w, &text, &err), 0);
+	assert_non_null(strstr(text, "policy = { unreplied : 31, replied : 30 }"));
+	assert_non_null(strstr(text,
+			       "policy = { established : 1200, syn_sent : 29, syn_recv : 29, "
+			       "fin_wait : 29, close_wait : 29, last_ack : 29, time_wait : 29 }"));
+	assert_non_null(
+		strstr(text, "ct state new meta l4proto udp ct timeout set \"udp-timeouts\""));
 }
 
 int main(void)
@@ -344,7 +349,7 @@ int main(void)
 		cmocka_unit_test(test_presets),		cmocka_unit_test(test_value_parsers),
 		cmocka_unit_test(test_labfile_nat),	cmocka_unit_test(test_labfile_nat_errors),
 		cmocka_unit_test(test_plan_behind_nat), cmocka_unit_test(test_golden),
-		cmocka_unit_test(test_custom_text),	cmocka_unit_test(test_sysctls),
+		cmocka_unit_test(test_custom_text),	cmocka_unit_test(test_timeouts_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lab/nat-apply: a router's NAT into its namespace: the ruleset through
- * libnftables, then conntrack's timeouts (per-netns sysctls, which exist once
- * the ruleset has made the namespace use conntrack).
+ * lab/nat-apply: a router's NAT into its namespace: the ruleset (its
+ * conntrack timeouts included) through libnftables, one transaction.
  */
 #include "lab/nat.h"
 
@@ -14,22 +13,7 @@
 #include "lab/lab.h"
 
 #include "nl/nftables.h"
-#include "nl/sysctl.h"
 #include "shared/macro.h"
-
-static int apply_timeouts(const struct nat_config *c, nslab_error *err)
-{
-	struct nat_sysctl kv[NAT_SYSCTLS];
-	size_t n = nat_sysctls(c, kv);
-
-	for (size_t i = 0; i < n; i++) {
-		int r = sysctl_write_in_ns(kv[i].key, kv[i].value, err);
-
-		if (r < 0)
-			return nslab_err_prefix(err, r, "NAT timeouts");
-	}
-	return 0;
-}
 
 int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab_error *err)
 {
@@ -44,9 +28,7 @@ int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab
 	if (r < 0)
 		return r;
 	r = nftbl_run(text, false, NULL, err);
-	if (r < 0)
-		return nslab_err_prefix(err, r, "load NAT ruleset");
-	return apply_timeouts(c, err);
+	return r < 0 ? nslab_err_prefix(err, r, "load NAT ruleset") : 0;
 }
 
 bool nat_where_of(const struct plan_node *pn, struct nat_where *ret)

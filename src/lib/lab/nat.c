@@ -234,6 +234,15 @@ static unsigned map_timeout_max(const struct nat_config *c, int p)
 	return a > b ? a : b;
 }
 
+/*
+ * A dynamic set's size is both its most elements and the kernel's first hash
+ * size (nft_rhash_init()'s nelem_hint): 65535 zeroed a 1 MiB table per set and
+ * walked it for each rule bound to it, 20 ms of CPU per router (measured with
+ * perf: clear_page_erms, nft_rhash_walk from nf_tables_bind_set); 8192 costs
+ * about 1 ms and still holds 8192 mappings per protocol.
+ */
+#define NAT_SET_SIZE "8192"
+
 static void gen_sets(struct gen *g)
 {
 	const struct nat_config *c = g->c;
@@ -244,19 +253,48 @@ static void gen_sets(struct gen *g)
 
 		fprintf(g->f,
 			"\tmap own_%s {\n\t\ttypeof %s sport : ip saddr . %s sport\n"
-			"\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
+			"\t\tsize " NAT_SET_SIZE
+			"\n\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
 			P, P, P, t);
 		if (c->mapping != NAT_MAP_EDM)
 			fprintf(g->f,
 				"\tmap eim_%s {\n\t\ttypeof ip saddr . %s sport%s : %s sport\n"
-				"\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
+				"\t\tsize " NAT_SET_SIZE
+				"\n\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
 				P, P, c->mapping == NAT_MAP_ADM ? " . ip daddr" : "", P, t);
 		if (c->filtering == NAT_FILT_ADF)
 			fprintf(g->f,
 				"\tset seen_%s {\n\t\ttypeof %s sport . ip daddr\n"
-				"\t\tsize 65535\n\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
+				"\t\tsize " NAT_SET_SIZE
+				"\n\t\tflags dynamic,timeout\n\t\ttimeout %us\n\t}\n",
 				P, P, t);
 	}
+}
+
+/*
+ * Conntrack's timeouts as ct timeout objects given to every new flow the
+ * router forwards or receives: per router, in the table (the namespace's
+ * sysctls would do as well, but a write under /proc/sys grows slower with
+ * every namespace on the host).
+ */
+static void gen_timeouts(struct gen *g)
+{
+	const struct nat_timeouts *t = &g->c->timeouts;
+	unsigned x = t->tcp_transitory;
+
+	fprintf(g->f,
+		"\tct timeout udp-timeouts {\n\t\tprotocol udp\n\t\tl3proto ip\n"
+		"\t\tpolicy = { unreplied : %u, replied : %u }\n\t}\n",
+		t->udp, t->udp_stream);
+	fprintf(g->f,
+		"\tct timeout tcp-timeouts {\n\t\tprotocol tcp\n\t\tl3proto ip\n"
+		"\t\tpolicy = { established : %u, syn_sent : %u, syn_recv : %u, fin_wait : %u, "
+		"close_wait : %u, last_ack : %u, time_wait : %u }\n\t}\n",
+		t->tcp_established, x, x, x, x, x, x);
+	fprintf(g->f, "\tchain timeouts {\n\t\ttype filter hook prerouting priority filter; "
+		      "policy accept;\n"
+		      "\t\tct state new meta l4proto udp ct timeout set \"udp-timeouts\"\n"
+		      "\t\tct state new meta l4proto tcp ct timeout set \"tcp-timeouts\"\n\t}\n");
 }
 
 static void gen_prerouting(struct gen *g)
@@ -427,6 +465,7 @@ int nat_ruleset_text(const struct nat_config *c, const struct nat_where *w, char
 		c->preset[0] ? c->preset : "custom", nat_mapping_name(c->mapping),
 		nat_filtering_name(c->filtering), c->hairpin ? "on" : "off");
 	gen_sets(&g);
+	gen_timeouts(&g);
 	gen_prerouting(&g);
 	for (int p = 0; p < NAT_PROTOS; p++)
 		gen_snat_chain(&g, p);
@@ -439,31 +478,4 @@ int nat_ruleset_text(const struct nat_config *c, const struct nat_where *w, char
 		return nslab_err_set(err, ENOMEM, "NAT ruleset");
 	*ret = TAKE_PTR(buf);
 	return 0;
-}
-
-size_t nat_sysctls(const struct nat_config *c, struct nat_sysctl ret[NAT_SYSCTLS])
-{
-	static const char *const keys[NAT_SYSCTLS] = {
-		"net/netfilter/nf_conntrack_udp_timeout",
-		"net/netfilter/nf_conntrack_udp_timeout_stream",
-		"net/netfilter/nf_conntrack_tcp_timeout_established",
-		"net/netfilter/nf_conntrack_tcp_timeout_syn_sent",
-		"net/netfilter/nf_conntrack_tcp_timeout_syn_recv",
-		"net/netfilter/nf_conntrack_tcp_timeout_fin_wait",
-		"net/netfilter/nf_conntrack_tcp_timeout_close_wait",
-		"net/netfilter/nf_conntrack_tcp_timeout_last_ack",
-		"net/netfilter/nf_conntrack_tcp_timeout_time_wait",
-	};
-	const struct nat_timeouts *t = &c->timeouts;
-
-	for (size_t i = 0; i < NAT_SYSCTLS; i++) {
-		unsigned v = i == 0   ? t->udp
-			     : i == 1 ? t->udp_stream
-			     : i == 2 ? t->tcp_established
-				      : t->tcp_transitory;
-
-		ret[i].key = keys[i];
-		snprintf(ret[i].value, sizeof(ret[i].value), "%u", v);
-	}
-	return NAT_SYSCTLS;
 }

@@ -102,24 +102,11 @@ int nat_ruleset_text(const struct nat_config *c, const struct nat_where *w, char
 /* Text that deletes the table if it exists (for `nat: none` at run time). */
 const char *nat_delete_text(void);
 
-/* One conntrack sysctl (under /proc/sys) with its value as text. */
-struct nat_sysctl {
-	const char *key;
-	char value[16];
-};
-#define NAT_SYSCTLS 9
-/**
- * nat_sysctls() - The conntrack timeout sysctls that give c's timeouts
- * Conntrack's timeouts are per network namespace: the router's own.
- * Return: the number filled (NAT_SYSCTLS)
- */
-size_t nat_sysctls(const struct nat_config *c, struct nat_sysctl ret[NAT_SYSCTLS]);
-
 /**
  * nat_apply_in_ns() - Load (or with c disabled, remove) the NAT in the calling thread's netns
  * @c:   configuration
  * @w:   interfaces and external address
- * @err: on failure, libnftables' message or the sysctl that failed
+ * @err: on failure, libnftables' message
  * Through libnftables (nftbl_run(), its process-wide lock), never a fork.
  * Return: 0, or -errno
  */
