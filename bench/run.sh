@@ -18,3 +18,4 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/sandbox-start.sh" "$nslab" "$sandbox"
 "$here/egress.sh" "$nslab" "$sandbox"
 "$here/link-wire.sh" "$nslab"
+"$here/nat.sh" "$nslab" "$floor"

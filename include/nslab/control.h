@@ -78,6 +78,17 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec_detached(const char *lab, const 
 							 char *const argv[], int *ret_pid,
 							 nslab_error *err);
 /*
+ * nslab_ctl_set_nat(), nslab_ctl_flush_nat() - nslab_lab_set_nat() and
+ * nslab_lab_flush_nat() (nslab/lab.h) done by a running lab's supervisor, for
+ * `nslab router LAB R nat MODE` and `nslab router LAB R flush-nat`. The
+ * supervisor's error comes back as it is.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_nat(const char *lab, const char *router,
+						   const char *mode, nslab_error *err);
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_flush_nat(const char *lab, const char *router,
+						     nslab_error *err);
+
+/*
  * Remove what `--persist` left: /run/netns entries of lab (or of every lab if NULL)
  * that are still the namespaces nslab bound there, for labs that are not up (down
  * removes those). Only labs persisted by the caller (SUDO_UID under sudo), unless

@@ -94,6 +94,36 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_check(nslab_lab *lab, nslab_error *er
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_build(nslab_lab *lab, nslab_error *err);
 
+/**
+ * nslab_lab_set_nat() - Set a router's IPv4 NAT, before the build or while the lab runs
+ * @lab:    lab
+ * @router: router name
+ * @mode:   a NAT preset: none, home, full-cone, restricted-cone, corporate, cloud-nat, cgnat
+ * @err:    on failure, what and where (an unknown mode is named with the accepted ones)
+ * Before the build it sets what a lab file's `nat:` sets, the router's pool
+ * included (private; cgnat: 100.64.0.0/10). On a built lab: one nftables transaction in the router's namespace (its `table ip nslab-nat`
+ * replaced, so existing mappings are forgotten; conntrack entries stay), plus
+ * its conntrack timeouts; a "nat_changed" event; state.json written again.
+ * Addresses are not changed: devices behind a router set to `none` keep their
+ * private addresses, which nothing routes to (docs/nat.md).
+ * Return: 0, or -errno (the NAT unchanged)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat(nslab_lab *lab, const char *router,
+						   const char *mode, nslab_error *err);
+/**
+ * nslab_lab_flush_nat() - Forget every mapping of a router's NAT
+ * @lab:    built lab
+ * @router: router name (with a NAT)
+ * @err:    on failure, the cause
+ * Its mapping tables emptied and its conntrack table flushed: an established
+ * mapping is gone, the next packet out makes a new one and packets from
+ * outside to the old one are dropped. A "nat_flushed" event with the number of
+ * conntrack entries flushed.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char *router,
+						     nslab_error *err);
+
 NSLAB_EXPORT const char *nslab_lab_name(const nslab_lab *lab);
 NSLAB_EXPORT bool nslab_lab_is_rootless(const nslab_lab *lab);
 /*

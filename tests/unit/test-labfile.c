@@ -299,7 +299,7 @@ static const struct error_case errors[] = {
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
 	  "devices, dns, links, link_backend)" },
 	{ "routers:\n  isp: {upstrem: x}\n", "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
-					     "upstream, pool, ip, mtu, link, downlink)" },
+					     "upstream, pool, ip, mtu, link, downlink, nat)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
 	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
 	  "link)" },
@@ -320,7 +320,7 @@ static const struct error_case errors[] = {
 	/* bad values */
 	{ "routers:\n  isp: {ip: v5}\n", "t.yaml:2:13: bad ip 'v5' (expected v4, v6 or dual)" },
 	{ "routers:\n  isp: {pool: shared}\n",
-	  "t.yaml:2:15: bad pool 'shared' (expected public or private)" },
+	  "t.yaml:2:15: bad pool 'shared' (expected public, private or cgnat)" },
 	{ "routers:\n  isp: {mtu: 100}\n", "t.yaml:2:14: bad mtu '100' (expected 576..9000)" },
 	{ "routers:\n  isp: {mtu: 9001}\n", "t.yaml:2:14: bad mtu '9001' (expected 576..9000)" },
 	{ "seed: -1\n", "t.yaml:1:7: bad seed '-1' (expected an unsigned integer)" },

@@ -29,6 +29,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "lab/nat.h"
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
 #include "ns/userns.h"
@@ -399,6 +400,8 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 		r = sysctl_write_in_ns(ports_without_ipv6.key, ports_without_ipv6.value, err);
 	if (r >= 0 && ctx->n->pn->has_bridge)
 		r = sysctl_write_in_ns(bridge_not_a_router.key, bridge_not_a_router.value, err);
+	if (r >= 0)
+		r = nat_build_in_ns(ctx->bd->lab, ctx->n->pn, err);
 	return r;
 }
 

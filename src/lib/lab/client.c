@@ -325,6 +325,33 @@ int nslab_ctl_link(const char *lab, const char *node, const char *iface, const c
 	return *ret_text ? 0 : nslab_err_set(err, ENOMEM, "link");
 }
 
+/* NAT_SET / NAT_FLUSH: one request, its reply says whether it was done. */
+static int ctl_nat(const char *lab, enum ctl_op op, const char *router, const char *mode,
+		   nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = ctl_msg_start(buf, op, false, 0, 0);
+	int r;
+
+	if (!ctl_put_str(nlh, CTL_A_NODE, router) || (mode && !ctl_put_str(nlh, CTL_A_MODE, mode)))
+		return nslab_err_setx(err, EINVAL, "router or mode name too long");
+	r = ctl_open(lab, &c, err);
+	if (r >= 0)
+		r = ctl_call(c, nlh, NULL, 0, NULL, err);
+	return r;
+}
+
+int nslab_ctl_set_nat(const char *lab, const char *router, const char *mode, nslab_error *err)
+{
+	return ctl_nat(lab, CTL_OP_NAT_SET, router, mode, err);
+}
+
+int nslab_ctl_flush_nat(const char *lab, const char *router, nslab_error *err)
+{
+	return ctl_nat(lab, CTL_OP_NAT_FLUSH, router, NULL, err);
+}
+
 /* How long `down` waits for a lab to be gone: teardown itself is bounded (lab_teardown()). */
 #define DOWN_TIMEOUT_MS 30000
 

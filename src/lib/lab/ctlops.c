@@ -400,6 +400,32 @@ static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	return 1;
 }
 
+/* NAT_SET, NAT_FLUSH: the router's NAT changed or flushed in the supervisor (nat-ctl.c). */
+static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
+		  size_t n_fds)
+{
+	const char *node = ctl_get_str(m, CTL_A_NODE), *mode = ctl_get_str(m, CTL_A_MODE);
+	nslab_error err = { 0 };
+	int r;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (!node || (m->op == CTL_OP_NAT_SET && !mode))
+		return reply_error(fd, m, EINVAL, "%s: which router%s?", ctl_op_name(m->op),
+				   m->op == CTL_OP_NAT_SET ? ", which mode" : ""),
+		       1;
+	if (m->op == CTL_OP_NAT_SET)
+		r = nslab_lab_set_nat(ctx->lab, node, mode, &err);
+	else
+		r = nslab_lab_flush_nat(ctx->lab, node, &err);
+	if (r < 0)
+		r = reply_error(fd, m, err.code, "%s", err.msg);
+	else
+		r = reply_ok(fd, m, NULL, 0);
+	return r < 0 ? 0 : 1;
+}
+
 static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_HELLO] = { CONN_NEW, CTL_AUTH_OWNER, 0, false, op_hello },
 	[CTL_OP_STATUS] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_status },
@@ -409,6 +435,8 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_EXEC_EXITED] = { CONN_EXEC, CTL_AUTH_OWNER, 0, true, op_exec_exited },
 	[CTL_OP_DOWN] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_down },
 	[CTL_OP_LINK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
+	[CTL_OP_NAT_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
+	[CTL_OP_NAT_FLUSH] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

@@ -37,6 +37,8 @@ enum ctl_op {
 	CTL_OP_EXEC_EXITED,  /* notification: STATUS */
 	CTL_OP_DOWN,	     /* -> reply; the connection closes once the lab is gone */
 	CTL_OP_LINK,	     /* NODE, IFACE, LINK_CMD [, WORDS] -> TEXT, JSON: a link's condition */
+	CTL_OP_NAT_SET,	     /* NODE (a router), MODE (a NAT preset) -> reply */
+	CTL_OP_NAT_FLUSH,    /* NODE (a router) -> reply */
 	CTL_OP_MAX_
 };
 
@@ -59,6 +61,7 @@ enum ctl_attr {
 	CTL_A_WORDS,	/* string: LINK set: the condition's words, one a line */
 	CTL_A_TEXT,	/* string: LINK reply: the condition and counters, for people */
 	CTL_A_JSON,	/* string: LINK reply: the same as a JSON object */
+	CTL_A_MODE,	/* string: NAT_SET: the NAT preset */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)

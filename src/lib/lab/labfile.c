@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "core/yaml.h"
+#include "lab/nat-file.h"
 
 #define LABFILE_SIZE_MAX (4u << 20) /* a lab of 5000 nodes is about 200 KiB */
 
@@ -115,7 +116,7 @@ static int decode_ranges(struct lf *lf, const struct ynode *k, const struct ynod
 
 static int decode_router_key(struct lf *lf, int key, const struct ynode *v, struct spec_router *rt)
 {
-	static const char *const pools[] = { "public", "private", NULL };
+	static const char *const pools[] = { "public", "private", "cgnat", NULL };
 	static const char *const ips[] = { "dual", "v4", "v6", NULL };
 	const char *s;
 	uint64_t mtu;
@@ -129,7 +130,7 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 		rt->upstream_loc = sloc(v);
 		return r;
 	case 1:
-		r = y_enum(&lf->y, v, "pool", pools, "public or private", &e);
+		r = y_enum(&lf->y, v, "pool", pools, "public, private or cgnat", &e);
 		rt->pool = (enum lab_pool)e;
 		return r;
 	case 2:
@@ -143,16 +144,18 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 	case 4:
 		rt->has_link = true;
 		return decode_link(lf, v, &rt->link);
-	default:
+	case 5:
 		rt->has_downlink = true;
 		return decode_link(lf, v, &rt->downlink);
+	default:
+		rt->nat_loc = sloc(v);
+		return nat_decode(&lf->y, v, &rt->nat);
 	}
 }
 
 static int decode_router(struct lf *lf, const struct ynode *k, const struct ynode *v)
 {
-	static const char *const keys[] = { "upstream", "pool",	    "ip", "mtu",
-					    "link",	"downlink", NULL };
+	static const char *const keys[] = { "upstream", "pool", "ip", "mtu", "link", "downlink", "nat", NULL };
 	struct spec_router rt = { .loc = sloc(k) };
 	const char *name;
 	uint32_t seen = 0;
@@ -175,6 +178,13 @@ static int decode_router(struct lf *lf, const struct ynode *k, const struct ynod
 		if (r < 0)
 			return r;
 	}
+	if (rt.nat.enabled && rt.ip == LAB_IP_V6)
+		return spec_error(lf->err, lf->spec, rt.nat_loc, EINVAL,
+				  "router '%s': nat translates IPv4, and the router has 'ip: v6'",
+				  rt.name);
+	/* behind a NAT the pool is private (a carrier's shared space for cgnat) unless given */
+	if (rt.nat.enabled && !(seen & (1u << 1)))
+		rt.pool = rt.nat.carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
 	return lab_spec_add_router(lf->spec, &rt, lf->err);
 }
 

@@ -42,7 +42,7 @@ struct planner {
 	unsigned *fam;		    /* plan node -> families of its downstream (root: both) */
 	struct nslab_prefix *net;   /* plan node -> downstream networks, [2 * node + v6] */
 	uint64_t *next_host;	    /* plan node -> next host number on its downstream */
-	uint64_t next_subnet[2][2]; /* [pool][v6]: next subnet index of each pool */
+	uint64_t next_subnet[3][2]; /* [pool][v6]: next subnet index of each pool */
 };
 
 static void planner_clear(struct planner *p)
@@ -198,7 +198,7 @@ static int planner_init(struct planner *p)
 		p->rup[i] = up ? (ssize_t)spec_names_find(&p->names, up)->index : -1;
 	}
 	/* subnet index 0 of every pool is kept free */
-	for (size_t i = 0; i < 4; i++)
+	for (size_t i = 0; i < 6; i++)
 		p->next_subnet[i / 2][i % 2] = 1;
 	return 0;
 }
@@ -244,14 +244,21 @@ static int alloc_subnet(struct planner *p, const struct spec_router *sr, bool v6
 			struct nslab_prefix *ret)
 {
 	const struct spec_ranges *rg = &p->spec->ranges;
-	bool priv = sr->pool == LAB_POOL_PRIVATE;
+	static const char *const pool_names[] = { "public", "private", "cgnat" };
+	bool priv = sr->pool != LAB_POOL_PUBLIC;
 	const struct nslab_prefix *range =
 		priv ? (v6 ? &rg->private6 : &rg->private4) : (v6 ? &rg->public6 : &rg->public4);
 	const struct nslab_prefix *ix = v6 ? &rg->ix6 : &rg->ix4;
 	unsigned sub = v6 ? rg->sub6 : rg->sub4;
-	uint64_t *next = &p->next_subnet[priv][v6];
+	uint64_t *next = &p->next_subnet[v6 && priv ? LAB_POOL_PRIVATE : sr->pool][v6];
+	struct nslab_prefix carrier;
 	nslab_error tmp = { 0 };
 
+	/* a carrier NAT's downstream: the shared address space (IPv6 stays private) */
+	if (sr->pool == LAB_POOL_CGNAT && !v6) {
+		(void)prefix_parse(NAT_CGNAT_PREFIX, true, &carrier, NULL);
+		range = &carrier;
+	}
 	for (;;) {
 		if (*next == UINT64_MAX || ix->len <= range->len ||
 		    prefix_subnet(range, sub, *next, ret, &tmp) < 0) {
@@ -262,7 +269,7 @@ static int alloc_subnet(struct planner *p, const struct spec_router *sr, bool v6
 					 prefix_format(range, true, buf, sizeof(buf)));
 			return spec_error(p->err, p->spec, sr->loc, ENOSPC,
 					  "router '%s': %s IPv%d %s", sr->name,
-					  priv ? "private" : "public", v6 ? 6 : 4, tmp.msg);
+					  pool_names[sr->pool], v6 ? 6 : 4, tmp.msg);
 		}
 		if (!prefix_overlaps(ret, ix)) {
 			(*next)++;
@@ -447,6 +454,9 @@ static int plan_subnet_routes(struct planner *p, size_t d)
 
 			a = up->up_node;
 			if (!(p->fam[c] & p->fam[a] & fam))
+				break;
+			/* what is behind a NAT is reached through its mappings only */
+			if (!v6 && p->spec->routers[nodes[c].spec_index].nat.enabled)
 				break;
 			r = route_add(p, &nodes[a], &p->net[2 * d + v6], v6 ? &up->a6 : &up->a4);
 			if (a == 0)

@@ -597,7 +597,7 @@ static int check_router(const struct lab_spec *spec, const struct spec_names *na
 		return spec_error(err, spec, rt->loc, EINVAL,
 				  "router '%s': mtu %u out of range %d..%d", rt->name, rt->mtu,
 				  LAB_MTU_MIN, LAB_MTU_MAX);
-	if ((unsigned)rt->ip > LAB_IP_V6 || (unsigned)rt->pool > LAB_POOL_PRIVATE)
+	if ((unsigned)rt->ip > LAB_IP_V6 || (unsigned)rt->pool > LAB_POOL_CGNAT)
 		return spec_error(err, spec, rt->loc, EINVAL, "router '%s': bad ip or pool",
 				  rt->name);
 	if (!rt->upstream)

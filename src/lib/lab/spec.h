@@ -12,6 +12,7 @@
 
 #include "core/addr.h"
 #include "link/cond.h"
+#include "lab/nat.h"
 #include "nslab/error.h"
 #include "shared/macro.h"
 
@@ -26,7 +27,7 @@
 #define LAB_MTU_MAX	      9000
 
 enum lab_ipmode { LAB_IP_DUAL = 0, LAB_IP_V4, LAB_IP_V6 };
-enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE };
+enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE, LAB_POOL_CGNAT /* NAT_CGNAT_PREFIX */ };
 
 struct spec_loc {
 	unsigned line, col; /* 1-based; 0 when the element came from the API */
@@ -42,6 +43,8 @@ struct spec_router {
 	bool has_link, has_downlink;
 	nslab_link_condition link;     /* `link:` its uplink (up: what the router sends) */
 	nslab_link_condition downlink; /* `downlink:` every link plugged into it, unless its own */
+	struct nat_config nat; /* IPv4 NAT (lab/nat.h); zero: none */
+	struct spec_loc nat_loc;
 };
 
 struct spec_iface {

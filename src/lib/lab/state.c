@@ -82,6 +82,11 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 	jw_str(w, "kind", kind_name(pn->kind));
 	if (primary >= 0)
 		jw_str(w, "primary", pn->ifaces[primary].name);
+	if (pn->kind == PLAN_ROUTER) {
+		const struct nat_config *nat = &lab->spec->routers[pn->spec_index].nat;
+
+		jw_str(w, "nat", nat->enabled ? nat->preset : "none");
+	}
 	if (pn->has_bridge) {
 		jw_obj_open(w, "bridge");
 		jw_str(w, "name", pn->bridge);

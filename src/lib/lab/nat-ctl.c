@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lab/nat-ctl: a router's NAT changed, or its state flushed, while the lab
+ * runs (nslab_lab_set_nat(), nslab_lab_flush_nat(); the supervisor's control
+ * socket calls them). Each is one libnftables transaction in the router's
+ * namespace, one event, and state.json written again.
+ */
+#include "nslab/lab.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/netlink.h>
+
+#include "lab/lab.h"
+#include "lab/nat.h"
+#include "nl/ct.h"
+#include "nl/nlsock.h"
+
+struct nat_job {
+	const struct nat_config *c;
+	struct nat_where w;
+	bool flush;
+	unsigned flushed; /* conntrack entries there were before the flush */
+};
+
+/* Inside the router: the NAT (re)loaded, which empties its mapping tables; conntrack flushed. */
+static int nat_job_in_ns(void *data, nslab_error *err)
+{
+	struct nat_job *j = data;
+	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
+	int r = nat_apply_in_ns(j->c, &j->w, err);
+
+	if (r < 0 || !j->flush)
+		return r;
+	r = nlsock_open(NETLINK_NETFILTER, &nl, err);
+	if (r >= 0)
+		r = ct_count(nl, &j->flushed, err);
+	if (r >= 0)
+		r = ct_flush(nl, err);
+	return r < 0 ? nslab_err_prefix(err, r, "flush conntrack") : 0;
+}
+
+/* The router called name, with an IPv4 uplink: its node and spec entry. */
+static int find_router(nslab_lab *lab, const char *name, struct nslab_node **ret_node,
+		       struct spec_router **ret_spec, nslab_error *err)
+{
+	struct nslab_node *n;
+
+	if (!lab->built)
+		return nslab_err_setx(err, EINVAL, "the lab is not built");
+	n = name ? nslab_lab_node(lab, name) : NULL;
+	if (!n)
+		return nslab_err_setx(err, ENOENT, "no node '%s' in lab '%s'", name ? name : "",
+				      lab->spec->name);
+	if (n->pn->kind != PLAN_ROUTER)
+		return nslab_err_setx(err, EINVAL, "'%s' is a device, not a router", name);
+	*ret_node = n;
+	*ret_spec = &lab->spec->routers[n->pn->spec_index];
+	return 0;
+}
+
+static void emit_nat(nslab_lab *lab, const char *kind, const char *router,
+		     const struct nat_config *c, const struct nat_job *j)
+{
+	struct jw *w = evlog_begin(&lab->ev, kind);
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", router);
+	jw_str(w, "nat", c->enabled ? c->preset : "none");
+	if (c->enabled) {
+		jw_str(w, "mapping", nat_mapping_name(c->mapping));
+		jw_str(w, "filtering", nat_filtering_name(c->filtering));
+		jw_bool(w, "hairpin", c->hairpin);
+	}
+	if (j->flush)
+		jw_uint(w, "flushed", j->flushed);
+	evlog_end(&lab->ev);
+}
+
+static int run_job(struct nslab_node *n, struct nat_job *j, nslab_error *err)
+{
+	int r;
+
+	if (!nat_where_of(n->pn, &j->w))
+		return nslab_err_setx(err, EINVAL,
+				      "router '%s' has no IPv4 uplink address to NAT to",
+				      n->pn->name);
+	r = netns_call(n->ns->fd, nat_job_in_ns, j, err);
+	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", n->pn->name) : 0;
+}
+
+/* Best effort, as after the build: state.json is a copy of `nslab status --json`. */
+static void state_write(nslab_lab *lab)
+{
+	nslab_error state_err = { 0 };
+
+	if (lab_state_write(lab, &state_err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", state_err.msg);
+}
+
+/* Before the build: the spec's router, its pool as a lab file's `nat:` gives it. */
+static int set_nat_spec(nslab_lab *lab, const char *router, const struct nat_config *c,
+			nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	struct spec_router *sr;
+
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s' in lab '%s'",
+				      router ? router : "", lab->spec->name);
+	sr = &lab->spec->routers[i];
+	if (c->enabled && sr->ip == LAB_IP_V6)
+		return nslab_err_setx(err, EINVAL,
+				      "router '%s': nat translates IPv4, and the router "
+				      "is IPv6-only",
+				      router);
+	sr->nat = *c;
+	sr->pool = !c->enabled ? sr->pool : c->carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
+	return 0;
+}
+
+int nslab_lab_set_nat(nslab_lab *lab, const char *router, const char *mode, nslab_error *err)
+{
+	struct spec_router *sr;
+	struct nslab_node *n;
+	struct nat_config c;
+	struct nat_job j = { .c = &c };
+	int r;
+
+	if (!mode || nat_preset(mode, &c) < 0)
+		return nslab_err_setx(err, EINVAL, "unknown NAT mode '%s' (expected %s)",
+				      mode ? mode : "", nat_preset_list());
+	if (!lab->built)
+		return set_nat_spec(lab, router, &c, err);
+	r = find_router(lab, router, &n, &sr, err);
+	if (r < 0)
+		return r;
+	r = run_job(n, &j, err);
+	if (r < 0)
+		return r;
+	sr->nat = c;
+	emit_nat(lab, "nat_changed", router, &c, &j);
+	state_write(lab);
+	return 0;
+}
+
+int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
+{
+	struct spec_router *sr;
+	struct nslab_node *n;
+	struct nat_job j = { .flush = true };
+	int r = find_router(lab, router, &n, &sr, err);
+
+	if (r < 0)
+		return r;
+	if (!sr->nat.enabled)
+		return nslab_err_setx(err, EINVAL, "router '%s' has no NAT to flush", router);
+	j.c = &sr->nat;
+	r = run_job(n, &j, err);
+	if (r < 0)
+		return r;
+	emit_nat(lab, "nat_flushed", router, &sr->nat, &j);
+	state_write(lab);
+	return 0;
+}
