@@ -172,8 +172,13 @@ static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
 		return nslab_err_set(err, ENOMEM, "link conditions");
 	seed = link_seed(lab, c, node, iface);
 	r = apply_dir(lab, l, true, &c->up, seed, err);
-	if (r >= 0)
+	if (r >= 0) {
 		r = apply_dir(lab, l, false, &c->down, seed, err);
+		/* both directions or neither: up goes back to what it was (best effort) */
+		if (r < 0)
+			(void)apply_dir(lab, l, true, &l->cond.up,
+					link_seed(lab, &l->cond, node, iface), NULL);
+	}
 	if (r < 0)
 		return r;
 	l->cond = *c;
