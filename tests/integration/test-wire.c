@@ -613,8 +613,18 @@ static void test_change_and_remove(void)
 	CHECK(up >= 2 * MS && up < 3 * MS, "up %.3f ms after the change", (double)up / MS);
 	OK(wire_port_del(w, port_up, &err));
 	OK(wire_port_del(w, port_down, &err));
-	CHECK(if_nametoindex("nslw2a") == 0 && if_nametoindex("nslw2b") == 0,
-	      "sink still there after removal");
+	/* the sink stays, idle, for the next condition (reused, not made again) */
+	CHECK(if_nametoindex("nslw2a") > 0, "sink gone after removal");
+	{
+		struct wire_port_spec su = { ns_a->fd, ns_a->nl, if_a, "wa up again" };
+		nslab_link_dir d3 = dir_of("delay 3ms");
+
+		OK(wire_port_add(w, &su, &d3, 1, &port_up, &err));
+		measure(21, &up, &down);
+		CHECK(up >= 3 * MS && up < 4 * MS, "up %.3f ms on the reused sink",
+		      (double)up / MS);
+		OK(wire_port_del(w, port_up, &err));
+	}
 	measure(20, &up, &down);
 	CHECK(up < 1 * MS && down < 1 * MS, "still conditioned: %.3f / %.3f ms", (double)up / MS,
 	      (double)down / MS);

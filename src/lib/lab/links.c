@@ -7,9 +7,8 @@
  * else the upstream router's `downlink:`) are applied once the lab is built;
  * nslab_lab_set_condition() changes them at run time.
  *
- * Backends: `wire` (link/wire) everywhere. `netem` is detected: this build
- * refuses it with the reason (no sch_netem, or not implemented), and `auto`
- * takes wire.
+ * Backends: `wire` (link/wire) everywhere. `netem` is refused with the
+ * reason (not implemented yet), and `auto` takes wire.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -105,10 +104,10 @@ static int apply_dir(struct nslab_lab *lab, struct lab_link *l, bool up, const n
 
 static int netem_refused(nslab_error *err)
 {
-	/* the probe: this kernel build's modules (no netem here, and no backend for it yet) */
+	/* no probe for sch_netem either: the backend itself is not written yet */
 	return nslab_err_setx(err, EOPNOTSUPP,
-			      "link_backend netem: not available (this kernel has no sch_netem "
-			      "module, and this nslab has no netem backend yet): use wire or auto");
+			      "link_backend netem: not implemented yet (the wire backend works on "
+			      "every kernel, netem or not): use wire or auto");
 }
 
 static int links_init(struct nslab_lab *lab, nslab_error *err)
@@ -172,8 +171,13 @@ static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
 		return nslab_err_set(err, ENOMEM, "link conditions");
 	seed = link_seed(lab, c, node, iface);
 	r = apply_dir(lab, l, true, &c->up, seed, err);
-	if (r >= 0)
+	if (r >= 0) {
 		r = apply_dir(lab, l, false, &c->down, seed, err);
+		/* both directions or neither: up goes back to what it was (best effort) */
+		if (r < 0)
+			(void)apply_dir(lab, l, true, &l->cond.up,
+					link_seed(lab, &l->cond, node, iface), NULL);
+	}
 	if (r < 0)
 		return r;
 	l->cond = *c;

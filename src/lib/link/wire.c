@@ -71,6 +71,7 @@ struct fifo {
 struct wire_port {
 	struct wire_port *next;
 	int rx_fd, tx_fd, ifindex, sink_a, sink_b;
+	bool sink_made; /* this port's add created the sink: a failed add deletes it again */
 	struct nlsock *nl;
 	char what[64];
 	struct wire_dir eng;
@@ -453,7 +454,7 @@ static void port_close(struct wire_port *p)
 		close(p->rx_fd);
 	if (p->tx_fd >= 0)
 		close(p->tx_fd);
-	if (p->sink_a > 0)
+	if (p->sink_made && p->sink_a > 0)
 		(void)rtnl_link_del(p->nl, p->sink_a, NULL);
 	wire_dir_clear(&p->eng);
 	free(p);
@@ -482,7 +483,7 @@ struct wire *wire_free(struct wire *w, bool undo)
 		struct wire_port *p = w->ports;
 
 		w->ports = p->next;
-		p->sink_a = 0; /* goes with its namespace */
+		p->sink_made = false; /* the sink goes with its namespace */
 		port_close(p);
 	}
 	if (w->ep >= 0)
@@ -503,15 +504,21 @@ static int port_sink(struct wire_port *p, nslab_error *err)
 	char na[IFNAMSIZ], nb[IFNAMSIZ];
 	struct rtnl_veth_end a = { .name = na, .netns_fd = -1 }, b = { .name = nb, .netns_fd = -1 };
 	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	nslab_error talk_err = { 0 };
 	int r;
 
 	snprintf(na, sizeof(na), "nslw%da", p->ifindex);
 	snprintf(nb, sizeof(nb), "nslw%db", p->ifindex);
 	r = rtnl_build_veth(buf, sizeof(buf), &a, &b, err);
 	if (r >= 0)
-		r = nlsock_talk(p->nl, (struct nlmsghdr *)buf, NULL, NULL, err);
-	if (r < 0)
+		r = nlsock_talk(p->nl, (struct nlmsghdr *)buf, NULL, NULL, &talk_err);
+	/* a sink left by an earlier condition on this interface is used again */
+	if (r < 0 && r != -EEXIST) {
+		if (err)
+			*err = talk_err;
 		return nslab_err_prefix(err, r, "create the sink veth '%s'", na);
+	}
+	p->sink_made = r >= 0;
 	r = rtnl_link_index(p->nl, na, &p->sink_a, err);
 	if (r >= 0)
 		r = rtnl_link_index(p->nl, nb, &p->sink_b, err);
@@ -626,6 +633,12 @@ int wire_port_add(struct wire *w, const struct wire_port_spec *s, const nslab_li
 		r = tc_redirect(s->nl, s->ifindex, p->sink_a, err);
 	if (r < 0)
 		goto undo_thread;
+	/*
+	 * From here the sink stays when the condition goes (idle, reused by the
+	 * next one, gone with the namespace): deleting a veth waits for RCU
+	 * grace periods under the RTNL lock, seconds when other namespaces churn.
+	 */
+	p->sink_made = false;
 	*ret = p;
 	return 0;
 undo_thread:
