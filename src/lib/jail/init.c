@@ -537,7 +537,7 @@ static int net_make(void *arg)
 	return h->err ? 1 : 0;
 }
 
-static void net_start(struct init *in, struct net_helper *h)
+static void net_start(struct net_helper *h)
 {
 	*h = (struct net_helper){ .fd = -1 };
 #ifndef JAIL_ASAN
@@ -551,7 +551,6 @@ static void net_start(struct init *in, struct net_helper *h)
 		(void)munmap(h->stack, NET_STACK_SIZE);
 	h->pid = 0;
 #endif
-	(void)in;
 }
 
 /* jail_fs_enter_hooked()'s hook: the helper's namespace joined (or made now). */
@@ -603,7 +602,7 @@ static void init_setup(struct init *in)
 	nslab_error e = { 0 };
 
 	if (p->net_late)
-		net_start(in, &net);
+		net_start(&net);
 	else if (p->new_net && loopback_up() < 0)
 		child_err(&e, errno, "bring loopback up", NULL), init_fail(in, &e, false);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
@@ -621,14 +620,21 @@ static void init_setup(struct init *in)
 	close_others(in);
 }
 
-/* "argc\0arg0\0arg1\0..." (from the caller: trusted) as an argv array. Return: NULL on ENOMEM */
-static char *const *argv_of_blob(const char *blob)
+/* The argc of a blob "argc\0arg0\0arg1\0..." (from the caller: trusted). */
+static uint64_t blob_argc(const char *blob)
+{
+	return parse_u64(&blob);
+}
+
+/* blob's argv array, in argv (blob_argc() + 1 slots), or mapped if NULL. Return: NULL on ENOMEM */
+static char *const *argv_of_blob(const char *blob, char **argv)
 {
 	const char *s = blob;
 	uint64_t argc = parse_u64(&s);
-	char **argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+	if (!argv)
+		argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (argv == MAP_FAILED)
 		return NULL;
 	s += strlen(s) + 1;
@@ -769,28 +775,40 @@ static void init_start_command(struct init *in, int *ret_pidfd)
  */
 #define PREP_ARGV_MAX (256u << 10)
 
+/* Where the argv array goes in the shared area: after the blob, aligned. */
+static uint64_t prep_array_at(const char *blob)
+{
+	const char *s = blob;
+	uint64_t argc = parse_u64(&s), len;
+
+	s += strlen(s) + 1;
+	for (uint64_t i = 0; i < argc; i++)
+		s += strlen(s) + 1;
+	len = (uint64_t)(s - blob);
+	return (len + sizeof(char *) - 1) / sizeof(char *) * sizeof(char *);
+}
+
 struct prepared {
 	pid_t pid;	   /* 0: none */
 	int pidfd, go, ep; /* go: our end of its release socket; ep: its exec pipe */
 	char *argv;	   /* PREP_ARGV_MAX bytes shared with it */
 };
 
-static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, const char *shared)
+static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, char *shared)
 {
-	char *const *argv;
 	nslab_error e = { 0 };
+	uint64_t at;
 	char c;
 
 	cmd_setup(p, ep);
-	/* the kernel takes ~0.1 ms to check (and JIT) a filter: ahead when it cannot hurt */
+	/* installing a filter took ~0.1 ms (perf trace): ahead, when it cannot hurt */
 	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		cmd_fail(ep, &e);
 	if (read(go, &c, 1) != 1)
 		_exit(0); /* the sandbox is going away without a command */
-	argv = argv_of_blob(shared);
-	if (!argv)
-		child_err(&e, ENOMEM, "map the command", NULL), cmd_fail(ep, &e);
-	cmd_exec(p, argv, ep, p->seccomp_default);
+	/* the array in the shared area too (init checked it fits): RLIMIT_AS may refuse a mapping */
+	at = prep_array_at(shared);
+	cmd_exec(p, argv_of_blob(shared, (char **)(void *)(shared + at)), ep, p->seccomp_default);
 }
 
 /* Fork the command ahead (pool). A failure leaves p->pid 0: RUN then starts one as usual. */
@@ -855,7 +873,8 @@ static bool prep_run(struct init *in, struct prepared *pr, const char *blob, siz
 {
 	if (!pr->pid)
 		return false;
-	if (len + 1 > PREP_ARGV_MAX) {
+	/* the blob, its NUL, then the argv array (prep_array_at()) */
+	if (len + 1 + sizeof(char *) + (blob_argc(blob) + 1) * sizeof(char *) > PREP_ARGV_MAX) {
 		prep_drop(pr);
 		return false;
 	}
@@ -1273,7 +1292,7 @@ static void init_pool_start(struct init *in, struct jail_msg *m, int *ret_pidfd)
 	blob = init_recv_blob(in, &len);
 	if (prep_run(in, &pr, blob, len, ret_pidfd))
 		return;
-	in->argv = argv_of_blob(blob);
+	in->argv = argv_of_blob(blob, NULL);
 	if (!in->argv) {
 		nslab_error e = { 0 };
 
