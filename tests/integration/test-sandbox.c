@@ -754,6 +754,32 @@ static void test_pool_memory(void)
 	nslab_sandbox_config_free(c);
 }
 
+/* init's clock starts when the prepared command does: a timeout and the wall time hold. */
+static void test_pool_timeout(void)
+{
+	char *argv[] = { "sleep", "5", NULL };
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_sandbox_pool *pool;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+
+	CHECK(nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 300, &err) == 0, "%s",
+	      err.msg);
+	CHECK(nslab_sandbox_pool_new(c, 1, &pool, &err) == 0, "%s", err.msg);
+	/* prepared well before the start: its wall time counts from the start only */
+	usleep(400 * 1000);
+	CHECK(nslab_sandbox_pool_spawn(pool, argv, &s, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 124 &&
+		      res.ended_by == NSLAB_SANDBOX_LIMIT_TIMEOUT,
+	      "timeout from the pool: exit %d, ended by %d", res.exit_code, res.ended_by);
+	CHECK(res.wall_usec >= 250000 && res.wall_usec < 3000000, "wall time %llu us",
+	      (unsigned long long)res.wall_usec);
+	nslab_sandbox_free(s);
+	nslab_sandbox_pool_free(pool);
+	nslab_sandbox_config_free(c);
+}
+
 /* A profile file: the filter goes in after the prepared command's wait, and still holds. */
 static void test_pool_profile(void)
 {
@@ -945,6 +971,7 @@ int main(int argc, char **argv)
 	test_pool();
 	test_pool_profile();
 	test_pool_memory();
+	test_pool_timeout();
 	test_join();
 	test_cgroup_detection();
 	test_cpu_shares();

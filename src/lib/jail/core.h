@@ -113,10 +113,23 @@ struct jail_msg {
 	nslab_error err;	 /* ERROR */
 };
 
+#define JAIL_MSG_FDS_MAX 3
+
+/* Pool: a prepared command's argv area: the blob, its NUL, the argv array (init.c's DOC). */
+#define JAIL_PREP_ARGV_MAX (256u << 10)
+static inline bool jail_prep_fits(uint64_t len, uint64_t argc)
+{
+	return len + 1 + sizeof(char *) + (argc + 1) * sizeof(char *) <= JAIL_PREP_ARGV_MAX;
+}
+
 /* Send one message, with fd attached if >= 0. Async-signal-safe. Return: 0 or -errno. */
 int jail_msg_send(int sock, const struct jail_msg *m, int fd);
+/* The same with n_fds (at most JAIL_MSG_FDS_MAX) fds attached. */
+int jail_msg_send_fds(int sock, const struct jail_msg *m, const int *fds, size_t n_fds);
 /* Receive one message (fd attached: *ret_fd, else -1). Return: 1, 0 at end of file, or -errno. */
 int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd);
+/* The same with up to n_fds fds, in fds (-1 for each one not attached; extra ones closed). */
+int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds);
 
 /*
  * jail_init_main() - pid 1 of the sandbox (see DOC: the start sequence)
