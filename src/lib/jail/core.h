@@ -9,22 +9,31 @@
  *      BPF, limits and cgroup, uid/gid maps, argv/envp arrays)
  *   2. clone3(CLONE_PIDFD | the namespace flags): the child is init, pid 1 of
  *      the new PID namespace (NET_JOIN: a short-lived helper enters the lab's
- *      user and network namespaces first and clones init with CLONE_PARENT)
+ *      user and network namespaces first and clones init with CLONE_PARENT).
+ *      A new network namespace is left to init (net_late), unless a seccomp
+ *      filter holds the caller
  *   3. root: write uid_map/gid_map, send GO. Rootless (one id each way,
  *      setgroups denied) init writes its own maps and nobody waits for GO
  * init (init.c):
  *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
  *      write its own maps, or wait for GO
- *   5. loopback up (a new netns), hostname, jail_fs_enter(), non-dumpable
- *   6. pool only: say READY, wait for RUN (the command's argv in a memfd)
+ *   5. net_late: a helper makes the network namespace (loopback up) while
+ *      init sets the host name and builds the root (jail_fs_enter_hooked():
+ *      joined before sysfs); else loopback up; non-dumpable
+ *   6. pool only: fork the command ahead, set up, waiting for argv; say READY
+ *      with its argv socket, exec pipe and pidfd: the caller starts it
+ *      directly (init hears a byte when it starts). An argv too large for it
+ *      comes in RUN (a memfd) instead: init kills it and goes on to 7
  *   7. fork the command; its exec pipe says whether execve() worked
- *   8. say STARTED (with the command's pidfd) or ERROR, then supervise:
+ *   8. say STARTED (with the command's pidfd; not for a command the caller
+ *      started) or ERROR, then supervise:
  *      reap everything, watch the limits, and when the command ended kill
  *      the rest, reap it, and say REPORT; exit
  * command (init.c, between fork and exec):
  *   setsid, cgroup namespace (cgroup mode), stdio, cwd, rlimits and nice,
- *   gid/groups/uid, jail_caps_enter() (caps, securebits, no_new_privs),
- *   jail_seccomp_install(), default signals, execve() along the sandbox's PATH
+ *   gid/groups/uid, signal mask cleared (init reset the dispositions),
+ *   jail_caps_enter() (caps, securebits, no_new_privs), jail_seccomp_install(),
+ *   execve() along the sandbox's PATH
  *
  * Every message between parent and init is one struct jail_msg on a
  * SOCK_SEQPACKET socket pair (fds ride along as SCM_RIGHTS).
