@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -750,6 +751,56 @@ static void test_pool(void)
 	nslab_sandbox_config_free(c);
 }
 
+/*
+ * A memory limit (RLIMIT_AS) below the caller's address space: the prepared
+ * command, a fork of init (a copy of the caller), waits under it and still
+ * starts (nothing is mapped between its limits and its exec).
+ */
+static void test_pool_memory(void)
+{
+	nslab_sandbox_config *c = config();
+	nslab_sandbox_pool *pool;
+	nslab_error err = { 0 };
+	size_t big = 256u << 20;
+	void *reserve =
+		mmap(NULL, big, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	CHECK(reserve != MAP_FAILED, "mmap: %s", strerror(errno));
+	CHECK(nslab_sandbox_config_set_memory_limit(c, 64u << 20, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_pool_new(c, 1, &pool, &err) == 0, "%s", err.msg);
+	pool_run(pool, "exit 6", NULL, 6,
+		 "a pool's command under a memory limit below the caller's");
+	nslab_sandbox_pool_free(pool);
+	munmap(reserve, big);
+	nslab_sandbox_config_free(c);
+}
+
+/* init's clock starts when the prepared command does: a timeout and the wall time hold. */
+static void test_pool_timeout(void)
+{
+	char *argv[] = { "sleep", "5", NULL };
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_sandbox_pool *pool;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+
+	CHECK(nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 300, &err) == 0, "%s",
+	      err.msg);
+	CHECK(nslab_sandbox_pool_new(c, 1, &pool, &err) == 0, "%s", err.msg);
+	/* prepared well before the start: its wall time counts from the start only */
+	usleep(400 * 1000);
+	CHECK(nslab_sandbox_pool_spawn(pool, argv, &s, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0 && res.exit_code == 124 &&
+		      res.ended_by == NSLAB_SANDBOX_LIMIT_TIMEOUT,
+	      "timeout from the pool: exit %d, ended by %d", res.exit_code, res.ended_by);
+	CHECK(res.wall_usec >= 250000 && res.wall_usec < 3000000, "wall time %llu us",
+	      (unsigned long long)res.wall_usec);
+	nslab_sandbox_free(s);
+	nslab_sandbox_pool_free(pool);
+	nslab_sandbox_config_free(c);
+}
+
 /* A profile file: the filter goes in after the prepared command's wait, and still holds. */
 static void test_pool_profile(void)
 {
@@ -940,6 +991,8 @@ int main(int argc, char **argv)
 	test_nested();
 	test_pool();
 	test_pool_profile();
+	test_pool_memory();
+	test_pool_timeout();
 	test_join();
 	test_cgroup_detection();
 	test_cpu_shares();

@@ -9,22 +9,31 @@
  *      BPF, limits and cgroup, uid/gid maps, argv/envp arrays)
  *   2. clone3(CLONE_PIDFD | the namespace flags): the child is init, pid 1 of
  *      the new PID namespace (NET_JOIN: a short-lived helper enters the lab's
- *      user and network namespaces first and clones init with CLONE_PARENT)
+ *      user and network namespaces first and clones init with CLONE_PARENT).
+ *      A new network namespace is left to init (net_late), unless a seccomp
+ *      filter holds the caller
  *   3. root: write uid_map/gid_map, send GO. Rootless (one id each way,
  *      setgroups denied) init writes its own maps and nobody waits for GO
  * init (init.c):
  *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
  *      write its own maps, or wait for GO
- *   5. loopback up (a new netns), hostname, jail_fs_enter(), non-dumpable
- *   6. pool only: say READY, wait for RUN (the command's argv in a memfd)
+ *   5. net_late: a helper makes the network namespace (loopback up) while
+ *      init sets the host name and builds the root (jail_fs_enter_hooked():
+ *      joined before sysfs); else loopback up; non-dumpable
+ *   6. pool only: fork the command ahead, set up, waiting for argv; say READY
+ *      with its argv socket, exec pipe and pidfd: the caller starts it
+ *      directly (init hears a byte when it starts). An argv too large for it
+ *      comes in RUN (a memfd) instead: init kills it and goes on to 7
  *   7. fork the command; its exec pipe says whether execve() worked
- *   8. say STARTED (with the command's pidfd) or ERROR, then supervise:
+ *   8. say STARTED (with the command's pidfd; not for a command the caller
+ *      started) or ERROR, then supervise:
  *      reap everything, watch the limits, and when the command ended kill
  *      the rest, reap it, and say REPORT; exit
  * command (init.c, between fork and exec):
  *   setsid, cgroup namespace (cgroup mode), stdio, cwd, rlimits and nice,
- *   gid/groups/uid, jail_caps_enter() (caps, securebits, no_new_privs),
- *   jail_seccomp_install(), default signals, execve() along the sandbox's PATH
+ *   gid/groups/uid, signal mask cleared (init reset the dispositions),
+ *   jail_caps_enter() (caps, securebits, no_new_privs), jail_seccomp_install(),
+ *   execve() along the sandbox's PATH
  *
  * Every message between parent and init is one struct jail_msg on a
  * SOCK_SEQPACKET socket pair (fds ride along as SCM_RIGHTS).
@@ -113,10 +122,23 @@ struct jail_msg {
 	nslab_error err;	 /* ERROR */
 };
 
+#define JAIL_MSG_FDS_MAX 3
+
+/* Pool: a prepared command's argv area: the blob, its NUL, the argv array (init.c's DOC). */
+#define JAIL_PREP_ARGV_MAX (256u << 10)
+static inline bool jail_prep_fits(uint64_t len, uint64_t argc)
+{
+	return len + 1 + sizeof(char *) + (argc + 1) * sizeof(char *) <= JAIL_PREP_ARGV_MAX;
+}
+
 /* Send one message, with fd attached if >= 0. Async-signal-safe. Return: 0 or -errno. */
 int jail_msg_send(int sock, const struct jail_msg *m, int fd);
+/* The same with n_fds (at most JAIL_MSG_FDS_MAX) fds attached. */
+int jail_msg_send_fds(int sock, const struct jail_msg *m, const int *fds, size_t n_fds);
 /* Receive one message (fd attached: *ret_fd, else -1). Return: 1, 0 at end of file, or -errno. */
 int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd);
+/* The same with up to n_fds fds, in fds (-1 for each one not attached; extra ones closed). */
+int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds);
 
 /*
  * jail_init_main() - pid 1 of the sandbox (see DOC: the start sequence)

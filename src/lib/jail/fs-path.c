@@ -298,6 +298,30 @@ static int make_component(struct fs_ctx *x, char *path, char *slash, bool last, 
 	return r;
 }
 
+/*
+ * The common case first: the parent exists and takes the new entry (a node
+ * or a link in our /dev). Anything else (a missing parent, a parent to
+ * mirror, an entry made meanwhile) goes the component-by-component way.
+ * Return: true if made
+ */
+static bool make_in_parent(struct fs_ctx *x, char *path, enum fs_kind kind, const char *target)
+{
+	char *slash = strrchr(path, '/');
+	bool made;
+	int fd;
+
+	if (!slash || slash == path)
+		return false; /* "/" itself is the slow path's (mirrors, in place) */
+	*slash = '\0';
+	fd = fs_open_inside(x, path, O_PATH | O_DIRECTORY);
+	*slash = '/';
+	if (fd < 0)
+		return false;
+	made = create_at(fd, slash + 1, kind, target) == 0;
+	(void)close(fd);
+	return made;
+}
+
 /* The step's destination, created with its missing parents. Return: 0 or -errno (err set) */
 int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err)
 {
@@ -306,6 +330,8 @@ int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, n
 
 	memcpy(path, s->dst, sizeof(path));
 	path[sizeof(path) - 1] = '\0';
+	if (make_in_parent(x, path, kind, s->src))
+		return 0;
 	for (;; slash = next) {
 		bool last;
 

@@ -59,25 +59,32 @@
 
 int jail_msg_send(int sock, const struct jail_msg *m, int fd)
 {
+	return jail_msg_send_fds(sock, m, &fd, fd >= 0 ? 1 : 0);
+}
+
+int jail_msg_send_fds(int sock, const struct jail_msg *m, const int *fds, size_t n_fds)
+{
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * JAIL_MSG_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n;
 
-	if (fd >= 0) {
+	if (n_fds > JAIL_MSG_FDS_MAX)
+		return -EINVAL;
+	if (n_fds > 0) {
 		struct cmsghdr *cm;
 
 		memset(&u, 0, sizeof(u));
 		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
 		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
 	}
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
@@ -89,8 +96,21 @@ int jail_msg_send(int sock, const struct jail_msg *m, int fd)
 
 int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd)
 {
+	int fds[JAIL_MSG_FDS_MAX], r = jail_msg_recv_fds(sock, m, fds, JAIL_MSG_FDS_MAX);
+
+	for (size_t i = 1; i < JAIL_MSG_FDS_MAX; i++)
+		(void)close_fd(fds[i]);
+	if (ret_fd)
+		*ret_fd = fds[0];
+	else
+		(void)close_fd(fds[0]);
+	return r;
+}
+
+int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds)
+{
 	union {
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(int) * JAIL_MSG_FDS_MAX)];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
@@ -99,21 +119,32 @@ int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd)
 			     .msg_control = u.buf,
 			     .msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *cm;
-	int fd = -1;
+	size_t got = 0;
 	ssize_t n;
 
+	for (size_t i = 0; i < n_fds; i++)
+		fds[i] = -1;
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
-		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
-			memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	if (ret_fd)
-		*ret_fd = fd;
-	else if (fd >= 0)
-		(void)close(fd);
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
+			if (got < n_fds)
+				fds[got++] = fd;
+			else
+				(void)close(fd); /* more than asked for: not ours to keep */
+		}
+	}
 	if (n == 0)
 		return 0;
 	return n == (ssize_t)sizeof(*m) ? 1 : -EPROTO;
@@ -537,7 +568,7 @@ static int net_make(void *arg)
 	return h->err ? 1 : 0;
 }
 
-static void net_start(struct init *in, struct net_helper *h)
+static void net_start(struct net_helper *h)
 {
 	*h = (struct net_helper){ .fd = -1 };
 #ifndef JAIL_ASAN
@@ -551,7 +582,6 @@ static void net_start(struct init *in, struct net_helper *h)
 		(void)munmap(h->stack, NET_STACK_SIZE);
 	h->pid = 0;
 #endif
-	(void)in;
 }
 
 /* jail_fs_enter_hooked()'s hook: the helper's namespace joined (or made now). */
@@ -603,7 +633,7 @@ static void init_setup(struct init *in)
 	nslab_error e = { 0 };
 
 	if (p->net_late)
-		net_start(in, &net);
+		net_start(&net);
 	else if (p->new_net && loopback_up() < 0)
 		child_err(&e, errno, "bring loopback up", NULL), init_fail(in, &e, false);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
@@ -621,14 +651,21 @@ static void init_setup(struct init *in)
 	close_others(in);
 }
 
-/* "argc\0arg0\0arg1\0..." (from the caller: trusted) as an argv array. Return: NULL on ENOMEM */
-static char *const *argv_of_blob(const char *blob)
+/* The argc of a blob "argc\0arg0\0arg1\0..." (from the caller: trusted). */
+static uint64_t blob_argc(const char *blob)
+{
+	return parse_u64(&blob);
+}
+
+/* blob's argv array, in argv (blob_argc() + 1 slots), or mapped if NULL. Return: NULL on ENOMEM */
+static char *const *argv_of_blob(const char *blob, char **argv)
 {
 	const char *s = blob;
 	uint64_t argc = parse_u64(&s);
-	char **argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
+	if (!argv)
+		argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (argv == MAP_FAILED)
 		return NULL;
 	s += strlen(s) + 1;
@@ -759,116 +796,129 @@ static void init_start_command(struct init *in, int *ret_pidfd)
  * DOC: the pool's command, prepared ahead
  * A pool sandbox forks its command before it says READY: the child does
  * everything of cmd_setup() (session, stdio, cwd, rlimits, ids, signals,
- * capabilities), then waits on a socket. RUN's argv is copied into a page
- * shared with it (MAP_SHARED, mapped before the fork) and one byte on the
- * socket releases it: it installs the seccomp filter and execs. The default
- * profile's filter goes in ahead too (it refuses nothing the waiting needs; a
- * profile file's might). A start from the pool is then that copy,
- * a wakeup and an exec. An argv larger than the shared area kills the
- * prepared child and starts one as without a pool.
+ * capabilities) and, with the default profile, installs its seccomp filter
+ * (it refuses nothing the waiting needs; a profile file's might), then waits
+ * on a socket. READY hands the caller that socket, the command's exec pipe
+ * and its pidfd. A start from the pool is then the caller writing argv (its
+ * length, then the blob) to the command, which tells init it starts (a byte
+ * on a pipe: init's clock and timers start there), installs a profile file's
+ * filter and execs, while the caller reads the exec pipe (end of file: it
+ * exec'd). Init is not on the way, and no round trip through it: two wakeups
+ * (the command, the caller) and the exec. An argv larger than the command's
+ * area (JAIL_PREP_ARGV_MAX, blob and array) goes to init in RUN instead, which
+ * kills the prepared command and starts one as without a pool.
  */
-#define PREP_ARGV_MAX (256u << 10)
-
 struct prepared {
-	pid_t pid;	   /* 0: none */
-	int pidfd, go, ep; /* go: our end of its release socket; ep: its exec pipe */
-	char *argv;	   /* PREP_ARGV_MAX bytes shared with it */
+	pid_t pid;	  /* 0: none */
+	int pidfd, start; /* start: read end of its "I start" pipe */
+	int go, ep;	  /* the caller's ends (READY hands them over): argv socket, exec pipe */
+	char *area; /* its argv area, mapped before the fork (RLIMIT_AS may refuse one later) */
 };
 
-static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, const char *shared)
+static bool read_all(int fd, void *buf, size_t len)
 {
-	char *const *argv;
-	nslab_error e = { 0 };
-	char c;
+	for (size_t done = 0; done < len;) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
 
-	cmd_setup(p, ep);
-	/* the kernel takes ~0.1 ms to check (and JIT) a filter: ahead when it cannot hurt */
-	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
-		cmd_fail(ep, &e);
-	if (read(go, &c, 1) != 1)
-		_exit(0); /* the sandbox is going away without a command */
-	argv = argv_of_blob(shared);
-	if (!argv)
-		child_err(&e, ENOMEM, "map the command", NULL), cmd_fail(ep, &e);
-	cmd_exec(p, argv, ep, p->seccomp_default);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
 }
 
-/* Fork the command ahead (pool). A failure leaves p->pid 0: RUN then starts one as usual. */
+/* Where the argv array goes in the area: after the blob, aligned. */
+static uint64_t prep_array_at(const char *blob)
+{
+	const char *s = blob;
+	uint64_t argc = parse_u64(&s), len;
+
+	s += strlen(s) + 1;
+	for (uint64_t i = 0; i < argc; i++)
+		s += strlen(s) + 1;
+	len = (uint64_t)(s - blob);
+	return (len + sizeof(char *) - 1) / sizeof(char *) * sizeof(char *);
+}
+
+static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, int start, char *area)
+{
+	nslab_error e = { 0 };
+	uint64_t len;
+
+	cmd_setup(p, ep);
+	/* installing a filter took ~0.1 ms (perf trace): ahead, when it cannot hurt */
+	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
+		cmd_fail(ep, &e);
+	if (!read_all(go, &len, sizeof(len)) || len >= JAIL_PREP_ARGV_MAX ||
+	    !read_all(go, area, len))
+		_exit(0); /* the sandbox is going away without a command */
+	area[len] = '\0';
+	if (!jail_prep_fits(len, blob_argc(area)))
+		child_err(&e, E2BIG, "the command's arguments", NULL), cmd_fail(ep, &e);
+	(void)!write(start, "", 1);
+	cmd_exec(p, argv_of_blob(area, (char **)(void *)(area + prep_array_at(area))), ep,
+		 p->seccomp_default);
+}
+
+static void prep_close(struct prepared *pr)
+{
+	pr->pidfd = close_fd(pr->pidfd);
+	pr->start = close_fd(pr->start);
+	pr->go = close_fd(pr->go);
+	pr->ep = close_fd(pr->ep);
+	if (pr->area && pr->area != MAP_FAILED)
+		(void)munmap(pr->area, JAIL_PREP_ARGV_MAX);
+	pr->area = NULL;
+}
+
+/* Fork the command ahead (pool). A failure leaves pr->pid 0: RUN then starts one as usual. */
 static void prep_start(struct init *in, struct prepared *pr)
 {
 	struct clone_args ca = { .flags = CLONE_PIDFD,
 				 .pidfd = (uint64_t)(uintptr_t)&pr->pidfd,
 				 .exit_signal = SIGCHLD };
-	int go[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	pid_t pid;
+	int go[2] = { -1, -1 }, ep[2] = { -1, -1 }, start[2] = { -1, -1 };
+	pid_t pid = -1;
 
-	*pr = (struct prepared){ .pidfd = -1, .go = -1, .ep = -1 };
-	pr->argv = mmap(NULL, PREP_ARGV_MAX, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
-			0);
-	if (pr->argv == MAP_FAILED || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
-	    pipe2(ep, O_CLOEXEC) < 0)
-		goto fail;
-	pid = jail_clone(&ca);
+	*pr = (struct prepared){ .pidfd = -1, .start = -1, .go = -1, .ep = -1 };
+	pr->area = mmap(NULL, JAIL_PREP_ARGV_MAX, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pr->area != MAP_FAILED && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) == 0 &&
+	    pipe2(ep, O_CLOEXEC) == 0 && pipe2(start, O_CLOEXEC) == 0)
+		pid = jail_clone(&ca);
 	if (pid == 0) {
 		(void)close(in->sock);
 		(void)close(go[1]);
 		(void)close(ep[0]);
-		prep_child(in->p, go[0], ep[1], pr->argv);
+		(void)close(start[0]);
+		prep_child(in->p, go[0], ep[1], start[1], pr->area);
 	}
-	if (pid < 0)
-		goto fail;
-	(void)close(go[0]);
-	(void)close(ep[1]);
-	pr->pid = pid;
+	(void)close_fd(go[0]);
+	(void)close_fd(ep[1]);
+	(void)close_fd(start[1]);
 	pr->go = go[1];
 	pr->ep = ep[0];
-	return;
-fail:
-	for (int i = 0; i < 2; i++) {
-		(void)close_fd(go[i]);
-		(void)close_fd(ep[i]);
+	pr->start = start[0];
+	if (pid > 0) {
+		pr->pid = pid;
+		return;
 	}
-	if (pr->argv != MAP_FAILED)
-		(void)munmap(pr->argv, PREP_ARGV_MAX);
-	*pr = (struct prepared){ .pidfd = -1, .go = -1, .ep = -1 };
+	prep_close(pr);
 }
 
 static void prep_drop(struct prepared *pr)
 {
 	int status;
 
-	if (!pr->pid)
-		return;
-	(void)kill(pr->pid, SIGKILL);
-	while (waitpid(pr->pid, &status, __WALL) < 0 && errno == EINTR)
-		;
-	(void)close(pr->pidfd);
-	(void)close(pr->go);
-	(void)close(pr->ep);
-	(void)munmap(pr->argv, PREP_ARGV_MAX);
-	pr->pid = 0;
-}
-
-/* RUN: release the prepared command with blob, if it fits. Return: false if it took none. */
-static bool prep_run(struct init *in, struct prepared *pr, const char *blob, size_t len,
-		     int *ret_pidfd)
-{
-	if (!pr->pid)
-		return false;
-	if (len + 1 > PREP_ARGV_MAX) {
-		prep_drop(pr);
-		return false;
+	if (pr->pid) {
+		(void)kill(pr->pid, SIGKILL);
+		while (waitpid(pr->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		pr->pid = 0;
 	}
-	memcpy(pr->argv, blob, len);
-	pr->argv[len] = '\0';
-	in->cmd = pr->pid;
-	in->t0 = now_ns();
-	/* no reader: it died in its setup (its error waits in the exec pipe); no SIGPIPE */
-	(void)send(pr->go, "", 1, MSG_NOSIGNAL);
-	(void)close(pr->go);
-	*ret_pidfd = pr->pidfd;
-	init_await_exec(in, pr->ep);
-	return true;
+	prep_close(pr);
 }
 
 /* Account for a reaped process: what its end says about the limits. */
@@ -1259,21 +1309,55 @@ static void msg_ns(struct jail_msg *m)
 	}
 }
 
-/* Pool: prepare the command, say READY, and start it with RUN's argv. */
-static void init_pool_start(struct init *in, struct jail_msg *m, int *ret_pidfd)
+/* READY, with the prepared command's socket, exec pipe and pidfd for the caller. */
+static void prep_ready(struct init *in, struct prepared *pr, struct jail_msg *m)
+{
+	int fds[3] = { pr->go, pr->ep, pr->pidfd };
+
+	m->kind = JAIL_MSG_READY;
+	if (jail_msg_send_fds(in->sock, m, fds, pr->pid ? 3 : 0) < 0)
+		_exit(1);
+	/* the caller's now: the command sees end of file when the caller closes its copy */
+	pr->go = close_fd(pr->go);
+	pr->ep = close_fd(pr->ep);
+}
+
+/*
+ * Pool: prepare the command, say READY, and wait until the prepared command
+ * starts (the caller wrote it its argv) or RUN comes (argv too large for it).
+ * Return: true for the prepared command (the caller has its pidfd already).
+ */
+static bool init_pool_start(struct init *in, struct jail_msg *m, int *ret_pidfd)
 {
 	struct prepared pr;
 	const char *blob;
 	size_t len;
 
 	prep_start(in, &pr);
-	m->kind = JAIL_MSG_READY;
-	if (jail_msg_send(in->sock, m, -1) < 0)
-		_exit(1);
+	prep_ready(in, &pr, m);
+	while (pr.start >= 0) {
+		struct pollfd pfd[2] = { { .fd = in->sock, .events = POLLIN },
+					 { .fd = pr.start, .events = POLLIN } };
+		char c;
+
+		if (poll(pfd, 2, -1) < 0)
+			continue;
+		if (pfd[0].revents)
+			break;
+		if (read(pr.start, &c, 1) == 1) {
+			in->cmd = pr.pid;
+			in->t0 = now_ns();
+			*ret_pidfd = pr.pidfd;
+			pr.pidfd = -1;
+			prep_close(&pr);
+			return true;
+		}
+		/* it died before it started: its error is in the caller's exec pipe */
+		pr.start = close_fd(pr.start);
+	}
 	blob = init_recv_blob(in, &len);
-	if (prep_run(in, &pr, blob, len, ret_pidfd))
-		return;
-	in->argv = argv_of_blob(blob);
+	prep_drop(&pr);
+	in->argv = argv_of_blob(blob, NULL);
 	if (!in->argv) {
 		nslab_error e = { 0 };
 
@@ -1281,6 +1365,7 @@ static void init_pool_start(struct init *in, struct jail_msg *m, int *ret_pidfd)
 		init_fail(in, &e, false);
 	}
 	init_start_command(in, ret_pidfd);
+	return false;
 }
 
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
@@ -1294,6 +1379,7 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .tfd_sample = -1,
 			   .procfd = -1 };
 	struct jail_msg m = { 0 };
+	bool direct = false;
 	sigset_t chld;
 	int pidfd = -1;
 
@@ -1307,11 +1393,12 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
 	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (!argv)
-		init_pool_start(&in, &m, &pidfd);
+		direct = init_pool_start(&in, &m, &pidfd);
 	else
 		init_start_command(&in, &pidfd);
 	m.kind = JAIL_MSG_STARTED;
-	(void)jail_msg_send(sock, &m, pidfd);
+	if (!direct)
+		(void)jail_msg_send(sock, &m, pidfd);
 	(void)close(pidfd);
 	init_timers(&in);
 	init_loop(&in);

@@ -52,6 +52,7 @@ struct nslab_sandbox {
 	int sock;
 	pid_t cmd_pid;
 	int cmd_pidfd;
+	int prep_go, prep_ep; /* pool: the prepared command's argv socket and exec pipe, or -1 */
 	dev_t pidns_dev;
 	ino_t pidns_ino;
 	uint64_t limit[NSLAB_SANDBOX_LIMIT__COUNT]; /* as lowered so far */
@@ -629,37 +630,59 @@ static void reap_init(nslab_sandbox *s, int sig)
 	s->reaped = true;
 }
 
-/* Wait for READY (pool) or STARTED, or the ERROR that ends the start. */
+static void close_fds(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fds[i] = close_fd(fds[i]);
+}
+
+/* The exec step's errors keep their code; a setup step's never reads as 126/127. */
+static int start_failed(nslab_sandbox *s, nslab_error *e, bool exec_step, nslab_error *err)
+{
+	e->msg[sizeof(e->msg) - 1] = '\0';
+	if (!e->code)
+		e->code = EIO;
+	if (err)
+		*err = *e;
+	s->res.exit_code = !exec_step				     ? 125
+			   : e->code == ENOENT			     ? 127
+			   : e->code == EACCES || e->code == ENOEXEC ? 126
+								     : 125;
+	return -e->code;
+}
+
+/*
+ * Wait for READY (pool: with the prepared command's argv socket, exec pipe
+ * and pidfd, when it has one) or STARTED (the command's pidfd), or the ERROR
+ * that ends the start.
+ */
 static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 {
+	int fds[JAIL_MSG_FDS_MAX], r;
 	struct jail_msg m;
-	int fd = -1, r;
 
-	r = jail_msg_recv(s->sock, &m, &fd);
+	r = jail_msg_recv_fds(s->sock, &m, fds, JAIL_MSG_FDS_MAX);
 	if (r <= 0 || (m.kind != want && m.kind != JAIL_MSG_ERROR)) {
-		(void)close_fd(fd);
+		close_fds(fds, JAIL_MSG_FDS_MAX);
 		reap_init(s, SIGKILL);
 		return nslab_err_setx(err, r < 0 ? -r : EPROTO, "the sandbox's init ended early");
 	}
 	if (m.kind == JAIL_MSG_ERROR) {
-		(void)close_fd(fd);
-		m.err.msg[sizeof(m.err.msg) - 1] = '\0';
-		if (err)
-			*err = m.err;
+		close_fds(fds, JAIL_MSG_FDS_MAX);
 		reap_init(s, 0);
-		/* the exec step's errors keep their code; a setup step's never reads as 126/127 */
-		s->res.exit_code = !m.value					   ? 125
-				   : m.err.code == ENOENT			   ? 127
-				   : m.err.code == EACCES || m.err.code == ENOEXEC ? 126
-										   : 125;
-		return -(m.err.code ? m.err.code : EIO);
+		return start_failed(s, &m.err, m.value, err);
 	}
 	s->pidns_dev = (dev_t)m.ns_dev;
 	s->pidns_ino = (ino_t)m.ns_ino;
 	if (want == JAIL_MSG_STARTED) {
-		s->cmd_pidfd = fd;
-		s->cmd_pid = pidfd_pid(fd);
+		s->cmd_pidfd = TAKE_FD(fds[0]);
+		s->cmd_pid = pidfd_pid(s->cmd_pidfd);
+	} else if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0) {
+		s->prep_go = TAKE_FD(fds[0]);
+		s->prep_ep = TAKE_FD(fds[1]);
+		s->cmd_pidfd = TAKE_FD(fds[2]);
 	}
+	close_fds(fds, JAIL_MSG_FDS_MAX);
 	return 0;
 }
 
@@ -670,7 +693,7 @@ static nslab_sandbox *sandbox_new(struct jail_plan *p)
 	if (!s)
 		return NULL;
 	s->plan = jail_plan_ref(p);
-	s->init_pidfd = s->sock = s->cmd_pidfd = -1;
+	s->init_pidfd = s->sock = s->cmd_pidfd = s->prep_go = s->prep_ep = -1;
 	s->init_pid = s->cmd_pid = -1;
 	memcpy(s->limit, p->limits.value, sizeof(s->limit));
 	memcpy(s->mech, p->limits.mech, sizeof(s->mech));
@@ -731,14 +754,70 @@ static size_t argv_blob(char *const argv[], char *buf, size_t len)
 	return n;
 }
 
+static bool send_all(int fd, const char *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = send(fd, buf + done, len - done, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * A prepared command (init.c's DOC: the pool's command): argv straight to it,
+ * then its exec pipe. Return: 0 once it exec'd, or -errno (its error, as
+ * ERROR's from init).
+ */
+static int run_direct(nslab_sandbox *s, char *const argv[], size_t len, nslab_error *err)
+{
+	_cleanup_free_ char *buf = malloc(sizeof(uint64_t) + len);
+	uint64_t hdr = len;
+	nslab_error e = { 0 };
+	ssize_t n;
+
+	if (!buf)
+		return nslab_err_set(err, ENOMEM, "the command's arguments");
+	memcpy(buf, &hdr, sizeof(hdr));
+	(void)argv_blob(argv, buf + sizeof(hdr), len);
+	s->t0 = mono_ns();
+	/* a command that died in its setup reads nothing: its error is in the exec pipe */
+	(void)send_all(s->prep_go, buf, sizeof(hdr) + len);
+	s->prep_go = close_fd(s->prep_go);
+	do
+		n = read(s->prep_ep, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	s->prep_ep = close_fd(s->prep_ep);
+	if (n == 0) {
+		s->cmd_pid = pidfd_pid(s->cmd_pidfd);
+		return 0;
+	}
+	if (n != (ssize_t)sizeof(e))
+		return nslab_err_setx(err, EIO, "the sandbox's command ended before its exec");
+	return start_failed(s, &e, true, err);
+}
+
 int jail_sandbox_run_prepared(nslab_sandbox *s, char *const argv[], nslab_error *err)
 {
 	struct jail_msg m = { .kind = JAIL_MSG_RUN };
-	size_t len = argv_blob(argv, NULL, 0);
-	_cleanup_close_ int fd = memfd_create("nslab-argv", MFD_CLOEXEC);
+	size_t len = argv_blob(argv, NULL, 0), argc = 0;
+	_cleanup_close_ int fd = -1;
 	char *buf;
 	int r;
 
+	while (argv[argc])
+		argc++;
+	if (s->prep_go >= 0 && jail_prep_fits(len, argc))
+		return run_direct(s, argv, len, err);
+	/* init starts one: the prepared command goes (init kills it when RUN comes) */
+	s->prep_go = close_fd(s->prep_go);
+	s->prep_ep = close_fd(s->prep_ep);
+	s->cmd_pidfd = close_fd(s->cmd_pidfd);
+	fd = memfd_create("nslab-argv", MFD_CLOEXEC);
 	if (fd < 0 || ftruncate(fd, (off_t)len) < 0)
 		return nslab_err_set(err, errno, "memfd for the command");
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -919,6 +998,8 @@ nslab_sandbox *nslab_sandbox_free(nslab_sandbox *s)
 	reap_init(s, SIGKILL);
 	(void)close_fd(s->init_pidfd);
 	(void)close_fd(s->cmd_pidfd);
+	(void)close_fd(s->prep_go);
+	(void)close_fd(s->prep_ep);
 	jail_plan_unref(s->plan);
 	free(s);
 	return NULL;
