@@ -7,8 +7,9 @@
  *   1. parse it with ldns (one question, opcode QUERY; else FORMERR/NOTIMP)
  *   2. a name no rule allows is answered REFUSED (or NXDOMAIN) at once and
  *      never leaves: DNS cannot carry data out through names
- *   3. an allowed name is forwarded as it came to the upstream, from a
- *      socket in the owner's namespace (UDP, or TCP for a TCP query)
+ *   3. an allowed name is asked of the upstream in a query of the gate's
+ *      own (forward_clean(): the question only, lower case, a fresh ID),
+ *      from a socket in the owner's namespace (UDP, or TCP for a TCP query)
  *   4. the answer is parsed: the CNAME chain from the question is followed,
  *      and its last name must be allowed too (else REFUSED, nothing added)
  *   5. every A/AAAA of the chain goes to the gateway's sets, with the rules
@@ -304,6 +305,40 @@ static uint8_t forward(struct egress_dns *d, const char *qname, const char *type
 	return LDNS_RCODE_NOERROR;
 }
 
+/*
+ * The query the upstream sees: the question alone, its name in lower case,
+ * a fresh ID, recursion desired, EDNS only as a buffer size. Nothing else the
+ * client sent leaves: not its ID, not the case of its name's letters (0x20),
+ * not EDNS options or records in other sections, each a channel out.
+ */
+static uint8_t forward_clean(struct egress_dns *d, const ldns_pkt *in, const char *qname,
+			     const char *type, bool tcp, size_t *ret_len)
+{
+	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(in), 0);
+	ldns_rdf *name = ldns_dname_new_frm_str(qname);
+	ldns_pkt *p =
+		name ? ldns_pkt_query_new(name, ldns_rr_get_type(q), ldns_rr_get_class(q), LDNS_RD)
+		     : NULL;
+	uint8_t *wire = NULL, rcode;
+	size_t len = 0;
+
+	if (!p) {
+		ldns_rdf_deep_free(name);
+		return LDNS_RCODE_SERVFAIL;
+	}
+	ldns_pkt_set_id(p, ldns_get_random());
+	if (ldns_pkt_edns(in))
+		ldns_pkt_set_edns_udp_size(p, 1232);
+	if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK) {
+		ldns_pkt_free(p);
+		return LDNS_RCODE_SERVFAIL;
+	}
+	ldns_pkt_free(p);
+	rcode = forward(d, qname, type, wire, len, tcp, ret_len);
+	free(wire);
+	return rcode;
+}
+
 static void type_name(const ldns_rr *rr, char *buf, size_t len)
 {
 	_cleanup_free_ char *t = ldns_rr_type2str(ldns_rr_get_type(rr));
@@ -340,8 +375,10 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 			log_query(d, qname, type, "BLOCKED", 0);
 			rcode = d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
 		} else {
-			rcode = forward(d, qname, type, q, qlen, tcp, ret_len);
+			rcode = forward_clean(d, pkt, qname, type, tcp, ret_len);
 			if (rcode == LDNS_RCODE_NOERROR) {
+				/* the answer to our query, under the client's ID */
+				memcpy(d->ans, q, 2);
 				ldns_pkt_free(pkt);
 				*ret = d->ans;
 				return 0;
