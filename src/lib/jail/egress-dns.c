@@ -162,36 +162,90 @@ static bool rr_address(const ldns_rr *rr, bool ipv6, struct nslab_prefix *ret)
 	return true;
 }
 
-/* nft commands for every address of the chain, for each rule allowing qname. */
-static int allow_answer(struct egress_dns *d, const char *qname, const ldns_rr_list *an,
-			const char names[][EGRESS_NAME_MAX + 1], size_t n, size_t *ret_count,
-			nslab_error *err)
+/* nft commands for every address of the chain, for each rule allowing qname (none under --analyse). */
+static size_t answer_cmds(const struct egress_policy *p, const char *qname, const ldns_rr_list *an,
+			  const char names[][EGRESS_NAME_MAX + 1], size_t n, FILE *f)
 {
-	_cleanup_free_ char *cmds = NULL;
-	size_t len = 0, count = 0;
-	FILE *f = open_memstream(&cmds, &len);
-	int r = 0;
+	size_t count = 0;
 
-	if (!f)
-		return nslab_err_set(err, errno, "DNS gate");
 	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
 		const ldns_rr *rr = ldns_rr_list_rr(an, i);
 		struct nslab_prefix a;
 
-		if (!rr_address(rr, d->p->ipv6, &a) || !in_chain(names, n, rr))
+		if (!rr_address(rr, p->ipv6, &a) || !in_chain(names, n, rr))
 			continue;
-		for (size_t k = 0; k < d->p->allow.n && !d->p->analyse; k++)
-			if (egress_name_match(&d->p->allow.v[k], qname))
-				egress_elements(&d->p->allow.v[k], &a,
-						(uint64_t)ldns_rr_ttl(rr) + d->p->ttl_grace, f);
+		for (size_t k = 0; k < p->allow.n && !p->analyse; k++)
+			if (egress_name_match(&p->allow.v[k], qname))
+				egress_elements(&p->allow.v[k], &a,
+						(uint64_t)ldns_rr_ttl(rr) + p->ttl_grace, f);
 		count++;
 	}
-	if (fclose(f) != 0)
-		return nslab_err_set(err, ENOMEM, "DNS gate");
-	/* --analyse: the forward chain accepts everything, no set to fill */
-	if (len && !d->p->analyse)
-		r = egress_gw_nft(d->gw, cmds, err);
-	*ret_count = count;
+	return count;
+}
+
+int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, const uint8_t *ans,
+			    size_t len, struct egress_dns_judgement *ret)
+{
+	char names[DNS_CNAME_MAX + 1][EGRESS_NAME_MAX + 1];
+	char *cmds = NULL;
+	size_t n = 1, clen = 0;
+	ldns_pkt *a = NULL;
+	FILE *f;
+
+	*ret = (struct egress_dns_judgement){ 0 };
+	if (ldns_wire2pkt(&a, ans, len) != LDNS_STATUS_OK)
+		return -EPROTO;
+	snprintf(names[0], sizeof(names[0]), "%s", qname);
+	follow_chain(ldns_pkt_answer(a), names, &n);
+	snprintf(ret->final, sizeof(ret->final), "%s", names[n - 1]);
+	if (!name_allowed(p, names[n - 1])) {
+		ldns_pkt_free(a);
+		return -EACCES;
+	}
+	f = open_memstream(&cmds, &clen);
+	if (!f) {
+		ldns_pkt_free(a);
+		return -ENOMEM;
+	}
+	ret->n_addr = answer_cmds(p, qname, ldns_pkt_answer(a),
+				  (const char(*)[EGRESS_NAME_MAX + 1]) names, n, f);
+	ldns_pkt_free(a);
+	if (fclose(f) != 0) {
+		free(cmds);
+		return -ENOMEM;
+	}
+	if (clen)
+		ret->cmds = cmds;
+	else
+		free(cmds);
+	return 0;
+}
+
+int egress_dns_judge_query(const struct egress_policy *p, const uint8_t *q, size_t len,
+			   char qname[EGRESS_NAME_MAX + 1], uint8_t *ret_rcode)
+{
+	ldns_pkt *pkt = NULL;
+	const ldns_rr *question;
+	int r = 1;
+
+	if (ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
+		return -EPROTO;
+	snprintf(qname, EGRESS_NAME_MAX + 1, "?");
+	if (ldns_pkt_qr(pkt) || ldns_pkt_qdcount(pkt) != 1) {
+		*ret_rcode = LDNS_RCODE_FORMERR;
+		r = 0;
+	} else if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
+		*ret_rcode = LDNS_RCODE_NOTIMPL;
+		r = 0;
+	} else {
+		question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+		if (rdf_name(ldns_rr_owner(question), qname, EGRESS_NAME_MAX + 1) < 0 ||
+		    !name_allowed(p, qname)) {
+			*ret_rcode = p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
+			r = 0;
+		}
+	}
+	ldns_pkt_free(pkt);
 	return r;
 }
 
@@ -277,31 +331,27 @@ static void log_query(struct egress_dns *d, const char *name, const char *type, 
 static uint8_t forward(struct egress_dns *d, const char *qname, const char *type, const uint8_t *q,
 		       size_t qlen, bool tcp, size_t *ret_len)
 {
-	char names[DNS_CNAME_MAX + 1][EGRESS_NAME_MAX + 1];
-	ldns_pkt *a = NULL;
+	struct egress_dns_judgement j;
 	nslab_error err;
-	size_t n = 1, count = 0;
 	int r = tcp ? upstream_tcp(d, q, qlen, ret_len) : upstream_udp(d, q, qlen, ret_len);
 
-	if (r < 0 || ldns_wire2pkt(&a, d->ans, *ret_len) != LDNS_STATUS_OK) {
+	if (r >= 0)
+		r = egress_dns_judge_answer(d->p, qname, d->ans, *ret_len, &j);
+	if (r == -EACCES) {
+		log_query(d, j.final, type, "BLOCKED (CNAME target)", 0);
+		return d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
+	}
+	if (r < 0) {
 		log_query(d, qname, type, "SERVFAIL (upstream)", 0);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	snprintf(names[0], sizeof(names[0]), "%s", qname);
-	follow_chain(ldns_pkt_answer(a), names, &n);
-	if (!name_allowed(d->p, names[n - 1])) {
-		ldns_pkt_free(a);
-		log_query(d, names[n - 1], type, "BLOCKED (CNAME target)", 0);
-		return d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
-	}
-	r = allow_answer(d, qname, ldns_pkt_answer(a), (const char(*)[EGRESS_NAME_MAX + 1]) names,
-			 n, &count, &err);
-	ldns_pkt_free(a);
+	r = j.cmds ? egress_gw_nft(d->gw, j.cmds, &err) : 0;
+	free(j.cmds);
 	if (r < 0) {
 		log_query(d, qname, type, "SERVFAIL (gateway set)", 0);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	log_query(d, qname, type, "ALLOWED", count);
+	log_query(d, qname, type, "ALLOWED", j.n_addr);
 	return LDNS_RCODE_NOERROR;
 }
 
@@ -357,32 +407,24 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 	ldns_pkt *pkt = NULL;
 	char qname[EGRESS_NAME_MAX + 1] = "?", type[16] = "?";
 	uint8_t rcode = LDNS_RCODE_FORMERR;
-	const ldns_rr *question;
+	int v = egress_dns_judge_query(d->p, q, qlen, qname, &rcode);
 	int r;
 
 	*ret_free = NULL;
-	if (ldns_wire2pkt(&pkt, q, qlen) != LDNS_STATUS_OK)
+	if (v < 0 || ldns_wire2pkt(&pkt, q, qlen) != LDNS_STATUS_OK)
 		return -1;
-	if (ldns_pkt_qr(pkt) || ldns_pkt_qdcount(pkt) != 1) {
-		rcode = LDNS_RCODE_FORMERR;
-	} else if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
-		rcode = LDNS_RCODE_NOTIMPL;
-	} else {
-		question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-		type_name(question, type, sizeof(type));
-		if (rdf_name(ldns_rr_owner(question), qname, sizeof(qname)) < 0 ||
-		    !name_allowed(d->p, qname)) {
-			log_query(d, qname, type, "BLOCKED", 0);
-			rcode = d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
-		} else {
-			rcode = forward_clean(d, pkt, qname, type, tcp, ret_len);
-			if (rcode == LDNS_RCODE_NOERROR) {
-				/* the answer to our query, under the client's ID */
-				memcpy(d->ans, q, 2);
-				ldns_pkt_free(pkt);
-				*ret = d->ans;
-				return 0;
-			}
+	if (ldns_pkt_qdcount(pkt) == 1 && ldns_rr_list_rr(ldns_pkt_question(pkt), 0))
+		type_name(ldns_rr_list_rr(ldns_pkt_question(pkt), 0), type, sizeof(type));
+	if (v == 0 && (rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NXDOMAIN))
+		log_query(d, qname, type, "BLOCKED", 0);
+	if (v == 1) {
+		rcode = forward_clean(d, pkt, qname, type, tcp, ret_len);
+		if (rcode == LDNS_RCODE_NOERROR) {
+			/* the answer to our query, under the client's ID */
+			memcpy(d->ans, q, 2);
+			ldns_pkt_free(pkt);
+			*ret = d->ans;
+			return 0;
 		}
 	}
 	r = reply_rcode(pkt, rcode, ret_free, ret_len);
