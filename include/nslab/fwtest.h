@@ -89,6 +89,20 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_set_order(nslab_fwtest *ft,
 							enum nslab_fwtest_order order,
 							unsigned long long seed, nslab_error *err);
 
+#define NSLAB_FWTEST_JOBS_MAX 64u
+/*
+ * nslab_fwtest_set_jobs() - Run up to jobs tests at once, each job in a topology of its own
+ * 0 (the default) picks as many as are worth it: one per CPU the process may
+ * run on, at most 4, and one per 64 tests (a topology costs about what 64
+ * tests do); 1 runs one test at a time. Results do not depend on it: a test
+ * crafts the same packets whichever job runs it, the callback still sees the
+ * tests in the run order (on the caller's thread), and coverage adds up.
+ * Tests against a lab (topology: lab) always run one at a time. Before running.
+ * Return: 0, or -EINVAL above NSLAB_FWTEST_JOBS_MAX, -EALREADY after the run
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_fwtest_set_jobs(nslab_fwtest *ft, unsigned jobs,
+						       nslab_error *err);
+
 /* Called after each test has run (i is its index). */
 typedef void (*nslab_fwtest_cb)(nslab_fwtest *ft, size_t i, void *data);
 /*

@@ -8,6 +8,7 @@
 #include <nslab/control.h>
 #include <nslab/fwtest.h>
 #include <nslab/sandbox.h>
+#include <nslab/sim.h>
 #include <nslab/egress.h>
 
 #endif

@@ -28,7 +28,8 @@ struct test_opts {
 	unsigned flags;
 	enum nslab_fwtest_order order; /* --order, --seed */
 	unsigned long long seed;
-	FILE *out; /* -o, opened before any test runs */
+	unsigned jobs; /* --jobs; 0: the library's choice */
+	FILE *out;     /* -o, opened before any test runs */
 };
 
 static const char *status_word(enum nslab_fwtest_status s)
@@ -149,6 +150,9 @@ const struct cli_cmd cli_cmd_test = {
 			  "run the tests in suite (default), reverse or shuffle order" },
 			{ OPT_SEED, "seed", "N",
 			  "shuffle with seed N (the same N, the same order)" },
+			{ 'j', "jobs", "N",
+			  "run up to N tests at once, each job in namespaces of its own "
+			  "(default: one per CPU, at most 4, one per 64 tests; 1: one at a time)" },
 			{ 0 } },
 };
 
@@ -169,6 +173,21 @@ const struct cli_cmd cli_cmd_trace = {
 			  "accept `include` in the ruleset" },
 			{ 0 } },
 };
+
+/* --jobs N: 1 .. NSLAB_FWTEST_JOBS_MAX. */
+static int parse_jobs(const char *s, struct test_opts *o)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || n < 1 || n > NSLAB_FWTEST_JOBS_MAX)
+		return cli_usage_error(&cli_cmd_test, "--jobs: '%s' is not a number from 1 to %u",
+				       s, NSLAB_FWTEST_JOBS_MAX);
+	o->jobs = (unsigned)n;
+	return 0;
+}
 
 struct test_parse {
 	struct test_opts *o;
@@ -207,6 +226,8 @@ static int test_opt(int key, char *arg, void *data)
 	case OPT_ORDER:
 	case OPT_SEED:
 		return parse_order(key, arg, o) == 0 ? CLI_GO_ON : EXIT_USAGE;
+	case 'j':
+		return parse_jobs(arg, o) == 0 ? CLI_GO_ON : EXIT_USAGE;
 	}
 	return CLI_GO_ON;
 }
@@ -444,7 +465,8 @@ static int load(struct test_opts *o, const char *rules, nslab_fwtest **ret)
 		seed = (unsigned long long)time(NULL) ^ ((unsigned long long)getpid() << 32);
 		fprintf(stderr, "nslab test: shuffled with --seed %llu\n", seed);
 	}
-	if (nslab_fwtest_set_order(*ret, o->order, seed, &err) < 0) {
+	if (nslab_fwtest_set_order(*ret, o->order, seed, &err) < 0 ||
+	    nslab_fwtest_set_jobs(*ret, o->jobs, &err) < 0) {
 		*ret = nslab_fwtest_free(*ret);
 		return cli_fail(&err, EXIT_USAGE);
 	}

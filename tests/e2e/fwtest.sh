@@ -411,6 +411,29 @@ cmp -s "$TMP/order-ordersuite.res" "$TMP/order-orderreverse.res" &&
 } >"$TMP/ratelimit.yaml"
 run_suite ratelimit 0 "$TMP/ratelimit.yaml"
 has ratelimit '^24 passed, 0 failed, 0 inconclusive, 0 errors$'
+# A stateless ruleset after a stateful one sees its packets untracked, as in a
+# fresh namespace: the kernel frees the replaced ruleset (and its hold on
+# conntrack) after a grace period, which nslab waits for.
+{
+	printf 'tests:
+'
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		printf '  - name: stateful %d
+    rules: "table inet f { chain input { type filter hook input priority 0; ct state new accept; } }"
+' $i
+		printf '    packets: [{proto: tcp, dport: 22}]
+    expect: {verdict: accept, ct_state: new, conntrack: {count: 1}}
+'
+		printf '  - name: stateless %d
+    rules: "table inet g { chain input { type filter hook input priority 0; tcp dport 25 accept; } }"
+' $i
+		printf '    packets: [{proto: tcp, dport: 25}]
+    expect: {verdict: accept, conntrack: {count: 0}}
+'
+	done
+} >"$TMP/untracked.yaml"
+run_suite untracked 0 "$TMP/untracked.yaml" -j 1
+has untracked '^20 passed, 0 failed, 0 inconclusive, 0 errors$'
 run_suite order-badseed 2 "$TMP/order.yaml" --seed x
 has order-badseed "--seed: 'x' is not a number"
 

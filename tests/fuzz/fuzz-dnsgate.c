@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "jail/egress-dns.h"
+#include "jail/ldns-dl.h"
 
 static struct egress_policy policy;
 
@@ -47,6 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t rcode = 0;
 	int r;
 
+	if (dl_ldns_load(NULL) < 0)
+		abort();
 	if (!policy.allow.n &&
 	    egress_list_parse(&policy.allow, "x.test,*.y.test:443/tcp", NULL) < 0)
 		abort();

@@ -11,6 +11,7 @@
 
 #include "core/yaml.h"
 #include "fwtest/api.h"
+#include "fwtest/jobs.h"
 #include "nl/nftables.h"
 
 #define RULES_SIZE_MAX (16u << 20)
@@ -150,6 +151,31 @@ static size_t *run_order(const nslab_fwtest *ft, size_t n)
 	return o;
 }
 
+/* The order without the tests nslab_fwtest_select() left out; returns how many remain. */
+static size_t selected_only(const nslab_fwtest *ft, size_t *order, size_t n)
+{
+	size_t m = 0;
+
+	for (size_t k = 0; k < n; k++)
+		if (!ft->unselected || !ft->unselected[order[k]])
+			order[m++] = order[k];
+	return m;
+}
+
+/* Tests against a lab share its nodes, and nslab trace keeps one runner's events: one job. */
+static unsigned jobs_for(const nslab_fwtest *ft, const size_t *order, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct fw_test *t = &ft->suite->tests[order[k]];
+
+		if ((t->has_topology ? t->topology : ft->suite->topology) == FW_TOPO_LAB)
+			return 1;
+	}
+	if (ft->keep_events)
+		return 1;
+	return ft->jobs ? ft->jobs : fw_jobs_auto(n);
+}
+
 int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_error *err)
 {
 	size_t n = ft->suite->n_tests;
@@ -175,15 +201,24 @@ int nslab_fwtest_run(nslab_fwtest *ft, nslab_fwtest_cb cb, void *data, nslab_err
 		ft->runner->keep_events = ft->keep_events;
 		r = fw_runner_check_rules(ft->runner, err);
 	}
-	for (size_t k = 0, i; r >= 0 && k < n; k++) {
-		i = order[k];
-		if (ft->unselected && ft->unselected[i])
-			continue;
-		r = fw_runner_run_test(ft->runner, i, &ft->results[i], err);
-		if (r >= 0 && cb)
-			cb(ft, i, data);
-	}
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	n = selected_only(ft, order, n);
+	ft->jobs_used = jobs_for(ft, order, n);
+	if (ft->jobs_used > n)
+		ft->jobs_used = n ? (unsigned)n : 1;
+	return fw_jobs_run(ft, order, n, ft->jobs_used, cb, data, err);
+}
+
+int nslab_fwtest_set_jobs(nslab_fwtest *ft, unsigned jobs, nslab_error *err)
+{
+	if (ft->results)
+		return nslab_err_setx(err, EALREADY, "the suite has run already");
+	if (jobs > NSLAB_FWTEST_JOBS_MAX)
+		return nslab_err_setx(err, EINVAL, "%u jobs: at most %u", jobs,
+				      NSLAB_FWTEST_JOBS_MAX);
+	ft->jobs = jobs;
+	return 0;
 }
 
 int nslab_fwtest_select(nslab_fwtest *ft, const char *pattern, nslab_error *err)
@@ -274,7 +309,7 @@ int nslab_fwtest_check_rules(const char *path, unsigned flags, nslab_error *err)
 		r = fw_topo_new(FW_TOPO_DIRECT, &topo, err);
 	if (r < 0)
 		return r;
-	if (fw_io_nft_load(&topo->nodes[topo->rules_node], NULL, NULL, text, &nerr) >= 0)
+	if (fw_io_nft_load(&topo->nodes[topo->rules_node], NULL, NULL, text, false, &nerr) >= 0)
 		return 0;
 	if (sscanf(nerr.msg, "%u:%u: %n", &line, &col, &off) == 2 && off > 0)
 		return nslab_err_setx(err, EINVAL, "%s:%u:%u: %s", path, line, col, nerr.msg + off);

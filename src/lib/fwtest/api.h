@@ -4,6 +4,8 @@
 
 #include <time.h>
 
+#include "nslab/fwtest.h"
+
 #include "fwtest/run.h"
 #include "fwtest/suite.h"
 
@@ -18,6 +20,8 @@ struct nslab_fwtest {
 	enum nslab_fwtest_order order;
 	unsigned long long seed; /* NSLAB_FWTEST_ORDER_SHUFFLE's */
 	bool keep_events;	 /* the results keep every trace event (nslab trace) */
+	unsigned jobs;		 /* topologies at once (fwtest/jobs.h); 0: as many as worth it */
+	unsigned jobs_used;	 /* what the run took */
 };
 
 /* Read a whole text file (rulesets), at most 16 MiB, no NUL bytes. */

@@ -451,6 +451,7 @@ struct nft_req {
 	bool with_handles;
 	char **out;
 	bool untrusted; /* a user's ruleset: nftbl_ctx_load() */
+	bool settle;	/* then nftbl_settle() */
 };
 
 static int nft_fn(void *data, nslab_error *err)
@@ -467,8 +468,12 @@ static int nft_fn(void *data, nslab_error *err)
 		if (r < 0)
 			return r;
 	}
-	if (q->untrusted)
-		return nftbl_ctx_load(*q->ctx, q->text, err);
+	if (q->untrusted) {
+		r = nftbl_ctx_load(*q->ctx, q->text, err);
+		if (r >= 0 && q->settle)
+			nftbl_settle();
+		return r;
+	}
 	return nftbl_ctx_run(*q->ctx, q->text, q->with_handles, q->out, err);
 }
 
@@ -721,9 +726,9 @@ int fw_io_wait_links(struct fw_node *n, struct fw_node_io *io, int timeout_ms, n
 }
 
 int fw_io_nft_load(struct fw_node *n, const struct fw_node_io *io, struct nftbl_ctx **ctx,
-		   const char *text, nslab_error *err)
+		   const char *text, bool settle, nslab_error *err)
 {
-	struct nft_req q = { .ctx = ctx, .text = text, .untrusted = true };
+	struct nft_req q = { .ctx = ctx, .text = text, .untrusted = true, .settle = settle };
 
 	return fw_io_call(n, io, nft_fn, &q, err);
 }

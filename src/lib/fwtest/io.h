@@ -85,9 +85,13 @@ int fw_io_socket(struct fw_node *n, const struct fw_node_io *io, int family, int
  */
 int fw_io_nft(struct fw_node *n, struct nftbl_ctx **ctx, const char *text, bool with_handles,
 	      char **ret_output, nslab_error *err);
-/* A user's ruleset in the node, as fw_io_nft() with nftbl_ctx_load(): checked in a child first. */
+/*
+ * A user's ruleset in the node, as fw_io_nft() with nftbl_ctx_load(): checked
+ * in a child first; settle: then wait until the ruleset it replaced is gone
+ * (nftbl_settle()).
+ */
 int fw_io_nft_load(struct fw_node *n, const struct fw_node_io *io, struct nftbl_ctx **ctx,
-		   const char *text, nslab_error *err);
+		   const char *text, bool settle, nslab_error *err);
 /* fw_io_nft() on the node's worker (io NULL: as fw_io_nft()). */
 int fw_io_nft_on(struct fw_node *n, const struct fw_node_io *io, struct nftbl_ctx **ctx,
 		 const char *text, bool with_handles, char **ret_output, nslab_error *err);

@@ -446,6 +446,7 @@ static int write_json(const nslab_fwtest *ft, bool coverage, FILE *out, nslab_er
 	jw_obj_open(&w, NULL);
 	jw_uint(&w, "schema", FW_JSON_SCHEMA);
 	jw_str(&w, "suite", ft->suite->path);
+	jw_uint(&w, "jobs", ft->jobs_used);
 	jw_str(&w, "error", NULL);
 	jw_arr_open(&w, "tests");
 	for (size_t i = 0; i < ft->n_results; i++) {

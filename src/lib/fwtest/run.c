@@ -2,6 +2,7 @@
 /* fwtest/run: environments, rulesets and the order of a test (see the DOC in run.h). */
 #include "fwtest/run.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <inttypes.h>
@@ -109,6 +110,13 @@ int fw_runner_new(const struct fw_suite *suite, struct fw_runner **ret, nslab_er
 	r->next_sport = FW_SPORT_BASE;
 	*ret = r;
 	return 0;
+}
+
+void fw_runner_number_from(struct fw_runner *r, uint64_t seq, uint64_t ports, uint64_t tests)
+{
+	/* one spare tag a test: take_tag() may skip one an IPv4 ID cannot carry */
+	r->next_tag = (uint32_t)(TAG_BASE + seq + tests);
+	r->next_sport = (uint16_t)(FW_SPORT_BASE + ports % (65536u - FW_SPORT_BASE));
 }
 
 static void coverage_free(struct fw_coverage *c)
@@ -321,9 +329,41 @@ static int reset_state(struct fw_env *e, const char *rules, nslab_error *err)
 			    err);
 }
 
+/* Whether word w stands in text as a word of its own (nft's words: letters, digits, _ and -). */
+static bool has_word(const char *text, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = strstr(text, w); p; p = strstr(p + 1, w)) {
+		bool before =
+			p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '-');
+		bool after = isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '-';
+
+		if (!before && !after)
+			return true;
+	}
+	return false;
+}
+
+/* A ruleset that may make the kernel track connections in its namespace (or may not say). */
+static bool may_track(const char *rules)
+{
+	static const char *const words[] = { "ct",	   "nat",      "snat",	   "dnat",
+					     "masquerade", "redirect", "synproxy", "flowtable",
+					     "notrack",	   "flow",     "include" };
+
+	for (size_t i = 0; rules && i < ARRAY_SIZE(words); i++)
+		if (has_word(rules, words[i]))
+			return true;
+	return false;
+}
+
 /*
  * The user's rules and our trace table in one transaction after a flush (each
  * transaction that deletes waits for an RCU grace period: one, not three).
+ * When the ruleset replaced may have turned conntrack on and this one may not
+ * need it, the load waits until the kernel let go of the old one: its tests
+ * see the namespace as a fresh one would, whatever ran before.
  */
 static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, struct fw_loc at,
 		      nslab_error *err)
@@ -331,6 +371,7 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 	struct fw_node *rn = &e->topo->nodes[e->topo->rules_node];
 	_cleanup_free_ char *text = NULL, *trace = NULL;
 	nslab_error nerr = { 0 };
+	bool settle;
 	int k;
 
 	if (e->loaded && e->loaded == rules && !keeps_state(rules))
@@ -341,12 +382,14 @@ static int load_rules(struct fw_runner *r, struct fw_env *e, const char *rules, 
 		return k;
 	if (asprintf(&text, "flush ruleset\n%s\n%s", rules ? rules : "", trace) < 0)
 		return nslab_err_set(err, ENOMEM, "ruleset text");
-	if (fw_io_nft_load(rn, &e->io[e->topo->rules_node], &e->nft, text, &nerr) < 0)
+	settle = e->last && may_track(e->last) && !may_track(rules);
+	if (fw_io_nft_load(rn, &e->io[e->topo->rules_node], &e->nft, text, settle, &nerr) < 0)
 		return rules_error(r->suite,
 				   r->suite->rules_file && rules == r->suite->rules
 					   ? r->suite->rules_file
 					   : NULL,
 				   rules, at, 1, &nerr, err);
+	e->last = rules;
 	k = load_listing(e, err);
 	if (k >= 0)
 		e->loaded = rules;
@@ -386,6 +429,68 @@ static struct fw_coverage *coverage_for(struct fw_runner *r, const char *rules, 
 	}
 	r->n_cov++;
 	return c;
+}
+
+static void coverage_add(struct fw_coverage *dst, const struct fw_coverage *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const struct fw_rule_hits *h = &src->rules_hit[i];
+
+		for (size_t k = 0; k < dst->n; k++) {
+			struct fw_rule_hits *d = &dst->rules_hit[k];
+
+			if (d->handle == h->handle && strcmp(d->family, h->family) == 0 &&
+			    strcmp(d->table, h->table) == 0 && strcmp(d->chain, h->chain) == 0) {
+				d->hits += h->hits;
+				break;
+			}
+		}
+	}
+}
+
+/* Where in the run a ruleset was first used (n when never). */
+static size_t first_use(const struct fw_suite *s, const char *rules, const size_t *order, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct fw_test *t = &s->tests[order[k]];
+
+		if ((t->rules ? t->rules : s->rules) == rules)
+			return k;
+	}
+	return n;
+}
+
+int fw_runner_take_coverage(struct fw_runner *dst, struct fw_runner *src, const size_t *order,
+			    size_t n, nslab_error *err)
+{
+	struct fw_coverage *c = reallocarray(dst->cov, dst->n_cov + src->n_cov + 1, sizeof(*c));
+
+	if (!c)
+		return nslab_err_set(err, ENOMEM, "coverage");
+	dst->cov = c;
+	for (size_t i = 0; i < src->n_cov; i++) {
+		size_t k = 0;
+
+		while (k < dst->n_cov && dst->cov[k].rules != src->cov[i].rules)
+			k++;
+		if (k < dst->n_cov) {
+			coverage_add(&dst->cov[k], &src->cov[i]);
+			coverage_free(&src->cov[i]);
+		} else {
+			dst->cov[dst->n_cov++] = src->cov[i];
+		}
+	}
+	src->n_cov = 0;
+	/* insertion sort: a suite has a handful of rulesets */
+	for (size_t i = 1; i < dst->n_cov; i++) {
+		struct fw_coverage t = dst->cov[i];
+		size_t at = first_use(dst->suite, t.rules, order, n), j = i;
+
+		for (; j > 0 && first_use(dst->suite, dst->cov[j - 1].rules, order, n) > at; j--)
+			dst->cov[j] = dst->cov[j - 1];
+		dst->cov[j] = t;
+	}
+	return 0;
 }
 
 static void coverage_count(struct fw_coverage *c, const struct fw_track *t)

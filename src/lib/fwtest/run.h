@@ -83,6 +83,7 @@ struct fw_env {
 	struct fw_node_io *io; /* one per node */
 	struct nlsock *trace, *req;
 	const char *loaded;    /* the ruleset text loaded now (the suite's pointer), or NULL */
+	const char *last;      /* the last one loaded, even if loaded is NULL */
 	struct nftbl_ctx *nft; /* kept libnftables context of the rules node */
 	struct nftbl_listing listing;
 	struct ct_entry *ct_left; /* original tuples of the last test's packets and flows */
@@ -166,6 +167,24 @@ struct fw_runner {
  */
 bool fw_is_kernel_reset(const struct fw_runner *r, const struct pkt_info *pi);
 int fw_runner_new(const struct fw_suite *suite, struct fw_runner **ret, nslab_error *err);
+/*
+ * fw_runner_number_from() - Where the next test's packet tags and source ports start
+ * @seq:   packets (copies) the tests before it in the run order crafted
+ * @ports: those of them that took a source port of ours (no sport given)
+ * @tests: the tests before it
+ * What one runner counting from the run's start would reach: a test gets the
+ * same tags and ports whichever runner (fwtest/jobs.c) takes it.
+ */
+void fw_runner_number_from(struct fw_runner *r, uint64_t seq, uint64_t ports, uint64_t tests);
+/*
+ * fw_runner_take_coverage() - Move src's coverage into dst
+ * Hits of a ruleset dst has too are added rule by rule (the same text loaded
+ * the same way has the same handles); the others are moved over. Then dst's
+ * rulesets are put in the order of the first test (in order[]) that used each,
+ * as a single runner would have met them. Return: 0, or -ENOMEM.
+ */
+int fw_runner_take_coverage(struct fw_runner *dst, struct fw_runner *src, const size_t *order,
+			    size_t n, nslab_error *err);
 struct fw_runner *fw_runner_free(struct fw_runner *r);
 DEFINE_CLEANUP_FUNC(struct fw_runner, fw_runner_free)
 /*

@@ -32,8 +32,8 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <ldns/ldns.h>
 
+#include "jail/ldns-dl.h"
 #include "shared/macro.h"
 
 #define DNS_MSG_MAX	  65535
@@ -59,30 +59,31 @@ struct egress_dns {
 /* A reply to query q with rcode and no records, in wire form. */
 static int reply_rcode(const ldns_pkt *q, uint8_t rcode, uint8_t **ret, size_t *ret_len)
 {
-	ldns_pkt *r = ldns_pkt_new();
-	ldns_rr_list *qs = ldns_pkt_question(q);
+	ldns_pkt *r = dl_ldns.ldns_pkt_new();
+	ldns_rr_list *qs = dl_ldns.ldns_pkt_question(q);
 	ldns_status st;
 
 	if (!r)
 		return -ENOMEM;
-	ldns_pkt_set_id(r, ldns_pkt_id(q));
-	ldns_pkt_set_qr(r, true);
-	ldns_pkt_set_rd(r, ldns_pkt_rd(q));
-	ldns_pkt_set_ra(r, true);
-	ldns_pkt_set_opcode(r, ldns_pkt_get_opcode(q));
-	ldns_pkt_set_rcode(r, rcode);
-	for (size_t i = 0; qs && i < ldns_rr_list_rr_count(qs); i++)
-		(void)ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION,
-				       ldns_rr_clone(ldns_rr_list_rr(qs, i)));
-	st = ldns_pkt2wire(ret, r, ret_len);
-	ldns_pkt_free(r);
+	dl_ldns.ldns_pkt_set_id(r, dl_ldns.ldns_pkt_id(q));
+	dl_ldns.ldns_pkt_set_qr(r, true);
+	dl_ldns.ldns_pkt_set_rd(r, dl_ldns.ldns_pkt_rd(q));
+	dl_ldns.ldns_pkt_set_ra(r, true);
+	dl_ldns.ldns_pkt_set_opcode(r, dl_ldns.ldns_pkt_get_opcode(q));
+	dl_ldns.ldns_pkt_set_rcode(r, rcode);
+	for (size_t i = 0; qs && i < dl_ldns.ldns_rr_list_rr_count(qs); i++)
+		(void)dl_ldns.ldns_pkt_push_rr(
+			r, LDNS_SECTION_QUESTION,
+			dl_ldns.ldns_rr_clone(dl_ldns.ldns_rr_list_rr(qs, i)));
+	st = dl_ldns.ldns_pkt2wire(ret, r, ret_len);
+	dl_ldns.ldns_pkt_free(r);
 	return st == LDNS_STATUS_OK ? 0 : -ENOMEM;
 }
 
 /* A name of a record (owner or rdata) canonical, into buf; -EINVAL if it is not a host name. */
 static int rdf_name(const ldns_rdf *d, char *buf, size_t len)
 {
-	_cleanup_free_ char *s = d ? ldns_rdf2str(d) : NULL;
+	_cleanup_free_ char *s = d ? dl_ldns.ldns_rdf2str(d) : NULL;
 
 	if (!s)
 		return -EINVAL;
@@ -114,14 +115,14 @@ static void follow_chain(const ldns_rr_list *an, char names[][EGRESS_NAME_MAX + 
 
 	while (moved && *n < DNS_CNAME_MAX) {
 		moved = false;
-		for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(an, i);
+		for (size_t i = 0; an && i < dl_ldns.ldns_rr_list_rr_count(an); i++) {
+			const ldns_rr *rr = dl_ldns.ldns_rr_list_rr(an, i);
 			char owner[EGRESS_NAME_MAX + 1];
 
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
-			    rdf_name(ldns_rr_owner(rr), owner, sizeof(owner)) < 0 ||
+			if (dl_ldns.ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+			    rdf_name(dl_ldns.ldns_rr_owner(rr), owner, sizeof(owner)) < 0 ||
 			    strcmp(owner, names[*n - 1]) != 0 ||
-			    rdf_name(ldns_rr_rdf(rr, 0), names[*n], sizeof(names[*n])) < 0)
+			    rdf_name(dl_ldns.ldns_rr_rdf(rr, 0), names[*n], sizeof(names[*n])) < 0)
 				continue;
 			(*n)++;
 			moved = true;
@@ -134,7 +135,7 @@ static bool in_chain(const char names[][EGRESS_NAME_MAX + 1], size_t n, const ld
 {
 	char owner[EGRESS_NAME_MAX + 1];
 
-	if (rdf_name(ldns_rr_owner(rr), owner, sizeof(owner)) < 0)
+	if (rdf_name(dl_ldns.ldns_rr_owner(rr), owner, sizeof(owner)) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(owner, names[i]) == 0)
@@ -145,20 +146,20 @@ static bool in_chain(const char names[][EGRESS_NAME_MAX + 1], size_t n, const ld
 /* The address of an A or AAAA record; false for anything else. */
 static bool rr_address(const ldns_rr *rr, bool ipv6, struct nslab_prefix *ret)
 {
-	const ldns_rdf *d = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
-	ldns_rr_type t = ldns_rr_get_type(rr);
+	const ldns_rdf *d = dl_ldns.ldns_rr_rd_count(rr) == 1 ? dl_ldns.ldns_rr_rdf(rr, 0) : NULL;
+	ldns_rr_type t = dl_ldns.ldns_rr_get_type(rr);
 
 	memset(ret, 0, sizeof(*ret));
-	if (d && t == LDNS_RR_TYPE_A && ldns_rdf_size(d) == 4) {
+	if (d && t == LDNS_RR_TYPE_A && dl_ldns.ldns_rdf_size(d) == 4) {
 		ret->family = AF_INET;
 		ret->len = 32;
-	} else if (d && t == LDNS_RR_TYPE_AAAA && ipv6 && ldns_rdf_size(d) == 16) {
+	} else if (d && t == LDNS_RR_TYPE_AAAA && ipv6 && dl_ldns.ldns_rdf_size(d) == 16) {
 		ret->family = AF_INET6;
 		ret->len = 128;
 	} else {
 		return false;
 	}
-	memcpy(ret->addr, ldns_rdf_data(d), ldns_rdf_size(d));
+	memcpy(ret->addr, dl_ldns.ldns_rdf_data(d), dl_ldns.ldns_rdf_size(d));
 	return true;
 }
 
@@ -168,8 +169,8 @@ static size_t answer_cmds(const struct egress_policy *p, const char *qname, cons
 {
 	size_t count = 0;
 
-	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+	for (size_t i = 0; an && i < dl_ldns.ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = dl_ldns.ldns_rr_list_rr(an, i);
 		struct nslab_prefix a;
 
 		if (!rr_address(rr, p->ipv6, &a) || !in_chain(names, n, rr))
@@ -177,7 +178,8 @@ static size_t answer_cmds(const struct egress_policy *p, const char *qname, cons
 		for (size_t k = 0; k < p->allow.n && !p->analyse; k++)
 			if (egress_name_match(&p->allow.v[k], qname))
 				egress_elements(&p->allow.v[k], &a,
-						(uint64_t)ldns_rr_ttl(rr) + p->ttl_grace, f);
+						(uint64_t)dl_ldns.ldns_rr_ttl(rr) + p->ttl_grace,
+						f);
 		count++;
 	}
 	return count;
@@ -193,23 +195,25 @@ int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, co
 	FILE *f;
 
 	*ret = (struct egress_dns_judgement){ 0 };
-	if (ldns_wire2pkt(&a, ans, len) != LDNS_STATUS_OK)
+	if (dl_ldns_load(NULL) < 0)
+		return -ENOSYS;
+	if (dl_ldns.ldns_wire2pkt(&a, ans, len) != LDNS_STATUS_OK)
 		return -EPROTO;
 	snprintf(names[0], sizeof(names[0]), "%s", qname);
-	follow_chain(ldns_pkt_answer(a), names, &n);
+	follow_chain(dl_ldns.ldns_pkt_answer(a), names, &n);
 	snprintf(ret->final, sizeof(ret->final), "%s", names[n - 1]);
 	if (!name_allowed(p, names[n - 1])) {
-		ldns_pkt_free(a);
+		dl_ldns.ldns_pkt_free(a);
 		return -EACCES;
 	}
 	f = open_memstream(&cmds, &clen);
 	if (!f) {
-		ldns_pkt_free(a);
+		dl_ldns.ldns_pkt_free(a);
 		return -ENOMEM;
 	}
-	ret->n_addr = answer_cmds(p, qname, ldns_pkt_answer(a),
+	ret->n_addr = answer_cmds(p, qname, dl_ldns.ldns_pkt_answer(a),
 				  (const char(*)[EGRESS_NAME_MAX + 1]) names, n, f);
-	ldns_pkt_free(a);
+	dl_ldns.ldns_pkt_free(a);
 	if (fclose(f) != 0) {
 		free(cmds);
 		return -ENOMEM;
@@ -228,24 +232,26 @@ int egress_dns_judge_query(const struct egress_policy *p, const uint8_t *q, size
 	const ldns_rr *question;
 	int r = 1;
 
-	if (ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
+	if (dl_ldns_load(NULL) < 0)
+		return -ENOSYS;
+	if (dl_ldns.ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
 		return -EPROTO;
 	snprintf(qname, EGRESS_NAME_MAX + 1, "?");
-	if (ldns_pkt_qr(pkt) || ldns_pkt_qdcount(pkt) != 1) {
+	if (dl_ldns.ldns_pkt_qr(pkt) || dl_ldns.ldns_pkt_qdcount(pkt) != 1) {
 		*ret_rcode = LDNS_RCODE_FORMERR;
 		r = 0;
-	} else if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
+	} else if (dl_ldns.ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
 		*ret_rcode = LDNS_RCODE_NOTIMPL;
 		r = 0;
 	} else {
-		question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-		if (rdf_name(ldns_rr_owner(question), qname, EGRESS_NAME_MAX + 1) < 0 ||
+		question = dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0);
+		if (rdf_name(dl_ldns.ldns_rr_owner(question), qname, EGRESS_NAME_MAX + 1) < 0 ||
 		    !name_allowed(p, qname)) {
 			*ret_rcode = p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
 			r = 0;
 		}
 	}
-	ldns_pkt_free(pkt);
+	dl_ldns.ldns_pkt_free(pkt);
 	return r;
 }
 
@@ -364,26 +370,26 @@ static uint8_t forward(struct egress_dns *d, const char *qname, const char *type
 static uint8_t forward_clean(struct egress_dns *d, const ldns_pkt *in, const char *qname,
 			     const char *type, bool tcp, size_t *ret_len)
 {
-	const ldns_rr *q = ldns_rr_list_rr(ldns_pkt_question(in), 0);
-	ldns_rdf *name = ldns_dname_new_frm_str(qname);
-	ldns_pkt *p =
-		name ? ldns_pkt_query_new(name, ldns_rr_get_type(q), ldns_rr_get_class(q), LDNS_RD)
-		     : NULL;
+	const ldns_rr *q = dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(in), 0);
+	ldns_rdf *name = dl_ldns.ldns_dname_new_frm_str(qname);
+	ldns_pkt *p = name ? dl_ldns.ldns_pkt_query_new(name, dl_ldns.ldns_rr_get_type(q),
+							dl_ldns.ldns_rr_get_class(q), LDNS_RD)
+			   : NULL;
 	uint8_t *wire = NULL, rcode;
 	size_t len = 0;
 
 	if (!p) {
-		ldns_rdf_deep_free(name);
+		dl_ldns.ldns_rdf_deep_free(name);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	ldns_pkt_set_id(p, ldns_get_random());
-	if (ldns_pkt_edns(in))
-		ldns_pkt_set_edns_udp_size(p, 1232);
-	if (ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK) {
-		ldns_pkt_free(p);
+	dl_ldns.ldns_pkt_set_id(p, dl_ldns.ldns_get_random());
+	if (dl_ldns.ldns_pkt_edns(in))
+		dl_ldns.ldns_pkt_set_edns_udp_size(p, 1232);
+	if (dl_ldns.ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK) {
+		dl_ldns.ldns_pkt_free(p);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	ldns_pkt_free(p);
+	dl_ldns.ldns_pkt_free(p);
 	rcode = forward(d, qname, type, wire, len, tcp, ret_len);
 	free(wire);
 	return rcode;
@@ -391,7 +397,7 @@ static uint8_t forward_clean(struct egress_dns *d, const ldns_pkt *in, const cha
 
 static void type_name(const ldns_rr *rr, char *buf, size_t len)
 {
-	_cleanup_free_ char *t = ldns_rr_type2str(ldns_rr_get_type(rr));
+	_cleanup_free_ char *t = dl_ldns.ldns_rr_type2str(dl_ldns.ldns_rr_get_type(rr));
 
 	snprintf(buf, len, "%s", t ? t : "?");
 }
@@ -411,10 +417,12 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 	int r;
 
 	*ret_free = NULL;
-	if (v < 0 || ldns_wire2pkt(&pkt, q, qlen) != LDNS_STATUS_OK)
+	if (v < 0 || dl_ldns.ldns_wire2pkt(&pkt, q, qlen) != LDNS_STATUS_OK)
 		return -1;
-	if (ldns_pkt_qdcount(pkt) == 1 && ldns_rr_list_rr(ldns_pkt_question(pkt), 0))
-		type_name(ldns_rr_list_rr(ldns_pkt_question(pkt), 0), type, sizeof(type));
+	if (dl_ldns.ldns_pkt_qdcount(pkt) == 1 &&
+	    dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0))
+		type_name(dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0), type,
+			  sizeof(type));
 	if (v == 0 && (rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NXDOMAIN))
 		log_query(d, qname, type, "BLOCKED", 0);
 	if (v == 1) {
@@ -422,13 +430,13 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 		if (rcode == LDNS_RCODE_NOERROR) {
 			/* the answer to our query, under the client's ID */
 			memcpy(d->ans, q, 2);
-			ldns_pkt_free(pkt);
+			dl_ldns.ldns_pkt_free(pkt);
 			*ret = d->ans;
 			return 0;
 		}
 	}
 	r = reply_rcode(pkt, rcode, ret_free, ret_len);
-	ldns_pkt_free(pkt);
+	dl_ldns.ldns_pkt_free(pkt);
 	*ret = *ret_free;
 	return r < 0 ? -1 : 0;
 }
@@ -567,6 +575,9 @@ int egress_dns_start(const struct egress_policy *p, struct egress_gw *gw, egress
 
 	if (!d)
 		return nslab_err_set(err, ENOMEM, "DNS gate");
+	r = dl_ldns_load(err);
+	if (r < 0)
+		return r;
 	d->p = p;
 	d->gw = gw;
 	d->log = log;

@@ -13,14 +13,18 @@
 #include <stdio.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <time.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <nftables/libnftables.h>
+#include "nl/nftables-dl.h"
 
+#include "core/hash.h"
 #include "shared/macro.h"
 
 /* Copy the first error of libnftables' text into err as "LINE:COL: message". */
@@ -60,29 +64,53 @@ static int run_text(struct nft_ctx *ctx, const char *text, nslab_error *err)
 		done += (size_t)n;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return nft_run_cmd_from_filename(ctx, path) != 0 ? 1 : 0;
+	return dl_nft.nft_run_cmd_from_filename(ctx, path) != 0 ? 1 : 0;
 }
 
 /* A ruleset text found to load, and with which text (see nftbl_ctx_load()). */
 struct checked {
+	uint64_t hash;
 	char *text;
 	bool compat;
 };
 
+/*
+ * The texts checked so far, for the whole process (under nft_lock): what
+ * crashes libnftables depends on the text, not on the namespace. Once a text
+ * is here no child is forked for it again: a child made while other threads
+ * run holds a copy of every fd they have (test jobs' listeners and flows,
+ * which then outlive their close() until it ends).
+ */
+#define CHECKED_MAX 4096
+static struct checked *checked;
+static size_t n_checked;
+
 struct nftbl_ctx {
 	struct nft_ctx *nft;
-	struct checked *checked;
-	size_t n_checked;
 };
+
+/*
+ * libnftables keeps state of its own beyond a context (xtables, its caches'
+ * globals): one thread at a time in it, whatever the context (several test
+ * jobs load rulesets at once, fwtest/jobs.c).
+ */
+static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int nftbl_ctx_new(struct nftbl_ctx **ret, nslab_error *err)
 {
-	struct nftbl_ctx *c = calloc(1, sizeof(*c));
+	struct nftbl_ctx *c;
+	int r = dl_nft_load(err);
 
+	if (r < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return nslab_err_set(err, ENOMEM, "allocate an nftables context");
-	c->nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!c->nft || nft_ctx_buffer_output(c->nft) < 0 || nft_ctx_buffer_error(c->nft) < 0) {
+	pthread_mutex_lock(&nft_lock);
+	c->nft = dl_nft.nft_ctx_new(NFT_CTX_DEFAULT);
+	pthread_mutex_unlock(&nft_lock);
+	if (!c->nft || dl_nft.nft_ctx_buffer_output(c->nft) < 0 ||
+	    dl_nft.nft_ctx_buffer_error(c->nft) < 0) {
 		nftbl_ctx_free(c);
 		return nslab_err_setx(err, ENOMEM, "create an nftables context");
 	}
@@ -94,11 +122,11 @@ struct nftbl_ctx *nftbl_ctx_free(struct nftbl_ctx *c)
 {
 	if (!c)
 		return NULL;
-	if (c->nft)
-		nft_ctx_free(c->nft);
-	for (size_t i = 0; i < c->n_checked; i++)
-		free(c->checked[i].text);
-	free(c->checked);
+	if (c->nft) {
+		pthread_mutex_lock(&nft_lock);
+		dl_nft.nft_ctx_free(c->nft);
+		pthread_mutex_unlock(&nft_lock);
+	}
 	free(c);
 	return NULL;
 }
@@ -109,21 +137,18 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
 	const char *out, *errs;
 	int r;
 
-	nft_ctx_output_set_flags(c->nft, with_handles ? NFT_CTX_OUTPUT_HANDLE : 0);
+	pthread_mutex_lock(&nft_lock);
+	dl_nft.nft_ctx_output_set_flags(c->nft, with_handles ? NFT_CTX_OUTPUT_HANDLE : 0);
 	r = run_text(c->nft, text, err);
 	/* reading a buffer also empties it for the next run */
-	out = nft_ctx_get_output_buffer(c->nft);
-	errs = nft_ctx_get_error_buffer(c->nft);
-	if (r < 0)
-		return r;
+	out = dl_nft.nft_ctx_get_output_buffer(c->nft);
+	errs = dl_nft.nft_ctx_get_error_buffer(c->nft);
 	if (r > 0)
-		return run_error(errs, err);
-	if (!ret_output)
-		return 0;
-	*ret_output = strdup(out ? out : "");
-	if (!*ret_output)
-		return nslab_err_set(err, ENOMEM, "copy nftables output");
-	return 0;
+		r = run_error(errs, err);
+	else if (r == 0 && ret_output && !(*ret_output = strdup(out ? out : "")))
+		r = nslab_err_set(err, ENOMEM, "copy nftables output");
+	pthread_mutex_unlock(&nft_lock);
+	return r;
 }
 
 int nftbl_run(const char *text, bool with_handles, char **ret_output, nslab_error *err)
@@ -465,9 +490,9 @@ static bool error_at_rewrite(const char *text, const char *compat, const nslab_e
 static int check_one(struct nft_ctx *ctx, const char *text, nslab_error *err)
 {
 	int r = run_text(ctx, text, err);
-	const char *errs = nft_ctx_get_error_buffer(ctx);
+	const char *errs = dl_nft.nft_ctx_get_error_buffer(ctx);
 
-	(void)nft_ctx_get_output_buffer(ctx);
+	(void)dl_nft.nft_ctx_get_output_buffer(ctx);
 	return r > 0 ? run_error(errs, err) : r;
 }
 
@@ -503,10 +528,10 @@ _Noreturn static void check_child(const char *text, const char *compat, int res_
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)setrlimit(RLIMIT_CORE, &no_core);
 	(void)dup2(log_fd, STDERR_FILENO);
-	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!ctx || nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+	ctx = dl_nft.nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx || dl_nft.nft_ctx_buffer_output(ctx) < 0 || dl_nft.nft_ctx_buffer_error(ctx) < 0)
 		_exit(126);
-	nft_ctx_set_dry_run(ctx, !res.loaded);
+	dl_nft.nft_ctx_set_dry_run(ctx, !res.loaded);
 	if (check_one(ctx, text, &res.err) == 0)
 		res.which = 0;
 	else if (compat && res.err.code == EINVAL && check_one(ctx, compat, &cerr) == 0)
@@ -616,7 +641,15 @@ static int check_forked(const char *text, bool *ret_compat, bool *ret_loaded, ns
 		return nslab_err_set(err, ENOMEM, "ruleset text");
 	if (res_fd < 0 || log_fd < 0)
 		return nslab_err_set(err, errno, "memfd for the ruleset check");
+	/* loaded here: the child must not dlopen (this process may have threads) */
+	r = dl_nft_load(err);
+	if (r < 0)
+		return r;
+	/* not while another thread is inside libnftables: the child gets its state as it is */
+	pthread_mutex_lock(&nft_lock);
 	pid = fork();
+	if (pid != 0)
+		pthread_mutex_unlock(&nft_lock);
 	if (pid < 0)
 		return nslab_err_set(err, errno, "fork to check the ruleset");
 	if (pid == 0)
@@ -647,44 +680,73 @@ int nftbl_check(const char *text, bool *ret_compat, nslab_error *err)
 	return check_forked(text, ret_compat, &loaded, err);
 }
 
-static const struct checked *find_checked(const struct nftbl_ctx *c, const char *text)
+/* Whether text was checked, and whether it loads as its compat text (nft_lock held). */
+static bool find_checked(const char *text, uint64_t hash, bool *ret_compat)
 {
-	for (size_t i = 0; i < c->n_checked; i++)
-		if (strcmp(c->checked[i].text, text) == 0)
-			return &c->checked[i];
-	return NULL;
+	for (size_t i = 0; i < n_checked; i++)
+		if (checked[i].hash == hash && strcmp(checked[i].text, text) == 0) {
+			*ret_compat = checked[i].compat;
+			return true;
+		}
+	return false;
 }
 
-static int remember(struct nftbl_ctx *c, const char *text, bool compat, nslab_error *err)
+static bool was_checked(const char *text, uint64_t hash, bool *ret_compat)
 {
-	struct checked *a = reallocarray(c->checked, c->n_checked + 1, sizeof(*a));
+	bool found;
 
-	if (!a)
-		return nslab_err_set(err, ENOMEM, "remember a checked ruleset");
-	c->checked = a;
-	a[c->n_checked].text = strdup(text);
-	a[c->n_checked].compat = compat;
-	if (!a[c->n_checked].text)
-		return nslab_err_set(err, ENOMEM, "remember a checked ruleset");
-	c->n_checked++;
-	return 0;
+	pthread_mutex_lock(&nft_lock);
+	found = find_checked(text, hash, ret_compat);
+	pthread_mutex_unlock(&nft_lock);
+	return found;
+}
+
+/* Best effort: a text not remembered is only checked again. */
+static void remember(const char *text, uint64_t hash, bool compat)
+{
+	struct checked *a;
+	bool known;
+
+	pthread_mutex_lock(&nft_lock);
+	if (n_checked < CHECKED_MAX && !find_checked(text, hash, &known) &&
+	    (a = reallocarray(checked, n_checked + 1, sizeof(*a)))) {
+		checked = a;
+		a[n_checked] = (struct checked){ hash, strdup(text), compat };
+		n_checked += a[n_checked].text != NULL;
+	}
+	pthread_mutex_unlock(&nft_lock);
+}
+
+/*
+ * The kernel destroys what a transaction replaced in a work item after an RCU
+ * grace period; releasing a bound nfnetlink socket flushes that work
+ * (nft_rcv_nl_event()), as the end of `nft -f` or of the checking child does.
+ */
+void nftbl_settle(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
+
+	if (fd < 0)
+		return;
+	(void)bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	(void)close(fd);
 }
 
 int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err)
 {
-	const struct checked *k = find_checked(c, text);
+	uint64_t hash = hash_str(0, text);
 	_cleanup_free_ char *compat = NULL;
 	bool use_compat = false, loaded = false;
 	int r;
 
-	if (!k) {
+	if (!was_checked(text, hash, &use_compat)) {
 		r = check_forked(text, &use_compat, &loaded, err);
-		if (r >= 0)
-			r = remember(c, text, use_compat, err);
-		if (r < 0 || loaded)
+		if (r < 0)
 			return r;
-	} else {
-		use_compat = k->compat;
+		remember(text, hash, use_compat);
+		if (loaded)
+			return 0;
 	}
 	if (use_compat && !(compat = nftbl_compat_text(text)))
 		return nslab_err_set(err, ENOMEM, "ruleset text");

@@ -46,16 +46,25 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
  * @text: ruleset text
  * @err:  as nftbl_run(); a crash of libnftables on the text is an EINVAL
  *        "[LINE:COL: ]nftables crashed on this ruleset (SIGABRT: ...)"
- * The text is first run in a forked child, once per distinct text and
- * context: libnftables 1.0.6 aborts on some rulesets. The child loads it
+ * The text is first run in a forked child, once per distinct text in the
+ * process: libnftables 1.0.6 aborts on some rulesets. The child loads it
  * (only checks it, nft -c, when a table may be owned by the loading socket,
  * "flags owner": then this process loads it). The text is loaded as it is
  * when nft accepts it; only when nft refuses it and accepts its
  * nftbl_compat_text() is the rewrite loaded instead. Later loads of a text
- * remembered by c run in this process.
+ * the process checked run in this process, whatever the context: a child
+ * forked while other threads hold sockets would keep them open until it ends.
  * Return: 0, or -errno
  */
 int nftbl_ctx_load(struct nftbl_ctx *c, const char *text, nslab_error *err);
+
+/*
+ * nftbl_settle() - Wait until what the last transaction replaced is destroyed
+ * In the calling thread's netns. Until then a replaced ruleset's holds stay:
+ * its hold on conntrack (a ct expression, NAT) keeps the netns's packets
+ * tracked under a ruleset that never asked for it. Costs a grace period.
+ */
+void nftbl_settle(void);
 
 /*
  * How long the check of one ruleset may take before it is stopped: 10 s, and
