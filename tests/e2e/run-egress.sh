@@ -133,6 +133,12 @@ grep -q "www.x.test" "$QLOG" || bad "the upstream's log shows no allowed query (
 jail dot www.x.test sh -c "getent hosts www.x.test >/dev/null; nc -z -w 2 $WEB 853"
 [ "$rc" -ne 0 ] && ok "DoT (853) to an allowed address refused" || bad "reached $WEB:853"
 
+# the upstream sees the gate's query, not the client's: the case of the letters (0x20) does not pass
+jail case www.x.test dig +short +time=1 +tries=1 WwW.x.TeSt
+[ "$(cat "$TMP/case.out")" = "$WEB" ] && ok "a mixed-case allowed name answered" || bad "WwW.x.TeSt: '$(cat "$TMP/case.out")'"
+if grep -q "WwW.x.TeSt" "$QLOG"; then bad "the client's letter case reached the upstream"
+else ok "the upstream saw the name in lower case only"; fi
+
 jail cname alias.x.test dig +time=1 +tries=1 alias.x.test
 grep -q "status: REFUSED" "$TMP/cname.out" && ok "a CNAME to a name not allowed: REFUSED" ||
 	bad "CNAME to bad.test: $(grep -E 'status|IN' "$TMP/cname.out")"

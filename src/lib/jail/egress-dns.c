@@ -7,8 +7,9 @@
  *   1. parse it with ldns (one question, opcode QUERY; else FORMERR/NOTIMP)
  *   2. a name no rule allows is answered REFUSED (or NXDOMAIN) at once and
  *      never leaves: DNS cannot carry data out through names
- *   3. an allowed name is forwarded as it came to the upstream, from a
- *      socket in the owner's namespace (UDP, or TCP for a TCP query)
+ *   3. an allowed name is asked of the upstream in a query of the gate's
+ *      own (forward_clean(): the question only, lower case, a fresh ID),
+ *      from a socket in the owner's namespace (UDP, or TCP for a TCP query)
  *   4. the answer is parsed: the CNAME chain from the question is followed,
  *      and its last name must be allowed too (else REFUSED, nothing added)
  *   5. every A/AAAA of the chain goes to the gateway's sets, with the rules
@@ -58,30 +59,31 @@ struct egress_dns {
 /* A reply to query q with rcode and no records, in wire form. */
 static int reply_rcode(const ldns_pkt *q, uint8_t rcode, uint8_t **ret, size_t *ret_len)
 {
-	ldns_pkt *r = ldns_pkt_new();
-	ldns_rr_list *qs = ldns_pkt_question(q);
+	ldns_pkt *r = dl_ldns.ldns_pkt_new();
+	ldns_rr_list *qs = dl_ldns.ldns_pkt_question(q);
 	ldns_status st;
 
 	if (!r)
 		return -ENOMEM;
-	ldns_pkt_set_id(r, ldns_pkt_id(q));
-	ldns_pkt_set_qr(r, true);
-	ldns_pkt_set_rd(r, ldns_pkt_rd(q));
-	ldns_pkt_set_ra(r, true);
-	ldns_pkt_set_opcode(r, ldns_pkt_get_opcode(q));
-	ldns_pkt_set_rcode(r, rcode);
-	for (size_t i = 0; qs && i < ldns_rr_list_rr_count(qs); i++)
-		(void)ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION,
-				       ldns_rr_clone(ldns_rr_list_rr(qs, i)));
-	st = ldns_pkt2wire(ret, r, ret_len);
-	ldns_pkt_free(r);
+	dl_ldns.ldns_pkt_set_id(r, dl_ldns.ldns_pkt_id(q));
+	dl_ldns.ldns_pkt_set_qr(r, true);
+	dl_ldns.ldns_pkt_set_rd(r, dl_ldns.ldns_pkt_rd(q));
+	dl_ldns.ldns_pkt_set_ra(r, true);
+	dl_ldns.ldns_pkt_set_opcode(r, dl_ldns.ldns_pkt_get_opcode(q));
+	dl_ldns.ldns_pkt_set_rcode(r, rcode);
+	for (size_t i = 0; qs && i < dl_ldns.ldns_rr_list_rr_count(qs); i++)
+		(void)dl_ldns.ldns_pkt_push_rr(
+			r, LDNS_SECTION_QUESTION,
+			dl_ldns.ldns_rr_clone(dl_ldns.ldns_rr_list_rr(qs, i)));
+	st = dl_ldns.ldns_pkt2wire(ret, r, ret_len);
+	dl_ldns.ldns_pkt_free(r);
 	return st == LDNS_STATUS_OK ? 0 : -ENOMEM;
 }
 
 /* A name of a record (owner or rdata) canonical, into buf; -EINVAL if it is not a host name. */
 static int rdf_name(const ldns_rdf *d, char *buf, size_t len)
 {
-	_cleanup_free_ char *s = d ? ldns_rdf2str(d) : NULL;
+	_cleanup_free_ char *s = d ? dl_ldns.ldns_rdf2str(d) : NULL;
 
 	if (!s)
 		return -EINVAL;
@@ -113,14 +115,14 @@ static void follow_chain(const ldns_rr_list *an, char names[][EGRESS_NAME_MAX + 
 
 	while (moved && *n < DNS_CNAME_MAX) {
 		moved = false;
-		for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-			const ldns_rr *rr = ldns_rr_list_rr(an, i);
+		for (size_t i = 0; an && i < dl_ldns.ldns_rr_list_rr_count(an); i++) {
+			const ldns_rr *rr = dl_ldns.ldns_rr_list_rr(an, i);
 			char owner[EGRESS_NAME_MAX + 1];
 
-			if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
-			    rdf_name(ldns_rr_owner(rr), owner, sizeof(owner)) < 0 ||
+			if (dl_ldns.ldns_rr_get_type(rr) != LDNS_RR_TYPE_CNAME ||
+			    rdf_name(dl_ldns.ldns_rr_owner(rr), owner, sizeof(owner)) < 0 ||
 			    strcmp(owner, names[*n - 1]) != 0 ||
-			    rdf_name(ldns_rr_rdf(rr, 0), names[*n], sizeof(names[*n])) < 0)
+			    rdf_name(dl_ldns.ldns_rr_rdf(rr, 0), names[*n], sizeof(names[*n])) < 0)
 				continue;
 			(*n)++;
 			moved = true;
@@ -133,7 +135,7 @@ static bool in_chain(const char names[][EGRESS_NAME_MAX + 1], size_t n, const ld
 {
 	char owner[EGRESS_NAME_MAX + 1];
 
-	if (rdf_name(ldns_rr_owner(rr), owner, sizeof(owner)) < 0)
+	if (rdf_name(dl_ldns.ldns_rr_owner(rr), owner, sizeof(owner)) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(owner, names[i]) == 0)
@@ -144,53 +146,112 @@ static bool in_chain(const char names[][EGRESS_NAME_MAX + 1], size_t n, const ld
 /* The address of an A or AAAA record; false for anything else. */
 static bool rr_address(const ldns_rr *rr, bool ipv6, struct nslab_prefix *ret)
 {
-	const ldns_rdf *d = ldns_rr_rd_count(rr) == 1 ? ldns_rr_rdf(rr, 0) : NULL;
-	ldns_rr_type t = ldns_rr_get_type(rr);
+	const ldns_rdf *d = dl_ldns.ldns_rr_rd_count(rr) == 1 ? dl_ldns.ldns_rr_rdf(rr, 0) : NULL;
+	ldns_rr_type t = dl_ldns.ldns_rr_get_type(rr);
 
 	memset(ret, 0, sizeof(*ret));
-	if (d && t == LDNS_RR_TYPE_A && ldns_rdf_size(d) == 4) {
+	if (d && t == LDNS_RR_TYPE_A && dl_ldns.ldns_rdf_size(d) == 4) {
 		ret->family = AF_INET;
 		ret->len = 32;
-	} else if (d && t == LDNS_RR_TYPE_AAAA && ipv6 && ldns_rdf_size(d) == 16) {
+	} else if (d && t == LDNS_RR_TYPE_AAAA && ipv6 && dl_ldns.ldns_rdf_size(d) == 16) {
 		ret->family = AF_INET6;
 		ret->len = 128;
 	} else {
 		return false;
 	}
-	memcpy(ret->addr, ldns_rdf_data(d), ldns_rdf_size(d));
+	memcpy(ret->addr, dl_ldns.ldns_rdf_data(d), dl_ldns.ldns_rdf_size(d));
 	return true;
 }
 
-/* nft commands for every address of the chain, for each rule allowing qname. */
-static int allow_answer(struct egress_dns *d, const char *qname, const ldns_rr_list *an,
-			const char names[][EGRESS_NAME_MAX + 1], size_t n, size_t *ret_count,
-			nslab_error *err)
+/* nft commands for every address of the chain, for each rule allowing qname (none under --analyse). */
+static size_t answer_cmds(const struct egress_policy *p, const char *qname, const ldns_rr_list *an,
+			  const char names[][EGRESS_NAME_MAX + 1], size_t n, FILE *f)
 {
-	_cleanup_free_ char *cmds = NULL;
-	size_t len = 0, count = 0;
-	FILE *f = open_memstream(&cmds, &len);
-	int r = 0;
+	size_t count = 0;
 
-	if (!f)
-		return nslab_err_set(err, errno, "DNS gate");
-	for (size_t i = 0; an && i < ldns_rr_list_rr_count(an); i++) {
-		const ldns_rr *rr = ldns_rr_list_rr(an, i);
+	for (size_t i = 0; an && i < dl_ldns.ldns_rr_list_rr_count(an); i++) {
+		const ldns_rr *rr = dl_ldns.ldns_rr_list_rr(an, i);
 		struct nslab_prefix a;
 
-		if (!rr_address(rr, d->p->ipv6, &a) || !in_chain(names, n, rr))
+		if (!rr_address(rr, p->ipv6, &a) || !in_chain(names, n, rr))
 			continue;
-		for (size_t k = 0; k < d->p->allow.n && !d->p->analyse; k++)
-			if (egress_name_match(&d->p->allow.v[k], qname))
-				egress_elements(&d->p->allow.v[k], &a,
-						(uint64_t)ldns_rr_ttl(rr) + d->p->ttl_grace, f);
+		for (size_t k = 0; k < p->allow.n && !p->analyse; k++)
+			if (egress_name_match(&p->allow.v[k], qname))
+				egress_elements(&p->allow.v[k], &a,
+						(uint64_t)dl_ldns.ldns_rr_ttl(rr) + p->ttl_grace,
+						f);
 		count++;
 	}
-	if (fclose(f) != 0)
-		return nslab_err_set(err, ENOMEM, "DNS gate");
-	/* --analyse: the forward chain accepts everything, no set to fill */
-	if (len && !d->p->analyse)
-		r = egress_gw_nft(d->gw, cmds, err);
-	*ret_count = count;
+	return count;
+}
+
+int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, const uint8_t *ans,
+			    size_t len, struct egress_dns_judgement *ret)
+{
+	char names[DNS_CNAME_MAX + 1][EGRESS_NAME_MAX + 1];
+	char *cmds = NULL;
+	size_t n = 1, clen = 0;
+	ldns_pkt *a = NULL;
+	FILE *f;
+
+	*ret = (struct egress_dns_judgement){ 0 };
+	if (dl_ldns_load(NULL) < 0)
+		return -ENOSYS;
+	if (dl_ldns.ldns_wire2pkt(&a, ans, len) != LDNS_STATUS_OK)
+		return -EPROTO;
+	snprintf(names[0], sizeof(names[0]), "%s", qname);
+	follow_chain(dl_ldns.ldns_pkt_answer(a), names, &n);
+	snprintf(ret->final, sizeof(ret->final), "%s", names[n - 1]);
+	if (!name_allowed(p, names[n - 1])) {
+		dl_ldns.ldns_pkt_free(a);
+		return -EACCES;
+	}
+	f = open_memstream(&cmds, &clen);
+	if (!f) {
+		dl_ldns.ldns_pkt_free(a);
+		return -ENOMEM;
+	}
+	ret->n_addr = answer_cmds(p, qname, dl_ldns.ldns_pkt_answer(a),
+				  (const char(*)[EGRESS_NAME_MAX + 1]) names, n, f);
+	dl_ldns.ldns_pkt_free(a);
+	if (fclose(f) != 0) {
+		free(cmds);
+		return -ENOMEM;
+	}
+	if (clen)
+		ret->cmds = cmds;
+	else
+		free(cmds);
+	return 0;
+}
+
+int egress_dns_judge_query(const struct egress_policy *p, const uint8_t *q, size_t len,
+			   char qname[EGRESS_NAME_MAX + 1], uint8_t *ret_rcode)
+{
+	ldns_pkt *pkt = NULL;
+	const ldns_rr *question;
+	int r = 1;
+
+	if (dl_ldns_load(NULL) < 0)
+		return -ENOSYS;
+	if (dl_ldns.ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
+		return -EPROTO;
+	snprintf(qname, EGRESS_NAME_MAX + 1, "?");
+	if (dl_ldns.ldns_pkt_qr(pkt) || dl_ldns.ldns_pkt_qdcount(pkt) != 1) {
+		*ret_rcode = LDNS_RCODE_FORMERR;
+		r = 0;
+	} else if (dl_ldns.ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
+		*ret_rcode = LDNS_RCODE_NOTIMPL;
+		r = 0;
+	} else {
+		question = dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0);
+		if (rdf_name(dl_ldns.ldns_rr_owner(question), qname, EGRESS_NAME_MAX + 1) < 0 ||
+		    !name_allowed(p, qname)) {
+			*ret_rcode = p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
+			r = 0;
+		}
+	}
+	dl_ldns.ldns_pkt_free(pkt);
 	return r;
 }
 
@@ -276,37 +337,67 @@ static void log_query(struct egress_dns *d, const char *name, const char *type, 
 static uint8_t forward(struct egress_dns *d, const char *qname, const char *type, const uint8_t *q,
 		       size_t qlen, bool tcp, size_t *ret_len)
 {
-	char names[DNS_CNAME_MAX + 1][EGRESS_NAME_MAX + 1];
-	ldns_pkt *a = NULL;
+	struct egress_dns_judgement j;
 	nslab_error err;
-	size_t n = 1, count = 0;
 	int r = tcp ? upstream_tcp(d, q, qlen, ret_len) : upstream_udp(d, q, qlen, ret_len);
 
-	if (r < 0 || ldns_wire2pkt(&a, d->ans, *ret_len) != LDNS_STATUS_OK) {
+	if (r >= 0)
+		r = egress_dns_judge_answer(d->p, qname, d->ans, *ret_len, &j);
+	if (r == -EACCES) {
+		log_query(d, j.final, type, "BLOCKED (CNAME target)", 0);
+		return d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
+	}
+	if (r < 0) {
 		log_query(d, qname, type, "SERVFAIL (upstream)", 0);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	snprintf(names[0], sizeof(names[0]), "%s", qname);
-	follow_chain(ldns_pkt_answer(a), names, &n);
-	if (!name_allowed(d->p, names[n - 1])) {
-		ldns_pkt_free(a);
-		log_query(d, names[n - 1], type, "BLOCKED (CNAME target)", 0);
-		return d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
-	}
-	r = allow_answer(d, qname, ldns_pkt_answer(a), (const char(*)[EGRESS_NAME_MAX + 1]) names,
-			 n, &count, &err);
-	ldns_pkt_free(a);
+	r = j.cmds ? egress_gw_nft(d->gw, j.cmds, &err) : 0;
+	free(j.cmds);
 	if (r < 0) {
 		log_query(d, qname, type, "SERVFAIL (gateway set)", 0);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	log_query(d, qname, type, "ALLOWED", count);
+	log_query(d, qname, type, "ALLOWED", j.n_addr);
 	return LDNS_RCODE_NOERROR;
+}
+
+/*
+ * The query the upstream sees: the question alone, its name in lower case,
+ * a fresh ID, recursion desired, EDNS only as a buffer size. Nothing else the
+ * client sent leaves: not its ID, not the case of its name's letters (0x20),
+ * not EDNS options or records in other sections, each a channel out.
+ */
+static uint8_t forward_clean(struct egress_dns *d, const ldns_pkt *in, const char *qname,
+			     const char *type, bool tcp, size_t *ret_len)
+{
+	const ldns_rr *q = dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(in), 0);
+	ldns_rdf *name = dl_ldns.ldns_dname_new_frm_str(qname);
+	ldns_pkt *p = name ? dl_ldns.ldns_pkt_query_new(name, dl_ldns.ldns_rr_get_type(q),
+							dl_ldns.ldns_rr_get_class(q), LDNS_RD)
+			   : NULL;
+	uint8_t *wire = NULL, rcode;
+	size_t len = 0;
+
+	if (!p) {
+		dl_ldns.ldns_rdf_deep_free(name);
+		return LDNS_RCODE_SERVFAIL;
+	}
+	dl_ldns.ldns_pkt_set_id(p, dl_ldns.ldns_get_random());
+	if (dl_ldns.ldns_pkt_edns(in))
+		dl_ldns.ldns_pkt_set_edns_udp_size(p, 1232);
+	if (dl_ldns.ldns_pkt2wire(&wire, p, &len) != LDNS_STATUS_OK) {
+		dl_ldns.ldns_pkt_free(p);
+		return LDNS_RCODE_SERVFAIL;
+	}
+	dl_ldns.ldns_pkt_free(p);
+	rcode = forward(d, qname, type, wire, len, tcp, ret_len);
+	free(wire);
+	return rcode;
 }
 
 static void type_name(const ldns_rr *rr, char *buf, size_t len)
 {
-	_cleanup_free_ char *t = ldns_rr_type2str(ldns_rr_get_type(rr));
+	_cleanup_free_ char *t = dl_ldns.ldns_rr_type2str(dl_ldns.ldns_rr_get_type(rr));
 
 	snprintf(buf, len, "%s", t ? t : "?");
 }
@@ -322,34 +413,30 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 	ldns_pkt *pkt = NULL;
 	char qname[EGRESS_NAME_MAX + 1] = "?", type[16] = "?";
 	uint8_t rcode = LDNS_RCODE_FORMERR;
-	const ldns_rr *question;
+	int v = egress_dns_judge_query(d->p, q, qlen, qname, &rcode);
 	int r;
 
 	*ret_free = NULL;
-	if (ldns_wire2pkt(&pkt, q, qlen) != LDNS_STATUS_OK)
+	if (v < 0 || dl_ldns.ldns_wire2pkt(&pkt, q, qlen) != LDNS_STATUS_OK)
 		return -1;
-	if (ldns_pkt_qr(pkt) || ldns_pkt_qdcount(pkt) != 1) {
-		rcode = LDNS_RCODE_FORMERR;
-	} else if (ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY) {
-		rcode = LDNS_RCODE_NOTIMPL;
-	} else {
-		question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
-		type_name(question, type, sizeof(type));
-		if (rdf_name(ldns_rr_owner(question), qname, sizeof(qname)) < 0 ||
-		    !name_allowed(d->p, qname)) {
-			log_query(d, qname, type, "BLOCKED", 0);
-			rcode = d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
-		} else {
-			rcode = forward(d, qname, type, q, qlen, tcp, ret_len);
-			if (rcode == LDNS_RCODE_NOERROR) {
-				ldns_pkt_free(pkt);
-				*ret = d->ans;
-				return 0;
-			}
+	if (dl_ldns.ldns_pkt_qdcount(pkt) == 1 &&
+	    dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0))
+		type_name(dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0), type,
+			  sizeof(type));
+	if (v == 0 && (rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NXDOMAIN))
+		log_query(d, qname, type, "BLOCKED", 0);
+	if (v == 1) {
+		rcode = forward_clean(d, pkt, qname, type, tcp, ret_len);
+		if (rcode == LDNS_RCODE_NOERROR) {
+			/* the answer to our query, under the client's ID */
+			memcpy(d->ans, q, 2);
+			dl_ldns.ldns_pkt_free(pkt);
+			*ret = d->ans;
+			return 0;
 		}
 	}
 	r = reply_rcode(pkt, rcode, ret_free, ret_len);
-	ldns_pkt_free(pkt);
+	dl_ldns.ldns_pkt_free(pkt);
 	*ret = *ret_free;
 	return r < 0 ? -1 : 0;
 }

@@ -9,6 +9,31 @@
 
 struct egress_dns;
 
+/* What the gate makes of an upstream's answer (egress_dns_judge_answer()). */
+struct egress_dns_judgement {
+	char final[EGRESS_NAME_MAX + 1]; /* the last name of the CNAME chain */
+	size_t n_addr;			 /* addresses of the chain */
+	char *cmds;			 /* nft commands allowing them (malloc'd), or NULL */
+};
+
+/**
+ * egress_dns_judge_query() - A client's query: forward it or answer it here (pure)
+ * @qname:      the question's name, canonical ("?" when there is none)
+ * @ret_rcode:  when answered here: FORMERR, NOTIMPL, REFUSED or NXDOMAIN
+ * Return: 1 forward, 0 answer with *ret_rcode, -EPROTO not DNS at all (dropped),
+ * -ENOSYS ldns cannot be loaded
+ */
+int egress_dns_judge_query(const struct egress_policy *p, const uint8_t *q, size_t len,
+			   char qname[EGRESS_NAME_MAX + 1], uint8_t *ret_rcode);
+/**
+ * egress_dns_judge_answer() - An upstream's answer to qname (pure)
+ * Follows the CNAME chain (16 links at most); its last name must be allowed.
+ * Return: 0 (ret->cmds for egress_gw_nft(), free it), -EACCES the chain ends
+ * at a name not allowed (ret->final), -EPROTO not DNS, -ENOMEM, -ENOSYS no ldns
+ */
+int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, const uint8_t *ans,
+			    size_t len, struct egress_dns_judgement *ret);
+
 /* One query's outcome: name, record type ("A"), verdict text, addresses allowed. Called on the gate's thread. */
 typedef void (*egress_dns_log_fn)(void *data, const char *name, const char *type,
 				  const char *verdict, size_t n_addr);
