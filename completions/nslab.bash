@@ -86,7 +86,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router down cleanup test trace run help version"
+	local commands="up ls status exec shell router down cleanup test trace run sim help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -183,6 +183,7 @@ _nslab()
 		exec) w="-d --detach --sandbox --" ;;
 		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
 		trace) w="-r --rules -t --topology --allow-include" ;;
+		sim) w="-d --outdir -f --format -o --output -q --quiet -j --jobs" ;;
 		*) w= ;;
 		esac
 		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))
@@ -192,6 +193,7 @@ _nslab()
 	case $cmd in
 	up) _nslab_files yaml yml ;;
 	test) _nslab_files yaml yml nft ;;
+	sim) _nslab_files yaml yml ;;
 	down | status | cleanup)
 		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		;;

@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell router down cleanup test trace run help version
+set -l commands up ls status exec shell router down cleanup test trace run sim help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -49,6 +49,11 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d '
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a trace -d 'one packet through a ruleset'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a run -d 'run a command in a sandbox'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a sim -d 'run scripted scenarios over labs'
+complete -c nslab -n '__fish_seen_subcommand_from sim' -s d -l outdir -r -d 'the run directory'
+complete -c nslab -n '__fish_seen_subcommand_from sim' -s f -l format -x -a 'text json junit tap' -d 'report format'
+complete -c nslab -n '__fish_seen_subcommand_from sim' -s o -l output -r -d 'report file'
+complete -c nslab -n '__fish_seen_subcommand_from sim' -s q -l quiet -d 'only the sims that did not pass'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's usage and options"
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
 

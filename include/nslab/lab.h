@@ -156,6 +156,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_node_netns_fd(const nslab_node *node);
 struct nslab_spawn_opts {
 	bool inherit_stdio; /* false: stdout/stderr go to the outdir's nodes/<node>/<n>-<cmd>.* (or /dev/null) */
 	const char *cwd; /* NULL: the caller's working directory */
+	/* stdio_fds: stdout and stderr go to these fds (the caller keeps them), stdin is inherited */
+	bool stdio_fds;
+	int stdout_fd, stderr_fd;
 };
 /*
  * nslab_node_spawn() - Run argv in the node (its netns and the lab's /etc/hosts)
@@ -173,6 +176,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_node_spawn(nslab_node *node, char *const 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_proc_wait(nslab_proc *proc, int *ret_status,
 						 nslab_error *err);
 NSLAB_EXPORT pid_t nslab_proc_pid(const nslab_proc *proc);
+/* The process's pidfd (borrowed): readable (POLLIN) once it has ended; -1 once reaped. */
+NSLAB_EXPORT int nslab_proc_fd(const nslab_proc *proc);
 NSLAB_EXPORT nslab_proc *nslab_proc_free(nslab_proc *proc);
 
 #ifdef __cplusplus

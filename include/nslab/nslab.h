@@ -8,5 +8,6 @@
 #include <nslab/control.h>
 #include <nslab/fwtest.h>
 #include <nslab/sandbox.h>
+#include <nslab/sim.h>
 
 #endif

@@ -345,7 +345,11 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_drop_cap(nslab_sandbox *s, int ca
 
 /*
  * nslab_sandbox_pool_new() - Keep n sandboxes of config c prepared (namespaces,
- * mounts, limits set), each waiting for its command. c is copied.
+ * mounts, limits set), each waiting for its command. c is copied. Each also
+ * holds its command's process, forked and set up ahead (ids, limits,
+ * capabilities dropped and, with the default profile, the seccomp filter):
+ * a start copies argv to it and it execs. An argv over 256 KiB starts a
+ * process as without a pool.
  * A thread of the pool prepares them and every sandbox dies with the thread
  * that started it: sandboxes started from a pool end with the pool. Their
  * limits are rlimits, never a cgroup.

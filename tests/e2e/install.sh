@@ -61,9 +61,17 @@ case "$flags" in
 *"-I$P/include"*"-L$LIB"*"-lnslab"*) ok "pkg-config: $flags" ;;
 *) bad "pkg-config --cflags --libs nslab: '$flags'" ;;
 esac
+# libnslab links libmnl alone; libnftables, libpcap, libseccomp... are dlopen()ed
+pkg-config --print-requires-private nslab | grep -q libmnl &&
+	ok "nslab.pc: Requires.private lists the linked dependency (libmnl)" ||
+	bad "nslab.pc: no libmnl in Requires.private"
 pkg-config --print-requires-private nslab | grep -q libnetfilter_conntrack &&
-	ok "nslab.pc: Requires.private lists the dependencies" ||
-	bad "nslab.pc: no libnetfilter_conntrack in Requires.private"
+	bad "nslab.pc: Requires.private lists libnetfilter_conntrack, which is dlopen()ed"
+if readelf -d "$LIB/libnslab.so.0" | grep NEEDED | grep -qE 'libnftables|libpcap|libseccomp|libfyaml|libcap|libnetfilter'; then
+	bad "libnslab.so.0 links a library it should dlopen(): $(readelf -d "$LIB/libnslab.so.0" | grep NEEDED | tr -s ' ' | tr '\n' ' ')"
+else
+	ok "libnslab.so.0 links libmnl and libc only"
+fi
 # shellcheck disable=SC2086 # the flags are words
 cc -Wall -Werror -o "$TMP/hello-lab" "$SRCDIR/examples/api/hello-lab.c" $flags \
 	2>"$TMP/cc.err" || {

@@ -33,9 +33,11 @@ ended() {
 
 # tokens T: the host's processes whose command line holds T.
 tokens() { ps -eo pid=,args= | grep -F -- "$1" | grep -v grep; }
-# some_left T / none_left T: for wait_until, which must run the listing anew
+# sleep_of T: the pid of a sleep whose command line holds T.
+sleep_of() { tokens "$1" | awk '$2 == "sleep" { print $1; exit }'; }
+# sleeping T / none_left T: for wait_until, which must run the listing anew
 # each time (a "$(tokens T)" argument would be expanded once, before it starts)
-some_left() { [ -n "$(tokens "$1")" ]; }
+sleeping() { [ -n "$(sleep_of "$1")" ]; }
 none_left() { [ -z "$(tokens "$1")" ]; }
 
 sb hog --mem 64M -- python3 -c '
@@ -58,8 +60,19 @@ ended bomb pids "a fork bomb is contained and reported as pids"
 [ "$rc" -ne 124 ] || bad "the fork bomb ran into the 60 s guard"
 # the shell's classic bomb collapses by itself under RLIMIT_NPROC (a process
 # whose fork fails exits, and so do the ones waiting for it): contained, and
-# nothing of it outlives the command
+# nothing of it outlives the command. Root's command runs as nobody under
+# --pids: the host's root is exempt from RLIMIT_NPROC, and between two of
+# init's samples this bomb forks thousands of processes, enough to fill the
+# machine's pid space (pid_max 32768 here) and fail every other fork on it.
 T0="1000.$$"
+if is_root; then
+	sb pidsid --pids 32 -- id -u
+	[ "$(cat "$TMP/pidsid.out")" = 65534 ] && ok "under --pids, root's command runs as nobody" ||
+		bad "under --pids as root: uid $(cat "$TMP/pidsid.out") $(cat "$TMP/pidsid.err")"
+	sb pidsroot --pids 32 --as-root -- id -u
+	[ "$(cat "$TMP/pidsroot.out")" = 0 ] && ok "--as-root keeps root under --pids" ||
+		bad "--pids --as-root: uid $(cat "$TMP/pidsroot.out")"
+fi
 sb shbomb --pids 32 -- sh -c "b() { b | b & }; b; sleep $T0 & sleep 0.5; kill \$!"
 [ "$rc" -ne 124 ] && [ -z "$(tokens "$T0")" ] && ok "a shell fork bomb is contained (exit $rc)" ||
 	bad "shell fork bomb: exit $rc, left: $(tokens "$T0")"
@@ -111,8 +124,8 @@ T3="1003.$$"
 "$NSLAB" run -- sh -c "sleep $T3 & sleep $T3" >/dev/null 2>&1 &
 RUN=$!
 track_pid "$RUN"
-wait_until 5 some_left "$T3" || fail "the sandboxed sleep never started"
-victim=$(tokens "$T3" | awk '$2 == "sleep" { print $1; exit }')
+wait_until 5 sleeping "$T3" || fail "the sandboxed sleep never started: $(tokens "$T3")"
+victim=$(sleep_of "$T3")
 [ -n "$victim" ] || fail "no sandboxed sleep among: $(tokens "$T3")"
 nsset=""
 for _ns in mnt net pid user uts ipc; do
@@ -123,15 +136,21 @@ wait "$RUN" 2>/dev/null
 wait_until 5 none_left "$T3" && ok "SIGKILL of nslab run: its processes are gone" ||
 	bad "SIGKILL of nslab run: left $(tokens "$T3")"
 # every namespace of the sandbox is gone: no process is in it, no fd or mount holds it
-held=""
-for _ns in $nsset; do
-	for _l in /proc/[0-9]*/ns/* /proc/[0-9]*/fd/*; do
-		[ "$(readlink "$_l" 2>/dev/null)" = "$_ns" ] && held="$held $_ns@$_l"
+# (one pass over every process's namespace and fd links: ls -l shows each
+# target under its directory's name; a process still exiting may hold them a
+# moment, so the check is repeated for a few seconds)
+ns_held() {
+	ls -l /proc/[0-9]*/ns/ /proc/[0-9]*/fd/ 2>/dev/null |
+		awk -v set="$nsset" 'BEGIN { n = split(set, s, " ") }
+			/^\/proc\// { dir = $1 }
+			{ for (i = 1; i <= n; i++) if (index($0, "-> " s[i])) print s[i] "@" dir }'
+	for _ns in $nsset; do
+		grep -qF "${_ns#*:}" /proc/self/mountinfo && echo "$_ns@mountinfo"
 	done
-	grep -qF "${_ns#*:}" /proc/self/mountinfo && held="$held $_ns@mountinfo"
-done
-[ -z "$held" ] && ok "SIGKILL of nslab run: none of its namespaces is left" ||
-	bad "namespaces left: $(echo "$held" | cut -c1-400)"
+}
+no_ns_held() { [ -z "$(ns_held)" ]; }
+wait_until 5 no_ns_held && ok "SIGKILL of nslab run: none of its namespaces is left" ||
+	bad "namespaces left: $(ns_held | head -5 | tr '\n' ' ')"
 
 # --- nesting: a sandboxed command runs nslab run again, with fewer rights ---
 nest_uid=""

@@ -36,6 +36,12 @@ sb true -- true
 [ "$rc" -eq 0 ] ||
 	fail "nslab run -- true: exit $rc ($(cat "$TMP/true.err")): the sandbox does not start; every check of this test needs it"
 
+# --- where setgroups is denied: uid 0 with every capability, yet setgroups() is
+# refused (unshare -r's user namespace, and a rootless lab's) ---
+unshare -Ur "$NSLAB" run -- id -u >"$TMP/sgd.out" 2>"$TMP/sgd.err" </dev/null
+rc=$?
+expect sgd 0 0 "uid 0 in a user namespace whose setgroups is denied (unshare -r)"
+
 # --- exit statuses ---
 sb three -- sh -c 'exit 3'
 expect three 3 "" "the command's own exit status"
@@ -165,6 +171,11 @@ lab_up "$SRCDIR/examples/two-hosts.yaml" "$L"
 sb in --in "$L" alice -- sh -c 'hostname; ip -4 -o addr show | grep -c "$NSLAB_IP_ALICE/"'
 expect in 0 "alice
 1" "--in LAB alice: the node's name and address"
+# nslab run from a node's shell: as the node's uid 0 (rootless: in the lab's
+# user namespace, whose setgroups is denied)
+"$NSLAB" exec "$L" alice -- "$NSLAB" run -- id -u >"$TMP/node.out" 2>"$TMP/node.err" </dev/null
+rc=$?
+expect node 0 0 "nslab exec LAB alice -- nslab run -- id -u"
 printf 'hostname: sandboxed\n' >"$TMP/s.yaml"
 "$NSLAB" exec --sandbox "$TMP/s.yaml" "$L" bob -- sh -c 'hostname; ip -4 -o addr show | grep -c "$NSLAB_IP_BOB/"' \
 	>"$TMP/ex.out" 2>"$TMP/ex.err"

@@ -28,6 +28,7 @@
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 
+#include "jail/fs.h"
 #include "jail/jail.h"
 #include "nslab-test.h"
 
@@ -472,6 +473,8 @@ static void case_host_root(unsigned ns, const char *name, inside_fn fn)
 static void case_mounts(void)
 {
 	struct nslab_sandbox_config c = base_config(NSLAB_SANDBOX_NS_ALL);
+	struct jail_fs_plan *plan = NULL;
+	nslab_error err = { 0 };
 
 	mkdir(scratch_path("rw"), 0755);
 	put_file(scratch_path("rw/seed"), "seed\n");
@@ -488,6 +491,9 @@ static void case_mounts(void)
 	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("file"), "/etc/os-release", 0);
 	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("file"), "/dev/nslab-file",
 		  NSLAB_SANDBOX_BIND_RO);
+	CHECK(jail_fs_prepare(&c, &plan, &err) == 0, "prepare: %s", err.msg);
+	CHECK(!plan->in_place, "/nslab-test is missing at /, yet the plan runs in place");
+	jail_fs_plan_free(plan);
 	run_ok("binds and tmpfs mounts", &c, inside_mounts);
 	/* what the sandbox wrote through the rw binds is outside; nothing made on the host */
 	CHECK(strcmp(file_text(scratch_path("rw/out.txt")), "written inside\n") == 0,
@@ -495,6 +501,56 @@ static void case_mounts(void)
 	CHECK(strcmp(file_text(scratch_path("file")), "file inside\n") == 0, "file bind write");
 	CHECK(!exists("/nslab-test") && !exists("/etc/nslab-test-file") &&
 		      !exists("/var/nslab-tmpfs") && !exists("/nslab-try"),
+	      "a mount point was created on the host");
+}
+
+/* The binds of case_mounts_in_place(): the host's tree changed in place. */
+static void inside_mounts_in_place(void)
+{
+	check_host_root("fd full nslab-file null ptmx pts random shm stderr stdin stdout tty "
+			"urandom zero");
+	CHECK(strcmp(file_text("/dev/nslab-file"), "file outside\n") == 0, "bind in /dev");
+	/* binds whose sources are under the host's /tmp, which the sandbox's /tmp covers */
+	put_file("/var/nslab-test/rw/out.txt", "written inside\n");
+	CHECK(strcmp(file_text("/var/nslab-test/rw/seed"), "seed\n") == 0, "rw bind content");
+	CHECK(exists("/var/lib") && create_errno("/var/nslab-other") == EROFS, "mirrored /var");
+	CHECK(strcmp(file_text("/var/nslab-test/ro/seed"), "seed\n") == 0 &&
+		      create_errno("/var/nslab-test/ro/x") == EROFS,
+	      "ro bind");
+	CHECK(strcmp(file_text("/etc/nslab-test-file"), "file outside\n") == 0, "file bind");
+	put_file("/etc/nslab-test-file", "file inside\n");
+	CHECK(fs_type("/mnt") == TMPFS_MAGIC && create_errno("/mnt/x") == 0, "tmpfs on /mnt");
+	CHECK(!exists("/opt/nslab-try"), "a bind of a missing source (try) made its mount point");
+}
+
+/* Every destination's top exists: the plan runs in place; what it does is the same. */
+static void case_mounts_in_place(void)
+{
+	struct nslab_sandbox_config c = base_config(NSLAB_SANDBOX_NS_ALL);
+	struct jail_fs_plan *plan = NULL;
+	nslab_error err = { 0 };
+
+	mkdir(scratch_path("rw"), 0755);
+	put_file(scratch_path("rw/seed"), "seed\n");
+	put_file(scratch_path("file"), "file outside\n");
+	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("rw"), "/var/nslab-test/rw", 0);
+	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("rw"), "/var/nslab-test/ro",
+		  NSLAB_SANDBOX_BIND_RO);
+	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("file"), "/etc/nslab-test-file", 0);
+	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("missing"), "/opt/nslab-try",
+		  NSLAB_SANDBOX_BIND_TRY);
+	add_mount(&c, JAIL_MOUNT_TMPFS, NULL, "/mnt", 0);
+	add_mount(&c, JAIL_MOUNT_BIND, scratch_path("file"), "/dev/nslab-file",
+		  NSLAB_SANDBOX_BIND_RO);
+	CHECK(jail_fs_prepare(&c, &plan, &err) == 0, "prepare: %s", err.msg);
+	CHECK(plan->in_place, "every destination's top exists, yet the plan is staged");
+	jail_fs_plan_free(plan);
+	run_ok("binds and tmpfs mounts, in place", &c, inside_mounts_in_place);
+	CHECK(strcmp(file_text(scratch_path("rw/out.txt")), "written inside\n") == 0,
+	      "rw bind write not visible outside: '%s'", file_text(scratch_path("rw/out.txt")));
+	CHECK(strcmp(file_text(scratch_path("file")), "file inside\n") == 0, "file bind write");
+	CHECK(!exists("/var/nslab-test") && !exists("/etc/nslab-test-file") &&
+		      !exists("/opt/nslab-try"),
 	      "a mount point was created on the host");
 }
 
@@ -779,6 +835,7 @@ int main(void)
 	case_host_root(NSLAB_SANDBOX_NS_ALL & ~NSLAB_SANDBOX_NS_PID, "host root, no PID namespace",
 		       inside_no_pidns);
 	case_mounts();
+	case_mounts_in_place();
 	case_rootfs();
 	case_rootfs_rw();
 	case_enter_error();

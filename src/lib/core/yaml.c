@@ -20,7 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <libfyaml.h>
+#include "core/fyaml-dl.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,7 +113,7 @@ static int read_failure(struct yreader *rd)
 	struct fy_diag_error *e;
 	void *iter = NULL;
 
-	while ((e = fy_diag_errors_iterate(rd->diag, &iter)))
+	while ((e = dl_fy.fy_diag_errors_iterate(rd->diag, &iter)))
 		if (e->type >= FYET_ERROR && e->msg) {
 			/* collected errors carry 1-based positions already */
 			struct yaml_loc loc = { e->line > 0 ? (unsigned)e->line : 1,
@@ -126,7 +126,7 @@ static int read_failure(struct yreader *rd)
 
 static int next_event(struct yreader *rd, struct fy_event **ret)
 {
-	struct fy_event *ev = fy_parser_parse(rd->fyp);
+	struct fy_event *ev = dl_fy.fy_parser_parse(rd->fyp);
 
 	if (!ev)
 		return read_failure(rd);
@@ -137,16 +137,16 @@ static int next_event(struct yreader *rd, struct fy_event **ret)
 /* Remember where ev ended (the header of a block scalar lies after it), then free it. */
 static void event_done(struct yreader *rd, struct fy_event *ev)
 {
-	const struct fy_mark *m = fy_event_end_mark(ev);
+	const struct fy_mark *m = dl_fy.fy_event_end_mark(ev);
 
 	if (m && m->input_pos <= rd->len)
 		rd->prev_end = m->input_pos;
-	fy_parser_event_free(rd->fyp, ev);
+	dl_fy.fy_parser_event_free(rd->fyp, ev);
 }
 
 static struct yaml_loc event_loc(struct yreader *rd, struct fy_event *ev)
 {
-	const struct fy_mark *m = fy_event_start_mark(ev);
+	const struct fy_mark *m = dl_fy.fy_event_start_mark(ev);
 
 	/* marks are 0-based; events without one (an empty value) take the previous place */
 	if (m && m->line >= 0 && m->column >= 0)
@@ -297,7 +297,7 @@ static size_t block_text(const char *src, const char *end, size_t indent, char c
 static int read_literal(struct yreader *rd, struct fy_token *tok, struct ynode *n,
 			struct yaml_loc header)
 {
-	const struct fy_mark *s = fy_token_start_mark(tok), *e = fy_token_end_mark(tok);
+	const struct fy_mark *s = dl_fy.fy_token_start_mark(tok), *e = dl_fy.fy_token_end_mark(tok);
 	/* content is indented more than the enclosing collection (at least 1) */
 	size_t min = rd->parent_col >= 0 ? (size_t)rd->parent_col + 1 : 1, indent;
 	const char *stop;
@@ -340,7 +340,7 @@ static int read_literal(struct yreader *rd, struct fy_token *tok, struct ynode *
 static int check_scalar_source(struct yreader *rd, struct fy_token *tok, enum fy_scalar_style style,
 			       struct yaml_loc loc, struct yaml_loc prev)
 {
-	const struct fy_mark *s = fy_token_start_mark(tok), *e = fy_token_end_mark(tok);
+	const struct fy_mark *s = dl_fy.fy_token_start_mark(tok), *e = dl_fy.fy_token_end_mark(tok);
 
 	/* a block scalar's mark is on its first content line: point at its key instead */
 	if (style == FYSS_FOLDED && (rd->flags & YAML_LITERAL_BLOCKS))
@@ -491,7 +491,7 @@ static int quoted_text(struct yreader *rd, const char *raw, size_t len, bool dq,
 static int read_scalar(struct yreader *rd, struct fy_event *ev, struct ynode *n,
 		       struct yaml_loc prev)
 {
-	enum fy_scalar_style style = fy_token_scalar_style(ev->scalar.value);
+	enum fy_scalar_style style = dl_fy.fy_token_scalar_style(ev->scalar.value);
 	const char *text;
 	size_t len = 0;
 	int r;
@@ -507,14 +507,14 @@ static int read_scalar(struct yreader *rd, struct fy_event *ev, struct ynode *n,
 	if (r < 0)
 		return r;
 	if (style == FYSS_SINGLE_QUOTED || style == FYSS_DOUBLE_QUOTED) {
-		const struct fy_mark *s = fy_token_start_mark(ev->scalar.value),
-				     *e = fy_token_end_mark(ev->scalar.value);
+		const struct fy_mark *s = dl_fy.fy_token_start_mark(ev->scalar.value),
+				     *e = dl_fy.fy_token_end_mark(ev->scalar.value);
 
 		if (s && e) /* one line, inside the input: checked above */
 			return quoted_text(rd, rd->text + s->input_pos, e->input_pos - s->input_pos,
 					   style == FYSS_DOUBLE_QUOTED, n);
 	}
-	text = fy_token_get_text(ev->scalar.value, &len);
+	text = dl_fy.fy_token_get_text(ev->scalar.value, &len);
 	n->text = malloc(len + 1);
 	if (!n->text)
 		return nslab_err_set(rd->c->err, ENOMEM, "read YAML scalar");
@@ -580,7 +580,7 @@ static int read_children(struct yreader *rd, struct ynode *n, enum fy_event_type
 /* Where a token starts (1-based), or dflt without a mark. */
 static struct yaml_loc token_loc(struct fy_token *t, struct yaml_loc dflt)
 {
-	const struct fy_mark *m = fy_token_start_mark(t);
+	const struct fy_mark *m = dl_fy.fy_token_start_mark(t);
 
 	if (!m || m->line < 0 || m->column < 0)
 		return dflt;
@@ -749,26 +749,27 @@ int yaml_read(const struct yctx *c, const char *text, size_t len, unsigned flags
 	};
 	int r = precheck(c, text, len);
 
+	if (r >= 0)
+		r = dl_fy_load(c->err);
 	if (r < 0)
 		return r;
-
-	fy_diag_cfg_default(&dcfg);
+	dl_fy.fy_diag_cfg_default(&dcfg);
 	dcfg.fp = NULL;
 	dcfg.output_fn = diag_discard;
 	dcfg.colorize = false;
-	rd.diag = fy_diag_create(&dcfg);
+	rd.diag = dl_fy.fy_diag_create(&dcfg);
 	if (!rd.diag)
 		return nslab_err_set(c->err, ENOMEM, "create YAML diagnostics");
-	fy_diag_set_collect_errors(rd.diag, true);
+	dl_fy.fy_diag_set_collect_errors(rd.diag, true);
 	pcfg.diag = rd.diag;
-	rd.fyp = fy_parser_create(&pcfg);
-	if (!rd.fyp || fy_parser_set_string(rd.fyp, text, len) < 0)
+	rd.fyp = dl_fy.fy_parser_create(&pcfg);
+	if (!rd.fyp || dl_fy.fy_parser_set_string(rd.fyp, text, len) < 0)
 		r = nslab_err_set(c->err, ENOMEM, "create YAML parser");
 	else
 		r = read_document(&rd, ret);
 	if (rd.fyp)
-		fy_parser_destroy(rd.fyp);
-	fy_diag_destroy(rd.diag);
+		dl_fy.fy_parser_destroy(rd.fyp);
+	dl_fy.fy_diag_destroy(rd.diag);
 	return r;
 }
 

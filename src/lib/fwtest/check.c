@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include <pcap/pcap.h>
+#include "fwtest/pcap-dl.h"
 #include <net/if.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 
@@ -260,7 +260,7 @@ static long count_captured(struct check_ctx *c, const struct fw_capture_expect *
 		if (k->node != node || (ifindex && k->ifindex != ifindex) ||
 		    is_kernel_reset(c->r, k))
 			continue;
-		if (!ce->filter || pcap_offline_filter(prog, &h, k->data))
+		if (!ce->filter || dl_pcap.pcap_offline_filter(prog, &h, k->data))
 			n++;
 	}
 	return n;
@@ -323,7 +323,7 @@ static void list_captured(struct check_ctx *c, const struct fw_capture_expect *c
 
 		if (k->node != node || (ifindex && k->ifindex != ifindex) ||
 		    is_kernel_reset(c->r, k) ||
-		    (ce->filter && !pcap_offline_filter(prog, &h, k->data)))
+		    (ce->filter && !dl_pcap.pcap_offline_filter(prog, &h, k->data)))
 			continue;
 		if (!n++)
 			fprintf(c->r->log, "    captured:\n");
@@ -377,7 +377,7 @@ static void check_capture(struct check_ctx *c, const struct fw_capture_expect *c
 		ok = true;
 	if (!ok)
 		list_captured(c, ce, node, ifindex, &prog);
-	pcap_freecode(&prog);
+	dl_pcap.pcap_freecode(&prog);
 }
 
 static void check_conntrack(struct check_ctx *c, const struct fw_conntrack_expect *ce)

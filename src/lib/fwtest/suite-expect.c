@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <pcap/pcap.h>
+#include "fwtest/pcap-dl.h"
 
 #include "lab/spec.h"
 
@@ -116,17 +116,23 @@ size_t fw_capture_filter_terms(const char *filter)
 
 int fw_capture_filter_compile(const char *filter, struct bpf_program *prog, char *why, size_t len)
 {
-	/* SOCK_DGRAM packet sockets give L3: frames without a link-layer header */
-	pcap_t *p = pcap_open_dead(DLT_RAW, 65535);
+	nslab_error e = { 0 };
+	pcap_t *p;
 	int r;
 
+	if (dl_pcap_load(&e) < 0) {
+		snprintf(why, len, "%s", e.msg);
+		return -1;
+	}
+	/* SOCK_DGRAM packet sockets give L3: frames without a link-layer header */
+	p = dl_pcap.pcap_open_dead(DLT_RAW, 65535);
 	snprintf(why, len, "out of memory");
 	if (!p)
 		return -1;
-	r = pcap_compile(p, prog, filter, 0, PCAP_NETMASK_UNKNOWN);
+	r = dl_pcap.pcap_compile(p, prog, filter, 0, PCAP_NETMASK_UNKNOWN);
 	if (r < 0)
-		snprintf(why, len, "%s", pcap_geterr(p));
-	pcap_close(p);
+		snprintf(why, len, "%s", dl_pcap.pcap_geterr(p));
+	dl_pcap.pcap_close(p);
 	return r;
 }
 
@@ -150,7 +156,7 @@ static int check_capture_filter(struct sp *sp, const struct ynode *v, const char
 			       "capture filter does not compile: %s (filters see IP "
 			       "packets, without a link-layer header)",
 			       why);
-	pcap_freecode(&prog);
+	dl_pcap.pcap_freecode(&prog);
 	return 0;
 }
 

@@ -33,7 +33,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/capability.h>
+#include "jail/libcap-dl.h"
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -48,6 +48,8 @@ int jail_cap_from_name(const char *name)
 
 	if (!name)
 		return -EINVAL;
+	if (dl_cap_load(NULL) < 0)
+		return -ENOENT; /* no libcap: no name is known */
 	if (strncasecmp(name, "cap_", 4) == 0)
 		name += 4;
 	for (i = 0; name[i] && 4 + i + 1 < sizeof(buf); i++) {
@@ -56,7 +58,7 @@ int jail_cap_from_name(const char *name)
 		buf[4 + i] = (char)tolower((unsigned char)name[i]);
 	}
 	buf[4 + i] = '\0';
-	if (i == 0 || name[i] || cap_from_name(buf, &v) < 0 || v < 0 || v > 63)
+	if (i == 0 || name[i] || dl_cap.cap_from_name(buf, &v) < 0 || v < 0 || v > 63)
 		return -EINVAL;
 	return v;
 }

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <ctype.h>
 #include <linux/capability.h>
-#include <sys/capability.h>
+#include "jail/libcap-dl.h"
 
 #include "core/json.h"
 #include "shared/macro.h"
@@ -157,7 +157,7 @@ static void describe_caps(const nslab_sandbox_config *c, struct jw *w)
 
 		if (!(c->keep_caps & (UINT64_C(1) << cap)))
 			continue;
-		name = cap_to_name(cap);
+		name = dl_cap_load(NULL) < 0 ? NULL : dl_cap.cap_to_name(cap);
 		if (!name) {
 			jw_int(w, NULL, cap);
 			continue;
@@ -166,7 +166,7 @@ static void describe_caps(const nslab_sandbox_config *c, struct jw *w)
 		for (i = 0; name[i] && i < sizeof(upper) - 1; i++)
 			upper[i] = (char)toupper((unsigned char)name[i]);
 		upper[i] = '\0';
-		cap_free(name);
+		dl_cap.cap_free(name);
 		jw_str(w, NULL, upper);
 	}
 	jw_arr_close(w);

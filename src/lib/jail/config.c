@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include <ctype.h>
-#include <sys/capability.h>
+#include "jail/libcap-dl.h"
 
 #include "shared/macro.h"
 
@@ -217,6 +217,8 @@ static long long env_id(const char *name)
 	return (long long)v;
 }
 
+#define NOBODY_ID 65534u
+
 void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gid)
 {
 	long long su = -1, sg = -1;
@@ -226,6 +228,14 @@ void jail_config_ids(const struct nslab_sandbox_config *c, uid_t *uid, gid_t *gi
 		su = env_id("SUDO_UID");
 		sg = env_id("SUDO_GID");
 	}
+	/*
+	 * The host's root is exempt from RLIMIT_NPROC (kernel/fork.c): a fork
+	 * bomb of root's outruns any sampling (thousands of processes between
+	 * two samples, enough to fill pid_max). With a pids limit and no uid
+	 * asked for, root's command runs as nobody, whom the kernel does hold.
+	 */
+	if (!c->as_root && su < 0 && getuid() == 0 && c->limit[NSLAB_SANDBOX_LIMIT_PIDS])
+		su = sg = NOBODY_ID;
 	if (c->uid_set)
 		*uid = c->uid;
 	else if (c->as_root)
@@ -604,6 +614,8 @@ int nslab_sandbox_config_keep_cap_name(nslab_sandbox_config *c, const char *name
 {
 	int cap = name ? jail_cap_from_name(name) : -EINVAL;
 
+	if (cap == -ENOENT)
+		return nslab_err_prefix(err, dl_cap_load(err), "capability '%s'", name);
 	if (cap < 0)
 		return nslab_err_setx(err, EINVAL, "capability '%s': unknown", name ? name : "");
 	return nslab_sandbox_config_keep_cap(c, cap, err);

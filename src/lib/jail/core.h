@@ -53,6 +53,7 @@ struct jail_plan {
 	unsigned refs;	      /* spawn: one per handle; pool: one more for the pool */
 	uint64_t clone_flags; /* CLONE_NEW* for init */
 	bool new_net;	      /* bring loopback up */
+	bool net_late;	      /* new_net, made by init's helper while it builds the root (init.c) */
 	bool pidns;	      /* init is pid 1 of a PID namespace of its own */
 	bool join;	      /* NET_JOIN: through the helper */
 	int join_userns_fd;   /* -1: none (then maps are the parent's) */
@@ -68,6 +69,7 @@ struct jail_plan {
 	bool set_groups;	 /* clear supplementary groups (allowed) */
 	struct jail_fs_plan *fs; /* NULL: no mount namespace (or nothing to do) */
 	struct sock_fprog seccomp;
+	bool seccomp_default; /* the default profile: it refuses nothing a waiting command needs */
 	struct jail_limits limits;
 	long clk_tck;
 	uint64_t keep_caps;

@@ -123,7 +123,7 @@ int fs_open_inside(struct fs_ctx *x, const char *path, int flags)
 {
 	/* opened once, and again after a mount on the root itself (a mirror) */
 	if (x->newroot < 0)
-		x->newroot = open(FS_NEWROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		x->newroot = open(x->top, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (x->newroot < 0)
 		return -1;
 	return fs_open_beneath(x->newroot, path, flags);
@@ -279,7 +279,10 @@ static int make_component(struct fs_ctx *x, char *path, char *slash, bool last, 
 	*slash = '\0';
 	fd = fs_open_inside(x, slash == path ? "/" : path, O_PATH | O_DIRECTORY);
 	r = fd < 0 ? -1 : create_at(fd, name, last ? kind : FS_DIR, target);
-	if (r < 0 && fd >= 0 && (errno == EROFS || errno == EACCES || errno == EPERM)) {
+	/* in place, "/" cannot be mirrored (a mount on the root is not seen through "/") */
+	if (r < 0 && x->in_place && slash == path)
+		errno = errno == EEXIST ? EEXIST : EROFS;
+	else if (r < 0 && fd >= 0 && (errno == EROFS || errno == EACCES || errno == EPERM)) {
 		r = mirror(x, fd);
 		(void)close(fd);
 		fd = r < 0 ? -1

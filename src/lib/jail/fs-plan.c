@@ -23,6 +23,10 @@
  * 5. a private /tmp (tmpfs, 1777)
  * 6. the caller's binds and tmpfs mounts (1777), in the order given, so that
  *    they may cover any of the above (a bind of the host's /tmp on /tmp shares it)
+ *
+ * In place (fs.c's DOC) when the root is the host's "/", every destination's
+ * first component exists on the host now (nothing is to be made in "/"), and
+ * the plan is at most FS_IN_PLACE_MAX steps; else staged and pivoted.
  */
 #include "jail/fs.h"
 
@@ -144,6 +148,30 @@ static int plan_root(struct jail_fs_plan *p, const struct nslab_sandbox_config *
 	return 0;
 }
 
+/* Whether the first component of path ("/a" of "/a/b") exists on the host. */
+static bool top_exists(const char *path)
+{
+	char top[PATH_MAX];
+	size_t n = strcspn(path + 1, "/") + 1;
+	struct stat st;
+
+	if (n == 1)
+		return true; /* "/" itself */
+	memcpy(top, path, n);
+	top[n] = '\0';
+	return lstat(top, &st) == 0;
+}
+
+static bool can_run_in_place(const struct jail_fs_plan *p)
+{
+	if (p->n > FS_IN_PLACE_MAX)
+		return false;
+	for (size_t i = 0; i < p->n; i++)
+		if (!top_exists(p->steps[i].dst))
+			return false;
+	return true;
+}
+
 static void plan_dev(struct jail_fs_plan *p, bool readonly)
 {
 	plan_add_tmpfs(p, "/dev", 0755);
@@ -228,6 +256,7 @@ int jail_fs_prepare(const struct nslab_sandbox_config *c, struct jail_fs_plan **
 		if (r < 0)
 			return r;
 	}
+	p->in_place = !c->rootfs && can_run_in_place(p);
 	*ret = TAKE_PTR(p);
 	return 0;
 }

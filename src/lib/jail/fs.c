@@ -22,6 +22,22 @@
  * 4. /oldroot detached, pivot_root into /newroot (pivot_root(".", ".") stacks
  *    the staging root on the new one), the staging root detached, chdir("/")
  *
+ * DOC: in place (the host's root, fs-plan.c says when)
+ * The mount namespace's copy of the host's tree is the sandbox's tree: no
+ * staging, no clone of the whole tree, no pivot and no detach of the old one
+ * (the costliest steps, and the only ones that wait on the kernel's RCU).
+ * 1. every bind's source is cloned first (open_tree, detached), while the
+ *    tree still is the host's: later steps cover /tmp or /dev, and a
+ *    writable bind must not inherit the root's read-only flag
+ * 2. the whole tree made private and, with a read-only root, read-only, in
+ *    one mount_setattr(AT_RECURSIVE) on "/"
+ * 3. the steps, destinations opened under "/" as in step 3 above; nothing is
+ *    ever made in "/" itself (a mount on the root would not be seen through
+ *    "/"): the plan is in place only if every destination's top exists
+ * What is covered (the host's /dev, /tmp, /proc) stays under the covers: the
+ * command has no capability to unmount them, and a nested sandbox's copies
+ * are locked (MNT_LOCKED) to their covers.
+ *
  * Needs Linux 5.12 (mount_setattr; open_tree, move_mount and fsopen are 5.2,
  * openat2 5.6), and a /tmp in the caller's mount namespace to stage on, as
  * bwrap does; an older kernel fails at the first step that needs more, named.
@@ -118,8 +134,16 @@ static int clone_source(struct fs_ctx *x, const char *src)
 
 static int step_root(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 {
-	_cleanup_close_ int tree = clone_source(x, s->src);
+	_cleanup_close_ int tree = -1;
 
+	if (x->in_place) {
+		tree = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (tree < 0 || fs_set_attr(tree, true, s->flags & FS_RO ? MOUNT_ATTR_RDONLY : 0,
+					    MS_PRIVATE) < 0)
+			return fs_step_fail(err, errno, s, "set attributes", NULL);
+		return 0;
+	}
+	tree = clone_source(x, s->src);
 	if (tree < 0)
 		return fs_step_fail(err, errno, s, "clone", NULL);
 	if (fs_set_attr(tree, true, s->flags & FS_RO ? MOUNT_ATTR_RDONLY : 0, MS_PRIVATE) < 0)
@@ -129,9 +153,18 @@ static int step_root(struct fs_ctx *x, const struct fs_step *s, nslab_error *err
 	return 0;
 }
 
-static int step_bind(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
+/* Step i's source: cloned ahead in place, else now. Return: fd or -1 (errno) */
+static int bind_source(struct fs_ctx *x, size_t i, const char *src)
 {
-	_cleanup_close_ int tree = clone_source(x, s->src), dst = -1;
+	if (!x->in_place)
+		return clone_source(x, src);
+	errno = x->src_errno[i];
+	return TAKE_FD(x->src[i]);
+}
+
+static int step_bind(struct fs_ctx *x, size_t i, const struct fs_step *s, nslab_error *err)
+{
+	_cleanup_close_ int tree = bind_source(x, i, s->src), dst = -1;
 
 	if (tree < 0 && errno == ENOENT && (s->flags & FS_TRY))
 		return 0;
@@ -222,13 +255,13 @@ static int step_seal(struct fs_ctx *x, const struct fs_step *s, nslab_error *err
 	return 0;
 }
 
-static int run_step(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
+static int run_step(struct fs_ctx *x, size_t i, const struct fs_step *s, nslab_error *err)
 {
 	switch (s->op) {
 	case FS_OP_ROOT:
 		return step_root(x, s, err);
 	case FS_OP_BIND:
-		return step_bind(x, s, err);
+		return step_bind(x, i, s, err);
 	case FS_OP_TMPFS:
 	case FS_OP_DEVPTS:
 	case FS_OP_PROC:
@@ -261,10 +294,8 @@ static int stage(struct fs_ctx *x, nslab_error *err)
 	return 0;
 }
 
-static int pivot(struct fs_ctx *x, nslab_error *err)
+static int seal_mirrors(struct fs_ctx *x, nslab_error *err)
 {
-	_cleanup_close_ int root = -1;
-
 	for (; x->n_mirrors > 0; x->n_mirrors--) {
 		int mnt = x->mirrors[x->n_mirrors - 1];
 
@@ -272,6 +303,16 @@ static int pivot(struct fs_ctx *x, nslab_error *err)
 			return FS_FAIL(err, errno, "make a mirrored directory read-only");
 		(void)close(mnt);
 	}
+	return 0;
+}
+
+static int pivot(struct fs_ctx *x, nslab_error *err)
+{
+	_cleanup_close_ int root = -1;
+	int r = seal_mirrors(x, err);
+
+	if (r < 0)
+		return r;
 	x->oldroot = close_fd(x->oldroot);
 	x->newroot = close_fd(x->newroot);
 	if (umount2(OLDROOT, MNT_DETACH) < 0)
@@ -287,18 +328,88 @@ static int pivot(struct fs_ctx *x, nslab_error *err)
 	return 0;
 }
 
+/* In place, step 1: every bind's source cloned while the tree is the host's. */
+static int clone_sources(struct fs_ctx *x, const struct jail_fs_plan *p, nslab_error *err)
+{
+	x->oldroot = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (x->oldroot < 0)
+		return FS_FAIL(err, errno, "open /");
+	for (size_t i = 0; i < p->n; i++) {
+		x->src[i] = p->steps[i].op == FS_OP_BIND ? clone_source(x, p->steps[i].src) : -1;
+		x->src_errno[i] = x->src[i] < 0 ? errno : 0;
+	}
+	x->oldroot = close_fd(x->oldroot);
+	return 0;
+}
+
+struct hook {
+	jail_fs_hook fn;
+	void *data;
+};
+
+/* The plan's steps, the hook before the sysfs step (or after the last). Return: 0 or -errno */
+static int run_steps(struct fs_ctx *x, const struct jail_fs_plan *p, struct hook *h,
+		     nslab_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n; i++) {
+		if (p->steps[i].op == FS_OP_SYSFS && h->fn) {
+			r = h->fn(h->data, err);
+			h->fn = NULL;
+		}
+		if (r == 0)
+			r = run_step(x, i, &p->steps[i], err);
+	}
+	if (r == 0 && h->fn)
+		r = h->fn(h->data, err);
+	return r;
+}
+
+static int enter_in_place(struct fs_ctx *x, const struct jail_fs_plan *p, struct hook *h,
+			  nslab_error *err)
+{
+	int r;
+
+	x->top = "/";
+	x->in_place = true;
+	r = clone_sources(x, p, err);
+	if (r == 0)
+		r = run_steps(x, p, h, err);
+	if (r == 0)
+		r = seal_mirrors(x, err);
+	if (r == 0 && chdir("/") < 0)
+		r = FS_FAIL(err, errno, "chdir /");
+	for (size_t i = 0; i < p->n; i++)
+		(void)close_fd(x->src[i]);
+	return r;
+}
+
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err)
 {
-	struct fs_ctx x = { .oldroot = -1, .newroot = -1 };
+	return jail_fs_enter_hooked(p, NULL, NULL, err);
+}
+
+int jail_fs_enter_hooked(const struct jail_fs_plan *p, jail_fs_hook fn, void *data,
+			 nslab_error *err)
+{
+	struct fs_ctx x = { .top = FS_NEWROOT, .oldroot = -1, .newroot = -1 };
+	struct hook h = { fn, data };
 	int r;
 
 	if (!p || p->n == 0)
-		return 0;
-	r = stage(&x, err);
-	for (size_t i = 0; r == 0 && i < p->n; i++)
-		r = run_step(&x, &p->steps[i], err);
-	if (r == 0)
-		r = pivot(&x, err);
+		return fn ? fn(data, err) : 0;
+	if (p->in_place && p->n <= FS_IN_PLACE_MAX) {
+		for (size_t i = 0; i < FS_IN_PLACE_MAX; i++)
+			x.src[i] = -1;
+		r = enter_in_place(&x, p, &h, err);
+	} else {
+		r = stage(&x, err);
+		if (r == 0)
+			r = run_steps(&x, p, &h, err);
+		if (r == 0)
+			r = pivot(&x, err);
+	}
 	(void)close_fd(x.oldroot);
 	(void)close_fd(x.newroot);
 	for (size_t i = 0; i < x.n_mirrors; i++)

@@ -42,8 +42,12 @@ struct fs_step {
 	char dst[PATH_MAX]; /* the path inside, absolute and normalised; ROOT: "/" */
 };
 
+/* Steps of a plan that can run in place (fs.c's DOC): each bind's source is cloned first. */
+#define FS_IN_PLACE_MAX 64
+
 struct jail_fs_plan {
-	size_t n; /* 0: leave the filesystem as it is (no mount namespace) */
+	size_t n;      /* 0: leave the filesystem as it is (no mount namespace) */
+	bool in_place; /* the host's root, changed in place: no staging, no pivot */
 	size_t cap;
 	struct fs_step steps[];
 };
@@ -55,7 +59,11 @@ struct jail_fs_plan {
 #define FS_MIRRORS_MAX	16 /* mirrors kept writable until the pivot; past that, sealed at once */
 
 struct fs_ctx {
-	int newroot;		     /* O_PATH fd of the top at FS_NEWROOT, -1 until opened */
+	const char *top; /* where the new root is: FS_NEWROOT, or "/" in place */
+	bool in_place;
+	int src[FS_IN_PLACE_MAX]; /* in place: step i's source, cloned before any step; -1 */
+	int src_errno[FS_IN_PLACE_MAX];
+	int newroot;		     /* O_PATH fd of the top at top, -1 until opened */
 	int oldroot;		     /* O_PATH fd of the old root, where sources are opened */
 	int mirrors[FS_MIRRORS_MAX]; /* mirror mounts, sealed read-only before the pivot */
 	size_t n_mirrors;

@@ -35,6 +35,7 @@
 #include <linux/close_range.h>
 #include <linux/sched.h>
 #include <net/if.h>
+#include <linux/sockios.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -223,6 +224,28 @@ static void cmd_stdio(const struct jail_plan *p, int pipe_fd)
 			child_err(&e, errno, "stdio", NULL), cmd_fail(pipe_fd, &e);
 }
 
+/*
+ * setgroups() refused because the user namespace denies it to everyone (the
+ * parent decided in its own namespace; NET_JOIN puts the sandbox under a
+ * rootless lab's, which may deny it): the groups cannot change, so there is
+ * nothing to drop that the kernel would let anyone use.
+ */
+static bool setgroups_denied(int code)
+{
+	char buf[8] = "";
+	int fd;
+
+	if (code != EPERM)
+		return false;
+	fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	if (read(fd, buf, sizeof(buf) - 1) < 0)
+		buf[0] = '\0';
+	(void)close(fd);
+	return strncmp(buf, "deny", 4) == 0;
+}
+
 static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 {
 	nslab_error e;
@@ -236,7 +259,7 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 	/* uid 0 -> another uid would empty the capability sets jail_caps_enter() works on */
 	if ((getuid() != p->uid || geteuid() != p->uid) && jail_caps_prepare_setuid(&e) < 0)
 		cmd_fail(pipe_fd, &e);
-	if (p->set_groups && syscall(SYS_setgroups, 0, NULL) < 0)
+	if (p->set_groups && syscall(SYS_setgroups, 0, NULL) < 0 && !setgroups_denied(errno))
 		child_err(&e, errno, "setgroups", NULL), cmd_fail(pipe_fd, &e);
 	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
 		child_err(&e, errno, "setresgid", NULL), cmd_fail(pipe_fd, &e);
@@ -253,6 +276,19 @@ static void cmd_signals(void)
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
 			(void)signal(s, SIG_DFL);
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * The command's signals: init reset every disposition to SIG_DFL when it
+ * began (init_begin()) and sets none, so only its mask (SIGCHLD blocked) is
+ * left to clear: 64 system calls fewer per start.
+ */
+static void cmd_unblock_signals(void)
+{
+	sigset_t none;
+
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
@@ -299,7 +335,8 @@ static int exec_path(char *const argv[], char *const envp[])
 	return eacces ? EACCES : ENOENT;
 }
 
-static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd)
+/* Everything before the seccomp filter and exec: what a pool's command does ahead. */
+static void cmd_setup(const struct jail_plan *p, int pipe_fd)
 {
 	nslab_error e = { 0 };
 
@@ -313,14 +350,29 @@ static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], in
 	if (jail_limits_apply(&p->limits, &e) < 0)
 		cmd_fail(pipe_fd, &e);
 	cmd_ids(p, pipe_fd);
-	cmd_signals();
+	cmd_unblock_signals();
 	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0 ||
-	    jail_seccomp_install(&p->seccomp, &e) < 0)
+	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0)
+		cmd_fail(pipe_fd, &e);
+}
+
+/* The seccomp filter last (a profile may refuse what the steps before need), unless installed. */
+static _Noreturn void cmd_exec(const struct jail_plan *p, char *const argv[], int pipe_fd,
+			       bool filtered)
+{
+	nslab_error e = { 0 };
+
+	if (!filtered && jail_seccomp_install(&p->seccomp, &e) < 0)
 		cmd_fail(pipe_fd, &e);
 	child_err(&e, exec_path(argv, p->envp), "exec", argv[0]);
 	cmd_fail(pipe_fd, &e);
+}
+
+static _Noreturn void cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd)
+{
+	cmd_setup(p, pipe_fd);
+	cmd_exec(p, argv, pipe_fd, false);
 }
 
 /* --- init ------------------------------------------------------------------------- */
@@ -435,18 +487,132 @@ static void close_others(const struct init *in)
 	}
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JAIL_ASAN 1
+#endif
+#endif
+
+/*
+ * DOC: the network namespace, made beside the root (plan_net_late())
+ * clone3() without CLONE_NEWNET; init clones a helper that shares its memory
+ * and file table (CLONE_VM | CLONE_FILES, a stack of its own), which unshares
+ * a network namespace (owned by the sandbox's user namespace), brings its
+ * loopback up and hands back an fd of it (SIOCGSKNS: no /proc, which init is
+ * replacing meanwhile), while init builds the root. Right before the sysfs
+ * step (sysfs shows the mounter's network namespace), init reaps the helper
+ * and joins the namespace with setns(); the command still gets pid 2
+ * (reset_last_pid()). Under AddressSanitizer (which does
+ * not follow a stack switch) init does the same itself, in turn.
+ */
+#define NET_STACK_SIZE (64u << 10)
+
+struct net_helper {
+	pid_t pid; /* 0: none started */
+	int fd;	   /* the namespace, from the helper */
+	int err;   /* the helper's errno, 0 if it worked */
+	const char *what;
+	char *stack;
+};
+
+static int net_make(void *arg)
+{
+	struct net_helper *h = arg;
+	int s;
+
+	h->what = "unshare(CLONE_NEWNET)";
+	if (unshare(CLONE_NEWNET) < 0)
+		return h->err = errno, 1;
+	h->what = "bring loopback up";
+	if (loopback_up() < 0)
+		return h->err = errno, 1;
+	h->what = "open the network namespace";
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	h->fd = s < 0 ? -1 : ioctl(s, SIOCGSKNS);
+	if (h->fd < 0)
+		h->err = errno;
+	(void)close_fd(s);
+	return h->err ? 1 : 0;
+}
+
+static void net_start(struct init *in, struct net_helper *h)
+{
+	*h = (struct net_helper){ .fd = -1 };
+#ifndef JAIL_ASAN
+	h->stack = mmap(NULL, NET_STACK_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (h->stack != MAP_FAILED)
+		h->pid = clone(net_make, h->stack + NET_STACK_SIZE, CLONE_VM | CLONE_FILES, h);
+	if (h->pid > 0)
+		return;
+	if (h->stack != MAP_FAILED)
+		(void)munmap(h->stack, NET_STACK_SIZE);
+	h->pid = 0;
+#endif
+	(void)in;
+}
+
+/* jail_fs_enter_hooked()'s hook: the helper's namespace joined (or made now). */
+static int net_join(void *data, nslab_error *err)
+{
+	struct net_helper *h = data;
+	int status, code;
+
+	if (h->pid > 0) {
+		while (waitpid(h->pid, &status, __WALL) < 0 && errno == EINTR)
+			;
+		(void)munmap(h->stack, NET_STACK_SIZE);
+		h->pid = 0;
+	} else if (h->fd < 0 && !h->err) {
+		(void)net_make(h); /* no helper: in turn */
+	}
+	if (h->err) {
+		child_err(err, h->err, h->what, NULL);
+		return -h->err;
+	}
+	code = setns(h->fd, CLONE_NEWNET) < 0 ? errno : 0;
+	h->fd = close_fd(h->fd);
+	if (code) {
+		child_err(err, code, "join the sandbox's network namespace", NULL);
+		return -code;
+	}
+	return 0;
+}
+
+/*
+ * The helper took pid 2 of the sandbox's PID namespace: the next pid is 2
+ * again (ns_last_pid, CRIU's way; init holds CAP_SYS_ADMIN over the namespace),
+ * so that the command is pid 2 as it is without a helper. Best effort: a
+ * command at pid 3 is no failure.
+ */
+static void reset_last_pid(int procfd)
+{
+	int fd = procfd < 0 ? -1 : openat(procfd, "sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0)
+		(void)!write(fd, "1", 1);
+	(void)close_fd(fd);
+}
+
 static void init_setup(struct init *in)
 {
 	const struct jail_plan *p = in->p;
+	struct net_helper net = { .fd = -1 };
 	nslab_error e = { 0 };
 
-	if (p->new_net && loopback_up() < 0)
+	if (p->net_late)
+		net_start(in, &net);
+	else if (p->new_net && loopback_up() < 0)
 		child_err(&e, errno, "bring loopback up", NULL), init_fail(in, &e, false);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		child_err(&e, errno, "set the host name", p->hostname), init_fail(in, &e, false);
-	if (p->fs && jail_fs_enter(p->fs, &e) < 0)
+	if (jail_fs_enter_hooked(p->fs, p->net_late ? net_join : NULL, &net, &e) < 0)
 		init_fail(in, &e, false);
 	in->procfd = open_proc(p);
+	if (p->net_late && p->pidns)
+		reset_last_pid(in->procfd);
 	if (!p->pidns)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/* the command may share init's uid: it must not ptrace or read init's memory */
@@ -455,15 +621,30 @@ static void init_setup(struct init *in)
 	close_others(in);
 }
 
-/* Pool: the command's argv arrives in a memfd, "argc\0arg0\0arg1\0...". */
-static char *const *init_recv_argv(struct init *in)
+/* "argc\0arg0\0arg1\0..." (from the caller: trusted) as an argv array. Return: NULL on ENOMEM */
+static char *const *argv_of_blob(const char *blob)
+{
+	const char *s = blob;
+	uint64_t argc = parse_u64(&s);
+	char **argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (argv == MAP_FAILED)
+		return NULL;
+	s += strlen(s) + 1;
+	for (uint64_t i = 0; i < argc; i++, s += strlen(s) + 1)
+		argv[i] = (char *)s;
+	argv[argc] = NULL;
+	return argv;
+}
+
+/* Pool: the command's argv arrives in a memfd, as a blob (argv_of_blob()). */
+static const char *init_recv_blob(struct init *in, size_t *ret_len)
 {
 	struct jail_msg m;
 	struct stat st;
 	nslab_error e = { 0 };
-	char *blob, **argv;
-	uint64_t argc;
-	const char *s;
+	char *blob;
 	int fd = -1;
 
 	if (jail_msg_recv(in->sock, &m, &fd) <= 0 || m.kind != JAIL_MSG_RUN || fd < 0 ||
@@ -473,26 +654,9 @@ static char *const *init_recv_argv(struct init *in)
 	(void)close(fd);
 	if (blob == MAP_FAILED)
 		child_err(&e, errno, "map the command", NULL), init_fail(in, &e, false);
-	s = blob;
-	argc = parse_u64(&s);
-	argv = mmap(NULL, (argc + 1) * sizeof(char *), PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (argv == MAP_FAILED)
-		child_err(&e, errno, "map the command", NULL), init_fail(in, &e, false);
-	s += strlen(s) + 1;
-	for (uint64_t i = 0; i < argc; i++, s += strlen(s) + 1)
-		argv[i] = (char *)s;
-	argv[argc] = NULL;
-	return argv;
+	*ret_len = (size_t)st.st_size;
+	return blob;
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define JAIL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JAIL_ASAN 1
-#endif
-#endif
 
 /* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
 #define CMD_STACK_SIZE (1u << 20)
@@ -550,13 +714,33 @@ static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_p
 	return pid;
 }
 
+/* The command's exec pipe: end of file when execve() worked, else its error (then init ends). */
+static void init_await_exec(struct init *in, int ep)
+{
+	nslab_error e = { 0 };
+	int status;
+	ssize_t n;
+
+	do
+		n = read(ep, &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	(void)close(ep);
+	if (n == 0)
+		return;
+	while (waitpid(in->cmd, &status, __WALL) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(e))
+		child_err(&e, EIO, "the command's exec report", NULL);
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	init_fail(in, &e, true);
+}
+
 /* Start the command; its exec pipe tells whether execve() worked. */
 static void init_start_command(struct init *in, int *ret_pidfd)
 {
 	nslab_error e = { 0 };
 	struct cmd_args a;
-	int ep[2], status;
-	ssize_t n;
+	int ep[2];
 
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		child_err(&e, errno, "pipe2", NULL), init_fail(in, &e, false);
@@ -568,18 +752,123 @@ static void init_start_command(struct init *in, int *ret_pidfd)
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), init_fail(in, &e, false);
 	(void)close(ep[1]);
-	do
-		n = read(ep[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	(void)close(ep[0]);
-	if (n == 0)
+	init_await_exec(in, ep[0]);
+}
+
+/*
+ * DOC: the pool's command, prepared ahead
+ * A pool sandbox forks its command before it says READY: the child does
+ * everything of cmd_setup() (session, stdio, cwd, rlimits, ids, signals,
+ * capabilities), then waits on a socket. RUN's argv is copied into a page
+ * shared with it (MAP_SHARED, mapped before the fork) and one byte on the
+ * socket releases it: it installs the seccomp filter and execs. The default
+ * profile's filter goes in ahead too (it refuses nothing the waiting needs; a
+ * profile file's might). A start from the pool is then that copy,
+ * a wakeup and an exec. An argv larger than the shared area kills the
+ * prepared child and starts one as without a pool.
+ */
+#define PREP_ARGV_MAX (256u << 10)
+
+struct prepared {
+	pid_t pid;	   /* 0: none */
+	int pidfd, go, ep; /* go: our end of its release socket; ep: its exec pipe */
+	char *argv;	   /* PREP_ARGV_MAX bytes shared with it */
+};
+
+static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, const char *shared)
+{
+	char *const *argv;
+	nslab_error e = { 0 };
+	char c;
+
+	cmd_setup(p, ep);
+	/* the kernel takes ~0.1 ms to check (and JIT) a filter: ahead when it cannot hurt */
+	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
+		cmd_fail(ep, &e);
+	if (read(go, &c, 1) != 1)
+		_exit(0); /* the sandbox is going away without a command */
+	argv = argv_of_blob(shared);
+	if (!argv)
+		child_err(&e, ENOMEM, "map the command", NULL), cmd_fail(ep, &e);
+	cmd_exec(p, argv, ep, p->seccomp_default);
+}
+
+/* Fork the command ahead (pool). A failure leaves p->pid 0: RUN then starts one as usual. */
+static void prep_start(struct init *in, struct prepared *pr)
+{
+	struct clone_args ca = { .flags = CLONE_PIDFD,
+				 .pidfd = (uint64_t)(uintptr_t)&pr->pidfd,
+				 .exit_signal = SIGCHLD };
+	int go[2] = { -1, -1 }, ep[2] = { -1, -1 };
+	pid_t pid;
+
+	*pr = (struct prepared){ .pidfd = -1, .go = -1, .ep = -1 };
+	pr->argv = mmap(NULL, PREP_ARGV_MAX, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1,
+			0);
+	if (pr->argv == MAP_FAILED || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go) < 0 ||
+	    pipe2(ep, O_CLOEXEC) < 0)
+		goto fail;
+	pid = jail_clone(&ca);
+	if (pid == 0) {
+		(void)close(in->sock);
+		(void)close(go[1]);
+		(void)close(ep[0]);
+		prep_child(in->p, go[0], ep[1], pr->argv);
+	}
+	if (pid < 0)
+		goto fail;
+	(void)close(go[0]);
+	(void)close(ep[1]);
+	pr->pid = pid;
+	pr->go = go[1];
+	pr->ep = ep[0];
+	return;
+fail:
+	for (int i = 0; i < 2; i++) {
+		(void)close_fd(go[i]);
+		(void)close_fd(ep[i]);
+	}
+	if (pr->argv != MAP_FAILED)
+		(void)munmap(pr->argv, PREP_ARGV_MAX);
+	*pr = (struct prepared){ .pidfd = -1, .go = -1, .ep = -1 };
+}
+
+static void prep_drop(struct prepared *pr)
+{
+	int status;
+
+	if (!pr->pid)
 		return;
-	while (waitpid(in->cmd, &status, __WALL) < 0 && errno == EINTR)
+	(void)kill(pr->pid, SIGKILL);
+	while (waitpid(pr->pid, &status, __WALL) < 0 && errno == EINTR)
 		;
-	if (n != (ssize_t)sizeof(e))
-		child_err(&e, EIO, "the command's exec report", NULL);
-	e.msg[sizeof(e.msg) - 1] = '\0';
-	init_fail(in, &e, true);
+	(void)close(pr->pidfd);
+	(void)close(pr->go);
+	(void)close(pr->ep);
+	(void)munmap(pr->argv, PREP_ARGV_MAX);
+	pr->pid = 0;
+}
+
+/* RUN: release the prepared command with blob, if it fits. Return: false if it took none. */
+static bool prep_run(struct init *in, struct prepared *pr, const char *blob, size_t len,
+		     int *ret_pidfd)
+{
+	if (!pr->pid)
+		return false;
+	if (len + 1 > PREP_ARGV_MAX) {
+		prep_drop(pr);
+		return false;
+	}
+	memcpy(pr->argv, blob, len);
+	pr->argv[len] = '\0';
+	in->cmd = pr->pid;
+	in->t0 = now_ns();
+	/* no reader: it died in its setup (its error waits in the exec pipe); no SIGPIPE */
+	(void)send(pr->go, "", 1, MSG_NOSIGNAL);
+	(void)close(pr->go);
+	*ret_pidfd = pr->pidfd;
+	init_await_exec(in, pr->ep);
+	return true;
 }
 
 /* Account for a reaped process: what its end says about the limits. */
@@ -970,6 +1259,30 @@ static void msg_ns(struct jail_msg *m)
 	}
 }
 
+/* Pool: prepare the command, say READY, and start it with RUN's argv. */
+static void init_pool_start(struct init *in, struct jail_msg *m, int *ret_pidfd)
+{
+	struct prepared pr;
+	const char *blob;
+	size_t len;
+
+	prep_start(in, &pr);
+	m->kind = JAIL_MSG_READY;
+	if (jail_msg_send(in->sock, m, -1) < 0)
+		_exit(1);
+	blob = init_recv_blob(in, &len);
+	if (prep_run(in, &pr, blob, len, ret_pidfd))
+		return;
+	in->argv = argv_of_blob(blob);
+	if (!in->argv) {
+		nslab_error e = { 0 };
+
+		child_err(&e, ENOMEM, "map the command", NULL);
+		init_fail(in, &e, false);
+	}
+	init_start_command(in, ret_pidfd);
+}
+
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
 			      int parent_pidfd)
 {
@@ -988,18 +1301,15 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 	memcpy(in.limit, p->limits.value, sizeof(in.limit));
 	init_setup(&in);
 	msg_ns(&m);
-	if (!argv) {
-		m.kind = JAIL_MSG_READY;
-		if (jail_msg_send(sock, &m, -1) < 0)
-			_exit(1);
-		in.argv = init_recv_argv(&in);
-	}
-	/* SIGCHLD blocked before the fork, so that the command's end is never missed */
+	/* SIGCHLD blocked before any fork, so that the command's end is never missed */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
 	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	init_start_command(&in, &pidfd);
+	if (!argv)
+		init_pool_start(&in, &m, &pidfd);
+	else
+		init_start_command(&in, &pidfd);
 	m.kind = JAIL_MSG_STARTED;
 	(void)jail_msg_send(sock, &m, pidfd);
 	(void)close(pidfd);

@@ -91,7 +91,8 @@ struct nslab_sandbox_config {
  * @uid:  filled with the uid: set_uid()'s if given; else 0 with as_root;
  *        else the caller's real uid, or SUDO_UID when the caller is root
  *        (euid 0) under sudo, so that `sudo nslab run` runs the command as
- *        the invoking user, mapped to itself
+ *        the invoking user, mapped to itself; nobody (65534) when the caller
+ *        is root with a pids limit (the host's root escapes RLIMIT_NPROC)
  * @gid:  the same for the gid (set_gid(), 0, getgid() or SUDO_GID)
  * SUDO_UID/SUDO_GID are used only when they are decimal, non-zero ids.
  */
@@ -134,6 +135,15 @@ void jail_fs_plan_free(struct jail_fs_plan *p);
  * mount namespace is half built: the caller exits.
  */
 int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err);
+typedef int (*jail_fs_hook)(void *data, nslab_error *err);
+/*
+ * jail_fs_enter_hooked() - jail_fs_enter(), calling hook(data, err) right
+ * before the sysfs step (after the last step if there is none): the network
+ * namespace whose sysfs is mounted may be made meanwhile. A hook's failure
+ * (-errno, err set) ends the build.
+ */
+int jail_fs_enter_hooked(const struct jail_fs_plan *p, jail_fs_hook hook, void *data,
+			 nslab_error *err);
 /*
  * jail_fs_path_visible() - Whether the host's path is the same file at the same
  * path inside (parent side; e.g. the caller's working directory): true when

@@ -214,7 +214,7 @@ static int decode_arch(struct scp_parser *ps, const struct ynode *n, uint32_t *r
 	for (i = 0; s[i] && i + 1 < sizeof(name); i++)
 		name[i] = (char)tolower((unsigned char)s[i]);
 	name[i] = '\0';
-	*ret = s[i] ? 0 : seccomp_arch_resolve_name(name);
+	*ret = s[i] ? 0 : dl_scmp.seccomp_arch_resolve_name(name);
 	if (!*ret)
 		return y_error(&ps->y, n, "unknown architecture '%s'", YAML_Q(n->text));
 	return 0;
@@ -231,7 +231,7 @@ static int add_arch(struct scp_parser *ps, const struct ynode *n)
 	for (size_t i = 0; i < p->n_arches; i++)
 		if (p->arches[i] == a)
 			return 0;
-	if (a == seccomp_arch_native())
+	if (a == dl_scmp.seccomp_arch_native())
 		return 0; /* every filter has it */
 	if (p->n_arches == SECCOMP_PROFILE_ARCH_MAX)
 		return y_error(&ps->y, n, "more than %d architectures", SECCOMP_PROFILE_ARCH_MAX);
@@ -265,7 +265,7 @@ static int decode_arch_map(struct scp_parser *ps, const struct ynode *n)
 			return y_error(&ps->y, n->kids[i], "archMap entry needs 'architecture'");
 		if (r >= 0)
 			r = decode_arch(ps, v[0], &a);
-		if (r >= 0 && a == seccomp_arch_native())
+		if (r >= 0 && a == dl_scmp.seccomp_arch_native())
 			r = decode_arches(ps, v[1]);
 	}
 	return r;
@@ -417,7 +417,7 @@ static int add_call(struct scp_parser *ps, const struct ynode *n, struct scp_rul
 
 	if (r < 0)
 		return r;
-	c->nr = seccomp_syscall_resolve_name(s);
+	c->nr = dl_scmp.seccomp_syscall_resolve_name(s);
 	if (c->nr == __NR_SCMP_ERROR) {
 		if (!scp_action_permits(rule->action) && scp_action_permits(ps->p->default_action))
 			return y_error(&ps->y, n,
@@ -538,14 +538,14 @@ static int add_call_rule(const struct jail_seccomp_profile *p, scmp_filter_ctx c
 	if (has_repeated_index(rule)) {
 		for (size_t i = 0; r >= 0 && i < rule->n_args; i++) {
 			cmp[0] = arg_cmp(&rule->args[i]);
-			r = seccomp_rule_add_array(ctx, rule->action, call->nr, 1, cmp);
+			r = dl_scmp.seccomp_rule_add_array(ctx, rule->action, call->nr, 1, cmp);
 		}
 	} else {
 		/* distinct indexes 0..5: at most six */
 		for (size_t i = 0; i < rule->n_args; i++)
 			cmp[i] = arg_cmp(&rule->args[i]);
-		r = seccomp_rule_add_array(ctx, rule->action, call->nr, (unsigned)rule->n_args,
-					   cmp);
+		r = dl_scmp.seccomp_rule_add_array(ctx, rule->action, call->nr,
+						   (unsigned)rule->n_args, cmp);
 	}
 	if (r == -EEXIST)
 		return yaml_error(
@@ -576,7 +576,7 @@ int scp_filter_new(const struct jail_seccomp_profile *p, uint64_t keep, scmp_fil
 	}
 	if (r < 0) {
 		if (ctx)
-			seccomp_release(ctx);
+			dl_scmp.seccomp_release(ctx);
 		return r;
 	}
 	*ret = ctx;
@@ -591,11 +591,11 @@ static int check_compiles(const struct jail_seccomp_profile *p, nslab_error *err
 
 	if (r < 0)
 		return r;
-	seccomp_release(ctx);
+	dl_scmp.seccomp_release(ctx);
 	r = scp_filter_new(p, UINT64_MAX, &ctx, err);
 	if (r < 0)
 		return r;
-	seccomp_release(ctx);
+	dl_scmp.seccomp_release(ctx);
 	return 0;
 }
 
@@ -658,7 +658,10 @@ int jail_seccomp_parse_string(const char *text, size_t len, const char *filename
 	}
 	(void)pthread_mutex_init(&p->lock, NULL);
 	ps.y = (struct yctx){ .file = p->path, .err = err };
-	r = yaml_read(&ps.y, text ? text : "", text ? len : 0, 0, &root);
+	/* names and architectures are resolved while parsing */
+	r = dl_scmp_load(err);
+	if (r >= 0)
+		r = yaml_read(&ps.y, text ? text : "", text ? len : 0, 0, &root);
 	if (r >= 0)
 		r = decode_profile(&ps, root);
 	if (r >= 0)

@@ -11,10 +11,11 @@
 #pragma once
 
 #include <pthread.h>
-#include <seccomp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "jail/seccomp-dl.h" /* <seccomp.h>, called through dl_scmp */
 
 #include "core/yaml.h"
 #include "jail/jail.h"
@@ -83,8 +84,29 @@ int jail_seccomp_parse_string(const char *text, size_t len, const char *filename
 /* Whether action lets the call through (ALLOW, LOG). */
 bool scp_action_permits(uint32_t action);
 
+/* --- seccomp-default.c ---------------------------------------------------- */
+
+/* The 32-bit relatives of the native architecture (i386, x32 on x86_64). Needs dl_scmp_load(). */
+size_t scp_native_family(uint32_t *ret, size_t max);
+/* SCMP_ACT_KILL_PROCESS or SCMP_ACT_ERRNO(EPERM). */
+uint32_t scp_violation_action(enum nslab_sandbox_violation v);
+/* ctx as classic BPF (malloc'd filter, the caller frees). Return: 0 or -errno. */
+int scp_export_bpf(scmp_filter_ctx ctx, struct sock_fprog *ret, nslab_error *err);
+/*
+ * scp_default_build() - The default profile's program, built now with libseccomp
+ * @v:    what a refused call gets
+ * @ret:  the program (malloc'd filter, the caller frees)
+ * Return: 0 or -errno (libseccomp missing or too old for a call of the profile)
+ */
+int scp_default_build(enum nslab_sandbox_violation v, struct sock_fprog *ret, nslab_error *err);
+/*
+ * The default profile's program built at build time (seccomp-gen, in
+ * seccomp-default-bpf.c): [0] EPERM, [1] KILL; filter NULL in a cross build.
+ */
+extern const struct sock_fprog jail_seccomp_prebuilt[2];
+
 /**
- * scp_ctx_new() - A libseccomp context with nslab's attributes (seccomp.c)
+ * scp_ctx_new() - A libseccomp context with nslab's attributes (seccomp-default.c)
  * @def:      the default action
  * @arches:   architectures to add besides the native one (n_arches of them)
  * @ret:      the context, seccomp_release() it

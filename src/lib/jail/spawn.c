@@ -10,7 +10,9 @@
  * root        U mapped to itself when U is mapped in the caller's namespace and
  *             is not the caller (sudo: SUDO_UID), plus the caller's own id for
  *             init; else "U euid 1". setgroups allowed: the command drops the
- *             supplementary groups
+ *             supplementary groups, unless setgroups is denied where we are
+ *             (/proc/self/setgroups: a rootless lab's namespace, `unshare -r`),
+ *             which no capability overrides: then the groups stay
  * NET_JOIN    with the lab's user namespace: "U e 1" where e is the helper's
  *             euid in it (the caller as the lab sees it)
  */
@@ -135,6 +137,26 @@ static bool has_caps(uint32_t mask)
 	return (d[0].effective & mask) == mask;
 }
 
+/*
+ * Whether setgroups(2) can work here at all. A user namespace whose
+ * /proc/PID/setgroups says "deny" (one made by an unprivileged user, a rootless
+ * lab's, `unshare -r`'s) refuses setgroups to every process in it and in every
+ * user namespace below it, whatever capabilities they hold
+ * (user_namespaces(7)): being uid 0 with CAP_SETGID there is not enough. No
+ * file: a kernel before 3.19, which allows it.
+ */
+static bool setgroups_allowed(void)
+{
+	char buf[16] = "";
+	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno == ENOENT;
+	if (read(fd, buf, sizeof(buf) - 1) <= 0)
+		return false;
+	return strncmp(buf, "allow", 5) == 0;
+}
+
 /* One map: returns true when init (the caller's id) needs a line of its own. */
 static bool map_text(char *buf, size_t len, unsigned inside, unsigned self, bool priv,
 		     const char *self_map)
@@ -172,13 +194,15 @@ static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 	uid_t euid = geteuid();
 	/* CAP_SETUID and CAP_SETGID: any map may be written (else only our own ids) */
 	bool priv = has_caps(1u << CAP_SETUID | 1u << CAP_SETGID), uid_two;
+	/* the command may clear its groups only where the kernel lets anyone */
+	bool groups = priv && setgroups_allowed();
 	uid_t cmd_kuid;
 
 	jail_config_ids(c, &p->uid, &p->gid);
 	p->userns = p->clone_flags & CLONE_NEWUSER;
 
 	if (!p->userns) {
-		p->set_groups = priv;
+		p->set_groups = groups;
 		p->limits.nproc_extra = p->uid == euid;
 		cmd_kuid = p->uid;
 	} else {
@@ -187,7 +211,7 @@ static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 		(void)map_text(p->gid_map, sizeof(p->gid_map), p->gid, getegid(), priv,
 			       "/proc/self/gid_map");
 		p->deny_setgroups = !priv;
-		p->set_groups = priv;
+		p->set_groups = groups;
 		p->self_maps = !priv && !p->join;
 		p->limits.nproc_extra = uid_two ? 0 : 1;
 		cmd_kuid = uid_two ? p->uid : euid;
@@ -308,6 +332,35 @@ static int plan_basics(const struct nslab_sandbox_config *c, struct jail_plan *p
 	return plan_env(c, p, err);
 }
 
+/* Whether a seccomp filter holds this process (a nested sandbox's: Seccomp 2 in its status). */
+static bool under_seccomp(void)
+{
+	char buf[4096], *s;
+	_cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return true; /* unknown: the safe answer */
+	buf[n] = '\0';
+	s = strstr(buf, "\nSeccomp:");
+	return !s || strtol(s + 9, NULL, 10) != 0;
+}
+
+/*
+ * A new network namespace costs about half a millisecond of clone3(), before
+ * anything else can start. init makes it instead, on a helper that shares its
+ * memory, while it builds the root (init.c's DOC). Not when a seccomp filter
+ * holds us: ours (a nested sandbox's) refuses a namespace without a new user
+ * namespace in the same call.
+ */
+static void plan_net_late(struct jail_plan *p)
+{
+	if (!(p->clone_flags & CLONE_NEWNET) || p->join || under_seccomp())
+		return;
+	p->net_late = true;
+	p->clone_flags &= ~(uint64_t)CLONE_NEWNET;
+}
+
 /* The config's, or the caller's directory if it is the same one inside, or /. */
 static int plan_cwd(const struct nslab_sandbox_config *c, struct jail_plan *p, nslab_error *err)
 {
@@ -352,9 +405,12 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 	if (r >= 0 && (p->clone_flags & CLONE_NEWNS))
 		r = jail_fs_prepare(c, &p->fs, err);
 	if (r >= 0)
+		plan_net_late(p);
+	if (r >= 0)
 		r = plan_cwd(c, p, err);
 	if (r >= 0)
 		r = jail_seccomp_compile(c, &p->seccomp, err);
+	p->seccomp_default = c->seccomp == NSLAB_SANDBOX_SECCOMP_DEFAULT;
 	if (r < 0)
 		goto fail;
 	*ret = p;

@@ -113,7 +113,10 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 	if (r < 0)
 		return r;
 	so.mntns_fd = r;
-	if (!(o && o->inherit_stdio)) {
+	if (o && o->stdio_fds) {
+		so.stdout_fd = o->stdout_fd;
+		so.stderr_fd = o->stderr_fd;
+	} else if (!(o && o->inherit_stdio)) {
 		r = open_log(lab, p, "stdout", &out, err);
 		if (r >= 0)
 			r = open_log(lab, p, "stderr", &errfd, err);
@@ -178,6 +181,11 @@ int nslab_proc_wait(nslab_proc *p, int *ret_status, nslab_error *err)
 pid_t nslab_proc_pid(const nslab_proc *p)
 {
 	return p->pid;
+}
+
+int nslab_proc_fd(const nslab_proc *p)
+{
+	return p->reaped ? -1 : p->pidfd;
 }
 
 nslab_proc *nslab_proc_free(nslab_proc *p)

@@ -9,7 +9,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <libmnl/libmnl.h>
-#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+#include "nl/conntrack-dl.h"
 
 #include "shared/macro.h"
 
@@ -57,14 +57,14 @@ const char *ct_tcp_state_name(uint8_t state)
 static void nfct_destroyp(struct nf_conntrack **p)
 {
 	if (*p)
-		nfct_destroy(*p);
+		dl_nfct.nfct_destroy(*p);
 }
 
-/* An address attribute, if the message had it (nfct_get_attr() is NULL otherwise). */
+/* An address attribute, if the message had it (dl_nfct.nfct_get_attr() is NULL otherwise). */
 static void copy_attr(const struct nf_conntrack *ct, enum nf_conntrack_attr attr, uint8_t *dst,
 		      size_t len)
 {
-	const void *p = nfct_attr_is_set(ct, attr) ? nfct_get_attr(ct, attr) : NULL;
+	const void *p = dl_nfct.nfct_attr_is_set(ct, attr) ? dl_nfct.nfct_get_attr(ct, attr) : NULL;
 
 	if (p)
 		memcpy(dst, p, len);
@@ -84,67 +84,73 @@ static void get_addrs(const struct nf_conntrack *ct, struct ct_entry *e)
 /* Port attributes exist for TCP, UDP, SCTP, DCCP, UDP-Lite (big endian). */
 static void get_ports(const struct nf_conntrack *ct, struct ct_entry *e)
 {
-	if (!nfct_attr_is_set(ct, ATTR_ORIG_PORT_SRC) ||
-	    !nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) ||
-	    !nfct_attr_is_set(ct, ATTR_REPL_PORT_SRC) || !nfct_attr_is_set(ct, ATTR_REPL_PORT_DST))
+	if (!dl_nfct.nfct_attr_is_set(ct, ATTR_ORIG_PORT_SRC) ||
+	    !dl_nfct.nfct_attr_is_set(ct, ATTR_ORIG_PORT_DST) ||
+	    !dl_nfct.nfct_attr_is_set(ct, ATTR_REPL_PORT_SRC) ||
+	    !dl_nfct.nfct_attr_is_set(ct, ATTR_REPL_PORT_DST))
 		return;
-	e->sport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
-	e->dport = ntohs(nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
-	e->rsport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
-	e->rdport = ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
+	e->sport = ntohs(dl_nfct.nfct_get_attr_u16(ct, ATTR_ORIG_PORT_SRC));
+	e->dport = ntohs(dl_nfct.nfct_get_attr_u16(ct, ATTR_ORIG_PORT_DST));
+	e->rsport = ntohs(dl_nfct.nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC));
+	e->rdport = ntohs(dl_nfct.nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
 }
 
 int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
 {
 	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = NULL;
 	struct ct_entry e = { 0 };
+	int r;
 
 	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
 	    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
 	    NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW)
 		return nslab_err_setx(err, ENOENT, "not a conntrack entry");
-	ct = nfct_new();
+	r = dl_nfct_load(err);
+	if (r < 0)
+		return r;
+	ct = dl_nfct.nfct_new();
 	if (!ct)
 		return nslab_err_set(err, ENOMEM, "allocate a conntrack entry");
-	if (nfct_nlmsg_parse(nlh, ct) < 0 || !nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) ||
-	    !nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO))
+	if (dl_nfct.nfct_nlmsg_parse(nlh, ct) < 0 ||
+	    !dl_nfct.nfct_attr_is_set(ct, ATTR_ORIG_L3PROTO) ||
+	    !dl_nfct.nfct_attr_is_set(ct, ATTR_ORIG_L4PROTO))
 		return nslab_err_setx(err, EPROTO, "malformed conntrack entry");
-	e.family = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
-	e.proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	e.family = dl_nfct.nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO);
+	e.proto = dl_nfct.nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
 	if (e.family != AF_INET && e.family != AF_INET6)
 		return nslab_err_setx(err, EPROTO, "conntrack entry of family %d", e.family);
 	get_addrs(ct, &e);
 	get_ports(ct, &e);
-	e.has_icmp_id = nfct_attr_is_set(ct, ATTR_ICMP_ID);
+	e.has_icmp_id = dl_nfct.nfct_attr_is_set(ct, ATTR_ICMP_ID);
 	if (e.has_icmp_id)
-		e.icmp_id = ntohs(nfct_get_attr_u16(ct, ATTR_ICMP_ID));
-	e.has_tcp_state = nfct_attr_is_set(ct, ATTR_TCP_STATE);
+		e.icmp_id = ntohs(dl_nfct.nfct_get_attr_u16(ct, ATTR_ICMP_ID));
+	e.has_tcp_state = dl_nfct.nfct_attr_is_set(ct, ATTR_TCP_STATE);
 	if (e.has_tcp_state)
-		e.tcp_state = nfct_get_attr_u8(ct, ATTR_TCP_STATE);
-	if (nfct_attr_is_set(ct, ATTR_STATUS))
-		e.status = nfct_get_attr_u32(ct, ATTR_STATUS);
+		e.tcp_state = dl_nfct.nfct_get_attr_u8(ct, ATTR_TCP_STATE);
+	if (dl_nfct.nfct_attr_is_set(ct, ATTR_STATUS))
+		e.status = dl_nfct.nfct_get_attr_u32(ct, ATTR_STATUS);
 	*ret = e;
 	return 0;
 }
 
 static void set_tuple(struct nf_conntrack *ct, const struct ct_entry *q)
 {
-	nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, (uint8_t)q->family);
-	nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, (uint8_t)q->proto);
+	dl_nfct.nfct_set_attr_u8(ct, ATTR_ORIG_L3PROTO, (uint8_t)q->family);
+	dl_nfct.nfct_set_attr_u8(ct, ATTR_ORIG_L4PROTO, (uint8_t)q->proto);
 	if (q->family == AF_INET) {
-		nfct_set_attr(ct, ATTR_ORIG_IPV4_SRC, q->src);
-		nfct_set_attr(ct, ATTR_ORIG_IPV4_DST, q->dst);
+		dl_nfct.nfct_set_attr(ct, ATTR_ORIG_IPV4_SRC, q->src);
+		dl_nfct.nfct_set_attr(ct, ATTR_ORIG_IPV4_DST, q->dst);
 	} else {
-		nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, q->src);
-		nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, q->dst);
+		dl_nfct.nfct_set_attr(ct, ATTR_ORIG_IPV6_SRC, q->src);
+		dl_nfct.nfct_set_attr(ct, ATTR_ORIG_IPV6_DST, q->dst);
 	}
 	if (q->proto == IPPROTO_TCP || q->proto == IPPROTO_UDP) {
-		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(q->sport));
-		nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(q->dport));
+		dl_nfct.nfct_set_attr_u16(ct, ATTR_ORIG_PORT_SRC, htons(q->sport));
+		dl_nfct.nfct_set_attr_u16(ct, ATTR_ORIG_PORT_DST, htons(q->dport));
 	} else if (q->has_icmp_id) {
-		nfct_set_attr_u8(ct, ATTR_ICMP_TYPE, q->family == AF_INET ? 8 : 128);
-		nfct_set_attr_u8(ct, ATTR_ICMP_CODE, 0);
-		nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(q->icmp_id));
+		dl_nfct.nfct_set_attr_u8(ct, ATTR_ICMP_TYPE, q->family == AF_INET ? 8 : 128);
+		dl_nfct.nfct_set_attr_u8(ct, ATTR_ICMP_CODE, 0);
+		dl_nfct.nfct_set_attr_u16(ct, ATTR_ICMP_ID, htons(q->icmp_id));
 	}
 }
 
@@ -155,10 +161,14 @@ int ct_build_get(void *buf, size_t len, const struct ct_entry *q, nslab_error *e
 
 int ct_build_tuple_msg(void *buf, size_t len, bool get, const struct ct_entry *q, nslab_error *err)
 {
-	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = nfct_new();
+	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = NULL;
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
+	int r = dl_nfct_load(err);
 
+	if (r < 0)
+		return r;
+	ct = dl_nfct.nfct_new();
 	if (!ct)
 		return nslab_err_set(err, ENOMEM, "allocate a conntrack tuple");
 	if (len < 512) /* a tuple's attributes take about 120 bytes */
@@ -173,7 +183,7 @@ int ct_build_tuple_msg(void *buf, size_t len, bool get, const struct ct_entry *q
 	nfg->nfgen_family = (uint8_t)q->family;
 	nfg->version = NFNETLINK_V0;
 	set_tuple(ct, q);
-	if (nfct_nlmsg_build(nlh, ct) < 0)
+	if (dl_nfct.nfct_nlmsg_build(nlh, ct) < 0)
 		return nslab_err_set(err, errno ? errno : EINVAL, "build a conntrack %s",
 				     get ? "get" : "delete");
 	return 0;

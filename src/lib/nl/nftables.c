@@ -22,7 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
-#include <nftables/libnftables.h>
+#include "nl/nftables-dl.h"
 
 #include "core/hash.h"
 #include "shared/macro.h"
@@ -64,7 +64,7 @@ static int run_text(struct nft_ctx *ctx, const char *text, nslab_error *err)
 		done += (size_t)n;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	return nft_run_cmd_from_filename(ctx, path) != 0 ? 1 : 0;
+	return dl_nft.nft_run_cmd_from_filename(ctx, path) != 0 ? 1 : 0;
 }
 
 /* A ruleset text found to load, and with which text (see nftbl_ctx_load()). */
@@ -98,14 +98,19 @@ static pthread_mutex_t nft_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int nftbl_ctx_new(struct nftbl_ctx **ret, nslab_error *err)
 {
-	struct nftbl_ctx *c = calloc(1, sizeof(*c));
+	struct nftbl_ctx *c;
+	int r = dl_nft_load(err);
 
+	if (r < 0)
+		return r;
+	c = calloc(1, sizeof(*c));
 	if (!c)
 		return nslab_err_set(err, ENOMEM, "allocate an nftables context");
 	pthread_mutex_lock(&nft_lock);
-	c->nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	c->nft = dl_nft.nft_ctx_new(NFT_CTX_DEFAULT);
 	pthread_mutex_unlock(&nft_lock);
-	if (!c->nft || nft_ctx_buffer_output(c->nft) < 0 || nft_ctx_buffer_error(c->nft) < 0) {
+	if (!c->nft || dl_nft.nft_ctx_buffer_output(c->nft) < 0 ||
+	    dl_nft.nft_ctx_buffer_error(c->nft) < 0) {
 		nftbl_ctx_free(c);
 		return nslab_err_setx(err, ENOMEM, "create an nftables context");
 	}
@@ -119,7 +124,7 @@ struct nftbl_ctx *nftbl_ctx_free(struct nftbl_ctx *c)
 		return NULL;
 	if (c->nft) {
 		pthread_mutex_lock(&nft_lock);
-		nft_ctx_free(c->nft);
+		dl_nft.nft_ctx_free(c->nft);
 		pthread_mutex_unlock(&nft_lock);
 	}
 	free(c);
@@ -133,11 +138,11 @@ int nftbl_ctx_run(struct nftbl_ctx *c, const char *text, bool with_handles, char
 	int r;
 
 	pthread_mutex_lock(&nft_lock);
-	nft_ctx_output_set_flags(c->nft, with_handles ? NFT_CTX_OUTPUT_HANDLE : 0);
+	dl_nft.nft_ctx_output_set_flags(c->nft, with_handles ? NFT_CTX_OUTPUT_HANDLE : 0);
 	r = run_text(c->nft, text, err);
 	/* reading a buffer also empties it for the next run */
-	out = nft_ctx_get_output_buffer(c->nft);
-	errs = nft_ctx_get_error_buffer(c->nft);
+	out = dl_nft.nft_ctx_get_output_buffer(c->nft);
+	errs = dl_nft.nft_ctx_get_error_buffer(c->nft);
 	if (r > 0)
 		r = run_error(errs, err);
 	else if (r == 0 && ret_output && !(*ret_output = strdup(out ? out : "")))
@@ -485,9 +490,9 @@ static bool error_at_rewrite(const char *text, const char *compat, const nslab_e
 static int check_one(struct nft_ctx *ctx, const char *text, nslab_error *err)
 {
 	int r = run_text(ctx, text, err);
-	const char *errs = nft_ctx_get_error_buffer(ctx);
+	const char *errs = dl_nft.nft_ctx_get_error_buffer(ctx);
 
-	(void)nft_ctx_get_output_buffer(ctx);
+	(void)dl_nft.nft_ctx_get_output_buffer(ctx);
 	return r > 0 ? run_error(errs, err) : r;
 }
 
@@ -523,10 +528,10 @@ _Noreturn static void check_child(const char *text, const char *compat, int res_
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 	(void)setrlimit(RLIMIT_CORE, &no_core);
 	(void)dup2(log_fd, STDERR_FILENO);
-	ctx = nft_ctx_new(NFT_CTX_DEFAULT);
-	if (!ctx || nft_ctx_buffer_output(ctx) < 0 || nft_ctx_buffer_error(ctx) < 0)
+	ctx = dl_nft.nft_ctx_new(NFT_CTX_DEFAULT);
+	if (!ctx || dl_nft.nft_ctx_buffer_output(ctx) < 0 || dl_nft.nft_ctx_buffer_error(ctx) < 0)
 		_exit(126);
-	nft_ctx_set_dry_run(ctx, !res.loaded);
+	dl_nft.nft_ctx_set_dry_run(ctx, !res.loaded);
 	if (check_one(ctx, text, &res.err) == 0)
 		res.which = 0;
 	else if (compat && res.err.code == EINVAL && check_one(ctx, compat, &cerr) == 0)
@@ -636,6 +641,10 @@ static int check_forked(const char *text, bool *ret_compat, bool *ret_loaded, ns
 		return nslab_err_set(err, ENOMEM, "ruleset text");
 	if (res_fd < 0 || log_fd < 0)
 		return nslab_err_set(err, errno, "memfd for the ruleset check");
+	/* loaded here: the child must not dlopen (this process may have threads) */
+	r = dl_nft_load(err);
+	if (r < 0)
+		return r;
 	/* not while another thread is inside libnftables: the child gets its state as it is */
 	pthread_mutex_lock(&nft_lock);
 	pid = fork();

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: MIT */
+/* sim/simfile: reading a sim file into its model (see the DOC in simfile.h). */
+#include "sim/simfile.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/expr.h"
+
+#define SIM_FILE_MAX	  (4u << 20)
+#define SIM_TIMEOUT_MS	  (10u * 60u * 1000u)
+#define SIM_READY_TIMEOUT (30u * 1000u) /* a spawn's ready, when the step says nothing */
+#define SIM_ID_MAX	  64
+
+struct sp {
+	struct yctx y;
+	struct sim_file *s;
+};
+
+static void step_clear(struct sim_step *st)
+{
+	free(st->id);
+	free(st->node);
+	for (size_t i = 0; i < st->argc; i++)
+		free(st->argv[i]);
+	free(st->argv);
+	free(st->target);
+	free(st->content);
+	free(st->ready_regex);
+	for (size_t i = 0; i < st->n_asserts; i++)
+		free(st->asserts[i]);
+	free(st->asserts);
+	for (size_t i = 0; i < st->n_caps; i++) {
+		free(st->caps[i].name);
+		free(st->caps[i].source);
+	}
+	free(st->caps);
+}
+
+struct sim_file *sim_file_free(struct sim_file *s)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < s->n_steps; i++)
+		step_clear(&s->steps[i]);
+	free(s->steps);
+	free(s->path);
+	free(s->name);
+	free(s->lab_path);
+	free(s);
+	return NULL;
+}
+
+static int oom(struct sp *p)
+{
+	return nslab_err_set(p->y.err, ENOMEM, "%s", p->y.file);
+}
+
+/* A scalar's copy. */
+static int dup_str(struct sp *p, const struct ynode *n, const char *what, char **ret)
+{
+	const char *s;
+	int r = y_str(&p->y, n, what, &s);
+
+	if (r < 0)
+		return r;
+	*ret = strdup(s);
+	return *ret ? 0 : oom(p);
+}
+
+static int duration(struct sp *p, const struct ynode *n, const char *what, uint64_t *ret)
+{
+	nslab_error e = { 0 };
+	const char *s;
+	int r = y_str(&p->y, n, what, &s);
+
+	if (r < 0)
+		return r;
+	if (sim_duration_ms(s, ret, &e) < 0)
+		return y_error(&p->y, n, "%s: %s", what, e.msg);
+	return 0;
+}
+
+/* A command: a sequence of words (or one string, split on blanks). */
+static int command(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	if (n->type == Y_SCALAR) {
+		_cleanup_free_ char *copy = NULL;
+		char *save = NULL;
+		const char *s;
+		int r = y_str(&p->y, n, "command", &s);
+
+		if (r < 0)
+			return r;
+		if (!(copy = strdup(s)))
+			return oom(p);
+		for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+			char **a = reallocarray(st->argv, st->argc + 2, sizeof(*a));
+
+			if (!a)
+				return oom(p);
+			st->argv = a;
+			if (!(a[st->argc] = strdup(w)))
+				return oom(p);
+			a[++st->argc] = NULL;
+		}
+	} else {
+		int r = y_seq(&p->y, n, "command");
+
+		if (r < 0)
+			return r;
+		st->argv = calloc(n->n + 1, sizeof(*st->argv));
+		if (!st->argv)
+			return oom(p);
+		for (size_t i = 0; i < n->n; i++) {
+			r = dup_str(p, n->kids[i], "command word", &st->argv[i]);
+			if (r < 0)
+				return r;
+			st->argc++;
+		}
+	}
+	if (!st->argc)
+		return y_error(&p->y, n, "an empty command");
+	return 0;
+}
+
+static int ready(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	static const char *const keys[] = { "stdout", "stderr", "port", NULL };
+	uint32_t seen = 0;
+	uint64_t port;
+	int r = y_map(&p->y, n, "ready", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		const struct ynode *v = n->kids[i + 1];
+		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		if (k == 2) {
+			r = y_uint(&p->y, v, "ready port", 1, 65535, "1..65535", &port);
+			st->ready_port = (unsigned)port;
+		} else {
+			st->ready_stream = k == 1 ? SIM_STDERR : SIM_STDOUT;
+			free(st->ready_regex);
+			r = dup_str(p, v, "ready", &st->ready_regex);
+		}
+	}
+	if (r >= 0 && !st->ready_regex && !st->ready_port)
+		return y_error(&p->y, n, "ready: expected stdout, stderr or port");
+	return r;
+}
+
+/* One capture: "SOURCE" or {regex: R, stream: S} or {pick: PATH}. */
+static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, bool result,
+		   struct sim_step *st)
+{
+	static const char *const keys[] = { "regex", "stream", "pick", NULL };
+	struct sim_capture *c = reallocarray(st->caps, st->n_caps + 1, sizeof(*c));
+	static const char *const streams[] = { "stdout", "stderr", NULL };
+	uint32_t seen = 0;
+	unsigned s;
+	int r;
+
+	if (!c)
+		return oom(p);
+	st->caps = c;
+	c = &st->caps[st->n_caps++];
+	*c = (struct sim_capture){ .result = result, .loc = k->loc, .pick = st->json };
+	r = dup_str(p, k, "capture name", &c->name);
+	if (r >= 0 && v->type == Y_SCALAR)
+		return dup_str(p, v, "capture", &c->source);
+	if (r >= 0)
+		r = y_map(&p->y, v, "capture", c->name);
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		int key = y_key(&p->y, v->kids[i], keys, SIZE_MAX, &seen);
+
+		if (key < 0)
+			return key;
+		if (key == 1) {
+			r = y_enum(&p->y, v->kids[i + 1], "stream", streams, "stdout or stderr",
+				   &s);
+			c->stream = (enum sim_stream)s;
+			continue;
+		}
+		c->pick = key == 2;
+		free(c->source);
+		r = dup_str(p, v->kids[i + 1], keys[key], &c->source);
+	}
+	if (r >= 0 && !c->source)
+		return y_error(&p->y, v, "capture '%s': expected regex or pick", c->name);
+	return r;
+}
+
+static int captures(struct sp *p, const struct ynode *n, bool result, struct sim_step *st)
+{
+	int r = y_map(&p->y, n, result ? "results" : "captures", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2)
+		r = capture(p, n->kids[i], n->kids[i + 1], result, st);
+	return r;
+}
+
+static int asserts(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	size_t count = n->type == Y_SEQ ? n->n : 1;
+
+	st->asserts = calloc(count, sizeof(*st->asserts));
+	if (!st->asserts)
+		return oom(p);
+	for (size_t i = 0; i < count; i++) {
+		int r = dup_str(p, n->type == Y_SEQ ? n->kids[i] : n, "assert", &st->asserts[i]);
+
+		if (r < 0)
+			return r;
+		st->n_asserts++;
+	}
+	return 0;
+}
+
+enum step_key {
+	K_ID,
+	K_RUN,
+	K_SPAWN,
+	K_WAIT,
+	K_WAIT_FOR,
+	K_ASSERT,
+	K_NODE,
+	K_TIMEOUT,
+	K_READY,
+	K_PARSE,
+	K_CAPTURES,
+	K_RESULTS,
+	K_EXPECT_EXIT,
+	K_GEN_FILE,
+	K_CONTENT,
+	K_N
+};
+
+static const char *const step_keys[] = { "id",		"run",	    "spawn",	"wait",
+					 "wait-for",	"assert",   "node",	"timeout",
+					 "ready",	"parse",    "captures", "results",
+					 "expect_exit", "gen-file", "content",	NULL };
+
+/* Which kind the step is: exactly one of run, spawn, wait, wait-for, assert. */
+static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *const *v,
+		     struct sim_step *st)
+{
+	static const struct {
+		enum step_key key;
+		enum sim_step_kind kind;
+	} kinds[] = { { K_RUN, SIM_RUN },	{ K_SPAWN, SIM_SPAWN },
+		      { K_WAIT, SIM_WAIT },	{ K_WAIT_FOR, SIM_WAIT_FOR },
+		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE } };
+	int found = -1;
+
+	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
+		int k = (int)kinds[i].key;
+
+		if (!v[k])
+			continue;
+		if (found >= 0)
+			return y_error(&p->y, v[k], "a step does one thing: '%s' and '%s' together",
+				       step_keys[found], step_keys[k]);
+		found = k;
+		st->kind = kinds[i].kind;
+	}
+	if (found < 0)
+		return y_error(
+			&p->y, n,
+			"a step needs one of run, spawn, wait, wait-for, assert or gen-file");
+	return found;
+}
+
+/* Keys that make sense for the kind only. */
+static int step_extra_keys(struct sp *p, const struct ynode *const *v, const struct sim_step *st)
+{
+	static const struct {
+		enum step_key key;
+		unsigned kinds; /* bit per enum sim_step_kind */
+	} allowed[] = {
+		{ K_NODE, 1u << SIM_RUN | 1u << SIM_SPAWN },
+		{ K_TIMEOUT, 1u << SIM_RUN | 1u << SIM_SPAWN | 1u << SIM_WAIT_FOR },
+		{ K_READY, 1u << SIM_SPAWN },
+		{ K_PARSE, 1u << SIM_RUN },
+		{ K_CAPTURES, 1u << SIM_RUN },
+		{ K_RESULTS, 1u << SIM_RUN },
+		{ K_EXPECT_EXIT, 1u << SIM_RUN },
+		{ K_CONTENT, 1u << SIM_GEN_FILE },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
+		if (v[allowed[i].key] && !(allowed[i].kinds & (1u << st->kind)))
+			return y_error(&p->y, v[allowed[i].key], "'%s' does not go with this step",
+				       step_keys[allowed[i].key]);
+	if (st->kind == SIM_GEN_FILE && !v[K_CONTENT])
+		return y_error(&p->y, v[K_GEN_FILE], "gen-file needs its content:");
+	if ((st->kind == SIM_RUN || st->kind == SIM_SPAWN) && !v[K_NODE])
+		return y_error(&p->y, v[st->kind == SIM_RUN ? K_RUN : K_SPAWN],
+			       "a command needs the node it runs in (node:)");
+	return 0;
+}
+
+/* gen-file's NAME: one path component of the sim's files/ directory. */
+static int file_name(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	int r = dup_str(p, n, "gen-file", &st->target);
+
+	if (r < 0)
+		return r;
+	if (strchr(st->target, '/') || strcmp(st->target, ".") == 0 ||
+	    strcmp(st->target, "..") == 0 || strlen(st->target) > 200)
+		return y_error(&p->y, n, "gen-file '%s': a file name, without '/'", st->target);
+	return 0;
+}
+
+static int step_values(struct sp *p, const struct ynode *const *v, struct sim_step *st, int what)
+{
+	static const char *const parses[] = { "text", "json", NULL };
+	uint64_t u;
+	unsigned e;
+	int r = 0;
+
+	if (v[K_NODE])
+		r = dup_str(p, v[K_NODE], "node", &st->node);
+	if (r >= 0 && v[K_TIMEOUT])
+		r = duration(p, v[K_TIMEOUT], "timeout", &st->timeout_ms);
+	if (r >= 0 && v[K_PARSE]) {
+		r = y_enum(&p->y, v[K_PARSE], "parse", parses, "text or json", &e);
+		st->json = e == 1;
+	}
+	if (r >= 0 && v[K_EXPECT_EXIT]) {
+		if (y_is_null(v[K_EXPECT_EXIT])) {
+			st->expect_exit = -1;
+		} else {
+			r = y_uint(&p->y, v[K_EXPECT_EXIT], "expect_exit", 0, 255, "0..255 or null",
+				   &u);
+			st->expect_exit = (int)u;
+		}
+	}
+	if (r >= 0 && (what == K_RUN || what == K_SPAWN))
+		r = command(p, v[what], st);
+	if (r >= 0 && what == K_WAIT)
+		r = duration(p, v[K_WAIT], "wait", &st->wait_ms);
+	if (r >= 0 && what == K_WAIT_FOR)
+		r = dup_str(p, v[K_WAIT_FOR], "wait-for", &st->target);
+	if (r >= 0 && what == K_ASSERT)
+		r = asserts(p, v[K_ASSERT], st);
+	if (r >= 0 && what == K_GEN_FILE)
+		r = file_name(p, v[K_GEN_FILE], st);
+	if (r >= 0 && v[K_CONTENT]) {
+		const char *t;
+
+		r = y_text(&p->y, v[K_CONTENT], "content", &t);
+		if (r >= 0 && !(st->content = strdup(t)))
+			r = oom(p);
+	}
+	if (r >= 0 && v[K_READY])
+		r = ready(p, v[K_READY], st);
+	if (r >= 0 && v[K_CAPTURES])
+		r = captures(p, v[K_CAPTURES], false, st);
+	if (r >= 0 && v[K_RESULTS])
+		r = captures(p, v[K_RESULTS], true, st);
+	return r;
+}
+
+static bool is_id(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (!n || n > SIM_ID_MAX)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!(*c == '-' || *c == '_' || (*c >= '0' && *c <= '9') ||
+		      (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z')))
+			return false;
+	return true;
+}
+
+static int step_id(struct sp *p, const struct ynode *idn, struct sim_step *st, size_t index)
+{
+	int r;
+
+	if (!idn)
+		return asprintf(&st->id, "step-%zu", index + 1) < 0 ? oom(p) : 0;
+	r = dup_str(p, idn, "id", &st->id);
+	if (r < 0)
+		return r;
+	if (!is_id(st->id))
+		return y_error(&p->y, idn, "id '%s': letters, digits, '-' and '_' only", st->id);
+	for (size_t i = 0; i < index; i++)
+		if (strcmp(p->s->steps[i].id, st->id) == 0)
+			return y_error(&p->y, idn, "id '%s' is taken by step %zu", st->id, i + 1);
+	return 0;
+}
+
+static int parse_step(struct sp *p, const struct ynode *n, size_t index)
+{
+	const struct ynode *v[K_N] = { 0 };
+	struct sim_step *st = &p->s->steps[index];
+	uint32_t seen = 0;
+	int r = y_map(&p->y, n, "step", NULL), what;
+
+	*st = (struct sim_step){ .loc = n->loc };
+	p->s->n_steps = index + 1;
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		int k = y_key(&p->y, n->kids[i], step_keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		v[k] = n->kids[i + 1];
+	}
+	if (r < 0)
+		return r;
+	what = step_kind(p, n, v, st);
+	if (what < 0)
+		return what;
+	r = step_extra_keys(p, v, st);
+	if (r >= 0)
+		r = step_id(p, v[K_ID], st, index);
+	if (r >= 0)
+		r = step_values(p, v, st, what);
+	if (r >= 0 && st->kind == SIM_SPAWN && !st->timeout_ms)
+		st->timeout_ms = SIM_READY_TIMEOUT;
+	return r;
+}
+
+/* wait-for names an earlier spawn step. */
+static int check_targets(struct sp *p, const struct ynode *steps)
+{
+	for (size_t i = 0; i < p->s->n_steps; i++) {
+		const struct sim_step *st = &p->s->steps[i], *t;
+
+		if (st->kind != SIM_WAIT_FOR)
+			continue;
+		t = NULL;
+		for (size_t k = 0; k < i && !t; k++)
+			if (strcmp(p->s->steps[k].id, st->target) == 0)
+				t = &p->s->steps[k];
+		if (!t || t->kind != SIM_SPAWN)
+			return y_error(&p->y, steps->kids[i],
+				       "wait-for '%s': no spawn step of that id before it",
+				       st->target);
+	}
+	return 0;
+}
+
+static int lab_path(struct sp *p, const struct ynode *n)
+{
+	_cleanup_free_ char *copy = strdup(p->s->path);
+	const char *s;
+	int r = y_str(&p->y, n, "lab", &s);
+
+	if (r < 0)
+		return r;
+	if (!copy)
+		return oom(p);
+	p->s->lab_loc = n->loc;
+	if (*s == '/')
+		p->s->lab_path = strdup(s);
+	else if (asprintf(&p->s->lab_path, "%s/%s", dirname(copy), s) < 0)
+		p->s->lab_path = NULL;
+	return p->s->lab_path ? 0 : oom(p);
+}
+
+static int default_name(struct sp *p)
+{
+	_cleanup_free_ char *copy = strdup(p->s->path);
+	char *b, *dot;
+
+	if (!copy)
+		return oom(p);
+	b = basename(copy);
+	dot = strrchr(b, '.');
+	if (dot && dot != b)
+		*dot = '\0';
+	p->s->name = strdup(b);
+	return p->s->name ? 0 : oom(p);
+}
+
+static int parse_top(struct sp *p, const struct ynode *root)
+{
+	static const char *const keys[] = { "sim", "lab", "timeout", "steps", NULL };
+	const struct ynode *steps = NULL, *lab = NULL;
+	uint32_t seen = 0;
+	int r = y_map(&p->y, root, "a sim file", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
+		const struct ynode *v = root->kids[i + 1];
+		int k = y_key(&p->y, root->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		if (k == 0)
+			r = dup_str(p, v, "sim", &p->s->name);
+		else if (k == 1)
+			lab = v;
+		else if (k == 2)
+			r = duration(p, v, "timeout", &p->s->timeout_ms);
+		else
+			steps = v;
+	}
+	if (r < 0)
+		return r;
+	if (!lab)
+		return y_error(&p->y, root, "a sim needs its lab (lab: FILE)");
+	if (!steps)
+		return y_error(&p->y, root, "a sim needs steps");
+	r = lab_path(p, lab);
+	if (r >= 0 && !p->s->name)
+		r = default_name(p);
+	if (r >= 0)
+		r = y_seq(&p->y, steps, "steps");
+	if (r >= 0 && !(p->s->steps = calloc(steps->n ? steps->n : 1, sizeof(*p->s->steps))))
+		return oom(p);
+	for (size_t i = 0; r >= 0 && i < steps->n; i++)
+		r = parse_step(p, steps->kids[i], i);
+	return r >= 0 ? check_targets(p, steps) : r;
+}
+
+int sim_file_parse(const char *path, const char *text, size_t len, struct sim_file **ret,
+		   nslab_error *err)
+{
+	_cleanup_(sim_file_freep) struct sim_file *s = calloc(1, sizeof(*s));
+	_cleanup_(ynode_freep) struct ynode *root = NULL;
+	struct sp p = { .y = { .file = path, .err = err }, .s = s };
+	int r;
+
+	if (!s || !(s->path = strdup(path)))
+		return nslab_err_set(err, ENOMEM, "%s", path);
+	s->timeout_ms = SIM_TIMEOUT_MS;
+	r = yaml_read(&p.y, text, len, 0, &root);
+	if (r < 0)
+		return r;
+	if (!root)
+		return nslab_err_setx(err, EINVAL, "%s: empty", path);
+	r = parse_top(&p, root);
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(s);
+	return 0;
+}
+
+int sim_file_read(const char *path, struct sim_file **ret, nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	int r = yaml_read_file(path, SIM_FILE_MAX, &text, &len, err);
+
+	return r < 0 ? r : sim_file_parse(path, text, len, ret, err);
+}
+
+const struct sim_step *sim_file_step(const struct sim_file *s, const char *id)
+{
+	for (size_t i = 0; i < s->n_steps; i++)
+		if (strcmp(s->steps[i].id, id) == 0)
+			return &s->steps[i];
+	return NULL;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/simfile: the model of a sim file and its parser (errors at FILE:LINE:COL).
+ *
+ * DOC: sim file
+ *   sim: NAME                 (default: the file's name without .yaml)
+ *   lab: PATH                 (a lab file, relative to the sim file)
+ *   timeout: 2m               (the whole sim; default 10m)
+ *   steps:
+ *     - {id: srv, spawn: [CMD, ARG...], node: N, ready: {stdout: REGEX} | {stderr: REGEX}
+ *        | {port: P}, timeout: 10s}
+ *     - {id: c, run: [CMD...], node: N, timeout: 30s, parse: json | text,
+ *        expect_exit: 0, captures: {NAME: SOURCE}, results: {NAME: SOURCE}}
+ *     - {wait: 500ms}
+ *     - {wait-for: srv, timeout: 10s}
+ *     - {assert: EXPR} or {assert: [EXPR...]}
+ *     - {id: cfg, gen-file: NAME, content: TEXT}   (files/NAME in the sim's
+ *        directory, TEXT interpolated; ${cfg.path} is its absolute path,
+ *        ${cfg.dir} its directory)
+ * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
+ * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
+ * {pick: PATH} say it explicitly. results: are captures that also go to the
+ * sim's results table. Every string of a step is interpolated when the step
+ * runs: ${NODE.ip}, ${NODE.ip6}, ${STEP.stdout}, ${STEP.stderr}, ${STEP.exit},
+ * ${STEP.ms}, ${STEP.CAPTURE}.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/yaml.h"
+#include "nslab/error.h"
+
+enum sim_step_kind { SIM_RUN, SIM_SPAWN, SIM_WAIT, SIM_WAIT_FOR, SIM_ASSERT, SIM_GEN_FILE };
+
+enum sim_stream { SIM_STDOUT, SIM_STDERR };
+
+struct sim_capture {
+	char *name;
+	bool pick;		/* a JSON path, else a regular expression */
+	enum sim_stream stream; /* regex: which output */
+	char *source;
+	bool result; /* from results: (it goes to the results table too) */
+	struct yaml_loc loc;
+};
+
+struct sim_step {
+	enum sim_step_kind kind;
+	struct yaml_loc loc;
+	char *id;   /* "step-N" (1-based) when the file names none */
+	char *node; /* run, spawn */
+	char **argv;
+	size_t argc;
+	uint64_t timeout_ms; /* run, spawn's ready, wait-for; 0: none of its own */
+	uint64_t wait_ms;    /* wait */
+	char *target;	     /* wait-for: a spawn step's id; gen-file: the file's name */
+	char *content;	     /* gen-file */
+	bool json;	     /* parse: json */
+	int expect_exit;     /* run: -1 any, default 0 */
+	/* spawn's ready: */
+	enum sim_stream ready_stream;
+	char *ready_regex;
+	unsigned ready_port;
+	char **asserts;
+	size_t n_asserts;
+	struct sim_capture *caps;
+	size_t n_caps;
+};
+
+struct sim_file {
+	char *path;
+	char *name;
+	char *lab_path; /* resolved against the sim file's directory */
+	struct yaml_loc lab_loc;
+	uint64_t timeout_ms;
+	struct sim_step *steps;
+	size_t n_steps;
+};
+
+struct sim_file *sim_file_free(struct sim_file *s);
+DEFINE_CLEANUP_FUNC(struct sim_file, sim_file_free)
+
+/*
+ * sim_file_parse() - A sim file from its text (path: for messages and the lab's place)
+ * Return: 0, or -EINVAL "PATH:LINE:COL: ..." for the first thing wrong.
+ */
+int sim_file_parse(const char *path, const char *text, size_t len, struct sim_file **ret,
+		   nslab_error *err);
+/* sim_file_parse() of a file's content (at most 4 MiB). */
+int sim_file_read(const char *path, struct sim_file **ret, nslab_error *err);
+/* The step with this id, or NULL. */
+const struct sim_step *sim_file_step(const struct sim_file *s, const char *id);

@@ -1,0 +1,183 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# sim: `nslab sim` against real programs. The example sim passes with the
+# numbers its programs printed (ping, curl, iperf3 -J) and writes its
+# directory as documented (sim.json, results, step logs, the lab's events,
+# nslab-runs/latest); each failure path ends the sim with exit 1 and a message
+# naming the step and why (an assertion with both values, a command's exit,
+# a spawn that ends before it is ready, one never ready, a run past its
+# timeout); a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
+# validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
+# leaves no process and no namespace. As root and rootless.
+. "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
+require_env python3 iperf3 curl ping xmllint prove
+
+LAB="$SRCDIR/examples/two-hosts.yaml"
+
+# sim NAME STATUS ARGS...: nslab sim ARGS, from $TMP/NAME (its cwd), expecting STATUS.
+sim() {
+	_n=$1
+	_want=$2
+	shift 2
+	mkdir -p "$TMP/$_n"
+	(cd "$TMP/$_n" && timeout -s KILL 120 "$NSLAB" sim "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err")
+	_rc=$?
+	if [ $_rc -eq "$_want" ]; then ok "$_n: exit $_rc"; else
+		bad "$_n: exit $_rc, expected $_want"
+		sed 's/^/  | /' "$TMP/$_n.out" "$TMP/$_n.err" >&2
+	fi
+}
+
+# says NAME TEXT: NAME's output holds TEXT.
+says() {
+	if grep -qF -- "$2" "$TMP/$1.out" "$TMP/$1.err"; then ok "$1: says '$2'"; else
+		bad "$1: does not say '$2':"
+		sed 's/^/  | /' "$TMP/$1.out" "$TMP/$1.err" >&2
+	fi
+}
+
+# write NAME: the sim on stdin, with the lab, into $TMP/NAME.yaml
+write() {
+	{
+		printf 'lab: %s\ntimeout: 1m\nsteps:\n' "$LAB"
+		cat
+	} >"$TMP/$1.yaml"
+}
+
+# --- the example passes, with real numbers, and its directory is complete ---
+sim example 0 "$SRCDIR/examples/sims/two-hosts.yaml"
+D="$TMP/example/nslab-runs/latest/two-hosts"
+$PY - "$D" <<'PY' && ok "example: sim.json, results, step logs and the lab's events as documented" || bad "example: the directory is not as documented: $(ls -R "$TMP/example/nslab-runs" | head -30)"
+import json, os, sys
+d = sys.argv[1]
+s = json.load(open(os.path.join(d, "sim.json")))
+assert s["schema"] == 1 and s["status"] == "passed" and s["error"] is None, s
+assert [x["id"] for x in s["steps"]][:6] == ["page", "web", "ping", "get", "iperf-server", "up"]
+assert all(x["status"] == "passed" for x in s["steps"]), s["steps"]
+ping = s["steps"][2]
+assert ping["exit"] == 0 and ping["captures"]["received"] == "3" and float(ping["captures"]["rtt"]) > 0
+r = json.load(open(os.path.join(d, "results.json")))
+assert float(r["results"]["bps"]) > 1e7, r
+assert "| bps |" in open(os.path.join(d, "results.md")).read()
+# what the programs printed, where the docs say
+assert "3 received" in open(os.path.join(d, "steps", "03-ping.stdout")).read()
+# the page the sim generated, served by bob, fetched by alice
+page = open(os.path.join(d, "files", "index.html")).read()
+assert page.startswith("<p>served by bob at ") and "${" not in page, page
+assert open(os.path.join(d, "steps", "04-get.stdout")).read() == page
+assert json.load(open(os.path.join(d, "steps", "06-up.stdout")))["end"]["sum_received"]["bytes"] > 0
+ev = [json.loads(l)["kind"] for l in open(os.path.join(d, "events.jsonl"))]
+assert "cmd_spawned" in ev and "cmd_exited" in ev, ev[:20]
+m = json.load(open(os.path.join(d, "..", "manifest.json")))
+assert m["sims"][0]["status"] == "passed" and m["passed"] == 1
+PY
+
+# --- failures: each names the step and why ---
+write assert <<'EOF2'
+  - {id: p, run: [ping, -c, "1", "${bob.ip}"], node: alice, captures: {n: "([0-9]+) received"}}
+  - {id: check, assert: ["${p.n} == 1", "${p.n} > 5"]}
+  - {id: never, run: [touch, /never], node: alice}
+EOF2
+sim assert 1 "$TMP/assert.yaml" --outdir "$TMP/assert-run"
+says assert "step 'check' (assert): \${p.n} > 5 ('1' > '5') does not hold"
+$PY - "$TMP/assert-run/assert/sim.json" <<'PY' && ok "assert: the step after a failure is skipped" || bad "assert: $(cat "$TMP/assert-run/assert/sim.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["status"] == "failed" and s["error"]["step"] == "check"
+assert [x["status"] for x in s["steps"]] == ["passed", "failed", "skipped"]
+PY
+
+write exit <<'EOF2'
+  - {id: bad, run: [sh, -c, "echo oops >&2; exit 3"], node: alice}
+EOF2
+sim exit 1 "$TMP/exit.yaml" --outdir "$TMP/exit-run"
+says exit "step 'bad' (run): exit status 3, expected 0; stderr: oops"
+
+write early <<'EOF2'
+  - {id: srv, spawn: [sh, -c, "echo starting; exit 4"], node: bob, ready: {stdout: "listening"}}
+EOF2
+sim early 1 "$TMP/early.yaml" --outdir "$TMP/early-run"
+says early "step 'srv' (spawn): ended (exit 4) before it was ready"
+
+write never <<'EOF2'
+  - {id: srv, spawn: [sleep, "30"], node: bob, ready: {port: 4999}, timeout: 1s}
+EOF2
+sim never 1 "$TMP/never.yaml" --outdir "$TMP/never-run"
+says never "step 'srv' (spawn): not ready within its timeout"
+
+write slow <<'EOF2'
+  - {id: slow, run: [sleep, "30"], node: alice, timeout: 500ms}
+EOF2
+start=$(date +%s)
+sim slow 1 "$TMP/slow.yaml" --outdir "$TMP/slow-run"
+says slow "step 'slow' (run): still running after its timeout (killed)"
+[ $(($(date +%s) - start)) -lt 20 ] && ok "slow: killed at its timeout" || bad "slow: took $(($(date +%s) - start)) s"
+
+# a spawn ready on its output, then waited for; a capture from stderr
+write ready <<'EOF2'
+  - {id: srv, spawn: [sh, -c, "echo 'up on 7' >&2; sleep 0.2; echo done"], node: bob, ready: {stderr: "up on ([0-9]+)"}}
+  - {id: w, wait-for: srv, timeout: 10s}
+  - {assert: ["'${srv.stdout}' contains done", "${w.exit} == 0"]}
+EOF2
+sim ready 0 "$TMP/ready.yaml" --outdir "$TMP/ready-run"
+
+# --- -j 2: two sims at once, each with its own lab (a rendezvous on the host's
+# filesystem that only sims running side by side can pass) ---
+mkdir -p "$TMP/meet"
+for side in a b; do
+	other=$([ $side = a ] && echo b || echo a)
+	write "meet-$side" <<EOF2
+  - {id: meet, run: [sh, -c, "touch $TMP/meet/$side; while [ ! -e $TMP/meet/$other ]; do sleep 0.05; done; echo met"], node: alice, timeout: 30s}
+  - {assert: "\${meet.stdout} contains met"}
+EOF2
+done
+sim parallel 0 -j 2 "$TMP/meet-a.yaml" "$TMP/meet-b.yaml" --outdir "$TMP/parallel-run"
+$PY - "$TMP/parallel-run/manifest.json" <<'PY' && ok "-j 2: both sims passed, each in its own directory" || bad "-j 2: $(cat "$TMP/parallel-run/manifest.json")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["passed"] == 2 and [s["dir"].rsplit("/", 1)[1] for s in m["sims"]] == ["01-meet-a", "02-meet-b"], m
+PY
+
+# --- a bad file: exit 2 at its place, nothing run ---
+printf 'lab: %s\nsteps:\n  - {run: [true], node: alice}\n  - {wait: soon}\n' "$LAB" >"$TMP/badfile.yaml"
+sim badfile 2 "$TMP/badfile.yaml"
+says badfile "badfile.yaml:4:12: wait: 'soon' is not a duration"
+[ ! -e "$TMP/badfile/nslab-runs" ] && ok "badfile: no run directory" || bad "badfile: a run directory was made"
+printf 'lab: %s/no-such-lab.yaml\nsteps:\n  - {wait: 1s}\n' "$TMP" >"$TMP/nolab.yaml"
+sim nolab 2 "$TMP/nolab.yaml"
+says nolab "no-such-lab.yaml"
+
+# --- reports: JUnit against the XSD, TAP through prove ---
+sim junit 1 "$TMP/ready.yaml" "$TMP/exit.yaml" --format junit -o "$TMP/junit.xml" --outdir "$TMP/junit-run"
+if xmllint --noout --schema "$SRCDIR/tests/fixtures/junit.xsd" "$TMP/junit.xml" 2>"$TMP/xmllint.err"; then
+	ok "junit: valid against the XSD"
+else
+	bad "junit: $(cat "$TMP/xmllint.err")"
+fi
+grep -q '<failure message=".*step .bad. (run): exit status 3' "$TMP/junit.xml" && ok "junit: the failure says which step" ||
+	bad "junit: $(cat "$TMP/junit.xml")"
+sim tap 1 "$TMP/ready.yaml" "$TMP/exit.yaml" --format tap -o "$TMP/tap.out" --outdir "$TMP/tap-run"
+if prove -e cat "$TMP/tap.out" >"$TMP/prove.out" 2>&1; then bad "tap: prove passed a failing run"; else
+	grep -q 'Failed test.*2' "$TMP/prove.out" && ok "tap: prove fails the second sim" || bad "tap: $(cat "$TMP/prove.out")"
+fi
+
+# --- SIGKILL of nslab sim: no process, no namespace left ---
+T="2001.$$"
+write killed <<EOF2
+  - {id: s, spawn: [sh, -c, "sleep $T & sleep $T; echo"], node: bob}
+  - {wait: 30s}
+EOF2
+leftovers_snapshot kill
+mkdir -p "$TMP/killed"
+(cd "$TMP/killed" && exec "$NSLAB" sim "$TMP/killed.yaml" >/dev/null 2>&1) &
+PID=$!
+track_pid "$PID"
+tokens() { ps -eo pid=,args= | grep -F -- "$T" | grep -v grep; }
+some() { [ -n "$(tokens)" ]; }
+none() { [ -z "$(tokens)" ]; }
+wait_until 20 some || fail "the spawned sleep never started"
+kill -KILL "$PID"
+wait "$PID" 2>/dev/null
+wait_until 5 none && ok "SIGKILL of nslab sim: its processes are gone" || bad "left: $(tokens)"
+leftovers_check kill no-such-lab
+finish

@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sim/expr and sim/simfile: numbers with SI suffixes, durations, ${...}
+ * interpolation, every assertion operator (both ways), captures from text
+ * and JSON, and the sim file's errors at FILE:LINE:COL.
+ */
+#include "sim/expr.h"
+#include "sim/simfile.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+static const char *vars(const char *name, void *data)
+{
+	(void)data;
+	if (strcmp(name, "up.bps") == 0)
+		return "9.5e6";
+	if (strcmp(name, "srv.stdout") == 0)
+		return "Server listening on 5201";
+	if (strcmp(name, "op") == 0)
+		return "< 1";
+	if (strcmp(name, "empty") == 0)
+		return "";
+	return NULL;
+}
+
+static void test_numbers(void **state)
+{
+	double v = 0;
+
+	(void)state;
+	assert_true(sim_number("5e6", &v) && v == 5e6);
+	assert_true(sim_number("10M", &v) && v == 1e7);
+	assert_true(sim_number("1.5k", &v) && v == 1500);
+	assert_true(sim_number("2Gi", &v) && v == 2147483648.0);
+	assert_true(sim_number("-3", &v) && v == -3);
+	assert_true(sim_number("250m", &v) && v == 0.25);
+	assert_false(sim_number("", &v));
+	assert_false(sim_number("10 M", &v));
+	assert_false(sim_number("abc", &v));
+	assert_false(sim_number("5x", &v));
+	assert_false(sim_number(" 5", &v));
+}
+
+static void test_durations(void **state)
+{
+	nslab_error err = { 0 };
+	uint64_t ms = 0;
+
+	(void)state;
+	assert_int_equal(sim_duration_ms("250ms", &ms, &err), 0);
+	assert_int_equal(ms, 250);
+	assert_int_equal(sim_duration_ms("1.5s", &ms, &err), 0);
+	assert_int_equal(ms, 1500);
+	assert_int_equal(sim_duration_ms("2m", &ms, &err), 0);
+	assert_int_equal(ms, 120000);
+	assert_int_equal(sim_duration_ms("3", &ms, &err), 0);
+	assert_int_equal(ms, 3000);
+	assert_int_equal(sim_duration_ms("10 s", &ms, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "'10 s'"));
+	assert_int_equal(sim_duration_ms("-1s", &ms, &err), -EINVAL);
+	assert_int_equal(sim_duration_ms("5d", &ms, &err), -EINVAL);
+}
+
+static void test_interpolate(void **state)
+{
+	nslab_error err = { 0 };
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(sim_interpolate("bps=${up.bps} $$x $y", vars, NULL, &out, &err), 0);
+	assert_string_equal(out, "bps=9.5e6 $x $y");
+	free(out);
+	assert_int_equal(sim_interpolate("${nope.x}", vars, NULL, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown ${nope.x}"));
+	assert_int_equal(sim_interpolate("a ${up.bps", vars, NULL, &out, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "without its '}'"));
+	assert_int_equal(sim_interpolate("${}", vars, NULL, &out, &err), -EINVAL);
+}
+
+/* expr must evaluate to want (1 holds, 0 not). */
+static void holds(const char *expr, int want)
+{
+	nslab_error err = { 0 };
+	char *detail = NULL;
+	int r = sim_assert(expr, vars, NULL, &detail, &err);
+
+	if (r != want)
+		fail_msg("'%s': %d, expected %d (%s)", expr, r, want, err.msg);
+	free(detail);
+}
+
+static void test_assertions(void **state)
+{
+	(void)state;
+	holds("${up.bps} >= 5e6", 1);
+	holds("${up.bps} >= 10M", 0);
+	holds("${up.bps} < 10M", 1);
+	holds("${up.bps} > 9.5M", 0);
+	holds("${up.bps} <= 9.5M", 1);
+	holds("${up.bps} == 9500k", 1); /* numbers, not text */
+	holds("${up.bps} != 9.5e6", 0);
+	holds("abc == abc", 1);
+	holds("abc != abd", 1);
+	holds("'${srv.stdout}' contains 'listening'", 1);
+	holds("\"${srv.stdout}\" contains 'closing'", 0);
+	holds("'${srv.stdout}' matches 'on [0-9]+$'", 1);
+	holds("'${srv.stdout}' matches '^listening'", 0);
+	/* a value holding an operator is a value: the expression was split before */
+	holds("'${op}' == '< 1'", 1);
+	holds("'${empty}' == ''", 1);
+}
+
+static void test_assertion_errors(void **state)
+{
+	nslab_error err = { 0 };
+	char *detail = NULL;
+
+	(void)state;
+	assert_int_equal(sim_assert("a >= b", vars, NULL, &detail, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "compares numbers"));
+	free(detail);
+	assert_int_equal(sim_assert("a =~ b", vars, NULL, &detail, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "not an assertion"));
+	assert_int_equal(sim_assert("1 == 1 extra", vars, NULL, &detail, &err), -EINVAL);
+	assert_int_equal(sim_assert("'open == 1", vars, NULL, &detail, &err), -EINVAL);
+	assert_int_equal(sim_assert("x matches '('", vars, NULL, &detail, &err), -EINVAL);
+	free(detail);
+	assert_int_equal(sim_assert("${gone.x} == 1", vars, NULL, &detail, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unknown ${gone.x}"));
+	/* the detail shows both values as compared */
+	assert_int_equal(sim_assert("${up.bps} > 10M", vars, NULL, &detail, &err), 0);
+	assert_string_equal(detail, "'9.5e6' > '10M'");
+	free(detail);
+}
+
+static void test_json_pick(void **state)
+{
+	const char *json = "{\"end\": {\"sum\": {\"bps\": 1.5e9, \"ok\": true}, "
+			   "\"streams\": [{\"id\": 4}, {\"id\": 7, \"name\": \"a\\\"b\"}]}}";
+	nslab_error err = { 0 };
+	char *v = NULL;
+
+	(void)state;
+	assert_int_equal(sim_json_pick(json, ".end.sum.bps", &v, &err), 0);
+	assert_string_equal(v, "1.5e9");
+	free(v);
+	assert_int_equal(sim_json_pick(json, ".end.streams[1].id", &v, &err), 0);
+	assert_string_equal(v, "7");
+	free(v);
+	assert_int_equal(sim_json_pick(json, ".end.streams[1].name", &v, &err), 0);
+	assert_string_equal(v, "a\"b");
+	free(v);
+	assert_int_equal(sim_json_pick(json, ".end.sum", &v, &err), 0);
+	assert_string_equal(v, "{\"bps\":1.5e9,\"ok\":true}");
+	free(v);
+	assert_int_equal(sim_json_pick(json, ".end.streams[2].id", &v, &err), -ENOENT);
+	assert_int_equal(sim_json_pick(json, ".end.missing", &v, &err), -ENOENT);
+	assert_int_equal(sim_json_pick(json, "end", &v, &err), -EINVAL);
+	assert_int_equal(sim_json_pick("{\"a\": [1,", ".a", &v, &err), -EINVAL);
+}
+
+static void test_regex_capture(void **state)
+{
+	const char *ping = "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.058 ms\n"
+			   "3 packets transmitted, 3 received, 0% packet loss\n";
+	nslab_error err = { 0 };
+	char *v = NULL;
+
+	(void)state;
+	assert_int_equal(sim_regex_capture(ping, "time=([0-9.]+) ms", &v, &err), 0);
+	assert_string_equal(v, "0.058");
+	free(v);
+	assert_int_equal(sim_regex_capture(ping, "[0-9]+ received", &v, &err), 0);
+	assert_string_equal(v, "3 received"); /* no group: the whole match */
+	free(v);
+	assert_int_equal(sim_regex_capture(ping, "rtt=([0-9]+)", &v, &err), -ENOENT);
+	assert_int_equal(sim_regex_capture(ping, "([0-9]", &v, &err), -EINVAL);
+}
+
+/* text must be refused with msg (and its place) in the message. */
+static void refused(const char *text, const char *msg)
+{
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+	int r = sim_file_parse("t.yaml", text, strlen(text), &s, &err);
+
+	if (r != -EINVAL || !strstr(err.msg, msg))
+		fail_msg("'%s': %d '%s', expected '%s'", text, r, err.msg, msg);
+	sim_file_free(s);
+}
+
+static void test_file_errors(void **state)
+{
+	(void)state;
+	refused("steps: []\n", "t.yaml:1:1: a sim needs its lab");
+	refused("lab: l.yaml\n", "a sim needs steps");
+	refused("lab: l.yaml\nsteps:\n  - {run: [true]}\n",
+		"t.yaml:3:11: a command needs the node");
+	refused("lab: l.yaml\nsteps:\n  - {run: [true], wait: 1s, node: a}\n",
+		"a step does one thing: 'run' and 'wait' together");
+	refused("lab: l.yaml\nsteps:\n  - {node: a}\n", "a step needs one of run");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 10x}\n",
+		"t.yaml:3:12: wait: '10x' is not a duration");
+	refused("lab: l.yaml\nsteps:\n  - {wait-for: srv}\n", "wait-for 'srv': no spawn step");
+	refused("lab: l.yaml\nsteps:\n  - {id: a, wait: 1s}\n  - {id: a, wait: 1s}\n",
+		"t.yaml:4:10: id 'a' is taken by step 1");
+	refused("lab: l.yaml\nsteps:\n  - {id: 'a b', wait: 1s}\n", "letters, digits");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, ready: {port: 1}}\n",
+		"'ready' does not go with this step");
+	refused("lab: l.yaml\nsteps:\n  - {spawn: [x], node: a, ready: {port: 0}}\n", "1..65535");
+	refused("lab: l.yaml\nsteps:\n  - {spawn: [x], node: a, ready: {}}\n",
+		"ready: expected stdout, stderr or port");
+	refused("lab: l.yaml\nsteps:\n  - {run: [x], node: a, parse: xml}\n", "text or json");
+	refused("lab: l.yaml\nsteps:\n  - {run: [], node: a}\n", "an empty command");
+	refused("lab: l.yaml\nstep: []\n", "t.yaml:2:1: unknown key 'step'");
+	refused("lab: l.yaml\nsteps:\n  - {gen-file: a.txt}\n", "gen-file needs its content");
+	refused("lab: l.yaml\nsteps:\n  - {gen-file: ../a, content: x}\n",
+		"gen-file '../a': a file name, without '/'");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, content: x}\n",
+		"'content' does not go with this step");
+}
+
+static void test_file_model(void **state)
+{
+	const char *text = "sim: demo\nlab: ../labs/l.yaml\ntimeout: 30s\nsteps:\n"
+			   "  - {id: srv, spawn: iperf3 -s -1, node: b, ready: {port: 5201}}\n"
+			   "  - {id: up, run: [iperf3, -c, '${b.ip}'], node: a, parse: json,\n"
+			   "     results: {bps: .end.x}, captures: {n: {regex: 'n=([0-9]+)', "
+			   "stream: stderr}}}\n"
+			   "  - {wait-for: srv, timeout: 5s}\n"
+			   "  - {assert: '${up.bps} > 1M'}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("/x/sims/t.yaml", text, strlen(text), &s, &err), 0);
+	assert_string_equal(s->name, "demo");
+	assert_string_equal(s->lab_path, "/x/sims/../labs/l.yaml");
+	assert_int_equal(s->timeout_ms, 30000);
+	assert_int_equal(s->n_steps, 4);
+	assert_int_equal(s->steps[0].kind, SIM_SPAWN);
+	assert_int_equal(s->steps[0].argc, 3); /* a string command is split on blanks */
+	assert_string_equal(s->steps[0].argv[2], "-1");
+	assert_int_equal(s->steps[0].ready_port, 5201);
+	assert_int_equal(s->steps[1].n_caps, 2);
+	assert_true(s->steps[1].caps[1].pick && s->steps[1].caps[1].result);
+	assert_false(s->steps[1].caps[0].pick);
+	assert_int_equal(s->steps[1].caps[0].stream, SIM_STDERR);
+	assert_string_equal(s->steps[2].id, "step-3");
+	assert_int_equal(s->steps[2].timeout_ms, 5000);
+	assert_int_equal(s->steps[3].n_asserts, 1);
+	sim_file_free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_numbers),		 cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_interpolate),	 cmocka_unit_test(test_assertions),
+		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
+		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_file_model),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
