@@ -30,6 +30,16 @@ median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+# A lab's namespaces are freed by the kernel after `down` returns (see
+# lab-scale.sh): wait until a 1-namespace floor probe is fast twice in a row.
+settle() {
+	local ok=0 i ms
+	sleep 0.3
+	for ((i = 0; i < 50 && ok < 2; i++)); do
+		read -r _ _ ms _ < <("$FLOOR" 1)
+		if awk -v m="$ms" 'BEGIN { exit !(m < 5) }'; then ok=$((ok + 1)); else ok=0; sleep 0.2; fi
+	done
+}
 gen_lab() { # file name mode
 	local r
 	{
@@ -46,7 +56,7 @@ declare -A UP
 for mode in none home; do
 	name="bnat$$-$mode"
 	gen_lab "$tmp/$name.yaml" "$name" "$mode"
-	sleep 0.5
+	settle
 	t0=$(now_ns)
 	current_lab=$name
 	"$NSLAB" up -d -q "$tmp/$name.yaml"
@@ -69,8 +79,7 @@ for mode in none home; do
 	current_lab=
 done
 links=$((2 * ROUTERS + 1))
-nodes=$((2 * ROUTERS + 1))
-sleep 0.5
+settle
 read -r _ _ floor _ < <("$FLOOR" "$links")
 awk -v r="$ROUTERS" -v n="${UP[none]}" -v h="${UP[home]}" -v f="$floor" 'BEGIN {
 	printf "nat: %d routers + %d devices: up without NAT %d ms, with home NAT %d ms (%.2fx); floor %.1f ms: %.2fx / %.2fx\n",
