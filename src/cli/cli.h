@@ -84,6 +84,8 @@ int cli_input_error(const struct cli_cmd *cmd, const char *fmt, ...)
  * Return: the exit status, as nslab run's.
  */
 int cli_run_in_lab(const char *profile, const char *lab, const char *node, char **argv);
+/* s as a JSON string, quoted and escaped ("" for NULL). */
+void cli_json_str(FILE *f, const char *s);
 /* Turn a waitpid() status into the shell's convention (128 + signal). */
 int cli_exit_status(int status);
 

@@ -644,20 +644,6 @@ static int run_exit_code(int r, const struct nslab_sandbox_result *res)
 	return r == -ENOENT ? EXIT_NOT_FOUND : r == -EACCES ? EXIT_NOT_EXEC : EXIT_NOT_STARTED;
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 static void json_limits(FILE *f, const struct nslab_sandbox_result *res)
 {
 	bool first = true;
@@ -685,7 +671,7 @@ static void write_json(FILE *f, char **argv, int r, const struct nslab_sandbox_r
 	for (size_t i = 0; argv[i]; i++) {
 		if (i)
 			fputc(',', f);
-		json_str(f, argv[i]);
+		cli_json_str(f, argv[i]);
 	}
 	fprintf(f, "],\"status\":\"%s\",\"exit_code\":%d,", status_names[st],
 		run_exit_code(r, res));
@@ -702,7 +688,7 @@ static void write_json(FILE *f, char **argv, int r, const struct nslab_sandbox_r
 		res->wall_usec, res->user_usec, res->sys_usec, res->maxrss_kib, res->minflt,
 		res->majflt, res->nvcsw, res->nivcsw);
 	if (r < 0)
-		json_str(f, err->code ? err->msg : "unknown error");
+		cli_json_str(f, err->code ? err->msg : "unknown error");
 	else
 		fputs("null", f);
 	fputs("}\n", f);

@@ -230,19 +230,6 @@ static void xml_text(FILE *f, const char *s)
 			fputc(*s, f);
 }
 
-static void json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++)
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", (unsigned char)*s);
-		else
-			fputc(*s, f);
-	fputc('"', f);
-}
-
 struct outcome {
 	nslab_sim *sim;
 	char *dir;
@@ -253,22 +240,22 @@ static void report_json(FILE *f, const char *run_dir, const struct outcome *out,
 	size_t passed = 0;
 
 	fprintf(f, "{\"schema\": 1, \"run\": ");
-	json_text(f, run_dir);
+	cli_json_str(f, run_dir);
 	fprintf(f, ", \"sims\": [");
 	for (size_t i = 0; i < n; i++) {
 		const nslab_sim *s = out[i].sim;
 
 		passed += nslab_sim_status(s) == NSLAB_SIM_PASSED;
 		fprintf(f, "%s{\"name\": ", i ? ", " : "");
-		json_text(f, nslab_sim_name(s));
+		cli_json_str(f, nslab_sim_name(s));
 		fprintf(f, ", \"file\": ");
-		json_text(f, nslab_sim_path(s));
+		cli_json_str(f, nslab_sim_path(s));
 		fprintf(f, ", \"dir\": ");
-		json_text(f, out[i].dir);
+		cli_json_str(f, out[i].dir);
 		fprintf(f, ", \"status\": \"%s\", \"ms\": %.3f, \"error\": ",
 			nslab_sim_status_name(nslab_sim_status(s)), nslab_sim_ms(s));
 		if (*nslab_sim_error(s))
-			json_text(f, nslab_sim_error(s));
+			cli_json_str(f, nslab_sim_error(s));
 		else
 			fputs("null", f);
 		fputc('}', f);

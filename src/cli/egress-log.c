@@ -16,20 +16,6 @@
 
 #include "egress-log.h"
 
-static void log_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
 /* Wall-clock time as RFC 3339 UTC with milliseconds. */
 static void log_time(FILE *f)
 {
@@ -83,15 +69,15 @@ void egress_log_session(struct egress_log *l, char **argv, bool analyse,
 	for (size_t i = 0; argv[i]; i++) {
 		if (i)
 			fputc(',', l->f);
-		log_str(l->f, argv[i]);
+		cli_json_str(l->f, argv[i]);
 	}
 	fprintf(l->f, "],\"mode\":\"%s\",\"options\":[", analyse ? "analyse" : "allow");
 	for (size_t i = 0; i < n; i++) {
 		fprintf(l->f, "%s[", i ? "," : "");
-		log_str(l->f, opts[i].name);
+		cli_json_str(l->f, opts[i].name);
 		fputc(',', l->f);
 		if (opts[i].value)
-			log_str(l->f, opts[i].value);
+			cli_json_str(l->f, opts[i].value);
 		else
 			fputs("null", l->f);
 		fputc(']', l->f);
@@ -122,11 +108,11 @@ void egress_log_event(const struct nslab_egress_event *ev, void *data)
 	fputs("{\"kind\":\"dns\",\"ts\":", l->f);
 	log_time(l->f);
 	fputs(",\"name\":", l->f);
-	log_str(l->f, ev->name);
+	cli_json_str(l->f, ev->name);
 	fputs(",\"type\":", l->f);
-	log_str(l->f, ev->type);
+	cli_json_str(l->f, ev->type);
 	fputs(",\"verdict\":", l->f);
-	log_str(l->f, ev->verdict);
+	cli_json_str(l->f, ev->verdict);
 	fprintf(l->f, ",\"allowed\":%s,\"addresses\":%zu}\n", allowed ? "true" : "false",
 		ev->n_addr);
 	fflush(l->f);
@@ -164,9 +150,9 @@ void egress_log_connection(const struct nslab_egress_connection *c, void *data)
 	if (!l->f)
 		return;
 	fprintf(l->f, "{\"kind\":\"connection\",\"proto\":\"%s\",\"src\":", proto_name(c->proto));
-	log_str(l->f, c->src);
+	cli_json_str(l->f, c->src);
 	fprintf(l->f, ",\"sport\":%u,\"dst\":", c->sport);
-	log_str(l->f, c->dst);
+	cli_json_str(l->f, c->dst);
 	fprintf(l->f, ",\"dport\":%u", c->dport);
 	if (c->has_counters)
 		fprintf(l->f,
