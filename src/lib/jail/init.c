@@ -47,6 +47,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -300,13 +301,27 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 		child_err(&e, errno, "setresuid", NULL), cmd_fail(pipe_fd, &e);
 }
 
+/* The kernel's struct sigaction (x86_64's layout; the mask is 64 bits). */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+/*
+ * Every disposition back to SIG_DFL, the mask emptied. Through the system
+ * call: glibc's signal() refuses its own signals 32 and 33, and a caller may
+ * have them ignored (GNU make's recipes do), which exec would pass on.
+ */
 static void cmd_signals(void)
 {
+	struct kernel_sigaction dfl = { .handler = SIG_DFL };
 	sigset_t none;
 
 	for (int s = 1; s < NSIG; s++)
 		if (s != SIGKILL && s != SIGSTOP)
-			(void)signal(s, SIG_DFL);
+			(void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
