@@ -10,7 +10,7 @@
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
-require_env python3 iperf3 curl ping xmllint prove
+require_env python3 iperf3 curl ping xmllint prove make
 
 LAB="$SRCDIR/examples/two-hosts.yaml"
 
@@ -156,6 +156,22 @@ write badlink <<'EOF2'
 EOF2
 sim badlink 1 "$TMP/badlink.yaml" --outdir "$TMP/badlink-run"
 says badlink "step 'step-1' (link): alice:eth9"
+
+# --- a step's command starts with no signal ignored or blocked, whatever the
+# caller had (GNU make runs its recipes with glibc's signals 32 and 33 ignored) ---
+write signals <<'EOF2'
+  - {id: sig, run: [grep, -E, "^Sig(Ign|Blk)", /proc/self/status], node: alice, captures: {ign: "SigIgn:[[:space:]]*([0-9a-f]+)", blk: "SigBlk:[[:space:]]*([0-9a-f]+)"}}
+  - {assert: ["${sig.ign} == 0", "${sig.blk} == 0"]}
+EOF2
+# through make, whose recipes run with signals 32 and 33 ignored (glibc's own:
+# its signal() refuses to reset them), and with SIGINT ignored, SIGUSR1 blocked
+printf 'go:\n\tcd %s && %s sim --outdir %s %s\n' "$TMP" "$NSLAB" "$TMP/signals-run" "$TMP/signals.yaml" >"$TMP/signals.mk"
+$PY -c 'import signal, subprocess, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+sys.exit(subprocess.call(sys.argv[1:]))' make -s -f "$TMP/signals.mk" go >"$TMP/signals.out" 2>&1 &&
+	ok "signals: a step's command has none ignored or blocked (run through make, SIGINT ignored, SIGUSR1 blocked)" ||
+	bad "signals: $(cat "$TMP/signals.out")"
 
 # --- a bad file: exit 2 at its place, nothing run ---
 printf 'lab: %s\nsteps:\n  - {run: [true], node: alice}\n  - {wait: soon}\n' "$LAB" >"$TMP/badfile.yaml"

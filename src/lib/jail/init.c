@@ -55,6 +55,7 @@
 #include <unistd.h>
 
 #include "shared/macro.h"
+#include "shared/signals.h"
 
 /* --- messages ----------------------------------------------------------------- */
 
@@ -299,31 +300,6 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 		return;
 	if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
 		child_err(&e, errno, "setresuid", NULL), cmd_fail(pipe_fd, &e);
-}
-
-/* The kernel's struct sigaction (x86_64's layout; the mask is 64 bits). */
-struct kernel_sigaction {
-	void (*handler)(int);
-	unsigned long flags;
-	void (*restorer)(void);
-	uint64_t mask;
-};
-
-/*
- * Every disposition back to SIG_DFL, the mask emptied. Through the system
- * call: glibc's signal() refuses its own signals 32 and 33, and a caller may
- * have them ignored (GNU make's recipes do), which exec would pass on.
- */
-static void cmd_signals(void)
-{
-	struct kernel_sigaction dfl = { .handler = SIG_DFL };
-	sigset_t none;
-
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
 /*
@@ -1299,7 +1275,7 @@ static void init_begin(struct init *in, int parent_pidfd)
 	 * handled signals reach), and an ignored SIGCHLD would reap the command
 	 * before init saw its status.
 	 */
-	cmd_signals();
+	signals_reset_all();
 	if (!p->self_maps) {
 		if (jail_msg_recv(in->sock, &m, NULL) <= 0 || m.kind != JAIL_MSG_GO)
 			_exit(1);

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "shared/macro.h"
+#include "shared/signals.h"
 
 extern char **environ;
 
@@ -124,17 +125,12 @@ static void child_stdio(const struct spawn_opts *o, int pipe_fd)
 static void child_signals(void)
 {
 	struct rlimit rl;
-	sigset_t none;
 
 	if (nofile_before_raise && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
 		rl.rlim_cur = nofile_before_raise;
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			(void)signal(s, SIG_DFL);
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	signals_reset_all();
 }
 
 /* Steps 1 (session) to 6 of the DOC block, once the child is tied to its parent. */
