@@ -13,10 +13,6 @@
 
 #define SIM_JSON_SCHEMA 1
 
-static const char *const kinds[] = { "run",    "spawn",	   "wait", "wait-for",
-				     "assert", "gen-file", "link" };
-static const char *const statuses[] = { "pending", "running", "passed", "failed", "skipped" };
-
 const char *nslab_sim_status_name(enum nslab_sim_status s)
 {
 	switch (s) {
@@ -63,8 +59,8 @@ static void json_step(struct jw *w, const struct nslab_sim *sim, size_t i)
 
 	jw_obj_open(w, NULL);
 	jw_str(w, "id", st->id);
-	jw_str(w, "kind", kinds[st->kind]);
-	jw_str(w, "status", statuses[s->status]);
+	jw_str(w, "kind", sim_kind_name(st->kind));
+	jw_str(w, "status", sim_step_status_name(s->status));
 	jw_double(w, "ms", s->ms, 3);
 	if (s->has_exit)
 		jw_int(w, "exit", s->exit);

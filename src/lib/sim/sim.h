@@ -46,6 +46,10 @@ struct nslab_sim {
 	size_t n_kept;
 };
 
+/* "run", "spawn", ...: a step kind's word in messages and sim.json (api.c). */
+const char *sim_kind_name(enum sim_step_kind k);
+/* "pending", "running", "passed", "failed" or "skipped". */
+const char *sim_step_status_name(enum sim_step_status s);
 /* CLOCK_MONOTONIC in ms. */
 uint64_t sim_now_ms(void);
 /* sim.json, results.json and results.md in the sim's directory; 0 or -errno. */
