@@ -460,9 +460,25 @@ static size_t first_use(const struct fw_suite *s, const char *rules, const size_
 	return n;
 }
 
+/* A coverage entry and where its ruleset was first used (then where it stood: no ties). */
+struct ranked {
+	size_t at, was;
+	struct fw_coverage c;
+};
+
+static int by_first_use(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+
+	if (x->at != y->at)
+		return x->at < y->at ? -1 : 1;
+	return x->was < y->was ? -1 : x->was > y->was;
+}
+
 int fw_runner_take_coverage(struct fw_runner *dst, struct fw_runner *src, const size_t *order,
 			    size_t n, nslab_error *err)
 {
+	struct ranked *rk;
 	struct fw_coverage *c = reallocarray(dst->cov, dst->n_cov + src->n_cov + 1, sizeof(*c));
 
 	if (!c)
@@ -481,15 +497,17 @@ int fw_runner_take_coverage(struct fw_runner *dst, struct fw_runner *src, const 
 		}
 	}
 	src->n_cov = 0;
-	/* insertion sort: a suite has a handful of rulesets */
-	for (size_t i = 1; i < dst->n_cov; i++) {
-		struct fw_coverage t = dst->cov[i];
-		size_t at = first_use(dst->suite, t.rules, order, n), j = i;
-
-		for (; j > 0 && first_use(dst->suite, dst->cov[j - 1].rules, order, n) > at; j--)
-			dst->cov[j] = dst->cov[j - 1];
-		dst->cov[j] = t;
-	}
+	/* one pass over the run per ruleset (an NSE suite has one a test), then a sort */
+	rk = calloc(dst->n_cov ? dst->n_cov : 1, sizeof(*rk));
+	if (!rk)
+		return nslab_err_set(err, ENOMEM, "coverage");
+	for (size_t i = 0; i < dst->n_cov; i++)
+		rk[i] = (struct ranked){ first_use(dst->suite, dst->cov[i].rules, order, n), i,
+					 dst->cov[i] };
+	qsort(rk, dst->n_cov, sizeof(*rk), by_first_use);
+	for (size_t i = 0; i < dst->n_cov; i++)
+		dst->cov[i] = rk[i].c;
+	free(rk);
 	return 0;
 }
 
