@@ -84,17 +84,60 @@ NSLAB_EXPORT void nslab_egress_set_analyse(nslab_egress *e, bool on);
 NSLAB_EXPORT NSLAB_NODISCARD int
 nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, nslab_error *err);
 
-/* One DNS query the gate answered. */
+/*
+ * One DNS query the gate answered, or (--interactive) one new connection
+ * decided by asking.
+ */
 struct nslab_egress_event {
-	const char *name;    /* the query's name (or the CNAME target that was refused) */
-	const char *type;    /* "A", "AAAA", ... */
-	const char *verdict; /* "ALLOWED", "BLOCKED", "BLOCKED (CNAME target)", "SERVFAIL (...)" */
+	const char *name;    /* the query's name (or the CNAME target that was refused); a
+				connection's destination address */
+	const char *type;    /* "A", "AAAA", ...; a connection's "TCP", "UDP", "ICMP", "IP" */
+	const char *verdict; /* "ALLOWED", "BLOCKED", "BLOCKED (CNAME target)", "SERVFAIL (...)",
+				"ALLOWED (asked)", "ALLOWED (always)", "BLOCKED (asked)",
+				"BLOCKED (timeout)", "ALLOWED (remembered)", "BLOCKED (remembered)" */
 	size_t n_addr;	     /* addresses added to the gateway's sets */
+	bool connection;     /* a connection (name is an address), not a DNS query */
+	unsigned port;	     /* a connection's destination port, 0 without */
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
-/* Called from the DNS gate's thread, once per query. */
+/* Called from the DNS gate's thread once per query (and the flow reader's, --interactive). */
 NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn,
 					      void *data);
+
+/* --interactive: what the asker answers about a destination no rule allows. */
+enum nslab_egress_answer {
+	NSLAB_EGRESS_ANSWER_DENY = 0,	/* not this destination, for the session */
+	NSLAB_EGRESS_ANSWER_ALLOW = 1,	/* this name; a connection: this address, protocol, port */
+	NSLAB_EGRESS_ANSWER_ALWAYS = 2, /* the name and every name below it; an address: any port */
+	NSLAB_EGRESS_ANSWER_TIMEOUT = 3, /* no answer in time: a deny, for the session too */
+};
+/* A destination no rule allows: a name asked of the gate, or a new connection. */
+struct nslab_egress_question {
+	const char *name; /* a DNS name (canonical); NULL for a connection */
+	const char
+		*type; /* a name's record type ("A"); a connection's "TCP", "UDP", "ICMP", "IP" */
+	const char *addr; /* a connection's destination address; NULL for a name */
+	unsigned port;	  /* a connection's destination port, 0 without */
+};
+typedef enum nslab_egress_answer (*nslab_egress_ask_func)(const struct nslab_egress_question *q,
+							  void *data);
+/*
+ * nslab_egress_set_ask_func() - Interactive mode: ask fn about every new destination no rule allows
+ * The allow-list still applies; what it does not allow is held until fn
+ * answers: a DNS query waits in the gate, a new flow is dropped (and asked
+ * about) until approved, so the client's retransmission passes. fn is called
+ * on the session's threads, one question at a time, and may block (ask a
+ * person); answers are remembered for the session, so it is asked once per
+ * destination. NULL: no asking (what no rule allows is denied).
+ */
+NSLAB_EXPORT void nslab_egress_set_ask_func(nslab_egress *e, nslab_egress_ask_func fn, void *data);
+/*
+ * nslab_egress_set_capture() - Write the jail's packets as pcapng to fd (dup'ed; -1: none)
+ * One interface (the jail's link, raw IP), every packet the jail sent or
+ * received, each one the policy blocked with a comment saying so.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int fd,
+							  nslab_error *err);
 
 /**
  * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
@@ -123,6 +166,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_session_connections(nslab_egress_s
 								  nslab_egress_connection_func fn,
 								  void *data, nslab_error *err);
 
+/* Packets the capture could not keep (the kernel's queue to nslab overflowed). */
+NSLAB_EXPORT uint64_t nslab_egress_session_capture_lost(const nslab_egress_session *s);
 /* The jail's network namespace (borrowed): give it to nslab_sandbox_config_set_netns(). */
 NSLAB_EXPORT int nslab_egress_session_netns_fd(const nslab_egress_session *s);
 /* Stop the gate, kill pasta, drop the namespaces. Return: NULL */

@@ -28,6 +28,7 @@
 
 #include "shared/macro.h"
 #include "shared/units.h"
+#include "egress-ask.h"
 #include "egress-log.h"
 
 #define EXIT_TIMEOUT	 124
@@ -72,7 +73,13 @@ enum {
 	OPT_EGRESS,
 	OPT_ANALYSE,
 	OPT_LOG,
+	OPT_INTERACTIVE,
+	OPT_ASK_TIMEOUT,
+	OPT_PCAP,
+	OPT_NO_LOG,
 };
+
+#define ASK_TIMEOUT_DEFAULT 30
 
 static int cmd_run(int argc, char **argv);
 
@@ -141,6 +148,15 @@ const struct cli_cmd cli_cmd_run = {
 			{ OPT_LOG, "log", "FILE",
 			  "a filtered run's JSON log: session, every DNS query, summary "
 			  "(docs/egress.md)" },
+			{ OPT_INTERACTIVE, "interactive", NULL,
+			  "filtered egress that asks on the terminal about each destination no "
+			  "--allow entry allows" },
+			{ OPT_ASK_TIMEOUT, "ask-timeout", "SECONDS",
+			  "--interactive: no answer within this is a deny (default 30)" },
+			{ OPT_PCAP, "pcap", "FILE",
+			  "a filtered run's packets as pcapng, the blocked ones with a comment" },
+			{ OPT_NO_LOG, "no-log", NULL,
+			  "no JSON log (cancels an earlier --log) and no live lines on stderr" },
 			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
 			{ OPT_EGRESS, "egress", "UPLINK",
 			  "pasta (default) or veth: the gateway's way out" },
@@ -159,7 +175,9 @@ struct run_opts {
 	size_t n;
 	const char **profiles;
 	size_t n_profiles;
-	bool dry_run, stats, ro, rootfs, analyse;
+	bool dry_run, stats, ro, rootfs, analyse, interactive, no_log;
+	unsigned ask_timeout;
+	const char *pcap;
 	const char *json;
 	nslab_egress *egress;	      /* any egress option given: a filtered run */
 	struct egress_log_opt eg[64]; /* the egress options as given, for the log */
@@ -247,6 +265,8 @@ static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *
 	case OPT_ANALYSE:
 		nslab_egress_set_analyse(e, true);
 		return 0;
+	case OPT_INTERACTIVE:
+		return 0; /* the terminal is opened when the run starts */
 	default:
 		if (strcmp(arg, "pasta") && strcmp(arg, "veth"))
 			return nslab_err_setx(err, EINVAL, "'%s': must be pasta or veth", arg);
@@ -256,12 +276,19 @@ static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *
 	}
 }
 
+/* An option of a filtered run that does not make one by itself: kept for the log. */
+static int note_egress_opt(struct run_opts *o, int key, const char *arg)
+{
+	if (o->n_eg < ARRAY_SIZE(o->eg))
+		o->eg[o->n_eg++] = (struct egress_log_opt){ opt_name(key), arg };
+	return CLI_GO_ON;
+}
+
 static int egress_opt(struct run_opts *o, int key, const char *arg)
 {
 	nslab_error err = { 0 };
 
-	if (o->n_eg < ARRAY_SIZE(o->eg))
-		o->eg[o->n_eg++] = (struct egress_log_opt){ opt_name(key), arg };
+	(void)note_egress_opt(o, key, arg);
 
 	if (!o->egress && nslab_egress_new(&o->egress, &err) < 0)
 		return run_error("%s", err.msg);
@@ -275,6 +302,7 @@ static int run_opt(int key, char *arg, void *data)
 	struct run_opts *o = data;
 	struct run_opt *v;
 	const char *node = NULL, **p;
+	uint64_t n;
 	int r;
 
 	switch (key) {
@@ -323,7 +351,25 @@ static int run_opt(int key, char *arg, void *data)
 		return egress_opt(o, key, arg);
 	case OPT_LOG:
 		o->log = arg;
+		o->no_log = false;
 		return CLI_GO_ON;
+	case OPT_NO_LOG:
+		o->log = NULL;
+		o->no_log = true;
+		return CLI_GO_ON;
+	case OPT_PCAP:
+		o->pcap = arg;
+		return note_egress_opt(o, key, arg);
+	case OPT_INTERACTIVE:
+		o->interactive = true;
+		return egress_opt(o, key, arg);
+	case OPT_ASK_TIMEOUT:
+		if (!parse_uint(arg, 86400, &n) || n == 0)
+			return run_error("--ask-timeout: '%s' is not a whole number of seconds "
+					 "1..86400",
+					 arg);
+		o->ask_timeout = (unsigned)n;
+		return note_egress_opt(o, key, arg);
 	default:
 		break;
 	}
@@ -813,9 +859,89 @@ static int egress_resolv(nslab_sandbox_config *c, char *path, size_t len)
 	return 0;
 }
 
+/*
+ * --pcap FILE: opened here (so that under sudo it belongs to the user) and
+ * handed to the session, which writes it. Return: 0 or an exit status.
+ */
+static int open_pcap(const struct run_opts *o)
+{
+	nslab_error err = { 0 };
+	int fd, r;
+
+	if (!o->pcap)
+		return 0;
+	fd = open(o->pcap, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return run_error("--pcap '%s': %s", o->pcap, strerrordesc_np(errno));
+	egress_log_own(fd);
+	r = nslab_egress_set_capture(o->egress, fd, &err);
+	(void)close(fd);
+	if (r < 0) {
+		(void)unlink(o->pcap);
+		return run_error("--pcap '%s': %s", o->pcap, err.msg);
+	}
+	return 0;
+}
+
+/* What a filtered run needs before its gateway: the terminal, the capture file, the log. */
+static int filtered_prepare(struct run_opts *o, struct egress_ask *ask, struct egress_log *log,
+			    char **argv)
+{
+	int r;
+
+	if (o->interactive) {
+		r = egress_ask_open(ask, o->ask_timeout ? o->ask_timeout : ASK_TIMEOUT_DEFAULT);
+		if (r < 0)
+			return run_error("--interactive asks on the terminal, and there is none: "
+					 "/dev/tty: %s",
+					 strerrordesc_np(-r));
+		nslab_egress_set_ask_func(o->egress, egress_ask, ask);
+	}
+	r = open_pcap(o);
+	if (r != 0)
+		return r;
+	r = egress_log_open(log, o->log);
+	if (r < 0) {
+		if (o->pcap)
+			(void)unlink(o->pcap);
+		return run_error("--log '%s': %s", o->log, strerrordesc_np(-r));
+	}
+	/* -v, --analyse and --interactive: one line per DNS query (and decision) on stderr */
+	log->lines = !o->no_log && (cli_verbose || o->analyse || o->interactive);
+	nslab_egress_set_event_func(o->egress, egress_log_event, log);
+	egress_log_session(log, argv,
+			   o->interactive ? "interactive"
+			   : o->analyse	  ? "analyse"
+					  : "allow",
+			   o->eg, o->n_eg);
+	return 0;
+}
+
+/* After the command: the connections into the log, the session stopped, the log closed. */
+static int filtered_finish(const struct run_opts *o, nslab_egress_session *s,
+			   struct egress_log *log, int r)
+{
+	nslab_error err = { 0 };
+	uint64_t lost;
+
+	if ((log->f || log->lines) &&
+	    nslab_egress_session_connections(s, egress_log_connection, log, &err) < 0)
+		(void)run_error("egress: connections: %s", err.msg);
+	lost = o->pcap ? nslab_egress_session_capture_lost(s) : 0;
+	nslab_egress_session_free(s); /* the gate's thread is joined: the log is ours alone */
+	if (lost)
+		(void)run_error("--pcap '%s': the kernel dropped %" PRIu64
+				" batches of packets before they were written",
+				o->pcap, lost);
+	if (egress_log_close(log, r) < 0)
+		(void)run_error("--log '%s': %s", o->log, strerrordesc_np(errno));
+	return r;
+}
+
 /* A filtered run: the gateway first, the jail's namespace given to the sandbox. */
 static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv)
 {
+	struct egress_ask ask = { .tty = -1 };
 	nslab_egress_session *s = NULL;
 	nslab_error err = { 0 };
 	struct egress_log log;
@@ -825,18 +951,21 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 	if (o->net_given || o->n_in)
 		return run_error("--allow and the other egress options make a network of their "
 				 "own: not with --net or --in");
+	if (o->ask_timeout && !o->interactive)
+		return run_error("--ask-timeout: only with --interactive");
 	if (o->dry_run)
 		return dry_run(c);
-	r = egress_log_open(&log, o->log);
-	if (r < 0)
-		return run_error("--log '%s': %s", o->log, strerrordesc_np(-r));
-	/* -v (and --analyse): one line per DNS query on stderr */
-	log.lines = cli_verbose || o->analyse;
-	nslab_egress_set_event_func(o->egress, egress_log_event, &log);
-	egress_log_session(&log, argv, o->analyse, o->eg, o->n_eg);
+	r = filtered_prepare(o, &ask, &log, argv);
+	if (r != 0) {
+		egress_ask_close(&ask);
+		return r;
+	}
 	r = egress_resolv(c, resolv, sizeof(resolv));
 	if (r != 0) {
+		if (o->pcap)
+			(void)unlink(o->pcap);
 		(void)egress_log_close(&log, r);
+		egress_ask_close(&ask);
 		return r;
 	}
 	resolv_path = resolv;
@@ -844,18 +973,17 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 	    nslab_sandbox_config_set_netns(c, -1, nslab_egress_session_netns_fd(s), &err) < 0) {
 		(void)unlink(resolv);
 		nslab_egress_session_free(s);
+		if (o->pcap)
+			(void)unlink(o->pcap);
 		(void)egress_log_close(&log, EXIT_NOT_STARTED);
+		egress_ask_close(&ask);
 		return run_error("egress: %s", err.msg);
 	}
 	r = run_and_report(o, c, argv);
 	resolv_path = NULL;
 	(void)unlink(resolv);
-	if ((log.f || log.lines) &&
-	    nslab_egress_session_connections(s, egress_log_connection, &log, &err) < 0)
-		(void)run_error("egress: connections: %s", err.msg);
-	nslab_egress_session_free(s); /* the gate's thread is joined: the log is ours alone */
-	if (egress_log_close(&log, r) < 0)
-		(void)run_error("--log '%s': %s", o->log, strerrordesc_np(errno));
+	r = filtered_finish(o, s, &log, r);
+	egress_ask_close(&ask);
 	return r;
 }
 
@@ -868,8 +996,14 @@ static int run_with(struct run_opts *o, char **argv)
 		return r;
 	if (o->log && !o->egress)
 		r = run_error("--log '%s': only for a filtered run (--allow, --allow-file, "
-			      "--analyse)",
+			      "--analyse, --interactive)",
 			      o->log);
+	else if (o->pcap && !o->egress)
+		r = run_error("--pcap '%s': only for a filtered run (--allow, --allow-file, "
+			      "--analyse, --interactive)",
+			      o->pcap);
+	else if (o->ask_timeout && !o->egress)
+		r = run_error("--ask-timeout: only with --interactive");
 	else if (o->egress)
 		r = run_filtered(o, c, argv);
 	else

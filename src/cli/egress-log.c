@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * cli/egress-log: what `nslab run --allow/--analyse` reports: one line per DNS
- * query on stderr (-v, --analyse), and the JSON log of --log FILE (schema 1,
+ * query (and --interactive decision) on stderr (-v, --analyse, --interactive),
+ * and the JSON log of --log FILE (schema 1,
  * docs/egress.md): a session record, one record per DNS query, a summary.
  */
 #include "cli.h"
@@ -37,6 +38,28 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* A decimal id from the environment, 0..UINT32_MAX-1; false if absent or not one. */
+static bool env_id(const char *name, unsigned long *ret)
+{
+	const char *s = getenv(name);
+	char *end;
+
+	if (!s || !*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*ret = strtoul(s, &end, 10);
+	return errno == 0 && !*end && *ret < UINT32_MAX;
+}
+
+void egress_log_own(int fd)
+{
+	unsigned long uid, gid;
+
+	/* the files a user asked for through sudo are the user's, as the command is */
+	if (geteuid() == 0 && env_id("SUDO_UID", &uid) && env_id("SUDO_GID", &gid))
+		(void)!fchown(fd, (uid_t)uid, (gid_t)gid);
+}
+
 int egress_log_open(struct egress_log *l, const char *path)
 {
 	int fd;
@@ -47,6 +70,7 @@ int egress_log_open(struct egress_log *l, const char *path)
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
+	egress_log_own(fd);
 	l->f = fdopen(fd, "w");
 	if (!l->f) {
 		int e = errno;
@@ -57,7 +81,7 @@ int egress_log_open(struct egress_log *l, const char *path)
 	return 0;
 }
 
-void egress_log_session(struct egress_log *l, char **argv, bool analyse,
+void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 			const struct egress_log_opt *opts, size_t n)
 {
 	if (!l->f)
@@ -71,7 +95,7 @@ void egress_log_session(struct egress_log *l, char **argv, bool analyse,
 			fputc(',', l->f);
 		cli_json_str(l->f, argv[i]);
 	}
-	fprintf(l->f, "],\"mode\":\"%s\",\"options\":[", analyse ? "analyse" : "allow");
+	fprintf(l->f, "],\"mode\":\"%s\",\"options\":[", mode);
 	for (size_t i = 0; i < n; i++) {
 		fprintf(l->f, "%s[", i ? "," : "");
 		cli_json_str(l->f, opts[i].name);
@@ -86,11 +110,42 @@ void egress_log_session(struct egress_log *l, char **argv, bool analyse,
 	fflush(l->f);
 }
 
+/* --interactive: a new connection decided by asking (a "decision" record). */
+static void log_decision(struct egress_log *l, const struct nslab_egress_event *ev, bool allowed)
+{
+	bool v6 = strchr(ev->name, ':') != NULL;
+
+	l->decisions++;
+	if (l->lines) {
+		fprintf(stderr, "nslab run: %-4s %-8s %s%s%s", ev->type, ev->verdict,
+			v6 && ev->port ? "[" : "", ev->name, v6 && ev->port ? "]" : "");
+		if (ev->port)
+			fprintf(stderr, ":%u", ev->port);
+		fputc('\n', stderr);
+	}
+	if (!l->f)
+		return;
+	fputs("{\"kind\":\"decision\",\"ts\":", l->f);
+	log_time(l->f);
+	fputs(",\"proto\":", l->f);
+	cli_json_str(l->f, ev->type);
+	fputs(",\"dst\":", l->f);
+	cli_json_str(l->f, ev->name);
+	fprintf(l->f, ",\"dport\":%u,\"verdict\":", ev->port);
+	cli_json_str(l->f, ev->verdict);
+	fprintf(l->f, ",\"allowed\":%s}\n", allowed ? "true" : "false");
+	fflush(l->f);
+}
+
 void egress_log_event(const struct nslab_egress_event *ev, void *data)
 {
 	struct egress_log *l = data;
 	bool allowed = strncmp(ev->verdict, "ALLOWED", 7) == 0;
 
+	if (ev->connection) {
+		log_decision(l, ev, allowed);
+		return;
+	}
 	l->queries++;
 	if (allowed)
 		l->allowed++;
@@ -173,8 +228,9 @@ int egress_log_close(struct egress_log *l, int exit_code)
 	log_time(l->f);
 	fprintf(l->f,
 		",\"duration_ms\":%" PRIu64 ",\"exit_code\":%d,\"queries\":%u,\"allowed\":%u,"
-		"\"blocked\":%u,\"connections\":%u}\n",
-		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked, l->connections);
+		"\"blocked\":%u,\"connections\":%u,\"decisions\":%u}\n",
+		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked, l->connections,
+		l->decisions);
 	if (fclose(l->f) != 0)
 		r = -errno;
 	l->f = NULL;

@@ -14,7 +14,8 @@ struct egress_log {
 	FILE *f;    /* --log FILE, or NULL */
 	bool lines; /* one line per query on stderr */
 	unsigned queries, allowed, blocked, connections;
-	uint64_t t0; /* CLOCK_MONOTONIC ms at open */
+	unsigned decisions; /* --interactive: connections decided by asking */
+	uint64_t t0;	    /* CLOCK_MONOTONIC ms at open */
 };
 
 /* An egress option as given on the command line (value NULL for a flag). */
@@ -22,11 +23,13 @@ struct egress_log_opt {
 	const char *name, *value;
 };
 
-/* Open path for writing (NULL: no file). Return: 0 or -errno. */
+/* Open path for writing (NULL: no file), owned as egress_log_own() says. Return: 0 or -errno. */
 int egress_log_open(struct egress_log *l, const char *path);
 /* The session record: command, mode, the egress options as given. */
-void egress_log_session(struct egress_log *l, char **argv, bool analyse,
+void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 			const struct egress_log_opt *opts, size_t n);
+/* Under sudo (root, SUDO_UID and SUDO_GID set): give the file on fd to the invoking user. */
+void egress_log_own(int fd);
 /* nslab_egress_event_func: data is the struct egress_log. Runs on the DNS gate's thread. */
 void egress_log_event(const struct nslab_egress_event *ev, void *data);
 /* nslab_egress_connection_func: data is the struct egress_log. */

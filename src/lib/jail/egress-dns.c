@@ -51,6 +51,8 @@ struct egress_dns {
 	bool started;
 	egress_dns_log_fn log;
 	void *log_data;
+	egress_dns_ask_fn ask; /* --interactive: names no rule allows are asked */
+	void *ask_data;
 	uint8_t buf[DNS_MSG_MAX], ans[DNS_MSG_MAX];
 };
 
@@ -163,10 +165,15 @@ static bool rr_address(const ldns_rr *rr, bool ipv6, struct nslab_prefix *ret)
 	return true;
 }
 
-/* nft commands for every address of the chain, for each rule allowing qname (none under --analyse). */
-static size_t answer_cmds(const struct egress_policy *p, const char *qname, const ldns_rr_list *an,
-			  const char names[][EGRESS_NAME_MAX + 1], size_t n, FILE *f)
+/*
+ * nft commands for every address of the chain, for each rule allowing qname
+ * (none under --analyse); for a name approved by asking, any port of each.
+ */
+static size_t answer_cmds(const struct egress_policy *p, const char *qname, bool approved,
+			  const ldns_rr_list *an, const char names[][EGRESS_NAME_MAX + 1], size_t n,
+			  FILE *f)
 {
+	const struct egress_rule any = { .kind = EGRESS_NAME };
 	size_t count = 0;
 
 	for (size_t i = 0; an && i < dl_ldns.ldns_rr_list_rr_count(an); i++) {
@@ -180,13 +187,17 @@ static size_t answer_cmds(const struct egress_policy *p, const char *qname, cons
 				egress_elements(&p->allow.v[k], &a,
 						(uint64_t)dl_ldns.ldns_rr_ttl(rr) + p->ttl_grace,
 						f);
+		if (approved)
+			egress_elements(&any, &a, (uint64_t)dl_ldns.ldns_rr_ttl(rr) + p->ttl_grace,
+					f);
 		count++;
 	}
 	return count;
 }
 
-int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, const uint8_t *ans,
-			    size_t len, struct egress_dns_judgement *ret)
+/* approved: qname was approved by asking, which covers its CNAME chain too */
+static int judge_answer(const struct egress_policy *p, const char *qname, bool approved,
+			const uint8_t *ans, size_t len, struct egress_dns_judgement *ret)
 {
 	char names[DNS_CNAME_MAX + 1][EGRESS_NAME_MAX + 1];
 	char *cmds = NULL;
@@ -202,7 +213,7 @@ int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, co
 	snprintf(names[0], sizeof(names[0]), "%s", qname);
 	follow_chain(dl_ldns.ldns_pkt_answer(a), names, &n);
 	snprintf(ret->final, sizeof(ret->final), "%s", names[n - 1]);
-	if (!name_allowed(p, names[n - 1])) {
+	if (!approved && !name_allowed(p, names[n - 1])) {
 		dl_ldns.ldns_pkt_free(a);
 		return -EACCES;
 	}
@@ -211,7 +222,7 @@ int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, co
 		dl_ldns.ldns_pkt_free(a);
 		return -ENOMEM;
 	}
-	ret->n_addr = answer_cmds(p, qname, dl_ldns.ldns_pkt_answer(a),
+	ret->n_addr = answer_cmds(p, qname, approved, dl_ldns.ldns_pkt_answer(a),
 				  (const char(*)[EGRESS_NAME_MAX + 1]) names, n, f);
 	dl_ldns.ldns_pkt_free(a);
 	if (fclose(f) != 0) {
@@ -223,6 +234,12 @@ int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, co
 	else
 		free(cmds);
 	return 0;
+}
+
+int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, const uint8_t *ans,
+			    size_t len, struct egress_dns_judgement *ret)
+{
+	return judge_answer(p, qname, false, ans, len, ret);
 }
 
 int egress_dns_judge_query(const struct egress_policy *p, const uint8_t *q, size_t len,
@@ -333,16 +350,20 @@ static void log_query(struct egress_dns *d, const char *name, const char *type, 
 		d->log(d->log_data, name, type, verdict, n_addr);
 }
 
-/* Steps 3 to 5 for an allowed name; ret is the answer's wire form (d->ans or malloc'd). */
+/*
+ * Steps 3 to 5 for an allowed name; ret is the answer's wire form (d->ans or
+ * malloc'd). approved: the verdict of asking ("ALLOWED (asked)"), or NULL
+ * for a name a rule allows.
+ */
 static uint8_t forward(struct egress_dns *d, const char *qname, const char *type, const uint8_t *q,
-		       size_t qlen, bool tcp, size_t *ret_len)
+		       size_t qlen, bool tcp, const char *approved, size_t *ret_len)
 {
 	struct egress_dns_judgement j;
 	nslab_error err;
 	int r = tcp ? upstream_tcp(d, q, qlen, ret_len) : upstream_udp(d, q, qlen, ret_len);
 
 	if (r >= 0)
-		r = egress_dns_judge_answer(d->p, qname, d->ans, *ret_len, &j);
+		r = judge_answer(d->p, qname, approved != NULL, d->ans, *ret_len, &j);
 	if (r == -EACCES) {
 		log_query(d, j.final, type, "BLOCKED (CNAME target)", 0);
 		return d->p->dns_nxdomain ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_REFUSED;
@@ -357,7 +378,7 @@ static uint8_t forward(struct egress_dns *d, const char *qname, const char *type
 		log_query(d, qname, type, "SERVFAIL (gateway set)", 0);
 		return LDNS_RCODE_SERVFAIL;
 	}
-	log_query(d, qname, type, "ALLOWED", j.n_addr);
+	log_query(d, qname, type, approved ? approved : "ALLOWED", j.n_addr);
 	return LDNS_RCODE_NOERROR;
 }
 
@@ -368,7 +389,7 @@ static uint8_t forward(struct egress_dns *d, const char *qname, const char *type
  * not EDNS options or records in other sections, each a channel out.
  */
 static uint8_t forward_clean(struct egress_dns *d, const ldns_pkt *in, const char *qname,
-			     const char *type, bool tcp, size_t *ret_len)
+			     const char *type, bool tcp, const char *approved, size_t *ret_len)
 {
 	const ldns_rr *q = dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(in), 0);
 	ldns_rdf *name = dl_ldns.ldns_dname_new_frm_str(qname);
@@ -390,7 +411,7 @@ static uint8_t forward_clean(struct egress_dns *d, const ldns_pkt *in, const cha
 		return LDNS_RCODE_SERVFAIL;
 	}
 	dl_ldns.ldns_pkt_free(p);
-	rcode = forward(d, qname, type, wire, len, tcp, ret_len);
+	rcode = forward(d, qname, type, wire, len, tcp, approved, ret_len);
 	free(wire);
 	return rcode;
 }
@@ -403,6 +424,22 @@ static void type_name(const ldns_rr *rr, char *buf, size_t len)
 }
 
 /*
+ * --interactive: a name no rule allows is held until the asker decides (the
+ * client waits, or retries the same question: asked again, or remembered).
+ * Return: 1 forward (*verdict says how it was approved), 0 refuse (*verdict: why)
+ */
+static int ask_asker(struct egress_dns *d, const char *qname, const char *type,
+		     const char **verdict)
+{
+	char canon[EGRESS_NAME_MAX + 1];
+
+	/* a question that is no host name is never asked about */
+	if (!d->ask || egress_name_canon(qname, strlen(qname), canon, sizeof(canon)) < 0)
+		return 0;
+	return d->ask(d->ask_data, canon, type, verdict) ? 1 : 0;
+}
+
+/*
  * Answer query q: *ret points at the answer (d->ans, or *ret_free when made
  * here, for the caller to free). Return: 0, or -1 when there is nothing to say
  * (not even a header to answer).
@@ -412,6 +449,7 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 {
 	ldns_pkt *pkt = NULL;
 	char qname[EGRESS_NAME_MAX + 1] = "?", type[16] = "?";
+	const char *verdict = "BLOCKED", *approved = NULL;
 	uint8_t rcode = LDNS_RCODE_FORMERR;
 	int v = egress_dns_judge_query(d->p, q, qlen, qname, &rcode);
 	int r;
@@ -423,10 +461,15 @@ static int handle(struct egress_dns *d, const uint8_t *q, size_t qlen, bool tcp,
 	    dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0))
 		type_name(dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(pkt), 0), type,
 			  sizeof(type));
-	if (v == 0 && (rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NXDOMAIN))
-		log_query(d, qname, type, "BLOCKED", 0);
+	if (v == 0 && (rcode == LDNS_RCODE_REFUSED || rcode == LDNS_RCODE_NXDOMAIN)) {
+		v = ask_asker(d, qname, type, &verdict);
+		if (v == 1)
+			approved = verdict;
+		else
+			log_query(d, qname, type, verdict, 0);
+	}
 	if (v == 1) {
-		rcode = forward_clean(d, pkt, qname, type, tcp, ret_len);
+		rcode = forward_clean(d, pkt, qname, type, tcp, approved, ret_len);
 		if (rcode == LDNS_RCODE_NOERROR) {
 			/* the answer to our query, under the client's ID */
 			memcpy(d->ans, q, 2);
@@ -568,7 +611,7 @@ static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage 
 }
 
 int egress_dns_start(const struct egress_policy *p, struct egress_gw *gw, egress_dns_log_fn log,
-		     void *log_data, struct egress_dns **ret, nslab_error *err)
+		     egress_dns_ask_fn ask, void *data, struct egress_dns **ret, nslab_error *err)
 {
 	_cleanup_(egress_dns_freep) struct egress_dns *d = calloc(1, sizeof(*d));
 	int r;
@@ -581,7 +624,9 @@ int egress_dns_start(const struct egress_policy *p, struct egress_gw *gw, egress
 	d->p = p;
 	d->gw = gw;
 	d->log = log;
-	d->log_data = log_data;
+	d->log_data = data;
+	d->ask = ask;
+	d->ask_data = data;
 	d->udp_fd = d->tcp_fd = -1;
 	d->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (d->stop_fd < 0)

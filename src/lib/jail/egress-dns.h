@@ -2,6 +2,7 @@
 /* jail/egress-dns: the DNS gate (see egress-dns.c's DOC). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "jail/egress-gw.h"
@@ -38,14 +39,26 @@ int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, co
 typedef void (*egress_dns_log_fn)(void *data, const char *name, const char *type,
 				  const char *verdict, size_t n_addr);
 
+/*
+ * --interactive: asked about a name no rule allows, on the gate's thread
+ * (the query waits). name is canonical. Return: true to forward it (its
+ * addresses allowed on any port for TTL + grace), false to refuse it; *verdict
+ * (a static string) for the log: "ALLOWED (asked)", "BLOCKED (timeout)", ...
+ */
+typedef bool (*egress_dns_ask_fn)(void *data, const char *name, const char *type,
+				  const char **verdict);
+
 /**
  * egress_dns_start() - Listen at the gateway's address and answer the jail on a thread
  * @p, @gw:  borrowed, must outlive the gate
  * @log:     called per query, or NULL
+ * @ask:     --interactive: called per name no rule allows, or NULL (refused)
+ * @data:    their argument
  * Return: 0, or -errno (the upstream unknown, a socket, the thread)
  */
 int egress_dns_start(const struct egress_policy *p, struct egress_gw *gw, egress_dns_log_fn log,
-		     void *log_data, struct egress_dns **ret, nslab_error *err);
+		     egress_dns_ask_fn ask, void *data, struct egress_dns **ret, nslab_error *err);
+
 /* Stop and join the thread, close the sockets. Return: NULL */
 struct egress_dns *egress_dns_free(struct egress_dns *d);
 DEFINE_CLEANUP_FUNC(struct egress_dns, egress_dns_free)

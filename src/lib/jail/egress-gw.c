@@ -425,11 +425,13 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 
 	if (!g)
 		return nslab_err_set(err, ENOMEM, "gateway");
+	/* before any return: egress_gw_free() must not close fd 0 */
+	g->pasta_pid = -1;
+	g->pasta_pidfd = -1;
+	pthread_mutex_init(&g->nft_lock, NULL);
 	r = check_rootless(err);
 	if (r < 0)
 		return r;
-	g->pasta_pid = -1;
-	g->pasta_pidfd = -1;
 	r = netns_open_current(&home, err);
 	if (r < 0)
 		return r;
@@ -500,7 +502,13 @@ int egress_gw_jail_fd(const struct egress_gw *g)
 
 int egress_gw_nft(struct egress_gw *g, const char *cmds, nslab_error *err)
 {
-	return nftbl_ctx_run(g->nft, cmds, false, NULL, err);
+	int r;
+
+	/* a libnftables context is not to be shared by threads at once */
+	pthread_mutex_lock(&g->nft_lock);
+	r = nftbl_ctx_run(g->nft, cmds, false, NULL, err);
+	pthread_mutex_unlock(&g->nft_lock);
+	return r;
 }
 
 struct egress_gw *egress_gw_free(struct egress_gw *g)
@@ -518,6 +526,7 @@ struct egress_gw *egress_gw_free(struct egress_gw *g)
 	nlsock_free(g->ct);
 	netns_free(g->jail);
 	netns_free(g->gw);
+	pthread_mutex_destroy(&g->nft_lock);
 	free(g);
 	return NULL;
 }

@@ -2,6 +2,7 @@
 /* jail/egress-gw: the gateway namespace, its ruleset and its uplink (see egress-gw.c's DOC). */
 #pragma once
 
+#include <pthread.h>
 #include <sys/types.h>
 
 #include "jail/egress.h"
@@ -11,8 +12,9 @@ struct nftbl_ctx;
 
 struct egress_gw {
 	struct netns *gw, *jail;
-	struct nftbl_ctx *nft; /* its socket lives in the gateway */
-	pid_t pasta_pid;       /* -1: none (or reaped) */
+	struct nftbl_ctx *nft;	  /* its socket lives in the gateway */
+	pthread_mutex_t nft_lock; /* nft is used by the DNS gate's and the flow reader's threads */
+	pid_t pasta_pid;	  /* -1: none (or reaped) */
 	int pasta_pidfd;
 	struct nftbl_ctx *host_nft; /* --egress veth: owns the host's table (flags owner) */
 	struct nlsock *ct;	    /* NETLINK_NETFILTER in the gateway: its connections */

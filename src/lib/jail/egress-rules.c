@@ -13,7 +13,13 @@
  *      DoT (853) denied: an entry without a port does not open them
  *   5. entries without a port, static prefixes then the DNS gate's sets
  *   6. everything else denied (drop, or reject: TCP reset / ICMP admin-prohibited)
- * --analyse stops after step 2 with an accept.
+ * --analyse stops after step 2 with an accept. --interactive ends step 6
+ * differently: flows answered "no" are denied, any other is held (dropped
+ * and handed to nflog group 1: the client's retransmission passes once the
+ * destination is approved). --pcap adds chains after the filter ones that
+ * hand every packet that passed to nflog group 2, and the deny and hold
+ * chains hand theirs over with the prefix "blocked" or "held" (an accept
+ * ends a base chain only: the later one on the same hook still sees it).
  */
 #include "jail/egress.h"
 
@@ -69,7 +75,7 @@ static void put_static_any(FILE *f, const struct egress_policy *p, int fam)
 		fputs(" } accept\n", f);
 }
 
-static void put_sets(FILE *f)
+static void put_sets(FILE *f, const struct egress_policy *p)
 {
 	fputs("\tset " EGRESS_SET4 " {\n\t\ttype ipv4_addr\n\t\tflags timeout\n\t}\n"
 	      "\tset " EGRESS_SET4 "_svc {\n\t\ttype ipv4_addr . inet_proto . inet_service\n"
@@ -78,16 +84,48 @@ static void put_sets(FILE *f)
 	      "\tset " EGRESS_SET6 "_svc {\n\t\ttype ipv6_addr . inet_proto . inet_service\n"
 	      "\t\tflags timeout\n\t}\n",
 	      f);
+	if (p->interactive)
+		fputs("\tset " EGRESS_DENIED4
+		      " {\n\t\ttype ipv4_addr . inet_proto . inet_service\n\t}\n"
+		      "\tset " EGRESS_DENIED6
+		      " {\n\t\ttype ipv6_addr . inet_proto . inet_service\n\t}\n",
+		      f);
 }
 
 static void put_deny(FILE *f, const struct egress_policy *p)
 {
 	fputs("\tchain deny {\n", f);
+	if (p->capture)
+		fputs("\t\tlog prefix \"blocked\" group 2\n", f);
 	if (p->deny_reject)
 		fputs("\t\tmeta l4proto tcp reject with tcp reset\n"
 		      "\t\treject with icmpx type admin-prohibited\n",
 		      f);
 	fputs("\t\tdrop\n\t}\n", f);
+	if (!p->interactive)
+		return;
+	fputs("\tchain hold {\n\t\tlog group 1\n", f);
+	if (p->capture)
+		fputs("\t\tlog prefix \"held\" group 2\n", f);
+	fputs("\t\tdrop\n\t}\n", f);
+}
+
+/* --pcap: what passed the filter chains, in each direction of the jail's link. */
+static void put_capture(FILE *f)
+{
+	fputs("\tchain capture_fwd {\n"
+	      "\t\ttype filter hook forward priority filter + 10; policy accept;\n"
+	      "\t\tlog group 2\n"
+	      "\t}\n"
+	      "\tchain capture_in {\n"
+	      "\t\ttype filter hook input priority filter + 10; policy accept;\n"
+	      "\t\tiifname \"" EGRESS_GW_IF "\" log group 2\n"
+	      "\t}\n"
+	      "\tchain capture_out {\n"
+	      "\t\ttype filter hook output priority filter + 10; policy accept;\n"
+	      "\t\toifname \"" EGRESS_GW_IF "\" log group 2\n"
+	      "\t}\n",
+	      f);
 }
 
 static void put_input(FILE *f)
@@ -132,6 +170,15 @@ static void put_forward(FILE *f, const struct egress_policy *p)
 	fputs("\t\tip daddr @" EGRESS_SET4 " accept\n", f);
 	if (p->ipv6)
 		fputs("\t\tip6 daddr @" EGRESS_SET6 " accept\n", f);
+	if (p->interactive) {
+		fputs("\t\tip daddr . meta l4proto . th dport @" EGRESS_DENIED4 " goto deny\n", f);
+		if (p->ipv6)
+			fputs("\t\tip6 daddr . meta l4proto . th dport @" EGRESS_DENIED6
+			      " goto deny\n",
+			      f);
+		fputs("\t\tgoto hold\n\t}\n", f);
+		return;
+	}
 	fputs("\t\tgoto deny\n\t}\n", f);
 }
 
@@ -144,10 +191,12 @@ int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 	if (!f)
 		return nslab_err_set(err, errno, "gateway ruleset");
 	fputs("table inet " EGRESS_TABLE " {\n", f);
-	put_sets(f);
+	put_sets(f, p);
 	put_deny(f, p);
 	put_input(f);
 	put_forward(f, p);
+	if (p->capture)
+		put_capture(f);
 	fputs("\tchain postrouting {\n"
 	      "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	      "\t\toifname != \"" EGRESS_GW_IF "\" masquerade\n"

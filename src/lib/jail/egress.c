@@ -3,28 +3,52 @@
 #include "nslab/egress.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "jail/egress-dns.h"
 #include "jail/egress-gw.h"
+#include "jail/egress-nflog.h"
 #include "jail/egress.h"
+#include "pkt/pcapng.h"
 #include "shared/macro.h"
 
 #define EGRESS_TTL_GRACE_DEFAULT 60
+
+#define CAPTURE_RCVBUF (4u << 20) /* a burst of the jail's packets waits here for the writer */
 
 struct nslab_egress {
 	struct egress_policy p;
 	nslab_egress_event_func fn;
 	void *fn_data;
+	nslab_egress_ask_func ask;
+	void *ask_data;
+	int capture_fd; /* -1: no capture */
+};
+
+/* An answer remembered: "n NAME", or "a PROTO ADDR PORT" (a connection), and what it was. */
+struct remembered {
+	char key[EGRESS_NAME_MAX + 16];
+	enum nslab_egress_answer answer;
 };
 
 struct nslab_egress_session {
 	const nslab_egress *e;
 	struct egress_gw *gw;
 	struct egress_dns *dns;
+	struct egress_nflog *held, *capture;
+	FILE *pcap;
+	/* --interactive: one question at a time, answers remembered for the session */
+	pthread_mutex_t ask_lock;
+	struct remembered *mem;
+	size_t n_mem;
 };
 
 int nslab_egress_new(nslab_egress **ret, nslab_error *err)
@@ -34,6 +58,7 @@ int nslab_egress_new(nslab_egress **ret, nslab_error *err)
 	if (!e)
 		return nslab_err_set(err, ENOMEM, "egress policy");
 	e->p.ttl_grace = EGRESS_TTL_GRACE_DEFAULT;
+	e->capture_fd = -1;
 	*ret = e;
 	return 0;
 }
@@ -42,6 +67,8 @@ nslab_egress *nslab_egress_free(nslab_egress *e)
 {
 	if (e) {
 		egress_list_clear(&e->p.allow);
+		if (e->capture_fd >= 0)
+			close(e->capture_fd);
 		free(e);
 	}
 	return NULL;
@@ -106,14 +133,275 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 	e->fn_data = data;
 }
 
+void nslab_egress_set_ask_func(nslab_egress *e, nslab_egress_ask_func fn, void *data)
+{
+	e->ask = fn;
+	e->ask_data = data;
+	e->p.interactive = fn != NULL;
+}
+
+int nslab_egress_set_capture(nslab_egress *e, int fd, nslab_error *err)
+{
+	int n = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 3) : -1;
+
+	if (fd >= 0 && n < 0)
+		return nslab_err_set(err, errno, "capture: fd %d", fd);
+	if (e->capture_fd >= 0)
+		close(e->capture_fd);
+	e->capture_fd = n;
+	e->p.capture = n >= 0;
+	return 0;
+}
+
+static void emit(const nslab_egress_session *s, const struct nslab_egress_event *ev)
+{
+	if (s->e->fn)
+		s->e->fn(ev, s->e->fn_data);
+}
+
 static void dns_log(void *data, const char *name, const char *type, const char *verdict,
 		    size_t n_addr)
 {
-	const nslab_egress *e = data;
-	struct nslab_egress_event ev = { name, type, verdict, n_addr };
+	const nslab_egress_session *s = data;
+	struct nslab_egress_event ev = {
+		.name = name, .type = type, .verdict = verdict, .n_addr = n_addr
+	};
 
-	if (e->fn)
-		e->fn(&ev, e->fn_data);
+	emit(s, &ev);
+}
+
+/* --- --interactive: asking, and remembering the answers ---------------------- */
+
+/* The answer remembered for key (names: an ALWAYS for a name above counts too); -1 none. */
+static int recall(const nslab_egress_session *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_mem; i++) {
+		const struct remembered *m = &s->mem[i];
+		size_t n = strlen(m->key), k = strlen(key);
+
+		if (strcmp(m->key, key) == 0)
+			return (int)m->answer;
+		/* "n x.test" ALWAYS covers "n www.x.test" */
+		if (m->answer == NSLAB_EGRESS_ANSWER_ALWAYS && key[0] == 'n' && m->key[0] == 'n' &&
+		    k > n && key[k - n + 1] == '.' && strcmp(key + k - n + 2, m->key + 2) == 0)
+			return (int)m->answer;
+	}
+	return -1;
+}
+
+static void remember(nslab_egress_session *s, const char *key, enum nslab_egress_answer a)
+{
+	struct remembered *m = reallocarray(s->mem, s->n_mem + 1, sizeof(*m));
+
+	if (!m)
+		return; /* asked again next time: no worse than that */
+	s->mem = m;
+	snprintf(m[s->n_mem].key, sizeof(m[s->n_mem].key), "%s", key);
+	m[s->n_mem++].answer = a;
+}
+
+static const char *verdict_of(enum nslab_egress_answer a, bool remembered)
+{
+	switch (a) {
+	case NSLAB_EGRESS_ANSWER_ALLOW:
+		return remembered ? "ALLOWED (remembered)" : "ALLOWED (asked)";
+	case NSLAB_EGRESS_ANSWER_ALWAYS:
+		return remembered ? "ALLOWED (remembered)" : "ALLOWED (always)";
+	case NSLAB_EGRESS_ANSWER_TIMEOUT:
+		return remembered ? "BLOCKED (remembered)" : "BLOCKED (timeout)";
+	case NSLAB_EGRESS_ANSWER_DENY:
+		break;
+	}
+	return remembered ? "BLOCKED (remembered)" : "BLOCKED (asked)";
+}
+
+/*
+ * The answer about key: remembered, or asked (under ask_lock: one question at
+ * a time; the other thread's question waits). *ret_asked: it was asked now.
+ */
+static enum nslab_egress_answer answer_for(nslab_egress_session *s, const char *key,
+					   const struct nslab_egress_question *q, bool *ret_asked)
+{
+	int known = recall(s, key);
+	enum nslab_egress_answer a;
+
+	*ret_asked = known < 0;
+	if (known >= 0)
+		return (enum nslab_egress_answer)known;
+	a = s->e->ask(q, s->e->ask_data);
+	if (a > NSLAB_EGRESS_ANSWER_TIMEOUT)
+		a = NSLAB_EGRESS_ANSWER_DENY;
+	remember(s, key, a);
+	return a;
+}
+
+/* egress_dns_ask_fn: a name no rule allows. */
+static bool ask_name(void *data, const char *name, const char *type, const char **verdict)
+{
+	nslab_egress_session *s = data;
+	struct nslab_egress_question q = { .name = name, .type = type };
+	char key[EGRESS_NAME_MAX + 16];
+	enum nslab_egress_answer a;
+	bool asked;
+
+	snprintf(key, sizeof(key), "n %s", name);
+	pthread_mutex_lock(&s->ask_lock);
+	a = answer_for(s, key, &q, &asked);
+	pthread_mutex_unlock(&s->ask_lock);
+	*verdict = verdict_of(a, !asked);
+	return a == NSLAB_EGRESS_ANSWER_ALLOW || a == NSLAB_EGRESS_ANSWER_ALWAYS;
+}
+
+/* The destination of a held packet (IP header first): address, protocol, port. */
+static bool held_dest(const uint8_t *pkt, size_t len, struct nslab_prefix *ret_dst, int *ret_proto,
+		      unsigned *ret_port)
+{
+	size_t l4;
+
+	memset(ret_dst, 0, sizeof(*ret_dst));
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		ret_dst->family = AF_INET;
+		ret_dst->len = 32;
+		memcpy(ret_dst->addr, pkt + 16, 4);
+		*ret_proto = pkt[9];
+		l4 = (size_t)(pkt[0] & 0xf) * 4;
+	} else if (len >= 40 && pkt[0] >> 4 == 6) {
+		ret_dst->family = AF_INET6;
+		ret_dst->len = 128;
+		memcpy(ret_dst->addr, pkt + 24, 16);
+		*ret_proto = pkt[6]; /* extension headers: asked about as what they are */
+		l4 = 40;
+	} else {
+		return false;
+	}
+	*ret_port = 0;
+	if ((*ret_proto == IPPROTO_TCP || *ret_proto == IPPROTO_UDP) && len >= l4 + 4)
+		*ret_port = (unsigned)pkt[l4 + 2] << 8 | pkt[l4 + 3];
+	return true;
+}
+
+static const char *proto_text(int proto)
+{
+	return proto == IPPROTO_TCP				  ? "TCP"
+	       : proto == IPPROTO_UDP				  ? "UDP"
+	       : proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6 ? "ICMP"
+								  : "IP";
+}
+
+/*
+ * The gateway's sets after an answer about a flow: ALLOW its address,
+ * protocol and port (TCP and UDP; any other protocol: the address), ALWAYS
+ * the address; a deny its address, protocol and port in the denied set (so
+ * the next packet gets the deny chain: a reset with --deny reject). No
+ * timeout: for the session.
+ */
+static void apply_flow(nslab_egress_session *s, const char *addr, bool v6, int proto, unsigned port,
+		       enum nslab_egress_answer a)
+{
+	bool ports = proto == IPPROTO_TCP || proto == IPPROTO_UDP;
+	const char *ptxt = proto == IPPROTO_TCP ? "tcp" : "udp";
+	char cmd[256];
+	nslab_error err;
+
+	if (a == NSLAB_EGRESS_ANSWER_ALWAYS || (a == NSLAB_EGRESS_ANSWER_ALLOW && !ports))
+		snprintf(cmd, sizeof(cmd), "add element inet " EGRESS_TABLE " %s { %s }\n",
+			 v6 ? EGRESS_SET6 : EGRESS_SET4, addr);
+	else if (a == NSLAB_EGRESS_ANSWER_ALLOW)
+		snprintf(cmd, sizeof(cmd),
+			 "add element inet " EGRESS_TABLE " %s_svc { %s . %s . %u }\n",
+			 v6 ? EGRESS_SET6 : EGRESS_SET4, addr, ptxt, port);
+	else if (ports)
+		snprintf(cmd, sizeof(cmd),
+			 "add element inet " EGRESS_TABLE " %s { %s . %s . %u }\n",
+			 v6 ? EGRESS_DENIED6 : EGRESS_DENIED4, addr, ptxt, port);
+	else
+		return; /* held and dropped as before */
+	(void)egress_gw_nft(s->gw, cmd, &err);
+}
+
+/* egress_nflog_fn for group EGRESS_NFLOG_ASK: a new flow no rule allows was held. */
+static void on_held(const uint8_t *pkt, size_t len, const char *prefix, void *data)
+{
+	nslab_egress_session *s = data;
+	struct nslab_egress_question q = { 0 };
+	struct nslab_egress_event ev = { .connection = true };
+	struct nslab_prefix dst;
+	char addr[PREFIX_STRLEN], key[EGRESS_NAME_MAX + 16], whole[PREFIX_STRLEN + 4];
+	enum nslab_egress_answer a;
+	int proto;
+	unsigned port;
+	bool asked;
+
+	(void)prefix;
+	if (!held_dest(pkt, len, &dst, &proto, &port))
+		return;
+	prefix_format(&dst, false, addr, sizeof(addr));
+	q = (struct nslab_egress_question){ .type = proto_text(proto), .addr = addr, .port = port };
+	snprintf(key, sizeof(key), "a %d %s %u", proto, addr, port);
+	snprintf(whole, sizeof(whole), "A %s", addr);
+	pthread_mutex_lock(&s->ask_lock);
+	/* the whole address approved (ALWAYS) covers each of its ports */
+	if (recall(s, whole) >= 0) {
+		pthread_mutex_unlock(&s->ask_lock);
+		return;
+	}
+	a = answer_for(s, key, &q, &asked);
+	if (asked && a == NSLAB_EGRESS_ANSWER_ALWAYS)
+		remember(s, whole, a);
+	if (asked)
+		apply_flow(s, addr, dst.family == AF_INET6, proto, port, a);
+	pthread_mutex_unlock(&s->ask_lock);
+	/* a retransmission of a flow decided before: no new event */
+	if (!asked)
+		return;
+	ev.name = addr;
+	ev.type = q.type;
+	ev.port = port;
+	ev.verdict = verdict_of(a, false);
+	emit(s, &ev);
+}
+
+/* --- --pcap ------------------------------------------------------------------ */
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* egress_nflog_fn for group EGRESS_NFLOG_CAPTURE: every packet of the jail, in order. */
+static void on_packet(const uint8_t *pkt, size_t len, const char *prefix, void *data)
+{
+	nslab_egress_session *s = data;
+	const char *comment = NULL;
+
+	if (strcmp(prefix, "blocked") == 0)
+		comment = "blocked by the egress policy";
+	else if (strcmp(prefix, "held") == 0)
+		comment = "blocked: held for a decision (--interactive)";
+	/* flushed at once: a killed run keeps what it captured */
+	if (pcapng_write_packet(s->pcap, now_usec(), pkt, len, comment) == 0)
+		(void)fflush(s->pcap);
+}
+
+static int capture_start(nslab_egress_session *s, nslab_error *err)
+{
+	int fd = fcntl(s->e->capture_fd, F_DUPFD_CLOEXEC, 3);
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "capture");
+	s->pcap = fdopen(fd, "w");
+	if (!s->pcap) {
+		close(fd);
+		return nslab_err_set(err, errno, "capture");
+	}
+	if (pcapng_write_header(s->pcap, PCAPNG_LINKTYPE_RAW, EGRESS_GW_IF, "nslab run") < 0 ||
+	    fflush(s->pcap) != 0)
+		return nslab_err_set(err, EIO, "capture: writing the pcapng header");
+	return egress_nflog_start(s->gw, EGRESS_NFLOG_CAPTURE, CAPTURE_RCVBUF, on_packet, s,
+				  &s->capture, err);
 }
 
 int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_error *err)
@@ -124,9 +412,15 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 	if (!s)
 		return nslab_err_set(err, ENOMEM, "egress session");
 	s->e = e;
+	pthread_mutex_init(&s->ask_lock, NULL);
 	r = egress_gw_start(&e->p, &s->gw, err);
+	if (r >= 0 && e->capture_fd >= 0)
+		r = capture_start(s, err);
+	if (r >= 0 && e->ask)
+		r = egress_nflog_start(s->gw, EGRESS_NFLOG_ASK, 0, on_held, s, &s->held, err);
 	if (r >= 0)
-		r = egress_dns_start(&e->p, s->gw, dns_log, (void *)e, &s->dns, err);
+		r = egress_dns_start(&e->p, s->gw, dns_log, e->ask ? ask_name : NULL, s, &s->dns,
+				     err);
 	if (r < 0) {
 		nslab_egress_session_free(s);
 		return r;
@@ -172,6 +466,11 @@ int nslab_egress_session_connections(nslab_egress_session *s, nslab_egress_conne
 	return egress_gw_connections(s->gw, conn_relay, &r, err);
 }
 
+uint64_t nslab_egress_session_capture_lost(const nslab_egress_session *s)
+{
+	return egress_nflog_lost(s->capture);
+}
+
 int nslab_egress_session_netns_fd(const nslab_egress_session *s)
 {
 	return egress_gw_jail_fd(s->gw);
@@ -181,8 +480,15 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 {
 	if (!s)
 		return NULL;
+	/* the threads first: they use the gateway and the capture file */
 	egress_dns_free(s->dns);
+	egress_nflog_free(s->held);
+	egress_nflog_free(s->capture);
+	if (s->pcap)
+		fclose(s->pcap);
 	egress_gw_free(s->gw);
+	pthread_mutex_destroy(&s->ask_lock);
+	free(s->mem);
 	free(s);
 	return NULL;
 }

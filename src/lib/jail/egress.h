@@ -122,6 +122,8 @@ int egress_name_canon(const char *name, size_t len, char *buf, size_t buflen);
 #define EGRESS_TABLE	"nslab_egress"
 #define EGRESS_SET4	"allow4"
 #define EGRESS_SET6	"allow6"
+#define EGRESS_DENIED4	"denied4_svc" /* --interactive: flows answered no */
+#define EGRESS_DENIED6	"denied6_svc"
 
 enum egress_uplink {
 	EGRESS_UPLINK_PASTA = 0,
@@ -137,6 +139,8 @@ struct egress_policy {
 	bool ipv6;
 	bool analyse; /* --analyse: every name and destination allowed, every query logged */
 	enum egress_uplink uplink;
+	bool interactive; /* new flows no rule allows are held (dropped, nflog group 1) and asked */
+	bool capture;	  /* every packet of the jail to nflog group 2 ("blocked": denied) */
 };
 
 /**
