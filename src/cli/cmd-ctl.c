@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* cli/cmd-ctl: the small client commands: down, ls, status, exec, shell, cleanup. */
 #include "cli.h"
+#include "egress-log.h"
 
 #include <stdlib.h>
 #include <errno.h>
@@ -72,7 +73,8 @@ const struct cli_cmd cli_cmd_cleanup = {
 	.name = "cleanup",
 	.run = cmd_cleanup,
 	.forms = (const char *const[]){ "[--all] [LAB]", NULL },
-	.help = "remove what `up --persist` left in /run/netns (labs that are up are left alone)",
+	.help = "remove what `up --persist` left in /run/netns (labs that are up are left alone) "
+		"and what a killed `run --allow` could leave",
 	.opts =
 		(const struct cli_opt[]){
 			{ OPT_ALL, "all", NULL, "every user's labs, not only yours" }, { 0 } },
@@ -266,5 +268,13 @@ static int cmd_cleanup(int argc, char **argv)
 		return cli_usage_error(&cli_cmd_cleanup, "expected at most one lab name");
 	if (nslab_cleanup_flags(a.n_ops ? a.ops[0] : NULL, flags, &err) < 0)
 		return cli_fail(&err, 1);
+	/* a killed `nslab run --allow` leaves nothing else: its namespaces, pasta and tables die with it */
+	if (!a.n_ops) {
+		unsigned n = egress_cleanup();
+
+		if (n)
+			printf("removed %u resolv.conf file%s of killed nslab run --allow\n", n,
+			       n == 1 ? "" : "s");
+	}
 	return 0;
 }

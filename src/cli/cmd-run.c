@@ -77,6 +77,7 @@ enum {
 	OPT_ASK_TIMEOUT,
 	OPT_PCAP,
 	OPT_NO_LOG,
+	OPT_HOST_PORT,
 };
 
 #define ASK_TIMEOUT_DEFAULT 30
@@ -157,6 +158,9 @@ const struct cli_cmd cli_cmd_run = {
 			  "a filtered run's packets as pcapng, the blocked ones with a comment" },
 			{ OPT_NO_LOG, "no-log", NULL,
 			  "no JSON log (cancels an earlier --log) and no live lines on stderr" },
+			{ OPT_HOST_PORT, "host-port", "PORTS",
+			  "expose these ports of the host's loopback (TCP, UDP) at 169.254.53.1 "
+			  "inside: a bypass of the policy" },
 			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
 			{ OPT_EGRESS, "egress", "UPLINK",
 			  "pasta (default) or veth: the gateway's way out" },
@@ -267,6 +271,8 @@ static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *
 		return 0;
 	case OPT_INTERACTIVE:
 		return 0; /* the terminal is opened when the run starts */
+	case OPT_HOST_PORT:
+		return nslab_egress_set_host_ports(e, arg, err);
 	default:
 		if (strcmp(arg, "pasta") && strcmp(arg, "veth"))
 			return nslab_err_setx(err, EINVAL, "'%s': must be pasta or veth", arg);
@@ -345,6 +351,7 @@ static int run_opt(int key, char *arg, void *data)
 	case OPT_TTL_GRACE:
 	case OPT_IPV6:
 	case OPT_EGRESS:
+	case OPT_HOST_PORT:
 		return egress_opt(o, key, arg);
 	case OPT_ANALYSE:
 		o->analyse = true;
@@ -840,7 +847,9 @@ static int egress_resolv(nslab_sandbox_config *c, char *path, size_t len)
 	const char *dir = getenv("XDG_RUNTIME_DIR");
 	int fd;
 
-	snprintf(path, len, "%s/nslab-resolv-XXXXXX", dir && *dir ? dir : "/tmp");
+	/* the PID in the name: `nslab cleanup` knows one whose run was killed (egress_cleanup()) */
+	snprintf(path, len, "%s/" EGRESS_RESOLV_PREFIX "%d-XXXXXX", dir && *dir ? dir : "/tmp",
+		 (int)getpid());
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd < 0)
 		return run_error("%s: %s", path, strerrordesc_np(errno));

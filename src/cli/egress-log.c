@@ -7,7 +7,10 @@
  */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -58,6 +61,53 @@ void egress_log_own(int fd)
 	/* the files a user asked for through sudo are the user's, as the command is */
 	if (geteuid() == 0 && env_id("SUDO_UID", &uid) && env_id("SUDO_GID", &gid))
 		(void)!fchown(fd, (uid_t)uid, (gid_t)gid);
+}
+
+#define RESOLV_STALE_S 10
+
+/* One directory's stale resolv.conf files: ours, older than 10 s, named with a PID that no longer runs. */
+static unsigned cleanup_dir(const char *dir)
+{
+	size_t plen = strlen(EGRESS_RESOLV_PREFIX);
+	unsigned n = 0;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long pid;
+		struct stat st;
+
+		if (strncmp(de->d_name, EGRESS_RESOLV_PREFIX, plen) != 0)
+			continue;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (pid <= 0 || *end != '-' || (kill((pid_t)pid, 0) == 0 || errno != ESRCH))
+			continue;
+		/*
+		 * a live run removes its file within milliseconds: an old one is
+		 * stale even if the PID (seen from another PID namespace) is reused
+		 */
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+		    st.st_mtime > time(NULL) - RESOLV_STALE_S)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+unsigned egress_cleanup(void)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	unsigned n = cleanup_dir("/tmp");
+
+	if (dir && *dir && strcmp(dir, "/tmp") != 0)
+		n += cleanup_dir(dir);
+	return n;
 }
 
 int egress_log_open(struct egress_log *l, const char *path)

@@ -23,6 +23,15 @@ struct egress_log_opt {
 	const char *name, *value;
 };
 
+/* A filtered run's resolv.conf: $XDG_RUNTIME_DIR (or /tmp)/nslab-resolv-PID-XXXXXX. */
+#define EGRESS_RESOLV_PREFIX "nslab-resolv-"
+/*
+ * egress_cleanup() - Remove what killed filtered runs of this user left: the
+ * resolv.conf files of runs whose PID is gone (a SIGKILL in the few ms between
+ * their creation and the sandbox's start). Return: how many were removed.
+ */
+unsigned egress_cleanup(void);
+
 /* Open path for writing (NULL: no file), owned as egress_log_own() says. Return: 0 or -errno. */
 int egress_log_open(struct egress_log *l, const char *path);
 /* The session record: command, mode, the egress options as given. */

@@ -109,6 +109,22 @@ static void test_analyse(void **state)
 	egress_list_clear(&p.allow);
 }
 
+/* --interactive --pcap with IPv6: the hold chain, the denied sets, the capture chains */
+static void test_interactive_capture(void **state)
+{
+	struct egress_policy p;
+
+	(void)state;
+	policy_from(&p, "x.test,10.0.0.0/8");
+	p.interactive = true;
+	p.capture = true;
+	p.ipv6 = true;
+	p.deny_reject = true;
+	snprintf(p.host_ports, sizeof(p.host_ports), "9000,9100-9102");
+	check_golden(&p, "interactive-pcap");
+	egress_list_clear(&p.allow);
+}
+
 static void test_elements(void **state)
 {
 	struct egress_rule any = { .kind = EGRESS_NAME },
@@ -142,7 +158,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_only), cmocka_unit_test(test_static_reject),
 		cmocka_unit_test(test_ipv6),	   cmocka_unit_test(test_analyse),
-		cmocka_unit_test(test_elements),
+		cmocka_unit_test(test_elements),   cmocka_unit_test(test_interactive_capture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

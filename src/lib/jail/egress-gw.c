@@ -51,7 +51,7 @@
 
 struct make_ns {
 	int home_fd;
-	bool ipv6;
+	bool ipv6, localnet;
 	struct netns *gw, *jail;
 	struct nlsock *ct;
 };
@@ -73,15 +73,22 @@ static int gw_inside(struct netns *ns, void *data, nslab_error *err)
 static int make_ns_thread(void *data, nslab_error *err)
 {
 	struct make_ns *m = data;
+	/*
+	 * --host-port: pasta listens on the gateway's loopback only, and the
+	 * jail's packets are DNATed there (route_localnet lets them in)
+	 */
 	const struct sysctl_kv gw_v4[] = { { "net/ipv4/ip_forward", "1" },
-					   { "net/ipv6/conf/all/disable_ipv6", "1" } };
+					   { "net/ipv6/conf/all/disable_ipv6", "1" },
+					   { "net/ipv4/conf/all/route_localnet", "1" } };
 	const struct sysctl_kv gw_v6[] = { { "net/ipv4/ip_forward", "1" },
-					   { "net/ipv6/conf/all/forwarding", "1" } };
+					   { "net/ipv6/conf/all/forwarding", "1" },
+					   { "net/ipv4/conf/all/route_localnet", "1" } };
 	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
 	int r;
 
-	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, 2, gw_inside, &m->ct, &m->gw, err);
+	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, m->localnet ? 3 : 2, gw_inside, &m->ct,
+		      &m->gw, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "gateway namespace");
 	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, NULL, NULL, &m->jail, err);
@@ -283,10 +290,11 @@ static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab
 	argv[n++] = "none";
 	argv[n++] = "-u";
 	argv[n++] = "none";
+	/* --host-port: the host's loopback ports, listened to in the gateway (the input chain lets the jail in) */
 	argv[n++] = "-T";
-	argv[n++] = "none";
+	argv[n++] = p->host_ports[0] ? (char *)p->host_ports : "none";
 	argv[n++] = "-U";
-	argv[n++] = "none";
+	argv[n++] = p->host_ports[0] ? (char *)p->host_ports : "none";
 	if (!p->ipv6)
 		argv[n++] = "-4";
 	argv[n++] = "--netns";
@@ -420,7 +428,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 {
 	_cleanup_(egress_gw_freep) struct egress_gw *g = calloc(1, sizeof(*g));
 	_cleanup_close_ int home = -1;
-	struct make_ns m = { .ipv6 = p->ipv6 };
+	struct make_ns m = { .ipv6 = p->ipv6, .localnet = p->host_ports[0] != 0 };
 	int r;
 
 	if (!g)

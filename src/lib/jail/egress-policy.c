@@ -345,6 +345,60 @@ static const char *const doh_names[] = {
 	"dns.alidns.com",      "doh.pub",
 };
 
+/* One PORT or FIRST-LAST of --host-port; false if it is neither. */
+static bool port_item(const char *s, size_t n, unsigned *ret_lo, unsigned *ret_hi)
+{
+	unsigned v[2] = { 0, 0 }, k = 0;
+	size_t digits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '-' && k == 0 && digits) {
+			k = 1;
+			digits = 0;
+			continue;
+		}
+		if (s[i] < '0' || s[i] > '9' || ++digits > 5)
+			return false;
+		v[k] = v[k] * 10 + (unsigned)(s[i] - '0');
+	}
+	if (!digits || v[0] < 1 || v[0] > 65535 || (k && (v[1] < v[0] || v[1] > 65535)))
+		return false;
+	*ret_lo = v[0];
+	*ret_hi = k ? v[1] : v[0];
+	return true;
+}
+
+int egress_host_ports_parse(const char *text, char *ret, size_t len, nslab_error *err)
+{
+	char out[128] = "";
+	size_t used = 0;
+
+	for (const char *s = text;;) {
+		size_t n = strcspn(s, ",");
+		unsigned lo, hi;
+		int w;
+
+		if (!port_item(s, n, &lo, &hi))
+			return nslab_err_setx(
+				err, EINVAL,
+				"'%.*s' is not a port (1..65535) or a range FIRST-LAST", (int)n, s);
+		if (lo <= 53 && 53 <= hi)
+			return nslab_err_setx(err, EINVAL, "'%.*s': port 53 is the DNS gate's",
+					      (int)n, s);
+		w = lo == hi ? snprintf(out + used, sizeof(out) - used, "%s%u", used ? "," : "", lo)
+			     : snprintf(out + used, sizeof(out) - used, "%s%u-%u", used ? "," : "",
+					lo, hi);
+		if (w < 0 || (size_t)w >= sizeof(out) - used || used + (size_t)w >= len)
+			return nslab_err_setx(err, EINVAL, "'%s': too many ports", text);
+		used += (size_t)w;
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	memcpy(ret, out, used + 1);
+	return 0;
+}
+
 bool egress_name_doh(const char *name)
 {
 	size_t n = strlen(name);

@@ -128,15 +128,21 @@ static void put_capture(FILE *f)
 	      f);
 }
 
-static void put_input(FILE *f)
+static void put_input(FILE *f, const struct egress_policy *p)
 {
 	fputs("\tchain input {\n"
 	      "\t\ttype filter hook input priority filter; policy accept;\n"
 	      "\t\tiifname != \"" EGRESS_GW_IF "\" accept\n"
 	      "\t\tct state established,related accept\n"
 	      "\t\tip daddr " EGRESS_GW_ADDR4 " meta l4proto { tcp, udp } th dport 53 accept\n"
-	      "\t\tip6 daddr " EGRESS_GW_ADDR6 " meta l4proto { tcp, udp } th dport 53 accept\n"
-	      "\t\tmeta l4proto icmp icmp type echo-request accept\n"
+	      "\t\tip6 daddr " EGRESS_GW_ADDR6 " meta l4proto { tcp, udp } th dport 53 accept\n",
+	      f);
+	/* --host-port: DNATed to pasta, on the gateway's loopback; pasta takes them to the host's */
+	if (p->host_ports[0])
+		fprintf(f,
+			"\t\tip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport { %s } accept\n",
+			p->host_ports);
+	fputs("\t\tmeta l4proto icmp icmp type echo-request accept\n"
 	      "\t\tmeta l4proto ipv6-icmp accept\n"
 	      "\t\tgoto deny\n"
 	      "\t}\n",
@@ -193,10 +199,24 @@ int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 	fputs("table inet " EGRESS_TABLE " {\n", f);
 	put_sets(f, p);
 	put_deny(f, p);
-	put_input(f);
+	put_input(f, p);
 	put_forward(f, p);
 	if (p->capture)
 		put_capture(f);
+	if (p->host_ports[0])
+		fprintf(f,
+			"\tchain prerouting {\n"
+			"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+			"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr " EGRESS_GW_ADDR4
+			" meta l4proto { tcp, udp } th dport { %s } dnat ip to 127.0.0.1\n"
+			"\t}\n"
+			/* pasta splices only connections from loopback: it resets others */
+			"\tchain hostport_src {\n"
+			"\t\ttype nat hook input priority 100; policy accept;\n"
+			"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr 127.0.0.1 meta l4proto { tcp, "
+						      "udp } th dport { %s } snat ip to 127.0.0.1\n"
+			"\t}\n",
+			p->host_ports, p->host_ports);
 	fputs("\tchain postrouting {\n"
 	      "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	      "\t\toifname != \"" EGRESS_GW_IF "\" masquerade\n"

@@ -123,6 +123,9 @@ int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, ns
 {
 	if (uplink != NSLAB_EGRESS_UPLINK_PASTA && uplink != NSLAB_EGRESS_UPLINK_VETH)
 		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta or veth", (int)uplink);
+	if (uplink == NSLAB_EGRESS_UPLINK_VETH && e->p.host_ports[0])
+		return nslab_err_setx(err, EINVAL,
+				      "veth: host ports are exposed through pasta only");
 	e->p.uplink = uplink == NSLAB_EGRESS_UPLINK_VETH ? EGRESS_UPLINK_VETH : EGRESS_UPLINK_PASTA;
 	return 0;
 }
@@ -131,6 +134,13 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 {
 	e->fn = fn;
 	e->fn_data = data;
+}
+
+int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error *err)
+{
+	if (e->p.uplink == EGRESS_UPLINK_VETH)
+		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress veth)");
+	return egress_host_ports_parse(ports, e->p.host_ports, sizeof(e->p.host_ports), err);
 }
 
 void nslab_egress_set_ask_func(nslab_egress *e, nslab_egress_ask_func fn, void *data)

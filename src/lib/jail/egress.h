@@ -141,7 +141,17 @@ struct egress_policy {
 	enum egress_uplink uplink;
 	bool interactive; /* new flows no rule allows are held (dropped, nflog group 1) and asked */
 	bool capture;	  /* every packet of the jail to nflog group 2 ("blocked": denied) */
+	char host_ports[128]; /* --host-port: "9000,9100-9110" (pasta's -T/-U spec), "" none */
 };
+
+/**
+ * egress_host_ports_parse() - --host-port's PORTS: PORT or FIRST-LAST, comma-separated
+ * @ret:  on success, the list as pasta and nft take it (@len bytes); untouched on failure
+ * @err:  on failure, "'ITEM' is not a port (1..65535) or a range FIRST-LAST" and the like
+ * Port 53 is refused: it is the DNS gate's.
+ * Return: 0, or -EINVAL
+ */
+int egress_host_ports_parse(const char *text, char *ret, size_t len, nslab_error *err);
 
 /**
  * egress_ruleset() - The gateway's nftables ruleset for p (table inet nslab_egress)
