@@ -26,7 +26,7 @@ _nslab_run()
 {
 	local i w cmdword= inlab=
 	local valued="--net --log --allow --allow-file --deny --dns-deny --dns-upstream --ttl-grace --egress --mem --cpu --pids --fds --fsize --timeout --rootfs --bind --ro-bind \
---tmpfs --chdir --seccomp --cap-add --uid --gid --hostname --env --profile --json"
+--tmpfs --chdir --seccomp --cap-add --uid --gid --hostname --env --profile --json --pcap --ask-timeout --host-port"
 
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
@@ -63,7 +63,7 @@ _nslab_run()
 		;;
 	--profile) _nslab_files yaml yml ;;
 	--rootfs | --chdir) COMPREPLY=($(compgen -d -- "$cur")) ;;
-	--bind | --ro-bind | --json | --allow-file | --log) COMPREPLY=($(compgen -f -- "$cur")) ;;
+	--bind | --ro-bind | --json | --allow-file | --log | --pcap) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--deny) COMPREPLY=($(compgen -W "drop reject" -- "$cur")) ;;
 	--dns-deny) COMPREPLY=($(compgen -W "refused nxdomain" -- "$cur")) ;;
 	--egress) COMPREPLY=($(compgen -W "pasta veth" -- "$cur")) ;;
@@ -73,11 +73,11 @@ CAP_SETGID CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_
 CAP_SYS_CHROOT CAP_SYS_TIME CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP" -- "$cur"))
 		;;
 	--mem | --cpu | --pids | --fds | --fsize | --timeout | --tmpfs | --uid | --gid | \
-		--hostname | --env | --allow | --dns-upstream | --ttl-grace) ;;
+		--hostname | --env | --allow | --dns-upstream | --ttl-grace | --ask-timeout | --host-port) ;;
 	*)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$valued --in --ro --as-root --clearenv --dry-run \
---stats --ipv6 --analyse -- -h --help -v --verbose" -- "$cur"))
+--stats --ipv6 --analyse --interactive --no-log -- -h --help -v --verbose" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -c -- "$cur"))
 		fi
