@@ -40,6 +40,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <nslab/egress.h>
 #include <nslab/error.h>
 
 #ifdef __cplusplus
@@ -155,6 +156,19 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_network(nslab_sandbox_
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_config_set_netns(nslab_sandbox_config *c,
 								int userns_fd, int netns_fd,
 								nslab_error *err);
+
+/*
+ * nslab_sandbox_config_set_egress() - Filtered egress (nslab/egress.h) for every command of c
+ * Each nslab_sandbox_spawn()/_run() starts a session of e (the jail, its
+ * gateway, the DNS gate; the ask function and capture of e included), runs
+ * the command in its jail with /etc/resolv.conf naming the gate, and ends the
+ * session with nslab_sandbox_free(). e is borrowed: it must outlive the
+ * sandboxes. NULL: no egress (the network none). A later set_network() or
+ * set_netns() replaces it. Root only on this release (see docs/egress.md).
+ * Return: 0
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int
+nslab_sandbox_config_set_egress(nslab_sandbox_config *c, const nslab_egress *e, nslab_error *err);
 
 /*
  * nslab_sandbox_config_set_lab_node() - Join a node of a running lab (`nslab run --in LAB NODE`)

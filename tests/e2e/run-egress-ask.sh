@@ -126,6 +126,20 @@ ASK_ARGS="--deny reject" ask flown n curl -s -m 5 -o /dev/null "http://$OTHER:80
 [ "$rc" -eq 7 ] && ok "--interactive: a held connection denied (n) is refused (--deny reject)" ||
 	bad "--interactive flow n: curl exit $rc: $(cat "$TMP/flown.tty")"
 
+# --- the C API: a program that embeds the jail and decides itself (examples/api/egress-ask.c) ---
+if [ -x "${EGRESS_ASK:-}" ]; then
+	"$NSLAB" exec "$L" client -- "$EGRESS_ASK" "$DNS" x.test -- sh -c \
+		"$CURL http://www.x.test:8000/ && ! curl -s -m 3 http://bad.test:8000/ && ! curl -s -m 3 http://$OTHER:8000/" \
+		>"$TMP/api.out" 2>"$TMP/api.err" </dev/null
+	rc=$?
+	[ "$rc" -eq 0 ] && grep -q "DNS A www.x.test: allow" "$TMP/api.err" && grep -q "DNS A bad.test: deny" "$TMP/api.err" &&
+		grep -q "TCP $OTHER port 8000: deny" "$TMP/api.err" &&
+		ok "C API: nslab_egress_set_ask_func() decides, nslab_sandbox_config_set_egress() runs it" ||
+		bad "C API egress-ask: exit $rc, $(cat "$TMP/api.out" "$TMP/api.err")"
+else
+	bad "EGRESS_ASK='${EGRESS_ASK:-}': the example program is not built"
+fi
+
 # --- --pcap: every packet of the jail, the blocked ones with a comment ---------
 "$NSLAB" exec "$L" client -- "$NSLAB" run --allow "$WEB" --dns-upstream "$DNS" --pcap "$TMP/cap.pcapng" -- \
 	python3 -c "import socket

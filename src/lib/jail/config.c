@@ -113,6 +113,7 @@ static void netns_forget(nslab_sandbox_config *c)
 int nslab_sandbox_config_set_network(nslab_sandbox_config *c, enum nslab_sandbox_net net,
 				     nslab_error *err)
 {
+	c->egress = NULL; /* the last network call wins */
 	switch (net) {
 	case NSLAB_SANDBOX_NET_NONE:
 	case NSLAB_SANDBOX_NET_HOST:
@@ -173,6 +174,18 @@ int nslab_sandbox_config_set_netns(nslab_sandbox_config *c, int userns_fd, int n
 	c->net_userns_fd = TAKE_FD(u);
 	c->netns_fd = TAKE_FD(n);
 	c->net = NSLAB_SANDBOX_NET_JOIN;
+	c->egress = NULL;
+	return 0;
+}
+
+int nslab_sandbox_config_set_egress(nslab_sandbox_config *c, const nslab_egress *e,
+				    nslab_error *err)
+{
+	(void)err;
+	/* each spawn starts a session of e and joins its jail (spawn.c: spawn_filtered()) */
+	netns_forget(c);
+	c->net = NSLAB_SANDBOX_NET_NONE;
+	c->egress = e;
 	return 0;
 }
 

@@ -214,7 +214,7 @@ int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 			"\tchain hostport_src {\n"
 			"\t\ttype nat hook input priority 100; policy accept;\n"
 			"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr 127.0.0.1 meta l4proto { tcp, "
-						      "udp } th dport { %s } snat ip to 127.0.0.1\n"
+			"udp } th dport { %s } snat ip to 127.0.0.1\n"
 			"\t}\n",
 			p->host_ports, p->host_ports);
 	fputs("\tchain postrouting {\n"

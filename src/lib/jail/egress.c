@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,6 +51,32 @@ struct nslab_egress_session {
 	struct remembered *mem;
 	size_t n_mem;
 };
+
+int egress_resolv_file(char *path, size_t len, nslab_error *err)
+{
+	const char *dir = getenv("XDG_RUNTIME_DIR");
+	int fd;
+
+	snprintf(path, len, "%s/nslab-resolv-%d-XXXXXX", dir && *dir ? dir : "/tmp", (int)getpid());
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		path[0] = 0;
+		return nslab_err_set(err, e, "the jail's resolv.conf");
+	}
+	if (dprintf(fd, "nameserver %s\noptions edns0\n", EGRESS_GW_ADDR4) < 0 ||
+	    fchmod(fd, 0644) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		(void)unlink(path);
+		path[0] = 0;
+		return nslab_err_set(err, e, "the jail's resolv.conf");
+	}
+	(void)close(fd);
+	return 0;
+}
 
 int nslab_egress_new(nslab_egress **ret, nslab_error *err)
 {

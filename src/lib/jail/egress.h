@@ -110,6 +110,14 @@ bool egress_name_doh(const char *name);
  */
 int egress_name_canon(const char *name, size_t len, char *buf, size_t buflen);
 
+/**
+ * egress_resolv_file() - The jail's resolv.conf (the gate), to bind over /etc/resolv.conf
+ * Made in $XDG_RUNTIME_DIR (or /tmp) as nslab-resolv-PID-XXXXXX, the name
+ * `nslab cleanup` knows; the caller removes it once the sandbox started.
+ * Return: 0 and @path, or -errno
+ */
+int egress_resolv_file(char *path, size_t len, nslab_error *err);
+
 /* --- the policy and the gateway's ruleset (egress-rules.c, pure) ------------ */
 
 /* The link between the jail and the gateway: link-local, never a destination. */

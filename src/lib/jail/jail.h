@@ -49,8 +49,9 @@ struct jail_envop {
 struct nslab_sandbox_config {
 	unsigned ns; /* NSLAB_SANDBOX_NS_* */
 	enum nslab_sandbox_net net;
-	int net_userns_fd, netns_fd; /* NET_JOIN; -1 otherwise */
-	int lab_conn_fd;	     /* set_lab_node(): the lab's control connection, or -1 */
+	int net_userns_fd, netns_fd;	   /* NET_JOIN; -1 otherwise */
+	int lab_conn_fd;		   /* set_lab_node(): the lab's control connection, or -1 */
+	const struct nslab_egress *egress; /* set_egress() (borrowed): a session per spawn */
 
 	bool uid_set, gid_set, as_root;
 	uid_t uid; /* inside */

@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <linux/sched.h>
@@ -40,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jail/egress.h"
 #include "ns/userns.h"
 #include "shared/macro.h"
 
@@ -61,6 +63,7 @@ struct nslab_sandbox {
 	bool started_told, reaped;
 	uint32_t reached;
 	struct nslab_sandbox_result res;
+	nslab_egress_session *egress; /* set_egress(): ended with the sandbox */
 };
 
 static uint64_t mono_ns(void)
@@ -852,11 +855,50 @@ static int sandbox_spawn(const nslab_sandbox_config *c, char *const argv[], nsla
 	return r;
 }
 
+/*
+ * set_egress(): a session of the policy, and the command in its jail, with
+ * /etc/resolv.conf naming the gate (a file bound over it, removed once the
+ * sandbox has its mounts), from a copy of c.
+ */
+static int spawn_filtered(const nslab_sandbox_config *c, char *const argv[], nslab_sandbox **ret,
+			  int *ret_exit_code, nslab_error *err)
+{
+	nslab_egress_session *es = NULL;
+	nslab_sandbox_config *d = NULL;
+	char resolv[PATH_MAX] = "";
+	int r;
+
+	*ret_exit_code = 125;
+	r = nslab_egress_start(c->egress, &es, err);
+	if (r >= 0)
+		r = jail_config_dup(c, &d, err);
+	if (r >= 0)
+		r = nslab_sandbox_config_set_netns(d, -1, nslab_egress_session_netns_fd(es), err);
+	if (r >= 0)
+		r = egress_resolv_file(resolv, sizeof(resolv), err);
+	if (r >= 0)
+		r = nslab_sandbox_config_add_bind(d, resolv, "/etc/resolv.conf",
+						  NSLAB_SANDBOX_BIND_RO, err);
+	if (r >= 0)
+		r = sandbox_spawn(d, argv, ret, ret_exit_code, err);
+	if (resolv[0])
+		(void)unlink(resolv);
+	nslab_sandbox_config_free(d);
+	if (r < 0) {
+		nslab_egress_session_free(es);
+		return r;
+	}
+	(*ret)->egress = es;
+	return 0;
+}
+
 int nslab_sandbox_spawn(const nslab_sandbox_config *c, char *const argv[], nslab_sandbox **ret,
 			nslab_error *err)
 {
 	int code;
 
+	if (c->egress)
+		return spawn_filtered(c, argv, ret, &code, err);
 	return sandbox_spawn(c, argv, ret, &code, err);
 }
 
@@ -864,7 +906,8 @@ int nslab_sandbox_run(const nslab_sandbox_config *c, char *const argv[],
 		      struct nslab_sandbox_result *res, nslab_error *err)
 {
 	nslab_sandbox *s = NULL;
-	int code, r = sandbox_spawn(c, argv, &s, &code, err);
+	int code, r = c->egress ? spawn_filtered(c, argv, &s, &code, err)
+				: sandbox_spawn(c, argv, &s, &code, err);
 
 	if (r < 0) {
 		if (res)
@@ -1001,6 +1044,8 @@ nslab_sandbox *nslab_sandbox_free(nslab_sandbox *s)
 	(void)close_fd(s->prep_go);
 	(void)close_fd(s->prep_ep);
 	jail_plan_unref(s->plan);
+	/* after the command: the jail's network goes with it */
+	nslab_egress_session_free(s->egress);
 	free(s);
 	return NULL;
 }
