@@ -157,6 +157,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int f
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_start(const nslab_egress *e,
 						    nslab_egress_session **ret, nslab_error *err);
+/*
+ * What a connection record is: live (nslab_egress_set_connection_func()), NEW
+ * when the gateway starts tracking it and END when it forgets it (final
+ * counters); TRACKED from nslab_egress_session_connections().
+ */
+enum nslab_egress_conn_event {
+	NSLAB_EGRESS_CONN_TRACKED = 0,
+	NSLAB_EGRESS_CONN_NEW = 1,
+	NSLAB_EGRESS_CONN_END = 2,
+};
 /* One connection the jail started, as the gateway tracks it (conntrack, before NAT). */
 struct nslab_egress_connection {
 	int family;	       /* AF_INET (IPv6 not reported yet) */
@@ -165,8 +175,18 @@ struct nslab_egress_connection {
 	unsigned sport, dport; /* 0 without ports */
 	bool has_counters;     /* the counters below are known */
 	uint64_t packets_out, bytes_out, packets_in, bytes_in;
+	enum nslab_egress_conn_event event;
 };
 typedef void (*nslab_egress_connection_func)(const struct nslab_egress_connection *c, void *data);
+/*
+ * nslab_egress_set_connection_func() - The jail's connections as they happen
+ * fn is called on a thread of the session (the gateway's conntrack events)
+ * with event NEW when a connection of the jail starts and END when the
+ * gateway forgets it (TCP: ~2 min after its close; UDP: 30 s of silence),
+ * IPv4 and IPv6. DNS to the gate is left out. NULL: none (the default).
+ */
+NSLAB_EXPORT void nslab_egress_set_connection_func(nslab_egress *e, nslab_egress_connection_func fn,
+						   void *data);
 /*
  * nslab_egress_session_connections() - The jail's connections the gateway still tracks
  * (finished TCP flows stay about two minutes, UDP ones 30 s): call it when the

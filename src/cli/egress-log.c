@@ -115,6 +115,7 @@ int egress_log_open(struct egress_log *l, const char *path)
 	int fd;
 
 	*l = (struct egress_log){ .t0 = mono_ms() };
+	pthread_mutex_init(&l->lock, NULL);
 	if (!path)
 		return 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -187,15 +188,23 @@ static void log_decision(struct egress_log *l, const struct nslab_egress_event *
 	fflush(l->f);
 }
 
+static void log_query(struct egress_log *l, const struct nslab_egress_event *ev, bool allowed);
+
 void egress_log_event(const struct nslab_egress_event *ev, void *data)
 {
 	struct egress_log *l = data;
 	bool allowed = strncmp(ev->verdict, "ALLOWED", 7) == 0;
 
-	if (ev->connection) {
+	pthread_mutex_lock(&l->lock);
+	if (ev->connection)
 		log_decision(l, ev, allowed);
-		return;
-	}
+	else
+		log_query(l, ev, allowed);
+	pthread_mutex_unlock(&l->lock);
+}
+
+static void log_query(struct egress_log *l, const struct nslab_egress_event *ev, bool allowed)
+{
 	l->queries++;
 	if (allowed)
 		l->allowed++;
@@ -237,10 +246,51 @@ static const char *proto_name(int proto)
 	}
 }
 
+/* The 5-tuple's fields of a connection record. */
+static void put_tuple(FILE *f, const struct nslab_egress_connection *c)
+{
+	fprintf(f, "\"proto\":\"%s\",\"src\":", proto_name(c->proto));
+	cli_json_str(f, c->src);
+	fprintf(f, ",\"sport\":%u,\"dst\":", c->sport);
+	cli_json_str(f, c->dst);
+	fprintf(f, ",\"dport\":%u", c->dport);
+}
+
+static void put_counters(FILE *f, const struct nslab_egress_connection *c)
+{
+	if (c->has_counters)
+		fprintf(f,
+			",\"packets_out\":%" PRIu64 ",\"bytes_out\":%" PRIu64
+			",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64,
+			c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
+}
+
+void egress_log_flow(const struct nslab_egress_connection *c, void *data)
+{
+	struct egress_log *l = data;
+	bool end = c->event == NSLAB_EGRESS_CONN_END;
+
+	pthread_mutex_lock(&l->lock);
+	if (l->lines)
+		fprintf(stderr, "nslab run: %-4s %-8s %s:%u -> %s:%u\n", proto_name(c->proto),
+			end ? "END" : "NEW", c->src, c->sport, c->dst, c->dport);
+	if (l->f) {
+		fprintf(l->f, "{\"kind\":\"flow\",\"event\":\"%s\",\"ts\":", end ? "end" : "new");
+		log_time(l->f);
+		fputc(',', l->f);
+		put_tuple(l->f, c);
+		put_counters(l->f, c);
+		fputs("}\n", l->f);
+		fflush(l->f);
+	}
+	pthread_mutex_unlock(&l->lock);
+}
+
 void egress_log_connection(const struct nslab_egress_connection *c, void *data)
 {
 	struct egress_log *l = data;
 
+	pthread_mutex_lock(&l->lock);
 	l->connections++;
 	if (l->lines) {
 		fprintf(stderr, "nslab run: %-4s %s:%u -> %s:%u", proto_name(c->proto), c->src,
@@ -252,26 +302,21 @@ void egress_log_connection(const struct nslab_egress_connection *c, void *data)
 				c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
 		fputc('\n', stderr);
 	}
-	if (!l->f)
-		return;
-	fprintf(l->f, "{\"kind\":\"connection\",\"proto\":\"%s\",\"src\":", proto_name(c->proto));
-	cli_json_str(l->f, c->src);
-	fprintf(l->f, ",\"sport\":%u,\"dst\":", c->sport);
-	cli_json_str(l->f, c->dst);
-	fprintf(l->f, ",\"dport\":%u", c->dport);
-	if (c->has_counters)
-		fprintf(l->f,
-			",\"packets_out\":%" PRIu64 ",\"bytes_out\":%" PRIu64
-			",\"packets_in\":%" PRIu64 ",\"bytes_in\":%" PRIu64,
-			c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
-	fputs("}\n", l->f);
-	fflush(l->f);
+	if (l->f) {
+		fputs("{\"kind\":\"connection\",", l->f);
+		put_tuple(l->f, c);
+		put_counters(l->f, c);
+		fputs("}\n", l->f);
+		fflush(l->f);
+	}
+	pthread_mutex_unlock(&l->lock);
 }
 
 int egress_log_close(struct egress_log *l, int exit_code)
 {
 	int r = 0;
 
+	pthread_mutex_destroy(&l->lock);
 	if (!l->f)
 		return 0;
 	fputs("{\"kind\":\"summary\",\"end\":", l->f);

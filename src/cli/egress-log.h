@@ -2,6 +2,7 @@
 /* cli/egress-log: the live lines and the JSON log of a filtered run (see egress-log.c). */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -11,8 +12,9 @@
 #define EGRESS_LOG_SCHEMA 1
 
 struct egress_log {
-	FILE *f;    /* --log FILE, or NULL */
-	bool lines; /* one line per query on stderr */
+	pthread_mutex_t lock; /* the session's threads report at once: one record at a time */
+	FILE *f;	      /* --log FILE, or NULL */
+	bool lines;	      /* one line per query on stderr */
 	unsigned queries, allowed, blocked, connections;
 	unsigned decisions; /* --interactive: connections decided by asking */
 	uint64_t t0;	    /* CLOCK_MONOTONIC ms at open */
@@ -43,5 +45,7 @@ void egress_log_own(int fd);
 void egress_log_event(const struct nslab_egress_event *ev, void *data);
 /* nslab_egress_connection_func: data is the struct egress_log. */
 void egress_log_connection(const struct nslab_egress_connection *c, void *data);
+/* nslab_egress_connection_func, live: a "flow" record (event new or end). */
+void egress_log_flow(const struct nslab_egress_connection *c, void *data);
 /* The summary record, then close. Return: 0 or -errno of the close. */
 int egress_log_close(struct egress_log *l, int exit_code);

@@ -163,6 +163,22 @@ fi
 capinfos "$TMP/cap.pcapng" 2>/dev/null | grep -q "Number of interfaces in file: 1" ||
 	bad "--pcap: not one interface: $(capinfos "$TMP/cap.pcapng" 2>&1)"
 
+# --- live connection records: a "flow" record when a connection starts, and one
+# when the gateway forgets it (a reset connection: conntrack's 10 s CLOSE timeout)
+"$NSLAB" exec "$L" client -- "$NSLAB" run --allow "$WEB" --dns-upstream "$DNS" --log "$TMP/flow.jsonl" -- \
+	sh -c "curl -s -m 2 http://$WEB:8009/; sleep 61" >"$TMP/flowlive.out" 2>&1 </dev/null &
+track_pid $!
+has_flow() { grep -q "\"kind\":\"flow\",\"event\":\"$1\",.*\"dst\":\"$WEB\",\"dport\":8009" "$TMP/flow.jsonl" 2>/dev/null; }
+wait_until 10 has_flow new && ok "live: the connection's start logged while the command runs" ||
+	bad "live: no flow start: $(cat "$TMP/flow.jsonl")"
+wait_until 30 has_flow end && ok "live: its end logged once the gateway forgot it" ||
+	bad "live: no flow end: $(cat "$TMP/flow.jsonl")"
+grep "\"event\":\"end\"" "$TMP/flow.jsonl" | grep -q '"packets_out":' || bad "live: the end record has no counters"
+# the run itself (argv[1] "run"), not the nslab exec around it: its command ends with it
+for p in $(pgrep -f "run --allow $WEB --dns-upstream $DNS --log $TMP/flow.jsonl"); do
+	ours "$p" && [ "$(tr '\0' '\n' <"/proc/$p/cmdline" | sed -n 2p)" = run ] && kill "$p"
+done
+
 # --- --no-log: no file, no live lines ----------------------------------------
 "$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" --log "$TMP/nolog.jsonl" --no-log -- \
 	dig +short +time=2 +tries=1 www.x.test >"$TMP/nolog.out" 2>"$TMP/nolog.err" </dev/null
@@ -193,7 +209,7 @@ wait_until 10 loop_up || fail "the client's loopback server never answered"
 	--log "$TMP/k.jsonl" -- sleep 60 >"$TMP/kill.out" 2>&1 &
 track_pid $!
 runs() { for p in $(pgrep -f "run --allow www.x.test --dns-upstream $DNS --pcap"); do ours "$p" && [ "$(tr '\0' '\n' <"/proc/$p/cmdline" | sed -n 2p)" = run ] && echo "$p"; done; }
-sleepers() { for p in $(pgrep -x sleep); do ours "$p" && echo "$p"; done; }
+sleepers() { for p in $(pgrep -x sleep); do ours "$p" && [ "$(tr '\0' ' ' <"/proc/$p/cmdline")" = "sleep 60 " ] && echo "$p"; done; }
 started() { [ -n "$(runs)" ] && [ -n "$(sleepers)" ]; }
 wait_until 10 started || fail "the run to kill never started"
 R=$(runs | head -n 1)

@@ -22,6 +22,7 @@
 #include <linux/netfilter/nfnetlink_log.h>
 #include <libmnl/libmnl.h>
 
+#include "nl/ct.h"
 #include "nl/nlsock.h"
 #include "shared/macro.h"
 
@@ -29,12 +30,13 @@
 
 struct egress_nflog {
 	struct nlsock *nl;
-	uint16_t group;
+	uint16_t group; /* 0: conntrack events (egress_ctev_start()) */
 	size_t rcvbuf;
 	int stop_fd;
 	pthread_t thread;
 	bool started;
 	egress_nflog_fn fn;
+	egress_ctev_fn ct_fn;
 	void *data;
 	atomic_uint_fast64_t lost;
 	uint8_t buf[NFLOG_COPY_MAX + 4096];
@@ -64,6 +66,19 @@ static int nflog_config(struct egress_nflog *n, nslab_error *err)
 	return nlsock_talk(n->nl, nlh, NULL, NULL, err);
 }
 
+/* Conntrack events: new entries and destroyed ones (with their final counters). */
+static int ctev_subscribe(struct egress_nflog *n, nslab_error *err)
+{
+	int fd = nlsock_fd(n->nl);
+	unsigned groups[] = { NFNLGRP_CONNTRACK_NEW, NFNLGRP_CONNTRACK_DESTROY };
+
+	for (size_t i = 0; i < ARRAY_SIZE(groups); i++)
+		if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &groups[i],
+			       sizeof(groups[i])) < 0)
+			return nslab_err_set(err, errno, "conntrack events");
+	return 0;
+}
+
 /* On a thread inside the gateway: the socket, bound there. */
 static int open_in_gw(void *data, nslab_error *err)
 {
@@ -76,6 +91,8 @@ static int open_in_gw(void *data, nslab_error *err)
 	/* a capture's burst must not overflow the default buffer; root may force more */
 	if (sz > 0 && setsockopt(nlsock_fd(n->nl), SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
 		(void)setsockopt(nlsock_fd(n->nl), SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	if (n->group == 0)
+		return ctev_subscribe(n, err);
 	r = nflog_config(n, err);
 	return r < 0 ? nslab_err_prefix(err, r, "nflog group %u (nfnetlink_log)", n->group) : 0;
 }
@@ -105,7 +122,14 @@ static void one_datagram(struct egress_nflog *n, size_t len)
 
 	for (; nlsock_msg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
 		struct pkt_attrs p = { 0 };
+		struct ct_entry e;
+		bool destroyed;
 
+		if (n->group == 0) {
+			if (ct_parse_event(nlh, &e, &destroyed, NULL) == 0)
+				n->ct_fn(&e, destroyed, n->data);
+			continue;
+		}
 		if (nlh->nlmsg_type != ((NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_PACKET) ||
 		    nlh->nlmsg_len < MNL_NLMSG_HDRLEN + MNL_ALIGN(sizeof(struct nfgenmsg)))
 			continue;
@@ -154,18 +178,19 @@ static void *reader(void *arg)
 	return NULL;
 }
 
-int egress_nflog_start(struct egress_gw *gw, uint16_t group, size_t rcvbuf, egress_nflog_fn fn,
-		       void *data, struct egress_nflog **ret, nslab_error *err)
+static int reader_start(struct egress_gw *gw, struct egress_nflog *proto, struct egress_nflog **ret,
+			nslab_error *err)
 {
 	_cleanup_(egress_nflog_freep) struct egress_nflog *n = calloc(1, sizeof(*n));
 	int r;
 
 	if (!n)
 		return nslab_err_set(err, ENOMEM, "nflog reader");
-	n->group = group;
-	n->rcvbuf = rcvbuf;
-	n->fn = fn;
-	n->data = data;
+	n->group = proto->group;
+	n->rcvbuf = proto->rcvbuf;
+	n->fn = proto->fn;
+	n->ct_fn = proto->ct_fn;
+	n->data = proto->data;
 	n->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (n->stop_fd < 0)
 		return nslab_err_set(err, errno, "nflog reader: eventfd");
@@ -178,6 +203,22 @@ int egress_nflog_start(struct egress_gw *gw, uint16_t group, size_t rcvbuf, egre
 	n->started = true;
 	*ret = TAKE_PTR(n);
 	return 0;
+}
+
+int egress_nflog_start(struct egress_gw *gw, uint16_t group, size_t rcvbuf, egress_nflog_fn fn,
+		       void *data, struct egress_nflog **ret, nslab_error *err)
+{
+	struct egress_nflog proto = { .group = group, .rcvbuf = rcvbuf, .fn = fn, .data = data };
+
+	return reader_start(gw, &proto, ret, err);
+}
+
+int egress_ctev_start(struct egress_gw *gw, egress_ctev_fn fn, void *data,
+		      struct egress_nflog **ret, nslab_error *err)
+{
+	struct egress_nflog proto = { .group = 0, .rcvbuf = 1u << 20, .ct_fn = fn, .data = data };
+
+	return reader_start(gw, &proto, ret, err);
 }
 
 uint64_t egress_nflog_lost(const struct egress_nflog *n)

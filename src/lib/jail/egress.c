@@ -18,6 +18,7 @@
 #include "jail/egress-gw.h"
 #include "jail/egress-nflog.h"
 #include "jail/egress.h"
+#include "nl/ct.h"
 #include "pkt/pcapng.h"
 #include "shared/macro.h"
 
@@ -31,6 +32,8 @@ struct nslab_egress {
 	void *fn_data;
 	nslab_egress_ask_func ask;
 	void *ask_data;
+	nslab_egress_connection_func conn_fn; /* live connection events, or NULL */
+	void *conn_data;
 	int capture_fd; /* -1: no capture */
 };
 
@@ -44,7 +47,7 @@ struct nslab_egress_session {
 	const nslab_egress *e;
 	struct egress_gw *gw;
 	struct egress_dns *dns;
-	struct egress_nflog *held, *capture;
+	struct egress_nflog *held, *capture, *conns;
 	FILE *pcap;
 	/* --interactive: one question at a time, answers remembered for the session */
 	pthread_mutex_t ask_lock;
@@ -168,6 +171,48 @@ int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error 
 	if (e->p.uplink == EGRESS_UPLINK_VETH)
 		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress veth)");
 	return egress_host_ports_parse(ports, e->p.host_ports, sizeof(e->p.host_ports), err);
+}
+
+void nslab_egress_set_connection_func(nslab_egress *e, nslab_egress_connection_func fn, void *data)
+{
+	e->conn_fn = fn;
+	e->conn_data = data;
+}
+
+/* egress_ctev_fn: a conntrack event of the gateway; the jail's own connections go on. */
+static void on_conn_event(const struct ct_entry *c, bool destroyed, void *data)
+{
+	const nslab_egress_session *s = data;
+	bool v4 = c->family == AF_INET;
+	struct nslab_prefix jail, gate, p = { .family = c->family, .len = v4 ? 32 : 128 };
+	char src[PREFIX_STRLEN], dst[PREFIX_STRLEN];
+	struct nslab_egress_connection out = {
+		.family = c->family,
+		.proto = c->proto,
+		.src = src,
+		.dst = dst,
+		.sport = c->sport,
+		.dport = c->dport,
+		.has_counters = destroyed && c->has_counters,
+		.packets_out = c->orig_packets,
+		.bytes_out = c->orig_bytes,
+		.packets_in = c->repl_packets,
+		.bytes_in = c->repl_bytes,
+		.event = destroyed ? NSLAB_EGRESS_CONN_END : NSLAB_EGRESS_CONN_NEW,
+	};
+
+	if (prefix_parse(v4 ? EGRESS_JL_ADDR4 : EGRESS_JL_ADDR6, false, &jail, NULL) < 0 ||
+	    prefix_parse(v4 ? EGRESS_GW_ADDR4 : EGRESS_GW_ADDR6, false, &gate, NULL) < 0)
+		return;
+	/* the jail's flows only (its DNS to the gate is the gate's to report) */
+	if (memcmp(c->src, jail.addr, v4 ? 4 : 16) != 0 ||
+	    memcmp(c->dst, gate.addr, v4 ? 4 : 16) == 0)
+		return;
+	memcpy(p.addr, c->src, sizeof(p.addr));
+	prefix_format(&p, false, src, sizeof(src));
+	memcpy(p.addr, c->dst, sizeof(p.addr));
+	prefix_format(&p, false, dst, sizeof(dst));
+	s->e->conn_fn(&out, s->e->conn_data);
 }
 
 void nslab_egress_set_ask_func(nslab_egress *e, nslab_egress_ask_func fn, void *data)
@@ -455,6 +500,8 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 		r = capture_start(s, err);
 	if (r >= 0 && e->ask)
 		r = egress_nflog_start(s->gw, EGRESS_NFLOG_ASK, 0, on_held, s, &s->held, err);
+	if (r >= 0 && e->conn_fn)
+		r = egress_ctev_start(s->gw, on_conn_event, s, &s->conns, err);
 	if (r >= 0)
 		r = egress_dns_start(&e->p, s->gw, dns_log, e->ask ? ask_name : NULL, s, &s->dns,
 				     err);
@@ -521,6 +568,7 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 	egress_dns_free(s->dns);
 	egress_nflog_free(s->held);
 	egress_nflog_free(s->capture);
+	egress_nflog_free(s->conns);
 	if (s->pcap)
 		fclose(s->pcap);
 	egress_gw_free(s->gw);

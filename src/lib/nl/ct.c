@@ -95,16 +95,43 @@ static void get_ports(const struct nf_conntrack *ct, struct ct_entry *e)
 	e->rdport = ntohs(dl_nfct.nfct_get_attr_u16(ct, ATTR_REPL_PORT_DST));
 }
 
+/* Whether nlh is a ctnetlink message of type t, long enough for its header. */
+static bool is_ct_msg(const struct nlmsghdr *nlh, unsigned t)
+{
+	return nlh->nlmsg_len >= NLMSG_HDRLEN + sizeof(struct nfgenmsg) &&
+	       NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_CTNETLINK &&
+	       NFNL_MSG_TYPE(nlh->nlmsg_type) == t;
+}
+
+static int parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err);
+
 int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
+{
+	if (!is_ct_msg(nlh, IPCTNL_MSG_CT_NEW))
+		return nslab_err_setx(err, ENOENT, "not a conntrack entry");
+	return parse_entry(nlh, ret, err);
+}
+
+int ct_parse_event(const struct nlmsghdr *nlh, struct ct_entry *ret, bool *ret_destroyed,
+		   nslab_error *err)
+{
+	bool destroyed = is_ct_msg(nlh, IPCTNL_MSG_CT_DELETE);
+	int r;
+
+	if (!destroyed && !is_ct_msg(nlh, IPCTNL_MSG_CT_NEW))
+		return nslab_err_setx(err, ENOENT, "not a conntrack event");
+	r = parse_entry(nlh, ret, err);
+	if (r >= 0)
+		*ret_destroyed = destroyed;
+	return r;
+}
+
+static int parse_entry(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err)
 {
 	_cleanup_(nfct_destroyp) struct nf_conntrack *ct = NULL;
 	struct ct_entry e = { 0 };
 	int r;
 
-	if (nlh->nlmsg_len < NLMSG_HDRLEN + sizeof(struct nfgenmsg) ||
-	    NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_CTNETLINK ||
-	    NFNL_MSG_TYPE(nlh->nlmsg_type) != IPCTNL_MSG_CT_NEW)
-		return nslab_err_setx(err, ENOENT, "not a conntrack entry");
 	r = dl_nfct_load(err);
 	if (r < 0)
 		return r;

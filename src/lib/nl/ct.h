@@ -50,6 +50,15 @@ const char *ct_tcp_state_name(uint8_t state);
  */
 int ct_parse(const struct nlmsghdr *nlh, struct ct_entry *ret, nslab_error *err);
 /*
+ * ct_parse_event() - A conntrack event (NFNLGRP_CONNTRACK_NEW/_DESTROY) into an entry
+ * As ct_parse(), and IPCTNL_MSG_CT_DELETE (an entry destroyed, its
+ * counters final) too: *ret_destroyed says which. Pure; ret_* untouched on failure.
+ * Return: 0, -ENOENT if not such a message, -EPROTO if it does not parse
+ */
+int ct_parse_event(const struct nlmsghdr *nlh, struct ct_entry *ret, bool *ret_destroyed,
+		   nslab_error *err);
+
+/*
  * ct_build_get() - IPCTNL_MSG_CT_GET for one original tuple (pure builder)
  * @q:  family, proto, src, dst; ports for TCP/UDP; icmp_id (echo request,
  *      code 0) when has_icmp_id
