@@ -215,6 +215,42 @@ static void test_doh(void **state)
 	assert_false(egress_name_doh("example.com"));
 }
 
+/* --host-port: ports and ranges kept as pasta and nft take them; bad items named; 53 refused */
+static void test_host_ports(void **state)
+{
+	static const char *const bad[][2] = {
+		{ "", "'' is not a port" },
+		{ "http", "'http' is not a port" },
+		{ "0", "'0' is not a port" },
+		{ "70000", "'70000' is not a port" },
+		{ "9000,", "'' is not a port" },
+		{ "9010-9000", "'9010-9000' is not a port" },
+		{ "1-2-3", "'1-2-3' is not a port" },
+		{ "-5", "'-5' is not a port" },
+		{ "8000,50-60", "'50-60': port 53 is the DNS gate's" },
+		{ "123456", "'123456' is not a port" },
+	};
+	char out[128] = "unchanged";
+	nslab_error e;
+
+	(void)state;
+	assert_int_equal(egress_host_ports_parse("9000", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "9000");
+	assert_int_equal(egress_host_ports_parse("9000,9100-9102,65535", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "9000,9100-9102,65535");
+	assert_int_equal(egress_host_ports_parse("007", out, sizeof(out), &e), 0);
+	assert_string_equal(out, "7");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(out, sizeof(out), "unchanged");
+		assert_int_equal(egress_host_ports_parse(bad[i][0], out, sizeof(out), &e), -EINVAL);
+		if (!strstr(e.msg, bad[i][1]))
+			fail_msg("'%s': '%s', expected '%s'", bad[i][0], e.msg, bad[i][1]);
+		assert_string_equal(out, "unchanged");
+	}
+	/* too long for the buffer: refused, not cut */
+	assert_int_equal(egress_host_ports_parse("1000,2000,3000", out, 10, &e), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +258,7 @@ int main(void)
 		cmocka_unit_test(test_bad_entries), cmocka_unit_test(test_list),
 		cmocka_unit_test(test_file),	    cmocka_unit_test(test_file_io),
 		cmocka_unit_test(test_match),	    cmocka_unit_test(test_doh),
+		cmocka_unit_test(test_host_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
