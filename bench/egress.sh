@@ -5,6 +5,7 @@
 #   nslab run --allow x.test -- /bin/true      (jail + gateway + pasta + DNS gate, ready)
 #   pasta --config-net -- /bin/true              (pasta alone: its namespace, tap, exit)
 #   nslab run --net none -- /bin/true            (the sandbox without a network of its own)
+#   nslab run --allow x.test --pcap F -- /bin/true (the same with the capture's nflog reader)
 # each: to the jailed command's start (ready) and to nslab's exit (total); then the DNS gate's cost per query (Q queries, default 300, median and p99):
 # from inside the jail through the gate to dnsmasq, against the same queries
 # sent to dnsmasq directly. Everything runs in a private network namespace
@@ -74,7 +75,8 @@ PY
 python3 "$tmp/start.py" "$N" \
 	filtered "$NSLAB run --allow x.test --dns-upstream 192.0.2.10 --" \
 	pasta "pasta -f -q --runas 0 --config-net --" \
-	net-none "$NSLAB run --net none --"
+	net-none "$NSLAB run --net none --" \
+	pcap "$NSLAB run --allow x.test --dns-upstream 192.0.2.10 --pcap $tmp/b.pcapng --"
 
 # The DNS client: Q queries for x.test, one at a time, each timed (ms, one a line).
 cat >"$tmp/q.py" <<'PY'

@@ -965,6 +965,8 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 				 "own: not with --net or --in");
 	if (o->ask_timeout && !o->interactive)
 		return run_error("--ask-timeout: only with --interactive");
+	if (o->analyse && o->interactive)
+		return run_error("--analyse allows everything, --interactive asks: not both");
 	if (o->dry_run)
 		return dry_run(c);
 	r = filtered_prepare(o, &ask, &log, argv);

@@ -29,6 +29,7 @@ badarg b5 "--pcap '$TMP/nodir/p.pcapng': No such file or directory" --allow x.te
 # setsid: no controlling terminal at all
 badarg b6 "--interactive asks on the terminal, and there is none: /dev/tty" --interactive --log "$TMP/b6.jsonl"
 [ -e "$TMP/b6.jsonl" ] && bad "--interactive without a terminal created its log"
+badarg b9 "--analyse allows everything, --interactive asks: not both" --analyse --interactive
 badarg b7 "--host-port: 'http' is not a port" --allow x.test --host-port http
 badarg b8 "--host-port: '70000' is not a port" --allow x.test --host-port 70000
 if ! is_root; then
