@@ -130,6 +130,18 @@ static int spawn_test(const struct http_req *q, pid_t *ret_pid, int *ret_out, in
 	return 0;
 }
 
+/* "/proc/self/fd/3:2:1: ..." reads better as "suite:2:1: ..." */
+static void name_suite(char *text)
+{
+	static const char fdpath[] = "/proc/self/fd/3";
+	char *p;
+
+	while (text && (p = strstr(text, fdpath))) {
+		memcpy(p, "suite", 5);
+		memmove(p + 5, p + sizeof(fdpath) - 1, strlen(p + sizeof(fdpath) - 1) + 1);
+	}
+}
+
 static enum MHD_Result play_answer(struct http_req *q, int status, int timed_out,
 				   struct capture *out, struct capture *err)
 {
@@ -139,6 +151,7 @@ static enum MHD_Result play_answer(struct http_req *q, int status, int timed_out
 	/* nslab test: 0 all passed, 1 some failed; either way the report says it all */
 	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1 && out->len)
 		return http_reply(q->c, 200, "application/json", out->buf, out->len);
+	name_suite(err->buf);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 2)
 		return http_reply_error(q->c, 400, "%s",
 					err->len ? err->buf : "the suite is not valid");

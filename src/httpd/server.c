@@ -124,6 +124,7 @@ static unsigned errno_status(int code)
 	case ENOENT:
 	case ENOTDIR:
 	case ECONNREFUSED:
+	case ESRCH:
 		return MHD_HTTP_NOT_FOUND;
 	case EACCES:
 	case EPERM:
@@ -359,6 +360,20 @@ static const char ui_missing[] =
 	"(needs node and npm), or point <code>nslab serve --ui DIR</code> at a built one.</p>"
 	"<p>The JSON API works without it: <a href=\"/api/runs\">/api/runs</a>.</p>\n";
 
+/* The token from the URL becomes a cookie, so that the page's own requests carry it. */
+static enum MHD_Result queue_ui(struct http_req *q, unsigned status, struct MHD_Response *r,
+				bool set_cookie)
+{
+	char cookie[128];
+
+	if (r && set_cookie) {
+		snprintf(cookie, sizeof(cookie),
+			 "nslab_token=%s; HttpOnly; SameSite=Strict; Path=/", q->h->token);
+		(void)dl_mhd.MHD_add_response_header(r, "Set-Cookie", cookie);
+	}
+	return queue_csp(q->c, status, r, CSP_UI);
+}
+
 static enum MHD_Result serve_ui(struct http_req *q, bool set_cookie)
 {
 	const char *path = strcmp(q->path, "/") == 0 ? "index.html" : q->path + 1;
@@ -369,7 +384,7 @@ static enum MHD_Result serve_ui(struct http_req *q, bool set_cookie)
 
 	if (q->h->ui_fd < 0) {
 		r = buffer_response("text/html; charset=utf-8", ui_missing, sizeof(ui_missing) - 1);
-		return queue_csp(q->c, strcmp(q->path, "/") == 0 ? 200 : 404, r, CSP_UI);
+		return queue_ui(q, strcmp(q->path, "/") == 0 ? 200 : 404, r, set_cookie);
 	}
 	fd = open_beneath(q->h->ui_fd, path, O_RDONLY, &err);
 	if (fd < 0)
@@ -384,14 +399,7 @@ static enum MHD_Result serve_ui(struct http_req *q, bool set_cookie)
 		return MHD_NO;
 	}
 	(void)dl_mhd.MHD_add_response_header(r, "Content-Type", mime_of(path));
-	if (set_cookie) {
-		char cookie[128];
-
-		snprintf(cookie, sizeof(cookie),
-			 "nslab_token=%s; HttpOnly; SameSite=Strict; Path=/", q->h->token);
-		(void)dl_mhd.MHD_add_response_header(r, "Set-Cookie", cookie);
-	}
-	return queue_csp(q->c, 200, r, CSP_UI);
+	return queue_ui(q, 200, r, set_cookie);
 }
 
 static const struct route *find_route(const char *path)
