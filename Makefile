@@ -29,8 +29,9 @@ test: build
 	$(MESON_TEST)
 	$(MESON_TEST) --setup rootless --suite integration --suite e2e --no-suite root-only
 
+# The run directory is kept in ./nslab-runs; the demo ends with its nslab serve URL.
 demo: build
-	examples/demo.sh $(BUILD)/src/cli/nslab
+	NSLAB_DEMO_RUNS=$(CURDIR)/nslab-runs examples/demo.sh $(BUILD)/src/cli/nslab
 
 bench: build
 	bench/run.sh $(BUILD)
