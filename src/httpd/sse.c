@@ -23,6 +23,7 @@
 
 #define SSE_LINE_MAX (256 << 10) /* a longer line is not one of nslab's events: skipped */
 #define SSE_PING_MS  15000
+#define SSE_CHUNK    (16 << 10)
 
 struct sse {
 	int fd;	    /* events.jsonl */
@@ -86,7 +87,9 @@ static int emit_line(struct sse *s, const char *line, size_t len)
 static int fill(struct sse *s)
 {
 	for (;;) {
-		ssize_t n = read(s->fd, s->in + s->in_len, SSE_LINE_MAX - s->in_len);
+		/* a chunk at a time: of the line buffer, only what a line needs is ever touched */
+		size_t room = SSE_LINE_MAX - s->in_len;
+		ssize_t n = read(s->fd, s->in + s->in_len, room < SSE_CHUNK ? room : SSE_CHUNK);
 		size_t start = 0;
 
 		if (n < 0 && errno == EINTR)
