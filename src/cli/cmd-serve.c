@@ -3,8 +3,10 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "httpd.h"
 
@@ -72,8 +74,34 @@ static int serve_opt(int key, char *arg, void *data)
 	return CLI_GO_ON;
 }
 
+/*
+ * The UI: --ui, $NSLAB_UI_DIR, the one `make` built next to this binary when it
+ * runs from a build tree (BUILD/src/cli/nslab: BUILD/ui), else the installed one.
+ */
+static const char *ui_dir(char *buf, size_t len)
+{
+	char exe[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (getenv("NSLAB_UI_DIR"))
+		return getenv("NSLAB_UI_DIR");
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash && n > 14 && strcmp(exe + n - 14, "/src/cli/nslab") == 0) {
+			*slash = '\0';
+			snprintf(buf, len, "%s/../../ui", exe);
+			if (access(buf, R_OK) == 0)
+				return buf;
+		}
+	}
+	return NSLAB_UI_DIR;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
+	char built[PATH_MAX + 16];
 	static char *const here[] = { (char *)"." };
 	struct httpd_config c = { .bind = HTTPD_DEFAULT_BIND, .rate = HTTPD_DEFAULT_RATE };
 	nslab_error err = { 0 };
@@ -85,7 +113,7 @@ static int cmd_serve(int argc, char **argv)
 	c.dirs = a.n_ops ? a.ops : here;
 	c.n_dirs = a.n_ops ? (size_t)a.n_ops : 1;
 	if (!c.ui_dir)
-		c.ui_dir = getenv("NSLAB_UI_DIR") ? getenv("NSLAB_UI_DIR") : NSLAB_UI_DIR;
+		c.ui_dir = ui_dir(built, sizeof(built));
 	if (httpd_run(&c, &err) < 0)
 		return cli_fail(&err, err.code == EINVAL ? EXIT_USAGE : 1);
 	return 0;

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// Firewall: a suite editor that runs in the server's playground, and a test
+// report (the playground's answer or a report file) as a cascade per packet:
+// packet → hook's table and chain → the rule that decided → verdict, the
+// deciding rule highlighted in the ruleset.
+import { useState } from 'preact/hooks';
+import { usePoll, q } from './api.js';
+
+const EXAMPLE = `topology: direct
+rules: |
+  table inet filter {
+    chain input {
+      type filter hook input priority 0; policy drop;
+      tcp dport 22 accept comment "ssh"
+      tcp dport 80 drop comment "web"
+    }
+  }
+tests:
+  - name: ssh is open
+    packets: [{proto: tcp, dport: 22, flags: S}]
+    expect: {verdict: accept, rule: ssh}
+  - name: web is dropped
+    packets: [{proto: tcp, dport: 80, flags: S}]
+    expect: {verdict: drop}
+`;
+
+const KEYWORDS = /\b(table|chain|type|hook|priority|policy|accept|drop|reject|counter|comment|ct|state|tcp|udp|icmp|ip|ip6|inet|meta|dport|sport|saddr|daddr|iif|oif|jump|goto|return|masquerade|snat|dnat|log|established|related|new|invalid|filter|nat|input|output|forward|prerouting|postrouting)\b/g;
+
+function Highlight({ text, mark, errLine }) {
+	return (
+		<pre class="code" aria-label="the suite, highlighted">
+			{text.split('\n').map((line, i) => {
+				const parts = [];
+				let last = 0;
+				for (const m of line.matchAll(KEYWORDS)) {
+					parts.push(line.slice(last, m.index), <span class="kw">{m[0]}</span>);
+					last = m.index + m[0].length;
+				}
+				parts.push(line.slice(last));
+				const decided = mark.some((r) => r && line.trim() === r.trim());
+				return <div class={`cl${decided ? ' decided' : ''}${errLine === i + 1 ? ' errline' : ''}`}>
+					<span class="ln">{i + 1}</span>{parts}</div>;
+			})}
+		</pre>
+	);
+}
+
+export function Report({ report }) {
+	if (!report) return null;
+	return (
+		<div class="report">
+			<p><b>{report.passed}</b> passed, <b>{report.failed}</b> failed, {report.inconclusive} inconclusive, {report.errors} errors
+				{report.error && <span class="error"> — {report.error}</span>}</p>
+			{report.tests.map((t) => (
+				<div class={`test status-${t.status}`} key={t.name}>
+					<h4><span class={`badge st-${t.status}`}>{t.status}</span> {t.name}</h4>
+					{t.log && <pre class="testlog">{t.log}</pre>}
+					{(t.packets || []).map((p, i) => (
+						<ol class="cascade" key={i} aria-label={`packet ${p.packet}`}>
+							<li class="pkt"><code>{p.packet}</code></li>
+							<li class="hook">{p.table ? `${p.table} / ${p.chain}` : 'no trace'}</li>
+							<li class="rule decided" data-rule={p.rule || ''}><code>{p.rule || '–'}</code></li>
+							<li class={`verdict v-${p.verdict}`}>{p.verdict || 'inconclusive'}{p.reply ? ` (${p.reply})` : ''}</li>
+							{p.trace && <li class="trace"><small>{p.trace}</small></li>}
+						</ol>
+					))}
+				</div>
+			))}
+			{(report.coverage || []).length > 0 && (
+				<table class="coverage"><thead><tr><th>rule</th><th>hits</th></tr></thead>
+					<tbody>{report.coverage.flatMap((c) => c.rules.map((r) => (
+						<tr key={`${c.ruleset}${r.handle}`} class={r.hits ? '' : 'unhit'}><td><code>{r.rule}</code></td><td>{r.hits}</td></tr>)))}</tbody></table>
+			)}
+		</div>
+	);
+}
+
+function ReportFile({ run }) {
+	const [id, file] = run.split('#');
+	const [rep, err] = usePoll(async () => {
+		const r = await fetch(`/api/file?${q(id)}&path=${encodeURIComponent(file)}`);
+		if (!r.ok) throw new Error((await r.json()).error);
+		return r.json();
+	}, 0, [run]);
+	return <>{err && <p class="error">{err}</p>}<Report report={rep} /></>;
+}
+
+function Playground() {
+	const [text, setText] = useState(EXAMPLE);
+	const [report, setReport] = useState(null);
+	const [err, setErr] = useState(null);
+	const [busy, setBusy] = useState(false);
+	const run = async () => {
+		setBusy(true);
+		setErr(null);
+		try {
+			const r = await fetch('/api/playground', { method: 'POST', body: text, credentials: 'same-origin' });
+			const j = await r.json();
+			if (!r.ok) throw new Error(j.error);
+			setReport(j);
+		} catch (e) {
+			setReport(null);
+			setErr(e.message);
+		}
+		setBusy(false);
+	};
+	const m = err && err.match(/suite:(\d+):(\d+):/);
+	const exportHref = `data:application/yaml;charset=utf-8,${encodeURIComponent(text)}`;
+	const decided = report ? report.tests.flatMap((t) => (t.packets || []).map((p) => p.rule)) : [];
+	return (
+		<div class="playground">
+			<div class="editor">
+				<label for="suite">Suite (a ruleset and packets, the nslab test format)</label>
+				<textarea id="suite" spellcheck={false} value={text} rows={18} onInput={(e) => setText(e.target.value)} />
+				<div class="actions">
+					<button id="run-suite" onClick={run} disabled={busy}>{busy ? 'Running…' : 'Run in the kernel'}</button>
+					<a href={exportHref} download="suite.yaml">Export as a suite file</a>
+				</div>
+				{err && <p class="error" role="alert">{err}</p>}
+				<Highlight text={text} mark={decided} errLine={m ? Number(m[1]) : 0} />
+			</div>
+			<Report report={report} />
+		</div>
+	);
+}
+
+export function Firewall({ run, info }) {
+	if (run) return <ReportFile run={run} />;
+	if (info && info.playground) return <Playground />;
+	return <p class="muted">Start <code>nslab serve --playground</code> to run rulesets here, or choose a test report on the left.</p>;
+}
