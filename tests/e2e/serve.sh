@@ -68,7 +68,7 @@ json_check() {
 	fi
 }
 
-start_serve main "$RUNS" --bind 127.0.0.1:0
+start_serve main "$RUNS" --bind 127.0.0.1:0 --ui "$TMP/no-ui" # the page that says it is not built
 case $URL in *token=*) bad "a token on loopback without the playground: $URL" ;; esac
 
 # ---- the runs list ----
