@@ -76,6 +76,21 @@ enum MHD_Result api_state(struct http_req *q)
 	return ret;
 }
 
+/* A live lab's link: its condition and counters now (`nslab link LAB NODE IFACE --json`). */
+enum MHD_Result api_link(struct http_req *q)
+{
+	_cleanup_free_ char *json = NULL;
+	nslab_error err = { 0 };
+	const char *id = http_arg(q, "run"), *node = http_arg(q, "node"),
+		   *iface = http_arg(q, "iface");
+
+	if (!id || strncmp(id, "live:", 5) != 0 || !node || !iface)
+		return http_reply_error(q->c, 400, "expected ?run=live:LAB&node=NODE&iface=IFACE");
+	if (nslab_ctl_link(id + 5, node, iface, NULL, 0, NSLAB_CTL_LINK_JSON, &json, &err) < 0)
+		return http_reply_err(q->c, &err);
+	return http_reply_json(q->c, 200, json);
+}
+
 enum MHD_Result api_results(struct http_req *q)
 {
 	struct run run = { .dfd = -1 };

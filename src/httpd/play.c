@@ -39,9 +39,14 @@ struct capture {
 /* Child: suite on fd 3, stdout and stderr to the pipes; only async-signal-safe calls. */
 static _Noreturn void play_child(int suite, int out, int err)
 {
-	char *argv[] = { (char *)"nslab",	    (char *)"test",
-			 (char *)"--format",	    (char *)"json",
-			 (char *)"/proc/self/fd/3", NULL };
+	/* --coverage: the UI shows which rules the packets never reached */
+	char *argv[] = { (char *)"nslab",
+			 (char *)"test",
+			 (char *)"--format",
+			 (char *)"json",
+			 (char *)"--coverage",
+			 (char *)"/proc/self/fd/3",
+			 NULL };
 	int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);

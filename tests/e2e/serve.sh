@@ -8,7 +8,7 @@
 # token, method, rate); the playground; bad flags; and a SIGKILLed server
 # leaves nothing behind.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
-require_env curl
+require_env curl iperf3 ping
 
 RUNS="$TMP/runs"
 mkdir -p "$RUNS" && chmod 700 "$RUNS"
@@ -131,6 +131,27 @@ grep -q '^X-Nslab-Next: 14' "$TMP/head" && ok "log: X-Nslab-Next 14" ||
 expect_code "file" 200 "/api/file?run=0:done&path=state.json"
 cmp -s "$TMP/body" "$RUNS/done/state.json" && ok "file: state.json as it is" ||
 	bad "file: differs from state.json"
+
+expect_code "live link counters" 200 "/api/link?run=live:$L&node=laptop&iface=eth0"
+json_check "link: condition and counters from the supervisor" \
+	"j['node'] == 'laptop' and j['up']['condition'] == 'delay 15ms' and 'passed' in j['down']"
+expect_code "link of a finished run" 400 "/api/link?run=0:done&node=laptop&iface=eth0"
+
+# ---- a sim run: discovery and results ----
+if "$NSLAB" sim --outdir "$RUNS/sim" -q "$SRCDIR/examples/sims/two-hosts.yaml" >"$TMP/sim.out" 2>&1; then
+	expect_code "runs with a sim" 200 /api/runs
+	json_check "runs: the sim run and its sim" \
+		'{("0:sim", "sim-run"), ("0:sim/two-hosts", "sim")} <= {(r["id"], r["kind"]) for r in j["runs"]}'
+	expect_code "sim results" 200 "/api/results?run=0:sim/two-hosts"
+	json_check "results: the sim's bps" "j['sim'] == 'two-hosts' and float(j['results']['bps']) > 0"
+	expect_code "sim.json" 200 "/api/results?run=0:sim/two-hosts&of=sim"
+	json_check "sim.json: its steps" "j['status'] == 'passed' and len(j['steps']) > 3"
+	expect_code "step logs" 200 "/api/logs?run=0:sim/two-hosts"
+	json_check "logs: the steps' output" "any(l['path'].startswith('steps/') for l in j['logs'])"
+	expect_code "bad ?of=" 400 "/api/results?run=0:sim/two-hosts&of=x"
+else
+	bad "nslab sim examples/sims/two-hosts.yaml failed: $(tail -5 "$TMP/sim.out")"
+fi
 
 # ---- confinement ----
 ln -s /etc/passwd "$RUNS/done/passwd"

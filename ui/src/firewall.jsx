@@ -61,13 +61,14 @@ export function Report({ report }) {
 							<li class="hook">{p.table ? `${p.table} / ${p.chain}` : 'no trace'}</li>
 							<li class="rule decided" data-rule={p.rule || ''}><code>{p.rule || '–'}</code></li>
 							<li class={`verdict v-${p.verdict}`}>{p.verdict || 'inconclusive'}{p.reply ? ` (${p.reply})` : ''}</li>
+							{p.conntrack && <li class="ct"><small>conntrack: {p.conntrack.state || ''} {p.conntrack.replied ? 'replied' : ''} {p.conntrack.assured ? 'assured' : ''}</small></li>}
 							{p.trace && <li class="trace"><small>{p.trace}</small></li>}
 						</ol>
 					))}
 				</div>
 			))}
 			{(report.coverage || []).length > 0 && (
-				<table class="coverage"><thead><tr><th>rule</th><th>hits</th></tr></thead>
+				<table class="coverage" aria-label="rule coverage"><thead><tr><th>rule (coverage)</th><th>hits</th></tr></thead>
 					<tbody>{report.coverage.flatMap((c) => c.rules.map((r) => (
 						<tr key={`${c.ruleset}${r.handle}`} class={r.hits ? '' : 'unhit'}><td><code>{r.rule}</code></td><td>{r.hits}</td></tr>)))}</tbody></table>
 			)}

@@ -115,7 +115,7 @@ function RunView({ run, item, view, go, info, logParam }) {
 				</div>
 			</header>
 			<section role="tabpanel" aria-labelledby={`tab-${v}`} class={`panel panel-${v}`}>
-				{v === 'topology' && <Topology state={state} err={stateErr} events={events} />}
+				{v === 'topology' && <Topology run={run} state={state} err={stateErr} events={events} />}
 				{v === 'events' && <Events events={events} go={go} />}
 				{v === 'timeline' && <Timeline events={events} />}
 				{v === 'logs' && <Logs run={run} live={run.startsWith('live:')} initial={logParam} />}

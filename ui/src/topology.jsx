@@ -3,6 +3,7 @@
 // on the side. A node an event names flashes as the event arrives.
 import cytoscape from 'cytoscape';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { getJSON, usePoll, q } from './api.js';
 
 const STYLE = [
 	{ selector: 'node', style: { label: 'data(id)', 'font-size': 11, 'text-valign': 'bottom',
@@ -36,7 +37,23 @@ function Addr({ v }) {
 	return v ? <code>{v}</code> : <span class="muted">–</span>;
 }
 
-function NodePanel({ node }) {
+// A live lab's link counters, straight from its supervisor, every 2 s.
+function useCounters(run, node) {
+	const live = run && run.startsWith('live:') && node;
+	const [c] = usePoll(async () => {
+		if (!live) return null;
+		const all = await Promise.all((node.ifaces || []).map((f) =>
+			getJSON(`/api/link?${q(run)}&node=${encodeURIComponent(node.name)}&iface=${encodeURIComponent(f.name)}`)
+				.catch(() => null)));
+		return Object.fromEntries(all.filter(Boolean).map((l) => [l.iface, l]));
+	}, live ? 2000 : 0, [run, node && node.name]);
+	return c || {};
+}
+
+const dirText = (d) => d ? `${d.passed} pkts ${d.bytes} B, lost ${d.lost}` : '–';
+
+function NodePanel({ node, run }) {
+	const counters = useCounters(run, node);
 	if (!node) return <p class="muted">Select a node to see its interfaces and addresses.</p>;
 	return (
 		<div class="nodepanel" data-node={node.name}>
@@ -45,7 +62,7 @@ function NodePanel({ node }) {
 			{node.bridge && <p>Bridge {node.bridge.name}: <Addr v={node.bridge.ip4} /> <Addr v={node.bridge.ip6} /></p>}
 			{node.firewall && <p>Firewall: <code>{String(node.firewall)}</code></p>}
 			<table>
-				<thead><tr><th>iface</th><th>to</th><th>IPv4</th><th>IPv6</th><th>MAC</th><th>condition</th></tr></thead>
+				<thead><tr><th>iface</th><th>to</th><th>IPv4</th><th>IPv6</th><th>MAC</th><th>condition</th><th>counters</th></tr></thead>
 				<tbody>
 					{(node.ifaces || []).map((f) => (
 						<tr key={f.name}>
@@ -53,6 +70,7 @@ function NodePanel({ node }) {
 							<td class="addr"><Addr v={f.ip4} /></td><td class="addr"><Addr v={f.ip6} /></td>
 							<td><code>{f.mac}</code></td>
 							<td>{f.link ? <code>up: {f.link.up || 'none'} · down: {f.link.down || 'none'}</code> : <span class="muted">none</span>}</td>
+							<td class="counters">{counters[f.name] ? <small>↑ {dirText(counters[f.name].up)}<br />↓ {dirText(counters[f.name].down)}</small> : ''}</td>
 						</tr>
 					))}
 				</tbody>
@@ -61,7 +79,7 @@ function NodePanel({ node }) {
 	);
 }
 
-export function Topology({ state, err, events }) {
+export function Topology({ run, state, err, events }) {
 	const box = useRef(null);
 	const cy = useRef(null);
 	const [sel, setSel] = useState(null);
@@ -119,7 +137,7 @@ export function Topology({ state, err, events }) {
 			<div class="graph" ref={box} role="img" aria-label="the lab's topology" />
 			<aside class="side">
 				{err && <p class="error">{err}</p>}
-				<NodePanel node={node} />
+				<NodePanel node={node} run={run} />
 				<h4>Nodes</h4>
 				<ul class="nodelist">
 					{state && state.nodes.map((n) => (

@@ -73,6 +73,8 @@ try {
 		const text = await page.$eval('.nodepanel', (e) => e.textContent);
 		if (!text.includes(ip4)) throw new Error(`panel of ${dev.name} lacks ${ip4}: ${text}`);
 		ok(`clicked ${dev.name} on the graph: its panel shows ${ip4}`);
+		await wait(() => /pkts/.test(document.querySelector('.nodepanel .counters').textContent), null, 5000);
+		ok(`${dev.name}'s panel shows its link's live counters`);
 		await shot('node-panel');
 	});
 
@@ -129,6 +131,9 @@ try {
 		if (!marked.some((l) => l.includes('tcp dport 22 accept')))
 			throw new Error(`deciding rule not highlighted: ${marked}`);
 		ok('playground: ssh accepted by its rule, web dropped by its rule, both highlighted');
+		const cov = await page.$$eval('.report .coverage tbody tr', (r) => r.length);
+		if (cov < 2) throw new Error(`coverage lists ${cov} rules`);
+		ok(`playground: coverage of ${cov} rules`);
 		await shot('playground');
 	});
 
