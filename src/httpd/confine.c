@@ -18,30 +18,6 @@
 
 #include "shared/macro.h"
 
-#define PATH_MAX_LEN 1024
-
-bool http_path_ok(const char *path)
-{
-	const char *p = path;
-
-	if (!*path || *path == '/' || strlen(path) > PATH_MAX_LEN)
-		return false;
-	if (strcmp(path, ".") == 0)
-		return true;
-	while (*p) {
-		size_t n = strcspn(p, "/");
-
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		p += n;
-		if (*p == '/')
-			p++;
-		if (!*p && p[-1] == '/')
-			return false;
-	}
-	return !strchr(path, '\\');
-}
-
 int open_beneath(int dirfd, const char *path, int flags, nslab_error *err)
 {
 	struct open_how how = {

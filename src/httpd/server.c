@@ -19,6 +19,7 @@
  */
 #include "httpd.h"
 #include "server.h"
+#include "http-parse.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -203,47 +204,13 @@ static bool rate_ok(struct httpd *h, struct MHD_Connection *c)
 	return ok;
 }
 
-/* Split "name:port", "[v6]:port" or "name" (port 80) into the name and the port. */
-static bool split_host(const char *host, char *name, size_t len, unsigned *ret_port)
-{
-	const char *colon, *end = host + strlen(host);
-	char *stop;
-	unsigned long port = 80;
-
-	if (*host == '[') {
-		const char *rb = strchr(host, ']');
-
-		if (!rb)
-			return false;
-		colon = rb[1] == ':' ? rb + 1 : NULL;
-		end = rb + 1;
-		if (rb[1] && !colon)
-			return false;
-	} else {
-		colon = strrchr(host, ':');
-		end = colon ? colon : end;
-	}
-	if (colon) {
-		errno = 0;
-		port = strtoul(colon + 1, &stop, 10);
-		if (errno || stop == colon + 1 || *stop || port > 65535)
-			return false;
-	}
-	if ((size_t)(end - host) >= len || end == host)
-		return false;
-	memcpy(name, host, (size_t)(end - host));
-	name[end - host] = '\0';
-	*ret_port = (unsigned)port;
-	return true;
-}
-
 static bool host_ok(const struct httpd *h, const char *host)
 {
 	static const char *const loopback[] = { "localhost", "127.0.0.1", "[::1]" };
 	char name[256];
 	unsigned port;
 
-	if (!host || !split_host(host, name, sizeof(name), &port))
+	if (!host || !http_split_host(host, name, sizeof(name), &port))
 		return false;
 	if (h->any_host)
 		return true;
@@ -255,14 +222,6 @@ static bool host_ok(const struct httpd *h, const char *host)
 		if (strcasecmp(name, loopback[i]) == 0)
 			return true;
 	return false;
-}
-
-/* The browser's Origin, if it sent one, must be this page's own: http:// + Host. */
-static bool origin_ok(const char *origin, const char *host)
-{
-	if (!origin)
-		return true;
-	return strncmp(origin, "http://", 7) == 0 && host && strcasecmp(origin + 7, host) == 0;
 }
 
 static bool token_eq(const char *a, const char *b)
@@ -426,7 +385,7 @@ static unsigned check_request(struct httpd *h, struct MHD_Connection *c, const c
 		return *ret_why = "too many requests from this address; slow down", 429;
 	if (!host_ok(h, host))
 		return *ret_why = "Host is not this server's name (DNS rebinding?)", 421;
-	if (!origin_ok(origin, host))
+	if (!http_origin_ok(origin, host))
 		return *ret_why = "foreign Origin: requests from another site's pages are refused",
 		       403;
 	if (!token_ok(h, c, ret_cookie))
@@ -525,7 +484,7 @@ static int parse_bind(const char *spec, struct sockaddr_storage *ss, socklen_t *
 	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
 	unsigned port;
 
-	if (!split_host(spec, name, sizeof(name), &port) || !strchr(spec, ':'))
+	if (!http_split_host(spec, name, sizeof(name), &port) || !strchr(spec, ':'))
 		return nslab_err_setx(err, EINVAL,
 				      "--bind '%s': expected ADDR:PORT ([ADDR]:PORT "
 				      "for IPv6), e.g. 127.0.0.1:7421",

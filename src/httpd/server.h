@@ -10,6 +10,7 @@
 #include <nslab/error.h>
 
 #include "core/json.h"
+#include "http-parse.h"
 #include "mhd-dl.h"
 
 #define HTTP_BUCKETS   256	   /* rate-limit buckets, by hash of the client address */
@@ -70,8 +71,6 @@ enum MHD_Result http_reply_err(struct MHD_Connection *c, const nslab_error *err)
  * no symbolic link may lead out of it (the kernel checks each step, so a link
  * planted while a request runs cannot either).
  */
-/* path is relative, with no empty, "." or ".." component (checked before the kernel does). */
-bool http_path_ok(const char *path);
 /**
  * open_beneath() - Open path beneath dirfd, never leaving it
  * @flags: O_RDONLY, O_DIRECTORY...; O_CLOEXEC|O_NOCTTY are added

@@ -68,9 +68,8 @@ static int out_add(struct sse *s, const char *text, size_t len)
 /* One line of events.jsonl as an SSE event, unless the client has it already. */
 static int emit_line(struct sse *s, const char *line, size_t len)
 {
-	const char *p = memmem(line, len, "\"seq\":", 6);
+	uint64_t seq = http_event_seq(line, len);
 	char head[48];
-	uint64_t seq = p ? strtoull(p + 6, NULL, 10) : 0;
 	int n;
 
 	if (len == 0 || (seq && seq <= s->last))

@@ -3,6 +3,7 @@
  * httpd/confine: the text check of a request's path, and open_beneath() on a
  * real directory with a file, a link inside, links out and a ".." path: only
  * what stays beneath the directory opens; escapes are -EXDEV or -EINVAL.
+ * And the other parsers of request text: Host, Origin, an event's seq.
  */
 #include "server.h"
 
@@ -31,6 +32,45 @@ static void test_path_text(void **state)
 		assert_true(http_path_ok(good[i]));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_false(http_path_ok(bad[i]));
+}
+
+static void test_host(void **state)
+{
+	char name[64];
+	unsigned port = 0;
+
+	(void)state;
+	assert_true(http_split_host("127.0.0.1:7421", name, sizeof(name), &port));
+	assert_string_equal(name, "127.0.0.1");
+	assert_int_equal(port, 7421);
+	assert_true(http_split_host("[::1]:80", name, sizeof(name), &port));
+	assert_string_equal(name, "[::1]");
+	assert_true(http_split_host("localhost", name, sizeof(name), &port));
+	assert_int_equal(port, 80);
+	assert_false(http_split_host("a: 80", name, sizeof(name), &port));
+	assert_false(http_split_host("a:-1", name, sizeof(name), &port));
+	assert_false(http_split_host("a:65536", name, sizeof(name), &port));
+	assert_false(http_split_host("[::1", name, sizeof(name), &port));
+	assert_false(http_split_host("[::1]x", name, sizeof(name), &port));
+	assert_false(http_split_host(":80", name, sizeof(name), &port));
+	assert_false(http_split_host("0123456789", name, 10, &port)); /* no room for the NUL */
+
+	assert_true(http_origin_ok(NULL, "h:1"));
+	assert_true(http_origin_ok("http://H:1", "h:1"));
+	assert_false(http_origin_ok("https://h:1", "h:1"));
+	assert_false(http_origin_ok("null", "h:1"));
+	assert_false(http_origin_ok("http://h:1", NULL));
+}
+
+static void test_event_seq(void **state)
+{
+	static const char line[] = "{\"seq\":42,\"kind\":\"x\"}";
+
+	(void)state;
+	assert_int_equal(http_event_seq(line, strlen(line)), 42);
+	assert_int_equal(http_event_seq(line, 8), 4); /* stops at the line's end */
+	assert_int_equal(http_event_seq("{\"kind\":1}", 10), 0);
+	assert_int_equal(http_event_seq("\"seq\":99999999999999999999999", 29), 0);
 }
 
 /* dir/{file, inside -> file, out -> /etc/hostname, up -> .., sub/{x}} */
@@ -101,6 +141,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path_text),
 		cmocka_unit_test(test_open_beneath),
+		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_event_seq),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
