@@ -394,10 +394,12 @@ static unsigned check_request(struct httpd *h, struct MHD_Connection *c, const c
 	return 0;
 }
 
+/* A request that passed the checks: its body so far (POST), and what the checks found. */
 struct upload {
 	char *buf;
 	size_t len;
 	bool too_big;
+	bool cookie; /* the token came in the URL: set it as a cookie */
 };
 
 static enum MHD_Result take_upload(struct upload *u, const char *data, size_t *size)
@@ -418,6 +420,21 @@ static enum MHD_Result take_upload(struct upload *u, const char *data, size_t *s
 	return MHD_YES;
 }
 
+static enum MHD_Result dispatch(struct http_req *q, const struct route *rt, bool cookie)
+{
+	if (rt)
+		return rt->fn(q);
+	if (strncmp(q->path, "/api/", 5) == 0 || strcmp(q->path, "/api") == 0)
+		return http_reply_error(q->c, 404, "'%s': no such endpoint", q->path);
+	return serve_ui(q, cookie);
+}
+
+/*
+ * First call: the checks; a refusal is answered at once (and the connection
+ * closed). A request that passes is answered on a later call, once the whole
+ * request (a POST's body) is read: an answer before that would make
+ * libmicrohttpd close the connection instead of keeping it alive.
+ */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload_data,
 				  size_t *upload_size, void **con_cls)
@@ -431,7 +448,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	unsigned status;
 
 	(void)version;
-	if (u) { /* a POST's body, then its end */
+	if (u) {
 		if (*upload_size)
 			return take_upload(u, upload_data, upload_size);
 		if (u->too_big)
@@ -439,23 +456,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 						HTTP_BODY_MAX);
 		q.body = u->buf ? u->buf : "";
 		q.body_len = u->len;
-		return rt->fn(&q);
+		return dispatch(&q, rt, u->cookie);
 	}
 	status = check_request(h, c, url, method, rt, &cookie, &why);
 	if (status)
 		return http_reply_error(c, status, "%s", why);
-	if (strcmp(method, "POST") == 0) {
-		u = calloc(1, sizeof(*u));
-		if (!u)
-			return MHD_NO;
-		*con_cls = u;
-		return MHD_YES;
-	}
-	if (rt)
-		return rt->fn(&q);
-	if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0)
-		return http_reply_error(c, 404, "'%s': no such endpoint", url);
-	return serve_ui(&q, cookie);
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return MHD_NO;
+	u->cookie = cookie;
+	*con_cls = u;
+	return MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

@@ -71,6 +71,10 @@ json_check() {
 start_serve main "$RUNS" --bind 127.0.0.1:0 --ui "$TMP/no-ui" # the page that says it is not built
 case $URL in *token=*) bad "a token on loopback without the playground: $URL" ;; esac
 
+nc=$(curl -s -o /dev/null -o /dev/null -w '%{num_connects} ' "$BASE/api/info" "$BASE/api/info")
+[ "$nc" = "1 0 " ] && ok "keep-alive: two requests on one connection" ||
+	bad "keep-alive: connections per request: $nc"
+
 # ---- the runs list ----
 expect_code "runs" 200 /api/runs
 json_check "runs: the finished lab, the live lab's outdir and the report" \
