@@ -86,6 +86,34 @@ function ReportFile({ run }) {
 	return <>{err && <p class="error">{err}</p>}<Report report={rep} /></>;
 }
 
+// A packet or a flow as a test of its own, appended to the suite's tests.
+function Crafter({ onAdd }) {
+	const [f, setF] = useState({ kind: 'packets', proto: 'tcp', dport: '443', flags: 'S', send: '', verdict: '' });
+	const set = (k) => (e) => setF({ ...f, [k]: e.target.value });
+	const add = () => {
+		const fields = [`proto: ${f.proto}`];
+		if (f.proto !== 'icmp' && f.dport) fields.push(`dport: ${Number(f.dport)}`);
+		if (f.kind === 'packets' && f.proto === 'tcp' && f.flags) fields.push(`flags: ${f.flags}`);
+		if (f.kind === 'flows' && f.send) fields.push(`send: ${JSON.stringify(f.send)}`);
+		const name = `${f.proto} ${f.dport || ''} ${f.kind === 'flows' ? 'flow' : 'packet'}`.replace(/\s+/g, ' ');
+		let block = `  - name: ${name}\n    ${f.kind}: [{${fields.join(', ')}}]\n`;
+		if (f.verdict) block += `    expect: {verdict: ${f.verdict}}\n`;
+		onAdd(block);
+	};
+	return (
+		<fieldset class="crafter">
+			<legend>Add a packet or a flow</legend>
+			<label>Kind <select value={f.kind} onChange={set('kind')}><option value="packets">packet</option><option value="flows">flow</option></select></label>
+			<label>Proto <select value={f.proto} onChange={set('proto')}><option>tcp</option><option>udp</option><option>icmp</option></select></label>
+			<label>Port <input size={5} value={f.dport} onInput={set('dport')} inputMode="numeric" /></label>
+			{f.kind === 'packets' && f.proto === 'tcp' && <label>Flags <input size={3} value={f.flags} onInput={set('flags')} /></label>}
+			{f.kind === 'flows' && <label>Send <input size={8} value={f.send} onInput={set('send')} /></label>}
+			<label>Expect <select value={f.verdict} onChange={set('verdict')}><option value="">(any)</option><option>accept</option><option>drop</option><option>reject</option></select></label>
+			<button type="button" onClick={add}>Add</button>
+		</fieldset>
+	);
+}
+
 function Playground() {
 	const [text, setText] = useState(EXAMPLE);
 	const [report, setReport] = useState(null);
@@ -113,6 +141,7 @@ function Playground() {
 			<div class="editor">
 				<label for="suite">Suite (a ruleset and packets, the nslab test format)</label>
 				<textarea id="suite" spellcheck={false} value={text} rows={18} onInput={(e) => setText(e.target.value)} />
+				<Crafter onAdd={(b) => setText(text.replace(/\n*$/, '\n') + b)} />
 				<div class="actions">
 					<button id="run-suite" onClick={run} disabled={busy}>{busy ? 'Running…' : 'Run in the kernel'}</button>
 					<a href={exportHref} download="suite.yaml">Export as a suite file</a>

@@ -134,6 +134,16 @@ try {
 		const cov = await page.$$eval('.report .coverage tbody tr', (r) => r.length);
 		if (cov < 2) throw new Error(`coverage lists ${cov} rules`);
 		ok(`playground: coverage of ${cov} rules`);
+		// the crafter adds a udp packet expected dropped (by the policy)
+		await page.select('.crafter select:nth-of-type(1)', 'packets');
+		const selects = await page.$$('.crafter select');
+		await selects[1].select('udp');
+		await selects[selects.length - 1].select('drop');
+		await page.click('.crafter button');
+		await page.click('#run-suite');
+		await wait(() => [...document.querySelectorAll('.report .cascade .rule')]
+			.some((r) => r.dataset.rule === 'policy'), null, 30000);
+		ok('playground: a crafted udp packet is dropped by the chain\'s policy');
 		await shot('playground');
 	});
 
