@@ -16,7 +16,7 @@ export function Timeline({ events }) {
 	const span = Math.max(events[events.length - 1].ts - t0, 0.001);
 	const lanes = ['(lab)', ...[...new Set(events.map((e) => e.node).filter(Boolean))].sort()];
 	const width = Math.max(600, 900 * zoom);
-	const x = (ts) => LEFT + ((ts - t0) / span) * (width - LEFT - 20);
+	const x = (ts) => LEFT + ((ts - t0) / span) * (width - LEFT - 60);
 	const ticks = Array.from({ length: 6 }, (_, i) => (span * i) / 5);
 	return (
 		<div class="timeline">
