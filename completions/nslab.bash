@@ -89,7 +89,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router down cleanup test trace run sim link help version"
+	local commands="up ls status exec shell router down cleanup test trace run sim link serve help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -130,7 +130,7 @@ _nslab()
 		case $w in
 		--) dashdash=1 ;;
 		-n | --name | -o | --outdir | --output | -f | --format | -k | --only | --check | \
-			-r | --rules | -t | --topology | --sandbox) ((i++)) ;;
+			-r | --rules | -t | --topology | --sandbox | --bind | --rate | --ui) ((i++)) ;;
 		-*) ;;
 		*) ops+=("$w") ;;
 		esac
@@ -172,7 +172,10 @@ _nslab()
 		fi
 		return
 		;;
-	-n | --name | -k | --only)
+	--ui)
+		[[ $cmd == serve ]] && COMPREPLY=($(compgen -d -- "$cur")) && return
+		;;
+	-n | --name | -k | --only | --bind | --rate)
 		return
 		;;
 	esac
@@ -187,6 +190,7 @@ _nslab()
 		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
 		trace) w="-r --rules -t --topology --allow-include" ;;
 		sim) w="-d --outdir -f --format -o --output -q --quiet -j --jobs" ;;
+		serve) w="--bind --open --playground --rate --ui" ;;
 		*) w= ;;
 		esac
 		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))
@@ -197,6 +201,7 @@ _nslab()
 	up) _nslab_files yaml yml ;;
 	test) _nslab_files yaml yml nft ;;
 	sim) _nslab_files yaml yml ;;
+	serve) COMPREPLY=($(compgen -d -- "$cur")) ;;
 	down | status | cleanup)
 		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		;;

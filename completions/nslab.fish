@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell router down cleanup test trace run sim link help version
+set -l commands up ls status exec shell router down cleanup test trace run sim link serve help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -135,3 +135,9 @@ complete -c nslab -n '__fish_seen_subcommand_from run' -l pcap -r -d 'the jail p
 complete -c nslab -n '__fish_seen_subcommand_from run' -l host-port -x -d 'expose host loopback ports inside'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l no-log -d 'no JSON log, no live lines'
 complete -c nslab -n '__fish_seen_subcommand_from run' -a '(__fish_complete_command)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a serve -d 'serve run directories and live labs over HTTP'
+complete -c nslab -n '__fish_seen_subcommand_from serve' -l bind -x -d 'listen on ADDR:PORT'
+complete -c nslab -n '__fish_seen_subcommand_from serve' -l open -d 'open the URL in the browser'
+complete -c nslab -n '__fish_seen_subcommand_from serve' -l playground -d 'accept firewall test suites by POST'
+complete -c nslab -n '__fish_seen_subcommand_from serve' -l rate -x -d 'requests per second per address'
+complete -c nslab -n '__fish_seen_subcommand_from serve' -l ui -r -a '(__fish_complete_directories)' -d 'the built web UI'

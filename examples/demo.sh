@@ -3,12 +3,16 @@
 # bundled firewall tests and trace one packet, tear the lab down.
 # The lab gets a name of its own (demo-PID), so that a lab called 'demo' already
 # up is left alone; the output directory under /tmp is removed on any exit.
+# With NSLAB_DEMO_RUNS=DIR (`make demo` sets ./nslab-runs), the output
+# directory is DIR/demo-PID instead, kept, and the demo ends with the
+# `nslab serve` command and URL that show it.
 set -eu
 NSLAB=${1:-build/src/cli/nslab}
 LAB=demo-$$
 OUT=
 UP=
 SERVER=
+RUNS=${NSLAB_DEMO_RUNS:-}
 
 cleanup() {
 	rc=$?
@@ -20,7 +24,11 @@ cleanup() {
 	if [ -n "$UP" ]; then
 		"$NSLAB" down "$LAB" || rc=1
 	fi
-	[ -z "$OUT" ] || rm -rf "$OUT"
+	[ -z "$OUT" ] || [ -n "$RUNS" ] || rm -rf "$OUT"
+	if [ "$rc" -eq 0 ] && [ -n "$RUNS" ]; then
+		printf '\n== look at it in a browser:\n  %s serve %s\n  http://127.0.0.1:7421/ (run 0:%s)\n' \
+			"$NSLAB" "$RUNS" "$LAB"
+	fi
 	[ "$rc" -eq 0 ] || printf '\nthe demo failed (exit %d); lab %s is down and %s removed\n' \
 		"$rc" "$LAB" "${OUT:-its output directory}" >&2
 	exit "$rc"
@@ -29,7 +37,12 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 trap 'exit 129' HUP
-OUT=$(mktemp -d /tmp/nslab-demo.XXXXXX)
+if [ -n "$RUNS" ]; then
+	mkdir -p "$RUNS"
+	OUT="$RUNS/$LAB"
+else
+	OUT=$(mktemp -d /tmp/nslab-demo.XXXXXX)
+fi
 
 step() { printf '\n== %s\n' "$*"; }
 

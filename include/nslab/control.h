@@ -46,6 +46,12 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_ls(unsigned flags, char **ret_text, n
 /* The lab's status as JSON (nodes, interfaces, addresses); free() the text. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_status(const char *lab, char **ret_json,
 						  nslab_error *err);
+/*
+ * nslab_ctl_outdir() - A running lab's output directory, as its supervisor
+ * resolved it (absolute); free() it. Return: 0, -ENOENT if it has none, or -errno.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_outdir(const char *lab, char **ret_path,
+						  nslab_error *err);
 /* The lab's nodes, interfaces and addresses as a text table; free() the text. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_table(const char *lab, char **ret_text,
 						 nslab_error *err);

@@ -272,6 +272,25 @@ int nslab_ctl_status(const char *lab, char **ret_json, nslab_error *err)
 	return ctl_fetch(lab, CTL_OP_STATUS, ret_json, err);
 }
 
+int nslab_ctl_outdir(const char *lab, char **ret_path, nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	const char *outdir;
+	char *copy;
+	int r = ctl_open(lab, &c, err);
+
+	if (r < 0)
+		return r;
+	outdir = ctl_get_str(&c->hello, CTL_A_OUTDIR);
+	if (!outdir)
+		return nslab_err_setx(err, ENOENT, "lab '%s' has no output directory", lab);
+	copy = strdup(outdir);
+	if (!copy)
+		return nslab_err_set(err, ENOMEM, "lab '%s': output directory", lab);
+	*ret_path = copy;
+	return 0;
+}
+
 int nslab_ctl_table(const char *lab, char **ret_text, nslab_error *err)
 {
 	return ctl_fetch(lab, CTL_OP_TABLE, ret_text, err);

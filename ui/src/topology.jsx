@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: MIT
+// Topology: the lab's nodes and links as a graph (cytoscape), a node's details
+// on the side. A node an event names flashes as the event arrives.
+import cytoscape from 'cytoscape';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getJSON, usePoll, q } from './api.js';
+
+const STYLE = [
+	{ selector: 'node', style: { label: 'data(id)', 'font-size': 11, 'text-valign': 'bottom',
+		'text-margin-y': 4, width: 26, height: 26, 'background-color': '#5b7bb5',
+		'transition-property': 'background-color, width, height', 'transition-duration': '0.3s' } },
+	{ selector: 'node[kind = "router"]', style: { shape: 'round-diamond', 'background-color': '#c47a2c', width: 32, height: 32 } },
+	{ selector: 'node[kind = "root"]', style: { shape: 'round-rectangle', 'background-color': '#555', width: 40 } },
+	{ selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#1d4ed8' } },
+	{ selector: 'node.flash', style: { 'background-color': '#e11d48', width: 38, height: 38 } },
+	{ selector: 'edge', style: { width: 2, 'line-color': '#9aa5b1', 'curve-style': 'bezier',
+		label: 'data(label)', 'font-size': 9, 'text-rotation': 'autorotate', color: '#445' } },
+	{ selector: 'edge[?cond]', style: { 'line-style': 'dashed', 'line-color': '#d97706' } },
+	{ selector: 'edge[?down]', style: { 'line-color': '#dc2626', 'line-style': 'dotted' } },
+];
+
+function elements(state) {
+	const names = new Set(state.nodes.map((n) => n.name));
+	const els = state.nodes.map((n) => ({ data: { id: n.name, kind: n.kind } }));
+	for (const n of state.nodes)
+		for (const f of n.ifaces || [])
+			if (f.peer && names.has(f.peer)) {
+				const cond = f.link && (f.link.up || f.link.down);
+				els.push({ data: { id: `${n.name}:${f.name}`, source: f.peer, target: n.name,
+					label: cond ? `${f.name}: ${f.link.up || f.link.down}` : f.name,
+					cond: !!cond, down: f.up === false || f.carrier === false } });
+			}
+	return els;
+}
+
+function Addr({ v }) {
+	return v ? <code>{v}</code> : <span class="muted">–</span>;
+}
+
+// A live lab's link counters, straight from its supervisor, every 2 s.
+function useCounters(run, node) {
+	const live = run && run.startsWith('live:') && node;
+	const [c] = usePoll(async () => {
+		if (!live) return null;
+		const all = await Promise.all((node.ifaces || []).map((f) =>
+			getJSON(`/api/link?${q(run)}&node=${encodeURIComponent(node.name)}&iface=${encodeURIComponent(f.name)}`)
+				.catch(() => null)));
+		return Object.fromEntries(all.filter(Boolean).map((l) => [l.iface, l]));
+	}, live ? 2000 : 0, [run, node && node.name]);
+	return c || {};
+}
+
+const dirText = (d) => d ? `${d.passed} pkts ${d.bytes} B, lost ${d.lost}` : '–';
+
+function NodePanel({ node, run }) {
+	const counters = useCounters(run, node);
+	if (!node) return <p class="muted">Select a node to see its interfaces and addresses.</p>;
+	return (
+		<div class="nodepanel" data-node={node.name}>
+			<h3>{node.name} <span class={`badge kind-${node.kind}`}>{node.kind}</span></h3>
+			{node.nat && <p>NAT: <code>{node.nat}</code></p>}
+			{node.bridge && <p>Bridge {node.bridge.name}: <Addr v={node.bridge.ip4} /> <Addr v={node.bridge.ip6} /></p>}
+			{node.firewall && <p>Firewall: <code>{String(node.firewall)}</code></p>}
+			<table>
+				<thead><tr><th>iface</th><th>to</th><th>IPv4</th><th>IPv6</th><th>MAC</th><th>condition</th><th>counters</th></tr></thead>
+				<tbody>
+					{(node.ifaces || []).map((f) => (
+						<tr key={f.name}>
+							<td>{f.name}{node.primary === f.name ? ' *' : ''}</td><td>{f.peer}</td>
+							<td class="addr"><Addr v={f.ip4} /></td><td class="addr"><Addr v={f.ip6} /></td>
+							<td><code>{f.mac}</code></td>
+							<td>{f.link ? <code>up: {f.link.up || 'none'} · down: {f.link.down || 'none'}</code> : <span class="muted">none</span>}</td>
+							<td class="counters">{counters[f.name] ? <small>↑ {dirText(counters[f.name].up)}<br />↓ {dirText(counters[f.name].down)}</small> : ''}</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+		</div>
+	);
+}
+
+export function Topology({ run, state, err, events }) {
+	const box = useRef(null);
+	const cy = useRef(null);
+	const [sel, setSel] = useState(null);
+	const seen = useRef(0);
+
+	useEffect(() => {
+		cy.current = cytoscape({ container: box.current, style: STYLE, elements: [],
+			wheelSensitivity: 0.3, boxSelectionEnabled: false });
+		cy.current.on('tap', 'node', (e) => setSel(e.target.id()));
+		cy.current.on('tap', (e) => e.target === cy.current && setSel(null));
+		window.nslab = { cy: cy.current }; // for the browser tests: where a node is drawn
+		return () => cy.current.destroy();
+	}, []);
+
+	useEffect(() => {
+		if (!state || !cy.current) return;
+		const c = cy.current;
+		const els = elements(state);
+		const fresh = c.nodes().length === 0;
+		c.batch(() => {
+			const ids = new Set(els.map((e) => e.data.id));
+			c.elements().filter((e) => !ids.has(e.id())).remove();
+			for (const e of els) {
+				const have = c.getElementById(e.data.id);
+				if (have.nonempty()) have.data(e.data);
+				else c.add(e);
+			}
+		});
+		if (fresh || c.nodes('[!placed]').length) {
+			c.layout({ name: 'breadthfirst', directed: true, roots: c.nodes('[kind = "root"]'),
+				spacingFactor: 1.1, animate: !fresh }).run();
+			c.nodes().data('placed', true);
+		}
+	}, [state]);
+
+	// flash the nodes that new events name
+	useEffect(() => {
+		const c = cy.current;
+		const add = events.slice(seen.current);
+		const history = seen.current === 0;
+		seen.current = events.length;
+		if (!c || history) return; // the history arrives as one batch: no fireworks
+		for (const ev of add) {
+			const n = ev.node && c.getElementById(ev.node);
+			if (n && n.nonempty()) {
+				n.addClass('flash');
+				setTimeout(() => n.removeClass('flash'), 900);
+			}
+		}
+	}, [events]);
+
+	const node = state && state.nodes.find((n) => n.name === sel);
+	return (
+		<div class="topology">
+			<div class="graph" ref={box} role="img" aria-label="the lab's topology" />
+			<aside class="side">
+				{err && <p class="error">{err}</p>}
+				<NodePanel node={node} run={run} />
+				<h4>Nodes</h4>
+				<ul class="nodelist">
+					{state && state.nodes.map((n) => (
+						<li key={n.name}>
+							<button class={n.name === sel ? 'current' : ''} data-node={n.name}
+								onClick={() => { setSel(n.name); cy.current.$(':selected').unselect(); cy.current.getElementById(n.name).select(); }}>
+								{n.name}
+							</button>
+						</li>
+					))}
+				</ul>
+			</aside>
+		</div>
+	);
+}
