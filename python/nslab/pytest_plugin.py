@@ -3,8 +3,9 @@
 
 Fixtures:
 - ``nslab_lab``: the lab of ``@pytest.mark.nslab_lab("lab.yaml")`` (a path
-  relative to the test file) or ``@pytest.mark.nslab_lab(build)`` (a callable
-  given an empty :class:`nslab.Lab` to describe), built before the test and
+  relative to the test file) or ``@pytest.mark.nslab_lab(build=fn)`` (a
+  callable given an empty :class:`nslab.Lab` to describe; pass it by keyword:
+  pytest takes a marker's lone callable argument for the decorated function), built before the test and
   torn down after it. Its output directory (events.jsonl, state.json, the
   nodes' logs) is in the test's tmp_path and named in the report of a
   failed test, with the last events.
@@ -43,10 +44,15 @@ def pytest_addoption(parser: Any) -> None:
                   help="glob patterns of nslab firewall suite files to collect as tests")
 
 
+_config: Any = None
+
+
 def pytest_configure(config: Any) -> None:
+    global _config
+    _config = config
     config.addinivalue_line(
-        "markers", "nslab_lab(lab, **kw): the lab file (relative to the test file) or builder "
-        "callable of the nslab_lab fixture; kw: name, seed")
+        "markers", "nslab_lab(lab_file, name=None, seed=None) or nslab_lab(build=callable): "
+        "the lab of the nslab_lab fixture (a file relative to the test file)")
 
 
 def _unavailable(why: str) -> None:
@@ -57,6 +63,12 @@ def _unavailable(why: str) -> None:
 
 def require_namespaces() -> None:
     """Skip (or fail under NSLAB_TEST_REQUIRE_PRIV=1) where labs cannot be built."""
+    factory = getattr(_config, "_tmp_path_factory", None)
+    if factory is not None:
+        # Rootless, bootstrap makes this process root of a user namespace of its
+        # own: pytest's temporary root (pytest-of-USER, checked to be the
+        # caller's) is fixed now, under the real user's name.
+        factory.getbasetemp()
     try:
         _lib.bootstrap()
     except (NslabError, ImportError) as e:
@@ -68,11 +80,12 @@ def require_namespaces() -> None:
 @pytest.fixture
 def nslab_lab(request: Any, tmp_path: Path) -> Iterator[Lab]:
     marker = request.node.get_closest_marker("nslab_lab")
-    if marker is None or not marker.args:
+    spec = None if marker is None else marker.kwargs.get("build", marker.args[0] if marker.args
+                                                         else None)
+    if spec is None:
         raise pytest.UsageError("nslab_lab: mark the test @pytest.mark.nslab_lab('lab.yaml') "
-                                "or @pytest.mark.nslab_lab(build_callable)")
+                                "or @pytest.mark.nslab_lab(build=callable)")
     require_namespaces()
-    spec = marker.args[0]
     outdir = tmp_path / "nslab-out"
     request.node.stash[_OUTDIR] = outdir
     name: Optional[str] = marker.kwargs.get("name")
@@ -192,7 +205,7 @@ class SuiteItem(pytest.Item):
         return super().repr_failure(excinfo, style)
 
     def reportinfo(self) -> Any:
-        return self.path, None, f"{self.path.name}::{self.name}"
+        return self.path, None, self.name
 
 
 _Builder = Callable[[Lab], Any]
