@@ -19,3 +19,4 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/egress.sh" "$nslab" "$sandbox"
 "$here/link-wire.sh" "$nslab"
 "$here/nat.sh" "$nslab" "$floor"
+"$here/python.sh" "$nslab" "$build"
