@@ -152,6 +152,7 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_egress_set_deny": (None, [_P, c_int]),
     "nslab_egress_start": (c_int, [_P, _PP, _E]),
     "nslab_egress_session_netns_fd": (c_int, [_P]),
+    "nslab_egress_session_dns": (c_char_p, [_P]),
     "nslab_egress_session_free": (_P, [_P]),
 }
 

@@ -93,8 +93,8 @@ class Sandbox:
         p = ctypes.c_void_p()
         call("nslab_sandbox_config_new", ctypes.byref(p))
         self._ptr: Optional[int] = p.value
-        self._allow: List[str] = []
-        self._deny_reject = False
+        self._egress: Optional[int] = None  # nslab_egress policy, set_egress()
+        self._resolv: Optional[str] = None  # the jail's resolv.conf, bound once
         if profile is not None:
             self.load(profile)
 
@@ -105,6 +105,13 @@ class Sandbox:
         return self._ptr
 
     def close(self) -> None:
+        if self._resolv is not None:
+            import shutil
+            shutil.rmtree(os.path.dirname(self._resolv), ignore_errors=True)
+            self._resolv = None
+        if self._egress is not None:
+            _lib.lib().nslab_egress_free(self._egress)
+            self._egress = None
         if self._ptr is not None:
             _lib.lib().nslab_sandbox_config_free(self._ptr)
             self._ptr = None
@@ -217,10 +224,22 @@ class Sandbox:
     def set_egress(self, allow: Union[str, Sequence[str]], *, reject: bool = False) -> "Sandbox":
         """Filtered egress (`nslab run --allow`): the names and addresses the command may reach.
 
-        Each exec() builds a jail and gateway for the policy (needs root; docs/egress.md).
+        Entries are checked now (NslabError naming the entry); each exec() then
+        builds a jail and gateway for the policy (root; docs/egress.md).
         """
-        self._allow = [allow] if isinstance(allow, str) else list(allow)
-        self._deny_reject = reject
+        L = _lib.lib()
+        e = ctypes.c_void_p()
+        call("nslab_egress_new", ctypes.byref(e))
+        try:
+            for entry in [allow] if isinstance(allow, str) else list(allow):
+                call("nslab_egress_allow", e.value, enc(entry))
+        except BaseException:
+            L.nslab_egress_free(e.value)
+            raise
+        L.nslab_egress_set_deny(e.value, 1 if reject else 0)
+        if self._egress is not None:
+            L.nslab_egress_free(self._egress)
+        self._egress = int(e.value or 0)
         return self
 
     def load(self, profile: str) -> "Sandbox":
@@ -246,10 +265,9 @@ class Sandbox:
             mem = [os.memfd_create(n, os.MFD_CLOEXEC) for n in ("nslab-out", "nslab-err")]
             call("nslab_sandbox_config_set_stdio", self._p, -1, mem[0], mem[1])
         session = None
-        egress = None
         try:
-            if self._allow:
-                egress, session = self._start_egress()
+            if self._egress is not None:
+                session = self._start_egress(self._egress)
             res = _lib.SandboxResult()
             call("nslab_sandbox_run", self._p, _lib.argv_array(args), ctypes.byref(res))
             out = _result(res, args)
@@ -264,30 +282,33 @@ class Sandbox:
                     os.close(fd)
             if session is not None:
                 _lib.lib().nslab_egress_session_free(session)
-            if egress is not None:
-                _lib.lib().nslab_egress_free(egress)
         if check:
             out.check_returncode()
         return out
 
-    def _start_egress(self) -> tuple[int, int]:
+    def _bind_resolv(self, gate: str) -> None:
+        """The jail resolves through the DNS gate: a resolv.conf naming it, bound read-only."""
+        if self._resolv is not None:
+            return
+        import tempfile
+        d = tempfile.mkdtemp(prefix="nslab-resolv-")
+        os.chmod(d, 0o755)
+        path = os.path.join(d, "resolv.conf")
+        with open(path, "w") as f:
+            f.write(f"nameserver {gate}\noptions edns0\n")
+        os.chmod(path, 0o644)
+        self._resolv = path
+        call("nslab_sandbox_config_add_bind", self._p, enc(path), b"/etc/resolv.conf", 1)
+
+    def _start_egress(self, egress: int) -> int:
         L = _lib.lib()
-        e = ctypes.c_void_p()
-        call("nslab_egress_new", ctypes.byref(e))
-        try:
-            for entry in self._allow:
-                call("nslab_egress_allow", e.value, enc(entry))
-            L.nslab_egress_set_deny(e.value, 1 if self._deny_reject else 0)
-            s = ctypes.c_void_p()
-            call("nslab_egress_start", e.value, ctypes.byref(s))
-        except BaseException:
-            L.nslab_egress_free(e.value)
-            raise
+        s = ctypes.c_void_p()
+        call("nslab_egress_start", egress, ctypes.byref(s))
         try:
             call("nslab_sandbox_config_set_netns", self._p, -1,
                  L.nslab_egress_session_netns_fd(s.value))
+            self._bind_resolv(dec(L.nslab_egress_session_dns(s.value)))
         except BaseException:
             L.nslab_egress_session_free(s.value)
-            L.nslab_egress_free(e.value)
             raise
-        return int(e.value or 0), int(s.value or 0)
+        return int(s.value or 0)
