@@ -512,7 +512,7 @@ class Lab:
 
     @staticmethod
     def _read_mem(mem: dict[str, int], text: bool) -> tuple[Any, Any]:
-        res = []
+        res: List[Any] = []
         for key in ("out", "err"):
             fd = mem.get(key)
             if fd is None:

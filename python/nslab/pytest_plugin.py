@@ -126,9 +126,9 @@ def fwtest() -> FwtestHelper:
     return FwtestHelper()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
-    outcome = yield
+@pytest.hookimpl(hookwrapper=True)  # type: ignore[misc]
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[Any]:
+    outcome: Any = yield
     report = outcome.get_result()
     outdir = item.stash.get(_OUTDIR, None)
     if outdir is None or not report.failed:
@@ -151,7 +151,8 @@ def pytest_collect_file(file_path: Path, parent: Any) -> Optional["SuiteFile"]:
     patterns: List[str] = parent.config.getini("nslab_suite_patterns")
     if not any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
         return None
-    return SuiteFile.from_parent(parent, path=file_path)
+    suite: SuiteFile = SuiteFile.from_parent(parent, path=file_path)
+    return suite
 
 
 class SuiteFile(pytest.File):

@@ -273,8 +273,8 @@ class Sandbox:
             out = _result(res, args)
             if mem:
                 data = [os.pread(fd, os.fstat(fd).st_size, 0) for fd in mem]
-                out.stdout, out.stderr = ([d.decode(errors="replace") for d in data]
-                                          if text else data)
+                got: List[Any] = [d.decode(errors="replace") for d in data] if text else data
+                out.stdout, out.stderr = got
         finally:
             if mem:
                 call("nslab_sandbox_config_set_stdio", self._p, -1, -1, -1)

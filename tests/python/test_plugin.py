@@ -75,3 +75,17 @@ def test_missing_marker_is_a_usage_error(pytester):
     r = _run(pytester)
     assert r.ret != 0
     r.stdout.fnmatch_lines(["*mark the test @pytest.mark.nslab_lab*"])
+
+
+def test_unavailable_namespaces_skip_or_fail(pytester, monkeypatch):
+    """No library (as no namespaces): a clear skip, or a failure under NSLAB_TEST_REQUIRE_PRIV=1."""
+    pytester.makepyfile(test_z="def test_z(fwtest):\n    pass\n")
+    monkeypatch.setenv("NSLAB_LIB", str(pytester.path / "missing.so"))
+    monkeypatch.delenv("NSLAB_TEST_REQUIRE_PRIV", raising=False)
+    r = _run(pytester, "-rs")
+    r.assert_outcomes(skipped=1)
+    r.stdout.fnmatch_lines(["*nslab: namespaces unavailable here: nslab: cannot load libnslab*"])
+    monkeypatch.setenv("NSLAB_TEST_REQUIRE_PRIV", "1")
+    r = _run(pytester)
+    r.assert_outcomes(errors=1)
+    r.stdout.fnmatch_lines(["*namespaces unavailable under NSLAB_TEST_REQUIRE_PRIV=1*"])
