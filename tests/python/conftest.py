@@ -2,7 +2,6 @@
 # The Python binding's tests: pytest (Debian's python3-pytest) against the real
 # kernel, as root and as nobody (rootless). Run by tests/meson.build with
 # PYTHONPATH=python, NSLAB_LIB=the build directory and -p nslab.pytest_plugin.
-import os
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,3 @@ SRCDIR = Path(__file__).resolve().parents[2]
 def srcdir() -> Path:
     return SRCDIR
 
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
