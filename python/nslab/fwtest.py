@@ -23,6 +23,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from . import _lib
 from ._lib import call, dec, enc
+from .errors import LabFileError, NslabError
 
 __all__ = ["PacketResult", "TestResult", "SuiteResult", "Suite", "run", "run_suite",
            "check_rules"]
@@ -198,7 +199,11 @@ def run(rules: str, packets: Sequence[Mapping[str, Any]] = (), *, topology: str 
         flows: Sequence[Mapping[str, Any]] = (), expect: Optional[Mapping[str, Any]] = None,
         name: str = "test") -> TestResult:
     """One test: rules (nftables text), packets and flows as a suite writes them
-    (``{"proto": "tcp", "dport": 22, "flags": "S"}``), an optional expect."""
+    (``{"proto": "tcp", "dport": 22, "flags": "S"}``), an optional expect.
+
+    An error in the rules is a LabFileError at ``<rules>:LINE:COL`` of the rules
+    text; one in a packet, flow or expect names the offending value.
+    """
     test: Dict[str, Any] = {"name": name}
     if packets:
         test["packets"] = [dict(p) for p in packets]
@@ -206,16 +211,37 @@ def run(rules: str, packets: Sequence[Mapping[str, Any]] = (), *, topology: str 
         test["flows"] = [dict(f) for f in flows]
     if expect is not None:
         test["expect"] = dict(expect)
-    suite = {"topology": topology, "rules": rules, "tests": [test]}
-    return _run_doc(suite).tests[0]
+    # YAML around a literal block: the rules' line k is the file's line k + 2,
+    # column + 2, so that nftables' places can be given back in the rules' terms
+    text = (f"topology: {json.dumps(topology)}\nrules: |2\n" +
+            "".join(f"  {ln}\n" for ln in rules.splitlines()) +
+            f"tests: [{json.dumps(test)}]\n")
+    nrules = len(rules.splitlines())
+    try:
+        return _run_text(text).tests[0]
+    except LabFileError as e:
+        raise _in_rules(e, nrules) from None
+
+
+def _in_rules(e: LabFileError, nrules: int) -> NslabError:
+    msg = e.message[e.message.index(f"{e.file}:{e.line}:{e.column}: "):]
+    cause = msg.split(": ", 1)[1]
+    if 3 <= e.line < 3 + nrules:
+        line, col = e.line - 2, max(1, e.column - 2)
+        return LabFileError(e.errno or 22, f"<rules>:{line}:{col}: {cause}", "<rules>", line, col)
+    return NslabError(e.errno or 22, cause)
 
 
 def _run_doc(doc: Any) -> SuiteResult:
     """Run a suite given as data: written as JSON (YAML's flow form) to a private file."""
+    return _run_text(json.dumps(doc, indent=1))
+
+
+def _run_text(text: str) -> SuiteResult:
     with tempfile.TemporaryDirectory(prefix="nslab-py-") as d:
-        path = os.path.join(d, "suite.json")
+        path = os.path.join(d, "suite.yaml")
         with open(path, "w") as f:
-            json.dump(doc, f, indent=1)
+            f.write(text)
         return run_suite(path, jobs=1)
 
 

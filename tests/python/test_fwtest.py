@@ -64,3 +64,15 @@ def test_nse_shim(fwtest):
     assert [e.verdict for e in events] == ["ACCEPT", "DROP"]
     assert events[1].packet == "tcp 10.0.0.1:12345 > 10.0.0.2:80 []"  # NSE's defaults
     assert all(e.passed for e in events)
+
+
+def test_run_errors_in_the_callers_terms(fwtest):
+    from nslab import NslabError
+    with pytest.raises(LabFileError) as ei:
+        fwtest.run("table inet f {\n  chain c {\n    tcp dport 22 acept\n  }\n}\n",
+                   [{"proto": "tcp", "dport": 22}])
+    assert (ei.value.file, ei.value.line) == ("<rules>", 3)
+    assert str(ei.value).startswith("<rules>:3:") and "syntax error" in str(ei.value)
+    with pytest.raises(NslabError) as ei:
+        fwtest.run(RULES, [{"proto": "tcpx", "dport": 22}])
+    assert str(ei.value).startswith("bad proto 'tcpx'")
