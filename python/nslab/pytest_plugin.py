@@ -16,8 +16,9 @@ Where the kernel refuses namespaces (no root, no user namespaces) these skip
 with the reason; under NSLAB_TEST_REQUIRE_PRIV=1 they fail instead.
 
 Suite files whose names match the ini option ``nslab_suite_patterns``
-(default ``test_*.yaml test_*.yml *_test.yaml *_test.yml``) are collected:
-one item per test of the suite, failing with nslab's failure text.
+(default ``test_*.yaml test_*.yml *_test.yaml *_test.yml``) are collected,
+and so is a YAML file named on the command line: one item per test of the
+suite, failing with nslab's failure text.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ def pytest_collect_file(file_path: Path, parent: Any) -> Optional["SuiteFile"]:
     if file_path.suffix not in (".yaml", ".yml"):
         return None
     patterns: List[str] = parent.config.getini("nslab_suite_patterns")
-    if not any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
+    named = parent.session.isinitpath(file_path)  # `pytest suite.yaml`: whatever its name
+    if not named and not any(fnmatch.fnmatch(file_path.name, p) for p in patterns):
         return None
     suite: SuiteFile = SuiteFile.from_parent(parent, path=file_path)
     return suite

@@ -48,6 +48,12 @@ def test_suite_items_and_failure_text(pytester, fwtest):
                             "*test_fw.yaml: ssh open: fail*", "*drop*"])
 
 
+def test_suite_named_on_the_command_line(pytester, fwtest, srcdir):
+    r = _run(pytester, str(srcdir / "examples/fwtest/basic.yaml"), "-v")
+    r.assert_outcomes(passed=6)
+    r.stdout.fnmatch_lines(["*basic.yaml::ssh is open PASSED*"])
+
+
 def test_bad_suite_is_a_collection_error_with_place(pytester):
     pytester.makefile(".yaml", test_bad="tests:\n  - name: x\n    packets: [{proto: tcpp}]\n")
     r = _run(pytester)
