@@ -65,11 +65,19 @@ class Node:
 
     def __init__(self, lab: "Lab", ptr: int) -> None:
         self._lab = lab
-        self._ptr = ptr
+        self._node = ptr
+        self._name = dec(_lib.lib().nslab_node_name(ptr))
+
+    @property
+    def _ptr(self) -> int:
+        """The C node, only while its lab is open (a closed lab freed it)."""
+        if self._lab._ptr is None:
+            raise ValueError(f"nslab: the lab of node {self._name!r} is closed")
+        return self._node
 
     @property
     def name(self) -> str:
-        return dec(_lib.lib().nslab_node_name(self._ptr))
+        return self._name
 
     @property
     def kind(self) -> str:

@@ -133,13 +133,16 @@ def test_from_file_with_outdir(tmp_path):
 def test_closed_on_exception_and_processes_die():
     from nslab.pytest_plugin import require_namespaces
     require_namespaces()
-    procs = []
+    procs, nodes = [], []
     with pytest.raises(KeyboardInterrupt):
         with _two("exc") as lab:
             procs.append(lab.popen("alice", ["sleep", "30"]))
+            nodes.append(lab.node("alice"))
             raise KeyboardInterrupt
     assert lab._ptr is None
     assert procs[0].wait(5) == -signal.SIGKILL
+    with pytest.raises(ValueError):  # a node of a closed lab is refused, not a dangling pointer
+        _ = nodes[0].ip
 
 
 def test_sigkill_of_python_leaves_nothing(tmp_path):
