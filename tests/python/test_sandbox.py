@@ -63,3 +63,29 @@ def test_check_raises(nslab_sandbox):
     import subprocess
     with pytest.raises(subprocess.CalledProcessError):
         nslab_sandbox.exec(["false"], check=True)
+
+
+def test_lab_node_of_a_lab_up(srcdir):
+    """set_lab_node(): the command in a node of a lab that `nslab up -d` holds."""
+    import os
+    import subprocess
+    nslab_cmd = os.environ["NSLAB"]
+    name = f"pysb-{os.getpid()}"
+    subprocess.run([nslab_cmd, "up", "-d", "-q", "--name", name,
+                    str(srcdir / "tests/e2e/small.yaml")], check=True, timeout=60)
+    try:
+        with Sandbox() as sb:
+            sb.set_lab_node(name, "laptop")
+            res = sb.exec("grep -o eth0 /proc/net/dev; hostname; echo $NSLAB_IP_LAPTOP",
+                          capture_output=True, text=True)
+        assert res.exit_code == 0, res.stderr
+        out = res.stdout.split()
+        assert out[:2] == ["eth0", "laptop"] and out[2].startswith("10.")
+        with Sandbox() as sb, pytest.raises(NslabError) as ei:
+            sb.set_lab_node(name, "nobody-here")
+        assert ei.value.errno == errno.ENODEV
+    finally:
+        subprocess.run([nslab_cmd, "down", name], timeout=60)
+    with Sandbox() as sb, pytest.raises(NslabError) as ei:
+        sb.set_lab_node(name, "laptop")
+    assert ei.value.errno == errno.ESRCH
