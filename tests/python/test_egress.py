@@ -37,9 +37,12 @@ def test_bad_entry_is_named():
 def test_jail_network_and_resolver(tmp_path):
     if not _host_root():
         # rootless: pasta's tap is not there for a user namespace (docs/egress.md)
+        before = os.fstat(0)
         with pytest.raises(NslabError) as ei:
             Sandbox().set_egress("192.0.2.99").exec(["true"])
         assert "/dev/net/tun" in str(ei.value) or "not implemented" in str(ei.value)
+        after = os.fstat(0)  # a refused start once closed the caller's fd 0
+        assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
         return
     script = tmp_path / "child.py"
     script.write_text(CHILD)

@@ -71,8 +71,10 @@ def test_lab_node_of_a_lab_up(srcdir):
     import subprocess
     nslab_cmd = os.environ["NSLAB"]
     name = f"pysb-{os.getpid()}"
-    subprocess.run([nslab_cmd, "up", "-d", "-q", "--name", name,
-                    str(srcdir / "tests/e2e/small.yaml")], check=True, timeout=60)
+    up = subprocess.run([nslab_cmd, "up", "-d", "-q", "--name", name,
+                         str(srcdir / "tests/e2e/small.yaml")], capture_output=True, text=True,
+                        timeout=60)
+    assert up.returncode == 0, up.stderr
     try:
         with Sandbox() as sb:
             sb.set_lab_node(name, "laptop")

@@ -432,11 +432,12 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 
 	if (!g)
 		return nslab_err_set(err, ENOMEM, "gateway");
+	/* before the first return: egress_gw_free() would close fd 0 (the caller's stdin) */
+	g->pasta_pid = -1;
+	g->pasta_pidfd = -1;
 	r = check_rootless(err);
 	if (r < 0)
 		return r;
-	g->pasta_pid = -1;
-	g->pasta_pidfd = -1;
 	r = netns_open_current(&home, err);
 	if (r < 0)
 		return r;
