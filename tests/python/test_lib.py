@@ -83,3 +83,15 @@ def test_python_m_nslab_runs_the_command():
     r = subprocess.run([sys.executable, "-m", "nslab", "no-such-command"], capture_output=True,
                        text=True, timeout=30)
     assert r.returncode == 2 and "no-such-command" in r.stderr
+
+
+def test_command_with_stdin_closed():
+    """`nslab up -d` from a caller without a stdin (fd 0 closed) still brings the lab up."""
+    cmd = os.environ["NSLAB"]
+    name = f"pystdin-{os.getpid()}"
+    small = str(HERE.parents[1] / "tests/e2e/small.yaml")
+    r = subprocess.run(["sh", "-c", '"$0" up -d -q --name "$1" "$2" <&-', cmd, name, small],
+                       capture_output=True, text=True, timeout=60)
+    down = subprocess.run([cmd, "down", name], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert down.returncode == 0, down.stderr
