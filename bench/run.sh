@@ -20,3 +20,4 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/link-wire.sh" "$nslab"
 "$here/nat.sh" "$nslab" "$floor"
 "$here/serve.sh" "$nslab"
+"$here/python.sh" "$nslab" "$build"

@@ -201,6 +201,12 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_session_connections(nslab_egress_s
 NSLAB_EXPORT uint64_t nslab_egress_session_capture_lost(const nslab_egress_session *s);
 /* The jail's network namespace (borrowed): give it to nslab_sandbox_config_set_netns(). */
 NSLAB_EXPORT int nslab_egress_session_netns_fd(const nslab_egress_session *s);
+/*
+ * The DNS gate's address as the jail sees it (borrowed, static): the jail's
+ * resolver, for the /etc/resolv.conf bound into a sandbox that joins the jail
+ * (`nslab run --allow` and the Python binding write "nameserver ADDR").
+ */
+NSLAB_EXPORT const char *nslab_egress_session_dns(const nslab_egress_session *s);
 /* Stop the gate, kill pasta, drop the namespaces. Return: NULL */
 NSLAB_EXPORT nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s);
 

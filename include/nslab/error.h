@@ -17,6 +17,12 @@ extern "C" {
 /* A fallible call whose result must be looked at (as iproute2's libnetlink.h does). */
 #define NSLAB_NODISCARD	    __attribute__((warn_unused_result))
 #define NSLAB_ERROR_MSG_MAX 512
+/*
+ * The ABI this header describes: raised when a public struct's layout or an
+ * exported call's meaning changes, so that a binding that declares the calls
+ * itself (python/nslab over ctypes) refuses a library it was not written for.
+ */
+#define NSLAB_ABI_VERSION   1
 
 typedef struct nslab_error {
 	int code;		       /* positive errno value; 0 while unset */
@@ -45,6 +51,9 @@ NSLAB_EXPORT int nslab_err_setx(nslab_error *err, int code, const char *fmt, ...
  */
 NSLAB_EXPORT int nslab_err_prefix(nslab_error *err, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Return: the library's NSLAB_ABI_VERSION (compare with the header's). */
+NSLAB_EXPORT int nslab_abi_version(void);
 
 #ifdef __cplusplus
 }

@@ -2,9 +2,12 @@
 /* cli/nslab: main and the command table (after iproute2's ip/ip.c). */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include "shared/macro.h"
@@ -147,6 +150,27 @@ static int main_opt(int key, char *arg, void *data)
 	return CLI_GO_ON;
 }
 
+/*
+ * A closed stdin, stdout or stderr would be taken by the first descriptor
+ * nslab opens (a socket, the pipe `up -d` waits on) and then used or closed as
+ * stdio: `nslab up -d <&-`, as a Python caller whose stdin is gone runs it,
+ * lost its lab without a word. Each closed one is reopened on /dev/null.
+ */
+static void stdio_ensure_open(void)
+{
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+		if (n >= 0 && n != fd) {
+			(void)dup2(n, fd);
+			(void)close(n);
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
@@ -161,6 +185,7 @@ int main(int argc, char **argv)
 		      stderr);
 		return 1;
 	}
+	stdio_ensure_open();
 	r = cli_parse(&nslab_cmd, argc, argv, main_opt, NULL, &a);
 	if (r != CLI_GO_ON)
 		return r;

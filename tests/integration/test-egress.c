@@ -8,6 +8,7 @@
  * once the session is freed. Rootless: refused at once, naming /dev/net/tun.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -85,6 +86,8 @@ static void check_gateway(void)
 
 	CHECK(egress_list_parse(&p.allow, "x.test,10.0.0.0/8:22/tcp,192.0.2.99", &err) == 0, "%s",
 	      err.msg);
+	/* a caller that ignores SIGPIPE (Python does) must not pass it on to pasta */
+	(void)signal(SIGPIPE, SIG_IGN);
 	CHECK(egress_gw_start(&p, &g, &err) == 0, "%s", err.msg);
 	pasta = g->pasta_pid;
 	CHECK(pasta > 0 && kill(pasta, 0) == 0, "pasta %d is not running", (int)pasta);
@@ -123,6 +126,8 @@ static void check_rootless(void)
 	nslab_error err = { 0 };
 	int r;
 
+	if (fcntl(STDIN_FILENO, F_GETFD) < 0) /* a descriptor 0 to watch */
+		CHECK(open("/dev/null", O_RDONLY) == STDIN_FILENO, "open /dev/null as fd 0");
 	CHECK(nslab_egress_new(&e, &err) == 0, "%s", err.msg);
 	CHECK(nslab_egress_allow(e, "x.test", &err) == 0, "%s", err.msg);
 	r = nslab_egress_start(e, &s, &err);
@@ -132,6 +137,8 @@ static void check_rootless(void)
 	else
 		CHECK(r == -EPERM, "rootless start: %d %s", r, err.msg);
 	CHECK(s == NULL, "a session after a failure");
+	/* the refused start leaves the caller's fds alone: fd 0 was closed once */
+	CHECK(fcntl(STDIN_FILENO, F_GETFD) >= 0, "fd 0 closed by a refused start");
 	nslab_egress_free(e);
 }
 

@@ -241,6 +241,14 @@ static void test_null_err_keeps_outdir_code(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A binding compares this with what it was written for (python/nslab/_lib.py). */
+static void test_abi_version(void **state)
+{
+	(void)state;
+	assert_int_equal(nslab_abi_version(), NSLAB_ABI_VERSION);
+	assert_true(nslab_abi_version() >= 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +264,7 @@ int main(void)
 		cmocka_unit_test(test_null_err_keeps_outdir_code),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_success_leaves_err_untouched),
+		cmocka_unit_test(test_abi_version),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,3 +65,8 @@ int nslab_err_prefix(nslab_error *err, int r, const char *fmt, ...)
 	snprintf(err->msg, sizeof(err->msg), "%s: %s", prefix, old);
 	return -code;
 }
+
+int nslab_abi_version(void)
+{
+	return NSLAB_ABI_VERSION;
+}

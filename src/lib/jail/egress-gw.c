@@ -42,6 +42,7 @@
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
 #include "shared/macro.h"
+#include "shared/signals.h"
 
 /* The fd number pasta finds the gateway namespace at (/proc/self/fd/N). */
 #define PASTA_NETNS_FD 100
@@ -205,6 +206,12 @@ static _Noreturn void pasta_child(int netns_fd, pid_t parent, char *const argv[]
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
 		_exit(127);
+	/*
+	 * pasta as Debian 12 ships it dies ("Couldn't install signal handlers")
+	 * when it inherits SIGPIPE ignored, as from a Python caller; it gets the
+	 * dispositions a fresh program expects, like every command nslab starts.
+	 */
+	signals_reset_all();
 	if (devnull >= 0)
 		(void)dup2(devnull, STDIN_FILENO);
 	if (devnull >= 0)

@@ -560,6 +560,12 @@ int nslab_egress_session_netns_fd(const nslab_egress_session *s)
 	return egress_gw_jail_fd(s->gw);
 }
 
+const char *nslab_egress_session_dns(const nslab_egress_session *s)
+{
+	(void)s; /* one address for every session: each jail is a namespace of its own */
+	return EGRESS_GW_ADDR4;
+}
+
 nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 {
 	if (!s)

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+"""Drop-in shims for the Python APIs nslab replaces (nslab.compat.nse)."""

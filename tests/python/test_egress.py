@@ -1,0 +1,62 @@
+# SPDX-License-Identifier: MIT
+"""Sandbox.set_egress(): the policy checked at the door, the jail's network and
+resolver as `nslab run --allow` makes them (root), refused plainly rootless."""
+import errno
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from nslab import NslabError, Sandbox
+
+CHILD = textwrap.dedent("""\
+    from nslab import Sandbox
+    sb = Sandbox().set_egress(["192.0.2.99", "x.test:443/tcp"])
+    for _ in range(2):  # a second run binds the same resolv.conf again
+        res = sb.exec("cat /etc/resolv.conf /proc/net/route", capture_output=True, text=True)
+        print(res.exit_code)
+        print(res.stdout, end="")
+    sb.close()
+    """)
+
+
+def _host_root() -> bool:
+    with open("/proc/self/uid_map") as f:
+        return os.geteuid() == 0 and f.read().split() == ["0", "0", "4294967295"]
+
+
+def test_bad_entry_is_named():
+    with pytest.raises(NslabError) as ei:
+        Sandbox().set_egress("x.test,a..b")
+    assert ei.value.errno == errno.EINVAL
+    assert "'a..b': not a host name" in str(ei.value)
+
+
+def test_jail_network_and_resolver(tmp_path):
+    if not _host_root():
+        # rootless: pasta's tap is not there for a user namespace (docs/egress.md)
+        before = os.fstat(0)
+        with pytest.raises(NslabError) as ei:
+            Sandbox().set_egress("192.0.2.99").exec(["true"])
+        assert "/dev/net/tun" in str(ei.value) or "not implemented" in str(ei.value)
+        after = os.fstat(0)  # a refused start once closed the caller's fd 0
+        assert (before.st_dev, before.st_ino) == (after.st_dev, after.st_ino)
+        return
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    # the egress gateway's uplink copies an interface of its namespace: a private
+    # one with a template veth (as tests/integration/test-egress.c), never the host's
+    setup = ("ip link set lo up && ip link add d0 type veth peer name d1 && ip link set d1 up && "
+             "ip addr add 192.0.2.10/24 dev d0 && ip link set d0 up && "
+             "ip route add default via 192.0.2.1 && exec \"$0\" \"$1\"")
+    r = subprocess.run(["unshare", "-n", "sh", "-c", setup, sys.executable, str(script)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out.count("0") == 2, r.stdout
+    assert out.count("nameserver 169.254.53.1") == 2, r.stdout
+    routes = [ln.split() for ln in out if ln and ln.split()[0] not in ("0", "nameserver",
+                                                                    "options", "Iface")]
+    assert any(r[1] == "00000000" for r in routes), r.stdout  # a default route in the jail

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: MIT
+"""Sandbox with process-sandbox's method names."""
+import errno
+
+import pytest
+
+from nslab import NamespaceFlags, NslabError, Sandbox
+
+
+def test_exec_exit_code_and_accounting(nslab_sandbox):
+    res = nslab_sandbox.exec(["sh", "-c", "exit 7"])
+    assert res.exit_code == 7 and res.returncode == 7
+    assert res.ended_by is None and res.wall_usec > 0
+
+
+def test_capture_and_network_isolation(nslab_sandbox):
+    res = nslab_sandbox.exec(["cat", "/proc/net/dev"], capture_output=True, text=True)
+    assert res.exit_code == 0
+    ifaces = [ln.split(":")[0].strip() for ln in res.stdout.splitlines()[2:]]
+    assert ifaces == ["lo"]  # set_network_enabled(False) is the default
+    assert res.stderr == ""
+
+
+def test_process_sandbox_names():
+    sb = Sandbox()
+    sb.set_namespaces(NamespaceFlags.ALL)
+    sb.set_memory_limit(256 * 1024 * 1024)
+    sb.set_cpu_shares(512)
+    sb.set_max_fds(64)
+    sb.set_max_processes(64)
+    sb.set_readonly_root(True)
+    sb.set_network_enabled(False)
+    d = sb.describe()
+    assert d, "describe() gave nothing"
+    res = sb.exec("ulimit -n; touch /usr/nslab-py-test 2>/dev/null || echo ro", capture_output=True,
+                  text=True)
+    assert res.stdout.split() == ["64", "ro"]
+    assert res.mechanisms.get("files") == "rlimit"
+    sb.close()
+
+
+def test_timeout_ends_it(nslab_sandbox):
+    nslab_sandbox.set_timeout(0.3)
+    res = nslab_sandbox.exec(["sleep", "30"])
+    assert res.exit_code == 124 and res.ended_by == "timeout"
+
+
+def test_bad_value_names_it(nslab_sandbox):
+    with pytest.raises(NslabError) as ei:
+        nslab_sandbox.set_cpu_shares(5)
+    assert ei.value.errno == errno.EINVAL and "5" in str(ei.value)
+    with pytest.raises(ValueError):
+        nslab_sandbox.set_limit("bogus", 1)
+
+
+def test_missing_command(nslab_sandbox):
+    with pytest.raises(NslabError) as ei:
+        nslab_sandbox.exec(["/nonexistent/cmd"])
+    assert ei.value.errno == errno.ENOENT
+
+
+def test_check_raises(nslab_sandbox):
+    import subprocess
+    with pytest.raises(subprocess.CalledProcessError):
+        nslab_sandbox.exec(["false"], check=True)
+
+
+def test_lab_node_of_a_lab_up(srcdir):
+    """set_lab_node(): the command in a node of a lab that `nslab up -d` holds."""
+    import os
+    import subprocess
+    nslab_cmd = os.environ["NSLAB"]
+    name = f"pysb-{os.getpid()}"
+    up = subprocess.run([nslab_cmd, "up", "-d", "-q", "--name", name,
+                         str(srcdir / "tests/e2e/small.yaml")], capture_output=True, text=True,
+                        timeout=60)
+    assert up.returncode == 0, up.stderr
+    try:
+        with Sandbox() as sb:
+            sb.set_lab_node(name, "laptop")
+            res = sb.exec("grep -o eth0 /proc/net/dev; hostname; echo $NSLAB_IP_LAPTOP",
+                          capture_output=True, text=True)
+        assert res.exit_code == 0, res.stderr
+        out = res.stdout.split()
+        assert out[:2] == ["eth0", "laptop"] and out[2].startswith("10.")
+        with Sandbox() as sb, pytest.raises(NslabError) as ei:
+            sb.set_lab_node(name, "nobody-here")
+        assert ei.value.errno == errno.ENODEV
+    finally:
+        subprocess.run([nslab_cmd, "down", name], timeout=60)
+    with Sandbox() as sb, pytest.raises(NslabError) as ei:
+        sb.set_lab_node(name, "laptop")
+    assert ei.value.errno == errno.ESRCH
