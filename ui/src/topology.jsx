@@ -61,20 +61,18 @@ function NodePanel({ node, run }) {
 			{node.nat && <p>NAT: <code>{node.nat}</code></p>}
 			{node.bridge && <p>Bridge {node.bridge.name}: <Addr v={node.bridge.ip4} /> <Addr v={node.bridge.ip6} /></p>}
 			{node.firewall && <p>Firewall: <code>{String(node.firewall)}</code></p>}
-			<table>
-				<thead><tr><th>iface</th><th>to</th><th>IPv4</th><th>IPv6</th><th>MAC</th><th>condition</th><th>counters</th></tr></thead>
-				<tbody>
-					{(node.ifaces || []).map((f) => (
-						<tr key={f.name}>
-							<td>{f.name}{node.primary === f.name ? ' *' : ''}</td><td>{f.peer}</td>
-							<td class="addr"><Addr v={f.ip4} /></td><td class="addr"><Addr v={f.ip6} /></td>
-							<td><code>{f.mac}</code></td>
-							<td>{f.link ? <code>up: {f.link.up || 'none'} · down: {f.link.down || 'none'}</code> : <span class="muted">none</span>}</td>
-							<td class="counters">{counters[f.name] ? <small>↑ {dirText(counters[f.name].up)}<br />↓ {dirText(counters[f.name].down)}</small> : ''}</td>
-						</tr>
-					))}
-				</tbody>
-			</table>
+			{(node.ifaces || []).map((f) => (
+				<section class="iface" key={f.name}>
+					<h4>{f.name}{node.primary === f.name ? ' (primary)' : ''} <span class="muted">to {f.peer}</span></h4>
+					<dl>
+						<dt>IPv4</dt><dd class="addr"><Addr v={f.ip4} /></dd>
+						<dt>IPv6</dt><dd class="addr"><Addr v={f.ip6} /></dd>
+						<dt>MAC</dt><dd><code>{f.mac}</code></dd>
+						<dt>link</dt><dd>{f.link ? <code>up: {f.link.up || 'none'} · down: {f.link.down || 'none'}</code> : <span class="muted">no condition</span>}</dd>
+						<dt>counters</dt><dd class="counters">{counters[f.name] ? <small>↑ {dirText(counters[f.name].up)}<br />↓ {dirText(counters[f.name].down)}</small> : ''}</dd>
+					</dl>
+				</section>
+			))}
 		</div>
 	);
 }
