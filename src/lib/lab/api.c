@@ -2,6 +2,7 @@
 /* lab/api: the public nslab_lab / nslab_node / nslab_proc calls (include/nslab/lab.h). */
 #include "lab/lab.h"
 #include "lab/links.h"
+#include "lab/regions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +358,8 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 	if (r >= 0) {
 		lab->built = true; /* for the link calls */
 		r = lab_links_start(lab, err);
+		if (r >= 0)
+			r = lab_regions_start(lab, err);
 		lab->built = false;
 		if (r < 0)
 			lab_teardown(lab);

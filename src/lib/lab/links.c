@@ -185,8 +185,28 @@ static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
 	return 0;
 }
 
+/*
+ * A region link's condition as its interface sees it: the file's `up:` is a -> b,
+ * the interface's is what its own region sends, so they swap when it is b's.
+ */
+static const nslab_link_condition *region_condition(const struct nslab_lab *lab,
+						    const struct plan_node *pn,
+						    const struct plan_iface *pi,
+						    nslab_link_condition *buf)
+{
+	const struct spec_region_link *l = &lab->spec->region_links[pi->spec_iface];
+
+	if (strcmp(pn->name, l->a) == 0)
+		return &l->cond;
+	*buf = l->cond;
+	buf->up = l->cond.down;
+	buf->down = l->cond.up;
+	return buf;
+}
+
 /* What the lab file asks for on iface i of node n, or NULL. */
-static const nslab_link_condition *file_condition(const struct nslab_lab *lab, size_t n, size_t i)
+static const nslab_link_condition *file_condition(const struct nslab_lab *lab, size_t n, size_t i,
+						  nslab_link_condition *buf)
 {
 	const struct plan_node *pn = &lab->plan->nodes[n];
 	const struct plan_iface *pi = &pn->ifaces[i];
@@ -201,7 +221,9 @@ static const nslab_link_condition *file_condition(const struct nslab_lab *lab, s
 		if (si->has_link)
 			return &si->link;
 	}
-	if (pn->kind == PLAN_ROUTER && lab->spec->routers[pn->spec_index].has_link)
+	if (pn->region && i > 0)
+		return region_condition(lab, pn, pi, buf);
+	if (pn->kind == PLAN_ROUTER && i == 0 && lab->spec->routers[pn->spec_index].has_link)
 		return &lab->spec->routers[pn->spec_index].link;
 	return ur && ur->has_downlink ? &ur->downlink : NULL;
 }
@@ -212,7 +234,8 @@ int lab_links_start(struct nslab_lab *lab, nslab_error *err)
 		return netem_refused(err);
 	for (size_t n = 1; n < lab->plan->n_nodes; n++) {
 		for (size_t i = 0; i < lab->plan->nodes[n].n_ifaces; i++) {
-			const nslab_link_condition *c = file_condition(lab, n, i);
+			nslab_link_condition buf;
+			const nslab_link_condition *c = file_condition(lab, n, i, &buf);
 			int r = c ? link_apply(lab, n, i, c, err) : 0;
 
 			if (r < 0)

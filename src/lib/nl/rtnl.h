@@ -85,8 +85,13 @@ struct rtnl_route {
 	int oif;		 /* 0 = none */
 	uint32_t metric;	 /* 0 = kernel default */
 	uint32_t table;		 /* 0 = main */
+	bool unreachable;	 /* RTN_UNREACHABLE (no via, no oif): "network unreachable" */
+	bool replace;		 /* RTM_NEWROUTE replaces a route of the same dst and metric */
 };
-/* RTM_NEWROUTE (create, excl) or RTM_DELROUTE; protocol static, scope from via/oif. */
+/*
+ * RTM_NEWROUTE (create; excl unless replace) or RTM_DELROUTE; protocol static,
+ * scope from via/oif (universe for an unreachable route).
+ */
 int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *r, nslab_error *err);
 /* RTM_NEWNEIGH (create/replace) or RTM_DELNEIGH; state NUD_* (NUD_PERMANENT for static). */
 int rtnl_build_neigh(void *buf, size_t len, int type, int ifindex, const struct nslab_prefix *ip,
