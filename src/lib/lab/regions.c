@@ -21,14 +21,18 @@
 #include "lab/regions.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <net/if.h>
 
 #include "core/json.h"
 #include "lab/lab.h"
 #include "lab/links.h"
+#include "link/cond.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
 #include "nslab/link.h"
@@ -352,6 +356,34 @@ static void emit_state(struct nslab_lab *lab, size_t k)
 	evlog_end(&lab->ev);
 }
 
+/*
+ * Wait until the kernel runs both ends of a plugged-back link: carrier
+ * changes reach the bridge port and the routes' linkdown flags through the
+ * kernel's linkwatch work, which ran up to a second late here. Until then the
+ * routes stay around the link (or unreachable), so nothing takes the IX.
+ */
+static int wait_running(struct nslab_lab *lab, size_t node, size_t iface, nslab_error *err)
+{
+	const struct plan_iface *pi = &lab->plan->nodes[node].ifaces[iface];
+	struct nlsock *own = lab->nodes[node].ns->nl, *peer = lab->nodes[pi->up_node].ns->nl;
+	const struct timespec step = { 0, 5000000 };
+
+	for (int i = 0; i < 600; i++) { /* 3 s */
+		unsigned a = 0, b = 0;
+		int r = rtnl_link_flags(own, pi->name, &a, err);
+
+		if (r >= 0)
+			r = rtnl_link_flags(peer, pi->peer_name, &b, err);
+		if (r < 0)
+			return r;
+		if ((a & b & IFF_RUNNING) != 0)
+			return 0;
+		(void)nanosleep(&step, NULL);
+	}
+	return nslab_err_setx(err, ETIMEDOUT, "link %s %s: no carrier 3 s after it was plugged in",
+			      lab->plan->nodes[node].name, pi->name);
+}
+
 int nslab_lab_region_link_set(nslab_lab *lab, const char *a, const char *b, bool up,
 			      nslab_error *err)
 {
@@ -363,10 +395,17 @@ int nslab_lab_region_link_set(nslab_lab *lab, const char *a, const char *b, bool
 	if (r < 0)
 		return r;
 	pn = &lab->plan->nodes[rg->link_node[k]];
-	rg->broken[k] = !up;
 	/* breaking: routes around it first; restoring: the cable first, then routes over it */
-	r = up ? nslab_lab_set_link_up(lab, pn->name, pn->ifaces[rg->link_iface[k]].name, true, err)
-	       : route_all(lab, err);
+	if (up) {
+		r = nslab_lab_set_link_up(lab, pn->name, pn->ifaces[rg->link_iface[k]].name, true,
+					  err);
+		if (r >= 0)
+			r = wait_running(lab, rg->link_node[k], rg->link_iface[k], err);
+		rg->broken[k] = r < 0;
+	} else {
+		rg->broken[k] = true;
+		r = route_all(lab, err);
+	}
 	if (r >= 0)
 		r = up ? route_all(lab, err)
 		       : nslab_lab_set_link_up(lab, pn->name, pn->ifaces[rg->link_iface[k]].name,
@@ -469,4 +508,106 @@ void lab_regions_json(const struct nslab_lab *lab, struct jw *w)
 		jw_obj_close(w);
 	}
 	jw_arr_close(w);
+}
+
+int lab_region_set_words(struct nslab_lab *lab, const char *a, const char *b,
+			 const char *const *argv, size_t argc, nslab_error *err)
+{
+	struct linkcond_user user = { lab->spec->links, lab->spec->n_links };
+	enum nslab_link_which which;
+	nslab_link_condition c;
+	int r = linkcond_from_words(argv, argc, &user, &c, &which, err);
+
+	return r < 0 ? r : nslab_lab_set_region_condition(lab, a, b, which, &c, err);
+}
+
+/* One direction's condition and counters, for people and as JSON. */
+static void describe_dir(FILE *f, struct jw *w, const char *from, const char *to,
+			 const nslab_link_dir *d, const nslab_link_stats *st)
+{
+	char cond[512];
+
+	nslab_link_dir_format(d, cond, sizeof(cond));
+	fprintf(f, "%s -> %s: %s\n", from, to, cond);
+	fprintf(f,
+		"      passed %" PRIu64 ", lost %" PRIu64 ", overflow %" PRIu64
+		", reordered %" PRIu64 ", duplicated %" PRIu64 ", corrupted %" PRIu64 "\n",
+		st->passed, st->lost, st->overflow, st->reordered, st->duplicated, st->corrupted);
+	jw_str(w, "condition", cond);
+	jw_uint(w, "passed", st->passed);
+	jw_uint(w, "lost", st->lost);
+	jw_uint(w, "overflow", st->overflow);
+	jw_uint(w, "reordered", st->reordered);
+	jw_uint(w, "duplicated", st->duplicated);
+	jw_uint(w, "corrupted", st->corrupted);
+}
+
+/* The path from one region to another now, or "unreachable". */
+static void describe_path(struct nslab_lab *lab, FILE *f, struct jw *w, const char *key,
+			  const char *from, const char *to)
+{
+	char path[1024];
+
+	if (nslab_lab_region_path(lab, from, to, path, sizeof(path), NULL) < 0) {
+		fprintf(f, "path %s -> %s: unreachable (no path of region links is left)\n", from,
+			to);
+		jw_raw(w, key, "null");
+		return;
+	}
+	fprintf(f, "path %s -> %s: %s\n", from, to, path);
+	jw_str(w, key, path);
+}
+
+int lab_region_describe(struct nslab_lab *lab, const char *a, const char *b, char **ret_text,
+			char **ret_json, nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	const struct plan_node *pn;
+	nslab_link_condition c;
+	nslab_link_stats st[2];
+	const char *ifname;
+	size_t k, len = 0;
+	bool a_owns;
+	struct jw w;
+	FILE *f;
+	int r = find_link(lab, a, b, &k, err);
+
+	if (r < 0)
+		return r;
+	pn = &lab->plan->nodes[lab->regions->link_node[k]];
+	ifname = pn->ifaces[lab->regions->link_iface[k]].name;
+	a_owns = strcmp(pn->name, a) == 0;
+	r = nslab_lab_get_condition(lab, pn->name, ifname, &c, err);
+	if (r >= 0)
+		r = nslab_lab_link_stats(lab, pn->name, ifname, &st[!a_owns], &st[a_owns], err);
+	if (r < 0)
+		return r;
+	f = open_memstream(&text, &len);
+	if (!f)
+		return nslab_err_set(err, ENOMEM, "describe region link");
+	jw_init(&w);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "a", a);
+	jw_str(&w, "b", b);
+	jw_str(&w, "node", pn->name);
+	jw_str(&w, "iface", ifname);
+	jw_bool(&w, "up", !lab->regions->broken[k]);
+	fprintf(f, "region link %s %s (%s %s): %s\n", a, b, pn->name, ifname,
+		lab->regions->broken[k] ? "broken" : "up");
+	jw_obj_open(&w, "a_to_b");
+	describe_dir(f, &w, a, b, a_owns ? &c.up : &c.down, &st[0]);
+	jw_obj_close(&w);
+	jw_obj_open(&w, "b_to_a");
+	describe_dir(f, &w, b, a, a_owns ? &c.down : &c.up, &st[1]);
+	jw_obj_close(&w);
+	describe_path(lab, f, &w, "path_a_to_b", a, b);
+	describe_path(lab, f, &w, "path_b_to_a", b, a);
+	jw_obj_close(&w);
+	r = fclose(f) == 0 && jw_get(&w) ? 0 : -ENOMEM;
+	*ret_json = r == 0 ? strdup(jw_get(&w)) : NULL;
+	jw_free(&w);
+	if (!*ret_json)
+		return nslab_err_set(err, ENOMEM, "describe region link");
+	*ret_text = TAKE_PTR(text);
+	return 0;
 }

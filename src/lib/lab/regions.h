@@ -42,5 +42,15 @@ int region_next_hops(size_t n, const struct region_edge *edges, size_t n_edges, 
 int lab_regions_start(struct nslab_lab *lab, nslab_error *err);
 /* Drop the run-time state (the routes die with the namespaces). */
 void lab_regions_stop(struct nslab_lab *lab);
+/* nslab_lab_set_region_condition() from command-line words (the lab's presets too). */
+int lab_region_set_words(struct nslab_lab *lab, const char *a, const char *b,
+			 const char *const *argv, size_t argc, nslab_error *err);
+/**
+ * lab_region_describe() - A region link's state, condition, counters and paths, as text and JSON
+ * @ret_text, @ret_json:  on success, malloc'd strings the caller frees
+ * Return: 0, -ENOENT (no link between a and b) or -ENOMEM.
+ */
+int lab_region_describe(struct nslab_lab *lab, const char *a, const char *b, char **ret_text,
+			char **ret_json, nslab_error *err);
 /* `region_links` of state.json: each link's regions, interface, state and condition. */
 void lab_regions_json(const struct nslab_lab *lab, struct jw *w);

@@ -151,6 +151,8 @@ int rtnl_addr_dump(struct nlsock *nl, int family, rtnl_addr_cb cb, void *data, n
 int rtnl_route_dump(struct nlsock *nl, int family, rtnl_route_cb cb, void *data, nslab_error *err);
 /* ifindex of the link called name in nl's namespace; -ENODEV if none. */
 int rtnl_link_index(struct nlsock *nl, const char *name, int *ret_ifindex, nslab_error *err);
+/* The IFF_* flags of the link called name (IFF_RUNNING once the kernel saw its carrier). */
+int rtnl_link_flags(struct nlsock *nl, const char *name, unsigned *ret_flags, nslab_error *err);
 /* One-request wrappers (build + talk). */
 int rtnl_link_set(struct nlsock *nl, int ifindex, const struct rtnl_link_change *chg,
 		  nslab_error *err);
