@@ -89,7 +89,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router down cleanup test trace run sim link help version"
+	local commands="up ls status exec shell router down cleanup test trace run sim link region help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -187,6 +187,7 @@ _nslab()
 		test) w="-f --format -o --output --coverage -k --only -q --quiet --check --compare --allow-include" ;;
 		trace) w="-r --rules -t --topology --allow-include" ;;
 		sim) w="-d --outdir -f --format -o --output -q --quiet -j --jobs" ;;
+		link | region) w="--json" ;;
 		*) w= ;;
 		esac
 		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))
@@ -197,6 +198,13 @@ _nslab()
 	up) _nslab_files yaml yml ;;
 	test) _nslab_files yaml yml nft ;;
 	sim) _nslab_files yaml yml ;;
+	region)
+		if [[ ${#ops[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 3 ]]; then
+			COMPREPLY=($(compgen -W "break restore show clear" -- "$cur"))
+		fi
+		;;
 	down | status | cleanup)
 		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		;;
