@@ -169,6 +169,22 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_link_stats(nslab_lab *lab, const char
  * is named by the two regions, in either order; `up` is a -> b in the order given.
  */
 
+/*
+ * Building regions (before nslab_lab_build(), as `regions:`, `region_links:`
+ * and a router's `region:` in a lab file; names copied).
+ */
+/* A region: a namespace on the IX its routers plug into. Return: 0 or -errno. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_region(nslab_lab *lab, const char *name,
+						      nslab_error *err);
+/* A link between regions a and b; cond (up: a -> b) may be NULL. Return: 0 or -errno. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_link_regions(nslab_lab *lab, const char *a,
+							const char *b,
+							const nslab_link_condition *cond,
+							nslab_error *err);
+/* Put a router (without an upstream) in a region. Return: 0, -ENOENT or -errno. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_router_region(nslab_lab *lab, const char *router,
+							     const char *region, nslab_error *err);
+
 /**
  * nslab_lab_region_link_set() - Break (up false) or restore (up true) a region link
  * Breaking routes every region's traffic around the link first (through a
