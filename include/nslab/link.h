@@ -59,7 +59,9 @@ typedef struct nslab_link_dir {
 	uint32_t reorder, reorder_corr;	  /* ppb: sent at once, ahead of the delayed ones */
 	uint32_t gap;			  /* reorder every gap-th packet (netem's `gap`); 0: any */
 	uint32_t duplicate;		  /* ppb */
+	uint32_t duplicate_corr;	  /* ppb: netem's correlation with the previous draw */
 	uint32_t corrupt;		  /* ppb: one random bit flipped */
+	uint32_t corrupt_corr;		  /* ppb, as duplicate_corr */
 	uint32_t mtu;			  /* larger frames are dropped; 0: no limit */
 	char trace[NSLAB_LINK_TRACE_MAX]; /* Mahimahi trace file; "": none */
 } nslab_link_dir;
