@@ -136,6 +136,26 @@ if "$NSLAB" link "$L" laptop wlan9 delay 1ms 2>"$TMP/bad.err"; then bad "wlan9 a
 grep -q "no interface 'wlan9'" "$TMP/bad.err" || bad "wlan9: $(cat "$TMP/bad.err")"
 "$NSLAB" down "$L" || fail "down"
 
+# nslab test over conditioned links (a lab topology keeps its link conditions):
+# 200 ms each way connects within the 1 s nslab test gives a handshake, 600 ms
+# does not; with the far link at 100 ms the timeout test must fail instead
+if "$NSLAB" test "$SRCDIR/examples/fwtest/slow-link.yaml" >"$TMP/fw.out" 2>&1 &&
+	grep -q "^3 passed, 0 failed" "$TMP/fw.out"; then
+	ok "nslab test over 200/600 ms links: $(tail -1 "$TMP/fw.out")"
+else
+	bad "nslab test slow-link.yaml: $(cat "$TMP/fw.out")"
+fi
+sed 's/delay: 600ms/delay: 100ms/' "$SRCDIR/examples/slow-links.yaml" >"$TMP/fast-links.yaml"
+sed "s|lab: ../slow-links.yaml|lab: $TMP/fast-links.yaml|" "$SRCDIR/examples/fwtest/slow-link.yaml" \
+	>"$TMP/fast-link.yaml"
+if "$NSLAB" test "$TMP/fast-link.yaml" >"$TMP/fw2.out" 2>&1; then
+	bad "the 600 ms test passed over a 100 ms link: $(cat "$TMP/fw2.out")"
+elif grep -q "^FAIL.*600 ms link times out" "$TMP/fw2.out"; then
+	ok "over a 100 ms link the timeout test fails, as it must"
+else
+	bad "fast-link: $(cat "$TMP/fw2.out")"
+fi
+
 # the netem backend: the RTT of its delays where the kernel has netem; refused,
 # with the kernel's words and nothing left, where it has not (this kernel)
 L3=$(new_lab_name netem)
