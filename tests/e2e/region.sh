@@ -6,7 +6,7 @@
 # region LAB A B break` reroutes through the third region (RTT of the detour),
 # or, with no third region, makes the other side unreachable; `restore` brings
 # the direct path back; a condition changed at run time shows in the RTT; bad
-# input is named.
+# input is named; SIGKILL of the supervisor leaves nothing.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ping ip
 
@@ -103,6 +103,20 @@ nreg us eu delay 3ms up
 grep -q "^us -> eu: delay 3ms" "$TMP/reg.out" || bad "us eu delay 3ms up: $(cat "$TMP/reg.out")"
 grep -q "^eu -> us: delay 5ms" "$TMP/reg.out" || bad "eu -> us changed: $(cat "$TMP/reg.out")"
 rtt_is alice "$bob" 8 "eu -> us after 'delay 3ms' from us"
+
+# SIGKILL of a supervisor holding regions with a broken link: nothing left
+L2=$(new_lab_name regionkill)
+track_lab "$L2"
+leftovers_snapshot kill
+"$NSLAB" up -q --name "$L2" "$E2E/region.yaml" >"$TMP/up2.out" 2>&1 &
+sup=$!
+track_pid $sup
+wait_until 30 lab_listed "$L2" || fail "$L2 never came up: $(cat "$TMP/up2.out")"
+"$NSLAB" region "$L2" eu us break >/dev/null 2>&1 || bad "break in $L2"
+kill -9 $sup
+wait $sup 2>/dev/null
+if wait_until 10 not lab_listed "$L2"; then ok "$L2: gone after SIGKILL"; else bad "$L2 still listed"; fi
+leftovers_check kill "$L2"
 
 # bad input: named, nothing changed
 if "$NSLAB" region "$L" eu pluto break 2>"$TMP/bad.err"; then bad "pluto accepted"; fi
