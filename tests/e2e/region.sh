@@ -124,5 +124,7 @@ grep -q "no link between regions 'eu' and 'pluto'" "$TMP/bad.err" || bad "pluto:
 if "$NSLAB" region "$L" us mars break 2>"$TMP/bad.err"; then bad "us-mars (not linked) accepted"; fi
 if "$NSLAB" region "$L" eu us delay soon 2>"$TMP/bad.err"; then bad "'delay soon' accepted"; fi
 grep -q "bad delay 'soon'" "$TMP/bad.err" || bad "'delay soon': $(cat "$TMP/bad.err")"
+if "$NSLAB" router "$L" eu nat home 2>"$TMP/bad.err"; then bad "NAT on a region accepted"; fi
+grep -q "'eu' is a region, not a router" "$TMP/bad.err" || bad "router eu nat: $(cat "$TMP/bad.err")"
 "$NSLAB" down "$L" || fail "down"
 finish
