@@ -6,7 +6,8 @@
 # another). Measured: TCP throughput (iperf3, 1 and 8 streams, a -> b), added
 # latency (ping median and p99 at 0 ms set: `mtu 65535`, a condition that
 # changes nothing but puts the wire in the path), delay error p99 at 10 ms each
-# way (20 ms RTT), rate error at 100mbit (wire and tbf), and the supervisor's
+# way (20 ms RTT), the same p99 with four CPU hogs running (the link thread's
+# tail under load), rate error at 100mbit (wire and tbf), and the supervisor's
 # CPU time per Gbit/s moved. netem is measured too where the kernel has it.
 # Printed with the ratios to veth and tbf; never a test.
 set -euo pipefail
@@ -17,7 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 lab=bench-link-$$
 tmp=$(mktemp -d /tmp/nslab-bench-link.XXXXXX)
 cleanup() { "$NSLAB" down "$lab" >/dev/null 2>&1 || true; rm -rf "$tmp"; }
-trap cleanup EXIT
+trap 'cleanup; [ -z "${hogs:-}" ] || kill $hogs 2>/dev/null || true' EXIT
 
 "$NSLAB" up -d -q --name "$lab" "$here/link-wire.yaml"
 "$NSLAB" status "$lab" --json >"$tmp/st.json"
@@ -51,8 +52,20 @@ PY
 
 cond() { "$NSLAB" link "$lab" a eth0 "$@" >/dev/null; }
 
+# loaded CMD...: CMD with four busy loops beside it (as many as there are
+# ordinary tasks wanting the CPU on a shared host), stopped after
+hogs=
+loaded() {
+	for _ in 1 2 3 4; do (while :; do :; done) & hogs="$hogs $!"; done
+	"$@"
+	# shellcheck disable=SC2086 # a list of pids
+	kill $hogs; wait $hogs 2>/dev/null || true
+	hogs=
+}
+
 declare -A R
 R[veth_rtt]=$(rtt)
+R[veth_load]=$(loaded rtt)
 R[veth_1]=$(tcp 1)
 R[veth_8]=$(tcp 8)
 # tbf at 100mbit on a's egress (inside a: the same interface the wire conditions)
@@ -67,6 +80,7 @@ c1=$(cpu_ticks)
 R[wire0_8]=$(tcp 8)
 cond delay 10ms
 R[wire20_rtt]=$(rtt)
+R[wire20_load]=$(loaded rtt)
 R[wire20_1]=$(tcp 1)
 R[wire20_8]=$(tcp 8)
 cond rate 100mbit
@@ -79,6 +93,8 @@ T, hz, c0, c1 = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.
 veth_m, veth_p = map(float, "${R[veth_rtt]}".split())
 w0_m, w0_p = map(float, "${R[wire0_rtt]}".split())
 w20_m, w20_p = map(float, "${R[wire20_rtt]}".split())
+vl_m, vl_p = map(float, "${R[veth_load]}".split())
+wl_m, wl_p = map(float, "${R[wire20_load]}".split())
 veth1, veth8 = float("${R[veth_1]}"), float("${R[veth_8]}")
 w01, w08 = float("${R[wire0_1]}"), float("${R[wire0_8]}")
 w201, w208 = float("${R[wire20_1]}"), float("${R[wire20_8]}")
@@ -94,6 +110,8 @@ print("link-wire: RTT at 0 ms set: veth median %.3f ms p99 %.3f | wire median %.
 print("link-wire: 10 ms each way: RTT median %.3f ms, p99 %.3f ms -> delay error median %.0f us,"
       " p99 %.0f us (over veth's)" % (w20_m, w20_p, (w20_m - 20 - veth_m) * 1000,
       (w20_p - 20 - veth_p) * 1000))
+print("link-wire: with 4 CPU hogs: veth RTT p99 %.3f ms | 10 ms each way: median %.3f ms, p99 %.3f ms"
+      " -> delay error p99 %.0f us (over veth's)" % (vl_p, wl_m, wl_p, (wl_p - 20 - vl_p) * 1000))
 print("link-wire: rate 100mbit, TCP goodput: wire %.2f mbit/s (error %+.2f%%), tbf %.2f mbit/s"
       " (error %+.2f%%), wire/tbf %.3fx" % (wr * 1000, (wr / goodput - 1) * 100, tbf * 1000,
       (tbf / goodput - 1) * 100, wr / tbf if tbf else 0))

@@ -89,7 +89,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router down cleanup test trace run sim link serve help version"
+	local commands="up ls status exec shell router down cleanup test trace run sim link region serve help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -191,6 +191,7 @@ _nslab()
 		trace) w="-r --rules -t --topology --allow-include" ;;
 		sim) w="-d --outdir -f --format -o --output -q --quiet -j --jobs" ;;
 		serve) w="--bind --open --playground --rate --ui" ;;
+		link | region) w="--json" ;;
 		*) w= ;;
 		esac
 		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))
@@ -202,6 +203,13 @@ _nslab()
 	test) _nslab_files yaml yml nft ;;
 	sim) _nslab_files yaml yml ;;
 	serve) COMPREPLY=($(compgen -d -- "$cur")) ;;
+	region)
+		if [[ ${#ops[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 3 ]]; then
+			COMPREPLY=($(compgen -W "break restore show clear" -- "$cur"))
+		fi
+		;;
 	down | status | cleanup)
 		[[ ${#ops[@]} -eq 0 ]] && COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		;;

@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell router down cleanup test trace run sim link serve help version
+set -l commands up ls status exec shell router down cleanup test trace run sim link region serve help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -57,6 +57,9 @@ complete -c nslab -n '__fish_seen_subcommand_from sim' -s q -l quiet -d 'only th
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a link -d 'show or change a link\'s condition'
 complete -c nslab -n '__fish_seen_subcommand_from link' -l presets -d 'list the built-in presets'
 complete -c nslab -n '__fish_seen_subcommand_from link' -l json -d 'the answer as JSON'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a region -d 'break, restore or change the link between two regions'
+complete -c nslab -n '__fish_seen_subcommand_from region' -l json -d 'the answer as JSON'
+complete -c nslab -n '__fish_seen_subcommand_from region' -a 'break restore show clear'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's usage and options"
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
 

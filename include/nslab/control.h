@@ -120,6 +120,19 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_link(const char *lab, const char *nod
 						const char *iface, const char *const *argv,
 						size_t argc, unsigned flags, char **ret_text,
 						nslab_error *err);
+/**
+ * nslab_ctl_region() - nslab_ctl_link() for the link between regions a and b
+ * @argv, @argc:  the condition's words, a -> b as `up`; none: show only
+ * @flags:        NSLAB_CTL_LINK_DOWN breaks the link (routes go around it, or
+ *                the two sides become unreachable), _UP restores it; _CLEAR, _JSON
+ * @ret_text:     on success, the link's state, condition, counters and the paths
+ *                between a and b after the change; free()
+ * Return: 0, or -errno with the lab's message.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_region(const char *lab, const char *a, const char *b,
+						  const char *const *argv, size_t argc,
+						  unsigned flags, char **ret_text,
+						  nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup(const char *lab, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_cleanup_flags(const char *lab, unsigned flags,
 						     nslab_error *err);

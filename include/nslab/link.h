@@ -59,7 +59,9 @@ typedef struct nslab_link_dir {
 	uint32_t reorder, reorder_corr;	  /* ppb: sent at once, ahead of the delayed ones */
 	uint32_t gap;			  /* reorder every gap-th packet (netem's `gap`); 0: any */
 	uint32_t duplicate;		  /* ppb */
+	uint32_t duplicate_corr;	  /* ppb: netem's correlation with the previous draw */
 	uint32_t corrupt;		  /* ppb: one random bit flipped */
+	uint32_t corrupt_corr;		  /* ppb, as duplicate_corr */
 	uint32_t mtu;			  /* larger frames are dropped; 0: no limit */
 	char trace[NSLAB_LINK_TRACE_MAX]; /* Mahimahi trace file; "": none */
 } nslab_link_dir;
@@ -163,6 +165,58 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_get_condition(nslab_lab *lab, const c
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_link_stats(nslab_lab *lab, const char *node,
 						      const char *iface, nslab_link_stats *ret_up,
 						      nslab_link_stats *ret_down, nslab_error *err);
+
+/*
+ * Regions (lab file `regions:`, `region_links:`): a link between two regions
+ * is named by the two regions, in either order; `up` is a -> b in the order given.
+ */
+
+/*
+ * Building regions (before nslab_lab_build(), as `regions:`, `region_links:`
+ * and a router's `region:` in a lab file; names copied).
+ */
+/* A region: a namespace on the IX its routers plug into. Return: 0 or -errno. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_region(nslab_lab *lab, const char *name,
+						      nslab_error *err);
+/* A link between regions a and b; cond (up: a -> b) may be NULL. Return: 0 or -errno. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_link_regions(nslab_lab *lab, const char *a,
+							const char *b,
+							const nslab_link_condition *cond,
+							nslab_error *err);
+/* Put a router (without an upstream) in a region. Return: 0, -ENOENT or -errno. */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_router_region(nslab_lab *lab, const char *router,
+							     const char *region, nslab_error *err);
+
+/**
+ * nslab_lab_region_link_set() - Break (up false) or restore (up true) a region link
+ * Breaking routes every region's traffic around the link first (through a
+ * third region where one is linked to both sides; otherwise the two sides
+ * become unreachable from each other, "network unreachable"), then pulls its
+ * cable; restoring plugs it back, then routes over it again. Emits a
+ * "region_link" event.
+ * Return: 0, -ENOENT (no link between a and b), or the kernel's -errno.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int
+nslab_lab_region_link_set(nslab_lab *lab, const char *a, const char *b, bool up, nslab_error *err);
+/**
+ * nslab_lab_region_path() - The regions traffic from one region to another crosses now
+ * @buf:  on success, "eu asia us" (from, each region passed, to); truncated to len
+ * Return: 0, -ENOENT (no such region) or -EHOSTUNREACH (no path of links is left).
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_region_path(nslab_lab *lab, const char *from,
+						       const char *to, char *buf, size_t len,
+						       nslab_error *err);
+/**
+ * nslab_lab_set_region_condition() - nslab_lab_set_condition() for the link of two regions
+ * @which:  UP is a -> b, DOWN b -> a (whichever region holds the link's interface)
+ * Routes between regions are recomputed (delay breaks ties between paths).
+ * Return: 0, -ENOENT, -EINVAL, or the backend's -errno.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_region_condition(nslab_lab *lab, const char *a,
+								const char *b,
+								enum nslab_link_which which,
+								const nslab_link_condition *cond,
+								nslab_error *err);
 
 #ifdef __cplusplus
 }

@@ -136,6 +136,50 @@ if "$NSLAB" link "$L" laptop wlan9 delay 1ms 2>"$TMP/bad.err"; then bad "wlan9 a
 grep -q "no interface 'wlan9'" "$TMP/bad.err" || bad "wlan9: $(cat "$TMP/bad.err")"
 "$NSLAB" down "$L" || fail "down"
 
+# nslab test over conditioned links (a lab topology keeps its link conditions):
+# 200 ms each way connects within the 1 s nslab test gives a handshake, 600 ms
+# does not; with the far link at 100 ms the timeout test must fail instead
+if "$NSLAB" test "$SRCDIR/examples/fwtest/slow-link.yaml" >"$TMP/fw.out" 2>&1 &&
+	grep -q "^3 passed, 0 failed" "$TMP/fw.out"; then
+	ok "nslab test over 200/600 ms links: $(tail -1 "$TMP/fw.out")"
+else
+	bad "nslab test slow-link.yaml: $(cat "$TMP/fw.out")"
+fi
+sed 's/delay: 600ms/delay: 100ms/' "$SRCDIR/examples/slow-links.yaml" >"$TMP/fast-links.yaml"
+sed "s|lab: ../slow-links.yaml|lab: $TMP/fast-links.yaml|" "$SRCDIR/examples/fwtest/slow-link.yaml" \
+	>"$TMP/fast-link.yaml"
+if "$NSLAB" test "$TMP/fast-link.yaml" >"$TMP/fw2.out" 2>&1; then
+	bad "the 600 ms test passed over a 100 ms link: $(cat "$TMP/fw2.out")"
+elif grep -q "^FAIL.*600 ms link times out" "$TMP/fw2.out"; then
+	ok "over a 100 ms link the timeout test fails, as it must"
+else
+	bad "fast-link: $(cat "$TMP/fw2.out")"
+fi
+
+# the netem backend: the RTT of its delays where the kernel has netem; refused,
+# with the kernel's words and nothing left, where it has not (this kernel)
+L3=$(new_lab_name netem)
+track_lab "$L3"
+if "$NSLAB" up -d -q --name "$L3" "$E2E/netem.yaml" >"$TMP/netem.out" 2>&1; then
+	status_json "$L3" "$TMP/st3.json"
+	srv3=$(addr "$TMP/st3.json" server 4) || fail "no address for server in $L3"
+	"$NSLAB" link "$L3" laptop eth0 >"$TMP/netem-show.out" 2>&1 || bad "show: $(cat "$TMP/netem-show.out")"
+	grep -q "(backend netem)" "$TMP/netem-show.out" || bad "netem lab: $(cat "$TMP/netem-show.out")"
+	L_SAVE=$L
+	L=$L3
+	rtt=$(rtt_best laptop "$srv3" 10) || fail "ping over netem failed"
+	L=$L_SAVE
+	if within "$rtt" 10 11; then ok "netem: RTT median $rtt ms (10 ms set)"; else
+		bad "netem: RTT median $rtt ms, expected 10 ms + at most 1"; fi
+	"$NSLAB" down "$L3" || bad "down $L3"
+elif grep -q "this kernel has no netem qdisc (.*qdisc kind is unknown.*use wire or auto" "$TMP/netem.out"; then
+	ok "link_backend netem refused on a kernel without it: $(cat "$TMP/netem.out")"
+	lab_listed "$L3" && bad "$L3 listed after a refused up"
+	log "note: no sch_netem in this kernel; the netem backend's traffic checks did not run"
+else
+	bad "link_backend netem: $(cat "$TMP/netem.out")"
+fi
+
 # SIGKILL of a supervisor with conditioned links
 L2=$(new_lab_name linkkill)
 track_lab "$L2"

@@ -202,6 +202,58 @@ static void test_outdir_logs(void)
 	CHECK(system(path) == 0, "remove %s", dir);
 }
 
+/*
+ * Regions through the builder API: the RTT between two regions is their
+ * link's delays (ping's own count of milliseconds), a break makes them
+ * unreachable (no third region), the path calls say so, a restore brings
+ * the link back.
+ */
+static void test_regions(void)
+{
+	nslab_link_condition c = { 0 };
+	nslab_error err = { 0 };
+	nslab_lab *lab;
+	char b4[64], path[128];
+
+	CHECK(nslab_lab_new("t-regions", &lab, &err) == 0, "%s", err.msg);
+	c.up.delay_ns = 20000000; /* eu -> us */
+	c.down.delay_ns = 10000000;
+	CHECK(nslab_lab_add_region(lab, "eu", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_region(lab, "us", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_link_regions(lab, "eu", "us", &c, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_router(lab, "ra", NULL, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_router(lab, "rb", NULL, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_set_router_region(lab, "ra", "eu", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_set_router_region(lab, "rb", "us", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_set_router_region(lab, "rz", "us", &err) == -ENOENT, "rz: %s", err.msg);
+	CHECK(nslab_lab_add_device(lab, "a", "ra", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_device(lab, "b", "rb", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	CHECK(nslab_node_addr(nslab_lab_node(lab, "b"), NULL, AF_INET, b4, sizeof(b4), &err) == 0,
+	      "%s", err.msg);
+	CHECK(nslab_lab_region_path(lab, "eu", "us", path, sizeof(path), &err) == 0, "%s", err.msg);
+	CHECK(strcmp(path, "eu us") == 0, "path eu -> us: '%s'", path);
+	/* every reply within 30-31 ms: a route through the IX would answer in well under 1 ms */
+	CHECK(run(lab, "a",
+		  (char *[]){ "sh", "-c",
+			      "ping -n -c4 -i0.1 -W2 \"$0\" | awk -F'time=' '/time=/ { n++; "
+			      "t = $2 + 0; if (n > 1 && (t < 30 || t > 31.5)) bad = 1 } "
+			      "END { exit bad || n != 4 }'",
+			      b4, NULL }) == 0,
+	      "RTT a -> b of 30 ms (20 + 10 set)");
+	CHECK(nslab_lab_region_link_set(lab, "us", "eu", false, &err) == 0, "break: %s", err.msg);
+	CHECK(nslab_lab_region_path(lab, "eu", "us", path, sizeof(path), &err) == -EHOSTUNREACH,
+	      "path after break: %s", err.msg);
+	CHECK(run(lab, "a", (char *[]){ "ping", "-n", "-c1", "-W1", b4, NULL }) != 0,
+	      "a -> b answered with the only region link broken");
+	CHECK(nslab_lab_region_link_set(lab, "eu", "us", true, &err) == 0, "restore: %s", err.msg);
+	CHECK(run(lab, "a", (char *[]){ "ping", "-n", "-c1", "-W2", b4, NULL }) == 0,
+	      "a -> b after restore");
+	CHECK(nslab_lab_region_link_set(lab, "eu", "mars", true, &err) == -ENOENT, "mars: %s",
+	      err.msg);
+	nslab_lab_free(lab);
+}
+
 int main(void)
 {
 	int r = nslab_test_bootstrap();
@@ -210,6 +262,7 @@ int main(void)
 	test_failed_build_leaves_nothing();
 	test_free_kills_processes();
 	test_outdir_logs();
+	test_regions();
 	printf("ok: lab integration (%s)\n", r == 1 ? "rootless" : "root");
 	return 0;
 }

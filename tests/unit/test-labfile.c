@@ -137,6 +137,74 @@ static void test_links(void **state)
 	assert_false(spec->devices[lab_spec_device_index(spec, "server")].ifaces[0].has_link);
 }
 
+/* Regions: the default triangle filled in around the file's own, links planned as interfaces. */
+static void test_regions(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	const struct plan_node *eu, *lab_eu;
+	nslab_error err = { 0 };
+
+	(void)state;
+	if (labfile_parse("examples/regions.yaml", &spec, &err) < 0)
+		print_error("%s\n", err.msg);
+	assert_non_null(spec);
+	assert_int_equal(spec->n_region_links, 4); /* the file's, then the triangle */
+	assert_string_equal(spec->region_links[0].b, "lab-eu");
+	assert_int_equal(spec->region_links[0].cond.up.loss, 1000000);
+	assert_string_equal(spec->region_links[3].a, "eu");
+	assert_string_equal(spec->region_links[3].b, "asia");
+	assert_int_equal(spec->region_links[3].cond.down.delay_ns, 120000000);
+	assert_true(spec->routers[lab_spec_router_index(spec, "asia")].is_region);
+	assert_string_equal(spec->routers[lab_spec_router_index(spec, "home")].region, "lab-eu");
+	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
+	/* a link is an interface of the region planned later (regions: from `regions:` first,
+	 * then the triangle), on the other region's segment */
+	lab_eu = &plan->nodes[lab_plan_find(plan, "lab-eu")];
+	eu = &plan->nodes[lab_plan_find(plan, "eu")];
+	assert_true(lab_eu->region);
+	assert_int_equal(lab_eu->n_ifaces, 1);
+	assert_int_equal(eu->n_ifaces, 3); /* to-lab-eu, to-us (us was planned first) */
+	assert_string_equal(eu->ifaces[1].name, "to-lab-eu");
+	assert_int_equal(eu->ifaces[1].up_node, (size_t)lab_plan_find(plan, "lab-eu"));
+	assert_int_equal(eu->ifaces[1].spec_iface, 0);
+	/* the router in a region hangs off the region's segment */
+	assert_int_equal(plan->nodes[lab_plan_find(plan, "dc-eu")].ifaces[0].up_node,
+			 (size_t)lab_plan_find(plan, "eu"));
+}
+
+/* 40 regions, every pair linked (780 links): no fixed region limit (patchbay stops at 16). */
+static void test_regions_many(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	char name[16], other[16];
+	nslab_error err = { 0 };
+	size_t ifaces = 0;
+
+	(void)state;
+	assert_int_equal(lab_spec_new("many", &spec, NULL), 0);
+	for (int i = 0; i < 40; i++) {
+		snprintf(name, sizeof(name), "r%d", i);
+		assert_int_equal(lab_spec_add_region(spec, name, (struct spec_loc){ 0 }, NULL), 0);
+	}
+	for (int i = 0; i < 40; i++)
+		for (int j = i + 1; j < 40; j++) {
+			struct spec_region_link l = { .a = name, .b = other };
+
+			snprintf(name, sizeof(name), "r%d", i);
+			snprintf(other, sizeof(other), "r%d", j);
+			l.cond.up.delay_ns = 1000000;
+			assert_int_equal(lab_spec_add_region_link(spec, &l, NULL), 0);
+		}
+	if (lab_plan_make(spec, &plan, &err) < 0)
+		print_error("%s\n", err.msg);
+	assert_non_null(plan);
+	for (size_t i = 0; i < plan->n_nodes; i++)
+		ifaces += plan->nodes[i].n_ifaces;
+	assert_int_equal(ifaces, 40 + 780);
+}
+
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/two-hosts.yaml", "examples/office.yaml",
@@ -297,9 +365,10 @@ static const struct error_case errors[] = {
 	/* unknown keys */
 	{ "lab: x\nrouterz: {}\n",
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
-	  "devices, dns, links, link_backend)" },
-	{ "routers:\n  isp: {upstrem: x}\n", "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
-					     "upstream, pool, ip, mtu, link, downlink, nat)" },
+	  "devices, dns, links, link_backend, regions, region_links, default_regions)" },
+	{ "routers:\n  isp: {upstrem: x}\n",
+	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
+	  "upstream, pool, ip, mtu, link, downlink, nat, region)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
 	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
 	  "link)" },
@@ -308,6 +377,32 @@ static const struct error_case errors[] = {
 	  "private6, sub4, sub6)" },
 	{ "devices:\n  d:\n    ifaces: {eth0: {router: r, mtu: 1}}\n",
 	  "t.yaml:3:32: unknown key 'mtu' (expected one of: router, link)" },
+	/* regions */
+	{ "regions: {eu: {}}\nrouters:\n  r: {region: us}\n", "t.yaml:3:15: unknown region 'us'" },
+	{ "regions: {eu: {}}\nrouters:\n  r: {region: eu, upstream: eu}\n",
+	  "t.yaml:3:15: router 'r': 'region' and 'upstream' exclude each other (a router behind "
+	  "another is in its upstream's region)" },
+	{ "regions: {eu: {}}\nrouters:\n  r: {upstream: eu}\n",
+	  "t.yaml:3:17: 'eu' is a region, not a router (a router joins it with 'region: eu')" },
+	{ "regions: {eu: {}}\ndevices:\n  d: {router: eu}\n",
+	  "t.yaml:3:15: 'eu' is a region, not a router (a router joins it with 'region: eu')" },
+	{ "routers: {r: {}}\nregions: {eu: {}}\nregion_links: [{a: eu, b: r}]\n",
+	  "t.yaml:3:27: 'r' is a router, not a region (regions are under 'regions:')" },
+	{ "regions: {eu: {}}\nregion_links: [{a: eu, b: eu}]\n",
+	  "t.yaml:2:27: region link from 'eu' to itself" },
+	{ "regions: {eu: {}}\nregion_links: [{a: eu}]\n",
+	  "t.yaml:2:16: a region link needs 'a' and 'b' (two regions)" },
+	{ "regions: {eu: {}, us: {}}\nregion_links: [{a: eu, b: us}, {a: us, b: eu}]\n",
+	  "t.yaml:2:32: regions 'us' and 'eu' are linked twice" },
+	{ "regions: {eu: {delay: 1ms}}\n",
+	  "t.yaml:1:16: region 'eu': unknown key 'delay' (a region has no settings; its links are "
+	  "under 'region_links:')" },
+	{ "regions: {eu: {}, us: {}}\nregion_links: [{a: eu, b: us, dealy: 1ms}]\n",
+	  "t.yaml:2:31: unknown key 'dealy' (expected one of: delay, jitter, distribution, "
+	  "correlation, loss, rate, burst, limit, reorder, gap, duplicate, corrupt, mtu, trace, "
+	  "preset, seed, up, down)" },
+	{ "routers: {eu: {}}\ndefault_regions: true\n",
+	  "t.yaml:2:1: 'eu' is a router, not a region (regions are under 'regions:')" },
 	/* wrong types */
 	{ "routers: [a, b]\n", "t.yaml:1:10: routers: expected a mapping, not a sequence" },
 	{ "routers:\n  isp: 3\n", "t.yaml:2:8: router 'isp': expected a mapping, not a scalar" },
@@ -557,9 +652,11 @@ static void test_file_errors(void **state)
 		assert_int_equal(
 			labfile_parse_string(shadow, strlen(shadow), "shadow", &spec, &err),
 			-EINVAL);
-		assert_string_equal(err.msg,
-				    "shadow:1:1: unknown key (expected one of: lab, seed, "
-				    "dad, ranges, routers, devices, dns, links, link_backend)");
+		assert_string_equal(
+			err.msg,
+			"shadow:1:1: unknown key (expected one of: lab, seed, "
+			"dad, ranges, routers, devices, dns, links, link_backend, regions, "
+			"region_links, default_regions)");
 		assert_null(strstr(err.msg, "S3CR3T"));
 		assert_null(strstr(err.msg, "s3cr3t"));
 	}
@@ -704,7 +801,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_office_example),	cmocka_unit_test(test_examples),
-		cmocka_unit_test(test_links),		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_links),		cmocka_unit_test(test_regions),
+		cmocka_unit_test(test_regions_many),	cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_empty_and_null),	cmocka_unit_test(test_values),
 		cmocka_unit_test(test_ranges_override), cmocka_unit_test(test_count),
 		cmocka_unit_test(test_errors),		cmocka_unit_test(test_file_errors),

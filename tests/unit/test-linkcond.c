@@ -129,6 +129,46 @@ static void test_decode_gilbert(void **state)
 	assert_int_equal(c.up.mtu, 1400);
 }
 
+static void assert_error(const char *text, const char *msg);
+
+/* duplicate and corrupt take netem's correlation; the text form says them back as netem's words */
+static void test_duplicate_corrupt_corr(void **state)
+{
+	const char *w[] = { "delay", "5ms",	"duplicate", "1%",  "25%", "corrupt",
+			    "0.5%",  "reorder", "10%",	     "50%", "gap", "3" };
+	nslab_link_condition c, again;
+	nslab_error err = { 0 };
+	const char *words[16];
+	char buf[256], copy[256];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(decode("{duplicate: {percent: 2%, correlation: 30%}, corrupt: 1%, "
+				"up: {corrupt: {percent: 3%, correlation: 60%}}}",
+				&c, &err),
+			 0);
+	assert_int_equal(c.down.duplicate, 20000000);
+	assert_int_equal(c.down.duplicate_corr, 300000000);
+	assert_int_equal(c.down.corrupt, 10000000);
+	assert_int_equal(c.down.corrupt_corr, 0);
+	assert_int_equal(c.up.corrupt_corr, 600000000);
+	assert_string_equal(nslab_link_dir_format(&c.up, buf, sizeof(buf)),
+			    "duplicate 2% 30% corrupt 3% 60%");
+	assert_int_equal(nslab_link_condition_parse(w, ARRAY_SIZE(w), &c, &err), 0);
+	assert_int_equal(c.up.duplicate_corr, 250000000);
+	assert_int_equal(c.up.corrupt, 5000000);
+	assert_string_equal(nslab_link_dir_format(&c.up, buf, sizeof(buf)),
+			    "delay 5ms reorder 10% 50% gap 3 duplicate 1% 25% corrupt 0.5%");
+	/* the text form is words again: the same condition back */
+	strcpy(copy, buf);
+	for (char *save = NULL, *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		words[n++] = t;
+	assert_int_equal(nslab_link_condition_parse(words, n, &again, &err), 0);
+	assert_memory_equal(&again.up, &c.up, sizeof(c.up));
+	assert_error("{duplicate: {correlation: 5%}}", "duplicate: percent is required");
+	assert_error("{corrupt: {percent: 5%, corr: 1%}}", "unknown key 'corr'");
+}
+
 static void assert_error(const char *text, const char *msg)
 {
 	nslab_link_condition c;
@@ -244,10 +284,15 @@ static void test_words(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_values),	      cmocka_unit_test(test_format),
-		cmocka_unit_test(test_decode_map),    cmocka_unit_test(test_decode_gilbert),
-		cmocka_unit_test(test_decode_errors), cmocka_unit_test(test_presets),
-		cmocka_unit_test(test_user_presets),  cmocka_unit_test(test_words),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_decode_map),
+		cmocka_unit_test(test_decode_gilbert),
+		cmocka_unit_test(test_decode_errors),
+		cmocka_unit_test(test_presets),
+		cmocka_unit_test(test_user_presets),
+		cmocka_unit_test(test_words),
+		cmocka_unit_test(test_duplicate_corrupt_corr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 
 #include "core/hash.h"
 #include "lab/labfile.h"
+#include "lab/regions.h"
 
 static const char office[] = "lab: office\n"
 			     "seed: 7\n"
@@ -677,16 +678,73 @@ static void test_deep_chain(void **state)
 			    "2001:db8:1:c8::/64 via 2001:db8:1:c7::2/128");
 }
 
+/* Region routing: the direct link while it is up, else around it; none left: unreachable. */
+static void test_region_next_hops(void **state)
+{
+	enum { EU, US, ASIA };
+	const uint64_t ms = 1000000;
+	struct region_edge tri[] = { { US, EU, 80 * ms },
+				     { US, ASIA, 190 * ms },
+				     { EU, ASIA, 240 * ms } };
+	size_t next[4];
+	uint32_t hops[4];
+	(void)state;
+
+	/* a direct link wins although us then asia is not slower by much */
+	assert_int_equal(region_next_hops(3, tri, 3, EU, next, hops), 0);
+	assert_int_equal(next[US], US);
+	assert_int_equal(next[ASIA], ASIA);
+	assert_int_equal(next[EU], SIZE_MAX);
+	assert_int_equal(hops[ASIA], 1);
+	/* eu-us broken: through asia, both ways */
+	assert_int_equal(region_next_hops(3, tri + 1, 2, EU, next, hops), 0);
+	assert_int_equal(next[US], ASIA);
+	assert_int_equal(hops[US], 2);
+	assert_int_equal(region_next_hops(3, tri + 1, 2, US, next, NULL), 0);
+	assert_int_equal(next[EU], ASIA);
+	/* two regions, their one link broken: unreachable */
+	assert_int_equal(region_next_hops(2, NULL, 0, EU, next, hops), 0);
+	assert_int_equal(next[US], SIZE_MAX);
+	assert_int_equal(hops[US], 0);
+}
+
+/* Fewest links first, then the least delay, then the lowest neighbour. */
+static void test_region_next_hops_ties(void **state)
+{
+	/* a square a-b-d, a-c-d; b's side slower; and a slow direct a-e beside a-c-e */
+	struct region_edge sq[] = { { 0, 1, 10 }, { 1, 3, 10 },	  { 0, 2, 5 },
+				    { 2, 3, 5 },  { 0, 4, 1000 }, { 2, 4, 1 } };
+	struct region_edge even[] = { { 0, 1, 5 }, { 1, 3, 5 }, { 0, 2, 5 }, { 2, 3, 5 } };
+	size_t next[5];
+	(void)state;
+
+	assert_int_equal(region_next_hops(5, sq, 6, 0, next, NULL), 0);
+	assert_int_equal(next[3], 2);
+	assert_int_equal(next[4], 4);
+	assert_int_equal(region_next_hops(4, even, 4, 0, next, NULL), 0);
+	assert_int_equal(next[3], 1);
+	assert_int_equal(region_next_hops(4, even, 4, 3, next, NULL), 0);
+	assert_int_equal(next[0], 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_office),	   cmocka_unit_test(test_determinism),
-		cmocka_unit_test(test_ip_modes),	   cmocka_unit_test(test_chain),
-		cmocka_unit_test(test_router_order),	   cmocka_unit_test(test_ranges_override),
-		cmocka_unit_test(test_exhaustion),	   cmocka_unit_test(test_peer_names),
-		cmocka_unit_test(test_peer_name_fallback), cmocka_unit_test(test_find),
-		cmocka_unit_test(test_ix_capacity),	   cmocka_unit_test(test_scale),
+		cmocka_unit_test(test_golden_office),
+		cmocka_unit_test(test_determinism),
+		cmocka_unit_test(test_ip_modes),
+		cmocka_unit_test(test_chain),
+		cmocka_unit_test(test_router_order),
+		cmocka_unit_test(test_ranges_override),
+		cmocka_unit_test(test_exhaustion),
+		cmocka_unit_test(test_peer_names),
+		cmocka_unit_test(test_peer_name_fallback),
+		cmocka_unit_test(test_find),
+		cmocka_unit_test(test_ix_capacity),
+		cmocka_unit_test(test_scale),
 		cmocka_unit_test(test_deep_chain),
+		cmocka_unit_test(test_region_next_hops),
+		cmocka_unit_test(test_region_next_hops_ties),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -491,6 +491,36 @@ static void test_route_table_del(void **state)
 	assert_int_equal(collect_msg(nlh, sizeof(*rtm), tb), 4);
 }
 
+/* Region routes: replaced in place, and "unreachable" where no region path is left. */
+static void test_route_replace_unreachable(void **state)
+{
+	struct rtnl_route rt = { .dst = pfx("198.18.5.0/24"), .metric = 1024 };
+	const struct nlattr *tb[TBMAX];
+	char buf[NL_REQ_BUFSIZ];
+	const struct nlmsghdr *nlh = (void *)buf;
+	const struct rtmsg *rtm = (const void *)(buf + MNL_NLMSG_HDRLEN);
+	nslab_error err = { 0 };
+	(void)state;
+
+	rt.unreachable = rt.replace = true;
+	assert_int_equal(rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &rt, NULL), 0);
+	assert_header(nlh, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*rtm));
+	assert_int_equal(rtm->rtm_type, RTN_UNREACHABLE);
+	assert_int_equal(rtm->rtm_scope, RT_SCOPE_UNIVERSE);
+	assert_int_equal(collect_msg(nlh, sizeof(*rtm), tb), 2);
+	assert_bin_attr(tb[RTA_DST], rt.dst.addr, 4);
+	assert_u32_attr(tb[RTA_PRIORITY], 1024);
+	assert_null(tb[RTA_GATEWAY]);
+
+	rt.via = pfx("198.18.6.7"); /* an unreachable route goes nowhere */
+	assert_int_equal(rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &rt, &err), -EINVAL);
+	assert_non_null(strstr(err.msg, "unreachable"));
+	rt.unreachable = false;
+	assert_int_equal(rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &rt, NULL), 0);
+	assert_header(nlh, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, sizeof(*rtm));
+	assert_int_equal(rtm->rtm_type, RTN_UNICAST);
+}
+
 static void test_route_invalid(void **state)
 {
 	struct rtnl_route rt = { .dst = pfx("10.2.0.0/16") };
@@ -1172,6 +1202,7 @@ int main(void)
 		cmocka_unit_test(test_route_default_v4),
 		cmocka_unit_test(test_route_v6_direct),
 		cmocka_unit_test(test_route_table_del),
+		cmocka_unit_test(test_route_replace_unreachable),
 		cmocka_unit_test(test_route_invalid),
 		cmocka_unit_test(test_neigh),
 		cmocka_unit_test(test_dump),

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* tc builders: the clsact qdisc and the wire backend's redirect filter, read back attribute by attribute. */
 #include "nl/tc.h"
+#include "link/netem.h"
 
 #include <errno.h>
 #include <setjmp.h>
@@ -85,11 +86,140 @@ static void test_redirect(void **state)
 	assert_int_equal(m->ifindex, 9);
 }
 
+#ifndef TCA_NETEM_PRNG_SEED
+#define TCA_NETEM_PRNG_SEED 14
+#endif
+
+/* The attributes after the qopt inside TCA_OPTIONS (iproute2's layout), by type. */
+static const struct nlattr *netem_attr(const struct nlattr *opts, uint16_t type)
+{
+	size_t off = MNL_ALIGN(sizeof(struct tc_netem_qopt));
+	const char *p = (const char *)mnl_attr_get_payload(opts) + off;
+	const char *end = (const char *)opts + opts->nla_len;
+
+	while (p + sizeof(struct nlattr) <= end) {
+		const struct nlattr *a = (const struct nlattr *)p;
+
+		assert_true(a->nla_len >= sizeof(*a) && p + a->nla_len <= end);
+		if (mnl_attr_get_type(a) == type)
+			return a;
+		p += MNL_ALIGN(a->nla_len);
+	}
+	return NULL;
+}
+
+/* The request netem gets for "delay 20ms jitter 5ms 25% loss 1% 30% reorder 10% gap 5 ...". */
+static void test_netem(void **state)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const char *w[] = { "delay", "20ms", "jitter",	  "5ms",     "correlation", "25%",
+			    "loss",  "1%",   "30%",	  "reorder", "10%",	    "50%",
+			    "gap",   "5",    "duplicate", "2%",	     "corrupt",	    "0.5%",
+			    "5%",    "rate", "100mbit",	  "limit",   "15000b" };
+	const struct tc_netem_qopt *qopt;
+	const struct tc_netem_corr *corr;
+	const struct tc_netem_reorder *reo;
+	const struct tc_netem_corrupt *cor;
+	const struct tc_netem_rate *rate;
+	const struct nlattr *a, *opts = NULL;
+	nslab_link_condition c;
+	struct tcmsg *tc;
+	struct tc_netem q;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nslab_link_condition_parse(w, sizeof(w) / sizeof(w[0]), &c, &err), 0);
+	assert_int_equal(netem_params(&c.up, 42, &q, &err), 0);
+	assert_int_equal(tc_build_netem(buf, sizeof(buf), 5, &q, &err), 0);
+	tc = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(nlh->nlmsg_type, RTM_NEWQDISC);
+	assert_int_equal(nlh->nlmsg_flags & (NLM_F_CREATE | NLM_F_REPLACE | NLM_F_EXCL),
+			 NLM_F_CREATE | NLM_F_REPLACE); /* replaced in one step */
+	assert_int_equal(tc->tcm_ifindex, 5);
+	assert_int_equal(tc->tcm_parent, TC_H_ROOT);
+	mnl_attr_for_each (a, nlh, sizeof(*tc)) {
+		if (mnl_attr_get_type(a) == TCA_KIND)
+			assert_string_equal(mnl_attr_get_str(a), "netem");
+		if (mnl_attr_get_type(a) == TCA_OPTIONS)
+			opts = a;
+	}
+	assert_non_null(opts);
+	assert_false(opts->nla_type & NLA_F_NESTED); /* a struct first, not a nest */
+	qopt = mnl_attr_get_payload(opts);
+	assert_int_equal(qopt->latency, 20000);
+	assert_int_equal(qopt->jitter, 5000);
+	assert_int_equal(qopt->loss, 42949672); /* 1% of 2^32 - 1 */
+	assert_int_equal(qopt->gap, 5);
+	assert_int_equal(qopt->duplicate, 85899345);
+	assert_int_equal(qopt->limit, 10); /* 15000 bytes in full frames */
+	corr = mnl_attr_get_payload(netem_attr(opts, TCA_NETEM_CORR));
+	assert_int_equal(corr->delay_corr, 1073741823);
+	assert_int_equal(corr->loss_corr, 1288490188);
+	assert_int_equal(corr->dup_corr, 0);
+	reo = mnl_attr_get_payload(netem_attr(opts, TCA_NETEM_REORDER));
+	assert_int_equal(reo->probability, 429496729);
+	assert_int_equal(reo->correlation, 2147483647);
+	cor = mnl_attr_get_payload(netem_attr(opts, TCA_NETEM_CORRUPT));
+	assert_int_equal(cor->probability, 21474836);
+	assert_int_equal(cor->correlation, 214748364);
+	rate = mnl_attr_get_payload(netem_attr(opts, TCA_NETEM_RATE));
+	assert_int_equal(rate->rate, 12500000);
+	assert_null(netem_attr(opts, TCA_NETEM_RATE64)); /* only past 2^32 bytes/s */
+	assert_int_equal(mnl_attr_get_u64(netem_attr(opts, TCA_NETEM_LATENCY64)), 20000000);
+	assert_int_equal(mnl_attr_get_u64(netem_attr(opts, TCA_NETEM_JITTER64)), 5000000);
+	assert_int_equal(mnl_attr_get_u64(netem_attr(opts, TCA_NETEM_PRNG_SEED)), 42);
+	assert_null(netem_attr(opts, TCA_NETEM_LOSS));
+	assert_int_equal(tc_build_netem(buf, 64, 5, &q, &err), -EMSGSIZE);
+}
+
+/* Gilbert-Elliott as the kernel keeps it (h, not 1-h); what netem cannot do is named. */
+static void test_netem_ge_and_refusals(void **state)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	const char *ge[] = { "loss", "gemodel", "1%", "30%", "80%", "2%" };
+	const char *trace[] = { "trace", "x.trace" }, *mtu[] = { "mtu", "1400" };
+	const char *normal[] = { "delay", "9ms", "jitter", "1ms", "distribution", "normal" };
+	const struct tc_netem_gemodel *g;
+	const struct nlattr *a, *opts = NULL, *loss;
+	nslab_link_condition c;
+	struct tc_netem q;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nslab_link_condition_parse(ge, 6, &c, &err), 0);
+	assert_int_equal(netem_params(&c.up, 1, &q, &err), 0);
+	assert_int_equal(tc_build_netem(buf, sizeof(buf), 2, &q, &err), 0);
+	mnl_attr_for_each (a, nlh, sizeof(struct tcmsg))
+		if (mnl_attr_get_type(a) == TCA_OPTIONS)
+			opts = a;
+	assert_int_equal(((const struct tc_netem_qopt *)mnl_attr_get_payload(opts))->loss, 0);
+	loss = netem_attr(opts, TCA_NETEM_LOSS);
+	assert_non_null(loss);
+	g = mnl_attr_get_payload(find(loss, NETEM_LOSS_GE));
+	assert_int_equal(g->p, 42949672);
+	assert_int_equal(g->r, 1288490188);
+	assert_int_equal(g->h, 858993459); /* 1-h 80%: h 20% */
+	assert_int_equal(g->k1, 85899345);
+	assert_int_equal(nslab_link_condition_parse(trace, 2, &c, &err), 0);
+	assert_int_equal(netem_params(&c.up, 1, &q, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "trace: the netem backend cannot do it"));
+	assert_int_equal(nslab_link_condition_parse(mtu, 2, &c, &err), 0);
+	assert_int_equal(netem_params(&c.up, 1, &q, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "mtu"));
+	assert_int_equal(nslab_link_condition_parse(normal, 6, &c, &err), 0);
+	assert_int_equal(netem_params(&c.up, 1, &q, &err), -EOPNOTSUPP);
+	assert_non_null(strstr(err.msg, "distribution"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_clsact),
 		cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_netem),
+		cmocka_unit_test(test_netem_ge_and_refusals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -209,6 +209,153 @@ static void test_reorder_duplicate_corrupt_mtu(void **state)
 	}
 }
 
+/*
+ * netem's duplicate, corrupt and reorder, transcribed from sch_netem.c's
+ * netem_enqueue() (get_crandom(): a fresh draw when there is no correlation,
+ * else the weighted mean with the previous value; tc turns gap 0 into 1), over
+ * the engine's own draws: a seed's prng, nine draws a frame in the engine's order.
+ */
+struct netem_ref {
+	struct prng rng;
+	uint32_t dup_last, corrupt_last, reorder_last, counter;
+};
+
+static uint32_t ref_crandom(uint32_t v, uint32_t *last, uint32_t rho)
+{
+	uint64_t one = NSLAB_LINK_PPB_ONE;
+
+	if (!rho)
+		return v;
+	*last = (uint32_t)(((one - rho) * v + (uint64_t)rho * *last) / one);
+	return *last;
+}
+
+static bool ref_below(uint32_t v, uint32_t ppb)
+{
+	return (uint64_t)v * NSLAB_LINK_PPB_ONE < (uint64_t)ppb << 32;
+}
+
+/* One frame: bit 0 duplicated, bit 1 corrupted, bit 2 sent ahead. */
+static unsigned ref_frame(struct netem_ref *q, const nslab_link_dir *c)
+{
+	uint32_t r[6];
+	unsigned out = 0;
+	uint32_t gap = c->gap ? c->gap : 1;
+
+	for (int i = 0; i < 6; i++)
+		r[i] = prng_u32(&q->rng);
+	for (int i = 0; i < 3; i++)
+		(void)prng_unit(&q->rng);
+	if (c->duplicate &&
+	    ref_below(ref_crandom(r[2], &q->dup_last, c->duplicate_corr), c->duplicate))
+		out |= 1;
+	if (c->corrupt &&
+	    ref_below(ref_crandom(r[3], &q->corrupt_last, c->corrupt_corr), c->corrupt))
+		out |= 2;
+	/* if (gap == 0 || counter < gap - 1 || reorder < get_crandom()): delay, counter++ */
+	if (!c->reorder || q->counter < gap - 1 ||
+	    !ref_below(ref_crandom(r[4], &q->reorder_last, c->reorder_corr), c->reorder)) {
+		q->counter++;
+	} else {
+		q->counter = 0;
+		out |= 4;
+	}
+	return out;
+}
+
+static void check_against_netem(const nslab_link_dir *cfg, uint64_t seed)
+{
+	struct netem_ref q = { 0 };
+	struct wire_dir d;
+	struct wire_verdict v;
+
+	prng_seed(&q.rng, seed);
+	wire_dir_init(&d, cfg, seed, NULL, 0);
+	for (uint64_t i = 1; i <= 100000; i++) {
+		unsigned want = ref_frame(&q, cfg), got;
+
+		wire_decide(&d, i * MS, 500, 500, &v);
+		got = (v.copies == 2) | (unsigned)v.corrupt << 1 | (unsigned)v.reordered << 2;
+		if (got != want)
+			print_error("frame %llu: engine %u, netem %u\n", (unsigned long long)i, got,
+				    want);
+		assert_int_equal(got, want);
+	}
+}
+
+/* The same frames as netem would pick, with and without correlation, gap or not. */
+static void test_netem_semantics(void **state)
+{
+	nslab_link_dir a = { .delay_ns = 10 * MS,
+			     .duplicate = 100000000,
+			     .duplicate_corr = 750000000,
+			     .corrupt = 50000000,
+			     .corrupt_corr = 250000000,
+			     .reorder = 300000000,
+			     .reorder_corr = 500000000,
+			     .gap = 4 };
+	nslab_link_dir b = { .delay_ns = 10 * MS, .duplicate = 200000000, .reorder = 250000000 };
+	(void)state;
+
+	check_against_netem(&a, 1);
+	check_against_netem(&a, 77);
+	check_against_netem(&b, 5);
+}
+
+/* P(event | previous frame had it) over P(event | it had not), and the rate. */
+static void run_lengths(const nslab_link_dir *cfg, bool corrupt, double *ret_ratio,
+			double *ret_rate)
+{
+	struct wire_dir d;
+	struct wire_verdict v;
+	uint64_t after_yes = 0, yes_after_yes = 0, after_no = 0, yes_after_no = 0, n = 200000;
+	bool prev = false;
+
+	wire_dir_init(&d, cfg, 3, NULL, 0);
+	for (uint64_t i = 1; i <= n; i++) {
+		bool now;
+
+		wire_decide(&d, i * MS, 500, 500, &v);
+		now = corrupt ? v.corrupt : v.copies == 2;
+		after_yes += prev;
+		yes_after_yes += prev && now;
+		after_no += !prev;
+		yes_after_no += !prev && now;
+		prev = now;
+	}
+	*ret_ratio = ((double)yes_after_yes / (double)after_yes) /
+		     ((double)yes_after_no / (double)after_no);
+	*ret_rate = (double)(corrupt ? d.stats.corrupted : d.stats.duplicated) / (double)n;
+}
+
+/*
+ * Correlation as netem has it: successive duplicates (corruptions) cluster,
+ * and, netem's known quirk, a weighted mean of draws is rarely extreme, so
+ * the rate falls below the one set. Without correlation: independent, at the rate.
+ */
+static void test_duplicate_corrupt_correlation(void **state)
+{
+	nslab_link_dir plain = { .duplicate = 200000000, .corrupt = 200000000 };
+	nslab_link_dir corr = plain;
+	double ratio, rate;
+	(void)state;
+
+	run_lengths(&plain, false, &ratio, &rate);
+	assert_true(ratio > 0.9 && ratio < 1.1);
+	assert_binomial((uint64_t)(rate * 200000), 200000, 0.2);
+	run_lengths(&plain, true, &ratio, &rate);
+	assert_true(ratio > 0.9 && ratio < 1.1);
+	corr.duplicate_corr = corr.corrupt_corr = 750000000;
+	run_lengths(&corr, false, &ratio, &rate);
+	if (ratio < 3 || rate >= 0.2)
+		print_error("duplicate 20%% 75%%: ratio %.2f, rate %.4f\n", ratio, rate);
+	assert_true(ratio >= 3);
+	assert_true(rate < 0.2);
+	run_lengths(&corr, true, &ratio, &rate);
+	assert_true(ratio >= 3);
+	assert_true(rate < 0.2);
+}
+
 static void test_trace(void **state)
 {
 	const char *text = "1\n1\n\n3\n";
@@ -251,6 +398,8 @@ int main(void)
 		cmocka_unit_test(test_jitter_keeps_order),
 		cmocka_unit_test(test_rate_and_limit),
 		cmocka_unit_test(test_reorder_duplicate_corrupt_mtu),
+		cmocka_unit_test(test_netem_semantics),
+		cmocka_unit_test(test_duplicate_corrupt_correlation),
 		cmocka_unit_test(test_trace),
 	};
 

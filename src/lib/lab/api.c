@@ -2,6 +2,7 @@
 /* lab/api: the public nslab_lab / nslab_node / nslab_proc calls (include/nslab/lab.h). */
 #include "lab/lab.h"
 #include "lab/links.h"
+#include "lab/regions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,6 +141,41 @@ int nslab_lab_add_router(nslab_lab *lab, const char *name, const struct nslab_ro
 		r.mtu = opts->mtu;
 	}
 	return check_not_built(lab, err) ?: lab_spec_add_router(lab->spec, &r, err);
+}
+
+int nslab_lab_add_region(nslab_lab *lab, const char *name, nslab_error *err)
+{
+	return check_not_built(lab, err)
+		       ?: lab_spec_add_region(lab->spec, name, (struct spec_loc){ 0 }, err);
+}
+
+int nslab_lab_link_regions(nslab_lab *lab, const char *a, const char *b,
+			   const nslab_link_condition *cond, nslab_error *err)
+{
+	struct spec_region_link l = { .a = (char *)a, .b = (char *)b };
+
+	if (cond)
+		l.cond = *cond;
+	return check_not_built(lab, err) ?: lab_spec_add_region_link(lab->spec, &l, err);
+}
+
+int nslab_lab_set_router_region(nslab_lab *lab, const char *router, const char *region,
+				nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	char *copy;
+	int r = check_not_built(lab, err);
+
+	if (r < 0)
+		return r;
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s'", router ? router : "");
+	copy = region ? strdup(region) : NULL;
+	if (region && !copy)
+		return nslab_err_set(err, ENOMEM, "router '%s': set region", router);
+	free(lab->spec->routers[i].region);
+	lab->spec->routers[i].region = copy;
+	return 0;
 }
 
 int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router, nslab_error *err)
@@ -357,6 +393,8 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 	if (r >= 0) {
 		lab->built = true; /* for the link calls */
 		r = lab_links_start(lab, err);
+		if (r >= 0)
+			r = lab_regions_start(lab, err);
 		lab->built = false;
 		if (r < 0)
 			lab_teardown(lab);

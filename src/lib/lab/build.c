@@ -17,6 +17,7 @@
  */
 #include "lab/lab.h"
 #include "lab/links.h"
+#include "lab/regions.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -324,6 +325,21 @@ static void builder_base_sysctls(struct builder *bd)
 			bd->base[bd->n_base++] = v4_base[i];
 }
 
+/*
+ * Regions (lab/regions.c): a route through a region link that is down gives
+ * way to the next one (IPv4 needs both "all" and the interface's setting, so
+ * "default" too, before the links exist); no redirects, which routers would
+ * keep following after the link they point to broke.
+ */
+static const struct sysctl_kv region_sysctls[] = {
+	{ "net/ipv4/conf/all/ignore_routes_with_linkdown", "1" },
+	{ "net/ipv4/conf/default/ignore_routes_with_linkdown", "1" },
+	{ "net/ipv6/conf/all/ignore_routes_with_linkdown", "1" },
+	{ "net/ipv6/conf/default/ignore_routes_with_linkdown", "1" },
+	{ "net/ipv4/conf/all/send_redirects", "0" },
+	{ "net/ipv4/conf/default/send_redirects", "0" },
+};
+
 /* Routers and the root: their kernel-made link-locals skip DAD unless the lab asks for it. */
 static const struct sysctl_kv no_dad = { "net/ipv6/conf/default/accept_dad", "0" };
 
@@ -344,7 +360,9 @@ static void emit_node(struct nslab_lab *lab, const struct nslab_node *n)
 	char buf[PREFIX_STRLEN];
 	struct jw *w;
 
-	w = evlog_begin(&lab->ev, pn->kind == PLAN_ROUTER ? "router_added" : "device_added");
+	w = evlog_begin(&lab->ev, pn->region		    ? "region_added"
+				  : pn->kind == PLAN_ROUTER ? "router_added"
+							    : "device_added");
 	jw_str(w, "lab", lab->spec->name);
 	jw_str(w, "node", pn->name);
 	evlog_end(&lab->ev);
@@ -408,7 +426,8 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err)
 {
 	const struct plan_node *pn = n->pn;
-	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls) + 1];
+	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls) +
+			    ARRAY_SIZE(region_sysctls) + 1];
 	size_t nkv = 0;
 	int r;
 
@@ -419,11 +438,16 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 		kv[nkv++] = router_sysctls[i];
 	if (pn->forwarding && !bd->lab->spec->dad)
 		kv[nkv++] = no_dad;
+	for (size_t i = 0; pn->region && i < ARRAY_SIZE(region_sysctls); i++)
+		kv[nkv++] = region_sysctls[i];
 	r = netns_new(bd->home_fd, kv, nkv, build_inside, &(struct inside_ctx){ bd, n }, &n->ns,
 		      err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "%s '%s'",
-					pn->kind == PLAN_ROUTER ? "router" : "device", pn->name);
+					pn->region		  ? "region"
+					: pn->kind == PLAN_ROUTER ? "router"
+								  : "device",
+					pn->name);
 	emit_node(bd->lab, n);
 	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
 		   pn->kind == PLAN_ROUTER ? "router" : "device", pn->name, pn->n_ifaces,
@@ -571,6 +595,7 @@ void lab_teardown(struct nslab_lab *lab)
 {
 	/* the link thread uses the namespaces' sockets: it stops before they close */
 	lab_links_stop(lab);
+	lab_regions_stop(lab);
 	/* first every process (pid 1 takes its whole PID namespace along) */
 	pidns_init_stop(&lab->init);
 	/* devices first, the lab root last: veth peers die with either end anyway */

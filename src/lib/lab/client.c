@@ -303,35 +303,38 @@ int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err)
 	return lab_table_text(lab, ret_text, err);
 }
 
-int nslab_ctl_link(const char *lab, const char *node, const char *iface, const char *const *argv,
-		   size_t argc, unsigned flags, char **ret_text, nslab_error *err)
+/* LINK and REGION: the same request, about a node's interface or two regions. */
+static int ctl_link_op(const char *lab, enum ctl_op op, const char *x, const char *y,
+		       const char *const *argv, size_t argc, unsigned flags, char **ret_text,
+		       nslab_error *err)
 {
 	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
 	_cleanup_free_ char *words = NULL;
 	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	const char *what = ctl_op_name(op);
 	uint32_t cmd = flags & NSLAB_CTL_LINK_CLEAR  ? CTL_LINK_CLEAR
 		       : flags & NSLAB_CTL_LINK_DOWN ? CTL_LINK_DOWN
 		       : flags & NSLAB_CTL_LINK_UP   ? CTL_LINK_UP
 		       : argc			     ? CTL_LINK_SET
 						     : CTL_LINK_SHOW;
-	struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_LINK, false, 0, 0);
+	struct nlmsghdr *nlh = ctl_msg_start(buf, op, false, 0, 0);
 	size_t len = 1;
 	const char *answer;
 	int r;
 
 	for (size_t i = 0; i < argc; i++) {
 		if (strchr(argv[i], '\n'))
-			return nslab_err_setx(err, EINVAL, "link: a word with a line break");
+			return nslab_err_setx(err, EINVAL, "%s: a word with a line break", what);
 		len += strlen(argv[i]) + 1;
 	}
 	words = calloc(1, len);
 	if (!words)
-		return nslab_err_set(err, ENOMEM, "link");
+		return nslab_err_set(err, ENOMEM, "%s", what);
 	for (size_t i = 0; i < argc; i++)
 		strcat(strcat(words, argv[i]), i + 1 < argc ? "\n" : "");
-	if (!ctl_put_str(nlh, CTL_A_NODE, node) || !ctl_put_str(nlh, CTL_A_IFACE, iface) ||
+	if (!ctl_put_str(nlh, CTL_A_NODE, x) || !ctl_put_str(nlh, CTL_A_IFACE, y) ||
 	    !ctl_put_u32(nlh, CTL_A_LINK_CMD, cmd) || !ctl_put_str(nlh, CTL_A_WORDS, words))
-		return nslab_err_setx(err, E2BIG, "link: request too long");
+		return nslab_err_setx(err, E2BIG, "%s: request too long", what);
 	r = ctl_open(lab, &c, err);
 	if (r >= 0)
 		r = ctl_call(c, nlh, NULL, 0, NULL, err);
@@ -339,9 +342,21 @@ int nslab_ctl_link(const char *lab, const char *node, const char *iface, const c
 		return r;
 	answer = ctl_get_str(&c->reply, flags & NSLAB_CTL_LINK_JSON ? CTL_A_JSON : CTL_A_TEXT);
 	if (!answer)
-		return nslab_err_setx(err, EPROTO, "link: no answer from lab '%s'", lab);
+		return nslab_err_setx(err, EPROTO, "%s: no answer from lab '%s'", what, lab);
 	*ret_text = strdup(answer);
-	return *ret_text ? 0 : nslab_err_set(err, ENOMEM, "link");
+	return *ret_text ? 0 : nslab_err_set(err, ENOMEM, "%s", what);
+}
+
+int nslab_ctl_link(const char *lab, const char *node, const char *iface, const char *const *argv,
+		   size_t argc, unsigned flags, char **ret_text, nslab_error *err)
+{
+	return ctl_link_op(lab, CTL_OP_LINK, node, iface, argv, argc, flags, ret_text, err);
+}
+
+int nslab_ctl_region(const char *lab, const char *a, const char *b, const char *const *argv,
+		     size_t argc, unsigned flags, char **ret_text, nslab_error *err)
+{
+	return ctl_link_op(lab, CTL_OP_REGION, a, b, argv, argc, flags, ret_text, err);
 }
 
 /* NAT_SET / NAT_FLUSH: one request, its reply says whether it was done. */

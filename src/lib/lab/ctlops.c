@@ -22,6 +22,7 @@
 
 #include "lab/ctlmsg.h"
 #include "lab/links.h"
+#include "lab/regions.h"
 #include "nslab/link.h"
 
 /* Who may ask an operation. */
@@ -362,7 +363,37 @@ static int split_words(char *copy, const char **argv, size_t max)
 	return (int)n;
 }
 
-/* LINK: set, clear or show a link's condition; the answer is its state after. */
+/* The change a LINK request asks for, on an interface's link. */
+static int link_change(nslab_lab *lab, uint32_t cmd, const char *node, const char *iface,
+		       const char *const *argv, size_t argc, nslab_error *err)
+{
+	if (cmd == CTL_LINK_SET)
+		return nslab_lab_set_condition_words(lab, node, iface, argv, argc, err);
+	if (cmd == CTL_LINK_CLEAR)
+		return nslab_lab_set_condition(lab, node, iface, NSLAB_LINK_BOTH, NULL, err);
+	if (cmd == CTL_LINK_DOWN || cmd == CTL_LINK_UP)
+		return nslab_lab_set_link_up(lab, node, iface, cmd == CTL_LINK_UP, err);
+	return 0;
+}
+
+/* The change a REGION request asks for, on the link of regions a and b (DOWN: break). */
+static int region_change(nslab_lab *lab, uint32_t cmd, const char *a, const char *b,
+			 const char *const *argv, size_t argc, nslab_error *err)
+{
+	if (cmd == CTL_LINK_SET)
+		return lab_region_set_words(lab, a, b, argv, argc, err);
+	if (cmd == CTL_LINK_CLEAR)
+		return nslab_lab_set_region_condition(lab, a, b, NSLAB_LINK_BOTH, NULL, err);
+	if (cmd == CTL_LINK_DOWN || cmd == CTL_LINK_UP)
+		return nslab_lab_region_link_set(lab, a, b, cmd == CTL_LINK_UP, err);
+	return 0;
+}
+
+/*
+ * LINK (a node's interface) and REGION (two regions): set, clear or show a
+ * link's condition, or unplug/break and plug/restore it; the answer is its
+ * state after.
+ */
 static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
 		   size_t n_fds)
 {
@@ -383,14 +414,15 @@ static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	n = split_words(copy, argv, ARRAY_SIZE(argv));
 	if (n < 0)
 		return reply_error(fd, m, E2BIG, "link: too many words"), 1;
-	if (cmd == CTL_LINK_SET)
-		r = nslab_lab_set_condition_words(ctx->lab, node, iface, argv, (size_t)n, &err);
-	else if (cmd == CTL_LINK_CLEAR)
-		r = nslab_lab_set_condition(ctx->lab, node, iface, NSLAB_LINK_BOTH, NULL, &err);
-	else if (cmd == CTL_LINK_DOWN || cmd == CTL_LINK_UP)
-		r = nslab_lab_set_link_up(ctx->lab, node, iface, cmd == CTL_LINK_UP, &err);
-	if (r >= 0)
-		r = lab_link_describe(ctx->lab, node, iface, &text, &json, &err);
+	if (m->op == CTL_OP_REGION) {
+		r = region_change(ctx->lab, cmd, node, iface, argv, (size_t)n, &err);
+		if (r >= 0)
+			r = lab_region_describe(ctx->lab, node, iface, &text, &json, &err);
+	} else {
+		r = link_change(ctx->lab, cmd, node, iface, argv, (size_t)n, &err);
+		if (r >= 0)
+			r = lab_link_describe(ctx->lab, node, iface, &text, &json, &err);
+	}
 	if (r < 0)
 		return reply_error(fd, m, err.code, "%s", err.msg), 1;
 	nlh = ctl_msg_start(buf, m->op, true, m->seq, 0);
@@ -437,6 +469,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_LINK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 	[CTL_OP_NAT_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_NAT_FLUSH] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
+	[CTL_OP_REGION] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

@@ -39,6 +39,7 @@ enum ctl_op {
 	CTL_OP_LINK,	     /* NODE, IFACE, LINK_CMD [, WORDS] -> TEXT, JSON: a link's condition */
 	CTL_OP_NAT_SET,	     /* NODE (a router), MODE (a NAT preset) -> reply */
 	CTL_OP_NAT_FLUSH,    /* NODE (a router) -> reply */
+	CTL_OP_REGION,	     /* NODE, IFACE (regions a, b), LINK_CMD [, WORDS] -> TEXT, JSON */
 	CTL_OP_MAX_
 };
 
@@ -66,6 +67,7 @@ enum ctl_attr {
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)
 
+/* REGION: DOWN breaks the region link, UP restores it. */
 enum ctl_link_cmd { CTL_LINK_SET = 0, CTL_LINK_CLEAR, CTL_LINK_SHOW, CTL_LINK_DOWN, CTL_LINK_UP };
 
 struct ctl_hdr {

@@ -61,7 +61,8 @@ struct nslab_lab {
 	int *waiters; /* clients of `down`, answered by closing once the lab is gone */
 	size_t n_waiters;
 	double built_at;
-	struct lab_links *links; /* link conditions (links.c); NULL while there are none */
+	struct lab_links *links;     /* link conditions (links.c); NULL while there are none */
+	struct lab_regions *regions; /* routes between regions (regions.c); NULL: no regions */
 };
 
 /**

@@ -147,6 +147,11 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 	case 5:
 		rt->has_downlink = true;
 		return decode_link(lf, v, &rt->downlink);
+	case 7:
+		r = y_str(&lf->y, v, "region", &s);
+		rt->region = (char *)s;
+		rt->region_loc = sloc(v);
+		return r;
 	default:
 		rt->nat_loc = sloc(v);
 		return nat_decode(&lf->y, v, &rt->nat);
@@ -155,7 +160,8 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 
 static int decode_router(struct lf *lf, const struct ynode *k, const struct ynode *v)
 {
-	static const char *const keys[] = { "upstream", "pool", "ip", "mtu", "link", "downlink", "nat", NULL };
+	static const char *const keys[] = { "upstream", "pool", "ip",	  "mtu", "link",
+					    "downlink", "nat",	"region", NULL };
 	struct spec_router rt = { .loc = sloc(k) };
 	const char *name;
 	uint32_t seen = 0;
@@ -384,7 +390,101 @@ static int decode_dns(struct lf *lf, const struct ynode *k, const struct ynode *
 	return lab_spec_add_dns(lf->spec, &d, lf->err);
 }
 
-enum { K_LAB, K_SEED, K_DAD, K_RANGES, K_ROUTERS, K_DEVICES, K_DNS, K_LINKS, K_LINK_BACKEND };
+enum {
+	K_LAB,
+	K_SEED,
+	K_DAD,
+	K_RANGES,
+	K_ROUTERS,
+	K_DEVICES,
+	K_DNS,
+	K_LINKS,
+	K_LINK_BACKEND,
+	K_REGIONS,
+	K_REGION_LINKS,
+	K_DEFAULT_REGIONS
+};
+
+/* `regions:` name -> {} (a region has no settings yet; its links are under `region_links:`) */
+static int decode_region(struct lf *lf, const struct ynode *k, const struct ynode *v)
+{
+	const char *name;
+	int r = y_str(&lf->y, k, "region name", &name);
+
+	if (r >= 0 && !y_is_null(v)) {
+		r = y_map(&lf->y, v, "region", name);
+		if (r >= 0 && v->n)
+			return y_error(&lf->y, v->kids[0],
+				       "region '%s': unknown key '%s' (a region has no settings; "
+				       "its links are under 'region_links:')",
+				       SPEC_Q(name), SPEC_Q(v->kids[0]->text));
+	}
+	return r < 0 ? r : lab_spec_add_region(lf->spec, name, sloc(k), lf->err);
+}
+
+/* `a:` or `b:` of a region link into *ret, with its place. */
+static int decode_region_end(struct lf *lf, const struct ynode *v, const char *what, char **ret,
+			     struct spec_loc *ret_loc)
+{
+	const char *s;
+	int r = y_str(&lf->y, v, what, &s);
+
+	*ret = (char *)s;
+	*ret_loc = sloc(v);
+	return r;
+}
+
+/*
+ * One `region_links:` item: {a: R, b: R, <condition keys>}. The condition is
+ * read from a shallow copy of the mapping without a and b, so that it is
+ * decoded (and checked) exactly as a `link:` mapping.
+ */
+static int decode_region_link(struct lf *lf, const struct ynode *v)
+{
+	struct linkcond_user user = { lf->spec->links, lf->spec->n_links };
+	struct spec_region_link l = { .loc = sloc(v) };
+	_cleanup_free_ struct ynode **kids = NULL;
+	struct ynode cond;
+	int r = y_map(&lf->y, v, "region link", NULL);
+
+	if (r < 0)
+		return r;
+	cond = *v;
+	cond.kids = kids = calloc(v->n + 1, sizeof(*kids));
+	if (!kids)
+		return nslab_err_set(lf->err, ENOMEM, "decode region link");
+	cond.n = 0;
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		const struct ynode *key = v->kids[i];
+		bool is_a = key->type == Y_SCALAR && strcmp(key->text, "a") == 0;
+		bool is_b = key->type == Y_SCALAR && strcmp(key->text, "b") == 0;
+
+		if (is_a || is_b) {
+			r = decode_region_end(lf, v->kids[i + 1], key->text, is_a ? &l.a : &l.b,
+					      is_a ? &l.a_loc : &l.b_loc);
+			continue;
+		}
+		kids[cond.n++] = v->kids[i];
+		kids[cond.n++] = v->kids[i + 1];
+	}
+	if (r >= 0 && (!l.a || !l.b))
+		return y_error(&lf->y, v, "a region link needs 'a' and 'b' (two regions)");
+	if (r >= 0)
+		r = linkcond_decode(&lf->y, &cond, &user, &l.cond);
+	return r < 0 ? r : lab_spec_add_region_link(lf->spec, &l, lf->err);
+}
+
+static int decode_region_links(struct lf *lf, const struct ynode *v)
+{
+	int r;
+
+	if (y_is_null(v))
+		return 0;
+	r = y_seq(&lf->y, v, "region_links");
+	for (size_t i = 0; r >= 0 && i < v->n; i++)
+		r = decode_region_link(lf, v->kids[i]);
+	return r;
+}
 
 /* `links:` name -> condition; a preset may build on an earlier one or a built-in. */
 static int decode_link_preset(struct lf *lf, const struct ynode *k, const struct ynode *v)
@@ -438,15 +538,35 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 		lf->spec->link_backend = (enum lab_link_backend)e;
 		return r;
 	}
+	case K_REGIONS:
+		return decode_each(lf, v, "regions", decode_region);
+	case K_REGION_LINKS:
+		return decode_region_links(lf, v);
+	case K_DEFAULT_REGIONS:
+		return 0; /* applied last, see decode_top() */
 	default:
 		return decode_each(lf, v, "dns", decode_dns);
 	}
 }
 
+/* `default_regions: true`: the triangle, after the file's own regions and links. */
+static int decode_default_regions(struct lf *lf, const struct ynode *k, const struct ynode *v)
+{
+	bool on = false;
+	int r = y_bool(&lf->y, v, "default_regions", &on);
+
+	if (r < 0 || !on)
+		return r;
+	return lab_spec_default_regions(lf->spec, sloc(k), lf->err);
+}
+
 static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 {
-	static const char *const keys[] = { "lab",     "seed", "dad",	"ranges",	"routers",
-					    "devices", "dns",  "links", "link_backend", NULL };
+	static const char *const keys[] = { "lab",     "seed",	       "dad",
+					    "ranges",  "routers",      "devices",
+					    "dns",     "links",	       "link_backend",
+					    "regions", "region_links", "default_regions",
+					    NULL };
 	uint32_t seen = 0;
 	int r;
 
@@ -464,6 +584,12 @@ static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 		r = y_key(&lf->y, root->kids[i], keys, SIZE_MAX, &seen);
 		if (r >= 0)
 			r = decode_top_key(lf, r, root->kids[i], root->kids[i + 1]);
+	}
+	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kids[i];
+
+		if (strcmp(k->text, "default_regions") == 0)
+			r = decode_default_regions(lf, k, root->kids[i + 1]);
 	}
 	*named = seen & (1u << K_LAB);
 	return r < 0 ? r : 0;

@@ -7,8 +7,12 @@
  * else the upstream router's `downlink:`) are applied once the lab is built;
  * nslab_lab_set_condition() changes them at run time.
  *
- * Backends: `wire` (link/wire) everywhere. `netem` is refused with the
- * reason (not implemented yet), and `auto` takes wire.
+ * Backends: `wire` (link/wire) everywhere; `netem` (link/netem) where the
+ * kernel has sch_netem (probed once, in a scratch namespace), refused with the
+ * probe's reason elsewhere; `auto` takes netem for a link whose condition netem
+ * can express, when the kernel has it, and wire otherwise. A link that
+ * changes backend gets the new one first, then loses the old (clsact's
+ * redirect comes before the root qdisc, so the wire wins while both exist).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -21,6 +25,7 @@
 #include "lab/lab.h"
 #include "lab/links.h"
 #include "link/cond.h"
+#include "link/netem.h"
 #include "link/wire.h"
 #include "nl/rtnl.h"
 
@@ -28,12 +33,15 @@ struct lab_link {
 	size_t node, iface; /* plan indices */
 	nslab_link_condition cond;
 	struct wire_port *up, *down;
+	bool netem; /* its condition is in netem qdiscs (then up and down are NULL) */
 };
 
 struct lab_links {
 	struct wire *w;
 	struct lab_link *v;
 	size_t n, cap;
+	int netem;	      /* the probe's answer: 1 netem here, 0 not, -1 not asked yet */
+	nslab_error no_netem; /* why not, for messages */
 };
 
 void lab_links_stop(struct nslab_lab *lab)
@@ -102,24 +110,80 @@ static int apply_dir(struct nslab_lab *lab, struct lab_link *l, bool up, const n
 	return r < 0 ? r : wire_port_add(lab->links->w, &s, d, seed, port, err);
 }
 
-static int netem_refused(nslab_error *err)
-{
-	/* no probe for sch_netem either: the backend itself is not written yet */
-	return nslab_err_setx(err, EOPNOTSUPP,
-			      "link_backend netem: not implemented yet (the wire backend works on "
-			      "every kernel, netem or not): use wire or auto");
-}
-
 static int links_init(struct nslab_lab *lab, nslab_error *err)
 {
 	if (lab->links)
 		return 0;
-	if (lab->spec->link_backend == LAB_LINK_NETEM)
-		return netem_refused(err);
 	lab->links = calloc(1, sizeof(*lab->links));
 	if (!lab->links)
 		return nslab_err_set(err, ENOMEM, "link conditions");
+	lab->links->netem = -1;
 	return wire_new(&lab->links->w, err);
+}
+
+/* Whether the kernel has netem (probed the first time only). Return: 1, 0 or -errno. */
+static int has_netem(struct nslab_lab *lab, nslab_error *err)
+{
+	struct lab_links *ls = lab->links;
+	int r;
+
+	if (ls->netem >= 0)
+		return ls->netem;
+	r = netem_probe(&ls->no_netem);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "link backend");
+	ls->netem = r;
+	return r;
+}
+
+static int netem_absent(struct nslab_lab *lab, nslab_error *err)
+{
+	return nslab_err_setx(err, EOPNOTSUPP,
+			      "link_backend netem: this kernel has no netem qdisc (%s); the wire "
+			      "backend works on every kernel: use wire or auto",
+			      lab->links->no_netem.msg);
+}
+
+/* Which backend c goes to: netem (true) or wire, by link_backend and the kernel. */
+static int pick_netem(struct nslab_lab *lab, const nslab_link_condition *c, bool *ret,
+		      nslab_error *err)
+{
+	enum lab_link_backend b = lab->spec->link_backend;
+	struct tc_netem q;
+	int r;
+
+	*ret = false;
+	if (b == LAB_LINK_WIRE)
+		return 0;
+	r = has_netem(lab, err);
+	if (r < 0)
+		return r;
+	if (b == LAB_LINK_NETEM) {
+		if (!r)
+			return netem_absent(lab, err);
+		r = (nslab_link_dir_is_none(&c->up) ? 0 : netem_params(&c->up, 0, &q, err));
+		if (r >= 0)
+			r = nslab_link_dir_is_none(&c->down) ? 0
+							     : netem_params(&c->down, 0, &q, err);
+		*ret = r >= 0;
+		return r < 0 ? r : 0;
+	}
+	/* auto: netem where the kernel has it and it can express both directions */
+	*ret = r && (nslab_link_dir_is_none(&c->up) || netem_params(&c->up, 0, &q, NULL) >= 0) &&
+	       (nslab_link_dir_is_none(&c->down) || netem_params(&c->down, 0, &q, NULL) >= 0);
+	return 0;
+}
+
+/* One direction through netem: the qdisc of the interface that sends it. */
+static int netem_dir(struct nslab_lab *lab, struct lab_link *l, bool up, const nslab_link_dir *d,
+		     uint64_t seed, nslab_error *err)
+{
+	const struct plan_iface *pi = &lab->plan->nodes[l->node].ifaces[l->iface];
+	size_t node = up ? l->node : pi->up_node;
+	struct nlsock *nl = lab->nodes[node].ns->nl;
+	int ifindex, r = rtnl_link_index(nl, up ? pi->name : pi->peer_name, &ifindex, err);
+
+	return r < 0 ? r : netem_set(nl, ifindex, d, wire_dir_seed(seed, up), err);
 }
 
 static struct lab_link *link_get(struct nslab_lab *lab, size_t node, size_t iface)
@@ -143,6 +207,11 @@ static struct lab_link *link_get(struct nslab_lab *lab, size_t node, size_t ifac
 	return l;
 }
 
+static const char *backend_name(const struct lab_link *l)
+{
+	return l && l->netem ? "netem" : "wire";
+}
+
 static void emit(struct nslab_lab *lab, const struct lab_link *l)
 {
 	const struct plan_node *pn = &lab->plan->nodes[l->node];
@@ -153,8 +222,42 @@ static void emit(struct nslab_lab *lab, const struct lab_link *l)
 	jw_str(w, "iface", pn->ifaces[l->iface].name);
 	jw_str(w, "up", nslab_link_dir_format(&l->cond.up, buf, sizeof(buf)));
 	jw_str(w, "down", nslab_link_dir_format(&l->cond.down, buf, sizeof(buf)));
-	jw_str(w, "backend", "wire");
+	jw_str(w, "backend", backend_name(l));
 	evlog_end(&lab->ev);
+}
+
+/*
+ * A link going to netem, or leaving it: the new backend's state first, then
+ * the old one's cleared (best effort), so that it is never unconditioned.
+ */
+static int link_apply_netem(struct nslab_lab *lab, struct lab_link *l,
+			    const nslab_link_condition *c, uint64_t seed, bool netem,
+			    nslab_error *err)
+{
+	static const nslab_link_dir none;
+	int r;
+
+	if (netem) {
+		r = netem_dir(lab, l, true, &c->up, seed, err);
+		if (r >= 0)
+			r = netem_dir(lab, l, false, &c->down, seed, err);
+		if (r < 0)
+			return r;
+		(void)apply_dir(lab, l, true, &none, 0, NULL);
+		(void)apply_dir(lab, l, false, &none, 0, NULL);
+	} else {
+		r = apply_dir(lab, l, true, &c->up, seed, err);
+		if (r >= 0)
+			r = apply_dir(lab, l, false, &c->down, seed, err);
+		if (r < 0)
+			return r;
+		(void)netem_dir(lab, l, true, &none, 0, NULL);
+		(void)netem_dir(lab, l, false, &none, 0, NULL);
+	}
+	l->netem = netem;
+	l->cond = *c;
+	emit(lab, l);
+	return 0;
 }
 
 static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
@@ -162,6 +265,7 @@ static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
 {
 	struct lab_link *l;
 	uint64_t seed;
+	bool netem;
 	int r = links_init(lab, err);
 
 	if (r < 0)
@@ -170,6 +274,11 @@ static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
 	if (!l)
 		return nslab_err_set(err, ENOMEM, "link conditions");
 	seed = link_seed(lab, c, node, iface);
+	r = pick_netem(lab, c, &netem, err);
+	if (r < 0)
+		return r;
+	if (netem || l->netem)
+		return link_apply_netem(lab, l, c, seed, netem, err);
 	r = apply_dir(lab, l, true, &c->up, seed, err);
 	if (r >= 0) {
 		r = apply_dir(lab, l, false, &c->down, seed, err);
@@ -185,8 +294,28 @@ static int link_apply(struct nslab_lab *lab, size_t node, size_t iface,
 	return 0;
 }
 
+/*
+ * A region link's condition as its interface sees it: the file's `up:` is a -> b,
+ * the interface's is what its own region sends, so they swap when it is b's.
+ */
+static const nslab_link_condition *region_condition(const struct nslab_lab *lab,
+						    const struct plan_node *pn,
+						    const struct plan_iface *pi,
+						    nslab_link_condition *buf)
+{
+	const struct spec_region_link *l = &lab->spec->region_links[pi->spec_iface];
+
+	if (strcmp(pn->name, l->a) == 0)
+		return &l->cond;
+	*buf = l->cond;
+	buf->up = l->cond.down;
+	buf->down = l->cond.up;
+	return buf;
+}
+
 /* What the lab file asks for on iface i of node n, or NULL. */
-static const nslab_link_condition *file_condition(const struct nslab_lab *lab, size_t n, size_t i)
+static const nslab_link_condition *file_condition(const struct nslab_lab *lab, size_t n, size_t i,
+						  nslab_link_condition *buf)
 {
 	const struct plan_node *pn = &lab->plan->nodes[n];
 	const struct plan_iface *pi = &pn->ifaces[i];
@@ -201,18 +330,30 @@ static const nslab_link_condition *file_condition(const struct nslab_lab *lab, s
 		if (si->has_link)
 			return &si->link;
 	}
-	if (pn->kind == PLAN_ROUTER && lab->spec->routers[pn->spec_index].has_link)
+	if (pn->region && i > 0)
+		return region_condition(lab, pn, pi, buf);
+	if (pn->kind == PLAN_ROUTER && i == 0 && lab->spec->routers[pn->spec_index].has_link)
 		return &lab->spec->routers[pn->spec_index].link;
 	return ur && ur->has_downlink ? &ur->downlink : NULL;
 }
 
 int lab_links_start(struct nslab_lab *lab, nslab_error *err)
 {
-	if (lab->spec->link_backend == LAB_LINK_NETEM)
-		return netem_refused(err);
+	/* `link_backend: netem` on a kernel without it is refused up front */
+	if (lab->spec->link_backend == LAB_LINK_NETEM) {
+		int r = links_init(lab, err);
+
+		if (r >= 0)
+			r = has_netem(lab, err);
+		if (r == 0)
+			r = netem_absent(lab, err);
+		if (r < 0)
+			return r;
+	}
 	for (size_t n = 1; n < lab->plan->n_nodes; n++) {
 		for (size_t i = 0; i < lab->plan->nodes[n].n_ifaces; i++) {
-			const nslab_link_condition *c = file_condition(lab, n, i);
+			nslab_link_condition buf;
+			const nslab_link_condition *c = file_condition(lab, n, i, &buf);
 			int r = c ? link_apply(lab, n, i, c, err) : 0;
 
 			if (r < 0)
@@ -402,19 +543,23 @@ int lab_link_describe(nslab_lab *lab, const char *node, const char *iface, char 
 	nslab_link_condition c;
 	nslab_link_stats up, down;
 	char *text = NULL;
-	size_t len = 0;
+	const char *backend;
+	size_t len = 0, n_idx, i_idx;
 	struct jw w;
 	FILE *f;
-	int r = nslab_lab_get_condition(lab, node, iface, &c, err);
+	int r = lookup(lab, node, iface, &n_idx, &i_idx, err);
 
+	if (r >= 0)
+		r = nslab_lab_get_condition(lab, node, iface, &c, err);
 	if (r >= 0)
 		r = nslab_lab_link_stats(lab, node, iface, &up, &down, err);
 	if (r < 0)
 		return r;
+	backend = backend_name(find(lab->links, n_idx, i_idx));
 	f = open_memstream(&text, &len);
 	if (!f)
 		return nslab_err_set(err, ENOMEM, "describe link");
-	fprintf(f, "link %s %s (backend wire)\n", node, iface);
+	fprintf(f, "link %s %s (backend %s)\n", node, iface, backend);
 	text_dir(f, "up", &c.up, &up);
 	text_dir(f, "down", &c.down, &down);
 	if (fclose(f) != 0) {
@@ -425,7 +570,7 @@ int lab_link_describe(nslab_lab *lab, const char *node, const char *iface, char 
 	jw_obj_open(&w, NULL);
 	jw_str(&w, "node", node);
 	jw_str(&w, "iface", iface);
-	jw_str(&w, "backend", "wire");
+	jw_str(&w, "backend", backend);
 	json_dir(&w, "up", &c.up, &up);
 	json_dir(&w, "down", &c.down, &down);
 	jw_obj_close(&w);

@@ -55,6 +55,8 @@ static int find_router(nslab_lab *lab, const char *name, struct nslab_node **ret
 				      lab->spec->name);
 	if (n->pn->kind != PLAN_ROUTER)
 		return nslab_err_setx(err, EINVAL, "'%s' is a device, not a router", name);
+	if (n->pn->region)
+		return nslab_err_setx(err, EINVAL, "'%s' is a region, not a router", name);
 	*ret_node = n;
 	*ret_spec = &lab->spec->routers[n->pn->spec_index];
 	return 0;

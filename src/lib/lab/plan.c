@@ -195,6 +195,9 @@ static int planner_init(struct planner *p)
 	for (size_t i = 0; i < spec->n_routers; i++) {
 		const char *up = spec->routers[i].upstream;
 
+		if (!up)
+			up = spec->routers[i]
+				     .region; /* a region's segment is its routers' upstream */
 		p->rup[i] = up ? (ssize_t)spec_names_find(&p->names, up)->index : -1;
 	}
 	/* subnet index 0 of every pool is kept free */
@@ -288,7 +291,7 @@ static int full_error(struct planner *p, size_t ni, size_t up, const struct nsla
 		      struct spec_loc loc)
 {
 	const struct plan_node *n = &p->plan->nodes[ni];
-	const char *what = n->kind == PLAN_ROUTER ? "router" : "device";
+	const char *what = n->region ? "region" : n->kind == PLAN_ROUTER ? "router" : "device";
 	uint64_t hosts = prefix_host_count(net) - 1; /* host 1 is the upstream's own */
 	char buf[PREFIX_STRLEN];
 
@@ -298,8 +301,9 @@ static int full_error(struct planner *p, size_t ni, size_t up, const struct nsla
 				  "%s '%s': IX subnet %s is full (%" PRIu64 " host%s)", what,
 				  n->name, buf, hosts, hosts == 1 ? "" : "s");
 	return spec_error(p->err, p->spec, loc, ENOSPC,
-			  "%s '%s': subnet %s of router '%s' is full (%" PRIu64 " host%s)", what,
-			  n->name, buf, p->plan->nodes[up].name, hosts, hosts == 1 ? "" : "s");
+			  "%s '%s': subnet %s of %s '%s' is full (%" PRIu64 " host%s)", what,
+			  n->name, buf, p->plan->nodes[up].region ? "region" : "router",
+			  p->plan->nodes[up].name, hosts, hosts == 1 ? "" : "s");
 }
 
 /* Address (and gateway) of one family on a link of node ni to up, as host number host. */
@@ -359,6 +363,7 @@ static int plan_router(struct planner *p, size_t ri, size_t ni)
 	int r;
 
 	*n = (struct plan_node){ .kind = PLAN_ROUTER,
+				 .region = sr->is_region,
 				 .spec_index = (ssize_t)ri,
 				 .default_iface = -1,
 				 .has_bridge = true,
@@ -388,6 +393,36 @@ static int plan_router(struct planner *p, size_t ri, size_t ni)
 		r = default_route_add(p, n, &n->ifaces[0].gw4);
 	if (r >= 0 && prefix_is_set(&n->ifaces[0].gw6))
 		r = default_route_add(p, n, &n->ifaces[0].gw6);
+	return r;
+}
+
+/*
+ * Step 3b: region link k becomes an interface of the region planned later
+ * (so that the other one's bridge exists when it is built), a host on the
+ * other's segment. Named after the other region when that fits.
+ */
+static int plan_region_link(struct planner *p, size_t k)
+{
+	const struct spec_region_link *l = &p->spec->region_links[k];
+	size_t a = p->rnode[spec_names_find(&p->names, l->a)->index];
+	size_t b = p->rnode[spec_names_find(&p->names, l->b)->index];
+	size_t owner = a > b ? a : b, other = a > b ? b : a;
+	struct plan_node *n = &p->plan->nodes[owner];
+	struct plan_iface *v = reallocarray(n->ifaces, n->n_ifaces + 1, sizeof(*v));
+	char ifname[IFNAMSIZ];
+	int r;
+
+	if (!v)
+		return nslab_err_set(p->err, ENOMEM, "plan region link %s-%s", l->a, l->b);
+	n->ifaces = v;
+	memset(&v[n->n_ifaces], 0, sizeof(*v));
+	if (strlen(p->plan->nodes[other].name) + 3 < IFNAMSIZ)
+		snprintf(ifname, sizeof(ifname), "to-%s", p->plan->nodes[other].name);
+	else
+		snprintf(ifname, sizeof(ifname), "rl%zu", k);
+	v[n->n_ifaces].spec_iface = (ssize_t)k;
+	r = plan_link(p, owner, n->n_ifaces, other, ifname, FAM4 | FAM6, l->loc);
+	n->n_ifaces++;
 	return r;
 }
 
@@ -502,6 +537,8 @@ static int plan_all(struct planner *p)
 		p->rnode[order[k]] = 1 + k;
 	for (size_t k = 0; r >= 0 && k < nr; k++)
 		r = plan_router(p, order[k], 1 + k);
+	for (size_t k = 0; r >= 0 && k < spec->n_region_links; k++)
+		r = plan_region_link(p, k);
 	for (size_t i = 0; r >= 0 && i < spec->n_devices; i++)
 		r = plan_device(p, i, 1 + nr + i);
 	for (size_t k = 0; r >= 0 && k < nr; k++)

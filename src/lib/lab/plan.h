@@ -12,6 +12,12 @@
  *   Subnet index 0 of every pool is skipped; a router is host 1 of its downstream,
  *   devices and child routers take hosts 2, 3, ... in file order.
  * Running out is an error naming the range and the element (file:line:col).
+ *
+ * Regions are routers on the IX whose public subnet is the region's segment:
+ * the uplinks of its routers are hosts on it. A link between two regions is an
+ * interface of the one planned later ("to-<other>"), a host on the other's
+ * segment; the routes between regions are not in the plan (lab/regions.c
+ * installs them, as they change when a region link breaks).
  */
 #pragma once
 
@@ -37,7 +43,8 @@ struct plan_iface {
 		gw6; /* the upstream's address on this link (host prefix), family 0 if none */
 	struct nslab_prefix ll6; /* EUI-64 link-local of the inner end (fe80::/64) */
 	unsigned mtu;		 /* 0: default */
-	ssize_t spec_iface;	 /* index into the device's spec ifaces; -1 for a router's uplink */
+	ssize_t spec_iface;	 /* index into the device's spec ifaces; -1 for a router's uplink;
+			       a region's link to another region: index into spec->region_links */
 };
 
 struct plan_route {
@@ -48,6 +55,7 @@ struct plan_route {
 struct plan_node {
 	char *name; /* lab root: "" */
 	enum plan_kind kind;
+	bool region;	    /* a router that is a region (spec is_region) */
 	ssize_t spec_index; /* index into spec routers or devices; -1 for the root */
 	struct plan_iface *ifaces;
 	size_t n_ifaces;

@@ -194,7 +194,13 @@ struct lab_spec *lab_spec_free(struct lab_spec *spec)
 	for (size_t i = 0; i < spec->n_routers; i++) {
 		free(spec->routers[i].name);
 		free(spec->routers[i].upstream);
+		free(spec->routers[i].region);
 	}
+	for (size_t i = 0; i < spec->n_region_links; i++) {
+		free(spec->region_links[i].a);
+		free(spec->region_links[i].b);
+	}
+	free(spec->region_links);
 	for (size_t i = 0; i < spec->n_devices; i++) {
 		struct spec_device *d = &spec->devices[i];
 
@@ -233,16 +239,85 @@ int lab_spec_add_router(struct lab_spec *spec, const struct spec_router *r, nsla
 {
 	struct spec_router c = *r;
 
-	c.name = c.upstream = NULL; /* copies below; never free the caller's */
+	c.name = c.upstream = c.region = NULL; /* copies below; never free the caller's */
 	if (!r->name)
 		return nslab_err_setx(err, EINVAL, "router without a name");
 	if (array_grow((void **)&spec->routers, spec->n_routers, sizeof(c)) < 0 ||
-	    !dup_opt(r->name, &c.name) || !dup_opt(r->upstream, &c.upstream)) {
+	    !dup_opt(r->name, &c.name) || !dup_opt(r->upstream, &c.upstream) ||
+	    !dup_opt(r->region, &c.region)) {
 		free(c.name);
+		free(c.upstream);
 		return nslab_err_set(err, ENOMEM, "add router '%s'", r->name);
 	}
 	spec->routers[spec->n_routers++] = c;
 	return 0;
+}
+
+int lab_spec_add_region(struct lab_spec *spec, const char *name, struct spec_loc loc,
+			nslab_error *err)
+{
+	struct spec_router r = { .name = (char *)name, .loc = loc, .is_region = true };
+
+	return lab_spec_add_router(spec, &r, err);
+}
+
+int lab_spec_add_region_link(struct lab_spec *spec, const struct spec_region_link *l,
+			     nslab_error *err)
+{
+	struct spec_region_link c = *l;
+
+	c.a = c.b = NULL;
+	if (!l->a || !l->b)
+		return nslab_err_setx(err, EINVAL, "region link without its two regions");
+	if (array_grow((void **)&spec->region_links, spec->n_region_links, sizeof(c)) < 0 ||
+	    !dup_opt(l->a, &c.a) || !dup_opt(l->b, &c.b)) {
+		free(c.a);
+		return nslab_err_set(err, ENOMEM, "add region link %s-%s", l->a, l->b);
+	}
+	spec->region_links[spec->n_region_links++] = c;
+	return 0;
+}
+
+static bool has_region_link(const struct lab_spec *spec, const char *a, const char *b)
+{
+	for (size_t i = 0; i < spec->n_region_links; i++) {
+		const struct spec_region_link *l = &spec->region_links[i];
+
+		if ((strcmp(l->a, a) == 0 && strcmp(l->b, b) == 0) ||
+		    (strcmp(l->a, b) == 0 && strcmp(l->b, a) == 0))
+			return true;
+	}
+	return false;
+}
+
+int lab_spec_default_regions(struct lab_spec *spec, struct spec_loc loc, nslab_error *err)
+{
+	/* one-way delays (RTT is twice), as the triangle gives them */
+	static const struct {
+		const char *a, *b;
+		uint64_t delay_ns;
+	} tri[] = { { "us", "eu", 40000000 },
+		    { "us", "asia", 95000000 },
+		    { "eu", "asia", 120000000 } };
+	static const char *const names[] = { "us", "eu", "asia" };
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(names); i++)
+		if (lab_spec_router_index(spec, names[i]) < 0)
+			r = lab_spec_add_region(spec, names[i], loc, err);
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(tri); i++) {
+		struct spec_region_link l = { .a = (char *)tri[i].a,
+					      .b = (char *)tri[i].b,
+					      .loc = loc,
+					      .a_loc = loc,
+					      .b_loc = loc };
+
+		if (has_region_link(spec, tri[i].a, tri[i].b))
+			continue;
+		l.cond.up.delay_ns = l.cond.down.delay_ns = tri[i].delay_ns;
+		r = lab_spec_add_region_link(spec, &l, err);
+	}
+	return r;
 }
 
 int lab_spec_add_device(struct lab_spec *spec, const char *name, struct spec_loc loc,
@@ -553,6 +628,69 @@ static int check_router_ref(const struct lab_spec *spec, const struct spec_names
 		return spec_error(err, spec, loc, EINVAL, "unknown router '%s'", SPEC_Q(name));
 	if (!e->router)
 		return spec_error(err, spec, loc, EINVAL, "'%s' is a device, not a router", name);
+	if (spec->routers[e->index].is_region)
+		return spec_error(err, spec, loc, EINVAL,
+				  "'%s' is a region, not a router (a router joins it with "
+				  "'region: %s')",
+				  name, name);
+	return 0;
+}
+
+static int check_region_ref(const struct lab_spec *spec, const struct spec_names *names,
+			    const char *name, struct spec_loc loc, nslab_error *err)
+{
+	const struct spec_name *e = spec_names_find(names, name);
+
+	if (!e)
+		return spec_error(err, spec, loc, EINVAL, "unknown region '%s'", SPEC_Q(name));
+	if (!e->router || !spec->routers[e->index].is_region)
+		return spec_error(err, spec, loc, EINVAL,
+				  "'%s' is a %s, not a region (regions are under 'regions:')", name,
+				  e->router ? "router" : "device");
+	return 0;
+}
+
+/* The region a router is in (its own `region:`): checked before its upstream. */
+static int check_router_region(const struct lab_spec *spec, const struct spec_names *names,
+			       const struct spec_router *rt, nslab_error *err)
+{
+	if (rt->is_region && (rt->upstream || rt->region))
+		return spec_error(err, spec, rt->loc, EINVAL,
+				  "region '%s' has no upstream and is in no region", rt->name);
+	if (!rt->region)
+		return 0;
+	if (rt->upstream)
+		return spec_error(err, spec, rt->region_loc, EINVAL,
+				  "router '%s': 'region' and 'upstream' exclude each other (a "
+				  "router behind another is in its upstream's region)",
+				  rt->name);
+	return check_region_ref(spec, names, rt->region, rt->region_loc, err);
+}
+
+static int check_region_links(const struct lab_spec *spec, const struct spec_names *names,
+			      nslab_error *err)
+{
+	for (size_t i = 0; i < spec->n_region_links; i++) {
+		const struct spec_region_link *l = &spec->region_links[i];
+		int r = check_region_ref(spec, names, l->a, l->a_loc, err);
+
+		if (r >= 0)
+			r = check_region_ref(spec, names, l->b, l->b_loc, err);
+		if (r < 0)
+			return r;
+		if (strcmp(l->a, l->b) == 0)
+			return spec_error(err, spec, l->b_loc, EINVAL,
+					  "region link from '%s' to itself", l->a);
+		for (size_t j = 0; j < i; j++) {
+			const struct spec_region_link *o = &spec->region_links[j];
+
+			if ((strcmp(o->a, l->a) == 0 && strcmp(o->b, l->b) == 0) ||
+			    (strcmp(o->a, l->b) == 0 && strcmp(o->b, l->a) == 0))
+				return spec_error(err, spec, l->loc, EINVAL,
+						  "regions '%s' and '%s' are linked twice", l->a,
+						  l->b);
+		}
+	}
 	return 0;
 }
 
@@ -600,6 +738,9 @@ static int check_router(const struct lab_spec *spec, const struct spec_names *na
 	if ((unsigned)rt->ip > LAB_IP_V6 || (unsigned)rt->pool > LAB_POOL_CGNAT)
 		return spec_error(err, spec, rt->loc, EINVAL, "router '%s': bad ip or pool",
 				  rt->name);
+	r = check_router_region(spec, names, rt, err);
+	if (r < 0 || !rt->upstream)
+		return r;
 	if (!rt->upstream)
 		return 0;
 	r = check_router_ref(spec, names, rt->upstream, rt->upstream_loc, err);
@@ -628,7 +769,7 @@ static int check_refs(const struct lab_spec *spec, const struct spec_names *name
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return check_region_links(spec, names, err);
 }
 
 /* Report the cycle through router start as "a -> b -> a", from its first router in file order. */

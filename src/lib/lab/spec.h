@@ -43,8 +43,23 @@ struct spec_router {
 	bool has_link, has_downlink;
 	nslab_link_condition link;     /* `link:` its uplink (up: what the router sends) */
 	nslab_link_condition downlink; /* `downlink:` every link plugged into it, unless its own */
-	struct nat_config nat; /* IPv4 NAT (lab/nat.h); zero: none */
+	struct nat_config nat;	       /* IPv4 NAT (lab/nat.h); zero: none */
 	struct spec_loc nat_loc;
+	/*
+	 * Regions are routers of their own kind (`regions:`): a namespace on the IX
+	 * whose bridge is the region's segment. A router's `region:` plugs its
+	 * uplink into that segment instead of the IX (and excludes `upstream:`).
+	 */
+	bool is_region;
+	char *region; /* `region:` of a router: the region it is in; NULL: none */
+	struct spec_loc region_loc;
+};
+
+/* `region_links:` one link between two regions; `up:` is a -> b, `down:` b -> a. */
+struct spec_region_link {
+	char *a, *b;
+	nslab_link_condition cond;
+	struct spec_loc loc, a_loc, b_loc;
 };
 
 struct spec_iface {
@@ -109,6 +124,8 @@ struct lab_spec {
 	struct linkcond_named *links; /* `links:` the lab's own presets, in file order */
 	size_t n_links;
 	enum lab_link_backend link_backend;
+	struct spec_region_link *region_links; /* `region_links:` (and `default_regions:`) */
+	size_t n_region_links;
 };
 
 /* An empty spec with default ranges, seed 0, named name (copied). */
@@ -134,6 +151,18 @@ int lab_spec_add_dns(struct lab_spec *spec, const struct spec_dns *d, nslab_erro
 /* A lab preset (`links:`); name copied. */
 int lab_spec_add_link_preset(struct lab_spec *spec, const char *name,
 			     const nslab_link_condition *cond, nslab_error *err);
+/* A region: a router with is_region set, no upstream and the public pool; name copied. */
+int lab_spec_add_region(struct lab_spec *spec, const char *name, struct spec_loc loc,
+			nslab_error *err);
+/* A link between two regions (names and condition copied). */
+int lab_spec_add_region_link(struct lab_spec *spec, const struct spec_region_link *l,
+			     nslab_error *err);
+/*
+ * lab_spec_default_regions() - `default_regions: true`: us, eu and asia, linked
+ * us-eu 40 ms, us-asia 95 ms, eu-asia 120 ms one way. Regions and links the spec
+ * already has are kept as they are. loc: where the key was.
+ */
+int lab_spec_default_regions(struct lab_spec *spec, struct spec_loc loc, nslab_error *err);
 /* Set (or with ifname NULL, clear) the default_via interface of a device. */
 int lab_spec_set_default_via(struct lab_spec *spec, size_t device, const char *ifname,
 			     struct spec_loc loc, nslab_error *err);
@@ -167,7 +196,9 @@ static inline void spec_names_clearp(struct spec_names *names)
  * Checks: valid lab/node/interface names; no duplicate node names (routers and
  * devices share one namespace of names); upstreams and iface routers exist;
  * no upstream cycle; default_via names an interface of the device; dns targets
- * are nodes or addresses; ranges are networks of the right family and do not overlap;
+ * are nodes or addresses; regions: routers name regions in `region:` only
+ * (never in `upstream:`, nor devices in `router:`), region links join two
+ * different regions, once per pair; ranges are networks of the right family and do not overlap;
  * neither ranges nor dns addresses touch a special-purpose block the kernel
  * would refuse on an interface (0/8, 127/8, 169.254/16, 224/4, 255.255.255.255,
  * ::, ::1, ::ffff:0:0/96, fe80::/10, ff00::/8).

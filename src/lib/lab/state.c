@@ -15,10 +15,13 @@
 #include <unistd.h>
 
 #include "lab/links.h"
+#include "lab/regions.h"
 
-static const char *kind_name(enum plan_kind k)
+static const char *kind_name(const struct plan_node *pn)
 {
-	switch (k) {
+	if (pn->region)
+		return "region";
+	switch (pn->kind) {
 	case PLAN_ROOT:
 		return "root";
 	case PLAN_ROUTER:
@@ -79,13 +82,15 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 
 	jw_obj_open(w, NULL);
 	jw_str(w, "name", pn->kind == PLAN_ROOT ? "ix" : pn->name);
-	jw_str(w, "kind", kind_name(pn->kind));
+	jw_str(w, "kind", kind_name(pn));
 	if (primary >= 0)
 		jw_str(w, "primary", pn->ifaces[primary].name);
 	if (pn->kind == PLAN_ROUTER) {
 		const struct nat_config *nat = &lab->spec->routers[pn->spec_index].nat;
 
 		jw_str(w, "nat", nat->enabled ? nat->preset : "none");
+		if (lab->spec->routers[pn->spec_index].region)
+			jw_str(w, "region", lab->spec->routers[pn->spec_index].region);
 	}
 	if (pn->has_bridge) {
 		jw_obj_open(w, "bridge");
@@ -116,6 +121,7 @@ void lab_state_json(const struct nslab_lab *lab, struct jw *w)
 	for (size_t i = 0; lab->plan && i < lab->plan->n_nodes; i++)
 		node_json(lab, &lab->plan->nodes[i], w);
 	jw_arr_close(w);
+	lab_regions_json(lab, w);
 	jw_obj_close(w);
 }
 
@@ -182,7 +188,7 @@ static void table_row(FILE *f, const struct nslab_lab *lab, const struct plan_no
 	char a4[PREFIX_STRLEN], a6[PREFIX_STRLEN];
 
 	fprintf(f, "%-16s %-7s %-6s %-12s %-18s %s\n", first ? pn->name : "",
-		first ? kind_name(pn->kind) : "", pi->name, up->kind == PLAN_ROOT ? "ix" : up->name,
+		first ? kind_name(pn) : "", pi->name, up->kind == PLAN_ROOT ? "ix" : up->name,
 		prefix_format(&pi->a4, true, a4, sizeof(a4)),
 		prefix_format(&pi->a6, true, a6, sizeof(a6)));
 }

@@ -340,6 +340,31 @@ static int decode_loss(const struct yctx *c, const struct ynode *v, nslab_link_d
 	return r;
 }
 
+/* duplicate / corrupt: 1%  |  {percent: 1%, correlation: 25%} (netem's PERCENT [CORRELATION]) */
+static int decode_pct_corr(const struct yctx *c, const struct ynode *v, const char *what,
+			   uint32_t *ret_p, uint32_t *ret_corr)
+{
+	static const char *const keys[] = { "percent", "correlation", NULL };
+	uint32_t seen = 0;
+	int r;
+
+	if (v->type == Y_SCALAR) {
+		*ret_corr = 0;
+		return y_percent(c, v, what, ret_p);
+	}
+	r = y_map(c, v, what, NULL);
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		int k = y_key(c, v->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		r = y_percent(c, v->kids[i + 1], keys[k], k ? ret_corr : ret_p);
+	}
+	if (r >= 0 && !(seen & 1u))
+		return y_error(c, v, "%s: percent is required", what);
+	return r;
+}
+
 /* reorder: 5%  |  {percent: 5%, correlation: 50%, gap: 5} */
 static int decode_reorder(const struct yctx *c, const struct ynode *v, nslab_link_dir *d)
 {
@@ -449,9 +474,9 @@ static int decode_dir_key(const struct yctx *c, enum key k, const struct ynode *
 		d->gap = (uint32_t)x;
 		return r;
 	case K_DUPLICATE:
-		return y_percent(c, v, "duplicate", &d->duplicate);
+		return decode_pct_corr(c, v, "duplicate", &d->duplicate, &d->duplicate_corr);
 	case K_CORRUPT:
-		return y_percent(c, v, "corrupt", &d->corrupt);
+		return decode_pct_corr(c, v, "corrupt", &d->corrupt, &d->corrupt_corr);
 	case K_MTU:
 		r = y_uint(c, v, "mtu", 68, 65535, "68..65535", &x);
 		d->mtu = (uint32_t)x;

@@ -219,17 +219,30 @@ static uint64_t trace_depart(struct wire_dir *d, uint64_t now, uint32_t len, boo
 	return t;
 }
 
+/*
+ * netem's reorder: inside the gap (the gap-1 frames after the last frame sent
+ * ahead) frames are delayed without a draw; past it, a correlated draw picks
+ * the frame to go ahead. The correlation's state moves only when a draw is
+ * made, as in netem's short-circuit (the draw itself is taken every frame,
+ * see wire_decide()). gap 0 is netem's 1 (tc sets it so).
+ */
 static bool pick_reorder(struct wire_dir *d, uint32_t r)
 {
 	const nslab_link_dir *c = &d->cfg;
-	uint32_t v = correlated(r, &d->reorder_last, c->reorder_corr);
 
-	if (!c->reorder || (c->gap && d->gap_count + 1 < c->gap) || !below(v, c->reorder)) {
+	if (!c->reorder || (c->gap && d->gap_count + 1 < c->gap) ||
+	    !below(correlated(r, &d->reorder_last, c->reorder_corr), c->reorder)) {
 		d->gap_count++;
 		return false;
 	}
 	d->gap_count = 0;
 	return true;
+}
+
+/* netem's duplicate and corrupt: a correlated draw, made only when set. */
+static bool pick(uint32_t p, uint32_t corr, uint32_t r, uint32_t *last)
+{
+	return p && below(correlated(r, last, corr), p);
 }
 
 void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, uint32_t seg_len,
@@ -275,11 +288,11 @@ void wire_decide(struct wire_dir *d, uint64_t now, uint32_t len, uint32_t seg_le
 	v->fate = WIRE_SEND;
 	v->copies = 1;
 	v->when_ns[0] = v->when_ns[1] = out;
-	if (c->duplicate && below(r_dup, c->duplicate)) {
+	if (pick(c->duplicate, c->duplicate_corr, r_dup, &d->duplicate_last)) {
 		v->copies = 2;
 		d->stats.duplicated++;
 	}
-	if (c->corrupt && len > 14 && below(r_corrupt, c->corrupt)) {
+	if (len > 14 && pick(c->corrupt, c->corrupt_corr, r_corrupt, &d->corrupt_last)) {
 		v->corrupt = true;
 		v->corrupt_bit = (uint32_t)(((uint64_t)r_bit * ((len - 14) * 8u)) >> 32);
 		d->stats.corrupted++;

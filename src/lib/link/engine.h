@@ -73,6 +73,8 @@ struct wire_dir {
 	uint64_t trace_next;	/* index of the next unused opportunity, over all loops */
 	uint32_t loss_last;	/* correlated loss: the previous draw */
 	uint32_t reorder_last;
+	uint32_t duplicate_last; /* correlated duplicate and corrupt draws, as loss_last */
+	uint32_t corrupt_last;
 	double delay_last; /* correlated jitter: the previous standard variate */
 	bool ge_bad;	   /* Gilbert-Elliott: in the bad state */
 	uint32_t gap_count;

@@ -97,11 +97,13 @@ static int words_param(FILE *f, bool *first, const char *const *argv, size_t arg
 		return words_loss(f, first, argv, argc, i);
 	if (!is_value(argv, argc, *i))
 		return -EINVAL;
-	/* netem: reorder PERCENT [CORRELATION] */
-	if (strcmp(p, "reorder") == 0 && is_value(argv, argc, *i + 1)) {
+	/* netem: reorder|duplicate|corrupt PERCENT [CORRELATION] */
+	if ((strcmp(p, "reorder") == 0 || strcmp(p, "duplicate") == 0 ||
+	     strcmp(p, "corrupt") == 0) &&
+	    is_value(argv, argc, *i + 1)) {
 		bool inner = true;
 
-		fprintf(f, "%sreorder: {", *first ? "" : ", ");
+		fprintf(f, "%s%s: {", *first ? "" : ", ", p);
 		*first = false;
 		r = put_pair(f, &inner, "percent", argv[(*i)++]);
 		if (r >= 0)
@@ -232,6 +234,21 @@ static void put(char *buf, size_t len, const char *fmt, const char *a, const cha
 		snprintf(buf + n, len - n, fmt, n ? " " : "", a, b ? b : "");
 }
 
+/* "NAME P" or, with a correlation, "NAME P CORR" (netem's order). */
+static void put_pct_corr(char *buf, size_t len, const char *name, uint32_t p, uint32_t corr)
+{
+	char a[32], b[40] = "";
+	size_t n = strlen(buf);
+
+	if (corr) {
+		b[0] = ' ';
+		linkcond_fmt_percent(corr, b + 1, sizeof(b) - 1);
+	}
+	if (n < len)
+		snprintf(buf + n, len - n, "%s%s %s%s", n ? " " : "", name,
+			 linkcond_fmt_percent(p, a, sizeof(a)), b);
+}
+
 const char *nslab_link_dir_format(const nslab_link_dir *d, char *buf, size_t len)
 {
 	static const char *const dists[] = { "uniform", "normal", "pareto", "paretonormal" };
@@ -249,7 +266,7 @@ const char *nslab_link_dir_format(const nslab_link_dir *d, char *buf, size_t len
 		put(buf, len, "%scorrelation %s%s",
 		    linkcond_fmt_percent(d->delay_corr, a, sizeof(a)), NULL);
 	if (d->loss_model == NSLAB_LINK_LOSS_RANDOM)
-		put(buf, len, "%sloss %s%s", linkcond_fmt_percent(d->loss, a, sizeof(a)), NULL);
+		put_pct_corr(buf, len, "loss", d->loss, d->loss_corr);
 	if (d->loss_model == NSLAB_LINK_LOSS_GE)
 		put(buf, len, "%sloss gemodel %s %s", linkcond_fmt_percent(d->ge_p, a, sizeof(a)),
 		    linkcond_fmt_percent(d->ge_r, b, sizeof(b)));
@@ -266,14 +283,15 @@ const char *nslab_link_dir_format(const nslab_link_dir *d, char *buf, size_t len
 	if (d->limit_ns)
 		put(buf, len, "%slimit %s%s", linkcond_fmt_time(d->limit_ns, a, sizeof(a)), NULL);
 	if (d->reorder)
-		put(buf, len, "%sreorder %s%s", linkcond_fmt_percent(d->reorder, a, sizeof(a)),
-		    NULL);
+		put_pct_corr(buf, len, "reorder", d->reorder, d->reorder_corr);
+	if (d->gap) {
+		snprintf(num, sizeof(num), "%" PRIu32, d->gap);
+		put(buf, len, "%sgap %s%s", num, NULL);
+	}
 	if (d->duplicate)
-		put(buf, len, "%sduplicate %s%s", linkcond_fmt_percent(d->duplicate, a, sizeof(a)),
-		    NULL);
+		put_pct_corr(buf, len, "duplicate", d->duplicate, d->duplicate_corr);
 	if (d->corrupt)
-		put(buf, len, "%scorrupt %s%s", linkcond_fmt_percent(d->corrupt, a, sizeof(a)),
-		    NULL);
+		put_pct_corr(buf, len, "corrupt", d->corrupt, d->corrupt_corr);
 	if (d->mtu) {
 		snprintf(num, sizeof(num), "%" PRIu32, d->mtu);
 		put(buf, len, "%smtu %s%s", num, NULL);

@@ -333,7 +333,10 @@ static int check_route(const struct rtnl_route *rt, nslab_error *err)
 		return nslab_err_setx(err, EAFNOSUPPORT,
 				      "route gateway family %d differs from destination's %d",
 				      rt->via.family, rt->dst.family);
-	if (!prefix_is_set(&rt->via) && rt->oif <= 0)
+	if (rt->unreachable && (prefix_is_set(&rt->via) || rt->oif > 0))
+		return nslab_err_setx(err, EINVAL,
+				      "an unreachable route has no gateway or interface");
+	if (!rt->unreachable && !prefix_is_set(&rt->via) && rt->oif <= 0)
 		return nslab_err_setx(err, EINVAL, "route needs a gateway or an output interface");
 	return 0;
 }
@@ -354,8 +357,9 @@ static void route_header(struct rtmsg *rtm, int type, const struct rtnl_route *r
 		return;
 	}
 	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_type = RTN_UNICAST;
-	rtm->rtm_scope = prefix_is_set(&rt->via) ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = rt->unreachable ? RTN_UNREACHABLE : RTN_UNICAST;
+	rtm->rtm_scope =
+		prefix_is_set(&rt->via) || rt->unreachable ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
 }
 
 int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *rt, nslab_error *err)
@@ -369,7 +373,10 @@ int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *r
 		r = check_route(rt, err);
 	if (r < 0)
 		return r;
-	nlh = put_header(buf, len, type, type == RTM_NEWROUTE ? NLM_F_CREATE | NLM_F_EXCL : 0,
+	nlh = put_header(buf, len, type,
+			 type != RTM_NEWROUTE ? 0
+			 : rt->replace	      ? NLM_F_CREATE | NLM_F_REPLACE
+					      : NLM_F_CREATE | NLM_F_EXCL,
 			 sizeof(struct rtmsg));
 	if (!nlh)
 		return header_too_small(type, len, err);

@@ -106,6 +106,7 @@ struct link_index {
 	struct nlsock *nl;
 	nslab_error *err;
 	int ifindex;
+	unsigned flags;
 };
 
 static int link_index_cb(const struct nlmsghdr *nlh, void *data)
@@ -118,12 +119,30 @@ static int link_index_cb(const struct nlmsghdr *nlh, void *data)
 	if (r < 0)
 		return nlsock_cb_error(li->nl, r);
 	li->ifindex = info.ifindex;
+	li->flags = info.flags;
 	return MNL_CB_OK;
+}
+
+int rtnl_link_flags(struct nlsock *nl, const char *name, unsigned *ret_flags, nslab_error *err)
+{
+	struct link_index li = { nl, err, 0, 0 };
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	int r;
+
+	r = rtnl_build_link_get(buf, sizeof(buf), 0, name, err);
+	if (r == 0)
+		r = nlsock_talk(nl, (struct nlmsghdr *)buf, link_index_cb, &li, err);
+	if (r == 0 && li.ifindex <= 0)
+		r = nslab_err_setx(err, ENODEV, "no link '%s' in the reply", name);
+	if (r < 0)
+		return r;
+	*ret_flags = li.flags;
+	return 0;
 }
 
 int rtnl_link_index(struct nlsock *nl, const char *name, int *ret_ifindex, nslab_error *err)
 {
-	struct link_index li = { nl, err, 0 };
+	struct link_index li = { nl, err, 0, 0 };
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
 	int r;
 

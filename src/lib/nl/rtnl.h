@@ -85,8 +85,13 @@ struct rtnl_route {
 	int oif;		 /* 0 = none */
 	uint32_t metric;	 /* 0 = kernel default */
 	uint32_t table;		 /* 0 = main */
+	bool unreachable;	 /* RTN_UNREACHABLE (no via, no oif): "network unreachable" */
+	bool replace;		 /* RTM_NEWROUTE replaces a route of the same dst and metric */
 };
-/* RTM_NEWROUTE (create, excl) or RTM_DELROUTE; protocol static, scope from via/oif. */
+/*
+ * RTM_NEWROUTE (create; excl unless replace) or RTM_DELROUTE; protocol static,
+ * scope from via/oif (universe for an unreachable route).
+ */
 int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *r, nslab_error *err);
 /* RTM_NEWNEIGH (create/replace) or RTM_DELNEIGH; state NUD_* (NUD_PERMANENT for static). */
 int rtnl_build_neigh(void *buf, size_t len, int type, int ifindex, const struct nslab_prefix *ip,
@@ -146,6 +151,8 @@ int rtnl_addr_dump(struct nlsock *nl, int family, rtnl_addr_cb cb, void *data, n
 int rtnl_route_dump(struct nlsock *nl, int family, rtnl_route_cb cb, void *data, nslab_error *err);
 /* ifindex of the link called name in nl's namespace; -ENODEV if none. */
 int rtnl_link_index(struct nlsock *nl, const char *name, int *ret_ifindex, nslab_error *err);
+/* The IFF_* flags of the link called name (IFF_RUNNING once the kernel saw its carrier). */
+int rtnl_link_flags(struct nlsock *nl, const char *name, unsigned *ret_flags, nslab_error *err);
 /* One-request wrappers (build + talk). */
 int rtnl_link_set(struct nlsock *nl, int ifindex, const struct rtnl_link_change *chg,
 		  nslab_error *err);

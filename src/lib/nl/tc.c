@@ -72,8 +72,8 @@ int tc_build_redirect(void *buf, size_t len, int ifindex, int to_ifindex, bool r
 		      nslab_error *err)
 {
 	/* one key with mask 0: every frame matches (the selector ends in a flexible array) */
-	_Alignas(struct tc_u32_sel) unsigned char s[sizeof(struct tc_u32_sel) +
-						    sizeof(struct tc_u32_key)] = { 0 };
+	_Alignas(struct tc_u32_sel) unsigned char
+		s[sizeof(struct tc_u32_sel) + sizeof(struct tc_u32_key)] = { 0 };
 	struct tc_u32_sel *sel = (struct tc_u32_sel *)s;
 	struct nlmsghdr *nlh = buf;
 	struct nlattr *opts;
@@ -125,5 +125,104 @@ int tc_redirect(struct nlsock *nl, int ifindex, int to_ifindex, nslab_error *err
 					"add the egress redirect of ifindex %d to ifindex %d "
 					"(u32 + mirred: modules cls_u32 and act_mirred)",
 					ifindex, to_ifindex);
+	return 0;
+}
+
+#ifndef TCA_NETEM_PRNG_SEED
+#define TCA_NETEM_PRNG_SEED 14 /* Linux 6.6; Debian 12's headers predate it */
+#endif
+
+static int netem_too_small(size_t len, nslab_error *err)
+{
+	return nslab_err_setx(err, EMSGSIZE, "netem request does not fit in %zu bytes", len);
+}
+
+/* The TCA_NETEM_* attributes after the qopt: only what is set, as tc sends them. */
+static bool put_netem_attrs(struct nlmsghdr *nlh, size_t len, const struct tc_netem *q)
+{
+	struct tc_netem_corr corr = { q->delay_corr, q->loss_corr, q->dup_corr };
+	struct tc_netem_reorder reorder = { q->reorder, q->reorder_corr };
+	struct tc_netem_corrupt corrupt = { q->corrupt, q->corrupt_corr };
+	struct tc_netem_rate rate = { .rate = q->rate_Bps > UINT32_MAX ? UINT32_MAX
+								       : (uint32_t)q->rate_Bps };
+	struct tc_netem_gemodel ge = { q->ge_p, q->ge_r, q->ge_h, q->ge_k1 };
+	struct nlattr *loss;
+
+	if ((corr.delay_corr || corr.loss_corr || corr.dup_corr) &&
+	    !mnl_attr_put_check(nlh, len, TCA_NETEM_CORR, sizeof(corr), &corr))
+		return false;
+	if (q->reorder &&
+	    !mnl_attr_put_check(nlh, len, TCA_NETEM_REORDER, sizeof(reorder), &reorder))
+		return false;
+	if (q->corrupt &&
+	    !mnl_attr_put_check(nlh, len, TCA_NETEM_CORRUPT, sizeof(corrupt), &corrupt))
+		return false;
+	if (q->ge) {
+		loss = mnl_attr_nest_start_check(nlh, len, TCA_NETEM_LOSS);
+		if (!loss || !mnl_attr_put_check(nlh, len, NETEM_LOSS_GE, sizeof(ge), &ge))
+			return false;
+		mnl_attr_nest_end(nlh, loss);
+	}
+	if (q->rate_Bps && !mnl_attr_put_check(nlh, len, TCA_NETEM_RATE, sizeof(rate), &rate))
+		return false;
+	if (q->rate_Bps > UINT32_MAX &&
+	    !mnl_attr_put_u64_check(nlh, len, TCA_NETEM_RATE64, q->rate_Bps))
+		return false;
+	/* 64-bit ns beside the qopt's 32-bit us, as tc does, for sub-us precision */
+	if (q->latency_ns && !mnl_attr_put_u64_check(nlh, len, TCA_NETEM_LATENCY64, q->latency_ns))
+		return false;
+	if (q->jitter_ns && !mnl_attr_put_u64_check(nlh, len, TCA_NETEM_JITTER64, q->jitter_ns))
+		return false;
+	return !q->has_seed || mnl_attr_put_u64_check(nlh, len, TCA_NETEM_PRNG_SEED, q->seed);
+}
+
+int tc_build_netem(void *buf, size_t len, int ifindex, const struct tc_netem *q, nslab_error *err)
+{
+	struct nlmsghdr *nlh = buf;
+	struct tc_netem_qopt qopt = {
+		.latency = q->latency_ns / 1000 > UINT32_MAX ? UINT32_MAX
+							     : (uint32_t)(q->latency_ns / 1000),
+		.limit = q->limit ? q->limit : 1000,
+		.loss = q->ge ? 0 : q->loss,
+		.gap = q->gap,
+		.duplicate = q->duplicate,
+		.jitter = q->jitter_ns / 1000 > UINT32_MAX ? UINT32_MAX
+							   : (uint32_t)(q->jitter_ns / 1000),
+	};
+	struct nlattr *opts;
+	struct tcmsg *tc;
+
+	if (len < NL_REQ_BUFSIZ / 8)
+		return netem_too_small(len, err);
+	/* tc: reordering needs a gap of at least 1 (0 would reorder nothing) */
+	if (q->reorder && !qopt.gap)
+		qopt.gap = 1;
+	tc = put_tcmsg(buf, RTM_NEWQDISC, NLM_F_CREATE | NLM_F_REPLACE, ifindex);
+	tc->tcm_handle = TC_H_MAKE(0x4e530000u, 0); /* "NS": ours, for anyone who lists them */
+	tc->tcm_parent = TC_H_ROOT;
+	if (!mnl_attr_put_strz_check(nlh, len, TCA_KIND, "netem"))
+		return netem_too_small(len, err);
+	/* not a nest: the qopt struct first, then attributes inside the same TCA_OPTIONS */
+	opts = mnl_attr_nest_start_check(nlh, len, TCA_OPTIONS);
+	if (!opts || nlh->nlmsg_len + MNL_ALIGN(sizeof(qopt)) > len)
+		return netem_too_small(len, err);
+	memcpy(mnl_nlmsg_get_payload_tail(nlh), &qopt, sizeof(qopt));
+	nlh->nlmsg_len += MNL_ALIGN(sizeof(qopt));
+	if (!put_netem_attrs(nlh, len, q))
+		return netem_too_small(len, err);
+	mnl_attr_nest_end(nlh, opts);
+	opts->nla_type &= (uint16_t)~NLA_F_NESTED; /* netem reads a plain attribute */
+	return 0;
+}
+
+int tc_build_root_del(void *buf, size_t len, int ifindex, nslab_error *err)
+{
+	struct tcmsg *tc;
+
+	if (len < NL_REQ_BUFSIZ / 8)
+		return nslab_err_setx(err, EMSGSIZE, "qdisc request does not fit in %zu bytes",
+				      len);
+	tc = put_tcmsg(buf, RTM_DELQDISC, 0, ifindex);
+	tc->tcm_parent = TC_H_ROOT;
 	return 0;
 }

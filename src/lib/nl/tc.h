@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nl/nlsock.h"
 
@@ -24,6 +25,32 @@ int tc_build_clsact(void *buf, size_t len, int ifindex, bool add, nslab_error *e
  */
 int tc_build_redirect(void *buf, size_t len, int ifindex, int to_ifindex, bool replace,
 		      nslab_error *err);
+
+/*
+ * netem's parameters in the kernel's units (pkt_sched.h): probabilities and
+ * correlations scaled to 2^32 - 1, delays in ns, rate in bytes/s.
+ */
+struct tc_netem {
+	uint64_t latency_ns, jitter_ns;
+	uint32_t limit; /* packets; 0: netem's default (1000) */
+	uint32_t loss, gap, duplicate;
+	uint32_t delay_corr, loss_corr, dup_corr;
+	uint32_t reorder, reorder_corr;
+	uint32_t corrupt, corrupt_corr;
+	bool ge;			  /* Gilbert-Elliott loss instead of `loss` */
+	uint32_t ge_p, ge_r, ge_h, ge_k1; /* the kernel's h is 1 - (1-h); k1 is 1-k */
+	uint64_t rate_Bps;		  /* 0: none */
+	bool has_seed;			  /* TCA_NETEM_PRNG_SEED (Linux 6.6 and later) */
+	uint64_t seed;
+};
+/*
+ * tc_build_netem() - RTM_NEWQDISC replacing ifindex's root qdisc with netem
+ * TCA_OPTIONS is a struct tc_netem_qopt *followed by* TCA_NETEM_* attributes
+ * in the same attribute (iproute2's tc/q_netem.c). Pure.
+ */
+int tc_build_netem(void *buf, size_t len, int ifindex, const struct tc_netem *q, nslab_error *err);
+/* RTM_DELQDISC of ifindex's root qdisc. */
+int tc_build_root_del(void *buf, size_t len, int ifindex, nslab_error *err);
 
 /* tc_build_* then nlsock_talk() on nl (a socket of the interfaces' namespace). */
 int tc_clsact(struct nlsock *nl, int ifindex, bool add, nslab_error *err);

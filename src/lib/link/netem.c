@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * link/netem: the netem backend (see netem.h). The parameters map one to one
+ * onto netem's (its probabilities are fractions of 2^32 - 1, ours of 10^9);
+ * the differences are in docs/links.md: netem is seeded only from Linux 6.6,
+ * counts its queue in packets, and has no trace, mtu or burst.
+ */
+#include "link/netem.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+
+#include "nl/nlsock.h"
+
+#define NETEM_FRAME 1514u /* bytes of a full Ethernet frame: a limit in bytes over packets */
+
+/* ppb to netem's scale, 0 .. 2^32 - 1. */
+static uint32_t scale(uint32_t ppb)
+{
+	uint64_t v = (uint64_t)ppb * UINT32_MAX / NSLAB_LINK_PPB_ONE;
+
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+static int refuse(nslab_error *err, const char *what)
+{
+	return nslab_err_setx(err, EOPNOTSUPP,
+			      "%s: the netem backend cannot do it (the wire backend can: "
+			      "link_backend wire or auto)",
+			      what);
+}
+
+/* netem's queue limit in packets, from ours (bytes, or time at the rate). */
+static uint32_t limit_packets(const nslab_link_dir *d)
+{
+	uint64_t bytes = d->limit_bytes;
+
+	if (!bytes && d->limit_ns && d->rate_bps)
+		bytes = d->limit_ns * (d->rate_bps / 8) / 1000000000u;
+	if (!bytes)
+		return 0; /* netem's default, 1000 */
+	bytes = (bytes + NETEM_FRAME - 1) / NETEM_FRAME;
+	return bytes > UINT32_MAX ? UINT32_MAX : (uint32_t)bytes;
+}
+
+int netem_params(const nslab_link_dir *d, uint64_t seed, struct tc_netem *ret, nslab_error *err)
+{
+	struct tc_netem q = { 0 };
+
+	if (d->trace[0])
+		return refuse(err, "trace");
+	if (d->mtu)
+		return refuse(err, "mtu");
+	if (d->burst)
+		return refuse(err, "burst");
+	if (d->jitter_ns && d->dist != NSLAB_LINK_DIST_UNIFORM)
+		return refuse(err, "a jitter distribution other than uniform");
+	q.latency_ns = d->delay_ns;
+	q.jitter_ns = d->jitter_ns;
+	q.delay_corr = scale(d->delay_corr);
+	q.limit = limit_packets(d);
+	if (d->loss_model == NSLAB_LINK_LOSS_RANDOM) {
+		q.loss = scale(d->loss);
+		q.loss_corr = scale(d->loss_corr);
+	} else if (d->loss_model == NSLAB_LINK_LOSS_GE) {
+		q.ge = true;
+		q.ge_p = scale(d->ge_p);
+		q.ge_r = scale(d->ge_r);
+		q.ge_h = scale(NSLAB_LINK_PPB_ONE - d->ge_1h); /* the kernel keeps h, we 1-h */
+		q.ge_k1 = scale(d->ge_1k);
+	}
+	q.gap = d->gap;
+	q.reorder = scale(d->reorder);
+	q.reorder_corr = scale(d->reorder_corr);
+	q.duplicate = scale(d->duplicate);
+	q.dup_corr = scale(d->duplicate_corr);
+	q.corrupt = scale(d->corrupt);
+	q.corrupt_corr = scale(d->corrupt_corr);
+	q.rate_Bps = d->rate_bps / 8;
+	q.has_seed = true;
+	q.seed = seed;
+	*ret = q;
+	return 0;
+}
+
+int netem_set(struct nlsock *nl, int ifindex, const nslab_link_dir *d, uint64_t seed,
+	      nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct tc_netem q;
+	int r;
+
+	if (nslab_link_dir_is_none(d)) {
+		r = tc_build_root_del(buf, sizeof(buf), ifindex, err);
+		if (r < 0)
+			return r;
+		r = nlsock_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, err);
+		/* no qdisc of ours there (the default one): nothing to remove */
+		return r == -ENOENT || r == -EINVAL ? 0 : r;
+	}
+	r = netem_params(d, seed, &q, err);
+	if (r >= 0)
+		r = tc_build_netem(buf, sizeof(buf), ifindex, &q, err);
+	return r < 0 ? r : nlsock_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, err);
+}
+
+struct probe {
+	int r;
+	nslab_error err;
+};
+
+/* On a thread of its own: a scratch netns, netem on its lo, then the thread (and netns) go. */
+static void *probe_thread(void *arg)
+{
+	static const nslab_link_dir d = { .delay_ns = 1000000 };
+	struct probe *p = arg;
+	struct nlsock *nl = NULL;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		p->r = nslab_err_set(&p->err, errno, "netem probe: unshare(CLONE_NEWNET)");
+		return NULL;
+	}
+	p->r = nlsock_open(NETLINK_ROUTE, &nl, &p->err);
+	if (p->r >= 0)
+		p->r = netem_set(nl, 1, &d, 0, &p->err);
+	nl = nlsock_free(nl);
+	return NULL;
+}
+
+int netem_probe(nslab_error *err)
+{
+	struct probe p = { 0 };
+	pthread_t tid;
+	int r = pthread_create(&tid, NULL, probe_thread, &p);
+
+	if (r != 0)
+		return nslab_err_set(err, r, "netem probe: start a thread");
+	(void)pthread_join(tid, NULL);
+	if (p.r >= 0)
+		return 1;
+	if (err)
+		*err = p.err;
+	/* "Specified qdisc kind is unknown" (ENOENT), or a kernel that refuses netem */
+	if (p.r == -ENOENT || p.r == -EOPNOTSUPP)
+		return 0;
+	return p.r;
+}
