@@ -123,6 +123,32 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat(nslab_lab *lab, const char *r
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char *router,
 						     nslab_error *err);
+/**
+ * nslab_lab_set_firewall() - Set a router's firewall, before the build or while the lab runs
+ * @lab:    lab
+ * @router: router name
+ * @mode:   a firewall preset: none, block-inbound, corporate, captive-portal;
+ *          or release: a captive portal after sign-in (any TCP, UDP to 53 only)
+ * @err:    on failure, what and where (an unknown mode is named with the accepted ones)
+ * Before the build it sets what a lab file's `firewall:` sets. On a built lab:
+ * one nftables transaction in the router's namespace replaces its `table inet
+ * nslab-fw` (outbound limits hold at once, for flows in progress too); a
+ * "firewall_changed" event; state.json written again (docs/nat.md).
+ * Return: 0, or -errno (the firewall unchanged)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_firewall(nslab_lab *lab, const char *router,
+							const char *mode, nslab_error *err);
+/**
+ * nslab_lab_set_router_preset() - Start a router from a preset, before the build
+ * @lab:    lab, not built
+ * @router: router name
+ * @preset: home, public, public-v4, isp-cgnat, isp-v6, corporate, hotel, cloud
+ * Sets the router's NAT, firewall, IP mode and pool as a lab file's `preset:`
+ * does; nslab_lab_set_nat() and nslab_lab_set_firewall() called after it override them.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_router_preset(nslab_lab *lab, const char *router,
+							     const char *preset, nslab_error *err);
 
 NSLAB_EXPORT const char *nslab_lab_name(const nslab_lab *lab);
 NSLAB_EXPORT bool nslab_lab_is_rootless(const nslab_lab *lab);

@@ -298,8 +298,10 @@ static const struct error_case errors[] = {
 	{ "lab: x\nrouterz: {}\n",
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
 	  "devices, dns, links, link_backend)" },
-	{ "routers:\n  isp: {upstrem: x}\n", "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
-					     "upstream, pool, ip, mtu, link, downlink, nat)" },
+	{ "routers:\n  isp: {upstrem: x}\n",
+	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
+	  "upstream, pool, ip, mtu, link, downlink, nat, firewall, "
+	  "preset, rules_file)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
 	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
 	  "link)" },

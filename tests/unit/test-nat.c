@@ -179,7 +179,8 @@ static void test_labfile_nat_errors(void **state)
 		{ "routers:\n  r:\n    nat: {preset: none, hairpin: true}\n",
 		  "t.yaml:3:19: preset 'none' takes no other NAT keys: write 'nat: none'" },
 		{ "routers:\n  r: {ip: v6, nat: home}\n",
-		  "t.yaml:2:20: router 'r': nat translates IPv4, and the router has 'ip: v6'" },
+		  "t.yaml:2:20: router 'r': nat translates IPv4, and the router is IPv6-only "
+		  "(ip: v6)" },
 		{ "routers:\n  r:\n    nat: {mapping: eim, mapping: edm}\n",
 		  "t.yaml:3:25: duplicate key 'mapping'" },
 		{ "routers:\n  r:\n    nat: {filter: eif}\n",

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lab/labfile.h"
+#include "lab/router-preset.h"
 #include "ns/spawn.h"
 #include "ns/userns.h"
 
@@ -140,6 +141,22 @@ int nslab_lab_add_router(nslab_lab *lab, const char *name, const struct nslab_ro
 		r.mtu = opts->mtu;
 	}
 	return check_not_built(lab, err) ?: lab_spec_add_router(lab->spec, &r, err);
+}
+
+int nslab_lab_set_router_preset(nslab_lab *lab, const char *router, const char *preset,
+				nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	int r = check_not_built(lab, err);
+
+	if (r < 0)
+		return r;
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s'", router ? router : "");
+	if (!preset || router_preset_apply(preset, &lab->spec->routers[i]) < 0)
+		return nslab_err_setx(err, EINVAL, "unknown router preset '%s' (expected %s)",
+				      preset ? preset : "", router_preset_list());
+	return 0;
 }
 
 int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router, nslab_error *err)

@@ -29,7 +29,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "lab/nat.h"
+#include "lab/router-nft.h"
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
 #include "ns/userns.h"
@@ -401,7 +401,7 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 	if (r >= 0 && ctx->n->pn->has_bridge)
 		r = sysctl_write_in_ns(bridge_not_a_router.key, bridge_not_a_router.value, err);
 	if (r >= 0)
-		r = nat_build_in_ns(ctx->bd->lab, ctx->n->pn, err);
+		r = router_nft_build_in_ns(ctx->bd->lab, ctx->n->pn, err);
 	return r;
 }
 

@@ -352,6 +352,11 @@ int nslab_ctl_flush_nat(const char *lab, const char *router, nslab_error *err)
 	return ctl_nat(lab, CTL_OP_NAT_FLUSH, router, NULL, err);
 }
 
+int nslab_ctl_set_firewall(const char *lab, const char *router, const char *mode, nslab_error *err)
+{
+	return ctl_nat(lab, CTL_OP_FW_SET, router, mode, err);
+}
+
 /* How long `down` waits for a lab to be gone: teardown itself is bounded (lab_teardown()). */
 #define DOWN_TIMEOUT_MS 30000
 

@@ -19,6 +19,7 @@ static const char *const op_names[] = {
 	[CTL_OP_LINK] = "link",
 	[CTL_OP_NAT_SET] = "nat",
 	[CTL_OP_NAT_FLUSH] = "flush-nat",
+	[CTL_OP_FW_SET] = "firewall",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */
@@ -31,8 +32,7 @@ static const enum mnl_attr_data_type attr_kinds[CTL_A_MAX + 1] = {
 	[CTL_A_STATUS] = MNL_TYPE_U32,	     [CTL_A_DETACHED] = MNL_TYPE_U32,
 	[CTL_A_IFACE] = MNL_TYPE_NUL_STRING, [CTL_A_LINK_CMD] = MNL_TYPE_U32,
 	[CTL_A_WORDS] = MNL_TYPE_NUL_STRING, [CTL_A_TEXT] = MNL_TYPE_NUL_STRING,
-	[CTL_A_JSON] = MNL_TYPE_NUL_STRING,
-	[CTL_A_MODE] = MNL_TYPE_NUL_STRING,
+	[CTL_A_JSON] = MNL_TYPE_NUL_STRING,  [CTL_A_MODE] = MNL_TYPE_NUL_STRING,
 };
 
 const char *ctl_op_name(unsigned op)

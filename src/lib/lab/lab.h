@@ -148,6 +148,17 @@ void lab_persist_remove(struct nslab_lab *lab);
  * Return: 0, or -ENOMEM, -EIO for a failed write, or outdir_create()/renameat()'s -errno
  */
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
+/* lab_state_write() after a run-time change: best effort, as after the build. */
+void lab_state_rewrite(struct nslab_lab *lab);
+struct spec_router;
+/**
+ * lab_find_router() - A built lab's router by name, for a run-time change
+ * @ret_node: on success, its node
+ * @ret_spec: and its spec entry
+ * Return: 0, or -EINVAL (not built, a device), -ENOENT (no such node), with the message
+ */
+int lab_find_router(struct nslab_lab *lab, const char *name, struct nslab_node **ret_node,
+		    struct spec_router **ret_spec, nslab_error *err);
 /**
  * lab_open_log() - Open nodes/<node>/<prefix>-<cmd>.<ext> in the output directory, or /dev/null
  * @lab:     lab; without an output directory the fd is /dev/null's

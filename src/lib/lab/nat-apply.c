@@ -42,18 +42,3 @@ bool nat_where_of(const struct plan_node *pn, struct nat_where *ret)
 	memcpy(&ret->ext, up->a4.addr, sizeof(ret->ext));
 	return true;
 }
-
-int nat_build_in_ns(const struct nslab_lab *lab, const struct plan_node *pn, nslab_error *err)
-{
-	const struct nat_config *c = &lab->spec->routers[pn->spec_index].nat;
-	struct nat_where w;
-	int r;
-
-	if (pn->kind != PLAN_ROUTER || !c->enabled)
-		return 0;
-	if (!nat_where_of(pn, &w))
-		return nslab_err_setx(err, EINVAL, "router '%s': NAT needs an IPv4 uplink address",
-				      pn->name);
-	r = nat_apply_in_ns(c, &w, err);
-	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", pn->name) : 0;
-}

@@ -41,9 +41,8 @@ static int nat_job_in_ns(void *data, nslab_error *err)
 	return r < 0 ? nslab_err_prefix(err, r, "flush conntrack") : 0;
 }
 
-/* The router called name, with an IPv4 uplink: its node and spec entry. */
-static int find_router(nslab_lab *lab, const char *name, struct nslab_node **ret_node,
-		       struct spec_router **ret_spec, nslab_error *err)
+int lab_find_router(nslab_lab *lab, const char *name, struct nslab_node **ret_node,
+		    struct spec_router **ret_spec, nslab_error *err)
 {
 	struct nslab_node *n;
 
@@ -91,7 +90,7 @@ static int run_job(struct nslab_node *n, struct nat_job *j, nslab_error *err)
 }
 
 /* Best effort, as after the build: state.json is a copy of `nslab status --json`. */
-static void state_write(nslab_lab *lab)
+void lab_state_rewrite(nslab_lab *lab)
 {
 	nslab_error state_err = { 0 };
 
@@ -133,7 +132,7 @@ int nslab_lab_set_nat(nslab_lab *lab, const char *router, const char *mode, nsla
 				      mode ? mode : "", nat_preset_list());
 	if (!lab->built)
 		return set_nat_spec(lab, router, &c, err);
-	r = find_router(lab, router, &n, &sr, err);
+	r = lab_find_router(lab, router, &n, &sr, err);
 	if (r < 0)
 		return r;
 	r = run_job(n, &j, err);
@@ -141,7 +140,7 @@ int nslab_lab_set_nat(nslab_lab *lab, const char *router, const char *mode, nsla
 		return r;
 	sr->nat = c;
 	emit_nat(lab, "nat_changed", router, &c, &j);
-	state_write(lab);
+	lab_state_rewrite(lab);
 	return 0;
 }
 
@@ -150,7 +149,7 @@ int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
 	struct spec_router *sr;
 	struct nslab_node *n;
 	struct nat_job j = { .flush = true };
-	int r = find_router(lab, router, &n, &sr, err);
+	int r = lab_find_router(lab, router, &n, &sr, err);
 
 	if (r < 0)
 		return r;
@@ -161,6 +160,6 @@ int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
 	if (r < 0)
 		return r;
 	emit_nat(lab, "nat_flushed", router, &sr->nat, &j);
-	state_write(lab);
+	lab_state_rewrite(lab);
 	return 0;
 }

@@ -121,9 +121,3 @@ struct nslab_lab;
  * Return: true, or false when the router has no IPv4 uplink address (nothing to NAT to)
  */
 bool nat_where_of(const struct plan_node *pn, struct nat_where *ret);
-/**
- * nat_build_in_ns() - The NAT of spec router pn->spec_index, in the calling thread's netns
- * Nothing to do for a router without NAT. A NAT router without an IPv4 uplink is an error.
- * Return: 0, or -errno with "router 'NAME': ..."
- */
-int nat_build_in_ns(const struct nslab_lab *lab, const struct plan_node *pn, nslab_error *err);

@@ -194,6 +194,8 @@ struct lab_spec *lab_spec_free(struct lab_spec *spec)
 	for (size_t i = 0; i < spec->n_routers; i++) {
 		free(spec->routers[i].name);
 		free(spec->routers[i].upstream);
+		free(spec->routers[i].rules_file);
+		free(spec->routers[i].rules_text);
 	}
 	for (size_t i = 0; i < spec->n_devices; i++) {
 		struct spec_device *d = &spec->devices[i];
@@ -233,12 +235,15 @@ int lab_spec_add_router(struct lab_spec *spec, const struct spec_router *r, nsla
 {
 	struct spec_router c = *r;
 
-	c.name = c.upstream = NULL; /* copies below; never free the caller's */
+	c.name = c.upstream = c.rules_file = c.rules_text = NULL; /* copies below */
 	if (!r->name)
 		return nslab_err_setx(err, EINVAL, "router without a name");
 	if (array_grow((void **)&spec->routers, spec->n_routers, sizeof(c)) < 0 ||
-	    !dup_opt(r->name, &c.name) || !dup_opt(r->upstream, &c.upstream)) {
+	    !dup_opt(r->name, &c.name) || !dup_opt(r->upstream, &c.upstream) ||
+	    !dup_opt(r->rules_file, &c.rules_file) || !dup_opt(r->rules_text, &c.rules_text)) {
 		free(c.name);
+		free(c.upstream);
+		free(c.rules_file);
 		return nslab_err_set(err, ENOMEM, "add router '%s'", r->name);
 	}
 	spec->routers[spec->n_routers++] = c;

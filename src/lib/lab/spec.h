@@ -12,6 +12,7 @@
 
 #include "core/addr.h"
 #include "link/cond.h"
+#include "lab/fw.h"
 #include "lab/nat.h"
 #include "nslab/error.h"
 #include "shared/macro.h"
@@ -43,8 +44,14 @@ struct spec_router {
 	bool has_link, has_downlink;
 	nslab_link_condition link;     /* `link:` its uplink (up: what the router sends) */
 	nslab_link_condition downlink; /* `downlink:` every link plugged into it, unless its own */
-	struct nat_config nat; /* IPv4 NAT (lab/nat.h); zero: none */
+	struct nat_config nat;	       /* IPv4 NAT (lab/nat.h); zero: none */
 	struct spec_loc nat_loc;
+	struct fw_config fw; /* firewall (lab/fw.h); zero: none */
+	struct spec_loc fw_loc;
+	char preset[FW_PRESET_MAX]; /* `preset:` the router preset it started from; "" if none */
+	char *rules_file;	    /* `rules_file:` as written, for messages; NULL if none */
+	char *rules_text;	    /* its contents, loaded after nslab's tables */
+	struct spec_loc rules_loc;
 };
 
 struct spec_iface {

@@ -83,9 +83,12 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 	if (primary >= 0)
 		jw_str(w, "primary", pn->ifaces[primary].name);
 	if (pn->kind == PLAN_ROUTER) {
-		const struct nat_config *nat = &lab->spec->routers[pn->spec_index].nat;
+		const struct spec_router *sr = &lab->spec->routers[pn->spec_index];
 
-		jw_str(w, "nat", nat->enabled ? nat->preset : "none");
+		if (sr->preset[0])
+			jw_str(w, "preset", sr->preset);
+		jw_str(w, "nat", sr->nat.enabled ? sr->nat.preset : "none");
+		jw_str(w, "firewall", fw_name(&sr->fw));
 	}
 	if (pn->has_bridge) {
 		jw_obj_open(w, "bridge");
