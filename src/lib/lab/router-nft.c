@@ -69,15 +69,10 @@ int router_nft_build_in_ns(const struct nslab_lab *lab, const struct plan_node *
 		if (r >= 0)
 			r = nftbl_run(text, false, NULL, err);
 		if (r < 0)
-			return nslab_err_prefix(err, r, "router '%s': load NAT and firewall",
-						pn->name);
+			return nslab_err_prefix(err, r, "load NAT and firewall");
 	}
 	if (!sr->rules_text)
 		return 0;
 	r = nftbl_load(sr->rules_text, err);
-	if (r < 0) {
-		r = rules_error(err, r, sr->rules_file);
-		return nslab_err_prefix(err, r, "router '%s'", pn->name);
-	}
-	return 0;
+	return r < 0 ? rules_error(err, r, sr->rules_file) : 0;
 }

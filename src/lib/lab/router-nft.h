@@ -13,8 +13,8 @@ struct plan_node;
  * NAT and firewall are one transaction (through libnftables, no fork); the
  * rules_file is loaded after them as nftbl_load() loads a user's ruleset.
  * Nothing to do for a node that is not a router or has none of them.
- * Return: 0, or -errno with "router 'NAME': ..." (a rules_file's errors as
- * "FILE:LINE:COL: ...")
+ * Return: 0, or -errno (a rules_file's errors as "FILE:LINE:COL: ...";
+ * the builder adds "router 'NAME': ")
  */
 int router_nft_build_in_ns(const struct nslab_lab *lab, const struct plan_node *pn,
 			   nslab_error *err);
