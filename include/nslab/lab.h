@@ -124,6 +124,15 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat(nslab_lab *lab, const char *r
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char *router,
 						     nslab_error *err);
 /**
+ * nslab_lab_set_nat6() - Set a router's IPv6 NAT before the build
+ * @mode: none, nptv6 or masquerade (docs/nat.md)
+ * As a lab file's `nat6:` (the router's pool private unless it was set). On a
+ * built lab: -EOPNOTSUPP (it would move routes; not done while the lab runs).
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,
+						    const char *mode, nslab_error *err);
+/**
  * nslab_lab_set_firewall() - Set a router's firewall, before the build or while the lab runs
  * @lab:    lab
  * @router: router name

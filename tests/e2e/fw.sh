@@ -50,8 +50,8 @@ for n in srv h p; do serve $n; done
 for n in srv h p; do wait_until 10 serving $n || fail "no server in $n: $(cat serve-$n.out)"; done
 
 # reach NODE PROTO HOST PORT: an answer within 5 s; blocked: none within 1.5 s
-reach() { x "$1" "$PY" "$PROBE" try "$2" "$3" "$4" 5; }
-blocked() { ! x "$1" "$PY" "$PROBE" try "$2" "$3" "$4" 1.5; }
+reach() { x "$1" "$PY" "$PROBE" try "$2" "$3" "$4" 5 >/dev/null; }
+blocked() { ! x "$1" "$PY" "$PROBE" try "$2" "$3" "$4" 1.5 >/dev/null; }
 # want open|closed NODE PROTO HOST PORT WHAT
 want() {
 	_w=$1

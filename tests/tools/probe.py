@@ -3,16 +3,29 @@
 """TCP and UDP reachability, for firewall tests.
 
   probe.py serve PORT...            on every PORT, TCP and UDP, IPv4 and IPv6:
-                                    answer "OK" to each connection/datagram, forever
+                                    answer "OK ADDR" to each connection/datagram
+                                    (ADDR: the source address seen), forever
   probe.py try tcp|udp HOST PORT [SECONDS]
-                                    exit 0 once HOST:PORT answered "OK", 1 if it
-                                    did not within SECONDS (1.5): UDP resends
-                                    every 0.1 s, TCP retries a refused connect
+                                    exit 0 once HOST:PORT answered, printing the
+                                    ADDR it saw; 1 if it did not within SECONDS
+                                    (1.5): UDP resends every 0.1 s, TCP retries
 """
 import select
 import socket
 import sys
 import time
+
+
+def seen(src):
+    addr = src[0]
+    return (addr[7:] if addr.startswith("::ffff:") else addr).encode()
+
+
+def answered(data):
+    if not data.startswith(b"OK "):
+        return False
+    print(data[3:].decode(), flush=True)
+    return True
 
 
 def serve(ports):
@@ -31,12 +44,12 @@ def serve(ports):
         ready, _, _ = select.select(socks, [], [])
         for s in ready:
             if s.type == socket.SOCK_STREAM:
-                c, _ = s.accept()
-                c.sendall(b"OK")
+                c, src = s.accept()
+                c.sendall(b"OK " + seen(src))
                 c.close()
             else:
                 _, src = s.recvfrom(512)
-                s.sendto(b"OK", src)
+                s.sendto(b"OK " + seen(src), src)
 
 
 def try_udp(host, port, deadline):
@@ -46,7 +59,7 @@ def try_udp(host, port, deadline):
     while time.monotonic() < deadline:
         s.sendto(b"?", (host, port))
         try:
-            if s.recv(16) == b"OK":
+            if answered(s.recv(128)):
                 return 0
         except (socket.timeout, ConnectionRefusedError):
             pass
@@ -60,7 +73,7 @@ def try_tcp(host, port, deadline):
         s.settimeout(max(0.05, deadline - time.monotonic()))
         try:
             s.connect((host, port))
-            if s.recv(16) == b"OK":
+            if answered(s.recv(128)):
                 return 0
         except (socket.timeout, OSError):
             time.sleep(0.05)

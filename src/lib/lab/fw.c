@@ -11,9 +11,9 @@
  * limited (ping and path MTU discovery keep working). Inbound, with
  * block_inbound, the uplink lets in what belongs to a flow of the inside
  * (conntrack's established and related: replies, ICMP errors such as Packet
- * Too Big) and what the router's own NAT maps in (`ct status dnat`: a full
- * cone's mapping exists because the inside sent first, and filtering it is
- * the NAT's choice), plus ICMPv6 echo requests (RFC 4890 section 4.3.1, as
+ * Too Big) and what the router's own IPv4 NAT maps in (`ct status dnat`: a
+ * full cone's mapping exists because the inside sent first, and filtering it
+ * is the NAT's choice; NPTv6's one-to-one mapping is not such a choice), plus ICMPv6 echo requests (RFC 4890 section 4.3.1, as
  * OpenWrt's default does); every other new inbound flow of any protocol is
  * dropped silently (RFC 6092 REC-11, REC-12). Nothing is rejected: a dropped
  * flow times out, as behind the real boxes these presets stand for.
@@ -164,7 +164,7 @@ static void gen_inbound(FILE *f, const struct fw_where *w)
 {
 	fprintf(f,
 		"\t\tiifname \"%s\" ct state established,related accept\n"
-		"\t\tiifname \"%s\" ct status dnat accept\n"
+		"\t\tiifname \"%s\" meta nfproto ipv4 ct status dnat accept\n"
 		"\t\tiifname \"%s\" icmpv6 type echo-request accept\n"
 		"\t\tiifname \"%s\" drop\n",
 		w->wan, w->wan, w->wan, w->wan);

@@ -125,6 +125,7 @@ enum {
 	RK_LINK,
 	RK_DOWNLINK,
 	RK_NAT,
+	RK_NAT6,
 	RK_FIREWALL,
 	RK_PRESET,
 	RK_RULES_FILE
@@ -157,6 +158,22 @@ static int decode_rules_file(struct lf *lf, const struct ynode *v, struct spec_r
 	rt->rules_text = text ? TAKE_PTR(text) : strdup("");
 	rt->rules_loc = sloc(v);
 	return rt->rules_text ? 0 : nslab_err_set(lf->err, ENOMEM, "rules_file");
+}
+
+static int decode_nat6(struct lf *lf, const struct ynode *v, struct spec_router *rt)
+{
+	const char *s;
+	int r = y_str(&lf->y, v, "nat6", &s);
+
+	rt->nat6_loc = sloc(v);
+	if (r >= 0 && strcmp(s, "nat64") == 0)
+		return y_error(&lf->y, v,
+			       "nat6: nat64 is not available: nslab has no NAT64 translator yet "
+			       "(docs/nat.md)");
+	if (r >= 0 && nat6_parse(s, &rt->nat6) < 0)
+		return y_error(&lf->y, v, "bad nat6 '%s' (expected none, nptv6 or masquerade)",
+			       SPEC_Q(s));
+	return r;
 }
 
 static int decode_router_key(struct lf *lf, int key, const struct ynode *v, struct spec_router *rt)
@@ -195,6 +212,8 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 	case RK_NAT:
 		rt->nat_loc = sloc(v);
 		return nat_decode(&lf->y, v, &rt->nat);
+	case RK_NAT6:
+		return decode_nat6(lf, v, rt);
 	case RK_FIREWALL:
 		rt->fw_loc = sloc(v);
 		return fw_decode(&lf->y, v, &rt->fw);
@@ -220,9 +239,9 @@ static int decode_router_preset(struct lf *lf, const struct ynode *v, struct spe
 static int decode_router_keys(struct lf *lf, const struct ynode *v, struct spec_router *rt,
 			      uint32_t *seen)
 {
-	static const char *const keys[] = { "upstream", "pool",	      "ip",  "mtu",
-					    "link",	"downlink",   "nat", "firewall",
-					    "preset",	"rules_file", NULL };
+	static const char *const keys[] = { "upstream", "pool",	    "ip",	  "mtu",
+					    "link",	"downlink", "nat",	  "nat6",
+					    "firewall", "preset",   "rules_file", NULL };
 	int r = 0;
 
 	/* the preset first, wherever it is written: the other keys override it */
@@ -267,10 +286,15 @@ static int decode_router(struct lf *lf, const struct ynode *k, const struct ynod
 				  "router '%s': nat translates IPv4, and the router is IPv6-only "
 				  "(ip: v6)",
 				  rt.name);
+	if (rt.nat6 != NAT6_NONE && rt.ip == LAB_IP_V4)
+		return spec_error(lf->err, lf->spec, rt.nat6_loc, EINVAL,
+				  "router '%s': nat6 translates IPv6, and the router is IPv4-only "
+				  "(ip: v4)",
+				  rt.name);
 	/* behind a NAT the pool is private (a carrier's shared space for cgnat) unless given */
-	if (rt.nat.enabled && !(seen & (1u << RK_POOL)))
+	if ((rt.nat.enabled || rt.nat6 != NAT6_NONE) && !(seen & (1u << RK_POOL)))
 		rt.pool = rt.nat.carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
-	else if (!rt.nat.enabled && !(seen & (1u << RK_POOL)))
+	else if (!(seen & (1u << RK_POOL)))
 		rt.pool = LAB_POOL_PUBLIC;
 	return lab_spec_add_router(lf->spec, &rt, lf->err);
 }

@@ -163,3 +163,32 @@ int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
 	lab_state_rewrite(lab);
 	return 0;
 }
+
+int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	enum nat6_mode m;
+	struct spec_router *sr;
+
+	if (!mode || nat6_parse(mode, &m) < 0)
+		return nslab_err_setx(err, EINVAL,
+				      "unknown nat6 mode '%s' (expected none, nptv6 or masquerade)",
+				      mode ? mode : "");
+	if (lab->built)
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "router '%s': nat6 cannot change while the lab runs",
+				      router ? router : "");
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s' in lab '%s'",
+				      router ? router : "", lab->spec->name);
+	sr = &lab->spec->routers[i];
+	if (m != NAT6_NONE && sr->ip == LAB_IP_V4)
+		return nslab_err_setx(err, EINVAL,
+				      "router '%s': nat6 translates IPv6, and the "
+				      "router is IPv4-only",
+				      router);
+	sr->nat6 = m;
+	if (m != NAT6_NONE && sr->pool == LAB_POOL_PUBLIC)
+		sr->pool = LAB_POOL_PRIVATE;
+	return 0;
+}

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/addr.h"
 #include "nslab/error.h"
 
 /* Mapping behaviour (RFC 4787 section 4.1). */
@@ -121,3 +122,31 @@ struct nslab_lab;
  * Return: true, or false when the router has no IPv4 uplink address (nothing to NAT to)
  */
 bool nat_where_of(const struct plan_node *pn, struct nat_where *ret);
+
+/*
+ * IPv6 (`nat6:`, nat6.c): NPTv6 maps the router's downstream /64 one to one
+ * onto an external /64 that is routed to it (RFC 6296's mapping, made by
+ * conntrack's prefix NAT); masquerade is NAT66 to the uplink's address.
+ * Neither lets anything route into the downstream /64 from outside.
+ */
+enum nat6_mode { NAT6_NONE = 0, NAT6_NPTV6, NAT6_MASQUERADE };
+
+#define NAT6_TABLE "nslab-nat6" /* `table ip6 nslab-nat6` in the router's netns */
+
+const char *nat6_name(enum nat6_mode m);
+/* "none", "nptv6", "masquerade" -> mode; -ENOENT otherwise ("nat64" too: not made yet). */
+int nat6_parse(const char *s, enum nat6_mode *ret);
+
+struct nat6_where {
+	const char *wan, *lan;
+	struct nslab_prefix inner; /* the downstream /64 */
+	struct nslab_prefix outer; /* NPTv6: the external /64 */
+};
+/* Where a planned router's IPv6 NAT sits; false without an IPv6 downstream (or NPTv6 prefix). */
+bool nat6_where_of(const struct plan_node *pn, enum nat6_mode m, struct nat6_where *ret);
+/**
+ * nat6_ruleset_text() - The nftables text of a router's IPv6 NAT (mode not none)
+ * Pure; replaces `table ip6 nslab-nat6` whole, as nat_ruleset_text() does.
+ * Return: 0, or -ENOMEM
+ */
+int nat6_ruleset_text(enum nat6_mode m, const struct nat6_where *w, char **ret, nslab_error *err);

@@ -57,6 +57,7 @@ struct plan_node {
 	char bridge[IFNAMSIZ];
 	uint8_t bridge_mac[6];
 	struct nslab_prefix down4, down6; /* bridge addresses with subnet length (host 1) */
+	struct nslab_prefix ext6;	  /* `nat6: nptv6`: the external /64 (public6); else none */
 	unsigned mtu;			  /* bridge MTU, 0 default */
 	bool forwarding;		  /* root and routers */
 	struct plan_route *routes;	  /* defaults and routes to subnets behind children */

@@ -20,7 +20,8 @@
 static int tables_text(const struct spec_router *sr, const struct plan_node *pn, char **ret,
 		       nslab_error *err)
 {
-	_cleanup_free_ char *nat = NULL, *fw = NULL;
+	_cleanup_free_ char *nat = NULL, *nat6 = NULL, *fw = NULL;
+	struct nat6_where n6w;
 	struct nat_where nw;
 	struct fw_where fwh;
 	int r;
@@ -32,12 +33,17 @@ static int tables_text(const struct spec_router *sr, const struct plan_node *pn,
 		if (r < 0)
 			return r;
 	}
+	if (sr->nat6 != NAT6_NONE && nat6_where_of(pn, sr->nat6, &n6w)) {
+		r = nat6_ruleset_text(sr->nat6, &n6w, &nat6, err);
+		if (r < 0)
+			return r;
+	}
 	if (sr->fw.enabled && fw_where_of(pn, &fwh)) {
 		r = fw_ruleset_text(&sr->fw, &fwh, &fw, err);
 		if (r < 0)
 			return r;
 	}
-	if (asprintf(ret, "%s%s", nat ? nat : "", fw ? fw : "") < 0)
+	if (asprintf(ret, "%s%s%s", nat ? nat : "", nat6 ? nat6 : "", fw ? fw : "") < 0)
 		return nslab_err_set(err, ENOMEM, "router tables");
 	return 0;
 }
@@ -64,7 +70,7 @@ int router_nft_build_in_ns(const struct nslab_lab *lab, const struct plan_node *
 	if (pn->kind != PLAN_ROUTER)
 		return 0;
 	sr = &lab->spec->routers[pn->spec_index];
-	if (sr->nat.enabled || sr->fw.enabled) {
+	if (sr->nat.enabled || sr->nat6 != NAT6_NONE || sr->fw.enabled) {
 		r = tables_text(sr, pn, &text, err);
 		if (r >= 0)
 			r = nftbl_run(text, false, NULL, err);

@@ -46,6 +46,8 @@ struct spec_router {
 	nslab_link_condition downlink; /* `downlink:` every link plugged into it, unless its own */
 	struct nat_config nat;	       /* IPv4 NAT (lab/nat.h); zero: none */
 	struct spec_loc nat_loc;
+	enum nat6_mode nat6; /* IPv6 NAT (lab/nat.h) */
+	struct spec_loc nat6_loc;
 	struct fw_config fw; /* firewall (lab/fw.h); zero: none */
 	struct spec_loc fw_loc;
 	char preset[FW_PRESET_MAX]; /* `preset:` the router preset it started from; "" if none */

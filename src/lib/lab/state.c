@@ -88,6 +88,8 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 		if (sr->preset[0])
 			jw_str(w, "preset", sr->preset);
 		jw_str(w, "nat", sr->nat.enabled ? sr->nat.preset : "none");
+		jw_str(w, "nat6", nat6_name(sr->nat6));
+		jw_prefix_opt(w, "ip6_outer", &pn->ext6, true);
 		jw_str(w, "firewall", fw_name(&sr->fw));
 	}
 	if (pn->has_bridge) {
