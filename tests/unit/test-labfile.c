@@ -297,7 +297,7 @@ static const struct error_case errors[] = {
 	/* unknown keys */
 	{ "lab: x\nrouterz: {}\n",
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
-	  "devices, dns, links, link_backend)" },
+	  "devices, dns, links, link_backend, ipv6)" },
 	{ "routers:\n  isp: {upstrem: x}\n",
 	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
 	  "upstream, pool, ip, mtu, link, downlink, nat, nat6, firewall, "
@@ -561,7 +561,7 @@ static void test_file_errors(void **state)
 			-EINVAL);
 		assert_string_equal(err.msg,
 				    "shadow:1:1: unknown key (expected one of: lab, seed, "
-				    "dad, ranges, routers, devices, dns, links, link_backend)");
+				    "dad, ranges, routers, devices, dns, links, link_backend, ipv6)");
 		assert_null(strstr(err.msg, "S3CR3T"));
 		assert_null(strstr(err.msg, "s3cr3t"));
 	}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NAT model: presets, the `nat:` key of a lab file (presets, custom
+ * NAT and IPv6 model (RA provisioning's plan and messages too): presets, the `nat:` key of a lab file (presets, custom
  * mappings, errors at line:col), the address plan behind a NAT (private and
  * carrier pools, no routes into a NAT), and the ruleset of every preset
  * against its golden file in tests/fixtures/nat/ (NSLAB_UPDATE_GOLDEN=1
@@ -21,6 +21,7 @@
 
 #include "lab/labfile.h"
 #include "lab/plan.h"
+#include "lab/ra.h"
 
 static struct lab_spec *parse_ok(const char *text)
 {
@@ -418,6 +419,51 @@ static void test_nat6_errors(void **state)
 	}
 }
 
+static void test_ra(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec =
+		parse_ok("ipv6: {provisioning: ra}\n"
+			 "routers:\n  home: {nat: home, mtu: 1400}\n"
+			 "devices:\n  d: {router: home}\n");
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	const struct plan_node *home, *d;
+	nslab_error err = { 0 };
+	uint8_t ra[RA_MAX];
+	size_t n;
+
+	(void)state;
+	assert_true(spec->ra);
+	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
+	home = &plan->nodes[lab_plan_find(plan, "home")];
+	d = &plan->nodes[lab_plan_find(plan, "d")];
+	/* the address SLAAC makes: the /64 and the EUI-64 of the MAC (the link-local's) */
+	assert_true(d->ifaces[0].slaac);
+	assert_memory_equal(d->ifaces[0].a6.addr, home->down6.addr, 8);
+	assert_memory_equal(d->ifaces[0].a6.addr + 8, d->ifaces[0].ll6.addr + 8, 8);
+	assert_int_equal(d->ifaces[0].a6.len, 64);
+	/* no static IPv6 default route: the RA's */
+	for (size_t i = 0; i < d->n_routes; i++)
+		assert_int_not_equal(
+			d->routes[i].dst.family == AF_INET6 && d->routes[i].dst.len == 0, 1);
+	assert_false(home->ifaces[0].slaac); /* routers keep their static uplinks */
+	n = ra_build(home, ra);
+	assert_int_equal(n, 16 + 8 + 8 + 32);
+	assert_int_equal(ra[0], 134);
+	assert_int_equal(ra[4], 64);
+	assert_int_equal((ra[6] << 8) | ra[7], RA_ROUTER_LIFETIME);
+	assert_int_equal(ra[16], 1); /* source link-layer address: the bridge's */
+	assert_memory_equal(ra + 18, home->bridge_mac, 6);
+	assert_int_equal(ra[24], 5); /* MTU */
+	assert_int_equal((ra[30] << 8) | ra[31], 1400);
+	assert_int_equal(ra[32], 3); /* prefix: /64, on-link and autonomous, infinite */
+	assert_int_equal(ra[33], 4);
+	assert_int_equal(ra[34], 64);
+	assert_int_equal(ra[35], 0xc0);
+	assert_memory_equal(ra + 36, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	assert_memory_equal(ra + 48, home->down6.addr, 8);
+	assert_int_equal(ra_build(d, ra), 0); /* no downstream: nothing to advertise */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_timeouts_text),
 		cmocka_unit_test(test_nat6),
 		cmocka_unit_test(test_nat6_errors),
+		cmocka_unit_test(test_ra),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,7 @@ static int lab_prepare(nslab_lab *lab, nslab_error *err)
 		lab->nodes[i].idx = i;
 		lab->nodes[i].pn = &lab->plan->nodes[i];
 		lab->nodes[i].mntns_fd = -1;
+		lab->nodes[i].ra_fd = -1;
 	}
 	return lab_env_make(lab, err);
 }

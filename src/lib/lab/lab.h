@@ -26,6 +26,7 @@ struct nslab_node {
 	int next_ifindex; /* next ifindex to request in this namespace */
 	unsigned spawn_seq;
 	int mntns_fd; /* the lab's mounts with a /sys of this node, once asked for; or -1 */
+	int ra_fd;    /* a router under RA provisioning: its RA socket (lab/ra.h); or -1 */
 };
 
 struct nslab_proc {

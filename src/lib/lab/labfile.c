@@ -495,7 +495,38 @@ static int decode_dns(struct lf *lf, const struct ynode *k, const struct ynode *
 	return lab_spec_add_dns(lf->spec, &d, lf->err);
 }
 
-enum { K_LAB, K_SEED, K_DAD, K_RANGES, K_ROUTERS, K_DEVICES, K_DNS, K_LINKS, K_LINK_BACKEND };
+enum {
+	K_LAB,
+	K_SEED,
+	K_DAD,
+	K_RANGES,
+	K_ROUTERS,
+	K_DEVICES,
+	K_DNS,
+	K_LINKS,
+	K_LINK_BACKEND,
+	K_IPV6
+};
+
+/* `ipv6: {provisioning: static | ra}` */
+static int decode_ipv6(struct lf *lf, const struct ynode *v)
+{
+	static const char *const keys[] = { "provisioning", NULL };
+	static const char *const modes[] = { "static", "ra", NULL };
+	uint32_t seen = 0;
+	unsigned e;
+	int r = y_map(&lf->y, v, "ipv6", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		r = y_key(&lf->y, v->kids[i], keys, SIZE_MAX, &seen);
+		if (r >= 0)
+			r = y_enum(&lf->y, v->kids[i + 1], "provisioning", modes, "static or ra",
+				   &e);
+		if (r >= 0)
+			lf->spec->ra = e == 1;
+	}
+	return r < 0 ? r : 0;
+}
 
 /* `links:` name -> condition; a preset may build on an earlier one or a built-in. */
 static int decode_link_preset(struct lf *lf, const struct ynode *k, const struct ynode *v)
@@ -549,6 +580,8 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 		lf->spec->link_backend = (enum lab_link_backend)e;
 		return r;
 	}
+	case K_IPV6:
+		return decode_ipv6(lf, v);
 	default:
 		return decode_each(lf, v, "dns", decode_dns);
 	}
@@ -556,8 +589,9 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 
 static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 {
-	static const char *const keys[] = { "lab",     "seed", "dad",	"ranges",	"routers",
-					    "devices", "dns",  "links", "link_backend", NULL };
+	static const char *const keys[] = { "lab",	    "seed",    "dad", "ranges",
+					    "routers",	    "devices", "dns", "links",
+					    "link_backend", "ipv6",    NULL };
 	uint32_t seen = 0;
 	int r;
 

@@ -314,6 +314,11 @@ static int link_addr(struct planner *p, size_t ni, size_t up, bool v6, uint64_t 
 	if (v6) {
 		f->gw6 = as_host(&u->down6);
 		ll6_from_mac(f->mac, &f->ll6);
+		/* a device under RA provisioning: the address its kernel makes (EUI-64) */
+		if (p->spec->ra && p->plan->nodes[ni].kind == PLAN_DEVICE && net->len == 64) {
+			memcpy(f->a6.addr + 8, f->ll6.addr + 8, 8);
+			f->slaac = true;
+		}
 	} else {
 		f->gw4 = as_host(&u->down4);
 	}
@@ -410,6 +415,9 @@ static int plan_device_routes(struct planner *p, struct plan_node *n)
 
 		for (size_t j = 0; !prefix_is_set(gw) && j < n->n_ifaces; j++)
 			gw = v6 ? &n->ifaces[j].gw6 : &n->ifaces[j].gw4;
+		/* under RA provisioning the default route comes from the router's RA */
+		if (v6 && p->spec->ra)
+			continue;
 		if (prefix_is_set(gw))
 			r = default_route_add(p, n, gw);
 	}

@@ -38,6 +38,7 @@ struct plan_iface {
 	struct nslab_prefix ll6; /* EUI-64 link-local of the inner end (fe80::/64) */
 	unsigned mtu;		 /* 0: default */
 	ssize_t spec_iface;	 /* index into the device's spec ifaces; -1 for a router's uplink */
+	bool slaac; /* a6 is what SLAAC makes of the router's RA (EUI-64): the builder sets none */
 };
 
 struct plan_route {

@@ -108,6 +108,7 @@ struct lab_spec {
 	char *file; /* path as given, for messages; NULL for API-built labs */
 	uint64_t seed;
 	bool dad; /* IPv6 duplicate address detection (off by default) */
+	bool ra;  /* `ipv6: {provisioning: ra}`: devices take IPv6 from routers' RAs (SLAAC) */
 	struct spec_ranges ranges;
 	struct spec_router *routers;
 	size_t n_routers;
