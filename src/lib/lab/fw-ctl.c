@@ -9,6 +9,7 @@
 #include "nslab/lab.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +26,17 @@ struct fw_job {
 static int fw_job_in_ns(void *data, nslab_error *err)
 {
 	struct fw_job *j = data;
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *replace = NULL;
 	int r;
 
 	if (!j->c->enabled)
 		return nftbl_run(fw_delete_text(), false, NULL, err);
 	r = fw_ruleset_text(j->c, &j->w, &text, err);
-	return r < 0 ? r : nftbl_run(text, false, NULL, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&replace, "%s%s", fw_delete_text(), text) < 0)
+		return nslab_err_set(err, ENOMEM, "firewall ruleset");
+	return nftbl_run(replace, false, NULL, err);
 }
 
 /* mode over the router's firewall cur: a preset, or `release` of a captive portal. */

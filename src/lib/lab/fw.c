@@ -185,7 +185,6 @@ int fw_ruleset_text(const struct fw_config *c, const struct fw_where *w, char **
 
 	if (!f)
 		return nslab_err_set(err, errno, "firewall ruleset");
-	fprintf(f, "%s", fw_delete_text());
 	fprintf(f,
 		"# nslab firewall: %s (block inbound %s)\ntable inet " FW_TABLE " {\n"
 		"\tchain forward {\n\t\ttype filter hook forward priority filter; policy "

@@ -68,8 +68,9 @@ struct fw_where {
  * fw_ruleset_text() - The nftables text of a router's firewall
  * @c:   configuration (enabled)
  * @w:   interfaces
- * @ret: on success, malloc'd text that creates, empties and fills `table inet
- *       nslab-fw` in one transaction, so loading it again replaces the firewall
+ * @ret: on success, malloc'd text that creates and fills `table inet
+ *       nslab-fw`; to replace it, put fw_delete_text() before it (as
+ *       nat_ruleset_text())
  * Pure: the same input gives the same text (golden files in tests/fixtures/fw/).
  * Return: 0, or -ENOMEM
  */

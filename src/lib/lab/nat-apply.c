@@ -6,6 +6,7 @@
 #include "lab/nat.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -17,7 +18,7 @@
 
 int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab_error *err)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *replace = NULL;
 	int r;
 
 	if (!c->enabled) {
@@ -27,7 +28,9 @@ int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab
 	r = nat_ruleset_text(c, w, &text, err);
 	if (r < 0)
 		return r;
-	r = nftbl_run(text, false, NULL, err);
+	r = asprintf(&replace, "%s%s", nat_delete_text(), text) < 0
+		    ? nslab_err_set(err, ENOMEM, "NAT ruleset")
+		    : nftbl_run(replace, false, NULL, err);
 	return r < 0 ? nslab_err_prefix(err, r, "load NAT ruleset") : 0;
 }
 

@@ -71,7 +71,6 @@ int nat6_ruleset_text(enum nat6_mode m, const struct nat6_where *w, char **ret, 
 	prefix_format(&w->inner, true, in, sizeof(in));
 	prefix_format(&w->outer, true, out, sizeof(out));
 	fprintf(f,
-		"table ip6 " NAT6_TABLE " {\n}\ndelete table ip6 " NAT6_TABLE "\n"
 		"# nslab IPv6 NAT: %s\ntable ip6 " NAT6_TABLE " {\n"
 		"\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy "
 		"accept;\n",
