@@ -32,6 +32,7 @@
 #include "lab/ra.h"
 #include "lab/router-nft.h"
 #include "nl/rtnl.h"
+#include "nl/nftables.h"
 #include "nl/sysctl.h"
 #include "ns/userns.h"
 
@@ -636,6 +637,7 @@ void lab_teardown(struct nslab_lab *lab)
 		lab->nodes[i].ns = netns_free(lab->nodes[i].ns);
 		lab->nodes[i].mntns_fd = close_fd(lab->nodes[i].mntns_fd);
 		lab->nodes[i].ra_fd = close_fd(lab->nodes[i].ra_fd);
+		lab->nodes[i].nft = nftbl_ctx_free(lab->nodes[i].nft);
 	}
 	lab->mntns_fd = close_fd(lab->mntns_fd);
 }

@@ -18,6 +18,7 @@
 #include "nl/nftables.h"
 
 struct fw_job {
+	struct nslab_node *n;
 	const struct fw_config *c;
 	struct fw_where w;
 };
@@ -27,16 +28,19 @@ static int fw_job_in_ns(void *data, nslab_error *err)
 {
 	struct fw_job *j = data;
 	_cleanup_free_ char *text = NULL, *replace = NULL;
-	int r;
+	struct nftbl_ctx *ctx;
+	int r = lab_node_nft(j->n, &ctx, err);
 
+	if (r < 0)
+		return r;
 	if (!j->c->enabled)
-		return nftbl_run(fw_delete_text(), false, NULL, err);
+		return nftbl_ctx_run(ctx, fw_delete_text(), false, NULL, err);
 	r = fw_ruleset_text(j->c, &j->w, &text, err);
 	if (r < 0)
 		return r;
 	if (asprintf(&replace, "%s%s", fw_delete_text(), text) < 0)
 		return nslab_err_set(err, ENOMEM, "firewall ruleset");
-	return nftbl_run(replace, false, NULL, err);
+	return nftbl_ctx_run(ctx, replace, false, NULL, err);
 }
 
 /* mode over the router's firewall cur: a preset, or `release` of a captive portal. */
@@ -101,6 +105,7 @@ int nslab_lab_set_firewall(nslab_lab *lab, const char *router, const char *mode,
 		r = fw_mode(router, &sr->fw, mode, &c, err);
 	if (r < 0)
 		return r;
+	j.n = n;
 	if (!fw_where_of(n->pn, &j.w))
 		return nslab_err_setx(err, EINVAL, "router '%s' has no uplink", router);
 	r = netns_call(n->ns->fd, fw_job_in_ns, &j, err);

@@ -27,6 +27,7 @@ struct nslab_node {
 	unsigned spawn_seq;
 	int mntns_fd; /* the lab's mounts with a /sys of this node, once asked for; or -1 */
 	int ra_fd;    /* a router under RA provisioning: its RA socket (lab/ra.h); or -1 */
+	struct nftbl_ctx *nft; /* a router's libnftables context for run-time changes, or NULL */
 };
 
 struct nslab_proc {
@@ -151,6 +152,15 @@ void lab_persist_remove(struct nslab_lab *lab);
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
 /* lab_state_write() after a run-time change: best effort, as after the build. */
 void lab_state_rewrite(struct nslab_lab *lab);
+/**
+ * lab_node_nft() - The node's kept libnftables context, made on first use
+ * Call it inside the node's netns (netns_call()): the context's socket is
+ * opened there. Kept until lab_teardown(): closing a socket whose last
+ * transaction deleted a table waits for the kernel to free what it deleted
+ * (an RCU grace period, 10 ms here), which a run-time change would pay.
+ * Return: 0 and *ret (borrowed), or -errno
+ */
+int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err);
 struct spec_router;
 /**
  * lab_find_router() - A built lab's router by name, for a run-time change

@@ -16,13 +16,14 @@
 #include "nl/nftables.h"
 #include "shared/macro.h"
 
-int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab_error *err)
+int nat_apply_in_ns(struct nftbl_ctx *ctx, const struct nat_config *c, const struct nat_where *w,
+		    nslab_error *err)
 {
 	_cleanup_free_ char *text = NULL, *replace = NULL;
 	int r;
 
 	if (!c->enabled) {
-		r = nftbl_run(nat_delete_text(), false, NULL, err);
+		r = nftbl_ctx_run(ctx, nat_delete_text(), false, NULL, err);
 		return r < 0 ? nslab_err_prefix(err, r, "remove NAT") : 0;
 	}
 	r = nat_ruleset_text(c, w, &text, err);
@@ -30,7 +31,7 @@ int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab
 		return r;
 	r = asprintf(&replace, "%s%s", nat_delete_text(), text) < 0
 		    ? nslab_err_set(err, ENOMEM, "NAT ruleset")
-		    : nftbl_run(replace, false, NULL, err);
+		    : nftbl_ctx_run(ctx, replace, false, NULL, err);
 	return r < 0 ? nslab_err_prefix(err, r, "load NAT ruleset") : 0;
 }
 

@@ -15,9 +15,11 @@
 #include "lab/lab.h"
 #include "lab/nat.h"
 #include "nl/ct.h"
+#include "nl/nftables.h"
 #include "nl/nlsock.h"
 
 struct nat_job {
+	struct nslab_node *n;
 	const struct nat_config *c;
 	struct nat_where w;
 	bool flush;
@@ -29,7 +31,11 @@ static int nat_job_in_ns(void *data, nslab_error *err)
 {
 	struct nat_job *j = data;
 	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
-	int r = nat_apply_in_ns(j->c, &j->w, err);
+	struct nftbl_ctx *ctx;
+	int r = lab_node_nft(j->n, &ctx, err);
+
+	if (r >= 0)
+		r = nat_apply_in_ns(ctx, j->c, &j->w, err);
 
 	if (r < 0 || !j->flush)
 		return r;
@@ -85,8 +91,18 @@ static int run_job(struct nslab_node *n, struct nat_job *j, nslab_error *err)
 		return nslab_err_setx(err, EINVAL,
 				      "router '%s' has no IPv4 uplink address to NAT to",
 				      n->pn->name);
+	j->n = n;
 	r = netns_call(n->ns->fd, nat_job_in_ns, j, err);
 	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", n->pn->name) : 0;
+}
+
+int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err)
+{
+	int r = n->nft ? 0 : nftbl_ctx_new(&n->nft, err);
+
+	if (r >= 0)
+		*ret = n->nft;
+	return r;
 }
 
 /* Best effort, as after the build: state.json is a copy of `nslab status --json`. */

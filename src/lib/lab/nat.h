@@ -105,15 +105,18 @@ int nat_ruleset_text(const struct nat_config *c, const struct nat_where *w, char
 /* Text that deletes the table if it exists (for `nat: none` at run time). */
 const char *nat_delete_text(void);
 
+struct nftbl_ctx;
 /**
- * nat_apply_in_ns() - Load (or with c disabled, remove) the NAT in the calling thread's netns
+ * nat_apply_in_ns() - Replace (or with c disabled, remove) the NAT in the calling thread's netns
+ * @ctx: the router's kept libnftables context (lab_node_nft()), opened in this netns
  * @c:   configuration
  * @w:   interfaces and external address
  * @err: on failure, libnftables' message
- * Through libnftables (nftbl_run(), its process-wide lock), never a fork.
+ * One libnftables transaction (its process-wide lock), never a fork.
  * Return: 0, or -errno
  */
-int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab_error *err);
+int nat_apply_in_ns(struct nftbl_ctx *ctx, const struct nat_config *c, const struct nat_where *w,
+		    nslab_error *err);
 
 struct plan_node;
 struct nslab_lab;
