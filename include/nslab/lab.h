@@ -62,6 +62,15 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_device(nslab_lab *lab, const char
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char *device,
 						     const char *ifname, const char *router,
 						     nslab_error *err);
+/*
+ * nslab_lab_set_default_via() - The interface a device's default routes take
+ * Before the build, what `default_via:` sets. On a built lab: the device's
+ * default routes (both families) replaced through that interface's router in
+ * one netlink batch, its primary address (status, NSLAB_IP_<DEVICE> of later
+ * commands) with them, a "default_via_changed" event, state.json written
+ * again. Not under RA provisioning (-EOPNOTSUPP). /etc/hosts keeps the name
+ * on the address it had.
+ */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_default_via(nslab_lab *lab, const char *device,
 							   const char *ifname, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_dns(nslab_lab *lab, const char *hostname,

@@ -193,11 +193,10 @@ int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *if
 			      nslab_error *err)
 {
 	ssize_t d = lab_spec_device_index(lab->spec, device);
-	int r = check_not_built(lab, err);
 	char *copy;
 
-	if (r < 0)
-		return r;
+	if (lab->built)
+		return lab_set_default_via_live(lab, device, ifname, err);
 	if (d < 0)
 		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
 	copy = strdup(ifname);

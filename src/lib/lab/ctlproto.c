@@ -20,6 +20,7 @@ static const char *const op_names[] = {
 	[CTL_OP_NAT_SET] = "nat",
 	[CTL_OP_NAT_FLUSH] = "flush-nat",
 	[CTL_OP_FW_SET] = "firewall",
+	[CTL_OP_DEFAULT_VIA] = "default-via",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */

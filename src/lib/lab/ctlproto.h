@@ -40,6 +40,7 @@ enum ctl_op {
 	CTL_OP_NAT_SET,	     /* NODE (a router), MODE (a NAT preset) -> reply */
 	CTL_OP_NAT_FLUSH,    /* NODE (a router) -> reply */
 	CTL_OP_FW_SET,	     /* NODE (a router), MODE (a firewall preset or release) -> reply */
+	CTL_OP_DEFAULT_VIA,  /* NODE (a device), IFACE -> reply */
 	CTL_OP_MAX_
 };
 

@@ -161,6 +161,12 @@ void lab_state_rewrite(struct nslab_lab *lab);
  * Return: 0 and *ret (borrowed), or -errno
  */
 int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err);
+/*
+ * lab_set_default_via_live() - nslab_lab_set_default_via() on a built lab (device-ctl.c)
+ * Return: 0, or -errno (the routes unchanged)
+ */
+int lab_set_default_via_live(struct nslab_lab *lab, const char *device, const char *ifname,
+			     nslab_error *err);
 struct spec_router;
 /**
  * lab_find_router() - A built lab's router by name, for a run-time change
