@@ -140,7 +140,8 @@ static void test_links(void **state)
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/two-hosts.yaml", "examples/office.yaml",
-					     "examples/chain.yaml", "examples/links.yaml" };
+					     "examples/chain.yaml",	"examples/links.yaml",
+					     "examples/networks.yaml",	"examples/nat.yaml" };
 	_cleanup_(lab_spec_freep) struct lab_spec *chain = NULL;
 
 	(void)state;
@@ -559,9 +560,9 @@ static void test_file_errors(void **state)
 		assert_int_equal(
 			labfile_parse_string(shadow, strlen(shadow), "shadow", &spec, &err),
 			-EINVAL);
-		assert_string_equal(err.msg,
-				    "shadow:1:1: unknown key (expected one of: lab, seed, "
-				    "dad, ranges, routers, devices, dns, links, link_backend, ipv6)");
+		assert_string_equal(
+			err.msg, "shadow:1:1: unknown key (expected one of: lab, seed, "
+				 "dad, ranges, routers, devices, dns, links, link_backend, ipv6)");
 		assert_null(strstr(err.msg, "S3CR3T"));
 		assert_null(strstr(err.msg, "s3cr3t"));
 	}
