@@ -142,6 +142,22 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,
 						    const char *mode, nslab_error *err);
 /**
+ * nslab_lab_replug() - Plug a device's interface into another router while the lab runs
+ * @lab:    built lab
+ * @device: device name
+ * @iface:  one of its interfaces (without a link condition: clear it first)
+ * @router: the router it goes to
+ * Its veth is deleted and made anew on the router's bridge in one netlink
+ * batch: same name and MAC, the next free addresses of the router's subnets,
+ * the device's default routes put back. A "device_replugged" event with the
+ * new addresses; state.json written again; NSLAB_IP_* of later commands
+ * follow. Flows through the old link end with it. Not under RA provisioning.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_replug(nslab_lab *lab, const char *device,
+						  const char *iface, const char *router,
+						  nslab_error *err);
+/**
  * nslab_lab_set_firewall() - Set a router's firewall, before the build or while the lab runs
  * @lab:    lab
  * @router: router name

@@ -1,6 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# e2e-device-ctl: a device's default interface changed while the lab runs
+# e2e-device-ctl: a device's default interface changed, and an interface
+# replugged into another router (`nslab device LAB D replug IFACE ROUTER`:
+# the server sees the new router's NAT; status, event and state.json follow),
+# while the lab runs
 # (`nslab device LAB D default-via IFACE`): the address a server (on no subnet
 # of the device's) sees
 # moves from the home NAT's to the device's own, IPv6 follows, status,
@@ -16,6 +19,7 @@ routers:
   isp: {}
   home: {upstream: isp, nat: home}
   dc: {upstream: isp}
+  cafe: {upstream: isp, nat: full-cone}
 devices:
   srv: {router: dc}
   m:
@@ -73,10 +77,37 @@ refused() {
 		bad "nslab device $L $*: $(cat ref.out), want '$REFUSE'"
 	fi
 }
+# replug wlan0 (the default) from the home NAT into the cafe's
+CAFE_EXT=$(addr st.json cafe 4)
+"$NSLAB" device "$L" m replug wlan0 cafe || fail "nslab device $L m replug wlan0 cafe failed"
+[ "$(seen 6004)" = "$CAFE_EXT" ] && ok "replugged into cafe: srv sees the cafe's $CAFE_EXT" ||
+	bad "after the replug, srv sees $(seen 6004), want $CAFE_EXT"
+status_json "$L" st3.json
+W4=$(addr st3.json m 4 wlan0)
+CAFE_NET=$($PY -c 'import json,sys; print([n for n in json.load(open(sys.argv[1]))["nodes"] if n["name"]=="cafe"][0]["bridge"]["ip4"])' st3.json)
+[ "${W4%.*}" = "${CAFE_NET%.*}" ] && ok "wlan0 now has $W4, in the cafe's $CAFE_NET" ||
+	bad "wlan0's address $W4 is not in the cafe's $CAFE_NET"
+x m ip -6 route show default | grep -q "dev wlan0" && ok "IPv6 default route back on wlan0" ||
+	bad "IPv6 default route: $(x m ip -6 route show default)"
+grep -q "\"kind\":\"device_replugged\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"wlan0\",\"router\":\"cafe\",\"ip4\":\"$W4/24\"" "$TMP/out/events.jsonl" &&
+	ok "one device_replugged event with the new address" ||
+	bad "device_replugged: $(grep replug "$TMP/out/events.jsonl")"
+$PY - "$TMP/out/state.json" <<'PY' && ok "state.json: wlan0 on cafe" || bad "state.json: wlan0 is not on cafe"
+import json, sys
+nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+w = [i for i in nodes["m"]["ifaces"] if i["name"] == "wlan0"][0]
+sys.exit(0 if w.get("peer") == "cafe" else print(w) or 1)
+PY
+"$NSLAB" device "$L" m replug wlan0 home || fail "replug back into home failed"
+[ "$(seen 6005)" = "$HOME_EXT" ] && ok "back into home: $HOME_EXT again" ||
+	bad "back into home, srv sees $(seen 6005)"
+
 REFUSE="device 'm' has no interface 'eth9'" refused m default-via eth9
+REFUSE="no router 'nosuch'" refused m replug wlan0 nosuch
+REFUSE="'wlan0' of 'm' is already plugged into 'home'" refused m replug wlan0 home
 REFUSE="'home' is a router, not a device" refused home default-via wan
 REFUSE="no node 'nosuch'" refused nosuch default-via eth0
-REFUSE="unknown device change 'replug'" refused m replug eth1 isp
+REFUSE="unknown device change 'unplug'" refused m unplug eth1
 [ "$(grep -c '"kind":"default_via_changed"' "$TMP/out/events.jsonl")" = 2 ] &&
 	ok "no event for a refused change" || bad "refused changes left events"
 finish

@@ -428,20 +428,27 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 	return r < 0 ? 0 : 1;
 }
 
-/* DEFAULT_VIA: a device's default interface changed in the supervisor (device-ctl.c). */
+/* DEFAULT_VIA, REPLUG: a device's default interface changed, or an interface replugged. */
 static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
 			  int *fds, size_t n_fds)
 {
 	const char *node = ctl_get_str(m, CTL_A_NODE), *iface = ctl_get_str(m, CTL_A_IFACE);
+	const char *router = ctl_get_str(m, CTL_A_ROUTER);
 	nslab_error err = { 0 };
 	int r;
 
 	(void)c;
 	(void)fds;
 	(void)n_fds;
-	if (!node || !iface)
-		return reply_error(fd, m, EINVAL, "default-via: which device, which interface?"), 1;
-	r = nslab_lab_set_default_via(ctx->lab, node, iface, &err);
+	if (!node || !iface || (m->op == CTL_OP_REPLUG && !router))
+		return reply_error(fd, m, EINVAL, "%s: which device, which interface%s?",
+				   ctl_op_name(m->op),
+				   m->op == CTL_OP_REPLUG ? ", which router" : ""),
+		       1;
+	if (m->op == CTL_OP_REPLUG)
+		r = nslab_lab_replug(ctx->lab, node, iface, router, &err);
+	else
+		r = nslab_lab_set_default_via(ctx->lab, node, iface, &err);
 	if (r < 0)
 		r = reply_error(fd, m, err.code, "%s", err.msg);
 	else
@@ -462,6 +469,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_NAT_FLUSH] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

@@ -41,6 +41,7 @@ enum ctl_op {
 	CTL_OP_NAT_FLUSH,    /* NODE (a router) -> reply */
 	CTL_OP_FW_SET,	     /* NODE (a router), MODE (a firewall preset or release) -> reply */
 	CTL_OP_DEFAULT_VIA,  /* NODE (a device), IFACE -> reply */
+	CTL_OP_REPLUG,	     /* NODE (a device), IFACE, ROUTER -> reply */
 	CTL_OP_MAX_
 };
 
@@ -64,6 +65,7 @@ enum ctl_attr {
 	CTL_A_TEXT,	/* string: LINK reply: the condition and counters, for people */
 	CTL_A_JSON,	/* string: LINK reply: the same as a JSON object */
 	CTL_A_MODE,	/* string: NAT_SET: the NAT preset; FW_SET: the firewall's */
+	CTL_A_ROUTER,	/* string: REPLUG: the router the interface goes to */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)
