@@ -49,6 +49,9 @@ static int replace_defaults(struct nslab_node *n, struct plan_node *pn, size_t k
 		if (pr->dst.len != 0)
 			continue;
 		gw = default_gw(pn, k, pr->dst.family == AF_INET6);
+		/* no interface left with that family (a replug onto a single-family router) */
+		if (!prefix_is_set(gw))
+			continue;
 		rt = (struct rtnl_route){ .dst = pr->dst, .via = *gw };
 		r = rtnl_build_route(nlh, nlbatch_room(&b), RTM_NEWROUTE, &rt, err);
 		if (r < 0)
