@@ -89,7 +89,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router down cleanup test trace run sim link region serve help version"
+	local commands="up ls status exec shell router device down cleanup test trace run sim link region serve help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 

@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell router down cleanup test trace run sim link region serve help version
+set -l commands up ls status exec shell router device down cleanup test trace run sim link region serve help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -43,7 +43,8 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list 
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a status -d 'nodes, interfaces and addresses of a lab'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a exec -d 'run a command inside a node'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a shell -d 'an interactive shell inside a node'
-complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT and firewall)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tear a lab down'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'

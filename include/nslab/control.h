@@ -93,6 +93,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_nat(const char *lab, const char *
 						   const char *mode, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_flush_nat(const char *lab, const char *router,
 						     nslab_error *err);
+/* nslab_lab_set_default_via() done by a running lab's supervisor (`nslab device LAB D default-via IFACE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_default_via(const char *lab, const char *device,
+							   const char *iface, nslab_error *err);
+/* nslab_lab_replug() done by a running lab's supervisor (`nslab device LAB D replug IFACE ROUTER`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_replug(const char *lab, const char *device,
+						  const char *iface, const char *router,
+						  nslab_error *err);
+/* nslab_lab_set_firewall() done by a running lab's supervisor (`nslab router LAB R firewall MODE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_firewall(const char *lab, const char *router,
+							const char *mode, nslab_error *err);
 
 /*
  * Remove what `--persist` left: /run/netns entries of lab (or of every lab if NULL)

@@ -62,6 +62,15 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_device(nslab_lab *lab, const char
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char *device,
 						     const char *ifname, const char *router,
 						     nslab_error *err);
+/*
+ * nslab_lab_set_default_via() - The interface a device's default routes take
+ * Before the build, what `default_via:` sets. On a built lab: the device's
+ * default routes (both families) replaced through that interface's router in
+ * one netlink batch, its primary address (status, NSLAB_IP_<DEVICE> of later
+ * commands) with them, a "default_via_changed" event, state.json written
+ * again. Not under RA provisioning (-EOPNOTSUPP). /etc/hosts keeps the name
+ * on the address it had.
+ */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_default_via(nslab_lab *lab, const char *device,
 							   const char *ifname, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_dns(nslab_lab *lab, const char *hostname,
@@ -123,6 +132,57 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat(nslab_lab *lab, const char *r
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char *router,
 						     nslab_error *err);
+/**
+ * nslab_lab_set_nat6() - Set a router's IPv6 NAT before the build
+ * @mode: none, nptv6 or masquerade (docs/nat.md)
+ * As a lab file's `nat6:` (the router's pool private unless it was set). On a
+ * built lab: -EOPNOTSUPP (it would move routes; not done while the lab runs).
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,
+						    const char *mode, nslab_error *err);
+/**
+ * nslab_lab_replug() - Plug a device's interface into another router while the lab runs
+ * @lab:    built lab
+ * @device: device name
+ * @iface:  one of its interfaces (without a link condition: clear it first)
+ * @router: the router it goes to
+ * Its veth is deleted and made anew on the router's bridge in one netlink
+ * batch: same name and MAC, the next free addresses of the router's subnets,
+ * the device's default routes put back. A "device_replugged" event with the
+ * new addresses; state.json written again; NSLAB_IP_* of later commands
+ * follow. Flows through the old link end with it. Not under RA provisioning.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_replug(nslab_lab *lab, const char *device,
+						  const char *iface, const char *router,
+						  nslab_error *err);
+/**
+ * nslab_lab_set_firewall() - Set a router's firewall, before the build or while the lab runs
+ * @lab:    lab
+ * @router: router name
+ * @mode:   a firewall preset: none, block-inbound, corporate, captive-portal;
+ *          or release: a captive portal after sign-in (any TCP, UDP to 53 only)
+ * @err:    on failure, what and where (an unknown mode is named with the accepted ones)
+ * Before the build it sets what a lab file's `firewall:` sets. On a built lab:
+ * one nftables transaction in the router's namespace replaces its `table inet
+ * nslab-fw` (outbound limits hold at once, for flows in progress too); a
+ * "firewall_changed" event; state.json written again (docs/nat.md).
+ * Return: 0, or -errno (the firewall unchanged)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_firewall(nslab_lab *lab, const char *router,
+							const char *mode, nslab_error *err);
+/**
+ * nslab_lab_set_router_preset() - Start a router from a preset, before the build
+ * @lab:    lab, not built
+ * @router: router name
+ * @preset: home, public, public-v4, isp-cgnat, isp-v6, corporate, hotel, cloud
+ * Sets the router's NAT, firewall, IP mode and pool as a lab file's `preset:`
+ * does; nslab_lab_set_nat() and nslab_lab_set_firewall() called after it override them.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_router_preset(nslab_lab *lab, const char *router,
+							     const char *preset, nslab_error *err);
 
 NSLAB_EXPORT const char *nslab_lab_name(const nslab_lab *lab);
 NSLAB_EXPORT bool nslab_lab_is_rootless(const nslab_lab *lab);

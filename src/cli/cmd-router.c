@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cli/cmd-router: run-time changes of a router in a running lab (its NAT for now). */
+/* cli/cmd-router: run-time changes of a router in a running lab (its NAT and firewall). */
 #include "cli.h"
 
 #include <string.h>
@@ -9,9 +9,12 @@ static int cmd_router(int argc, char **argv);
 const struct cli_cmd cli_cmd_router = {
 	.name = "router",
 	.run = cmd_router,
-	.forms = (const char *const[]){ "LAB ROUTER nat MODE", "LAB ROUTER flush-nat", NULL },
+	.forms = (const char *const[]){ "LAB ROUTER nat MODE", "LAB ROUTER flush-nat",
+					"LAB ROUTER firewall MODE", NULL },
 	.help = "change a router of a running lab: its NAT (none, home, full-cone, "
-		"restricted-cone, corporate, cloud-nat, cgnat), or forget its NAT mappings",
+		"restricted-cone, corporate, cloud-nat, cgnat), its firewall (none, "
+		"block-inbound, corporate, captive-portal, or release a captive portal), "
+		"or forget its NAT mappings",
 };
 
 static int cmd_router(int argc, char **argv)
@@ -19,19 +22,25 @@ static int cmd_router(int argc, char **argv)
 	nslab_error err = { 0 };
 	struct cli_args a;
 	int r = cli_parse(&cli_cmd_router, argc, argv, NULL, NULL, &a);
+	const char *change;
 
 	if (r != CLI_GO_ON)
 		return r;
-	if (a.n_ops == 4 && strcmp(a.ops[2], "nat") == 0)
+	change = a.n_ops >= 3 ? a.ops[2] : NULL;
+	if (a.n_ops == 4 && strcmp(change, "nat") == 0)
 		r = nslab_ctl_set_nat(a.ops[0], a.ops[1], a.ops[3], &err);
-	else if (a.n_ops == 3 && strcmp(a.ops[2], "flush-nat") == 0)
+	else if (a.n_ops == 3 && strcmp(change, "flush-nat") == 0)
 		r = nslab_ctl_flush_nat(a.ops[0], a.ops[1], &err);
-	else if (a.n_ops >= 3 && strcmp(a.ops[2], "nat") != 0 && strcmp(a.ops[2], "flush-nat") != 0)
-		return cli_usage_error(&cli_cmd_router,
-				       "unknown router change '%s' (expected nat or flush-nat)",
-				       a.ops[2]);
+	else if (a.n_ops == 4 && strcmp(change, "firewall") == 0)
+		r = nslab_ctl_set_firewall(a.ops[0], a.ops[1], a.ops[3], &err);
+	else if (change && strcmp(change, "nat") != 0 && strcmp(change, "flush-nat") != 0 &&
+		 strcmp(change, "firewall") != 0)
+		return cli_usage_error(
+			&cli_cmd_router,
+			"unknown router change '%s' (expected nat, flush-nat or firewall)", change);
 	else
 		return cli_usage_error(&cli_cmd_router,
-				       "expected LAB ROUTER nat MODE, or LAB ROUTER flush-nat");
+				       "expected LAB ROUTER nat MODE, LAB ROUTER flush-nat, or "
+				       "LAB ROUTER firewall MODE");
 	return r < 0 ? cli_fail(&err, 1) : 0;
 }

@@ -4,7 +4,9 @@
  * traffic: a device behind it is seen from outside as the router's address
  * (its own port kept), nothing outside reaches its private address, a full
  * cone lets another port of the server in until its mappings are flushed, and
- * bad requests are refused with the offending value.
+ * bad requests are refused with the offending value. A router preset and
+ * firewall changes through the C API: corporate lets TCP 443 out and not
+ * 8080, until the firewall is set to none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -110,11 +112,80 @@ static void test_nat(void)
 	nslab_lab_free(lab);
 }
 
+/* TCP to host:port answered (exit 0) or not (exit 1) within 2 s. */
+static const char connect_py[] = "import socket,sys\n"
+				 "s=socket.socket()\n"
+				 "s.settimeout(2)\n"
+				 "try:\n"
+				 "    s.connect((sys.argv[1],int(sys.argv[2])))\n"
+				 "    sys.exit(0)\n"
+				 "except OSError:\n"
+				 "    sys.exit(1)\n";
+static const char listen_py[] = "import socket,select\n"
+				"ls=[]\n"
+				"for p in (443,8080):\n"
+				"    s=socket.socket()\n"
+				"    s.bind(('0.0.0.0',p))\n"
+				"    s.listen(8)\n"
+				"    ls.append(s)\n"
+				"while True:\n"
+				"    for s in select.select(ls,[],[])[0]:\n"
+				"        s.accept()[0].close()\n";
+
+static int tcp_to(nslab_lab *lab, const char *srv, const char *port)
+{
+	return run(
+		lab, "d0",
+		(char *[]){ "python3", "-c", (char *)connect_py, (char *)srv, (char *)port, NULL });
+}
+
+static void test_firewall(void)
+{
+	nslab_error err = { 0 };
+	nslab_proc *srvp = NULL;
+	char srv[64];
+	nslab_lab *lab;
+	int tries = 0;
+
+	CHECK(nslab_lab_new("t-fw", &lab, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_router(lab, "isp", NULL, &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_router(lab, "corp", &(struct nslab_router_opts){ .upstream = "isp" },
+				   &err) == 0,
+	      "%s", err.msg);
+	CHECK(nslab_lab_add_device(lab, "server", "isp", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_add_device(lab, "d0", "corp", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_set_router_preset(lab, "corp", "office", &err) == -EINVAL &&
+		      strstr(err.msg, "'office'"),
+	      "an unknown preset is refused, naming it: %s", err.msg);
+	CHECK(nslab_lab_set_router_preset(lab, "corp", "corporate", &err) == 0, "%s", err.msg);
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	addr(lab, "server", NULL, srv, sizeof(srv));
+	CHECK(nslab_node_spawn(nslab_lab_node(lab, "server"),
+			       (char *[]){ "python3", "-c", (char *)listen_py, NULL }, NULL, &srvp,
+			       &err) == 0,
+	      "%s", err.msg);
+	/* the listener needs a moment to bind: the allowed port is the readiness probe */
+	while (tcp_to(lab, srv, "443") != 0)
+		CHECK(++tries < 100, "TCP 443 from d0 behind the corporate firewall got no answer");
+	CHECK(tcp_to(lab, srv, "8080") != 0, "TCP 8080 must not leave the corporate firewall");
+	CHECK(nslab_lab_set_firewall(lab, "corp", "none", &err) == 0, "%s", err.msg);
+	CHECK(tcp_to(lab, srv, "8080") == 0, "TCP 8080 gets out once the firewall is none");
+	CHECK(nslab_lab_set_firewall(lab, "corp", "release", &err) == -EINVAL &&
+		      strstr(err.msg, "captive-portal"),
+	      "release needs a captive portal: %s", err.msg);
+	CHECK(nslab_lab_set_firewall(lab, "corp", "open", &err) == -EINVAL &&
+		      strstr(err.msg, "'open'"),
+	      "an unknown firewall is refused: %s", err.msg);
+	nslab_proc_free(srvp);
+	nslab_lab_free(lab);
+}
+
 int main(void)
 {
 	int r = nslab_test_bootstrap();
 
 	test_nat();
+	test_firewall();
 	printf("ok: nat integration (%s)\n", r == 1 ? "rootless" : "root");
 	return 0;
 }

@@ -208,7 +208,8 @@ static void test_regions_many(void **state)
 static void test_examples(void **state)
 {
 	static const char *const files[] = { "examples/two-hosts.yaml", "examples/office.yaml",
-					     "examples/chain.yaml", "examples/links.yaml" };
+					     "examples/chain.yaml",	"examples/links.yaml",
+					     "examples/networks.yaml",	"examples/nat.yaml" };
 	_cleanup_(lab_spec_freep) struct lab_spec *chain = NULL;
 
 	(void)state;
@@ -365,10 +366,11 @@ static const struct error_case errors[] = {
 	/* unknown keys */
 	{ "lab: x\nrouterz: {}\n",
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
-	  "devices, dns, links, link_backend, regions, region_links, default_regions)" },
+	  "devices, dns, links, link_backend, regions, region_links, default_regions, ipv6)" },
 	{ "routers:\n  isp: {upstrem: x}\n",
 	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
-	  "upstream, pool, ip, mtu, link, downlink, nat, region)" },
+	  "upstream, pool, ip, mtu, link, downlink, nat, nat6, firewall, "
+	  "preset, rules_file, region)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
 	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
 	  "link)" },
@@ -656,7 +658,7 @@ static void test_file_errors(void **state)
 			err.msg,
 			"shadow:1:1: unknown key (expected one of: lab, seed, "
 			"dad, ranges, routers, devices, dns, links, link_backend, regions, "
-			"region_links, default_regions)");
+			"region_links, default_regions, ipv6)");
 		assert_null(strstr(err.msg, "S3CR3T"));
 		assert_null(strstr(err.msg, "s3cr3t"));
 	}

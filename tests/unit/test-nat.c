@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * NAT model: presets, the `nat:` key of a lab file (presets, custom
+ * NAT and IPv6 model (RA provisioning's plan and messages too): presets, the `nat:` key of a lab file (presets, custom
  * mappings, errors at line:col), the address plan behind a NAT (private and
  * carrier pools, no routes into a NAT), and the ruleset of every preset
  * against its golden file in tests/fixtures/nat/ (NSLAB_UPDATE_GOLDEN=1
@@ -21,6 +21,7 @@
 
 #include "lab/labfile.h"
 #include "lab/plan.h"
+#include "lab/ra.h"
 
 static struct lab_spec *parse_ok(const char *text)
 {
@@ -179,7 +180,8 @@ static void test_labfile_nat_errors(void **state)
 		{ "routers:\n  r:\n    nat: {preset: none, hairpin: true}\n",
 		  "t.yaml:3:19: preset 'none' takes no other NAT keys: write 'nat: none'" },
 		{ "routers:\n  r: {ip: v6, nat: home}\n",
-		  "t.yaml:2:20: router 'r': nat translates IPv4, and the router has 'ip: v6'" },
+		  "t.yaml:2:20: router 'r': nat translates IPv4, and the router is IPv6-only "
+		  "(ip: v6)" },
 		{ "routers:\n  r:\n    nat: {mapping: eim, mapping: edm}\n",
 		  "t.yaml:3:25: duplicate key 'mapping'" },
 		{ "routers:\n  r:\n    nat: {filter: eif}\n",
@@ -343,13 +345,139 @@ static void test_timeouts_text(void **state)
 		strstr(text, "ct state new meta l4proto udp ct timeout set \"udp-timeouts\""));
 }
 
+static void test_nat6(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec =
+		parse_ok("routers:\n"
+			 "  isp: {}\n"
+			 "  npt: {upstream: isp, nat6: nptv6}\n"
+			 "  masq: {upstream: isp, nat6: masquerade}\n"
+			 "  plain: {upstream: isp, nat6: none}\n");
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	_cleanup_free_ char *npt_text = NULL, *masq_text = NULL;
+	const struct plan_node *root, *isp, *npt, *masq;
+	struct nat6_where w;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(spec->routers[1].nat6, NAT6_NPTV6);
+	assert_int_equal(spec->routers[1].pool, LAB_POOL_PRIVATE); /* as behind a NAT */
+	assert_int_equal(spec->routers[2].nat6, NAT6_MASQUERADE);
+	assert_int_equal(spec->routers[3].pool, LAB_POOL_PUBLIC);
+	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
+	root = &plan->nodes[0];
+	isp = &plan->nodes[lab_plan_find(plan, "isp")];
+	npt = &plan->nodes[lab_plan_find(plan, "npt")];
+	masq = &plan->nodes[lab_plan_find(plan, "masq")];
+	assert_string_equal(fmt(&npt->down6), "fd10:0:0:1::1/64");
+	assert_string_equal(fmt(&npt->ext6), "2001:db8:1:2::/64");
+	assert_int_equal(masq->ext6.family, 0);
+	/* the outside routes the external /64, never the inside ones */
+	assert_true(has_route(isp, "2001:db8:1:2::/64"));
+	assert_true(has_route(root, "2001:db8:1:2::/64"));
+	assert_false(has_route(isp, "fd10:0:0:1::/64"));
+	assert_false(has_route(isp, "fd10:0:0:2::/64"));
+	assert_true(nat6_where_of(npt, NAT6_NPTV6, &w));
+	assert_int_equal(nat6_ruleset_text(NAT6_NPTV6, &w, &npt_text, &err), 0);
+	assert_non_null(strstr(npt_text, "oifname \"wan\" ip6 saddr fd10:0:0:1::/64 snat ip6 "
+					 "prefix to 2001:db8:1:2::/64\n"));
+	assert_non_null(strstr(npt_text, "iifname \"wan\" ip6 daddr 2001:db8:1:2::/64 dnat ip6 "
+					 "prefix to fd10:0:0:1::/64\n"));
+	assert_true(nat6_where_of(masq, NAT6_MASQUERADE, &w));
+	assert_false(nat6_where_of(masq, NAT6_NPTV6, &w));
+	assert_int_equal(nat6_ruleset_text(NAT6_MASQUERADE, &w, &masq_text, &err), 0);
+	assert_non_null(strstr(masq_text, "iifname \"br0\" oifname \"wan\" masquerade\n"));
+}
+
+static void test_nat6_errors(void **state)
+{
+	static const struct {
+		const char *text, *msg;
+	} cases[] = {
+		{ "routers:\n  r: {nat6: nat64}\n",
+		  "t.yaml:2:13: nat6: nat64 is not available: nslab has no NAT64 translator yet "
+		  "(docs/nat.md)" },
+		{ "routers:\n  r: {nat6: npt}\n",
+		  "t.yaml:2:13: bad nat6 'npt' (expected none, nptv6 or masquerade)" },
+		{ "routers:\n  r: {ip: v4, nat6: nptv6}\n",
+		  "t.yaml:2:21: router 'r': nat6 translates IPv6, and the router is IPv4-only "
+		  "(ip: v4)" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lab_spec *spec = NULL;
+		nslab_error err = { 0 };
+		int r = labfile_parse_string(cases[i].text, strlen(cases[i].text), "t.yaml", &spec,
+					     &err);
+
+		if (r != -EINVAL || strcmp(err.msg, cases[i].msg) != 0)
+			print_error("case %zu: r=%d\n got: %s\nwant: %s\n", i, r, err.msg,
+				    cases[i].msg);
+		assert_int_equal(r, -EINVAL);
+		assert_string_equal(err.msg, cases[i].msg);
+	}
+}
+
+static void test_ra(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec =
+		parse_ok("ipv6: {provisioning: ra}\n"
+			 "routers:\n  home: {nat: home, mtu: 1400}\n"
+			 "devices:\n  d: {router: home}\n");
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	const struct plan_node *home, *d;
+	nslab_error err = { 0 };
+	uint8_t ra[RA_MAX];
+	size_t n;
+
+	(void)state;
+	assert_true(spec->ra);
+	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
+	home = &plan->nodes[lab_plan_find(plan, "home")];
+	d = &plan->nodes[lab_plan_find(plan, "d")];
+	/* the address SLAAC makes: the /64 and the EUI-64 of the MAC (the link-local's) */
+	assert_true(d->ifaces[0].slaac);
+	assert_memory_equal(d->ifaces[0].a6.addr, home->down6.addr, 8);
+	assert_memory_equal(d->ifaces[0].a6.addr + 8, d->ifaces[0].ll6.addr + 8, 8);
+	assert_int_equal(d->ifaces[0].a6.len, 64);
+	/* no static IPv6 default route: the RA's */
+	for (size_t i = 0; i < d->n_routes; i++)
+		assert_int_not_equal(
+			d->routes[i].dst.family == AF_INET6 && d->routes[i].dst.len == 0, 1);
+	assert_false(home->ifaces[0].slaac); /* routers keep their static uplinks */
+	n = ra_build(home, ra);
+	assert_int_equal(n, 16 + 8 + 8 + 32);
+	assert_int_equal(ra[0], 134);
+	assert_int_equal(ra[4], 64);
+	assert_int_equal((ra[6] << 8) | ra[7], RA_ROUTER_LIFETIME);
+	assert_int_equal(ra[16], 1); /* source link-layer address: the bridge's */
+	assert_memory_equal(ra + 18, home->bridge_mac, 6);
+	assert_int_equal(ra[24], 5); /* MTU */
+	assert_int_equal((ra[30] << 8) | ra[31], 1400);
+	assert_int_equal(ra[32], 3); /* prefix: /64, on-link and autonomous, infinite */
+	assert_int_equal(ra[33], 4);
+	assert_int_equal(ra[34], 64);
+	assert_int_equal(ra[35], 0xc0);
+	assert_memory_equal(ra + 36, "\xff\xff\xff\xff\xff\xff\xff\xff", 8);
+	assert_memory_equal(ra + 48, home->down6.addr, 8);
+	assert_int_equal(ra_build(d, ra), 0); /* no downstream: nothing to advertise */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_presets),		cmocka_unit_test(test_value_parsers),
-		cmocka_unit_test(test_labfile_nat),	cmocka_unit_test(test_labfile_nat_errors),
-		cmocka_unit_test(test_plan_behind_nat), cmocka_unit_test(test_golden),
-		cmocka_unit_test(test_custom_text),	cmocka_unit_test(test_timeouts_text),
+		cmocka_unit_test(test_presets),
+		cmocka_unit_test(test_value_parsers),
+		cmocka_unit_test(test_labfile_nat),
+		cmocka_unit_test(test_labfile_nat_errors),
+		cmocka_unit_test(test_plan_behind_nat),
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_custom_text),
+		cmocka_unit_test(test_timeouts_text),
+		cmocka_unit_test(test_nat6),
+		cmocka_unit_test(test_nat6_errors),
+		cmocka_unit_test(test_ra),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lab/labfile.h"
+#include "lab/router-preset.h"
 #include "ns/spawn.h"
 #include "ns/userns.h"
 
@@ -178,6 +179,22 @@ int nslab_lab_set_router_region(nslab_lab *lab, const char *router, const char *
 	return 0;
 }
 
+int nslab_lab_set_router_preset(nslab_lab *lab, const char *router, const char *preset,
+				nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	int r = check_not_built(lab, err);
+
+	if (r < 0)
+		return r;
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s'", router ? router : "");
+	if (!preset || router_preset_apply(preset, &lab->spec->routers[i]) < 0)
+		return nslab_err_setx(err, EINVAL, "unknown router preset '%s' (expected %s)",
+				      preset ? preset : "", router_preset_list());
+	return 0;
+}
+
 int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router, nslab_error *err)
 {
 	ssize_t d;
@@ -212,11 +229,10 @@ int nslab_lab_set_default_via(nslab_lab *lab, const char *device, const char *if
 			      nslab_error *err)
 {
 	ssize_t d = lab_spec_device_index(lab->spec, device);
-	int r = check_not_built(lab, err);
 	char *copy;
 
-	if (r < 0)
-		return r;
+	if (lab->built)
+		return lab_set_default_via_live(lab, device, ifname, err);
 	if (d < 0)
 		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
 	copy = strdup(ifname);
@@ -360,6 +376,7 @@ static int lab_prepare(nslab_lab *lab, nslab_error *err)
 		lab->nodes[i].idx = i;
 		lab->nodes[i].pn = &lab->plan->nodes[i];
 		lab->nodes[i].mntns_fd = -1;
+		lab->nodes[i].ra_fd = -1;
 	}
 	return lab_env_make(lab, err);
 }

@@ -30,8 +30,10 @@
 #include <string.h>
 #include <sys/mount.h>
 
-#include "lab/nat.h"
+#include "lab/ra.h"
+#include "lab/router-nft.h"
 #include "nl/rtnl.h"
+#include "nl/nftables.h"
 #include "nl/sysctl.h"
 #include "ns/userns.h"
 
@@ -238,7 +240,13 @@ static int push_no_auto_ll(struct nlbatch *b, int ifindex, nslab_error *err)
 static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *n,
 		      const struct plan_iface *pi, nslab_error *err)
 {
-	bool dad = bd->lab->spec->dad, own_ll = n->pn->kind == PLAN_DEVICE && !dad;
+	/*
+	 * Under RA provisioning the kernel makes a device's link-local itself
+	 * (the same EUI-64 address, DAD off as for routers): after a link flap it
+	 * comes back, and with it the Router Solicitation that renews SLAAC.
+	 */
+	bool dad = bd->lab->spec->dad,
+	     own_ll = n->pn->kind == PLAN_DEVICE && !dad && !bd->lab->spec->ra;
 	int ifindex, r;
 
 	r = push_veth(bd, b, n, pi, &ifindex, err);
@@ -251,7 +259,7 @@ static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *
 	if (r < 0 || pi->up_node == 0)
 		return r < 0 ? r : push_ix_addrs(b, ifindex, pi, dad, err);
 	r = push_addr(b, ifindex, &pi->a4, dad, err);
-	if (r >= 0)
+	if (r >= 0 && !pi->slaac)
 		r = push_addr(b, ifindex, &pi->a6, dad, err);
 	return r;
 }
@@ -340,8 +348,17 @@ static const struct sysctl_kv region_sysctls[] = {
 	{ "net/ipv4/conf/default/send_redirects", "0" },
 };
 
-/* Routers and the root: their kernel-made link-locals skip DAD unless the lab asks for it. */
+/* Routers and the root: their kernel-made addresses skip DAD unless the lab asks for it. */
 static const struct sysctl_kv no_dad = { "net/ipv6/conf/default/accept_dad", "0" };
+
+/*
+ * Devices under RA provisioning solicit again after 1 s rather than 4: the
+ * one sent when a link comes up is lost while the bridge port on the other
+ * end is still coming up (the kernel's link watch runs a moment later).
+ */
+static const struct sysctl_kv rs_every_second = {
+	"net/ipv6/conf/default/router_solicitation_interval", "1"
+};
 
 static int write_sysctls(const struct sysctl_kv *kv, size_t n, nslab_error *err)
 {
@@ -403,6 +420,38 @@ static const struct sysctl_kv ports_without_ipv6 = { "net/ipv6/conf/default/disa
  */
 static const struct sysctl_kv bridge_not_a_router = { "net/ipv6/conf/br0/forwarding", "0" };
 
+/*
+ * A device under RA provisioning takes its default route from the RA on its
+ * default_via interface only: every other interface hears a router too.
+ */
+static int ra_device_defrtr(const struct nslab_lab *lab, const struct plan_node *pn,
+			    nslab_error *err)
+{
+	char key[64];
+	int r = 0;
+
+	if (!lab->spec->ra || pn->kind != PLAN_DEVICE || pn->n_ifaces < 2)
+		return 0;
+	for (size_t i = 0; r >= 0 && i < pn->n_ifaces; i++) {
+		if ((ssize_t)i == lab_node_primary_iface(pn) || !pn->ifaces[i].slaac)
+			continue;
+		snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra_defrtr", pn->ifaces[i].name);
+		r = sysctl_write_in_ns(key, "0", err);
+	}
+	return r;
+}
+
+/* Once every device is plugged in: each router's first RA (later ones answer RSs). */
+static int ra_send_all(struct nslab_lab *lab, nslab_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
+		if (lab->nodes[i].ra_fd >= 0)
+			r = ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, err);
+	return r;
+}
+
 struct inside_ctx {
 	struct builder *bd;
 	struct nslab_node *n;
@@ -419,7 +468,12 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 	if (r >= 0 && ctx->n->pn->has_bridge)
 		r = sysctl_write_in_ns(bridge_not_a_router.key, bridge_not_a_router.value, err);
 	if (r >= 0)
-		r = nat_build_in_ns(ctx->bd->lab, ctx->n->pn, err);
+		r = router_nft_build_in_ns(ctx->bd->lab, ctx->n->pn, err);
+	if (r >= 0 && ctx->bd->lab->spec->ra && ctx->n->pn->has_bridge &&
+	    ctx->n->pn->kind == PLAN_ROUTER && ctx->n->pn->down6.family)
+		r = ra_open_in_ns(BRIDGE_IFINDEX, &ctx->n->ra_fd, err);
+	if (r >= 0)
+		r = ra_device_defrtr(ctx->bd->lab, ctx->n->pn, err);
 	return r;
 }
 
@@ -427,7 +481,7 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 {
 	const struct plan_node *pn = n->pn;
 	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls) +
-			    ARRAY_SIZE(region_sysctls) + 1];
+			    ARRAY_SIZE(region_sysctls) + 2];
 	size_t nkv = 0;
 	int r;
 
@@ -436,10 +490,13 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 			kv[nkv++] = bd->base[i];
 	for (size_t i = 0; pn->forwarding && i < ARRAY_SIZE(router_sysctls); i++)
 		kv[nkv++] = router_sysctls[i];
-	if (pn->forwarding && !bd->lab->spec->dad)
+	/* and devices under RA provisioning: their SLAAC addresses would wait a second */
+	if ((pn->forwarding || bd->lab->spec->ra) && !bd->lab->spec->dad)
 		kv[nkv++] = no_dad;
 	for (size_t i = 0; pn->region && i < ARRAY_SIZE(region_sysctls); i++)
 		kv[nkv++] = region_sysctls[i];
+	if (!pn->forwarding && bd->lab->spec->ra)
+		kv[nkv++] = rs_every_second;
 	r = netns_new(bd->home_fd, kv, nkv, build_inside, &(struct inside_ctx){ bd, n }, &n->ns,
 		      err);
 	if (r < 0)
@@ -554,6 +611,8 @@ static int build_all(struct builder *bd, nslab_error *err)
 		r = build_node(bd, &lab->nodes[i], err);
 	if (r >= 0 && bd->ix_batch.count) /* the IX ports still pending (push_ix_port()) */
 		r = nlsock_talk_batch(lab->nodes[0].ns->nl, &bd->ix_batch, err);
+	if (r >= 0 && lab->spec->ra)
+		r = ra_send_all(lab, err);
 	lab->ev.flush_each = true;
 	evlog_flush(&lab->ev);
 	return r;
@@ -602,6 +661,8 @@ void lab_teardown(struct nslab_lab *lab)
 	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;) {
 		lab->nodes[i].ns = netns_free(lab->nodes[i].ns);
 		lab->nodes[i].mntns_fd = close_fd(lab->nodes[i].mntns_fd);
+		lab->nodes[i].ra_fd = close_fd(lab->nodes[i].ra_fd);
+		lab->nodes[i].nft = nftbl_ctx_free(lab->nodes[i].nft);
 	}
 	lab->mntns_fd = close_fd(lab->mntns_fd);
 }

@@ -386,6 +386,42 @@ int nslab_ctl_flush_nat(const char *lab, const char *router, nslab_error *err)
 	return ctl_nat(lab, CTL_OP_NAT_FLUSH, router, NULL, err);
 }
 
+/* DEFAULT_VIA / REPLUG (router non-NULL): one request, its reply says whether it was done. */
+static int ctl_device(const char *lab, const char *device, const char *iface, const char *router,
+		      nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh =
+		ctl_msg_start(buf, router ? CTL_OP_REPLUG : CTL_OP_DEFAULT_VIA, false, 0, 0);
+	int r;
+
+	if (!ctl_put_str(nlh, CTL_A_NODE, device) || !ctl_put_str(nlh, CTL_A_IFACE, iface) ||
+	    (router && !ctl_put_str(nlh, CTL_A_ROUTER, router)))
+		return nslab_err_setx(err, EINVAL, "device, interface or router name too long");
+	r = ctl_open(lab, &c, err);
+	if (r >= 0)
+		r = ctl_call(c, nlh, NULL, 0, NULL, err);
+	return r;
+}
+
+int nslab_ctl_set_default_via(const char *lab, const char *device, const char *iface,
+			      nslab_error *err)
+{
+	return ctl_device(lab, device, iface, NULL, err);
+}
+
+int nslab_ctl_replug(const char *lab, const char *device, const char *iface, const char *router,
+		     nslab_error *err)
+{
+	return ctl_device(lab, device, iface, router, err);
+}
+
+int nslab_ctl_set_firewall(const char *lab, const char *router, const char *mode, nslab_error *err)
+{
+	return ctl_nat(lab, CTL_OP_FW_SET, router, mode, err);
+}
+
 /* How long `down` waits for a lab to be gone: teardown itself is bounded (lab_teardown()). */
 #define DOWN_TIMEOUT_MS 30000
 

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "lab/ra.h"
 #include "lab/ctlmsg.h"
 #include "lab/ctlserve.h"
 #include "lab/lab.h"
@@ -218,6 +219,41 @@ static int on_signal(struct loop_source *s, int signo, void *data)
 	return 0;
 }
 
+/* Router Solicitations on a router's bridge: its RA again, to each solicitor. */
+static int on_rs(struct loop_source *s, int fd, uint32_t events, void *data)
+{
+	struct nslab_node *n = data;
+	nslab_error err = { 0 };
+
+	(void)s;
+	(void)events;
+	if (ra_answer(fd, n->pn, &err) < 0)
+		log_debugf(&n->lab->log, "%s, ignoring", err.msg);
+	return 0;
+}
+
+/*
+ * The RAs of the first seconds (RFC 4861 6.2.4 sends up to three, sooner
+ * here: a lab has no reason to wait). The one sent at the end of the build
+ * can be lost: a new bridge port or device interface becomes operational
+ * only when the kernel's link watch runs, a moment later, and a device's
+ * Router Solicitation sent before that is not repeated for 4 s.
+ */
+static const uint64_t ra_initial_usec[] = { 100000, 500000, 1500000 };
+
+static int on_initial_ra(struct loop_source *s, void *data)
+{
+	nslab_lab *lab = data;
+	nslab_error err = { 0 };
+
+	(void)s;
+	for (size_t i = 1; i < lab->plan->n_nodes; i++)
+		if (lab->nodes[i].ra_fd >= 0 &&
+		    ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, &err) < 0)
+			log_debugf(&lab->log, "%s, ignoring", err.msg);
+	return 0;
+}
+
 static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -230,6 +266,14 @@ static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 	if (r >= 0) /* not owned: pidns_init_stop() closes it */
 		r = loop_add_fd(ctx->loop, ctx->lab->init.pidfd, EPOLLIN, on_init_died, ctx, NULL,
 				err);
+	/* not owned: lab_teardown() closes them */
+	for (size_t i = 1; r >= 0 && i < ctx->lab->plan->n_nodes; i++)
+		if (ctx->lab->nodes[i].ra_fd >= 0)
+			r = loop_add_fd(ctx->loop, ctx->lab->nodes[i].ra_fd, EPOLLIN, on_rs,
+					&ctx->lab->nodes[i], NULL, err);
+	for (size_t i = 0; r >= 0 && ctx->lab->spec->ra && i < ARRAY_SIZE(ra_initial_usec); i++)
+		r = loop_add_timer(ctx->loop, ra_initial_usec[i], on_initial_ra, ctx->lab, NULL,
+				   err);
 	return r;
 }
 

@@ -432,7 +432,7 @@ static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	return 1;
 }
 
-/* NAT_SET, NAT_FLUSH: the router's NAT changed or flushed in the supervisor (nat-ctl.c). */
+/* NAT_SET, NAT_FLUSH, FW_SET: the router's NAT changed or flushed, its firewall changed. */
 static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
 		  size_t n_fds)
 {
@@ -443,14 +443,44 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 	(void)c;
 	(void)fds;
 	(void)n_fds;
-	if (!node || (m->op == CTL_OP_NAT_SET && !mode))
+	if (!node || (m->op != CTL_OP_NAT_FLUSH && !mode))
 		return reply_error(fd, m, EINVAL, "%s: which router%s?", ctl_op_name(m->op),
-				   m->op == CTL_OP_NAT_SET ? ", which mode" : ""),
+				   m->op != CTL_OP_NAT_FLUSH ? ", which mode" : ""),
 		       1;
 	if (m->op == CTL_OP_NAT_SET)
 		r = nslab_lab_set_nat(ctx->lab, node, mode, &err);
+	else if (m->op == CTL_OP_FW_SET)
+		r = nslab_lab_set_firewall(ctx->lab, node, mode, &err);
 	else
 		r = nslab_lab_flush_nat(ctx->lab, node, &err);
+	if (r < 0)
+		r = reply_error(fd, m, err.code, "%s", err.msg);
+	else
+		r = reply_ok(fd, m, NULL, 0);
+	return r < 0 ? 0 : 1;
+}
+
+/* DEFAULT_VIA, REPLUG: a device's default interface changed, or an interface replugged. */
+static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+			  int *fds, size_t n_fds)
+{
+	const char *node = ctl_get_str(m, CTL_A_NODE), *iface = ctl_get_str(m, CTL_A_IFACE);
+	const char *router = ctl_get_str(m, CTL_A_ROUTER);
+	nslab_error err = { 0 };
+	int r;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (!node || !iface || (m->op == CTL_OP_REPLUG && !router))
+		return reply_error(fd, m, EINVAL, "%s: which device, which interface%s?",
+				   ctl_op_name(m->op),
+				   m->op == CTL_OP_REPLUG ? ", which router" : ""),
+		       1;
+	if (m->op == CTL_OP_REPLUG)
+		r = nslab_lab_replug(ctx->lab, node, iface, router, &err);
+	else
+		r = nslab_lab_set_default_via(ctx->lab, node, iface, &err);
 	if (r < 0)
 		r = reply_error(fd, m, err.code, "%s", err.msg);
 	else
@@ -470,6 +500,9 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_NAT_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_NAT_FLUSH] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_REGION] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
+	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
+	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

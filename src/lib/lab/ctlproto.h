@@ -40,6 +40,9 @@ enum ctl_op {
 	CTL_OP_NAT_SET,	     /* NODE (a router), MODE (a NAT preset) -> reply */
 	CTL_OP_NAT_FLUSH,    /* NODE (a router) -> reply */
 	CTL_OP_REGION,	     /* NODE, IFACE (regions a, b), LINK_CMD [, WORDS] -> TEXT, JSON */
+	CTL_OP_FW_SET,	     /* NODE (a router), MODE (a firewall preset or release) -> reply */
+	CTL_OP_DEFAULT_VIA,  /* NODE (a device), IFACE -> reply */
+	CTL_OP_REPLUG,	     /* NODE (a device), IFACE, ROUTER -> reply */
 	CTL_OP_MAX_
 };
 
@@ -62,7 +65,8 @@ enum ctl_attr {
 	CTL_A_WORDS,	/* string: LINK set: the condition's words, one a line */
 	CTL_A_TEXT,	/* string: LINK reply: the condition and counters, for people */
 	CTL_A_JSON,	/* string: LINK reply: the same as a JSON object */
-	CTL_A_MODE,	/* string: NAT_SET: the NAT preset */
+	CTL_A_MODE,	/* string: NAT_SET: the NAT preset; FW_SET: the firewall's */
+	CTL_A_ROUTER,	/* string: REPLUG: the router the interface goes to */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)

@@ -26,6 +26,8 @@ struct nslab_node {
 	int next_ifindex; /* next ifindex to request in this namespace */
 	unsigned spawn_seq;
 	int mntns_fd; /* the lab's mounts with a /sys of this node, once asked for; or -1 */
+	int ra_fd;    /* a router under RA provisioning: its RA socket (lab/ra.h); or -1 */
+	struct nftbl_ctx *nft; /* a router's libnftables context for run-time changes, or NULL */
 };
 
 struct nslab_proc {
@@ -149,6 +151,32 @@ void lab_persist_remove(struct nslab_lab *lab);
  * Return: 0, or -ENOMEM, -EIO for a failed write, or outdir_create()/renameat()'s -errno
  */
 int lab_state_write(const struct nslab_lab *lab, nslab_error *err);
+/* lab_state_write() after a run-time change: best effort, as after the build. */
+void lab_state_rewrite(struct nslab_lab *lab);
+/**
+ * lab_node_nft() - The node's kept libnftables context, made on first use
+ * Call it inside the node's netns (netns_call()): the context's socket is
+ * opened there. Kept until lab_teardown(): closing a socket whose last
+ * transaction deleted a table waits for the kernel to free what it deleted
+ * (an RCU grace period, 10 ms here), which a run-time change would pay.
+ * Return: 0 and *ret (borrowed), or -errno
+ */
+int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err);
+/*
+ * lab_set_default_via_live() - nslab_lab_set_default_via() on a built lab (device-ctl.c)
+ * Return: 0, or -errno (the routes unchanged)
+ */
+int lab_set_default_via_live(struct nslab_lab *lab, const char *device, const char *ifname,
+			     nslab_error *err);
+struct spec_router;
+/**
+ * lab_find_router() - A built lab's router by name, for a run-time change
+ * @ret_node: on success, its node
+ * @ret_spec: and its spec entry
+ * Return: 0, or -EINVAL (not built, a device), -ENOENT (no such node), with the message
+ */
+int lab_find_router(struct nslab_lab *lab, const char *name, struct nslab_node **ret_node,
+		    struct spec_router **ret_spec, nslab_error *err);
 /**
  * lab_open_log() - Open nodes/<node>/<prefix>-<cmd>.<ext> in the output directory, or /dev/null
  * @lab:     lab; without an output directory the fd is /dev/null's

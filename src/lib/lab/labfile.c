@@ -15,9 +15,12 @@
 #include <string.h>
 
 #include "core/yaml.h"
+#include "lab/fw-file.h"
 #include "lab/nat-file.h"
+#include "lab/router-preset.h"
 
 #define LABFILE_SIZE_MAX (4u << 20) /* a lab of 5000 nodes is about 200 KiB */
+#define RULES_FILE_MAX	 (4u << 20) /* a router's own nftables rules */
 
 struct lf {
 	struct lab_spec *spec;
@@ -114,6 +117,66 @@ static int decode_ranges(struct lf *lf, const struct ynode *k, const struct ynod
 	return 0;
 }
 
+enum {
+	RK_UPSTREAM,
+	RK_POOL,
+	RK_IP,
+	RK_MTU,
+	RK_LINK,
+	RK_DOWNLINK,
+	RK_NAT,
+	RK_NAT6,
+	RK_FIREWALL,
+	RK_PRESET,
+	RK_RULES_FILE,
+	RK_REGION
+};
+
+/*
+ * `rules_file:` read now, so that a missing file is an error at its place in
+ * the lab file; a relative path is taken from the lab file's directory.
+ */
+static int decode_rules_file(struct lf *lf, const struct ynode *v, struct spec_router *rt)
+{
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	const char *s, *file = lf->spec->file, *slash = file ? strrchr(file, '/') : NULL;
+	nslab_error tmp = { 0 };
+	size_t len;
+	int r = y_str(&lf->y, v, "rules_file", &s);
+
+	if (r < 0)
+		return r;
+	if (s[0] == '/' || !slash)
+		path = strdup(s);
+	else if (asprintf(&path, "%.*s/%s", (int)(slash - file), file, s) < 0)
+		path = NULL;
+	if (!path)
+		return nslab_err_set(lf->err, ENOMEM, "rules_file");
+	r = yaml_read_file(path, RULES_FILE_MAX, &text, &len, &tmp);
+	if (r < 0)
+		return y_error(&lf->y, v, "rules_file: %s", tmp.msg);
+	rt->rules_file = (char *)s;
+	rt->rules_text = text ? TAKE_PTR(text) : strdup("");
+	rt->rules_loc = sloc(v);
+	return rt->rules_text ? 0 : nslab_err_set(lf->err, ENOMEM, "rules_file");
+}
+
+static int decode_nat6(struct lf *lf, const struct ynode *v, struct spec_router *rt)
+{
+	const char *s;
+	int r = y_str(&lf->y, v, "nat6", &s);
+
+	rt->nat6_loc = sloc(v);
+	if (r >= 0 && strcmp(s, "nat64") == 0)
+		return y_error(&lf->y, v,
+			       "nat6: nat64 is not available: nslab has no NAT64 translator yet "
+			       "(docs/nat.md)");
+	if (r >= 0 && nat6_parse(s, &rt->nat6) < 0)
+		return y_error(&lf->y, v, "bad nat6 '%s' (expected none, nptv6 or masquerade)",
+			       SPEC_Q(s));
+	return r;
+}
+
 static int decode_router_key(struct lf *lf, int key, const struct ynode *v, struct spec_router *rt)
 {
 	static const char *const pools[] = { "public", "private", "cgnat", NULL };
@@ -124,45 +187,90 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 	int r;
 
 	switch (key) {
-	case 0:
+	case RK_UPSTREAM:
 		r = y_str(&lf->y, v, "upstream", &s);
 		rt->upstream = (char *)s;
 		rt->upstream_loc = sloc(v);
 		return r;
-	case 1:
+	case RK_POOL:
 		r = y_enum(&lf->y, v, "pool", pools, "public, private or cgnat", &e);
 		rt->pool = (enum lab_pool)e;
 		return r;
-	case 2:
+	case RK_IP:
 		r = y_enum(&lf->y, v, "ip", ips, "v4, v6 or dual", &e);
 		rt->ip = (enum lab_ipmode)e;
 		return r;
-	case 3:
+	case RK_MTU:
 		r = y_uint(&lf->y, v, "mtu", LAB_MTU_MIN, LAB_MTU_MAX, "576..9000", &mtu);
 		rt->mtu = (unsigned)mtu;
 		return r;
-	case 4:
+	case RK_LINK:
 		rt->has_link = true;
 		return decode_link(lf, v, &rt->link);
-	case 5:
+	case RK_DOWNLINK:
 		rt->has_downlink = true;
 		return decode_link(lf, v, &rt->downlink);
-	case 7:
+	case RK_NAT:
+		rt->nat_loc = sloc(v);
+		return nat_decode(&lf->y, v, &rt->nat);
+	case RK_NAT6:
+		return decode_nat6(lf, v, rt);
+	case RK_FIREWALL:
+		rt->fw_loc = sloc(v);
+		return fw_decode(&lf->y, v, &rt->fw);
+	case RK_PRESET:
+		return 0; /* decoded first, see decode_router() */
+	case RK_RULES_FILE:
+		return decode_rules_file(lf, v, rt);
+	default:
 		r = y_str(&lf->y, v, "region", &s);
 		rt->region = (char *)s;
 		rt->region_loc = sloc(v);
 		return r;
-	default:
-		rt->nat_loc = sloc(v);
-		return nat_decode(&lf->y, v, &rt->nat);
 	}
+}
+
+static int decode_router_preset(struct lf *lf, const struct ynode *v, struct spec_router *rt)
+{
+	const char *s;
+	int r = y_str(&lf->y, v, "preset", &s);
+
+	if (r >= 0 && router_preset_apply(s, rt) < 0)
+		return y_error(&lf->y, v, "unknown router preset '%s' (expected %s)", SPEC_Q(s),
+			       router_preset_list());
+	rt->nat_loc = rt->fw_loc = sloc(v);
+	return r;
+}
+
+static int decode_router_keys(struct lf *lf, const struct ynode *v, struct spec_router *rt,
+			      uint32_t *seen)
+{
+	static const char *const keys[] = { "upstream",	  "pool",   "ip",   "mtu",	"link",
+					    "downlink",	  "nat",    "nat6", "firewall", "preset",
+					    "rules_file", "region", NULL };
+	int r = 0;
+
+	/* the preset first, wherever it is written: the other keys override it */
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		const struct ynode *k = v->kids[i];
+
+		if (k->type == Y_SCALAR && strcmp(k->text, "preset") == 0)
+			r = decode_router_preset(lf, v->kids[i + 1], rt);
+	}
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		int key = y_key(&lf->y, v->kids[i], keys, SIZE_MAX, seen);
+
+		if (key < 0)
+			return key;
+		r = decode_router_key(lf, key, v->kids[i + 1], rt);
+	}
+	return r;
 }
 
 static int decode_router(struct lf *lf, const struct ynode *k, const struct ynode *v)
 {
-	static const char *const keys[] = { "upstream", "pool", "ip",	  "mtu", "link",
-					    "downlink", "nat",	"region", NULL };
 	struct spec_router rt = { .loc = sloc(k) };
+	_cleanup_free_ char *rules_text = NULL;
 	const char *name;
 	uint32_t seen = 0;
 	int r = y_str(&lf->y, k, "router name", &name);
@@ -174,23 +282,26 @@ static int decode_router(struct lf *lf, const struct ynode *k, const struct ynod
 		r = y_map(&lf->y, v, "router", name);
 		if (r < 0)
 			return r;
-	}
-	for (size_t i = 0; v->type == Y_MAP && i + 1 < v->n; i += 2) {
-		int key = y_key(&lf->y, v->kids[i], keys, SIZE_MAX, &seen);
-
-		if (key < 0)
-			return key;
-		r = decode_router_key(lf, key, v->kids[i + 1], &rt);
+		r = decode_router_keys(lf, v, &rt, &seen);
+		rules_text = rt.rules_text; /* lab_spec_add_router() copies it */
 		if (r < 0)
 			return r;
 	}
 	if (rt.nat.enabled && rt.ip == LAB_IP_V6)
 		return spec_error(lf->err, lf->spec, rt.nat_loc, EINVAL,
-				  "router '%s': nat translates IPv4, and the router has 'ip: v6'",
+				  "router '%s': nat translates IPv4, and the router is IPv6-only "
+				  "(ip: v6)",
+				  rt.name);
+	if (rt.nat6 != NAT6_NONE && rt.ip == LAB_IP_V4)
+		return spec_error(lf->err, lf->spec, rt.nat6_loc, EINVAL,
+				  "router '%s': nat6 translates IPv6, and the router is IPv4-only "
+				  "(ip: v4)",
 				  rt.name);
 	/* behind a NAT the pool is private (a carrier's shared space for cgnat) unless given */
-	if (rt.nat.enabled && !(seen & (1u << 1)))
+	if ((rt.nat.enabled || rt.nat6 != NAT6_NONE) && !(seen & (1u << RK_POOL)))
 		rt.pool = rt.nat.carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
+	else if (!(seen & (1u << RK_POOL)))
+		rt.pool = LAB_POOL_PUBLIC;
 	return lab_spec_add_router(lf->spec, &rt, lf->err);
 }
 
@@ -402,7 +513,8 @@ enum {
 	K_LINK_BACKEND,
 	K_REGIONS,
 	K_REGION_LINKS,
-	K_DEFAULT_REGIONS
+	K_DEFAULT_REGIONS,
+	K_IPV6
 };
 
 /* `regions:` name -> {} (a region has no settings yet; its links are under `region_links:`) */
@@ -486,6 +598,26 @@ static int decode_region_links(struct lf *lf, const struct ynode *v)
 	return r;
 }
 
+/* `ipv6: {provisioning: static | ra}` */
+static int decode_ipv6(struct lf *lf, const struct ynode *v)
+{
+	static const char *const keys[] = { "provisioning", NULL };
+	static const char *const modes[] = { "static", "ra", NULL };
+	uint32_t seen = 0;
+	unsigned e;
+	int r = y_map(&lf->y, v, "ipv6", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
+		r = y_key(&lf->y, v->kids[i], keys, SIZE_MAX, &seen);
+		if (r >= 0)
+			r = y_enum(&lf->y, v->kids[i + 1], "provisioning", modes, "static or ra",
+				   &e);
+		if (r >= 0)
+			lf->spec->ra = e == 1;
+	}
+	return r < 0 ? r : 0;
+}
+
 /* `links:` name -> condition; a preset may build on an earlier one or a built-in. */
 static int decode_link_preset(struct lf *lf, const struct ynode *k, const struct ynode *v)
 {
@@ -544,6 +676,8 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 		return decode_region_links(lf, v);
 	case K_DEFAULT_REGIONS:
 		return 0; /* applied last, see decode_top() */
+	case K_IPV6:
+		return decode_ipv6(lf, v);
 	default:
 		return decode_each(lf, v, "dns", decode_dns);
 	}
@@ -562,11 +696,11 @@ static int decode_default_regions(struct lf *lf, const struct ynode *k, const st
 
 static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 {
-	static const char *const keys[] = { "lab",     "seed",	       "dad",
-					    "ranges",  "routers",      "devices",
-					    "dns",     "links",	       "link_backend",
-					    "regions", "region_links", "default_regions",
-					    NULL };
+	static const char *const keys[] = {
+		"lab",	"seed",	 "dad",		 "ranges",  "routers",	    "devices",
+		"dns",	"links", "link_backend", "regions", "region_links", "default_regions",
+		"ipv6", NULL
+	};
 	uint32_t seen = 0;
 	int r;
 

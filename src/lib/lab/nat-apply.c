@@ -6,6 +6,7 @@
 #include "lab/nat.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,19 +16,22 @@
 #include "nl/nftables.h"
 #include "shared/macro.h"
 
-int nat_apply_in_ns(const struct nat_config *c, const struct nat_where *w, nslab_error *err)
+int nat_apply_in_ns(struct nftbl_ctx *ctx, const struct nat_config *c, const struct nat_where *w,
+		    nslab_error *err)
 {
-	_cleanup_free_ char *text = NULL;
+	_cleanup_free_ char *text = NULL, *replace = NULL;
 	int r;
 
 	if (!c->enabled) {
-		r = nftbl_run(nat_delete_text(), false, NULL, err);
+		r = nftbl_ctx_run(ctx, nat_delete_text(), false, NULL, err);
 		return r < 0 ? nslab_err_prefix(err, r, "remove NAT") : 0;
 	}
 	r = nat_ruleset_text(c, w, &text, err);
 	if (r < 0)
 		return r;
-	r = nftbl_run(text, false, NULL, err);
+	r = asprintf(&replace, "%s%s", nat_delete_text(), text) < 0
+		    ? nslab_err_set(err, ENOMEM, "NAT ruleset")
+		    : nftbl_ctx_run(ctx, replace, false, NULL, err);
 	return r < 0 ? nslab_err_prefix(err, r, "load NAT ruleset") : 0;
 }
 
@@ -41,19 +45,4 @@ bool nat_where_of(const struct plan_node *pn, struct nat_where *ret)
 	*ret = (struct nat_where){ .wan = up->name, .lan = pn->bridge };
 	memcpy(&ret->ext, up->a4.addr, sizeof(ret->ext));
 	return true;
-}
-
-int nat_build_in_ns(const struct nslab_lab *lab, const struct plan_node *pn, nslab_error *err)
-{
-	const struct nat_config *c = &lab->spec->routers[pn->spec_index].nat;
-	struct nat_where w;
-	int r;
-
-	if (pn->kind != PLAN_ROUTER || !c->enabled)
-		return 0;
-	if (!nat_where_of(pn, &w))
-		return nslab_err_setx(err, EINVAL, "router '%s': NAT needs an IPv4 uplink address",
-				      pn->name);
-	r = nat_apply_in_ns(c, &w, err);
-	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", pn->name) : 0;
 }

@@ -15,9 +15,11 @@
 #include "lab/lab.h"
 #include "lab/nat.h"
 #include "nl/ct.h"
+#include "nl/nftables.h"
 #include "nl/nlsock.h"
 
 struct nat_job {
+	struct nslab_node *n;
 	const struct nat_config *c;
 	struct nat_where w;
 	bool flush;
@@ -29,7 +31,11 @@ static int nat_job_in_ns(void *data, nslab_error *err)
 {
 	struct nat_job *j = data;
 	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
-	int r = nat_apply_in_ns(j->c, &j->w, err);
+	struct nftbl_ctx *ctx;
+	int r = lab_node_nft(j->n, &ctx, err);
+
+	if (r >= 0)
+		r = nat_apply_in_ns(ctx, j->c, &j->w, err);
 
 	if (r < 0 || !j->flush)
 		return r;
@@ -41,9 +47,8 @@ static int nat_job_in_ns(void *data, nslab_error *err)
 	return r < 0 ? nslab_err_prefix(err, r, "flush conntrack") : 0;
 }
 
-/* The router called name, with an IPv4 uplink: its node and spec entry. */
-static int find_router(nslab_lab *lab, const char *name, struct nslab_node **ret_node,
-		       struct spec_router **ret_spec, nslab_error *err)
+int lab_find_router(nslab_lab *lab, const char *name, struct nslab_node **ret_node,
+		    struct spec_router **ret_spec, nslab_error *err)
 {
 	struct nslab_node *n;
 
@@ -88,12 +93,22 @@ static int run_job(struct nslab_node *n, struct nat_job *j, nslab_error *err)
 		return nslab_err_setx(err, EINVAL,
 				      "router '%s' has no IPv4 uplink address to NAT to",
 				      n->pn->name);
+	j->n = n;
 	r = netns_call(n->ns->fd, nat_job_in_ns, j, err);
 	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", n->pn->name) : 0;
 }
 
+int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err)
+{
+	int r = n->nft ? 0 : nftbl_ctx_new(&n->nft, err);
+
+	if (r >= 0)
+		*ret = n->nft;
+	return r;
+}
+
 /* Best effort, as after the build: state.json is a copy of `nslab status --json`. */
-static void state_write(nslab_lab *lab)
+void lab_state_rewrite(nslab_lab *lab)
 {
 	nslab_error state_err = { 0 };
 
@@ -135,7 +150,7 @@ int nslab_lab_set_nat(nslab_lab *lab, const char *router, const char *mode, nsla
 				      mode ? mode : "", nat_preset_list());
 	if (!lab->built)
 		return set_nat_spec(lab, router, &c, err);
-	r = find_router(lab, router, &n, &sr, err);
+	r = lab_find_router(lab, router, &n, &sr, err);
 	if (r < 0)
 		return r;
 	r = run_job(n, &j, err);
@@ -143,7 +158,7 @@ int nslab_lab_set_nat(nslab_lab *lab, const char *router, const char *mode, nsla
 		return r;
 	sr->nat = c;
 	emit_nat(lab, "nat_changed", router, &c, &j);
-	state_write(lab);
+	lab_state_rewrite(lab);
 	return 0;
 }
 
@@ -152,7 +167,7 @@ int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
 	struct spec_router *sr;
 	struct nslab_node *n;
 	struct nat_job j = { .flush = true };
-	int r = find_router(lab, router, &n, &sr, err);
+	int r = lab_find_router(lab, router, &n, &sr, err);
 
 	if (r < 0)
 		return r;
@@ -163,6 +178,35 @@ int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
 	if (r < 0)
 		return r;
 	emit_nat(lab, "nat_flushed", router, &sr->nat, &j);
-	state_write(lab);
+	lab_state_rewrite(lab);
+	return 0;
+}
+
+int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nslab_error *err)
+{
+	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
+	enum nat6_mode m;
+	struct spec_router *sr;
+
+	if (!mode || nat6_parse(mode, &m) < 0)
+		return nslab_err_setx(err, EINVAL,
+				      "unknown nat6 mode '%s' (expected none, nptv6 or masquerade)",
+				      mode ? mode : "");
+	if (lab->built)
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "router '%s': nat6 cannot change while the lab runs",
+				      router ? router : "");
+	if (i < 0)
+		return nslab_err_setx(err, ENOENT, "no router '%s' in lab '%s'",
+				      router ? router : "", lab->spec->name);
+	sr = &lab->spec->routers[i];
+	if (m != NAT6_NONE && sr->ip == LAB_IP_V4)
+		return nslab_err_setx(err, EINVAL,
+				      "router '%s': nat6 translates IPv6, and the "
+				      "router is IPv4-only",
+				      router);
+	sr->nat6 = m;
+	if (m != NAT6_NONE && sr->pool == LAB_POOL_PUBLIC)
+		sr->pool = LAB_POOL_PRIVATE;
 	return 0;
 }

@@ -458,7 +458,6 @@ int nat_ruleset_text(const struct nat_config *c, const struct nat_where *w, char
 	g.f = open_memstream(&buf, &len);
 	if (!g.f)
 		return nslab_err_set(err, errno, "NAT ruleset");
-	fprintf(g.f, "%s", nat_delete_text());
 	fprintf(g.f,
 		"# nslab NAT: %s (mapping %s, filtering %s, hairpin %s)\ntable ip " NAT_TABLE
 		" {\n",

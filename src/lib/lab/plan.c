@@ -318,6 +318,11 @@ static int link_addr(struct planner *p, size_t ni, size_t up, bool v6, uint64_t 
 	if (v6) {
 		f->gw6 = as_host(&u->down6);
 		ll6_from_mac(f->mac, &f->ll6);
+		/* a device under RA provisioning: the address its kernel makes (EUI-64) */
+		if (p->spec->ra && p->plan->nodes[ni].kind == PLAN_DEVICE && net->len == 64) {
+			memcpy(f->a6.addr + 8, f->ll6.addr + 8, 8);
+			f->slaac = true;
+		}
 	} else {
 		f->gw4 = as_host(&u->down4);
 	}
@@ -389,6 +394,13 @@ static int plan_router(struct planner *p, size_t ri, size_t ni)
 		if (r >= 0)
 			r = prefix_host(net, 1, v6 ? &n->down6 : &n->down4, p->err);
 	}
+	/* NPTv6's external /64: public, routed to the router instead of its downstream */
+	if (r >= 0 && sr->nat6 == NAT6_NPTV6 && (fams & FAM6)) {
+		struct spec_router outer = *sr;
+
+		outer.pool = LAB_POOL_PUBLIC;
+		r = alloc_subnet(p, &outer, true, &n->ext6);
+	}
 	if (r >= 0 && prefix_is_set(&n->ifaces[0].gw4))
 		r = default_route_add(p, n, &n->ifaces[0].gw4);
 	if (r >= 0 && prefix_is_set(&n->ifaces[0].gw6))
@@ -438,6 +450,9 @@ static int plan_device_routes(struct planner *p, struct plan_node *n)
 
 		for (size_t j = 0; !prefix_is_set(gw) && j < n->n_ifaces; j++)
 			gw = v6 ? &n->ifaces[j].gw6 : &n->ifaces[j].gw4;
+		/* under RA provisioning the default route comes from the router's RA */
+		if (v6 && p->spec->ra)
+			continue;
 		if (prefix_is_set(gw))
 			r = default_route_add(p, n, gw);
 	}
@@ -480,20 +495,27 @@ static int plan_subnet_routes(struct planner *p, size_t d)
 
 	for (int v6 = 0; r >= 0 && v6 < 2; v6++) {
 		unsigned fam = v6 ? FAM6 : FAM4;
+		const struct nslab_prefix *dst = &p->net[2 * d + v6];
 		size_t c = d, a;
 
 		if (!(p->fam[d] & fam))
 			continue;
+		/* behind NPTv6, the outside reaches the downstream through its external /64 */
+		if (v6 && nodes[d].ext6.family)
+			dst = &nodes[d].ext6;
 		for (; r >= 0; c = a) {
 			const struct plan_iface *up = &nodes[c].ifaces[0];
+			const struct spec_router *sc = &p->spec->routers[nodes[c].spec_index];
 
 			a = up->up_node;
 			if (!(p->fam[c] & p->fam[a] & fam))
 				break;
 			/* what is behind a NAT is reached through its mappings only */
-			if (!v6 && p->spec->routers[nodes[c].spec_index].nat.enabled)
+			if (!v6 && sc->nat.enabled)
 				break;
-			r = route_add(p, &nodes[a], &p->net[2 * d + v6], v6 ? &up->a6 : &up->a4);
+			if (v6 && sc->nat6 != NAT6_NONE && !(c == d && nodes[d].ext6.family))
+				break;
+			r = route_add(p, &nodes[a], dst, v6 ? &up->a6 : &up->a4);
 			if (a == 0)
 				break;
 		}

@@ -45,6 +45,7 @@ struct plan_iface {
 	unsigned mtu;		 /* 0: default */
 	ssize_t spec_iface;	 /* index into the device's spec ifaces; -1 for a router's uplink;
 			       a region's link to another region: index into spec->region_links */
+	bool slaac; /* a6 is what SLAAC makes of the router's RA (EUI-64): the builder sets none */
 };
 
 struct plan_route {
@@ -65,6 +66,7 @@ struct plan_node {
 	char bridge[IFNAMSIZ];
 	uint8_t bridge_mac[6];
 	struct nslab_prefix down4, down6; /* bridge addresses with subnet length (host 1) */
+	struct nslab_prefix ext6;	  /* `nat6: nptv6`: the external /64 (public6); else none */
 	unsigned mtu;			  /* bridge MTU, 0 default */
 	bool forwarding;		  /* root and routers */
 	struct plan_route *routes;	  /* defaults and routes to subnets behind children */

@@ -195,6 +195,8 @@ struct lab_spec *lab_spec_free(struct lab_spec *spec)
 		free(spec->routers[i].name);
 		free(spec->routers[i].upstream);
 		free(spec->routers[i].region);
+		free(spec->routers[i].rules_file);
+		free(spec->routers[i].rules_text);
 	}
 	for (size_t i = 0; i < spec->n_region_links; i++) {
 		free(spec->region_links[i].a);
@@ -239,14 +241,17 @@ int lab_spec_add_router(struct lab_spec *spec, const struct spec_router *r, nsla
 {
 	struct spec_router c = *r;
 
-	c.name = c.upstream = c.region = NULL; /* copies below; never free the caller's */
+	c.name = c.upstream = c.region = c.rules_file = c.rules_text = NULL; /* copies below */
 	if (!r->name)
 		return nslab_err_setx(err, EINVAL, "router without a name");
 	if (array_grow((void **)&spec->routers, spec->n_routers, sizeof(c)) < 0 ||
 	    !dup_opt(r->name, &c.name) || !dup_opt(r->upstream, &c.upstream) ||
-	    !dup_opt(r->region, &c.region)) {
+	    !dup_opt(r->region, &c.region) || !dup_opt(r->rules_file, &c.rules_file) ||
+	    !dup_opt(r->rules_text, &c.rules_text)) {
 		free(c.name);
 		free(c.upstream);
+		free(c.region);
+		free(c.rules_file);
 		return nslab_err_set(err, ENOMEM, "add router '%s'", r->name);
 	}
 	spec->routers[spec->n_routers++] = c;

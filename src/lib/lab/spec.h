@@ -12,6 +12,7 @@
 
 #include "core/addr.h"
 #include "link/cond.h"
+#include "lab/fw.h"
 #include "lab/nat.h"
 #include "nslab/error.h"
 #include "shared/macro.h"
@@ -45,6 +46,14 @@ struct spec_router {
 	nslab_link_condition downlink; /* `downlink:` every link plugged into it, unless its own */
 	struct nat_config nat;	       /* IPv4 NAT (lab/nat.h); zero: none */
 	struct spec_loc nat_loc;
+	enum nat6_mode nat6; /* IPv6 NAT (lab/nat.h) */
+	struct spec_loc nat6_loc;
+	struct fw_config fw; /* firewall (lab/fw.h); zero: none */
+	struct spec_loc fw_loc;
+	char preset[FW_PRESET_MAX]; /* `preset:` the router preset it started from; "" if none */
+	char *rules_file;	    /* `rules_file:` as written, for messages; NULL if none */
+	char *rules_text;	    /* its contents, loaded after nslab's tables */
+	struct spec_loc rules_loc;
 	/*
 	 * Regions are routers of their own kind (`regions:`): a namespace on the IX
 	 * whose bridge is the region's segment. A router's `region:` plugs its
@@ -114,6 +123,7 @@ struct lab_spec {
 	char *file; /* path as given, for messages; NULL for API-built labs */
 	uint64_t seed;
 	bool dad; /* IPv6 duplicate address detection (off by default) */
+	bool ra;  /* `ipv6: {provisioning: ra}`: devices take IPv6 from routers' RAs (SLAAC) */
 	struct spec_ranges ranges;
 	struct spec_router *routers;
 	size_t n_routers;

@@ -86,11 +86,16 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 	if (primary >= 0)
 		jw_str(w, "primary", pn->ifaces[primary].name);
 	if (pn->kind == PLAN_ROUTER) {
-		const struct nat_config *nat = &lab->spec->routers[pn->spec_index].nat;
+		const struct spec_router *sr = &lab->spec->routers[pn->spec_index];
 
-		jw_str(w, "nat", nat->enabled ? nat->preset : "none");
-		if (lab->spec->routers[pn->spec_index].region)
-			jw_str(w, "region", lab->spec->routers[pn->spec_index].region);
+		if (sr->preset[0])
+			jw_str(w, "preset", sr->preset);
+		jw_str(w, "nat", sr->nat.enabled ? sr->nat.preset : "none");
+		jw_str(w, "nat6", nat6_name(sr->nat6));
+		jw_prefix_opt(w, "ip6_outer", &pn->ext6, true);
+		jw_str(w, "firewall", fw_name(&sr->fw));
+		if (sr->region)
+			jw_str(w, "region", sr->region);
 	}
 	if (pn->has_bridge) {
 		jw_obj_open(w, "bridge");

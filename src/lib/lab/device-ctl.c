@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lab/device-ctl: a device's default interface changed while the lab runs
+ * (nslab_lab_set_default_via() on a built lab; the supervisor's control
+ * socket calls it). Its default routes are replaced in one netlink batch on
+ * the device's own socket, the plan follows (status, NSLAB_IP_* of later
+ * commands), one event, state.json written again.
+ */
+#include "nslab/lab.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "lab/lab.h"
+#include "lab/links.h"
+#include "nl/nlsock.h"
+#include "nl/rtnl.h"
+
+/* The gateway a device's default route of one family takes through iface k (or another). */
+static const struct nslab_prefix *default_gw(const struct plan_node *pn, size_t k, bool v6)
+{
+	const struct nslab_prefix *gw = v6 ? &pn->ifaces[k].gw6 : &pn->ifaces[k].gw4;
+
+	/* as the plan does: another interface's when this one lacks the family */
+	for (size_t j = 0; !prefix_is_set(gw) && j < pn->n_ifaces; j++)
+		gw = v6 ? &pn->ifaces[j].gw6 : &pn->ifaces[j].gw4;
+	return gw;
+}
+
+/* Replace the default routes of the device's namespace; the plan's routes follow. */
+static int replace_defaults(struct nslab_node *n, struct plan_node *pn, size_t k, nslab_error *err)
+{
+	char buf[2 * NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct nlbatch b;
+	int r = 0;
+
+	nlbatch_init(&b, buf, sizeof(buf));
+	for (size_t i = 0; r >= 0 && i < pn->n_routes; i++) {
+		struct plan_route *pr = &pn->routes[i];
+		const struct nslab_prefix *gw;
+		struct rtnl_route rt;
+		struct nlmsghdr *nlh = nlbatch_tail(&b);
+
+		if (pr->dst.len != 0)
+			continue;
+		gw = default_gw(pn, k, pr->dst.family == AF_INET6);
+		/* no interface left with that family (a replug onto a single-family router) */
+		if (!prefix_is_set(gw))
+			continue;
+		rt = (struct rtnl_route){ .dst = pr->dst, .via = *gw };
+		r = rtnl_build_route(nlh, nlbatch_room(&b), RTM_NEWROUTE, &rt, err);
+		if (r < 0)
+			break;
+		nlh->nlmsg_flags = (nlh->nlmsg_flags & ~NLM_F_EXCL) | NLM_F_REPLACE;
+		nlbatch_push(&b);
+		pr->via = *gw;
+	}
+	if (r >= 0 && b.count)
+		r = nlsock_talk_batch(n->ns->nl, &b, err);
+	return r;
+}
+
+static int find_iface(nslab_lab *lab, const char *device, const char *ifname,
+		      struct nslab_node **ret_n, size_t *ret_k, nslab_error *err)
+{
+	struct nslab_node *n = device ? nslab_lab_node(lab, device) : NULL;
+
+	if (!n)
+		return nslab_err_setx(err, ENOENT, "no node '%s' in lab '%s'", device ? device : "",
+				      lab->spec->name);
+	if (n->pn->kind != PLAN_DEVICE)
+		return nslab_err_setx(err, EINVAL, "'%s' is a router, not a device", device);
+	for (size_t k = 0; ifname && k < n->pn->n_ifaces; k++)
+		if (strcmp(n->pn->ifaces[k].name, ifname) == 0) {
+			*ret_n = n;
+			*ret_k = k;
+			return 0;
+		}
+	return nslab_err_setx(err, ENOENT, "device '%s' has no interface '%s'", device,
+			      ifname ? ifname : "");
+}
+
+int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifname,
+			     nslab_error *err)
+{
+	struct spec_device *sd;
+	struct plan_node *pn;
+	struct nslab_node *n = NULL;
+	struct jw *w;
+	size_t k = 0;
+	char *copy;
+	int r = find_iface(lab, device, ifname, &n, &k, err);
+
+	if (r < 0)
+		return r;
+	if (lab->spec->ra)
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "device '%s': default-via cannot change under RA "
+				      "provisioning yet",
+				      device);
+	pn = &lab->plan->nodes[n->idx];
+	sd = &lab->spec->devices[pn->spec_index];
+	copy = strdup(ifname);
+	if (!copy)
+		return nslab_err_set(err, ENOMEM, "default-via");
+	r = replace_defaults(n, pn, k, err);
+	if (r < 0) {
+		free(copy);
+		return nslab_err_prefix(err, r, "device '%s': default routes via %s", device,
+					ifname);
+	}
+	pn->default_iface = (ssize_t)k;
+	free(sd->default_via);
+	sd->default_via = copy;
+	/* NSLAB_IP_<DEVICE> of later commands is the new primary's address */
+	if (lab_env_make(lab, err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err->msg);
+	w = evlog_begin(&lab->ev, "default_via_changed");
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", device);
+	jw_str(w, "iface", ifname);
+	evlog_end(&lab->ev);
+	lab_state_rewrite(lab);
+	return 0;
+}
+
+/* The network of a bridge address (host bits cleared). */
+static struct nslab_prefix network_of(const struct nslab_prefix *a)
+{
+	struct nslab_prefix net = *a;
+
+	for (unsigned b = net.len; b < (net.family == AF_INET6 ? 128u : 32u); b++)
+		net.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+	return net;
+}
+
+/* The host number of address a (its low 64 bits past the network). */
+static uint64_t host_of(const struct nslab_prefix *a)
+{
+	struct nslab_prefix net = network_of(a);
+	unsigned bytes = a->family == AF_INET6 ? 16 : 4;
+	uint64_t h = 0;
+
+	for (unsigned i = bytes >= 8 ? bytes - 8 : 0; i < bytes; i++)
+		h = (h << 8) | (uint8_t)(a->addr[i] - net.addr[i]);
+	return h;
+}
+
+/* The next host number free on router r's bridge: past every address plugged into it. */
+static uint64_t next_host(const struct lab_plan *plan, size_t r)
+{
+	uint64_t max = 1; /* the router's own */
+
+	for (size_t i = 1; i < plan->n_nodes; i++)
+		for (size_t k = 0; k < plan->nodes[i].n_ifaces; k++) {
+			const struct plan_iface *f = &plan->nodes[i].ifaces[k];
+			uint64_t h4 = prefix_is_set(&f->a4) ? host_of(&f->a4) : 0,
+				 h6 = prefix_is_set(&f->a6) ? host_of(&f->a6) : 0;
+
+			if (f->up_node != r)
+				continue;
+			if (h4 > max)
+				max = h4;
+			if (h6 > max)
+				max = h6;
+		}
+	return max + 1;
+}
+
+/* The interface as it will be on router r (addresses, gateways, MTU); the rest kept. */
+static int plan_replug(const nslab_lab *lab, const struct plan_iface *old, size_t r,
+		       struct plan_iface *ret, nslab_error *err)
+{
+	const struct plan_node *rt = &lab->plan->nodes[r];
+	uint64_t host = next_host(lab->plan, r);
+	struct plan_iface f = *old;
+	int rc = 0;
+
+	f.up_node = r;
+	f.mtu = rt->mtu;
+	f.a4 = f.a6 = f.gw4 = f.gw6 = (struct nslab_prefix){ 0 };
+	if (prefix_is_set(&rt->down4)) {
+		struct nslab_prefix net = network_of(&rt->down4);
+
+		rc = prefix_host(&net, host, &f.a4, err);
+		f.gw4 = rt->down4;
+		f.gw4.len = 32;
+	}
+	if (rc >= 0 && prefix_is_set(&rt->down6)) {
+		struct nslab_prefix net = network_of(&rt->down6);
+
+		rc = prefix_host(&net, host, &f.a6, err);
+		f.gw6 = rt->down6;
+		f.gw6.len = 128;
+	}
+	if (rc < 0)
+		return nslab_err_prefix(err, rc, "router '%s'", rt->name);
+	*ret = f;
+	return 0;
+}
+
+static int push_addr(struct nlbatch *b, int ifindex, const struct nslab_prefix *p, bool dad,
+		     nslab_error *err)
+{
+	int r;
+
+	if (!prefix_is_set(p))
+		return 0;
+	r = rtnl_build_addr(nlbatch_tail(b), nlbatch_room(b), RTM_NEWADDR, ifindex, p,
+			    dad ? 0 : IFA_F_NODAD, err);
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
+/* Link up; without the kernel's link-local first (the plan's is added, as build.c does). */
+static int push_link(struct nlbatch *b, int ifindex, bool no_auto_ll, nslab_error *err)
+{
+	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
+	int r = 0;
+
+	if (no_auto_ll) {
+		chg.set_addr_gen_mode = true;
+		chg.addr_gen_mode = IN6_ADDR_GEN_MODE_NONE;
+		r = rtnl_build_link_set(nlbatch_tail(b), nlbatch_room(b), ifindex, &chg, err);
+		if (r >= 0)
+			nlbatch_push(b);
+		chg = (struct rtnl_link_change)RTNL_LINK_CHANGE_KEEP;
+	}
+	chg.up = 1;
+	if (r >= 0)
+		r = rtnl_build_link_set(nlbatch_tail(b), nlbatch_room(b), ifindex, &chg, err);
+	if (r >= 0)
+		nlbatch_push(b);
+	return r;
+}
+
+/*
+ * In the device: the old veth deleted (its peer goes with it), the new one
+ * made with its other end on the router's bridge, up, addressed, as the
+ * builder makes one (build.c's push_iface()).
+ */
+static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const struct plan_iface *f,
+		  nslab_error *err)
+{
+	char buf[4 * NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct nslab_node *up = &lab->nodes[f->up_node];
+	bool dad = lab->spec->dad;
+	struct rtnl_veth_end outer = { .name = f->peer_name,
+				       .netns_fd = up->ns->fd,
+				       .mac = f->peer_mac,
+				       .master = 2 /* the bridge, as build.c makes it */,
+				       .mtu = f->mtu,
+				       .up = true,
+				       .ifindex = up->next_ifindex };
+	struct rtnl_veth_end inner = { .name = f->name,
+				       .netns_fd = -1,
+				       .mac = f->mac,
+				       .mtu = f->mtu,
+				       .ifindex = n->next_ifindex };
+	struct nlbatch b;
+	int r;
+
+	nlbatch_init(&b, buf, sizeof(buf));
+	r = rtnl_build_link_del(nlbatch_tail(&b), nlbatch_room(&b), old_ifindex, err);
+	if (r >= 0) {
+		nlbatch_push(&b);
+		r = rtnl_build_veth(nlbatch_tail(&b), nlbatch_room(&b), &outer, &inner, err);
+	}
+	if (r >= 0) {
+		nlbatch_push(&b);
+		r = push_link(&b, inner.ifindex, !dad, err);
+	}
+	if (r >= 0 && !dad)
+		r = push_addr(&b, inner.ifindex, &f->ll6, dad, err);
+	if (r >= 0)
+		r = push_addr(&b, inner.ifindex, &f->a4, dad, err);
+	if (r >= 0)
+		r = push_addr(&b, inner.ifindex, &f->a6, dad, err);
+	if (r >= 0)
+		r = nlsock_talk_batch(n->ns->nl, &b, err);
+	if (r < 0)
+		return r;
+	up->next_ifindex++;
+	n->next_ifindex++;
+	return 0;
+}
+
+static void emit_replug(nslab_lab *lab, const char *device, const struct plan_iface *f)
+{
+	struct jw *w = evlog_begin(&lab->ev, "device_replugged");
+	char buf[PREFIX_STRLEN];
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", device);
+	jw_str(w, "iface", f->name);
+	jw_str(w, "router", lab->plan->nodes[f->up_node].name);
+	if (prefix_is_set(&f->a4))
+		jw_str(w, "ip4", prefix_format(&f->a4, true, buf, sizeof(buf)));
+	if (prefix_is_set(&f->a6))
+		jw_str(w, "ip6", prefix_format(&f->a6, true, buf, sizeof(buf)));
+	evlog_end(&lab->ev);
+}
+
+static int replug_check(nslab_lab *lab, const char *device, struct nslab_node *n, size_t k,
+			const char *router, struct nslab_node **ret_r, nslab_error *err)
+{
+	struct nslab_node *rt = router ? nslab_lab_node(lab, router) : NULL;
+
+	if (!lab->built)
+		return nslab_err_setx(err, EINVAL, "the lab is not built");
+	if (!rt || rt->pn->kind != PLAN_ROUTER)
+		return nslab_err_setx(err, rt ? EINVAL : ENOENT, "no router '%s' in lab '%s'",
+				      router ? router : "", lab->spec->name);
+	if (n->pn->ifaces[k].up_node == rt->idx)
+		return nslab_err_setx(err, EINVAL, "'%s' of '%s' is already plugged into '%s'",
+				      n->pn->ifaces[k].name, device, router);
+	if (lab->spec->ra)
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "device '%s': replug is not done under RA provisioning yet",
+				      device);
+	if (lab_link_condition_at(lab, n->idx, k))
+		return nslab_err_setx(err, EBUSY,
+				      "'%s' of '%s' has a link condition: clear it first (nslab "
+				      "link %s %s %s clear)",
+				      n->pn->ifaces[k].name, device, lab->spec->name, device,
+				      n->pn->ifaces[k].name);
+	*ret_r = rt;
+	return 0;
+}
+
+int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, const char *router,
+		     nslab_error *err)
+{
+	struct nslab_node *n = NULL, *rt = NULL;
+	struct plan_node *pn;
+	struct plan_iface f;
+	struct spec_iface *si;
+	char *copy;
+	size_t k = 0;
+	int old_ifindex, r = lab->built ? find_iface(lab, device, ifname, &n, &k, err)
+					: nslab_err_setx(err, EINVAL, "the lab is not built");
+
+	if (r >= 0)
+		r = replug_check(lab, device, n, k, router, &rt, err);
+	if (r < 0)
+		return r;
+	pn = &lab->plan->nodes[n->idx];
+	si = &lab->spec->devices[pn->spec_index].ifaces[pn->ifaces[k].spec_iface];
+	r = plan_replug(lab, &pn->ifaces[k], rt->idx, &f, err);
+	if (r >= 0)
+		r = rtnl_link_index(n->ns->nl, ifname, &old_ifindex, err);
+	copy = r >= 0 ? strdup(router) : NULL;
+	if (r >= 0 && !copy)
+		r = nslab_err_set(err, ENOMEM, "replug");
+	if (r >= 0)
+		r = rewire(lab, n, old_ifindex, &f, err);
+	if (r < 0) {
+		free(copy);
+		return nslab_err_prefix(err, r, "device '%s': replug %s into '%s'", device, ifname,
+					router);
+	}
+	pn->ifaces[k] = f;
+	free(si->router);
+	si->router = copy;
+	/* the default routes through it went with the old link */
+	r = replace_defaults(n, pn, (size_t)lab_node_primary_iface(pn), err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': default routes", device);
+	if (lab_env_make(lab, err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err->msg);
+	emit_replug(lab, device, &f);
+	lab_state_rewrite(lab);
+	return 0;
+}

@@ -1,0 +1,113 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# e2e-device-ctl: a device's default interface changed, and an interface
+# replugged into another router (`nslab device LAB D replug IFACE ROUTER`:
+# the server sees the new router's NAT; status, event and state.json follow),
+# while the lab runs
+# (`nslab device LAB D default-via IFACE`): the address a server (on no subnet
+# of the device's) sees
+# moves from the home NAT's to the device's own, IPv6 follows, status,
+# NSLAB_IP_<DEVICE>, one event and state.json follow; bad requests refused.
+. "$SRCDIR/tests/e2e/lib.sh"
+require_env ip
+PUNCH="$SRCDIR/tests/tools/punch.py"
+PROBE="$SRCDIR/tests/tools/probe.py"
+
+L=$(new_lab_name devctl)
+cat >lab.yaml <<'YAML'
+routers:
+  isp: {}
+  home: {upstream: isp, nat: home}
+  dc: {upstream: isp}
+  cafe: {upstream: isp, nat: full-cone}
+devices:
+  srv: {router: dc}
+  m:
+    ifaces: {wlan0: {router: home}, eth1: {router: isp}}
+    default_via: wlan0
+YAML
+lab_up lab.yaml "$L" --outdir "$TMP/out"
+status_json "$L" st.json
+SRV=$(addr st.json srv 4) || fail "no IPv4 address for srv"
+SRV6=$(addr st.json srv 6) || fail "no IPv6 address for srv"
+HOME_EXT=$(addr st.json home 4)
+M_ETH1=$(addr st.json m 4 eth1)
+M_ETH1_6=$(addr st.json m 6 eth1)
+M_WLAN6=$(addr st.json m 6 wlan0)
+x() { "$NSLAB" exec "$L" "$@"; }
+x srv sh -c "python3 $PUNCH echo $SRV 7001 >/dev/null 2>&1 &" || fail "start the echo server"
+x srv "$PY" "$PROBE" serve 8080 >serve.out 2>&1 &
+track_pid $!
+wait_until 10 grep -q serving serve.out || fail "no probe server in srv: $(cat serve.out)"
+seen() { x m "$PY" "$PUNCH" whoami "$SRV" 7001 "$1" | cut -d: -f1; }
+seen6() { x m "$PY" "$PROBE" try tcp "$SRV6" 8080 5; }
+
+[ "$(seen 6001)" = "$HOME_EXT" ] && ok "through wlan0, srv sees the home NAT's $HOME_EXT" ||
+	bad "through wlan0, srv sees $(seen 6001), want $HOME_EXT"
+[ "$(seen6)" = "$M_WLAN6" ] && ok "through wlan0, IPv6 from $M_WLAN6" || bad "IPv6 seen from $(seen6)"
+"$NSLAB" device "$L" m default-via eth1 || fail "nslab device $L m default-via eth1 failed"
+[ "$(seen 6002)" = "$M_ETH1" ] && ok "through eth1, srv sees m's own $M_ETH1" ||
+	bad "through eth1, srv sees $(seen 6002), want $M_ETH1"
+[ "$(seen6)" = "$M_ETH1_6" ] && ok "through eth1, IPv6 from $M_ETH1_6" || bad "IPv6 seen from $(seen6)"
+status_json "$L" st2.json
+$PY - st2.json <<'PY' && ok "status: m's primary is eth1" || bad "status: m's primary is not eth1"
+import json, sys
+nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+sys.exit(0 if nodes["m"].get("primary") == "eth1" else 1)
+PY
+[ "$(x m sh -c 'echo $NSLAB_IP_M')" = "$M_ETH1" ] && ok "NSLAB_IP_M is eth1's address" ||
+	bad "NSLAB_IP_M: $(x m sh -c 'echo $NSLAB_IP_M'), want $M_ETH1"
+"$NSLAB" device "$L" m default-via wlan0 || fail "back to wlan0 failed"
+[ "$(seen 6003)" = "$HOME_EXT" ] && ok "back through wlan0: $HOME_EXT again" ||
+	bad "back through wlan0, srv sees $(seen 6003)"
+[ "$(grep -c "\"kind\":\"default_via_changed\",\"lab\":\"$L\",\"node\":\"m\"" "$TMP/out/events.jsonl")" = 2 ] &&
+	ok "two default_via_changed events" || bad "events: $(grep default_via "$TMP/out/events.jsonl")"
+$PY - "$TMP/out/state.json" <<'PY' && ok "state.json: m's primary is wlan0" || bad "state.json was not updated"
+import json, sys
+nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+sys.exit(0 if nodes["m"].get("primary") == "wlan0" else 1)
+PY
+
+refused() {
+	if "$NSLAB" device "$L" "$@" >ref.out 2>&1; then
+		bad "nslab device $L $* succeeded"
+	elif grep -q "$REFUSE" ref.out; then
+		ok "refused: $*: $(cat ref.out)"
+	else
+		bad "nslab device $L $*: $(cat ref.out), want '$REFUSE'"
+	fi
+}
+# replug wlan0 (the default) from the home NAT into the cafe's
+CAFE_EXT=$(addr st.json cafe 4)
+"$NSLAB" device "$L" m replug wlan0 cafe || fail "nslab device $L m replug wlan0 cafe failed"
+[ "$(seen 6004)" = "$CAFE_EXT" ] && ok "replugged into cafe: srv sees the cafe's $CAFE_EXT" ||
+	bad "after the replug, srv sees $(seen 6004), want $CAFE_EXT"
+status_json "$L" st3.json
+W4=$(addr st3.json m 4 wlan0)
+CAFE_NET=$($PY -c 'import json,sys; print([n for n in json.load(open(sys.argv[1]))["nodes"] if n["name"]=="cafe"][0]["bridge"]["ip4"])' st3.json)
+[ "${W4%.*}" = "${CAFE_NET%.*}" ] && ok "wlan0 now has $W4, in the cafe's $CAFE_NET" ||
+	bad "wlan0's address $W4 is not in the cafe's $CAFE_NET"
+x m ip -6 route show default | grep -q "dev wlan0" && ok "IPv6 default route back on wlan0" ||
+	bad "IPv6 default route: $(x m ip -6 route show default)"
+grep -q "\"kind\":\"device_replugged\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"wlan0\",\"router\":\"cafe\",\"ip4\":\"$W4/24\"" "$TMP/out/events.jsonl" &&
+	ok "one device_replugged event with the new address" ||
+	bad "device_replugged: $(grep replug "$TMP/out/events.jsonl")"
+$PY - "$TMP/out/state.json" <<'PY' && ok "state.json: wlan0 on cafe" || bad "state.json: wlan0 is not on cafe"
+import json, sys
+nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+w = [i for i in nodes["m"]["ifaces"] if i["name"] == "wlan0"][0]
+sys.exit(0 if w.get("peer") == "cafe" else print(w) or 1)
+PY
+"$NSLAB" device "$L" m replug wlan0 home || fail "replug back into home failed"
+[ "$(seen 6005)" = "$HOME_EXT" ] && ok "back into home: $HOME_EXT again" ||
+	bad "back into home, srv sees $(seen 6005)"
+
+REFUSE="device 'm' has no interface 'eth9'" refused m default-via eth9
+REFUSE="no router 'nosuch'" refused m replug wlan0 nosuch
+REFUSE="'wlan0' of 'm' is already plugged into 'home'" refused m replug wlan0 home
+REFUSE="'home' is a router, not a device" refused home default-via wan
+REFUSE="no node 'nosuch'" refused nosuch default-via eth0
+REFUSE="unknown device change 'unplug'" refused m unplug eth1
+[ "$(grep -c '"kind":"default_via_changed"' "$TMP/out/events.jsonl")" = 2 ] &&
+	ok "no event for a refused change" || bad "refused changes left events"
+finish
