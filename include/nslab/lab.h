@@ -66,6 +66,20 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_default_via(nslab_lab *lab, const
 							   const char *ifname, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_dns(nslab_lab *lab, const char *hostname,
 						   const char *target, nslab_error *err);
+/**
+ * nslab_lab_set_dns() - Set or remove a name of the lab's /etc/hosts, before the build or while it runs
+ * @lab:      lab
+ * @hostname: the name (dot-separated labels of A-Z, a-z, 0-9 and '-')
+ * @target:   a node's name (its addresses) or an IP address; NULL removes the name
+ * @err:      on failure, the cause (an unknown target, no such name to remove)
+ * On a built lab the file every process of the lab sees is written again in
+ * place: the next lookup finds the new address (a program that cached the old
+ * one keeps it). A "dns_changed" event. A node's own names come first in the
+ * file, so they are not overridden this way.
+ * Return: 0, or -errno (nothing changed)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_dns(nslab_lab *lab, const char *hostname,
+						   const char *target, nslab_error *err);
 NSLAB_EXPORT void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed);
 /* Rename before building (e.g. `nslab up --name`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_name(nslab_lab *lab, const char *name,

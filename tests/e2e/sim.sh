@@ -6,7 +6,8 @@
 # nslab-runs/latest); each failure path ends the sim with exit 1 and a message
 # naming the step and why (an assertion with both values, a command's exit,
 # a spawn that ends before it is ready, one never ready, a run past its
-# timeout); a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
+# timeout); router, device, dns and capture steps change the lab as ping and
+# getent see it, and a capture's pcap holds exactly the frames it counted; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
@@ -156,6 +157,91 @@ write badlink <<'EOF2'
 EOF2
 sim badlink 1 "$TMP/badlink.yaml" --outdir "$TMP/badlink-run"
 says badlink "step 'step-1' (link): alice:eth9"
+
+# --- router, device, dns and capture: the lab's run-time changes, as programs see them ---
+cat >"$TMP/natlab.yaml" <<EOF2
+lab: $(new_lab_name simnat)
+routers:
+  isp: {}
+  home: {upstream: isp, nat: home}
+devices:
+  server: {router: isp}
+  laptop: {router: home}
+EOF2
+{
+	printf 'lab: %s\ntimeout: 1m\nsteps:\n' "$TMP/natlab.yaml"
+	cat <<'EOF2'
+  - {id: icmp, capture: {node: server, iface: eth0, filter: icmp}}
+  - {id: all, capture: {node: laptop, iface: eth0}}
+  - {id: p1, run: [ping, -c, "3", -i, "0.2", "${server.ip}"], node: laptop}
+  - {capture: {stop: icmp}}
+  - {id: late, run: [ping, -c, "2", -i, "0.2", "${server.ip}"], node: laptop}
+  - {router: {name: home, nat: none}}
+  - {id: nonat, run: [ping, -c, "1", -W, "1", "${server.ip}"], node: laptop, expect_exit: null}
+  - {router: {name: home, nat: home, flush-nat: true}}
+  - {id: nat, run: [ping, -c, "1", -W, "2", "${server.ip}"], node: laptop}
+  - {device: {name: laptop, state: down}}
+  - {id: unplugged, run: [ping, -c, "1", -W, "1", "${server.ip}"], node: laptop, expect_exit: null}
+  - {device: {name: laptop, state: up}}
+  - {device: {name: laptop, set: "delay 20ms"}}
+  - {id: slow, run: [ping, -c, "2", -i, "0.2", "${server.ip}"], node: laptop, captures: {rtt: "time=([0-9.]+) ms"}}
+  - {device: {name: laptop, clear: true}}
+  - {dns: {name: web.example, target: server}}
+  - {id: n1, run: [getent, -s, files, ahostsv4, web.example], node: laptop}
+  - {dns: {name: web.example, target: 203.0.113.9}}
+  - {id: n2, run: [getent, -s, files, ahostsv4, web.example], node: laptop}
+  - {dns: {name: web.example, target: null}}
+  - {id: n3, run: [getent, -s, files, ahostsv4, web.example], node: laptop, expect_exit: null}
+  - assert: ["${icmp.packets} == 6", "${nonat.exit} != 0", "${unplugged.exit} != 0",
+             "${slow.rtt} >= 39", "'${n1.stdout}' contains ${server.ip}",
+             "'${n2.stdout}' contains 203.0.113.9", "${n3.exit} == 2", "${all.packets} >= 10"]
+EOF2
+} >"$TMP/changes.yaml"
+sim changes 0 "$TMP/changes.yaml" --outdir "$TMP/changes-run"
+$PY - "$TMP/changes-run/changes" <<'PY' && ok "changes: the pcaps hold what the counts say, the lab logged each change" || bad "changes: $(ls -R "$TMP/changes-run")"
+import json, os, struct, sys
+d = sys.argv[1]
+def records(name):
+    b = open(os.path.join(d, "captures", name), "rb").read()
+    assert struct.unpack("<IHHiIII", b[:24]) == (0xa1b2c3d4, 2, 4, 0, 0, 262144, 1), b[:24]
+    off, frames = 24, []
+    while off < len(b):
+        _, _, incl, orig = struct.unpack("<IIII", b[off:off + 16])
+        frames.append(b[off + 16:off + 16 + incl])
+        off += 16 + incl
+    assert off == len(b)
+    return frames
+icmp = records("icmp.pcap")
+# three echo requests and three replies, IPv4 protocol 1; the later pings stopped counting
+assert len(icmp) == 6 and all(f[12:14] == b"\x08\x00" and f[23] == 1 for f in icmp), len(icmp)
+assert [f[34] for f in icmp] == [8, 0] * 3, [f[34] for f in icmp]
+s = json.load(open(os.path.join(d, "sim.json")))
+assert [x["kind"] for x in s["steps"]][:6] == ["capture", "capture", "run", "capture", "run", "router"], s
+assert len(records("all.pcap")) >= 10
+ev = [json.loads(l) for l in open(os.path.join(d, "events.jsonl"))]
+kinds = [e["kind"] for e in ev]
+assert kinds.count("nat_changed") == 2 and "nat_flushed" in kinds, kinds
+assert [e.get("target") for e in ev if e["kind"] == "dns_changed"] == ["server", "203.0.113.9", None]
+assert any(e["kind"] == "link_state" for e in ev), kinds
+PY
+write badchange <<'EOF2'
+  - {router: {name: gw, nat: nosuch}}
+EOF2
+sim badchange 1 "$TMP/badchange.yaml" --outdir "$TMP/badchange-run"
+says badchange "step 'step-1' (router): unknown NAT mode 'nosuch'"
+write baddns <<'EOF2'
+  - {dns: {name: web.example, target: carol}}
+EOF2
+sim baddns 1 "$TMP/baddns.yaml" --outdir "$TMP/baddns-run"
+says baddns "dns target 'carol': not a node of lab"
+write badcap <<'EOF2'
+  - {id: c, capture: {node: bob, iface: eth5}}
+EOF2
+sim badcap 1 "$TMP/badcap.yaml" --outdir "$TMP/badcap-run"
+says badcap "step 'c' (capture): bob:eth5: no interface 'eth5'"
+printf 'lab: %s\nsteps:\n  - {id: c, capture: {node: bob, iface: eth0, filter: "tcp prt 80"}}\n' "$LAB" >"$TMP/badfilter.yaml"
+sim badfilter 2 "$TMP/badfilter.yaml"
+says badfilter "badfilter.yaml:3:55: filter 'tcp prt 80'"
 
 # --- a step's command starts with no signal ignored or blocked, whatever the
 # caller had (GNU make runs its recipes with glibc's signals 32 and 33 ignored) ---

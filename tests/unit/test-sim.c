@@ -231,6 +231,67 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {link: {node: a, iface: e, state: off}}\n", "up or down");
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, content: x}\n",
 		"'content' does not go with this step");
+	refused("lab: l.yaml\nsteps:\n  - {router: {name: r}}\n",
+		"router: expected nat or flush-nat");
+	refused("lab: l.yaml\nsteps:\n  - {router: {nat: home}}\n", "router: name says which");
+	refused("lab: l.yaml\nsteps:\n  - {router: {name: r, flush-nat: maybe}}\n", "t.yaml:3:");
+	refused("lab: l.yaml\nsteps:\n  - {device: {iface: eth0, state: down}}\n",
+		"device: name says which device");
+	refused("lab: l.yaml\nsteps:\n  - {device: {name: d}}\n",
+		"device: expected set, clear or state");
+	refused("lab: l.yaml\nsteps:\n  - {device: {name: d, node: x, state: up}}\n",
+		"unknown key 'node'");
+	refused("lab: l.yaml\nsteps:\n  - {capture: {node: a, iface: e}}\n",
+		"capture: a capture needs an id");
+	refused("lab: l.yaml\nsteps:\n  - {id: c, capture: {node: a}}\n",
+		"capture: node and iface say where");
+	refused("lab: l.yaml\nsteps:\n  - {id: c, capture: {node: a, iface: e, filter: 'tcp "
+		"port'}}\n",
+		"t.yaml:3:50: filter 'tcp port': ");
+	refused("lab: l.yaml\nsteps:\n  - {capture: {stop: c, node: a}}\n",
+		"capture: stop goes alone");
+	refused("lab: l.yaml\nsteps:\n  - {id: c, wait: 1s}\n  - {capture: {stop: c}}\n",
+		"t.yaml:4:5: capture stop 'c': no capture step of that id before it");
+	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
+		"dns: expected name and target");
+	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
+		"unknown key 'ttl'");
+}
+
+static void test_file_changes(void **state)
+{
+	const char *text = "lab: l.yaml\nsteps:\n"
+			   "  - {router: {name: home, nat: corporate, flush-nat: true}}\n"
+			   "  - {device: {name: laptop, set: wifi}}\n"
+			   "  - {device: {name: laptop, iface: eth1, state: down}}\n"
+			   "  - {id: c, capture: {node: b, iface: eth0, filter: icmp}}\n"
+			   "  - {capture: {stop: c}}\n"
+			   "  - {dns: {name: web.example, target: '${b.ip}'}}\n"
+			   "  - {dns: {name: web.example, target: null}}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
+	assert_int_equal(s->n_steps, 7);
+	assert_int_equal(s->steps[0].kind, SIM_ROUTER);
+	assert_string_equal(s->steps[0].node, "home");
+	assert_string_equal(s->steps[0].nat, "corporate");
+	assert_true(s->steps[0].flush_nat);
+	assert_int_equal(s->steps[1].kind, SIM_DEVICE);
+	assert_null(s->steps[1].iface); /* every interface of it */
+	assert_int_equal(s->steps[1].n_words, 1);
+	assert_int_equal(s->steps[1].link_state, -1);
+	assert_string_equal(s->steps[2].iface, "eth1");
+	assert_int_equal(s->steps[2].link_state, 0);
+	assert_int_equal(s->steps[3].kind, SIM_CAPTURE);
+	assert_string_equal(s->steps[3].filter, "icmp");
+	assert_null(s->steps[3].target);
+	assert_string_equal(s->steps[4].target, "c");
+	assert_int_equal(s->steps[5].kind, SIM_DNS);
+	assert_string_equal(s->steps[5].dns_target, "${b.ip}");
+	assert_null(s->steps[6].dns_target);
+	sim_file_free(s);
 }
 
 static void test_file_model(void **state)
@@ -272,7 +333,7 @@ int main(void)
 		cmocka_unit_test(test_interpolate),	 cmocka_unit_test(test_assertions),
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
 		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_file_model),
+		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

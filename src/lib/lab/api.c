@@ -53,6 +53,7 @@ static int lab_alloc(struct lab_spec *spec, nslab_lab **ret, nslab_error *err)
 	}
 	lab->spec = spec;
 	lab->mntns_fd = -1;
+	lab->hosts_fd = -1;
 	lab->listen_fd = -1;
 	lab->outdir_fd = -1;
 	lab->init.pidfd = lab->init.nsfd = -1;

@@ -48,6 +48,7 @@ struct nslab_lab {
 	bool built, rootless;
 	bool persisted;		/* /run/netns entries made (persist.c) */
 	int mntns_fd;		/* mount namespace with the lab's /etc/hosts */
+	int hosts_fd;		/* that /etc/hosts, open for nslab_lab_set_dns(); or -1 */
 	struct pidns_init init; /* pid 1 of the lab PID namespace: every process runs there */
 	char **env;		/* NSLAB_IP_* entries plus the caller's environment */
 	int outdir_fd;		/* output directory (see outdir.c), or -1 */

@@ -7,7 +7,8 @@
 #include <unistd.h>
 
 static const char *const kind_names[] = { "run",    "spawn",	"wait", "wait-for",
-					  "assert", "gen-file", "link" };
+					  "assert", "gen-file", "link", "router",
+					  "device", "capture",	"dns" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *sim_kind_name(enum sim_step_kind k)
@@ -62,6 +63,7 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 	for (size_t i = 0; sim->state && i < sim->file->n_steps; i++) {
 		struct sim_state *s = &sim->state[i];
 
+		pkt_capture_free(s->cap);
 		nslab_proc_free(s->proc);
 		if (s->out_fd >= 0)
 			(void)close(s->out_fd);

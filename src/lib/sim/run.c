@@ -131,6 +131,14 @@ static const char *step_value(struct nslab_sim *sim, size_t i, const char *what)
 		return s->path;
 	if (strcmp(what, "dir") == 0 && s->path)
 		return keep(sim, strndup(s->path, (size_t)(strrchr(s->path, '/') - s->path)));
+	if (s->cap && (strcmp(what, "packets") == 0 || strcmp(what, "bytes") == 0)) {
+		uint64_t packets, bytes;
+
+		pkt_capture_counts(s->cap, &packets, &bytes);
+		snprintf(buf, sizeof(buf), "%llu",
+			 (unsigned long long)(what[0] == 'p' ? packets : bytes));
+		return keep(sim, strdup(buf));
+	}
 	if (strcmp(what, "ms") == 0) {
 		snprintf(buf, sizeof(buf), "%.3f", s->ms);
 		return keep(sim, strdup(buf));
@@ -547,32 +555,160 @@ static int gen_file_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? step_fail(sim, i, "write files/%s: %s", st->target, strerror(-r)) : 0;
 }
 
-/* A link's condition set (words interpolated), cleared, or its carrier changed. */
-static int link_step(struct nslab_sim *sim, size_t i)
+/* One link's condition set (words interpolated), cleared, or its carrier changed. */
+static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
 {
 	const struct sim_step *st = &sim->file->steps[i];
-	nslab_error e = { 0 };
 	char **words = NULL;
 	int r = 0;
 
 	if (st->n_words) {
 		words = calloc(st->n_words + 1, sizeof(*words));
 		if (!words)
-			return step_fail(sim, i, "out of memory");
+			return nslab_err_set(e, ENOMEM, "%s:%s", st->node, iface);
 		for (size_t k = 0; r >= 0 && k < st->n_words; k++)
-			r = sim_interpolate(st->words[k], lookup, sim, &words[k], &e);
+			r = sim_interpolate(st->words[k], lookup, sim, &words[k], e);
 		if (r >= 0)
-			r = nslab_lab_set_condition_words(sim->lab, st->node, st->iface,
+			r = nslab_lab_set_condition_words(sim->lab, st->node, iface,
 							  (const char *const *)words, st->n_words,
-							  &e);
+							  e);
 		argv_free(words);
 	} else if (st->clear) {
-		r = nslab_lab_set_condition(sim->lab, st->node, st->iface, NSLAB_LINK_BOTH, NULL,
-					    &e);
+		r = nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH, NULL, e);
 	}
 	if (r >= 0 && st->link_state >= 0)
-		r = nslab_lab_set_link_up(sim->lab, st->node, st->iface, st->link_state == 1, &e);
+		r = nslab_lab_set_link_up(sim->lab, st->node, iface, st->link_state == 1, e);
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+static int link_step(struct nslab_sim *sim, size_t i)
+{
+	nslab_error e = { 0 };
+
+	if (link_apply(sim, i, sim->file->steps[i].iface, &e) < 0)
+		return step_fail(sim, i, "%s", e.msg);
+	return 0;
+}
+
+/* As link, on each of a device's interfaces (or the one named). */
+static int device_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	nslab_node *node = nslab_lab_node(sim->lab, st->node);
+	nslab_error e = { 0 };
+	size_t n;
+
+	if (!node || nslab_node_kind(node) != NSLAB_NODE_DEVICE)
+		return step_fail(sim, i, "no device '%s' in the lab", st->node);
+	if (st->iface)
+		return link_apply(sim, i, st->iface, &e) < 0 ? step_fail(sim, i, "%s", e.msg) : 0;
+	n = nslab_node_iface_count(node);
+	for (size_t k = 0; k < n; k++)
+		if (link_apply(sim, i, nslab_node_iface_name(node, k), &e) < 0)
+			return step_fail(sim, i, "%s", e.msg);
+	return 0;
+}
+
+/* A router's NAT set to a preset, and/or its mappings forgotten (as `nslab router`). */
+static int router_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	_cleanup_free_ char *mode = NULL;
+	nslab_error e = { 0 };
+	int r = 0;
+
+	if (st->nat) {
+		r = sim_interpolate(st->nat, lookup, sim, &mode, &e);
+		if (r >= 0)
+			r = nslab_lab_set_nat(sim->lab, st->node, mode, &e);
+	}
+	if (r >= 0 && st->flush_nat)
+		r = nslab_lab_flush_nat(sim->lab, st->node, &e);
+	return r < 0 ? step_fail(sim, i, "%s", e.msg) : 0;
+}
+
+/* The sim's directory as a path (for ${ID.path}): what its fd leads to. */
+static int sim_dir_path(struct nslab_sim *sim, char *buf, size_t len)
+{
+	char self[64];
+	ssize_t n;
+
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", sim->dir_fd);
+	n = readlink(self, buf, len - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* captures/ID.pcap in the sim's directory, created empty; its path in the step's state. */
+static int open_pcap(struct nslab_sim *sim, size_t i, int *ret_fd)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	char dir[4096], name[96];
+	int fd, r;
+
+	if (mkdirat(sim->dir_fd, "captures", 0755) < 0 && errno != EEXIST)
+		return step_fail(sim, i, "create captures/: %s", strerror(errno));
+	snprintf(name, sizeof(name), "captures/%s.pcap", st->id);
+	fd = openat(sim->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return step_fail(sim, i, "create %s: %s", name, strerror(errno));
+	r = sim_dir_path(sim, dir, sizeof(dir));
+	if (r < 0 || asprintf(&sim->state[i].path, "%s/%s", dir, name) < 0) {
+		sim->state[i].path = NULL;
+		(void)close(fd);
+		return step_fail(sim, i, "the path of %s", name);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int capture_stop(struct nslab_sim *sim, size_t ci, nslab_error *e)
+{
+	struct sim_state *cs = &sim->state[ci];
+
+	return cs->cap ? pkt_capture_stop(cs->cap, e) : 0;
+}
+
+/* Start a capture of a node's interface, or stop one started earlier. */
+static int capture_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	nslab_node *node;
+	nslab_error e = { 0 };
+	int fd = -1, r;
+
+	if (st->target) {
+		size_t ci = (size_t)(sim_file_step(sim->file, st->target) - sim->file->steps);
+
+		r = capture_stop(sim, ci, &e);
+		return r < 0 ? step_fail(sim, i, "'%s': %s", st->target, e.msg) : 0;
+	}
+	node = nslab_lab_node(sim->lab, st->node);
+	if (!node)
+		return step_fail(sim, i, "no node '%s' in the lab", st->node);
+	r = open_pcap(sim, i, &fd);
+	if (r < 0)
+		return r;
+	r = pkt_capture_start(nslab_node_netns_fd(node), st->iface, st->filter, fd,
+			      &sim->state[i].cap, &e);
 	return r < 0 ? step_fail(sim, i, "%s:%s: %s", st->node, st->iface, e.msg) : 0;
+}
+
+/* A name of the lab's /etc/hosts set (its target interpolated) or removed. */
+static int dns_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	_cleanup_free_ char *target = NULL;
+	nslab_error e = { 0 };
+	int r = 0;
+
+	if (st->dns_target)
+		r = sim_interpolate(st->dns_target, lookup, sim, &target, &e);
+	if (r >= 0)
+		r = nslab_lab_set_dns(sim->lab, st->dns_name, target, &e);
+	return r < 0 ? step_fail(sim, i, "%s", e.msg) : 0;
 }
 
 static int do_step(struct nslab_sim *sim, size_t i)
@@ -592,6 +728,14 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return gen_file_step(sim, i);
 	case SIM_LINK:
 		return link_step(sim, i);
+	case SIM_DEVICE:
+		return device_step(sim, i);
+	case SIM_ROUTER:
+		return router_step(sim, i);
+	case SIM_CAPTURE:
+		return capture_step(sim, i);
+	case SIM_DNS:
+		return dns_step(sim, i);
 	}
 	return -1;
 }
@@ -624,6 +768,13 @@ static void run_steps(struct nslab_sim *sim, nslab_sim_cb cb, void *data)
 		if (cb)
 			cb(sim, i, 1, data);
 	}
+}
+
+/* Captures still running when the sim ends: stopped (before the lab goes). */
+static void end_captures(struct nslab_sim *sim)
+{
+	for (size_t i = 0; i < sim->file->n_steps; i++)
+		(void)capture_stop(sim, i, NULL);
 }
 
 /* Spawned commands still running when the sim ends: killed, their output kept. */
@@ -686,6 +837,7 @@ int nslab_sim_run(nslab_sim *sim, const char *dir, nslab_sim_cb cb, void *data, 
 	sim->built = true;
 	run_steps(sim, cb, data);
 	end_spawned(sim);
+	end_captures(sim);
 	sim->status = sim->failed_step >= 0 ? NSLAB_SIM_FAILED : NSLAB_SIM_PASSED;
 	sim->lab = nslab_lab_free(sim->lab); /* torn down before the timing ends */
 	sim->ms = now_ms_f() - t0;

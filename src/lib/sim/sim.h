@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "nslab/sim.h"
+#include "pkt/capture.h"
 #include "sim/simfile.h"
 
 enum sim_step_status {
@@ -23,11 +24,12 @@ struct sim_state {
 	nslab_proc *proc;
 	int out_fd, err_fd; /* steps/NN-ID.stdout|stderr */
 	bool has_exit;
-	int exit;	     /* 128+N when killed by signal N */
-	int signal;	     /* the signal, or 0 */
-	char *out, *errtext; /* what it printed (read when it ended) */
-	char **values;	     /* captures, by the step's caps[] index */
-	char *path;	     /* gen-file: the file written */
+	int exit;		 /* 128+N when killed by signal N */
+	int signal;		 /* the signal, or 0 */
+	char *out, *errtext;	 /* what it printed (read when it ended) */
+	char **values;		 /* captures, by the step's caps[] index */
+	char *path;		 /* gen-file, capture: the file written */
+	struct pkt_capture *cap; /* capture: running until its stop step or the sim's end */
 };
 
 struct nslab_sim {

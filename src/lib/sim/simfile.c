@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pkt/capture.h"
 #include "sim/expr.h"
 
 #define SIM_FILE_MAX	  (4u << 20)
@@ -30,6 +31,10 @@ static void step_clear(struct sim_step *st)
 	free(st->target);
 	free(st->content);
 	free(st->iface);
+	free(st->nat);
+	free(st->filter);
+	free(st->dns_name);
+	free(st->dns_target);
 	for (size_t i = 0; i < st->n_words; i++)
 		free(st->words[i]);
 	free(st->words);
@@ -242,16 +247,20 @@ enum step_key {
 	K_GEN_FILE,
 	K_CONTENT,
 	K_LINK,
+	K_ROUTER,
+	K_DEVICE,
+	K_CAPTURE,
+	K_DNS,
 	K_N
 };
 
-static const char *const step_keys[] = { "id",		"run",	    "spawn",	"wait",
-					 "wait-for",	"assert",   "node",	"timeout",
-					 "ready",	"parse",    "captures", "results",
-					 "expect_exit", "gen-file", "content",	"link",
-					 NULL };
+static const char *const step_keys[] = {
+	"id",	   "run",   "spawn",  "wait",	  "wait-for", "assert",	     "node",
+	"timeout", "ready", "parse",  "captures", "results",  "expect_exit", "gen-file",
+	"content", "link",  "router", "device",	  "capture",  "dns",	     NULL
+};
 
-/* Which kind the step is: exactly one of run, spawn, wait, wait-for, assert. */
+/* Which kind the step is: exactly one of the kinds' keys. */
 static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *const *v,
 		     struct sim_step *st)
 {
@@ -261,7 +270,9 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 	} kinds[] = { { K_RUN, SIM_RUN },	{ K_SPAWN, SIM_SPAWN },
 		      { K_WAIT, SIM_WAIT },	{ K_WAIT_FOR, SIM_WAIT_FOR },
 		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE },
-		      { K_LINK, SIM_LINK } };
+		      { K_LINK, SIM_LINK },	{ K_ROUTER, SIM_ROUTER },
+		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
+		      { K_DNS, SIM_DNS } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -278,7 +289,8 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 	if (found < 0)
 		return y_error(
 			&p->y, n,
-			"a step needs one of run, spawn, wait, wait-for, assert, gen-file or link");
+			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
+			"device, router, capture or dns");
 	return found;
 }
 
@@ -324,44 +336,52 @@ static int file_name(struct sp *p, const struct ynode *n, struct sim_step *st)
 	return 0;
 }
 
-/* link: {node, iface, set, clear, state}: what to change on one link. */
-static int link_change(struct sp *p, const struct ynode *n, struct sim_step *st)
+/*
+ * link: {node, iface, set, clear, state}: what to change on one link;
+ * device: {name, iface, set, clear, state}: the same on each of the device's
+ * interfaces (iface: narrows it to one).
+ */
+static int link_change(struct sp *p, const struct ynode *n, struct sim_step *st, bool device)
 {
-	static const char *const keys[] = { "node", "iface", "set", "clear", "state", NULL };
+	static const char *const link_keys[] = { "node", "iface", "set", "clear", "state", NULL };
+	static const char *const device_keys[] = { "name", "iface", "set", "clear", "state", NULL };
 	static const char *const states[] = { "down", "up", NULL };
+	const char *what = device ? "device" : "link";
 	const struct ynode *set = NULL;
 	uint32_t seen = 0;
 	unsigned e;
-	int r = y_map(&p->y, n, "link", NULL);
+	int r = y_map(&p->y, n, what, NULL);
 
 	st->link_state = -1;
 	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
 		const struct ynode *v = n->kids[i + 1];
-		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+		int k = y_key(&p->y, n->kids[i], device ? device_keys : link_keys, SIZE_MAX, &seen);
 
 		if (k < 0)
 			return k;
 		if (k == 0)
-			r = dup_str(p, v, "link node", &st->node);
+			r = dup_str(p, v, device ? "device name" : "link node", &st->node);
 		else if (k == 1)
-			r = dup_str(p, v, "link iface", &st->iface);
+			r = dup_str(p, v, "iface", &st->iface);
 		else if (k == 2)
 			set = v;
 		else if (k == 3)
-			r = y_bool(&p->y, v, "link clear", &st->clear);
+			r = y_bool(&p->y, v, "clear", &st->clear);
 		else {
-			r = y_enum(&p->y, v, "link state", states, "up or down", &e);
+			r = y_enum(&p->y, v, "state", states, "up or down", &e);
 			st->link_state = (int)e;
 		}
 	}
 	if (r < 0)
 		return r;
-	if (!st->node || !st->iface)
+	if (device && !st->node)
+		return y_error(&p->y, n, "device: name says which device");
+	if (!device && (!st->node || !st->iface))
 		return y_error(&p->y, n, "link: node and iface say which link");
 	if (set && st->clear)
-		return y_error(&p->y, set, "link: set and clear together");
+		return y_error(&p->y, set, "%s: set and clear together", what);
 	if (!set && !st->clear && st->link_state < 0)
-		return y_error(&p->y, n, "link: expected set, clear or state");
+		return y_error(&p->y, n, "%s: expected set, clear or state", what);
 	if (set) {
 		struct sim_step words = { 0 };
 
@@ -370,6 +390,109 @@ static int link_change(struct sp *p, const struct ynode *n, struct sim_step *st)
 		st->n_words = words.argc;
 	}
 	return r;
+}
+
+/* router: {name, nat, flush-nat}: the run-time changes `nslab router` makes. */
+static int router_change(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	static const char *const keys[] = { "name", "nat", "flush-nat", NULL };
+	uint32_t seen = 0;
+	int r = y_map(&p->y, n, "router", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		const struct ynode *v = n->kids[i + 1];
+		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		if (k == 0)
+			r = dup_str(p, v, "router name", &st->node);
+		else if (k == 1)
+			r = dup_str(p, v, "nat", &st->nat);
+		else
+			r = y_bool(&p->y, v, "flush-nat", &st->flush_nat);
+	}
+	if (r < 0)
+		return r;
+	if (!st->node)
+		return y_error(&p->y, n, "router: name says which router");
+	if (!st->nat && !st->flush_nat)
+		return y_error(&p->y, n, "router: expected nat or flush-nat");
+	return 0;
+}
+
+/* A capture's filter, compiled once here so that a typo is the file's error. */
+static int capture_filter(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	nslab_error e = { 0 };
+	int r = dup_str(p, n, "capture filter", &st->filter);
+
+	if (r >= 0 && pkt_capture_check_filter(st->filter, &e) < 0)
+		return y_error(&p->y, n, "%s", e.msg);
+	return r;
+}
+
+/*
+ * capture: {node, iface, filter} starts one (the step needs an id: the stop
+ * and the values name it); capture: {stop: ID} stops it.
+ */
+static int capture_change(struct sp *p, const struct ynode *n, const struct ynode *idn,
+			  struct sim_step *st)
+{
+	static const char *const keys[] = { "node", "iface", "filter", "stop", NULL };
+	uint32_t seen = 0;
+	int r = y_map(&p->y, n, "capture", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		const struct ynode *v = n->kids[i + 1];
+		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		if (k == 0)
+			r = dup_str(p, v, "capture node", &st->node);
+		else if (k == 1)
+			r = dup_str(p, v, "capture iface", &st->iface);
+		else if (k == 2)
+			r = capture_filter(p, v, st);
+		else
+			r = dup_str(p, v, "capture stop", &st->target);
+	}
+	if (r < 0)
+		return r;
+	if (st->target && (st->node || st->iface || st->filter))
+		return y_error(&p->y, n, "capture: stop goes alone");
+	if (!st->target && (!st->node || !st->iface))
+		return y_error(&p->y, n, "capture: node and iface say where (or stop: ID)");
+	if (!st->target && !idn)
+		return y_error(&p->y, n, "capture: a capture needs an id (its file and values)");
+	return 0;
+}
+
+/* dns: {name, target}: a name of the lab's /etc/hosts; target null removes it. */
+static int dns_change(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	static const char *const keys[] = { "name", "target", NULL };
+	const struct ynode *target = NULL;
+	uint32_t seen = 0;
+	int r = y_map(&p->y, n, "dns", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+
+		if (k < 0)
+			return k;
+		if (k == 0)
+			r = dup_str(p, n->kids[i + 1], "dns name", &st->dns_name);
+		else
+			target = n->kids[i + 1];
+	}
+	if (r < 0)
+		return r;
+	if (!st->dns_name || !target)
+		return y_error(&p->y, n,
+			       "dns: expected name and target (a node, an address or null)");
+	return y_is_null(target) ? 0 : dup_str(p, target, "dns target", &st->dns_target);
 }
 
 static int step_values(struct sp *p, const struct ynode *const *v, struct sim_step *st, int what)
@@ -406,8 +529,14 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = asserts(p, v[K_ASSERT], st);
 	if (r >= 0 && what == K_GEN_FILE)
 		r = file_name(p, v[K_GEN_FILE], st);
-	if (r >= 0 && what == K_LINK)
-		r = link_change(p, v[K_LINK], st);
+	if (r >= 0 && (what == K_LINK || what == K_DEVICE))
+		r = link_change(p, v[what], st, what == K_DEVICE);
+	if (r >= 0 && what == K_ROUTER)
+		r = router_change(p, v[K_ROUTER], st);
+	if (r >= 0 && what == K_CAPTURE)
+		r = capture_change(p, v[K_CAPTURE], v[K_ID], st);
+	if (r >= 0 && what == K_DNS)
+		r = dns_change(p, v[K_DNS], st);
 	if (r >= 0 && v[K_CONTENT]) {
 		const char *t;
 
@@ -485,22 +614,24 @@ static int parse_step(struct sp *p, const struct ynode *n, size_t index)
 	return r;
 }
 
-/* wait-for names an earlier spawn step. */
+/* wait-for names an earlier spawn step; a capture's stop an earlier capture's start. */
 static int check_targets(struct sp *p, const struct ynode *steps)
 {
 	for (size_t i = 0; i < p->s->n_steps; i++) {
 		const struct sim_step *st = &p->s->steps[i], *t;
+		bool capture = st->kind == SIM_CAPTURE;
 
-		if (st->kind != SIM_WAIT_FOR)
+		if ((st->kind != SIM_WAIT_FOR && !capture) || !st->target)
 			continue;
 		t = NULL;
 		for (size_t k = 0; k < i && !t; k++)
 			if (strcmp(p->s->steps[k].id, st->target) == 0)
 				t = &p->s->steps[k];
-		if (!t || t->kind != SIM_SPAWN)
+		if (!t || t->kind != (capture ? SIM_CAPTURE : SIM_SPAWN) || (capture && t->target))
 			return y_error(&p->y, steps->kids[i],
-				       "wait-for '%s': no spawn step of that id before it",
-				       st->target);
+				       "%s '%s': no %s step of that id before it",
+				       capture ? "capture stop" : "wait-for", st->target,
+				       capture ? "capture" : "spawn");
 	}
 	return 0;
 }

@@ -19,6 +19,12 @@
  *        ${cfg.dir} its directory)
  *     - {link: {node: N, iface: I, set: PRESET | "delay 40ms loss 1%" | [WORDS],
  *        clear: true, state: up | down}}   (a link's condition or carrier, at once)
+ *     - {device: {name: D, iface: I, set:, clear:, state:}}   (as link, on every
+ *        interface of the device when iface: is not given)
+ *     - {router: {name: R, nat: MODE, flush-nat: true}}
+ *     - {id: c, capture: {node: N, iface: I, filter: "tcp port 80"}}
+ *     - {capture: {stop: c}}    (captures/c.pcap; ${c.packets}, ${c.bytes}, ${c.path})
+ *     - {dns: {name: H, target: NODE | ADDRESS | null}}   (the lab's /etc/hosts)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
  * {pick: PATH} say it explicitly. results: are captures that also go to the
@@ -42,7 +48,11 @@ enum sim_step_kind {
 	SIM_WAIT_FOR,
 	SIM_ASSERT,
 	SIM_GEN_FILE,
-	SIM_LINK
+	SIM_LINK,
+	SIM_ROUTER,  /* a router's NAT changed or flushed */
+	SIM_DEVICE,  /* link changes on every interface of a device (or one) */
+	SIM_CAPTURE, /* a pcap of a node's interface started, or stopped */
+	SIM_DNS,     /* a name of the lab's /etc/hosts set or removed */
 };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
@@ -67,12 +77,18 @@ struct sim_step {
 	uint64_t wait_ms;    /* wait */
 	char *target;	     /* wait-for: a spawn step's id; gen-file: the file's name */
 	char *content;	     /* gen-file */
-	/* link: node and iface above/below, the condition's words (none: keep it) */
+	/* link: node and iface above/below, the condition's words (none: keep it);
+	 * device: node is the device, iface NULL for every one of its interfaces */
 	char *iface;
 	char **words;
 	size_t n_words;
 	bool clear;
-	int link_state;	 /* -1 keep, 0 down, 1 up */
+	int link_state; /* -1 keep, 0 down, 1 up */
+	char *nat;	/* router: the NAT mode to set, or NULL (node: the router) */
+	bool flush_nat; /* router: forget its mappings (after nat:, if both) */
+	char *filter;	/* capture: a pcap filter, or NULL; target: the capture to stop */
+	char *dns_name; /* dns: the name, and its target (NULL: remove it) */
+	char *dns_target;
 	bool json;	 /* parse: json */
 	int expect_exit; /* run: -1 any, default 0 */
 	/* spawn's ready: */
