@@ -7,11 +7,12 @@
 # naming the step and why (an assertion with both values, a command's exit,
 # a spawn that ends before it is ready, one never ready, a run past its
 # timeout); router, device, dns and capture steps change the lab as ping and
-# getent see it, and a capture's pcap holds exactly the frames it counted; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
+# getent see it, and a capture's pcap holds exactly the frames it counted;
+# gen-certs makes a certificate curl trusts for the node only; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
-require_env python3 iperf3 curl ping xmllint prove make
+require_env python3 iperf3 curl ping xmllint prove make openssl
 
 LAB="$SRCDIR/examples/two-hosts.yaml"
 
@@ -242,6 +243,19 @@ says badcap "step 'c' (capture): bob:eth5: no interface 'eth5'"
 printf 'lab: %s\nsteps:\n  - {id: c, capture: {node: bob, iface: eth0, filter: "tcp prt 80"}}\n' "$LAB" >"$TMP/badfilter.yaml"
 sim badfilter 2 "$TMP/badfilter.yaml"
 says badfilter "badfilter.yaml:3:55: filter 'tcp prt 80'"
+
+# --- gen-certs: a certificate curl trusts for bob's address and names, not for another's ---
+write tls <<'EOF2'
+  - {id: tls, gen-certs: {node: bob, names: [web.example]}}
+  - {id: srv, spawn: [openssl, s_server, -cert, "${tls.path}", -key, "${tls.key}", -accept, "4433", -www], node: bob, ready: {port: 4433}}
+  - {id: byip, run: [curl, -sS, --cacert, "${tls.path}", "https://${bob.ip}:4433/"], node: alice}
+  - {id: byname, run: [curl, -sS, --cacert, "${tls.path}", --resolve, "web.example:4433:${bob.ip}", "https://web.example:4433/"], node: alice}
+  - {id: other, run: [curl, -sS, --cacert, "${tls.path}", --resolve, "gw.example:4433:${bob.ip}", "https://gw.example:4433/"], node: alice, expect_exit: null}
+  - assert: ["${byip.stdout} contains s_server", "${byname.exit} == 0", "${other.exit} == 60"]
+EOF2
+sim tls 0 "$TMP/tls.yaml" --outdir "$TMP/tls-run"
+[ -s "$TMP/tls-run/tls/certs/tls.crt" ] && [ -s "$TMP/tls-run/tls/certs/tls.key" ] &&
+	ok "tls: certs/tls.crt and certs/tls.key written" || bad "tls: $(ls -R "$TMP/tls-run")"
 
 # --- a step's command starts with no signal ignored or blocked, whatever the
 # caller had (GNU make runs its recipes with glibc's signals 32 and 33 ignored) ---

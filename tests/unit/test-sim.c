@@ -252,6 +252,9 @@ static void test_file_errors(void **state)
 		"capture: stop goes alone");
 	refused("lab: l.yaml\nsteps:\n  - {id: c, wait: 1s}\n  - {capture: {stop: c}}\n",
 		"t.yaml:4:5: capture stop 'c': no capture step of that id before it");
+	refused("lab: l.yaml\nsteps:\n  - {gen-certs: {names: [a]}}\n",
+		"gen-certs: node says whose certificate");
+	refused("lab: l.yaml\nsteps:\n  - {gen-certs: {node: b, days: 0}}\n", "1..36500");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
 		"dns: expected name and target");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
@@ -260,20 +263,22 @@ static void test_file_errors(void **state)
 
 static void test_file_changes(void **state)
 {
-	const char *text = "lab: l.yaml\nsteps:\n"
-			   "  - {router: {name: home, nat: corporate, flush-nat: true}}\n"
-			   "  - {device: {name: laptop, set: wifi}}\n"
-			   "  - {device: {name: laptop, iface: eth1, state: down}}\n"
-			   "  - {id: c, capture: {node: b, iface: eth0, filter: icmp}}\n"
-			   "  - {capture: {stop: c}}\n"
-			   "  - {dns: {name: web.example, target: '${b.ip}'}}\n"
-			   "  - {dns: {name: web.example, target: null}}\n";
+	const char *text =
+		"lab: l.yaml\nsteps:\n"
+		"  - {router: {name: home, nat: corporate, flush-nat: true}}\n"
+		"  - {device: {name: laptop, set: wifi}}\n"
+		"  - {device: {name: laptop, iface: eth1, state: down}}\n"
+		"  - {id: c, capture: {node: b, iface: eth0, filter: icmp}}\n"
+		"  - {capture: {stop: c}}\n"
+		"  - {dns: {name: web.example, target: '${b.ip}'}}\n"
+		"  - {dns: {name: web.example, target: null}}\n"
+		"  - {gen-certs: {node: b, names: [web.example, '${b.ip}.nip'], days: 7}}\n";
 	struct sim_file *s = NULL;
 	nslab_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
-	assert_int_equal(s->n_steps, 7);
+	assert_int_equal(s->n_steps, 8);
 	assert_int_equal(s->steps[0].kind, SIM_ROUTER);
 	assert_string_equal(s->steps[0].node, "home");
 	assert_string_equal(s->steps[0].nat, "corporate");
@@ -291,6 +296,10 @@ static void test_file_changes(void **state)
 	assert_int_equal(s->steps[5].kind, SIM_DNS);
 	assert_string_equal(s->steps[5].dns_target, "${b.ip}");
 	assert_null(s->steps[6].dns_target);
+	assert_int_equal(s->steps[7].kind, SIM_GEN_CERTS);
+	assert_string_equal(s->steps[7].node, "b");
+	assert_int_equal(s->steps[7].n_words, 2);
+	assert_int_equal(s->steps[7].days, 7);
 	sim_file_free(s);
 }
 

@@ -8,7 +8,7 @@
 
 static const char *const kind_names[] = { "run",    "spawn",	"wait", "wait-for",
 					  "assert", "gen-file", "link", "router",
-					  "device", "capture",	"dns" };
+					  "device", "capture",	"dns",	"gen-certs" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *sim_kind_name(enum sim_step_kind k)
@@ -72,6 +72,7 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 		free(s->out);
 		free(s->errtext);
 		free(s->path);
+		free(s->key);
 		for (size_t k = 0; k < sim->file->steps[i].n_caps; k++)
 			free(s->values[k]);
 		free(s->values);

@@ -129,6 +129,8 @@ static const char *step_value(struct nslab_sim *sim, size_t i, const char *what)
 	}
 	if (strcmp(what, "path") == 0 && s->path)
 		return s->path;
+	if (strcmp(what, "key") == 0 && s->key)
+		return s->key;
 	if (strcmp(what, "dir") == 0 && s->path)
 		return keep(sim, strndup(s->path, (size_t)(strrchr(s->path, '/') - s->path)));
 	if (s->cap && (strcmp(what, "packets") == 0 || strcmp(what, "bytes") == 0)) {
@@ -216,15 +218,19 @@ static void argv_free(char **argv)
 	free(argv);
 }
 
-/* Start step i's command with its output in steps/; 0, or -1 with the step failed. */
-static int start_command(struct nslab_sim *sim, size_t i)
+/*
+ * Start step i's command (made: one the step built, borrowed; NULL: the
+ * file's words interpolated) with its output in steps/; 0, or -1 with the
+ * step failed.
+ */
+static int start_argv(struct nslab_sim *sim, size_t i, char **made)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	struct sim_state *s = &sim->state[i];
 	struct nslab_spawn_opts o = { .stdio_fds = true };
 	nslab_node *node = nslab_lab_node(sim->lab, st->node);
 	nslab_error e = { 0 };
-	char **argv = NULL;
+	char **argv = made;
 	int r;
 
 	if (!node)
@@ -232,14 +238,20 @@ static int start_command(struct nslab_sim *sim, size_t i)
 	r = open_output(sim, i, "stdout", &s->out_fd, &e);
 	if (r >= 0)
 		r = open_output(sim, i, "stderr", &s->err_fd, &e);
-	if (r >= 0)
+	if (r >= 0 && !made)
 		r = argv_of(sim, i, &argv, &e);
 	o.stdout_fd = s->out_fd;
 	o.stderr_fd = s->err_fd;
 	if (r >= 0)
 		r = nslab_node_spawn(node, argv, &o, &s->proc, &e);
-	argv_free(argv);
+	if (!made)
+		argv_free(argv);
 	return r < 0 ? step_fail(sim, i, "%s", e.msg) : 0;
+}
+
+static int start_command(struct nslab_sim *sim, size_t i)
+{
+	return start_argv(sim, i, NULL);
 }
 
 /* Wait until the process ends or the deadline: 1 ended, 0 deadline, -1 error. */
@@ -308,15 +320,12 @@ static uint64_t deadline_for(const struct nslab_sim *sim, uint64_t timeout_ms)
 	return d < sim->deadline ? d : sim->deadline;
 }
 
-static int run_step(struct nslab_sim *sim, size_t i)
+/* A started command to its end (or its timeout), its exit status as expected. */
+static int finish_run(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	struct sim_state *s = &sim->state[i];
-	int r = start_command(sim, i);
-
-	if (r < 0)
-		return r;
-	r = wait_exit(sim, i, deadline_for(sim, st->timeout_ms));
+	int r = wait_exit(sim, i, deadline_for(sim, st->timeout_ms));
 	if (r == 0) {
 		kill_proc(s);
 		(void)wait_exit(sim, i, UINT64_MAX);
@@ -331,6 +340,13 @@ static int run_step(struct nslab_sim *sim, size_t i)
 		return step_fail(sim, i, "exit status %d, expected %d%s%.200s", s->exit,
 				 st->expect_exit, *s->errtext ? "; stderr: " : "", s->errtext);
 	return 0;
+}
+
+static int run_step(struct nslab_sim *sim, size_t i)
+{
+	int r = start_command(sim, i);
+
+	return r < 0 ? r : finish_run(sim, i);
 }
 
 /* Spawn: ready when its output matches, or its port accepts */
@@ -696,6 +712,111 @@ static int capture_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? step_fail(sim, i, "%s:%s: %s", st->node, st->iface, e.msg) : 0;
 }
 
+/* "subjectAltName=DNS:N,DNS:N.LAB.test,DNS:extra...,IP:v4,IP:v6" for a node. */
+static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **ret, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	const char *name = nslab_node_name(node);
+	char *text = NULL, ip[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r = 0;
+
+	if (!f)
+		return nslab_err_set(e, errno, "certificate names");
+	fprintf(f, "subjectAltName=DNS:%s,DNS:%s.%s.test", name, name, nslab_lab_name(sim->lab));
+	for (size_t k = 0; r >= 0 && k < st->n_words; k++) {
+		_cleanup_free_ char *extra = NULL;
+
+		r = sim_interpolate(st->words[k], lookup, sim, &extra, e);
+		if (r >= 0)
+			fprintf(f, ",DNS:%s", extra);
+	}
+	if (nslab_node_addr(node, NULL, AF_INET, ip, sizeof(ip), NULL) >= 0)
+		fprintf(f, ",IP:%s", ip);
+	if (nslab_node_addr(node, NULL, AF_INET6, ip, sizeof(ip), NULL) >= 0)
+		fprintf(f, ",IP:%s", ip);
+	if (fclose(f) != 0 && r >= 0)
+		r = nslab_err_set(e, ENOMEM, "certificate names");
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	*ret = text;
+	return 0;
+}
+
+/* certs/ID.crt and certs/ID.key, their paths in the step's state. */
+static int cert_paths(struct nslab_sim *sim, size_t i)
+{
+	struct sim_state *s = &sim->state[i];
+	const char *id = sim->file->steps[i].id;
+	char dir[4096];
+
+	if (mkdirat(sim->dir_fd, "certs", 0755) < 0 && errno != EEXIST)
+		return step_fail(sim, i, "create certs/: %s", strerror(errno));
+	if (sim_dir_path(sim, dir, sizeof(dir)) < 0)
+		return step_fail(sim, i, "the sim's directory: %s", strerror(errno));
+	if (asprintf(&s->path, "%s/certs/%s.crt", dir, id) < 0)
+		s->path = NULL;
+	if (asprintf(&s->key, "%s/certs/%s.key", dir, id) < 0)
+		s->key = NULL;
+	return s->path && s->key ? 0 : step_fail(sim, i, "out of memory");
+}
+
+/*
+ * A self-signed certificate for a node: `openssl req -x509` run in the node
+ * (Debian's openssl; its output in steps/ as any command's), an EC P-256 key,
+ * the node's names and addresses as subject alternative names.
+ */
+static int gen_certs_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	struct sim_state *s = &sim->state[i];
+	nslab_node *node = nslab_lab_node(sim->lab, st->node);
+	_cleanup_free_ char *sans = NULL, *subj = NULL;
+	nslab_error e = { 0 };
+	char days[16];
+	int r;
+
+	if (!node)
+		return step_fail(sim, i, "no node '%s' in the lab", st->node);
+	r = cert_paths(sim, i);
+	if (r < 0)
+		return r;
+	if (cert_sans(sim, i, node, &sans, &e) < 0)
+		return step_fail(sim, i, "%s", e.msg);
+	if (asprintf(&subj, "/CN=%s.%s.test", st->node, nslab_lab_name(sim->lab)) < 0) {
+		subj = NULL;
+		return step_fail(sim, i, "out of memory");
+	}
+	snprintf(days, sizeof(days), "%u", st->days);
+	{
+		char *argv[] = { "openssl",
+				 "req",
+				 "-x509",
+				 "-newkey",
+				 "ec",
+				 "-pkeyopt",
+				 "ec_paramgen_curve:prime256v1",
+				 "-nodes",
+				 "-days",
+				 days,
+				 "-subj",
+				 subj,
+				 "-keyout",
+				 s->key,
+				 "-out",
+				 s->path,
+				 "-addext",
+				 sans,
+				 NULL };
+
+		r = start_argv(sim, i, argv);
+	}
+	return r < 0 ? r : finish_run(sim, i);
+}
+
 /* A name of the lab's /etc/hosts set (its target interpolated) or removed. */
 static int dns_step(struct nslab_sim *sim, size_t i)
 {
@@ -736,6 +857,8 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return capture_step(sim, i);
 	case SIM_DNS:
 		return dns_step(sim, i);
+	case SIM_GEN_CERTS:
+		return gen_certs_step(sim, i);
 	}
 	return -1;
 }

@@ -28,7 +28,8 @@ struct sim_state {
 	int signal;		 /* the signal, or 0 */
 	char *out, *errtext;	 /* what it printed (read when it ended) */
 	char **values;		 /* captures, by the step's caps[] index */
-	char *path;		 /* gen-file, capture: the file written */
+	char *path;		 /* gen-file, capture, gen-certs: the file written */
+	char *key;		 /* gen-certs: the key's file */
 	struct pkt_capture *cap; /* capture: running until its stop step or the sim's end */
 };
 

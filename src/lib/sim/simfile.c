@@ -251,13 +251,14 @@ enum step_key {
 	K_DEVICE,
 	K_CAPTURE,
 	K_DNS,
+	K_GEN_CERTS,
 	K_N
 };
 
 static const char *const step_keys[] = {
-	"id",	   "run",   "spawn",  "wait",	  "wait-for", "assert",	     "node",
-	"timeout", "ready", "parse",  "captures", "results",  "expect_exit", "gen-file",
-	"content", "link",  "router", "device",	  "capture",  "dns",	     NULL
+	"id",	  "run",    "spawn",	"wait",	   "wait-for",	  "assert",   "node",	 "timeout",
+	"ready",  "parse",  "captures", "results", "expect_exit", "gen-file", "content", "link",
+	"router", "device", "capture",	"dns",	   "gen-certs",	  NULL
 };
 
 /* Which kind the step is: exactly one of the kinds' keys. */
@@ -272,7 +273,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE },
 		      { K_LINK, SIM_LINK },	{ K_ROUTER, SIM_ROUTER },
 		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
-		      { K_DNS, SIM_DNS } };
+		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -290,7 +291,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		return y_error(
 			&p->y, n,
 			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
-			"device, router, capture or dns");
+			"device, router, capture, dns or gen-certs");
 	return found;
 }
 
@@ -302,7 +303,8 @@ static int step_extra_keys(struct sp *p, const struct ynode *const *v, const str
 		unsigned kinds; /* bit per enum sim_step_kind */
 	} allowed[] = {
 		{ K_NODE, 1u << SIM_RUN | 1u << SIM_SPAWN },
-		{ K_TIMEOUT, 1u << SIM_RUN | 1u << SIM_SPAWN | 1u << SIM_WAIT_FOR },
+		{ K_TIMEOUT,
+		  1u << SIM_RUN | 1u << SIM_SPAWN | 1u << SIM_WAIT_FOR | 1u << SIM_GEN_CERTS },
 		{ K_READY, 1u << SIM_SPAWN },
 		{ K_PARSE, 1u << SIM_RUN },
 		{ K_CAPTURES, 1u << SIM_RUN },
@@ -469,6 +471,37 @@ static int capture_change(struct sp *p, const struct ynode *n, const struct ynod
 	return 0;
 }
 
+/* gen-certs: {node, names, days}: a certificate for the node's names and addresses. */
+static int certs_change(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	static const char *const keys[] = { "node", "names", "days", NULL };
+	uint32_t seen = 0;
+	uint64_t days = 30;
+	int r = y_map(&p->y, n, "gen-certs", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		const struct ynode *v = n->kids[i + 1];
+		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
+		struct sim_step names = { 0 };
+
+		if (k < 0)
+			return k;
+		if (k == 0) {
+			r = dup_str(p, v, "gen-certs node", &st->node);
+		} else if (k == 1) {
+			r = command(p, v, &names);
+			st->words = names.argv;
+			st->n_words = names.argc;
+		} else {
+			r = y_uint(&p->y, v, "days", 1, 36500, "1..36500", &days);
+		}
+	}
+	st->days = (unsigned)days;
+	if (r >= 0 && !st->node)
+		return y_error(&p->y, n, "gen-certs: node says whose certificate");
+	return r;
+}
+
 /* dns: {name, target}: a name of the lab's /etc/hosts; target null removes it. */
 static int dns_change(struct sp *p, const struct ynode *n, struct sim_step *st)
 {
@@ -537,6 +570,8 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = capture_change(p, v[K_CAPTURE], v[K_ID], st);
 	if (r >= 0 && what == K_DNS)
 		r = dns_change(p, v[K_DNS], st);
+	if (r >= 0 && what == K_GEN_CERTS)
+		r = certs_change(p, v[K_GEN_CERTS], st);
 	if (r >= 0 && v[K_CONTENT]) {
 		const char *t;
 

@@ -25,6 +25,8 @@
  *     - {id: c, capture: {node: N, iface: I, filter: "tcp port 80"}}
  *     - {capture: {stop: c}}    (captures/c.pcap; ${c.packets}, ${c.bytes}, ${c.path})
  *     - {dns: {name: H, target: NODE | ADDRESS | null}}   (the lab's /etc/hosts)
+ *     - {id: tls, gen-certs: {node: N, names: [H...], days: 30}}   (certs/tls.crt
+ *        and .key; ${tls.path} the certificate, ${tls.key} the key)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
  * {pick: PATH} say it explicitly. results: are captures that also go to the
@@ -49,10 +51,11 @@ enum sim_step_kind {
 	SIM_ASSERT,
 	SIM_GEN_FILE,
 	SIM_LINK,
-	SIM_ROUTER,  /* a router's NAT changed or flushed */
-	SIM_DEVICE,  /* link changes on every interface of a device (or one) */
-	SIM_CAPTURE, /* a pcap of a node's interface started, or stopped */
-	SIM_DNS,     /* a name of the lab's /etc/hosts set or removed */
+	SIM_ROUTER,    /* a router's NAT changed or flushed */
+	SIM_DEVICE,    /* link changes on every interface of a device (or one) */
+	SIM_CAPTURE,   /* a pcap of a node's interface started, or stopped */
+	SIM_DNS,       /* a name of the lab's /etc/hosts set or removed */
+	SIM_GEN_CERTS, /* a self-signed certificate for a node */
 };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
@@ -89,6 +92,7 @@ struct sim_step {
 	char *filter;	/* capture: a pcap filter, or NULL; target: the capture to stop */
 	char *dns_name; /* dns: the name, and its target (NULL: remove it) */
 	char *dns_target;
+	unsigned days;	 /* gen-certs: validity (names: in words) */
 	bool json;	 /* parse: json */
 	int expect_exit; /* run: -1 any, default 0 */
 	/* spawn's ready: */
