@@ -62,8 +62,8 @@ NSLAB_EXPORT const char *nslab_sim_error(const nslab_sim *sim);
 NSLAB_EXPORT double nslab_sim_ms(const nslab_sim *sim);
 NSLAB_EXPORT size_t nslab_sim_step_count(const nslab_sim *sim);
 NSLAB_EXPORT const char *nslab_sim_step_id(const nslab_sim *sim, size_t i);
-/* "run", "spawn", "wait", "wait-for", "assert", "gen-file", "link", "router", "device",
- * "capture" or "dns". */
+/* "run", "spawn", "wait", "wait-for", "assert", "gen-file", "gen-certs", "link", "router",
+ * "device", "capture", "dns", "repeat" or "every". */
 NSLAB_EXPORT const char *nslab_sim_step_kind(const nslab_sim *sim, size_t i);
 /* "pending", "running", "passed", "failed" or "skipped". */
 NSLAB_EXPORT const char *nslab_sim_step_status(const nslab_sim *sim, size_t i);

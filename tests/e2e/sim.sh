@@ -8,7 +8,8 @@
 # a spawn that ends before it is ready, one never ready, a run past its
 # timeout); router, device, dns and capture steps change the lab as ping and
 # getent see it, and a capture's pcap holds exactly the frames it counted;
-# gen-certs makes a certificate curl trusts for the node only; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
+# gen-certs makes a certificate curl trusts for the node only; repeat runs
+# its steps N times or for a while, every picks seeded changes; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
@@ -256,6 +257,64 @@ EOF2
 sim tls 0 "$TMP/tls.yaml" --outdir "$TMP/tls-run"
 [ -s "$TMP/tls-run/tls/certs/tls.crt" ] && [ -s "$TMP/tls-run/tls/certs/tls.key" ] &&
 	ok "tls: certs/tls.crt and certs/tls.key written" || bad "tls: $(ls -R "$TMP/tls-run")"
+
+# --- repeat and every: a link flapped N times, a soak for a while, seeded random changes ---
+write chaos <<'EOF2'
+  - id: flap
+    repeat: 3
+    steps:
+      - {link: {node: alice, iface: eth0, state: down}}
+      - {id: down, run: [ping, -c, "1", -W, "1", "${bob.ip}"], node: alice, expect_exit: 1}
+      - {link: {node: alice, iface: eth0, state: up}}
+      - {id: up, run: [ping, -c, "1", -W, "2", "${bob.ip}"], node: alice}
+  - id: soak
+    repeat: 300ms
+    steps:
+      - {id: t, run: ["true"], node: alice}
+  - id: chaos
+    every: 50ms
+    times: 8
+    seed: 7
+    choose:
+      - {id: d1, link: {node: alice, iface: eth0, set: "delay 1ms"}}
+      - {id: d2, link: {node: alice, iface: eth0, set: "delay 2ms"}}
+      - {id: clr, link: {node: alice, iface: eth0, clear: true}}
+  - assert: ["${flap.iterations} == 3", "${soak.iterations} >= 2", "${chaos.ticks} == 8"]
+EOF2
+sim chaos 0 "$TMP/chaos.yaml" --outdir "$TMP/chaos-run"
+$PY - "$TMP/chaos-run/chaos" <<'PY' && ok "chaos: each run's output kept, the picks are splitmix64's from the seed" || bad "chaos: $(cat "$TMP/chaos-run/chaos/sim.json")"
+import json, os, sys
+d = sys.argv[1]
+s = json.load(open(os.path.join(d, "sim.json")))
+st = {x["id"]: x for x in s["steps"]}
+assert st["flap"]["iterations"] == 3 and st["flap"]["body"] == 4
+assert st["down"]["runs"] == 3 and st["up"]["runs"] == 3 and st["up"]["status"] == "passed"
+for n in ("03-down.stdout", "03-down.2.stdout", "03-down.3.stdout"):
+    assert "1 packets transmitted, 0 received" in open(os.path.join(d, "steps", n)).read(), n
+assert st["soak"]["iterations"] == st["t"]["runs"] >= 2
+def splitmix(x):
+    while True:
+        x = (x + 0x9e3779b97f4a7c15) % 2**64
+        z = x
+        z = ((z ^ (z >> 30)) * 0xbf58476d1ce4e5b9) % 2**64
+        z = ((z ^ (z >> 27)) * 0x94d049bb133111eb) % 2**64
+        yield z ^ (z >> 31)
+g = splitmix(7)
+want = [["d1", "d2", "clr"][next(g) % 3] for _ in range(8)]
+assert st["chaos"]["picks"] == ",".join(want), (st["chaos"]["picks"], want)
+assert sum(st[c]["runs"] for c in ("d1", "d2", "clr")) == 8
+ev = [json.loads(l)["kind"] for l in open(os.path.join(d, "events.jsonl"))]
+assert ev.count("link_state") == 6 and ev.count("link_condition") == 8, ev
+PY
+write repfail <<'EOF2'
+  - id: flap
+    repeat: 5
+    steps:
+      - {id: once, assert: "${flap.iterations} < 1"}
+  - {id: after, wait: 1ms}
+EOF2
+sim repfail 1 "$TMP/repfail.yaml" --outdir "$TMP/repfail-run"
+says repfail "step 'once' (assert): \${flap.iterations} < 1 ('1' < '1') does not hold (iteration 2 of 'flap')"
 
 # --- a step's command starts with no signal ignored or blocked, whatever the
 # caller had (GNU make runs its recipes with glibc's signals 32 and 33 ignored) ---

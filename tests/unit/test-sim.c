@@ -255,6 +255,23 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {gen-certs: {names: [a]}}\n",
 		"gen-certs: node says whose certificate");
 	refused("lab: l.yaml\nsteps:\n  - {gen-certs: {node: b, days: 0}}\n", "1..36500");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 3}\n", "t.yaml:3:14: repeat needs its steps:");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: soon, steps: []}\n",
+		"repeat: 'soon' is not a duration");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 0, steps: []}\n", "1..1000000 or a duration");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 2, steps: [{wait: x}]}\n",
+		"t.yaml:3:32: wait: 'x' is not a duration");
+	refused("lab: l.yaml\nsteps:\n  - {every: 1s, choose: [{wait: 1s}]}\n",
+		"every needs for: DURATION or times: N (one)");
+	refused("lab: l.yaml\nsteps:\n  - {every: 1s, times: 2, for: 3s, choose: [{wait: 1s}]}\n",
+		"(one)");
+	refused("lab: l.yaml\nsteps:\n  - {every: 1s, times: 2, choose: []}\n", "choose: no steps");
+	refused("lab: l.yaml\nsteps:\n  - {every: 0s, times: 2, choose: [{wait: 1s}]}\n",
+		"every: an interval above 0");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, seed: 3}\n", "'seed' does not go with");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 2, steps: [{id: a, wait: 1s}]}\n"
+		"  - {id: a, wait: 1s}\n",
+		"t.yaml:4:10: id 'a' is taken by step 2");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
 		"dns: expected name and target");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
@@ -303,6 +320,39 @@ static void test_file_changes(void **state)
 	sim_file_free(s);
 }
 
+static void test_file_blocks(void **state)
+{
+	const char *text = "lab: l.yaml\nsteps:\n"
+			   "  - id: flap\n    repeat: 3\n    steps:\n"
+			   "      - {wait: 1ms}\n"
+			   "      - {id: inner, repeat: 100ms, steps: [{wait: 1ms}, {wait: 2ms}]}\n"
+			   "  - {id: ch, every: 1s, for: 10s, seed: 9, choose: [{wait: 1ms}, "
+			   "{repeat: 2, steps: [{wait: 1ms}]}]}\n"
+			   "  - {id: last, wait: 1ms}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
+	assert_int_equal(s->n_steps, 10); /* flattened: each block's body follows it */
+	assert_int_equal(s->steps[0].kind, SIM_REPEAT);
+	assert_int_equal(s->steps[0].times, 3);
+	assert_int_equal(s->steps[0].n_body, 4);
+	assert_int_equal(s->steps[0].n_choices, 2);
+	assert_string_equal(s->steps[2].id, "inner");
+	assert_int_equal(s->steps[2].for_ms, 100);
+	assert_int_equal(s->steps[2].n_body, 2);
+	assert_string_equal(s->steps[5].id, "ch");
+	assert_int_equal(s->steps[5].kind, SIM_EVERY);
+	assert_int_equal(s->steps[5].wait_ms, 1000);
+	assert_int_equal(s->steps[5].for_ms, 10000);
+	assert_int_equal(s->steps[5].seed, 9);
+	assert_int_equal(s->steps[5].n_body, 3);
+	assert_int_equal(s->steps[5].n_choices, 2);
+	assert_string_equal(s->steps[9].id, "last");
+	sim_file_free(s);
+}
+
 static void test_file_model(void **state)
 {
 	const char *text = "sim: demo\nlab: ../labs/l.yaml\ntimeout: 30s\nsteps:\n"
@@ -343,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
 		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
+		cmocka_unit_test(test_file_blocks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

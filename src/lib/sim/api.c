@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const char *const kind_names[] = { "run",    "spawn",	"wait", "wait-for",
-					  "assert", "gen-file", "link", "router",
-					  "device", "capture",	"dns",	"gen-certs" };
+static const char *const kind_names[] = { "run",      "spawn",	   "wait",   "wait-for", "assert",
+					  "gen-file", "link",	   "router", "device",	 "capture",
+					  "dns",      "gen-certs", "repeat", "every" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *sim_kind_name(enum sim_step_kind k)
@@ -73,6 +73,7 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 		free(s->errtext);
 		free(s->path);
 		free(s->key);
+		free(s->picks);
 		for (size_t k = 0; k < sim->file->steps[i].n_caps; k++)
 			free(s->values[k]);
 		free(s->values);

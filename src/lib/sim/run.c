@@ -54,10 +54,16 @@ static double now_ms_f(void)
 static int open_output(struct nslab_sim *sim, size_t i, const char *ext, int *ret_fd,
 		       nslab_error *err)
 {
+	unsigned run = sim->state[i].runs;
 	char name[128];
 	int fd;
 
-	snprintf(name, sizeof(name), "%02zu-%s.%s", i + 1, sim->file->steps[i].id, ext);
+	/* a step run again (repeat, every) keeps each run's output: NN-ID.K.EXT */
+	if (run > 1)
+		snprintf(name, sizeof(name), "%02zu-%s.%u.%s", i + 1, sim->file->steps[i].id, run,
+			 ext);
+	else
+		snprintf(name, sizeof(name), "%02zu-%s.%s", i + 1, sim->file->steps[i].id, ext);
 	fd = openat(sim->steps_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return nslab_err_set(err, errno, "steps/%s", name);
@@ -141,6 +147,12 @@ static const char *step_value(struct nslab_sim *sim, size_t i, const char *what)
 			 (unsigned long long)(what[0] == 'p' ? packets : bytes));
 		return keep(sim, strdup(buf));
 	}
+	if (strcmp(what, "iterations") == 0 || strcmp(what, "ticks") == 0) {
+		snprintf(buf, sizeof(buf), "%u", s->iterations);
+		return keep(sim, strdup(buf));
+	}
+	if (strcmp(what, "picks") == 0)
+		return s->picks ? s->picks : "";
 	if (strcmp(what, "ms") == 0) {
 		snprintf(buf, sizeof(buf), "%.3f", s->ms);
 		return keep(sim, strdup(buf));
@@ -506,16 +518,23 @@ static int wait_for_step(struct nslab_sim *sim, size_t i)
 	return 0;
 }
 
-static int wait_step(struct nslab_sim *sim, size_t i)
+/* Sleep until a CLOCK_MONOTONIC time in ms, or the sim's deadline if sooner. */
+static void sleep_until(const struct nslab_sim *sim, uint64_t until)
 {
-	uint64_t until = deadline_for(sim, sim->file->steps[i].wait_ms);
 	struct timespec ts;
 
+	if (until > sim->deadline)
+		until = sim->deadline;
 	for (uint64_t now = sim_now_ms(); now < until; now = sim_now_ms()) {
 		ts.tv_sec = (time_t)((until - now) / 1000);
 		ts.tv_nsec = (long)((until - now) % 1000) * 1000000L;
 		(void)nanosleep(&ts, NULL);
 	}
+}
+
+static int wait_step(struct nslab_sim *sim, size_t i)
+{
+	sleep_until(sim, sim_now_ms() + sim->file->steps[i].wait_ms);
 	return 0; /* cut short by the sim's timeout: the next step says so */
 }
 
@@ -666,7 +685,10 @@ static int open_pcap(struct nslab_sim *sim, size_t i, int *ret_fd)
 
 	if (mkdirat(sim->dir_fd, "captures", 0755) < 0 && errno != EEXIST)
 		return step_fail(sim, i, "create captures/: %s", strerror(errno));
-	snprintf(name, sizeof(name), "captures/%s.pcap", st->id);
+	if (sim->state[i].runs > 1)
+		snprintf(name, sizeof(name), "captures/%s.%u.pcap", st->id, sim->state[i].runs);
+	else
+		snprintf(name, sizeof(name), "captures/%s.pcap", st->id);
 	fd = openat(sim->dir_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
 		return step_fail(sim, i, "create %s: %s", name, strerror(errno));
@@ -859,38 +881,182 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return dns_step(sim, i);
 	case SIM_GEN_CERTS:
 		return gen_certs_step(sim, i);
+	case SIM_REPEAT:
+	case SIM_EVERY:
+		break; /* run_one() runs blocks */
 	}
 	return -1;
 }
 
 /* The run */
 
-static void run_steps(struct nslab_sim *sim, nslab_sim_cb cb, void *data)
-{
-	for (size_t i = 0; i < sim->file->n_steps; i++) {
-		struct sim_state *s = &sim->state[i];
-		double t0 = now_ms_f();
-		int r;
+static int run_one(struct nslab_sim *sim, size_t i);
 
-		if (sim->failed_step >= 0) {
-			s->status = SIM_STEP_SKIPPED;
-			continue;
-		}
-		s->status = SIM_STEP_RUNNING;
-		if (cb)
-			cb(sim, i, 0, data);
-		r = sim_now_ms() >= sim->deadline
-			    ? step_fail(sim, i, "the sim's timeout (%llu ms) ran out before it",
-					(unsigned long long)sim->file->timeout_ms)
-			    : do_step(sim, i);
-		s->ms = now_ms_f() - t0;
-		if (r >= 0 && s->status == SIM_STEP_RUNNING)
-			s->status = sim->file->steps[i].kind == SIM_SPAWN && !s->has_exit
-					    ? SIM_STEP_RUNNING
-					    : SIM_STEP_PASSED;
-		if (cb)
-			cb(sim, i, 1, data);
+/* A step run again (repeat, every): what its last run left is let go first. */
+static void state_reset(struct nslab_sim *sim, size_t i)
+{
+	struct sim_state *s = &sim->state[i];
+
+	if (s->proc && !s->has_exit) {
+		kill_proc(s);
+		(void)wait_exit(sim, i, UINT64_MAX);
 	}
+	s->proc = nslab_proc_free(s->proc);
+	s->cap = pkt_capture_free(s->cap);
+	if (s->out_fd >= 0)
+		(void)close(s->out_fd);
+	if (s->err_fd >= 0)
+		(void)close(s->err_fd);
+	s->out_fd = s->err_fd = -1;
+	for (size_t k = 0; k < sim->file->steps[i].n_caps; k++) {
+		free(s->values[k]);
+		s->values[k] = NULL;
+	}
+	free(s->out);
+	free(s->errtext);
+	free(s->path);
+	free(s->key);
+	free(s->picks);
+	s->out = s->errtext = s->path = s->key = s->picks = NULL;
+	s->has_exit = false;
+	s->exit = s->signal = 0;
+	s->iterations = 0;
+}
+
+/* How many entries of steps[] step i takes: itself and its body. */
+static size_t span(const struct nslab_sim *sim, size_t i)
+{
+	return 1 + sim->file->steps[i].n_body;
+}
+
+/* Steps [from, to) in order, until one fails; -1 if one did. */
+static int run_range(struct nslab_sim *sim, size_t from, size_t to)
+{
+	for (size_t i = from; i < to; i += span(sim, i))
+		if (run_one(sim, i) < 0)
+			return -1;
+	return 0;
+}
+
+/* After a failure inside a block: the block fails too, the sim's error says where. */
+static int block_failed(struct nslab_sim *sim, size_t i, const char *what, unsigned k)
+{
+	size_t len = strlen(sim->error);
+
+	snprintf(sim->error + len, sizeof(sim->error) - len, " (%s %u of '%s')", what, k,
+		 sim->file->steps[i].id);
+	sim->state[i].status = SIM_STEP_FAILED;
+	return -1;
+}
+
+/* Its body N times, or again until for_ms is over (at least once). */
+static int repeat_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	struct sim_state *s = &sim->state[i];
+	uint64_t until = sim_now_ms() + st->for_ms;
+
+	for (unsigned k = 0; st->times ? k < st->times : (k == 0 || sim_now_ms() < until); k++) {
+		if (run_range(sim, i + 1, i + 1 + st->n_body) < 0)
+			return block_failed(sim, i, "iteration", k + 1);
+		s->iterations = k + 1;
+	}
+	return 0;
+}
+
+/* splitmix64: a seeded sequence, the same on every machine. */
+static uint64_t next_random(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The index in steps[] of block i's direct child number c. */
+static size_t child_at(const struct nslab_sim *sim, size_t i, size_t c)
+{
+	size_t k = i + 1;
+
+	while (c--)
+		k += span(sim, k);
+	return k;
+}
+
+static int add_pick(struct sim_state *s, const char *id)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s%s%s", s->picks ? s->picks : "", s->picks ? "," : "", id) < 0)
+		return -1;
+	free(s->picks);
+	s->picks = p;
+	return 0;
+}
+
+/* At each interval, one of its choices (seeded), for times ticks or for_ms. */
+static int every_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	struct sim_state *s = &sim->state[i];
+	uint64_t start = sim_now_ms(), rng = st->seed;
+
+	for (unsigned k = 0; !st->times || k < st->times; k++) {
+		uint64_t due = start + (k + 1) * st->wait_ms;
+		size_t c;
+
+		if (st->for_ms && due > start + st->for_ms)
+			break;
+		sleep_until(sim, due);
+		if (sim_now_ms() < due)
+			return step_fail(sim, i, "the sim's timeout ran out after %u ticks", k);
+		c = child_at(sim, i, (size_t)(next_random(&rng) % st->n_choices));
+		if (add_pick(s, sim->file->steps[c].id) < 0)
+			return step_fail(sim, i, "out of memory");
+		if (run_one(sim, c) < 0)
+			return block_failed(sim, i, "tick", k + 1);
+		s->iterations = k + 1;
+	}
+	return 0;
+}
+
+static int run_one(struct nslab_sim *sim, size_t i)
+{
+	struct sim_state *s = &sim->state[i];
+	double t0 = now_ms_f();
+	int r;
+
+	if (s->runs++)
+		state_reset(sim, i);
+	s->status = SIM_STEP_RUNNING;
+	if (sim->cb)
+		sim->cb(sim, i, 0, sim->cb_data);
+	if (sim_now_ms() >= sim->deadline)
+		r = step_fail(sim, i, "the sim's timeout (%llu ms) ran out before it",
+			      (unsigned long long)sim->file->timeout_ms);
+	else if (sim->file->steps[i].kind == SIM_REPEAT)
+		r = repeat_step(sim, i);
+	else if (sim->file->steps[i].kind == SIM_EVERY)
+		r = every_step(sim, i);
+	else
+		r = do_step(sim, i);
+	s->ms = now_ms_f() - t0;
+	if (r >= 0 && s->status == SIM_STEP_RUNNING)
+		s->status = sim->file->steps[i].kind == SIM_SPAWN && !s->has_exit ? SIM_STEP_RUNNING
+										  : SIM_STEP_PASSED;
+	if (sim->cb)
+		sim->cb(sim, i, 1, sim->cb_data);
+	return r < 0 ? -1 : 0;
+}
+
+/* Every step in order until one fails; those that never ran are skipped. */
+static void run_steps(struct nslab_sim *sim)
+{
+	(void)run_range(sim, 0, sim->file->n_steps);
+	for (size_t i = 0; i < sim->file->n_steps; i++)
+		if (sim->state[i].status == SIM_STEP_PENDING)
+			sim->state[i].status = SIM_STEP_SKIPPED;
 }
 
 /* Captures still running when the sim ends: stopped (before the lab goes). */
@@ -958,7 +1124,9 @@ int nslab_sim_run(nslab_sim *sim, const char *dir, nslab_sim_cb cb, void *data, 
 		return r;
 	}
 	sim->built = true;
-	run_steps(sim, cb, data);
+	sim->cb = cb;
+	sim->cb_data = data;
+	run_steps(sim);
 	end_spawned(sim);
 	end_captures(sim);
 	sim->status = sim->failed_step >= 0 ? NSLAB_SIM_FAILED : NSLAB_SIM_PASSED;

@@ -31,6 +31,9 @@ struct sim_state {
 	char *path;		 /* gen-file, capture, gen-certs: the file written */
 	char *key;		 /* gen-certs: the key's file */
 	struct pkt_capture *cap; /* capture: running until its stop step or the sim's end */
+	unsigned runs;		 /* times it started (more than 1 in a repeat or every) */
+	unsigned iterations;	 /* repeat: bodies run; every: ticks */
+	char *picks;		 /* every: the ids chosen, comma-separated */
 };
 
 struct nslab_sim {
@@ -45,6 +48,8 @@ struct nslab_sim {
 	uint64_t started, deadline; /* ms, CLOCK_MONOTONIC */
 	double ms;
 	int dir_fd, steps_fd;
+	nslab_sim_cb cb; /* nslab_sim_run()'s, for each step that starts and ends */
+	void *cb_data;
 	char **kept; /* values handed out for ${...} */
 	size_t n_kept;
 };

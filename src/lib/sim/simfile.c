@@ -252,13 +252,21 @@ enum step_key {
 	K_CAPTURE,
 	K_DNS,
 	K_GEN_CERTS,
+	K_REPEAT,
+	K_EVERY,
+	K_FOR,
+	K_TIMES,
+	K_SEED,
+	K_STEPS,
+	K_CHOOSE,
 	K_N
 };
 
 static const char *const step_keys[] = {
 	"id",	  "run",    "spawn",	"wait",	   "wait-for",	  "assert",   "node",	 "timeout",
 	"ready",  "parse",  "captures", "results", "expect_exit", "gen-file", "content", "link",
-	"router", "device", "capture",	"dns",	   "gen-certs",	  NULL
+	"router", "device", "capture",	"dns",	   "gen-certs",	  "repeat",   "every",	 "for",
+	"times",  "seed",   "steps",	"choose",  NULL
 };
 
 /* Which kind the step is: exactly one of the kinds' keys. */
@@ -273,7 +281,8 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE },
 		      { K_LINK, SIM_LINK },	{ K_ROUTER, SIM_ROUTER },
 		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
-		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS } };
+		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS },
+		      { K_REPEAT, SIM_REPEAT }, { K_EVERY, SIM_EVERY } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -291,7 +300,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		return y_error(
 			&p->y, n,
 			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
-			"device, router, capture, dns or gen-certs");
+			"device, router, capture, dns, gen-certs, repeat or every");
 	return found;
 }
 
@@ -311,12 +320,23 @@ static int step_extra_keys(struct sp *p, const struct ynode *const *v, const str
 		{ K_RESULTS, 1u << SIM_RUN },
 		{ K_EXPECT_EXIT, 1u << SIM_RUN },
 		{ K_CONTENT, 1u << SIM_GEN_FILE },
+		{ K_FOR, 1u << SIM_EVERY },
+		{ K_TIMES, 1u << SIM_EVERY },
+		{ K_SEED, 1u << SIM_EVERY },
+		{ K_STEPS, 1u << SIM_REPEAT },
+		{ K_CHOOSE, 1u << SIM_EVERY },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		if (v[allowed[i].key] && !(allowed[i].kinds & (1u << st->kind)))
 			return y_error(&p->y, v[allowed[i].key], "'%s' does not go with this step",
 				       step_keys[allowed[i].key]);
+	if (st->kind == SIM_REPEAT && !v[K_STEPS])
+		return y_error(&p->y, v[K_REPEAT], "repeat needs its steps:");
+	if (st->kind == SIM_EVERY && !v[K_CHOOSE])
+		return y_error(&p->y, v[K_EVERY], "every needs the steps to choose from (choose:)");
+	if (st->kind == SIM_EVERY && !v[K_FOR] == !v[K_TIMES])
+		return y_error(&p->y, v[K_EVERY], "every needs for: DURATION or times: N (one)");
 	if (st->kind == SIM_GEN_FILE && !v[K_CONTENT])
 		return y_error(&p->y, v[K_GEN_FILE], "gen-file needs its content:");
 	if ((st->kind == SIM_RUN || st->kind == SIM_SPAWN) && !v[K_NODE])
@@ -502,6 +522,23 @@ static int certs_change(struct sp *p, const struct ynode *n, struct sim_step *st
 	return r;
 }
 
+/* repeat: N (a count) or a duration (again until it is over). */
+static int repeat_how(struct sp *p, const struct ynode *n, struct sim_step *st)
+{
+	const char *s;
+	int r = y_str(&p->y, n, "repeat", &s);
+
+	if (r < 0)
+		return r;
+	if (strspn(s, "0123456789") == strlen(s))
+		return y_uint(&p->y, n, "repeat", 1, 1000000, "1..1000000 or a duration",
+			      &st->times);
+	r = duration(p, n, "repeat", &st->for_ms);
+	if (r >= 0 && !st->for_ms)
+		return y_error(&p->y, n, "repeat: a duration above 0");
+	return r;
+}
+
 /* dns: {name, target}: a name of the lab's /etc/hosts; target null removes it. */
 static int dns_change(struct sp *p, const struct ynode *n, struct sim_step *st)
 {
@@ -572,6 +609,20 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = dns_change(p, v[K_DNS], st);
 	if (r >= 0 && what == K_GEN_CERTS)
 		r = certs_change(p, v[K_GEN_CERTS], st);
+	if (r >= 0 && what == K_REPEAT)
+		r = repeat_how(p, v[K_REPEAT], st);
+	if (r >= 0 && what == K_EVERY)
+		r = duration(p, v[K_EVERY], "every", &st->wait_ms);
+	if (r >= 0 && what == K_EVERY && !st->wait_ms)
+		r = y_error(&p->y, v[K_EVERY], "every: an interval above 0");
+	if (r >= 0 && v[K_FOR])
+		r = duration(p, v[K_FOR], "for", &st->for_ms);
+	if (r >= 0 && v[K_TIMES])
+		r = y_uint(&p->y, v[K_TIMES], "times", 1, 1000000, "1..1000000", &st->times);
+	if (r >= 0 && what == K_EVERY)
+		st->seed = 1;
+	if (r >= 0 && v[K_SEED])
+		r = y_uint(&p->y, v[K_SEED], "seed", 0, UINT64_MAX, "a number", &st->seed);
 	if (r >= 0 && v[K_CONTENT]) {
 		const char *t;
 
@@ -618,15 +669,42 @@ static int step_id(struct sp *p, const struct ynode *idn, struct sim_step *st, s
 	return 0;
 }
 
-static int parse_step(struct sp *p, const struct ynode *n, size_t index)
+/* Steps a sequence holds, the bodies of repeat and every counted in. */
+static size_t count_steps(const struct ynode *seq)
+{
+	size_t n = 0;
+
+	if (seq->type != Y_SEQ)
+		return 0;
+	for (size_t i = 0; i < seq->n; i++) {
+		const struct ynode *st = seq->kids[i];
+
+		n++;
+		for (size_t k = 0; st->type == Y_MAP && k + 1 < st->n; k += 2) {
+			const struct ynode *key = st->kids[k];
+
+			if (key->type == Y_SCALAR && key->text &&
+			    (strcmp(key->text, "steps") == 0 || strcmp(key->text, "choose") == 0))
+				n += count_steps(st->kids[k + 1]);
+		}
+	}
+	return n;
+}
+
+static int parse_steps(struct sp *p, const struct ynode *seq, const char *what, size_t *index,
+		       size_t *ret_direct);
+
+static int parse_step(struct sp *p, const struct ynode *n, size_t *index)
 {
 	const struct ynode *v[K_N] = { 0 };
-	struct sim_step *st = &p->s->steps[index];
+	size_t at = *index;
+	struct sim_step *st = &p->s->steps[at];
 	uint32_t seen = 0;
 	int r = y_map(&p->y, n, "step", NULL), what;
 
 	*st = (struct sim_step){ .loc = n->loc };
-	p->s->n_steps = index + 1;
+	p->s->n_steps = at + 1;
+	(*index)++;
 	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
 		int k = y_key(&p->y, n->kids[i], step_keys, SIZE_MAX, &seen);
 
@@ -641,16 +719,39 @@ static int parse_step(struct sp *p, const struct ynode *n, size_t index)
 		return what;
 	r = step_extra_keys(p, v, st);
 	if (r >= 0)
-		r = step_id(p, v[K_ID], st, index);
+		r = step_id(p, v[K_ID], st, at);
 	if (r >= 0)
 		r = step_values(p, v, st, what);
 	if (r >= 0 && st->kind == SIM_SPAWN && !st->timeout_ms)
 		st->timeout_ms = SIM_READY_TIMEOUT;
+	if (r >= 0 && (v[K_STEPS] || v[K_CHOOSE])) {
+		size_t direct = 0;
+
+		r = parse_steps(p, v[K_STEPS] ? v[K_STEPS] : v[K_CHOOSE],
+				v[K_STEPS] ? "steps" : "choose", index, &direct);
+		/* steps[] was sized before: st is still where it was */
+		p->s->steps[at].n_body = *index - at - 1;
+		p->s->steps[at].n_choices = direct;
+	}
+	return r;
+}
+
+/* A sequence of steps into steps[*index...]; ret_direct: how many are its own. */
+static int parse_steps(struct sp *p, const struct ynode *seq, const char *what, size_t *index,
+		       size_t *ret_direct)
+{
+	int r = y_seq(&p->y, seq, what);
+
+	if (r >= 0 && !seq->n && strcmp(what, "steps") != 0)
+		return y_error(&p->y, seq, "%s: no steps", what);
+	for (size_t i = 0; r >= 0 && i < seq->n; i++)
+		r = parse_step(p, seq->kids[i], index);
+	*ret_direct = seq->n;
 	return r;
 }
 
 /* wait-for names an earlier spawn step; a capture's stop an earlier capture's start. */
-static int check_targets(struct sp *p, const struct ynode *steps)
+static int check_targets(struct sp *p)
 {
 	for (size_t i = 0; i < p->s->n_steps; i++) {
 		const struct sim_step *st = &p->s->steps[i], *t;
@@ -663,10 +764,10 @@ static int check_targets(struct sp *p, const struct ynode *steps)
 			if (strcmp(p->s->steps[k].id, st->target) == 0)
 				t = &p->s->steps[k];
 		if (!t || t->kind != (capture ? SIM_CAPTURE : SIM_SPAWN) || (capture && t->target))
-			return y_error(&p->y, steps->kids[i],
-				       "%s '%s': no %s step of that id before it",
-				       capture ? "capture stop" : "wait-for", st->target,
-				       capture ? "capture" : "spawn");
+			return yaml_error(&p->y, st->loc,
+					  "%s '%s': no %s step of that id before it",
+					  capture ? "capture stop" : "wait-for", st->target,
+					  capture ? "capture" : "spawn");
 	}
 	return 0;
 }
@@ -708,6 +809,7 @@ static int parse_top(struct sp *p, const struct ynode *root)
 {
 	static const char *const keys[] = { "sim", "lab", "timeout", "steps", NULL };
 	const struct ynode *steps = NULL, *lab = NULL;
+	size_t index = 0, direct;
 	uint32_t seen = 0;
 	int r = y_map(&p->y, root, "a sim file", NULL);
 
@@ -737,11 +839,11 @@ static int parse_top(struct sp *p, const struct ynode *root)
 		r = default_name(p);
 	if (r >= 0)
 		r = y_seq(&p->y, steps, "steps");
-	if (r >= 0 && !(p->s->steps = calloc(steps->n ? steps->n : 1, sizeof(*p->s->steps))))
+	if (r >= 0 && !(p->s->steps = calloc(count_steps(steps) + 1, sizeof(*p->s->steps))))
 		return oom(p);
-	for (size_t i = 0; r >= 0 && i < steps->n; i++)
-		r = parse_step(p, steps->kids[i], i);
-	return r >= 0 ? check_targets(p, steps) : r;
+	if (r >= 0)
+		r = parse_steps(p, steps, "steps", &index, &direct);
+	return r >= 0 ? check_targets(p) : r;
 }
 
 int sim_file_parse(const char *path, const char *text, size_t len, struct sim_file **ret,

@@ -25,6 +25,11 @@
  *     - {id: c, capture: {node: N, iface: I, filter: "tcp port 80"}}
  *     - {capture: {stop: c}}    (captures/c.pcap; ${c.packets}, ${c.bytes}, ${c.path})
  *     - {dns: {name: H, target: NODE | ADDRESS | null}}   (the lab's /etc/hosts)
+ *     - {id: flap, repeat: 3 | 10s, steps: [STEP...]}   (the steps N times, or
+ *        again until the time is up; ${flap.iterations})
+ *     - {id: chaos, every: 1s, for: 10s | times: N, seed: 7, choose: [STEP...]}
+ *        (at each interval one of the steps, a seeded random choice;
+ *        ${chaos.ticks}, ${chaos.picks}: the ids chosen, comma-separated)
  *     - {id: tls, gen-certs: {node: N, names: [H...], days: 30}}   (certs/tls.crt
  *        and .key; ${tls.path} the certificate, ${tls.key} the key)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
@@ -56,6 +61,8 @@ enum sim_step_kind {
 	SIM_CAPTURE,   /* a pcap of a node's interface started, or stopped */
 	SIM_DNS,       /* a name of the lab's /etc/hosts set or removed */
 	SIM_GEN_CERTS, /* a self-signed certificate for a node */
+	SIM_REPEAT,    /* its body (the n_body steps after it) N times or for a while */
+	SIM_EVERY,     /* one of its body's steps, a seeded random choice, at each interval */
 };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
@@ -92,7 +99,14 @@ struct sim_step {
 	char *filter;	/* capture: a pcap filter, or NULL; target: the capture to stop */
 	char *dns_name; /* dns: the name, and its target (NULL: remove it) */
 	char *dns_target;
-	unsigned days;	 /* gen-certs: validity (names: in words) */
+	unsigned days; /* gen-certs: validity (names: in words) */
+	/* repeat, every: the steps of its body follow it in steps[], nested ones
+	 * included (its span is 1 + n_body); repeat runs them in order, every
+	 * runs one of its direct children (n_choices) per tick */
+	size_t n_body, n_choices;
+	uint64_t times;	 /* repeat: N; every: ticks (0: until for_ms) */
+	uint64_t for_ms; /* repeat, every: for how long (0: times) */
+	uint64_t seed;	 /* every: the choices' PRNG seed */
 	bool json;	 /* parse: json */
 	int expect_exit; /* run: -1 any, default 0 */
 	/* spawn's ready: */
