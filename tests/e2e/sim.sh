@@ -9,7 +9,8 @@
 # timeout); router, device, dns and capture steps change the lab as ping and
 # getent see it, and a capture's pcap holds exactly the frames it counted;
 # gen-certs makes a certificate curl trusts for the node only; repeat runs
-# its steps N times or for a while, every picks seeded changes; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
+# its steps N times or for a while, every picks seeded changes; extends,
+# templates and inline labs (counted devices) compose a sim; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
@@ -315,6 +316,54 @@ write repfail <<'EOF2'
 EOF2
 sim repfail 1 "$TMP/repfail.yaml" --outdir "$TMP/repfail-run"
 says repfail "step 'once' (assert): \${flap.iterations} < 1 ('1' < '1') does not hold (iteration 2 of 'flap')"
+
+# --- extends, step templates with ${group.KEY}, an inline lab with counted devices ---
+cat >"$TMP/base.yaml" <<EOF2
+timeout: 1m
+lab:
+  lab: $(new_lab_name inline)
+  routers: {gw: {}}
+  devices:
+    peer: {router: gw, count: 3}
+step-templates:
+  reach:
+    - {id: "\${group.id}-ping", run: [ping, -c, "1", "\${group.to}"], node: "\${group.from}", captures: {ttl: "ttl=([0-9]+)"}}
+    - {assert: "\${\${group.id}-ping.ttl} > 0"}
+steps:
+  - {id: first, run: [sh, -c, "echo \$NSLAB_IP_PEER_3"], node: peer-1}
+EOF2
+cat >"$TMP/derived.yaml" <<'EOF2'
+extends: base.yaml
+step-templates:
+  unplug:
+    - {link: {node: "${group.node}", iface: eth0, state: down}}
+    - {id: "${group.id}-gone", run: [ping, -c, "1", -W, "1", "${group.peer}"], node: "${group.node}", expect_exit: 1}
+    - {link: {node: "${group.node}", iface: eth0, state: up}}
+steps:
+  - {id: r1, use: reach, with: {from: peer-1, to: "${peer-3.ip}"}}
+  - {id: u, use: unplug, with: {node: peer-2, peer: "${peer-1.ip}"}}
+  - {id: r2, use: reach, with: {from: peer-2, to: "${peer-1.ip}"}}
+  - assert: ["${first.stdout} contains ${peer-3.ip}", "${r1-ping.ttl} == 64", "${u-gone.exit} == 1"]
+EOF2
+sim derived 0 "$TMP/derived.yaml" --outdir "$TMP/derived-run"
+$PY - "$TMP/derived-run/derived/sim.json" <<'PY' && ok "derived: the base's steps first, each use a group with its template's steps" || bad "derived: $(cat "$TMP/derived-run/derived/sim.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))
+got = [(x["id"], x["kind"]) for x in s["steps"]]
+assert got[:4] == [("first", "run"), ("r1", "use"), ("r1-ping", "run"), ("step-4", "assert")], got
+assert ("u-gone", "run") in got and ("r2-ping", "run") in got and s["status"] == "passed"
+assert [x["body"] for x in s["steps"] if x["kind"] == "use"] == [2, 3, 2]
+assert s["lab"].endswith("/base.yaml"), s["lab"]
+PY
+printf 'extends: base.yaml\nsteps:\n  - {use: reach, with: {from: peer-1}}\n' >"$TMP/novalue.yaml"
+sim novalue 2 "$TMP/novalue.yaml"
+says novalue "base.yaml:9:53: no value for \${group.to} in the use of it at $TMP/novalue.yaml:3:11 (with:)"
+printf 'extends: loop.yaml\nlab: x.yaml\nsteps: []\n' >"$TMP/loop.yaml"
+sim loop 2 "$TMP/loop.yaml"
+says loop "extends: more than 16 deep (a cycle?)"
+printf 'lab:\n  routers: {gw: {}}\n  devices: {a: {router: gw, count: 0}}\nsteps: []\n' >"$TMP/badinline.yaml"
+sim badinline 2 "$TMP/badinline.yaml"
+says badinline "badinline.yaml:3:36: bad count '0'"
 
 # --- a step's command starts with no signal ignored or blocked, whatever the
 # caller had (GNU make runs its recipes with glibc's signals 32 and 33 ignored) ---

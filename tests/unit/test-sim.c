@@ -272,6 +272,17 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {repeat: 2, steps: [{id: a, wait: 1s}]}\n"
 		"  - {id: a, wait: 1s}\n",
 		"t.yaml:4:10: id 'a' is taken by step 2");
+	refused("lab: l.yaml\nsteps:\n  - {use: t}\n", "t.yaml:3:11: no step template 't'");
+	refused("lab: l.yaml\nstep-templates:\n  t: [{wait: '${group.d}'}]\nsteps:\n"
+		"  - {use: t, with: {e: 1s}}\n",
+		"t.yaml:3:14: no value for ${group.d} in the use of it at t.yaml:5:11 (with:)");
+	refused("lab: l.yaml\nstep-templates:\n  'a b': []\nsteps: []\n",
+		"template 'a b': letters");
+	refused("lab: l.yaml\nstep-templates:\n  t: [{use: t}]\nsteps:\n  - {use: t}\n",
+		"use: more than 16 deep (a cycle?)");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, with: {a: b}}\n",
+		"'with' does not go with this step");
+	refused("lab: l.yaml\nstep-templates: {t: []}\nsteps:\n  - {use: t, with: [a]}\n", "with");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
 		"dns: expected name and target");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
@@ -353,6 +364,36 @@ static void test_file_blocks(void **state)
 	sim_file_free(s);
 }
 
+static void test_file_templates(void **state)
+{
+	const char *text = "lab:\n  routers: {gw: {}}\n  devices: {p: {router: gw, count: 2}}\n"
+			   "step-templates:\n"
+			   "  pause: {wait: '${group.d}'}\n"
+			   "  two:\n"
+			   "    - {id: '${group.id}-a', run: [echo, '${group.word}'], node: p-1}\n"
+			   "    - {use: pause, with: {d: 5ms}}\n"
+			   "steps:\n"
+			   "  - {id: g, use: two, with: {word: '${p-2.ip}'}}\n"
+			   "  - {id: h, use: two, with: {word: x}}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("/d/t.yaml", text, strlen(text), &s, &err), 0);
+	assert_non_null(s->lab_tree); /* inline: the lab is read from it with the sim */
+	assert_string_equal(s->lab_path, "/d/t.yaml");
+	assert_int_equal(s->n_steps, 8);
+	assert_int_equal(s->steps[0].kind, SIM_GROUP);
+	assert_int_equal(s->steps[0].n_body, 3);
+	assert_string_equal(s->steps[1].id, "g-a");
+	assert_string_equal(s->steps[1].argv[1], "${p-2.ip}"); /* filled in, run-time ${} kept */
+	assert_int_equal(s->steps[2].kind, SIM_GROUP);
+	assert_int_equal(s->steps[3].wait_ms, 5);
+	assert_string_equal(s->steps[5].id, "h-a");
+	assert_string_equal(s->steps[5].argv[1], "x");
+	sim_file_free(s);
+}
+
 static void test_file_model(void **state)
 {
 	const char *text = "sim: demo\nlab: ../labs/l.yaml\ntimeout: 30s\nsteps:\n"
@@ -393,7 +434,7 @@ int main(void)
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
 		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
-		cmocka_unit_test(test_file_blocks),
+		cmocka_unit_test(test_file_blocks),	 cmocka_unit_test(test_file_templates),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -71,6 +71,14 @@ int nslab_lab_from_file(const char *path, nslab_lab **ret, nslab_error *err)
 	return r < 0 ? r : lab_alloc(spec, ret, err);
 }
 
+int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, nslab_error *err)
+{
+	struct lab_spec *spec;
+	int r = labfile_parse_tree(tree, file, &spec, err);
+
+	return r < 0 ? r : lab_alloc(spec, ret, err);
+}
+
 int nslab_lab_new(const char *name, nslab_lab **ret, nslab_error *err)
 {
 	struct lab_spec *spec;

@@ -65,6 +65,13 @@ struct nslab_lab {
 	struct lab_links *links; /* link conditions (links.c); NULL while there are none */
 };
 
+/*
+ * lab_from_tree() - A lab from a mapping in a file read already (a sim's inline lab)
+ * @file: the file it is in: messages name it, the lab's default name is its stem
+ * Return: 0 and *ret (free with nslab_lab_free()), or -EINVAL at FILE:LINE:COL.
+ */
+int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, nslab_error *err);
+
 /**
  * lab_build() - Build everything in the plan on a worker thread (see build.c)
  * @lab:  prepared lab (spec, plan and nodes set); gets mntns_fd and each node's ns

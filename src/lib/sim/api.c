@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "lab/lab.h"
+
 static const char *const kind_names[] = { "run",      "spawn",	   "wait",   "wait-for", "assert",
 					  "gen-file", "link",	   "router", "device",	 "capture",
-					  "dns",      "gen-certs", "repeat", "every" };
+					  "dns",      "gen-certs", "repeat", "every",	 "use" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *sim_kind_name(enum sim_step_kind k)
@@ -44,7 +46,9 @@ int nslab_sim_from_file(const char *path, nslab_sim **ret, nslab_error *err)
 		if (!s->values)
 			r = nslab_err_set(err, ENOMEM, "sim");
 	}
-	if (r >= 0)
+	if (r >= 0 && sim->file->lab_tree)
+		r = lab_from_tree(sim->file->lab_tree, sim->file->lab_path, &sim->lab, err);
+	else if (r >= 0)
 		r = nslab_lab_from_file(sim->file->lab_path, &sim->lab, err);
 	if (r >= 0)
 		r = nslab_lab_check(sim->lab, err);

@@ -883,6 +883,7 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return gen_certs_step(sim, i);
 	case SIM_REPEAT:
 	case SIM_EVERY:
+	case SIM_GROUP:
 		break; /* run_one() runs blocks */
 	}
 	return -1;
@@ -943,8 +944,12 @@ static int block_failed(struct nslab_sim *sim, size_t i, const char *what, unsig
 {
 	size_t len = strlen(sim->error);
 
-	snprintf(sim->error + len, sizeof(sim->error) - len, " (%s %u of '%s')", what, k,
-		 sim->file->steps[i].id);
+	if (k)
+		snprintf(sim->error + len, sizeof(sim->error) - len, " (%s %u of '%s')", what, k,
+			 sim->file->steps[i].id);
+	else
+		snprintf(sim->error + len, sizeof(sim->error) - len, " (in %s '%s')", what,
+			 sim->file->steps[i].id);
 	sim->state[i].status = SIM_STEP_FAILED;
 	return -1;
 }
@@ -1039,6 +1044,9 @@ static int run_one(struct nslab_sim *sim, size_t i)
 		r = repeat_step(sim, i);
 	else if (sim->file->steps[i].kind == SIM_EVERY)
 		r = every_step(sim, i);
+	else if (sim->file->steps[i].kind == SIM_GROUP)
+		r = run_range(sim, i + 1, i + span(sim, i)) < 0 ? block_failed(sim, i, "group", 0)
+								: 0;
 	else
 		r = do_step(sim, i);
 	s->ms = now_ms_f() - t0;

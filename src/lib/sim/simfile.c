@@ -16,9 +16,27 @@
 #define SIM_READY_TIMEOUT (30u * 1000u) /* a spawn's ready, when the step says nothing */
 #define SIM_ID_MAX	  64
 
+#define SIM_DEPTH_MAX 16 /* extends: and use: nested this deep at most (a cycle otherwise) */
+
+/* A step template: its steps (a sequence, or one step) in a tree kept until the parse ends. */
+struct sim_template {
+	const char *name;
+	const struct ynode *steps;
+	const char *file; /* for messages about its steps */
+};
+
 struct sp {
 	struct yctx y;
 	struct sim_file *s;
+	size_t cap; /* of s->steps */
+	unsigned depth;
+	/* extends: and use: make trees and names that live until the parse ends */
+	struct ynode **trees;
+	size_t n_trees;
+	char **paths;
+	size_t n_paths;
+	struct sim_template *templates; /* the base's first: a lookup goes from the end */
+	size_t n_templates;
 };
 
 static void step_clear(struct sim_step *st)
@@ -59,6 +77,7 @@ struct sim_file *sim_file_free(struct sim_file *s)
 	free(s->path);
 	free(s->name);
 	free(s->lab_path);
+	ynode_free(s->lab_tree);
 	free(s);
 	return NULL;
 }
@@ -259,6 +278,8 @@ enum step_key {
 	K_SEED,
 	K_STEPS,
 	K_CHOOSE,
+	K_USE,
+	K_WITH,
 	K_N
 };
 
@@ -266,7 +287,7 @@ static const char *const step_keys[] = {
 	"id",	  "run",    "spawn",	"wait",	   "wait-for",	  "assert",   "node",	 "timeout",
 	"ready",  "parse",  "captures", "results", "expect_exit", "gen-file", "content", "link",
 	"router", "device", "capture",	"dns",	   "gen-certs",	  "repeat",   "every",	 "for",
-	"times",  "seed",   "steps",	"choose",  NULL
+	"times",  "seed",   "steps",	"choose",  "use",	  "with",     NULL
 };
 
 /* Which kind the step is: exactly one of the kinds' keys. */
@@ -282,7 +303,8 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		      { K_LINK, SIM_LINK },	{ K_ROUTER, SIM_ROUTER },
 		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
 		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS },
-		      { K_REPEAT, SIM_REPEAT }, { K_EVERY, SIM_EVERY } };
+		      { K_REPEAT, SIM_REPEAT }, { K_EVERY, SIM_EVERY },
+		      { K_USE, SIM_GROUP } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -300,7 +322,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		return y_error(
 			&p->y, n,
 			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
-			"device, router, capture, dns, gen-certs, repeat or every");
+			"device, router, capture, dns, gen-certs, repeat, every or use");
 	return found;
 }
 
@@ -325,6 +347,7 @@ static int step_extra_keys(struct sp *p, const struct ynode *const *v, const str
 		{ K_SEED, 1u << SIM_EVERY },
 		{ K_STEPS, 1u << SIM_REPEAT },
 		{ K_CHOOSE, 1u << SIM_EVERY },
+		{ K_WITH, 1u << SIM_GROUP },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
@@ -669,39 +692,39 @@ static int step_id(struct sp *p, const struct ynode *idn, struct sim_step *st, s
 	return 0;
 }
 
-/* Steps a sequence holds, the bodies of repeat and every counted in. */
-static size_t count_steps(const struct ynode *seq)
+/* A new entry at the end of steps[] (which may move: hold indexes, not pointers, across calls). */
+static int new_step(struct sp *p, size_t *ret)
 {
-	size_t n = 0;
+	if (p->s->n_steps == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 16;
+		struct sim_step *a = reallocarray(p->s->steps, ncap, sizeof(*a));
 
-	if (seq->type != Y_SEQ)
-		return 0;
-	for (size_t i = 0; i < seq->n; i++) {
-		const struct ynode *st = seq->kids[i];
-
-		n++;
-		for (size_t k = 0; st->type == Y_MAP && k + 1 < st->n; k += 2) {
-			const struct ynode *key = st->kids[k];
-
-			if (key->type == Y_SCALAR && key->text &&
-			    (strcmp(key->text, "steps") == 0 || strcmp(key->text, "choose") == 0))
-				n += count_steps(st->kids[k + 1]);
-		}
+		if (!a)
+			return oom(p);
+		p->s->steps = a;
+		p->cap = ncap;
 	}
-	return n;
+	*ret = p->s->n_steps;
+	return 0;
 }
 
 static int parse_steps(struct sp *p, const struct ynode *seq, const char *what, size_t *index,
 		       size_t *ret_direct);
 
+static int use_template(struct sp *p, const struct ynode *const *v, size_t at, size_t *index);
+
 static int parse_step(struct sp *p, const struct ynode *n, size_t *index)
 {
 	const struct ynode *v[K_N] = { 0 };
-	size_t at = *index;
-	struct sim_step *st = &p->s->steps[at];
+	size_t at = 0;
+	struct sim_step *st;
 	uint32_t seen = 0;
-	int r = y_map(&p->y, n, "step", NULL), what;
+	int r = new_step(p, &at), what;
 
+	if (r < 0)
+		return r;
+	r = y_map(&p->y, n, "step", NULL);
+	st = &p->s->steps[at];
 	*st = (struct sim_step){ .loc = n->loc };
 	p->s->n_steps = at + 1;
 	(*index)++;
@@ -729,10 +752,12 @@ static int parse_step(struct sp *p, const struct ynode *n, size_t *index)
 
 		r = parse_steps(p, v[K_STEPS] ? v[K_STEPS] : v[K_CHOOSE],
 				v[K_STEPS] ? "steps" : "choose", index, &direct);
-		/* steps[] was sized before: st is still where it was */
+		/* steps[] may have moved: at, not st */
 		p->s->steps[at].n_body = *index - at - 1;
 		p->s->steps[at].n_choices = direct;
 	}
+	if (r >= 0 && v[K_USE])
+		r = use_template(p, v, at, index);
 	return r;
 }
 
@@ -772,17 +797,48 @@ static int check_targets(struct sp *p)
 	return 0;
 }
 
-static int lab_path(struct sp *p, const struct ynode *n)
+/* A copy of a tree: inline labs outlive the parse, templates are copied to be filled in. */
+static struct ynode *ynode_copy(const struct ynode *n)
 {
-	_cleanup_free_ char *copy = strdup(p->s->path);
-	const char *s;
-	int r = y_str(&p->y, n, "lab", &s);
+	struct ynode *c = calloc(1, sizeof(*c));
 
-	if (r < 0)
-		return r;
+	if (!c)
+		return NULL;
+	*c = (struct ynode){
+		.type = n->type, .plain = n->plain, .block = n->block, .loc = n->loc, .len = n->len
+	};
+	if (n->text && !(c->text = strndup(n->text, n->len)))
+		return ynode_free(c);
+	if (n->n && !(c->kids = calloc(n->n, sizeof(*c->kids))))
+		return ynode_free(c);
+	c->cap = n->n;
+	for (; c->n < n->n; c->n++)
+		if (!(c->kids[c->n] = ynode_copy(n->kids[c->n])))
+			return ynode_free(c);
+	return c;
+}
+
+/* lab: FILE (relative to the file naming it) or the lab itself (a mapping, copied). */
+static int lab_of(struct sp *p, const struct ynode *n)
+{
+	_cleanup_free_ char *copy = strdup(p->y.file);
+	const char *s;
+	int r;
+
+	free(p->s->lab_path);
+	p->s->lab_path = NULL;
+	p->s->lab_tree = ynode_free(p->s->lab_tree);
+	p->s->lab_loc = n->loc;
 	if (!copy)
 		return oom(p);
-	p->s->lab_loc = n->loc;
+	if (n->type == Y_MAP) {
+		p->s->lab_tree = ynode_copy(n);
+		p->s->lab_path = strdup(p->y.file); /* its messages name the file it is in */
+		return p->s->lab_tree && p->s->lab_path ? 0 : oom(p);
+	}
+	r = y_str(&p->y, n, "lab", &s);
+	if (r < 0)
+		return r;
 	if (*s == '/')
 		p->s->lab_path = strdup(s);
 	else if (asprintf(&p->s->lab_path, "%s/%s", dirname(copy), s) < 0)
@@ -805,45 +861,261 @@ static int default_name(struct sp *p)
 	return p->s->name ? 0 : oom(p);
 }
 
-static int parse_top(struct sp *p, const struct ynode *root)
+/* Keep a tree (or a path) until the parse ends. */
+static int keep_tree(struct sp *p, struct ynode *t)
 {
-	static const char *const keys[] = { "sim", "lab", "timeout", "steps", NULL };
-	const struct ynode *steps = NULL, *lab = NULL;
-	size_t index = 0, direct;
+	struct ynode **a = reallocarray(p->trees, p->n_trees + 1, sizeof(*a));
+
+	if (!a) {
+		ynode_free(t);
+		return oom(p);
+	}
+	p->trees = a;
+	a[p->n_trees++] = t;
+	return 0;
+}
+
+static int keep_path(struct sp *p, char *path)
+{
+	char **a = path ? reallocarray(p->paths, p->n_paths + 1, sizeof(*a)) : NULL;
+
+	if (!a) {
+		free(path);
+		return oom(p);
+	}
+	p->paths = a;
+	a[p->n_paths++] = path;
+	return 0;
+}
+
+/* step-templates: {NAME: [STEP...] or STEP}: remembered, read when a step uses one. */
+static int templates(struct sp *p, const struct ynode *n)
+{
+	int r = y_map(&p->y, n, "step-templates", NULL);
+
+	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
+		struct sim_template *a;
+		const char *name;
+
+		r = y_str(&p->y, n->kids[i], "template name", &name);
+		if (r < 0)
+			return r;
+		if (!is_id(name))
+			return y_error(&p->y, n->kids[i],
+				       "template '%s': letters, digits, '-' and '_' only", name);
+		a = reallocarray(p->templates, p->n_templates + 1, sizeof(*a));
+		if (!a)
+			return oom(p);
+		p->templates = a;
+		a[p->n_templates++] = (struct sim_template){ .name = name,
+							     .steps = n->kids[i + 1],
+							     .file = p->y.file };
+	}
+	return r;
+}
+
+static int parse_file(struct sp *p, const char *path, const struct ynode *at);
+
+/* extends: PATH: the base's lab, timeout, templates and steps come first. */
+static int extends(struct sp *p, const struct ynode *n)
+{
+	_cleanup_free_ char *copy = strdup(p->y.file);
+	char *path = NULL;
+	const char *s;
+	int r = y_str(&p->y, n, "extends", &s);
+
+	if (r < 0)
+		return r;
+	if (!copy)
+		return oom(p);
+	if (*s == '/')
+		path = strdup(s);
+	else if (asprintf(&path, "%s/%s", dirname(copy), s) < 0)
+		path = NULL;
+	r = keep_path(p, path);
+	return r < 0 ? r : parse_file(p, path, n);
+}
+
+enum top_key { T_SIM, T_LAB, T_TIMEOUT, T_STEPS, T_TEMPLATES, T_EXTENDS, T_N };
+
+/* One file's top level; base: read through extends: (steps: may be left out). */
+static int parse_top(struct sp *p, const struct ynode *root, bool base)
+{
+	static const char *const keys[] = { "sim",     "lab", "timeout", "steps", "step-templates",
+					    "extends", NULL };
+	const struct ynode *v[T_N] = { 0 };
+	size_t index, direct;
 	uint32_t seen = 0;
 	int r = y_map(&p->y, root, "a sim file", NULL);
 
 	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
-		const struct ynode *v = root->kids[i + 1];
 		int k = y_key(&p->y, root->kids[i], keys, SIZE_MAX, &seen);
 
 		if (k < 0)
 			return k;
-		if (k == 0)
-			r = dup_str(p, v, "sim", &p->s->name);
-		else if (k == 1)
-			lab = v;
-		else if (k == 2)
-			r = duration(p, v, "timeout", &p->s->timeout_ms);
-		else
-			steps = v;
+		v[k] = root->kids[i + 1];
 	}
+	if (r >= 0 && v[T_EXTENDS])
+		r = extends(p, v[T_EXTENDS]);
+	if (r >= 0 && v[T_SIM] && !base) {
+		free(p->s->name);
+		r = dup_str(p, v[T_SIM], "sim", &p->s->name);
+	}
+	if (r >= 0 && v[T_LAB])
+		r = lab_of(p, v[T_LAB]);
+	if (r >= 0 && v[T_TIMEOUT])
+		r = duration(p, v[T_TIMEOUT], "timeout", &p->s->timeout_ms);
+	if (r >= 0 && v[T_TEMPLATES])
+		r = templates(p, v[T_TEMPLATES]);
 	if (r < 0)
 		return r;
-	if (!lab)
+	if (!p->s->lab_path && !base)
 		return y_error(&p->y, root, "a sim needs its lab (lab: FILE)");
-	if (!steps)
+	if (!v[T_STEPS] && !base)
 		return y_error(&p->y, root, "a sim needs steps");
-	r = lab_path(p, lab);
-	if (r >= 0 && !p->s->name)
-		r = default_name(p);
+	if (!v[T_STEPS])
+		return 0;
+	index = p->s->n_steps;
+	return parse_steps(p, v[T_STEPS], "steps", &index, &direct);
+}
+
+/* A base file's text read and parsed in the same context (its messages name it). */
+static int parse_file(struct sp *p, const char *path, const struct ynode *at)
+{
+	_cleanup_free_ char *text = NULL;
+	const char *outer = p->y.file;
+	struct ynode *root = NULL;
+	size_t len;
+	int r;
+
+	if (++p->depth > SIM_DEPTH_MAX)
+		return y_error(&p->y, at, "extends: more than %d deep (a cycle?)", SIM_DEPTH_MAX);
+	r = yaml_read_file(path, SIM_FILE_MAX, &text, &len, p->y.err);
+	if (r < 0)
+		return nslab_err_prefix(p->y.err, r, "%s:%u:%u: extends", outer, at->loc.line,
+					at->loc.col);
+	p->y.file = path;
+	r = yaml_read(&p->y, text, len, 0, &root);
+	if (r >= 0 && !root)
+		r = yaml_error(&p->y, (struct yaml_loc){ 1, 1 }, "empty");
 	if (r >= 0)
-		r = y_seq(&p->y, steps, "steps");
-	if (r >= 0 && !(p->s->steps = calloc(count_steps(steps) + 1, sizeof(*p->s->steps))))
-		return oom(p);
+		r = keep_tree(p, root);
 	if (r >= 0)
-		r = parse_steps(p, steps, "steps", &index, &direct);
-	return r >= 0 ? check_targets(p) : r;
+		r = parse_top(p, root, true);
+	p->y.file = outer;
+	p->depth--;
+	return r;
+}
+
+/* The template a step names, the closest file's first. */
+static const struct sim_template *find_template(const struct sp *p, const char *name)
+{
+	for (size_t i = p->n_templates; i-- > 0;)
+		if (strcmp(p->templates[i].name, name) == 0)
+			return &p->templates[i];
+	return NULL;
+}
+
+/* The value for ${group.KEY}: with:'s, or the group step's id. */
+static const char *group_value(const struct ynode *with, const char *id, const char *key,
+			       size_t len)
+{
+	if (len == 2 && strncmp(key, "id", 2) == 0)
+		return id;
+	for (size_t i = 0; with && i + 1 < with->n; i += 2)
+		if (with->kids[i]->text && strlen(with->kids[i]->text) == len &&
+		    strncmp(with->kids[i]->text, key, len) == 0)
+			return with->kids[i + 1]->text ? with->kids[i + 1]->text : "";
+	return NULL;
+}
+
+/* Where a template is used, for messages about its steps. */
+struct group_use {
+	const struct ynode *with;
+	const char *id, *file;
+	struct yaml_loc loc;
+};
+
+/* In every scalar of t, each ${group.KEY} replaced; -EINVAL names an unknown KEY. */
+static int fill_group(struct sp *p, struct ynode *t, const struct group_use *u)
+{
+	static const char mark[] = "${group.";
+	char *at;
+
+	for (size_t i = 0; i < t->n; i++) {
+		int r = fill_group(p, t->kids[i], u);
+
+		if (r < 0)
+			return r;
+	}
+	while (t->text && (at = strstr(t->text, mark))) {
+		const char *key = at + sizeof(mark) - 1, *end = strchr(key, '}'), *v;
+		char *out = NULL;
+
+		v = end ? group_value(u->with, u->id, key, (size_t)(end - key)) : NULL;
+		if (!v)
+			return y_error(&p->y, t,
+				       "no value for %.*s in the use of it at %s:%u:%u (with:)",
+				       end ? (int)(end - at + 1) : (int)strlen(at), at, u->file,
+				       u->loc.line, u->loc.col);
+		if (asprintf(&out, "%.*s%s%s", (int)(at - t->text), t->text, v, end + 1) < 0)
+			return oom(p);
+		free(t->text);
+		t->text = out;
+		t->len = strlen(out);
+		t->plain = false; /* a filled-in value is text, never YAML's null */
+	}
+	return 0;
+}
+
+/* use: NAME with: {KEY: VALUE}: the template's steps, filled in, as this step's body. */
+static int use_template(struct sp *p, const struct ynode *const *v, size_t at, size_t *index)
+{
+	const struct sim_template *t;
+	const char *name, *outer = p->y.file;
+	struct ynode *copy;
+	size_t direct;
+	int r = y_str(&p->y, v[K_USE], "use", &name);
+
+	if (r >= 0 && v[K_WITH])
+		r = y_map(&p->y, v[K_WITH], "with", NULL);
+	for (size_t i = 0; r >= 0 && v[K_WITH] && i < v[K_WITH]->n; i++)
+		r = y_str(&p->y, v[K_WITH]->kids[i], "with", &(const char *){ NULL });
+	if (r < 0)
+		return r;
+	t = find_template(p, name);
+	if (!t)
+		return y_error(&p->y, v[K_USE], "no step template '%s'", name);
+	if (++p->depth > SIM_DEPTH_MAX)
+		return y_error(&p->y, v[K_USE], "use: more than %d deep (a cycle?)", SIM_DEPTH_MAX);
+	copy = ynode_copy(t->steps);
+	r = copy ? keep_tree(p, copy) : oom(p);
+	p->y.file = t->file;
+	if (r >= 0)
+		r = fill_group(p, copy,
+			       &(struct group_use){ .with = v[K_WITH],
+						    .id = p->s->steps[at].id,
+						    .file = outer,
+						    .loc = v[K_USE]->loc });
+	if (r >= 0 && copy->type == Y_MAP)
+		r = parse_step(p, copy, index);
+	else if (r >= 0)
+		r = parse_steps(p, copy, "template", index, &direct);
+	p->y.file = outer;
+	p->depth--;
+	p->s->steps[at].n_body = *index - at - 1;
+	return r;
+}
+
+static void sp_clear(struct sp *p)
+{
+	for (size_t i = 0; i < p->n_trees; i++)
+		ynode_free(p->trees[i]);
+	free(p->trees);
+	for (size_t i = 0; i < p->n_paths; i++)
+		free(p->paths[i]);
+	free(p->paths);
+	free(p->templates);
 }
 
 int sim_file_parse(const char *path, const char *text, size_t len, struct sim_file **ret,
@@ -858,11 +1130,15 @@ int sim_file_parse(const char *path, const char *text, size_t len, struct sim_fi
 		return nslab_err_set(err, ENOMEM, "%s", path);
 	s->timeout_ms = SIM_TIMEOUT_MS;
 	r = yaml_read(&p.y, text, len, 0, &root);
-	if (r < 0)
-		return r;
-	if (!root)
-		return nslab_err_setx(err, EINVAL, "%s: empty", path);
-	r = parse_top(&p, root);
+	if (r >= 0 && !root)
+		r = nslab_err_setx(err, EINVAL, "%s: empty", path);
+	if (r >= 0)
+		r = parse_top(&p, root, false);
+	if (r >= 0 && !s->name)
+		r = default_name(&p);
+	if (r >= 0)
+		r = check_targets(&p);
+	sp_clear(&p);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(s);

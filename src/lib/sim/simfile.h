@@ -4,7 +4,11 @@
  *
  * DOC: sim file
  *   sim: NAME                 (default: the file's name without .yaml)
- *   lab: PATH                 (a lab file, relative to the sim file)
+ *   extends: PATH             (a base sim: its lab, timeout and templates
+ *                              unless this file sets them, its steps first)
+ *   lab: PATH | {routers:...} (a lab file, relative to the sim file, or the
+ *                              lab itself, inline)
+ *   step-templates: {NAME: [STEP...]}
  *   timeout: 2m               (the whole sim; default 10m)
  *   steps:
  *     - {id: srv, spawn: [CMD, ARG...], node: N, ready: {stdout: REGEX} | {stderr: REGEX}
@@ -30,6 +34,8 @@
  *     - {id: chaos, every: 1s, for: 10s | times: N, seed: 7, choose: [STEP...]}
  *        (at each interval one of the steps, a seeded random choice;
  *        ${chaos.ticks}, ${chaos.picks}: the ids chosen, comma-separated)
+ *     - {id: f1, use: TEMPLATE, with: {KEY: VALUE...}}   (the template's steps,
+ *        each ${group.KEY} in them replaced by VALUE, ${group.id} by f1)
  *     - {id: tls, gen-certs: {node: N, names: [H...], days: 30}}   (certs/tls.crt
  *        and .key; ${tls.path} the certificate, ${tls.key} the key)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
@@ -63,6 +69,7 @@ enum sim_step_kind {
 	SIM_GEN_CERTS, /* a self-signed certificate for a node */
 	SIM_REPEAT,    /* its body (the n_body steps after it) N times or for a while */
 	SIM_EVERY,     /* one of its body's steps, a seeded random choice, at each interval */
+	SIM_GROUP,     /* use: a template's steps (its body), with ${group.KEY} given */
 };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
@@ -122,8 +129,9 @@ struct sim_step {
 struct sim_file {
 	char *path;
 	char *name;
-	char *lab_path; /* resolved against the sim file's directory */
+	char *lab_path; /* resolved against the sim file's directory; an inline lab: the sim file */
 	struct yaml_loc lab_loc;
+	struct ynode *lab_tree; /* an inline lab (lab: {...}), or NULL */
 	uint64_t timeout_ms;
 	struct sim_step *steps;
 	size_t n_steps;
