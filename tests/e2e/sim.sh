@@ -10,11 +10,13 @@
 # getent see it, and a capture's pcap holds exactly the frames it counted;
 # gen-certs makes a certificate curl trusts for the node only; repeat runs
 # its steps N times or for a while, every picks seeded changes; extends,
-# templates and inline labs (counted devices) compose a sim; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
+# templates and inline labs (counted devices) compose a sim; programs'
+# NSLAB_EVENTS land in events.jsonl; progress.json follows the run and a
+# terminal gets a redrawn block; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
-require_env python3 iperf3 curl ping xmllint prove make openssl
+require_env python3 iperf3 curl ping xmllint prove make openssl script
 
 LAB="$SRCDIR/examples/two-hosts.yaml"
 
@@ -364,6 +366,50 @@ says loop "extends: more than 16 deep (a cycle?)"
 printf 'lab:\n  routers: {gw: {}}\n  devices: {a: {router: gw, count: 0}}\nsteps: []\n' >"$TMP/badinline.yaml"
 sim badinline 2 "$TMP/badinline.yaml"
 says badinline "badinline.yaml:3:36: bad count '0'"
+
+# --- NSLAB_EVENTS: what programs write there lands in events.jsonl with their node ---
+write appev <<'EOF2'
+  - {id: say, run: [python3, -c, "import os,socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); p=os.environ['NSLAB_EVENTS']; [s.sendto(b'{\"kind\": \"connected\", \"n\": %d}' % i, p) for i in range(3)]; s.sendto(b'not json', p); print(p)"], node: alice}
+  - {id: srv, spawn: [python3, -c, "import os,socket,time; socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'{\"kind\": \"listening\", \"port\": 80}', os.environ['NSLAB_EVENTS']); print('up', flush=True); time.sleep(30)"], node: bob, ready: {stdout: up}}
+  - {assert: "${say.stdout} contains /events/alice.sock"}
+EOF2
+sim appev 0 "$TMP/appev.yaml" --outdir "$TMP/appev-run"
+$PY - "$TMP/appev-run/appev" <<'PY' && ok "appev: the programs' events, in order, with their node and when they were sent" || bad "appev: $(grep '"app"' "$TMP/appev-run/appev/events.jsonl")"
+import json, os, sys
+d = sys.argv[1]
+ev = [json.loads(l) for l in open(os.path.join(d, "events.jsonl"))]
+app = [e for e in ev if e["kind"] == "app"]
+assert [(e["node"], e["event"]) for e in app] == [
+    ("alice", {"kind": "connected", "n": 0}), ("alice", {"kind": "connected", "n": 1}),
+    ("alice", {"kind": "connected", "n": 2}), ("alice", {"kind": "invalid"}),
+    ("bob", {"kind": "listening", "port": 80})], app
+assert all(e["at"] <= e["ts"] + 0.001 for e in app)
+assert not os.path.exists(os.path.join(d, "events")), "the sockets are left"
+PY
+
+# --- progress.json while a sim runs, and the terminal's block ---
+write progress <<'EOF2'
+  - {id: a, run: ["true"], node: alice}
+  - {id: w, wait: 3s}
+EOF2
+mkdir -p "$TMP/progress"
+(cd "$TMP/progress" && exec "$NSLAB" sim "$TMP/progress.yaml" --outdir "$TMP/progress-run" >"$TMP/progress.out" 2>&1) &
+PID=$!
+track_pid "$PID"
+at_w() { grep -q '"id": "w", "kind": "wait", "status": "running"' "$TMP/progress-run/progress.json" 2>/dev/null; }
+wait_until 20 at_w && ok "progress: progress.json shows the step running" || bad "progress: $(cat "$TMP/progress-run/progress.json")"
+wait "$PID" && ok "progress: the sim passed" || bad "progress: $(cat "$TMP/progress.out")"
+$PY - "$TMP/progress-run/progress.json" <<'PY' && ok "progress: done at the end" || bad "progress: $(cat "$TMP/progress-run/progress.json")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+assert p["schema"] == 1 and p["total"] == 1 and p["done"] == 1, p
+s = p["sims"][0]
+assert s["status"] == "passed" and s["step"]["id"] == "w" and s["step"]["status"] == "passed" and s["ms"] >= 3000, s
+PY
+! grep -q "$(printf '\033')" "$TMP/progress.out" && ok "progress: plain lines on a pipe" || bad "progress: escapes on a pipe"
+(cd "$TMP/progress" && script -qec "$NSLAB sim $TMP/ready.yaml --outdir $TMP/tty-run" /dev/null >"$TMP/tty.out" 2>&1)
+grep -q "$(printf '\033')\[J" "$TMP/tty.out" && grep -q "\[1/1 done\]" "$TMP/tty.out" && grep -q "PASS ready" "$TMP/tty.out" &&
+	ok "progress: a block redrawn on a terminal" || bad "progress: $(cat -v "$TMP/tty.out" | head -20)"
 
 # --- a step's command starts with no signal ignored or blocked, whatever the
 # caller had (GNU make runs its recipes with glibc's signals 32 and 33 ignored) ---

@@ -165,6 +165,22 @@ static void test_json_pick(void **state)
 	assert_int_equal(sim_json_pick("{\"a\": [1,", ".a", &v, &err), -EINVAL);
 }
 
+static void test_json_object(void **state)
+{
+	const char *pretty = "{\n  \"kind\": \"connected\",\n  \"peer\": {\"port\": 80},"
+			     " \"ok\": true, \"s\": \"5\"}";
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(sim_json_object(pretty, strlen(pretty), &out), 0);
+	assert_string_equal(out, "{\"kind\":\"connected\",\"peer\":{\"port\":80},\"ok\":true,"
+				 "\"s\":\"5\"}");
+	free(out);
+	assert_int_equal(sim_json_object("[1, 2]", 6, &out), -EINVAL);
+	assert_int_equal(sim_json_object("hello", 5, &out), -EINVAL);
+	assert_int_equal(sim_json_object("{\"a\": ", 6, &out), -EINVAL);
+}
+
 static void test_regex_capture(void **state)
 {
 	const char *ping = "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.058 ms\n"
@@ -435,6 +451,7 @@ int main(void)
 		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
 		cmocka_unit_test(test_file_blocks),	 cmocka_unit_test(test_file_templates),
+		cmocka_unit_test(test_json_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

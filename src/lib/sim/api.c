@@ -83,6 +83,7 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 		free(s->values);
 	}
 	free(sim->state);
+	sim_appev_free(sim->appev);
 	nslab_lab_free(sim->lab);
 	for (size_t i = 0; i < sim->n_kept; i++)
 		free(sim->kept[i]);

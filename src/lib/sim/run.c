@@ -254,6 +254,7 @@ static int start_argv(struct nslab_sim *sim, size_t i, char **made)
 		r = argv_of(sim, i, &argv, &e);
 	o.stdout_fd = s->out_fd;
 	o.stderr_fd = s->err_fd;
+	o.env = (const char *const[]){ sim_appev_env(sim->appev, st->node), NULL };
 	if (r >= 0)
 		r = nslab_node_spawn(node, argv, &o, &s->proc, &e);
 	if (!made)
@@ -1034,6 +1035,9 @@ static int run_one(struct nslab_sim *sim, size_t i)
 
 	if (s->runs++)
 		state_reset(sim, i);
+	if (sim->appev)
+		sim_appev_flush(
+			sim->appev); /* what programs said so far, before this step's events */
 	s->status = SIM_STEP_RUNNING;
 	if (sim->cb)
 		sim->cb(sim, i, 0, sim->cb_data);
@@ -1105,6 +1109,17 @@ static int open_dirs(struct nslab_sim *sim, const char *dir, nslab_error *err)
 	return sim->steps_fd < 0 ? nslab_err_set(err, errno, "open '%s/steps'", dir) : 0;
 }
 
+/* NSLAB_EVENTS for the built lab's nodes (a sim without it could not run its programs as told). */
+static int open_appev(struct nslab_sim *sim, nslab_error *err)
+{
+	char path[4096];
+	int r = sim_dir_path(sim, path, sizeof(path));
+
+	if (r < 0)
+		return nslab_err_set(err, -r, "the sim's directory");
+	return sim_appev_open(sim->lab, sim->dir_fd, path, &sim->appev, err);
+}
+
 int nslab_sim_run(nslab_sim *sim, const char *dir, nslab_sim_cb cb, void *data, nslab_error *err)
 {
 	double t0 = now_ms_f();
@@ -1121,6 +1136,8 @@ int nslab_sim_run(nslab_sim *sim, const char *dir, nslab_sim_cb cb, void *data, 
 		r = nslab_lab_set_outdir(sim->lab, dir, &e);
 	if (r >= 0)
 		r = nslab_lab_build(sim->lab, &e);
+	if (r >= 0)
+		r = open_appev(sim, &e);
 	if (r < 0) {
 		sim->status = NSLAB_SIM_ERROR;
 		snprintf(sim->error, sizeof(sim->error), "%s", e.msg);
@@ -1137,6 +1154,7 @@ int nslab_sim_run(nslab_sim *sim, const char *dir, nslab_sim_cb cb, void *data, 
 	run_steps(sim);
 	end_spawned(sim);
 	end_captures(sim);
+	sim->appev = sim_appev_free(sim->appev); /* the last events logged before the lab goes */
 	sim->status = sim->failed_step >= 0 ? NSLAB_SIM_FAILED : NSLAB_SIM_PASSED;
 	sim->lab = nslab_lab_free(sim->lab); /* torn down before the timing ends */
 	sim->ms = now_ms_f() - t0;

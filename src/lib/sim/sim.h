@@ -8,6 +8,7 @@
 
 #include "nslab/sim.h"
 #include "pkt/capture.h"
+#include "sim/appev.h"
 #include "sim/simfile.h"
 
 enum sim_step_status {
@@ -48,7 +49,8 @@ struct nslab_sim {
 	uint64_t started, deadline; /* ms, CLOCK_MONOTONIC */
 	double ms;
 	int dir_fd, steps_fd;
-	nslab_sim_cb cb; /* nslab_sim_run()'s, for each step that starts and ends */
+	struct sim_appev *appev; /* NSLAB_EVENTS while the lab runs */
+	nslab_sim_cb cb;	 /* nslab_sim_run()'s, for each step that starts and ends */
 	void *cb_data;
 	char **kept; /* values handed out for ${...} */
 	size_t n_kept;
