@@ -14,7 +14,7 @@
 
 #include "cli.h"
 
-#define REDRAW_MS 250 /* the block's elapsed times move this often */
+#define TICK_MS 100 /* progress.json catches up, the block's times move, this often */
 
 struct prog_sim {
 	struct sim_progress *p;
@@ -35,6 +35,8 @@ struct sim_progress {
 	size_t n;
 	bool tty;
 	unsigned drawn; /* lines of the block on the screen */
+	bool dirty;	/* a step changed since progress.json was written */
+	double written; /* when it was (CLOCK_MONOTONIC s) */
 	pthread_t ticker;
 	bool ticking, stop;
 	pthread_cond_t cv;
@@ -98,6 +100,19 @@ static void write_json(struct sim_progress *p)
 	fprintf(f, "], \"total\": %zu, \"done\": %zu}\n", p->n, done);
 	if (fclose(f) == 0)
 		(void)rename(p->tmp, p->path);
+	p->dirty = false;
+	p->written = mono();
+}
+
+/*
+ * A step's change: written now if the file is older than a tick, else by the
+ * ticker (a sim of short steps would otherwise write it twice per step).
+ */
+static void step_changed(struct sim_progress *p)
+{
+	p->dirty = true;
+	if (mono() - p->written >= TICK_MS / 1000.0)
+		write_json(p);
 }
 
 /* The block: one line per running sim and a count, in place of the last one. */
@@ -136,12 +151,14 @@ static void *ticker(void *arg)
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
 		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += REDRAW_MS * 1000000L;
+		ts.tv_nsec += TICK_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
 		(void)pthread_cond_timedwait(&p->cv, &p->mu, &ts);
+		if (!p->stop && p->dirty)
+			write_json(p);
 		if (!p->stop)
 			redraw(p);
 	}
@@ -175,13 +192,11 @@ struct sim_progress *sim_progress_new(const char *run_dir, nslab_sim *const *sim
 	for (size_t i = 0; i < n; i++)
 		p->s[i] = (struct prog_sim){ .p = p, .index = i, .step = -1 };
 	write_json(p);
-	if (tty) {
-		/* the ticker takes no signal: SIGINT stays the main thread's */
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &old);
-		p->ticking = pthread_create(&p->ticker, NULL, ticker, p) == 0;
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-	}
+	/* the ticker takes no signal: SIGINT stays the main thread's */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	p->ticking = pthread_create(&p->ticker, NULL, ticker, p) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return p;
 }
 
@@ -217,8 +232,7 @@ void sim_progress_step(nslab_sim *sim, size_t step, int done, void *data)
 	pthread_mutex_lock(&p->mu);
 	s->step = (long)step;
 	(void)done;
-	write_json(p);
-	redraw(p);
+	step_changed(p);
 	pthread_mutex_unlock(&p->mu);
 }
 
@@ -249,6 +263,8 @@ void sim_progress_free(struct sim_progress *p)
 	pthread_mutex_unlock(&p->mu);
 	if (p->ticking)
 		(void)pthread_join(p->ticker, NULL);
+	if (p->dirty)
+		write_json(p);
 	if (p->tty && p->drawn)
 		printf("\033[%uA\r\033[J", p->drawn);
 	fflush(stdout);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cli/sim-progress: where `nslab sim` is while it runs. progress.json in the
- * run directory, written again (atomically) whenever a step starts or ends
- * and a sim starts or ends; on a terminal, a block of one line per running
+ * run directory, written again (atomically) whenever a sim starts or ends,
+ * and when a step starts or ends at most once per tick (100 ms: a ticker
+ * thread writes what is left); on a terminal, a block of one line per running
  * sim (its current step, its elapsed time) redrawn below the summary lines.
  */
 #pragma once

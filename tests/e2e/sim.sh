@@ -337,15 +337,15 @@ EOF2
 cat >"$TMP/derived.yaml" <<'EOF2'
 extends: base.yaml
 step-templates:
-  unplug:
-    - {link: {node: "${group.node}", iface: eth0, state: down}}
-    - {id: "${group.id}-gone", run: [ping, -c, "1", -W, "1", "${group.peer}"], node: "${group.node}", expect_exit: 1}
-    - {link: {node: "${group.node}", iface: eth0, state: up}}
+  shout:
+    - {id: "${group.id}-say", run: [sh, -c, "echo ${group.word} from $(hostname)"], node: "${group.node}"}
+    - {wait: "${group.pause}"}
+    - {assert: "'${${group.id}-say.stdout}' contains '${group.word} from ${group.node}'"}
 steps:
   - {id: r1, use: reach, with: {from: peer-1, to: "${peer-3.ip}"}}
-  - {id: u, use: unplug, with: {node: peer-2, peer: "${peer-1.ip}"}}
+  - {id: u, use: shout, with: {node: peer-2, word: hello, pause: 10ms}}
   - {id: r2, use: reach, with: {from: peer-2, to: "${peer-1.ip}"}}
-  - assert: ["${first.stdout} contains ${peer-3.ip}", "${r1-ping.ttl} == 64", "${u-gone.exit} == 1"]
+  - assert: ["${first.stdout} contains ${peer-3.ip}", "${r1-ping.ttl} == 64", "${u-say.exit} == 0"]
 EOF2
 sim derived 0 "$TMP/derived.yaml" --outdir "$TMP/derived-run"
 $PY - "$TMP/derived-run/derived/sim.json" <<'PY' && ok "derived: the base's steps first, each use a group with its template's steps" || bad "derived: $(cat "$TMP/derived-run/derived/sim.json")"
@@ -353,7 +353,7 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 got = [(x["id"], x["kind"]) for x in s["steps"]]
 assert got[:4] == [("first", "run"), ("r1", "use"), ("r1-ping", "run"), ("step-4", "assert")], got
-assert ("u-gone", "run") in got and ("r2-ping", "run") in got and s["status"] == "passed"
+assert ("u-say", "run") in got and ("r2-ping", "run") in got and s["status"] == "passed"
 assert [x["body"] for x in s["steps"] if x["kind"] == "use"] == [2, 3, 2]
 assert s["lab"].endswith("/base.yaml"), s["lab"]
 PY
