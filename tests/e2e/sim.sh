@@ -78,6 +78,20 @@ m = json.load(open(os.path.join(d, "..", "manifest.json")))
 assert m["sims"][0]["status"] == "passed" and m["passed"] == 1
 PY
 
+# --- the other examples: a link flapped under a web client, a NAT change seen by a server ---
+sim examples 0 "$SRCDIR/examples/sims/link-flap.yaml" "$SRCDIR/examples/sims/nat-change.yaml" --outdir "$TMP/examples-run"
+$PY - "$TMP/examples-run" <<'PY' && ok "examples: the server saw the router, then the laptop; the flaps were seen" || bad "examples: $(cat "$TMP/examples-run/manifest.json")"
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert m["passed"] == 2, m
+ev = [json.loads(l) for l in open(os.path.join(d, "02-nat-change", "events.jsonl"))]
+app = [e["event"]["from"] for e in ev if e["kind"] == "app"]
+assert len(app) == 2 and app[0].startswith("198.18.") and app[1].startswith("10."), app
+s = json.load(open(os.path.join(d, "01-link-flap", "sim.json")))
+assert {x["id"]: x["runs"] for x in s["steps"]}["back"] == 3
+PY
+
 # --- failures: each names the step and why ---
 write assert <<'EOF2'
   - {id: p, run: [ping, -c, "1", "${bob.ip}"], node: alice, captures: {n: "([0-9]+) received"}}

@@ -309,6 +309,8 @@ static void test_file_changes(void **state)
 {
 	const char *text =
 		"lab: l.yaml\nsteps:\n"
+		"  - run:\n      - sh\n      - -c\n      - |\n        echo a\n"
+		"        echo b\n    node: x\n"
 		"  - {router: {name: home, nat: corporate, flush-nat: true}}\n"
 		"  - {device: {name: laptop, set: wifi}}\n"
 		"  - {device: {name: laptop, iface: eth1, state: down}}\n"
@@ -322,28 +324,29 @@ static void test_file_changes(void **state)
 
 	(void)state;
 	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
-	assert_int_equal(s->n_steps, 8);
-	assert_int_equal(s->steps[0].kind, SIM_ROUTER);
-	assert_string_equal(s->steps[0].node, "home");
-	assert_string_equal(s->steps[0].nat, "corporate");
-	assert_true(s->steps[0].flush_nat);
-	assert_int_equal(s->steps[1].kind, SIM_DEVICE);
-	assert_null(s->steps[1].iface); /* every interface of it */
-	assert_int_equal(s->steps[1].n_words, 1);
-	assert_int_equal(s->steps[1].link_state, -1);
-	assert_string_equal(s->steps[2].iface, "eth1");
-	assert_int_equal(s->steps[2].link_state, 0);
-	assert_int_equal(s->steps[3].kind, SIM_CAPTURE);
-	assert_string_equal(s->steps[3].filter, "icmp");
-	assert_null(s->steps[3].target);
-	assert_string_equal(s->steps[4].target, "c");
-	assert_int_equal(s->steps[5].kind, SIM_DNS);
-	assert_string_equal(s->steps[5].dns_target, "${b.ip}");
-	assert_null(s->steps[6].dns_target);
-	assert_int_equal(s->steps[7].kind, SIM_GEN_CERTS);
-	assert_string_equal(s->steps[7].node, "b");
-	assert_int_equal(s->steps[7].n_words, 2);
-	assert_int_equal(s->steps[7].days, 7);
+	assert_int_equal(s->n_steps, 9);
+	assert_string_equal(s->steps[0].argv[2], "echo a\necho b\n"); /* a block scalar word */
+	assert_int_equal(s->steps[1].kind, SIM_ROUTER);
+	assert_string_equal(s->steps[1].node, "home");
+	assert_string_equal(s->steps[1].nat, "corporate");
+	assert_true(s->steps[1].flush_nat);
+	assert_int_equal(s->steps[2].kind, SIM_DEVICE);
+	assert_null(s->steps[2].iface); /* every interface of it */
+	assert_int_equal(s->steps[2].n_words, 1);
+	assert_int_equal(s->steps[2].link_state, -1);
+	assert_string_equal(s->steps[3].iface, "eth1");
+	assert_int_equal(s->steps[3].link_state, 0);
+	assert_int_equal(s->steps[4].kind, SIM_CAPTURE);
+	assert_string_equal(s->steps[4].filter, "icmp");
+	assert_null(s->steps[4].target);
+	assert_string_equal(s->steps[5].target, "c");
+	assert_int_equal(s->steps[6].kind, SIM_DNS);
+	assert_string_equal(s->steps[6].dns_target, "${b.ip}");
+	assert_null(s->steps[7].dns_target);
+	assert_int_equal(s->steps[8].kind, SIM_GEN_CERTS);
+	assert_string_equal(s->steps[8].node, "b");
+	assert_int_equal(s->steps[8].n_words, 2);
+	assert_int_equal(s->steps[8].days, 7);
 	sim_file_free(s);
 }
 

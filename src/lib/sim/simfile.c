@@ -144,7 +144,12 @@ static int command(struct sp *p, const struct ynode *n, struct sim_step *st)
 		if (!st->argv)
 			return oom(p);
 		for (size_t i = 0; i < n->n; i++) {
-			r = dup_str(p, n->kids[i], "command word", &st->argv[i]);
+			const char *t;
+
+			/* a word may be a block scalar: a script given to python3 -c, sh -c */
+			r = y_text(&p->y, n->kids[i], "command word", &t);
+			if (r >= 0 && !(st->argv[i] = strdup(t)))
+				r = oom(p);
 			if (r < 0)
 				return r;
 			st->argc++;
@@ -995,7 +1000,7 @@ static int parse_file(struct sp *p, const char *path, const struct ynode *at)
 		return nslab_err_prefix(p->y.err, r, "%s:%u:%u: extends", outer, at->loc.line,
 					at->loc.col);
 	p->y.file = path;
-	r = yaml_read(&p->y, text, len, 0, &root);
+	r = yaml_read(&p->y, text, len, YAML_LITERAL_BLOCKS, &root);
 	if (r >= 0 && !root)
 		r = yaml_error(&p->y, (struct yaml_loc){ 1, 1 }, "empty");
 	if (r >= 0)
@@ -1129,7 +1134,7 @@ int sim_file_parse(const char *path, const char *text, size_t len, struct sim_fi
 	if (!s || !(s->path = strdup(path)))
 		return nslab_err_set(err, ENOMEM, "%s", path);
 	s->timeout_ms = SIM_TIMEOUT_MS;
-	r = yaml_read(&p.y, text, len, 0, &root);
+	r = yaml_read(&p.y, text, len, YAML_LITERAL_BLOCKS, &root);
 	if (r >= 0 && !root)
 		r = nslab_err_setx(err, EINVAL, "%s: empty", path);
 	if (r >= 0)
