@@ -38,7 +38,7 @@ static int cmd_sim(int argc, char **argv);
 const struct cli_cmd cli_cmd_sim = {
 	.name = "sim",
 	.run = cmd_sim,
-	.forms = (const char *const[]){ "FILE|DIR... [OPTIONS]", NULL },
+	.forms = (const char *const[]){ "[FILE|DIR...] [OPTIONS]", NULL },
 	.help = "run scripted scenarios over labs: spawn, run, wait, assert, with an output "
 		"directory",
 	.opts =
@@ -155,6 +155,27 @@ static int add_dir(struct sim_opts *o, const char *dir, int depth)
 	return r;
 }
 
+/* No file given: the sims directory of the project's nslab.yaml. */
+static int project_sims(struct sim_opts *o)
+{
+	_cleanup_free_ char *dir = NULL;
+	nslab_error err = { 0 };
+	size_t before = o->n_files;
+	int r = nslab_sim_project_dir(".", &dir, &err);
+
+	if (r == -ENOENT)
+		return cli_usage_error(&cli_cmd_sim,
+				       "expected a sim file or a directory of them "
+				       "(or an nslab.yaml naming sims: DIR, here or above)");
+	if (r < 0)
+		return cli_fail(&err, EXIT_USAGE);
+	r = add_dir(o, dir, 0);
+	if (r == CLI_GO_ON && o->n_files == before)
+		return cli_input_error(&cli_cmd_sim, "'%s' (nslab.yaml's sims): no sim file in it",
+				       dir);
+	return r;
+}
+
 static int parse_sim(int argc, char **argv, struct sim_opts *o)
 {
 	struct cli_args a;
@@ -164,7 +185,7 @@ static int parse_sim(int argc, char **argv, struct sim_opts *o)
 	if (r != CLI_GO_ON)
 		return r;
 	if (!a.n_ops)
-		return cli_usage_error(&cli_cmd_sim, "expected a sim file or a directory of them");
+		return project_sims(o);
 	for (int i = 0; r == CLI_GO_ON && i < a.n_ops; i++) {
 		if (stat(a.ops[i], &st) < 0)
 			return cli_input_error(&cli_cmd_sim, "'%s': %s", a.ops[i], strerror(errno));

@@ -92,6 +92,23 @@ s = json.load(open(os.path.join(d, "01-link-flap", "sim.json")))
 assert {x["id"]: x["runs"] for x in s["steps"]}["back"] == 3
 PY
 
+# --- a project's nslab.yaml names its sims: nslab sim with no file, from a subdirectory ---
+mkdir -p "$TMP/proj/sims/more" "$TMP/proj/src/deep"
+printf '# the project\nsims: sims\n' >"$TMP/proj/nslab.yaml"
+printf 'lab: %s\nsteps:\n  - {run: ["true"], node: alice}\n' "$LAB" >"$TMP/proj/sims/one.yaml"
+printf 'lab: %s\nsteps:\n  - {run: ["true"], node: bob}\n' "$LAB" >"$TMP/proj/sims/more/two.yaml"
+(cd "$TMP/proj/src/deep" && "$NSLAB" sim --outdir "$TMP/proj-run" >"$TMP/proj.out" 2>&1)
+$PY - "$TMP/proj-run/manifest.json" <<'PY' && ok "project: nslab.yaml's sims run, found from below" || bad "project: $(cat "$TMP/proj.out")"
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert [s["name"] for s in m["sims"]] == ["two", "one"] and m["passed"] == 2, m
+PY
+printf 'sims: sims\nlabs: x\n' >"$TMP/proj/nslab.yaml"
+mkdir -p "$TMP/badproj"
+(cd "$TMP/proj/src" && "$NSLAB" sim >"$TMP/badproj.out" 2>&1)
+[ $? -eq 2 ] && grep -qF "$TMP/proj/nslab.yaml:2:1: unknown key 'labs'" "$TMP/badproj.out" &&
+	ok "project: a bad nslab.yaml is exit 2 at its place" || bad "project: $(cat "$TMP/badproj.out")"
+
 # --- failures: each names the step and why ---
 write assert <<'EOF2'
   - {id: p, run: [ping, -c, "1", "${bob.ip}"], node: alice, captures: {n: "([0-9]+) received"}}
