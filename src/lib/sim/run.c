@@ -90,7 +90,11 @@ static char *read_output(int fd)
 	return buf;
 }
 
-/* A value for ${...} kept until the sim is freed. */
+/*
+ * A value for ${...} kept until the step that asked for it ends (release_kept()):
+ * a lookup's value is copied into the text being interpolated at once, and a
+ * soak (every: for an hour) would otherwise keep every one it ever made.
+ */
 static const char *keep(struct nslab_sim *sim, char *v)
 {
 	char **k;
@@ -105,6 +109,13 @@ static const char *keep(struct nslab_sim *sim, char *v)
 	sim->kept = k;
 	k[sim->n_kept++] = v;
 	return v;
+}
+
+static void release_kept(struct nslab_sim *sim)
+{
+	for (size_t i = 0; i < sim->n_kept; i++)
+		free(sim->kept[i]);
+	sim->n_kept = 0;
 }
 
 static const char *node_value(struct nslab_sim *sim, nslab_node *node, const char *what)
@@ -1054,6 +1065,7 @@ static int run_one(struct nslab_sim *sim, size_t i)
 								: 0;
 	else
 		r = do_step(sim, i);
+	release_kept(sim);
 	s->ms = now_ms_f() - t0;
 	if (r >= 0 && s->status == SIM_STEP_RUNNING)
 		s->status = sim->file->steps[i].kind == SIM_SPAWN && !s->has_exit ? SIM_STEP_RUNNING
