@@ -282,6 +282,8 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {every: 1s, times: 2, for: 3s, choose: [{wait: 1s}]}\n",
 		"(one)");
 	refused("lab: l.yaml\nsteps:\n  - {every: 1s, times: 2, choose: []}\n", "choose: no steps");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 10s, steps: []}\n",
+		"t.yaml:3:26: steps: no steps");
 	refused("lab: l.yaml\nsteps:\n  - {every: 0s, times: 2, choose: [{wait: 1s}]}\n",
 		"every: an interval above 0");
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, seed: 3}\n", "'seed' does not go with");

@@ -45,7 +45,7 @@ struct sim_appev {
 	bool running;
 	pthread_mutex_t mu; /* guards the queue below */
 	struct appev_item *q;
-	size_t n_q, cap_q, received, dropped, logged_drops;
+	size_t n_q, cap_q, dropped, logged_drops;
 	char *buf;
 };
 
@@ -63,7 +63,6 @@ static void push(struct sim_appev *a, size_t node, double at, char *json)
 	}
 	if (a->n_q < a->cap_q) {
 		a->q[a->n_q++] = (struct appev_item){ .node = node, .at = at, .json = json };
-		a->received++;
 	} else {
 		a->dropped++;
 		free(json);
@@ -237,10 +236,7 @@ void sim_appev_flush(struct sim_appev *a)
 	}
 }
 
-size_t sim_appev_count(const struct sim_appev *a)
-{
-	return a->received;
-}
+
 
 struct sim_appev *sim_appev_free(struct sim_appev *a)
 {

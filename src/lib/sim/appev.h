@@ -35,7 +35,6 @@ int sim_appev_open(nslab_lab *lab, int dir_fd, const char *dir, struct sim_appev
 const char *sim_appev_env(const struct sim_appev *a, const char *node);
 /* The events received so far into the lab's event log; the dropped ones counted in one. */
 void sim_appev_flush(struct sim_appev *a);
-/* Events received (and not dropped) so far, for the tests' assertions. */
-size_t sim_appev_count(const struct sim_appev *a);
+
 /* Stops the thread (after it read what the sockets hold), flushes, removes the sockets. */
 struct sim_appev *sim_appev_free(struct sim_appev *a);

@@ -760,6 +760,10 @@ static int parse_step(struct sp *p, const struct ynode *n, size_t *index)
 		/* steps[] may have moved: at, not st */
 		p->s->steps[at].n_body = *index - at - 1;
 		p->s->steps[at].n_choices = direct;
+		/* an empty body repeated for a while would spin */
+		if (r >= 0 && !direct)
+			r = y_error(&p->y, v[K_STEPS] ? v[K_STEPS] : v[K_CHOOSE], "%s: no steps",
+				    v[K_STEPS] ? "steps" : "choose");
 	}
 	if (r >= 0 && v[K_USE])
 		r = use_template(p, v, at, index);
