@@ -236,8 +236,6 @@ void sim_appev_flush(struct sim_appev *a)
 	}
 }
 
-
-
 struct sim_appev *sim_appev_free(struct sim_appev *a)
 {
 	if (!a)
