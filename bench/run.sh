@@ -11,7 +11,8 @@ nslab=$build/src/cli/nslab
 floor=$build/bench/bench-floor
 fwfloor=$build/bench/bench-fwfloor
 sandbox=$build/bench/bench-sandbox
-ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-sandbox >/dev/null
+simfloor=$build/bench/bench-simfloor
+ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-sandbox bench/bench-simfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor"
 "$here/exec-latency.sh" "$nslab"
@@ -21,3 +22,4 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/nat.sh" "$nslab" "$floor"
 "$here/serve.sh" "$nslab"
 "$here/python.sh" "$nslab" "$build"
+"$here/sim.sh" "$nslab" "$simfloor"

@@ -75,6 +75,20 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_default_via(nslab_lab *lab, const
 							   const char *ifname, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_dns(nslab_lab *lab, const char *hostname,
 						   const char *target, nslab_error *err);
+/**
+ * nslab_lab_set_dns() - Set or remove a name of the lab's /etc/hosts, before the build or while it runs
+ * @lab:      lab
+ * @hostname: the name (dot-separated labels of A-Z, a-z, 0-9 and '-')
+ * @target:   a node's name (its addresses) or an IP address; NULL removes the name
+ * @err:      on failure, the cause (an unknown target, no such name to remove)
+ * On a built lab the file every process of the lab sees is written again in
+ * place: the next lookup finds the new address (a program that cached the old
+ * one keeps it). A "dns_changed" event. A node's own names come first in the
+ * file, so they are not overridden this way.
+ * Return: 0, or -errno (nothing changed)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_dns(nslab_lab *lab, const char *hostname,
+						   const char *target, nslab_error *err);
 NSLAB_EXPORT void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed);
 /* Rename before building (e.g. `nslab up --name`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_name(nslab_lab *lab, const char *name,
@@ -219,6 +233,9 @@ struct nslab_spawn_opts {
 	/* stdio_fds: stdout and stderr go to these fds (the caller keeps them), stdin is inherited */
 	bool stdio_fds;
 	int stdout_fd, stderr_fd;
+	/* NULL, or "KEY=VALUE" entries (NULL-terminated) set in the command's
+	 * environment over the lab's (nslab sim's NSLAB_EVENTS) */
+	const char *const *env;
 };
 /*
  * nslab_node_spawn() - Run argv in the node (its netns and the lab's /etc/hosts)
@@ -236,6 +253,15 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_node_spawn(nslab_node *node, char *const 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_proc_wait(nslab_proc *proc, int *ret_status,
 						 nslab_error *err);
 NSLAB_EXPORT pid_t nslab_proc_pid(const nslab_proc *proc);
+/**
+ * nslab_lab_emit_app() - Put a program's own event into the lab's event stream
+ * @lab:   built lab
+ * @node:  the node the program runs in
+ * @at:    when the program sent it (seconds since the epoch, UTC)
+ * @json:  the event, one JSON object on one line (copied as it is: validate it)
+ * An "app" event: {"kind": "app", "node", "at", "event": {...}} in events.jsonl.
+ */
+NSLAB_EXPORT void nslab_lab_emit_app(nslab_lab *lab, const char *node, double at, const char *json);
 /* The process's pidfd (borrowed): readable (POLLIN) once it has ended; -1 once reaped. */
 NSLAB_EXPORT int nslab_proc_fd(const nslab_proc *proc);
 NSLAB_EXPORT nslab_proc *nslab_proc_free(nslab_proc *proc);

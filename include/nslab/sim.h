@@ -37,6 +37,14 @@ enum nslab_sim_status {
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_sim_from_file(const char *path, nslab_sim **ret,
 						     nslab_error *err);
 NSLAB_EXPORT nslab_sim *nslab_sim_free(nslab_sim *sim);
+/*
+ * nslab_sim_project_dir() - The sims directory a project's nslab.yaml names (`sims: DIR`)
+ * @dir: where to start looking: it, then each directory above it, up to /
+ * Return: 0 and *ret (malloc'd, relative to the file's directory resolved),
+ * -ENOENT when no nslab.yaml is found, -EINVAL at FILE:LINE:COL for a bad one.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_sim_project_dir(const char *dir, char **ret,
+						       nslab_error *err);
 NSLAB_EXPORT const char *nslab_sim_name(const nslab_sim *sim);
 NSLAB_EXPORT const char *nslab_sim_path(const nslab_sim *sim);
 
@@ -62,7 +70,8 @@ NSLAB_EXPORT const char *nslab_sim_error(const nslab_sim *sim);
 NSLAB_EXPORT double nslab_sim_ms(const nslab_sim *sim);
 NSLAB_EXPORT size_t nslab_sim_step_count(const nslab_sim *sim);
 NSLAB_EXPORT const char *nslab_sim_step_id(const nslab_sim *sim, size_t i);
-/* "run", "spawn", "wait", "wait-for", "assert", "gen-file" or "link". */
+/* "run", "spawn", "wait", "wait-for", "assert", "gen-file", "gen-certs", "link", "router",
+ * "device", "capture", "dns", "repeat" or "every". */
 NSLAB_EXPORT const char *nslab_sim_step_kind(const nslab_sim *sim, size_t i);
 /* "pending", "running", "passed", "failed" or "skipped". */
 NSLAB_EXPORT const char *nslab_sim_step_status(const nslab_sim *sim, size_t i);

@@ -15,12 +15,16 @@
 #include <unistd.h>
 
 #include "shared/macro.h"
+#include "sim-progress.h"
 
 #define SIMS_MAX 1024
 
 enum sim_format { FMT_TEXT, FMT_JSON, FMT_JUNIT, FMT_TAP };
 
 struct sim_opts {
+	struct sim_progress *progress; /* while the sims run */
+	nslab_sim **sims_view;	       /* its lists of the sims and their directories */
+	const char **dirs_view;
 	const char *outdir, *output;
 	enum sim_format format;
 	bool quiet;
@@ -34,7 +38,7 @@ static int cmd_sim(int argc, char **argv);
 const struct cli_cmd cli_cmd_sim = {
 	.name = "sim",
 	.run = cmd_sim,
-	.forms = (const char *const[]){ "FILE|DIR... [OPTIONS]", NULL },
+	.forms = (const char *const[]){ "[FILE|DIR...] [OPTIONS]", NULL },
 	.help = "run scripted scenarios over labs: spawn, run, wait, assert, with an output "
 		"directory",
 	.opts =
@@ -151,6 +155,27 @@ static int add_dir(struct sim_opts *o, const char *dir, int depth)
 	return r;
 }
 
+/* No file given: the sims directory of the project's nslab.yaml. */
+static int project_sims(struct sim_opts *o)
+{
+	_cleanup_free_ char *dir = NULL;
+	nslab_error err = { 0 };
+	size_t before = o->n_files;
+	int r = nslab_sim_project_dir(".", &dir, &err);
+
+	if (r == -ENOENT)
+		return cli_usage_error(&cli_cmd_sim,
+				       "expected a sim file or a directory of them "
+				       "(or an nslab.yaml naming sims: DIR, here or above)");
+	if (r < 0)
+		return cli_fail(&err, EXIT_USAGE);
+	r = add_dir(o, dir, 0);
+	if (r == CLI_GO_ON && o->n_files == before)
+		return cli_input_error(&cli_cmd_sim, "'%s' (nslab.yaml's sims): no sim file in it",
+				       dir);
+	return r;
+}
+
 static int parse_sim(int argc, char **argv, struct sim_opts *o)
 {
 	struct cli_args a;
@@ -160,7 +185,7 @@ static int parse_sim(int argc, char **argv, struct sim_opts *o)
 	if (r != CLI_GO_ON)
 		return r;
 	if (!a.n_ops)
-		return cli_usage_error(&cli_cmd_sim, "expected a sim file or a directory of them");
+		return project_sims(o);
 	for (int i = 0; r == CLI_GO_ON && i < a.n_ops; i++) {
 		if (stat(a.ops[i], &st) < 0)
 			return cli_input_error(&cli_cmd_sim, "'%s': %s", a.ops[i], strerror(errno));
@@ -328,19 +353,28 @@ static void report_tap(FILE *f, const struct outcome *out, size_t n)
 
 /* Running */
 
+/* What a sim's step callback gets. */
+struct sim_ctx {
+	const struct sim_opts *o;
+	size_t index;
+};
+
 static void on_step(nslab_sim *sim, size_t i, int done, void *data)
 {
-	const struct sim_opts *o = data;
+	const struct sim_ctx *c = data;
+	const struct sim_opts *o = c->o;
 	const char *st = nslab_sim_step_status(sim, i);
 
-	if (!done || o->quiet || (o->format != FMT_TEXT && !o->output))
+	sim_progress_step(sim, i, done, sim_progress_cb_data(o->progress, c->index));
+	/* -j N: step lines of sims side by side would interleave; the summaries say enough */
+	if (!done || o->quiet || (o->format != FMT_TEXT && !o->output) || o->jobs > 1)
 		return;
-	printf("  %-7s %-20s %-8s %9.1f ms\n",
-	       strcmp(st, "failed") == 0    ? "FAIL"
-	       : strcmp(st, "skipped") == 0 ? "skip"
-					    : "ok",
-	       nslab_sim_step_id(sim, i), nslab_sim_step_kind(sim, i), nslab_sim_step_ms(sim, i));
-	fflush(stdout);
+	sim_progress_print(o->progress, "  %-7s %-20s %-8s %9.1f ms\n",
+			   strcmp(st, "failed") == 0	? "FAIL"
+			   : strcmp(st, "skipped") == 0 ? "skip"
+							: "ok",
+			   nslab_sim_step_id(sim, i), nslab_sim_step_kind(sim, i),
+			   nslab_sim_step_ms(sim, i));
 }
 
 static bool text_lines(const struct sim_opts *o)
@@ -355,11 +389,26 @@ static void summary_line(const struct sim_opts *o, const nslab_sim *s, const cha
 	if (!text_lines(o) || (o->quiet && st == NSLAB_SIM_PASSED))
 		return;
 	if (st == NSLAB_SIM_PASSED)
-		printf("PASS %s (%.2f s) %s\n", nslab_sim_name(s), nslab_sim_ms(s) / 1000, dir);
+		sim_progress_print(o->progress, "PASS %s (%.2f s) %s\n", nslab_sim_name(s),
+				   nslab_sim_ms(s) / 1000, dir);
 	else
-		printf("%s %s (%.2f s) %s\n  %s\n", st == NSLAB_SIM_ERROR ? "ERROR" : "FAIL",
-		       nslab_sim_name(s), nslab_sim_ms(s) / 1000, dir, nslab_sim_error(s));
-	fflush(stdout);
+		sim_progress_print(o->progress, "%s %s (%.2f s) %s\n  %s\n",
+				   st == NSLAB_SIM_ERROR ? "ERROR" : "FAIL", nslab_sim_name(s),
+				   nslab_sim_ms(s) / 1000, dir, nslab_sim_error(s));
+}
+
+/* One sim run, its progress around it. */
+static void run_one_sim(struct sim_opts *o, struct outcome *oc, size_t i)
+{
+	struct sim_ctx c = { .o = o, .index = i };
+	nslab_error err = { 0 };
+
+	sim_progress_sim(o->progress, i, false);
+	/* its status and message say how it went */
+	if (nslab_sim_run(oc[i].sim, oc[i].dir, on_step, &c, &err) < 0)
+		err.code = 0;
+	sim_progress_sim(o->progress, i, true);
+	summary_line(o, oc[i].sim, oc[i].dir);
 }
 
 static char *sim_dir(const char *run_dir, const nslab_sim *s, size_t i, size_t n)
@@ -395,7 +444,6 @@ struct pool {
 	struct sim_opts *o;
 	struct outcome *oc;
 	atomic_size_t next;
-	pthread_mutex_t mu; /* the summary lines */
 };
 
 /* A job: the next sim not taken, until there is none (its lab is built on this thread). */
@@ -404,23 +452,15 @@ static void *sim_job(void *arg)
 	struct pool *p = arg;
 
 	for (size_t i = atomic_fetch_add(&p->next, 1); i < p->o->n_files;
-	     i = atomic_fetch_add(&p->next, 1)) {
-		nslab_error err = { 0 };
-
-		/* its status and message say how it went */
-		if (nslab_sim_run(p->oc[i].sim, p->oc[i].dir, NULL, NULL, &err) < 0)
-			err.code = 0;
-		pthread_mutex_lock(&p->mu);
-		summary_line(p->o, p->oc[i].sim, p->oc[i].dir);
-		pthread_mutex_unlock(&p->mu);
-	}
+	     i = atomic_fetch_add(&p->next, 1))
+		run_one_sim(p->o, p->oc, i);
 	return NULL;
 }
 
 /* -j N: N threads take the sims in turn; step lines would interleave, so only summaries. */
 static void run_parallel(struct sim_opts *o, struct outcome *oc)
 {
-	struct pool p = { .o = o, .oc = oc, .mu = PTHREAD_MUTEX_INITIALIZER };
+	struct pool p = { .o = o, .oc = oc };
 	size_t n = o->jobs < o->n_files ? o->jobs : o->n_files, started = 0;
 	pthread_t tids[64];
 	sigset_t all, old;
@@ -433,6 +473,30 @@ static void run_parallel(struct sim_opts *o, struct outcome *oc)
 	sim_job(&p);
 	for (size_t j = 0; j < started; j++)
 		(void)pthread_join(tids[j], NULL);
+}
+
+/*
+ * progress.json for every run; the terminal's block when stdout is one and
+ * the step lines go there (NSLAB_PROGRESS=0 keeps plain lines on a terminal).
+ */
+static int start_progress(struct sim_opts *o, struct outcome *oc, const char *run_dir)
+{
+	_cleanup_free_ nslab_sim **sims = calloc(o->n_files + 1, sizeof(*sims));
+	_cleanup_free_ const char **dirs = calloc(o->n_files + 1, sizeof(*dirs));
+	const char *env = getenv("NSLAB_PROGRESS");
+	bool tty = isatty(STDOUT_FILENO) && text_lines(o) && !o->quiet &&
+		   !(env && strcmp(env, "0") == 0);
+
+	if (!sims || !dirs)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_files; i++) {
+		sims[i] = oc[i].sim;
+		dirs[i] = oc[i].dir;
+	}
+	o->sims_view = TAKE_PTR(sims);
+	o->dirs_view = TAKE_PTR(dirs);
+	o->progress = sim_progress_new(run_dir, o->sims_view, o->dirs_view, o->n_files, tty);
+	return o->progress ? 0 : -ENOMEM;
 }
 
 static int run_all(struct sim_opts *o, struct outcome *oc, FILE *out)
@@ -449,15 +513,21 @@ static int run_all(struct sim_opts *o, struct outcome *oc, FILE *out)
 	for (size_t i = 0; i < o->n_files; i++)
 		if (!(oc[i].dir = sim_dir(run_dir, oc[i].sim, i, o->n_files)))
 			return EXIT_FAILURE;
+	r = start_progress(o, oc, run_dir);
+	if (r < 0) {
+		nslab_err_set(&err, -r, "progress");
+		return cli_fail(&err, 1);
+	}
 	if (o->jobs > 1)
 		run_parallel(o, oc);
 	for (size_t i = 0; o->jobs <= 1 && i < o->n_files; i++) {
 		if (text_lines(o) && !o->quiet)
-			printf("%s (%s)\n", nslab_sim_name(oc[i].sim), nslab_sim_path(oc[i].sim));
-		r = nslab_sim_run(oc[i].sim, oc[i].dir, on_step, o, &err);
-		summary_line(o, oc[i].sim, oc[i].dir);
-		(void)r;
+			sim_progress_print(o->progress, "%s (%s)\n", nslab_sim_name(oc[i].sim),
+					   nslab_sim_path(oc[i].sim));
+		run_one_sim(o, oc, i);
 	}
+	sim_progress_free(o->progress);
+	o->progress = NULL;
 	for (size_t i = 0; i < o->n_files; i++)
 		if (nslab_sim_status(oc[i].sim) != NSLAB_SIM_PASSED)
 			worst = 1;
@@ -498,6 +568,8 @@ static int cmd_sim(int argc, char **argv)
 	for (size_t i = 0; i < o.n_files; i++)
 		free(o.files[i]);
 	free(o.files);
+	free(o.sims_view);
+	free(o.dirs_view);
 	if (out != stdout)
 		fclose(out);
 	return r;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Integration: the lab API against the real kernel. A lab is built, real
- * traffic crosses it, a build that fails half-way leaves no fd (hence no
+ * traffic crosses it, its names change while it runs, a build that fails half-way leaves no fd (hence no
  * namespace) behind, and freeing a lab kills what it spawned.
  */
 #include <dirent.h>
@@ -105,6 +105,51 @@ static void test_traffic(void)
 	/* a wrong expectation fails: an address nobody has does not answer */
 	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W1", "198.18.250.250", NULL }) != 0,
 	      "ping to an unassigned address must fail");
+	nslab_lab_free(lab);
+}
+
+/* Names changed while the lab runs (nslab_lab_set_dns()) and a command's own environment. */
+static void test_dns_and_env(void)
+{
+	nslab_error err = { 0 };
+	nslab_lab *lab = two_routers("t-dns", 1);
+	const char *env[] = { "NSLAB_IP_SERVER=overridden", "EXTRA=1", NULL };
+	nslab_proc *p;
+	int st;
+
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	CHECK(nslab_lab_set_dns(lab, "web.example", "server", &err) == 0, "%s", err.msg);
+	CHECK(run(lab, "d0",
+		  (char *[]){
+			  "sh", "-c",
+			  "getent -s files ahostsv4 web.example | grep -q \"^$NSLAB_IP_SERVER \"",
+			  NULL }) == 0,
+	      "web.example set to server while the lab runs");
+	CHECK(nslab_lab_set_dns(lab, "web.example", "192.0.2.9", &err) == 0, "%s", err.msg);
+	CHECK(run(lab, "server",
+		  (char *[]){ "sh", "-c",
+			      "getent -s files hosts web.example | grep -q '^192.0.2.9 '",
+			      NULL }) == 0,
+	      "web.example moved to 192.0.2.9, seen in every node");
+	CHECK(nslab_lab_set_dns(lab, "web.example", NULL, &err) == 0, "%s", err.msg);
+	CHECK(run(lab, "d0", (char *[]){ "getent", "-s", "files", "hosts", "web.example", NULL }) !=
+		      0,
+	      "web.example removed");
+	CHECK(nslab_lab_set_dns(lab, "web.example", NULL, &err) == -ENOENT, "removed twice");
+	CHECK(nslab_lab_set_dns(lab, "x.example", "nosuch", &err) == -EINVAL &&
+		      strstr(err.msg, "'nosuch'"),
+	      "an unknown target: %s", err.msg);
+	CHECK(nslab_lab_set_dns(lab, "bad name", "server", &err) == -EINVAL, "a bad name");
+	CHECK(nslab_node_spawn(
+		      nslab_lab_node(lab, "d0"),
+		      (char *[]){ "sh", "-c",
+				  "[ \"$NSLAB_IP_SERVER\" = overridden ] && [ \"$EXTRA\" = 1 ]",
+				  NULL },
+		      &(struct nslab_spawn_opts){ .inherit_stdio = true, .env = env }, &p,
+		      &err) == 0,
+	      "%s", err.msg);
+	CHECK(nslab_proc_wait(p, &st, &err) == 0 && st == 0, "env: entries set over the lab's");
+	nslab_proc_free(p);
 	nslab_lab_free(lab);
 }
 
@@ -259,6 +304,7 @@ int main(void)
 	int r = nslab_test_bootstrap();
 
 	test_traffic();
+	test_dns_and_env();
 	test_failed_build_leaves_nothing();
 	test_free_kills_processes();
 	test_outdir_logs();

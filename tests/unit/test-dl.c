@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "core/fyaml-dl.h"
-#include "fwtest/pcap-dl.h"
+#include "pkt/pcap-dl.h"
 #include "jail/libcap-dl.h"
 #include "jail/seccomp-dl.h"
 #include "nl/conntrack-dl.h"

@@ -165,6 +165,22 @@ static void test_json_pick(void **state)
 	assert_int_equal(sim_json_pick("{\"a\": [1,", ".a", &v, &err), -EINVAL);
 }
 
+static void test_json_object(void **state)
+{
+	const char *pretty = "{\n  \"kind\": \"connected\",\n  \"peer\": {\"port\": 80},"
+			     " \"ok\": true, \"s\": \"5\"}";
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(sim_json_object(pretty, strlen(pretty), &out), 0);
+	assert_string_equal(out, "{\"kind\":\"connected\",\"peer\":{\"port\":80},\"ok\":true,"
+				 "\"s\":\"5\"}");
+	free(out);
+	assert_int_equal(sim_json_object("[1, 2]", 6, &out), -EINVAL);
+	assert_int_equal(sim_json_object("hello", 5, &out), -EINVAL);
+	assert_int_equal(sim_json_object("{\"a\": ", 6, &out), -EINVAL);
+}
+
 static void test_regex_capture(void **state)
 {
 	const char *ping = "64 bytes from 10.0.0.2: icmp_seq=1 ttl=64 time=0.058 ms\n"
@@ -231,6 +247,172 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {link: {node: a, iface: e, state: off}}\n", "up or down");
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, content: x}\n",
 		"'content' does not go with this step");
+	refused("lab: l.yaml\nsteps:\n  - {router: {name: r}}\n",
+		"router: expected nat or flush-nat");
+	refused("lab: l.yaml\nsteps:\n  - {router: {nat: home}}\n", "router: name says which");
+	refused("lab: l.yaml\nsteps:\n  - {router: {name: r, flush-nat: maybe}}\n", "t.yaml:3:");
+	refused("lab: l.yaml\nsteps:\n  - {device: {iface: eth0, state: down}}\n",
+		"device: name says which device");
+	refused("lab: l.yaml\nsteps:\n  - {device: {name: d}}\n",
+		"device: expected set, clear or state");
+	refused("lab: l.yaml\nsteps:\n  - {device: {name: d, node: x, state: up}}\n",
+		"unknown key 'node'");
+	refused("lab: l.yaml\nsteps:\n  - {capture: {node: a, iface: e}}\n",
+		"capture: a capture needs an id");
+	refused("lab: l.yaml\nsteps:\n  - {id: c, capture: {node: a}}\n",
+		"capture: node and iface say where");
+	refused("lab: l.yaml\nsteps:\n  - {id: c, capture: {node: a, iface: e, filter: 'tcp "
+		"port'}}\n",
+		"t.yaml:3:50: filter 'tcp port': ");
+	refused("lab: l.yaml\nsteps:\n  - {capture: {stop: c, node: a}}\n",
+		"capture: stop goes alone");
+	refused("lab: l.yaml\nsteps:\n  - {id: c, wait: 1s}\n  - {capture: {stop: c}}\n",
+		"t.yaml:4:5: capture stop 'c': no capture step of that id before it");
+	refused("lab: l.yaml\nsteps:\n  - {gen-certs: {names: [a]}}\n",
+		"gen-certs: node says whose certificate");
+	refused("lab: l.yaml\nsteps:\n  - {gen-certs: {node: b, days: 0}}\n", "1..36500");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 3}\n", "t.yaml:3:14: repeat needs its steps:");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: soon, steps: []}\n",
+		"repeat: 'soon' is not a duration");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 0, steps: []}\n", "1..1000000 or a duration");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 2, steps: [{wait: x}]}\n",
+		"t.yaml:3:32: wait: 'x' is not a duration");
+	refused("lab: l.yaml\nsteps:\n  - {every: 1s, choose: [{wait: 1s}]}\n",
+		"every needs for: DURATION or times: N (one)");
+	refused("lab: l.yaml\nsteps:\n  - {every: 1s, times: 2, for: 3s, choose: [{wait: 1s}]}\n",
+		"(one)");
+	refused("lab: l.yaml\nsteps:\n  - {every: 1s, times: 2, choose: []}\n", "choose: no steps");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 10s, steps: []}\n",
+		"t.yaml:3:26: steps: no steps");
+	refused("lab: l.yaml\nsteps:\n  - {every: 0s, times: 2, choose: [{wait: 1s}]}\n",
+		"every: an interval above 0");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, seed: 3}\n", "'seed' does not go with");
+	refused("lab: l.yaml\nsteps:\n  - {repeat: 2, steps: [{id: a, wait: 1s}]}\n"
+		"  - {id: a, wait: 1s}\n",
+		"t.yaml:4:10: id 'a' is taken by step 2");
+	refused("lab: l.yaml\nsteps:\n  - {use: t}\n", "t.yaml:3:11: no step template 't'");
+	refused("lab: l.yaml\nstep-templates:\n  t: [{wait: '${group.d}'}]\nsteps:\n"
+		"  - {use: t, with: {e: 1s}}\n",
+		"t.yaml:3:14: no value for ${group.d} in the use of it at t.yaml:5:11 (with:)");
+	refused("lab: l.yaml\nstep-templates:\n  'a b': []\nsteps: []\n",
+		"template 'a b': letters");
+	refused("lab: l.yaml\nstep-templates:\n  t: [{use: t}]\nsteps:\n  - {use: t}\n",
+		"use: more than 16 deep (a cycle?)");
+	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, with: {a: b}}\n",
+		"'with' does not go with this step");
+	refused("lab: l.yaml\nstep-templates: {t: []}\nsteps:\n  - {use: t, with: [a]}\n", "with");
+	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
+		"dns: expected name and target");
+	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
+		"unknown key 'ttl'");
+}
+
+static void test_file_changes(void **state)
+{
+	const char *text =
+		"lab: l.yaml\nsteps:\n"
+		"  - run:\n      - sh\n      - -c\n      - |\n        echo a\n"
+		"        echo b\n    node: x\n"
+		"  - {router: {name: home, nat: corporate, flush-nat: true}}\n"
+		"  - {device: {name: laptop, set: wifi}}\n"
+		"  - {device: {name: laptop, iface: eth1, state: down}}\n"
+		"  - {id: c, capture: {node: b, iface: eth0, filter: icmp}}\n"
+		"  - {capture: {stop: c}}\n"
+		"  - {dns: {name: web.example, target: '${b.ip}'}}\n"
+		"  - {dns: {name: web.example, target: null}}\n"
+		"  - {gen-certs: {node: b, names: [web.example, '${b.ip}.nip'], days: 7}}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
+	assert_int_equal(s->n_steps, 9);
+	assert_string_equal(s->steps[0].argv[2], "echo a\necho b\n"); /* a block scalar word */
+	assert_int_equal(s->steps[1].kind, SIM_ROUTER);
+	assert_string_equal(s->steps[1].node, "home");
+	assert_string_equal(s->steps[1].nat, "corporate");
+	assert_true(s->steps[1].flush_nat);
+	assert_int_equal(s->steps[2].kind, SIM_DEVICE);
+	assert_null(s->steps[2].iface); /* every interface of it */
+	assert_int_equal(s->steps[2].n_words, 1);
+	assert_int_equal(s->steps[2].link_state, -1);
+	assert_string_equal(s->steps[3].iface, "eth1");
+	assert_int_equal(s->steps[3].link_state, 0);
+	assert_int_equal(s->steps[4].kind, SIM_CAPTURE);
+	assert_string_equal(s->steps[4].filter, "icmp");
+	assert_null(s->steps[4].target);
+	assert_string_equal(s->steps[5].target, "c");
+	assert_int_equal(s->steps[6].kind, SIM_DNS);
+	assert_string_equal(s->steps[6].dns_target, "${b.ip}");
+	assert_null(s->steps[7].dns_target);
+	assert_int_equal(s->steps[8].kind, SIM_GEN_CERTS);
+	assert_string_equal(s->steps[8].node, "b");
+	assert_int_equal(s->steps[8].n_words, 2);
+	assert_int_equal(s->steps[8].days, 7);
+	sim_file_free(s);
+}
+
+static void test_file_blocks(void **state)
+{
+	const char *text = "lab: l.yaml\nsteps:\n"
+			   "  - id: flap\n    repeat: 3\n    steps:\n"
+			   "      - {wait: 1ms}\n"
+			   "      - {id: inner, repeat: 100ms, steps: [{wait: 1ms}, {wait: 2ms}]}\n"
+			   "  - {id: ch, every: 1s, for: 10s, seed: 9, choose: [{wait: 1ms}, "
+			   "{repeat: 2, steps: [{wait: 1ms}]}]}\n"
+			   "  - {id: last, wait: 1ms}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
+	assert_int_equal(s->n_steps, 10); /* flattened: each block's body follows it */
+	assert_int_equal(s->steps[0].kind, SIM_REPEAT);
+	assert_int_equal(s->steps[0].times, 3);
+	assert_int_equal(s->steps[0].n_body, 4);
+	assert_int_equal(s->steps[0].n_choices, 2);
+	assert_string_equal(s->steps[2].id, "inner");
+	assert_int_equal(s->steps[2].for_ms, 100);
+	assert_int_equal(s->steps[2].n_body, 2);
+	assert_string_equal(s->steps[5].id, "ch");
+	assert_int_equal(s->steps[5].kind, SIM_EVERY);
+	assert_int_equal(s->steps[5].wait_ms, 1000);
+	assert_int_equal(s->steps[5].for_ms, 10000);
+	assert_int_equal(s->steps[5].seed, 9);
+	assert_int_equal(s->steps[5].n_body, 3);
+	assert_int_equal(s->steps[5].n_choices, 2);
+	assert_string_equal(s->steps[9].id, "last");
+	sim_file_free(s);
+}
+
+static void test_file_templates(void **state)
+{
+	const char *text = "lab:\n  routers: {gw: {}}\n  devices: {p: {router: gw, count: 2}}\n"
+			   "step-templates:\n"
+			   "  pause: {wait: '${group.d}'}\n"
+			   "  two:\n"
+			   "    - {id: '${group.id}-a', run: [echo, '${group.word}'], node: p-1}\n"
+			   "    - {use: pause, with: {d: 5ms}}\n"
+			   "steps:\n"
+			   "  - {id: g, use: two, with: {word: '${p-2.ip}'}}\n"
+			   "  - {id: h, use: two, with: {word: x}}\n";
+	struct sim_file *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(sim_file_parse("/d/t.yaml", text, strlen(text), &s, &err), 0);
+	assert_non_null(s->lab_tree); /* inline: the lab is read from it with the sim */
+	assert_string_equal(s->lab_path, "/d/t.yaml");
+	assert_int_equal(s->n_steps, 8);
+	assert_int_equal(s->steps[0].kind, SIM_GROUP);
+	assert_int_equal(s->steps[0].n_body, 3);
+	assert_string_equal(s->steps[1].id, "g-a");
+	assert_string_equal(s->steps[1].argv[1], "${p-2.ip}"); /* filled in, run-time ${} kept */
+	assert_int_equal(s->steps[2].kind, SIM_GROUP);
+	assert_int_equal(s->steps[3].wait_ms, 5);
+	assert_string_equal(s->steps[5].id, "h-a");
+	assert_string_equal(s->steps[5].argv[1], "x");
+	sim_file_free(s);
 }
 
 static void test_file_model(void **state)
@@ -272,7 +454,9 @@ int main(void)
 		cmocka_unit_test(test_interpolate),	 cmocka_unit_test(test_assertions),
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
 		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_file_model),
+		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
+		cmocka_unit_test(test_file_blocks),	 cmocka_unit_test(test_file_templates),
+		cmocka_unit_test(test_json_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
-#include "fwtest/pcap-dl.h"
+#include "pkt/pcap-dl.h"
 #include <net/if.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 

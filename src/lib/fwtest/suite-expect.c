@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "fwtest/pcap-dl.h"
+#include "pkt/pcap-dl.h"
 
 #include "lab/spec.h"
 

@@ -55,6 +55,7 @@ static int lab_alloc(struct lab_spec *spec, nslab_lab **ret, nslab_error *err)
 	}
 	lab->spec = spec;
 	lab->mntns_fd = -1;
+	lab->hosts_fd = -1;
 	lab->listen_fd = -1;
 	lab->outdir_fd = -1;
 	lab->init.pidfd = lab->init.nsfd = -1;
@@ -68,6 +69,14 @@ int nslab_lab_from_file(const char *path, nslab_lab **ret, nslab_error *err)
 {
 	struct lab_spec *spec;
 	int r = labfile_parse(path, &spec, err);
+
+	return r < 0 ? r : lab_alloc(spec, ret, err);
+}
+
+int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, nslab_error *err)
+{
+	struct lab_spec *spec;
+	int r = labfile_parse_tree(tree, file, &spec, err);
 
 	return r < 0 ? r : lab_alloc(spec, ret, err);
 }

@@ -586,6 +586,13 @@ static int build_mntns(struct builder *bd, nslab_error *err)
 	r = write_hosts_file("/tmp/hosts", hosts, err);
 	if (r >= 0 && mount("/tmp/hosts", "/etc/hosts", NULL, MS_BIND, NULL) < 0)
 		r = nslab_err_set(err, errno, "bind the lab's hosts file over /etc/hosts");
+	/* kept to rewrite the names at run time (nslab_lab_set_dns()): every mount
+	 * of it, the nodes' own mount namespaces' too, shows this one inode */
+	if (r >= 0) {
+		bd->lab->hosts_fd = open("/tmp/hosts", O_RDWR | O_CLOEXEC);
+		if (bd->lab->hosts_fd < 0)
+			r = nslab_err_set(err, errno, "open the lab's hosts file");
+	}
 	(void)umount2("/tmp", MNT_DETACH);
 	if (r < 0)
 		return r;
@@ -665,6 +672,7 @@ void lab_teardown(struct nslab_lab *lab)
 		lab->nodes[i].nft = nftbl_ctx_free(lab->nodes[i].nft);
 	}
 	lab->mntns_fd = close_fd(lab->mntns_fd);
+	lab->hosts_fd = close_fd(lab->hosts_fd);
 }
 
 struct node_mntns_req {

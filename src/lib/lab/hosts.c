@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lab/hosts: names inside the lab. The /etc/hosts text every spawned process
- * sees (<node>.<lab>.test and the lab file's dns: entries) and the NSLAB_IP_*
- * environment.
+ * sees (<node>.<lab>.test and the lab file's dns: entries), its changes while
+ * the lab runs (nslab_lab_set_dns()), and the NSLAB_IP_* environment.
  */
 #include "lab/lab.h"
 
@@ -11,6 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/json.h"
 
 extern char **environ;
 
@@ -95,6 +99,108 @@ int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 		return nslab_err_set(err, ENOMEM, "build the hosts file");
 	}
 	*ret = text;
+	return 0;
+}
+
+/* A built lab's name target: a node of it, or an address of a host. */
+static int check_dns_target(const struct nslab_lab *lab, const char *target, nslab_error *err)
+{
+	struct nslab_prefix lit;
+
+	if (lab_plan_find(lab->plan, target) > 0)
+		return 0;
+	if (!strchr(target, '/') && prefix_parse(target, false, &lit, NULL) == 0)
+		return 0;
+	return nslab_err_setx(err, EINVAL,
+			      "dns target '%s': not a node of lab '%s' nor an IP address", target,
+			      lab->spec->name);
+}
+
+/* The spec's entries with the name set to target (NULL: without it). */
+static int spec_set_dns(struct lab_spec *spec, const char *name, const char *target,
+			nslab_error *err)
+{
+	struct spec_dns d = { .name = (char *)name, .target = (char *)target };
+	char *copy;
+
+	for (size_t i = 0; i < spec->n_dns; i++) {
+		if (strcasecmp(spec->dns[i].name, name) != 0)
+			continue;
+		if (!target) {
+			free(spec->dns[i].name);
+			free(spec->dns[i].target);
+			memmove(&spec->dns[i], &spec->dns[i + 1],
+				(spec->n_dns - i - 1) * sizeof(spec->dns[i]));
+			spec->n_dns--;
+			return 0;
+		}
+		if (!(copy = strdup(target)))
+			return nslab_err_set(err, ENOMEM, "dns name '%s'", name);
+		free(spec->dns[i].target);
+		spec->dns[i].target = copy;
+		return 0;
+	}
+	if (!target)
+		return nslab_err_setx(err, ENOENT, "no dns name '%s' in lab '%s'", name,
+				      spec->name);
+	return lab_spec_add_dns(spec, &d, err);
+}
+
+/* The hosts file every mount of the lab's /etc/hosts shows, written again. */
+static int rewrite_hosts(struct nslab_lab *lab, nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len;
+	ssize_t n;
+	int r = lab_hosts_text(lab, &text, err);
+
+	if (r < 0)
+		return r;
+	len = strlen(text);
+	/* a reader between the two calls sees an empty or short file: resolvers read it whole at
+	 * each lookup, so the next lookup has it all */
+	if (ftruncate(lab->hosts_fd, 0) < 0)
+		return nslab_err_set(err, errno, "rewrite the lab's hosts file");
+	n = pwrite(lab->hosts_fd, text, len, 0);
+	if (n != (ssize_t)len)
+		return nslab_err_set(err, n < 0 ? errno : EIO, "rewrite the lab's hosts file");
+	return 0;
+}
+
+static void emit_dns(struct nslab_lab *lab, const char *name, const char *target)
+{
+	struct jw *w = evlog_begin(&lab->ev, "dns_changed");
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "name", name);
+	if (target)
+		jw_str(w, "target", target);
+	else
+		jw_raw(w, "target", "null");
+	evlog_end(&lab->ev);
+}
+
+int nslab_lab_set_dns(nslab_lab *lab, const char *hostname, const char *target, nslab_error *err)
+{
+	int r;
+
+	if (!hostname || !spec_host_name_ok(hostname))
+		return nslab_err_setx(err, EINVAL,
+				      "bad host name '%s': use dot-separated labels of A-Z, a-z, "
+				      "0-9 and '-'",
+				      hostname ? hostname : "");
+	if (lab->built && target) {
+		r = check_dns_target(lab, target, err);
+		if (r < 0)
+			return r;
+	}
+	r = spec_set_dns(lab->spec, hostname, target, err);
+	if (r < 0 || !lab->built)
+		return r;
+	r = rewrite_hosts(lab, err);
+	if (r < 0)
+		return r;
+	emit_dns(lab, hostname, target);
 	return 0;
 }
 

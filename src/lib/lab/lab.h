@@ -50,6 +50,7 @@ struct nslab_lab {
 	bool built, rootless;
 	bool persisted;		/* /run/netns entries made (persist.c) */
 	int mntns_fd;		/* mount namespace with the lab's /etc/hosts */
+	int hosts_fd;		/* that /etc/hosts, open for nslab_lab_set_dns(); or -1 */
 	struct pidns_init init; /* pid 1 of the lab PID namespace: every process runs there */
 	char **env;		/* NSLAB_IP_* entries plus the caller's environment */
 	int outdir_fd;		/* output directory (see outdir.c), or -1 */
@@ -66,6 +67,13 @@ struct nslab_lab {
 	struct lab_links *links;     /* link conditions (links.c); NULL while there are none */
 	struct lab_regions *regions; /* routes between regions (regions.c); NULL: no regions */
 };
+
+/*
+ * lab_from_tree() - A lab from a mapping in a file read already (a sim's inline lab)
+ * @file: the file it is in: messages name it, the lab's default name is its stem
+ * Return: 0 and *ret (free with nslab_lab_free()), or -EINVAL at FILE:LINE:COL.
+ */
+int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, nslab_error *err);
 
 /**
  * lab_build() - Build everything in the plan on a worker thread (see build.c)

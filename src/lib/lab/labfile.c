@@ -742,8 +742,9 @@ static char *file_stem(const char *filename)
 	return strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
 }
 
-int labfile_parse_string(const char *text, size_t len, const char *filename, struct lab_spec **ret,
-			 nslab_error *err)
+/* From the text, or (text NULL) from a tree read already. */
+static int parse_lab(const char *text, size_t len, const struct ynode *tree, const char *filename,
+		     struct lab_spec **ret, nslab_error *err)
 {
 	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
 	_cleanup_(ynode_freep) struct ynode *root = NULL;
@@ -761,9 +762,9 @@ int labfile_parse_string(const char *text, size_t len, const char *filename, str
 		return nslab_err_set(err, ENOMEM, "parse lab file");
 	lf.spec = spec;
 	lf.y = (struct yctx){ .file = spec->file, .err = err };
-	r = yaml_read(&lf.y, text, len, 0, &root);
+	r = text ? yaml_read(&lf.y, text, len, 0, &root) : 0;
 	if (r >= 0)
-		r = decode_top(&lf, root, &named);
+		r = decode_top(&lf, text ? root : tree, &named);
 	if (r < 0)
 		return r;
 	if (!named && !spec_lab_name_ok(spec->name))
@@ -776,6 +777,18 @@ int labfile_parse_string(const char *text, size_t len, const char *filename, str
 		return r;
 	*ret = TAKE_PTR(spec);
 	return 0;
+}
+
+int labfile_parse_string(const char *text, size_t len, const char *filename, struct lab_spec **ret,
+			 nslab_error *err)
+{
+	return parse_lab(text, len, NULL, filename, ret, err);
+}
+
+int labfile_parse_tree(const struct ynode *tree, const char *filename, struct lab_spec **ret,
+		       nslab_error *err)
+{
+	return parse_lab(NULL, 0, tree, filename, ret, err);
 }
 
 int labfile_parse(const char *path, struct lab_spec **ret, nslab_error *err)

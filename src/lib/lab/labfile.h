@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "core/yaml.h"
 #include "lab/spec.h"
 
 /*
@@ -16,3 +17,6 @@ int labfile_parse(const char *path, struct lab_spec **ret, nslab_error *err);
 /* Same, from memory; filename is used for messages and for the default lab name (its stem). */
 int labfile_parse_string(const char *text, size_t len, const char *filename, struct lab_spec **ret,
 			 nslab_error *err);
+/* Same, from a mapping read already (a lab inline in a sim file); messages at its places. */
+int labfile_parse_tree(const struct ynode *tree, const char *filename, struct lab_spec **ret,
+		       nslab_error *err);

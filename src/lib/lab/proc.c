@@ -89,6 +89,49 @@ static void emit_exited(struct nslab_lab *lab, const struct nslab_proc *p)
 	evlog_end(&lab->ev);
 }
 
+/* Whether the environment entry e sets one of the keys of add. */
+static bool env_overridden(const char *e, const char *const *add)
+{
+	size_t k = strcspn(e, "=");
+
+	for (; add && *add; add++)
+		if (strncmp(*add, e, k) == 0 && (*add)[k] == '=')
+			return true;
+	return false;
+}
+
+/* The lab's environment with add's entries set over it; borrowed strings, free the array. */
+static char **env_with(char *const *base, const char *const *add)
+{
+	size_t n = 0, m = 0, k = 0;
+	char **v;
+
+	while (base && base[n])
+		n++;
+	while (add && add[m])
+		m++;
+	v = calloc(n + m + 1, sizeof(*v));
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!env_overridden(base[i], add))
+			v[k++] = base[i];
+	for (size_t i = 0; i < m; i++)
+		v[k++] = (char *)add[i];
+	return v;
+}
+
+void nslab_lab_emit_app(nslab_lab *lab, const char *node, double at, const char *json)
+{
+	struct jw *w = evlog_begin(&lab->ev, "app");
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", node);
+	jw_double(w, "at", at, 6);
+	jw_raw(w, "event", json);
+	evlog_end(&lab->ev);
+}
+
 static int proc_start(struct nslab_proc *p, char *const argv[], const struct nslab_spawn_opts *o,
 		      nslab_error *err)
 {
@@ -124,6 +167,14 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 			return r;
 		so.stdout_fd = out;
 		so.stderr_fd = errfd;
+	}
+	if (o && o->env) {
+		_cleanup_free_ char **env = env_with(lab->env, o->env);
+
+		if (!env)
+			return nslab_err_set(err, ENOMEM, "spawn: environment");
+		so.envp = env;
+		return spawn_in_ns(&so, &p->pid, &p->pidfd, err);
 	}
 	return spawn_in_ns(&so, &p->pid, &p->pidfd, err);
 }

@@ -6,8 +6,11 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static const char *const kind_names[] = { "run",    "spawn",	"wait", "wait-for",
-					  "assert", "gen-file", "link" };
+#include "lab/lab.h"
+
+static const char *const kind_names[] = { "run",      "spawn",	   "wait",   "wait-for", "assert",
+					  "gen-file", "link",	   "router", "device",	 "capture",
+					  "dns",      "gen-certs", "repeat", "every",	 "use" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *sim_kind_name(enum sim_step_kind k)
@@ -43,7 +46,9 @@ int nslab_sim_from_file(const char *path, nslab_sim **ret, nslab_error *err)
 		if (!s->values)
 			r = nslab_err_set(err, ENOMEM, "sim");
 	}
-	if (r >= 0)
+	if (r >= 0 && sim->file->lab_tree)
+		r = lab_from_tree(sim->file->lab_tree, sim->file->lab_path, &sim->lab, err);
+	else if (r >= 0)
 		r = nslab_lab_from_file(sim->file->lab_path, &sim->lab, err);
 	if (r >= 0)
 		r = nslab_lab_check(sim->lab, err);
@@ -62,6 +67,7 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 	for (size_t i = 0; sim->state && i < sim->file->n_steps; i++) {
 		struct sim_state *s = &sim->state[i];
 
+		pkt_capture_free(s->cap);
 		nslab_proc_free(s->proc);
 		if (s->out_fd >= 0)
 			(void)close(s->out_fd);
@@ -70,11 +76,14 @@ nslab_sim *nslab_sim_free(nslab_sim *sim)
 		free(s->out);
 		free(s->errtext);
 		free(s->path);
+		free(s->key);
+		free(s->picks);
 		for (size_t k = 0; k < sim->file->steps[i].n_caps; k++)
 			free(s->values[k]);
 		free(s->values);
 	}
 	free(sim->state);
+	sim_appev_free(sim->appev);
 	nslab_lab_free(sim->lab);
 	for (size_t i = 0; i < sim->n_kept; i++)
 		free(sim->kept[i]);

@@ -347,3 +347,19 @@ int sim_json_pick(const char *json, const char *path, char **ret, nslab_error *e
 	}
 	return *ret ? 0 : nslab_err_set(err, ENOMEM, "pick");
 }
+
+int sim_json_object(const char *text, size_t len, char **ret)
+{
+	_cleanup_(ynode_freep) struct ynode *root = NULL;
+	struct yctx c = { .file = NULL, .err = NULL };
+	struct jw w;
+
+	/* JSON is YAML's flow style: one reader for both, and the text is written anew */
+	if (yaml_read(&c, text, len, 0, &root) < 0 || !root || root->type != Y_MAP)
+		return -EINVAL;
+	jw_init(&w);
+	json_node(&w, NULL, root);
+	*ret = jw_get(&w) ? strdup(jw_get(&w)) : NULL;
+	jw_free(&w);
+	return *ret ? 0 : -ENOMEM;
+}

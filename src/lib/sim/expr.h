@@ -15,6 +15,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nslab/error.h"
@@ -60,3 +61,9 @@ int sim_json_pick(const char *json, const char *path, char **ret, nslab_error *e
  * Return: 0 and a malloc'd string, -ENOENT no match, -EINVAL a bad expression.
  */
 int sim_regex_capture(const char *text, const char *re, char **ret, nslab_error *err);
+
+/*
+ * sim_json_object() - A JSON object's text again, on one line (a program's event)
+ * Return: 0 and a malloc'd string, -EINVAL when the text is not one JSON object.
+ */
+int sim_json_object(const char *text, size_t len, char **ret);

@@ -70,6 +70,13 @@ static void json_step(struct jw *w, const struct nslab_sim *sim, size_t i)
 	for (size_t k = 0; k < st->n_caps; k++)
 		jw_str(w, st->caps[k].name, s->values[k]);
 	jw_obj_close(w);
+	jw_uint(w, "runs", s->runs);
+	if (st->kind == SIM_REPEAT || st->kind == SIM_EVERY || st->kind == SIM_GROUP)
+		jw_uint(w, "body", st->n_body); /* the steps of its body follow it */
+	if (st->kind == SIM_REPEAT || st->kind == SIM_EVERY)
+		jw_uint(w, st->kind == SIM_REPEAT ? "iterations" : "ticks", s->iterations);
+	if (st->kind == SIM_EVERY)
+		jw_str(w, "picks", s->picks ? s->picks : "");
 	jw_obj_close(w);
 }
 

@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "nslab/sim.h"
+#include "pkt/capture.h"
+#include "sim/appev.h"
 #include "sim/simfile.h"
 
 enum sim_step_status {
@@ -23,11 +25,16 @@ struct sim_state {
 	nslab_proc *proc;
 	int out_fd, err_fd; /* steps/NN-ID.stdout|stderr */
 	bool has_exit;
-	int exit;	     /* 128+N when killed by signal N */
-	int signal;	     /* the signal, or 0 */
-	char *out, *errtext; /* what it printed (read when it ended) */
-	char **values;	     /* captures, by the step's caps[] index */
-	char *path;	     /* gen-file: the file written */
+	int exit;		 /* 128+N when killed by signal N */
+	int signal;		 /* the signal, or 0 */
+	char *out, *errtext;	 /* what it printed (read when it ended) */
+	char **values;		 /* captures, by the step's caps[] index */
+	char *path;		 /* gen-file, capture, gen-certs: the file written */
+	char *key;		 /* gen-certs: the key's file */
+	struct pkt_capture *cap; /* capture: running until its stop step or the sim's end */
+	unsigned runs;		 /* times it started (more than 1 in a repeat or every) */
+	unsigned iterations;	 /* repeat: bodies run; every: ticks */
+	char *picks;		 /* every: the ids chosen, comma-separated */
 };
 
 struct nslab_sim {
@@ -42,6 +49,9 @@ struct nslab_sim {
 	uint64_t started, deadline; /* ms, CLOCK_MONOTONIC */
 	double ms;
 	int dir_fd, steps_fd;
+	struct sim_appev *appev; /* NSLAB_EVENTS while the lab runs */
+	nslab_sim_cb cb;	 /* nslab_sim_run()'s, for each step that starts and ends */
+	void *cb_data;
 	char **kept; /* values handed out for ${...} */
 	size_t n_kept;
 };

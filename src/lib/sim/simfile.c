@@ -3,22 +3,15 @@
 #include "sim/simfile.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sim/expr.h"
+#include "sim/simfile-parse.h"
 
-#define SIM_FILE_MAX	  (4u << 20)
 #define SIM_TIMEOUT_MS	  (10u * 60u * 1000u)
 #define SIM_READY_TIMEOUT (30u * 1000u) /* a spawn's ready, when the step says nothing */
-#define SIM_ID_MAX	  64
-
-struct sp {
-	struct yctx y;
-	struct sim_file *s;
-};
 
 static void step_clear(struct sim_step *st)
 {
@@ -30,6 +23,10 @@ static void step_clear(struct sim_step *st)
 	free(st->target);
 	free(st->content);
 	free(st->iface);
+	free(st->nat);
+	free(st->filter);
+	free(st->dns_name);
+	free(st->dns_target);
 	for (size_t i = 0; i < st->n_words; i++)
 		free(st->words[i]);
 	free(st->words);
@@ -54,17 +51,18 @@ struct sim_file *sim_file_free(struct sim_file *s)
 	free(s->path);
 	free(s->name);
 	free(s->lab_path);
+	ynode_free(s->lab_tree);
 	free(s);
 	return NULL;
 }
 
-static int oom(struct sp *p)
+int simf_oom(struct sp *p)
 {
 	return nslab_err_set(p->y.err, ENOMEM, "%s", p->y.file);
 }
 
 /* A scalar's copy. */
-static int dup_str(struct sp *p, const struct ynode *n, const char *what, char **ret)
+int simf_dup_str(struct sp *p, const struct ynode *n, const char *what, char **ret)
 {
 	const char *s;
 	int r = y_str(&p->y, n, what, &s);
@@ -72,10 +70,10 @@ static int dup_str(struct sp *p, const struct ynode *n, const char *what, char *
 	if (r < 0)
 		return r;
 	*ret = strdup(s);
-	return *ret ? 0 : oom(p);
+	return *ret ? 0 : simf_oom(p);
 }
 
-static int duration(struct sp *p, const struct ynode *n, const char *what, uint64_t *ret)
+int simf_duration(struct sp *p, const struct ynode *n, const char *what, uint64_t *ret)
 {
 	nslab_error e = { 0 };
 	const char *s;
@@ -89,7 +87,7 @@ static int duration(struct sp *p, const struct ynode *n, const char *what, uint6
 }
 
 /* A command: a sequence of words (or one string, split on blanks). */
-static int command(struct sp *p, const struct ynode *n, struct sim_step *st)
+int simf_command(struct sp *p, const struct ynode *n, struct sim_step *st)
 {
 	if (n->type == Y_SCALAR) {
 		_cleanup_free_ char *copy = NULL;
@@ -100,15 +98,15 @@ static int command(struct sp *p, const struct ynode *n, struct sim_step *st)
 		if (r < 0)
 			return r;
 		if (!(copy = strdup(s)))
-			return oom(p);
+			return simf_oom(p);
 		for (char *w = strtok_r(copy, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
 			char **a = reallocarray(st->argv, st->argc + 2, sizeof(*a));
 
 			if (!a)
-				return oom(p);
+				return simf_oom(p);
 			st->argv = a;
 			if (!(a[st->argc] = strdup(w)))
-				return oom(p);
+				return simf_oom(p);
 			a[++st->argc] = NULL;
 		}
 	} else {
@@ -118,9 +116,14 @@ static int command(struct sp *p, const struct ynode *n, struct sim_step *st)
 			return r;
 		st->argv = calloc(n->n + 1, sizeof(*st->argv));
 		if (!st->argv)
-			return oom(p);
+			return simf_oom(p);
 		for (size_t i = 0; i < n->n; i++) {
-			r = dup_str(p, n->kids[i], "command word", &st->argv[i]);
+			const char *t;
+
+			/* a word may be a block scalar: a script given to python3 -c, sh -c */
+			r = y_text(&p->y, n->kids[i], "command word", &t);
+			if (r >= 0 && !(st->argv[i] = strdup(t)))
+				r = simf_oom(p);
 			if (r < 0)
 				return r;
 			st->argc++;
@@ -150,7 +153,7 @@ static int ready(struct sp *p, const struct ynode *n, struct sim_step *st)
 		} else {
 			st->ready_stream = k == 1 ? SIM_STDERR : SIM_STDOUT;
 			free(st->ready_regex);
-			r = dup_str(p, v, "ready", &st->ready_regex);
+			r = simf_dup_str(p, v, "ready", &st->ready_regex);
 		}
 	}
 	if (r >= 0 && !st->ready_regex && !st->ready_port)
@@ -170,13 +173,13 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 	int r;
 
 	if (!c)
-		return oom(p);
+		return simf_oom(p);
 	st->caps = c;
 	c = &st->caps[st->n_caps++];
 	*c = (struct sim_capture){ .result = result, .loc = k->loc, .pick = st->json };
-	r = dup_str(p, k, "capture name", &c->name);
+	r = simf_dup_str(p, k, "capture name", &c->name);
 	if (r >= 0 && v->type == Y_SCALAR)
-		return dup_str(p, v, "capture", &c->source);
+		return simf_dup_str(p, v, "capture", &c->source);
 	if (r >= 0)
 		r = y_map(&p->y, v, "capture", c->name);
 	for (size_t i = 0; r >= 0 && i + 1 < v->n; i += 2) {
@@ -192,7 +195,7 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 		}
 		c->pick = key == 2;
 		free(c->source);
-		r = dup_str(p, v->kids[i + 1], keys[key], &c->source);
+		r = simf_dup_str(p, v->kids[i + 1], keys[key], &c->source);
 	}
 	if (r >= 0 && !c->source)
 		return y_error(&p->y, v, "capture '%s': expected regex or pick", c->name);
@@ -214,9 +217,10 @@ static int asserts(struct sp *p, const struct ynode *n, struct sim_step *st)
 
 	st->asserts = calloc(count, sizeof(*st->asserts));
 	if (!st->asserts)
-		return oom(p);
+		return simf_oom(p);
 	for (size_t i = 0; i < count; i++) {
-		int r = dup_str(p, n->type == Y_SEQ ? n->kids[i] : n, "assert", &st->asserts[i]);
+		int r = simf_dup_str(p, n->type == Y_SEQ ? n->kids[i] : n, "assert",
+				     &st->asserts[i]);
 
 		if (r < 0)
 			return r;
@@ -225,33 +229,14 @@ static int asserts(struct sp *p, const struct ynode *n, struct sim_step *st)
 	return 0;
 }
 
-enum step_key {
-	K_ID,
-	K_RUN,
-	K_SPAWN,
-	K_WAIT,
-	K_WAIT_FOR,
-	K_ASSERT,
-	K_NODE,
-	K_TIMEOUT,
-	K_READY,
-	K_PARSE,
-	K_CAPTURES,
-	K_RESULTS,
-	K_EXPECT_EXIT,
-	K_GEN_FILE,
-	K_CONTENT,
-	K_LINK,
-	K_N
+static const char *const step_keys[] = {
+	"id",	  "run",    "spawn",	"wait",	   "wait-for",	  "assert",   "node",	 "timeout",
+	"ready",  "parse",  "captures", "results", "expect_exit", "gen-file", "content", "link",
+	"router", "device", "capture",	"dns",	   "gen-certs",	  "repeat",   "every",	 "for",
+	"times",  "seed",   "steps",	"choose",  "use",	  "with",     NULL
 };
 
-static const char *const step_keys[] = { "id",		"run",	    "spawn",	"wait",
-					 "wait-for",	"assert",   "node",	"timeout",
-					 "ready",	"parse",    "captures", "results",
-					 "expect_exit", "gen-file", "content",	"link",
-					 NULL };
-
-/* Which kind the step is: exactly one of run, spawn, wait, wait-for, assert. */
+/* Which kind the step is: exactly one of the kinds' keys. */
 static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *const *v,
 		     struct sim_step *st)
 {
@@ -261,7 +246,11 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 	} kinds[] = { { K_RUN, SIM_RUN },	{ K_SPAWN, SIM_SPAWN },
 		      { K_WAIT, SIM_WAIT },	{ K_WAIT_FOR, SIM_WAIT_FOR },
 		      { K_ASSERT, SIM_ASSERT }, { K_GEN_FILE, SIM_GEN_FILE },
-		      { K_LINK, SIM_LINK } };
+		      { K_LINK, SIM_LINK },	{ K_ROUTER, SIM_ROUTER },
+		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
+		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS },
+		      { K_REPEAT, SIM_REPEAT }, { K_EVERY, SIM_EVERY },
+		      { K_USE, SIM_GROUP } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -278,7 +267,8 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 	if (found < 0)
 		return y_error(
 			&p->y, n,
-			"a step needs one of run, spawn, wait, wait-for, assert, gen-file or link");
+			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
+			"device, router, capture, dns, gen-certs, repeat, every or use");
 	return found;
 }
 
@@ -290,86 +280,38 @@ static int step_extra_keys(struct sp *p, const struct ynode *const *v, const str
 		unsigned kinds; /* bit per enum sim_step_kind */
 	} allowed[] = {
 		{ K_NODE, 1u << SIM_RUN | 1u << SIM_SPAWN },
-		{ K_TIMEOUT, 1u << SIM_RUN | 1u << SIM_SPAWN | 1u << SIM_WAIT_FOR },
+		{ K_TIMEOUT,
+		  1u << SIM_RUN | 1u << SIM_SPAWN | 1u << SIM_WAIT_FOR | 1u << SIM_GEN_CERTS },
 		{ K_READY, 1u << SIM_SPAWN },
 		{ K_PARSE, 1u << SIM_RUN },
 		{ K_CAPTURES, 1u << SIM_RUN },
 		{ K_RESULTS, 1u << SIM_RUN },
 		{ K_EXPECT_EXIT, 1u << SIM_RUN },
 		{ K_CONTENT, 1u << SIM_GEN_FILE },
+		{ K_FOR, 1u << SIM_EVERY },
+		{ K_TIMES, 1u << SIM_EVERY },
+		{ K_SEED, 1u << SIM_EVERY },
+		{ K_STEPS, 1u << SIM_REPEAT },
+		{ K_CHOOSE, 1u << SIM_EVERY },
+		{ K_WITH, 1u << SIM_GROUP },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
 		if (v[allowed[i].key] && !(allowed[i].kinds & (1u << st->kind)))
 			return y_error(&p->y, v[allowed[i].key], "'%s' does not go with this step",
 				       step_keys[allowed[i].key]);
+	if (st->kind == SIM_REPEAT && !v[K_STEPS])
+		return y_error(&p->y, v[K_REPEAT], "repeat needs its steps:");
+	if (st->kind == SIM_EVERY && !v[K_CHOOSE])
+		return y_error(&p->y, v[K_EVERY], "every needs the steps to choose from (choose:)");
+	if (st->kind == SIM_EVERY && !v[K_FOR] == !v[K_TIMES])
+		return y_error(&p->y, v[K_EVERY], "every needs for: DURATION or times: N (one)");
 	if (st->kind == SIM_GEN_FILE && !v[K_CONTENT])
 		return y_error(&p->y, v[K_GEN_FILE], "gen-file needs its content:");
 	if ((st->kind == SIM_RUN || st->kind == SIM_SPAWN) && !v[K_NODE])
 		return y_error(&p->y, v[st->kind == SIM_RUN ? K_RUN : K_SPAWN],
 			       "a command needs the node it runs in (node:)");
 	return 0;
-}
-
-/* gen-file's NAME: one path component of the sim's files/ directory. */
-static int file_name(struct sp *p, const struct ynode *n, struct sim_step *st)
-{
-	int r = dup_str(p, n, "gen-file", &st->target);
-
-	if (r < 0)
-		return r;
-	if (strchr(st->target, '/') || strcmp(st->target, ".") == 0 ||
-	    strcmp(st->target, "..") == 0 || strlen(st->target) > 200)
-		return y_error(&p->y, n, "gen-file '%s': a file name, without '/'", st->target);
-	return 0;
-}
-
-/* link: {node, iface, set, clear, state}: what to change on one link. */
-static int link_change(struct sp *p, const struct ynode *n, struct sim_step *st)
-{
-	static const char *const keys[] = { "node", "iface", "set", "clear", "state", NULL };
-	static const char *const states[] = { "down", "up", NULL };
-	const struct ynode *set = NULL;
-	uint32_t seen = 0;
-	unsigned e;
-	int r = y_map(&p->y, n, "link", NULL);
-
-	st->link_state = -1;
-	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
-		const struct ynode *v = n->kids[i + 1];
-		int k = y_key(&p->y, n->kids[i], keys, SIZE_MAX, &seen);
-
-		if (k < 0)
-			return k;
-		if (k == 0)
-			r = dup_str(p, v, "link node", &st->node);
-		else if (k == 1)
-			r = dup_str(p, v, "link iface", &st->iface);
-		else if (k == 2)
-			set = v;
-		else if (k == 3)
-			r = y_bool(&p->y, v, "link clear", &st->clear);
-		else {
-			r = y_enum(&p->y, v, "link state", states, "up or down", &e);
-			st->link_state = (int)e;
-		}
-	}
-	if (r < 0)
-		return r;
-	if (!st->node || !st->iface)
-		return y_error(&p->y, n, "link: node and iface say which link");
-	if (set && st->clear)
-		return y_error(&p->y, set, "link: set and clear together");
-	if (!set && !st->clear && st->link_state < 0)
-		return y_error(&p->y, n, "link: expected set, clear or state");
-	if (set) {
-		struct sim_step words = { 0 };
-
-		r = command(p, set, &words);
-		st->words = words.argv;
-		st->n_words = words.argc;
-	}
-	return r;
 }
 
 static int step_values(struct sp *p, const struct ynode *const *v, struct sim_step *st, int what)
@@ -380,9 +322,9 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 	int r = 0;
 
 	if (v[K_NODE])
-		r = dup_str(p, v[K_NODE], "node", &st->node);
+		r = simf_dup_str(p, v[K_NODE], "node", &st->node);
 	if (r >= 0 && v[K_TIMEOUT])
-		r = duration(p, v[K_TIMEOUT], "timeout", &st->timeout_ms);
+		r = simf_duration(p, v[K_TIMEOUT], "timeout", &st->timeout_ms);
 	if (r >= 0 && v[K_PARSE]) {
 		r = y_enum(&p->y, v[K_PARSE], "parse", parses, "text or json", &e);
 		st->json = e == 1;
@@ -397,23 +339,45 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		}
 	}
 	if (r >= 0 && (what == K_RUN || what == K_SPAWN))
-		r = command(p, v[what], st);
+		r = simf_command(p, v[what], st);
 	if (r >= 0 && what == K_WAIT)
-		r = duration(p, v[K_WAIT], "wait", &st->wait_ms);
+		r = simf_duration(p, v[K_WAIT], "wait", &st->wait_ms);
 	if (r >= 0 && what == K_WAIT_FOR)
-		r = dup_str(p, v[K_WAIT_FOR], "wait-for", &st->target);
+		r = simf_dup_str(p, v[K_WAIT_FOR], "wait-for", &st->target);
 	if (r >= 0 && what == K_ASSERT)
 		r = asserts(p, v[K_ASSERT], st);
 	if (r >= 0 && what == K_GEN_FILE)
-		r = file_name(p, v[K_GEN_FILE], st);
-	if (r >= 0 && what == K_LINK)
-		r = link_change(p, v[K_LINK], st);
+		r = simf_file_name(p, v[K_GEN_FILE], st);
+	if (r >= 0 && (what == K_LINK || what == K_DEVICE))
+		r = simf_link_change(p, v[what], st, what == K_DEVICE);
+	if (r >= 0 && what == K_ROUTER)
+		r = simf_router_change(p, v[K_ROUTER], st);
+	if (r >= 0 && what == K_CAPTURE)
+		r = simf_capture_change(p, v[K_CAPTURE], v[K_ID], st);
+	if (r >= 0 && what == K_DNS)
+		r = simf_dns_change(p, v[K_DNS], st);
+	if (r >= 0 && what == K_GEN_CERTS)
+		r = simf_certs_change(p, v[K_GEN_CERTS], st);
+	if (r >= 0 && what == K_REPEAT)
+		r = simf_repeat_how(p, v[K_REPEAT], st);
+	if (r >= 0 && what == K_EVERY)
+		r = simf_duration(p, v[K_EVERY], "every", &st->wait_ms);
+	if (r >= 0 && what == K_EVERY && !st->wait_ms)
+		r = y_error(&p->y, v[K_EVERY], "every: an interval above 0");
+	if (r >= 0 && v[K_FOR])
+		r = simf_duration(p, v[K_FOR], "for", &st->for_ms);
+	if (r >= 0 && v[K_TIMES])
+		r = y_uint(&p->y, v[K_TIMES], "times", 1, 1000000, "1..1000000", &st->times);
+	if (r >= 0 && what == K_EVERY)
+		st->seed = 1;
+	if (r >= 0 && v[K_SEED])
+		r = y_uint(&p->y, v[K_SEED], "seed", 0, UINT64_MAX, "a number", &st->seed);
 	if (r >= 0 && v[K_CONTENT]) {
 		const char *t;
 
 		r = y_text(&p->y, v[K_CONTENT], "content", &t);
 		if (r >= 0 && !(st->content = strdup(t)))
-			r = oom(p);
+			r = simf_oom(p);
 	}
 	if (r >= 0 && v[K_READY])
 		r = ready(p, v[K_READY], st);
@@ -424,7 +388,7 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 	return r;
 }
 
-static bool is_id(const char *s)
+bool simf_is_id(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -442,11 +406,11 @@ static int step_id(struct sp *p, const struct ynode *idn, struct sim_step *st, s
 	int r;
 
 	if (!idn)
-		return asprintf(&st->id, "step-%zu", index + 1) < 0 ? oom(p) : 0;
-	r = dup_str(p, idn, "id", &st->id);
+		return asprintf(&st->id, "step-%zu", index + 1) < 0 ? simf_oom(p) : 0;
+	r = simf_dup_str(p, idn, "id", &st->id);
 	if (r < 0)
 		return r;
-	if (!is_id(st->id))
+	if (!simf_is_id(st->id))
 		return y_error(&p->y, idn, "id '%s': letters, digits, '-' and '_' only", st->id);
 	for (size_t i = 0; i < index; i++)
 		if (strcmp(p->s->steps[i].id, st->id) == 0)
@@ -454,15 +418,37 @@ static int step_id(struct sp *p, const struct ynode *idn, struct sim_step *st, s
 	return 0;
 }
 
-static int parse_step(struct sp *p, const struct ynode *n, size_t index)
+/* A new entry at the end of steps[] (which may move: hold indexes, not pointers, across calls). */
+static int new_step(struct sp *p, size_t *ret)
+{
+	if (p->s->n_steps == p->cap) {
+		size_t ncap = p->cap ? p->cap * 2 : 16;
+		struct sim_step *a = reallocarray(p->s->steps, ncap, sizeof(*a));
+
+		if (!a)
+			return simf_oom(p);
+		p->s->steps = a;
+		p->cap = ncap;
+	}
+	*ret = p->s->n_steps;
+	return 0;
+}
+
+int simf_parse_step(struct sp *p, const struct ynode *n, size_t *index)
 {
 	const struct ynode *v[K_N] = { 0 };
-	struct sim_step *st = &p->s->steps[index];
+	size_t at = 0;
+	struct sim_step *st;
 	uint32_t seen = 0;
-	int r = y_map(&p->y, n, "step", NULL), what;
+	int r = new_step(p, &at), what;
 
+	if (r < 0)
+		return r;
+	r = y_map(&p->y, n, "step", NULL);
+	st = &p->s->steps[at];
 	*st = (struct sim_step){ .loc = n->loc };
-	p->s->n_steps = index + 1;
+	p->s->n_steps = at + 1;
+	(*index)++;
 	for (size_t i = 0; r >= 0 && i + 1 < n->n; i += 2) {
 		int k = y_key(&p->y, n->kids[i], step_keys, SIZE_MAX, &seen);
 
@@ -477,105 +463,63 @@ static int parse_step(struct sp *p, const struct ynode *n, size_t index)
 		return what;
 	r = step_extra_keys(p, v, st);
 	if (r >= 0)
-		r = step_id(p, v[K_ID], st, index);
+		r = step_id(p, v[K_ID], st, at);
 	if (r >= 0)
 		r = step_values(p, v, st, what);
 	if (r >= 0 && st->kind == SIM_SPAWN && !st->timeout_ms)
 		st->timeout_ms = SIM_READY_TIMEOUT;
+	if (r >= 0 && (v[K_STEPS] || v[K_CHOOSE])) {
+		size_t direct = 0;
+
+		r = simf_parse_steps(p, v[K_STEPS] ? v[K_STEPS] : v[K_CHOOSE],
+				     v[K_STEPS] ? "steps" : "choose", index, &direct);
+		/* steps[] may have moved: at, not st */
+		p->s->steps[at].n_body = *index - at - 1;
+		p->s->steps[at].n_choices = direct;
+		/* an empty body repeated for a while would spin */
+		if (r >= 0 && !direct)
+			r = y_error(&p->y, v[K_STEPS] ? v[K_STEPS] : v[K_CHOOSE], "%s: no steps",
+				    v[K_STEPS] ? "steps" : "choose");
+	}
+	if (r >= 0 && v[K_USE])
+		r = simf_use_template(p, v, at, index);
 	return r;
 }
 
-/* wait-for names an earlier spawn step. */
-static int check_targets(struct sp *p, const struct ynode *steps)
+/* A sequence of steps into steps[*index...]; ret_direct: how many are its own. */
+int simf_parse_steps(struct sp *p, const struct ynode *seq, const char *what, size_t *index,
+		     size_t *ret_direct)
+{
+	int r = y_seq(&p->y, seq, what);
+
+	if (r >= 0 && !seq->n && strcmp(what, "steps") != 0)
+		return y_error(&p->y, seq, "%s: no steps", what);
+	for (size_t i = 0; r >= 0 && i < seq->n; i++)
+		r = simf_parse_step(p, seq->kids[i], index);
+	*ret_direct = seq->n;
+	return r;
+}
+
+/* wait-for names an earlier spawn step; a capture's stop an earlier capture's start. */
+static int check_targets(struct sp *p)
 {
 	for (size_t i = 0; i < p->s->n_steps; i++) {
 		const struct sim_step *st = &p->s->steps[i], *t;
+		bool capture = st->kind == SIM_CAPTURE;
 
-		if (st->kind != SIM_WAIT_FOR)
+		if ((st->kind != SIM_WAIT_FOR && !capture) || !st->target)
 			continue;
 		t = NULL;
 		for (size_t k = 0; k < i && !t; k++)
 			if (strcmp(p->s->steps[k].id, st->target) == 0)
 				t = &p->s->steps[k];
-		if (!t || t->kind != SIM_SPAWN)
-			return y_error(&p->y, steps->kids[i],
-				       "wait-for '%s': no spawn step of that id before it",
-				       st->target);
+		if (!t || t->kind != (capture ? SIM_CAPTURE : SIM_SPAWN) || (capture && t->target))
+			return yaml_error(&p->y, st->loc,
+					  "%s '%s': no %s step of that id before it",
+					  capture ? "capture stop" : "wait-for", st->target,
+					  capture ? "capture" : "spawn");
 	}
 	return 0;
-}
-
-static int lab_path(struct sp *p, const struct ynode *n)
-{
-	_cleanup_free_ char *copy = strdup(p->s->path);
-	const char *s;
-	int r = y_str(&p->y, n, "lab", &s);
-
-	if (r < 0)
-		return r;
-	if (!copy)
-		return oom(p);
-	p->s->lab_loc = n->loc;
-	if (*s == '/')
-		p->s->lab_path = strdup(s);
-	else if (asprintf(&p->s->lab_path, "%s/%s", dirname(copy), s) < 0)
-		p->s->lab_path = NULL;
-	return p->s->lab_path ? 0 : oom(p);
-}
-
-static int default_name(struct sp *p)
-{
-	_cleanup_free_ char *copy = strdup(p->s->path);
-	char *b, *dot;
-
-	if (!copy)
-		return oom(p);
-	b = basename(copy);
-	dot = strrchr(b, '.');
-	if (dot && dot != b)
-		*dot = '\0';
-	p->s->name = strdup(b);
-	return p->s->name ? 0 : oom(p);
-}
-
-static int parse_top(struct sp *p, const struct ynode *root)
-{
-	static const char *const keys[] = { "sim", "lab", "timeout", "steps", NULL };
-	const struct ynode *steps = NULL, *lab = NULL;
-	uint32_t seen = 0;
-	int r = y_map(&p->y, root, "a sim file", NULL);
-
-	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
-		const struct ynode *v = root->kids[i + 1];
-		int k = y_key(&p->y, root->kids[i], keys, SIZE_MAX, &seen);
-
-		if (k < 0)
-			return k;
-		if (k == 0)
-			r = dup_str(p, v, "sim", &p->s->name);
-		else if (k == 1)
-			lab = v;
-		else if (k == 2)
-			r = duration(p, v, "timeout", &p->s->timeout_ms);
-		else
-			steps = v;
-	}
-	if (r < 0)
-		return r;
-	if (!lab)
-		return y_error(&p->y, root, "a sim needs its lab (lab: FILE)");
-	if (!steps)
-		return y_error(&p->y, root, "a sim needs steps");
-	r = lab_path(p, lab);
-	if (r >= 0 && !p->s->name)
-		r = default_name(p);
-	if (r >= 0)
-		r = y_seq(&p->y, steps, "steps");
-	if (r >= 0 && !(p->s->steps = calloc(steps->n ? steps->n : 1, sizeof(*p->s->steps))))
-		return oom(p);
-	for (size_t i = 0; r >= 0 && i < steps->n; i++)
-		r = parse_step(p, steps->kids[i], i);
-	return r >= 0 ? check_targets(p, steps) : r;
 }
 
 int sim_file_parse(const char *path, const char *text, size_t len, struct sim_file **ret,
@@ -589,12 +533,16 @@ int sim_file_parse(const char *path, const char *text, size_t len, struct sim_fi
 	if (!s || !(s->path = strdup(path)))
 		return nslab_err_set(err, ENOMEM, "%s", path);
 	s->timeout_ms = SIM_TIMEOUT_MS;
-	r = yaml_read(&p.y, text, len, 0, &root);
-	if (r < 0)
-		return r;
-	if (!root)
-		return nslab_err_setx(err, EINVAL, "%s: empty", path);
-	r = parse_top(&p, root);
+	r = yaml_read(&p.y, text, len, YAML_LITERAL_BLOCKS, &root);
+	if (r >= 0 && !root)
+		r = nslab_err_setx(err, EINVAL, "%s: empty", path);
+	if (r >= 0)
+		r = simf_parse_top(&p, root, false);
+	if (r >= 0 && !s->name)
+		r = simf_default_name(&p);
+	if (r >= 0)
+		r = check_targets(&p);
+	simf_clear(&p);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(s);

@@ -4,7 +4,11 @@
  *
  * DOC: sim file
  *   sim: NAME                 (default: the file's name without .yaml)
- *   lab: PATH                 (a lab file, relative to the sim file)
+ *   extends: PATH             (a base sim: its lab, timeout and templates
+ *                              unless this file sets them, its steps first)
+ *   lab: PATH | {routers:...} (a lab file, relative to the sim file, or the
+ *                              lab itself, inline)
+ *   step-templates: {NAME: [STEP...]}
  *   timeout: 2m               (the whole sim; default 10m)
  *   steps:
  *     - {id: srv, spawn: [CMD, ARG...], node: N, ready: {stdout: REGEX} | {stderr: REGEX}
@@ -19,6 +23,21 @@
  *        ${cfg.dir} its directory)
  *     - {link: {node: N, iface: I, set: PRESET | "delay 40ms loss 1%" | [WORDS],
  *        clear: true, state: up | down}}   (a link's condition or carrier, at once)
+ *     - {device: {name: D, iface: I, set:, clear:, state:}}   (as link, on every
+ *        interface of the device when iface: is not given)
+ *     - {router: {name: R, nat: MODE, flush-nat: true}}
+ *     - {id: c, capture: {node: N, iface: I, filter: "tcp port 80"}}
+ *     - {capture: {stop: c}}    (captures/c.pcap; ${c.packets}, ${c.bytes}, ${c.path})
+ *     - {dns: {name: H, target: NODE | ADDRESS | null}}   (the lab's /etc/hosts)
+ *     - {id: flap, repeat: 3 | 10s, steps: [STEP...]}   (the steps N times, or
+ *        again until the time is up; ${flap.iterations})
+ *     - {id: chaos, every: 1s, for: 10s | times: N, seed: 7, choose: [STEP...]}
+ *        (at each interval one of the steps, a seeded random choice;
+ *        ${chaos.ticks}, ${chaos.picks}: the ids chosen, comma-separated)
+ *     - {id: f1, use: TEMPLATE, with: {KEY: VALUE...}}   (the template's steps,
+ *        each ${group.KEY} in them replaced by VALUE, ${group.id} by f1)
+ *     - {id: tls, gen-certs: {node: N, names: [H...], days: 30}}   (certs/tls.crt
+ *        and .key; ${tls.path} the certificate, ${tls.key} the key)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
  * {pick: PATH} say it explicitly. results: are captures that also go to the
@@ -42,7 +61,15 @@ enum sim_step_kind {
 	SIM_WAIT_FOR,
 	SIM_ASSERT,
 	SIM_GEN_FILE,
-	SIM_LINK
+	SIM_LINK,
+	SIM_ROUTER,    /* a router's NAT changed or flushed */
+	SIM_DEVICE,    /* link changes on every interface of a device (or one) */
+	SIM_CAPTURE,   /* a pcap of a node's interface started, or stopped */
+	SIM_DNS,       /* a name of the lab's /etc/hosts set or removed */
+	SIM_GEN_CERTS, /* a self-signed certificate for a node */
+	SIM_REPEAT,    /* its body (the n_body steps after it) N times or for a while */
+	SIM_EVERY,     /* one of its body's steps, a seeded random choice, at each interval */
+	SIM_GROUP,     /* use: a template's steps (its body), with ${group.KEY} given */
 };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
@@ -67,12 +94,26 @@ struct sim_step {
 	uint64_t wait_ms;    /* wait */
 	char *target;	     /* wait-for: a spawn step's id; gen-file: the file's name */
 	char *content;	     /* gen-file */
-	/* link: node and iface above/below, the condition's words (none: keep it) */
+	/* link: node and iface above/below, the condition's words (none: keep it);
+	 * device: node is the device, iface NULL for every one of its interfaces */
 	char *iface;
 	char **words;
 	size_t n_words;
 	bool clear;
-	int link_state;	 /* -1 keep, 0 down, 1 up */
+	int link_state; /* -1 keep, 0 down, 1 up */
+	char *nat;	/* router: the NAT mode to set, or NULL (node: the router) */
+	bool flush_nat; /* router: forget its mappings (after nat:, if both) */
+	char *filter;	/* capture: a pcap filter, or NULL; target: the capture to stop */
+	char *dns_name; /* dns: the name, and its target (NULL: remove it) */
+	char *dns_target;
+	unsigned days; /* gen-certs: validity (names: in words) */
+	/* repeat, every: the steps of its body follow it in steps[], nested ones
+	 * included (its span is 1 + n_body); repeat runs them in order, every
+	 * runs one of its direct children (n_choices) per tick */
+	size_t n_body, n_choices;
+	uint64_t times;	 /* repeat: N; every: ticks (0: until for_ms) */
+	uint64_t for_ms; /* repeat, every: for how long (0: times) */
+	uint64_t seed;	 /* every: the choices' PRNG seed */
 	bool json;	 /* parse: json */
 	int expect_exit; /* run: -1 any, default 0 */
 	/* spawn's ready: */
@@ -88,8 +129,9 @@ struct sim_step {
 struct sim_file {
 	char *path;
 	char *name;
-	char *lab_path; /* resolved against the sim file's directory */
+	char *lab_path; /* resolved against the sim file's directory; an inline lab: the sim file */
 	struct yaml_loc lab_loc;
+	struct ynode *lab_tree; /* an inline lab (lab: {...}), or NULL */
 	uint64_t timeout_ms;
 	struct sim_step *steps;
 	size_t n_steps;

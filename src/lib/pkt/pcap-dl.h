@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fwtest/pcap-dl: libpcap, loaded when first needed (core/dl.h's DOC). */
+/* pkt/pcap-dl: libpcap, loaded when first needed (core/dl.h's DOC). */
 #pragma once
 
 #include <pcap/pcap.h>

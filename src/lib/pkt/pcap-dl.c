@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* fwtest/pcap-dl: the table of libpcap's functions nslab calls. */
-#include "fwtest/pcap-dl.h"
+/* pkt/pcap-dl: the table of libpcap's functions nslab calls. */
+#include "pkt/pcap-dl.h"
 
 #ifndef NSLAB_SONAME_PCAP
 #define NSLAB_SONAME_PCAP "libpcap.so.0.8"
@@ -11,7 +11,7 @@ struct dl_pcap_table dl_pcap;
 #define DL_PCAP_SYM(name) DL_SYM(dl_pcap, name)
 static const struct dl_sym dl_pcap_syms[] = { DL_PCAP_FUNCS(DL_PCAP_SYM) };
 static struct dl_lib dl_pcap_lib =
-	DL_LIB(NSLAB_SONAME_PCAP, "capture filters in firewall tests", dl_pcap_syms);
+	DL_LIB(NSLAB_SONAME_PCAP, "capture filters (firewall tests, sim captures)", dl_pcap_syms);
 
 int dl_pcap_load(nslab_error *err)
 {
