@@ -28,7 +28,8 @@ class Error(Structure):
 
 class SpawnOpts(Structure):
     _fields_ = [("inherit_stdio", c_bool), ("cwd", c_char_p), ("stdio_fds", c_bool),
-                ("stdout_fd", c_int), ("stderr_fd", c_int)]
+                ("stdout_fd", c_int), ("stderr_fd", c_int),
+                ("env", POINTER(c_char_p))]  # NULL: the lab's environment only
 
 
 class RouterOpts(Structure):
