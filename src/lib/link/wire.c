@@ -51,12 +51,15 @@
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
 #define VIRTIO_NET_HDR_GSO_UDP_L4 5 /* Linux 4.18; Debian 12's headers predate it */
 #endif
-#define FRAME_MAX     (65536 + 256) /* a GSO super-frame, its vnet header, and slack */
-#define QUEUE_MAX     65536	    /* frames held per port, whatever the condition */
-#define READ_BATCH    64	    /* frames read from one TAP per wakeup, so that none starves */
-#define WAKE_EARLY_NS 60000	    /* a timer wakeup's usual lateness here, waited out spinning */
-#define WIRE_NICE     (-10)
-#define SNDBUF	      (4 << 20)
+#define FRAME_MAX      (65536 + 256) /* a GSO super-frame, its vnet header, and slack */
+#define QUEUE_MAX      65536	     /* frames held per port, whatever the condition */
+#define READ_BATCH     64	     /* frames read from one TAP per wakeup, so that none starves */
+#define WAKE_EARLY_NS  60000	     /* a timer wakeup's usual lateness here, waited out spinning */
+#define WIRE_NICE      (-10)
+#define DUTY_WINDOW_NS 100000000ull /* the link thread's CPU share is judged over this much time */
+#define DUTY_DEMOTE    50	    /* % of a CPU above which it stops being real-time ... */
+#define DUTY_PROMOTE   20	    /* ... and below which it is again */
+#define SNDBUF	       (4 << 20)
 
 struct wpkt {
 	struct wpkt *next;
@@ -88,6 +91,9 @@ struct wire {
 	pthread_mutex_t mu;
 	struct wire_port *ports;
 	bool stop;
+	/* the thread's scheduling (wire_thread_sched()): real-time while it is light */
+	bool rt_allowed, rt;
+	uint64_t duty_start_ns, duty_start_cpu_ns;
 	_Alignas(16) unsigned char buf[FRAME_MAX]; /* a vnet header first: aligned for it */
 };
 
@@ -362,6 +368,58 @@ static void wire_settle(struct wire *w)
 	(void)timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool set_realtime(bool on)
+{
+	struct sched_param sp = { .sched_priority = on ? 1 : 0 };
+
+	return sched_setscheduler(gettid(), (on ? SCHED_FIFO : SCHED_OTHER) | SCHED_RESET_ON_FORK,
+				  &sp) == 0;
+}
+
+/*
+ * Its frames are late by however long this thread waits for a CPU. Where
+ * allowed (root), it is a real-time thread of the lowest priority (not passed
+ * on to a child), so it runs as soon as it wakes even beside busy ordinary
+ * tasks (with CPU hogs the ping p99 over a 20 ms RTT went from 25-35 ms to
+ * 20.5 ms here, bench/link-wire.sh). But a bulk transfer keeps it busy, and a
+ * busy real-time thread starves the kernel's own per-CPU workers on its CPU
+ * (rtnetlink calls of the supervisor waited seconds behind it): over a window
+ * of DUTY_WINDOW_NS, above DUTY_DEMOTE % of a CPU it becomes an ordinary
+ * thread at nice WIRE_NICE, below DUTY_PROMOTE % real-time again. Elsewhere it
+ * is at nice WIRE_NICE where that is allowed.
+ */
+static void wire_sched_init(struct wire *w)
+{
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WIRE_NICE);
+	w->rt_allowed = w->rt = set_realtime(true);
+	w->duty_start_ns = now_ns();
+	w->duty_start_cpu_ns = thread_cpu_ns();
+}
+
+static void wire_sched_check(struct wire *w)
+{
+	uint64_t now = now_ns(), cpu, pct;
+
+	if (!w->rt_allowed || now - w->duty_start_ns < DUTY_WINDOW_NS)
+		return;
+	cpu = thread_cpu_ns();
+	pct = (cpu - w->duty_start_cpu_ns) * 100 / (now - w->duty_start_ns);
+	if (w->rt && pct > DUTY_DEMOTE && set_realtime(false))
+		w->rt = false;
+	else if (!w->rt && pct < DUTY_PROMOTE && set_realtime(true))
+		w->rt = true;
+	w->duty_start_ns = now;
+	w->duty_start_cpu_ns = cpu;
+}
+
 static void *wire_thread(void *arg)
 {
 	struct wire *w = arg;
@@ -370,20 +428,8 @@ static void *wire_thread(void *arg)
 
 	/* timers fire on time, not within the default 50 us slack */
 	(void)prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	/*
-	 * Its frames are late by however long this thread waits for a CPU.
-	 * Where allowed (root), it is a real-time thread of the lowest priority
-	 * (not passed on to a child), so it runs as soon as it wakes even beside
-	 * busy ordinary tasks (with
-	 * CPU hogs the ping p99 over a 20 ms RTT went from 25-35 ms to 20.5 ms
-	 * here, bench/link-wire.sh); elsewhere a larger share of a busy CPU
-	 * (nice -10), where that is allowed. It sleeps between events and spins
-	 * at most WAKE_EARLY_NS, so it cannot hog, and the kernel's real-time
-	 * throttling (sched_rt_runtime_us) keeps a share for others in any case.
-	 */
-	if (sched_setscheduler(gettid(), SCHED_FIFO | SCHED_RESET_ON_FORK,
-			       &(struct sched_param){ .sched_priority = 1 }) < 0)
-		(void)setpriority(PRIO_PROCESS, (id_t)gettid(), WIRE_NICE);
+	(void)prctl(PR_SET_NAME, "nslab-wire", 0, 0, 0); /* for top -H and ps -L */
+	wire_sched_init(w);
 	for (;;) {
 		int n = epoll_wait(w->ep, evs, 32, -1);
 
@@ -404,6 +450,7 @@ static void *wire_thread(void *arg)
 		}
 		wire_settle(w);
 		pthread_mutex_unlock(&w->mu);
+		wire_sched_check(w);
 	}
 }
 
