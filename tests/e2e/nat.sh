@@ -173,9 +173,9 @@ punch() {
 	_a=$NEXT
 	_b=$((NEXT + 1))
 	NEXT=$((NEXT + 2))
-	x "$1" python3 "$PUNCH" peer "$SRV" 7000 a "$_a" >"p-$1-$2.a" 2>&1 &
+	x "$1" python3 "$PUNCH" peer "$SRV" 7000 "$_a:a" "$_a" >"p-$1-$2.a" 2>&1 &
 	_pa=$!
-	x "$2" python3 "$PUNCH" peer "$SRV" 7000 b "$_b" >"p-$1-$2.b" 2>&1
+	x "$2" python3 "$PUNCH" peer "$SRV" 7000 "$_a:b" "$_b" >"p-$1-$2.b" 2>&1
 	_rb=$?
 	wait "$_pa"
 	_ra=$?

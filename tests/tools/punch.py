@@ -23,8 +23,9 @@
                                     packet arrives (from that address or a
                                     new one), fail (exit 1) after SECONDS (4)
 
-The rendezvous pairs peers by arrival: the first two registrations form a
-pair, each is told the other's observed address:port. Each peer prints what
+The rendezvous pairs peers named PAIR:ROLE by PAIR, each told the other's
+observed address:port (a registration repeated after its pair formed gets its
+answer again, never a new pair); names without ':' pair by arrival. Each peer prints what
 it saw ("mapped A:P peer B:Q", then "punched from B:Q" or "no packet").
 """
 import os
@@ -36,19 +37,34 @@ import time
 def server(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("0.0.0.0", port))
-    waiting = None
+    waiting = {}  # pair -> the address of its first registration
+    paired = {}  # pair -> both addresses, to answer a registration repeated in flight
     while True:
         data, addr = s.recvfrom(512)
         if not data.startswith(b"REG "):
             continue
-        if waiting is None or waiting == addr:
-            waiting = addr
+        name = data[4:].decode(errors="replace")
+        pair = name.split(":", 1)[0] if ":" in name else ""
+        if pair in paired and addr in paired[pair]:
+            a, b = paired[pair]
+            if addr == a:
+                tell(s, a, b)
+            else:
+                tell(s, b, a)
             continue
-        a, b = waiting, addr
-        waiting = None
-        for me, other in ((a, b), (b, a)):
-            msg = "PEER %s %d %s %d" % (me[0], me[1], other[0], other[1])
-            s.sendto(msg.encode(), me)
+        if pair not in waiting or waiting[pair] == addr:
+            waiting[pair] = addr
+            continue
+        a, b = waiting.pop(pair), addr
+        if pair:
+            paired[pair] = (a, b)
+        tell(s, a, b)
+        tell(s, b, a)
+
+
+def tell(s, me, other):
+    msg = "PEER %s %d %s %d" % (me[0], me[1], other[0], other[1])
+    s.sendto(msg.encode(), me)
 
 
 def echo(addr, port):
