@@ -14,7 +14,7 @@ import os
 import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,
                     c_size_t, c_uint, c_uint32, c_uint64, c_ulonglong, c_void_p)
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 from .errors import AbiMismatchError, LibraryNotFoundError, error_from
 
@@ -297,3 +297,26 @@ def bootstrap() -> bool:
         if _booted is None:
             _booted = call("nslab_bootstrap") == 1
         return _booted
+
+
+_Self = TypeVar("_Self", bound="Owner")
+
+
+class Owner:
+    """An owner of C resources: close() frees them; a with block and the
+    garbage collector both call it (errors at collection are dropped)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass

@@ -105,7 +105,7 @@ class SuiteResult:
                          if t.status not in ("pass", "skipped"))
 
 
-class Suite:
+class Suite(_lib.Owner):
     """A suite read and checked (FILE:LINE:COL errors), run once with :meth:`run`."""
 
     def __init__(self, path: Union[str, "os.PathLike[str]"], *, allow_include: bool = False
@@ -161,18 +161,6 @@ class Suite:
         if self._ptr is not None:
             _lib.lib().nslab_fwtest_free(self._ptr)
             self._ptr = None
-
-    def __enter__(self) -> "Suite":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def _suite_result(d: Mapping[str, Any], warnings: str) -> SuiteResult:

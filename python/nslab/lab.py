@@ -128,7 +128,7 @@ class Node:
         return f"<nslab.Node {self.name} {self.kind}>"
 
 
-class LabProcess:
+class LabProcess(_lib.Owner):
     """A command started in a node: the parts of :class:`subprocess.Popen` that apply.
 
     ``stdout``/``stderr`` are readable files when PIPE was asked. The process
@@ -198,18 +198,6 @@ class LabProcess:
         if self._proc is not None:
             _lib.lib().nslab_proc_free(self._proc)  # kills it if still running
             self._proc = None
-
-    def __enter__(self) -> "LabProcess":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
 
 def _drain(files: List[Optional[IO[Any]]], timeout: Optional[float],

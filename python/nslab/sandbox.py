@@ -86,7 +86,7 @@ def _result(r: _lib.SandboxResult, args: List[str]) -> SandboxResult:
                          r.majflt, r.nvcsw, r.nivcsw, args=args)
 
 
-class Sandbox:
+class Sandbox(_lib.Owner):
     """A sandbox configuration; :meth:`exec` runs one command under it (any number of times)."""
 
     def __init__(self, profile: Optional[str] = None) -> None:
@@ -115,18 +115,6 @@ class Sandbox:
         if self._ptr is not None:
             _lib.lib().nslab_sandbox_config_free(self._ptr)
             self._ptr = None
-
-    def __enter__(self) -> "Sandbox":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
 
     # --- process-sandbox's names ---------------------------------------------
 
