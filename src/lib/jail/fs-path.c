@@ -327,9 +327,10 @@ int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, n
 {
 	char path[PATH_MAX];
 	char *slash = path, *next;
+	size_t n = strnlen(s->dst, sizeof(path) - 1);
 
-	memcpy(path, s->dst, sizeof(path));
-	path[sizeof(path) - 1] = '\0';
+	memcpy(path, s->dst, n);
+	path[n] = '\0';
 	if (make_in_parent(x, path, kind, s->src))
 		return 0;
 	for (;; slash = next) {

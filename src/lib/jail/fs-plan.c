@@ -54,6 +54,21 @@ static const char *const dev_links[][2] = {
 	{ "/dev/stderr", "/proc/self/fd/2" },
 };
 
+/* Room in the pool for the default steps' strings (about 250 bytes), to spare. */
+#define FS_POOL_DEFAULT 1024
+
+/* A copy of str in the plan's pool; jail_fs_prepare() sized it (plan_size()). */
+static const char *pool_add(struct jail_fs_plan *p, const char *str)
+{
+	size_t n = strlen(str) + 1;
+	char *at = p->pool + p->pool_len;
+
+	assert(p->pool_len + n <= p->pool_cap);
+	memcpy(at, str, n);
+	p->pool_len += n;
+	return at;
+}
+
 /* Append a step; strings were length-checked by the callers (check_dst(), canonical_src()). */
 static struct fs_step *plan_add(struct jail_fs_plan *p, enum fs_op op, const char *src,
 				const char *dst, unsigned flags)
@@ -64,8 +79,8 @@ static struct fs_step *plan_add(struct jail_fs_plan *p, enum fs_op op, const cha
 	s = &p->steps[p->n++];
 	s->op = op;
 	s->flags = flags;
-	snprintf(s->src, sizeof(s->src), "%s", src ? src : "");
-	snprintf(s->dst, sizeof(s->dst), "%s", dst);
+	s->src = pool_add(p, src ? src : "");
+	s->dst = pool_add(p, dst);
 	return s;
 }
 
@@ -220,13 +235,17 @@ int jail_fs_prepare(const struct nslab_sandbox_config *c, struct jail_fs_plan **
 		    nslab_error *err)
 {
 	size_t cap = FS_DEFAULT_STEPS + c->n_mounts;
+	/* a rootfs and each user mount: two canonical paths at most (PATH_MAX with the NUL each) */
+	size_t pool = FS_POOL_DEFAULT + (c->rootfs ? PATH_MAX : 0) + c->n_mounts * 2 * PATH_MAX;
 	_cleanup_free_ struct jail_fs_plan *p = NULL;
 	int r;
 
-	p = calloc(1, sizeof(*p) + cap * sizeof(p->steps[0]));
+	p = calloc(1, sizeof(*p) + cap * sizeof(p->steps[0]) + pool);
 	if (!p)
 		return nslab_err_set(err, ENOMEM, "filesystem plan");
 	p->cap = cap;
+	p->pool = (char *)&p->steps[cap];
+	p->pool_cap = pool;
 	if (!(c->ns & NSLAB_SANDBOX_NS_MOUNT)) {
 		if (c->rootfs || c->n_mounts)
 			return nslab_err_setx(err, EINVAL,

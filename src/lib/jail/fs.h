@@ -4,9 +4,13 @@
  * jail_fs_enter() (fs.c and fs-path.c, child side), and the child side's
  * helpers. Shared by those three files only.
  *
- * A plan is an ordered array of steps with fixed buffers: every path the child
- * needs is written here by the parent, so that the child only executes steps
- * (no allocation, no formatting) and the plan can be copied as plain memory.
+ * A plan is an ordered array of steps, its paths in a string pool of the same
+ * allocation: every path the child needs is written here by the parent, so
+ * that the child only executes steps (no allocation, no formatting). The pool
+ * is sized to what the configuration can need, so that a start touches two or
+ * three pages, not the 8 KiB of PATH_MAX buffers per step it used to (page
+ * faults in the parent and copy-on-write faults in the child were a visible
+ * share of a start, see docs/performance.md).
  */
 #pragma once
 
@@ -36,10 +40,10 @@ enum fs_step_flag {
 
 struct fs_step {
 	enum fs_op op;
-	unsigned flags;	    /* enum fs_step_flag */
-	char opt[16];	    /* TMPFS: the mode, octal text */
-	char src[PATH_MAX]; /* ROOT, BIND: the path outside (canonical); SYMLINK: the target */
-	char dst[PATH_MAX]; /* the path inside, absolute and normalised; ROOT: "/" */
+	unsigned flags;	 /* enum fs_step_flag */
+	char opt[16];	 /* TMPFS: the mode, octal text */
+	const char *src; /* ROOT, BIND: the path outside (canonical); SYMLINK: the target; "" */
+	const char *dst; /* the path inside, absolute and normalised; ROOT: "/" */
 };
 
 /* Steps of a plan that can run in place (fs.c's DOC): each bind's source is cloned first. */
@@ -49,6 +53,8 @@ struct jail_fs_plan {
 	size_t n;      /* 0: leave the filesystem as it is (no mount namespace) */
 	bool in_place; /* the host's root, changed in place: no staging, no pivot */
 	size_t cap;
+	char *pool; /* the steps' strings, after the steps in the same allocation */
+	size_t pool_len, pool_cap;
 	struct fs_step steps[];
 };
 
