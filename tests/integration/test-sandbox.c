@@ -856,6 +856,36 @@ static void test_pool_profile(void)
 	nslab_sandbox_config_free(c);
 }
 
+/*
+ * Where a delegated subtree has the pids controller: pids.max holds 40
+ * sleepers to 16 tasks (the kernel refuses the rest: no sampling race, even as
+ * root), the mechanism says cgroup, and the limit that stays reached ends the
+ * sandbox by pids. Skipped, with the reason, elsewhere (this machine mounts
+ * only v1 hierarchies, which nslab never touches).
+ */
+static void test_cgroup_pids(void)
+{
+	char dir[PATH_MAX], why[PATH_MAX + 128] = "";
+	nslab_sandbox_config *c;
+	struct nslab_sandbox_result res;
+
+	if (jail_cgroup_find(JAIL_CG_PIDS, dir, sizeof(dir), why, sizeof(why)) < 0) {
+		fprintf(stderr, "skip: the cgroup pids path: %s\n", why);
+		return;
+	}
+	c = config();
+	quiet(c);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_PIDS, 16);
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 20000);
+	res = run(c,
+		  (char *[]){ "sh", "-c", "for i in $(seq 40); do sleep 30 & done; wait", NULL });
+	CHECK(res.mechanism[NSLAB_SANDBOX_LIMIT_PIDS] == NSLAB_SANDBOX_MECH_CGROUP,
+	      "pids by cgroup under %s", dir);
+	CHECK(res.ended_by == NSLAB_SANDBOX_LIMIT_PIDS, "cgroup pids: ended by %s",
+	      nslab_sandbox_limit_name(res.ended_by));
+	nslab_sandbox_config_free(c);
+}
+
 /* The detection reads the real hierarchy (never writing v1): its answer and the mechanism agree. */
 static void test_cgroup_detection(void)
 {
@@ -884,6 +914,7 @@ static void test_cgroup_detection(void)
 		      res.ended_by);
 	}
 	nslab_sandbox_config_free(c);
+	test_cgroup_pids();
 }
 
 static void test_cpu_shares(void)
