@@ -159,6 +159,30 @@ static int exec_path(char *const argv[], char *const envp[])
 	return eacces ? EACCES : ENOENT;
 }
 
+/* The working directory inside, or "/" where it cannot be entered. */
+static void cmd_chdir(const struct jail_plan *p, int pipe_fd)
+{
+	nslab_error e = { 0 };
+
+	if (chdir(p->cwd) < 0 && chdir("/") < 0)
+		child_err(&e, errno, "chdir", "/"), jail_cmd_fail(pipe_fd, &e);
+}
+
+/* The steps after the working directory: limits, ids, signals, fds, capabilities. */
+static void cmd_setup_rest(const struct jail_plan *p, int pipe_fd)
+{
+	nslab_error e = { 0 };
+
+	if (jail_limits_apply(&p->limits, &e) < 0)
+		jail_cmd_fail(pipe_fd, &e);
+	cmd_ids(p, pipe_fd);
+	cmd_unblock_signals();
+	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
+	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0)
+		jail_cmd_fail(pipe_fd, &e);
+}
+
 /* Everything before the seccomp filter and exec: what a pool's command does ahead. */
 void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 {
@@ -169,16 +193,49 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 	if (p->cgroupns_late && unshare(CLONE_NEWCGROUP) < 0)
 		child_err(&e, errno, "unshare(CLONE_NEWCGROUP)", NULL), jail_cmd_fail(pipe_fd, &e);
 	cmd_stdio(p, pipe_fd);
-	if (chdir(p->cwd) < 0 && chdir("/") < 0)
-		child_err(&e, errno, "chdir", "/"), jail_cmd_fail(pipe_fd, &e);
-	if (jail_limits_apply(&p->limits, &e) < 0)
+	cmd_chdir(p, pipe_fd);
+	cmd_setup_rest(p, pipe_fd);
+}
+
+/*
+ * The command forked early (init.c's DOC): the network namespace when net is
+ * a socket (an fd of it sent there once made), the setup but the working directory, the
+ * default filter, then GO (a byte on go; end of file: init is gone), the
+ * working directory, a profile file's filter and the exec. The working
+ * directory is entered as the command's user, after GO: a tmpfs of the root
+ * being built may cover it until then.
+ */
+_Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
+			      int net)
+{
+	nslab_error e = { 0 };
+	ssize_t n;
+	char b;
+
+	if (net >= 0) {
+		struct jail_msg m = { .kind = JAIL_MSG_GO };
+		int fd = jail_net_make(&e);
+
+		if (fd < 0)
+			jail_cmd_fail(pipe_fd, &e);
+		/* an fd, not setns() on our pidfd: that takes ptrace access, gone once ids change */
+		(void)jail_msg_send(net, &m, fd);
+		(void)close(fd);
+		(void)close(net);
+	}
+	(void)setsid();
+	cmd_stdio(p, pipe_fd);
+	cmd_setup_rest(p, pipe_fd);
+	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	cmd_ids(p, pipe_fd);
-	cmd_unblock_signals();
-	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
-	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0)
-		jail_cmd_fail(pipe_fd, &e);
+	do
+		n = read(go, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
+	(void)close(go);
+	cmd_chdir(p, pipe_fd);
+	jail_cmd_exec(p, argv, pipe_fd, p->seccomp_default);
 }
 
 /* The seccomp filter last (a profile may refuse what the steps before need), unless installed. */

@@ -17,14 +17,18 @@
  * init (init.c):
  *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
  *      write its own maps, or wait for GO
- *   5. net_late: a helper makes the network namespace (loopback up) while
- *      init sets the host name and builds the root (jail_fs_enter_hooked():
- *      joined before sysfs); else loopback up; non-dumpable
+ *   5. a run (no pool, cgroup or ASan): the command forked at once (init.c's
+ *      DOC: the command forked early) makes the network namespace and sets
+ *      itself up while init builds the root. Else net_late: a helper makes
+ *      the network namespace (loopback up) meanwhile. Init sets the host
+ *      name and builds the root (jail_fs_enter_hooked(): the network
+ *      namespace joined before sysfs); else loopback up; non-dumpable
  *   6. pool only: fork the command ahead, set up, waiting for argv; say READY
  *      with its argv socket, exec pipe and pidfd: the caller starts it
  *      directly (init hears a byte when it starts). An argv too large for it
  *      comes in RUN (a memfd) instead: init kills it and goes on to 7
- *   7. fork the command; its exec pipe says whether execve() worked
+ *   7. fork the command (a run: GO to the one forked early); its exec pipe
+ *      says whether execve() worked
  *   8. say STARTED (with the command's pidfd; not for a command the caller
  *      started) or ERROR, then supervise:
  *      reap everything, watch the limits, and when the command ended kill

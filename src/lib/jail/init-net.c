@@ -49,6 +49,26 @@
  */
 #define NET_STACK_SIZE (64u << 10)
 
+int jail_net_make(nslab_error *err)
+{
+	int s, fd;
+
+	if (unshare(CLONE_NEWNET) < 0) {
+		child_err(err, errno, "unshare(CLONE_NEWNET)", NULL);
+		return -1;
+	}
+	if (jail_loopback_up() < 0) {
+		child_err(err, errno, "bring loopback up", NULL);
+		return -1;
+	}
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = s < 0 ? -1 : ioctl(s, SIOCGSKNS);
+	if (fd < 0)
+		child_err(err, errno, "open the network namespace", NULL);
+	(void)close_fd(s);
+	return fd;
+}
+
 static int net_make(void *arg)
 {
 	struct net_helper *h = arg;

@@ -131,13 +131,17 @@ static int open_proc(const struct jail_plan *p)
 
 static void close_others(const struct init *in)
 {
-	int keep[8], n = 0;
+	int keep[12], n = 0;
 
 	keep[n++] = in->sock;
 	for (int i = 0; i < 3; i++)
 		keep[n++] = in->p->stdio[i];
 	keep[n++] = in->p->limits.cgroup_fd;
 	keep[n++] = in->procfd;
+	keep[n++] = in->sigfd;
+	keep[n++] = in->early_go;
+	keep[n++] = in->early_ep;
+	keep[n++] = in->early_pidfd;
 	/* close everything from 3 up except keep[]: sort, then close the gaps */
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
@@ -161,23 +165,132 @@ static void close_others(const struct init *in)
 	}
 }
 
+/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
+#define CMD_STACK_SIZE (1u << 20)
+
+/*
+ * DOC: the command forked early (a run's usual path)
+ * Right after the maps init clones the command, sharing its memory (CLONE_VM,
+ * a stack of its own, no CLONE_VFORK: both run). While init sets the host
+ * name and builds the root, the command makes the network namespace (what
+ * init-net.c's helper does otherwise) and sends init an fd of it, takes its
+ * session, stdio, rlimits, ids and signal mask, drops its capabilities and
+ * installs the default seccomp filter, then waits for GO on a pipe. Before
+ * the sysfs step init joins that network namespace (setns() on the fd: on
+ * the command's pidfd it would take ptrace access, which the command's new
+ * ids may have withdrawn); once the root is built it writes GO, and the command
+ * enters its working directory (not before: a tmpfs of the new root may
+ * cover it), installs a profile file's filter (which might refuse the
+ * waiting) and execs. The command is pid 2 with no ns_last_pid reset, and its
+ * setup no longer waits for the root. Not with a pool (its command is forked
+ * after the root, init-pool.c), a cgroup (CLONE_INTO_CGROUP takes clone3())
+ * or AddressSanitizer (no stack switch): those fork the command after the
+ * root (cmd_clone()).
+ */
+static bool early_possible(const struct init *in)
+{
+#ifdef JAIL_ASAN
+	return false;
+#else
+	return in->argv && in->p->limits.cgroup_fd < 0;
+#endif
+}
+
+static int early_trampoline(void *arg)
+{
+	const struct init *in = arg;
+
+	for (int i = 0; i < 4; i++)
+		(void)close(in->early_args.close[i]);
+	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net);
+}
+
+/* Clone the command with its pipes: exec report, GO and (net_late) network made. */
+static void early_fork(struct init *in)
+{
+	int ep[2], go[2], net[2] = { -1, -1 };
+	nslab_error e = { 0 };
+
+	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 ||
+	    (in->p->net_late && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, net) < 0))
+		child_err(&e, errno, "pipe2 or socketpair", NULL), jail_init_fail(in, &e, false);
+	in->early_args.ep = ep[1];
+	in->early_args.go = go[0];
+	in->early_args.net = net[1];
+	in->early_args.close[0] = ep[0];
+	in->early_args.close[1] = go[1];
+	in->early_args.close[2] = net[0];
+	in->early_args.close[3] = in->sock;
+	in->early_stack = mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	if (in->early_stack == MAP_FAILED)
+		child_err(&e, errno, "map the command's stack", NULL),
+			jail_init_fail(in, &e, false);
+	in->t0 = now_ns();
+	in->cmd = clone(early_trampoline, in->early_stack + CMD_STACK_SIZE,
+			CLONE_VM | CLONE_PIDFD | SIGCHLD, in, &in->early_pidfd);
+	if (in->cmd < 0)
+		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
+	(void)close(ep[1]);
+	(void)close(go[0]);
+	(void)close_fd(net[1]);
+	in->early_ep = ep[0];
+	in->early_go = go[1];
+	in->early_net = net[0];
+}
+
+/* jail_fs_enter_hooked()'s hook: the command's network namespace, once made, joined. */
+static int early_net_join(void *data, nslab_error *err)
+{
+	struct init *in = data;
+	struct jail_msg m;
+	int fd = -1, r, code = 0;
+
+	r = jail_msg_recv(in->early_net, &m, &fd);
+	in->early_net = close_fd(in->early_net);
+	if (r <= 0 || fd < 0) { /* the command failed: its report says why */
+		(void)close_fd(fd);
+		if (read(in->early_ep, err, sizeof(*err)) != (ssize_t)sizeof(*err))
+			child_err(err, EIO, "the command's network namespace", NULL);
+		err->msg[sizeof(err->msg) - 1] = '\0';
+		return -(err->code > 0 ? err->code : EIO);
+	}
+	if (setns(fd, CLONE_NEWNET) < 0)
+		code = errno;
+	(void)close(fd);
+	if (code) {
+		child_err(err, code, "join the sandbox's network namespace", NULL);
+		return -code;
+	}
+	return 0;
+}
+
 static void init_setup(struct init *in)
 {
 	const struct jail_plan *p = in->p;
 	struct net_helper net = { .fd = -1 };
+	bool early = early_possible(in);
+	jail_fs_hook hook = NULL;
+	void *hook_data = &net;
 	nslab_error e = { 0 };
 
-	if (p->net_late)
+	if (early) {
+		early_fork(in);
+		if (p->net_late)
+			hook = early_net_join, hook_data = in;
+	} else if (p->net_late) {
 		jail_net_start(&net);
-	else if (p->new_net && jail_loopback_up() < 0)
+		hook = jail_net_join;
+	}
+	if (p->new_net && !p->net_late && jail_loopback_up() < 0)
 		child_err(&e, errno, "bring loopback up", NULL), jail_init_fail(in, &e, false);
 	if (p->hostname && sethostname(p->hostname, strlen(p->hostname)) < 0)
 		child_err(&e, errno, "set the host name", p->hostname),
 			jail_init_fail(in, &e, false);
-	if (jail_fs_enter_hooked(p->fs, p->net_late ? jail_net_join : NULL, &net, &e) < 0)
+	if (jail_fs_enter_hooked(p->fs, hook, hook_data, &e) < 0)
 		jail_init_fail(in, &e, false);
 	in->procfd = open_proc(p);
-	if (p->net_late && p->pidns)
+	if (p->net_late && p->pidns && !early)
 		jail_reset_last_pid(in->procfd);
 	if (!p->pidns)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -230,9 +343,6 @@ const char *jail_init_recv_blob(struct init *in, size_t *ret_len)
 	*ret_len = (size_t)st.st_size;
 	return blob;
 }
-
-/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
-#define CMD_STACK_SIZE (1u << 20)
 
 struct cmd_args {
 	const struct jail_plan *p;
@@ -309,11 +419,29 @@ static void init_await_exec(struct init *in, int ep)
 }
 
 /* Start the command; its exec pipe tells whether execve() worked. */
+/* The command forked early: GO, then its exec report. */
+static void early_go(struct init *in, int *ret_pidfd)
+{
+	nslab_error e = { 0 };
+
+	if (write(in->early_go, "", 1) != 1)
+		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
+	in->early_go = close_fd(in->early_go);
+	init_await_exec(in, in->early_ep);
+	in->early_ep = -1;
+	(void)munmap(in->early_stack, CMD_STACK_SIZE);
+	in->early_stack = NULL;
+	*ret_pidfd = TAKE_FD(in->early_pidfd);
+}
+
 void jail_init_start_command(struct init *in, int *ret_pidfd)
 {
 	nslab_error e = { 0 };
 	struct cmd_args a;
 	int ep[2];
+
+	if (in->early_pidfd >= 0)
+		return early_go(in, ret_pidfd);
 
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		child_err(&e, errno, "pipe2", NULL), jail_init_fail(in, &e, false);
@@ -564,7 +692,11 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .sigfd = -1,
 			   .tfd_timeout = -1,
 			   .tfd_sample = -1,
-			   .procfd = -1 };
+			   .procfd = -1,
+			   .early_go = -1,
+			   .early_ep = -1,
+			   .early_net = -1,
+			   .early_pidfd = -1 };
 	struct jail_msg m = { 0 };
 	bool direct = false;
 	sigset_t chld;
@@ -572,13 +704,13 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 
 	init_begin(&in, parent_pidfd);
 	memcpy(in.limit, p->limits.value, sizeof(in.limit));
-	init_setup(&in);
-	jail_msg_ns(&m);
 	/* SIGCHLD blocked before any fork, so that the command's end is never missed */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
 	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	init_setup(&in);
+	jail_msg_ns(&m);
 	if (!argv)
 		direct = jail_init_pool_start(&in, &m, &pidfd);
 	else

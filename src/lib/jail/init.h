@@ -109,6 +109,13 @@ struct init {
 	enum nslab_sandbox_limit ended_by;
 	uint64_t t0, wall_usec;
 	uint64_t pids_since; /* when the pids limit was first seen reached; 0: not reached */
+	/* the command forked early (init.c's DOC): -1 / NULL otherwise */
+	int early_go, early_ep, early_net, early_pidfd; /* init's ends, the command's pidfd */
+	char *early_stack;
+	struct {
+		int ep, go, net; /* the command's ends */
+		int close[4];	 /* init's, closed in the command */
+	} early_args;		 /* written before the clone, read-only after */
 };
 
 /* One pass over the sandbox's processes (init-watch.c). */
@@ -134,6 +141,14 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd);
 /* The seccomp filter last (a profile may refuse what the steps before need), unless installed. */
 _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int pipe_fd,
 			     bool filtered);
+/*
+ * The command forked early (init.c's DOC: the command forked early), from
+ * fork to exec: net >= 0: it makes the network namespace and sends an fd of
+ * it on that socket (SCM_RIGHTS);
+ * it waits for a byte on go before its working directory and the exec.
+ */
+_Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
+			      int net);
 /* The command, from fork to exec (core.h's DOC: "command"). */
 _Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd);
 
@@ -158,6 +173,8 @@ void jail_init_start_command(struct init *in, int *ret_pidfd);
 
 /* --- init-net.c ------------------------------------------------------------------ */
 
+/* A new network namespace for the calling process, loopback up. Return: an fd of it, or -1 (err set) */
+int jail_net_make(nslab_error *err);
 /* Start the helper that makes the network namespace (ASan: nothing, join makes it). */
 void jail_net_start(struct net_helper *h);
 /* jail_fs_enter_hooked()'s hook: the helper's namespace joined (or made now). */
