@@ -440,8 +440,10 @@ void jail_init_start_command(struct init *in, int *ret_pidfd)
 	struct cmd_args a;
 	int ep[2];
 
-	if (in->early_pidfd >= 0)
-		return early_go(in, ret_pidfd);
+	if (in->early_pidfd >= 0) {
+		early_go(in, ret_pidfd);
+		return;
+	}
 
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		child_err(&e, errno, "pipe2", NULL), jail_init_fail(in, &e, false);
