@@ -9,10 +9,10 @@
  * 1. the root: the rootfs directory, or the host's "/"; read-only (recursively)
  *    when readonly_root
  * 2. a minimal /dev: a tmpfs (0755); null, zero, full, random, urandom and tty
- *    bound from the host's nodes (mknod is refused in a user namespace); a new
- *    devpts on /dev/pts with /dev/ptmx -> pts/ptmx; a tmpfs on /dev/shm (1777);
- *    fd, stdin, stdout, stderr -> /proc/self/fd/...; then, with a read-only
- *    root, /dev itself is made read-only (pts and shm stay writable)
+ *    bound from the host's nodes (mknod is refused in a user namespace);
+ *    /dev/ptmx -> pts/ptmx; fd, stdin, stdout, stderr -> /proc/self/fd/...;
+ *    a new devpts on /dev/pts; a tmpfs on /dev/shm (1777); then, with a
+ *    read-only root, /dev itself is made read-only (pts and shm stay writable)
  * 3. a fresh /proc of the sandbox's PID namespace (nosuid, nodev, noexec);
  *    the host's, bound, without a PID namespace
  * 4. with a network namespace of the sandbox's own, a fresh read-only /sys
@@ -163,11 +163,17 @@ static int plan_root(struct jail_fs_plan *p, const struct nslab_sandbox_config *
 	return 0;
 }
 
+/* The length of path's first component with its slash ("/a" of "/a/b": 2; "/": 1). */
+static size_t top_len(const char *path)
+{
+	return strcspn(path + 1, "/") + 1;
+}
+
 /* Whether the first component of path ("/a" of "/a/b") exists on the host. */
 static bool top_exists(const char *path)
 {
 	char top[PATH_MAX];
-	size_t n = strcspn(path + 1, "/") + 1;
+	size_t n = top_len(path);
 	struct stat st;
 
 	if (n == 1)
@@ -179,24 +185,35 @@ static bool top_exists(const char *path)
 
 static bool can_run_in_place(const struct jail_fs_plan *p)
 {
+	const char *prev = NULL;
+
 	if (p->n > FS_IN_PLACE_MAX)
 		return false;
-	for (size_t i = 0; i < p->n; i++)
-		if (!top_exists(p->steps[i].dst))
+	for (size_t i = 0; i < p->n; i++) {
+		const char *dst = p->steps[i].dst;
+		size_t n = top_len(dst);
+
+		/* the same top as the step before (/dev's dozen): looked at once */
+		if (prev && top_len(prev) == n && strncmp(prev, dst, n) == 0)
+			continue;
+		if (!top_exists(dst))
 			return false;
+		prev = dst;
+	}
 	return true;
 }
 
 static void plan_dev(struct jail_fs_plan *p, bool readonly)
 {
+	/* every entry of /dev's tmpfs before the mounts in it: made through its fd (fs.h) */
 	plan_add_tmpfs(p, "/dev", 0755);
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
 		plan_add(p, FS_OP_BIND, dev_nodes[i], dev_nodes[i], FS_TRY | FS_FILE);
-	plan_add(p, FS_OP_DEVPTS, NULL, "/dev/pts", 0);
 	plan_add(p, FS_OP_SYMLINK, "pts/ptmx", "/dev/ptmx", 0);
-	plan_add_tmpfs(p, "/dev/shm", 01777);
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		plan_add(p, FS_OP_SYMLINK, dev_links[i][1], dev_links[i][0], 0);
+	plan_add(p, FS_OP_DEVPTS, NULL, "/dev/pts", 0);
+	plan_add_tmpfs(p, "/dev/shm", 01777);
 	if (readonly)
 		plan_add(p, FS_OP_SEAL, NULL, "/dev", 0);
 }

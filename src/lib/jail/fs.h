@@ -73,6 +73,13 @@ struct fs_ctx {
 	int oldroot;		     /* O_PATH fd of the old root, where sources are opened */
 	int mirrors[FS_MIRRORS_MAX]; /* mirror mounts, sealed read-only before the pivot */
 	size_t n_mirrors;
+	/*
+	 * The tmpfs the last TMPFS step mounted (its mount fd) and where: entries
+	 * right under it are made through it (fs_fresh_dst()), without a lookup
+	 * from the root per step. Dropped when a step or a mirror covers it.
+	 */
+	int fresh_fd;
+	const char *fresh_path;
 };
 
 enum fs_kind {
@@ -96,6 +103,15 @@ int fs_open_inside(struct fs_ctx *x, const char *path, int flags);
 int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
 /* The same, opened (O_PATH). Return: the fd, or -errno (err set) */
 int fs_open_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
+/*
+ * The step's destination made right under the fresh tmpfs, if it is there
+ * and the name is new (the common case of /dev's entries): one call instead of
+ * a failed lookup, a parent's lookup, the creation and a lookup again.
+ * Return: an fd of it (FS_LNK: 0), or -1: take the general way
+ */
+int fs_fresh_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind);
+/* Forget the fresh tmpfs if a mount on path covers it. */
+void fs_fresh_covered(struct fs_ctx *x, const char *path);
 
 /* mount_setattr() on a mount (recursive: the tree below too). Return: 0 or -1 */
 int fs_set_attr(int mnt, bool recursive, uint64_t set, uint64_t propagation);
