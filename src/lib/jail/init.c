@@ -190,6 +190,7 @@ static void close_others(const struct init *in)
 static bool early_possible(const struct init *in)
 {
 #ifdef JAIL_ASAN
+	(void)in;
 	return false;
 #else
 	return in->argv && in->p->limits.cgroup_fd < 0;
