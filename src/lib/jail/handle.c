@@ -84,6 +84,11 @@ static void result_fill(nslab_sandbox *s, const struct jail_msg *rep, const stru
 }
 
 /* Read init's messages until its REPORT (or its end), reap it, fill the result. */
+/*
+ * Init's end first, then its messages: REPORT is queued before init exits
+ * and the socket then ends (no process of the sandbox holds init's end past
+ * its exec), so the caller wakes once, not for REPORT and again for the exit.
+ */
 static int sandbox_collect(nslab_sandbox *s, nslab_error *err)
 {
 	struct jail_msg m, rep;
@@ -91,6 +96,11 @@ static int sandbox_collect(nslab_sandbox *s, nslab_error *err)
 	bool have_rep = false;
 	siginfo_t si;
 
+	/* raw waitid: glibc's has no rusage; it is the whole reaped tree's */
+	while (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, &ru) < 0)
+		if (errno != EINTR)
+			return nslab_err_set(err, errno, "wait for the sandbox's init");
+	s->reaped = true;
 	while (!have_rep && jail_msg_recv(s->sock, &m, NULL) > 0) {
 		if (m.kind == JAIL_MSG_REACHED && m.limit < NSLAB_SANDBOX_LIMIT__COUNT) {
 			s->reached |= 1u << m.limit;
@@ -101,11 +111,6 @@ static int sandbox_collect(nslab_sandbox *s, nslab_error *err)
 			have_rep = true;
 		}
 	}
-	/* raw waitid: glibc's has no rusage; it is the whole reaped tree's */
-	while (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, &ru) < 0)
-		if (errno != EINTR)
-			return nslab_err_set(err, errno, "wait for the sandbox's init");
-	s->reaped = true;
 	result_fill(s, have_rep ? &rep : NULL, &ru);
 	return 0;
 }
