@@ -22,7 +22,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <sys/stat.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -112,18 +111,26 @@ const struct cli_cmd cli_cmd_run = {
 
 /*
  * The command has a session of its own: the terminal's ^C reaches us, not it.
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on through a self-pipe (a
- * handler, not a blocked mask: the mask would be inherited by the command).
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on by a handler (not a
+ * blocked mask: the mask would be inherited by the command).
  */
-static int sig_pipe[2] = { -1, -1 };
 static const int fwd_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+/* The sandbox the handler passes signals to; NULL before it started and from its free on. */
+static nslab_sandbox *volatile fwd_to;
+/* A signal that came before the sandbox started: passed on once it has. */
+static volatile sig_atomic_t fwd_pending;
 
+/* nslab_sandbox_kill() is one pidfd_send_signal(), its error (err NULL) never formatted. */
 static void on_signal(int sig)
 {
+	nslab_sandbox *s = fwd_to;
 	int saved = errno;
-	unsigned char b = (unsigned char)sig;
 
-	(void)!write(sig_pipe[1], &b, 1);
+	/* ESRCH once it has ended: nothing to pass on then */
+	if (s && nslab_sandbox_kill(s, sig, NULL) < 0)
+		sig = 0;
+	else if (!s)
+		fwd_pending = sig;
 	errno = saved;
 }
 
@@ -136,21 +143,21 @@ static void forward_signals(bool on)
 		sigaction(fwd_signals[i], &sa, NULL);
 }
 
+/*
+ * Signals go on from the handler itself, so that the wait is one blocking
+ * call: the caller wakes once, when the sandbox has ended (a poll on the
+ * command's pidfd woke it at the command's end, then again for init's).
+ */
 static int wait_forwarding(nslab_sandbox *s, struct nslab_sandbox_result *res, nslab_error *err)
 {
-	struct pollfd pfd[2] = { { .fd = nslab_sandbox_pidfd(s), .events = POLLIN },
-				 { .fd = sig_pipe[0], .events = POLLIN } };
-	unsigned char sig;
+	int sig;
 
-	while (pfd[0].fd >= 0) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (pfd[0].revents)
-			break;
-		if ((pfd[1].revents & POLLIN) && read(sig_pipe[0], &sig, 1) == 1 &&
-		    nslab_sandbox_kill(s, sig, NULL) < 0)
-			continue; /* it ended meanwhile: the pidfd says so next */
-	}
+	fwd_to = s;
+	sig = fwd_pending;
+	fwd_pending = 0;
+	/* ESRCH once it has ended: nothing to pass on then */
+	if (sig && nslab_sandbox_kill(s, sig, NULL) < 0)
+		sig = 0;
 	return nslab_sandbox_wait(s, res, err);
 }
 
@@ -163,8 +170,6 @@ static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
 	nslab_sandbox *s = NULL;
 	int r;
 
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return nslab_err_set(err, errno, "pipe");
 	forward_signals(true);
 	r = nslab_sandbox_spawn(c, argv, &s, err);
 	/* the sandbox has its mounts: the resolv.conf bound in it is no longer needed outside */
@@ -172,10 +177,9 @@ static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
 		(void)unlink(resolv_path);
 	if (r >= 0)
 		r = wait_forwarding(s, res, err);
-	nslab_sandbox_free(s);
+	fwd_to = NULL;
 	forward_signals(false);
-	sig_pipe[0] = close_fd(sig_pipe[0]);
-	sig_pipe[1] = close_fd(sig_pipe[1]);
+	nslab_sandbox_free(s);
 	return r;
 }
 
