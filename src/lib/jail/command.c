@@ -179,7 +179,7 @@ static void cmd_setup_rest(const struct jail_plan *p, int pipe_fd)
 	cmd_unblock_signals();
 	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-	if (jail_caps_enter(p->keep_caps, p->ambient, &e) < 0)
+	if (jail_caps_enter(p->keep_caps, p->ambient, p->cap_last, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
 }
 

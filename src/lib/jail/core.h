@@ -88,6 +88,7 @@ struct jail_plan {
 	long clk_tck;
 	uint64_t keep_caps;
 	bool ambient;
+	int cap_last; /* the kernel's last capability (jail_caps_last()) */
 	enum nslab_sandbox_violation violation;
 	char *hostname; /* NULL: keep */
 	char *cwd;	/* the command's; "/" when it does not exist inside */

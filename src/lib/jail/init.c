@@ -186,6 +186,11 @@ static void close_others(const struct init *in)
  * after the root, init-pool.c), a cgroup (CLONE_INTO_CGROUP takes clone3())
  * or AddressSanitizer (no stack switch): those fork the command after the
  * root (cmd_clone()).
+ * Both run at once on one thread's TLS, so errno is shared: before GO the
+ * command makes no call that fails in the normal course (its bounding set is
+ * dropped up to the kernel's last capability, known from the plan; no close
+ * of -1) and reads errno only after a real failure, so init's own checks of
+ * errno (ENOENT probes of the root's build) never see one of the command's.
  */
 static bool early_possible(const struct init *in)
 {
@@ -202,7 +207,8 @@ static int early_trampoline(void *arg)
 	const struct init *in = arg;
 
 	for (int i = 0; i < 4; i++)
-		(void)close(in->early_args.close[i]);
+		if (in->early_args.close[i] >= 0) /* no failing call: errno is shared (DOC) */
+			(void)close(in->early_args.close[i]);
 	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net);
 }
 
@@ -212,7 +218,9 @@ static void early_fork(struct init *in)
 	int ep[2], go[2], net[2] = { -1, -1 };
 	nslab_error e = { 0 };
 
-	if (pipe2(ep, O_CLOEXEC) < 0 || pipe2(go, O_CLOEXEC) < 0 ||
+	/* GO on a socket: send(MSG_NOSIGNAL) to a command that died is EPIPE, not SIGPIPE */
+	if (pipe2(ep, O_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go) < 0 ||
 	    (in->p->net_late && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, net) < 0))
 		child_err(&e, errno, "pipe2 or socketpair", NULL), jail_init_fail(in, &e, false);
 	in->early_args.ep = ep[1];
@@ -420,13 +428,18 @@ static void init_await_exec(struct init *in, int ep)
 }
 
 /* Start the command; its exec pipe tells whether execve() worked. */
-/* The command forked early: GO, then its exec report. */
+/* The command forked early: GO, then its exec report (or why it ended before GO). */
 static void early_go(struct init *in, int *ret_pidfd)
 {
 	nslab_error e = { 0 };
 
-	if (write(in->early_go, "", 1) != 1)
-		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
+	if (send(in->early_go, "", 1, MSG_NOSIGNAL) != 1) {
+		/* it ended: its report says why, if it wrote one */
+		if (read(in->early_ep, &e, sizeof(e)) != (ssize_t)sizeof(e))
+			child_err(&e, ECHILD, "the command ended before its start", NULL);
+		e.msg[sizeof(e.msg) - 1] = '\0';
+		jail_init_fail(in, &e, true);
+	}
 	in->early_go = close_fd(in->early_go);
 	init_await_exec(in, in->early_ep);
 	in->early_ep = -1;

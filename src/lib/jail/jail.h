@@ -204,9 +204,13 @@ int jail_caps_prepare_setuid(nslab_error *err);
 /*
  * jail_caps_enter() - Keep only keep in every set (and ambient if asked), lock
  * securebits, set no_new_privs (child side, last step before seccomp and exec).
+ * @last:  the kernel's last capability (jail_caps_last()), or -1: found by
+ *         dropping until the kernel refuses (a call that fails)
  * Async-signal-safe.
  */
-int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err);
+int jail_caps_enter(uint64_t keep, bool ambient, int last, nslab_error *err);
+/* The kernel's last capability (parent side; two or three prctl() calls). */
+int jail_caps_last(void);
 
 /* --- limits.c ------------------------------------------------------------ */
 

@@ -292,6 +292,7 @@ static int plan_basics(const struct nslab_sandbox_config *c, struct jail_plan *p
 	p->clk_tck = sysconf(_SC_CLK_TCK);
 	p->keep_caps = c->keep_caps;
 	p->ambient = c->ambient;
+	p->cap_last = jail_caps_last();
 	p->violation = c->violation;
 	p->event_fn = c->event_fn;
 	p->event_data = c->event_data;
