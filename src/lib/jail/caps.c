@@ -123,7 +123,7 @@ int jail_caps_last(void)
 /*
  * Every capability but keep out of the bounding set, up to the kernel's last:
  * last when known (no call fails on the way: errno may be shared with init,
- * init.c's DOC), else until the kernel says EINVAL.
+ * init-early.c's DOC), else until the kernel says EINVAL.
  */
 static int drop_bounding(uint64_t keep, int last, nslab_error *err)
 {

@@ -198,7 +198,7 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 }
 
 /*
- * The command forked early (init.c's DOC): the network namespace when net is
+ * The command forked early (init-early.c's DOC): the network namespace when net is
  * a socket (an fd of it sent there once made), the setup but the working directory, the
  * default filter, then GO (a byte on go; end of file: init is gone), the
  * working directory, a profile file's filter and the exec. The working

@@ -17,7 +17,7 @@
  * init (init.c):
  *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
  *      write its own maps, or wait for GO
- *   5. a run (no pool, cgroup or ASan): the command forked at once (init.c's
+ *   5. a run (no pool, cgroup or ASan): the command forked at once (init-early.c's
  *      DOC: the command forked early) makes the network namespace and sets
  *      itself up while init builds the root. Else net_late: a helper makes
  *      the network namespace (loopback up) meanwhile. Init sets the host

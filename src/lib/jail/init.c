@@ -3,12 +3,12 @@
  * jail/init: pid 1 of the sandbox: its start (maps, root, network, the
  * command's start), its loop (reaping, the parent's messages, the limits'
  * timers) and its end (kill, reap, REPORT). See core.h's DOC: the start
- * sequence; the command between fork and exec is command.c's, the network
- * namespace init-net.c's, the pool's prepared command init-pool.c's, the
- * limits' sampling init-watch.c's (init.h: what they share). Everything
- * here runs in a child of a possibly multi-threaded caller and never execs
- * itself: async-signal-safe calls only (raw syscalls, no malloc, no stdio,
- * no locks).
+ * sequence; the command between fork and exec is command.c's, a run's
+ * command forked early init-early.c's, the network namespace init-net.c's,
+ * the pool's prepared command init-pool.c's, the limits' sampling
+ * init-watch.c's (init.h: what they share). Everything here runs in a child
+ * of a possibly multi-threaded caller and never execs itself:
+ * async-signal-safe calls only (raw syscalls, no malloc, no stdio, no locks).
  *
  * DOC: what init watches (rlimit mode; the cgroup's own counters otherwise)
  * While a memory, CPU or pids limit is set, init samples its PID namespace's
@@ -165,128 +165,19 @@ static void close_others(const struct init *in)
 	}
 }
 
-/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
-#define CMD_STACK_SIZE (1u << 20)
-
-/*
- * DOC: the command forked early (a run's usual path)
- * Right after the maps init clones the command, sharing its memory (CLONE_VM,
- * a stack of its own, no CLONE_VFORK: both run). While init sets the host
- * name and builds the root, the command makes the network namespace (what
- * init-net.c's helper does otherwise) and sends init an fd of it, takes its
- * session, stdio, rlimits, ids and signal mask, drops its capabilities and
- * installs the default seccomp filter, then waits for GO on a pipe. Before
- * the sysfs step init joins that network namespace (setns() on the fd: on
- * the command's pidfd it would take ptrace access, which the command's new
- * ids may have withdrawn); once the root is built it writes GO, and the command
- * enters its working directory (not before: a tmpfs of the new root may
- * cover it), installs a profile file's filter (which might refuse the
- * waiting) and execs. The command is pid 2 with no ns_last_pid reset, and its
- * setup no longer waits for the root. Not with a pool (its command is forked
- * after the root, init-pool.c), a cgroup (CLONE_INTO_CGROUP takes clone3())
- * or AddressSanitizer (no stack switch): those fork the command after the
- * root (cmd_clone()).
- * Both run at once on one thread's TLS, so errno is shared: before GO the
- * command makes no call that fails in the normal course (its bounding set is
- * dropped up to the kernel's last capability, known from the plan; no close
- * of -1) and reads errno only after a real failure, so init's own checks of
- * errno (ENOENT probes of the root's build) never see one of the command's.
- */
-static bool early_possible(const struct init *in)
-{
-#ifdef JAIL_ASAN
-	(void)in;
-	return false;
-#else
-	return in->argv && in->p->limits.cgroup_fd < 0;
-#endif
-}
-
-static int early_trampoline(void *arg)
-{
-	const struct init *in = arg;
-
-	for (int i = 0; i < 4; i++)
-		if (in->early_args.close[i] >= 0) /* no failing call: errno is shared (DOC) */
-			(void)close(in->early_args.close[i]);
-	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net);
-}
-
-/* Clone the command with its pipes: exec report, GO and (net_late) network made. */
-static void early_fork(struct init *in)
-{
-	int ep[2], go[2], net[2] = { -1, -1 };
-	nslab_error e = { 0 };
-
-	/* GO on a socket: send(MSG_NOSIGNAL) to a command that died is EPIPE, not SIGPIPE */
-	if (pipe2(ep, O_CLOEXEC) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, go) < 0 ||
-	    (in->p->net_late && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, net) < 0))
-		child_err(&e, errno, "pipe2 or socketpair", NULL), jail_init_fail(in, &e, false);
-	in->early_args.ep = ep[1];
-	in->early_args.go = go[0];
-	in->early_args.net = net[1];
-	in->early_args.close[0] = ep[0];
-	in->early_args.close[1] = go[1];
-	in->early_args.close[2] = net[0];
-	in->early_args.close[3] = in->sock;
-	in->early_stack = mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
-	if (in->early_stack == MAP_FAILED)
-		child_err(&e, errno, "map the command's stack", NULL),
-			jail_init_fail(in, &e, false);
-	in->t0 = now_ns();
-	in->cmd = clone(early_trampoline, in->early_stack + CMD_STACK_SIZE,
-			CLONE_VM | CLONE_PIDFD | SIGCHLD, in, &in->early_pidfd);
-	if (in->cmd < 0)
-		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
-	(void)close(ep[1]);
-	(void)close(go[0]);
-	(void)close_fd(net[1]);
-	in->early_ep = ep[0];
-	in->early_go = go[1];
-	in->early_net = net[0];
-}
-
-/* jail_fs_enter_hooked()'s hook: the command's network namespace, once made, joined. */
-static int early_net_join(void *data, nslab_error *err)
-{
-	struct init *in = data;
-	struct jail_msg m;
-	int fd = -1, r, code = 0;
-
-	r = jail_msg_recv(in->early_net, &m, &fd);
-	in->early_net = close_fd(in->early_net);
-	if (r <= 0 || fd < 0) { /* the command failed: its report says why */
-		(void)close_fd(fd);
-		if (read(in->early_ep, err, sizeof(*err)) != (ssize_t)sizeof(*err))
-			child_err(err, EIO, "the command's network namespace", NULL);
-		err->msg[sizeof(err->msg) - 1] = '\0';
-		return -(err->code > 0 ? err->code : EIO);
-	}
-	if (setns(fd, CLONE_NEWNET) < 0)
-		code = errno;
-	(void)close(fd);
-	if (code) {
-		child_err(err, code, "join the sandbox's network namespace", NULL);
-		return -code;
-	}
-	return 0;
-}
-
 static void init_setup(struct init *in)
 {
 	const struct jail_plan *p = in->p;
 	struct net_helper net = { .fd = -1 };
-	bool early = early_possible(in);
+	bool early = jail_early_possible(in);
 	jail_fs_hook hook = NULL;
 	void *hook_data = &net;
 	nslab_error e = { 0 };
 
 	if (early) {
-		early_fork(in);
+		jail_early_fork(in);
 		if (p->net_late)
-			hook = early_net_join, hook_data = in;
+			hook = jail_early_net_join, hook_data = in;
 	} else if (p->net_late) {
 		jail_net_start(&net);
 		hook = jail_net_join;
@@ -407,7 +298,7 @@ static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_p
 }
 
 /* The command's exec pipe: end of file when execve() worked, else its error (then init ends). */
-static void init_await_exec(struct init *in, int ep)
+void jail_init_await_exec(struct init *in, int ep)
 {
 	nslab_error e = { 0 };
 	int status;
@@ -428,26 +319,6 @@ static void init_await_exec(struct init *in, int ep)
 }
 
 /* Start the command; its exec pipe tells whether execve() worked. */
-/* The command forked early: GO, then its exec report (or why it ended before GO). */
-static void early_go(struct init *in, int *ret_pidfd)
-{
-	nslab_error e = { 0 };
-
-	if (send(in->early_go, "", 1, MSG_NOSIGNAL) != 1) {
-		/* it ended: its report says why, if it wrote one */
-		if (read(in->early_ep, &e, sizeof(e)) != (ssize_t)sizeof(e))
-			child_err(&e, ECHILD, "the command ended before its start", NULL);
-		e.msg[sizeof(e.msg) - 1] = '\0';
-		jail_init_fail(in, &e, true);
-	}
-	in->early_go = close_fd(in->early_go);
-	init_await_exec(in, in->early_ep);
-	in->early_ep = -1;
-	(void)munmap(in->early_stack, CMD_STACK_SIZE);
-	in->early_stack = NULL;
-	*ret_pidfd = TAKE_FD(in->early_pidfd);
-}
-
 void jail_init_start_command(struct init *in, int *ret_pidfd)
 {
 	nslab_error e = { 0 };
@@ -455,7 +326,7 @@ void jail_init_start_command(struct init *in, int *ret_pidfd)
 	int ep[2];
 
 	if (in->early_pidfd >= 0) {
-		early_go(in, ret_pidfd);
+		jail_early_go(in, ret_pidfd);
 		return;
 	}
 
@@ -469,7 +340,7 @@ void jail_init_start_command(struct init *in, int *ret_pidfd)
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
 	(void)close(ep[1]);
-	init_await_exec(in, ep[0]);
+	jail_init_await_exec(in, ep[0]);
 }
 
 /* Account for a reaped process: what its end says about the limits. */

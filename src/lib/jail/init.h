@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jail/init: what the pieces of the sandbox's pid 1 share (init.c, init-net.c,
- * init-pool.c, init-watch.c, command.c, child.c): init's state, the small
- * async-signal-safe helpers, and the calls between the files. Internal to
- * the jail; everything here runs in a child (no malloc, no stdio, no locks).
+ * jail/init: what the pieces of the sandbox's pid 1 share (init.c,
+ * init-early.c, init-net.c, init-pool.c, init-watch.c, command.c, child.c):
+ * init's state, the small async-signal-safe helpers, and the calls between
+ * the files. Internal to the jail; everything here runs in a child (no
+ * malloc, no stdio, no locks).
  */
 #pragma once
 
@@ -23,6 +24,9 @@
 #define JAIL_ASAN 1
 #endif
 #endif
+
+/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
+#define CMD_STACK_SIZE (1u << 20)
 
 /* --- async-signal-safe helpers ------------------------------------------------ */
 
@@ -109,7 +113,7 @@ struct init {
 	enum nslab_sandbox_limit ended_by;
 	uint64_t t0, wall_usec;
 	uint64_t pids_since; /* when the pids limit was first seen reached; 0: not reached */
-	/* the command forked early (init.c's DOC): -1 / NULL otherwise */
+	/* the command forked early (init-early.c's DOC): -1 / NULL otherwise */
 	int early_go, early_ep, early_net, early_pidfd; /* init's ends, the command's pidfd */
 	char *early_stack;
 	struct {
@@ -142,7 +146,7 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd);
 _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int pipe_fd,
 			     bool filtered);
 /*
- * The command forked early (init.c's DOC: the command forked early), from
+ * The command forked early (init-early.c's DOC), from
  * fork to exec: net >= 0: it makes the network namespace and sends an fd of
  * it on that socket (SCM_RIGHTS);
  * it waits for a byte on go before its working directory and the exec.
@@ -168,8 +172,21 @@ uint64_t jail_blob_argc(const char *blob);
 char *const *jail_argv_of_blob(const char *blob, char **argv);
 /* Pool: the command's argv arrives in a memfd, as a blob (jail_argv_of_blob()). */
 const char *jail_init_recv_blob(struct init *in, size_t *ret_len);
+/* The command's exec pipe: end of file when execve() worked, else its error (then init ends). */
+void jail_init_await_exec(struct init *in, int ep);
 /* Start the command; its exec pipe tells whether execve() worked. */
 void jail_init_start_command(struct init *in, int *ret_pidfd);
+
+/* --- init-early.c ------------------------------------------------------------------ */
+
+/* Whether init forks the command at once (not for a pool, a cgroup or ASan). */
+bool jail_early_possible(const struct init *in);
+/* Clone the command with its pipes: exec report, GO and (net_late) network made. */
+void jail_early_fork(struct init *in);
+/* jail_fs_enter_hooked()'s hook: the command's network namespace, once made, joined. */
+int jail_early_net_join(void *data, nslab_error *err);
+/* The command forked early: GO, then its exec report (or why it ended before GO). */
+void jail_early_go(struct init *in, int *ret_pidfd);
 
 /* --- init-net.c ------------------------------------------------------------------ */
 

@@ -10,8 +10,9 @@
  *             GO, the wait for STARTED; handle.c the handle (wait, kill,
  *             result, events); update.c dynamic updates through the handle
  * init.c      pid 1 of the sandbox: reaps, watches limits, reports the result;
- *             init-net.c, init-pool.c, init-watch.c its parts, command.c the
- *             command between fork and exec, child.c the messages and clone
+ *             init-early.c, init-net.c, init-pool.c, init-watch.c its parts,
+ *             command.c the command between fork and exec, child.c the
+ *             messages and clone
  * limits.c    rlimits, cgroup v2 where delegated, CPU share, accounting
  * fs.c        the new root: pivot_root, binds, tmpfs, /dev, /proc, /tmp
  * seccomp.c   the default profile, OCI/Docker JSON profiles, BPF compiled in
