@@ -41,9 +41,13 @@ add "bwrap" bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --d
 if [ "$(id -u)" = 0 ]; then
 	add "firejail" firejail --quiet --noprofile --net=none true
 fi
-# interleaved, one run of each in turn: a busy machine slows them all alike
+# interleaved, one run of each in turn: a busy machine slows them all alike.
+# The order rotates each round: the run after firejail's pays for its
+# teardown (namespaces freed in the background), so no peer always follows it.
+k=${#names[@]}
 for ((i = 0; i < N; i++)); do
-	for name in "${names[@]}"; do
+	for ((j = 0; j < k; j++)); do
+		name=${names[$(((i + j) % k))]}
 		# shellcheck disable=SC2086 # the words of the command
 		"$BENCH" time 1 ${cmd[$name]} | awk '{ print $3 }' >>"$tmp/$name"
 	done

@@ -137,7 +137,7 @@ static int scenario_child(void *arg)
 
 	if (!become(sc->ids))
 		return 90;
-	r = jail_caps_enter(sc->keep, sc->ambient, &err);
+	r = jail_caps_enter(sc->keep, sc->ambient, jail_caps_last(), &err);
 	if (r != -sc->err) {
 		fprintf(stderr, "child: jail_caps_enter: %d (%s), expected %d\n", r, err.msg,
 			-sc->err);
@@ -202,7 +202,7 @@ static int locks_hold(void *arg)
 	struct seen s;
 
 	(void)arg;
-	if (!become(IDS_USERNS_ROOT) || jail_caps_enter(0, false, &err) < 0)
+	if (!become(IDS_USERNS_ROOT) || jail_caps_enter(0, false, -1, &err) < 0)
 		return 90;
 	s = look();
 	if (s.inh | s.prm | s.eff | s.bnd | s.amb || s.nnp != 1 || s.sb != (SB_LOCKED | SB_NO_AMB))

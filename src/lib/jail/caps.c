@@ -108,15 +108,31 @@ int jail_caps_prepare_setuid(nslab_error *err)
 	return 0;
 }
 
-/* Every capability but keep out of the bounding set, up to the kernel's last. */
-static int drop_bounding(uint64_t keep, nslab_error *err)
+int jail_caps_last(void)
 {
-	for (int cap = 0; cap < 64; cap++) {
+	int cap = CAP_LAST_CAP;
+
+	/* the kernel may know more (or fewer) than these headers: PR_CAPBSET_READ says */
+	while (cap < 63 && prctl(PR_CAPBSET_READ, (unsigned long)cap + 1, 0, 0, 0) >= 0)
+		cap++;
+	while (cap > 0 && prctl(PR_CAPBSET_READ, (unsigned long)cap, 0, 0, 0) < 0)
+		cap--;
+	return cap;
+}
+
+/*
+ * Every capability but keep out of the bounding set, up to the kernel's last:
+ * last when known (no call fails on the way: errno may be shared with init,
+ * init-early.c's DOC), else until the kernel says EINVAL.
+ */
+static int drop_bounding(uint64_t keep, int last, nslab_error *err)
+{
+	for (int cap = 0; cap < 64 && (last < 0 || cap <= last); cap++) {
 		if (has(keep, cap))
 			continue;
 		if (prctl(PR_CAPBSET_DROP, (unsigned long)cap, 0, 0, 0) == 0)
 			continue;
-		if (errno == EINVAL)
+		if (last < 0 && errno == EINVAL)
 			return 0; /* past the kernel's last capability */
 		return nslab_err_set(err, errno, "capabilities: drop %d from the bounding set",
 				     cap);
@@ -147,7 +163,8 @@ static int raise_ambient(uint64_t keep, nslab_error *err)
 }
 
 /* Steps a to c of the DOC block: what needs CAP_SETPCAP. */
-static int restrict_privileged(struct capsets *cur, uint64_t keep, bool ambient, nslab_error *err)
+static int restrict_privileged(struct capsets *cur, uint64_t keep, bool ambient, int last,
+			       nslab_error *err)
 {
 	int r;
 
@@ -162,20 +179,20 @@ static int restrict_privileged(struct capsets *cur, uint64_t keep, bool ambient,
 		return nslab_err_set(err, -r, "capabilities: make the permitted set effective");
 	if (!has(cur->eff, CAP_SETPCAP))
 		return 0; /* nothing to lose, and no_new_privs follows (see the DOC block) */
-	r = drop_bounding(keep, err);
+	r = drop_bounding(keep, last, err);
 	if (r >= 0)
 		r = lock_securebits(ambient, err);
 	return r;
 }
 
-int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err)
+int jail_caps_enter(uint64_t keep, bool ambient, int last, nslab_error *err)
 {
 	struct capsets cur = { 0 };
 	int r = caps_get(&cur);
 
 	if (r < 0)
 		return nslab_err_set(err, -r, "capabilities: read them");
-	r = restrict_privileged(&cur, keep, ambient, err);
+	r = restrict_privileged(&cur, keep, ambient, last, err);
 	if (r < 0)
 		return r;
 	/* EINVAL: a kernel before 4.3 has no ambient set, so nothing to clear */

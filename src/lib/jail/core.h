@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jail/core: what spawn.c, init.c, limits.c and pool.c share (the start
+ * jail/core: what plan.c, spawn.c, init.c, limits.c and pool.c share (the start
  * sequence, the sandbox's pid 1, limits and accounting, the pool).
  *
  * DOC: the start sequence
@@ -17,19 +17,23 @@
  * init (init.c):
  *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
  *      write its own maps, or wait for GO
- *   5. net_late: a helper makes the network namespace (loopback up) while
- *      init sets the host name and builds the root (jail_fs_enter_hooked():
- *      joined before sysfs); else loopback up; non-dumpable
+ *   5. a run (no pool, cgroup or ASan): the command forked at once (init-early.c's
+ *      DOC: the command forked early) makes the network namespace and sets
+ *      itself up while init builds the root. Else net_late: a helper makes
+ *      the network namespace (loopback up) meanwhile. Init sets the host
+ *      name and builds the root (jail_fs_enter_hooked(): the network
+ *      namespace joined before sysfs); else loopback up; non-dumpable
  *   6. pool only: fork the command ahead, set up, waiting for argv; say READY
  *      with its argv socket, exec pipe and pidfd: the caller starts it
  *      directly (init hears a byte when it starts). An argv too large for it
  *      comes in RUN (a memfd) instead: init kills it and goes on to 7
- *   7. fork the command; its exec pipe says whether execve() worked
+ *   7. fork the command (a run: GO to the one forked early); its exec pipe
+ *      says whether execve() worked
  *   8. say STARTED (with the command's pidfd; not for a command the caller
  *      started) or ERROR, then supervise:
  *      reap everything, watch the limits, and when the command ended kill
  *      the rest, reap it, and say REPORT; exit
- * command (init.c, between fork and exec):
+ * command (command.c, between fork and exec):
  *   setsid, cgroup namespace (cgroup mode), stdio, cwd, rlimits and nice,
  *   gid/groups/uid, signal mask cleared (init reset the dispositions),
  *   jail_caps_enter() (caps, securebits, no_new_privs), jail_seccomp_install(),
@@ -46,6 +50,7 @@
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "jail/jail.h"
 
@@ -62,13 +67,13 @@ struct jail_plan {
 	unsigned refs;	      /* spawn: one per handle; pool: one more for the pool */
 	uint64_t clone_flags; /* CLONE_NEW* for init */
 	bool new_net;	      /* bring loopback up */
-	bool net_late;	      /* new_net, made by init's helper while it builds the root (init.c) */
-	bool pidns;	      /* init is pid 1 of a PID namespace of its own */
-	bool join;	      /* NET_JOIN: through the helper */
-	int join_userns_fd;   /* -1: none (then maps are the parent's) */
-	int join_netns_fd;    /* -1 unless join */
-	bool userns;	      /* a user namespace: maps to write */
-	char uid_map[64];     /* lines for /proc/PID/uid_map, "" when no user namespace */
+	bool net_late; /* new_net, made by init's helper while it builds the root (init-net.c) */
+	bool pidns;    /* init is pid 1 of a PID namespace of its own */
+	bool join;     /* NET_JOIN: through the helper */
+	int join_userns_fd; /* -1: none (then maps are the parent's) */
+	int join_netns_fd;  /* -1 unless join */
+	bool userns;	    /* a user namespace: maps to write */
+	char uid_map[64];   /* lines for /proc/PID/uid_map, "" when no user namespace */
 	char gid_map[64];
 	bool deny_setgroups; /* rootless: setgroups must be denied before gid_map */
 	bool self_maps;	     /* one id each, setgroups denied: init writes its own maps */
@@ -83,6 +88,7 @@ struct jail_plan {
 	long clk_tck;
 	uint64_t keep_caps;
 	bool ambient;
+	int cap_last; /* the kernel's last capability (jail_caps_last()) */
 	enum nslab_sandbox_violation violation;
 	char *hostname; /* NULL: keep */
 	char *cwd;	/* the command's; "/" when it does not exist inside */
@@ -124,7 +130,7 @@ struct jail_msg {
 
 #define JAIL_MSG_FDS_MAX 3
 
-/* Pool: a prepared command's argv area: the blob, its NUL, the argv array (init.c's DOC). */
+/* Pool: a prepared command's argv area: the blob, its NUL, the argv array (init-pool.c's DOC). */
 #define JAIL_PREP_ARGV_MAX (256u << 10)
 static inline bool jail_prep_fits(uint64_t len, uint64_t argc)
 {
@@ -160,7 +166,39 @@ pid_t jail_clone(struct clone_args *args);
 /* "inside outside 1\n" into buf without printf (the NET_JOIN helper's maps). Return: its length, 0 if too long. */
 size_t jail_map_line(char *buf, size_t len, unsigned inside, unsigned outside);
 
-/* --- the handle (spawn.c) --------------------------------------------------- */
+/* --- the handle (spawn.c, handle.c, update.c) -------------------------------- */
+
+/* A sandbox as its caller holds it (nslab/sandbox.h's opaque handle). */
+struct nslab_sandbox {
+	struct jail_plan *plan;
+	pid_t init_pid;
+	int init_pidfd;
+	int sock;
+	pid_t cmd_pid;
+	int cmd_pidfd;
+	int prep_go, prep_ep; /* pool: the prepared command's argv socket and exec pipe, or -1 */
+	dev_t pidns_dev;
+	ino_t pidns_ino;
+	uint64_t limit[NSLAB_SANDBOX_LIMIT__COUNT]; /* as lowered so far */
+	enum nslab_sandbox_mechanism mech[NSLAB_SANDBOX_LIMIT__COUNT];
+	uint64_t t0; /* CLOCK_MONOTONIC ns at the start, for the wall time without a report */
+	bool started_told, reaped;
+	uint32_t reached;
+	struct nslab_sandbox_result res;
+	nslab_egress_session *egress; /* set_egress(): ended with the sandbox */
+};
+
+/* CLOCK_MONOTONIC in ns: the sandbox's wall time when init reports none. */
+static inline uint64_t jail_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reap init after a failed start or at free, first sending it sig if not 0 (spawn.c). */
+void jail_sandbox_reap_init(nslab_sandbox *s, int sig);
 
 /*
  * jail_sandbox_start() - Clone init and let it set up (steps 2 to 5)

@@ -239,6 +239,8 @@ static int mirror(struct fs_ctx *x, int parent)
 	    move_mount(mnt, "", parent, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
 		goto out;
 	x->newroot = close_fd(x->newroot); /* parent may be the root: its fd shows what is below */
+	x->fresh_fd = close_fd(x->fresh_fd); /* a mirror may cover it */
+	x->fresh_path = NULL;
 	root = openat(mnt, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0 || fchmod(root, st.st_mode & 07777) < 0)
 		goto out;
@@ -327,9 +329,10 @@ int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, n
 {
 	char path[PATH_MAX];
 	char *slash = path, *next;
+	size_t n = strnlen(s->dst, sizeof(path) - 1);
 
-	memcpy(path, s->dst, sizeof(path));
-	path[sizeof(path) - 1] = '\0';
+	memcpy(path, s->dst, n);
+	path[n] = '\0';
 	if (make_in_parent(x, path, kind, s->src))
 		return 0;
 	for (;; slash = next) {
@@ -346,9 +349,52 @@ int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, n
 	}
 }
 
+void fs_fresh_covered(struct fs_ctx *x, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (!x->fresh_path)
+		return;
+	/* path is the fresh tmpfs' place or above it ("/" covers everything) */
+	if (n == 1 || (strncmp(x->fresh_path, path, n) == 0 &&
+		       (x->fresh_path[n] == '\0' || x->fresh_path[n] == '/'))) {
+		x->fresh_fd = close_fd(x->fresh_fd);
+		x->fresh_path = NULL;
+	}
+}
+
+int fs_fresh_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind)
+{
+	size_t n = x->fresh_path ? strlen(x->fresh_path) : 0;
+	const char *name = s->dst + n + 1;
+	int fd;
+
+	if (!n || strncmp(s->dst, x->fresh_path, n) != 0 || s->dst[n] != '/' || !*name ||
+	    strchr(name, '/'))
+		return -1;
+	switch (kind) {
+	case FS_REG:
+		/* the creation's fd is the mount point: nothing can swap it in between */
+		return openat(x->fresh_fd, name,
+			      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	case FS_DIR:
+		if (create_at(x->fresh_fd, name, FS_DIR, NULL) < 0)
+			return -1;
+		fd = openat(x->fresh_fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return fd;
+	case FS_LNK:
+		return symlinkat(s->src, x->fresh_fd, name) < 0 ? -1 : 0;
+	}
+	return -1;
+}
+
 int fs_open_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err)
 {
-	int fd = fs_open_inside(x, s->dst, O_PATH), r;
+	int fd = fs_fresh_dst(x, s, kind), r;
+
+	if (fd >= 0)
+		return fd;
+	fd = fs_open_inside(x, s->dst, O_PATH);
 
 	if (fd >= 0)
 		return fd;

@@ -9,10 +9,10 @@
  * 1. the root: the rootfs directory, or the host's "/"; read-only (recursively)
  *    when readonly_root
  * 2. a minimal /dev: a tmpfs (0755); null, zero, full, random, urandom and tty
- *    bound from the host's nodes (mknod is refused in a user namespace); a new
- *    devpts on /dev/pts with /dev/ptmx -> pts/ptmx; a tmpfs on /dev/shm (1777);
- *    fd, stdin, stdout, stderr -> /proc/self/fd/...; then, with a read-only
- *    root, /dev itself is made read-only (pts and shm stay writable)
+ *    bound from the host's nodes (mknod is refused in a user namespace);
+ *    /dev/ptmx -> pts/ptmx; fd, stdin, stdout, stderr -> /proc/self/fd/...;
+ *    a new devpts on /dev/pts; a tmpfs on /dev/shm (1777); then, with a
+ *    read-only root, /dev itself is made read-only (pts and shm stay writable)
  * 3. a fresh /proc of the sandbox's PID namespace (nosuid, nodev, noexec);
  *    the host's, bound, without a PID namespace
  * 4. with a network namespace of the sandbox's own, a fresh read-only /sys
@@ -54,6 +54,21 @@ static const char *const dev_links[][2] = {
 	{ "/dev/stderr", "/proc/self/fd/2" },
 };
 
+/* Room in the pool for the default steps' strings (about 250 bytes), to spare. */
+#define FS_POOL_DEFAULT 1024
+
+/* A copy of str in the plan's pool; jail_fs_prepare() sized it (plan_size()). */
+static const char *pool_add(struct jail_fs_plan *p, const char *str)
+{
+	size_t n = strlen(str) + 1;
+	char *at = p->pool + p->pool_len;
+
+	assert(p->pool_len + n <= p->pool_cap);
+	memcpy(at, str, n);
+	p->pool_len += n;
+	return at;
+}
+
 /* Append a step; strings were length-checked by the callers (check_dst(), canonical_src()). */
 static struct fs_step *plan_add(struct jail_fs_plan *p, enum fs_op op, const char *src,
 				const char *dst, unsigned flags)
@@ -64,8 +79,8 @@ static struct fs_step *plan_add(struct jail_fs_plan *p, enum fs_op op, const cha
 	s = &p->steps[p->n++];
 	s->op = op;
 	s->flags = flags;
-	snprintf(s->src, sizeof(s->src), "%s", src ? src : "");
-	snprintf(s->dst, sizeof(s->dst), "%s", dst);
+	s->src = pool_add(p, src ? src : "");
+	s->dst = pool_add(p, dst);
 	return s;
 }
 
@@ -148,11 +163,17 @@ static int plan_root(struct jail_fs_plan *p, const struct nslab_sandbox_config *
 	return 0;
 }
 
+/* The length of path's first component with its slash ("/a" of "/a/b": 2; "/": 1). */
+static size_t top_len(const char *path)
+{
+	return strcspn(path + 1, "/") + 1;
+}
+
 /* Whether the first component of path ("/a" of "/a/b") exists on the host. */
 static bool top_exists(const char *path)
 {
 	char top[PATH_MAX];
-	size_t n = strcspn(path + 1, "/") + 1;
+	size_t n = top_len(path);
 	struct stat st;
 
 	if (n == 1)
@@ -164,24 +185,35 @@ static bool top_exists(const char *path)
 
 static bool can_run_in_place(const struct jail_fs_plan *p)
 {
+	const char *prev = NULL;
+
 	if (p->n > FS_IN_PLACE_MAX)
 		return false;
-	for (size_t i = 0; i < p->n; i++)
-		if (!top_exists(p->steps[i].dst))
+	for (size_t i = 0; i < p->n; i++) {
+		const char *dst = p->steps[i].dst;
+		size_t n = top_len(dst);
+
+		/* the same top as the step before (/dev's dozen): looked at once */
+		if (prev && top_len(prev) == n && strncmp(prev, dst, n) == 0)
+			continue;
+		if (!top_exists(dst))
 			return false;
+		prev = dst;
+	}
 	return true;
 }
 
 static void plan_dev(struct jail_fs_plan *p, bool readonly)
 {
+	/* every entry of /dev's tmpfs before the mounts in it: made through its fd (fs.h) */
 	plan_add_tmpfs(p, "/dev", 0755);
 	for (size_t i = 0; i < ARRAY_SIZE(dev_nodes); i++)
 		plan_add(p, FS_OP_BIND, dev_nodes[i], dev_nodes[i], FS_TRY | FS_FILE);
-	plan_add(p, FS_OP_DEVPTS, NULL, "/dev/pts", 0);
 	plan_add(p, FS_OP_SYMLINK, "pts/ptmx", "/dev/ptmx", 0);
-	plan_add_tmpfs(p, "/dev/shm", 01777);
 	for (size_t i = 0; i < ARRAY_SIZE(dev_links); i++)
 		plan_add(p, FS_OP_SYMLINK, dev_links[i][1], dev_links[i][0], 0);
+	plan_add(p, FS_OP_DEVPTS, NULL, "/dev/pts", 0);
+	plan_add_tmpfs(p, "/dev/shm", 01777);
 	if (readonly)
 		plan_add(p, FS_OP_SEAL, NULL, "/dev", 0);
 }
@@ -220,13 +252,17 @@ int jail_fs_prepare(const struct nslab_sandbox_config *c, struct jail_fs_plan **
 		    nslab_error *err)
 {
 	size_t cap = FS_DEFAULT_STEPS + c->n_mounts;
+	/* a rootfs and each user mount: two canonical paths at most (PATH_MAX with the NUL each) */
+	size_t pool = FS_POOL_DEFAULT + (c->rootfs ? PATH_MAX : 0) + c->n_mounts * 2 * PATH_MAX;
 	_cleanup_free_ struct jail_fs_plan *p = NULL;
 	int r;
 
-	p = calloc(1, sizeof(*p) + cap * sizeof(p->steps[0]));
+	p = calloc(1, sizeof(*p) + cap * sizeof(p->steps[0]) + pool);
 	if (!p)
 		return nslab_err_set(err, ENOMEM, "filesystem plan");
 	p->cap = cap;
+	p->pool = (char *)&p->steps[cap];
+	p->pool_cap = pool;
 	if (!(c->ns & NSLAB_SANDBOX_NS_MOUNT)) {
 		if (c->rootfs || c->n_mounts)
 			return nslab_err_setx(err, EINVAL,

@@ -243,6 +243,11 @@ static int step_fs(struct fs_ctx *x, const struct fs_step *s, nslab_error *err)
 		return fs_step_fail(err, errno, s, NULL, NULL);
 	if (attach(mnt, dst, true) < 0)
 		return fs_step_fail(err, errno, s, NULL, NULL);
+	if (s->op == FS_OP_TMPFS) { /* the entries made next may go right under it */
+		(void)close_fd(x->fresh_fd);
+		x->fresh_fd = TAKE_FD(mnt);
+		x->fresh_path = s->dst;
+	}
 	return 0;
 }
 
@@ -257,6 +262,8 @@ static int step_seal(struct fs_ctx *x, const struct fs_step *s, nslab_error *err
 
 static int run_step(struct fs_ctx *x, size_t i, const struct fs_step *s, nslab_error *err)
 {
+	if (s->op != FS_OP_SYMLINK && s->op != FS_OP_SEAL)
+		fs_fresh_covered(x, s->dst);
 	switch (s->op) {
 	case FS_OP_ROOT:
 		return step_root(x, s, err);
@@ -268,6 +275,8 @@ static int run_step(struct fs_ctx *x, size_t i, const struct fs_step *s, nslab_e
 	case FS_OP_SYSFS:
 		return step_fs(x, s, err);
 	case FS_OP_SYMLINK:
+		if (fs_fresh_dst(x, s, FS_LNK) == 0)
+			return 0;
 		return fs_make_path(x, s, FS_LNK, err);
 	case FS_OP_SEAL:
 		return step_seal(x, s, err);
@@ -393,7 +402,7 @@ int jail_fs_enter(const struct jail_fs_plan *p, nslab_error *err)
 int jail_fs_enter_hooked(const struct jail_fs_plan *p, jail_fs_hook fn, void *data,
 			 nslab_error *err)
 {
-	struct fs_ctx x = { .top = FS_NEWROOT, .oldroot = -1, .newroot = -1 };
+	struct fs_ctx x = { .top = FS_NEWROOT, .oldroot = -1, .newroot = -1, .fresh_fd = -1 };
 	struct hook h = { fn, data };
 	int r;
 
@@ -412,6 +421,7 @@ int jail_fs_enter_hooked(const struct jail_fs_plan *p, jail_fs_hook fn, void *da
 	}
 	(void)close_fd(x.oldroot);
 	(void)close_fd(x.newroot);
+	(void)close_fd(x.fresh_fd);
 	for (size_t i = 0; i < x.n_mirrors; i++)
 		(void)close(x.mirrors[i]);
 	return r;

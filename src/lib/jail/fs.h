@@ -4,9 +4,13 @@
  * jail_fs_enter() (fs.c and fs-path.c, child side), and the child side's
  * helpers. Shared by those three files only.
  *
- * A plan is an ordered array of steps with fixed buffers: every path the child
- * needs is written here by the parent, so that the child only executes steps
- * (no allocation, no formatting) and the plan can be copied as plain memory.
+ * A plan is an ordered array of steps, its paths in a string pool of the same
+ * allocation: every path the child needs is written here by the parent, so
+ * that the child only executes steps (no allocation, no formatting). The pool
+ * is sized to what the configuration can need, so that a start touches two or
+ * three pages, not the 8 KiB of PATH_MAX buffers per step it used to (page
+ * faults in the parent and copy-on-write faults in the child were a visible
+ * share of a start, see docs/performance.md).
  */
 #pragma once
 
@@ -36,10 +40,10 @@ enum fs_step_flag {
 
 struct fs_step {
 	enum fs_op op;
-	unsigned flags;	    /* enum fs_step_flag */
-	char opt[16];	    /* TMPFS: the mode, octal text */
-	char src[PATH_MAX]; /* ROOT, BIND: the path outside (canonical); SYMLINK: the target */
-	char dst[PATH_MAX]; /* the path inside, absolute and normalised; ROOT: "/" */
+	unsigned flags;	 /* enum fs_step_flag */
+	char opt[16];	 /* TMPFS: the mode, octal text */
+	const char *src; /* ROOT, BIND: the path outside (canonical); SYMLINK: the target; "" */
+	const char *dst; /* the path inside, absolute and normalised; ROOT: "/" */
 };
 
 /* Steps of a plan that can run in place (fs.c's DOC): each bind's source is cloned first. */
@@ -49,6 +53,8 @@ struct jail_fs_plan {
 	size_t n;      /* 0: leave the filesystem as it is (no mount namespace) */
 	bool in_place; /* the host's root, changed in place: no staging, no pivot */
 	size_t cap;
+	char *pool; /* the steps' strings, after the steps in the same allocation */
+	size_t pool_len, pool_cap;
 	struct fs_step steps[];
 };
 
@@ -67,6 +73,13 @@ struct fs_ctx {
 	int oldroot;		     /* O_PATH fd of the old root, where sources are opened */
 	int mirrors[FS_MIRRORS_MAX]; /* mirror mounts, sealed read-only before the pivot */
 	size_t n_mirrors;
+	/*
+	 * The tmpfs the last TMPFS step mounted (its mount fd) and where: entries
+	 * right under it are made through it (fs_fresh_dst()), without a lookup
+	 * from the root per step. Dropped when a step or a mirror covers it.
+	 */
+	int fresh_fd;
+	const char *fresh_path;
 };
 
 enum fs_kind {
@@ -90,6 +103,15 @@ int fs_open_inside(struct fs_ctx *x, const char *path, int flags);
 int fs_make_path(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
 /* The same, opened (O_PATH). Return: the fd, or -errno (err set) */
 int fs_open_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind, nslab_error *err);
+/*
+ * The step's destination made right under the fresh tmpfs, if it is there
+ * and the name is new (the common case of /dev's entries): one call instead of
+ * a failed lookup, a parent's lookup, the creation and a lookup again.
+ * Return: an fd of it (FS_LNK: 0), or -1: take the general way
+ */
+int fs_fresh_dst(struct fs_ctx *x, const struct fs_step *s, enum fs_kind kind);
+/* Forget the fresh tmpfs if a mount on path covers it. */
+void fs_fresh_covered(struct fs_ctx *x, const char *path);
 
 /* mount_setattr() on a mount (recursive: the tree below too). Return: 0 or -1 */
 int fs_set_attr(int mnt, bool recursive, uint64_t set, uint64_t propagation);

@@ -5,9 +5,14 @@
  * DOC: who does what
  * config.c    the configuration object: setters, validation, describe (JSON),
  *             profiles (YAML) and the effective defaults (sudo, caller ids)
+ * plan.c      every decision before the clone: namespaces, maps, env, fs, seccomp
  * spawn.c     the start sequence: clone3 into new namespaces, uid/gid maps,
- *             the sandbox's pid 1 (init.c), the command's exec, the handle
- * init.c      pid 1 of the sandbox: reaps, watches limits, reports the result
+ *             GO, the wait for STARTED; handle.c the handle (wait, kill,
+ *             result, events); update.c dynamic updates through the handle
+ * init.c      pid 1 of the sandbox: reaps, watches limits, reports the result;
+ *             init-early.c, init-net.c, init-pool.c, init-watch.c its parts,
+ *             command.c the command between fork and exec, child.c the
+ *             messages and clone
  * limits.c    rlimits, cgroup v2 where delegated, CPU share, accounting
  * fs.c        the new root: pivot_root, binds, tmpfs, /dev, /proc, /tmp
  * seccomp.c   the default profile, OCI/Docker JSON profiles, BPF compiled in
@@ -201,9 +206,13 @@ int jail_caps_prepare_setuid(nslab_error *err);
 /*
  * jail_caps_enter() - Keep only keep in every set (and ambient if asked), lock
  * securebits, set no_new_privs (child side, last step before seccomp and exec).
+ * @last:  the kernel's last capability (jail_caps_last()), or -1: found by
+ *         dropping until the kernel refuses (a call that fails)
  * Async-signal-safe.
  */
-int jail_caps_enter(uint64_t keep, bool ambient, nslab_error *err);
+int jail_caps_enter(uint64_t keep, bool ambient, int last, nslab_error *err);
+/* The kernel's last capability (parent side; two or three prctl() calls). */
+int jail_caps_last(void);
 
 /* --- limits.c ------------------------------------------------------------ */
 

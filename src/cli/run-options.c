@@ -1,0 +1,429 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli/run-options: nslab run's options (cmd-run.c's table): taken as they
+ * come (the egress ones checked at once), then applied to a sandbox
+ * configuration in order, after the profiles; each bad value names its option.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "shared/macro.h"
+#include "shared/units.h"
+#include "egress-log.h"
+
+void run_opts_free(struct run_opts *o)
+{
+	nslab_egress_free(o->egress);
+	free(o->v);
+	free(o->profiles);
+}
+
+/* Who speaks in messages: "run", or "exec" for exec --sandbox. */
+const char *run_who = "run";
+
+int run_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "nslab %s: ", run_who);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_NOT_STARTED;
+}
+
+/* --in LAB NODE: getopt gave LAB; NODE is the next word, taken here. */
+static int take_node(struct run_opts *o, const char **ret)
+{
+	if (optind >= o->argc || strcmp(o->argv[optind], "--") == 0)
+		return cli_usage_error(&cli_cmd_run, "option '--in' needs a lab and a node: --in "
+						     "LAB NODE");
+	*ret = o->argv[optind++];
+	return CLI_GO_ON;
+}
+
+static bool parse_uint(const char *s, uint64_t max, uint64_t *ret);
+static const char *opt_name(int key);
+
+/* --- egress options (nslab/egress.h): checked as they come ------------------ */
+
+static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *err)
+{
+	uint64_t v;
+
+	switch (key) {
+	case OPT_ALLOW:
+		return nslab_egress_allow(e, arg, err);
+	case OPT_ALLOW_FILE:
+		return nslab_egress_allow_file(e, arg, err);
+	case OPT_DENY:
+		if (strcmp(arg, "drop") && strcmp(arg, "reject"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be drop or reject", arg);
+		nslab_egress_set_deny(e, arg[0] == 'r' ? NSLAB_EGRESS_DENY_REJECT
+						       : NSLAB_EGRESS_DENY_DROP);
+		return 0;
+	case OPT_DNS_DENY:
+		if (strcmp(arg, "refused") && strcmp(arg, "nxdomain"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be refused or nxdomain",
+					      arg);
+		nslab_egress_set_dns_deny(e, arg[0] == 'n' ? NSLAB_EGRESS_DNS_NXDOMAIN
+							   : NSLAB_EGRESS_DNS_REFUSED);
+		return 0;
+	case OPT_DNS_UPSTREAM:
+		return nslab_egress_set_dns_upstream(e, arg, err);
+	case OPT_TTL_GRACE:
+		if (!parse_uint(arg, 86400 * 7, &v))
+			return nslab_err_setx(err, EINVAL,
+					      "'%s' is not a whole number of seconds "
+					      "0..604800",
+					      arg);
+		nslab_egress_set_ttl_grace(e, (unsigned)v);
+		return 0;
+	case OPT_IPV6:
+		nslab_egress_set_ipv6(e, true);
+		return 0;
+	case OPT_ANALYSE:
+		nslab_egress_set_analyse(e, true);
+		return 0;
+	case OPT_INTERACTIVE:
+		return 0; /* the terminal is opened when the run starts */
+	case OPT_HOST_PORT:
+		return nslab_egress_set_host_ports(e, arg, err);
+	default:
+		if (strcmp(arg, "pasta") && strcmp(arg, "veth"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be pasta or veth", arg);
+		return nslab_egress_set_uplink(
+			e, arg[0] == 'v' ? NSLAB_EGRESS_UPLINK_VETH : NSLAB_EGRESS_UPLINK_PASTA,
+			err);
+	}
+}
+
+/* An option of a filtered run that does not make one by itself: kept for the log. */
+static int note_egress_opt(struct run_opts *o, int key, const char *arg)
+{
+	if (o->n_eg < ARRAY_SIZE(o->eg))
+		o->eg[o->n_eg++] = (struct egress_log_opt){ opt_name(key), arg };
+	return CLI_GO_ON;
+}
+
+static int egress_opt(struct run_opts *o, int key, const char *arg)
+{
+	nslab_error err = { 0 };
+
+	(void)note_egress_opt(o, key, arg);
+
+	if (!o->egress && nslab_egress_new(&o->egress, &err) < 0)
+		return run_error("%s", err.msg);
+	if (egress_value(o->egress, key, arg, &err) < 0)
+		return run_error("--%s: %s", opt_name(key), err.msg);
+	return CLI_GO_ON;
+}
+
+int run_opts_take(int key, char *arg, void *data)
+{
+	struct run_opts *o = data;
+	struct run_opt *v;
+	const char *node = NULL, **p;
+	uint64_t n;
+	int r;
+
+	switch (key) {
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		return CLI_GO_ON;
+	case OPT_STATS:
+		o->stats = true;
+		return CLI_GO_ON;
+	case OPT_JSON:
+		o->json = arg;
+		return CLI_GO_ON;
+	case OPT_RO:
+		o->ro = true;
+		return CLI_GO_ON;
+	case OPT_PROFILE:
+		p = reallocarray(o->profiles, o->n_profiles + 1, sizeof(*p));
+		if (!p)
+			return run_error("out of memory");
+		o->profiles = p;
+		o->profiles[o->n_profiles++] = arg;
+		return CLI_GO_ON;
+	case OPT_IN:
+		r = take_node(o, &node);
+		if (r != CLI_GO_ON)
+			return r;
+		o->n_in++;
+		break;
+	case OPT_ROOTFS:
+		o->rootfs = true;
+		break;
+	case OPT_NET:
+		o->net_given = true;
+		break;
+	case OPT_ALLOW:
+	case OPT_ALLOW_FILE:
+	case OPT_DENY:
+	case OPT_DNS_DENY:
+	case OPT_DNS_UPSTREAM:
+	case OPT_TTL_GRACE:
+	case OPT_IPV6:
+	case OPT_EGRESS:
+	case OPT_HOST_PORT:
+		return egress_opt(o, key, arg);
+	case OPT_ANALYSE:
+		o->analyse = true;
+		return egress_opt(o, key, arg);
+	case OPT_LOG:
+		o->log = arg;
+		o->no_log = false;
+		return CLI_GO_ON;
+	case OPT_NO_LOG:
+		o->log = NULL;
+		o->no_log = true;
+		return CLI_GO_ON;
+	case OPT_PCAP:
+		o->pcap = arg;
+		return note_egress_opt(o, key, arg);
+	case OPT_INTERACTIVE:
+		o->interactive = true;
+		return egress_opt(o, key, arg);
+	case OPT_ASK_TIMEOUT:
+		if (!parse_uint(arg, 86400, &n) || n == 0)
+			return run_error("--ask-timeout: '%s' is not a whole number of seconds "
+					 "1..86400",
+					 arg);
+		o->ask_timeout = (unsigned)n;
+		return note_egress_opt(o, key, arg);
+	default:
+		break;
+	}
+	v = reallocarray(o->v, o->n + 1, sizeof(*v));
+	if (!v)
+		return run_error("out of memory");
+	o->v = v;
+	o->v[o->n++] = (struct run_opt){ key, arg, node };
+	return CLI_GO_ON;
+}
+
+/* --- option values ------------------------------------------------------- */
+
+static const char *opt_name(int key)
+{
+	for (const struct cli_opt *o = cli_cmd_run.opts; o->key; o++)
+		if (o->key == key)
+			return o->name;
+	return "?";
+}
+
+/* A whole decimal number 0..max, no sign, no spaces. */
+static bool parse_uint(const char *s, uint64_t max, uint64_t *ret)
+{
+	const char *p = s;
+	uint64_t v;
+	int n = units_digits(&p, &v);
+
+	if (n <= 0 || *p || v > max)
+		return false;
+	*ret = v;
+	return true;
+}
+
+static int apply_size(nslab_sandbox_config *c, const struct run_opt *o, nslab_error *err)
+{
+	enum nslab_sandbox_limit l =
+		o->key == OPT_MEM ? NSLAB_SANDBOX_LIMIT_MEMORY : NSLAB_SANDBOX_LIMIT_FSIZE;
+	uint64_t v;
+
+	if (parse_size(o->arg, &v) < 0)
+		return nslab_err_setx(err, EINVAL,
+				      "'%s' is not a size (bytes, or a number with K, M, G or T: "
+				      "1024 multiples)",
+				      o->arg);
+	return nslab_sandbox_config_set_limit(c, l, v, err);
+}
+
+static int apply_duration(nslab_sandbox_config *c, const struct run_opt *o, nslab_error *err)
+{
+	uint64_t ms;
+
+	if (parse_duration_ms(o->arg, &ms) < 0)
+		return nslab_err_setx(err, EINVAL,
+				      "'%s' is not a duration (seconds, decimals allowed, or a "
+				      "number with ms, s, m or h)",
+				      o->arg);
+	if (o->key == OPT_TIMEOUT)
+		return nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, ms, err);
+	if (ms % 1000)
+		return nslab_err_setx(err, EINVAL, "'%s': CPU time is limited in whole seconds",
+				      o->arg);
+	return nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_CPU, ms / 1000, err);
+}
+
+static int apply_number(nslab_sandbox_config *c, const struct run_opt *o, nslab_error *err)
+{
+	uint64_t max = o->key == OPT_UID || o->key == OPT_GID ? UINT32_MAX - 1 : UINT32_MAX;
+	uint64_t v;
+
+	if (!parse_uint(o->arg, max, &v))
+		return nslab_err_setx(err, EINVAL, "'%s' is not a whole number 0..%" PRIu64, o->arg,
+				      max);
+	switch (o->key) {
+	case OPT_PIDS:
+		return nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_PIDS, v, err);
+	case OPT_FDS:
+		return nslab_sandbox_config_set_limit(c, NSLAB_SANDBOX_LIMIT_FILES, v, err);
+	case OPT_UID:
+		return nslab_sandbox_config_set_uid(c, (uid_t)v, err);
+	default:
+		return nslab_sandbox_config_set_gid(c, (gid_t)v, err);
+	}
+}
+
+static int apply_net(nslab_sandbox_config *c, const char *s, nslab_error *err)
+{
+	if (strcmp(s, "none") == 0)
+		return nslab_sandbox_config_set_network(c, NSLAB_SANDBOX_NET_NONE, err);
+	if (strcmp(s, "host") == 0)
+		return nslab_sandbox_config_set_network(c, NSLAB_SANDBOX_NET_HOST, err);
+	return nslab_err_setx(
+		err, EINVAL, "'%s': must be none or host (a lab node's network: --in LAB NODE)", s);
+}
+
+/* SRC[:DST], split at the first ':'. */
+static int apply_bind(nslab_sandbox_config *c, const struct run_opt *o, nslab_error *err)
+{
+	const char *colon = strchr(o->arg, ':');
+	_cleanup_free_ char *src =
+		strndup(o->arg, colon ? (size_t)(colon - o->arg) : strlen(o->arg));
+
+	if (!src)
+		return nslab_err_set(err, ENOMEM, "'%s'", o->arg);
+	if (colon && !colon[1])
+		return nslab_err_setx(err, EINVAL, "'%s': empty destination after ':'", o->arg);
+	return nslab_sandbox_config_add_bind(c, src, colon ? colon + 1 : NULL,
+					     o->key == OPT_RO_BIND ? NSLAB_SANDBOX_BIND_RO : 0,
+					     err);
+}
+
+/* K=V sets K; K alone removes it. */
+static int apply_env(nslab_sandbox_config *c, const char *s, nslab_error *err)
+{
+	const char *eq = strchr(s, '=');
+	_cleanup_free_ char *name = strndup(s, eq ? (size_t)(eq - s) : strlen(s));
+
+	if (!name)
+		return nslab_err_set(err, ENOMEM, "'%s'", s);
+	return nslab_sandbox_config_set_env(c, name, eq ? eq + 1 : NULL, err);
+}
+
+static int apply_seccomp(nslab_sandbox_config *c, const char *s, nslab_error *err)
+{
+	if (strcmp(s, "default") == 0)
+		return nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_DEFAULT, NULL,
+							err);
+	if (strcmp(s, "none") == 0)
+		return nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_NONE, NULL, err);
+	const char *const *warn;
+	size_t n;
+	int r;
+
+	r = nslab_sandbox_config_set_seccomp(c, NSLAB_SANDBOX_SECCOMP_FILE, s, err);
+	if (r < 0)
+		return r;
+	n = nslab_sandbox_config_warnings(c, &warn);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "nslab: warning: %s\n", warn[i]);
+	return 0;
+}
+
+static int apply_one(nslab_sandbox_config *c, const struct run_opt *o, nslab_error *err)
+{
+	switch (o->key) {
+	case OPT_NET:
+		return apply_net(c, o->arg, err);
+	case OPT_IN:
+		return nslab_sandbox_config_set_lab_node(c, o->arg, o->arg2, err);
+	case OPT_MEM:
+	case OPT_FSIZE:
+		return apply_size(c, o, err);
+	case OPT_CPU:
+	case OPT_TIMEOUT:
+		return apply_duration(c, o, err);
+	case OPT_PIDS:
+	case OPT_FDS:
+	case OPT_UID:
+	case OPT_GID:
+		return apply_number(c, o, err);
+	case OPT_ROOTFS:
+		return nslab_sandbox_config_set_rootfs(c, o->arg, err);
+	case OPT_BIND:
+	case OPT_RO_BIND:
+		return apply_bind(c, o, err);
+	case OPT_TMPFS:
+		return nslab_sandbox_config_add_tmpfs(c, o->arg, err);
+	case OPT_CHDIR:
+		return nslab_sandbox_config_set_cwd(c, o->arg, err);
+	case OPT_SECCOMP:
+		return apply_seccomp(c, o->arg, err);
+	case OPT_CAP_ADD:
+		/*
+		 * With SECBIT_NOROOT locked a kept capability would not survive
+		 * the exec of an ordinary program: --cap-add means usable by
+		 * the command, so it is raised in the ambient set too.
+		 */
+		if (nslab_sandbox_config_keep_cap_name(c, o->arg, err) < 0)
+			return -EINVAL;
+		nslab_sandbox_config_set_ambient(c, true);
+		return 0;
+	case OPT_AS_ROOT:
+		nslab_sandbox_config_set_as_root(c, true);
+		return 0;
+	case OPT_HOSTNAME:
+		return nslab_sandbox_config_set_hostname(c, o->arg, err);
+	case OPT_ENV:
+		return apply_env(c, o->arg, err);
+	case OPT_CLEARENV:
+		nslab_sandbox_config_clear_env(c);
+		return 0;
+	}
+	return nslab_err_setx(err, EINVAL, "unhandled option");
+}
+
+/* The profiles, then the options in order. Return: 0, or an exit status (message printed). */
+int run_build_config(const struct run_opts *o, nslab_sandbox_config **ret)
+{
+	nslab_sandbox_config *c = NULL;
+	nslab_error err = { 0 };
+
+	if (nslab_sandbox_config_new(&c, &err) < 0)
+		return run_error("%s", err.msg);
+	for (size_t i = 0; i < o->n_profiles; i++)
+		if (nslab_sandbox_config_load(c, o->profiles[i], &err) < 0) {
+			nslab_sandbox_config_free(c);
+			return run_error("%s", err.msg);
+		}
+	for (size_t i = 0; i < o->n; i++)
+		if (apply_one(c, &o->v[i], &err) < 0) {
+			nslab_sandbox_config_free(c);
+			if (o->v[i].key == OPT_IN && strcmp(run_who, "exec") == 0)
+				return run_error("%s", err.msg); /* no --in there */
+			return run_error("--%s: %s", opt_name(o->v[i].key), err.msg);
+		}
+	/* a root of one's own is writable unless --ro; the host's root always read-only */
+	if (o->rootfs || o->ro)
+		nslab_sandbox_config_set_readonly_root(c, o->ro);
+	*ret = c;
+	return 0;
+}

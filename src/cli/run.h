@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli/run: what the pieces of `nslab run` share: cmd-run.c (the command and
+ * its option table), run-options.c (taking and applying the options),
+ * run-report.c (exit status, --json, --stats).
+ */
+#pragma once
+
+#include "cli.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "egress-log.h"
+
+/* Exit statuses besides the command's own and 128+N (cmd-run.c's DOC). */
+#define EXIT_TIMEOUT	 124
+#define EXIT_NOT_STARTED 125
+#define EXIT_NOT_EXEC	 126
+#define EXIT_NOT_FOUND	 127
+
+/* The options' keys (cmd-run.c's table, cli_cmd_run). */
+enum {
+	OPT_NET = CLI_LONG,
+	OPT_IN,
+	OPT_MEM,
+	OPT_CPU,
+	OPT_PIDS,
+	OPT_FDS,
+	OPT_FSIZE,
+	OPT_TIMEOUT,
+	OPT_ROOTFS,
+	OPT_RO,
+	OPT_BIND,
+	OPT_RO_BIND,
+	OPT_TMPFS,
+	OPT_CHDIR,
+	OPT_SECCOMP,
+	OPT_CAP_ADD,
+	OPT_UID,
+	OPT_GID,
+	OPT_AS_ROOT,
+	OPT_HOSTNAME,
+	OPT_ENV,
+	OPT_CLEARENV,
+	OPT_PROFILE,
+	OPT_DRY_RUN,
+	OPT_STATS,
+	OPT_JSON,
+	OPT_ALLOW,
+	OPT_ALLOW_FILE,
+	OPT_DENY,
+	OPT_DNS_DENY,
+	OPT_DNS_UPSTREAM,
+	OPT_TTL_GRACE,
+	OPT_IPV6,
+	OPT_EGRESS,
+	OPT_ANALYSE,
+	OPT_LOG,
+	OPT_INTERACTIVE,
+	OPT_ASK_TIMEOUT,
+	OPT_PCAP,
+	OPT_NO_LOG,
+	OPT_HOST_PORT,
+};
+
+#define ASK_TIMEOUT_DEFAULT 30
+
+/* One option as given, applied once every option is known (after the profiles). */
+struct run_opt {
+	int key;
+	const char *arg, *arg2; /* arg2: --in's NODE */
+};
+
+struct run_opts {
+	struct run_opt *v;
+	size_t n;
+	const char **profiles;
+	size_t n_profiles;
+	bool dry_run, stats, ro, rootfs, analyse, interactive, no_log;
+	unsigned ask_timeout;
+	const char *pcap;
+	const char *json;
+	nslab_egress *egress;	      /* any egress option given: a filtered run */
+	struct egress_log_opt eg[64]; /* the egress options as given, for the log */
+	size_t n_eg;
+	const char *log;
+	bool net_given;
+	size_t n_in;
+	int argc; /* for --in, whose NODE is the word after LAB */
+	char **argv;
+};
+
+/* "run", or "exec" for nslab exec --sandbox (cli_run_in_lab()): the messages' prefix. */
+extern const char *run_who;
+
+void run_opts_free(struct run_opts *o);
+/* "nslab run: <message>" on stderr. Return: 125 (EXIT_NOT_STARTED) */
+int run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cli_parse()'s callback for each option of cli_cmd_run (data: struct run_opts). */
+int run_opts_take(int key, char *arg, void *data);
+/* The profiles, then the options in order. Return: 0, or an exit status (message printed). */
+int run_build_config(const struct run_opts *o, nslab_sandbox_config **ret);
+/* The exit status of nslab run: the library's, or for a failure to start, from its code. */
+int run_exit_code(int r, const struct nslab_sandbox_result *res);
+/* The result record (docs/sandbox-json.md), schema 1. */
+void run_write_json(FILE *f, char **argv, int r, const struct nslab_sandbox_result *res,
+		    const nslab_error *err);
+/* --stats: the accounting, for people, on stderr. */
+void run_print_stats(int r, const struct nslab_sandbox_result *res);
