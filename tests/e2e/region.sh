@@ -46,14 +46,21 @@ PYEOF
 # within VALUE LOW HIGH
 within() { $PY -c 'import sys; v, lo, hi = map(float, sys.argv[1:]); sys.exit(not lo <= v <= hi)' "$@"; }
 
-# rtt_is NODE DEST SET WHAT: the median RTT is SET ms, never under, at most 1 ms over
-# (the wire thread's wakeups come late on a loaded 2-core host)
+# rtt_is NODE DEST SET WHAT: the median RTT is SET ms, never under, at most 1 ms over.
+# Under is wrong at once; over may be the wire thread waking late on a loaded
+# 2-core host (rootless it has no priority): up to three medians are taken.
 rtt_is() {
 	# the first ping of a path waits for ARP over the delays: warm it up
 	"$NSLAB" exec "$L" "$1" -- ping -n -c 1 -W 2 "$2" >/dev/null 2>&1
-	_rtt=$(rtt_median "$1" "$2" 10) || { bad "$4: ping $1 -> $2 failed"; return; }
-	if within "$_rtt" "$3" "$(($3 + 1))"; then ok "$4: RTT median $_rtt ms ($3 ms set)"; else
-		bad "$4: RTT median $_rtt ms, expected $3 ms + at most 1"; fi
+	for _try in 1 2 3; do
+		_rtt=$(rtt_median "$1" "$2" 10) || { bad "$4: ping $1 -> $2 failed"; return; }
+		if within "$_rtt" "$3" "$(($3 + 1))"; then
+			ok "$4: RTT median $_rtt ms ($3 ms set)"
+			return
+		fi
+		within "$_rtt" 0 "$3" && break # under what is set: no retry helps
+	done
+	bad "$4: RTT median $_rtt ms, expected $3 ms + at most 1"
 }
 
 # nreg WORDS...: nslab region LAB WORDS... into $TMP/reg.out, fatal if it fails
