@@ -106,6 +106,7 @@ class RunningLab(_lib.Owner):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self._exe: Optional[str] = None  # the nslab command, looked up on first exec
         self.status()  # NslabError ESRCH now if no such lab is up
 
     def close(self) -> None:
@@ -164,13 +165,14 @@ class RunningLab(_lib.Owner):
     # --- running commands (through `nslab exec`) ------------------------------
 
     def _cmd(self, node: str, argv: Argv) -> Tuple[List[str], List[str]]:
-        from .__main__ import command
-        exe = command()
-        if exe is None:
-            raise FileNotFoundError("nslab: the nslab command is not installed "
-                                    "(set NSLAB to its path)")
+        if self._exe is None:
+            from .__main__ import command
+            self._exe = command()
+            if self._exe is None:
+                raise FileNotFoundError("nslab: the nslab command is not installed "
+                                        "(set NSLAB to its path)")
         args = _argv(argv)
-        return [exe, "exec", self.name, node, "--"] + args, args
+        return [self._exe, "exec", self.name, node, "--"] + args, args
 
     def exec(self, node: str, argv: Argv, *, check: bool = False, capture_output: bool = False,
              stdout: Any = None, stderr: Any = None, timeout: Optional[float] = None,
