@@ -135,7 +135,8 @@ class Sandbox(_lib.Owner):
         # sandbox started with it, so freed only at close (the last one is in use)
         self._egress: List[int] = []
         self._ask: Any = None  # the ctypes callback of set_egress(ask=), kept alive
-        self._procs: "weakref.WeakSet[SandboxProcess]" = weakref.WeakSet()
+        # sandboxes and pools started from it: they borrow its egress policy
+        self._procs: "weakref.WeakSet[_lib.Owner]" = weakref.WeakSet()
         if profile is not None:
             self.load(profile)
 
@@ -146,8 +147,8 @@ class Sandbox(_lib.Owner):
         return self._ptr
 
     def close(self) -> None:
-        """Free the configuration; sandboxes still running from it are killed first (they
-        borrow its egress policy)."""
+        """Free the configuration; sandboxes still running from it, and its pools, are
+        ended first (they borrow its egress policy)."""
         for proc in list(self._procs):
             proc.close()
         if self._ptr is not None:
@@ -474,6 +475,7 @@ class SandboxPool(_lib.Owner):
         self._ptr: Optional[int] = p.value
         self._sandbox = sandbox  # its egress policy is borrowed
         self._procs: "weakref.WeakSet[SandboxProcess]" = weakref.WeakSet()
+        sandbox._procs.add(self)  # closed with it
 
     def spawn(self, argv: Union[str, Sequence[str]]) -> SandboxProcess:
         if self._ptr is None:

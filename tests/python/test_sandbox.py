@@ -146,3 +146,21 @@ def test_pool(nslab_sandbox):
         assert select.select([pidfd], [], [], 10)[0] == [pidfd]
     finally:
         os.close(pidfd)
+
+
+def test_closing_the_sandbox_ends_its_pools_and_handles():
+    sb = Sandbox()
+    pool = sb.pool(1)
+    procs = [pool.spawn(["sleep", "30"]), sb.spawn(["sleep", "30"])]  # held: not collected
+    fds = [os.pidfd_open(p.pid) for p in procs]
+    for fd in fds:
+        assert select.select([fd], [], [], 0)[0] == []  # running
+    sb.close()
+    try:
+        for fd in fds:  # readable once the process has ended (bounded wait)
+            assert select.select([fd], [], [], 10)[0] == [fd]
+    finally:
+        for fd in fds:
+            os.close(fd)
+    with pytest.raises(ValueError):
+        pool.spawn(["true"])
