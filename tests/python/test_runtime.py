@@ -32,10 +32,14 @@ def test_regions_break_restore_and_words():
         assert _ping(lab, "alice", bob), "no detour through asia"
         lab.region("eu", "us", up=True)
         assert lab.region_path("eu", "us") == ["eu", "us"]
-        lab.region("eu", "us", "delay", "7ms", "up")  # one direction, as the CLI's words
+        lab.region("eu", "us", "delay", "7ms", "up")  # one direction (eu -> us), as the CLI's
+        conds = list(lab.events("link_condition"))  # the builder's 5 ms both ways, then this
+        assert sorted([conds[-1].data["up"], conds[-1].data["down"]]) == ["delay 5ms",
+                                                                          "delay 7ms"], conds
         lab.region("eu", "us", clear=True)
-        kinds = [e.kind for e in lab.events()]
-        assert kinds.count("region_link") == 2 and "link_condition" in kinds
+        last = list(lab.events("link_condition"))[-1].data
+        assert (last["up"], last["down"]) == ("none", "none"), last
+        assert len(list(lab.events("region_link"))) == 2
         with pytest.raises(NslabError) as ei:
             lab.region("eu", "us", "delay", "fast")
         assert ei.value.errno == errno.EINVAL and "fast" in str(ei.value)
