@@ -133,6 +133,8 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_ctl_outdir": (c_int, [c_char_p, POINTER(c_void_p), _E]),
     "nslab_ctl_table": (c_int, [c_char_p, POINTER(c_void_p), _E]),
     "nslab_ctl_down": (c_int, [c_char_p, _E]),
+    "nslab_ctl_exec_detached": (c_int, [c_char_p, c_char_p, POINTER(c_char_p), POINTER(c_int),
+                                        _E]),
     "nslab_ctl_set_nat": (c_int, [c_char_p, c_char_p, c_char_p, _E]),
     "nslab_ctl_flush_nat": (c_int, [c_char_p, c_char_p, _E]),
     "nslab_ctl_set_firewall": (c_int, [c_char_p, c_char_p, c_char_p, _E]),

@@ -196,6 +196,15 @@ class RunningLab(_lib.Owner):
         return subprocess.Popen(full, stdout=stdout, stderr=stderr, text=text, cwd=cwd,
                                 env=_merged(env))
 
+    def exec_detached(self, node: str, argv: Argv) -> int:
+        """Start argv in node to outlive this process (`nslab exec -d`): it runs until it
+        ends or the lab goes down, its output in the lab's outdir. Return: its pid in the
+        lab's PID namespace."""
+        pid = ctypes.c_int()
+        call("nslab_ctl_exec_detached", enc(self.name), enc(node),
+             _lib.argv_array(_argv(argv)), ctypes.byref(pid))
+        return pid.value
+
     # --- run-time changes (the supervisor's) ------------------------------------
 
     def link(self, node: str, iface: str, *words: str, clear: bool = False,

@@ -50,6 +50,10 @@ def test_attach_read_exec_and_events(up):
         p.send_signal(signal.SIGTERM)
         assert p.wait(10) != 0
         p.stdout.close()
+        pid = lab.exec_detached("bob", ["sh", "-c", "echo detached; exec sleep 30"])
+        spawned = next(e.data for e in lab.events("cmd_spawned", follow=True, timeout=10)
+                       if e.data.get("detached"))  # StopIteration after 10 s without it
+        assert pid > 1 and spawned["node"] == "bob", spawned
         kinds = [e.kind for e in lab.events()]
         assert kinds[0] == "region_added" and "lab_built" in kinds and "cmd_exited" in kinds
         with pytest.raises(KeyError):
