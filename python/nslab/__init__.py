@@ -16,13 +16,13 @@ from ._lib import ABI_VERSION, bootstrap
 from .errors import AbiMismatchError, LabFileError, LibraryNotFoundError, NslabError
 from .lab import Event, Lab, LabProcess, Node
 from .running import RunningLab, RunningNode
-from .sandbox import (EgressQuestion, NamespaceFlags, Sandbox, SandboxPool, SandboxProcess,
-                      SandboxResult)
+from .sandbox import (EgressQuestion, NamespaceFlags, Sandbox, SandboxEvent, SandboxPool,
+                      SandboxProcess, SandboxResult)
 
 __version__ = "0.1.0"
 __all__ = ["ABI_VERSION", "AbiMismatchError", "EgressQuestion", "Event", "Lab", "LabFileError",
            "LabProcess", "LibraryNotFoundError", "NamespaceFlags", "Node", "NslabError",
-           "RunningLab", "RunningNode", "Sandbox", "SandboxPool", "SandboxProcess",
+           "RunningLab", "RunningNode", "Sandbox", "SandboxEvent", "SandboxPool", "SandboxProcess",
            "SandboxResult", "bootstrap", "fwtest", "library_path"]
 
 

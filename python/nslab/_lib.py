@@ -73,7 +73,14 @@ class EgressQuestion(Structure):
     _fields_ = [("name", c_char_p), ("type", c_char_p), ("addr", c_char_p), ("port", c_uint)]
 
 
+class SandboxEvent(Structure):
+    """struct nslab_sandbox_event."""
+    _fields_ = [("kind", c_int), ("pid", c_int), ("limit", c_int),
+                ("result", POINTER(SandboxResult))]
+
+
 EVENT_FUNC = CFUNCTYPE(None, c_char_p, c_char_p, c_void_p)
+SANDBOX_EVENT_FUNC = CFUNCTYPE(None, POINTER(SandboxEvent), c_void_p)
 ASK_FUNC = CFUNCTYPE(c_int, POINTER(EgressQuestion), c_void_p)
 
 _P = c_void_p  # every opaque nslab object
@@ -204,6 +211,7 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_sandbox_config_describe": (c_void_p, [_P]),
     "nslab_sandbox_run": (c_int, [_P, POINTER(c_char_p), POINTER(SandboxResult), _E]),
     "nslab_sandbox_config_set_egress": (c_int, [_P, _P, _E]),
+    "nslab_sandbox_config_set_event_func": (None, [_P, SANDBOX_EVENT_FUNC, c_void_p]),
     "nslab_sandbox_spawn": (c_int, [_P, POINTER(c_char_p), _PP, _E]),
     "nslab_sandbox_pid": (c_int, [_P]),
     "nslab_sandbox_pidfd": (c_int, [_P]),

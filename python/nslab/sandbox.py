@@ -28,7 +28,7 @@ from . import _lib
 from ._lib import call, dec, enc
 
 __all__ = ["NamespaceFlags", "Sandbox", "SandboxResult", "SandboxProcess", "SandboxPool",
-           "EgressQuestion", "LIMITS"]
+           "SandboxEvent", "EgressQuestion", "LIMITS"]
 
 
 class NamespaceFlags(enum.IntFlag):
@@ -90,6 +90,22 @@ def _result(r: _lib.SandboxResult, args: List[str]) -> SandboxResult:
                          r.majflt, r.nvcsw, r.nivcsw, args=args)
 
 
+# enum nslab_sandbox_event_kind
+_EVENT_KINDS = {1: "started", 2: "exited", 3: "signaled", 4: "limit_hit", 5: "timeout"}
+
+
+@dataclass(frozen=True)
+class SandboxEvent:
+    """One event of a sandbox's life (struct nslab_sandbox_event): ``kind`` is "started",
+    "limit_hit" (``limit`` says which), then one of "exited", "signaled", "timeout"
+    (with ``result``)."""
+
+    kind: str
+    pid: int
+    limit: Optional[str]
+    result: Optional[SandboxResult]
+
+
 @dataclass(frozen=True)
 class EgressQuestion:
     """A destination no egress rule allows (struct nslab_egress_question): a DNS name
@@ -135,6 +151,7 @@ class Sandbox(_lib.Owner):
         # sandbox started with it, so freed only at close (the last one is in use)
         self._egress: List[int] = []
         self._ask: Any = None  # the ctypes callback of set_egress(ask=), kept alive
+        self._on_event: Any = None  # the ctypes callback of on_event(), kept alive
         # sandboxes and pools started from it: they borrow its egress policy
         self._procs: "weakref.WeakSet[_lib.Owner]" = weakref.WeakSet()
         if profile is not None:
@@ -291,6 +308,30 @@ class Sandbox(_lib.Owner):
         self._egress.append(int(e.value or 0))
         if cb is not None:
             self._ask = cb
+        return self
+
+    def on_event(self, fn: Optional[Callable[[SandboxEvent], None]]) -> "Sandbox":
+        """Call fn with each :class:`SandboxEvent` of the commands run or spawned from now
+        on, in order, from the thread that waits for them (exec(), or wait() of a spawned
+        one). An exception of fn is dropped (never unwinds through C). None: no calls."""
+        L = _lib.lib()
+        if fn is None:
+            L.nslab_sandbox_config_set_event_func(self._p, _lib.SANDBOX_EVENT_FUNC(0), None)
+            self._on_event = None
+            return self
+        call_fn = fn
+
+        def trampoline(ev: Any, _data: Any) -> None:
+            try:
+                e = ev.contents
+                res = _result(e.result.contents, []) if e.result else None
+                call_fn(SandboxEvent(_EVENT_KINDS.get(e.kind, str(e.kind)), int(e.pid),
+                                     _LIMIT_NAMES.get(e.limit), res))
+            except BaseException:
+                pass
+        cb = _lib.SANDBOX_EVENT_FUNC(trampoline)
+        L.nslab_sandbox_config_set_event_func(self._p, cb, None)
+        self._on_event = cb
         return self
 
     def load(self, profile: str) -> "Sandbox":

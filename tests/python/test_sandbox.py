@@ -164,3 +164,20 @@ def test_closing_the_sandbox_ends_its_pools_and_handles():
             os.close(fd)
     with pytest.raises(ValueError):
         pool.spawn(["true"])
+
+
+def test_events_in_order(nslab_sandbox):
+    seen = []
+    nslab_sandbox.on_event(seen.append)
+    nslab_sandbox.exec(["sh", "-c", "exit 2"])
+    assert [e.kind for e in seen] == ["started", "exited"] and seen[1].result.exit_code == 2
+    seen.clear()
+    nslab_sandbox.set_timeout(0.2)
+    with nslab_sandbox.spawn(["sleep", "30"]) as p:
+        res = p.wait(10)
+    assert [e.kind for e in seen] == ["started", "timeout"], seen
+    assert seen[0].pid == p.pid and seen[1].result.exit_code == res.exit_code == 124
+    nslab_sandbox.on_event(None)
+    seen.clear()
+    nslab_sandbox.exec(["true"])
+    assert seen == []
