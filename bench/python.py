@@ -6,6 +6,8 @@
    `nslab exec LAB NODE -- true` (a lab up -d, the command started from here)
    and subprocess.run(["true"]) (no lab: the floor of starting a process from
    Python). Median of REPS runs, ms per command.
+   Also RunningLab.exec() of Lab.attach() on the same lab (through `nslab
+   exec`), and Sandbox.exec(["true"]) beside SandboxPool.exec(["true"]).
 2. A generated suite of N_SUITE single-packet tests through
    nslab.fwtest.run_suite() and through `nslab test -q`, median of REPS.
 Printed, never a test.
@@ -59,6 +61,8 @@ def main():
     try:
         cmd = per_call_ms(lambda: subprocess.run([NSLAB, "exec", name, "laptop", "--", "true"],
                                                  check=True), N)
+        running = nslab.Lab.attach(name)
+        att = per_call_ms(lambda: running.exec("laptop", ["true"], check=True), N)
     finally:
         subprocess.run([NSLAB, "down", name], check=False)
     floor = per_call_ms(lambda: subprocess.run(["true"], check=True), N)
@@ -68,7 +72,13 @@ def main():
         pyc = per_call_ms(lambda: lab.exec("laptop", ["true"], capture_output=True), N)
     print(f"python exec: lab.exec() {py:.2f} ms (capture_output {pyc:.2f} ms), "
           f"nslab exec {cmd:.2f} ms, subprocess.run (no lab) {floor:.2f} ms per command; "
-          f"lab.exec() - nslab exec = {py - cmd:+.2f} ms ({N} runs, median of {REPS})")
+          f"lab.exec() - nslab exec = {py - cmd:+.2f} ms ({N} runs, median of {REPS}); "
+          f"attached RunningLab.exec() {att:.2f} ms")
+    with nslab.Sandbox() as sb, sb.pool(4) as pool:
+        one = per_call_ms(lambda: sb.exec(["true"], check=True), N)
+        pooled = per_call_ms(lambda: pool.exec(["true"], check=True), N)
+    print(f"python sandbox: Sandbox.exec() {one:.2f} ms, SandboxPool.exec() {pooled:.2f} ms "
+          f"per command ({N} runs, median of {REPS})")
 
     with tempfile.TemporaryDirectory(prefix="nslab-bench-py.") as d:
         path = suite_file(d)

@@ -217,6 +217,14 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_region_condition(nslab_lab *lab, 
 								enum nslab_link_which which,
 								const nslab_link_condition *cond,
 								nslab_error *err);
+/*
+ * As nslab_lab_set_region_condition(), from words (nslab_link_condition_parse(),
+ * `up`/`down` last for one direction; the lab's presets too), as `nslab region
+ * LAB A B set ...` takes them.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int
+nslab_lab_set_region_condition_words(nslab_lab *lab, const char *a, const char *b,
+				     const char *const *argv, size_t argc, nslab_error *err);
 
 #ifdef __cplusplus
 }

@@ -15,11 +15,14 @@ from . import fwtest
 from ._lib import ABI_VERSION, bootstrap
 from .errors import AbiMismatchError, LabFileError, LibraryNotFoundError, NslabError
 from .lab import Event, Lab, LabProcess, Node
-from .sandbox import NamespaceFlags, Sandbox, SandboxResult
+from .running import RunningLab, RunningNode
+from .sandbox import (EgressQuestion, NamespaceFlags, Sandbox, SandboxEvent, SandboxPool,
+                      SandboxProcess, SandboxResult)
 
 __version__ = "0.1.0"
-__all__ = ["ABI_VERSION", "AbiMismatchError", "Event", "Lab", "LabFileError", "LabProcess",
-           "LibraryNotFoundError", "NamespaceFlags", "Node", "NslabError", "Sandbox",
+__all__ = ["ABI_VERSION", "AbiMismatchError", "EgressQuestion", "Event", "Lab", "LabFileError",
+           "LabProcess", "LibraryNotFoundError", "NamespaceFlags", "Node", "NslabError",
+           "RunningLab", "RunningNode", "Sandbox", "SandboxEvent", "SandboxPool", "SandboxProcess",
            "SandboxResult", "bootstrap", "fwtest", "library_path"]
 
 

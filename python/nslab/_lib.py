@@ -14,7 +14,7 @@ import os
 import threading
 from ctypes import (CFUNCTYPE, POINTER, Structure, c_bool, c_char, c_char_p, c_double, c_int,
                     c_size_t, c_uint, c_uint32, c_uint64, c_ulonglong, c_void_p)
-from typing import Any, Optional, TypeVar
+from typing import Any, Optional, Sequence, TypeVar
 
 from .errors import AbiMismatchError, LibraryNotFoundError, error_from
 
@@ -52,7 +52,36 @@ class LinkStats(Structure):
                                          "duplicated", "corrupted", "bytes")]
 
 
+class LinkDir(Structure):
+    """struct nslab_link_dir (nslab/link.h): one direction of a link condition."""
+    _fields_ = [("delay_ns", c_uint64), ("jitter_ns", c_uint64), ("dist", c_int),
+                ("delay_corr", c_uint32), ("loss_model", c_int), ("loss", c_uint32),
+                ("loss_corr", c_uint32), ("ge_p", c_uint32), ("ge_r", c_uint32),
+                ("ge_1h", c_uint32), ("ge_1k", c_uint32), ("rate_bps", c_uint64),
+                ("burst", c_uint32), ("limit_bytes", c_uint32), ("limit_ns", c_uint64),
+                ("reorder", c_uint32), ("reorder_corr", c_uint32), ("gap", c_uint32),
+                ("duplicate", c_uint32), ("duplicate_corr", c_uint32), ("corrupt", c_uint32),
+                ("corrupt_corr", c_uint32), ("mtu", c_uint32), ("trace", c_char * 256)]
+
+
+class LinkCondition(Structure):
+    _fields_ = [("up", LinkDir), ("down", LinkDir), ("has_seed", c_bool), ("seed", c_uint64)]
+
+
+class EgressQuestion(Structure):
+    """struct nslab_egress_question: a destination no rule allows (interactive egress)."""
+    _fields_ = [("name", c_char_p), ("type", c_char_p), ("addr", c_char_p), ("port", c_uint)]
+
+
+class SandboxEvent(Structure):
+    """struct nslab_sandbox_event."""
+    _fields_ = [("kind", c_int), ("pid", c_int), ("limit", c_int),
+                ("result", POINTER(SandboxResult))]
+
+
 EVENT_FUNC = CFUNCTYPE(None, c_char_p, c_char_p, c_void_p)
+SANDBOX_EVENT_FUNC = CFUNCTYPE(None, POINTER(SandboxEvent), c_void_p)
+ASK_FUNC = CFUNCTYPE(c_int, POINTER(EgressQuestion), c_void_p)
 
 _P = c_void_p  # every opaque nslab object
 _E = POINTER(Error)
@@ -85,6 +114,43 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_lab_link_stats": (c_int, [_P, c_char_p, c_char_p, POINTER(LinkStats),
                                      POINTER(LinkStats), _E]),
     "nslab_lab_set_link_up": (c_int, [_P, c_char_p, c_char_p, c_bool, _E]),
+    "nslab_lab_set_dns": (c_int, [_P, c_char_p, c_char_p, _E]),
+    "nslab_lab_set_nat6": (c_int, [_P, c_char_p, c_char_p, _E]),
+    "nslab_lab_replug": (c_int, [_P, c_char_p, c_char_p, c_char_p, _E]),
+    "nslab_lab_set_firewall": (c_int, [_P, c_char_p, c_char_p, _E]),
+    "nslab_lab_set_router_preset": (c_int, [_P, c_char_p, c_char_p, _E]),
+    "nslab_lab_get_condition": (c_int, [_P, c_char_p, c_char_p, POINTER(LinkCondition), _E]),
+    "nslab_link_condition_parse": (c_int, [POINTER(c_char_p), c_size_t, POINTER(LinkCondition),
+                                           _E]),
+    "nslab_link_dir_format": (c_char_p, [POINTER(LinkDir), c_char_p, c_size_t]),
+    "nslab_lab_add_region": (c_int, [_P, c_char_p, _E]),
+    "nslab_lab_link_regions": (c_int, [_P, c_char_p, c_char_p, POINTER(LinkCondition), _E]),
+    "nslab_lab_set_router_region": (c_int, [_P, c_char_p, c_char_p, _E]),
+    "nslab_lab_region_link_set": (c_int, [_P, c_char_p, c_char_p, c_bool, _E]),
+    "nslab_lab_region_path": (c_int, [_P, c_char_p, c_char_p, c_char_p, c_size_t, _E]),
+    "nslab_lab_set_region_condition": (c_int, [_P, c_char_p, c_char_p, c_int,
+                                               POINTER(LinkCondition), _E]),
+    "nslab_lab_set_region_condition_words": (c_int, [_P, c_char_p, c_char_p, POINTER(c_char_p),
+                                                     c_size_t, _E]),
+    "nslab_lab_emit_app": (None, [_P, c_char_p, c_double, c_char_p]),
+    # labs that are up, through their supervisor's control socket
+    "nslab_ctl_list": (c_int, [POINTER(POINTER(c_char_p)), _E]),
+    "nslab_strv_free": (None, [POINTER(c_char_p)]),
+    "nslab_ctl_status": (c_int, [c_char_p, POINTER(c_void_p), _E]),
+    "nslab_ctl_outdir": (c_int, [c_char_p, POINTER(c_void_p), _E]),
+    "nslab_ctl_table": (c_int, [c_char_p, POINTER(c_void_p), _E]),
+    "nslab_ctl_down": (c_int, [c_char_p, _E]),
+    "nslab_ctl_exec_detached": (c_int, [c_char_p, c_char_p, POINTER(c_char_p), POINTER(c_int),
+                                        _E]),
+    "nslab_ctl_set_nat": (c_int, [c_char_p, c_char_p, c_char_p, _E]),
+    "nslab_ctl_flush_nat": (c_int, [c_char_p, c_char_p, _E]),
+    "nslab_ctl_set_firewall": (c_int, [c_char_p, c_char_p, c_char_p, _E]),
+    "nslab_ctl_set_default_via": (c_int, [c_char_p, c_char_p, c_char_p, _E]),
+    "nslab_ctl_replug": (c_int, [c_char_p, c_char_p, c_char_p, c_char_p, _E]),
+    "nslab_ctl_link": (c_int, [c_char_p, c_char_p, c_char_p, POINTER(c_char_p), c_size_t, c_uint,
+                               POINTER(c_void_p), _E]),
+    "nslab_ctl_region": (c_int, [c_char_p, c_char_p, c_char_p, POINTER(c_char_p), c_size_t,
+                                 c_uint, POINTER(c_void_p), _E]),
     "nslab_lab_name": (c_char_p, [_P]),
     "nslab_lab_is_rootless": (c_bool, [_P]),
     "nslab_lab_node_count": (c_size_t, [_P]),
@@ -144,6 +210,20 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_sandbox_config_load": (c_int, [_P, c_char_p, _E]),
     "nslab_sandbox_config_describe": (c_void_p, [_P]),
     "nslab_sandbox_run": (c_int, [_P, POINTER(c_char_p), POINTER(SandboxResult), _E]),
+    "nslab_sandbox_config_set_egress": (c_int, [_P, _P, _E]),
+    "nslab_sandbox_config_set_event_func": (None, [_P, SANDBOX_EVENT_FUNC, c_void_p]),
+    "nslab_sandbox_spawn": (c_int, [_P, POINTER(c_char_p), _PP, _E]),
+    "nslab_sandbox_pid": (c_int, [_P]),
+    "nslab_sandbox_pidfd": (c_int, [_P]),
+    "nslab_sandbox_wait": (c_int, [_P, POINTER(SandboxResult), _E]),
+    "nslab_sandbox_kill": (c_int, [_P, c_int, _E]),
+    "nslab_sandbox_free": (_P, [_P]),
+    "nslab_sandbox_set_limit": (c_int, [_P, c_int, c_uint64, _E]),
+    "nslab_sandbox_deny_syscalls": (c_int, [_P, POINTER(c_char_p), c_size_t, _E]),
+    "nslab_sandbox_drop_cap": (c_int, [_P, c_int, _E]),
+    "nslab_sandbox_pool_new": (c_int, [_P, c_uint, _PP, _E]),
+    "nslab_sandbox_pool_spawn": (c_int, [_P, POINTER(c_char_p), _PP, _E]),
+    "nslab_sandbox_pool_free": (_P, [_P]),
     "nslab_sandbox_limit_name": (c_char_p, [c_int]),
     "nslab_sandbox_mechanism_name": (c_char_p, [c_int]),
     # egress
@@ -151,6 +231,9 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_egress_free": (_P, [_P]),
     "nslab_egress_allow": (c_int, [_P, c_char_p, _E]),
     "nslab_egress_set_deny": (None, [_P, c_int]),
+    "nslab_egress_set_host_ports": (c_int, [_P, c_char_p, _E]),
+    "nslab_egress_set_ask_func": (None, [_P, ASK_FUNC, c_void_p]),
+    "nslab_egress_set_capture": (c_int, [_P, c_int, _E]),
     "nslab_egress_start": (c_int, [_P, _PP, _E]),
     "nslab_egress_session_netns_fd": (c_int, [_P]),
     "nslab_egress_session_dns": (c_char_p, [_P]),
@@ -251,6 +334,11 @@ _libc.open_memstream.restype = c_void_p
 _libc.open_memstream.argtypes = [POINTER(c_void_p), POINTER(c_size_t)]
 _libc.fclose.argtypes = [c_void_p]
 _libc.free.argtypes = [c_void_p]
+
+
+def words(ws: Sequence[str]) -> Any:
+    """A C array of the given words (const char *const *, no terminator)."""
+    return (c_char_p * max(1, len(ws)))(*[os.fsencode(w) for w in ws])
 
 
 def take_string(p: Optional[int]) -> str:

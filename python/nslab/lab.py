@@ -16,11 +16,17 @@ import select
 import signal
 import socket
 import subprocess
+import threading
+import time
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator, List, Optional, Sequence, Union
+from typing import (IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Mapping, Optional,
+                    Sequence, Union)
 
 from . import _lib
 from ._lib import Error, call, dec, enc
+
+if TYPE_CHECKING:  # running imports this module
+    from .running import RunningLab
 
 __all__ = ["Lab", "Node", "LabProcess", "Event", "Argv"]
 
@@ -51,6 +57,13 @@ def _argv(argv: Argv) -> List[str]:
     if not out:
         raise ValueError("nslab: an empty command")
     return out
+
+
+def _env_array(env: Optional[Mapping[str, str]]) -> Any:
+    """KEY=VALUE entries, NULL-terminated (struct nslab_spawn_opts.env); None: no array."""
+    if env is None:
+        return None
+    return _lib.argv_array([f"{k}={v}" for k, v in env.items()])
 
 
 def _returncode(status: int) -> int:
@@ -261,6 +274,8 @@ class Lab:
         self._ptr: Optional[int] = None
         self._events: List[Event] = []
         self._listeners: List[Callable[[Event], None]] = []
+        # events may come from the library's threads too: followers wait on this
+        self._ev_cond = threading.Condition(threading.RLock())
         self._built = False
         _lib.bootstrap()
         if _ptr is None:
@@ -303,25 +318,45 @@ class Lab:
         except ValueError:
             data = {"raw": dec(text)}
         ev = Event(dec(kind), data)
-        self._events.append(ev)
+        with self._ev_cond:
+            self._events.append(ev)
+            self._ev_cond.notify_all()
         for fn in list(self._listeners):
             try:
                 fn(ev)
             except Exception:  # never unwind through C
                 pass
 
-    def events(self, kind: Optional[str] = None) -> Iterator[Event]:
-        """The lab's events so far, oldest first (the events.jsonl stream), optionally of one kind.
+    def events(self, kind: Optional[str] = None, *, follow: bool = False,
+               timeout: Optional[float] = None) -> Iterator[Event]:
+        """The lab's events, oldest first (the events.jsonl stream), optionally of one kind.
 
-        Iterating again sees the events that came meanwhile; callbacks given to
-        :meth:`on_event` see each as it happens.
+        Without ``follow`` the iterator ends at the last event so far (iterating
+        again sees the ones that came meanwhile). With ``follow`` it then
+        blocks for the next one, as ``tail -f``: it ends when ``timeout``
+        seconds pass without a new event (None: never) or when the lab is
+        closed. Callbacks given to :meth:`on_event` see each as it happens.
         """
         i = 0
-        while i < len(self._events):
-            ev = self._events[i]
+        while True:
+            with self._ev_cond:
+                if i >= len(self._events):
+                    if not follow or not self._wait_event(i, timeout):
+                        return
+                ev = self._events[i]
             i += 1
             if kind is None or ev.kind == kind:
                 yield ev
+
+    def _wait_event(self, i: int, timeout: Optional[float]) -> bool:
+        """Wait (holding _ev_cond) until event i exists; False on timeout or close."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while i >= len(self._events) and self._ptr is not None:
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            self._ev_cond.wait(left)
+        return i < len(self._events)
 
     def on_event(self, fn: Callable[[Event], None]) -> None:
         self._listeners.append(fn)
@@ -329,15 +364,39 @@ class Lab:
     # --- builder ------------------------------------------------------------
 
     def add_router(self, name: str, *, upstream: Optional[str] = None, pool: str = "public",
-                   ip: str = "dual", mtu: int = 0, nat: Optional[str] = None) -> "Lab":
+                   ip: str = "dual", mtu: int = 0, nat: Optional[str] = None,
+                   nat6: Optional[str] = None, firewall: Optional[str] = None,
+                   preset: Optional[str] = None, region: Optional[str] = None) -> "Lab":
+        """A router, as a lab file's ``routers:`` entry: ``preset`` first (home, isp-cgnat,
+        corporate, ...), then ``nat``, ``nat6`` and ``firewall`` over it (docs/nat.md);
+        ``region`` for a router without an upstream (see :meth:`add_region`)."""
         if pool not in _POOLS:
             raise ValueError(f"nslab: pool {pool!r}: public or private")
         if ip not in _IPMODES:
             raise ValueError(f"nslab: ip {ip!r}: dual, v4 or v6")
         opts = _lib.RouterOpts(enc(upstream), _POOLS[pool], _IPMODES[ip], mtu)
         call("nslab_lab_add_router", self._p, enc(name), ctypes.byref(opts))
-        if nat is not None:
-            call("nslab_lab_set_nat", self._p, enc(name), enc(nat))
+        for fn, value in (("nslab_lab_set_router_preset", preset), ("nslab_lab_set_nat", nat),
+                          ("nslab_lab_set_nat6", nat6), ("nslab_lab_set_firewall", firewall),
+                          ("nslab_lab_set_router_region", region)):
+            if value is not None:
+                call(fn, self._p, enc(name), enc(value))
+        return self
+
+    def add_region(self, name: str) -> "Lab":
+        """A region (lab file ``regions:``): routers put in it with ``add_router(region=)``."""
+        call("nslab_lab_add_region", self._p, enc(name))
+        return self
+
+    def link_regions(self, a: str, b: str, *words: str) -> "Lab":
+        """A link between regions a and b (``region_links:``), its condition from netem-like
+        words (``"delay", "80ms"``; built-in presets), ``up`` being a -> b."""
+        cond = None
+        if words:
+            c = _lib.LinkCondition()
+            call("nslab_link_condition_parse", _lib.words(words), len(words), ctypes.byref(c))
+            cond = ctypes.byref(c)
+        call("nslab_lab_link_regions", self._p, enc(a), enc(b), cond)
         return self
 
     def add_device(self, name: str, router: Optional[str] = None) -> "Lab":
@@ -356,6 +415,12 @@ class Lab:
         call("nslab_lab_add_dns", self._p, enc(hostname), enc(target))
         return self
 
+    def set_dns(self, hostname: str, target: Optional[str]) -> "Lab":
+        """Set (a node's name or an address) or remove (None) a name of the lab's /etc/hosts,
+        before the build or while the lab runs (the next lookup sees it)."""
+        call("nslab_lab_set_dns", self._p, enc(hostname), enc(target))
+        return self
+
     def check(self) -> None:
         """Validate and plan addresses without building (errors name FILE:LINE:COL)."""
         call("nslab_lab_check", self._p)
@@ -370,7 +435,9 @@ class Lab:
         """Destroy the lab: its processes killed, its namespaces dropped. Idempotent."""
         if self._ptr is not None:
             _lib.lib().nslab_lab_free(self._ptr)
-            self._ptr = None
+            with self._ev_cond:  # followers of events() end
+                self._ptr = None
+                self._ev_cond.notify_all()
 
     def __enter__(self) -> "Lab":
         try:
@@ -419,20 +486,24 @@ class Lab:
     # --- running commands -----------------------------------------------------
 
     def _spawn(self, node: str, argv: List[str], out_fd: int, err_fd: int, inherit: bool,
-               cwd: Optional[str]) -> int:
+               cwd: Optional[str], env: Optional[Mapping[str, str]] = None) -> int:
         n = self.node(node)
-        opts = _lib.SpawnOpts(inherit, enc(cwd), not inherit, out_fd, err_fd)
+        envp = _env_array(env)  # referenced until the call returns
+        opts = _lib.SpawnOpts(inherit, enc(cwd), not inherit, out_fd, err_fd,
+                              ctypes.cast(envp, ctypes.POINTER(ctypes.c_char_p)))
         proc = ctypes.c_void_p()
         call("nslab_node_spawn", n._ptr, _lib.argv_array(argv), ctypes.byref(opts),
              ctypes.byref(proc))
         return int(proc.value or 0)
 
     def popen(self, node: str, argv: Argv, *, stdout: _Std = None, stderr: _Std = None,
-              text: bool = False, cwd: Optional[str] = None) -> LabProcess:
-        """Start argv in node; stdout/stderr as subprocess takes them (PIPE, DEVNULL, fd, file)."""
+              text: bool = False, cwd: Optional[str] = None,
+              env: Optional[Mapping[str, str]] = None) -> LabProcess:
+        """Start argv in node; stdout/stderr as subprocess takes them (PIPE, DEVNULL, fd, file);
+        ``env`` is set over the lab's environment (NSLAB_IP_* and the caller's)."""
         args = _argv(argv)
         if stdout is None and stderr is None:
-            proc = self._spawn(node, args, -1, -1, True, cwd)
+            proc = self._spawn(node, args, -1, -1, True, cwd, env)
             return LabProcess(proc, args, None, None)
         ofd, oread = _std_fd(stdout, 1)
         if stderr == subprocess.STDOUT:
@@ -440,7 +511,7 @@ class Lab:
         else:
             efd, eread = _std_fd(stderr, 2)
         try:
-            proc = self._spawn(node, args, ofd, efd, False, cwd)
+            proc = self._spawn(node, args, ofd, efd, False, cwd, env)
         except BaseException:
             for fd in (oread, eread):
                 if fd is not None:
@@ -461,7 +532,8 @@ class Lab:
 
     def exec(self, node: str, argv: Argv, *, check: bool = False, capture_output: bool = False,
              stdout: _Std = None, stderr: _Std = None, timeout: Optional[float] = None,
-             text: bool = False, cwd: Optional[str] = None) -> "subprocess.CompletedProcess[Any]":
+             text: bool = False, cwd: Optional[str] = None,
+             env: Optional[Mapping[str, str]] = None) -> "subprocess.CompletedProcess[Any]":
         """Run argv in node and wait, as :func:`subprocess.run` does.
 
         ``capture_output`` (or stdout/stderr=PIPE) collects the output in memory
@@ -484,7 +556,7 @@ class Lab:
                 fds.append(_std_fd(spec, 1 if key == "out" else 2)[0])
         try:
             inherit = stdout is None and stderr is None
-            proc = LabProcess(self._spawn(node, args, fds[0], fds[1], inherit, cwd), args,
+            proc = LabProcess(self._spawn(node, args, fds[0], fds[1], inherit, cwd, env), args,
                               None, None)
             with proc:
                 try:
@@ -542,9 +614,73 @@ class Lab:
         return {k: {n: getattr(s, n) for n, _ in _lib.LinkStats._fields_}
                 for k, s in (("up", up), ("down", down))}
 
-    def router(self, name: str, *, nat: Optional[str] = None, flush_nat: bool = False) -> None:
-        """Change a router's NAT preset, or flush its mappings (docs/nat.md)."""
+    def link_condition(self, node: str, iface: str) -> Dict[str, str]:
+        """A link's condition in netem's words: {"up": "delay 20ms", "down": "none"}."""
+        c = _lib.LinkCondition()
+        call("nslab_lab_get_condition", self._p, enc(node), enc(iface), ctypes.byref(c))
+        return {"up": _dir_text(c.up), "down": _dir_text(c.down)}
+
+    def router(self, name: str, *, nat: Optional[str] = None, flush_nat: bool = False,
+               firewall: Optional[str] = None) -> None:
+        """As `nslab router`: change a router's NAT preset, flush its mappings, or set its
+        firewall preset (``release`` lets a captive portal's client out); docs/nat.md."""
         if nat is not None:
             call("nslab_lab_set_nat", self._p, enc(name), enc(nat))
         if flush_nat:
             call("nslab_lab_flush_nat", self._p, enc(name))
+        if firewall is not None:
+            call("nslab_lab_set_firewall", self._p, enc(name), enc(firewall))
+
+    def device(self, name: str, *, default_via: Optional[str] = None,
+               replug: Optional[tuple[str, str]] = None) -> None:
+        """As `nslab device`: ``default_via=IFACE`` moves the device's default routes to
+        that interface; ``replug=(IFACE, ROUTER)`` plugs the interface into another router
+        (new addresses; :attr:`Node.ip` follows)."""
+        if replug is not None:
+            iface, router = replug
+            call("nslab_lab_replug", self._p, enc(name), enc(iface), enc(router))
+        if default_via is not None:
+            call("nslab_lab_set_default_via", self._p, enc(name), enc(default_via))
+
+    def region(self, a: str, b: str, *words: str, clear: bool = False,
+               up: Optional[bool] = None) -> None:
+        """As `nslab region`: set the condition of the link of regions a and b from words
+        (``up``/``down`` last for one direction, a -> b being up), clear it, or break
+        (``up=False``: traffic goes around it where a path is left) and restore it."""
+        if clear:
+            call("nslab_lab_set_region_condition", self._p, enc(a), enc(b), 0, None)
+        if words:
+            call("nslab_lab_set_region_condition_words", self._p, enc(a), enc(b),
+                 _lib.words(words), len(words))
+        if up is not None:
+            call("nslab_lab_region_link_set", self._p, enc(a), enc(b), up)
+
+    def region_path(self, a: str, b: str) -> List[str]:
+        """The regions traffic from a to b crosses now, a and b included; NslabError with
+        errno EHOSTUNREACH when no path is left."""
+        buf = ctypes.create_string_buffer(1024)
+        call("nslab_lab_region_path", self._p, enc(a), enc(b), buf, len(buf))
+        return dec(buf.value).split()
+
+    def emit(self, node: str, event: Mapping[str, Any]) -> None:
+        """Put a program's own event into the lab's stream (an "app" event of node)."""
+        text = json.dumps(dict(event), separators=(",", ":"))
+        _lib.lib().nslab_lab_emit_app(self._p, enc(node), time.time(), enc(text))
+
+    @staticmethod
+    def running() -> List[str]:
+        """Names of the calling user's labs that are up (`nslab ls`)."""
+        from .running import running
+        return running()
+
+    @staticmethod
+    def attach(name: str) -> "RunningLab":
+        """A lab that is up (`nslab up -d`), driven through its supervisor's control socket."""
+        from .running import RunningLab
+        return RunningLab(name)
+
+
+def _dir_text(d: Any) -> str:
+    buf = ctypes.create_string_buffer(512)
+    return dec(_lib.lib().nslab_link_dir_format(ctypes.byref(d), buf, len(buf)))
+

@@ -17,14 +17,18 @@ from __future__ import annotations
 import ctypes
 import enum
 import os
+import select
+import signal
 import subprocess
+import weakref
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import IO, Any, Callable, Dict, List, Optional, Sequence, Union
 
 from . import _lib
 from ._lib import call, dec, enc
 
-__all__ = ["NamespaceFlags", "Sandbox", "SandboxResult", "LIMITS"]
+__all__ = ["NamespaceFlags", "Sandbox", "SandboxResult", "SandboxProcess", "SandboxPool",
+           "SandboxEvent", "EgressQuestion", "LIMITS"]
 
 
 class NamespaceFlags(enum.IntFlag):
@@ -86,6 +90,56 @@ def _result(r: _lib.SandboxResult, args: List[str]) -> SandboxResult:
                          r.majflt, r.nvcsw, r.nivcsw, args=args)
 
 
+# enum nslab_sandbox_event_kind
+_EVENT_KINDS = {1: "started", 2: "exited", 3: "signaled", 4: "limit_hit", 5: "timeout"}
+
+
+@dataclass(frozen=True)
+class SandboxEvent:
+    """One event of a sandbox's life (struct nslab_sandbox_event): ``kind`` is "started",
+    "limit_hit" (``limit`` says which), then one of "exited", "signaled", "timeout"
+    (with ``result``)."""
+
+    kind: str
+    pid: int
+    limit: Optional[str]
+    result: Optional[SandboxResult]
+
+
+@dataclass(frozen=True)
+class EgressQuestion:
+    """A destination no egress rule allows (struct nslab_egress_question): a DNS name
+    (``name``, ``type`` "A", ...) or a new connection (``addr``, ``type`` "TCP", ``port``)."""
+
+    name: Optional[str]
+    type: str
+    addr: Optional[str]
+    port: int
+
+
+# enum nslab_egress_answer
+_ANSWERS = {"deny": 0, "allow": 1, "always": 2, False: 0, True: 1}
+AskFunc = Callable[[EgressQuestion], Union[str, bool]]
+
+
+def _ask_trampoline(fn: AskFunc) -> Any:
+    """The C callback for fn; an exception or an unknown answer is a deny (never unwinds
+    through C)."""
+    def ask(q: Any, _data: Any) -> int:
+        try:
+            c = q.contents
+            ans = fn(EgressQuestion(dec(c.name) if c.name else None, dec(c.type),
+                                    dec(c.addr) if c.addr else None, int(c.port)))
+            return _ANSWERS.get(ans, 0)
+        except BaseException:
+            return 0
+    return _lib.ASK_FUNC(ask)
+
+
+def _argv(argv: Union[str, Sequence[str]]) -> List[str]:
+    return ["sh", "-c", argv] if isinstance(argv, str) else [os.fsdecode(a) for a in argv]
+
+
 class Sandbox(_lib.Owner):
     """A sandbox configuration; :meth:`exec` runs one command under it (any number of times)."""
 
@@ -93,8 +147,13 @@ class Sandbox(_lib.Owner):
         p = ctypes.c_void_p()
         call("nslab_sandbox_config_new", ctypes.byref(p))
         self._ptr: Optional[int] = p.value
-        self._egress: Optional[int] = None  # nslab_egress policy, set_egress()
-        self._resolv: Optional[str] = None  # the jail's resolv.conf, bound once
+        # nslab_egress policies of set_egress(): borrowed by the C config and by every
+        # sandbox started with it, so freed only at close (the last one is in use)
+        self._egress: List[int] = []
+        self._ask: Any = None  # the ctypes callback of set_egress(ask=), kept alive
+        self._on_event: Any = None  # the ctypes callback of on_event(), kept alive
+        # sandboxes and pools started from it: they borrow its egress policy
+        self._procs: "weakref.WeakSet[_lib.Owner]" = weakref.WeakSet()
         if profile is not None:
             self.load(profile)
 
@@ -105,16 +164,16 @@ class Sandbox(_lib.Owner):
         return self._ptr
 
     def close(self) -> None:
-        if self._resolv is not None:
-            import shutil
-            shutil.rmtree(os.path.dirname(self._resolv), ignore_errors=True)
-            self._resolv = None
-        if self._egress is not None:
-            _lib.lib().nslab_egress_free(self._egress)
-            self._egress = None
+        """Free the configuration; sandboxes still running from it, and its pools, are
+        ended first (they borrow its egress policy)."""
+        for proc in list(self._procs):
+            proc.close()
         if self._ptr is not None:
             _lib.lib().nslab_sandbox_config_free(self._ptr)
             self._ptr = None
+        for e in self._egress:
+            _lib.lib().nslab_egress_free(e)
+        self._egress = []
 
     # --- process-sandbox's names ---------------------------------------------
 
@@ -209,25 +268,70 @@ class Sandbox(_lib.Owner):
         call("nslab_sandbox_config_set_lab_node", self._p, enc(lab), enc(node))
         return self
 
-    def set_egress(self, allow: Union[str, Sequence[str]], *, reject: bool = False) -> "Sandbox":
+    def set_egress(self, allow: Union[str, Sequence[str]], *, reject: bool = False,
+                   ask: Optional[AskFunc] = None, capture: Union[None, int, IO[Any]] = None,
+                   host_ports: Optional[str] = None) -> "Sandbox":
         """Filtered egress (`nslab run --allow`): the names and addresses the command may reach.
 
-        Entries are checked now (NslabError naming the entry); each exec() then
-        builds a jail and gateway for the policy (root; docs/egress.md).
+        Entries are checked now (NslabError naming the entry); each exec() or
+        spawn() then builds a jail, its gateway and DNS gate for the policy,
+        with /etc/resolv.conf naming the gate (root; docs/egress.md).
+
+        - ``ask`` (`--interactive`): called with an :class:`EgressQuestion` for each
+          new destination no rule allows, on a thread of the session, one at a time;
+          it answers "allow", "always" (the name and below; an address: any port),
+          "deny" (or True/False). Answers are remembered for the session.
+        - ``capture`` (`--capture`): a file or fd the jail's packets go to as pcapng.
+        - ``host_ports`` (`--host-port`): "PORT" or "FIRST-LAST", comma-separated:
+          the caller's loopback ports the jail reaches at 169.254.53.1 (a bypass).
         """
         L = _lib.lib()
         e = ctypes.c_void_p()
         call("nslab_egress_new", ctypes.byref(e))
+        cb = None
         try:
             for entry in [allow] if isinstance(allow, str) else list(allow):
                 call("nslab_egress_allow", e.value, enc(entry))
+            if host_ports is not None:
+                call("nslab_egress_set_host_ports", e.value, enc(host_ports))
+            if capture is not None:
+                fd = capture if isinstance(capture, int) else capture.fileno()
+                call("nslab_egress_set_capture", e.value, fd)
+            if ask is not None:
+                cb = _ask_trampoline(ask)
+                L.nslab_egress_set_ask_func(e.value, cb, None)
+            call("nslab_sandbox_config_set_egress", self._p, e.value)
         except BaseException:
             L.nslab_egress_free(e.value)
             raise
         L.nslab_egress_set_deny(e.value, 1 if reject else 0)
-        if self._egress is not None:
-            L.nslab_egress_free(self._egress)
-        self._egress = int(e.value or 0)
+        self._egress.append(int(e.value or 0))
+        if cb is not None:
+            self._ask = cb
+        return self
+
+    def on_event(self, fn: Optional[Callable[[SandboxEvent], None]]) -> "Sandbox":
+        """Call fn with each :class:`SandboxEvent` of the commands run or spawned from now
+        on, in order, from the thread that waits for them (exec(), or wait() of a spawned
+        one). An exception of fn is dropped (never unwinds through C). None: no calls."""
+        L = _lib.lib()
+        if fn is None:
+            L.nslab_sandbox_config_set_event_func(self._p, _lib.SANDBOX_EVENT_FUNC(0), None)
+            self._on_event = None
+            return self
+        call_fn = fn
+
+        def trampoline(ev: Any, _data: Any) -> None:
+            try:
+                e = ev.contents
+                res = _result(e.result.contents, []) if e.result else None
+                call_fn(SandboxEvent(_EVENT_KINDS.get(e.kind, str(e.kind)), int(e.pid),
+                                     _LIMIT_NAMES.get(e.limit), res))
+            except BaseException:
+                pass
+        cb = _lib.SANDBOX_EVENT_FUNC(trampoline)
+        L.nslab_sandbox_config_set_event_func(self._p, cb, None)
+        self._on_event = cb
         return self
 
     def load(self, profile: str) -> "Sandbox":
@@ -243,60 +347,198 @@ class Sandbox(_lib.Owner):
 
     # --- running --------------------------------------------------------------
 
+    def _stdio(self, capture: bool) -> List[int]:
+        """Memory files for the command's stdout and stderr, set on the config (dup'ed)."""
+        if not capture:
+            return []
+        mem = [os.memfd_create(n, os.MFD_CLOEXEC) for n in ("nslab-out", "nslab-err")]
+        try:
+            call("nslab_sandbox_config_set_stdio", self._p, -1, mem[0], mem[1])
+        except BaseException:
+            for fd in mem:
+                os.close(fd)
+            raise
+        return mem
+
+    def _unset_stdio(self, mem: List[int]) -> None:
+        if mem:
+            call("nslab_sandbox_config_set_stdio", self._p, -1, -1, -1)
+
     def exec(self, argv: Union[str, Sequence[str]], *, capture_output: bool = False,
              text: bool = False, check: bool = False) -> SandboxResult:
         """Run argv (a string runs through ``sh -c``) and wait; the result has the
         exit code and the accounting. capture_output collects stdout/stderr."""
-        args = ["sh", "-c", argv] if isinstance(argv, str) else [os.fsdecode(a) for a in argv]
-        mem: List[int] = []
-        if capture_output:
-            mem = [os.memfd_create(n, os.MFD_CLOEXEC) for n in ("nslab-out", "nslab-err")]
-            call("nslab_sandbox_config_set_stdio", self._p, -1, mem[0], mem[1])
-        session = None
+        args = _argv(argv)
+        mem = self._stdio(capture_output)
         try:
-            if self._egress is not None:
-                session = self._start_egress(self._egress)
             res = _lib.SandboxResult()
             call("nslab_sandbox_run", self._p, _lib.argv_array(args), ctypes.byref(res))
             out = _result(res, args)
-            if mem:
-                data = [os.pread(fd, os.fstat(fd).st_size, 0) for fd in mem]
-                got: List[Any] = [d.decode(errors="replace") for d in data] if text else data
-                out.stdout, out.stderr = got
+            _read_output(out, mem, text)
         finally:
-            if mem:
-                call("nslab_sandbox_config_set_stdio", self._p, -1, -1, -1)
-                for fd in mem:
-                    os.close(fd)
-            if session is not None:
-                _lib.lib().nslab_egress_session_free(session)
+            self._unset_stdio(mem)
+            for fd in mem:
+                os.close(fd)
         if check:
             out.check_returncode()
         return out
 
-    def _bind_resolv(self, gate: str) -> None:
-        """The jail resolves through the DNS gate: a resolv.conf naming it, bound read-only."""
-        if self._resolv is not None:
-            return
-        import tempfile
-        d = tempfile.mkdtemp(prefix="nslab-resolv-")
-        os.chmod(d, 0o755)
-        path = os.path.join(d, "resolv.conf")
-        with open(path, "w") as f:
-            f.write(f"nameserver {gate}\noptions edns0\n")
-        os.chmod(path, 0o644)
-        self._resolv = path
-        call("nslab_sandbox_config_add_bind", self._p, enc(path), b"/etc/resolv.conf", 1)
-
-    def _start_egress(self, egress: int) -> int:
-        L = _lib.lib()
-        s = ctypes.c_void_p()
-        call("nslab_egress_start", egress, ctypes.byref(s))
+    def spawn(self, argv: Union[str, Sequence[str]], *, capture_output: bool = False,
+              text: bool = False) -> "SandboxProcess":
+        """Start argv and return at once: a :class:`SandboxProcess` (pid, wait, kill,
+        set_limit, ...). The sandbox dies with the handle, with this configuration's
+        close() and with this process."""
+        args = _argv(argv)
+        mem = self._stdio(capture_output)
+        h = ctypes.c_void_p()
         try:
-            call("nslab_sandbox_config_set_netns", self._p, -1,
-                 L.nslab_egress_session_netns_fd(s.value))
-            self._bind_resolv(dec(L.nslab_egress_session_dns(s.value)))
+            call("nslab_sandbox_spawn", self._p, _lib.argv_array(args), ctypes.byref(h))
         except BaseException:
-            L.nslab_egress_session_free(s.value)
+            for fd in mem:
+                os.close(fd)
             raise
-        return int(s.value or 0)
+        finally:
+            self._unset_stdio(mem)
+        proc = SandboxProcess(int(h.value or 0), args, mem, text, self)
+        self._procs.add(proc)
+        return proc
+
+    def pool(self, n: int) -> "SandboxPool":
+        """``n`` sandboxes of this configuration prepared ahead (:class:`SandboxPool`)."""
+        return SandboxPool(self, n)
+
+
+def _read_output(out: SandboxResult, mem: List[int], text: bool) -> None:
+    if mem:
+        data = [os.pread(fd, os.fstat(fd).st_size, 0) for fd in mem]
+        got: List[Any] = [d.decode(errors="replace") for d in data] if text else data
+        out.stdout, out.stderr = got
+
+
+def _limit(name: str) -> int:
+    if name not in LIMITS:
+        raise ValueError(f"nslab: limit {name!r}: one of {', '.join(LIMITS)}")
+    return LIMITS[name]
+
+
+class SandboxProcess(_lib.Owner):
+    """A started sandbox (nslab_sandbox_spawn()): the command's ``pid``, ``pidfd``,
+    :meth:`poll`, :meth:`wait` (a :class:`SandboxResult`), :meth:`kill`, and the
+    run-time tightenings :meth:`set_limit`, :meth:`deny_syscalls`, :meth:`drop_cap`.
+    Closing (or collecting) the handle kills the sandbox if it still runs."""
+
+    def __init__(self, handle: int, args: List[str], mem: List[int], text: bool,
+                 owner: Any) -> None:
+        self._h: Optional[int] = handle
+        self._owner = owner  # the config or pool it came from outlives it
+        self._mem = mem
+        self._text = text
+        self.args = args
+        self.pid: int = int(_lib.lib().nslab_sandbox_pid(handle))
+        self.result: Optional[SandboxResult] = None
+
+    @property
+    def _p(self) -> int:
+        if self._h is None:
+            raise ValueError("nslab: the sandbox handle is closed")
+        return self._h
+
+    @property
+    def pidfd(self) -> int:
+        """Readable once the sandbox is gone (borrowed)."""
+        return int(_lib.lib().nslab_sandbox_pidfd(self._p))
+
+    @property
+    def returncode(self) -> Optional[int]:
+        return None if self.result is None else self.result.exit_code
+
+    def _ended(self, timeout: Optional[float]) -> bool:
+        if self.result is not None:
+            return True
+        p = select.poll()
+        p.register(self.pidfd, select.POLLIN)
+        return bool(p.poll(None if timeout is None else max(0, int(timeout * 1000))))
+
+    def poll(self) -> Optional[SandboxResult]:
+        return self.wait() if self._ended(0) else None
+
+    def wait(self, timeout: Optional[float] = None) -> SandboxResult:
+        """The result once the sandbox is gone; TimeoutExpired after timeout seconds."""
+        if not self._ended(timeout):
+            raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        if self.result is None:
+            res = _lib.SandboxResult()
+            call("nslab_sandbox_wait", self._p, ctypes.byref(res))
+            self.result = _result(res, self.args)
+            _read_output(self.result, self._mem, self._text)
+        return self.result
+
+    def send_signal(self, sig: int) -> None:
+        """Signal the command; SIGKILL ends the whole sandbox."""
+        if self.result is None:
+            call("nslab_sandbox_kill", self._p, sig)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def set_limit(self, limit: str, value: int) -> None:
+        """Lower a limit of the running sandbox (raising one: NslabError EPERM)."""
+        call("nslab_sandbox_set_limit", self._p, _limit(limit), value)
+
+    def deny_syscalls(self, *names: str) -> None:
+        """Refuse these system calls from now on (seccomp filters only stack)."""
+        call("nslab_sandbox_deny_syscalls", self._p, _lib.words(names), len(names))
+
+    def drop_cap(self, cap: int) -> None:
+        """Drop a capability (a CAP_* number) from every process of the sandbox."""
+        call("nslab_sandbox_drop_cap", self._p, cap)
+
+    def close(self) -> None:
+        if self._h is not None:
+            _lib.lib().nslab_sandbox_free(self._h)  # kills it if still running
+            self._h = None
+        for fd in self._mem:
+            os.close(fd)
+        self._mem = []
+
+
+class SandboxPool(_lib.Owner):
+    """Sandboxes of a configuration prepared ahead, for many short runs
+    (nslab_sandbox_pool_new()): the configuration is copied, its stdio included;
+    limits are rlimits. Every sandbox started from the pool ends with it."""
+
+    def __init__(self, sandbox: Sandbox, n: int) -> None:
+        p = ctypes.c_void_p()
+        call("nslab_sandbox_pool_new", sandbox._p, n, ctypes.byref(p))
+        self._ptr: Optional[int] = p.value
+        self._sandbox = sandbox  # its egress policy is borrowed
+        self._procs: "weakref.WeakSet[SandboxProcess]" = weakref.WeakSet()
+        sandbox._procs.add(self)  # closed with it
+
+    def spawn(self, argv: Union[str, Sequence[str]]) -> SandboxProcess:
+        if self._ptr is None:
+            raise ValueError("nslab: the pool is closed")
+        args = _argv(argv)
+        h = ctypes.c_void_p()
+        call("nslab_sandbox_pool_spawn", self._ptr, _lib.argv_array(args), ctypes.byref(h))
+        proc = SandboxProcess(int(h.value or 0), args, [], False, self)
+        self._procs.add(proc)
+        return proc
+
+    def exec(self, argv: Union[str, Sequence[str]], *, check: bool = False) -> SandboxResult:
+        """spawn() and wait()."""
+        with self.spawn(argv) as proc:
+            res = proc.wait()
+        if check:
+            res.check_returncode()
+        return res
+
+    def close(self) -> None:
+        for proc in list(self._procs):
+            proc.close()
+        if self._ptr is not None:
+            _lib.lib().nslab_sandbox_pool_free(self._ptr)
+            self._ptr = None

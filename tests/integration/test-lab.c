@@ -296,6 +296,19 @@ static void test_regions(void)
 	      "a -> b after restore");
 	CHECK(nslab_lab_region_link_set(lab, "eu", "mars", true, &err) == -ENOENT, "mars: %s",
 	      err.msg);
+	/* the CLI's words (`nslab region LAB eu us set delay 5ms up`), for the bindings */
+	CHECK(nslab_lab_set_region_condition_words(
+		      lab, "eu", "us", (const char *const[]){ "delay", "5ms", "up" }, 3, &err) == 0,
+	      "words: %s", err.msg);
+	CHECK(nslab_lab_set_region_condition_words(lab, "eu", "us",
+						   (const char *const[]){ "delay", "fast" }, 2,
+						   &err) == -EINVAL &&
+		      strstr(err.msg, "fast"),
+	      "a bad word: %s", err.msg);
+	CHECK(nslab_lab_set_region_condition_words(lab, "eu", "mars",
+						   (const char *const[]){ "delay", "5ms" }, 2,
+						   &err) == -ENOENT,
+	      "mars words: %s", err.msg);
 	nslab_lab_free(lab);
 }
 

@@ -521,6 +521,12 @@ int lab_region_set_words(struct nslab_lab *lab, const char *a, const char *b,
 	return r < 0 ? r : nslab_lab_set_region_condition(lab, a, b, which, &c, err);
 }
 
+int nslab_lab_set_region_condition_words(nslab_lab *lab, const char *a, const char *b,
+					 const char *const *argv, size_t argc, nslab_error *err)
+{
+	return lab_region_set_words(lab, a, b, argv, argc, err);
+}
+
 /* One direction's condition and counters, for people and as JSON. */
 static void describe_dir(FILE *f, struct jw *w, const char *from, const char *to,
 			 const nslab_link_dir *d, const nslab_link_stats *st)
