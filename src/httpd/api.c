@@ -91,6 +91,20 @@ enum MHD_Result api_link(struct http_req *q)
 	return http_reply_json(q->c, 200, json);
 }
 
+/* A live lab's node's conntrack table now (the supervisor dumps it in the node's namespace). */
+enum MHD_Result api_conntrack(struct http_req *q)
+{
+	_cleanup_free_ char *json = NULL;
+	nslab_error err = { 0 };
+	const char *id = http_arg(q, "run"), *node = http_arg(q, "node");
+
+	if (!id || strncmp(id, "live:", 5) != 0 || !node)
+		return http_reply_error(q->c, 400, "expected ?run=live:LAB&node=NODE");
+	if (nslab_ctl_conntrack(id + 5, node, &json, &err) < 0)
+		return http_reply_err(q->c, &err);
+	return http_reply_json(q->c, 200, json);
+}
+
 enum MHD_Result api_results(struct http_req *q)
 {
 	struct run run = { .dfd = -1 };

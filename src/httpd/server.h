@@ -103,5 +103,6 @@ enum MHD_Result api_log(struct http_req *q);
 enum MHD_Result api_file(struct http_req *q);
 enum MHD_Result api_results(struct http_req *q);
 enum MHD_Result api_link(struct http_req *q);
+enum MHD_Result api_conntrack(struct http_req *q);
 enum MHD_Result api_events(struct http_req *q);
 enum MHD_Result api_playground(struct http_req *q);

@@ -6,7 +6,7 @@
 # the live tail: an event of `nslab link` arrives within 1 s), logs by byte
 # offset, files; every security rule (path and symlink escapes, Host, Origin,
 # token, method, rate); the playground; bad flags; and a SIGKILLed server
-# leaves nothing behind.
+# leaves nothing behind; a live router's conntrack table.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env curl iperf3 ping
 
@@ -140,6 +140,16 @@ expect_code "live link counters" 200 "/api/link?run=live:$L&node=laptop&iface=et
 json_check "link: condition and counters from the supervisor" \
 	"j['node'] == 'laptop' and j['up']['condition'] == 'delay 15ms' and 'passed' in j['down']"
 expect_code "link of a finished run" 400 "/api/link?run=0:done&node=laptop&iface=eth0"
+
+# a live conntrack table: the home router NATs, the laptop pings the server through it
+"$NSLAB" router "$L" home nat home >/dev/null || bad "nslab router $L home nat home failed"
+"$NSLAB" exec "$L" laptop -- ping -c1 -W2 api.example.test >/dev/null || bad "laptop cannot ping the server"
+lap4=$($PY -c 'import json, sys; print([f["ip4"] for n in json.load(open(sys.argv[1]))["nodes"] if n["name"] == "laptop" for f in n["ifaces"]][0].split("/")[0])' "$TMP/status.json")
+expect_code "live conntrack" 200 "/api/conntrack?run=live:$L&node=home"
+json_check "conntrack: the laptop's ping, NATed, in the router's table" \
+	"any(e['proto'] == 'icmp' and e['orig']['src'] == '$lap4' and e['nat'] and e['replied'] for e in j['entries'])"
+expect_code "conntrack of no node" 404 "/api/conntrack?run=live:$L&node=nosuchnode"
+expect_code "conntrack of a finished run" 400 "/api/conntrack?run=0:done&node=home"
 
 # ---- a sim run: discovery and results ----
 if "$NSLAB" sim --outdir "$RUNS/sim" -q "$SRCDIR/examples/sims/two-hosts.yaml" >"$TMP/sim.out" 2>&1; then
