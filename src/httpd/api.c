@@ -36,10 +36,13 @@ static enum MHD_Result reply_jw(struct MHD_Connection *c, struct jw *w)
 
 enum MHD_Result api_runs(struct http_req *q)
 {
+	const char *watch = http_arg(q, "watch");
 	struct jw w;
 
+	if (watch && strcmp(watch, "0") != 0)
+		return api_runs_watch(q);
 	jw_init(&w);
-	runs_json(q->h, &w);
+	runs_json(q->h, &w, -1);
 	return reply_jw(q->c, &w);
 }
 

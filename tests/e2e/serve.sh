@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # serve: `nslab serve` on a real run directory (a lab brought up and down, a
-# test report) and a live lab, driven with curl: the runs list, state (the
+# test report) and a live lab, driven with curl: the runs list (and its push
+# stream), state (the
 # live one from the supervisor), events as SSE (history, Last-Event-ID, and
 # the live tail: an event of `nslab link` arrives within 1 s), logs by byte
 # offset, files; every security rule (path and symlink escapes, Host, Origin,
@@ -81,6 +82,23 @@ json_check "runs: the finished lab, the live lab's outdir and the report" \
 	'{(r["id"], r["kind"]) for r in j["runs"]} >= {("0:done", "lab"), ("0:live", "lab"), ("0:.", "report")}'
 json_check "runs: the live lab with its output directory" \
 	"any(l['name'] == '$L' and l.get('outdir', '').endswith('/runs/live') for l in j['live'])"
+
+# ---- the runs list, pushed: a run made after the stream opened arrives without a request ----
+curl -sN "$BASE/api/runs?watch=1" >"$TMP/runs.sse" 2>/dev/null &
+track_pid $!
+wait_until 5 grep -q '"0:done"' "$TMP/runs.sse" || bad "runs stream: no first list"
+t0=$(date +%s%N)
+mkdir -p "$RUNS/later/deep" && cp "$RUNS/done/events.jsonl" "$RUNS/later/deep/events.jsonl"
+if wait_until 2 grep -q '"0:later/deep"' "$TMP/runs.sse"; then
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -le 1000 ] && ok "runs stream: a new run two directories down pushed in ${ms} ms" ||
+		bad "runs stream: the new run after ${ms} ms (> 1 s)"
+else
+	bad "runs stream: no new run 2 s after it was made: $(tail -c 300 "$TMP/runs.sse")"
+fi
+rm -rf "$RUNS/later"
+wait_until 2 sh -c "grep '^data: {\"roots\"' '$TMP/runs.sse' | tail -n 1 | grep -qv later" &&
+	ok "runs stream: a removed run leaves the list" || bad "runs stream: the removed run is still listed"
 
 # ---- state ----
 status_json "$L" "$TMP/status.json"

@@ -3,7 +3,7 @@
 // in the URL's hash (#run=ID&view=NAME), so a view can be linked and reloaded.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { getJSON, usePoll, useEvents, q } from './api.js';
+import { getJSON, usePoll, useEvents, useRuns, q } from './api.js';
 import { Topology } from './topology.jsx';
 import { Events } from './events.jsx';
 import { Timeline } from './timeline.jsx';
@@ -128,7 +128,7 @@ function RunView({ run, item, view, go, info, logParam }) {
 
 function App() {
 	const [h, go] = useHash();
-	const [data, err] = usePoll(() => getJSON('/api/runs'), 2000, []);
+	const [data, err] = useRuns();
 	const [info] = usePoll(() => getJSON('/api/info'), 0, []);
 	const items = runItems(data);
 	const item = items.find((r) => r.id === h.run);
