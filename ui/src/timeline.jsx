@@ -39,7 +39,7 @@ export function Timeline({ events }) {
 					))}
 					{events.map((e) => (
 						<circle key={e.seq} cx={x(e.ts)} cy={lanes.indexOf(e.node || '(lab)') * LANE + 13} r={5}
-							fill={COLORS[e.kind] || '#64748b'} class="mark" data-kind={e.kind} tabIndex={0} role="button"
+							fill={COLORS[e.kind] || '#64748b'} class="mark" data-kind={e.kind} tabindex="0" role="button"
 							aria-label={`#${e.seq} ${e.kind} ${e.node || ''} at +${(e.ts - t0).toFixed(3)} s`}
 							onClick={() => setPick(e)} onKeyDown={(k) => (k.key === 'Enter' || k.key === ' ') && (k.preventDefault(), setPick(e))}>
 							<title>{e.kind} {e.node || ''}</title>
