@@ -13,7 +13,7 @@ function Bars({ rows, unit, label }) {
 				<g key={k}>
 					<text x={0} y={i * 22 + 15} class="barlabel">{k}</text>
 					<rect x={160} y={i * 22 + 4} height={14} width={Math.max(1, (v / max) * 300)} class="bar" />
-					<text x={166 + (v / max) * 300} y={i * 22 + 15} class="barvalue">{v}{unit}</text>
+					<text x={166 + (v / max) * 300} y={i * 22 + 15} class="barvalue">{si(v)}{unit}</text>
 				</g>
 			))}
 		</svg>
@@ -22,7 +22,7 @@ function Bars({ rows, unit, label }) {
 
 const W = 560;
 const H = 180;
-const PAD = { l: 56, r: 12, t: 10, b: 30 };
+const PAD = { l: 56, r: 36, t: 10, b: 30 };
 
 // One series as a line over time, its numbers in a table below for the keyboard and screen readers.
 function LineChart({ step, s }) {
@@ -73,7 +73,8 @@ export function Perf({ run }) {
 	const [sim] = usePoll(() => getJSON(`/api/results?${q(run)}&of=sim`), 0, [run]);
 	const [charts] = usePoll(() => stepSeries(run), 0, [run]);
 	const results = res ? Object.entries(res.results || {}) : [];
-	const nums = results.filter(([, v]) => typeof v === 'number');
+	// captures are text ("12.3e9"): a number written as text is charted as one
+	const nums = results.map(([k, v]) => [k, Number(v)]).filter(([, v]) => Number.isFinite(v));
 	const steps = sim ? (sim.steps || []).map((s) => [s.id, s.ms]) : [];
 	return (
 		<div class="perf">
