@@ -232,6 +232,25 @@ try {
 		await shot('keyboard');
 	});
 
+	await check('readable on a laptop screen', async () => {
+		await page.setViewport({ width: 1366, height: 768 });
+		for (const view of ['topology', 'events', 'firewall']) {
+			await page.goto(`${new URL(url).origin}/#run=${encodeURIComponent(run)}&view=${view}`, { waitUntil: 'domcontentloaded' });
+			await page.waitForSelector(`#tab-${view}[aria-selected="true"]`, { timeout: 5000 });
+			const over = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+			if (over > 0) throw new Error(`${view}: the page is ${over} px wider than 1366`);
+		}
+		const g = await page.evaluate(() => {
+			location.hash = location.hash.replace('view=firewall', 'view=topology');
+			return true;
+		});
+		await page.waitForSelector('.graph', { timeout: 3000 });
+		const box = await (await page.$('.graph')).boundingBox();
+		if (!g || box.width < 500 || box.height < 400) throw new Error(`the graph is ${box.width}x${box.height}`);
+		ok(`1366x768: no sideways scrolling in topology, events and firewall; the graph is ${Math.round(box.width)}x${Math.round(box.height)}`);
+		await shot('laptop');
+	});
+
 	await check('playground runs a two-rule ruleset and shows the deciding rule', async () => {
 		await page.goto(`${new URL(url).origin}/#view=firewall`, { waitUntil: 'domcontentloaded' });
 		await page.waitForSelector('#run-suite', { timeout: 5000 });
