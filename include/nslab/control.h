@@ -55,7 +55,7 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_outdir(const char *lab, char **ret_pa
 /*
  * nslab_ctl_conntrack() - A node's conntrack table now, as JSON; free() it
  * {"node", "entries": [{"family", "proto", "orig": {"src", "dst", "sport", "dport"},
- * "reply": {...}, "state" (TCP), "replied", "assured", "nat", "packets", "bytes"
+ * "reply": {...}, "state" (TCP), "icmp_id" (echo), "replied", "assured", "nat", "packets", "bytes"
  * (with conntrack accounting)}], "truncated" (more than 5000 entries)}
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_conntrack(const char *lab, const char *node,

@@ -183,7 +183,7 @@ function Conntrack({ run, state }) {
 					{rows.map((e, i) => (
 						<tr key={i} data-proto={e.proto} data-src={e.orig.src} class={e.nat ? 'nat' : ''}>
 							<td>{e.family === 'ipv6' ? `${e.proto}/6` : e.proto}</td><td><code>{tuple(e.orig)}</code></td>
-							<td><code>{tuple(e.reply)}</code></td><td>{e.state || ''}</td>
+							<td><code>{tuple(e.reply)}</code></td><td>{e.state || (e.icmp_id != null ? `id ${e.icmp_id}` : '')}</td>
 							<td>{[e.replied && 'replied', e.assured && 'assured', e.nat && 'NAT'].filter(Boolean).join(' ')}</td>
 							<td>{e.packets ?? ''}</td><td>{e.bytes ?? ''}</td>
 						</tr>

@@ -44,6 +44,10 @@ static const char *proto_name(int proto, char *buf, size_t len)
 		return "icmpv6";
 	case IPPROTO_SCTP:
 		return "sctp";
+	case IPPROTO_IGMP:
+		return "igmp";
+	case IPPROTO_GRE:
+		return "gre";
 	default:
 		snprintf(buf, len, "%d", proto);
 		return buf;
@@ -82,6 +86,8 @@ static int put_entry(const struct ct_entry *e, void *data)
 	jw_str(j->w, "proto", proto_name(e->proto, num, sizeof(num)));
 	put_tuple(j->w, "orig", e->family, e->src, e->dst, e->sport, e->dport, ports);
 	put_tuple(j->w, "reply", e->family, e->rsrc, e->rdst, e->rsport, e->rdport, ports);
+	if (e->has_icmp_id)
+		jw_uint(j->w, "icmp_id", e->icmp_id);
 	if (e->has_tcp_state)
 		jw_str(j->w, "state", ct_tcp_state_name(e->tcp_state));
 	jw_bool(j->w, "replied", e->status & IPS_SEEN_REPLY);
