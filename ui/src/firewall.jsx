@@ -26,7 +26,7 @@ tests:
 
 const KEYWORDS = /\b(table|chain|type|hook|priority|policy|accept|drop|reject|counter|comment|ct|state|tcp|udp|icmp|ip|ip6|inet|meta|dport|sport|saddr|daddr|iif|oif|jump|goto|return|masquerade|snat|dnat|log|established|related|new|invalid|filter|nat|input|output|forward|prerouting|postrouting)\b/g;
 
-function Highlight({ text, mark, errLine }) {
+function Highlight({ text, mark, errLine, errCol }) {
 	return (
 		<pre class="code" aria-label="the suite, highlighted">
 			{text.split('\n').map((line, i) => {
@@ -38,8 +38,12 @@ function Highlight({ text, mark, errLine }) {
 				}
 				parts.push(line.slice(last));
 				const decided = mark.some((r) => r && line.trim() === r.trim());
-				return <div class={`cl${decided ? ' decided' : ''}${errLine === i + 1 ? ' errline' : ''}`}>
+				const row = <div class={`cl${decided ? ' decided' : ''}${errLine === i + 1 ? ' errline' : ''}`}>
 					<span class="ln">{i + 1}</span>{parts}</div>;
+				if (errLine !== i + 1) return row;
+				// the error's column, under its line
+				return <>{row}<div class="cl caret" aria-label={`error at line ${errLine}, column ${errCol}`}>
+					<span class="ln" />{' '.repeat(Math.max(0, errCol - 1))}^</div></>;
 			})}
 		</pre>
 	);
@@ -147,7 +151,7 @@ function Playground() {
 					<a href={exportHref} download="suite.yaml">Export as a suite file</a>
 				</div>
 				{err && <p class="error" role="alert">{err}</p>}
-				<Highlight text={text} mark={decided} errLine={m ? Number(m[1]) : 0} />
+				<Highlight text={text} mark={decided} errLine={m ? Number(m[1]) : 0} errCol={m ? Number(m[2]) : 0} />
 			</div>
 			<Report report={report} />
 		</div>

@@ -14,6 +14,8 @@ const STYLE = [
 	{ selector: 'node[kind = "group"]', style: { label: 'data(label)', 'text-valign': 'top', 'text-halign': 'center',
 		'font-size': 12, 'font-weight': 'bold', color: '#0f766e', 'background-color': '#ccfbf1', 'background-opacity': 0.35,
 		'border-width': 1, 'border-style': 'dashed', 'border-color': '#0f766e', shape: 'round-rectangle', padding: 14 } },
+	{ selector: 'node[kind = "bridge"]', style: { shape: 'rectangle', 'background-color': '#94a3b8', width: 22, height: 8,
+		label: 'data(label)', 'font-size': 9, color: '#475569' } },
 	{ selector: 'node[kind = "root"]', style: { shape: 'round-rectangle', 'background-color': '#555', width: 40 } },
 	{ selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#1d4ed8' } },
 	{ selector: 'node.flash', style: { 'background-color': '#e11d48', width: 38, height: 38 } },
@@ -58,17 +60,26 @@ function elements(state) {
 	const rlinks = regionLinks(state);
 	const groups = [...new Set(state.nodes.filter((n) => n.kind === 'region').map((n) => n.name))];
 	const els = groups.map((g) => ({ data: { id: `region:${g}`, kind: 'group', label: `region ${g}` } }));
+	// a router's (or region's) LAN bridge, between it and what plugs into it (the IX is the root node itself)
+	const bridged = new Set();
 	for (const n of state.nodes) {
 		const g = region(n);
-		els.push({ data: { id: n.name, kind: n.kind, ...(g && groups.includes(g) ? { parent: `region:${g}` } : {}) } });
+		const parent = g && groups.includes(g) ? { parent: `region:${g}` } : {};
+		els.push({ data: { id: n.name, kind: n.kind, ...parent } });
+		if (n.bridge && n.kind !== 'root') {
+			bridged.add(n.name);
+			els.push({ data: { id: `br:${n.name}`, kind: 'bridge', label: n.bridge.name, node: n.name, ...parent } });
+			els.push({ data: { id: `${n.name}:${n.bridge.name}`, source: n.name, target: `br:${n.name}`, label: '' } });
+		}
 	}
 	for (const n of state.nodes)
 		for (const f of n.ifaces || [])
 			if (f.peer && names.has(f.peer)) {
 				const rl = rlinks.get(`${n.name}|${f.peer}`);
+				const source = !rl && bridged.has(f.peer) ? `br:${f.peer}` : f.peer;
 				const rcond = rl && rl.a_to_b && rl.a_to_b !== 'none' ? rl.a_to_b : '';
 				const cond = f.link && (f.link.up || f.link.down);
-				els.push({ data: { id: `${n.name}:${f.name}`, source: f.peer, target: n.name,
+				els.push({ data: { id: `${n.name}:${f.name}`, source, target: n.name,
 					label: rl ? `${rl.a} ↔ ${rl.b}${rcond ? `: ${rcond}` : ''}${rl.up ? '' : ' (broken)'}`
 						: cond ? `${f.name}: ${f.link.up || f.link.down}` : f.name,
 					cond: !!cond, region: !!rl,
@@ -131,7 +142,8 @@ export function Topology({ run, state, err, events }) {
 	useEffect(() => {
 		cy.current = cytoscape({ container: box.current, style: STYLE, elements: [],
 			wheelSensitivity: 0.3, boxSelectionEnabled: false });
-		cy.current.on('tap', 'node[kind != "group"]', (e) => setSel(e.target.id()));
+		// a bridge selects the node it belongs to
+		cy.current.on('tap', 'node[kind != "group"]', (e) => setSel(e.target.data('node') || e.target.id()));
 		cy.current.on('tap', (e) => e.target === cy.current && setSel(null));
 		window.nslab = { cy: cy.current }; // for the browser tests: where a node is drawn
 		return () => cy.current.destroy();

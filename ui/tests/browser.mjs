@@ -85,13 +85,21 @@ try {
 	});
 
 	await check('topology shows every node and region', async () => {
-		const drawn = () => window.nslab && window.nslab.cy.nodes('[kind != "group"]').map((n) => n.id()).sort();
-		await wait((n) => window.nslab && window.nslab.cy.nodes('[kind != "group"]').length === n, nodes.length);
+		const drawn = () => window.nslab && window.nslab.cy.nodes('[kind != "group"][kind != "bridge"]').map((n) => n.id()).sort();
+		await wait((n) => window.nslab && window.nslab.cy.nodes('[kind != "group"][kind != "bridge"]').length === n, nodes.length);
 		const got = await page.evaluate(drawn);
 		if (JSON.stringify(got) !== JSON.stringify(nodes)) throw new Error(`graph has ${got}, lab has ${nodes}`);
 		const edges = await page.evaluate(() => window.nslab.cy.edges().length);
 		if (edges < nodes.length - 1) throw new Error(`only ${edges} links drawn`);
 		ok(`topology: all ${nodes.length} nodes (${nodes.join(' ')}) and ${edges} links`);
+		const bridges = status.nodes.filter((n) => n.bridge && n.kind !== 'root');
+		const wired = await page.evaluate((d) => window.nslab.cy.edges().filter((e) => e.data('target') === d.name)
+			.map((e) => e.data('source')), dev);
+		if (!wired.includes(`br:${dev.ifaces[0].peer}`))
+			throw new Error(`${dev.name} is wired to ${wired}, not to ${dev.ifaces[0].peer}'s bridge`);
+		const drawnBr = await page.evaluate(() => window.nslab.cy.nodes('[kind = "bridge"]').length);
+		if (drawnBr !== bridges.length) throw new Error(`${drawnBr} bridges drawn, the lab has ${bridges.length}`);
+		ok(`topology: ${drawnBr} bridges, ${dev.name} plugged into ${dev.ifaces[0].peer}'s`);
 		if (regions.length) {
 			const boxes = await page.evaluate(() => window.nslab.cy.nodes('[kind = "group"]').map((g) =>
 				[g.id(), g.children().map((c) => c.id()).sort()]));
@@ -280,6 +288,19 @@ try {
 			.some((r) => r.dataset.rule === 'policy'), null, 30000);
 		ok('playground: a crafted udp packet is dropped by the chain\'s policy');
 		await shot('playground');
+		// a suite with an error: its line and column marked in the editor (chromium logs the 400 it expects)
+		const before = errors.length;
+		await page.$eval('#suite', (t) => {
+			t.value = 'rules: [\n';
+			t.dispatchEvent(new Event('input', { bubbles: true }));
+		});
+		await page.click('#run-suite');
+		await page.waitForSelector('.code .errline', { timeout: 30000 });
+		const where = await page.$eval('.code .caret', (c) => c.getAttribute('aria-label'));
+		const alert = await page.$eval('.playground [role="alert"]', (a) => a.textContent);
+		if (!/suite:\d+:\d+:/.test(alert)) throw new Error(`error without LINE:COL: ${alert}`);
+		ok(`playground: a bad suite says "${alert.slice(0, 60)}", ${where} marked`);
+		errors.splice(before, errors.length - before, ...errors.slice(before).filter((e) => !/status of 400/.test(e)));
 	});
 
 	if (errors.length) bad(`errors in the page: ${errors.join(' | ')}`);
