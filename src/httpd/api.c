@@ -42,7 +42,7 @@ enum MHD_Result api_runs(struct http_req *q)
 	if (watch && strcmp(watch, "0") != 0)
 		return api_runs_watch(q);
 	jw_init(&w);
-	runs_json(q->h, &w, -1);
+	runs_json(q->h, &w, -1, NULL);
 	return reply_jw(q->c, &w);
 }
 

@@ -9,8 +9,10 @@
  * RUNS_WATCH_MAX a root; a new directory is watched by the walk its creation
  * triggers). Live labs are abstract sockets, which nothing can watch: their
  * names (/proc/net/unix, no connection to any supervisor) are compared every
- * second, and only a difference pays for the full list. A list is sent only
- * when its text differs from the last one sent.
+ * second, and only a difference pays for asking their supervisors again (a
+ * busy one may take seconds to answer: a directory's change never waits for
+ * that, it reuses the labs last heard of). A list is sent only when its text
+ * differs from the last one sent.
  */
 #include "server.h"
 
@@ -38,6 +40,7 @@ struct rwatch {
 	bool dirty; /* a watched directory changed: walk again */
 	char *last; /* the list last sent */
 	char *labs; /* the live labs' names last seen, one a line */
+	char *live; /* what nslab_ctl_ls() said of them then; NULL: ask at the next walk */
 	char *out;
 	size_t out_len, out_off;
 	unsigned idle_ms; /* since the last byte sent */
@@ -50,6 +53,7 @@ static void rwatch_free(void *cls)
 	(void)close_fd(s->ino);
 	free(s->last);
 	free(s->labs);
+	free(s->live);
 	free(s->out);
 	free(s);
 }
@@ -99,8 +103,11 @@ static int rescan(struct rwatch *s)
 	int r = 0;
 
 	s->dirty = false;
+	/* failing, the walk asks itself and the list says why (live_error) */
+	if (!s->live && nslab_ctl_ls(NSLAB_LS_JSON, &s->live, NULL) < 0)
+		s->live = NULL;
 	jw_init(&w);
-	runs_json(s->h, &w, s->ino);
+	runs_json(s->h, &w, s->ino, s->live);
 	if (!jw_get(&w))
 		r = -ENOMEM;
 	else if (!s->last || strcmp(s->last, jw_get(&w)) != 0) {
@@ -120,6 +127,8 @@ static bool labs_changed(struct rwatch *s)
 	if (changed) {
 		free(s->labs);
 		s->labs = now;
+		free(s->live);
+		s->live = NULL; /* asked again by the walk */
 	} else {
 		free(now);
 	}

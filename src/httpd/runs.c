@@ -146,7 +146,7 @@ static void walk_dir(struct walk *wk, int dfd, const char *rel, int depth)
 	walk_entries(wk, dfd, rel, depth);
 }
 
-void runs_json(struct httpd *h, struct jw *w, int ino)
+void runs_json(struct httpd *h, struct jw *w, int ino, const char *live_json)
 {
 	_cleanup_free_ char *live = NULL;
 	nslab_error err = { 0 };
@@ -167,7 +167,9 @@ void runs_json(struct httpd *h, struct jw *w, int ino)
 	}
 	jw_arr_close(w);
 	/* `nslab ls --json` as it is: name, mode, nodes, built_at, pid, outdir (or error) */
-	if (nslab_ctl_ls(NSLAB_LS_JSON, &live, &err) == 0)
+	if (live_json)
+		jw_raw(w, "live", live_json);
+	else if (nslab_ctl_ls(NSLAB_LS_JSON, &live, &err) == 0)
 		jw_raw(w, "live", live);
 	else
 		jw_str(w, "live_error", err.msg);

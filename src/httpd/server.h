@@ -92,8 +92,11 @@ struct run {
 	char *live; /* the lab's name for a live lab, else NULL */
 };
 #define RUNS_WATCH_MAX 256 /* directories one runs stream watches (of a root each) */
-/* The runs list; with ino >= 0, every directory walked is also watched there. */
-void runs_json(struct httpd *h, struct jw *w, int ino);
+/*
+ * The runs list; with ino >= 0, every directory walked is also watched there.
+ * live_json: what nslab_ctl_ls() said a moment ago, or NULL to ask it now.
+ */
+void runs_json(struct httpd *h, struct jw *w, int ino, const char *live_json);
 int run_open(struct httpd *h, const char *id, struct run *ret, nslab_error *err);
 void run_close(struct run *run);
 

@@ -4,13 +4,14 @@
 # (ui/tests/browser.mjs with puppeteer-core: CDP, and WebDriver BiDi for
 # Firefox): `nslab serve --playground` over a live lab with regions
 # (ui-lab.yaml) and a sim's run (ui-sim.yaml); in each browser the topology
-# shows every node and region, clicking a node shows its addresses, the events
-# and timeline views list the lab's events, a change by `nslab link` appears
-# without reload, a new run is pushed to the list, a router's live conntrack
-# table shows a ping, the perf view charts the sim's values over time, the
-# views work with the keyboard alone, the playground runs a two-rule ruleset
-# and shows the deciding rule. Screenshots go to
-# build/meson-logs/ui-screenshots-USER/.
+# shows every node, bridge and region, clicking a node shows its addresses,
+# the events and timeline views list the lab's events, a change by `nslab
+# link` appears without reload, a command's event opens its log at its line, a
+# new run is pushed to the list, a router's live conntrack table shows a ping,
+# the perf view charts the sim's values over time, the views work with the
+# keyboard alone and fit 1366x768, the playground runs a two-rule ruleset,
+# shows the deciding rule and marks a bad suite's line and column.
+# Screenshots go to build/meson-logs/ui-screenshots-USER/.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env curl node ping iperf3
 CHROMIUM=${CHROMIUM:-$(command -v chromium || true)}
@@ -32,6 +33,10 @@ mkdir -p "$RUNS"
 L=$(new_lab_name ui)
 lab_up "$E2E/ui-lab.yaml" "$L" --outdir "$RUNS/live"
 status_json "$L" "$TMP/status.json"
+"$NSLAB" exec --detach "$L" alice -- sh -c 'echo first line; echo last line' >/dev/null ||
+	fail "nslab exec --detach in $L failed"
+logs_done() { grep -qs 'last line' "$RUNS"/live/nodes/alice/exec-*.stdout; }
+wait_until 10 logs_done || fail "the detached command wrote no log"
 
 "$NSLAB" serve "$RUNS" --bind 127.0.0.1:0 --playground --ui "$UI" >"$TMP/serve.out" 2>"$TMP/serve.err" &
 SP=$!

@@ -79,7 +79,7 @@ try {
 	await page.goto(url, { waitUntil: 'domcontentloaded' });
 
 	await check('the live lab is listed and opens', async () => {
-		await page.waitForSelector(`button[data-run="${run}"]`, { timeout: 5000 });
+		await page.waitForSelector(`button[data-run="${run}"]`, { timeout: 15000 }); // a busy supervisor of another lab answers `nslab ls` in up to 5 s
 		await page.click(`button[data-run="${run}"]`);
 		ok(`${run} listed and opened`);
 	});
@@ -149,6 +149,14 @@ try {
 		await shot('events-live');
 	});
 
+	await check('an event jumps to its log line', async () => {
+		await page.click('.evtable tbody tr[data-kind="cmd_spawned"] button.link');
+		await page.waitForSelector('.logtext .logline.target', { timeout: 3000 });
+		const [log, line] = await page.$eval('.logtext', (t) => [t.dataset.log, t.querySelector('.target').textContent]);
+		if (line !== 'first line') throw new Error(`${log}: the marked line is '${line}'`);
+		ok(`logs: cmd_spawned's log button opens ${log} at its first line`);
+	});
+
 	await check('timeline lists the events', async () => {
 		await page.click('#tab-timeline');
 		await wait((n) => document.querySelectorAll('.timeline circle.mark').length >= n, lines + 1);
@@ -202,7 +210,7 @@ try {
 
 	await check('keyboard only', async () => {
 		await page.goto(url, { waitUntil: 'domcontentloaded' });
-		await page.waitForSelector(`button[data-run="${run}"]`, { timeout: 5000 });
+		await page.waitForSelector(`button[data-run="${run}"]`, { timeout: 15000 }); // a busy supervisor of another lab answers `nslab ls` in up to 5 s
 		await page.keyboard.press('Tab');
 		const skip = await page.evaluate(() => document.activeElement.classList.contains('skip'));
 		if (!skip) throw new Error(`the first Tab stop is ${await focused()}, not the skip link`);
