@@ -108,3 +108,39 @@ print(f"  SSE fan-out to {n}: the event of nslab link reached every stream after
 print(f"  with {n} streams: RSS {status['VmRSS'].split()[0]} KiB, peak "
       f"{status['VmHWM'].split()[0]} KiB, {status['Threads'].strip()} threads")
 PY
+
+# The runs list pushed to CLIENTS pages (/api/runs?watch=1): a new run
+# directory, and the time until every stream has the list naming it; then one
+# node's conntrack table (asked of the supervisor).
+python3 - "$base" "$CLIENTS" "$tmp/runs" "$server" <<'PY'
+import os, select, socket, statistics, sys, time
+base, n, runs, server = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+host, port = base[len("http://"):].split(":")
+req = f"GET /api/runs?watch=1 HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
+socks, bufs = [], {}
+for _ in range(n):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(req)
+    socks.append(s)
+    bufs[s] = b""
+def pump(want):
+    got = {}
+    while len(got) < n:
+        r, _, _ = select.select([s for s in socks if s not in got], [], [], 10)
+        if not r:
+            sys.exit(f"serve bench: {n - len(got)} runs streams never got {want}")
+        for s in r:
+            bufs[s] += s.recv(1 << 16)
+            if want in bufs[s]:
+                got[s] = time.monotonic()
+    return got
+pump(b'"0:lab"')
+t0 = time.monotonic()
+os.makedirs(f"{runs}/new/run")
+open(f"{runs}/new/run/events.jsonl", "w").close()
+lat = sorted((t - t0) * 1000 for t in pump(b'"0:new/run"').values())
+status = dict(l.split(":", 1) for l in open(f"/proc/{server}/status"))
+print(f"  runs pushed to {n}: a new run reached every page after median "
+      f"{statistics.median(lat):.1f} ms, max {lat[-1]:.1f} ms; RSS {status['VmRSS'].split()[0]} KiB")
+PY
+printf '  TTFB conntrack of r1      %8s ms\n' "$(ttfb "/api/conntrack?run=live:$lab&node=r1")"

@@ -52,6 +52,14 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_status(const char *lab, char **ret_js
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_outdir(const char *lab, char **ret_path,
 						  nslab_error *err);
+/*
+ * nslab_ctl_conntrack() - A node's conntrack table now, as JSON; free() it
+ * {"node", "entries": [{"family", "proto", "orig": {"src", "dst", "sport", "dport"},
+ * "reply": {...}, "state" (TCP), "icmp_id" (echo), "replied", "assured", "nat", "packets", "bytes"
+ * (with conntrack accounting)}], "truncated" (more than 5000 entries)}
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_conntrack(const char *lab, const char *node,
+						     char **ret_json, nslab_error *err);
 /* The lab's nodes, interfaces and addresses as a text table; free() the text. */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_table(const char *lab, char **ret_text,
 						 nslab_error *err);

@@ -36,10 +36,13 @@ static enum MHD_Result reply_jw(struct MHD_Connection *c, struct jw *w)
 
 enum MHD_Result api_runs(struct http_req *q)
 {
+	const char *watch = http_arg(q, "watch");
 	struct jw w;
 
+	if (watch && strcmp(watch, "0") != 0)
+		return api_runs_watch(q);
 	jw_init(&w);
-	runs_json(q->h, &w);
+	runs_json(q->h, &w, -1, NULL);
 	return reply_jw(q->c, &w);
 }
 
@@ -87,6 +90,20 @@ enum MHD_Result api_link(struct http_req *q)
 	if (!id || strncmp(id, "live:", 5) != 0 || !node || !iface)
 		return http_reply_error(q->c, 400, "expected ?run=live:LAB&node=NODE&iface=IFACE");
 	if (nslab_ctl_link(id + 5, node, iface, NULL, 0, NSLAB_CTL_LINK_JSON, &json, &err) < 0)
+		return http_reply_err(q->c, &err);
+	return http_reply_json(q->c, 200, json);
+}
+
+/* A live lab's node's conntrack table now (the supervisor dumps it in the node's namespace). */
+enum MHD_Result api_conntrack(struct http_req *q)
+{
+	_cleanup_free_ char *json = NULL;
+	nslab_error err = { 0 };
+	const char *id = http_arg(q, "run"), *node = http_arg(q, "node");
+
+	if (!id || strncmp(id, "live:", 5) != 0 || !node)
+		return http_reply_error(q->c, 400, "expected ?run=live:LAB&node=NODE");
+	if (nslab_ctl_conntrack(id + 5, node, &json, &err) < 0)
 		return http_reply_err(q->c, &err);
 	return http_reply_json(q->c, 200, json);
 }

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,7 +37,26 @@ struct walk {
 	struct jw *w;
 	size_t root;
 	size_t entries, runs;
+	int ino; /* an inotify fd: every directory walked is watched (runs-watch.c); or -1 */
+	unsigned watches;
 };
+
+/* The changes that may add or remove a run below a directory. */
+#define WATCH_MASK                                                                           \
+	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR | \
+	 IN_DELETE_SELF)
+
+static void watch_dir(struct walk *wk, int dfd)
+{
+	char path[64];
+
+	if (wk->ino < 0 || wk->watches >= RUNS_WATCH_MAX)
+		return;
+	/* the directory we opened (the magic link), never a name that may have moved */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", dfd);
+	if (inotify_add_watch(wk->ino, path, WATCH_MASK) >= 0)
+		wk->watches++;
+}
 
 static bool has_file(int dfd, const char *name)
 {
@@ -116,6 +136,7 @@ static void walk_entries(struct walk *wk, int dfd, const char *rel, int depth)
 
 static void walk_dir(struct walk *wk, int dfd, const char *rel, int depth)
 {
+	watch_dir(wk, dfd);
 	if (has_file(dfd, "events.jsonl")) {
 		run_entry(wk, rel, has_file(dfd, "sim.json") ? "sim" : "lab", NULL);
 		return;
@@ -125,7 +146,7 @@ static void walk_dir(struct walk *wk, int dfd, const char *rel, int depth)
 	walk_entries(wk, dfd, rel, depth);
 }
 
-void runs_json(struct httpd *h, struct jw *w)
+void runs_json(struct httpd *h, struct jw *w, int ino, const char *live_json)
 {
 	_cleanup_free_ char *live = NULL;
 	nslab_error err = { 0 };
@@ -137,7 +158,7 @@ void runs_json(struct httpd *h, struct jw *w)
 	jw_arr_close(w);
 	jw_arr_open(w, "runs");
 	for (size_t i = 0; i < h->n_roots; i++) {
-		struct walk wk = { .w = w, .root = i };
+		struct walk wk = { .w = w, .root = i, .ino = ino };
 		_cleanup_close_ int fd =
 			open_beneath(h->roots[i].fd, ".", O_RDONLY | O_DIRECTORY, NULL);
 
@@ -146,7 +167,9 @@ void runs_json(struct httpd *h, struct jw *w)
 	}
 	jw_arr_close(w);
 	/* `nslab ls --json` as it is: name, mode, nodes, built_at, pid, outdir (or error) */
-	if (nslab_ctl_ls(NSLAB_LS_JSON, &live, &err) == 0)
+	if (live_json)
+		jw_raw(w, "live", live_json);
+	else if (nslab_ctl_ls(NSLAB_LS_JSON, &live, &err) == 0)
 		jw_raw(w, "live", live);
 	else
 		jw_str(w, "live_error", err.msg);

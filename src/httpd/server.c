@@ -279,11 +279,12 @@ static const struct route {
 	enum MHD_Result (*fn)(struct http_req *q);
 	bool post;
 } routes[] = {
-	{ "/api/info", api_info, false },   { "/api/runs", api_runs, false },
-	{ "/api/state", api_state, false }, { "/api/events", api_events, false },
-	{ "/api/logs", api_logs, false },   { "/api/log", api_log, false },
-	{ "/api/file", api_file, false },   { "/api/results", api_results, false },
-	{ "/api/link", api_link, false },   { "/api/playground", api_playground, true },
+	{ "/api/info", api_info, false },	    { "/api/runs", api_runs, false },
+	{ "/api/state", api_state, false },	    { "/api/events", api_events, false },
+	{ "/api/logs", api_logs, false },	    { "/api/log", api_log, false },
+	{ "/api/file", api_file, false },	    { "/api/results", api_results, false },
+	{ "/api/link", api_link, false },	    { "/api/playground", api_playground, true },
+	{ "/api/conntrack", api_conntrack, false },
 };
 
 static const char *mime_of(const char *path)

@@ -91,7 +91,12 @@ struct run {
 	int dfd;    /* the run's directory, O_DIRECTORY */
 	char *live; /* the lab's name for a live lab, else NULL */
 };
-void runs_json(struct httpd *h, struct jw *w);
+#define RUNS_WATCH_MAX 256 /* directories one runs stream watches (of a root each) */
+/*
+ * The runs list; with ino >= 0, every directory walked is also watched there.
+ * live_json: what nslab_ctl_ls() said a moment ago, or NULL to ask it now.
+ */
+void runs_json(struct httpd *h, struct jw *w, int ino, const char *live_json);
 int run_open(struct httpd *h, const char *id, struct run *ret, nslab_error *err);
 void run_close(struct run *run);
 
@@ -103,5 +108,7 @@ enum MHD_Result api_log(struct http_req *q);
 enum MHD_Result api_file(struct http_req *q);
 enum MHD_Result api_results(struct http_req *q);
 enum MHD_Result api_link(struct http_req *q);
+enum MHD_Result api_conntrack(struct http_req *q);
 enum MHD_Result api_events(struct http_req *q);
+enum MHD_Result api_runs_watch(struct http_req *q);
 enum MHD_Result api_playground(struct http_req *q);

@@ -1,12 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # serve: `nslab serve` on a real run directory (a lab brought up and down, a
-# test report) and a live lab, driven with curl: the runs list, state (the
+# test report) and a live lab, driven with curl: the runs list (and its push
+# stream), state (the
 # live one from the supervisor), events as SSE (history, Last-Event-ID, and
 # the live tail: an event of `nslab link` arrives within 1 s), logs by byte
 # offset, files; every security rule (path and symlink escapes, Host, Origin,
 # token, method, rate); the playground; bad flags; and a SIGKILLed server
-# leaves nothing behind.
+# leaves nothing behind; a live router's conntrack table.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env curl iperf3 ping
 
@@ -82,6 +83,23 @@ json_check "runs: the finished lab, the live lab's outdir and the report" \
 json_check "runs: the live lab with its output directory" \
 	"any(l['name'] == '$L' and l.get('outdir', '').endswith('/runs/live') for l in j['live'])"
 
+# ---- the runs list, pushed: a run made after the stream opened arrives without a request ----
+curl -sN "$BASE/api/runs?watch=1" >"$TMP/runs.sse" 2>/dev/null &
+track_pid $!
+wait_until 5 grep -q '"0:done"' "$TMP/runs.sse" || bad "runs stream: no first list"
+t0=$(date +%s%N)
+mkdir -p "$RUNS/later/deep" && cp "$RUNS/done/events.jsonl" "$RUNS/later/deep/events.jsonl"
+if wait_until 2 grep -q '"0:later/deep"' "$TMP/runs.sse"; then
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -le 1000 ] && ok "runs stream: a new run two directories down pushed in ${ms} ms" ||
+		bad "runs stream: the new run after ${ms} ms (> 1 s)"
+else
+	bad "runs stream: no new run 2 s after it was made: $(tail -c 300 "$TMP/runs.sse")"
+fi
+rm -rf "$RUNS/later"
+wait_until 2 sh -c "grep '^data: {\"roots\"' '$TMP/runs.sse' | tail -n 1 | grep -qv later" &&
+	ok "runs stream: a removed run leaves the list" || bad "runs stream: the removed run is still listed"
+
 # ---- state ----
 status_json "$L" "$TMP/status.json"
 expect_code "live state" 200 "/api/state?run=live:$L"
@@ -140,6 +158,16 @@ expect_code "live link counters" 200 "/api/link?run=live:$L&node=laptop&iface=et
 json_check "link: condition and counters from the supervisor" \
 	"j['node'] == 'laptop' and j['up']['condition'] == 'delay 15ms' and 'passed' in j['down']"
 expect_code "link of a finished run" 400 "/api/link?run=0:done&node=laptop&iface=eth0"
+
+# a live conntrack table: the home router NATs, the laptop pings the server through it
+"$NSLAB" router "$L" home nat home >/dev/null || bad "nslab router $L home nat home failed"
+"$NSLAB" exec "$L" laptop -- ping -c1 -W2 api.example.test >/dev/null || bad "laptop cannot ping the server"
+lap4=$($PY -c 'import json, sys; print([f["ip4"] for n in json.load(open(sys.argv[1]))["nodes"] if n["name"] == "laptop" for f in n["ifaces"]][0].split("/")[0])' "$TMP/status.json")
+expect_code "live conntrack" 200 "/api/conntrack?run=live:$L&node=home"
+json_check "conntrack: the laptop's ping, NATed, in the router's table" \
+	"any(e['proto'] == 'icmp' and e['orig']['src'] == '$lap4' and e['nat'] and e['replied'] for e in j['entries'])"
+expect_code "conntrack of no node" 404 "/api/conntrack?run=live:$L&node=nosuchnode"
+expect_code "conntrack of a finished run" 400 "/api/conntrack?run=0:done&node=home"
 
 # ---- a sim run: discovery and results ----
 if "$NSLAB" sim --outdir "$RUNS/sim" -q "$SRCDIR/examples/sims/two-hosts.yaml" >"$TMP/sim.out" 2>&1; then

@@ -43,6 +43,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(ctl_get_u32(&m, CTL_A_PID, 42), 42);
 	assert_string_equal(ctl_op_name(m.op), "exec");
 	assert_string_equal(ctl_op_name(9999), "unknown");
+	assert_string_equal(ctl_op_name(CTL_OP_CONNTRACK), "conntrack");
 }
 
 static void test_reply_error(void **state)

@@ -30,6 +30,27 @@ export function usePoll(fn, ms, deps) {
 	return [val, err];
 }
 
+// The runs list, pushed by the server whenever it changes (/api/runs?watch=1):
+// no polling. EventSource reconnects by itself; the error shows until it has.
+export function useRuns() {
+	const [data, setData] = useState(null);
+	const [err, setErr] = useState(null);
+	useEffect(() => {
+		const es = new EventSource('/api/runs?watch=1');
+		es.onmessage = (m) => {
+			try {
+				setData(JSON.parse(m.data));
+				setErr(null);
+			} catch (e) {
+				setErr(e.message);
+			}
+		};
+		es.onerror = () => setErr('the server is not answering; reconnecting…');
+		return () => es.close();
+	}, []);
+	return [data, err];
+}
+
 // A run's events: the history, then the live tail (EventSource resumes with Last-Event-ID itself).
 export function useEvents(run) {
 	const [events, setEvents] = useState([]);

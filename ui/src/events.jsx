@@ -37,7 +37,8 @@ export function Events({ events, go }) {
 							<td><span class={`kind kind-${e.kind}`}>{e.kind}</span></td>
 							<td>{e.node || ''}</td><td class="det">{details(e)}</td>
 							<td>{e.kind.startsWith('cmd_') && e.node && e.id != null &&
-								<button class="link" onClick={() => go({ view: 'logs', log: `${e.node}:${e.id}` })}>log</button>}</td>
+								<button class="link" aria-label={`the log of command ${e.id} in ${e.node}`}
+									onClick={() => go({ view: 'logs', log: `${e.node}:${e.id}:${e.kind === 'cmd_exited' ? 'end' : 'start'}` })}>log</button>}</td>
 						</tr>
 					))}
 				</tbody>

@@ -4,7 +4,7 @@
 // packet → hook's table and chain → the rule that decided → verdict, the
 // deciding rule highlighted in the ruleset.
 import { useState } from 'preact/hooks';
-import { usePoll, q } from './api.js';
+import { getJSON, usePoll, q } from './api.js';
 
 const EXAMPLE = `topology: direct
 rules: |
@@ -26,7 +26,7 @@ tests:
 
 const KEYWORDS = /\b(table|chain|type|hook|priority|policy|accept|drop|reject|counter|comment|ct|state|tcp|udp|icmp|ip|ip6|inet|meta|dport|sport|saddr|daddr|iif|oif|jump|goto|return|masquerade|snat|dnat|log|established|related|new|invalid|filter|nat|input|output|forward|prerouting|postrouting)\b/g;
 
-function Highlight({ text, mark, errLine }) {
+function Highlight({ text, mark, errLine, errCol }) {
 	return (
 		<pre class="code" aria-label="the suite, highlighted">
 			{text.split('\n').map((line, i) => {
@@ -38,8 +38,12 @@ function Highlight({ text, mark, errLine }) {
 				}
 				parts.push(line.slice(last));
 				const decided = mark.some((r) => r && line.trim() === r.trim());
-				return <div class={`cl${decided ? ' decided' : ''}${errLine === i + 1 ? ' errline' : ''}`}>
+				const row = <div class={`cl${decided ? ' decided' : ''}${errLine === i + 1 ? ' errline' : ''}`}>
 					<span class="ln">{i + 1}</span>{parts}</div>;
+				if (errLine !== i + 1) return row;
+				// the error's column, under its line
+				return <>{row}<div class="cl caret" aria-label={`error at line ${errLine}, column ${errCol}`}>
+					<span class="ln" />{' '.repeat(Math.max(0, errCol - 1))}^</div></>;
 			})}
 		</pre>
 	);
@@ -147,15 +151,62 @@ function Playground() {
 					<a href={exportHref} download="suite.yaml">Export as a suite file</a>
 				</div>
 				{err && <p class="error" role="alert">{err}</p>}
-				<Highlight text={text} mark={decided} errLine={m ? Number(m[1]) : 0} />
+				<Highlight text={text} mark={decided} errLine={m ? Number(m[1]) : 0} errCol={m ? Number(m[2]) : 0} />
 			</div>
 			<Report report={report} />
 		</div>
 	);
 }
 
-export function Firewall({ run, info }) {
+const tuple = (t) => (t.sport != null ? `${t.src}:${t.sport} → ${t.dst}:${t.dport}` : `${t.src} → ${t.dst}`);
+
+// A live lab's node's conntrack table, asked of its supervisor every 2 s (a
+// dump walks a table the whole host shares: never faster).
+function Conntrack({ run, state }) {
+	const nodes = state ? state.nodes.filter((n) => n.kind !== 'root') : [];
+	const first = nodes.find((n) => n.kind === 'router') || nodes[0];
+	const [node, setNode] = useState(null);
+	const [filter, setFilter] = useState('');
+	const name = node || (first && first.name);
+	const [ct, err] = usePoll(() => (name ? getJSON(`/api/conntrack?${q(run)}&node=${encodeURIComponent(name)}`)
+		: Promise.resolve(null)), 2000, [run, name]);
+	const rows = ct ? ct.entries.filter((e) => !filter || JSON.stringify(e).includes(filter)) : [];
+	return (
+		<section class="conntrack" aria-labelledby="ct-title">
+			<h3 id="ct-title">Conntrack table</h3>
+			<div class="filters">
+				<label>Node <select id="ct-node" value={name || ''} onChange={(e) => setNode(e.target.value)}>
+					{nodes.map((n) => <option key={n.name} value={n.name}>{n.name} ({n.kind})</option>)}</select></label>
+				<label>Filter <input id="ct-filter" value={filter} onInput={(e) => setFilter(e.target.value)} placeholder="address, port, state" /></label>
+				<span class="muted" aria-live="polite">{ct ? `${rows.length} of ${ct.entries.length} entries${ct.truncated ? ' (truncated)' : ''}` : ''}</span>
+			</div>
+			{err && <p class="error">{err}</p>}
+			<table class="cttable">
+				<thead><tr><th>proto</th><th>original</th><th>reply</th><th>state</th><th>flags</th><th>packets</th><th>bytes</th></tr></thead>
+				<tbody>
+					{rows.map((e, i) => (
+						<tr key={i} data-proto={e.proto} data-src={e.orig.src} class={e.nat ? 'nat' : ''}>
+							<td>{e.family === 'ipv6' ? `${e.proto}/6` : e.proto}</td><td><code>{tuple(e.orig)}</code></td>
+							<td><code>{tuple(e.reply)}</code></td><td>{e.state || (e.icmp_id != null ? `id ${e.icmp_id}` : '')}</td>
+							<td>{[e.replied && 'replied', e.assured && 'assured', e.nat && 'NAT'].filter(Boolean).join(' ')}</td>
+							<td>{e.packets ?? ''}</td><td>{e.bytes ?? ''}</td>
+						</tr>
+					))}
+				</tbody>
+			</table>
+			{ct && ct.entries.length === 0 && <p class="muted">No entries: conntrack is idle in {name} (it runs where a ruleset or NAT uses it).</p>}
+		</section>
+	);
+}
+
+export function Firewall({ run, info, live, state }) {
 	if (run) return <ReportFile run={run} />;
-	if (info && info.playground) return <Playground />;
-	return <p class="muted">Start <code>nslab serve --playground</code> to run rulesets here, or choose a test report on the left.</p>;
+	const play = info && info.playground;
+	return (
+		<>
+			{live && <Conntrack run={live} state={state} />}
+			{play ? <Playground />
+				: <p class="muted">Start <code>nslab serve --playground</code> to run rulesets here, or choose a test report on the left.</p>}
+		</>
+	);
 }

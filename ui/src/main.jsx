@@ -3,7 +3,7 @@
 // in the URL's hash (#run=ID&view=NAME), so a view can be linked and reloaded.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { getJSON, usePoll, useEvents, q } from './api.js';
+import { getJSON, usePoll, useEvents, useRuns, q } from './api.js';
 import { Topology } from './topology.jsx';
 import { Events } from './events.jsx';
 import { Timeline } from './timeline.jsx';
@@ -94,6 +94,17 @@ function useRunState(run, events) {
 	return [state, err];
 }
 
+// The tabs as WAI-ARIA's pattern has them: one tab stop, arrows, Home and End move and select.
+function tabKey(e, views, v, go) {
+	const i = views.indexOf(v);
+	const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: views.length - 1 }[e.key];
+	if (to === undefined) return;
+	e.preventDefault();
+	const k = views[(to + views.length) % views.length];
+	go({ view: k });
+	requestAnimationFrame(() => document.getElementById(`tab-${k}`)?.focus());
+}
+
 function RunView({ run, item, view, go, info, logParam }) {
 	const isReport = run.includes('#');
 	const events = useEvents(isReport ? null : run);
@@ -102,25 +113,27 @@ function RunView({ run, item, view, go, info, logParam }) {
 		: Object.keys(VIEWS).filter((v) => v !== 'perf' || (item && item.kind.startsWith('sim')));
 	const v = views.includes(view) ? view : views[0];
 	return (
-		<main class="view">
+		<main class="view" id="main" tabIndex={-1}>
 			<header class="runhead">
 				<h1>{item ? item.name : run}</h1>
-				<div role="tablist" aria-label="views">
+				<div role="tablist" aria-label="views" onKeyDown={(e) => tabKey(e, views, v, go)}>
 					{views.map((k) => (
-						<button role="tab" key={k} id={`tab-${k}`} aria-selected={k === v}
+						<button role="tab" key={k} id={`tab-${k}`} aria-selected={k === v} aria-controls="view-panel"
+							tabIndex={k === v ? 0 : -1}
 							class={k === v ? 'tab current' : 'tab'} onClick={() => go({ view: k })}>
 							{VIEWS[k]}
 						</button>
 					))}
 				</div>
 			</header>
-			<section role="tabpanel" aria-labelledby={`tab-${v}`} class={`panel panel-${v}`}>
+			<section role="tabpanel" id="view-panel" tabIndex={-1} aria-labelledby={`tab-${v}`} class={`panel panel-${v}`}>
 				{v === 'topology' && <Topology run={run} state={state} err={stateErr} events={events} />}
 				{v === 'events' && <Events events={events} go={go} />}
 				{v === 'timeline' && <Timeline events={events} />}
 				{v === 'logs' && <Logs run={run} live={run.startsWith('live:')} initial={logParam} />}
 				{v === 'perf' && <Perf run={run} />}
-				{v === 'firewall' && <Firewall run={isReport ? run : null} info={info} />}
+				{v === 'firewall' && <Firewall run={isReport ? run : null} info={info}
+					live={run.startsWith('live:') ? run : null} state={state} />}
 			</section>
 		</main>
 	);
@@ -128,19 +141,20 @@ function RunView({ run, item, view, go, info, logParam }) {
 
 function App() {
 	const [h, go] = useHash();
-	const [data, err] = usePoll(() => getJSON('/api/runs'), 2000, []);
+	const [data, err] = useRuns();
 	const [info] = usePoll(() => getJSON('/api/info'), 0, []);
 	const items = runItems(data);
 	const item = items.find((r) => r.id === h.run);
 	return (
 		<div class="app">
+			<a class="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to the view</a>
 			<header class="top"><a href="#" class="logo">nslab</a>
 				{info && info.playground && <button class="tab" onClick={() => go({ run: null, view: 'firewall' })}>Playground</button>}
 			</header>
 			<RunList items={items} current={h.run} go={go} err={err} />
 			{h.run ? <RunView run={h.run} item={item} view={h.view} go={go} info={info} logParam={h.log} />
-				: h.view === 'firewall' ? <main class="view"><Firewall run={null} info={info} /></main>
-				: <main class="view"><p class="muted">Choose a run on the left: a live lab, a lab's output directory, a sim or a test report.</p></main>}
+				: h.view === 'firewall' ? <main class="view" id="main" tabIndex={-1}><Firewall run={null} info={info} /></main>
+				: <main class="view" id="main" tabIndex={-1}><p class="muted">Choose a run on the left: a live lab, a lab's output directory, a sim or a test report.</p></main>}
 		</div>
 	);
 }

@@ -39,14 +39,15 @@ export function Timeline({ events }) {
 					))}
 					{events.map((e) => (
 						<circle key={e.seq} cx={x(e.ts)} cy={lanes.indexOf(e.node || '(lab)') * LANE + 13} r={5}
-							fill={COLORS[e.kind] || '#64748b'} class="mark" data-kind={e.kind} tabIndex={0}
-							onClick={() => setPick(e)} onKeyDown={(k) => k.key === 'Enter' && setPick(e)}>
+							fill={COLORS[e.kind] || '#64748b'} class="mark" data-kind={e.kind} tabindex="0" role="button"
+							aria-label={`#${e.seq} ${e.kind} ${e.node || ''} at +${(e.ts - t0).toFixed(3)} s`}
+							onClick={() => setPick(e)} onKeyDown={(k) => (k.key === 'Enter' || k.key === ' ') && (k.preventDefault(), setPick(e))}>
 							<title>{e.kind} {e.node || ''}</title>
 						</circle>
 					))}
 				</svg>
 			</div>
-			{pick && <p class="pick">#{pick.seq} <b>{pick.kind}</b> {pick.node || ''} at +{(pick.ts - t0).toFixed(3)} s: {details(pick)}</p>}
+			{pick && <p class="pick" aria-live="polite">#{pick.seq} <b>{pick.kind}</b> {pick.node || ''} at +{(pick.ts - t0).toFixed(3)} s: {details(pick)}</p>}
 		</div>
 	);
 }

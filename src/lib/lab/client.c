@@ -247,21 +247,26 @@ static int read_memfd(int fd, char **ret, nslab_error *err)
 	return (int)st.st_size;
 }
 
-static int ctl_fetch(const char *lab, enum ctl_op op, char **ret, nslab_error *err)
+static int ctl_fetch(const char *lab, enum ctl_op op, const char *node, char **ret,
+		     nslab_error *err)
 {
 	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
 	_cleanup_close_ int fd = -1;
 	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
 	int fds[CTL_MAX_FDS];
 	size_t n = 0;
-	int r = ctl_open(lab, &c, err);
+	struct nlmsghdr *nlh = ctl_msg_start(buf, op, false, 0, 0);
+	int r;
 
+	if (node && !ctl_put_str(nlh, CTL_A_NODE, node))
+		return nslab_err_setx(err, E2BIG, "%s: node name too long", ctl_op_name(op));
+	r = ctl_open(lab, &c, err);
 	if (r >= 0)
-		r = ctl_call(c, ctl_msg_start(buf, op, false, 0, 0), fds, 1, &n, err);
+		r = ctl_call(c, nlh, fds, 1, &n, err);
 	if (r < 0)
 		return r;
 	if (n < 1)
-		return nslab_err_setx(err, EPROTO, "status of lab '%s': no data", lab);
+		return nslab_err_setx(err, EPROTO, "%s of lab '%s': no data", ctl_op_name(op), lab);
 	fd = fds[0];
 	r = read_memfd(fd, ret, err);
 	return r < 0 ? r : 0;
@@ -269,7 +274,7 @@ static int ctl_fetch(const char *lab, enum ctl_op op, char **ret, nslab_error *e
 
 int nslab_ctl_status(const char *lab, char **ret_json, nslab_error *err)
 {
-	return ctl_fetch(lab, CTL_OP_STATUS, ret_json, err);
+	return ctl_fetch(lab, CTL_OP_STATUS, NULL, ret_json, err);
 }
 
 int nslab_ctl_outdir(const char *lab, char **ret_path, nslab_error *err)
@@ -293,7 +298,14 @@ int nslab_ctl_outdir(const char *lab, char **ret_path, nslab_error *err)
 
 int nslab_ctl_table(const char *lab, char **ret_text, nslab_error *err)
 {
-	return ctl_fetch(lab, CTL_OP_TABLE, ret_text, err);
+	return ctl_fetch(lab, CTL_OP_TABLE, NULL, ret_text, err);
+}
+
+int nslab_ctl_conntrack(const char *lab, const char *node, char **ret_json, nslab_error *err)
+{
+	if (!node)
+		return nslab_err_setx(err, EINVAL, "conntrack: which node?");
+	return ctl_fetch(lab, CTL_OP_CONNTRACK, node, ret_json, err);
 }
 
 int nslab_lab_table(const nslab_lab *lab, char **ret_text, nslab_error *err)

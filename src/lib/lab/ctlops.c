@@ -432,6 +432,28 @@ static int op_link(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 	return 1;
 }
 
+/* CONNTRACK: a node's table, in a memfd (thousands of entries outgrow a message). */
+static int op_conntrack(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
+			int *fds, size_t n_fds)
+{
+	_cleanup_free_ char *json = NULL;
+	nslab_error err = { 0 };
+	int mfd, r;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (lab_conntrack_json(ctx->lab, ctl_get_str(m, CTL_A_NODE), &json, &err) < 0)
+		return reply_error(fd, m, err.code, "%s", err.msg) < 0 ? 0 : 1;
+	mfd = memfd_with("nslab-conntrack", json, strlen(json));
+	if (mfd < 0)
+		r = reply_error(fd, m, -mfd, "conntrack: %s", strerrordesc_np(-mfd));
+	else
+		r = reply_ok(fd, m, &mfd, 1);
+	(void)close_fd(mfd);
+	return r < 0 ? 0 : 1;
+}
+
 /* NAT_SET, NAT_FLUSH, FW_SET: the router's NAT changed or flushed, its firewall changed. */
 static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
 		  size_t n_fds)
@@ -503,6 +525,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_CONNTRACK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_conntrack },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

@@ -141,6 +141,12 @@ void lab_state_json(const struct nslab_lab *lab, struct jw *w);
  * Return: 0, or -ENOMEM (or open_memstream()'s -errno), "render table"
  */
 int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
+/*
+ * lab_conntrack_json() - A node's conntrack table (IPv4 and IPv6) as JSON:
+ * {"node", "entries": [{family, proto, orig, reply, state, replied, assured,
+ * nat, packets, bytes}], "truncated"}; free() it (ct-ctl.c)
+ */
+int lab_conntrack_json(nslab_lab *lab, const char *node, char **ret_json, nslab_error *err);
 int outdir_open(const char *path, int *ret_fd, nslab_error *err);
 int outdir_subdir(int dirfd, const char *name, int *ret_fd, nslab_error *err);
 int outdir_create(int dirfd, const char *name, int *ret_fd, nslab_error *err);
