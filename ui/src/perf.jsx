@@ -68,6 +68,13 @@ async function stepSeries(run) {
 	return all.flat();
 }
 
+// A result as read: a number (also one captured as text) with SI prefixes, else the text itself.
+function showValue(v) {
+	const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+	if (typeof n === 'number' && Number.isFinite(n)) return Math.abs(n) >= 1000 ? `${si(n)} (${n})` : String(n);
+	return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
 export function Perf({ run }) {
 	const [res, err] = usePoll(() => getJSON(`/api/results?${q(run)}`), 0, [run]);
 	const [sim] = usePoll(() => getJSON(`/api/results?${q(run)}&of=sim`), 0, [run]);
@@ -81,7 +88,7 @@ export function Perf({ run }) {
 			{err && <p class="muted">No results: {err}</p>}
 			{results.length > 0 && (
 				<table><thead><tr><th>result</th><th>value</th></tr></thead>
-					<tbody>{results.map(([k, v]) => <tr key={k}><td>{k}</td><td><code>{JSON.stringify(v)}</code></td></tr>)}</tbody></table>
+					<tbody>{results.map(([k, v]) => <tr key={k}><td>{k}</td><td><code title={String(v)}>{showValue(v)}</code></td></tr>)}</tbody></table>
 			)}
 			{nums.length > 0 && <Bars rows={nums} unit="" label="results" />}
 			{charts && charts.length > 0 && <><h3>Over time</h3>
