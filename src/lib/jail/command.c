@@ -106,7 +106,7 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 
 /*
  * The command's signals: init reset every disposition to SIG_DFL when it
- * began (init_begin()) and sets none, so only its mask (SIGCHLD blocked) is
+ * began (init_tie()) and sets none, so only its mask (SIGCHLD blocked) is
  * left to clear: 64 system calls fewer per start.
  */
 static void cmd_unblock_signals(void)
@@ -220,6 +220,12 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 	if (net >= 0 && fd < 3 && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
 		child_err(&e, errno, "the network namespace's fd", NULL),
 			jail_cmd_fail(pipe_fd, &e);
+	/* forked before the maps: the ids wait for init's first byte (end of file: init is gone) */
+	do
+		n = read(go, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
 	(void)setsid();
 	cmd_stdio(p, pipe_fd);
 	cmd_setup_rest(p, pipe_fd);
