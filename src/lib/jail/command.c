@@ -106,7 +106,7 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 
 /*
  * The command's signals: init reset every disposition to SIG_DFL when it
- * began (init_begin()) and sets none, so only its mask (SIGCHLD blocked) is
+ * began (init_tie()) and sets none, so only its mask (SIGCHLD blocked) is
  * left to clear: 64 system calls fewer per start.
  */
 static void cmd_unblock_signals(void)
@@ -208,26 +208,41 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
 			      int net)
 {
+	struct jail_msg m = { .kind = JAIL_MSG_GO };
 	nslab_error e = { 0 };
+	int fd = -1;
 	ssize_t n;
 	char b;
 
-	if (net >= 0) {
-		struct jail_msg m = { .kind = JAIL_MSG_GO };
-		int fd = jail_net_make(&e);
-
-		if (fd < 0)
+	if (net >= 0 && (fd = jail_net_make(&e)) < 0)
+		jail_cmd_fail(pipe_fd, &e);
+	/* a caller with 0, 1 or 2 closed: the stdio step's dup2() must not take it */
+	if (net >= 0 && fd < 3 && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+		child_err(&e, errno, "the network namespace's fd", NULL),
 			jail_cmd_fail(pipe_fd, &e);
-		/* an fd, not setns() on our pidfd: that takes ptrace access, gone once ids change */
-		(void)jail_msg_send(net, &m, fd);
-		(void)close(fd);
-		(void)close(net);
-	}
+	/* forked before the maps: the ids wait for init's first byte (end of file: init is gone) */
+	do
+		n = read(go, &b, 1);
+	while (n < 0 && errno == EINTR);
+	if (n != 1)
+		_exit(127);
 	(void)setsid();
 	cmd_stdio(p, pipe_fd);
 	cmd_setup_rest(p, pipe_fd);
 	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
+	/*
+	 * The namespace goes to init once the setup is done, not before: init,
+	 * woken by it, would take this CPU from the setup (both share one mm,
+	 * so the scheduler keeps them together); now it wakes while we wait
+	 * for GO. An fd, not setns() on our pidfd: that takes ptrace access,
+	 * gone with our new ids. close_range() above only marked it CLOEXEC.
+	 */
+	if (net >= 0) {
+		(void)jail_msg_send(net, &m, fd);
+		(void)close(fd);
+		(void)close(net);
+	}
 	do
 		n = read(go, &b, 1);
 	while (n < 0 && errno == EINTR);

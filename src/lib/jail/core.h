@@ -16,10 +16,11 @@
  *      setgroups denied) init writes its own maps and nobody waits for GO
  * init (init.c):
  *   4. PR_SET_PDEATHSIG(SIGKILL), and the parent (a pidfd) still there;
- *      write its own maps, or wait for GO
- *   5. a run (no pool, cgroup or ASan): the command forked at once (init-early.c's
- *      DOC: the command forked early) makes the network namespace and sets
- *      itself up while init builds the root. Else net_late: a helper makes
+ *      a run (no pool, cgroup or ASan): the command forked at once (init-early.c's
+ *      DOC: the command forked early) makes the network namespace meanwhile;
+ *      write its own maps, or wait for GO; then the command may take its ids
+ *   5. a run: the command sets itself up while init builds the root, and
+ *      hands init the network namespace. Else net_late: a helper makes
  *      the network namespace (loopback up) meanwhile. Init sets the host
  *      name and builds the root (jail_fs_enter_hooked(): the network
  *      namespace joined before sysfs); else loopback up; non-dumpable

@@ -37,12 +37,17 @@
 
 /*
  * DOC: the command forked early (a run's usual path)
- * Right after the maps init clones the command, sharing its memory (CLONE_VM,
- * a stack of its own, no CLONE_VFORK: both run). While init sets the host
- * name and builds the root, the command makes the network namespace (what
- * init-net.c's helper does otherwise) and sends init an fd of it, takes its
- * session, stdio, rlimits, ids and signal mask, drops its capabilities and
- * installs the default seccomp filter, then waits for GO on a pipe. Before
+ * Before the maps init clones the command, sharing its memory (CLONE_VM,
+ * a stack of its own, no CLONE_VFORK: both run). While the parent writes the
+ * maps (or init does, rootless) the command makes the network namespace
+ * (what init-net.c's helper does otherwise; its user namespace's
+ * capabilities are there from the clone, the ids need no map for it), then
+ * waits for a first byte on its GO socket: the maps are written. While init
+ * sets the host name and builds the root, the command takes its session,
+ * stdio, rlimits, ids and signal mask, drops its capabilities, installs the
+ * default seccomp filter, and only then sends init an fd of the namespace
+ * (init, woken by it earlier, took the command's CPU mid-setup: they share
+ * an mm, so the scheduler keeps them on one CPU), then waits for GO. Before
  * the sysfs step init joins that network namespace (setns() on the fd: on
  * the command's pidfd it would take ptrace access, which the command's new
  * ids may have withdrawn); once the root is built it writes GO, and the command
@@ -141,18 +146,29 @@ int jail_early_net_join(void *data, nslab_error *err)
 	return 0;
 }
 
-/* The command forked early: GO, then its exec report (or why it ended before GO). */
-void jail_early_go(struct init *in, int *ret_pidfd)
+/* A byte to the command forked early; if it ended instead, its report says why. */
+static void early_send(struct init *in)
 {
 	nslab_error e = { 0 };
 
-	if (send(in->early_go, "", 1, MSG_NOSIGNAL) != 1) {
-		/* it ended: its report says why, if it wrote one */
-		if (read(in->early_ep, &e, sizeof(e)) != (ssize_t)sizeof(e))
-			child_err(&e, ECHILD, "the command ended before its start", NULL);
-		e.msg[sizeof(e.msg) - 1] = '\0';
-		jail_init_fail(in, &e, true);
-	}
+	if (send(in->early_go, "", 1, MSG_NOSIGNAL) == 1)
+		return;
+	if (read(in->early_ep, &e, sizeof(e)) != (ssize_t)sizeof(e))
+		child_err(&e, ECHILD, "the command ended before its start", NULL);
+	e.msg[sizeof(e.msg) - 1] = '\0';
+	jail_init_fail(in, &e, true);
+}
+
+/* The maps are written: the command may take its ids (the first byte on its GO socket). */
+void jail_early_maps_written(struct init *in)
+{
+	early_send(in);
+}
+
+/* The command forked early: GO, then its exec report (or why it ended before GO). */
+void jail_early_go(struct init *in, int *ret_pidfd)
+{
+	early_send(in);
 	in->early_go = close_fd(in->early_go);
 	jail_init_await_exec(in, in->early_ep);
 	in->early_ep = -1;

@@ -165,17 +165,16 @@ static void close_others(const struct init *in)
 	}
 }
 
-static void init_setup(struct init *in)
+/* early: the command was forked at once (init-early.c) */
+static void init_setup(struct init *in, bool early)
 {
 	const struct jail_plan *p = in->p;
 	struct net_helper net = { .fd = -1 };
-	bool early = jail_early_possible(in);
 	jail_fs_hook hook = NULL;
 	void *hook_data = &net;
 	nslab_error e = { 0 };
 
 	if (early) {
-		jail_early_fork(in);
 		if (p->net_late)
 			hook = jail_early_net_join, hook_data = in;
 	} else if (p->net_late) {
@@ -539,13 +538,10 @@ static int write_self(const char *file, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
-/* Tied to the parent, and released: by its GO, or by writing our own maps. */
-static void init_begin(struct init *in, int parent_pidfd)
+/* Tied to the parent, with the dispositions reset. */
+static void init_tie(int parent_pidfd)
 {
 	struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
-	const struct jail_plan *p = in->p;
-	nslab_error e = { 0 };
-	struct jail_msg m;
 
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&pfd, 1, 0) != 0)
 		_exit(1); /* the parent died before the prctl took */
@@ -557,6 +553,15 @@ static void init_begin(struct init *in, int parent_pidfd)
 	 * before init saw its status.
 	 */
 	signals_reset_all();
+}
+
+/* Released: by the parent's GO once it wrote our maps, or by writing them ourselves. */
+static void init_release(struct init *in)
+{
+	const struct jail_plan *p = in->p;
+	nslab_error e = { 0 };
+	struct jail_msg m;
+
 	if (!p->self_maps) {
 		if (jail_msg_recv(in->sock, &m, NULL) <= 0 || m.kind != JAIL_MSG_GO)
 			_exit(1);
@@ -585,18 +590,25 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .early_net = -1,
 			   .early_pidfd = -1 };
 	struct jail_msg m = { 0 };
-	bool direct = false;
+	bool direct = false, early;
 	sigset_t chld;
 	int pidfd = -1;
 
-	init_begin(&in, parent_pidfd);
+	init_tie(parent_pidfd);
 	memcpy(in.limit, p->limits.value, sizeof(in.limit));
 	/* SIGCHLD blocked before any fork, so that the command's end is never missed */
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
 	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	init_setup(&in);
+	/* the command forked before the maps: its network namespace meanwhile (init-early.c's DOC) */
+	early = jail_early_possible(&in);
+	if (early)
+		jail_early_fork(&in);
+	init_release(&in);
+	if (early)
+		jail_early_maps_written(&in);
+	init_setup(&in, early);
 	jail_msg_ns(&m);
 	if (!argv)
 		direct = jail_init_pool_start(&in, &m, &pidfd);

@@ -185,6 +185,8 @@ bool jail_early_possible(const struct init *in);
 void jail_early_fork(struct init *in);
 /* jail_fs_enter_hooked()'s hook: the command's network namespace, once made, joined. */
 int jail_early_net_join(void *data, nslab_error *err);
+/* The maps are written: the command may take its ids (the first byte on its GO socket). */
+void jail_early_maps_written(struct init *in);
 /* The command forked early: GO, then its exec report (or why it ended before GO). */
 void jail_early_go(struct init *in, int *ret_pidfd);
 
