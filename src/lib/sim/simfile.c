@@ -24,6 +24,11 @@ static void step_clear(struct sim_step *st)
 	free(st->content);
 	free(st->iface);
 	free(st->nat);
+	free(st->firewall);
+	free(st->replug_iface);
+	free(st->replug_router);
+	free(st->default_via);
+	free(st->region_b);
 	free(st->filter);
 	free(st->dns_name);
 	free(st->dns_target);
@@ -233,7 +238,7 @@ static const char *const step_keys[] = {
 	"id",	  "run",    "spawn",	"wait",	   "wait-for",	  "assert",   "node",	 "timeout",
 	"ready",  "parse",  "captures", "results", "expect_exit", "gen-file", "content", "link",
 	"router", "device", "capture",	"dns",	   "gen-certs",	  "repeat",   "every",	 "for",
-	"times",  "seed",   "steps",	"choose",  "use",	  "with",     NULL
+	"times",  "seed",   "steps",	"choose",  "use",	  "with",     "region",	 NULL
 };
 
 /* Which kind the step is: exactly one of the kinds' keys. */
@@ -250,7 +255,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
 		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS },
 		      { K_REPEAT, SIM_REPEAT }, { K_EVERY, SIM_EVERY },
-		      { K_USE, SIM_GROUP } };
+		      { K_USE, SIM_GROUP },	{ K_REGION, SIM_REGION } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -268,7 +273,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		return y_error(
 			&p->y, n,
 			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
-			"device, router, capture, dns, gen-certs, repeat, every or use");
+			"device, router, region, capture, dns, gen-certs, repeat, every or use");
 	return found;
 }
 
@@ -352,6 +357,8 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = simf_link_change(p, v[what], st, what == K_DEVICE);
 	if (r >= 0 && what == K_ROUTER)
 		r = simf_router_change(p, v[K_ROUTER], st);
+	if (r >= 0 && what == K_REGION)
+		r = simf_region_change(p, v[K_REGION], st);
 	if (r >= 0 && what == K_CAPTURE)
 		r = simf_capture_change(p, v[K_CAPTURE], v[K_ID], st);
 	if (r >= 0 && what == K_DNS)

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lab/regions.h"
 #include "nslab/link.h"
 #include "sim/expr.h"
 
@@ -53,19 +54,34 @@ int sim_gen_file_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? sim_step_fail(sim, i, "write files/%s: %s", st->target, strerror(-r)) : 0;
 }
 
-/* One link's condition set (words interpolated), cleared, or its carrier changed. */
-static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+/* The step's condition words, interpolated (NULL-terminated; free with sim_argv_free()). */
+static int step_words(struct nslab_sim *sim, size_t i, char ***ret, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	char **words = calloc(st->n_words + 1, sizeof(*words));
+	int r = 0;
+
+	if (!words)
+		return nslab_err_set(e, ENOMEM, "condition words");
+	for (size_t k = 0; r >= 0 && k < st->n_words; k++)
+		r = sim_interpolate(st->words[k], sim_lookup, sim, &words[k], e);
+	if (r < 0) {
+		sim_argv_free(words);
+		return r;
+	}
+	*ret = words;
+	return 0;
+}
+
+/* One link's condition set (set: words) or removed (clear: true); neither: nothing. */
+static int link_condition(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	char **words = NULL;
 	int r = 0;
 
 	if (st->n_words) {
-		words = calloc(st->n_words + 1, sizeof(*words));
-		if (!words)
-			return nslab_err_set(e, ENOMEM, "%s:%s", st->node, iface);
-		for (size_t k = 0; r >= 0 && k < st->n_words; k++)
-			r = sim_interpolate(st->words[k], sim_lookup, sim, &words[k], e);
+		r = step_words(sim, i, &words, e);
 		if (r >= 0)
 			r = nslab_lab_set_condition_words(sim->lab, st->node, iface,
 							  (const char *const *)words, st->n_words,
@@ -74,6 +90,15 @@ static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_
 	} else if (st->clear) {
 		r = nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH, NULL, e);
 	}
+	return r;
+}
+
+/* One link's condition set, cleared, and/or its carrier changed. */
+static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = link_condition(sim, i, iface, e);
+
 	if (r >= 0 && st->link_state >= 0)
 		r = nslab_lab_set_link_up(sim->lab, st->node, iface, st->link_state == 1, e);
 	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
@@ -88,42 +113,166 @@ int sim_link_step(struct nslab_sim *sim, size_t i)
 	return 0;
 }
 
-/* As link, on each of a device's interfaces (or the one named). */
+/* A name of the step, interpolated, kept until the step ends (NULL stays NULL). */
+static const char *step_name(struct nslab_sim *sim, const char *text, nslab_error *e)
+{
+	char *v = NULL;
+
+	if (!text || sim_interpolate(text, sim_lookup, sim, &v, e) < 0)
+		return NULL;
+	return sim_keep(sim, v);
+}
+
+/*
+ * The device's plugging and default routes: a replug needs its link without
+ * a condition (nslab_lab_replug()), so it clears the interface's first, and
+ * the caller's set: comes after it.
+ */
+static int device_plug(struct nslab_sim *sim, size_t i, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	const char *iface, *router, *via;
+	int r = 0;
+
+	if (st->replug_iface) {
+		iface = step_name(sim, st->replug_iface, e);
+		router = iface ? step_name(sim, st->replug_router, e) : NULL;
+		if (!router)
+			return -EINVAL;
+		/* the old link's condition goes with it; set: applies to the new one */
+		r = nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH, NULL, e);
+		if (r >= 0)
+			r = nslab_lab_replug(sim->lab, st->node, iface, router, e);
+		if (r < 0)
+			return nslab_err_prefix(e, r, "replug %s:%s into %s", st->node, iface,
+						router);
+	}
+	if (st->default_via) {
+		via = step_name(sim, st->default_via, e);
+		if (!via)
+			return -EINVAL;
+		r = nslab_lab_set_default_via(sim->lab, st->node, via, e);
+		if (r < 0)
+			return nslab_err_prefix(e, r, "%s: default-via %s", st->node, via);
+	}
+	return 0;
+}
+
+/* Each of the device's interfaces (or the one named) through fn; 0 or the first failure. */
+static int device_ifaces(struct nslab_sim *sim, size_t i, nslab_node *node,
+			 int (*fn)(struct nslab_sim *, size_t, const char *, nslab_error *),
+			 nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	size_t n = nslab_node_iface_count(node);
+	int r = 0;
+
+	if (st->iface)
+		return fn(sim, i, st->iface, e);
+	for (size_t k = 0; r >= 0 && k < n; k++)
+		r = fn(sim, i, nslab_node_iface_name(node, k), e);
+	return r;
+}
+
+/* The carrier of one interface, when state: asks for a change. */
+static int link_carrier(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = 0;
+
+	if (st->link_state >= 0)
+		r = nslab_lab_set_link_up(sim->lab, st->node, iface, st->link_state == 1, e);
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+/* A clear: alone (before a replug). */
+static int link_clear(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = st->clear ? nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH,
+						    NULL, e)
+			  : 0;
+
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+/* A set: alone (after a replug). */
+static int link_set(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = st->n_words ? link_condition(sim, i, iface, e) : 0;
+
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+/*
+ * As link, on each of a device's interfaces (or the one named), with its
+ * replug and default-via between: clear, replug, default-via, set, state.
+ */
 int sim_device_step(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	nslab_node *node = nslab_lab_node(sim->lab, st->node);
 	nslab_error e = { 0 };
-	size_t n;
+	int r;
 
 	if (!node || nslab_node_kind(node) != NSLAB_NODE_DEVICE)
 		return sim_step_fail(sim, i, "no device '%s' in the lab", st->node);
-	if (st->iface)
-		return link_apply(sim, i, st->iface, &e) < 0 ? sim_step_fail(sim, i, "%s", e.msg)
-							     : 0;
-	n = nslab_node_iface_count(node);
-	for (size_t k = 0; k < n; k++)
-		if (link_apply(sim, i, nslab_node_iface_name(node, k), &e) < 0)
-			return sim_step_fail(sim, i, "%s", e.msg);
-	return 0;
+	r = device_ifaces(sim, i, node, link_clear, &e);
+	if (r >= 0)
+		r = device_plug(sim, i, &e);
+	if (r >= 0)
+		r = device_ifaces(sim, i, node, link_set, &e);
+	if (r >= 0)
+		r = device_ifaces(sim, i, node, link_carrier, &e);
+	return r < 0 ? sim_step_fail(sim, i, "%s", e.msg) : 0;
 }
 
-/* A router's NAT set to a preset, and/or its mappings forgotten (as `nslab router`). */
+/* A router's NAT set to a preset, its mappings forgotten, its firewall set (as `nslab router`). */
 int sim_router_step(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
-	_cleanup_free_ char *mode = NULL;
+	const char *mode;
 	nslab_error e = { 0 };
 	int r = 0;
 
 	if (st->nat) {
-		r = sim_interpolate(st->nat, sim_lookup, sim, &mode, &e);
-		if (r >= 0)
-			r = nslab_lab_set_nat(sim->lab, st->node, mode, &e);
+		mode = step_name(sim, st->nat, &e);
+		r = mode ? nslab_lab_set_nat(sim->lab, st->node, mode, &e) : -EINVAL;
 	}
 	if (r >= 0 && st->flush_nat)
 		r = nslab_lab_flush_nat(sim->lab, st->node, &e);
+	if (r >= 0 && st->firewall) {
+		mode = step_name(sim, st->firewall, &e);
+		r = mode ? nslab_lab_set_firewall(sim->lab, st->node, mode, &e) : -EINVAL;
+	}
 	return r < 0 ? sim_step_fail(sim, i, "%s", e.msg) : 0;
+}
+
+/*
+ * The link of two regions: its condition set from words (as `nslab region`
+ * takes them) or cleared, then broken or restored.
+ */
+int sim_region_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	const char *a = st->node, *b = st->region_b;
+	char **words = NULL;
+	nslab_error e = { 0 };
+	int r = 0;
+
+	if (st->n_words) {
+		r = step_words(sim, i, &words, &e);
+		if (r >= 0)
+			r = lab_region_set_words(sim->lab, a, b, (const char *const *)words,
+						 st->n_words, &e);
+		sim_argv_free(words);
+	} else if (st->clear) {
+		r = nslab_lab_set_region_condition(sim->lab, a, b, NSLAB_LINK_BOTH, NULL, &e);
+	}
+	if (r >= 0 && st->link_state >= 0)
+		r = nslab_lab_region_link_set(sim->lab, a, b, st->link_state == 1, &e);
+	return r < 0 ? sim_step_fail(sim, i, "regions %s-%s: %s", a, b, e.msg) : 0;
 }
 
 /* The sim's directory as a path (for ${ID.path}): what its fd leads to. */
