@@ -109,8 +109,8 @@ int simf_link_change(struct sp *p, const struct ynode *n, struct sim_step *st, b
 	if (set && st->clear)
 		return y_error(&p->y, set, "%s: set and clear together", what);
 	if (!set && !st->clear && st->link_state < 0 && !st->replug_iface && !st->default_via)
-		return y_error(&p->y, n, "%s: expected set, clear, state%s", what,
-			       device ? ", replug or default-via" : "");
+		return y_error(&p->y, n, "%s: expected set, clear%s", what,
+			       device ? ", state, replug or default-via" : " or state");
 	if (set) {
 		struct sim_step words = { 0 };
 
