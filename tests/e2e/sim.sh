@@ -289,8 +289,8 @@ write tls <<'EOF2'
   - assert: ["${byip.stdout} contains s_server", "${byname.exit} == 0", "${other.exit} == 60"]
 EOF2
 sim tls 0 "$TMP/tls.yaml" --outdir "$TMP/tls-run"
-[ -s "$TMP/tls-run/tls/certs/tls.crt" ] && [ -s "$TMP/tls-run/tls/certs/tls.key" ] &&
-	ok "tls: certs/tls.crt and certs/tls.key written" || bad "tls: $(ls -R "$TMP/tls-run")"
+[ -s "$TMP/tls-run/tls/certs/tls.crt" ] && [ "$(stat -c %a "$TMP/tls-run/tls/certs/tls.key")" = 600 ] &&
+	ok "tls: certs/tls.crt and certs/tls.key (0600) written" || bad "tls: $(ls -R "$TMP/tls-run")"
 
 # --- repeat and every: a link flapped N times, a soak for a while, seeded random changes ---
 write chaos <<'EOF2'

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lab/regions.h"
+#include "sim/certs.h"
 #include "nslab/link.h"
 #include "sim/expr.h"
 
@@ -347,7 +348,7 @@ int sim_capture_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? sim_step_fail(sim, i, "%s:%s: %s", st->node, st->iface, e.msg) : 0;
 }
 
-/* "subjectAltName=DNS:N,DNS:N.LAB.test,DNS:extra...,IP:v4,IP:v6" for a node. */
+/* "DNS:N,DNS:N.LAB.test,DNS:extra...,IP:v4,IP:v6" for a node. */
 static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **ret, nslab_error *e)
 {
 	const struct sim_step *st = &sim->file->steps[i];
@@ -359,11 +360,13 @@ static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **r
 
 	if (!f)
 		return nslab_err_set(e, errno, "certificate names");
-	fprintf(f, "subjectAltName=DNS:%s,DNS:%s.%s.test", name, name, nslab_lab_name(sim->lab));
+	fprintf(f, "DNS:%s,DNS:%s.%s.test", name, name, nslab_lab_name(sim->lab));
 	for (size_t k = 0; r >= 0 && k < st->n_words; k++) {
 		_cleanup_free_ char *extra = NULL;
 
 		r = sim_interpolate(st->words[k], sim_lookup, sim, &extra, e);
+		if (r >= 0 && strpbrk(extra, ",:\n"))
+			r = nslab_err_setx(e, EINVAL, "name '%s': not a DNS name", extra);
 		if (r >= 0)
 			fprintf(f, ",DNS:%s", extra);
 	}
@@ -381,8 +384,8 @@ static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **r
 	return 0;
 }
 
-/* certs/ID.crt and certs/ID.key, their paths in the step's state. */
-static int cert_paths(struct nslab_sim *sim, size_t i)
+/* certs/ID.crt and certs/ID.key, their absolute paths in the step's state. */
+static int cert_paths(struct nslab_sim *sim, size_t i, char *crt, char *key, size_t len)
 {
 	struct sim_state *s = &sim->state[i];
 	const char *id = sim->file->steps[i].id;
@@ -392,64 +395,51 @@ static int cert_paths(struct nslab_sim *sim, size_t i)
 		return sim_step_fail(sim, i, "create certs/: %s", strerror(errno));
 	if (sim_dir_path(sim, dir, sizeof(dir)) < 0)
 		return sim_step_fail(sim, i, "the sim's directory: %s", strerror(errno));
-	if (asprintf(&s->path, "%s/certs/%s.crt", dir, id) < 0)
+	snprintf(crt, len, "certs/%s.crt", id);
+	snprintf(key, len, "certs/%s.key", id);
+	free(s->path);
+	free(s->key);
+	if (asprintf(&s->path, "%s/%s", dir, crt) < 0)
 		s->path = NULL;
-	if (asprintf(&s->key, "%s/certs/%s.key", dir, id) < 0)
+	if (asprintf(&s->key, "%s/%s", dir, key) < 0)
 		s->key = NULL;
 	return s->path && s->key ? 0 : sim_step_fail(sim, i, "out of memory");
 }
 
 /*
- * A self-signed certificate for a node: `openssl req -x509` run in the node
- * (Debian's openssl; its output in steps/ as any command's), an EC P-256 key,
- * the node's names and addresses as subject alternative names.
+ * A self-signed certificate for a node, made in-process with libcrypto
+ * (sim/certs.c): an EC P-256 key, the node's names and addresses as subject
+ * alternative names.
  */
 int sim_gen_certs_step(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
-	struct sim_state *s = &sim->state[i];
 	nslab_node *node = nslab_lab_node(sim->lab, st->node);
-	_cleanup_free_ char *sans = NULL, *subj = NULL;
+	_cleanup_free_ char *sans = NULL, *cn = NULL;
+	char crt[96], key[96];
 	nslab_error e = { 0 };
-	char days[16];
+	struct sim_cert_req req;
 	int r;
 
 	if (!node)
 		return sim_step_fail(sim, i, "no node '%s' in the lab", st->node);
-	r = cert_paths(sim, i);
+	r = cert_paths(sim, i, crt, key, sizeof(crt));
 	if (r < 0)
 		return r;
 	if (cert_sans(sim, i, node, &sans, &e) < 0)
 		return sim_step_fail(sim, i, "%s", e.msg);
-	if (asprintf(&subj, "/CN=%s.%s.test", st->node, nslab_lab_name(sim->lab)) < 0) {
-		subj = NULL;
+	if (asprintf(&cn, "%s.%s.test", st->node, nslab_lab_name(sim->lab)) < 0) {
+		cn = NULL;
 		return sim_step_fail(sim, i, "out of memory");
 	}
-	snprintf(days, sizeof(days), "%u", st->days);
-	{
-		char *argv[] = { "openssl",
-				 "req",
-				 "-x509",
-				 "-newkey",
-				 "ec",
-				 "-pkeyopt",
-				 "ec_paramgen_curve:prime256v1",
-				 "-nodes",
-				 "-days",
-				 days,
-				 "-subj",
-				 subj,
-				 "-keyout",
-				 s->key,
-				 "-out",
-				 s->path,
-				 "-addext",
-				 sans,
-				 NULL };
-
-		r = sim_start_argv(sim, i, argv);
-	}
-	return r < 0 ? r : sim_finish_run(sim, i);
+	req = (struct sim_cert_req){ .cn = cn,
+				     .sans = sans,
+				     .days = st->days,
+				     .dir_fd = sim->dir_fd,
+				     .crt_name = crt,
+				     .key_name = key };
+	r = sim_cert_make(&req, &e);
+	return r < 0 ? sim_step_fail(sim, i, "%s", e.msg) : 0;
 }
 
 /* A name of the lab's /etc/hosts set (its target interpolated) or removed. */
