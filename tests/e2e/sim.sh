@@ -505,7 +505,7 @@ assert all(e["at"] <= e["ts"] + 0.001 for e in app)
 assert not os.path.exists(os.path.join(d, "events")), "the sockets are left"
 PY
 
-# --- NSLAB_EVENTS during a long step: logged as they come, not when the step ends ---
+# --- NSLAB_EVENTS during a long step: logged as they come, not when the step ends; an NDJSON capture ---
 write live <<'EOF2'
   - id: self
     run:
@@ -525,6 +525,11 @@ write live <<'EOF2'
         sys.exit(1)
     node: alice
   - {assert: "${self.stdout} contains 'seen live'"}
+  - id: nd                     # NDJSON: the line that matches, then a path in it
+    run: [python3, -c, "import json; [print(json.dumps({'event': e, 'n': i})) for i, e in enumerate(['start', 'tick', 'end'])]"]
+    node: alice
+    results: {last-n: {match: '"end"', pick: .n}}
+  - {assert: "${nd.last-n} == 2"}
 EOF2
 sim live 0 "$TMP/live.yaml" --outdir "$TMP/live-run"
 

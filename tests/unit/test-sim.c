@@ -199,6 +199,33 @@ static void test_regex_capture(void **state)
 	assert_int_equal(sim_regex_capture(ping, "([0-9]", &v, &err), -EINVAL);
 }
 
+static void test_ndjson_capture(void **state)
+{
+	/* iperf3 --json-stream's shape: one event per line, some lines not JSON */
+	const char *out = "{\"event\": \"start\", \"data\": {\"port\": 5201}}\n"
+			  "warning: \"event\": \"interval\" but not JSON\n"
+			  "{\"event\": \"interval\", \"data\": {\"bps\": 1000}}\n"
+			  "{\"event\": \"interval\", \"data\": {\"bps\": 2000}}\n"
+			  "{\"event\": \"end\", \"data\": {\"sum\": {\"bps\": 1500}}}";
+	nslab_error err = { 0 };
+	char *v = NULL;
+
+	(void)state;
+	assert_int_equal(sim_ndjson_capture(out, "\"interval\"", ".data.bps", &v, &err), 0);
+	assert_string_equal(v, "1000"); /* the first JSON line that matches */
+	free(v);
+	assert_int_equal(sim_ndjson_capture(out, "\"end\"", ".data.sum.bps", &v, &err), 0);
+	assert_string_equal(v, "1500"); /* the last line, without a newline */
+	free(v);
+	assert_int_equal(sim_ndjson_capture(out, "event", ".data.sum", &v, &err), 0);
+	assert_string_equal(v, "{\"bps\":1500}"); /* lines without the path are passed */
+	free(v);
+	assert_int_equal(sim_ndjson_capture(out, "nothing", ".data", &v, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no JSON line matching 'nothing' has .data"));
+	assert_int_equal(sim_ndjson_capture(out, "(", ".data", &v, &err), -EINVAL);
+	assert_int_equal(sim_ndjson_capture("", "x", ".a", &v, &err), -ENOENT);
+}
+
 /* text must be refused with msg (and its place) in the message. */
 static void refused(const char *text, const char *msg)
 {
@@ -316,6 +343,11 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, with: {a: b}}\n",
 		"'with' does not go with this step");
 	refused("lab: l.yaml\nstep-templates: {t: []}\nsteps:\n  - {use: t, with: [a]}\n", "with");
+	refused("lab: l.yaml\nsteps:\n  - {run: [x], node: a, captures: {v: {match: a, regex: "
+		"b}}}\n",
+		"capture 'v': match picks from JSON lines (pick:)");
+	refused("lab: l.yaml\nsteps:\n  - {run: [x], node: a, captures: {ticks: 'n=([0-9]+)'}}\n",
+		"t.yaml:3:36: capture 'ticks': the name of a step's own value");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
 		"dns: expected name and target");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
@@ -487,10 +519,10 @@ int main(void)
 		cmocka_unit_test(test_numbers),		 cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_interpolate),	 cmocka_unit_test(test_assertions),
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
-		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
-		cmocka_unit_test(test_file_blocks),	 cmocka_unit_test(test_file_templates),
-		cmocka_unit_test(test_json_object),
+		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_ndjson_capture),
+		cmocka_unit_test(test_file_errors),	 cmocka_unit_test(test_file_model),
+		cmocka_unit_test(test_file_changes),	 cmocka_unit_test(test_file_blocks),
+		cmocka_unit_test(test_file_templates),	 cmocka_unit_test(test_json_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,6 +42,7 @@ static void step_clear(struct sim_step *st)
 	for (size_t i = 0; i < st->n_caps; i++) {
 		free(st->caps[i].name);
 		free(st->caps[i].source);
+		free(st->caps[i].match);
 	}
 	free(st->caps);
 }
@@ -166,11 +167,24 @@ static int ready(struct sp *p, const struct ynode *n, struct sim_step *st)
 	return r;
 }
 
-/* One capture: "SOURCE" or {regex: R, stream: S} or {pick: PATH}. */
+/* ${ID.NAME} that every step (or a kind of step) has: no capture may take them (values.c). */
+static bool reserved_value(const char *name)
+{
+	static const char *const names[] = { "stdout", "stderr",     "exit",  "ms",
+					     "path",   "dir",	     "key",   "packets",
+					     "bytes",  "iterations", "ticks", "picks" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One capture: "SOURCE" or {regex: R, stream: S} or {pick: PATH} or {match: R, pick: PATH}. */
 static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, bool result,
 		   struct sim_step *st)
 {
-	static const char *const keys[] = { "regex", "stream", "pick", NULL };
+	static const char *const keys[] = { "regex", "stream", "pick", "match", NULL };
 	struct sim_capture *c = reallocarray(st->caps, st->n_caps + 1, sizeof(*c));
 	static const char *const streams[] = { "stdout", "stderr", NULL };
 	uint32_t seen = 0;
@@ -183,6 +197,8 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 	c = &st->caps[st->n_caps++];
 	*c = (struct sim_capture){ .result = result, .loc = k->loc, .pick = st->json };
 	r = simf_dup_str(p, k, "capture name", &c->name);
+	if (r >= 0 && reserved_value(c->name))
+		return y_error(&p->y, k, "capture '%s': the name of a step's own value", c->name);
 	if (r >= 0 && v->type == Y_SCALAR)
 		return simf_dup_str(p, v, "capture", &c->source);
 	if (r >= 0)
@@ -198,12 +214,19 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 			c->stream = (enum sim_stream)s;
 			continue;
 		}
+		if (key == 3) {
+			r = simf_dup_str(p, v->kids[i + 1], "match", &c->match);
+			continue;
+		}
 		c->pick = key == 2;
 		free(c->source);
 		r = simf_dup_str(p, v->kids[i + 1], keys[key], &c->source);
 	}
 	if (r >= 0 && !c->source)
 		return y_error(&p->y, v, "capture '%s': expected regex or pick", c->name);
+	if (r >= 0 && c->match && !c->pick)
+		return y_error(&p->y, v, "capture '%s': match picks from JSON lines (pick:)",
+			       c->name);
 	return r;
 }
 

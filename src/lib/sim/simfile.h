@@ -44,7 +44,8 @@
  *        and .key; ${tls.path} the certificate, ${tls.key} the key)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
- * {pick: PATH} say it explicitly. results: are captures that also go to the
+ * {pick: PATH} say it explicitly; {match: REGEX, pick: PATH} picks from the
+ * first line of NDJSON output that matches REGEX and has PATH. results: are captures that also go to the
  * sim's results table. Every string of a step is interpolated when the step
  * runs: ${NODE.ip}, ${NODE.ip6}, ${STEP.stdout}, ${STEP.stderr}, ${STEP.exit},
  * ${STEP.ms}, ${STEP.CAPTURE}.
@@ -82,6 +83,7 @@ enum sim_stream { SIM_STDOUT, SIM_STDERR };
 struct sim_capture {
 	char *name;
 	bool pick;		/* a JSON path, else a regular expression */
+	char *match;		/* pick: from the first NDJSON line matching it (or NULL) */
 	enum sim_stream stream; /* regex: which output */
 	char *source;
 	bool result; /* from results: (it goes to the results table too) */

@@ -211,8 +211,9 @@ int sim_take_outputs(struct nslab_sim *sim, size_t i)
 		const struct sim_capture *c = &st->caps[k];
 		const char *text = c->stream == SIM_STDERR ? s->errtext : s->out;
 		nslab_error e = { 0 };
-		int r = c->pick ? sim_json_pick(text, c->source, &s->values[k], &e)
-				: sim_regex_capture(text, c->source, &s->values[k], &e);
+		int r = c->match  ? sim_ndjson_capture(text, c->match, c->source, &s->values[k], &e)
+			: c->pick ? sim_json_pick(text, c->source, &s->values[k], &e)
+				  : sim_regex_capture(text, c->source, &s->values[k], &e);
 
 		if (r < 0)
 			return sim_step_fail(sim, i, "capture '%s': %s", c->name, e.msg);
