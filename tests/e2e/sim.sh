@@ -11,7 +11,13 @@
 # gen-certs makes a certificate curl trusts for the node only; repeat runs
 # its steps N times or for a while, every picks seeded changes; extends,
 # templates and inline labs (counted devices) compose a sim; programs'
-# NSLAB_EVENTS land in events.jsonl; progress.json follows the run and a
+# NSLAB_EVENTS land in events.jsonl, during a long step too (a program sees
+# its own event there before it exits); an NDJSON capture picks from the
+# matching line; region steps break, restore and condition the link of two
+# regions (ping's RTT and TTL follow), default-via moves the address a server
+# sees; the examples replug a phone under an app that reconnects, switch a
+# firewall under a polling client, measure iperf3 over three presets;
+# progress.json follows the run and a
 # terminal gets a redrawn block; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
