@@ -539,14 +539,15 @@ write live <<'EOF2'
 EOF2
 sim live 0 "$TMP/live.yaml" --outdir "$TMP/live-run"
 
-# --- the examples of the round-2 changes: a replug mid-connection, a firewall change, iperf over presets ---
+# --- the examples of the round-2 changes: a replug mid-connection, a firewall change, iperf over presets, a NAT mapping broken ---
 sim examples2 0 "$SRCDIR/examples/sims/handoff.yaml" "$SRCDIR/examples/sims/firewall-change.yaml" \
-	"$SRCDIR/examples/sims/iperf-presets.yaml" --outdir "$TMP/examples2-run"
-$PY - "$TMP/examples2-run" <<'PY' && ok "examples2: the app reconnected after the replug (its events logged as they came), the poller saw the firewall, each preset's rate in results" || bad "examples2: $(cat "$TMP/examples2-run/manifest.json")"
+	"$SRCDIR/examples/sims/iperf-presets.yaml" "$SRCDIR/examples/sims/nat-mapping.yaml" \
+	--outdir "$TMP/examples2-run"
+$PY - "$TMP/examples2-run" <<'PY' && ok "examples2: the app reconnected after the replug (its events logged as they came), the poller saw the firewall, each preset's rate in results, the mapping's loss seen" || bad "examples2: $(cat "$TMP/examples2-run/manifest.json")"
 import json, os, sys
 d = sys.argv[1]
 m = json.load(open(os.path.join(d, "manifest.json")))
-assert m["passed"] == 3, m
+assert m["passed"] == 4, m
 ev = [json.loads(l) for l in open(os.path.join(d, "01-handoff", "events.jsonl"))]
 kinds = [e["kind"] for e in ev]
 assert kinds.count("device_replugged") == 1, kinds
@@ -562,6 +563,11 @@ assert [e.get("firewall") for e in ev if e["kind"] == "firewall_changed"] == ["c
 assert any(e["kind"] == "app" and e["event"]["kind"] == "blocked" for e in ev)
 r = json.load(open(os.path.join(d, "03-iperf-presets", "results.json")))["results"]
 assert set(r) == {"wifi-bps", "mobile-4g-bps", "dsl-bps"} and float(r["wifi-bps"]) > float(r["mobile-4g-bps"]) > float(r["dsl-bps"]), r
+ev = [json.loads(l) for l in open(os.path.join(d, "04-nat-mapping", "events.jsonl"))]
+kinds = [e["kind"] for e in ev]
+assert "nat_changed" in kinds and "nat_flushed" in kinds, kinds
+lost = [e["event"] for e in ev if e["kind"] == "app"]
+assert len(lost) == 1 and lost[0]["kind"] == "mapping_lost" and lost[0]["after"] >= 3, lost
 PY
 
 # --- progress.json while a sim runs, and the terminal's block ---
