@@ -117,11 +117,15 @@ int sim_link_step(struct nslab_sim *sim, size_t i)
 /* A name of the step, interpolated, kept until the step ends (NULL stays NULL). */
 static const char *step_name(struct nslab_sim *sim, const char *text, nslab_error *e)
 {
+	const char *kept;
 	char *v = NULL;
 
 	if (!text || sim_interpolate(text, sim_lookup, sim, &v, e) < 0)
 		return NULL;
-	return sim_keep(sim, v);
+	kept = sim_keep(sim, v);
+	if (!kept)
+		(void)nslab_err_set(e, ENOMEM, "'%s'", text);
+	return kept;
 }
 
 /*
