@@ -11,7 +11,13 @@
 # gen-certs makes a certificate curl trusts for the node only; repeat runs
 # its steps N times or for a while, every picks seeded changes; extends,
 # templates and inline labs (counted devices) compose a sim; programs'
-# NSLAB_EVENTS land in events.jsonl; progress.json follows the run and a
+# NSLAB_EVENTS land in events.jsonl, during a long step too (a program sees
+# its own event there before it exits); an NDJSON capture picks from the
+# matching line; region steps break, restore and condition the link of two
+# regions (ping's RTT and TTL follow), default-via moves the address a server
+# sees; the examples replug a phone under an app that reconnects, switch a
+# firewall under a polling client, measure iperf3 over three presets;
+# progress.json follows the run and a
 # terminal gets a redrawn block; a bad file is exit 2 at FILE:LINE:COL with nothing run; JUnit
 # validates against the XSD, TAP passes through prove; SIGKILL of nslab sim
 # leaves no process and no namespace. As root and rootless.
@@ -289,8 +295,8 @@ write tls <<'EOF2'
   - assert: ["${byip.stdout} contains s_server", "${byname.exit} == 0", "${other.exit} == 60"]
 EOF2
 sim tls 0 "$TMP/tls.yaml" --outdir "$TMP/tls-run"
-[ -s "$TMP/tls-run/tls/certs/tls.crt" ] && [ -s "$TMP/tls-run/tls/certs/tls.key" ] &&
-	ok "tls: certs/tls.crt and certs/tls.key written" || bad "tls: $(ls -R "$TMP/tls-run")"
+[ -s "$TMP/tls-run/tls/certs/tls.crt" ] && [ "$(stat -c %a "$TMP/tls-run/tls/certs/tls.key")" = 600 ] &&
+	ok "tls: certs/tls.crt and certs/tls.key (0600) written" || bad "tls: $(ls -R "$TMP/tls-run")"
 
 # --- repeat and every: a link flapped N times, a soak for a while, seeded random changes ---
 write chaos <<'EOF2'
@@ -398,6 +404,93 @@ printf 'lab:\n  routers: {gw: {}}\n  devices: {a: {router: gw, count: 0}}\nsteps
 sim badinline 2 "$TMP/badinline.yaml"
 says badinline "badinline.yaml:3:36: bad count '0'"
 
+# --- region, default-via: the link of two regions and a device's default routes, as programs see them ---
+cat >"$TMP/regions.yaml" <<EOF2
+lab:
+  lab: $(new_lab_name simreg)
+  default_regions: true
+  routers:
+    dc-eu: {region: eu}
+    dc-us: {region: us}
+  devices:
+    alice: {router: dc-eu}
+    bob: {router: dc-us}
+timeout: 1m
+EOF2
+cat >>"$TMP/regions.yaml" <<'EOF2'
+step-templates:
+  rtt:
+    - {id: "${group.id}-ping", run: [ping, -c, "3", -i, "0.2", "${bob.ip}"], node: alice, captures: {rtt: "icmp_seq=3 ttl=[0-9]+ time=([0-9.]+) ms", ttl: "ttl=([0-9]+)"}}
+steps:
+  - {id: direct, use: rtt}
+  - {region: {a: eu, b: us, break: true}}
+  - {id: around, use: rtt}
+  - {region: {a: us, b: eu, restore: true, set: "delay 5ms"}}
+  - {id: fast, use: rtt}
+  - {region: {a: eu, b: us, clear: true}}
+  - {id: bare, use: rtt}
+  # eu-us 40 ms one way; around it through asia 120 + 95 ms and one hop more
+  - assert: ["${direct-ping.rtt} >= 80", "${direct-ping.rtt} < 100", "${around-ping.rtt} >= 430",
+             "${around-ping.ttl} < ${direct-ping.ttl}", "${fast-ping.rtt} >= 10",
+             "${fast-ping.rtt} < 25", "${bare-ping.rtt} < 5"]
+EOF2
+sim regions 0 "$TMP/regions.yaml" --outdir "$TMP/regions-run"
+$PY - "$TMP/regions-run/regions" <<'PY' && ok "regions: broken, restored, conditioned and cleared, each in events.jsonl" || bad "regions: $(grep region "$TMP/regions-run/regions/events.jsonl")"
+import json, os, sys
+d = sys.argv[1]
+ev = [json.loads(l) for l in open(os.path.join(d, "events.jsonl"))]
+assert len([e for e in ev if e["kind"] == "region_link"]) == 2, [e["kind"] for e in ev]
+s = json.load(open(os.path.join(d, "sim.json")))
+assert [x["kind"] for x in s["steps"]].count("region") == 3, s["steps"]
+PY
+write badregion <<'EOF2'
+  - {region: {a: eu, b: mars, break: true}}
+EOF2
+sim badregion 1 "$TMP/badregion.yaml" --outdir "$TMP/badregion-run"
+says badregion "step 'step-1' (region): regions eu-mars:"
+
+cat >"$TMP/via.yaml" <<EOF2
+lab:
+  lab: $(new_lab_name simvia)
+  routers:
+    isp: {}
+    home: {upstream: isp, nat: home}
+    dc: {upstream: isp}
+  devices:
+    srv: {router: dc}
+    m:
+      ifaces: {wlan0: {router: home}, eth1: {router: isp}}
+      default_via: wlan0
+timeout: 1m
+EOF2
+cat >>"$TMP/via.yaml" <<'EOF2'
+step-templates:
+  send:
+    - {id: "${group.id}-send", run: [python3, -c, "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'hi', ('${srv.ip}', 9999))"], node: m}
+steps:
+  - id: udp
+    spawn: [python3, -u, -c, "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 9999))\nprint('ready')\nwhile True: print('from', s.recvfrom(64)[1][0])"]
+    node: srv
+    ready: {stdout: ready}
+  - {id: first, use: send}
+  - {device: {name: m, default-via: eth1}}
+  - {id: second, use: send}
+  - {id: check, run: [sh, -c, 'printf %s "$NSLAB_IP_M"'], node: m}
+  - assert: ["'${udp.stdout}' contains 'from ${home.ip}'", "'${udp.stdout}' contains 'from ${m.ip}'",
+             "${check.stdout} == ${m.ip}"]
+  - {device: {name: m, default-via: eth7}}
+EOF2
+sim via 1 "$TMP/via.yaml" --outdir "$TMP/via-run"
+says via "step 'step-9' (device): m: default-via eth7: device 'm' has no interface 'eth7'"
+$PY - "$TMP/via-run/via" <<'PY' && ok "via: the server saw the home NAT, then m's own eth1 address; one event; the last step failed" || bad "via: $(cat "$TMP/via-run/via/sim.json")"
+import json, os, sys
+d = sys.argv[1]
+ev = [json.loads(l) for l in open(os.path.join(d, "events.jsonl"))]
+assert len([e for e in ev if e["kind"] == "default_via_changed"]) == 1, [e["kind"] for e in ev]
+s = json.load(open(os.path.join(d, "sim.json")))
+assert [x["status"] for x in s["steps"]][-3:] == ["passed", "passed", "failed"], s["steps"]
+PY
+
 # --- NSLAB_EVENTS: what programs write there lands in events.jsonl with their node ---
 write appev <<'EOF2'
   - {id: say, run: [python3, -c, "import os,socket; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); p=os.environ['NSLAB_EVENTS']; [s.sendto(b'{\"kind\": \"connected\", \"n\": %d}' % i, p) for i in range(3)]; s.sendto(b'not json', p); print(p)"], node: alice}
@@ -416,6 +509,65 @@ assert [(e["node"], e["event"]) for e in app] == [
     ("bob", {"kind": "listening", "port": 80})], app
 assert all(e["at"] <= e["ts"] + 0.001 for e in app)
 assert not os.path.exists(os.path.join(d, "events")), "the sockets are left"
+PY
+
+# --- NSLAB_EVENTS during a long step: logged as they come, not when the step ends; an NDJSON capture ---
+write live <<'EOF2'
+  - id: self
+    run:
+      - python3
+      - -c
+      - |
+        import json, os, socket, sys, time
+        p = os.environ["NSLAB_EVENTS"]
+        log = os.path.join(os.path.dirname(os.path.dirname(p)), "events.jsonl")
+        socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b'{"kind": "mine"}', p)
+        end = time.time() + 10
+        while time.time() < end:  # bounded: the event must show up while this step runs
+            if any(json.loads(l).get("event") == {"kind": "mine"} for l in open(log)):
+                print("seen live")
+                sys.exit(0)
+            time.sleep(0.01)
+        sys.exit(1)
+    node: alice
+  - {assert: "${self.stdout} contains 'seen live'"}
+  - id: nd                     # NDJSON: the line that matches, then a path in it
+    run: [python3, -c, "import json; [print(json.dumps({'event': e, 'n': i})) for i, e in enumerate(['start', 'tick', 'end'])]"]
+    node: alice
+    results: {last-n: {match: '"end"', pick: .n}}
+  - {assert: "${nd.last-n} == 2"}
+EOF2
+sim live 0 "$TMP/live.yaml" --outdir "$TMP/live-run"
+
+# --- the examples of the round-2 changes: a replug mid-connection, a firewall change, iperf over presets, a NAT mapping broken ---
+sim examples2 0 "$SRCDIR/examples/sims/handoff.yaml" "$SRCDIR/examples/sims/firewall-change.yaml" \
+	"$SRCDIR/examples/sims/iperf-presets.yaml" "$SRCDIR/examples/sims/nat-mapping.yaml" \
+	--outdir "$TMP/examples2-run"
+$PY - "$TMP/examples2-run" <<'PY' && ok "examples2: the app reconnected after the replug (its events logged as they came), the poller saw the firewall, each preset's rate in results, the mapping's loss seen" || bad "examples2: $(cat "$TMP/examples2-run/manifest.json")"
+import json, os, sys
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "manifest.json")))
+assert m["passed"] == 4, m
+ev = [json.loads(l) for l in open(os.path.join(d, "01-handoff", "events.jsonl"))]
+kinds = [e["kind"] for e in ev]
+assert kinds.count("device_replugged") == 1, kinds
+app = [(i, e["node"], e["event"]) for i, e in enumerate(ev) if e["kind"] == "app"]
+local = [a[2]["local"] for a in app if a[2]["kind"] == "connected"]
+assert len(local) == 2 and local[0] != local[1], app
+# the second connection was logged while wait-for waited, before the app's exit
+exited = [i for i, e in enumerate(ev) if e["kind"] == "cmd_exited" and e.get("node") == "phone"]
+second = [a[0] for a in app if a[2] == {"kind": "connected", "n": 2, "local": local[1]}]
+assert second and exited and second[0] < exited[0], (second, exited)
+ev = [json.loads(l) for l in open(os.path.join(d, "02-firewall-change", "events.jsonl"))]
+assert [e.get("firewall") for e in ev if e["kind"] == "firewall_changed"] == ["corporate", "none"], [e for e in ev if e["kind"] == "firewall_changed"]
+assert any(e["kind"] == "app" and e["event"]["kind"] == "blocked" for e in ev)
+r = json.load(open(os.path.join(d, "03-iperf-presets", "results.json")))["results"]
+assert set(r) == {"wifi-bps", "mobile-4g-bps", "dsl-bps"} and float(r["wifi-bps"]) > float(r["mobile-4g-bps"]) > float(r["dsl-bps"]), r
+ev = [json.loads(l) for l in open(os.path.join(d, "04-nat-mapping", "events.jsonl"))]
+kinds = [e["kind"] for e in ev]
+assert "nat_changed" in kinds and "nat_flushed" in kinds, kinds
+lost = [e["event"] for e in ev if e["kind"] == "app"]
+assert len(lost) == 1 and lost[0]["kind"] == "mapping_lost" and lost[0]["after"] >= 3, lost
 PY
 
 # --- progress.json while a sim runs, and the terminal's block ---

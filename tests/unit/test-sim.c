@@ -199,6 +199,33 @@ static void test_regex_capture(void **state)
 	assert_int_equal(sim_regex_capture(ping, "([0-9]", &v, &err), -EINVAL);
 }
 
+static void test_ndjson_capture(void **state)
+{
+	/* iperf3 --json-stream's shape: one event per line, some lines not JSON */
+	const char *out = "{\"event\": \"start\", \"data\": {\"port\": 5201}}\n"
+			  "warning: \"event\": \"interval\" but not JSON\n"
+			  "{\"event\": \"interval\", \"data\": {\"bps\": 1000}}\n"
+			  "{\"event\": \"interval\", \"data\": {\"bps\": 2000}}\n"
+			  "{\"event\": \"end\", \"data\": {\"sum\": {\"bps\": 1500}}}";
+	nslab_error err = { 0 };
+	char *v = NULL;
+
+	(void)state;
+	assert_int_equal(sim_ndjson_capture(out, "\"interval\"", ".data.bps", &v, &err), 0);
+	assert_string_equal(v, "1000"); /* the first JSON line that matches */
+	free(v);
+	assert_int_equal(sim_ndjson_capture(out, "\"end\"", ".data.sum.bps", &v, &err), 0);
+	assert_string_equal(v, "1500"); /* the last line, without a newline */
+	free(v);
+	assert_int_equal(sim_ndjson_capture(out, "event", ".data.sum", &v, &err), 0);
+	assert_string_equal(v, "{\"bps\":1500}"); /* lines without the path are passed */
+	free(v);
+	assert_int_equal(sim_ndjson_capture(out, "nothing", ".data", &v, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "no JSON line matching 'nothing' has .data"));
+	assert_int_equal(sim_ndjson_capture(out, "(", ".data", &v, &err), -EINVAL);
+	assert_int_equal(sim_ndjson_capture("", "x", ".a", &v, &err), -ENOENT);
+}
+
 /* text must be refused with msg (and its place) in the message. */
 static void refused(const char *text, const char *msg)
 {
@@ -248,13 +275,28 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, content: x}\n",
 		"'content' does not go with this step");
 	refused("lab: l.yaml\nsteps:\n  - {router: {name: r}}\n",
-		"router: expected nat or flush-nat");
+		"router: expected nat, flush-nat or firewall");
 	refused("lab: l.yaml\nsteps:\n  - {router: {nat: home}}\n", "router: name says which");
 	refused("lab: l.yaml\nsteps:\n  - {router: {name: r, flush-nat: maybe}}\n", "t.yaml:3:");
 	refused("lab: l.yaml\nsteps:\n  - {device: {iface: eth0, state: down}}\n",
 		"device: name says which device");
 	refused("lab: l.yaml\nsteps:\n  - {device: {name: d}}\n",
-		"device: expected set, clear or state");
+		"device: expected set, clear, state, replug or default-via");
+	refused("lab: l.yaml\nsteps:\n  - {device: {name: d, replug: {iface: eth0}}}\n",
+		"t.yaml:3:32: replug: iface and router say what goes where");
+	refused("lab: l.yaml\nsteps:\n  - {device: {name: d, replug: lte}}\n", "t.yaml:3:32:");
+	refused("lab: l.yaml\nsteps:\n  - {region: {a: eu, break: true}}\n",
+		"t.yaml:3:14: region: a and b say which regions' link");
+	refused("lab: l.yaml\nsteps:\n  - {region: {a: eu, b: us}}\n",
+		"region: expected break, restore, set or clear");
+	refused("lab: l.yaml\nsteps:\n  - {region: {a: eu, b: us, break: true, restore: true}}\n",
+		"region: break and restore together");
+	refused("lab: l.yaml\nsteps:\n  - {region: {a: eu, b: us, set: wifi, clear: true}}\n",
+		"region: set and clear together");
+	refused("lab: l.yaml\nsteps:\n  - {region: {a: eu, b: us, state: down}}\n",
+		"unknown key 'state'");
+	refused("lab: l.yaml\nsteps:\n  - {region: {a: eu, b: us, break: true}, node: x}\n",
+		"'node' does not go with this step");
 	refused("lab: l.yaml\nsteps:\n  - {device: {name: d, node: x, state: up}}\n",
 		"unknown key 'node'");
 	refused("lab: l.yaml\nsteps:\n  - {capture: {node: a, iface: e}}\n",
@@ -301,6 +343,11 @@ static void test_file_errors(void **state)
 	refused("lab: l.yaml\nsteps:\n  - {wait: 1s, with: {a: b}}\n",
 		"'with' does not go with this step");
 	refused("lab: l.yaml\nstep-templates: {t: []}\nsteps:\n  - {use: t, with: [a]}\n", "with");
+	refused("lab: l.yaml\nsteps:\n  - {run: [x], node: a, captures: {v: {match: a, regex: "
+		"b}}}\n",
+		"capture 'v': match picks from JSON lines (pick:)");
+	refused("lab: l.yaml\nsteps:\n  - {run: [x], node: a, captures: {ticks: 'n=([0-9]+)'}}\n",
+		"t.yaml:3:36: capture 'ticks': the name of a step's own value");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a.example}}\n",
 		"dns: expected name and target");
 	refused("lab: l.yaml\nsteps:\n  - {dns: {name: a, target: b, ttl: 3}}\n",
@@ -320,13 +367,18 @@ static void test_file_changes(void **state)
 		"  - {capture: {stop: c}}\n"
 		"  - {dns: {name: web.example, target: '${b.ip}'}}\n"
 		"  - {dns: {name: web.example, target: null}}\n"
-		"  - {gen-certs: {node: b, names: [web.example, '${b.ip}.nip'], days: 7}}\n";
+		"  - {gen-certs: {node: b, names: [web.example, '${b.ip}.nip'], days: 7}}\n"
+		"  - {router: {name: office, firewall: corporate}}\n"
+		"  - {device: {name: m, replug: {iface: eth0, router: lte}, set: mobile-4g}}\n"
+		"  - {device: {name: m, default-via: eth1}}\n"
+		"  - {region: {a: eu, b: us, break: true}}\n"
+		"  - {region: {a: eu, b: us, set: 'delay 10ms up', restore: true}}\n";
 	struct sim_file *s = NULL;
 	nslab_error err = { 0 };
 
 	(void)state;
 	assert_int_equal(sim_file_parse("t.yaml", text, strlen(text), &s, &err), 0);
-	assert_int_equal(s->n_steps, 9);
+	assert_int_equal(s->n_steps, 14);
 	assert_string_equal(s->steps[0].argv[2], "echo a\necho b\n"); /* a block scalar word */
 	assert_int_equal(s->steps[1].kind, SIM_ROUTER);
 	assert_string_equal(s->steps[1].node, "home");
@@ -349,6 +401,20 @@ static void test_file_changes(void **state)
 	assert_string_equal(s->steps[8].node, "b");
 	assert_int_equal(s->steps[8].n_words, 2);
 	assert_int_equal(s->steps[8].days, 7);
+	assert_string_equal(s->steps[9].firewall, "corporate");
+	assert_null(s->steps[9].nat);
+	assert_string_equal(s->steps[10].replug_iface, "eth0");
+	assert_string_equal(s->steps[10].replug_router, "lte");
+	assert_int_equal(s->steps[10].n_words, 1);
+	assert_null(s->steps[10].default_via);
+	assert_string_equal(s->steps[11].default_via, "eth1");
+	assert_null(s->steps[11].replug_iface);
+	assert_int_equal(s->steps[12].kind, SIM_REGION);
+	assert_string_equal(s->steps[12].node, "eu");
+	assert_string_equal(s->steps[12].region_b, "us");
+	assert_int_equal(s->steps[12].link_state, 0);
+	assert_int_equal(s->steps[13].link_state, 1);
+	assert_int_equal(s->steps[13].n_words, 3);
 	sim_file_free(s);
 }
 
@@ -453,10 +519,10 @@ int main(void)
 		cmocka_unit_test(test_numbers),		 cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_interpolate),	 cmocka_unit_test(test_assertions),
 		cmocka_unit_test(test_assertion_errors), cmocka_unit_test(test_json_pick),
-		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_file_errors),
-		cmocka_unit_test(test_file_model),	 cmocka_unit_test(test_file_changes),
-		cmocka_unit_test(test_file_blocks),	 cmocka_unit_test(test_file_templates),
-		cmocka_unit_test(test_json_object),
+		cmocka_unit_test(test_regex_capture),	 cmocka_unit_test(test_ndjson_capture),
+		cmocka_unit_test(test_file_errors),	 cmocka_unit_test(test_file_model),
+		cmocka_unit_test(test_file_changes),	 cmocka_unit_test(test_file_blocks),
+		cmocka_unit_test(test_file_templates),	 cmocka_unit_test(test_json_object),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

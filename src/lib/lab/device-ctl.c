@@ -240,6 +240,25 @@ static int push_link(struct nlbatch *b, int ifindex, bool no_auto_ll, nslab_erro
 	return r;
 }
 
+static int max_ifindex_cb(const struct rtnl_link_info *info, void *data)
+{
+	int *next = data;
+
+	if (info->ifindex >= *next)
+		*next = info->ifindex + 1;
+	return 0;
+}
+
+/*
+ * next_ifindex past every link of the namespace: a link condition adds
+ * links of its own (and its clear deletes them), so the index the builder
+ * would take next may be in use or have been used (-EBUSY for the veth).
+ */
+static int skip_used_ifindexes(struct nslab_node *n, nslab_error *err)
+{
+	return rtnl_link_dump(n->ns->nl, max_ifindex_cb, &n->next_ifindex, err);
+}
+
 /*
  * In the device: the old veth deleted (its peer goes with it), the new one
  * made with its other end on the router's bridge, up, addressed, as the
@@ -264,8 +283,14 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 				       .mtu = f->mtu,
 				       .ifindex = n->next_ifindex };
 	struct nlbatch b;
-	int r;
+	int r = skip_used_ifindexes(up, err);
 
+	if (r >= 0)
+		r = skip_used_ifindexes(n, err);
+	if (r < 0)
+		return r;
+	outer.ifindex = up->next_ifindex;
+	inner.ifindex = n->next_ifindex;
 	nlbatch_init(&b, buf, sizeof(buf));
 	r = rtnl_build_link_del(nlbatch_tail(&b), nlbatch_room(&b), old_ifindex, err);
 	if (r >= 0) {

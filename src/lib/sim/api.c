@@ -8,9 +8,10 @@
 
 #include "lab/lab.h"
 
-static const char *const kind_names[] = { "run",      "spawn",	   "wait",   "wait-for", "assert",
-					  "gen-file", "link",	   "router", "device",	 "capture",
-					  "dns",      "gen-certs", "repeat", "every",	 "use" };
+static const char *const kind_names[] = { "run",    "spawn",	"wait", "wait-for",
+					  "assert", "gen-file", "link", "router",
+					  "device", "capture",	"dns",	"gen-certs",
+					  "repeat", "every",	"use",	"region" };
 static const char *const status_names[] = { "pending", "running", "passed", "failed", "skipped" };
 
 const char *sim_kind_name(enum sim_step_kind k)

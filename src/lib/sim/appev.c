@@ -39,6 +39,7 @@ struct sim_appev {
 	nslab_lab *lab;
 	int dir_fd; /* borrowed: the sim's directory, to remove events/ at the end */
 	int events_fd, wake;
+	int queued; /* eventfd: the queue went from empty to not (the sim thread flushes) */
 	struct appev_node *nodes;
 	size_t n_nodes;
 	pthread_t thread;
@@ -63,6 +64,8 @@ static void push(struct sim_appev *a, size_t node, double at, char *json)
 	}
 	if (a->n_q < a->cap_q) {
 		a->q[a->n_q++] = (struct appev_item){ .node = node, .at = at, .json = json };
+		if (a->n_q == 1)
+			(void)eventfd_write(a->queued, 1);
 	} else {
 		a->dropped++;
 		free(json);
@@ -158,7 +161,8 @@ static int open_all(struct sim_appev *a, int dir_fd, const char *dir, nslab_erro
 	a->nodes = calloc(n + 1, sizeof(*a->nodes));
 	a->buf = malloc(APPEV_DGRAM_MAX + 1);
 	a->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!a->nodes || !a->buf || a->wake < 0)
+	a->queued = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!a->nodes || !a->buf || a->wake < 0 || a->queued < 0)
 		return nslab_err_set(err, ENOMEM, "NSLAB_EVENTS");
 	for (size_t i = 0; i < n; i++) {
 		struct appev_node *node = &a->nodes[a->n_nodes++];
@@ -184,7 +188,7 @@ int sim_appev_open(nslab_lab *lab, int dir_fd, const char *dir, struct sim_appev
 		return nslab_err_set(err, ENOMEM, "NSLAB_EVENTS");
 	a->lab = lab;
 	a->dir_fd = dir_fd;
-	a->events_fd = a->wake = -1;
+	a->events_fd = a->wake = a->queued = -1;
 	pthread_mutex_init(&a->mu, NULL);
 	r = open_all(a, dir_fd, dir, err);
 	if (r >= 0) {
@@ -209,11 +213,19 @@ const char *sim_appev_env(const struct sim_appev *a, const char *node)
 	return NULL;
 }
 
+int sim_appev_fd(const struct sim_appev *a)
+{
+	return a ? a->queued : -1;
+}
+
 void sim_appev_flush(struct sim_appev *a)
 {
 	struct appev_item *q;
+	eventfd_t v;
 	size_t n, dropped;
 
+	/* read before the queue is taken: a push after it signals again */
+	(void)eventfd_read(a->queued, &v);
 	pthread_mutex_lock(&a->mu);
 	q = a->q;
 	n = a->n_q;
@@ -260,6 +272,8 @@ struct sim_appev *sim_appev_free(struct sim_appev *a)
 	free(a->buf);
 	if (a->wake >= 0)
 		(void)close(a->wake);
+	if (a->queued >= 0)
+		(void)close(a->queued);
 	if (a->events_fd >= 0) {
 		(void)close(a->events_fd);
 		(void)unlinkat(a->dir_fd, "events", AT_REMOVEDIR); /* only if empty */

@@ -12,9 +12,11 @@
  * 2. a thread receives datagrams as they come (a program never blocks on a
  *    full socket while the sim thread waits), with SO_TIMESTAMP's time, into
  *    a queue under a lock (at most APPEV_QUEUE_MAX; more are counted, dropped);
- * 3. the sim thread moves the queue into the event log between steps and at
- *    the end (the log has one writer): the event's "at" is when it was sent,
- *    its "ts" when it was logged.
+ * 3. the sim thread moves the queue into the event log as it comes: every
+ *    wait of a step (a command's end, a ready line, a wait, an every's
+ *    interval) also polls sim_appev_fd(), and between steps and at the end
+ *    (the log keeps one writer): the event's "at" is when it was sent, its
+ *    "ts" when it was logged, within milliseconds of it during a long step.
  */
 #pragma once
 
@@ -33,6 +35,8 @@ int sim_appev_open(nslab_lab *lab, int dir_fd, const char *dir, struct sim_appev
 		   nslab_error *err);
 /* "NSLAB_EVENTS=PATH" for a node's commands (borrowed), or NULL for a node it does not know. */
 const char *sim_appev_env(const struct sim_appev *a, const char *node);
+/* Readable while events wait for sim_appev_flush(); -1 for a NULL a. */
+int sim_appev_fd(const struct sim_appev *a);
 /* The events received so far into the lab's event log; the dropped ones counted in one. */
 void sim_appev_flush(struct sim_appev *a);
 

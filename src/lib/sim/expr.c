@@ -363,3 +363,45 @@ int sim_json_object(const char *text, size_t len, char **ret)
 	jw_free(&w);
 	return *ret ? 0 : -ENOMEM;
 }
+
+/* The first line from *pos (which moves past it), as a NUL-terminated copy in buf; false at the end. */
+static bool next_line(const char **pos, char **buf)
+{
+	const char *start = *pos, *end;
+
+	if (!*start)
+		return false;
+	end = strchrnul(start, '\n');
+	*pos = *end ? end + 1 : end;
+	free(*buf);
+	*buf = strndup(start, (size_t)(end - start));
+	return *buf != NULL;
+}
+
+int sim_ndjson_capture(const char *text, const char *match, const char *path, char **ret,
+		       nslab_error *err)
+{
+	_cleanup_free_ char *line = NULL;
+	const char *pos = text;
+	regex_t rx;
+	int k = regcomp(&rx, match, REG_EXTENDED | REG_NOSUB);
+
+	if (k != 0) {
+		char msg[128];
+
+		regerror(k, &rx, msg, sizeof(msg));
+		return nslab_err_setx(err, EINVAL, "regex '%s': %s", match, msg);
+	}
+	while (next_line(&pos, &line)) {
+		nslab_error skip = { 0 };
+
+		/* a line that matches but is not JSON, or lacks the path: the next one */
+		if (regexec(&rx, line, 0, NULL, 0) == 0 &&
+		    sim_json_pick(line, path, ret, &skip) >= 0) {
+			regfree(&rx);
+			return 0;
+		}
+	}
+	regfree(&rx);
+	return nslab_err_setx(err, ENOENT, "no JSON line matching '%s' has %s", match, path);
+}

@@ -63,6 +63,13 @@ int sim_json_pick(const char *json, const char *path, char **ret, nslab_error *e
 int sim_regex_capture(const char *text, const char *re, char **ret, nslab_error *err);
 
 /*
+ * sim_ndjson_capture() - From NDJSON output: path picked in the first line
+ * that matches the regular expression match (POSIX ERE) and holds it
+ * Return: 0 and *ret (free it), -EINVAL (a bad regex), -ENOENT (no such line).
+ */
+int sim_ndjson_capture(const char *text, const char *match, const char *path, char **ret,
+		       nslab_error *err);
+/*
  * sim_json_object() - A JSON object's text again, on one line (a program's event)
  * Return: 0 and a malloc'd string, -EINVAL when the text is not one JSON object.
  */

@@ -60,6 +60,8 @@ static int do_step(struct nslab_sim *sim, size_t i)
 		return sim_dns_step(sim, i);
 	case SIM_GEN_CERTS:
 		return sim_gen_certs_step(sim, i);
+	case SIM_REGION:
+		return sim_region_step(sim, i);
 	case SIM_REPEAT:
 	case SIM_EVERY:
 	case SIM_GROUP:

@@ -70,6 +70,7 @@ enum step_key {
 	K_CHOOSE,
 	K_USE,
 	K_WITH,
+	K_REGION,
 	K_N
 };
 
@@ -95,6 +96,7 @@ int simf_parse_steps(struct sp *p, const struct ynode *seq, const char *what, si
 int simf_file_name(struct sp *p, const struct ynode *n, struct sim_step *st);
 int simf_link_change(struct sp *p, const struct ynode *n, struct sim_step *st, bool device);
 int simf_router_change(struct sp *p, const struct ynode *n, struct sim_step *st);
+int simf_region_change(struct sp *p, const struct ynode *n, struct sim_step *st);
 int simf_capture_change(struct sp *p, const struct ynode *n, const struct ynode *idn,
 			struct sim_step *st);
 int simf_certs_change(struct sp *p, const struct ynode *n, struct sim_step *st);

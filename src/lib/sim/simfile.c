@@ -24,6 +24,11 @@ static void step_clear(struct sim_step *st)
 	free(st->content);
 	free(st->iface);
 	free(st->nat);
+	free(st->firewall);
+	free(st->replug_iface);
+	free(st->replug_router);
+	free(st->default_via);
+	free(st->region_b);
 	free(st->filter);
 	free(st->dns_name);
 	free(st->dns_target);
@@ -37,6 +42,7 @@ static void step_clear(struct sim_step *st)
 	for (size_t i = 0; i < st->n_caps; i++) {
 		free(st->caps[i].name);
 		free(st->caps[i].source);
+		free(st->caps[i].match);
 	}
 	free(st->caps);
 }
@@ -161,11 +167,24 @@ static int ready(struct sp *p, const struct ynode *n, struct sim_step *st)
 	return r;
 }
 
-/* One capture: "SOURCE" or {regex: R, stream: S} or {pick: PATH}. */
+/* ${ID.NAME} that every step (or a kind of step) has: no capture may take them (values.c). */
+static bool reserved_value(const char *name)
+{
+	static const char *const names[] = { "stdout", "stderr",     "exit",  "ms",
+					     "path",   "dir",	     "key",   "packets",
+					     "bytes",  "iterations", "ticks", "picks" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+/* One capture: "SOURCE" or {regex: R, stream: S} or {pick: PATH} or {match: R, pick: PATH}. */
 static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, bool result,
 		   struct sim_step *st)
 {
-	static const char *const keys[] = { "regex", "stream", "pick", NULL };
+	static const char *const keys[] = { "regex", "stream", "pick", "match", NULL };
 	struct sim_capture *c = reallocarray(st->caps, st->n_caps + 1, sizeof(*c));
 	static const char *const streams[] = { "stdout", "stderr", NULL };
 	uint32_t seen = 0;
@@ -178,6 +197,8 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 	c = &st->caps[st->n_caps++];
 	*c = (struct sim_capture){ .result = result, .loc = k->loc, .pick = st->json };
 	r = simf_dup_str(p, k, "capture name", &c->name);
+	if (r >= 0 && reserved_value(c->name))
+		return y_error(&p->y, k, "capture '%s': the name of a step's own value", c->name);
 	if (r >= 0 && v->type == Y_SCALAR)
 		return simf_dup_str(p, v, "capture", &c->source);
 	if (r >= 0)
@@ -193,12 +214,19 @@ static int capture(struct sp *p, const struct ynode *k, const struct ynode *v, b
 			c->stream = (enum sim_stream)s;
 			continue;
 		}
+		if (key == 3) {
+			r = simf_dup_str(p, v->kids[i + 1], "match", &c->match);
+			continue;
+		}
 		c->pick = key == 2;
 		free(c->source);
 		r = simf_dup_str(p, v->kids[i + 1], keys[key], &c->source);
 	}
 	if (r >= 0 && !c->source)
 		return y_error(&p->y, v, "capture '%s': expected regex or pick", c->name);
+	if (r >= 0 && c->match && !c->pick)
+		return y_error(&p->y, v, "capture '%s': match picks from JSON lines (pick:)",
+			       c->name);
 	return r;
 }
 
@@ -233,7 +261,7 @@ static const char *const step_keys[] = {
 	"id",	  "run",    "spawn",	"wait",	   "wait-for",	  "assert",   "node",	 "timeout",
 	"ready",  "parse",  "captures", "results", "expect_exit", "gen-file", "content", "link",
 	"router", "device", "capture",	"dns",	   "gen-certs",	  "repeat",   "every",	 "for",
-	"times",  "seed",   "steps",	"choose",  "use",	  "with",     NULL
+	"times",  "seed",   "steps",	"choose",  "use",	  "with",     "region",	 NULL
 };
 
 /* Which kind the step is: exactly one of the kinds' keys. */
@@ -250,7 +278,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		      { K_DEVICE, SIM_DEVICE }, { K_CAPTURE, SIM_CAPTURE },
 		      { K_DNS, SIM_DNS },	{ K_GEN_CERTS, SIM_GEN_CERTS },
 		      { K_REPEAT, SIM_REPEAT }, { K_EVERY, SIM_EVERY },
-		      { K_USE, SIM_GROUP } };
+		      { K_USE, SIM_GROUP },	{ K_REGION, SIM_REGION } };
 	int found = -1;
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++) {
@@ -268,7 +296,7 @@ static int step_kind(struct sp *p, const struct ynode *n, const struct ynode *co
 		return y_error(
 			&p->y, n,
 			"a step needs one of run, spawn, wait, wait-for, assert, gen-file, link, "
-			"device, router, capture, dns, gen-certs, repeat, every or use");
+			"device, router, region, capture, dns, gen-certs, repeat, every or use");
 	return found;
 }
 
@@ -352,6 +380,8 @@ static int step_values(struct sp *p, const struct ynode *const *v, struct sim_st
 		r = simf_link_change(p, v[what], st, what == K_DEVICE);
 	if (r >= 0 && what == K_ROUTER)
 		r = simf_router_change(p, v[K_ROUTER], st);
+	if (r >= 0 && what == K_REGION)
+		r = simf_region_change(p, v[K_REGION], st);
 	if (r >= 0 && what == K_CAPTURE)
 		r = simf_capture_change(p, v[K_CAPTURE], v[K_ID], st);
 	if (r >= 0 && what == K_DNS)

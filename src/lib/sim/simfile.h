@@ -25,7 +25,11 @@
  *        clear: true, state: up | down}}   (a link's condition or carrier, at once)
  *     - {device: {name: D, iface: I, set:, clear:, state:}}   (as link, on every
  *        interface of the device when iface: is not given)
- *     - {router: {name: R, nat: MODE, flush-nat: true}}
+ *     - {router: {name: R, nat: MODE, flush-nat: true, firewall: MODE}}
+ *     - {device: {name: D, replug: {iface: I, router: R}, default-via: I}}
+ *        (plugged into another router; its default routes through I)
+ *     - {region: {a: A, b: B, break: true | restore: true, set: WORDS, clear: true}}
+ *        (the link of regions A and B; set's words as `nslab region`'s, up: A to B)
  *     - {id: c, capture: {node: N, iface: I, filter: "tcp port 80"}}
  *     - {capture: {stop: c}}    (captures/c.pcap; ${c.packets}, ${c.bytes}, ${c.path})
  *     - {dns: {name: H, target: NODE | ADDRESS | null}}   (the lab's /etc/hosts)
@@ -40,7 +44,8 @@
  *        and .key; ${tls.path} the certificate, ${tls.key} the key)
  * A capture SOURCE is a JSON path (.a.b[0]) with parse: json, else a regular
  * expression over stdout (group 1); {regex: R, stream: stdout|stderr} or
- * {pick: PATH} say it explicitly. results: are captures that also go to the
+ * {pick: PATH} say it explicitly; {match: REGEX, pick: PATH} picks from the
+ * first line of NDJSON output that matches REGEX and has PATH. results: are captures that also go to the
  * sim's results table. Every string of a step is interpolated when the step
  * runs: ${NODE.ip}, ${NODE.ip6}, ${STEP.stdout}, ${STEP.stderr}, ${STEP.exit},
  * ${STEP.ms}, ${STEP.CAPTURE}.
@@ -70,6 +75,7 @@ enum sim_step_kind {
 	SIM_REPEAT,    /* its body (the n_body steps after it) N times or for a while */
 	SIM_EVERY,     /* one of its body's steps, a seeded random choice, at each interval */
 	SIM_GROUP,     /* use: a template's steps (its body), with ${group.KEY} given */
+	SIM_REGION,    /* the link of two regions broken, restored or conditioned */
 };
 
 enum sim_stream { SIM_STDOUT, SIM_STDERR };
@@ -77,6 +83,7 @@ enum sim_stream { SIM_STDOUT, SIM_STDERR };
 struct sim_capture {
 	char *name;
 	bool pick;		/* a JSON path, else a regular expression */
+	char *match;		/* pick: from the first NDJSON line matching it (or NULL) */
 	enum sim_stream stream; /* regex: which output */
 	char *source;
 	bool result; /* from results: (it goes to the results table too) */
@@ -103,6 +110,11 @@ struct sim_step {
 	int link_state; /* -1 keep, 0 down, 1 up */
 	char *nat;	/* router: the NAT mode to set, or NULL (node: the router) */
 	bool flush_nat; /* router: forget its mappings (after nat:, if both) */
+	char *firewall; /* router: the firewall preset to set, or NULL */
+	/* device: its iface replugged into replug_router, its default routes
+	 * through default_via (each NULL: not changed) */
+	char *replug_iface, *replug_router, *default_via;
+	char *region_b; /* region: the link of node (region a) and region_b */
 	char *filter;	/* capture: a pcap filter, or NULL; target: the capture to stop */
 	char *dns_name; /* dns: the name, and its target (NULL: remove it) */
 	char *dns_target;

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lab/regions.h"
+#include "sim/certs.h"
 #include "nslab/link.h"
 #include "sim/expr.h"
 
@@ -53,19 +55,34 @@ int sim_gen_file_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? sim_step_fail(sim, i, "write files/%s: %s", st->target, strerror(-r)) : 0;
 }
 
-/* One link's condition set (words interpolated), cleared, or its carrier changed. */
-static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+/* The step's condition words, interpolated (NULL-terminated; free with sim_argv_free()). */
+static int step_words(struct nslab_sim *sim, size_t i, char ***ret, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	char **words = calloc(st->n_words + 1, sizeof(*words));
+	int r = 0;
+
+	if (!words)
+		return nslab_err_set(e, ENOMEM, "condition words");
+	for (size_t k = 0; r >= 0 && k < st->n_words; k++)
+		r = sim_interpolate(st->words[k], sim_lookup, sim, &words[k], e);
+	if (r < 0) {
+		sim_argv_free(words);
+		return r;
+	}
+	*ret = words;
+	return 0;
+}
+
+/* One link's condition set (set: words) or removed (clear: true); neither: nothing. */
+static int link_condition(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	char **words = NULL;
 	int r = 0;
 
 	if (st->n_words) {
-		words = calloc(st->n_words + 1, sizeof(*words));
-		if (!words)
-			return nslab_err_set(e, ENOMEM, "%s:%s", st->node, iface);
-		for (size_t k = 0; r >= 0 && k < st->n_words; k++)
-			r = sim_interpolate(st->words[k], sim_lookup, sim, &words[k], e);
+		r = step_words(sim, i, &words, e);
 		if (r >= 0)
 			r = nslab_lab_set_condition_words(sim->lab, st->node, iface,
 							  (const char *const *)words, st->n_words,
@@ -74,6 +91,15 @@ static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_
 	} else if (st->clear) {
 		r = nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH, NULL, e);
 	}
+	return r;
+}
+
+/* One link's condition set, cleared, and/or its carrier changed. */
+static int link_apply(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = link_condition(sim, i, iface, e);
+
 	if (r >= 0 && st->link_state >= 0)
 		r = nslab_lab_set_link_up(sim->lab, st->node, iface, st->link_state == 1, e);
 	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
@@ -88,42 +114,170 @@ int sim_link_step(struct nslab_sim *sim, size_t i)
 	return 0;
 }
 
-/* As link, on each of a device's interfaces (or the one named). */
+/* A name of the step, interpolated, kept until the step ends (NULL stays NULL). */
+static const char *step_name(struct nslab_sim *sim, const char *text, nslab_error *e)
+{
+	const char *kept;
+	char *v = NULL;
+
+	if (!text || sim_interpolate(text, sim_lookup, sim, &v, e) < 0)
+		return NULL;
+	kept = sim_keep(sim, v);
+	if (!kept)
+		(void)nslab_err_set(e, ENOMEM, "'%s'", text);
+	return kept;
+}
+
+/*
+ * The device's plugging and default routes: a replug needs its link without
+ * a condition (nslab_lab_replug()), so it clears the interface's first, and
+ * the caller's set: comes after it.
+ */
+static int device_plug(struct nslab_sim *sim, size_t i, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	const char *iface, *router, *via;
+	int r = 0;
+
+	if (st->replug_iface) {
+		iface = step_name(sim, st->replug_iface, e);
+		router = iface ? step_name(sim, st->replug_router, e) : NULL;
+		if (!router)
+			return -EINVAL;
+		/* the old link's condition goes with it; set: applies to the new one */
+		r = nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH, NULL, e);
+		if (r >= 0)
+			r = nslab_lab_replug(sim->lab, st->node, iface, router, e);
+		if (r < 0)
+			return nslab_err_prefix(e, r, "replug %s:%s into %s", st->node, iface,
+						router);
+	}
+	if (st->default_via) {
+		via = step_name(sim, st->default_via, e);
+		if (!via)
+			return -EINVAL;
+		r = nslab_lab_set_default_via(sim->lab, st->node, via, e);
+		if (r < 0)
+			return nslab_err_prefix(e, r, "%s: default-via %s", st->node, via);
+	}
+	return 0;
+}
+
+/* Each of the device's interfaces (or the one named) through fn; 0 or the first failure. */
+static int device_ifaces(struct nslab_sim *sim, size_t i, nslab_node *node,
+			 int (*fn)(struct nslab_sim *, size_t, const char *, nslab_error *),
+			 nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	size_t n = nslab_node_iface_count(node);
+	int r = 0;
+
+	if (st->iface)
+		return fn(sim, i, st->iface, e);
+	for (size_t k = 0; r >= 0 && k < n; k++)
+		r = fn(sim, i, nslab_node_iface_name(node, k), e);
+	return r;
+}
+
+/* The carrier of one interface, when state: asks for a change. */
+static int link_carrier(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = 0;
+
+	if (st->link_state >= 0)
+		r = nslab_lab_set_link_up(sim->lab, st->node, iface, st->link_state == 1, e);
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+/* A clear: alone (before a replug). */
+static int link_clear(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = st->clear ? nslab_lab_set_condition(sim->lab, st->node, iface, NSLAB_LINK_BOTH,
+						    NULL, e)
+			  : 0;
+
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+/* A set: alone (after a replug). */
+static int link_set(struct nslab_sim *sim, size_t i, const char *iface, nslab_error *e)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	int r = st->n_words ? link_condition(sim, i, iface, e) : 0;
+
+	return r < 0 ? nslab_err_prefix(e, r, "%s:%s", st->node, iface) : 0;
+}
+
+/*
+ * As link, on each of a device's interfaces (or the one named), with its
+ * replug and default-via between: clear, replug, default-via, set, state.
+ */
 int sim_device_step(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
 	nslab_node *node = nslab_lab_node(sim->lab, st->node);
 	nslab_error e = { 0 };
-	size_t n;
+	int r;
 
 	if (!node || nslab_node_kind(node) != NSLAB_NODE_DEVICE)
 		return sim_step_fail(sim, i, "no device '%s' in the lab", st->node);
-	if (st->iface)
-		return link_apply(sim, i, st->iface, &e) < 0 ? sim_step_fail(sim, i, "%s", e.msg)
-							     : 0;
-	n = nslab_node_iface_count(node);
-	for (size_t k = 0; k < n; k++)
-		if (link_apply(sim, i, nslab_node_iface_name(node, k), &e) < 0)
-			return sim_step_fail(sim, i, "%s", e.msg);
-	return 0;
+	r = device_ifaces(sim, i, node, link_clear, &e);
+	if (r >= 0)
+		r = device_plug(sim, i, &e);
+	if (r >= 0)
+		r = device_ifaces(sim, i, node, link_set, &e);
+	if (r >= 0)
+		r = device_ifaces(sim, i, node, link_carrier, &e);
+	return r < 0 ? sim_step_fail(sim, i, "%s", e.msg) : 0;
 }
 
-/* A router's NAT set to a preset, and/or its mappings forgotten (as `nslab router`). */
+/* A router's NAT set to a preset, its mappings forgotten, its firewall set (as `nslab router`). */
 int sim_router_step(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
-	_cleanup_free_ char *mode = NULL;
+	const char *mode;
 	nslab_error e = { 0 };
 	int r = 0;
 
 	if (st->nat) {
-		r = sim_interpolate(st->nat, sim_lookup, sim, &mode, &e);
-		if (r >= 0)
-			r = nslab_lab_set_nat(sim->lab, st->node, mode, &e);
+		mode = step_name(sim, st->nat, &e);
+		r = mode ? nslab_lab_set_nat(sim->lab, st->node, mode, &e) : -EINVAL;
 	}
 	if (r >= 0 && st->flush_nat)
 		r = nslab_lab_flush_nat(sim->lab, st->node, &e);
+	if (r >= 0 && st->firewall) {
+		mode = step_name(sim, st->firewall, &e);
+		r = mode ? nslab_lab_set_firewall(sim->lab, st->node, mode, &e) : -EINVAL;
+	}
 	return r < 0 ? sim_step_fail(sim, i, "%s", e.msg) : 0;
+}
+
+/*
+ * The link of two regions: its condition set from words (as `nslab region`
+ * takes them) or cleared, then broken or restored.
+ */
+int sim_region_step(struct nslab_sim *sim, size_t i)
+{
+	const struct sim_step *st = &sim->file->steps[i];
+	const char *a = st->node, *b = st->region_b;
+	char **words = NULL;
+	nslab_error e = { 0 };
+	int r = 0;
+
+	if (st->n_words) {
+		r = step_words(sim, i, &words, &e);
+		if (r >= 0)
+			r = lab_region_set_words(sim->lab, a, b, (const char *const *)words,
+						 st->n_words, &e);
+		sim_argv_free(words);
+	} else if (st->clear) {
+		r = nslab_lab_set_region_condition(sim->lab, a, b, NSLAB_LINK_BOTH, NULL, &e);
+	}
+	if (r >= 0 && st->link_state >= 0)
+		r = nslab_lab_region_link_set(sim->lab, a, b, st->link_state == 1, &e);
+	return r < 0 ? sim_step_fail(sim, i, "regions %s-%s: %s", a, b, e.msg) : 0;
 }
 
 /* The sim's directory as a path (for ${ID.path}): what its fd leads to. */
@@ -198,7 +352,7 @@ int sim_capture_step(struct nslab_sim *sim, size_t i)
 	return r < 0 ? sim_step_fail(sim, i, "%s:%s: %s", st->node, st->iface, e.msg) : 0;
 }
 
-/* "subjectAltName=DNS:N,DNS:N.LAB.test,DNS:extra...,IP:v4,IP:v6" for a node. */
+/* "DNS:N,DNS:N.LAB.test,DNS:extra...,IP:v4,IP:v6" for a node. */
 static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **ret, nslab_error *e)
 {
 	const struct sim_step *st = &sim->file->steps[i];
@@ -210,11 +364,13 @@ static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **r
 
 	if (!f)
 		return nslab_err_set(e, errno, "certificate names");
-	fprintf(f, "subjectAltName=DNS:%s,DNS:%s.%s.test", name, name, nslab_lab_name(sim->lab));
+	fprintf(f, "DNS:%s,DNS:%s.%s.test", name, name, nslab_lab_name(sim->lab));
 	for (size_t k = 0; r >= 0 && k < st->n_words; k++) {
 		_cleanup_free_ char *extra = NULL;
 
 		r = sim_interpolate(st->words[k], sim_lookup, sim, &extra, e);
+		if (r >= 0 && strpbrk(extra, ",:\n"))
+			r = nslab_err_setx(e, EINVAL, "name '%s': not a DNS name", extra);
 		if (r >= 0)
 			fprintf(f, ",DNS:%s", extra);
 	}
@@ -232,8 +388,8 @@ static int cert_sans(struct nslab_sim *sim, size_t i, nslab_node *node, char **r
 	return 0;
 }
 
-/* certs/ID.crt and certs/ID.key, their paths in the step's state. */
-static int cert_paths(struct nslab_sim *sim, size_t i)
+/* certs/ID.crt and certs/ID.key, their absolute paths in the step's state. */
+static int cert_paths(struct nslab_sim *sim, size_t i, char *crt, char *key, size_t len)
 {
 	struct sim_state *s = &sim->state[i];
 	const char *id = sim->file->steps[i].id;
@@ -243,64 +399,51 @@ static int cert_paths(struct nslab_sim *sim, size_t i)
 		return sim_step_fail(sim, i, "create certs/: %s", strerror(errno));
 	if (sim_dir_path(sim, dir, sizeof(dir)) < 0)
 		return sim_step_fail(sim, i, "the sim's directory: %s", strerror(errno));
-	if (asprintf(&s->path, "%s/certs/%s.crt", dir, id) < 0)
+	snprintf(crt, len, "certs/%s.crt", id);
+	snprintf(key, len, "certs/%s.key", id);
+	free(s->path);
+	free(s->key);
+	if (asprintf(&s->path, "%s/%s", dir, crt) < 0)
 		s->path = NULL;
-	if (asprintf(&s->key, "%s/certs/%s.key", dir, id) < 0)
+	if (asprintf(&s->key, "%s/%s", dir, key) < 0)
 		s->key = NULL;
 	return s->path && s->key ? 0 : sim_step_fail(sim, i, "out of memory");
 }
 
 /*
- * A self-signed certificate for a node: `openssl req -x509` run in the node
- * (Debian's openssl; its output in steps/ as any command's), an EC P-256 key,
- * the node's names and addresses as subject alternative names.
+ * A self-signed certificate for a node, made in-process with libcrypto
+ * (sim/certs.c): an EC P-256 key, the node's names and addresses as subject
+ * alternative names.
  */
 int sim_gen_certs_step(struct nslab_sim *sim, size_t i)
 {
 	const struct sim_step *st = &sim->file->steps[i];
-	struct sim_state *s = &sim->state[i];
 	nslab_node *node = nslab_lab_node(sim->lab, st->node);
-	_cleanup_free_ char *sans = NULL, *subj = NULL;
+	_cleanup_free_ char *sans = NULL, *cn = NULL;
+	char crt[96], key[96];
 	nslab_error e = { 0 };
-	char days[16];
+	struct sim_cert_req req;
 	int r;
 
 	if (!node)
 		return sim_step_fail(sim, i, "no node '%s' in the lab", st->node);
-	r = cert_paths(sim, i);
+	r = cert_paths(sim, i, crt, key, sizeof(crt));
 	if (r < 0)
 		return r;
 	if (cert_sans(sim, i, node, &sans, &e) < 0)
 		return sim_step_fail(sim, i, "%s", e.msg);
-	if (asprintf(&subj, "/CN=%s.%s.test", st->node, nslab_lab_name(sim->lab)) < 0) {
-		subj = NULL;
+	if (asprintf(&cn, "%s.%s.test", st->node, nslab_lab_name(sim->lab)) < 0) {
+		cn = NULL;
 		return sim_step_fail(sim, i, "out of memory");
 	}
-	snprintf(days, sizeof(days), "%u", st->days);
-	{
-		char *argv[] = { "openssl",
-				 "req",
-				 "-x509",
-				 "-newkey",
-				 "ec",
-				 "-pkeyopt",
-				 "ec_paramgen_curve:prime256v1",
-				 "-nodes",
-				 "-days",
-				 days,
-				 "-subj",
-				 subj,
-				 "-keyout",
-				 s->key,
-				 "-out",
-				 s->path,
-				 "-addext",
-				 sans,
-				 NULL };
-
-		r = sim_start_argv(sim, i, argv);
-	}
-	return r < 0 ? r : sim_finish_run(sim, i);
+	req = (struct sim_cert_req){ .cn = cn,
+				     .sans = sans,
+				     .days = st->days,
+				     .dir_fd = sim->dir_fd,
+				     .crt_name = crt,
+				     .key_name = key };
+	r = sim_cert_make(&req, &e);
+	return r < 0 ? sim_step_fail(sim, i, "%s", e.msg) : 0;
 }
 
 /* A name of the lab's /etc/hosts set (its target interpolated) or removed. */

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,8 +51,7 @@ static int open_output(struct nslab_sim *sim, size_t i, const char *ext, int *re
 	return 0;
 }
 
-/* The whole of an output file, up to OUTPUT_MAX (a NUL-terminated copy). */
-static char *read_output(int fd)
+char *sim_read_output(int fd)
 {
 	struct stat st;
 	size_t len;
@@ -136,6 +136,36 @@ static int start_command(struct nslab_sim *sim, size_t i)
 	return sim_start_argv(sim, i, NULL);
 }
 
+int sim_poll(struct nslab_sim *sim, struct pollfd *pfd, size_t n, uint64_t deadline)
+{
+	struct pollfd all[SIM_POLL_MAX + 1];
+	int fd = sim_appev_fd(sim->appev), r;
+
+	if (n > SIM_POLL_MAX)
+		return errno = EINVAL, -1;
+	for (;;) {
+		uint64_t now = sim_now_ms();
+		uint64_t left = now >= deadline ? 0 : deadline - now;
+
+		if (n)
+			memcpy(all, pfd, n * sizeof(*pfd));
+		all[n] = (struct pollfd){ .fd = fd, .events = POLLIN };
+		r = poll(all, n + 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		for (size_t k = 0; k < n; k++)
+			pfd[k].revents = all[k].revents;
+		if (all[n].revents & POLLIN) {
+			sim_appev_flush(sim->appev);
+			r--;
+		}
+		if (r > 0 || sim_now_ms() >= deadline)
+			return r;
+	}
+}
+
 /* Wait until the process ends or the deadline: 1 ended, 0 deadline, -1 error. */
 int sim_wait_exit(struct nslab_sim *sim, size_t i, uint64_t deadline)
 {
@@ -144,15 +174,10 @@ int sim_wait_exit(struct nslab_sim *sim, size_t i, uint64_t deadline)
 	nslab_error e = { 0 };
 	int st, r;
 
-	while (pfd.fd >= 0) {
-		uint64_t now = sim_now_ms();
-
-		r = poll(&pfd, 1, now >= deadline ? 0 : (int)(deadline - now));
-		if (r < 0 && errno == EINTR)
-			continue;
+	if (pfd.fd >= 0) {
+		r = sim_poll(sim, &pfd, 1, deadline);
 		if (r <= 0)
 			return r < 0 ? -1 : 0;
-		break;
 	}
 	if (nslab_proc_wait(s->proc, &st, &e) < 0)
 		return -1;
@@ -178,16 +203,17 @@ int sim_take_outputs(struct nslab_sim *sim, size_t i)
 
 	free(s->out);
 	free(s->errtext);
-	s->out = read_output(s->out_fd);
-	s->errtext = read_output(s->err_fd);
+	s->out = sim_read_output(s->out_fd);
+	s->errtext = sim_read_output(s->err_fd);
 	if (!s->out || !s->errtext)
 		return sim_step_fail(sim, i, "out of memory reading its output");
 	for (size_t k = 0; k < st->n_caps; k++) {
 		const struct sim_capture *c = &st->caps[k];
 		const char *text = c->stream == SIM_STDERR ? s->errtext : s->out;
 		nslab_error e = { 0 };
-		int r = c->pick ? sim_json_pick(text, c->source, &s->values[k], &e)
-				: sim_regex_capture(text, c->source, &s->values[k], &e);
+		int r = c->match  ? sim_ndjson_capture(text, c->match, c->source, &s->values[k], &e)
+			: c->pick ? sim_json_pick(text, c->source, &s->values[k], &e)
+				  : sim_regex_capture(text, c->source, &s->values[k], &e);
 
 		if (r < 0)
 			return sim_step_fail(sim, i, "capture '%s': %s", c->name, e.msg);
@@ -238,7 +264,7 @@ static int ready_in_output(struct nslab_sim *sim, size_t i, bool *ret)
 	const struct sim_step *st = &sim->file->steps[i];
 	struct sim_state *s = &sim->state[i];
 	_cleanup_free_ char *text =
-		read_output(st->ready_stream == SIM_STDERR ? s->err_fd : s->out_fd);
+		sim_read_output(st->ready_stream == SIM_STDERR ? s->err_fd : s->out_fd);
 	_cleanup_free_ char *m = NULL;
 	nslab_error e = { 0 };
 	int r;
@@ -335,7 +361,7 @@ static int wait_ready(struct nslab_sim *sim, size_t i, uint64_t deadline)
 		if (st->ready_port && wait > pause_ms)
 			wait = pause_ms;
 		pause_ms = pause_ms * 2 > PORT_PAUSE_MS ? PORT_PAUSE_MS : pause_ms * 2;
-		if (poll(pfd, 2, wait) > 0 && (pfd[0].revents & POLLIN))
+		if (sim_poll(sim, pfd, 2, now + (uint64_t)wait) > 0 && (pfd[0].revents & POLLIN))
 			while (read(in, buf, sizeof(buf)) > 0)
 				;
 		if (pfd[1].revents & POLLIN) {
@@ -389,17 +415,11 @@ int sim_wait_for_step(struct nslab_sim *sim, size_t i)
 }
 
 /* Sleep until a CLOCK_MONOTONIC time in ms, or the sim's deadline if sooner. */
-void sim_sleep_until(const struct nslab_sim *sim, uint64_t until)
+void sim_sleep_until(struct nslab_sim *sim, uint64_t until)
 {
-	struct timespec ts;
-
 	if (until > sim->deadline)
 		until = sim->deadline;
-	for (uint64_t now = sim_now_ms(); now < until; now = sim_now_ms()) {
-		ts.tv_sec = (time_t)((until - now) / 1000);
-		ts.tv_nsec = (long)((until - now) % 1000) * 1000000L;
-		(void)nanosleep(&ts, NULL);
-	}
+	(void)sim_poll(sim, NULL, 0, until); /* app events logged as they come */
 }
 
 int sim_wait_step(struct nslab_sim *sim, size_t i)

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct pollfd;
+
 #include "shared/macro.h"
 #include "sim/sim.h"
 
@@ -36,10 +38,20 @@ int sim_finish_run(struct nslab_sim *sim, size_t i);
 /* Until the process ends or the deadline: 1 ended, 0 deadline, -1 error. */
 int sim_wait_exit(struct nslab_sim *sim, size_t i, uint64_t deadline);
 void sim_kill_proc(struct sim_state *s);
+/* The whole of an output file so far, up to its limit (a NUL-terminated copy; NULL: no memory). */
+char *sim_read_output(int fd);
 /* The step's outputs read into its state, then its captures. */
 int sim_take_outputs(struct nslab_sim *sim, size_t i);
 /* Sleep until a CLOCK_MONOTONIC time in ms, or the sim's deadline if sooner. */
-void sim_sleep_until(const struct nslab_sim *sim, uint64_t until);
+void sim_sleep_until(struct nslab_sim *sim, uint64_t until);
+#define SIM_POLL_MAX 4
+/*
+ * sim_poll() - poll() on up to SIM_POLL_MAX fds until one is ready or the
+ * deadline (CLOCK_MONOTONIC ms), the programs' events logged while it waits
+ * (so they are in events.jsonl during a long step, not only after it)
+ * Return: how many of pfd are ready, 0 at the deadline, -1 with errno.
+ */
+int sim_poll(struct nslab_sim *sim, struct pollfd *pfd, size_t n, uint64_t deadline);
 int sim_run_step(struct nslab_sim *sim, size_t i);
 int sim_spawn_step(struct nslab_sim *sim, size_t i);
 int sim_wait_for_step(struct nslab_sim *sim, size_t i);
@@ -56,6 +68,7 @@ int sim_gen_file_step(struct nslab_sim *sim, size_t i);
 int sim_link_step(struct nslab_sim *sim, size_t i);
 int sim_device_step(struct nslab_sim *sim, size_t i);
 int sim_router_step(struct nslab_sim *sim, size_t i);
+int sim_region_step(struct nslab_sim *sim, size_t i);
 int sim_capture_step(struct nslab_sim *sim, size_t i);
 int sim_dns_step(struct nslab_sim *sim, size_t i);
 int sim_gen_certs_step(struct nslab_sim *sim, size_t i);

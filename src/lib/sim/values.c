@@ -54,10 +54,15 @@ static const char *step_value(struct nslab_sim *sim, size_t i, const char *what)
 
 	if (s->status == SIM_STEP_PENDING)
 		return NULL;
-	if (strcmp(what, "stdout") == 0)
-		return s->out ? s->out : "";
-	if (strcmp(what, "stderr") == 0)
-		return s->errtext ? s->errtext : "";
+	if (strcmp(what, "stdout") == 0 || strcmp(what, "stderr") == 0) {
+		int fd = what[3] == 'o' ? s->out_fd : s->err_fd;
+		const char *done = what[3] == 'o' ? s->out : s->errtext;
+
+		/* a spawn still running: what it printed so far */
+		if (!done && s->proc && !s->has_exit && fd >= 0)
+			return sim_keep(sim, sim_read_output(fd));
+		return done ? done : "";
+	}
 	if (strcmp(what, "exit") == 0 && s->has_exit) {
 		snprintf(buf, sizeof(buf), "%d", s->exit);
 		return sim_keep(sim, strdup(buf));
