@@ -4,9 +4,11 @@
 # the sum of the directions' delays on its path (lab file, then changed at run
 # time with `nslab link`); loss over pings is inside its binomial interval and
 # the same seed loses the same sequence numbers; iperf3 TCP gets the set rate
-# in each direction; `nslab link ... show` counts; `set down|up` unplugs and
-# plugs back; SIGKILL of the supervisor
-# leaves no thread, sink interface or process.
+# in each direction; a change during an iperf3 transfer is in effect when the
+# command returns and the flow goes on; `nslab link ... show` counts; `set
+# down|up` unplugs and plugs back; SIGKILL of the supervisor leaves no link
+# thread, namespace (with the sinks, qdiscs and filters in it), interface or
+# process.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ping iperf3 ip
 
@@ -131,6 +133,59 @@ up=$(iperf "-R") || fail "iperf3 phone -> server"
 if within "$up" 9.2 9.75; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.56)"; else
 	bad "TCP from phone: $up mbit/s, expected 9.56 (rate 10mbit)"; fi
 
+# a change during a TCP transfer: laptop -> server runs iperf3 (100 mbit/s for
+# 3 s) and a ping every 2 ms while `delay 20ms up` is set on laptop's link (no
+# condition there now: RTT 4 ms, then 24). Every ping sent after the command
+# returned has the new RTT, every one sent before it started the old; none is
+# lost (the link never goes down); iperf3 ends well, bytes in every interval.
+"$NSLAB" exec -d "$L" server -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+iperf_started() {
+	"$NSLAB" exec -d "$L" laptop -- sh -c "iperf3 -c $srv -t 3 -b 100M -i 0.25 --forceflush \
+		>$TMP/chg-iperf.out 2>&1; echo \$? >$TMP/chg-iperf.rc" >/dev/null 2>&1 &&
+		wait_until 3 grep -q "sec.*bits/sec" "$TMP/chg-iperf.out"
+}
+wait_until 10 iperf_started || fail "iperf3 laptop -> server: $(cat "$TMP/chg-iperf.out")"
+"$NSLAB" exec "$L" laptop -- ping -D -n -i 0.002 -c 600 -W 2 "$srv" >"$TMP/chg-ping.out" 2>&1 &
+pingpid=$!
+wait_until 5 grep -q "icmp_seq=100 " "$TMP/chg-ping.out" || fail "ping: $(tail -3 "$TMP/chg-ping.out")"
+t0=$(date +%s.%N)
+nlink laptop eth0 delay 20ms up
+t1=$(date +%s.%N)
+wait $pingpid || bad "ping during the change: $(tail -3 "$TMP/chg-ping.out")"
+wait_until 10 test -s "$TMP/chg-iperf.rc" || fail "iperf3 never ended: $(cat "$TMP/chg-iperf.out")"
+if $PY - "$TMP/chg-ping.out" "$t0" "$t1" <<'PYEOF'; then ok "change during iperf3: in effect when 'nslab link' returned"; else bad "change during iperf3: $(cat "$TMP/chg-ping.out" | tail -5)"; fi
+import re, sys
+t0, t1 = float(sys.argv[2]), float(sys.argv[3])
+sent = []
+for ts, seq, rtt in re.findall(r"^\[([0-9.]+)\] .*icmp_seq=(\d+) .*time=([0-9.]+) ms", open(sys.argv[1]).read(), re.M):
+    sent.append((float(ts) - float(rtt) / 1000, int(seq), float(rtt)))
+errors = []
+if len(sent) != 600:
+    errors.append("%d of 600 pings answered" % len(sent))
+# RTT 4 ms before (24 ms set after): a late one below 10 ms is still old, one at 23.9+ is new
+old_after = [s for s in sent if s[0] > t1 and s[2] < 23.9]
+new_before = [s for s in sent if s[0] < t0 and s[2] >= 10]
+if old_after:
+    errors.append("sent after the command returned, old RTT: %s" % old_after[:3])
+if new_before:
+    errors.append("sent before the command started, new RTT: %s" % new_before[:3])
+last_old = max((s[0] for s in sent if s[2] < 10), default=0)
+first_new = min((s[0] for s in sent if s[2] >= 23.9), default=0)
+print("link: note: 'nslab link' took %.1f ms; last old ping sent %.1f ms after it started, first new one %.1f ms" %
+      ((t1 - t0) * 1000, (last_old - t0) * 1000, (first_new - t0) * 1000))
+for e in errors:
+    print("link: " + e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PYEOF
+if [ "$(cat "$TMP/chg-iperf.rc")" = 0 ] && $PY - "$TMP/chg-iperf.out" <<'PYEOF'; then ok "iperf3 through the change: bytes in every interval"; else bad "iperf3 through the change: $(cat "$TMP/chg-iperf.out")"; fi
+import re, sys
+iv = re.findall(r"\]\s+([0-9.]+)-([0-9.]+)\s+sec\s+\S+ \S?Bytes\s+([0-9.]+) (\S?)bits/sec", open(sys.argv[1]).read())
+rates = [float(r) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[u] for a, b, r, u in iv if float(b) - float(a) < 0.5]
+print("link: note: iperf3 intervals (mbit/s): %s" % " ".join("%.0f" % (r / 1e6) for r in rates))
+assert len(rates) >= 10 and min(rates) > 0, rates
+PYEOF
+nlink laptop eth0 clear
+
 # bad input: the offending word, nothing changed
 if "$NSLAB" link "$L" laptop eth0 delay fast 2>"$TMP/bad.err"; then bad "'delay fast' accepted"; fi
 grep -q "bad delay 'fast'" "$TMP/bad.err" || bad "'delay fast': $(cat "$TMP/bad.err")"
@@ -182,20 +237,27 @@ else
 	bad "link_backend netem: $(cat "$TMP/netem.out")"
 fi
 
-# SIGKILL of a supervisor with conditioned links
+# SIGKILL of a supervisor with conditioned links: its link thread (nslab-wire)
+# dies with it; the sinks, clsact qdiscs and u32 filters live in the lab's
+# namespaces, which must all be gone (none held, counts back, no interface)
 L2=$(new_lab_name linkkill)
 track_lab "$L2"
+leftovers_snapshot kill
 "$NSLAB" up -q --name "$L2" "$E2E/link.yaml" >"$TMP/up2.out" 2>&1 &
 sup=$!
 track_pid $sup
 wait_until 30 lab_listed "$L2" || fail "$L2 never came up: $(cat "$TMP/up2.out")"
 status_json "$L2" "$TMP/st2.json"
-threads=$(ls /proc/$sup/task | wc -l)
-[ "$threads" -ge 2 ] || bad "supervisor has $threads thread(s): no link thread?"
+wire_tid=$(grep -lx nslab-wire /proc/$sup/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5)
+[ -n "$wire_tid" ] || bad "supervisor $sup has no nslab-wire thread: $(cat /proc/$sup/task/*/comm | tr '\n' ' ')"
+"$NSLAB" link "$L2" laptop eth0 show >"$TMP/kill-show.out" 2>&1 || bad "show: $(cat "$TMP/kill-show.out")"
+grep -q "delay 5ms" "$TMP/kill-show.out" || bad "$L2 laptop not conditioned: $(cat "$TMP/kill-show.out")"
 kill -9 $sup
 wait $sup 2>/dev/null
 if wait_until 10 not lab_listed "$L2"; then ok "$L2: gone after SIGKILL"; else bad "$L2 still listed"; fi
 if host_links | grep -q '^nslw'; then bad "sink interfaces on the host: $(host_links | grep nslw)"; else
 	ok "no sink interface outside the lab"; fi
 alive $sup && bad "supervisor (and its link thread) still alive"
+[ -z "$wire_tid" ] || ! [ -e "/proc/$wire_tid" ] || bad "link thread $wire_tid still alive"
+leftovers_check kill "$L2"
 finish
