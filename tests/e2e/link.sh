@@ -213,6 +213,41 @@ else
 	bad "fast-link: $(cat "$TMP/fw2.out")"
 fi
 
+# the built-in topologies take a condition too (`link:`, the client's link):
+# gateway over 200 ms each way connects; over 600 ms the same suite fails;
+# direct over 600 ms times out, as its test expects; errors name FILE:LINE:COL
+if "$NSLAB" test "$SRCDIR/examples/fwtest/gateway-link.yaml" >"$TMP/gwl.out" 2>&1 &&
+	grep -q "^2 passed, 0 failed" "$TMP/gwl.out"; then
+	ok "nslab test, gateway topology over a 200 ms link: $(tail -1 "$TMP/gwl.out")"
+else
+	bad "gateway-link.yaml: $(cat "$TMP/gwl.out")"
+fi
+sed 's/delay: 200ms/delay: 600ms/' "$SRCDIR/examples/fwtest/gateway-link.yaml" >"$TMP/gw600.yaml"
+if "$NSLAB" test "$TMP/gw600.yaml" >"$TMP/gw600.out" 2>&1; then
+	bad "gateway over a 600 ms link passed: $(cat "$TMP/gw600.out")"
+elif grep -q "expected connect ok, got timeout" "$TMP/gw600.out"; then
+	ok "gateway over a 600 ms link: the connection times out (the condition holds)"
+else
+	bad "gateway over 600 ms: $(cat "$TMP/gw600.out")"
+fi
+cat >"$TMP/direct600.yaml" <<'YEOF'
+topology: direct
+link: {delay: 600ms, loss: 0%}
+rules: "table inet t { chain input { type filter hook input priority 0; policy accept; } }"
+tests:
+  - name: a connection over the 600 ms link times out
+    flows: [{from: client, dst: target, dport: 80}]
+    expect: {connect: timeout}
+YEOF
+if "$NSLAB" test "$TMP/direct600.yaml" >"$TMP/d600.out" 2>&1 && grep -q "^1 passed" "$TMP/d600.out"; then
+	ok "nslab test, direct topology over a 600 ms link: the handshake times out"
+else
+	bad "direct over 600 ms: $(cat "$TMP/d600.out")"
+fi
+sed 's/delay: 600ms/delay: fast/' "$TMP/direct600.yaml" >"$TMP/dbad.yaml"
+if "$NSLAB" test "$TMP/dbad.yaml" >"$TMP/dbad.out" 2>&1; then bad "link: {delay: fast} accepted"; fi
+grep -q "dbad.yaml:2:15: bad delay 'fast'" "$TMP/dbad.out" || bad "link: {delay: fast}: $(cat "$TMP/dbad.out")"
+
 # the netem backend: the RTT of its delays where the kernel has netem; refused,
 # with the kernel's words and nothing left, where it has not (this kernel)
 L3=$(new_lab_name netem)
