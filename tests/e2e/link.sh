@@ -113,8 +113,6 @@ if ping_once; then bad "ping through an unplugged link"; else ok "set down: ping
 if wait_until 10 ping_once; then ok "set up: ping works again"; else bad "set up: still no ping"; fi
 
 # iperf3 TCP: phone lte0 20 mbit down, 10 mbit up (goodput: 1448 of 1514 bytes a frame).
-# Up to 2% over: iperf3's receiver-side intervals catch the bucket's burst and
-# the queue draining at their edges (9.603 of 9.56 was seen on a loaded host)
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
 iperf_once() {
 	"$NSLAB" exec "$L" server -- iperf3 -c "$phone" -t 3 -O 1 -J $1 >"$TMP/iperf.json" 2>&1 &&
@@ -125,19 +123,38 @@ iperf() {
 	wait_until 5 iperf_once "$1" || { cat "$TMP/iperf.json" >&2; return 1; }
 	$PY -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$TMP/iperf.json"
 }
+# TCP's goodput in a 3 s run is TCP's own doing as much as the link's: with
+# other jobs on the cores one run got 18.73 (-2.1%), most get 19.09-19.15, and
+# iperf3's interval edges catch the bucket's burst (9.603 of 9.56 seen). So
+# -4% / +2% here; the 1% bound is UDP's, below (exact to 0.1% here).
 down=$(iperf "") || fail "iperf3 server -> phone"
-if within "$down" 18.4 19.5; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.1)"; else
-	bad "TCP to phone: $down mbit/s, expected 19.1 (rate 20mbit)"; fi
+if within "$down" 18.4 19.5; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.13)"; else
+	bad "TCP to phone: $down mbit/s, expected 19.13 (rate 20mbit)"; fi
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
 up=$(iperf "-R") || fail "iperf3 phone -> server"
 if within "$up" 9.2 9.75; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.56)"; else
 	bad "TCP from phone: $up mbit/s, expected 9.56 (rate 10mbit)"; fi
 
+# iperf3 UDP at twice the rate, each way: what arrives is the rate within 1%
+# (1400-byte datagrams take 1442 bytes of wire: 19.417 / 9.709 mbit/s of
+# payload). A 20 ms queue limit: the queue drains as iperf3 stops, not later.
+nlink phone lte0 rate 20mbit limit 20ms down
+nlink phone lte0 rate 10mbit limit 20ms up
+"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+down=$(iperf "-u -b 40M -l 1400") || fail "iperf3 UDP server -> phone"
+if within "$down" 19.22 19.61; then ok "UDP to phone: $down mbit/s (rate 20mbit, payload 19.417)"; else
+	bad "UDP to phone: $down mbit/s, expected 19.417 +-1%"; fi
+"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+up=$(iperf "-R -u -b 20M -l 1400") || fail "iperf3 UDP phone -> server"
+if within "$up" 9.61 9.81; then ok "UDP from phone: $up mbit/s (rate 10mbit, payload 9.709)"; else
+	bad "UDP from phone: $up mbit/s, expected 9.709 +-1%"; fi
+
 # a change during a TCP transfer: laptop -> server runs iperf3 (100 mbit/s for
 # 3 s) and a ping every 2 ms while `delay 20ms up` is set on laptop's link (no
 # condition there now: RTT 4 ms, then 24). Every ping sent after the command
-# returned has the new RTT, every one sent before it started the old; none is
-# lost (the link never goes down); iperf3 ends well, bytes in every interval.
+# returned has the new RTT (the switch, between the last old and the first
+# new ping, is noted); none is lost (the link never goes down); iperf3 ends
+# well, bytes in every interval.
 "$NSLAB" exec -d "$L" server -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
 iperf_started() {
 	"$NSLAB" exec -d "$L" laptop -- sh -c "iperf3 -c $srv -t 3 -b 100M -i 0.25 --forceflush \
@@ -162,13 +179,13 @@ for ts, seq, rtt in re.findall(r"^\[([0-9.]+)\] .*icmp_seq=(\d+) .*time=([0-9.]+
 errors = []
 if len(sent) != 600:
     errors.append("%d of 600 pings answered" % len(sent))
-# RTT 4 ms before (24 ms set after): a late one below 10 ms is still old, one at 23.9+ is new
+# RTT 4 ms before, 24 ms after: a ping sent after the command returned with
+# less than 24 ms took the old delay (a late wakeup only ever adds, so a
+# loaded host cannot fail this; it can make an old ping look new, so that
+# side is only noted)
 old_after = [s for s in sent if s[0] > t1 and s[2] < 23.9]
-new_before = [s for s in sent if s[0] < t0 and s[2] >= 10]
 if old_after:
     errors.append("sent after the command returned, old RTT: %s" % old_after[:3])
-if new_before:
-    errors.append("sent before the command started, new RTT: %s" % new_before[:3])
 last_old = max((s[0] for s in sent if s[2] < 10), default=0)
 first_new = min((s[0] for s in sent if s[2] >= 23.9), default=0)
 print("link: note: 'nslab link' took %.1f ms; last old ping sent %.1f ms after it started, first new one %.1f ms" %
