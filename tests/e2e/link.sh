@@ -13,7 +13,7 @@
 require_env ping iperf3 ip
 
 L=$(new_lab_name link)
-lab_up "$E2E/link.yaml" "$L"
+lab_up "$E2E/link.yaml" "$L" --outdir "$TMP/out"
 status_json "$L" "$TMP/st.json"
 srv=$(addr "$TMP/st.json" server 4) || fail "no address for server"
 phone=$(addr "$TMP/st.json" phone 4) || fail "no address for phone"
@@ -200,6 +200,30 @@ iv = re.findall(r"\]\s+([0-9.]+)-([0-9.]+)\s+sec\s+\S+ \S?Bytes\s+([0-9.]+) (\S?
 rates = [float(r) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[u] for a, b, r, u in iv if float(b) - float(a) < 0.5]
 print("link: note: iperf3 intervals (mbit/s): %s" % " ".join("%.0f" % (r / 1e6) for r in rates))
 assert len(rates) >= 10 and min(rates) > 0, rates
+PYEOF
+# the change is an event and in state.json
+$PY - "$TMP/out/events.jsonl" "$TMP/out/state.json" <<'PYEOF' && ok "events.jsonl and state.json carry the change" || bad "events/state: $(grep link_condition "$TMP/out/events.jsonl" | tail -2)"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if '"link_condition"' in l]
+last = [e for e in ev if e.get("node") == "laptop" and e.get("iface") == "eth0"][-1]
+assert last["up"] == "delay 20ms" and last["down"] == "none" and last["backend"] == "wire", last
+st = json.load(open(sys.argv[2]))
+def find(o):
+    if isinstance(o, dict):
+        if o.get("name") == "laptop" and "ifaces" in o:
+            return o
+        for v in o.values():
+            r = find(v)
+            if r:
+                return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r:
+                return r
+lap = find(st)
+link = [f for f in lap["ifaces"] if f["name"] == "eth0"][0]["link"]
+assert link["up"] == "delay 20ms", link
 PYEOF
 nlink laptop eth0 clear
 
