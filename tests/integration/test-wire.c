@@ -586,6 +586,35 @@ static void jitter_moments(const double *d, unsigned n)
 	CHECK(sd >= 2 - 2.576 * 0.08 && sd <= 2 + 2.576 * 0.08 + 0.3, "deviation %.3f ms", sd);
 }
 
+/*
+ * Loss on the other direction: b sees every probe, the client misses the
+ * replies the down port lost (5000, 10%: inside the 99% binomial interval,
+ * and exactly the port's count).
+ */
+static void test_loss_down(void)
+{
+	static double up[5000];
+	nslab_link_dir loss = dir_of("loss 10%"), none = dir_of("delay 0");
+	struct wire_stats before, after;
+	double sd = sqrt(5000 * 0.1 * 0.9);
+	unsigned missing = 0;
+
+	OK(wire_port_set(w, port_up, &none, 1, &err));
+	OK(wire_port_set(w, port_down, &loss, 9, &err));
+	wire_port_stats(w, port_down, &before, NULL);
+	burst(5000, 200, 64, up);
+	wire_port_stats(w, port_down, &after, NULL);
+	for (unsigned i = 0; i < 5000; i++)
+		missing += up[i] < 0;
+	printf("loss 10%% down: %u of 5000 replies missing, %llu lost by the down port\n", missing,
+	       (unsigned long long)(after.lost - before.lost));
+	CHECK(fabs((double)missing - 500) <= 2.576 * sd, "%u of 5000 replies lost at 10%%",
+	      missing);
+	CHECK(missing == after.lost - before.lost, "missing %u, the port lost %llu", missing,
+	      (unsigned long long)(after.lost - before.lost));
+	OK(wire_port_set(w, port_down, &none, 2, &err));
+}
+
 static void test_jitter_reorder(void)
 {
 	nslab_link_dir jit = dir_of("delay 10ms jitter 2ms distribution normal");
@@ -770,6 +799,7 @@ int main(void)
 	test_loss_and_seed();
 	test_loss_100k();
 	test_gilbert_elliott();
+	test_loss_down();
 	test_rate();
 	test_jitter_reorder();
 	test_trace();
