@@ -154,6 +154,24 @@ int netem_dist_table(enum nslab_link_dist dist, int16_t *table, size_t n)
 	return mult;
 }
 
+/*
+ * The tables depend on the shape only: computed once per process, on first
+ * use (normal's 4096 bisections took 8 ms, paretonormal's grid 7 ms; a lab
+ * asks for them for every link it sets and every backend choice it makes).
+ */
+static struct {
+	pthread_once_t once;
+	int mult[4]; /* per enum nslab_link_dist; < 0: -errno of the computation */
+	int16_t table[4][TC_NETEM_DIST_N];
+} dist_cache = { .once = PTHREAD_ONCE_INIT };
+
+static void dist_cache_fill(void)
+{
+	for (int k = NSLAB_LINK_DIST_NORMAL; k <= NSLAB_LINK_DIST_PARETONORMAL; k++)
+		dist_cache.mult[k] = netem_dist_table((enum nslab_link_dist)k, dist_cache.table[k],
+						      TC_NETEM_DIST_N);
+}
+
 int netem_params(const nslab_link_dir *d, uint64_t seed, struct tc_netem *ret, nslab_error *err)
 {
 	struct tc_netem q = { 0 };
@@ -166,10 +184,16 @@ int netem_params(const nslab_link_dir *d, uint64_t seed, struct tc_netem *ret, n
 		return refuse(err, "burst");
 	if (d->jitter_ns && d->dist != NSLAB_LINK_DIST_UNIFORM) {
 		/* netem's tables are iproute2's files; ours are computed, of the engine's shapes */
-		int mult = netem_dist_table(d->dist, q.dist, TC_NETEM_DIST_N);
+		int mult;
 
+		if ((unsigned)d->dist > NSLAB_LINK_DIST_PARETONORMAL)
+			return nslab_err_setx(err, EINVAL, "unknown jitter distribution %u",
+					      (unsigned)d->dist);
+		(void)pthread_once(&dist_cache.once, dist_cache_fill);
+		mult = dist_cache.mult[d->dist];
 		if (mult < 0)
 			return nslab_err_setx(err, -mult, "jitter distribution table");
+		memcpy(q.dist, dist_cache.table[d->dist], sizeof(q.dist));
 		q.dist_n = TC_NETEM_DIST_N;
 		q.jitter_ns = d->jitter_ns * (uint64_t)mult;
 	} else {
