@@ -281,6 +281,19 @@ static void test_netem_dist(void **state)
 	}
 	assert_int_equal(netem_dist_table(NSLAB_LINK_DIST_NORMAL, q.dist, TC_NETEM_DIST_N + 1),
 			 -EINVAL);
+	/* the cached table is the one computed */
+	{
+		const char *w[] = { "delay", "9ms", "jitter", "1ms", "distribution", "pareto" };
+		static int16_t fresh[TC_NETEM_DIST_N];
+
+		assert_int_equal(nslab_link_condition_parse(w, 6, &c, &err), 0);
+		assert_int_equal(netem_params(&c.up, 1, &q, &err), 0);
+		assert_int_equal(netem_dist_table(NSLAB_LINK_DIST_PARETO, fresh, TC_NETEM_DIST_N),
+				 8);
+		assert_memory_equal(q.dist, fresh, sizeof(fresh));
+		c.up.dist = (enum nslab_link_dist)9;
+		assert_int_equal(netem_params(&c.up, 1, &q, &err), -EINVAL);
+	}
 }
 
 int main(void)
