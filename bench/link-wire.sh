@@ -39,14 +39,14 @@ tcp() {
 	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$tmp/ip.json"
 }
 
-# rtt: "median p99" in ms over 400 pings
+# rtt: "median p99 mean" in ms over 400 pings
 rtt() {
 	ex a -- ping -n -q -c 1 "$b" >/dev/null
 	ex a -- ping -n -c 400 -i 0.005 "$b" >"$tmp/ping.out"
 	python3 - "$tmp/ping.out" <<'PY'
 import re, sys
 t = sorted(float(m) for m in re.findall(r"time=([0-9.]+) ms", open(sys.argv[1]).read()))
-print("%.4f %.4f" % (t[len(t) // 2], t[int(len(t) * 0.99) - 1]))
+print("%.4f %.4f %.4f" % (t[len(t) // 2], t[int(len(t) * 0.99) - 1], sum(t) / len(t)))
 PY
 }
 
@@ -90,11 +90,11 @@ hz=$(getconf CLK_TCK)
 python3 - "$T" "$hz" "$c0" "$c1" <<PY
 import sys
 T, hz, c0, c1 = float(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-veth_m, veth_p = map(float, "${R[veth_rtt]}".split())
-w0_m, w0_p = map(float, "${R[wire0_rtt]}".split())
-w20_m, w20_p = map(float, "${R[wire20_rtt]}".split())
-vl_m, vl_p = map(float, "${R[veth_load]}".split())
-wl_m, wl_p = map(float, "${R[wire20_load]}".split())
+veth_m, veth_p, veth_a = map(float, "${R[veth_rtt]}".split())
+w0_m, w0_p, w0_a = map(float, "${R[wire0_rtt]}".split())
+w20_m, w20_p, _ = map(float, "${R[wire20_rtt]}".split())
+vl_m, vl_p, _ = map(float, "${R[veth_load]}".split())
+wl_m, wl_p, _ = map(float, "${R[wire20_load]}".split())
 veth1, veth8 = float("${R[veth_1]}"), float("${R[veth_8]}")
 w01, w08 = float("${R[wire0_1]}"), float("${R[wire0_8]}")
 w201, w208 = float("${R[wire20_1]}"), float("${R[wire20_8]}")
@@ -104,9 +104,11 @@ gbit = w01 * (T + 1)            # Gbit moved in it (iperf3 -O 1 adds a second)
 goodput = 100e6 * 1448 / 1514 / 1e9  # TCP payload of a 100mbit link, Gbit/s
 print("link-wire: TCP a->b, Gbit/s:  veth %.2f (8 streams %.2f) | wire 0ms %.2f (%.2f) = %.2fx veth"
       " | wire 20ms RTT %.2f (%.2f)" % (veth1, veth8, w01, w08, w01 / veth1 if veth1 else 0, w201, w208))
-print("link-wire: RTT at 0 ms set: veth median %.3f ms p99 %.3f | wire median %.3f p99 %.3f"
-      " -> added per wire hop: median %.1f us, p99 %.1f us" % (veth_m, veth_p, w0_m, w0_p,
-      (w0_m - veth_m) / 2 * 1000, (w0_p - veth_p) / 2 * 1000))
+# ping prints 3 decimals below 1 ms: medians move in 1 us steps, the mean is finer
+print("link-wire: RTT at 0 ms set: veth median %.3f ms mean %.4f p99 %.3f | wire median %.3f mean %.4f"
+      " p99 %.3f -> added per wire hop: median %.1f us, mean %.1f us, p99 %.1f us" % (veth_m, veth_a,
+      veth_p, w0_m, w0_a, w0_p, (w0_m - veth_m) / 2 * 1000, (w0_a - veth_a) / 2 * 1000,
+      (w0_p - veth_p) / 2 * 1000))
 print("link-wire: 10 ms each way: RTT median %.3f ms, p99 %.3f ms -> delay error median %.0f us,"
       " p99 %.0f us (over veth's)" % (w20_m, w20_p, (w20_m - 20 - veth_m) * 1000,
       (w20_p - 20 - veth_p) * 1000))

@@ -4,14 +4,16 @@
 # the sum of the directions' delays on its path (lab file, then changed at run
 # time with `nslab link`); loss over pings is inside its binomial interval and
 # the same seed loses the same sequence numbers; iperf3 TCP gets the set rate
-# in each direction; `nslab link ... show` counts; `set down|up` unplugs and
-# plugs back; SIGKILL of the supervisor
-# leaves no thread, sink interface or process.
+# in each direction; a change during an iperf3 transfer is in effect when the
+# command returns and the flow goes on; `nslab link ... show` counts; `set
+# down|up` unplugs and plugs back; SIGKILL of the supervisor leaves no link
+# thread, namespace (with the sinks, qdiscs and filters in it), interface or
+# process.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env ping iperf3 ip
 
 L=$(new_lab_name link)
-lab_up "$E2E/link.yaml" "$L"
+lab_up "$E2E/link.yaml" "$L" --outdir "$TMP/out"
 status_json "$L" "$TMP/st.json"
 srv=$(addr "$TMP/st.json" server 4) || fail "no address for server"
 phone=$(addr "$TMP/st.json" phone 4) || fail "no address for phone"
@@ -111,8 +113,6 @@ if ping_once; then bad "ping through an unplugged link"; else ok "set down: ping
 if wait_until 10 ping_once; then ok "set up: ping works again"; else bad "set up: still no ping"; fi
 
 # iperf3 TCP: phone lte0 20 mbit down, 10 mbit up (goodput: 1448 of 1514 bytes a frame).
-# Up to 2% over: iperf3's receiver-side intervals catch the bucket's burst and
-# the queue draining at their edges (9.603 of 9.56 was seen on a loaded host)
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
 iperf_once() {
 	"$NSLAB" exec "$L" server -- iperf3 -c "$phone" -t 3 -O 1 -J $1 >"$TMP/iperf.json" 2>&1 &&
@@ -123,13 +123,109 @@ iperf() {
 	wait_until 5 iperf_once "$1" || { cat "$TMP/iperf.json" >&2; return 1; }
 	$PY -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$TMP/iperf.json"
 }
+# TCP's goodput in a 3 s run is TCP's own doing as much as the link's: with
+# other jobs on the cores one run got 18.73 (-2.1%), most get 19.09-19.15, and
+# iperf3's interval edges catch the bucket's burst (9.603 of 9.56 seen). So
+# -4% / +2% here; the 1% bound is UDP's, below (exact to 0.1% here).
 down=$(iperf "") || fail "iperf3 server -> phone"
-if within "$down" 18.4 19.5; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.1)"; else
-	bad "TCP to phone: $down mbit/s, expected 19.1 (rate 20mbit)"; fi
+if within "$down" 18.4 19.5; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.13)"; else
+	bad "TCP to phone: $down mbit/s, expected 19.13 (rate 20mbit)"; fi
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
 up=$(iperf "-R") || fail "iperf3 phone -> server"
 if within "$up" 9.2 9.75; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.56)"; else
 	bad "TCP from phone: $up mbit/s, expected 9.56 (rate 10mbit)"; fi
+
+# iperf3 UDP at twice the rate, each way: what arrives is the rate within 1%
+# (1400-byte datagrams take 1442 bytes of wire: 19.417 / 9.709 mbit/s of
+# payload). A 20 ms queue limit: the queue drains as iperf3 stops, not later.
+nlink phone lte0 rate 20mbit limit 20ms down
+nlink phone lte0 rate 10mbit limit 20ms up
+"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+down=$(iperf "-u -b 40M -l 1400") || fail "iperf3 UDP server -> phone"
+if within "$down" 19.22 19.61; then ok "UDP to phone: $down mbit/s (rate 20mbit, payload 19.417)"; else
+	bad "UDP to phone: $down mbit/s, expected 19.417 +-1%"; fi
+"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+up=$(iperf "-R -u -b 20M -l 1400") || fail "iperf3 UDP phone -> server"
+if within "$up" 9.61 9.81; then ok "UDP from phone: $up mbit/s (rate 10mbit, payload 9.709)"; else
+	bad "UDP from phone: $up mbit/s, expected 9.709 +-1%"; fi
+
+# a change during a TCP transfer: laptop -> server runs iperf3 (100 mbit/s for
+# 3 s) and a ping every 2 ms while `delay 20ms up` is set on laptop's link (no
+# condition there now: RTT 4 ms, then 24). Every ping sent after the command
+# returned has the new RTT (the switch, between the last old and the first
+# new ping, is noted); none is lost (the link never goes down); iperf3 ends
+# well, bytes in every interval.
+"$NSLAB" exec -d "$L" server -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+iperf_started() {
+	"$NSLAB" exec -d "$L" laptop -- sh -c "iperf3 -c $srv -t 3 -b 100M -i 0.25 --forceflush \
+		>$TMP/chg-iperf.out 2>&1; echo \$? >$TMP/chg-iperf.rc" >/dev/null 2>&1 &&
+		wait_until 3 grep -q "sec.*bits/sec" "$TMP/chg-iperf.out"
+}
+wait_until 10 iperf_started || fail "iperf3 laptop -> server: $(cat "$TMP/chg-iperf.out")"
+"$NSLAB" exec "$L" laptop -- ping -D -n -i 0.002 -c 600 -W 2 "$srv" >"$TMP/chg-ping.out" 2>&1 &
+pingpid=$!
+wait_until 5 grep -q "icmp_seq=100 " "$TMP/chg-ping.out" || fail "ping: $(tail -3 "$TMP/chg-ping.out")"
+t0=$(date +%s.%N)
+nlink laptop eth0 delay 20ms up
+t1=$(date +%s.%N)
+wait $pingpid || bad "ping during the change: $(tail -3 "$TMP/chg-ping.out")"
+wait_until 10 test -s "$TMP/chg-iperf.rc" || fail "iperf3 never ended: $(cat "$TMP/chg-iperf.out")"
+if $PY - "$TMP/chg-ping.out" "$t0" "$t1" <<'PYEOF'; then ok "change during iperf3: in effect when 'nslab link' returned"; else bad "change during iperf3: $(cat "$TMP/chg-ping.out" | tail -5)"; fi
+import re, sys
+t0, t1 = float(sys.argv[2]), float(sys.argv[3])
+sent = []
+for ts, seq, rtt in re.findall(r"^\[([0-9.]+)\] .*icmp_seq=(\d+) .*time=([0-9.]+) ms", open(sys.argv[1]).read(), re.M):
+    sent.append((float(ts) - float(rtt) / 1000, int(seq), float(rtt)))
+errors = []
+if len(sent) != 600:
+    errors.append("%d of 600 pings answered" % len(sent))
+# RTT 4 ms before, 24 ms after: a ping sent after the command returned with
+# less than 24 ms took the old delay (a late wakeup only ever adds, so a
+# loaded host cannot fail this; it can make an old ping look new, so that
+# side is only noted)
+old_after = [s for s in sent if s[0] > t1 and s[2] < 23.9]
+if old_after:
+    errors.append("sent after the command returned, old RTT: %s" % old_after[:3])
+last_old = max((s[0] for s in sent if s[2] < 10), default=0)
+first_new = min((s[0] for s in sent if s[2] >= 23.9), default=0)
+print("link: note: 'nslab link' took %.1f ms; last old ping sent %.1f ms after it started, first new one %.1f ms" %
+      ((t1 - t0) * 1000, (last_old - t0) * 1000, (first_new - t0) * 1000))
+for e in errors:
+    print("link: " + e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PYEOF
+if [ "$(cat "$TMP/chg-iperf.rc")" = 0 ] && $PY - "$TMP/chg-iperf.out" <<'PYEOF'; then ok "iperf3 through the change: bytes in every interval"; else bad "iperf3 through the change: $(cat "$TMP/chg-iperf.out")"; fi
+import re, sys
+iv = re.findall(r"\]\s+([0-9.]+)-([0-9.]+)\s+sec\s+\S+ \S?Bytes\s+([0-9.]+) (\S?)bits/sec", open(sys.argv[1]).read())
+rates = [float(r) * {"": 1, "K": 1e3, "M": 1e6, "G": 1e9}[u] for a, b, r, u in iv if float(b) - float(a) < 0.5]
+print("link: note: iperf3 intervals (mbit/s): %s" % " ".join("%.0f" % (r / 1e6) for r in rates))
+assert len(rates) >= 10 and min(rates) > 0, rates
+PYEOF
+# the change is an event and in state.json
+$PY - "$TMP/out/events.jsonl" "$TMP/out/state.json" <<'PYEOF' && ok "events.jsonl and state.json carry the change" || bad "events/state: $(grep link_condition "$TMP/out/events.jsonl" | tail -2)"
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if '"link_condition"' in l]
+last = [e for e in ev if e.get("node") == "laptop" and e.get("iface") == "eth0"][-1]
+assert last["up"] == "delay 20ms" and last["down"] == "none" and last["backend"] == "wire", last
+st = json.load(open(sys.argv[2]))
+def find(o):
+    if isinstance(o, dict):
+        if o.get("name") == "laptop" and "ifaces" in o:
+            return o
+        for v in o.values():
+            r = find(v)
+            if r:
+                return r
+    if isinstance(o, list):
+        for v in o:
+            r = find(v)
+            if r:
+                return r
+lap = find(st)
+link = [f for f in lap["ifaces"] if f["name"] == "eth0"][0]["link"]
+assert link["up"] == "delay 20ms", link
+PYEOF
+nlink laptop eth0 clear
 
 # bad input: the offending word, nothing changed
 if "$NSLAB" link "$L" laptop eth0 delay fast 2>"$TMP/bad.err"; then bad "'delay fast' accepted"; fi
@@ -158,6 +254,41 @@ else
 	bad "fast-link: $(cat "$TMP/fw2.out")"
 fi
 
+# the built-in topologies take a condition too (`link:`, the client's link):
+# gateway over 200 ms each way connects; over 600 ms the same suite fails;
+# direct over 600 ms times out, as its test expects; errors name FILE:LINE:COL
+if "$NSLAB" test "$SRCDIR/examples/fwtest/gateway-link.yaml" >"$TMP/gwl.out" 2>&1 &&
+	grep -q "^2 passed, 0 failed" "$TMP/gwl.out"; then
+	ok "nslab test, gateway topology over a 200 ms link: $(tail -1 "$TMP/gwl.out")"
+else
+	bad "gateway-link.yaml: $(cat "$TMP/gwl.out")"
+fi
+sed 's/delay: 200ms/delay: 600ms/' "$SRCDIR/examples/fwtest/gateway-link.yaml" >"$TMP/gw600.yaml"
+if "$NSLAB" test "$TMP/gw600.yaml" >"$TMP/gw600.out" 2>&1; then
+	bad "gateway over a 600 ms link passed: $(cat "$TMP/gw600.out")"
+elif grep -q "expected connect ok, got timeout" "$TMP/gw600.out"; then
+	ok "gateway over a 600 ms link: the connection times out (the condition holds)"
+else
+	bad "gateway over 600 ms: $(cat "$TMP/gw600.out")"
+fi
+cat >"$TMP/direct600.yaml" <<'YEOF'
+topology: direct
+link: {delay: 600ms, loss: 0%}
+rules: "table inet t { chain input { type filter hook input priority 0; policy accept; } }"
+tests:
+  - name: a connection over the 600 ms link times out
+    flows: [{from: client, dst: target, dport: 80}]
+    expect: {connect: timeout}
+YEOF
+if "$NSLAB" test "$TMP/direct600.yaml" >"$TMP/d600.out" 2>&1 && grep -q "^1 passed" "$TMP/d600.out"; then
+	ok "nslab test, direct topology over a 600 ms link: the handshake times out"
+else
+	bad "direct over 600 ms: $(cat "$TMP/d600.out")"
+fi
+sed 's/delay: 600ms/delay: fast/' "$TMP/direct600.yaml" >"$TMP/dbad.yaml"
+if "$NSLAB" test "$TMP/dbad.yaml" >"$TMP/dbad.out" 2>&1; then bad "link: {delay: fast} accepted"; fi
+grep -q "dbad.yaml:2:15: bad delay 'fast'" "$TMP/dbad.out" || bad "link: {delay: fast}: $(cat "$TMP/dbad.out")"
+
 # the netem backend: the RTT of its delays where the kernel has netem; refused,
 # with the kernel's words and nothing left, where it has not (this kernel)
 L3=$(new_lab_name netem)
@@ -182,20 +313,27 @@ else
 	bad "link_backend netem: $(cat "$TMP/netem.out")"
 fi
 
-# SIGKILL of a supervisor with conditioned links
+# SIGKILL of a supervisor with conditioned links: its link thread (nslab-wire)
+# dies with it; the sinks, clsact qdiscs and u32 filters live in the lab's
+# namespaces, which must all be gone (none held, counts back, no interface)
 L2=$(new_lab_name linkkill)
 track_lab "$L2"
+leftovers_snapshot kill
 "$NSLAB" up -q --name "$L2" "$E2E/link.yaml" >"$TMP/up2.out" 2>&1 &
 sup=$!
 track_pid $sup
 wait_until 30 lab_listed "$L2" || fail "$L2 never came up: $(cat "$TMP/up2.out")"
 status_json "$L2" "$TMP/st2.json"
-threads=$(ls /proc/$sup/task | wc -l)
-[ "$threads" -ge 2 ] || bad "supervisor has $threads thread(s): no link thread?"
+wire_tid=$(grep -lx nslab-wire /proc/$sup/task/*/comm 2>/dev/null | head -1 | cut -d/ -f5)
+[ -n "$wire_tid" ] || bad "supervisor $sup has no nslab-wire thread: $(cat /proc/$sup/task/*/comm | tr '\n' ' ')"
+"$NSLAB" link "$L2" laptop eth0 show >"$TMP/kill-show.out" 2>&1 || bad "show: $(cat "$TMP/kill-show.out")"
+grep -q "delay 5ms" "$TMP/kill-show.out" || bad "$L2 laptop not conditioned: $(cat "$TMP/kill-show.out")"
 kill -9 $sup
 wait $sup 2>/dev/null
 if wait_until 10 not lab_listed "$L2"; then ok "$L2: gone after SIGKILL"; else bad "$L2 still listed"; fi
 if host_links | grep -q '^nslw'; then bad "sink interfaces on the host: $(host_links | grep nslw)"; else
 	ok "no sink interface outside the lab"; fi
 alive $sup && bad "supervisor (and its link thread) still alive"
+[ -z "$wire_tid" ] || ! [ -e "/proc/$wire_tid" ] || bad "link thread $wire_tid still alive"
+leftovers_check kill "$L2"
 finish

@@ -1133,8 +1133,13 @@ static const struct error_case errors[] = {
 	{ "# nothing\n", "t.yaml:1:1: empty suite: expected 'tests:' or a list of tests" },
 	{ "hello\n", "t.yaml:1:1: suite: expected a mapping or a list of tests, not a scalar" },
 	{ R "test: []\n", "t.yaml:2:1: unknown key 'test' (expected one of: topology, lab, "
-			  "rules_in, rules, rules_file, tests)" },
+			  "rules_in, rules, rules_file, tests, link)" },
 	{ R, "t.yaml:1:1: suite needs 'tests'" },
+	/* link: the client's link of a built-in topology, in a lab file's words */
+	{ "link: {delay: fast}\n" RT, "t.yaml:1:15: bad delay 'fast' (expected a time such as "
+				      "20ms or 500us, at most 60s)" },
+	{ "link: nowhere\n" RT,
+	  "t.yaml:1:7: unknown link preset 'nowhere' (see `nslab link --presets`)" },
 	{ R "tests: []\n", "t.yaml:2:8: tests: expected at least one test" },
 	{ R "tests:\n", "t.yaml:2:1: tests: expected a sequence, not null" },
 	{ R "tests: {name: x}\n", "t.yaml:2:8: tests: expected a sequence, not a mapping" },
@@ -1470,6 +1475,26 @@ static void test_errors(void **state)
 	}
 }
 
+/* link: on a built-in topology: the condition of the client's link, up and down. */
+static void test_link(void **state)
+{
+	static const char text[] = "topology: gateway\nlink: {delay: 200ms, up: {loss: 1%}}\n" R T;
+	struct fw_suite *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(fw_suite_parse_string(text, strlen(text), "t.yaml", false, &s, &err), 0);
+	assert_true(s->has_link);
+	assert_int_equal(s->link.up.delay_ns, 200000000);
+	assert_int_equal(s->link.down.delay_ns, 200000000);
+	assert_int_equal(s->link.up.loss, 10000000);
+	assert_int_equal(s->link.down.loss, 0);
+	s = fw_suite_free(s);
+	assert_int_equal(fw_suite_parse_string(R T, strlen(R T), "t.yaml", false, &s, &err), 0);
+	assert_false(s->has_link);
+	s = fw_suite_free(s);
+}
+
 static void test_no_filename(void **state)
 {
 	struct fw_suite *s = SENTINEL;
@@ -1658,6 +1683,7 @@ int main(void)
 		cmocka_unit_test(test_block_scalars),
 		cmocka_unit_test(test_yaml_helpers),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_link),
 		cmocka_unit_test(test_no_filename),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_capture_filters),

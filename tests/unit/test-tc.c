@@ -4,6 +4,7 @@
 #include "link/netem.h"
 
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -209,17 +210,98 @@ static void test_netem_ge_and_refusals(void **state)
 	assert_int_equal(netem_params(&c.up, 1, &q, &err), -EOPNOTSUPP);
 	assert_non_null(strstr(err.msg, "mtu"));
 	assert_int_equal(nslab_link_condition_parse(normal, 6, &c, &err), 0);
-	assert_int_equal(netem_params(&c.up, 1, &q, &err), -EOPNOTSUPP);
-	assert_non_null(strstr(err.msg, "distribution"));
+	assert_int_equal(netem_params(&c.up, 1, &q, &err), 0);
+	assert_int_equal(q.dist_n, TC_NETEM_DIST_N);
+}
+
+/* Mean and deviation of a table, in deviations (entries / TC_NETEM_DIST_SCALE). */
+static void table_moments(const int16_t *t, size_t n, double *mean, double *sd)
+{
+	double s = 0, s2 = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		s += (double)t[i] / TC_NETEM_DIST_SCALE;
+		s2 += (double)t[i] / TC_NETEM_DIST_SCALE * t[i] / TC_NETEM_DIST_SCALE;
+	}
+	*mean = s / (double)n;
+	*sd = sqrt(s2 / (double)n - *mean * *mean);
+}
+
+/*
+ * netem's jitter tables: normal, pareto and paretonormal are sent as
+ * TCA_NETEM_DELAY_DIST with 4096 rising quantiles of mean 0 and deviation 1
+ * (so `jitter` is the deviation under netem as under wire).
+ */
+static void test_netem_dist(void **state)
+{
+	static _Alignas(struct nlmsghdr) char buf[TC_NETEM_REQ_BUFSIZ];
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+	static const char *const names[] = { "normal", "pareto", "paretonormal" };
+	/* normal's table counts deviations, the Pareto ones eighths (their tail) */
+	static const double mult[] = { 1, 8, 8 };
+	const struct nlattr *a, *opts = NULL, *dist;
+	nslab_link_condition c;
+	static struct tc_netem q;
+	nslab_error err = { 0 };
+
+	(void)state;
+	for (size_t k = 0; k < 3; k++) {
+		const char *w[] = { "delay", "9ms", "jitter", "1ms", "distribution", names[k] };
+		const int16_t *t;
+		double mean, sd;
+
+		assert_int_equal(nslab_link_condition_parse(w, 6, &c, &err), 0);
+		assert_int_equal(netem_params(&c.up, 1, &q, &err), 0);
+		assert_int_equal(tc_build_netem(buf, sizeof(buf), 2, &q, &err), 0);
+		mnl_attr_for_each (a, nlh, sizeof(struct tcmsg))
+			if (mnl_attr_get_type(a) == TCA_OPTIONS)
+				opts = a;
+		dist = netem_attr(opts, TCA_NETEM_DELAY_DIST);
+		assert_non_null(dist);
+		assert_int_equal(mnl_attr_get_payload_len(dist), TC_NETEM_DIST_N * sizeof(int16_t));
+		t = mnl_attr_get_payload(dist);
+		for (size_t i = 1; i < TC_NETEM_DIST_N; i++)
+			assert_true(t[i] >= t[i - 1]);
+		assert_int_equal(q.jitter_ns, 1000000 * mult[k]);
+		table_moments(t, TC_NETEM_DIST_N, &mean, &sd);
+		mean *= mult[k];
+		sd *= mult[k];
+		printf("# %s: table mean %.4f, deviation %.4f\n", names[k], mean, sd);
+		/* 4096 quantiles hold all but Pareto's farthest tail: 0.94 of its deviation */
+		assert_true(fabs(mean) < 0.01);
+		assert_true(sd >= 0.93 && sd <= 1.01);
+	}
+	/* uniform needs no table: netem's own is +-jitter */
+	{
+		const char *w[] = { "delay", "9ms", "jitter", "1ms" };
+
+		assert_int_equal(nslab_link_condition_parse(w, 4, &c, &err), 0);
+		assert_int_equal(netem_params(&c.up, 1, &q, &err), 0);
+		assert_int_equal(q.dist_n, 0);
+	}
+	assert_int_equal(netem_dist_table(NSLAB_LINK_DIST_NORMAL, q.dist, TC_NETEM_DIST_N + 1),
+			 -EINVAL);
+	/* the cached table is the one computed */
+	{
+		const char *w[] = { "delay", "9ms", "jitter", "1ms", "distribution", "pareto" };
+		static int16_t fresh[TC_NETEM_DIST_N];
+
+		assert_int_equal(nslab_link_condition_parse(w, 6, &c, &err), 0);
+		assert_int_equal(netem_params(&c.up, 1, &q, &err), 0);
+		assert_int_equal(netem_dist_table(NSLAB_LINK_DIST_PARETO, fresh, TC_NETEM_DIST_N),
+				 8);
+		assert_memory_equal(q.dist, fresh, sizeof(fresh));
+		c.up.dist = (enum nslab_link_dist)9;
+		assert_int_equal(netem_params(&c.up, 1, &q, &err), -EINVAL);
+	}
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_clsact),
-		cmocka_unit_test(test_redirect),
-		cmocka_unit_test(test_netem),
-		cmocka_unit_test(test_netem_ge_and_refusals),
+		cmocka_unit_test(test_clsact),	   cmocka_unit_test(test_redirect),
+		cmocka_unit_test(test_netem),	   cmocka_unit_test(test_netem_ge_and_refusals),
+		cmocka_unit_test(test_netem_dist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -21,6 +21,7 @@
 #include "lab/labfile.h"
 #include "lab/plan.h"
 #include "lab/spec.h"
+#include "link/cond.h"
 #include "nl/nftables.h"
 
 /* Freeing */
@@ -397,7 +398,7 @@ static int decode_tests(struct sp *sp, const struct ynode *v)
 
 /* The suite */
 
-enum { S_TOPOLOGY, S_LAB, S_RULES_IN, S_RULES, S_RULES_FILE, S_TESTS, S__MAX };
+enum { S_TOPOLOGY, S_LAB, S_RULES_IN, S_RULES, S_RULES_FILE, S_TESTS, S_LINK, S__MAX };
 
 static int decode_topology(struct sp *sp, const struct ynode **k, const struct ynode **v)
 {
@@ -442,6 +443,25 @@ static int decode_topology(struct sp *sp, const struct ynode **k, const struct y
 	return r;
 }
 
+/*
+ * `link:` conditions the client's link of a direct or gateway topology (a
+ * preset or a mapping, as in a lab file); a lab's links are its file's.
+ */
+static int decode_link(struct sp *sp, const struct ynode *k, const struct ynode *v)
+{
+	struct fw_suite *s = sp->s;
+	int r;
+
+	if (s->topology == FW_TOPO_LAB)
+		return y_error(&sp->y, k,
+			       "link: a lab's links are conditioned in its lab file ('link:' "
+			       "on a device or router there)");
+	r = linkcond_decode(&sp->y, v, NULL, &s->link);
+	if (r >= 0)
+		s->has_link = true;
+	return r;
+}
+
 /* Every test has rules: its own or the suite's. */
 static int check_has_rules(struct sp *sp)
 {
@@ -461,13 +481,15 @@ static int check_has_rules(struct sp *sp)
 static int decode_suite_map(struct sp *sp, const struct ynode *root)
 {
 	static const char *const names[] = { "topology",   "lab",   "rules_in", "rules",
-					     "rules_file", "tests", NULL };
+					     "rules_file", "tests", "link",	NULL };
 	static const struct keys ks = { names, NULL, SIZE_MAX };
 	const struct ynode *k[S__MAX] = { 0 }, *v[S__MAX] = { 0 };
 	int r = sp_collect(sp, root, "suite", &ks, k, v);
 
 	if (r >= 0)
 		r = decode_topology(sp, k, v);
+	if (r >= 0 && v[S_LINK])
+		r = decode_link(sp, k[S_LINK], v[S_LINK]);
 	if (r >= 0 && v[S_RULES] && v[S_RULES_FILE])
 		return y_error(&sp->y, k[S_RULES_FILE],
 			       "'rules' and 'rules_file' cannot be used together");

@@ -25,6 +25,7 @@
 
 #include "core/addr.h"
 #include "nslab/error.h"
+#include "nslab/link.h"
 #include "shared/macro.h"
 
 struct fw_loc {
@@ -201,8 +202,14 @@ struct fw_suite {
 	char *path; /* file name, for messages */
 	bool nse;   /* written in one of NSE's formats: NSE's semantics (see below) */
 	enum fw_topology topology;
-	char *lab_file;	  /* FW_TOPO_LAB: path (relative to the suite's folder, resolved) */
-	char *rules_in;	  /* FW_TOPO_LAB: node that loads the rules */
+	char *lab_file; /* FW_TOPO_LAB: path (relative to the suite's folder, resolved) */
+	char *rules_in; /* FW_TOPO_LAB: node that loads the rules */
+	/*
+	 * direct and gateway: `link:`, the condition of the client's link (up:
+	 * what the client sends), set when has_link; a lab's are in its file.
+	 */
+	bool has_link;
+	nslab_link_condition link;
 	char *rules;	  /* ruleset text (rules: or the contents of rules_file:), or NULL */
 	char *rules_file; /* path it came from (resolved), or NULL if inline */
 	struct fw_loc

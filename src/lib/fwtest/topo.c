@@ -23,6 +23,9 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
+#include "core/hash.h"
+#include "link/engine.h"
+#include "link/wire.h"
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
 
@@ -71,6 +74,8 @@ struct fw_topo *fw_topo_free(struct fw_topo *t)
 {
 	if (!t)
 		return NULL;
+	/* sockets closed only: the sinks and filters go with the namespaces */
+	t->wire = wire_free(t->wire, false);
 	for (size_t i = 0; t->nodes && i < t->n; i++)
 		netns_free(t->nodes[i].ns);
 	free(t->nodes);
@@ -239,7 +244,41 @@ static int topo_build_fn(void *data, nslab_error *err)
 	return r;
 }
 
-int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err)
+/* One direction of the client's link: the egress of node's interface iface. */
+static int condition_dir(struct fw_topo *t, size_t node, size_t iface, const nslab_link_dir *d,
+			 uint64_t seed, nslab_error *err)
+{
+	struct fw_node *n = &t->nodes[node];
+	char what[96];
+	struct wire_port_spec s = { n->ns->fd, n->ns->nl, n->ifaces[iface].ifindex, what };
+	struct wire_port *port;
+
+	if (nslab_link_dir_is_none(d))
+		return 0;
+	snprintf(what, sizeof(what), "%s %s", n->name, n->ifaces[iface].name);
+	return wire_port_add(t->wire, &s, d, seed, &port, err);
+}
+
+/*
+ * The client's link (the first of the table: client eth0 to the peer's
+ * eth0) gets the suite's condition through the wire backend, seeded by the
+ * condition's seed or the link's name, so a suite's losses repeat.
+ */
+static int condition_link(struct fw_topo *t, const struct link_def *l,
+			  const nslab_link_condition *c, nslab_error *err)
+{
+	uint64_t seed = c->has_seed ? c->seed : hash_str(hash_str(hash_seed(0), "client"), "eth0");
+	int r = wire_new(&t->wire, err);
+
+	if (r >= 0)
+		r = condition_dir(t, l->a, l->a_if, &c->up, wire_dir_seed(seed, true), err);
+	if (r >= 0)
+		r = condition_dir(t, l->b, l->b_if, &c->down, wire_dir_seed(seed, false), err);
+	return r < 0 ? nslab_err_prefix(err, r, "condition the client's link") : 0;
+}
+
+int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link, struct fw_topo **ret,
+		nslab_error *err)
 {
 	_cleanup_(fw_topo_freep) struct fw_topo *t = calloc(1, sizeof(*t));
 	struct topo_build b = { .t = t, .home_fd = -1 };
@@ -263,6 +302,8 @@ int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err)
 	if (r < 0)
 		return nslab_err_prefix(err, r, "build the %s topology",
 					kind == FW_TOPO_DIRECT ? "direct" : "gateway");
+	if (link && (r = condition_link(t, &b.links[0], link, err)) < 0)
+		return r;
 	*ret = TAKE_PTR(t);
 	return 0;
 }

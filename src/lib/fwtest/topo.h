@@ -41,21 +41,27 @@ struct fw_topo {
 	struct fw_node *nodes;
 	size_t n;
 	struct nslab_lab *lab; /* FW_TOPO_LAB: the lab (owned) */
+	struct wire *wire;     /* direct, gateway: the link thread of a conditioned link (owned) */
 	size_t rules_node;     /* where rules load (target, router) */
 	size_t client_node;    /* default sender */
 	size_t server_node;    /* default receiver */
 };
 
+struct wire;
+
 /**
  * fw_topo_new() - Build a direct or gateway topology
  * @kind:  FW_TOPO_DIRECT or FW_TOPO_GATEWAY
+ * @link:  the condition of the client's link (client eth0 and the node
+ *         across: up is what the client sends), by the wire backend; NULL: none
  * @ret:   on success, the topology (free with fw_topo_free())
  * Needs CAP_SYS_ADMIN and CAP_NET_ADMIN in the current user namespace (root,
  * or after nslab_bootstrap()). Runs on a thread of its own: the caller's
  * thread never changes namespace. On failure nothing is left behind.
  * Return: 0, or -errno
  */
-int fw_topo_new(enum fw_topology kind, struct fw_topo **ret, nslab_error *err);
+int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link, struct fw_topo **ret,
+		nslab_error *err);
 /**
  * fw_topo_new_lab() - Build a lab file's lab for firewall tests
  * @path:      lab file

@@ -173,6 +173,9 @@ static bool put_netem_attrs(struct nlmsghdr *nlh, size_t len, const struct tc_ne
 		return false;
 	if (q->jitter_ns && !mnl_attr_put_u64_check(nlh, len, TCA_NETEM_JITTER64, q->jitter_ns))
 		return false;
+	if (q->dist_n && !mnl_attr_put_check(nlh, len, TCA_NETEM_DELAY_DIST,
+					     q->dist_n * sizeof(q->dist[0]), q->dist))
+		return false;
 	return !q->has_seed || mnl_attr_put_u64_check(nlh, len, TCA_NETEM_PRNG_SEED, q->seed);
 }
 

@@ -30,9 +30,15 @@ int tc_build_redirect(void *buf, size_t len, int ifindex, int to_ifindex, bool r
  * netem's parameters in the kernel's units (pkt_sched.h): probabilities and
  * correlations scaled to 2^32 - 1, delays in ns, rate in bytes/s.
  */
+#define TC_NETEM_DIST_N 4096 /* entries of a jitter table (iproute2's tables have as many) */
+#define TC_NETEM_DIST_SCALE \
+	8192 /* a table entry of one deviation (the kernel's NETEM_DIST_SCALE) */
+#define TC_NETEM_REQ_BUFSIZ 16384 /* a netem request with its table */
 struct tc_netem {
 	uint64_t latency_ns, jitter_ns;
-	uint32_t limit; /* packets; 0: netem's default (1000) */
+	uint32_t dist_n;	       /* entries in dist; 0: uniform jitter, no table */
+	int16_t dist[TC_NETEM_DIST_N]; /* TCA_NETEM_DELAY_DIST: quantiles of the jitter's shape */
+	uint32_t limit;		       /* packets; 0: netem's default (1000) */
 	uint32_t loss, gap, duplicate;
 	uint32_t delay_corr, loss_corr, dup_corr;
 	uint32_t reorder, reorder_corr;
