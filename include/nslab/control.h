@@ -100,6 +100,13 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_default_via(const char *lab, cons
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_replug(const char *lab, const char *device,
 						  const char *iface, const char *router,
 						  nslab_error *err);
+/*
+ * nslab_lab_set_dns() done by a running lab's supervisor (`nslab dns LAB set
+ * NAME TARGET`, `nslab dns LAB remove NAME`: target NULL): the lab's DNS and
+ * /etc/hosts answer the new target at once.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_dns(const char *lab, const char *hostname,
+						   const char *target, nslab_error *err);
 /* nslab_lab_set_firewall() done by a running lab's supervisor (`nslab router LAB R firewall MODE`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_firewall(const char *lab, const char *router,
 							const char *mode, nslab_error *err);

@@ -417,6 +417,22 @@ int nslab_ctl_replug(const char *lab, const char *device, const char *iface, con
 	return ctl_device(lab, device, iface, router, err);
 }
 
+int nslab_ctl_set_dns(const char *lab, const char *hostname, const char *target, nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_DNS_SET, false, 0, 0);
+	int r;
+
+	if (!hostname || !ctl_put_str(nlh, CTL_A_NODE, hostname) ||
+	    (target && !ctl_put_str(nlh, CTL_A_TARGET, target)))
+		return nslab_err_setx(err, EINVAL, "no host name, or name or target too long");
+	r = ctl_open(lab, &c, err);
+	if (r >= 0)
+		r = ctl_call(c, nlh, NULL, 0, NULL, err);
+	return r;
+}
+
 int nslab_ctl_set_firewall(const char *lab, const char *router, const char *mode, nslab_error *err)
 {
 	return ctl_nat(lab, CTL_OP_FW_SET, router, mode, err);

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "lab/labdns.h"
 #include "lab/ra.h"
 #include "lab/ctlmsg.h"
 #include "lab/ctlserve.h"
@@ -254,6 +255,48 @@ static int on_initial_ra(struct loop_source *s, void *data)
 	return 0;
 }
 
+/* Queries to the lab's DNS (lab/labdns.h). */
+static int on_dns(struct loop_source *s, int fd, uint32_t events, void *data)
+{
+	nslab_lab *lab = data;
+	nslab_error err = { 0 };
+
+	(void)s;
+	(void)events;
+	if (labdns_answer(lab, fd, &err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err.msg);
+	return 0;
+}
+
+/*
+ * The lab's DNS in the loop, its sockets owned by it. Not fatal: a lab
+ * without it still runs, and its resolv.conf's nameservers then refuse at
+ * once (port unreachable), so a lookup fails fast rather than waits.
+ */
+static int serve_dns(struct serve_ctx *ctx, nslab_error *err)
+{
+	nslab_error e = { 0 };
+	struct loop_source *src;
+	int fds[2], r = labdns_open(ctx->lab, fds, &e);
+
+	if (r < 0) {
+		log_debugf(&ctx->lab->log, "no lab DNS: %s", e.msg);
+		return 0;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		r = fds[i] < 0
+			    ? 0
+			    : loop_add_fd(ctx->loop, fds[i], EPOLLIN, on_dns, ctx->lab, &src, err);
+		if (r < 0) {
+			for (size_t k = i; k < 2; k++)
+				(void)close_fd(fds[k]);
+			return r;
+		}
+		loop_source_own_fd(src);
+	}
+	return 0;
+}
+
 static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -274,7 +317,7 @@ static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 	for (size_t i = 0; r >= 0 && ctx->lab->spec->ra && i < ARRAY_SIZE(ra_initial_usec); i++)
 		r = loop_add_timer(ctx->loop, ra_initial_usec[i], on_initial_ra, ctx->lab, NULL,
 				   err);
-	return r;
+	return r < 0 ? r : serve_dns(ctx, err);
 }
 
 int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)

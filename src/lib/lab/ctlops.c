@@ -488,6 +488,27 @@ static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const s
 	return r < 0 ? 0 : 1;
 }
 
+/* DNS_SET: a name of the lab's DNS and /etc/hosts set, or removed without a TARGET. */
+static int op_dns(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
+		  size_t n_fds)
+{
+	const char *name = ctl_get_str(m, CTL_A_NODE), *target = ctl_get_str(m, CTL_A_TARGET);
+	nslab_error err = { 0 };
+	int r;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (!name)
+		return reply_error(fd, m, EINVAL, "dns-set: which name?"), 1;
+	r = nslab_lab_set_dns(ctx->lab, name, target, &err);
+	if (r < 0)
+		r = reply_error(fd, m, err.code, "%s", err.msg);
+	else
+		r = reply_ok(fd, m, NULL, 0);
+	return r < 0 ? 0 : 1;
+}
+
 static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_HELLO] = { CONN_NEW, CTL_AUTH_OWNER, 0, false, op_hello },
 	[CTL_OP_STATUS] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_status },
@@ -503,6 +524,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_DNS_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_dns },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

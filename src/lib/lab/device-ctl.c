@@ -117,9 +117,8 @@ int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifn
 	pn->default_iface = (ssize_t)k;
 	free(sd->default_via);
 	sd->default_via = copy;
-	/* NSLAB_IP_<DEVICE> of later commands is the new primary's address */
-	if (lab_env_make(lab, err) < 0)
-		log_debugf(&lab->log, "%s, ignoring", err->msg);
+	/* NSLAB_IP_<DEVICE> of later commands and <device>.<lab>.test are the new primary's */
+	lab_names_follow(lab);
 	w = evlog_begin(&lab->ev, "default_via_changed");
 	jw_str(w, "lab", lab->spec->name);
 	jw_str(w, "node", device);
@@ -372,8 +371,7 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	r = replace_defaults(n, pn, (size_t)lab_node_primary_iface(pn), err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "device '%s': default routes", device);
-	if (lab_env_make(lab, err) < 0)
-		log_debugf(&lab->log, "%s, ignoring", err->msg);
+	lab_names_follow(lab);
 	emit_replug(lab, device, &f);
 	lab_state_rewrite(lab);
 	return 0;
