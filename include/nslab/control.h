@@ -96,6 +96,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_flush_nat(const char *lab, const char
 /* nslab_lab_set_default_via() done by a running lab's supervisor (`nslab device LAB D default-via IFACE`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_default_via(const char *lab, const char *device,
 							   const char *iface, nslab_error *err);
+/* nslab_lab_renew_ip() done by a running lab's supervisor (`nslab device LAB D renew-ip IFACE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_renew_ip(const char *lab, const char *device,
+						    const char *iface, nslab_error *err);
 /* nslab_lab_replug() done by a running lab's supervisor (`nslab device LAB D replug IFACE ROUTER`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_replug(const char *lab, const char *device,
 						  const char *iface, const char *router,

@@ -156,6 +156,20 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,
 						    const char *mode, nslab_error *err);
 /**
+ * nslab_lab_renew_ip() - New addresses for a device's interface while the lab runs
+ * @lab:    built lab
+ * @device: device name
+ * @iface:  one of its interfaces
+ * As a new DHCP lease from the same router: the next free addresses of the
+ * router's subnets replace the interface's (one netlink batch), the default
+ * routes are put back; flows from the old addresses end. An "ip_renewed"
+ * event with the new addresses; state.json, /etc/hosts, the lab's DNS and
+ * NSLAB_IP_* of later commands follow. Not under RA provisioning.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_renew_ip(nslab_lab *lab, const char *device,
+						    const char *iface, nslab_error *err);
+/**
  * nslab_lab_replug() - Plug a device's interface into another router while the lab runs
  * @lab:    built lab
  * @device: device name

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # e2e-device-ctl: a device's default interface changed, and an interface
 # replugged into another router (`nslab device LAB D replug IFACE ROUTER`:
-# the server sees the new router's NAT; status, event and state.json follow),
+# the server sees the new router's NAT) or readdressed (`renew-ip IFACE`: the
+# server sees the new address); status, event and state.json follow,
 # while the lab runs
 # (`nslab device LAB D default-via IFACE`): the address a server (on no subnet
 # of the device's) sees
@@ -102,12 +103,33 @@ PY
 [ "$(seen 6005)" = "$HOME_EXT" ] && ok "back into home: $HOME_EXT again" ||
 	bad "back into home, srv sees $(seen 6005)"
 
+# renew-ip: eth1 (m's default again) gets the next free address of the ISP's subnet
+"$NSLAB" device "$L" m default-via eth1 || fail "default-via eth1 failed"
+"$NSLAB" device "$L" m renew-ip eth1 || fail "nslab device $L m renew-ip eth1 failed"
+status_json "$L" st4.json
+R4=$(addr st4.json m 4 eth1)
+R6=$(addr st4.json m 6 eth1)
+[ -n "$R4" ] && [ "$R4" != "$M_ETH1" ] && [ "${R4%.*}" = "${M_ETH1%.*}" ] &&
+	ok "renew-ip: eth1 now has $R4 (was $M_ETH1), same subnet" || bad "renew-ip: eth1 has '$R4', was $M_ETH1"
+[ "$(seen 6006)" = "$R4" ] && ok "after renew-ip, srv sees m from $R4" ||
+	bad "after renew-ip, srv sees $(seen 6006), want $R4"
+[ "$(seen6)" = "$R6" ] && [ "$R6" != "$M_ETH1_6" ] && ok "after renew-ip, IPv6 from $R6" ||
+	bad "after renew-ip, IPv6 seen from $(seen6), want $R6 (was $M_ETH1_6)"
+x m ip -4 addr show eth1 | grep -q "inet $M_ETH1/" && bad "the old $M_ETH1 is still on eth1" ||
+	ok "the old address is gone"
+grep -q "\"kind\":\"ip_renewed\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"eth1\",\"ip4\":\"$R4/24\"" "$TMP/out/events.jsonl" &&
+	ok "one ip_renewed event" || bad "ip_renewed: $(grep renew "$TMP/out/events.jsonl")"
+[ "$(x m sh -c 'echo $NSLAB_IP_M_ETH1')" = "$R4" ] && ok "NSLAB_IP_M_ETH1 follows" ||
+	bad "NSLAB_IP_M_ETH1: $(x m sh -c 'echo $NSLAB_IP_M_ETH1')"
+"$NSLAB" device "$L" m default-via wlan0 || fail "back to wlan0 failed"
+
+REFUSE="device 'm' has no interface 'eth9'" refused m renew-ip eth9
 REFUSE="device 'm' has no interface 'eth9'" refused m default-via eth9
 REFUSE="no router 'nosuch'" refused m replug wlan0 nosuch
 REFUSE="'wlan0' of 'm' is already plugged into 'home'" refused m replug wlan0 home
 REFUSE="'home' is a router, not a device" refused home default-via wan
 REFUSE="no node 'nosuch'" refused nosuch default-via eth0
 REFUSE="unknown device change 'unplug'" refused m unplug eth1
-[ "$(grep -c '"kind":"default_via_changed"' "$TMP/out/events.jsonl")" = 2 ] &&
+[ "$(grep -c '"kind":"default_via_changed"' "$TMP/out/events.jsonl")" = 4 ] &&
 	ok "no event for a refused change" || bad "refused changes left events"
 finish

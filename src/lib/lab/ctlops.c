@@ -460,7 +460,8 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 	return r < 0 ? 0 : 1;
 }
 
-/* DEFAULT_VIA, REPLUG: a device's default interface changed, or an interface replugged. */
+/* DEFAULT_VIA, REPLUG, RENEW_IP: a device's default interface changed, an interface replugged
+ * or readdressed. */
 static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
 			  int *fds, size_t n_fds)
 {
@@ -479,6 +480,8 @@ static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const s
 		       1;
 	if (m->op == CTL_OP_REPLUG)
 		r = nslab_lab_replug(ctx->lab, node, iface, router, &err);
+	else if (m->op == CTL_OP_RENEW_IP)
+		r = nslab_lab_renew_ip(ctx->lab, node, iface, &err);
 	else
 		r = nslab_lab_set_default_via(ctx->lab, node, iface, &err);
 	if (r < 0)
@@ -524,6 +527,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_RENEW_IP] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_DNS_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_dns },
 };
 

@@ -23,6 +23,7 @@ static const char *const op_names[] = {
 	[CTL_OP_FW_SET] = "firewall",
 	[CTL_OP_DEFAULT_VIA] = "default-via",
 	[CTL_OP_REPLUG] = "replug",
+	[CTL_OP_RENEW_IP] = "renew-ip",
 	[CTL_OP_DNS_SET] = "dns-set",
 };
 

@@ -43,6 +43,7 @@ enum ctl_op {
 	CTL_OP_FW_SET,	     /* NODE (a router), MODE (a firewall preset or release) -> reply */
 	CTL_OP_DEFAULT_VIA,  /* NODE (a device), IFACE -> reply */
 	CTL_OP_REPLUG,	     /* NODE (a device), IFACE, ROUTER -> reply */
+	CTL_OP_RENEW_IP,     /* NODE (a device), IFACE -> reply */
 	CTL_OP_DNS_SET, /* NODE (a host name) [, TARGET (a node or address; none: remove)] -> reply */
 	CTL_OP_MAX_
 };

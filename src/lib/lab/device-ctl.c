@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lab/device-ctl: a device's default interface changed while the lab runs
- * (nslab_lab_set_default_via() on a built lab; the supervisor's control
- * socket calls it). Its default routes are replaced in one netlink batch on
+ * lab/device-ctl: a device's default interface changed, an interface
+ * replugged or given new addresses while the lab runs
+ * (nslab_lab_set_default_via() on a built lab, nslab_lab_replug(),
+ * nslab_lab_renew_ip(); the supervisor's control socket calls them). Its default routes are replaced in one netlink batch on
  * the device's own socket, the plan follows (status, NSLAB_IP_* of later
  * commands), one event, state.json written again.
  */
@@ -373,6 +374,87 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 		return nslab_err_prefix(err, r, "device '%s': default routes", device);
 	lab_names_follow(lab);
 	emit_replug(lab, device, &f);
+	lab_state_rewrite(lab);
+	return 0;
+}
+
+/* In the device: the old addresses deleted, the new ones added, in one batch. */
+static int readdress(nslab_lab *lab, struct nslab_node *n, int ifindex,
+		     const struct plan_iface *old, const struct plan_iface *f, nslab_error *err)
+{
+	char buf[2 * NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	const struct nslab_prefix *del[] = { &old->a4, &old->a6 }, *add[] = { &f->a4, &f->a6 };
+	struct nlbatch b;
+	int r = 0;
+
+	/*
+	 * Deleted first: with promote_secondaries off (the default), deleting a
+	 * primary IPv4 address takes the secondaries of its subnet along, so the
+	 * new one added first would go too. The default routes go with the last
+	 * address and are put back after.
+	 */
+	nlbatch_init(&b, buf, sizeof(buf));
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(del); i++) {
+		if (!prefix_is_set(del[i]))
+			continue;
+		r = rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_DELADDR, ifindex,
+				    del[i], 0, err);
+		if (r >= 0)
+			nlbatch_push(&b);
+	}
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(add); i++)
+		r = push_addr(&b, ifindex, add[i], lab->spec->dad, err);
+	if (r >= 0 && b.count)
+		r = nlsock_talk_batch(n->ns->nl, &b, err);
+	return r;
+}
+
+static void emit_renew(nslab_lab *lab, const char *device, const struct plan_iface *f)
+{
+	struct jw *w = evlog_begin(&lab->ev, "ip_renewed");
+	char buf[PREFIX_STRLEN];
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", device);
+	jw_str(w, "iface", f->name);
+	if (prefix_is_set(&f->a4))
+		jw_str(w, "ip4", prefix_format(&f->a4, true, buf, sizeof(buf)));
+	if (prefix_is_set(&f->a6))
+		jw_str(w, "ip6", prefix_format(&f->a6, true, buf, sizeof(buf)));
+	evlog_end(&lab->ev);
+}
+
+int nslab_lab_renew_ip(nslab_lab *lab, const char *device, const char *ifname, nslab_error *err)
+{
+	struct nslab_node *n = NULL;
+	struct plan_node *pn;
+	struct plan_iface f;
+	size_t k = 0;
+	int ifindex, r = lab->built ? find_iface(lab, device, ifname, &n, &k, err)
+				    : nslab_err_setx(err, EINVAL, "the lab is not built");
+
+	if (r >= 0 && lab->spec->ra)
+		r = nslab_err_setx(err, EOPNOTSUPP,
+				   "device '%s': renew-ip is not done under RA provisioning "
+				   "(SLAAC makes the addresses)",
+				   device);
+	if (r < 0)
+		return r;
+	pn = &lab->plan->nodes[n->idx];
+	r = plan_replug(lab, &pn->ifaces[k], pn->ifaces[k].up_node, &f, err);
+	if (r >= 0)
+		r = rtnl_link_index(n->ns->nl, ifname, &ifindex, err);
+	if (r >= 0)
+		r = readdress(lab, n, ifindex, &pn->ifaces[k], &f, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': renew the addresses of %s", device,
+					ifname);
+	pn->ifaces[k] = f;
+	r = replace_defaults(n, pn, (size_t)lab_node_primary_iface(pn), err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': default routes", device);
+	lab_names_follow(lab);
+	emit_renew(lab, device, &f);
 	lab_state_rewrite(lab);
 	return 0;
 }
