@@ -99,6 +99,13 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_default_via(const char *lab, cons
 /* nslab_lab_renew_ip() done by a running lab's supervisor (`nslab device LAB D renew-ip IFACE`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_renew_ip(const char *lab, const char *device,
 						    const char *iface, nslab_error *err);
+/* nslab_lab_add_iface() on a running lab, by its supervisor (`nslab device LAB D add-iface IFACE ROUTER`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_add_iface(const char *lab, const char *device,
+						     const char *iface, const char *router,
+						     nslab_error *err);
+/* nslab_lab_remove_iface() done by a running lab's supervisor (`nslab device LAB D remove-iface IFACE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_remove_iface(const char *lab, const char *device,
+							const char *iface, nslab_error *err);
 /* nslab_lab_replug() done by a running lab's supervisor (`nslab device LAB D replug IFACE ROUTER`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_replug(const char *lab, const char *device,
 						  const char *iface, const char *router,

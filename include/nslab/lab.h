@@ -59,9 +59,30 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_router(nslab_lab *lab, const char
 /* A device with one interface "eth0" on router (or no interface if router is NULL). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_device(nslab_lab *lab, const char *name,
 						      const char *router, nslab_error *err);
+/*
+ * nslab_lab_add_iface() - Another interface of a device, on router
+ * Before the build, as a lab file's ifaces: entry. On a built lab, at once:
+ * a veth made in one netlink batch with its other end on the router's
+ * bridge, the next free addresses of the router's subnets, a default route
+ * for a family the device had none of (its primary interface when it had
+ * none), an "iface_added" event, state.json, /etc/hosts, the lab's DNS and
+ * NSLAB_IP_* following. Not under RA provisioning.
+ * Return: 0, or -errno (nothing added)
+ */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char *device,
 						     const char *ifname, const char *router,
 						     nslab_error *err);
+/*
+ * nslab_lab_remove_iface() - Remove a device's interface while the lab runs
+ * Its veth is deleted (its peer on the router's bridge and its routes go
+ * with it); when it was the default interface, the first one left takes the
+ * default routes. An interface with a link condition is refused (clear it
+ * first). An "iface_removed" event; state.json and names follow. Not under
+ * RA provisioning.
+ * Return: 0, or -errno (nothing removed)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const char *device,
+							const char *ifname, nslab_error *err);
 /*
  * nslab_lab_set_default_via() - The interface a device's default routes take
  * Before the build, what `default_via:` sets. On a built lab: the device's

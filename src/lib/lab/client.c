@@ -415,6 +415,19 @@ int nslab_ctl_renew_ip(const char *lab, const char *device, const char *iface, n
 	return ctl_device(lab, CTL_OP_RENEW_IP, device, iface, NULL, err);
 }
 
+int nslab_ctl_add_iface(const char *lab, const char *device, const char *iface, const char *router,
+			nslab_error *err)
+{
+	if (!router)
+		return nslab_err_setx(err, EINVAL, "add-iface: which router?");
+	return ctl_device(lab, CTL_OP_ADD_IFACE, device, iface, router, err);
+}
+
+int nslab_ctl_remove_iface(const char *lab, const char *device, const char *iface, nslab_error *err)
+{
+	return ctl_device(lab, CTL_OP_REMOVE_IFACE, device, iface, NULL, err);
+}
+
 int nslab_ctl_replug(const char *lab, const char *device, const char *iface, const char *router,
 		     nslab_error *err)
 {

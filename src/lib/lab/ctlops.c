@@ -460,8 +460,8 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 	return r < 0 ? 0 : 1;
 }
 
-/* DEFAULT_VIA, REPLUG, RENEW_IP: a device's default interface changed, an interface replugged
- * or readdressed. */
+/* DEFAULT_VIA, REPLUG, RENEW_IP, ADD_IFACE, REMOVE_IFACE: a device's default interface
+ * changed, an interface replugged, readdressed, added or removed. */
 static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
 			  int *fds, size_t n_fds)
 {
@@ -473,13 +473,18 @@ static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const s
 	(void)c;
 	(void)fds;
 	(void)n_fds;
-	if (!node || !iface || (m->op == CTL_OP_REPLUG && !router))
+	bool need_router = m->op == CTL_OP_REPLUG || m->op == CTL_OP_ADD_IFACE;
+
+	if (!node || !iface || (need_router && !router))
 		return reply_error(fd, m, EINVAL, "%s: which device, which interface%s?",
-				   ctl_op_name(m->op),
-				   m->op == CTL_OP_REPLUG ? ", which router" : ""),
+				   ctl_op_name(m->op), need_router ? ", which router" : ""),
 		       1;
 	if (m->op == CTL_OP_REPLUG)
 		r = nslab_lab_replug(ctx->lab, node, iface, router, &err);
+	else if (m->op == CTL_OP_ADD_IFACE)
+		r = nslab_lab_add_iface(ctx->lab, node, iface, router, &err);
+	else if (m->op == CTL_OP_REMOVE_IFACE)
+		r = nslab_lab_remove_iface(ctx->lab, node, iface, &err);
 	else if (m->op == CTL_OP_RENEW_IP)
 		r = nslab_lab_renew_ip(ctx->lab, node, iface, &err);
 	else
@@ -528,6 +533,8 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_RENEW_IP] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_ADD_IFACE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_REMOVE_IFACE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_DNS_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_dns },
 };
 

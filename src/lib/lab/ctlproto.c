@@ -25,6 +25,8 @@ static const char *const op_names[] = {
 	[CTL_OP_REPLUG] = "replug",
 	[CTL_OP_RENEW_IP] = "renew-ip",
 	[CTL_OP_DNS_SET] = "dns-set",
+	[CTL_OP_ADD_IFACE] = "add-iface",
+	[CTL_OP_REMOVE_IFACE] = "remove-iface",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */

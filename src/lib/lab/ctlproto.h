@@ -45,6 +45,8 @@ enum ctl_op {
 	CTL_OP_REPLUG,	     /* NODE (a device), IFACE, ROUTER -> reply */
 	CTL_OP_RENEW_IP,     /* NODE (a device), IFACE -> reply */
 	CTL_OP_DNS_SET, /* NODE (a host name) [, TARGET (a node or address; none: remove)] -> reply */
+	CTL_OP_ADD_IFACE,    /* NODE (a device), IFACE, ROUTER -> reply */
+	CTL_OP_REMOVE_IFACE, /* NODE (a device), IFACE -> reply */
 	CTL_OP_MAX_
 };
 

@@ -208,6 +208,12 @@ int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err)
  */
 int lab_set_default_via_live(struct nslab_lab *lab, const char *device, const char *ifname,
 			     nslab_error *err);
+/*
+ * lab_add_iface_live() - nslab_lab_add_iface() on a built lab (device-ctl.c)
+ * Return: 0, or -errno (nothing added)
+ */
+int lab_add_iface_live(struct nslab_lab *lab, const char *device, const char *ifname,
+		       const char *router, nslab_error *err);
 struct spec_router;
 /**
  * lab_find_router() - A built lab's router by name, for a run-time change
