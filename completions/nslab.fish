@@ -44,7 +44,7 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a status -d 'n
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a exec -d 'run a command inside a node'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a shell -d 'an interactive shell inside a node'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT and firewall)'
-complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug, renew-ip)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug, renew-ip, add-iface, remove-iface)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tear a lab down'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'
