@@ -43,7 +43,7 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list 
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a status -d 'nodes, interfaces and addresses of a lab'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a exec -d 'run a command inside a node'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a shell -d 'an interactive shell inside a node'
-complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT and firewall)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT, IPv6 NAT and firewall)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug, renew-ip, add-iface, remove-iface)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tear a lab down'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'

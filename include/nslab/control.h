@@ -91,6 +91,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec_detached(const char *lab, const 
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_nat(const char *lab, const char *router,
 						   const char *mode, nslab_error *err);
+/* nslab_lab_set_nat6() done by a running lab's supervisor (`nslab router LAB R nat6 MODE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_nat6(const char *lab, const char *router,
+						    const char *mode, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_flush_nat(const char *lab, const char *router,
 						     nslab_error *err);
 /* nslab_lab_set_default_via() done by a running lab's supervisor (`nslab device LAB D default-via IFACE`). */

@@ -168,10 +168,13 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat(nslab_lab *lab, const char *r
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char *router,
 						     nslab_error *err);
 /**
- * nslab_lab_set_nat6() - Set a router's IPv6 NAT before the build
+ * nslab_lab_set_nat6() - Set a router's IPv6 NAT
  * @mode: none, nptv6 or masquerade (docs/nat.md)
  * As a lab file's `nat6:` (the router's pool private unless it was set). On a
- * built lab: -EOPNOTSUPP (it would move routes; not done while the lab runs).
+ * built lab, at once (one nftables transaction, a "nat6_changed" event,
+ * state.json): none and masquerade always; nptv6 only on a router built
+ * with it (its external /64 is routed by the plan), else -EOPNOTSUPP.
+ * Addresses are never renumbered.
  * Return: 0, or -errno
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,

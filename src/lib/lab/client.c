@@ -381,6 +381,11 @@ int nslab_ctl_set_nat(const char *lab, const char *router, const char *mode, nsl
 	return ctl_nat(lab, CTL_OP_NAT_SET, router, mode, err);
 }
 
+int nslab_ctl_set_nat6(const char *lab, const char *router, const char *mode, nslab_error *err)
+{
+	return ctl_nat(lab, CTL_OP_NAT6_SET, router, mode, err);
+}
+
 int nslab_ctl_flush_nat(const char *lab, const char *router, nslab_error *err)
 {
 	return ctl_nat(lab, CTL_OP_NAT_FLUSH, router, NULL, err);

@@ -451,6 +451,8 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 		r = nslab_lab_set_nat(ctx->lab, node, mode, &err);
 	else if (m->op == CTL_OP_FW_SET)
 		r = nslab_lab_set_firewall(ctx->lab, node, mode, &err);
+	else if (m->op == CTL_OP_NAT6_SET)
+		r = nslab_lab_set_nat6(ctx->lab, node, mode, &err);
 	else
 		r = nslab_lab_flush_nat(ctx->lab, node, &err);
 	if (r < 0)
@@ -528,6 +530,7 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_LINK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 	[CTL_OP_NAT_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_NAT_FLUSH] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
+	[CTL_OP_NAT6_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_REGION] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },

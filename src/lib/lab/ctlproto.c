@@ -27,6 +27,7 @@ static const char *const op_names[] = {
 	[CTL_OP_DNS_SET] = "dns-set",
 	[CTL_OP_ADD_IFACE] = "add-iface",
 	[CTL_OP_REMOVE_IFACE] = "remove-iface",
+	[CTL_OP_NAT6_SET] = "nat6-set",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */

@@ -47,6 +47,7 @@ enum ctl_op {
 	CTL_OP_DNS_SET, /* NODE (a host name) [, TARGET (a node or address; none: remove)] -> reply */
 	CTL_OP_ADD_IFACE,    /* NODE (a device), IFACE, ROUTER -> reply */
 	CTL_OP_REMOVE_IFACE, /* NODE (a device), IFACE -> reply */
+	CTL_OP_NAT6_SET,     /* NODE (a router), MODE (none, nptv6, masquerade) -> reply */
 	CTL_OP_MAX_
 };
 
