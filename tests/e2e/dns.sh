@@ -5,7 +5,8 @@
 # resolve <node>.<lab>.test (A and AAAA) and the dns: map with dig, straight
 # from the server their resolv.conf names; any other name gets NXDOMAIN at once.
 # `nslab dns LAB set|remove` changes the answer and /etc/hosts (one event
-# each); a replug and a default-via change move <device>.<lab>.test in both.
+# each); a replug and a default-via change move <device>.<lab>.test in both;
+# with dns_upstream: a node's DNS server answers the names the lab has not.
 . "$SRCDIR/tests/e2e/lib.sh"
 require_env ip dig getent
 
@@ -103,4 +104,32 @@ REFUSE="not a node of lab '$L' nor an IP address" refused set x.example nosuch
 REFUSE="bad host name 'a..b'" refused set a..b srv
 REFUSE="no dns name 'gone.example'" refused remove gone.example
 REFUSE="unknown dns change 'add'" refused add x srv
+
+# dns_upstream: the names the lab does not have go to a DNS server of a node
+# (tests/tools/dnsup.py on ns1, which knows one name and refuses the rest);
+# the lab's own names are still answered by the lab
+L2=$(new_lab_name dnsup)
+cat >up.yaml <<'YAML'
+routers:
+  isp: {}
+  home: {upstream: isp, nat: home}
+devices:
+  ns1: {router: isp}
+  pc: {router: home}
+dns_upstream: ns1
+YAML
+lab_up up.yaml "$L2"
+NS1=$("$NSLAB" exec "$L2" ns1 sh -c 'echo $NSLAB_IP_NS1')
+"$NSLAB" exec "$L2" ns1 -- "$PY" "$SRCDIR/tests/tools/dnsup.py" "$NS1" outside.example 192.0.2.44 \
+	>dnsup.log 2>&1 &
+track_pid $!
+wait_until 10 grep -q serving dnsup.log || fail "no DNS server in ns1: $(cat dnsup.log)"
+u() { "$NSLAB" exec "$L2" pc dig +tries=1 +time=2 @198.18.0.1 "$@"; }
+[ "$(u +short outside.example)" = 192.0.2.44 ] &&
+	ok "dns_upstream: outside.example is ns1's answer, 192.0.2.44" ||
+	bad "dns_upstream: outside.example: $(u outside.example)"
+[ "$(u other.example | sed -n 's/.*status: \([A-Z]*\),.*/\1/p')" = REFUSED ] &&
+	ok "dns_upstream: ns1's refusal comes back as it is" || bad "other.example: $(u other.example)"
+[ "$(u +short "ns1.$L2.test")" = "$NS1" ] && ok "dns_upstream: the lab's names stay the lab's" ||
+	bad "ns1.$L2.test: $(u "ns1.$L2.test")"
 finish

@@ -255,46 +255,38 @@ static int on_initial_ra(struct loop_source *s, void *data)
 	return 0;
 }
 
-/* Queries to the lab's DNS (lab/labdns.h). */
+/* Datagrams to and from the lab's DNS (lab/labdns.h). */
 static int on_dns(struct loop_source *s, int fd, uint32_t events, void *data)
 {
-	nslab_lab *lab = data;
+	struct serve_ctx *ctx = data;
 	nslab_error err = { 0 };
 
 	(void)s;
 	(void)events;
-	if (labdns_answer(lab, fd, &err) < 0)
-		log_debugf(&lab->log, "%s, ignoring", err.msg);
+	if (labdns_on_readable(ctx->dns, fd, &err) < 0)
+		log_debugf(&ctx->lab->log, "%s, ignoring", err.msg);
 	return 0;
 }
 
 /*
- * The lab's DNS in the loop, its sockets owned by it. Not fatal: a lab
- * without it still runs, and its resolv.conf's nameservers then refuse at
- * once (port unreachable), so a lookup fails fast rather than waits.
+ * The lab's DNS in the loop (ctx->dns owns its sockets; freed after the
+ * loop). Not fatal: a lab without it still runs, and its resolv.conf's
+ * nameservers then refuse at once (port unreachable), so a lookup fails
+ * fast rather than waits.
  */
 static int serve_dns(struct serve_ctx *ctx, nslab_error *err)
 {
 	nslab_error e = { 0 };
-	struct loop_source *src;
-	int fds[2], r = labdns_open(ctx->lab, fds, &e);
+	int r = labdns_open(ctx->lab, &ctx->dns, &e);
 
 	if (r < 0) {
 		log_debugf(&ctx->lab->log, "no lab DNS: %s", e.msg);
 		return 0;
 	}
-	for (size_t i = 0; i < 2; i++) {
-		r = fds[i] < 0
-			    ? 0
-			    : loop_add_fd(ctx->loop, fds[i], EPOLLIN, on_dns, ctx->lab, &src, err);
-		if (r < 0) {
-			for (size_t k = i; k < 2; k++)
-				(void)close_fd(fds[k]);
-			return r;
-		}
-		loop_source_own_fd(src);
-	}
-	return 0;
+	for (size_t i = 0; r >= 0 && i < 4; i++)
+		r = loop_add_fd(ctx->loop, labdns_fds(ctx->dns)[i], EPOLLIN, on_dns, ctx, NULL,
+				err);
+	return r;
 }
 
 static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
@@ -334,8 +326,10 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 		return r;
 	ctx.loop = l;
 	r = serve_setup(&ctx, err);
-	if (r < 0)
+	if (r < 0) {
+		labdns_free(ctx.dns);
 		return r;
+	}
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "ready\n", 6);
 		(void)close(ready_fd);
@@ -346,6 +340,7 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 	while (ctx.conns)
 		conn_close(&ctx, ctx.conns);
 	(void)close_fd(ctx.reserve_fd);
+	ctx.dns = labdns_free(ctx.dns);
 	/* from now on a client is told at once that the lab is gone, not queued */
 	lab->listen_fd = close_fd(lab->listen_fd);
 	return r < 0 ? r : 0;

@@ -142,6 +142,21 @@ static ssize_t lab_test_node(const struct nslab_lab *lab, const char *name)
 	return -1;
 }
 
+int lab_target_addr(const struct nslab_lab *lab, const char *target, int family,
+		    struct nslab_prefix *ret)
+{
+	ssize_t i = lab_plan_find(lab->plan, target);
+	const struct nslab_prefix *a = i > 0 ? node_addr(&lab->plan->nodes[i], family) : NULL;
+	struct nslab_prefix lit;
+
+	if (i <= 0 && prefix_parse(target, false, &lit, NULL) == 0 && lit.family == family)
+		a = &lit;
+	if (!a)
+		return -ENOENT;
+	*ret = *a;
+	return 0;
+}
+
 int lab_name_lookup(const struct nslab_lab *lab, const char *name, int family,
 		    struct nslab_prefix *ret)
 {

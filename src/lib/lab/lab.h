@@ -130,6 +130,9 @@ int lab_resolv_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
  */
 int lab_name_lookup(const struct nslab_lab *lab, const char *name, int family,
 		    struct nslab_prefix *ret);
+/* A dns: target's (a node's primary, or a literal) address of family. Return: 0, or -ENOENT. */
+int lab_target_addr(const struct nslab_lab *lab, const char *target, int family,
+		    struct nslab_prefix *ret);
 /**
  * lab_hosts_rewrite() - Write the lab's /etc/hosts again from its plan and dns entries
  * @lab:  a built lab (without a hosts file, nothing is done)

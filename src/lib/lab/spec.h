@@ -131,6 +131,8 @@ struct lab_spec {
 	size_t n_devices;
 	struct spec_dns *dns;
 	size_t n_dns;
+	char *dns_upstream; /* `dns_upstream:` a node or an address the lab DNS forwards to; NULL */
+	struct spec_loc dns_upstream_loc;
 	struct linkcond_named *links; /* `links:` the lab's own presets, in file order */
 	size_t n_links;
 	enum lab_link_backend link_backend;
