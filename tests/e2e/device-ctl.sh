@@ -149,6 +149,11 @@ grep -q "\"kind\":\"iface_removed\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"lt
 "$NSLAB" device "$L" m add-iface lte0 dc && x m ip link show lte0 >/dev/null &&
 	ok "lte0 added again (on dc)" || bad "adding lte0 again failed"
 
+"$NSLAB" link "$L" m lte0 set delay 5ms >/dev/null || fail "nslab link $L m lte0 set delay 5ms failed"
+REFUSE="'lte0' of 'm' has a link condition: clear it first" refused m remove-iface lte0
+"$NSLAB" link "$L" m lte0 clear >/dev/null || fail "nslab link $L m lte0 clear failed"
+"$NSLAB" device "$L" m remove-iface lte0 && ok "cleared, lte0 is removed" ||
+	bad "remove-iface lte0 after its condition was cleared failed"
 REFUSE="device 'm' already has an interface 'wlan0'" refused m add-iface wlan0 cafe
 REFUSE="no router 'nosuch'" refused m add-iface wwan0 nosuch
 REFUSE="bad interface name 'a b'" refused m add-iface "a b" cafe
