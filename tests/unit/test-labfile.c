@@ -373,7 +373,7 @@ static const struct error_case errors[] = {
 	{ "routers:\n  isp: {upstrem: x}\n",
 	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
 	  "upstream, pool, ip, mtu, link, downlink, nat, nat6, firewall, "
-	  "preset, rules_file, region)" },
+	  "preset, rules_file, region, block_icmp_frag_needed)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
 	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
 	  "link)" },

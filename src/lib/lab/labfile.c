@@ -129,7 +129,8 @@ enum {
 	RK_FIREWALL,
 	RK_PRESET,
 	RK_RULES_FILE,
-	RK_REGION
+	RK_REGION,
+	RK_BLOCK_FRAG
 };
 
 /*
@@ -222,6 +223,8 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 		return 0; /* decoded first, see decode_router() */
 	case RK_RULES_FILE:
 		return decode_rules_file(lf, v, rt);
+	case RK_BLOCK_FRAG:
+		return y_bool(&lf->y, v, "block_icmp_frag_needed", &rt->block_frag);
 	default:
 		r = y_str(&lf->y, v, "region", &s);
 		rt->region = (char *)s;
@@ -245,9 +248,20 @@ static int decode_router_preset(struct lf *lf, const struct ynode *v, struct spe
 static int decode_router_keys(struct lf *lf, const struct ynode *v, struct spec_router *rt,
 			      uint32_t *seen)
 {
-	static const char *const keys[] = { "upstream",	  "pool",   "ip",   "mtu",	"link",
-					    "downlink",	  "nat",    "nat6", "firewall", "preset",
-					    "rules_file", "region", NULL };
+	static const char *const keys[] = { "upstream",
+					    "pool",
+					    "ip",
+					    "mtu",
+					    "link",
+					    "downlink",
+					    "nat",
+					    "nat6",
+					    "firewall",
+					    "preset",
+					    "rules_file",
+					    "region",
+					    "block_icmp_frag_needed",
+					    NULL };
 	int r = 0;
 
 	/* the preset first, wherever it is written: the other keys override it */

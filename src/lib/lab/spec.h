@@ -39,7 +39,8 @@ struct spec_router {
 	char *upstream; /* NULL: the IX */
 	enum lab_pool pool;
 	enum lab_ipmode ip;
-	unsigned mtu; /* 0: default (1500) */
+	unsigned mtu;	 /* 0: default (1500) */
+	bool block_frag; /* `block_icmp_frag_needed:` drop PMTU errors crossing or made here */
 	struct spec_loc loc, upstream_loc;
 	bool has_link, has_downlink;
 	nslab_link_condition link;     /* `link:` its uplink (up: what the router sends) */
