@@ -8,8 +8,11 @@
 # run-time changes: CHANGES (20) calls of `nslab router LAB R nat MODE`
 # (alternating home / full-cone), of `nslab router LAB R firewall MODE`
 # (alternating corporate / block-inbound) and of `nslab status LAB` (the same
-# CLI and control-socket round trip doing nothing): medians, and each change
-# itself (its median less status's).
+# CLI and control-socket round trip doing nothing), and of the other
+# run-time changes: `router ... nat6` (masquerade / none), `device ...
+# renew-ip`, `device ... add-iface` then `remove-iface` (alternating), `dns
+# ... set` (another target each time): medians, and each change itself (its
+# median less status's).
 # Needs root. Printed, not a test.
 set -euo pipefail
 
@@ -58,7 +61,7 @@ gen_lab() { # file name mode (a NAT preset, or "preset-home")
 }
 
 declare -A UP
-ch=() fw=() st=()
+ch=() fw=() st=() n6=() rn=() ad=() rm=() dn=()
 for ((rep = 0; rep < REPEAT; rep++)); do
 	for mode in none home preset-home; do
 		name="bnat$$-$mode"
@@ -83,6 +86,21 @@ for ((rep = 0; rep < REPEAT; rep++)); do
 				t3=$(now_ns)
 				ch+=("$(((t1 - t0) / 1000))") fw+=("$(((t2 - t1) / 1000))")
 				st+=("$(((t3 - t2) / 1000))")
+				m6=masquerade
+				[ $((i % 2)) = 0 ] || m6=none
+				"$NSLAB" router "$name" r1 nat6 "$m6"
+				t4=$(now_ns)
+				"$NSLAB" device "$name" d1 renew-ip eth0
+				t5=$(now_ns)
+				"$NSLAB" device "$name" d2 add-iface eth1 r3
+				t6=$(now_ns)
+				"$NSLAB" device "$name" d2 remove-iface eth1
+				t7=$(now_ns)
+				"$NSLAB" dns "$name" set www.example "d$((i % ROUTERS + 1))"
+				t8=$(now_ns)
+				n6+=("$(((t4 - t3) / 1000))") rn+=("$(((t5 - t4) / 1000))")
+				ad+=("$(((t6 - t5) / 1000))") rm+=("$(((t7 - t6) / 1000))")
+				dn+=("$(((t8 - t7) / 1000))")
 			done
 		fi
 		"$NSLAB" down "$name"
@@ -105,3 +123,7 @@ s=$(median "${st[@]}")
 awk -v c="$c" -v w="$w" -v s="$s" 'BEGIN {
 	printf "nat: run-time change: nslab router ... nat MODE %.1f ms, ... firewall MODE %.1f ms, nslab status %.1f ms: a NAT change %.1f ms, a firewall change %.1f ms\n",
 		c / 1000, w / 1000, s / 1000, (c - s) / 1000, (w - s) / 1000 }'
+awk -v s="$s" -v a="$(median "${n6[@]}")" -v b="$(median "${rn[@]}")" -v c="$(median "${ad[@]}")" \
+	-v d="$(median "${rm[@]}")" -v e="$(median "${dn[@]}")" 'BEGIN {
+	printf "nat: other run-time changes, less the %.1f ms round trip: nat6 %.1f ms, renew-ip %.1f ms, add-iface %.1f ms, remove-iface %.1f ms, dns set %.1f ms\n",
+		s / 1000, (a - s) / 1000, (b - s) / 1000, (c - s) / 1000, (d - s) / 1000, (e - s) / 1000 }'

@@ -89,7 +89,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router device down cleanup test trace run sim link region serve help version"
+	local commands="up ls status exec shell router device down cleanup test trace run sim link region dns serve help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -208,6 +208,15 @@ _nslab()
 			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		elif [[ ${#ops[@]} -eq 3 ]]; then
 			COMPREPLY=($(compgen -W "break restore show clear" -- "$cur"))
+		fi
+		;;
+	dns)
+		if [[ ${#ops[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "set remove" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 3 && ${ops[1]} == set ]]; then
+			COMPREPLY=($(compgen -W "$(_nslab_nodes "$nslab" "${ops[0]}")" -- "$cur"))
 		fi
 		;;
 	down | status | cleanup)

@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell router device down cleanup test trace run sim link region serve help version
+set -l commands up ls status exec shell router device down cleanup test trace run sim link region dns serve help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -43,8 +43,8 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a ls -d 'list 
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a status -d 'nodes, interfaces and addresses of a lab'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a exec -d 'run a command inside a node'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a shell -d 'an interactive shell inside a node'
-complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT and firewall)'
-complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT, IPv6 NAT and firewall)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug, renew-ip, add-iface, remove-iface)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tear a lab down'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'
@@ -61,6 +61,8 @@ complete -c nslab -n '__fish_seen_subcommand_from link' -l json -d 'the answer a
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a region -d 'break, restore or change the link between two regions'
 complete -c nslab -n '__fish_seen_subcommand_from region' -l json -d 'the answer as JSON'
 complete -c nslab -n '__fish_seen_subcommand_from region' -a 'break restore show clear'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a dns -d "set or remove a name of a running lab's DNS"
+complete -c nslab -n '__fish_seen_subcommand_from dns' -a 'set remove'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a help -d "a command's usage and options"
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a version -d 'print the version'
 

@@ -1,6 +1,8 @@
 #!/bin/sh
 # `make demo`: bring the bundled lab up, run real traffic across it, run the
-# bundled firewall tests and trace one packet, tear the lab down.
+# bundled firewall tests and trace one packet, tear the lab down; then UDP
+# hole punching between devices behind NATs (examples/nat.yaml, a lab of its
+# own: punch-PID), succeeding and failing as the NAT matrix predicts.
 # The lab gets a name of its own (demo-PID), so that a lab called 'demo' already
 # up is left alone; the output directory under /tmp is removed on any exit.
 # With NSLAB_DEMO_RUNS=DIR (`make demo` sets ./nslab-runs), the output
@@ -12,6 +14,8 @@ LAB=demo-$$
 OUT=
 UP=
 SERVER=
+PLAB=punch-$$
+PUP=
 RUNS=${NSLAB_DEMO_RUNS:-}
 
 cleanup() {
@@ -23,6 +27,9 @@ cleanup() {
 	fi
 	if [ -n "$UP" ]; then
 		"$NSLAB" down "$LAB" || rc=1
+	fi
+	if [ -n "$PUP" ]; then
+		"$NSLAB" down "$PLAB" || rc=1
 	fi
 	[ -z "$OUT" ] || [ -n "$RUNS" ] || rm -rf "$OUT"
 	if [ "$rc" -eq 0 ] && [ -n "$RUNS" ]; then
@@ -79,3 +86,27 @@ step "firewall tests: examples/fwtest/basic.yaml, every verdict read from the ke
 step "one packet through a ruleset: nslab trace"
 "$NSLAB" trace --rules examples/fwtest/new.nft 'tcp 10.0.0.1:40000 > 10.0.0.2:80 S'
 step "tearing down lab '$LAB'"
+"$NSLAB" down "$LAB"
+UP=
+
+PUNCH=$(dirname "$0")/../tests/tools/punch.py
+step "hole punching: examples/nat.yaml as lab '$PLAB', a rendezvous on 'server' (public)"
+"$NSLAB" up -d -q --name "$PLAB" examples/nat.yaml
+PUP=1
+SRV=$("$NSLAB" exec "$PLAB" server -- sh -c 'echo $NSLAB_IP_SERVER')
+"$NSLAB" exec -d "$PLAB" server -- python3 "$PUNCH" server 7000 >/dev/null
+# punch A B PORT WANT: both peers at once through the rendezvous; the outcome must be WANT
+punch() {
+	"$NSLAB" exec "$PLAB" "$1" -- python3 "$PUNCH" peer "$SRV" 7000 "$3:a" "$3" >"$OUT/punch-a" 2>&1 &
+	pa=$!
+	got=punched
+	"$NSLAB" exec "$PLAB" "$2" -- python3 "$PUNCH" peer "$SRV" 7000 "$3:b" "$3" >"$OUT/punch-b" 2>&1 || got=failed
+	wait "$pa" || got=failed
+	printf '  %-7s x %-7s %-7s (the matrix says %s): %s\n' "$1" "$2" "$got" "$4" \
+		"$(tr '\n' ' ' <"$OUT/punch-a")"
+	[ "$got" = "$4" ] || { echo "hole punching $1 x $2: $got, want $4" >&2; exit 1; }
+}
+punch laptop phone 6000 punched  # home (EIM/APDF) x home behind the carrier's cgnat (EIM)
+punch laptop desktop 6002 failed # home (EIM/APDF) x corporate (EDM): the new port is filtered
+rm -f "$OUT/punch-a" "$OUT/punch-b"
+step "tearing down lab '$PLAB'"

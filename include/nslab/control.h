@@ -99,15 +99,35 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_exec_detached(const char *lab, const 
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_nat(const char *lab, const char *router,
 						   const char *mode, nslab_error *err);
+/* nslab_lab_set_nat6() done by a running lab's supervisor (`nslab router LAB R nat6 MODE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_nat6(const char *lab, const char *router,
+						    const char *mode, nslab_error *err);
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_flush_nat(const char *lab, const char *router,
 						     nslab_error *err);
 /* nslab_lab_set_default_via() done by a running lab's supervisor (`nslab device LAB D default-via IFACE`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_default_via(const char *lab, const char *device,
 							   const char *iface, nslab_error *err);
+/* nslab_lab_renew_ip() done by a running lab's supervisor (`nslab device LAB D renew-ip IFACE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_renew_ip(const char *lab, const char *device,
+						    const char *iface, nslab_error *err);
+/* nslab_lab_add_iface() on a running lab, by its supervisor (`nslab device LAB D add-iface IFACE ROUTER`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_add_iface(const char *lab, const char *device,
+						     const char *iface, const char *router,
+						     nslab_error *err);
+/* nslab_lab_remove_iface() done by a running lab's supervisor (`nslab device LAB D remove-iface IFACE`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_remove_iface(const char *lab, const char *device,
+							const char *iface, nslab_error *err);
 /* nslab_lab_replug() done by a running lab's supervisor (`nslab device LAB D replug IFACE ROUTER`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_replug(const char *lab, const char *device,
 						  const char *iface, const char *router,
 						  nslab_error *err);
+/*
+ * nslab_lab_set_dns() done by a running lab's supervisor (`nslab dns LAB set
+ * NAME TARGET`, `nslab dns LAB remove NAME`: target NULL): the lab's DNS and
+ * /etc/hosts answer the new target at once.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_dns(const char *lab, const char *hostname,
+						   const char *target, nslab_error *err);
 /* nslab_lab_set_firewall() done by a running lab's supervisor (`nslab router LAB R firewall MODE`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_set_firewall(const char *lab, const char *router,
 							const char *mode, nslab_error *err);

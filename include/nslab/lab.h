@@ -59,9 +59,30 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_router(nslab_lab *lab, const char
 /* A device with one interface "eth0" on router (or no interface if router is NULL). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_device(nslab_lab *lab, const char *name,
 						      const char *router, nslab_error *err);
+/*
+ * nslab_lab_add_iface() - Another interface of a device, on router
+ * Before the build, as a lab file's ifaces: entry. On a built lab, at once:
+ * a veth made in one netlink batch with its other end on the router's
+ * bridge, the next free addresses of the router's subnets, a default route
+ * for a family the device had none of (its primary interface when it had
+ * none), an "iface_added" event, state.json, /etc/hosts, the lab's DNS and
+ * NSLAB_IP_* following. Not under RA provisioning.
+ * Return: 0, or -errno (nothing added)
+ */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char *device,
 						     const char *ifname, const char *router,
 						     nslab_error *err);
+/*
+ * nslab_lab_remove_iface() - Remove a device's interface while the lab runs
+ * Its veth is deleted (its peer on the router's bridge and its routes go
+ * with it); when it was the default interface, the first one left takes the
+ * default routes. An interface with a link condition is refused (clear it
+ * first). An "iface_removed" event; state.json and names follow. Not under
+ * RA provisioning.
+ * Return: 0, or -errno (nothing removed)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const char *device,
+							const char *ifname, nslab_error *err);
 /*
  * nslab_lab_set_default_via() - The interface a device's default routes take
  * Before the build, what `default_via:` sets. On a built lab: the device's
@@ -147,14 +168,31 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat(nslab_lab *lab, const char *r
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char *router,
 						     nslab_error *err);
 /**
- * nslab_lab_set_nat6() - Set a router's IPv6 NAT before the build
+ * nslab_lab_set_nat6() - Set a router's IPv6 NAT
  * @mode: none, nptv6 or masquerade (docs/nat.md)
  * As a lab file's `nat6:` (the router's pool private unless it was set). On a
- * built lab: -EOPNOTSUPP (it would move routes; not done while the lab runs).
+ * built lab, at once (one nftables transaction, a "nat6_changed" event,
+ * state.json): none and masquerade always; nptv6 only on a router built
+ * with it (its external /64 is routed by the plan), else -EOPNOTSUPP.
+ * Addresses are never renumbered.
  * Return: 0, or -errno
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,
 						    const char *mode, nslab_error *err);
+/**
+ * nslab_lab_renew_ip() - New addresses for a device's interface while the lab runs
+ * @lab:    built lab
+ * @device: device name
+ * @iface:  one of its interfaces
+ * As a new DHCP lease from the same router: the next free addresses of the
+ * router's subnets replace the interface's (one netlink batch), the default
+ * routes are put back; flows from the old addresses end. An "ip_renewed"
+ * event with the new addresses; state.json, /etc/hosts, the lab's DNS and
+ * NSLAB_IP_* of later commands follow. Not under RA provisioning.
+ * Return: 0, or -errno
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_renew_ip(nslab_lab *lab, const char *device,
+						    const char *iface, nslab_error *err);
 /**
  * nslab_lab_replug() - Plug a device's interface into another router while the lab runs
  * @lab:    built lab

@@ -3,6 +3,8 @@
 # demo: `make demo` (examples/demo.sh) succeeds while a lab called 'demo' is up,
 # leaves that lab up, brings its own lab (demo-PID) down and leaves no
 # /tmp/nslab-demo.* behind; a demo failing half-way cleans up the same way.
+# Its hole punching (a second lab, punch-PID) succeeds and fails as the NAT
+# matrix predicts.
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env iperf3 ping ss
 
@@ -36,6 +38,12 @@ demo-[0-9]*) ok "the demo named its lab '$own' and said so" ;;
 esac
 grep -q '^6 passed, 0 failed' "$TMP/demo.out" && ok "the demo's firewall tests passed" ||
 	bad "the demo's firewall tests did not print '6 passed, 0 failed'"
+grep -q '^  laptop  x phone   punched (the matrix says punched)' "$TMP/demo.out" &&
+	grep -q '^  laptop  x desktop failed  (the matrix says failed)' "$TMP/demo.out" &&
+	ok "the demo's hole punching went as the NAT matrix predicts" ||
+	bad "the demo's hole punching: $(grep 'matrix says' "$TMP/demo.out")"
+plab=punch-${own#demo-}
+not lab_listed "$plab" && ok "the demo's hole-punching lab '$plab' is down" || bad "'$plab' is still up"
 lab_listed demo && ok "the lab called 'demo' is still up" || bad "the lab called 'demo' is gone"
 [ -z "$own" ] || not lab_listed "$own" && ok "the demo's own lab is down" ||
 	bad "the demo's lab '$own' is still up"

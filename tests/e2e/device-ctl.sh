@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 # e2e-device-ctl: a device's default interface changed, and an interface
 # replugged into another router (`nslab device LAB D replug IFACE ROUTER`:
-# the server sees the new router's NAT; status, event and state.json follow),
+# the server sees the new router's NAT) or readdressed (`renew-ip IFACE`: the
+# server sees the new address), or added and removed (add-iface, remove-iface:
+# the server sees the new interface's NAT, then the fallback's); status, event
+# and state.json follow,
 # while the lab runs
 # (`nslab device LAB D default-via IFACE`): the address a server (on no subnet
 # of the device's) sees
@@ -102,12 +105,66 @@ PY
 [ "$(seen 6005)" = "$HOME_EXT" ] && ok "back into home: $HOME_EXT again" ||
 	bad "back into home, srv sees $(seen 6005)"
 
+# renew-ip: eth1 (m's default again) gets the next free address of the ISP's subnet
+"$NSLAB" device "$L" m default-via eth1 || fail "default-via eth1 failed"
+"$NSLAB" device "$L" m renew-ip eth1 || fail "nslab device $L m renew-ip eth1 failed"
+status_json "$L" st4.json
+R4=$(addr st4.json m 4 eth1)
+R6=$(addr st4.json m 6 eth1)
+[ -n "$R4" ] && [ "$R4" != "$M_ETH1" ] && [ "${R4%.*}" = "${M_ETH1%.*}" ] &&
+	ok "renew-ip: eth1 now has $R4 (was $M_ETH1), same subnet" || bad "renew-ip: eth1 has '$R4', was $M_ETH1"
+[ "$(seen 6006)" = "$R4" ] && ok "after renew-ip, srv sees m from $R4" ||
+	bad "after renew-ip, srv sees $(seen 6006), want $R4"
+[ "$(seen6)" = "$R6" ] && [ "$R6" != "$M_ETH1_6" ] && ok "after renew-ip, IPv6 from $R6" ||
+	bad "after renew-ip, IPv6 seen from $(seen6), want $R6 (was $M_ETH1_6)"
+x m ip -4 addr show eth1 | grep -q "inet $M_ETH1/" && bad "the old $M_ETH1 is still on eth1" ||
+	ok "the old address is gone"
+grep -q "\"kind\":\"ip_renewed\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"eth1\",\"ip4\":\"$R4/24\"" "$TMP/out/events.jsonl" &&
+	ok "one ip_renewed event" || bad "ip_renewed: $(grep renew "$TMP/out/events.jsonl")"
+[ "$(x m sh -c 'echo $NSLAB_IP_M_ETH1')" = "$R4" ] && ok "NSLAB_IP_M_ETH1 follows" ||
+	bad "NSLAB_IP_M_ETH1: $(x m sh -c 'echo $NSLAB_IP_M_ETH1')"
+"$NSLAB" device "$L" m default-via wlan0 || fail "back to wlan0 failed"
+
+# add-iface / remove-iface: lte0 on the cafe's full cone, the default through it, then gone
+"$NSLAB" device "$L" m add-iface lte0 cafe || fail "nslab device $L m add-iface lte0 cafe failed"
+status_json "$L" st5.json
+L4=$(addr st5.json m 4 lte0) || bad "status: no lte0 on m"
+[ "${L4%.*}" = "${CAFE_NET%.*}" ] && ok "add-iface: lte0 has $L4 in the cafe's $CAFE_NET" ||
+	bad "lte0's address '$L4' is not in the cafe's $CAFE_NET"
+x m ip -4 addr show lte0 | grep -q "inet $L4/" && ok "lte0 is up in m with $L4" ||
+	bad "lte0 in m: $(x m ip -4 addr show lte0)"
+"$NSLAB" device "$L" m default-via lte0 || fail "default-via lte0 failed"
+[ "$(seen 6007)" = "$CAFE_EXT" ] && ok "through lte0, srv sees the cafe's $CAFE_EXT" ||
+	bad "through lte0, srv sees $(seen 6007), want $CAFE_EXT"
+grep -q "\"kind\":\"iface_added\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"lte0\",\"router\":\"cafe\",\"ip4\":\"$L4/24\"" "$TMP/out/events.jsonl" &&
+	ok "one iface_added event" || bad "iface_added: $(grep iface_added "$TMP/out/events.jsonl")"
+"$NSLAB" device "$L" m remove-iface lte0 || fail "nslab device $L m remove-iface lte0 failed"
+[ "$(seen 6008)" = "$HOME_EXT" ] && ok "lte0 removed: the default falls back to wlan0 ($HOME_EXT)" ||
+	bad "after remove-iface, srv sees $(seen 6008), want $HOME_EXT"
+x m ip link show lte0 >/dev/null 2>&1 && bad "lte0 is still in m" || ok "lte0 is gone from m"
+status_json "$L" st6.json
+addr st6.json m 4 lte0 >/dev/null && bad "status still lists lte0" || ok "status: no lte0"
+grep -q "\"kind\":\"iface_removed\",\"lab\":\"$L\",\"node\":\"m\",\"iface\":\"lte0\"" "$TMP/out/events.jsonl" &&
+	ok "one iface_removed event" || bad "iface_removed: $(grep iface_removed "$TMP/out/events.jsonl")"
+"$NSLAB" device "$L" m add-iface lte0 dc && x m ip link show lte0 >/dev/null &&
+	ok "lte0 added again (on dc)" || bad "adding lte0 again failed"
+
+"$NSLAB" link "$L" m lte0 set delay 5ms >/dev/null || fail "nslab link $L m lte0 set delay 5ms failed"
+REFUSE="'lte0' of 'm' has a link condition: clear it first" refused m remove-iface lte0
+"$NSLAB" link "$L" m lte0 clear >/dev/null || fail "nslab link $L m lte0 clear failed"
+"$NSLAB" device "$L" m remove-iface lte0 && ok "cleared, lte0 is removed" ||
+	bad "remove-iface lte0 after its condition was cleared failed"
+REFUSE="device 'm' already has an interface 'wlan0'" refused m add-iface wlan0 cafe
+REFUSE="no router 'nosuch'" refused m add-iface wwan0 nosuch
+REFUSE="bad interface name 'a b'" refused m add-iface "a b" cafe
+REFUSE="device 'm' has no interface 'eth9'" refused m remove-iface eth9
+REFUSE="device 'm' has no interface 'eth9'" refused m renew-ip eth9
 REFUSE="device 'm' has no interface 'eth9'" refused m default-via eth9
 REFUSE="no router 'nosuch'" refused m replug wlan0 nosuch
 REFUSE="'wlan0' of 'm' is already plugged into 'home'" refused m replug wlan0 home
 REFUSE="'home' is a router, not a device" refused home default-via wan
 REFUSE="no node 'nosuch'" refused nosuch default-via eth0
 REFUSE="unknown device change 'unplug'" refused m unplug eth1
-[ "$(grep -c '"kind":"default_via_changed"' "$TMP/out/events.jsonl")" = 2 ] &&
+[ "$(grep -c '"kind":"default_via_changed"' "$TMP/out/events.jsonl")" = 5 ] &&
 	ok "no event for a refused change" || bad "refused changes left events"
 finish

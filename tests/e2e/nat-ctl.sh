@@ -112,7 +112,7 @@ REFUSE="unknown NAT mode 'bogus'" refused home nat bogus
 REFUSE="'home-d' is a device, not a router" refused home-d nat home
 REFUSE="no node 'nosuch'" refused nosuch flush-nat
 REFUSE="router 'isp' has no NAT to flush" refused isp flush-nat
-REFUSE="unknown router change 'nat6'" refused home nat6 none
+REFUSE="unknown router change 'nat64'" refused home nat64 on
 [ "$(grep -c '"kind":"nat_' "$TMP/out/events.jsonl")" = 2 ] && ok "no event for a refused change" ||
 	bad "refused changes left events: $(grep nat_ "$TMP/out/events.jsonl")"
 finish

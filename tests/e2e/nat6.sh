@@ -5,7 +5,8 @@
 # same interface identifier, both ways); masquerade (NAT66) shows the
 # router's uplink address and lets nothing in; behind NPTv6 a block-inbound
 # firewall still keeps unsolicited flows out; the inside prefixes are not
-# routed from outside.
+# routed from outside. At run time (`nslab router LAB R nat6 MODE`) a router
+# switches between its modes, seen by the same peers.
 . "$SRCDIR/tests/e2e/lib.sh"
 require_env
 PROBE="$SRCDIR/tests/tools/probe.py"
@@ -24,7 +25,7 @@ devices:
   b: {router: masq}
   c: {router: fwd}
 YAML
-lab_up lab.yaml "$L"
+lab_up lab.yaml "$L" --outdir "$TMP/out"
 status_json "$L" st.json
 SRV6=$(addr st.json srv 6) || fail "no IPv6 address for srv"
 MASQ6=$(addr st.json masq 6) || fail "no IPv6 address for masq"
@@ -81,5 +82,36 @@ import json, sys
 nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
 want = {"isp": "none", "npt": "nptv6", "masq": "masquerade", "fwd": "nptv6"}
 sys.exit(0 if all(nodes[k].get("nat6") == v for k, v in want.items()) else 1)
+PY
+
+# at run time: npt masquerades, then maps again; masq stops translating; nptv6
+# where no external /64 was planned is refused
+NPT6=$(addr st.json npt 6) || fail "no IPv6 address for npt"
+"$NSLAB" router "$L" npt nat6 masquerade || fail "nslab router $L npt nat6 masquerade failed"
+seen a tcp "$SRV6" "$NPT6" "npt set to masquerade at run time"
+"$NSLAB" router "$L" npt nat6 nptv6 || fail "nslab router $L npt nat6 nptv6 failed"
+seen a tcp "$SRV6" "$A_OUT" "npt back to nptv6"
+"$NSLAB" router "$L" masq nat6 none || fail "nslab router $L masq nat6 none failed"
+blocked b tcp "$SRV6" "masq set to none (its private prefix is routed back by nobody)"
+"$NSLAB" router "$L" masq nat6 masquerade || fail "back to masquerade failed"
+seen b tcp "$SRV6" "$MASQ6" "masq back to masquerade"
+if "$NSLAB" router "$L" masq nat6 nptv6 >ref.out 2>&1; then
+	bad "nat6 nptv6 on masq (no external /64) succeeded"
+else
+	grep -q "router 'masq': nptv6 needs an external /64" ref.out && ok "refused: $(cat ref.out)" ||
+		bad "nat6 nptv6 on masq: $(cat ref.out)"
+fi
+if "$NSLAB" router "$L" npt nat6 nat64 >ref.out 2>&1; then
+	bad "nat6 nat64 succeeded"
+else
+	grep -q "unknown nat6 mode 'nat64'" ref.out && ok "refused: $(cat ref.out)" || bad "nat64: $(cat ref.out)"
+fi
+[ "$(grep -c '"kind":"nat6_changed"' "$TMP/out/events.jsonl")" = 4 ] && ok "four nat6_changed events" ||
+	bad "nat6_changed events: $(grep nat6_changed "$TMP/out/events.jsonl")"
+status_json "$L" st2.json
+$PY - st2.json <<'PY' && ok "status --json: masq's nat6 is masquerade again" || bad "status: nat6 not followed"
+import json, sys
+nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+sys.exit(0 if nodes["masq"].get("nat6") == "masquerade" and nodes["npt"].get("nat6") == "nptv6" else 1)
 PY
 finish

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "jail/egress-dns.h"
-#include "jail/ldns-dl.h"
+#include "dns/ldns-dl.h"
 
 static struct egress_policy policy;
 

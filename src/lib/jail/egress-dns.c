@@ -33,7 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "jail/ldns-dl.h"
+#include "dns/ldns-dl.h"
 #include "shared/macro.h"
 
 #define DNS_MSG_MAX	  65535

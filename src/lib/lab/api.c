@@ -223,10 +223,9 @@ int nslab_lab_add_iface(nslab_lab *lab, const char *device, const char *ifname, 
 			nslab_error *err)
 {
 	ssize_t d = lab_spec_device_index(lab->spec, device);
-	int r = check_not_built(lab, err);
 
-	if (r < 0)
-		return r;
+	if (lab->built)
+		return lab_add_iface_live(lab, device, ifname, router, err);
 	if (d < 0)
 		return nslab_err_setx(err, ENOENT, "no device '%s'", device);
 	return lab_spec_add_iface(

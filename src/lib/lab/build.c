@@ -568,6 +568,29 @@ static int write_hosts_file(const char *path, const char *text, nslab_error *err
 	return 0;
 }
 
+/*
+ * The lab's resolv.conf over the host's: lookups go to the lab's DNS
+ * (lab/labdns.h), never to a host resolver no namespace of the lab reaches
+ * (a 5 s timeout per name). A host without /etc/resolv.conf (or with a
+ * dangling link there) keeps it so: the resolver then asks the lab's own
+ * loopback, which refuses at once.
+ */
+static int bind_resolv_conf(const struct nslab_lab *lab, nslab_error *err)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = lab_resolv_text(lab, &text, err);
+
+	if (r >= 0)
+		r = write_hosts_file("/tmp/resolv.conf", text, err);
+	if (r >= 0 && mount("/tmp/resolv.conf", "/etc/resolv.conf", NULL, MS_BIND, NULL) < 0) {
+		if (errno != ENOENT)
+			return nslab_err_set(err, errno,
+					     "bind the lab's resolv.conf over /etc/resolv.conf");
+		log_debugf(&lab->log, "no /etc/resolv.conf on the host: the lab's is not bound");
+	}
+	return r;
+}
+
 static int build_mntns(struct builder *bd, nslab_error *err)
 {
 	_cleanup_free_ char *hosts = NULL;
@@ -586,6 +609,8 @@ static int build_mntns(struct builder *bd, nslab_error *err)
 	r = write_hosts_file("/tmp/hosts", hosts, err);
 	if (r >= 0 && mount("/tmp/hosts", "/etc/hosts", NULL, MS_BIND, NULL) < 0)
 		r = nslab_err_set(err, errno, "bind the lab's hosts file over /etc/hosts");
+	if (r >= 0)
+		r = bind_resolv_conf(bd->lab, err);
 	/* kept to rewrite the names at run time (nslab_lab_set_dns()): every mount
 	 * of it, the nodes' own mount namespaces' too, shows this one inode */
 	if (r >= 0) {

@@ -393,19 +393,23 @@ int nslab_ctl_set_nat(const char *lab, const char *router, const char *mode, nsl
 	return ctl_nat(lab, CTL_OP_NAT_SET, router, mode, err);
 }
 
+int nslab_ctl_set_nat6(const char *lab, const char *router, const char *mode, nslab_error *err)
+{
+	return ctl_nat(lab, CTL_OP_NAT6_SET, router, mode, err);
+}
+
 int nslab_ctl_flush_nat(const char *lab, const char *router, nslab_error *err)
 {
 	return ctl_nat(lab, CTL_OP_NAT_FLUSH, router, NULL, err);
 }
 
-/* DEFAULT_VIA / REPLUG (router non-NULL): one request, its reply says whether it was done. */
-static int ctl_device(const char *lab, const char *device, const char *iface, const char *router,
-		      nslab_error *err)
+/* DEFAULT_VIA / RENEW_IP / REPLUG (with a router): one request, its reply says whether it was done. */
+static int ctl_device(const char *lab, uint16_t op, const char *device, const char *iface,
+		      const char *router, nslab_error *err)
 {
 	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
 	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
-	struct nlmsghdr *nlh =
-		ctl_msg_start(buf, router ? CTL_OP_REPLUG : CTL_OP_DEFAULT_VIA, false, 0, 0);
+	struct nlmsghdr *nlh = ctl_msg_start(buf, op, false, 0, 0);
 	int r;
 
 	if (!ctl_put_str(nlh, CTL_A_NODE, device) || !ctl_put_str(nlh, CTL_A_IFACE, iface) ||
@@ -420,13 +424,47 @@ static int ctl_device(const char *lab, const char *device, const char *iface, co
 int nslab_ctl_set_default_via(const char *lab, const char *device, const char *iface,
 			      nslab_error *err)
 {
-	return ctl_device(lab, device, iface, NULL, err);
+	return ctl_device(lab, CTL_OP_DEFAULT_VIA, device, iface, NULL, err);
+}
+
+int nslab_ctl_renew_ip(const char *lab, const char *device, const char *iface, nslab_error *err)
+{
+	return ctl_device(lab, CTL_OP_RENEW_IP, device, iface, NULL, err);
+}
+
+int nslab_ctl_add_iface(const char *lab, const char *device, const char *iface, const char *router,
+			nslab_error *err)
+{
+	if (!router)
+		return nslab_err_setx(err, EINVAL, "add-iface: which router?");
+	return ctl_device(lab, CTL_OP_ADD_IFACE, device, iface, router, err);
+}
+
+int nslab_ctl_remove_iface(const char *lab, const char *device, const char *iface, nslab_error *err)
+{
+	return ctl_device(lab, CTL_OP_REMOVE_IFACE, device, iface, NULL, err);
 }
 
 int nslab_ctl_replug(const char *lab, const char *device, const char *iface, const char *router,
 		     nslab_error *err)
 {
-	return ctl_device(lab, device, iface, router, err);
+	return ctl_device(lab, CTL_OP_REPLUG, device, iface, router, err);
+}
+
+int nslab_ctl_set_dns(const char *lab, const char *hostname, const char *target, nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_DNS_SET, false, 0, 0);
+	int r;
+
+	if (!hostname || !ctl_put_str(nlh, CTL_A_NODE, hostname) ||
+	    (target && !ctl_put_str(nlh, CTL_A_TARGET, target)))
+		return nslab_err_setx(err, EINVAL, "no host name, or name or target too long");
+	r = ctl_open(lab, &c, err);
+	if (r >= 0)
+		r = ctl_call(c, nlh, NULL, 0, NULL, err);
+	return r;
 }
 
 int nslab_ctl_set_firewall(const char *lab, const char *router, const char *mode, nslab_error *err)

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "core/loop.h"
+#include "lab/labdns.h"
 #include "lab/ra.h"
 #include "lab/ctlmsg.h"
 #include "lab/ctlserve.h"
@@ -254,6 +255,40 @@ static int on_initial_ra(struct loop_source *s, void *data)
 	return 0;
 }
 
+/* Datagrams to and from the lab's DNS (lab/labdns.h). */
+static int on_dns(struct loop_source *s, int fd, uint32_t events, void *data)
+{
+	struct serve_ctx *ctx = data;
+	nslab_error err = { 0 };
+
+	(void)s;
+	(void)events;
+	if (labdns_on_readable(ctx->dns, fd, &err) < 0)
+		log_debugf(&ctx->lab->log, "%s, ignoring", err.msg);
+	return 0;
+}
+
+/*
+ * The lab's DNS in the loop (ctx->dns owns its sockets; freed after the
+ * loop). Not fatal: a lab without it still runs, and its resolv.conf's
+ * nameservers then refuse at once (port unreachable), so a lookup fails
+ * fast rather than waits.
+ */
+static int serve_dns(struct serve_ctx *ctx, nslab_error *err)
+{
+	nslab_error e = { 0 };
+	int r = labdns_open(ctx->lab, &ctx->dns, &e);
+
+	if (r < 0) {
+		log_debugf(&ctx->lab->log, "no lab DNS: %s", e.msg);
+		return 0;
+	}
+	for (size_t i = 0; r >= 0 && i < 4; i++)
+		r = loop_add_fd(ctx->loop, labdns_fds(ctx->dns)[i], EPOLLIN, on_dns, ctx, NULL,
+				err);
+	return r;
+}
+
 static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
@@ -274,7 +309,7 @@ static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 	for (size_t i = 0; r >= 0 && ctx->lab->spec->ra && i < ARRAY_SIZE(ra_initial_usec); i++)
 		r = loop_add_timer(ctx->loop, ra_initial_usec[i], on_initial_ra, ctx->lab, NULL,
 				   err);
-	return r;
+	return r < 0 ? r : serve_dns(ctx, err);
 }
 
 int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
@@ -291,8 +326,10 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 		return r;
 	ctx.loop = l;
 	r = serve_setup(&ctx, err);
-	if (r < 0)
+	if (r < 0) {
+		labdns_free(ctx.dns);
 		return r;
+	}
 	if (ready_fd >= 0) {
 		(void)!write(ready_fd, "ready\n", 6);
 		(void)close(ready_fd);
@@ -303,6 +340,7 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 	while (ctx.conns)
 		conn_close(&ctx, ctx.conns);
 	(void)close_fd(ctx.reserve_fd);
+	ctx.dns = labdns_free(ctx.dns);
 	/* from now on a client is told at once that the lab is gone, not queued */
 	lab->listen_fd = close_fd(lab->listen_fd);
 	return r < 0 ? r : 0;

@@ -473,6 +473,8 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 		r = nslab_lab_set_nat(ctx->lab, node, mode, &err);
 	else if (m->op == CTL_OP_FW_SET)
 		r = nslab_lab_set_firewall(ctx->lab, node, mode, &err);
+	else if (m->op == CTL_OP_NAT6_SET)
+		r = nslab_lab_set_nat6(ctx->lab, node, mode, &err);
 	else
 		r = nslab_lab_flush_nat(ctx->lab, node, &err);
 	if (r < 0)
@@ -482,7 +484,8 @@ static int op_nat(struct serve_ctx *ctx, struct conn *c, int fd, const struct ct
 	return r < 0 ? 0 : 1;
 }
 
-/* DEFAULT_VIA, REPLUG: a device's default interface changed, or an interface replugged. */
+/* DEFAULT_VIA, REPLUG, RENEW_IP, ADD_IFACE, REMOVE_IFACE: a device's default interface
+ * changed, an interface replugged, readdressed, added or removed. */
 static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m,
 			  int *fds, size_t n_fds)
 {
@@ -494,15 +497,43 @@ static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const s
 	(void)c;
 	(void)fds;
 	(void)n_fds;
-	if (!node || !iface || (m->op == CTL_OP_REPLUG && !router))
+	bool need_router = m->op == CTL_OP_REPLUG || m->op == CTL_OP_ADD_IFACE;
+
+	if (!node || !iface || (need_router && !router))
 		return reply_error(fd, m, EINVAL, "%s: which device, which interface%s?",
-				   ctl_op_name(m->op),
-				   m->op == CTL_OP_REPLUG ? ", which router" : ""),
+				   ctl_op_name(m->op), need_router ? ", which router" : ""),
 		       1;
 	if (m->op == CTL_OP_REPLUG)
 		r = nslab_lab_replug(ctx->lab, node, iface, router, &err);
+	else if (m->op == CTL_OP_ADD_IFACE)
+		r = nslab_lab_add_iface(ctx->lab, node, iface, router, &err);
+	else if (m->op == CTL_OP_REMOVE_IFACE)
+		r = nslab_lab_remove_iface(ctx->lab, node, iface, &err);
+	else if (m->op == CTL_OP_RENEW_IP)
+		r = nslab_lab_renew_ip(ctx->lab, node, iface, &err);
 	else
 		r = nslab_lab_set_default_via(ctx->lab, node, iface, &err);
+	if (r < 0)
+		r = reply_error(fd, m, err.code, "%s", err.msg);
+	else
+		r = reply_ok(fd, m, NULL, 0);
+	return r < 0 ? 0 : 1;
+}
+
+/* DNS_SET: a name of the lab's DNS and /etc/hosts set, or removed without a TARGET. */
+static int op_dns(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
+		  size_t n_fds)
+{
+	const char *name = ctl_get_str(m, CTL_A_NODE), *target = ctl_get_str(m, CTL_A_TARGET);
+	nslab_error err = { 0 };
+	int r;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (!name)
+		return reply_error(fd, m, EINVAL, "dns-set: which name?"), 1;
+	r = nslab_lab_set_dns(ctx->lab, name, target, &err);
 	if (r < 0)
 		r = reply_error(fd, m, err.code, "%s", err.msg);
 	else
@@ -521,11 +552,16 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_LINK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 	[CTL_OP_NAT_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_NAT_FLUSH] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
+	[CTL_OP_NAT6_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_REGION] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_link },
 	[CTL_OP_FW_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_nat },
 	[CTL_OP_DEFAULT_VIA] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_REPLUG] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_CONNTRACK] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_conntrack },
+	[CTL_OP_RENEW_IP] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_ADD_IFACE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_REMOVE_IFACE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
+	[CTL_OP_DNS_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_dns },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

@@ -24,6 +24,11 @@ static const char *const op_names[] = {
 	[CTL_OP_DEFAULT_VIA] = "default-via",
 	[CTL_OP_REPLUG] = "replug",
 	[CTL_OP_CONNTRACK] = "conntrack",
+	[CTL_OP_RENEW_IP] = "renew-ip",
+	[CTL_OP_DNS_SET] = "dns-set",
+	[CTL_OP_ADD_IFACE] = "add-iface",
+	[CTL_OP_REMOVE_IFACE] = "remove-iface",
+	[CTL_OP_NAT6_SET] = "nat6-set",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */
@@ -37,7 +42,7 @@ static const enum mnl_attr_data_type attr_kinds[CTL_A_MAX + 1] = {
 	[CTL_A_IFACE] = MNL_TYPE_NUL_STRING,  [CTL_A_LINK_CMD] = MNL_TYPE_U32,
 	[CTL_A_WORDS] = MNL_TYPE_NUL_STRING,  [CTL_A_TEXT] = MNL_TYPE_NUL_STRING,
 	[CTL_A_JSON] = MNL_TYPE_NUL_STRING,   [CTL_A_MODE] = MNL_TYPE_NUL_STRING,
-	[CTL_A_ROUTER] = MNL_TYPE_NUL_STRING,
+	[CTL_A_ROUTER] = MNL_TYPE_NUL_STRING, [CTL_A_TARGET] = MNL_TYPE_NUL_STRING,
 };
 
 const char *ctl_op_name(unsigned op)

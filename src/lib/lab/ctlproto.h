@@ -44,6 +44,11 @@ enum ctl_op {
 	CTL_OP_DEFAULT_VIA,  /* NODE (a device), IFACE -> reply */
 	CTL_OP_REPLUG,	     /* NODE (a device), IFACE, ROUTER -> reply */
 	CTL_OP_CONNTRACK,    /* NODE -> memfd with its conntrack table as JSON */
+	CTL_OP_RENEW_IP,     /* NODE (a device), IFACE -> reply */
+	CTL_OP_DNS_SET, /* NODE (a host name) [, TARGET (a node or address; none: remove)] -> reply */
+	CTL_OP_ADD_IFACE,    /* NODE (a device), IFACE, ROUTER -> reply */
+	CTL_OP_REMOVE_IFACE, /* NODE (a device), IFACE -> reply */
+	CTL_OP_NAT6_SET,     /* NODE (a router), MODE (none, nptv6, masquerade) -> reply */
 	CTL_OP_MAX_
 };
 
@@ -68,6 +73,7 @@ enum ctl_attr {
 	CTL_A_JSON,	/* string: LINK reply: the same as a JSON object */
 	CTL_A_MODE,	/* string: NAT_SET: the NAT preset; FW_SET: the firewall's */
 	CTL_A_ROUTER,	/* string: REPLUG: the router the interface goes to */
+	CTL_A_TARGET,	/* string: DNS_SET: the name's target */
 	CTL_A_MAX_
 };
 #define CTL_A_MAX (CTL_A_MAX_ - 1)

@@ -38,6 +38,7 @@ struct serve_ctx {
 	int reserve_fd; /* given up for a moment to accept (and refuse) a client on EMFILE */
 	bool stopping;	/* down or a signal: connections closing now are the lab's end */
 	nslab_error *err;
+	struct labdns *dns; /* the lab's DNS (lab/labdns.h), or NULL */
 };
 
 /**

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lab/device-ctl: a device's default interface changed while the lab runs
- * (nslab_lab_set_default_via() on a built lab; the supervisor's control
- * socket calls it). Its default routes are replaced in one netlink batch on
+ * lab/device-ctl: a device's default interface changed, an interface
+ * replugged or given new addresses while the lab runs
+ * (nslab_lab_set_default_via() on a built lab, nslab_lab_replug(),
+ * nslab_lab_renew_ip(); the supervisor's control socket calls them). Its default routes are replaced in one netlink batch on
  * the device's own socket, the plan follows (status, NSLAB_IP_* of later
  * commands), one event, state.json written again.
  */
@@ -18,6 +19,7 @@
 
 #include "lab/lab.h"
 #include "lab/links.h"
+#include "core/hash.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
 
@@ -117,9 +119,8 @@ int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifn
 	pn->default_iface = (ssize_t)k;
 	free(sd->default_via);
 	sd->default_via = copy;
-	/* NSLAB_IP_<DEVICE> of later commands is the new primary's address */
-	if (lab_env_make(lab, err) < 0)
-		log_debugf(&lab->log, "%s, ignoring", err->msg);
+	/* NSLAB_IP_<DEVICE> of later commands and <device>.<lab>.test are the new primary's */
+	lab_names_follow(lab);
 	w = evlog_begin(&lab->ev, "default_via_changed");
 	jw_str(w, "lab", lab->spec->name);
 	jw_str(w, "node", device);
@@ -260,7 +261,8 @@ static int skip_used_ifindexes(struct nslab_node *n, nslab_error *err)
 }
 
 /*
- * In the device: the old veth deleted (its peer goes with it), the new one
+ * In the device: the old veth deleted (its peer goes with it; none when
+ * old_ifindex is -1: an interface added), the new one
  * made with its other end on the router's bridge, up, addressed, as the
  * builder makes one (build.c's push_iface()).
  */
@@ -292,9 +294,12 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 	outer.ifindex = up->next_ifindex;
 	inner.ifindex = n->next_ifindex;
 	nlbatch_init(&b, buf, sizeof(buf));
-	r = rtnl_build_link_del(nlbatch_tail(&b), nlbatch_room(&b), old_ifindex, err);
+	r = old_ifindex < 0
+		    ? 0
+		    : rtnl_build_link_del(nlbatch_tail(&b), nlbatch_room(&b), old_ifindex, err);
 	if (r >= 0) {
-		nlbatch_push(&b);
+		if (old_ifindex >= 0)
+			nlbatch_push(&b);
 		r = rtnl_build_veth(nlbatch_tail(&b), nlbatch_room(&b), &outer, &inner, err);
 	}
 	if (r >= 0) {
@@ -376,7 +381,9 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	if (r < 0)
 		return r;
 	pn = &lab->plan->nodes[n->idx];
-	si = &lab->spec->devices[pn->spec_index].ifaces[pn->ifaces[k].spec_iface];
+	si = pn->ifaces[k].spec_iface < 0
+		     ? NULL
+		     : &lab->spec->devices[pn->spec_index].ifaces[pn->ifaces[k].spec_iface];
 	r = plan_replug(lab, &pn->ifaces[k], rt->idx, &f, err);
 	if (r >= 0)
 		r = rtnl_link_index(n->ns->nl, ifname, &old_ifindex, err);
@@ -391,15 +398,297 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 					router);
 	}
 	pn->ifaces[k] = f;
-	free(si->router);
-	si->router = copy;
+	if (si) { /* an interface of the lab file's, not one added at run time */
+		free(si->router);
+		si->router = copy;
+	} else {
+		free(copy);
+	}
 	/* the default routes through it went with the old link */
 	r = replace_defaults(n, pn, (size_t)lab_node_primary_iface(pn), err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "device '%s': default routes", device);
-	if (lab_env_make(lab, err) < 0)
-		log_debugf(&lab->log, "%s, ignoring", err->msg);
+	lab_names_follow(lab);
 	emit_replug(lab, device, &f);
 	lab_state_rewrite(lab);
 	return 0;
+}
+
+/* In the device: the old addresses deleted, the new ones added, in one batch. */
+static int readdress(nslab_lab *lab, struct nslab_node *n, int ifindex,
+		     const struct plan_iface *old, const struct plan_iface *f, nslab_error *err)
+{
+	char buf[2 * NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	const struct nslab_prefix *del[] = { &old->a4, &old->a6 }, *add[] = { &f->a4, &f->a6 };
+	struct nlbatch b;
+	int r = 0;
+
+	/*
+	 * Deleted first: with promote_secondaries off (the default), deleting a
+	 * primary IPv4 address takes the secondaries of its subnet along, so the
+	 * new one added first would go too. The default routes go with the last
+	 * address and are put back after.
+	 */
+	nlbatch_init(&b, buf, sizeof(buf));
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(del); i++) {
+		if (!prefix_is_set(del[i]))
+			continue;
+		r = rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_DELADDR, ifindex,
+				    del[i], 0, err);
+		if (r >= 0)
+			nlbatch_push(&b);
+	}
+	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(add); i++)
+		r = push_addr(&b, ifindex, add[i], lab->spec->dad, err);
+	if (r >= 0 && b.count)
+		r = nlsock_talk_batch(n->ns->nl, &b, err);
+	return r;
+}
+
+static void emit_renew(nslab_lab *lab, const char *device, const struct plan_iface *f)
+{
+	struct jw *w = evlog_begin(&lab->ev, "ip_renewed");
+	char buf[PREFIX_STRLEN];
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", device);
+	jw_str(w, "iface", f->name);
+	if (prefix_is_set(&f->a4))
+		jw_str(w, "ip4", prefix_format(&f->a4, true, buf, sizeof(buf)));
+	if (prefix_is_set(&f->a6))
+		jw_str(w, "ip6", prefix_format(&f->a6, true, buf, sizeof(buf)));
+	evlog_end(&lab->ev);
+}
+
+int nslab_lab_renew_ip(nslab_lab *lab, const char *device, const char *ifname, nslab_error *err)
+{
+	struct nslab_node *n = NULL;
+	struct plan_node *pn;
+	struct plan_iface f;
+	size_t k = 0;
+	int ifindex, r = lab->built ? find_iface(lab, device, ifname, &n, &k, err)
+				    : nslab_err_setx(err, EINVAL, "the lab is not built");
+
+	if (r >= 0 && lab->spec->ra)
+		r = nslab_err_setx(err, EOPNOTSUPP,
+				   "device '%s': renew-ip is not done under RA provisioning "
+				   "(SLAAC makes the addresses)",
+				   device);
+	if (r < 0)
+		return r;
+	pn = &lab->plan->nodes[n->idx];
+	r = plan_replug(lab, &pn->ifaces[k], pn->ifaces[k].up_node, &f, err);
+	if (r >= 0)
+		r = rtnl_link_index(n->ns->nl, ifname, &ifindex, err);
+	if (r >= 0)
+		r = readdress(lab, n, ifindex, &pn->ifaces[k], &f, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': renew the addresses of %s", device,
+					ifname);
+	pn->ifaces[k] = f;
+	r = replace_defaults(n, pn, (size_t)lab_node_primary_iface(pn), err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': default routes", device);
+	lab_names_follow(lab);
+	emit_renew(lab, device, &f);
+	lab_state_rewrite(lab);
+	return 0;
+}
+
+/* A device (not a router), found by name. */
+static int find_device(nslab_lab *lab, const char *device, struct nslab_node **ret,
+		       nslab_error *err)
+{
+	struct nslab_node *n = device ? nslab_lab_node(lab, device) : NULL;
+
+	if (!lab->built)
+		return nslab_err_setx(err, EINVAL, "the lab is not built");
+	if (!n)
+		return nslab_err_setx(err, ENOENT, "no node '%s' in lab '%s'", device ? device : "",
+				      lab->spec->name);
+	if (n->pn->kind != PLAN_DEVICE)
+		return nslab_err_setx(err, EINVAL, "'%s' is a router, not a device", device);
+	if (lab->spec->ra)
+		return nslab_err_setx(err, EOPNOTSUPP,
+				      "device '%s': interfaces are not added or removed under RA "
+				      "provisioning yet",
+				      device);
+	*ret = n;
+	return 0;
+}
+
+static bool peer_name_taken(const struct lab_plan *plan, size_t up, const char *name)
+{
+	for (size_t i = 1; i < plan->n_nodes; i++)
+		for (size_t k = 0; k < plan->nodes[i].n_ifaces; k++)
+			if (plan->nodes[i].ifaces[k].up_node == up &&
+			    strcmp(plan->nodes[i].ifaces[k].peer_name, name) == 0)
+				return true;
+	return false;
+}
+
+/* EUI-64 link-local address of mac (RFC 4291 appendix A), as the plan makes it. */
+static void ll6_of(const uint8_t mac[6], struct nslab_prefix *ret)
+{
+	*ret = (struct nslab_prefix){ .family = AF_INET6, .len = 64 };
+	ret->addr[0] = 0xfe;
+	ret->addr[1] = 0x80;
+	ret->addr[8] = mac[0] ^ 0x02;
+	memcpy(ret->addr + 9, mac + 1, 2);
+	ret->addr[11] = 0xff;
+	ret->addr[12] = 0xfe;
+	memcpy(ret->addr + 13, mac + 3, 3);
+}
+
+/* The new interface as the plan would have made it on router r (plan.c's plan_link()). */
+static int plan_new_iface(const nslab_lab *lab, const struct nslab_node *n, const char *ifname,
+			  size_t r, struct plan_iface *ret, nslab_error *err)
+{
+	struct plan_iface f = { .spec_iface = -1 };
+	char peer[IFNAMSIZ + 8];
+
+	snprintf(f.name, sizeof(f.name), "%s", ifname);
+	if (strlen(n->pn->name) + 1 + strlen(ifname) < IFNAMSIZ)
+		snprintf(f.peer_name, sizeof(f.peer_name), "%s.%s", n->pn->name, ifname);
+	/* the short form, numbered past every name a removed interface may have left in use */
+	for (size_t k = n->pn->n_ifaces;
+	     !f.peer_name[0] || peer_name_taken(lab->plan, r, f.peer_name); k++)
+		snprintf(f.peer_name, sizeof(f.peer_name), "_%zu.%zu", n->idx, k);
+	snprintf(peer, sizeof(peer), "peer:%s", ifname);
+	hash_mac(lab->spec->seed, n->pn->name, ifname, f.mac);
+	hash_mac(lab->spec->seed, n->pn->name, peer, f.peer_mac);
+	ll6_of(f.mac, &f.ll6);
+	return plan_replug(lab, &f, r, ret, err);
+}
+
+/* A default route of each family the device has none of yet (its first interface of it). */
+static int plan_missing_defaults(struct plan_node *pn, const struct plan_iface *f, nslab_error *err)
+{
+	const struct nslab_prefix *gws[] = { &f->gw4, &f->gw6 };
+
+	for (size_t i = 0; i < ARRAY_SIZE(gws); i++) {
+		struct plan_route *v;
+		bool have = false;
+
+		for (size_t j = 0; j < pn->n_routes; j++)
+			have |= pn->routes[j].dst.len == 0 &&
+				pn->routes[j].dst.family == gws[i]->family;
+		if (have || !prefix_is_set(gws[i]))
+			continue;
+		v = realloc(pn->routes, (pn->n_routes + 1) * sizeof(*v));
+		if (!v)
+			return nslab_err_set(err, ENOMEM, "plan a default route");
+		pn->routes = v;
+		v[pn->n_routes++] =
+			(struct plan_route){ .dst = { .family = gws[i]->family }, .via = *gws[i] };
+	}
+	return 0;
+}
+
+static void emit_iface(nslab_lab *lab, const char *kind, const char *device,
+		       const struct plan_iface *f)
+{
+	struct jw *w = evlog_begin(&lab->ev, kind);
+	char buf[PREFIX_STRLEN];
+
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", device);
+	jw_str(w, "iface", f->name);
+	jw_str(w, "router", lab->plan->nodes[f->up_node].name);
+	if (prefix_is_set(&f->a4))
+		jw_str(w, "ip4", prefix_format(&f->a4, true, buf, sizeof(buf)));
+	if (prefix_is_set(&f->a6))
+		jw_str(w, "ip6", prefix_format(&f->a6, true, buf, sizeof(buf)));
+	evlog_end(&lab->ev);
+}
+
+/* The device's default routes through its primary interface again, names and state after. */
+static int iface_changed(nslab_lab *lab, struct nslab_node *n, const char *kind,
+			 const struct plan_iface *f, nslab_error *err)
+{
+	struct plan_node *pn = &lab->plan->nodes[n->idx];
+	int r = pn->n_ifaces ? replace_defaults(n, pn, (size_t)lab_node_primary_iface(pn), err) : 0;
+
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': default routes", pn->name);
+	lab_names_follow(lab);
+	emit_iface(lab, kind, pn->name, f);
+	lab_state_rewrite(lab);
+	return 0;
+}
+
+int lab_add_iface_live(nslab_lab *lab, const char *device, const char *ifname, const char *router,
+		       nslab_error *err)
+{
+	struct nslab_node *n = NULL, *rt = router ? nslab_lab_node(lab, router) : NULL;
+	struct plan_iface f, *v;
+	struct plan_node *pn;
+	size_t k;
+	int r = find_device(lab, device, &n, err);
+
+	if (r < 0)
+		return r;
+	if (!ifname || !spec_iface_name_ok(ifname))
+		return nslab_err_setx(
+			err, EINVAL,
+			"bad interface name '%s': 1 to 15 of A-Z, a-z, 0-9, '_' and '-'",
+			ifname ? SPEC_Q(ifname) : "");
+	if (find_iface(lab, device, ifname, &n, &k, NULL) == 0)
+		return nslab_err_setx(err, EEXIST, "device '%s' already has an interface '%s'",
+				      device, ifname);
+	if (!rt || rt->pn->kind != PLAN_ROUTER)
+		return nslab_err_setx(err, ENOENT, "no router '%s' in lab '%s'",
+				      router ? router : "", lab->spec->name);
+	pn = &lab->plan->nodes[n->idx];
+	v = realloc(pn->ifaces, (pn->n_ifaces + 1) * sizeof(*v));
+	if (!v)
+		return nslab_err_set(err, ENOMEM, "add interface '%s'", ifname);
+	pn->ifaces = v;
+	r = plan_new_iface(lab, n, ifname, rt->idx, &f, err);
+	if (r >= 0)
+		r = rewire(lab, n, -1, &f, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': add %s on '%s'", device, ifname,
+					router);
+	pn->ifaces[pn->n_ifaces++] = f;
+	if (pn->default_iface < 0)
+		pn->default_iface = (ssize_t)pn->n_ifaces - 1;
+	r = plan_missing_defaults(pn, &f, err);
+	return r < 0 ? r : iface_changed(lab, n, "iface_added", &f, err);
+}
+
+int nslab_lab_remove_iface(nslab_lab *lab, const char *device, const char *ifname, nslab_error *err)
+{
+	struct nslab_node *n = NULL;
+	struct plan_iface f;
+	struct plan_node *pn;
+	size_t k = 0;
+	int ifindex, r = find_device(lab, device, &n, err);
+
+	if (r >= 0)
+		r = find_iface(lab, device, ifname, &n, &k, err);
+	if (r < 0)
+		return r;
+	if (lab_link_busy(lab, n->idx, k))
+		return nslab_err_setx(err, EBUSY,
+				      "'%s' of '%s' has a link condition: clear it first (nslab "
+				      "link %s %s %s clear)",
+				      ifname, device, lab->spec->name, device, ifname);
+	/* its peer on the router's bridge goes with it; so do its routes */
+	r = rtnl_link_index(n->ns->nl, ifname, &ifindex, err);
+	if (r >= 0)
+		r = rtnl_link_del(n->ns->nl, ifindex, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "device '%s': remove %s", device, ifname);
+	pn = &lab->plan->nodes[n->idx];
+	f = pn->ifaces[k];
+	memmove(&pn->ifaces[k], &pn->ifaces[k + 1], (pn->n_ifaces - k - 1) * sizeof(f));
+	pn->n_ifaces--;
+	lab_links_iface_removed(lab, n->idx, k);
+	/* the default interface: the same one, renumbered, or the first left */
+	if (pn->default_iface == (ssize_t)k)
+		pn->default_iface = pn->n_ifaces ? 0 : -1;
+	else if (pn->default_iface > (ssize_t)k)
+		pn->default_iface--;
+	return iface_changed(lab, n, "iface_removed", &f, err);
 }

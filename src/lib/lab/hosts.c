@@ -76,6 +76,26 @@ static void hosts_dns(FILE *f, const struct nslab_lab *lab, const struct spec_dn
 	}
 }
 
+int lab_resolv_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
+{
+	const struct plan_node *root = &lab->plan->nodes[0];
+	char a4[PREFIX_STRLEN], a6[PREFIX_STRLEN];
+
+	/*
+	 * One try of 1 s per server: the lab's DNS answers at once or not at all
+	 * (no supervisor: nothing listens, and the port unreachable error fails
+	 * the lookup at once).
+	 */
+	if (asprintf(ret,
+		     "# lab '%s', written by nslab: the lab's DNS, answered by its supervisor\n"
+		     "nameserver %s\nnameserver %s\nsearch %s.test\n"
+		     "options timeout:1 attempts:1\n",
+		     lab->spec->name, prefix_format(&root->down4, false, a4, sizeof(a4)),
+		     prefix_format(&root->down6, false, a6, sizeof(a6)), lab->spec->name) < 0)
+		return nslab_err_set(err, ENOMEM, "build the resolv.conf file");
+	return 0;
+}
+
 int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 {
 	char *text = NULL;
@@ -100,6 +120,77 @@ int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 	}
 	*ret = text;
 	return 0;
+}
+
+/* name is "<node>.<lab>.test" (any case): the node's plan index, else -1. */
+static ssize_t lab_test_node(const struct nslab_lab *lab, const char *name)
+{
+	const char *lab_name = lab->spec->name;
+	size_t n = strlen(name), ln = strlen(lab_name);
+	char node[256];
+
+	/* ".<lab>.test" after at least one character */
+	if (n < ln + 7 || strcasecmp(name + n - 5, ".test") != 0 ||
+	    strncasecmp(name + n - 5 - ln, lab_name, ln) != 0 || name[n - 6 - ln] != '.' ||
+	    n - 6 - ln >= sizeof(node))
+		return -1;
+	memcpy(node, name, n - 6 - ln);
+	node[n - 6 - ln] = '\0';
+	for (size_t i = 1; i < lab->plan->n_nodes; i++)
+		if (strcasecmp(lab->plan->nodes[i].name, node) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int lab_target_addr(const struct nslab_lab *lab, const char *target, int family,
+		    struct nslab_prefix *ret)
+{
+	ssize_t i = lab_plan_find(lab->plan, target);
+	const struct nslab_prefix *a = i > 0 ? node_addr(&lab->plan->nodes[i], family) : NULL;
+	struct nslab_prefix lit;
+
+	if (i <= 0 && prefix_parse(target, false, &lit, NULL) == 0 && lit.family == family)
+		a = &lit;
+	if (!a)
+		return -ENOENT;
+	*ret = *a;
+	return 0;
+}
+
+int lab_name_lookup(const struct nslab_lab *lab, const char *name, int family,
+		    struct nslab_prefix *ret)
+{
+	const struct nslab_prefix *a = NULL;
+	ssize_t i = lab_test_node(lab, name);
+	char zone[256];
+
+	if (i > 0) {
+		a = node_addr(&lab->plan->nodes[i], family);
+	} else {
+		const struct spec_dns *d = NULL;
+		struct nslab_prefix lit;
+
+		for (size_t k = 0; !d && k < lab->spec->n_dns; k++)
+			if (strcasecmp(lab->spec->dns[k].name, name) == 0)
+				d = &lab->spec->dns[k];
+		snprintf(zone, sizeof(zone), "%s.test", lab->spec->name);
+		if (!d)
+			return strcasecmp(name, zone) == 0 ? 0 : -ENOENT;
+		i = lab_plan_find(lab->plan, d->target);
+		if (i >= 0)
+			a = node_addr(&lab->plan->nodes[i], family);
+		else if (prefix_parse(d->target, false, &lit, NULL) == 0 && lit.family == family)
+			a = &lit;
+		if (a) {
+			*ret = *a;
+			return 1;
+		}
+		return 0;
+	}
+	if (!a)
+		return 0;
+	*ret = *a;
+	return 1;
 }
 
 /* A built lab's name target: a node of it, or an address of a host. */
@@ -146,14 +237,16 @@ static int spec_set_dns(struct lab_spec *spec, const char *name, const char *tar
 	return lab_spec_add_dns(spec, &d, err);
 }
 
-/* The hosts file every mount of the lab's /etc/hosts shows, written again. */
-static int rewrite_hosts(struct nslab_lab *lab, nslab_error *err)
+int lab_hosts_rewrite(struct nslab_lab *lab, nslab_error *err)
 {
 	_cleanup_free_ char *text = NULL;
 	size_t len;
 	ssize_t n;
-	int r = lab_hosts_text(lab, &text, err);
+	int r;
 
+	if (lab->hosts_fd < 0)
+		return 0;
+	r = lab_hosts_text(lab, &text, err);
 	if (r < 0)
 		return r;
 	len = strlen(text);
@@ -197,7 +290,7 @@ int nslab_lab_set_dns(nslab_lab *lab, const char *hostname, const char *target, 
 	r = spec_set_dns(lab->spec, hostname, target, err);
 	if (r < 0 || !lab->built)
 		return r;
-	r = rewrite_hosts(lab, err);
+	r = lab_hosts_rewrite(lab, err);
 	if (r < 0)
 		return r;
 	emit_dns(lab, hostname, target);
@@ -295,4 +388,14 @@ int lab_env_make(struct nslab_lab *lab, nslab_error *err)
 	lab_env_free(lab);
 	lab->env = sv.v;
 	return 0;
+}
+
+void lab_names_follow(struct nslab_lab *lab)
+{
+	nslab_error err = { 0 };
+
+	if (lab_env_make(lab, &err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err.msg);
+	if (lab_hosts_rewrite(lab, &err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err.msg);
 }

@@ -112,6 +112,41 @@ int lab_node_mntns(struct nslab_lab *lab, struct nslab_node *node, nslab_error *
  */
 int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
 /**
+ * lab_resolv_text() - The /etc/resolv.conf text for the lab: its DNS (lab/labdns.h)
+ * @lab:  lab with a plan
+ * @ret:  on success, malloc'd text the caller frees
+ * Return: 0, or -ENOMEM
+ */
+int lab_resolv_text(const struct nslab_lab *lab, char **ret, nslab_error *err);
+/**
+ * lab_name_lookup() - What the lab's DNS answers for a name (see hosts.c)
+ * @lab:     lab with a plan
+ * @name:    without the root's trailing dot; any case
+ * @family:  AF_INET or AF_INET6
+ * @ret:     on 1, the address (the same /etc/hosts gives)
+ * <node>.<lab>.test is the node's primary address, a dns: name its target's.
+ * Return: 1, 0 if the name exists without an address of that family (and
+ * for <lab>.test itself), -ENOENT if the lab has no such name
+ */
+int lab_name_lookup(const struct nslab_lab *lab, const char *name, int family,
+		    struct nslab_prefix *ret);
+/* A dns: target's (a node's primary, or a literal) address of family. Return: 0, or -ENOENT. */
+int lab_target_addr(const struct nslab_lab *lab, const char *target, int family,
+		    struct nslab_prefix *ret);
+/**
+ * lab_hosts_rewrite() - Write the lab's /etc/hosts again from its plan and dns entries
+ * @lab:  a built lab (without a hosts file, nothing is done)
+ * Every mount of it, the nodes' own mount namespaces' too, shows this one
+ * inode. Return: 0, or -errno ("rewrite the lab's hosts file")
+ */
+int lab_hosts_rewrite(struct nslab_lab *lab, nslab_error *err);
+/**
+ * lab_names_follow() - After an address change: NSLAB_IP_* and /etc/hosts follow the plan
+ * @lab:  a built lab
+ * A failure is logged (debug) and ignored: the change itself is done.
+ */
+void lab_names_follow(struct nslab_lab *lab);
+/**
  * lab_env_make() - Set lab->env: NSLAB_IP_* and NSLAB_IP6_* merged over environ (see hosts.c)
  * @lab:  lab with a plan; a previous lab->env is freed on success
  * @err:  on failure, the cause
@@ -182,6 +217,12 @@ int lab_node_nft(struct nslab_node *n, struct nftbl_ctx **ret, nslab_error *err)
  */
 int lab_set_default_via_live(struct nslab_lab *lab, const char *device, const char *ifname,
 			     nslab_error *err);
+/*
+ * lab_add_iface_live() - nslab_lab_add_iface() on a built lab (device-ctl.c)
+ * Return: 0, or -errno (nothing added)
+ */
+int lab_add_iface_live(struct nslab_lab *lab, const char *device, const char *ifname,
+		       const char *router, nslab_error *err);
 struct spec_router;
 /**
  * lab_find_router() - A built lab's router by name, for a run-time change

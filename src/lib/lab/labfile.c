@@ -129,7 +129,8 @@ enum {
 	RK_FIREWALL,
 	RK_PRESET,
 	RK_RULES_FILE,
-	RK_REGION
+	RK_REGION,
+	RK_BLOCK_FRAG
 };
 
 /*
@@ -222,6 +223,8 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 		return 0; /* decoded first, see decode_router() */
 	case RK_RULES_FILE:
 		return decode_rules_file(lf, v, rt);
+	case RK_BLOCK_FRAG:
+		return y_bool(&lf->y, v, "block_icmp_frag_needed", &rt->block_frag);
 	default:
 		r = y_str(&lf->y, v, "region", &s);
 		rt->region = (char *)s;
@@ -245,9 +248,20 @@ static int decode_router_preset(struct lf *lf, const struct ynode *v, struct spe
 static int decode_router_keys(struct lf *lf, const struct ynode *v, struct spec_router *rt,
 			      uint32_t *seen)
 {
-	static const char *const keys[] = { "upstream",	  "pool",   "ip",   "mtu",	"link",
-					    "downlink",	  "nat",    "nat6", "firewall", "preset",
-					    "rules_file", "region", NULL };
+	static const char *const keys[] = { "upstream",
+					    "pool",
+					    "ip",
+					    "mtu",
+					    "link",
+					    "downlink",
+					    "nat",
+					    "nat6",
+					    "firewall",
+					    "preset",
+					    "rules_file",
+					    "region",
+					    "block_icmp_frag_needed",
+					    NULL };
 	int r = 0;
 
 	/* the preset first, wherever it is written: the other keys override it */
@@ -501,6 +515,22 @@ static int decode_dns(struct lf *lf, const struct ynode *k, const struct ynode *
 	return lab_spec_add_dns(lf->spec, &d, lf->err);
 }
 
+/* `dns_upstream: NODE | ADDRESS`: where the lab DNS sends the names it does not have. */
+static int decode_dns_upstream(struct lf *lf, const struct ynode *v)
+{
+	const char *s;
+	int r = y_str(&lf->y, v, "dns_upstream", &s);
+
+	if (r < 0)
+		return r;
+	free(lf->spec->dns_upstream);
+	lf->spec->dns_upstream = strdup(s);
+	if (!lf->spec->dns_upstream)
+		return nslab_err_set(lf->err, ENOMEM, "dns_upstream");
+	lf->spec->dns_upstream_loc = sloc(v);
+	return 0;
+}
+
 enum {
 	K_LAB,
 	K_SEED,
@@ -514,7 +544,8 @@ enum {
 	K_REGIONS,
 	K_REGION_LINKS,
 	K_DEFAULT_REGIONS,
-	K_IPV6
+	K_IPV6,
+	K_DNS_UPSTREAM
 };
 
 /* `regions:` name -> {} (a region has no settings yet; its links are under `region_links:`) */
@@ -678,6 +709,8 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 		return 0; /* applied last, see decode_top() */
 	case K_IPV6:
 		return decode_ipv6(lf, v);
+	case K_DNS_UPSTREAM:
+		return decode_dns_upstream(lf, v);
 	default:
 		return decode_each(lf, v, "dns", decode_dns);
 	}
@@ -696,11 +729,11 @@ static int decode_default_regions(struct lf *lf, const struct ynode *k, const st
 
 static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 {
-	static const char *const keys[] = {
-		"lab",	"seed",	 "dad",		 "ranges",  "routers",	    "devices",
-		"dns",	"links", "link_backend", "regions", "region_links", "default_regions",
-		"ipv6", NULL
-	};
+	static const char *const keys[] = { "lab",     "seed",	       "dad",
+					    "ranges",  "routers",      "devices",
+					    "dns",     "links",	       "link_backend",
+					    "regions", "region_links", "default_regions",
+					    "ipv6",    "dns_upstream", NULL };
 	uint32_t seen = 0;
 	int r;
 

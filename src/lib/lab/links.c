@@ -384,6 +384,31 @@ static int lookup(nslab_lab *lab, const char *node, const char *iface, size_t *r
 			      iface ? iface : "");
 }
 
+bool lab_link_busy(const struct nslab_lab *lab, size_t n, size_t i)
+{
+	const struct lab_link *l = find(lab->links, n, i);
+
+	return l && (l->up || l->down || l->netem || lab_link_condition_at(lab, n, i));
+}
+
+void lab_links_iface_removed(struct nslab_lab *lab, size_t n, size_t i)
+{
+	struct lab_links *ls = lab->links;
+
+	for (size_t j = 0; ls && j < ls->n;) {
+		struct lab_link *l = &ls->v[j];
+
+		if (l->node == n && l->iface == i) {
+			memmove(l, l + 1, (ls->n - j - 1) * sizeof(*l));
+			ls->n--;
+			continue;
+		}
+		if (l->node == n && l->iface > i)
+			l->iface--;
+		j++;
+	}
+}
+
 const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i)
 {
 	const struct lab_link *l = find(lab->links, n, i);

@@ -2,6 +2,7 @@
 /* lab/links: link conditions of a built lab (the public calls are in nslab/link.h). */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "nslab/error.h"
@@ -20,5 +21,9 @@ void lab_links_stop(struct nslab_lab *lab);
  */
 int lab_link_describe(struct nslab_lab *lab, const char *node, const char *iface, char **ret_text,
 		      char **ret_json, nslab_error *err);
+/* Whether plan node n's interface i has link state (a condition, wire ports or netem qdiscs). */
+bool lab_link_busy(const struct nslab_lab *lab, size_t n, size_t i);
+/* Plan node n's interface i is gone (not busy): its entry dropped, later interfaces' renumbered. */
+void lab_links_iface_removed(struct nslab_lab *lab, size_t n, size_t i);
 /* The condition of plan node n's interface i, or NULL when it has none (borrowed). */
 const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i);

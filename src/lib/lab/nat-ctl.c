@@ -8,6 +8,7 @@
 #include "nslab/lab.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
@@ -182,6 +183,64 @@ int nslab_lab_flush_nat(nslab_lab *lab, const char *router, nslab_error *err)
 	return 0;
 }
 
+struct nat6_job {
+	struct nslab_node *n;
+	enum nat6_mode m;
+	struct nat6_where w;
+};
+
+/* Inside the router: its IPv6 NAT table replaced (deleted for none), one transaction. */
+static int nat6_job_in_ns(void *data, nslab_error *err)
+{
+	struct nat6_job *j = data;
+	_cleanup_free_ char *text = NULL, *all = NULL;
+	struct nftbl_ctx *ctx;
+	int r = lab_node_nft(j->n, &ctx, err);
+
+	if (r >= 0 && j->m != NAT6_NONE)
+		r = nat6_ruleset_text(j->m, &j->w, &text, err);
+	if (r < 0)
+		return r;
+	if (asprintf(&all, "table ip6 " NAT6_TABLE " {\n}\ndelete table ip6 " NAT6_TABLE "\n%s",
+		     text ? text : "") < 0)
+		return nslab_err_set(err, ENOMEM, "IPv6 NAT ruleset");
+	return nftbl_ctx_run(ctx, all, false, NULL, err);
+}
+
+/*
+ * At run time only what moves no route: NPTv6 needs its external /64 routed
+ * to the router by every ancestor, which the plan makes only for a router
+ * built with `nat6: nptv6`; none and masquerade need nothing outside it.
+ */
+static int set_nat6_live(nslab_lab *lab, const char *router, enum nat6_mode m, nslab_error *err)
+{
+	struct nat6_job j = { .m = m };
+	struct spec_router *sr;
+	struct jw *w;
+	int r = lab_find_router(lab, router, &j.n, &sr, err);
+
+	if (r < 0)
+		return r;
+	if (!nat6_where_of(j.n->pn, m, &j.w))
+		return nslab_err_setx(err, m == NAT6_NPTV6 ? EOPNOTSUPP : EINVAL,
+				      m == NAT6_NPTV6 ? "router '%s': nptv6 needs an external /64, "
+							"planned only for a router built with "
+							"nat6: nptv6"
+						      : "router '%s' has no IPv6 to translate",
+				      router);
+	r = netns_call(j.n->ns->fd, nat6_job_in_ns, &j, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "router '%s': load IPv6 NAT", router);
+	sr->nat6 = m;
+	w = evlog_begin(&lab->ev, "nat6_changed");
+	jw_str(w, "lab", lab->spec->name);
+	jw_str(w, "node", router);
+	jw_str(w, "nat6", nat6_name(m));
+	evlog_end(&lab->ev);
+	lab_state_rewrite(lab);
+	return 0;
+}
+
 int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nslab_error *err)
 {
 	ssize_t i = router ? lab_spec_router_index(lab->spec, router) : -1;
@@ -193,9 +252,7 @@ int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nsl
 				      "unknown nat6 mode '%s' (expected none, nptv6 or masquerade)",
 				      mode ? mode : "");
 	if (lab->built)
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "router '%s': nat6 cannot change while the lab runs",
-				      router ? router : "");
+		return set_nat6_live(lab, router, m, err);
 	if (i < 0)
 		return nslab_err_setx(err, ENOENT, "no router '%s' in lab '%s'",
 				      router ? router : "", lab->spec->name);

@@ -16,6 +16,21 @@
 #include "nl/nftables.h"
 #include "shared/macro.h"
 
+/*
+ * `block_icmp_frag_needed:` a PMTU black hole, as a router whose operator
+ * filters ICMP makes one: the IPv4 "fragmentation needed" and IPv6 "packet
+ * too big" errors the router makes (output) or forwards are dropped, so a
+ * sender of packets larger than the path's MTU is never told.
+ */
+static const char pmtu_text[] =
+	"table inet nslab-pmtu {\n"
+	"\tchain forward {\n\t\ttype filter hook forward priority filter - 1; policy accept;\n"
+	"\t\ticmp type destination-unreachable icmp code frag-needed drop\n"
+	"\t\ticmpv6 type packet-too-big drop\n\t}\n"
+	"\tchain output {\n\t\ttype filter hook output priority filter - 1; policy accept;\n"
+	"\t\ticmp type destination-unreachable icmp code frag-needed drop\n"
+	"\t\ticmpv6 type packet-too-big drop\n\t}\n}\n";
+
 /* The NAT's and the firewall's text, one after the other: a table each. */
 static int tables_text(const struct spec_router *sr, const struct plan_node *pn, char **ret,
 		       nslab_error *err)
@@ -43,7 +58,8 @@ static int tables_text(const struct spec_router *sr, const struct plan_node *pn,
 		if (r < 0)
 			return r;
 	}
-	if (asprintf(ret, "%s%s%s", nat ? nat : "", nat6 ? nat6 : "", fw ? fw : "") < 0)
+	if (asprintf(ret, "%s%s%s%s", nat ? nat : "", nat6 ? nat6 : "", fw ? fw : "",
+		     sr->block_frag ? pmtu_text : "") < 0)
 		return nslab_err_set(err, ENOMEM, "router tables");
 	return 0;
 }
@@ -70,7 +86,7 @@ int router_nft_build_in_ns(const struct nslab_lab *lab, const struct plan_node *
 	if (pn->kind != PLAN_ROUTER)
 		return 0;
 	sr = &lab->spec->routers[pn->spec_index];
-	if (sr->nat.enabled || sr->nat6 != NAT6_NONE || sr->fw.enabled) {
+	if (sr->nat.enabled || sr->nat6 != NAT6_NONE || sr->fw.enabled || sr->block_frag) {
 		r = tables_text(sr, pn, &text, err);
 		if (r >= 0)
 			r = nftbl_run(text, false, NULL, err);

@@ -224,6 +224,7 @@ struct lab_spec *lab_spec_free(struct lab_spec *spec)
 	free(spec->routers);
 	free(spec->devices);
 	free(spec->dns);
+	free(spec->dns_upstream);
 	free(spec->name);
 	free(spec->file);
 	free(spec);
@@ -1026,6 +1027,22 @@ static int check_dns_entry(const struct lab_spec *spec, const struct spec_names 
 			  SPEC_Q(d->target));
 }
 
+/* `dns_upstream:` a node of the lab, or a host's address (no prefix length). */
+static int check_dns_upstream(const struct lab_spec *spec, const struct spec_names *names,
+			      nslab_error *err)
+{
+	struct nslab_prefix p;
+
+	if (!spec->dns_upstream || spec_names_find(names, spec->dns_upstream))
+		return 0;
+	if (!strchr(spec->dns_upstream, '/') &&
+	    prefix_parse(spec->dns_upstream, false, &p, NULL) == 0)
+		return 0;
+	return spec_error(err, spec, spec->dns_upstream_loc, EINVAL,
+			  "dns_upstream '%s': not a node of the lab nor an IP address",
+			  SPEC_Q(spec->dns_upstream));
+}
+
 static int check_dns(const struct lab_spec *spec, const struct spec_names *names, nslab_error *err)
 {
 	_cleanup_free_ size_t *order = calloc(spec->n_dns + 1, sizeof(*order));
@@ -1074,5 +1091,7 @@ int lab_spec_validate(const struct lab_spec *spec, nslab_error *err)
 		r = check_ranges(spec, err);
 	if (r >= 0)
 		r = check_dns(spec, &names, err);
+	if (r >= 0)
+		r = check_dns_upstream(spec, &names, err);
 	return r < 0 ? r : 0;
 }

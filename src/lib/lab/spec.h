@@ -39,7 +39,8 @@ struct spec_router {
 	char *upstream; /* NULL: the IX */
 	enum lab_pool pool;
 	enum lab_ipmode ip;
-	unsigned mtu; /* 0: default (1500) */
+	unsigned mtu;	 /* 0: default (1500) */
+	bool block_frag; /* `block_icmp_frag_needed:` drop PMTU errors crossing or made here */
 	struct spec_loc loc, upstream_loc;
 	bool has_link, has_downlink;
 	nslab_link_condition link;     /* `link:` its uplink (up: what the router sends) */
@@ -131,6 +132,8 @@ struct lab_spec {
 	size_t n_devices;
 	struct spec_dns *dns;
 	size_t n_dns;
+	char *dns_upstream; /* `dns_upstream:` a node or an address the lab DNS forwards to; NULL */
+	struct spec_loc dns_upstream_loc;
 	struct linkcond_named *links; /* `links:` the lab's own presets, in file order */
 	size_t n_links;
 	enum lab_link_backend link_backend;

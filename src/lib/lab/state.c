@@ -94,6 +94,8 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 		jw_str(w, "nat6", nat6_name(sr->nat6));
 		jw_prefix_opt(w, "ip6_outer", &pn->ext6, true);
 		jw_str(w, "firewall", fw_name(&sr->fw));
+		if (sr->block_frag)
+			jw_bool(w, "block_icmp_frag_needed", true);
 		if (sr->region)
 			jw_str(w, "region", sr->region);
 	}

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* jail/ldns-dl: ldns (the DNS gate's parser and builder), loaded when first needed (core/dl.h's DOC). */
+/*
+ * dns/ldns-dl: ldns (the DNS parser and builder of jail's DNS gate and of the
+ * lab's DNS), loaded when first needed (core/dl.h's DOC).
+ */
 #pragma once
 
 #include <ldns/ldns.h>
@@ -28,16 +31,26 @@
 	X(ldns_pkt_set_id)            \
 	X(ldns_pkt_set_opcode)        \
 	X(ldns_pkt_set_qr)            \
+	X(ldns_pkt_set_aa)            \
 	X(ldns_pkt_set_ra)            \
 	X(ldns_pkt_set_rcode)         \
 	X(ldns_pkt_set_rd)            \
 	X(ldns_rdf2str)               \
+	X(ldns_rdf_clone)             \
+	X(ldns_rdf_new_frm_data)      \
 	X(ldns_rdf_data)              \
 	X(ldns_rdf_deep_free)         \
 	X(ldns_rdf_size)              \
 	X(ldns_rr_clone)              \
 	X(ldns_rr_get_class)          \
 	X(ldns_rr_get_type)           \
+	X(ldns_rr_new)                \
+	X(ldns_rr_push_rdf)           \
+	X(ldns_rr_set_class)          \
+	X(ldns_rr_set_owner)          \
+	X(ldns_rr_set_ttl)            \
+	X(ldns_rr_set_type)           \
+	X(ldns_rr_free)               \
 	X(ldns_rr_list_rr)            \
 	X(ldns_rr_list_rr_count)      \
 	X(ldns_rr_owner)              \

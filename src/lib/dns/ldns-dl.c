@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* jail/ldns-dl: the table of ldns's functions the DNS gate calls. */
-#include "jail/ldns-dl.h"
+/* dns/ldns-dl: the table of ldns's functions nslab calls. */
+#include "dns/ldns-dl.h"
 
 #ifndef NSLAB_SONAME_LDNS
 #define NSLAB_SONAME_LDNS "libldns.so.3"
@@ -10,7 +10,7 @@ struct dl_ldns_table dl_ldns;
 
 #define DL_LDNS_SYM(name) DL_SYM(dl_ldns, name)
 static const struct dl_sym dl_ldns_syms[] = { DL_LDNS_FUNCS(DL_LDNS_SYM) };
-static struct dl_lib dl_ldns_lib = DL_LIB(NSLAB_SONAME_LDNS, "the DNS gate", dl_ldns_syms);
+static struct dl_lib dl_ldns_lib = DL_LIB(NSLAB_SONAME_LDNS, "DNS messages", dl_ldns_syms);
 
 int dl_ldns_load(nslab_error *err)
 {
