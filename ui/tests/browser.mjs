@@ -223,12 +223,15 @@ try {
 			document.activeElement.getAttribute('aria-selected') === 'true', null, 2000);
 		await page.keyboard.press('ArrowRight');
 		await wait(() => document.activeElement.id === 'tab-timeline', null, 2000);
+		// the marks come with the view's data: Tab before they exist wraps to the page's start
+		await page.waitForSelector('.timeline circle.mark', { timeout: 5000 });
 		await tabTo('.timeline circle.mark', 10);
 		await page.keyboard.press('Enter');
 		await page.waitForSelector('.timeline .pick', { timeout: 2000 });
 		await tabTo('[role="tab"][aria-selected="true"]', 10, true);
 		await page.keyboard.press('Home');
 		await wait(() => document.activeElement.id === 'tab-topology', null, 2000);
+		await page.waitForSelector(`.nodelist button[data-node="${dev.name}"]`, { timeout: 5000 });
 		await tabTo(`.nodelist button[data-node="${dev.name}"]`, 20);
 		await page.keyboard.press('Enter');
 		await page.waitForSelector(`.nodepanel[data-node="${dev.name}"]`, { timeout: 2000 });
