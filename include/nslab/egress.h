@@ -57,9 +57,12 @@ enum nslab_egress_dns_deny {
 };
 
 enum nslab_egress_uplink {
-	NSLAB_EGRESS_UPLINK_PASTA = 0, /* default; root and rootless */
+	NSLAB_EGRESS_UPLINK_PASTA = 0, /* pasta: needs /dev/net/tun */
 	NSLAB_EGRESS_UPLINK_VETH =
 		1, /* root, a host that forwards IPv4: a veth and an owned nft table */
+	/* a socket relay of nslab's (TCP and UDP over IPv4; no TUN device, works rootless) */
+	NSLAB_EGRESS_UPLINK_PROXY = 2,
+	NSLAB_EGRESS_UPLINK_AUTO = 3, /* default: pasta where /dev/net/tun opens, else the relay */
 };
 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_new(nslab_egress **ret, nslab_error *err);

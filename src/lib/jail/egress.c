@@ -88,6 +88,7 @@ int nslab_egress_new(nslab_egress **ret, nslab_error *err)
 	if (!e)
 		return nslab_err_set(err, ENOMEM, "egress policy");
 	e->p.ttl_grace = EGRESS_TTL_GRACE_DEFAULT;
+	e->p.uplink = EGRESS_UPLINK_AUTO;
 	e->capture_fd = -1;
 	*ret = e;
 	return 0;
@@ -151,12 +152,21 @@ void nslab_egress_set_analyse(nslab_egress *e, bool on)
 
 int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, nslab_error *err)
 {
-	if (uplink != NSLAB_EGRESS_UPLINK_PASTA && uplink != NSLAB_EGRESS_UPLINK_VETH)
-		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta or veth", (int)uplink);
-	if (uplink == NSLAB_EGRESS_UPLINK_VETH && e->p.host_ports[0])
-		return nslab_err_setx(err, EINVAL,
-				      "veth: host ports are exposed through pasta only");
-	e->p.uplink = uplink == NSLAB_EGRESS_UPLINK_VETH ? EGRESS_UPLINK_VETH : EGRESS_UPLINK_PASTA;
+	static const enum egress_uplink map[] = {
+		[NSLAB_EGRESS_UPLINK_PASTA] = EGRESS_UPLINK_PASTA,
+		[NSLAB_EGRESS_UPLINK_VETH] = EGRESS_UPLINK_VETH,
+		[NSLAB_EGRESS_UPLINK_PROXY] = EGRESS_UPLINK_PROXY,
+		[NSLAB_EGRESS_UPLINK_AUTO] = EGRESS_UPLINK_AUTO,
+	};
+
+	if ((unsigned)uplink > NSLAB_EGRESS_UPLINK_AUTO)
+		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta, veth, proxy or auto",
+				      (int)uplink);
+	if ((uplink == NSLAB_EGRESS_UPLINK_VETH || uplink == NSLAB_EGRESS_UPLINK_PROXY) &&
+	    e->p.host_ports[0])
+		return nslab_err_setx(err, EINVAL, "%s: host ports are exposed through pasta only",
+				      uplink == NSLAB_EGRESS_UPLINK_VETH ? "veth" : "proxy");
+	e->p.uplink = map[uplink];
 	return 0;
 }
 
@@ -168,8 +178,9 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 
 int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error *err)
 {
-	if (e->p.uplink == EGRESS_UPLINK_VETH)
-		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress veth)");
+	if (e->p.uplink == EGRESS_UPLINK_VETH || e->p.uplink == EGRESS_UPLINK_PROXY)
+		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress %s)",
+				      e->p.uplink == EGRESS_UPLINK_VETH ? "veth" : "proxy");
 	return egress_host_ports_parse(ports, e->p.host_ports, sizeof(e->p.host_ports), err);
 }
 

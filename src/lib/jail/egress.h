@@ -136,6 +136,8 @@ int egress_resolv_file(char *path, size_t len, nslab_error *err);
 enum egress_uplink {
 	EGRESS_UPLINK_PASTA = 0,
 	EGRESS_UPLINK_VETH = 1,
+	EGRESS_UPLINK_PROXY = 2, /* the socket relay (egress-relay.c): no TUN device needed */
+	EGRESS_UPLINK_AUTO = 3,	 /* pasta where /dev/net/tun opens, else the relay */
 };
 
 struct egress_policy {
