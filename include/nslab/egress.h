@@ -101,6 +101,7 @@ struct nslab_egress_event {
 	size_t n_addr;	     /* addresses added to the gateway's sets */
 	bool connection;     /* a connection (name is an address), not a DNS query */
 	unsigned port;	     /* a connection's destination port, 0 without */
+	const char *addr;    /* a query's first address allowed, as text; NULL if none */
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
 /* Called from the DNS gate's thread once per query (and the flow reader's, --interactive). */
@@ -172,13 +173,15 @@ enum nslab_egress_conn_event {
 };
 /* One connection the jail started, as the gateway tracks it (conntrack, before NAT). */
 struct nslab_egress_connection {
-	int family;	       /* AF_INET (IPv6 not reported yet) */
+	int family;	       /* AF_INET or AF_INET6 */
 	int proto;	       /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, ... */
 	const char *src, *dst; /* addresses as text */
 	unsigned sport, dport; /* 0 without ports */
 	bool has_counters;     /* the counters below are known */
 	uint64_t packets_out, bytes_out, packets_in, bytes_in;
 	enum nslab_egress_conn_event event;
+	/* the name the destination was resolved from (the DNS gate's latest answer holding it), or NULL */
+	const char *name;
 };
 typedef void (*nslab_egress_connection_func)(const struct nslab_egress_connection *c, void *data);
 /*

@@ -179,7 +179,7 @@ jail tcp www.x.test dig +tcp +short +time=1 +tries=1 www.x.test
 rc=$?
 [ "$rc" -eq 0 ] && [ "$(cat "$TMP/an.out")" = 200 ] && ok "--analyse: a name in no list reachable" ||
 	bad "--analyse: exit $rc, HTTP $(cat "$TMP/an.out"): $(cat "$TMP/an.err")"
-grep -q "DNS A .*ALLOWED.*bad.test" "$TMP/an.err" && ok "--analyse: the query reported" ||
+grep -q "DNS  ALLOWED  bad.test \(→\|->\) $OTHER\$" "$TMP/an.err" && ok "--analyse: the query reported" ||
 	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
 
 # --log FILE: the JSON log (schema 1, docs/egress.md) of a run with one allowed and one refused query
@@ -198,6 +198,24 @@ assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BL
 assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 and end["blocked"] == 1, end
 assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
 PY
+
+# -v --log: live lines aligned (time, kind, verdict, destination, name) between a
+# header and a summary; the connection's record names what it was resolved from
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG -v --allow www.x.test --dns-upstream "$DNS" \
+	--log "$TMP/nm.jsonl" -- sh -c "$CURL http://www.x.test:8000/; dig +short +time=1 +tries=1 bad.test" \
+	>"$TMP/nm.out" 2>"$TMP/nm.err" </dev/null
+rc=$?
+T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+if [ "$rc" -eq 0 ] && grep -q "^nslab run: session [0-9]*-[0-9]* started" "$TMP/nm.err" &&
+	grep -q "^nslab run: $T DNS  ALLOWED  www.x.test → $WEB\$" "$TMP/nm.err" &&
+	grep -q "^nslab run: $T TCP  ALLOWED  $WEB:8000 (www.x.test)\$" "$TMP/nm.err" &&
+	grep -q "^nslab run: $T DNS  BLOCKED  bad.test\$" "$TMP/nm.err" &&
+	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 1 connection" "$TMP/nm.err"
+then ok "-v: live lines between a session header and a summary"; else bad "-v lines: exit $rc, $(cat "$TMP/nm.err")"; fi
+grep -q "\"kind\":\"connection\",\"proto\":\"TCP\",.*\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
+	grep -q "\"kind\":\"flow\",\"event\":\"new\",.*\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
+	ok "--log: the connection and flow records name what the address was resolved from" ||
+	bad "--log names: $(cat "$TMP/nm.jsonl")"
 
 # --analyse --log: the connection with its byte counts (conntrack in the gateway)
 head -c 20000 /dev/urandom >"$TMP/blob"

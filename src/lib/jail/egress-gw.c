@@ -595,12 +595,14 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 struct conns {
 	egress_conn_fn fn;
 	void *data;
-	uint8_t jail[4], gate[4];
+	uint8_t jail4[4], gate4[4], jail6[16], gate6[16];
 };
 
 static int conn_cb(const struct ct_entry *e, void *data)
 {
 	struct conns *c = data;
+	bool v4 = e->family == AF_INET;
+	size_t alen = v4 ? 4 : 16;
 	struct egress_conn out = { .family = e->family,
 				   .proto = e->proto,
 				   .sport = e->sport,
@@ -612,8 +614,9 @@ static int conn_cb(const struct ct_entry *e, void *data)
 				   .in_bytes = e->repl_bytes };
 
 	/* the jail's own flows only, and not its DNS to the gate (the gate reports those) */
-	if (e->family != AF_INET || memcmp(e->src, c->jail, 4) != 0 ||
-	    memcmp(e->dst, c->gate, 4) == 0)
+	if ((e->family != AF_INET && e->family != AF_INET6) ||
+	    memcmp(e->src, v4 ? c->jail4 : c->jail6, alen) != 0 ||
+	    memcmp(e->dst, v4 ? c->gate4 : c->gate6, alen) == 0)
 		return 0;
 	memcpy(out.src, e->src, sizeof(out.src));
 	memcpy(out.dst, e->dst, sizeof(out.dst));
@@ -623,11 +626,15 @@ static int conn_cb(const struct ct_entry *e, void *data)
 
 int egress_gw_connections(struct egress_gw *g, egress_conn_fn fn, void *data, nslab_error *err)
 {
-	struct conns c = { fn, data, { 0 }, { 0 } };
+	struct conns c = { .fn = fn, .data = data };
+	int r;
 
-	(void)inet_pton(AF_INET, EGRESS_JL_ADDR4, c.jail);
-	(void)inet_pton(AF_INET, EGRESS_GW_ADDR4, c.gate);
-	return ct_dump(g->ct, AF_INET, conn_cb, &c, err);
+	(void)inet_pton(AF_INET, EGRESS_JL_ADDR4, c.jail4);
+	(void)inet_pton(AF_INET, EGRESS_GW_ADDR4, c.gate4);
+	(void)inet_pton(AF_INET6, EGRESS_JL_ADDR6, c.jail6);
+	(void)inet_pton(AF_INET6, EGRESS_GW_ADDR6, c.gate6);
+	r = ct_dump(g->ct, AF_INET, conn_cb, &c, err);
+	return r < 0 ? r : ct_dump(g->ct, AF_INET6, conn_cb, &c, err);
 }
 
 int egress_gw_jail_fd(const struct egress_gw *g)

@@ -37,6 +37,14 @@ struct nslab_egress {
 	int capture_fd; /* -1: no capture */
 };
 
+/* Which name an address was last resolved from (the DNS gate's answers). */
+struct resolved {
+	char addr[PREFIX_STRLEN];
+	char name[EGRESS_NAME_MAX + 1];
+};
+
+#define RESOLVED_MAX 1024 /* the oldest is forgotten past this many (a ring) */
+
 /* An answer remembered: "n NAME", or "a PROTO ADDR PORT" (a connection), and what it was. */
 struct remembered {
 	char key[EGRESS_NAME_MAX + 16];
@@ -53,6 +61,10 @@ struct nslab_egress_session {
 	pthread_mutex_t ask_lock;
 	struct remembered *mem;
 	size_t n_mem;
+	/* the names addresses were resolved from: written by the gate, read by the flow reader */
+	pthread_mutex_t names_lock;
+	struct resolved *names; /* RESOLVED_MAX, a ring */
+	size_t n_names;		/* how many were ever added */
 };
 
 int egress_resolv_file(char *path, size_t len, nslab_error *err)
@@ -190,10 +202,13 @@ void nslab_egress_set_connection_func(nslab_egress *e, nslab_egress_connection_f
 	e->conn_data = data;
 }
 
+static bool names_find(nslab_egress_session *s, const char *addr, char *buf, size_t len);
+
 /* egress_ctev_fn: a conntrack event of the gateway; the jail's own connections go on. */
 static void on_conn_event(const struct ct_entry *c, bool destroyed, void *data)
 {
-	const nslab_egress_session *s = data;
+	nslab_egress_session *s = data;
+	char name[EGRESS_NAME_MAX + 1];
 	bool v4 = c->family == AF_INET;
 	struct nslab_prefix jail, gate, p = { .family = c->family, .len = v4 ? 32 : 128 };
 	char src[PREFIX_STRLEN], dst[PREFIX_STRLEN];
@@ -223,6 +238,8 @@ static void on_conn_event(const struct ct_entry *c, bool destroyed, void *data)
 	prefix_format(&p, false, src, sizeof(src));
 	memcpy(p.addr, c->dst, sizeof(p.addr));
 	prefix_format(&p, false, dst, sizeof(dst));
+	if (names_find(s, dst, name, sizeof(name)))
+		out.name = name;
 	s->e->conn_fn(&out, s->e->conn_data);
 }
 
@@ -252,14 +269,57 @@ static void emit(const nslab_egress_session *s, const struct nslab_egress_event 
 		s->e->fn(ev, s->e->fn_data);
 }
 
-static void dns_log(void *data, const char *name, const char *type, const char *verdict,
-		    size_t n_addr)
+/* Remember that addr was resolved from name (a newer answer for the address wins). */
+static void names_add(nslab_egress_session *s, const struct nslab_prefix *addr, const char *name)
 {
-	const nslab_egress_session *s = data;
+	struct resolved *r;
+
+	if (!s->names)
+		return;
+	pthread_mutex_lock(&s->names_lock);
+	r = &s->names[s->n_names++ % RESOLVED_MAX];
+	prefix_format(addr, false, r->addr, sizeof(r->addr));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	pthread_mutex_unlock(&s->names_lock);
+}
+
+/* The name addr (text) was last resolved from, into buf; false if none. */
+static bool names_find(nslab_egress_session *s, const char *addr, char *buf, size_t len)
+{
+	size_t n = s->n_names < RESOLVED_MAX ? s->n_names : RESOLVED_MAX;
+	bool found = false;
+
+	if (!s->names)
+		return false;
+	pthread_mutex_lock(&s->names_lock);
+	/* newest first */
+	for (size_t i = 0; i < n && !found; i++) {
+		const struct resolved *r = &s->names[(s->n_names - 1 - i) % RESOLVED_MAX];
+
+		if (strcmp(r->addr, addr) == 0) {
+			snprintf(buf, len, "%s", r->name);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&s->names_lock);
+	return found;
+}
+
+static void dns_log(void *data, const char *name, const char *type, const char *verdict,
+		    size_t n_addr, const struct nslab_prefix *addrs)
+{
+	nslab_egress_session *s = data;
+	char first[PREFIX_STRLEN];
 	struct nslab_egress_event ev = {
 		.name = name, .type = type, .verdict = verdict, .n_addr = n_addr
 	};
 
+	for (size_t i = 0; addrs && i < n_addr && i < EGRESS_DNS_ADDRS; i++)
+		names_add(s, &addrs[i], name);
+	if (addrs && n_addr) {
+		prefix_format(&addrs[0], false, first, sizeof(first));
+		ev.addr = first;
+	}
 	emit(s, &ev);
 }
 
@@ -506,6 +566,8 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 		return nslab_err_set(err, ENOMEM, "egress session");
 	s->e = e;
 	pthread_mutex_init(&s->ask_lock, NULL);
+	pthread_mutex_init(&s->names_lock, NULL);
+	s->names = calloc(RESOLVED_MAX, sizeof(*s->names)); /* none: connections without names */
 	r = egress_gw_start(&e->p, &s->gw, err);
 	if (r >= 0 && e->capture_fd >= 0)
 		r = capture_start(s, err);
@@ -527,11 +589,13 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 struct conn_relay {
 	nslab_egress_connection_func fn;
 	void *data;
+	nslab_egress_session *s;
 };
 
 static void conn_relay(const struct egress_conn *c, void *data)
 {
 	struct conn_relay *r = data;
+	char name[EGRESS_NAME_MAX + 1];
 	struct nslab_prefix p = { .family = c->family, .len = c->family == AF_INET ? 32 : 128 };
 	char src[PREFIX_STRLEN], dst[PREFIX_STRLEN];
 	struct nslab_egress_connection out = { .family = c->family,
@@ -550,13 +614,15 @@ static void conn_relay(const struct egress_conn *c, void *data)
 	prefix_format(&p, false, src, sizeof(src));
 	memcpy(p.addr, c->dst, sizeof(p.addr));
 	prefix_format(&p, false, dst, sizeof(dst));
+	if (names_find(r->s, dst, name, sizeof(name)))
+		out.name = name;
 	r->fn(&out, r->data);
 }
 
 int nslab_egress_session_connections(nslab_egress_session *s, nslab_egress_connection_func fn,
 				     void *data, nslab_error *err)
 {
-	struct conn_relay r = { fn, data };
+	struct conn_relay r = { fn, data, s };
 
 	return egress_gw_connections(s->gw, conn_relay, &r, err);
 }
@@ -590,6 +656,8 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 		fclose(s->pcap);
 	egress_gw_free(s->gw);
 	pthread_mutex_destroy(&s->ask_lock);
+	pthread_mutex_destroy(&s->names_lock);
+	free(s->names);
 	free(s->mem);
 	free(s);
 	return NULL;
