@@ -115,7 +115,8 @@ const struct cli_cmd cli_cmd_run = {
 			  "inside: a bypass of the policy" },
 			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
 			{ OPT_EGRESS, "egress", "UPLINK",
-			  "pasta (default) or veth: the gateway's way out" },
+			  "pasta, veth or proxy: the gateway's way out (default: pasta where "
+			  "/dev/net/tun opens, else proxy)" },
 			{ 0 } },
 	.verbatim = true,
 };
