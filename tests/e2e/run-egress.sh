@@ -115,6 +115,12 @@ check "a port-restricted name: its port reachable, another port refused" 0
 jail otherdns www.x.test dig +time=1 +tries=1 "@$DNS" www.x.test
 [ "$rc" -ne 0 ] && ok "a query to another DNS server fails" || bad "another DNS server answered"
 
+# UDP through the uplink (the relay's TPROXY path under --egress proxy): an entry naming port 53
+jail udp "www.x.test,$DNS:53/udp" sh -c "dig +short +time=1 +tries=1 @$DNS www.x.test; dig +short +time=1 +tries=1 @$DNS y.test"
+[ "$rc" -eq 0 ] && [ "$(cat "$TMP/udp.out")" = "$WEB
+$WEB" ] && ok "an entry naming $DNS:53/udp: DNS over UDP to it, two flows, answers back" ||
+	bad "UDP to $DNS:53: exit $rc, '$(cat "$TMP/udp.out")' $(head -3 "$TMP/udp.err")"
+
 jail tunnel www.x.test sh -c 'for i in 1 2 3 4 5; do dig +time=1 +tries=1 "data$i-$$.evil.test"; done'
 if grep -q "evil.test" "$QLOG" 2>/dev/null; then bad "random subdomains reached the upstream: $(grep -c evil.test "$QLOG")"
 else ok "random subdomains of a name not allowed never reach the upstream"; fi
