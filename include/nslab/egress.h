@@ -102,9 +102,14 @@ struct nslab_egress_event {
 	bool connection;     /* a connection (name is an address), not a DNS query */
 	unsigned port;	     /* a connection's destination port, 0 without */
 	const char *addr;    /* a query's first address allowed, as text; NULL if none */
+	/* a new flow the policy denied (name: its address, type: its protocol, port), not a decision */
+	bool blocked_flow;
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
-/* Called from the DNS gate's thread once per query (and the flow reader's, --interactive). */
+/*
+ * Called from the DNS gate's thread once per query (and the flow reader's,
+ * --interactive), and once per new flow the policy denied (blocked_flow).
+ */
 NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn,
 					      void *data);
 

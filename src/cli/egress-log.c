@@ -250,13 +250,37 @@ static void log_decision(struct egress_log *l, const struct nslab_egress_event *
 
 static void log_query(struct egress_log *l, const struct nslab_egress_event *ev, bool allowed);
 
+/* A new flow the policy denied: a line, and a "blocked" record. */
+static void log_blocked(struct egress_log *l, const struct nslab_egress_event *ev)
+{
+	l->blocked_flows++;
+	if (l->lines) {
+		line_start();
+		fprintf(stderr, "%-4s %-8s ", ev->type, "BLOCKED");
+		put_dest(stderr, ev->name, ev->port);
+		fputc('\n', stderr);
+	}
+	if (!l->f)
+		return;
+	fputs("{\"kind\":\"blocked\",\"ts\":", l->f);
+	log_time(l->f);
+	fputs(",\"proto\":", l->f);
+	cli_json_str(l->f, ev->type);
+	fputs(",\"dst\":", l->f);
+	cli_json_str(l->f, ev->name);
+	fprintf(l->f, ",\"dport\":%u}\n", ev->port);
+	fflush(l->f);
+}
+
 void egress_log_event(const struct nslab_egress_event *ev, void *data)
 {
 	struct egress_log *l = data;
 	bool allowed = strncmp(ev->verdict, "ALLOWED", 7) == 0;
 
 	pthread_mutex_lock(&l->lock);
-	if (ev->connection)
+	if (ev->blocked_flow)
+		log_blocked(l, ev);
+	else if (ev->connection)
 		log_decision(l, ev, allowed);
 	else
 		log_query(l, ev, allowed);
@@ -418,10 +442,11 @@ int egress_log_close(struct egress_log *l, int exit_code)
 		fprintf(stderr,
 			"nslab run: session %s finished (exit code %d, duration %" PRIu64
 			".%01" PRIu64 " s): %u DNS quer%s (%u allowed, %u blocked), %u "
-			"connection%s, %u decision%s\n",
+			"connection%s (%u blocked), %u decision%s\n",
 			l->id, exit_code, ms / 1000, ms % 1000 / 100, l->queries,
 			l->queries == 1 ? "y" : "ies", l->allowed, l->blocked, l->connections,
-			l->connections == 1 ? "" : "s", l->decisions, l->decisions == 1 ? "" : "s");
+			l->connections == 1 ? "" : "s", l->blocked_flows, l->decisions,
+			l->decisions == 1 ? "" : "s");
 	}
 	if (!l->f)
 		return 0;
@@ -429,9 +454,9 @@ int egress_log_close(struct egress_log *l, int exit_code)
 	log_time(l->f);
 	fprintf(l->f,
 		",\"duration_ms\":%" PRIu64 ",\"exit_code\":%d,\"queries\":%u,\"allowed\":%u,"
-		"\"blocked\":%u,\"connections\":%u,\"decisions\":%u}\n",
+		"\"blocked\":%u,\"connections\":%u,\"blocked_connections\":%u,\"decisions\":%u}\n",
 		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked, l->connections,
-		l->decisions);
+		l->blocked_flows, l->decisions);
 	if (fclose(l->f) != 0)
 		r = -errno;
 	l->f = NULL;

@@ -207,8 +207,8 @@ PY
 
 # -v --log: live lines aligned (time, kind, verdict, destination, name) between a
 # header and a summary; the connection's record names what it was resolved from
-"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG -v --allow www.x.test --dns-upstream "$DNS" \
-	--log "$TMP/nm.jsonl" -- sh -c "$CURL http://www.x.test:8000/; dig +short +time=1 +tries=1 bad.test" \
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG -v --allow www.x.test --dns-upstream "$DNS" --deny reject \
+	--log "$TMP/nm.jsonl" -- sh -c "$CURL http://www.x.test:8000/; dig +short +time=1 +tries=1 bad.test; $CURL http://$OTHER:8000/; true" \
 	>"$TMP/nm.out" 2>"$TMP/nm.err" </dev/null
 rc=$?
 T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
@@ -216,11 +216,13 @@ if [ "$rc" -eq 0 ] && grep -q "^nslab run: session [0-9]*-[0-9]* started" "$TMP/
 	grep -q "^nslab run: $T DNS  ALLOWED  www.x.test → $WEB\$" "$TMP/nm.err" &&
 	grep -q "^nslab run: $T TCP  ALLOWED  $WEB:8000 (www.x.test)\$" "$TMP/nm.err" &&
 	grep -q "^nslab run: $T DNS  BLOCKED  bad.test\$" "$TMP/nm.err" &&
-	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 1 connection" "$TMP/nm.err"
+	[ "$(grep -c "^nslab run: $T TCP  BLOCKED  $OTHER:8000\$" "$TMP/nm.err")" = 1 ] &&
+	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 1 connection (1 blocked)" "$TMP/nm.err"
 then ok "-v: live lines between a session header and a summary"; else bad "-v lines: exit $rc, $(cat "$TMP/nm.err")"; fi
 grep -q "\"kind\":\"connection\",\"proto\":\"TCP\",.*\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
 	grep -q "\"kind\":\"flow\",\"event\":\"new\",.*\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
-	ok "--log: the connection and flow records name what the address was resolved from" ||
+	grep -q "\"kind\":\"blocked\",.*\"proto\":\"TCP\",\"dst\":\"$OTHER\",\"dport\":8000}" "$TMP/nm.jsonl" &&
+	ok "--log: the connection and flow records name what the address was resolved from; the blocked one" ||
 	bad "--log names: $(cat "$TMP/nm.jsonl")"
 
 # --analyse --log: the connection with its byte counts (conntrack in the gateway)

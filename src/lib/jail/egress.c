@@ -55,7 +55,13 @@ struct nslab_egress_session {
 	const nslab_egress *e;
 	struct egress_gw *gw;
 	struct egress_dns *dns;
-	struct egress_nflog *held, *capture, *conns;
+	struct egress_nflog *held, *capture, *conns, *blocked;
+	/* blocked flows reported lately (a dropped SYN's retransmissions are new flows again) */
+	struct {
+		char key[PREFIX_STRLEN + 16];
+		time_t at;
+	} reported[64];
+	size_t n_reported;
 	FILE *pcap;
 	/* --interactive: one question at a time, answers remembered for the session */
 	pthread_mutex_t ask_lock;
@@ -186,6 +192,7 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 {
 	e->fn = fn;
 	e->fn_data = data;
+	e->p.report_blocked = fn != NULL;
 }
 
 int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error *err)
@@ -514,6 +521,48 @@ static void on_held(const uint8_t *pkt, size_t len, const char *prefix, void *da
 	emit(s, &ev);
 }
 
+#define BLOCKED_QUIET_S 10 /* a blocked destination is reported again after this long */
+
+/* Whether this destination's block was reported in the last BLOCKED_QUIET_S; if not, it is now. */
+static bool reported_lately(nslab_egress_session *s, int proto, const char *addr, unsigned port)
+{
+	size_t n = s->n_reported < 64 ? s->n_reported : 64;
+	time_t now = time(NULL);
+	char key[PREFIX_STRLEN + 16];
+
+	snprintf(key, sizeof(key), "%d %s %u", proto, addr, port);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->reported[i].key, key) == 0 &&
+		    now - s->reported[i].at < BLOCKED_QUIET_S)
+			return true;
+	snprintf(s->reported[s->n_reported % 64].key, sizeof(key), "%s", key);
+	s->reported[s->n_reported++ % 64].at = now;
+	return false;
+}
+
+/* egress_nflog_fn for group EGRESS_NFLOG_BLOCKED: a new flow the deny chain took. */
+static void on_blocked(const uint8_t *pkt, size_t len, const char *prefix, void *data)
+{
+	nslab_egress_session *s = data;
+	struct nslab_egress_event ev = { .connection = true, .blocked_flow = true };
+	struct nslab_prefix dst;
+	char addr[PREFIX_STRLEN];
+	int proto;
+	unsigned port;
+
+	(void)prefix;
+	if (!held_dest(pkt, len, &dst, &proto, &port))
+		return;
+	prefix_format(&dst, false, addr, sizeof(addr));
+	if (reported_lately(s, proto, addr, port))
+		return;
+	ev.name = addr;
+	ev.type = proto_text(proto);
+	ev.port = port;
+	ev.verdict = "BLOCKED";
+	emit(s, &ev);
+}
+
 /* --- --pcap ------------------------------------------------------------------ */
 
 static uint64_t now_usec(void)
@@ -575,6 +624,9 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 		r = egress_nflog_start(s->gw, EGRESS_NFLOG_ASK, 0, on_held, s, &s->held, err);
 	if (r >= 0 && e->conn_fn)
 		r = egress_ctev_start(s->gw, on_conn_event, s, &s->conns, err);
+	if (r >= 0 && e->p.report_blocked)
+		r = egress_nflog_start(s->gw, EGRESS_NFLOG_BLOCKED, 0, on_blocked, s, &s->blocked,
+				       err);
 	if (r >= 0)
 		r = egress_dns_start(&e->p, s->gw, dns_log, e->ask ? ask_name : NULL, s, &s->dns,
 				     err);
@@ -652,6 +704,7 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 	egress_nflog_free(s->held);
 	egress_nflog_free(s->capture);
 	egress_nflog_free(s->conns);
+	egress_nflog_free(s->blocked);
 	if (s->pcap)
 		fclose(s->pcap);
 	egress_gw_free(s->gw);

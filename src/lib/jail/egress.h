@@ -151,6 +151,7 @@ struct egress_policy {
 	enum egress_uplink uplink;
 	bool interactive; /* new flows no rule allows are held (dropped, nflog group 1) and asked */
 	bool capture;	  /* every packet of the jail to nflog group 2 ("blocked": denied) */
+	bool report_blocked;  /* new flows denied to nflog group 3 (a live line each) */
 	char host_ports[128]; /* --host-port: "9000,9100-9110" (pasta's -T/-U spec), "" none */
 };
 
