@@ -161,7 +161,10 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int f
 
 /**
  * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
- * e must outlive the session. Needs root (rootless: see docs/egress.md).
+ * e must outlive the session. Needs root, or without root nslab_bootstrap()
+ * first thing in main() (a user namespace of the process's own owns the
+ * gateway; docs/egress.md "Rootless"); the uplink then is pasta where
+ * /dev/net/tun opens, else the socket relay.
  * Return: 0, or -errno with nothing left behind
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_start(const nslab_egress *e,
