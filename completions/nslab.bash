@@ -66,7 +66,7 @@ _nslab_run()
 	--bind | --ro-bind | --json | --allow-file | --log | --pcap) COMPREPLY=($(compgen -f -- "$cur")) ;;
 	--deny) COMPREPLY=($(compgen -W "drop reject" -- "$cur")) ;;
 	--dns-deny) COMPREPLY=($(compgen -W "refused nxdomain" -- "$cur")) ;;
-	--egress) COMPREPLY=($(compgen -W "pasta veth" -- "$cur")) ;;
+	--egress) COMPREPLY=($(compgen -W "pasta veth proxy" -- "$cur")) ;;
 	--cap-add)
 		COMPREPLY=($(compgen -W "CAP_CHOWN CAP_DAC_OVERRIDE CAP_FOWNER CAP_KILL CAP_SETUID \
 CAP_SETGID CAP_NET_BIND_SERVICE CAP_NET_RAW CAP_NET_ADMIN CAP_SYS_ADMIN CAP_SYS_PTRACE \

@@ -134,7 +134,7 @@ complete -c nslab -n '__fish_seen_subcommand_from run' -l ttl-grace -x -d 'secon
 complete -c nslab -n '__fish_seen_subcommand_from run' -l ipv6 -d 'IPv6 in the jail'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l log -r -d 'the JSON log of a filtered run'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l analyse -d 'allow everything, report every DNS query'
-complete -c nslab -n '__fish_seen_subcommand_from run' -l egress -x -a 'pasta veth' -d 'the way out'
+complete -c nslab -n '__fish_seen_subcommand_from run' -l egress -x -a 'pasta veth proxy' -d 'the way out'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l interactive -d 'ask on the terminal about each new destination'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l ask-timeout -x -d 'no answer within this is a deny'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l pcap -r -d 'the jail packets as pcapng'

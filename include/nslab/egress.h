@@ -57,9 +57,12 @@ enum nslab_egress_dns_deny {
 };
 
 enum nslab_egress_uplink {
-	NSLAB_EGRESS_UPLINK_PASTA = 0, /* default; root and rootless */
+	NSLAB_EGRESS_UPLINK_PASTA = 0, /* pasta: needs /dev/net/tun */
 	NSLAB_EGRESS_UPLINK_VETH =
 		1, /* root, a host that forwards IPv4: a veth and an owned nft table */
+	/* a socket relay of nslab's (TCP and UDP over IPv4; no TUN device, works rootless) */
+	NSLAB_EGRESS_UPLINK_PROXY = 2,
+	NSLAB_EGRESS_UPLINK_AUTO = 3, /* default: pasta where /dev/net/tun opens, else the relay */
 };
 
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_new(nslab_egress **ret, nslab_error *err);
@@ -98,9 +101,15 @@ struct nslab_egress_event {
 	size_t n_addr;	     /* addresses added to the gateway's sets */
 	bool connection;     /* a connection (name is an address), not a DNS query */
 	unsigned port;	     /* a connection's destination port, 0 without */
+	const char *addr;    /* a query's first address allowed, as text; NULL if none */
+	/* a new flow the policy denied (name: its address, type: its protocol, port), not a decision */
+	bool blocked_flow;
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
-/* Called from the DNS gate's thread once per query (and the flow reader's, --interactive). */
+/*
+ * Called from the DNS gate's thread once per query (and the flow reader's,
+ * --interactive), and once per new flow the policy denied (blocked_flow).
+ */
 NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn,
 					      void *data);
 
@@ -152,7 +161,10 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int f
 
 /**
  * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
- * e must outlive the session. Needs root (rootless: see docs/egress.md).
+ * e must outlive the session. Needs root, or without root nslab_bootstrap()
+ * first thing in main() (a user namespace of the process's own owns the
+ * gateway; docs/egress.md "Rootless"); the uplink then is pasta where
+ * /dev/net/tun opens, else the socket relay.
  * Return: 0, or -errno with nothing left behind
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_start(const nslab_egress *e,
@@ -169,13 +181,15 @@ enum nslab_egress_conn_event {
 };
 /* One connection the jail started, as the gateway tracks it (conntrack, before NAT). */
 struct nslab_egress_connection {
-	int family;	       /* AF_INET (IPv6 not reported yet) */
+	int family;	       /* AF_INET or AF_INET6 */
 	int proto;	       /* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, ... */
 	const char *src, *dst; /* addresses as text */
 	unsigned sport, dport; /* 0 without ports */
 	bool has_counters;     /* the counters below are known */
 	uint64_t packets_out, bytes_out, packets_in, bytes_in;
 	enum nslab_egress_conn_event event;
+	/* the name the destination was resolved from (the DNS gate's latest answer holding it), or NULL */
+	const char *name;
 };
 typedef void (*nslab_egress_connection_func)(const struct nslab_egress_connection *c, void *data);
 /*

@@ -115,7 +115,8 @@ const struct cli_cmd cli_cmd_run = {
 			  "inside: a bypass of the policy" },
 			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
 			{ OPT_EGRESS, "egress", "UPLINK",
-			  "pasta (default) or veth: the gateway's way out" },
+			  "pasta, veth or proxy: the gateway's way out (default: pasta where "
+			  "/dev/net/tun opens, else proxy)" },
 			{ 0 } },
 	.verbatim = true,
 };
@@ -360,6 +361,36 @@ static int filtered_finish(const struct run_opts *o, nslab_egress_session *s,
 	return r;
 }
 
+static bool has_opt(const struct run_opts *o, int key, const char *arg)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (o->v[i].key == key && (!arg || strcmp(o->v[i].arg, arg) == 0))
+			return true;
+	return false;
+}
+
+/*
+ * Without root, the gateway's namespaces belong to a user namespace of
+ * nslab's, entered now (before any thread; docs/egress.md "Rootless"). The
+ * command keeps the caller's ids: they are mapped to that namespace's root,
+ * which is the caller outside. Return: 0 or an exit status.
+ */
+static int filtered_userns(const struct run_opts *o, nslab_sandbox_config *c)
+{
+	nslab_error err = { 0 };
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+
+	if (geteuid() == 0 || has_opt(o, OPT_EGRESS, "veth"))
+		return 0;
+	if (nslab_bootstrap(&err) < 0)
+		return run_error("egress without root: %s", err.msg);
+	if ((!has_opt(o, OPT_UID, NULL) && nslab_sandbox_config_set_uid(c, uid, &err) < 0) ||
+	    (!has_opt(o, OPT_GID, NULL) && nslab_sandbox_config_set_gid(c, gid, &err) < 0))
+		return run_error("%s", err.msg);
+	return 0;
+}
+
 /* A filtered run: the gateway first, the jail's namespace given to the sandbox. */
 static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv)
 {
@@ -379,6 +410,9 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 		return run_error("--analyse allows everything, --interactive asks: not both");
 	if (o->dry_run)
 		return dry_run(c);
+	r = filtered_userns(o, c);
+	if (r != 0)
+		return r;
 	r = filtered_prepare(o, &ask, &log, argv);
 	if (r != 0) {
 		egress_ask_close(&ask);

@@ -41,6 +41,43 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* --- live lines: aligned columns (time, kind, verdict, destination, name) ------- */
+
+#define LINE_RULE "----------------------------------------------------------------"
+
+/* "nslab run: HH:MM:SS " (local time: a person reads these). */
+static void line_start(void)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	char buf[16];
+
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
+	fprintf(stderr, "nslab run: %s ", buf);
+}
+
+/* The verdict's word ("ALLOWED", "BLOCKED", "SERVFAIL") and its detail ("asked"), apart. */
+static void verdict_split(const char *v, char *word, size_t wlen, const char **detail)
+{
+	const char *sp = strchr(v, ' ');
+	size_t n = sp ? (size_t)(sp - v) : strlen(v);
+
+	snprintf(word, wlen, "%.*s", (int)n, v);
+	*detail = sp && sp[1] == '(' ? sp + 1 : NULL;
+}
+
+/* ADDR:PORT, [ADDR6]:PORT, or ADDR without a port. */
+static void put_dest(FILE *f, const char *addr, unsigned port)
+{
+	bool v6 = strchr(addr, ':') != NULL;
+
+	if (!port)
+		fputs(addr, f);
+	else
+		fprintf(f, v6 ? "[%s]:%u" : "%s:%u", addr, port);
+}
+
 /* A decimal id from the environment, 0..UINT32_MAX-1; false if absent or not one. */
 static bool env_id(const char *name, unsigned long *ret)
 {
@@ -132,13 +169,35 @@ int egress_log_open(struct egress_log *l, const char *path)
 	return 0;
 }
 
+/* The session's header on stderr: id, mode, the policy's size, the command. */
+static void lines_header(const struct egress_log *l, char **argv, const char *mode,
+			 const struct egress_log_opt *opts, size_t n)
+{
+	unsigned allow = 0;
+
+	for (size_t i = 0; i < n; i++)
+		allow += strcmp(opts[i].name, "allow") == 0 ||
+			 strcmp(opts[i].name, "allow-file") == 0;
+	fprintf(stderr, "nslab run: session %s started\nnslab run: mode %s", l->id, mode);
+	if (allow)
+		fprintf(stderr, ", %u allow option%s", allow, allow == 1 ? "" : "s");
+	fputs("\nnslab run: executing:", stderr);
+	for (size_t i = 0; argv[i]; i++)
+		fprintf(stderr, " %s", argv[i]);
+	fputs("\nnslab run: " LINE_RULE "\n", stderr);
+}
+
 void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 			const struct egress_log_opt *opts, size_t n)
 {
+	snprintf(l->id, sizeof(l->id), "%d-%" PRIu64, (int)getpid(), (uint64_t)time(NULL));
+	if (l->lines)
+		lines_header(l, argv, mode, opts, n);
 	if (!l->f)
 		return;
-	fprintf(l->f, "{\"schema\":%d,\"kind\":\"session\",\"id\":\"%d-%" PRIu64 "\",\"start\":",
-		EGRESS_LOG_SCHEMA, (int)getpid(), (uint64_t)time(NULL));
+	fprintf(l->f,
+		"{\"schema\":%d,\"kind\":\"session\",\"id\":\"%s\",\"start\":", EGRESS_LOG_SCHEMA,
+		l->id);
 	log_time(l->f);
 	fputs(",\"command\":[", l->f);
 	for (size_t i = 0; argv[i]; i++) {
@@ -164,15 +223,16 @@ void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 /* --interactive: a new connection decided by asking (a "decision" record). */
 static void log_decision(struct egress_log *l, const struct nslab_egress_event *ev, bool allowed)
 {
-	bool v6 = strchr(ev->name, ':') != NULL;
+	char word[16];
+	const char *detail;
 
 	l->decisions++;
 	if (l->lines) {
-		fprintf(stderr, "nslab run: %-4s %-8s %s%s%s", ev->type, ev->verdict,
-			v6 && ev->port ? "[" : "", ev->name, v6 && ev->port ? "]" : "");
-		if (ev->port)
-			fprintf(stderr, ":%u", ev->port);
-		fputc('\n', stderr);
+		verdict_split(ev->verdict, word, sizeof(word), &detail);
+		line_start();
+		fprintf(stderr, "%-4s %-8s ", ev->type, word);
+		put_dest(stderr, ev->name, ev->port);
+		fprintf(stderr, "%s%s\n", detail ? " " : "", detail ? detail : "");
 	}
 	if (!l->f)
 		return;
@@ -190,13 +250,37 @@ static void log_decision(struct egress_log *l, const struct nslab_egress_event *
 
 static void log_query(struct egress_log *l, const struct nslab_egress_event *ev, bool allowed);
 
+/* A new flow the policy denied: a line, and a "blocked" record. */
+static void log_blocked(struct egress_log *l, const struct nslab_egress_event *ev)
+{
+	l->blocked_flows++;
+	if (l->lines) {
+		line_start();
+		fprintf(stderr, "%-4s %-8s ", ev->type, "BLOCKED");
+		put_dest(stderr, ev->name, ev->port);
+		fputc('\n', stderr);
+	}
+	if (!l->f)
+		return;
+	fputs("{\"kind\":\"blocked\",\"ts\":", l->f);
+	log_time(l->f);
+	fputs(",\"proto\":", l->f);
+	cli_json_str(l->f, ev->type);
+	fputs(",\"dst\":", l->f);
+	cli_json_str(l->f, ev->name);
+	fprintf(l->f, ",\"dport\":%u}\n", ev->port);
+	fflush(l->f);
+}
+
 void egress_log_event(const struct nslab_egress_event *ev, void *data)
 {
 	struct egress_log *l = data;
 	bool allowed = strncmp(ev->verdict, "ALLOWED", 7) == 0;
 
 	pthread_mutex_lock(&l->lock);
-	if (ev->connection)
+	if (ev->blocked_flow)
+		log_blocked(l, ev);
+	else if (ev->connection)
 		log_decision(l, ev, allowed);
 	else
 		log_query(l, ev, allowed);
@@ -211,11 +295,19 @@ static void log_query(struct egress_log *l, const struct nslab_egress_event *ev,
 	else
 		l->blocked++;
 	if (l->lines) {
-		fprintf(stderr, "nslab run: DNS %-5s %-8s %s", ev->type, ev->verdict, ev->name);
-		if (ev->n_addr)
-			fprintf(stderr, " (%zu address%s allowed)", ev->n_addr,
-				ev->n_addr == 1 ? "" : "es");
-		fputc('\n', stderr);
+		char word[16];
+		const char *detail;
+
+		verdict_split(ev->verdict, word, sizeof(word), &detail);
+		line_start();
+		fprintf(stderr, "DNS  %-8s %s", word, ev->name);
+		if (strcmp(ev->type, "A") != 0)
+			fprintf(stderr, " (%s)", ev->type);
+		if (ev->addr)
+			fprintf(stderr, " \u2192 %s", ev->addr);
+		if (ev->n_addr > 1)
+			fprintf(stderr, " (+%zu)", ev->n_addr - 1);
+		fprintf(stderr, "%s%s\n", detail ? " " : "", detail ? detail : "");
 	}
 	if (!l->f)
 		return;
@@ -254,6 +346,29 @@ static void put_tuple(FILE *f, const struct nslab_egress_connection *c)
 	fprintf(f, ",\"sport\":%u,\"dst\":", c->sport);
 	cli_json_str(f, c->dst);
 	fprintf(f, ",\"dport\":%u", c->dport);
+	if (c->name) {
+		fputs(",\"name\":", f);
+		cli_json_str(f, c->name);
+	}
+}
+
+/* "TCP  ALLOWED  198.18.4.3:8000 (www.x.test)" and what follows, without the newline. */
+static void line_conn(const struct nslab_egress_connection *c, const char *word)
+{
+	line_start();
+	fprintf(stderr, "%-4s %-8s ", proto_name(c->proto), word);
+	put_dest(stderr, c->dst, c->dport);
+	if (c->name)
+		fprintf(stderr, " (%s)", c->name);
+}
+
+static void line_counters(const struct nslab_egress_connection *c)
+{
+	if (c->has_counters)
+		fprintf(stderr,
+			", out %" PRIu64 " packets %" PRIu64 " bytes, in %" PRIu64
+			" packets %" PRIu64 " bytes",
+			c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
 }
 
 static void put_counters(FILE *f, const struct nslab_egress_connection *c)
@@ -271,9 +386,13 @@ void egress_log_flow(const struct nslab_egress_connection *c, void *data)
 	bool end = c->event == NSLAB_EGRESS_CONN_END;
 
 	pthread_mutex_lock(&l->lock);
-	if (l->lines)
-		fprintf(stderr, "nslab run: %-4s %-8s %s:%u -> %s:%u\n", proto_name(c->proto),
-			end ? "END" : "NEW", c->src, c->sport, c->dst, c->dport);
+	if (l->lines) {
+		/* a connection the gateway's conntrack confirmed passed its ruleset: allowed */
+		line_conn(c, end ? "END" : "ALLOWED");
+		if (end)
+			line_counters(c);
+		fputc('\n', stderr);
+	}
 	if (l->f) {
 		fprintf(l->f, "{\"kind\":\"flow\",\"event\":\"%s\",\"ts\":", end ? "end" : "new");
 		log_time(l->f);
@@ -293,13 +412,11 @@ void egress_log_connection(const struct nslab_egress_connection *c, void *data)
 	pthread_mutex_lock(&l->lock);
 	l->connections++;
 	if (l->lines) {
-		fprintf(stderr, "nslab run: %-4s %s:%u -> %s:%u", proto_name(c->proto), c->src,
-			c->sport, c->dst, c->dport);
-		if (c->has_counters)
-			fprintf(stderr,
-				", out %" PRIu64 " packets %" PRIu64 " bytes, in %" PRIu64
-				" packets %" PRIu64 " bytes",
-				c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
+		if (!l->ruled)
+			fputs("nslab run: " LINE_RULE "\n", stderr);
+		l->ruled = true;
+		line_conn(c, "CONN");
+		line_counters(c);
 		fputc('\n', stderr);
 	}
 	if (l->f) {
@@ -317,15 +434,29 @@ int egress_log_close(struct egress_log *l, int exit_code)
 	int r = 0;
 
 	pthread_mutex_destroy(&l->lock);
+	if (l->lines) {
+		uint64_t ms = mono_ms() - l->t0;
+
+		if (!l->ruled)
+			fputs("nslab run: " LINE_RULE "\n", stderr);
+		fprintf(stderr,
+			"nslab run: session %s finished (exit code %d, duration %" PRIu64
+			".%01" PRIu64 " s): %u DNS quer%s (%u allowed, %u blocked), %u "
+			"connection%s (%u blocked), %u decision%s\n",
+			l->id, exit_code, ms / 1000, ms % 1000 / 100, l->queries,
+			l->queries == 1 ? "y" : "ies", l->allowed, l->blocked, l->connections,
+			l->connections == 1 ? "" : "s", l->blocked_flows, l->decisions,
+			l->decisions == 1 ? "" : "s");
+	}
 	if (!l->f)
 		return 0;
 	fputs("{\"kind\":\"summary\",\"end\":", l->f);
 	log_time(l->f);
 	fprintf(l->f,
 		",\"duration_ms\":%" PRIu64 ",\"exit_code\":%d,\"queries\":%u,\"allowed\":%u,"
-		"\"blocked\":%u,\"connections\":%u,\"decisions\":%u}\n",
+		"\"blocked\":%u,\"connections\":%u,\"blocked_connections\":%u,\"decisions\":%u}\n",
 		mono_ms() - l->t0, exit_code, l->queries, l->allowed, l->blocked, l->connections,
-		l->decisions);
+		l->blocked_flows, l->decisions);
 	if (fclose(l->f) != 0)
 		r = -errno;
 	l->f = NULL;

@@ -16,8 +16,11 @@ struct egress_log {
 	FILE *f;	      /* --log FILE, or NULL */
 	bool lines;	      /* one line per query on stderr */
 	unsigned queries, allowed, blocked, connections;
-	unsigned decisions; /* --interactive: connections decided by asking */
-	uint64_t t0;	    /* CLOCK_MONOTONIC ms at open */
+	unsigned decisions;	/* --interactive: connections decided by asking */
+	unsigned blocked_flows; /* new flows the policy denied */
+	uint64_t t0;		/* CLOCK_MONOTONIC ms at open */
+	char id[48];		/* the session's id: PID-EPOCH */
+	bool ruled;		/* the rule before the end-of-run connections was drawn */
 };
 
 /* An egress option as given on the command line (value NULL for a flag). */

@@ -103,11 +103,14 @@ static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *
 	case OPT_HOST_PORT:
 		return nslab_egress_set_host_ports(e, arg, err);
 	default:
-		if (strcmp(arg, "pasta") && strcmp(arg, "veth"))
-			return nslab_err_setx(err, EINVAL, "'%s': must be pasta or veth", arg);
-		return nslab_egress_set_uplink(
-			e, arg[0] == 'v' ? NSLAB_EGRESS_UPLINK_VETH : NSLAB_EGRESS_UPLINK_PASTA,
-			err);
+		if (strcmp(arg, "pasta") && strcmp(arg, "veth") && strcmp(arg, "proxy"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be pasta, veth or proxy",
+					      arg);
+		return nslab_egress_set_uplink(e,
+					       arg[0] == 'v'   ? NSLAB_EGRESS_UPLINK_VETH
+					       : arg[1] == 'r' ? NSLAB_EGRESS_UPLINK_PROXY
+							       : NSLAB_EGRESS_UPLINK_PASTA,
+					       err);
 	}
 }
 

@@ -6,10 +6,12 @@
 # -- nslab run --allow ... -- curl/dig/nc`, so the jail's upstream is the lab.
 # Real clients: allowed names reachable (wildcard siblings too), others
 # refused at DNS and at IP; ports restricted; each escape its own check; a
-# SIGKILL of nslab run leaves nothing. Root only for now: rootless pasta
-# cannot open /dev/net/tun on this machine (docs/egress.md).
+# SIGKILL of nslab run leaves nothing. Root and rootless; EGRESS_UPLINK
+# (pasta or proxy, default: nslab's choice) is given to every filtered run
+# (e2e-run-egress-proxy: the socket relay, which needs no TUN device).
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env pasta dnsmasq dig curl nc
+UPLINK_ARG=${EGRESS_UPLINK:+--egress $EGRESS_UPLINK}
 
 # --- bad input: exit 125, the offending value (FILE:LINE:COL for a file), nothing started ---
 # badarg NAME WANT ARGS...: nslab run ARGS -- true fails with 125 and stderr containing WANT
@@ -32,24 +34,11 @@ badarg b6 "--deny: 'maybe': must be drop or reject" --deny maybe
 badarg b7 "--dns-deny: 'servfail': must be refused or nxdomain" --dns-deny servfail
 badarg b8 "--dns-upstream: 'resolver': not an IP address" --dns-upstream resolver
 badarg b9 "--ttl-grace: '1m' is not a whole number of seconds" --ttl-grace 1m
-badarg b10 "--egress: 'slirp': must be pasta or veth" --egress slirp
+badarg b10 "--egress: 'slirp': must be pasta, veth or proxy" --egress slirp
+badarg b13 "only through pasta (not --egress proxy)" --egress proxy --host-port 9000
 badarg b11 "not with --net or --in" --allow x.test --net host
 badarg b12 "--log '$TMP/l.json': only for a filtered run" --log "$TMP/l.json"
 [ -e "$TMP/l.json" ] && bad "--log without a filtered run created its file"
-if ! is_root; then
-	# rootless: pasta cannot open /dev/net/tun (0600 root here): refused plainly, nothing built
-	"$NSLAB" run --allow x.test -- true >"$TMP/rl.out" 2>"$TMP/rl.err"
-	rc=$?
-	if [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; then
-		grep -q "not implemented" "$TMP/rl.err" || bad "rootless: $(cat "$TMP/rl.err")"
-	else
-		[ "$rc" -eq 125 ] && grep -q "/dev/net/tun" "$TMP/rl.err" &&
-			ok "rootless: refused, naming /dev/net/tun" ||
-			bad "rootless: exit $rc, $(cat "$TMP/rl.err")"
-	fi
-	finish
-fi
-
 L=$(new_lab_name egress)
 lab_up "$SRCDIR/tests/e2e/egress.yaml" "$L"
 status_json "$L" "$TMP/st.json"
@@ -68,7 +57,8 @@ bg() {
 
 # The zone: names to web and other, a CNAME to a name the tests never allow.
 QLOG="$TMP/dnsmasq.log"
-bg dns dnsmasq -k -u root --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
+# -g '': no group change (setgroups is denied in a rootless lab's user namespace)
+bg dns dnsmasq -k -u root -g '' --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
 	--listen-address="$DNS" --bind-interfaces --pid-file= \
 	--address=/www.x.test/"$WEB" --address=/y.test/"$WEB" --address=/bad.test/"$OTHER" \
 	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test
@@ -91,8 +81,8 @@ jail() {
 	_n=$1
 	_a=$2
 	shift 2
-	# shellcheck disable=SC2086 # JAIL_ARGS: more options, split on blanks
-	"$NSLAB" exec "$L" client -- "$NSLAB" run --allow "$_a" --dns-upstream "$DNS" --deny reject \
+	# shellcheck disable=SC2086 # JAIL_ARGS, UPLINK_ARG: more options, split on blanks
+	"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow "$_a" --dns-upstream "$DNS" --deny reject \
 		${JAIL_ARGS:-} -- "$@" >"$TMP/$_n.out" 2>"$TMP/$_n.err" </dev/null
 	rc=$?
 }
@@ -124,6 +114,12 @@ check "a port-restricted name: its port reachable, another port refused" 0
 
 jail otherdns www.x.test dig +time=1 +tries=1 "@$DNS" www.x.test
 [ "$rc" -ne 0 ] && ok "a query to another DNS server fails" || bad "another DNS server answered"
+
+# UDP through the uplink (the relay's TPROXY path under --egress proxy): an entry naming port 53
+jail udp "www.x.test,$DNS:53/udp" sh -c "dig +short +time=1 +tries=1 @$DNS www.x.test; dig +short +time=1 +tries=1 @$DNS y.test"
+[ "$rc" -eq 0 ] && [ "$(cat "$TMP/udp.out")" = "$WEB
+$WEB" ] && ok "an entry naming $DNS:53/udp: DNS over UDP to it, two flows, answers back" ||
+	bad "UDP to $DNS:53: exit $rc, '$(cat "$TMP/udp.out")' $(head -3 "$TMP/udp.err")"
 
 jail tunnel www.x.test sh -c 'for i in 1 2 3 4 5; do dig +time=1 +tries=1 "data$i-$$.evil.test"; done'
 if grep -q "evil.test" "$QLOG" 2>/dev/null; then bad "random subdomains reached the upstream: $(grep -c evil.test "$QLOG")"
@@ -184,16 +180,16 @@ jail tcp www.x.test dig +tcp +short +time=1 +tries=1 www.x.test
 	bad "DNS over TCP: '$(cat "$TMP/tcp.out")'"
 
 # --analyse: everything allowed, every query reported
-"$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" -- \
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --analyse --dns-upstream "$DNS" -- \
 	$CURL "http://bad.test:8000/" >"$TMP/an.out" 2>"$TMP/an.err" </dev/null
 rc=$?
 [ "$rc" -eq 0 ] && [ "$(cat "$TMP/an.out")" = 200 ] && ok "--analyse: a name in no list reachable" ||
 	bad "--analyse: exit $rc, HTTP $(cat "$TMP/an.out"): $(cat "$TMP/an.err")"
-grep -q "DNS A .*ALLOWED.*bad.test" "$TMP/an.err" && ok "--analyse: the query reported" ||
+grep -q "DNS  ALLOWED  bad.test \(→\|->\) $OTHER\$" "$TMP/an.err" && ok "--analyse: the query reported" ||
 	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
 
 # --log FILE: the JSON log (schema 1, docs/egress.md) of a run with one allowed and one refused query
-"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" --log "$TMP/log.jsonl" -- \
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow www.x.test --dns-upstream "$DNS" --log "$TMP/log.jsonl" -- \
 	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
 	>"$TMP/log.out" 2>"$TMP/log.err" </dev/null
 rc=$?
@@ -209,43 +205,77 @@ assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 
 assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
 PY
 
+# -v --log: live lines aligned (time, kind, verdict, destination, name) between a
+# header and a summary; the connection's record names what it was resolved from
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG -v --allow www.x.test --dns-upstream "$DNS" --deny reject \
+	--log "$TMP/nm.jsonl" -- sh -c "$CURL http://www.x.test:8000/; dig +short +time=1 +tries=1 bad.test; $CURL http://$OTHER:8000/; true" \
+	>"$TMP/nm.out" 2>"$TMP/nm.err" </dev/null
+rc=$?
+T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+if [ "$rc" -eq 0 ] && grep -q "^nslab run: session [0-9]*-[0-9]* started" "$TMP/nm.err" &&
+	grep -q "^nslab run: $T DNS  ALLOWED  www.x.test → $WEB\$" "$TMP/nm.err" &&
+	grep -q "^nslab run: $T TCP  ALLOWED  $WEB:8000 (www.x.test)\$" "$TMP/nm.err" &&
+	grep -q "^nslab run: $T DNS  BLOCKED  bad.test\$" "$TMP/nm.err" &&
+	[ "$(grep -c "^nslab run: $T TCP  BLOCKED  $OTHER:8000\$" "$TMP/nm.err")" = 1 ] &&
+	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 1 connection (1 blocked)" "$TMP/nm.err"
+then ok "-v: live lines between a session header and a summary"; else bad "-v lines: exit $rc, $(cat "$TMP/nm.err")"; fi
+grep -q "\"kind\":\"connection\",\"proto\":\"TCP\",.*\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
+	grep -q "\"kind\":\"flow\",\"event\":\"new\",.*\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
+	grep -q "\"kind\":\"blocked\",.*\"proto\":\"TCP\",\"dst\":\"$OTHER\",\"dport\":8000}" "$TMP/nm.jsonl" &&
+	ok "--log: the connection and flow records name what the address was resolved from; the blocked one" ||
+	bad "--log names: $(cat "$TMP/nm.jsonl")"
+
 # --analyse --log: the connection with its byte counts (conntrack in the gateway)
 head -c 20000 /dev/urandom >"$TMP/blob"
-"$NSLAB" exec "$L" client -- "$NSLAB" run --analyse --dns-upstream "$DNS" --log "$TMP/an.jsonl" -- \
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --analyse --dns-upstream "$DNS" --log "$TMP/an.jsonl" -- \
 	curl -s -m 2 -o /dev/null "http://$WEB:8000/blob" >"$TMP/an2.out" 2>"$TMP/an2.err" </dev/null
-if $PY - "$TMP/an.jsonl" "$WEB" <<'PY'; then ok "--analyse --log: the connection with bytes each way"; else bad "--analyse --log: $(cat "$TMP/an.jsonl")"; fi
+if $PY - "$TMP/an.jsonl" "$WEB" "${EGRESS_UPLINK:-}" <<'PY'; then ok "--analyse --log: the connection with bytes each way"; else bad "--analyse --log: $(cat "$TMP/an.jsonl" "$TMP/an2.err")"; fi
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 c = [r for r in recs if r["kind"] == "connection" and r["dst"] == sys.argv[2] and r["dport"] == 8000]
 assert len(c) == 1, recs
 c = c[0]
 # the server sent 20000 bytes of body (plus headers); IP and TCP headers are counted too
-assert c["proto"] == "TCP" and 20000 < c["bytes_in"] < 20000 + 4000 and c["packets_in"] >= 14, c
+# the relay writes into the jail's link from a local socket: segments of up to 64 KiB (TSO)
+assert c["proto"] == "TCP" and 20000 < c["bytes_in"] < 20000 + 4000, c
+assert c["packets_in"] >= (2 if sys.argv[3] == "proxy" else 14), c
 assert 0 < c["bytes_out"] < 2000 and c["packets_out"] >= 3, c
 assert recs[-1]["connections"] == 1 and recs[0]["mode"] == "analyse", recs[-1]
 PY
 
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
-"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
 	>"$TMP/kill.out" 2>&1 &
 track_pid $!
-runs() { for p in $(pgrep -f "run --allow www.x.test --dns-upstream"); do ours "$p" && [ "$(cat /proc/$p/comm)" = nslab ] && echo "$p"; done; }
+runs() { for p in $(pgrep -f "run ${UPLINK_ARG:+$UPLINK_ARG }--allow www.x.test --dns-upstream"); do ours "$p" && [ "$(cat /proc/$p/comm)" = nslab ] && echo "$p"; done; }
 has_run() { [ -n "$(runs)" ]; }
 pasta_of() { for c in $(children_of "$1"); do case "$(cat /proc/$c/comm 2>/dev/null)" in pasta* | passt*) echo "$c" ;; esac; done; }
 R=""
 P=""
 has_pasta() { R=$(runs | tail -n 1) && [ -n "$R" ] && P=$(pasta_of "$R") && [ -n "$P" ]; }
-wait_until 10 has_pasta || fail "no pasta under nslab run during the run"
+has_run_pid() { R=$(runs | tail -n 1) && [ -n "$R" ]; }
+if [ "${EGRESS_UPLINK:-}" = proxy ]; then
+	wait_until 10 has_run_pid || fail "no nslab run seen during the run"
+	[ -z "$(pasta_of "$R")" ] || bad "--egress proxy started pasta"
+else
+	wait_until 10 has_pasta || fail "no pasta under nslab run during the run"
+fi
 sleepers() { for p in $(pgrep -x sleep); do ours "$p" && echo "$p"; done; }
 has_sleep() { [ -n "$(sleepers)" ]; }
 wait_until 10 has_sleep || bad "the jailed command never started"
 kill -9 "$R"
 gone() { ! alive "$1"; }
-if wait_until 5 gone "$P"; then ok "SIGKILL of nslab run: pasta gone"; else bad "pasta $P left"; fi
+if [ -n "$P" ]; then
+	if wait_until 5 gone "$P"; then ok "SIGKILL of nslab run: pasta gone"; else bad "pasta $P left"; fi
+fi
 no_sleep() { [ -z "$(sleepers)" ]; }
 if wait_until 5 no_sleep; then ok "SIGKILL of nslab run: the command gone"; else bad "left: $(sleepers)"; fi
 
-# --- --egress veth: from the router (it forwards; the client does not) ---
+# --- --egress veth: from the router (it forwards; the client does not); root only ---
+if ! is_root || [ -n "${EGRESS_UPLINK:-}" ]; then
+	"$NSLAB" down "$L" || bad "nslab down $L failed"
+	finish
+fi
 "$NSLAB" exec "$L" client -- "$NSLAB" run --egress veth --allow "$WEB" -- true >"$TMP/vc.out" 2>"$TMP/vc.err"
 rc=$?
 [ "$rc" -eq 125 ] && grep -q "ip_forward" "$TMP/vc.err" && ok "--egress veth on a host that does not forward: refused" ||

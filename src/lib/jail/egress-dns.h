@@ -10,11 +10,15 @@
 
 struct egress_dns;
 
+#define EGRESS_DNS_ADDRS 16
+
 /* What the gate makes of an upstream's answer (egress_dns_judge_answer()). */
 struct egress_dns_judgement {
 	char final[EGRESS_NAME_MAX + 1]; /* the last name of the CNAME chain */
 	size_t n_addr;			 /* addresses of the chain */
 	char *cmds;			 /* nft commands allowing them (malloc'd), or NULL */
+	/* the first EGRESS_DNS_ADDRS of them (for the log: the name each was resolved from) */
+	struct nslab_prefix addrs[EGRESS_DNS_ADDRS];
 };
 
 /**
@@ -35,9 +39,14 @@ int egress_dns_judge_query(const struct egress_policy *p, const uint8_t *q, size
 int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, const uint8_t *ans,
 			    size_t len, struct egress_dns_judgement *ret);
 
-/* One query's outcome: name, record type ("A"), verdict text, addresses allowed. Called on the gate's thread. */
+/*
+ * One query's outcome: name, record type ("A"), verdict text, addresses
+ * allowed (n_addr; the first min(n_addr, EGRESS_DNS_ADDRS) in addrs, else
+ * NULL). Called on the gate's thread.
+ */
 typedef void (*egress_dns_log_fn)(void *data, const char *name, const char *type,
-				  const char *verdict, size_t n_addr);
+				  const char *verdict, size_t n_addr,
+				  const struct nslab_prefix *addrs);
 
 /*
  * --interactive: asked about a name no rule allows, on the gate's thread

@@ -37,6 +37,7 @@
 #include <unistd.h>
 #include <linux/rtnetlink.h>
 
+#include "jail/egress-relay.h"
 #include "nl/ct.h"
 #include "nl/nftables.h"
 #include "nl/rtnl.h"
@@ -52,8 +53,8 @@
 
 struct make_ns {
 	int home_fd;
-	bool ipv6, localnet;
-	struct netns *gw, *jail;
+	bool ipv6, localnet, relay;
+	struct netns *gw, *jail, *relay_ns;
 	struct nlsock *ct;
 };
 
@@ -86,8 +87,23 @@ static int make_ns_thread(void *data, nslab_error *err)
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
 	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
+	_cleanup_close_ int scratch = -1;
 	int r;
 
+	/*
+	 * netns_new() returns this thread home after each namespace. In a user
+	 * namespace of our own (rootless), the caller's network namespace is
+	 * not ours to enter again: this short-lived thread makes a scratch
+	 * namespace its home instead, and ends there.
+	 */
+	if (setns(m->home_fd, CLONE_NEWNET) < 0) {
+		if (unshare(CLONE_NEWNET) < 0)
+			return nslab_err_set(err, errno, "scratch network namespace");
+		r = netns_open_current(&scratch, err);
+		if (r < 0)
+			return r;
+		m->home_fd = scratch;
+	}
 	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, m->localnet ? 3 : 2, gw_inside, &m->ct,
 		      &m->gw, err);
 	if (r < 0)
@@ -95,6 +111,11 @@ static int make_ns_thread(void *data, nslab_error *err)
 	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, NULL, NULL, &m->jail, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "jail namespace");
+	if (m->relay) {
+		r = netns_new(m->home_fd, NULL, 0, NULL, NULL, &m->relay_ns, err);
+		if (r < 0)
+			return nslab_err_prefix(err, r, "relay namespace");
+	}
 	return 0;
 }
 
@@ -320,26 +341,119 @@ static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab
 }
 
 /*
- * Rootless: pasta needs /dev/net/tun for its tap, and a user namespace of
- * ours cannot open it when the device is 0600 root (the owner is unmapped).
- * Say so before anything is built. Where it opens, the rootless path (a
- * user namespace owning both namespaces, given to pasta with --userns) is
- * not written yet: refused too, plainly.
+ * pasta needs a tap from /dev/net/tun; a user namespace of ours cannot open
+ * it when the device is 0600 root (its owner is unmapped there), nor can an
+ * unprivileged user. AUTO takes the socket relay then; pasta asked for by
+ * name is refused plainly, before anything is built.
  */
-static int check_rootless(nslab_error *err)
+static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret, nslab_error *err)
 {
-	int fd;
+	int fd, e;
 
-	if (geteuid() == 0)
+	*ret = p->uplink;
+	if (p->uplink != EGRESS_UPLINK_PASTA && p->uplink != EGRESS_UPLINK_AUTO)
 		return 0;
 	fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	e = errno;
+	if (fd >= 0) {
+		close(fd);
+		*ret = EGRESS_UPLINK_PASTA;
+		return 0;
+	}
+	if (p->uplink == EGRESS_UPLINK_PASTA)
 		return nslab_err_set(err, EPERM,
-				     "filtered egress without root needs pasta, and pasta needs "
-				     "/dev/net/tun, which this user cannot open (%s)",
-				     strerrordesc_np(errno));
-	close(fd);
-	return nslab_err_setx(err, EPERM, "filtered egress without root is not implemented yet");
+				     "--egress pasta needs /dev/net/tun, which this user cannot "
+				     "open (%s): --egress proxy needs no TUN device",
+				     strerrordesc_np(e));
+	if (p->host_ports[0])
+		return nslab_err_set(err, EPERM,
+				     "--host-port needs pasta, and pasta needs /dev/net/tun, which "
+				     "this user cannot open (%s)",
+				     strerrordesc_np(e));
+	*ret = EGRESS_UPLINK_PROXY;
+	return 0;
+}
+
+/*
+ * --egress proxy: the gateway's uplink is a veth to the relay namespace
+ * (egress-relay.c's DOC), whose ruleset hands TCP and UDP to the relay's
+ * sockets and refuses the rest.
+ */
+#define RELAY_IF      "relay0"
+#define RELAY_ADDR4   "169.254.54.1"
+#define RELAY_GW_ADDR "169.254.54.2"
+
+/* TCP to the relay's listener (REDIRECT), UDP to its socket (TPROXY), anything else refused. */
+static int relay_load_thread(void *data, nslab_error *err)
+{
+	struct nftbl_ctx *nft = NULL;
+	char text[1024];
+	int r;
+
+	(void)data;
+	snprintf(text, sizeof(text),
+		 "table inet nslab_relay {\n"
+		 "\tchain udp_in {\n"
+		 "\t\ttype filter hook prerouting priority mangle; policy accept;\n"
+		 "\t\tiifname \"" RELAY_IF "\" meta l4proto udp tproxy to :%d\n"
+		 "\t}\n"
+		 "\tchain tcp_in {\n"
+		 "\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		 "\t\tiifname \"" RELAY_IF "\" meta l4proto tcp redirect to :%d\n"
+		 "\t}\n"
+		 "\tchain input {\n"
+		 "\t\ttype filter hook input priority filter; policy accept;\n"
+		 "\t\tiifname != \"" RELAY_IF "\" accept\n"
+		 /* TPROXY keeps the destination as it was; REDIRECT made it the listener's */
+		 "\t\tmeta l4proto udp accept\n"
+		 "\t\tmeta l4proto tcp th dport %d accept\n"
+		 "\t\tct state established,related accept\n"
+		 "\t\treject with icmpx type admin-prohibited\n"
+		 "\t}\n"
+		 "}\n",
+		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT);
+
+	r = nftbl_ctx_new(&nft, err);
+	if (r >= 0)
+		r = nftbl_ctx_run(nft, text, false, NULL, err);
+	nftbl_ctx_free(nft);
+	return r;
+}
+
+static int start_proxy(struct egress_gw *g, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct rtnl_veth_end a = { .name = "uplink0", .netns_fd = -1, .up = true };
+	struct rtnl_veth_end b = { .name = RELAY_IF, .netns_fd = g->relay->fd, .ifindex = 2 };
+	struct rtnl_route local = { .oif = 1, .local = true };
+	int gw_ifi, r;
+
+	local.dst.family = AF_INET;
+	r = rtnl_build_veth(buf, sizeof(buf), &a, &b, err);
+	if (r >= 0)
+		r = talk(g->gw->nl, buf, err);
+	if (r >= 0)
+		r = rtnl_link_index(g->gw->nl, "uplink0", &gw_ifi, err);
+	if (r >= 0)
+		r = link_up(g->relay->nl, 1, err);
+	if (r >= 0)
+		r = link_up(g->relay->nl, 2, err);
+	if (r >= 0)
+		r = add_addr(g->relay->nl, 2, RELAY_ADDR4, 30, err);
+	if (r >= 0)
+		r = add_addr(g->gw->nl, gw_ifi, RELAY_GW_ADDR, 30, err);
+	/* every destination is the relay namespace's own: nothing is forwarded past it */
+	if (r >= 0)
+		r = rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &local, err);
+	if (r >= 0)
+		r = talk(g->relay->nl, buf, err);
+	if (r >= 0)
+		r = add_default(g->gw->nl, gw_ifi, RELAY_ADDR4, err);
+	if (r >= 0)
+		r = netns_call(g->relay->fd, relay_load_thread, NULL, err);
+	if (r >= 0)
+		r = egress_relay_start(g->relay->fd, &g->relay_run, err);
+	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
 }
 
 /*
@@ -436,6 +550,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	_cleanup_(egress_gw_freep) struct egress_gw *g = calloc(1, sizeof(*g));
 	_cleanup_close_ int home = -1;
 	struct make_ns m = { .ipv6 = p->ipv6, .localnet = p->host_ports[0] != 0 };
+	enum egress_uplink up;
 	int r;
 
 	if (!g)
@@ -444,9 +559,11 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	g->pasta_pid = -1;
 	g->pasta_pidfd = -1;
 	pthread_mutex_init(&g->nft_lock, NULL);
-	r = check_rootless(err);
+	r = choose_uplink(p, &up, err);
 	if (r < 0)
 		return r;
+	g->uplink = up;
+	m.relay = up == EGRESS_UPLINK_PROXY;
 	r = netns_open_current(&home, err);
 	if (r < 0)
 		return r;
@@ -455,16 +572,19 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	g->gw = m.gw;
 	g->jail = m.jail;
 	g->ct = m.ct;
+	g->relay = m.relay_ns;
 	/* pasta configures its own tap while the link and the ruleset are made */
-	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
+	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = start_pasta(g, p, err);
 	if (r >= 0)
 		r = wire(g, p->ipv6, err);
 	if (r >= 0)
 		r = load_ruleset(g, p, err);
-	if (r >= 0 && p->uplink == EGRESS_UPLINK_VETH)
+	if (r >= 0 && up == EGRESS_UPLINK_VETH)
 		r = start_veth(g, err);
-	if (r >= 0 && p->uplink == EGRESS_UPLINK_PASTA)
+	if (r >= 0 && up == EGRESS_UPLINK_PROXY)
+		r = start_proxy(g, err);
+	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)
 		return r;
@@ -475,12 +595,14 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 struct conns {
 	egress_conn_fn fn;
 	void *data;
-	uint8_t jail[4], gate[4];
+	uint8_t jail4[4], gate4[4], jail6[16], gate6[16];
 };
 
 static int conn_cb(const struct ct_entry *e, void *data)
 {
 	struct conns *c = data;
+	bool v4 = e->family == AF_INET;
+	size_t alen = v4 ? 4 : 16;
 	struct egress_conn out = { .family = e->family,
 				   .proto = e->proto,
 				   .sport = e->sport,
@@ -492,8 +614,9 @@ static int conn_cb(const struct ct_entry *e, void *data)
 				   .in_bytes = e->repl_bytes };
 
 	/* the jail's own flows only, and not its DNS to the gate (the gate reports those) */
-	if (e->family != AF_INET || memcmp(e->src, c->jail, 4) != 0 ||
-	    memcmp(e->dst, c->gate, 4) == 0)
+	if ((e->family != AF_INET && e->family != AF_INET6) ||
+	    memcmp(e->src, v4 ? c->jail4 : c->jail6, alen) != 0 ||
+	    memcmp(e->dst, v4 ? c->gate4 : c->gate6, alen) == 0)
 		return 0;
 	memcpy(out.src, e->src, sizeof(out.src));
 	memcpy(out.dst, e->dst, sizeof(out.dst));
@@ -503,11 +626,15 @@ static int conn_cb(const struct ct_entry *e, void *data)
 
 int egress_gw_connections(struct egress_gw *g, egress_conn_fn fn, void *data, nslab_error *err)
 {
-	struct conns c = { fn, data, { 0 }, { 0 } };
+	struct conns c = { .fn = fn, .data = data };
+	int r;
 
-	(void)inet_pton(AF_INET, EGRESS_JL_ADDR4, c.jail);
-	(void)inet_pton(AF_INET, EGRESS_GW_ADDR4, c.gate);
-	return ct_dump(g->ct, AF_INET, conn_cb, &c, err);
+	(void)inet_pton(AF_INET, EGRESS_JL_ADDR4, c.jail4);
+	(void)inet_pton(AF_INET, EGRESS_GW_ADDR4, c.gate4);
+	(void)inet_pton(AF_INET6, EGRESS_JL_ADDR6, c.jail6);
+	(void)inet_pton(AF_INET6, EGRESS_GW_ADDR6, c.gate6);
+	r = ct_dump(g->ct, AF_INET, conn_cb, &c, err);
+	return r < 0 ? r : ct_dump(g->ct, AF_INET6, conn_cb, &c, err);
 }
 
 int egress_gw_jail_fd(const struct egress_gw *g)
@@ -536,6 +663,8 @@ struct egress_gw *egress_gw_free(struct egress_gw *g)
 	}
 	if (g->pasta_pidfd >= 0)
 		close(g->pasta_pidfd);
+	egress_relay_free(g->relay_run); /* its threads joined before the namespaces go */
+	netns_free(g->relay);
 	nftbl_ctx_free(g->nft);
 	nftbl_ctx_free(g->host_nft); /* its socket owned the host's table: gone with it */
 	nlsock_free(g->ct);

@@ -9,6 +9,7 @@
 #include "ns/netns.h"
 
 struct nftbl_ctx;
+struct egress_relay;
 
 struct egress_gw {
 	struct netns *gw, *jail;
@@ -16,8 +17,11 @@ struct egress_gw {
 	pthread_mutex_t nft_lock; /* nft is used by the DNS gate's and the flow reader's threads */
 	pid_t pasta_pid;	  /* -1: none (or reaped) */
 	int pasta_pidfd;
-	struct nftbl_ctx *host_nft; /* --egress veth: owns the host's table (flags owner) */
-	struct nlsock *ct;	    /* NETLINK_NETFILTER in the gateway: its connections */
+	struct nftbl_ctx *host_nft;	/* --egress veth: owns the host's table (flags owner) */
+	struct nlsock *ct;		/* NETLINK_NETFILTER in the gateway: its connections */
+	struct netns *relay;		/* --egress proxy: the namespace behind the gateway */
+	struct egress_relay *relay_run; /* --egress proxy: its listeners and threads */
+	enum egress_uplink uplink;	/* what the policy's uplink became (never AUTO) */
 };
 
 /**

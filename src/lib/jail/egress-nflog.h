@@ -18,6 +18,7 @@
 
 #define EGRESS_NFLOG_ASK     1
 #define EGRESS_NFLOG_CAPTURE 2
+#define EGRESS_NFLOG_BLOCKED 3 /* the deny chain's first packet of each flow, for the live lines */
 
 struct egress_nflog;
 

@@ -95,6 +95,9 @@ static void put_sets(FILE *f, const struct egress_policy *p)
 static void put_deny(FILE *f, const struct egress_policy *p)
 {
 	fputs("\tchain deny {\n", f);
+	/* a flow's first packet only: its retransmissions would repeat the line */
+	if (p->report_blocked)
+		fputs("\t\tct state new log group 3\n", f);
 	if (p->capture)
 		fputs("\t\tlog prefix \"blocked\" group 2\n", f);
 	if (p->deny_reject)

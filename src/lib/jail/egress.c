@@ -37,6 +37,14 @@ struct nslab_egress {
 	int capture_fd; /* -1: no capture */
 };
 
+/* Which name an address was last resolved from (the DNS gate's answers). */
+struct resolved {
+	char addr[PREFIX_STRLEN];
+	char name[EGRESS_NAME_MAX + 1];
+};
+
+#define RESOLVED_MAX 1024 /* the oldest is forgotten past this many (a ring) */
+
 /* An answer remembered: "n NAME", or "a PROTO ADDR PORT" (a connection), and what it was. */
 struct remembered {
 	char key[EGRESS_NAME_MAX + 16];
@@ -47,12 +55,22 @@ struct nslab_egress_session {
 	const nslab_egress *e;
 	struct egress_gw *gw;
 	struct egress_dns *dns;
-	struct egress_nflog *held, *capture, *conns;
+	struct egress_nflog *held, *capture, *conns, *blocked;
+	/* blocked flows reported lately (a dropped SYN's retransmissions are new flows again) */
+	struct {
+		char key[PREFIX_STRLEN + 16];
+		time_t at;
+	} reported[64];
+	size_t n_reported;
 	FILE *pcap;
 	/* --interactive: one question at a time, answers remembered for the session */
 	pthread_mutex_t ask_lock;
 	struct remembered *mem;
 	size_t n_mem;
+	/* the names addresses were resolved from: written by the gate, read by the flow reader */
+	pthread_mutex_t names_lock;
+	struct resolved *names; /* RESOLVED_MAX, a ring */
+	size_t n_names;		/* how many were ever added */
 };
 
 int egress_resolv_file(char *path, size_t len, nslab_error *err)
@@ -88,6 +106,7 @@ int nslab_egress_new(nslab_egress **ret, nslab_error *err)
 	if (!e)
 		return nslab_err_set(err, ENOMEM, "egress policy");
 	e->p.ttl_grace = EGRESS_TTL_GRACE_DEFAULT;
+	e->p.uplink = EGRESS_UPLINK_AUTO;
 	e->capture_fd = -1;
 	*ret = e;
 	return 0;
@@ -151,12 +170,21 @@ void nslab_egress_set_analyse(nslab_egress *e, bool on)
 
 int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, nslab_error *err)
 {
-	if (uplink != NSLAB_EGRESS_UPLINK_PASTA && uplink != NSLAB_EGRESS_UPLINK_VETH)
-		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta or veth", (int)uplink);
-	if (uplink == NSLAB_EGRESS_UPLINK_VETH && e->p.host_ports[0])
-		return nslab_err_setx(err, EINVAL,
-				      "veth: host ports are exposed through pasta only");
-	e->p.uplink = uplink == NSLAB_EGRESS_UPLINK_VETH ? EGRESS_UPLINK_VETH : EGRESS_UPLINK_PASTA;
+	static const enum egress_uplink map[] = {
+		[NSLAB_EGRESS_UPLINK_PASTA] = EGRESS_UPLINK_PASTA,
+		[NSLAB_EGRESS_UPLINK_VETH] = EGRESS_UPLINK_VETH,
+		[NSLAB_EGRESS_UPLINK_PROXY] = EGRESS_UPLINK_PROXY,
+		[NSLAB_EGRESS_UPLINK_AUTO] = EGRESS_UPLINK_AUTO,
+	};
+
+	if ((unsigned)uplink > NSLAB_EGRESS_UPLINK_AUTO)
+		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta, veth, proxy or auto",
+				      (int)uplink);
+	if ((uplink == NSLAB_EGRESS_UPLINK_VETH || uplink == NSLAB_EGRESS_UPLINK_PROXY) &&
+	    e->p.host_ports[0])
+		return nslab_err_setx(err, EINVAL, "%s: host ports are exposed through pasta only",
+				      uplink == NSLAB_EGRESS_UPLINK_VETH ? "veth" : "proxy");
+	e->p.uplink = map[uplink];
 	return 0;
 }
 
@@ -164,12 +192,14 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 {
 	e->fn = fn;
 	e->fn_data = data;
+	e->p.report_blocked = fn != NULL;
 }
 
 int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error *err)
 {
-	if (e->p.uplink == EGRESS_UPLINK_VETH)
-		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress veth)");
+	if (e->p.uplink == EGRESS_UPLINK_VETH || e->p.uplink == EGRESS_UPLINK_PROXY)
+		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress %s)",
+				      e->p.uplink == EGRESS_UPLINK_VETH ? "veth" : "proxy");
 	return egress_host_ports_parse(ports, e->p.host_ports, sizeof(e->p.host_ports), err);
 }
 
@@ -179,10 +209,13 @@ void nslab_egress_set_connection_func(nslab_egress *e, nslab_egress_connection_f
 	e->conn_data = data;
 }
 
+static bool names_find(nslab_egress_session *s, const char *addr, char *buf, size_t len);
+
 /* egress_ctev_fn: a conntrack event of the gateway; the jail's own connections go on. */
 static void on_conn_event(const struct ct_entry *c, bool destroyed, void *data)
 {
-	const nslab_egress_session *s = data;
+	nslab_egress_session *s = data;
+	char name[EGRESS_NAME_MAX + 1];
 	bool v4 = c->family == AF_INET;
 	struct nslab_prefix jail, gate, p = { .family = c->family, .len = v4 ? 32 : 128 };
 	char src[PREFIX_STRLEN], dst[PREFIX_STRLEN];
@@ -212,6 +245,8 @@ static void on_conn_event(const struct ct_entry *c, bool destroyed, void *data)
 	prefix_format(&p, false, src, sizeof(src));
 	memcpy(p.addr, c->dst, sizeof(p.addr));
 	prefix_format(&p, false, dst, sizeof(dst));
+	if (names_find(s, dst, name, sizeof(name)))
+		out.name = name;
 	s->e->conn_fn(&out, s->e->conn_data);
 }
 
@@ -241,14 +276,57 @@ static void emit(const nslab_egress_session *s, const struct nslab_egress_event 
 		s->e->fn(ev, s->e->fn_data);
 }
 
-static void dns_log(void *data, const char *name, const char *type, const char *verdict,
-		    size_t n_addr)
+/* Remember that addr was resolved from name (a newer answer for the address wins). */
+static void names_add(nslab_egress_session *s, const struct nslab_prefix *addr, const char *name)
 {
-	const nslab_egress_session *s = data;
+	struct resolved *r;
+
+	if (!s->names)
+		return;
+	pthread_mutex_lock(&s->names_lock);
+	r = &s->names[s->n_names++ % RESOLVED_MAX];
+	prefix_format(addr, false, r->addr, sizeof(r->addr));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	pthread_mutex_unlock(&s->names_lock);
+}
+
+/* The name addr (text) was last resolved from, into buf; false if none. */
+static bool names_find(nslab_egress_session *s, const char *addr, char *buf, size_t len)
+{
+	size_t n = s->n_names < RESOLVED_MAX ? s->n_names : RESOLVED_MAX;
+	bool found = false;
+
+	if (!s->names)
+		return false;
+	pthread_mutex_lock(&s->names_lock);
+	/* newest first */
+	for (size_t i = 0; i < n && !found; i++) {
+		const struct resolved *r = &s->names[(s->n_names - 1 - i) % RESOLVED_MAX];
+
+		if (strcmp(r->addr, addr) == 0) {
+			snprintf(buf, len, "%s", r->name);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&s->names_lock);
+	return found;
+}
+
+static void dns_log(void *data, const char *name, const char *type, const char *verdict,
+		    size_t n_addr, const struct nslab_prefix *addrs)
+{
+	nslab_egress_session *s = data;
+	char first[PREFIX_STRLEN];
 	struct nslab_egress_event ev = {
 		.name = name, .type = type, .verdict = verdict, .n_addr = n_addr
 	};
 
+	for (size_t i = 0; addrs && i < n_addr && i < EGRESS_DNS_ADDRS; i++)
+		names_add(s, &addrs[i], name);
+	if (addrs && n_addr) {
+		prefix_format(&addrs[0], false, first, sizeof(first));
+		ev.addr = first;
+	}
 	emit(s, &ev);
 }
 
@@ -443,6 +521,48 @@ static void on_held(const uint8_t *pkt, size_t len, const char *prefix, void *da
 	emit(s, &ev);
 }
 
+#define BLOCKED_QUIET_S 10 /* a blocked destination is reported again after this long */
+
+/* Whether this destination's block was reported in the last BLOCKED_QUIET_S; if not, it is now. */
+static bool reported_lately(nslab_egress_session *s, int proto, const char *addr, unsigned port)
+{
+	size_t n = s->n_reported < 64 ? s->n_reported : 64;
+	time_t now = time(NULL);
+	char key[PREFIX_STRLEN + 16];
+
+	snprintf(key, sizeof(key), "%d %s %u", proto, addr, port);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->reported[i].key, key) == 0 &&
+		    now - s->reported[i].at < BLOCKED_QUIET_S)
+			return true;
+	snprintf(s->reported[s->n_reported % 64].key, sizeof(key), "%s", key);
+	s->reported[s->n_reported++ % 64].at = now;
+	return false;
+}
+
+/* egress_nflog_fn for group EGRESS_NFLOG_BLOCKED: a new flow the deny chain took. */
+static void on_blocked(const uint8_t *pkt, size_t len, const char *prefix, void *data)
+{
+	nslab_egress_session *s = data;
+	struct nslab_egress_event ev = { .connection = true, .blocked_flow = true };
+	struct nslab_prefix dst;
+	char addr[PREFIX_STRLEN];
+	int proto;
+	unsigned port;
+
+	(void)prefix;
+	if (!held_dest(pkt, len, &dst, &proto, &port))
+		return;
+	prefix_format(&dst, false, addr, sizeof(addr));
+	if (reported_lately(s, proto, addr, port))
+		return;
+	ev.name = addr;
+	ev.type = proto_text(proto);
+	ev.port = port;
+	ev.verdict = "BLOCKED";
+	emit(s, &ev);
+}
+
 /* --- --pcap ------------------------------------------------------------------ */
 
 static uint64_t now_usec(void)
@@ -495,6 +615,8 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 		return nslab_err_set(err, ENOMEM, "egress session");
 	s->e = e;
 	pthread_mutex_init(&s->ask_lock, NULL);
+	pthread_mutex_init(&s->names_lock, NULL);
+	s->names = calloc(RESOLVED_MAX, sizeof(*s->names)); /* none: connections without names */
 	r = egress_gw_start(&e->p, &s->gw, err);
 	if (r >= 0 && e->capture_fd >= 0)
 		r = capture_start(s, err);
@@ -502,6 +624,9 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 		r = egress_nflog_start(s->gw, EGRESS_NFLOG_ASK, 0, on_held, s, &s->held, err);
 	if (r >= 0 && e->conn_fn)
 		r = egress_ctev_start(s->gw, on_conn_event, s, &s->conns, err);
+	if (r >= 0 && e->p.report_blocked)
+		r = egress_nflog_start(s->gw, EGRESS_NFLOG_BLOCKED, 0, on_blocked, s, &s->blocked,
+				       err);
 	if (r >= 0)
 		r = egress_dns_start(&e->p, s->gw, dns_log, e->ask ? ask_name : NULL, s, &s->dns,
 				     err);
@@ -516,11 +641,13 @@ int nslab_egress_start(const nslab_egress *e, nslab_egress_session **ret, nslab_
 struct conn_relay {
 	nslab_egress_connection_func fn;
 	void *data;
+	nslab_egress_session *s;
 };
 
 static void conn_relay(const struct egress_conn *c, void *data)
 {
 	struct conn_relay *r = data;
+	char name[EGRESS_NAME_MAX + 1];
 	struct nslab_prefix p = { .family = c->family, .len = c->family == AF_INET ? 32 : 128 };
 	char src[PREFIX_STRLEN], dst[PREFIX_STRLEN];
 	struct nslab_egress_connection out = { .family = c->family,
@@ -539,13 +666,15 @@ static void conn_relay(const struct egress_conn *c, void *data)
 	prefix_format(&p, false, src, sizeof(src));
 	memcpy(p.addr, c->dst, sizeof(p.addr));
 	prefix_format(&p, false, dst, sizeof(dst));
+	if (names_find(r->s, dst, name, sizeof(name)))
+		out.name = name;
 	r->fn(&out, r->data);
 }
 
 int nslab_egress_session_connections(nslab_egress_session *s, nslab_egress_connection_func fn,
 				     void *data, nslab_error *err)
 {
-	struct conn_relay r = { fn, data };
+	struct conn_relay r = { fn, data, s };
 
 	return egress_gw_connections(s->gw, conn_relay, &r, err);
 }
@@ -575,10 +704,13 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 	egress_nflog_free(s->held);
 	egress_nflog_free(s->capture);
 	egress_nflog_free(s->conns);
+	egress_nflog_free(s->blocked);
 	if (s->pcap)
 		fclose(s->pcap);
 	egress_gw_free(s->gw);
 	pthread_mutex_destroy(&s->ask_lock);
+	pthread_mutex_destroy(&s->names_lock);
+	free(s->names);
 	free(s->mem);
 	free(s);
 	return NULL;

@@ -136,6 +136,8 @@ int egress_resolv_file(char *path, size_t len, nslab_error *err);
 enum egress_uplink {
 	EGRESS_UPLINK_PASTA = 0,
 	EGRESS_UPLINK_VETH = 1,
+	EGRESS_UPLINK_PROXY = 2, /* the socket relay (egress-relay.c): no TUN device needed */
+	EGRESS_UPLINK_AUTO = 3,	 /* pasta where /dev/net/tun opens, else the relay */
 };
 
 struct egress_policy {
@@ -149,6 +151,7 @@ struct egress_policy {
 	enum egress_uplink uplink;
 	bool interactive; /* new flows no rule allows are held (dropped, nflog group 1) and asked */
 	bool capture;	  /* every packet of the jail to nflog group 2 ("blocked": denied) */
+	bool report_blocked;  /* new flows denied to nflog group 3 (a live line each) */
 	char host_ports[128]; /* --host-port: "9000,9100-9110" (pasta's -T/-U spec), "" none */
 };
 

@@ -336,6 +336,8 @@ static int check_route(const struct rtnl_route *rt, nslab_error *err)
 	if (rt->unreachable && (prefix_is_set(&rt->via) || rt->oif > 0))
 		return nslab_err_setx(err, EINVAL,
 				      "an unreachable route has no gateway or interface");
+	if (rt->local && (prefix_is_set(&rt->via) || rt->oif <= 0))
+		return nslab_err_setx(err, EINVAL, "a local route has an interface and no gateway");
 	if (!rt->unreachable && !prefix_is_set(&rt->via) && rt->oif <= 0)
 		return nslab_err_setx(err, EINVAL, "route needs a gateway or an output interface");
 	return 0;
@@ -357,9 +359,10 @@ static void route_header(struct rtmsg *rtm, int type, const struct rtnl_route *r
 		return;
 	}
 	rtm->rtm_protocol = RTPROT_STATIC;
-	rtm->rtm_type = rt->unreachable ? RTN_UNREACHABLE : RTN_UNICAST;
-	rtm->rtm_scope =
-		prefix_is_set(&rt->via) || rt->unreachable ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rtm->rtm_type = rt->unreachable ? RTN_UNREACHABLE : rt->local ? RTN_LOCAL : RTN_UNICAST;
+	rtm->rtm_scope = rt->local				      ? RT_SCOPE_HOST
+			 : prefix_is_set(&rt->via) || rt->unreachable ? RT_SCOPE_UNIVERSE
+								      : RT_SCOPE_LINK;
 }
 
 int rtnl_build_route(void *buf, size_t len, int type, const struct rtnl_route *rt, nslab_error *err)

@@ -86,6 +86,7 @@ struct rtnl_route {
 	uint32_t metric;	 /* 0 = kernel default */
 	uint32_t table;		 /* 0 = main */
 	bool unreachable;	 /* RTN_UNREACHABLE (no via, no oif): "network unreachable" */
+	bool local;		 /* RTN_LOCAL (oif, no via): every address of dst is this host's */
 	bool replace;		 /* RTM_NEWROUTE replaces a route of the same dst and metric */
 };
 /*

@@ -1,0 +1,513 @@
+// SPDX-License-Identifier: MIT
+/*
+ * jail/egress-relay: an uplink for the gateway that needs no TUN device.
+ *
+ * DOC: the socket relay (`--egress proxy`)
+ *   jail --veth-- gateway (the policy, unchanged) --veth-- relay netns
+ * The gateway forwards what its ruleset allows to the relay namespace, whose
+ * only route is "local default": every destination is local there, so
+ * nothing is forwarded any further by the kernel. Its ruleset hands each TCP
+ * connection to one listener (REDIRECT; the destination comes back from
+ * SO_ORIGINAL_DST) and each UDP datagram to one socket (TPROXY; the
+ * destination comes with IP_ORIGDSTADDR). Those sockets are made inside the
+ * relay namespace; the relay's threads sit in the caller's namespace, and
+ * each connection or UDP flow goes on through a socket made there, as any
+ * unprivileged program's would be. UDP replies go back through a socket of
+ * the relay namespace bound (IP_TRANSPARENT) to the original destination,
+ * so the jail sees them come from where it sent to. Everything else (ICMP)
+ * gets an ICMP admin-prohibited from the relay namespace.
+ * Fail closed: the relay is threads of nslab; when nslab dies, its sockets
+ * and the namespaces die with it, and the jail has no way out.
+ */
+#include "jail/egress-relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netfilter_ipv4.h>
+
+#include "ns/netns.h"
+
+#define RELAY_BUF	  65536
+#define RELAY_UDP_IDLE_MS 30000 /* a UDP flow without traffic for this long is forgotten */
+#define RELAY_UDP_FLOWS	  256	/* at most this many UDP flows at once; more are dropped */
+
+struct udp_flow {
+	struct sockaddr_in src, dst;
+	int out_fd;   /* connected to dst, in the caller's namespace */
+	int reply_fd; /* bound to dst, connected to src, in the relay namespace */
+	bool used;
+};
+
+struct egress_relay {
+	int netns_fd;	    /* the relay namespace (a dup) */
+	int tcp_fd, udp_fd; /* the listeners, in the relay namespace */
+	int stop_fd;	    /* eventfd: readable once the relay stops (never read) */
+	pthread_t thread;   /* the listeners' thread */
+	bool started;
+	pthread_mutex_t lock; /* active, flows */
+	pthread_cond_t idle;  /* active fell to 0 */
+	unsigned active;      /* connection and flow threads running */
+	struct udp_flow flows[RELAY_UDP_FLOWS];
+};
+
+/* --- threads of connections and flows ----------------------------------------- */
+
+static void thread_done(struct egress_relay *r)
+{
+	pthread_mutex_lock(&r->lock);
+	if (--r->active == 0)
+		pthread_cond_broadcast(&r->idle);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static int start_detached(struct egress_relay *r, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t a;
+	pthread_t t;
+	int e;
+
+	pthread_mutex_lock(&r->lock);
+	r->active++;
+	pthread_mutex_unlock(&r->lock);
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 256 * 1024);
+	e = pthread_create(&t, &a, fn, arg);
+	pthread_attr_destroy(&a);
+	if (e != 0)
+		thread_done(r);
+	return -e;
+}
+
+/* Close with a reset (SO_LINGER 0): the peer learns the other side failed, as without a relay. */
+static void close_reset(int fd)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	(void)close(fd);
+}
+
+/* One direction of a TCP relay: bytes read from `from`, not yet written to `to`. */
+struct half {
+	int from, to;
+	size_t off, len;
+	bool eof;
+	char buf[RELAY_BUF];
+};
+
+/* Move what can move without blocking. Return: 0, or -1 when the connection failed (reset). */
+static int half_step(struct half *h, short rev_from, short rev_to)
+{
+	ssize_t n;
+
+	if (h->len == 0 && !h->eof && (rev_from & (POLLIN | POLLHUP | POLLERR))) {
+		n = read(h->from, h->buf, sizeof(h->buf));
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n == 0) {
+			h->eof = true;
+			(void)shutdown(h->to, SHUT_WR);
+		}
+		if (n > 0) {
+			h->off = 0;
+			h->len = (size_t)n;
+		}
+	}
+	if (h->len > 0 && (rev_to & (POLLOUT | POLLERR))) {
+		n = send(h->to, h->buf + h->off, h->len, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+		if (n > 0) {
+			h->off += (size_t)n;
+			h->len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+/* Both directions until both ended, one failed, or the relay stops. Return: 0, or -1 (reset). */
+static int pump(int a, int b, int stop_fd)
+{
+	struct half *h = malloc(2 * sizeof(*h));
+	int r = -1;
+
+	if (!h)
+		return -1;
+	h[0] = (struct half){ .from = a, .to = b };
+	h[1] = (struct half){ .from = b, .to = a };
+	for (;;) {
+		struct pollfd p[3] = { { .fd = a },
+				       { .fd = b },
+				       { .fd = stop_fd, .events = POLLIN } };
+
+		if (h[0].eof && h[1].eof && h[0].len == 0 && h[1].len == 0) {
+			r = 0;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			if (h[i].len == 0 && !h[i].eof)
+				p[i].events |= POLLIN;
+			if (h[i].len > 0)
+				p[1 - i].events |= POLLOUT;
+		}
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents)
+			break;
+		if (half_step(&h[0], p[0].revents, p[1].revents) < 0 ||
+		    half_step(&h[1], p[1].revents, p[0].revents) < 0)
+			break;
+	}
+	free(h);
+	return r;
+}
+
+struct tcp_conn {
+	struct egress_relay *r;
+	int client;
+	struct sockaddr_in dst;
+};
+
+/* Connect without blocking past the relay's stop. Return: 0, or -1 (refused, unreachable, stopped). */
+static int connect_out(int fd, const struct sockaddr_in *dst, int stop_fd)
+{
+	struct pollfd p[2] = { { .fd = fd, .events = POLLOUT },
+			       { .fd = stop_fd, .events = POLLIN } };
+	int e = 0;
+	socklen_t len = sizeof(e);
+
+	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) == 0)
+		return 0;
+	if (errno != EINPROGRESS)
+		return -1;
+	while (poll(p, 2, -1) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (p[1].revents)
+		return -1;
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) < 0 || e != 0)
+		return -1;
+	return 0;
+}
+
+static void *tcp_thread(void *arg)
+{
+	struct tcp_conn *c = arg;
+	struct egress_relay *r = c->r;
+	/* made on this thread: in the caller's namespace, like the relay's own thread */
+	int out = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (out >= 0 && connect_out(out, &c->dst, r->stop_fd) == 0 &&
+	    pump(c->client, out, r->stop_fd) == 0) {
+		(void)close(out);
+		(void)close(c->client);
+	} else {
+		/* refused, unreachable or reset: the jail's client gets a reset too */
+		if (out >= 0)
+			close_reset(out);
+		close_reset(c->client);
+	}
+	free(c);
+	thread_done(r);
+	return NULL;
+}
+
+static void on_tcp(struct egress_relay *r)
+{
+	struct tcp_conn *c;
+	socklen_t len;
+	int fd = accept4(r->tcp_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	c = calloc(1, sizeof(*c));
+	len = sizeof(c ? c->dst : (struct sockaddr_in){ 0 });
+	/* where the jail sent it, before the relay namespace's REDIRECT */
+	if (!c || getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &c->dst, &len) < 0) {
+		free(c);
+		close_reset(fd);
+		return;
+	}
+	c->r = r;
+	c->client = fd;
+	if (start_detached(r, tcp_thread, c) < 0) {
+		close_reset(fd);
+		free(c);
+	}
+}
+
+/* --- UDP ---------------------------------------------------------------------- */
+
+struct reply_req {
+	const struct sockaddr_in *src, *dst;
+	int fd;
+};
+
+/* In the relay namespace: a socket that sends as dst to src (IP_TRANSPARENT: dst is not ours). */
+static int reply_socket(void *data, nslab_error *err)
+{
+	struct reply_req *q = data;
+	int one = 1;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "relay: UDP reply socket");
+	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, (const struct sockaddr *)q->dst, sizeof(*q->dst)) < 0 ||
+	    connect(fd, (const struct sockaddr *)q->src, sizeof(*q->src)) < 0) {
+		int e = errno;
+
+		(void)close(fd);
+		return nslab_err_set(err, e, "relay: UDP reply socket");
+	}
+	q->fd = fd;
+	return 0;
+}
+
+static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
+{
+	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+}
+
+/* Under lock: the flow of src to dst, or NULL. */
+static struct udp_flow *flow_find(struct egress_relay *r, const struct sockaddr_in *src,
+				  const struct sockaddr_in *dst)
+{
+	for (size_t i = 0; i < RELAY_UDP_FLOWS; i++)
+		if (r->flows[i].used && same_addr(&r->flows[i].src, src) &&
+		    same_addr(&r->flows[i].dst, dst))
+			return &r->flows[i];
+	return NULL;
+}
+
+struct udp_job {
+	struct egress_relay *r;
+	struct udp_flow *f;
+};
+
+static void forward_dgram(int from, int to)
+{
+	char buf[RELAY_BUF];
+	ssize_t n = recv(from, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n >= 0)
+		(void)send(to, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+/* A flow's thread: datagrams each way until it is idle for RELAY_UDP_IDLE_MS or the relay stops. */
+static void *udp_thread(void *arg)
+{
+	struct udp_job *j = arg;
+	struct egress_relay *r = j->r;
+	struct udp_flow *f = j->f;
+
+	free(j);
+	for (;;) {
+		struct pollfd p[3] = { { .fd = f->out_fd, .events = POLLIN },
+				       { .fd = f->reply_fd, .events = POLLIN },
+				       { .fd = r->stop_fd, .events = POLLIN } };
+		int n = poll(p, 3, RELAY_UDP_IDLE_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || p[2].revents)
+			break;
+		if (p[0].revents)
+			forward_dgram(f->out_fd, f->reply_fd);
+		/* later datagrams of the flow: TPROXY finds the connected reply socket first */
+		if (p[1].revents)
+			forward_dgram(f->reply_fd, f->out_fd);
+	}
+	pthread_mutex_lock(&r->lock);
+	(void)close(f->out_fd);
+	(void)close(f->reply_fd);
+	f->used = false;
+	pthread_mutex_unlock(&r->lock);
+	thread_done(r);
+	return NULL;
+}
+
+/* Under lock: a new flow (its sockets made), or NULL (table full, or a socket failed). */
+static struct udp_flow *flow_new(struct egress_relay *r, const struct sockaddr_in *src,
+				 const struct sockaddr_in *dst)
+{
+	struct reply_req q = { src, dst, -1 };
+	struct udp_flow *f = NULL;
+	struct udp_job *j;
+
+	for (size_t i = 0; i < RELAY_UDP_FLOWS && !f; i++)
+		if (!r->flows[i].used)
+			f = &r->flows[i];
+	if (!f || netns_call(r->netns_fd, reply_socket, &q, NULL) < 0)
+		return NULL;
+	*f = (struct udp_flow){ .src = *src, .dst = *dst, .reply_fd = q.fd, .used = true };
+	f->out_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	j = malloc(sizeof(*j));
+	if (f->out_fd < 0 || connect(f->out_fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 ||
+	    !j)
+		goto fail;
+	*j = (struct udp_job){ r, f };
+	/* start_detached() takes the lock too: the flow is marked used, nobody else takes it */
+	pthread_mutex_unlock(&r->lock);
+	if (start_detached(r, udp_thread, j) < 0) {
+		pthread_mutex_lock(&r->lock);
+		goto fail;
+	}
+	pthread_mutex_lock(&r->lock);
+	return f;
+fail:
+	free(j);
+	if (f->out_fd >= 0)
+		(void)close(f->out_fd);
+	(void)close(f->reply_fd);
+	f->used = false;
+	return NULL;
+}
+
+/* The original destination of a datagram, from its IP_ORIGDSTADDR. */
+static bool orig_dst(struct msghdr *m, struct sockaddr_in *ret)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_ORIGDSTADDR &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*ret))) {
+			memcpy(ret, CMSG_DATA(c), sizeof(*ret));
+			return true;
+		}
+	return false;
+}
+
+static void on_udp(struct egress_relay *r)
+{
+	char buf[RELAY_BUF];
+	char ctl[CMSG_SPACE(sizeof(struct sockaddr_in))];
+	struct sockaddr_in src, dst;
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_name = &src,
+			    .msg_namelen = sizeof(src),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct udp_flow *f;
+	ssize_t n = recvmsg(r->udp_fd, &m, MSG_DONTWAIT);
+
+	if (n < 0 || !orig_dst(&m, &dst))
+		return;
+	pthread_mutex_lock(&r->lock);
+	f = flow_find(r, &src, &dst);
+	if (!f)
+		f = flow_new(r, &src, &dst);
+	if (f)
+		(void)send(f->out_fd, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* --- the listeners ------------------------------------------------------------ */
+
+static void *listen_thread(void *arg)
+{
+	struct egress_relay *r = arg;
+
+	for (;;) {
+		struct pollfd p[3] = { { .fd = r->tcp_fd, .events = POLLIN },
+				       { .fd = r->udp_fd, .events = POLLIN },
+				       { .fd = r->stop_fd, .events = POLLIN } };
+
+		if (poll(p, 3, -1) < 0 && errno != EINTR)
+			break;
+		if (p[2].revents)
+			break;
+		if (p[0].revents)
+			on_tcp(r);
+		if (p[1].revents)
+			on_udp(r);
+	}
+	return NULL;
+}
+
+static int listeners(void *data, nslab_error *err)
+{
+	struct egress_relay *r = data;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(EGRESS_RELAY_PORT) };
+	int one = 1;
+
+	r->tcp_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->tcp_fd < 0 ||
+	    setsockopt(r->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(r->tcp_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(r->tcp_fd, 128) < 0)
+		return nslab_err_set(err, errno, "relay: TCP listener");
+	r->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->udp_fd < 0 ||
+	    setsockopt(r->udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(r->udp_fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
+	    setsockopt(r->udp_fd, SOL_IP, IP_RECVORIGDSTADDR, &one, sizeof(one)) < 0 ||
+	    bind(r->udp_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return nslab_err_set(err, errno, "relay: UDP listener");
+	return 0;
+}
+
+int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_error *err)
+{
+	_cleanup_(egress_relay_freep) struct egress_relay *r = calloc(1, sizeof(*r));
+	int e;
+
+	if (!r)
+		return nslab_err_set(err, ENOMEM, "relay");
+	r->tcp_fd = r->udp_fd = -1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->idle, NULL);
+	r->netns_fd = fcntl(relay_netns_fd, F_DUPFD_CLOEXEC, 3);
+	r->stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (r->netns_fd < 0 || r->stop_fd < 0)
+		return nslab_err_set(err, errno, "relay");
+	e = netns_call(r->netns_fd, listeners, r, err);
+	if (e < 0)
+		return e;
+	e = pthread_create(&r->thread, NULL, listen_thread, r);
+	if (e != 0)
+		return nslab_err_set(err, e, "relay: thread");
+	r->started = true;
+	*ret = TAKE_PTR(r);
+	return 0;
+}
+
+static void close_if(int fd)
+{
+	if (fd >= 0)
+		(void)close(fd);
+}
+
+struct egress_relay *egress_relay_free(struct egress_relay *r)
+{
+	if (!r)
+		return NULL;
+	if (r->stop_fd >= 0)
+		(void)eventfd_write(r->stop_fd, 1);
+	if (r->started)
+		(void)pthread_join(r->thread, NULL);
+	/* the connections' and flows' threads see stop_fd too; each closes its sockets */
+	pthread_mutex_lock(&r->lock);
+	while (r->active > 0)
+		pthread_cond_wait(&r->idle, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	close_if(r->tcp_fd);
+	close_if(r->udp_fd);
+	close_if(r->stop_fd);
+	close_if(r->netns_fd);
+	pthread_cond_destroy(&r->idle);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+	return NULL;
+}

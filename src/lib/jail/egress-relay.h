@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jail/egress-relay: the socket relay behind `--egress proxy` (see egress-relay.c's DOC):
+ * TCP and UDP the gateway forwarded to the relay namespace, carried on
+ * through sockets of the caller's own network namespace.
+ */
+#pragma once
+
+#include "nslab/error.h"
+#include "shared/macro.h"
+
+/* The port the relay namespace's ruleset sends every TCP connection and UDP datagram to. */
+#define EGRESS_RELAY_PORT 1
+
+struct egress_relay;
+
+/**
+ * egress_relay_start() - Open the listeners in the relay namespace and start relaying
+ * @relay_netns_fd:  the relay namespace (borrowed; kept open by the relay for its UDP replies)
+ * Call from a thread that sits in the caller's network namespace: the
+ * outgoing sockets are made by threads it starts, and a socket stays in the
+ * namespace its maker was in.
+ * Return: 0, or -errno with nothing left behind
+ */
+int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_error *err);
+/* Stop: every connection closed, every thread joined. Return: NULL */
+struct egress_relay *egress_relay_free(struct egress_relay *r);
+DEFINE_CLEANUP_FUNC(struct egress_relay, egress_relay_free)
