@@ -12,6 +12,12 @@
 . "${SRCDIR:=$(dirname "$0")/../..}/tests/e2e/lib.sh"
 require_env pasta dnsmasq dig curl nc
 UPLINK_ARG=${EGRESS_UPLINK:+--egress $EGRESS_UPLINK}
+# The uplink a run gets: the one asked for, else nslab's choice: pasta where
+# this user can open /dev/net/tun, the relay where not (a rootless user on a
+# host whose /dev/net/tun is 0600 root, as udev leaves it on some machines)
+if [ -n "${EGRESS_UPLINK:-}" ]; then UPLINK=$EGRESS_UPLINK
+elif [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; then UPLINK=pasta
+else UPLINK=proxy; fi
 
 # --- bad input: exit 125, the offending value (FILE:LINE:COL for a file), nothing started ---
 # badarg NAME WANT ARGS...: nslab run ARGS -- true fails with 125 and stderr containing WANT
@@ -229,7 +235,7 @@ grep -q "\"kind\":\"connection\",\"proto\":\"TCP\",.*\"dst\":\"$WEB\",\"dport\":
 head -c 20000 /dev/urandom >"$TMP/blob"
 "$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --analyse --dns-upstream "$DNS" --log "$TMP/an.jsonl" -- \
 	curl -s -m 2 -o /dev/null "http://$WEB:8000/blob" >"$TMP/an2.out" 2>"$TMP/an2.err" </dev/null
-if $PY - "$TMP/an.jsonl" "$WEB" "${EGRESS_UPLINK:-}" <<'PY'; then ok "--analyse --log: the connection with bytes each way"; else bad "--analyse --log: $(cat "$TMP/an.jsonl" "$TMP/an2.err")"; fi
+if $PY - "$TMP/an.jsonl" "$WEB" "$UPLINK" <<'PY'; then ok "--analyse --log: the connection with bytes each way"; else bad "--analyse --log: $(cat "$TMP/an.jsonl" "$TMP/an2.err")"; fi
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 c = [r for r in recs if r["kind"] == "connection" and r["dst"] == sys.argv[2] and r["dport"] == 8000]
@@ -254,7 +260,7 @@ R=""
 P=""
 has_pasta() { R=$(runs | tail -n 1) && [ -n "$R" ] && P=$(pasta_of "$R") && [ -n "$P" ]; }
 has_run_pid() { R=$(runs | tail -n 1) && [ -n "$R" ]; }
-if [ "${EGRESS_UPLINK:-}" = proxy ]; then
+if [ "$UPLINK" = proxy ]; then
 	wait_until 10 has_run_pid || fail "no nslab run seen during the run"
 	[ -z "$(pasta_of "$R")" ] || bad "--egress proxy started pasta"
 else
