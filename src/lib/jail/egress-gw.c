@@ -98,7 +98,11 @@ static int make_ns_thread(void *data, nslab_error *err)
 	 */
 	if (setns(m->home_fd, CLONE_NEWNET) < 0) {
 		if (unshare(CLONE_NEWNET) < 0)
-			return nslab_err_set(err, errno, "scratch network namespace");
+			return nslab_err_set(
+				err, errno,
+				"scratch network namespace (a filtered run needs a user "
+				"namespace of its own: nslab run makes one, a program "
+				"calling the library must be in one)");
 		r = netns_open_current(&scratch, err);
 		if (r < 0)
 			return r;
