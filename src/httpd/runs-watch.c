@@ -135,28 +135,6 @@ static bool labs_changed(struct rwatch *s)
 	return changed;
 }
 
-enum wake { WAKE_DIRS, WAKE_TICK, WAKE_END };
-
-static enum wake wait_change(struct rwatch *s, int ms)
-{
-	struct pollfd p[3] = { { .fd = s->ino, .events = POLLIN },
-			       { .fd = s->stop, .events = POLLIN },
-			       { .fd = s->client, .events = POLLRDHUP } };
-	char buf[4096];
-	int n;
-
-	do
-		n = poll(p, s->client >= 0 ? 3 : 2, ms);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 || p[1].revents || p[2].revents)
-		return WAKE_END;
-	if (n == 0)
-		return WAKE_TICK;
-	while (read(s->ino, buf, sizeof(buf)) > 0)
-		; /* which directory does not matter: the walk looks at all */
-	return WAKE_DIRS;
-}
-
 static ssize_t rwatch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct rwatch *s = cls;
@@ -181,16 +159,17 @@ static ssize_t rwatch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			continue;
 		}
 		/* a change waits SETTLE_MS for the rest of its burst before the walk */
-		switch (wait_change(s, s->dirty ? SETTLE_MS : LIVE_CHECK_MS)) {
-		case WAKE_DIRS:
+		switch (stream_wait(s->ino, s->stop, s->client,
+				    s->dirty ? SETTLE_MS : LIVE_CHECK_MS)) {
+		case STREAM_CHANGED:
 			s->dirty = true;
 			continue;
-		case WAKE_TICK:
+		case STREAM_TIMEOUT:
 			s->idle_ms += s->dirty ? SETTLE_MS : LIVE_CHECK_MS;
 			if ((labs_changed(s) || s->dirty) && rescan(s) < 0)
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			continue;
-		case WAKE_END:
+		case STREAM_END:
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		}
 	}

@@ -112,3 +112,11 @@ enum MHD_Result api_conntrack(struct http_req *q);
 enum MHD_Result api_events(struct http_req *q);
 enum MHD_Result api_runs_watch(struct http_req *q);
 enum MHD_Result api_playground(struct http_req *q);
+
+/*
+ * A stream's wait (an SSE stream's, the runs list's): until its inotify fd ino
+ * has news (drained: the caller looks again), the server's stop eventfd or the
+ * client's hang-up (client -1: none), or ms pass.
+ */
+enum stream_wake { STREAM_CHANGED, STREAM_TIMEOUT, STREAM_END };
+enum stream_wake stream_wait(int ino, int stop, int client, int ms);

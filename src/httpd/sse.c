@@ -115,26 +115,24 @@ static int fill(struct sse *s)
 	}
 }
 
-enum wake { WAKE_FILE, WAKE_PING, WAKE_END };
-
-static enum wake wait_change(struct sse *s)
+enum stream_wake stream_wait(int ino, int stop, int client, int ms)
 {
-	struct pollfd p[3] = { { .fd = s->ino, .events = POLLIN },
-			       { .fd = s->stop, .events = POLLIN },
-			       { .fd = s->client, .events = POLLRDHUP } };
+	struct pollfd p[3] = { { .fd = ino, .events = POLLIN },
+			       { .fd = stop, .events = POLLIN },
+			       { .fd = client, .events = POLLRDHUP } };
 	char buf[4096];
 	int n;
 
 	do
-		n = poll(p, s->client >= 0 ? 3 : 2, SSE_PING_MS);
+		n = poll(p, client >= 0 ? 3 : 2, ms);
 	while (n < 0 && errno == EINTR);
 	if (n < 0 || p[1].revents || p[2].revents)
-		return WAKE_END;
+		return STREAM_END;
 	if (n == 0)
-		return WAKE_PING;
-	while (read(s->ino, buf, sizeof(buf)) > 0)
-		; /* what changed does not matter: read the file again */
-	return WAKE_FILE;
+		return STREAM_TIMEOUT;
+	while (read(ino, buf, sizeof(buf)) > 0)
+		; /* what changed does not matter: the caller looks again */
+	return STREAM_CHANGED;
 }
 
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
@@ -157,14 +155,14 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 			continue;
 		if (s->ino < 0)
 			return MHD_CONTENT_READER_END_OF_STREAM;
-		switch (wait_change(s)) {
-		case WAKE_FILE:
+		switch (stream_wait(s->ino, s->stop, s->client, SSE_PING_MS)) {
+		case STREAM_CHANGED:
 			break;
-		case WAKE_PING:
+		case STREAM_TIMEOUT:
 			if (out_add(s, ": ping\n\n", 8) < 0)
 				return MHD_CONTENT_READER_END_WITH_ERROR;
 			break;
-		case WAKE_END:
+		case STREAM_END:
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		}
 	}
