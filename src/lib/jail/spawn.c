@@ -295,6 +295,11 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 		s->prep_go = TAKE_FD(fds[0]);
 		s->prep_ep = TAKE_FD(fds[1]);
 		s->cmd_pidfd = TAKE_FD(fds[2]);
+		/*
+		 * now, while it waits for its argv: once it runs, init may reap it
+		 * before we look, and a reaped pidfd's fdinfo says -1
+		 */
+		s->cmd_pid = pidfd_pid(s->cmd_pidfd);
 	}
 	close_fds(fds, JAIL_MSG_FDS_MAX);
 	return 0;
@@ -407,7 +412,8 @@ static int run_direct(nslab_sandbox *s, char *const argv[], size_t len, nslab_er
 	while (n < 0 && errno == EINTR);
 	s->prep_ep = close_fd(s->prep_ep);
 	if (n == 0) {
-		s->cmd_pid = pidfd_pid(s->cmd_pidfd);
+		if (s->cmd_pid <= 0)
+			s->cmd_pid = pidfd_pid(s->cmd_pidfd);
 		return 0;
 	}
 	if (n != (ssize_t)sizeof(e))
