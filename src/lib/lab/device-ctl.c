@@ -321,21 +321,8 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 	return 0;
 }
 
-static void emit_replug(nslab_lab *lab, const char *device, const struct plan_iface *f)
-{
-	struct jw *w = evlog_begin(&lab->ev, "device_replugged");
-	char buf[PREFIX_STRLEN];
-
-	jw_str(w, "lab", lab->spec->name);
-	jw_str(w, "node", device);
-	jw_str(w, "iface", f->name);
-	jw_str(w, "router", lab->plan->nodes[f->up_node].name);
-	if (prefix_is_set(&f->a4))
-		jw_str(w, "ip4", prefix_format(&f->a4, true, buf, sizeof(buf)));
-	if (prefix_is_set(&f->a6))
-		jw_str(w, "ip6", prefix_format(&f->a6, true, buf, sizeof(buf)));
-	evlog_end(&lab->ev);
-}
+static void emit_iface(nslab_lab *lab, const char *kind, const char *device,
+		       const struct plan_iface *f);
 
 static int replug_check(nslab_lab *lab, const char *device, struct nslab_node *n, size_t k,
 			const char *router, struct nslab_node **ret_r, nslab_error *err)
@@ -409,7 +396,7 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	if (r < 0)
 		return nslab_err_prefix(err, r, "device '%s': default routes", device);
 	lab_names_follow(lab);
-	emit_replug(lab, device, &f);
+	emit_iface(lab, "device_replugged", device, &f);
 	lab_state_rewrite(lab);
 	return 0;
 }
