@@ -141,11 +141,9 @@ static ssize_t rwatch_read(void *cls, uint64_t pos, char *buf, size_t max)
 
 	(void)pos;
 	for (;;) {
-		if (s->out_off < s->out_len) {
-			size_t n = s->out_len - s->out_off < max ? s->out_len - s->out_off : max;
+		size_t n = stream_take(s->out, s->out_len, &s->out_off, buf, max);
 
-			memcpy(buf, s->out + s->out_off, n);
-			s->out_off += n;
+		if (n) {
 			s->idle_ms = 0;
 			return (ssize_t)n;
 		}

@@ -120,3 +120,6 @@ enum MHD_Result api_playground(struct http_req *q);
  */
 enum stream_wake { STREAM_CHANGED, STREAM_TIMEOUT, STREAM_END };
 enum stream_wake stream_wait(int ino, int stop, int client, int ms);
+
+/* A stream's pending output out[*off, len) into buf, at most max: the count copied (0: drained). */
+size_t stream_take(const char *out, size_t len, size_t *off, char *buf, size_t max);

@@ -135,19 +135,27 @@ enum stream_wake stream_wait(int ino, int stop, int client, int ms)
 	return STREAM_CHANGED;
 }
 
+size_t stream_take(const char *out, size_t len, size_t *off, char *buf, size_t max)
+{
+	size_t n = len - *off < max ? len - *off : max;
+
+	if (n == 0)
+		return 0; /* out may be NULL: nothing was ever written */
+	memcpy(buf, out + *off, n);
+	*off += n;
+	return n;
+}
+
 static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
 	struct sse *s = cls;
 
 	(void)pos;
 	for (;;) {
-		if (s->out_off < s->out_len) {
-			size_t n = s->out_len - s->out_off < max ? s->out_len - s->out_off : max;
+		size_t n = stream_take(s->out, s->out_len, &s->out_off, buf, max);
 
-			memcpy(buf, s->out + s->out_off, n);
-			s->out_off += n;
+		if (n)
 			return (ssize_t)n;
-		}
 		s->out_len = s->out_off = 0;
 		if (fill(s) < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
