@@ -575,6 +575,28 @@ static void init_release(struct init *in)
 	}
 }
 
+/*
+ * STARTED with the command's pidfd and its pid as the caller sees it
+ * (enum jail_pid_in): sent before init can reap the command, so the kernel
+ * still knows the pid it translates. In a PID namespace of our own, init is
+ * its owner's root (CAP_SYS_ADMIN there) and may name another of its
+ * processes in SCM_CREDENTIALS; without one, our numbers are the caller's.
+ */
+static void send_started(struct init *in, struct jail_msg *m, int pidfd)
+{
+	struct ucred cred = { .pid = in->cmd, .uid = getuid(), .gid = getgid() };
+
+	m->kind = JAIL_MSG_STARTED;
+	m->value = (uint64_t)in->cmd;
+	m->pid_in = in->p->pidns ? JAIL_PID_IN_CRED : JAIL_PID_IN_VALUE;
+	if (m->pid_in == JAIL_PID_IN_CRED &&
+	    jail_msg_send_cred(in->sock, m, &pidfd, pidfd >= 0 ? 1 : 0, &cred) == 0)
+		return;
+	if (m->pid_in == JAIL_PID_IN_CRED) /* refused: the caller reads the pidfd */
+		m->pid_in = JAIL_PID_IN_FDINFO;
+	(void)jail_msg_send(in->sock, m, pidfd);
+}
+
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
 			      int parent_pidfd)
 {
@@ -614,9 +636,8 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 		direct = jail_init_pool_start(&in, &m, &pidfd);
 	else
 		jail_init_start_command(&in, &pidfd);
-	m.kind = JAIL_MSG_STARTED;
 	if (!direct)
-		(void)jail_msg_send(sock, &m, pidfd);
+		send_started(&in, &m, pidfd);
 	(void)close(pidfd);
 	jail_init_timers(&in);
 	init_loop(&in);

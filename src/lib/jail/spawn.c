@@ -265,6 +265,16 @@ static int start_failed(nslab_sandbox *s, nslab_error *e, bool exec_step, nslab_
 	return -e->code;
 }
 
+/* The command's pid in our PID namespace, from STARTED (core.h: enum jail_pid_in). */
+static pid_t started_pid(const nslab_sandbox *s, const struct jail_msg *m, const struct ucred *cred)
+{
+	if (m->pid_in == JAIL_PID_IN_CRED && cred->pid > 0)
+		return cred->pid;
+	if (m->pid_in == JAIL_PID_IN_VALUE && m->value > 0 && m->value <= INT_MAX)
+		return (pid_t)m->value;
+	return pidfd_pid(s->cmd_pidfd);
+}
+
 /*
  * Wait for READY (pool: with the prepared command's argv socket, exec pipe
  * and pidfd, when it has one) or STARTED (the command's pidfd), or the ERROR
@@ -274,8 +284,9 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 {
 	int fds[JAIL_MSG_FDS_MAX], r;
 	struct jail_msg m;
+	struct ucred cred;
 
-	r = jail_msg_recv_fds(s->sock, &m, fds, JAIL_MSG_FDS_MAX);
+	r = jail_msg_recv_cred(s->sock, &m, fds, JAIL_MSG_FDS_MAX, &cred);
 	if (r <= 0 || (m.kind != want && m.kind != JAIL_MSG_ERROR)) {
 		close_fds(fds, JAIL_MSG_FDS_MAX);
 		jail_sandbox_reap_init(s, SIGKILL);
@@ -290,7 +301,7 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 	s->pidns_ino = (ino_t)m.ns_ino;
 	if (want == JAIL_MSG_STARTED) {
 		s->cmd_pidfd = TAKE_FD(fds[0]);
-		s->cmd_pid = pidfd_pid(s->cmd_pidfd);
+		s->cmd_pid = started_pid(s, &m, &cred);
 	} else if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0) {
 		s->prep_go = TAKE_FD(fds[0]);
 		s->prep_ep = TAKE_FD(fds[1]);
@@ -337,6 +348,8 @@ int jail_sandbox_start(struct jail_plan *p, char *const argv[], nslab_sandbox **
 		goto fail;
 	}
 	s->sock = sv[0];
+	/* STARTED names the command's pid in SCM_CREDENTIALS (await_start()) */
+	(void)setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
 	r = p->join ? start_joined(s, argv, sv[1], sv[0], self, err)
 		    : start_direct(s, argv, sv[1], sv[0], self, err);
 	(void)close(sv[1]);
