@@ -42,6 +42,17 @@ unshare -Ur "$NSLAB" run -- id -u >"$TMP/sgd.out" 2>"$TMP/sgd.err" </dev/null
 rc=$?
 expect sgd 0 0 "uid 0 in a user namespace whose setgroups is denied (unshare -r)"
 
+# --- a /proc of another PID namespace (a lab node's mount namespace copied
+# before the lab's pid 1 mounted its own used to be one): the map write is
+# refused and the message says why instead of naming a host pid's uid_map ---
+unshare -Urpf "$NSLAB" run -- true >"$TMP/oproc.out" 2>"$TMP/oproc.err" </dev/null
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "/proc is not this process's PID namespace's" "$TMP/oproc.err"; then
+	ok "a /proc of another PID namespace: refused, and said ($rc)"
+else
+	bad "a /proc of another PID namespace: exit $rc, '$(cat "$TMP/oproc.err")'"
+fi
+
 # --- exit statuses ---
 sb three -- sh -c 'exit 3'
 expect three 3 "" "the command's own exit status"

@@ -46,6 +46,18 @@ static int write_file(const char *path, const char *text, nslab_error *err)
 	return 0;
 }
 
+/* Whether /proc shows our PID namespace (its "self" is our pid): asked only after a failure. */
+static bool proc_is_ours(void)
+{
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10) == (long)getpid();
+}
+
 static int write_maps(pid_t pid, const struct jail_plan *p, nslab_error *err)
 {
 	char path[64];
@@ -61,6 +73,11 @@ static int write_maps(pid_t pid, const struct jail_plan *p, nslab_error *err)
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
 	if (r >= 0)
 		r = write_file(path, p->gid_map, err);
+	if (r < 0 && !proc_is_ours())
+		return nslab_err_prefix(err, r,
+					"sandbox user namespace (/proc is not this process's PID "
+					"namespace's: its pid %d is another process)",
+					(int)pid);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "sandbox user namespace");
 	return 0;
