@@ -538,6 +538,44 @@ static int write_self(const char *file, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
+/* The mask after "\nNAME:\t" in /proc/self/status's text (hex, signal N at bit N-1). */
+static bool status_mask(const char *text, const char *name, uint64_t *ret)
+{
+	const char *p = strstr(text, name);
+
+	if (!p)
+		return false;
+	*ret = 0;
+	for (p += strlen(name); (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		*ret = *ret << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return true;
+}
+
+/*
+ * The caller's dispositions reset: only the signals it handles or ignores
+ * (SigCgt and SigIgn of /proc/self/status; usually a few) need a call, not
+ * all 64. Every one is reset when that cannot be read (a /proc that is not
+ * our PID namespace's).
+ */
+static void signals_reset_used(void)
+{
+	struct kernel_sigaction_ dfl = { .handler = SIG_DFL };
+	uint64_t ign, cgt;
+	char buf[2048];
+	sigset_t none;
+
+	if (read_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) <= 0 ||
+	    !status_mask(buf, "\nSigIgn:\t", &ign) || !status_mask(buf, "\nSigCgt:\t", &cgt)) {
+		signals_reset_all();
+		return;
+	}
+	for (int s = 1; s < NSIG && s <= 64; s++)
+		if (((ign | cgt) >> (s - 1)) & 1)
+			(void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Tied to the parent, with the dispositions reset. */
 static void init_tie(int parent_pidfd)
 {
@@ -552,7 +590,7 @@ static void init_tie(int parent_pidfd)
 	 * handled signals reach), and an ignored SIGCHLD would reap the command
 	 * before init saw its status.
 	 */
-	signals_reset_all();
+	signals_reset_used();
 }
 
 /* Released: by the parent's GO once it wrote our maps, or by writing them ourselves. */
