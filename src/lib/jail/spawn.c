@@ -303,7 +303,16 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 	struct jail_msg m;
 	struct ucred cred;
 
+	/*
+	 * STARTED names the command's pid in SCM_CREDENTIALS, which the kernel
+	 * gives only to a socket that asks when it reads; asked only here (a
+	 * socket with SO_PASSCRED set when it sends is bound to an abstract name)
+	 */
+	if (want == JAIL_MSG_STARTED)
+		(void)setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
 	r = jail_msg_recv_cred(s->sock, &m, fds, JAIL_MSG_FDS_MAX, &cred);
+	if (want == JAIL_MSG_STARTED)
+		(void)setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &(int){ 0 }, sizeof(int));
 	if (r <= 0 || (m.kind != want && m.kind != JAIL_MSG_ERROR)) {
 		close_fds(fds, JAIL_MSG_FDS_MAX);
 		jail_sandbox_reap_init(s, SIGKILL);
@@ -365,8 +374,6 @@ int jail_sandbox_start(struct jail_plan *p, char *const argv[], nslab_sandbox **
 		goto fail;
 	}
 	s->sock = sv[0];
-	/* STARTED names the command's pid in SCM_CREDENTIALS (await_start()) */
-	(void)setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
 	r = p->join ? start_joined(s, argv, sv[1], sv[0], self, err)
 		    : start_direct(s, argv, sv[1], sv[0], self, err);
 	(void)close(sv[1]);
