@@ -179,6 +179,15 @@ fi
 # --- a lab node's network ---
 L=$(new_lab_name run)
 lab_up "$SRCDIR/examples/two-hosts.yaml" "$L"
+# a node's /proc is the lab's PID namespace's (pid 1 mounts it before up
+# returns; a node's mount namespace copied earlier kept the host's): the
+# process sees itself there under one pid, its own
+nspid=$("$NSLAB" exec "$L" alice -- sh -c 'grep "^NSpid:" /proc/self/status' </dev/null)
+if [ "$(printf '%s\n' "$nspid" | awk '{ print NF }')" = 2 ]; then
+	ok "a node's /proc is the lab's PID namespace's ($nspid)"
+else
+	bad "a node's /proc is not the lab's PID namespace's: '$nspid'"
+fi
 sb in --in "$L" alice -- sh -c 'hostname; ip -4 -o addr show | grep -c "$NSLAB_IP_ALICE/"'
 expect in 0 "alice
 1" "--in LAB alice: the node's name and address"
