@@ -42,6 +42,17 @@ unshare -Ur "$NSLAB" run -- id -u >"$TMP/sgd.out" 2>"$TMP/sgd.err" </dev/null
 rc=$?
 expect sgd 0 0 "uid 0 in a user namespace whose setgroups is denied (unshare -r)"
 
+# --- a /proc of another PID namespace (a lab node's mount namespace copied
+# before the lab's pid 1 mounted its own used to be one): the map write is
+# refused and the message says why instead of naming a host pid's uid_map ---
+unshare -Urpf "$NSLAB" run -- true >"$TMP/oproc.out" 2>"$TMP/oproc.err" </dev/null
+rc=$?
+if [ "$rc" -ne 0 ] && grep -q "/proc is not this process's PID namespace's" "$TMP/oproc.err"; then
+	ok "a /proc of another PID namespace: refused, and said ($rc)"
+else
+	bad "a /proc of another PID namespace: exit $rc, '$(cat "$TMP/oproc.err")'"
+fi
+
 # --- exit statuses ---
 sb three -- sh -c 'exit 3'
 expect three 3 "" "the command's own exit status"
@@ -168,6 +179,15 @@ fi
 # --- a lab node's network ---
 L=$(new_lab_name run)
 lab_up "$SRCDIR/examples/two-hosts.yaml" "$L"
+# a node's /proc is the lab's PID namespace's (pid 1 mounts it before up
+# returns; a node's mount namespace copied earlier kept the host's): the
+# process sees itself there under one pid, its own
+nspid=$("$NSLAB" exec "$L" alice -- sh -c 'grep "^NSpid:" /proc/self/status' </dev/null)
+if [ "$(printf '%s\n' "$nspid" | awk '{ print NF }')" = 2 ]; then
+	ok "a node's /proc is the lab's PID namespace's ($nspid)"
+else
+	bad "a node's /proc is not the lab's PID namespace's: '$nspid'"
+fi
 sb in --in "$L" alice -- sh -c 'hostname; ip -4 -o addr show | grep -c "$NSLAB_IP_ALICE/"'
 expect in 0 "alice
 1" "--in LAB alice: the node's name and address"

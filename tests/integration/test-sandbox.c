@@ -619,6 +619,78 @@ static void test_events_and_handle(void)
 	nslab_sandbox_config_free(c);
 }
 
+static unsigned started_bad, started_n;
+
+static void on_started(const struct nslab_sandbox_event *ev, void *data)
+{
+	(void)data;
+	if (ev->kind != NSLAB_SANDBOX_EV_STARTED)
+		return;
+	started_n++;
+	if (ev->pid <= 0 || ev->pid == getpid())
+		started_bad++;
+}
+
+/* /proc/PID/stat: pid is a sleep whose parent is init. */
+static bool is_child_sleep(pid_t pid, pid_t init)
+{
+	char path[64], buf[512];
+	int fd, ppid = -1;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strncmp(strchr(buf, '('), "(sleep) ", 8) == 0 &&
+	       sscanf(strchr(buf, ')') + 2, "%*c %d", &ppid) == 1 && ppid == init;
+}
+
+/*
+ * STARTED names the command's pid even when the command ended and init
+ * reaped it before we read the event (a reaped pidfd's fdinfo says -1):
+ * many quick commands, with a PID namespace (the pid comes in
+ * SCM_CREDENTIALS) and without (init's number is ours), and a running
+ * command's pid is that command's (a sleep, init's child).
+ */
+static void test_started_pid(void)
+{
+	static const unsigned nss[] = { NSLAB_SANDBOX_NS_ALL,
+					NSLAB_SANDBOX_NS_ALL & ~NSLAB_SANDBOX_NS_PID };
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+
+	for (size_t k = 0; k < sizeof(nss) / sizeof(nss[0]); k++) {
+		nslab_sandbox_config *c = config();
+
+		CHECK(nslab_sandbox_config_set_namespaces(c, nss[k], &err) == 0, "%s", err.msg);
+		nslab_sandbox_config_set_event_func(c, on_started, NULL);
+		started_bad = started_n = 0;
+		for (int i = 0; i < 150; i++) {
+			res = run(c, (char *[]){ "true", NULL });
+			CHECK(res.exit_code == 0, "true: %d", res.exit_code);
+		}
+		CHECK(started_n == 150 && started_bad == 0,
+		      "namespaces %#x: %u of %u STARTED events without the command's pid", nss[k],
+		      started_bad, started_n);
+		nslab_sandbox_config_set_event_func(c, NULL, NULL);
+		CHECK(nslab_sandbox_spawn(c, (char *[]){ "sleep", "30", NULL }, &s, &err) == 0,
+		      "%s", err.msg);
+		CHECK(is_child_sleep(nslab_sandbox_pid(s), pidfd_pid(nslab_sandbox_pidfd(s))),
+		      "namespaces %#x: pid %d is not the sleep under init %d", nss[k],
+		      (int)nslab_sandbox_pid(s), (int)pidfd_pid(nslab_sandbox_pidfd(s)));
+		CHECK(nslab_sandbox_kill(s, SIGKILL, &err) == 0, "%s", err.msg);
+		CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+		nslab_sandbox_free(s);
+		nslab_sandbox_config_free(c);
+	}
+}
+
 /* SIGKILL of the sandbox's owner: no process, namespace or mount is left. */
 static void test_owner_killed(void)
 {
@@ -1048,6 +1120,7 @@ int main(int argc, char **argv)
 	test_set_limit_running();
 	test_inject();
 	test_events_and_handle();
+	test_started_pid();
 	test_owner_killed();
 	test_nested();
 	test_pool();

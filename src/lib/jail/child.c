@@ -45,28 +45,44 @@ int jail_msg_send(int sock, const struct jail_msg *m, int fd)
 
 int jail_msg_send_fds(int sock, const struct jail_msg *m, const int *fds, size_t n_fds)
 {
+	return jail_msg_send_cred(sock, m, fds, n_fds, NULL);
+}
+
+int jail_msg_send_cred(int sock, const struct jail_msg *m, const int *fds, size_t n_fds,
+		       const struct ucred *cred)
+{
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * JAIL_MSG_FDS_MAX)];
+		char buf[CMSG_SPACE(sizeof(int) * JAIL_MSG_FDS_MAX) +
+			 CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = (void *)m, .iov_len = sizeof(*m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
 	ssize_t n;
 
 	if (n_fds > JAIL_MSG_FDS_MAX)
 		return -EINVAL;
+	memset(&u, 0, sizeof(u));
+	mh.msg_control = u.buf;
+	mh.msg_controllen = (n_fds > 0 ? CMSG_SPACE(sizeof(int) * n_fds) : 0) +
+			    (cred ? CMSG_SPACE(sizeof(*cred)) : 0);
+	cm = mh.msg_controllen ? CMSG_FIRSTHDR(&mh) : NULL;
 	if (n_fds > 0) {
-		struct cmsghdr *cm;
-
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-		cm = CMSG_FIRSTHDR(&mh);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
 		cm->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
 		memcpy(CMSG_DATA(cm), fds, sizeof(int) * n_fds);
+		cm = CMSG_NXTHDR(&mh, cm);
 	}
+	if (cred) {
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_CREDENTIALS;
+		cm->cmsg_len = CMSG_LEN(sizeof(*cred));
+		memcpy(CMSG_DATA(cm), cred, sizeof(*cred));
+	}
+	if (!mh.msg_controllen)
+		mh.msg_control = NULL;
 	do
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
@@ -90,8 +106,15 @@ int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd)
 
 int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds)
 {
+	return jail_msg_recv_cred(sock, m, fds, n_fds, NULL);
+}
+
+int jail_msg_recv_cred(int sock, struct jail_msg *m, int *fds, size_t n_fds, struct ucred *ret_cred)
+{
+	/* room for credentials too: with SO_PASSCRED the kernel puts them first */
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * JAIL_MSG_FDS_MAX)];
+		char buf[CMSG_SPACE(sizeof(int) * JAIL_MSG_FDS_MAX) +
+			 CMSG_SPACE(sizeof(struct ucred))];
 		struct cmsghdr align;
 	} u;
 	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
@@ -105,6 +128,8 @@ int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds)
 
 	for (size_t i = 0; i < n_fds; i++)
 		fds[i] = -1;
+	if (ret_cred)
+		*ret_cred = (struct ucred){ .pid = -1 };
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
@@ -113,7 +138,12 @@ int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds)
 	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
 		size_t k;
 
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+		if (cm->cmsg_level != SOL_SOCKET)
+			continue;
+		if (cm->cmsg_type == SCM_CREDENTIALS && ret_cred &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(*ret_cred)))
+			memcpy(ret_cred, CMSG_DATA(cm), sizeof(*ret_cred));
+		if (cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < k; i++) {

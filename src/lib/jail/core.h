@@ -50,6 +50,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -116,10 +117,21 @@ enum jail_msg_kind {
 	JAIL_MSG_REPORT,  /* init -> parent: the end (status, ended_by, reached, wall, ru) */
 };
 
+/*
+ * STARTED: where the caller finds the command's pid in its own PID namespace.
+ * Never from the pidfd's fdinfo alone: a quick command may be reaped by init
+ * before the caller reads it, and a reaped pidfd's fdinfo says -1.
+ */
+enum jail_pid_in {
+	JAIL_PID_IN_FDINFO = 0, /* neither below (init could attach nothing) */
+	JAIL_PID_IN_CRED,	/* the SCM_CREDENTIALS pid: init's view, translated by the kernel */
+	JAIL_PID_IN_VALUE,	/* value: init shares the caller's PID namespace */
+};
+
 struct jail_msg {
 	uint32_t kind;
 	uint32_t limit;	   /* LIMIT, REACHED */
-	uint64_t value;	   /* LIMIT */
+	uint64_t value;	   /* LIMIT; STARTED: the command's pid in init's PID namespace */
 	int32_t status;	   /* REPORT: the command's waitpid() status */
 	uint32_t ended_by; /* REPORT */
 	uint32_t reached;  /* REPORT: bits (1u << limit) */
@@ -127,6 +139,7 @@ struct jail_msg {
 	uint64_t ns_dev, ns_ino; /* READY, STARTED: init's PID namespace */
 	struct rusage ru;	 /* REPORT: every process of the sandbox (init's RUSAGE_CHILDREN) */
 	nslab_error err;	 /* ERROR */
+	uint32_t pid_in;	 /* STARTED: enum jail_pid_in */
 };
 
 #define JAIL_MSG_FDS_MAX 3
@@ -142,10 +155,19 @@ static inline bool jail_prep_fits(uint64_t len, uint64_t argc)
 int jail_msg_send(int sock, const struct jail_msg *m, int fd);
 /* The same with n_fds (at most JAIL_MSG_FDS_MAX) fds attached. */
 int jail_msg_send_fds(int sock, const struct jail_msg *m, const int *fds, size_t n_fds);
+/*
+ * The same with credentials attached (SCM_CREDENTIALS; cred->pid in the
+ * sender's PID namespace, which the kernel translates for the receiver).
+ */
+int jail_msg_send_cred(int sock, const struct jail_msg *m, const int *fds, size_t n_fds,
+		       const struct ucred *cred);
 /* Receive one message (fd attached: *ret_fd, else -1). Return: 1, 0 at end of file, or -errno. */
 int jail_msg_recv(int sock, struct jail_msg *m, int *ret_fd);
 /* The same with up to n_fds fds, in fds (-1 for each one not attached; extra ones closed). */
 int jail_msg_recv_fds(int sock, struct jail_msg *m, int *fds, size_t n_fds);
+/* The same, and the credentials attached in *ret_cred (pid -1 when none came). */
+int jail_msg_recv_cred(int sock, struct jail_msg *m, int *fds, size_t n_fds,
+		       struct ucred *ret_cred);
 
 /*
  * jail_init_main() - pid 1 of the sandbox (see DOC: the start sequence)

@@ -15,12 +15,13 @@
  *    read-only root, /dev itself is made read-only (pts and shm stay writable)
  * 3. a fresh /proc of the sandbox's PID namespace (nosuid, nodev, noexec);
  *    the host's, bound, without a PID namespace
- * 4. with a network namespace of the sandbox's own, a fresh read-only /sys
+ * 4. a private /tmp (tmpfs, 1777)
+ * 5. with a network namespace of the sandbox's own, a fresh read-only /sys
  *    (sysfs shows the network namespace of its mounter: the host's /sys would
  *    list the host's interfaces); joined or host networks keep the host's
  *    /sys, read-only (a user namespace may only mount the sysfs of a network
- *    namespace it owns)
- * 5. a private /tmp (tmpfs, 1777)
+ *    namespace it owns). Last of these: it waits for the network namespace,
+ *    which the command forked early makes meanwhile (init-early.c's DOC)
  * 6. the caller's binds and tmpfs mounts (1777), in the order given, so that
  *    they may cover any of the above (a bind of the host's /tmp on /tmp shares it)
  *
@@ -284,9 +285,9 @@ int jail_fs_prepare(const struct nslab_sandbox_config *c, struct jail_fs_plan **
 		plan_add(p, FS_OP_PROC, NULL, "/proc", 0);
 	else
 		plan_add(p, FS_OP_BIND, "/proc", "/proc", 0);
+	plan_add_tmpfs(p, "/tmp", 01777);
 	if ((c->ns & NSLAB_SANDBOX_NS_NET) && c->net == NSLAB_SANDBOX_NET_NONE)
 		plan_add(p, FS_OP_SYSFS, NULL, "/sys", 0);
-	plan_add_tmpfs(p, "/tmp", 01777);
 	for (size_t i = 0; i < c->n_mounts; i++) {
 		r = plan_user_mount(p, &c->mounts[i], err);
 		if (r < 0)

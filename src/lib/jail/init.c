@@ -538,6 +538,44 @@ static int write_self(const char *file, const char *text)
 	return n < 0 ? -1 : 0;
 }
 
+/* The mask after "\nNAME:\t" in /proc/self/status's text (hex, signal N at bit N-1). */
+static bool status_mask(const char *text, const char *name, uint64_t *ret)
+{
+	const char *p = strstr(text, name);
+
+	if (!p)
+		return false;
+	*ret = 0;
+	for (p += strlen(name); (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		*ret = *ret << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return true;
+}
+
+/*
+ * The caller's dispositions reset: only the signals it handles or ignores
+ * (SigCgt and SigIgn of /proc/self/status; usually a few) need a call, not
+ * all 64. Every one is reset when that cannot be read (a /proc that is not
+ * our PID namespace's).
+ */
+static void signals_reset_used(void)
+{
+	struct kernel_sigaction_ dfl = { .handler = SIG_DFL };
+	uint64_t ign, cgt;
+	char buf[2048];
+	sigset_t none;
+
+	if (read_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) <= 0 ||
+	    !status_mask(buf, "\nSigIgn:\t", &ign) || !status_mask(buf, "\nSigCgt:\t", &cgt)) {
+		signals_reset_all();
+		return;
+	}
+	for (int s = 1; s < NSIG && s <= 64; s++)
+		if (((ign | cgt) >> (s - 1)) & 1)
+			(void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 /* Tied to the parent, with the dispositions reset. */
 static void init_tie(int parent_pidfd)
 {
@@ -552,7 +590,7 @@ static void init_tie(int parent_pidfd)
 	 * handled signals reach), and an ignored SIGCHLD would reap the command
 	 * before init saw its status.
 	 */
-	signals_reset_all();
+	signals_reset_used();
 }
 
 /* Released: by the parent's GO once it wrote our maps, or by writing them ourselves. */
@@ -573,6 +611,28 @@ static void init_release(struct init *in)
 		child_err(&e, errno, "write the sandbox's uid/gid maps", NULL);
 		jail_init_fail(in, &e, false);
 	}
+}
+
+/*
+ * STARTED with the command's pidfd and its pid as the caller sees it
+ * (enum jail_pid_in): sent before init can reap the command, so the kernel
+ * still knows the pid it translates. In a PID namespace of our own, init is
+ * its owner's root (CAP_SYS_ADMIN there) and may name another of its
+ * processes in SCM_CREDENTIALS; without one, our numbers are the caller's.
+ */
+static void send_started(struct init *in, struct jail_msg *m, int pidfd)
+{
+	struct ucred cred = { .pid = in->cmd, .uid = getuid(), .gid = getgid() };
+
+	m->kind = JAIL_MSG_STARTED;
+	m->value = (uint64_t)in->cmd;
+	m->pid_in = in->p->pidns ? JAIL_PID_IN_CRED : JAIL_PID_IN_VALUE;
+	if (m->pid_in == JAIL_PID_IN_CRED &&
+	    jail_msg_send_cred(in->sock, m, &pidfd, pidfd >= 0 ? 1 : 0, &cred) == 0)
+		return;
+	if (m->pid_in == JAIL_PID_IN_CRED) /* refused: the caller reads the pidfd */
+		m->pid_in = JAIL_PID_IN_FDINFO;
+	(void)jail_msg_send(in->sock, m, pidfd);
 }
 
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
@@ -614,9 +674,8 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 		direct = jail_init_pool_start(&in, &m, &pidfd);
 	else
 		jail_init_start_command(&in, &pidfd);
-	m.kind = JAIL_MSG_STARTED;
 	if (!direct)
-		(void)jail_msg_send(sock, &m, pidfd);
+		send_started(&in, &m, pidfd);
 	(void)close(pidfd);
 	jail_init_timers(&in);
 	init_loop(&in);

@@ -46,6 +46,18 @@ static int write_file(const char *path, const char *text, nslab_error *err)
 	return 0;
 }
 
+/* Whether /proc shows our PID namespace (its "self" is our pid): asked only after a failure. */
+static bool proc_is_ours(void)
+{
+	char buf[32];
+	ssize_t n = readlink("/proc/self", buf, sizeof(buf) - 1);
+
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strtol(buf, NULL, 10) == (long)getpid();
+}
+
 static int write_maps(pid_t pid, const struct jail_plan *p, nslab_error *err)
 {
 	char path[64];
@@ -61,6 +73,11 @@ static int write_maps(pid_t pid, const struct jail_plan *p, nslab_error *err)
 	snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
 	if (r >= 0)
 		r = write_file(path, p->gid_map, err);
+	if (r < 0 && !proc_is_ours())
+		return nslab_err_prefix(err, r,
+					"sandbox user namespace (/proc is not this process's PID "
+					"namespace's: its pid %d is another process)",
+					(int)pid);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "sandbox user namespace");
 	return 0;
@@ -265,6 +282,16 @@ static int start_failed(nslab_sandbox *s, nslab_error *e, bool exec_step, nslab_
 	return -e->code;
 }
 
+/* The command's pid in our PID namespace, from STARTED (core.h: enum jail_pid_in). */
+static pid_t started_pid(const nslab_sandbox *s, const struct jail_msg *m, const struct ucred *cred)
+{
+	if (m->pid_in == JAIL_PID_IN_CRED && cred->pid > 0)
+		return cred->pid;
+	if (m->pid_in == JAIL_PID_IN_VALUE && m->value > 0 && m->value <= INT_MAX)
+		return (pid_t)m->value;
+	return pidfd_pid(s->cmd_pidfd);
+}
+
 /*
  * Wait for READY (pool: with the prepared command's argv socket, exec pipe
  * and pidfd, when it has one) or STARTED (the command's pidfd), or the ERROR
@@ -274,8 +301,18 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 {
 	int fds[JAIL_MSG_FDS_MAX], r;
 	struct jail_msg m;
+	struct ucred cred;
 
-	r = jail_msg_recv_fds(s->sock, &m, fds, JAIL_MSG_FDS_MAX);
+	/*
+	 * STARTED names the command's pid in SCM_CREDENTIALS, which the kernel
+	 * gives only to a socket that asks when it reads; asked only here (a
+	 * socket with SO_PASSCRED set when it sends is bound to an abstract name)
+	 */
+	if (want == JAIL_MSG_STARTED)
+		(void)setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int));
+	r = jail_msg_recv_cred(s->sock, &m, fds, JAIL_MSG_FDS_MAX, &cred);
+	if (want == JAIL_MSG_STARTED)
+		(void)setsockopt(s->sock, SOL_SOCKET, SO_PASSCRED, &(int){ 0 }, sizeof(int));
 	if (r <= 0 || (m.kind != want && m.kind != JAIL_MSG_ERROR)) {
 		close_fds(fds, JAIL_MSG_FDS_MAX);
 		jail_sandbox_reap_init(s, SIGKILL);
@@ -290,7 +327,7 @@ static int await_start(nslab_sandbox *s, uint32_t want, nslab_error *err)
 	s->pidns_ino = (ino_t)m.ns_ino;
 	if (want == JAIL_MSG_STARTED) {
 		s->cmd_pidfd = TAKE_FD(fds[0]);
-		s->cmd_pid = pidfd_pid(s->cmd_pidfd);
+		s->cmd_pid = started_pid(s, &m, &cred);
 	} else if (fds[0] >= 0 && fds[1] >= 0 && fds[2] >= 0) {
 		s->prep_go = TAKE_FD(fds[0]);
 		s->prep_ep = TAKE_FD(fds[1]);
