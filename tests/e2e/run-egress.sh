@@ -41,7 +41,7 @@ badarg b7 "--dns-deny: 'servfail': must be refused or nxdomain" --dns-deny servf
 badarg b8 "--dns-upstream: 'resolver': not an IP address" --dns-upstream resolver
 badarg b9 "--ttl-grace: '1m' is not a whole number of seconds" --ttl-grace 1m
 badarg b10 "--egress: 'slirp': must be pasta, veth or proxy" --egress slirp
-badarg b13 "only through pasta (not --egress proxy)" --egress proxy --host-port 9000
+badarg b13 "only through pasta or the relay (not --egress veth)" --egress veth --host-port 9000
 badarg b11 "not with --net or --in" --allow x.test --net host
 badarg b12 "--log '$TMP/l.json': only for a filtered run" --log "$TMP/l.json"
 [ -e "$TMP/l.json" ] && bad "--log without a filtered run created its file"
@@ -73,6 +73,7 @@ bg web python3 -m http.server 8001 --bind "$WEB" --directory "$TMP"
 bg web nc -lk -s "$WEB" -p 853
 bg other python3 -m http.server 8000 --bind "$OTHER" --directory "$TMP"
 bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
+bg client python3 -m http.server 9001 --bind 127.0.0.1 --directory "$TMP"
 echo hello >"$TMP/index.html"
 
 up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$1/"; }
@@ -81,6 +82,8 @@ wait_until 10 up "$WEB:8000" || fail "the web server on $WEB:8000 never answered
 wait_until 10 up "$WEB:8001" || fail "the web server on $WEB:8001 never answered"
 wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answered"
 wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
+loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/"; }
+wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 || fail "the client's loopback servers never answered"
 
 # jail NAME ALLOW CMD...: nslab run --allow ALLOW on the client; out in $TMP/NAME.out; sets rc.
 jail() {
@@ -159,6 +162,17 @@ jail loop www.x.test $CURL "http://$CLIENT:9000/"
 [ "$rc" -ne 0 ] && ok "the host's own address refused" || bad "reached the host's address"
 jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
 [ "$rc" -ne 0 ] && ok "the host's loopback service unreachable" || bad "reached the host's loopback"
+
+# --host-port (a bypass by design): the listed port of the host's loopback at the
+# gateway's address, through pasta or the relay; another port, and the relay's
+# own address asked for directly, not
+JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1:9000/; echo; \
+	$CURL http://169.254.53.1:9001/; echo; $CURL http://169.254.54.1:9000/"
+[ "$(sed -n 1p "$TMP/hp.out")" = 200 ] && ok "--host-port 9000 ($UPLINK): the host's loopback port reachable inside" ||
+	bad "--host-port 9000 ($UPLINK): $(cat "$TMP/hp.out" "$TMP/hp.err")"
+[ "$(sed -n 2p "$TMP/hp.out")" != 200 ] && [ "$(sed -n 3p "$TMP/hp.out")" != 200 ] &&
+	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
+	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
 
 # An address stays allowed for the answer's TTL (dnsmasq's local TTL: 0 s) plus
 # the grace, then no more: reachable first, refused within a few seconds.

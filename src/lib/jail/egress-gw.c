@@ -369,11 +369,6 @@ static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
 				     "--egress pasta needs /dev/net/tun, which this user cannot "
 				     "open (%s): --egress proxy needs no TUN device",
 				     strerrordesc_np(e));
-	if (p->host_ports[0])
-		return nslab_err_set(err, EPERM,
-				     "--host-port needs pasta, and pasta needs /dev/net/tun, which "
-				     "this user cannot open (%s)",
-				     strerrordesc_np(e));
 	*ret = EGRESS_UPLINK_PROXY;
 	return 0;
 }
@@ -384,7 +379,7 @@ static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
  * sockets and refuses the rest.
  */
 #define RELAY_IF      "relay0"
-#define RELAY_ADDR4   "169.254.54.1"
+#define RELAY_ADDR4   EGRESS_RELAY_ADDR4
 #define RELAY_GW_ADDR "169.254.54.2"
 
 /* TCP to the relay's listener (REDIRECT), UDP to its socket (TPROXY), anything else refused. */
@@ -424,7 +419,7 @@ static int relay_load_thread(void *data, nslab_error *err)
 	return r;
 }
 
-static int start_proxy(struct egress_gw *g, nslab_error *err)
+static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
 	struct rtnl_veth_end a = { .name = "uplink0", .netns_fd = -1, .up = true };
@@ -456,7 +451,7 @@ static int start_proxy(struct egress_gw *g, nslab_error *err)
 	if (r >= 0)
 		r = netns_call(g->relay->fd, relay_load_thread, NULL, err);
 	if (r >= 0)
-		r = egress_relay_start(g->relay->fd, &g->relay_run, err);
+		r = egress_relay_start(g->relay->fd, p->host_ports, &g->relay_run, err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
 }
 
@@ -553,7 +548,8 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 {
 	_cleanup_(egress_gw_freep) struct egress_gw *g = calloc(1, sizeof(*g));
 	_cleanup_close_ int home = -1;
-	struct make_ns m = { .ipv6 = p->ipv6, .localnet = p->host_ports[0] != 0 };
+	struct make_ns m = { .ipv6 = p->ipv6 };
+	struct egress_policy resolved;
 	enum egress_uplink up;
 	int r;
 
@@ -567,7 +563,13 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	if (r < 0)
 		return r;
 	g->uplink = up;
+	/* the ruleset differs by uplink (--host-port): written for the one chosen */
+	resolved = *p;
+	resolved.uplink = up;
+	p = &resolved;
 	m.relay = up == EGRESS_UPLINK_PROXY;
+	/* pasta's --host-port listens on the gateway's loopback: the jail's packets are DNATed there */
+	m.localnet = up == EGRESS_UPLINK_PASTA && p->host_ports[0] != 0;
 	r = netns_open_current(&home, err);
 	if (r < 0)
 		return r;
@@ -587,7 +589,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	if (r >= 0 && up == EGRESS_UPLINK_VETH)
 		r = start_veth(g, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PROXY)
-		r = start_proxy(g, err);
+		r = start_proxy(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)

@@ -27,14 +27,17 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <linux/netfilter_ipv4.h>
 
+#include "jail/egress.h"
 #include "ns/netns.h"
 
 #define RELAY_BUF	  65536
@@ -58,7 +61,29 @@ struct egress_relay {
 	pthread_cond_t idle;  /* active fell to 0 */
 	unsigned active;      /* connection and flow threads running */
 	struct udp_flow flows[RELAY_UDP_FLOWS];
+	char host_ports[128]; /* --host-port: to the relay's own address, carried to loopback */
 };
+
+/*
+ * Where a flow to dst goes on from the caller's namespace. The gateway sends
+ * the jail's --host-port packets to the relay's own address (egress-rules.c):
+ * those, and only on a listed port, go to the caller's loopback.
+ * Return: false to refuse (the relay's address on another port)
+ */
+static bool out_dst(const struct egress_relay *r, const struct sockaddr_in *dst,
+		    struct sockaddr_in *ret)
+{
+	struct in_addr relay;
+
+	*ret = *dst;
+	(void)inet_pton(AF_INET, EGRESS_RELAY_ADDR4, &relay);
+	if (dst->sin_addr.s_addr != relay.s_addr)
+		return true;
+	if (!egress_host_ports_has(r->host_ports, ntohs(dst->sin_port)))
+		return false;
+	ret->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return true;
+}
 
 /* --- threads of connections and flows ----------------------------------------- */
 
@@ -234,7 +259,8 @@ static void on_tcp(struct egress_relay *r)
 	c = calloc(1, sizeof(*c));
 	len = sizeof(c ? c->dst : (struct sockaddr_in){ 0 });
 	/* where the jail sent it, before the relay namespace's REDIRECT */
-	if (!c || getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &c->dst, &len) < 0) {
+	if (!c || getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &c->dst, &len) < 0 ||
+	    !out_dst(r, &c->dst, &c->dst)) {
 		free(c);
 		close_reset(fd);
 		return;
@@ -345,18 +371,18 @@ static struct udp_flow *flow_new(struct egress_relay *r, const struct sockaddr_i
 {
 	struct reply_req q = { src, dst, -1 };
 	struct udp_flow *f = NULL;
+	struct sockaddr_in to;
 	struct udp_job *j;
 
 	for (size_t i = 0; i < RELAY_UDP_FLOWS && !f; i++)
 		if (!r->flows[i].used)
 			f = &r->flows[i];
-	if (!f || netns_call(r->netns_fd, reply_socket, &q, NULL) < 0)
+	if (!f || !out_dst(r, dst, &to) || netns_call(r->netns_fd, reply_socket, &q, NULL) < 0)
 		return NULL;
 	*f = (struct udp_flow){ .src = *src, .dst = *dst, .reply_fd = q.fd, .used = true };
 	f->out_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || connect(f->out_fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 ||
-	    !j)
+	if (f->out_fd < 0 || connect(f->out_fd, (const struct sockaddr *)&to, sizeof(to)) < 0 || !j)
 		goto fail;
 	*j = (struct udp_job){ r, f };
 	/* start_detached() takes the lock too: the flow is marked used, nobody else takes it */
@@ -458,13 +484,15 @@ static int listeners(void *data, nslab_error *err)
 	return 0;
 }
 
-int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_error *err)
+int egress_relay_start(int relay_netns_fd, const char *host_ports, struct egress_relay **ret,
+		       nslab_error *err)
 {
 	_cleanup_(egress_relay_freep) struct egress_relay *r = calloc(1, sizeof(*r));
 	int e;
 
 	if (!r)
 		return nslab_err_set(err, ENOMEM, "relay");
+	snprintf(r->host_ports, sizeof(r->host_ports), "%s", host_ports);
 	r->tcp_fd = r->udp_fd = -1;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);

@@ -17,12 +17,15 @@ struct egress_relay;
 /**
  * egress_relay_start() - Open the listeners in the relay namespace and start relaying
  * @relay_netns_fd:  the relay namespace (borrowed; kept open by the relay for its UDP replies)
+ * @host_ports:      --host-port's list ("" none): flows to EGRESS_RELAY_ADDR4 on
+ *                   those ports go to the caller's loopback
  * Call from a thread that sits in the caller's network namespace: the
  * outgoing sockets are made by threads it starts, and a socket stays in the
  * namespace its maker was in.
  * Return: 0, or -errno with nothing left behind
  */
-int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_error *err);
+int egress_relay_start(int relay_netns_fd, const char *host_ports, struct egress_relay **ret,
+		       nslab_error *err);
 /* Stop: every connection closed, every thread joined. Return: NULL */
 struct egress_relay *egress_relay_free(struct egress_relay *r);
 DEFINE_CLEANUP_FUNC(struct egress_relay, egress_relay_free)

@@ -180,10 +180,9 @@ int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, ns
 	if ((unsigned)uplink > NSLAB_EGRESS_UPLINK_AUTO)
 		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta, veth, proxy or auto",
 				      (int)uplink);
-	if ((uplink == NSLAB_EGRESS_UPLINK_VETH || uplink == NSLAB_EGRESS_UPLINK_PROXY) &&
-	    e->p.host_ports[0])
-		return nslab_err_setx(err, EINVAL, "%s: host ports are exposed through pasta only",
-				      uplink == NSLAB_EGRESS_UPLINK_VETH ? "veth" : "proxy");
+	if (uplink == NSLAB_EGRESS_UPLINK_VETH && e->p.host_ports[0])
+		return nslab_err_setx(err, EINVAL,
+				      "veth: host ports are exposed through pasta or the relay only");
 	e->p.uplink = map[uplink];
 	return 0;
 }
@@ -197,9 +196,9 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 
 int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error *err)
 {
-	if (e->p.uplink == EGRESS_UPLINK_VETH || e->p.uplink == EGRESS_UPLINK_PROXY)
-		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress %s)",
-				      e->p.uplink == EGRESS_UPLINK_VETH ? "veth" : "proxy");
+	if (e->p.uplink == EGRESS_UPLINK_VETH)
+		return nslab_err_setx(err, EINVAL,
+				      "only through pasta or the relay (not --egress veth)");
 	return egress_host_ports_parse(ports, e->p.host_ports, sizeof(e->p.host_ports), err);
 }
 
