@@ -160,6 +160,18 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int f
 							  nslab_error *err);
 
 /**
+ * nslab_egress_describe() - The policy e would enforce, in words, without starting anything
+ * @ret:  on success, the text (malloc'd; free it): the mode, the allow list as
+ *        parsed, the deny action, IPv6, the uplink a start would get, the host
+ *        ports, the DNS gate's settings and the gateway's nftables ruleset
+ * What `nslab run --dry-run` prints for a filtered run. Opens /dev/net/tun
+ * (to know the uplink) and reads /etc/resolv.conf (the default upstream).
+ * Return: 0, or -errno (the error a start would meet: no upstream, pasta
+ * asked for and no TUN device)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_describe(const nslab_egress *e, char **ret,
+						       nslab_error *err);
+/**
  * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
  * e must outlive the session. Needs root, or without root nslab_bootstrap()
  * first thing in main() (a user namespace of the process's own owns the

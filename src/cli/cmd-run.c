@@ -224,6 +224,28 @@ static int dry_run(const nslab_sandbox_config *c)
 	return 0;
 }
 
+/*
+ * --dry-run of a filtered run: the sandbox, then the egress policy it would
+ * enforce (nslab_egress_describe()); no namespace, no pasta, no file.
+ */
+static int dry_run_filtered(struct run_opts *o, const nslab_sandbox_config *c)
+{
+	nslab_error err = { 0 };
+	char *text = NULL;
+	int r = dry_run(c);
+
+	if (r != 0)
+		return r;
+	/* the mode is the policy's: --interactive sets an ask function (never called here) */
+	if (o->interactive)
+		nslab_egress_set_ask_func(o->egress, egress_ask, NULL);
+	if (nslab_egress_describe(o->egress, &text, &err) < 0)
+		return run_error("egress: %s", err.msg);
+	printf("%s", text);
+	free(text);
+	return 0;
+}
+
 /* Everything is checked; run argv and report. */
 static int run_and_report(const struct run_opts *o, const nslab_sandbox_config *c, char **argv)
 {
@@ -409,7 +431,7 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 	if (o->analyse && o->interactive)
 		return run_error("--analyse allows everything, --interactive asks: not both");
 	if (o->dry_run)
-		return dry_run(c);
+		return dry_run_filtered(o, c);
 	r = filtered_userns(o, c);
 	if (r != 0)
 		return r;

@@ -174,6 +174,28 @@ JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1
 	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
 	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
 
+# --dry-run: the policy as it would be enforced (entries as parsed, deny action,
+# uplink, DNS gate, the gateway's ruleset, which nft accepts), and nothing started
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --dry-run --allow "www.x.test,*.y.test:443/tcp,$OTHER" \
+	--dns-upstream "$DNS" --deny reject -- touch "$TMP/dry-ran" >"$TMP/dry.out" 2>"$TMP/dry.err" </dev/null
+rc=$?
+T1="$(printf '%-32s' www.x.test)"
+T2="$(printf '%-32s' '*.y.test')"
+if [ "$rc" -eq 0 ] && [ ! -e "$TMP/dry-ran" ] && grep -qxF "  name     $T1 any port" "$TMP/dry.out" &&
+	grep -qxF "  wildcard $T2 port 443/tcp" "$TMP/dry.out" &&
+	grep -q "^  address  $OTHER *any protocol, any port\$" "$TMP/dry.out" &&
+	grep -qxF "denied: rejected (TCP reset, ICMP admin-prohibited)" "$TMP/dry.out" &&
+	grep -q "^uplink: $UPLINK" "$TMP/dry.out" && grep -q "^DNS gate: .* upstream $DNS; names no entry allows: REFUSED" "$TMP/dry.out" &&
+	grep -qxF "		ip daddr { $OTHER } accept" "$TMP/dry.out"
+then ok "--dry-run: the allow list as parsed, the deny action, the uplink ($UPLINK), the DNS gate, the ruleset; the command not run"
+else bad "--dry-run: exit $rc, ran: $(ls "$TMP/dry-ran" 2>&1), $(cat "$TMP/dry.out" "$TMP/dry.err")"; fi
+# the printed ruleset is one nft loads (in a namespace of this test's own)
+if command -v nft >/dev/null && command -v unshare >/dev/null; then
+	sed -n '/^table inet nslab_egress {$/,/^}$/p' "$TMP/dry.out" >"$TMP/dry.nft"
+	unshare -rn nft -f "$TMP/dry.nft" 2>"$TMP/dry-nft.err" && ok "--dry-run: nft loads the printed ruleset" ||
+		bad "--dry-run: nft refuses the printed ruleset: $(cat "$TMP/dry-nft.err")"
+fi
+
 # An address stays allowed for the answer's TTL (dnsmasq's local TTL: 0 s) plus
 # the grace, then no more: reachable first, refused within a few seconds.
 JAIL_ARGS="--ttl-grace 1" jail ttl www.x.test sh -c "getent hosts www.x.test >/dev/null &&

@@ -567,9 +567,7 @@ static int listen_thread(void *data, nslab_error *err)
 	return 0;
 }
 
-/* The upstream: p->upstream, else the first nameserver of /etc/resolv.conf. */
-static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage *ss, socklen_t *len,
-			 nslab_error *err)
+int egress_dns_upstream(const struct egress_policy *p, struct nslab_prefix *ret, nslab_error *err)
 {
 	struct nslab_prefix a = p->upstream;
 	char line[256], *val, *save = NULL;
@@ -595,6 +593,19 @@ static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage 
 				"DNS upstream: no nameserver in /etc/resolv.conf (give "
 				"--dns-upstream IP)");
 	}
+	*ret = a;
+	return 0;
+}
+
+/* The upstream as a socket address (egress_dns_upstream()). */
+static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage *ss, socklen_t *len,
+			 nslab_error *err)
+{
+	struct nslab_prefix a;
+	int r = egress_dns_upstream(p, &a, err);
+
+	if (r < 0)
+		return r;
 	memset(ss, 0, sizeof(*ss));
 	if (a.family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;

@@ -10,6 +10,9 @@
 
 struct egress_dns;
 
+/* The gate's upstream: --dns-upstream, else the first nameserver of /etc/resolv.conf. Return: 0 or -errno */
+int egress_dns_upstream(const struct egress_policy *p, struct nslab_prefix *ret, nslab_error *err);
+
 #define EGRESS_DNS_ADDRS 16
 
 /* What the gate makes of an upstream's answer (egress_dns_judge_answer()). */

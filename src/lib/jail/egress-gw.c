@@ -350,7 +350,8 @@ static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab
  * unprivileged user. AUTO takes the socket relay then; pasta asked for by
  * name is refused plainly, before anything is built.
  */
-static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret, nslab_error *err)
+int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
+			    nslab_error *err)
 {
 	int fd, e;
 
@@ -559,7 +560,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	g->pasta_pid = -1;
 	g->pasta_pidfd = -1;
 	pthread_mutex_init(&g->nft_lock, NULL);
-	r = choose_uplink(p, &up, err);
+	r = egress_gw_choose_uplink(p, &up, err);
 	if (r < 0)
 		return r;
 	g->uplink = up;

@@ -181,8 +181,9 @@ int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, ns
 		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta, veth, proxy or auto",
 				      (int)uplink);
 	if (uplink == NSLAB_EGRESS_UPLINK_VETH && e->p.host_ports[0])
-		return nslab_err_setx(err, EINVAL,
-				      "veth: host ports are exposed through pasta or the relay only");
+		return nslab_err_setx(
+			err, EINVAL,
+			"veth: host ports are exposed through pasta or the relay only");
 	e->p.uplink = map[uplink];
 	return 0;
 }
@@ -713,4 +714,123 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 	free(s->mem);
 	free(s);
 	return NULL;
+}
+
+/* --- the policy in words (--dry-run) ------------------------------------------- */
+
+static void describe_rule(FILE *f, const struct egress_rule *r, bool ipv6)
+{
+	char host[EGRESS_NAME_MAX + 3], buf[PREFIX_STRLEN];
+	bool v6 = r->kind == EGRESS_PREFIX && r->prefix.family == AF_INET6;
+
+	if (r->kind == EGRESS_PREFIX) {
+		prefix_format(&r->prefix, r->prefix.len != prefix_addr_len(&r->prefix) * 8, buf,
+			      sizeof(buf));
+		snprintf(host, sizeof(host), v6 ? "[%s]" : "%s", buf);
+	} else {
+		snprintf(host, sizeof(host), "%s%s", r->kind == EGRESS_WILDCARD ? "*." : "",
+			 r->name);
+	}
+	fprintf(f, "  %-8s %-32s",
+		r->kind == EGRESS_NAME	     ? "name"
+		: r->kind == EGRESS_WILDCARD ? "wildcard"
+					     : "address",
+		host);
+	if (!r->port)
+		fputs(r->kind == EGRESS_PREFIX ? " any protocol, any port" : " any port", f);
+	else
+		fprintf(f, " port %u/%s", r->port,
+			r->proto == IPPROTO_TCP	  ? "tcp"
+			: r->proto == IPPROTO_UDP ? "udp"
+						  : "tcp+udp");
+	if (v6 && !ipv6)
+		fputs(" (not in effect: no --ipv6)", f);
+	fputc('\n', f);
+}
+
+static const char *uplink_text(enum egress_uplink up, enum egress_uplink asked)
+{
+	switch (up) {
+	case EGRESS_UPLINK_PASTA:
+		return asked == EGRESS_UPLINK_AUTO ? "pasta (nslab's choice: /dev/net/tun opens)"
+						   : "pasta";
+	case EGRESS_UPLINK_PROXY:
+		return asked == EGRESS_UPLINK_AUTO
+			       ? "proxy, nslab's socket relay (nslab's choice: /dev/net/tun "
+				 "does not open)"
+			       : "proxy, nslab's socket relay";
+	case EGRESS_UPLINK_VETH:
+		return "veth to the caller's namespace, an owner-flagged nftables table there "
+		       "(needs root and a host that forwards)";
+	case EGRESS_UPLINK_AUTO: /* egress_gw_choose_uplink() never leaves it */
+		break;
+	}
+	return "?";
+}
+
+static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
+{
+	const struct egress_policy *src = &e->p;
+	struct egress_policy p = *src;
+	_cleanup_free_ char *rules = NULL;
+	struct nslab_prefix up;
+	char upbuf[PREFIX_STRLEN];
+	int r = egress_gw_choose_uplink(src, &p.uplink, err);
+
+	if (r >= 0)
+		r = egress_dns_upstream(src, &up, err);
+	if (r >= 0)
+		r = egress_ruleset(&p, &rules, err);
+	if (r < 0)
+		return r;
+	fprintf(f, "egress policy (nothing started)\nmode: %s\n",
+		p.analyse	? "analyse (everything allowed and logged)"
+		: p.interactive ? "interactive (what no entry allows is asked about)"
+				: "allow (what no entry allows is denied)");
+	fprintf(f, "allow list (%zu entries, as parsed):\n", p.allow.n);
+	for (size_t i = 0; i < p.allow.n; i++)
+		describe_rule(f, &p.allow.v[i], p.ipv6);
+	fprintf(f, "denied: %s\n",
+		p.deny_reject ? "rejected (TCP reset, ICMP admin-prohibited)" : "dropped");
+	fprintf(f, "ipv6: %s\n", p.ipv6 ? "on" : "off (the jail has no IPv6 address or route)");
+	fprintf(f, "uplink: %s\n", uplink_text(p.uplink, src->uplink));
+	if (p.host_ports[0])
+		fprintf(f,
+			"host ports: %s at %s (a bypass: what listens on the caller's loopback "
+			"there acts outside the policy)\n",
+			p.host_ports, EGRESS_GW_ADDR4);
+	prefix_format(&up, false, upbuf, sizeof(upbuf));
+	fprintf(f,
+		"DNS gate: %s:53 in the gateway (the jail's resolv.conf); upstream %s%s; "
+		"names no entry allows: %s, never forwarded; TTL grace %u s; %s\n",
+		EGRESS_GW_ADDR4, upbuf,
+		prefix_is_set(&src->upstream) ? "" : " (the first nameserver of /etc/resolv.conf)",
+		p.analyse	 ? "(none: --analyse forwards every name)"
+		: p.dns_nxdomain ? "NXDOMAIN"
+				 : "REFUSED",
+		p.ttl_grace,
+		p.analyse ? "--analyse: DNS to other servers and DoT pass too (logged)"
+			  : "DNS to other servers, DoT (853) and known DoH endpoints blocked");
+	fprintf(f, "gateway ruleset (loaded in the gateway's network namespace):\n%s", rules);
+	return 0;
+}
+
+int nslab_egress_describe(const nslab_egress *e, char **ret, nslab_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return nslab_err_set(err, errno, "describe the egress policy");
+	r = describe(e, f, err);
+	if (fclose(f) != 0 && r >= 0)
+		r = nslab_err_set(err, ENOMEM, "describe the egress policy");
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	*ret = text;
+	return 0;
 }
