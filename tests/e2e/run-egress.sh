@@ -174,6 +174,48 @@ JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1
 	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
 	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
 
+# --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set;
+# iputils ping cannot start in a sandbox: KEEP_CAPS is locked), one echo each:
+# an allowed address answers, another does not; both logged as ICMP lines
+T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+PING='import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+s.settimeout(float(sys.argv[2]))
+s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"nslab-ping", (sys.argv[1], 0))
+try:
+    d, (src, _) = s.recvfrom(1500)
+except OSError as e:
+    print("no reply:", e); sys.exit(1)
+print("type", d[0], "from", src); sys.exit(0 if d[0] == 0 and src == sys.argv[1] and d[8:] == b"nslab-ping" else 1)'
+JAIL_ARGS="-v" jail ping "$WEB" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING" "$WEB" "$OTHER"
+if [ "$UPLINK" = proxy ]; then
+	[ "$(grep -c "^rc=" "$TMP/ping.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping.out" && grep -qx "type 0 from $WEB" "$TMP/ping.out" &&
+		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/ping.err" &&
+		grep -q "^nslab run: $T ICMP CONN     $WEB, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping.err" &&
+		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts)" ||
+		bad "ICMP through the relay: $(cat "$TMP/ping.out" "$TMP/ping.err")"
+else
+	# pasta carries ICMP through ping sockets of its own, where the caller's ping_group_range lets it
+	ok "ICMP of an allowed address through pasta: not checked (pasta's own ping sockets)"
+fi
+[ "$(sed -n '$p' "$TMP/ping.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER\$" "$TMP/ping.err" &&
+	ok "ICMP ($UPLINK): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
+	bad "ICMP to $OTHER ($UPLINK): $(cat "$TMP/ping.out" "$TMP/ping.err")"
+# Whether the relay can carry ICMP from this user's own namespace (not a lab
+# node's): a ping socket where ping_group_range has our gid, a raw one as root,
+# else none, and --dry-run says so
+if [ "$UPLINK" = proxy ]; then
+	PLO=$(awk '{print $1}' /proc/sys/net/ipv4/ping_group_range)
+	PHI=$(awk '{print $2}' /proc/sys/net/ipv4/ping_group_range)
+	G=$(id -g)
+	if [ "$PLO" -le "$G" ] && [ "$G" -le "$PHI" ]; then WANT="carried by the relay (ping sockets"
+	elif is_root; then WANT="carried by the relay (raw ICMP sockets"
+	else WANT="not carried (answered admin-prohibited): the caller's namespace gives this user no ping socket (net.ipv4.ping_group_range '$PLO $PHI' leaves out gid $G)"; fi
+	"$NSLAB" run --dry-run --egress proxy --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
+	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && ok "--dry-run --egress proxy here: ICMP echo $(echo "$WANT" | cut -c1-40)..." ||
+		bad "--dry-run ICMP: want '$WANT': $(cat "$TMP/icmpdry.out")"
+fi
+
 # --dry-run: the policy as it would be enforced (entries as parsed, deny action,
 # uplink, DNS gate, the gateway's ruleset, which nft accepts), and nothing started
 "$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --dry-run --allow "www.x.test,*.y.test:443/tcp,$OTHER" \

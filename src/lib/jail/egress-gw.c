@@ -72,6 +72,23 @@ static int gw_inside(struct netns *ns, void *data, nslab_error *err)
 	return nlsock_open(NETLINK_NETFILTER, ct, err);
 }
 
+/*
+ * Inside the new jail: ping (an ICMP echo socket, no capability) for the
+ * command's group, so that ping reaches what the policy allows. Every gid
+ * this user namespace maps, else its root's alone (a rootless run maps one:
+ * the caller's, which the command keeps); best effort, as without it ping
+ * only fails. Raw sockets stay out of reach (no CAP_NET_RAW in the jail).
+ */
+static int jail_inside(struct netns *ns, void *data, nslab_error *err)
+{
+	(void)ns;
+	(void)data;
+	(void)err;
+	if (sysctl_write_in_ns("net/ipv4/ping_group_range", "0 2147483647", NULL) < 0)
+		(void)sysctl_write_in_ns("net/ipv4/ping_group_range", "0 0", NULL);
+	return 0;
+}
+
 static int make_ns_thread(void *data, nslab_error *err)
 {
 	struct make_ns *m = data;
@@ -85,6 +102,8 @@ static int make_ns_thread(void *data, nslab_error *err)
 	const struct sysctl_kv gw_v6[] = { { "net/ipv4/ip_forward", "1" },
 					   { "net/ipv6/conf/all/forwarding", "1" },
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
+	/* every destination is local there: the relay answers echo requests, not the kernel */
+	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" } };
 	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
 	_cleanup_close_ int scratch = -1;
@@ -112,11 +131,11 @@ static int make_ns_thread(void *data, nslab_error *err)
 		      &m->gw, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "gateway namespace");
-	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, NULL, NULL, &m->jail, err);
+	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, jail_inside, NULL, &m->jail, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "jail namespace");
 	if (m->relay) {
-		r = netns_new(m->home_fd, NULL, 0, NULL, NULL, &m->relay_ns, err);
+		r = netns_new(m->home_fd, relay_sysctls, 1, NULL, NULL, &m->relay_ns, err);
 		if (r < 0)
 			return nslab_err_prefix(err, r, "relay namespace");
 	}
@@ -386,11 +405,11 @@ int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *r
 /* TCP to the relay's listener (REDIRECT), UDP to its socket (TPROXY), anything else refused. */
 static int relay_load_thread(void *data, nslab_error *err)
 {
+	const enum egress_relay_icmp *icmp = data;
 	struct nftbl_ctx *nft = NULL;
 	char text[1024];
 	int r;
 
-	(void)data;
 	snprintf(text, sizeof(text),
 		 "table inet nslab_relay {\n"
 		 "\tchain udp_in {\n"
@@ -407,11 +426,14 @@ static int relay_load_thread(void *data, nslab_error *err)
 		 /* TPROXY keeps the destination as it was; REDIRECT made it the listener's */
 		 "\t\tmeta l4proto udp accept\n"
 		 "\t\tmeta l4proto tcp th dport %d accept\n"
+		 "%s"
 		 "\t\tct state established,related accept\n"
 		 "\t\treject with icmpx type admin-prohibited\n"
 		 "\t}\n"
 		 "}\n",
-		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT);
+		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT,
+		 /* to the relay's raw socket (the kernel answers no echo there) */
+		 *icmp != EGRESS_RELAY_ICMP_NONE ? "\t\ticmp type echo-request accept\n" : "");
 
 	r = nftbl_ctx_new(&nft, err);
 	if (r >= 0)
@@ -426,6 +448,8 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	struct rtnl_veth_end a = { .name = "uplink0", .netns_fd = -1, .up = true };
 	struct rtnl_veth_end b = { .name = RELAY_IF, .netns_fd = g->relay->fd, .ifindex = 2 };
 	struct rtnl_route local = { .oif = 1, .local = true };
+	/* on this thread: in the caller's namespace, where the relay's sockets are made */
+	enum egress_relay_icmp icmp = egress_relay_icmp_probe();
 	int gw_ifi, r;
 
 	local.dst.family = AF_INET;
@@ -450,9 +474,9 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	if (r >= 0)
 		r = add_default(g->gw->nl, gw_ifi, RELAY_ADDR4, err);
 	if (r >= 0)
-		r = netns_call(g->relay->fd, relay_load_thread, NULL, err);
+		r = netns_call(g->relay->fd, relay_load_thread, &icmp, err);
 	if (r >= 0)
-		r = egress_relay_start(g->relay->fd, p->host_ports, &g->relay_run, err);
+		r = egress_relay_start(g->relay->fd, p->host_ports, icmp, &g->relay_run, err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
 }
 

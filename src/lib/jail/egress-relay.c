@@ -14,8 +14,10 @@
  * each connection or UDP flow goes on through a socket made there, as any
  * unprivileged program's would be. UDP replies go back through a socket of
  * the relay namespace bound (IP_TRANSPARENT) to the original destination,
- * so the jail sees them come from where it sent to. Everything else (ICMP)
- * gets an ICMP admin-prohibited from the relay namespace.
+ * so the jail sees them come from where it sent to. ICMP echo requests go
+ * out through an ICMP socket where the caller's namespace gives nslab one
+ * (see "ICMP echo" below); everything else gets an ICMP admin-prohibited
+ * from the relay namespace.
  * Fail closed: the relay is threads of nslab; when nslab dies, its sockets
  * and the namespaces die with it, and the jail has no way out.
  */
@@ -35,14 +37,26 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <linux/icmp.h>
 #include <linux/netfilter_ipv4.h>
+#include <netinet/ip.h>
 
 #include "jail/egress.h"
 #include "ns/netns.h"
 
-#define RELAY_BUF	  65536
-#define RELAY_UDP_IDLE_MS 30000 /* a UDP flow without traffic for this long is forgotten */
-#define RELAY_UDP_FLOWS	  256	/* at most this many UDP flows at once; more are dropped */
+#define RELAY_BUF	   65536
+#define RELAY_UDP_IDLE_MS  30000 /* a UDP flow without traffic for this long is forgotten */
+#define RELAY_UDP_FLOWS	   256	 /* at most this many UDP flows at once; more are dropped */
+#define RELAY_ICMP_IDLE_MS 10000 /* an echo flow (one ping) without a request for this long */
+#define RELAY_ICMP_FLOWS   64	 /* at most this many echo flows at once; more are dropped */
+
+/* One ping: the jail's (masqueraded) source, its destination and echo identifier. */
+struct icmp_flow {
+	struct in_addr src, dst;
+	uint16_t id; /* the jail's identifier, network order */
+	int out_fd;  /* an ICMP socket of the caller's namespace, connected to dst */
+	bool used;
+};
 
 struct udp_flow {
 	struct sockaddr_in src, dst;
@@ -62,6 +76,10 @@ struct egress_relay {
 	unsigned active;      /* connection and flow threads running */
 	struct udp_flow flows[RELAY_UDP_FLOWS];
 	char host_ports[128]; /* --host-port: to the relay's own address, carried to loopback */
+	enum egress_relay_icmp icmp; /* how echo requests go out (NONE: refused in the relay ns) */
+	int icmp_in_fd;		     /* raw, relay namespace: the jail's echo requests */
+	int icmp_reply_fd;	     /* raw IPPROTO_RAW, relay namespace: replies, as their dst */
+	struct icmp_flow pings[RELAY_ICMP_FLOWS];
 };
 
 /*
@@ -440,6 +458,219 @@ static void on_udp(struct egress_relay *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* --- ICMP echo ---------------------------------------------------------------- */
+
+/*
+ * Echo requests the jail sent (past the gateway's policy) arrive in the
+ * relay namespace, where the kernel answers none (icmp_echo_ignore_all) and
+ * a raw socket reads them. Each (source, destination, identifier) gets an
+ * ICMP socket of the caller's namespace connected to the destination: a
+ * ping socket where net.ipv4.ping_group_range lets nslab's group in (the
+ * kernel then picks the identifier), else a raw one (CAP_NET_RAW there:
+ * root). Its echo replies go back into the relay namespace, written as an
+ * IP packet from the destination with the jail's identifier.
+ */
+
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+enum egress_relay_icmp egress_relay_icmp_probe(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+	if (fd >= 0) {
+		(void)close(fd);
+		return EGRESS_RELAY_ICMP_PING;
+	}
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd >= 0) {
+		(void)close(fd);
+		return EGRESS_RELAY_ICMP_RAW;
+	}
+	return EGRESS_RELAY_ICMP_NONE;
+}
+
+/* An echo reply for the flow, back into the relay namespace: from f->dst, to f->src. */
+static void icmp_reply(struct egress_relay *r, const struct icmp_flow *f, uint8_t *icmp, size_t len)
+{
+	uint8_t pkt[sizeof(struct iphdr) + RELAY_BUF];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct icmphdr *h = (struct icmphdr *)icmp;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = f->src };
+
+	if (len < sizeof(*h) || len > RELAY_BUF || h->type != ICMP_ECHOREPLY)
+		return;
+	h->un.echo.id = f->id;
+	h->checksum = 0;
+	h->checksum = inet_csum(icmp, len);
+	*ip = (struct iphdr){ .ihl = 5,
+			      .version = 4,
+			      .ttl = 64,
+			      .protocol = IPPROTO_ICMP,
+			      .saddr = f->dst.s_addr,
+			      .daddr = f->src.s_addr };
+	memcpy(pkt + sizeof(*ip), icmp, len);
+	/* IPPROTO_RAW: the kernel fills in the length, the IP id and the header's checksum */
+	(void)sendto(r->icmp_reply_fd, pkt, sizeof(*ip) + len, MSG_DONTWAIT, (struct sockaddr *)&to,
+		     sizeof(to));
+}
+
+/* A reply on the flow's socket: a ping socket gives the ICMP message, a raw one the IP packet. */
+static void icmp_on_reply(struct egress_relay *r, struct icmp_flow *f)
+{
+	uint8_t buf[RELAY_BUF];
+	ssize_t n = recv(f->out_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	size_t off = 0;
+
+	if (n <= 0)
+		return;
+	if (r->icmp == EGRESS_RELAY_ICMP_RAW) {
+		struct iphdr *ip = (struct iphdr *)buf;
+
+		if ((size_t)n < sizeof(*ip) || (size_t)n < (size_t)ip->ihl * 4 + 8)
+			return;
+		off = (size_t)ip->ihl * 4;
+		/* a raw socket sees every ICMP message from dst: this flow's replies only */
+		if (((struct icmphdr *)(buf + off))->un.echo.id != f->id)
+			return;
+	}
+	icmp_reply(r, f, buf + off, (size_t)n - off);
+}
+
+struct icmp_job {
+	struct egress_relay *r;
+	struct icmp_flow *f;
+};
+
+static void *icmp_thread(void *arg)
+{
+	struct icmp_job *j = arg;
+	struct egress_relay *r = j->r;
+	struct icmp_flow *f = j->f;
+
+	free(j);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = f->out_fd, .events = POLLIN },
+				       { .fd = r->stop_fd, .events = POLLIN } };
+		int n = poll(p, 2, RELAY_ICMP_IDLE_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || p[1].revents)
+			break;
+		icmp_on_reply(r, f);
+	}
+	pthread_mutex_lock(&r->lock);
+	(void)close(f->out_fd);
+	f->used = false;
+	pthread_mutex_unlock(&r->lock);
+	thread_done(r);
+	return NULL;
+}
+
+/* Under lock: the flow of (src, dst, id), made with its socket and thread if new; or NULL. */
+static struct icmp_flow *icmp_flow_get(struct egress_relay *r, struct in_addr src,
+				       struct in_addr dst, uint16_t id)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dst };
+	struct icmp_flow *f = NULL;
+	struct icmp_job *j;
+
+	for (size_t i = 0; i < RELAY_ICMP_FLOWS; i++) {
+		struct icmp_flow *g = &r->pings[i];
+
+		if (g->used && g->src.s_addr == src.s_addr && g->dst.s_addr == dst.s_addr &&
+		    g->id == id)
+			return g;
+		if (!g->used && !f)
+			f = g;
+	}
+	if (!f)
+		return NULL;
+	/* made on this thread: in the caller's namespace */
+	f->out_fd = socket(AF_INET,
+			   (r->icmp == EGRESS_RELAY_ICMP_PING ? SOCK_DGRAM : SOCK_RAW) |
+				   SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   IPPROTO_ICMP);
+	j = malloc(sizeof(*j));
+	if (f->out_fd < 0 || !j || connect(f->out_fd, (struct sockaddr *)&to, sizeof(to)) < 0)
+		goto fail;
+	f->src = src;
+	f->dst = dst;
+	f->id = id;
+	f->used = true;
+	*j = (struct icmp_job){ r, f };
+	pthread_mutex_unlock(&r->lock);
+	if (start_detached(r, icmp_thread, j) < 0) {
+		pthread_mutex_lock(&r->lock);
+		j = NULL;
+		f->used = false;
+		goto fail;
+	}
+	pthread_mutex_lock(&r->lock);
+	return f;
+fail:
+	free(j);
+	if (f->out_fd >= 0)
+		(void)close(f->out_fd);
+	return NULL;
+}
+
+/* An echo request of the jail, read in the relay namespace: sent on from the caller's. */
+static void on_icmp(struct egress_relay *r)
+{
+	uint8_t buf[RELAY_BUF];
+	ssize_t n = recv(r->icmp_in_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct icmphdr *h;
+	struct icmp_flow *f;
+	size_t off;
+
+	if (n < (ssize_t)sizeof(*ip))
+		return;
+	off = (size_t)ip->ihl * 4;
+	if ((size_t)n < off + sizeof(*h))
+		return;
+	h = (struct icmphdr *)(buf + off);
+	if (h->type != ICMP_ECHO || h->code != 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	f = icmp_flow_get(r, (struct in_addr){ ip->saddr }, (struct in_addr){ ip->daddr },
+			  h->un.echo.id);
+	/* a ping socket sets its own identifier and checksum; a raw one sends it as it came */
+	if (f)
+		(void)send(f->out_fd, h, (size_t)n - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* In the relay namespace: the raw sockets that read echo requests and write replies. */
+static int icmp_sockets(void *data, nslab_error *err)
+{
+	struct egress_relay *r = data;
+	/* ICMP_FILTER: a set bit drops that type; echo requests only */
+	struct icmp_filter filt = { .data = ~(1U << ICMP_ECHO) };
+
+	r->icmp_in_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (r->icmp_in_fd < 0 ||
+	    setsockopt(r->icmp_in_fd, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt)) < 0)
+		return nslab_err_set(err, errno, "relay: ICMP socket");
+	r->icmp_reply_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (r->icmp_reply_fd < 0)
+		return nslab_err_set(err, errno, "relay: ICMP reply socket");
+	return 0;
+}
+
 /* --- the listeners ------------------------------------------------------------ */
 
 static void *listen_thread(void *arg)
@@ -447,11 +678,12 @@ static void *listen_thread(void *arg)
 	struct egress_relay *r = arg;
 
 	for (;;) {
-		struct pollfd p[3] = { { .fd = r->tcp_fd, .events = POLLIN },
+		struct pollfd p[4] = { { .fd = r->tcp_fd, .events = POLLIN },
 				       { .fd = r->udp_fd, .events = POLLIN },
-				       { .fd = r->stop_fd, .events = POLLIN } };
+				       { .fd = r->stop_fd, .events = POLLIN },
+				       { .fd = r->icmp_in_fd, .events = POLLIN } };
 
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		if (poll(p, 4, -1) < 0 && errno != EINTR)
 			break;
 		if (p[2].revents)
 			break;
@@ -459,6 +691,8 @@ static void *listen_thread(void *arg)
 			on_tcp(r);
 		if (p[1].revents)
 			on_udp(r);
+		if (p[3].revents)
+			on_icmp(r);
 	}
 	return NULL;
 }
@@ -484,8 +718,8 @@ static int listeners(void *data, nslab_error *err)
 	return 0;
 }
 
-int egress_relay_start(int relay_netns_fd, const char *host_ports, struct egress_relay **ret,
-		       nslab_error *err)
+int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
+		       struct egress_relay **ret, nslab_error *err)
 {
 	_cleanup_(egress_relay_freep) struct egress_relay *r = calloc(1, sizeof(*r));
 	int e;
@@ -493,7 +727,8 @@ int egress_relay_start(int relay_netns_fd, const char *host_ports, struct egress
 	if (!r)
 		return nslab_err_set(err, ENOMEM, "relay");
 	snprintf(r->host_ports, sizeof(r->host_ports), "%s", host_ports);
-	r->tcp_fd = r->udp_fd = -1;
+	r->tcp_fd = r->udp_fd = r->icmp_in_fd = r->icmp_reply_fd = -1;
+	r->icmp = icmp;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);
 	r->netns_fd = fcntl(relay_netns_fd, F_DUPFD_CLOEXEC, 3);
@@ -501,6 +736,8 @@ int egress_relay_start(int relay_netns_fd, const char *host_ports, struct egress
 	if (r->netns_fd < 0 || r->stop_fd < 0)
 		return nslab_err_set(err, errno, "relay");
 	e = netns_call(r->netns_fd, listeners, r, err);
+	if (e >= 0 && icmp != EGRESS_RELAY_ICMP_NONE)
+		e = netns_call(r->netns_fd, icmp_sockets, r, err);
 	if (e < 0)
 		return e;
 	e = pthread_create(&r->thread, NULL, listen_thread, r);
@@ -532,6 +769,8 @@ struct egress_relay *egress_relay_free(struct egress_relay *r)
 	pthread_mutex_unlock(&r->lock);
 	close_if(r->tcp_fd);
 	close_if(r->udp_fd);
+	close_if(r->icmp_in_fd);
+	close_if(r->icmp_reply_fd);
 	close_if(r->stop_fd);
 	close_if(r->netns_fd);
 	pthread_cond_destroy(&r->idle);

@@ -17,6 +17,7 @@
 #include "jail/egress-dns.h"
 #include "jail/egress-gw.h"
 #include "jail/egress-nflog.h"
+#include "jail/egress-relay.h"
 #include "jail/egress.h"
 #include "nl/ct.h"
 #include "pkt/pcapng.h"
@@ -768,6 +769,40 @@ static const char *uplink_text(enum egress_uplink up, enum egress_uplink asked)
 	return "?";
 }
 
+/* --egress proxy: whether the relay can carry ping from the caller's namespace, and why not. */
+static void describe_relay_icmp(FILE *f)
+{
+	char range[64] = "?";
+	FILE *r;
+
+	switch (egress_relay_icmp_probe()) {
+	case EGRESS_RELAY_ICMP_PING:
+		fputs("ICMP echo: carried by the relay (ping sockets of the caller's namespace)\n",
+		      f);
+		return;
+	case EGRESS_RELAY_ICMP_RAW:
+		fputs("ICMP echo: carried by the relay (raw ICMP sockets: CAP_NET_RAW in the "
+		      "caller's namespace)\n",
+		      f);
+		return;
+	case EGRESS_RELAY_ICMP_NONE:
+		break;
+	}
+	r = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+	if (r) {
+		if (fgets(range, sizeof(range), r))
+			range[strcspn(range, "\n")] = 0;
+		for (char *c = range; *c; c++)
+			*c = *c == '\t' ? ' ' : *c;
+		fclose(r);
+	}
+	fprintf(f,
+		"ICMP echo: not carried (answered admin-prohibited): the caller's namespace "
+		"gives this user no ping socket (net.ipv4.ping_group_range '%s' leaves out gid "
+		"%u) and no raw one (no CAP_NET_RAW there)\n",
+		range, (unsigned)getgid());
+}
+
 static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 {
 	const struct egress_policy *src = &e->p;
@@ -794,6 +829,8 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 		p.deny_reject ? "rejected (TCP reset, ICMP admin-prohibited)" : "dropped");
 	fprintf(f, "ipv6: %s\n", p.ipv6 ? "on" : "off (the jail has no IPv6 address or route)");
 	fprintf(f, "uplink: %s\n", uplink_text(p.uplink, src->uplink));
+	if (p.uplink == EGRESS_UPLINK_PROXY)
+		describe_relay_icmp(f);
 	if (p.host_ports[0])
 		fprintf(f,
 			"host ports: %s at %s (a bypass: what listens on the caller's loopback "
