@@ -52,6 +52,9 @@ DNS=$(addr "$TMP/st.json" dns 4)
 WEB=$(addr "$TMP/st.json" web 4)
 OTHER=$(addr "$TMP/st.json" other 4)
 CLIENT=$(addr "$TMP/st.json" client 4)
+WEB6=$(addr "$TMP/st.json" web 6)
+OTHER6=$(addr "$TMP/st.json" other 6)
+[ -n "$WEB6" ] && [ -n "$OTHER6" ] || fail "no IPv6 addresses in status --json"
 [ -n "$DNS" ] && [ -n "$WEB" ] && [ -n "$OTHER" ] || fail "no addresses in status --json"
 
 bg() {
@@ -67,11 +70,14 @@ QLOG="$TMP/dnsmasq.log"
 bg dns dnsmasq -k -u root -g '' --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
 	--listen-address="$DNS" --bind-interfaces --pid-file= \
 	--address=/www.x.test/"$WEB" --address=/y.test/"$WEB" --address=/bad.test/"$OTHER" \
-	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test
+	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test \
+	--address=/v6.x.test/"$WEB6"
 bg web python3 -m http.server 8000 --bind "$WEB" --directory "$TMP"
 bg web python3 -m http.server 8001 --bind "$WEB" --directory "$TMP"
 bg web nc -lk -s "$WEB" -p 853
 bg other python3 -m http.server 8000 --bind "$OTHER" --directory "$TMP"
+bg web python3 -m http.server 8000 --bind "$WEB6" --directory "$TMP"
+bg other python3 -m http.server 8000 --bind "$OTHER6" --directory "$TMP"
 bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
 bg client python3 -m http.server 9001 --bind 127.0.0.1 --directory "$TMP"
 echo hello >"$TMP/index.html"
@@ -81,6 +87,8 @@ dns_up() { "$NSLAB" exec "$L" client -- dig +short +time=1 +tries=1 "@$DNS" www.
 wait_until 10 up "$WEB:8000" || fail "the web server on $WEB:8000 never answered"
 wait_until 10 up "$WEB:8001" || fail "the web server on $WEB:8001 never answered"
 wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answered"
+wait_until 10 up "[$WEB6]:8000" || fail "the web server on [$WEB6]:8000 never answered"
+wait_until 10 up "[$OTHER6]:8000" || fail "the web server on [$OTHER6]:8000 never answered"
 wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
 loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/"; }
 wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 || fail "the client's loopback servers never answered"
@@ -173,6 +181,17 @@ JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1
 [ "$(sed -n 2p "$TMP/hp.out")" != 200 ] && [ "$(sed -n 3p "$TMP/hp.out")" != 200 ] &&
 	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
 	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
+
+# --- --ipv6 (through pasta, or the relay's IPv6 listeners): an allowed IPv6
+# address reachable, another not; a name with only an AAAA answer, through the gate
+JAIL_ARGS="--ipv6" jail v6on "[$WEB6]" sh -c "$CURL http://[$WEB6]:8000/; echo; $CURL http://[$OTHER6]:8000/"
+[ "$(sed -n 1p "$TMP/v6on.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed IPv6 address reachable" ||
+	bad "--ipv6 ($UPLINK): [$WEB6]:8000: $(cat "$TMP/v6on.out" "$TMP/v6on.err")"
+[ "$(sed -n 2p "$TMP/v6on.out")" = 000 ] && ok "--ipv6 ($UPLINK): an IPv6 address not allowed refused" ||
+	bad "--ipv6 ($UPLINK): [$OTHER6]:8000: $(cat "$TMP/v6on.out")"
+JAIL_ARGS="--ipv6" jail v6name v6.x.test $CURL http://v6.x.test:8000/
+[ "$(cat "$TMP/v6name.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed name's AAAA reachable" ||
+	bad "--ipv6 ($UPLINK): v6.x.test: $(cat "$TMP/v6name.out" "$TMP/v6name.err")"
 
 # --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set;
 # iputils ping cannot start in a sandbox: KEEP_CAPS is locked), one echo each:
@@ -375,6 +394,11 @@ vjail v1 $CURL "http://$WEB:8000/"
 check "--egress veth: an allowed address reachable" 0
 vjail v2 $CURL "http://$OTHER:8000/"
 [ "$rc" -ne 0 ] && ok "--egress veth: an address not allowed refused" || bad "--egress veth: reached $OTHER"
+"$NSLAB" exec "$L" isp -- "$NSLAB" run --egress veth --ipv6 --allow "[$WEB6]" --dns-upstream "$DNS" --deny reject -- \
+	sh -c "$CURL http://[$WEB6]:8000/; echo; $CURL http://[$OTHER6]:8000/" >"$TMP/v6v.out" 2>"$TMP/v6v.err" </dev/null
+[ "$(cat "$TMP/v6v.out")" = "200
+000" ] && ok "--egress veth --ipv6: an allowed IPv6 address reachable, another refused" ||
+	bad "--egress veth --ipv6: $(cat "$TMP/v6v.out" "$TMP/v6v.err")"
 host_state() { "$NSLAB" exec "$L" isp -- sh -c 'nft list tables | grep nslab_egress; ip -o link | grep -o "nsgw[0-9]*"'; }
 no_host_state() { [ -z "$(host_state)" ]; }
 wait_until 5 no_host_state || bad "--egress veth: left after a run: $(host_state)"

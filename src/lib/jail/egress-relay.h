@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "nslab/error.h"
 #include "shared/macro.h"
 
@@ -30,13 +32,14 @@ enum egress_relay_icmp egress_relay_icmp_probe(void);
  * @host_ports:      --host-port's list ("" none): flows to EGRESS_RELAY_ADDR4 on
  *                   those ports go to the caller's loopback
  * @icmp:            egress_relay_icmp_probe()'s answer in the caller's namespace
+ * @ipv6:            listen for IPv6 too (--ipv6)
  * Call from a thread that sits in the caller's network namespace: the
  * outgoing sockets are made by threads it starts, and a socket stays in the
  * namespace its maker was in.
  * Return: 0, or -errno with nothing left behind
  */
 int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
-		       struct egress_relay **ret, nslab_error *err);
+		       bool ipv6, struct egress_relay **ret, nslab_error *err);
 /* Stop: every connection closed, every thread joined. Return: NULL */
 struct egress_relay *egress_relay_free(struct egress_relay *r);
 DEFINE_CLEANUP_FUNC(struct egress_relay, egress_relay_free)
