@@ -117,9 +117,9 @@ NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_even
  * nslab_egress_set_host_ports() - Expose ports of the caller's loopback to the jail (a bypass)
  * @ports:  "PORT" or "FIRST-LAST", comma-separated (53 refused: the DNS gate's)
  * The jail reaches them, TCP and UDP, at the gateway's address
- * (169.254.53.1:PORT); pasta carries them to 127.0.0.1:PORT outside. What
- * listens there is outside the policy: a proxy on such a port reaches anything.
- * Pasta uplink only. Return: 0, or -EINVAL (e unchanged)
+ * (169.254.53.1:PORT); pasta or the relay carries them to 127.0.0.1:PORT
+ * outside. What listens there is outside the policy: a proxy on such a port
+ * reaches anything. Not with the veth uplink. Return: 0, or -EINVAL (e unchanged)
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_host_ports(nslab_egress *e, const char *ports,
 							     nslab_error *err);
