@@ -645,7 +645,6 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, struct in_addr sr
 	pthread_mutex_unlock(&r->lock);
 	if (start_detached(r, icmp_thread, j) < 0) {
 		pthread_mutex_lock(&r->lock);
-		j = NULL;
 		f->used = false;
 		goto fail;
 	}
