@@ -206,12 +206,14 @@ try:
 except OSError as e:
     print("no reply:", e); sys.exit(1)
 print("type", d[0], "from", src); sys.exit(0 if d[0] == 0 and src == sys.argv[1] and d[8:] == b"nslab-ping" else 1)'
-JAIL_ARGS="-v" jail ping "$WEB" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING" "$WEB" "$OTHER"
+JAIL_ARGS="-v --log $TMP/ping.jsonl" jail ping "$WEB" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING" "$WEB" "$OTHER"
 if [ "$UPLINK" = proxy ]; then
 	[ "$(grep -c "^rc=" "$TMP/ping.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping.out" && grep -qx "type 0 from $WEB" "$TMP/ping.out" &&
 		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/ping.err" &&
 		grep -q "^nslab run: $T ICMP CONN     $WEB, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping.err" &&
-		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts)" ||
+		grep -q "\"kind\":\"connection\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
+		grep -q "\"kind\":\"summary\",.*\"connections\":1,\"blocked_connections\":1" "$TMP/ping.jsonl" &&
+		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
 		bad "ICMP through the relay: $(cat "$TMP/ping.out" "$TMP/ping.err")"
 else
 	# pasta carries ICMP through ping sockets of its own, where the caller's ping_group_range lets it
