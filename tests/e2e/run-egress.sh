@@ -222,6 +222,14 @@ fi
 [ "$(sed -n '$p' "$TMP/ping.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER\$" "$TMP/ping.err" &&
 	ok "ICMP ($UPLINK): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
 	bad "ICMP to $OTHER ($UPLINK): $(cat "$TMP/ping.out" "$TMP/ping.err")"
+# raw sockets stay out of reach in the jail (ICMP tunnelling needs them, or a ping
+# socket, which carries only echo, and only where the policy allows)
+jail raw "$WEB" python3 -c 'import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+except PermissionError:
+    print("refused")'
+[ "$(cat "$TMP/raw.out")" = refused ] && ok "a raw socket refused in the jail" || bad "raw socket in the jail: $(cat "$TMP/raw.out" "$TMP/raw.err")"
 # Whether the relay can carry ICMP from this user's own namespace (not a lab
 # node's): a ping socket where ping_group_range has our gid, a raw one as root,
 # else none, and --dry-run says so
