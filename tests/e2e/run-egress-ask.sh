@@ -117,6 +117,7 @@ ask flow y $CURL "http://$OTHER:8000/"
 	ok "--interactive: a held connection approved (y) goes through" || bad "--interactive flow y: $(cat "$TMP/flow.tty")"
 grep -q "\"kind\":\"decision\",.*\"dst\":\"$OTHER\",\"dport\":8000,\"verdict\":\"ALLOWED (asked)\"" "$TMP/flow.jsonl" ||
 	bad "--interactive flow y: no decision record: $(cat "$TMP/flow.jsonl")"
+cp "$TMP/flow.jsonl" "$TMP/decide.jsonl" # for the schema check at the end (flow.jsonl is written again)
 ASK_ARGS="--deny reject" ask flown n curl -s -m 5 -o /dev/null "http://$OTHER:8000/"
 [ "$rc" -eq 7 ] && ok "--interactive: a held connection denied (n) is refused (--deny reject)" ||
 	bad "--interactive flow n: curl exit $rc: $(cat "$TMP/flown.tty")"
@@ -235,6 +236,25 @@ rc=$?
 tshark -r "$TMP/k.pcapng" >/dev/null 2>&1 && ok "SIGKILL: the capture so far opens in tshark" ||
 	bad "SIGKILL: tshark cannot read the capture"
 head -n 1 "$TMP/k.jsonl" | grep -q '"kind":"session"' || bad "SIGKILL: no session record in the log"
+
+# every record of the logs above (decisions, flows, a killed run's) validates
+# against docs/egress-log.schema.json
+if out=$($PY - "$SRCDIR/docs/egress-log.schema.json" "$TMP/yes.jsonl" "$TMP/timeout.jsonl" "$TMP/decide.jsonl" \
+	"$TMP/flow.jsonl" "$TMP/k.jsonl" 2>&1 <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+kinds = set()
+for path in sys.argv[2:]:
+    for i, line in enumerate(open(path), 1):
+        rec = json.loads(line)
+        err = next(iter(v.iter_errors(rec)), None)
+        if err:
+            sys.exit("%s:%d: %s" % (path, i, err.message))
+        kinds.add(rec["kind"])
+print(" ".join(sorted(kinds)))
+PY
+); then ok "--log: every record validates against docs/egress-log.schema.json ($out)"
+else bad "--log schema: $out"; fi
 
 "$NSLAB" down "$L" || bad "nslab down $L failed"
 finish

@@ -356,6 +356,25 @@ assert 0 < c["bytes_out"] < 2000 and c["packets_out"] >= 3, c
 assert recs[-1]["connections"] == 1 and recs[0]["mode"] == "analyse", recs[-1]
 PY
 
+# --- every record of the logs written above validates against the documented
+# schema (docs/egress-log.schema.json; python3-jsonschema, scripts/deps.sh) ---
+if out=$($PY - "$SRCDIR/docs/egress-log.schema.json" "$TMP/log.jsonl" "$TMP/nm.jsonl" "$TMP/an.jsonl" \
+	"$TMP/ping.jsonl" 2>&1 <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+kinds = set()
+for path in sys.argv[2:]:
+    for i, line in enumerate(open(path), 1):
+        rec = json.loads(line)
+        err = next(iter(v.iter_errors(rec)), None)
+        if err:
+            sys.exit("%s:%d: %s" % (path, i, err.message))
+        kinds.add(rec["kind"])
+print(" ".join(sorted(kinds)))
+PY
+); then ok "--log: every record validates against docs/egress-log.schema.json ($out)"
+else bad "--log schema: $out"; fi
+
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
 "$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
 	>"$TMP/kill.out" 2>&1 &
