@@ -204,8 +204,13 @@ wait_until 10 loop_up || fail "the client's loopback server never answered"
 # --- under sudo: the log and the capture belong to the invoking user (root) ---
 if is_root; then
 "$NSLAB" exec "$L" client -- env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody "$NSLAB" run \
-	--allow www.x.test --dns-upstream "$DNS" --log "$TMP/sudo.jsonl" --pcap "$TMP/sudo.pcapng" -- true \
+	--allow www.x.test --dns-upstream "$DNS" --log "$TMP/sudo.jsonl" --pcap "$TMP/sudo.pcapng" -- id -u \
 	>"$TMP/sudo.out" 2>&1 </dev/null
+grep -qx 65534 "$TMP/sudo.out" && ok "under sudo: the command runs as SUDO_UID" || bad "under sudo: id -u: $(cat "$TMP/sudo.out")"
+"$NSLAB" exec "$L" client -- env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody "$NSLAB" run \
+	--as-root --allow www.x.test --dns-upstream "$DNS" -- id -u >"$TMP/sudo0.out" 2>&1 </dev/null
+grep -qx 0 "$TMP/sudo0.out" && ok "under sudo with --as-root: the command runs as uid 0" ||
+	bad "under sudo --as-root: id -u: $(cat "$TMP/sudo0.out")"
 [ "$(stat -c %u:%g "$TMP/sudo.jsonl" "$TMP/sudo.pcapng" 2>&1 | sort -u)" = 65534:65534 ] &&
 	ok "under sudo: the log and the capture belong to SUDO_UID:SUDO_GID" ||
 	bad "under sudo: $(stat -c '%n %u:%g' "$TMP/sudo.jsonl" "$TMP/sudo.pcapng" 2>&1) $(cat "$TMP/sudo.out")"

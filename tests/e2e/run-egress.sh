@@ -125,6 +125,8 @@ jail direct www.x.test $CURL "http://$OTHER:8000/"
 
 jail static "$OTHER" $CURL "http://$OTHER:8000/"
 check "an allowed address reachable" 0
+jail cidr "${OTHER%.*}.0/24" $CURL "http://$OTHER:8000/"
+check "an allowed prefix (${OTHER%.*}.0/24): an address in it reachable" 0
 
 jail port www.x.test:8000/tcp sh -c "$CURL http://www.x.test:8000/ && ! $CURL http://www.x.test:8001/"
 check "a port-restricted name: its port reachable, another port refused" 0
