@@ -104,6 +104,14 @@ struct nslab_egress_event {
 	const char *addr;    /* a query's first address allowed, as text; NULL if none */
 	/* a new flow the policy denied (name: its address, type: its protocol, port), not a decision */
 	bool blocked_flow;
+	/*
+	 * A query's answer: the addresses allowed (the first 16 of n_addr), as
+	 * text, and each one's record TTL in seconds (the grace not counted);
+	 * n_answers 0 (and NULL) otherwise
+	 */
+	const char *const *answers;
+	const uint32_t *ttls;
+	size_t n_answers;
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
 /*

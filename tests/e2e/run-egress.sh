@@ -316,6 +316,8 @@ assert s["schema"] == 1 and s["kind"] == "session" and s["mode"] == "allow", s
 assert s["command"] == ["sh", "-c", s["command"][2]] and ["allow", "www.x.test"] in s["options"], s
 assert [(r["kind"], r["name"], r["allowed"]) for r in d] == [("dns", "www.x.test", True), ("dns", "bad.test", False)], d
 assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BLOCKED", d
+# the answer with its TTL (dnsmasq's local records: 0 s); none for a refused name
+assert d[0]["answers"] == [{"addr": sys.argv[2], "ttl": 0}] and "answers" not in d[1], d
 assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 and end["blocked"] == 1, end
 assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
 PY

@@ -314,19 +314,24 @@ static bool names_find(nslab_egress_session *s, const char *addr, char *buf, siz
 }
 
 static void dns_log(void *data, const char *name, const char *type, const char *verdict,
-		    size_t n_addr, const struct nslab_prefix *addrs)
+		    size_t n_addr, const struct nslab_prefix *addrs, const uint32_t *ttls)
 {
 	nslab_egress_session *s = data;
-	char first[PREFIX_STRLEN];
+	char text[EGRESS_DNS_ADDRS][PREFIX_STRLEN];
+	const char *list[EGRESS_DNS_ADDRS];
 	struct nslab_egress_event ev = {
 		.name = name, .type = type, .verdict = verdict, .n_addr = n_addr
 	};
 
-	for (size_t i = 0; addrs && i < n_addr && i < EGRESS_DNS_ADDRS; i++)
+	for (size_t i = 0; addrs && i < n_addr && i < EGRESS_DNS_ADDRS; i++) {
 		names_add(s, &addrs[i], name);
-	if (addrs && n_addr) {
-		prefix_format(&addrs[0], false, first, sizeof(first));
-		ev.addr = first;
+		list[i] = prefix_format(&addrs[i], false, text[i], sizeof(text[i]));
+		ev.n_answers = i + 1;
+	}
+	if (ev.n_answers) {
+		ev.addr = list[0];
+		ev.answers = list;
+		ev.ttls = ttls;
 	}
 	emit(s, &ev);
 }
