@@ -110,6 +110,9 @@ const struct cli_cmd cli_cmd_run = {
 			  "a filtered run's packets as pcapng, the blocked ones with a comment" },
 			{ OPT_NO_LOG, "no-log", NULL,
 			  "no JSON log (cancels an earlier --log) and no live lines on stderr" },
+			{ 'q', "quiet", NULL,
+			  "a filtered run: no live lines on stderr (--log is still written, "
+			  "--interactive still asks)" },
 			{ OPT_HOST_PORT, "host-port", "PORTS",
 			  "expose these ports of the host's loopback (TCP, UDP) at 169.254.53.1 "
 			  "inside: a bypass of the policy" },
@@ -349,7 +352,7 @@ static int filtered_prepare(struct run_opts *o, struct egress_ask *ask, struct e
 		return run_error("--log '%s': %s", o->log, strerrordesc_np(-r));
 	}
 	/* -v, --analyse and --interactive: one line per DNS query (and decision) on stderr */
-	log->lines = !o->no_log && (cli_verbose || o->analyse || o->interactive);
+	log->lines = !o->no_log && !o->quiet && (cli_verbose || o->analyse || o->interactive);
 	nslab_egress_set_event_func(o->egress, egress_log_event, log);
 	/* connections as they start and end: only when someone reads them */
 	if (log->f || log->lines)

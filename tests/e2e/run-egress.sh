@@ -303,6 +303,13 @@ rc=$?
 grep -q "DNS  ALLOWED  bad.test \(→\|->\) $OTHER\$" "$TMP/an.err" && ok "--analyse: the query reported" ||
 	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
 
+# -q: no live lines, even for --analyse; the log still written
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG -q --analyse --dns-upstream "$DNS" --log "$TMP/q.jsonl" -- \
+	dig +short +time=1 +tries=1 www.x.test >"$TMP/q.out" 2>"$TMP/q.err" </dev/null
+rc=$?
+[ "$rc" -eq 0 ] && [ ! -s "$TMP/q.err" ] && grep -q '"kind":"dns","ts":.*"name":"www.x.test"' "$TMP/q.jsonl" &&
+	ok "-q --analyse: no live lines on stderr, the log written" || bad "-q: exit $rc, stderr: $(cat "$TMP/q.err")"
+
 # --log FILE: the JSON log (schema 1, docs/egress.md) of a run with one allowed and one refused query
 "$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow www.x.test --dns-upstream "$DNS" --log "$TMP/log.jsonl" -- \
 	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
