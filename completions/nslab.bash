@@ -77,7 +77,7 @@ CAP_SYS_CHROOT CAP_SYS_TIME CAP_MKNOD CAP_AUDIT_WRITE CAP_SETFCAP" -- "$cur"))
 	*)
 		if [[ $cur == -* ]]; then
 			COMPREPLY=($(compgen -W "$valued --in --ro --as-root --clearenv --dry-run \
---stats --ipv6 --analyse --interactive --no-log -- -h --help -v --verbose" -- "$cur"))
+--stats --ipv6 --analyse --interactive --no-log -q --quiet -- -h --help -v --verbose" -- "$cur"))
 		else
 			COMPREPLY=($(compgen -c -- "$cur"))
 		fi

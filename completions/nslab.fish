@@ -140,6 +140,7 @@ complete -c nslab -n '__fish_seen_subcommand_from run' -l ask-timeout -x -d 'no 
 complete -c nslab -n '__fish_seen_subcommand_from run' -l pcap -r -d 'the jail packets as pcapng'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l host-port -x -d 'expose host loopback ports inside'
 complete -c nslab -n '__fish_seen_subcommand_from run' -l no-log -d 'no JSON log, no live lines'
+complete -c nslab -n '__fish_seen_subcommand_from run' -s q -l quiet -d 'no live lines (the log is still written)'
 complete -c nslab -n '__fish_seen_subcommand_from run' -a '(__fish_complete_command)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a serve -d 'serve run directories and live labs over HTTP'
 complete -c nslab -n '__fish_seen_subcommand_from serve' -l bind -x -d 'listen on ADDR:PORT'

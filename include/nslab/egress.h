@@ -104,6 +104,14 @@ struct nslab_egress_event {
 	const char *addr;    /* a query's first address allowed, as text; NULL if none */
 	/* a new flow the policy denied (name: its address, type: its protocol, port), not a decision */
 	bool blocked_flow;
+	/*
+	 * A query's answer: the addresses allowed (the first 16 of n_addr), as
+	 * text, and each one's record TTL in seconds (the grace not counted);
+	 * n_answers 0 (and NULL) otherwise
+	 */
+	const char *const *answers;
+	const uint32_t *ttls;
+	size_t n_answers;
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
 /*
@@ -117,9 +125,9 @@ NSLAB_EXPORT void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_even
  * nslab_egress_set_host_ports() - Expose ports of the caller's loopback to the jail (a bypass)
  * @ports:  "PORT" or "FIRST-LAST", comma-separated (53 refused: the DNS gate's)
  * The jail reaches them, TCP and UDP, at the gateway's address
- * (169.254.53.1:PORT); pasta carries them to 127.0.0.1:PORT outside. What
- * listens there is outside the policy: a proxy on such a port reaches anything.
- * Pasta uplink only. Return: 0, or -EINVAL (e unchanged)
+ * (169.254.53.1:PORT); pasta or the relay carries them to 127.0.0.1:PORT
+ * outside. What listens there is outside the policy: a proxy on such a port
+ * reaches anything. Not with the veth uplink. Return: 0, or -EINVAL (e unchanged)
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_host_ports(nslab_egress *e, const char *ports,
 							     nslab_error *err);
@@ -159,6 +167,18 @@ NSLAB_EXPORT void nslab_egress_set_ask_func(nslab_egress *e, nslab_egress_ask_fu
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int fd,
 							  nslab_error *err);
 
+/**
+ * nslab_egress_describe() - The policy e would enforce, in words, without starting anything
+ * @ret:  on success, the text (malloc'd; free it): the mode, the allow list as
+ *        parsed, the deny action, IPv6, the uplink a start would get, the host
+ *        ports, the DNS gate's settings and the gateway's nftables ruleset
+ * What `nslab run --dry-run` prints for a filtered run. Opens /dev/net/tun
+ * (to know the uplink) and reads /etc/resolv.conf (the default upstream).
+ * Return: 0, or -errno (the error a start would meet: no upstream, pasta
+ * asked for and no TUN device)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_describe(const nslab_egress *e, char **ret,
+						       nslab_error *err);
 /**
  * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
  * e must outlive the session. Needs root, or without root nslab_bootstrap()

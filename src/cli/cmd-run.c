@@ -110,6 +110,9 @@ const struct cli_cmd cli_cmd_run = {
 			  "a filtered run's packets as pcapng, the blocked ones with a comment" },
 			{ OPT_NO_LOG, "no-log", NULL,
 			  "no JSON log (cancels an earlier --log) and no live lines on stderr" },
+			{ 'q', "quiet", NULL,
+			  "a filtered run: no live lines on stderr (--log is still written, "
+			  "--interactive still asks)" },
 			{ OPT_HOST_PORT, "host-port", "PORTS",
 			  "expose these ports of the host's loopback (TCP, UDP) at 169.254.53.1 "
 			  "inside: a bypass of the policy" },
@@ -224,6 +227,28 @@ static int dry_run(const nslab_sandbox_config *c)
 	return 0;
 }
 
+/*
+ * --dry-run of a filtered run: the sandbox, then the egress policy it would
+ * enforce (nslab_egress_describe()); no namespace, no pasta, no file.
+ */
+static int dry_run_filtered(struct run_opts *o, const nslab_sandbox_config *c)
+{
+	nslab_error err = { 0 };
+	char *text = NULL;
+	int r = dry_run(c);
+
+	if (r != 0)
+		return r;
+	/* the mode is the policy's: --interactive sets an ask function (never called here) */
+	if (o->interactive)
+		nslab_egress_set_ask_func(o->egress, egress_ask, NULL);
+	if (nslab_egress_describe(o->egress, &text, &err) < 0)
+		return run_error("egress: %s", err.msg);
+	printf("%s", text);
+	free(text);
+	return 0;
+}
+
 /* Everything is checked; run argv and report. */
 static int run_and_report(const struct run_opts *o, const nslab_sandbox_config *c, char **argv)
 {
@@ -327,7 +352,7 @@ static int filtered_prepare(struct run_opts *o, struct egress_ask *ask, struct e
 		return run_error("--log '%s': %s", o->log, strerrordesc_np(-r));
 	}
 	/* -v, --analyse and --interactive: one line per DNS query (and decision) on stderr */
-	log->lines = !o->no_log && (cli_verbose || o->analyse || o->interactive);
+	log->lines = !o->no_log && !o->quiet && (cli_verbose || o->analyse || o->interactive);
 	nslab_egress_set_event_func(o->egress, egress_log_event, log);
 	/* connections as they start and end: only when someone reads them */
 	if (log->f || log->lines)
@@ -409,7 +434,7 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 	if (o->analyse && o->interactive)
 		return run_error("--analyse allows everything, --interactive asks: not both");
 	if (o->dry_run)
-		return dry_run(c);
+		return dry_run_filtered(o, c);
 	r = filtered_userns(o, c);
 	if (r != 0)
 		return r;

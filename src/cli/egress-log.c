@@ -319,8 +319,18 @@ static void log_query(struct egress_log *l, const struct nslab_egress_event *ev,
 	cli_json_str(l->f, ev->type);
 	fputs(",\"verdict\":", l->f);
 	cli_json_str(l->f, ev->verdict);
-	fprintf(l->f, ",\"allowed\":%s,\"addresses\":%zu}\n", allowed ? "true" : "false",
-		ev->n_addr);
+	fprintf(l->f, ",\"allowed\":%s,\"addresses\":%zu", allowed ? "true" : "false", ev->n_addr);
+	/* the answer as allowed: each address with its record's TTL */
+	if (ev->n_answers) {
+		fputs(",\"answers\":[", l->f);
+		for (size_t i = 0; i < ev->n_answers; i++) {
+			fprintf(l->f, "%s{\"addr\":", i ? "," : "");
+			cli_json_str(l->f, ev->answers[i]);
+			fprintf(l->f, ",\"ttl\":%" PRIu32 "}", ev->ttls[i]);
+		}
+		fputc(']', l->f);
+	}
+	fputs("}\n", l->f);
 	fflush(l->f);
 }
 

@@ -196,6 +196,9 @@ int run_opts_take(int key, char *arg, void *data)
 		o->log = NULL;
 		o->no_log = true;
 		return CLI_GO_ON;
+	case 'q':
+		o->quiet = true;
+		return CLI_GO_ON;
 	case OPT_PCAP:
 		o->pcap = arg;
 		return note_egress_opt(o, key, arg);

@@ -78,6 +78,7 @@ struct run_opts {
 	const char **profiles;
 	size_t n_profiles;
 	bool dry_run, stats, ro, rootfs, analyse, interactive, no_log;
+	bool quiet; /* -q: a filtered run's live lines left out (the --log file is still written) */
 	unsigned ask_timeout;
 	const char *pcap;
 	const char *json;

@@ -117,6 +117,7 @@ ask flow y $CURL "http://$OTHER:8000/"
 	ok "--interactive: a held connection approved (y) goes through" || bad "--interactive flow y: $(cat "$TMP/flow.tty")"
 grep -q "\"kind\":\"decision\",.*\"dst\":\"$OTHER\",\"dport\":8000,\"verdict\":\"ALLOWED (asked)\"" "$TMP/flow.jsonl" ||
 	bad "--interactive flow y: no decision record: $(cat "$TMP/flow.jsonl")"
+cp "$TMP/flow.jsonl" "$TMP/decide.jsonl" # for the schema check at the end (flow.jsonl is written again)
 ASK_ARGS="--deny reject" ask flown n curl -s -m 5 -o /dev/null "http://$OTHER:8000/"
 [ "$rc" -eq 7 ] && ok "--interactive: a held connection denied (n) is refused (--deny reject)" ||
 	bad "--interactive flow n: curl exit $rc: $(cat "$TMP/flown.tty")"
@@ -159,7 +160,7 @@ capinfos "$TMP/cap.pcapng" 2>/dev/null | grep -q "Number of interfaces in file: 
 	bad "--pcap: not one interface: $(capinfos "$TMP/cap.pcapng" 2>&1)"
 
 # pasta where this user can open /dev/net/tun; else every run here goes through
-# the relay (nslab's choice), which has no --host-port
+# the relay (nslab's choice), which has no live flow records of pasta's kind
 pasta_usable() { [ -r /dev/net/tun ] && [ -w /dev/net/tun ]; }
 
 if pasta_usable; then
@@ -189,25 +190,27 @@ rc=$?
 [ "$rc" -eq 0 ] && [ ! -e "$TMP/nolog.jsonl" ] && ! grep -q "DNS" "$TMP/nolog.err" &&
 	ok "--no-log: neither the log file nor live lines" || bad "--no-log: exit $rc, $(cat "$TMP/nolog.err")"
 
-if pasta_usable; then
-	# --- --host-port: a service on the host's loopback, reachable at the gateway's address ---
-	bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
-	loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null http://127.0.0.1:9000/; }
-	wait_until 10 loop_up || fail "the client's loopback server never answered"
-	"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" --host-port 9000 -- \
-		sh -c "$CURL http://169.254.53.1:9000/; echo; $CURL http://169.254.53.1:9001/" >"$TMP/hp.out" 2>"$TMP/hp.err" </dev/null
-	[ "$(head -n 1 "$TMP/hp.out")" = 200 ] && ok "--host-port 9000: the host's loopback port reachable inside" ||
-		bad "--host-port: $(cat "$TMP/hp.out" "$TMP/hp.err")"
-	[ "$(sed -n 2p "$TMP/hp.out")" = 200 ] && bad "--host-port 9000: port 9001 reachable too"
-else
-	ok "--host-port: not checked: pasta only, and this user cannot open /dev/net/tun"
-fi
+# --- --host-port: a service on the host's loopback, reachable at the gateway's address
+# (through pasta, or the relay where this user cannot open /dev/net/tun) ---
+bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
+loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null http://127.0.0.1:9000/; }
+wait_until 10 loop_up || fail "the client's loopback server never answered"
+"$NSLAB" exec "$L" client -- "$NSLAB" run --allow www.x.test --dns-upstream "$DNS" --host-port 9000 -- \
+	sh -c "$CURL http://169.254.53.1:9000/; echo; $CURL http://169.254.53.1:9001/" >"$TMP/hp.out" 2>"$TMP/hp.err" </dev/null
+[ "$(head -n 1 "$TMP/hp.out")" = 200 ] && ok "--host-port 9000: the host's loopback port reachable inside" ||
+	bad "--host-port: $(cat "$TMP/hp.out" "$TMP/hp.err")"
+[ "$(sed -n 2p "$TMP/hp.out")" = 200 ] && bad "--host-port 9000: port 9001 reachable too"
 
 # --- under sudo: the log and the capture belong to the invoking user (root) ---
 if is_root; then
 "$NSLAB" exec "$L" client -- env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody "$NSLAB" run \
-	--allow www.x.test --dns-upstream "$DNS" --log "$TMP/sudo.jsonl" --pcap "$TMP/sudo.pcapng" -- true \
+	--allow www.x.test --dns-upstream "$DNS" --log "$TMP/sudo.jsonl" --pcap "$TMP/sudo.pcapng" -- id -u \
 	>"$TMP/sudo.out" 2>&1 </dev/null
+grep -qx 65534 "$TMP/sudo.out" && ok "under sudo: the command runs as SUDO_UID" || bad "under sudo: id -u: $(cat "$TMP/sudo.out")"
+"$NSLAB" exec "$L" client -- env SUDO_UID=65534 SUDO_GID=65534 SUDO_USER=nobody "$NSLAB" run \
+	--as-root --allow www.x.test --dns-upstream "$DNS" -- id -u >"$TMP/sudo0.out" 2>&1 </dev/null
+grep -qx 0 "$TMP/sudo0.out" && ok "under sudo with --as-root: the command runs as uid 0" ||
+	bad "under sudo --as-root: id -u: $(cat "$TMP/sudo0.out")"
 [ "$(stat -c %u:%g "$TMP/sudo.jsonl" "$TMP/sudo.pcapng" 2>&1 | sort -u)" = 65534:65534 ] &&
 	ok "under sudo: the log and the capture belong to SUDO_UID:SUDO_GID" ||
 	bad "under sudo: $(stat -c '%n %u:%g' "$TMP/sudo.jsonl" "$TMP/sudo.pcapng" 2>&1) $(cat "$TMP/sudo.out")"
@@ -238,6 +241,25 @@ rc=$?
 tshark -r "$TMP/k.pcapng" >/dev/null 2>&1 && ok "SIGKILL: the capture so far opens in tshark" ||
 	bad "SIGKILL: tshark cannot read the capture"
 head -n 1 "$TMP/k.jsonl" | grep -q '"kind":"session"' || bad "SIGKILL: no session record in the log"
+
+# every record of the logs above (decisions, flows, a killed run's) validates
+# against docs/egress-log.schema.json
+if out=$($PY - "$SRCDIR/docs/egress-log.schema.json" "$TMP/yes.jsonl" "$TMP/timeout.jsonl" "$TMP/decide.jsonl" \
+	"$TMP/flow.jsonl" "$TMP/k.jsonl" 2>&1 <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+kinds = set()
+for path in sys.argv[2:]:
+    for i, line in enumerate(open(path), 1):
+        rec = json.loads(line)
+        err = next(iter(v.iter_errors(rec)), None)
+        if err:
+            sys.exit("%s:%d: %s" % (path, i, err.message))
+        kinds.add(rec["kind"])
+print(" ".join(sorted(kinds)))
+PY
+); then ok "--log: every record validates against docs/egress-log.schema.json ($out)"
+else bad "--log schema: $out"; fi
 
 "$NSLAB" down "$L" || bad "nslab down $L failed"
 finish

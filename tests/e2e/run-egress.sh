@@ -41,7 +41,7 @@ badarg b7 "--dns-deny: 'servfail': must be refused or nxdomain" --dns-deny servf
 badarg b8 "--dns-upstream: 'resolver': not an IP address" --dns-upstream resolver
 badarg b9 "--ttl-grace: '1m' is not a whole number of seconds" --ttl-grace 1m
 badarg b10 "--egress: 'slirp': must be pasta, veth or proxy" --egress slirp
-badarg b13 "only through pasta (not --egress proxy)" --egress proxy --host-port 9000
+badarg b13 "only through pasta or the relay (not --egress veth)" --egress veth --host-port 9000
 badarg b11 "not with --net or --in" --allow x.test --net host
 badarg b12 "--log '$TMP/l.json': only for a filtered run" --log "$TMP/l.json"
 [ -e "$TMP/l.json" ] && bad "--log without a filtered run created its file"
@@ -52,6 +52,9 @@ DNS=$(addr "$TMP/st.json" dns 4)
 WEB=$(addr "$TMP/st.json" web 4)
 OTHER=$(addr "$TMP/st.json" other 4)
 CLIENT=$(addr "$TMP/st.json" client 4)
+WEB6=$(addr "$TMP/st.json" web 6)
+OTHER6=$(addr "$TMP/st.json" other 6)
+[ -n "$WEB6" ] && [ -n "$OTHER6" ] || fail "no IPv6 addresses in status --json"
 [ -n "$DNS" ] && [ -n "$WEB" ] && [ -n "$OTHER" ] || fail "no addresses in status --json"
 
 bg() {
@@ -67,12 +70,16 @@ QLOG="$TMP/dnsmasq.log"
 bg dns dnsmasq -k -u root -g '' --no-resolv --no-hosts --log-queries --log-facility="$QLOG" \
 	--listen-address="$DNS" --bind-interfaces --pid-file= \
 	--address=/www.x.test/"$WEB" --address=/y.test/"$WEB" --address=/bad.test/"$OTHER" \
-	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test
+	--address=/evil.test/"$OTHER" --address=/dns.google/"$OTHER" --cname=alias.x.test,bad.test \
+	--address=/v6.x.test/"$WEB6"
 bg web python3 -m http.server 8000 --bind "$WEB" --directory "$TMP"
 bg web python3 -m http.server 8001 --bind "$WEB" --directory "$TMP"
 bg web nc -lk -s "$WEB" -p 853
 bg other python3 -m http.server 8000 --bind "$OTHER" --directory "$TMP"
+bg web python3 -m http.server 8000 --bind "$WEB6" --directory "$TMP"
+bg other python3 -m http.server 8000 --bind "$OTHER6" --directory "$TMP"
 bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
+bg client python3 -m http.server 9001 --bind 127.0.0.1 --directory "$TMP"
 echo hello >"$TMP/index.html"
 
 up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$1/"; }
@@ -80,7 +87,11 @@ dns_up() { "$NSLAB" exec "$L" client -- dig +short +time=1 +tries=1 "@$DNS" www.
 wait_until 10 up "$WEB:8000" || fail "the web server on $WEB:8000 never answered"
 wait_until 10 up "$WEB:8001" || fail "the web server on $WEB:8001 never answered"
 wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answered"
+wait_until 10 up "[$WEB6]:8000" || fail "the web server on [$WEB6]:8000 never answered"
+wait_until 10 up "[$OTHER6]:8000" || fail "the web server on [$OTHER6]:8000 never answered"
 wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
+loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/"; }
+wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 || fail "the client's loopback servers never answered"
 
 # jail NAME ALLOW CMD...: nslab run --allow ALLOW on the client; out in $TMP/NAME.out; sets rc.
 jail() {
@@ -114,6 +125,8 @@ jail direct www.x.test $CURL "http://$OTHER:8000/"
 
 jail static "$OTHER" $CURL "http://$OTHER:8000/"
 check "an allowed address reachable" 0
+jail cidr "${OTHER%.*}.0/24" $CURL "http://$OTHER:8000/"
+check "an allowed prefix (${OTHER%.*}.0/24): an address in it reachable" 0
 
 jail port www.x.test:8000/tcp sh -c "$CURL http://www.x.test:8000/ && ! $CURL http://www.x.test:8001/"
 check "a port-restricted name: its port reachable, another port refused" 0
@@ -160,6 +173,102 @@ jail loop www.x.test $CURL "http://$CLIENT:9000/"
 jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
 [ "$rc" -ne 0 ] && ok "the host's loopback service unreachable" || bad "reached the host's loopback"
 
+# --host-port (a bypass by design): the listed port of the host's loopback at the
+# gateway's address, through pasta or the relay; another port, and the relay's
+# own address asked for directly, not
+JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1:9000/; echo; \
+	$CURL http://169.254.53.1:9001/; echo; $CURL http://169.254.54.1:9000/"
+[ "$(sed -n 1p "$TMP/hp.out")" = 200 ] && ok "--host-port 9000 ($UPLINK): the host's loopback port reachable inside" ||
+	bad "--host-port 9000 ($UPLINK): $(cat "$TMP/hp.out" "$TMP/hp.err")"
+[ "$(sed -n 2p "$TMP/hp.out")" != 200 ] && [ "$(sed -n 3p "$TMP/hp.out")" != 200 ] &&
+	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
+	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
+
+# --- --ipv6 (through pasta, or the relay's IPv6 listeners): an allowed IPv6
+# address reachable, another not; a name with only an AAAA answer, through the gate
+JAIL_ARGS="--ipv6" jail v6on "[$WEB6]" sh -c "$CURL http://[$WEB6]:8000/; echo; $CURL http://[$OTHER6]:8000/"
+[ "$(sed -n 1p "$TMP/v6on.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed IPv6 address reachable" ||
+	bad "--ipv6 ($UPLINK): [$WEB6]:8000: $(cat "$TMP/v6on.out" "$TMP/v6on.err")"
+[ "$(sed -n 2p "$TMP/v6on.out")" = 000 ] && ok "--ipv6 ($UPLINK): an IPv6 address not allowed refused" ||
+	bad "--ipv6 ($UPLINK): [$OTHER6]:8000: $(cat "$TMP/v6on.out")"
+JAIL_ARGS="--ipv6" jail v6name v6.x.test $CURL http://v6.x.test:8000/
+[ "$(cat "$TMP/v6name.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed name's AAAA reachable" ||
+	bad "--ipv6 ($UPLINK): v6.x.test: $(cat "$TMP/v6name.out" "$TMP/v6name.err")"
+
+# --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set;
+# iputils ping cannot start in a sandbox: KEEP_CAPS is locked), one echo each:
+# an allowed address answers, another does not; both logged as ICMP lines
+T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+PING='import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+s.settimeout(float(sys.argv[2]))
+s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"nslab-ping", (sys.argv[1], 0))
+try:
+    d, (src, _) = s.recvfrom(1500)
+except OSError as e:
+    print("no reply:", e); sys.exit(1)
+print("type", d[0], "from", src); sys.exit(0 if d[0] == 0 and src == sys.argv[1] and d[8:] == b"nslab-ping" else 1)'
+JAIL_ARGS="-v --log $TMP/ping.jsonl" jail ping "$WEB" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING" "$WEB" "$OTHER"
+if [ "$UPLINK" = proxy ]; then
+	[ "$(grep -c "^rc=" "$TMP/ping.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping.out" && grep -qx "type 0 from $WEB" "$TMP/ping.out" &&
+		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/ping.err" &&
+		grep -q "^nslab run: $T ICMP CONN     $WEB, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping.err" &&
+		grep -q "\"kind\":\"connection\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
+		grep -q "\"kind\":\"summary\",.*\"connections\":1,\"blocked_connections\":1" "$TMP/ping.jsonl" &&
+		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
+		bad "ICMP through the relay: $(cat "$TMP/ping.out" "$TMP/ping.err")"
+else
+	# pasta carries ICMP through ping sockets of its own, where the caller's ping_group_range lets it
+	ok "ICMP of an allowed address through pasta: not checked (pasta's own ping sockets)"
+fi
+[ "$(sed -n '$p' "$TMP/ping.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER\$" "$TMP/ping.err" &&
+	ok "ICMP ($UPLINK): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
+	bad "ICMP to $OTHER ($UPLINK): $(cat "$TMP/ping.out" "$TMP/ping.err")"
+# raw sockets stay out of reach in the jail (ICMP tunnelling needs them, or a ping
+# socket, which carries only echo, and only where the policy allows)
+jail raw "$WEB" python3 -c 'import socket
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+except PermissionError:
+    print("refused")'
+[ "$(cat "$TMP/raw.out")" = refused ] && ok "a raw socket refused in the jail" || bad "raw socket in the jail: $(cat "$TMP/raw.out" "$TMP/raw.err")"
+# Whether the relay can carry ICMP from this user's own namespace (not a lab
+# node's): a ping socket where ping_group_range has our gid, a raw one as root,
+# else none, and --dry-run says so
+if [ "$UPLINK" = proxy ]; then
+	PLO=$(awk '{print $1}' /proc/sys/net/ipv4/ping_group_range)
+	PHI=$(awk '{print $2}' /proc/sys/net/ipv4/ping_group_range)
+	G=$(id -g)
+	if [ "$PLO" -le "$G" ] && [ "$G" -le "$PHI" ]; then WANT="carried by the relay (ping sockets"
+	elif is_root; then WANT="carried by the relay (raw ICMP sockets"
+	else WANT="not carried (answered admin-prohibited): the caller's namespace gives this user no ping socket (net.ipv4.ping_group_range '$PLO $PHI' leaves out gid $G)"; fi
+	"$NSLAB" run --dry-run --egress proxy --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
+	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && ok "--dry-run --egress proxy here: ICMP echo $(echo "$WANT" | cut -c1-40)..." ||
+		bad "--dry-run ICMP: want '$WANT': $(cat "$TMP/icmpdry.out")"
+fi
+
+# --dry-run: the policy as it would be enforced (entries as parsed, deny action,
+# uplink, DNS gate, the gateway's ruleset, which nft accepts), and nothing started
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --dry-run --allow "www.x.test,*.y.test:443/tcp,$OTHER" \
+	--dns-upstream "$DNS" --deny reject -- touch "$TMP/dry-ran" >"$TMP/dry.out" 2>"$TMP/dry.err" </dev/null
+rc=$?
+T1="$(printf '%-32s' www.x.test)"
+T2="$(printf '%-32s' '*.y.test')"
+if [ "$rc" -eq 0 ] && [ ! -e "$TMP/dry-ran" ] && grep -qxF "  name     $T1 any port" "$TMP/dry.out" &&
+	grep -qxF "  wildcard $T2 port 443/tcp" "$TMP/dry.out" &&
+	grep -q "^  address  $OTHER *any protocol, any port\$" "$TMP/dry.out" &&
+	grep -qxF "denied: rejected (TCP reset, ICMP admin-prohibited)" "$TMP/dry.out" &&
+	grep -q "^uplink: $UPLINK" "$TMP/dry.out" && grep -q "^DNS gate: .* upstream $DNS; names no entry allows: REFUSED" "$TMP/dry.out" &&
+	grep -qxF "		ip daddr { $OTHER } accept" "$TMP/dry.out"
+then ok "--dry-run: the allow list as parsed, the deny action, the uplink ($UPLINK), the DNS gate, the ruleset; the command not run"
+else bad "--dry-run: exit $rc, ran: $(ls "$TMP/dry-ran" 2>&1), $(cat "$TMP/dry.out" "$TMP/dry.err")"; fi
+# the printed ruleset is one nft loads (in a namespace of this test's own)
+if command -v nft >/dev/null && command -v unshare >/dev/null; then
+	sed -n '/^table inet nslab_egress {$/,/^}$/p' "$TMP/dry.out" >"$TMP/dry.nft"
+	unshare -rn nft -f "$TMP/dry.nft" 2>"$TMP/dry-nft.err" && ok "--dry-run: nft loads the printed ruleset" ||
+		bad "--dry-run: nft refuses the printed ruleset: $(cat "$TMP/dry-nft.err")"
+fi
+
 # An address stays allowed for the answer's TTL (dnsmasq's local TTL: 0 s) plus
 # the grace, then no more: reachable first, refused within a few seconds.
 JAIL_ARGS="--ttl-grace 1" jail ttl www.x.test sh -c "getent hosts www.x.test >/dev/null &&
@@ -194,6 +303,13 @@ rc=$?
 grep -q "DNS  ALLOWED  bad.test \(→\|->\) $OTHER\$" "$TMP/an.err" && ok "--analyse: the query reported" ||
 	bad "--analyse: no report of bad.test: $(cat "$TMP/an.err")"
 
+# -q: no live lines, even for --analyse; the log still written
+"$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG -q --analyse --dns-upstream "$DNS" --log "$TMP/q.jsonl" -- \
+	dig +short +time=1 +tries=1 www.x.test >"$TMP/q.out" 2>"$TMP/q.err" </dev/null
+rc=$?
+[ "$rc" -eq 0 ] && [ ! -s "$TMP/q.err" ] && grep -q '"kind":"dns","ts":.*"name":"www.x.test"' "$TMP/q.jsonl" &&
+	ok "-q --analyse: no live lines on stderr, the log written" || bad "-q: exit $rc, stderr: $(cat "$TMP/q.err")"
+
 # --log FILE: the JSON log (schema 1, docs/egress.md) of a run with one allowed and one refused query
 "$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow www.x.test --dns-upstream "$DNS" --log "$TMP/log.jsonl" -- \
 	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
@@ -207,6 +323,8 @@ assert s["schema"] == 1 and s["kind"] == "session" and s["mode"] == "allow", s
 assert s["command"] == ["sh", "-c", s["command"][2]] and ["allow", "www.x.test"] in s["options"], s
 assert [(r["kind"], r["name"], r["allowed"]) for r in d] == [("dns", "www.x.test", True), ("dns", "bad.test", False)], d
 assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BLOCKED", d
+# the answer with its TTL (dnsmasq's local records: 0 s); none for a refused name
+assert d[0]["answers"] == [{"addr": sys.argv[2], "ttl": 0}] and "answers" not in d[1], d
 assert end["kind"] == "summary" and end["queries"] == 2 and end["allowed"] == 1 and end["blocked"] == 1, end
 assert end["exit_code"] == 0 and end["duration_ms"] >= 0, end
 PY
@@ -248,6 +366,25 @@ assert c["packets_in"] >= (2 if sys.argv[3] == "proxy" else 14), c
 assert 0 < c["bytes_out"] < 2000 and c["packets_out"] >= 3, c
 assert recs[-1]["connections"] == 1 and recs[0]["mode"] == "analyse", recs[-1]
 PY
+
+# --- every record of the logs written above validates against the documented
+# schema (docs/egress-log.schema.json; python3-jsonschema, scripts/deps.sh) ---
+if out=$($PY - "$SRCDIR/docs/egress-log.schema.json" "$TMP/log.jsonl" "$TMP/nm.jsonl" "$TMP/an.jsonl" \
+	"$TMP/ping.jsonl" 2>&1 <<'PY'
+import json, sys, jsonschema
+v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
+kinds = set()
+for path in sys.argv[2:]:
+    for i, line in enumerate(open(path), 1):
+        rec = json.loads(line)
+        err = next(iter(v.iter_errors(rec)), None)
+        if err:
+            sys.exit("%s:%d: %s" % (path, i, err.message))
+        kinds.add(rec["kind"])
+print(" ".join(sorted(kinds)))
+PY
+); then ok "--log: every record validates against docs/egress-log.schema.json ($out)"
+else bad "--log schema: $out"; fi
 
 # --- a SIGKILL of nslab run: nothing left behind (pasta, namespaces) ---
 "$NSLAB" exec "$L" client -- "$NSLAB" run $UPLINK_ARG --allow www.x.test --dns-upstream "$DNS" -- sleep 60 \
@@ -297,6 +434,11 @@ vjail v1 $CURL "http://$WEB:8000/"
 check "--egress veth: an allowed address reachable" 0
 vjail v2 $CURL "http://$OTHER:8000/"
 [ "$rc" -ne 0 ] && ok "--egress veth: an address not allowed refused" || bad "--egress veth: reached $OTHER"
+"$NSLAB" exec "$L" isp -- "$NSLAB" run --egress veth --ipv6 --allow "[$WEB6]" --dns-upstream "$DNS" --deny reject -- \
+	sh -c "$CURL http://[$WEB6]:8000/; echo; $CURL http://[$OTHER6]:8000/" >"$TMP/v6v.out" 2>"$TMP/v6v.err" </dev/null
+[ "$(cat "$TMP/v6v.out")" = "200
+000" ] && ok "--egress veth --ipv6: an allowed IPv6 address reachable, another refused" ||
+	bad "--egress veth --ipv6: $(cat "$TMP/v6v.out" "$TMP/v6v.err")"
 host_state() { "$NSLAB" exec "$L" isp -- sh -c 'nft list tables | grep nslab_egress; ip -o link | grep -o "nsgw[0-9]*"'; }
 no_host_state() { [ -z "$(host_state)" ]; }
 wait_until 5 no_host_state || bad "--egress veth: left after a run: $(host_state)"

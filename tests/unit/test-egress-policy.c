@@ -249,6 +249,11 @@ static void test_host_ports(void **state)
 	}
 	/* too long for the buffer: refused, not cut */
 	assert_int_equal(egress_host_ports_parse("1000,2000,3000", out, 10, &e), -EINVAL);
+	/* the relay's lookup of a port in such a list */
+	assert_true(egress_host_ports_has("9000,9100-9102", 9000));
+	assert_true(egress_host_ports_has("9000,9100-9102", 9101));
+	assert_false(egress_host_ports_has("9000,9100-9102", 9103));
+	assert_false(egress_host_ports_has("", 9000));
 }
 
 int main(void)

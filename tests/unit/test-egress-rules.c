@@ -125,6 +125,19 @@ static void test_interactive_capture(void **state)
 	egress_list_clear(&p.allow);
 }
 
+/* --host-port through the relay: DNATed to the relay's address, accepted only as DNATed; no loopback */
+static void test_relay_host_ports(void **state)
+{
+	struct egress_policy p;
+
+	(void)state;
+	policy_from(&p, "x.test");
+	p.uplink = EGRESS_UPLINK_PROXY;
+	snprintf(p.host_ports, sizeof(p.host_ports), "9000,9100-9102");
+	check_golden(&p, "relay-hostport");
+	egress_list_clear(&p.allow);
+}
+
 static void test_elements(void **state)
 {
 	struct egress_rule any = { .kind = EGRESS_NAME },
@@ -156,9 +169,13 @@ static void test_elements(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names_only), cmocka_unit_test(test_static_reject),
-		cmocka_unit_test(test_ipv6),	   cmocka_unit_test(test_analyse),
-		cmocka_unit_test(test_elements),   cmocka_unit_test(test_interactive_capture),
+		cmocka_unit_test(test_names_only),
+		cmocka_unit_test(test_static_reject),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_analyse),
+		cmocka_unit_test(test_elements),
+		cmocka_unit_test(test_interactive_capture),
+		cmocka_unit_test(test_relay_host_ports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,7 +171,8 @@ static bool rr_address(const ldns_rr *rr, bool ipv6, struct nslab_prefix *ret)
  */
 static size_t answer_cmds(const struct egress_policy *p, const char *qname, bool approved,
 			  const ldns_rr_list *an, const char names[][EGRESS_NAME_MAX + 1], size_t n,
-			  FILE *f, struct nslab_prefix addrs[EGRESS_DNS_ADDRS])
+			  FILE *f, struct nslab_prefix addrs[EGRESS_DNS_ADDRS],
+			  uint32_t ttls[EGRESS_DNS_ADDRS])
 {
 	const struct egress_rule any = { .kind = EGRESS_NAME };
 	size_t count = 0;
@@ -190,8 +191,10 @@ static size_t answer_cmds(const struct egress_policy *p, const char *qname, bool
 		if (approved)
 			egress_elements(&any, &a, (uint64_t)dl_ldns.ldns_rr_ttl(rr) + p->ttl_grace,
 					f);
-		if (count < EGRESS_DNS_ADDRS)
+		if (count < EGRESS_DNS_ADDRS) {
 			addrs[count] = a;
+			ttls[count] = dl_ldns.ldns_rr_ttl(rr);
+		}
 		count++;
 	}
 	return count;
@@ -225,7 +228,8 @@ static int judge_answer(const struct egress_policy *p, const char *qname, bool a
 		return -ENOMEM;
 	}
 	ret->n_addr = answer_cmds(p, qname, approved, dl_ldns.ldns_pkt_answer(a),
-				  (const char(*)[EGRESS_NAME_MAX + 1]) names, n, f, ret->addrs);
+				  (const char(*)[EGRESS_NAME_MAX + 1]) names, n, f, ret->addrs,
+				  ret->ttls);
 	dl_ldns.ldns_pkt_free(a);
 	if (fclose(f) != 0) {
 		free(cmds);
@@ -349,7 +353,7 @@ static void log_query(struct egress_dns *d, const char *name, const char *type, 
 		      size_t n_addr)
 {
 	if (d->log)
-		d->log(d->log_data, name, type, verdict, n_addr, NULL);
+		d->log(d->log_data, name, type, verdict, n_addr, NULL, NULL);
 }
 
 /*
@@ -382,7 +386,7 @@ static uint8_t forward(struct egress_dns *d, const char *qname, const char *type
 	}
 	if (d->log)
 		d->log(d->log_data, qname, type, approved ? approved : "ALLOWED", j.n_addr,
-		       j.n_addr ? j.addrs : NULL);
+		       j.n_addr ? j.addrs : NULL, j.n_addr ? j.ttls : NULL);
 	return LDNS_RCODE_NOERROR;
 }
 
@@ -567,9 +571,7 @@ static int listen_thread(void *data, nslab_error *err)
 	return 0;
 }
 
-/* The upstream: p->upstream, else the first nameserver of /etc/resolv.conf. */
-static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage *ss, socklen_t *len,
-			 nslab_error *err)
+int egress_dns_upstream(const struct egress_policy *p, struct nslab_prefix *ret, nslab_error *err)
 {
 	struct nslab_prefix a = p->upstream;
 	char line[256], *val, *save = NULL;
@@ -595,6 +597,19 @@ static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage 
 				"DNS upstream: no nameserver in /etc/resolv.conf (give "
 				"--dns-upstream IP)");
 	}
+	*ret = a;
+	return 0;
+}
+
+/* The upstream as a socket address (egress_dns_upstream()). */
+static int upstream_addr(const struct egress_policy *p, struct sockaddr_storage *ss, socklen_t *len,
+			 nslab_error *err)
+{
+	struct nslab_prefix a;
+	int r = egress_dns_upstream(p, &a, err);
+
+	if (r < 0)
+		return r;
 	memset(ss, 0, sizeof(*ss));
 	if (a.family == AF_INET) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;

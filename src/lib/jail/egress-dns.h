@@ -10,6 +10,9 @@
 
 struct egress_dns;
 
+/* The gate's upstream: --dns-upstream, else the first nameserver of /etc/resolv.conf. Return: 0 or -errno */
+int egress_dns_upstream(const struct egress_policy *p, struct nslab_prefix *ret, nslab_error *err);
+
 #define EGRESS_DNS_ADDRS 16
 
 /* What the gate makes of an upstream's answer (egress_dns_judge_answer()). */
@@ -19,6 +22,7 @@ struct egress_dns_judgement {
 	char *cmds;			 /* nft commands allowing them (malloc'd), or NULL */
 	/* the first EGRESS_DNS_ADDRS of them (for the log: the name each was resolved from) */
 	struct nslab_prefix addrs[EGRESS_DNS_ADDRS];
+	uint32_t ttls[EGRESS_DNS_ADDRS]; /* each one's record TTL (s), the grace not counted */
 };
 
 /**
@@ -46,7 +50,7 @@ int egress_dns_judge_answer(const struct egress_policy *p, const char *qname, co
  */
 typedef void (*egress_dns_log_fn)(void *data, const char *name, const char *type,
 				  const char *verdict, size_t n_addr,
-				  const struct nslab_prefix *addrs);
+				  const struct nslab_prefix *addrs, const uint32_t *ttls);
 
 /*
  * --interactive: asked about a name no rule allows, on the gate's thread

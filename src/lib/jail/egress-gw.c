@@ -72,6 +72,23 @@ static int gw_inside(struct netns *ns, void *data, nslab_error *err)
 	return nlsock_open(NETLINK_NETFILTER, ct, err);
 }
 
+/*
+ * Inside the new jail: ping (an ICMP echo socket, no capability) for the
+ * command's group, so that ping reaches what the policy allows. Every gid
+ * this user namespace maps, else its root's alone (a rootless run maps one:
+ * the caller's, which the command keeps); best effort, as without it ping
+ * only fails. Raw sockets stay out of reach (no CAP_NET_RAW in the jail).
+ */
+static int jail_inside(struct netns *ns, void *data, nslab_error *err)
+{
+	(void)ns;
+	(void)data;
+	(void)err;
+	if (sysctl_write_in_ns("net/ipv4/ping_group_range", "0 2147483647", NULL) < 0)
+		(void)sysctl_write_in_ns("net/ipv4/ping_group_range", "0 0", NULL);
+	return 0;
+}
+
 static int make_ns_thread(void *data, nslab_error *err)
 {
 	struct make_ns *m = data;
@@ -85,6 +102,8 @@ static int make_ns_thread(void *data, nslab_error *err)
 	const struct sysctl_kv gw_v6[] = { { "net/ipv4/ip_forward", "1" },
 					   { "net/ipv6/conf/all/forwarding", "1" },
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
+	/* every destination is local there: the relay answers echo requests, not the kernel */
+	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" } };
 	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
 	_cleanup_close_ int scratch = -1;
@@ -112,11 +131,11 @@ static int make_ns_thread(void *data, nslab_error *err)
 		      &m->gw, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "gateway namespace");
-	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, NULL, NULL, &m->jail, err);
+	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, jail_inside, NULL, &m->jail, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "jail namespace");
 	if (m->relay) {
-		r = netns_new(m->home_fd, NULL, 0, NULL, NULL, &m->relay_ns, err);
+		r = netns_new(m->home_fd, relay_sysctls, 1, NULL, NULL, &m->relay_ns, err);
 		if (r < 0)
 			return nslab_err_prefix(err, r, "relay namespace");
 	}
@@ -315,7 +334,9 @@ static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab
 	argv[n++] = "--no-map-gw";
 	argv[n++] = "--no-dhcp";
 	argv[n++] = "--no-dhcpv6";
-	argv[n++] = "--no-ndp";
+	/* --ipv6: the gateway resolves on-link destinations (the host's own prefix) through pasta's NDP */
+	if (!p->ipv6)
+		argv[n++] = "--no-ndp";
 	argv[n++] = "--no-ra";
 	/* no port of the host reaches into the gateway, none of the gateway's out */
 	argv[n++] = "-t";
@@ -350,7 +371,8 @@ static int start_pasta(struct egress_gw *g, const struct egress_policy *p, nslab
  * unprivileged user. AUTO takes the socket relay then; pasta asked for by
  * name is refused plainly, before anything is built.
  */
-static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret, nslab_error *err)
+int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
+			    nslab_error *err)
 {
 	int fd, e;
 
@@ -369,11 +391,6 @@ static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
 				     "--egress pasta needs /dev/net/tun, which this user cannot "
 				     "open (%s): --egress proxy needs no TUN device",
 				     strerrordesc_np(e));
-	if (p->host_ports[0])
-		return nslab_err_set(err, EPERM,
-				     "--host-port needs pasta, and pasta needs /dev/net/tun, which "
-				     "this user cannot open (%s)",
-				     strerrordesc_np(e));
 	*ret = EGRESS_UPLINK_PROXY;
 	return 0;
 }
@@ -383,18 +400,21 @@ static int choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
  * (egress-relay.c's DOC), whose ruleset hands TCP and UDP to the relay's
  * sockets and refuses the rest.
  */
-#define RELAY_IF      "relay0"
-#define RELAY_ADDR4   "169.254.54.1"
-#define RELAY_GW_ADDR "169.254.54.2"
+#define RELAY_IF       "relay0"
+#define RELAY_ADDR4    EGRESS_RELAY_ADDR4
+#define RELAY_GW_ADDR  "169.254.54.2"
+/* --ipv6: the same link in IPv6 (unique local, never a destination outside) */
+#define RELAY_ADDR6    "fd53:6e73:6c61:54::1"
+#define RELAY_GW_ADDR6 "fd53:6e73:6c61:54::2"
 
 /* TCP to the relay's listener (REDIRECT), UDP to its socket (TPROXY), anything else refused. */
 static int relay_load_thread(void *data, nslab_error *err)
 {
+	const enum egress_relay_icmp *icmp = data;
 	struct nftbl_ctx *nft = NULL;
-	char text[1024];
+	char text[2048];
 	int r;
 
-	(void)data;
 	snprintf(text, sizeof(text),
 		 "table inet nslab_relay {\n"
 		 "\tchain udp_in {\n"
@@ -411,11 +431,16 @@ static int relay_load_thread(void *data, nslab_error *err)
 		 /* TPROXY keeps the destination as it was; REDIRECT made it the listener's */
 		 "\t\tmeta l4proto udp accept\n"
 		 "\t\tmeta l4proto tcp th dport %d accept\n"
+		 /* IPv6 neighbour discovery on the link to the gateway */
+		 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
+		 "%s"
 		 "\t\tct state established,related accept\n"
 		 "\t\treject with icmpx type admin-prohibited\n"
 		 "\t}\n"
 		 "}\n",
-		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT);
+		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT,
+		 /* to the relay's raw socket (the kernel answers no echo there) */
+		 *icmp != EGRESS_RELAY_ICMP_NONE ? "\t\ticmp type echo-request accept\n" : "");
 
 	r = nftbl_ctx_new(&nft, err);
 	if (r >= 0)
@@ -424,12 +449,34 @@ static int relay_load_thread(void *data, nslab_error *err)
 	return r;
 }
 
-static int start_proxy(struct egress_gw *g, nslab_error *err)
+/* --ipv6 through the relay: the link's IPv6 addresses and routes, as for IPv4. */
+static int proxy_ipv6(struct egress_gw *g, int gw_ifi, nslab_error *err)
+{
+	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
+	struct rtnl_route local = { .oif = 1, .local = true };
+	int r;
+
+	local.dst.family = AF_INET6;
+	r = add_addr(g->relay->nl, 2, RELAY_ADDR6, 64, err);
+	if (r >= 0)
+		r = add_addr(g->gw->nl, gw_ifi, RELAY_GW_ADDR6, 64, err);
+	if (r >= 0)
+		r = rtnl_build_route(buf, sizeof(buf), RTM_NEWROUTE, &local, err);
+	if (r >= 0)
+		r = talk(g->relay->nl, buf, err);
+	if (r >= 0)
+		r = add_default(g->gw->nl, gw_ifi, RELAY_ADDR6, err);
+	return r;
+}
+
+static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
 	struct rtnl_veth_end a = { .name = "uplink0", .netns_fd = -1, .up = true };
 	struct rtnl_veth_end b = { .name = RELAY_IF, .netns_fd = g->relay->fd, .ifindex = 2 };
 	struct rtnl_route local = { .oif = 1, .local = true };
+	/* on this thread: in the caller's namespace, where the relay's sockets are made */
+	enum egress_relay_icmp icmp = egress_relay_icmp_probe();
 	int gw_ifi, r;
 
 	local.dst.family = AF_INET;
@@ -453,10 +500,13 @@ static int start_proxy(struct egress_gw *g, nslab_error *err)
 		r = talk(g->relay->nl, buf, err);
 	if (r >= 0)
 		r = add_default(g->gw->nl, gw_ifi, RELAY_ADDR4, err);
+	if (r >= 0 && p->ipv6)
+		r = proxy_ipv6(g, gw_ifi, err);
 	if (r >= 0)
-		r = netns_call(g->relay->fd, relay_load_thread, NULL, err);
+		r = netns_call(g->relay->fd, relay_load_thread, &icmp, err);
 	if (r >= 0)
-		r = egress_relay_start(g->relay->fd, &g->relay_run, err);
+		r = egress_relay_start(g->relay->fd, p->host_ports, icmp, p->ipv6, &g->relay_run,
+				       err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
 }
 
@@ -468,15 +518,18 @@ static int start_proxy(struct egress_gw *g, nslab_error *err)
  * leaves neither the table nor the veth (it dies with the gateway). The
  * host must already forward IPv4: nslab never turns it on.
  */
-#define VETH_RANGE "169.254.128.0/17"
+#define VETH_RANGE  "169.254.128.0/17"
+#define VETH_RANGE6 "fd53:6e73:6c62::/48" /* --ipv6: a /64 of it by PID, unique local */
 
-static int veth_addrs(char host[PREFIX_STRLEN], char gw[PREFIX_STRLEN], nslab_error *err)
+/* The host's and the gateway's end of the veth in range, a subnet of length len chosen by PID. */
+static int veth_addrs(const char *range_text, unsigned len, uint64_t n_subnets,
+		      char host[PREFIX_STRLEN], char gw[PREFIX_STRLEN], nslab_error *err)
 {
 	struct nslab_prefix range, net, a;
-	int r = prefix_parse(VETH_RANGE, true, &range, err);
+	int r = prefix_parse(range_text, true, &range, err);
 
 	if (r >= 0)
-		r = prefix_subnet(&range, 30, (uint64_t)getpid() % 8192, &net, err);
+		r = prefix_subnet(&range, len, (uint64_t)getpid() % n_subnets, &net, err);
 	if (r >= 0)
 		r = prefix_host(&net, 1, &a, err);
 	if (r < 0)
@@ -490,27 +543,68 @@ static int veth_addrs(char host[PREFIX_STRLEN], char gw[PREFIX_STRLEN], nslab_er
 }
 
 static int host_table(struct egress_gw *g, const char *ifname, const char *gw_addr,
-		      nslab_error *err)
+		      const char *gw_addr6, nslab_error *err)
 {
 	_cleanup_free_ char *text = NULL;
+	char rule6[PREFIX_STRLEN + 64] = "";
 	int r;
 
+	if (gw_addr6)
+		snprintf(rule6, sizeof(rule6), "\t\tip6 saddr %s oifname != \"%s\" masquerade\n",
+			 gw_addr6, ifname);
 	if (asprintf(&text,
-		     "table ip nslab_egress_%d {\n\tflags owner\n"
+		     "table inet nslab_egress_%d {\n\tflags owner\n"
 		     "\tchain postrouting {\n"
 		     "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-		     "\t\tip saddr %s oifname != \"%s\" masquerade\n\t}\n}\n",
-		     (int)getpid(), gw_addr, ifname) < 0)
+		     "\t\tip saddr %s oifname != \"%s\" masquerade\n%s\t}\n}\n",
+		     (int)getpid(), gw_addr, ifname, rule6) < 0)
 		return nslab_err_set(err, ENOMEM, "host table");
 	r = nftbl_ctx_new(&g->host_nft, err);
 	return r < 0 ? r : nftbl_ctx_run(g->host_nft, text, false, NULL, err);
 }
 
-static int start_veth(struct egress_gw *g, nslab_error *err)
+/* Whether the caller's namespace forwards (key: its sysctl); nslab never turns it on. */
+static int host_forwards(const char *key, const char *name, nslab_error *err)
+{
+	char fwd[8] = "";
+
+	if (sysctl_read_in_ns(key, fwd, sizeof(fwd), NULL) >= 0 && fwd[0] == '1')
+		return 0;
+	return nslab_err_setx(err, EOPNOTSUPP,
+			      "--egress veth: this host does not forward %s (%s is %s) and nslab "
+			      "changes no sysctl of the host: use --egress pasta",
+			      name, key, fwd[0] ? fwd : "unreadable");
+}
+
+/* --ipv6 through the veth: a /64 of its own, the gateway's IPv6 default route via the host. */
+static int veth_ipv6(struct egress_gw *g, struct nlsock *nl, int host_ifi, int gw_ifi,
+		     char gw6[PREFIX_STRLEN], nslab_error *err)
+{
+	char host6[PREFIX_STRLEN], key[64];
+	int r = veth_addrs(VETH_RANGE6, 64, 65536, host6, gw6, err);
+
+	/*
+	 * The host's end takes conf/default, which may have IPv6 off (a lab's
+	 * node has it so): turned on for this link alone, nslab's own, which
+	 * takes the setting with it when it goes; nothing else of the host changes
+	 */
+	snprintf(key, sizeof(key), "net/ipv6/conf/nsgw%d/disable_ipv6", (int)getpid());
+	if (r >= 0)
+		r = sysctl_write_in_ns(key, "0", err);
+	if (r >= 0)
+		r = add_addr(nl, host_ifi, host6, 64, err);
+	if (r >= 0)
+		r = add_addr(g->gw->nl, gw_ifi, gw6, 64, err);
+	if (r >= 0)
+		r = add_default(g->gw->nl, gw_ifi, host6, err);
+	return r;
+}
+
+static int start_veth(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
 {
 	_Alignas(struct nlmsghdr) char buf[NL_REQ_BUFSIZ];
 	_cleanup_(nlsock_freep) struct nlsock *nl = NULL;
-	char host_if[IFNAMSIZ], host[PREFIX_STRLEN], gw[PREFIX_STRLEN], fwd[8] = "";
+	char host_if[IFNAMSIZ], host[PREFIX_STRLEN], gw[PREFIX_STRLEN], gw6[PREFIX_STRLEN];
 	struct rtnl_veth_end a = { .name = host_if, .netns_fd = -1, .up = true };
 	struct rtnl_veth_end b = { .name = "uplink0", .netns_fd = g->gw->fd };
 	int host_ifi, gw_ifi, r;
@@ -518,14 +612,13 @@ static int start_veth(struct egress_gw *g, nslab_error *err)
 	if (geteuid() != 0)
 		return nslab_err_setx(err, EPERM, "--egress veth needs root");
 	/* replies come in on the host's uplink: forwarding must be on there, and it is not ours to turn on */
-	if (sysctl_read_in_ns("net/ipv4/ip_forward", fwd, sizeof(fwd), NULL) < 0 || fwd[0] != '1')
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "--egress veth: this host does not forward IPv4 "
-				      "(net.ipv4.ip_forward is %s) and nslab changes no sysctl of "
-				      "the host: use --egress pasta",
-				      fwd[0] ? fwd : "unreadable");
+	r = host_forwards("net/ipv4/ip_forward", "IPv4", err);
+	if (r >= 0 && p->ipv6)
+		r = host_forwards("net/ipv6/conf/all/forwarding", "IPv6", err);
+	if (r < 0)
+		return r;
 	snprintf(host_if, sizeof(host_if), "nsgw%d", (int)getpid());
-	r = veth_addrs(host, gw, err);
+	r = veth_addrs(VETH_RANGE, 30, 8192, host, gw, err);
 	if (r >= 0)
 		r = nlsock_open(NETLINK_ROUTE, &nl, err);
 	if (r >= 0)
@@ -544,8 +637,10 @@ static int start_veth(struct egress_gw *g, nslab_error *err)
 		r = add_addr(g->gw->nl, gw_ifi, gw, 30, err);
 	if (r >= 0)
 		r = add_default(g->gw->nl, gw_ifi, host, err);
+	if (r >= 0 && p->ipv6)
+		r = veth_ipv6(g, nl, host_ifi, gw_ifi, gw6, err);
 	if (r >= 0)
-		r = host_table(g, host_if, gw, err);
+		r = host_table(g, host_if, gw, p->ipv6 ? gw6 : NULL, err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress veth") : 0;
 }
 
@@ -553,7 +648,8 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 {
 	_cleanup_(egress_gw_freep) struct egress_gw *g = calloc(1, sizeof(*g));
 	_cleanup_close_ int home = -1;
-	struct make_ns m = { .ipv6 = p->ipv6, .localnet = p->host_ports[0] != 0 };
+	struct make_ns m = { .ipv6 = p->ipv6 };
+	struct egress_policy resolved;
 	enum egress_uplink up;
 	int r;
 
@@ -563,11 +659,17 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	g->pasta_pid = -1;
 	g->pasta_pidfd = -1;
 	pthread_mutex_init(&g->nft_lock, NULL);
-	r = choose_uplink(p, &up, err);
+	r = egress_gw_choose_uplink(p, &up, err);
 	if (r < 0)
 		return r;
 	g->uplink = up;
+	/* the ruleset differs by uplink (--host-port): written for the one chosen */
+	resolved = *p;
+	resolved.uplink = up;
+	p = &resolved;
 	m.relay = up == EGRESS_UPLINK_PROXY;
+	/* pasta's --host-port listens on the gateway's loopback: the jail's packets are DNATed there */
+	m.localnet = up == EGRESS_UPLINK_PASTA && p->host_ports[0] != 0;
 	r = netns_open_current(&home, err);
 	if (r < 0)
 		return r;
@@ -585,9 +687,9 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	if (r >= 0)
 		r = load_ruleset(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_VETH)
-		r = start_veth(g, err);
+		r = start_veth(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PROXY)
-		r = start_proxy(g, err);
+		r = start_proxy(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)

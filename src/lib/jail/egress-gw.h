@@ -31,6 +31,13 @@ struct egress_gw {
  * Return: 0, or -errno with nothing left behind
  */
 int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab_error *err);
+/*
+ * The uplink egress_gw_start() would give p: AUTO becomes pasta where
+ * /dev/net/tun opens, else the relay. Opens the device and nothing else.
+ * Return: 0, or -EPERM (pasta asked for by name and the device closed)
+ */
+int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
+			    nslab_error *err);
 /* The jail's network namespace (borrowed; join it with nslab_sandbox_config_set_netns()). */
 int egress_gw_jail_fd(const struct egress_gw *g);
 /* Run nft commands (egress_elements()' output) in the gateway, from any thread. */

@@ -399,6 +399,21 @@ int egress_host_ports_parse(const char *text, char *ret, size_t len, nslab_error
 	return 0;
 }
 
+bool egress_host_ports_has(const char *ports, unsigned port)
+{
+	for (const char *s = ports; *s;) {
+		size_t n = strcspn(s, ",");
+		unsigned lo, hi;
+
+		if (port_item(s, n, &lo, &hi) && lo <= port && port <= hi)
+			return true;
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	return false;
+}
+
 bool egress_name_doh(const char *name)
 {
 	size_t n = strlen(name);

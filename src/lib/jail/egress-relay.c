@@ -14,8 +14,10 @@
  * each connection or UDP flow goes on through a socket made there, as any
  * unprivileged program's would be. UDP replies go back through a socket of
  * the relay namespace bound (IP_TRANSPARENT) to the original destination,
- * so the jail sees them come from where it sent to. Everything else (ICMP)
- * gets an ICMP admin-prohibited from the relay namespace.
+ * so the jail sees them come from where it sent to. ICMP echo requests go
+ * out through an ICMP socket where the caller's namespace gives nslab one
+ * (see "ICMP echo" below); everything else gets an ICMP admin-prohibited
+ * from the relay namespace.
  * Fail closed: the relay is threads of nslab; when nslab dies, its sockets
  * and the namespaces die with it, and the jail has no way out.
  */
@@ -27,38 +29,104 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/icmp.h>
 #include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/ip.h>
 
+#include "jail/egress.h"
 #include "ns/netns.h"
 
-#define RELAY_BUF	  65536
-#define RELAY_UDP_IDLE_MS 30000 /* a UDP flow without traffic for this long is forgotten */
-#define RELAY_UDP_FLOWS	  256	/* at most this many UDP flows at once; more are dropped */
+#define RELAY_BUF	   65536
+#define RELAY_UDP_IDLE_MS  30000 /* a UDP flow without traffic for this long is forgotten */
+#define RELAY_UDP_FLOWS	   256	 /* at most this many UDP flows at once; more are dropped */
+#define RELAY_ICMP_IDLE_MS 10000 /* an echo flow (one ping) without a request for this long */
+#define RELAY_ICMP_FLOWS   64	 /* at most this many echo flows at once; more are dropped */
+
+/* A socket address of either family (the relay carries IPv4, and IPv6 with --ipv6). */
+union sa {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
+static socklen_t sa_len(const union sa *a)
+{
+	return a->sa.sa_family == AF_INET6 ? sizeof(a->in6) : sizeof(a->in);
+}
+
+static bool sa_equal(const union sa *a, const union sa *b)
+{
+	if (a->sa.sa_family != b->sa.sa_family)
+		return false;
+	if (a->sa.sa_family == AF_INET6)
+		return memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0 &&
+		       a->in6.sin6_port == b->in6.sin6_port;
+	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr && a->in.sin_port == b->in.sin_port;
+}
+
+/* One ping: the jail's (masqueraded) source, its destination and echo identifier. */
+struct icmp_flow {
+	struct in_addr src, dst;
+	uint16_t id; /* the jail's identifier, network order */
+	int out_fd;  /* an ICMP socket of the caller's namespace, connected to dst */
+	bool used;
+};
 
 struct udp_flow {
-	struct sockaddr_in src, dst;
+	union sa src, dst;
 	int out_fd;   /* connected to dst, in the caller's namespace */
 	int reply_fd; /* bound to dst, connected to src, in the relay namespace */
 	bool used;
 };
 
 struct egress_relay {
-	int netns_fd;	    /* the relay namespace (a dup) */
-	int tcp_fd, udp_fd; /* the listeners, in the relay namespace */
-	int stop_fd;	    /* eventfd: readable once the relay stops (never read) */
-	pthread_t thread;   /* the listeners' thread */
+	int netns_fd;	      /* the relay namespace (a dup) */
+	int tcp_fd, udp_fd;   /* the listeners, in the relay namespace */
+	int tcp6_fd, udp6_fd; /* with --ipv6: IPv6's (else -1) */
+	int stop_fd;	      /* eventfd: readable once the relay stops (never read) */
+	pthread_t thread;     /* the listeners' thread */
 	bool started;
 	pthread_mutex_t lock; /* active, flows */
 	pthread_cond_t idle;  /* active fell to 0 */
 	unsigned active;      /* connection and flow threads running */
 	struct udp_flow flows[RELAY_UDP_FLOWS];
+	char host_ports[128]; /* --host-port: to the relay's own address, carried to loopback */
+	enum egress_relay_icmp icmp; /* how echo requests go out (NONE: refused in the relay ns) */
+	int icmp_in_fd;		     /* raw, relay namespace: the jail's echo requests */
+	int icmp_reply_fd;	     /* raw IPPROTO_RAW, relay namespace: replies, as their dst */
+	struct icmp_flow pings[RELAY_ICMP_FLOWS];
 };
+
+/*
+ * Where a flow to dst goes on from the caller's namespace. The gateway sends
+ * the jail's --host-port packets to the relay's own address (egress-rules.c):
+ * those, and only on a listed port, go to the caller's loopback.
+ * Return: false to refuse (the relay's address on another port)
+ */
+static bool out_dst(const struct egress_relay *r, const union sa *dst, union sa *ret)
+{
+	struct in_addr relay;
+
+	*ret = *dst;
+	if (dst->sa.sa_family != AF_INET)
+		return true;
+	(void)inet_pton(AF_INET, EGRESS_RELAY_ADDR4, &relay);
+	if (dst->in.sin_addr.s_addr != relay.s_addr)
+		return true;
+	if (!egress_host_ports_has(r->host_ports, ntohs(dst->in.sin_port)))
+		return false;
+	ret->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	return true;
+}
 
 /* --- threads of connections and flows ----------------------------------------- */
 
@@ -176,18 +244,18 @@ static int pump(int a, int b, int stop_fd)
 struct tcp_conn {
 	struct egress_relay *r;
 	int client;
-	struct sockaddr_in dst;
+	union sa dst;
 };
 
 /* Connect without blocking past the relay's stop. Return: 0, or -1 (refused, unreachable, stopped). */
-static int connect_out(int fd, const struct sockaddr_in *dst, int stop_fd)
+static int connect_out(int fd, const union sa *dst, int stop_fd)
 {
 	struct pollfd p[2] = { { .fd = fd, .events = POLLOUT },
 			       { .fd = stop_fd, .events = POLLIN } };
 	int e = 0;
 	socklen_t len = sizeof(e);
 
-	if (connect(fd, (const struct sockaddr *)dst, sizeof(*dst)) == 0)
+	if (connect(fd, &dst->sa, sa_len(dst)) == 0)
 		return 0;
 	if (errno != EINPROGRESS)
 		return -1;
@@ -206,7 +274,7 @@ static void *tcp_thread(void *arg)
 	struct tcp_conn *c = arg;
 	struct egress_relay *r = c->r;
 	/* made on this thread: in the caller's namespace, like the relay's own thread */
-	int out = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int out = socket(c->dst.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (out >= 0 && connect_out(out, &c->dst, r->stop_fd) == 0 &&
 	    pump(c->client, out, r->stop_fd) == 0) {
@@ -223,18 +291,24 @@ static void *tcp_thread(void *arg)
 	return NULL;
 }
 
-static void on_tcp(struct egress_relay *r)
+/* Where the jail sent a connection, before the relay namespace's REDIRECT. */
+static int original_dst(int fd, bool v6, union sa *ret)
+{
+	socklen_t len = v6 ? sizeof(ret->in6) : sizeof(ret->in);
+
+	return v6 ? getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, &ret->in6, &len)
+		  : getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &ret->in, &len);
+}
+
+static void on_tcp(struct egress_relay *r, int lfd, bool v6)
 {
 	struct tcp_conn *c;
-	socklen_t len;
-	int fd = accept4(r->tcp_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return;
 	c = calloc(1, sizeof(*c));
-	len = sizeof(c ? c->dst : (struct sockaddr_in){ 0 });
-	/* where the jail sent it, before the relay namespace's REDIRECT */
-	if (!c || getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, &c->dst, &len) < 0) {
+	if (!c || original_dst(fd, v6, &c->dst) < 0 || !out_dst(r, &c->dst, &c->dst)) {
 		free(c);
 		close_reset(fd);
 		return;
@@ -250,7 +324,7 @@ static void on_tcp(struct egress_relay *r)
 /* --- UDP ---------------------------------------------------------------------- */
 
 struct reply_req {
-	const struct sockaddr_in *src, *dst;
+	const union sa *src, *dst;
 	int fd;
 };
 
@@ -259,14 +333,16 @@ static int reply_socket(void *data, nslab_error *err)
 {
 	struct reply_req *q = data;
 	int one = 1;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	bool v6 = q->dst->sa.sa_family == AF_INET6;
+	int fd = socket(q->dst->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "relay: UDP reply socket");
-	if (setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
+	if ((v6 ? setsockopt(fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one))
+		: setsockopt(fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one))) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(fd, (const struct sockaddr *)q->dst, sizeof(*q->dst)) < 0 ||
-	    connect(fd, (const struct sockaddr *)q->src, sizeof(*q->src)) < 0) {
+	    bind(fd, &q->dst->sa, sa_len(q->dst)) < 0 ||
+	    connect(fd, &q->src->sa, sa_len(q->src)) < 0) {
 		int e = errno;
 
 		(void)close(fd);
@@ -276,18 +352,12 @@ static int reply_socket(void *data, nslab_error *err)
 	return 0;
 }
 
-static bool same_addr(const struct sockaddr_in *a, const struct sockaddr_in *b)
-{
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
-}
-
 /* Under lock: the flow of src to dst, or NULL. */
-static struct udp_flow *flow_find(struct egress_relay *r, const struct sockaddr_in *src,
-				  const struct sockaddr_in *dst)
+static struct udp_flow *flow_find(struct egress_relay *r, const union sa *src, const union sa *dst)
 {
 	for (size_t i = 0; i < RELAY_UDP_FLOWS; i++)
-		if (r->flows[i].used && same_addr(&r->flows[i].src, src) &&
-		    same_addr(&r->flows[i].dst, dst))
+		if (r->flows[i].used && sa_equal(&r->flows[i].src, src) &&
+		    sa_equal(&r->flows[i].dst, dst))
 			return &r->flows[i];
 	return NULL;
 }
@@ -340,23 +410,22 @@ static void *udp_thread(void *arg)
 }
 
 /* Under lock: a new flow (its sockets made), or NULL (table full, or a socket failed). */
-static struct udp_flow *flow_new(struct egress_relay *r, const struct sockaddr_in *src,
-				 const struct sockaddr_in *dst)
+static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, const union sa *dst)
 {
 	struct reply_req q = { src, dst, -1 };
 	struct udp_flow *f = NULL;
+	union sa to;
 	struct udp_job *j;
 
 	for (size_t i = 0; i < RELAY_UDP_FLOWS && !f; i++)
 		if (!r->flows[i].used)
 			f = &r->flows[i];
-	if (!f || netns_call(r->netns_fd, reply_socket, &q, NULL) < 0)
+	if (!f || !out_dst(r, dst, &to) || netns_call(r->netns_fd, reply_socket, &q, NULL) < 0)
 		return NULL;
 	*f = (struct udp_flow){ .src = *src, .dst = *dst, .reply_fd = q.fd, .used = true };
-	f->out_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	f->out_fd = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || connect(f->out_fd, (const struct sockaddr *)dst, sizeof(*dst)) < 0 ||
-	    !j)
+	if (f->out_fd < 0 || connect(f->out_fd, &to.sa, sa_len(&to)) < 0 || !j)
 		goto fail;
 	*j = (struct udp_job){ r, f };
 	/* start_detached() takes the lock too: the flow is marked used, nobody else takes it */
@@ -376,23 +445,29 @@ fail:
 	return NULL;
 }
 
-/* The original destination of a datagram, from its IP_ORIGDSTADDR. */
-static bool orig_dst(struct msghdr *m, struct sockaddr_in *ret)
+/* The original destination of a datagram, from its IP_ORIGDSTADDR (IPV6_ORIGDSTADDR). */
+static bool orig_dst(struct msghdr *m, union sa *ret)
 {
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
 		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_ORIGDSTADDR &&
-		    c->cmsg_len >= CMSG_LEN(sizeof(*ret))) {
-			memcpy(ret, CMSG_DATA(c), sizeof(*ret));
+		    c->cmsg_len >= CMSG_LEN(sizeof(ret->in))) {
+			memcpy(&ret->in, CMSG_DATA(c), sizeof(ret->in));
 			return true;
 		}
+		if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(ret->in6))) {
+			memcpy(&ret->in6, CMSG_DATA(c), sizeof(ret->in6));
+			return true;
+		}
+	}
 	return false;
 }
 
-static void on_udp(struct egress_relay *r)
+static void on_udp(struct egress_relay *r, int lfd)
 {
 	char buf[RELAY_BUF];
-	char ctl[CMSG_SPACE(sizeof(struct sockaddr_in))];
-	struct sockaddr_in src, dst;
+	char ctl[CMSG_SPACE(sizeof(struct sockaddr_in6))];
+	union sa src = { 0 }, dst = { 0 };
 	struct iovec iov = { buf, sizeof(buf) };
 	struct msghdr m = { .msg_name = &src,
 			    .msg_namelen = sizeof(src),
@@ -401,7 +476,7 @@ static void on_udp(struct egress_relay *r)
 			    .msg_control = ctl,
 			    .msg_controllen = sizeof(ctl) };
 	struct udp_flow *f;
-	ssize_t n = recvmsg(r->udp_fd, &m, MSG_DONTWAIT);
+	ssize_t n = recvmsg(lfd, &m, MSG_DONTWAIT);
 
 	if (n < 0 || !orig_dst(&m, &dst))
 		return;
@@ -414,6 +489,218 @@ static void on_udp(struct egress_relay *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* --- ICMP echo ---------------------------------------------------------------- */
+
+/*
+ * Echo requests the jail sent (past the gateway's policy) arrive in the
+ * relay namespace, where the kernel answers none (icmp_echo_ignore_all) and
+ * a raw socket reads them. Each (source, destination, identifier) gets an
+ * ICMP socket of the caller's namespace connected to the destination: a
+ * ping socket where net.ipv4.ping_group_range lets nslab's group in (the
+ * kernel then picks the identifier), else a raw one (CAP_NET_RAW there:
+ * root). Its echo replies go back into the relay namespace, written as an
+ * IP packet from the destination with the jail's identifier.
+ */
+
+static uint16_t inet_csum(const void *data, size_t len)
+{
+	const uint8_t *b = data;
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (len & 1)
+		sum += (uint32_t)b[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return htons((uint16_t)~sum);
+}
+
+enum egress_relay_icmp egress_relay_icmp_probe(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+
+	if (fd >= 0) {
+		(void)close(fd);
+		return EGRESS_RELAY_ICMP_PING;
+	}
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd >= 0) {
+		(void)close(fd);
+		return EGRESS_RELAY_ICMP_RAW;
+	}
+	return EGRESS_RELAY_ICMP_NONE;
+}
+
+/* An echo reply for the flow, back into the relay namespace: from f->dst, to f->src. */
+static void icmp_reply(struct egress_relay *r, const struct icmp_flow *f, uint8_t *icmp, size_t len)
+{
+	uint8_t pkt[sizeof(struct iphdr) + RELAY_BUF];
+	struct iphdr *ip = (struct iphdr *)pkt;
+	struct icmphdr *h = (struct icmphdr *)icmp;
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = f->src };
+
+	if (len < sizeof(*h) || len > RELAY_BUF || h->type != ICMP_ECHOREPLY)
+		return;
+	h->un.echo.id = f->id;
+	h->checksum = 0;
+	h->checksum = inet_csum(icmp, len);
+	*ip = (struct iphdr){ .ihl = 5,
+			      .version = 4,
+			      .ttl = 64,
+			      .protocol = IPPROTO_ICMP,
+			      .saddr = f->dst.s_addr,
+			      .daddr = f->src.s_addr };
+	memcpy(pkt + sizeof(*ip), icmp, len);
+	/* IPPROTO_RAW: the kernel fills in the length, the IP id and the header's checksum */
+	(void)sendto(r->icmp_reply_fd, pkt, sizeof(*ip) + len, MSG_DONTWAIT, (struct sockaddr *)&to,
+		     sizeof(to));
+}
+
+/* A reply on the flow's socket: a ping socket gives the ICMP message, a raw one the IP packet. */
+static void icmp_on_reply(struct egress_relay *r, struct icmp_flow *f)
+{
+	uint8_t buf[RELAY_BUF];
+	ssize_t n = recv(f->out_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	size_t off = 0;
+
+	if (n <= 0)
+		return;
+	if (r->icmp == EGRESS_RELAY_ICMP_RAW) {
+		struct iphdr *ip = (struct iphdr *)buf;
+
+		if ((size_t)n < sizeof(*ip) || (size_t)n < (size_t)ip->ihl * 4 + 8)
+			return;
+		off = (size_t)ip->ihl * 4;
+		/* a raw socket sees every ICMP message from dst: this flow's replies only */
+		if (((struct icmphdr *)(buf + off))->un.echo.id != f->id)
+			return;
+	}
+	icmp_reply(r, f, buf + off, (size_t)n - off);
+}
+
+struct icmp_job {
+	struct egress_relay *r;
+	struct icmp_flow *f;
+};
+
+static void *icmp_thread(void *arg)
+{
+	struct icmp_job *j = arg;
+	struct egress_relay *r = j->r;
+	struct icmp_flow *f = j->f;
+
+	free(j);
+	for (;;) {
+		struct pollfd p[2] = { { .fd = f->out_fd, .events = POLLIN },
+				       { .fd = r->stop_fd, .events = POLLIN } };
+		int n = poll(p, 2, RELAY_ICMP_IDLE_MS);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || p[1].revents)
+			break;
+		icmp_on_reply(r, f);
+	}
+	pthread_mutex_lock(&r->lock);
+	(void)close(f->out_fd);
+	f->used = false;
+	pthread_mutex_unlock(&r->lock);
+	thread_done(r);
+	return NULL;
+}
+
+/* Under lock: the flow of (src, dst, id), made with its socket and thread if new; or NULL. */
+static struct icmp_flow *icmp_flow_get(struct egress_relay *r, struct in_addr src,
+				       struct in_addr dst, uint16_t id)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dst };
+	struct icmp_flow *f = NULL;
+	struct icmp_job *j;
+
+	for (size_t i = 0; i < RELAY_ICMP_FLOWS; i++) {
+		struct icmp_flow *g = &r->pings[i];
+
+		if (g->used && g->src.s_addr == src.s_addr && g->dst.s_addr == dst.s_addr &&
+		    g->id == id)
+			return g;
+		if (!g->used && !f)
+			f = g;
+	}
+	if (!f)
+		return NULL;
+	/* made on this thread: in the caller's namespace */
+	f->out_fd = socket(AF_INET,
+			   (r->icmp == EGRESS_RELAY_ICMP_PING ? SOCK_DGRAM : SOCK_RAW) |
+				   SOCK_NONBLOCK | SOCK_CLOEXEC,
+			   IPPROTO_ICMP);
+	j = malloc(sizeof(*j));
+	if (f->out_fd < 0 || !j || connect(f->out_fd, (struct sockaddr *)&to, sizeof(to)) < 0)
+		goto fail;
+	f->src = src;
+	f->dst = dst;
+	f->id = id;
+	f->used = true;
+	*j = (struct icmp_job){ r, f };
+	pthread_mutex_unlock(&r->lock);
+	if (start_detached(r, icmp_thread, j) < 0) {
+		pthread_mutex_lock(&r->lock);
+		f->used = false;
+		goto fail;
+	}
+	pthread_mutex_lock(&r->lock);
+	return f;
+fail:
+	free(j);
+	if (f->out_fd >= 0)
+		(void)close(f->out_fd);
+	return NULL;
+}
+
+/* An echo request of the jail, read in the relay namespace: sent on from the caller's. */
+static void on_icmp(struct egress_relay *r)
+{
+	uint8_t buf[RELAY_BUF];
+	ssize_t n = recv(r->icmp_in_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	struct iphdr *ip = (struct iphdr *)buf;
+	struct icmphdr *h;
+	struct icmp_flow *f;
+	size_t off;
+
+	if (n < (ssize_t)sizeof(*ip))
+		return;
+	off = (size_t)ip->ihl * 4;
+	if ((size_t)n < off + sizeof(*h))
+		return;
+	h = (struct icmphdr *)(buf + off);
+	if (h->type != ICMP_ECHO || h->code != 0)
+		return;
+	pthread_mutex_lock(&r->lock);
+	f = icmp_flow_get(r, (struct in_addr){ ip->saddr }, (struct in_addr){ ip->daddr },
+			  h->un.echo.id);
+	/* a ping socket sets its own identifier and checksum; a raw one sends it as it came */
+	if (f)
+		(void)send(f->out_fd, h, (size_t)n - off, MSG_DONTWAIT | MSG_NOSIGNAL);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* In the relay namespace: the raw sockets that read echo requests and write replies. */
+static int icmp_sockets(void *data, nslab_error *err)
+{
+	struct egress_relay *r = data;
+	/* ICMP_FILTER: a set bit drops that type; echo requests only */
+	struct icmp_filter filt = { .data = ~(1U << ICMP_ECHO) };
+
+	r->icmp_in_fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (r->icmp_in_fd < 0 ||
+	    setsockopt(r->icmp_in_fd, SOL_RAW, ICMP_FILTER, &filt, sizeof(filt)) < 0)
+		return nslab_err_set(err, errno, "relay: ICMP socket");
+	r->icmp_reply_fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (r->icmp_reply_fd < 0)
+		return nslab_err_set(err, errno, "relay: ICMP reply socket");
+	return 0;
+}
+
 /* --- the listeners ------------------------------------------------------------ */
 
 static void *listen_thread(void *arg)
@@ -421,18 +708,28 @@ static void *listen_thread(void *arg)
 	struct egress_relay *r = arg;
 
 	for (;;) {
-		struct pollfd p[3] = { { .fd = r->tcp_fd, .events = POLLIN },
+		/* poll() skips the fds that are -1 (no IPv6, no ICMP) */
+		struct pollfd p[6] = { { .fd = r->tcp_fd, .events = POLLIN },
 				       { .fd = r->udp_fd, .events = POLLIN },
-				       { .fd = r->stop_fd, .events = POLLIN } };
+				       { .fd = r->stop_fd, .events = POLLIN },
+				       { .fd = r->icmp_in_fd, .events = POLLIN },
+				       { .fd = r->tcp6_fd, .events = POLLIN },
+				       { .fd = r->udp6_fd, .events = POLLIN } };
 
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		if (poll(p, 6, -1) < 0 && errno != EINTR)
 			break;
 		if (p[2].revents)
 			break;
 		if (p[0].revents)
-			on_tcp(r);
+			on_tcp(r, r->tcp_fd, false);
 		if (p[1].revents)
-			on_udp(r);
+			on_udp(r, r->udp_fd);
+		if (p[3].revents)
+			on_icmp(r);
+		if (p[4].revents)
+			on_tcp(r, r->tcp6_fd, true);
+		if (p[5].revents)
+			on_udp(r, r->udp6_fd);
 	}
 	return NULL;
 }
@@ -458,14 +755,44 @@ static int listeners(void *data, nslab_error *err)
 	return 0;
 }
 
-int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_error *err)
+/* With --ipv6: the same two listeners for IPv6 (IPV6_V6ONLY: IPv4 has its own). */
+static int listeners6(void *data, nslab_error *err)
+{
+	struct egress_relay *r = data;
+	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
+				  .sin6_port = htons(EGRESS_RELAY_PORT),
+				  .sin6_addr = IN6ADDR_ANY_INIT };
+	int one = 1;
+
+	r->tcp6_fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->tcp6_fd < 0 ||
+	    setsockopt(r->tcp6_fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(r->tcp6_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(r->tcp6_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(r->tcp6_fd, 128) < 0)
+		return nslab_err_set(err, errno, "relay: TCP listener (IPv6)");
+	r->udp6_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (r->udp6_fd < 0 ||
+	    setsockopt(r->udp6_fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
+	    setsockopt(r->udp6_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(r->udp6_fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) < 0 ||
+	    setsockopt(r->udp6_fd, SOL_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof(one)) < 0 ||
+	    bind(r->udp6_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		return nslab_err_set(err, errno, "relay: UDP listener (IPv6)");
+	return 0;
+}
+
+int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
+		       bool ipv6, struct egress_relay **ret, nslab_error *err)
 {
 	_cleanup_(egress_relay_freep) struct egress_relay *r = calloc(1, sizeof(*r));
 	int e;
 
 	if (!r)
 		return nslab_err_set(err, ENOMEM, "relay");
-	r->tcp_fd = r->udp_fd = -1;
+	snprintf(r->host_ports, sizeof(r->host_ports), "%s", host_ports);
+	r->tcp_fd = r->udp_fd = r->icmp_in_fd = r->icmp_reply_fd = -1;
+	r->tcp6_fd = r->udp6_fd = -1;
+	r->icmp = icmp;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);
 	r->netns_fd = fcntl(relay_netns_fd, F_DUPFD_CLOEXEC, 3);
@@ -473,6 +800,10 @@ int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_erro
 	if (r->netns_fd < 0 || r->stop_fd < 0)
 		return nslab_err_set(err, errno, "relay");
 	e = netns_call(r->netns_fd, listeners, r, err);
+	if (e >= 0 && ipv6)
+		e = netns_call(r->netns_fd, listeners6, r, err);
+	if (e >= 0 && icmp != EGRESS_RELAY_ICMP_NONE)
+		e = netns_call(r->netns_fd, icmp_sockets, r, err);
 	if (e < 0)
 		return e;
 	e = pthread_create(&r->thread, NULL, listen_thread, r);
@@ -504,6 +835,10 @@ struct egress_relay *egress_relay_free(struct egress_relay *r)
 	pthread_mutex_unlock(&r->lock);
 	close_if(r->tcp_fd);
 	close_if(r->udp_fd);
+	close_if(r->tcp6_fd);
+	close_if(r->udp6_fd);
+	close_if(r->icmp_in_fd);
+	close_if(r->icmp_reply_fd);
 	close_if(r->stop_fd);
 	close_if(r->netns_fd);
 	pthread_cond_destroy(&r->idle);

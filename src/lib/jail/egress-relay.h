@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <stdbool.h>
+
 #include "nslab/error.h"
 #include "shared/macro.h"
 
@@ -14,15 +16,30 @@
 
 struct egress_relay;
 
+/* How the relay sends the jail's ICMP echo requests on from the caller's namespace. */
+enum egress_relay_icmp {
+	EGRESS_RELAY_ICMP_NONE = 0, /* neither socket: echo requests refused (admin-prohibited) */
+	EGRESS_RELAY_ICMP_PING = 1, /* ping sockets: net.ipv4.ping_group_range lets our group in */
+	EGRESS_RELAY_ICMP_RAW = 2,  /* raw ICMP sockets: CAP_NET_RAW there */
+};
+
+/* Which ICMP socket this thread's namespace gives nslab (opens and closes one; no traffic). */
+enum egress_relay_icmp egress_relay_icmp_probe(void);
+
 /**
  * egress_relay_start() - Open the listeners in the relay namespace and start relaying
  * @relay_netns_fd:  the relay namespace (borrowed; kept open by the relay for its UDP replies)
+ * @host_ports:      --host-port's list ("" none): flows to EGRESS_RELAY_ADDR4 on
+ *                   those ports go to the caller's loopback
+ * @icmp:            egress_relay_icmp_probe()'s answer in the caller's namespace
+ * @ipv6:            listen for IPv6 too (--ipv6)
  * Call from a thread that sits in the caller's network namespace: the
  * outgoing sockets are made by threads it starts, and a socket stays in the
  * namespace its maker was in.
  * Return: 0, or -errno with nothing left behind
  */
-int egress_relay_start(int relay_netns_fd, struct egress_relay **ret, nslab_error *err);
+int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
+		       bool ipv6, struct egress_relay **ret, nslab_error *err);
 /* Stop: every connection closed, every thread joined. Return: NULL */
 struct egress_relay *egress_relay_free(struct egress_relay *r);
 DEFINE_CLEANUP_FUNC(struct egress_relay, egress_relay_free)

@@ -141,7 +141,7 @@ static void put_input(FILE *f, const struct egress_policy *p)
 	      "\t\tip6 daddr " EGRESS_GW_ADDR6 " meta l4proto { tcp, udp } th dport 53 accept\n",
 	      f);
 	/* --host-port: DNATed to pasta, on the gateway's loopback; pasta takes them to the host's */
-	if (p->host_ports[0])
+	if (p->host_ports[0] && p->uplink != EGRESS_UPLINK_PROXY)
 		fprintf(f,
 			"\t\tip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport { %s } accept\n",
 			p->host_ports);
@@ -159,6 +159,13 @@ static void put_forward(FILE *f, const struct egress_policy *p)
 	      "\t\tct state established,related accept\n"
 	      "\t\tiifname != \"" EGRESS_GW_IF "\" drop\n",
 	      f);
+	/* --host-port through the relay: DNATed to the relay's address, which connects to loopback */
+	if (p->host_ports[0] && p->uplink == EGRESS_UPLINK_PROXY)
+		fprintf(f,
+			"\t\tip daddr " EGRESS_RELAY_ADDR4
+			" meta l4proto { tcp, udp } th dport { %s } "
+			"ct status dnat accept\n",
+			p->host_ports);
 	if (!p->ipv6)
 		fputs("\t\tmeta nfproto ipv6 goto deny\n", f);
 	if (p->analyse) {
@@ -191,6 +198,22 @@ static void put_forward(FILE *f, const struct egress_policy *p)
 	fputs("\t\tgoto deny\n\t}\n", f);
 }
 
+/*
+ * --host-port through the relay: the jail's packets to the gateway's address
+ * and a host port go on to the relay's address, which the relay takes to the
+ * caller's loopback (egress-relay.c); no loopback of the gateway is involved.
+ */
+static void put_relay_ports(FILE *f, const struct egress_policy *p)
+{
+	fprintf(f,
+		"\tchain prerouting {\n"
+		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr " EGRESS_GW_ADDR4
+		" meta l4proto { tcp, udp } th dport { %s } dnat ip to " EGRESS_RELAY_ADDR4 "\n"
+		"\t}\n",
+		p->host_ports);
+}
+
 int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 {
 	char *text = NULL;
@@ -206,7 +229,9 @@ int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 	put_forward(f, p);
 	if (p->capture)
 		put_capture(f);
-	if (p->host_ports[0])
+	if (p->host_ports[0] && p->uplink == EGRESS_UPLINK_PROXY)
+		put_relay_ports(f, p);
+	else if (p->host_ports[0])
 		fprintf(f,
 			"\tchain prerouting {\n"
 			"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"

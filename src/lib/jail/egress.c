@@ -17,6 +17,7 @@
 #include "jail/egress-dns.h"
 #include "jail/egress-gw.h"
 #include "jail/egress-nflog.h"
+#include "jail/egress-relay.h"
 #include "jail/egress.h"
 #include "nl/ct.h"
 #include "pkt/pcapng.h"
@@ -180,10 +181,10 @@ int nslab_egress_set_uplink(nslab_egress *e, enum nslab_egress_uplink uplink, ns
 	if ((unsigned)uplink > NSLAB_EGRESS_UPLINK_AUTO)
 		return nslab_err_setx(err, EINVAL, "uplink %d: must be pasta, veth, proxy or auto",
 				      (int)uplink);
-	if ((uplink == NSLAB_EGRESS_UPLINK_VETH || uplink == NSLAB_EGRESS_UPLINK_PROXY) &&
-	    e->p.host_ports[0])
-		return nslab_err_setx(err, EINVAL, "%s: host ports are exposed through pasta only",
-				      uplink == NSLAB_EGRESS_UPLINK_VETH ? "veth" : "proxy");
+	if (uplink == NSLAB_EGRESS_UPLINK_VETH && e->p.host_ports[0])
+		return nslab_err_setx(
+			err, EINVAL,
+			"veth: host ports are exposed through pasta or the relay only");
 	e->p.uplink = map[uplink];
 	return 0;
 }
@@ -197,9 +198,9 @@ void nslab_egress_set_event_func(nslab_egress *e, nslab_egress_event_func fn, vo
 
 int nslab_egress_set_host_ports(nslab_egress *e, const char *ports, nslab_error *err)
 {
-	if (e->p.uplink == EGRESS_UPLINK_VETH || e->p.uplink == EGRESS_UPLINK_PROXY)
-		return nslab_err_setx(err, EINVAL, "only through pasta (not --egress %s)",
-				      e->p.uplink == EGRESS_UPLINK_VETH ? "veth" : "proxy");
+	if (e->p.uplink == EGRESS_UPLINK_VETH)
+		return nslab_err_setx(err, EINVAL,
+				      "only through pasta or the relay (not --egress veth)");
 	return egress_host_ports_parse(ports, e->p.host_ports, sizeof(e->p.host_ports), err);
 }
 
@@ -313,19 +314,24 @@ static bool names_find(nslab_egress_session *s, const char *addr, char *buf, siz
 }
 
 static void dns_log(void *data, const char *name, const char *type, const char *verdict,
-		    size_t n_addr, const struct nslab_prefix *addrs)
+		    size_t n_addr, const struct nslab_prefix *addrs, const uint32_t *ttls)
 {
 	nslab_egress_session *s = data;
-	char first[PREFIX_STRLEN];
+	char text[EGRESS_DNS_ADDRS][PREFIX_STRLEN];
+	const char *list[EGRESS_DNS_ADDRS];
 	struct nslab_egress_event ev = {
 		.name = name, .type = type, .verdict = verdict, .n_addr = n_addr
 	};
 
-	for (size_t i = 0; addrs && i < n_addr && i < EGRESS_DNS_ADDRS; i++)
+	for (size_t i = 0; addrs && i < n_addr && i < EGRESS_DNS_ADDRS; i++) {
 		names_add(s, &addrs[i], name);
-	if (addrs && n_addr) {
-		prefix_format(&addrs[0], false, first, sizeof(first));
-		ev.addr = first;
+		list[i] = prefix_format(&addrs[i], false, text[i], sizeof(text[i]));
+		ev.n_answers = i + 1;
+	}
+	if (ev.n_answers) {
+		ev.addr = list[0];
+		ev.answers = list;
+		ev.ttls = ttls;
 	}
 	emit(s, &ev);
 }
@@ -714,4 +720,159 @@ nslab_egress_session *nslab_egress_session_free(nslab_egress_session *s)
 	free(s->mem);
 	free(s);
 	return NULL;
+}
+
+/* --- the policy in words (--dry-run) ------------------------------------------- */
+
+static void describe_rule(FILE *f, const struct egress_rule *r, bool ipv6)
+{
+	char host[EGRESS_NAME_MAX + 3], buf[PREFIX_STRLEN];
+	bool v6 = r->kind == EGRESS_PREFIX && r->prefix.family == AF_INET6;
+
+	if (r->kind == EGRESS_PREFIX) {
+		prefix_format(&r->prefix, r->prefix.len != prefix_addr_len(&r->prefix) * 8, buf,
+			      sizeof(buf));
+		snprintf(host, sizeof(host), v6 ? "[%s]" : "%s", buf);
+	} else {
+		snprintf(host, sizeof(host), "%s%s", r->kind == EGRESS_WILDCARD ? "*." : "",
+			 r->name);
+	}
+	fprintf(f, "  %-8s %-32s",
+		r->kind == EGRESS_NAME	     ? "name"
+		: r->kind == EGRESS_WILDCARD ? "wildcard"
+					     : "address",
+		host);
+	if (!r->port)
+		fputs(r->kind == EGRESS_PREFIX ? " any protocol, any port" : " any port", f);
+	else
+		fprintf(f, " port %u/%s", r->port,
+			r->proto == IPPROTO_TCP	  ? "tcp"
+			: r->proto == IPPROTO_UDP ? "udp"
+						  : "tcp+udp");
+	if (v6 && !ipv6)
+		fputs(" (not in effect: no --ipv6)", f);
+	fputc('\n', f);
+}
+
+static const char *uplink_text(enum egress_uplink up, enum egress_uplink asked)
+{
+	switch (up) {
+	case EGRESS_UPLINK_PASTA:
+		return asked == EGRESS_UPLINK_AUTO ? "pasta (nslab's choice: /dev/net/tun opens)"
+						   : "pasta";
+	case EGRESS_UPLINK_PROXY:
+		return asked == EGRESS_UPLINK_AUTO
+			       ? "proxy, nslab's socket relay (nslab's choice: /dev/net/tun "
+				 "does not open)"
+			       : "proxy, nslab's socket relay";
+	case EGRESS_UPLINK_VETH:
+		return "veth to the caller's namespace, an owner-flagged nftables table there "
+		       "(needs root and a host that forwards)";
+	case EGRESS_UPLINK_AUTO: /* egress_gw_choose_uplink() never leaves it */
+		break;
+	}
+	return "?";
+}
+
+/* --egress proxy: whether the relay can carry ping from the caller's namespace, and why not. */
+static void describe_relay_icmp(FILE *f)
+{
+	char range[64] = "?";
+	FILE *r;
+
+	switch (egress_relay_icmp_probe()) {
+	case EGRESS_RELAY_ICMP_PING:
+		fputs("ICMP echo: carried by the relay (ping sockets of the caller's namespace)\n",
+		      f);
+		return;
+	case EGRESS_RELAY_ICMP_RAW:
+		fputs("ICMP echo: carried by the relay (raw ICMP sockets: CAP_NET_RAW in the "
+		      "caller's namespace)\n",
+		      f);
+		return;
+	case EGRESS_RELAY_ICMP_NONE:
+		break;
+	}
+	r = fopen("/proc/sys/net/ipv4/ping_group_range", "re");
+	if (r) {
+		if (fgets(range, sizeof(range), r))
+			range[strcspn(range, "\n")] = 0;
+		for (char *c = range; *c; c++)
+			*c = *c == '\t' ? ' ' : *c;
+		fclose(r);
+	}
+	fprintf(f,
+		"ICMP echo: not carried (answered admin-prohibited): the caller's namespace "
+		"gives this user no ping socket (net.ipv4.ping_group_range '%s' leaves out gid "
+		"%u) and no raw one (no CAP_NET_RAW there)\n",
+		range, (unsigned)getgid());
+}
+
+static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
+{
+	const struct egress_policy *src = &e->p;
+	struct egress_policy p = *src;
+	_cleanup_free_ char *rules = NULL;
+	struct nslab_prefix up;
+	char upbuf[PREFIX_STRLEN];
+	int r = egress_gw_choose_uplink(src, &p.uplink, err);
+
+	if (r >= 0)
+		r = egress_dns_upstream(src, &up, err);
+	if (r >= 0)
+		r = egress_ruleset(&p, &rules, err);
+	if (r < 0)
+		return r;
+	fprintf(f, "egress policy (nothing started)\nmode: %s\n",
+		p.analyse	? "analyse (everything allowed and logged)"
+		: p.interactive ? "interactive (what no entry allows is asked about)"
+				: "allow (what no entry allows is denied)");
+	fprintf(f, "allow list (%zu entries, as parsed):\n", p.allow.n);
+	for (size_t i = 0; i < p.allow.n; i++)
+		describe_rule(f, &p.allow.v[i], p.ipv6);
+	fprintf(f, "denied: %s\n",
+		p.deny_reject ? "rejected (TCP reset, ICMP admin-prohibited)" : "dropped");
+	fprintf(f, "ipv6: %s\n", p.ipv6 ? "on" : "off (the jail has no IPv6 address or route)");
+	fprintf(f, "uplink: %s\n", uplink_text(p.uplink, src->uplink));
+	if (p.uplink == EGRESS_UPLINK_PROXY)
+		describe_relay_icmp(f);
+	if (p.host_ports[0])
+		fprintf(f,
+			"host ports: %s at %s (a bypass: what listens on the caller's loopback "
+			"there acts outside the policy)\n",
+			p.host_ports, EGRESS_GW_ADDR4);
+	prefix_format(&up, false, upbuf, sizeof(upbuf));
+	fprintf(f,
+		"DNS gate: %s:53 in the gateway (the jail's resolv.conf); upstream %s%s; "
+		"names no entry allows: %s, never forwarded; TTL grace %u s; %s\n",
+		EGRESS_GW_ADDR4, upbuf,
+		prefix_is_set(&src->upstream) ? "" : " (the first nameserver of /etc/resolv.conf)",
+		p.analyse	 ? "(none: --analyse forwards every name)"
+		: p.dns_nxdomain ? "NXDOMAIN"
+				 : "REFUSED",
+		p.ttl_grace,
+		p.analyse ? "--analyse: DNS to other servers and DoT pass too (logged)"
+			  : "DNS to other servers, DoT (853) and known DoH endpoints blocked");
+	fprintf(f, "gateway ruleset (loaded in the gateway's network namespace):\n%s", rules);
+	return 0;
+}
+
+int nslab_egress_describe(const nslab_egress *e, char **ret, nslab_error *err)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int r;
+
+	if (!f)
+		return nslab_err_set(err, errno, "describe the egress policy");
+	r = describe(e, f, err);
+	if (fclose(f) != 0 && r >= 0)
+		r = nslab_err_set(err, ENOMEM, "describe the egress policy");
+	if (r < 0) {
+		free(text);
+		return r;
+	}
+	*ret = text;
+	return 0;
 }
