@@ -608,3 +608,21 @@ int lab_link_describe(nslab_lab *lab, const char *node, const char *iface, char 
 	*ret_text = text;
 	return 0;
 }
+
+void lab_links_node_removed(struct nslab_lab *lab, size_t n)
+{
+	struct lab_links *ls = lab->links;
+
+	for (size_t j = 0; ls && j < ls->n;) {
+		struct lab_link *l = &ls->v[j];
+
+		if (l->node == n) {
+			memmove(l, l + 1, (ls->n - j - 1) * sizeof(*l));
+			ls->n--;
+			continue;
+		}
+		if (l->node > n)
+			l->node--;
+		j++;
+	}
+}

@@ -617,3 +617,15 @@ int lab_region_describe(struct nslab_lab *lab, const char *a, const char *b, cha
 	*ret_text = TAKE_PTR(text);
 	return 0;
 }
+
+void lab_regions_node_removed(struct nslab_lab *lab, size_t n)
+{
+	struct lab_regions *rg = lab->regions;
+
+	for (size_t i = 0; rg && i < rg->n; i++)
+		if (rg->node[i] > n)
+			rg->node[i]--;
+	for (size_t k = 0; rg && k < lab->spec->n_region_links; k++)
+		if (rg->link_node[k] > n)
+			rg->link_node[k]--;
+}
