@@ -52,7 +52,9 @@ struct nslab_router_opts {
 	enum nslab_ipmode ip;
 	unsigned mtu; /* 0: default */
 };
-/* Builder calls (before nslab_lab_build()). opts may be NULL for defaults. */
+/* Builder calls (before nslab_lab_build()). opts may be NULL for defaults. On a built
+ * lab, nslab_lab_add_router() and nslab_lab_add_device() are nslab_lab_add_node() with
+ * those keys (upstream, pool, ip, mtu; router). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_router(nslab_lab *lab, const char *name,
 						      const struct nslab_router_opts *opts,
 						      nslab_error *err);

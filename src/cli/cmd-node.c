@@ -2,7 +2,31 @@
 /* cli/cmd-node: a router or device added to a running lab (`add`), or removed from it (`remove`). */
 #include "cli.h"
 
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/*
+ * A relative rules_file is the caller's, from their directory: the supervisor
+ * reads it from elsewhere (relative to the lab file, as its own entries).
+ */
+static int rules_file_absolute(char **kv, int n)
+{
+	static char path[PATH_MAX];
+	char cwd[PATH_MAX];
+
+	for (int i = 0; i + 1 < n; i += 2) {
+		if (strcmp(kv[i], "rules_file") != 0 || kv[i + 1][0] == '/')
+			continue;
+		if (!getcwd(cwd, sizeof(cwd)) ||
+		    snprintf(path, sizeof(path), "%s/%s", cwd, kv[i + 1]) >= (int)sizeof(path))
+			return cli_input_error(&cli_cmd_add, "rules_file '%s': path too long",
+					       kv[i + 1]);
+		kv[i + 1] = path; /* one rules_file per node: the lab file decoder refuses two */
+	}
+	return CLI_GO_ON;
+}
 
 static int cmd_add(int argc, char **argv);
 static int cmd_remove(int argc, char **argv);
@@ -52,6 +76,9 @@ static int cmd_add(int argc, char **argv)
 				       a.ops[1]);
 	if (a.n_rest % 2)
 		return cli_usage_error(&cli_cmd_add, "key '%s' has no value", a.rest[a.n_rest - 1]);
+	r = rules_file_absolute(a.rest, a.n_rest);
+	if (r != CLI_GO_ON)
+		return r;
 	r = nslab_ctl_add_node(a.ops[0], a.ops[1], a.ops[2], (const char *const *)a.rest, &err);
 	return r < 0 ? cli_fail(&err, 1) : 0;
 }

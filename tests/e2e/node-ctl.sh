@@ -98,15 +98,28 @@ REFUSE="unknown router 'nowhere'" refused router r9 upstream nowhere
 REFUSE="bad node name 'R9'" refused router R9
 REFUSE="unknown node kind 'switch'" refused switch s1
 REFUSE="has no value" refused router r9 upstream
+# a failure while building (the kernel refuses the router's own ruleset): undone
+printf 'table inet t {\n chain c {\n  type filter hook input priority 0;\n  jump nowhere\n }\n}\n' >bad.nft
+"$NSLAB" exec "$L" isp ip -o link show >isp-links.before || fail "list isp's links"
+REFUSE="bad.nft:4:8: Could not process rule" refused router r9 upstream isp rules_file bad.nft
+"$NSLAB" exec "$L" isp ip -o link show >isp-links.after || fail "list isp's links"
+[ "$(cut -d: -f2 isp-links.before)" = "$(cut -d: -f2 isp-links.after)" ] &&
+	ok "the failed build left no interface on isp" || bad "isp's links changed: $(cut -d: -f2 isp-links.after)"
 status_json "$L" after.json
 $PY - before.json after.json <<'PY' && ok "the lab is unchanged after the refusals" || bad "the refusals changed the lab"
 import json, sys
 a, b = (json.load(open(f))["nodes"] for f in sys.argv[1:3])
 sys.exit(0 if a == b else 1)
 PY
-# the names the refused adds wanted are free: the same adds done right work
-add router r9 upstream isp
-x r9 ping -c 1 -W 2 "$SRV" >/dev/null && ok "r9 added after the refusals reaches srv" || bad "r9 cannot ping srv"
+# the names the refused adds wanted are free: the same adds done right work (a
+# rules_file relative to the caller's directory, loaded after nslab's tables)
+printf 'table inet mine {\n chain c {\n  type filter hook input priority 0;\n  icmp type echo-request drop\n }\n}\n' >own.nft
+add router r9 upstream isp rules_file own.nft
+R9=$(x r9 ip -4 -o addr show wan | awk '{ print $4 }' | cut -d/ -f1)
+x r9 nft list tables | grep -q "inet mine" && ok "r9 added with its own rules_file" || bad "r9 has no table mine"
+x srv ping -c 1 -W 1 "$R9" >/dev/null 2>&1 && bad "r9's own ruleset did not drop srv's ping" ||
+	ok "r9's own ruleset drops srv's ping to $R9"
+x r9 ping -c 1 -W 2 "$SRV" >/dev/null && ok "r9 reaches srv" || bad "r9 cannot ping srv"
 
 ### Remove: a router with a device behind it refused, then the device removed.
 if "$NSLAB" remove "$L" pub >ref.out 2>&1; then bad "removing pub with p behind it succeeded"; else

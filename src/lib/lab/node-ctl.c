@@ -249,6 +249,25 @@ static int check_live(const nslab_lab *lab, nslab_error *err)
 	return 0;
 }
 
+/*
+ * After a failed build: the new nodes' veth peers deleted on their upstreams'
+ * side (a node whose build failed has no namespace left to delete them from,
+ * and the kernel frees a closed one later: the names would linger).
+ */
+static void unplug_peers(nslab_lab *lab, size_t first)
+{
+	for (size_t i = first; i < lab->plan->n_nodes; i++)
+		for (size_t k = 0; k < lab->plan->nodes[i].n_ifaces; k++) {
+			const struct plan_iface *f = &lab->plan->nodes[i].ifaces[k];
+			struct nslab_node *up = &lab->nodes[f->up_node];
+			int ifindex;
+
+			if (f->up_node < first &&
+			    rtnl_link_index(up->ns->nl, f->peer_name, &ifindex, NULL) >= 0)
+				(void)rtnl_link_del(up->ns->nl, ifindex, NULL);
+		}
+}
+
 /* Planned, then built; each step undone when a later one fails. */
 static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 {
@@ -273,6 +292,8 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 				lab_node_close(&lab->nodes[i]);
 		}
 	}
+	if (r < 0)
+		unplug_peers(lab, old);
 	if (r < 0) {
 		lab_plan_undo(lab->plan, &u);
 		nodes_repoint(lab);
