@@ -100,7 +100,7 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const ch
  * veths, addresses, routes (and the routes to a new router's subnets in its
  * ancestors), NAT and firewall. One "router_added" or "device_added" event
  * (with "live": true and its interfaces); state.json, /etc/hosts, the lab's
- * DNS and NSLAB_IP_* follow. Not yet: `region:`, link conditions (set them
+ * DNS and NSLAB_IP_* follow. Not yet: link conditions (set them
  * after), RA provisioning, a persisted lab (-EOPNOTSUPP).
  * Return: 0, or -errno with the lab as it was
  */

@@ -159,6 +159,33 @@ add device m router home
 x m ping -c 1 -W 2 "$SRV" >/dev/null && ok "home and m added again reach srv" || bad "m (again) cannot ping srv"
 "$NSLAB" down "$L" || bad "nslab down $L failed"
 
+### A router added in a region: reached over the region link (its delay), routes gone with it.
+L3=$(new_lab_name nodereg)
+cat >reg.yaml <<'YAML'
+regions: {eu: {}, us: {}}
+region_links: [{a: eu, b: us, delay: 20ms}]
+routers:
+  dc-us: {region: us}
+devices:
+  srv: {router: dc-us}
+YAML
+lab_up reg.yaml "$L3"
+"$NSLAB" add "$L3" router dc-eu region eu || fail "add dc-eu in region eu"
+"$NSLAB" add "$L3" device e router dc-eu || fail "add e under dc-eu"
+status_json "$L3" r.json
+RSRV=$(addr r.json srv 4) || fail "no address for srv in $L3"
+E=$(addr r.json e 4) || fail "no address for e in $L3"
+rtt=$("$NSLAB" exec "$L3" e ping -c 2 -W 2 "$RSRV" | sed -n 's|^rtt [^=]*= \([0-9.]*\)/.*|\1|p')
+[ -n "$rtt" ] && awk -v r="$rtt" 'BEGIN { exit !(r >= 40) }' &&
+	ok "e in the added eu router reaches srv in us over the 20 ms region link (min rtt $rtt ms)" ||
+	bad "e to srv: min rtt '$rtt' ms, want >= 40 (the region link both ways)"
+"$NSLAB" exec "$L3" us ip route show "${E%.*}.0/24" | grep -q "metric 1024" &&
+	ok "us routes e's subnet over its region link" || bad "us has no region route to ${E%.*}.0/24"
+"$NSLAB" remove --force "$L3" dc-eu || fail "remove --force dc-eu"
+[ -z "$("$NSLAB" exec "$L3" us ip route show "${E%.*}.0/24")" ] && ok "us has no route to the removed subnet" ||
+	bad "us still routes ${E%.*}.0/24: $("$NSLAB" exec "$L3" us ip route show "${E%.*}.0/24")"
+"$NSLAB" down "$L3" || bad "nslab down $L3 failed"
+
 ### SIGKILL of the supervisor after adds: nothing left behind.
 L2=$(new_lab_name nodekill)
 leftovers_snapshot kill

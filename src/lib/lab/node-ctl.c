@@ -121,11 +121,6 @@ static int check_addable(const struct lab_spec *spec, size_t r0, size_t d0, nsla
 	for (size_t i = r0; i < spec->n_routers; i++) {
 		const struct spec_router *r = &spec->routers[i];
 
-		if (r->region)
-			return nslab_err_setx(err, EOPNOTSUPP,
-					      "router '%s': region: is not taken at run time yet "
-					      "(the routes between regions are made at the build)",
-					      r->name);
 		if (r->has_link || r->has_downlink)
 			return nslab_err_setx(err, EOPNOTSUPP,
 					      "router '%s': link conditions are set after the "
@@ -286,6 +281,9 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 	r = lab_build_nodes_live(lab, old, err);
 	if (r >= 0) {
 		r = ancestor_routes(lab, &u, RTM_NEWROUTE, err);
+		/* a router in a region: the other regions route its subnets over their links */
+		if (r >= 0)
+			r = lab_regions_reroute(lab, err);
 		if (r < 0) {
 			(void)ancestor_routes(lab, &u, RTM_DELROUTE, NULL);
 			for (size_t i = old; i < lab->plan->n_nodes; i++)
@@ -428,6 +426,8 @@ static void drop_routes(nslab_lab *lab, const bool *gone)
 				/* best effort: a stale route leads nowhere anyway */
 				(void)route_change(&lab->nodes[i], RTM_DELROUTE, &pn->routes[j],
 						   NULL);
+				if (pn->region) /* the other regions route it over their links */
+					lab_regions_drop_route(lab, &pn->routes[j].dst);
 				continue;
 			}
 			pn->routes[k++] = pn->routes[j];
