@@ -100,8 +100,10 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const ch
  * veths, addresses, routes (and the routes to a new router's subnets in its
  * ancestors), NAT and firewall. One "router_added" or "device_added" event
  * (with "live": true and its interfaces); state.json, /etc/hosts, the lab's
- * DNS and NSLAB_IP_* follow. Not yet: link conditions (set them
- * after), RA provisioning, a persisted lab (-EOPNOTSUPP).
+ * DNS and NSLAB_IP_* follow; link conditions its keys (or a router's
+ * downlink:) ask for are set as at the build (a link_condition event each).
+ * Node handles (nslab_node *) taken before are stale after it: look them up
+ * again. Not under RA provisioning or in a persisted lab (-EOPNOTSUPP).
  * Return: 0, or -errno with the lab as it was
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_node(nslab_lab *lab, const char *kind,
@@ -113,9 +115,10 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_node(nslab_lab *lab, const char *
  * them) unless flags has NSLAB_REMOVE_FORCE: then they go too. The processes
  * in each removed node are killed (those of nslab_node_spawn() reaped; their
  * handles stay the caller's), its namespace closed (its veths go with it), the
- * routes to its subnets taken out of the rest. A node with a link condition
- * is refused (clear it first); so is a region. One "node_removed" event;
- * state.json, /etc/hosts, the lab's DNS and NSLAB_IP_* follow.
+ * routes to its subnets taken out of the rest; its link conditions are
+ * cleared first (a link_condition event each). A region is refused. One
+ * "node_removed" event; state.json, /etc/hosts, the lab's DNS and NSLAB_IP_*
+ * follow. Node handles taken before are stale after it.
  * Return: 0, or -errno with the lab as it was
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_node(nslab_lab *lab, const char *name,

@@ -121,6 +121,16 @@ x srv ping -c 1 -W 1 "$R9" >/dev/null 2>&1 && bad "r9's own ruleset did not drop
 	ok "r9's own ruleset drops srv's ping to $R9"
 x r9 ping -c 1 -W 2 "$SRV" >/dev/null && ok "r9 reaches srv" || bad "r9 cannot ping srv"
 
+### Link conditions of the lab file's keys: a router's downlink over a device added under it.
+add router slow upstream isp downlink '{delay: 25ms}'
+add device s router slow
+rtt=$(x s ping -c 2 -W 2 "$SRV" | sed -n 's|^rtt [^=]*= \([0-9.]*\)/.*|\1|p')
+[ -n "$rtt" ] && awk -v r="$rtt" 'BEGIN { exit !(r >= 50) }' &&
+	ok "s under the added slow router: its 25 ms downlink both ways (min rtt $rtt ms)" ||
+	bad "s to srv: min rtt '$rtt' ms, want >= 50"
+"$NSLAB" remove --force "$L" slow && ok "slow and s removed, their conditions with them" ||
+	bad "remove --force slow (a conditioned link behind it) failed"
+
 ### Remove: a router with a device behind it refused, then the device removed.
 if "$NSLAB" remove "$L" pub >ref.out 2>&1; then bad "removing pub with p behind it succeeded"; else
 	grep -q "behind it: p " ref.out && ok "refused: remove pub: $(cat ref.out)" || bad "remove pub: $(cat ref.out)"

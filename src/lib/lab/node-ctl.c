@@ -115,28 +115,6 @@ static void forget_locs(struct lab_spec *spec, size_t r0, size_t d0)
 	}
 }
 
-/* What a node added at run time cannot have yet (said, not ignored). */
-static int check_addable(const struct lab_spec *spec, size_t r0, size_t d0, nslab_error *err)
-{
-	for (size_t i = r0; i < spec->n_routers; i++) {
-		const struct spec_router *r = &spec->routers[i];
-
-		if (r->has_link || r->has_downlink)
-			return nslab_err_setx(err, EOPNOTSUPP,
-					      "router '%s': link conditions are set after the "
-					      "add (nslab link)",
-					      r->name);
-	}
-	for (size_t i = d0; i < spec->n_devices; i++)
-		for (size_t j = 0; j < spec->devices[i].n_ifaces; j++)
-			if (spec->devices[i].ifaces[j].has_link)
-				return nslab_err_setx(err, EOPNOTSUPP,
-						      "device '%s': link conditions are set "
-						      "after the add (nslab link)",
-						      spec->devices[i].name);
-	return 0;
-}
-
 /* lab->nodes for the plan's node count; processes' node pointers follow the move. */
 static int nodes_resize(nslab_lab *lab, size_t n_old, nslab_error *err)
 {
@@ -263,6 +241,15 @@ static void unplug_peers(nslab_lab *lab, size_t first)
 		}
 }
 
+/* The new nodes' link conditions taken back (a failed add). */
+static void drop_new_links(nslab_lab *lab, size_t first)
+{
+	for (size_t i = first; i < lab->plan->n_nodes; i++)
+		(void)lab_links_clear_node(lab, i, NULL);
+	for (size_t i = lab->plan->n_nodes; i-- > first;)
+		lab_links_node_removed(lab, i);
+}
+
 /* Planned, then built; each step undone when a later one fails. */
 static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 {
@@ -284,7 +271,11 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 		/* a router in a region: the other regions route its subnets over their links */
 		if (r >= 0)
 			r = lab_regions_reroute(lab, err);
+		/* link:, downlink: (theirs, or a router's over a device added to it) */
+		if (r >= 0)
+			r = lab_links_start_nodes(lab, old, err);
 		if (r < 0) {
+			drop_new_links(lab, old);
 			(void)ancestor_routes(lab, &u, RTM_DELROUTE, NULL);
 			for (size_t i = old; i < lab->plan->n_nodes; i++)
 				lab_node_close(&lab->nodes[i]);
@@ -321,7 +312,6 @@ int nslab_lab_add_node(nslab_lab *lab, const char *kind, const char *name, const
 		r = labfile_decode_nodes(lab->spec, doc, strlen(doc), "nslab add", err);
 	if (r >= 0) {
 		forget_locs(lab->spec, r0, d0);
-		r = check_addable(lab->spec, r0, d0, err);
 	}
 	if (r >= 0)
 		r = lab_spec_validate(lab->spec, err);
@@ -377,15 +367,6 @@ static int removal_set(nslab_lab *lab, size_t idx, bool force, bool *gone, nslab
 					      "'%s' is a region: regions are not removed at run "
 					      "time",
 					      plan->nodes[i].name);
-		for (size_t k = 0; k < plan->nodes[i].n_ifaces; k++)
-			if (lab_link_busy(lab, i, k))
-				return nslab_err_setx(err, EBUSY,
-						      "'%s' of '%s' has a link condition: clear "
-						      "it first (nslab link %s %s %s clear)",
-						      plan->nodes[i].ifaces[k].name,
-						      plan->nodes[i].name, lab->spec->name,
-						      plan->nodes[i].name,
-						      plan->nodes[i].ifaces[k].name);
 	}
 	return 0;
 }
@@ -579,6 +560,10 @@ int nslab_lab_remove_node(nslab_lab *lab, const char *name, unsigned flags, nsla
 	if (!gone || !newidx || !copy)
 		return nslab_err_set(err, ENOMEM, "remove '%s'", name);
 	r = removal_set(lab, (size_t)idx, flags & NSLAB_REMOVE_FORCE, gone, err);
+	/* their link conditions first: the link thread lets go of their interfaces */
+	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
+		if (gone[i])
+			r = lab_links_clear_node(lab, i, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "remove '%s'", name);
 	/* from here on nothing fails: the lab keeps a consistent shape */
