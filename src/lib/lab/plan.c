@@ -748,6 +748,34 @@ void plan_undo_clear(struct plan_undo *undo)
 	undo->n_routes = NULL;
 }
 
+/* Whether a port called name is on up's bridge, but for interface k of node ni. */
+static bool peer_taken(const struct lab_plan *plan, size_t up, const char *name, size_t ni,
+		       size_t k)
+{
+	for (size_t i = 1; i < plan->n_nodes; i++)
+		for (size_t j = 0; j < plan->nodes[i].n_ifaces; j++)
+			if ((i != ni || j != k) && plan->nodes[i].ifaces[j].up_node == up &&
+			    strcmp(plan->nodes[i].ifaces[j].peer_name, name) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * A short peer name ("_<node>.<iface>") may be one a node had before a removal
+ * renumbered the nodes: numbered past every name in use, as add-iface does.
+ */
+static void live_peer_names(struct lab_plan *plan, size_t ni)
+{
+	struct plan_node *n = &plan->nodes[ni];
+
+	for (size_t k = 0; k < n->n_ifaces; k++) {
+		struct plan_iface *f = &n->ifaces[k];
+
+		for (size_t m = n->n_ifaces; peer_taken(plan, f->up_node, f->peer_name, ni, k); m++)
+			snprintf(f->peer_name, sizeof(f->peer_name), "_%zu.%zu", ni, m);
+	}
+}
+
 static int plan_add_all(struct planner *p, size_t old, size_t r0, size_t nr, size_t d0, size_t nd)
 {
 	int r = 0;
@@ -756,6 +784,8 @@ static int plan_add_all(struct planner *p, size_t old, size_t r0, size_t nr, siz
 		r = plan_router(p, r0 + k, old + k);
 	for (size_t k = 0; r >= 0 && k < nd; k++)
 		r = plan_device(p, d0 + k, old + nr + k);
+	for (size_t i = old; r >= 0 && i < old + nr + nd; i++)
+		live_peer_names(p->plan, i);
 	for (size_t k = 0; r >= 0 && k < nr; k++)
 		r = plan_subnet_routes(p, old + k);
 	return r;
