@@ -226,7 +226,7 @@ _nslab()
 			COMPREPLY=($(compgen -W "$w" -- "$cur"))
 		elif [[ ${#ops[@]} -ge 4 ]]; then
 			case $prev in
-			upstream | router) w=$(_nslab_nodes "$nslab" "${ops[0]}") ;;
+			upstream | router | region) w=$(_nslab_nodes "$nslab" "${ops[0]}") ;;
 			nat) w="none home full-cone restricted-cone corporate cloud-nat cgnat" ;;
 			nat6) w="none nptv6 masquerade nat64" ;;
 			preset) w="home public public-v4 isp-cgnat isp-v6 corporate hotel cloud" ;;
