@@ -98,6 +98,8 @@ REFUSE="unknown router 'nowhere'" refused router r9 upstream nowhere
 REFUSE="bad node name 'R9'" refused router R9
 REFUSE="unknown node kind 'switch'" refused switch s1
 REFUSE="has no value" refused router r9 upstream
+REFUSE="key 'nat': '{mapping: eim': missing comma" refused router r9 upstream isp nat '{mapping: eim'
+REFUSE="bad NAT mapping 'xx'" refused router r9 upstream isp nat '{mapping: xx}'
 # a failure while building (the kernel refuses the router's own ruleset): undone
 printf 'table inet t {\n chain c {\n  type filter hook input priority 0;\n  jump nowhere\n }\n}\n' >bad.nft
 "$NSLAB" exec "$L" isp ip -o link show >isp-links.before || fail "list isp's links"

@@ -25,6 +25,7 @@
 #include <sys/syscall.h>
 #include <linux/rtnetlink.h>
 
+#include "core/yaml.h"
 #include "lab/lab.h"
 #include "lab/labfile.h"
 #include "lab/links.h"
@@ -43,6 +44,20 @@ static bool key_ok(const char *k)
 		if (!((*k >= 'a' && *k <= 'z') || (*k >= '0' && *k <= '9') || *k == '_'))
 			return false;
 	return true;
+}
+
+/* A value read as YAML alone first: a syntax error then names its key and value. */
+static int value_ok(const char *key, const char *value, nslab_error *err)
+{
+	_cleanup_(ynode_freep) struct ynode *root = NULL;
+	_cleanup_free_ char *doc = NULL;
+	struct yctx y = { .err = err };
+	int r;
+
+	if (asprintf(&doc, "v: %s\n", value) < 0)
+		return nslab_err_set(err, ENOMEM, "key '%s'", key);
+	r = yaml_read(&y, doc, strlen(doc), 0, &root);
+	return r < 0 ? nslab_err_prefix(err, r, "key '%s': '%s'", key, value) : 0;
 }
 
 /*
@@ -76,6 +91,12 @@ static int add_doc(bool router, const char *name, const char *const *kv, char **
 			(void)fclose(f);
 			return nslab_err_setx(err, EINVAL, "key '%s': %s", kv[i],
 					      kv[i + 1] ? "a value is one line" : "no value");
+		}
+		int r = value_ok(kv[i], kv[i + 1], err);
+
+		if (r < 0) {
+			(void)fclose(f);
+			return r;
 		}
 		fprintf(f, "    %s: %s\n", kv[i], kv[i + 1]);
 	}
@@ -309,7 +330,7 @@ int nslab_lab_add_node(nslab_lab *lab, const char *kind, const char *name, const
 				      kind ? SPEC_Q(kind) : "");
 	r = add_doc(router, name, kv, &doc, err);
 	if (r >= 0)
-		r = labfile_decode_nodes(lab->spec, doc, strlen(doc), "nslab add", err);
+		r = labfile_decode_nodes(lab->spec, doc, strlen(doc), NULL, err);
 	if (r >= 0) {
 		forget_locs(lab->spec, r0, d0);
 	}
