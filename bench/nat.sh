@@ -11,8 +11,9 @@
 # CLI and control-socket round trip doing nothing), and of the other
 # run-time changes: `router ... nat6` (masquerade / none), `device ...
 # renew-ip`, `device ... add-iface` then `remove-iface` (alternating), `dns
-# ... set` (another target each time): medians, and each change itself (its
-# median less status's).
+# ... set` (another target each time), `add LAB router` (preset home) then
+# `add LAB device` behind it, `remove --force` of that router (its device
+# too): medians, and each change itself (its median less status's).
 # Needs root. Printed, not a test.
 set -euo pipefail
 
@@ -61,7 +62,7 @@ gen_lab() { # file name mode (a NAT preset, or "preset-home")
 }
 
 declare -A UP
-ch=() fw=() st=() n6=() rn=() ad=() rm=() dn=()
+ch=() fw=() st=() n6=() rn=() ad=() rm=() dn=() an=() dv=() rv=()
 for ((rep = 0; rep < REPEAT; rep++)); do
 	for mode in none home preset-home; do
 		name="bnat$$-$mode"
@@ -101,6 +102,14 @@ for ((rep = 0; rep < REPEAT; rep++)); do
 				n6+=("$(((t4 - t3) / 1000))") rn+=("$(((t5 - t4) / 1000))")
 				ad+=("$(((t6 - t5) / 1000))") rm+=("$(((t7 - t6) / 1000))")
 				dn+=("$(((t8 - t7) / 1000))")
+				"$NSLAB" add "$name" router nr upstream isp preset home
+				t9=$(now_ns)
+				"$NSLAB" add "$name" device nd router nr
+				t10=$(now_ns)
+				"$NSLAB" remove --force "$name" nr
+				t11=$(now_ns)
+				an+=("$(((t9 - t8) / 1000))") dv+=("$(((t10 - t9) / 1000))")
+				rv+=("$(((t11 - t10) / 1000))")
 			done
 		fi
 		"$NSLAB" down "$name"
@@ -127,3 +136,6 @@ awk -v s="$s" -v a="$(median "${n6[@]}")" -v b="$(median "${rn[@]}")" -v c="$(me
 	-v d="$(median "${rm[@]}")" -v e="$(median "${dn[@]}")" 'BEGIN {
 	printf "nat: other run-time changes, less the %.1f ms round trip: nat6 %.1f ms, renew-ip %.1f ms, add-iface %.1f ms, remove-iface %.1f ms, dns set %.1f ms\n",
 		s / 1000, (a - s) / 1000, (b - s) / 1000, (c - s) / 1000, (d - s) / 1000, (e - s) / 1000 }'
+awk -v s="$s" -v a="$(median "${an[@]}")" -v b="$(median "${dv[@]}")" -v c="$(median "${rv[@]}")" 'BEGIN {
+	printf "nat: nodes at run time, less the %.1f ms round trip: add router (preset home) %.1f ms, add device behind it %.1f ms, remove --force of both %.1f ms\n",
+		s / 1000, (a - s) / 1000, (b - s) / 1000, (c - s) / 1000 }'

@@ -89,7 +89,7 @@ _nslab()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
 	local nslab=${COMP_WORDS[0]} cmd= cmdi=0 i w dashdash=
-	local commands="up ls status exec shell router device down cleanup test trace run sim link region dns serve help version"
+	local commands="up ls status exec shell router device add remove down cleanup test trace run sim link region dns serve help version"
 	local common="-h --help -v --verbose"
 	local -a ops=()
 
@@ -192,6 +192,7 @@ _nslab()
 		sim) w="-d --outdir -f --format -o --output -q --quiet -j --jobs" ;;
 		serve) w="--bind --open --playground --rate --ui" ;;
 		link | region) w="--json" ;;
+		remove) w="--force" ;;
 		*) w= ;;
 		esac
 		COMPREPLY=($(compgen -W "$w $common" -- "$cur"))
@@ -208,6 +209,40 @@ _nslab()
 			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
 		elif [[ ${#ops[@]} -eq 3 ]]; then
 			COMPREPLY=($(compgen -W "break restore show clear" -- "$cur"))
+		fi
+		;;
+	add)
+		# LAB router|device NAME, then keys of its lab file entry and their values
+		if [[ ${#ops[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "router device" -- "$cur"))
+		elif [[ ${#ops[@]} -ge 3 && $(((${#ops[@]} - 3) % 2)) -eq 0 ]]; then
+			if [[ ${ops[1]} == router ]]; then
+				w="upstream region preset nat nat6 firewall ip pool mtu rules_file block_icmp_frag_needed"
+			else
+				w="router ifaces default_via count"
+			fi
+			COMPREPLY=($(compgen -W "$w" -- "$cur"))
+		elif [[ ${#ops[@]} -ge 4 ]]; then
+			case $prev in
+			upstream | router | region) w=$(_nslab_nodes "$nslab" "${ops[0]}") ;;
+			nat) w="none home full-cone restricted-cone corporate cloud-nat cgnat" ;;
+			nat6) w="none nptv6 masquerade nat64" ;;
+			preset) w="home public public-v4 isp-cgnat isp-v6 corporate hotel cloud" ;;
+			firewall) w="none block-inbound corporate captive-portal" ;;
+			ip) w="dual v4 v6" ;;
+			pool) w="public private" ;;
+			*) w= ;;
+			esac
+			COMPREPLY=($(compgen -W "$w" -- "$cur"))
+		fi
+		;;
+	remove)
+		if [[ ${#ops[@]} -eq 0 ]]; then
+			COMPREPLY=($(compgen -W "$("$nslab" ls -q 2>/dev/null)" -- "$cur"))
+		elif [[ ${#ops[@]} -eq 1 ]]; then
+			COMPREPLY=($(compgen -W "$(_nslab_nodes "$nslab" "${ops[0]}")" -- "$cur"))
 		fi
 		;;
 	dns)

@@ -2,7 +2,7 @@
 # fish completion for nslab(1): commands, their options, lab names (nslab ls),
 # node names (nslab status LAB --json) and files.
 
-set -l commands up ls status exec shell router device down cleanup test trace run sim link region dns serve help version
+set -l commands up ls status exec shell router device add remove down cleanup test trace run sim link region dns serve help version
 
 # The operands typed after the command so far (options skipped).
 function __nslab_operands
@@ -45,6 +45,11 @@ complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a exec -d 'run
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a shell -d 'an interactive shell inside a node'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a router -d 'change a router of a running lab (its NAT, IPv6 NAT and firewall)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a device -d 'change a device of a running lab (default interface, replug, renew-ip, add-iface, remove-iface)'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a add -d 'add a router or a device to a running lab'
+complete -c nslab -n '__fish_seen_subcommand_from add; and __nslab_operand_count 1' -a 'router device'
+complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a remove -d 'remove a router or a device from a running lab'
+complete -c nslab -n '__fish_seen_subcommand_from remove' -l force -d "a router's devices and downstream routers too"
+complete -c nslab -n '__fish_seen_subcommand_from remove; and __nslab_operand_count 1' -a '(__nslab_nodes)'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a down -d 'tear a lab down'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a cleanup -d 'remove what up --persist left'
 complete -c nslab -n "not __fish_seen_subcommand_from $commands" -a test -d 'run firewall tests'

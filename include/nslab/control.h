@@ -117,6 +117,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_add_iface(const char *lab, const char
 /* nslab_lab_remove_iface() done by a running lab's supervisor (`nslab device LAB D remove-iface IFACE`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_remove_iface(const char *lab, const char *device,
 							const char *iface, nslab_error *err);
+/*
+ * nslab_lab_add_node() done by a running lab's supervisor (`nslab add LAB router|device NAME
+ * [KEY VALUE]...`): kv is keys and values, NULL-terminated, none holding a line break.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_add_node(const char *lab, const char *kind,
+						    const char *name, const char *const *kv,
+						    nslab_error *err);
+/* nslab_lab_remove_node() done by a running lab's supervisor (`nslab remove LAB NODE [--force]`). */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_remove_node(const char *lab, const char *name,
+						       unsigned flags, nslab_error *err);
 /* nslab_lab_replug() done by a running lab's supervisor (`nslab device LAB D replug IFACE ROUTER`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_ctl_replug(const char *lab, const char *device,
 						  const char *iface, const char *router,

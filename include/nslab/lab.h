@@ -52,7 +52,9 @@ struct nslab_router_opts {
 	enum nslab_ipmode ip;
 	unsigned mtu; /* 0: default */
 };
-/* Builder calls (before nslab_lab_build()). opts may be NULL for defaults. */
+/* Builder calls (before nslab_lab_build()). opts may be NULL for defaults. On a built
+ * lab, nslab_lab_add_router() and nslab_lab_add_device() are nslab_lab_add_node() with
+ * those keys (upstream, pool, ip, mtu; router). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_router(nslab_lab *lab, const char *name,
 						      const struct nslab_router_opts *opts,
 						      nslab_error *err);
@@ -83,6 +85,44 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char 
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const char *device,
 							const char *ifname, nslab_error *err);
+/* nslab_lab_remove_node() flags */
+#define NSLAB_REMOVE_FORCE (1u << 0) /* a router's devices and downstream routers go too */
+/*
+ * nslab_lab_add_node() - A router or device added to a running lab
+ * @kind:  "router" or "device"
+ * @name:  the node's name
+ * @kv:    keys and values as in the lab file's entry for it, NULL-terminated
+ *         ("upstream", "r1", "nat", "home", NULL); a value is YAML (one line):
+ *         "nat", "{mapping: eim, filtering: apdf}" works
+ * Read by the lab file's decoder (its keys, presets and messages), checked
+ * with the whole lab, addressed past everything on its router's bridge (new
+ * subnets for a router) and built as the build makes nodes: namespace,
+ * veths, addresses, routes (and the routes to a new router's subnets in its
+ * ancestors), NAT and firewall. One "router_added" or "device_added" event
+ * (with "live": true and its interfaces); state.json, /etc/hosts, the lab's
+ * DNS and NSLAB_IP_* follow; link conditions its keys (or a router's
+ * downlink:) ask for are set as at the build (a link_condition event each).
+ * Node handles (nslab_node *) taken before are stale after it: look them up
+ * again. Not under RA provisioning or in a persisted lab (-EOPNOTSUPP).
+ * Return: 0, or -errno with the lab as it was
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_node(nslab_lab *lab, const char *kind,
+						    const char *name, const char *const *kv,
+						    nslab_error *err);
+/*
+ * nslab_lab_remove_node() - A router or device removed from a running lab
+ * A router with devices or routers behind it is refused (-EBUSY, naming
+ * them) unless flags has NSLAB_REMOVE_FORCE: then they go too. The processes
+ * in each removed node are killed (those of nslab_node_spawn() reaped; their
+ * handles stay the caller's), its namespace closed (its veths go with it), the
+ * routes to its subnets taken out of the rest; its link conditions are
+ * cleared first (a link_condition event each). A region is refused. One
+ * "node_removed" event; state.json, /etc/hosts, the lab's DNS and NSLAB_IP_*
+ * follow. Node handles taken before are stale after it.
+ * Return: 0, or -errno with the lab as it was
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_node(nslab_lab *lab, const char *name,
+						       unsigned flags, nslab_error *err);
 /*
  * nslab_lab_set_default_via() - The interface a device's default routes take
  * Before the build, what `default_via:` sets. On a built lab: the device's

@@ -98,6 +98,8 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_lab_add_router": (c_int, [_P, c_char_p, POINTER(RouterOpts), _E]),
     "nslab_lab_add_device": (c_int, [_P, c_char_p, c_char_p, _E]),
     "nslab_lab_add_iface": (c_int, [_P, c_char_p, c_char_p, c_char_p, _E]),
+    "nslab_lab_add_node": (c_int, [_P, c_char_p, c_char_p, POINTER(c_char_p), _E]),
+    "nslab_lab_remove_node": (c_int, [_P, c_char_p, c_uint, _E]),
     "nslab_lab_set_default_via": (c_int, [_P, c_char_p, c_char_p, _E]),
     "nslab_lab_add_dns": (c_int, [_P, c_char_p, c_char_p, _E]),
     "nslab_lab_set_seed": (None, [_P, c_uint64]),

@@ -79,13 +79,20 @@ class Node:
     def __init__(self, lab: "Lab", ptr: int) -> None:
         self._lab = lab
         self._node = ptr
+        self._gen = lab._nodes_gen
         self._name = dec(_lib.lib().nslab_node_name(ptr))
 
     @property
     def _ptr(self) -> int:
-        """The C node, only while its lab is open (a closed lab freed it)."""
+        """The C node, only while its lab is open (a closed lab freed it). Looked up by name
+        again after a node was added or removed (the lab's nodes move then)."""
         if self._lab._ptr is None:
             raise ValueError(f"nslab: the lab of node {self._name!r} is closed")
+        if self._gen != self._lab._nodes_gen:
+            ptr = _lib.lib().nslab_lab_node(self._lab._p, enc(self._name))
+            if not ptr:
+                raise KeyError(f"nslab: node {self._name!r} was removed from its lab")
+            self._node, self._gen = ptr, self._lab._nodes_gen
         return self._node
 
     @property
@@ -277,6 +284,7 @@ class Lab:
         # events may come from the library's threads too: followers wait on this
         self._ev_cond = threading.Condition(threading.RLock())
         self._built = False
+        self._nodes_gen = 0  # bumped by add_node()/remove_node(): Node handles look up again
         _lib.bootstrap()
         if _ptr is None:
             p = ctypes.c_void_p()
@@ -402,6 +410,29 @@ class Lab:
     def add_device(self, name: str, router: Optional[str] = None) -> "Lab":
         call("nslab_lab_add_device", self._p, enc(name), enc(router))
         return self
+
+    def add_node(self, kind: str, name: str, **keys: Any) -> "Lab":
+        """As `nslab add LAB KIND NAME KEY VALUE...` on a built lab: a ``"router"`` or
+        ``"device"`` with the keys of its lab file entry (``upstream="isp", nat="home"``;
+        ``router="home"``). A dict or list value is written as YAML flow (JSON), a bool as
+        true/false. The lab is unchanged when it fails."""
+        kv: list[Optional[bytes]] = []
+        for k, v in keys.items():
+            text = (json.dumps(v) if isinstance(v, (dict, list))
+                    else ("true" if v else "false") if isinstance(v, bool) else str(v))
+            kv += [enc(k), enc(text)]
+        arr = (ctypes.c_char_p * (len(kv) + 1))(*kv, None)
+        call("nslab_lab_add_node", self._p, enc(kind), enc(name), arr)
+        self._nodes_gen += 1
+        return self
+
+    def remove_node(self, name: str, force: bool = False) -> None:
+        """As `nslab remove LAB NAME [--force]`: the node's processes killed, its namespace
+        gone; a router with devices or routers behind it only with ``force`` (they go too)."""
+        try:
+            call("nslab_lab_remove_node", self._p, enc(name), 1 if force else 0)
+        finally:
+            self._nodes_gen += 1
 
     def add_iface(self, device: str, ifname: str, router: str) -> "Lab":
         call("nslab_lab_add_iface", self._p, enc(device), enc(ifname), enc(router))

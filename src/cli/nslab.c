@@ -36,10 +36,11 @@ static const struct cli_cmd cli_cmd_version = {
 };
 
 static const struct cli_cmd *const commands[] = {
-	&cli_cmd_up,	 &cli_cmd_ls,	  &cli_cmd_status, &cli_cmd_exec,    &cli_cmd_shell,
-	&cli_cmd_router, &cli_cmd_device, &cli_cmd_down,   &cli_cmd_cleanup, &cli_cmd_test,
-	&cli_cmd_trace,	 &cli_cmd_run,	  &cli_cmd_sim,	   &cli_cmd_link,    &cli_cmd_region,
-	&cli_cmd_dns,	 &cli_cmd_serve,  &cli_cmd_help,   &cli_cmd_version,
+	&cli_cmd_up,	  &cli_cmd_ls,	   &cli_cmd_status, &cli_cmd_exec,   &cli_cmd_shell,
+	&cli_cmd_router,  &cli_cmd_device, &cli_cmd_add,    &cli_cmd_remove, &cli_cmd_down,
+	&cli_cmd_cleanup, &cli_cmd_test,   &cli_cmd_trace,  &cli_cmd_run,    &cli_cmd_sim,
+	&cli_cmd_link,	  &cli_cmd_region, &cli_cmd_dns,    &cli_cmd_serve,  &cli_cmd_help,
+	&cli_cmd_version,
 };
 
 enum { OPT_VERSION = CLI_LONG };

@@ -152,3 +152,33 @@ def test_events_follow_blocks_times_out_and_ends_with_the_lab():
         lab.close()
     th.join(10)
     assert not th.is_alive() and seen == []
+
+
+def test_add_and_remove_node():
+    require_namespaces()
+    with Lab("pyadd").add_router("isp").add_device("srv", router="isp") as lab:
+        srv = lab.node("srv")
+        lab.add_node("router", "home", upstream="isp", nat="home")
+        lab.add_node("device", "m", router="home")
+        lab.add_node("router", "corp", upstream="isp",
+                     nat={"mapping": "edm", "filtering": "apdf"}, block_icmp_frag_needed=True)
+        assert srv.ip.startswith("198.18."), "a Node from before the adds still works"
+        m = lab.node("m")
+        assert m.ip.startswith("10."), "behind home's NAT: a private address"
+        assert _ping(lab, "m", srv.ip)
+        assert not _ping(lab, "srv", m.ip)
+        assert [e.data["node"] for e in lab.events("router_added") if e.data.get("live")] == [
+            "home", "corp"]
+        with pytest.raises(NslabError) as ei:
+            lab.add_node("device", "d", router="nowhere")
+        assert ei.value.errno == errno.EINVAL and "nowhere" in str(ei.value)
+        with pytest.raises(KeyError):
+            lab.node("d")
+        with pytest.raises(NslabError) as ei:
+            lab.remove_node("home")
+        assert ei.value.errno == errno.EBUSY and "m" in str(ei.value)
+        lab.remove_node("home", force=True)
+        with pytest.raises(KeyError):
+            m.ip  # the handle of a removed node says so
+        assert [e.data["removed"] for e in lab.events("node_removed")] == [["home", "m"]]
+        assert _ping(lab, "srv", lab.node("srv").ip)

@@ -137,10 +137,42 @@ static int check_not_built(const nslab_lab *lab, nslab_error *err)
 	return 0;
 }
 
+/* nslab_lab_add_router() on a built lab: its options as the keys of nslab_lab_add_node(). */
+static int add_router_live(nslab_lab *lab, const char *name, const struct nslab_router_opts *o,
+			   nslab_error *err)
+{
+	const char *kv[9];
+	char mtu[16];
+	size_t n = 0;
+
+	if (o && o->upstream) {
+		kv[n++] = "upstream";
+		kv[n++] = o->upstream;
+	}
+	if (o && o->pool == NSLAB_POOL_PRIVATE) {
+		kv[n++] = "pool";
+		kv[n++] = "private";
+	}
+	if (o && (o->ip == NSLAB_IP_V4 || o->ip == NSLAB_IP_V6)) {
+		kv[n++] = "ip";
+		kv[n++] = o->ip == NSLAB_IP_V4 ? "v4" : "v6";
+	}
+	if (o && o->mtu) {
+		snprintf(mtu, sizeof(mtu), "%u", o->mtu);
+		kv[n++] = "mtu";
+		kv[n++] = mtu;
+	}
+	kv[n] = NULL;
+	return nslab_lab_add_node(lab, "router", name, kv, err);
+}
+
 int nslab_lab_add_router(nslab_lab *lab, const char *name, const struct nslab_router_opts *opts,
 			 nslab_error *err)
 {
 	struct spec_router r = { .name = (char *)name };
+
+	if (lab->built)
+		return add_router_live(lab, name, opts, err);
 
 	if (opts) {
 		r.upstream = (char *)opts->upstream;
@@ -207,7 +239,13 @@ int nslab_lab_set_router_preset(nslab_lab *lab, const char *router, const char *
 int nslab_lab_add_device(nslab_lab *lab, const char *name, const char *router, nslab_error *err)
 {
 	ssize_t d;
-	int r = check_not_built(lab, err);
+	int r;
+
+	if (lab->built)
+		return nslab_lab_add_node(
+			lab, "device", name,
+			router ? (const char *const[]){ "router", router, NULL } : NULL, err);
+	r = check_not_built(lab, err);
 
 	if (r >= 0)
 		r = lab_spec_add_device(lab->spec, name, (struct spec_loc){ 0 }, err);

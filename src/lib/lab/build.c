@@ -50,6 +50,8 @@ struct builder {
 	struct nlbatch ix_batch; /* IX ports to enslave, isolate and raise, on the root's socket */
 	nslab_error err;
 	int result;
+	bool live;    /* lab_build_nodes_live(): nodes added to a running lab */
+	size_t first; /* ... the first of them */
 };
 
 /* Send the batch if a request might not fit anymore. */
@@ -505,7 +507,8 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 					: pn->kind == PLAN_ROUTER ? "router"
 								  : "device",
 					pn->name);
-	emit_node(bd->lab, n);
+	if (!bd->live) /* a node added at run time has one event of its own (node-ctl.c) */
+		emit_node(bd->lab, n);
 	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
 		   pn->kind == PLAN_ROUTER ? "router" : "device", pn->name, pn->n_ifaces,
 		   pn->n_routes);
@@ -690,12 +693,8 @@ void lab_teardown(struct nslab_lab *lab)
 	/* first every process (pid 1 takes its whole PID namespace along) */
 	pidns_init_stop(&lab->init);
 	/* devices first, the lab root last: veth peers die with either end anyway */
-	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;) {
-		lab->nodes[i].ns = netns_free(lab->nodes[i].ns);
-		lab->nodes[i].mntns_fd = close_fd(lab->nodes[i].mntns_fd);
-		lab->nodes[i].ra_fd = close_fd(lab->nodes[i].ra_fd);
-		lab->nodes[i].nft = nftbl_ctx_free(lab->nodes[i].nft);
-	}
+	for (size_t i = lab->plan ? lab->plan->n_nodes : 0; i-- > 0;)
+		lab_node_close(&lab->nodes[i]);
 	lab->mntns_fd = close_fd(lab->mntns_fd);
 	lab->hosts_fd = close_fd(lab->hosts_fd);
 }
@@ -758,4 +757,73 @@ int lab_node_mntns(struct nslab_lab *lab, struct nslab_node *node, nslab_error *
 	}
 	node->mntns_fd = fd_move_high(q.r);
 	return node->mntns_fd;
+}
+
+static int max_ifindex_cb(const struct rtnl_link_info *info, void *data)
+{
+	int *next = data;
+
+	if (info->ifindex >= *next)
+		*next = info->ifindex + 1;
+	return 0;
+}
+
+/*
+ * In the lab root, as build_all(): the new nodes, then their IX ports. The
+ * upstreams' next ifindex is past every link they have now (a link
+ * condition or a removed interface took some).
+ */
+static int build_live_in_root(void *data, nslab_error *err)
+{
+	static const struct sysctl_kv v4_base[] = {
+		{ "net/ipv4/ip_forward", "0" },
+		{ "net/ipv4/conf/all/rp_filter", "0" },
+		{ "net/ipv4/conf/default/rp_filter", "0" },
+	};
+	struct builder *bd = data;
+	struct nslab_lab *lab = bd->lab;
+	int r = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(v4_base); i++)
+		bd->base[bd->n_base++] = v4_base[i];
+	for (size_t i = bd->first; r >= 0 && i < lab->plan->n_nodes; i++)
+		for (size_t k = 0; r >= 0 && k < lab->plan->nodes[i].n_ifaces; k++) {
+			struct nslab_node *up = &lab->nodes[lab->plan->nodes[i].ifaces[k].up_node];
+
+			if (up->idx < bd->first)
+				r = rtnl_link_dump(up->ns->nl, max_ifindex_cb, &up->next_ifindex,
+						   err);
+		}
+	for (size_t i = bd->first; r >= 0 && i < lab->plan->n_nodes; i++)
+		r = build_node(bd, &lab->nodes[i], err);
+	if (r >= 0 && bd->ix_batch.count)
+		r = nlsock_talk_batch(lab->nodes[0].ns->nl, &bd->ix_batch, err);
+	return r;
+}
+
+int lab_build_nodes_live(struct nslab_lab *lab, size_t first, nslab_error *err)
+{
+	_cleanup_free_ struct builder *bd = calloc(1, sizeof(*bd));
+	int r;
+
+	if (!bd)
+		return nslab_err_set(err, ENOMEM, "allocate builder");
+	bd->lab = lab;
+	bd->live = true;
+	bd->first = first;
+	bd->home_fd = lab->nodes[0].ns->fd;
+	nlbatch_init(&bd->ix_batch, bd->ix_buf, sizeof(bd->ix_buf));
+	r = netns_call(bd->home_fd, build_live_in_root, bd, err);
+	if (r < 0)
+		for (size_t i = first; i < lab->plan->n_nodes; i++)
+			lab_node_close(&lab->nodes[i]);
+	return r;
+}
+
+void lab_node_close(struct nslab_node *n)
+{
+	n->ns = netns_free(n->ns);
+	n->mntns_fd = close_fd(n->mntns_fd);
+	n->ra_fd = close_fd(n->ra_fd);
+	n->nft = nftbl_ctx_free(n->nft);
 }

@@ -451,6 +451,56 @@ int nslab_ctl_replug(const char *lab, const char *device, const char *iface, con
 	return ctl_device(lab, CTL_OP_REPLUG, device, iface, router, err);
 }
 
+int nslab_ctl_add_node(const char *lab, const char *kind, const char *name, const char *const *kv,
+		       nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_ADD_NODE, false, 0, 0);
+	_cleanup_free_ char *words = NULL;
+	size_t len = 1, n = 0;
+	int r;
+
+	for (; kv && kv[n]; n++) {
+		if (!*kv[n])
+			return nslab_err_setx(err, EINVAL, "add: an empty key or value");
+		if (strchr(kv[n], '\n'))
+			return nslab_err_setx(err, EINVAL, "add: '%s' holds a line break", kv[n]);
+		len += strlen(kv[n]) + 1;
+	}
+	if (n % 2)
+		return nslab_err_setx(err, EINVAL, "add: key '%s' without a value", kv[n - 1]);
+	words = calloc(1, len);
+	if (!words)
+		return nslab_err_set(err, ENOMEM, "add");
+	for (size_t i = 0; i < n; i++)
+		strcat(strcat(words, kv[i]), i + 1 < n ? "\n" : "");
+	if (!ctl_put_str(nlh, CTL_A_NODE, name ? name : "") ||
+	    !ctl_put_str(nlh, CTL_A_MODE, kind ? kind : "") ||
+	    !ctl_put_str(nlh, CTL_A_WORDS, words))
+		return nslab_err_setx(err, E2BIG, "add: request too long");
+	r = ctl_open(lab, &c, err);
+	if (r >= 0)
+		r = ctl_call(c, nlh, NULL, 0, NULL, err);
+	return r;
+}
+
+int nslab_ctl_remove_node(const char *lab, const char *name, unsigned flags, nslab_error *err)
+{
+	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;
+	char buf[CTL_MSG_MAX] __attribute__((aligned(4)));
+	struct nlmsghdr *nlh = ctl_msg_start(buf, CTL_OP_REMOVE_NODE, false, 0, 0);
+	int r;
+
+	if (!ctl_put_str(nlh, CTL_A_NODE, name ? name : "") ||
+	    ((flags & NSLAB_REMOVE_FORCE) && !ctl_put_str(nlh, CTL_A_MODE, "force")))
+		return nslab_err_setx(err, EINVAL, "remove: node name too long");
+	r = ctl_open(lab, &c, err);
+	if (r >= 0)
+		r = ctl_call(c, nlh, NULL, 0, NULL, err);
+	return r;
+}
+
 int nslab_ctl_set_dns(const char *lab, const char *hostname, const char *target, nslab_error *err)
 {
 	_cleanup_(ctl_closep) struct ctl_conn *c = NULL;

@@ -174,7 +174,7 @@ static void emit_exec(nslab_lab *lab, const char *kind, const struct conn *c, co
 	struct jw *w = evlog_begin(&lab->ev, kind);
 
 	jw_str(w, "lab", lab->spec->name);
-	jw_str(w, "node", c->node->idx ? c->node->pn->name : "ix");
+	jw_str(w, "node", c->node);
 	jw_str(w, "via", "exec");
 	jw_uint(w, "id", c->id);
 	if (cmd)
@@ -237,7 +237,7 @@ static int op_exec(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 		(void)reply_error(fd, m, -mntns, "exec: %s", err.msg);
 		return 0;
 	}
-	c->node = node;
+	snprintf(c->node, sizeof(c->node), "%s", node->idx ? node->pn->name : "ix");
 	c->id = ++ctx->exec_seq;
 	/* a detached command's output goes to the output directory (or nowhere), never the client */
 	snprintf(prefix, sizeof(prefix), "exec-%" PRIu64, c->id);
@@ -520,6 +520,44 @@ static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const s
 	return r < 0 ? 0 : 1;
 }
 
+/* ADD_NODE, REMOVE_NODE: a router or device added to the lab, or removed from it. */
+static int op_node(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
+		   size_t n_fds)
+{
+	const char *node = ctl_get_str(m, CTL_A_NODE), *mode = ctl_get_str(m, CTL_A_MODE);
+	const char *words = ctl_get_str(m, CTL_A_WORDS), *argv[65];
+	_cleanup_free_ char *copy = strdup(words ? words : "");
+	nslab_error err = { 0 };
+	int n, r;
+
+	(void)c;
+	(void)fds;
+	(void)n_fds;
+	if (!copy)
+		return reply_error(fd, m, ENOMEM, "%s: out of memory", ctl_op_name(m->op)), 1;
+	if (!node || (m->op == CTL_OP_ADD_NODE && !mode))
+		return reply_error(fd, m, EINVAL, "%s: which node%s?", ctl_op_name(m->op),
+				   m->op == CTL_OP_ADD_NODE ? ", router or device" : ""),
+		       1;
+	n = split_words(copy, argv, ARRAY_SIZE(argv) - 1);
+	if (n < 0 || n % 2)
+		return reply_error(fd, m, n < 0 ? E2BIG : EINVAL, "%s: %s", ctl_op_name(m->op),
+				   n < 0 ? "too many keys" : "a key without a value"),
+		       1;
+	argv[n] = NULL;
+	if (m->op == CTL_OP_ADD_NODE)
+		r = nslab_lab_add_node(ctx->lab, mode, node, argv, &err);
+	else
+		r = nslab_lab_remove_node(
+			ctx->lab, node, mode && strcmp(mode, "force") == 0 ? NSLAB_REMOVE_FORCE : 0,
+			&err);
+	if (r < 0)
+		r = reply_error(fd, m, err.code, "%s", err.msg);
+	else
+		r = reply_ok(fd, m, NULL, 0);
+	return r < 0 ? 0 : 1;
+}
+
 /* DNS_SET: a name of the lab's DNS and /etc/hosts set, or removed without a TARGET. */
 static int op_dns(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
 		  size_t n_fds)
@@ -562,6 +600,8 @@ static const struct ctl_op_desc ops[CTL_OP_MAX_] = {
 	[CTL_OP_ADD_IFACE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_REMOVE_IFACE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_default_via },
 	[CTL_OP_DNS_SET] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_dns },
+	[CTL_OP_ADD_NODE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_node },
+	[CTL_OP_REMOVE_NODE] = { CONN_READY, CTL_AUTH_OWNER, 0, false, op_node },
 };
 
 static bool is_allowed(const struct ctl_op_desc *d, const struct conn *c)

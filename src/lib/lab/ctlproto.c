@@ -29,6 +29,8 @@ static const char *const op_names[] = {
 	[CTL_OP_ADD_IFACE] = "add-iface",
 	[CTL_OP_REMOVE_IFACE] = "remove-iface",
 	[CTL_OP_NAT6_SET] = "nat6-set",
+	[CTL_OP_ADD_NODE] = "add-node",
+	[CTL_OP_REMOVE_NODE] = "remove-node",
 };
 
 /* Each attribute's kind: what ctl_msg_parse() checks it against. */

@@ -49,6 +49,8 @@ enum ctl_op {
 	CTL_OP_ADD_IFACE,    /* NODE (a device), IFACE, ROUTER -> reply */
 	CTL_OP_REMOVE_IFACE, /* NODE (a device), IFACE -> reply */
 	CTL_OP_NAT6_SET,     /* NODE (a router), MODE (none, nptv6, masquerade) -> reply */
+	CTL_OP_ADD_NODE,    /* NODE (its name), MODE (router, device) [, WORDS (key, value, ...)] */
+	CTL_OP_REMOVE_NODE, /* NODE [, MODE "force": what is behind a router too] -> reply */
 	CTL_OP_MAX_
 };
 

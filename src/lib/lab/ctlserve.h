@@ -22,11 +22,12 @@ struct conn {
 	struct serve_ctx *ctx;
 	struct loop_source *src; /* owns the fd */
 	enum conn_state state;
-	uid_t peer_uid;		       /* SO_PEERCRED at accept, in our user namespace */
-	const struct nslab_node *node; /* EXEC */
-	uint64_t id;		       /* EXEC */
-	bool exited;		       /* EXEC: its status was reported */
-	int cmd_pidfd;		       /* EXEC: the command, once announced; or -1 */
+	uid_t peer_uid; /* SO_PEERCRED at accept, in our user namespace */
+	char node
+		[64]; /* EXEC: the node's name, "ix" for the root (a copy: nodes move when one is added or removed) */
+	uint64_t id;   /* EXEC */
+	bool exited;   /* EXEC: its status was reported */
+	int cmd_pidfd; /* EXEC: the command, once announced; or -1 */
 	struct conn *next;
 };
 

@@ -85,6 +85,15 @@ int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, n
  */
 int lab_build(struct nslab_lab *lab, nslab_error *err);
 /**
+ * lab_build_nodes_live() - Build a running lab's new nodes, plan nodes [first, n_nodes)
+ * Their namespaces, links, addresses, routes, NAT and firewall, as lab_build()
+ * makes them, on a thread in the lab root (the caller's never moves). No events.
+ * Return: 0, or -errno with the new nodes' namespaces closed again
+ */
+int lab_build_nodes_live(struct nslab_lab *lab, size_t first, nslab_error *err);
+/* Close what a node holds (namespace, its socket, mount namespace, RA socket, nft context). */
+void lab_node_close(struct nslab_node *n);
+/**
  * lab_teardown() - Undo lab_build() and pidns_init_start(): kill processes, close namespaces
  * @lab:  lab; init, node namespaces and mntns_fd are released and reset, the rest is kept
  *

@@ -812,6 +812,30 @@ static int parse_lab(const char *text, size_t len, const struct ynode *tree, con
 	return 0;
 }
 
+int labfile_decode_nodes(struct lab_spec *spec, const char *text, size_t len, const char *what,
+			 nslab_error *err)
+{
+	_cleanup_(ynode_freep) struct ynode *root = NULL;
+	struct lf lf = { .err = err, .spec = spec };
+	int r;
+
+	lf.y = (struct yctx){ .file = what, .err = err };
+	r = yaml_read(&lf.y, text, len, 0, &root);
+	if (r >= 0)
+		r = y_map(&lf.y, root, "nodes", NULL);
+	for (size_t i = 0; r >= 0 && i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kids[i];
+
+		if (strcmp(k->text, "routers") == 0)
+			r = decode_each(&lf, root->kids[i + 1], "routers", decode_router);
+		else if (strcmp(k->text, "devices") == 0)
+			r = decode_each(&lf, root->kids[i + 1], "devices", decode_device);
+		else
+			r = y_error(&lf.y, k, "not a node: '%s'", SPEC_Q(k->text));
+	}
+	return r < 0 ? r : 0;
+}
+
 int labfile_parse_string(const char *text, size_t len, const char *filename, struct lab_spec **ret,
 			 nslab_error *err)
 {

@@ -15,6 +15,14 @@
  */
 int labfile_parse(const char *path, struct lab_spec **ret, nslab_error *err);
 /* Same, from memory; filename is used for messages and for the default lab name (its stem). */
+/*
+ * labfile_decode_nodes() - Decode a document of `routers:` and `devices:` into spec
+ * (a node added at run time), with the lab file's keys and messages ("WHAT:LINE:COL: ...").
+ * Nothing is validated against the rest of the lab: lab_spec_validate() does.
+ * Return: 0, or -errno; entries decoded before the error stay in spec
+ */
+int labfile_decode_nodes(struct lab_spec *spec, const char *text, size_t len, const char *what,
+			 nslab_error *err);
 int labfile_parse_string(const char *text, size_t len, const char *filename, struct lab_spec **ret,
 			 nslab_error *err);
 /* Same, from a mapping read already (a lab inline in a sim file); messages at its places. */

@@ -350,7 +350,12 @@ int lab_links_start(struct nslab_lab *lab, nslab_error *err)
 		if (r < 0)
 			return r;
 	}
-	for (size_t n = 1; n < lab->plan->n_nodes; n++) {
+	return lab_links_start_nodes(lab, 1, err);
+}
+
+int lab_links_start_nodes(struct nslab_lab *lab, size_t first, nslab_error *err)
+{
+	for (size_t n = first; n < lab->plan->n_nodes; n++) {
 		for (size_t i = 0; i < lab->plan->nodes[n].n_ifaces; i++) {
 			nslab_link_condition buf;
 			const nslab_link_condition *c = file_condition(lab, n, i, &buf);
@@ -359,6 +364,20 @@ int lab_links_start(struct nslab_lab *lab, nslab_error *err)
 			if (r < 0)
 				return r;
 		}
+	}
+	return 0;
+}
+
+int lab_links_clear_node(struct nslab_lab *lab, size_t n, nslab_error *err)
+{
+	static const nslab_link_condition none;
+
+	for (size_t i = 0; i < lab->plan->nodes[n].n_ifaces; i++) {
+		const struct lab_link *l = find(lab->links, n, i);
+		int r = l && (l->up || l->down || l->netem) ? link_apply(lab, n, i, &none, err) : 0;
+
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -607,4 +626,22 @@ int lab_link_describe(nslab_lab *lab, const char *node, const char *iface, char 
 	}
 	*ret_text = text;
 	return 0;
+}
+
+void lab_links_node_removed(struct nslab_lab *lab, size_t n)
+{
+	struct lab_links *ls = lab->links;
+
+	for (size_t j = 0; ls && j < ls->n;) {
+		struct lab_link *l = &ls->v[j];
+
+		if (l->node == n) {
+			memmove(l, l + 1, (ls->n - j - 1) * sizeof(*l));
+			ls->n--;
+			continue;
+		}
+		if (l->node > n)
+			l->node--;
+		j++;
+	}
 }

@@ -26,4 +26,10 @@ bool lab_link_busy(const struct nslab_lab *lab, size_t n, size_t i);
 /* Plan node n's interface i is gone (not busy): its entry dropped, later interfaces' renumbered. */
 void lab_links_iface_removed(struct nslab_lab *lab, size_t n, size_t i);
 /* The condition of plan node n's interface i, or NULL when it has none (borrowed). */
+/* lab_links_start() for plan nodes [first, n_nodes): nodes added at run time. */
+int lab_links_start_nodes(struct nslab_lab *lab, size_t first, nslab_error *err);
+/* Every condition on node n's interfaces cleared (before it is removed). */
+int lab_links_clear_node(struct nslab_lab *lab, size_t n, nslab_error *err);
+/* Plan node n was removed: its entries go, later nodes' indices move down one. */
+void lab_links_node_removed(struct nslab_lab *lab, size_t n);
 const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i);

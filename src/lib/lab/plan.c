@@ -43,6 +43,7 @@ struct planner {
 	struct nslab_prefix *net;   /* plan node -> downstream networks, [2 * node + v6] */
 	uint64_t *next_host;	    /* plan node -> next host number on its downstream */
 	uint64_t next_subnet[3][2]; /* [pool][v6]: next subnet index of each pool */
+	bool live; /* extending a built lab's plan (lab_plan_add()): names resolved in the plan */
 };
 
 static void planner_clear(struct planner *p)
@@ -238,6 +239,30 @@ static int plan_root(struct planner *p)
 
 /* Step 3 */
 
+/* The network of a bridge address (host bits cleared). */
+static struct nslab_prefix network_of(const struct nslab_prefix *a)
+{
+	struct nslab_prefix net = *a;
+
+	for (unsigned b = net.len; b < prefix_addr_len(a) * 8u; b++)
+		net.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+	return net;
+}
+
+/* A live plan's subnet overlapping net: a downstream or an NPTv6 external /64. */
+static bool subnet_taken(const struct lab_plan *plan, const struct nslab_prefix *net)
+{
+	for (size_t i = 1; i < plan->n_nodes; i++) {
+		const struct plan_node *n = &plan->nodes[i];
+
+		if ((prefix_is_set(&n->down4) && prefix_overlaps(&n->down4, net)) ||
+		    (prefix_is_set(&n->down6) && prefix_overlaps(&n->down6, net)) ||
+		    (prefix_is_set(&n->ext6) && prefix_overlaps(&n->ext6, net)))
+			return true;
+	}
+	return false;
+}
+
 /*
  * alloc_subnet() - The next free subnet of the router's pool for one family
  * Subnets overlapping the IX are skipped all at once: both are aligned
@@ -273,6 +298,10 @@ static int alloc_subnet(struct planner *p, const struct spec_router *sr, bool v6
 			return spec_error(p->err, p->spec, sr->loc, ENOSPC,
 					  "router '%s': %s IPv%d %s", sr->name,
 					  pool_names[sr->pool], v6 ? 6 : 4, tmp.msg);
+		}
+		if (p->live && subnet_taken(p->plan, ret)) {
+			(*next)++;
+			continue;
 		}
 		if (!prefix_overlaps(ret, ix)) {
 			(*next)++;
@@ -363,7 +392,10 @@ static int plan_router(struct planner *p, size_t ri, size_t ni)
 {
 	const struct spec_router *sr = &p->spec->routers[ri];
 	struct plan_node *n = &p->plan->nodes[ni];
-	size_t up = p->rup[ri] < 0 ? 0 : p->rnode[p->rup[ri]];
+	const char *upn = sr->upstream ? sr->upstream : sr->region;
+	size_t up = p->live	     ? (upn ? (size_t)lab_plan_find(p->plan, upn) : 0)
+		    : p->rup[ri] < 0 ? 0
+				     : p->rnode[p->rup[ri]];
 	unsigned fams = ip_fams(sr->ip);
 	int r;
 
@@ -473,7 +505,8 @@ static int plan_device(struct planner *p, size_t di, size_t ni)
 	n->n_ifaces = sd->n_ifaces;
 	for (size_t j = 0; j < sd->n_ifaces; j++) {
 		const struct spec_iface *si = &sd->ifaces[j];
-		size_t up = p->rnode[spec_names_find(&p->names, si->router)->index];
+		size_t up = p->live ? (size_t)lab_plan_find(p->plan, si->router)
+				    : p->rnode[spec_names_find(&p->names, si->router)->index];
 
 		n->ifaces[j].spec_iface = (ssize_t)j;
 		if (sd->default_via && strcmp(sd->default_via, si->name) == 0)
@@ -530,17 +563,22 @@ static int by_name_cmp(const void *a, const void *b, void *userdata)
 	return strcmp(nodes[*(const size_t *)a].name, nodes[*(const size_t *)b].name);
 }
 
-static int plan_index(struct planner *p)
+int lab_plan_reindex(struct lab_plan *plan, nslab_error *err)
 {
-	struct lab_plan *plan = p->plan;
+	size_t *v = reallocarray(plan->by_name, plan->n_nodes ? plan->n_nodes : 1, sizeof(*v));
 
-	plan->by_name = calloc(plan->n_nodes, sizeof(*plan->by_name));
-	if (!plan->by_name)
-		return nslab_err_set(p->err, ENOMEM, "index %zu nodes", plan->n_nodes);
+	if (!v)
+		return nslab_err_set(err, ENOMEM, "index %zu nodes", plan->n_nodes);
+	plan->by_name = v;
 	for (size_t i = 0; i < plan->n_nodes; i++)
 		plan->by_name[i] = i;
 	qsort_r(plan->by_name, plan->n_nodes, sizeof(*plan->by_name), by_name_cmp, plan->nodes);
 	return 0;
+}
+
+static int plan_index(struct planner *p)
+{
+	return lab_plan_reindex(p->plan, p->err);
 }
 
 static int plan_all(struct planner *p)
@@ -627,4 +665,163 @@ ssize_t lab_plan_find(const struct lab_plan *plan, const char *name)
 			hi = mid;
 	}
 	return -1;
+}
+
+/* The host number of address a on network net (its low 64 bits past it). */
+static uint64_t host_on(const struct nslab_prefix *a, const struct nslab_prefix *net)
+{
+	unsigned bytes = prefix_addr_len(a);
+	uint64_t h = 0;
+
+	for (unsigned i = bytes >= 8 ? bytes - 8 : 0; i < bytes; i++)
+		h = (h << 8) | (uint8_t)(a->addr[i] - net->addr[i]);
+	return h;
+}
+
+/*
+ * A planner over a live plan: each bridge's networks and families as planned,
+ * its next host past every address on it now (run-time changes included).
+ */
+static int planner_live_init(struct planner *p, size_t n_total)
+{
+	const struct lab_plan *plan = p->plan;
+
+	p->live = true;
+	p->fam = calloc(n_total, sizeof(*p->fam));
+	p->net = calloc(2 * n_total, sizeof(*p->net));
+	p->next_host = calloc(n_total, sizeof(*p->next_host));
+	if (!p->fam || !p->net || !p->next_host)
+		return nslab_err_set(p->err, ENOMEM, "plan %zu nodes", n_total);
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct plan_node *n = &plan->nodes[i];
+
+		if (prefix_is_set(&n->down4)) {
+			p->fam[i] |= FAM4;
+			p->net[2 * i] = network_of(&n->down4);
+		}
+		if (prefix_is_set(&n->down6)) {
+			p->fam[i] |= FAM6;
+			p->net[2 * i + 1] = network_of(&n->down6);
+		}
+		p->next_host[i] = 2;
+	}
+	for (size_t i = 1; i < plan->n_nodes; i++)
+		for (size_t k = 0; k < plan->nodes[i].n_ifaces; k++) {
+			const struct plan_iface *f = &plan->nodes[i].ifaces[k];
+			size_t u = f->up_node;
+			uint64_t h4 = prefix_is_set(&f->a4) ? host_on(&f->a4, &p->net[2 * u]) : 0,
+				 h6 = prefix_is_set(&f->a6) && !f->slaac
+					      ? host_on(&f->a6, &p->net[2 * u + 1])
+					      : 0;
+
+			if (h4 >= p->next_host[u])
+				p->next_host[u] = h4 + 1;
+			if (h6 >= p->next_host[u])
+				p->next_host[u] = h6 + 1;
+		}
+	for (size_t i = 0; i < 6; i++)
+		p->next_subnet[i / 2][i % 2] = 1;
+	return 0;
+}
+
+void lab_plan_undo(struct lab_plan *plan, struct plan_undo *undo)
+{
+	if (!undo->n_routes)
+		return;
+	for (size_t i = undo->n_nodes; i < plan->n_nodes; i++) {
+		free(plan->nodes[i].name);
+		free(plan->nodes[i].ifaces);
+		free(plan->nodes[i].routes);
+	}
+	plan->n_nodes = undo->n_nodes;
+	plan->n_routers = undo->n_routers;
+	plan->n_devices = undo->n_devices;
+	for (size_t i = 0; i < undo->n_nodes; i++)
+		plan->nodes[i].n_routes = undo->n_routes[i];
+	(void)lab_plan_reindex(plan, NULL); /* shrinking: cannot fail */
+	plan_undo_clear(undo);
+}
+
+void plan_undo_clear(struct plan_undo *undo)
+{
+	free(undo->n_routes);
+	undo->n_routes = NULL;
+}
+
+/* Whether a port called name is on up's bridge, but for interface k of node ni. */
+static bool peer_taken(const struct lab_plan *plan, size_t up, const char *name, size_t ni,
+		       size_t k)
+{
+	for (size_t i = 1; i < plan->n_nodes; i++)
+		for (size_t j = 0; j < plan->nodes[i].n_ifaces; j++)
+			if ((i != ni || j != k) && plan->nodes[i].ifaces[j].up_node == up &&
+			    strcmp(plan->nodes[i].ifaces[j].peer_name, name) == 0)
+				return true;
+	return false;
+}
+
+/*
+ * A short peer name ("_<node>.<iface>") may be one a node had before a removal
+ * renumbered the nodes: numbered past every name in use, as add-iface does.
+ */
+static void live_peer_names(struct lab_plan *plan, size_t ni)
+{
+	struct plan_node *n = &plan->nodes[ni];
+
+	for (size_t k = 0; k < n->n_ifaces; k++) {
+		struct plan_iface *f = &n->ifaces[k];
+
+		for (size_t m = n->n_ifaces; peer_taken(plan, f->up_node, f->peer_name, ni, k); m++)
+			snprintf(f->peer_name, sizeof(f->peer_name), "_%zu.%zu", ni, m);
+	}
+}
+
+static int plan_add_all(struct planner *p, size_t old, size_t r0, size_t nr, size_t d0, size_t nd)
+{
+	int r = 0;
+
+	for (size_t k = 0; r >= 0 && k < nr; k++)
+		r = plan_router(p, r0 + k, old + k);
+	for (size_t k = 0; r >= 0 && k < nd; k++)
+		r = plan_device(p, d0 + k, old + nr + k);
+	for (size_t i = old; r >= 0 && i < old + nr + nd; i++)
+		live_peer_names(p->plan, i);
+	for (size_t k = 0; r >= 0 && k < nr; k++)
+		r = plan_subnet_routes(p, old + k);
+	return r;
+}
+
+int lab_plan_add(const struct lab_spec *spec, struct lab_plan *plan, size_t r0, size_t d0,
+		 struct plan_undo *undo, nslab_error *err)
+{
+	_cleanup_(planner_clear) struct planner p = { .spec = spec, .plan = plan, .err = err };
+	size_t old = plan->n_nodes, nr = spec->n_routers - r0, nd = spec->n_devices - d0;
+	size_t n = old + nr + nd;
+	struct plan_node *v;
+	int r;
+
+	*undo = (struct plan_undo){ .n_nodes = old,
+				    .n_routers = plan->n_routers,
+				    .n_devices = plan->n_devices };
+	undo->n_routes = calloc(old, sizeof(*undo->n_routes));
+	v = undo->n_routes ? reallocarray(plan->nodes, n, sizeof(*v)) : NULL;
+	if (!v) {
+		plan_undo_clear(undo);
+		return nslab_err_set(err, ENOMEM, "plan %zu nodes", n);
+	}
+	plan->nodes = v;
+	memset(&v[old], 0, (n - old) * sizeof(*v));
+	for (size_t i = 0; i < old; i++)
+		undo->n_routes[i] = v[i].n_routes;
+	r = planner_live_init(&p, n);
+	plan->n_nodes = n;
+	plan->n_routers += nr;
+	plan->n_devices += nd;
+	if (r >= 0)
+		r = plan_add_all(&p, old, r0, nr, d0, nd);
+	if (r >= 0)
+		r = lab_plan_reindex(plan, err);
+	if (r < 0)
+		lab_plan_undo(plan, undo);
+	return r;
 }

@@ -91,3 +91,25 @@ struct lab_plan *lab_plan_free(struct lab_plan *plan);
 DEFINE_CLEANUP_FUNC(struct lab_plan, lab_plan_free)
 /* Index of the node called name, or -1 (O(log n)). */
 ssize_t lab_plan_find(const struct lab_plan *plan, const char *name);
+
+/* Reindex the nodes by name after nodes were added or removed. Return: 0, or -ENOMEM. */
+int lab_plan_reindex(struct lab_plan *plan, nslab_error *err);
+
+/* What lab_plan_add() changed, to take it back. */
+struct plan_undo {
+	size_t n_nodes, n_routers, n_devices;
+	size_t *n_routes; /* each old node's route count before */
+};
+/*
+ * lab_plan_add() - Plan a built lab's new nodes: spec routers from r0, devices from d0
+ * Appended after the plan's nodes, addressed past everything on their
+ * upstream's bridge now (run-time changes included), with new subnets of
+ * their pools; routes to a new router's subnets added to its ancestors.
+ * Return: 0 and *undo (lab_plan_undo() or plan_undo_clear()), or -errno with
+ * the plan as it was
+ */
+int lab_plan_add(const struct lab_spec *spec, struct lab_plan *plan, size_t r0, size_t d0,
+		 struct plan_undo *undo, nslab_error *err);
+/* Take lab_plan_add()'s nodes and routes back out. */
+void lab_plan_undo(struct lab_plan *plan, struct plan_undo *undo);
+void plan_undo_clear(struct plan_undo *undo);

@@ -617,3 +617,38 @@ int lab_region_describe(struct nslab_lab *lab, const char *a, const char *b, cha
 	*ret_text = TAKE_PTR(text);
 	return 0;
 }
+
+void lab_regions_node_removed(struct nslab_lab *lab, size_t n)
+{
+	struct lab_regions *rg = lab->regions;
+
+	for (size_t i = 0; rg && i < rg->n; i++)
+		if (rg->node[i] > n)
+			rg->node[i]--;
+	for (size_t k = 0; rg && k < lab->spec->n_region_links; k++)
+		if (rg->link_node[k] > n)
+			rg->link_node[k]--;
+}
+
+int lab_regions_reroute(struct nslab_lab *lab, nslab_error *err)
+{
+	return lab->regions ? route_all(lab, err) : 0;
+}
+
+void lab_regions_drop_route(struct nslab_lab *lab, const struct nslab_prefix *dst)
+{
+	struct lab_regions *rg = lab->regions;
+
+	for (size_t s = 0; rg && s < rg->n; s++) {
+		char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+		/* whatever its next hop (unreachable, or a neighbour): a deletion matches any */
+		struct rtnl_route rt = { .dst = *dst,
+					 .metric = REGION_METRIC,
+					 .unreachable = true };
+		struct nlsock *nl = lab->nodes[rg->node[s]].ns->nl;
+
+		/* best effort: the owner of dst has none of this metric, and says so */
+		if (rtnl_build_route(buf, sizeof(buf), RTM_DELROUTE, &rt, NULL) >= 0)
+			(void)nlsock_talk(nl, (struct nlmsghdr *)buf, NULL, NULL, NULL);
+	}
+}

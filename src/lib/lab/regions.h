@@ -42,6 +42,13 @@ int region_next_hops(size_t n, const struct region_edge *edges, size_t n_edges, 
 int lab_regions_start(struct nslab_lab *lab, nslab_error *err);
 /* Drop the run-time state (the routes die with the namespaces). */
 void lab_regions_stop(struct nslab_lab *lab);
+/* Every region's routes to the others' networks made again (after a node was added). */
+int lab_regions_reroute(struct nslab_lab *lab, nslab_error *err);
+/* The routes to dst (a removed router's subnet) out of every region. */
+struct nslab_prefix;
+void lab_regions_drop_route(struct nslab_lab *lab, const struct nslab_prefix *dst);
+/* Plan node n (not a region) was removed: later nodes' indices move down one. */
+void lab_regions_node_removed(struct nslab_lab *lab, size_t n);
 /* nslab_lab_set_region_condition() from command-line words (the lab's presets too). */
 int lab_region_set_words(struct nslab_lab *lab, const char *a, const char *b,
 			 const char *const *argv, size_t argc, nslab_error *err);

@@ -187,33 +187,55 @@ int lab_spec_new(const char *name, struct lab_spec **ret, nslab_error *err)
 	return 0;
 }
 
+static void spec_router_clear(struct spec_router *r)
+{
+	free(r->name);
+	free(r->upstream);
+	free(r->region);
+	free(r->rules_file);
+	free(r->rules_text);
+}
+
+static void spec_device_clear(struct spec_device *d)
+{
+	for (size_t j = 0; j < d->n_ifaces; j++) {
+		free(d->ifaces[j].name);
+		free(d->ifaces[j].router);
+	}
+	free(d->ifaces);
+	free(d->name);
+	free(d->default_via);
+}
+
+void lab_spec_remove_router(struct lab_spec *spec, size_t i)
+{
+	spec_router_clear(&spec->routers[i]);
+	memmove(&spec->routers[i], &spec->routers[i + 1],
+		(spec->n_routers - i - 1) * sizeof(*spec->routers));
+	spec->n_routers--;
+}
+
+void lab_spec_remove_device(struct lab_spec *spec, size_t i)
+{
+	spec_device_clear(&spec->devices[i]);
+	memmove(&spec->devices[i], &spec->devices[i + 1],
+		(spec->n_devices - i - 1) * sizeof(*spec->devices));
+	spec->n_devices--;
+}
+
 struct lab_spec *lab_spec_free(struct lab_spec *spec)
 {
 	if (!spec)
 		return NULL;
-	for (size_t i = 0; i < spec->n_routers; i++) {
-		free(spec->routers[i].name);
-		free(spec->routers[i].upstream);
-		free(spec->routers[i].region);
-		free(spec->routers[i].rules_file);
-		free(spec->routers[i].rules_text);
-	}
+	for (size_t i = 0; i < spec->n_routers; i++)
+		spec_router_clear(&spec->routers[i]);
 	for (size_t i = 0; i < spec->n_region_links; i++) {
 		free(spec->region_links[i].a);
 		free(spec->region_links[i].b);
 	}
 	free(spec->region_links);
-	for (size_t i = 0; i < spec->n_devices; i++) {
-		struct spec_device *d = &spec->devices[i];
-
-		for (size_t j = 0; j < d->n_ifaces; j++) {
-			free(d->ifaces[j].name);
-			free(d->ifaces[j].router);
-		}
-		free(d->ifaces);
-		free(d->name);
-		free(d->default_via);
-	}
+	for (size_t i = 0; i < spec->n_devices; i++)
+		spec_device_clear(&spec->devices[i]);
 	for (size_t i = 0; i < spec->n_dns; i++) {
 		free(spec->dns[i].name);
 		free(spec->dns[i].target);

@@ -180,6 +180,10 @@ int lab_spec_default_regions(struct lab_spec *spec, struct spec_loc loc, nslab_e
 int lab_spec_set_default_via(struct lab_spec *spec, size_t device, const char *ifname,
 			     struct spec_loc loc, nslab_error *err);
 
+/* Take entry i out (a node removed at run time); later entries move down one. */
+void lab_spec_remove_router(struct lab_spec *spec, size_t i);
+void lab_spec_remove_device(struct lab_spec *spec, size_t i);
+
 /* Lookups: index, or -1. Linear: for lookups in bulk build a spec_names index. */
 ssize_t lab_spec_router_index(const struct lab_spec *spec, const char *name);
 ssize_t lab_spec_device_index(const struct lab_spec *spec, const char *name);
