@@ -225,7 +225,9 @@ static int set_nat6_live(nslab_lab *lab, const char *router, enum nat6_mode m, n
 		return nslab_err_setx(err, m == NAT6_NPTV6 ? EOPNOTSUPP : EINVAL,
 				      m == NAT6_NPTV6 ? "router '%s': nptv6 needs an external /64, "
 							"planned only for a router built with "
-							"nat6: nptv6"
+							"nat6: nptv6 (every upstream router routes "
+							"it from the start); masquerade works at "
+							"run time"
 						      : "router '%s' has no IPv6 to translate",
 				      router);
 	r = netns_call(j.n->ns->fd, nat6_job_in_ns, &j, err);
