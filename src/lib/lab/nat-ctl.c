@@ -294,7 +294,8 @@ static int nptv6_plan_live(nslab_lab *lab, struct nslab_node *n, nslab_error *er
 
 		if (!prefix_is_set(&up->a6) || !prefix_is_set(&a->down6))
 			break;
-		if (c != n->idx && a->kind == PLAN_ROUTER &&
+		/* what is behind an ancestor's own IPv6 NAT is not routed past it */
+		if (c != n->idx &&
 		    lab->spec->routers[lab->plan->nodes[c].spec_index].nat6 != NAT6_NONE)
 			break;
 		r = route6(&lab->nodes[up->up_node], RTM_NEWROUTE, &pn->ext6, &up->a6, err);
