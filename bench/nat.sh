@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# bench/nat.sh NSLAB FLOOR: the cost of NAT and firewalls. (1) `nslab up` of
-# ROUTERS (100) home routers with one device each, with `nat: none`, with
-# `nat: home`, and with `preset: home` (home NAT and the block-inbound
-# firewall), the best of REPEAT (3) each, beside the kernel floor of the same
-# namespaces and veth pairs: up ms, ratio to the floor, ratio to no NAT. (2)
+# bench/nat.sh NSLAB FLOOR NATFLOOR: the cost of NAT and firewalls. (1) `nslab
+# up` of ROUTERS (100) home routers with one device each, with `nat: none`,
+# with `nat: home`, and with `preset: home` (home NAT and the block-inbound
+# firewall), the best of REPEAT (3) each, beside two floors: bench-floor's
+# bare namespaces and veth pairs, and bench-natfloor's kernel work of the same
+# lab (namespaces, bridges, veths, addresses, routes, and the very nftables
+# rules nslab loaded, read back from the first router with `nft list ruleset`
+# and replayed as one raw netlink batch a router; see natfloor.c): up ms and
+# the ratios to each floor, measured in the same run. (2)
 # run-time changes: CHANGES (20) calls of `nslab router LAB R nat MODE`
 # (alternating home / full-cone), of `nslab router LAB R firewall MODE`
 # (alternating corporate / block-inbound) and of `nslab status LAB` (the same
@@ -17,8 +21,9 @@
 # Needs root. Printed, not a test.
 set -euo pipefail
 
-NSLAB=${1:?usage: nat.sh NSLAB FLOOR}
-FLOOR=${2:?usage: nat.sh NSLAB FLOOR}
+NSLAB=${1:?usage: nat.sh NSLAB FLOOR NATFLOOR}
+FLOOR=${2:?usage: nat.sh NSLAB FLOOR NATFLOOR}
+NATFLOOR=${3:?usage: nat.sh NSLAB FLOOR NATFLOOR}
 ROUTERS=${ROUTERS:-100}
 CHANGES=${CHANGES:-20}
 REPEAT=${REPEAT:-3}
@@ -74,6 +79,9 @@ for ((rep = 0; rep < REPEAT; rep++)); do
 		t1=$(now_ns)
 		ms=$(((t1 - t0) / 1000000))
 		[ -n "${UP[$mode]:-}" ] && [ "${UP[$mode]}" -le "$ms" ] || UP[$mode]=$ms
+		# the rules nslab loaded, for the floor of the same lab
+		[ "$mode" = none ] || [ -s "$tmp/$mode.nft" ] ||
+			"$NSLAB" exec "$name" r1 -- nft list ruleset >"$tmp/$mode.nft"
 		if [ "$mode" = preset-home ] && [ "$rep" = 0 ]; then
 			for ((i = 0; i < CHANGES; i++)); do
 				m=home f=block-inbound
@@ -117,15 +125,30 @@ for ((rep = 0; rep < REPEAT; rep++)); do
 	done
 done
 links=$((2 * ROUTERS + 1))
+best() { # current new: the smaller
+	[ -n "$1" ] && awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }' && echo "$1" || echo "$2"
+}
 floor=
+declare -A NF
 for ((rep = 0; rep < REPEAT; rep++)); do
 	settle
 	read -r _ _ f _ < <("$FLOOR" "$links")
-	[ -n "$floor" ] && awk -v a="$floor" -v b="$f" 'BEGIN { exit !(a <= b) }' || floor=$f
+	floor=$(best "$floor" "$f")
+	for mode in none home preset-home; do
+		settle
+		rules=()
+		[ "$mode" = none ] || rules=("$tmp/$mode.nft")
+		read -r _ _ _ _ f _ _ < <("$NATFLOOR" "$ROUTERS" "${rules[@]}")
+		NF[$mode]=$(best "${NF[$mode]:-}" "$f")
+	done
 done
 awk -v r="$ROUTERS" -v n="${UP[none]}" -v h="${UP[home]}" -v p="${UP[preset-home]}" -v f="$floor" 'BEGIN {
-	printf "nat: %d routers + %d devices (best of %d): up without NAT %d ms, with home NAT %d ms (%.2fx), with preset home (NAT + block-inbound) %d ms (%.2fx); floor %.1f ms: %.2fx / %.2fx / %.2fx\n",
+	printf "nat: %d routers + %d devices (best of %d): up without NAT %d ms, with home NAT %d ms (%.2fx), with preset home (NAT + block-inbound) %d ms (%.2fx); bare floor (namespaces, veths) %.1f ms: %.2fx / %.2fx / %.2fx\n",
 		r, r, '"$REPEAT"', n, h, h / n, p, p / n, f, n / f, h / f, p / f }'
+awk -v n="${UP[none]}" -v h="${UP[home]}" -v p="${UP[preset-home]}" -v fn="${NF[none]}" \
+	-v fh="${NF[home]}" -v fp="${NF[preset-home]}" -v l="$(cut -d' ' -f1-3 /proc/loadavg)" 'BEGIN {
+	printf "nat: the same lab'"'"'s floor (links, addresses, routes, the same nftables rules as raw batches): without NAT %.1f ms (%.2fx), home NAT %.1f ms (%.2fx), preset home %.1f ms (%.2fx); load %s\n",
+		fn, n / fn, fh, h / fh, fp, p / fp, l }'
 c=$(median "${ch[@]}")
 w=$(median "${fw[@]}")
 s=$(median "${st[@]}")

@@ -12,14 +12,15 @@ floor=$build/bench/bench-floor
 fwfloor=$build/bench/bench-fwfloor
 sandbox=$build/bench/bench-sandbox
 simfloor=$build/bench/bench-simfloor
-ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-sandbox bench/bench-simfloor >/dev/null
+natfloor=$build/bench/bench-natfloor
+ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-sandbox bench/bench-simfloor bench/bench-natfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor"
 "$here/exec-latency.sh" "$nslab"
 "$here/sandbox-start.sh" "$nslab" "$sandbox"
 "$here/egress.sh" "$nslab" "$sandbox"
 "$here/link-wire.sh" "$nslab"
-"$here/nat.sh" "$nslab" "$floor"
+"$here/nat.sh" "$nslab" "$floor" "$natfloor"
 "$here/serve.sh" "$nslab"
 "$here/python.sh" "$nslab" "$build"
 "$here/sim.sh" "$nslab" "$simfloor"

@@ -68,7 +68,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_device(nslab_lab *lab, const char
  * bridge, the next free addresses of the router's subnets, a default route
  * for a family the device had none of (its primary interface when it had
  * none), an "iface_added" event, state.json, /etc/hosts, the lab's DNS and
- * NSLAB_IP_* following. Not under RA provisioning.
+ * NSLAB_IP_* following. Under RA provisioning its IPv6 address is the one
+ * SLAAC makes from the router's RA (sent at once); it takes the RA's default
+ * route only as the device's default interface.
  * Return: 0, or -errno (nothing added)
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char *device,
@@ -79,8 +81,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_iface(nslab_lab *lab, const char 
  * Its veth is deleted (its peer on the router's bridge and its routes go
  * with it); when it was the default interface, the first one left takes the
  * default routes. An interface with a link condition is refused (clear it
- * first). An "iface_removed" event; state.json and names follow. Not under
- * RA provisioning.
+ * first). An "iface_removed" event; state.json and names follow. Under RA
+ * provisioning the new default interface takes the RA's default route.
  * Return: 0, or -errno (nothing removed)
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const char *device,
@@ -212,8 +214,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char 
  * @mode: none, nptv6 or masquerade (docs/nat.md)
  * As a lab file's `nat6:` (the router's pool private unless it was set). On a
  * built lab, at once (one nftables transaction, a "nat6_changed" event,
- * state.json): none and masquerade always; nptv6 only on a router built
- * with it (its external /64 is routed by the plan), else -EOPNOTSUPP.
+ * state.json): none and masquerade always; nptv6 too, on a router built
+ * without it after planning its external /64 (the first free subnet of the
+ * public IPv6 range) and routing it in every ancestor, as the build does.
  * Addresses are never renumbered.
  * Return: 0, or -errno
  */
@@ -228,7 +231,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *
  * router's subnets replace the interface's (one netlink batch), the default
  * routes are put back; flows from the old addresses end. An "ip_renewed"
  * event with the new addresses; state.json, /etc/hosts, the lab's DNS and
- * NSLAB_IP_* of later commands follow. Not under RA provisioning.
+ * NSLAB_IP_* of later commands follow. Under RA provisioning only the IPv4
+ * address changes (SLAAC makes the same IPv6 one: same MAC, same /64).
  * Return: 0, or -errno
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_renew_ip(nslab_lab *lab, const char *device,
@@ -243,7 +247,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_renew_ip(nslab_lab *lab, const char *
  * batch: same name and MAC, the next free addresses of the router's subnets,
  * the device's default routes put back. A "device_replugged" event with the
  * new addresses; state.json written again; NSLAB_IP_* of later commands
- * follow. Flows through the old link end with it. Not under RA provisioning.
+ * follow. Flows through the old link end with it. Under RA provisioning the
+ * IPv6 address is the one SLAAC makes from the new router's RA (sent at
+ * once), the old one gone with the old link.
  * Return: 0, or -errno
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_replug(nslab_lab *lab, const char *device,

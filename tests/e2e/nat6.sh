@@ -84,8 +84,8 @@ want = {"isp": "none", "npt": "nptv6", "masq": "masquerade", "fwd": "nptv6"}
 sys.exit(0 if all(nodes[k].get("nat6") == v for k, v in want.items()) else 1)
 PY
 
-# at run time: npt masquerades, then maps again; masq stops translating; nptv6
-# where no external /64 was planned is refused
+# at run time: npt masquerades, then maps again; masq stops translating, then
+# maps with NPTv6 onto an external /64 planned and routed at that moment
 NPT6=$(addr st.json npt 6) || fail "no IPv6 address for npt"
 "$NSLAB" router "$L" npt nat6 masquerade || fail "nslab router $L npt nat6 masquerade failed"
 seen a tcp "$SRV6" "$NPT6" "npt set to masquerade at run time"
@@ -95,23 +95,24 @@ seen a tcp "$SRV6" "$A_OUT" "npt back to nptv6"
 blocked b tcp "$SRV6" "masq set to none (its private prefix is routed back by nobody)"
 "$NSLAB" router "$L" masq nat6 masquerade || fail "back to masquerade failed"
 seen b tcp "$SRV6" "$MASQ6" "masq back to masquerade"
-if "$NSLAB" router "$L" masq nat6 nptv6 >ref.out 2>&1; then
-	bad "nat6 nptv6 on masq (no external /64) succeeded"
-else
-	grep -q "router 'masq': nptv6 needs an external /64" ref.out && ok "refused: $(cat ref.out)" ||
-		bad "nat6 nptv6 on masq: $(cat ref.out)"
-fi
+"$NSLAB" router "$L" masq nat6 nptv6 || fail "nslab router $L masq nat6 nptv6 (built without it) failed"
+status_json "$L" st.json
+B_OUT=$(outer b masq) || fail "no ip6_outer for masq after nat6 nptv6"
+case "$B_OUT" in "${MASQ6%::*}"*) bad "masq's external /64 $B_OUT is its uplink's" ;; esac
+seen b tcp "$SRV6" "$B_OUT" "masq set to nptv6 at run time (its external /64 planned and routed now)"
+seen srv tcp "$B_OUT" "$SRV6" "nptv6 inbound to b through masq's new external /64"
+blocked srv tcp "$B_IN" "masq's inside prefix stays unrouted"
 if "$NSLAB" router "$L" npt nat6 nat64 >ref.out 2>&1; then
 	bad "nat6 nat64 succeeded"
 else
 	grep -q "unknown nat6 mode 'nat64'" ref.out && ok "refused: $(cat ref.out)" || bad "nat64: $(cat ref.out)"
 fi
-[ "$(grep -c '"kind":"nat6_changed"' "$TMP/out/events.jsonl")" = 4 ] && ok "four nat6_changed events" ||
+[ "$(grep -c '"kind":"nat6_changed"' "$TMP/out/events.jsonl")" = 5 ] && ok "five nat6_changed events" ||
 	bad "nat6_changed events: $(grep nat6_changed "$TMP/out/events.jsonl")"
 status_json "$L" st2.json
-$PY - st2.json <<'PY' && ok "status --json: masq's nat6 is masquerade again" || bad "status: nat6 not followed"
+$PY - st2.json <<'PY' && ok "status --json: masq's nat6 is nptv6 now" || bad "status: nat6 not followed"
 import json, sys
 nodes = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
-sys.exit(0 if nodes["masq"].get("nat6") == "masquerade" and nodes["npt"].get("nat6") == "nptv6" else 1)
+sys.exit(0 if nodes["masq"].get("nat6") == "nptv6" and nodes["npt"].get("nat6") == "nptv6" else 1)
 PY
 finish

@@ -13,6 +13,10 @@
  *    addresses, routes
  * Interface indexes are chosen by us (ifi_index), so no lookups are needed:
  * lo is 1, a bridge is 2, then veth ends in creation order per namespace.
+ * 4. each router's nftables tables (NAT, firewall, rules_file) on a thread of
+ *    its own as soon as its namespace exists (router-nft.c's queue): the
+ *    builder goes on with the next namespaces meanwhile, and waits for the
+ *    last load before the lab counts as built
  * On any failure lab_build() drops every namespace made so far (lab_teardown()).
  */
 #include "lab/lab.h"
@@ -48,6 +52,7 @@ struct builder {
 	char batch_buf[4 * NL_REQ_BUFSIZ];
 	char ix_buf[4 * NL_REQ_BUFSIZ];
 	struct nlbatch ix_batch; /* IX ports to enslave, isolate and raise, on the root's socket */
+	struct router_nft_queue *nft; /* the routers' tables, loaded on a thread of their own */
 	nslab_error err;
 	int result;
 	bool live;    /* lab_build_nodes_live(): nodes added to a running lab */
@@ -469,8 +474,6 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 		r = sysctl_write_in_ns(ports_without_ipv6.key, ports_without_ipv6.value, err);
 	if (r >= 0 && ctx->n->pn->has_bridge)
 		r = sysctl_write_in_ns(bridge_not_a_router.key, bridge_not_a_router.value, err);
-	if (r >= 0)
-		r = router_nft_build_in_ns(ctx->bd->lab, ctx->n->pn, err);
 	if (r >= 0 && ctx->bd->lab->spec->ra && ctx->n->pn->has_bridge &&
 	    ctx->n->pn->kind == PLAN_ROUTER && ctx->n->pn->down6.family)
 		r = ra_open_in_ns(BRIDGE_IFINDEX, &ctx->n->ra_fd, err);
@@ -512,7 +515,7 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
 		   pn->kind == PLAN_ROUTER ? "router" : "device", pn->name, pn->n_ifaces,
 		   pn->n_routes);
-	return 0;
+	return router_nft_wanted(bd->lab, pn) ? router_nft_queue_push(bd->nft, n, err) : 0;
 }
 
 /* Step 2: the lab root becomes this thread's namespace for good. */
@@ -641,9 +644,16 @@ static int build_all(struct builder *bd, nslab_error *err)
 	}
 	if (r >= 0)
 		log_debugf(&lab->log, "lab root with the IX bridge ready");
+	if (r >= 0)
+		r = router_nft_queue_start(lab, lab->plan->n_nodes, &bd->nft, err);
 	lab->ev.flush_each = false;
 	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
 		r = build_node(bd, &lab->nodes[i], err);
+	/* every router's tables in before the lab counts as built (or nothing more loaded) */
+	if (r < 0)
+		(void)router_nft_queue_finish(bd->nft, true, NULL);
+	else
+		r = router_nft_queue_finish(bd->nft, false, err);
 	if (r >= 0 && bd->ix_batch.count) /* the IX ports still pending (push_ix_port()) */
 		r = nlsock_talk_batch(lab->nodes[0].ns->nl, &bd->ix_batch, err);
 	if (r >= 0 && lab->spec->ra)

@@ -19,6 +19,9 @@
 
 #include "lab/lab.h"
 #include "lab/links.h"
+#include "lab/ra.h"
+#include "ns/netns.h"
+#include "nl/sysctl.h"
 #include "core/hash.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
@@ -160,8 +163,9 @@ static uint64_t next_host(const struct lab_plan *plan, size_t r)
 	for (size_t i = 1; i < plan->n_nodes; i++)
 		for (size_t k = 0; k < plan->nodes[i].n_ifaces; k++) {
 			const struct plan_iface *f = &plan->nodes[i].ifaces[k];
+			/* a SLAAC address's host part is the MAC's, not a number handed out */
 			uint64_t h4 = prefix_is_set(&f->a4) ? host_of(&f->a4) : 0,
-				 h6 = prefix_is_set(&f->a6) ? host_of(&f->a6) : 0;
+				 h6 = prefix_is_set(&f->a6) && !f->slaac ? host_of(&f->a6) : 0;
 
 			if (f->up_node != r)
 				continue;
@@ -192,12 +196,18 @@ static int plan_replug(const nslab_lab *lab, const struct plan_iface *old, size_
 		f.gw4 = rt->down4;
 		f.gw4.len = 32;
 	}
+	f.slaac = false;
 	if (rc >= 0 && prefix_is_set(&rt->down6)) {
 		struct nslab_prefix net = network_of(&rt->down6);
 
 		rc = prefix_host(&net, host, &f.a6, err);
 		f.gw6 = rt->down6;
 		f.gw6.len = 128;
+		/* under RA provisioning: the address the device's kernel makes (plan.c's link_addr()) */
+		if (rc >= 0 && lab->spec->ra && net.len == 64) {
+			memcpy(f.a6.addr + 8, f.ll6.addr + 8, 8);
+			f.slaac = true;
+		}
 	}
 	if (rc < 0)
 		return nslab_err_prefix(err, rc, "router '%s'", rt->name);
@@ -260,6 +270,39 @@ static int skip_used_ifindexes(struct nslab_node *n, nslab_error *err)
 	return rtnl_link_dump(n->ns->nl, max_ifindex_cb, &n->next_ifindex, err);
 }
 
+struct defrtr_job {
+	const char *ifname;
+	bool on;
+};
+
+static int defrtr_in_ns(void *data, nslab_error *err)
+{
+	struct defrtr_job *j = data;
+	char key[64];
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra_defrtr", j->ifname);
+	return sysctl_write_in_ns(key, j->on ? "1" : "0", err);
+}
+
+/* Under RA: whether the device's interface takes a default route from the RAs it hears. */
+static int ra_defrtr(struct nslab_node *n, const char *ifname, bool on, nslab_error *err)
+{
+	return netns_call(n->ns->fd, defrtr_in_ns, &(struct defrtr_job){ ifname, on }, err);
+}
+
+/*
+ * Under RA: router r advertises now, not only when the new interface's
+ * solicitation reaches it (the first one is often lost while the bridge port
+ * comes up; the next is a second later). Best effort: the RS is the fallback.
+ */
+static void ra_prompt(nslab_lab *lab, size_t r)
+{
+	nslab_error err = { 0 };
+
+	if (lab->nodes[r].ra_fd >= 0 && ra_send(lab->nodes[r].ra_fd, lab->nodes[r].pn, &err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err.msg);
+}
+
 /*
  * In the device: the old veth deleted (its peer goes with it; none when
  * old_ifindex is -1: an interface added), the new one
@@ -267,11 +310,11 @@ static int skip_used_ifindexes(struct nslab_node *n, nslab_error *err)
  * builder makes one (build.c's push_iface()).
  */
 static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const struct plan_iface *f,
-		  nslab_error *err)
+		  bool defrtr, nslab_error *err)
 {
 	char buf[4 * NL_REQ_BUFSIZ] __attribute__((aligned(4)));
 	struct nslab_node *up = &lab->nodes[f->up_node];
-	bool dad = lab->spec->dad;
+	bool dad = lab->spec->dad, own_ll = !dad && !lab->spec->ra;
 	struct rtnl_veth_end outer = { .name = f->peer_name,
 				       .netns_fd = up->ns->fd,
 				       .mac = f->peer_mac,
@@ -302,23 +345,37 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 			nlbatch_push(&b);
 		r = rtnl_build_veth(nlbatch_tail(&b), nlbatch_room(&b), &outer, &inner, err);
 	}
-	if (r >= 0) {
+	if (r >= 0)
 		nlbatch_push(&b);
-		r = push_link(&b, inner.ifindex, !dad, err);
+	/* under RA: which interface takes the RA's default route, set before it can hear one */
+	if (r >= 0 && lab->spec->ra && f->slaac && !defrtr) {
+		r = nlsock_talk_batch(n->ns->nl, &b, err);
+		if (r >= 0) {
+			up->next_ifindex++;
+			n->next_ifindex++;
+			r = ra_defrtr(n, f->name, false, err);
+		}
+		nlbatch_init(&b, buf, sizeof(buf));
+		if (r < 0)
+			return r;
+	} else if (r >= 0) {
+		up->next_ifindex++;
+		n->next_ifindex++;
 	}
-	if (r >= 0 && !dad)
+	if (r >= 0)
+		r = push_link(&b, inner.ifindex, own_ll, err);
+	if (r >= 0 && own_ll)
 		r = push_addr(&b, inner.ifindex, &f->ll6, dad, err);
 	if (r >= 0)
 		r = push_addr(&b, inner.ifindex, &f->a4, dad, err);
-	if (r >= 0)
+	/* a SLAAC address is the kernel's to make, from the router's RA */
+	if (r >= 0 && !f->slaac)
 		r = push_addr(&b, inner.ifindex, &f->a6, dad, err);
 	if (r >= 0)
 		r = nlsock_talk_batch(n->ns->nl, &b, err);
-	if (r < 0)
-		return r;
-	up->next_ifindex++;
-	n->next_ifindex++;
-	return 0;
+	if (r >= 0 && f->slaac)
+		ra_prompt(lab, f->up_node);
+	return r;
 }
 
 static void emit_iface(nslab_lab *lab, const char *kind, const char *device,
@@ -337,10 +394,6 @@ static int replug_check(nslab_lab *lab, const char *device, struct nslab_node *n
 	if (n->pn->ifaces[k].up_node == rt->idx)
 		return nslab_err_setx(err, EINVAL, "'%s' of '%s' is already plugged into '%s'",
 				      n->pn->ifaces[k].name, device, router);
-	if (lab->spec->ra)
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "device '%s': replug is not done under RA provisioning yet",
-				      device);
 	if (lab_link_condition_at(lab, n->idx, k))
 		return nslab_err_setx(err, EBUSY,
 				      "'%s' of '%s' has a link condition: clear it first (nslab "
@@ -378,7 +431,7 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	if (r >= 0 && !copy)
 		r = nslab_err_set(err, ENOMEM, "replug");
 	if (r >= 0)
-		r = rewire(lab, n, old_ifindex, &f, err);
+		r = rewire(lab, n, old_ifindex, &f, (ssize_t)k == lab_node_primary_iface(pn), err);
 	if (r < 0) {
 		free(copy);
 		return nslab_err_prefix(err, r, "device '%s': replug %s into '%s'", device, ifname,
@@ -418,7 +471,8 @@ static int readdress(nslab_lab *lab, struct nslab_node *n, int ifindex,
 	 */
 	nlbatch_init(&b, buf, sizeof(buf));
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(del); i++) {
-		if (!prefix_is_set(del[i]))
+		/* a SLAAC address stays: the same MAC on the same /64 makes the same one */
+		if (!prefix_is_set(del[i]) || (i == 1 && (old->slaac || f->slaac)))
 			continue;
 		r = rtnl_build_addr(nlbatch_tail(&b), nlbatch_room(&b), RTM_DELADDR, ifindex,
 				    del[i], 0, err);
@@ -426,7 +480,8 @@ static int readdress(nslab_lab *lab, struct nslab_node *n, int ifindex,
 			nlbatch_push(&b);
 	}
 	for (size_t i = 0; r >= 0 && i < ARRAY_SIZE(add); i++)
-		r = push_addr(&b, ifindex, add[i], lab->spec->dad, err);
+		if (i == 0 || !(old->slaac || f->slaac))
+			r = push_addr(&b, ifindex, add[i], lab->spec->dad, err);
 	if (r >= 0 && b.count)
 		r = nlsock_talk_batch(n->ns->nl, &b, err);
 	return r;
@@ -456,11 +511,6 @@ int nslab_lab_renew_ip(nslab_lab *lab, const char *device, const char *ifname, n
 	int ifindex, r = lab->built ? find_iface(lab, device, ifname, &n, &k, err)
 				    : nslab_err_setx(err, EINVAL, "the lab is not built");
 
-	if (r >= 0 && lab->spec->ra)
-		r = nslab_err_setx(err, EOPNOTSUPP,
-				   "device '%s': renew-ip is not done under RA provisioning "
-				   "(SLAAC makes the addresses)",
-				   device);
 	if (r < 0)
 		return r;
 	pn = &lab->plan->nodes[n->idx];
@@ -495,11 +545,6 @@ static int find_device(nslab_lab *lab, const char *device, struct nslab_node **r
 				      lab->spec->name);
 	if (n->pn->kind != PLAN_DEVICE)
 		return nslab_err_setx(err, EINVAL, "'%s' is a router, not a device", device);
-	if (lab->spec->ra)
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "device '%s': interfaces are not added or removed under RA "
-				      "provisioning yet",
-				      device);
 	*ret = n;
 	return 0;
 }
@@ -555,7 +600,7 @@ static int plan_missing_defaults(struct plan_node *pn, const struct plan_iface *
 
 	for (size_t i = 0; i < ARRAY_SIZE(gws); i++) {
 		struct plan_route *v;
-		bool have = false;
+		bool have = i == 1 && f->slaac; /* under RA the router's RA is the default route */
 
 		for (size_t j = 0; j < pn->n_routes; j++)
 			have |= pn->routes[j].dst.len == 0 &&
@@ -633,7 +678,7 @@ int lab_add_iface_live(nslab_lab *lab, const char *device, const char *ifname, c
 	pn->ifaces = v;
 	r = plan_new_iface(lab, n, ifname, rt->idx, &f, err);
 	if (r >= 0)
-		r = rewire(lab, n, -1, &f, err);
+		r = rewire(lab, n, -1, &f, pn->n_ifaces == 0 || pn->default_iface < 0, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "device '%s': add %s on '%s'", device, ifname,
 					router);
@@ -649,6 +694,7 @@ int nslab_lab_remove_iface(nslab_lab *lab, const char *device, const char *ifnam
 	struct nslab_node *n = NULL;
 	struct plan_iface f;
 	struct plan_node *pn;
+	bool was_primary;
 	size_t k = 0;
 	int ifindex, r = find_device(lab, device, &n, err);
 
@@ -669,6 +715,7 @@ int nslab_lab_remove_iface(nslab_lab *lab, const char *device, const char *ifnam
 		return nslab_err_prefix(err, r, "device '%s': remove %s", device, ifname);
 	pn = &lab->plan->nodes[n->idx];
 	f = pn->ifaces[k];
+	was_primary = (ssize_t)k == lab_node_primary_iface(pn);
 	memmove(&pn->ifaces[k], &pn->ifaces[k + 1], (pn->n_ifaces - k - 1) * sizeof(f));
 	pn->n_ifaces--;
 	lab_links_iface_removed(lab, n->idx, k);
@@ -677,5 +724,15 @@ int nslab_lab_remove_iface(nslab_lab *lab, const char *device, const char *ifnam
 		pn->default_iface = pn->n_ifaces ? 0 : -1;
 	else if (pn->default_iface > (ssize_t)k)
 		pn->default_iface--;
+	/* under RA the new default interface takes the RA's default route from now on */
+	if (was_primary && pn->n_ifaces) {
+		const struct plan_iface *p = &pn->ifaces[lab_node_primary_iface(pn)];
+
+		r = p->slaac ? ra_defrtr(n, p->name, true, err) : 0;
+		if (r < 0)
+			return nslab_err_prefix(err, r, "device '%s'", device);
+		if (p->slaac)
+			ra_prompt(lab, p->up_node);
+	}
 	return iface_changed(lab, n, "iface_removed", &f, err);
 }

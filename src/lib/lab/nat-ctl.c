@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "lab/lab.h"
 #include "lab/nat.h"
 #include "nl/ct.h"
 #include "nl/nftables.h"
 #include "nl/nlsock.h"
+#include "nl/rtnl.h"
 
 struct nat_job {
 	struct nslab_node *n;
@@ -207,28 +209,138 @@ static int nat6_job_in_ns(void *data, nslab_error *err)
 	return nftbl_ctx_run(ctx, all, false, NULL, err);
 }
 
+/* Whether any address or network of the plan lies in net. */
+static bool plan_uses(const struct lab_plan *plan, const struct nslab_prefix *net)
+{
+	for (size_t i = 0; i < plan->n_nodes; i++) {
+		const struct plan_node *pn = &plan->nodes[i];
+
+		if (prefix_overlaps(&pn->down6, net) || prefix_overlaps(&pn->ext6, net))
+			return true;
+		for (size_t k = 0; k < pn->n_ifaces; k++)
+			if (prefix_overlaps(&pn->ifaces[k].a6, net))
+				return true;
+	}
+	return false;
+}
+
+/* The first subnet of the public IPv6 range nothing of the plan is in (the planner's pool). */
+static int free_public6(const nslab_lab *lab, struct nslab_prefix *ret, nslab_error *err)
+{
+	const struct spec_ranges *rg = &lab->spec->ranges;
+
+	for (uint64_t i = 1;; i++) { /* index 0 is kept free, as the planner does */
+		struct nslab_prefix net;
+		int r = prefix_subnet(&rg->public6, rg->sub6, i, &net, err);
+
+		if (r < 0)
+			return nslab_err_prefix(err, r, "public IPv6");
+		if (!prefix_overlaps(&net, &rg->ix6) && !plan_uses(lab->plan, &net)) {
+			*ret = net;
+			return 0;
+		}
+	}
+}
+
+static int route6(struct nslab_node *a, int type, const struct nslab_prefix *dst,
+		  const struct nslab_prefix *via, nslab_error *err)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct rtnl_route rt = { .dst = *dst, .via = *via };
+	int r;
+
+	rt.via.len = 128;
+	r = rtnl_build_route(buf, sizeof(buf), type, &rt, err);
+	return r < 0 ? r : nlsock_talk(a->ns->nl, (struct nlmsghdr *)buf, NULL, NULL, err);
+}
+
 /*
- * At run time only what moves no route: NPTv6 needs its external /64 routed
- * to the router by every ancestor, which the plan makes only for a router
- * built with `nat6: nptv6`; none and masquerade need nothing outside it.
+ * Undo what nptv6_plan_live() did: the routes of the first n ancestors of
+ * router d (best effort: a route deleted already is as good) and its /64.
+ */
+static void nptv6_unplan(nslab_lab *lab, size_t d, size_t n)
+{
+	struct plan_node *pn = &lab->plan->nodes[d];
+	size_t c = d;
+
+	for (size_t i = 0; i < n && c != 0; i++) {
+		const struct plan_iface *up = &lab->plan->nodes[c].ifaces[0];
+
+		(void)route6(&lab->nodes[up->up_node], RTM_DELROUTE, &pn->ext6, &up->a6, NULL);
+		c = up->up_node;
+	}
+	pn->ext6 = (struct nslab_prefix){ 0 };
+}
+
+/*
+ * NPTv6 on a router built without it: its external /64 planned now (the
+ * next one of the public IPv6 range nothing uses) and routed to it by every
+ * ancestor, as the plan does at build (plan.c's plan_subnet_routes(): up
+ * to the IX, or to an ancestor that translates IPv6 itself).
+ */
+static int nptv6_plan_live(nslab_lab *lab, struct nslab_node *n, nslab_error *err)
+{
+	struct plan_node *pn = &lab->plan->nodes[n->idx];
+	size_t c = n->idx, added = 0;
+	int r;
+
+	if (!prefix_is_set(&pn->down6) || pn->n_ifaces < 1 || !prefix_is_set(&pn->ifaces[0].a6))
+		return nslab_err_setx(err, EINVAL, "router '%s' has no IPv6 uplink for nptv6",
+				      pn->name);
+	r = free_public6(lab, &pn->ext6, err);
+	while (r >= 0) {
+		const struct plan_iface *up = &lab->plan->nodes[c].ifaces[0];
+		const struct plan_node *a = &lab->plan->nodes[up->up_node];
+
+		if (!prefix_is_set(&up->a6) || !prefix_is_set(&a->down6))
+			break;
+		/* what is behind an ancestor's own IPv6 NAT is not routed past it */
+		if (c != n->idx &&
+		    lab->spec->routers[lab->plan->nodes[c].spec_index].nat6 != NAT6_NONE)
+			break;
+		r = route6(&lab->nodes[up->up_node], RTM_NEWROUTE, &pn->ext6, &up->a6, err);
+		if (r < 0)
+			r = nslab_err_prefix(err, r, "route it in '%s'",
+					     up->up_node ? a->name : "the lab root");
+		else
+			added++;
+		if (up->up_node == 0)
+			break;
+		c = up->up_node;
+	}
+	if (r < 0)
+		nptv6_unplan(lab, n->idx, added);
+	return r;
+}
+
+/*
+ * none and masquerade need nothing outside the router. NPTv6 needs its
+ * external /64 routed to the router by every ancestor: planned at build for
+ * a router built with `nat6: nptv6`, planned and routed now for another
+ * (and kept: a later nptv6 takes the same one).
  */
 static int set_nat6_live(nslab_lab *lab, const char *router, enum nat6_mode m, nslab_error *err)
 {
 	struct nat6_job j = { .m = m };
 	struct spec_router *sr;
+	bool planned_now = false;
 	struct jw *w;
 	int r = lab_find_router(lab, router, &j.n, &sr, err);
 
 	if (r < 0)
 		return r;
+	if (m == NAT6_NPTV6 && !prefix_is_set(&j.n->pn->ext6)) {
+		r = nptv6_plan_live(lab, j.n, err);
+		if (r < 0)
+			return nslab_err_prefix(
+				err, r, "router '%s': plan an external /64 for nptv6", router);
+		planned_now = true;
+	}
 	if (!nat6_where_of(j.n->pn, m, &j.w))
-		return nslab_err_setx(err, m == NAT6_NPTV6 ? EOPNOTSUPP : EINVAL,
-				      m == NAT6_NPTV6 ? "router '%s': nptv6 needs an external /64, "
-							"planned only for a router built with "
-							"nat6: nptv6"
-						      : "router '%s' has no IPv6 to translate",
-				      router);
+		return nslab_err_setx(err, EINVAL, "router '%s' has no IPv6 to translate", router);
 	r = netns_call(j.n->ns->fd, nat6_job_in_ns, &j, err);
+	if (r < 0 && planned_now)
+		nptv6_unplan(lab, j.n->idx, SIZE_MAX);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "router '%s': load IPv6 NAT", router);
 	sr->nat6 = m;
