@@ -271,6 +271,25 @@ elif grep -q "expected connect ok, got timeout" "$TMP/gw600.out"; then
 else
 	bad "gateway over 600 ms: $(cat "$TMP/gw600.out")"
 fi
+# server_link: the gateway's other link (router eth1 to server eth0), the
+# client's left alone: 200 ms each way connects, 600 ms times out
+sed 's/^link: {delay: 200ms}/server_link: {delay: 200ms}/' \
+	"$SRCDIR/examples/fwtest/gateway-link.yaml" >"$TMP/gws200.yaml"
+grep -q "^server_link:" "$TMP/gws200.yaml" || fail "gateway-link.yaml changed: fix this test's sed"
+if "$NSLAB" test "$TMP/gws200.yaml" >"$TMP/gws200.out" 2>&1 &&
+	grep -q "^2 passed, 0 failed" "$TMP/gws200.out"; then
+	ok "nslab test, gateway topology over a 200 ms server link: $(tail -1 "$TMP/gws200.out")"
+else
+	bad "server_link 200 ms: $(cat "$TMP/gws200.out")"
+fi
+sed 's/delay: 200ms/delay: 600ms/' "$TMP/gws200.yaml" >"$TMP/gws600.yaml"
+if "$NSLAB" test "$TMP/gws600.yaml" >"$TMP/gws600.out" 2>&1; then
+	bad "gateway over a 600 ms server link passed: $(cat "$TMP/gws600.out")"
+elif grep -q "expected connect ok, got timeout" "$TMP/gws600.out"; then
+	ok "gateway over a 600 ms server link: the connection times out (the condition holds)"
+else
+	bad "server_link 600 ms: $(cat "$TMP/gws600.out")"
+fi
 cat >"$TMP/direct600.yaml" <<'YEOF'
 topology: direct
 link: {delay: 600ms, loss: 0%}
@@ -288,6 +307,10 @@ fi
 sed 's/delay: 600ms/delay: fast/' "$TMP/direct600.yaml" >"$TMP/dbad.yaml"
 if "$NSLAB" test "$TMP/dbad.yaml" >"$TMP/dbad.out" 2>&1; then bad "link: {delay: fast} accepted"; fi
 grep -q "dbad.yaml:2:15: bad delay 'fast'" "$TMP/dbad.out" || bad "link: {delay: fast}: $(cat "$TMP/dbad.out")"
+sed 's/^link:/server_link:/' "$TMP/direct600.yaml" >"$TMP/dsrv.yaml"
+if "$NSLAB" test "$TMP/dsrv.yaml" >"$TMP/dsrv.out" 2>&1; then bad "server_link: on direct accepted"; fi
+grep -q "dsrv.yaml:2:1: server_link: the direct topology has one link" "$TMP/dsrv.out" ||
+	bad "server_link: on direct: $(cat "$TMP/dsrv.out")"
 
 # the netem backend: the RTT of its delays where the kernel has netem; refused,
 # with the kernel's words and nothing left, where it has not (this kernel)
