@@ -8,7 +8,10 @@
 # changes nothing but puts the wire in the path), delay error p99 at 10 ms each
 # way (20 ms RTT), the same p99 with four CPU hogs running (the link thread's
 # tail under load), rate error at 100mbit (wire and tbf), and the supervisor's
-# CPU time per Gbit/s moved. netem is measured too where the kernel has it.
+# CPU time per Gbit/s moved. ping prints a 20 ms RTT to 0.1 ms only, so the
+# delay error is also measured one way, per direction, to the microsecond
+# (bench/owd.py: kernel receive stamps against the sender's clock, 2000
+# datagrams 2 ms apart), beside the same path unconditioned. netem is measured too where the kernel has it.
 # Printed with the ratios to veth and tbf; never a test.
 set -euo pipefail
 
@@ -52,6 +55,20 @@ PY
 
 cond() { "$NSLAB" link "$lab" a eth0 "$@" >/dev/null; }
 
+a=$(python3 -c 'import json,sys
+for n in json.load(open(sys.argv[1]))["nodes"]:
+    if n["name"] == "a": print(n["ifaces"][0]["ip4"].split("/")[0])' "$tmp/st.json")
+# owd FROM TO TO_ADDR: "median p99 max count" of one-way delays in us
+owd() {
+	ex "$2" -- python3 "$here/owd.py" recv 9000 2000 >"$tmp/owd.out" &
+	local p=$!
+	sleep 0.5
+	ex "$1" -- python3 "$here/owd.py" send "$3" 9000 2000 0.002
+	wait $p
+	tail -1 "$tmp/owd.out"
+}
+owd2() { echo "$(owd a b "$b") $(owd b a "$a")"; }
+
 # loaded CMD...: CMD with four busy loops beside it (as many as there are
 # ordinary tasks wanting the CPU on a shared host), stopped after
 hogs=
@@ -65,6 +82,7 @@ loaded() {
 
 declare -A R
 R[veth_rtt]=$(rtt)
+R[veth_owd]=$(owd2)
 R[veth_load]=$(loaded rtt)
 R[veth_1]=$(tcp 1)
 R[veth_8]=$(tcp 8)
@@ -80,6 +98,7 @@ c1=$(cpu_ticks)
 R[wire0_8]=$(tcp 8)
 cond delay 10ms
 R[wire20_rtt]=$(rtt)
+R[wire20_owd]=$(owd2)
 R[wire20_load]=$(loaded rtt)
 R[wire20_1]=$(tcp 1)
 R[wire20_8]=$(tcp 8)
@@ -112,6 +131,13 @@ print("link-wire: RTT at 0 ms set: veth median %.3f ms mean %.4f p99 %.3f | wire
 print("link-wire: 10 ms each way: RTT median %.3f ms, p99 %.3f ms -> delay error median %.0f us,"
       " p99 %.0f us (over veth's)" % (w20_m, w20_p, (w20_m - 20 - veth_m) * 1000,
       (w20_p - 20 - veth_p) * 1000))
+vo = list(map(float, "${R[veth_owd]}".split()))
+wo = list(map(float, "${R[wire20_owd]}".split()))
+for d, i in (("a->b", 0), ("b->a", 4)):
+    print("link-wire: one way %s (%d datagrams): veth median %.1f us p99 %.1f us | 10 ms set: median"
+          " %+.1f us p99 %+.1f us max %+.0f us from 10 ms -> delay error p99 %.1f us over veth's p99"
+          % (d, wo[i + 3], vo[i], vo[i + 1], wo[i] - 10000, wo[i + 1] - 10000, wo[i + 2] - 10000,
+             wo[i + 1] - 10000 - vo[i + 1]))
 print("link-wire: with 4 CPU hogs: veth RTT p99 %.3f ms | 10 ms each way: median %.3f ms, p99 %.3f ms"
       " -> delay error p99 %.0f us (over veth's)" % (vl_p, wl_m, wl_p, (wl_p - 20 - vl_p) * 1000))
 print("link-wire: rate 100mbit, TCP goodput: wire %.2f mbit/s (error %+.2f%%), tbf %.2f mbit/s"
