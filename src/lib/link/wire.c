@@ -371,13 +371,16 @@ static uint64_t wire_flush_all(struct wire *w, uint64_t now)
  * not learnt), padded, within [WAKE_MIN_NS, WAKE_MAX_NS]. Polling costs that
  * much CPU per departure time and nothing while no frame is held: at most
  * 15% of a CPU at 1000 departure times a second, under DUTY_PROMOTE, so the
- * polling never costs the thread its real-time priority.
+ * polling never costs the thread its real-time priority. Only a real-time
+ * thread learns and uses it: an ordinary one (rootless, or demoted by a bulk
+ * transfer) is late by the scheduler's choice, which polling longer would
+ * not change, only take CPU from the others; it keeps WAKE_FIRST_NS.
  */
 static void wire_wake_learn(struct wire *w, uint64_t now)
 {
 	uint32_t top = 0, second = 0;
 
-	if (!w->armed_ns || now < w->armed_ns)
+	if (!w->rt || !w->armed_ns || now < w->armed_ns)
 		return;
 	w->late_ns[w->n_late++ % WAKE_SAMPLES] =
 		(uint32_t)u64_clamp(now - w->armed_ns, 0, WAKE_MAX_NS);
@@ -417,9 +420,10 @@ static void wire_arm(struct wire *w, uint64_t at)
 static void wire_settle(struct wire *w)
 {
 	uint64_t now = now_ns(), next = wire_flush_all(w, now);
+	uint64_t margin = w->rt ? w->margin_ns : WAKE_FIRST_NS;
 
-	w->polling = next && next <= now + w->margin_ns;
-	wire_arm(w, next && !w->polling ? next - w->margin_ns : 0);
+	w->polling = next && next <= now + margin;
+	wire_arm(w, next && !w->polling ? next - margin : 0);
 }
 
 static uint64_t thread_cpu_ns(void)
