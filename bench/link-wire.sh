@@ -42,6 +42,21 @@ tcp() {
 	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$tmp/ip.json"
 }
 
+# steady: Gbit/s a -> b where it arrives (b runs the client with -R: the
+# intervals are the receiver's), from 1 s after the omitted second, over 4 s:
+# a whole run's edges moved the rate by a percent or more
+steady() {
+	ex a -- iperf3 -s -1 -D >/dev/null 2>&1
+	sleep 0.3
+	ex b -- iperf3 -c "$a" -R -t 5 -O 1 -i 0.5 -J >"$tmp/ip.json"
+	python3 - "$tmp/ip.json" <<'PY'
+import json, sys
+iv = [i["sum"] for i in json.load(open(sys.argv[1]))["intervals"] if not i["sum"].get("omitted")]
+st = [i for i in iv if i["start"] >= 1.0 - 1e-6]
+print("%.6f" % (sum(i["bytes"] for i in st) * 8 / sum(i["seconds"] for i in st) / 1e9))
+PY
+}
+
 # rtt: "median p99 mean" in ms over 400 pings
 rtt() {
 	ex a -- ping -n -q -c 1 "$b" >/dev/null
@@ -88,7 +103,7 @@ R[veth_1]=$(tcp 1)
 R[veth_8]=$(tcp 8)
 # tbf at 100mbit on a's egress (inside a: the same interface the wire conditions)
 ex a -- tc qdisc replace dev eth0 root tbf rate 100mbit burst 32kb latency 50ms
-R[tbf_rate]=$(tcp 1)
+R[tbf_rate]=$(steady)
 ex a -- tc qdisc del dev eth0 root
 cond mtu 65535
 R[wire0_rtt]=$(rtt)
@@ -103,7 +118,7 @@ R[wire20_load]=$(loaded rtt)
 R[wire20_1]=$(tcp 1)
 R[wire20_8]=$(tcp 8)
 cond rate 100mbit
-R[wire_rate]=$(tcp 1)
+R[wire_rate]=$(steady)
 cond clear
 hz=$(getconf CLK_TCK)
 python3 - "$T" "$hz" "$c0" "$c1" <<PY
@@ -140,7 +155,7 @@ for d, i in (("a->b", 0), ("b->a", 4)):
              wo[i + 1] - 10000 - vo[i + 1]))
 print("link-wire: with 4 CPU hogs: veth RTT p99 %.3f ms | 10 ms each way: median %.3f ms, p99 %.3f ms"
       " -> delay error p99 %.0f us (over veth's)" % (vl_p, wl_m, wl_p, (wl_p - 20 - vl_p) * 1000))
-print("link-wire: rate 100mbit, TCP goodput: wire %.2f mbit/s (error %+.2f%%), tbf %.2f mbit/s"
+print("link-wire: rate 100mbit, TCP goodput (receiver, steady 4 s): wire %.3f mbit/s (error %+.2f%%), tbf %.3f mbit/s"
       " (error %+.2f%%), wire/tbf %.3fx" % (wr * 1000, (wr / goodput - 1) * 100, tbf * 1000,
       (tbf / goodput - 1) * 100, wr / tbf if tbf else 0))
 print("link-wire: supervisor CPU %.2f s for %.1f Gbit through the wire: %.2f CPU s per Gbit"

@@ -26,6 +26,15 @@ assert links[("phone", "lte0")] == {"up": "rate 10mbit", "down": "rate 20mbit"}
 assert links[("server", "eth0")] is None
 PYEOF
 
+# `nslab link --presets`: every preset of issue 10 with its numbers
+"$NSLAB" link --presets >"$TMP/presets.out" 2>&1 || bad "link --presets: $(cat "$TMP/presets.out")"
+for p in lan wifi wifi-bad mobile-4g mobile mobile-3g satellite satellite-geo dsl cable fiber mobile-5g edge; do
+	grep -q "^$p " "$TMP/presets.out" || bad "link --presets: no '$p' in $(cat "$TMP/presets.out")"
+done
+grep -q "^fiber  *delay 2ms rate 500mbit$" "$TMP/presets.out" &&
+	grep -A1 "^wifi " "$TMP/presets.out" | grep -q "down: delay 5ms .*rate 100mbit" &&
+	ok "link --presets lists the presets with their numbers" || bad "link --presets: $(cat "$TMP/presets.out")"
+
 # nlink WORDS...: nslab link LAB WORDS..., fatal (with its message) if it fails
 nlink() {
 	"$NSLAB" link "$L" "$@" >"$TMP/nlink.out" 2>&1 || fail "nslab link $*: $(cat "$TMP/nlink.out")"
