@@ -137,7 +137,7 @@ iperf() {
 # (slow start and the queue's first fill left out) over 4 s. Within 1% of the
 # payload share of the rate (19.128 / 9.564). A whole 3 s run counted by the
 # server was off by -2.1% / +0.4% (its start and end edges); this window was
-# within -0.39% / +0.01% in 8 runs.
+# within -0.86% / +0.38% in 12 runs (root and rootless, load 2-5).
 tcp_once() {
 	"$NSLAB" exec "$L" "$1" -- iperf3 -c "$2" -R -t 5 -O 1 -i 0.5 -J >"$TMP/tcp.json" 2>&1 &&
 		$PY -c 'import json,sys; json.load(open(sys.argv[1]))["intervals"][0]' "$TMP/tcp.json" 2>/dev/null
