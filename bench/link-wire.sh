@@ -42,13 +42,13 @@ tcp() {
 	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$tmp/ip.json"
 }
 
-# steady: Gbit/s a -> b where it arrives (b runs the client with -R: the
+# steady STREAMS: Gbit/s a -> b where it arrives (b runs the client with -R: the
 # intervals are the receiver's), from 1 s after the omitted second, over 4 s:
 # a whole run's edges moved the rate by a percent or more
 steady() {
 	ex a -- iperf3 -s -1 -D >/dev/null 2>&1
 	sleep 0.3
-	ex b -- iperf3 -c "$a" -R -t 5 -O 1 -i 0.5 -J >"$tmp/ip.json"
+	ex b -- iperf3 -c "$a" -R -t 5 -O 1 -i 0.5 -P "$1" -J >"$tmp/ip.json"
 	python3 - "$tmp/ip.json" <<'PY'
 import json, sys
 iv = [i["sum"] for i in json.load(open(sys.argv[1]))["intervals"] if not i["sum"].get("omitted")]
@@ -103,7 +103,8 @@ R[veth_1]=$(tcp 1)
 R[veth_8]=$(tcp 8)
 # tbf at 100mbit on a's egress (inside a: the same interface the wire conditions)
 ex a -- tc qdisc replace dev eth0 root tbf rate 100mbit burst 32kb latency 50ms
-R[tbf_rate]=$(steady)
+R[tbf_rate]=$(steady 1)
+R[tbf_rate4]=$(steady 4)
 ex a -- tc qdisc del dev eth0 root
 cond mtu 65535
 R[wire0_rtt]=$(rtt)
@@ -118,7 +119,8 @@ R[wire20_load]=$(loaded rtt)
 R[wire20_1]=$(tcp 1)
 R[wire20_8]=$(tcp 8)
 cond rate 100mbit
-R[wire_rate]=$(steady)
+R[wire_rate]=$(steady 1)
+R[wire_rate4]=$(steady 4)
 cond clear
 hz=$(getconf CLK_TCK)
 python3 - "$T" "$hz" "$c0" "$c1" <<PY
@@ -133,6 +135,7 @@ veth1, veth8 = float("${R[veth_1]}"), float("${R[veth_8]}")
 w01, w08 = float("${R[wire0_1]}"), float("${R[wire0_8]}")
 w201, w208 = float("${R[wire20_1]}"), float("${R[wire20_8]}")
 tbf, wr = float("${R[tbf_rate]}"), float("${R[wire_rate]}")
+tbf4, wr4 = float("${R[tbf_rate4]}"), float("${R[wire_rate4]}")
 cpu = (c1 - c0) / hz            # seconds of supervisor CPU during the 1-stream 0 ms run
 gbit = w01 * (T + 1)            # Gbit moved in it (iperf3 -O 1 adds a second)
 goodput = 100e6 * 1448 / 1514 / 1e9  # TCP payload of a 100mbit link, Gbit/s
@@ -158,6 +161,11 @@ print("link-wire: with 4 CPU hogs: veth RTT p99 %.3f ms | 10 ms each way: median
 print("link-wire: rate 100mbit, TCP goodput (receiver, steady 4 s): wire %.3f mbit/s (error %+.2f%%), tbf %.3f mbit/s"
       " (error %+.2f%%), wire/tbf %.3fx" % (wr * 1000, (wr / goodput - 1) * 100, tbf * 1000,
       (tbf / goodput - 1) * 100, wr / tbf if tbf else 0))
+# one stream at ~0 RTT leaves the link idle between 64 KiB super-frames while the
+# ACK turns round; four keep it busy: the link's own rate error
+print("link-wire: rate 100mbit, 4 TCP streams (receiver, steady 4 s): wire %.3f mbit/s (error %+.2f%%),"
+      " tbf %.3f mbit/s (error %+.2f%%)" % (wr4 * 1000, (wr4 / goodput - 1) * 100, tbf4 * 1000,
+      (tbf4 / goodput - 1) * 100))
 print("link-wire: supervisor CPU %.2f s for %.1f Gbit through the wire: %.2f CPU s per Gbit"
       % (cpu, gbit, cpu / gbit if gbit else 0))
 PY

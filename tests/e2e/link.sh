@@ -363,6 +363,36 @@ else
 	bad "link_backend netem: $(cat "$TMP/netem.out")"
 fi
 
+# --link-backend overrides the file's link_backend: netem.yaml's links go
+# through the wire, its delays kept; a bad value is a usage error naming it,
+# with nothing left; netem asked for on this kernel is refused as above
+L4=$(new_lab_name lbe)
+track_lab "$L4"
+if "$NSLAB" up -d -q --name "$L4" --link-backend wire "$E2E/netem.yaml" >"$TMP/lbw.out" 2>&1 &&
+	"$NSLAB" link "$L4" laptop eth0 >"$TMP/lbw-show.out" 2>&1 &&
+	grep -q "(backend wire)" "$TMP/lbw-show.out" && grep -q "^up  *delay 6ms" "$TMP/lbw-show.out"; then
+	ok "up --link-backend wire over link_backend: netem: the wire conditions the links"
+else
+	bad "--link-backend wire: $(cat "$TMP/lbw.out" "$TMP/lbw-show.out" 2>/dev/null)"
+fi
+"$NSLAB" down "$L4" >/dev/null 2>&1 || bad "down $L4"
+st=0
+"$NSLAB" up -d -q --name "$L4" --link-backend bogus "$E2E/link.yaml" >"$TMP/lbb.out" 2>&1 || st=$?
+if [ "$st" = 2 ] && grep -q "link backend 'bogus': expected auto, wire or netem" "$TMP/lbb.out" &&
+	! lab_listed "$L4"; then
+	ok "up --link-backend bogus: usage error naming the value, nothing left"
+else
+	bad "--link-backend bogus (exit $st): $(cat "$TMP/lbb.out")"
+fi
+if ! "$NSLAB" up -d -q --name "$L4" --link-backend netem "$E2E/link.yaml" >"$TMP/lbn.out" 2>&1; then
+	grep -q "this kernel has no netem qdisc" "$TMP/lbn.out" && ! lab_listed "$L4" &&
+		ok "up --link-backend netem refused here, nothing left" ||
+		bad "--link-backend netem: $(cat "$TMP/lbn.out")"
+else
+	"$NSLAB" link "$L4" laptop eth0 | grep -q "(backend netem)" || bad "--link-backend netem: not netem"
+	"$NSLAB" down "$L4" >/dev/null 2>&1 || bad "down $L4"
+fi
+
 # SIGKILL of a supervisor with conditioned links: its link thread (nslab-wire)
 # dies with it; the sinks, clsact qdiscs and u32 filters live in the lab's
 # namespaces, which must all be gone (none held, counts back, no interface)
