@@ -73,7 +73,7 @@ int main(int argc, char **argv)
 	double t0;
 
 	/* as the runner does: no packet into a link the kernel has not brought up yet */
-	if (nslab_bootstrap(&err) < 0 || fw_topo_new(FW_TOPO_DIRECT, NULL, &t, &err) < 0 ||
+	if (nslab_bootstrap(&err) < 0 || fw_topo_new(FW_TOPO_DIRECT, NULL, NULL, &t, &err) < 0 ||
 	    fw_io_open(&t->nodes[0], &io, false, &err) < 0 ||
 	    fw_io_open(&t->nodes[1], &tio, false, &err) < 0 ||
 	    fw_io_wait_links(&t->nodes[0], &io, 5000, &err) < 0 ||

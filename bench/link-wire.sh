@@ -8,7 +8,10 @@
 # changes nothing but puts the wire in the path), delay error p99 at 10 ms each
 # way (20 ms RTT), the same p99 with four CPU hogs running (the link thread's
 # tail under load), rate error at 100mbit (wire and tbf), and the supervisor's
-# CPU time per Gbit/s moved. netem is measured too where the kernel has it.
+# CPU time per Gbit/s moved. ping prints a 20 ms RTT to 0.1 ms only, so the
+# delay error is also measured one way, per direction, to the microsecond
+# (bench/owd.py: kernel receive stamps against the sender's clock, 2000
+# datagrams 2 ms apart), beside the same path unconditioned. netem is measured too where the kernel has it.
 # Printed with the ratios to veth and tbf; never a test.
 set -euo pipefail
 
@@ -39,6 +42,21 @@ tcp() {
 	python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e9))' "$tmp/ip.json"
 }
 
+# steady STREAMS: Gbit/s a -> b where it arrives (b runs the client with -R: the
+# intervals are the receiver's), from 1 s after the omitted second, over 4 s:
+# a whole run's edges moved the rate by a percent or more
+steady() {
+	ex a -- iperf3 -s -1 -D >/dev/null 2>&1
+	sleep 0.3
+	ex b -- iperf3 -c "$a" -R -t 5 -O 1 -i 0.5 -P "$1" -J >"$tmp/ip.json"
+	python3 - "$tmp/ip.json" <<'PY'
+import json, sys
+iv = [i["sum"] for i in json.load(open(sys.argv[1]))["intervals"] if not i["sum"].get("omitted")]
+st = [i for i in iv if i["start"] >= 1.0 - 1e-6]
+print("%.6f" % (sum(i["bytes"] for i in st) * 8 / sum(i["seconds"] for i in st) / 1e9))
+PY
+}
+
 # rtt: "median p99 mean" in ms over 400 pings
 rtt() {
 	ex a -- ping -n -q -c 1 "$b" >/dev/null
@@ -51,6 +69,20 @@ PY
 }
 
 cond() { "$NSLAB" link "$lab" a eth0 "$@" >/dev/null; }
+
+a=$(python3 -c 'import json,sys
+for n in json.load(open(sys.argv[1]))["nodes"]:
+    if n["name"] == "a": print(n["ifaces"][0]["ip4"].split("/")[0])' "$tmp/st.json")
+# owd FROM TO TO_ADDR: "median p99 max count" of one-way delays in us
+owd() {
+	ex "$2" -- python3 "$here/owd.py" recv 9000 2000 >"$tmp/owd.out" &
+	local p=$!
+	sleep 0.5
+	ex "$1" -- python3 "$here/owd.py" send "$3" 9000 2000 0.002
+	wait $p
+	tail -1 "$tmp/owd.out"
+}
+owd2() { echo "$(owd a b "$b") $(owd b a "$a")"; }
 
 # loaded CMD...: CMD with four busy loops beside it (as many as there are
 # ordinary tasks wanting the CPU on a shared host), stopped after
@@ -65,12 +97,14 @@ loaded() {
 
 declare -A R
 R[veth_rtt]=$(rtt)
+R[veth_owd]=$(owd2)
 R[veth_load]=$(loaded rtt)
 R[veth_1]=$(tcp 1)
 R[veth_8]=$(tcp 8)
 # tbf at 100mbit on a's egress (inside a: the same interface the wire conditions)
 ex a -- tc qdisc replace dev eth0 root tbf rate 100mbit burst 32kb latency 50ms
-R[tbf_rate]=$(tcp 1)
+R[tbf_rate]=$(steady 1)
+R[tbf_rate4]=$(steady 4)
 ex a -- tc qdisc del dev eth0 root
 cond mtu 65535
 R[wire0_rtt]=$(rtt)
@@ -80,11 +114,13 @@ c1=$(cpu_ticks)
 R[wire0_8]=$(tcp 8)
 cond delay 10ms
 R[wire20_rtt]=$(rtt)
+R[wire20_owd]=$(owd2)
 R[wire20_load]=$(loaded rtt)
 R[wire20_1]=$(tcp 1)
 R[wire20_8]=$(tcp 8)
 cond rate 100mbit
-R[wire_rate]=$(tcp 1)
+R[wire_rate]=$(steady 1)
+R[wire_rate4]=$(steady 4)
 cond clear
 hz=$(getconf CLK_TCK)
 python3 - "$T" "$hz" "$c0" "$c1" <<PY
@@ -99,6 +135,7 @@ veth1, veth8 = float("${R[veth_1]}"), float("${R[veth_8]}")
 w01, w08 = float("${R[wire0_1]}"), float("${R[wire0_8]}")
 w201, w208 = float("${R[wire20_1]}"), float("${R[wire20_8]}")
 tbf, wr = float("${R[tbf_rate]}"), float("${R[wire_rate]}")
+tbf4, wr4 = float("${R[tbf_rate4]}"), float("${R[wire_rate4]}")
 cpu = (c1 - c0) / hz            # seconds of supervisor CPU during the 1-stream 0 ms run
 gbit = w01 * (T + 1)            # Gbit moved in it (iperf3 -O 1 adds a second)
 goodput = 100e6 * 1448 / 1514 / 1e9  # TCP payload of a 100mbit link, Gbit/s
@@ -112,11 +149,23 @@ print("link-wire: RTT at 0 ms set: veth median %.3f ms mean %.4f p99 %.3f | wire
 print("link-wire: 10 ms each way: RTT median %.3f ms, p99 %.3f ms -> delay error median %.0f us,"
       " p99 %.0f us (over veth's)" % (w20_m, w20_p, (w20_m - 20 - veth_m) * 1000,
       (w20_p - 20 - veth_p) * 1000))
+vo = list(map(float, "${R[veth_owd]}".split()))
+wo = list(map(float, "${R[wire20_owd]}".split()))
+for d, i in (("a->b", 0), ("b->a", 4)):
+    print("link-wire: one way %s (%d datagrams): veth median %.1f us p99 %.1f us | 10 ms set: median"
+          " %+.1f us p99 %+.1f us max %+.0f us from 10 ms -> delay error p99 %.1f us over veth's p99"
+          % (d, wo[i + 3], vo[i], vo[i + 1], wo[i] - 10000, wo[i + 1] - 10000, wo[i + 2] - 10000,
+             wo[i + 1] - 10000 - vo[i + 1]))
 print("link-wire: with 4 CPU hogs: veth RTT p99 %.3f ms | 10 ms each way: median %.3f ms, p99 %.3f ms"
       " -> delay error p99 %.0f us (over veth's)" % (vl_p, wl_m, wl_p, (wl_p - 20 - vl_p) * 1000))
-print("link-wire: rate 100mbit, TCP goodput: wire %.2f mbit/s (error %+.2f%%), tbf %.2f mbit/s"
+print("link-wire: rate 100mbit, TCP goodput (receiver, steady 4 s): wire %.3f mbit/s (error %+.2f%%), tbf %.3f mbit/s"
       " (error %+.2f%%), wire/tbf %.3fx" % (wr * 1000, (wr / goodput - 1) * 100, tbf * 1000,
       (tbf / goodput - 1) * 100, wr / tbf if tbf else 0))
+# one stream at ~0 RTT leaves the link idle between 64 KiB super-frames while the
+# ACK turns round; four keep it busy: the link's own rate error
+print("link-wire: rate 100mbit, 4 TCP streams (receiver, steady 4 s): wire %.3f mbit/s (error %+.2f%%),"
+      " tbf %.3f mbit/s (error %+.2f%%)" % (wr4 * 1000, (wr4 / goodput - 1) * 100, tbf4 * 1000,
+      (tbf4 / goodput - 1) * 100))
 print("link-wire: supervisor CPU %.2f s for %.1f Gbit through the wire: %.2f CPU s per Gbit"
       % (cpu, gbit, cpu / gbit if gbit else 0))
 PY

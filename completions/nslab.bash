@@ -182,7 +182,7 @@ _nslab()
 
 	if [[ $cur == -* ]]; then
 		case $cmd in
-		up) w="-d --detach -n --name -o --outdir --persist -q --quiet" ;;
+		up) w="-d --detach -n --name -o --outdir --persist --link-backend -q --quiet" ;;
 		status) w="--json" ;;
 		ls) w="--json -q --quiet" ;;
 		cleanup) w="--all" ;;

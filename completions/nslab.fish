@@ -76,6 +76,7 @@ complete -c nslab -n '__fish_seen_subcommand_from up' -s d -l detach -d 'return 
 complete -c nslab -n '__fish_seen_subcommand_from up' -s n -l name -x -d 'name the lab'
 complete -c nslab -n '__fish_seen_subcommand_from up' -s o -l outdir -x -a '(__fish_complete_directories)' -d 'events, state and logs here'
 complete -c nslab -n '__fish_seen_subcommand_from up' -l persist -d 'name namespaces /run/netns/LAB-NODE'
+complete -c nslab -n '__fish_seen_subcommand_from up' -l link-backend -x -a 'auto wire netem' -d 'condition links with'
 complete -c nslab -n '__fish_seen_subcommand_from up' -s q -l quiet -d 'print no table and no progress'
 complete -c nslab -n '__fish_seen_subcommand_from up' -F
 

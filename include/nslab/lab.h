@@ -156,6 +156,13 @@ NSLAB_EXPORT void nslab_lab_set_seed(nslab_lab *lab, uint64_t seed);
 /* Rename before building (e.g. `nslab up --name`). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_name(nslab_lab *lab, const char *name,
 						    nslab_error *err);
+/*
+ * Which backend conditions the lab's links, before building: "auto", "wire"
+ * or "netem" (`nslab up --link-backend`; overrides the lab file's
+ * link_backend:). netem where the kernel lacks it is refused by the build.
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_link_backend(nslab_lab *lab, const char *backend,
+							    nslab_error *err);
 /* Write events.jsonl, state.json and nodes/<node>/ logs into dir (created if missing). */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_outdir(nslab_lab *lab, const char *dir,
 						      nslab_error *err);

@@ -105,6 +105,7 @@ _PROTOS: dict[str, tuple[Any, list[Any]]] = {
     "nslab_lab_set_seed": (None, [_P, c_uint64]),
     "nslab_lab_set_name": (c_int, [_P, c_char_p, _E]),
     "nslab_lab_set_outdir": (c_int, [_P, c_char_p, _E]),
+    "nslab_lab_set_link_backend": (c_int, [_P, c_char_p, _E]),
     "nslab_lab_set_event_func": (None, [_P, EVENT_FUNC, c_void_p]),
     "nslab_lab_check": (c_int, [_P, _E]),
     "nslab_lab_build": (c_int, [_P, _E]),

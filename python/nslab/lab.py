@@ -277,7 +277,8 @@ class Lab:
     """
 
     def __init__(self, name: str = "lab", *, outdir: Optional[str] = None,
-                 seed: Optional[int] = None, _ptr: Optional[int] = None) -> None:
+                 seed: Optional[int] = None, link_backend: Optional[str] = None,
+                 _ptr: Optional[int] = None) -> None:
         self._ptr: Optional[int] = None
         self._events: List[Event] = []
         self._listeners: List[Callable[[Event], None]] = []
@@ -298,16 +299,18 @@ class Lab:
             call("nslab_lab_set_outdir", self._ptr, enc(os.fspath(outdir)))
         if seed is not None:
             _lib.lib().nslab_lab_set_seed(self._ptr, seed)
+        if link_backend is not None:  # "auto", "wire" or "netem", over the file's
+            call("nslab_lab_set_link_backend", self._ptr, enc(link_backend))
         self.outdir = None if outdir is None else os.fspath(outdir)
 
     @classmethod
     def from_file(cls, path: Union[str, "os.PathLike[str]"], *, name: Optional[str] = None,
-                  outdir: Optional[str] = None) -> "Lab":
+                  outdir: Optional[str] = None, link_backend: Optional[str] = None) -> "Lab":
         """Read a lab file (not built yet). Raises LabFileError with file, line, column."""
         _lib.bootstrap()
         p = ctypes.c_void_p()
         call("nslab_lab_from_file", enc(os.fspath(path)), ctypes.byref(p))
-        lab = cls(outdir=outdir, _ptr=p.value)
+        lab = cls(outdir=outdir, link_backend=link_backend, _ptr=p.value)
         if name is not None:
             call("nslab_lab_set_name", lab._p, enc(name))
         return lab

@@ -47,7 +47,7 @@
 #include <unistd.h>
 
 struct up_opts {
-	const char *file, *name, *outdir;
+	const char *file, *name, *outdir, *link_backend;
 	bool detach, persist, quiet;
 };
 
@@ -102,7 +102,7 @@ static void on_log(int level, const char *msg, void *data)
 	fprintf(stderr, "nslab: debug: %s\n", msg);
 }
 
-enum { OPT_PERSIST = CLI_LONG };
+enum { OPT_PERSIST = CLI_LONG, OPT_LINK_BACKEND };
 
 static int cmd_up(int argc, char **argv);
 
@@ -120,6 +120,9 @@ const struct cli_cmd cli_cmd_up = {
 			  "write events.jsonl, state.json and logs into DIR" },
 			{ OPT_PERSIST, "persist", NULL,
 			  "root only: name namespaces /run/netns/LAB-NODE" },
+			{ OPT_LINK_BACKEND, "link-backend", "B",
+			  "condition links with auto, wire or netem (over the file's "
+			  "link_backend:)" },
 			{ 'q', "quiet", NULL, "print no table and no progress" },
 			{ 0 } },
 };
@@ -140,6 +143,9 @@ static int up_opt(int key, char *arg, void *data)
 		break;
 	case OPT_PERSIST:
 		o->persist = true;
+		break;
+	case OPT_LINK_BACKEND:
+		o->link_backend = arg;
 		break;
 	case 'q':
 		o->quiet = true;
@@ -173,6 +179,7 @@ static int up_build(const struct up_opts *o, struct progress *pg, nslab_lab **re
 	if (nslab_lab_from_file(o->file, &lab, &err) < 0)
 		return cli_fail(&err, EXIT_USAGE);
 	if ((o->name && nslab_lab_set_name(lab, o->name, &err) < 0) ||
+	    (o->link_backend && nslab_lab_set_link_backend(lab, o->link_backend, &err) < 0) ||
 	    nslab_lab_check(lab, &err) < 0) {
 		status = EXIT_USAGE;
 		goto fail;

@@ -66,7 +66,7 @@ check_opts() {
 	done
 	ok "nslab $_c --help lists $*"
 }
-check_opts up --detach -d --name -n --outdir -o --persist --quiet -q
+check_opts up --detach -d --name -n --outdir -o --persist --link-backend --quiet -q
 check_opts status --json
 check_opts test --format -f --output -o --coverage --only -k --quiet -q --check --compare \
 	--allow-include

@@ -26,6 +26,15 @@ assert links[("phone", "lte0")] == {"up": "rate 10mbit", "down": "rate 20mbit"}
 assert links[("server", "eth0")] is None
 PYEOF
 
+# `nslab link --presets`: every preset of issue 10 with its numbers
+"$NSLAB" link --presets >"$TMP/presets.out" 2>&1 || bad "link --presets: $(cat "$TMP/presets.out")"
+for p in lan wifi wifi-bad mobile-4g mobile mobile-3g satellite satellite-geo dsl cable fiber mobile-5g edge; do
+	grep -q "^$p " "$TMP/presets.out" || bad "link --presets: no '$p' in $(cat "$TMP/presets.out")"
+done
+grep -q "^fiber  *delay 2ms rate 500mbit$" "$TMP/presets.out" &&
+	grep -A1 "^wifi " "$TMP/presets.out" | grep -q "down: delay 5ms .*rate 100mbit" &&
+	ok "link --presets lists the presets with their numbers" || bad "link --presets: $(cat "$TMP/presets.out")"
+
 # nlink WORDS...: nslab link LAB WORDS..., fatal (with its message) if it fails
 nlink() {
 	"$NSLAB" link "$L" "$@" >"$TMP/nlink.out" 2>&1 || fail "nslab link $*: $(cat "$TMP/nlink.out")"
@@ -123,17 +132,35 @@ iperf() {
 	wait_until 5 iperf_once "$1" || { cat "$TMP/iperf.json" >&2; return 1; }
 	$PY -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["end"]["sum_received"]["bits_per_second"] / 1e6))' "$TMP/iperf.json"
 }
-# TCP's goodput in a 3 s run is TCP's own doing as much as the link's: with
-# other jobs on the cores one run got 18.73 (-2.1%), most get 19.09-19.15, and
-# iperf3's interval edges catch the bucket's burst (9.603 of 9.56 seen). So
-# -4% / +2% here; the 1% bound is UDP's, below (exact to 0.1% here).
-down=$(iperf "") || fail "iperf3 server -> phone"
-if within "$down" 18.4 19.5; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.13)"; else
-	bad "TCP to phone: $down mbit/s, expected 19.13 (rate 20mbit)"; fi
+# TCP goodput where the data arrives: the iperf3 client with -R receives, and
+# its intervals are the receiver's; summed from 1 s after the omitted second
+# (slow start and the queue's first fill left out) over 4 s. Within 1% of the
+# payload share of the rate (19.128 / 9.564). A whole 3 s run counted by the
+# server was off by -2.1% / +0.4% (its start and end edges); this window was
+# within -0.86% / +0.38% in 12 runs (root and rootless, load 2-5).
+tcp_once() {
+	"$NSLAB" exec "$L" "$1" -- iperf3 -c "$2" -R -t 5 -O 1 -i 0.5 -J >"$TMP/tcp.json" 2>&1 &&
+		$PY -c 'import json,sys; json.load(open(sys.argv[1]))["intervals"][0]' "$TMP/tcp.json" 2>/dev/null
+}
+# tcp_steady CLIENT SERVER_ADDR: mbit/s received by CLIENT in the steady window
+tcp_steady() {
+	wait_until 5 tcp_once "$1" "$2" || { cat "$TMP/tcp.json" >&2; return 1; }
+	$PY - "$TMP/tcp.json" <<'PYEOF'
+import json, sys
+iv = [i["sum"] for i in json.load(open(sys.argv[1]))["intervals"] if not i["sum"].get("omitted")]
+steady = [i for i in iv if i["start"] >= 1.0 - 1e-6]
+assert sum(i["seconds"] for i in steady) > 3.5, iv
+print("%.3f" % (sum(i["bytes"] for i in steady) * 8 / sum(i["seconds"] for i in steady) / 1e6))
+PYEOF
+}
+"$NSLAB" exec -d "$L" server -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+down=$(tcp_steady phone "$srv") || fail "iperf3 server -> phone"
+if within "$down" 18.937 19.319; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.128)"; else
+	bad "TCP to phone: $down mbit/s, expected 19.128 +-1% (rate 20mbit)"; fi
 "$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
-up=$(iperf "-R") || fail "iperf3 phone -> server"
-if within "$up" 9.2 9.75; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.56)"; else
-	bad "TCP from phone: $up mbit/s, expected 9.56 (rate 10mbit)"; fi
+up=$(tcp_steady server "$phone") || fail "iperf3 phone -> server"
+if within "$up" 9.468 9.660; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.564)"; else
+	bad "TCP from phone: $up mbit/s, expected 9.564 +-1% (rate 10mbit)"; fi
 
 # iperf3 UDP at twice the rate, each way: what arrives is the rate within 1%
 # (1400-byte datagrams take 1442 bytes of wire: 19.417 / 9.709 mbit/s of
@@ -271,6 +298,25 @@ elif grep -q "expected connect ok, got timeout" "$TMP/gw600.out"; then
 else
 	bad "gateway over 600 ms: $(cat "$TMP/gw600.out")"
 fi
+# server_link: the gateway's other link (router eth1 to server eth0), the
+# client's left alone: 200 ms each way connects, 600 ms times out
+sed 's/^link: {delay: 200ms}/server_link: {delay: 200ms}/' \
+	"$SRCDIR/examples/fwtest/gateway-link.yaml" >"$TMP/gws200.yaml"
+grep -q "^server_link:" "$TMP/gws200.yaml" || fail "gateway-link.yaml changed: fix this test's sed"
+if "$NSLAB" test "$TMP/gws200.yaml" >"$TMP/gws200.out" 2>&1 &&
+	grep -q "^2 passed, 0 failed" "$TMP/gws200.out"; then
+	ok "nslab test, gateway topology over a 200 ms server link: $(tail -1 "$TMP/gws200.out")"
+else
+	bad "server_link 200 ms: $(cat "$TMP/gws200.out")"
+fi
+sed 's/delay: 200ms/delay: 600ms/' "$TMP/gws200.yaml" >"$TMP/gws600.yaml"
+if "$NSLAB" test "$TMP/gws600.yaml" >"$TMP/gws600.out" 2>&1; then
+	bad "gateway over a 600 ms server link passed: $(cat "$TMP/gws600.out")"
+elif grep -q "expected connect ok, got timeout" "$TMP/gws600.out"; then
+	ok "gateway over a 600 ms server link: the connection times out (the condition holds)"
+else
+	bad "server_link 600 ms: $(cat "$TMP/gws600.out")"
+fi
 cat >"$TMP/direct600.yaml" <<'YEOF'
 topology: direct
 link: {delay: 600ms, loss: 0%}
@@ -288,6 +334,10 @@ fi
 sed 's/delay: 600ms/delay: fast/' "$TMP/direct600.yaml" >"$TMP/dbad.yaml"
 if "$NSLAB" test "$TMP/dbad.yaml" >"$TMP/dbad.out" 2>&1; then bad "link: {delay: fast} accepted"; fi
 grep -q "dbad.yaml:2:15: bad delay 'fast'" "$TMP/dbad.out" || bad "link: {delay: fast}: $(cat "$TMP/dbad.out")"
+sed 's/^link:/server_link:/' "$TMP/direct600.yaml" >"$TMP/dsrv.yaml"
+if "$NSLAB" test "$TMP/dsrv.yaml" >"$TMP/dsrv.out" 2>&1; then bad "server_link: on direct accepted"; fi
+grep -q "dsrv.yaml:2:1: server_link: the direct topology has one link" "$TMP/dsrv.out" ||
+	bad "server_link: on direct: $(cat "$TMP/dsrv.out")"
 
 # the netem backend: the RTT of its delays where the kernel has netem; refused,
 # with the kernel's words and nothing left, where it has not (this kernel)
@@ -311,6 +361,36 @@ elif grep -q "this kernel has no netem qdisc (.*qdisc kind is unknown.*use wire 
 	log "note: no sch_netem in this kernel; the netem backend's traffic checks did not run"
 else
 	bad "link_backend netem: $(cat "$TMP/netem.out")"
+fi
+
+# --link-backend overrides the file's link_backend: netem.yaml's links go
+# through the wire, its delays kept; a bad value is a usage error naming it,
+# with nothing left; netem asked for on this kernel is refused as above
+L4=$(new_lab_name lbe)
+track_lab "$L4"
+if "$NSLAB" up -d -q --name "$L4" --link-backend wire "$E2E/netem.yaml" >"$TMP/lbw.out" 2>&1 &&
+	"$NSLAB" link "$L4" laptop eth0 >"$TMP/lbw-show.out" 2>&1 &&
+	grep -q "(backend wire)" "$TMP/lbw-show.out" && grep -q "^up  *delay 6ms" "$TMP/lbw-show.out"; then
+	ok "up --link-backend wire over link_backend: netem: the wire conditions the links"
+else
+	bad "--link-backend wire: $(cat "$TMP/lbw.out" "$TMP/lbw-show.out" 2>/dev/null)"
+fi
+"$NSLAB" down "$L4" >/dev/null 2>&1 || bad "down $L4"
+st=0
+"$NSLAB" up -d -q --name "$L4" --link-backend bogus "$E2E/link.yaml" >"$TMP/lbb.out" 2>&1 || st=$?
+if [ "$st" = 2 ] && grep -q "link backend 'bogus': expected auto, wire or netem" "$TMP/lbb.out" &&
+	! lab_listed "$L4"; then
+	ok "up --link-backend bogus: usage error naming the value, nothing left"
+else
+	bad "--link-backend bogus (exit $st): $(cat "$TMP/lbb.out")"
+fi
+if ! "$NSLAB" up -d -q --name "$L4" --link-backend netem "$E2E/link.yaml" >"$TMP/lbn.out" 2>&1; then
+	grep -q "this kernel has no netem qdisc" "$TMP/lbn.out" && ! lab_listed "$L4" &&
+		ok "up --link-backend netem refused here, nothing left" ||
+		bad "--link-backend netem: $(cat "$TMP/lbn.out")"
+else
+	"$NSLAB" link "$L4" laptop eth0 | grep -q "(backend netem)" || bad "--link-backend netem: not netem"
+	"$NSLAB" down "$L4" >/dev/null 2>&1 || bad "down $L4"
 fi
 
 # SIGKILL of a supervisor with conditioned links: its link thread (nslab-wire)

@@ -66,6 +66,14 @@ def test_missing_file_is_oserror_with_errno(tmp_path):
     assert "missing.yaml" in str(ei.value)
 
 
+def test_link_backend_names_a_bad_value():
+    with pytest.raises(NslabError) as ei:
+        nslab.Lab.from_file(HERE / "two.yaml", link_backend="bogus")
+    assert ei.value.errno == errno.EINVAL
+    assert "link backend 'bogus': expected auto, wire or netem" in str(ei.value)
+    nslab.Lab.from_file(HERE / "two.yaml", link_backend="wire").close()
+
+
 def test_builder_error_names_value():
     lab = nslab.Lab("b")
     with pytest.raises(NslabError) as ei:

@@ -1133,13 +1133,22 @@ static const struct error_case errors[] = {
 	{ "# nothing\n", "t.yaml:1:1: empty suite: expected 'tests:' or a list of tests" },
 	{ "hello\n", "t.yaml:1:1: suite: expected a mapping or a list of tests, not a scalar" },
 	{ R "test: []\n", "t.yaml:2:1: unknown key 'test' (expected one of: topology, lab, "
-			  "rules_in, rules, rules_file, tests, link)" },
+			  "rules_in, rules, rules_file, tests, link, server_link)" },
 	{ R, "t.yaml:1:1: suite needs 'tests'" },
 	/* link: the client's link of a built-in topology, in a lab file's words */
 	{ "link: {delay: fast}\n" RT, "t.yaml:1:15: bad delay 'fast' (expected a time such as "
 				      "20ms or 500us, at most 60s)" },
 	{ "link: nowhere\n" RT,
 	  "t.yaml:1:7: unknown link preset 'nowhere' (see `nslab link --presets`)" },
+	/* server_link: the gateway's second link; direct has one, a lab its file's */
+	{ "topology: gateway\nserver_link: {loss: 101%}\n" RT,
+	  "t.yaml:2:21: bad loss '101%' (expected a percentage such as 1% or 0.05%)" },
+	{ "server_link: {delay: 1ms}\n" RT,
+	  "t.yaml:1:1: server_link: the direct topology has one link; condition what reaches "
+	  "the server with 'link: {down: ...}'" },
+	{ "topology: direct\nserver_link: wifi\n" RT,
+	  "t.yaml:2:1: server_link: the direct topology has one link; condition what reaches "
+	  "the server with 'link: {down: ...}'" },
 	{ R "tests: []\n", "t.yaml:2:8: tests: expected at least one test" },
 	{ R "tests:\n", "t.yaml:2:1: tests: expected a sequence, not null" },
 	{ R "tests: {name: x}\n", "t.yaml:2:8: tests: expected a sequence, not a mapping" },
@@ -1492,6 +1501,26 @@ static void test_link(void **state)
 	s = fw_suite_free(s);
 	assert_int_equal(fw_suite_parse_string(R T, strlen(R T), "t.yaml", false, &s, &err), 0);
 	assert_false(s->has_link);
+	assert_false(s->has_server_link);
+	s = fw_suite_free(s);
+}
+
+/* server_link: on gateway: the server's link, up being what the server sends. */
+static void test_server_link(void **state)
+{
+	static const char text[] =
+		"topology: gateway\nserver_link: {delay: 30ms, up: {rate: 5mbit}}\n" R T;
+	struct fw_suite *s = NULL;
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(fw_suite_parse_string(text, strlen(text), "t.yaml", false, &s, &err), 0);
+	assert_false(s->has_link);
+	assert_true(s->has_server_link);
+	assert_int_equal(s->server_link.up.delay_ns, 30000000);
+	assert_int_equal(s->server_link.down.delay_ns, 30000000);
+	assert_int_equal(s->server_link.up.rate_bps, 5000000);
+	assert_int_equal(s->server_link.down.rate_bps, 0);
 	s = fw_suite_free(s);
 }
 
@@ -1684,6 +1713,7 @@ int main(void)
 		cmocka_unit_test(test_yaml_helpers),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_link),
+		cmocka_unit_test(test_server_link),
 		cmocka_unit_test(test_no_filename),
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_capture_filters),

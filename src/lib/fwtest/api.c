@@ -306,7 +306,7 @@ int nslab_fwtest_check_rules(const char *path, unsigned flags, nslab_error *err)
 	if (r >= 0)
 		r = refuse_include(path, text, flags, err);
 	if (r >= 0)
-		r = fw_topo_new(FW_TOPO_DIRECT, NULL, &topo, err);
+		r = fw_topo_new(FW_TOPO_DIRECT, NULL, NULL, &topo, err);
 	if (r < 0)
 		return r;
 	if (fw_io_nft_load(&topo->nodes[topo->rules_node], NULL, NULL, text, false, &nerr) >= 0)

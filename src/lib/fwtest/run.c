@@ -77,7 +77,8 @@ static int env_new(const struct fw_suite *suite, enum fw_topology kind, struct f
 	if (kind == FW_TOPO_LAB)
 		r = fw_topo_new_lab(suite->lab_file, suite->rules_in, &e->topo, err);
 	else
-		r = fw_topo_new(kind, suite->has_link ? &suite->link : NULL, &e->topo, err);
+		r = fw_topo_new(kind, suite->has_link ? &suite->link : NULL,
+				suite->has_server_link ? &suite->server_link : NULL, &e->topo, err);
 	if (r < 0)
 		return r;
 	e->io = calloc(e->topo->n, sizeof(*e->io));

@@ -398,7 +398,17 @@ static int decode_tests(struct sp *sp, const struct ynode *v)
 
 /* The suite */
 
-enum { S_TOPOLOGY, S_LAB, S_RULES_IN, S_RULES, S_RULES_FILE, S_TESTS, S_LINK, S__MAX };
+enum {
+	S_TOPOLOGY,
+	S_LAB,
+	S_RULES_IN,
+	S_RULES,
+	S_RULES_FILE,
+	S_TESTS,
+	S_LINK,
+	S_SERVER_LINK,
+	S__MAX
+};
 
 static int decode_topology(struct sp *sp, const struct ynode **k, const struct ynode **v)
 {
@@ -445,20 +455,27 @@ static int decode_topology(struct sp *sp, const struct ynode **k, const struct y
 
 /*
  * `link:` conditions the client's link of a direct or gateway topology (a
- * preset or a mapping, as in a lab file); a lab's links are its file's.
+ * preset or a mapping, as in a lab file); `server_link:` the gateway's other
+ * link, the server's (up: what the server sends). A lab's links are its file's.
  */
-static int decode_link(struct sp *sp, const struct ynode *k, const struct ynode *v)
+static int decode_link(struct sp *sp, const struct ynode *k, const struct ynode *v, bool server)
 {
 	struct fw_suite *s = sp->s;
 	int r;
 
 	if (s->topology == FW_TOPO_LAB)
 		return y_error(&sp->y, k,
-			       "link: a lab's links are conditioned in its lab file ('link:' "
-			       "on a device or router there)");
-	r = linkcond_decode(&sp->y, v, NULL, &s->link);
+			       "%s: a lab's links are conditioned in its lab file ('link:' "
+			       "on a device or router there)",
+			       k->text);
+	/* direct: one link, whose server end is link:'s down direction */
+	if (server && s->topology != FW_TOPO_GATEWAY)
+		return y_error(&sp->y, k,
+			       "server_link: the direct topology has one link; condition what "
+			       "reaches the server with 'link: {down: ...}'");
+	r = linkcond_decode(&sp->y, v, NULL, server ? &s->server_link : &s->link);
 	if (r >= 0)
-		s->has_link = true;
+		*(server ? &s->has_server_link : &s->has_link) = true;
 	return r;
 }
 
@@ -480,8 +497,9 @@ static int check_has_rules(struct sp *sp)
 
 static int decode_suite_map(struct sp *sp, const struct ynode *root)
 {
-	static const char *const names[] = { "topology",   "lab",   "rules_in", "rules",
-					     "rules_file", "tests", "link",	NULL };
+	static const char *const names[] = { "topology", "lab",		"rules_in",
+					     "rules",	 "rules_file",	"tests",
+					     "link",	 "server_link", NULL };
 	static const struct keys ks = { names, NULL, SIZE_MAX };
 	const struct ynode *k[S__MAX] = { 0 }, *v[S__MAX] = { 0 };
 	int r = sp_collect(sp, root, "suite", &ks, k, v);
@@ -489,7 +507,9 @@ static int decode_suite_map(struct sp *sp, const struct ynode *root)
 	if (r >= 0)
 		r = decode_topology(sp, k, v);
 	if (r >= 0 && v[S_LINK])
-		r = decode_link(sp, k[S_LINK], v[S_LINK]);
+		r = decode_link(sp, k[S_LINK], v[S_LINK], false);
+	if (r >= 0 && v[S_SERVER_LINK])
+		r = decode_link(sp, k[S_SERVER_LINK], v[S_SERVER_LINK], true);
 	if (r >= 0 && v[S_RULES] && v[S_RULES_FILE])
 		return y_error(&sp->y, k[S_RULES_FILE],
 			       "'rules' and 'rules_file' cannot be used together");

@@ -210,6 +210,12 @@ struct fw_suite {
 	 */
 	bool has_link;
 	nslab_link_condition link;
+	/*
+	 * gateway: `server_link:`, the server's link (server eth0 to the router's
+	 * eth1; up: what the server sends), set when has_server_link.
+	 */
+	bool has_server_link;
+	nslab_link_condition server_link;
 	char *rules;	  /* ruleset text (rules: or the contents of rules_file:), or NULL */
 	char *rules_file; /* path it came from (resolved), or NULL if inline */
 	struct fw_loc

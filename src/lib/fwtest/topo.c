@@ -244,7 +244,7 @@ static int topo_build_fn(void *data, nslab_error *err)
 	return r;
 }
 
-/* One direction of the client's link: the egress of node's interface iface. */
+/* One direction of a conditioned link: the egress of node's interface iface. */
 static int condition_dir(struct fw_topo *t, size_t node, size_t iface, const nslab_link_dir *d,
 			 uint64_t seed, nslab_error *err)
 {
@@ -260,25 +260,33 @@ static int condition_dir(struct fw_topo *t, size_t node, size_t iface, const nsl
 }
 
 /*
- * The client's link (the first of the table: client eth0 to the peer's
- * eth0) gets the suite's condition through the wire backend, seeded by the
- * condition's seed or the link's name, so a suite's losses repeat.
+ * One link of the table gets a suite's condition through the wire backend,
+ * seeded by the condition's seed or by the name of the link's "device" end
+ * (the node whose egress is up), so a suite's losses repeat. dev and up_dev
+ * name that end: the client's link is the client's (up: what the client
+ * sends), the server's link the server's (up: what the server sends), as a
+ * lab file's device uplinks.
  */
-static int condition_link(struct fw_topo *t, const struct link_def *l,
+static int condition_link(struct fw_topo *t, const struct link_def *l, bool dev_is_a,
 			  const nslab_link_condition *c, nslab_error *err)
 {
-	uint64_t seed = c->has_seed ? c->seed : hash_str(hash_str(hash_seed(0), "client"), "eth0");
-	int r = wire_new(&t->wire, err);
+	size_t dev = dev_is_a ? l->a : l->b, dev_if = dev_is_a ? l->a_if : l->b_if;
+	size_t peer = dev_is_a ? l->b : l->a, peer_if = dev_is_a ? l->b_if : l->a_if;
+	struct fw_node *n = &t->nodes[dev];
+	uint64_t seed = c->has_seed
+				? c->seed
+				: hash_str(hash_str(hash_seed(0), n->name), n->ifaces[dev_if].name);
+	int r = t->wire ? 0 : wire_new(&t->wire, err);
 
 	if (r >= 0)
-		r = condition_dir(t, l->a, l->a_if, &c->up, wire_dir_seed(seed, true), err);
+		r = condition_dir(t, dev, dev_if, &c->up, wire_dir_seed(seed, true), err);
 	if (r >= 0)
-		r = condition_dir(t, l->b, l->b_if, &c->down, wire_dir_seed(seed, false), err);
-	return r < 0 ? nslab_err_prefix(err, r, "condition the client's link") : 0;
+		r = condition_dir(t, peer, peer_if, &c->down, wire_dir_seed(seed, false), err);
+	return r < 0 ? nslab_err_prefix(err, r, "condition the %s's link", n->name) : 0;
 }
 
-int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link, struct fw_topo **ret,
-		nslab_error *err)
+int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link,
+		const nslab_link_condition *server_link, struct fw_topo **ret, nslab_error *err)
 {
 	_cleanup_(fw_topo_freep) struct fw_topo *t = calloc(1, sizeof(*t));
 	struct topo_build b = { .t = t, .home_fd = -1 };
@@ -302,7 +310,12 @@ int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link, struct 
 	if (r < 0)
 		return nslab_err_prefix(err, r, "build the %s topology",
 					kind == FW_TOPO_DIRECT ? "direct" : "gateway");
-	if (link && (r = condition_link(t, &b.links[0], link, err)) < 0)
+	if (server_link && kind != FW_TOPO_GATEWAY)
+		return nslab_err_setx(err, EINVAL, "only the gateway topology has a server's link");
+	if (link && (r = condition_link(t, &b.links[0], true, link, err)) < 0)
+		return r;
+	/* gateway: router eth1 (a) to server eth0 (b), the server being the device end */
+	if (server_link && (r = condition_link(t, &b.links[1], false, server_link, err)) < 0)
 		return r;
 	*ret = TAKE_PTR(t);
 	return 0;

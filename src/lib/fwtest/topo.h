@@ -54,14 +54,16 @@ struct wire;
  * @kind:  FW_TOPO_DIRECT or FW_TOPO_GATEWAY
  * @link:  the condition of the client's link (client eth0 and the node
  *         across: up is what the client sends), by the wire backend; NULL: none
+ * @server_link: gateway only: the condition of the server's link (server
+ *         eth0 and the router's eth1: up is what the server sends); NULL: none
  * @ret:   on success, the topology (free with fw_topo_free())
  * Needs CAP_SYS_ADMIN and CAP_NET_ADMIN in the current user namespace (root,
  * or after nslab_bootstrap()). Runs on a thread of its own: the caller's
  * thread never changes namespace. On failure nothing is left behind.
  * Return: 0, or -errno
  */
-int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link, struct fw_topo **ret,
-		nslab_error *err);
+int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link,
+		const nslab_link_condition *server_link, struct fw_topo **ret, nslab_error *err);
 /**
  * fw_topo_new_lab() - Build a lab file's lab for firewall tests
  * @path:      lab file

@@ -320,6 +320,23 @@ int nslab_lab_set_name(nslab_lab *lab, const char *name, nslab_error *err)
 	return 0;
 }
 
+int nslab_lab_set_link_backend(nslab_lab *lab, const char *backend, nslab_error *err)
+{
+	/* in enum lab_link_backend's order, as the lab file's link_backend: */
+	static const char *const names[] = { "auto", "wire", "netem" };
+	int r = check_not_built(lab, err);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; backend && i < ARRAY_SIZE(names); i++)
+		if (strcmp(backend, names[i]) == 0) {
+			lab->spec->link_backend = (enum lab_link_backend)i;
+			return 0;
+		}
+	return nslab_err_setx(err, EINVAL, "link backend '%s': expected auto, wire or netem",
+			      backend ? backend : "");
+}
+
 int nslab_lab_set_outdir(nslab_lab *lab, const char *dir, nslab_error *err)
 {
 	_cleanup_close_ int dirfd = -1;
