@@ -318,9 +318,9 @@ NSLAB_EXPORT void nslab_sandbox_config_set_event_func(nslab_sandbox_config *c,
 /*
  * nslab_sandbox_run() - Run argv (argv[0] looked up in the sandbox's PATH) and wait
  * Return: 0 with res filled once the command ran (whatever its status), or
- * -errno when it could not start: -ENOENT not found, -EACCES not executable
- * (res->exit_code 127 / 126), or the setup step that failed, named in err
- * (res->exit_code 125).
+ * -errno when it could not start: res->exit_code 127 when exec found no such
+ * command (-ENOENT), 126 when it could not run it (-EACCES, -ENOEXEC, -EPERM),
+ * 125 for any other step, which err names.
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_run(const nslab_sandbox_config *c,
 						   char *const argv[],
@@ -330,6 +330,16 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_run(const nslab_sandbox_config *c
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_spawn(const nslab_sandbox_config *c,
 						     char *const argv[], nslab_sandbox **ret,
 						     nslab_error *err);
+/*
+ * nslab_sandbox_spawn_ex() - nslab_sandbox_spawn(), and what a failure stands for
+ * On failure, *ret_exit_code (when not NULL) is the shell-style status a
+ * failed start reports: 127 (exec: not found), 126 (exec: found, not
+ * executable: EACCES, ENOEXEC, EPERM), 125 (any other step, whatever its
+ * errno: a setup step's ENOENT is not "command not found").
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_sandbox_spawn_ex(const nslab_sandbox_config *c,
+							char *const argv[], nslab_sandbox **ret,
+							int *ret_exit_code, nslab_error *err);
 NSLAB_EXPORT pid_t nslab_sandbox_pid(const nslab_sandbox *s); /* the command */
 /* The sandbox's pid 1's (borrowed): readable once the sandbox is gone (wait() will not block). */
 NSLAB_EXPORT int nslab_sandbox_pidfd(const nslab_sandbox *s);

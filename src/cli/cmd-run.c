@@ -188,7 +188,7 @@ static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
 	int r;
 
 	forward_signals(true);
-	r = nslab_sandbox_spawn(c, argv, &s, err);
+	r = nslab_sandbox_spawn_ex(c, argv, &s, &res->exit_code, err);
 	/* the sandbox has its mounts: the resolv.conf bound in it is no longer needed outside */
 	if (resolv_path)
 		(void)unlink(resolv_path);

@@ -80,6 +80,23 @@ out_is caps "$expect_caps" "capabilities empty in every set, no_new_privs set"
 sb capadd --cap-add CAP_NET_RAW -- grep -E '^CapEff' /proc/self/status
 out_is capadd "CapEff:	0000000000002000" "--cap-add CAP_NET_RAW keeps exactly that capability"
 
+# A program with file capabilities (iputils ping: cap_net_raw+ep) is refused by
+# the kernel while the bounding set lacks them: exit 126 and a message saying
+# why; kept with --cap-add, it runs, and may set KEEP_CAPS itself (not locked).
+PING=$(command -v ping || true)
+if [ -n "$PING" ] && python3 -c 'import os, sys; os.getxattr(sys.argv[1], "security.capability")' "$PING" 2>/dev/null; then
+	sb fcaps -- ping -c1 -W2 127.0.0.1
+	[ "$rc" -eq 126 ] && grep -q "file has capabilities" "$TMP/fcaps.err" &&
+		ok "a program with file capabilities: exit 126, the message says why" ||
+		bad "ping with file capabilities: exit $rc: $(cat "$TMP/fcaps.err")"
+	sb fcapsok --cap-add net_raw -- ping -c1 -W2 127.0.0.1
+	[ "$rc" -eq 0 ] && grep -q "1 received" "$TMP/fcapsok.out" &&
+		ok "--cap-add net_raw: ping runs and gets its echo reply" ||
+		bad "ping with --cap-add net_raw: exit $rc: $(cat "$TMP/fcapsok.out" "$TMP/fcapsok.err")"
+else
+	log "ping has no file capabilities here: the file-capability checks are not made"
+fi
+
 if is_root; then
 	# a setuid-root copy of cat, readable by nobody: it must gain nothing
 	cp /bin/cat "$TMP/suidcat" && chmod 4755 "$TMP/suidcat"

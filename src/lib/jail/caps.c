@@ -12,7 +12,7 @@
  *    b. every capability not kept leaves the bounding set, up to the kernel's
  *       last one (PR_CAPBSET_DROP says EINVAL past it);
  *    c. securebits set and locked: NOROOT (uid 0 gains nothing at exec),
- *       NO_SETUID_FIXUP, KEEP_CAPS off, NO_CAP_AMBIENT_RAISE unless ambient
+ *       NO_SETUID_FIXUP, KEEP_CAPS off (unlocked), NO_CAP_AMBIENT_RAISE unless ambient
  *       capabilities were asked for; all of this needs CAP_SETPCAP, so it
  *       comes before the sets are cut down;
  *    d. ambient cleared, effective = permitted = inheritable = keep, then
@@ -142,8 +142,14 @@ static int drop_bounding(uint64_t keep, int last, nslab_error *err)
 
 static int lock_securebits(bool ambient, nslab_error *err)
 {
+	/*
+	 * KEEP_CAPS stays off but unlocked: NO_SETUID_FIXUP, locked, already
+	 * keeps the sets across a uid change, and programs with file
+	 * capabilities (iputils ping) set KEEP_CAPS themselves and exit when
+	 * prctl() refuses it.
+	 */
 	unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-			     SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED;
+			     SECBIT_NO_SETUID_FIXUP_LOCKED;
 
 	if (!ambient)
 		bits |= SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;

@@ -32,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -128,7 +129,32 @@ static const char *env_get(char *const envp[], const char *name)
 }
 
 /* execvpe() along the *sandbox's* PATH (glibc's looks at the caller's); returns errno. */
-static int exec_path(char *const argv[], char *const envp[])
+/* text added to e's message, cut at its size (no allocation: before exec) */
+static void err_append(nslab_error *e, const char *text)
+{
+	size_t n = strlen(e->msg);
+
+	while (*text && n < sizeof(e->msg) - 1)
+		e->msg[n++] = *text++;
+	e->msg[n] = '\0';
+}
+
+/*
+ * An execve() refused with EPERM for a file with capabilities attached: the
+ * kernel will not run a "capability-dumb" program whose effective bit asks
+ * for capabilities outside the bounding set (capabilities(7)), which the
+ * sandbox empties.
+ */
+static int exec_errno(const char *file, bool *fcaps)
+{
+	int code = errno;
+
+	if (code == EPERM && getxattr(file, "security.capability", NULL, 0) > 0)
+		*fcaps = true;
+	return code;
+}
+
+static int exec_path(char *const argv[], char *const envp[], bool *fcaps)
 {
 	const char *path = env_get(envp, "PATH"), *dir, *end;
 	size_t flen = strlen(argv[0]);
@@ -137,7 +163,7 @@ static int exec_path(char *const argv[], char *const envp[])
 
 	if (strchr(argv[0], '/')) {
 		execve(argv[0], argv, envp);
-		return errno;
+		return exec_errno(argv[0], fcaps);
 	}
 	for (dir = path ? path : "/usr/local/bin:/usr/bin:/bin"; *dir; dir = *end ? end + 1 : end) {
 		size_t dlen;
@@ -154,7 +180,7 @@ static int exec_path(char *const argv[], char *const envp[])
 		if (errno == EACCES)
 			eacces = true;
 		else if (errno != ENOENT && errno != ENOTDIR && errno != ESTALE && errno != ENODEV)
-			return errno;
+			return exec_errno(buf, fcaps);
 	}
 	return eacces ? EACCES : ENOENT;
 }
@@ -258,10 +284,14 @@ _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int 
 			     bool filtered)
 {
 	nslab_error e = { 0 };
+	bool fcaps = false;
 
 	if (!filtered && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	child_err(&e, exec_path(argv, p->envp), "exec", argv[0]);
+	child_err(&e, exec_path(argv, p->envp, &fcaps), "exec", argv[0]);
+	if (fcaps)
+		err_append(&e, " (the file has capabilities the sandbox does not keep; "
+			       "the kernel runs it only with them: --cap-add them)");
 	jail_cmd_fail(pipe_fd, &e);
 }
 

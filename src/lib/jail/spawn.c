@@ -275,10 +275,10 @@ static int start_failed(nslab_sandbox *s, nslab_error *e, bool exec_step, nslab_
 		e->code = EIO;
 	if (err)
 		*err = *e;
-	s->res.exit_code = !exec_step				     ? 125
-			   : e->code == ENOENT			     ? 127
-			   : e->code == EACCES || e->code == ENOEXEC ? 126
-								     : 125;
+	s->res.exit_code = !exec_step							 ? 125
+			   : e->code == ENOENT						 ? 127
+			   : e->code == EACCES || e->code == ENOEXEC || e->code == EPERM ? 126
+											 : 125;
 	return -e->code;
 }
 
@@ -549,11 +549,18 @@ static int spawn_filtered(const nslab_sandbox_config *c, char *const argv[], nsl
 int nslab_sandbox_spawn(const nslab_sandbox_config *c, char *const argv[], nslab_sandbox **ret,
 			nslab_error *err)
 {
-	int code;
+	return nslab_sandbox_spawn_ex(c, argv, ret, NULL, err);
+}
 
-	if (c->egress)
-		return spawn_filtered(c, argv, ret, &code, err);
-	return sandbox_spawn(c, argv, ret, &code, err);
+int nslab_sandbox_spawn_ex(const nslab_sandbox_config *c, char *const argv[], nslab_sandbox **ret,
+			   int *ret_exit_code, nslab_error *err)
+{
+	int code, r = c->egress ? spawn_filtered(c, argv, ret, &code, err)
+				: sandbox_spawn(c, argv, ret, &code, err);
+
+	if (r < 0 && ret_exit_code)
+		*ret_exit_code = code;
+	return r;
 }
 
 int nslab_sandbox_run(const nslab_sandbox_config *c, char *const argv[],
