@@ -200,6 +200,21 @@ int outdir_create(int dirfd, const char *name, int *ret_fd, nslab_error *err);
  */
 void lab_persist_remove(struct nslab_lab *lab);
 /**
+ * lab_persist_nodes() - Name nodes added to a persisted lab in /run/netns
+ * @lab:    lab; nothing is done unless it was persisted
+ * @first:  plan index of the first new node; every later one is named too
+ * Each recorded in the lab's list, as nslab_lab_persist() records them.
+ * Return: 0, or -errno with none of theirs left
+ */
+int lab_persist_nodes(struct nslab_lab *lab, size_t first, nslab_error *err);
+/**
+ * lab_persist_drop() - Remove node idx's /run/netns entry and its line of the list (best effort)
+ * @lab:  lab; nothing is done unless it was persisted
+ * The entry's bind mount holds the namespace: without this a removed node's
+ * namespace would outlive it.
+ */
+void lab_persist_drop(struct nslab_lab *lab, size_t idx);
+/**
  * lab_state_write() - Write lab_state_json() to <outdir>/state.json, atomically
  * @lab:  lab; nothing is done without an outdir
  * @err:  on failure, the cause
