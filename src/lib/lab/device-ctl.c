@@ -155,8 +155,8 @@ static int has_ra_default(struct nslab_node *n, int oif, bool *ret, nslab_error 
 static int open_route_watch(void *data, nslab_error *err)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV6_ROUTE };
-	int *ret = data, fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-				     NETLINK_ROUTE);
+	int *ret = data,
+	    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
 
 	if (fd < 0)
 		return nslab_err_set(err, errno, "netlink socket");
