@@ -254,6 +254,18 @@ static int ra_move_default(nslab_lab *lab, struct nslab_node *n, size_t k, nslab
 	return r;
 }
 
+int lab_ra_wait_default(nslab_lab *lab, struct nslab_node *n, nslab_error *err)
+{
+	ssize_t k = lab_node_primary_iface(n->pn);
+	const struct plan_iface *f = k >= 0 ? &n->pn->ifaces[k] : NULL;
+	int ifindex, r;
+
+	if (!lab->spec->ra || !f || !f->slaac)
+		return 0;
+	r = rtnl_link_index(n->ns->nl, f->name, &ifindex, err);
+	return r < 0 ? r : wait_ra_default(lab, n, ifindex, f->up_node, err);
+}
+
 int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifname,
 			     nslab_error *err)
 {

@@ -91,6 +91,14 @@ int lab_build(struct nslab_lab *lab, nslab_error *err);
  * Return: 0, or -errno with the new nodes' namespaces closed again
  */
 int lab_build_nodes_live(struct nslab_lab *lab, size_t first, nslab_error *err);
+/**
+ * lab_ra_wait_default() - Under RA provisioning, until device n's kernel has its default route from the RA
+ * On its default interface, whose router advertises at once and every 500 ms
+ * until then (a first RA is lost while a new link comes up). Nothing to do
+ * without RA provisioning or an IPv6 /64 on that router.
+ * Return: 0, or -errno (-ETIMEDOUT after 2 s)
+ */
+int lab_ra_wait_default(struct nslab_lab *lab, struct nslab_node *n, nslab_error *err);
 /* Close what a node holds (namespace, its socket, mount namespace, RA socket, nft context). */
 void lab_node_close(struct nslab_node *n);
 /**

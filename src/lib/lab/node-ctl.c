@@ -268,8 +268,7 @@ static void drop_new_links(nslab_lab *lab, size_t first)
  * Under RA provisioning: a new router advertises on its bridge, and the
  * router of a new device's interface does so again, now rather than at their
  * first solicitation (the one a link sends as it comes up is often lost while
- * the bridge port is still coming up; the next is a second later, and stays
- * the fallback). Best effort, as at the build.
+ * the bridge port is still coming up; the next is a second later).
  */
 static void ra_announce(nslab_lab *lab, size_t first)
 {
@@ -290,6 +289,16 @@ static void ra_announce(nslab_lab *lab, size_t first)
 		    ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, &err) < 0)
 			log_debugf(&lab->log, "%s, ignoring", err.msg);
 	free(send);
+	/*
+	 * The add returns with the devices configured, supervisor or not (the C
+	 * API alone answers no solicitation): their routers advertise again until
+	 * each has its RA default route (and with it, from the same RA, its
+	 * SLAAC address). Best effort: the node is built either way.
+	 */
+	for (size_t i = first; i < lab->plan->n_nodes; i++)
+		if (lab->plan->nodes[i].kind == PLAN_DEVICE &&
+		    lab_ra_wait_default(lab, &lab->nodes[i], &err) < 0)
+			log_debugf(&lab->log, "device '%s': %s", lab->plan->nodes[i].name, err.msg);
 }
 
 /* Planned, then built; each step undone when a later one fails. */
