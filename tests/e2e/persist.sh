@@ -112,10 +112,14 @@ track_pid $sup
 # every node recorded (the owner line, then one per node): persisting is done
 recorded() { [ "$(wc -l <"/run/nslab/persist/$L2.list" 2>/dev/null)" = "$(($(echo $all | wc -w) + 1))" ]; }
 wait_until 30 recorded || fail "nslab up --persist --name $L2 did not persist: $(cat "$TMP/up2.out")"
+# a node added at run time is recorded too: cleanup finds it after the SIGKILL
+"$NSLAB" add "$L2" device late router home || fail "nslab add $L2 device late failed"
+grep -q "^$L2-late " "/run/nslab/persist/$L2.list" && ok "the added device late is recorded for cleanup" ||
+	bad "/run/nslab/persist/$L2.list has no $L2-late: $(cat "/run/nslab/persist/$L2.list")"
 kill -9 $sup
 wait $sup 2>/dev/null
 wait_until 10 not lab_listed "$L2" || bad "$L2 still listed after SIGKILL of its supervisor"
-for n in $all; do
+for n in $all late; do
 	[ -e "/run/netns/$L2-$n" ] || bad "after SIGKILL: no /run/netns/$L2-$n"
 done
 
