@@ -1,13 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # e2e-ra-node: nodes added and removed, and default-via changed, at run time
-# under `ipv6: {provisioning: ra}`. A router added sends RAs on its bridge
-# and a device added behind it
-# configures by SLAAC (the address nslab reports, made by the device's kernel)
-# with its default route from that RA, and reaches a server over IPv6; a
-# device added to a router that was there answers too. Removing them leaves
-# no namespace and the lab keeps answering solicitations. default-via moves
-# the RA-learnt default route: the server sees the new interface's address.
+# under `ipv6: {provisioning: ra}`. default-via moves the RA-learnt default
+# route: a server sees the new interface's SLAAC address. A router added
+# sends RAs on its bridge and answers solicitations; a device added behind it
+# configures by SLAAC (the address nslab reports, made by the device's
+# kernel) with its default route from that RA, and reaches the server over
+# IPv6; so does a device added to a router built with the lab. Removing them
+# leaves the other routers answering solicitations; a SIGKILL of the
+# supervisor after adds leaves nothing behind.
 . "$SRCDIR/tests/e2e/lib.sh"
 require_env ip ping "$PY"
 
@@ -131,6 +132,13 @@ wait_until 5 slaac_on d eth0 "$E6" && wait_until 5 ra_default_on d eth0 &&
 	x d ping -6 -c 1 -W 5 "$SRV6" >/dev/null &&
 	ok "after the removals home still answers d's solicitation, and d reaches srv" ||
 	bad "after the removals: $(x d ip -6 addr show dev eth0) / $(x d ip -6 route show default)"
-"$NSLAB" down "$L" || bad "nslab down $L failed"
+# SIGKILL of the supervisor, a router and a device added again first: nothing left
+"$NSLAB" add "$L" router inn upstream isp || fail "nslab add $L router inn failed"
+"$NSLAB" add "$L" device k router inn || fail "nslab add $L device k failed"
+sup=$("$NSLAB" ls | awk -v l="$L" '$1 == l { print $5 }')
+[ -n "$sup" ] || fail "no supervisor pid for $L in nslab ls"
+kill -9 "$sup"
+wait_until 10 not lab_listed "$L" && ok "$L: gone from 'nslab ls' after SIGKILL" ||
+	bad "$L still listed after SIGKILL of $sup"
 leftovers_check start "$L"
 finish
