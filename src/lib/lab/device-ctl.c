@@ -287,7 +287,8 @@ int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifn
 	r = lab->spec->ra ? ra_move_default(lab, n, k, err) : 0;
 	if (r >= 0)
 		r = replace_defaults(n, pn, k, err);
-	if (r >= 0 && lab->spec->ra)
+	/* the other interfaces' RA routes go only once this one has its own */
+	if (r >= 0 && lab->spec->ra && pn->ifaces[k].slaac)
 		ra_drop_default(n, pn, k);
 	else if (r < 0 && lab->spec->ra)
 		ra_drop_default(n, pn, (size_t)lab_node_primary_iface(pn));
