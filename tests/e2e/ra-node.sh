@@ -83,6 +83,11 @@ primary_in_state d wlan0 && ok "state.json: d's primary is wlan0" ||
 	bad "state.json: d's primary is not wlan0"
 [ "$(events default_via_changed d)" = 1 ] && ok "one default_via_changed event" ||
 	bad "events: $(grep default_via "$EV")"
+if "$NSLAB" device "$L" d default-via nope >ref.out 2>&1; then bad "default-via nope succeeded"; else
+	grep -q "no interface 'nope'" ref.out && ra_default_on d wlan0 &&
+		ok "refused: default-via nope: $(cat ref.out); the route stays on wlan0" ||
+		bad "default-via nope: $(cat ref.out); routes $(x d ip -6 route show default)"
+fi
 "$NSLAB" device "$L" d default-via eth0 || fail "default-via eth0 back failed"
 [ "$(seen_from)" = "$E6" ] && ra_default_on d eth0 && ok "and back: srv sees $E6 again" ||
 	bad "back: srv saw '$(seen_from)', routes $(x d ip -6 route show default)"
