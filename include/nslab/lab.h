@@ -105,7 +105,9 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_iface(nslab_lab *lab, const ch
  * DNS and NSLAB_IP_* follow; link conditions its keys (or a router's
  * downlink:) ask for are set as at the build (a link_condition event each).
  * Node handles (nslab_node *) taken before are stale after it: look them up
- * again. Not under RA provisioning or in a persisted lab (-EOPNOTSUPP).
+ * again. Under RA provisioning a new router advertises at once and a new
+ * device configures by SLAAC; in a persisted lab the new node gets its
+ * /run/netns entry.
  * Return: 0, or -errno with the lab as it was
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_node(nslab_lab *lab, const char *kind,
@@ -118,7 +120,8 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_add_node(nslab_lab *lab, const char *
  * in each removed node are killed (those of nslab_node_spawn() reaped; their
  * handles stay the caller's), its namespace closed (its veths go with it), the
  * routes to its subnets taken out of the rest; its link conditions are
- * cleared first (a link_condition event each). A region is refused. One
+ * cleared first (a link_condition event each); in a persisted lab their
+ * /run/netns entries are removed. A region is refused. One
  * "node_removed" event; state.json, /etc/hosts, the lab's DNS and NSLAB_IP_*
  * follow. Node handles taken before are stale after it.
  * Return: 0, or -errno with the lab as it was
@@ -131,8 +134,10 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_remove_node(nslab_lab *lab, const cha
  * default routes (both families) replaced through that interface's router in
  * one netlink batch, its primary address (status, NSLAB_IP_<DEVICE> of later
  * commands) with them, a "default_via_changed" event, state.json written
- * again. Not under RA provisioning (-EOPNOTSUPP). /etc/hosts keeps the name
- * on the address it had.
+ * again. Under RA provisioning the IPv6 default route is the one the new
+ * interface's router's RA gives (sent at once; the call waits for the route,
+ * -ETIMEDOUT after 2 s with nothing changed), the old interface's deleted
+ * after. /etc/hosts keeps the name on the address it had.
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_default_via(nslab_lab *lab, const char *device,
 							   const char *ifname, nslab_error *err);

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # persist (root only): `up -d --persist` names every node's namespace
 # /run/netns/<lab>-<node> for `ip netns exec` while the lab is up; `nslab down`
-# removes them. After a SIGKILL of the supervisor they stay: `up` of the same
+# removes them. A node added at run time gets its entry (and its line in the
+# list cleanup reads); a removed one loses both, and no mount holds its
+# namespace after. After a SIGKILL of the supervisor they stay: `up` of the same
 # name then says to run `nslab cleanup LAB`, which removes only the entries that
 # are still the namespaces nslab bound there, and only the caller's labs
 # (SUDO_UID) unless --all.
@@ -53,6 +55,33 @@ srv=$(addr "$TMP/st.json" server 4)
 ip netns exec "$L-laptop" ping -n -q -c 1 -W 3 "$srv" >/dev/null &&
 	ok "ip netns exec $L-laptop ping server works" || bad "ip netns exec $L-laptop ping $srv failed"
 
+# Nodes added at run time are named too; removed ones lose their entries
+# (a bind mount left there would hold the namespace after the removal).
+"$NSLAB" add "$L" router cafe upstream isp || fail "nslab add $L router cafe failed"
+"$NSLAB" add "$L" device guest router cafe || fail "nslab add $L device guest failed"
+status_json "$L" "$TMP/st.json"
+all=$(nodes "$TMP/st.json")
+check_entries "after adding cafe and guest"
+list=/run/nslab/persist/$L.list
+grep -q "^$L-cafe " "$list" && grep -q "^$L-guest " "$list" &&
+	ok "$list records $L-cafe and $L-guest for cleanup" || bad "$list: $(cat "$list")"
+srv=$(addr "$TMP/st.json" server 4)
+ip netns exec "$L-guest" ping -n -q -c 1 -W 3 "$srv" >/dev/null &&
+	ok "ip netns exec $L-guest ping server works" || bad "ip netns exec $L-guest ping $srv failed"
+guest_ns=$(ip netns exec "$L-guest" readlink /proc/self/ns/net)
+grep -qF "$guest_ns" /proc/self/mountinfo || bad "no mount shows guest's $guest_ns while it is up"
+"$NSLAB" remove --force "$L" cafe || fail "nslab remove --force $L cafe failed"
+[ ! -e "/run/netns/$L-cafe" ] && [ ! -e "/run/netns/$L-guest" ] &&
+	ok "remove: /run/netns/$L-cafe and $L-guest are gone" ||
+	bad "after remove, still in /run/netns: $(run_netns | grep -e "^$L-cafe" -e "^$L-guest")"
+grep -q -e "^$L-cafe " -e "^$L-guest " "$list" && bad "$list still records them: $(cat "$list")" ||
+	ok "$list no longer records them"
+grep -qF "$guest_ns" /proc/self/mountinfo && bad "a mount still holds guest's $guest_ns" ||
+	ok "no mount holds guest's namespace $guest_ns any more"
+status_json "$L" "$TMP/st.json"
+all=$(nodes "$TMP/st.json")
+check_entries "after removing cafe"
+
 "$NSLAB" cleanup "$L" 2>"$TMP/err"
 rc=$?
 [ $rc -eq 1 ] && grep -q "is up" "$TMP/err" && ok "cleanup of a lab that is up: exit 1: $(cat "$TMP/err")" ||
@@ -83,10 +112,14 @@ track_pid $sup
 # every node recorded (the owner line, then one per node): persisting is done
 recorded() { [ "$(wc -l <"/run/nslab/persist/$L2.list" 2>/dev/null)" = "$(($(echo $all | wc -w) + 1))" ]; }
 wait_until 30 recorded || fail "nslab up --persist --name $L2 did not persist: $(cat "$TMP/up2.out")"
+# a node added at run time is recorded too: cleanup finds it after the SIGKILL
+"$NSLAB" add "$L2" device late router home || fail "nslab add $L2 device late failed"
+grep -q "^$L2-late " "/run/nslab/persist/$L2.list" && ok "the added device late is recorded for cleanup" ||
+	bad "/run/nslab/persist/$L2.list has no $L2-late: $(cat "/run/nslab/persist/$L2.list")"
 kill -9 $sup
 wait $sup 2>/dev/null
 wait_until 10 not lab_listed "$L2" || bad "$L2 still listed after SIGKILL of its supervisor"
-for n in $all; do
+for n in $all late; do
 	[ -e "/run/netns/$L2-$n" ] || bad "after SIGKILL: no /run/netns/$L2-$n"
 done
 

@@ -182,3 +182,60 @@ def test_add_and_remove_node():
             m.ip  # the handle of a removed node says so
         assert [e.data["removed"] for e in lab.events("node_removed")] == [["home", "m"]]
         assert _ping(lab, "srv", lab.node("srv").ip)
+
+
+RA_LAB = """ipv6: {provisioning: ra}
+routers:
+  isp: {}
+  home: {upstream: isp}
+  cafe: {upstream: isp}
+devices:
+  srv: {router: isp}
+  d:
+    ifaces: {eth0: {router: home}, wlan0: {router: cafe}}
+    default_via: eth0
+"""
+
+
+def _ra_default_dev(lab, node):
+    out = lab.exec(node, ["ip", "-6", "route", "show", "default", "proto", "ra"],
+                   capture_output=True).stdout.decode()
+    return [w for line in out.splitlines() for w in [line.split(" dev ")[1].split()[0]]]
+
+
+def _wait(pred, secs=5.0):
+    end = time.monotonic() + secs
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.05)  # polling a condition, bounded: SLAAC is the device kernel's
+    return False
+
+
+def test_ra_default_via_and_nodes_without_supervisor(tmp_path):
+    """Under RA provisioning, through the C API alone (no supervisor to answer
+    solicitations): default-via moves the RA-learnt default route, a router added
+    advertises and a device added behind it configures by SLAAC."""
+    require_namespaces()
+    f = tmp_path / "ra.yaml"
+    f.write_text(RA_LAB)
+    with Lab.from_file(f, name="pyra") as lab:
+        srv6 = lab.node("srv").ip6
+        assert _wait(lambda: _ra_default_dev(lab, "d") == ["eth0"]), _ra_default_dev(lab, "d")
+        lab.set_default_via("d", "wlan0")
+        assert _ra_default_dev(lab, "d") == ["wlan0"], "at once, the old one gone"
+        assert _ping(lab, "d", srv6, v6=True)
+        assert [e.data["iface"] for e in lab.events("default_via_changed")] == ["wlan0"]
+        lab.add_node("router", "hotel", upstream="isp")
+        lab.add_node("device", "g", router="hotel")
+        # the add returns once g's kernel took hotel's RA: no solicitation is answered here
+        assert _ra_default_dev(lab, "g") == ["eth0"], "no RA from hotel"
+        g6 = lab.node("g").ip6
+        out = lab.exec("g", ["ip", "-6", "addr", "show", "dev", "eth0"],
+                       capture_output=True).stdout.decode()
+        assert f"inet6 {g6}/64" in out and "dynamic" in out, (g6, out)
+        assert _ping(lab, "g", srv6, v6=True)
+        lab.remove_node("hotel", force=True)
+        with pytest.raises(KeyError):
+            lab.node("g")
+        assert _ping(lab, "d", srv6, v6=True)

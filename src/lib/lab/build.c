@@ -804,14 +804,14 @@ static int build_live_in_root(void *data, nslab_error *err)
 				r = rtnl_link_dump(up->ns->nl, max_ifindex_cb, &up->next_ifindex,
 						   err);
 		}
+	/* the new routers' tables loaded as build_all() loads them (build_node() queues them) */
 	if (r >= 0)
 		r = router_nft_queue_start(lab, lab->plan->n_nodes - bd->first, &bd->nft, err);
 	for (size_t i = bd->first; r >= 0 && i < lab->plan->n_nodes; i++)
 		r = build_node(bd, &lab->nodes[i], err);
-	/* as build_all(): the new routers' tables in before the add counts as done */
-	if (r < 0)
+	if (bd->nft && r < 0)
 		(void)router_nft_queue_finish(bd->nft, true, NULL);
-	else
+	else if (bd->nft)
 		r = router_nft_queue_finish(bd->nft, false, err);
 	if (r >= 0 && bd->ix_batch.count)
 		r = nlsock_talk_batch(lab->nodes[0].ns->nl, &bd->ix_batch, err);

@@ -223,14 +223,51 @@ static int on_signal(struct loop_source *s, int signo, void *data)
 /* Router Solicitations on a router's bridge: its RA again, to each solicitor. */
 static int on_rs(struct loop_source *s, int fd, uint32_t events, void *data)
 {
-	struct nslab_node *n = data;
+	struct serve_ctx *ctx = data;
+	nslab_lab *lab = ctx->lab;
 	nslab_error err = { 0 };
 
 	(void)s;
 	(void)events;
-	if (ra_answer(fd, n->pn, &err) < 0)
-		log_debugf(&n->lab->log, "%s, ignoring", err.msg);
+	/* looked up by its socket: nodes move when one is added or removed */
+	for (size_t i = 1; i < lab->plan->n_nodes; i++)
+		if (lab->nodes[i].ra_fd == fd) {
+			if (ra_answer(fd, lab->nodes[i].pn, &err) < 0)
+				log_debugf(&lab->log, "%s, ignoring", err.msg);
+			return 0;
+		}
 	return 0;
+}
+
+void ctl_ra_unwatch(struct serve_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_ra_srcs; i++)
+		loop_remove(ctx->loop, ctx->ra_srcs[i]);
+	free(ctx->ra_srcs);
+	ctx->ra_srcs = NULL;
+	ctx->n_ra_srcs = 0;
+}
+
+int ctl_ra_watch(struct serve_ctx *ctx, nslab_error *err)
+{
+	nslab_lab *lab = ctx->lab;
+	int r = 0;
+
+	ctl_ra_unwatch(ctx);
+	if (!lab->spec->ra)
+		return 0;
+	ctx->ra_srcs = calloc(lab->plan->n_nodes, sizeof(*ctx->ra_srcs));
+	if (!ctx->ra_srcs)
+		return nslab_err_set(err, ENOMEM, "watch RA sockets");
+	/* not owned: lab_node_close() closes them */
+	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
+		if (lab->nodes[i].ra_fd >= 0) {
+			r = loop_add_fd(ctx->loop, lab->nodes[i].ra_fd, EPOLLIN, on_rs, ctx,
+					&ctx->ra_srcs[ctx->n_ra_srcs], err);
+			if (r >= 0)
+				ctx->n_ra_srcs++;
+		}
+	return r;
 }
 
 /*
@@ -253,6 +290,16 @@ static int on_initial_ra(struct loop_source *s, void *data)
 		    ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, &err) < 0)
 			log_debugf(&lab->log, "%s, ignoring", err.msg);
 	return 0;
+}
+
+static int ra_initial(struct serve_ctx *ctx, nslab_error *err)
+{
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && ctx->lab->spec->ra && i < ARRAY_SIZE(ra_initial_usec); i++)
+		r = loop_add_timer(ctx->loop, ra_initial_usec[i], on_initial_ra, ctx->lab, NULL,
+				   err);
+	return r;
 }
 
 /* Datagrams to and from the lab's DNS (lab/labdns.h). */
@@ -301,14 +348,10 @@ static int serve_setup(struct serve_ctx *ctx, nslab_error *err)
 	if (r >= 0) /* not owned: pidns_init_stop() closes it */
 		r = loop_add_fd(ctx->loop, ctx->lab->init.pidfd, EPOLLIN, on_init_died, ctx, NULL,
 				err);
-	/* not owned: lab_teardown() closes them */
-	for (size_t i = 1; r >= 0 && i < ctx->lab->plan->n_nodes; i++)
-		if (ctx->lab->nodes[i].ra_fd >= 0)
-			r = loop_add_fd(ctx->loop, ctx->lab->nodes[i].ra_fd, EPOLLIN, on_rs,
-					&ctx->lab->nodes[i], NULL, err);
-	for (size_t i = 0; r >= 0 && ctx->lab->spec->ra && i < ARRAY_SIZE(ra_initial_usec); i++)
-		r = loop_add_timer(ctx->loop, ra_initial_usec[i], on_initial_ra, ctx->lab, NULL,
-				   err);
+	if (r >= 0)
+		r = ctl_ra_watch(ctx, err);
+	if (r >= 0)
+		r = ra_initial(ctx, err);
 	return r < 0 ? r : serve_dns(ctx, err);
 }
 
@@ -327,6 +370,7 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 	ctx.loop = l;
 	r = serve_setup(&ctx, err);
 	if (r < 0) {
+		free(ctx.ra_srcs);
 		labdns_free(ctx.dns);
 		return r;
 	}
@@ -341,6 +385,7 @@ int nslab_lab_serve(nslab_lab *lab, int ready_fd, nslab_error *err)
 		conn_close(&ctx, ctx.conns);
 	(void)close_fd(ctx.reserve_fd);
 	ctx.dns = labdns_free(ctx.dns);
+	free(ctx.ra_srcs); /* the sources are the loop's, freed with it */
 	/* from now on a client is told at once that the lab is gone, not queued */
 	lab->listen_fd = close_fd(lab->listen_fd);
 	return r < 0 ? r : 0;

@@ -520,6 +520,19 @@ static int op_default_via(struct serve_ctx *ctx, struct conn *c, int fd, const s
 	return r < 0 ? 0 : 1;
 }
 
+/*
+ * After a node operation, whatever its outcome: the RA sockets watched again.
+ * New nodes had their RAs at once (node-ctl.c); solicitations answered here
+ * are the fallback, as for a link that comes up.
+ */
+static void ra_rewatch(struct serve_ctx *ctx)
+{
+	nslab_error err = { 0 };
+
+	if (ctl_ra_watch(ctx, &err) < 0) /* devices then configure without answers: say why */
+		log_debugf(&ctx->lab->log, "%s", err.msg);
+}
+
 /* ADD_NODE, REMOVE_NODE: a router or device added to the lab, or removed from it. */
 static int op_node(struct serve_ctx *ctx, struct conn *c, int fd, const struct ctl_msg *m, int *fds,
 		   size_t n_fds)
@@ -545,12 +558,15 @@ static int op_node(struct serve_ctx *ctx, struct conn *c, int fd, const struct c
 				   n < 0 ? "too many keys" : "a key without a value"),
 		       1;
 	argv[n] = NULL;
+	/* the routers' RA sockets leave the loop while nodes come and go (ctl_ra_watch()) */
+	ctl_ra_unwatch(ctx);
 	if (m->op == CTL_OP_ADD_NODE)
 		r = nslab_lab_add_node(ctx->lab, mode, node, argv, &err);
 	else
 		r = nslab_lab_remove_node(
 			ctx->lab, node, mode && strcmp(mode, "force") == 0 ? NSLAB_REMOVE_FORCE : 0,
 			&err);
+	ra_rewatch(ctx);
 	if (r < 0)
 		r = reply_error(fd, m, err.code, "%s", err.msg);
 	else

@@ -39,8 +39,21 @@ struct serve_ctx {
 	int reserve_fd; /* given up for a moment to accept (and refuse) a client on EMFILE */
 	bool stopping;	/* down or a signal: connections closing now are the lab's end */
 	nslab_error *err;
-	struct labdns *dns; /* the lab's DNS (lab/labdns.h), or NULL */
+	struct labdns *dns;	      /* the lab's DNS (lab/labdns.h), or NULL */
+	struct loop_source **ra_srcs; /* the routers' RA sockets watched (ctl_ra_watch()) */
+	size_t n_ra_srcs;
 };
+
+/**
+ * ctl_ra_watch() - Answer Router Solicitations on every router's RA socket
+ * Nodes added or removed at run time come and go with their sockets: a node
+ * operation calls ctl_ra_unwatch() before and this after (sockets still
+ * open when they leave the epoll set, never a closed fd's number).
+ * Return: 0, or -errno
+ */
+int ctl_ra_watch(struct serve_ctx *ctx, nslab_error *err);
+/* ctl_ra_unwatch() - Stop watching them (the sockets stay the lab's) */
+void ctl_ra_unwatch(struct serve_ctx *ctx);
 
 /**
  * ctl_serve_message() - Read one message of a connection and carry it out

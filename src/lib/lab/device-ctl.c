@@ -10,9 +10,13 @@
 #include "nslab/lab.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -90,6 +94,178 @@ static int find_iface(nslab_lab *lab, const char *device, const char *ifname,
 			      ifname ? ifname : "");
 }
 
+struct defrtr_job {
+	const char *ifname;
+	bool on;
+};
+
+static int defrtr_in_ns(void *data, nslab_error *err)
+{
+	struct defrtr_job *j = data;
+	char key[64];
+
+	snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra_defrtr", j->ifname);
+	return sysctl_write_in_ns(key, j->on ? "1" : "0", err);
+}
+
+/* Under RA: whether the device's interface takes a default route from the RAs it hears. */
+static int ra_defrtr(struct nslab_node *n, const char *ifname, bool on, nslab_error *err)
+{
+	return netns_call(n->ns->fd, defrtr_in_ns, &(struct defrtr_job){ ifname, on }, err);
+}
+
+/*
+ * Under RA: router r advertises now, not only when the new interface's
+ * solicitation reaches it (the first one is often lost while the bridge port
+ * comes up; the next is a second later). Best effort: the RS is the fallback.
+ */
+static void ra_prompt(nslab_lab *lab, size_t r)
+{
+	nslab_error err = { 0 };
+
+	if (lab->nodes[r].ra_fd >= 0 && ra_send(lab->nodes[r].ra_fd, lab->nodes[r].pn, &err) < 0)
+		log_debugf(&lab->log, "%s, ignoring", err.msg);
+}
+
+struct ra_route_seek {
+	int oif;
+	bool found;
+};
+
+static int ra_route_cb(const struct rtnl_route_info *info, void *data)
+{
+	struct ra_route_seek *s = data;
+
+	if (info->dst.len == 0 && info->oif == s->oif && info->protocol == RTPROT_RA)
+		s->found = true;
+	return 0;
+}
+
+/* Whether the device holds a default route its kernel learnt from an RA on oif. */
+static int has_ra_default(struct nslab_node *n, int oif, bool *ret, nslab_error *err)
+{
+	struct ra_route_seek s = { .oif = oif };
+	int r = rtnl_route_dump(n->ns->nl, AF_INET6, ra_route_cb, &s, err);
+
+	*ret = s.found;
+	return r < 0 ? r : 0;
+}
+
+/* A netlink socket in the device's namespace told of its IPv6 route changes. */
+static int open_route_watch(void *data, nslab_error *err)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV6_ROUTE };
+	int *ret = data,
+	    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return nslab_err_set(err, errno, "netlink socket");
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = nslab_err_set(err, errno, "watch IPv6 routes");
+
+		(void)close(fd);
+		return r;
+	}
+	*ret = fd;
+	return 0;
+}
+
+#define RA_WAIT_ROUNDS	4   /* RAs sent at most while waiting for the route */
+#define RA_WAIT_ROUNDMS 500 /* ms each: the kernel handles an RA within microseconds here */
+
+/*
+ * Until the device's kernel has a default route from the RA on oif: the
+ * router advertises at once (the route is the kernel's to make), again when
+ * a round passes without it (an RA lost while a port comes up).
+ */
+static int wait_ra_default(nslab_lab *lab, struct nslab_node *n, int oif, size_t router,
+			   nslab_error *err)
+{
+	_cleanup_close_ int fd = -1;
+	char buf[8192];
+	bool found = false;
+	int r = netns_call(n->ns->fd, open_route_watch, &fd, err);
+
+	for (unsigned round = 0; r >= 0 && round < RA_WAIT_ROUNDS; round++) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		ra_prompt(lab, router);
+		while ((r = has_ra_default(n, oif, &found, err)) >= 0 && !found &&
+		       poll(&p, 1, RA_WAIT_ROUNDMS) > 0)
+			while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+				; /* any change: look again */
+		if (r < 0 || found)
+			return r;
+	}
+	return r < 0 ? r
+		     : nslab_err_setx(err, ETIMEDOUT,
+				      "router '%s' sent RAs for %d ms: no default route from them",
+				      lab->plan->nodes[router].name,
+				      RA_WAIT_ROUNDS * RA_WAIT_ROUNDMS);
+}
+
+/* The RA-learnt default route through interface k deleted (best effort: it may be gone). */
+static void ra_del_default(struct nslab_node *n, const struct plan_node *pn, size_t k)
+{
+	char buf[NL_REQ_BUFSIZ] __attribute__((aligned(4)));
+	struct rtnl_route rt = { .dst = { .family = AF_INET6 } };
+	struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+
+	if (rtnl_link_index(n->ns->nl, pn->ifaces[k].name, &rt.oif, NULL) < 0 ||
+	    rtnl_build_route(buf, sizeof(buf), RTM_DELROUTE, &rt, NULL) < 0)
+		return;
+	/* IPv6 deletes only a route of the protocol asked for: the kernel's, from the RA */
+	((struct rtmsg *)mnl_nlmsg_get_payload(nlh))->rtm_protocol = RTPROT_RA;
+	(void)nlsock_talk(n->ns->nl, nlh, NULL, NULL, NULL);
+}
+
+/*
+ * Under RA: every interface but k stops taking a default route from RAs and
+ * loses the one it took (accept_ra_defrtr 0 keeps what was learnt).
+ */
+static void ra_drop_default(struct nslab_node *n, const struct plan_node *pn, size_t k)
+{
+	for (size_t i = 0; i < pn->n_ifaces; i++) {
+		if (i == k || !pn->ifaces[i].slaac)
+			continue;
+		(void)ra_defrtr(n, pn->ifaces[i].name, false, NULL);
+		ra_del_default(n, pn, i);
+	}
+}
+
+/*
+ * Under RA: interface k takes the RA's default route, and has it before the
+ * old one goes (ra_drop_default()), so that IPv6 never lacks one. An
+ * interface on a router without an IPv6 /64 hears no RA: the default route
+ * stays where it is, as a static one of a family the interface lacks does.
+ */
+static int ra_move_default(nslab_lab *lab, struct nslab_node *n, size_t k, nslab_error *err)
+{
+	const struct plan_iface *f = &n->pn->ifaces[k];
+	int ifindex, r;
+
+	if (!f->slaac)
+		return 0;
+	r = rtnl_link_index(n->ns->nl, f->name, &ifindex, err);
+	if (r >= 0)
+		r = ra_defrtr(n, f->name, true, err);
+	if (r >= 0)
+		r = wait_ra_default(lab, n, ifindex, f->up_node, err);
+	return r;
+}
+
+int lab_ra_wait_default(nslab_lab *lab, struct nslab_node *n, nslab_error *err)
+{
+	ssize_t k = lab_node_primary_iface(n->pn);
+	const struct plan_iface *f = k >= 0 ? &n->pn->ifaces[k] : NULL;
+	int ifindex, r;
+
+	if (!lab->spec->ra || !f || !f->slaac)
+		return 0;
+	r = rtnl_link_index(n->ns->nl, f->name, &ifindex, err);
+	return r < 0 ? r : wait_ra_default(lab, n, ifindex, f->up_node, err);
+}
+
 int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifname,
 			     nslab_error *err)
 {
@@ -103,17 +279,19 @@ int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifn
 
 	if (r < 0)
 		return r;
-	if (lab->spec->ra)
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "device '%s': default-via cannot change under RA "
-				      "provisioning yet",
-				      device);
 	pn = &lab->plan->nodes[n->idx];
 	sd = &lab->spec->devices[pn->spec_index];
 	copy = strdup(ifname);
 	if (!copy)
 		return nslab_err_set(err, ENOMEM, "default-via");
-	r = replace_defaults(n, pn, k, err);
+	r = lab->spec->ra ? ra_move_default(lab, n, k, err) : 0;
+	if (r >= 0)
+		r = replace_defaults(n, pn, k, err);
+	/* the other interfaces' RA routes go only once this one has its own */
+	if (r >= 0 && lab->spec->ra && pn->ifaces[k].slaac)
+		ra_drop_default(n, pn, k);
+	else if (r < 0 && lab->spec->ra)
+		ra_drop_default(n, pn, (size_t)lab_node_primary_iface(pn));
 	if (r < 0) {
 		free(copy);
 		return nslab_err_prefix(err, r, "device '%s': default routes via %s", device,
@@ -268,39 +446,6 @@ static int max_ifindex_cb(const struct rtnl_link_info *info, void *data)
 static int skip_used_ifindexes(struct nslab_node *n, nslab_error *err)
 {
 	return rtnl_link_dump(n->ns->nl, max_ifindex_cb, &n->next_ifindex, err);
-}
-
-struct defrtr_job {
-	const char *ifname;
-	bool on;
-};
-
-static int defrtr_in_ns(void *data, nslab_error *err)
-{
-	struct defrtr_job *j = data;
-	char key[64];
-
-	snprintf(key, sizeof(key), "net/ipv6/conf/%s/accept_ra_defrtr", j->ifname);
-	return sysctl_write_in_ns(key, j->on ? "1" : "0", err);
-}
-
-/* Under RA: whether the device's interface takes a default route from the RAs it hears. */
-static int ra_defrtr(struct nslab_node *n, const char *ifname, bool on, nslab_error *err)
-{
-	return netns_call(n->ns->fd, defrtr_in_ns, &(struct defrtr_job){ ifname, on }, err);
-}
-
-/*
- * Under RA: router r advertises now, not only when the new interface's
- * solicitation reaches it (the first one is often lost while the bridge port
- * comes up; the next is a second later). Best effort: the RS is the fallback.
- */
-static void ra_prompt(nslab_lab *lab, size_t r)
-{
-	nslab_error err = { 0 };
-
-	if (lab->nodes[r].ra_fd >= 0 && ra_send(lab->nodes[r].ra_fd, lab->nodes[r].pn, &err) < 0)
-		log_debugf(&lab->log, "%s, ignoring", err.msg);
 }
 
 /*

@@ -91,6 +91,14 @@ int lab_build(struct nslab_lab *lab, nslab_error *err);
  * Return: 0, or -errno with the new nodes' namespaces closed again
  */
 int lab_build_nodes_live(struct nslab_lab *lab, size_t first, nslab_error *err);
+/**
+ * lab_ra_wait_default() - Under RA provisioning, until device n's kernel has its default route from the RA
+ * On its default interface, whose router advertises at once and every 500 ms
+ * until then (a first RA is lost while a new link comes up). Nothing to do
+ * without RA provisioning or an IPv6 /64 on that router.
+ * Return: 0, or -errno (-ETIMEDOUT after 2 s)
+ */
+int lab_ra_wait_default(struct nslab_lab *lab, struct nslab_node *n, nslab_error *err);
 /* Close what a node holds (namespace, its socket, mount namespace, RA socket, nft context). */
 void lab_node_close(struct nslab_node *n);
 /**
@@ -199,6 +207,21 @@ int outdir_create(int dirfd, const char *name, int *ret_fd, nslab_error *err);
  * @lab:  lab; nothing is done unless it was persisted
  */
 void lab_persist_remove(struct nslab_lab *lab);
+/**
+ * lab_persist_nodes() - Name nodes added to a persisted lab in /run/netns
+ * @lab:    lab; nothing is done unless it was persisted
+ * @first:  plan index of the first new node; every later one is named too
+ * Each recorded in the lab's list, as nslab_lab_persist() records them.
+ * Return: 0, or -errno with none of theirs left
+ */
+int lab_persist_nodes(struct nslab_lab *lab, size_t first, nslab_error *err);
+/**
+ * lab_persist_drop() - Remove node idx's /run/netns entry and its line of the list (best effort)
+ * @lab:  lab; nothing is done unless it was persisted
+ * The entry's bind mount holds the namespace: without this a removed node's
+ * namespace would outlive it.
+ */
+void lab_persist_drop(struct nslab_lab *lab, size_t idx);
 /**
  * lab_state_write() - Write lab_state_json() to <outdir>/state.json, atomically
  * @lab:  lab; nothing is done without an outdir

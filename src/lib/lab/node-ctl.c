@@ -29,6 +29,7 @@
 #include "lab/lab.h"
 #include "lab/labfile.h"
 #include "lab/links.h"
+#include "lab/ra.h"
 #include "lab/regions.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
@@ -232,14 +233,6 @@ static int check_live(const nslab_lab *lab, nslab_error *err)
 {
 	if (!lab->built)
 		return nslab_err_setx(err, EINVAL, "the lab is not built");
-	if (lab->spec->ra)
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "nodes are not added or removed under RA provisioning yet");
-	if (lab->persisted)
-		return nslab_err_setx(err, EOPNOTSUPP,
-				      "lab '%s' is persisted (/run/netns): nodes are not added "
-				      "or removed in it",
-				      lab->spec->name);
 	return 0;
 }
 
@@ -271,6 +264,43 @@ static void drop_new_links(nslab_lab *lab, size_t first)
 		lab_links_node_removed(lab, i);
 }
 
+/*
+ * Under RA provisioning: a new router advertises on its bridge, and the
+ * router of a new device's interface does so again, now rather than at their
+ * first solicitation (the one a link sends as it comes up is often lost while
+ * the bridge port is still coming up; the next is a second later).
+ */
+static void ra_announce(nslab_lab *lab, size_t first)
+{
+	nslab_error err = { 0 };
+	bool *send = lab->spec->ra ? calloc(lab->plan->n_nodes, sizeof(*send)) : NULL;
+
+	if (!send)
+		return;
+	for (size_t i = first; i < lab->plan->n_nodes; i++) {
+		const struct plan_node *pn = &lab->plan->nodes[i];
+
+		send[i] = true;
+		for (size_t k = 0; k < pn->n_ifaces; k++)
+			send[pn->ifaces[k].up_node] |= pn->ifaces[k].slaac;
+	}
+	for (size_t i = 1; i < lab->plan->n_nodes; i++)
+		if (send[i] && lab->nodes[i].ra_fd >= 0 &&
+		    ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, &err) < 0)
+			log_debugf(&lab->log, "%s, ignoring", err.msg);
+	free(send);
+	/*
+	 * The add returns with the devices configured, supervisor or not (the C
+	 * API alone answers no solicitation): their routers advertise again until
+	 * each has its RA default route (and with it, from the same RA, its
+	 * SLAAC address). Best effort: the node is built either way.
+	 */
+	for (size_t i = first; i < lab->plan->n_nodes; i++)
+		if (lab->plan->nodes[i].kind == PLAN_DEVICE &&
+		    lab_ra_wait_default(lab, &lab->nodes[i], &err) < 0)
+			log_debugf(&lab->log, "device '%s': %s", lab->plan->nodes[i].name, err.msg);
+}
+
 /* Planned, then built; each step undone when a later one fails. */
 static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 {
@@ -295,6 +325,9 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 		/* link:, downlink: (theirs, or a router's over a device added to it) */
 		if (r >= 0)
 			r = lab_links_start_nodes(lab, old, err);
+		/* --persist: /run/netns/<lab>-<node> for them too, as `up` names every node */
+		if (r >= 0)
+			r = lab_persist_nodes(lab, old, err);
 		if (r < 0) {
 			drop_new_links(lab, old);
 			(void)ancestor_routes(lab, &u, RTM_DELROUTE, NULL);
@@ -310,6 +343,7 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 		return r;
 	}
 	plan_undo_clear(&u);
+	ra_announce(lab, old);
 	for (size_t i = old; i < lab->plan->n_nodes; i++)
 		emit_added(lab, &lab->plan->nodes[i]);
 	return 0;
@@ -597,6 +631,8 @@ int nslab_lab_remove_node(nslab_lab *lab, const char *name, unsigned flags, nsla
 		if (!gone[i])
 			continue;
 		unplug(lab, i);
+		/* its /run/netns entry would hold the namespace after the close */
+		lab_persist_drop(lab, i);
 		lab_node_close(&lab->nodes[i]);
 	}
 	compact(lab, gone, newidx);

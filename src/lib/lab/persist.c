@@ -430,3 +430,108 @@ void lab_persist_remove(nslab_lab *lab)
 	(void)cleanup_lab(pdir, ndir, lab->spec->name, CLEAN_ALL_USERS, NULL);
 	lab->persisted = false;
 }
+
+/* The lab's list opened to append to (nslab_lab_persist() created it). */
+static int append_list(const char *lab, int persist_dir, FILE **ret, nslab_error *err)
+{
+	_cleanup_free_ char *name = NULL;
+	FILE *f;
+	int fd;
+
+	if (asprintf(&name, "%s.list", lab) < 0)
+		return nslab_err_set(err, ENOMEM, "persist");
+	fd = openat(persist_dir, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return nslab_err_set(err, errno, "open " PERSIST_DIR "/%s", name);
+	f = fdopen(fd, "a");
+	if (!f) {
+		int r = nslab_err_set(err, errno, "open " PERSIST_DIR "/%s", name);
+
+		(void)close(fd);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+int lab_persist_nodes(nslab_lab *lab, size_t first, nslab_error *err)
+{
+	_cleanup_close_ int pdir = -1, ndir = -1;
+	FILE *list = NULL;
+	size_t i = first;
+	int r;
+
+	if (!lab->persisted)
+		return 0;
+	r = open_dirs(false, &pdir, &ndir, err);
+	if (r >= 0)
+		r = append_list(lab->spec->name, pdir, &list, err);
+	if (r < 0)
+		return r;
+	for (; i < lab->plan->n_nodes; i++) {
+		r = persist_node(lab, &lab->nodes[i], ndir, list, err);
+		if (r < 0)
+			break;
+	}
+	fclose(list);
+	/* persist_node() took its own failed entry back; the ones before it go too */
+	while (r < 0 && i-- > first)
+		lab_persist_drop(lab, i);
+	return r;
+}
+
+/*
+ * The list without the line of entry (written aside, then renamed over it:
+ * a crash leaves the old list or the new one, never half of one); the entry
+ * itself removed as cleanup removes it.
+ */
+static void drop_entry(int pdir, int ndir, const char *lab, const char *entry)
+{
+	_cleanup_free_ char *name = NULL, *tmp = NULL, *line = NULL;
+	size_t cap = 0, len = strlen(entry);
+	FILE *in, *out;
+	int fd;
+
+	if (asprintf(&name, "%s.list", lab) < 0 || asprintf(&tmp, "%s.list.new", lab) < 0)
+		return;
+	fd = openat(pdir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	in = fd < 0 ? NULL : fdopen(fd, "r");
+	if (!in) {
+		(void)close_fd(fd);
+		return;
+	}
+	fd = openat(pdir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	out = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!out) {
+		(void)close_fd(fd);
+		fclose(in);
+		return;
+	}
+	while (getline(&line, &cap, in) > 0) {
+		struct ns_ident rec;
+
+		if (strncmp(line, entry, len) == 0 && line[len] == ' ' &&
+		    sscanf(line + len, " %" SCNu64 " %" SCNu64 " %" SCNu64, &rec.dev, &rec.ino,
+			   &rec.cookie) == 3) {
+			cleanup_entry(ndir, entry, &rec);
+			continue;
+		}
+		(void)fputs(line, out);
+	}
+	fclose(in);
+	if (fclose(out) == 0)
+		(void)renameat(pdir, tmp, pdir, name);
+	else
+		(void)unlinkat(pdir, tmp, 0);
+}
+
+void lab_persist_drop(nslab_lab *lab, size_t idx)
+{
+	_cleanup_close_ int pdir = -1, ndir = -1;
+	_cleanup_free_ char *entry = NULL;
+
+	if (!lab->persisted || open_dirs(false, &pdir, &ndir, NULL) < 0 ||
+	    asprintf(&entry, "%s-%s", lab->spec->name, lab->plan->nodes[idx].name) < 0)
+		return;
+	drop_entry(pdir, ndir, lab->spec->name, entry);
+}
