@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lab/links.h"
+#include "lab/nat64-run.h"
 #include "lab/regions.h"
 
 static const char *kind_name(const struct plan_node *pn)
@@ -93,6 +94,7 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 		jw_str(w, "nat", sr->nat.enabled ? sr->nat.preset : "none");
 		jw_str(w, "nat6", nat6_name(sr->nat6));
 		jw_prefix_opt(w, "ip6_outer", &pn->ext6, true);
+		lab_nat64_json(lab, (size_t)(pn - lab->plan->nodes), w);
 		jw_str(w, "firewall", fw_name(&sr->fw));
 		if (sr->block_frag)
 			jw_bool(w, "block_icmp_frag_needed", true);
