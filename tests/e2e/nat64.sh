@@ -156,6 +156,22 @@ ev=$(small_counter evicted)
 "$NSLAB" router "$L" mobile nat6 none >ref.out 2>&1 && bad "nat6 none on a nat64 router succeeded" ||
 	{ grep -q "cannot switch" ref.out && ok "run-time switch refused: $(cat ref.out)" || bad "$(cat ref.out)"; }
 
+# a NAT64 router added at run time translates too; removed, its translator goes
+"$NSLAB" add "$L" router late upstream isp preset isp-v6 >add.out 2>&1 &&
+	"$NSLAB" add "$L" device late-phone router late >>add.out 2>&1 || fail "nslab add: $(cat add.out)"
+x late-phone ping -c 1 -W 2 "$S64" >ping2.out 2>&1 && grep -q "1 received" ping2.out &&
+	ok "a router added at run time with isp-v6 translates (ping $S64)" || bad "late NAT64: $(cat ping2.out)"
+"$NSLAB" remove "$L" late --force >rm.out 2>&1 || "$NSLAB" remove "$L" late >>rm.out 2>&1 ||
+	bad "nslab remove $L late: $(cat rm.out)"
+status_json "$L" st4.json
+$PY - st4.json <<'PY' && ok "after removing late: mobile's and tiny's NAT64 still listed, late gone" || bad "state after remove: $(cat st4.json)"
+import json, sys
+n = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}
+sys.exit(0 if "late" not in n and "nat64" in n["mobile"] and "nat64" in n["tiny"] else 1)
+PY
+x phone ping -c 1 -W 2 "$S64" >ping3.out 2>&1 && grep -q "1 received" ping3.out &&
+	ok "the phone still reaches $S64 after the removal" || bad "after removal: $(cat ping3.out)"
+
 # SIGKILL: the TUNs go with their namespaces, nothing stays
 kill -KILL $sup
 wait_until 10 not lab_listed "$L" && ok "$L: gone after SIGKILL" || bad "$L still listed after SIGKILL"

@@ -483,6 +483,14 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 	return r;
 }
 
+static int nft_live_in_ns(void *data, nslab_error *err)
+{
+	const struct nslab_node *n = data;
+	int r = router_nft_build_in_ns(n->lab, n->pn, err);
+
+	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", n->pn->name) : 0;
+}
+
 static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err)
 {
 	const struct plan_node *pn = n->pn;
@@ -516,7 +524,12 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
 		   pn->kind == PLAN_ROUTER ? "router" : "device", pn->name, pn->n_ifaces,
 		   pn->n_routes);
-	return router_nft_wanted(bd->lab, pn) ? router_nft_queue_push(bd->nft, n, err) : 0;
+	if (!router_nft_wanted(bd->lab, pn))
+		return 0;
+	/* a router added at run time has no queue (lab_build_nodes_live()): loaded here */
+	if (!bd->nft)
+		return netns_call(n->ns->fd, nft_live_in_ns, n, err);
+	return router_nft_queue_push(bd->nft, n, err);
 }
 
 /* Step 2: the lab root becomes this thread's namespace for good. */

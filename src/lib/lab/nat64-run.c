@@ -179,15 +179,31 @@ static int router_start(struct nslab_lab *lab, size_t node, struct nat64_router 
 	return 0;
 }
 
+static struct nat64_router *find_router(const struct nslab_lab *lab, size_t node)
+{
+	struct nat64_router *r = lab->nat64 ? lab->nat64->routers : NULL;
+
+	while (r && r->node != node)
+		r = r->next;
+	return r;
+}
+
+static bool wants_nat64(const struct nslab_lab *lab, size_t i)
+{
+	const struct plan_node *pn = &lab->plan->nodes[i];
+
+	return pn->kind == PLAN_ROUTER && lab->spec->routers[pn->spec_index].nat6 == NAT6_NAT64;
+}
+
 int lab_nat64_start(struct nslab_lab *lab, nslab_error *err)
 {
+	struct nat64_router *started = lab->nat64 ? lab->nat64->routers : NULL;
+
 	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
-		const struct plan_node *pn = &lab->plan->nodes[i];
 		struct nat64_router *r = NULL;
 		int e;
 
-		if (pn->kind != PLAN_ROUTER ||
-		    lab->spec->routers[pn->spec_index].nat6 != NAT6_NAT64)
+		if (!wants_nat64(lab, i) || find_router(lab, i))
 			continue;
 		if (!lab->nat64) {
 			lab->nat64 = calloc(1, sizeof(*lab->nat64));
@@ -196,7 +212,13 @@ int lab_nat64_start(struct nslab_lab *lab, nslab_error *err)
 		}
 		e = router_start(lab, i, &r, err);
 		if (e < 0) {
-			lab_nat64_stop(lab);
+			/* the new ones sit in front of those running before this call */
+			while (lab->nat64->routers != started) {
+				struct nat64_router *x = lab->nat64->routers;
+
+				lab->nat64->routers = x->next;
+				router_free(x);
+			}
 			return e;
 		}
 		r->next = lab->nat64->routers;
@@ -219,6 +241,24 @@ void lab_nat64_stop(struct nslab_lab *lab)
 	lab->nat64 = NULL;
 }
 
+void lab_nat64_node_removed(struct nslab_lab *lab, size_t node)
+{
+	struct nat64_router **pp = lab->nat64 ? &lab->nat64->routers : NULL;
+
+	while (pp && *pp) {
+		struct nat64_router *r = *pp;
+
+		if (r->node == node) {
+			*pp = r->next;
+			router_free(r);
+			continue;
+		}
+		if (r->node > node)
+			r->node--;
+		pp = &r->next;
+	}
+}
+
 static void snap(void *ctx)
 {
 	struct nat64_router *r = ctx;
@@ -228,10 +268,8 @@ static void snap(void *ctx)
 
 void lab_nat64_json(const struct nslab_lab *lab, size_t node, struct jw *w)
 {
-	struct nat64_router *r = lab->nat64 ? lab->nat64->routers : NULL;
+	struct nat64_router *r = find_router(lab, node);
 
-	while (r && r->node != node)
-		r = r->next;
 	if (!r)
 		return;
 	wire_locked(r->w, snap, r);

@@ -22,9 +22,15 @@ struct jw;
  */
 #define NAT64_POOL4 "192.0.0.2"
 
-/* Start the NAT64 of every router that has one. Return: 0 or -errno (nothing left behind). */
+/*
+ * Start the NAT64 of every router that has one and has none running yet (at
+ * the build, and for routers added at run time). Return: 0 or -errno; on
+ * failure the routers started by this call are stopped again.
+ */
 int lab_nat64_start(struct nslab_lab *lab, nslab_error *err);
 /* Stop them all (before the link thread stops); the TUNs go with their fds. */
 void lab_nat64_stop(struct nslab_lab *lab);
+/* Plan node @node goes: its NAT64 (if any) stops, later nodes' indices move down one. */
+void lab_nat64_node_removed(struct nslab_lab *lab, size_t node);
 /* A router's "nat64" object for state (size, counters), if plan node @node has one. */
 void lab_nat64_json(const struct nslab_lab *lab, size_t node, struct jw *w);

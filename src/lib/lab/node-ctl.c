@@ -29,6 +29,7 @@
 #include "lab/lab.h"
 #include "lab/labfile.h"
 #include "lab/links.h"
+#include "lab/nat64-run.h"
 #include "lab/regions.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
@@ -267,8 +268,10 @@ static void drop_new_links(nslab_lab *lab, size_t first)
 {
 	for (size_t i = first; i < lab->plan->n_nodes; i++)
 		(void)lab_links_clear_node(lab, i, NULL);
-	for (size_t i = lab->plan->n_nodes; i-- > first;)
+	for (size_t i = lab->plan->n_nodes; i-- > first;) {
+		lab_nat64_node_removed(lab, i);
 		lab_links_node_removed(lab, i);
+	}
 }
 
 /* Planned, then built; each step undone when a later one fails. */
@@ -295,6 +298,9 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 		/* link:, downlink: (theirs, or a router's over a device added to it) */
 		if (r >= 0)
 			r = lab_links_start_nodes(lab, old, err);
+		/* nat6: nat64 routers among them (the running ones are skipped) */
+		if (r >= 0)
+			r = lab_nat64_start(lab, err);
 		if (r < 0) {
 			drop_new_links(lab, old);
 			(void)ancestor_routes(lab, &u, RTM_DELROUTE, NULL);
@@ -515,6 +521,7 @@ static void compact(nslab_lab *lab, const bool *gone, size_t *newidx)
 
 		if (!gone[i])
 			continue;
+		lab_nat64_node_removed(lab, i);
 		lab_links_node_removed(lab, i);
 		lab_regions_node_removed(lab, i);
 		/* the spec entry, and the index of every later one of its kind */
