@@ -4,11 +4,13 @@
 # clients. A v6-only phone behind an isp-v6 router reaches an IPv4-only server
 # by 64:ff9b::a.b.c.d (ping, curl over TCP, UDP) and by name through the lab
 # DNS's DNS64 (dig, getaddrinfo AF_INET6); the server sees the router's
-# public IPv4; a closed UDP port's ICMP error reaches the phone translated
-# (connection refused); a tiny table (nat64_size: 2) evicts the oldest
+# public IPv4; ICMP errors from the IPv4 side reach the phone translated (a
+# closed UDP port: connection refused; hop limit 3: time exceeded from the
+# isp's IPv4 address as 64:ff9b::a.b.c.d); a tiny table (nat64_size: 2) evicts the oldest
 # binding when a third flow comes (counter in `nslab status --json`), and an
-# established UDP flow dies with its binding; SIGKILL of the supervisor
-# leaves nothing behind.
+# established TCP connection dies with its binding; SIGKILL of the supervisor
+# leaves nothing behind. A NAT64 router added at run time translates, and its
+# removal leaves the others running.
 . "$SRCDIR/tests/e2e/lib.sh"
 require_env curl dig
 PROBE="$SRCDIR/tests/tools/probe.py"
@@ -89,6 +91,15 @@ except socket.timeout:
     print("timeout")' "$S64")
 [ "$got" = refused ] && ok "UDP to a closed port: ICMP port unreachable translated (refused)" ||
 	bad "closed port over NAT64: $got"
+
+# time exceeded from an IPv4 router on the way (the isp's bridge address), as traceroute sees it
+ISPBR4=$($PY -c 'import json,sys; print({n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}["isp"]["bridge"]["ip4"].split("/")[0])' st.json)
+# (three probes a second apart, as traceroute sends: the IPv4 routers rate-limit their ICMP errors)
+x phone ping -c 3 -i 1 -W 2 -t 3 "$S64" >ttl.out 2>&1
+from=$(sed -n 's/^From \([0-9a-f:.]*\) .*Time exceeded.*/\1/p' ttl.out | head -n 1)
+$PY -c 'import ipaddress as i, sys; sys.exit(i.ip_address(sys.argv[1]) != i.ip_address(sys.argv[2]))' \
+	"${from:-::}" "64:ff9b::$ISPBR4" && ok "hop limit 3: time exceeded from 64:ff9b::$ISPBR4 (the isp)" ||
+	bad "time exceeded: $(cat ttl.out), want from 64:ff9b::$ISPBR4"
 
 status_json "$L" st2.json
 $PY - st2.json <<'PY' && ok "status --json: mobile's nat64 counters move" || bad "nat64 counters: $(cat st2.json)"

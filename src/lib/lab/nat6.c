@@ -86,13 +86,14 @@ int nat6_ruleset_text(enum nat6_mode m, const struct nat6_where *w, char **ret, 
 	_cleanup_free_ char *buf = NULL;
 	char in[PREFIX_STRLEN], out[PREFIX_STRLEN];
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int failed;
 
-	if (!f)
-		return nslab_err_set(err, errno, "IPv6 NAT ruleset");
 	if (m == NAT6_NAT64)
 		return nat64_ruleset_text(w, ret, err);
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return nslab_err_set(err, errno, "IPv6 NAT ruleset");
 	prefix_format(&w->inner, true, in, sizeof(in));
 	prefix_format(&w->outer, true, out, sizeof(out));
 	fprintf(f,
