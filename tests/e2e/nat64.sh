@@ -108,7 +108,7 @@ n = {n["name"]: n for n in json.load(open(sys.argv[1]))["nodes"]}["mobile"]
 t = n["nat64"]
 ok = n["nat6"] == "nat64" and n["preset"] == "isp-v6" and t["size"] == 65536
 ok = ok and t["translated_6to4"] > 5 and t["translated_4to6"] > 5 and t["icmp_errors"] >= 1
-ok = ok and t["bibs"] >= 3 and t["evicted"] == 0
+ok = ok and t["bibs"] >= 3 and t["evicted"] == 0 and t["dropped"] == 0
 sys.exit(0 if ok else 1)
 PY
 

@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 
@@ -72,6 +73,9 @@ static void tun_read(void *ctx, int fd)
 
 		if (n <= 0)
 			return;
+		/* the kernel's own multicast on the TUN (MLD) is not traffic to translate */
+		if (n >= 40 && r->buf[0] >> 4 == 6 && r->buf[24] == 0xff)
+			continue;
 		(void)nat64_input(r->nat, now_ms(), r->buf, (size_t)n, tun_emit, r);
 	}
 }
@@ -113,7 +117,7 @@ static int route_into(struct nlsock *nl, int ifindex, const char *dst, nslab_err
 
 static int tun_wire(struct nslab_node *n, int *ret_fd, nslab_error *err)
 {
-	struct rtnl_link_change up = RTNL_LINK_CHANGE_KEEP;
+	struct rtnl_link_change up = RTNL_LINK_CHANGE_KEEP, mode = RTNL_LINK_CHANGE_KEEP;
 	_cleanup_close_ int fd = -1;
 	char pfx[64];
 	int ifindex, r;
@@ -121,6 +125,11 @@ static int tun_wire(struct nslab_node *n, int *ret_fd, nslab_error *err)
 	r = netns_call(n->ns->fd, tun_open_inside, &fd, err);
 	if (r >= 0)
 		r = rtnl_link_index(n->ns->nl, TUN_NAME, &ifindex, err);
+	/* no link-local (set while down), so no solicitations or MLD reports into the translator */
+	mode.set_addr_gen_mode = true;
+	mode.addr_gen_mode = IN6_ADDR_GEN_MODE_NONE;
+	if (r >= 0)
+		r = rtnl_link_set(n->ns->nl, ifindex, &mode, err);
 	up.up = 1;
 	if (r >= 0)
 		r = rtnl_link_set(n->ns->nl, ifindex, &up, err);
