@@ -161,6 +161,9 @@ grep -qx "tcp-after False" flows.out && ok "the oldest binding (TCP) was evicted
 	bad "the TCP connection survived eviction: $(cat flows.out)"
 ev=$(small_counter evicted)
 [ "$ev" -ge 1 ] && ok "tiny's evicted counter is $ev" || bad "tiny's evicted counter: $ev"
+"$NSLAB" status "$L" >st3.txt
+grep -q "^nat64 tiny: [0-2]/2 bindings, .* evicted [1-9]" st3.txt && ok "nslab status: $(grep '^nat64 tiny' st3.txt)" ||
+	bad "nslab status has no nat64 line for tiny: $(cat st3.txt)"
 [ "$(small_counter bibs)" -le 2 ] && ok "tiny holds at most 2 bindings" || bad "tiny bibs: $(small_counter bibs)"
 
 # a running router cannot switch to or from nat64 (its TUN and uplink are built with it)

@@ -275,6 +275,19 @@ static void snap(void *ctx)
 	nat64_stats_get(r->nat, &r->snap);
 }
 
+bool lab_nat64_stats(const struct nslab_lab *lab, size_t node, struct nat64_stats *ret,
+		     uint32_t *ret_size)
+{
+	struct nat64_router *r = find_router(lab, node);
+
+	if (!r)
+		return false;
+	wire_locked(r->w, snap, r);
+	*ret = r->snap;
+	*ret_size = r->cfg.max_bibs;
+	return true;
+}
+
 void lab_nat64_json(const struct nslab_lab *lab, size_t node, struct jw *w)
 {
 	struct nat64_router *r = find_router(lab, node);

@@ -8,7 +8,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nslab/error.h"
 
@@ -32,5 +34,9 @@ int lab_nat64_start(struct nslab_lab *lab, nslab_error *err);
 void lab_nat64_stop(struct nslab_lab *lab);
 /* Plan node @node goes: its NAT64 (if any) stops, later nodes' indices move down one. */
 void lab_nat64_node_removed(struct nslab_lab *lab, size_t node);
+struct nat64_stats;
+/* A router's counters and table size; false if plan node @node runs no NAT64. */
+bool lab_nat64_stats(const struct nslab_lab *lab, size_t node, struct nat64_stats *ret,
+		     uint32_t *ret_size);
 /* A router's "nat64" object for state (size, counters), if plan node @node has one. */
 void lab_nat64_json(const struct nslab_lab *lab, size_t node, struct jw *w);
