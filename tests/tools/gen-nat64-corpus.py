@@ -54,3 +54,7 @@ r6 = ip6(w6(SRV), H6, 17, udp(53, 5000, b'answer'))
 seed('error6-to4', 0x3f, [rec(u6), rec(ip6(H6, w6(SRV), 58, icmp(1, 4, b'\0'*4, r6))),
      rec(ip6(H6, w6(SRV), 58, icmp(2, 0, struct.pack('!I', 1400), r6))), rec(ip6(H6, w6(SRV), 58, icmp(4, 0, struct.pack('!I', 7), r6)))])
 seed('empty', 0x00, [rec(b''), rec(b'\x60'), rec(b'\x45')])
+# regressions found by libFuzzer: a UDP length field past the datagram, a TCP data offset past the segment
+bad_udp = ip6(H6, w6(SRV), 17, struct.pack('!HHHH', 5000, 53, 255, 0) + b'hello')
+bad_tcp = ip6(H6, w6(SRV), 6, struct.pack('!HHIIBBHHH', 40000, 80, 1, 0, 0xf0, 0x02, 64240, 0, 0))
+seed('bad-l4-lengths', 0x3f, [rec(bad_udp), rec(bad_tcp), rec(ip4(SRV, POOL, 17, struct.pack('!HHHH', 53, 1024, 255, 0) + b'x', fixl4=False))])

@@ -613,6 +613,13 @@ static void test_malformed_dropped(void **state)
 	xlate0(nat, 0, b, len);
 	memcpy(sp.dst, other, 16); /* not in the prefix */
 	xlate0(nat, 0, b, build(&sp, b, sizeof(b)));
+	sp = spec6(host6, srv4, IPPROTO_UDP);
+	sp.sport = 1;
+	sp.dport = 2;
+	len = build(&sp, b, sizeof(b));
+	b[44] = 0;
+	b[45] = 200; /* a UDP length past the datagram (found by libFuzzer) */
+	xlate0(nat, 0, b, len);
 	sp = spec6(host6, srv4, 250); /* a protocol NAT64 does not carry */
 	xlate0(nat, 0, b, build(&sp, b, sizeof(b)));
 	{
@@ -625,7 +632,7 @@ static void test_malformed_dropped(void **state)
 		xlate0(nat, 0, b, len);
 	}
 	nat64_stats_get(nat, &st);
-	assert_true(st.dropped >= 4);
+	assert_true(st.dropped >= 5);
 	assert_int_equal(st.translated_6to4 + st.translated_4to6, 0);
 	nat64_free(nat);
 }

@@ -229,6 +229,19 @@ static int bib_proto(uint8_t proto)
 	}
 }
 
+/* A whole TCP/UDP header as its own fields describe it (outer packets only: quotes are cut). */
+static bool l4_sane(uint8_t proto, const uint8_t *l4, size_t len)
+{
+	size_t n;
+
+	if (proto == IPPROTO_TCP) {
+		n = (size_t)(l4[12] >> 4) * 4;
+		return len >= 20 && n >= 20 && n <= len;
+	}
+	n = rd16(l4 + 4);
+	return len >= 8 && n >= 8 && n <= len;
+}
+
 static size_t csum_off(uint8_t proto)
 {
 	return proto == IPPROTO_TCP ? 16 : 6;
@@ -534,7 +547,7 @@ static int l4_6to4(struct nat64 *nat, const uint8_t *ip6, const struct l3 *l, ui
 	size_t min = l->proto == IPPROTO_TCP ? 20 : 8;
 	struct bib *b;
 
-	if (l->l4len < min || l->l4len != l->l4total)
+	if (l->l4len < min || l->l4len != l->l4total || !l4_sane(l->proto, l->l4, l->l4len))
 		return -EPROTO;
 	if (l->proto == IPPROTO_UDP && rd16(l->l4 + 6) == 0)
 		return -EPROTO; /* RFC 8200: a zero UDP checksum is invalid in IPv6 */
@@ -686,7 +699,7 @@ static int l4_4to6(struct nat64 *nat, const uint8_t *ip4, const struct l3 *l, ui
 	uint8_t src6[16];
 	struct bib *b;
 
-	if (l->l4len < min || l->frag)
+	if (l->l4len < min || l->frag || !l4_sane(l->proto, l->l4, l->l4len))
 		return -EPROTO;
 	b = bib_find4(&nat->bib, bib_proto(l->proto), rd16(l->l4 + 2), now_ms);
 	if (!b)
