@@ -22,6 +22,7 @@ ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/benc
 "$here/link-wire.sh" "$nslab"
 "$here/nat.sh" "$nslab" "$floor" "$natfloor"
 "$here/ra.sh" "$nslab"
+"$here/nat64.sh" "$nslab"
 "$here/serve.sh" "$nslab"
 "$here/python.sh" "$nslab" "$build"
 "$here/sim.sh" "$nslab" "$simfloor"

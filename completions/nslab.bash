@@ -219,7 +219,7 @@ _nslab()
 			COMPREPLY=($(compgen -W "router device" -- "$cur"))
 		elif [[ ${#ops[@]} -ge 3 && $(((${#ops[@]} - 3) % 2)) -eq 0 ]]; then
 			if [[ ${ops[1]} == router ]]; then
-				w="upstream region preset nat nat6 firewall ip pool mtu rules_file block_icmp_frag_needed"
+				w="upstream region preset nat nat6 nat64_size firewall ip pool mtu rules_file block_icmp_frag_needed"
 			else
 				w="router ifaces default_via count"
 			fi

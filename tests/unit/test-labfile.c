@@ -367,13 +367,13 @@ static const struct error_case errors[] = {
 	{ "lab: x\nrouterz: {}\n",
 	  "t.yaml:2:1: unknown key 'routerz' (expected one of: lab, seed, dad, ranges, routers, "
 	  "devices, dns, links, link_backend, regions, region_links, default_regions, ipv6, "
-	  "dns_upstream)" },
+	  "dns_upstream, dns64)" },
 	{ "routers: {isp: {}}\ndns_upstream: nowhere\n",
 	  "t.yaml:2:15: dns_upstream 'nowhere': not a node of the lab nor an IP address" },
 	{ "routers:\n  isp: {upstrem: x}\n",
 	  "t.yaml:2:9: unknown key 'upstrem' (expected one of: "
 	  "upstream, pool, ip, mtu, link, downlink, nat, nat6, firewall, "
-	  "preset, rules_file, region, block_icmp_frag_needed)" },
+	  "preset, rules_file, region, block_icmp_frag_needed, nat64_size)" },
 	{ "devices:\n  d: {router: r, via: eth0}\n",
 	  "t.yaml:2:18: unknown key 'via' (expected one of: router, ifaces, default_via, count, "
 	  "link)" },
@@ -661,7 +661,7 @@ static void test_file_errors(void **state)
 			err.msg,
 			"shadow:1:1: unknown key (expected one of: lab, seed, "
 			"dad, ranges, routers, devices, dns, links, link_backend, regions, "
-			"region_links, default_regions, ipv6, dns_upstream)");
+			"region_links, default_regions, ipv6, dns_upstream, dns64)");
 		assert_null(strstr(err.msg, "S3CR3T"));
 		assert_null(strstr(err.msg, "s3cr3t"));
 	}

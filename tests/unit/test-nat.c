@@ -389,16 +389,32 @@ static void test_nat6(void **state)
 	assert_non_null(strstr(masq_text, "iifname \"br0\" oifname \"wan\" masquerade\n"));
 }
 
+/* NAT64's table masquerades the translator's IPv4 source to the uplink's address. */
+static void test_nat64_table(void **state)
+{
+	_cleanup_free_ char *text = NULL;
+	struct nat6_where w = { .wan = "wan", .lan = "br0", .has_v4_uplink = true };
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(nat6_parse("nat64", &(enum nat6_mode){ 0 }), 0);
+	assert_string_equal(nat6_name(NAT6_NAT64), "nat64");
+	assert_int_equal(nat6_ruleset_text(NAT6_NAT64, &w, &text, &err), 0);
+	assert_non_null(strstr(text, "table ip " NAT6_TABLE " {"));
+	assert_non_null(strstr(text, "oifname \"wan\" ip saddr 192.0.0.2 masquerade\n"));
+}
+
 static void test_nat6_errors(void **state)
 {
 	static const struct {
 		const char *text, *msg;
 	} cases[] = {
-		{ "routers:\n  r: {nat6: nat64}\n",
-		  "t.yaml:2:13: nat6: nat64 is not available: nslab has no NAT64 translator yet "
-		  "(docs/nat.md)" },
 		{ "routers:\n  r: {nat6: npt}\n",
-		  "t.yaml:2:13: bad nat6 'npt' (expected none, nptv6 or masquerade)" },
+		  "t.yaml:2:13: bad nat6 'npt' (expected none, nptv6, masquerade or nat64)" },
+		{ "routers:\n  r: {nat6: nptv6, nat64_size: 8}\n",
+		  "t.yaml:2:32: router 'r': nat64_size without nat6: nat64" },
+		{ "routers:\n  r: {nat6: nat64, nat64_size: 0}\n",
+		  "t.yaml:2:32: bad nat64_size '0' (expected 1..4194304)" },
 		{ "routers:\n  r: {ip: v4, nat6: nptv6}\n",
 		  "t.yaml:2:21: router 'r': nat6 translates IPv6, and the router is IPv4-only "
 		  "(ip: v4)" },
@@ -477,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_timeouts_text),
 		cmocka_unit_test(test_nat6),
 		cmocka_unit_test(test_nat6_errors),
+		cmocka_unit_test(test_nat64_table),
 		cmocka_unit_test(test_ra),
 	};
 

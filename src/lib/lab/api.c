@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lab/labfile.h"
+#include "lab/nat64-run.h"
 #include "lab/router-preset.h"
 #include "ns/spawn.h"
 #include "ns/userns.h"
@@ -475,6 +476,8 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 		r = lab_links_start(lab, err);
 		if (r >= 0)
 			r = lab_regions_start(lab, err);
+		if (r >= 0)
+			r = lab_nat64_start(lab, err);
 		lab->built = false;
 		if (r < 0)
 			lab_teardown(lab);

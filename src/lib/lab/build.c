@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "lab/nat64-run.h"
 #include "lab/ra.h"
 #include "lab/router-nft.h"
 #include "nl/rtnl.h"
@@ -698,6 +699,7 @@ int lab_build(struct nslab_lab *lab, nslab_error *err)
 void lab_teardown(struct nslab_lab *lab)
 {
 	/* the link thread uses the namespaces' sockets: it stops before they close */
+	lab_nat64_stop(lab); /* on the link thread: first */
 	lab_links_stop(lab);
 	lab_regions_stop(lab);
 	/* first every process (pid 1 takes its whole PID namespace along) */

@@ -66,6 +66,7 @@ struct nslab_lab {
 	double built_at;
 	struct lab_links *links;     /* link conditions (links.c); NULL while there are none */
 	struct lab_regions *regions; /* routes between regions (regions.c); NULL: no regions */
+	struct lab_nat64 *nat64;     /* routers' NAT64 (nat64-run.c); NULL: none */
 };
 
 /*

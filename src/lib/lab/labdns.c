@@ -18,6 +18,8 @@
 
 #include "dns/ldns-dl.h"
 #include "lab/lab.h"
+#include "lab/nat.h"
+#include "lab/plan.h"
 #include "ns/netns.h"
 #include "shared/macro.h"
 
@@ -180,8 +182,20 @@ static void push_address(ldns_pkt *r, const ldns_rr *q, const struct nslab_prefi
 
 #define LABDNS_FORWARD 0xff /* not an rcode: the name is dns_upstream's to answer */
 
+/* RFC 6147 5.1.7 with the well-known prefix (RFC 6052): 64:ff9b::a.b.c.d */
+static void push_synthesised(ldns_pkt *r, const ldns_rr *q, const struct nslab_prefix *a4)
+{
+	struct nslab_prefix a6 = { .family = AF_INET6, .len = 128 };
+
+	a6.addr[1] = 0x64;
+	a6.addr[2] = 0xff;
+	a6.addr[3] = 0x9b;
+	memcpy(a6.addr + 12, a4->addr, 4);
+	push_address(r, q, &a6);
+}
+
 /* The answer section and rcode for the one question q. */
-static uint8_t answer(const struct nslab_lab *lab, const ldns_rr *q, ldns_pkt *r)
+static uint8_t answer(const struct nslab_lab *lab, const ldns_rr *q, bool dns64, ldns_pkt *r)
 {
 	ldns_rr_type t = dl_ldns.ldns_rr_get_type(q);
 	bool any = t == LDNS_RR_TYPE_ANY;
@@ -202,6 +216,9 @@ static uint8_t answer(const struct nslab_lab *lab, const ldns_rr *q, ldns_pkt *r
 
 		if (f6 > 0 && (any || t == LDNS_RR_TYPE_AAAA))
 			push_address(r, q, &a);
+		else if (f6 != -ENOENT && dns64 && t == LDNS_RR_TYPE_AAAA &&
+			 lab_name_lookup(lab, name, AF_INET, &a) > 0)
+			push_synthesised(r, q, &a); /* the name exists, IPv4 only */
 		found = found > 0 ? found : f6;
 	}
 	if (found == -ENOENT && lab->spec->dns_upstream)
@@ -209,17 +226,17 @@ static uint8_t answer(const struct nslab_lab *lab, const ldns_rr *q, ldns_pkt *r
 	return found == -ENOENT ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR;
 }
 
-static uint8_t judge(const struct nslab_lab *lab, const ldns_pkt *in, ldns_pkt *r)
+static uint8_t judge(const struct nslab_lab *lab, const ldns_pkt *in, bool dns64, ldns_pkt *r)
 {
 	if (dl_ldns.ldns_pkt_get_opcode(in) != LDNS_PACKET_QUERY)
 		return LDNS_RCODE_NOTIMPL;
 	if (dl_ldns.ldns_pkt_qdcount(in) != 1)
 		return LDNS_RCODE_FORMERR;
-	return answer(lab, dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(in), 0), r);
+	return answer(lab, dl_ldns.ldns_rr_list_rr(dl_ldns.ldns_pkt_question(in), 0), dns64, r);
 }
 
-int labdns_reply(const struct nslab_lab *lab, const uint8_t *q, size_t len, uint8_t **ret,
-		 size_t *ret_len)
+int labdns_reply(const struct nslab_lab *lab, const uint8_t *q, size_t len, bool dns64,
+		 uint8_t **ret, size_t *ret_len)
 {
 	ldns_pkt *in = NULL, *r;
 	ldns_rr_list *qs;
@@ -237,7 +254,7 @@ int labdns_reply(const struct nslab_lab *lab, const uint8_t *q, size_t len, uint
 	dl_ldns.ldns_pkt_set_aa(r, true); /* the lab's names are its own: an authoritative answer */
 	dl_ldns.ldns_pkt_set_rd(r, dl_ldns.ldns_pkt_rd(in));
 	dl_ldns.ldns_pkt_set_opcode(r, dl_ldns.ldns_pkt_get_opcode(in));
-	rcode = judge(lab, in, r);
+	rcode = judge(lab, in, dns64, r);
 	if (rcode == LABDNS_FORWARD) {
 		dl_ldns.ldns_pkt_free(in);
 		dl_ldns.ldns_pkt_free(r);
@@ -253,6 +270,47 @@ int labdns_reply(const struct nslab_lab *lab, const uint8_t *q, size_t len, uint
 	st = dl_ldns.ldns_pkt2wire(ret, r, ret_len);
 	dl_ldns.ldns_pkt_free(r);
 	return st == LDNS_STATUS_OK ? 1 : 0;
+}
+
+static bool in_net(const struct nslab_prefix *net, const uint8_t *a)
+{
+	unsigned bits = net->len, whole = bits / 8;
+
+	if (net->family != AF_INET6 || memcmp(net->addr, a, whole) != 0)
+		return false;
+	return bits % 8 == 0 || ((net->addr[whole] ^ a[whole]) & (0xff00u >> (bits % 8))) == 0;
+}
+
+/* The router whose downstream holds @a, or 0 (the lab root: not behind any router). */
+static size_t router_of(const struct lab_plan *plan, const uint8_t *a)
+{
+	for (size_t i = 1; i < plan->n_nodes; i++)
+		if (plan->nodes[i].kind == PLAN_ROUTER && in_net(&plan->nodes[i].down6, a))
+			return i;
+	return 0;
+}
+
+bool labdns_wants_dns64(const struct nslab_lab *lab, const struct sockaddr_storage *from)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)from;
+	size_t i;
+
+	if (lab->spec->dns64)
+		return true;
+	if (from->ss_family != AF_INET6)
+		return false;
+	/* up the tree from the client's router: any NAT64 on the way translates for it */
+	for (i = router_of(lab->plan, s6->sin6_addr.s6_addr); i > 0;
+	     i = lab->plan->nodes[i].ifaces[0].up_node) {
+		const struct plan_node *pn = &lab->plan->nodes[i];
+
+		if (pn->kind == PLAN_ROUTER && pn->n_ifaces > 0 &&
+		    lab->spec->routers[pn->spec_index].nat6 == NAT6_NAT64)
+			return true;
+		if (pn->n_ifaces == 0)
+			break;
+	}
+	return false;
 }
 
 /* dns_upstream's address (port 53), of family fam if it has one, else of the other. */
@@ -338,7 +396,7 @@ static void handle(struct labdns *d, int fd, uint8_t *buf, size_t n,
 			pass_back(d, buf, n);
 		return;
 	}
-	r = labdns_reply(d->lab, buf, n, &out, &out_len);
+	r = labdns_reply(d->lab, buf, n, labdns_wants_dns64(d->lab, from), &out, &out_len);
 	if (r == 2)
 		forward(d, fd, buf, n, from, fromlen);
 	else if (r == 1 && sendto(fd, out, out_len, 0, (const struct sockaddr *)from, fromlen) < 0)

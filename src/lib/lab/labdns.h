@@ -9,12 +9,14 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "nslab/error.h"
 
 struct nslab_lab;
+struct sockaddr_storage;
 
 #define LABDNS_TTL	   1   /* s: a name can change any moment (nslab dns LAB set) */
 #define LABDNS_ANSWERS_MAX 32  /* datagrams handled per wakeup; the rest wait for the next */
@@ -49,12 +51,19 @@ const int *labdns_fds(const struct labdns *d);
  * A query with one question of class IN gets its A/AAAA answers (ANY: both),
  * NOERROR without answers for a name the lab has without that type, or
  * NXDOMAIN; other opcodes NOTIMP, a message that is not one query FORMERR.
+ * @dns64: synthesise (RFC 6147): a name with an A record and no AAAA gets
+ *        AAAA 64:ff9b::a.b.c.d for an AAAA question
  * Return: 1 with an answer, 2 for a name the lab does not have when it has a
  * dns_upstream (forward it; nothing in *ret), 0 when nothing should be sent
  * (not a DNS query)
  */
-int labdns_reply(const struct nslab_lab *lab, const uint8_t *q, size_t len, uint8_t **ret,
-		 size_t *ret_len);
+int labdns_reply(const struct nslab_lab *lab, const uint8_t *q, size_t len, bool dns64,
+		 uint8_t **ret, size_t *ret_len);
+/*
+ * Whether a query from @from gets DNS64 answers: the lab says `dns64: true`,
+ * or the address is behind a router with `nat6: nat64` (at any depth).
+ */
+bool labdns_wants_dns64(const struct nslab_lab *lab, const struct sockaddr_storage *from);
 
 /* fd (one of labdns_fds()) is readable: answer, forward, or pass answers back. Return: 0, or -errno. */
 int labdns_on_readable(struct labdns *d, int fd, nslab_error *err);

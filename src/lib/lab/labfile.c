@@ -18,6 +18,7 @@
 #include "lab/fw-file.h"
 #include "lab/nat-file.h"
 #include "lab/router-preset.h"
+#include "link/nat64.h"
 
 #define LABFILE_SIZE_MAX (4u << 20) /* a lab of 5000 nodes is about 200 KiB */
 #define RULES_FILE_MAX	 (4u << 20) /* a router's own nftables rules */
@@ -130,7 +131,8 @@ enum {
 	RK_PRESET,
 	RK_RULES_FILE,
 	RK_REGION,
-	RK_BLOCK_FRAG
+	RK_BLOCK_FRAG,
+	RK_NAT64_SIZE
 };
 
 /*
@@ -168,12 +170,9 @@ static int decode_nat6(struct lf *lf, const struct ynode *v, struct spec_router 
 	int r = y_str(&lf->y, v, "nat6", &s);
 
 	rt->nat6_loc = sloc(v);
-	if (r >= 0 && strcmp(s, "nat64") == 0)
-		return y_error(&lf->y, v,
-			       "nat6: nat64 is not available: nslab has no NAT64 translator yet "
-			       "(docs/nat.md)");
 	if (r >= 0 && nat6_parse(s, &rt->nat6) < 0)
-		return y_error(&lf->y, v, "bad nat6 '%s' (expected none, nptv6 or masquerade)",
+		return y_error(&lf->y, v,
+			       "bad nat6 '%s' (expected none, nptv6, masquerade or nat64)",
 			       SPEC_Q(s));
 	return r;
 }
@@ -225,6 +224,11 @@ static int decode_router_key(struct lf *lf, int key, const struct ynode *v, stru
 		return decode_rules_file(lf, v, rt);
 	case RK_BLOCK_FRAG:
 		return y_bool(&lf->y, v, "block_icmp_frag_needed", &rt->block_frag);
+	case RK_NAT64_SIZE:
+		r = y_uint(&lf->y, v, "nat64_size", 1, NAT64_MAX_BIBS, "1..4194304", &mtu);
+		rt->nat64_size = (uint32_t)mtu;
+		rt->nat64_size_loc = sloc(v);
+		return r;
 	default:
 		r = y_str(&lf->y, v, "region", &s);
 		rt->region = (char *)s;
@@ -261,6 +265,7 @@ static int decode_router_keys(struct lf *lf, const struct ynode *v, struct spec_
 					    "rules_file",
 					    "region",
 					    "block_icmp_frag_needed",
+					    "nat64_size",
 					    NULL };
 	int r = 0;
 
@@ -311,8 +316,15 @@ static int decode_router(struct lf *lf, const struct ynode *k, const struct ynod
 				  "router '%s': nat6 translates IPv6, and the router is IPv4-only "
 				  "(ip: v4)",
 				  rt.name);
-	/* behind a NAT the pool is private (a carrier's shared space for cgnat) unless given */
-	if ((rt.nat.enabled || rt.nat6 != NAT6_NONE) && !(seen & (1u << RK_POOL)))
+	if (rt.nat64_size && rt.nat6 != NAT6_NAT64)
+		return spec_error(lf->err, lf->spec, rt.nat64_size_loc, EINVAL,
+				  "router '%s': nat64_size without nat6: nat64", rt.name);
+	/*
+	 * Behind a NAT the pool is private (a carrier's shared space for cgnat)
+	 * unless given; NAT64 translates to IPv4 only, its IPv6 side is routed.
+	 */
+	if ((rt.nat.enabled || (rt.nat6 != NAT6_NONE && rt.nat6 != NAT6_NAT64)) &&
+	    !(seen & (1u << RK_POOL)))
 		rt.pool = rt.nat.carrier ? LAB_POOL_CGNAT : LAB_POOL_PRIVATE;
 	else if (!(seen & (1u << RK_POOL)))
 		rt.pool = LAB_POOL_PUBLIC;
@@ -545,7 +557,8 @@ enum {
 	K_REGION_LINKS,
 	K_DEFAULT_REGIONS,
 	K_IPV6,
-	K_DNS_UPSTREAM
+	K_DNS_UPSTREAM,
+	K_DNS64
 };
 
 /* `regions:` name -> {} (a region has no settings yet; its links are under `region_links:`) */
@@ -711,6 +724,8 @@ static int decode_top_key(struct lf *lf, int key, const struct ynode *k, const s
 		return decode_ipv6(lf, v);
 	case K_DNS_UPSTREAM:
 		return decode_dns_upstream(lf, v);
+	case K_DNS64:
+		return y_bool(&lf->y, v, "dns64", &lf->spec->dns64);
 	default:
 		return decode_each(lf, v, "dns", decode_dns);
 	}
@@ -733,7 +748,8 @@ static int decode_top(struct lf *lf, const struct ynode *root, bool *named)
 					    "ranges",  "routers",      "devices",
 					    "dns",     "links",	       "link_backend",
 					    "regions", "region_links", "default_regions",
-					    "ipv6",    "dns_upstream", NULL };
+					    "ipv6",    "dns_upstream", "dns64",
+					    NULL };
 	uint32_t seen = 0;
 	int r;
 

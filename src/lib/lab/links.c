@@ -121,6 +121,16 @@ static int links_init(struct nslab_lab *lab, nslab_error *err)
 	return wire_new(&lab->links->w, err);
 }
 
+int lab_links_wire(struct nslab_lab *lab, struct wire **ret, nslab_error *err)
+{
+	int r = links_init(lab, err);
+
+	if (r < 0)
+		return r;
+	*ret = lab->links->w;
+	return 0;
+}
+
 /* Whether the kernel has netem (probed the first time only). Return: 1, 0 or -errno. */
 static int has_netem(struct nslab_lab *lab, nslab_error *err)
 {

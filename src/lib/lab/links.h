@@ -12,6 +12,9 @@ struct nslab_lab;
 
 /* Apply the lab file's conditions; call once the lab is built. Return: 0 or -errno. */
 int lab_links_start(struct nslab_lab *lab, nslab_error *err);
+/* The lab's link thread, started if it was not (lab/nat64-run serves its TUNs there). */
+struct wire;
+int lab_links_wire(struct nslab_lab *lab, struct wire **ret, nslab_error *err);
 /* Stop the link thread, drop every condition's state (the namespaces go next). */
 void lab_links_stop(struct nslab_lab *lab);
 /*

@@ -361,8 +361,16 @@ int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nsl
 
 	if (!mode || nat6_parse(mode, &m) < 0)
 		return nslab_err_setx(err, EINVAL,
-				      "unknown nat6 mode '%s' (expected none, nptv6 or masquerade)",
+				      "unknown nat6 mode '%s' (expected none, nptv6, masquerade or "
+				      "nat64)",
 				      mode ? mode : "");
+	if (lab->built && i >= 0 && (m == NAT6_NAT64) != (lab->spec->routers[i].nat6 == NAT6_NAT64))
+		/* the TUN, its routes and the uplink's IPv4 are made with the router */
+		return nslab_err_setx(
+			err, EOPNOTSUPP,
+			"router '%s': nat6 nat64 is chosen in the lab file; a running "
+			"router cannot switch to or from it",
+			router);
 	if (lab->built)
 		return set_nat6_live(lab, router, m, err);
 	if (i < 0)
@@ -375,7 +383,7 @@ int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nsl
 				      "router is IPv4-only",
 				      router);
 	sr->nat6 = m;
-	if (m != NAT6_NONE && sr->pool == LAB_POOL_PUBLIC)
+	if (m != NAT6_NONE && m != NAT6_NAT64 && sr->pool == LAB_POOL_PUBLIC)
 		sr->pool = LAB_POOL_PRIVATE;
 	return 0;
 }

@@ -134,18 +134,24 @@ bool nat_where_of(const struct plan_node *pn, struct nat_where *ret);
  * conntrack's prefix NAT); masquerade is NAT66 to the uplink's address.
  * Neither lets anything route into the downstream /64 from outside.
  */
-enum nat6_mode { NAT6_NONE = 0, NAT6_NPTV6, NAT6_MASQUERADE };
+/*
+ * NAT64 (lab/nat64-run.c): IPv6 flows to 64:ff9b::/96 translated to IPv4 by
+ * nslab's own translator (link/nat64) in a TUN, from NAT64_POOL4, which this
+ * table masquerades to the uplink's IPv4 address.
+ */
+enum nat6_mode { NAT6_NONE = 0, NAT6_NPTV6, NAT6_MASQUERADE, NAT6_NAT64 };
 
 #define NAT6_TABLE "nslab-nat6" /* `table ip6 nslab-nat6` in the router's netns */
 
 const char *nat6_name(enum nat6_mode m);
-/* "none", "nptv6", "masquerade" -> mode; -ENOENT otherwise ("nat64" too: not made yet). */
+/* "none", "nptv6", "masquerade", "nat64" -> mode; -ENOENT otherwise. */
 int nat6_parse(const char *s, enum nat6_mode *ret);
 
 struct nat6_where {
 	const char *wan, *lan;
 	struct nslab_prefix inner; /* the downstream /64 */
 	struct nslab_prefix outer; /* NPTv6: the external /64 */
+	bool has_v4_uplink;	   /* NAT64 needs one */
 };
 /* Where a planned router's IPv6 NAT sits; false without an IPv6 downstream (or NPTv6 prefix). */
 bool nat6_where_of(const struct plan_node *pn, enum nat6_mode m, struct nat6_where *ret);

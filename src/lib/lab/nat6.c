@@ -21,14 +21,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lab/nat64-run.h"
 #include "lab/plan.h"
 #include "shared/macro.h"
 
-static const char *const nat6_names[] = { "none", "nptv6", "masquerade", NULL };
+static const char *const nat6_names[] = { "none", "nptv6", "masquerade", "nat64", NULL };
 
 const char *nat6_name(enum nat6_mode m)
 {
-	return (unsigned)m <= NAT6_MASQUERADE ? nat6_names[m] : "?";
+	return (unsigned)m <= NAT6_NAT64 ? nat6_names[m] : "?";
 }
 
 int nat6_parse(const char *s, enum nat6_mode *ret)
@@ -46,16 +47,38 @@ bool nat6_where_of(const struct plan_node *pn, enum nat6_mode m, struct nat6_whe
 	struct nslab_prefix inner;
 
 	if (pn->kind != PLAN_ROUTER || pn->n_ifaces < 1 || pn->down6.family != AF_INET6 ||
-	    (m == NAT6_NPTV6 && pn->ext6.family != AF_INET6))
+	    (m == NAT6_NPTV6 && pn->ext6.family != AF_INET6) ||
+	    (m == NAT6_NAT64 && pn->ifaces[0].a4.family != AF_INET))
 		return false;
 	inner = pn->down6;
 	/* the network of the bridge's address: host bits cleared */
 	for (unsigned b = inner.len; b < 128; b++)
 		inner.addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
 	*ret = (struct nat6_where){
-		.wan = pn->ifaces[0].name, .lan = pn->bridge, .inner = inner, .outer = pn->ext6
+		.wan = pn->ifaces[0].name,
+		.lan = pn->bridge,
+		.inner = inner,
+		.outer = pn->ext6,
+		.has_v4_uplink = pn->ifaces[0].a4.family == AF_INET,
 	};
 	return true;
+}
+
+/*
+ * NAT64: the translator's IPv4 flows leave from the uplink's address. A table
+ * of family ip under the same name (nothing else of nslab's is there).
+ */
+static int nat64_ruleset_text(const struct nat6_where *w, char **ret, nslab_error *err)
+{
+	if (asprintf(ret,
+		     "# nslab IPv6 NAT: nat64\ntable ip " NAT6_TABLE " {\n"
+		     "\tchain postrouting {\n\t\ttype nat hook postrouting priority srcnat; policy "
+		     "accept;\n\t\toifname \"%s\" ip saddr " NAT64_POOL4 " masquerade\n\t}\n}\n",
+		     w->wan) < 0) {
+		*ret = NULL;
+		return nslab_err_set(err, ENOMEM, "NAT64 ruleset");
+	}
+	return 0;
 }
 
 int nat6_ruleset_text(enum nat6_mode m, const struct nat6_where *w, char **ret, nslab_error *err)
@@ -63,9 +86,12 @@ int nat6_ruleset_text(enum nat6_mode m, const struct nat6_where *w, char **ret, 
 	_cleanup_free_ char *buf = NULL;
 	char in[PREFIX_STRLEN], out[PREFIX_STRLEN];
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int failed;
 
+	if (m == NAT6_NAT64)
+		return nat64_ruleset_text(w, ret, err);
+	f = open_memstream(&buf, &len);
 	if (!f)
 		return nslab_err_set(err, errno, "IPv6 NAT ruleset");
 	prefix_format(&w->inner, true, in, sizeof(in));

@@ -30,6 +30,7 @@
 #include "lab/labfile.h"
 #include "lab/links.h"
 #include "lab/ra.h"
+#include "lab/nat64-run.h"
 #include "lab/regions.h"
 #include "nl/nlsock.h"
 #include "nl/rtnl.h"
@@ -260,8 +261,10 @@ static void drop_new_links(nslab_lab *lab, size_t first)
 {
 	for (size_t i = first; i < lab->plan->n_nodes; i++)
 		(void)lab_links_clear_node(lab, i, NULL);
-	for (size_t i = lab->plan->n_nodes; i-- > first;)
+	for (size_t i = lab->plan->n_nodes; i-- > first;) {
+		lab_nat64_node_removed(lab, i);
 		lab_links_node_removed(lab, i);
+	}
 }
 
 /*
@@ -325,7 +328,13 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 		/* link:, downlink: (theirs, or a router's over a device added to it) */
 		if (r >= 0)
 			r = lab_links_start_nodes(lab, old, err);
-		/* --persist: /run/netns/<lab>-<node> for them too, as `up` names every node */
+		/* nat6: nat64 routers among them (the running ones are skipped) */
+		if (r >= 0)
+			r = lab_nat64_start(lab, err);
+		/*
+		 * --persist: /run/netns/<lab>-<node> for them too, as `up` names
+		 * every node; last, so no step after it fails with names left behind
+		 */
 		if (r >= 0)
 			r = lab_persist_nodes(lab, old, err);
 		if (r < 0) {
@@ -549,6 +558,7 @@ static void compact(nslab_lab *lab, const bool *gone, size_t *newidx)
 
 		if (!gone[i])
 			continue;
+		lab_nat64_node_removed(lab, i);
 		lab_links_node_removed(lab, i);
 		lab_regions_node_removed(lab, i);
 		/* the spec entry, and the index of every later one of its kind */

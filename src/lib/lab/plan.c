@@ -416,7 +416,9 @@ static int plan_router(struct planner *p, size_t ri, size_t ni)
 	hash_mac(p->spec->seed, sr->name, "bridge", n->bridge_mac);
 	p->fam[ni] = fams;
 	p->next_host[ni] = 2;
-	r = plan_link(p, ni, 0, up, up == 0 ? "ix" : "wan", fams & p->fam[up], sr->loc);
+	/* NAT64 sends its IPv4 out of the uplink even when the router's side is IPv6-only */
+	r = plan_link(p, ni, 0, up, up == 0 ? "ix" : "wan",
+		      (fams | (sr->nat6 == NAT6_NAT64 ? FAM4 : 0)) & p->fam[up], sr->loc);
 	for (int v6 = 0; r >= 0 && v6 < 2; v6++) {
 		struct nslab_prefix *net = &p->net[2 * ni + v6];
 
@@ -546,7 +548,9 @@ static int plan_subnet_routes(struct planner *p, size_t d)
 			/* what is behind a NAT is reached through its mappings only */
 			if (!v6 && sc->nat.enabled)
 				break;
-			if (v6 && sc->nat6 != NAT6_NONE && !(c == d && nodes[d].ext6.family))
+			/* NAT64 translates to IPv4 only: its IPv6 side is routed like any other */
+			if (v6 && sc->nat6 != NAT6_NONE && sc->nat6 != NAT6_NAT64 &&
+			    !(c == d && nodes[d].ext6.family))
 				break;
 			r = route_add(p, &nodes[a], dst, v6 ? &up->a6 : &up->a4);
 			if (a == 0)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lab/router-preset: the router presets. The table is patchbay's (its IPv6
- * reference), with nslab's own NAT and firewall presets; `isp-v6` wants a
- * NAT64 that nslab does not have yet, so its devices reach IPv6 hosts only.
+ * reference), with nslab's own NAT and firewall presets; `isp-v6` is an
+ * IPv6-only carrier with NAT64 (nslab's translator, lab/nat64-run).
  */
 #include "lab/router-preset.h"
 
@@ -15,6 +15,7 @@
 struct router_preset_def {
 	const char *name, *nat, *fw;
 	enum lab_ipmode ip;
+	enum nat6_mode nat6;
 };
 
 static const struct router_preset_def presets[] = {
@@ -22,7 +23,7 @@ static const struct router_preset_def presets[] = {
 	{ "public", "none", "none", LAB_IP_DUAL },
 	{ "public-v4", "none", "none", LAB_IP_V4 },
 	{ "isp-cgnat", "cgnat", "none", LAB_IP_DUAL },
-	{ "isp-v6", "none", "block-inbound", LAB_IP_V6 },
+	{ "isp-v6", "none", "block-inbound", LAB_IP_V6, NAT6_NAT64 },
 	{ "corporate", "corporate", "corporate", LAB_IP_DUAL },
 	{ "hotel", "corporate", "captive-portal", LAB_IP_V4 },
 	{ "cloud", "cloud-nat", "none", LAB_IP_DUAL },
@@ -39,6 +40,7 @@ int router_preset_apply(const char *name, struct spec_router *rt)
 		if (nat_preset(p->nat, &rt->nat) < 0 || fw_preset(p->fw, &rt->fw) < 0)
 			return -ENOENT;
 		rt->ip = p->ip;
+		rt->nat6 = p->nat6;
 		rt->pool = !rt->nat.enabled  ? LAB_POOL_PUBLIC
 			   : rt->nat.carrier ? LAB_POOL_CGNAT
 					     : LAB_POOL_PRIVATE;

@@ -48,6 +48,8 @@ struct spec_router {
 	struct nat_config nat;	       /* IPv4 NAT (lab/nat.h); zero: none */
 	struct spec_loc nat_loc;
 	enum nat6_mode nat6; /* IPv6 NAT (lab/nat.h) */
+	uint32_t nat64_size; /* `nat64_size:` the translator's table bound; 0: its default */
+	struct spec_loc nat64_size_loc;
 	struct spec_loc nat6_loc;
 	struct fw_config fw; /* firewall (lab/fw.h); zero: none */
 	struct spec_loc fw_loc;
@@ -134,6 +136,7 @@ struct lab_spec {
 	size_t n_dns;
 	char *dns_upstream; /* `dns_upstream:` a node or an address the lab DNS forwards to; NULL */
 	struct spec_loc dns_upstream_loc;
+	bool dns64; /* `dns64: true`: the lab DNS synthesises AAAA for every client */
 	struct linkcond_named *links; /* `links:` the lab's own presets, in file order */
 	size_t n_links;
 	enum lab_link_backend link_backend;

@@ -9,12 +9,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "lab/links.h"
+#include "lab/nat64-run.h"
+#include "link/nat64.h"
 #include "lab/regions.h"
 
 static const char *kind_name(const struct plan_node *pn)
@@ -93,6 +96,7 @@ static void node_json(const struct nslab_lab *lab, const struct plan_node *pn, s
 		jw_str(w, "nat", sr->nat.enabled ? sr->nat.preset : "none");
 		jw_str(w, "nat6", nat6_name(sr->nat6));
 		jw_prefix_opt(w, "ip6_outer", &pn->ext6, true);
+		lab_nat64_json(lab, (size_t)(pn - lab->plan->nodes), w);
 		jw_str(w, "firewall", fw_name(&sr->fw));
 		if (sr->block_frag)
 			jw_bool(w, "block_icmp_frag_needed", true);
@@ -200,6 +204,24 @@ static void table_row(FILE *f, const struct nslab_lab *lab, const struct plan_no
 		prefix_format(&pi->a6, true, a6, sizeof(a6)));
 }
 
+/* Below the table: each NAT64's table use and counters (nat64-run.c). */
+static void nat64_lines(FILE *f, const struct nslab_lab *lab)
+{
+	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
+		struct nat64_stats st;
+		uint32_t size;
+
+		if (!lab_nat64_stats(lab, i, &st, &size))
+			continue;
+		fprintf(f,
+			"nat64 %s: %" PRIu64 "/%" PRIu32 " bindings, translated %" PRIu64
+			" (6->4) %" PRIu64 " (4->6), %" PRIu64 " ICMP errors, evicted %" PRIu64
+			", expired %" PRIu64 ", dropped %" PRIu64 "\n",
+			lab->plan->nodes[i].name, st.bibs, size, st.translated_6to4,
+			st.translated_4to6, st.icmp_errors, st.evicted, st.expired, st.dropped);
+	}
+}
+
 int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 {
 	char *text = NULL;
@@ -223,6 +245,7 @@ int lab_table_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 				prefix_format(&pn->down6, true, a6, sizeof(a6)));
 		}
 	}
+	nat64_lines(f, lab);
 	if (fclose(f) != 0 || !text) {
 		free(text);
 		return nslab_err_set(err, ENOMEM, "render table");

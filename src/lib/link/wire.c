@@ -76,7 +76,11 @@ struct fifo {
 	struct wpkt *head, *tail;
 };
 
+/* What epoll hands back: a port, or another fd the thread serves (wire_fd_add()). */
+enum wire_src_kind { SRC_PORT, SRC_FD };
+
 struct wire_port {
+	enum wire_src_kind kind; /* first: epoll's pointer is read as this */
 	struct wire_port *next;
 	int rx_fd, tx_fd, ifindex, sink_a, sink_b;
 	bool sink_made; /* this port's add created the sink: a failed add deletes it again */
@@ -86,6 +90,13 @@ struct wire_port {
 	struct fifo delayed, express;
 	size_t queued;
 	uint64_t tx_errors;
+};
+
+struct wire_fd {
+	enum wire_src_kind kind; /* SRC_FD */
+	int fd;
+	wire_fd_fn fn;
+	void *ctx;
 };
 
 struct wire {
@@ -494,6 +505,10 @@ static bool wire_round(struct wire *w)
 				wire_wake_learn(w, now_ns());
 		} else if (ptr == &w->efd) {
 			(void)!read(w->efd, &junk, sizeof(junk));
+		} else if (*(enum wire_src_kind *)ptr == SRC_FD) {
+			struct wire_fd *f = ptr;
+
+			f->fn(f->ctx, f->fd);
 		} else {
 			port_read(w, ptr);
 		}
@@ -822,5 +837,45 @@ void wire_port_stats(struct wire *w, struct wire_port *p, struct wire_stats *ret
 		*ret_stats = p->eng.stats;
 	if (ret_cfg)
 		*ret_cfg = p->eng.cfg;
+	pthread_mutex_unlock(&w->mu);
+}
+
+int wire_fd_add(struct wire *w, int fd, wire_fd_fn fn, void *ctx, struct wire_fd **ret,
+		nslab_error *err)
+{
+	struct wire_fd *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return nslab_err_set(err, ENOMEM, "link thread: fd %d", fd);
+	*f = (struct wire_fd){ SRC_FD, fd, fn, ctx };
+	pthread_mutex_lock(&w->mu);
+	r = epoll_add(w->ep, fd, f);
+	pthread_mutex_unlock(&w->mu);
+	if (r < 0) {
+		r = nslab_err_set(err, errno, "link thread: epoll fd %d", fd);
+		free(f);
+		return r;
+	}
+	*ret = f;
+	return 0;
+}
+
+struct wire_fd *wire_fd_del(struct wire *w, struct wire_fd *f)
+{
+	if (!f)
+		return NULL;
+	/* under the lock: the thread is not inside f->fn, and will not see f again */
+	pthread_mutex_lock(&w->mu);
+	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, f->fd, NULL);
+	pthread_mutex_unlock(&w->mu);
+	free(f);
+	return NULL;
+}
+
+void wire_locked(struct wire *w, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&w->mu);
+	fn(ctx);
 	pthread_mutex_unlock(&w->mu);
 }

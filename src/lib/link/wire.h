@@ -53,3 +53,17 @@ int wire_port_del(struct wire *w, struct wire_port *p, nslab_error *err);
 /* Counters and condition of a port, consistent with each other. */
 void wire_port_stats(struct wire *w, struct wire_port *p, struct wire_stats *ret_stats,
 		     nslab_link_dir *ret_cfg);
+
+/*
+ * Other fds the link thread serves: fn(ctx, fd) runs on the thread, under the
+ * same lock as the ports, whenever fd is readable (it must read without
+ * blocking). Used by a router's NAT64 TUN (lab/nat64). The fd stays the
+ * caller's; wire_fd_del() returns once the thread can no longer call fn.
+ */
+struct wire_fd;
+typedef void (*wire_fd_fn)(void *ctx, int fd);
+int wire_fd_add(struct wire *w, int fd, wire_fd_fn fn, void *ctx, struct wire_fd **ret,
+		nslab_error *err);
+struct wire_fd *wire_fd_del(struct wire *w, struct wire_fd *f);
+/* fn(ctx) under the thread's lock: to read what a wire_fd_fn writes. */
+void wire_locked(struct wire *w, void (*fn)(void *ctx), void *ctx);
