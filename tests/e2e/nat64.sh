@@ -74,6 +74,14 @@ s.sendall(b"GET / HTTP/1.0\r\n\r\n")
 print(s.recv(12).decode().split()[1], a[0])' "srv.$L.test") &&
 	case "$got" in "200 64:ff9b::"*) true ;; *) false ;; esac &&
 	ok "HTTP to srv.$L.test by name (system resolver, AF_INET6): $got" || bad "by name: '$got'"
+# curl by the node's short name, any family: /etc/hosts leaves IPv4-only nodes to
+# the lab DNS in a lab with DNS64, so the phone gets the synthesised address
+x phone sh -c 'grep -w srv /etc/hosts' >hosts.out 2>&1 &&
+	bad "the lab's /etc/hosts lists the IPv4-only srv: $(cat hosts.out)" ||
+	ok "the lab's /etc/hosts leaves the IPv4-only srv to the DNS"
+got=$(x phone curl -sS -m 5 -o /dev/null -w '%{http_code} %{remote_ip}' "http://srv:8000/")
+case "$got" in "200 64:ff9b::"*) ok "curl http://srv:8000/ by name from the phone: $got" ;;
+*) bad "curl by name from the phone: '$got'" ;; esac
 
 # an ICMP error from the IPv4 side: port unreachable, translated to ICMPv6
 got=$(x phone "$PY" -c '

@@ -96,8 +96,30 @@ int lab_resolv_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 	return 0;
 }
 
+/* Whether some client of the lab gets DNS64 answers (labdns_wants_dns64()). */
+static bool lab_has_dns64(const struct nslab_lab *lab)
+{
+	if (lab->spec->dns64)
+		return true;
+	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
+		const struct plan_node *pn = &lab->plan->nodes[i];
+
+		if (pn->kind == PLAN_ROUTER && !pn->region &&
+		    lab->spec->routers[pn->spec_index].nat6 == NAT6_NAT64)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * One file serves every node. Where some clients get DNS64 answers, a node
+ * with an IPv4 address only is left to the lab's DNS: a line of its IPv4
+ * address would answer a v6-only client's lookup of any family (curl's,
+ * getent ahosts') before the DNS is asked, with an address it cannot reach.
+ */
 int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 {
+	bool v4_only_to_dns = lab_has_dns64(lab);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -108,9 +130,12 @@ int lab_hosts_text(const struct nslab_lab *lab, char **ret, nslab_error *err)
 	fprintf(f, "# lab '%s', written by nslab\n", lab->spec->name);
 	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
 		const struct plan_node *pn = &lab->plan->nodes[i];
+		const struct nslab_prefix *a6 = node_addr(pn, AF_INET6);
 
+		if (!a6 && v4_only_to_dns)
+			continue;
 		hosts_line(f, node_addr(pn, AF_INET), pn->name, lab->spec->name);
-		hosts_line(f, node_addr(pn, AF_INET6), pn->name, lab->spec->name);
+		hosts_line(f, a6, pn->name, lab->spec->name);
 	}
 	for (size_t i = 0; i < lab->spec->n_dns; i++)
 		hosts_dns(f, lab, &lab->spec->dns[i]);
