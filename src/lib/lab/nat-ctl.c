@@ -15,6 +15,7 @@
 #include <linux/rtnetlink.h>
 
 #include "lab/lab.h"
+#include "lab/nat64-run.h"
 #include "lab/nat.h"
 #include "nl/ct.h"
 #include "nl/nftables.h"
@@ -203,7 +204,10 @@ static int nat6_job_in_ns(void *data, nslab_error *err)
 		r = nat6_ruleset_text(j->m, &j->w, &text, err);
 	if (r < 0)
 		return r;
-	if (asprintf(&all, "table ip6 " NAT6_TABLE " {\n}\ndelete table ip6 " NAT6_TABLE "\n%s",
+	/* nat64's table is of family ip (nat6.c), the others' ip6: both go */
+	if (asprintf(&all,
+		     "table ip6 " NAT6_TABLE " {\n}\ndelete table ip6 " NAT6_TABLE "\n"
+		     "table ip " NAT6_TABLE " {\n}\ndelete table ip " NAT6_TABLE "\n%s",
 		     text ? text : "") < 0)
 		return nslab_err_set(err, ENOMEM, "IPv6 NAT ruleset");
 	return nftbl_ctx_run(ctx, all, false, NULL, err);
@@ -314,6 +318,24 @@ static int nptv6_plan_live(nslab_lab *lab, struct nslab_node *n, nslab_error *er
 }
 
 /*
+ * A switch to nat64: the router's translator (TUN, routes into it) started
+ * before its table is loaded, stopped again by the caller if that fails.
+ */
+static int nat64_switch_on(nslab_lab *lab, struct nslab_node *n, struct spec_router *sr,
+			   enum nat6_mode m, nslab_error *err)
+{
+	enum nat6_mode old = sr->nat6;
+	int r;
+
+	if (m != NAT6_NAT64 || old == NAT6_NAT64)
+		return 0;
+	sr->nat6 = m; /* what lab_nat64_start() looks for */
+	r = lab_nat64_start(lab, err);
+	sr->nat6 = old;
+	return r < 0 ? nslab_err_prefix(err, r, "router '%s'", n->pn->name) : 0;
+}
+
+/*
  * none and masquerade need nothing outside the router. NPTv6 needs its
  * external /64 routed to the router by every ancestor: planned at build for
  * a router built with `nat6: nptv6`, planned and routed now for another
@@ -323,7 +345,7 @@ static int set_nat6_live(nslab_lab *lab, const char *router, enum nat6_mode m, n
 {
 	struct nat6_job j = { .m = m };
 	struct spec_router *sr;
-	bool planned_now = false;
+	bool planned_now = false, hosts_follow;
 	struct jw *w;
 	int r = lab_find_router(lab, router, &j.n, &sr, err);
 
@@ -337,13 +359,27 @@ static int set_nat6_live(nslab_lab *lab, const char *router, enum nat6_mode m, n
 		planned_now = true;
 	}
 	if (!nat6_where_of(j.n->pn, m, &j.w))
-		return nslab_err_setx(err, EINVAL, "router '%s' has no IPv6 to translate", router);
+		return nslab_err_setx(err, EINVAL,
+				      m == NAT6_NAT64 ? "router '%s' has no IPv6 downstream and "
+							"IPv4 uplink for nat64"
+						      : "router '%s' has no IPv6 to translate",
+				      router);
+	r = nat64_switch_on(lab, j.n, sr, m, err);
+	if (r < 0)
+		return r;
 	r = netns_call(j.n->ns->fd, nat6_job_in_ns, &j, err);
 	if (r < 0 && planned_now)
 		nptv6_unplan(lab, j.n->idx, SIZE_MAX);
+	if (r < 0 && m == NAT6_NAT64 && sr->nat6 != NAT6_NAT64)
+		lab_nat64_stop_node(lab, j.n->idx);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "router '%s': load IPv6 NAT", router);
+	if (sr->nat6 == NAT6_NAT64 && m != NAT6_NAT64)
+		lab_nat64_stop_node(lab, j.n->idx);
+	hosts_follow = (sr->nat6 == NAT6_NAT64) != (m == NAT6_NAT64) && !lab->spec->dns64;
 	sr->nat6 = m;
+	if (hosts_follow) /* its IPv4-only lines follow DNS64 (hosts.c) */
+		(void)lab_hosts_rewrite(lab, NULL);
 	w = evlog_begin(&lab->ev, "nat6_changed");
 	jw_str(w, "lab", lab->spec->name);
 	jw_str(w, "node", router);
@@ -364,13 +400,6 @@ int nslab_lab_set_nat6(nslab_lab *lab, const char *router, const char *mode, nsl
 				      "unknown nat6 mode '%s' (expected none, nptv6, masquerade or "
 				      "nat64)",
 				      mode ? mode : "");
-	if (lab->built && i >= 0 && (m == NAT6_NAT64) != (lab->spec->routers[i].nat6 == NAT6_NAT64))
-		/* the TUN, its routes and the uplink's IPv4 are made with the router */
-		return nslab_err_setx(
-			err, EOPNOTSUPP,
-			"router '%s': nat6 nat64 is chosen in the lab file; a running "
-			"router cannot switch to or from it",
-			router);
 	if (lab->built)
 		return set_nat6_live(lab, router, m, err);
 	if (i < 0)

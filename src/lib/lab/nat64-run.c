@@ -250,6 +250,20 @@ void lab_nat64_stop(struct nslab_lab *lab)
 	lab->nat64 = NULL;
 }
 
+void lab_nat64_stop_node(struct nslab_lab *lab, size_t node)
+{
+	struct nat64_router **pp = lab->nat64 ? &lab->nat64->routers : NULL;
+
+	while (pp && *pp && (*pp)->node != node)
+		pp = &(*pp)->next;
+	if (pp && *pp) {
+		struct nat64_router *r = *pp;
+
+		*pp = r->next;
+		router_free(r); /* the TUN goes with its fd, and its routes with it */
+	}
+}
+
 void lab_nat64_node_removed(struct nslab_lab *lab, size_t node)
 {
 	struct nat64_router **pp = lab->nat64 ? &lab->nat64->routers : NULL;

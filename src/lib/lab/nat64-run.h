@@ -32,6 +32,8 @@ struct jw;
 int lab_nat64_start(struct nslab_lab *lab, nslab_error *err);
 /* Stop them all (before the link thread stops); the TUNs go with their fds. */
 void lab_nat64_stop(struct nslab_lab *lab);
+/* Stop the NAT64 of plan node @node, if it runs one (a switch away from nat64). */
+void lab_nat64_stop_node(struct nslab_lab *lab, size_t node);
 /* Plan node @node goes: its NAT64 (if any) stops, later nodes' indices move down one. */
 void lab_nat64_node_removed(struct nslab_lab *lab, size_t node);
 struct nat64_stats;
