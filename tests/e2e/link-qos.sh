@@ -20,7 +20,13 @@ qos() { $PY -c 'import struct, sys; print(struct.unpack("i", open(sys.argv[1], "
 qos_is() { [ "$(qos)" = "$1" ]; }
 qos_is_not() { [ "$(qos)" != "$1" ]; }
 sup_pid() { "$NSLAB" ls | awk -v l="$1" '$1 == l { print $5 }'; }
-holds_dev() { ls -l "/proc/$1/fd" 2>/dev/null | grep -q "$DEV"; }
+holds_dev() {
+	[ -d "/proc/$1/fd" ] || fail "cannot see the fds of the supervisor $1"
+	for _f in "/proc/$1/fd"/*; do
+		[ "$(readlink "$_f")" = $DEV ] && return 0
+	done
+	return 1
+}
 
 # lab LAB [ENV=VALUE]: a lab of two devices, a's link delayed 2 ms each way
 lab() {
