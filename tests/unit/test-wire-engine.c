@@ -176,6 +176,43 @@ static void test_rate_and_limit(void **state)
 	}
 }
 
+/*
+ * No burst set: one frame of credit, the frame's own. At 10 mbit a 12 500-byte
+ * super-frame takes 10 ms: on an idle link it leaves at once (its segments
+ * would have been on the wire during the idle time), the next one queued
+ * behind it takes its whole 10 ms; after a gap of 4 ms only 4 ms are made up;
+ * and a busy link never gets ahead: 100 frames back to back leave at the
+ * rate, the first one's credit being the only excess.
+ */
+static void test_rate_default_burst(void **state)
+{
+	nslab_link_dir cfg = { .rate_bps = 10000000 };
+	struct wire_dir d;
+	struct wire_verdict v;
+
+	(void)state;
+	wire_dir_init(&d, &cfg, 1, NULL, 0);
+	wire_decide(&d, 100 * MS, 12500, 1514, &v);
+	assert_int_equal(v.when_ns[0], 100 * MS);
+	wire_decide(&d, 100 * MS, 12500, 1514, &v);
+	assert_int_equal(v.when_ns[0], 110 * MS);
+	/* idle from 110 to 114 ms: the next frame ends 6 ms after it came, not 10 */
+	wire_decide(&d, 114 * MS, 12500, 1514, &v);
+	assert_int_equal(v.when_ns[0], 120 * MS);
+	for (unsigned i = 0; i < 100; i++) {
+		wire_decide(&d, 120 * MS, 12500, 1514, &v);
+		assert_int_equal(v.when_ns[0], 130 * MS + i * 10 * MS);
+	}
+	/* small frames' credit is one full frame (1514 bytes, 1.2112 ms), as before */
+	wire_dir_init(&d, &cfg, 1, NULL, 0);
+	wire_decide(&d, 100 * MS, 100, 100, &v);
+	assert_int_equal(v.when_ns[0], 100 * MS);
+	wire_decide(&d, 100 * MS, 1250, 1250, &v);
+	assert_int_equal(v.when_ns[0], 100 * MS);
+	wire_decide(&d, 100 * MS, 1250, 1250, &v);
+	assert_int_equal(v.when_ns[0], 100 * MS - 1211200 + 80000 + 2 * MS);
+}
+
 static void test_reorder_duplicate_corrupt_mtu(void **state)
 {
 	nslab_link_dir cfg = { .delay_ns = 10 * MS,
@@ -397,6 +434,7 @@ int main(void)
 		cmocka_unit_test(test_jitter),
 		cmocka_unit_test(test_jitter_keeps_order),
 		cmocka_unit_test(test_rate_and_limit),
+		cmocka_unit_test(test_rate_default_burst),
 		cmocka_unit_test(test_reorder_duplicate_corrupt_mtu),
 		cmocka_unit_test(test_netem_semantics),
 		cmocka_unit_test(test_duplicate_corrupt_correlation),

@@ -23,6 +23,7 @@
 #include "link/wire.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -64,6 +65,9 @@
 #define DUTY_DEMOTE    50	    /* % of a CPU above which it stops being real-time ... */
 #define DUTY_PROMOTE   20	    /* ... and below which it is again */
 #define SNDBUF	       (4 << 20)
+#define QOS_HOLD_NS    100000000ull /* idle time after which the CPU latency request goes */
+#define QOS_DEVICE     "/dev/cpu_dma_latency"
+#define QOS_ENV	       "NSLAB_LINK_CPU_LATENCY"
 
 struct wpkt {
 	struct wpkt *next;
@@ -115,6 +119,12 @@ struct wire {
 	uint64_t margin_ns;
 	uint32_t late_ns[WAKE_SAMPLES]; /* the last timer wakeups' lateness */
 	unsigned n_late;
+	/* the CPU latency request (wire_qos_*()): held while frames pass */
+	int qos_fd; /* QOS_DEVICE, -1: not allowed (rootless) or turned off */
+	int32_t qos_us;
+	bool qos_on;
+	uint64_t active_ns; /* when a frame was last read or held */
+	int idle_ms;	    /* epoll_wait()'s timeout while nothing is held */
 	_Alignas(16) unsigned char buf[FRAME_MAX]; /* a vnet header first: aligned for it */
 };
 
@@ -305,6 +315,68 @@ static void port_frame(struct wire_port *p, struct frame *f, uint64_t now)
 	}
 }
 
+/*
+ * A frame handed from one CPU to a thread sleeping on the other waits for
+ * that CPU to wake: this VM's cpuidle driver (haltpoll) halts idle CPUs, and
+ * a halted CPU woke the link thread 35-50 us late (the added latency's median
+ * and the one-way delay's p99 tail, bench/link-wire.sh). A PM QoS CPU latency
+ * request of 0 us makes the idle governor poll instead of halting, on every
+ * CPU: wakeups within a few us, at the cost of idle CPUs spinning (on a VM,
+ * host CPU time). So it is held only while frames pass through the wire (read
+ * or held in a queue) and let go QOS_HOLD_NS after the last one: an idle lab
+ * costs nothing. The request lives as long as the fd (the kernel drops it with
+ * the process); opening the device needs root in the initial namespace, so a
+ * rootless lab goes without. QOS_ENV=off turns it off, QOS_ENV=N asks for N us.
+ */
+static int qos_open(int32_t *us)
+{
+	const char *env = getenv(QOS_ENV);
+	char *end;
+	long v = 0;
+
+	if (env && *env) {
+		if (!strcmp(env, "off"))
+			return -1;
+		errno = 0;
+		v = strtol(env, &end, 10);
+		if (errno || *end || v < 0 || v > 1000000)
+			v = 0; /* a bad value is the default: documented, never fatal in a thread */
+	}
+	*us = (int32_t)v;
+	return open(QOS_DEVICE, O_WRONLY | O_CLOEXEC);
+}
+
+static void qos_write(struct wire *w, bool on)
+{
+	/* -1 is PM_QOS_DEFAULT_VALUE: the request stays, asking for nothing */
+	int32_t v = on ? w->qos_us : -1;
+
+	if (write(w->qos_fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		w->qos_on = on;
+}
+
+/* A frame was read or is held: take the request if it was not held. */
+static void wire_qos_active(struct wire *w, uint64_t now)
+{
+	w->active_ns = now;
+	if (w->qos_fd >= 0 && !w->qos_on)
+		qos_write(w, true);
+}
+
+/* The epoll timeout: -1, or until the request is let go after the last frame. */
+static int wire_qos_idle(struct wire *w, uint64_t now)
+{
+	uint64_t end = w->active_ns + QOS_HOLD_NS;
+
+	if (!w->qos_on)
+		return -1;
+	if (now >= end) {
+		qos_write(w, false);
+		return w->qos_on ? 1000 : -1; /* a failed write: tried again in a second */
+	}
+	return (int)((end - now) / 1000000 + 1);
+}
+
 static uint64_t ts_ns(const struct timespec *ts)
 {
 	return (uint64_t)ts->tv_sec * 1000000000ull + (uint64_t)ts->tv_nsec;
@@ -348,10 +420,15 @@ static void port_read(struct wire *w, struct wire_port *p)
 				   .vh = (struct virtio_net_hdr *)(void *)w->buf };
 		struct timespec real;
 
+		uint64_t now;
+
 		if (n < (ssize_t)(sizeof(*f.vh) + 14))
 			return;
 		clock_gettime(CLOCK_REALTIME, &real);
-		port_frame(p, &f, arrival_ns(&mh, now_ns(), ts_ns(&real)));
+		now = now_ns();
+		if (!i)
+			wire_qos_active(w, now);
+		port_frame(p, &f, arrival_ns(&mh, now, ts_ns(&real)));
 	}
 }
 
@@ -435,6 +512,9 @@ static void wire_settle(struct wire *w)
 
 	w->polling = next && next <= now + margin;
 	wire_arm(w, next && !w->polling ? next - margin : 0);
+	if (next)
+		wire_qos_active(w, now);
+	w->idle_ms = next ? -1 : wire_qos_idle(w, now);
 }
 
 static uint64_t thread_cpu_ns(void)
@@ -494,7 +574,7 @@ static bool wire_round(struct wire *w)
 {
 	struct epoll_event evs[32];
 	uint64_t junk;
-	int n = epoll_wait(w->ep, evs, 32, w->polling ? 0 : -1);
+	int n = epoll_wait(w->ep, evs, 32, w->polling ? 0 : w->idle_ms);
 
 	pthread_mutex_lock(&w->mu);
 	for (int i = 0; i < n; i++) {
@@ -559,6 +639,8 @@ int wire_new(struct wire **ret, nslab_error *err)
 		return nslab_err_set(err, ENOMEM, "link thread");
 	pthread_mutex_init(&w->mu, NULL);
 	w->margin_ns = WAKE_FIRST_NS;
+	w->idle_ms = -1;
+	w->qos_fd = qos_open(&w->qos_us);
 	w->ep = epoll_create1(EPOLL_CLOEXEC);
 	w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	w->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -631,6 +713,8 @@ struct wire *wire_free(struct wire *w, bool undo)
 		close(w->tfd);
 	if (w->efd >= 0)
 		close(w->efd);
+	if (w->qos_fd >= 0)
+		close(w->qos_fd); /* and with it the request */
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 	return NULL;
