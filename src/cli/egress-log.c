@@ -341,7 +341,8 @@ static const char *proto_name(int proto)
 		return "TCP";
 	case 17:
 		return "UDP";
-	case 1:
+	case 1:	 /* ICMP */
+	case 58: /* ICMPv6: the same word, the address says which */
 		return "ICMP";
 	default:
 		return "IP";
@@ -452,11 +453,12 @@ int egress_log_close(struct egress_log *l, int exit_code)
 		fprintf(stderr,
 			"nslab run: session %s finished (exit code %d, duration %" PRIu64
 			".%01" PRIu64 " s): %u DNS quer%s (%u allowed, %u blocked), %u "
-			"connection%s (%u blocked), %u decision%s\n",
+			"connection%s (%u allowed, %u blocked), %u decision%s\n",
 			l->id, exit_code, ms / 1000, ms % 1000 / 100, l->queries,
-			l->queries == 1 ? "y" : "ies", l->allowed, l->blocked, l->connections,
-			l->connections == 1 ? "" : "s", l->blocked_flows, l->decisions,
-			l->decisions == 1 ? "" : "s");
+			l->queries == 1 ? "y" : "ies", l->allowed, l->blocked,
+			l->connections + l->blocked_flows,
+			l->connections + l->blocked_flows == 1 ? "" : "s", l->connections,
+			l->blocked_flows, l->decisions, l->decisions == 1 ? "" : "s");
 	}
 	if (!l->f)
 		return 0;

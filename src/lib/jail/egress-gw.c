@@ -103,7 +103,8 @@ static int make_ns_thread(void *data, nslab_error *err)
 					   { "net/ipv6/conf/all/forwarding", "1" },
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
 	/* every destination is local there: the relay answers echo requests, not the kernel */
-	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" } };
+	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" },
+						   { "net/ipv6/icmp/echo_ignore_all", "1" } };
 	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
 	_cleanup_close_ int scratch = -1;
@@ -135,7 +136,7 @@ static int make_ns_thread(void *data, nslab_error *err)
 	if (r < 0)
 		return nslab_err_prefix(err, r, "jail namespace");
 	if (m->relay) {
-		r = netns_new(m->home_fd, relay_sysctls, 1, NULL, NULL, &m->relay_ns, err);
+		r = netns_new(m->home_fd, relay_sysctls, 2, NULL, NULL, &m->relay_ns, err);
 		if (r < 0)
 			return nslab_err_prefix(err, r, "relay namespace");
 	}
@@ -407,10 +408,15 @@ int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *r
 #define RELAY_ADDR6    "fd53:6e73:6c61:54::1"
 #define RELAY_GW_ADDR6 "fd53:6e73:6c61:54::2"
 
+/* How the relay carries echo requests (egress_relay_icmp_probe() in the caller's namespace). */
+struct relay_icmp {
+	enum egress_relay_icmp v4, v6;
+};
+
 /* TCP to the relay's listener (REDIRECT), UDP to its socket (TPROXY), anything else refused. */
 static int relay_load_thread(void *data, nslab_error *err)
 {
-	const enum egress_relay_icmp *icmp = data;
+	const struct relay_icmp *icmp = data;
 	struct nftbl_ctx *nft = NULL;
 	char text[2048];
 	int r;
@@ -433,14 +439,15 @@ static int relay_load_thread(void *data, nslab_error *err)
 		 "\t\tmeta l4proto tcp th dport %d accept\n"
 		 /* IPv6 neighbour discovery on the link to the gateway */
 		 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
-		 "%s"
+		 "%s%s"
 		 "\t\tct state established,related accept\n"
 		 "\t\treject with icmpx type admin-prohibited\n"
 		 "\t}\n"
 		 "}\n",
 		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT,
 		 /* to the relay's raw socket (the kernel answers no echo there) */
-		 *icmp != EGRESS_RELAY_ICMP_NONE ? "\t\ticmp type echo-request accept\n" : "");
+		 icmp->v4 != EGRESS_RELAY_ICMP_NONE ? "\t\ticmp type echo-request accept\n" : "",
+		 icmp->v6 != EGRESS_RELAY_ICMP_NONE ? "\t\ticmpv6 type echo-request accept\n" : "");
 
 	r = nftbl_ctx_new(&nft, err);
 	if (r >= 0)
@@ -476,7 +483,9 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	struct rtnl_veth_end b = { .name = RELAY_IF, .netns_fd = g->relay->fd, .ifindex = 2 };
 	struct rtnl_route local = { .oif = 1, .local = true };
 	/* on this thread: in the caller's namespace, where the relay's sockets are made */
-	enum egress_relay_icmp icmp = egress_relay_icmp_probe();
+	struct relay_icmp icmp = { egress_relay_icmp_probe(AF_INET),
+				   p->ipv6 ? egress_relay_icmp_probe(AF_INET6)
+					   : EGRESS_RELAY_ICMP_NONE };
 	int gw_ifi, r;
 
 	local.dst.family = AF_INET;
@@ -505,8 +514,8 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	if (r >= 0)
 		r = netns_call(g->relay->fd, relay_load_thread, &icmp, err);
 	if (r >= 0)
-		r = egress_relay_start(g->relay->fd, p->host_ports, icmp, p->ipv6, &g->relay_run,
-				       err);
+		r = egress_relay_start(g->relay->fd, p->host_ports, icmp.v4, icmp.v6, p->ipv6,
+				       &g->relay_run, err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
 }
 

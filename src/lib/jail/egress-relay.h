@@ -23,15 +23,16 @@ enum egress_relay_icmp {
 	EGRESS_RELAY_ICMP_RAW = 2,  /* raw ICMP sockets: CAP_NET_RAW there */
 };
 
-/* Which ICMP socket this thread's namespace gives nslab (opens and closes one; no traffic). */
-enum egress_relay_icmp egress_relay_icmp_probe(void);
+/* Which ICMP (AF_INET) or ICMPv6 (AF_INET6) socket this thread's namespace gives nslab (opens and closes one; no traffic). */
+enum egress_relay_icmp egress_relay_icmp_probe(int family);
 
 /**
  * egress_relay_start() - Open the listeners in the relay namespace and start relaying
  * @relay_netns_fd:  the relay namespace (borrowed; kept open by the relay for its UDP replies)
  * @host_ports:      --host-port's list ("" none): flows to EGRESS_RELAY_ADDR4 on
  *                   those ports go to the caller's loopback
- * @icmp:            egress_relay_icmp_probe()'s answer in the caller's namespace
+ * @icmp:            egress_relay_icmp_probe(AF_INET)'s answer in the caller's namespace
+ * @icmp6:           egress_relay_icmp_probe(AF_INET6)'s (used with @ipv6 only)
  * @ipv6:            listen for IPv6 too (--ipv6)
  * Call from a thread that sits in the caller's network namespace: the
  * outgoing sockets are made by threads it starts, and a socket stays in the
@@ -39,7 +40,8 @@ enum egress_relay_icmp egress_relay_icmp_probe(void);
  * Return: 0, or -errno with nothing left behind
  */
 int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
-		       bool ipv6, struct egress_relay **ret, nslab_error *err);
+		       enum egress_relay_icmp icmp6, bool ipv6, struct egress_relay **ret,
+		       nslab_error *err);
 /* Stop: every connection closed, every thread joined. Return: NULL */
 struct egress_relay *egress_relay_free(struct egress_relay *r);
 DEFINE_CLEANUP_FUNC(struct egress_relay, egress_relay_free)

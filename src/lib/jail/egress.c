@@ -774,21 +774,28 @@ static const char *uplink_text(enum egress_uplink up, enum egress_uplink asked)
 	return "?";
 }
 
-/* --egress proxy: whether the relay can carry ping from the caller's namespace, and why not. */
-static void describe_relay_icmp(FILE *f)
+/*
+ * --egress proxy: whether the relay can carry ping (AF_INET) or ping6
+ * (AF_INET6) from the caller's namespace, and why not. One sysctl,
+ * net.ipv4.ping_group_range, rules ping sockets of both families.
+ */
+static void describe_relay_icmp(FILE *f, int family)
 {
+	const char *what = family == AF_INET6 ? "ICMPv6" : "ICMP";
 	char range[64] = "?";
 	FILE *r;
 
-	switch (egress_relay_icmp_probe()) {
+	switch (egress_relay_icmp_probe(family)) {
 	case EGRESS_RELAY_ICMP_PING:
-		fputs("ICMP echo: carried by the relay (ping sockets of the caller's namespace)\n",
-		      f);
+		fprintf(f,
+			"%s echo: carried by the relay (ping sockets of the caller's namespace)\n",
+			what);
 		return;
 	case EGRESS_RELAY_ICMP_RAW:
-		fputs("ICMP echo: carried by the relay (raw ICMP sockets: CAP_NET_RAW in the "
-		      "caller's namespace)\n",
-		      f);
+		fprintf(f,
+			"%s echo: carried by the relay (raw %s sockets: CAP_NET_RAW in the "
+			"caller's namespace)\n",
+			what, what);
 		return;
 	case EGRESS_RELAY_ICMP_NONE:
 		break;
@@ -802,10 +809,10 @@ static void describe_relay_icmp(FILE *f)
 		fclose(r);
 	}
 	fprintf(f,
-		"ICMP echo: not carried (answered admin-prohibited): the caller's namespace "
+		"%s echo: not carried (answered admin-prohibited): the caller's namespace "
 		"gives this user no ping socket (net.ipv4.ping_group_range '%s' leaves out gid "
 		"%u) and no raw one (no CAP_NET_RAW there)\n",
-		range, (unsigned)getgid());
+		what, range, (unsigned)getgid());
 }
 
 static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
@@ -834,8 +841,11 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 		p.deny_reject ? "rejected (TCP reset, ICMP admin-prohibited)" : "dropped");
 	fprintf(f, "ipv6: %s\n", p.ipv6 ? "on" : "off (the jail has no IPv6 address or route)");
 	fprintf(f, "uplink: %s\n", uplink_text(p.uplink, src->uplink));
-	if (p.uplink == EGRESS_UPLINK_PROXY)
-		describe_relay_icmp(f);
+	if (p.uplink == EGRESS_UPLINK_PROXY) {
+		describe_relay_icmp(f, AF_INET);
+		if (p.ipv6)
+			describe_relay_icmp(f, AF_INET6);
+	}
 	if (p.host_ports[0])
 		fprintf(f,
 			"host ports: %s at %s (a bypass: what listens on the caller's loopback "
