@@ -80,6 +80,15 @@ bg web python3 -m http.server 8000 --bind "$WEB6" --directory "$TMP"
 bg other python3 -m http.server 8000 --bind "$OTHER6" --directory "$TMP"
 bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
 bg client python3 -m http.server 9001 --bind 127.0.0.1 --directory "$TMP"
+bg client python3 -m http.server 9000 --bind ::1 --directory "$TMP"
+bg client python3 -m http.server 9001 --bind ::1 --directory "$TMP"
+# a UDP echo on the client's ::1 (--host-port with --ipv6)
+bg client python3 -c 'import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::1", 9002))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(b"echo:" + d, a)'
 echo hello >"$TMP/index.html"
 
 up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$1/"; }
@@ -90,8 +99,9 @@ wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answ
 wait_until 10 up "[$WEB6]:8000" || fail "the web server on [$WEB6]:8000 never answered"
 wait_until 10 up "[$OTHER6]:8000" || fail "the web server on [$OTHER6]:8000 never answered"
 wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
-loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/"; }
-wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 || fail "the client's loopback servers never answered"
+loop_up() { case $1 in \[*) _h=$1 ;; *) _h=127.0.0.1:$1 ;; esac; "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$_h/"; }
+wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 && wait_until 10 loop_up "[::1]:9000" && wait_until 10 loop_up "[::1]:9001" ||
+	fail "the client's loopback servers never answered"
 
 # jail NAME ALLOW CMD...: nslab run --allow ALLOW on the client; out in $TMP/NAME.out; sets rc.
 jail() {
@@ -183,6 +193,26 @@ JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1
 [ "$(sed -n 2p "$TMP/hp.out")" != 200 ] && [ "$(sed -n 3p "$TMP/hp.out")" != 200 ] &&
 	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
 	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
+# --host-port with --ipv6: the host's ::1 at the gateway's IPv6 address, TCP and
+# UDP (through pasta: nslab's own listeners in the gateway, IPv6 having no
+# route_localnet; through the relay: its IPv6 address); another port (9001,
+# listening on ::1 too), nslab's listener address and the relay's, not
+GW6=fd53:6e73:6c61:62::1
+UDP6='import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b"ping6", (sys.argv[1], int(sys.argv[2])))
+try:
+    print(s.recvfrom(100)[0].decode())
+except OSError as e:
+    print("none")'
+JAIL_ARGS="--ipv6 --host-port 9000,9002" jail hp6 www.x.test sh -c "$CURL http://[$GW6]:9000/; echo; \
+	$CURL http://[$GW6]:9001/; echo; $CURL http://[fd53:6e73:6c61:55::1]:1/; echo; \
+	$CURL http://[fd53:6e73:6c61:54::1]:9000/; echo; python3 -c '$UDP6' $GW6 9002"
+printf '200\n000\n000\n000\necho:ping6\n' >"$TMP/hp6.want"
+cmp -s "$TMP/hp6.out" "$TMP/hp6.want" &&
+	ok "--host-port 9000,9002 --ipv6 ($UPLINK): the host's [::1]:9000 (TCP) and :9002 (UDP) reachable at [$GW6], 9001 and nslab's own addresses not" ||
+	bad "--host-port --ipv6 ($UPLINK): $(cat "$TMP/hp6.out" "$TMP/hp6.err")"
 
 # --- --ipv6 (through pasta, or the relay's IPv6 listeners): an allowed IPv6
 # address reachable, another not; a name with only an AAAA answer, through the gate

@@ -405,7 +405,7 @@ int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *r
 #define RELAY_ADDR4    EGRESS_RELAY_ADDR4
 #define RELAY_GW_ADDR  "169.254.54.2"
 /* --ipv6: the same link in IPv6 (unique local, never a destination outside) */
-#define RELAY_ADDR6    "fd53:6e73:6c61:54::1"
+#define RELAY_ADDR6    EGRESS_RELAY_ADDR6
 #define RELAY_GW_ADDR6 "fd53:6e73:6c61:54::2"
 
 /* How the relay carries echo requests (egress_relay_icmp_probe() in the caller's namespace). */
@@ -514,9 +514,32 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	if (r >= 0)
 		r = netns_call(g->relay->fd, relay_load_thread, &icmp, err);
 	if (r >= 0)
-		r = egress_relay_start(g->relay->fd, p->host_ports, icmp.v4, icmp.v6, p->ipv6,
+		r = egress_relay_start(g->relay->fd,
+				       &(struct egress_relay_conf){ .host_ports = p->host_ports,
+								    .icmp = icmp.v4,
+								    .icmp6 = icmp.v6,
+								    .ipv6 = p->ipv6 },
 				       &g->relay_run, err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
+}
+
+/*
+ * --host-port with --ipv6 through pasta: nslab's own listeners on an address
+ * of the gateway's lo, to which its ruleset sends the jail's IPv6 flows to
+ * the gateway's host ports (egress-rules.c's put_pasta_ports: pasta's ::1
+ * is out of the jail's reach), carried to the caller's ::1 by the relay's
+ * threads, which sit in the caller's namespace.
+ */
+static int start_hostport6(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
+{
+	struct egress_relay_conf c = { .host_ports = p->host_ports,
+				       .ipv6 = true,
+				       .listen6 = EGRESS_HOSTPORT6_ADDR };
+	int r = add_addr(g->gw->nl, 1, EGRESS_HOSTPORT6_ADDR, 128, err);
+
+	if (r >= 0)
+		r = egress_relay_start(g->gw->fd, &c, &g->relay_run, err);
+	return r < 0 ? nslab_err_prefix(err, r, "--host-port (IPv6)") : 0;
 }
 
 /*
@@ -699,6 +722,8 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 		r = start_veth(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PROXY)
 		r = start_proxy(g, p, err);
+	if (r >= 0 && up == EGRESS_UPLINK_PASTA && p->ipv6 && p->host_ports[0])
+		r = start_hostport6(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)

@@ -100,7 +100,9 @@ struct egress_relay {
 	pthread_cond_t idle;  /* active fell to 0 */
 	unsigned active;      /* connection and flow threads running */
 	struct udp_flow flows[RELAY_UDP_FLOWS];
-	char host_ports[128]; /* --host-port: to the relay's own address, carried to loopback */
+	char host_ports[128];	 /* --host-port: to the relay's own address, carried to loopback */
+	struct in6_addr listen6; /* the IPv6 listeners' address (any: the relay namespace's) */
+	bool only6;		 /* no IPv4 listeners (the gateway through pasta) */
 	enum egress_relay_icmp icmp;  /* how echo requests go out (NONE: refused in the relay ns) */
 	int icmp_in_fd;		      /* raw, relay namespace: the jail's echo requests */
 	int icmp_reply_fd;	      /* raw IPPROTO_RAW, relay namespace: replies, as their dst */
@@ -112,24 +114,33 @@ struct egress_relay {
 
 /*
  * Where a flow to dst goes on from the caller's namespace. The gateway sends
- * the jail's --host-port packets to the relay's own address (egress-rules.c):
- * those, and only on a listed port, go to the caller's loopback.
- * Return: false to refuse (the relay's address on another port)
+ * the jail's --host-port packets to the relay's own address (egress-rules.c;
+ * through pasta, IPv6: they keep the gateway's): those, and only on a listed
+ * port, go to the caller's loopback.
+ * Return: false to refuse (such an address on another port)
  */
 static bool out_dst(const struct egress_relay *r, const union sa *dst, union sa *ret)
 {
 	struct in_addr relay;
+	struct in6_addr relay6, gw6;
+	bool to_host;
 
 	*ret = *dst;
-	if (dst->sa.sa_family != AF_INET)
-		return true;
-	(void)inet_pton(AF_INET, EGRESS_RELAY_ADDR4, &relay);
-	if (dst->in.sin_addr.s_addr != relay.s_addr)
-		return true;
-	if (!egress_host_ports_has(r->host_ports, ntohs(dst->in.sin_port)))
-		return false;
-	ret->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return true;
+	if (dst->sa.sa_family == AF_INET6) {
+		(void)inet_pton(AF_INET6, EGRESS_RELAY_ADDR6, &relay6);
+		(void)inet_pton(AF_INET6, EGRESS_GW_ADDR6, &gw6);
+		to_host = memcmp(&dst->in6.sin6_addr, &relay6, 16) == 0 ||
+			  memcmp(&dst->in6.sin6_addr, &gw6, 16) == 0;
+		if (to_host)
+			ret->in6.sin6_addr = in6addr_loopback;
+	} else {
+		(void)inet_pton(AF_INET, EGRESS_RELAY_ADDR4, &relay);
+		to_host = dst->in.sin_addr.s_addr == relay.s_addr;
+		if (to_host)
+			ret->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	/* the port sits at the same place in both families */
+	return !to_host || egress_host_ports_has(r->host_ports, ntohs(dst->in.sin_port));
 }
 
 /* --- threads of connections and flows ----------------------------------------- */
@@ -902,7 +913,7 @@ static int listeners6(void *data, nslab_error *err)
 	struct egress_relay *r = data;
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
 				  .sin6_port = htons(EGRESS_RELAY_PORT),
-				  .sin6_addr = IN6ADDR_ANY_INIT };
+				  .sin6_addr = r->listen6 };
 	int one = 1;
 
 	r->tcp6_fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -922,30 +933,35 @@ static int listeners6(void *data, nslab_error *err)
 	return 0;
 }
 
-int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
-		       enum egress_relay_icmp icmp6, bool ipv6, struct egress_relay **ret,
+int egress_relay_start(int netns_fd, const struct egress_relay_conf *c, struct egress_relay **ret,
 		       nslab_error *err)
 {
 	_cleanup_(egress_relay_freep) struct egress_relay *r = calloc(1, sizeof(*r));
-	int e;
+	int e = 0;
 
 	if (!r)
 		return nslab_err_set(err, ENOMEM, "relay");
-	snprintf(r->host_ports, sizeof(r->host_ports), "%s", host_ports);
+	snprintf(r->host_ports, sizeof(r->host_ports), "%s", c->host_ports);
 	r->tcp_fd = r->udp_fd = r->icmp_in_fd = r->icmp_reply_fd = -1;
 	r->tcp6_fd = r->udp6_fd = r->icmp6_in_fd = r->icmp6_reply_fd = -1;
-	r->icmp = icmp;
-	r->icmp6 = ipv6 ? icmp6 : EGRESS_RELAY_ICMP_NONE;
+	r->only6 = c->listen6 != NULL;
+	r->listen6 = in6addr_any;
+	if (c->listen6 && inet_pton(AF_INET6, c->listen6, &r->listen6) != 1)
+		return nslab_err_set(err, EINVAL, "relay: '%s'", c->listen6);
+	/* echo requests are the relay namespace's to carry, never the gateway's */
+	r->icmp = r->only6 ? EGRESS_RELAY_ICMP_NONE : c->icmp;
+	r->icmp6 = c->ipv6 && !r->only6 ? c->icmp6 : EGRESS_RELAY_ICMP_NONE;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);
-	r->netns_fd = fcntl(relay_netns_fd, F_DUPFD_CLOEXEC, 3);
+	r->netns_fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 3);
 	r->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (r->netns_fd < 0 || r->stop_fd < 0)
 		return nslab_err_set(err, errno, "relay");
-	e = netns_call(r->netns_fd, listeners, r, err);
-	if (e >= 0 && ipv6)
+	if (!r->only6)
+		e = netns_call(r->netns_fd, listeners, r, err);
+	if (e >= 0 && c->ipv6)
 		e = netns_call(r->netns_fd, listeners6, r, err);
-	if (e >= 0 && icmp != EGRESS_RELAY_ICMP_NONE)
+	if (e >= 0 && r->icmp != EGRESS_RELAY_ICMP_NONE)
 		e = netns_call(r->netns_fd, icmp_sockets, r, err);
 	if (e >= 0 && r->icmp6 != EGRESS_RELAY_ICMP_NONE)
 		e = netns_call(r->netns_fd, icmp6_sockets, r, err);

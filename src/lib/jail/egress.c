@@ -848,9 +848,10 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 	}
 	if (p.host_ports[0])
 		fprintf(f,
-			"host ports: %s at %s (a bypass: what listens on the caller's loopback "
+			"host ports: %s at %s%s%s%s (a bypass: what listens on the caller's loopback "
 			"there acts outside the policy)\n",
-			p.host_ports, EGRESS_GW_ADDR4);
+			p.host_ports, EGRESS_GW_ADDR4, p.ipv6 ? " (127.0.0.1) and [" : "",
+			p.ipv6 ? EGRESS_GW_ADDR6 : "", p.ipv6 ? "] (::1)" : "");
 	prefix_format(&up, false, upbuf, sizeof(upbuf));
 	fprintf(f,
 		"DNS gate: %s:53 in the gateway (the jail's resolv.conf); upstream %s%s; "
