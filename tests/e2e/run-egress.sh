@@ -187,12 +187,18 @@ jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
 # gateway's address, through pasta or the relay; another port, and the relay's
 # own address asked for directly, not
 JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1:9000/; echo; \
-	$CURL http://169.254.53.1:9001/; echo; $CURL http://169.254.54.1:9000/"
+	$CURL http://169.254.53.1:9001/; echo; $CURL http://169.254.54.1:9000/; echo; \
+	$CURL http://127.0.0.1:9000/; echo; $CURL http://127.0.0.1:9001/"
 [ "$(sed -n 1p "$TMP/hp.out")" = 200 ] && ok "--host-port 9000 ($UPLINK): the host's loopback port reachable inside" ||
 	bad "--host-port 9000 ($UPLINK): $(cat "$TMP/hp.out" "$TMP/hp.err")"
 [ "$(sed -n 2p "$TMP/hp.out")" != 200 ] && [ "$(sed -n 3p "$TMP/hp.out")" != 200 ] &&
 	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
 	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
+# as nettrap's users write it (a tool's --proxy http://127.0.0.1:8080): the
+# jail's own 127.0.0.1:9000 leads to the host's, 127.0.0.1:9001 stays the jail's
+[ "$(sed -n 4p "$TMP/hp.out")" = 200 ] && [ "$(sed -n 5p "$TMP/hp.out")" = 000 ] &&
+	ok "--host-port 9000 ($UPLINK): the jail's 127.0.0.1:9000 is the host's, its 127.0.0.1:9001 not" ||
+	bad "--host-port 9000 ($UPLINK), the jail's 127.0.0.1: $(cat "$TMP/hp.out" "$TMP/hp.err")"
 # --host-port with --ipv6: the host's ::1 at the gateway's IPv6 address, TCP and
 # UDP (through pasta: nslab's own listeners in the gateway, IPv6 having no
 # route_localnet; through the relay: its IPv6 address); another port (9001,

@@ -524,6 +524,45 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 }
 
 /*
+ * --host-port, inside the jail: its own 127.0.0.1:PORT leads to the host's
+ * too, as a tool told "--proxy http://127.0.0.1:8080" expects (nettrap's
+ * use). The jail's output DNATs those to the gateway's address (the path
+ * above) and masquerades what leaves eth0 from 127.0.0.0/8;
+ * route_localnet lets such packets leave at all. The command has no
+ * capability in the jail's namespace: it can change neither. IPv6 has no
+ * route_localnet: ::1 stays the jail's own (the host's is at the gateway's
+ * IPv6 address).
+ */
+static int jail_hostport_thread(void *data, nslab_error *err)
+{
+	const struct egress_policy *p = data;
+	struct nftbl_ctx *nft = NULL;
+	char text[1024];
+	int r;
+
+	snprintf(text, sizeof(text),
+		 "table ip nslab_hostport {\n"
+		 "\tchain output {\n"
+		 "\t\ttype nat hook output priority -100; policy accept;\n"
+		 "\t\tip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport { %s } dnat ip "
+		 "to " EGRESS_GW_ADDR4 "\n"
+		 "\t}\n"
+		 "\tchain postrouting {\n"
+		 "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		 "\t\toifname \"" EGRESS_JAIL_IF "\" ip saddr 127.0.0.0/8 masquerade\n"
+		 "\t}\n"
+		 "}\n",
+		 p->host_ports);
+	r = sysctl_write_in_ns("net/ipv4/conf/all/route_localnet", "1", err);
+	if (r >= 0)
+		r = nftbl_ctx_new(&nft, err);
+	if (r >= 0)
+		r = nftbl_ctx_run(nft, text, false, NULL, err);
+	nftbl_ctx_free(nft);
+	return r < 0 ? nslab_err_prefix(err, r, "--host-port: the jail's loopback") : 0;
+}
+
+/*
  * --host-port with --ipv6 through pasta: nslab's own listeners on an address
  * of the gateway's lo, to which its ruleset sends the jail's IPv6 flows to
  * the gateway's host ports (egress-rules.c's put_pasta_ports: pasta's ::1
@@ -724,6 +763,8 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 		r = start_proxy(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA && p->ipv6 && p->host_ports[0])
 		r = start_hostport6(g, p, err);
+	if (r >= 0 && p->host_ports[0])
+		r = netns_call(g->jail->fd, jail_hostport_thread, (void *)p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)

@@ -848,10 +848,11 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 	}
 	if (p.host_ports[0])
 		fprintf(f,
-			"host ports: %s at %s%s%s%s (a bypass: what listens on the caller's loopback "
-			"there acts outside the policy)\n",
-			p.host_ports, EGRESS_GW_ADDR4, p.ipv6 ? " (127.0.0.1) and [" : "",
-			p.ipv6 ? EGRESS_GW_ADDR6 : "", p.ipv6 ? "] (::1)" : "");
+			"host ports: %s: the caller's 127.0.0.1 at %s and at the jail's own "
+			"127.0.0.1%s%s%s (a bypass: what listens on the caller's loopback there "
+			"acts outside the policy)\n",
+			p.host_ports, EGRESS_GW_ADDR4, p.ipv6 ? ", its ::1 at [" : "",
+			p.ipv6 ? EGRESS_GW_ADDR6 : "", p.ipv6 ? "]" : "");
 	prefix_format(&up, false, upbuf, sizeof(upbuf));
 	fprintf(f,
 		"DNS gate: %s:53 in the gateway (the jail's resolv.conf); upstream %s%s; "
