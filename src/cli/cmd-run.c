@@ -353,6 +353,7 @@ static int filtered_prepare(struct run_opts *o, struct egress_ask *ask, struct e
 	}
 	/* -v, --analyse and --interactive: one line per DNS query (and decision) on stderr */
 	log->lines = !o->no_log && !o->quiet && (cli_verbose || o->analyse || o->interactive);
+	ask->log = log;
 	nslab_egress_set_event_func(o->egress, egress_log_event, log);
 	/* connections as they start and end: only when someone reads them */
 	if (log->f || log->lines)

@@ -272,6 +272,21 @@ static void log_blocked(struct egress_log *l, const struct nslab_egress_event *e
 	fflush(l->f);
 }
 
+void egress_log_asked(struct egress_log *l, const struct nslab_egress_question *q)
+{
+	if (!l->lines)
+		return;
+	pthread_mutex_lock(&l->lock);
+	line_start();
+	fprintf(stderr, "%-4s %-8s ", q->name ? "DNS" : q->type, "ASKED");
+	if (q->name)
+		fprintf(stderr, "%s (%s)", q->name, q->type);
+	else
+		put_dest(stderr, q->addr, q->port);
+	fputc('\n', stderr);
+	pthread_mutex_unlock(&l->lock);
+}
+
 void egress_log_event(const struct nslab_egress_event *ev, void *data)
 {
 	struct egress_log *l = data;

@@ -46,6 +46,8 @@ void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 void egress_log_own(int fd);
 /* nslab_egress_event_func: data is the struct egress_log. Runs on the DNS gate's thread. */
 void egress_log_event(const struct nslab_egress_event *ev, void *data);
+/* --interactive: an "ASKED" live line as a question is put (its answer comes as an event). */
+void egress_log_asked(struct egress_log *l, const struct nslab_egress_question *q);
 /* nslab_egress_connection_func: data is the struct egress_log. */
 void egress_log_connection(const struct nslab_egress_connection *c, void *data);
 /* nslab_egress_connection_func, live: a "flow" record (event new or end). */
