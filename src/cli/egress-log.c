@@ -188,7 +188,7 @@ static void lines_header(const struct egress_log *l, char **argv, const char *mo
 }
 
 void egress_log_session(struct egress_log *l, char **argv, const char *mode,
-			const struct egress_log_opt *opts, size_t n)
+			const struct egress_log_opt *opts, size_t n, const char *policy)
 {
 	snprintf(l->id, sizeof(l->id), "%d-%" PRIu64, (int)getpid(), (uint64_t)time(NULL));
 	if (l->lines)
@@ -216,7 +216,10 @@ void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 			fputs("null", l->f);
 		fputc(']', l->f);
 	}
-	fputs("]}\n", l->f);
+	fputc(']', l->f);
+	if (policy)
+		fprintf(l->f, ",\"policy\":%s", policy);
+	fputs("}\n", l->f);
 	fflush(l->f);
 }
 

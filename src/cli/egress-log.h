@@ -39,9 +39,9 @@ unsigned egress_cleanup(void);
 
 /* Open path for writing (NULL: no file), owned as egress_log_own() says. Return: 0 or -errno. */
 int egress_log_open(struct egress_log *l, const char *path);
-/* The session record: command, mode, the egress options as given. */
+/* The session record: command, mode, the egress options as given, the policy as parsed (JSON, or NULL). */
 void egress_log_session(struct egress_log *l, char **argv, const char *mode,
-			const struct egress_log_opt *opts, size_t n);
+			const struct egress_log_opt *opts, size_t n, const char *policy);
 /* Under sudo (root, SUDO_UID and SUDO_GID set): give the file on fd to the invoking user. */
 void egress_log_own(int fd);
 /* nslab_egress_event_func: data is the struct egress_log. Runs on the DNS gate's thread. */

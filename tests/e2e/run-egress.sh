@@ -396,12 +396,15 @@ rc=$?
 	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
 	>"$TMP/log.out" 2>"$TMP/log.err" </dev/null
 rc=$?
-if $PY - "$TMP/log.jsonl" "$WEB" <<'PY'; then ok "--log: session, both queries with their verdicts, summary"; else bad "--log: $(cat "$TMP/log.jsonl")"; fi
+if $PY - "$TMP/log.jsonl" "$WEB" "$DNS" <<'PY'; then ok "--log: session (the policy as parsed), both queries with their verdicts, summary"; else bad "--log: $(cat "$TMP/log.jsonl")"; fi
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 s, d, end = recs[0], recs[1:-1], recs[-1]
 assert s["schema"] == 1 and s["kind"] == "session" and s["mode"] == "allow", s
 assert s["command"] == ["sh", "-c", s["command"][2]] and ["allow", "www.x.test"] in s["options"], s
+# the policy as parsed, beside the options as given
+assert s["policy"]["allow"] == [{"kind": "name", "host": "www.x.test", "port": None, "proto": "any", "in_effect": True}], s
+assert s["policy"]["dns_upstream"] == sys.argv[3] and s["policy"]["deny"] == "drop" and s["policy"]["ttl_grace"] == 60, s
 assert [(r["kind"], r["name"], r["allowed"]) for r in d] == [("dns", "www.x.test", True), ("dns", "bad.test", False)], d
 assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BLOCKED", d
 # the answer with its TTL (dnsmasq's local records: 0 s); none for a refused name

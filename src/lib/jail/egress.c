@@ -17,6 +17,7 @@
 #include "jail/egress-dns.h"
 #include "jail/egress-gw.h"
 #include "jail/egress-nflog.h"
+#include "core/json.h"
 #include "jail/egress-relay.h"
 #include "jail/egress.h"
 #include "nl/ct.h"
@@ -867,6 +868,72 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 			  : "DNS to other servers, DoT (853) and known DoH endpoints blocked");
 	fprintf(f, "gateway ruleset (loaded in the gateway's network namespace):\n%s", rules);
 	return 0;
+}
+
+/* One entry of the allow list as parsed (the JSON log's session record). */
+static void rule_json(struct jw *w, const struct egress_rule *r, bool ipv6)
+{
+	char buf[PREFIX_STRLEN];
+	bool v6 = r->kind == EGRESS_PREFIX && r->prefix.family == AF_INET6;
+
+	jw_obj_open(w, NULL);
+	jw_str(w, "kind",
+	       r->kind == EGRESS_NAME	    ? "name"
+	       : r->kind == EGRESS_WILDCARD ? "wildcard"
+					    : "address");
+	if (r->kind == EGRESS_PREFIX)
+		jw_str(w, "host",
+		       prefix_format(&r->prefix, r->prefix.len != prefix_addr_len(&r->prefix) * 8,
+				     buf, sizeof(buf)));
+	else if (r->kind == EGRESS_WILDCARD && snprintf(buf, sizeof(buf), "*.%s", r->name) > 0)
+		jw_str(w, "host", buf);
+	else
+		jw_str(w, "host", r->name);
+	if (r->port)
+		jw_uint(w, "port", r->port);
+	else
+		jw_raw(w, "port", "null");
+	jw_str(w, "proto",
+	       r->proto == IPPROTO_TCP	 ? "tcp"
+	       : r->proto == IPPROTO_UDP ? "udp"
+	       : r->port		 ? "tcp+udp"
+					 : "any");
+	jw_bool(w, "in_effect", !v6 || ipv6);
+	jw_obj_close(w);
+}
+
+int nslab_egress_policy_json(const nslab_egress *e, char **ret, nslab_error *err)
+{
+	const struct egress_policy *p = &e->p;
+	struct nslab_prefix up;
+	char upbuf[PREFIX_STRLEN];
+	const char *text;
+	struct jw w;
+	int r = egress_dns_upstream(p, &up, err);
+
+	if (r < 0)
+		return r;
+	jw_init(&w);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "mode", p->analyse ? "analyse" : p->interactive ? "interactive" : "allow");
+	jw_arr_open(&w, "allow");
+	for (size_t i = 0; i < p->allow.n; i++)
+		rule_json(&w, &p->allow.v[i], p->ipv6);
+	jw_arr_close(&w);
+	jw_str(&w, "deny", p->deny_reject ? "reject" : "drop");
+	jw_str(&w, "dns_deny", p->dns_nxdomain ? "nxdomain" : "refused");
+	jw_str(&w, "dns_upstream", prefix_format(&up, false, upbuf, sizeof(upbuf)));
+	jw_uint(&w, "ttl_grace", p->ttl_grace);
+	jw_bool(&w, "ipv6", p->ipv6);
+	if (p->host_ports[0])
+		jw_str(&w, "host_ports", p->host_ports);
+	else
+		jw_raw(&w, "host_ports", "null");
+	jw_obj_close(&w);
+	text = jw_get(&w);
+	*ret = text ? strdup(text) : NULL;
+	jw_free(&w);
+	return *ret ? 0 : nslab_err_set(err, ENOMEM, "the egress policy as JSON");
 }
 
 int nslab_egress_describe(const nslab_egress *e, char **ret, nslab_error *err)
