@@ -112,6 +112,9 @@ struct nslab_egress_event {
 	const char *const *answers;
 	const uint32_t *ttls;
 	size_t n_answers;
+	/* a blocked flow's source (the jail's address) and source port (0 without); else NULL, 0 */
+	const char *src;
+	unsigned sport;
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
 /*

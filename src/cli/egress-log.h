@@ -11,6 +11,15 @@
 
 #define EGRESS_LOG_SCHEMA 1
 
+#define EGRESS_LOG_TIME	 32  /* "2026-12-02T18:30:14.615Z" and a NUL, rounded */
+#define EGRESS_LOG_TIMES 128 /* connections whose start and end are kept for their record */
+
+/* When a connection started and ended (flow events), for its record at the end of the run. */
+struct egress_log_times {
+	char key[128];					   /* protocol and 5-tuple; "" unused */
+	char start[EGRESS_LOG_TIME], end[EGRESS_LOG_TIME]; /* "" unknown */
+};
+
 struct egress_log {
 	pthread_mutex_t lock; /* the session's threads report at once: one record at a time */
 	FILE *f;	      /* --log FILE, or NULL */
@@ -21,6 +30,8 @@ struct egress_log {
 	uint64_t t0;		/* CLOCK_MONOTONIC ms at open */
 	char id[48];		/* the session's id: PID-EPOCH */
 	bool ruled;		/* the rule before the end-of-run connections was drawn */
+	struct egress_log_times times[EGRESS_LOG_TIMES]; /* the latest connections' */
+	unsigned n_times;
 };
 
 /* An egress option as given on the command line (value NULL for a flag). */

@@ -249,7 +249,7 @@ if [ "$UPLINK" = proxy ]; then
 	[ "$(grep -c "^rc=" "$TMP/ping.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping.out" && grep -qx "type 0 from $WEB" "$TMP/ping.out" &&
 		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/ping.err" &&
 		grep -q "^nslab run: $T ICMP CONN     $WEB, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping.err" &&
-		grep -q "\"kind\":\"connection\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
+		grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
 		grep -q "\"kind\":\"summary\",.*\"connections\":1,\"blocked_connections\":1" "$TMP/ping.jsonl" &&
 		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
 		bad "ICMP through the relay: $(cat "$TMP/ping.out" "$TMP/ping.err")"
@@ -277,7 +277,7 @@ if [ "$UPLINK" = proxy ]; then
 	[ "$(grep -c "^rc=" "$TMP/ping6.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping6.out" && grep -qx "type 129 from $WEB6" "$TMP/ping6.out" &&
 		grep -q "^nslab run: $T ICMP ALLOWED  $WEB6\$" "$TMP/ping6.err" &&
 		grep -q "^nslab run: $T ICMP CONN     $WEB6, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping6.err" &&
-		grep -q "\"kind\":\"connection\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB6\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping6.jsonl" &&
+		grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB6\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping6.jsonl" &&
 		ok "ICMPv6 through the relay (--ipv6): an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
 		bad "ICMPv6 through the relay: $(cat "$TMP/ping6.out" "$TMP/ping6.err")"
 else
@@ -427,10 +427,10 @@ if [ "$rc" -eq 0 ] && grep -q "^nslab run: session [0-9]*-[0-9]* started" "$TMP/
 	[ "$(grep -c "^nslab run: $T TCP  BLOCKED  $OTHER:8000\$" "$TMP/nm.err")" = 1 ] &&
 	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 2 connections (1 allowed, 1 blocked)" "$TMP/nm.err"
 then ok "-v: live lines between a session header and a summary"; else bad "-v lines: exit $rc, $(cat "$TMP/nm.err")"; fi
-grep -q "\"kind\":\"connection\",\"proto\":\"TCP\",.*\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
+grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"TCP\",\"src\":\"169.254.53.2\",\"sport\":[0-9]*,\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\",.*\"start\":\"20" "$TMP/nm.jsonl" &&
 	grep -q "\"kind\":\"flow\",\"event\":\"new\",.*\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
-	grep -q "\"kind\":\"blocked\",.*\"proto\":\"TCP\",\"dst\":\"$OTHER\",\"dport\":8000}" "$TMP/nm.jsonl" &&
-	ok "--log: the connection and flow records name what the address was resolved from; the blocked one" ||
+	grep -q "\"kind\":\"blocked\",\"verdict\":\"BLOCKED\",.*\"proto\":\"TCP\",\"src\":\"169.254.53.2\",\"sport\":[0-9]*,\"dst\":\"$OTHER\",\"dport\":8000}" "$TMP/nm.jsonl" &&
+	ok "--log: the connection (5-tuple, verdict, start) and flow records name what the address was resolved from; the blocked one with its 5-tuple" ||
 	bad "--log names: $(cat "$TMP/nm.jsonl")"
 
 # --analyse --log: the connection with its byte counts (conntrack in the gateway)

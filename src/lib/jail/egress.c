@@ -447,6 +447,22 @@ static bool held_dest(const uint8_t *pkt, size_t len, struct nslab_prefix *ret_d
 	return true;
 }
 
+/* The source of a packet whose held_dest() is known: address and port (TCP, UDP; else 0). */
+static void pkt_src(const uint8_t *pkt, size_t len, struct nslab_prefix *ret, unsigned *ret_port)
+{
+	bool v4 = pkt[0] >> 4 == 4;
+	size_t l4 = v4 ? (size_t)(pkt[0] & 0xf) * 4 : 40;
+	int proto = v4 ? pkt[9] : pkt[6];
+
+	memset(ret, 0, sizeof(*ret));
+	ret->family = v4 ? AF_INET : AF_INET6;
+	ret->len = v4 ? 32 : 128;
+	memcpy(ret->addr, pkt + (v4 ? 12 : 8), v4 ? 4 : 16);
+	*ret_port = 0;
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && len >= l4 + 4)
+		*ret_port = (unsigned)pkt[l4] << 8 | pkt[l4 + 1];
+}
+
 static const char *proto_text(int proto)
 {
 	return proto == IPPROTO_TCP				  ? "TCP"
@@ -552,8 +568,8 @@ static void on_blocked(const uint8_t *pkt, size_t len, const char *prefix, void 
 {
 	nslab_egress_session *s = data;
 	struct nslab_egress_event ev = { .connection = true, .blocked_flow = true };
-	struct nslab_prefix dst;
-	char addr[PREFIX_STRLEN];
+	struct nslab_prefix dst, src;
+	char addr[PREFIX_STRLEN], saddr[PREFIX_STRLEN];
 	int proto;
 	unsigned port;
 
@@ -563,6 +579,8 @@ static void on_blocked(const uint8_t *pkt, size_t len, const char *prefix, void 
 	prefix_format(&dst, false, addr, sizeof(addr));
 	if (reported_lately(s, proto, addr, port))
 		return;
+	pkt_src(pkt, len, &src, &ev.sport);
+	ev.src = prefix_format(&src, false, saddr, sizeof(saddr));
 	ev.name = addr;
 	ev.type = proto_text(proto);
 	ev.port = port;
