@@ -326,6 +326,15 @@ if [ "$UPLINK" = proxy ]; then
 	"$NSLAB" run --dry-run --egress proxy --ipv6 --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
 	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && grep -qF "ICMPv6 echo: $(echo "$WANT" | sed 's/raw ICMP sockets/raw ICMPv6 sockets/')" "$TMP/icmpdry.out" && ok "--dry-run --egress proxy --ipv6 here: ICMP and ICMPv6 echo $(echo "$WANT" | cut -c1-40)..." ||
 		bad "--dry-run ICMP: want '$WANT': $(cat "$TMP/icmpdry.out")"
+else
+	# pasta: ping sockets only, of the caller's namespace (here the lab node's):
+	# whether the range lets the run's group in is what --dry-run reports
+	if "$NSLAB" exec "$L" client -- python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)' 2>/dev/null
+	then WANT="carried by pasta (ping sockets"
+	else WANT="not answered: pasta sends echo through ping sockets only"; fi
+	"$NSLAB" exec "$L" client -- "$NSLAB" run --dry-run --egress pasta --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
+	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && ok "--dry-run --egress pasta on the lab node: ICMP echo $WANT..." ||
+		bad "--dry-run ICMP (pasta): want '$WANT': $(cat "$TMP/icmpdry.out")"
 fi
 
 # --dry-run: the policy as it would be enforced (entries as parsed, deny action,

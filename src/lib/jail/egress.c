@@ -834,6 +834,24 @@ static void describe_relay_icmp(FILE *f, int family)
 		what, range, (unsigned)getgid());
 }
 
+/*
+ * pasta: it sends echo requests through ping sockets of its own, in the
+ * caller's namespace, and never raw ones; whether it gets one is the
+ * caller's net.ipv4.ping_group_range's to say (probed as nslab, whose
+ * credentials pasta keeps).
+ */
+static void describe_pasta_icmp(FILE *f)
+{
+	if (egress_relay_icmp_probe(AF_INET) == EGRESS_RELAY_ICMP_PING) {
+		fputs("ICMP echo: carried by pasta (ping sockets of the caller's namespace)\n", f);
+		return;
+	}
+	fputs("ICMP echo: not answered: pasta sends echo through ping sockets only, and the "
+	      "caller's net.ipv4.ping_group_range gives this user none (--egress proxy carries "
+	      "it where nslab has CAP_NET_RAW there)\n",
+	      f);
+}
+
 static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 {
 	const struct egress_policy *src = &e->p;
@@ -865,6 +883,8 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 		if (p.ipv6)
 			describe_relay_icmp(f, AF_INET6);
 	}
+	if (p.uplink == EGRESS_UPLINK_PASTA)
+		describe_pasta_icmp(f);
 	if (p.host_ports[0])
 		fprintf(f,
 			"host ports: %s: the caller's 127.0.0.1 at %s and at the jail's own "
