@@ -112,6 +112,9 @@ struct nslab_egress_event {
 	const char *const *answers;
 	const uint32_t *ttls;
 	size_t n_answers;
+	/* a blocked flow's source (the jail's address) and source port (0 without); else NULL, 0 */
+	const char *src;
+	unsigned sport;
 };
 typedef void (*nslab_egress_event_func)(const struct nslab_egress_event *ev, void *data);
 /*
@@ -179,6 +182,19 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_set_capture(nslab_egress *e, int f
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_describe(const nslab_egress *e, char **ret,
 						       nslab_error *err);
+/**
+ * nslab_egress_policy_json() - The policy e would enforce, as one JSON object
+ * @ret:  on success, the text (malloc'd; free it): {"mode", "allow": [{"kind":
+ *        "name"|"wildcard"|"address", "host", "port" (null: any), "proto":
+ *        "tcp"|"udp"|"tcp+udp"|"any", "in_effect"}], "deny": "drop"|"reject",
+ *        "dns_deny": "refused"|"nxdomain", "dns_upstream", "ttl_grace",
+ *        "ipv6", "host_ports" (null: none)}: the allow list as parsed
+ * The session record of `nslab run --log` (docs/egress.md). Reads
+ * /etc/resolv.conf for the default upstream.
+ * Return: 0, or -errno (no upstream, -ENOMEM)
+ */
+NSLAB_EXPORT NSLAB_NODISCARD int nslab_egress_policy_json(const nslab_egress *e, char **ret,
+							  nslab_error *err);
 /**
  * nslab_egress_start() - Build the jail and its gateway for e, uplink and DNS gate running
  * e must outlive the session. Needs root, or without root nslab_bootstrap()

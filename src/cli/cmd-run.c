@@ -332,6 +332,8 @@ static int open_pcap(const struct run_opts *o)
 static int filtered_prepare(struct run_opts *o, struct egress_ask *ask, struct egress_log *log,
 			    char **argv)
 {
+	char *policy = NULL;
+	nslab_error err = { 0 };
 	int r;
 
 	if (o->interactive) {
@@ -353,15 +355,20 @@ static int filtered_prepare(struct run_opts *o, struct egress_ask *ask, struct e
 	}
 	/* -v, --analyse and --interactive: one line per DNS query (and decision) on stderr */
 	log->lines = !o->no_log && !o->quiet && (cli_verbose || o->analyse || o->interactive);
+	ask->log = log;
 	nslab_egress_set_event_func(o->egress, egress_log_event, log);
 	/* connections as they start and end: only when someone reads them */
 	if (log->f || log->lines)
 		nslab_egress_set_connection_func(o->egress, egress_log_flow, log);
+	/* the policy as parsed; none when it cannot be (no upstream: the start fails and says so) */
+	if (log->f && nslab_egress_policy_json(o->egress, &policy, &err) < 0)
+		policy = NULL;
 	egress_log_session(log, argv,
 			   o->interactive ? "interactive"
 			   : o->analyse	  ? "analyse"
 					  : "allow",
-			   o->eg, o->n_eg);
+			   o->eg, o->n_eg, policy);
+	free(policy);
 	return 0;
 }
 

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "egress-ask.h"
+#include "egress-log.h"
 
 int egress_ask_open(struct egress_ask *a, unsigned timeout_s)
 {
@@ -108,6 +109,9 @@ enum nslab_egress_answer egress_ask(const struct nslab_egress_question *q, void 
 	int c;
 
 	what(q, dest, sizeof(dest));
+	/* a transcript on stderr (redirected, it keeps what was asked; the answer follows as a line) */
+	if (a->log)
+		egress_log_asked(a->log, q);
 	/* what was typed before the question is no answer to it */
 	(void)tcflush(a->tty, TCIFLUSH);
 	for (;;) {

@@ -4,9 +4,12 @@
 
 #include "nslab/egress.h"
 
+struct egress_log;
+
 struct egress_ask {
-	int tty;	    /* /dev/tty, read and written: the command keeps its stdin */
-	unsigned timeout_s; /* no answer within it: denied */
+	int tty;		/* /dev/tty, read and written: the command keeps its stdin */
+	unsigned timeout_s;	/* no answer within it: denied */
+	struct egress_log *log; /* its live lines get an ASKED line per question (borrowed) */
 };
 
 /* Open the controlling terminal. Return: 0, or -errno (no terminal). */

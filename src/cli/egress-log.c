@@ -21,16 +21,50 @@
 #include "egress-log.h"
 
 /* Wall-clock time as RFC 3339 UTC with milliseconds. */
-static void log_time(FILE *f)
+/* Now, as RFC 3339 UTC with milliseconds, in buf (EGRESS_LOG_TIME bytes). */
+static void time_text(char *buf, size_t len)
 {
 	struct timespec ts;
 	struct tm tm;
-	char buf[32];
+	char sec[24];
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "\"%s.%03ldZ\"", buf, ts.tv_nsec / 1000000);
+	strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
+}
+
+static void log_time(FILE *f)
+{
+	char buf[EGRESS_LOG_TIME];
+
+	time_text(buf, sizeof(buf));
+	fprintf(f, "\"%s\"", buf);
+}
+
+/* A connection's key: protocol and 5-tuple. */
+static void conn_key(const struct nslab_egress_connection *c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d %s %u %s %u", c->proto, c->src, c->sport, c->dst, c->dport);
+}
+
+/* Under lock: the times kept for a connection, made (oldest forgotten) when make is set; or NULL. */
+static struct egress_log_times *conn_times(struct egress_log *l,
+					   const struct nslab_egress_connection *c, bool make)
+{
+	char key[sizeof(l->times[0].key)];
+	struct egress_log_times *t;
+
+	conn_key(c, key, sizeof(key));
+	for (size_t i = 0; i < EGRESS_LOG_TIMES; i++)
+		if (strcmp(l->times[i].key, key) == 0)
+			return &l->times[i];
+	if (!make)
+		return NULL;
+	t = &l->times[l->n_times++ % EGRESS_LOG_TIMES];
+	*t = (struct egress_log_times){ 0 };
+	snprintf(t->key, sizeof(t->key), "%s", key);
+	return t;
 }
 
 static uint64_t mono_ms(void)
@@ -45,8 +79,34 @@ static uint64_t mono_ms(void)
 
 #define LINE_RULE "----------------------------------------------------------------"
 
+/*
+ * A live line is composed apart and written to stderr at once (one write:
+ * the command's own output on the same terminal cannot land inside it).
+ */
+struct line {
+	char *buf;
+	size_t len;
+	FILE *f; /* a memstream, or stderr itself when none could be made */
+};
+
+static FILE *line_begin(struct line *ln)
+{
+	*ln = (struct line){ 0 };
+	ln->f = open_memstream(&ln->buf, &ln->len);
+	return ln->f ? ln->f : stderr;
+}
+
+static void line_end(struct line *ln)
+{
+	if (!ln->f)
+		return;
+	if (fclose(ln->f) == 0 && ln->buf)
+		fputs(ln->buf, stderr);
+	free(ln->buf);
+}
+
 /* "nslab run: HH:MM:SS " (local time: a person reads these). */
-static void line_start(void)
+static void line_start(FILE *o)
 {
 	time_t t = time(NULL);
 	struct tm tm;
@@ -54,7 +114,7 @@ static void line_start(void)
 
 	localtime_r(&t, &tm);
 	strftime(buf, sizeof(buf), "%H:%M:%S", &tm);
-	fprintf(stderr, "nslab run: %s ", buf);
+	fprintf(o, "nslab run: %s ", buf);
 }
 
 /* The verdict's word ("ALLOWED", "BLOCKED", "SERVFAIL") and its detail ("asked"), apart. */
@@ -188,7 +248,7 @@ static void lines_header(const struct egress_log *l, char **argv, const char *mo
 }
 
 void egress_log_session(struct egress_log *l, char **argv, const char *mode,
-			const struct egress_log_opt *opts, size_t n)
+			const struct egress_log_opt *opts, size_t n, const char *policy)
 {
 	snprintf(l->id, sizeof(l->id), "%d-%" PRIu64, (int)getpid(), (uint64_t)time(NULL));
 	if (l->lines)
@@ -216,7 +276,10 @@ void egress_log_session(struct egress_log *l, char **argv, const char *mode,
 			fputs("null", l->f);
 		fputc(']', l->f);
 	}
-	fputs("]}\n", l->f);
+	fputc(']', l->f);
+	if (policy)
+		fprintf(l->f, ",\"policy\":%s", policy);
+	fputs("}\n", l->f);
 	fflush(l->f);
 }
 
@@ -228,11 +291,15 @@ static void log_decision(struct egress_log *l, const struct nslab_egress_event *
 
 	l->decisions++;
 	if (l->lines) {
+		struct line ln;
+		FILE *o = line_begin(&ln);
+
 		verdict_split(ev->verdict, word, sizeof(word), &detail);
-		line_start();
-		fprintf(stderr, "%-4s %-8s ", ev->type, word);
-		put_dest(stderr, ev->name, ev->port);
-		fprintf(stderr, "%s%s\n", detail ? " " : "", detail ? detail : "");
+		line_start(o);
+		fprintf(o, "%-4s %-8s ", ev->type, word);
+		put_dest(o, ev->name, ev->port);
+		fprintf(o, "%s%s\n", detail ? " " : "", detail ? detail : "");
+		line_end(&ln);
 	}
 	if (!l->f)
 		return;
@@ -255,21 +322,50 @@ static void log_blocked(struct egress_log *l, const struct nslab_egress_event *e
 {
 	l->blocked_flows++;
 	if (l->lines) {
-		line_start();
-		fprintf(stderr, "%-4s %-8s ", ev->type, "BLOCKED");
-		put_dest(stderr, ev->name, ev->port);
-		fputc('\n', stderr);
+		struct line ln;
+		FILE *o = line_begin(&ln);
+
+		line_start(o);
+		fprintf(o, "%-4s %-8s ", ev->type, "BLOCKED");
+		put_dest(o, ev->name, ev->port);
+		fputc('\n', o);
+		line_end(&ln);
 	}
 	if (!l->f)
 		return;
-	fputs("{\"kind\":\"blocked\",\"ts\":", l->f);
+	fputs("{\"kind\":\"blocked\",\"verdict\":\"BLOCKED\",\"ts\":", l->f);
 	log_time(l->f);
 	fputs(",\"proto\":", l->f);
 	cli_json_str(l->f, ev->type);
+	if (ev->src) {
+		fputs(",\"src\":", l->f);
+		cli_json_str(l->f, ev->src);
+		fprintf(l->f, ",\"sport\":%u", ev->sport);
+	}
 	fputs(",\"dst\":", l->f);
 	cli_json_str(l->f, ev->name);
 	fprintf(l->f, ",\"dport\":%u}\n", ev->port);
 	fflush(l->f);
+}
+
+void egress_log_asked(struct egress_log *l, const struct nslab_egress_question *q)
+{
+	if (!l->lines)
+		return;
+	struct line ln;
+	FILE *o;
+
+	pthread_mutex_lock(&l->lock);
+	o = line_begin(&ln);
+	line_start(o);
+	fprintf(o, "%-4s %-8s ", q->name ? "DNS" : q->type, "ASKED");
+	if (q->name)
+		fprintf(o, "%s (%s)", q->name, q->type);
+	else
+		put_dest(o, q->addr, q->port);
+	fputc('\n', o);
+	line_end(&ln);
+	pthread_mutex_unlock(&l->lock);
 }
 
 void egress_log_event(const struct nslab_egress_event *ev, void *data)
@@ -297,17 +393,20 @@ static void log_query(struct egress_log *l, const struct nslab_egress_event *ev,
 	if (l->lines) {
 		char word[16];
 		const char *detail;
+		struct line ln;
+		FILE *o = line_begin(&ln);
 
 		verdict_split(ev->verdict, word, sizeof(word), &detail);
-		line_start();
-		fprintf(stderr, "DNS  %-8s %s", word, ev->name);
+		line_start(o);
+		fprintf(o, "DNS  %-8s %s", word, ev->name);
 		if (strcmp(ev->type, "A") != 0)
-			fprintf(stderr, " (%s)", ev->type);
+			fprintf(o, " (%s)", ev->type);
 		if (ev->addr)
-			fprintf(stderr, " \u2192 %s", ev->addr);
+			fprintf(o, " \u2192 %s", ev->addr);
 		if (ev->n_addr > 1)
-			fprintf(stderr, " (+%zu)", ev->n_addr - 1);
-		fprintf(stderr, "%s%s\n", detail ? " " : "", detail ? detail : "");
+			fprintf(o, " (+%zu)", ev->n_addr - 1);
+		fprintf(o, "%s%s\n", detail ? " " : "", detail ? detail : "");
+		line_end(&ln);
 	}
 	if (!l->f)
 		return;
@@ -341,7 +440,8 @@ static const char *proto_name(int proto)
 		return "TCP";
 	case 17:
 		return "UDP";
-	case 1:
+	case 1:	 /* ICMP */
+	case 58: /* ICMPv6: the same word, the address says which */
 		return "ICMP";
 	default:
 		return "IP";
@@ -363,19 +463,19 @@ static void put_tuple(FILE *f, const struct nslab_egress_connection *c)
 }
 
 /* "TCP  ALLOWED  198.18.4.3:8000 (www.x.test)" and what follows, without the newline. */
-static void line_conn(const struct nslab_egress_connection *c, const char *word)
+static void line_conn(FILE *o, const struct nslab_egress_connection *c, const char *word)
 {
-	line_start();
-	fprintf(stderr, "%-4s %-8s ", proto_name(c->proto), word);
-	put_dest(stderr, c->dst, c->dport);
+	line_start(o);
+	fprintf(o, "%-4s %-8s ", proto_name(c->proto), word);
+	put_dest(o, c->dst, c->dport);
 	if (c->name)
-		fprintf(stderr, " (%s)", c->name);
+		fprintf(o, " (%s)", c->name);
 }
 
-static void line_counters(const struct nslab_egress_connection *c)
+static void line_counters(FILE *o, const struct nslab_egress_connection *c)
 {
 	if (c->has_counters)
-		fprintf(stderr,
+		fprintf(o,
 			", out %" PRIu64 " packets %" PRIu64 " bytes, in %" PRIu64
 			" packets %" PRIu64 " bytes",
 			c->packets_out, c->bytes_out, c->packets_in, c->bytes_in);
@@ -394,14 +494,22 @@ void egress_log_flow(const struct nslab_egress_connection *c, void *data)
 {
 	struct egress_log *l = data;
 	bool end = c->event == NSLAB_EGRESS_CONN_END;
+	struct egress_log_times *t;
 
 	pthread_mutex_lock(&l->lock);
+	/* the connection record at the end gives its start and end from these */
+	t = conn_times(l, c, true);
+	time_text(end ? t->end : t->start, sizeof(t->start));
 	if (l->lines) {
+		struct line ln;
+		FILE *o = line_begin(&ln);
+
 		/* a connection the gateway's conntrack confirmed passed its ruleset: allowed */
-		line_conn(c, end ? "END" : "ALLOWED");
+		line_conn(o, c, end ? "END" : "ALLOWED");
 		if (end)
-			line_counters(c);
-		fputc('\n', stderr);
+			line_counters(o, c);
+		fputc('\n', o);
+		line_end(&ln);
 	}
 	if (l->f) {
 		fprintf(l->f, "{\"kind\":\"flow\",\"event\":\"%s\",\"ts\":", end ? "end" : "new");
@@ -422,17 +530,28 @@ void egress_log_connection(const struct nslab_egress_connection *c, void *data)
 	pthread_mutex_lock(&l->lock);
 	l->connections++;
 	if (l->lines) {
+		struct line ln;
+		FILE *o = line_begin(&ln);
+
 		if (!l->ruled)
-			fputs("nslab run: " LINE_RULE "\n", stderr);
+			fputs("nslab run: " LINE_RULE "\n", o);
 		l->ruled = true;
-		line_conn(c, "CONN");
-		line_counters(c);
-		fputc('\n', stderr);
+		line_conn(o, c, "CONN");
+		line_counters(o, c);
+		fputc('\n', o);
+		line_end(&ln);
 	}
 	if (l->f) {
-		fputs("{\"kind\":\"connection\",", l->f);
+		const struct egress_log_times *t = conn_times(l, c, false);
+
+		/* in the gateway's conntrack: it passed the ruleset */
+		fputs("{\"kind\":\"connection\",\"verdict\":\"ALLOWED\",", l->f);
 		put_tuple(l->f, c);
 		put_counters(l->f, c);
+		if (t && t->start[0])
+			fprintf(l->f, ",\"start\":\"%s\"", t->start);
+		if (t && t->end[0])
+			fprintf(l->f, ",\"end\":\"%s\"", t->end);
 		fputs("}\n", l->f);
 		fflush(l->f);
 	}
@@ -452,11 +571,12 @@ int egress_log_close(struct egress_log *l, int exit_code)
 		fprintf(stderr,
 			"nslab run: session %s finished (exit code %d, duration %" PRIu64
 			".%01" PRIu64 " s): %u DNS quer%s (%u allowed, %u blocked), %u "
-			"connection%s (%u blocked), %u decision%s\n",
+			"connection%s (%u allowed, %u blocked), %u decision%s\n",
 			l->id, exit_code, ms / 1000, ms % 1000 / 100, l->queries,
-			l->queries == 1 ? "y" : "ies", l->allowed, l->blocked, l->connections,
-			l->connections == 1 ? "" : "s", l->blocked_flows, l->decisions,
-			l->decisions == 1 ? "" : "s");
+			l->queries == 1 ? "y" : "ies", l->allowed, l->blocked,
+			l->connections + l->blocked_flows,
+			l->connections + l->blocked_flows == 1 ? "" : "s", l->connections,
+			l->blocked_flows, l->decisions, l->decisions == 1 ? "" : "s");
 	}
 	if (!l->f)
 		return 0;

@@ -87,6 +87,9 @@ CURL="curl -s -m 5 -o /dev/null -w %{http_code}"
 ask yes y sh -c "$CURL http://www.x.test:8000/; echo; $CURL http://www.x.test:8000/"
 [ "$rc" -eq 0 ] && [ "$(grep -c '^200' "$TMP/yes.tty")" -eq 2 ] && ok "--interactive: a name approved (y) is reachable" ||
 	bad "--interactive y: exit $rc: $(cat "$TMP/yes.tty")"
+T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
+grep -q "^nslab run: $T DNS  ASKED    www.x.test (A)" "$TMP/yes.tty" && grep -q "^nslab run: $T DNS  ALLOWED  www.x.test .* (asked)" "$TMP/yes.tty" &&
+	ok "--interactive: live lines say what was ASKED, then the verdict" || bad "--interactive ASKED line: $(cat "$TMP/yes.tty")"
 [ "$(questions yes)" -eq 1 ] && ok "--interactive: an approved name is asked about once" ||
 	bad "--interactive y: $(questions yes) questions: $(cat "$TMP/yes.tty")"
 grep -q '"name":"www.x.test","type":"A","verdict":"ALLOWED (asked)"' "$TMP/yes.jsonl" &&
@@ -114,6 +117,7 @@ grep -q "no answer within 1 s" "$TMP/timeout.tty" && grep -q "status: REFUSED" "
 # a connection to an address no name led to: held, asked, the client's retransmission passes
 ask flow y $CURL "http://$OTHER:8000/"
 [ "$rc" -eq 0 ] && grep -q "^200" "$TMP/flow.tty" && grep -q "ASK  TCP  $OTHER:8000" "$TMP/flow.tty" &&
+	grep -q "^nslab run: [0-9:]* TCP  ASKED    $OTHER:8000" "$TMP/flow.tty" &&
 	ok "--interactive: a held connection approved (y) goes through" || bad "--interactive flow y: $(cat "$TMP/flow.tty")"
 grep -q "\"kind\":\"decision\",.*\"dst\":\"$OTHER\",\"dport\":8000,\"verdict\":\"ALLOWED (asked)\"" "$TMP/flow.jsonl" ||
 	bad "--interactive flow y: no decision record: $(cat "$TMP/flow.jsonl")"

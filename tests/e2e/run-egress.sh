@@ -80,6 +80,15 @@ bg web python3 -m http.server 8000 --bind "$WEB6" --directory "$TMP"
 bg other python3 -m http.server 8000 --bind "$OTHER6" --directory "$TMP"
 bg client python3 -m http.server 9000 --bind 127.0.0.1 --directory "$TMP"
 bg client python3 -m http.server 9001 --bind 127.0.0.1 --directory "$TMP"
+bg client python3 -m http.server 9000 --bind ::1 --directory "$TMP"
+bg client python3 -m http.server 9001 --bind ::1 --directory "$TMP"
+# a UDP echo on the client's ::1 (--host-port with --ipv6)
+bg client python3 -c 'import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.bind(("::1", 9002))
+while True:
+    d, a = s.recvfrom(2048)
+    s.sendto(b"echo:" + d, a)'
 echo hello >"$TMP/index.html"
 
 up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$1/"; }
@@ -90,8 +99,9 @@ wait_until 10 up "$OTHER:8000" || fail "the web server on $OTHER:8000 never answ
 wait_until 10 up "[$WEB6]:8000" || fail "the web server on [$WEB6]:8000 never answered"
 wait_until 10 up "[$OTHER6]:8000" || fail "the web server on [$OTHER6]:8000 never answered"
 wait_until 10 dns_up || fail "dnsmasq on $DNS never answered"
-loop_up() { "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://127.0.0.1:$1/"; }
-wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 || fail "the client's loopback servers never answered"
+loop_up() { case $1 in \[*) _h=$1 ;; *) _h=127.0.0.1:$1 ;; esac; "$NSLAB" exec "$L" client -- curl -s -m 1 -o /dev/null "http://$_h/"; }
+wait_until 10 loop_up 9000 && wait_until 10 loop_up 9001 && wait_until 10 loop_up "[::1]:9000" && wait_until 10 loop_up "[::1]:9001" ||
+	fail "the client's loopback servers never answered"
 
 # jail NAME ALLOW CMD...: nslab run --allow ALLOW on the client; out in $TMP/NAME.out; sets rc.
 jail() {
@@ -177,12 +187,38 @@ jail loop2 www.x.test $CURL "http://127.0.0.1:9000/"
 # gateway's address, through pasta or the relay; another port, and the relay's
 # own address asked for directly, not
 JAIL_ARGS="--host-port 9000" jail hp www.x.test sh -c "$CURL http://169.254.53.1:9000/; echo; \
-	$CURL http://169.254.53.1:9001/; echo; $CURL http://169.254.54.1:9000/"
+	$CURL http://169.254.53.1:9001/; echo; $CURL http://169.254.54.1:9000/; echo; \
+	$CURL http://127.0.0.1:9000/; echo; $CURL http://127.0.0.1:9001/"
 [ "$(sed -n 1p "$TMP/hp.out")" = 200 ] && ok "--host-port 9000 ($UPLINK): the host's loopback port reachable inside" ||
 	bad "--host-port 9000 ($UPLINK): $(cat "$TMP/hp.out" "$TMP/hp.err")"
 [ "$(sed -n 2p "$TMP/hp.out")" != 200 ] && [ "$(sed -n 3p "$TMP/hp.out")" != 200 ] &&
 	ok "--host-port 9000 ($UPLINK): port 9001 and the relay's address not" ||
 	bad "--host-port 9000: 9001 or 169.254.54.1 reachable: $(cat "$TMP/hp.out")"
+# as nettrap's users write it (a tool's --proxy http://127.0.0.1:8080): the
+# jail's own 127.0.0.1:9000 leads to the host's, 127.0.0.1:9001 stays the jail's
+[ "$(sed -n 4p "$TMP/hp.out")" = 200 ] && [ "$(sed -n 5p "$TMP/hp.out")" = 000 ] &&
+	ok "--host-port 9000 ($UPLINK): the jail's 127.0.0.1:9000 is the host's, its 127.0.0.1:9001 not" ||
+	bad "--host-port 9000 ($UPLINK), the jail's 127.0.0.1: $(cat "$TMP/hp.out" "$TMP/hp.err")"
+# --host-port with --ipv6: the host's ::1 at the gateway's IPv6 address, TCP and
+# UDP (through pasta: nslab's own listeners in the gateway, IPv6 having no
+# route_localnet; through the relay: its IPv6 address); another port (9001,
+# listening on ::1 too), nslab's listener address and the relay's, not
+GW6=fd53:6e73:6c61:62::1
+UDP6='import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b"ping6", (sys.argv[1], int(sys.argv[2])))
+try:
+    print(s.recvfrom(100)[0].decode())
+except OSError as e:
+    print("none")'
+JAIL_ARGS="--ipv6 --host-port 9000,9002" jail hp6 www.x.test sh -c "$CURL http://[$GW6]:9000/; echo; \
+	$CURL http://[$GW6]:9001/; echo; $CURL http://[fd53:6e73:6c61:55::1]:1/; echo; \
+	$CURL http://[fd53:6e73:6c61:54::1]:9000/; echo; python3 -c '$UDP6' $GW6 9002"
+printf '200\n000\n000\n000\necho:ping6\n' >"$TMP/hp6.want"
+cmp -s "$TMP/hp6.out" "$TMP/hp6.want" &&
+	ok "--host-port 9000,9002 --ipv6 ($UPLINK): the host's [::1]:9000 (TCP) and :9002 (UDP) reachable at [$GW6], 9001 and nslab's own addresses not" ||
+	bad "--host-port --ipv6 ($UPLINK): $(cat "$TMP/hp6.out" "$TMP/hp6.err")"
 
 # --- --ipv6 (through pasta, or the relay's IPv6 listeners): an allowed IPv6
 # address reachable, another not; a name with only an AAAA answer, through the gate
@@ -195,8 +231,8 @@ JAIL_ARGS="--ipv6" jail v6name v6.x.test $CURL http://v6.x.test:8000/
 [ "$(cat "$TMP/v6name.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed name's AAAA reachable" ||
 	bad "--ipv6 ($UPLINK): v6.x.test: $(cat "$TMP/v6name.out" "$TMP/v6name.err")"
 
-# --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set;
-# iputils ping cannot start in a sandbox: KEEP_CAPS is locked), one echo each:
+# --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set),
+# one echo each:
 # an allowed address answers, another does not; both logged as ICMP lines
 T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
 PING='import socket, struct, sys
@@ -213,7 +249,7 @@ if [ "$UPLINK" = proxy ]; then
 	[ "$(grep -c "^rc=" "$TMP/ping.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping.out" && grep -qx "type 0 from $WEB" "$TMP/ping.out" &&
 		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/ping.err" &&
 		grep -q "^nslab run: $T ICMP CONN     $WEB, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping.err" &&
-		grep -q "\"kind\":\"connection\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
+		grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
 		grep -q "\"kind\":\"summary\",.*\"connections\":1,\"blocked_connections\":1" "$TMP/ping.jsonl" &&
 		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
 		bad "ICMP through the relay: $(cat "$TMP/ping.out" "$TMP/ping.err")"
@@ -224,6 +260,51 @@ fi
 [ "$(sed -n '$p' "$TMP/ping.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER\$" "$TMP/ping.err" &&
 	ok "ICMP ($UPLINK): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
 	bad "ICMP to $OTHER ($UPLINK): $(cat "$TMP/ping.out" "$TMP/ping.err")"
+# --- ICMPv6 echo with --ipv6: a ping socket of the jail (AF_INET6), one echo each:
+# an allowed IPv6 address answers (through the relay: an ICMPv6 socket of the
+# caller's namespace), another does not; both logged as ICMP lines and records
+PING6='import socket, struct, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
+s.settimeout(float(sys.argv[2]))
+s.sendto(struct.pack("!BBHHH", 128, 0, 0, 0, 1) + b"nslab-ping6", (sys.argv[1], 0))
+try:
+    d, a = s.recvfrom(1500)
+except OSError as e:
+    print("no reply:", e); sys.exit(1)
+print("type", d[0], "from", a[0]); sys.exit(0 if d[0] == 129 and a[0] == sys.argv[1] and d[8:] == b"nslab-ping6" else 1)'
+JAIL_ARGS="--ipv6 -v --log $TMP/ping6.jsonl" jail ping6 "[$WEB6]" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING6" "$WEB6" "$OTHER6"
+if [ "$UPLINK" = proxy ]; then
+	[ "$(grep -c "^rc=" "$TMP/ping6.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping6.out" && grep -qx "type 129 from $WEB6" "$TMP/ping6.out" &&
+		grep -q "^nslab run: $T ICMP ALLOWED  $WEB6\$" "$TMP/ping6.err" &&
+		grep -q "^nslab run: $T ICMP CONN     $WEB6, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping6.err" &&
+		grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB6\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping6.jsonl" &&
+		ok "ICMPv6 through the relay (--ipv6): an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
+		bad "ICMPv6 through the relay: $(cat "$TMP/ping6.out" "$TMP/ping6.err")"
+else
+	ok "ICMPv6 of an allowed address through pasta: not checked (pasta's own ping sockets)"
+fi
+[ "$(sed -n '$p' "$TMP/ping6.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER6\$" "$TMP/ping6.err" &&
+	ok "ICMPv6 ($UPLINK, --ipv6): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
+	bad "ICMPv6 to $OTHER6 ($UPLINK): $(cat "$TMP/ping6.out" "$TMP/ping6.err")"
+# iputils ping itself (file capability cap_net_raw: it needs --cap-add net_raw to
+# start in a sandbox), IPv4 and IPv6: the allowed address answers (through the
+# relay), the other not, whatever the uplink
+JAIL_ARGS="--ipv6 --cap-add net_raw -v" jail iping "$WEB,[$WEB6]" sh -c \
+	'for a in "$@"; do ping -n -c 1 -W 2 "$a" >/dev/null 2>&1; echo "$a rc=$?"; done' ping "$WEB" "$OTHER" "$WEB6" "$OTHER6"
+grep -qx "$OTHER rc=1" "$TMP/iping.out" && grep -qx "$OTHER6 rc=1" "$TMP/iping.out" &&
+	grep -q "^nslab run: $T ICMP BLOCKED  $OTHER\$" "$TMP/iping.err" && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER6\$" "$TMP/iping.err" &&
+	ok "iputils ping (--cap-add net_raw, $UPLINK): $OTHER and [$OTHER6] not allowed, no answer (ICMP BLOCKED)" ||
+	bad "iputils ping ($UPLINK), addresses not allowed: $(cat "$TMP/iping.out" "$TMP/iping.err")"
+if [ "$UPLINK" = proxy ]; then
+	grep -qx "$WEB rc=0" "$TMP/iping.out" && grep -qx "$WEB6 rc=0" "$TMP/iping.out" &&
+		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/iping.err" && grep -q "^nslab run: $T ICMP ALLOWED  $WEB6\$" "$TMP/iping.err" &&
+		ok "iputils ping (--cap-add net_raw) through the relay: $WEB and [$WEB6] answer (ICMP ALLOWED)" ||
+		bad "iputils ping through the relay, allowed addresses: $(cat "$TMP/iping.out" "$TMP/iping.err")"
+else
+	# pasta sends echo through ping sockets of the caller's namespace only, and
+	# the lab node's net.ipv4.ping_group_range is Debian's '1 0' (docs/egress.md)
+	ok "iputils ping of an allowed address through pasta: not checked (pasta's own ping sockets)"
+fi
 # raw sockets stay out of reach in the jail (ICMP tunnelling needs them, or a ping
 # socket, which carries only echo, and only where the policy allows)
 jail raw "$WEB" python3 -c 'import socket
@@ -242,9 +323,18 @@ if [ "$UPLINK" = proxy ]; then
 	if [ "$PLO" -le "$G" ] && [ "$G" -le "$PHI" ]; then WANT="carried by the relay (ping sockets"
 	elif is_root; then WANT="carried by the relay (raw ICMP sockets"
 	else WANT="not carried (answered admin-prohibited): the caller's namespace gives this user no ping socket (net.ipv4.ping_group_range '$PLO $PHI' leaves out gid $G)"; fi
-	"$NSLAB" run --dry-run --egress proxy --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
-	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && ok "--dry-run --egress proxy here: ICMP echo $(echo "$WANT" | cut -c1-40)..." ||
+	"$NSLAB" run --dry-run --egress proxy --ipv6 --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
+	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && grep -qF "ICMPv6 echo: $(echo "$WANT" | sed 's/raw ICMP sockets/raw ICMPv6 sockets/')" "$TMP/icmpdry.out" && ok "--dry-run --egress proxy --ipv6 here: ICMP and ICMPv6 echo $(echo "$WANT" | cut -c1-40)..." ||
 		bad "--dry-run ICMP: want '$WANT': $(cat "$TMP/icmpdry.out")"
+else
+	# pasta: ping sockets only, of the caller's namespace (here the lab node's):
+	# whether the range lets the run's group in is what --dry-run reports
+	if "$NSLAB" exec "$L" client -- python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)' 2>/dev/null
+	then WANT="carried by pasta (ping sockets"
+	else WANT="not answered: pasta sends echo through ping sockets only"; fi
+	"$NSLAB" exec "$L" client -- "$NSLAB" run --dry-run --egress pasta --allow x.test --dns-upstream "$DNS" -- true >"$TMP/icmpdry.out" 2>&1
+	grep -qF "ICMP echo: $WANT" "$TMP/icmpdry.out" && ok "--dry-run --egress pasta on the lab node: ICMP echo $WANT..." ||
+		bad "--dry-run ICMP (pasta): want '$WANT': $(cat "$TMP/icmpdry.out")"
 fi
 
 # --dry-run: the policy as it would be enforced (entries as parsed, deny action,
@@ -315,12 +405,15 @@ rc=$?
 	sh -c 'dig +short +time=1 +tries=1 www.x.test; dig +short +time=1 +tries=1 bad.test' \
 	>"$TMP/log.out" 2>"$TMP/log.err" </dev/null
 rc=$?
-if $PY - "$TMP/log.jsonl" "$WEB" <<'PY'; then ok "--log: session, both queries with their verdicts, summary"; else bad "--log: $(cat "$TMP/log.jsonl")"; fi
+if $PY - "$TMP/log.jsonl" "$WEB" "$DNS" <<'PY'; then ok "--log: session (the policy as parsed), both queries with their verdicts, summary"; else bad "--log: $(cat "$TMP/log.jsonl")"; fi
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 s, d, end = recs[0], recs[1:-1], recs[-1]
 assert s["schema"] == 1 and s["kind"] == "session" and s["mode"] == "allow", s
 assert s["command"] == ["sh", "-c", s["command"][2]] and ["allow", "www.x.test"] in s["options"], s
+# the policy as parsed, beside the options as given
+assert s["policy"]["allow"] == [{"kind": "name", "host": "www.x.test", "port": None, "proto": "any", "in_effect": True}], s
+assert s["policy"]["dns_upstream"] == sys.argv[3] and s["policy"]["deny"] == "drop" and s["policy"]["ttl_grace"] == 60, s
 assert [(r["kind"], r["name"], r["allowed"]) for r in d] == [("dns", "www.x.test", True), ("dns", "bad.test", False)], d
 assert d[0]["addresses"] == 1 and d[0]["type"] == "A" and d[1]["verdict"] == "BLOCKED", d
 # the answer with its TTL (dnsmasq's local records: 0 s); none for a refused name
@@ -341,12 +434,12 @@ if [ "$rc" -eq 0 ] && grep -q "^nslab run: session [0-9]*-[0-9]* started" "$TMP/
 	grep -q "^nslab run: $T TCP  ALLOWED  $WEB:8000 (www.x.test)\$" "$TMP/nm.err" &&
 	grep -q "^nslab run: $T DNS  BLOCKED  bad.test\$" "$TMP/nm.err" &&
 	[ "$(grep -c "^nslab run: $T TCP  BLOCKED  $OTHER:8000\$" "$TMP/nm.err")" = 1 ] &&
-	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 1 connection (1 blocked)" "$TMP/nm.err"
+	grep -q "^nslab run: session .* finished (exit code 0, duration [0-9.]* s): [23] DNS queries ([12] allowed, 1 blocked), 2 connections (1 allowed, 1 blocked)" "$TMP/nm.err"
 then ok "-v: live lines between a session header and a summary"; else bad "-v lines: exit $rc, $(cat "$TMP/nm.err")"; fi
-grep -q "\"kind\":\"connection\",\"proto\":\"TCP\",.*\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
+grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"TCP\",\"src\":\"169.254.53.2\",\"sport\":[0-9]*,\"dst\":\"$WEB\",\"dport\":8000,\"name\":\"www.x.test\",.*\"start\":\"20" "$TMP/nm.jsonl" &&
 	grep -q "\"kind\":\"flow\",\"event\":\"new\",.*\"dport\":8000,\"name\":\"www.x.test\"" "$TMP/nm.jsonl" &&
-	grep -q "\"kind\":\"blocked\",.*\"proto\":\"TCP\",\"dst\":\"$OTHER\",\"dport\":8000}" "$TMP/nm.jsonl" &&
-	ok "--log: the connection and flow records name what the address was resolved from; the blocked one" ||
+	grep -q "\"kind\":\"blocked\",\"verdict\":\"BLOCKED\",.*\"proto\":\"TCP\",\"src\":\"169.254.53.2\",\"sport\":[0-9]*,\"dst\":\"$OTHER\",\"dport\":8000}" "$TMP/nm.jsonl" &&
+	ok "--log: the connection (5-tuple, verdict, start) and flow records name what the address was resolved from; the blocked one with its 5-tuple" ||
 	bad "--log names: $(cat "$TMP/nm.jsonl")"
 
 # --analyse --log: the connection with its byte counts (conntrack in the gateway)
@@ -370,7 +463,7 @@ PY
 # --- every record of the logs written above validates against the documented
 # schema (docs/egress-log.schema.json; python3-jsonschema, scripts/deps.sh) ---
 if out=$($PY - "$SRCDIR/docs/egress-log.schema.json" "$TMP/log.jsonl" "$TMP/nm.jsonl" "$TMP/an.jsonl" \
-	"$TMP/ping.jsonl" 2>&1 <<'PY'
+	"$TMP/ping.jsonl" "$TMP/ping6.jsonl" 2>&1 <<'PY'
 import json, sys, jsonschema
 v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))
 kinds = set()

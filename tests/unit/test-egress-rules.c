@@ -138,6 +138,20 @@ static void test_relay_host_ports(void **state)
 	egress_list_clear(&p.allow);
 }
 
+/* --host-port --ipv6 through the relay: IPv6 DNATed to the relay's IPv6 address too */
+static void test_relay_host_ports6(void **state)
+{
+	struct egress_policy p;
+
+	(void)state;
+	policy_from(&p, "x.test");
+	p.uplink = EGRESS_UPLINK_PROXY;
+	p.ipv6 = true;
+	snprintf(p.host_ports, sizeof(p.host_ports), "9000");
+	check_golden(&p, "relay-hostport6");
+	egress_list_clear(&p.allow);
+}
+
 static void test_elements(void **state)
 {
 	struct egress_rule any = { .kind = EGRESS_NAME },
@@ -176,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_elements),
 		cmocka_unit_test(test_interactive_capture),
 		cmocka_unit_test(test_relay_host_ports),
+		cmocka_unit_test(test_relay_host_ports6),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

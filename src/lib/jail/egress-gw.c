@@ -103,7 +103,8 @@ static int make_ns_thread(void *data, nslab_error *err)
 					   { "net/ipv6/conf/all/forwarding", "1" },
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
 	/* every destination is local there: the relay answers echo requests, not the kernel */
-	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" } };
+	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" },
+						   { "net/ipv6/icmp/echo_ignore_all", "1" } };
 	const struct sysctl_kv jail_v4[] = { { "net/ipv6/conf/all/disable_ipv6", "1" },
 					     { "net/ipv6/conf/default/disable_ipv6", "1" } };
 	_cleanup_close_ int scratch = -1;
@@ -135,7 +136,7 @@ static int make_ns_thread(void *data, nslab_error *err)
 	if (r < 0)
 		return nslab_err_prefix(err, r, "jail namespace");
 	if (m->relay) {
-		r = netns_new(m->home_fd, relay_sysctls, 1, NULL, NULL, &m->relay_ns, err);
+		r = netns_new(m->home_fd, relay_sysctls, 2, NULL, NULL, &m->relay_ns, err);
 		if (r < 0)
 			return nslab_err_prefix(err, r, "relay namespace");
 	}
@@ -404,13 +405,18 @@ int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *r
 #define RELAY_ADDR4    EGRESS_RELAY_ADDR4
 #define RELAY_GW_ADDR  "169.254.54.2"
 /* --ipv6: the same link in IPv6 (unique local, never a destination outside) */
-#define RELAY_ADDR6    "fd53:6e73:6c61:54::1"
+#define RELAY_ADDR6    EGRESS_RELAY_ADDR6
 #define RELAY_GW_ADDR6 "fd53:6e73:6c61:54::2"
+
+/* How the relay carries echo requests (egress_relay_icmp_probe() in the caller's namespace). */
+struct relay_icmp {
+	enum egress_relay_icmp v4, v6;
+};
 
 /* TCP to the relay's listener (REDIRECT), UDP to its socket (TPROXY), anything else refused. */
 static int relay_load_thread(void *data, nslab_error *err)
 {
-	const enum egress_relay_icmp *icmp = data;
+	const struct relay_icmp *icmp = data;
 	struct nftbl_ctx *nft = NULL;
 	char text[2048];
 	int r;
@@ -433,14 +439,15 @@ static int relay_load_thread(void *data, nslab_error *err)
 		 "\t\tmeta l4proto tcp th dport %d accept\n"
 		 /* IPv6 neighbour discovery on the link to the gateway */
 		 "\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept\n"
-		 "%s"
+		 "%s%s"
 		 "\t\tct state established,related accept\n"
 		 "\t\treject with icmpx type admin-prohibited\n"
 		 "\t}\n"
 		 "}\n",
 		 EGRESS_RELAY_PORT, EGRESS_RELAY_PORT, EGRESS_RELAY_PORT,
 		 /* to the relay's raw socket (the kernel answers no echo there) */
-		 *icmp != EGRESS_RELAY_ICMP_NONE ? "\t\ticmp type echo-request accept\n" : "");
+		 icmp->v4 != EGRESS_RELAY_ICMP_NONE ? "\t\ticmp type echo-request accept\n" : "",
+		 icmp->v6 != EGRESS_RELAY_ICMP_NONE ? "\t\ticmpv6 type echo-request accept\n" : "");
 
 	r = nftbl_ctx_new(&nft, err);
 	if (r >= 0)
@@ -476,7 +483,9 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	struct rtnl_veth_end b = { .name = RELAY_IF, .netns_fd = g->relay->fd, .ifindex = 2 };
 	struct rtnl_route local = { .oif = 1, .local = true };
 	/* on this thread: in the caller's namespace, where the relay's sockets are made */
-	enum egress_relay_icmp icmp = egress_relay_icmp_probe();
+	struct relay_icmp icmp = { egress_relay_icmp_probe(AF_INET),
+				   p->ipv6 ? egress_relay_icmp_probe(AF_INET6)
+					   : EGRESS_RELAY_ICMP_NONE };
 	int gw_ifi, r;
 
 	local.dst.family = AF_INET;
@@ -505,9 +514,71 @@ static int start_proxy(struct egress_gw *g, const struct egress_policy *p, nslab
 	if (r >= 0)
 		r = netns_call(g->relay->fd, relay_load_thread, &icmp, err);
 	if (r >= 0)
-		r = egress_relay_start(g->relay->fd, p->host_ports, icmp, p->ipv6, &g->relay_run,
-				       err);
+		r = egress_relay_start(g->relay->fd,
+				       &(struct egress_relay_conf){ .host_ports = p->host_ports,
+								    .icmp = icmp.v4,
+								    .icmp6 = icmp.v6,
+								    .ipv6 = p->ipv6 },
+				       &g->relay_run, err);
 	return r < 0 ? nslab_err_prefix(err, r, "--egress proxy") : 0;
+}
+
+/*
+ * --host-port, inside the jail: its own 127.0.0.1:PORT leads to the host's
+ * too, as a tool told "--proxy http://127.0.0.1:8080" expects (nettrap's
+ * use). The jail's output DNATs those to the gateway's address (the path
+ * above) and masquerades what leaves eth0 from 127.0.0.0/8;
+ * route_localnet lets such packets leave at all. The command has no
+ * capability in the jail's namespace: it can change neither. IPv6 has no
+ * route_localnet: ::1 stays the jail's own (the host's is at the gateway's
+ * IPv6 address).
+ */
+static int jail_hostport_thread(void *data, nslab_error *err)
+{
+	const struct egress_policy *p = data;
+	struct nftbl_ctx *nft = NULL;
+	char text[1024];
+	int r;
+
+	snprintf(text, sizeof(text),
+		 "table ip nslab_hostport {\n"
+		 "\tchain output {\n"
+		 "\t\ttype nat hook output priority -100; policy accept;\n"
+		 "\t\tip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport { %s } dnat ip "
+		 "to " EGRESS_GW_ADDR4 "\n"
+		 "\t}\n"
+		 "\tchain postrouting {\n"
+		 "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+		 "\t\toifname \"" EGRESS_JAIL_IF "\" ip saddr 127.0.0.0/8 masquerade\n"
+		 "\t}\n"
+		 "}\n",
+		 p->host_ports);
+	r = sysctl_write_in_ns("net/ipv4/conf/all/route_localnet", "1", err);
+	if (r >= 0)
+		r = nftbl_ctx_new(&nft, err);
+	if (r >= 0)
+		r = nftbl_ctx_run(nft, text, false, NULL, err);
+	nftbl_ctx_free(nft);
+	return r < 0 ? nslab_err_prefix(err, r, "--host-port: the jail's loopback") : 0;
+}
+
+/*
+ * --host-port with --ipv6 through pasta: nslab's own listeners on an address
+ * of the gateway's lo, to which its ruleset sends the jail's IPv6 flows to
+ * the gateway's host ports (egress-rules.c's put_pasta_ports: pasta's ::1
+ * is out of the jail's reach), carried to the caller's ::1 by the relay's
+ * threads, which sit in the caller's namespace.
+ */
+static int start_hostport6(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
+{
+	struct egress_relay_conf c = { .host_ports = p->host_ports,
+				       .ipv6 = true,
+				       .listen6 = EGRESS_HOSTPORT6_ADDR };
+	int r = add_addr(g->gw->nl, 1, EGRESS_HOSTPORT6_ADDR, 128, err);
+
+	if (r >= 0)
+		r = egress_relay_start(g->gw->fd, &c, &g->relay_run, err);
+	return r < 0 ? nslab_err_prefix(err, r, "--host-port (IPv6)") : 0;
 }
 
 /*
@@ -690,6 +761,10 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 		r = start_veth(g, p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PROXY)
 		r = start_proxy(g, p, err);
+	if (r >= 0 && up == EGRESS_UPLINK_PASTA && p->ipv6 && p->host_ports[0])
+		r = start_hostport6(g, p, err);
+	if (r >= 0 && p->host_ports[0])
+		r = netns_call(g->jail->fd, jail_hostport_thread, (void *)p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
 		r = pasta_wait_ready(g, err);
 	if (r < 0)

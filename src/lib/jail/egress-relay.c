@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <linux/icmp.h>
+#include <netinet/icmp6.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
 #include <netinet/ip.h>
@@ -73,11 +74,11 @@ static bool sa_equal(const union sa *a, const union sa *b)
 	return a->in.sin_addr.s_addr == b->in.sin_addr.s_addr && a->in.sin_port == b->in.sin_port;
 }
 
-/* One ping: the jail's (masqueraded) source, its destination and echo identifier. */
+/* One ping: the jail's (masqueraded) source, its destination (ports 0) and echo identifier. */
 struct icmp_flow {
-	struct in_addr src, dst;
+	union sa src, dst;
 	uint16_t id; /* the jail's identifier, network order */
-	int out_fd;  /* an ICMP socket of the caller's namespace, connected to dst */
+	int out_fd; /* an ICMP socket (ICMPv6 for IPv6) of the caller's namespace, connected to dst */
 	bool used;
 };
 
@@ -99,33 +100,47 @@ struct egress_relay {
 	pthread_cond_t idle;  /* active fell to 0 */
 	unsigned active;      /* connection and flow threads running */
 	struct udp_flow flows[RELAY_UDP_FLOWS];
-	char host_ports[128]; /* --host-port: to the relay's own address, carried to loopback */
-	enum egress_relay_icmp icmp; /* how echo requests go out (NONE: refused in the relay ns) */
-	int icmp_in_fd;		     /* raw, relay namespace: the jail's echo requests */
-	int icmp_reply_fd;	     /* raw IPPROTO_RAW, relay namespace: replies, as their dst */
+	char host_ports[128];	 /* --host-port: to the relay's own address, carried to loopback */
+	struct in6_addr listen6; /* the IPv6 listeners' address (any: the relay namespace's) */
+	bool only6;		 /* no IPv4 listeners (the gateway through pasta) */
+	enum egress_relay_icmp icmp;  /* how echo requests go out (NONE: refused in the relay ns) */
+	int icmp_in_fd;		      /* raw, relay namespace: the jail's echo requests */
+	int icmp_reply_fd;	      /* raw IPPROTO_RAW, relay namespace: replies, as their dst */
+	enum egress_relay_icmp icmp6; /* the same for ICMPv6 echo (NONE without --ipv6) */
+	int icmp6_in_fd;	      /* raw ICMPv6, relay namespace: the jail's echo requests */
+	int icmp6_reply_fd;	      /* raw ICMPv6 (IPV6_FREEBIND), relay namespace: replies */
 	struct icmp_flow pings[RELAY_ICMP_FLOWS];
 };
 
 /*
  * Where a flow to dst goes on from the caller's namespace. The gateway sends
- * the jail's --host-port packets to the relay's own address (egress-rules.c):
- * those, and only on a listed port, go to the caller's loopback.
- * Return: false to refuse (the relay's address on another port)
+ * the jail's --host-port packets to the relay's own address (egress-rules.c;
+ * through pasta, IPv6: they keep the gateway's): those, and only on a listed
+ * port, go to the caller's loopback.
+ * Return: false to refuse (such an address on another port)
  */
 static bool out_dst(const struct egress_relay *r, const union sa *dst, union sa *ret)
 {
 	struct in_addr relay;
+	struct in6_addr relay6, gw6;
+	bool to_host;
 
 	*ret = *dst;
-	if (dst->sa.sa_family != AF_INET)
-		return true;
-	(void)inet_pton(AF_INET, EGRESS_RELAY_ADDR4, &relay);
-	if (dst->in.sin_addr.s_addr != relay.s_addr)
-		return true;
-	if (!egress_host_ports_has(r->host_ports, ntohs(dst->in.sin_port)))
-		return false;
-	ret->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return true;
+	if (dst->sa.sa_family == AF_INET6) {
+		(void)inet_pton(AF_INET6, EGRESS_RELAY_ADDR6, &relay6);
+		(void)inet_pton(AF_INET6, EGRESS_GW_ADDR6, &gw6);
+		to_host = memcmp(&dst->in6.sin6_addr, &relay6, 16) == 0 ||
+			  memcmp(&dst->in6.sin6_addr, &gw6, 16) == 0;
+		if (to_host)
+			ret->in6.sin6_addr = in6addr_loopback;
+	} else {
+		(void)inet_pton(AF_INET, EGRESS_RELAY_ADDR4, &relay);
+		to_host = dst->in.sin_addr.s_addr == relay.s_addr;
+		if (to_host)
+			ret->in.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	}
+	/* the port sits at the same place in both families */
+	return !to_host || egress_host_ports_has(r->host_ports, ntohs(dst->in.sin_port));
 }
 
 /* --- threads of connections and flows ----------------------------------------- */
@@ -493,13 +508,16 @@ static void on_udp(struct egress_relay *r, int lfd)
 
 /*
  * Echo requests the jail sent (past the gateway's policy) arrive in the
- * relay namespace, where the kernel answers none (icmp_echo_ignore_all) and
- * a raw socket reads them. Each (source, destination, identifier) gets an
- * ICMP socket of the caller's namespace connected to the destination: a
- * ping socket where net.ipv4.ping_group_range lets nslab's group in (the
- * kernel then picks the identifier), else a raw one (CAP_NET_RAW there:
- * root). Its echo replies go back into the relay namespace, written as an
- * IP packet from the destination with the jail's identifier.
+ * relay namespace, where the kernel answers none (icmp_echo_ignore_all, and
+ * IPv6's icmp/echo_ignore_all) and a raw socket reads them. Each (source,
+ * destination, identifier) gets an ICMP (ICMPv6) socket of the caller's
+ * namespace connected to the destination: a ping socket where
+ * net.ipv4.ping_group_range lets nslab's group in (the kernel then picks the
+ * identifier; the range rules IPv6's ping sockets too), else a raw one
+ * (CAP_NET_RAW there: root). Its echo replies go back into the relay
+ * namespace as from the destination with the jail's identifier: an IPv4
+ * packet written whole, an ICMPv6 message sent from the destination's
+ * address (IPV6_FREEBIND and IPV6_PKTINFO; the kernel sums ICMPv6).
  */
 
 static uint16_t inet_csum(const void *data, size_t len)
@@ -516,15 +534,20 @@ static uint16_t inet_csum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-enum egress_relay_icmp egress_relay_icmp_probe(void)
+static int icmp_proto(int family)
 {
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_ICMP);
+	return family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+}
+
+enum egress_relay_icmp egress_relay_icmp_probe(int family)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, icmp_proto(family));
 
 	if (fd >= 0) {
 		(void)close(fd);
 		return EGRESS_RELAY_ICMP_PING;
 	}
-	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+	fd = socket(family, SOCK_RAW | SOCK_CLOEXEC, icmp_proto(family));
 	if (fd >= 0) {
 		(void)close(fd);
 		return EGRESS_RELAY_ICMP_RAW;
@@ -532,13 +555,13 @@ enum egress_relay_icmp egress_relay_icmp_probe(void)
 	return EGRESS_RELAY_ICMP_NONE;
 }
 
-/* An echo reply for the flow, back into the relay namespace: from f->dst, to f->src. */
-static void icmp_reply(struct egress_relay *r, const struct icmp_flow *f, uint8_t *icmp, size_t len)
+/* An IPv4 echo reply for the flow, back into the relay namespace: from f->dst, to f->src. */
+static void icmp_reply4(struct egress_relay *r, const struct icmp_flow *f, uint8_t *icmp,
+			size_t len)
 {
 	uint8_t pkt[sizeof(struct iphdr) + RELAY_BUF];
 	struct iphdr *ip = (struct iphdr *)pkt;
 	struct icmphdr *h = (struct icmphdr *)icmp;
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = f->src };
 
 	if (len < sizeof(*h) || len > RELAY_BUF || h->type != ICMP_ECHOREPLY)
 		return;
@@ -549,34 +572,69 @@ static void icmp_reply(struct egress_relay *r, const struct icmp_flow *f, uint8_
 			      .version = 4,
 			      .ttl = 64,
 			      .protocol = IPPROTO_ICMP,
-			      .saddr = f->dst.s_addr,
-			      .daddr = f->src.s_addr };
+			      .saddr = f->dst.in.sin_addr.s_addr,
+			      .daddr = f->src.in.sin_addr.s_addr };
 	memcpy(pkt + sizeof(*ip), icmp, len);
 	/* IPPROTO_RAW: the kernel fills in the length, the IP id and the header's checksum */
-	(void)sendto(r->icmp_reply_fd, pkt, sizeof(*ip) + len, MSG_DONTWAIT, (struct sockaddr *)&to,
-		     sizeof(to));
+	(void)sendto(r->icmp_reply_fd, pkt, sizeof(*ip) + len, MSG_DONTWAIT, &f->src.sa,
+		     sizeof(f->src.in));
 }
 
-/* A reply on the flow's socket: a ping socket gives the ICMP message, a raw one the IP packet. */
+/* An ICMPv6 echo reply for the flow: sent from f->dst's address (IPV6_PKTINFO) to f->src. */
+static void icmp_reply6(struct egress_relay *r, const struct icmp_flow *f, uint8_t *icmp,
+			size_t len)
+{
+	struct icmp6_hdr *h = (struct icmp6_hdr *)icmp;
+	char ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))] = { 0 };
+	struct iovec iov = { icmp, len };
+	struct msghdr m = { .msg_name = (void *)&f->src.in6,
+			    .msg_namelen = sizeof(f->src.in6),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	struct in6_pktinfo pi = { .ipi6_addr = f->dst.in6.sin6_addr };
+
+	if (len < sizeof(*h) || h->icmp6_type != ICMP6_ECHO_REPLY)
+		return;
+	h->icmp6_id = f->id;
+	h->icmp6_cksum = 0; /* a raw ICMPv6 socket always sums it (RFC 3542) */
+	c->cmsg_level = SOL_IPV6;
+	c->cmsg_type = IPV6_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+	(void)sendmsg(r->icmp6_reply_fd, &m, MSG_DONTWAIT);
+}
+
+/*
+ * A reply on the flow's socket: a ping socket gives the ICMP message, a raw
+ * IPv4 one the IP packet, a raw ICMPv6 one the message (filtered to echo
+ * replies, but every one from dst: this flow's identifier only).
+ */
 static void icmp_on_reply(struct egress_relay *r, struct icmp_flow *f)
 {
 	uint8_t buf[RELAY_BUF];
 	ssize_t n = recv(f->out_fd, buf, sizeof(buf), MSG_DONTWAIT);
+	bool v6 = f->dst.sa.sa_family == AF_INET6;
+	bool raw = (v6 ? r->icmp6 : r->icmp) == EGRESS_RELAY_ICMP_RAW;
 	size_t off = 0;
 
 	if (n <= 0)
 		return;
-	if (r->icmp == EGRESS_RELAY_ICMP_RAW) {
+	if (raw && !v6) {
 		struct iphdr *ip = (struct iphdr *)buf;
 
 		if ((size_t)n < sizeof(*ip) || (size_t)n < (size_t)ip->ihl * 4 + 8)
 			return;
 		off = (size_t)ip->ihl * 4;
-		/* a raw socket sees every ICMP message from dst: this flow's replies only */
-		if (((struct icmphdr *)(buf + off))->un.echo.id != f->id)
-			return;
 	}
-	icmp_reply(r, f, buf + off, (size_t)n - off);
+	if (raw && ((size_t)n < off + 8 || ((struct icmphdr *)(buf + off))->un.echo.id != f->id))
+		return;
+	if (v6)
+		icmp_reply6(r, f, buf, (size_t)n);
+	else
+		icmp_reply4(r, f, buf + off, (size_t)n - off);
 }
 
 struct icmp_job {
@@ -610,19 +668,41 @@ static void *icmp_thread(void *arg)
 	return NULL;
 }
 
-/* Under lock: the flow of (src, dst, id), made with its socket and thread if new; or NULL. */
-static struct icmp_flow *icmp_flow_get(struct egress_relay *r, struct in_addr src,
-				       struct in_addr dst, uint16_t id)
+/* In the caller's namespace: the flow's ICMP socket to dst (a raw ICMPv6 one: echo replies only). */
+static int icmp_out_socket(const struct egress_relay *r, const union sa *dst)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = dst };
+	bool v6 = dst->sa.sa_family == AF_INET6;
+	enum egress_relay_icmp how = v6 ? r->icmp6 : r->icmp;
+	int fd = socket(dst->sa.sa_family,
+			(how == EGRESS_RELAY_ICMP_PING ? SOCK_DGRAM : SOCK_RAW) | SOCK_NONBLOCK |
+				SOCK_CLOEXEC,
+			icmp_proto(dst->sa.sa_family));
+	struct icmp6_filter filt;
+
+	if (fd < 0)
+		return -1;
+	ICMP6_FILTER_SETBLOCKALL(&filt);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filt);
+	if ((v6 && how == EGRESS_RELAY_ICMP_RAW &&
+	     setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof(filt)) < 0) ||
+	    connect(fd, &dst->sa, sa_len(dst)) < 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Under lock: the flow of (src, dst, id), made with its socket and thread if new; or NULL. */
+static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *src,
+				       const union sa *dst, uint16_t id)
+{
 	struct icmp_flow *f = NULL;
 	struct icmp_job *j;
 
 	for (size_t i = 0; i < RELAY_ICMP_FLOWS; i++) {
 		struct icmp_flow *g = &r->pings[i];
 
-		if (g->used && g->src.s_addr == src.s_addr && g->dst.s_addr == dst.s_addr &&
-		    g->id == id)
+		if (g->used && sa_equal(&g->src, src) && sa_equal(&g->dst, dst) && g->id == id)
 			return g;
 		if (!g->used && !f)
 			f = g;
@@ -630,15 +710,12 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, struct in_addr sr
 	if (!f)
 		return NULL;
 	/* made on this thread: in the caller's namespace */
-	f->out_fd = socket(AF_INET,
-			   (r->icmp == EGRESS_RELAY_ICMP_PING ? SOCK_DGRAM : SOCK_RAW) |
-				   SOCK_NONBLOCK | SOCK_CLOEXEC,
-			   IPPROTO_ICMP);
+	f->out_fd = icmp_out_socket(r, dst);
 	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || !j || connect(f->out_fd, (struct sockaddr *)&to, sizeof(to)) < 0)
+	if (f->out_fd < 0 || !j)
 		goto fail;
-	f->src = src;
-	f->dst = dst;
+	f->src = *src;
+	f->dst = *dst;
 	f->id = id;
 	f->used = true;
 	*j = (struct icmp_job){ r, f };
@@ -657,14 +734,30 @@ fail:
 	return NULL;
 }
 
-/* An echo request of the jail, read in the relay namespace: sent on from the caller's. */
+/* An echo request (the ICMP message) from src to dst: sent on from the caller's namespace. */
+static void icmp_forward(struct egress_relay *r, const union sa *src, const union sa *dst,
+			 const uint8_t *msg, size_t len)
+{
+	/* the identifier sits at the same place in ICMP and ICMPv6 */
+	const struct icmphdr *h = (const struct icmphdr *)msg;
+	struct icmp_flow *f;
+
+	pthread_mutex_lock(&r->lock);
+	f = icmp_flow_get(r, src, dst, h->un.echo.id);
+	/* a ping socket sets its own identifier and checksum; a raw one sends it as it came */
+	if (f)
+		(void)send(f->out_fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* An IPv4 echo request of the jail, read in the relay namespace (the whole IP packet). */
 static void on_icmp(struct egress_relay *r)
 {
 	uint8_t buf[RELAY_BUF];
 	ssize_t n = recv(r->icmp_in_fd, buf, sizeof(buf), MSG_DONTWAIT);
 	struct iphdr *ip = (struct iphdr *)buf;
+	union sa src = { .in = { .sin_family = AF_INET } }, dst = src;
 	struct icmphdr *h;
-	struct icmp_flow *f;
 	size_t off;
 
 	if (n < (ssize_t)sizeof(*ip))
@@ -675,13 +768,45 @@ static void on_icmp(struct egress_relay *r)
 	h = (struct icmphdr *)(buf + off);
 	if (h->type != ICMP_ECHO || h->code != 0)
 		return;
-	pthread_mutex_lock(&r->lock);
-	f = icmp_flow_get(r, (struct in_addr){ ip->saddr }, (struct in_addr){ ip->daddr },
-			  h->un.echo.id);
-	/* a ping socket sets its own identifier and checksum; a raw one sends it as it came */
-	if (f)
-		(void)send(f->out_fd, h, (size_t)n - off, MSG_DONTWAIT | MSG_NOSIGNAL);
-	pthread_mutex_unlock(&r->lock);
+	src.in.sin_addr.s_addr = ip->saddr;
+	dst.in.sin_addr.s_addr = ip->daddr;
+	icmp_forward(r, &src, &dst, buf + off, (size_t)n - off);
+}
+
+/* An ICMPv6 echo request of the jail: the message, its source, its destination from IPV6_PKTINFO. */
+static void on_icmp6(struct egress_relay *r)
+{
+	uint8_t buf[RELAY_BUF];
+	char ctl[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+	union sa src = { 0 }, dst = { .in6 = { .sin6_family = AF_INET6 } };
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr m = { .msg_name = &src.in6,
+			    .msg_namelen = sizeof(src.in6),
+			    .msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl,
+			    .msg_controllen = sizeof(ctl) };
+	ssize_t n = recvmsg(r->icmp6_in_fd, &m, MSG_DONTWAIT);
+	bool have_dst = false;
+
+	if (n < (ssize_t)sizeof(struct icmp6_hdr) || buf[0] != ICMP6_ECHO_REQUEST || buf[1] != 0)
+		return;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			dst.in6.sin6_addr = pi.ipi6_addr;
+			have_dst = true;
+		}
+	if (!have_dst)
+		return;
+	/* the flow's key: addresses only (a raw socket's name has the protocol as its port) */
+	src.in6.sin6_port = 0;
+	src.in6.sin6_flowinfo = 0;
+	src.in6.sin6_scope_id = 0;
+	icmp_forward(r, &src, &dst, buf, (size_t)n);
 }
 
 /* In the relay namespace: the raw sockets that read echo requests and write replies. */
@@ -701,6 +826,30 @@ static int icmp_sockets(void *data, nslab_error *err)
 	return 0;
 }
 
+/* The same for ICMPv6: echo requests in (with their destination), replies out from any address. */
+static int icmp6_sockets(void *data, nslab_error *err)
+{
+	struct egress_relay *r = data;
+	struct icmp6_filter in, none;
+	int one = 1;
+
+	ICMP6_FILTER_SETBLOCKALL(&in);
+	ICMP6_FILTER_SETPASS(ICMP6_ECHO_REQUEST, &in);
+	ICMP6_FILTER_SETBLOCKALL(&none);
+	r->icmp6_in_fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (r->icmp6_in_fd < 0 ||
+	    setsockopt(r->icmp6_in_fd, IPPROTO_ICMPV6, ICMP6_FILTER, &in, sizeof(in)) < 0 ||
+	    setsockopt(r->icmp6_in_fd, SOL_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
+		return nslab_err_set(err, errno, "relay: ICMPv6 socket");
+	/* FREEBIND: IPV6_PKTINFO may then name a source that is no address of the namespace */
+	r->icmp6_reply_fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+	if (r->icmp6_reply_fd < 0 ||
+	    setsockopt(r->icmp6_reply_fd, IPPROTO_ICMPV6, ICMP6_FILTER, &none, sizeof(none)) < 0 ||
+	    setsockopt(r->icmp6_reply_fd, SOL_IPV6, IPV6_FREEBIND, &one, sizeof(one)) < 0)
+		return nslab_err_set(err, errno, "relay: ICMPv6 reply socket");
+	return 0;
+}
+
 /* --- the listeners ------------------------------------------------------------ */
 
 static void *listen_thread(void *arg)
@@ -709,14 +858,15 @@ static void *listen_thread(void *arg)
 
 	for (;;) {
 		/* poll() skips the fds that are -1 (no IPv6, no ICMP) */
-		struct pollfd p[6] = { { .fd = r->tcp_fd, .events = POLLIN },
+		struct pollfd p[7] = { { .fd = r->tcp_fd, .events = POLLIN },
 				       { .fd = r->udp_fd, .events = POLLIN },
 				       { .fd = r->stop_fd, .events = POLLIN },
 				       { .fd = r->icmp_in_fd, .events = POLLIN },
 				       { .fd = r->tcp6_fd, .events = POLLIN },
-				       { .fd = r->udp6_fd, .events = POLLIN } };
+				       { .fd = r->udp6_fd, .events = POLLIN },
+				       { .fd = r->icmp6_in_fd, .events = POLLIN } };
 
-		if (poll(p, 6, -1) < 0 && errno != EINTR)
+		if (poll(p, 7, -1) < 0 && errno != EINTR)
 			break;
 		if (p[2].revents)
 			break;
@@ -730,6 +880,8 @@ static void *listen_thread(void *arg)
 			on_tcp(r, r->tcp6_fd, true);
 		if (p[5].revents)
 			on_udp(r, r->udp6_fd);
+		if (p[6].revents)
+			on_icmp6(r);
 	}
 	return NULL;
 }
@@ -761,7 +913,7 @@ static int listeners6(void *data, nslab_error *err)
 	struct egress_relay *r = data;
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
 				  .sin6_port = htons(EGRESS_RELAY_PORT),
-				  .sin6_addr = IN6ADDR_ANY_INIT };
+				  .sin6_addr = r->listen6 };
 	int one = 1;
 
 	r->tcp6_fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -781,29 +933,38 @@ static int listeners6(void *data, nslab_error *err)
 	return 0;
 }
 
-int egress_relay_start(int relay_netns_fd, const char *host_ports, enum egress_relay_icmp icmp,
-		       bool ipv6, struct egress_relay **ret, nslab_error *err)
+int egress_relay_start(int netns_fd, const struct egress_relay_conf *c, struct egress_relay **ret,
+		       nslab_error *err)
 {
 	_cleanup_(egress_relay_freep) struct egress_relay *r = calloc(1, sizeof(*r));
-	int e;
+	int e = 0;
 
 	if (!r)
 		return nslab_err_set(err, ENOMEM, "relay");
-	snprintf(r->host_ports, sizeof(r->host_ports), "%s", host_ports);
+	snprintf(r->host_ports, sizeof(r->host_ports), "%s", c->host_ports);
 	r->tcp_fd = r->udp_fd = r->icmp_in_fd = r->icmp_reply_fd = -1;
-	r->tcp6_fd = r->udp6_fd = -1;
-	r->icmp = icmp;
+	r->tcp6_fd = r->udp6_fd = r->icmp6_in_fd = r->icmp6_reply_fd = -1;
+	r->only6 = c->listen6 != NULL;
+	r->listen6 = in6addr_any;
+	if (c->listen6 && inet_pton(AF_INET6, c->listen6, &r->listen6) != 1)
+		return nslab_err_set(err, EINVAL, "relay: '%s'", c->listen6);
+	/* echo requests are the relay namespace's to carry, never the gateway's */
+	r->icmp = r->only6 ? EGRESS_RELAY_ICMP_NONE : c->icmp;
+	r->icmp6 = c->ipv6 && !r->only6 ? c->icmp6 : EGRESS_RELAY_ICMP_NONE;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->idle, NULL);
-	r->netns_fd = fcntl(relay_netns_fd, F_DUPFD_CLOEXEC, 3);
+	r->netns_fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 3);
 	r->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (r->netns_fd < 0 || r->stop_fd < 0)
 		return nslab_err_set(err, errno, "relay");
-	e = netns_call(r->netns_fd, listeners, r, err);
-	if (e >= 0 && ipv6)
+	if (!r->only6)
+		e = netns_call(r->netns_fd, listeners, r, err);
+	if (e >= 0 && c->ipv6)
 		e = netns_call(r->netns_fd, listeners6, r, err);
-	if (e >= 0 && icmp != EGRESS_RELAY_ICMP_NONE)
+	if (e >= 0 && r->icmp != EGRESS_RELAY_ICMP_NONE)
 		e = netns_call(r->netns_fd, icmp_sockets, r, err);
+	if (e >= 0 && r->icmp6 != EGRESS_RELAY_ICMP_NONE)
+		e = netns_call(r->netns_fd, icmp6_sockets, r, err);
 	if (e < 0)
 		return e;
 	e = pthread_create(&r->thread, NULL, listen_thread, r);
@@ -839,6 +1000,8 @@ struct egress_relay *egress_relay_free(struct egress_relay *r)
 	close_if(r->udp6_fd);
 	close_if(r->icmp_in_fd);
 	close_if(r->icmp_reply_fd);
+	close_if(r->icmp6_in_fd);
+	close_if(r->icmp6_reply_fd);
 	close_if(r->stop_fd);
 	close_if(r->netns_fd);
 	pthread_cond_destroy(&r->idle);

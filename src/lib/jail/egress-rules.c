@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jail/egress-relay.h"
 #include "shared/macro.h"
 
 static const char *proto_name(uint8_t proto)
@@ -145,6 +146,13 @@ static void put_input(FILE *f, const struct egress_policy *p)
 		fprintf(f,
 			"\t\tip daddr 127.0.0.1 meta l4proto { tcp, udp } th dport { %s } accept\n",
 			p->host_ports);
+	/* --host-port, IPv6, pasta: to nslab's own listeners in the gateway (put_pasta_ports) */
+	if (p->host_ports[0] && p->uplink != EGRESS_UPLINK_PROXY && p->ipv6)
+		fprintf(f,
+			"\t\tip6 daddr " EGRESS_HOSTPORT6_ADDR
+			" tcp dport %d ct status dnat accept\n"
+			"\t\tip6 daddr " EGRESS_GW_ADDR6 " udp dport { %s } accept\n",
+			EGRESS_RELAY_PORT, p->host_ports);
 	fputs("\t\tmeta l4proto icmp icmp type echo-request accept\n"
 	      "\t\tmeta l4proto ipv6-icmp accept\n"
 	      "\t\tgoto deny\n"
@@ -163,6 +171,12 @@ static void put_forward(FILE *f, const struct egress_policy *p)
 	if (p->host_ports[0] && p->uplink == EGRESS_UPLINK_PROXY)
 		fprintf(f,
 			"\t\tip daddr " EGRESS_RELAY_ADDR4
+			" meta l4proto { tcp, udp } th dport { %s } "
+			"ct status dnat accept\n",
+			p->host_ports);
+	if (p->host_ports[0] && p->uplink == EGRESS_UPLINK_PROXY && p->ipv6)
+		fprintf(f,
+			"\t\tip6 daddr " EGRESS_RELAY_ADDR6
 			" meta l4proto { tcp, udp } th dport { %s } "
 			"ct status dnat accept\n",
 			p->host_ports);
@@ -209,7 +223,56 @@ static void put_relay_ports(FILE *f, const struct egress_policy *p)
 		"\tchain prerouting {\n"
 		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
 		"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr " EGRESS_GW_ADDR4
-		" meta l4proto { tcp, udp } th dport { %s } dnat ip to " EGRESS_RELAY_ADDR4 "\n"
+		" meta l4proto { tcp, udp } th dport { %s } dnat ip to " EGRESS_RELAY_ADDR4 "\n",
+		p->host_ports);
+	if (p->ipv6)
+		fprintf(f,
+			"\t\tiifname \"" EGRESS_GW_IF "\" ip6 daddr " EGRESS_GW_ADDR6
+			" meta l4proto { tcp, udp } th dport { %s } dnat ip6 to " EGRESS_RELAY_ADDR6
+			"\n",
+			p->host_ports);
+	fputs("\t}\n", f);
+}
+
+/*
+ * --host-port through pasta: pasta listens on the gateway's loopback and
+ * connects to the caller's; the jail's packets to the gateway's address are
+ * DNATed to 127.0.0.1 (route_localnet) and SNATed to it (pasta splices only
+ * connections from loopback and resets others).
+ * IPv6 (--ipv6): pasta listens on the gateway's ::1 only, and IPv6 has no
+ * route_localnet (the kernel routes no packet that came in on a link to
+ * ::1, DNATed or not: Ip6InNoRoutes). So nslab carries those itself: TCP is
+ * DNATed to its listener on [EGRESS_HOSTPORT6_ADDR]:EGRESS_RELAY_PORT (an
+ * address of the gateway's lo: no port of pasta's or of the DNS gate is in
+ * the way), UDP handed (TPROXY) to its transparent socket there
+ * (egress-relay.c, run on the gateway), and its
+ * threads connect to [::1]:PORT of the caller's namespace, for a listed
+ * port only.
+ */
+static void put_pasta_ports(FILE *f, const struct egress_policy *p)
+{
+	fprintf(f,
+		"\tchain prerouting {\n"
+		"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
+		"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr " EGRESS_GW_ADDR4
+		" meta l4proto { tcp, udp } th dport { %s } dnat ip to 127.0.0.1\n",
+		p->host_ports);
+	if (p->ipv6)
+		fprintf(f,
+			"\t\tiifname \"" EGRESS_GW_IF "\" ip6 daddr " EGRESS_GW_ADDR6
+			" tcp dport { %s } dnat ip6 to [" EGRESS_HOSTPORT6_ADDR "]:%d\n"
+			"\t}\n"
+			"\tchain hostport6_udp {\n"
+			"\t\ttype filter hook prerouting priority mangle; policy accept;\n"
+			"\t\tiifname \"" EGRESS_GW_IF "\" ip6 daddr " EGRESS_GW_ADDR6
+			" udp dport { %s } tproxy ip6 to [" EGRESS_HOSTPORT6_ADDR "]:%d\n",
+			p->host_ports, EGRESS_RELAY_PORT, p->host_ports, EGRESS_RELAY_PORT);
+	fprintf(f,
+		"\t}\n"
+		"\tchain hostport_src {\n"
+		"\t\ttype nat hook input priority 100; policy accept;\n"
+		"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr 127.0.0.1 meta l4proto { tcp, "
+		"udp } th dport { %s } snat ip to 127.0.0.1\n"
 		"\t}\n",
 		p->host_ports);
 }
@@ -232,19 +295,7 @@ int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 	if (p->host_ports[0] && p->uplink == EGRESS_UPLINK_PROXY)
 		put_relay_ports(f, p);
 	else if (p->host_ports[0])
-		fprintf(f,
-			"\tchain prerouting {\n"
-			"\t\ttype nat hook prerouting priority dstnat; policy accept;\n"
-			"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr " EGRESS_GW_ADDR4
-			" meta l4proto { tcp, udp } th dport { %s } dnat ip to 127.0.0.1\n"
-			"\t}\n"
-			/* pasta splices only connections from loopback: it resets others */
-			"\tchain hostport_src {\n"
-			"\t\ttype nat hook input priority 100; policy accept;\n"
-			"\t\tiifname \"" EGRESS_GW_IF "\" ip daddr 127.0.0.1 meta l4proto { tcp, "
-			"udp } th dport { %s } snat ip to 127.0.0.1\n"
-			"\t}\n",
-			p->host_ports, p->host_ports);
+		put_pasta_ports(f, p);
 	fputs("\tchain postrouting {\n"
 	      "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
 	      "\t\toifname != \"" EGRESS_GW_IF "\" masquerade\n"

@@ -17,6 +17,7 @@
 #include "jail/egress-dns.h"
 #include "jail/egress-gw.h"
 #include "jail/egress-nflog.h"
+#include "core/json.h"
 #include "jail/egress-relay.h"
 #include "jail/egress.h"
 #include "nl/ct.h"
@@ -446,6 +447,22 @@ static bool held_dest(const uint8_t *pkt, size_t len, struct nslab_prefix *ret_d
 	return true;
 }
 
+/* The source of a packet whose held_dest() is known: address and port (TCP, UDP; else 0). */
+static void pkt_src(const uint8_t *pkt, size_t len, struct nslab_prefix *ret, unsigned *ret_port)
+{
+	bool v4 = pkt[0] >> 4 == 4;
+	size_t l4 = v4 ? (size_t)(pkt[0] & 0xf) * 4 : 40;
+	int proto = v4 ? pkt[9] : pkt[6];
+
+	memset(ret, 0, sizeof(*ret));
+	ret->family = v4 ? AF_INET : AF_INET6;
+	ret->len = v4 ? 32 : 128;
+	memcpy(ret->addr, pkt + (v4 ? 12 : 8), v4 ? 4 : 16);
+	*ret_port = 0;
+	if ((proto == IPPROTO_TCP || proto == IPPROTO_UDP) && len >= l4 + 4)
+		*ret_port = (unsigned)pkt[l4] << 8 | pkt[l4 + 1];
+}
+
 static const char *proto_text(int proto)
 {
 	return proto == IPPROTO_TCP				  ? "TCP"
@@ -551,8 +568,8 @@ static void on_blocked(const uint8_t *pkt, size_t len, const char *prefix, void 
 {
 	nslab_egress_session *s = data;
 	struct nslab_egress_event ev = { .connection = true, .blocked_flow = true };
-	struct nslab_prefix dst;
-	char addr[PREFIX_STRLEN];
+	struct nslab_prefix dst, src;
+	char addr[PREFIX_STRLEN], saddr[PREFIX_STRLEN];
 	int proto;
 	unsigned port;
 
@@ -562,6 +579,8 @@ static void on_blocked(const uint8_t *pkt, size_t len, const char *prefix, void 
 	prefix_format(&dst, false, addr, sizeof(addr));
 	if (reported_lately(s, proto, addr, port))
 		return;
+	pkt_src(pkt, len, &src, &ev.sport);
+	ev.src = prefix_format(&src, false, saddr, sizeof(saddr));
 	ev.name = addr;
 	ev.type = proto_text(proto);
 	ev.port = port;
@@ -774,21 +793,28 @@ static const char *uplink_text(enum egress_uplink up, enum egress_uplink asked)
 	return "?";
 }
 
-/* --egress proxy: whether the relay can carry ping from the caller's namespace, and why not. */
-static void describe_relay_icmp(FILE *f)
+/*
+ * --egress proxy: whether the relay can carry ping (AF_INET) or ping6
+ * (AF_INET6) from the caller's namespace, and why not. One sysctl,
+ * net.ipv4.ping_group_range, rules ping sockets of both families.
+ */
+static void describe_relay_icmp(FILE *f, int family)
 {
+	const char *what = family == AF_INET6 ? "ICMPv6" : "ICMP";
 	char range[64] = "?";
 	FILE *r;
 
-	switch (egress_relay_icmp_probe()) {
+	switch (egress_relay_icmp_probe(family)) {
 	case EGRESS_RELAY_ICMP_PING:
-		fputs("ICMP echo: carried by the relay (ping sockets of the caller's namespace)\n",
-		      f);
+		fprintf(f,
+			"%s echo: carried by the relay (ping sockets of the caller's namespace)\n",
+			what);
 		return;
 	case EGRESS_RELAY_ICMP_RAW:
-		fputs("ICMP echo: carried by the relay (raw ICMP sockets: CAP_NET_RAW in the "
-		      "caller's namespace)\n",
-		      f);
+		fprintf(f,
+			"%s echo: carried by the relay (raw %s sockets: CAP_NET_RAW in the "
+			"caller's namespace)\n",
+			what, what);
 		return;
 	case EGRESS_RELAY_ICMP_NONE:
 		break;
@@ -802,10 +828,28 @@ static void describe_relay_icmp(FILE *f)
 		fclose(r);
 	}
 	fprintf(f,
-		"ICMP echo: not carried (answered admin-prohibited): the caller's namespace "
+		"%s echo: not carried (answered admin-prohibited): the caller's namespace "
 		"gives this user no ping socket (net.ipv4.ping_group_range '%s' leaves out gid "
 		"%u) and no raw one (no CAP_NET_RAW there)\n",
-		range, (unsigned)getgid());
+		what, range, (unsigned)getgid());
+}
+
+/*
+ * pasta: it sends echo requests through ping sockets of its own, in the
+ * caller's namespace, and never raw ones; whether it gets one is the
+ * caller's net.ipv4.ping_group_range's to say (probed as nslab, whose
+ * credentials pasta keeps).
+ */
+static void describe_pasta_icmp(FILE *f)
+{
+	if (egress_relay_icmp_probe(AF_INET) == EGRESS_RELAY_ICMP_PING) {
+		fputs("ICMP echo: carried by pasta (ping sockets of the caller's namespace)\n", f);
+		return;
+	}
+	fputs("ICMP echo: not answered: pasta sends echo through ping sockets only, and the "
+	      "caller's net.ipv4.ping_group_range gives this user none (--egress proxy carries "
+	      "it where nslab has CAP_NET_RAW there)\n",
+	      f);
 }
 
 static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
@@ -834,13 +878,20 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 		p.deny_reject ? "rejected (TCP reset, ICMP admin-prohibited)" : "dropped");
 	fprintf(f, "ipv6: %s\n", p.ipv6 ? "on" : "off (the jail has no IPv6 address or route)");
 	fprintf(f, "uplink: %s\n", uplink_text(p.uplink, src->uplink));
-	if (p.uplink == EGRESS_UPLINK_PROXY)
-		describe_relay_icmp(f);
+	if (p.uplink == EGRESS_UPLINK_PROXY) {
+		describe_relay_icmp(f, AF_INET);
+		if (p.ipv6)
+			describe_relay_icmp(f, AF_INET6);
+	}
+	if (p.uplink == EGRESS_UPLINK_PASTA)
+		describe_pasta_icmp(f);
 	if (p.host_ports[0])
 		fprintf(f,
-			"host ports: %s at %s (a bypass: what listens on the caller's loopback "
-			"there acts outside the policy)\n",
-			p.host_ports, EGRESS_GW_ADDR4);
+			"host ports: %s: the caller's 127.0.0.1 at %s and at the jail's own "
+			"127.0.0.1%s%s%s (a bypass: what listens on the caller's loopback there "
+			"acts outside the policy)\n",
+			p.host_ports, EGRESS_GW_ADDR4, p.ipv6 ? ", its ::1 at [" : "",
+			p.ipv6 ? EGRESS_GW_ADDR6 : "", p.ipv6 ? "]" : "");
 	prefix_format(&up, false, upbuf, sizeof(upbuf));
 	fprintf(f,
 		"DNS gate: %s:53 in the gateway (the jail's resolv.conf); upstream %s%s; "
@@ -855,6 +906,72 @@ static int describe(const nslab_egress *e, FILE *f, nslab_error *err)
 			  : "DNS to other servers, DoT (853) and known DoH endpoints blocked");
 	fprintf(f, "gateway ruleset (loaded in the gateway's network namespace):\n%s", rules);
 	return 0;
+}
+
+/* One entry of the allow list as parsed (the JSON log's session record). */
+static void rule_json(struct jw *w, const struct egress_rule *r, bool ipv6)
+{
+	char buf[PREFIX_STRLEN];
+	bool v6 = r->kind == EGRESS_PREFIX && r->prefix.family == AF_INET6;
+
+	jw_obj_open(w, NULL);
+	jw_str(w, "kind",
+	       r->kind == EGRESS_NAME	    ? "name"
+	       : r->kind == EGRESS_WILDCARD ? "wildcard"
+					    : "address");
+	if (r->kind == EGRESS_PREFIX)
+		jw_str(w, "host",
+		       prefix_format(&r->prefix, r->prefix.len != prefix_addr_len(&r->prefix) * 8,
+				     buf, sizeof(buf)));
+	else if (r->kind == EGRESS_WILDCARD && snprintf(buf, sizeof(buf), "*.%s", r->name) > 0)
+		jw_str(w, "host", buf);
+	else
+		jw_str(w, "host", r->name);
+	if (r->port)
+		jw_uint(w, "port", r->port);
+	else
+		jw_raw(w, "port", "null");
+	jw_str(w, "proto",
+	       r->proto == IPPROTO_TCP	 ? "tcp"
+	       : r->proto == IPPROTO_UDP ? "udp"
+	       : r->port		 ? "tcp+udp"
+					 : "any");
+	jw_bool(w, "in_effect", !v6 || ipv6);
+	jw_obj_close(w);
+}
+
+int nslab_egress_policy_json(const nslab_egress *e, char **ret, nslab_error *err)
+{
+	const struct egress_policy *p = &e->p;
+	struct nslab_prefix up;
+	char upbuf[PREFIX_STRLEN];
+	const char *text;
+	struct jw w;
+	int r = egress_dns_upstream(p, &up, err);
+
+	if (r < 0)
+		return r;
+	jw_init(&w);
+	jw_obj_open(&w, NULL);
+	jw_str(&w, "mode", p->analyse ? "analyse" : p->interactive ? "interactive" : "allow");
+	jw_arr_open(&w, "allow");
+	for (size_t i = 0; i < p->allow.n; i++)
+		rule_json(&w, &p->allow.v[i], p->ipv6);
+	jw_arr_close(&w);
+	jw_str(&w, "deny", p->deny_reject ? "reject" : "drop");
+	jw_str(&w, "dns_deny", p->dns_nxdomain ? "nxdomain" : "refused");
+	jw_str(&w, "dns_upstream", prefix_format(&up, false, upbuf, sizeof(upbuf)));
+	jw_uint(&w, "ttl_grace", p->ttl_grace);
+	jw_bool(&w, "ipv6", p->ipv6);
+	if (p->host_ports[0])
+		jw_str(&w, "host_ports", p->host_ports);
+	else
+		jw_raw(&w, "host_ports", "null");
+	jw_obj_close(&w);
+	text = jw_get(&w);
+	*ret = text ? strdup(text) : NULL;
+	jw_free(&w);
+	return *ret ? 0 : nslab_err_set(err, ENOMEM, "the egress policy as JSON");
 }
 
 int nslab_egress_describe(const nslab_egress *e, char **ret, nslab_error *err)

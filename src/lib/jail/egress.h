@@ -121,19 +121,22 @@ int egress_resolv_file(char *path, size_t len, nslab_error *err);
 /* --- the policy and the gateway's ruleset (egress-rules.c, pure) ------------ */
 
 /* The link between the jail and the gateway: link-local, never a destination. */
-#define EGRESS_GW_IF	   "nsgw0" /* the gateway's end */
-#define EGRESS_JAIL_IF	   "eth0"  /* the jail's end */
-#define EGRESS_GW_ADDR4	   "169.254.53.1"
-#define EGRESS_JL_ADDR4	   "169.254.53.2"
-#define EGRESS_GW_ADDR6	   "fd53:6e73:6c61:62::1"
-#define EGRESS_JL_ADDR6	   "fd53:6e73:6c61:62::2"
-#define EGRESS_TABLE	   "nslab_egress"
+#define EGRESS_GW_IF	      "nsgw0" /* the gateway's end */
+#define EGRESS_JAIL_IF	      "eth0"  /* the jail's end */
+#define EGRESS_GW_ADDR4	      "169.254.53.1"
+#define EGRESS_JL_ADDR4	      "169.254.53.2"
+#define EGRESS_GW_ADDR6	      "fd53:6e73:6c61:62::1"
+#define EGRESS_JL_ADDR6	      "fd53:6e73:6c61:62::2"
+#define EGRESS_TABLE	      "nslab_egress"
 /* --egress proxy: the relay namespace's end of the gateway's uplink (egress-gw.c) */
-#define EGRESS_RELAY_ADDR4 "169.254.54.1"
-#define EGRESS_SET4	   "allow4"
-#define EGRESS_SET6	   "allow6"
-#define EGRESS_DENIED4	   "denied4_svc" /* --interactive: flows answered no */
-#define EGRESS_DENIED6	   "denied6_svc"
+#define EGRESS_RELAY_ADDR4    "169.254.54.1"
+#define EGRESS_RELAY_ADDR6    "fd53:6e73:6c61:54::1" /* with --ipv6 */
+/* --host-port, IPv6, through pasta: nslab's listeners in the gateway, on its lo (egress-rules.c) */
+#define EGRESS_HOSTPORT6_ADDR "fd53:6e73:6c61:55::1"
+#define EGRESS_SET4	      "allow4"
+#define EGRESS_SET6	      "allow6"
+#define EGRESS_DENIED4	      "denied4_svc" /* --interactive: flows answered no */
+#define EGRESS_DENIED6	      "denied6_svc"
 
 enum egress_uplink {
 	EGRESS_UPLINK_PASTA = 0,
