@@ -886,51 +886,50 @@ static void *listen_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * The relay's TCP listener and transparent UDP socket of one family, on a
+ * (an IPv6 pair IPV6_V6ONLY: IPv4 has its own).
+ */
+static int listen_pair(const struct sockaddr *a, socklen_t alen, int *tcp, int *udp,
+		       nslab_error *err)
+{
+	bool v6 = a->sa_family == AF_INET6;
+	int lvl = v6 ? SOL_IPV6 : SOL_IP, one = 1;
+	const char *fam = v6 ? " (IPv6)" : "";
+
+	*tcp = socket(a->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*tcp < 0 || (v6 && setsockopt(*tcp, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    setsockopt(*tcp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(*tcp, a, alen) < 0 || listen(*tcp, 128) < 0)
+		return nslab_err_set(err, errno, "relay: TCP listener%s", fam);
+	*udp = socket(a->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (*udp < 0 || (v6 && setsockopt(*udp, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0) ||
+	    setsockopt(*udp, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(*udp, lvl, v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
+	    setsockopt(*udp, lvl, v6 ? IPV6_RECVORIGDSTADDR : IP_RECVORIGDSTADDR, &one,
+		       sizeof(one)) < 0 ||
+	    bind(*udp, a, alen) < 0)
+		return nslab_err_set(err, errno, "relay: UDP listener%s", fam);
+	return 0;
+}
+
 static int listeners(void *data, nslab_error *err)
 {
 	struct egress_relay *r = data;
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(EGRESS_RELAY_PORT) };
-	int one = 1;
 
-	r->tcp_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (r->tcp_fd < 0 ||
-	    setsockopt(r->tcp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(r->tcp_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(r->tcp_fd, 128) < 0)
-		return nslab_err_set(err, errno, "relay: TCP listener");
-	r->udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (r->udp_fd < 0 ||
-	    setsockopt(r->udp_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(r->udp_fd, SOL_IP, IP_TRANSPARENT, &one, sizeof(one)) < 0 ||
-	    setsockopt(r->udp_fd, SOL_IP, IP_RECVORIGDSTADDR, &one, sizeof(one)) < 0 ||
-	    bind(r->udp_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return nslab_err_set(err, errno, "relay: UDP listener");
-	return 0;
+	return listen_pair((struct sockaddr *)&a, sizeof(a), &r->tcp_fd, &r->udp_fd, err);
 }
 
-/* With --ipv6: the same two listeners for IPv6 (IPV6_V6ONLY: IPv4 has its own). */
+/* With --ipv6: the same two listeners for IPv6. */
 static int listeners6(void *data, nslab_error *err)
 {
 	struct egress_relay *r = data;
 	struct sockaddr_in6 a = { .sin6_family = AF_INET6,
 				  .sin6_port = htons(EGRESS_RELAY_PORT),
 				  .sin6_addr = r->listen6 };
-	int one = 1;
 
-	r->tcp6_fd = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (r->tcp6_fd < 0 ||
-	    setsockopt(r->tcp6_fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
-	    setsockopt(r->tcp6_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(r->tcp6_fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(r->tcp6_fd, 128) < 0)
-		return nslab_err_set(err, errno, "relay: TCP listener (IPv6)");
-	r->udp6_fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (r->udp6_fd < 0 ||
-	    setsockopt(r->udp6_fd, SOL_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0 ||
-	    setsockopt(r->udp6_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    setsockopt(r->udp6_fd, SOL_IPV6, IPV6_TRANSPARENT, &one, sizeof(one)) < 0 ||
-	    setsockopt(r->udp6_fd, SOL_IPV6, IPV6_RECVORIGDSTADDR, &one, sizeof(one)) < 0 ||
-	    bind(r->udp6_fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-		return nslab_err_set(err, errno, "relay: UDP listener (IPv6)");
-	return 0;
+	return listen_pair((struct sockaddr *)&a, sizeof(a), &r->tcp6_fd, &r->udp6_fd, err);
 }
 
 int egress_relay_start(int netns_fd, const struct egress_relay_conf *c, struct egress_relay **ret,
