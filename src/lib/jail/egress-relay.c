@@ -943,15 +943,16 @@ int egress_relay_start(int netns_fd, const struct egress_relay_conf *c, struct e
 	snprintf(r->host_ports, sizeof(r->host_ports), "%s", c->host_ports);
 	r->tcp_fd = r->udp_fd = r->icmp_in_fd = r->icmp_reply_fd = -1;
 	r->tcp6_fd = r->udp6_fd = r->icmp6_in_fd = r->icmp6_reply_fd = -1;
+	r->netns_fd = r->stop_fd = -1; /* egress_relay_free() on an early return */
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->idle, NULL);
 	r->only6 = c->listen6 != NULL;
 	r->listen6 = in6addr_any;
 	if (c->listen6 && inet_pton(AF_INET6, c->listen6, &r->listen6) != 1)
-		return nslab_err_set(err, EINVAL, "relay: '%s'", c->listen6);
+		return nslab_err_setx(err, EINVAL, "relay: bad IPv6 address '%s'", c->listen6);
 	/* echo requests are the relay namespace's to carry, never the gateway's */
 	r->icmp = r->only6 ? EGRESS_RELAY_ICMP_NONE : c->icmp;
 	r->icmp6 = c->ipv6 && !r->only6 ? c->icmp6 : EGRESS_RELAY_ICMP_NONE;
-	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->idle, NULL);
 	r->netns_fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 3);
 	r->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (r->netns_fd < 0 || r->stop_fd < 0)

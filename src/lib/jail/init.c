@@ -548,7 +548,7 @@ static bool status_mask(const char *text, const char *name, uint64_t *ret)
 	*ret = 0;
 	for (p += strlen(name); (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
 		*ret = *ret << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
-	return true;
+	return *p == '\n'; /* a read cut inside the digits is no mask */
 }
 
 /*
@@ -561,7 +561,7 @@ static void signals_reset_used(void)
 {
 	struct kernel_sigaction_ dfl = { .handler = SIG_DFL };
 	uint64_t ign, cgt;
-	char buf[2048];
+	char buf[8192]; /* a long Groups: line comes before the masks */
 	sigset_t none;
 
 	if (read_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) <= 0 ||

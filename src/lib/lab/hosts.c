@@ -104,7 +104,7 @@ static bool lab_has_dns64(const struct nslab_lab *lab)
 	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
 		const struct plan_node *pn = &lab->plan->nodes[i];
 
-		if (pn->kind == PLAN_ROUTER && !pn->region &&
+		if (pn->kind == PLAN_ROUTER &&
 		    lab->spec->routers[pn->spec_index].nat6 == NAT6_NAT64)
 			return true;
 	}

@@ -314,11 +314,13 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 	/* the plan's nodes may have moved, even on failure */
 	if (r >= 0)
 		r = nodes_resize(lab, old, err);
-	nodes_repoint(lab);
 	if (r < 0) {
+		/* the plan back to the size of lab->nodes before anything points into it */
 		lab_plan_undo(lab->plan, &u);
+		nodes_repoint(lab);
 		return r;
 	}
+	nodes_repoint(lab);
 	r = lab_build_nodes_live(lab, old, err);
 	if (r >= 0) {
 		r = ancestor_routes(lab, &u, RTM_NEWROUTE, err);

@@ -473,7 +473,10 @@ int lab_persist_nodes(nslab_lab *lab, size_t first, nslab_error *err)
 		if (r < 0)
 			break;
 	}
-	fclose(list);
+	/* buffered: a write error shows here, and an unlisted entry would outlive a SIGKILL */
+	if (fclose(list) != 0 && r >= 0)
+		r = nslab_err_set(err, errno, "write the list of /run/netns entries of '%s'",
+				  lab->spec->name);
 	/* persist_node() took its own failed entry back; the ones before it go too */
 	while (r < 0 && i-- > first)
 		lab_persist_drop(lab, i);

@@ -108,6 +108,8 @@ struct wire {
 	bool started;
 	int ep, tfd, efd;
 	pthread_mutex_t mu;
+	pthread_cond_t round_done; /* rounds moved on (wire_quiesce()) */
+	uint64_t rounds;	   /* rounds ended, under mu */
 	struct wire_port *ports;
 	bool stop;
 	/* the thread's scheduling (wire_thread_sched()): real-time while it is light */
@@ -593,6 +595,8 @@ static bool wire_round(struct wire *w)
 			port_read(w, ptr);
 		}
 	}
+	w->rounds++;
+	pthread_cond_broadcast(&w->round_done);
 	if (w->stop) {
 		pthread_mutex_unlock(&w->mu);
 		return false;
@@ -638,6 +642,7 @@ int wire_new(struct wire **ret, nslab_error *err)
 	if (!w)
 		return nslab_err_set(err, ENOMEM, "link thread");
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->round_done, NULL);
 	w->margin_ns = WAKE_FIRST_NS;
 	w->idle_ms = -1;
 	w->qos_fd = qos_open(&w->qos_us);
@@ -681,6 +686,25 @@ static void port_close(struct wire_port *p)
 	free(p);
 }
 
+/*
+ * Under mu, after a source left the epoll set: wait for the thread to end
+ * the round it is in. epoll_wait() runs without the lock, so a round may
+ * hold an event of the source taken before it left, to be handled once the
+ * lock is free; the next round's wait cannot return it. Only then may the
+ * caller free the source and what its callback uses. Not on the thread itself
+ * (a callback removing its own source), nor once the thread stops.
+ */
+static void wire_quiesce(struct wire *w)
+{
+	uint64_t target = w->rounds + 1;
+
+	if (!w->started || pthread_equal(pthread_self(), w->thread))
+		return;
+	wire_kick(w); /* out of an idle wait at once */
+	while (w->rounds < target && !w->stop)
+		pthread_cond_wait(&w->round_done, &w->mu);
+}
+
 static void wire_stop(struct wire *w)
 {
 	if (!w->started)
@@ -715,6 +739,7 @@ struct wire *wire_free(struct wire *w, bool undo)
 		close(w->efd);
 	if (w->qos_fd >= 0)
 		close(w->qos_fd); /* and with it the request */
+	pthread_cond_destroy(&w->round_done);
 	pthread_mutex_destroy(&w->mu);
 	free(w);
 	return NULL;
@@ -908,6 +933,7 @@ int wire_port_del(struct wire *w, struct wire_port *p, nslab_error *err)
 
 	pthread_mutex_lock(&w->mu);
 	port_unlink(w, p);
+	wire_quiesce(w);
 	pthread_mutex_unlock(&w->mu);
 	port_close(p);
 	return r < 0 ? r : 0;
@@ -949,9 +975,9 @@ struct wire_fd *wire_fd_del(struct wire *w, struct wire_fd *f)
 {
 	if (!f)
 		return NULL;
-	/* under the lock: the thread is not inside f->fn, and will not see f again */
 	pthread_mutex_lock(&w->mu);
 	(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, f->fd, NULL);
+	wire_quiesce(w); /* no event of f left in a round: f and its ctx may go */
 	pthread_mutex_unlock(&w->mu);
 	free(f);
 	return NULL;

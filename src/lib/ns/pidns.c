@@ -88,7 +88,7 @@ int pidns_init_start(int mntns_fd, int netns_fd, struct pidns_init *ret, nslab_e
 				   .pidfd = (uint64_t)(uintptr_t)&init.pidfd,
 				   .exit_signal = SIGCHLD };
 	int parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-	int go[2], up[2] = { -1, -1 };
+	int go[2] = { -1, -1 }, up[2] = { -1, -1 };
 	char path[64], c;
 	ssize_t n;
 
@@ -98,7 +98,7 @@ int pidns_init_start(int mntns_fd, int netns_fd, struct pidns_init *ret, nslab_e
 		int r = nslab_err_set(err, errno, "pipe2");
 
 		(void)close(parent_pidfd);
-		if (up[0] < 0) { /* the second pipe2() failed */
+		if (up[0] < 0 && go[0] >= 0) { /* the second pipe2() failed */
 			(void)close(go[0]);
 			(void)close(go[1]);
 		}
