@@ -200,6 +200,21 @@ static int ancestor_routes(nslab_lab *lab, const struct plan_undo *u, int type, 
 	return r;
 }
 
+/*
+ * A failed add: the other regions' routes to the subnets the plan gave a
+ * region (lab_regions_reroute()) go too. Best effort, as a deletion of a
+ * route never made only says so.
+ */
+static void region_routes_drop(nslab_lab *lab, const struct plan_undo *u)
+{
+	for (size_t i = 0; i < u->n_nodes; i++) {
+		const struct plan_node *pn = &lab->plan->nodes[i];
+
+		for (size_t j = u->n_routes[i]; pn->region && j < pn->n_routes; j++)
+			lab_regions_drop_route(lab, &pn->routes[j].dst);
+	}
+}
+
 static void emit_added(nslab_lab *lab, const struct plan_node *pn)
 {
 	struct jw *w =
@@ -341,6 +356,7 @@ static int add_planned(nslab_lab *lab, size_t r0, size_t d0, nslab_error *err)
 			r = lab_persist_nodes(lab, old, err);
 		if (r < 0) {
 			drop_new_links(lab, old);
+			region_routes_drop(lab, &u);
 			(void)ancestor_routes(lab, &u, RTM_DELROUTE, NULL);
 			for (size_t i = old; i < lab->plan->n_nodes; i++)
 				lab_node_close(&lab->nodes[i]);
