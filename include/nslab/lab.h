@@ -223,13 +223,14 @@ NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_flush_nat(nslab_lab *lab, const char 
 						     nslab_error *err);
 /**
  * nslab_lab_set_nat6() - Set a router's IPv6 NAT
- * @mode: none, nptv6 or masquerade (docs/nat.md)
+ * @mode: none, nptv6, masquerade or nat64 (docs/nat.md)
  * As a lab file's `nat6:` (the router's pool private unless it was set). On a
  * built lab, at once (one nftables transaction, a "nat6_changed" event,
  * state.json): none and masquerade always; nptv6 too, on a router built
  * without it after planning its external /64 (the first free subnet of the
- * public IPv6 range) and routing it in every ancestor, as the build does.
- * Addresses are never renumbered.
+ * public IPv6 range) and routing it in every ancestor, as the build does;
+ * nat64 on a router with an IPv4 uplink (its translator started first, with
+ * an empty table; a switch away stops it). Addresses are never renumbered.
  * Return: 0, or -errno
  */
 NSLAB_EXPORT NSLAB_NODISCARD int nslab_lab_set_nat6(nslab_lab *lab, const char *router,
