@@ -282,20 +282,48 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Wait until pasta gave the gateway a default route, or died, or took too long. */
-static int pasta_wait_ready(struct egress_gw *g, nslab_error *err)
+/*
+ * Whether this thread's namespace (the one pasta copies with --config-net)
+ * has an IPv6 default route of its own: the kernel's unreachable entry on lo
+ * does not count.
+ */
+static bool host_default6(void)
+{
+	FILE *f = fopen("/proc/thread-self/net/ipv6_route", "re");
+	char line[256];
+	bool found = false;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strncmp(line, "00000000000000000000000000000000 00 ", 36) == 0 &&
+			!strstr(line, " lo\n");
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/*
+ * Wait until pasta gave the gateway a default route (with --ipv6, where the
+ * host has one, the IPv6 one too: it may come a little after the IPv4 one,
+ * and a connection in between fails at once), or died, or took too long.
+ * Past the deadline with the IPv4 route only, the run goes on: IPv6 is then
+ * what pasta made of it.
+ */
+static int pasta_wait_ready(struct egress_gw *g, bool ipv6, nslab_error *err)
 {
 	uint64_t deadline = now_ms() + PASTA_READY_MS;
 	struct pollfd pfd = { .fd = g->pasta_pidfd, .events = POLLIN };
+	bool want6 = ipv6 && host_default6();
 	int status;
 
 	for (;;) {
-		bool ready = false;
+		bool ready = false, ready6 = !want6;
 		int r = rtnl_route_dump(g->gw->nl, AF_INET, has_default, &ready, err);
 
+		if (r >= 0 && ready && !ready6)
+			r = rtnl_route_dump(g->gw->nl, AF_INET6, has_default, &ready6, err);
 		if (r < 0)
 			return r;
-		if (ready)
+		if (ready && (ready6 || now_ms() > deadline))
 			return 0;
 		if (poll(&pfd, 1, 1) > 0) {
 			(void)waitpid(g->pasta_pid, &status, 0);
@@ -766,7 +794,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	if (r >= 0 && p->host_ports[0])
 		r = netns_call(g->jail->fd, jail_hostport_thread, (void *)p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
-		r = pasta_wait_ready(g, err);
+		r = pasta_wait_ready(g, p->ipv6, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(g);
