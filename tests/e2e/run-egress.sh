@@ -222,9 +222,9 @@ cmp -s "$TMP/hp6.out" "$TMP/hp6.want" &&
 
 # --- --ipv6 (through pasta, or the relay's IPv6 listeners): an allowed IPv6
 # address reachable, another not; a name with only an AAAA answer, through the gate
-# (an allowed fetch is retried: two CI runs in three saw the first IPv6
-# connection through pasta fail right after the start, cause not found yet)
-CURL6="curl -s -m 2 --retry 3 --retry-delay 1 --retry-all-errors -o /dev/null -w %{http_code}"
+# (an allowed fetch may be retried once: Debian 12's pasta loses about 1 first
+# connection in 1000 on its own, see docs/egress.md, Known limits)
+CURL6="curl -s -m 2 --retry 1 --retry-delay 1 --retry-all-errors -o /dev/null -w %{http_code}"
 JAIL_ARGS="--ipv6" jail v6on "[$WEB6]" sh -c "$CURL6 http://[$WEB6]:8000/; echo; $CURL http://[$OTHER6]:8000/"
 [ "$(sed -n 1p "$TMP/v6on.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed IPv6 address reachable" ||
 	bad "--ipv6 ($UPLINK): [$WEB6]:8000: $(cat "$TMP/v6on.out" "$TMP/v6on.err")"
@@ -233,6 +233,21 @@ JAIL_ARGS="--ipv6" jail v6on "[$WEB6]" sh -c "$CURL6 http://[$WEB6]:8000/; echo;
 JAIL_ARGS="--ipv6" jail v6name v6.x.test $CURL6 http://v6.x.test:8000/
 [ "$(cat "$TMP/v6name.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed name's AAAA reachable" ||
 	bad "--ipv6 ($UPLINK): v6.x.test: $(cat "$TMP/v6name.out" "$TMP/v6name.err")"
+
+# The first connection right after the start, 30 runs without a retry. pasta
+# took the source of every IPv6 frame from the gateway for the jail's address,
+# the gateway's MLD reports and DAD probes of its first second came from ::,
+# and the next segments went to :: (7% of runs failed before the gateway stopped
+# them); pasta's own residue is about 1 in 1000, so one failure is let pass.
+if [ "$UPLINK" = pasta ]; then
+	first_fails=0
+	for i in $(seq 1 30); do
+		JAIL_ARGS="--ipv6" jail v6first "[$WEB6]" curl -s -m 2 -o /dev/null -w %{http_code} "http://[$WEB6]:8000/"
+		[ "$(cat "$TMP/v6first.out")" = 200 ] || first_fails=$((first_fails + 1))
+	done
+	[ "$first_fails" -le 1 ] && ok "--ipv6 (pasta): the first connection after the start, $((30 - first_fails)) of 30" ||
+		bad "--ipv6 (pasta): the first connection after the start failed in $first_fails runs of 30"
+fi
 
 # --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set),
 # one echo each:

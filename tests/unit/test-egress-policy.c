@@ -256,6 +256,26 @@ static void test_host_ports(void **state)
 	assert_false(egress_host_ports_has("", 9000));
 }
 
+/* egress_host_ports_every(): the readiness check's walk over every port of a list */
+static bool port_in_seen(unsigned port, void *data)
+{
+	const char *seen = data;
+
+	return egress_host_ports_has(seen, port);
+}
+
+static void test_host_ports_every(void **state)
+{
+	(void)state;
+	assert_true(egress_host_ports_every("9000,9100-9102", port_in_seen, "9000,9100-9102"));
+	assert_true(egress_host_ports_every("9000,9100-9102", port_in_seen, "8000-9200"));
+	/* the last port of a range missing */
+	assert_false(egress_host_ports_every("9000,9100-9102", port_in_seen, "9000,9100-9101"));
+	assert_false(egress_host_ports_every("9000,9100-9102", port_in_seen, "9100-9102"));
+	assert_true(egress_host_ports_every("", port_in_seen, ""));
+	assert_true(egress_host_ports_every("1-65535", port_in_seen, "1-65535"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,7 +283,7 @@ int main(void)
 		cmocka_unit_test(test_bad_entries), cmocka_unit_test(test_list),
 		cmocka_unit_test(test_file),	    cmocka_unit_test(test_file_io),
 		cmocka_unit_test(test_match),	    cmocka_unit_test(test_doh),
-		cmocka_unit_test(test_host_ports),
+		cmocka_unit_test(test_host_ports),  cmocka_unit_test(test_host_ports_every),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

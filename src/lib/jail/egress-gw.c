@@ -41,6 +41,7 @@
 #include "nl/ct.h"
 #include "nl/nftables.h"
 #include "nl/rtnl.h"
+#include "nl/sockdiag.h"
 #include "nl/sysctl.h"
 #include "shared/macro.h"
 #include "shared/signals.h"
@@ -94,13 +95,21 @@ static int make_ns_thread(void *data, nslab_error *err)
 	struct make_ns *m = data;
 	/*
 	 * --host-port: pasta listens on the gateway's loopback only, and the
-	 * jail's packets are DNATed there (route_localnet lets them in)
+	 * jail's packets are DNATed there (route_localnet, last of each list,
+	 * lets them in)
 	 */
 	const struct sysctl_kv gw_v4[] = { { "net/ipv4/ip_forward", "1" },
 					   { "net/ipv6/conf/all/disable_ipv6", "1" },
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
+	/*
+	 * No DAD in the gateway (its addresses are nslab's and pasta's copies):
+	 * link-local addresses are valid at once, so that its kernel's MLD
+	 * reports and probes do not come from :: (see put_uplink_out())
+	 */
 	const struct sysctl_kv gw_v6[] = { { "net/ipv4/ip_forward", "1" },
 					   { "net/ipv6/conf/all/forwarding", "1" },
+					   { "net/ipv6/conf/all/accept_dad", "0" },
+					   { "net/ipv6/conf/default/accept_dad", "0" },
 					   { "net/ipv4/conf/all/route_localnet", "1" } };
 	/* every destination is local there: the relay answers echo requests, not the kernel */
 	const struct sysctl_kv relay_sysctls[] = { { "net/ipv4/icmp_echo_ignore_all", "1" },
@@ -128,8 +137,8 @@ static int make_ns_thread(void *data, nslab_error *err)
 			return r;
 		m->home_fd = scratch;
 	}
-	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, m->localnet ? 3 : 2, gw_inside, &m->ct,
-		      &m->gw, err);
+	r = netns_new(m->home_fd, m->ipv6 ? gw_v6 : gw_v4, (m->ipv6 ? 4 : 2) + m->localnet,
+		      gw_inside, &m->ct, &m->gw, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "gateway namespace");
 	r = netns_new(m->home_fd, jail_v4, m->ipv6 ? 0 : 2, jail_inside, NULL, &m->jail, err);
@@ -301,39 +310,111 @@ static bool host_default6(void)
 	return found;
 }
 
+/* The gateway's default routes: IPv4's, and with want6 IPv6's too. */
+static int pasta_routes_ready(struct egress_gw *g, bool want6, bool *ret4, bool *ret6,
+			      nslab_error *err)
+{
+	int r;
+
+	*ret4 = false;
+	*ret6 = !want6;
+	r = rtnl_route_dump(g->gw->nl, AF_INET, has_default, ret4, err);
+	if (r >= 0 && *ret4 && !*ret6)
+		r = rtnl_route_dump(g->gw->nl, AF_INET6, has_default, ret6, err);
+	return r;
+}
+
+/* The gateway's sockets of one protocol, either family (pasta may bind one dual-stack socket). */
+struct held_ports {
+	struct sockdiag_ports v4, v6;
+};
+
+static bool port_held(unsigned port, void *data)
+{
+	const struct held_ports *h = data;
+
+	return sockdiag_port_held(&h->v4, port) || sockdiag_port_held(&h->v6, port);
+}
+
+static int held_dump(struct nlsock *diag, uint8_t proto, struct held_ports *ret, nslab_error *err)
+{
+	int r = sockdiag_ports_dump(diag, AF_INET, proto, &ret->v4, err);
+
+	return r < 0 ? r : sockdiag_ports_dump(diag, AF_INET6, proto, &ret->v6, err);
+}
+
+/*
+ * --host-port: pasta's listener on every TCP port and its socket on every
+ * UDP one, in the gateway. They come a little after its routes, and a
+ * connection before them was refused (about 1 run in 7 here).
+ */
+static int pasta_ports_ready(struct nlsock *diag, const char *ports, bool *ret, nslab_error *err)
+{
+	struct held_ports *h = malloc(sizeof(*h));
+	int r;
+
+	if (!h)
+		return nslab_err_set(err, ENOMEM, "--host-port");
+	r = held_dump(diag, IPPROTO_TCP, h, err);
+	*ret = r >= 0 && egress_host_ports_every(ports, port_held, h);
+	if (*ret)
+		r = held_dump(diag, IPPROTO_UDP, h, err);
+	*ret = r >= 0 && *ret && egress_host_ports_every(ports, port_held, h);
+	free(h);
+	return r;
+}
+
+static int open_diag_thread(void *data, nslab_error *err)
+{
+	return nlsock_open(NETLINK_SOCK_DIAG, data, err);
+}
+
+static int pasta_exited(struct egress_gw *g, nslab_error *err)
+{
+	int status;
+
+	(void)waitpid(g->pasta_pid, &status, 0);
+	g->pasta_pid = -1;
+	return nslab_err_setx(err, EIO,
+			      "pasta exited (status %d) before the gateway was ready (its message "
+			      "above)",
+			      WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
 /*
  * Wait until pasta gave the gateway a default route (with --ipv6, where the
  * host has one, the IPv6 one too: it may come a little after the IPv4 one,
- * and a connection in between fails at once), or died, or took too long.
- * Past the deadline with the IPv4 route only, the run goes on: IPv6 is then
- * what pasta made of it.
+ * and a connection in between fails at once) and, with --host-port, bound
+ * its ports; or died, or took too long. Past the deadline with the IPv4
+ * route only, the run goes on: IPv6 and the host's ports are then what
+ * pasta made of them.
  */
-static int pasta_wait_ready(struct egress_gw *g, bool ipv6, nslab_error *err)
+static int pasta_wait_ready(struct egress_gw *g, const struct egress_policy *p, nslab_error *err)
 {
 	uint64_t deadline = now_ms() + PASTA_READY_MS;
 	struct pollfd pfd = { .fd = g->pasta_pidfd, .events = POLLIN };
-	bool want6 = ipv6 && host_default6();
-	int status;
+	_cleanup_(nlsock_freep) struct nlsock *diag = NULL;
+	bool want6 = p->ipv6 && host_default6();
+	bool ports = !p->host_ports[0];
+	int r;
 
-	for (;;) {
-		bool ready = false, ready6 = !want6;
-		int r = rtnl_route_dump(g->gw->nl, AF_INET, has_default, &ready, err);
-
-		if (r >= 0 && ready && !ready6)
-			r = rtnl_route_dump(g->gw->nl, AF_INET6, has_default, &ready6, err);
+	if (!ports) {
+		r = netns_call(g->gw->fd, open_diag_thread, &diag, err);
 		if (r < 0)
 			return r;
-		if (ready && (ready6 || now_ms() > deadline))
+	}
+	for (;;) {
+		bool ready4, ready6;
+
+		r = pasta_routes_ready(g, want6, &ready4, &ready6, err);
+		if (r >= 0 && ready4 && ready6 && !ports)
+			r = pasta_ports_ready(diag, p->host_ports, &ports, err);
+		if (r < 0)
+			return r;
+		if (ready4 && ((ready6 && ports) || now_ms() > deadline))
 			return 0;
-		if (poll(&pfd, 1, 1) > 0) {
-			(void)waitpid(g->pasta_pid, &status, 0);
-			g->pasta_pid = -1;
-			return nslab_err_setx(err, EIO,
-					      "pasta exited (status %d) before the gateway had a "
-					      "route (its message above)",
-					      WIFEXITED(status) ? WEXITSTATUS(status)
-								: 128 + WTERMSIG(status));
-		}
+		if (poll(&pfd, 1, 1) > 0)
+			return pasta_exited(g, err);
 		if (now_ms() > deadline)
 			return nslab_err_setx(err, ETIMEDOUT,
 					      "pasta gave the gateway no route within %u ms",
@@ -794,7 +875,7 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
 	if (r >= 0 && p->host_ports[0])
 		r = netns_call(g->jail->fd, jail_hostport_thread, (void *)p, err);
 	if (r >= 0 && up == EGRESS_UPLINK_PASTA)
-		r = pasta_wait_ready(g, p->ipv6, err);
+		r = pasta_wait_ready(g, p, err);
 	if (r < 0)
 		return r;
 	*ret = TAKE_PTR(g);

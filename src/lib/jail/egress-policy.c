@@ -414,6 +414,23 @@ bool egress_host_ports_has(const char *ports, unsigned port)
 	return false;
 }
 
+bool egress_host_ports_every(const char *ports, bool (*fn)(unsigned port, void *data), void *data)
+{
+	for (const char *s = ports; *s;) {
+		size_t n = strcspn(s, ",");
+		unsigned lo, hi;
+
+		if (port_item(s, n, &lo, &hi))
+			for (unsigned port = lo; port <= hi; port++)
+				if (!fn(port, data))
+					return false;
+		if (!s[n])
+			break;
+		s += n + 1;
+	}
+	return true;
+}
+
 bool egress_name_doh(const char *name)
 {
 	size_t n = strlen(name);

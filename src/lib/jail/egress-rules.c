@@ -132,6 +132,23 @@ static void put_capture(FILE *f)
 	      f);
 }
 
+/*
+ * pasta (its 2023 versions, Debian 12's) takes the source address of every
+ * IPv6 frame from the gateway as the address to send the jail's replies to.
+ * In a gateway's first second its kernel sends MLD reports and DAD probes
+ * from ::, and pasta then sent the next segments of a connection to ::,
+ * where the gateway dropped them: the first fetch stalled until the jail's
+ * retransmission. No frame from :: leaves by the uplink.
+ */
+static void put_uplink_out(FILE *f)
+{
+	fputs("\tchain uplink_out {\n"
+	      "\t\ttype filter hook output priority filter; policy accept;\n"
+	      "\t\toifname != \"" EGRESS_GW_IF "\" ip6 saddr :: drop\n"
+	      "\t}\n",
+	      f);
+}
+
 static void put_input(FILE *f, const struct egress_policy *p)
 {
 	fputs("\tchain input {\n"
@@ -290,6 +307,8 @@ int egress_ruleset(const struct egress_policy *p, char **ret, nslab_error *err)
 	put_deny(f, p);
 	put_input(f, p);
 	put_forward(f, p);
+	if (p->ipv6 && p->uplink == EGRESS_UPLINK_PASTA)
+		put_uplink_out(f);
 	if (p->capture)
 		put_capture(f);
 	if (p->host_ports[0] && p->uplink == EGRESS_UPLINK_PROXY)

@@ -172,6 +172,9 @@ int egress_host_ports_parse(const char *text, char *ret, size_t len, nslab_error
 /* Whether port is in a list egress_host_ports_parse() made ("" : none). */
 bool egress_host_ports_has(const char *ports, unsigned port);
 
+/* Whether fn(port, data) holds for every port of such a list (true for ""). */
+bool egress_host_ports_every(const char *ports, bool (*fn)(unsigned port, void *data), void *data);
+
 /**
  * egress_ruleset() - The gateway's nftables ruleset for p (table inet nslab_egress)
  * @ret:  on success, the text (malloc'd; caller frees)
