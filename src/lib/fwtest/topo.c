@@ -86,7 +86,7 @@ static const struct sysctl_kv node_sysctls[] = {
 	{ "net/ipv4/icmp_msgs_burst", "1000000" },
 };
 
-/* Every lab node of a firewall test takes node_sysctls (and a p2p lab its wire links). */
+/* Every node of a firewall test's lab (generated here or a lab file's) takes node_sysctls. */
 static void spec_for_fwtest(struct lab_spec *spec)
 {
 	spec->node_sysctls = node_sysctls;
