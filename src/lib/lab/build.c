@@ -18,6 +18,12 @@
  *    builder goes on with the next namespaces meanwhile, and waits for the
  *    last load before the lab counts as built
  * On any failure lab_build() drops every namespace made so far (lab_teardown()).
+ * A point-to-point lab (lab_spec p2p, made by programs: fwtest's direct and
+ * gateway) has no IX and no bridges: its root is only the home (no settings,
+ * no socket), its routers have no uplink, and a device's veth ends in a
+ * plain port of its router, numbered from 2 there in creation order and
+ * addressed in one batch on the router's socket after the device's own. A
+ * bare lab skips step 1 (and nslab_lab_build() its PID namespace).
  */
 #include "lab/lab.h"
 #include "lab/links.h"
