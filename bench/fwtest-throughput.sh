@@ -7,11 +7,14 @@
 # (bench-fwfloor: the same packets, injected and traced, nothing else, one
 # at a time). nslab runs twice: one test at a time (-j 1, the floor's terms)
 # and with its default jobs (tests at once, each job in namespaces of its
-# own: what a user gets). Printed, never a test.
+# own: what a user gets). With FWTOPO (bench-fwtopo), also what building one
+# direct and one gateway topology costs (the lab builder's point-to-point
+# path; a run builds one per job). Printed, never a test.
 set -euo pipefail
 
-NSLAB=${1:?usage: fwtest-throughput.sh NSLAB FWFLOOR}
-FLOOR=${2:?usage: fwtest-throughput.sh NSLAB FWFLOOR}
+NSLAB=${1:?usage: fwtest-throughput.sh NSLAB FWFLOOR [FWTOPO]}
+FLOOR=${2:?usage: fwtest-throughput.sh NSLAB FWFLOOR [FWTOPO]}
+FWTOPO=${3:-}
 N=${N:-1000}
 REPS=${REPS:-3}
 
@@ -66,3 +69,9 @@ awk -v n="$N" -v ms="$ms" -v ms1="$ms1" -v f="$floor" -v j="${jobs:-?}" 'BEGIN {
 	printf "  kernel floor    %6d ms  %7.0f packets/s  %.3f ms/packet (inject + trace only, one at a time)\n", f, n * 1000 / f, f / n
 	printf "  ratio           %.1fx the floor one at a time, %.1fx with the default jobs\n", ms1 / f, ms / f
 }'
+if [ -n "$FWTOPO" ]; then
+	for kind in direct gateway; do
+		printf '  '
+		"$FWTOPO" 200 "$kind"
+	done
+fi

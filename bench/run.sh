@@ -10,12 +10,13 @@ build=$(cd "$build" && pwd)
 nslab=$build/src/cli/nslab
 floor=$build/bench/bench-floor
 fwfloor=$build/bench/bench-fwfloor
+fwtopo=$build/bench/bench-fwtopo
 sandbox=$build/bench/bench-sandbox
 simfloor=$build/bench/bench-simfloor
 natfloor=$build/bench/bench-natfloor
-ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-sandbox bench/bench-simfloor bench/bench-natfloor >/dev/null
+ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-fwtopo bench/bench-sandbox bench/bench-simfloor bench/bench-natfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
-"$here/fwtest-throughput.sh" "$nslab" "$fwfloor"
+"$here/fwtest-throughput.sh" "$nslab" "$fwfloor" "$fwtopo"
 "$here/exec-latency.sh" "$nslab"
 "$here/sandbox-start.sh" "$nslab" "$sandbox"
 "$here/egress.sh" "$nslab" "$sandbox"

@@ -14,6 +14,9 @@
 
 #include "fwtest/run.h"
 #include "fwtest/suite.h"
+#include "fwtest/topo.h"
+#include "lab/lab.h"
+#include "nl/rtnl.h"
 #include "nslab/nslab.h"
 #include "nslab-test.h"
 
@@ -258,6 +261,64 @@ static void check_conntrack_reset(struct fw_runner *runner, const struct fw_suit
 	printf("ok: conntrack empty between tests\n");
 }
 
+/* Node name's interface k: its name, the index the kernel gives it, its IPv4 address. */
+static void check_iface(struct fw_topo *t, const char *name, size_t k, const char *ifname,
+			int ifindex, const char *v4)
+{
+	struct fw_node *n = fw_topo_node(t, name);
+	nslab_node *ln = nslab_lab_node(t->lab, name);
+	struct nslab_prefix want;
+	nslab_error err = { 0 };
+	int kernel = 0;
+
+	CHECK(n && ln && k < n->n_ifaces, "no node '%s' interface %zu", name, k);
+	CHECK(strcmp(n->ifaces[k].name, ifname) == 0, "%s: %s, expected %s", name,
+	      n->ifaces[k].name, ifname);
+	CHECK(n->ifaces[k].ifindex == ifindex, "%s %s: ifindex %d, expected %d", name, ifname,
+	      n->ifaces[k].ifindex, ifindex);
+	CHECK(rtnl_link_index(ln->ns->nl, ifname, &kernel, &err) == 0, "%s", err.msg);
+	CHECK(kernel == ifindex, "%s %s: the kernel says ifindex %d, expected %d", name, ifname,
+	      kernel, ifindex);
+	CHECK(prefix_parse(v4, true, &want, &err) == 0, "%s", err.msg);
+	CHECK(memcmp(n->ifaces[k].v4.addr, want.addr, 4) == 0 && n->ifaces[k].v4.len == want.len,
+	      "%s %s: not %s", name, ifname, v4);
+}
+
+/*
+ * direct and gateway come from the lab builder (point-to-point lab specs):
+ * the names, indexes and addresses the suites rely on, in the order they
+ * know; a bare lab runs no process.
+ */
+static void check_topologies(void)
+{
+	char *argv[] = { (char *)"true", NULL };
+	struct fw_topo *t = NULL;
+	nslab_proc *proc = NULL;
+	nslab_error err = { 0 };
+
+	CHECK(fw_topo_new(FW_TOPO_DIRECT, NULL, NULL, &t, &err) == 0, "%s", err.msg);
+	CHECK(t->n == 2 && strcmp(t->nodes[0].name, "client") == 0 &&
+		      strcmp(t->nodes[t->rules_node].name, "target") == 0,
+	      "direct: nodes in the wrong order");
+	check_iface(t, "client", 0, "eth0", 2, "10.0.0.1/24");
+	check_iface(t, "target", 0, "eth0", 2, "10.0.0.2/24");
+	CHECK(nslab_node_spawn(nslab_lab_node(t->lab, "client"), argv, NULL, &proc, &err) ==
+		      -EOPNOTSUPP,
+	      "a bare lab spawned a process: %s", err.msg);
+	fw_topo_free(t);
+	t = NULL;
+	CHECK(fw_topo_new(FW_TOPO_GATEWAY, NULL, NULL, &t, &err) == 0, "%s", err.msg);
+	CHECK(t->n == 3 && strcmp(t->nodes[t->rules_node].name, "router") == 0 &&
+		      strcmp(t->nodes[t->server_node].name, "server") == 0,
+	      "gateway: nodes in the wrong order");
+	check_iface(t, "client", 0, "eth0", 2, "10.0.1.1/24");
+	check_iface(t, "router", 0, "eth0", 2, "10.0.1.2/24");
+	check_iface(t, "router", 1, "eth1", 3, "10.0.2.1/24");
+	check_iface(t, "server", 0, "eth0", 2, "10.0.2.2/24");
+	fw_topo_free(t);
+	printf("ok: direct and gateway from the lab builder\n");
+}
+
 int main(void)
 {
 	struct fw_suite *suite = NULL;
@@ -267,6 +328,7 @@ int main(void)
 
 	/* root: a private netns of our own; rootless: a user namespace first */
 	(void)nslab_test_enter_netns();
+	check_topologies();
 	CHECK(fw_suite_parse_string(suite_text, strlen(suite_text), "engine.yaml", false, &suite,
 				    &err) == 0,
 	      "%s", err.msg);

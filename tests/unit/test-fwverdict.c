@@ -299,6 +299,39 @@ static void test_accept_by_rule(void **state)
 }
 
 /*
+ * Two packets of one flow with one trace id (the kernel's id hashes the skb's
+ * address, and the ACK may land in the skb the SYN freed): the decision reads
+ * the SYN's events up to the one that delivered it and says where it stopped,
+ * so the ACK after it is read for the flow's latest state (fwtest/collect.c).
+ */
+static void test_read_stops_at_decision(void **state)
+{
+	struct nftrace_event evs[] = {
+		ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT),
+		ev_rule("filter", "input", 3, NFTRACE_V_ACCEPT),
+		ev_policy(FW_TRACE_TABLE, "in_end", NF_ACCEPT),
+		ev_policy(FW_TRACE_TABLE, "pre", NF_ACCEPT),
+		ev_rule("filter", "input", 2, NFTRACE_V_ACCEPT),
+		ev_policy(FW_TRACE_TABLE, "in_end", NF_ACCEPT),
+	};
+	struct fw_decision d;
+
+	(void)state;
+	evs[1].has_ct_state = true;
+	evs[1].ct_state = 8; /* new */
+	evs[4].has_ct_state = true;
+	evs[4].ct_state = 2; /* established */
+	assert_int_equal(fw_decide(evs, 6, &listing, &d), 0);
+	assert_int_equal(d.verdict, FW_VERDICT_ACCEPT);
+	assert_int_equal(d.ct_state, 8);
+	assert_int_equal(d.n_read, 3);
+	fw_decision_clear(&d);
+	assert_int_equal(fw_decide(evs, 2, &listing, &d), 0); /* not decided yet: all read */
+	assert_int_equal(d.n_read, 2);
+	fw_decision_clear(&d);
+}
+
+/*
  * The kernel sends no ct attributes for a packet conntrack found invalid: a
  * trace past conntrack without them, under a ruleset that uses conntrack, is
  * invalid; untracked (notrack) keeps the state the kernel sent; no conntrack
@@ -1010,6 +1043,7 @@ int main(void)
 		cmocka_unit_test(test_compat_text),
 		cmocka_unit_test(test_find_nested_set),
 		cmocka_unit_test(test_find_include),
+		cmocka_unit_test(test_read_stops_at_decision),
 		cmocka_unit_test(test_trace_table),
 		cmocka_unit_test(test_netdev_ingress_drop),
 		cmocka_unit_test(test_netdev_egress),

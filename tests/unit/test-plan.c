@@ -503,6 +503,63 @@ static void test_peer_names(void **state)
 	assert_string_equal(node(plan, "dev")->ifaces[0].peer_name, "dev.abcdefghijk");
 }
 
+/* A point-to-point device interface on router gw: its port there is peer. */
+static void p2p_add(struct lab_spec *spec, const char *dev, const char *peer, const char *a4,
+		    const char *peer4, bool via)
+{
+	struct spec_iface si = { .name = (char *)"eth0", .router = (char *)"gw", .via_peer = via };
+	nslab_error err = { 0 };
+
+	snprintf(si.peer_name, sizeof(si.peer_name), "%s", peer);
+	assert_int_equal(prefix_parse(a4, true, &si.a4, &err), 0);
+	assert_int_equal(prefix_parse(peer4, true, &si.peer4, &err), 0);
+	assert_int_equal(lab_spec_add_device(spec, dev, (struct spec_loc){ 0 }, &err), 0);
+	assert_int_equal(lab_spec_add_iface(spec, spec->n_devices - 1, &si, &err), 0);
+}
+
+/*
+ * A point-to-point lab (fwtest's gateway): no IX and no bridges, no uplink
+ * for the router, the spec's names and addresses on both ends, a default
+ * route only through a via_peer interface.
+ */
+static void test_p2p(void **state)
+{
+	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
+	_cleanup_(lab_plan_freep) struct lab_plan *plan = NULL;
+	struct spec_router gw = { .name = (char *)"gw" };
+	const struct plan_node *n;
+	char buf[PREFIX_STRLEN];
+	nslab_error err = { 0 };
+
+	(void)state;
+	assert_int_equal(lab_spec_new("p2p", &spec, &err), 0);
+	spec->p2p = true;
+	assert_int_equal(lab_spec_add_router(spec, &gw, &err), 0);
+	p2p_add(spec, "a", "eth0", "10.0.1.1/24", "10.0.1.2/24", true);
+	p2p_add(spec, "b", "eth1", "10.0.2.2/24", "10.0.2.1/24", false);
+	assert_int_equal(lab_plan_make(spec, &plan, &err), 0);
+	assert_false(plan->nodes[0].has_bridge);
+	n = node(plan, "gw");
+	assert_false(n->has_bridge);
+	assert_true(n->forwarding);
+	assert_int_equal(n->n_ifaces, 0);
+	assert_int_equal(n->n_routes, 0);
+	n = node(plan, "a");
+	assert_true(n->ifaces[0].p2p);
+	assert_string_equal(n->ifaces[0].name, "eth0");
+	assert_string_equal(n->ifaces[0].peer_name, "eth0");
+	assert_string_equal(prefix_format(&n->ifaces[0].a4, true, buf, sizeof(buf)), "10.0.1.1/24");
+	assert_string_equal(prefix_format(&n->ifaces[0].peer4, true, buf, sizeof(buf)),
+			    "10.0.1.2/24");
+	assert_int_equal(n->n_routes, 1);
+	assert_int_equal(n->routes[0].dst.len, 0);
+	assert_string_equal(prefix_format(&n->routes[0].via, false, buf, sizeof(buf)), "10.0.1.2");
+	n = node(plan, "b");
+	assert_string_equal(n->ifaces[0].peer_name, "eth1");
+	assert_int_equal(n->n_routes, 0);
+	assert_int_equal(n->default_iface, -1);
+}
+
 static void test_peer_name_fallback(void **state)
 {
 	_cleanup_(lab_plan_freep) struct lab_plan *plan =
@@ -738,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_ranges_override),
 		cmocka_unit_test(test_exhaustion),
 		cmocka_unit_test(test_peer_names),
+		cmocka_unit_test(test_p2p),
 		cmocka_unit_test(test_peer_name_fallback),
 		cmocka_unit_test(test_find),
 		cmocka_unit_test(test_ix_capacity),

@@ -1,81 +1,68 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fwtest/topo: direct and gateway topologies (see topo.h).
+ * fwtest/topo: direct, gateway and lab topologies (see topo.h), all built by
+ * the lab builder (lab/build.c).
  *
- * DOC: build steps (on a thread of its own, via netns_call())
- * 1. one namespace per node (netns_new(): fd, rtnetlink socket, sysctls:
- *    no DAD, no ICMP rate limit, forwarding on the router)
- * 2. one veth per link, created on the first node's socket with both ends
- *    placed and given ifindexes of our choosing (lo is 1, eth0 2, eth1 3)
- * 3. per node, one batch: lo and its ends up, addresses (no DAD), default routes
+ * DOC: direct and gateway are point-to-point lab specs made here (lab_spec
+ * p2p and bare: no IX, no bridges, no mount or PID namespace, see
+ * lab/spec.h): the node that loads the rules (target, router) is the lab's
+ * router, each other node a device whose eth0 is a veth to one of its ports.
+ * Interfaces get the indexes the suites rely on (lo 1, eth0 2, eth1 3), as
+ * the builder chooses them in creation order. A suite's link: and
+ * server_link: are the devices' link conditions, set by the lab's own
+ * condition path (lab/links.c, the wire backend). Every lab node takes the
+ * ICMP sysctls below as its namespace is made.
  */
 #include "fwtest/topo.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <fcntl.h>
 #include <net/if.h>
-#include <arpa/inet.h>
-#include <linux/if_addr.h>
-#include <linux/rtnetlink.h>
 
-#include "core/hash.h"
-#include "link/engine.h"
-#include "link/wire.h"
+#include "lab/lab.h"
 #include "nl/rtnl.h"
 #include "nl/sysctl.h"
 
-struct node_def {
-	const char *name;
-	struct {
-		const char *v4, *v6;
-	} ifaces[FW_IFACE_MAX];
-	size_t n_ifaces;
-	const char *gw4, *gw6; /* default route, or NULL */
-	bool forward;
+#define FIRST_IFINDEX 2 /* lo is 1; a point-to-point lab has no bridges */
+
+/* A device's interface of a point-to-point topology, and its router's end. */
+struct p2p_def {
+	const char *dev, *peer;	   /* the device, and its peer's name in the router */
+	const char *a4, *a6;	   /* the device's addresses */
+	const char *peer4, *peer6; /* the router's */
+	bool via_peer;		   /* the router is the device's default gateway */
+	bool server;		   /* conditioned by server_link: (else by link:) */
 };
 
-/* peers: (node, iface) pairs joined by a veth */
-struct link_def {
-	size_t a, a_if, b, b_if;
+static const struct p2p_def direct_links[] = {
+	{ "client", "eth0", "10.0.0.1/24", "fd00::1/64", "10.0.0.2/24", "fd00::2/64", false,
+	  false },
 };
-
-static const struct node_def direct_nodes[] = {
-	{ "client", { { "10.0.0.1/24", "fd00::1/64" } }, 1, NULL, NULL, false },
-	{ "target", { { "10.0.0.2/24", "fd00::2/64" } }, 1, NULL, NULL, false },
-};
-static const struct link_def direct_links[] = { { 0, 0, 1, 0 } };
-
-static const struct node_def gateway_nodes[] = {
-	{ "client", { { "10.0.1.1/24", "fd00:1::1/64" } }, 1, "10.0.1.2", "fd00:1::2", false },
-	{ "router",
-	  { { "10.0.1.2/24", "fd00:1::2/64" }, { "10.0.2.1/24", "fd00:2::1/64" } },
-	  2,
-	  NULL,
-	  NULL,
+static const struct p2p_def gateway_links[] = {
+	{ "client", "eth0", "10.0.1.1/24", "fd00:1::1/64", "10.0.1.2/24", "fd00:1::2/64", true,
+	  false },
+	{ "server", "eth1", "10.0.2.2/24", "fd00:2::2/64", "10.0.2.1/24", "fd00:2::1/64", true,
 	  true },
-	{ "server", { { "10.0.2.2/24", "fd00:2::2/64" } }, 1, "10.0.2.1", "fd00:2::1", false },
 };
-static const struct link_def gateway_links[] = { { 0, 0, 1, 0 }, { 1, 1, 2, 0 } };
 
-struct topo_build {
-	struct fw_topo *t;
-	const struct node_def *defs;
-	const struct link_def *links;
-	size_t n_links;
-	int home_fd;
+/* The nodes in the order the suites and reports know them, with their interface counts. */
+struct node_name {
+	const char *name;
+	size_t n_ifaces;
 };
+static const struct node_name direct_nodes[] = { { "client", 1 }, { "target", 1 } };
+static const struct node_name gateway_nodes[] = { { "client", 1 },
+						  { "router", 2 },
+						  { "server", 1 } };
 
 struct fw_topo *fw_topo_free(struct fw_topo *t)
 {
 	if (!t)
 		return NULL;
-	/* sockets closed only: the sinks and filters go with the namespaces */
-	t->wire = wire_free(t->wire, false);
+	/* our fds closed only: the lab drops its namespaces, link thread and all */
 	for (size_t i = 0; t->nodes && i < t->n; i++)
 		netns_free(t->nodes[i].ns);
 	free(t->nodes);
@@ -97,233 +84,181 @@ static const struct sysctl_kv node_sysctls[] = {
 	{ "net/ipv6/icmp/ratelimit", "0" },
 	{ "net/ipv4/icmp_msgs_per_sec", "1000000" },
 	{ "net/ipv4/icmp_msgs_burst", "1000000" },
-	{ "net/ipv6/conf/all/accept_dad", "0" },
-	{ "net/ipv6/conf/default/accept_dad", "0" },
-	/* forwarding last: only routers take it */
-	{ "net/ipv6/conf/all/forwarding", "1" },
-	{ "net/ipv4/ip_forward", "1" },
 };
-#define N_ICMP_SYSCTLS 4 /* the first ones: all that lab nodes take (their builder did the rest) */
 
-static int make_node(struct topo_build *b, size_t i, nslab_error *err)
+/* Every node of a firewall test's lab (generated here or a lab file's) takes node_sysctls. */
+static void spec_for_fwtest(struct lab_spec *spec)
 {
-	const struct node_def *d = &b->defs[i];
-	struct fw_node *n = &b->t->nodes[i];
-	int r;
+	spec->node_sysctls = node_sysctls;
+	spec->n_node_sysctls = ARRAY_SIZE(node_sysctls);
+}
 
-	snprintf(n->name, sizeof(n->name), "%s", d->name);
-	n->n_ifaces = d->n_ifaces;
-	for (size_t k = 0; k < d->n_ifaces; k++) {
-		struct fw_iface *fi = &n->ifaces[k];
+static int p2p_iface(struct lab_spec *spec, const char *router, const struct p2p_def *d,
+		     const nslab_link_condition *cond, nslab_error *err)
+{
+	struct spec_iface si = { .name = (char *)"eth0", .router = (char *)router };
+	size_t dev = spec->n_devices;
+	int r = lab_spec_add_device(spec, d->dev, (struct spec_loc){ 0 }, err);
 
-		snprintf(fi->name, sizeof(fi->name), "eth%zu", k);
-		fi->ifindex = 2 + (int)k;
-		r = prefix_parse(d->ifaces[k].v4, true, &fi->v4, err);
-		if (r >= 0)
-			r = prefix_parse(d->ifaces[k].v6, true, &fi->v6, err);
-		if (r < 0)
-			return r;
+	snprintf(si.peer_name, sizeof(si.peer_name), "%s", d->peer);
+	si.via_peer = d->via_peer;
+	if (cond) {
+		si.has_link = true;
+		si.link = *cond;
 	}
-	r = netns_new(b->home_fd, node_sysctls, ARRAY_SIZE(node_sysctls) - (d->forward ? 0 : 2),
-		      NULL, NULL, &n->ns, err);
-	if (r < 0)
-		return nslab_err_prefix(err, r, "node '%s'", d->name);
-	b->t->n = i + 1;
-	return 0;
-}
-
-static int make_link(struct topo_build *b, const struct link_def *l, nslab_error *err)
-{
-	struct fw_node *na = &b->t->nodes[l->a], *nb = &b->t->nodes[l->b];
-	struct rtnl_veth_end a = { .name = na->ifaces[l->a_if].name,
-				   .netns_fd = -1,
-				   .ifindex = na->ifaces[l->a_if].ifindex };
-	struct rtnl_veth_end peer = { .name = nb->ifaces[l->b_if].name,
-				      .netns_fd = nb->ns->fd,
-				      .ifindex = nb->ifaces[l->b_if].ifindex };
-	char buf[NL_REQ_BUFSIZ];
-	int r = rtnl_build_veth(buf, sizeof(buf), &a, &peer, err);
-
 	if (r >= 0)
-		r = nlsock_talk(na->ns->nl, (struct nlmsghdr *)buf, NULL, NULL, err);
-	if (r < 0)
-		return nslab_err_prefix(err, r, "veth %s:%s - %s:%s", na->name, a.name, nb->name,
-					peer.name);
-	return 0;
-}
-
-static int push_up(struct nlbatch *q, int ifindex, nslab_error *err)
-{
-	struct rtnl_link_change chg = RTNL_LINK_CHANGE_KEEP;
-	int r;
-
-	chg.up = 1;
-	r = rtnl_build_link_set(nlbatch_tail(q), nlbatch_room(q), ifindex, &chg, err);
+		r = prefix_parse(d->a4, true, &si.a4, err);
 	if (r >= 0)
-		nlbatch_push(q);
-	return r;
-}
-
-static int push_addr(struct nlbatch *q, int ifindex, const struct nslab_prefix *p, nslab_error *err)
-{
-	int r = rtnl_build_addr(nlbatch_tail(q), nlbatch_room(q), RTM_NEWADDR, ifindex, p,
-				p->family == AF_INET6 ? IFA_F_NODAD : 0, err);
-
+		r = prefix_parse(d->a6, true, &si.a6, err);
 	if (r >= 0)
-		nlbatch_push(q);
-	return r;
+		r = prefix_parse(d->peer4, true, &si.peer4, err);
+	if (r >= 0)
+		r = prefix_parse(d->peer6, true, &si.peer6, err);
+	return r < 0 ? r : lab_spec_add_iface(spec, dev, &si, err);
 }
 
-static int push_default(struct nlbatch *q, const char *gw, nslab_error *err)
+/* The direct or gateway topology as a point-to-point lab spec. */
+static int p2p_spec(enum fw_topology kind, const nslab_link_condition *link,
+		    const nslab_link_condition *server_link, struct lab_spec **ret,
+		    nslab_error *err)
 {
-	struct rtnl_route rt = { 0 };
-	int r = prefix_parse(gw, false, &rt.via, err);
+	bool direct = kind == FW_TOPO_DIRECT;
+	const struct p2p_def *defs = direct ? direct_links : gateway_links;
+	size_t n = direct ? ARRAY_SIZE(direct_links) : ARRAY_SIZE(gateway_links);
+	struct spec_router router = { .name = (char *)(direct ? "target" : "router"),
+				      .no_forward = direct };
+	_cleanup_(lab_spec_freep) struct lab_spec *spec = NULL;
+	int r = lab_spec_new(direct ? "direct" : "gateway", &spec, err);
 
+	if (r >= 0) {
+		spec->p2p = spec->bare = true;
+		spec->link_backend = LAB_LINK_WIRE;
+		spec_for_fwtest(spec);
+		r = lab_spec_add_router(spec, &router, err);
+	}
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = p2p_iface(spec, router.name, &defs[i], defs[i].server ? server_link : link,
+			      err);
 	if (r < 0)
 		return r;
-	rt.dst.family = rt.via.family;
-	rt.oif = 2;
-	r = rtnl_build_route(nlbatch_tail(q), nlbatch_room(q), RTM_NEWROUTE, &rt, err);
-	if (r >= 0)
-		nlbatch_push(q);
-	return r;
-}
-
-static int configure_node(struct topo_build *b, size_t i, nslab_error *err)
-{
-	const struct node_def *d = &b->defs[i];
-	struct fw_node *n = &b->t->nodes[i];
-	char buf[NL_REQ_BUFSIZ];
-	struct nlbatch q;
-	int r = 0;
-
-	nlbatch_init(&q, buf, sizeof(buf));
-	r = push_up(&q, 1, err);
-	for (size_t k = 0; r >= 0 && k < n->n_ifaces; k++) {
-		r = push_up(&q, n->ifaces[k].ifindex, err);
-		if (r >= 0)
-			r = push_addr(&q, n->ifaces[k].ifindex, &n->ifaces[k].v4, err);
-		if (r >= 0)
-			r = push_addr(&q, n->ifaces[k].ifindex, &n->ifaces[k].v6, err);
-	}
-	if (r >= 0 && d->gw4)
-		r = push_default(&q, d->gw4, err);
-	if (r >= 0 && d->gw6)
-		r = push_default(&q, d->gw6, err);
-	if (r >= 0)
-		r = nlsock_talk_batch(n->ns->nl, &q, err);
-	if (r < 0)
-		return nslab_err_prefix(err, r, "node '%s'", n->name);
+	*ret = TAKE_PTR(spec);
 	return 0;
-}
-
-static int topo_build_fn(void *data, nslab_error *err)
-{
-	struct topo_build *b = data;
-	size_t n = b->t->kind == FW_TOPO_DIRECT ? 2 : 3;
-	int r = 0;
-
-	/*
-	 * A scratch namespace of our own is the home of the setns round trips:
-	 * rootless, the host's cannot be re-entered (no CAP_SYS_ADMIN over its
-	 * owner). It goes with this thread.
-	 */
-	if (unshare(CLONE_NEWNET) < 0)
-		r = nslab_err_set(err, errno, "unshare(CLONE_NEWNET)");
-	if (r >= 0)
-		r = netns_open_current(&b->home_fd, err);
-
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = make_node(b, i, err);
-	for (size_t i = 0; r >= 0 && i < b->n_links; i++)
-		r = make_link(b, &b->links[i], err);
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = configure_node(b, i, err);
-	if (b->home_fd >= 0)
-		(void)close(b->home_fd);
-	return r;
-}
-
-/* One direction of a conditioned link: the egress of node's interface iface. */
-static int condition_dir(struct fw_topo *t, size_t node, size_t iface, const nslab_link_dir *d,
-			 uint64_t seed, nslab_error *err)
-{
-	struct fw_node *n = &t->nodes[node];
-	char what[96];
-	struct wire_port_spec s = { n->ns->fd, n->ns->nl, n->ifaces[iface].ifindex, what };
-	struct wire_port *port;
-
-	if (nslab_link_dir_is_none(d))
-		return 0;
-	snprintf(what, sizeof(what), "%s %s", n->name, n->ifaces[iface].name);
-	return wire_port_add(t->wire, &s, d, seed, &port, err);
 }
 
 /*
- * One link of the table gets a suite's condition through the wire backend,
- * seeded by the condition's seed or by the name of the link's "device" end
- * (the node whose egress is up), so a suite's losses repeat. dev and up_dev
- * name that end: the client's link is the client's (up: what the client
- * sends), the server's link the server's (up: what the server sends), as a
- * lab file's device uplinks.
+ * A node's interface: its name, index and addresses. The index is the one
+ * the builder chose (ifindex > 0, see import_node()) or, for a lab file's
+ * nodes, asked on the lab's socket in the node.
  */
-static int condition_link(struct fw_topo *t, const struct link_def *l, bool dev_is_a,
-			  const nslab_link_condition *c, nslab_error *err)
+static int add_iface(struct fw_node *n, struct nlsock *nl, const char *name, int ifindex,
+		     const struct nslab_prefix *a4, const struct nslab_prefix *a6, nslab_error *err)
 {
-	size_t dev = dev_is_a ? l->a : l->b, dev_if = dev_is_a ? l->a_if : l->b_if;
-	size_t peer = dev_is_a ? l->b : l->a, peer_if = dev_is_a ? l->b_if : l->a_if;
-	struct fw_node *n = &t->nodes[dev];
-	uint64_t seed = c->has_seed
-				? c->seed
-				: hash_str(hash_str(hash_seed(0), n->name), n->ifaces[dev_if].name);
-	int r = t->wire ? 0 : wire_new(&t->wire, err);
+	struct fw_iface *fi;
+	int r = 0;
 
-	if (r >= 0)
-		r = condition_dir(t, dev, dev_if, &c->up, wire_dir_seed(seed, true), err);
-	if (r >= 0)
-		r = condition_dir(t, peer, peer_if, &c->down, wire_dir_seed(seed, false), err);
-	return r < 0 ? nslab_err_prefix(err, r, "condition the %s's link", n->name) : 0;
+	if (n->n_ifaces >= FW_IFACE_MAX)
+		return nslab_err_setx(err, E2BIG, "node '%s': more than %d interfaces", n->name,
+				      FW_IFACE_MAX);
+	fi = &n->ifaces[n->n_ifaces];
+	snprintf(fi->name, sizeof(fi->name), "%s", name);
+	fi->v4 = *a4;
+	fi->v6 = *a6;
+	fi->ifindex = ifindex;
+	if (ifindex <= 0)
+		r = rtnl_link_index(nl, name, &fi->ifindex, err);
+	if (r < 0)
+		return nslab_err_prefix(err, r, "node '%s'", n->name);
+	n->n_ifaces++;
+	return 0;
+}
+
+/*
+ * Lab node ln as fw_node n: a namespace fd of our own, its interfaces. In a
+ * point-to-point lab (no bridges) the builder numbers a namespace's veth
+ * ends from 2 in the order it makes them (lab/build.c's DOC): a device's
+ * interfaces in plan order, a router's ports (its devices' peers) in the
+ * order of its devices.
+ */
+static int import_node(struct fw_topo *t, struct fw_node *n, struct nslab_node *ln,
+		       nslab_error *err)
+{
+	const struct lab_plan *plan = t->lab->plan;
+	const struct plan_node *pn = ln->pn;
+	bool p2p = t->lab->spec->p2p;
+	int r = 0, fd;
+
+	snprintf(n->name, sizeof(n->name), "%s", pn->name);
+	n->ns = calloc(1, sizeof(*n->ns));
+	if (!n->ns)
+		return nslab_err_set(err, ENOMEM, "node '%s'", n->name);
+	fd = fd_move_high(fcntl(ln->ns->fd, F_DUPFD_CLOEXEC, 3));
+	n->ns->fd = fd;
+	if (fd < 0)
+		return nslab_err_set(err, errno, "node '%s': namespace fd", n->name);
+	for (size_t k = 0; r >= 0 && k < pn->n_ifaces; k++)
+		r = add_iface(n, ln->ns->nl, pn->ifaces[k].name, p2p ? FIRST_IFINDEX + (int)k : 0,
+			      &pn->ifaces[k].a4, &pn->ifaces[k].a6, err);
+	for (size_t i = 1; r >= 0 && p2p && i < plan->n_nodes; i++)
+		for (size_t k = 0; r >= 0 && k < plan->nodes[i].n_ifaces; k++) {
+			const struct plan_iface *pi = &plan->nodes[i].ifaces[k];
+
+			if (pi->up_node == ln->idx)
+				r = add_iface(n, ln->ns->nl, pi->peer_name,
+					      FIRST_IFINDEX + (int)n->n_ifaces, &pi->peer4,
+					      &pi->peer6, err);
+		}
+	return r;
+}
+
+static int import_named(struct fw_topo *t, size_t i, const char *name, nslab_error *err)
+{
+	ssize_t k = lab_plan_find(t->lab->plan, name);
+
+	if (k <= 0)
+		return nslab_err_setx(err, ENOENT, "no node '%s' in the lab built", name);
+	t->n = i + 1; /* fw_topo_free() frees it from here on */
+	return import_node(t, &t->nodes[i], &t->lab->nodes[k], err);
 }
 
 int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link,
 		const nslab_link_condition *server_link, struct fw_topo **ret, nslab_error *err)
 {
 	_cleanup_(fw_topo_freep) struct fw_topo *t = calloc(1, sizeof(*t));
-	struct topo_build b = { .t = t, .home_fd = -1 };
+	const struct node_name *names = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
+	size_t n = kind == FW_TOPO_DIRECT ? ARRAY_SIZE(direct_nodes) : ARRAY_SIZE(gateway_nodes);
+	struct lab_spec *spec = NULL;
 	int r;
 
 	if (!t)
 		return nslab_err_set(err, ENOMEM, "allocate a topology");
 	if (kind != FW_TOPO_DIRECT && kind != FW_TOPO_GATEWAY)
 		return nslab_err_setx(err, EINVAL, "topology %d is not built here", (int)kind);
+	if (server_link && kind != FW_TOPO_GATEWAY)
+		return nslab_err_setx(err, EINVAL, "only the gateway topology has a server's link");
 	t->kind = kind;
-	t->nodes = calloc(3, sizeof(*t->nodes));
+	t->nodes = calloc(n, sizeof(*t->nodes));
 	if (!t->nodes)
 		return nslab_err_set(err, ENOMEM, "allocate a topology");
-	b.defs = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
-	b.links = kind == FW_TOPO_DIRECT ? direct_links : gateway_links;
-	b.n_links = kind == FW_TOPO_DIRECT ? 1 : 2;
-	t->client_node = 0;
-	t->rules_node = 1;
-	t->server_node = kind == FW_TOPO_DIRECT ? 1 : 2;
-	r = netns_call(-1, topo_build_fn, &b, err);
+	r = p2p_spec(kind, link, server_link, &spec, err);
+	if (r >= 0)
+		r = lab_from_spec(spec, &t->lab, err);
+	if (r >= 0)
+		r = nslab_lab_build(t->lab, err);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = import_named(t, i, names[i].name, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "build the %s topology",
 					kind == FW_TOPO_DIRECT ? "direct" : "gateway");
-	if (server_link && kind != FW_TOPO_GATEWAY)
-		return nslab_err_setx(err, EINVAL, "only the gateway topology has a server's link");
-	if (link && (r = condition_link(t, &b.links[0], true, link, err)) < 0)
-		return r;
-	/* gateway: router eth1 (a) to server eth0 (b), the server being the device end */
-	if (server_link && (r = condition_link(t, &b.links[1], false, server_link, err)) < 0)
-		return r;
+	t->client_node = 0;
+	t->rules_node = 1;
+	t->server_node = n - 1;
 	*ret = TAKE_PTR(t);
 	return 0;
 }
 
 const char *fw_topo_builtin_node(enum fw_topology kind, size_t i, size_t *ret_n_ifaces)
 {
-	const struct node_def *defs = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
+	const struct node_name *defs = kind == FW_TOPO_DIRECT ? direct_nodes : gateway_nodes;
 	size_t n = kind == FW_TOPO_DIRECT    ? ARRAY_SIZE(direct_nodes)
 		   : kind == FW_TOPO_GATEWAY ? ARRAY_SIZE(gateway_nodes)
 					     : 0;
@@ -372,69 +307,6 @@ struct fw_node *fw_topo_node_by_addr(struct fw_topo *t, const uint8_t *a, int fa
 
 /* Lab topologies */
 
-struct lab_ifindex {
-	struct fw_node *node;
-};
-
-/* Inside a lab node: its interfaces' indexes, and no ICMP rate limit (as make_node()). */
-static int lab_ifindex_fn(void *data, nslab_error *err)
-{
-	struct fw_node *n = ((struct lab_ifindex *)data)->node;
-
-	for (size_t k = 0; k < N_ICMP_SYSCTLS; k++) {
-		int r = sysctl_write_in_ns(node_sysctls[k].key, node_sysctls[k].value, err);
-
-		if (r < 0)
-			return nslab_err_prefix(err, r, "node '%s'", n->name);
-	}
-	for (size_t k = 0; k < n->n_ifaces; k++) {
-		n->ifaces[k].ifindex = (int)if_nametoindex(n->ifaces[k].name);
-		if (!n->ifaces[k].ifindex)
-			return nslab_err_set(err, errno, "node '%s': interface '%s'", n->name,
-					     n->ifaces[k].name);
-	}
-	return 0;
-}
-
-static void lab_addr(const nslab_node *ln, const char *iface, int family, struct nslab_prefix *p)
-{
-	char buf[INET6_ADDRSTRLEN];
-
-	if (nslab_node_addr(ln, iface, family, buf, sizeof(buf), NULL) < 0 ||
-	    prefix_parse(buf, false, p, NULL) < 0)
-		*p = (struct nslab_prefix){ 0 };
-}
-
-static int lab_node(struct fw_topo *t, size_t i, nslab_error *err)
-{
-	nslab_node *ln = nslab_lab_node_at(t->lab, i);
-	struct fw_node *n = &t->nodes[i];
-	struct lab_ifindex q = { n };
-	int fd;
-
-	snprintf(n->name, sizeof(n->name), "%s", nslab_node_name(ln));
-	n->n_ifaces = nslab_node_iface_count(ln);
-	if (n->n_ifaces > FW_IFACE_MAX)
-		return nslab_err_setx(err, E2BIG, "node '%s': more than %d interfaces", n->name,
-				      FW_IFACE_MAX);
-	for (size_t k = 0; k < n->n_ifaces; k++) {
-		const char *ifname = nslab_node_iface_name(ln, k);
-
-		snprintf(n->ifaces[k].name, sizeof(n->ifaces[k].name), "%s", ifname);
-		lab_addr(ln, ifname, AF_INET, &n->ifaces[k].v4);
-		lab_addr(ln, ifname, AF_INET6, &n->ifaces[k].v6);
-	}
-	n->ns = calloc(1, sizeof(*n->ns));
-	if (!n->ns)
-		return nslab_err_set(err, ENOMEM, "node '%s'", n->name);
-	t->n = i + 1; /* fw_topo_free() frees it from here on */
-	fd = fd_move_high(fcntl(nslab_node_netns_fd(ln), F_DUPFD_CLOEXEC, 3));
-	n->ns->fd = fd;
-	if (fd < 0)
-		return nslab_err_set(err, errno, "node '%s': namespace fd", n->name);
-	return netns_call(fd, lab_ifindex_fn, &q, err);
-}
-
 static size_t first_device_but(const struct fw_topo *t, size_t skip)
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -453,8 +325,10 @@ int fw_topo_new_lab(const char *path, const char *rules_in, struct fw_topo **ret
 		return nslab_err_set(err, ENOMEM, "allocate a topology");
 	t->kind = FW_TOPO_LAB;
 	r = nslab_lab_from_file(path, &t->lab, err);
-	if (r >= 0)
+	if (r >= 0) {
+		spec_for_fwtest(t->lab->spec);
 		r = nslab_lab_build(t->lab, err);
+	}
 	if (r < 0)
 		return r;
 	n = nslab_lab_node_count(t->lab);
@@ -465,8 +339,10 @@ int fw_topo_new_lab(const char *path, const char *rules_in, struct fw_topo **ret
 	t->nodes = calloc(n ? n : 1, sizeof(*t->nodes));
 	if (!t->nodes)
 		return nslab_err_set(err, ENOMEM, "allocate a topology");
-	for (size_t i = 0; r >= 0 && i < n; i++)
-		r = lab_node(t, i, err);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		t->n = i + 1; /* fw_topo_free() frees it from here on */
+		r = import_node(t, &t->nodes[i], &t->lab->nodes[i + 1], err);
+	}
 	if (r < 0)
 		return r;
 	if (!fw_topo_node(t, rules_in))

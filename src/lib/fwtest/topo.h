@@ -40,14 +40,11 @@ struct fw_topo {
 	enum fw_topology kind;
 	struct fw_node *nodes;
 	size_t n;
-	struct nslab_lab *lab; /* FW_TOPO_LAB: the lab (owned) */
-	struct wire *wire;     /* direct, gateway: the link thread of a conditioned link (owned) */
+	struct nslab_lab *lab; /* the lab its namespaces are (owned) */
 	size_t rules_node;     /* where rules load (target, router) */
 	size_t client_node;    /* default sender */
 	size_t server_node;    /* default receiver */
 };
-
-struct wire;
 
 /**
  * fw_topo_new() - Build a direct or gateway topology
@@ -57,9 +54,11 @@ struct wire;
  * @server_link: gateway only: the condition of the server's link (server
  *         eth0 and the router's eth1: up is what the server sends); NULL: none
  * @ret:   on success, the topology (free with fw_topo_free())
- * Needs CAP_SYS_ADMIN and CAP_NET_ADMIN in the current user namespace (root,
- * or after nslab_bootstrap()). Runs on a thread of its own: the caller's
- * thread never changes namespace. On failure nothing is left behind.
+ * A point-to-point lab spec built by the lab builder (see topo.c), its
+ * conditions set by the lab's link code. Needs CAP_SYS_ADMIN and
+ * CAP_NET_ADMIN in the current user namespace (root, or after
+ * nslab_bootstrap()). The caller's thread never changes namespace. On
+ * failure nothing is left behind.
  * Return: 0, or -errno
  */
 int fw_topo_new(enum fw_topology kind, const nslab_link_condition *link,
@@ -79,7 +78,7 @@ DEFINE_CLEANUP_FUNC(struct fw_topo, fw_topo_free)
 /**
  * fw_topo_builtin_node() - Node i of the direct or gateway topology, without building it
  * @ret_n_ifaces:  its number of interfaces (named eth0, eth1, ...)
- * The names the parser checks a suite against, from the tables fw_topo_new() builds.
+ * The names the parser checks a suite against, in the order fw_topo_new() gives the nodes.
  * Return: the node's name, or NULL past the last node (or for another kind)
  */
 const char *fw_topo_builtin_node(enum fw_topology kind, size_t i, size_t *ret_n_ifaces);

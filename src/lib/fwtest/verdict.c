@@ -451,6 +451,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 	char hbuf[48];
 
 	d.n_events = n;
+	d.n_read = n;
 	d.ct_used = uses_conntrack(l);
 	egress = ends_at_egress(l);
 	for (size_t i = 0; i < n; i++) {
@@ -464,6 +465,7 @@ int fw_decide(const struct nftrace_event *evs, size_t n, const struct nftbl_list
 		d.past_ct = d.past_ct || is_past_ct(ev, l);
 		if (ev->oif)
 			oif = ev->oif; /* only the first event of a chain carries the interfaces */
+		d.n_read = i + 1;
 		if (is_end_chain(ev) && is_final(ev, oif, egress)) {
 			d.delivered = true;
 			take_final(&d, ev);

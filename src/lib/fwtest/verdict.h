@@ -86,6 +86,7 @@ struct fw_decision {
 	bool has_final;	       /* headers seen at the end chain (after NAT) */
 	struct pkt_info final; /* payload pointers are not valid */
 	size_t n_events;
+	size_t n_read; /* events read up to the one that decided (n_events when none did) */
 	char path
 		[1024]; /* "inet filter input: tcp dport 22 accept -> accept" hops, ';'-separated */
 };

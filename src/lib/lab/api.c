@@ -82,6 +82,11 @@ int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, n
 	return r < 0 ? r : lab_alloc(spec, ret, err);
 }
 
+int lab_from_spec(struct lab_spec *spec, nslab_lab **ret, nslab_error *err)
+{
+	return lab_alloc(spec, ret, err);
+}
+
 int nslab_lab_new(const char *name, nslab_lab **ret, nslab_error *err)
 {
 	struct lab_spec *spec;
@@ -462,7 +467,7 @@ int nslab_lab_build(nslab_lab *lab, nslab_error *err)
 		r = lab_prepare(lab, err);
 	if (r >= 0)
 		r = lab_build(lab, err);
-	if (r >= 0) {
+	if (r >= 0 && !lab->spec->bare) {
 		/* from this thread: the lab's processes die with it (PR_SET_PDEATHSIG) */
 		r = pidns_init_start(lab->mntns_fd, lab->nodes[0].ns->fd, &lab->init, err);
 		if (r < 0)

@@ -18,6 +18,12 @@
  *    builder goes on with the next namespaces meanwhile, and waits for the
  *    last load before the lab counts as built
  * On any failure lab_build() drops every namespace made so far (lab_teardown()).
+ * A point-to-point lab (lab_spec p2p, made by programs: fwtest's direct and
+ * gateway) has no IX and no bridges: its root is only the home (no settings,
+ * no socket), its routers have no uplink, and a device's veth ends in a
+ * plain port of its router, numbered from 2 there in creation order and
+ * addressed in one batch on the router's socket after the device's own. A
+ * bare lab skips step 1 (and nslab_lab_build() its PID namespace).
  */
 #include "lab/lab.h"
 #include "lab/links.h"
@@ -58,6 +64,7 @@ struct builder {
 	int result;
 	bool live;    /* lab_build_nodes_live(): nodes added to a running lab */
 	size_t first; /* ... the first of them */
+	int outer_ifindex[LAB_DEVICE_IFACES_MAX]; /* the node's point-to-point peers' indexes */
 };
 
 /* Send the batch if a request might not fit anymore. */
@@ -201,7 +208,7 @@ static int push_veth(struct builder *bd, struct nlbatch *b, struct nslab_node *n
 	struct rtnl_veth_end outer = { .name = pi->peer_name,
 				       .netns_fd = up->ns->fd,
 				       .mac = pi->peer_mac,
-				       .master = on_ix ? 0 : BRIDGE_IFINDEX,
+				       .master = on_ix || pi->p2p ? 0 : BRIDGE_IFINDEX,
 				       .mtu = pi->mtu,
 				       .up = !on_ix,
 				       .ifindex = up->next_ifindex };
@@ -272,6 +279,36 @@ static int push_iface(struct builder *bd, struct nlbatch *b, struct nslab_node *
 	return r;
 }
 
+/*
+ * A point-to-point lab's links: the outer ends (made up by the node's batch)
+ * get their addresses on their own namespace's socket, one batch per link.
+ */
+static int build_p2p_peers(struct builder *bd, struct nslab_node *n, nslab_error *err)
+{
+	const struct plan_node *pn = n->pn;
+	bool dad = bd->lab->spec->dad;
+	char buf[NL_REQ_BUFSIZ];
+	struct nlbatch b;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < pn->n_ifaces; i++) {
+		const struct plan_iface *pi = &pn->ifaces[i];
+
+		if (!pi->p2p)
+			continue;
+		nlbatch_init(&b, buf, sizeof(buf));
+		r = push_addr(&b, bd->outer_ifindex[i], &pi->peer4, dad, err);
+		if (r >= 0)
+			r = push_addr(&b, bd->outer_ifindex[i], &pi->peer6, dad, err);
+		if (r >= 0 && b.count)
+			r = nlsock_talk_batch(bd->lab->nodes[pi->up_node].ns->nl, &b, err);
+		if (r < 0)
+			r = nslab_err_prefix(err, r, "'%s' %s",
+					     bd->lab->nodes[pi->up_node].pn->name, pi->peer_name);
+	}
+	return r;
+}
+
 /* Everything inside one node, in one or more batches on the node's socket. */
 static int build_node_links(struct builder *bd, struct nslab_node *n, struct nlsock *nl,
 			    nslab_error *err)
@@ -293,6 +330,8 @@ static int build_node_links(struct builder *bd, struct nslab_node *n, struct nls
 	}
 	for (size_t i = 0; r >= 0 && i < pn->n_ifaces; i++) {
 		r = batch_make_room(nl, &b, err);
+		if (r >= 0 && i < ARRAY_SIZE(bd->outer_ifindex))
+			bd->outer_ifindex[i] = bd->lab->nodes[pn->ifaces[i].up_node].next_ifindex;
 		if (r >= 0)
 			r = push_iface(bd, &b, n, &pn->ifaces[i], err);
 	}
@@ -303,6 +342,8 @@ static int build_node_links(struct builder *bd, struct nslab_node *n, struct nls
 	}
 	if (r >= 0 && b.count)
 		r = nlsock_talk_batch(nl, &b, err);
+	if (r >= 0 && bd->lab->spec->p2p)
+		r = build_p2p_peers(bd, n, err);
 	return r;
 }
 
@@ -486,8 +527,9 @@ static int build_inside(struct netns *ns, void *data, nslab_error *err)
 static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err)
 {
 	const struct plan_node *pn = n->pn;
+	const struct lab_spec *spec = bd->lab->spec;
 	struct sysctl_kv kv[ARRAY_SIZE(bd->base) + ARRAY_SIZE(router_sysctls) +
-			    ARRAY_SIZE(region_sysctls) + 2];
+			    ARRAY_SIZE(region_sysctls) + 2 + LAB_NODE_SYSCTLS_MAX];
 	size_t nkv = 0;
 	int r;
 
@@ -496,9 +538,12 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 			kv[nkv++] = bd->base[i];
 	for (size_t i = 0; pn->forwarding && i < ARRAY_SIZE(router_sysctls); i++)
 		kv[nkv++] = router_sysctls[i];
-	/* and devices under RA provisioning: their SLAAC addresses would wait a second */
-	if ((pn->forwarding || bd->lab->spec->ra) && !bd->lab->spec->dad)
+	/* and devices under RA provisioning: their SLAAC addresses would wait a second;
+	 * and a point-to-point router's ports, whose link-locals the kernel makes */
+	if ((pn->forwarding || spec->ra || (spec->p2p && pn->kind == PLAN_ROUTER)) && !spec->dad)
 		kv[nkv++] = no_dad;
+	for (size_t i = 0; i < spec->n_node_sysctls && i < LAB_NODE_SYSCTLS_MAX; i++)
+		kv[nkv++] = spec->node_sysctls[i];
 	for (size_t i = 0; pn->region && i < ARRAY_SIZE(region_sysctls); i++)
 		kv[nkv++] = region_sysctls[i];
 	if (!pn->forwarding && bd->lab->spec->ra)
@@ -516,7 +561,8 @@ static int build_node(struct builder *bd, struct nslab_node *n, nslab_error *err
 	log_debugf(&bd->lab->log, "%s '%s': namespace, %zu interface(s), %zu route(s)",
 		   pn->kind == PLAN_ROUTER ? "router" : "device", pn->name, pn->n_ifaces,
 		   pn->n_routes);
-	return router_nft_wanted(bd->lab, pn) ? router_nft_queue_push(bd->nft, n, err) : 0;
+	return bd->nft && router_nft_wanted(bd->lab, pn) ? router_nft_queue_push(bd->nft, n, err)
+							 : 0;
 }
 
 /* Step 2: the lab root becomes this thread's namespace for good. */
@@ -532,12 +578,15 @@ static int build_root(struct builder *bd, nslab_error *err)
 	if (unshare(CLONE_NEWNET) < 0)
 		return nslab_err_set(err, errno, "lab root: unshare(CLONE_NEWNET)");
 	r = netns_open_current(&root->ns->fd, err);
-	if (r >= 0)
+	/* a point-to-point lab's root has no links: only the home of the setns round trips */
+	if (r >= 0 && !bd->lab->spec->p2p)
 		r = nlsock_open(NETLINK_ROUTE, &root->ns->nl, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "lab root");
 	bd->home_fd = root->ns->fd;
 	builder_base_sysctls(bd);
+	if (bd->lab->spec->p2p) /* nothing passes it: no settings */
+		return 0;
 	r = write_sysctls(bd->base, bd->n_base, err);
 	if (r >= 0)
 		r = write_sysctls(router_sysctls, ARRAY_SIZE(router_sysctls), err);
@@ -634,10 +683,19 @@ static int build_mntns(struct builder *bd, nslab_error *err)
 	return 0;
 }
 
+/* Whether a node from first on has tables to load: without one, no loading thread is started. */
+static bool any_router_nft(const struct nslab_lab *lab, size_t first)
+{
+	for (size_t i = first; i < lab->plan->n_nodes; i++)
+		if (router_nft_wanted(lab, &lab->plan->nodes[i]))
+			return true;
+	return false;
+}
+
 static int build_all(struct builder *bd, nslab_error *err)
 {
 	struct nslab_lab *lab = bd->lab;
-	int r = build_mntns(bd, err);
+	int r = lab->spec->bare ? 0 : build_mntns(bd, err);
 
 	if (r >= 0) {
 		log_debugf(&lab->log, "mount namespace with the lab's /etc/hosts ready");
@@ -645,7 +703,7 @@ static int build_all(struct builder *bd, nslab_error *err)
 	}
 	if (r >= 0)
 		log_debugf(&lab->log, "lab root with the IX bridge ready");
-	if (r >= 0)
+	if (r >= 0 && any_router_nft(lab, 1))
 		r = router_nft_queue_start(lab, lab->plan->n_nodes, &bd->nft, err);
 	lab->ev.flush_each = false;
 	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
@@ -807,7 +865,7 @@ static int build_live_in_root(void *data, nslab_error *err)
 						   err);
 		}
 	/* the new routers' tables loaded as build_all() loads them (build_node() queues them) */
-	if (r >= 0)
+	if (r >= 0 && any_router_nft(lab, bd->first))
 		r = router_nft_queue_start(lab, lab->plan->n_nodes - bd->first, &bd->nft, err);
 	for (size_t i = bd->first; r >= 0 && i < lab->plan->n_nodes; i++)
 		r = build_node(bd, &lab->nodes[i], err);

@@ -76,6 +76,13 @@ struct nslab_lab {
  */
 int lab_from_tree(const struct ynode *tree, const char *file, nslab_lab **ret, nslab_error *err);
 
+/*
+ * lab_from_spec() - A lab from a spec a program made (lab_spec_new() and the builder calls)
+ * @spec: taken, freed on failure too
+ * Return: 0 and *ret (free with nslab_lab_free()), or -ENOMEM
+ */
+int lab_from_spec(struct lab_spec *spec, nslab_lab **ret, nslab_error *err);
+
 /**
  * lab_build() - Build everything in the plan on a worker thread (see build.c)
  * @lab:  prepared lab (spec, plan and nodes set); gets mntns_fd and each node's ns

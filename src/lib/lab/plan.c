@@ -218,11 +218,13 @@ static int plan_root(struct planner *p)
 	*n = (struct plan_node){ .kind = PLAN_ROOT,
 				 .spec_index = -1,
 				 .default_iface = -1,
-				 .has_bridge = true,
+				 .has_bridge = !p->spec->p2p,
 				 .forwarding = true };
 	n->name = strdup("");
 	if (!n->name)
 		return nslab_err_set(p->err, ENOMEM, "plan the lab root");
+	if (p->spec->p2p) /* no IX: the root is only the builder's home */
+		return 0;
 	snprintf(n->bridge, sizeof(n->bridge), "ix");
 	hash_mac(p->spec->seed, "", "bridge", n->bridge_mac);
 	p->net[0] = rg->ix4;
@@ -388,6 +390,22 @@ static int plan_link(struct planner *p, size_t ni, size_t k, size_t up, const ch
 	return r;
 }
 
+/* A point-to-point lab's router: no uplink, no bridge; its ports come with its devices. */
+static int plan_router_p2p(struct planner *p, size_t ri, size_t ni)
+{
+	const struct spec_router *sr = &p->spec->routers[ri];
+	struct plan_node *n = &p->plan->nodes[ni];
+
+	*n = (struct plan_node){ .kind = PLAN_ROUTER,
+				 .spec_index = (ssize_t)ri,
+				 .default_iface = -1,
+				 .forwarding = !sr->no_forward };
+	n->name = strdup(sr->name);
+	if (!n->name)
+		return nslab_err_set(p->err, ENOMEM, "plan router '%s'", sr->name);
+	return 0;
+}
+
 static int plan_router(struct planner *p, size_t ri, size_t ni)
 {
 	const struct spec_router *sr = &p->spec->routers[ri];
@@ -493,13 +511,43 @@ static int plan_device_routes(struct planner *p, struct plan_node *n)
 	return r;
 }
 
+/* Interface k of device ni in a point-to-point lab: names and addresses as the spec says. */
+static void plan_link_p2p(struct planner *p, size_t ni, size_t k, size_t up,
+			  const struct spec_iface *si)
+{
+	struct plan_node *n = &p->plan->nodes[ni];
+	struct plan_iface *f = &n->ifaces[k];
+	char peer[IFNAMSIZ + 8];
+
+	snprintf(f->name, sizeof(f->name), "%s", si->name);
+	snprintf(f->peer_name, sizeof(f->peer_name), "%s", si->peer_name);
+	snprintf(peer, sizeof(peer), "peer:%s", si->name);
+	hash_mac(p->spec->seed, n->name, si->name, f->mac);
+	hash_mac(p->spec->seed, n->name, peer, f->peer_mac);
+	ll6_from_mac(f->mac, &f->ll6);
+	f->up_node = up;
+	f->p2p = true;
+	f->a4 = si->a4;
+	f->a6 = si->a6;
+	f->peer4 = si->peer4;
+	f->peer6 = si->peer6;
+	if (prefix_is_set(&si->peer4))
+		f->gw4 = as_host(&si->peer4);
+	if (prefix_is_set(&si->peer6))
+		f->gw6 = as_host(&si->peer6);
+	if (si->via_peer)
+		n->default_iface = (ssize_t)k;
+}
+
 static int plan_device(struct planner *p, size_t di, size_t ni)
 {
 	const struct spec_device *sd = &p->spec->devices[di];
 	struct plan_node *n = &p->plan->nodes[ni];
 	int r = 0;
 
-	*n = (struct plan_node){ .kind = PLAN_DEVICE, .spec_index = (ssize_t)di };
+	*n = (struct plan_node){ .kind = PLAN_DEVICE,
+				 .spec_index = (ssize_t)di,
+				 .default_iface = p->spec->p2p ? -1 : 0 };
 	n->name = strdup(sd->name);
 	n->ifaces = calloc(sd->n_ifaces, sizeof(*n->ifaces));
 	if (!n->name || !n->ifaces)
@@ -511,12 +559,19 @@ static int plan_device(struct planner *p, size_t di, size_t ni)
 				    : p->rnode[spec_names_find(&p->names, si->router)->index];
 
 		n->ifaces[j].spec_iface = (ssize_t)j;
+		if (p->spec->p2p) {
+			plan_link_p2p(p, ni, j, up, si);
+			continue;
+		}
 		if (sd->default_via && strcmp(sd->default_via, si->name) == 0)
 			n->default_iface = (ssize_t)j;
 		r = plan_link(p, ni, j, up, si->name, p->fam[up], sd->loc);
 		if (r < 0)
 			return r;
 	}
+	/* point-to-point: a default route only through a via_peer interface */
+	if (p->spec->p2p && n->default_iface < 0)
+		return 0;
 	return plan_device_routes(p, n);
 }
 
@@ -600,12 +655,13 @@ static int plan_all(struct planner *p)
 	for (size_t k = 0; r >= 0 && k < nr; k++)
 		p->rnode[order[k]] = 1 + k;
 	for (size_t k = 0; r >= 0 && k < nr; k++)
-		r = plan_router(p, order[k], 1 + k);
-	for (size_t k = 0; r >= 0 && k < spec->n_region_links; k++)
+		r = spec->p2p ? plan_router_p2p(p, order[k], 1 + k)
+			      : plan_router(p, order[k], 1 + k);
+	for (size_t k = 0; r >= 0 && !spec->p2p && k < spec->n_region_links; k++)
 		r = plan_region_link(p, k);
 	for (size_t i = 0; r >= 0 && i < spec->n_devices; i++)
 		r = plan_device(p, i, 1 + nr + i);
-	for (size_t k = 0; r >= 0 && k < nr; k++)
+	for (size_t k = 0; r >= 0 && !spec->p2p && k < nr; k++)
 		r = plan_subnet_routes(p, 1 + k);
 	if (r >= 0)
 		r = plan_index(p);

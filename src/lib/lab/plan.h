@@ -46,6 +46,9 @@ struct plan_iface {
 	ssize_t spec_iface;	 /* index into the device's spec ifaces; -1 for a router's uplink;
 			       a region's link to another region: index into spec->region_links */
 	bool slaac; /* a6 is what SLAAC makes of the router's RA (EUI-64): the builder sets none */
+	/* a point-to-point lab's link: the outer end is no bridge port but addressed, peer4/6 */
+	bool p2p;
+	struct nslab_prefix peer4, peer6;
 };
 
 struct plan_route {

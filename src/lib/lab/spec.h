@@ -27,6 +27,8 @@
 #define LAB_MTU_MIN	      576
 #define LAB_MTU_MAX	      9000
 
+struct sysctl_kv;
+
 enum lab_ipmode { LAB_IP_DUAL = 0, LAB_IP_V4, LAB_IP_V6 };
 enum lab_pool { LAB_POOL_PUBLIC = 0, LAB_POOL_PRIVATE, LAB_POOL_CGNAT /* NAT_CGNAT_PREFIX */ };
 
@@ -65,6 +67,7 @@ struct spec_router {
 	bool is_region;
 	char *region; /* `region:` of a router: the region it is in; NULL: none */
 	struct spec_loc region_loc;
+	bool no_forward; /* a point-to-point lab's end host: no forwarding (API only) */
 };
 
 /* `region_links:` one link between two regions; `up:` is a -> b, `down:` b -> a. */
@@ -80,6 +83,15 @@ struct spec_iface {
 	struct spec_loc loc, router_loc;
 	bool has_link;
 	nslab_link_condition link; /* `link:` (up: what the device sends) */
+	/*
+	 * A point-to-point lab's (lab_spec.p2p) own plan: the veth's other end
+	 * is the router's interface peer_name (no bridge), the addresses are
+	 * these (with their subnet length), and via_peer makes the peer the
+	 * device's default gateway. API only: no lab file key sets them.
+	 */
+	char peer_name[16];
+	struct nslab_prefix a4, a6, peer4, peer6;
+	bool via_peer;
 };
 
 struct spec_device {
@@ -142,7 +154,24 @@ struct lab_spec {
 	enum lab_link_backend link_backend;
 	struct spec_region_link *region_links; /* `region_links:` (and `default_regions:`) */
 	size_t n_region_links;
+	/*
+	 * API only, for labs a program generates (fwtest's direct and gateway
+	 * topologies, fwtest/topo.c):
+	 * - p2p: no IX and no bridges; each device interface is a veth whose
+	 *   other end is an interface of its router (spec_iface.peer_name),
+	 *   addressed as the spec says; no routes but the devices' via_peer
+	 *   defaults; routers have no uplink
+	 * - bare: no mount namespace (/etc/hosts) and no PID namespace: nothing
+	 *   can be spawned in its nodes, and building it costs only its
+	 *   namespaces and links
+	 * - node_sysctls: written in every node's namespace as it is made
+	 *   (borrowed, static data)
+	 */
+	bool p2p, bare;
+	const struct sysctl_kv *node_sysctls;
+	size_t n_node_sysctls;
 };
+#define LAB_NODE_SYSCTLS_MAX 8
 
 /* An empty spec with default ranges, seed 0, named name (copied). */
 int lab_spec_new(const char *name, struct lab_spec **ret, nslab_error *err);
