@@ -214,6 +214,26 @@ static int start_detached(struct egress_relay *r, void *(*fn)(void *), void *arg
 	return -e;
 }
 
+/*
+ * Under the lock: fn started on flow f, already marked used (the lock is let
+ * go meanwhile: start_detached() takes it too). Return: 0, or -1 (nothing started).
+ */
+static int flow_start(struct egress_relay *r, void *(*fn)(void *), void *f)
+{
+	struct flow_job *j = malloc(sizeof(*j));
+	int e;
+
+	if (!j)
+		return -1;
+	*j = (struct flow_job){ r, f };
+	pthread_mutex_unlock(&r->lock);
+	e = start_detached(r, fn, j);
+	pthread_mutex_lock(&r->lock);
+	if (e < 0)
+		free(j);
+	return e < 0 ? -1 : 0;
+}
+
 /* Close with a reset (SO_LINGER 0): the peer learns the other side failed, as without a relay. */
 static void close_reset(int fd)
 {
@@ -459,7 +479,6 @@ static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, co
 	struct reply_req q = { src, dst, -1 };
 	struct udp_flow *f = NULL;
 	union sa to;
-	struct flow_job *j;
 
 	for (size_t i = 0; i < RELAY_UDP_FLOWS && !f; i++)
 		if (!r->flows[i].used)
@@ -468,20 +487,12 @@ static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, co
 		return NULL;
 	*f = (struct udp_flow){ .src = *src, .dst = *dst, .reply_fd = q.fd, .used = true };
 	f->out_fd = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || connect(f->out_fd, &to.sa, sa_len(&to)) < 0 || !j)
+	/* the flow is marked used: nobody else takes it while the lock is let go */
+	if (f->out_fd < 0 || connect(f->out_fd, &to.sa, sa_len(&to)) < 0 ||
+	    flow_start(r, udp_thread, f) < 0)
 		goto fail;
-	*j = (struct flow_job){ r, f };
-	/* start_detached() takes the lock too: the flow is marked used, nobody else takes it */
-	pthread_mutex_unlock(&r->lock);
-	if (start_detached(r, udp_thread, j) < 0) {
-		pthread_mutex_lock(&r->lock);
-		goto fail;
-	}
-	pthread_mutex_lock(&r->lock);
 	return f;
 fail:
-	free(j);
 	if (f->out_fd >= 0)
 		(void)close(f->out_fd);
 	(void)close(f->reply_fd);
@@ -712,7 +723,6 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *s
 				       const union sa *dst, uint16_t id)
 {
 	struct icmp_flow *f = NULL;
-	struct flow_job *j;
 
 	for (size_t i = 0; i < RELAY_ICMP_FLOWS; i++) {
 		struct icmp_flow *g = &r->pings[i];
@@ -726,27 +736,18 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *s
 		return NULL;
 	/* made on this thread: in the caller's namespace */
 	f->out_fd = icmp_out_socket(r, dst);
-	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || !j)
-		goto fail;
+	if (f->out_fd < 0)
+		return NULL;
 	f->src = *src;
 	f->dst = *dst;
 	f->id = id;
 	f->used = true;
-	*j = (struct flow_job){ r, f };
-	pthread_mutex_unlock(&r->lock);
-	if (start_detached(r, icmp_thread, j) < 0) {
-		pthread_mutex_lock(&r->lock);
+	if (flow_start(r, icmp_thread, f) < 0) {
 		f->used = false;
-		goto fail;
-	}
-	pthread_mutex_lock(&r->lock);
-	return f;
-fail:
-	free(j);
-	if (f->out_fd >= 0)
 		(void)close(f->out_fd);
-	return NULL;
+		return NULL;
+	}
+	return f;
 }
 
 /* An echo request (the ICMP message) from src to dst: sent on from the caller's namespace. */
