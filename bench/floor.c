@@ -31,35 +31,9 @@
 #include <linux/veth.h>
 #include <libmnl/libmnl.h>
 
+#include "floor.h"
+
 #define BUFSZ 8192
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-floor: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static int open_netns(void)
-{
-	int fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		die("open /proc/thread-self/ns/net");
-	return fd;
-}
-
-static int new_netns(void)
-{
-	if (unshare(CLONE_NEWNET) < 0)
-		die("unshare(CLONE_NEWNET)");
-	return open_netns();
-}
 
 static void veth_pair(struct mnl_socket *nl, char *buf, unsigned seq, unsigned i, int peer_ns)
 {
@@ -135,11 +109,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s N [N...]\n", argv[0]);
 		return 2;
 	}
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_nofile();
 	int orig_ns = open_netns();
 	for (int a = 1; a < argc; a++) {
 		char *end;

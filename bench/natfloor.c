@@ -55,6 +55,8 @@
 #include <libmnl/libmnl.h>
 #include <nftables/libnftables.h>
 
+#include "floor.h"
+
 #define BATCHSZ (256 * 1024)
 
 struct ns {
@@ -68,19 +70,6 @@ struct ns {
 	unsigned br;	 /* its bridge, if it has one */
 	unsigned uplink; /* its interface towards its upstream */
 };
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void die(const char *what)
-{
-	fprintf(stderr, "bench-natfloor: %s: %s\n", what, strerror(errno));
-	exit(1);
-}
 
 /* ---- the nftables batch, kept from libnftables' sendmsg() ---- */
 
@@ -202,11 +191,7 @@ static void ns_new(struct ns *n, int home, const char *br, struct ns *up, const 
 {
 	unsigned peer_index;
 
-	if (unshare(CLONE_NEWNET) < 0)
-		die("unshare(CLONE_NEWNET)");
-	n->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (n->fd < 0)
-		die("open /proc/thread-self/ns/net");
+	n->fd = new_netns();
 	n->rt = socket_here(NETLINK_ROUTE);
 	if (nft)
 		n->nf = socket_here(NETLINK_NETFILTER);
@@ -491,7 +476,6 @@ static void ns_close(struct ns *n)
 
 int main(int argc, char **argv)
 {
-	struct rlimit rl;
 	struct lab l = { 0 };
 	char *end;
 	int orig_ns;
@@ -505,13 +489,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-natfloor: bad router count '%s'\n", argv[1]);
 		return 2;
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
-	orig_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (orig_ns < 0)
-		die("open /proc/thread-self/ns/net");
+	raise_nofile();
+	orig_ns = open_netns();
 	if (argc == 3)
 		capture_rules(argv[2], orig_ns);
 	l.r = calloc(l.routers, sizeof(*l.r));

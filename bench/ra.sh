@@ -15,12 +15,8 @@ NSLAB=${1:?usage: ra.sh NSLAB}
 CHANGES=${CHANGES:-20}
 
 [ "$(id -u)" = 0 ] || { echo "ra: needs root" >&2; exit 1; }
-tmp=$(mktemp -d /tmp/nslab-bench-ra.XXXXXX)
 name=bench-ra-$$
-cleanup() {
-	"$NSLAB" down "$name" >/dev/null 2>&1 || true
-	rm -rf "$tmp"
-}
+cleanup() { "$NSLAB" down "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -29,19 +25,7 @@ median() {
 	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 		if (NR % 2) print v[(NR + 1) / 2]; else printf "%.1f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-cat >"$tmp/lab.yaml" <<'YAML'
-ipv6: {provisioning: ra}
-routers:
-  isp: {}
-  home: {upstream: isp}
-  cafe: {upstream: isp}
-devices:
-  srv: {router: isp}
-  d:
-    ifaces: {eth0: {router: home}, wlan0: {router: cafe}}
-    default_via: eth0
-YAML
-"$NSLAB" up -d -q --name "$name" "$tmp/lab.yaml"
+"$NSLAB" up -d -q --name "$name" "$(dirname "$0")/../examples/ra-two-routers.yaml"
 st=() dv=() ad=() rd=() ar=() rr=()
 for ((i = 0; i < CHANGES; i++)); do
 	via=wlan0

@@ -10,7 +10,9 @@
 # (`nslab device LAB D default-via IFACE`): the address a server (on no subnet
 # of the device's) sees
 # moves from the home NAT's to the device's own, IPv6 follows, status,
-# NSLAB_IP_<DEVICE>, one event and state.json follow; bad requests refused.
+# NSLAB_IP_<DEVICE>, one event and state.json follow; bad requests refused; a
+# replug that fails part-way leaves the device's interfaces, addresses and
+# routes as they were.
 . "$SRCDIR/tests/e2e/lib.sh"
 require_env ip
 PUNCH="$SRCDIR/tests/tools/punch.py"
@@ -154,6 +156,34 @@ REFUSE="'lte0' of 'm' has a link condition: clear it first" refused m remove-ifa
 "$NSLAB" link "$L" m lte0 clear >/dev/null || fail "nslab link $L m lte0 clear failed"
 "$NSLAB" device "$L" m remove-iface lte0 && ok "cleared, lte0 is removed" ||
 	bad "remove-iface lte0 after its condition was cleared failed"
+# a replug that fails part-way (cafe has a link of the name eth1's peer would
+# take, so the new veth is refused after the old one went): no half-made veth,
+# m's interfaces, addresses (its own link-locals too) and routes as before
+links_of() { x "$1" ip -o link show | awk '{ sub(/[@:].*/, "", $2); print $2 }' | sort; }
+m_addrs() { x m ip -o addr show | awk '{ print $2, $3, $4 }' | sort; }
+m_routes() { { x m ip route show; x m ip -6 route show | grep -v '^multicast'; } | sort; }
+x cafe ip link add m.eth1 type bridge || fail "make a link m.eth1 on cafe"
+links_of m >m-links.before
+m_addrs >m-addrs.before
+m_routes >m-routes.before
+links_of cafe >cafe-links.before
+REFUSE="replug eth1 into 'cafe': .*File exists" refused m replug eth1 cafe
+links_of m >m-links.after
+cmp -s m-links.before m-links.after && ok "m's interfaces are as before the failed replug" ||
+	bad "m's interfaces: $(tr '\n' ' ' <m-links.after), were $(tr '\n' ' ' <m-links.before)"
+m_addrs >m-addrs.after
+cmp -s m-addrs.before m-addrs.after && ok "m's addresses are as before the failed replug" ||
+	bad "m's addresses: $(tr '\n' ' ' <m-addrs.after), were $(tr '\n' ' ' <m-addrs.before)"
+m_routes >m-routes.after
+cmp -s m-routes.before m-routes.after && ok "m's routes are as before the failed replug" ||
+	bad "m's routes: $(tr '\n' ';' <m-routes.after) were $(tr '\n' ';' <m-routes.before)"
+links_of cafe >cafe-links.after
+cmp -s cafe-links.before cafe-links.after && ok "cafe's links are as before: no half-made veth" ||
+	bad "cafe's links: $(tr '\n' ' ' <cafe-links.after)"
+status_json "$L" st-fail.json
+x isp ping -c 1 -W 2 "$(addr st-fail.json m 4 eth1)" >/dev/null && ok "isp still reaches m's eth1" ||
+	bad "isp cannot ping m's eth1 after the failed replug"
+x cafe ip link del m.eth1 || fail "delete cafe's m.eth1"
 REFUSE="device 'm' already has an interface 'wlan0'" refused m add-iface wlan0 cafe
 REFUSE="no router 'nosuch'" refused m add-iface wwan0 nosuch
 REFUSE="bad interface name 'a b'" refused m add-iface "a b" cafe

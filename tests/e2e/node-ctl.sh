@@ -133,6 +133,42 @@ rtt=$(x s ping -c 2 -W 2 "$SRV" | sed -n 's|^rtt [^=]*= \([0-9.]*\)/.*|\1|p')
 "$NSLAB" remove --force "$L" slow && ok "slow and s removed, their conditions with them" ||
 	bad "remove --force slow (a conditioned link behind it) failed"
 
+### A removed device's condition goes with its link: what the link holds is dropped with
+### it, never sent on ahead of its delay, and the link thread's sink on isp goes too.
+add device q router isp
+x q ping -c 1 -W 2 "$SRV" >/dev/null || fail "q cannot ping srv" # neighbours known both sides
+"$NSLAB" link "$L" q eth0 delay 4s >q-link.out 2>&1 || fail "nslab link q eth0: $(cat q-link.out)"
+sinks() { x isp ip -o link show | grep -c ' nslw'; }
+[ "$(sinks)" -ge 1 ] || bad "no sink of q's down direction on isp: $(x isp ip -o link show)"
+: >q-rx.out
+x srv "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 9999))
+open(sys.argv[2] + ".ready", "w").close()
+s.settimeout(15)
+try:
+    while True:
+        open(sys.argv[2], "a").write(s.recv(64).decode() + "\n")
+except socket.timeout:
+    pass
+' "$SRV" "$TMP/q-rx.out" >/dev/null 2>&1 &
+track_pid $!
+wait_until 10 test -e q-rx.out.ready || fail "the UDP receiver on srv did not start"
+x q "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5):
+    s.sendto(b"held%d" % i, (sys.argv[1], 9999))
+' "$SRV" || fail "q could not send to srv"
+[ -s q-rx.out ] && bad "the datagrams passed the 4 s delay at once: $(cat q-rx.out)"
+"$NSLAB" remove "$L" q || fail "nslab remove $L q failed"
+# before the fix the removal flushed the held datagrams at once, unconditioned
+wait_until 3 test -s q-rx.out && bad "datagrams held by q's link arrived after its removal: $(tr '\n' ' ' <q-rx.out)" ||
+	ok "the datagrams q's link held went with it, none sent ahead of the delay"
+[ "$(sinks)" = 0 ] && ok "no sink of q's link is left on isp" ||
+	bad "sinks left on isp: $(x isp ip -o link show | grep nslw)"
+
 ### Remove: a router with a device behind it refused, then the device removed.
 if "$NSLAB" remove "$L" pub >ref.out 2>&1; then bad "removing pub with p behind it succeeded"; else
 	grep -q "behind it: p " ref.out && ok "refused: remove pub: $(cat ref.out)" || bad "remove pub: $(cat ref.out)"

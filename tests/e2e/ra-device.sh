@@ -5,7 +5,8 @@
 # nslab reports) and loses the old one, with the default route from the new
 # router's RA; renew-ip gives a new IPv4 address and keeps the SLAAC one (the
 # same MAC on the same /64); add-iface gets a SLAAC address on a second
-# interface without taking the default route from it; remove-iface of the
+# interface without taking the default route from it; a replug that fails
+# leaves the device as it was (no half-made veth); remove-iface of the
 # default interface hands the RA's default route to the one left.
 . "$SRCDIR/tests/e2e/lib.sh"
 require_env ip ping
@@ -72,6 +73,39 @@ wait_until 5 slaac_on wlan0 "$W6" && ok "wlan0 made $W6 by SLAAC from home's RA"
 [ "$(x d ip -6 route show default | grep -c 'proto ra')" = 1 ] && ra_default_on eth0 &&
 	ok "one IPv6 default route, still through eth0" ||
 	bad "d's IPv6 default routes: $(x d ip -6 route show default)"
+
+# a replug of the secondary wlan0 that fails (cafe has a link of the name its
+# peer would take): no half-made veth, d's interfaces and addresses as before
+d_links() { x d ip -o link show | awk '{ sub(/[@:].*/, "", $2); print $2 }' | sort; }
+d_addrs() { x d ip -o addr show | awk '{ print $2, $3, $4 }' | sort; }
+cafe_links() { x cafe ip -o link show | awk '{ sub(/[@:].*/, "", $2); print $2 }' | sort; }
+x cafe ip link add d.wlan0 type bridge || fail "make a link d.wlan0 on cafe"
+d_links >links.before
+d_addrs >addrs.before
+cafe_links >cafe.before
+if "$NSLAB" device "$L" d replug wlan0 cafe >rep.out 2>&1; then
+	bad "the replug of wlan0 into cafe succeeded despite cafe's d.wlan0"
+else
+	grep -q "replug wlan0 into 'cafe'.*File exists" rep.out && ok "the replug failed: $(cat rep.out)" ||
+		bad "replug wlan0 cafe: $(cat rep.out)"
+fi
+d_links >links.after
+cmp -s links.before links.after && ok "d's interfaces are as before the failed replug" ||
+	bad "d's interfaces changed: $(tr '\n' ' ' <links.after), were $(tr '\n' ' ' <links.before)"
+same_addrs() { d_addrs >addrs.after && cmp -s addrs.before addrs.after; }
+# the old wlan0, made again, has its SLAAC address once home's RA comes
+wait_until 5 same_addrs && ok "d's addresses are as before the failed replug" ||
+	bad "d's addresses: $(tr '\n' ' ' <addrs.after), were $(tr '\n' ' ' <addrs.before)"
+cafe_links >cafe.after
+cmp -s cafe.before cafe.after && ok "cafe's links are as before: no half-made veth" ||
+	bad "cafe's links changed: $(tr '\n' ' ' <cafe.after)"
+[ "$(x d ip -6 route show default | grep -c 'proto ra')" = 1 ] && ra_default_on eth0 &&
+	ok "one IPv6 default route, still through eth0" ||
+	bad "d's IPv6 default routes: $(x d ip -6 route show default)"
+st
+[ "$(addr st.json d 6 wlan0)" = "$W6" ] && ok "status: wlan0 is still $W6 on home" ||
+	bad "status: wlan0 is $(addr st.json d 6 wlan0), was $W6"
+x cafe ip link del d.wlan0 || fail "delete cafe's d.wlan0"
 
 # remove-iface of the default eth0: wlan0's RA becomes the default route
 "$NSLAB" device "$L" d remove-iface eth0 || fail "nslab device $L d remove-iface eth0 failed"

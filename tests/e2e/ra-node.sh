@@ -13,20 +13,8 @@
 require_env ip ping "$PY"
 
 L=$(new_lab_name ran)
-cat >lab.yaml <<'YAML'
-ipv6: {provisioning: ra}
-routers:
-  isp: {}
-  home: {upstream: isp}
-  cafe: {upstream: isp}
-devices:
-  srv: {router: isp}
-  d:
-    ifaces: {eth0: {router: home}, wlan0: {router: cafe}}
-    default_via: eth0
-YAML
 leftovers_snapshot start
-lab_up lab.yaml "$L" --outdir "$TMP/out"
+lab_up "$SRCDIR/examples/ra-two-routers.yaml" "$L" --outdir "$TMP/out"
 EV="$TMP/out/events.jsonl"
 events() { grep -c "\"kind\":\"$1\",\"lab\":\"$L\",\"node\":\"$2\"" "$EV"; }
 primary_in_state() {

@@ -249,61 +249,47 @@ if [ "$UPLINK" = pasta ]; then
 		bad "--ipv6 (pasta): the first connection after the start failed in $first_fails runs of 30"
 fi
 
-# --- ICMP echo: a ping socket in the jail (its ping_group_range is nslab's to set),
-# one echo each:
-# an allowed address answers, another does not; both logged as ICMP lines
+# --- ICMP and ICMPv6 echo: a ping socket in the jail (its ping_group_range is
+# nslab's to set; AF_INET6 for an IPv6 address, with --ipv6), one echo each: an
+# allowed address answers (through the relay: an ICMP socket of the caller's
+# namespace), another does not; both logged as ICMP lines and --log records
 T='[0-9][0-9]:[0-9][0-9]:[0-9][0-9]'
 PING='import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_ICMP)
+a = sys.argv[1]
+v6 = ":" in a
+fam, proto = (socket.AF_INET6, socket.IPPROTO_ICMPV6) if v6 else (socket.AF_INET, socket.IPPROTO_ICMP)
+req, rep, tag = (128, 129, b"nslab-ping6") if v6 else (8, 0, b"nslab-ping")
+s = socket.socket(fam, socket.SOCK_DGRAM, proto)
 s.settimeout(float(sys.argv[2]))
-s.sendto(struct.pack("!BBHHH", 8, 0, 0, 0, 1) + b"nslab-ping", (sys.argv[1], 0))
+s.sendto(struct.pack("!BBHHH", req, 0, 0, 0, 1) + tag, (a, 0))
 try:
-    d, (src, _) = s.recvfrom(1500)
+    d, src = s.recvfrom(1500)
 except OSError as e:
     print("no reply:", e); sys.exit(1)
-print("type", d[0], "from", src); sys.exit(0 if d[0] == 0 and src == sys.argv[1] and d[8:] == b"nslab-ping" else 1)'
-JAIL_ARGS="-v --log $TMP/ping.jsonl" jail ping "$WEB" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING" "$WEB" "$OTHER"
-if [ "$UPLINK" = proxy ]; then
-	[ "$(grep -c "^rc=" "$TMP/ping.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping.out" && grep -qx "type 0 from $WEB" "$TMP/ping.out" &&
-		grep -q "^nslab run: $T ICMP ALLOWED  $WEB\$" "$TMP/ping.err" &&
-		grep -q "^nslab run: $T ICMP CONN     $WEB, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping.err" &&
-		grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping.jsonl" &&
-		grep -q "\"kind\":\"summary\",.*\"connections\":1,\"blocked_connections\":1" "$TMP/ping.jsonl" &&
-		ok "ICMP through the relay: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
-		bad "ICMP through the relay: $(cat "$TMP/ping.out" "$TMP/ping.err")"
-else
-	# pasta carries ICMP through ping sockets of its own, where the caller's ping_group_range lets it
-	log "ICMP of an allowed address through pasta: not checked (pasta's own ping sockets)"
-fi
-[ "$(sed -n '$p' "$TMP/ping.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER\$" "$TMP/ping.err" &&
-	ok "ICMP ($UPLINK): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
-	bad "ICMP to $OTHER ($UPLINK): $(cat "$TMP/ping.out" "$TMP/ping.err")"
-# --- ICMPv6 echo with --ipv6: a ping socket of the jail (AF_INET6), one echo each:
-# an allowed IPv6 address answers (through the relay: an ICMPv6 socket of the
-# caller's namespace), another does not; both logged as ICMP lines and records
-PING6='import socket, struct, sys
-s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM, socket.IPPROTO_ICMPV6)
-s.settimeout(float(sys.argv[2]))
-s.sendto(struct.pack("!BBHHH", 128, 0, 0, 0, 1) + b"nslab-ping6", (sys.argv[1], 0))
-try:
-    d, a = s.recvfrom(1500)
-except OSError as e:
-    print("no reply:", e); sys.exit(1)
-print("type", d[0], "from", a[0]); sys.exit(0 if d[0] == 129 and a[0] == sys.argv[1] and d[8:] == b"nslab-ping6" else 1)'
-JAIL_ARGS="--ipv6 -v --log $TMP/ping6.jsonl" jail ping6 "[$WEB6]" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING6" "$WEB6" "$OTHER6"
-if [ "$UPLINK" = proxy ]; then
-	[ "$(grep -c "^rc=" "$TMP/ping6.out")" = 2 ] && grep -qx "rc=0" "$TMP/ping6.out" && grep -qx "type 129 from $WEB6" "$TMP/ping6.out" &&
-		grep -q "^nslab run: $T ICMP ALLOWED  $WEB6\$" "$TMP/ping6.err" &&
-		grep -q "^nslab run: $T ICMP CONN     $WEB6, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/ping6.err" &&
-		grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$WEB6\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/ping6.jsonl" &&
-		ok "ICMPv6 through the relay (--ipv6): an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
-		bad "ICMPv6 through the relay: $(cat "$TMP/ping6.out" "$TMP/ping6.err")"
-else
-	log "ICMPv6 of an allowed address through pasta: not checked (pasta's own ping sockets)"
-fi
-[ "$(sed -n '$p' "$TMP/ping6.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $OTHER6\$" "$TMP/ping6.err" &&
-	ok "ICMPv6 ($UPLINK, --ipv6): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
-	bad "ICMPv6 to $OTHER6 ($UPLINK): $(cat "$TMP/ping6.out" "$TMP/ping6.err")"
+print("type", d[0], "from", src[0]); sys.exit(0 if d[0] == rep and src[0] == a and d[8:] == tag else 1)'
+# icmp_echo WHAT NAME ALLOW ALLOWED OTHER REPLY_TYPE [RUN_FLAG [RECORD]]: the echo pair
+# above in jail NAME (--allow ALLOW); RECORD: one more line its --log must have
+icmp_echo() {
+	_what=$1 _name=$2 _allow=$3 _yes=$4 _no=$5 _type=$6 _flag=${7:-} _record=${8:-}
+	JAIL_ARGS="$_flag -v --log $TMP/$_name.jsonl" jail "$_name" "$_allow" sh -c 'python3 -c "$0" "$1" 2; echo "rc=$?"; python3 -c "$0" "$2" 1; echo "rc=$?"' "$PING" "$_yes" "$_no"
+	if [ "$UPLINK" = proxy ]; then
+		[ "$(grep -c "^rc=" "$TMP/$_name.out")" = 2 ] && grep -qx "rc=0" "$TMP/$_name.out" && grep -qx "type $_type from $_yes" "$TMP/$_name.out" &&
+			grep -q "^nslab run: $T ICMP ALLOWED  $_yes\$" "$TMP/$_name.err" &&
+			grep -q "^nslab run: $T ICMP CONN     $_yes, out 1 packets [0-9]* bytes, in 1 packets" "$TMP/$_name.err" &&
+			grep -q "\"kind\":\"connection\",\"verdict\":\"ALLOWED\",\"proto\":\"ICMP\",.*\"dst\":\"$_yes\".*\"packets_out\":1,.*\"packets_in\":1" "$TMP/$_name.jsonl" &&
+			{ [ -z "$_record" ] || grep -q "$_record" "$TMP/$_name.jsonl"; } &&
+			ok "$_what through the relay${_flag:+ ($_flag)}: an allowed address answers a ping, logged (ICMP ALLOWED, CONN with counts, --log records)" ||
+			bad "$_what through the relay: $(cat "$TMP/$_name.out" "$TMP/$_name.err")"
+	else
+		# pasta carries ICMP through ping sockets of its own, where the caller's ping_group_range lets it
+		log "$_what of an allowed address through pasta: not checked (pasta's own ping sockets)"
+	fi
+	[ "$(sed -n '$p' "$TMP/$_name.out")" = "rc=1" ] && grep -q "^nslab run: $T ICMP BLOCKED  $_no\$" "$TMP/$_name.err" &&
+		ok "$_what ($UPLINK${_flag:+, $_flag}): an address not allowed gets no echo reply, logged (ICMP BLOCKED)" ||
+		bad "$_what to $_no ($UPLINK): $(cat "$TMP/$_name.out" "$TMP/$_name.err")"
+}
+icmp_echo ICMP ping "$WEB" "$WEB" "$OTHER" 0 "" '"kind":"summary",.*"connections":1,"blocked_connections":1'
+icmp_echo ICMPv6 ping6 "[$WEB6]" "$WEB6" "$OTHER6" 129 --ipv6
 # iputils ping itself (file capability cap_net_raw: it needs --cap-add net_raw to
 # start in a sandbox), IPv4 and IPv6: the allowed address answers (through the
 # relay), the other not, whatever the uplink

@@ -312,6 +312,67 @@ static void test_regions(void)
 	nslab_lab_free(lab);
 }
 
+/*
+ * A removed device's link condition goes with its link: what a 3 s delay
+ * holds is dropped with the link, not sent on at once (the removal used to
+ * clear the condition first, flushing it), and the idle sink of its down
+ * direction leaves the router. Under ASan (CI) this also checks that the
+ * link thread lets go of every port before the namespaces close.
+ */
+static void test_remove_conditioned(void)
+{
+	static const char *const cond[] = { "delay", "3s" };
+	char a4[64], recv_py[512], send_py[256], ready[] = "/tmp/nslab-rmcond-XXXXXX";
+	nslab_error err = { 0 };
+	nslab_lab *lab = two_routers("t-rmcond", 2);
+	nslab_proc *rx;
+	int status, fd = mkstemp(ready);
+
+	CHECK(fd >= 0, "mkstemp: %s", strerror(errno));
+	close(fd);
+	unlink(ready);
+	CHECK(nslab_lab_build(lab, &err) == 0, "build: %s", err.msg);
+	CHECK(nslab_node_addr(nslab_lab_node(lab, "server"), NULL, AF_INET, a4, sizeof(a4), &err) ==
+		      0,
+	      "%s", err.msg);
+	CHECK(run(lab, "d0", (char *[]){ "ping", "-c1", "-W5", a4, NULL }) == 0, "ping %s", a4);
+	CHECK(nslab_lab_set_condition_words(lab, "d0", "eth0", cond, 2, &err) == 0, "%s", err.msg);
+	CHECK(run(lab, "home", (char *[]){ "sh", "-c", "ip -o link | grep -q ' nslw'", NULL }) == 0,
+	      "the down direction's sink is on home");
+	/* exits 0 if a datagram comes within 5 s, 1 if none */
+	snprintf(recv_py, sizeof(recv_py),
+		 "import socket\n"
+		 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+		 "s.bind(('%s', 9999))\n"
+		 "open('%s', 'w').close()\n"
+		 "s.settimeout(5)\n"
+		 "try:\n    s.recv(64)\nexcept socket.timeout:\n    raise SystemExit(1)\n",
+		 a4, ready);
+	CHECK(nslab_node_spawn(nslab_lab_node(lab, "server"),
+			       (char *[]){ "python3", "-c", recv_py, NULL }, NULL, &rx, &err) == 0,
+	      "%s", err.msg);
+	for (int i = 0; i < 100 && access(ready, F_OK) < 0; i++)
+		usleep(50000); /* polling for the receiver's bind, bounded: 5 s */
+	CHECK(access(ready, F_OK) == 0, "the receiver on server did not start");
+	unlink(ready);
+	snprintf(send_py, sizeof(send_py),
+		 "import socket\n"
+		 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+		 "for i in range(5):\n    s.sendto(b'held', ('%s', 9999))\n",
+		 a4);
+	CHECK(run(lab, "d0", (char *[]){ "python3", "-c", send_py, NULL }) == 0, "send from d0");
+	CHECK(nslab_lab_remove_node(lab, "d0", 0, &err) == 0, "remove d0: %s", err.msg);
+	CHECK(nslab_proc_wait(rx, &status, &err) == 0, "%s", err.msg);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1,
+	      "server got what d0's delayed link held (status %#x)", status);
+	nslab_proc_free(rx);
+	CHECK(run(lab, "home", (char *[]){ "sh", "-c", "! ip -o link | grep ' nslw'", NULL }) == 0,
+	      "a sink of the removed link stays on home");
+	CHECK(run(lab, "d1", (char *[]){ "ping", "-c1", "-W5", a4, NULL }) == 0,
+	      "d1 still reaches server");
+	nslab_lab_free(lab);
+}
+
 int main(void)
 {
 	int r = nslab_test_bootstrap();
@@ -322,6 +383,7 @@ int main(void)
 	test_free_kills_processes();
 	test_outdir_logs();
 	test_regions();
+	test_remove_conditioned();
 	printf("ok: lab integration (%s)\n", r == 1 ? "rootless" : "root");
 	return 0;
 }

@@ -184,19 +184,6 @@ def test_add_and_remove_node():
         assert _ping(lab, "srv", lab.node("srv").ip)
 
 
-RA_LAB = """ipv6: {provisioning: ra}
-routers:
-  isp: {}
-  home: {upstream: isp}
-  cafe: {upstream: isp}
-devices:
-  srv: {router: isp}
-  d:
-    ifaces: {eth0: {router: home}, wlan0: {router: cafe}}
-    default_via: eth0
-"""
-
-
 def _ra_default_dev(lab, node):
     out = lab.exec(node, ["ip", "-6", "route", "show", "default", "proto", "ra"],
                    capture_output=True).stdout.decode()
@@ -212,14 +199,12 @@ def _wait(pred, secs=5.0):
     return False
 
 
-def test_ra_default_via_and_nodes_without_supervisor(tmp_path):
+def test_ra_default_via_and_nodes_without_supervisor(srcdir):
     """Under RA provisioning, through the C API alone (no supervisor to answer
     solicitations): default-via moves the RA-learnt default route, a router added
     advertises and a device added behind it configures by SLAAC."""
     require_namespaces()
-    f = tmp_path / "ra.yaml"
-    f.write_text(RA_LAB)
-    with Lab.from_file(f, name="pyra") as lab:
+    with Lab.from_file(srcdir / "examples/ra-two-routers.yaml", name="pyra") as lab:
         srv6 = lab.node("srv").ip6
         assert _wait(lambda: _ra_default_dev(lab, "d") == ["eth0"]), _ra_default_dev(lab, "d")
         lab.set_default_via("d", "wlan0")

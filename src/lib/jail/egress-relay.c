@@ -153,6 +153,48 @@ static void thread_done(struct egress_relay *r)
 	pthread_mutex_unlock(&r->lock);
 }
 
+/* What a UDP or ICMP flow's thread is started with (freed by the thread). */
+struct flow_job {
+	struct egress_relay *r;
+	void *f; /* struct udp_flow or struct icmp_flow */
+};
+
+#define FLOW_FDS_MAX 2
+
+/*
+ * The life of a UDP or ICMP flow's thread: fds[0..n) polled with the relay's
+ * stop fd, ready(f, i) for each readable fds[i], until idle_ms pass with none
+ * or the relay stops; then, under the lock, the fds closed and the flow's
+ * slot given back (*used).
+ */
+static void flow_run(struct egress_relay *r, const int *fds, size_t n, int idle_ms,
+		     void (*ready)(struct egress_relay *r, void *f, size_t i), void *f, bool *used)
+{
+	struct pollfd p[FLOW_FDS_MAX + 1];
+
+	for (;;) {
+		int m;
+
+		for (size_t i = 0; i < n; i++)
+			p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
+		p[n] = (struct pollfd){ .fd = r->stop_fd, .events = POLLIN };
+		m = poll(p, (nfds_t)n + 1, idle_ms);
+		if (m < 0 && errno == EINTR)
+			continue;
+		if (m <= 0 || p[n].revents)
+			break;
+		for (size_t i = 0; i < n; i++)
+			if (p[i].revents)
+				ready(r, f, i);
+	}
+	pthread_mutex_lock(&r->lock);
+	for (size_t i = 0; i < n; i++)
+		(void)close(fds[i]);
+	*used = false;
+	pthread_mutex_unlock(&r->lock);
+	thread_done(r);
+}
+
 static int start_detached(struct egress_relay *r, void *(*fn)(void *), void *arg)
 {
 	pthread_attr_t a;
@@ -170,6 +212,26 @@ static int start_detached(struct egress_relay *r, void *(*fn)(void *), void *arg
 	if (e != 0)
 		thread_done(r);
 	return -e;
+}
+
+/*
+ * Under the lock: fn started on flow f, already marked used (the lock is let
+ * go meanwhile: start_detached() takes it too). Return: 0, or -1 (nothing started).
+ */
+static int flow_start(struct egress_relay *r, void *(*fn)(void *), void *f)
+{
+	struct flow_job *j = malloc(sizeof(*j));
+	int e;
+
+	if (!j)
+		return -1;
+	*j = (struct flow_job){ r, f };
+	pthread_mutex_unlock(&r->lock);
+	e = start_detached(r, fn, j);
+	pthread_mutex_lock(&r->lock);
+	if (e < 0)
+		free(j);
+	return e < 0 ? -1 : 0;
 }
 
 /* Close with a reset (SO_LINGER 0): the peer learns the other side failed, as without a relay. */
@@ -377,11 +439,6 @@ static struct udp_flow *flow_find(struct egress_relay *r, const union sa *src, c
 	return NULL;
 }
 
-struct udp_job {
-	struct egress_relay *r;
-	struct udp_flow *f;
-};
-
 static void forward_dgram(int from, int to)
 {
 	char buf[RELAY_BUF];
@@ -391,36 +448,28 @@ static void forward_dgram(int from, int to)
 		(void)send(to, buf, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
+static void udp_ready(struct egress_relay *r, void *arg, size_t i)
+{
+	struct udp_flow *f = arg;
+
+	(void)r;
+	/* later datagrams of the flow: TPROXY finds the connected reply socket first */
+	if (i == 0)
+		forward_dgram(f->out_fd, f->reply_fd);
+	else
+		forward_dgram(f->reply_fd, f->out_fd);
+}
+
 /* A flow's thread: datagrams each way until it is idle for RELAY_UDP_IDLE_MS or the relay stops. */
 static void *udp_thread(void *arg)
 {
-	struct udp_job *j = arg;
+	struct flow_job *j = arg;
 	struct egress_relay *r = j->r;
 	struct udp_flow *f = j->f;
+	int fds[] = { f->out_fd, f->reply_fd };
 
 	free(j);
-	for (;;) {
-		struct pollfd p[3] = { { .fd = f->out_fd, .events = POLLIN },
-				       { .fd = f->reply_fd, .events = POLLIN },
-				       { .fd = r->stop_fd, .events = POLLIN } };
-		int n = poll(p, 3, RELAY_UDP_IDLE_MS);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || p[2].revents)
-			break;
-		if (p[0].revents)
-			forward_dgram(f->out_fd, f->reply_fd);
-		/* later datagrams of the flow: TPROXY finds the connected reply socket first */
-		if (p[1].revents)
-			forward_dgram(f->reply_fd, f->out_fd);
-	}
-	pthread_mutex_lock(&r->lock);
-	(void)close(f->out_fd);
-	(void)close(f->reply_fd);
-	f->used = false;
-	pthread_mutex_unlock(&r->lock);
-	thread_done(r);
+	flow_run(r, fds, 2, RELAY_UDP_IDLE_MS, udp_ready, f, &f->used);
 	return NULL;
 }
 
@@ -430,7 +479,6 @@ static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, co
 	struct reply_req q = { src, dst, -1 };
 	struct udp_flow *f = NULL;
 	union sa to;
-	struct udp_job *j;
 
 	for (size_t i = 0; i < RELAY_UDP_FLOWS && !f; i++)
 		if (!r->flows[i].used)
@@ -439,20 +487,12 @@ static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, co
 		return NULL;
 	*f = (struct udp_flow){ .src = *src, .dst = *dst, .reply_fd = q.fd, .used = true };
 	f->out_fd = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || connect(f->out_fd, &to.sa, sa_len(&to)) < 0 || !j)
+	/* the flow is marked used: nobody else takes it while the lock is let go */
+	if (f->out_fd < 0 || connect(f->out_fd, &to.sa, sa_len(&to)) < 0 ||
+	    flow_start(r, udp_thread, f) < 0)
 		goto fail;
-	*j = (struct udp_job){ r, f };
-	/* start_detached() takes the lock too: the flow is marked used, nobody else takes it */
-	pthread_mutex_unlock(&r->lock);
-	if (start_detached(r, udp_thread, j) < 0) {
-		pthread_mutex_lock(&r->lock);
-		goto fail;
-	}
-	pthread_mutex_lock(&r->lock);
 	return f;
 fail:
-	free(j);
 	if (f->out_fd >= 0)
 		(void)close(f->out_fd);
 	(void)close(f->reply_fd);
@@ -637,34 +677,20 @@ static void icmp_on_reply(struct egress_relay *r, struct icmp_flow *f)
 		icmp_reply4(r, f, buf + off, (size_t)n - off);
 }
 
-struct icmp_job {
-	struct egress_relay *r;
-	struct icmp_flow *f;
-};
+static void icmp_ready(struct egress_relay *r, void *f, size_t i)
+{
+	(void)i;
+	icmp_on_reply(r, f);
+}
 
 static void *icmp_thread(void *arg)
 {
-	struct icmp_job *j = arg;
+	struct flow_job *j = arg;
 	struct egress_relay *r = j->r;
 	struct icmp_flow *f = j->f;
 
 	free(j);
-	for (;;) {
-		struct pollfd p[2] = { { .fd = f->out_fd, .events = POLLIN },
-				       { .fd = r->stop_fd, .events = POLLIN } };
-		int n = poll(p, 2, RELAY_ICMP_IDLE_MS);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || p[1].revents)
-			break;
-		icmp_on_reply(r, f);
-	}
-	pthread_mutex_lock(&r->lock);
-	(void)close(f->out_fd);
-	f->used = false;
-	pthread_mutex_unlock(&r->lock);
-	thread_done(r);
+	flow_run(r, &f->out_fd, 1, RELAY_ICMP_IDLE_MS, icmp_ready, f, &f->used);
 	return NULL;
 }
 
@@ -697,7 +723,6 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *s
 				       const union sa *dst, uint16_t id)
 {
 	struct icmp_flow *f = NULL;
-	struct icmp_job *j;
 
 	for (size_t i = 0; i < RELAY_ICMP_FLOWS; i++) {
 		struct icmp_flow *g = &r->pings[i];
@@ -711,27 +736,18 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *s
 		return NULL;
 	/* made on this thread: in the caller's namespace */
 	f->out_fd = icmp_out_socket(r, dst);
-	j = malloc(sizeof(*j));
-	if (f->out_fd < 0 || !j)
-		goto fail;
+	if (f->out_fd < 0)
+		return NULL;
 	f->src = *src;
 	f->dst = *dst;
 	f->id = id;
 	f->used = true;
-	*j = (struct icmp_job){ r, f };
-	pthread_mutex_unlock(&r->lock);
-	if (start_detached(r, icmp_thread, j) < 0) {
-		pthread_mutex_lock(&r->lock);
+	if (flow_start(r, icmp_thread, f) < 0) {
 		f->used = false;
-		goto fail;
-	}
-	pthread_mutex_lock(&r->lock);
-	return f;
-fail:
-	free(j);
-	if (f->out_fd >= 0)
 		(void)close(f->out_fd);
-	return NULL;
+		return NULL;
+	}
+	return f;
 }
 
 /* An echo request (the ICMP message) from src to dst: sent on from the caller's namespace. */

@@ -523,6 +523,42 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 	return r;
 }
 
+/*
+ * After a failed rewire(): the half-made veth (what bears the interface's name
+ * now, when it is not the old one) deleted, its peer on the router with it.
+ * Return: whether the old interface (old_ifindex, -1: none) is still there.
+ */
+static bool rewire_undo(struct nslab_node *n, const char *name, int old_ifindex)
+{
+	int ifindex;
+
+	if (rtnl_link_index(n->ns->nl, name, &ifindex, NULL) < 0)
+		return false;
+	if (ifindex == old_ifindex)
+		return true; /* the batch stopped before the delete: nothing changed */
+	(void)rtnl_link_del(n->ns->nl, ifindex, NULL);
+	return false;
+}
+
+/*
+ * A failed replug that got as far as deleting the old veth: the old one made
+ * again as the plan still has it (same name, MAC, addresses, router), and the
+ * default routes through it. Best effort: the first error is the one reported.
+ */
+static void replug_restore(nslab_lab *lab, struct nslab_node *n, size_t k)
+{
+	struct plan_node *pn = &lab->plan->nodes[n->idx];
+	size_t primary = (size_t)lab_node_primary_iface(pn);
+	nslab_error err = { 0 };
+
+	if (rewire(lab, n, -1, &pn->ifaces[k], k == primary, &err) < 0 ||
+	    replace_defaults(n, pn, primary, &err) < 0) {
+		(void)rewire_undo(n, pn->ifaces[k].name, -1);
+		log_debugf(&lab->log, "device '%s': %s as it was: %s", pn->name, pn->ifaces[k].name,
+			   err.msg);
+	}
+}
+
 static void emit_iface(nslab_lab *lab, const char *kind, const char *device,
 		       const struct plan_iface *f);
 
@@ -575,8 +611,12 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	copy = r >= 0 ? strdup(router) : NULL;
 	if (r >= 0 && !copy)
 		r = nslab_err_set(err, ENOMEM, "replug");
-	if (r >= 0)
+	if (r >= 0) {
 		r = rewire(lab, n, old_ifindex, &f, (ssize_t)k == lab_node_primary_iface(pn), err);
+		/* no half-made veth left, and the old one back if it went */
+		if (r < 0 && !rewire_undo(n, ifname, old_ifindex))
+			replug_restore(lab, n, k);
+	}
 	if (r < 0) {
 		free(copy);
 		return nslab_err_prefix(err, r, "device '%s': replug %s into '%s'", device, ifname,
@@ -822,8 +862,11 @@ int lab_add_iface_live(nslab_lab *lab, const char *device, const char *ifname, c
 		return nslab_err_set(err, ENOMEM, "add interface '%s'", ifname);
 	pn->ifaces = v;
 	r = plan_new_iface(lab, n, ifname, rt->idx, &f, err);
-	if (r >= 0)
+	if (r >= 0) {
 		r = rewire(lab, n, -1, &f, pn->n_ifaces == 0 || pn->default_iface < 0, err);
+		if (r < 0)
+			(void)rewire_undo(n, ifname, -1); /* no half-made veth left */
+	}
 	if (r < 0)
 		return nslab_err_prefix(err, r, "device '%s': add %s on '%s'", device, ifname,
 					router);

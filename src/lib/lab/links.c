@@ -378,18 +378,29 @@ int lab_links_start_nodes(struct nslab_lab *lab, size_t first, nslab_error *err)
 	return 0;
 }
 
-int lab_links_clear_node(struct nslab_lab *lab, size_t n, nslab_error *err)
+static bool going(const bool *gone, size_t first, size_t n)
 {
-	static const nslab_link_condition none;
+	return n >= first || (gone && gone[n]);
+}
 
-	for (size_t i = 0; i < lab->plan->nodes[n].n_ifaces; i++) {
-		const struct lab_link *l = find(lab->links, n, i);
-		int r = l && (l->up || l->down || l->netem) ? link_apply(lab, n, i, &none, err) : 0;
+void lab_links_drop_nodes(struct nslab_lab *lab, const bool *gone, size_t first)
+{
+	struct lab_links *ls = lab->links;
 
-		if (r < 0)
-			return r;
+	for (size_t j = 0; ls && j < ls->n; j++) {
+		struct lab_link *l = &ls->v[j];
+		size_t up_node = lab->plan->nodes[l->node].ifaces[l->iface].up_node;
+
+		if (!going(gone, first, l->node))
+			continue;
+		/* the up port's sink is in the node's namespace, the down port's in its upstream's */
+		if (l->up)
+			wire_port_drop(ls->w, l->up, false);
+		if (l->down)
+			wire_port_drop(ls->w, l->down, !going(gone, first, up_node));
+		/* netem's qdiscs, like the wire's filters, go with the interface */
+		*l = (struct lab_link){ .node = l->node, .iface = l->iface };
 	}
-	return 0;
 }
 
 static int lookup(nslab_lab *lab, const char *node, const char *iface, size_t *ret_n, size_t *ret_i,

@@ -31,8 +31,14 @@ void lab_links_iface_removed(struct nslab_lab *lab, size_t n, size_t i);
 /* The condition of plan node n's interface i, or NULL when it has none (borrowed). */
 /* lab_links_start() for plan nodes [first, n_nodes): nodes added at run time. */
 int lab_links_start_nodes(struct nslab_lab *lab, size_t first, nslab_error *err);
-/* Every condition on node n's interfaces cleared (before it is removed). */
-int lab_links_clear_node(struct nslab_lab *lab, size_t n, nslab_error *err);
+/*
+ * The links of the nodes marked in gone (NULL: none) and of every node from
+ * first on (SIZE_MAX: none) let go, before their interfaces are
+ * deleted: each condition's kernel state (tc filter or netem qdisc) goes with
+ * its interface in the same RTM_DELLINK, and the link thread drops what it
+ * holds for them, never sending it unconditioned. Cannot fail.
+ */
+void lab_links_drop_nodes(struct nslab_lab *lab, const bool *gone, size_t first);
 /* Plan node n was removed: its entries go, later nodes' indices move down one. */
 void lab_links_node_removed(struct nslab_lab *lab, size_t n);
 const nslab_link_condition *lab_link_condition_at(const struct nslab_lab *lab, size_t n, size_t i);

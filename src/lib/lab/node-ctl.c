@@ -8,9 +8,9 @@
  * key works, the messages are the lab file's), validated with the whole lab,
  * planned past everything in use (lab_plan_add()) and built as the builder
  * builds a node; a failure at any step takes the earlier ones back. A removed
- * node's processes are killed and reaped, its namespace closed (its veths and
- * the routes through them go with it), the routes to its subnets taken out of
- * its ancestors. Each: one event, state.json, /etc/hosts, the lab's DNS and
+ * node's processes are killed and reaped, its namespace closed (its veths, each
+ * with its link condition in the same step, and the routes through them go
+ * with it), the routes to its subnets taken out of its ancestors. Each: one event, state.json, /etc/hosts, the lab's DNS and
  * NSLAB_IP_* follow.
  */
 #include "nslab/lab.h"
@@ -274,8 +274,7 @@ static void unplug_peers(nslab_lab *lab, size_t first)
 /* The new nodes' link conditions taken back (a failed add). */
 static void drop_new_links(nslab_lab *lab, size_t first)
 {
-	for (size_t i = first; i < lab->plan->n_nodes; i++)
-		(void)lab_links_clear_node(lab, i, NULL);
+	lab_links_drop_nodes(lab, NULL, first);
 	for (size_t i = lab->plan->n_nodes; i-- > first;) {
 		lab_nat64_node_removed(lab, i);
 		lab_links_node_removed(lab, i);
@@ -643,10 +642,6 @@ int nslab_lab_remove_node(nslab_lab *lab, const char *name, unsigned flags, nsla
 	if (!gone || !newidx || !copy)
 		return nslab_err_set(err, ENOMEM, "remove '%s'", name);
 	r = removal_set(lab, (size_t)idx, flags & NSLAB_REMOVE_FORCE, gone, err);
-	/* their link conditions first: the link thread lets go of their interfaces */
-	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
-		if (gone[i])
-			r = lab_links_clear_node(lab, i, err);
 	if (r < 0)
 		return nslab_err_prefix(err, r, "remove '%s'", name);
 	/* from here on nothing fails: the lab keeps a consistent shape */
@@ -655,6 +650,14 @@ int nslab_lab_remove_node(nslab_lab *lab, const char *name, unsigned flags, nsla
 		if (gone[i])
 			kill_inside(lab, &lab->nodes[i]);
 	drop_routes(lab, gone);
+	/*
+	 * Their link conditions go with their links: the link thread lets go
+	 * first (for every gone node before any namespace closes: a down
+	 * direction's port is in the upstream's), then each veth is deleted
+	 * with its filter or qdisc in one step. Clearing the conditions
+	 * first would let traffic pass unconditioned until the veths go.
+	 */
+	lab_links_drop_nodes(lab, gone, SIZE_MAX);
 	for (size_t i = 1; i < lab->plan->n_nodes; i++) {
 		if (!gone[i])
 			continue;

@@ -665,7 +665,8 @@ int wire_new(struct wire **ret, nslab_error *err)
 	return 0;
 }
 
-static void port_close(struct wire_port *p)
+/* With deliver, what is in flight is sent now; without, it is dropped (its link is going). */
+static void port_close(struct wire_port *p, bool deliver)
 {
 	struct fifo *f;
 
@@ -673,7 +674,8 @@ static void port_close(struct wire_port *p)
 		struct wpkt *k = fifo_pop(f);
 
 		/* in flight when the condition went: delivered now rather than lost */
-		port_send(p, k->data, k->len);
+		if (deliver)
+			port_send(p, k->data, k->len);
 		free(k);
 	}
 	if (p->rx_fd >= 0)
@@ -729,7 +731,7 @@ struct wire *wire_free(struct wire *w, bool undo)
 
 		w->ports = p->next;
 		p->sink_made = false; /* the sink goes with its namespace */
-		port_close(p);
+		port_close(p, true);
 	}
 	if (w->ep >= 0)
 		close(w->ep);
@@ -895,7 +897,7 @@ undo_thread:
 	port_unlink(w, p);
 	pthread_mutex_unlock(&w->mu);
 undo_port:
-	port_close(p);
+	port_close(p, true);
 	return nslab_err_prefix(err, r, "%s", s->what);
 }
 
@@ -935,8 +937,18 @@ int wire_port_del(struct wire *w, struct wire_port *p, nslab_error *err)
 	port_unlink(w, p);
 	wire_quiesce(w);
 	pthread_mutex_unlock(&w->mu);
-	port_close(p);
+	port_close(p, true);
 	return r < 0 ? r : 0;
+}
+
+void wire_port_drop(struct wire *w, struct wire_port *p, bool del_sink)
+{
+	pthread_mutex_lock(&w->mu);
+	port_unlink(w, p);
+	wire_quiesce(w); /* no round holds p any more: it may go */
+	pthread_mutex_unlock(&w->mu);
+	p->sink_made = del_sink;
+	port_close(p, false);
 }
 
 void wire_port_stats(struct wire *w, struct wire_port *p, struct wire_stats *ret_stats,

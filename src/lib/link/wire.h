@@ -10,6 +10,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "link/engine.h"
@@ -50,6 +51,14 @@ int wire_port_set(struct wire *w, struct wire_port *p, const nslab_link_dir *cfg
 		  nslab_error *err);
 /* Remove the filter, send what is queued, close. Return: 0 or the filter removal's -errno. */
 int wire_port_del(struct wire *w, struct wire_port *p, nslab_error *err);
+/*
+ * wire_port_drop() - Let go of a port whose interface is being deleted
+ * Its filter is left to go with the interface (one RTM_DELLINK: the link is
+ * never unconditioned), what is queued is dropped with the link rather than
+ * sent ahead of its time, the sockets closed; with del_sink the idle sink is
+ * deleted too (its namespace stays). Returns once the thread no longer uses p.
+ */
+void wire_port_drop(struct wire *w, struct wire_port *p, bool del_sink);
 /* Counters and condition of a port, consistent with each other. */
 void wire_port_stats(struct wire *w, struct wire_port *p, struct wire_stats *ret_stats,
 		     nslab_link_dir *ret_cfg);
