@@ -223,7 +223,7 @@ cmp -s "$TMP/hp6.out" "$TMP/hp6.want" &&
 # --- --ipv6 (through pasta, or the relay's IPv6 listeners): an allowed IPv6
 # address reachable, another not; a name with only an AAAA answer, through the gate
 # (an allowed fetch may be retried once: Debian 12's pasta loses about 1 first
-# connection in 1000 on its own, see docs/egress.md, Known limits)
+# connection in 700 on its own: docs/egress.md, IPv6 through pasta)
 CURL6="curl -s -m 2 --retry 1 --retry-delay 1 --retry-all-errors -o /dev/null -w %{http_code}"
 JAIL_ARGS="--ipv6" jail v6on "[$WEB6]" sh -c "$CURL6 http://[$WEB6]:8000/; echo; $CURL http://[$OTHER6]:8000/"
 [ "$(sed -n 1p "$TMP/v6on.out")" = 200 ] && ok "--ipv6 ($UPLINK): an allowed IPv6 address reachable" ||
@@ -238,7 +238,7 @@ JAIL_ARGS="--ipv6" jail v6name v6.x.test $CURL6 http://v6.x.test:8000/
 # took the source of every IPv6 frame from the gateway for the jail's address,
 # the gateway's MLD reports and DAD probes of its first second came from ::,
 # and the next segments went to :: (7% of runs failed before the gateway stopped
-# them); pasta's own residue is about 1 in 1000, so one failure is let pass.
+# them); pasta's own residue is about 1 in 700, so one failure is let pass.
 if [ "$UPLINK" = pasta ]; then
 	first_fails=0
 	for i in $(seq 1 30); do

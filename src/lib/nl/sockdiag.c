@@ -4,7 +4,6 @@
  */
 #include "nl/sockdiag.h"
 
-#include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -20,7 +19,7 @@ static int port_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
 		return MNL_CB_OK;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
-		return MNL_CB_ERROR;
+		return MNL_CB_ERROR; /* -EPROTO */
 	port = ntohs(m->id.idiag_sport);
 	ports->bits[port / 64] |= UINT64_C(1) << (port % 64);
 	return MNL_CB_OK;
@@ -43,5 +42,9 @@ int sockdiag_ports_dump(struct nlsock *nl, uint8_t family, uint8_t proto,
 	/* a UDP socket's state is TCP_CLOSE, bound or not: its port says which */
 	req->idiag_states = proto == IPPROTO_TCP ? 1U << TCP_LISTEN : ~0U;
 	r = nlsock_talk(nl, nlh, port_cb, ret, err);
-	return r < 0 ? nslab_err_prefix(err, r, "socket table (sock_diag)") : 0;
+	/* nlsock_talk() names message types by rtnetlink's numbers: the message is ours */
+	return r < 0 ? nslab_err_setx(err, -r, "socket table (sock_diag, %s %s): %s",
+				      family == AF_INET ? "IPv4" : "IPv6",
+				      proto == IPPROTO_TCP ? "TCP" : "UDP", strerror(-r))
+		     : 0;
 }

@@ -6,6 +6,8 @@
  */
 #pragma once
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nl/nlsock.h"
@@ -19,6 +21,12 @@ struct sockdiag_ports {
 static inline bool sockdiag_port_held(const struct sockdiag_ports *p, unsigned port)
 {
 	return port < 65536 && (p->bits[port / 64] >> (port % 64) & 1) != 0;
+}
+
+/* Whether r, from nlsock_open() or a dump, says the kernel has no inet_diag for it. */
+static inline bool sockdiag_missing(int r)
+{
+	return r == -EPROTONOSUPPORT || r == -ENOENT || r == -EOPNOTSUPP;
 }
 
 /**
