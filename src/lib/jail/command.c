@@ -240,7 +240,7 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 	ssize_t n;
 	char b;
 
-	if (net >= 0 && (fd = jail_net_make(&e)) < 0)
+	if (net >= 0 && (fd = jail_net_make(false, &e)) < 0)
 		jail_cmd_fail(pipe_fd, &e);
 	/* a caller with 0, 1 or 2 closed: the stdio step's dup2() must not take it */
 	if (net >= 0 && fd < 3 && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)

@@ -49,9 +49,10 @@
  * GO, which init usually sent meanwhile (the fd sent after this setup made
  * init wait for it and the command wait for GO in turn: one more wakeup on
  * the start's longest path). Before the sysfs step init joins that network
- * namespace (setns() on the fd: on
- * the command's pidfd it would take ptrace access, which the command's new
- * ids may have withdrawn); once the root is built it writes GO, and the command
+ * namespace (setns() on the fd: on the command's pidfd it would take ptrace
+ * access, which the command's new ids may have withdrawn) and brings its
+ * loopback up (init waits there, the command has its setup still to do); once
+ * the root is built it writes GO, and the command
  * enters its working directory (not before: a tmpfs of the new root may
  * cover it), installs a profile file's filter (which might refuse the
  * waiting) and execs. The command is pid 2 with no ns_last_pid reset, and its
@@ -142,6 +143,17 @@ int jail_early_net_join(void *data, nslab_error *err)
 	(void)close(fd);
 	if (code) {
 		child_err(err, code, "join the sandbox's network namespace", NULL);
+		return -code;
+	}
+	/*
+	 * loopback up here, not in the command: it is the longest path to the
+	 * exec (the namespace, then its setup and filter) while init, its root
+	 * built, waits for the namespace; the command execs after GO, so it
+	 * never sees lo down
+	 */
+	if (jail_loopback_up() < 0) {
+		code = errno;
+		child_err(err, code, "bring loopback up", NULL);
 		return -code;
 	}
 	return 0;

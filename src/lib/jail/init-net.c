@@ -49,7 +49,8 @@
  */
 #define NET_STACK_SIZE (64u << 10)
 
-int jail_net_make(nslab_error *err)
+/* lo_up false: the caller's (init's, after setns()) */
+int jail_net_make(bool lo_up, nslab_error *err)
 {
 	int s, fd;
 
@@ -57,7 +58,7 @@ int jail_net_make(nslab_error *err)
 		child_err(err, errno, "unshare(CLONE_NEWNET)", NULL);
 		return -1;
 	}
-	if (jail_loopback_up() < 0) {
+	if (lo_up && jail_loopback_up() < 0) {
 		child_err(err, errno, "bring loopback up", NULL);
 		return -1;
 	}
