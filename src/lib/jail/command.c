@@ -240,12 +240,8 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 	ssize_t n;
 	char b;
 
-	if (net >= 0 && (fd = jail_net_make(false, &e)) < 0)
+	if (net >= 0 && (fd = jail_net_make(&e)) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	/* a caller with 0, 1 or 2 closed: the stdio step's dup2() must not take it */
-	if (net >= 0 && fd < 3 && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
-		child_err(&e, errno, "the network namespace's fd", NULL),
-			jail_cmd_fail(pipe_fd, &e);
 	/*
 	 * The namespace goes to init at once, not after the setup below: init
 	 * reads it for /sys, the last step of its root, and then sends GO while
@@ -253,7 +249,8 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 	 * after the setup, init (waiting for it) woke only then and we waited in
 	 * turn for its /sys and GO: one more wakeup on the way to the exec. An
 	 * fd, not setns() on our pidfd: that takes ptrace access, gone with our
-	 * new ids.
+	 * new ids. Closed here, before the stdio step's dup2() could take its
+	 * number (a caller with 0, 1 or 2 closed).
 	 */
 	if (net >= 0) {
 		(void)jail_msg_send(net, &m, fd);

@@ -49,17 +49,12 @@
  */
 #define NET_STACK_SIZE (64u << 10)
 
-/* lo_up false: the caller's (init's, after setns()) */
-int jail_net_make(bool lo_up, nslab_error *err)
+int jail_net_make(nslab_error *err)
 {
 	int s, fd;
 
 	if (unshare(CLONE_NEWNET) < 0) {
 		child_err(err, errno, "unshare(CLONE_NEWNET)", NULL);
-		return -1;
-	}
-	if (lo_up && jail_loopback_up() < 0) {
-		child_err(err, errno, "bring loopback up", NULL);
 		return -1;
 	}
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
