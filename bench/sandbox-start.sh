@@ -42,12 +42,21 @@ if [ "$(id -u)" = 0 ]; then
 	add "firejail" firejail --quiet --noprofile --net=none true
 fi
 # interleaved, one run of each in turn: a busy machine slows them all alike.
-# The order rotates each round: the run after firejail's pays for its
-# teardown (namespaces freed in the background), so no peer always follows it.
+# The order is shuffled each round (a fixed seed: the same orders each time):
+# the run after firejail's pays for its teardown (namespaces freed in the
+# background). A rotation did not spread that: the peer after firejail in the
+# list followed it in four rounds of five.
+RANDOM=8
 k=${#names[@]}
 for ((i = 0; i < N; i++)); do
-	for ((j = 0; j < k; j++)); do
-		name=${names[$(((i + j) % k))]}
+	order=("${names[@]}")
+	for ((j = k - 1; j > 0; j--)); do
+		r=$((RANDOM % (j + 1)))
+		t=${order[$j]}
+		order[j]=${order[r]}
+		order[r]=$t
+	done
+	for name in "${order[@]}"; do
 		# shellcheck disable=SC2086 # the words of the command
 		"$BENCH" time 1 ${cmd[$name]} | awk '{ print $3 }' >>"$tmp/$name"
 	done

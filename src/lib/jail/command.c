@@ -225,7 +225,7 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 
 /*
  * The command forked early (init-early.c's DOC): the network namespace when net is
- * a socket (an fd of it sent there once made), the setup but the working directory, the
+ * a socket (an fd of it sent there at once), the setup but the working directory, the
  * default filter, then GO (a byte on go; end of file: init is gone), the
  * working directory, a profile file's filter and the exec. The working
  * directory is entered as the command's user, after GO: a tmpfs of the root
@@ -242,10 +242,21 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 
 	if (net >= 0 && (fd = jail_net_make(&e)) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	/* a caller with 0, 1 or 2 closed: the stdio step's dup2() must not take it */
-	if (net >= 0 && fd < 3 && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
-		child_err(&e, errno, "the network namespace's fd", NULL),
-			jail_cmd_fail(pipe_fd, &e);
+	/*
+	 * The namespace goes to init at once, not after the setup below: init
+	 * reads it for /sys, the last step of its root, and then sends GO while
+	 * our setup and filter run, so that our read of GO finds it there. Sent
+	 * after the setup, init (waiting for it) woke only then and we waited in
+	 * turn for its /sys and GO: one more wakeup on the way to the exec. An
+	 * fd, not setns() on our pidfd: that takes ptrace access, gone with our
+	 * new ids. Closed here, before the stdio step's dup2() could take its
+	 * number (a caller with 0, 1 or 2 closed).
+	 */
+	if (net >= 0) {
+		(void)jail_msg_send(net, &m, fd);
+		(void)close(fd);
+		(void)close(net);
+	}
 	/* forked before the maps: the ids wait for init's first byte (end of file: init is gone) */
 	do
 		n = read(go, &b, 1);
@@ -257,18 +268,6 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 	cmd_setup_rest(p, pipe_fd);
 	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	/*
-	 * The namespace goes to init once the setup is done, not before: init,
-	 * woken by it, would take this CPU from the setup (both share one mm,
-	 * so the scheduler keeps them together); now it wakes while we wait
-	 * for GO. An fd, not setns() on our pidfd: that takes ptrace access,
-	 * gone with our new ids. close_range() above only marked it CLOEXEC.
-	 */
-	if (net >= 0) {
-		(void)jail_msg_send(net, &m, fd);
-		(void)close(fd);
-		(void)close(net);
-	}
 	do
 		n = read(go, &b, 1);
 	while (n < 0 && errno == EINTR);

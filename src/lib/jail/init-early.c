@@ -41,16 +41,18 @@
  * a stack of its own, no CLONE_VFORK: both run). While the parent writes the
  * maps (or init does, rootless) the command makes the network namespace
  * (what init-net.c's helper does otherwise; its user namespace's
- * capabilities are there from the clone, the ids need no map for it), then
- * waits for a first byte on its GO socket: the maps are written. While init
- * sets the host name and builds the root, the command takes its session,
- * stdio, rlimits, ids and signal mask, drops its capabilities, installs the
- * default seccomp filter, and only then sends init an fd of the namespace
- * (init, woken by it earlier, took the command's CPU mid-setup: they share
- * an mm, so the scheduler keeps them on one CPU), then waits for GO. Before
- * the sysfs step init joins that network namespace (setns() on the fd: on
- * the command's pidfd it would take ptrace access, which the command's new
- * ids may have withdrawn); once the root is built it writes GO, and the command
+ * capabilities are there from the clone, the ids need no map for it), sends
+ * init an fd of it at once, then waits for a first byte on its GO socket:
+ * the maps are written. While init sets the host name and builds the root,
+ * the command takes its session, stdio, rlimits, ids and signal mask, drops
+ * its capabilities and installs the default seccomp filter, then waits for
+ * GO, which init usually sent meanwhile (the fd sent after this setup made
+ * init wait for it and the command wait for GO in turn: one more wakeup on
+ * the start's longest path). Before the sysfs step init joins that network
+ * namespace (setns() on the fd: on the command's pidfd it would take ptrace
+ * access, which the command's new ids may have withdrawn) and brings its
+ * loopback up (init waits there, the command has its setup still to do); once
+ * the root is built it writes GO, and the command
  * enters its working directory (not before: a tmpfs of the new root may
  * cover it), installs a profile file's filter (which might refuse the
  * waiting) and execs. The command is pid 2 with no ns_last_pid reset, and its
@@ -141,6 +143,17 @@ int jail_early_net_join(void *data, nslab_error *err)
 	(void)close(fd);
 	if (code) {
 		child_err(err, code, "join the sandbox's network namespace", NULL);
+		return -code;
+	}
+	/*
+	 * loopback up here, not in the command: it is the longest path to the
+	 * exec (the namespace, then its setup and filter) while init, its root
+	 * built, waits for the namespace; the command execs after GO, so it
+	 * never sees lo down
+	 */
+	if (jail_loopback_up() < 0) {
+		code = errno;
+		child_err(err, code, "bring loopback up", NULL);
 		return -code;
 	}
 	return 0;

@@ -57,10 +57,6 @@ int jail_net_make(nslab_error *err)
 		child_err(err, errno, "unshare(CLONE_NEWNET)", NULL);
 		return -1;
 	}
-	if (jail_loopback_up() < 0) {
-		child_err(err, errno, "bring loopback up", NULL);
-		return -1;
-	}
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	fd = s < 0 ? -1 : ioctl(s, SIOCGSKNS);
 	if (fd < 0)

@@ -192,7 +192,11 @@ void jail_early_go(struct init *in, int *ret_pidfd);
 
 /* --- init-net.c ------------------------------------------------------------------ */
 
-/* A new network namespace for the calling process, loopback up. Return: an fd of it, or -1 (err set) */
+/*
+ * A new network namespace for the calling process (the command forked early),
+ * its loopback still down: init brings it up once it joined (init-early.c).
+ * Return: an fd of it, or -1 (err set)
+ */
 int jail_net_make(nslab_error *err);
 /* Start the helper that makes the network namespace (ASan: nothing, join makes it). */
 void jail_net_start(struct net_helper *h);
