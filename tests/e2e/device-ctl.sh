@@ -185,6 +185,18 @@ x isp ping -c 1 -W 2 "$(addr st-fail.json m 4 eth1)" >/dev/null && ok "isp still
 	bad "isp cannot ping m's eth1 after the failed replug"
 x cafe ip link del m.eth1 || fail "delete cafe's m.eth1"
 REFUSE="device 'm' already has an interface 'wlan0'" refused m add-iface wlan0 cafe
+# an interface of the user's own (not in the plan) by the name add-iface asks
+# for: refused, and the user's interface is left as it was (the undo deletes
+# only what it made, by its index, never by name)
+x m ip link add wg0 type bridge || fail "make a bridge wg0 in m"
+links_of cafe >cafe-links.before2
+REFUSE="add wg0 on 'cafe': .*File exists" refused m add-iface wg0 cafe
+x m ip link show wg0 >/dev/null 2>&1 && ok "a refused add-iface leaves m's own wg0 alone" ||
+	bad "the refused add-iface deleted m's own wg0"
+links_of cafe >cafe-links.after2
+cmp -s cafe-links.before2 cafe-links.after2 && ok "cafe's links are as before the refused add-iface" ||
+	bad "cafe's links after the refused add-iface: $(tr '\n' ' ' <cafe-links.after2)"
+x m ip link del wg0 || fail "delete m's wg0"
 REFUSE="no router 'nosuch'" refused m add-iface wwan0 nosuch
 REFUSE="bad interface name 'a b'" refused m add-iface "a b" cafe
 REFUSE="device 'm' has no interface 'eth9'" refused m remove-iface eth9

@@ -455,7 +455,7 @@ static int skip_used_ifindexes(struct nslab_node *n, nslab_error *err)
  * builder makes one (build.c's push_iface()).
  */
 static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const struct plan_iface *f,
-		  bool defrtr, nslab_error *err)
+		  bool defrtr, int *ret_ifindex, nslab_error *err)
 {
 	char buf[4 * NL_REQ_BUFSIZ] __attribute__((aligned(4)));
 	struct nslab_node *up = &lab->nodes[f->up_node];
@@ -473,14 +473,18 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 				       .mtu = f->mtu,
 				       .ifindex = n->next_ifindex };
 	struct nlbatch b;
-	int r = skip_used_ifindexes(up, err);
+	int r;
 
+	*ret_ifindex = -1;
+	r = skip_used_ifindexes(up, err);
 	if (r >= 0)
 		r = skip_used_ifindexes(n, err);
 	if (r < 0)
 		return r;
 	outer.ifindex = up->next_ifindex;
 	inner.ifindex = n->next_ifindex;
+	/* free a moment ago, so whatever has it after a failure is ours (rewire_undo()) */
+	*ret_ifindex = inner.ifindex;
 	nlbatch_init(&b, buf, sizeof(buf));
 	r = old_ifindex < 0
 		    ? 0
@@ -524,39 +528,41 @@ static int rewire(nslab_lab *lab, struct nslab_node *n, int old_ifindex, const s
 }
 
 /*
- * After a failed rewire(): the half-made veth (what bears the interface's name
- * now, when it is not the old one) deleted, its peer on the router with it.
+ * After a failed rewire(): the half-made veth deleted by the index rewire()
+ * gave it (new_ifindex, -1: none; never by name, which may be an interface of
+ * the user's), its peer on the router with it.
  * Return: whether the old interface (old_ifindex, -1: none) is still there.
  */
-static bool rewire_undo(struct nslab_node *n, const char *name, int old_ifindex)
+static bool rewire_undo(struct nslab_node *n, const char *name, int old_ifindex, int new_ifindex)
 {
 	int ifindex;
 
-	if (rtnl_link_index(n->ns->nl, name, &ifindex, NULL) < 0)
-		return false;
-	if (ifindex == old_ifindex)
-		return true; /* the batch stopped before the delete: nothing changed */
-	(void)rtnl_link_del(n->ns->nl, ifindex, NULL);
-	return false;
+	if (new_ifindex >= 0)
+		(void)rtnl_link_del(n->ns->nl, new_ifindex, NULL); /* ENODEV: never made */
+	return old_ifindex >= 0 && rtnl_link_index(n->ns->nl, name, &ifindex, NULL) >= 0 &&
+	       ifindex == old_ifindex;
 }
 
 /*
  * A failed replug that got as far as deleting the old veth: the old one made
  * again as the plan still has it (same name, MAC, addresses, router), and the
- * default routes through it. Best effort: the first error is the one reported.
+ * default routes through it. When that fails too, err (the replug's) says so.
  */
-static void replug_restore(nslab_lab *lab, struct nslab_node *n, size_t k)
+static void replug_restore(nslab_lab *lab, struct nslab_node *n, size_t k, nslab_error *err)
 {
 	struct plan_node *pn = &lab->plan->nodes[n->idx];
 	size_t primary = (size_t)lab_node_primary_iface(pn);
-	nslab_error err = { 0 };
+	nslab_error rerr = { 0 };
+	char first[NSLAB_ERROR_MSG_MAX];
+	int ifindex = -1;
 
-	if (rewire(lab, n, -1, &pn->ifaces[k], k == primary, &err) < 0 ||
-	    replace_defaults(n, pn, primary, &err) < 0) {
-		(void)rewire_undo(n, pn->ifaces[k].name, -1);
-		log_debugf(&lab->log, "device '%s': %s as it was: %s", pn->name, pn->ifaces[k].name,
-			   err.msg);
-	}
+	if (rewire(lab, n, -1, &pn->ifaces[k], k == primary, &ifindex, &rerr) >= 0 &&
+	    replace_defaults(n, pn, primary, &rerr) >= 0)
+		return;
+	(void)rewire_undo(n, pn->ifaces[k].name, -1, ifindex);
+	snprintf(first, sizeof(first), "%s", err->msg);
+	(void)nslab_err_setx(err, err->code, "%s; %s could not be put back: %s", first,
+			     pn->ifaces[k].name, rerr.msg);
 }
 
 static void emit_iface(nslab_lab *lab, const char *kind, const char *device,
@@ -594,8 +600,9 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	struct spec_iface *si;
 	char *copy;
 	size_t k = 0;
-	int old_ifindex, r = lab->built ? find_iface(lab, device, ifname, &n, &k, err)
-					: nslab_err_setx(err, EINVAL, "the lab is not built");
+	int old_ifindex, new_ifindex,
+		r = lab->built ? find_iface(lab, device, ifname, &n, &k, err)
+			       : nslab_err_setx(err, EINVAL, "the lab is not built");
 
 	if (r >= 0)
 		r = replug_check(lab, device, n, k, router, &rt, err);
@@ -612,10 +619,11 @@ int nslab_lab_replug(nslab_lab *lab, const char *device, const char *ifname, con
 	if (r >= 0 && !copy)
 		r = nslab_err_set(err, ENOMEM, "replug");
 	if (r >= 0) {
-		r = rewire(lab, n, old_ifindex, &f, (ssize_t)k == lab_node_primary_iface(pn), err);
+		r = rewire(lab, n, old_ifindex, &f, (ssize_t)k == lab_node_primary_iface(pn),
+			   &new_ifindex, err);
 		/* no half-made veth left, and the old one back if it went */
-		if (r < 0 && !rewire_undo(n, ifname, old_ifindex))
-			replug_restore(lab, n, k);
+		if (r < 0 && !rewire_undo(n, ifname, old_ifindex, new_ifindex))
+			replug_restore(lab, n, k, err);
 	}
 	if (r < 0) {
 		free(copy);
@@ -841,6 +849,7 @@ int lab_add_iface_live(nslab_lab *lab, const char *device, const char *ifname, c
 	struct plan_iface f, *v;
 	struct plan_node *pn;
 	size_t k;
+	int new_ifindex;
 	int r = find_device(lab, device, &n, err);
 
 	if (r < 0)
@@ -863,9 +872,10 @@ int lab_add_iface_live(nslab_lab *lab, const char *device, const char *ifname, c
 	pn->ifaces = v;
 	r = plan_new_iface(lab, n, ifname, rt->idx, &f, err);
 	if (r >= 0) {
-		r = rewire(lab, n, -1, &f, pn->n_ifaces == 0 || pn->default_iface < 0, err);
+		r = rewire(lab, n, -1, &f, pn->n_ifaces == 0 || pn->default_iface < 0, &new_ifindex,
+			   err);
 		if (r < 0)
-			(void)rewire_undo(n, ifname, -1); /* no half-made veth left */
+			(void)rewire_undo(n, ifname, -1, new_ifindex); /* no half-made veth left */
 	}
 	if (r < 0)
 		return nslab_err_prefix(err, r, "device '%s': add %s on '%s'", device, ifname,
