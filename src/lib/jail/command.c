@@ -253,7 +253,12 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 	 * number (a caller with 0, 1 or 2 closed).
 	 */
 	if (net >= 0) {
-		(void)jail_msg_send(net, &m, fd);
+		/* unsent, init would wait for our report while we wait for its GO */
+		int r = jail_msg_send(net, &m, fd);
+
+		if (r < 0)
+			child_err(&e, -r, "send the network namespace to init", NULL),
+				jail_cmd_fail(pipe_fd, &e);
 		(void)close(fd);
 		(void)close(net);
 	}

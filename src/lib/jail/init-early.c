@@ -131,6 +131,12 @@ int jail_early_net_join(void *data, nslab_error *err)
 
 	r = jail_msg_recv(in->early_net, &m, &fd);
 	in->early_net = close_fd(in->early_net);
+	if (r > 0 && fd < 0) {
+		/* the message came without its fd (EMFILE here): the command, alive, waits for GO */
+		(void)syscall(SYS_pidfd_send_signal, in->early_pidfd, SIGKILL, NULL, 0);
+		child_err(err, EMFILE, "the command's network namespace: no fd received", NULL);
+		return -EMFILE;
+	}
 	if (r <= 0 || fd < 0) { /* the command failed: its report says why */
 		(void)close_fd(fd);
 		if (read(in->early_ep, err, sizeof(*err)) != (ssize_t)sizeof(*err))
