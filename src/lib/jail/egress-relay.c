@@ -215,10 +215,12 @@ static int start_detached(struct egress_relay *r, void *(*fn)(void *), void *arg
 }
 
 /*
- * Under the lock: fn started on flow f, already marked used (the lock is let
- * go meanwhile: start_detached() takes it too). Return: 0, or -1 (nothing started).
+ * Under the lock: fn started on flow f, already marked used (*used; the lock
+ * is let go meanwhile: start_detached() takes it too). Return: 0, -1 (nothing
+ * started: the caller's to undo), or 1: started and already over (a relay
+ * stopping meanwhile): its thread closed the flow's fds, which are not to be used.
  */
-static int flow_start(struct egress_relay *r, void *(*fn)(void *), void *f)
+static int flow_start(struct egress_relay *r, void *(*fn)(void *), void *f, const bool *used)
 {
 	struct flow_job *j = malloc(sizeof(*j));
 	int e;
@@ -231,7 +233,7 @@ static int flow_start(struct egress_relay *r, void *(*fn)(void *), void *f)
 	pthread_mutex_lock(&r->lock);
 	if (e < 0)
 		free(j);
-	return e < 0 ? -1 : 0;
+	return e < 0 ? -1 : *used ? 0 : 1;
 }
 
 /* Close with a reset (SO_LINGER 0): the peer learns the other side failed, as without a relay. */
@@ -479,6 +481,7 @@ static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, co
 	struct reply_req q = { src, dst, -1 };
 	struct udp_flow *f = NULL;
 	union sa to;
+	int started;
 
 	for (size_t i = 0; i < RELAY_UDP_FLOWS && !f; i++)
 		if (!r->flows[i].used)
@@ -489,9 +492,9 @@ static struct udp_flow *flow_new(struct egress_relay *r, const union sa *src, co
 	f->out_fd = socket(to.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	/* the flow is marked used: nobody else takes it while the lock is let go */
 	if (f->out_fd < 0 || connect(f->out_fd, &to.sa, sa_len(&to)) < 0 ||
-	    flow_start(r, udp_thread, f) < 0)
+	    (started = flow_start(r, udp_thread, f, &f->used)) < 0)
 		goto fail;
-	return f;
+	return started == 0 ? f : NULL;
 fail:
 	if (f->out_fd >= 0)
 		(void)close(f->out_fd);
@@ -723,6 +726,7 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *s
 				       const union sa *dst, uint16_t id)
 {
 	struct icmp_flow *f = NULL;
+	int started;
 
 	for (size_t i = 0; i < RELAY_ICMP_FLOWS; i++) {
 		struct icmp_flow *g = &r->pings[i];
@@ -742,12 +746,13 @@ static struct icmp_flow *icmp_flow_get(struct egress_relay *r, const union sa *s
 	f->dst = *dst;
 	f->id = id;
 	f->used = true;
-	if (flow_start(r, icmp_thread, f) < 0) {
+	started = flow_start(r, icmp_thread, f, &f->used);
+	if (started < 0) {
 		f->used = false;
 		(void)close(f->out_fd);
 		return NULL;
 	}
-	return f;
+	return started == 0 ? f : NULL;
 }
 
 /* An echo request (the ICMP message) from src to dst: sent on from the caller's namespace. */
