@@ -294,7 +294,7 @@ static int build_p2p_peers(struct builder *bd, struct nslab_node *n, nslab_error
 	for (size_t i = 0; r >= 0 && i < pn->n_ifaces; i++) {
 		const struct plan_iface *pi = &pn->ifaces[i];
 
-		if (!pi->p2p)
+		if (!pi->p2p || i >= ARRAY_SIZE(bd->outer_ifindex))
 			continue;
 		nlbatch_init(&b, buf, sizeof(buf));
 		r = push_addr(&b, bd->outer_ifindex[i], &pi->peer4, dad, err);

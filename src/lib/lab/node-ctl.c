@@ -10,8 +10,8 @@
  * builds a node; a failure at any step takes the earlier ones back. A removed
  * node's processes are killed and reaped, its namespace closed (its veths, each
  * with its link condition in the same step, and the routes through them go
- * with it), the routes to its subnets taken out of its ancestors. Each: one event, state.json, /etc/hosts, the lab's DNS and
- * NSLAB_IP_* follow.
+ * with it), the routes to its subnets taken out of its ancestors. Each: one
+ * event, state.json, /etc/hosts, the lab's DNS and NSLAB_IP_* follow.
  */
 #include "nslab/lab.h"
 

@@ -151,8 +151,11 @@ static int proc_start(struct nslab_proc *p, char *const argv[], const struct nsl
 	char cwd[4096];
 	int r;
 
-	if (lab->init.nsfd < 0)
+	if (lab->spec->bare)
 		return nslab_err_setx(err, EOPNOTSUPP, "lab '%s' was built without processes",
+				      lab->spec->name);
+	if (lab->init.nsfd < 0)
+		return nslab_err_setx(err, ESRCH, "lab '%s': its PID namespace's init is gone",
 				      lab->spec->name);
 	so.cwd = o && o->cwd ? o->cwd : getcwd(cwd, sizeof(cwd));
 	r = lab_node_mntns(lab, p->node, err);

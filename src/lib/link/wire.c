@@ -10,8 +10,10 @@
  * 3. clsact and the redirect filter go on the interface: from here its
  *    frames are conditioned. A condition change touches only the engine's
  *    state (atomic: the filter stays);
- * 4. removal takes the clsact qdisc away first (frames flow directly again),
- *    then sends what was queued and closes the TAP, which vanishes with its fd.
+ * 4. clearing a condition takes the clsact qdisc away first (frames flow
+ *    directly again), then sends what was queued and closes the TAP, which
+ *    vanishes with its fd; removing the link (a node removed: wire_port_drop())
+ *    lets the port go and drops what it held, and the veth goes with its filter.
  * A SIGKILL closes the fds (TAPs go) and the lab's namespaces, which hold the
  * filters, go with the lab.
  *
