@@ -148,7 +148,8 @@ tcp_steady() {
 	$PY - "$TMP/tcp.json" <<'PYEOF'
 import json, sys
 iv = [i["sum"] for i in json.load(open(sys.argv[1]))["intervals"] if not i["sum"].get("omitted")]
-steady = [i for i in iv if i["start"] >= 1.0 - 1e-6]
+# iperf3's interval edges drift by microseconds (CI saw one start at 0.999998 s)
+steady = [i for i in iv if i["start"] >= 1.0 - 0.01]
 assert sum(i["seconds"] for i in steady) > 3.5, iv
 print("%.3f" % (sum(i["bytes"] for i in steady) * 8 / sum(i["seconds"] for i in steady) / 1e6))
 PYEOF

@@ -278,11 +278,16 @@ static void test_regions(void)
 	      "%s", err.msg);
 	CHECK(nslab_lab_region_path(lab, "eu", "us", path, sizeof(path), &err) == 0, "%s", err.msg);
 	CHECK(strcmp(path, "eu us") == 0, "path eu -> us: '%s'", path);
-	/* every reply within 30-31 ms: a route through the IX would answer in well under 1 ms */
+	/*
+	 * every reply but the first (neighbour resolution) within 30-35 ms: a
+	 * route through the IX would answer in well under 1 ms. The wire's own
+	 * precision is test-wire's and e2e-link's: here, rootless (no CPU latency
+	 * request), one reply in about 15 runs came 2.1 ms late (31.5 was the bound)
+	 */
 	CHECK(run(lab, "a",
 		  (char *[]){ "sh", "-c",
 			      "ping -n -c4 -i0.1 -W2 \"$0\" | awk -F'time=' '/time=/ { n++; "
-			      "t = $2 + 0; if (n > 1 && (t < 30 || t > 31.5)) bad = 1 } "
+			      "t = $2 + 0; if (n > 1 && (t < 30 || t > 35)) bad = 1 } "
 			      "END { exit bad || n != 4 }'",
 			      b4, NULL }) == 0,
 	      "RTT a -> b of 30 ms (20 + 10 set)");
