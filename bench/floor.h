@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * bench/floor.h: what the kernel-floor benchmarks (bench-floor, bench-natfloor)
- * share: a clock, a fatal error, namespaces as fds, the fd limit. No nslab code.
+ * bench/floor.h: what the benchmarks' C programs share: a clock and an order
+ * for qsort() (all of them), a fatal error, namespaces as fds and the fd limit
+ * (the kernel floors, bench-floor and bench-natfloor). No nslab code.
  */
 #pragma once
 
@@ -20,6 +21,14 @@ static inline double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* qsort()'s order of doubles, for medians and percentiles. */
+static inline int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
 }
 
 /* "PROGRAM: WHAT: ERRNO TEXT" on stderr, exit 1: a floor with a failed step means nothing. */

@@ -11,23 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "floor.h"
 #include "fwtest/topo.h"
 #include "nslab/nslab.h"
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 int main(int argc, char **argv)
 {
@@ -51,16 +37,16 @@ int main(int argc, char **argv)
 		return 1;
 	for (long i = 0; i < n; i++) {
 		struct fw_topo *t = NULL;
-		double t0 = now_us();
+		double t0 = now_ms();
 
 		if (fw_topo_new(kind, NULL, NULL, &t, &err) < 0) {
 			fprintf(stderr, "bench-fwtopo: %s\n", err.msg);
 			return 1;
 		}
 		fw_topo_free(t);
-		us[i] = now_us() - t0;
+		us[i] = (now_ms() - t0) * 1e3;
 	}
-	qsort(us, (size_t)n, sizeof(*us), by_value);
+	qsort(us, (size_t)n, sizeof(*us), cmp_double);
 	printf("fwtopo %s: median %.0f us, p90 %.0f us (%ld builds)\n", argv[2], us[n / 2],
 	       us[n * 9 / 10], n);
 	free(us);

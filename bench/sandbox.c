@@ -23,26 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
 #include <nslab/sandbox.h>
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void print_stats(const char *what, double *v, int n)
 {
-	qsort(v, (size_t)n, sizeof(*v), cmp);
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
 	printf("%s median %.3f p10 %.3f p90 %.3f\n", what, v[n / 2], v[n / 10], v[n * 9 / 10]);
 }
 

@@ -14,22 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
 #include <nslab/nslab.h>
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -68,7 +54,7 @@ int main(int argc, char **argv)
 		ms[i] = now_ms() - t0;
 		nslab_proc_free(p);
 	}
-	qsort(ms, (size_t)n, sizeof(*ms), cmp);
+	qsort(ms, (size_t)n, sizeof(*ms), cmp_double);
 	printf("%.3f\n", ms[n / 2]);
 	nslab_lab_free(lab);
 	free(ms);

@@ -38,6 +38,14 @@ int egress_gw_start(const struct egress_policy *p, struct egress_gw **ret, nslab
  */
 int egress_gw_choose_uplink(const struct egress_policy *p, enum egress_uplink *ret,
 			    nslab_error *err);
+
+/*
+ * egress-pasta.c, for egress_gw_start(): pasta started on g's gateway
+ * (g->pasta_pid, g->pasta_pidfd set; reaped by egress_gw_free()), and the
+ * wait until it is ready for p. Return: 0, or -errno
+ */
+int egress_pasta_start(struct egress_gw *g, const struct egress_policy *p, nslab_error *err);
+int egress_pasta_wait_ready(struct egress_gw *g, const struct egress_policy *p, nslab_error *err);
 /* The jail's network namespace (borrowed; join it with nslab_sandbox_config_set_netns()). */
 int egress_gw_jail_fd(const struct egress_gw *g);
 /* Run nft commands (egress_elements()' output) in the gateway, from any thread. */
