@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "core/hash.h"
+#include "core/libm-dl.h"
 #include "core/yaml.h"
 
 #define NSEC		1000000000ull
@@ -84,6 +85,9 @@ void wire_dir_init(struct wire_dir *d, const nslab_link_dir *cfg, uint64_t seed,
 		memset(trace, 0, sizeof(*trace));
 	}
 	d->trace_base_ns = now_ns;
+	/* the jitter's libm (wire.c loaded it already, with an error if it could not) */
+	if (cfg->jitter_ns)
+		(void)dl_m_load(NULL);
 }
 
 void wire_dir_clear(struct wire_dir *d)
@@ -125,21 +129,30 @@ static bool decide_loss(struct wire_dir *d, uint32_t r1, uint32_t r2)
 	return false;
 }
 
+/* Box-Muller: a standard normal variate; u1 in (0, 1] */
+static double normal_variate(double u1, double u2)
+{
+	return dl_m.sqrt(-2.0 * dl_m.log(1.0 - u1)) * dl_m.cos(2.0 * M_PI * u2);
+}
+
+/* Pareto xm=1 alpha=3: mean 1.5, deviation sqrt(3)/2 */
+static double pareto_variate(double u3)
+{
+	return (dl_m.pow(1.0 - u3, -1.0 / 3.0) - 1.5) / 0.8660254037844386;
+}
+
 /* A standard variate (mean 0, deviation 1) of the configured shape. */
 static double variate(enum nslab_link_dist dist, double u1, double u2, double u3)
 {
-	/* Box-Muller; u1 in (0, 1] */
-	double n = sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
-	/* Pareto xm=1 alpha=3: mean 1.5, deviation sqrt(3)/2 */
-	double p = (pow(1.0 - u3, -1.0 / 3.0) - 1.5) / 0.8660254037844386;
-
 	switch (dist) {
 	case NSLAB_LINK_DIST_NORMAL:
-		return n;
+		return normal_variate(u1, u2);
 	case NSLAB_LINK_DIST_PARETO:
-		return p;
+		return pareto_variate(u3);
 	case NSLAB_LINK_DIST_PARETONORMAL:
-		return (0.25 * n + 0.75 * p) / 0.7905694150420949; /* sqrt(0.25^2 + 0.75^2) */
+		/* sqrt(0.25^2 + 0.75^2) */
+		return (0.25 * normal_variate(u1, u2) + 0.75 * pareto_variate(u3)) /
+		       0.7905694150420949;
 	case NSLAB_LINK_DIST_UNIFORM:
 		break;
 	}
@@ -151,16 +164,17 @@ static uint64_t jittered_delay(struct wire_dir *d, double u1, double u2, double 
 	const nslab_link_dir *c = &d->cfg;
 	double rho = (double)c->delay_corr / NSLAB_LINK_PPB_ONE, z, v;
 
-	if (!c->jitter_ns)
+	/* no libm (wire.c refused such a link): no jitter, rather than a crash */
+	if (!c->jitter_ns || !dl_m.llround)
 		return c->delay_ns;
 	z = variate(c->dist, u1, u2, u3);
-	z = rho * d->delay_last + sqrt(1.0 - rho * rho) * z;
+	z = rho * d->delay_last + dl_m.sqrt(1.0 - rho * rho) * z;
 	d->delay_last = z;
 	/* uniform: netem's +-jitter; the others: jitter is the deviation */
 	if (c->dist == NSLAB_LINK_DIST_UNIFORM)
 		z /= 1.7320508075688772;
 	v = (double)c->delay_ns + z * (double)c->jitter_ns;
-	return v <= 0 ? 0 : (uint64_t)llround(v);
+	return v <= 0 ? 0 : (uint64_t)dl_m.llround(v);
 }
 
 static uint64_t queue_limit_ns(const nslab_link_dir *c)

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/libm-dl.h"
 #include "nl/nlsock.h"
 
 #define NETEM_FRAME 1514u /* bytes of a full Ethernet frame: a limit in bytes over packets */
@@ -55,7 +56,7 @@ static double normal_quantile(double q)
 	for (int i = 0; i < 80; i++) {
 		double mid = (lo + hi) / 2;
 
-		if (0.5 * erfc(-mid / M_SQRT2) < q)
+		if (0.5 * dl_m.erfc(-mid / M_SQRT2) < q)
 			lo = mid;
 		else
 			hi = mid;
@@ -66,7 +67,7 @@ static double normal_quantile(double q)
 /* Pareto xm=1 alpha=3 standardised (mean 0, deviation 1) at quantile q: the engine's shape. */
 static double pareto_quantile(double q)
 {
-	return (pow(1.0 - q, -1.0 / 3.0) - 1.5) / 0.8660254037844386;
+	return (dl_m.pow(1.0 - q, -1.0 / 3.0) - 1.5) / 0.8660254037844386;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -136,6 +137,8 @@ int netem_dist_table(enum nslab_link_dist dist, int16_t *table, size_t n)
 	int mult = dist == NSLAB_LINK_DIST_PARETO || dist == NSLAB_LINK_DIST_PARETONORMAL ? 8 : 1;
 	double *q = NULL;
 
+	if (dl_m_load(NULL) < 0)
+		return -ENOSYS;
 	if (n > TC_NETEM_DIST_N)
 		return -EINVAL;
 	if (dist == NSLAB_LINK_DIST_PARETONORMAL) {
@@ -146,7 +149,7 @@ int netem_dist_table(enum nslab_link_dist dist, int16_t *table, size_t n)
 		}
 	}
 	for (size_t k = 0; k < n; k++) {
-		double v = round(quantile_at(dist, q, k, n) * TC_NETEM_DIST_SCALE / mult);
+		double v = dl_m.round(quantile_at(dist, q, k, n) * TC_NETEM_DIST_SCALE / mult);
 
 		table[k] = (int16_t)(v > INT16_MAX ? INT16_MAX : v < INT16_MIN ? INT16_MIN : v);
 	}

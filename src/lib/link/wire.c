@@ -47,6 +47,7 @@
 #include <linux/virtio_net.h>
 #include <endian.h>
 
+#include "core/libm-dl.h"
 #include "nl/rtnl.h"
 #include "nl/tc.h"
 #include "ns/netns.h"
@@ -846,6 +847,8 @@ static int port_prepare(const struct wire_port_spec *s, const nslab_link_dir *cf
 	p->ifindex = s->ifindex;
 	p->nl = s->nl;
 	snprintf(p->what, sizeof(p->what), "%s", s->what);
+	if (cfg->jitter_ns && (r = dl_m_load(err)) < 0)
+		return r;
 	if (cfg->trace[0]) {
 		r = wire_trace_load(cfg->trace, &trace, err);
 		if (r < 0)
@@ -911,6 +914,8 @@ int wire_port_set(struct wire *w, struct wire_port *p, const nslab_link_dir *cfg
 	struct wire_stats stats;
 	int r;
 
+	if (cfg->jitter_ns && (r = dl_m_load(err)) < 0)
+		return nslab_err_prefix(err, r, "%s", p->what);
 	if (cfg->trace[0]) {
 		r = wire_trace_load(cfg->trace, &trace, err);
 		if (r < 0)
