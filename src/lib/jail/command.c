@@ -106,9 +106,9 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 }
 
 /*
- * The command's signals: init reset every disposition to SIG_DFL when it
- * began (init_tie()) and sets none, so only its mask (SIGCHLD blocked) is
- * left to clear: 64 system calls fewer per start.
+ * The command's signals: their dispositions are SIG_DFL already (init reset
+ * the caller's before it forked the command, init_signals(); the command
+ * forked early reset them itself), so only the mask is left to clear.
  */
 static void cmd_unblock_signals(void)
 {
@@ -223,61 +223,70 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 	cmd_setup_rest(p, pipe_fd);
 }
 
-/*
- * The command forked early (init-early.c's DOC): the network namespace when net is
- * a socket (an fd of it sent there at once), the setup but the working directory, the
- * default filter, then GO (a byte on go; end of file: init is gone), the
- * working directory, a profile file's filter and the exec. The working
- * directory is entered as the command's user, after GO: a tmpfs of the root
- * being built may cover it until then.
- */
-_Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
-			      int net)
+/* The next byte on go (end of file or an error: init is gone). */
+static void await_byte(int go)
 {
-	struct jail_msg m = { .kind = JAIL_MSG_GO };
-	nslab_error e = { 0 };
-	int fd = -1;
 	ssize_t n;
 	char b;
 
-	if (net >= 0 && (fd = jail_net_make(&e)) < 0)
-		jail_cmd_fail(pipe_fd, &e);
-	/*
-	 * The namespace goes to init at once, not after the setup below: init
-	 * reads it for /sys, the last step of its root, and then sends GO while
-	 * our setup and filter run, so that our read of GO finds it there. Sent
-	 * after the setup, init (waiting for it) woke only then and we waited in
-	 * turn for its /sys and GO: one more wakeup on the way to the exec. An
-	 * fd, not setns() on our pidfd: that takes ptrace access, gone with our
-	 * new ids. Closed here, before the stdio step's dup2() could take its
-	 * number (a caller with 0, 1 or 2 closed).
-	 */
-	if (net >= 0) {
-		/* unsent, init would wait for our report while we wait for its GO */
-		int r = jail_msg_send(net, &m, fd);
-
-		if (r < 0)
-			child_err(&e, -r, "send the network namespace to init", NULL),
-				jail_cmd_fail(pipe_fd, &e);
-		(void)close(fd);
-		(void)close(net);
-	}
-	/* forked before the maps: the ids wait for init's first byte (end of file: init is gone) */
 	do
 		n = read(go, &b, 1);
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127);
+}
+
+/*
+ * net >= 0: the network namespace, an fd of it sent to init at once (init
+ * joins it for /sys, the last step of its root, and brings its loopback up
+ * while we go on, then sends GO: sent after our setup, init waited for it and
+ * we for its GO in turn, one more wakeup on the way to the exec). An fd, not
+ * setns() on our pidfd: that takes ptrace access, gone with our new ids.
+ * Closed here, before the stdio step's dup2() could take its number (a
+ * caller with 0, 1 or 2 closed).
+ */
+static void early_net(int net, int pipe_fd)
+{
+	struct jail_msg m = { .kind = JAIL_MSG_GO };
+	nslab_error e = { 0 };
+	int fd, r;
+
+	fd = jail_net_make(&e);
+	if (fd < 0)
+		jail_cmd_fail(pipe_fd, &e);
+	/* unsent, init would wait for our report while we wait for its GO */
+	r = jail_msg_send(net, &m, fd);
+	if (r < 0)
+		child_err(&e, -r, "send the network namespace to init", NULL),
+			jail_cmd_fail(pipe_fd, &e);
+	(void)close(fd);
+	(void)close(net);
+}
+
+/*
+ * The command forked early (init-early.c's DOC): the network namespace when net is
+ * a socket, the setup but the working directory, the default filter, then
+ * GO, the working directory, a profile file's filter and the exec. The
+ * working directory is entered as the command's user, after GO: a tmpfs of
+ * the root being built may cover it until then.
+ */
+_Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
+			      int net, const uint64_t *sig_used)
+{
+	nslab_error e = { 0 };
+
+	if (net >= 0)
+		early_net(net, pipe_fd);
+	/* forked before the maps: the ids wait for init's first byte */
+	await_byte(go);
+	/* forked with the caller's dispositions, every signal blocked (init.c's init_signals()) */
+	signals_reset_mask(*sig_used);
 	(void)setsid();
 	cmd_stdio(p, pipe_fd);
 	cmd_setup_rest(p, pipe_fd);
 	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	do
-		n = read(go, &b, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		_exit(127);
+	await_byte(go);
 	(void)close(go);
 	cmd_chdir(p, pipe_fd);
 	jail_cmd_exec(p, argv, pipe_fd, p->seccomp_default);

@@ -82,6 +82,7 @@ struct jail_plan {
 	bool cgroupns_late;  /* cgroup mode: the command unshares its cgroup namespace */
 	uid_t uid;	     /* the command's, inside */
 	gid_t gid;
+	uid_t cmd_kuid;		 /* the command's uid as this process's namespace sees it */
 	bool set_groups;	 /* clear supplementary groups (allowed) */
 	struct jail_fs_plan *fs; /* NULL: no mount namespace (or nothing to do) */
 	struct sock_fprog seccomp;
@@ -105,6 +106,11 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 		      nslab_error *err);
 struct jail_plan *jail_plan_ref(struct jail_plan *p);
 void jail_plan_unref(struct jail_plan *p);
+/*
+ * Whether the command's user is the host's root, which RLIMIT_NPROC does not
+ * hold (kernel/fork.c): asked only with a pids limit (it reads our uid map).
+ */
+bool jail_plan_nproc_unenforced(const struct jail_plan *p);
 
 enum jail_msg_kind {
 	JAIL_MSG_GO = 1,  /* parent -> init: maps written, go on */

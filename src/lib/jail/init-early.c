@@ -37,29 +37,33 @@
 
 /*
  * DOC: the command forked early (a run's usual path)
- * Before the maps init clones the command, sharing its memory (CLONE_VM,
- * a stack of its own, no CLONE_VFORK: both run). While the parent writes the
- * maps (or init does, rootless) the command makes the network namespace
- * (what init-net.c's helper does otherwise; its user namespace's
- * capabilities are there from the clone, the ids need no map for it), sends
- * init an fd of it at once, then waits for a first byte on its GO socket:
- * the maps are written. While init sets the host name and builds the root,
- * the command takes its session, stdio, rlimits, ids and signal mask, drops
- * its capabilities and installs the default seccomp filter, then waits for
- * GO, which init usually sent meanwhile (the fd sent after this setup made
- * init wait for it and the command wait for GO in turn: one more wakeup on
- * the start's longest path). Before the sysfs step init joins that network
- * namespace (setns() on the fd: on the command's pidfd it would take ptrace
- * access, which the command's new ids may have withdrawn) and brings its
- * loopback up (init waits there, the command has its setup still to do); once
- * the root is built it writes GO, and the command
- * enters its working directory (not before: a tmpfs of the new root may
- * cover it), installs a profile file's filter (which might refuse the
- * waiting) and execs. The command is pid 2 with no ns_last_pid reset, and its
- * setup no longer waits for the root. Not with a pool (its command is forked
- * after the root, init-pool.c), a cgroup (CLONE_INTO_CGROUP takes clone3())
- * or AddressSanitizer (no stack switch): those fork the command after the
- * root (cmd_clone()).
+ * init clones the command first, before anything else it does (only every
+ * signal blocked and its death tied to the parent's come before), sharing
+ * its memory (CLONE_VM, a stack of its own, no CLONE_VFORK: both run). The
+ * command makes the network namespace at once (what init-net.c's helper
+ * does otherwise; its user namespace's capabilities are there from the
+ * clone, the ids need no map for it): it is the start's longest step (about
+ * 0.3 ms, the kernel's setup_net()), and everything init does before it
+ * would delay it. The command sends init an fd of it, then waits for a
+ * first byte on its GO socket: the maps are written. Meanwhile init resets
+ * the caller's signal dispositions (the command resets the same ones: it
+ * was forked with them, every signal blocked), waits for or writes the
+ * maps, sets the host name and builds the root. The command then takes its
+ * session, stdio, rlimits, ids and signal mask, drops its capabilities and
+ * installs the default seccomp filter, and waits for GO. Before the sysfs
+ * step init joins the network namespace (setns() on the fd: on the
+ * command's pidfd it would take ptrace access, which the command's new ids
+ * may have withdrawn) and brings its loopback up (about 50 us, IPv6's
+ * addrconf: beside the command's setup and filter, about as long); once
+ * the root is built it writes GO, and the command enters its working
+ * directory (not before: a tmpfs of the new root may cover it), installs a
+ * profile file's filter (which might refuse the waiting) and execs. The
+ * command is pid 2 with no ns_last_pid reset, and its setup never waits
+ * for the root. Not with a pool (its command is forked after the root,
+ * init-pool.c), a cgroup (CLONE_INTO_CGROUP takes clone3()) or
+ * AddressSanitizer (no stack switch): those fork the command after the
+ * root (cmd_clone()). The other splits tried are in docs/performance.md.
+ *
  * Both run at once on one thread's TLS, so errno is shared: before GO the
  * command makes no call that fails in the normal course (its bounding set is
  * dropped up to the kernel's last capability, known from the plan; no close
@@ -83,7 +87,8 @@ static int early_trampoline(void *arg)
 	for (int i = 0; i < 4; i++)
 		if (in->early_args.close[i] >= 0) /* no failing call: errno is shared (DOC) */
 			(void)close(in->early_args.close[i]);
-	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net);
+	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net,
+		       &in->sig_used);
 }
 
 /* Clone the command with its pipes: exec report, GO and (net_late) network made. */
@@ -152,10 +157,10 @@ int jail_early_net_join(void *data, nslab_error *err)
 		return -code;
 	}
 	/*
-	 * loopback up here, not in the command: it is the longest path to the
-	 * exec (the namespace, then its setup and filter) while init, its root
-	 * built, waits for the namespace; the command execs after GO, so it
-	 * never sees lo down
+	 * loopback up here, not in the command: it costs about 50 us (IPv6's
+	 * addrconf), and the command's setup and filter after the namespace are
+	 * the start's longest path, while init, its root built, has the time; the
+	 * command execs after GO, so it never sees lo down
 	 */
 	if (jail_loopback_up() < 0) {
 		code = errno;

@@ -552,31 +552,22 @@ static bool status_mask(const char *text, const char *name, uint64_t *ret)
 }
 
 /*
- * The caller's dispositions reset: only the signals it handles or ignores
- * (SigCgt and SigIgn of /proc/self/status; usually a few) need a call, not
- * all 64. Every one is reset when that cannot be read (a /proc that is not
- * our PID namespace's).
+ * The signals whose dispositions the caller set (SigCgt and SigIgn of
+ * /proc/self/status; usually a few): those need a reset, not all 64. All
+ * of them when that cannot be read (a /proc that is not our PID namespace's).
  */
-static void signals_reset_used(void)
+static uint64_t signals_in_use(void)
 {
-	struct kernel_sigaction_ dfl = { .handler = SIG_DFL };
 	uint64_t ign, cgt;
 	char buf[8192]; /* a long Groups: line comes before the masks */
-	sigset_t none;
 
 	if (read_at(AT_FDCWD, "/proc/self/status", buf, sizeof(buf)) <= 0 ||
-	    !status_mask(buf, "\nSigIgn:\t", &ign) || !status_mask(buf, "\nSigCgt:\t", &cgt)) {
-		signals_reset_all();
-		return;
-	}
-	for (int s = 1; s < NSIG && s <= 64; s++)
-		if (((ign | cgt) >> (s - 1)) & 1)
-			(void)syscall(SYS_rt_sigaction, s, &dfl, NULL, sizeof(dfl.mask));
-	sigemptyset(&none);
-	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	    !status_mask(buf, "\nSigIgn:\t", &ign) || !status_mask(buf, "\nSigCgt:\t", &cgt))
+		return ~(uint64_t)0;
+	return ign | cgt;
 }
 
-/* Tied to the parent, with the dispositions reset. */
+/* Tied to the parent: it dies with it. */
 static void init_tie(int parent_pidfd)
 {
 	struct pollfd pfd = { .fd = parent_pidfd, .events = POLLIN };
@@ -584,13 +575,27 @@ static void init_tie(int parent_pidfd)
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&pfd, 1, 0) != 0)
 		_exit(1); /* the parent died before the prctl took */
 	(void)close(parent_pidfd);
-	/*
-	 * The caller's dispositions are not init's: a handler of the caller's
-	 * would run here whenever the sandbox signals its pid 1 (which only
-	 * handled signals reach), and an ignored SIGCHLD would reap the command
-	 * before init saw its status.
-	 */
-	signals_reset_used();
+}
+
+/*
+ * The caller's dispositions are not init's: a handler of the caller's would
+ * run here whenever the sandbox signals its pid 1 (which only handled
+ * signals reach), and an ignored SIGCHLD would reap the command before init
+ * saw its status. Reset while every signal is still blocked; then only
+ * SIGCHLD stays blocked (read from signalfd: never missed, as it is blocked
+ * before any fork). The command forked early resets the same ones itself
+ * (in->sig_used), as it was forked with the caller's.
+ */
+static void init_signals(struct init *in)
+{
+	sigset_t chld;
+
+	in->sig_used = signals_in_use();
+	signals_reset_mask(in->sig_used);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	(void)sigprocmask(SIG_SETMASK, &chld, NULL);
+	in->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 }
 
 /* Released: by the parent's GO once it wrote our maps, or by writing them ourselves. */
@@ -651,20 +656,26 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .early_pidfd = -1 };
 	struct jail_msg m = { 0 };
 	bool direct = false, early;
-	sigset_t chld;
+	sigset_t all;
 	int pidfd = -1;
 
+	/*
+	 * Every signal blocked first: the command forked early starts so, and
+	 * no handler of the caller's runs in it before it reset them.
+	 */
+	sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
 	init_tie(parent_pidfd);
 	memcpy(in.limit, p->limits.value, sizeof(in.limit));
-	/* SIGCHLD blocked before any fork, so that the command's end is never missed */
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	(void)sigprocmask(SIG_BLOCK, &chld, NULL);
-	in.sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
-	/* the command forked before the maps: its network namespace meanwhile (init-early.c's DOC) */
+	/*
+	 * The command forked first, before the signals, the maps and the root:
+	 * its network namespace, the start's longest step, begins at once
+	 * (init-early.c's DOC)
+	 */
 	early = jail_early_possible(&in);
 	if (early)
 		jail_early_fork(&in);
+	init_signals(&in);
 	init_release(&in);
 	if (early)
 		jail_early_maps_written(&in);

@@ -113,6 +113,7 @@ struct init {
 	enum nslab_sandbox_limit ended_by;
 	uint64_t t0, wall_usec;
 	uint64_t pids_since; /* when the pids limit was first seen reached; 0: not reached */
+	uint64_t sig_used;   /* the caller's signals with a disposition set (init_signals()) */
 	/* the command forked early (init-early.c's DOC): -1 / NULL otherwise */
 	int early_go, early_ep, early_net, early_pidfd; /* init's ends, the command's pidfd */
 	char *early_stack;
@@ -146,13 +147,15 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd);
 _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int pipe_fd,
 			     bool filtered);
 /*
- * The command forked early (init-early.c's DOC), from
- * fork to exec: net >= 0: it makes the network namespace and sends an fd of
- * it on that socket (SCM_RIGHTS);
- * it waits for a byte on go before its working directory and the exec.
+ * The command forked early (init-early.c's DOC), from fork to exec: net >= 0:
+ * it makes the network namespace and sends an fd of it on that socket
+ * (SCM_RIGHTS); once a first byte on go says the
+ * maps are written, it resets the signals in *sig_used (init's reading of the
+ * caller's, written before that byte) and sets itself up; it waits for a
+ * second byte on go before its working directory and the exec.
  */
 _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
-			      int net);
+			      int net, const uint64_t *sig_used);
 /* The command, from fork to exec (core.h's DOC: "command"). */
 _Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd);
 
@@ -166,6 +169,7 @@ void jail_init_reach(struct init *in, enum nslab_sandbox_limit limit);
 void jail_init_end(struct init *in, enum nslab_sandbox_limit by);
 /* Bring "lo" up in the current network namespace. Return: 0 or -1 (errno) */
 int jail_loopback_up(void);
+
 /* The argc of a blob "argc\0arg0\0arg1\0..." (from the caller: trusted). */
 uint64_t jail_blob_argc(const char *blob);
 /* blob's argv array, in argv (jail_blob_argc() + 1 slots), or mapped if NULL. Return: NULL on ENOMEM */

@@ -221,12 +221,11 @@ struct jail_limits {
 	enum nslab_sandbox_mechanism mech[NSLAB_SANDBOX_LIMIT__COUNT];
 	int cgroup_fd;				    /* the sandbox's own cgroup directory, or -1 */
 	uint64_t value[NSLAB_SANDBOX_LIMIT__COUNT]; /* the config's (0: unset) */
-	unsigned nproc_extra;  /* tasks of the command's user that are not the command's (init) */
-	bool nproc_unenforced; /* the command's user is the host's root: RLIMIT_NPROC is ignored */
-	unsigned cpu_shares;   /* 0: unset */
-	int nice;	       /* with cpu_shares and no cgroup: at least this nice value */
-	bool sched_idle;       /* ... or SCHED_IDLE (shares below 128) */
-	int cgroup_parent_fd;  /* where the sandbox's cgroup was made (to remove it), or -1 */
+	unsigned nproc_extra; /* tasks of the command's user that are not the command's (init) */
+	unsigned cpu_shares;  /* 0: unset */
+	int nice;	      /* with cpu_shares and no cgroup: at least this nice value */
+	bool sched_idle;      /* ... or SCHED_IDLE (shares below 128) */
+	int cgroup_parent_fd; /* where the sandbox's cgroup was made (to remove it), or -1 */
 	char cgroup_name[64];
 };
 /*

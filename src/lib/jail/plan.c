@@ -82,17 +82,29 @@ void jail_plan_unref(struct jail_plan *p)
  */
 static long long id_outside(const char *path, unsigned long id)
 {
-	unsigned long in, out, n;
-	long long found = -1;
-	FILE *f = fopen(path, "re");
+	char buf[12288]; /* the kernel's 340 lines at most, "%10u %10u %10u\n" each */
+	unsigned long v[3];
+	const char *c = buf;
+	ssize_t n;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (!f)
+	/* read(), not stdio: this is on the way to every start (an fopen() allocates and stats) */
+	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
 		return -1;
-	while (found < 0 && fscanf(f, "%lu %lu %lu", &in, &out, &n) == 3)
-		if (id >= in && id - in < n)
-			found = (long long)(out + (id - in));
-	fclose(f);
-	return found;
+	buf[n] = '\0';
+	for (;;) {
+		for (int i = 0; i < 3; i++) {
+			char *end;
+
+			errno = 0;
+			v[i] = strtoul(c, &end, 10);
+			if (end == c || errno)
+				return -1;
+			c = end;
+		}
+		if (id >= v[0] && id - v[0] < v[2])
+			return (long long)(v[1] + (id - v[0]));
+	}
 }
 
 static bool id_mapped(const char *path, unsigned long id)
@@ -109,26 +121,6 @@ static bool has_caps(uint32_t mask)
 	if (syscall(SYS_capget, &h, d) < 0)
 		return false;
 	return (d[0].effective & mask) == mask;
-}
-
-/*
- * Whether setgroups(2) can work here at all. A user namespace whose
- * /proc/PID/setgroups says "deny" (one made by an unprivileged user, a rootless
- * lab's, `unshare -r`'s) refuses setgroups to every process in it and in every
- * user namespace below it, whatever capabilities they hold
- * (user_namespaces(7)): being uid 0 with CAP_SETGID there is not enough. No
- * file: a kernel before 3.19, which allows it.
- */
-static bool setgroups_allowed(void)
-{
-	char buf[16] = "";
-	_cleanup_close_ int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return errno == ENOENT;
-	if (read(fd, buf, sizeof(buf) - 1) <= 0)
-		return false;
-	return strncmp(buf, "allow", 5) == 0;
 }
 
 /* One map: returns true when init (the caller's id) needs a line of its own. */
@@ -163,41 +155,44 @@ static int plan_check_nesting(const struct jail_plan *p, nslab_error *err)
 		"root, run the outer command as another user, e.g. --uid)");
 }
 
+bool jail_plan_nproc_unenforced(const struct jail_plan *p)
+{
+	/* seen from here: the command's id is 0 one namespace up (nested sandboxes of root map 0 to 0) */
+	return !p->join && id_outside("/proc/self/uid_map", p->cmd_kuid) == 0;
+}
+
 static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 {
 	uid_t euid = geteuid();
 	/* CAP_SETUID and CAP_SETGID: any map may be written (else only our own ids) */
 	bool priv = has_caps(1u << CAP_SETUID | 1u << CAP_SETGID), uid_two;
-	/* the command may clear its groups only where the kernel lets anyone */
-	bool groups = priv && setgroups_allowed();
-	uid_t cmd_kuid;
 
 	jail_config_ids(c, &p->uid, &p->gid);
 	p->userns = p->clone_flags & CLONE_NEWUSER;
-
+	/*
+	 * The command clears its groups when it may. A user namespace that denies
+	 * setgroups to everyone (a rootless lab's, `unshare -r`'s) makes it fail
+	 * there, and the command then reads /proc/self/setgroups (command.c's
+	 * setgroups_denied()): not read here, on the way to every start (a first
+	 * look at /proc/self costs a new process about 20 us).
+	 */
+	p->set_groups = priv;
 	if (!p->userns) {
-		p->set_groups = groups;
 		p->limits.nproc_extra = p->uid == euid;
-		cmd_kuid = p->uid;
+		p->cmd_kuid = p->uid;
 	} else {
 		uid_two = map_text(p->uid_map, sizeof(p->uid_map), p->uid, euid, priv,
 				   "/proc/self/uid_map");
 		(void)map_text(p->gid_map, sizeof(p->gid_map), p->gid, getegid(), priv,
 			       "/proc/self/gid_map");
 		p->deny_setgroups = !priv;
-		p->set_groups = groups;
 		p->self_maps = !priv && !p->join;
 		p->limits.nproc_extra = uid_two ? 0 : 1;
-		cmd_kuid = uid_two ? p->uid : euid;
+		p->cmd_kuid = uid_two ? p->uid : euid;
 	}
-	/*
-	 * The host's root is exempt from RLIMIT_NPROC (kernel/fork.c): init holds it
-	 * alone. Seen from here: the command's id is 0 one namespace up (nested
-	 * sandboxes of root map 0 to 0 all the way).
-	 */
-	p->limits.nproc_unenforced = id_outside("/proc/self/uid_map", cmd_kuid) == 0 && !p->join;
-	if (p->limits.nproc_unenforced &&
-	    p->limits.mech[NSLAB_SANDBOX_LIMIT_PIDS] == NSLAB_SANDBOX_MECH_RLIMIT)
+	/* the host's root: init holds RLIMIT_NPROC alone, so init counts instead */
+	if (p->limits.mech[NSLAB_SANDBOX_LIMIT_PIDS] == NSLAB_SANDBOX_MECH_RLIMIT &&
+	    jail_plan_nproc_unenforced(p))
 		p->limits.mech[NSLAB_SANDBOX_LIMIT_PIDS] = NSLAB_SANDBOX_MECH_TIMER;
 }
 
@@ -307,18 +302,13 @@ static int plan_basics(const struct nslab_sandbox_config *c, struct jail_plan *p
 	return plan_env(c, p, err);
 }
 
-/* Whether a seccomp filter holds this process (a nested sandbox's: Seccomp 2 in its status). */
+/*
+ * Whether a seccomp filter holds this process (a nested sandbox's). prctl, not
+ * /proc/self/status (on the way to every start); an error is a filter's.
+ */
 static bool under_seccomp(void)
 {
-	char buf[4096], *s;
-	_cleanup_close_ int fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (n <= 0)
-		return true; /* unknown: the safe answer */
-	buf[n] = '\0';
-	s = strstr(buf, "\nSeccomp:");
-	return !s || strtol(s + 9, NULL, 10) != 0;
+	return prctl(PR_GET_SECCOMP, 0, 0, 0, 0) != 0;
 }
 
 /*

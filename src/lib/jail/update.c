@@ -149,7 +149,7 @@ int nslab_sandbox_set_limit(nslab_sandbox *s, enum nslab_sandbox_limit limit, ui
 	mech = s->mech[limit];
 	if (!mech)
 		mech = limit == NSLAB_SANDBOX_LIMIT_TIMEOUT ? NSLAB_SANDBOX_MECH_TIMER
-		       : limit == NSLAB_SANDBOX_LIMIT_PIDS && s->plan->limits.nproc_unenforced
+		       : limit == NSLAB_SANDBOX_LIMIT_PIDS && jail_plan_nproc_unenforced(s->plan)
 			       ? NSLAB_SANDBOX_MECH_TIMER
 			       : NSLAB_SANDBOX_MECH_RLIMIT;
 	if (mech == NSLAB_SANDBOX_MECH_CGROUP)
