@@ -61,28 +61,12 @@ static void cmd_stdio(const struct jail_plan *p, int pipe_fd)
 }
 
 /*
- * setgroups() refused because the user namespace denies it to everyone (the
- * parent decided in its own namespace; NET_JOIN puts the sandbox under a
- * rootless lab's, which may deny it): the groups cannot change, so there is
- * nothing to drop that the kernel would let anyone use.
+ * set_groups: clear the supplementary groups. false where the user namespace
+ * denies setgroups(2) to everyone (spawn.c's setgroups_denied(): the groups
+ * cannot change there, so there is nothing to drop), never tried to fail:
+ * a command forked early shares errno with init (init-early.c's DOC).
  */
-static bool setgroups_denied(int code)
-{
-	char buf[8] = "";
-	int fd;
-
-	if (code != EPERM)
-		return false;
-	fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	if (read(fd, buf, sizeof(buf) - 1) < 0)
-		buf[0] = '\0';
-	(void)close(fd);
-	return strncmp(buf, "deny", 4) == 0;
-}
-
-static void cmd_ids(const struct jail_plan *p, int pipe_fd)
+static void cmd_ids(const struct jail_plan *p, bool set_groups, int pipe_fd)
 {
 	nslab_error e;
 
@@ -95,7 +79,7 @@ static void cmd_ids(const struct jail_plan *p, int pipe_fd)
 	/* uid 0 -> another uid would empty the capability sets jail_caps_enter() works on */
 	if ((getuid() != p->uid || geteuid() != p->uid) && jail_caps_prepare_setuid(&e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	if (p->set_groups && syscall(SYS_setgroups, 0, NULL) < 0 && !setgroups_denied(errno))
+	if (set_groups && syscall(SYS_setgroups, 0, NULL) < 0)
 		child_err(&e, errno, "setgroups", NULL), jail_cmd_fail(pipe_fd, &e);
 	if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
 		child_err(&e, errno, "setresgid", NULL), jail_cmd_fail(pipe_fd, &e);
@@ -195,13 +179,13 @@ static void cmd_chdir(const struct jail_plan *p, int pipe_fd)
 }
 
 /* The steps after the working directory: limits, ids, signals, fds, capabilities. */
-static void cmd_setup_rest(const struct jail_plan *p, int pipe_fd)
+static void cmd_setup_rest(const struct jail_plan *p, bool set_groups, int pipe_fd)
 {
 	nslab_error e = { 0 };
 
 	if (jail_limits_apply(&p->limits, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
-	cmd_ids(p, pipe_fd);
+	cmd_ids(p, set_groups, pipe_fd);
 	cmd_unblock_signals();
 	/* only 0, 1, 2 cross exec: nothing of the caller or of init leaks in */
 	(void)syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -210,7 +194,7 @@ static void cmd_setup_rest(const struct jail_plan *p, int pipe_fd)
 }
 
 /* Everything before the seccomp filter and exec: what a pool's command does ahead. */
-void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
+void jail_cmd_setup(const struct jail_plan *p, bool set_groups, int pipe_fd)
 {
 	nslab_error e = { 0 };
 
@@ -220,11 +204,11 @@ void jail_cmd_setup(const struct jail_plan *p, int pipe_fd)
 		child_err(&e, errno, "unshare(CLONE_NEWCGROUP)", NULL), jail_cmd_fail(pipe_fd, &e);
 	cmd_stdio(p, pipe_fd);
 	cmd_chdir(p, pipe_fd);
-	cmd_setup_rest(p, pipe_fd);
+	cmd_setup_rest(p, set_groups, pipe_fd);
 }
 
 /* The next byte on go (end of file or an error: init is gone). */
-static void await_byte(int go)
+static char await_byte(int go)
 {
 	ssize_t n;
 	char b;
@@ -234,6 +218,7 @@ static void await_byte(int go)
 	while (n < 0 && errno == EINTR);
 	if (n != 1)
 		_exit(127);
+	return b;
 }
 
 /*
@@ -274,16 +259,17 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 			      int net, const uint64_t *sig_used)
 {
 	nslab_error e = { 0 };
+	bool set_groups;
 
 	if (net >= 0)
 		early_net(net, pipe_fd);
-	/* forked before the maps: the ids wait for init's first byte */
-	await_byte(go);
+	/* forked before the maps: the ids wait for init's first byte, which says setgroups' fate */
+	set_groups = await_byte(go) == JAIL_EARLY_SET_GROUPS;
 	/* forked with the caller's dispositions, every signal blocked (init.c's init_signals()) */
 	signals_reset_mask(*sig_used);
 	(void)setsid();
 	cmd_stdio(p, pipe_fd);
-	cmd_setup_rest(p, pipe_fd);
+	cmd_setup_rest(p, set_groups, pipe_fd);
 	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(pipe_fd, &e);
 	await_byte(go);
@@ -308,8 +294,9 @@ _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int 
 	jail_cmd_fail(pipe_fd, &e);
 }
 
-_Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd)
+_Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], bool set_groups,
+			     int pipe_fd)
 {
-	jail_cmd_setup(p, pipe_fd);
+	jail_cmd_setup(p, set_groups, pipe_fd);
 	jail_cmd_exec(p, argv, pipe_fd, false);
 }

@@ -83,7 +83,7 @@ struct jail_plan {
 	uid_t uid;	     /* the command's, inside */
 	gid_t gid;
 	uid_t cmd_kuid;		 /* the command's uid as this process's namespace sees it */
-	bool set_groups;	 /* clear supplementary groups (allowed) */
+	bool set_groups;	 /* may clear the groups (CAP_SETGID); GO: unless denied */
 	struct jail_fs_plan *fs; /* NULL: no mount namespace (or nothing to do) */
 	struct sock_fprog seccomp;
 	bool seccomp_default; /* the default profile: it refuses nothing a waiting command needs */
@@ -113,7 +113,7 @@ void jail_plan_unref(struct jail_plan *p);
 bool jail_plan_nproc_unenforced(const struct jail_plan *p);
 
 enum jail_msg_kind {
-	JAIL_MSG_GO = 1,  /* parent -> init: maps written, go on */
+	JAIL_MSG_GO = 1,  /* parent -> init: maps written, go on (value: setgroups denied) */
 	JAIL_MSG_RUN,	  /* parent -> init (pool): argv in the attached memfd */
 	JAIL_MSG_LIMIT,	  /* parent -> init: a limit was lowered (limit, value) */
 	JAIL_MSG_READY,	  /* init -> parent (pool): prepared, waiting for RUN (ns_*) */

@@ -171,11 +171,11 @@ int jail_early_net_join(void *data, nslab_error *err)
 }
 
 /* A byte to the command forked early; if it ended instead, its report says why. */
-static void early_send(struct init *in)
+static void early_send(struct init *in, char byte)
 {
 	nslab_error e = { 0 };
 
-	if (send(in->early_go, "", 1, MSG_NOSIGNAL) == 1)
+	if (send(in->early_go, &byte, 1, MSG_NOSIGNAL) == 1)
 		return;
 	if (read(in->early_ep, &e, sizeof(e)) != (ssize_t)sizeof(e))
 		child_err(&e, ECHILD, "the command ended before its start", NULL);
@@ -183,16 +183,19 @@ static void early_send(struct init *in)
 	jail_init_fail(in, &e, true);
 }
 
-/* The maps are written: the command may take its ids (the first byte on its GO socket). */
+/*
+ * The maps are written: the command may take its ids (the first byte on its
+ * GO socket, which says whether it clears its groups).
+ */
 void jail_early_maps_written(struct init *in)
 {
-	early_send(in);
+	early_send(in, in->set_groups ? JAIL_EARLY_SET_GROUPS : '\0');
 }
 
 /* The command forked early: GO, then its exec report (or why it ended before GO). */
 void jail_early_go(struct init *in, int *ret_pidfd)
 {
-	early_send(in);
+	early_send(in, '\0');
 	in->early_go = close_fd(in->early_go);
 	jail_init_await_exec(in, in->early_ep);
 	in->early_ep = -1;

@@ -85,12 +85,13 @@ static uint64_t prep_array_at(const char *blob)
 	return (len + sizeof(char *) - 1) / sizeof(char *) * sizeof(char *);
 }
 
-static _Noreturn void prep_child(const struct jail_plan *p, int go, int ep, int start, char *area)
+static _Noreturn void prep_child(const struct init *in, int go, int ep, int start, char *area)
 {
+	const struct jail_plan *p = in->p;
 	nslab_error e = { 0 };
 	uint64_t len;
 
-	jail_cmd_setup(p, ep);
+	jail_cmd_setup(p, in->set_groups, ep);
 	/* installing a filter took ~0.1 ms (perf trace): ahead, when it cannot hurt */
 	if (p->seccomp_default && jail_seccomp_install(&p->seccomp, &e) < 0)
 		jail_cmd_fail(ep, &e);
@@ -136,7 +137,7 @@ static void prep_start(struct init *in, struct prepared *pr)
 		(void)close(go[1]);
 		(void)close(ep[0]);
 		(void)close(start[0]);
-		prep_child(in->p, go[0], ep[1], start[1], pr->area);
+		prep_child(in, go[0], ep[1], start[1], pr->area);
 	}
 	(void)close_fd(go[0]);
 	(void)close_fd(ep[1]);

@@ -246,6 +246,7 @@ const char *jail_init_recv_blob(struct init *in, size_t *ret_len)
 struct cmd_args {
 	const struct jail_plan *p;
 	char *const *argv;
+	bool set_groups;
 	int pipe_fd, close1, close2;
 };
 
@@ -255,7 +256,7 @@ static int cmd_trampoline(void *arg)
 
 	(void)close(a->close1);
 	(void)close(a->close2);
-	jail_cmd_main(a->p, a->argv, a->pipe_fd);
+	jail_cmd_main(a->p, a->argv, a->set_groups, a->pipe_fd);
 }
 
 /*
@@ -332,7 +333,12 @@ void jail_init_start_command(struct init *in, int *ret_pidfd)
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		child_err(&e, errno, "pipe2", NULL), jail_init_fail(in, &e, false);
 	a = (struct cmd_args){
-		.p = in->p, .argv = in->argv, .pipe_fd = ep[1], .close1 = ep[0], .close2 = in->sock
+		.p = in->p,
+		.argv = in->argv,
+		.set_groups = in->set_groups,
+		.pipe_fd = ep[1],
+		.close1 = ep[0],
+		.close2 = in->sock,
 	};
 	in->t0 = now_ns();
 	in->cmd = cmd_clone(in->p, &a, ret_pidfd);
@@ -608,6 +614,7 @@ static void init_release(struct init *in)
 	if (!p->self_maps) {
 		if (jail_msg_recv(in->sock, &m, NULL) <= 0 || m.kind != JAIL_MSG_GO)
 			_exit(1);
+		in->set_groups = p->set_groups && !m.value;
 		return;
 	}
 	if (write_self("/proc/self/setgroups", "deny") < 0 ||

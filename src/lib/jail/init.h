@@ -114,6 +114,7 @@ struct init {
 	uint64_t t0, wall_usec;
 	uint64_t pids_since; /* when the pids limit was first seen reached; 0: not reached */
 	uint64_t sig_used;   /* the caller's signals with a disposition set (init_signals()) */
+	bool set_groups;     /* the command clears its groups (the plan's, unless GO said denied) */
 	/* the command forked early (init-early.c's DOC): -1 / NULL otherwise */
 	int early_go, early_ep, early_net, early_pidfd; /* init's ends, the command's pidfd */
 	char *early_stack;
@@ -142,7 +143,7 @@ struct net_helper {
 /* Report e on the exec pipe and end the command (127: it never ran). */
 _Noreturn void jail_cmd_fail(int pipe_fd, nslab_error *e);
 /* Everything before the seccomp filter and exec: what a pool's command does ahead. */
-void jail_cmd_setup(const struct jail_plan *p, int pipe_fd);
+void jail_cmd_setup(const struct jail_plan *p, bool set_groups, int pipe_fd);
 /* The seccomp filter last (a profile may refuse what the steps before need), unless installed. */
 _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int pipe_fd,
 			     bool filtered);
@@ -150,14 +151,16 @@ _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int 
  * The command forked early (init-early.c's DOC), from fork to exec: net >= 0:
  * it makes the network namespace and sends an fd of it on that socket
  * (SCM_RIGHTS); once a first byte on go says the
- * maps are written, it resets the signals in *sig_used (init's reading of the
+ * maps are written (JAIL_EARLY_SET_GROUPS: and struct init's set_groups), it resets the signals in *sig_used (init's reading of the
  * caller's, written before that byte) and sets itself up; it waits for a
  * second byte on go before its working directory and the exec.
  */
+#define JAIL_EARLY_SET_GROUPS 'g'
 _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
 			      int net, const uint64_t *sig_used);
-/* The command, from fork to exec (core.h's DOC: "command"). */
-_Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], int pipe_fd);
+/* The command, from fork to exec (core.h's DOC: "command"); set_groups: struct init's. */
+_Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], bool set_groups,
+			     int pipe_fd);
 
 /* --- init.c ---------------------------------------------------------------------- */
 

@@ -171,10 +171,10 @@ static void plan_ids(const struct nslab_sandbox_config *c, struct jail_plan *p)
 	p->userns = p->clone_flags & CLONE_NEWUSER;
 	/*
 	 * The command clears its groups when it may. A user namespace that denies
-	 * setgroups to everyone (a rootless lab's, `unshare -r`'s) makes it fail
-	 * there, and the command then reads /proc/self/setgroups (command.c's
-	 * setgroups_denied()): not read here, on the way to every start (a first
-	 * look at /proc/self costs a new process about 20 us).
+	 * setgroups to everyone (a rootless lab's, `unshare -r`'s) would refuse
+	 * it: spawn.c reads that once the maps are written, from init's /proc
+	 * entry, warm by then (a first look at /proc/self costs a new process
+	 * about 20 us), and GO tells init.
 	 */
 	p->set_groups = priv;
 	if (!p->userns) {

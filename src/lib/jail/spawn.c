@@ -207,6 +207,25 @@ static int start_joined(nslab_sandbox *s, char *const *argv, int sock, int other
 	return 0;
 }
 
+/*
+ * Whether setgroups(2) is denied to everyone where the command will call it:
+ * init's user namespace, which inherits the flag (a rootless lab's, `unshare
+ * -r`'s). No capability overrides it, so the groups cannot change there and
+ * the command leaves them; it must not try and fail (it may share errno with
+ * init, init-early.c's DOC). Unreadable: not denied, so a refusal is an error.
+ */
+static bool setgroups_denied(pid_t init_pid)
+{
+	char path[64], buf[8] = "";
+	_cleanup_close_ int fd = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/setgroups", (int)init_pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0)
+		return false;
+	return strncmp(buf, "deny", 4) == 0;
+}
+
 static int start_direct(nslab_sandbox *s, char *const *argv, int sock, int other, int parent_pidfd,
 			nslab_error *err)
 {
@@ -378,6 +397,8 @@ int jail_sandbox_start(struct jail_plan *p, char *const argv[], nslab_sandbox **
 		    : start_direct(s, argv, sv[1], sv[0], self, err);
 	(void)close(sv[1]);
 	(void)close(self);
+	if (r >= 0 && p->set_groups)
+		go.value = setgroups_denied(s->init_pid);
 	if (r >= 0 && !p->self_maps && (r = jail_msg_send(s->sock, &go, -1)) < 0)
 		(void)nslab_err_set(err, -r, "release the sandbox's init");
 	if (r >= 0)
