@@ -160,6 +160,16 @@ static void forward_signals(bool on)
 		sigaction(fwd_signals[i], &sa, NULL);
 }
 
+static void block_forwarded(bool on)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
+		sigaddset(&set, fwd_signals[i]);
+	(void)sigprocmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
 /*
  * Signals go on from the handler itself, so that the wait is one blocking
  * call: the caller wakes once, when the sandbox has ended (a poll on the
@@ -188,7 +198,10 @@ static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
 	int r;
 
 	forward_signals(true);
+	/* set_shared_init(): no handler on this thread while spawn runs; a signal waits for its end */
+	block_forwarded(true);
 	r = nslab_sandbox_spawn_ex(c, argv, &s, &res->exit_code, err);
+	block_forwarded(false);
 	/* the sandbox has its mounts: the resolv.conf bound in it is no longer needed outside */
 	if (resolv_path)
 		(void)unlink(resolv_path);

@@ -415,6 +415,8 @@ int run_build_config(const struct run_opts *o, nslab_sandbox_config **ret)
 
 	if (nslab_sandbox_config_new(&c, &err) < 0)
 		return run_error("%s", err.msg);
+	/* this thread only waits for the sandbox (cmd-run.c): init may share our memory */
+	nslab_sandbox_config_set_shared_init(c, true);
 	for (size_t i = 0; i < o->n_profiles; i++)
 		if (nslab_sandbox_config_load(c, o->profiles[i], &err) < 0) {
 			nslab_sandbox_config_free(c);

@@ -324,6 +324,63 @@ static void test_timeout(void)
 	nslab_sandbox_config_free(c);
 }
 
+/*
+ * set_shared_init(): init on the caller's memory (spawn.c's DOC). The same
+ * results as a copy; nothing of init's left in our memory (its stack
+ * unmapped once it is reaped) nor in the host (a timeout's grandchild), and
+ * we stay dumpable (init does not clear the flag of memory that is ours).
+ */
+static void test_shared_init(void)
+{
+	char *cmd[] = { "sh", "-c", "(trap '' TERM; exec sleep 30) & exec sleep 30", NULL };
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+	struct stat ns;
+	pid_t pids[16];
+	int maps;
+
+	nslab_sandbox_config_set_shared_init(c, true);
+	res = run(c, (char *[]){ "sh", "-c", "[ $$ = 2 ] && exit 3", NULL });
+	maps = count_lines("/proc/self/maps");
+	CHECK(res.exit_code == 3, "shared init: exit 3 as pid 2: %d", res.exit_code);
+	res = run(c, (char *[]){ "sh", "-c", "kill -TERM $$", NULL });
+	CHECK(res.exit_code == 143, "shared init: SIGTERM: %d", res.exit_code);
+	CHECK(nslab_sandbox_run(c, (char *[]){ "/nonexistent/cmd", NULL }, &res, &err) == -ENOENT &&
+		      res.exit_code == 127,
+	      "shared init: not found: %d '%s'", res.exit_code, err.msg);
+	CHECK(count_lines("/proc/self/maps") == maps, "shared init: %d mappings after, %d before",
+	      count_lines("/proc/self/maps"), maps);
+	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1, "shared init: we are no longer dumpable");
+
+	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 300);
+	CHECK(nslab_sandbox_spawn(c, cmd, &s, &err) == 0, "%s", err.msg);
+	CHECK(ns_of(nslab_sandbox_pid(s), "pid", &ns), "the command's PID namespace");
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 124, "shared init: timeout: %d", res.exit_code);
+	CHECK(pids_in_pidns(ns.st_ino, pids, 16) == 0,
+	      "shared init: a process of the sandbox remains");
+	nslab_sandbox_free(s);
+	nslab_sandbox_config_free(c);
+}
+
+/* A caller that made itself non-dumpable: init, a copy of it, is too, yet writes its maps. */
+static void test_not_dumpable(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+
+	CHECK(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, "PR_SET_DUMPABLE");
+	res = run(c, (char *[]){ "sh", "-c", "exit 5", NULL });
+	CHECK(res.exit_code == 5, "a non-dumpable caller: %d", res.exit_code);
+	nslab_sandbox_config_set_shared_init(c, true);
+	res = run(c, (char *[]){ "sh", "-c", "exit 6", NULL });
+	CHECK(res.exit_code == 6, "a non-dumpable caller, shared init asked: %d", res.exit_code);
+	CHECK(prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) == 0, "PR_SET_DUMPABLE");
+	nslab_sandbox_config_free(c);
+}
+
 static void test_memory(void)
 {
 	nslab_sandbox_config *c = config();
@@ -1111,6 +1168,8 @@ int main(int argc, char **argv)
 	      "mkdtemp"); /* sudo: another uid inside */
 	test_status();
 	test_timeout();
+	test_shared_init();
+	test_not_dumpable();
 	test_memory();
 	test_fork_bomb();
 	test_cpu();

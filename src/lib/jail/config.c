@@ -649,6 +649,11 @@ void nslab_sandbox_config_set_ambient(nslab_sandbox_config *c, bool ambient)
 	c->ambient = ambient;
 }
 
+void nslab_sandbox_config_set_shared_init(nslab_sandbox_config *c, bool on)
+{
+	c->init_shares_memory = on;
+}
+
 /* --- environment, hostname, stdio, events ----------------------------------- */
 
 void nslab_sandbox_config_clear_env(nslab_sandbox_config *c)

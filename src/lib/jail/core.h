@@ -9,7 +9,8 @@
  *      BPF, limits and cgroup, uid/gid maps, argv/envp arrays)
  *   2. clone3(CLONE_PIDFD | the namespace flags): the child is init, pid 1 of
  *      the new PID namespace (NET_JOIN: a short-lived helper enters the lab's
- *      user and network namespaces first and clones init with CLONE_PARENT).
+ *      user and network namespaces first and clones init with CLONE_PARENT;
+ *      set_shared_init(): clone() with CLONE_VM, spawn.c's DOC).
  *      A new network namespace is left to init (net_late), unless a seccomp
  *      filter holds the caller
  *   3. root: write uid_map/gid_map, send GO. Rootless (one id each way,
@@ -44,6 +45,15 @@
  * SOCK_SEQPACKET socket pair (fds ride along as SCM_RIGHTS).
  */
 #pragma once
+
+/* AddressSanitizer does not follow a stack switch: no clone() onto a stack of ours under it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define JAIL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define JAIL_ASAN 1
+#endif
+#endif
 
 #include <linux/filter.h>
 #include <linux/sched.h>
@@ -83,6 +93,7 @@ struct jail_plan {
 	uid_t uid;	     /* the command's, inside */
 	gid_t gid;
 	uid_t cmd_kuid;		 /* the command's uid as this process's namespace sees it */
+	bool init_vm;		 /* a run's init may share the caller's memory (spawn.c's DOC) */
 	bool set_groups;	 /* may clear the groups (CAP_SETGID); GO: unless denied */
 	struct jail_fs_plan *fs; /* NULL: no mount namespace (or nothing to do) */
 	struct sock_fprog seccomp;
@@ -181,10 +192,12 @@ int jail_msg_recv_cred(int sock, struct jail_msg *m, int *fds, size_t n_fds,
  * @argv:  the command, or NULL in a pool (it comes with RUN)
  * @sock:  init's end of the socket pair
  * @parent_pidfd: the caller's pidfd (is it still there once PR_SET_PDEATHSIG took?)
+ * @cmd_stack: NULL, or JAIL_CMD_STACK_SIZE bytes of the caller's for the
+ *        command forked early: init shares the caller's memory (spawn.c's DOC)
  * Never returns.
  */
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
-			      int parent_pidfd);
+			      int parent_pidfd, char *cmd_stack);
 /*
  * jail_clone() - clone3() as fork(), or clone() where clone3() says ENOSYS (a
  * container's seccomp profile, ours included: a nested sandbox): with
@@ -215,7 +228,16 @@ struct nslab_sandbox {
 	uint32_t reached;
 	struct nslab_sandbox_result res;
 	nslab_egress_session *egress; /* set_egress(): ended with the sandbox */
+	char *init_stack;	      /* plan->init_vm: init's stack, unmapped once it is reaped */
 };
+
+/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
+#define JAIL_CMD_STACK_SIZE  (1u << 20)
+/*
+ * The stacks of an init that shares the caller's memory (spawn.c's DOC),
+ * reserved lazily: the command's JAIL_CMD_STACK_SIZE at the bottom, init's above
+ */
+#define JAIL_INIT_STACK_SIZE (JAIL_CMD_STACK_SIZE + (1u << 20))
 
 /* CLOCK_MONOTONIC in ns: the sandbox's wall time when init reports none. */
 static inline uint64_t jail_mono_ns(void)
@@ -228,6 +250,8 @@ static inline uint64_t jail_mono_ns(void)
 
 /* Reap init after a failed start or at free, first sending it sig if not 0 (spawn.c). */
 void jail_sandbox_reap_init(nslab_sandbox *s, int sig);
+/* Wait for init's end and reap it, with the whole reaped tree's rusage. Return: 0 or -errno */
+int jail_sandbox_wait_init(nslab_sandbox *s, struct rusage *ru);
 
 /*
  * jail_sandbox_start() - Clone init and let it set up (steps 2 to 5)

@@ -95,13 +95,10 @@ static int sandbox_collect(nslab_sandbox *s, nslab_error *err)
 	struct jail_msg m, rep;
 	struct rusage ru = { 0 };
 	bool have_rep = false;
-	siginfo_t si;
+	int r = jail_sandbox_wait_init(s, &ru);
 
-	/* raw waitid: glibc's has no rusage; it is the whole reaped tree's */
-	while (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, &ru) < 0)
-		if (errno != EINTR)
-			return nslab_err_set(err, errno, "wait for the sandbox's init");
-	s->reaped = true;
+	if (r < 0)
+		return nslab_err_set(err, -r, "wait for the sandbox's init");
 	while (!have_rep && jail_msg_recv(s->sock, &m, NULL) > 0) {
 		if (m.kind == JAIL_MSG_REACHED && m.limit < NSLAB_SANDBOX_LIMIT__COUNT) {
 			s->reached |= 1u << m.limit;
@@ -157,6 +154,9 @@ nslab_sandbox *nslab_sandbox_free(nslab_sandbox *s)
 	/* closing the socket tells init its owner left; SIGKILL makes it certain */
 	s->sock = close_fd(s->sock);
 	jail_sandbox_reap_init(s, SIGKILL);
+	/* init (that ran on it) is reaped */
+	if (s->init_stack)
+		(void)munmap(s->init_stack, JAIL_INIT_STACK_SIZE);
 	(void)close_fd(s->init_pidfd);
 	(void)close_fd(s->cmd_pidfd);
 	(void)close_fd(s->prep_go);

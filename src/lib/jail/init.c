@@ -92,6 +92,15 @@ void jail_init_end(struct init *in, enum nslab_sandbox_limit by)
 		in->ended_by = by;
 }
 
+void jail_spin_readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	uint64_t end = now_ns() + JAIL_SPIN_NS;
+
+	while (poll(&pfd, 1, 0) == 0 && now_ns() < end)
+		(void)sched_yield();
+}
+
 int jail_loopback_up(void)
 {
 	struct ifreq ifr = { .ifr_name = "lo" };
@@ -193,8 +202,14 @@ static void init_setup(struct init *in, bool early)
 		jail_reset_last_pid(in->procfd);
 	if (!p->pidns)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	/* the command may share init's uid: it must not ptrace or read init's memory */
-	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/*
+	 * the command may share init's uid: it must not ptrace or read init's
+	 * memory. Not when that memory is the caller's (in->vm): the flag
+	 * is the memory's, and the caller would keep it; init's capabilities,
+	 * which the command has none of, refuse the command that access anyway.
+	 */
+	if (!in->vm)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)prctl(PR_SET_NAME, "nslab-init", 0, 0, 0);
 	close_others(in);
 }
@@ -617,6 +632,13 @@ static void init_release(struct init *in)
 		in->set_groups = p->set_groups && !m.value;
 		return;
 	}
+	/*
+	 * A copy of a caller that made itself non-dumpable is too, and its
+	 * /proc/self is then root's: the maps could not be written (it is made
+	 * non-dumpable again with the rest, init_setup())
+	 */
+	if (!in->vm)
+		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (write_self("/proc/self/setgroups", "deny") < 0 ||
 	    write_self("/proc/self/uid_map", p->uid_map) < 0 ||
 	    write_self("/proc/self/gid_map", p->gid_map) < 0) {
@@ -648,7 +670,7 @@ static void send_started(struct init *in, struct jail_msg *m, int pidfd)
 }
 
 _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int sock,
-			      int parent_pidfd)
+			      int parent_pidfd, char *cmd_stack)
 {
 	struct init in = { .p = p,
 			   .argv = argv,
@@ -660,7 +682,9 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .early_go = -1,
 			   .early_ep = -1,
 			   .early_net = -1,
-			   .early_pidfd = -1 };
+			   .early_pidfd = -1,
+			   .vm = cmd_stack != NULL,
+			   .cmd_stack = cmd_stack };
 	struct jail_msg m = { 0 };
 	bool direct = false, early;
 	sigset_t all;

@@ -17,16 +17,9 @@
 
 #include "shared/macro.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define JAIL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define JAIL_ASAN 1
-#endif
-#endif
-
-/* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
-#define CMD_STACK_SIZE (1u << 20)
+#define CMD_STACK_SIZE JAIL_CMD_STACK_SIZE
+/* How long a wait on the start's path polls before it blocks (init-early.c's DOC). */
+#define JAIL_SPIN_NS   (300 * 1000ull)
 
 /* --- async-signal-safe helpers ------------------------------------------------ */
 
@@ -103,7 +96,9 @@ static inline char *fmt_u64(char *end, uint64_t v)
 struct init {
 	const struct jail_plan *p;
 	char *const *argv;
-	int sock; /* -1 once the parent is gone */
+	bool vm;	 /* sharing the caller's memory (spawn.c's DOC) */
+	char *cmd_stack; /* vm: the caller's memory for the command's stack */
+	int sock;	 /* -1 once the parent is gone */
 	int sigfd, tfd_timeout, tfd_sample, procfd;
 	pid_t cmd;
 	bool cmd_done;
@@ -117,7 +112,7 @@ struct init {
 	bool set_groups;     /* the command clears its groups (the plan's, unless GO said denied) */
 	/* the command forked early (init-early.c's DOC): -1 / NULL otherwise */
 	int early_go, early_ep, early_net, early_pidfd; /* init's ends, the command's pidfd */
-	char *early_stack;
+	char *early_stack;				/* mapped here, or cmd_stack */
 	struct {
 		int ep, go, net; /* the command's ends */
 		int close[4];	 /* init's, closed in the command */
@@ -172,6 +167,12 @@ void jail_init_reach(struct init *in, enum nslab_sandbox_limit limit);
 void jail_init_end(struct init *in, enum nslab_sandbox_limit by);
 /* Bring "lo" up in the current network namespace. Return: 0 or -1 (errno) */
 int jail_loopback_up(void);
+/*
+ * Poll fd for up to JAIL_SPIN_NS, yielding the CPU at each turn, before the
+ * caller blocks in its read: for what usually comes within a few hundred
+ * microseconds on the start's path (init-early.c's DOC: why).
+ */
+void jail_spin_readable(int fd);
 
 /* The argc of a blob "argc\0arg0\0arg1\0..." (from the caller: trusted). */
 uint64_t jail_blob_argc(const char *blob);

@@ -87,6 +87,7 @@ struct nslab_sandbox_config {
 
 	nslab_sandbox_event_func event_fn;
 	void *event_data;
+	bool init_shares_memory; /* set_shared_init(): nslab run's */
 };
 
 /* --- config.c ------------------------------------------------------------- */

@@ -376,6 +376,15 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 	if (r >= 0)
 		r = jail_seccomp_compile(c, &p->seccomp, err);
 	p->seccomp_default = c->seccomp == NSLAB_SANDBOX_SECCOMP_DEFAULT;
+#ifndef JAIL_ASAN
+	/*
+	 * clone() onto a stack of ours; not into a cgroup (that takes clone3()),
+	 * nor through NET_JOIN, nor for a caller that is not dumpable (init, with
+	 * its memory, would not be: rootless, it could not write its maps)
+	 */
+	p->init_vm = c->init_shares_memory && p->limits.cgroup_fd < 0 && !p->join &&
+		     prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1;
+#endif
 	if (r < 0)
 		goto fail;
 	*ret = p;
