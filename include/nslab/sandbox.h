@@ -257,9 +257,12 @@ NSLAB_EXPORT void nslab_sandbox_config_set_ambient(nslab_sandbox_config *c, bool
  * thread's thread-local storage, its errno among it. So from spawn (or run)
  * to the return of nslab_sandbox_wait() (or run), the calling thread must do
  * nothing but that wait, and take no signal while spawn runs (block the ones
- * it handles; they may come once spawn returned). Ignored for a pool, with a
- * cgroup limit, in a lab's network (set_netns(), set_lab_node(),
- * set_egress()) and under AddressSanitizer. `nslab run` sets it.
+ * it handles; they may come once spawn returned); an event function runs on
+ * that thread meanwhile. The command taking other ids than the caller's may
+ * leave the caller not dumpable (the kernel's rule on set*id()). Ignored for
+ * a pool, with a cgroup limit, a kept capability or no PID namespace, in a
+ * lab's network (set_netns(), set_lab_node(), set_egress()), for a caller
+ * that is not dumpable and under AddressSanitizer. `nslab run` sets it.
  */
 NSLAB_EXPORT void nslab_sandbox_config_set_shared_init(nslab_sandbox_config *c, bool on);
 

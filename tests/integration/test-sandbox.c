@@ -25,6 +25,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/magic.h>
 
 #include <nslab/sandbox.h>
@@ -353,6 +354,13 @@ static void test_shared_init(void)
 	CHECK(count_lines("/proc/self/maps") == maps, "shared init: %d mappings after, %d before",
 	      count_lines("/proc/self/maps"), maps);
 	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1, "shared init: we are no longer dumpable");
+	/* a kept CAP_SYS_PTRACE would reach init's memory, were it ours: a copy then, not dumpable */
+	CHECK(nslab_sandbox_config_keep_cap(c, CAP_SYS_PTRACE, &err) == 0, "%s", err.msg);
+	res = run(c, (char *[]){ "sh", "-c", "exec 3<>/proc/1/mem", NULL });
+	CHECK(res.exit_code != 0, "shared init, CAP_SYS_PTRACE kept: init's memory opened");
+	nslab_sandbox_config_free(c);
+	c = config();
+	nslab_sandbox_config_set_shared_init(c, true);
 
 	set_limit(c, NSLAB_SANDBOX_LIMIT_TIMEOUT, 300);
 	CHECK(nslab_sandbox_spawn(c, cmd, &s, &err) == 0, "%s", err.msg);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * jail/init-early: a run's command, forked by init right after the maps
+ * jail/init-early: a run's command, forked by init before anything else
  * (the DOC below); init.c's init_setup() and jail_init_start_command() call it.
  */
 #include "jail/init.h"

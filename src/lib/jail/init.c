@@ -634,8 +634,8 @@ static void init_release(struct init *in)
 	}
 	/*
 	 * A copy of a caller that made itself non-dumpable is too, and its
-	 * /proc/self is then root's: the maps could not be written (it is made
-	 * non-dumpable again with the rest, init_setup())
+	 * /proc/self is then root's: the maps could not be written (not
+	 * dumpable again right after them)
 	 */
 	if (!in->vm)
 		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
@@ -645,6 +645,8 @@ static void init_release(struct init *in)
 		child_err(&e, errno, "write the sandbox's uid/gid maps", NULL);
 		jail_init_fail(in, &e, false);
 	}
+	if (!in->vm)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
 /*

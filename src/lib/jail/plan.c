@@ -85,13 +85,18 @@ static long long id_outside(const char *path, unsigned long id)
 	char buf[12288]; /* the kernel's 340 lines at most, "%10u %10u %10u\n" each */
 	unsigned long v[3];
 	const char *c = buf;
+	size_t len = 0;
 	ssize_t n;
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	/* read(), not stdio: this is on the way to every start (an fopen() allocates and stats) */
-	if (fd < 0 || (n = read(fd, buf, sizeof(buf) - 1)) <= 0)
+	/* read(), not stdio (an fopen() allocates and stats); a page at most per read */
+	if (fd < 0)
 		return -1;
-	buf[n] = '\0';
+	while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	if (len == 0)
+		return -1;
+	buf[len] = '\0';
 	for (;;) {
 		for (int i = 0; i < 3; i++) {
 			char *end;
@@ -380,10 +385,13 @@ int jail_plan_prepare(const struct nslab_sandbox_config *c, struct jail_plan **r
 	/*
 	 * clone() onto a stack of ours; not into a cgroup (that takes clone3()),
 	 * nor through NET_JOIN, nor for a caller that is not dumpable (init, with
-	 * its memory, would not be: rootless, it could not write its maps)
+	 * its memory, would not be: rootless, it could not write its maps). Only
+	 * with a PID namespace (init's end kills the command, which may still run
+	 * on our memory before its exec) and no capability kept (CAP_SYS_PTRACE in
+	 * init's namespace would reach init's memory, ours: spawn.c's DOC).
 	 */
-	p->init_vm = c->init_shares_memory && p->limits.cgroup_fd < 0 && !p->join &&
-		     prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1;
+	p->init_vm = c->init_shares_memory && p->limits.cgroup_fd < 0 && !p->join && p->pidns &&
+		     !p->keep_caps && prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1;
 #endif
 	if (r < 0)
 		goto fail;

@@ -243,10 +243,15 @@ static bool setgroups_denied(pid_t init_pid)
  * later, a failed wait of its own is believed only once init has ended
  * (jail_sandbox_wait_init()), and init's loop retries whatever errno it
  * reads. init leaves the memory's dumpable flag alone (the caller would keep
- * it; init's capabilities keep the command out anyway), and a caller that
- * is not dumpable gets a copy as before (rootless, init could not write its
- * maps). Not for a pool, a cgroup (CLONE_INTO_CGROUP), NET_JOIN or under
- * AddressSanitizer.
+ * it): with no capability kept, the command holds none of init's and the
+ * kernel refuses it init's memory, ours; a kept one (CAP_SYS_PTRACE: that
+ * memory read and written through /proc/1/mem) gets a copy as before. The
+ * command's own set*id() to other ids clears the flag of the memory, ours:
+ * the caller is then no longer dumpable. A caller that is not dumpable gets a
+ * copy (rootless, init could not write its maps), and so does a sandbox with
+ * no PID namespace (init's end would not end a command still on our memory
+ * before its exec). Not for a pool, a cgroup (CLONE_INTO_CGROUP), NET_JOIN
+ * or under AddressSanitizer.
  */
 struct init_args {
 	const struct jail_plan *p;
@@ -350,8 +355,14 @@ int jail_sandbox_wait_init(nslab_sandbox *s, struct rusage *ru)
 		 * an init sharing our memory may have set errno meanwhile (spawn.c's
 		 * DOC): a failure counts once init has ended and it fails again
 		 */
-		if (code == EINTR || !pidfd_ended(s->init_pidfd))
+		if (code == EINTR)
 			continue;
+		if (!pidfd_ended(s->init_pidfd)) {
+			struct pollfd pfd = { .fd = s->init_pidfd, .events = POLLIN };
+
+			(void)poll(&pfd, 1, -1);
+			continue;
+		}
 		if (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, ru) == 0)
 			break;
 		return -errno;

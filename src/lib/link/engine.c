@@ -164,8 +164,8 @@ static uint64_t jittered_delay(struct wire_dir *d, double u1, double u2, double 
 	const nslab_link_dir *c = &d->cfg;
 	double rho = (double)c->delay_corr / NSLAB_LINK_PPB_ONE, z, v;
 
-	/* no libm (wire.c refused such a link): no jitter, rather than a crash */
-	if (!c->jitter_ns || !dl_m.llround)
+	/* no libm (wire.c refused the link; sqrt, the table's last, is set last): no jitter */
+	if (!c->jitter_ns || !dl_m.sqrt)
 		return c->delay_ns;
 	z = variate(c->dist, u1, u2, u3);
 	z = rho * d->delay_last + dl_m.sqrt(1.0 - rho * rho) * z;
