@@ -204,11 +204,11 @@ static void init_setup(struct init *in, bool early)
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	/*
 	 * the command may share init's uid: it must not ptrace or read init's
-	 * memory. Not when that memory is the caller's (in->vm): the flag
+	 * memory. Not when that memory is the caller's (in->cmd_stack): the flag
 	 * is the memory's, and the caller would keep it; init's capabilities,
 	 * which the command has none of, refuse the command that access anyway.
 	 */
-	if (!in->vm)
+	if (!in->cmd_stack)
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	(void)prctl(PR_SET_NAME, "nslab-init", 0, 0, 0);
 	close_others(in);
@@ -637,7 +637,7 @@ static void init_release(struct init *in)
 	 * /proc/self is then root's: the maps could not be written (not
 	 * dumpable again right after them)
 	 */
-	if (!in->vm)
+	if (!in->cmd_stack)
 		(void)prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
 	if (write_self("/proc/self/setgroups", "deny") < 0 ||
 	    write_self("/proc/self/uid_map", p->uid_map) < 0 ||
@@ -645,7 +645,7 @@ static void init_release(struct init *in)
 		child_err(&e, errno, "write the sandbox's uid/gid maps", NULL);
 		jail_init_fail(in, &e, false);
 	}
-	if (!in->vm)
+	if (!in->cmd_stack)
 		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 }
 
@@ -685,7 +685,6 @@ _Noreturn void jail_init_main(const struct jail_plan *p, char *const *argv, int 
 			   .early_ep = -1,
 			   .early_net = -1,
 			   .early_pidfd = -1,
-			   .vm = cmd_stack != NULL,
 			   .cmd_stack = cmd_stack };
 	struct jail_msg m = { 0 };
 	bool direct = false, early;

@@ -96,8 +96,7 @@ static inline char *fmt_u64(char *end, uint64_t v)
 struct init {
 	const struct jail_plan *p;
 	char *const *argv;
-	bool vm;	 /* sharing the caller's memory (spawn.c's DOC) */
-	char *cmd_stack; /* vm: the caller's memory for the command's stack */
+	char *cmd_stack; /* non-NULL: init shares the caller's memory, the command's stack (spawn.c) */
 	int sock;	 /* -1 once the parent is gone */
 	int sigfd, tfd_timeout, tfd_sample, procfd;
 	pid_t cmd;
