@@ -154,12 +154,24 @@ assert sum(i["seconds"] for i in steady) > 3.5, iv
 print("%.3f" % (sum(i["bytes"] for i in steady) * 8 / sum(i["seconds"] for i in steady) / 1e6))
 PYEOF
 }
-"$NSLAB" exec -d "$L" server -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
-down=$(tcp_steady phone "$srv") || fail "iperf3 server -> phone"
+# tcp_rate SERVER_NODE CLIENT_NODE SERVER_ADDR LOW HIGH: the steady goodput,
+# measured a second time only when the first run fell short. Over the rate is
+# a shaper's bug, always; under it, once, was the wire thread waiting for a
+# CPU (CI saw -2.1% on a 2-core host running other suites): a shaper that
+# undercounts falls short every time.
+tcp_rate() {
+	for _try in 1 2; do
+		"$NSLAB" exec -d "$L" "$1" -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
+		_r=$(tcp_steady "$2" "$3") || fail "iperf3 $1 -> $2"
+		$PY -c 'import sys; sys.exit(float(sys.argv[1]) >= float(sys.argv[2]))' "$_r" "$4" || break
+		[ "$_try" -eq 2 ] || echo "link: note: $1 -> $2: $_r mbit/s, under $4: measured again" >&2
+	done
+	echo "$_r"
+}
+down=$(tcp_rate server phone "$srv" 18.937 19.319) || exit 1
 if within "$down" 18.937 19.319; then ok "TCP to phone: $down mbit/s (rate 20mbit, goodput 19.128)"; else
 	bad "TCP to phone: $down mbit/s, expected 19.128 +-1% (rate 20mbit)"; fi
-"$NSLAB" exec -d "$L" phone -- iperf3 -s -1 -D >/dev/null 2>&1 || fail "iperf3 server"
-up=$(tcp_steady server "$phone") || fail "iperf3 phone -> server"
+up=$(tcp_rate phone server "$phone" 9.468 9.660) || exit 1
 if within "$up" 9.468 9.660; then ok "TCP from phone: $up mbit/s (rate 10mbit, goodput 9.564)"; else
 	bad "TCP from phone: $up mbit/s, expected 9.564 +-1% (rate 10mbit)"; fi
 
