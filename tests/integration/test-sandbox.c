@@ -325,6 +325,75 @@ static void test_timeout(void)
 	nslab_sandbox_config_free(c);
 }
 
+/* setns() into /proc/PID/ns/NAME. */
+static bool join_ns(pid_t pid, const char *name)
+{
+	char path[64];
+	int fd, r;
+
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	r = fd < 0 ? -1 : setns(fd, 0);
+	if (fd >= 0)
+		close(fd);
+	return r == 0;
+}
+
+/*
+ * A process that came into the sandbox's PID namespace from outside (a child
+ * of a process that joined it with setns()) is no descendant of init: when
+ * the command ends, init has no child left and kills nothing, and the kernel
+ * empties the namespace as init exits, before nslab_sandbox_wait() returns.
+ */
+static void test_joined_dies_with_init(void)
+{
+	nslab_sandbox_config *c = config();
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	struct pollfd pfd = { .events = POLLIN };
+	nslab_sandbox *s;
+	int in[2], rep[2], status;
+	pid_t helper, inner = -1;
+
+	CHECK(pipe2(in, O_CLOEXEC) == 0 && pipe2(rep, O_CLOEXEC) == 0, "pipe");
+	CHECK(nslab_sandbox_config_set_stdio(c, in[0], -1, -1, &err) == 0, "%s", err.msg);
+	CHECK(nslab_sandbox_spawn(c, (char *[]){ "cat", NULL }, &s, &err) == 0, "%s", err.msg);
+	close(in[0]);
+	fflush(NULL);
+	helper = fork();
+	if (helper == 0) {
+		close(in[1]); /* held here, the command's read would never end */
+		/* the user namespace first: it owns the PID namespace (rootless, ours does not) */
+		if (!join_ns(nslab_sandbox_pid(s), "user") || !join_ns(nslab_sandbox_pid(s), "pid"))
+			_exit(2);
+		inner = fork();
+		if (inner == 0) {
+			pause();
+			_exit(0);
+		}
+		(void)!write(rep[1], &inner, sizeof(inner));
+		while (waitpid(inner, &status, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL ? 0 : 1);
+	}
+	close(rep[1]);
+	CHECK(read(rep[0], &inner, sizeof(inner)) == (ssize_t)sizeof(inner) && inner > 0,
+	      "a process joined the sandbox's PID namespace");
+	close(rep[0]);
+	pfd.fd = (int)syscall(SYS_pidfd_open, inner, 0);
+	CHECK(pfd.fd >= 0, "pidfd_open(%d)", (int)inner);
+	close(in[1]); /* cat sees the end of its input: it exits 0 */
+	CHECK(nslab_sandbox_wait(s, &res, &err) == 0, "%s", err.msg);
+	CHECK(res.exit_code == 0, "the command: exit %d", res.exit_code);
+	CHECK(poll(&pfd, 1, 0) == 1, "the joined process %d outlived the sandbox", (int)inner);
+	close(pfd.fd);
+	CHECK(waitpid(helper, &status, 0) == helper && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0,
+	      "the joined process ended by SIGKILL (helper status %#x)", status);
+	nslab_sandbox_free(s);
+	nslab_sandbox_config_free(c);
+}
+
 /*
  * set_shared_init(): init on the caller's memory (spawn.c's DOC). The same
  * results as a copy; nothing of init's left in our memory (its stack
@@ -1176,6 +1245,7 @@ int main(int argc, char **argv)
 	      "mkdtemp"); /* sudo: another uid inside */
 	test_status();
 	test_timeout();
+	test_joined_dies_with_init();
 	test_shared_init();
 	test_not_dumpable();
 	test_memory();

@@ -28,8 +28,9 @@
  *   limit: the sandbox ends, by *cpu* (RLIMIT_CPU holds each process too).
  * - fsize: a process killed by SIGXFSZ. files: never seen (EMFILE is silent).
  * - timeout: a timerfd from the command's start.
- * The end: kill(-1, SIGKILL) (pid 1 of its namespace: every other process),
- * reap everything, report the command's status, what was reached, the wall
+ * The end: kill(-1, SIGKILL) (pid 1 of its namespace: every other process)
+ * while init has a child left (none: the kernel empties the namespace as init
+ * exits, init_finish()), reap everything, report the command's status, what was reached, the wall
  * time and RUSAGE_CHILDREN (every process of the sandbox, init excluded).
  */
 #include "jail/init.h"
@@ -381,7 +382,8 @@ static void init_reaped(struct init *in, pid_t pid, int status, const struct rus
 	in->wall_usec = (now_ns() - in->t0) / 1000;
 }
 
-static void init_reap(struct init *in, bool block)
+/* Reap what ended (block: everything, killing what is left); false once no child is left. */
+static bool init_reap(struct init *in, bool block)
 {
 	struct rusage ru;
 	int status;
@@ -396,9 +398,9 @@ static void init_reap(struct init *in, bool block)
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid < 0 && errno == ECHILD)
-			return;
+			return false;
 		if (!block)
-			return;
+			return true;
 		if (in->p->pidns)
 			(void)kill(-1, SIGKILL); /* in case one was forked while we killed */
 	}
@@ -430,7 +432,7 @@ static void drain(int fd)
 /* Supervise until the command ended, a limit ended the sandbox, or the owner left. */
 static void init_loop(struct init *in)
 {
-	init_reap(in, false);
+	(void)init_reap(in, false);
 	while (!in->cmd_done && !in->ended_by && in->sock >= 0) {
 		struct pollfd pfd[4] = { { .fd = in->sigfd, .events = POLLIN },
 					 { .fd = in->tfd_timeout, .events = POLLIN },
@@ -441,7 +443,7 @@ static void init_loop(struct init *in)
 			continue;
 		if (pfd[0].revents) {
 			drain(in->sigfd);
-			init_reap(in, false);
+			(void)init_reap(in, false);
 		}
 		if (pfd[1].revents) {
 			drain(in->tfd_timeout);
@@ -534,8 +536,17 @@ static _Noreturn void init_finish(struct init *in)
 	if (in->sock < 0)
 		_exit(0); /* nobody to report to: dying kills the namespace */
 	init_last_sample(in);
-	init_kill_all(in);
-	init_reap(in, true);
+	/*
+	 * In a PID namespace of its own, init with no child left has nothing to
+	 * kill: every process the command made is its descendant, an orphan
+	 * is init's, and one that came in with setns() dies with init (the
+	 * kernel empties the namespace before anyone can reap init). kill(-1)
+	 * would only walk the host's every process to find none, on the way
+	 * from the command's end to the caller's.
+	 */
+	if (!in->p->pidns || init_reap(in, false))
+		init_kill_all(in);
+	(void)init_reap(in, true);
 	if (!in->cmd_done) {
 		in->cmd_status = SIGKILL; /* it never got reaped as itself: cannot happen */
 		in->wall_usec = (now_ns() - in->t0) / 1000;
