@@ -51,6 +51,44 @@ done
 if [ "$fails" -eq 0 ]; then ok "30 starts where setgroups is denied"; else
 	bad "$fails of 30 starts failed where setgroups is denied ($(head -1 "$TMP/sgd30.err"))"
 fi
+# The command forked early shares errno with init until its exec, so it makes
+# no system call that fails in the normal course before it (init-early.c's
+# DOC): strace -f shows the command's calls up to its first execve(), none
+# of them may fail. Here, where setgroups is denied (unshare -r), and without
+# a PID namespace's /proc of our own.
+no_failed_call() { # NAME WHAT CMD...
+	_n=$1 _w=$2
+	shift 2
+	"$@" >/dev/null 2>"$TMP/$_n.err" </dev/null
+	if ! $PY - "$TMP/$_n.st" >"$TMP/$_n.out" <<'PYEOF'; then
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+# the command: the last process that called execve() (nslab's own is the first)
+cmd = [l.split()[0] for l in lines if l.split(" ", 1)[1].startswith("execve(")][-1]
+failed = []
+for l in lines:
+    pid, _, call = l.partition(" ")
+    if pid != cmd:
+        continue
+    if call.startswith("execve("):
+        break
+    if re.search(r"\) += -1 E", call):
+        failed.append(call)
+print("\n".join(failed))
+sys.exit(1 if failed else 0)
+PYEOF
+		bad "$_w: the command failed a call before its exec: $(head -3 "$TMP/$_n.out")"
+	elif [ ! -s "$TMP/$_n.st" ]; then
+		bad "$_w: no trace ($(head -1 "$TMP/$_n.err"))"
+	else
+		ok "$_w: no call of the command failed before its exec"
+	fi
+}
+if command -v strace >/dev/null; then
+	no_failed_call st1 "default run" strace -f -qq -o "$TMP/st1.st" "$NSLAB" run -- true
+	no_failed_call st2 "setgroups denied (unshare -r)" \
+		unshare -Ur strace -f -qq -o "$TMP/st2.st" "$NSLAB" run -- true
+fi
 # where it is allowed, the caller's supplementary groups are gone inside
 if is_root && command -v setpriv >/dev/null; then
 	setpriv --groups 24,25 "$NSLAB" run -- id -G >"$TMP/grp.out" 2>"$TMP/grp.err" </dev/null
