@@ -117,13 +117,13 @@ void jail_early_fork(struct init *in)
 	in->early_stack =
 		in->cmd_stack
 			? in->cmd_stack
-			: mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
+			: mmap(NULL, JAIL_CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 	if (in->early_stack == MAP_FAILED)
 		child_err(&e, errno, "map the command's stack", NULL),
 			jail_init_fail(in, &e, false);
 	in->t0 = now_ns();
-	in->cmd = clone(early_trampoline, in->early_stack + CMD_STACK_SIZE,
+	in->cmd = clone(early_trampoline, in->early_stack + JAIL_CMD_STACK_SIZE,
 			CLONE_VM | CLONE_PIDFD | SIGCHLD, in, &in->early_pidfd);
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
@@ -209,7 +209,7 @@ void jail_early_go(struct init *in, int *ret_pidfd)
 	jail_init_await_exec(in, in->early_ep);
 	in->early_ep = -1;
 	if (!in->cmd_stack)
-		(void)munmap(in->early_stack, CMD_STACK_SIZE);
+		(void)munmap(in->early_stack, JAIL_CMD_STACK_SIZE);
 	in->early_stack = NULL;
 	*ret_pidfd = TAKE_FD(in->early_pidfd);
 }

@@ -30,8 +30,9 @@
  * - timeout: a timerfd from the command's start.
  * The end: kill(-1, SIGKILL) (pid 1 of its namespace: every other process)
  * while init has a child left (none: the kernel empties the namespace as init
- * exits, init_finish()), reap everything, report the command's status, what was reached, the wall
- * time and RUSAGE_CHILDREN (every process of the sandbox, init excluded).
+ * exits, init_finish()), reap everything, report the command's status, what
+ * was reached, the wall time and RUSAGE_CHILDREN (every process of the
+ * sandbox, init excluded).
  */
 #include "jail/init.h"
 
@@ -294,13 +295,13 @@ static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_p
 	vfork = false;
 #endif
 	if (vfork) {
-		stack = mmap(NULL, CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
+		stack = mmap(NULL, JAIL_CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
 		if (stack == MAP_FAILED)
 			return -1;
-		pid = clone(cmd_trampoline, stack + CMD_STACK_SIZE,
+		pid = clone(cmd_trampoline, stack + JAIL_CMD_STACK_SIZE,
 			    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, a, ret_pidfd);
-		(void)munmap(stack, CMD_STACK_SIZE);
+		(void)munmap(stack, JAIL_CMD_STACK_SIZE);
 		return pid;
 	}
 	if (p->limits.cgroup_fd >= 0) {

@@ -17,9 +17,8 @@
 
 #include "shared/macro.h"
 
-#define CMD_STACK_SIZE JAIL_CMD_STACK_SIZE
 /* How long a wait on the start's path polls before it blocks (init-early.c's DOC). */
-#define JAIL_SPIN_NS   (300 * 1000ull)
+#define JAIL_SPIN_NS (300 * 1000ull)
 
 /* --- async-signal-safe helpers ------------------------------------------------ */
 

@@ -11,9 +11,10 @@
  * root        U mapped to itself when U is mapped in the caller's namespace and
  *             is not the caller (sudo: SUDO_UID), plus the caller's own id for
  *             init; else "U euid 1". setgroups allowed: the command drops the
- *             supplementary groups, unless setgroups is denied where we are
- *             (/proc/self/setgroups: a rootless lab's namespace, `unshare -r`),
- *             which no capability overrides: then the groups stay
+ *             supplementary groups, unless init's namespace inherited a denied
+ *             setgroups (a rootless lab's, `unshare -r`'s; spawn.c reads
+ *             /proc/INIT/setgroups and GO says it), which no capability
+ *             overrides: then the groups stay
  * NET_JOIN    with the lab's user namespace: "U e 1" where e is the helper's
  *             euid in it (the caller as the lab sees it)
  */

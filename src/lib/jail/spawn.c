@@ -335,37 +335,26 @@ static pid_t pidfd_pid(int pidfd)
 	return p ? (pid_t)strtol(p + 5, NULL, 10) : -1;
 }
 
-/* Whether a pidfd's process has ended (or the fd is no pidfd: nothing to wait for). */
-static bool pidfd_ended(int pidfd)
-{
-	struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) != 0;
-}
-
 int jail_sandbox_wait_init(nslab_sandbox *s, struct rusage *ru)
 {
+	struct pollfd pfd = { .fd = s->init_pidfd, .events = POLLIN };
+	bool ended = false;
 	siginfo_t si;
 
 	/* raw waitid: glibc's has no rusage; it is the whole reaped tree's */
 	while (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, ru) < 0) {
-		int code = errno;
-
 		/*
-		 * an init sharing our memory may have set errno meanwhile (spawn.c's
-		 * DOC): a failure counts once init has ended and it fails again
+		 * an init sharing our memory may have set errno meanwhile (this
+		 * file's DOC): a failure counts once init has ended (its pidfd
+		 * readable, or no pidfd at all) and it fails again
 		 */
-		if (code == EINTR)
+		if (errno == EINTR)
 			continue;
-		if (!pidfd_ended(s->init_pidfd)) {
-			struct pollfd pfd = { .fd = s->init_pidfd, .events = POLLIN };
-
-			(void)poll(&pfd, 1, -1);
-			continue;
-		}
-		if (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, ru) == 0)
-			break;
-		return -errno;
+		if (ended)
+			return -errno;
+		while (poll(&pfd, 1, -1) != 1)
+			;
+		ended = true;
 	}
 	s->reaped = true;
 	return 0;
