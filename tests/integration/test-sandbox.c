@@ -394,11 +394,32 @@ static void test_joined_dies_with_init(void)
 	nslab_sandbox_config_free(c);
 }
 
+/* Two sandboxes of c alive at once, each exits 0: two stacks of shared init's in use. */
+static void two_at_once(nslab_sandbox_config *c)
+{
+	char *cmd[] = { "sleep", "0.1", NULL };
+	struct nslab_sandbox_result res;
+	nslab_error err = { 0 };
+	nslab_sandbox *s[2] = { NULL, NULL };
+
+	for (int i = 0; i < 2; i++)
+		CHECK(nslab_sandbox_spawn(c, cmd, &s[i], &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 2; i++) {
+		if (!s[i])
+			continue;
+		CHECK(nslab_sandbox_wait(s[i], &res, &err) == 0 && res.exit_code == 0,
+		      "two at once: sandbox %d: exit %d '%s'", i, res.exit_code, err.msg);
+		nslab_sandbox_free(s[i]);
+	}
+}
+
 /*
  * set_shared_init(): init on the caller's memory (spawn.c's DOC). The same
- * results as a copy; nothing of init's left in our memory (its stack
- * unmapped once it is reaped) nor in the host (a timeout's grandchild), and
- * we stay dumpable (init does not clear the flag of memory that is ours).
+ * results as a copy; nothing of init's left in our memory (its stack given
+ * back once it is reaped: one kept for the next start, so the mappings do not
+ * grow, two sandboxes at once included) nor in the host (a timeout's
+ * grandchild), and we stay dumpable (init does not clear the flag of memory
+ * that is ours).
  */
 static void test_shared_init(void)
 {
@@ -421,6 +442,10 @@ static void test_shared_init(void)
 		      res.exit_code == 127,
 	      "shared init: not found: %d '%s'", res.exit_code, err.msg);
 	CHECK(count_lines("/proc/self/maps") == maps, "shared init: %d mappings after, %d before",
+	      count_lines("/proc/self/maps"), maps);
+	two_at_once(c);
+	CHECK(count_lines("/proc/self/maps") == maps,
+	      "shared init, two at once: %d mappings after, %d before",
 	      count_lines("/proc/self/maps"), maps);
 	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1, "shared init: we are no longer dumpable");
 	/* a kept CAP_SYS_PTRACE would reach init's memory, were it ours: a copy then, not dumpable */

@@ -228,7 +228,7 @@ struct nslab_sandbox {
 	uint32_t reached;
 	struct nslab_sandbox_result res;
 	nslab_egress_session *egress; /* set_egress(): ended with the sandbox */
-	char *init_stack;	      /* plan->init_vm: init's stack, unmapped once it is reaped */
+	char *init_stack; /* plan->init_vm: init's stack, given back once it is reaped */
 };
 
 /* The command's stack while it shares init's memory (CLONE_VM, until its exec). */
@@ -238,6 +238,9 @@ struct nslab_sandbox {
  * reserved lazily: the command's JAIL_CMD_STACK_SIZE at the bottom, init's above
  */
 #define JAIL_INIT_STACK_SIZE (JAIL_CMD_STACK_SIZE + (1u << 20))
+/* Such stacks, one kept for the next start rather than unmapped (spawn.c's DOC); NULL: ENOMEM. */
+char *jail_init_stack_get(void);
+void jail_init_stack_put(char *stack);
 
 /* CLOCK_MONOTONIC in ns: the sandbox's wall time when init reports none. */
 static inline uint64_t jail_mono_ns(void)

@@ -20,7 +20,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -154,9 +153,8 @@ nslab_sandbox *nslab_sandbox_free(nslab_sandbox *s)
 	/* closing the socket tells init its owner left; SIGKILL makes it certain */
 	s->sock = close_fd(s->sock);
 	jail_sandbox_reap_init(s, SIGKILL);
-	/* init (that ran on it) is reaped */
-	if (s->init_stack)
-		(void)munmap(s->init_stack, JAIL_INIT_STACK_SIZE);
+	/* init (that ran on it) is reaped, and the command on it is gone with init's PID namespace */
+	jail_init_stack_put(s->init_stack);
 	(void)close_fd(s->init_pidfd);
 	(void)close_fd(s->cmd_pidfd);
 	(void)close_fd(s->prep_go);
