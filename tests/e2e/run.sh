@@ -108,6 +108,20 @@ if is_root && command -v setpriv >/dev/null; then
 	expect grp 0 0 "the caller's supplementary groups (24, 25) cleared: id -G shows the gid alone"
 fi
 
+# the command runs on the caller's CPUs: init and the command are kept apart
+# during the start (init-early.c's DOC), and the command gets the caller's
+# mask back before its exec (nproc reads it with sched_getaffinity)
+sb nproc -- nproc
+expect nproc 0 "$(nproc)" "the command's CPUs are the caller's ($(nproc))"
+if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
+	last=$(($(nproc) - 1))
+	taskset -c "$last" "$NSLAB" run -- sh -c 'nproc; taskset -cp $$ | sed "s/.*: //"' \
+		>"$TMP/nproc1.out" 2>"$TMP/nproc1.err" </dev/null
+	rc=$?
+	expect nproc1 0 "1
+$last" "taskset -c $last: the command runs on CPU $last alone"
+fi
+
 # --- a /proc of another PID namespace (a lab node's mount namespace copied
 # before the lab's pid 1 mounted its own used to be one): the map write is
 # refused and the message says why instead of naming a host pid's uid_map ---
