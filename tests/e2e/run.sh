@@ -108,9 +108,9 @@ if is_root && command -v setpriv >/dev/null; then
 	expect grp 0 0 "the caller's supplementary groups (24, 25) cleared: id -G shows the gid alone"
 fi
 
-# the command runs on the caller's CPUs: init and the command are kept apart
-# during the start (init-early.c's DOC), and the command gets the caller's
-# mask back before its exec (nproc reads it with sched_getaffinity)
+# the command runs on the caller's CPUs, neither more nor fewer (nproc reads
+# them with sched_getaffinity): a start never leaves its own CPU placement on
+# what it runs
 sb nproc -- nproc
 expect nproc 0 "$(nproc)" "the command's CPUs are the caller's ($(nproc))"
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then

@@ -67,15 +67,6 @@
  * (jail_spin_readable()): this VM's idle CPUs halt at once, and waking init
  * on one cost about 45 us on the start's path (35 us less a start in a row
  * of 300; the command's wait for GO gained nothing from the same).
- * From the clone to GO the two are kept apart when the caller has two CPUs
- * or more (early_place()): init on the CPU it runs on, the command on the
- * others. Left to the scheduler, the command was queued behind init on
- * init's CPU in about a third of the starts (the other one busy for a moment
- * at the fork) and its namespace began after init's root, 0.1-0.2 ms late;
- * or init, woken by the namespace's fd, joined the command's CPU and the two
- * halves after the namespace ran one after the other. Both take back the
- * caller's mask at GO, the command before its exec: what it runs sees the
- * caller's CPUs (interleaved medians of 300: 70-100 us less a start).
  *
  * Both run at once on one thread's TLS, so errno is shared: before GO the
  * command makes no call that fails in the normal course (its bounding set is
@@ -101,34 +92,7 @@ static int early_trampoline(void *arg)
 		if (in->early_args.close[i] >= 0) /* no failing call: errno is shared (DOC) */
 			(void)close(in->early_args.close[i]);
 	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net,
-		       &in->sig_used, in->early_args.placed ? &in->early_args.mask : NULL);
-}
-
-/*
- * The command on the caller's CPUs but init's, init on its own until GO
- * (the DOC): a failure only loses the placement, the command restores the
- * mask it was forked with either way.
- */
-static void early_place(struct init *in)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	if (!in->early_args.placed || cpu < 0 || !CPU_ISSET(cpu, &in->early_args.mask))
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return;
-	CPU_XOR(&set, &in->early_args.mask, &set); /* the caller's CPUs but init's */
-	(void)sched_setaffinity(in->cmd, sizeof(set), &set);
-}
-
-/* init's CPUs again (the DOC): GO is sent, the command runs on its own. */
-static void early_unplace(struct init *in)
-{
-	if (in->early_args.placed)
-		(void)sched_setaffinity(0, sizeof(in->early_args.mask), &in->early_args.mask);
+		       &in->sig_used);
 }
 
 /* Clone the command with its pipes: exec report, GO and (net_late) network made. */
@@ -158,15 +122,11 @@ void jail_early_fork(struct init *in)
 	if (in->early_stack == MAP_FAILED)
 		child_err(&e, errno, "map the command's stack", NULL),
 			jail_init_fail(in, &e, false);
-	in->early_args.placed =
-		sched_getaffinity(0, sizeof(in->early_args.mask), &in->early_args.mask) == 0 &&
-		CPU_COUNT(&in->early_args.mask) > 1;
 	in->t0 = now_ns();
 	in->cmd = clone(early_trampoline, in->early_stack + JAIL_CMD_STACK_SIZE,
 			CLONE_VM | CLONE_PIDFD | SIGCHLD, in, &in->early_pidfd);
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
-	early_place(in);
 	(void)close(ep[1]);
 	(void)close(go[0]);
 	(void)close_fd(net[1]);
@@ -245,7 +205,6 @@ void jail_early_maps_written(struct init *in)
 void jail_early_go(struct init *in, int *ret_pidfd)
 {
 	early_send(in, '\0');
-	early_unplace(in);
 	in->early_go = close_fd(in->early_go);
 	jail_init_await_exec(in, in->early_ep);
 	in->early_ep = -1;
