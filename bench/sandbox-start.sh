@@ -7,7 +7,8 @@
 #   unshare -Urnmipuf --mount-proc true
 #   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true
 #   firejail --quiet --noprofile --net=none true        (root only: it is setuid)
-# then the C API (nslab_sandbox_run), a start from a pool, the peak RSS of
+# then the C API (nslab_sandbox_run), a start from a pool, the floors (an
+# exec of /bin/true, and of a program without a C library), the peak RSS of
 # nslab run and the system calls of one start (strace -f -c). Goal: nslab run
 # within 1.2x unshare. Printed, never a test; a peer that is missing is skipped.
 set -euo pipefail
@@ -96,6 +97,16 @@ echo "  C API: nslab_sandbox_run(/bin/true) median $api ms"
 "$BENCH" pool "$N" | awk '{ printf "  %s: median %.3f ms (p10 %.3f, p90 %.3f)\n", $1, $3, $5, $7 }'
 floor=$("$BENCH" time "$N" /bin/true | awk '{ print $3 }')
 echo "  floor: fork, exec and wait of /bin/true, no sandbox: median $floor ms"
+# the same without a C library: glibc's own start (its CPUID probing of the
+# caches, trapped by a virtual machine) is paid by every exec, twice by
+# nslab run and twice by unshare (their own, then /bin/true's)
+nolibc=$(dirname "$BENCH")/bench-nolibc-true
+if [ -x "$nolibc" ]; then
+	bare=$("$BENCH" time "$N" "$nolibc" | awk '{ print $3 }')
+	awk -v f="$floor" -v b="$bare" 'BEGIN {
+		printf "  floor without a C library: median %.3f ms (glibc'"'"'s start: %.3f ms an exec)\n",
+			b, f - b }'
+fi
 
 if [ -x /usr/bin/time ]; then
 	rss=$(/usr/bin/time -f %M "$NSLAB" run --net none -- /bin/true 2>&1 >/dev/null | tail -n 1)
