@@ -114,7 +114,8 @@ fi
 sb nproc -- nproc
 expect nproc 0 "$(nproc)" "the command's CPUs are the caller's ($(nproc))"
 if command -v taskset >/dev/null && [ "$(nproc)" -gt 1 ]; then
-	last=$(($(nproc) - 1))
+	# the last of our own CPUs (a cpuset may start them anywhere: "2-3", "0,4")
+	last=$(taskset -cp $$ | sed 's/.*: //; s/.*[,-]//')
 	taskset -c "$last" "$NSLAB" run -- sh -c 'nproc; taskset -cp $$ | sed "s/.*: //"' \
 		>"$TMP/nproc1.out" 2>"$TMP/nproc1.err" </dev/null
 	rc=$?

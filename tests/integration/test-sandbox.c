@@ -178,6 +178,45 @@ static int count_lines(const char *path)
 	return n;
 }
 
+/* Our mapped address space in KiB (/proc/self/status VmSize): adjacent mappings merge in maps. */
+static long vm_size_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	long kib = -1;
+
+	CHECK(f, "open /proc/self/status");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* The value of a "Name:\tvalue" line of /proc/PID/status ("self" for pid 0), "" if none. */
+static void status_field(pid_t pid, const char *name, char *out, size_t len)
+{
+	char path[64], line[512];
+	size_t n = strlen(name);
+	FILE *f;
+
+	if (pid)
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	else
+		snprintf(path, sizeof(path), "/proc/self/status");
+	out[0] = '\0';
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, name, n) == 0 && line[n] == ':') {
+			snprintf(out, len, "%s", line + n + 1 + strspn(line + n + 1, " \t"));
+			out[strcspn(out, "\n")] = '\0';
+			break;
+		}
+	if (f)
+		fclose(f);
+}
+
 /* Whether any process (or fd) we can see still refers to namespace inode ino. */
 static bool ns_referenced(ino_t ino)
 {
@@ -394,11 +433,14 @@ static void test_joined_dies_with_init(void)
 	nslab_sandbox_config_free(c);
 }
 
-/* Two sandboxes of c alive at once, each exits 0: two stacks of shared init's in use. */
-static void two_at_once(nslab_sandbox_config *c)
+/*
+ * Two sandboxes of c alive at once (two of shared init's stacks in use), each
+ * exits 0; then one killed and freed at once, its stack taken by the next start.
+ */
+static void stacks_in_turn(nslab_sandbox_config *c)
 {
-	char *cmd[] = { "sleep", "0.1", NULL };
-	struct nslab_sandbox_result res;
+	char *cmd[] = { "sleep", "0.1", NULL }, *long_cmd[] = { "sleep", "30", NULL };
+	struct nslab_sandbox_result res = { 0 };
 	nslab_error err = { 0 };
 	nslab_sandbox *s[2] = { NULL, NULL };
 
@@ -411,15 +453,43 @@ static void two_at_once(nslab_sandbox_config *c)
 		      "two at once: sandbox %d: exit %d '%s'", i, res.exit_code, err.msg);
 		nslab_sandbox_free(s[i]);
 	}
+	CHECK(nslab_sandbox_spawn(c, long_cmd, &s[0], &err) == 0, "%s", err.msg);
+	nslab_sandbox_free(s[0]); /* SIGKILL, reaped: its stack is the spare again */
+	res = run(c, (char *[]){ "sh", "-c", "exit 4", NULL });
+	CHECK(res.exit_code == 4, "the start after a killed one: exit %d", res.exit_code);
+}
+
+/*
+ * Once started, the command and init run on our CPUs, neither more nor fewer
+ * (docs/performance.md, round 6: a start that placed them left no trace).
+ */
+static void cpus_as_ours(nslab_sandbox_config *c)
+{
+	char *cmd[] = { "sleep", "30", NULL };
+	char ours[256], cmd_cpus[256], init_cpus[256], ppid[32];
+	nslab_error err = { 0 };
+	nslab_sandbox *s;
+
+	status_field(0, "Cpus_allowed_list", ours, sizeof(ours));
+	CHECK(nslab_sandbox_spawn(c, cmd, &s, &err) == 0, "%s", err.msg);
+	if (!s)
+		return;
+	status_field(nslab_sandbox_pid(s), "Cpus_allowed_list", cmd_cpus, sizeof(cmd_cpus));
+	status_field(nslab_sandbox_pid(s), "PPid", ppid, sizeof(ppid));
+	status_field(atoi(ppid), "Cpus_allowed_list", init_cpus, sizeof(init_cpus));
+	CHECK(ours[0] && strcmp(cmd_cpus, ours) == 0 && strcmp(init_cpus, ours) == 0,
+	      "CPUs: ours '%s', the command's '%s', init's (pid %s) '%s'", ours, cmd_cpus, ppid,
+	      init_cpus);
+	nslab_sandbox_free(s);
 }
 
 /*
  * set_shared_init(): init on the caller's memory (spawn.c's DOC). The same
  * results as a copy; nothing of init's left in our memory (its stack given
- * back once it is reaped: one kept for the next start, so the mappings do not
- * grow, two sandboxes at once included) nor in the host (a timeout's
- * grandchild), and we stay dumpable (init does not clear the flag of memory
- * that is ours).
+ * back once it is reaped: one kept for the next start, so our address space
+ * does not grow, two sandboxes at once and a killed one included) nor in the
+ * host (a timeout's grandchild), and we stay dumpable (init does not clear the
+ * flag of memory that is ours).
  */
 static void test_shared_init(void)
 {
@@ -430,23 +500,23 @@ static void test_shared_init(void)
 	nslab_sandbox *s;
 	struct stat ns;
 	pid_t pids[16];
-	int maps;
+	long vm;
 
 	nslab_sandbox_config_set_shared_init(c, true);
 	res = run(c, (char *[]){ "sh", "-c", "[ $$ = 2 ] && exit 3", NULL });
-	maps = count_lines("/proc/self/maps");
+	vm = vm_size_kib();
 	CHECK(res.exit_code == 3, "shared init: exit 3 as pid 2: %d", res.exit_code);
 	res = run(c, (char *[]){ "sh", "-c", "kill -TERM $$", NULL });
 	CHECK(res.exit_code == 143, "shared init: SIGTERM: %d", res.exit_code);
 	CHECK(nslab_sandbox_run(c, (char *[]){ "/nonexistent/cmd", NULL }, &res, &err) == -ENOENT &&
 		      res.exit_code == 127,
 	      "shared init: not found: %d '%s'", res.exit_code, err.msg);
-	CHECK(count_lines("/proc/self/maps") == maps, "shared init: %d mappings after, %d before",
-	      count_lines("/proc/self/maps"), maps);
-	two_at_once(c);
-	CHECK(count_lines("/proc/self/maps") == maps,
-	      "shared init, two at once: %d mappings after, %d before",
-	      count_lines("/proc/self/maps"), maps);
+	CHECK(vm_size_kib() == vm, "shared init: %ld KiB mapped after, %ld before", vm_size_kib(),
+	      vm);
+	stacks_in_turn(c);
+	cpus_as_ours(c);
+	CHECK(vm_size_kib() == vm, "shared init, stacks in turn: %ld KiB mapped after, %ld before",
+	      vm_size_kib(), vm);
 	CHECK(prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) == 1, "shared init: we are no longer dumpable");
 	/* a kept CAP_SYS_PTRACE would reach init's memory, were it ours: a copy then, not dumpable */
 	CHECK(nslab_sandbox_config_keep_cap(c, CAP_SYS_PTRACE, &err) == 0, "%s", err.msg);

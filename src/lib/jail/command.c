@@ -256,7 +256,7 @@ static void early_net(int net, int pipe_fd)
  * the root being built may cover it until then.
  */
 _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
-			      int net, const uint64_t *sig_used, const cpu_set_t *mask)
+			      int net, const uint64_t *sig_used)
 {
 	nslab_error e = { 0 };
 	bool set_groups;
@@ -274,9 +274,6 @@ _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int
 		jail_cmd_fail(pipe_fd, &e);
 	await_byte(go);
 	(void)close(go);
-	/* placed apart from init until GO (init-early.c's DOC): the caller's CPUs again */
-	if (mask)
-		(void)sched_setaffinity(0, sizeof(*mask), mask);
 	cmd_chdir(p, pipe_fd);
 	jail_cmd_exec(p, argv, pipe_fd, p->seccomp_default);
 }

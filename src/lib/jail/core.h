@@ -238,7 +238,11 @@ struct nslab_sandbox {
  * reserved lazily: the command's JAIL_CMD_STACK_SIZE at the bottom, init's above
  */
 #define JAIL_INIT_STACK_SIZE (JAIL_CMD_STACK_SIZE + (1u << 20))
-/* Such stacks, one kept for the next start rather than unmapped (spawn.c's DOC); NULL: ENOMEM. */
+/*
+ * Such stacks, one kept for the next start rather than unmapped (spawn.c's
+ * DOC). get: NULL with errno set by mmap(); put: only once the init that ran
+ * on it is reaped (its PID namespace, the command's too, is gone then).
+ */
 char *jail_init_stack_get(void);
 void jail_init_stack_put(char *stack);
 

@@ -17,7 +17,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -68,19 +67,6 @@
  * (jail_spin_readable()): this VM's idle CPUs halt at once, and waking init
  * on one cost about 45 us on the start's path (35 us less a start in a row
  * of 300; the command's wait for GO gained nothing from the same).
- * On an idle host with two CPUs or more the two are kept apart from the
- * clone to GO (early_place()): init pinned to the CPU it runs on, the
- * command to the caller's others. Left to the scheduler, the command was
- * queued behind init on init's CPU in about a third of the starts (the other
- * one busy for a moment at the fork: its namespace began 0.1-0.2 ms late),
- * or init, woken by the namespace's fd, joined the command's CPU and the
- * halves after the namespace ran one after the other. Idle means no more
- * runnable tasks than the start's own (/proc/loadavg): a task pinned to a CPU
- * that another keeps busy waits for its time slice, and with a busy loop on
- * one CPU the placement made a start 2.2-2.75x unshare instead of 1.15-1.2x.
- * Both take back the caller's mask at GO, the command before its exec, so
- * what it runs sees the caller's CPUs (e2e-run). Interleaved medians of 300
- * to 600 on an idle host: 50-100 us less a start.
  *
  * Both run at once on one thread's TLS, so errno is shared: before GO the
  * command makes no call that fails in the normal course (its bounding set is
@@ -106,60 +92,7 @@ static int early_trampoline(void *arg)
 		if (in->early_args.close[i] >= 0) /* no failing call: errno is shared (DOC) */
 			(void)close(in->early_args.close[i]);
 	jail_cmd_early(in->p, in->argv, in->early_args.ep, in->early_args.go, in->early_args.net,
-		       &in->sig_used, in->early_args.placeable ? &in->early_args.mask : NULL);
-}
-
-/*
- * Whether nothing but the start runs: the host's count of runnable tasks
- * (/proc/loadavg, in any PID namespace) is the start's own at most (init,
- * the command, the caller). A task pinned to a CPU that another one keeps
- * busy waits for that one's time slice: no placement then (the DOC).
- */
-static bool host_idle(void)
-{
-	char buf[128];
-	int running = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return sscanf(buf, "%*s %*s %*s %d/", &running) == 1 && running <= 3;
-}
-
-/*
- * On an idle host, init pinned to its CPU and the command to the caller's
- * others until GO (the DOC); a failure only loses the placement. The command
- * restores the mask it was forked with either way.
- */
-static void early_place(struct init *in)
-{
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-
-	if (!in->early_args.placeable || cpu < 0 || !CPU_ISSET(cpu, &in->early_args.mask) ||
-	    !host_idle())
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set) < 0)
-		return;
-	in->early_pinned = true;
-	CPU_XOR(&set, &in->early_args.mask, &set); /* the caller's CPUs but init's */
-	(void)sched_setaffinity(in->cmd, sizeof(set), &set);
-}
-
-/* init's CPUs again (the DOC): GO is sent, the command runs on its own. */
-static void early_unplace(struct init *in)
-{
-	if (in->early_pinned)
-		(void)sched_setaffinity(0, sizeof(in->early_args.mask), &in->early_args.mask);
+		       &in->sig_used);
 }
 
 /* Clone the command with its pipes: exec report, GO and (net_late) network made. */
@@ -189,15 +122,11 @@ void jail_early_fork(struct init *in)
 	if (in->early_stack == MAP_FAILED)
 		child_err(&e, errno, "map the command's stack", NULL),
 			jail_init_fail(in, &e, false);
-	in->early_args.placeable =
-		sched_getaffinity(0, sizeof(in->early_args.mask), &in->early_args.mask) == 0 &&
-		CPU_COUNT(&in->early_args.mask) > 1;
 	in->t0 = now_ns();
 	in->cmd = clone(early_trampoline, in->early_stack + JAIL_CMD_STACK_SIZE,
 			CLONE_VM | CLONE_PIDFD | SIGCHLD, in, &in->early_pidfd);
 	if (in->cmd < 0)
 		child_err(&e, errno, "start the command", NULL), jail_init_fail(in, &e, false);
-	early_place(in);
 	(void)close(ep[1]);
 	(void)close(go[0]);
 	(void)close_fd(net[1]);
@@ -276,7 +205,6 @@ void jail_early_maps_written(struct init *in)
 void jail_early_go(struct init *in, int *ret_pidfd)
 {
 	early_send(in, '\0');
-	early_unplace(in);
 	in->early_go = close_fd(in->early_go);
 	jail_init_await_exec(in, in->early_ep);
 	in->early_ep = -1;

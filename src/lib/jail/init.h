@@ -11,7 +11,6 @@
 #include "jail/core.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -112,13 +111,10 @@ struct init {
 	/* the command forked early (init-early.c's DOC): -1 / NULL otherwise */
 	int early_go, early_ep, early_net, early_pidfd; /* init's ends, the command's pidfd */
 	char *early_stack;				/* mapped here, or cmd_stack */
-	bool early_pinned; /* init on its CPU until GO (init-early.c's early_place()) */
 	struct {
 		int ep, go, net; /* the command's ends */
 		int close[4];	 /* init's, closed in the command */
-		bool placeable;	 /* mask: the caller's CPUs, two or more (init-early.c's DOC) */
-		cpu_set_t mask;
-	} early_args; /* written before the clone, read-only after */
+	} early_args;		 /* written before the clone, read-only after */
 };
 
 /* One pass over the sandbox's processes (init-watch.c). */
@@ -154,7 +150,7 @@ _Noreturn void jail_cmd_exec(const struct jail_plan *p, char *const argv[], int 
  */
 #define JAIL_EARLY_SET_GROUPS 'g'
 _Noreturn void jail_cmd_early(const struct jail_plan *p, char *const argv[], int pipe_fd, int go,
-			      int net, const uint64_t *sig_used, const cpu_set_t *mask);
+			      int net, const uint64_t *sig_used);
 /* The command, from fork to exec (core.h's DOC: "command"); set_groups: struct init's. */
 _Noreturn void jail_cmd_main(const struct jail_plan *p, char *const argv[], bool set_groups,
 			     int pipe_fd);

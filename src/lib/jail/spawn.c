@@ -237,13 +237,14 @@ static bool setgroups_denied(pid_t init_pid)
  * again (about 90 us a start in all, interleaved medians of 200). What init
  * reads of the caller's (the plan, argv, envp) lives until init is reaped;
  * the command forked early gets the bottom of the same mapping as its stack,
- * so nothing is left mapped whichever way init ends. That mapping is kept
- * for the next start once init is reaped (one spare, jail_init_stack_put()):
+ * so nothing else is left mapped whichever way init ends. That mapping is kept
+ * for the next start once init is reaped (one spare for the process, whose
+ * memory it is, whichever thread starts next: jail_init_stack_put()):
  * unmapping it frees page tables, which takes a TLB shootdown on every CPU
  * that ran init or the command, and on this VM an idle CPU halts at once, so
  * the unmap waited about 50 us for it to wake, on the path from the
  * command's end to the caller's (interleaved medians of 300: 35-80 us less
- * a `nslab run`). The spare's pages stay resident, a few KiB of the 2 MiB
+ * a `nslab run`). The spare's pages stay resident, about 28 KiB of the 2 MiB
  * reserved; the caller's exit unmaps it with everything else.
  * The price: init and the command run on the calling thread's TLS, errno
  * among it. The caller's thread does nothing but wait meanwhile (the
