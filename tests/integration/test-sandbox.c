@@ -178,22 +178,6 @@ static int count_lines(const char *path)
 	return n;
 }
 
-/* Our mapped address space in KiB (/proc/self/status VmSize): adjacent mappings merge in maps. */
-static long vm_size_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "re");
-	char line[256];
-	long kib = -1;
-
-	CHECK(f, "open /proc/self/status");
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmSize: %ld kB", &kib) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kib;
-}
-
 /* The value of a "Name:\tvalue" line of /proc/PID/status ("self" for pid 0), "" if none. */
 static void status_field(pid_t pid, const char *name, char *out, size_t len)
 {
@@ -215,6 +199,15 @@ static void status_field(pid_t pid, const char *name, char *out, size_t len)
 		}
 	if (f)
 		fclose(f);
+}
+
+/* Our mapped address space in KiB (VmSize): adjacent mappings merge in /proc/self/maps. */
+static long vm_size_kib(void)
+{
+	char value[64];
+
+	status_field(0, "VmSize", value, sizeof(value));
+	return value[0] ? atol(value) : -1;
 }
 
 /* Whether any process (or fd) we can see still refers to namespace inode ino. */
