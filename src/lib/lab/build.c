@@ -490,14 +490,26 @@ static int ra_device_defrtr(const struct nslab_lab *lab, const struct plan_node 
 	return r;
 }
 
-/* Once every device is plugged in: each router's first RA (later ones answer RSs). */
+/*
+ * Once every device is plugged in: each router's first RA (later ones answer
+ * RSs), then each device's wait for the default route it brings. An RA can be
+ * lost while a bridge port is still coming up, and without a supervisor (the
+ * C API alone) no later solicitation is answered: the router advertises again
+ * until the route is there (lab_ra_wait_default(), as for a node added
+ * later). Best effort: the lab is built either way.
+ */
 static int ra_send_all(struct nslab_lab *lab, nslab_error *err)
 {
+	nslab_error e = { 0 };
 	int r = 0;
 
 	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
 		if (lab->nodes[i].ra_fd >= 0)
 			r = ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, err);
+	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
+		if (lab->plan->nodes[i].kind == PLAN_DEVICE &&
+		    lab_ra_wait_default(lab, &lab->nodes[i], &e) < 0)
+			log_debugf(&lab->log, "device '%s': %s", lab->plan->nodes[i].name, e.msg);
 	return r;
 }
 
