@@ -59,6 +59,7 @@
 #include <linux/sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -238,6 +239,12 @@ struct nslab_sandbox {
  * reserved lazily: the command's JAIL_CMD_STACK_SIZE at the bottom, init's above
  */
 #define JAIL_INIT_STACK_SIZE (JAIL_CMD_STACK_SIZE + (1u << 20))
+/* A stack for clone(), reserved lazily (pages as they are touched); MAP_FAILED with errno. */
+static inline void *jail_stack_map(size_t size)
+{
+	return mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+}
 /*
  * Such stacks, one kept for the next start rather than unmapped (spawn.c's
  * DOC). get: NULL with errno set by mmap(); put: only once the init that ran

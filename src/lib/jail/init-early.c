@@ -114,11 +114,7 @@ void jail_early_fork(struct init *in)
 	in->early_args.close[2] = net[0];
 	in->early_args.close[3] = in->sock;
 	/* sharing the caller's memory, its stack is the caller's to unmap, whatever init's end */
-	in->early_stack =
-		in->cmd_stack
-			? in->cmd_stack
-			: mmap(NULL, JAIL_CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	in->early_stack = in->cmd_stack ? in->cmd_stack : jail_stack_map(JAIL_CMD_STACK_SIZE);
 	if (in->early_stack == MAP_FAILED)
 		child_err(&e, errno, "map the command's stack", NULL),
 			jail_init_fail(in, &e, false);

@@ -295,8 +295,7 @@ static pid_t cmd_clone(const struct jail_plan *p, struct cmd_args *a, int *ret_p
 	vfork = false;
 #endif
 	if (vfork) {
-		stack = mmap(NULL, JAIL_CMD_STACK_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+		stack = jail_stack_map(JAIL_CMD_STACK_SIZE);
 		if (stack == MAP_FAILED)
 			return -1;
 		pid = clone(cmd_trampoline, stack + JAIL_CMD_STACK_SIZE,

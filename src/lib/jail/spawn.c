@@ -286,8 +286,7 @@ char *jail_init_stack_get(void)
 
 	if (stack)
 		return stack;
-	stack = mmap(NULL, JAIL_INIT_STACK_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+	stack = jail_stack_map(JAIL_INIT_STACK_SIZE);
 	return stack == MAP_FAILED ? NULL : stack;
 }
 

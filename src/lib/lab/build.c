@@ -500,16 +500,13 @@ static int ra_device_defrtr(const struct nslab_lab *lab, const struct plan_node 
  */
 static int ra_send_all(struct nslab_lab *lab, nslab_error *err)
 {
-	nslab_error e = { 0 };
 	int r = 0;
 
 	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
 		if (lab->nodes[i].ra_fd >= 0)
 			r = ra_send(lab->nodes[i].ra_fd, lab->nodes[i].pn, err);
-	for (size_t i = 1; r >= 0 && i < lab->plan->n_nodes; i++)
-		if (lab->plan->nodes[i].kind == PLAN_DEVICE &&
-		    lab_ra_wait_default(lab, &lab->nodes[i], &e) < 0)
-			log_debugf(&lab->log, "device '%s': %s", lab->plan->nodes[i].name, e.msg);
+	if (r >= 0)
+		lab_ra_wait_devices(lab, 1);
 	return r;
 }
 

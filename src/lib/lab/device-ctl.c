@@ -184,7 +184,12 @@ static int wait_ra_default(nslab_lab *lab, struct nslab_node *n, int oif, size_t
 	_cleanup_close_ int fd = -1;
 	char buf[8192];
 	bool found = false;
-	int r = netns_call(n->ns->fd, open_route_watch, &fd, err);
+	/* there already (the RA sent before us was taken): no watch, no RA more */
+	int r = has_ra_default(n, oif, &found, err);
+
+	if (r < 0 || found)
+		return r;
+	r = netns_call(n->ns->fd, open_route_watch, &fd, err);
 
 	for (unsigned round = 0; r >= 0 && round < RA_WAIT_ROUNDS; round++) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -264,6 +269,16 @@ int lab_ra_wait_default(nslab_lab *lab, struct nslab_node *n, nslab_error *err)
 		return 0;
 	r = rtnl_link_index(n->ns->nl, f->name, &ifindex, err);
 	return r < 0 ? r : wait_ra_default(lab, n, ifindex, f->up_node, err);
+}
+
+void lab_ra_wait_devices(nslab_lab *lab, size_t first)
+{
+	nslab_error err = { 0 };
+
+	for (size_t i = first; i < lab->plan->n_nodes; i++)
+		if (lab->plan->nodes[i].kind == PLAN_DEVICE &&
+		    lab_ra_wait_default(lab, &lab->nodes[i], &err) < 0)
+			log_debugf(&lab->log, "device '%s': %s", lab->plan->nodes[i].name, err.msg);
 }
 
 int lab_set_default_via_live(nslab_lab *lab, const char *device, const char *ifname,

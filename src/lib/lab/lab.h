@@ -107,6 +107,11 @@ int lab_build_nodes_live(struct nslab_lab *lab, size_t first, nslab_error *err);
  * Return: 0, or -errno (-ETIMEDOUT after 2 s)
  */
 int lab_ra_wait_default(struct nslab_lab *lab, struct nslab_node *n, nslab_error *err);
+/*
+ * lab_ra_wait_devices() - lab_ra_wait_default() for each device from node
+ * first on, best effort (a failure is logged: the devices are built anyway)
+ */
+void lab_ra_wait_devices(struct nslab_lab *lab, size_t first);
 /* Close what a node holds (namespace, its socket, mount namespace, RA socket, nft context). */
 void lab_node_close(struct nslab_node *n);
 /**

@@ -312,10 +312,7 @@ static void ra_announce(nslab_lab *lab, size_t first)
 	 * each has its RA default route (and with it, from the same RA, its
 	 * SLAAC address). Best effort: the node is built either way.
 	 */
-	for (size_t i = first; i < lab->plan->n_nodes; i++)
-		if (lab->plan->nodes[i].kind == PLAN_DEVICE &&
-		    lab_ra_wait_default(lab, &lab->nodes[i], &err) < 0)
-			log_debugf(&lab->log, "device '%s': %s", lab->plan->nodes[i].name, err.msg);
+	lab_ra_wait_devices(lab, first);
 }
 
 /* Planned, then built; each step undone when a later one fails. */
