@@ -4,6 +4,8 @@
 # beside its peers in the same run, N runs each (default 50), one after the
 # other, medians printed with the ratio to unshare:
 #   nslab run --net none -- /bin/true          (every namespace, the default policy)
+#   nslab-full run --net none -- /bin/true     (the same from the glibc binary, when
+#                                               nslab is the lean one)
 #   unshare -Urnmipuf --mount-proc true
 #   bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev --tmpfs /tmp true
 #   firejail --quiet --noprofile --net=none true        (root only: it is setuid)
@@ -33,9 +35,15 @@ add() {
 }
 
 add "nslab run" "$NSLAB" run --net none -- /bin/true
+# where nslab is the lean binary (static, musl: src/cli/run-lean.c), the full
+# one beside it runs the same start after glibc's: what the lean one saves
+full=$(dirname "$NSLAB")/nslab-full
+if [ -x "$full" ]; then
+	add "nslab-full" "$full" run --net none -- /bin/true
+fi
 # the same start from the C API in a small binary: what the command line adds
 # (nslab links libmnl and libc only; its other libraries are dlopen()ed when used)
-add "lean run" "$BENCH" run /bin/true
+add "api run" "$BENCH" run /bin/true
 add "unshare" unshare -Urnmipuf --mount-proc true
 add "bwrap" bwrap --unshare-all --die-with-parent --ro-bind / / --proc /proc --dev /dev \
 	--tmpfs /tmp true

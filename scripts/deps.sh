@@ -3,7 +3,7 @@
 # Quiet when everything is present; only root can install.
 set -eu
 PKGS="meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev libmnl-dev libfyaml-dev
-libcmocka-dev libseccomp-dev libcap-dev libnftables-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev libmicrohttpd-dev libssl-dev scdoc iproute2 iputils-ping iperf3 netcat-openbsd util-linux procps strace
+libcmocka-dev libseccomp-dev libcap-dev musl-tools libnftables-dev libnftnl-dev libpcap-dev libnetfilter-conntrack-dev libmicrohttpd-dev libssl-dev scdoc iproute2 iputils-ping iperf3 netcat-openbsd util-linux procps strace
 python3 python3-pytest python3-jsonschema python3-setuptools python3-pip python3-wheel python3-mypy nftables libxml2-utils perl passt libldns-dev dnsmasq dnsutils curl stun-client stun-server coturn tshark openssl
 chromium firefox-esr"
 missing=""

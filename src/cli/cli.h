@@ -37,10 +37,12 @@ struct cli_opt {
  * @opts:  its options (besides -h and -v, which every command takes), NULL if none
  * @lead:  with @verbatim: operands taken before the rest of argv, which is passed on untouched
  * @verbatim: stop taking options after @lead operands or "--" (exec: the rest is a command)
+ * @usage: nslab itself: prints its --help (a command's is cli_help()'s)
  */
 struct cli_cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
+	void (*usage)(FILE *f);
 	const char *const *forms;
 	const char *help;
 	const struct cli_opt *opts;
@@ -89,6 +91,12 @@ int cli_run_in_lab(const char *profile, const char *lab, const char *node, char 
 void cli_json_str(FILE *f, const char *s);
 /* Turn a waitpid() status into the shell's convention (128 + signal). */
 int cli_exit_status(int status);
+/*
+ * cli_start() - what main() does first: refuse to run setuid, setgid or with
+ * file capabilities; reopen a closed stdin, stdout or stderr on /dev/null.
+ * Return: 0, or the exit status to return now (the refusal printed).
+ */
+int cli_start(void);
 
 int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, void *data,
 	      struct cli_args *ret);

@@ -11,9 +11,12 @@
  * failed before the command started (a bad option value included); 126 not
  * executable; 127 not found; 2 a usage error (as every nslab command).
  *
- * Here: the option table, the signals passed on, the runs (plain, filtered
- * egress, dry). run-options.c takes and applies the options, run-report.c
- * turns a result into the exit status, --json and --stats (run.h).
+ * Here: the full binary's command: the options of a filtered run (egress),
+ * the filtered run, nslab exec --sandbox. run-options.c holds the option
+ * table and takes and applies the others, run-plain.c runs (or --dry-run
+ * prints) a sandbox, run-report.c turns a result into the exit status,
+ * --json and --stats (run.h). run-lean.c is the same command in the lean
+ * binary, which hands this file's cases to the full one.
  */
 #include "run.h"
 
@@ -34,210 +37,130 @@
 #include "egress-ask.h"
 #include "egress-log.h"
 
-static int cmd_run(int argc, char **argv);
+/* --- egress options (nslab/egress.h): checked as they come ------------------ */
 
-const struct cli_cmd cli_cmd_run = {
-	.name = "run",
-	.run = cmd_run,
-	.forms = (const char *const[]){ "[OPTIONS] [--] CMD [ARG...]", NULL },
-	.help = "run a command in a sandbox: its own namespaces, no network, a read-only root, "
-		"limits, seccomp, no capabilities",
-	.opts =
-		(const struct cli_opt[]){
-			{ OPT_NET, "net", "MODE",
-			  "none (default: loopback only) or host (the caller's network)" },
-			{ OPT_IN, "in", "LAB NODE",
-			  "in the network of a node of a lab that is up" },
-			{ OPT_MEM, "mem", "SIZE", "memory limit (K, M, G, T: 1024 multiples)" },
-			{ OPT_CPU, "cpu", "SECONDS", "CPU time of the whole tree, whole seconds" },
-			{ OPT_PIDS, "pids", "N", "processes at once" },
-			{ OPT_FDS, "fds", "N", "open files per process" },
-			{ OPT_FSIZE, "fsize", "SIZE", "largest file a process may write" },
-			{ OPT_TIMEOUT, "timeout", "SECONDS",
-			  "wall-clock limit (1.5, 500ms, 2m): then the tree is killed, exit 124" },
-			{ OPT_ROOTFS, "rootfs", "DIR",
-			  "DIR as the root, writable unless --ro (default: the host's, "
-			  "read-only)" },
-			{ OPT_RO, "ro", NULL, "the root read-only" },
-			{ OPT_BIND, "bind", "SRC[:DST]",
-			  "bind SRC at DST (default: the same path)" },
-			{ OPT_RO_BIND, "ro-bind", "SRC[:DST]", "the same, read-only" },
-			{ OPT_TMPFS, "tmpfs", "DST", "an empty tmpfs at DST" },
-			{ OPT_CHDIR, "chdir", "DIR", "the working directory inside" },
-			{ OPT_SECCOMP, "seccomp", "PROFILE",
-			  "default (what containers refuse), none, or an OCI/Docker FILE.json" },
-			{ OPT_CAP_ADD, "cap-add", "CAP",
-			  "keep this capability (CAP_NET_RAW, net_raw)" },
-			{ OPT_UID, "uid", "N",
-			  "the uid inside (default: yours; under sudo, the user's)" },
-			{ OPT_GID, "gid", "N", "the gid inside" },
-			{ OPT_AS_ROOT, "as-root", NULL, "be uid 0 inside (still no capabilities)" },
-			{ OPT_HOSTNAME, "hostname", "NAME",
-			  "the host name inside (default: nslab)" },
-			{ OPT_ENV, "env", "K=V", "set K (K alone: remove it)" },
-			{ OPT_CLEARENV, "clearenv", NULL, "start from an empty environment" },
-			{ OPT_PROFILE, "profile", "FILE",
-			  "options from a YAML file, applied before the command line's" },
-			{ OPT_DRY_RUN, "dry-run", NULL,
-			  "print the effective policy as JSON and exit; nothing runs" },
-			{ OPT_STATS, "stats", NULL, "print the accounting on stderr afterwards" },
-			{ OPT_JSON, "json", "FILE", "write the result record (JSON) to FILE" },
-			{ OPT_ALLOW, "allow", "LIST",
-			  "filtered egress: allow these names (*.wildcards), addresses, prefixes, "
-			  "each with :PORT[/PROTO] (docs/egress.md)" },
-			{ OPT_ALLOW_FILE, "allow-file", "FILE",
-			  "the same, one or more a line, # comments" },
-			{ OPT_DENY, "deny", "MODE",
-			  "drop (default) or reject: what a packet not allowed gets" },
-			{ OPT_DNS_DENY, "dns-deny", "ANSWER",
-			  "refused (default) or nxdomain: the answer to a name not allowed" },
-			{ OPT_DNS_UPSTREAM, "dns-upstream", "IP",
-			  "where allowed queries go (default: /etc/resolv.conf's)" },
-			{ OPT_TTL_GRACE, "ttl-grace", "SECONDS",
-			  "an answer's addresses stay allowed TTL + this (default 60)" },
-			{ OPT_ANALYSE, "analyse", NULL,
-			  "filtered egress that allows everything and reports every DNS "
-			  "query on stderr" },
-			{ OPT_LOG, "log", "FILE",
-			  "a filtered run's JSON log: session, every DNS query, summary "
-			  "(docs/egress.md)" },
-			{ OPT_INTERACTIVE, "interactive", NULL,
-			  "filtered egress that asks on the terminal about each destination no "
-			  "--allow entry allows" },
-			{ OPT_ASK_TIMEOUT, "ask-timeout", "SECONDS",
-			  "--interactive: no answer within this is a deny (default 30)" },
-			{ OPT_PCAP, "pcap", "FILE",
-			  "a filtered run's packets as pcapng, the blocked ones with a comment" },
-			{ OPT_NO_LOG, "no-log", NULL,
-			  "no JSON log (cancels an earlier --log) and no live lines on stderr" },
-			{ 'q', "quiet", NULL,
-			  "a filtered run: no live lines on stderr (--log is still written, "
-			  "--interactive still asks)" },
-			{ OPT_HOST_PORT, "host-port", "PORTS",
-			  "expose these ports of the host's loopback (TCP, UDP) at 169.254.53.1 "
-			  "inside: a bypass of the policy" },
-			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
-			{ OPT_EGRESS, "egress", "UPLINK",
-			  "pasta, veth or proxy: the gateway's way out (default: pasta where "
-			  "/dev/net/tun opens, else proxy)" },
-			{ 0 } },
-	.verbatim = true,
-};
-
-/* --- running ----------------------------------------------------------------- */
-
-/*
- * The command has a session of its own: the terminal's ^C reaches us, not it.
- * SIGINT, SIGTERM, SIGHUP and SIGQUIT are passed on by a handler (not a
- * blocked mask: the mask would be inherited by the command).
- */
-static const int fwd_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-/* The sandbox the handler passes signals to; NULL before it started and from its free on. */
-static nslab_sandbox *volatile fwd_to;
-/* A signal that came before the sandbox started: passed on once it has. */
-static volatile sig_atomic_t fwd_pending;
-
-/* nslab_sandbox_kill() is one pidfd_send_signal(), its error (err NULL) never formatted. */
-static void on_signal(int sig)
+static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *err)
 {
-	nslab_sandbox *s = fwd_to;
-	int saved = errno;
+	uint64_t v;
 
-	/* ESRCH once it has ended: nothing to pass on then */
-	if (s && nslab_sandbox_kill(s, sig, NULL) < 0)
-		sig = 0;
-	else if (!s)
-		fwd_pending = sig;
-	errno = saved;
-}
-
-static void forward_signals(bool on)
-{
-	struct sigaction sa = { .sa_handler = on ? on_signal : SIG_DFL };
-
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
-		sigaction(fwd_signals[i], &sa, NULL);
-}
-
-static void block_forwarded(bool on)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
-		sigaddset(&set, fwd_signals[i]);
-	(void)sigprocmask(on ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
-}
-
-/*
- * Signals go on from the handler itself, so that the wait is one blocking
- * call: the caller wakes once, when the sandbox has ended (a poll on the
- * command's pidfd woke it at the command's end, then again for init's).
- */
-static int wait_forwarding(nslab_sandbox *s, struct nslab_sandbox_result *res, nslab_error *err)
-{
-	int sig;
-
-	fwd_to = s;
-	sig = fwd_pending;
-	fwd_pending = 0;
-	/* ESRCH once it has ended: nothing to pass on then */
-	if (sig && nslab_sandbox_kill(s, sig, NULL) < 0)
-		sig = 0;
-	return nslab_sandbox_wait(s, res, err);
-}
-
-/* A filtered run's resolv.conf, removed once the sandbox started. */
-static const char *resolv_path;
-
-static int run_sandboxed(const nslab_sandbox_config *c, char **argv,
-			 struct nslab_sandbox_result *res, nslab_error *err)
-{
-	nslab_sandbox *s = NULL;
-	int r;
-
-	forward_signals(true);
-	/* set_shared_init(): no handler on this thread while spawn runs; a signal waits for its end */
-	block_forwarded(true);
-	r = nslab_sandbox_spawn_ex(c, argv, &s, &res->exit_code, err);
-	block_forwarded(false);
-	/* the sandbox has its mounts: the resolv.conf bound in it is no longer needed outside */
-	if (resolv_path)
-		(void)unlink(resolv_path);
-	if (r >= 0)
-		r = wait_forwarding(s, res, err);
-	fwd_to = NULL;
-	forward_signals(false);
-	nslab_sandbox_free(s);
-	return r;
-}
-
-/* --- the command -------------------------------------------------------------- */
-
-static int open_json(const char *path, FILE **ret)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	if (fd < 0)
-		return run_error("--json '%s': %s", path, strerrordesc_np(errno));
-	*ret = fdopen(fd, "w");
-	if (!*ret) {
-		(void)close(fd);
-		return run_error("--json '%s': %s", path, strerrordesc_np(errno));
+	switch (key) {
+	case OPT_ALLOW:
+		return nslab_egress_allow(e, arg, err);
+	case OPT_ALLOW_FILE:
+		return nslab_egress_allow_file(e, arg, err);
+	case OPT_DENY:
+		if (strcmp(arg, "drop") && strcmp(arg, "reject"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be drop or reject", arg);
+		nslab_egress_set_deny(e, arg[0] == 'r' ? NSLAB_EGRESS_DENY_REJECT
+						       : NSLAB_EGRESS_DENY_DROP);
+		return 0;
+	case OPT_DNS_DENY:
+		if (strcmp(arg, "refused") && strcmp(arg, "nxdomain"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be refused or nxdomain",
+					      arg);
+		nslab_egress_set_dns_deny(e, arg[0] == 'n' ? NSLAB_EGRESS_DNS_NXDOMAIN
+							   : NSLAB_EGRESS_DNS_REFUSED);
+		return 0;
+	case OPT_DNS_UPSTREAM:
+		return nslab_egress_set_dns_upstream(e, arg, err);
+	case OPT_TTL_GRACE:
+		if (!run_parse_uint(arg, 86400 * 7, &v))
+			return nslab_err_setx(err, EINVAL,
+					      "'%s' is not a whole number of seconds "
+					      "0..604800",
+					      arg);
+		nslab_egress_set_ttl_grace(e, (unsigned)v);
+		return 0;
+	case OPT_IPV6:
+		nslab_egress_set_ipv6(e, true);
+		return 0;
+	case OPT_ANALYSE:
+		nslab_egress_set_analyse(e, true);
+		return 0;
+	case OPT_INTERACTIVE:
+		return 0; /* the terminal is opened when the run starts */
+	case OPT_HOST_PORT:
+		return nslab_egress_set_host_ports(e, arg, err);
+	default:
+		if (strcmp(arg, "pasta") && strcmp(arg, "veth") && strcmp(arg, "proxy"))
+			return nslab_err_setx(err, EINVAL, "'%s': must be pasta, veth or proxy",
+					      arg);
+		return nslab_egress_set_uplink(e,
+					       arg[0] == 'v'   ? NSLAB_EGRESS_UPLINK_VETH
+					       : arg[1] == 'r' ? NSLAB_EGRESS_UPLINK_PROXY
+							       : NSLAB_EGRESS_UPLINK_PASTA,
+					       err);
 	}
-	return 0;
 }
 
-static int dry_run(const nslab_sandbox_config *c)
+/* An option of a filtered run that does not make one by itself: kept for the log. */
+static int note_egress_opt(struct run_opts *o, int key, const char *arg)
 {
-	char *text = nslab_sandbox_config_describe(c);
+	if (o->n_eg < ARRAY_SIZE(o->eg))
+		o->eg[o->n_eg++] = (struct egress_log_opt){ run_opt_name(key), arg };
+	return CLI_GO_ON;
+}
 
-	if (!text)
-		return run_error("describe the policy: out of memory");
-	printf("%s\n", text);
-	free(text);
-	return 0;
+static int egress_opt(struct run_opts *o, int key, const char *arg)
+{
+	nslab_error err = { 0 };
+
+	(void)note_egress_opt(o, key, arg);
+
+	if (!o->egress && nslab_egress_new(&o->egress, &err) < 0)
+		return run_error("%s", err.msg);
+	if (egress_value(o->egress, key, arg, &err) < 0)
+		return run_error("--%s: %s", run_opt_name(key), err.msg);
+	return CLI_GO_ON;
+}
+
+/* cli_parse()'s callback: the options of a filtered run here, the others in run-options.c. */
+static int take_opt(int key, char *arg, void *data)
+{
+	struct run_opts *o = data;
+	uint64_t n;
+
+	switch (key) {
+	case OPT_ALLOW:
+	case OPT_ALLOW_FILE:
+	case OPT_DENY:
+	case OPT_DNS_DENY:
+	case OPT_DNS_UPSTREAM:
+	case OPT_TTL_GRACE:
+	case OPT_IPV6:
+	case OPT_EGRESS:
+	case OPT_HOST_PORT:
+		return egress_opt(o, key, arg);
+	case OPT_ANALYSE:
+		o->analyse = true;
+		return egress_opt(o, key, arg);
+	case OPT_LOG:
+		o->log = arg;
+		o->no_log = false;
+		return CLI_GO_ON;
+	case OPT_NO_LOG:
+		o->log = NULL;
+		o->no_log = true;
+		return CLI_GO_ON;
+	case 'q':
+		o->quiet = true;
+		return CLI_GO_ON;
+	case OPT_PCAP:
+		o->pcap = arg;
+		return note_egress_opt(o, key, arg);
+	case OPT_INTERACTIVE:
+		o->interactive = true;
+		return egress_opt(o, key, arg);
+	case OPT_ASK_TIMEOUT:
+		if (!run_parse_uint(arg, 86400, &n) || n == 0)
+			return run_error("--ask-timeout: '%s' is not a whole number of seconds "
+					 "1..86400",
+					 arg);
+		o->ask_timeout = (unsigned)n;
+		return note_egress_opt(o, key, arg);
+	default:
+		return run_opts_take(key, arg, data);
+	}
 }
 
 /*
@@ -248,7 +171,7 @@ static int dry_run_filtered(struct run_opts *o, const nslab_sandbox_config *c)
 {
 	nslab_error err = { 0 };
 	char *text = NULL;
-	int r = dry_run(c);
+	int r = run_dry(c);
 
 	if (r != 0)
 		return r;
@@ -260,30 +183,6 @@ static int dry_run_filtered(struct run_opts *o, const nslab_sandbox_config *c)
 	printf("%s", text);
 	free(text);
 	return 0;
-}
-
-/* Everything is checked; run argv and report. */
-static int run_and_report(const struct run_opts *o, const nslab_sandbox_config *c, char **argv)
-{
-	struct nslab_sandbox_result res = { 0 };
-	nslab_error err = { 0 };
-	FILE *json = NULL;
-	int r;
-
-	if (o->json && open_json(o->json, &json) != 0)
-		return EXIT_NOT_STARTED;
-	fflush(stdout);
-	r = run_sandboxed(c, argv, &res, &err);
-	if (r < 0)
-		(void)run_error("%s", err.code ? err.msg : "unknown error");
-	if (o->stats)
-		run_print_stats(r, &res);
-	if (json) {
-		run_write_json(json, argv, r, &res, &err);
-		if (fclose(json) != 0)
-			(void)run_error("--json '%s': %s", o->json, strerrordesc_np(errno));
-	}
-	return run_exit_code(r, &res);
 }
 
 /*
@@ -471,7 +370,7 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 		egress_ask_close(&ask);
 		return r;
 	}
-	resolv_path = resolv;
+	run_resolv_path = resolv;
 	if (nslab_egress_start(o->egress, &s, &err) < 0 ||
 	    nslab_sandbox_config_set_netns(c, -1, nslab_egress_session_netns_fd(s), &err) < 0) {
 		(void)unlink(resolv);
@@ -483,7 +382,7 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 		return run_error("egress: %s", err.msg);
 	}
 	r = run_and_report(o, c, argv);
-	resolv_path = NULL;
+	run_resolv_path = NULL;
 	(void)unlink(resolv);
 	r = filtered_finish(o, s, &log, r);
 	egress_ask_close(&ask);
@@ -510,24 +409,15 @@ static int run_with(struct run_opts *o, char **argv)
 	else if (o->egress)
 		r = run_filtered(o, c, argv);
 	else
-		r = o->dry_run ? dry_run(c) : run_and_report(o, c, argv);
+		r = o->dry_run ? run_dry(c) : run_and_report(o, c, argv);
 	nslab_sandbox_config_free(c);
 	return r;
 }
 
-static int cmd_run(int argc, char **argv)
+/* The command (cli_cmd_run's run): this, the full binary's, runs every kind of run. */
+int run_main(int argc, char **argv)
 {
-	struct run_opts o = { .argc = argc, .argv = argv };
-	struct cli_args a;
-	int r = cli_parse(&cli_cmd_run, argc, argv, run_opts_take, &o, &a);
-
-	if (r == CLI_GO_ON && a.n_rest == 0 && !o.dry_run)
-		r = cli_usage_error(&cli_cmd_run, "expected a command to run%s",
-				    a.dashdash ? " after '--'" : "");
-	if (r == CLI_GO_ON)
-		r = run_with(&o, a.rest);
-	run_opts_free(&o);
-	return r;
+	return run_command(argc, argv, take_opt, run_with);
 }
 
 int cli_run_in_lab(const char *profile, const char *lab, const char *node, char **argv)

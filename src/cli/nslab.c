@@ -2,11 +2,8 @@
 /* cli/nslab: main and the command table (after iproute2's ip/ip.c). */
 #include "cli.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
@@ -15,8 +12,6 @@
 #ifndef NSLAB_VERSION
 #error "NSLAB_VERSION must be defined (src/cli/meson.build passes meson's project version)"
 #endif
-
-int cli_verbose;
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
@@ -51,6 +46,7 @@ static const struct cli_cmd nslab_cmd = {
 		(const struct cli_opt[]){
 			{ OPT_VERSION, "version", NULL, "print nslab's version and exit" }, { 0 } },
 	.verbatim = true,
+	.usage = cli_main_usage,
 };
 
 int cli_fail(const nslab_error *err, int status)
@@ -152,42 +148,15 @@ static int main_opt(int key, char *arg, void *data)
 	return CLI_GO_ON;
 }
 
-/*
- * A closed stdin, stdout or stderr would be taken by the first descriptor
- * nslab opens (a socket, the pipe `up -d` waits on) and then used or closed as
- * stdio: `nslab up -d <&-`, as a Python caller whose stdin is gone runs it,
- * lost its lab without a word. Each closed one is reopened on /dev/null.
- */
-static void stdio_ensure_open(void)
-{
-	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
-		int n;
-
-		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-			continue;
-		n = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
-		if (n >= 0 && n != fd) {
-			(void)dup2(n, fd);
-			(void)close(n);
-		}
-	}
-}
-
 int main(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
 	struct cli_args a;
 	int r;
 
-	/* setuid, setgid or file capabilities: the caller's environment, $SHELL, paths and
-	 * namespaces would all be trusted with privileges it does not have. */
-	if (getauxval(AT_SECURE)) {
-		fputs("nslab: refusing to run setuid, setgid or with file capabilities: nslab is "
-		      "not designed for that; run it as root, or rootless as yourself\n",
-		      stderr);
-		return 1;
-	}
-	stdio_ensure_open();
+	r = cli_start();
+	if (r != 0)
+		return r;
 	r = cli_parse(&nslab_cmd, argc, argv, main_opt, NULL, &a);
 	if (r != CLI_GO_ON)
 		return r;

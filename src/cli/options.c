@@ -14,6 +14,8 @@
 #include "shared/closest.h"
 #include "shared/macro.h"
 
+int cli_verbose;
+
 #define OPTS_MAX 64
 
 static const struct cli_opt common_opts[] = {
@@ -272,10 +274,10 @@ int cli_parse(const struct cli_cmd *cmd, int argc, char **argv, cli_opt_fn fn, v
 			continue;
 		}
 		if (c == 'h') {
-			if (cmd->name)
-				cli_help(cmd, stdout);
+			if (cmd->usage)
+				cmd->usage(stdout);
 			else
-				cli_main_usage(stdout);
+				cli_help(cmd, stdout);
 			return 0;
 		}
 		if (c == 'v') {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli/run-options: nslab run's options (cmd-run.c's table): taken as they
- * come (the egress ones checked at once), then applied to a sandbox
- * configuration in order, after the profiles; each bad value names its option.
+ * cli/run-options: nslab run's options: the table (cli_cmd_run), the
+ * options of a sandbox taken as they come (a filtered run's are cmd-run.c's),
+ * then applied to a sandbox configuration in order, after the profiles; each
+ * bad value names its option.
  */
 #include "run.h"
 
@@ -23,11 +24,118 @@
 #include "shared/units.h"
 #include "egress-log.h"
 
+/* --- the option table --------------------------------------------------------- */
+
+const struct cli_cmd cli_cmd_run = {
+	.name = "run",
+	.run = run_main,
+	.forms = (const char *const[]){ "[OPTIONS] [--] CMD [ARG...]", NULL },
+	.help = "run a command in a sandbox: its own namespaces, no network, a read-only root, "
+		"limits, seccomp, no capabilities",
+	.opts =
+		(const struct cli_opt[]){
+			{ OPT_NET, "net", "MODE",
+			  "none (default: loopback only) or host (the caller's network)" },
+			{ OPT_IN, "in", "LAB NODE",
+			  "in the network of a node of a lab that is up" },
+			{ OPT_MEM, "mem", "SIZE", "memory limit (K, M, G, T: 1024 multiples)" },
+			{ OPT_CPU, "cpu", "SECONDS", "CPU time of the whole tree, whole seconds" },
+			{ OPT_PIDS, "pids", "N", "processes at once" },
+			{ OPT_FDS, "fds", "N", "open files per process" },
+			{ OPT_FSIZE, "fsize", "SIZE", "largest file a process may write" },
+			{ OPT_TIMEOUT, "timeout", "SECONDS",
+			  "wall-clock limit (1.5, 500ms, 2m): then the tree is killed, exit 124" },
+			{ OPT_ROOTFS, "rootfs", "DIR",
+			  "DIR as the root, writable unless --ro (default: the host's, "
+			  "read-only)" },
+			{ OPT_RO, "ro", NULL, "the root read-only" },
+			{ OPT_BIND, "bind", "SRC[:DST]",
+			  "bind SRC at DST (default: the same path)" },
+			{ OPT_RO_BIND, "ro-bind", "SRC[:DST]", "the same, read-only" },
+			{ OPT_TMPFS, "tmpfs", "DST", "an empty tmpfs at DST" },
+			{ OPT_CHDIR, "chdir", "DIR", "the working directory inside" },
+			{ OPT_SECCOMP, "seccomp", "PROFILE",
+			  "default (what containers refuse), none, or an OCI/Docker FILE.json" },
+			{ OPT_CAP_ADD, "cap-add", "CAP",
+			  "keep this capability (CAP_NET_RAW, net_raw)" },
+			{ OPT_UID, "uid", "N",
+			  "the uid inside (default: yours; under sudo, the user's)" },
+			{ OPT_GID, "gid", "N", "the gid inside" },
+			{ OPT_AS_ROOT, "as-root", NULL, "be uid 0 inside (still no capabilities)" },
+			{ OPT_HOSTNAME, "hostname", "NAME",
+			  "the host name inside (default: nslab)" },
+			{ OPT_ENV, "env", "K=V", "set K (K alone: remove it)" },
+			{ OPT_CLEARENV, "clearenv", NULL, "start from an empty environment" },
+			{ OPT_PROFILE, "profile", "FILE",
+			  "options from a YAML file, applied before the command line's" },
+			{ OPT_DRY_RUN, "dry-run", NULL,
+			  "print the effective policy as JSON and exit; nothing runs" },
+			{ OPT_STATS, "stats", NULL, "print the accounting on stderr afterwards" },
+			{ OPT_JSON, "json", "FILE", "write the result record (JSON) to FILE" },
+			{ OPT_ALLOW, "allow", "LIST",
+			  "filtered egress: allow these names (*.wildcards), addresses, prefixes, "
+			  "each with :PORT[/PROTO] (docs/egress.md)" },
+			{ OPT_ALLOW_FILE, "allow-file", "FILE",
+			  "the same, one or more a line, # comments" },
+			{ OPT_DENY, "deny", "MODE",
+			  "drop (default) or reject: what a packet not allowed gets" },
+			{ OPT_DNS_DENY, "dns-deny", "ANSWER",
+			  "refused (default) or nxdomain: the answer to a name not allowed" },
+			{ OPT_DNS_UPSTREAM, "dns-upstream", "IP",
+			  "where allowed queries go (default: /etc/resolv.conf's)" },
+			{ OPT_TTL_GRACE, "ttl-grace", "SECONDS",
+			  "an answer's addresses stay allowed TTL + this (default 60)" },
+			{ OPT_ANALYSE, "analyse", NULL,
+			  "filtered egress that allows everything and reports every DNS "
+			  "query on stderr" },
+			{ OPT_LOG, "log", "FILE",
+			  "a filtered run's JSON log: session, every DNS query, summary "
+			  "(docs/egress.md)" },
+			{ OPT_INTERACTIVE, "interactive", NULL,
+			  "filtered egress that asks on the terminal about each destination no "
+			  "--allow entry allows" },
+			{ OPT_ASK_TIMEOUT, "ask-timeout", "SECONDS",
+			  "--interactive: no answer within this is a deny (default 30)" },
+			{ OPT_PCAP, "pcap", "FILE",
+			  "a filtered run's packets as pcapng, the blocked ones with a comment" },
+			{ OPT_NO_LOG, "no-log", NULL,
+			  "no JSON log (cancels an earlier --log) and no live lines on stderr" },
+			{ 'q', "quiet", NULL,
+			  "a filtered run: no live lines on stderr (--log is still written, "
+			  "--interactive still asks)" },
+			{ OPT_HOST_PORT, "host-port", "PORTS",
+			  "expose these ports of the host's loopback (TCP, UDP) at 169.254.53.1 "
+			  "inside: a bypass of the policy" },
+			{ OPT_IPV6, "ipv6", NULL, "IPv6 in the jail (default: no IPv6 at all)" },
+			{ OPT_EGRESS, "egress", "UPLINK",
+			  "pasta, veth or proxy: the gateway's way out (default: pasta where "
+			  "/dev/net/tun opens, else proxy)" },
+			{ 0 } },
+	.verbatim = true,
+};
+
+/* --- taking the options ------------------------------------------------------- */
+
 void run_opts_free(struct run_opts *o)
 {
 	nslab_egress_free(o->egress);
 	free(o->v);
 	free(o->profiles);
+}
+
+int run_command(int argc, char **argv, cli_opt_fn take, int (*run)(struct run_opts *, char **))
+{
+	struct run_opts o = { .argc = argc, .argv = argv };
+	struct cli_args a;
+	int r = cli_parse(&cli_cmd_run, argc, argv, take, &o, &a);
+
+	if (r == CLI_GO_ON && a.n_rest == 0 && !o.dry_run)
+		r = cli_usage_error(&cli_cmd_run, "expected a command to run%s",
+				    a.dashdash ? " after '--'" : "");
+	if (r == CLI_GO_ON)
+		r = run(&o, a.rest);
+	run_opts_free(&o);
+	return r;
 }
 
 /* Who speaks in messages: "run", or "exec" for exec --sandbox. */
@@ -55,92 +163,12 @@ static int take_node(struct run_opts *o, const char **ret)
 	return CLI_GO_ON;
 }
 
-static bool parse_uint(const char *s, uint64_t max, uint64_t *ret);
-static const char *opt_name(int key);
-
-/* --- egress options (nslab/egress.h): checked as they come ------------------ */
-
-static int egress_value(nslab_egress *e, int key, const char *arg, nslab_error *err)
-{
-	uint64_t v;
-
-	switch (key) {
-	case OPT_ALLOW:
-		return nslab_egress_allow(e, arg, err);
-	case OPT_ALLOW_FILE:
-		return nslab_egress_allow_file(e, arg, err);
-	case OPT_DENY:
-		if (strcmp(arg, "drop") && strcmp(arg, "reject"))
-			return nslab_err_setx(err, EINVAL, "'%s': must be drop or reject", arg);
-		nslab_egress_set_deny(e, arg[0] == 'r' ? NSLAB_EGRESS_DENY_REJECT
-						       : NSLAB_EGRESS_DENY_DROP);
-		return 0;
-	case OPT_DNS_DENY:
-		if (strcmp(arg, "refused") && strcmp(arg, "nxdomain"))
-			return nslab_err_setx(err, EINVAL, "'%s': must be refused or nxdomain",
-					      arg);
-		nslab_egress_set_dns_deny(e, arg[0] == 'n' ? NSLAB_EGRESS_DNS_NXDOMAIN
-							   : NSLAB_EGRESS_DNS_REFUSED);
-		return 0;
-	case OPT_DNS_UPSTREAM:
-		return nslab_egress_set_dns_upstream(e, arg, err);
-	case OPT_TTL_GRACE:
-		if (!parse_uint(arg, 86400 * 7, &v))
-			return nslab_err_setx(err, EINVAL,
-					      "'%s' is not a whole number of seconds "
-					      "0..604800",
-					      arg);
-		nslab_egress_set_ttl_grace(e, (unsigned)v);
-		return 0;
-	case OPT_IPV6:
-		nslab_egress_set_ipv6(e, true);
-		return 0;
-	case OPT_ANALYSE:
-		nslab_egress_set_analyse(e, true);
-		return 0;
-	case OPT_INTERACTIVE:
-		return 0; /* the terminal is opened when the run starts */
-	case OPT_HOST_PORT:
-		return nslab_egress_set_host_ports(e, arg, err);
-	default:
-		if (strcmp(arg, "pasta") && strcmp(arg, "veth") && strcmp(arg, "proxy"))
-			return nslab_err_setx(err, EINVAL, "'%s': must be pasta, veth or proxy",
-					      arg);
-		return nslab_egress_set_uplink(e,
-					       arg[0] == 'v'   ? NSLAB_EGRESS_UPLINK_VETH
-					       : arg[1] == 'r' ? NSLAB_EGRESS_UPLINK_PROXY
-							       : NSLAB_EGRESS_UPLINK_PASTA,
-					       err);
-	}
-}
-
-/* An option of a filtered run that does not make one by itself: kept for the log. */
-static int note_egress_opt(struct run_opts *o, int key, const char *arg)
-{
-	if (o->n_eg < ARRAY_SIZE(o->eg))
-		o->eg[o->n_eg++] = (struct egress_log_opt){ opt_name(key), arg };
-	return CLI_GO_ON;
-}
-
-static int egress_opt(struct run_opts *o, int key, const char *arg)
-{
-	nslab_error err = { 0 };
-
-	(void)note_egress_opt(o, key, arg);
-
-	if (!o->egress && nslab_egress_new(&o->egress, &err) < 0)
-		return run_error("%s", err.msg);
-	if (egress_value(o->egress, key, arg, &err) < 0)
-		return run_error("--%s: %s", opt_name(key), err.msg);
-	return CLI_GO_ON;
-}
 
 int run_opts_take(int key, char *arg, void *data)
 {
 	struct run_opts *o = data;
 	struct run_opt *v;
 	const char *node = NULL, **p;
-	uint64_t n;
 	int r;
 
 	switch (key) {
@@ -175,43 +203,6 @@ int run_opts_take(int key, char *arg, void *data)
 	case OPT_NET:
 		o->net_given = true;
 		break;
-	case OPT_ALLOW:
-	case OPT_ALLOW_FILE:
-	case OPT_DENY:
-	case OPT_DNS_DENY:
-	case OPT_DNS_UPSTREAM:
-	case OPT_TTL_GRACE:
-	case OPT_IPV6:
-	case OPT_EGRESS:
-	case OPT_HOST_PORT:
-		return egress_opt(o, key, arg);
-	case OPT_ANALYSE:
-		o->analyse = true;
-		return egress_opt(o, key, arg);
-	case OPT_LOG:
-		o->log = arg;
-		o->no_log = false;
-		return CLI_GO_ON;
-	case OPT_NO_LOG:
-		o->log = NULL;
-		o->no_log = true;
-		return CLI_GO_ON;
-	case 'q':
-		o->quiet = true;
-		return CLI_GO_ON;
-	case OPT_PCAP:
-		o->pcap = arg;
-		return note_egress_opt(o, key, arg);
-	case OPT_INTERACTIVE:
-		o->interactive = true;
-		return egress_opt(o, key, arg);
-	case OPT_ASK_TIMEOUT:
-		if (!parse_uint(arg, 86400, &n) || n == 0)
-			return run_error("--ask-timeout: '%s' is not a whole number of seconds "
-					 "1..86400",
-					 arg);
-		o->ask_timeout = (unsigned)n;
-		return note_egress_opt(o, key, arg);
 	default:
 		break;
 	}
@@ -225,7 +216,7 @@ int run_opts_take(int key, char *arg, void *data)
 
 /* --- option values ------------------------------------------------------- */
 
-static const char *opt_name(int key)
+const char *run_opt_name(int key)
 {
 	for (const struct cli_opt *o = cli_cmd_run.opts; o->key; o++)
 		if (o->key == key)
@@ -233,8 +224,7 @@ static const char *opt_name(int key)
 	return "?";
 }
 
-/* A whole decimal number 0..max, no sign, no spaces. */
-static bool parse_uint(const char *s, uint64_t max, uint64_t *ret)
+bool run_parse_uint(const char *s, uint64_t max, uint64_t *ret)
 {
 	const char *p = s;
 	uint64_t v;
@@ -282,7 +272,7 @@ static int apply_number(nslab_sandbox_config *c, const struct run_opt *o, nslab_
 	uint64_t max = o->key == OPT_UID || o->key == OPT_GID ? UINT32_MAX - 1 : UINT32_MAX;
 	uint64_t v;
 
-	if (!parse_uint(o->arg, max, &v))
+	if (!run_parse_uint(o->arg, max, &v))
 		return nslab_err_setx(err, EINVAL, "'%s' is not a whole number 0..%" PRIu64, o->arg,
 				      max);
 	switch (o->key) {
@@ -427,7 +417,7 @@ int run_build_config(const struct run_opts *o, nslab_sandbox_config **ret)
 			nslab_sandbox_config_free(c);
 			if (o->v[i].key == OPT_IN && strcmp(run_who, "exec") == 0)
 				return run_error("%s", err.msg); /* no --in there */
-			return run_error("--%s: %s", opt_name(o->v[i].key), err.msg);
+			return run_error("--%s: %s", run_opt_name(o->v[i].key), err.msg);
 		}
 	/* a root of one's own is writable unless --ro; the host's root always read-only */
 	if (o->rootfs || o->ro)

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli/run: what the pieces of `nslab run` share: cmd-run.c (the command and
- * its option table), run-options.c (taking and applying the options),
- * run-report.c (exit status, --json, --stats).
+ * cli/run: what the pieces of `nslab run` share: cmd-run.c (the full
+ * binary's command, the filtered run), run-lean.c (the lean binary's),
+ * run-options.c (the option table, taking and applying the options),
+ * run-plain.c (the run), run-report.c (exit status, --json, --stats).
  */
 #pragma once
 
 #include "cli.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "egress-log.h"
@@ -19,7 +21,7 @@
 #define EXIT_NOT_EXEC	 126
 #define EXIT_NOT_FOUND	 127
 
-/* The options' keys (cmd-run.c's table, cli_cmd_run). */
+/* The options' keys (run-options.c's table, cli_cmd_run). */
 enum {
 	OPT_NET = CLI_LONG,
 	OPT_IN,
@@ -95,13 +97,39 @@ struct run_opts {
 /* "run", or "exec" for nslab exec --sandbox (cli_run_in_lab()): the messages' prefix. */
 extern const char *run_who;
 
+/*
+ * The command, cli_cmd_run's run: cmd-run.c's in the full binary, run-lean.c's
+ * in the lean one (which hands what it does not serve to the full one).
+ */
+int run_main(int argc, char **argv);
+/*
+ * run_main()'s body: the options taken by @take (run_opts_take() for a
+ * sandbox's own), then @run with them and the command. Return: the exit status.
+ */
+int run_command(int argc, char **argv, cli_opt_fn take, int (*run)(struct run_opts *, char **));
+
+/* Free what the options took (o->egress included). */
 void run_opts_free(struct run_opts *o);
 /* "nslab run: <message>" on stderr. Return: 125 (EXIT_NOT_STARTED) */
 int run_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* cli_parse()'s callback for each option of cli_cmd_run (data: struct run_opts). */
+/*
+ * For each option of cli_cmd_run but a filtered run's (cmd-run.c takes those),
+ * as cli_parse()'s callback (data: struct run_opts).
+ */
 int run_opts_take(int key, char *arg, void *data);
+/* The option's long name ("mem"), or "?". */
+const char *run_opt_name(int key);
+/* A whole decimal number 0..max, no sign, no spaces. */
+bool run_parse_uint(const char *s, uint64_t max, uint64_t *ret);
 /* The profiles, then the options in order. Return: 0, or an exit status (message printed). */
 int run_build_config(const struct run_opts *o, nslab_sandbox_config **ret);
+/* A filtered run's resolv.conf, unlinked once the sandbox has its mounts (NULL: none). */
+extern const char *run_resolv_path;
+/* --dry-run: the effective policy, as JSON on stdout. Return: 0 or an exit status. */
+int run_dry(const nslab_sandbox_config *c);
+/* Everything is checked: run argv, wait, report (--stats, --json). Return: the exit status. */
+int run_and_report(const struct run_opts *o, const nslab_sandbox_config *c, char **argv);
+
 /* The exit status of nslab run: the library's, or for a failure to start, from its code. */
 int run_exit_code(int r, const struct nslab_sandbox_result *res);
 /* The result record (docs/sandbox-json.md), schema 1. */

@@ -36,6 +36,34 @@ sb true -- true
 [ "$rc" -eq 0 ] ||
 	fail "nslab run -- true: exit $rc ($(cat "$TMP/true.err")): the sandbox does not start; every check of this test needs it"
 
+# --- the lean nslab (src/cli/run-lean.c), where it is built: a plain run is its
+# own, and the only exec after its own is the command's; what it does not serve
+# (a capability by name: libcap) goes to nslab-full with the same words ---
+full=$(dirname "$NSLAB")/nslab-full
+if [ -x "$full" ] && command -v strace >/dev/null; then
+	strace -f -qq -e trace=execve -o "$TMP/lean.trace" "$NSLAB" run --stats -- sh -c 'exit 3' \
+		>"$TMP/lean.out" 2>&1 </dev/null
+	rc=$?
+	# each exec that succeeded, by its path: nslab's own, then the command's sh
+	execs=$(sed -n 's/^[0-9]* *execve("\([^"]*\)".* = 0$/\1/p' "$TMP/lean.trace" | tr '\n' ' ')
+	if [ "$rc" -ne 3 ]; then
+		bad "lean: nslab run --stats -- sh -c 'exit 3' under strace: exit $rc ($(head -3 "$TMP/lean.out"))"
+	elif [ "$execs" != "$NSLAB $(command -v sh) " ]; then
+		bad "lean: a plain run execs '$execs', expected only nslab and the command"
+	else
+		ok "lean: a plain run is the lean nslab's own (execs: $execs)"
+	fi
+	strace -f -qq -e trace=execve -o "$TMP/lean2.trace" "$NSLAB" run --cap-add net_raw -- \
+		sh -c 'grep CapEff /proc/self/status' >"$TMP/lean2.out" 2>&1 </dev/null
+	rc=$?
+	grep -q "^[0-9]* *execve(\"$full\", \[\"$NSLAB\", \"run\", \"--cap-add\", \"net_raw\", \"--\"" \
+		"$TMP/lean2.trace" && [ "$rc" -eq 0 ] && grep -q '^CapEff:.*2000$' "$TMP/lean2.out" &&
+		ok "lean: --cap-add goes to nslab-full, argv unchanged, and keeps CAP_NET_RAW" ||
+		bad "lean: --cap-add: exit $rc, $(head -2 "$TMP/lean2.out"), execs: $(grep -c execve "$TMP/lean2.trace")"
+else
+	log "no lean nslab here (no $full, or no strace): its checks left out"
+fi
+
 # --- where setgroups is denied: uid 0 with every capability, yet setgroups() is
 # refused (unshare -r's user namespace, and a rootless lab's) ---
 unshare -Ur "$NSLAB" run -- id -u >"$TMP/sgd.out" 2>"$TMP/sgd.err" </dev/null
