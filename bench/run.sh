@@ -14,7 +14,10 @@ fwtopo=$build/bench/bench-fwtopo
 sandbox=$build/bench/bench-sandbox
 simfloor=$build/bench/bench-simfloor
 natfloor=$build/bench/bench-natfloor
-ninja -C "$build" src/cli/nslab bench/bench-floor bench/bench-fwfloor bench/bench-fwtopo bench/bench-sandbox bench/bench-simfloor bench/bench-natfloor >/dev/null
+# nslab-full too where nslab is the lean one (src/cli/run-lean.c)
+extra=()
+[ ! -e "$build/src/cli/nslab-full" ] || extra=(src/cli/nslab-full)
+ninja -C "$build" src/cli/nslab "${extra[@]}" bench/bench-floor bench/bench-fwfloor bench/bench-fwtopo bench/bench-sandbox bench/bench-simfloor bench/bench-natfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor" "$fwtopo"
 "$here/exec-latency.sh" "$nslab"

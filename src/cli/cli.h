@@ -93,7 +93,8 @@ void cli_json_str(FILE *f, const char *s);
 int cli_exit_status(int status);
 /*
  * cli_start() - what main() does first: refuse to run setuid, setgid or with
- * file capabilities; reopen a closed stdin, stdout or stderr on /dev/null.
+ * file capabilities; reopen a closed stdin, stdout or stderr on /dev/null;
+ * name the process "nslab" (nslab-full's own name is the file's).
  * Return: 0, or the exit status to return now (the refusal printed).
  */
 int cli_start(void);

@@ -25,11 +25,8 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <sys/stat.h>
-#include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shared/macro.h"
@@ -392,8 +389,11 @@ static int run_filtered(struct run_opts *o, nslab_sandbox_config *c, char **argv
 static int run_with(struct run_opts *o, char **argv)
 {
 	nslab_sandbox_config *c = NULL;
-	int r = run_build_config(o, &c);
+	int r;
 
+	if (!o->egress && !o->log && !o->pcap && !o->ask_timeout)
+		return run_plain(o, argv);
+	r = run_build_config(o, &c);
 	if (r != 0)
 		return r;
 	if (o->log && !o->egress)
@@ -406,10 +406,8 @@ static int run_with(struct run_opts *o, char **argv)
 			      o->pcap);
 	else if (o->ask_timeout && !o->egress)
 		r = run_error("--ask-timeout: only with --interactive");
-	else if (o->egress)
-		r = run_filtered(o, c, argv);
 	else
-		r = o->dry_run ? run_dry(c) : run_and_report(o, c, argv);
+		r = run_filtered(o, c, argv);
 	nslab_sandbox_config_free(c);
 	return r;
 }

@@ -12,12 +12,9 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <sys/stat.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "shared/macro.h"

@@ -152,3 +152,15 @@ int run_and_report(const struct run_opts *o, const nslab_sandbox_config *c, char
 	}
 	return run_exit_code(r, &res);
 }
+
+int run_plain(struct run_opts *o, char **argv)
+{
+	nslab_sandbox_config *c = NULL;
+	int r = run_build_config(o, &c);
+
+	if (r != 0)
+		return r;
+	r = o->dry_run ? run_dry(c) : run_and_report(o, c, argv);
+	nslab_sandbox_config_free(c);
+	return r;
+}

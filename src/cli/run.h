@@ -129,6 +129,8 @@ extern const char *run_resolv_path;
 int run_dry(const nslab_sandbox_config *c);
 /* Everything is checked: run argv, wait, report (--stats, --json). Return: the exit status. */
 int run_and_report(const struct run_opts *o, const nslab_sandbox_config *c, char **argv);
+/* A run without egress: the configuration from the options, then a dry or real run of argv. */
+int run_plain(struct run_opts *o, char **argv);
 
 /* The exit status of nslab run: the library's, or for a failure to start, from its code. */
 int run_exit_code(int r, const struct nslab_sandbox_result *res);

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 /*
@@ -43,5 +44,7 @@ int cli_start(void)
 		return 1;
 	}
 	stdio_ensure_open();
+	/* "nslab" to ps, pgrep and top whichever binary runs (the lean one execs nslab-full) */
+	(void)prctl(PR_SET_NAME, "nslab", 0, 0, 0);
 	return 0;
 }

@@ -40,8 +40,9 @@ sb true -- true
 # own, and the only exec after its own is the command's; what it does not serve
 # (a capability by name: libcap) goes to nslab-full with the same words ---
 full=$(dirname "$NSLAB")/nslab-full
-if [ -x "$full" ] && command -v strace >/dev/null; then
-	strace -f -qq -e trace=execve -o "$TMP/lean.trace" "$NSLAB" run --stats -- sh -c 'exit 3' \
+if [ "${NSLAB_LEAN:-0}" = 1 ] && command -v strace >/dev/null; then
+	# -s: paths whole (strace cuts strings at 32 characters)
+	strace -f -qq -s 4096 -e trace=execve -o "$TMP/lean.trace" "$NSLAB" run --stats -- sh -c 'exit 3' \
 		>"$TMP/lean.out" 2>&1 </dev/null
 	rc=$?
 	# each exec that succeeded, by its path: nslab's own, then the command's sh
@@ -53,7 +54,7 @@ if [ -x "$full" ] && command -v strace >/dev/null; then
 	else
 		ok "lean: a plain run is the lean nslab's own (execs: $execs)"
 	fi
-	strace -f -qq -e trace=execve -o "$TMP/lean2.trace" "$NSLAB" run --cap-add net_raw -- \
+	strace -f -qq -s 4096 -e trace=execve -o "$TMP/lean2.trace" "$NSLAB" run --cap-add net_raw -- \
 		sh -c 'grep CapEff /proc/self/status' >"$TMP/lean2.out" 2>&1 </dev/null
 	rc=$?
 	grep -q "^[0-9]* *execve(\"$full\", \[\"$NSLAB\", \"run\", \"--cap-add\", \"net_raw\", \"--\"" \
@@ -61,7 +62,7 @@ if [ -x "$full" ] && command -v strace >/dev/null; then
 		ok "lean: --cap-add goes to nslab-full, argv unchanged, and keeps CAP_NET_RAW" ||
 		bad "lean: --cap-add: exit $rc, $(head -2 "$TMP/lean2.out"), execs: $(grep -c execve "$TMP/lean2.trace")"
 else
-	log "no lean nslab here (no $full, or no strace): its checks left out"
+	log "no lean nslab in this build (or no strace): its checks left out"
 fi
 
 # --- where setgroups is denied: uid 0 with every capability, yet setgroups() is

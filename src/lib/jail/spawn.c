@@ -368,12 +368,15 @@ int jail_sandbox_wait_init(nslab_sandbox *s, struct rusage *ru)
 	bool ended = false;
 	siginfo_t si;
 
+	/* no pidfd, no way to know init has ended: the poll below would wait for ever */
+	if (s->init_pidfd < 0)
+		return -EBADF;
 	/* raw waitid: glibc's has no rusage; it is the whole reaped tree's */
 	while (syscall(SYS_waitid, P_PIDFD, s->init_pidfd, &si, WEXITED | __WALL, ru) < 0) {
 		/*
 		 * an init sharing our memory may have set errno meanwhile (this
 		 * file's DOC): a failure counts once init has ended (its pidfd
-		 * readable, or no pidfd at all) and it fails again
+		 * readable) and it fails again
 		 */
 		if (errno == EINTR)
 			continue;

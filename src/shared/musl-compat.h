@@ -1,22 +1,25 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli/lean-compat: what glibc has and musl lacks, for the sources the lean
- * nslab (run-lean.c) shares with the full one. Included before anything else
- * in each of them (-include, src/cli/meson.build); never in a glibc build.
+ * shared/musl-compat: what glibc has and musl lacks, for the sources the lean
+ * nslab (src/cli/run-lean.c) shares with the full one, library code included
+ * (fs.c's mount API). Included before anything else in each of them
+ * (-include, src/cli/meson.build); never in a glibc build.
  */
 #pragma once
 
 #include <stddef.h>
-#include <string.h>
 /* struct mount_attr, MOUNT_ATTR_*, FSCONFIG_*, MOVE_MOUNT_*: glibc has them in sys/mount.h */
 #include <linux/mount.h>
 
 #ifdef __GLIBC__
-#error "lean-compat.h is for the lean nslab, built against musl"
+#error "musl-compat.h is for the lean nslab, built against musl"
 #endif
 
-/* musl's strerror() is glibc's strerrordesc_np(): a constant string, no locale */
-#define strerrordesc_np(e) strerror(e)
+/*
+ * glibc's wording, not musl's strerror() (which says "Symbolic link loop" for
+ * ELOOP): a message reads the same from either binary. NULL for an unknown code.
+ */
+const char *strerrordesc_np(int errnum);
 /* "HUP" for SIGHUP, NULL for a real-time or unknown signal, as glibc's */
 const char *sigabbrev_np(int sig);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cli/lean-absent: what the lean nslab (run-lean.c) is built without, in the
+ * jail/lean-absent: what the lean nslab (src/cli/run-lean.c) is built without, in the
  * library's own names: a filtered run (nslab/egress.h: libmnl, libnftables,
  * ldns) and a lab node's network (--in: the lab's control socket, libmnl).
  * run-lean.c hands those command lines to nslab-full before anything starts,
