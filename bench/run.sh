@@ -16,7 +16,9 @@ simfloor=$build/bench/bench-simfloor
 natfloor=$build/bench/bench-natfloor
 # nslab-full too where nslab is the lean one (src/cli/run-lean.c)
 extra=()
-[ ! -e "$build/src/cli/nslab-full" ] || extra=(src/cli/nslab-full)
+if ninja -C "$build" -t targets all | grep -q '^src/cli/nslab-full:'; then
+	extra=(src/cli/nslab-full)
+fi
 ninja -C "$build" src/cli/nslab "${extra[@]}" bench/bench-floor bench/bench-fwfloor bench/bench-fwtopo bench/bench-sandbox bench/bench-simfloor bench/bench-natfloor >/dev/null
 "$here/lab-scale.sh" "$nslab" "$floor"
 "$here/fwtest-throughput.sh" "$nslab" "$fwfloor" "$fwtopo"

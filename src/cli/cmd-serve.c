@@ -90,7 +90,7 @@ static const char *ui_dir(char *buf, size_t len)
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
 		/* build/src/cli/nslab, or nslab-full beside the lean one */
-		if (slash && slash - exe >= 8 && strncmp(slash - 8, "/src/cli/", 9) == 0 &&
+		if (slash && slash - exe > 8 && strncmp(slash - 8, "/src/cli/", 9) == 0 &&
 		    (strcmp(slash + 1, "nslab") == 0 || strcmp(slash + 1, "nslab-full") == 0)) {
 			*slash = '\0';
 			snprintf(buf, len, "%s/../../ui", exe);

@@ -17,8 +17,8 @@
  * libmnl (a filtered run, --in). For those, and for every other command, the
  * whole command line goes unchanged to the full binary with execv(): nothing
  * has started by then, the options are only taken (in order, up to the first
- * that is not served). That exec costs the other commands about 0.15 ms
- * (this binary's start, and the exec); nslab exec's few ms included.
+ * that is not served). That hand-over costs every other command about 0.1 ms
+ * (this binary's start and the exec), nslab exec included.
  */
 #include "run.h"
 

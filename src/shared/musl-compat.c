@@ -7,10 +7,11 @@
 
 #include "shared/macro.h"
 
-/* glibc 2.36's strerrordesc_np() texts, 1..133 (41 and 58 have none) */
+/* glibc 2.36's strerrordesc_np() texts, 0..133 (41 and 58 have none) */
 const char *strerrordesc_np(int errnum)
 {
 	static const char *const texts[] = {
+		[0] = "Success",
 		[EPERM] = "Operation not permitted",
 		[ENOENT] = "No such file or directory",
 		[ESRCH] = "No such process",
@@ -144,7 +145,7 @@ const char *strerrordesc_np(int errnum)
 		[EHWPOISON] = "Memory page has hardware error",
 	};
 
-	return errnum > 0 && (size_t)errnum < ARRAY_SIZE(texts) ? texts[errnum] : NULL;
+	return errnum >= 0 && (size_t)errnum < ARRAY_SIZE(texts) ? texts[errnum] : NULL;
 }
 
 const char *sigabbrev_np(int sig)

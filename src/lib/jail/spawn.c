@@ -114,7 +114,8 @@ struct helper_report {
 static _Noreturn void helper_fail(int rep, const char *what)
 {
 	struct helper_report hr = { .init_pid = -1 };
-	const char *cause = strerrordesc_np(errno);
+	/* no errno, no cause: "what: Success" would say the opposite */
+	const char *cause = errno ? strerrordesc_np(errno) : NULL;
 
 	hr.err.code = errno ? errno : EIO;
 	memcpy(hr.err.msg, what, strlen(what) + 1);
