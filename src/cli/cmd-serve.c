@@ -76,7 +76,7 @@ static int serve_opt(int key, char *arg, void *data)
 
 /*
  * The UI: --ui, $NSLAB_UI_DIR, the one `make` built next to this binary when it
- * runs from a build tree (BUILD/src/cli/nslab, or nslab-full: BUILD/ui), else the installed one.
+ * runs from a build tree (BUILD/src/cli/, nslab or nslab-full: BUILD/ui), else the installed one.
  */
 static const char *ui_dir(char *buf, size_t len)
 {
@@ -89,9 +89,7 @@ static const char *ui_dir(char *buf, size_t len)
 	if (n > 0) {
 		exe[n] = '\0';
 		slash = strrchr(exe, '/');
-		/* build/src/cli/nslab, or nslab-full beside the lean one */
-		if (slash && slash - exe > 8 && strncmp(slash - 8, "/src/cli/", 9) == 0 &&
-		    (strcmp(slash + 1, "nslab") == 0 || strcmp(slash + 1, "nslab-full") == 0)) {
+		if (slash && slash - exe > 8 && strncmp(slash - 8, "/src/cli/", 9) == 0) {
 			*slash = '\0';
 			snprintf(buf, len, "%s/../../ui", exe);
 			if (access(buf, R_OK) == 0)

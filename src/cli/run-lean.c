@@ -24,7 +24,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,7 +32,11 @@
 #endif
 #define FULL_NAME "nslab-full"
 
-/* main()'s argv, as given: getopt may reorder the one it parses. */
+/*
+ * main()'s argv, handed over as it is: nothing reorders it before then (run
+ * is a verbatim command without lead operands: cli_parse() moves no word, and
+ * the first option not served is handed over as it is taken).
+ */
 static char **given_argv;
 static int given_argc;
 
@@ -120,12 +123,7 @@ int main(int argc, char **argv)
 	if (r != 0)
 		return r;
 	given_argc = argc;
-	given_argv = malloc(((size_t)argc + 1) * sizeof(*given_argv));
-	if (!given_argv) {
-		fputs("nslab: out of memory\n", stderr);
-		return 1;
-	}
-	memcpy(given_argv, argv, ((size_t)argc + 1) * sizeof(*given_argv));
+	given_argv = argv;
 	if (argc < 2 || strcmp(argv[1], "run") != 0)
 		return exec_full();
 	return cli_cmd_run.run(argc - 1, argv + 1);
